@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/portcullis/portcullis/handlers"
+	"github.com/portcullis/portcullis/handlers/devidp"
+	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/demo"
+)
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var cfg Config
+	fs := newFlagSet("serve", stderr)
+	fs.StringVar(&cfg.Addr, "addr", "localhost:8080", "address to listen on")
+	dbFlag(fs, &cfg.DB)
+	fs.BoolVar(&cfg.Demo, "demo", false, "seed the demo organisation and start the development identity provider on loopback")
+	fs.StringVar(&cfg.DemoIdPAddr, "demo-idp-addr", "127.0.0.1:8081", "loopback address of the development identity provider (demo only)")
+	fs.StringVar(&cfg.PublicURL, "public-url", "", "URL browsers use to reach Portcullis (default http://ADDR)")
+	fs.StringVar(&cfg.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&cfg.OIDCIssuer, "oidc-issuer", "", "OpenID Connect issuer URL (Keycloak, Dex, Okta, Entra ID…)")
+	fs.StringVar(&cfg.OIDCClientID, "oidc-client-id", "", "OpenID Connect client id")
+	fs.StringVar(&cfg.OIDCClientSecret, "oidc-client-secret", "", "OpenID Connect client secret")
+	fs.StringVar(&cfg.OIDCGroupsClaim, "oidc-groups-claim", "groups", "ID token claim that lists the user's groups")
+	fs.StringVar(&cfg.OIDCRoleGroups, "oidc-role-groups", "", "role to group mapping, e.g. requester=staff,reviewer=secops|seclead (default: portcullis-ROLE)")
+	fs.StringVar(&cfg.OIDCProviderName, "oidc-provider-name", "single sign-on", "name of the identity provider on the login button")
+	fs.StringVar(&cfg.TeamGroupPrefix, "team-group-prefix", "team:", "groups starting with this name the user's team")
+	fs.DurationVar(&cfg.SessionIdle, "session-idle", 30*time.Minute, "a session ends after this long without activity")
+	fs.DurationVar(&cfg.SessionLifetime, "session-lifetime", 12*time.Hour, "a session ends this long after login, active or not")
+	fs.StringVar(&cfg.TrustedOrigins, "trusted-origins", "", "comma-separated origins also allowed to post forms (behind a proxy)")
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("serve takes no arguments, got %q", fs.Args())
+	}
+	log, err := newLogger(stderr, cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	if !cfg.Demo && (cfg.OIDCIssuer == "" || cfg.OIDCClientID == "" || cfg.OIDCClientSecret == "") {
+		return usagef("no identity provider: set --oidc-issuer, --oidc-client-id and --oidc-client-secret (or run with --demo)")
+	}
+	roleGroups := handlers.DefaultRoleGroups()
+	if cfg.OIDCRoleGroups != "" {
+		if roleGroups, err = handlers.ParseRoleGroups(cfg.OIDCRoleGroups); err != nil {
+			return usagef("--oidc-role-groups: %v", err)
+		}
+	}
+
+	db, err := models.Open(ctx, cfg.DB, log)
+	if err != nil {
+		return err
+	}
+	if sqlDB, err := db.DB(); err == nil {
+		defer sqlDB.Close()
+	}
+	svc := workflow.NewService(db, log)
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	defer ln.Close()
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = "http://" + publicHost(cfg.Addr, ln.Addr())
+	}
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+
+	hcfg := handlers.Config{
+		PublicURL: cfg.PublicURL, ProviderName: cfg.OIDCProviderName,
+		SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime,
+		OIDC: handlers.OIDCConfig{
+			Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
+			GroupsClaim: cfg.OIDCGroupsClaim, RoleGroups: roleGroups, TeamGroupPrefix: cfg.TeamGroupPrefix,
+		},
+	}
+	for _, o := range strings.Split(cfg.TrustedOrigins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			hcfg.TrustedOrigins = append(hcfg.TrustedOrigins, o)
+		}
+	}
+
+	errc := make(chan error, 2)
+	if cfg.Demo {
+		idp, err := startDemoIdP(ctx, cfg, &hcfg, log, errc)
+		if err != nil {
+			return err
+		}
+		defer idp.Close()
+		if err := demo.Seed(ctx, svc, hcfg.OIDC.Issuer); err != nil {
+			return fmt.Errorf("seed demo: %w", err)
+		}
+	}
+
+	srv, err := handlers.New(hcfg, svc, log)
+	if err != nil {
+		return err
+	}
+	httpSrv := &http.Server{
+		Handler: srv.Routes(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	go func() { errc <- httpSrv.Serve(ln) }()
+	go cleanSessions(ctx, svc, log)
+
+	fmt.Fprintf(stdout, "Portcullis is serving on %s\n", cfg.PublicURL)
+	if cfg.Demo {
+		printDemoLogins(stdout, hcfg.OIDC.Issuer)
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	log.Info("shutting down")
+	return httpSrv.Shutdown(shutdownCtx)
+}
+
+// publicHost names the listening address as a browser would: "localhost"
+// stays localhost, an unspecified address becomes localhost.
+func publicHost(configured string, actual net.Addr) string {
+	host, _, _ := net.SplitHostPort(configured)
+	_, port, _ := net.SplitHostPort(actual.String())
+	switch host {
+	case "", "0.0.0.0", "::":
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// startDemoIdP runs the development identity provider on a loopback
+// listener and points the OIDC configuration at it. It exists only in demo mode.
+func startDemoIdP(ctx context.Context, cfg Config, hcfg *handlers.Config, log *slog.Logger, errc chan<- error) (io.Closer, error) {
+	ln, err := net.Listen("tcp", cfg.DemoIdPAddr)
+	if err != nil {
+		return nil, fmt.Errorf("demo identity provider: listen on %s: %w", cfg.DemoIdPAddr, err)
+	}
+	if tcp, ok := ln.Addr().(*net.TCPAddr); !ok || !tcp.IP.IsLoopback() {
+		ln.Close()
+		return nil, usagef("--demo-idp-addr %s is not a loopback address: the development identity provider never leaves loopback", cfg.DemoIdPAddr)
+	}
+	issuer := "http://" + ln.Addr().String()
+	secret := make([]byte, 16)
+	rand.Read(secret)
+	client := devidp.Client{ID: "portcullis-demo", Secret: hex.EncodeToString(secret), RedirectURIs: []string{hcfg.PublicURL + "/auth/callback"}}
+	var users []devidp.User
+	for _, u := range demo.Users {
+		users = append(users, devidp.User{Subject: u.Subject, Email: u.Email, Name: u.Name, Password: demo.Password, Groups: demo.Groups(u, hcfg.OIDC.TeamGroupPrefix)})
+		hcfg.DemoLogins = append(hcfg.DemoLogins, web.DemoLogin{Email: u.Email, Password: demo.Password, Name: u.Name, Role: rolesText(u.Roles)})
+	}
+	provider, err := devidp.New(issuer, []devidp.Client{client}, users, log.With("component", "devidp"))
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	srv := &http.Server{Handler: provider, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("demo identity provider: %w", err)
+		}
+	}()
+	hcfg.OIDC.Issuer, hcfg.OIDC.ClientID, hcfg.OIDC.ClientSecret = issuer, client.ID, client.Secret
+	hcfg.ProviderName = "the demo identity provider"
+	log.Info("demo identity provider started", "issuer", issuer)
+	return srv, nil
+}
+
+func rolesText(roles []workflow.Role) string {
+	s := make([]string, len(roles))
+	for i, r := range roles {
+		s[i] = string(r)
+	}
+	return strings.Join(s, " + ")
+}
+
+func printDemoLogins(w io.Writer, issuer string) {
+	fmt.Fprintf(w, "\nDemo mode: log in through the development identity provider (%s).\n", issuer)
+	fmt.Fprintf(w, "Every demo account's password is %q.\n\n", demo.Password)
+	for _, u := range demo.Users {
+		fmt.Fprintf(w, "  %-22s %s\n", rolesText(u.Roles), u.Email)
+	}
+	fmt.Fprintln(w)
+}
+
+func cleanSessions(ctx context.Context, svc *workflow.Service, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := models.DeleteExpiredSessions(ctx, svc.DB()); err != nil {
+				log.Warn("session clean-up", "err", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"text/tabwriter"
+	"time"
+
+	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/workflow"
+)
+
+// openService opens the database for a command-line tool; logs go to stderr.
+func openService(ctx context.Context, dsn string, stderr io.Writer) (*workflow.Service, func(), error) {
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	db, err := models.Open(ctx, dsn, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	closeDB := func() {
+		if sqlDB, err := db.DB(); err == nil {
+			sqlDB.Close()
+		}
+	}
+	return workflow.NewService(db, log), closeDB, nil
+}
+
+func runUserList(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var dsn, roleName, format string
+	fs := newFlagSet("user list", stderr)
+	dbFlag(fs, &dsn)
+	fs.StringVar(&roleName, "role", "", "only users with this role")
+	fs.StringVar(&format, "format", "table", "table or json")
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	var role workflow.Role
+	if roleName != "" {
+		r, ok := workflow.ParseRole(roleName)
+		if !ok {
+			return usagef("--role %q is not one of requester, reviewer, approver, implementer, auditor, admin", roleName)
+		}
+		role = r
+	}
+	if format != "table" && format != "json" {
+		return usagef("--format %q is not table or json", format)
+	}
+	svc, closeDB, err := openService(ctx, dsn, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	users, err := svc.ListUsers(ctx, role)
+	if err != nil {
+		return err
+	}
+	if format == "json" {
+		type userJSON struct {
+			Email       string     `json:"email"`
+			Name        string     `json:"name"`
+			Team        string     `json:"team"`
+			Roles       []string   `json:"roles"`
+			Issuer      string     `json:"issuer"`
+			Subject     string     `json:"subject"`
+			LastLoginAt *time.Time `json:"last_login_at"`
+		}
+		out := []userJSON{}
+		for _, u := range users {
+			roles := []string{}
+			for _, r := range workflow.SplitRoles(u.Roles) {
+				roles = append(roles, string(r))
+			}
+			out = append(out, userJSON{u.Email, u.Name, u.Team, roles, u.Issuer, u.Subject, u.LastLoginAt})
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "EMAIL\tNAME\tTEAM\tROLES")
+	for _, u := range users {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Email, u.Name, u.Team, u.Roles)
+	}
+	return tw.Flush()
+}
+
+func runTokenCreate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var dsn, email, name string
+	fs := newFlagSet("token create", stderr)
+	dbFlag(fs, &dsn)
+	fs.StringVar(&email, "user", "", "e-mail of the user the token acts for")
+	fs.StringVar(&name, "name", "created on the command line", "what the token is for")
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	if email == "" {
+		return usagef("--user EMAIL is required")
+	}
+	svc, closeDB, err := openService(ctx, dsn, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	secret, _, err := svc.CreateToken(ctx, workflow.SystemActor, email, name)
+	if err != nil {
+		if workflow.ErrorCodeOf(err) == workflow.CodeNotFound {
+			return usagef("%v", err)
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "API token for %s (shown once; keep it secret):\n%s\n", email, secret)
+	return nil
+}

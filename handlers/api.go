@@ -1,0 +1,659 @@
+package handlers
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/workflow"
+)
+
+func (s *Server) apiRoutes(r chi.Router, prefix string) {
+	R, RV, AP, IM, AD := workflow.RoleRequester, workflow.RoleReviewer, workflow.RoleApprover, workflow.RoleImplementer, workflow.RoleAdmin
+	get, post, put, del := http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
+	for _, rt := range []struct {
+		method, pattern string
+		a               access
+		h               http.HandlerFunc
+	}{
+		{get, "/me", anyone(), s.apiMe},
+		{get, "/requests", anyone(), s.apiListRequests},
+		{post, "/requests", roles(R), s.apiCreateRequest},
+		{get, "/requests/{id}", anyone(), s.apiGetRequest},
+		{put, "/requests/{id}", roles(R), s.apiUpdateRequest},
+		{post, "/requests/{id}/submit", roles(R), s.apiSubmit},
+		{post, "/requests/{id}/cancel", roles(R), s.apiCancel},
+		{post, "/requests/{id}/review", roles(RV, AP), s.apiReview},
+		{post, "/requests/{id}/approve", roles(AP), s.apiApprove},
+		{post, "/requests/{id}/implement", roles(IM), s.apiImplement},
+		{post, "/requests/{id}/revoke", roles(RV, AP), s.apiRevoke},
+		{get, "/requests/{id}/comments", anyone(), s.apiListComments},
+		{post, "/requests/{id}/comments", anyone(), s.apiAddComment},
+		{get, "/queues/review", roles(RV, AP), s.apiQueue("review")},
+		{get, "/queues/approval", roles(AP), s.apiQueue("approval")},
+		{get, "/queues/implementation", roles(IM), s.apiQueue("implementation")},
+		{get, "/rules", anyone(), s.apiRuleRegister},
+		{get, "/zones", anyone(), s.apiListZones},
+		{post, "/zones", roles(AD), s.apiSaveZone},
+		{put, "/zones/{id}", roles(AD), s.apiSaveZone},
+		{del, "/zones/{id}", roles(AD), s.apiDeleteZone},
+		{get, "/assets", anyone(), s.apiListAssets},
+		{post, "/assets", roles(AD), s.apiSaveAsset},
+		{put, "/assets/{id}", roles(AD), s.apiSaveAsset},
+		{del, "/assets/{id}", roles(AD), s.apiDeleteAsset},
+		{post, "/assets/import", roles(AD), s.apiImportAssets},
+	} {
+		s.handle(r, rt.method, rt.pattern, prefix, rt.a, rt.h, true)
+	}
+}
+
+// flexString accepts a JSON string, number or list of strings; a list is
+// joined with commas (a list of CIDRs, of addresses, of ports).
+type flexString string
+
+func (f *flexString) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*f = flexString(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err == nil {
+		*f = flexString(n.String())
+		return nil
+	}
+	var list []string
+	if err := json.Unmarshal(b, &list); err == nil {
+		*f = flexString(strings.Join(list, ","))
+		return nil
+	}
+	return errors.New("want a string or a list of strings")
+}
+
+type apiRule struct {
+	Source      flexString `json:"source"`
+	Destination flexString `json:"destination"`
+	Protocol    string     `json:"protocol"`
+	Ports       flexString `json:"ports"`
+	Service     string     `json:"service"`
+	Direction   string     `json:"direction"`
+}
+
+type apiRequestInput struct {
+	Title         string    `json:"title"`
+	Justification string    `json:"justification"`
+	ExpiresAt     string    `json:"expires_at"`
+	Rules         []apiRule `json:"rules"`
+}
+
+func (in apiRequestInput) toWorkflow() (workflow.RequestInput, error) {
+	out := workflow.RequestInput{Title: in.Title, Justification: in.Justification}
+	if in.ExpiresAt != "" {
+		t, err := time.Parse(time.RFC3339, in.ExpiresAt)
+		if err != nil {
+			d, derr := time.Parse(dateFmt, in.ExpiresAt)
+			if derr != nil {
+				return out, &workflow.Error{Code: workflow.CodeInvalid, Field: "expires_at", Message: fmt.Sprintf("%q is not a date (RFC 3339, or YYYY-MM-DD)", in.ExpiresAt)}
+			}
+			t = d.Add(23*time.Hour + 59*time.Minute)
+		}
+		out.ExpiresAt = t
+	}
+	for _, r := range in.Rules {
+		out.Rules = append(out.Rules, workflow.RuleInput{Source: string(r.Source), Destination: string(r.Destination), Protocol: r.Protocol, Ports: string(r.Ports), Service: r.Service, Direction: r.Direction})
+	}
+	return out, nil
+}
+
+// decodeJSON reads a bounded JSON body, refusing unknown fields so a typo is
+// reported rather than silently ignored.
+func decodeJSON(r *http.Request, v any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.Is(err, io.EOF):
+			return &workflow.Error{Code: workflow.CodeInvalid, Field: "body", Message: "the request body is empty; send a JSON object"}
+		case errors.As(err, &syn):
+			return &workflow.Error{Code: workflow.CodeInvalid, Field: "body", Message: fmt.Sprintf("the body is not valid JSON (at byte %d)", syn.Offset)}
+		case errors.As(err, &typ):
+			return &workflow.Error{Code: workflow.CodeInvalid, Field: typ.Field, Message: fmt.Sprintf("%s must be a %s", typ.Field, typ.Type)}
+		case strings.HasPrefix(err.Error(), "json: unknown field"):
+			field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return &workflow.Error{Code: workflow.CodeInvalid, Field: field, Message: fmt.Sprintf("unknown field %q", field)}
+		}
+		return &workflow.Error{Code: workflow.CodeInvalid, Field: "body", Message: "the body cannot be read: " + err.Error()}
+	}
+	return nil
+}
+
+// The JSON shapes of the API.
+type (
+	ruleJSON struct {
+		Source      any    `json:"source"`
+		Destination any    `json:"destination"`
+		Protocol    string `json:"protocol"`
+		Ports       string `json:"ports"`
+		Service     string `json:"service"`
+		Direction   string `json:"direction"`
+	}
+	findingJSON struct {
+		Code     string `json:"code"`
+		Severity string `json:"severity"`
+		Blocking bool   `json:"blocking"`
+		Message  string `json:"message"`
+		Rule     int    `json:"rule"`
+	}
+	reviewJSON struct {
+		Reviewer      string                     `json:"reviewer"`
+		Kind          string                     `json:"kind"`
+		Decision      string                     `json:"decision"`
+		Comment       string                     `json:"comment"`
+		ZoneConfirmed bool                       `json:"zone_confirmed"`
+		Checklist     []workflow.ChecklistAnswer `json:"checklist"`
+		Voided        bool                       `json:"voided"`
+		At            time.Time                  `json:"at"`
+	}
+	eventJSON struct {
+		At      time.Time `json:"at"`
+		Actor   string    `json:"actor"`
+		Action  string    `json:"action"`
+		From    string    `json:"from,omitempty"`
+		To      string    `json:"to,omitempty"`
+		Comment string    `json:"comment,omitempty"`
+	}
+	commentJSON struct {
+		ID     uint      `json:"id"`
+		Author string    `json:"author"`
+		Body   string    `json:"body"`
+		At     time.Time `json:"at"`
+	}
+	requestJSON struct {
+		ID                  uint          `json:"id"`
+		Title               string        `json:"title"`
+		Justification       string        `json:"justification"`
+		State               string        `json:"state"`
+		Requester           string        `json:"requester"`
+		Team                string        `json:"team"`
+		ExpiresAt           time.Time     `json:"expires_at"`
+		NeedsSecondApproval bool          `json:"needs_second_approval"`
+		ChangeRef           string        `json:"change_ref,omitempty"`
+		ImplementNote       string        `json:"implement_note,omitempty"`
+		CreatedAt           time.Time     `json:"created_at"`
+		UpdatedAt           time.Time     `json:"updated_at"`
+		Version             int           `json:"version"`
+		Rules               []ruleJSON    `json:"rules"`
+		Findings            []findingJSON `json:"findings"`
+		Reviews             []reviewJSON  `json:"reviews,omitempty"`
+		Timeline            []eventJSON   `json:"timeline,omitempty"`
+	}
+)
+
+func ruleToJSON(ru models.Rule) ruleJSON {
+	var src any = ru.Source
+	if strings.ContainsAny(ru.Source, "/:") || (ru.Source != "" && ru.Source[0] >= '0' && ru.Source[0] <= '9') {
+		src = strings.Split(ru.Source, ",")
+	}
+	var dst any = ru.Destination
+	if strings.ContainsAny(ru.Destination, ".:") {
+		dst = strings.Split(ru.Destination, ",")
+	}
+	return ruleJSON{Source: src, Destination: dst, Protocol: ru.Protocol, Ports: ru.Ports, Service: ru.Service, Direction: ru.Direction}
+}
+
+func requestToJSON(r models.Request) requestJSON {
+	out := requestJSON{
+		ID: r.ID, Title: r.Title, Justification: r.Justification, State: r.State, Requester: r.Requester.Email, Team: r.Team,
+		ExpiresAt: r.ExpiresAt.UTC(), NeedsSecondApproval: r.NeedsSecondApproval, ChangeRef: r.ChangeRef, ImplementNote: r.ImplementNote,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Version: r.Version, Rules: []ruleJSON{}, Findings: []findingJSON{},
+	}
+	for _, ru := range r.Rules {
+		out.Rules = append(out.Rules, ruleToJSON(ru))
+	}
+	return out
+}
+
+func detailToJSON(d *workflow.RequestDetail) requestJSON {
+	out := requestToJSON(d.Request)
+	for _, rv := range d.Reviews {
+		out.Reviews = append(out.Reviews, reviewJSON{Reviewer: rv.Reviewer.Email, Kind: rv.Kind, Decision: rv.Decision, Comment: rv.Comment, ZoneConfirmed: rv.ZoneConfirmed, Checklist: workflow.Checklist(rv), Voided: rv.Voided, At: rv.CreatedAt.UTC()})
+	}
+	for _, e := range d.Timeline {
+		out.Timeline = append(out.Timeline, eventJSON{At: e.At.UTC(), Actor: e.Actor, Action: e.Action, From: e.FromState, To: e.ToState, Comment: e.Comment})
+	}
+	return out
+}
+
+func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) {
+	a := actor(r)
+	writeJSON(w, http.StatusOK, map[string]any{"email": a.Email, "name": a.Name, "team": a.Team, "roles": a.Roles})
+}
+
+func (s *Server) apiListRequests(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := workflow.RequestFilter{Search: q.Get("q"), Mine: q.Get("mine") == "true" || q.Get("mine") == "1"}
+	for _, raw := range q["state"] {
+		for _, name := range strings.Split(raw, ",") {
+			st, ok := workflow.ParseState(name)
+			if !ok {
+				s.apiError(w, r, &workflow.Error{Code: workflow.CodeInvalid, Field: "state", Message: fmt.Sprintf("%q is not a request state", name)})
+				return
+			}
+			f.States = append(f.States, st)
+		}
+	}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 1000 {
+			s.apiError(w, r, &workflow.Error{Code: workflow.CodeInvalid, Field: "limit", Message: "limit is a number from 1 to 1000"})
+			return
+		}
+		f.Limit = n
+	}
+	reqs, err := s.svc.ListRequests(r.Context(), actor(r), f)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	out := make([]requestJSON, len(reqs))
+	for i, req := range reqs {
+		out[i] = requestToJSON(req)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"requests": out})
+}
+
+func (s *Server) apiCreateRequest(w http.ResponseWriter, r *http.Request) {
+	var body apiRequestInput
+	if err := decodeJSON(r, &body); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	in, err := body.toWorkflow()
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	req, err := s.svc.CreateRequest(r.Context(), actor(r), in)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	s.apiWriteRequest(w, r, req.ID, http.StatusCreated)
+}
+
+func (s *Server) apiWriteRequest(w http.ResponseWriter, r *http.Request, id uint, status int) {
+	d, err := s.svc.GetRequest(r.Context(), actor(r), id)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	if status == http.StatusCreated {
+		w.Header().Set("Location", fmt.Sprintf("/api/v1/requests/%d", id))
+	}
+	writeJSON(w, status, detailToJSON(d))
+}
+
+func (s *Server) apiGetRequest(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	s.apiWriteRequest(w, r, id, http.StatusOK)
+}
+
+func (s *Server) apiUpdateRequest(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	var body apiRequestInput
+	if err := decodeJSON(r, &body); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	in, err := body.toWorkflow()
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	if _, err := s.svc.UpdateRequest(r.Context(), actor(r), id, in); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	s.apiWriteRequest(w, r, id, http.StatusOK)
+}
+
+// apiAction decodes an optional JSON body into v, runs call and answers with the request.
+func (s *Server) apiAction(w http.ResponseWriter, r *http.Request, v any, call func(id uint) error) {
+	id, err := idParam(r)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	if v != nil && r.ContentLength != 0 {
+		if err := decodeJSON(r, v); err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+	}
+	if err := call(id); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	s.apiWriteRequest(w, r, id, http.StatusOK)
+}
+
+type reasonBody struct {
+	Reason string `json:"reason"`
+}
+
+func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) {
+	s.apiAction(w, r, nil, func(id uint) error { _, err := s.svc.Submit(r.Context(), actor(r), id); return err })
+}
+
+func (s *Server) apiCancel(w http.ResponseWriter, r *http.Request) {
+	var b reasonBody
+	s.apiAction(w, r, &b, func(id uint) error { _, err := s.svc.Cancel(r.Context(), actor(r), id, b.Reason); return err })
+}
+
+func (s *Server) apiRevoke(w http.ResponseWriter, r *http.Request) {
+	var b reasonBody
+	s.apiAction(w, r, &b, func(id uint) error { _, err := s.svc.Revoke(r.Context(), actor(r), id, b.Reason); return err })
+}
+
+func (s *Server) apiReview(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		Decision      string                     `json:"decision"`
+		Comment       string                     `json:"comment"`
+		ZoneConfirmed bool                       `json:"zone_confirmed"`
+		Checklist     []workflow.ChecklistAnswer `json:"checklist"`
+	}
+	s.apiAction(w, r, &b, func(id uint) error {
+		_, err := s.svc.Review(r.Context(), actor(r), id, workflow.ReviewInput{Decision: workflow.Decision(b.Decision), Comment: b.Comment, ZoneConfirmed: b.ZoneConfirmed, Checklist: b.Checklist})
+		return err
+	})
+}
+
+func (s *Server) apiApprove(w http.ResponseWriter, r *http.Request) {
+	b := struct {
+		Decision string `json:"decision"`
+		Comment  string `json:"comment"`
+	}{Decision: string(workflow.DecisionApprove)}
+	s.apiAction(w, r, &b, func(id uint) error {
+		_, err := s.svc.SecondApproval(r.Context(), actor(r), id, workflow.Decision(b.Decision), b.Comment)
+		return err
+	})
+}
+
+func (s *Server) apiImplement(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		ChangeRef string `json:"change_ref"`
+		Note      string `json:"note"`
+	}
+	s.apiAction(w, r, &b, func(id uint) error {
+		_, err := s.svc.Implement(r.Context(), actor(r), id, b.ChangeRef, b.Note)
+		return err
+	})
+}
+
+func (s *Server) apiListComments(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	d, err := s.svc.GetRequest(r.Context(), actor(r), id)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	out := []commentJSON{}
+	for _, c := range d.Comments {
+		out = append(out, commentJSON{ID: c.ID, Author: c.Author.Email, Body: c.Body, At: c.CreatedAt.UTC()})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"comments": out})
+}
+
+func (s *Server) apiAddComment(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	var b struct {
+		Body string `json:"body"`
+	}
+	if err := decodeJSON(r, &b); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	a := actor(r)
+	c, err := s.svc.AddComment(r.Context(), a, id, b.Body)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, commentJSON{ID: c.ID, Author: a.Email, Body: c.Body, At: c.CreatedAt.UTC()})
+}
+
+func (s *Server) apiQueue(which string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var reqs []models.Request
+		var err error
+		switch which {
+		case "review":
+			reqs, err = s.svc.ReviewQueue(r.Context(), actor(r))
+		case "approval":
+			reqs, err = s.svc.ApprovalQueue(r.Context(), actor(r))
+		default:
+			reqs, err = s.svc.ImplementationQueue(r.Context(), actor(r))
+		}
+		if err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+		out := make([]requestJSON, len(reqs))
+		for i, req := range reqs {
+			out[i] = requestToJSON(req)
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"requests": out})
+	}
+}
+
+func (s *Server) apiRuleRegister(w http.ResponseWriter, r *http.Request) {
+	entries, err := s.svc.RuleRegister(r.Context(), actor(r))
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	type entry struct {
+		ruleJSON
+		RequestID uint      `json:"request_id"`
+		Title     string    `json:"title"`
+		State     string    `json:"state"`
+		Approvers []string  `json:"approvers"`
+		ExpiresAt time.Time `json:"expires_at"`
+	}
+	out := make([]entry, len(entries))
+	for i, e := range entries {
+		out[i] = entry{ruleToJSON(e.Rule), e.Request.ID, e.Request.Title, e.Request.State, e.Approvers, e.Request.ExpiresAt.UTC()}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"rules": out})
+}
+
+type zoneJSON struct {
+	ID             uint     `json:"id"`
+	Name           string   `json:"name"`
+	Classification string   `json:"classification"`
+	CIDRs          []string `json:"cidrs"`
+	Owner          string   `json:"owner"`
+	Description    string   `json:"description"`
+}
+
+func zoneToJSON(z models.Zone) zoneJSON {
+	c := strings.Fields(z.CIDRs)
+	if c == nil {
+		c = []string{}
+	}
+	return zoneJSON{ID: z.ID, Name: z.Name, Classification: z.Classification, CIDRs: c, Owner: z.Owner, Description: z.Description}
+}
+
+func (s *Server) apiListZones(w http.ResponseWriter, r *http.Request) {
+	zones, err := s.svc.ListZones(r.Context())
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	out := make([]zoneJSON, len(zones))
+	for i, z := range zones {
+		out[i] = zoneToJSON(z)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"zones": out})
+}
+
+// optionalID reads {id} when the route has one (PUT), or 0 (POST creates).
+func optionalID(r *http.Request) (uint, error) {
+	if chi.URLParam(r, "id") == "" {
+		return 0, nil
+	}
+	return idParam(r)
+}
+
+func (s *Server) apiSaveZone(w http.ResponseWriter, r *http.Request) {
+	id, err := optionalID(r)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	var b struct {
+		Name           string     `json:"name"`
+		Classification string     `json:"classification"`
+		CIDRs          flexString `json:"cidrs"`
+		Owner          string     `json:"owner"`
+		Description    string     `json:"description"`
+	}
+	if err := decodeJSON(r, &b); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	z, err := s.svc.SaveZone(r.Context(), actor(r), id, workflow.ZoneInput{Name: b.Name, Classification: b.Classification, CIDRs: string(b.CIDRs), Owner: b.Owner, Description: b.Description})
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if id == 0 {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, zoneToJSON(*z))
+}
+
+func (s *Server) apiDeleteZone(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r)
+	if err == nil {
+		err = s.svc.DeleteZone(r.Context(), actor(r), id)
+	}
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type assetJSON struct {
+	ID             uint   `json:"id"`
+	Address        string `json:"address"`
+	Hostname       string `json:"hostname"`
+	OwnerTeam      string `json:"owner_team"`
+	Application    string `json:"application"`
+	Zone           string `json:"zone"`
+	Classification string `json:"classification"`
+}
+
+func assetToJSON(a models.Asset) assetJSON {
+	out := assetJSON{ID: a.ID, Address: a.Address, Hostname: a.Hostname, OwnerTeam: a.OwnerTeam, Application: a.Application}
+	if a.Zone != nil {
+		out.Zone, out.Classification = a.Zone.Name, a.Zone.Classification
+	}
+	return out
+}
+
+func (s *Server) apiListAssets(w http.ResponseWriter, r *http.Request) {
+	assets, err := s.svc.ListAssets(r.Context())
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	out := make([]assetJSON, len(assets))
+	for i, a := range assets {
+		out[i] = assetToJSON(a)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"assets": out})
+}
+
+func (s *Server) apiSaveAsset(w http.ResponseWriter, r *http.Request) {
+	id, err := optionalID(r)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	var b struct {
+		Address     string `json:"address"`
+		Hostname    string `json:"hostname"`
+		OwnerTeam   string `json:"owner_team"`
+		Application string `json:"application"`
+	}
+	if err := decodeJSON(r, &b); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	a, err := s.svc.SaveAsset(r.Context(), actor(r), id, workflow.AssetInput(b))
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	full, err := s.svc.GetAsset(r.Context(), a.ID)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if id == 0 {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, assetToJSON(*full))
+}
+
+func (s *Server) apiDeleteAsset(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r)
+	if err == nil {
+		err = s.svc.DeleteAsset(r.Context(), actor(r), id)
+	}
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// apiImportAssets takes the CSV as the request body (Content-Type: text/csv).
+func (s *Server) apiImportAssets(w http.ResponseWriter, r *http.Request) {
+	created, updated, err := s.svc.ImportAssets(r.Context(), actor(r), http.MaxBytesReader(w, r.Body, maxUpload))
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"created": created, "updated": updated})
+}

@@ -1,0 +1,315 @@
+package handlers
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/portcullis/portcullis/workflow"
+)
+
+// OIDCConfig names the identity provider and how its groups map to roles.
+type OIDCConfig struct {
+	Issuer       string
+	ClientID     string
+	ClientSecret string
+	// GroupsClaim is the ID token claim holding the user's groups.
+	GroupsClaim string
+	// RoleGroups maps each role to the groups that grant it.
+	RoleGroups map[workflow.Role][]string
+	// TeamGroupPrefix marks the group that names the user's team ("team:payments").
+	TeamGroupPrefix string
+}
+
+// DefaultRoleGroups grants role R to members of the group "portcullis-R".
+func DefaultRoleGroups() map[workflow.Role][]string {
+	m := map[workflow.Role][]string{}
+	for _, r := range workflow.AllRoles {
+		m[r] = []string{"portcullis-" + string(r)}
+	}
+	return m
+}
+
+// ParseRoleGroups reads "requester=g1|g2,reviewer=g3".
+func ParseRoleGroups(s string) (map[workflow.Role][]string, error) {
+	m := map[workflow.Role][]string{}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		name, groups, ok := strings.Cut(part, "=")
+		role, known := workflow.ParseRole(name)
+		if !ok || !known {
+			return nil, fmt.Errorf("role mapping %q: want ROLE=GROUP[|GROUP...] with ROLE one of requester, reviewer, approver, implementer, auditor, admin", part)
+		}
+		for _, g := range strings.Split(groups, "|") {
+			if g = strings.TrimSpace(g); g != "" {
+				m[role] = append(m[role], g)
+			}
+		}
+	}
+	if len(m) == 0 {
+		return nil, errors.New("role mapping is empty")
+	}
+	return m, nil
+}
+
+// oidcClient discovers the provider lazily, so the server starts even when
+// the identity provider is briefly unreachable, and retries on the next login.
+type oidcClient struct {
+	cfg         OIDCConfig
+	redirectURL string
+	mu          sync.Mutex
+	provider    *oidc.Provider
+}
+
+func (c *oidcClient) get(ctx context.Context) (*oidc.Provider, *oauth2.Config, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.provider == nil {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		p, err := oidc.NewProvider(ctx, c.cfg.Issuer)
+		if err != nil {
+			return nil, nil, fmt.Errorf("identity provider %s: %w", c.cfg.Issuer, err)
+		}
+		c.provider = p
+	}
+	return c.provider, &oauth2.Config{
+		ClientID: c.cfg.ClientID, ClientSecret: c.cfg.ClientSecret, RedirectURL: c.redirectURL,
+		Endpoint: c.provider.Endpoint(), Scopes: []string{oidc.ScopeOpenID, "profile", "email", "groups"},
+	}, nil
+}
+
+// Session keys.
+const (
+	sessionUserID    = "user_id"
+	sessionLoginAt   = "login_at"
+	sessionState     = "oidc_state"
+	sessionNonce     = "oidc_nonce"
+	sessionVerifier  = "oidc_verifier"
+	sessionReturnTo  = "return_to"
+	sessionFlash     = "flash"
+	sessionFlashKind = "flash_kind"
+)
+
+func randomString() string {
+	b := make([]byte, 24)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// startLogin sends the browser to the identity provider with a fresh state,
+// nonce and PKCE verifier kept in the (pre-login) session.
+func (s *Server) startLogin(w http.ResponseWriter, r *http.Request) {
+	_, oauth, err := s.oidc.get(r.Context())
+	if err != nil {
+		s.log.Error("login: identity provider unavailable", "err", err)
+		s.renderError(w, r, http.StatusBadGateway, "The identity provider cannot be reached right now. Try again in a moment.")
+		return
+	}
+	state, nonce, verifier := randomString(), randomString(), oauth2.GenerateVerifier()
+	ctx := r.Context()
+	s.sessions.Put(ctx, sessionState, state)
+	s.sessions.Put(ctx, sessionNonce, nonce)
+	s.sessions.Put(ctx, sessionVerifier, verifier)
+	if rt := r.URL.Query().Get("return_to"); safeReturn(rt) {
+		s.sessions.Put(ctx, sessionReturnTo, rt)
+	}
+	http.Redirect(w, r, oauth.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)), http.StatusFound)
+}
+
+// safeReturn accepts only local paths, so a login cannot be turned into an open redirect.
+func safeReturn(p string) bool {
+	return strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") && !strings.HasPrefix(p, "/\\")
+}
+
+// callback finishes the login: it checks state, exchanges the code with the
+// PKCE verifier, verifies the ID token and its nonce, maps groups to roles,
+// and renews the session token so a planted session id is worthless.
+func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	fail := func(status int, msg string, err error) {
+		s.log.Warn("login refused", "reason", msg, "err", err)
+		s.renderError(w, r, status, msg)
+	}
+	if e := r.URL.Query().Get("error"); e != "" {
+		fail(http.StatusUnauthorized, "The identity provider refused the login: "+e+" "+r.URL.Query().Get("error_description"), nil)
+		return
+	}
+	wantState := s.sessions.PopString(ctx, sessionState)
+	nonce := s.sessions.PopString(ctx, sessionNonce)
+	verifier := s.sessions.PopString(ctx, sessionVerifier)
+	if wantState == "" || r.URL.Query().Get("state") != wantState {
+		fail(http.StatusBadRequest, "This login link is stale or was not started here. Start the login again.", nil)
+		return
+	}
+	provider, oauth, err := s.oidc.get(ctx)
+	if err != nil {
+		fail(http.StatusBadGateway, "The identity provider cannot be reached right now.", err)
+		return
+	}
+	tok, err := oauth.Exchange(ctx, r.URL.Query().Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		fail(http.StatusUnauthorized, "The identity provider did not accept the login code.", err)
+		return
+	}
+	rawID, _ := tok.Extra("id_token").(string)
+	idToken, err := provider.Verifier(&oidc.Config{ClientID: s.cfg.OIDC.ClientID}).Verify(ctx, rawID)
+	if err != nil {
+		fail(http.StatusUnauthorized, "The ID token from the identity provider is not valid.", err)
+		return
+	}
+	// go-oidc does not check the nonce: without this a replayed token would pass.
+	if idToken.Nonce != nonce {
+		fail(http.StatusUnauthorized, "The ID token does not answer this login (nonce mismatch).", nil)
+		return
+	}
+	var claims map[string]any
+	if err := idToken.Claims(&claims); err != nil {
+		fail(http.StatusUnauthorized, "The ID token's claims cannot be read.", err)
+		return
+	}
+	id := s.identityFrom(idToken.Issuer, idToken.Subject, claims)
+	actor, err := s.svc.Login(ctx, id)
+	if err != nil {
+		if workflow.ErrorCodeOf(err) == workflow.CodeForbidden {
+			fail(http.StatusForbidden, err.Error(), nil)
+			return
+		}
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.sessions.RenewToken(ctx); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.sessions.Put(ctx, sessionUserID, int(actor.ID))
+	s.sessions.Put(ctx, sessionLoginAt, time.Now().UTC())
+	returnTo := s.sessions.PopString(ctx, sessionReturnTo)
+	if returnTo == "" {
+		returnTo = "/"
+	}
+	s.log.Info("login", "user", actor.Email, "roles", actor.Roles)
+	http.Redirect(w, r, returnTo, http.StatusSeeOther)
+}
+
+// identityFrom maps the claims to an identity: roles from the groups claim
+// through the configured mapping, the team from the team group.
+func (s *Server) identityFrom(issuer, subject string, claims map[string]any) workflow.Identity {
+	str := func(k string) string { v, _ := claims[k].(string); return v }
+	var groups []string
+	switch g := claims[s.cfg.OIDC.GroupsClaim].(type) {
+	case []any:
+		for _, v := range g {
+			if s, ok := v.(string); ok {
+				groups = append(groups, s)
+			}
+		}
+	case string:
+		groups = strings.Fields(strings.ReplaceAll(g, ",", " "))
+	}
+	id := workflow.Identity{Issuer: issuer, Subject: subject, Email: str("email"), Name: str("name")}
+	for _, role := range workflow.AllRoles {
+		for _, g := range s.cfg.OIDC.RoleGroups[role] {
+			if containsFold(groups, g) {
+				id.Roles = append(id.Roles, role)
+				break
+			}
+		}
+	}
+	if p := s.cfg.OIDC.TeamGroupPrefix; p != "" {
+		for _, g := range groups {
+			if strings.HasPrefix(g, p) {
+				id.Team = strings.TrimPrefix(g, p)
+				break
+			}
+		}
+	}
+	return id
+}
+
+func containsFold(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// logout destroys the session server-side; the cookie alone is worthless afterwards.
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if err := s.sessions.Destroy(r.Context()); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/login?logged_out=1", http.StatusSeeOther)
+}
+
+type ctxKey int
+
+const actorKey ctxKey = iota
+
+// actorFrom returns the authenticated actor of a request.
+func actorFrom(r *http.Request) (workflow.Actor, bool) {
+	a, ok := r.Context().Value(actorKey).(workflow.Actor)
+	return a, ok
+}
+
+// withSessionActor loads the logged-in user for pages; absent one, the browser goes to the login page.
+func (s *Server) withSessionActor(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		uid := s.sessions.GetInt(ctx, sessionUserID)
+		loginAt := s.sessions.GetTime(ctx, sessionLoginAt)
+		if uid == 0 || time.Since(loginAt) > s.cfg.SessionLifetime {
+			if uid != 0 {
+				_ = s.sessions.Destroy(ctx)
+			}
+			target := "/login"
+			if r.Method == http.MethodGet && r.URL.Path != "/" {
+				target += "?return_to=" + urlQueryEscape(r.URL.RequestURI())
+			}
+			http.Redirect(w, r, target, http.StatusSeeOther)
+			return
+		}
+		actor, err := s.svc.ActorByID(ctx, uint(uid))
+		if err != nil {
+			_ = s.sessions.Destroy(ctx)
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, actorKey, actor)))
+	})
+}
+
+// withTokenActor authenticates API calls by bearer token.
+func (s *Server) withTokenActor(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := r.Header.Get("Authorization")
+		scheme, secret, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="portcullis"`)
+			s.apiError(w, r, &workflow.Error{Code: workflow.CodeUnauthorized, Message: "send an API token: Authorization: Bearer TOKEN (create one on your profile page or with 'portcullis token create')"})
+			return
+		}
+		actor, err := s.svc.AuthenticateToken(r.Context(), strings.TrimSpace(secret))
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="portcullis", error="invalid_token"`)
+			s.apiError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), actorKey, actor)))
+	})
+}

@@ -1,0 +1,132 @@
+package handlers
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/a-h/templ"
+
+	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/workflow"
+)
+
+// statusOf is the one place where domain errors become HTTP status codes.
+func statusOf(err error) int {
+	switch workflow.ErrorCodeOf(err) {
+	case workflow.CodeInvalid:
+		return http.StatusBadRequest
+	case workflow.CodeUnauthorized:
+		return http.StatusUnauthorized
+	case workflow.CodeForbidden:
+		return http.StatusForbidden
+	case workflow.CodeNotFound:
+		return http.StatusNotFound
+	case workflow.CodeConflict:
+		return http.StatusConflict
+	}
+	return http.StatusInternalServerError
+}
+
+// publicMessage is what the user may read: the domain's own message, or a
+// generic one for internal failures (whose detail goes to the log only).
+func publicMessage(err error) (msg, field string) {
+	var de *workflow.Error
+	if errors.As(err, &de) {
+		return de.Error(), de.Field
+	}
+	return "Something went wrong on our side; it has been logged.", ""
+}
+
+// fail renders an error page for a failed page request.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status := statusOf(err)
+	if status == http.StatusInternalServerError {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	msg, _ := publicMessage(err)
+	s.renderError(w, r, status, msg)
+}
+
+func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	s.render(w, r, status, web.ErrorPage(s.page(r, "Error"), status, msg))
+}
+
+// apiError writes the JSON error of the API contract.
+func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
+	status := statusOf(err)
+	if status == http.StatusInternalServerError {
+		s.log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	msg, field := publicMessage(err)
+	body := apiErrorBody{}
+	body.Error.Code = apiCode(status)
+	body.Error.Message = msg
+	body.Error.Field = field
+	var ie *workflow.ImportError
+	if errors.As(err, &ie) {
+		body.Error.Lines = ie.Lines
+	}
+	writeJSON(w, status, body)
+}
+
+type apiErrorBody struct {
+	Error struct {
+		Code    string               `json:"code"`
+		Message string               `json:"message"`
+		Field   string               `json:"field,omitempty"`
+		Lines   []workflow.LineError `json:"lines,omitempty"`
+	} `json:"error"`
+}
+
+func apiCode(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return "bad_request"
+	case http.StatusUnauthorized:
+		return "unauthorized"
+	case http.StatusForbidden:
+		return "forbidden"
+	case http.StatusNotFound:
+		return "not_found"
+	case http.StatusConflict:
+		return "conflict"
+	}
+	return "internal"
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+// render writes a component with a status.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := c.Render(r.Context(), w); err != nil {
+		s.log.Error("render", "path", r.URL.Path, "err", err)
+	}
+}
+
+// fieldErrors turns a validation error into messages by field, for forms.
+func fieldErrors(err error) map[string]string {
+	out := map[string]string{}
+	var fe workflow.FieldErrors
+	if errors.As(err, &fe) {
+		for _, e := range fe {
+			if _, seen := out[e.Field]; !seen {
+				out[e.Field] = e.Message
+			}
+		}
+		return out
+	}
+	var de *workflow.Error
+	if errors.As(err, &de) && de.Code == workflow.CodeInvalid {
+		out[de.Field] = de.Message
+	}
+	return out
+}

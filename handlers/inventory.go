@@ -1,0 +1,229 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/workflow"
+)
+
+func (s *Server) listZones(w http.ResponseWriter, r *http.Request) {
+	zones, err := s.svc.ListZones(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	assets, err := s.svc.ListAssets(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	perZone := map[uint]int{}
+	for _, a := range assets {
+		if a.ZoneID != nil {
+			perZone[*a.ZoneID]++
+		}
+	}
+	v := web.Zones{CanEdit: actor(r).Has(workflow.RoleAdmin)}
+	for _, z := range zones {
+		v.Rows = append(v.Rows, web.ZoneRow{ID: z.ID, Name: z.Name, Classification: z.Classification, CIDRs: z.CIDRs, Owner: z.Owner, Description: z.Description, Assets: perZone[z.ID]})
+	}
+	s.render(w, r, http.StatusOK, web.ZonesPage(s.page(r, "Zones"), v))
+}
+
+func zoneForm(v web.ZoneForm) web.ZoneForm {
+	for _, c := range workflow.AllClassifications {
+		v.Classifications = append(v.Classifications, web.Option{Value: string(c), Label: string(c), Selected: string(c) == v.Classification})
+	}
+	if v.Errors == nil {
+		v.Errors = map[string]string{}
+	}
+	return v
+}
+
+func (s *Server) newZoneForm(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, web.ZoneFormPage(s.page(r, "New zone"), zoneForm(web.ZoneForm{Action: "/zones", Classification: "low"})))
+}
+
+func (s *Server) editZoneForm(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	z, err := s.svc.GetZone(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := web.ZoneForm{Action: fmt.Sprintf("/zones/%d", id), Editing: true, ID: id, Name: z.Name, Classification: z.Classification, CIDRs: z.CIDRs, Owner: z.Owner, Description: z.Description}
+	s.render(w, r, http.StatusOK, web.ZoneFormPage(s.page(r, "Edit zone"), zoneForm(v)))
+}
+
+func (s *Server) saveZone(w http.ResponseWriter, r *http.Request, id uint) {
+	in := workflow.ZoneInput{Name: r.PostFormValue("name"), Classification: r.PostFormValue("classification"), CIDRs: r.PostFormValue("cidrs"), Owner: r.PostFormValue("owner"), Description: r.PostFormValue("description")}
+	z, err := s.svc.SaveZone(r.Context(), actor(r), id, in)
+	if err != nil {
+		if statusOf(err) != http.StatusBadRequest {
+			s.fail(w, r, err)
+			return
+		}
+		v := web.ZoneForm{Action: "/zones", Editing: id != 0, ID: id, Name: in.Name, Classification: in.Classification, CIDRs: in.CIDRs, Owner: in.Owner, Description: in.Description, Errors: fieldErrors(err)}
+		if id != 0 {
+			v.Action = fmt.Sprintf("/zones/%d", id)
+		}
+		s.render(w, r, http.StatusBadRequest, web.ZoneFormPage(s.page(r, "Zone"), zoneForm(v)))
+		return
+	}
+	s.flash(r, "ok", fmt.Sprintf("Zone %s saved; asset zones were re-derived.", z.Name))
+	s.redirect(w, r, "/zones")
+}
+
+func (s *Server) createZone(w http.ResponseWriter, r *http.Request) { s.saveZone(w, r, 0) }
+
+func (s *Server) updateZone(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.saveZone(w, r, id)
+}
+
+func (s *Server) deleteZone(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.svc.DeleteZone(r.Context(), actor(r), id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.flash(r, "ok", "Zone deleted.")
+	s.redirect(w, r, "/zones")
+}
+
+func assetRow(a models.Asset) web.AssetRow {
+	row := web.AssetRow{ID: a.ID, Address: a.Address, Hostname: a.Hostname, OwnerTeam: a.OwnerTeam, Application: a.Application, Zone: "(no zone)"}
+	if a.Zone != nil {
+		row.Zone, row.Classification = a.Zone.Name, a.Zone.Classification
+	}
+	return row
+}
+
+func (s *Server) listAssets(w http.ResponseWriter, r *http.Request) {
+	assets, err := s.svc.ListAssets(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := web.Assets{CanEdit: actor(r).Has(workflow.RoleAdmin)}
+	for _, a := range assets {
+		v.Rows = append(v.Rows, assetRow(a))
+	}
+	s.render(w, r, http.StatusOK, web.AssetsPage(s.page(r, "Assets"), v))
+}
+
+func (s *Server) newAssetForm(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, web.AssetFormPage(s.page(r, "New asset"), web.AssetForm{Action: "/assets", Errors: map[string]string{}}))
+}
+
+func (s *Server) editAssetForm(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	a, err := s.svc.GetAsset(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := web.AssetForm{Action: fmt.Sprintf("/assets/%d", id), Editing: true, ID: id, Address: a.Address, Hostname: a.Hostname, OwnerTeam: a.OwnerTeam, Application: a.Application, Errors: map[string]string{}}
+	s.render(w, r, http.StatusOK, web.AssetFormPage(s.page(r, "Edit asset"), v))
+}
+
+func (s *Server) saveAsset(w http.ResponseWriter, r *http.Request, id uint) {
+	in := workflow.AssetInput{Address: r.PostFormValue("address"), Hostname: r.PostFormValue("hostname"), OwnerTeam: r.PostFormValue("owner_team"), Application: r.PostFormValue("application")}
+	a, err := s.svc.SaveAsset(r.Context(), actor(r), id, in)
+	if err != nil {
+		if statusOf(err) != http.StatusBadRequest {
+			s.fail(w, r, err)
+			return
+		}
+		v := web.AssetForm{Action: "/assets", Editing: id != 0, ID: id, Address: in.Address, Hostname: in.Hostname, OwnerTeam: in.OwnerTeam, Application: in.Application, Errors: fieldErrors(err)}
+		if id != 0 {
+			v.Action = fmt.Sprintf("/assets/%d", id)
+		}
+		s.render(w, r, http.StatusBadRequest, web.AssetFormPage(s.page(r, "Asset"), v))
+		return
+	}
+	s.flash(r, "ok", fmt.Sprintf("Asset %s saved.", a.Address))
+	s.redirect(w, r, "/assets")
+}
+
+func (s *Server) createAsset(w http.ResponseWriter, r *http.Request) { s.saveAsset(w, r, 0) }
+
+func (s *Server) updateAsset(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.saveAsset(w, r, id)
+}
+
+func (s *Server) deleteAsset(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.svc.DeleteAsset(r.Context(), actor(r), id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.flash(r, "ok", "Asset deleted.")
+	s.redirect(w, r, "/assets")
+}
+
+func (s *Server) importAssetsForm(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, web.AssetImportPage(s.page(r, "Import assets"), web.AssetImport{}))
+}
+
+// maxUpload bounds a CSV upload.
+const maxUpload = 10 << 20
+
+func (s *Server) importAssets(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
+	file, _, err := r.FormFile("file")
+	if err != nil {
+		s.render(w, r, http.StatusBadRequest, web.AssetImportPage(s.page(r, "Import assets"), web.AssetImport{Error: "choose a CSV file of at most 10 MB to import"}))
+		return
+	}
+	defer file.Close()
+	created, updated, err := s.svc.ImportAssets(r.Context(), actor(r), file)
+	if err != nil {
+		var ie *workflow.ImportError
+		v := web.AssetImport{}
+		switch {
+		case errors.As(err, &ie):
+			for _, l := range ie.Lines {
+				v.Lines = append(v.Lines, web.ImportLine{Line: l.Line, Field: l.Field, Message: l.Message})
+			}
+		case statusOf(err) == http.StatusBadRequest:
+			v.Error, _ = publicMessage(err)
+		default:
+			s.fail(w, r, err)
+			return
+		}
+		s.render(w, r, http.StatusBadRequest, web.AssetImportPage(s.page(r, "Import assets"), v))
+		return
+	}
+	s.render(w, r, http.StatusOK, web.AssetImportPage(s.page(r, "Import assets"), web.AssetImport{Summary: "Imported: " + strconv.Itoa(created) + " new, " + strconv.Itoa(updated) + " updated."}))
+}

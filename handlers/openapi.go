@@ -1,0 +1,180 @@
+package handlers
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+)
+
+// apiOperation describes one endpoint for the OpenAPI document.
+type apiOperation struct {
+	Summary  string
+	Body     string // schema name of the JSON body, if any
+	Response string // schema name of the 2xx response
+	Status   string // 2xx status, "200" by default
+}
+
+// apiOperations documents every API route, keyed like Server.access; a
+// test checks that each route has an entry.
+var apiOperations = map[string]apiOperation{
+	"GET /api/v1/openapi.json":             {Summary: "This document", Response: "Object"},
+	"GET /api/v1/me":                       {Summary: "Who the token belongs to", Response: "Me"},
+	"GET /api/v1/requests":                 {Summary: "List requests (filters: state, q, mine, limit)", Response: "RequestList"},
+	"POST /api/v1/requests":                {Summary: "Create a draft request", Body: "RequestInput", Response: "Request", Status: "201"},
+	"GET /api/v1/requests/{id}":            {Summary: "Read a request with its reviews and timeline", Response: "Request"},
+	"PUT /api/v1/requests/{id}":            {Summary: "Edit a request (after submission this voids earlier approvals)", Body: "RequestInput", Response: "Request"},
+	"POST /api/v1/requests/{id}/submit":    {Summary: "Submit for review", Response: "Request"},
+	"POST /api/v1/requests/{id}/cancel":    {Summary: "Cancel a draft or submitted request", Body: "Reason", Response: "Request"},
+	"POST /api/v1/requests/{id}/review":    {Summary: "Record a review decision (approve, reject, changes_requested)", Body: "ReviewInput", Response: "Request"},
+	"POST /api/v1/requests/{id}/approve":   {Summary: "Second approval by a security lead (decision approve or reject)", Body: "ApprovalInput", Response: "Request"},
+	"POST /api/v1/requests/{id}/implement": {Summary: "Mark implemented with the change reference", Body: "ImplementInput", Response: "Request"},
+	"POST /api/v1/requests/{id}/revoke":    {Summary: "Revoke an approved or active request", Body: "Reason", Response: "Request"},
+	"GET /api/v1/requests/{id}/comments":   {Summary: "List comments", Response: "CommentList"},
+	"POST /api/v1/requests/{id}/comments":  {Summary: "Post a comment", Body: "CommentInput", Response: "Comment", Status: "201"},
+	"GET /api/v1/queues/review":            {Summary: "Requests waiting for a first review", Response: "RequestList"},
+	"GET /api/v1/queues/approval":          {Summary: "Requests waiting for a second approval", Response: "RequestList"},
+	"GET /api/v1/queues/implementation":    {Summary: "Approved requests waiting for implementation", Response: "RequestList"},
+	"GET /api/v1/rules":                    {Summary: "The rule register: every approved rule with its expiry", Response: "RuleRegister"},
+	"GET /api/v1/zones":                    {Summary: "List zones", Response: "ZoneList"},
+	"POST /api/v1/zones":                   {Summary: "Create a zone", Body: "ZoneInput", Response: "Zone", Status: "201"},
+	"PUT /api/v1/zones/{id}":               {Summary: "Update a zone", Body: "ZoneInput", Response: "Zone"},
+	"DELETE /api/v1/zones/{id}":            {Summary: "Delete a zone", Status: "204"},
+	"GET /api/v1/assets":                   {Summary: "List assets with their derived zones", Response: "AssetList"},
+	"POST /api/v1/assets":                  {Summary: "Create an asset", Body: "AssetInput", Response: "Asset", Status: "201"},
+	"PUT /api/v1/assets/{id}":              {Summary: "Update an asset", Body: "AssetInput", Response: "Asset"},
+	"DELETE /api/v1/assets/{id}":           {Summary: "Delete an asset", Status: "204"},
+	"POST /api/v1/assets/import":           {Summary: "Import assets from a CSV body (all or nothing)", Body: "CSV", Response: "ImportResult"},
+}
+
+func obj(props map[string]any, required ...string) map[string]any {
+	o := map[string]any{"type": "object", "properties": props}
+	if len(required) > 0 {
+		o["required"] = required
+	}
+	return o
+}
+
+func str(desc string) map[string]any { return map[string]any{"type": "string", "description": desc} }
+func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
+func arr(items map[string]any) map[string]any {
+	return map[string]any{"type": "array", "items": items}
+}
+
+var stringOrList = map[string]any{"oneOf": []any{map[string]any{"type": "string"}, arr(map[string]any{"type": "string"})}}
+
+var apiSchemas = map[string]any{
+	"Object": map[string]any{"type": "object"},
+	"Error": obj(map[string]any{"error": obj(map[string]any{
+		"code": str("bad_request, unauthorized, forbidden, not_found, conflict or internal"), "message": str("what is wrong"),
+		"field": str("the field at fault, e.g. rules[0].ports"),
+	}, "code", "message")}, "error"),
+	"Rule": obj(map[string]any{
+		"source":      map[string]any{"description": `"internet", a zone name, or a list of CIDRs`, "oneOf": stringOrList["oneOf"]},
+		"destination": map[string]any{"description": "asset addresses, or a zone name", "oneOf": stringOrList["oneOf"]},
+		"protocol":    map[string]any{"type": "string", "enum": []string{"tcp", "udp"}},
+		"ports":       str(`"443", "8000-8100", "80,443"`),
+		"service":     str("expected service, vocabulary of the scan report"),
+		"direction":   map[string]any{"type": "string", "enum": []string{"ingress", "egress"}},
+	}, "source", "destination", "protocol", "ports"),
+	"Finding": obj(map[string]any{"code": str(""), "severity": str(""), "blocking": map[string]any{"type": "boolean"}, "message": str(""), "rule": map[string]any{"type": "integer"}}),
+	"RequestInput": obj(map[string]any{
+		"title": str(""), "justification": str("business justification"),
+		"expires_at": str("RFC 3339 time or YYYY-MM-DD; default from settings"), "rules": arr(ref("Rule")),
+	}, "title", "justification", "rules"),
+	"Request": obj(map[string]any{
+		"id": map[string]any{"type": "integer"}, "title": str(""), "justification": str(""),
+		"state":     map[string]any{"type": "string", "enum": []string{"draft", "submitted", "in_review", "changes_requested", "rejected", "approved", "implemented", "verified", "verification_failed", "active", "expired", "revoked", "cancelled"}},
+		"requester": str("e-mail"), "team": str(""), "expires_at": str("RFC 3339"), "needs_second_approval": map[string]any{"type": "boolean"},
+		"change_ref": str(""), "version": map[string]any{"type": "integer"}, "rules": arr(ref("Rule")), "findings": arr(ref("Finding")),
+		"reviews": arr(map[string]any{"type": "object"}), "timeline": arr(map[string]any{"type": "object"}),
+	}),
+	"RequestList": obj(map[string]any{"requests": arr(ref("Request"))}),
+	"Reason":      obj(map[string]any{"reason": str("why")}),
+	"ReviewInput": obj(map[string]any{
+		"decision": map[string]any{"type": "string", "enum": []string{"approve", "reject", "changes_requested"}}, "comment": str("required unless approving"),
+		"zone_confirmed": map[string]any{"type": "boolean"},
+		"checklist":      arr(obj(map[string]any{"item": str("checklist item id"), "result": map[string]any{"type": "string", "enum": []string{"pass", "fail", "na"}}, "note": str("required unless pass")})),
+	}, "decision"),
+	"ApprovalInput":  obj(map[string]any{"decision": map[string]any{"type": "string", "enum": []string{"approve", "reject"}}, "comment": str("")}),
+	"ImplementInput": obj(map[string]any{"change_ref": str("firewall change id"), "note": str("")}, "change_ref"),
+	"CommentInput":   obj(map[string]any{"body": str("")}, "body"),
+	"Comment":        obj(map[string]any{"id": map[string]any{"type": "integer"}, "author": str(""), "body": str(""), "at": str("")}),
+	"CommentList":    obj(map[string]any{"comments": arr(ref("Comment"))}),
+	"RuleRegister":   obj(map[string]any{"rules": arr(map[string]any{"type": "object"})}),
+	"ZoneInput":      obj(map[string]any{"name": str(""), "classification": map[string]any{"type": "string", "enum": []string{"internet", "dmz", "transit", "low", "medium", "high"}}, "cidrs": stringOrList, "owner": str(""), "description": str("")}, "name", "classification"),
+	"Zone":           obj(map[string]any{"id": map[string]any{"type": "integer"}, "name": str(""), "classification": str(""), "cidrs": arr(map[string]any{"type": "string"}), "owner": str(""), "description": str("")}),
+	"ZoneList":       obj(map[string]any{"zones": arr(ref("Zone"))}),
+	"AssetInput":     obj(map[string]any{"address": str(""), "hostname": str(""), "owner_team": str(""), "application": str("")}, "address"),
+	"Asset":          obj(map[string]any{"id": map[string]any{"type": "integer"}, "address": str(""), "hostname": str(""), "owner_team": str(""), "application": str(""), "zone": str("derived from the address"), "classification": str("")}),
+	"AssetList":      obj(map[string]any{"assets": arr(ref("Asset"))}),
+	"ImportResult":   obj(map[string]any{"created": map[string]any{"type": "integer"}, "updated": map[string]any{"type": "integer"}}),
+	"Me":             obj(map[string]any{"email": str(""), "name": str(""), "team": str(""), "roles": arr(map[string]any{"type": "string"})}),
+}
+
+var pathParam = regexp.MustCompile(`\{(\w+)\}`)
+
+// openAPIDocument builds the OpenAPI 3 description from the route table.
+func openAPIDocument() map[string]any {
+	paths := map[string]any{}
+	for key, op := range apiOperations {
+		method, path, _ := strings.Cut(key, " ")
+		path = strings.TrimPrefix(path, "/api/v1")
+		item, _ := paths[path].(map[string]any)
+		if item == nil {
+			item = map[string]any{}
+			paths[path] = item
+		}
+		status := op.Status
+		if status == "" {
+			status = "200"
+		}
+		resp := map[string]any{"description": "success"}
+		if op.Response != "" {
+			resp["content"] = map[string]any{"application/json": map[string]any{"schema": ref(op.Response)}}
+		}
+		errResp := func(d string) map[string]any {
+			return map[string]any{"description": d, "content": map[string]any{"application/json": map[string]any{"schema": ref("Error")}}}
+		}
+		o := map[string]any{
+			"summary":     op.Summary,
+			"operationId": strings.ToLower(method) + strings.NewReplacer("/", "_", "{", "", "}", "", ".", "_").Replace(path),
+			"responses": map[string]any{
+				status: resp, "400": errResp("bad input (field names the culprit)"), "401": errResp("no or bad token"),
+				"403": errResp("role or separation of duties"), "404": errResp("not found"), "409": errResp("transition not allowed now, or lost to a concurrent one"),
+			},
+		}
+		if key == "GET /api/v1/openapi.json" {
+			o["security"] = []any{}
+		}
+		var params []any
+		for _, m := range pathParam.FindAllStringSubmatch(path, -1) {
+			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "integer"}})
+		}
+		if len(params) > 0 {
+			o["parameters"] = params
+		}
+		switch op.Body {
+		case "":
+		case "CSV":
+			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"text/csv": map[string]any{"schema": map[string]any{"type": "string", "description": "header address,hostname,owner_team,application"}}}}
+		default:
+			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": ref(op.Body)}}}
+		}
+		item[strings.ToLower(method)] = o
+	}
+	return map[string]any{
+		"openapi": "3.0.3",
+		"info": map[string]any{
+			"title": "Portcullis API", "version": "1",
+			"description": "Port-opening requests, review, approval and implementation, with the inventory. Authenticate with a bearer token from your profile page or `portcullis token create`.",
+		},
+		"servers":    []any{map[string]any{"url": "/api/v1"}},
+		"security":   []any{map[string]any{"bearer": []any{}}},
+		"paths":      paths,
+		"components": map[string]any{"schemas": apiSchemas, "securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}}},
+	}
+}
+
+func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, openAPIDocument())
+}

@@ -1,0 +1,151 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/portcullis/portcullis/static"
+	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/workflow"
+)
+
+// page builds the frame of a page for the current user.
+func (s *Server) page(r *http.Request, title string) web.Page {
+	p := web.Page{Title: title, HTMX: "/static/" + static.HTMX}
+	actor, ok := actorFrom(r)
+	if !ok {
+		return p
+	}
+	p.User = &web.User{Name: actor.Name, Email: actor.Email, Team: actor.Team}
+	for _, role := range actor.Roles {
+		p.User.Roles = append(p.User.Roles, string(role))
+	}
+	p.Nav = navFor(actor, r.URL.Path)
+	if s.sessions != nil {
+		if msg := s.sessions.PopString(r.Context(), sessionFlash); msg != "" {
+			p.Flash, p.FlashKind = msg, s.sessions.PopString(r.Context(), sessionFlashKind)
+		}
+	}
+	return p
+}
+
+func navFor(a workflow.Actor, path string) []web.NavItem {
+	var items []web.NavItem
+	add := func(label, href string, ok bool) {
+		if !ok {
+			return
+		}
+		current := path == href || (href != "/" && strings.HasPrefix(path, href+"/"))
+		items = append(items, web.NavItem{Label: label, Href: href, Current: current})
+	}
+	add("Requests", "/requests", true)
+	add("Review queue", "/queue/review", a.Has(workflow.RoleReviewer, workflow.RoleApprover))
+	add("Second approvals", "/queue/approval", a.Has(workflow.RoleApprover))
+	add("Implementation", "/queue/implementation", a.Has(workflow.RoleImplementer))
+	add("Rule register", "/register", true)
+	add("Zones", "/zones", true)
+	add("Assets", "/assets", true)
+	add("Users", "/admin/users", a.Has(workflow.RoleAdmin))
+	add("Settings", "/admin/settings", a.Has(workflow.RoleAdmin))
+	return items
+}
+
+// flash leaves a message for the next page the user sees.
+func (s *Server) flash(r *http.Request, kind, msg string) {
+	s.sessions.Put(r.Context(), sessionFlash, msg)
+	s.sessions.Put(r.Context(), sessionFlashKind, kind)
+}
+
+func (s *Server) redirect(w http.ResponseWriter, r *http.Request, to string) {
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+func actor(r *http.Request) workflow.Actor {
+	a, _ := actorFrom(r)
+	return a
+}
+
+// idParam reads the {id} of a route.
+func idParam(r *http.Request) (uint, error) {
+	raw := chi.URLParam(r, "id")
+	n, err := strconv.ParseUint(raw, 10, 32)
+	if err != nil || n == 0 {
+		return 0, &workflow.Error{Code: workflow.CodeNotFound, Message: "there is nothing with the id " + strconv.Quote(raw)}
+	}
+	return uint(n), nil
+}
+
+const (
+	dateFmt = "2006-01-02"
+	timeFmt = "2006-01-02 15:04 UTC"
+)
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(timeFmt)
+}
+
+func fmtTimePtr(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return fmtTime(*t)
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	if s.sessions.GetInt(r.Context(), sessionUserID) != 0 {
+		s.redirect(w, r, "/")
+		return
+	}
+	v := web.Login{Provider: s.cfg.ProviderName, LoggedOut: r.URL.Query().Get("logged_out") != "", Demo: s.cfg.DemoLogins}
+	if rt := r.URL.Query().Get("return_to"); safeReturn(rt) {
+		v.ReturnTo = "?return_to=" + urlQueryEscape(rt)
+	}
+	s.render(w, r, http.StatusOK, web.LoginPage(s.page(r, "Sign in"), v))
+}
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	a := actor(r)
+	ctx := r.Context()
+	counts, err := s.svc.Counts(ctx, a)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var v web.Home
+	for _, st := range workflow.AllStates {
+		if n := counts[st]; n > 0 {
+			v.Counts = append(v.Counts, web.StateCount{State: string(st), Label: st.Label(), Count: n, Href: "/requests?state=" + string(st)})
+		}
+	}
+	queue := func(label, href string, list func() (int, error)) {
+		n, err := list()
+		if err == nil {
+			v.Queues = append(v.Queues, web.QueueLink{Label: label, Href: href, Count: n})
+		}
+	}
+	if a.Has(workflow.RoleReviewer, workflow.RoleApprover) {
+		queue("waiting for review", "/queue/review", func() (int, error) { q, err := s.svc.ReviewQueue(ctx, a); return len(q), err })
+	}
+	if a.Has(workflow.RoleApprover) {
+		queue("waiting for your second approval", "/queue/approval", func() (int, error) { q, err := s.svc.ApprovalQueue(ctx, a); return len(q), err })
+	}
+	if a.Has(workflow.RoleImplementer) {
+		queue("approved, to implement", "/queue/implementation", func() (int, error) { q, err := s.svc.ImplementationQueue(ctx, a); return len(q), err })
+	}
+	if a.Has(workflow.RoleRequester) {
+		mine, err := s.svc.ListRequests(ctx, a, workflow.RequestFilter{Mine: true, Limit: 10})
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		v.Mine = requestRows(mine)
+	}
+	s.render(w, r, http.StatusOK, web.HomePage(s.page(r, "Home"), v))
+}

@@ -1,0 +1,609 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/workflow"
+)
+
+func requestRows(reqs []models.Request) []web.RequestRow {
+	rows := make([]web.RequestRow, len(reqs))
+	for i, r := range reqs {
+		rows[i] = web.RequestRow{
+			ID: r.ID, Href: fmt.Sprintf("/requests/%d", r.ID), Title: r.Title,
+			State: r.State, StateLabel: workflow.State(r.State).Label(), Requester: r.Requester.Email, Team: r.Team,
+			Rules: rulesSummary(r.Rules), Updated: fmtTime(r.UpdatedAt), Expires: r.ExpiresAt.Format(dateFmt),
+			NeedsSecond: r.NeedsSecondApproval,
+		}
+	}
+	return rows
+}
+
+func rulesSummary(rules []models.Rule) string {
+	parts := make([]string, 0, len(rules))
+	for _, ru := range rules {
+		parts = append(parts, ru.Protocol+"/"+ru.Ports)
+	}
+	if len(parts) > 4 {
+		parts = append(parts[:4], fmt.Sprintf("+%d", len(parts)-4))
+	}
+	return strings.Join(parts, " ")
+}
+
+func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
+	a := actor(r)
+	q := r.URL.Query()
+	f := workflow.RequestFilter{Search: q.Get("q"), Mine: q.Get("mine") != ""}
+	selected := q.Get("state")
+	if st, ok := workflow.ParseState(selected); ok {
+		f.States = []workflow.State{st}
+	}
+	reqs, err := s.svc.ListRequests(r.Context(), a, f)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := web.RequestList{Heading: "Requests", Rows: requestRows(reqs), Query: f.Search, Mine: f.Mine, CanFile: a.Has(workflow.RoleRequester)}
+	if !a.SeesAllRequests() {
+		v.Heading = "Your team's requests"
+	}
+	for _, st := range workflow.AllStates {
+		v.States = append(v.States, web.Option{Value: string(st), Label: st.Label(), Selected: string(st) == selected})
+	}
+	s.render(w, r, http.StatusOK, web.RequestListPage(s.page(r, "Requests"), v))
+}
+
+// requestForm prepares the form with the inventory's choices.
+func (s *Server) requestForm(r *http.Request, v web.RequestForm) (web.RequestForm, error) {
+	ctx := r.Context()
+	settings, err := s.svc.GetSettings(ctx)
+	if err != nil {
+		return v, err
+	}
+	now := time.Now().UTC()
+	v.MinDate = now.AddDate(0, 0, 1).Format(dateFmt)
+	v.MaxDays = int(settings.MaxExpiry.Hours() / 24)
+	v.MaxDate = now.Add(settings.MaxExpiry).Format(dateFmt)
+	if v.ExpiresAt == "" && !v.Editing {
+		v.ExpiresAt = now.Add(settings.DefaultExpiry).Format(dateFmt)
+	}
+	zones, err := s.svc.ListZones(ctx)
+	if err != nil {
+		return v, err
+	}
+	for _, z := range zones {
+		v.Zones = append(v.Zones, web.Option{Value: z.Name, Label: z.Name + " (" + z.Classification + ")"})
+	}
+	assets, err := s.svc.ListAssets(ctx)
+	if err != nil {
+		return v, err
+	}
+	for _, a := range assets {
+		label := a.Hostname
+		if a.Zone != nil {
+			label += " — " + a.Zone.Name
+		}
+		v.Assets = append(v.Assets, web.Option{Value: a.Address, Label: label})
+	}
+	v.Services = workflow.Services[:len(workflow.Services)-1] // "unknown" is what a scan says, not what one asks for
+	if len(v.Rules) == 0 {
+		v.Rules = []web.RuleForm{{Index: 0, Protocol: "tcp", Direction: "ingress"}}
+	}
+	if v.Errors == nil {
+		v.Errors = map[string]string{}
+	}
+	return v, nil
+}
+
+func (s *Server) newRequestForm(w http.ResponseWriter, r *http.Request) {
+	v, err := s.requestForm(r, web.RequestForm{Action: "/requests"})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, web.RequestFormPage(s.page(r, "New request"), v))
+}
+
+// ruleRow is the fragment htmx appends when the requester adds a rule.
+func (s *Server) ruleRow(w http.ResponseWriter, r *http.Request) {
+	i, err := strconv.Atoi(r.URL.Query().Get("index"))
+	if err != nil || i < 0 || i > 99 {
+		s.renderError(w, r, http.StatusBadRequest, "index must be a number from 0 to 99")
+		return
+	}
+	services := workflow.Services[:len(workflow.Services)-1]
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	web.RuleFields(web.RuleForm{Index: i, Protocol: "tcp", Direction: "ingress"}, services).Render(r.Context(), w)
+	web.AddRuleButton(i+1).Render(r.Context(), w)
+}
+
+var ruleField = regexp.MustCompile(`^rules\[(\d{1,3})\]\.(\w+)$`)
+
+// parseRequestForm reads the form into a workflow input and the rows to
+// show again; removed rules are dropped and the rest renumbered.
+func parseRequestForm(r *http.Request) (workflow.RequestInput, []web.RuleForm, string, error) {
+	if err := r.ParseForm(); err != nil {
+		return workflow.RequestInput{}, nil, "", &workflow.Error{Code: workflow.CodeInvalid, Message: "the form could not be read"}
+	}
+	in := workflow.RequestInput{Title: r.PostForm.Get("title"), Justification: r.PostForm.Get("justification")}
+	var dateErr error
+	if d := strings.TrimSpace(r.PostForm.Get("expires_at")); d != "" {
+		t, err := time.Parse(dateFmt, d)
+		if err != nil {
+			dateErr = &workflow.Error{Code: workflow.CodeInvalid, Field: "expires_at", Message: fmt.Sprintf("%q is not a date (YYYY-MM-DD)", d)}
+		} else {
+			in.ExpiresAt = t.Add(23*time.Hour + 59*time.Minute) // the opening lasts through the chosen day
+		}
+	}
+	byIndex := map[int]map[string]string{}
+	for key, vals := range r.PostForm {
+		m := ruleField.FindStringSubmatch(key)
+		if m == nil || len(vals) == 0 {
+			continue
+		}
+		i, _ := strconv.Atoi(m[1])
+		if byIndex[i] == nil {
+			byIndex[i] = map[string]string{}
+		}
+		byIndex[i][m[2]] = vals[0]
+	}
+	indexes := make([]int, 0, len(byIndex))
+	for i := range byIndex {
+		indexes = append(indexes, i)
+	}
+	sort.Ints(indexes)
+	var rows []web.RuleForm
+	for _, i := range indexes {
+		f := byIndex[i]
+		if f["remove"] != "" {
+			continue
+		}
+		ri := workflow.RuleInput{Source: f["source"], Destination: f["destination"], Protocol: f["protocol"], Ports: f["ports"], Service: f["service"], Direction: f["direction"]}
+		in.Rules = append(in.Rules, ri)
+		rows = append(rows, web.RuleForm{Index: len(rows), Source: ri.Source, Destination: ri.Destination, Protocol: ri.Protocol, Ports: ri.Ports, Service: ri.Service, Direction: ri.Direction})
+	}
+	return in, rows, r.PostForm.Get("action"), dateErr
+}
+
+// formWithErrors shows the form again with each message next to its field.
+func (s *Server) formWithErrors(w http.ResponseWriter, r *http.Request, v web.RequestForm, err error) {
+	if statusOf(err) != http.StatusBadRequest {
+		s.fail(w, r, err)
+		return
+	}
+	v.Errors = map[string]string{}
+	for field, msg := range fieldErrors(err) {
+		if m := regexp.MustCompile(`^rules\[(\d+)\]\.(\w+)$`).FindStringSubmatch(field); m != nil {
+			i, _ := strconv.Atoi(m[1])
+			if i < len(v.Rules) {
+				if v.Rules[i].Errors == nil {
+					v.Rules[i].Errors = map[string]string{}
+				}
+				v.Rules[i].Errors[m[2]] = msg
+				continue
+			}
+		}
+		v.Errors[field] = msg
+	}
+	v.FormError = "The request was not saved: please correct the fields marked below."
+	v, ferr := s.requestForm(r, v)
+	if ferr != nil {
+		s.fail(w, r, ferr)
+		return
+	}
+	s.render(w, r, http.StatusBadRequest, web.RequestFormPage(s.page(r, "Request"), v))
+}
+
+func formFrom(in workflow.RequestInput, rows []web.RuleForm, rawExpiry string) web.RequestForm {
+	return web.RequestForm{Title: in.Title, Justification: in.Justification, ExpiresAt: rawExpiry, Rules: rows}
+}
+
+func (s *Server) createRequest(w http.ResponseWriter, r *http.Request) {
+	in, rows, action, dateErr := parseRequestForm(r)
+	v := formFrom(in, rows, r.PostForm.Get("expires_at"))
+	v.Action = "/requests"
+	if action == "add_rule" {
+		v.Rules = append(v.Rules, web.RuleForm{Index: len(v.Rules), Protocol: "tcp", Direction: "ingress"})
+		v, err := s.requestForm(r, v)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.render(w, r, http.StatusOK, web.RequestFormPage(s.page(r, "New request"), v))
+		return
+	}
+	if dateErr != nil {
+		s.formWithErrors(w, r, v, dateErr)
+		return
+	}
+	req, err := s.svc.CreateRequest(r.Context(), actor(r), in)
+	if err != nil {
+		s.formWithErrors(w, r, v, err)
+		return
+	}
+	msg := fmt.Sprintf("Request #%d saved as a draft.", req.ID)
+	if action == "submit" {
+		if _, err := s.svc.Submit(r.Context(), actor(r), req.ID); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		msg = fmt.Sprintf("Request #%d submitted for review.", req.ID)
+	}
+	s.flash(r, "ok", msg)
+	s.redirect(w, r, fmt.Sprintf("/requests/%d", req.ID))
+}
+
+func (s *Server) editRequestForm(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	a := actor(r)
+	d, err := s.svc.GetRequest(r.Context(), a, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	req := d.Request
+	if !workflow.Allowed(workflow.EventEdit, a, workflow.State(req.State), req.RequesterID) {
+		s.fail(w, r, &workflow.Error{Code: workflow.CodeConflict, Message: fmt.Sprintf("request #%d is %s and can no longer be edited by you", id, workflow.State(req.State).Label())})
+		return
+	}
+	v := web.RequestForm{Action: fmt.Sprintf("/requests/%d/edit", id), Editing: true, ID: id, Title: req.Title, Justification: req.Justification,
+		ExpiresAt: req.ExpiresAt.Format(dateFmt), AfterSubmission: req.State == string(workflow.StateSubmitted) || req.State == string(workflow.StateInReview)}
+	for i, ru := range req.Rules {
+		v.Rules = append(v.Rules, web.RuleForm{Index: i, Source: ru.Source, Destination: ru.Destination, Protocol: ru.Protocol, Ports: ru.Ports, Service: ru.Service, Direction: ru.Direction})
+	}
+	v, err = s.requestForm(r, v)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, web.RequestFormPage(s.page(r, "Edit request"), v))
+}
+
+func (s *Server) updateRequest(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	in, rows, action, dateErr := parseRequestForm(r)
+	v := formFrom(in, rows, r.PostForm.Get("expires_at"))
+	v.Action, v.Editing, v.ID = fmt.Sprintf("/requests/%d/edit", id), true, id
+	if action == "add_rule" {
+		v.Rules = append(v.Rules, web.RuleForm{Index: len(v.Rules), Protocol: "tcp", Direction: "ingress"})
+		v, err := s.requestForm(r, v)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.render(w, r, http.StatusOK, web.RequestFormPage(s.page(r, "Edit request"), v))
+		return
+	}
+	if dateErr != nil {
+		s.formWithErrors(w, r, v, dateErr)
+		return
+	}
+	if _, err := s.svc.UpdateRequest(r.Context(), actor(r), id, in); err != nil {
+		s.formWithErrors(w, r, v, err)
+		return
+	}
+	s.flash(r, "ok", fmt.Sprintf("Request #%d saved.", id))
+	s.redirect(w, r, fmt.Sprintf("/requests/%d", id))
+}
+
+// transitionHandler runs a form-button transition and returns to the request page.
+func (s *Server) transitionHandler(w http.ResponseWriter, r *http.Request, done string, call func(id uint, reason string) (*models.Request, error)) {
+	id, err := idParam(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if _, err := call(id, r.PostFormValue("reason")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.flash(r, "ok", fmt.Sprintf(done, id))
+	s.redirect(w, r, fmt.Sprintf("/requests/%d", id))
+}
+
+func (s *Server) submitRequest(w http.ResponseWriter, r *http.Request) {
+	s.transitionHandler(w, r, "Request #%d submitted for review.", func(id uint, _ string) (*models.Request, error) {
+		return s.svc.Submit(r.Context(), actor(r), id)
+	})
+}
+
+func (s *Server) cancelRequest(w http.ResponseWriter, r *http.Request) {
+	s.transitionHandler(w, r, "Request #%d cancelled.", func(id uint, reason string) (*models.Request, error) {
+		return s.svc.Cancel(r.Context(), actor(r), id, reason)
+	})
+}
+
+func (s *Server) revokeRequest(w http.ResponseWriter, r *http.Request) {
+	s.transitionHandler(w, r, "Request #%d revoked.", func(id uint, reason string) (*models.Request, error) {
+		return s.svc.Revoke(r.Context(), actor(r), id, reason)
+	})
+}
+
+func (s *Server) commentRequest(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if _, err := s.svc.AddComment(r.Context(), actor(r), id, r.PostFormValue("body")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.flash(r, "ok", "Comment posted.")
+	s.redirect(w, r, fmt.Sprintf("/requests/%d", id))
+}
+
+// detailView turns a request into its page's view model, with the actions the viewer may take.
+func detailView(d *workflow.RequestDetail, a workflow.Actor) web.RequestDetail {
+	req := d.Request
+	st := workflow.State(req.State)
+	v := web.RequestDetail{
+		ID: req.ID, Title: req.Title, State: req.State, StateLabel: st.Label(), Requester: req.Requester.Email,
+		Team: req.Team, Justification: req.Justification, Created: fmtTime(req.CreatedAt), Submitted: fmtTimePtr(req.SubmittedAt),
+		Expires: req.ExpiresAt.Format(dateFmt), NeedsSecondApproval: req.NeedsSecondApproval,
+		ChangeRef: req.ChangeRef, ImplNote: req.ImplementNote, Implemented: fmtTimePtr(req.ImplementedAt), CanComment: true,
+	}
+	if d.FirstApproval != nil && st == workflow.StateInReview && req.NeedsSecondApproval {
+		v.AwaitingSecond, v.FirstApprover = true, d.FirstApproval.Reviewer.Email
+	}
+	for i, ru := range req.Rules {
+		v.Rules = append(v.Rules, web.RuleView{Number: i + 1, Source: ru.Source, Destination: ru.Destination, Protocol: ru.Protocol, Ports: ru.Ports, Service: ru.Service, Direction: ru.Direction})
+	}
+	for _, as := range d.Destinations {
+		av := web.AssetView{Address: as.Address, Hostname: as.Hostname, OwnerTeam: as.OwnerTeam, Application: as.Application, Zone: "(no zone)"}
+		if as.Zone != nil {
+			av.Zone, av.Classification = as.Zone.Name, as.Zone.Classification
+		}
+		v.Destinations = append(v.Destinations, av)
+	}
+	texts := map[string]string{}
+	for _, item := range workflow.BaselineChecklist {
+		texts[item.ID] = item.Text
+	}
+	for _, rv := range d.Reviews {
+		view := web.ReviewView{Reviewer: rv.Reviewer.Email, Kind: strings.ReplaceAll(rv.Kind, "_", " "), Decision: strings.ReplaceAll(rv.Decision, "_", " "),
+			Comment: rv.Comment, At: fmtTime(rv.CreatedAt), ZoneConfirmed: rv.ZoneConfirmed, Voided: rv.Voided}
+		for _, c := range workflow.Checklist(rv) {
+			view.Checklist = append(view.Checklist, web.ChecklistView{Text: texts[c.Item], Result: c.Result, Note: c.Note})
+		}
+		v.Reviews = append(v.Reviews, view)
+	}
+	for _, e := range d.Timeline {
+		v.Timeline = append(v.Timeline, web.Event{At: fmtTime(e.At), Actor: e.Actor, Action: strings.ReplaceAll(e.Action, "_", " "), From: e.FromState, To: e.ToState, Comment: e.Comment})
+	}
+	for _, c := range d.Comments {
+		v.Comments = append(v.Comments, web.CommentView{Author: c.Author.Email, At: fmtTime(c.CreatedAt), Body: c.Body})
+	}
+	base := fmt.Sprintf("/requests/%d", req.ID)
+	allowed := func(ev workflow.Event) bool { return workflow.Allowed(ev, a, st, req.RequesterID) }
+	if allowed(workflow.EventEdit) {
+		v.Actions = append(v.Actions, web.Action{Label: "Edit", Href: base + "/edit", Method: "GET", Style: "secondary"})
+	}
+	if allowed(workflow.EventSubmit) {
+		v.Actions = append(v.Actions, web.Action{Label: "Submit for review", Href: base + "/submit", Method: "POST"})
+	}
+	if (allowed(workflow.EventClaim) || allowed(workflow.EventApprove)) && !v.AwaitingSecond {
+		v.Actions = append(v.Actions, web.Action{Label: "Review", Href: base + "/review", Method: "GET"})
+	}
+	if v.AwaitingSecond && allowed(workflow.EventSecondApprove) {
+		v.Actions = append(v.Actions, web.Action{Label: "Second approval", Href: base + "/approve", Method: "GET"})
+	}
+	if allowed(workflow.EventImplement) {
+		v.Actions = append(v.Actions, web.Action{Label: "Mark implemented", Href: base + "/implement", Method: "GET"})
+	}
+	if allowed(workflow.EventCancel) {
+		v.Actions = append(v.Actions, web.Action{Label: "Cancel", Href: base + "/cancel", Method: "POST", Style: "danger", NeedsReason: true})
+	}
+	if allowed(workflow.EventRevoke) {
+		v.Actions = append(v.Actions, web.Action{Label: "Revoke", Href: base + "/revoke", Method: "POST", Style: "danger", NeedsReason: true})
+	}
+	return v
+}
+
+func (s *Server) loadDetail(w http.ResponseWriter, r *http.Request) (*workflow.RequestDetail, bool) {
+	id, err := idParam(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, false
+	}
+	d, err := s.svc.GetRequest(r.Context(), actor(r), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, false
+	}
+	return d, true
+}
+
+func (s *Server) showRequest(w http.ResponseWriter, r *http.Request) {
+	d, ok := s.loadDetail(w, r)
+	if !ok {
+		return
+	}
+	s.render(w, r, http.StatusOK, web.RequestPage(s.page(r, fmt.Sprintf("#%d %s", d.Request.ID, d.Request.Title)), detailView(d, actor(r))))
+}
+
+func checklistItems(answers map[string]workflow.ChecklistAnswer, errs map[string]string) []web.ChecklistItem {
+	var items []web.ChecklistItem
+	for i, item := range workflow.BaselineChecklist {
+		a := answers[item.ID]
+		items = append(items, web.ChecklistItem{ID: item.ID, Text: item.Text, Result: a.Result, Note: a.Note, Index: i, Error: errs[fmt.Sprintf("checklist[%d]", i)]})
+	}
+	return items
+}
+
+func (s *Server) reviewForm(w http.ResponseWriter, r *http.Request) {
+	d, ok := s.loadDetail(w, r)
+	if !ok {
+		return
+	}
+	v := web.ReviewForm{Request: detailView(d, actor(r)), Checklist: checklistItems(nil, nil), Errors: map[string]string{}}
+	s.render(w, r, http.StatusOK, web.ReviewPage(s.page(r, "Review"), v))
+}
+
+func (s *Server) reviewRequest(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	r.ParseForm()
+	in := workflow.ReviewInput{
+		Decision: workflow.Decision(r.PostForm.Get("decision")), Comment: r.PostForm.Get("comment"),
+		ZoneConfirmed: r.PostForm.Get("zone_confirmed") != "",
+	}
+	answers := map[string]workflow.ChecklistAnswer{}
+	for _, item := range workflow.BaselineChecklist {
+		a := workflow.ChecklistAnswer{Item: item.ID, Result: r.PostForm.Get("checklist." + item.ID), Note: r.PostForm.Get("note." + item.ID)}
+		answers[item.ID] = a
+		if a.Result != "" || a.Note != "" {
+			in.Checklist = append(in.Checklist, a)
+		}
+	}
+	a := actor(r)
+	if _, err := s.svc.Review(r.Context(), a, id, in); err != nil {
+		if statusOf(err) != http.StatusBadRequest {
+			s.fail(w, r, err)
+			return
+		}
+		d, derr := s.svc.GetRequest(r.Context(), a, id)
+		if derr != nil {
+			s.fail(w, r, derr)
+			return
+		}
+		errs := fieldErrors(err)
+		v := web.ReviewForm{Request: detailView(d, a), Checklist: checklistItems(answers, errs), Decision: string(in.Decision),
+			Comment: in.Comment, ZoneConfirmed: in.ZoneConfirmed, Errors: errs, FormError: "The decision was not recorded: " + err.Error()}
+		s.render(w, r, http.StatusBadRequest, web.ReviewPage(s.page(r, "Review"), v))
+		return
+	}
+	s.flash(r, "ok", fmt.Sprintf("Your decision on request #%d is recorded.", id))
+	s.redirect(w, r, fmt.Sprintf("/requests/%d", id))
+}
+
+func (s *Server) approveForm(w http.ResponseWriter, r *http.Request) {
+	d, ok := s.loadDetail(w, r)
+	if !ok {
+		return
+	}
+	v := web.ReviewForm{Request: detailView(d, actor(r)), Second: true, Errors: map[string]string{}}
+	s.render(w, r, http.StatusOK, web.ReviewPage(s.page(r, "Second approval"), v))
+}
+
+func (s *Server) approveRequest(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	a := actor(r)
+	decision, comment := workflow.Decision(r.PostFormValue("decision")), r.PostFormValue("comment")
+	if _, err := s.svc.SecondApproval(r.Context(), a, id, decision, comment); err != nil {
+		if statusOf(err) != http.StatusBadRequest {
+			s.fail(w, r, err)
+			return
+		}
+		d, derr := s.svc.GetRequest(r.Context(), a, id)
+		if derr != nil {
+			s.fail(w, r, derr)
+			return
+		}
+		v := web.ReviewForm{Request: detailView(d, a), Second: true, Decision: string(decision), Comment: comment, Errors: fieldErrors(err), FormError: "The decision was not recorded: " + err.Error()}
+		s.render(w, r, http.StatusBadRequest, web.ReviewPage(s.page(r, "Second approval"), v))
+		return
+	}
+	s.flash(r, "ok", fmt.Sprintf("Your decision on request #%d is recorded.", id))
+	s.redirect(w, r, fmt.Sprintf("/requests/%d", id))
+}
+
+func (s *Server) implementForm(w http.ResponseWriter, r *http.Request) {
+	d, ok := s.loadDetail(w, r)
+	if !ok {
+		return
+	}
+	s.render(w, r, http.StatusOK, web.ImplementPage(s.page(r, "Implement"), web.ImplementForm{Request: detailView(d, actor(r)), Errors: map[string]string{}}))
+}
+
+func (s *Server) implementRequest(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	a := actor(r)
+	ref, note := r.PostFormValue("change_ref"), r.PostFormValue("note")
+	if _, err := s.svc.Implement(r.Context(), a, id, ref, note); err != nil {
+		if statusOf(err) != http.StatusBadRequest {
+			s.fail(w, r, err)
+			return
+		}
+		d, derr := s.svc.GetRequest(r.Context(), a, id)
+		if derr != nil {
+			s.fail(w, r, derr)
+			return
+		}
+		s.render(w, r, http.StatusBadRequest, web.ImplementPage(s.page(r, "Implement"), web.ImplementForm{Request: detailView(d, a), ChangeRef: ref, Note: note, Errors: fieldErrors(err)}))
+		return
+	}
+	s.flash(r, "ok", fmt.Sprintf("Request #%d marked implemented.", id))
+	s.redirect(w, r, fmt.Sprintf("/requests/%d", id))
+}
+
+func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, v web.Queue, list func() ([]models.Request, error)) {
+	reqs, err := list()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v.Rows = requestRows(reqs)
+	s.render(w, r, http.StatusOK, web.QueuePage(s.page(r, v.Heading), v))
+}
+
+func (s *Server) reviewQueue(w http.ResponseWriter, r *http.Request) {
+	s.queuePage(w, r, web.Queue{Heading: "Review queue", Intro: "Submitted requests waiting for a security review, oldest first.", Empty: "Nothing waits for review.", ActionLabel: "Review", ActionSuffix: "/review"},
+		func() ([]models.Request, error) { return s.svc.ReviewQueue(r.Context(), actor(r)) })
+}
+
+func (s *Server) approvalQueue(w http.ResponseWriter, r *http.Request) {
+	s.queuePage(w, r, web.Queue{Heading: "Second approvals", Intro: "Requests a reviewer approved that need a security lead's second approval.", Empty: "Nothing waits for a second approval.", ActionLabel: "Decide", ActionSuffix: "/approve"},
+		func() ([]models.Request, error) { return s.svc.ApprovalQueue(r.Context(), actor(r)) })
+}
+
+func (s *Server) implementationQueue(w http.ResponseWriter, r *http.Request) {
+	s.queuePage(w, r, web.Queue{Heading: "Implementation queue", Intro: "Approved requests to put in place on the firewalls, and failed verifications to retry.", Empty: "Nothing waits for implementation.", ActionLabel: "Implement", ActionSuffix: "/implement"},
+		func() ([]models.Request, error) { return s.svc.ImplementationQueue(r.Context(), actor(r)) })
+}
+
+func (s *Server) register(w http.ResponseWriter, r *http.Request) {
+	entries, err := s.svc.RuleRegister(r.Context(), actor(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	now := time.Now().UTC()
+	rows := make([]web.RegisterRow, len(entries))
+	for i, e := range entries {
+		rows[i] = web.RegisterRow{
+			RequestID: e.Request.ID, Href: fmt.Sprintf("/requests/%d", e.Request.ID), Title: e.Request.Title,
+			Source: e.Rule.Source, Destination: e.Rule.Destination, Protocol: e.Rule.Protocol, Ports: e.Rule.Ports,
+			Service: e.Rule.Service, Direction: e.Rule.Direction, State: e.Request.State, StateLabel: workflow.State(e.Request.State).Label(),
+			Approvers: strings.Join(e.Approvers, ", "), Expires: e.Request.ExpiresAt.Format(dateFmt), DaysLeft: workflow.DaysLeft(now, e.Request.ExpiresAt),
+		}
+	}
+	s.render(w, r, http.StatusOK, web.RegisterPage(s.page(r, "Rule register"), rows))
+}

@@ -1,0 +1,285 @@
+// Package handlers is the HTTP face of Portcullis: routes, middleware,
+// login, and the translation of requests into workflow calls and of their
+// results into pages and JSON. It holds no business rule of its own.
+package handlers
+
+import (
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/static"
+	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/workflow"
+)
+
+// Config is what the HTTP layer needs to know.
+type Config struct {
+	// PublicURL is where browsers reach Portcullis, e.g. https://portcullis.example.com.
+	PublicURL       string
+	OIDC            OIDCConfig
+	ProviderName    string // shown on the login button
+	SessionIdle     time.Duration
+	SessionLifetime time.Duration
+	// TrustedOrigins are other origins allowed to post forms (behind a proxy that rewrites Host).
+	TrustedOrigins []string
+	// DemoLogins are listed on the login page in demo mode.
+	DemoLogins []web.DemoLogin
+}
+
+// Server answers every HTTP request.
+type Server struct {
+	cfg      Config
+	svc      *workflow.Service
+	log      *slog.Logger
+	sessions *scs.SessionManager
+	oidc     *oidcClient
+	// access records, for every route, who may use it; the route test walks it.
+	access map[string]access
+}
+
+// New builds the server.
+func New(cfg Config, svc *workflow.Service, log *slog.Logger) (*Server, error) {
+	if cfg.SessionIdle == 0 {
+		cfg.SessionIdle = 30 * time.Minute
+	}
+	if cfg.SessionLifetime == 0 {
+		cfg.SessionLifetime = 12 * time.Hour
+	}
+	if cfg.OIDC.GroupsClaim == "" {
+		cfg.OIDC.GroupsClaim = "groups"
+	}
+	if cfg.OIDC.RoleGroups == nil {
+		cfg.OIDC.RoleGroups = DefaultRoleGroups()
+	}
+	if cfg.ProviderName == "" {
+		cfg.ProviderName = "single sign-on"
+	}
+	sm := scs.New()
+	sm.Store = models.SessionStore{DB: svc.DB()}
+	sm.IdleTimeout = cfg.SessionIdle
+	sm.Lifetime = cfg.SessionLifetime
+	sm.HashTokenInStore = true
+	sm.Cookie.Name = "portcullis_session"
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.Path = "/"
+	// Lax, not Strict: the login callback is a cross-site navigation from the identity provider.
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Secure = secureCookies(cfg.PublicURL)
+	s := &Server{
+		cfg: cfg, svc: svc, log: log, sessions: sm,
+		oidc:   &oidcClient{cfg: cfg.OIDC, redirectURL: strings.TrimRight(cfg.PublicURL, "/") + "/auth/callback"},
+		access: map[string]access{},
+	}
+	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { s.fail(w, r, err) }
+	return s, nil
+}
+
+// secureCookies is true everywhere but plain http on a loopback address,
+// where browsers and test clients would otherwise drop the cookie.
+func secureCookies(publicURL string) bool {
+	u, err := url.Parse(publicURL)
+	if err != nil || u.Scheme == "https" {
+		return true
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return true // browsers treat http://localhost as a secure context
+	}
+	addr, err := netip.ParseAddr(host)
+	return err != nil || !addr.IsLoopback()
+}
+
+// access says who may use a route.
+type access struct {
+	Public bool            // no login needed
+	Roles  []workflow.Role // empty: any logged-in user
+}
+
+func anyone() access                            { return access{} }
+func public() access                            { return access{Public: true} }
+func roles(r ...workflow.Role) access           { return access{Roles: r} }
+func (a access) allows(act workflow.Actor) bool { return len(a.Roles) == 0 || act.Has(a.Roles...) }
+
+// handle registers a route with its access decision; there is no other way
+// to add a route, so none exists without a decision.
+func (s *Server) handle(r chi.Router, method, pattern, prefix string, a access, h http.HandlerFunc, api bool) {
+	s.access[method+" "+prefix+pattern] = a
+	r.Method(method, pattern, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if !a.Public {
+			actor, ok := actorFrom(req)
+			if !ok || !a.allows(actor) {
+				err := &workflow.Error{Code: workflow.CodeForbidden, Message: "you need the " + rolesList(a.Roles) + " role for this"}
+				if api {
+					s.apiError(w, req, err)
+				} else {
+					s.fail(w, req, err)
+				}
+				return
+			}
+		}
+		h(w, req)
+	}))
+}
+
+func rolesList(rs []workflow.Role) string {
+	s := make([]string, len(rs))
+	for i, r := range rs {
+		s[i] = string(r)
+	}
+	return strings.Join(s, " or ")
+}
+
+// Routes is the whole HTTP surface.
+func (s *Server) Routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(middleware.RealIP, middleware.Recoverer, s.logRequests, securityHeaders)
+
+	staticFS, _ := fs.Sub(static.Files, ".")
+	fileServer := http.StripPrefix("/static/", http.FileServer(http.FS(staticFS)))
+	s.handle(r, http.MethodGet, "/static/*", "", public(), func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		fileServer.ServeHTTP(w, r)
+	}, false)
+	s.handle(r, http.MethodGet, "/healthz", "", public(), s.healthz, false)
+
+	r.Route("/api/v1", func(r chi.Router) {
+		const p = "/api/v1"
+		s.handle(r, http.MethodGet, "/openapi.json", p, public(), s.openAPI, true)
+		r.Group(func(r chi.Router) {
+			r.Use(s.withTokenActor)
+			s.apiRoutes(r, p)
+		})
+	})
+
+	r.Group(func(r chi.Router) {
+		r.Use(s.sessions.LoadAndSave)
+		s.handle(r, http.MethodGet, "/login", "", public(), s.loginPage, false)
+		s.handle(r, http.MethodGet, "/auth/login", "", public(), s.startLogin, false)
+		s.handle(r, http.MethodGet, "/auth/callback", "", public(), s.callback, false)
+		s.handle(r, http.MethodPost, "/logout", "", public(), s.logout, false)
+		r.Group(func(r chi.Router) {
+			r.Use(s.withSessionActor)
+			s.pageRoutes(r)
+		})
+	})
+
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			s.apiError(w, r, &workflow.Error{Code: workflow.CodeNotFound, Message: "no such API endpoint: " + r.Method + " " + r.URL.Path})
+			return
+		}
+		s.renderError(w, r, http.StatusNotFound, "There is no page at "+r.URL.Path+".")
+	})
+
+	cop := http.NewCrossOriginProtection()
+	for _, o := range s.cfg.TrustedOrigins {
+		if err := cop.AddTrustedOrigin(o); err != nil {
+			s.log.Warn("ignoring trusted origin", "origin", o, "err", err)
+		}
+	}
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.renderError(w, r, http.StatusForbidden, "This form was sent from another site and was refused (cross-site request forgery protection).")
+	}))
+	return cop.Handler(r)
+}
+
+func (s *Server) pageRoutes(r chi.Router) {
+	R, RV, AP, IM, AD := workflow.RoleRequester, workflow.RoleReviewer, workflow.RoleApprover, workflow.RoleImplementer, workflow.RoleAdmin
+	get, post := http.MethodGet, http.MethodPost
+	for _, rt := range []struct {
+		method, pattern string
+		a               access
+		h               http.HandlerFunc
+	}{
+		{get, "/", anyone(), s.home},
+		{get, "/requests", anyone(), s.listRequests},
+		{get, "/requests/new", roles(R), s.newRequestForm},
+		{get, "/requests/rule-row", roles(R), s.ruleRow},
+		{post, "/requests", roles(R), s.createRequest},
+		{get, "/requests/{id}", anyone(), s.showRequest},
+		{get, "/requests/{id}/edit", roles(R), s.editRequestForm},
+		{post, "/requests/{id}/edit", roles(R), s.updateRequest},
+		{post, "/requests/{id}/submit", roles(R), s.submitRequest},
+		{post, "/requests/{id}/cancel", roles(R), s.cancelRequest},
+		{post, "/requests/{id}/revoke", roles(RV, AP), s.revokeRequest},
+		{post, "/requests/{id}/comments", anyone(), s.commentRequest},
+		{get, "/requests/{id}/review", roles(RV, AP), s.reviewForm},
+		{post, "/requests/{id}/review", roles(RV, AP), s.reviewRequest},
+		{get, "/requests/{id}/approve", roles(AP), s.approveForm},
+		{post, "/requests/{id}/approve", roles(AP), s.approveRequest},
+		{get, "/requests/{id}/implement", roles(IM), s.implementForm},
+		{post, "/requests/{id}/implement", roles(IM), s.implementRequest},
+		{get, "/queue/review", roles(RV, AP), s.reviewQueue},
+		{get, "/queue/approval", roles(AP), s.approvalQueue},
+		{get, "/queue/implementation", roles(IM), s.implementationQueue},
+		{get, "/register", anyone(), s.register},
+		{get, "/zones", anyone(), s.listZones},
+		{get, "/zones/new", roles(AD), s.newZoneForm},
+		{post, "/zones", roles(AD), s.createZone},
+		{get, "/zones/{id}/edit", roles(AD), s.editZoneForm},
+		{post, "/zones/{id}", roles(AD), s.updateZone},
+		{post, "/zones/{id}/delete", roles(AD), s.deleteZone},
+		{get, "/assets", anyone(), s.listAssets},
+		{get, "/assets/new", roles(AD), s.newAssetForm},
+		{post, "/assets", roles(AD), s.createAsset},
+		{get, "/assets/import", roles(AD), s.importAssetsForm},
+		{post, "/assets/import", roles(AD), s.importAssets},
+		{get, "/assets/{id}/edit", roles(AD), s.editAssetForm},
+		{post, "/assets/{id}", roles(AD), s.updateAsset},
+		{post, "/assets/{id}/delete", roles(AD), s.deleteAsset},
+		{get, "/profile", anyone(), s.profile},
+		{post, "/profile/tokens", anyone(), s.createToken},
+		{post, "/profile/tokens/{id}/revoke", anyone(), s.revokeToken},
+		{get, "/admin/users", roles(AD), s.listUsers},
+		{get, "/admin/settings", roles(AD), s.settingsForm},
+		{post, "/admin/settings", roles(AD), s.saveSettings},
+	} {
+		s.handle(r, rt.method, rt.pattern, "", rt.a, rt.h, false)
+	}
+}
+
+// securityHeaders keeps pages out of frames and scripts to our own origin.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		next.ServeHTTP(ww, r)
+		level := slog.LevelDebug
+		if ww.Status() >= 500 {
+			level = slog.LevelError
+		}
+		s.log.Log(r.Context(), level, "http", "method", r.Method, "path", r.URL.Path, "status", ww.Status(), "duration", time.Since(start))
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	if err := s.svc.Ping(r.Context()); err != nil {
+		s.log.Error("health check: database", "err", err)
+		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok\n"))
+}
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }

@@ -1,0 +1,67 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// migration is one numbered step of the schema. Steps are append-only: a
+// released step is never edited, a change is a new step.
+type migration struct {
+	ID   int
+	Name string
+	Up   func(tx *gorm.DB) error
+}
+
+// schemaMigration records which steps a database has run.
+type schemaMigration struct {
+	ID        int `gorm:"primaryKey;autoIncrement:false"`
+	Name      string
+	AppliedAt time.Time
+}
+
+func (schemaMigration) TableName() string { return "schema_migrations" }
+
+var migrations = []migration{
+	{1, "initial schema", func(tx *gorm.DB) error {
+		return tx.Migrator().CreateTable(
+			&User{}, &APIToken{}, &Session{}, &Zone{}, &Asset{},
+			&Request{}, &Rule{}, &Review{}, &Comment{}, &AuditEvent{}, &Setting{},
+		)
+	}},
+}
+
+// Migrate runs, in order and each in its own transaction, the steps the database has not run yet.
+func Migrate(ctx context.Context, db *gorm.DB, log *slog.Logger) error {
+	if err := db.AutoMigrate(&schemaMigration{}); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	var applied []schemaMigration
+	if err := db.Find(&applied).Error; err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	done := make(map[int]bool, len(applied))
+	for _, m := range applied {
+		done[m.ID] = true
+	}
+	for _, m := range migrations {
+		if done[m.ID] {
+			continue
+		}
+		err := db.Transaction(func(tx *gorm.DB) error {
+			if err := m.Up(tx); err != nil {
+				return err
+			}
+			return tx.Create(&schemaMigration{ID: m.ID, Name: m.Name, AppliedAt: time.Now().UTC()}).Error
+		})
+		if err != nil {
+			return fmt.Errorf("migration %d (%s): %w", m.ID, m.Name, err)
+		}
+		log.Info("database migrated", "step", m.ID, "name", m.Name)
+	}
+	return nil
+}

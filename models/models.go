@@ -1,0 +1,150 @@
+// Package models holds the gorm models and the store: how Portcullis keeps
+// its data in SQLite or PostgreSQL, and the migrations that shape it.
+package models
+
+import (
+	"time"
+)
+
+// User is a person known through the identity provider, keyed on (issuer, subject).
+type User struct {
+	ID          uint   `gorm:"primaryKey"`
+	Issuer      string `gorm:"not null;uniqueIndex:idx_users_identity"`
+	Subject     string `gorm:"not null;uniqueIndex:idx_users_identity"`
+	Email       string `gorm:"not null;index"`
+	Name        string `gorm:"not null"`
+	Team        string `gorm:"not null;default:''"`
+	Roles       string `gorm:"not null;default:''"` // space-separated role names, refreshed at every login
+	CreatedAt   time.Time
+	LastLoginAt *time.Time
+}
+
+// APIToken is a bearer token for the JSON API. Only a hash of the secret is kept.
+type APIToken struct {
+	ID         uint   `gorm:"primaryKey"`
+	UserID     uint   `gorm:"not null;index"`
+	User       User   `gorm:"constraint:OnDelete:CASCADE"`
+	Name       string `gorm:"not null"`
+	Prefix     string `gorm:"not null"` // first characters, shown so a user can tell tokens apart
+	Hash       string `gorm:"not null;uniqueIndex"`
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+}
+
+// Session is a browser session, stored for alexedwards/scs.
+type Session struct {
+	Token  string    `gorm:"primaryKey;size:64"`
+	Data   []byte    `gorm:"not null"`
+	Expiry time.Time `gorm:"not null;index"`
+}
+
+// Zone is a network zone with a sensitivity classification.
+type Zone struct {
+	ID             uint   `gorm:"primaryKey"`
+	Name           string `gorm:"not null;uniqueIndex"`
+	Classification string `gorm:"not null"`
+	CIDRs          string `gorm:"column:cidrs;not null;default:''"` // one prefix per line
+	Owner          string `gorm:"not null;default:''"`
+	Description    string `gorm:"not null;default:''"`
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// Asset is a host in the inventory. Its zone is derived from its address.
+type Asset struct {
+	ID          uint   `gorm:"primaryKey"`
+	Address     string `gorm:"not null;uniqueIndex"`
+	Hostname    string `gorm:"not null;default:''"`
+	OwnerTeam   string `gorm:"not null;default:''"`
+	Application string `gorm:"not null;default:''"`
+	ZoneID      *uint  `gorm:"index"`
+	Zone        *Zone  `gorm:"constraint:OnDelete:SET NULL"`
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Request is a port-opening request and its place in the lifecycle.
+type Request struct {
+	ID                  uint   `gorm:"primaryKey"`
+	Title               string `gorm:"not null"`
+	Justification       string `gorm:"not null"`
+	State               string `gorm:"not null;index"`
+	Version             int    `gorm:"not null;default:1"` // bumped by every transition and edit
+	RequesterID         uint   `gorm:"not null;index"`
+	Requester           User
+	Team                string    `gorm:"not null;default:''"`
+	ExpiresAt           time.Time `gorm:"not null"`
+	NeedsSecondApproval bool      `gorm:"not null;default:false"`
+	ChangeRef           string    `gorm:"not null;default:''"`
+	ImplementNote       string    `gorm:"not null;default:''"`
+	ImplementerID       *uint
+	SubmittedAt         *time.Time
+	ApprovedAt          *time.Time
+	ImplementedAt       *time.Time
+	ClosedAt            *time.Time
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+	Rules               []Rule   `gorm:"constraint:OnDelete:CASCADE"`
+	Reviews             []Review `gorm:"constraint:OnDelete:CASCADE"`
+}
+
+// Rule is one proposed (and, once approved, allowed) opening of a request.
+type Rule struct {
+	ID          uint   `gorm:"primaryKey"`
+	RequestID   uint   `gorm:"not null;index"`
+	Position    int    `gorm:"not null"`
+	Source      string `gorm:"not null"` // "internet", a zone name, or comma-separated CIDRs
+	Destination string `gorm:"not null"` // comma-separated asset addresses
+	Protocol    string `gorm:"not null"`
+	Ports       string `gorm:"not null"`
+	Service     string `gorm:"not null;default:''"`
+	Direction   string `gorm:"not null"`
+}
+
+// Review is a decision by security on a request: a first review or a second approval.
+type Review struct {
+	ID            uint `gorm:"primaryKey"`
+	RequestID     uint `gorm:"not null;index"`
+	ReviewerID    uint `gorm:"not null;index"`
+	Reviewer      User
+	Kind          string `gorm:"not null"` // review | second_approval
+	Decision      string `gorm:"not null"` // approve | reject | changes_requested
+	Comment       string `gorm:"not null;default:''"`
+	ZoneConfirmed bool   `gorm:"not null;default:false"`
+	Checklist     string `gorm:"not null;default:'[]'"`  // JSON list of checklist answers
+	Voided        bool   `gorm:"not null;default:false"` // set when the request is edited afterwards
+	CreatedAt     time.Time
+}
+
+// Comment is a message on a request's discussion.
+type Comment struct {
+	ID        uint `gorm:"primaryKey"`
+	RequestID uint `gorm:"not null;index"`
+	AuthorID  uint `gorm:"not null"`
+	Author    User
+	Body      string `gorm:"not null"`
+	CreatedAt time.Time
+}
+
+// AuditEvent records one state change or decision. Rows are only ever appended.
+type AuditEvent struct {
+	ID         uint      `gorm:"primaryKey"`
+	At         time.Time `gorm:"not null;index"`
+	ActorID    *uint
+	Actor      string `gorm:"not null"` // e-mail or "system", kept even if the user goes
+	Action     string `gorm:"not null;index"`
+	ObjectType string `gorm:"not null"`
+	ObjectID   uint   `gorm:"not null"`
+	FromState  string `gorm:"not null;default:''"`
+	ToState    string `gorm:"not null;default:''"`
+	Detail     string `gorm:"not null;default:'{}'"` // JSON
+	Comment    string `gorm:"not null;default:''"`
+}
+
+// Setting is one tunable of the policy, editable by admins.
+type Setting struct {
+	Key       string `gorm:"primaryKey"`
+	Value     string `gorm:"not null"`
+	UpdatedAt time.Time
+}

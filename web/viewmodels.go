@@ -1,0 +1,311 @@
+// Package web holds the pages of Portcullis as templ components. Components
+// take view models built by the handlers, never database rows, so a page
+// shows exactly what the handler decided it should.
+package web
+
+// Page is what every page's frame needs.
+type Page struct {
+	Title     string
+	User      *User
+	Nav       []NavItem
+	Flash     string
+	FlashKind string // ok | error | info
+	HTMX      string // path of the vendored htmx file
+}
+
+// User is the logged-in person, as the header shows them.
+type User struct {
+	Name, Email, Team string
+	Roles             []string
+}
+
+// NavItem is one link of the top navigation.
+type NavItem struct {
+	Label, Href string
+	Current     bool
+}
+
+// DemoLogin is a demo account shown on the login page in demo mode.
+type DemoLogin struct {
+	Email, Password, Role, Name string
+}
+
+// Login is the login page.
+type Login struct {
+	Provider  string
+	LoggedOut bool
+	ReturnTo  string
+	Demo      []DemoLogin
+}
+
+// StateCount is the number of requests in one state.
+type StateCount struct {
+	State, Label string
+	Count        int
+	Href         string
+}
+
+// Home is the landing page.
+type Home struct {
+	Counts []StateCount
+	Mine   []RequestRow
+	Queues []QueueLink
+}
+
+// QueueLink points at a work queue with its length.
+type QueueLink struct {
+	Label, Href string
+	Count       int
+}
+
+// RequestRow is one line of a request list.
+type RequestRow struct {
+	ID                     uint
+	Href                   string
+	Title                  string
+	State, StateLabel      string
+	Requester              string
+	Team                   string
+	Rules                  string // short summary
+	Updated                string
+	Expires                string
+	NeedsSecond            bool
+	AwaitingSecondApproval bool
+}
+
+// Option is one choice of a select or a filter.
+type Option struct {
+	Value, Label string
+	Selected     bool
+}
+
+// RequestList is the list of requests with its filters.
+type RequestList struct {
+	Heading string
+	Rows    []RequestRow
+	States  []Option
+	Query   string
+	Mine    bool
+	CanFile bool
+}
+
+// RuleForm is one rule's fields in the request form.
+type RuleForm struct {
+	Index                                                    int
+	Source, Destination, Protocol, Ports, Service, Direction string
+	Errors                                                   map[string]string // by field name
+}
+
+// RequestForm is the create/edit form.
+type RequestForm struct {
+	Action          string
+	Editing         bool
+	ID              uint
+	AfterSubmission bool // editing voids approvals: say so
+	Title           string
+	Justification   string
+	ExpiresAt       string
+	MinDate         string
+	MaxDate         string
+	MaxDays         int
+	Rules           []RuleForm
+	Errors          map[string]string
+	Zones           []Option
+	Assets          []Option
+	Services        []string
+	FormError       string
+}
+
+// RuleView is a rule as the request page shows it.
+type RuleView struct {
+	Number                                                   int
+	Source, Destination, Protocol, Ports, Service, Direction string
+}
+
+// AssetView is a destination asset with its zone.
+type AssetView struct {
+	Address, Hostname, Zone, Classification, OwnerTeam, Application string
+}
+
+// ReviewView is one review decision.
+type ReviewView struct {
+	Reviewer, Kind, Decision, Comment, At string
+	ZoneConfirmed                         bool
+	Voided                                bool
+	Checklist                             []ChecklistView
+}
+
+// ChecklistView is one answered item.
+type ChecklistView struct {
+	Text, Result, Note string
+}
+
+// Event is a timeline entry.
+type Event struct {
+	At, Actor, Action, From, To, Comment string
+}
+
+// CommentView is one comment of the discussion.
+type CommentView struct {
+	Author, At, Body string
+}
+
+// Action is a button the viewer may press on a request.
+type Action struct {
+	Label, Href string
+	Method      string // GET for a link, POST for a form button
+	Style       string // "", secondary, danger
+	NeedsReason bool   // shows a reason field (cancel, revoke)
+}
+
+// RequestDetail is the request page.
+type RequestDetail struct {
+	ID                  uint
+	Title               string
+	State, StateLabel   string
+	Requester, Team     string
+	Justification       string
+	Created, Submitted  string
+	Expires             string
+	NeedsSecondApproval bool
+	AwaitingSecond      bool
+	FirstApprover       string
+	ChangeRef, ImplNote string
+	Implemented         string
+	Rules               []RuleView
+	Destinations        []AssetView
+	Reviews             []ReviewView
+	Timeline            []Event
+	Comments            []CommentView
+	Actions             []Action
+	CanComment          bool
+}
+
+// ChecklistItem is one row of the review form's checklist.
+type ChecklistItem struct {
+	ID, Text, Result, Note, Error string
+	Index                         int
+}
+
+// ReviewForm is the review page.
+type ReviewForm struct {
+	Request       RequestDetail
+	Checklist     []ChecklistItem
+	Decision      string
+	Comment       string
+	ZoneConfirmed bool
+	Errors        map[string]string
+	FormError     string
+	Second        bool // the security lead's second approval
+}
+
+// ImplementForm is the implementer's form.
+type ImplementForm struct {
+	Request   RequestDetail
+	ChangeRef string
+	Note      string
+	Errors    map[string]string
+}
+
+// Queue is a work queue page.
+type Queue struct {
+	Heading, Intro, Empty string
+	Rows                  []RequestRow
+	ActionLabel           string
+	ActionSuffix          string // appended to the request's href
+}
+
+// RegisterRow is one allowed opening.
+type RegisterRow struct {
+	RequestID                                                uint
+	Href                                                     string
+	Title                                                    string
+	Source, Destination, Protocol, Ports, Service, Direction string
+	State, StateLabel                                        string
+	Approvers                                                string
+	Expires                                                  string
+	DaysLeft                                                 int
+}
+
+// ZoneRow is a zone in the inventory.
+type ZoneRow struct {
+	ID                                 uint
+	Name, Classification, CIDRs, Owner string
+	Description                        string
+	Assets                             int
+}
+
+// Zones is the zone list.
+type Zones struct {
+	Rows    []ZoneRow
+	CanEdit bool
+}
+
+// ZoneForm creates or edits a zone.
+type ZoneForm struct {
+	Action, Name, Classification, CIDRs, Owner, Description string
+	Editing                                                 bool
+	ID                                                      uint
+	Classifications                                         []Option
+	Errors                                                  map[string]string
+}
+
+// AssetRow is an asset in the inventory.
+type AssetRow struct {
+	ID                                                              uint
+	Address, Hostname, OwnerTeam, Application, Zone, Classification string
+}
+
+// Assets is the asset list.
+type Assets struct {
+	Rows    []AssetRow
+	CanEdit bool
+}
+
+// AssetForm creates or edits an asset.
+type AssetForm struct {
+	Action, Address, Hostname, OwnerTeam, Application string
+	Editing                                           bool
+	ID                                                uint
+	Errors                                            map[string]string
+}
+
+// ImportLine is a bad line of a CSV import.
+type ImportLine struct {
+	Line           int
+	Field, Message string
+}
+
+// AssetImport is the CSV import page.
+type AssetImport struct {
+	Lines   []ImportLine
+	Error   string
+	Summary string
+}
+
+// TokenRow is one API token on the profile page.
+type TokenRow struct {
+	ID                              uint
+	Name, Prefix, Created, LastUsed string
+	Revoked                         bool
+}
+
+// Profile is the user's own page.
+type Profile struct {
+	Name, Email, Team string
+	Roles             []string
+	Tokens            []TokenRow
+	NewSecret         string
+	Error             string
+}
+
+// UserRow is one user for admins.
+type UserRow struct {
+	Email, Name, Team, Roles, Issuer, LastLogin string
+}
+
+// Settings is the admin's settings form.
+type Settings struct {
+	DefaultDays, MaxDays string
+	Errors               map[string]string
+}

@@ -1,0 +1,665 @@
+package workflow
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/workflow/policy"
+)
+
+// Services is the vocabulary of expected services (the scan report's).
+var Services = []string{
+	"amqp", "dns", "elasticsearch", "ftp", "http", "imap", "kerberos", "ldap", "memcached", "mongodb",
+	"mqtt", "mssql", "mysql", "nats", "ntp", "pop3", "postgresql", "rdp", "redis", "rsync", "sip",
+	"smb", "smtp", "snmp", "ssh", "telnet", "vnc", "unknown",
+}
+
+// RuleInput is one proposed rule as a person or a script writes it.
+type RuleInput struct {
+	Source      string `json:"source"`
+	Destination string `json:"destination"`
+	Protocol    string `json:"protocol"`
+	Ports       string `json:"ports"`
+	Service     string `json:"service"`
+	Direction   string `json:"direction"`
+}
+
+// RequestInput is the editable part of a request.
+type RequestInput struct {
+	Title         string
+	Justification string
+	ExpiresAt     time.Time // zero: the default expiry from the settings
+	Rules         []RuleInput
+}
+
+// validated is a request input checked against the inventory.
+type validated struct {
+	req   models.Request
+	rules []models.Rule
+	// touchesSensitive is true when a rule reaches the internet or a high zone,
+	// or opens more than 16 ports: such requests need a second approval.
+	touchesSensitive bool
+}
+
+// maxRules bounds one request; larger sets belong in several requests.
+const maxRules = 100
+
+func (s *Service) validateRequest(tx *gorm.DB, in RequestInput) (*validated, error) {
+	var errs FieldErrors
+	add := func(field, format string, a ...any) {
+		errs = append(errs, &Error{Code: CodeInvalid, Field: field, Message: fmt.Sprintf(format, a...)})
+	}
+	v := &validated{req: models.Request{
+		Title: strings.TrimSpace(in.Title), Justification: strings.TrimSpace(in.Justification),
+	}}
+	switch {
+	case v.req.Title == "":
+		add("title", "a title is required")
+	case len(v.req.Title) > 200:
+		add("title", "the title is %d characters long; keep it under 200", len(v.req.Title))
+	}
+	switch {
+	case v.req.Justification == "":
+		add("justification", "a business justification is required: say why this port must be open")
+	case len(v.req.Justification) > 10000:
+		add("justification", "the justification is too long (at most 10,000 characters)")
+	}
+	settings, err := loadSettings(tx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	expires := in.ExpiresAt
+	if expires.IsZero() {
+		expires = now.Add(settings.DefaultExpiry)
+	}
+	expires = expires.UTC()
+	switch {
+	case !expires.After(now):
+		add("expires_at", "the expiry %s is in the past", expires.Format(time.DateOnly))
+	case expires.Sub(now) > settings.MaxExpiry+24*time.Hour:
+		add("expires_at", "the expiry %s is too far: openings last at most %d days (until %s)",
+			expires.Format(time.DateOnly), int(settings.MaxExpiry.Hours()/24), now.Add(settings.MaxExpiry).Format(time.DateOnly))
+	}
+	v.req.ExpiresAt = expires
+
+	if len(in.Rules) == 0 {
+		add("rules", "a request needs at least one rule")
+	}
+	if len(in.Rules) > maxRules {
+		add("rules", "a request holds at most %d rules; split it", maxRules)
+	}
+	zones, err := loadZoneIndex(tx)
+	if err != nil {
+		return nil, err
+	}
+	for i, ri := range in.Rules {
+		if i >= maxRules {
+			break
+		}
+		field := func(name string) string { return fmt.Sprintf("rules[%d].%s", i, name) }
+		rule := models.Rule{Position: i}
+
+		src, err := policy.ParseSource(ri.Source)
+		if err != nil {
+			add(field("source"), "%s", err.Error())
+		} else {
+			if src.Kind == policy.SourceZone {
+				z := zones.byName(src.Zone)
+				if z == nil {
+					add(field("source"), "there is no zone named %q", src.Zone)
+				} else {
+					src.Zone = z.Name
+					if c := Classification(z.Classification); c == ClassInternet || c == ClassHigh {
+						v.touchesSensitive = true
+					}
+				}
+			}
+			if src.Kind == policy.SourceInternet {
+				v.touchesSensitive = true
+			}
+			if src.Kind == policy.SourceCIDRs {
+				for _, p := range src.CIDRs {
+					if z := zones.lookup(p.Addr()); z == nil || Classification(z.Classification) == ClassHigh {
+						// Addresses outside every zone are the internet.
+						v.touchesSensitive = true
+					}
+				}
+			}
+			rule.Source = src.String()
+		}
+
+		dest, sensitive, derr := s.resolveDestination(tx, zones, ri.Destination)
+		if derr != "" {
+			add(field("destination"), "%s", derr)
+		}
+		rule.Destination = dest
+		v.touchesSensitive = v.touchesSensitive || sensitive
+
+		proto, err := policy.ParseProtocol(ri.Protocol)
+		if err != nil {
+			add(field("protocol"), "%s", err.Error())
+		}
+		rule.Protocol = string(proto)
+
+		ports, err := policy.ParsePorts(ri.Ports)
+		if err != nil {
+			add(field("ports"), "%s", err.Error())
+		} else {
+			rule.Ports = ports.String()
+			if ports.Count() > 16 {
+				v.touchesSensitive = true
+			}
+		}
+
+		svc := strings.ToLower(strings.TrimSpace(ri.Service))
+		if svc != "" && !slices.Contains(Services, svc) {
+			add(field("service"), "%q is not a known service; use one of: %s", ri.Service, strings.Join(Services, ", "))
+		}
+		rule.Service = svc
+
+		dir, err := policy.ParseDirection(ri.Direction)
+		if err != nil {
+			add(field("direction"), "%s", err.Error())
+		}
+		rule.Direction = string(dir)
+		v.rules = append(v.rules, rule)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return v, nil
+}
+
+// resolveDestination checks that a destination names inventory assets (by
+// address) or a zone, and returns its canonical form.
+func (s *Service) resolveDestination(tx *gorm.DB, zones *zoneIndex, dest string) (canonical string, sensitive bool, problem string) {
+	dest = strings.TrimSpace(dest)
+	if dest == "" {
+		return "", false, "a destination is required: one or more asset addresses"
+	}
+	fields := strings.FieldsFunc(dest, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' || r == ';' })
+	if len(fields) == 1 && policy.ValidZoneName(fields[0]) {
+		z := zones.byName(fields[0])
+		if z == nil {
+			return dest, false, fmt.Sprintf("there is no zone named %q", fields[0])
+		}
+		c := Classification(z.Classification)
+		return z.Name, c == ClassHigh || c == ClassInternet, ""
+	}
+	var out []string
+	for _, f := range fields {
+		addr, err := netip.ParseAddr(f)
+		if err != nil || addr.Zone() != "" {
+			return dest, false, fmt.Sprintf("%q is not an asset address (destinations are inventory assets, by address)", f)
+		}
+		addr = addr.Unmap()
+		var asset models.Asset
+		if err := tx.Where("address = ?", addr.String()).First(&asset).Error; err != nil {
+			return dest, false, fmt.Sprintf("%s is not in the inventory; ask an admin to add the asset first", addr)
+		}
+		if z := zones.lookup(addr); z != nil {
+			if c := Classification(z.Classification); c == ClassHigh || c == ClassInternet {
+				sensitive = true
+			}
+		}
+		if !slices.Contains(out, addr.String()) {
+			out = append(out, addr.String())
+		}
+	}
+	return strings.Join(out, ","), sensitive, ""
+}
+
+// CreateRequest saves a new draft.
+func (s *Service) CreateRequest(ctx context.Context, actor Actor, in RequestInput) (*models.Request, error) {
+	if !actor.Has(RoleRequester) {
+		return nil, forbidden("you need the requester role to file a request")
+	}
+	var req *models.Request
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		v, err := s.validateRequest(tx, in)
+		if err != nil {
+			return err
+		}
+		r := v.req
+		r.State, r.Version, r.RequesterID, r.Team = string(StateDraft), 1, actor.ID, actor.Team
+		r.NeedsSecondApproval = v.touchesSensitive
+		if err := tx.Omit("Rules", "Reviews", "Requester").Create(&r).Error; err != nil {
+			return err
+		}
+		for i := range v.rules {
+			v.rules[i].RequestID = r.ID
+		}
+		if err := tx.Create(&v.rules).Error; err != nil {
+			return err
+		}
+		r.Rules = v.rules
+		req = &r
+		return s.audit(tx, actor, "create", "request", r.ID, "", StateDraft, requestSnapshot(&r), "")
+	})
+	return req, err
+}
+
+// UpdateRequest replaces the title, justification, expiry and rules. After
+// submission, an edit voids every approval given so far and sends the
+// request back to the review queue.
+func (s *Service) UpdateRequest(ctx context.Context, actor Actor, id uint, in RequestInput) (*models.Request, error) {
+	var req *models.Request
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		old, err := loadRequest(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.canSee(actor, old); err != nil {
+			return err
+		}
+		from := State(old.State)
+		if _, err := target(EventEdit, from); err != nil {
+			return err
+		}
+		if err := authorise(EventEdit, actor, old.RequesterID); err != nil {
+			return err
+		}
+		v, err := s.validateRequest(tx, in)
+		if err != nil {
+			return err
+		}
+		to := from
+		if from == StateInReview {
+			to = StateSubmitted
+		}
+		res := tx.Model(&models.Request{}).Where("id = ? AND version = ?", old.ID, old.Version).Updates(map[string]any{
+			"title": v.req.Title, "justification": v.req.Justification, "expires_at": v.req.ExpiresAt,
+			"needs_second_approval": v.touchesSensitive, "state": string(to),
+			"version": gorm.Expr("version + 1"), "updated_at": s.now(),
+		})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return conflict("request #%d was changed by someone else meanwhile; reload it and try again", id)
+		}
+		if err := tx.Where("request_id = ?", id).Delete(&models.Rule{}).Error; err != nil {
+			return err
+		}
+		for i := range v.rules {
+			v.rules[i].RequestID = id
+		}
+		if err := tx.Create(&v.rules).Error; err != nil {
+			return err
+		}
+		voided := tx.Model(&models.Review{}).Where("request_id = ? AND voided = ?", id, false).Update("voided", true)
+		if voided.Error != nil {
+			return voided.Error
+		}
+		detail := map[string]any{"before": requestSnapshot(old), "voided_reviews": voided.RowsAffected}
+		comment := ""
+		if voided.RowsAffected > 0 {
+			comment = fmt.Sprintf("edited after submission: %d earlier review decision(s) voided", voided.RowsAffected)
+		}
+		if err := s.audit(tx, actor, string(EventEdit), "request", id, from, to, detail, comment); err != nil {
+			return err
+		}
+		req, err = loadRequest(tx, id)
+		return err
+	})
+	return req, err
+}
+
+// requestSnapshot is what the audit log keeps of a request's content.
+func requestSnapshot(r *models.Request) map[string]any {
+	rules := make([]RuleInput, len(r.Rules))
+	for i, ru := range r.Rules {
+		rules[i] = RuleInput{ru.Source, ru.Destination, ru.Protocol, ru.Ports, ru.Service, ru.Direction}
+	}
+	return map[string]any{
+		"title": r.Title, "justification": r.Justification, "expires_at": r.ExpiresAt, "rules": rules,
+	}
+}
+
+// Submit sends a draft (or a request waiting for changes) to security.
+func (s *Service) Submit(ctx context.Context, actor Actor, id uint) (*models.Request, error) {
+	return s.simpleStep(ctx, actor, id, EventSubmit, "", func(r *models.Request) map[string]any {
+		return map[string]any{"submitted_at": s.now()}
+	})
+}
+
+// Cancel withdraws a draft or a submitted request.
+func (s *Service) Cancel(ctx context.Context, actor Actor, id uint, reason string) (*models.Request, error) {
+	return s.simpleStep(ctx, actor, id, EventCancel, strings.TrimSpace(reason), func(r *models.Request) map[string]any {
+		return map[string]any{"closed_at": s.now()}
+	})
+}
+
+// Revoke withdraws an approval or an opening, with the reason security gives.
+func (s *Service) Revoke(ctx context.Context, actor Actor, id uint, reason string) (*models.Request, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return nil, invalid("reason", "a reason is required to revoke a request")
+	}
+	return s.simpleStep(ctx, actor, id, EventRevoke, reason, func(r *models.Request) map[string]any {
+		return map[string]any{"closed_at": s.now()}
+	})
+}
+
+func (s *Service) simpleStep(ctx context.Context, actor Actor, id uint, ev Event, comment string, extra func(*models.Request) map[string]any) (*models.Request, error) {
+	var req *models.Request
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		r, err := loadRequest(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.canSee(actor, r); err != nil {
+			return err
+		}
+		if err := s.step(tx, actor, r, ev, extra(r), nil, comment); err != nil {
+			return err
+		}
+		req = r
+		return nil
+	})
+	return req, err
+}
+
+// Decision is a reviewer's verdict.
+type Decision string
+
+const (
+	DecisionApprove        Decision = "approve"
+	DecisionReject         Decision = "reject"
+	DecisionChangesRequest Decision = "changes_requested"
+)
+
+// ChecklistAnswer is one item of the baseline checklist.
+type ChecklistAnswer struct {
+	Item   string `json:"item"`
+	Result string `json:"result"` // pass | fail | na
+	Note   string `json:"note"`
+}
+
+// BaselineChecklist is what a reviewer checks on the destination hosts
+// before an opening is approved.
+var BaselineChecklist = []struct{ ID, Text string }{
+	{"patched", "Host is patched to the current baseline"},
+	{"unprivileged", "The service runs as an unprivileged account"},
+	{"authentication", "Authentication is enabled on the service (where it can authenticate)"},
+	{"only-requested-ports", "Only the requested ports listen on the host"},
+	{"secure-protocol", "The protocol is encrypted, or a secure alternative was considered"},
+	{"logging", "Access is logged and forwarded to the SIEM"},
+}
+
+// ReviewInput is a reviewer's decision with its evidence.
+type ReviewInput struct {
+	Decision      Decision
+	Comment       string
+	ZoneConfirmed bool
+	Checklist     []ChecklistAnswer
+}
+
+func validateChecklist(in []ChecklistAnswer, approving bool) ([]ChecklistAnswer, error) {
+	var errs FieldErrors
+	byItem := map[string]ChecklistAnswer{}
+	for _, a := range in {
+		byItem[a.Item] = a
+	}
+	known := map[string]bool{}
+	out := make([]ChecklistAnswer, 0, len(BaselineChecklist))
+	for i, item := range BaselineChecklist {
+		known[item.ID] = true
+		a, ok := byItem[item.ID]
+		a.Item, a.Note = item.ID, strings.TrimSpace(a.Note)
+		field := fmt.Sprintf("checklist[%d]", i)
+		switch {
+		case !ok || a.Result == "":
+			if approving {
+				errs = append(errs, &Error{Code: CodeInvalid, Field: field, Message: fmt.Sprintf("answer %q (pass, fail or not applicable) before approving", item.Text)})
+			}
+		case a.Result != "pass" && a.Result != "fail" && a.Result != "na":
+			errs = append(errs, &Error{Code: CodeInvalid, Field: field, Message: fmt.Sprintf("%q is not pass, fail or na", a.Result)})
+		case a.Result != "pass" && a.Note == "":
+			errs = append(errs, &Error{Code: CodeInvalid, Field: field, Message: fmt.Sprintf("say why %q is %s in a note", item.Text, map[string]string{"fail": "failing", "na": "not applicable"}[a.Result])})
+		case a.Result == "fail" && approving:
+			errs = append(errs, &Error{Code: CodeInvalid, Field: field, Message: fmt.Sprintf("the baseline check %q failed: the host must pass it before the opening is approved", item.Text)})
+		}
+		out = append(out, a)
+	}
+	for _, a := range in {
+		if !known[a.Item] {
+			errs = append(errs, &Error{Code: CodeInvalid, Field: "checklist", Message: fmt.Sprintf("%q is not an item of the baseline checklist", a.Item)})
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return out, nil
+}
+
+// Review records a reviewer's decision. A submitted request is taken into
+// review first, in the same transaction. Approving a request that needs two
+// approvals leaves it in review for the approver.
+func (s *Service) Review(ctx context.Context, actor Actor, id uint, in ReviewInput) (*models.Request, error) {
+	comment := strings.TrimSpace(in.Comment)
+	var ev Event
+	switch in.Decision {
+	case DecisionApprove:
+		ev = EventApprove
+	case DecisionReject:
+		ev = EventReject
+	case DecisionChangesRequest:
+		ev = EventRequestChanges
+	default:
+		return nil, invalid("decision", "decision %q is not approve, reject or changes_requested", in.Decision)
+	}
+	if ev != EventApprove && comment == "" {
+		return nil, invalid("comment", "say in a comment why; the requester will read it")
+	}
+	var req *models.Request
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		r, err := loadRequest(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.canSee(actor, r); err != nil {
+			return err
+		}
+		// Guards before input checks: a refused actor learns why they may not, not what to fill in.
+		if State(r.State) == StateSubmitted {
+			if err := authorise(EventClaim, actor, r.RequesterID); err != nil {
+				return err
+			}
+		}
+		if State(r.State) == StateInReview {
+			var prior int64
+			tx.Model(&models.Review{}).Where("request_id = ? AND voided = ? AND decision = ?", r.ID, false, DecisionApprove).Count(&prior)
+			if prior > 0 {
+				return conflict("request #%d has its first approval already and waits for the second approval by a security lead", r.ID)
+			}
+		}
+		if err := authorise(ev, actor, r.RequesterID); err != nil {
+			return err
+		}
+		checklist, err := validateChecklist(in.Checklist, ev == EventApprove)
+		if err != nil {
+			return err
+		}
+		if ev == EventApprove && !in.ZoneConfirmed {
+			return invalid("zone_confirmed", "confirm the classification of the destination zones before approving")
+		}
+		if State(r.State) == StateSubmitted {
+			if err := s.step(tx, actor, r, EventClaim, nil, nil, ""); err != nil {
+				return err
+			}
+		}
+		if ev == EventApprove && r.NeedsSecondApproval {
+			ev = EventFirstApprove
+		}
+		extra := map[string]any{}
+		if ev == EventApprove {
+			extra["approved_at"] = s.now()
+		}
+		if ev == EventReject {
+			extra["closed_at"] = s.now()
+		}
+		cl, _ := json.Marshal(checklist)
+		rev := models.Review{
+			RequestID: r.ID, ReviewerID: actor.ID, Kind: "review", Decision: string(in.Decision),
+			Comment: comment, ZoneConfirmed: in.ZoneConfirmed, Checklist: string(cl),
+		}
+		if err := s.step(tx, actor, r, ev, extra, map[string]any{"checklist": checklist, "zone_confirmed": in.ZoneConfirmed}, comment); err != nil {
+			return err
+		}
+		if err := tx.Create(&rev).Error; err != nil {
+			return err
+		}
+		req = r
+		return nil
+	})
+	return req, err
+}
+
+// SecondApproval records the security lead's decision on a request that
+// needs two approvals. The approver must not be the requester nor the first
+// approver.
+func (s *Service) SecondApproval(ctx context.Context, actor Actor, id uint, decision Decision, comment string) (*models.Request, error) {
+	comment = strings.TrimSpace(comment)
+	if decision != DecisionApprove && decision != DecisionReject {
+		return nil, invalid("decision", "decision %q is not approve or reject", decision)
+	}
+	if decision == DecisionReject && comment == "" {
+		return nil, invalid("comment", "say in a comment why; the requester will read it")
+	}
+	var req *models.Request
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		r, err := loadRequest(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.canSee(actor, r); err != nil {
+			return err
+		}
+		if err := authorise(EventSecondApprove, actor, r.RequesterID); err != nil {
+			return err
+		}
+		if State(r.State) != StateInReview || !r.NeedsSecondApproval {
+			return conflict("request #%d is %s and does not wait for a second approval", r.ID, stateLabel(State(r.State)))
+		}
+		var first models.Review
+		err = tx.Where("request_id = ? AND voided = ? AND decision = ?", r.ID, false, DecisionApprove).First(&first).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return conflict("request #%d needs the first approval of a reviewer before the second", r.ID)
+		}
+		if err != nil {
+			return err
+		}
+		if first.ReviewerID == actor.ID {
+			return forbidden("separation of duties: you gave the first approval; the second must come from another person")
+		}
+		ev, extra := EventSecondApprove, map[string]any{"approved_at": s.now()}
+		if decision == DecisionReject {
+			ev, extra = EventReject, map[string]any{"closed_at": s.now()}
+		}
+		if err := s.step(tx, actor, r, ev, extra, nil, comment); err != nil {
+			return err
+		}
+		req = r
+		return tx.Create(&models.Review{
+			RequestID: r.ID, ReviewerID: actor.ID, Kind: "second_approval", Decision: string(decision),
+			Comment: comment, Checklist: "[]",
+		}).Error
+	})
+	return req, err
+}
+
+// Implement records that network operations put the approved rules in place.
+func (s *Service) Implement(ctx context.Context, actor Actor, id uint, changeRef, note string) (*models.Request, error) {
+	changeRef, note = strings.TrimSpace(changeRef), strings.TrimSpace(note)
+	if changeRef == "" {
+		return nil, invalid("change_ref", "the change reference (the firewall change id) is required")
+	}
+	if len(changeRef) > 100 {
+		return nil, invalid("change_ref", "the change reference is too long (at most 100 characters)")
+	}
+	var req *models.Request
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		r, err := loadRequest(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.canSee(actor, r); err != nil {
+			return err
+		}
+		implementer := actor.ID
+		extra := map[string]any{"change_ref": changeRef, "implement_note": note, "implemented_at": s.now(), "implementer_id": &implementer}
+		if err := s.step(tx, actor, r, EventImplement, extra, map[string]string{"change_ref": changeRef}, note); err != nil {
+			return err
+		}
+		req = r
+		return nil
+	})
+	return req, err
+}
+
+// AddComment posts to a request's discussion.
+func (s *Service) AddComment(ctx context.Context, actor Actor, id uint, body string) (*models.Comment, error) {
+	body = strings.TrimSpace(body)
+	if body == "" {
+		return nil, invalid("body", "the comment is empty")
+	}
+	if len(body) > 10000 {
+		return nil, invalid("body", "the comment is too long (at most 10,000 characters)")
+	}
+	var c models.Comment
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		r, err := loadRequest(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.canSee(actor, r); err != nil {
+			return err
+		}
+		c = models.Comment{RequestID: id, AuthorID: actor.ID, Body: body}
+		if err := tx.Create(&c).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, actor, "comment", "request", id, "", "", map[string]uint{"comment_id": c.ID}, body)
+	})
+	return &c, err
+}
+
+// canSee hides other teams' requests from requesters.
+func (s *Service) canSee(actor Actor, r *models.Request) error {
+	if actor.SeesAllRequests() || actor.ID == r.RequesterID || (actor.Team != "" && actor.Team == r.Team) {
+		return nil
+	}
+	return notFound("request", r.ID)
+}
+
+// SystemStep runs an event that only the scanner or the scheduler may cause
+// (verification, activation, expiry), with its audit event.
+func (s *Service) SystemStep(ctx context.Context, id uint, ev Event, comment string, detail any) (*models.Request, error) {
+	if t, ok := transitions[ev]; !ok || t.By != bySystem {
+		return nil, fmt.Errorf("event %q is not a system event", ev)
+	}
+	var req *models.Request
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		r, err := loadRequest(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.step(tx, SystemActor, r, ev, nil, detail, comment); err != nil {
+			return err
+		}
+		req = r
+		return nil
+	})
+	return req, err
+}
