@@ -1,0 +1,104 @@
+// Package modelstest opens real databases for tests: a SQLite file in the
+// test's temporary directory, or a fresh schema in the PostgreSQL server
+// named by PORTCULLIS_TEST_POSTGRES (default the local test database).
+package modelstest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/portcullis/portcullis/models"
+)
+
+// Logger discards everything, keeping test output readable.
+func Logger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// SQLite opens a migrated database in a fresh file.
+func SQLite(t testing.TB) *gorm.DB {
+	t.Helper()
+	db, err := models.Open(context.Background(), filepath.Join(t.TempDir(), "portcullis.db"), Logger())
+	if err != nil {
+		t.Fatalf("open sqlite: %v", err)
+	}
+	t.Cleanup(func() {
+		if sqlDB, err := db.DB(); err == nil {
+			sqlDB.Close()
+		}
+	})
+	return db
+}
+
+// PostgresURL is the server the Postgres tests use.
+func PostgresURL() string {
+	if u := os.Getenv("PORTCULLIS_TEST_POSTGRES"); u != "" {
+		return u
+	}
+	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+}
+
+// Postgres opens a migrated database in a schema of its own, dropped at the
+// end of the test. It skips the test when no server answers, except on CI,
+// where a missing server is a failure.
+func Postgres(t testing.TB) *gorm.DB {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", "127.0.0.1:5432", time.Second)
+	if err != nil && os.Getenv("PORTCULLIS_TEST_POSTGRES") == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("PostgreSQL is not reachable on 127.0.0.1:5432 and CI=true: %v", err)
+		}
+		t.Skipf("PostgreSQL is not reachable on 127.0.0.1:5432 (%v): skipping the Postgres variant", err)
+	}
+	if conn != nil {
+		conn.Close()
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "t_" + hex.EncodeToString(b)
+	admin, err := gorm.Open(postgres.Open(PostgresURL()), &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		t.Fatalf("connect postgres: %v", err)
+	}
+	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+		if sqlDB, err := admin.DB(); err == nil {
+			sqlDB.Close()
+		}
+	})
+	sep := "?"
+	if strings.Contains(PostgresURL(), "?") {
+		sep = "&"
+	}
+	url := PostgresURL() + sep + "search_path=" + schema
+	db, err := models.Open(context.Background(), url, Logger())
+	if err != nil {
+		t.Fatalf("open postgres: %v", err)
+	}
+	t.Cleanup(func() {
+		if sqlDB, err := db.DB(); err == nil {
+			sqlDB.Close()
+		}
+	})
+	return db
+}
+
+// Each runs fn once per database kind: SQLite always, Postgres where reachable.
+func Each(t *testing.T, fn func(t *testing.T, db *gorm.DB)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
+}

@@ -1,0 +1,682 @@
+package policy
+
+import (
+	"fmt"
+	"math/big"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Policy is everything the engine judges against. Build it once per policy
+// version; it is read-only during evaluation and safe for concurrent use.
+type Policy struct {
+	// Catalog is the port catalog; nil means DefaultCatalog().
+	Catalog *Catalog
+	Matrix  Matrix
+	// Settings with zero fields take those of DefaultSettings.
+	Settings Settings
+}
+
+// DefaultPolicy is the policy shipped with Portcullis.
+func DefaultPolicy() Policy {
+	return Policy{Catalog: DefaultCatalog(), Matrix: DefaultMatrix(), Settings: DefaultSettings()}
+}
+
+// Evaluate judges every proposed rule and returns the findings, sorted by
+// rule index, most severe first. active holds the approved, active rules for
+// the overlap checks; nil skips them. now is the moment expiries are
+// measured from.
+func (p Policy) Evaluate(rules []ProposedRule, active *ActiveIndex, now time.Time) []Finding {
+	e := p.evaluator()
+	var out []Finding
+	for i := range rules {
+		out = e.evaluateRule(out, i, &rules[i], active, now)
+	}
+	sortFindings(out)
+	return out
+}
+
+// evaluator holds the policy with its defaults applied.
+type evaluator struct {
+	catalog  *Catalog
+	matrix   Matrix
+	settings Settings
+}
+
+func (p Policy) evaluator() *evaluator {
+	e := &evaluator{catalog: p.Catalog, matrix: p.Matrix, settings: p.Settings.withDefaults()}
+	if e.catalog == nil {
+		e.catalog = DefaultCatalog()
+	}
+	return e
+}
+
+// facts is what the checks need to know about one rule, worked out once.
+type facts struct {
+	rule      *ProposedRule
+	ports     PortSet
+	direction Direction
+	// initiators open the connections, responders accept them.
+	initiators, responders []Classification
+	sourceClasses          []Classification
+	// anySource: the source (the peer, for egress) is any address.
+	anySource bool
+	// whitelisted: the source is a list of prefixes none broader than the
+	// source-breadth limit.
+	whitelisted bool
+	// deviceList: the source lists named devices (small prefixes only).
+	deviceList bool
+	// declared is the expected service as judged (its TLS variant when the
+	// ports say so), -1 when none or unknown.
+	declared int
+	// services are every catalog service the rule is judged as.
+	services []int
+}
+
+func (f *facts) fromInternet() bool { return slices.Contains(f.initiators, Internet) }
+
+func (e *evaluator) evaluateRule(out []Finding, i int, r *ProposedRule, active *ActiveIndex, now time.Time) []Finding {
+	start := len(out)
+	add := func(code string, sev Severity, blocking bool, controls []string, format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		for _, f := range out[start:] {
+			if f.Code == code && f.Message == msg {
+				return
+			}
+		}
+		if controls == nil {
+			controls = []string{}
+		}
+		out = append(out, Finding{Rule: i, Code: code, Severity: sev, Message: msg, Blocking: blocking, RequiredControls: controls})
+	}
+	f, problems := e.facts(r)
+	if len(problems) > 0 {
+		add(CodeInvalid, SeverityHigh, true, nil, "the rule cannot be judged: %s; correct the rule and evaluate it again", strings.Join(problems, "; "))
+		return out
+	}
+	e.checkAnyAny(f, add)
+	e.checkZones(f, add)
+	e.checkInternetHighRisk(f, add)
+	e.checkServices(f, add)
+	e.checkEgress(f, add)
+	e.checkSourceBreadth(f, add)
+	e.checkExpiry(f, now, add)
+	if active != nil {
+		active.checkOverlap(f, add)
+	}
+	return out
+}
+
+type addFunc func(code string, sev Severity, blocking bool, controls []string, format string, args ...any)
+
+// facts validates the rule and works out its facts. Rules reach the engine
+// from callers that may not have used the parsers, so nothing is assumed.
+func (e *evaluator) facts(r *ProposedRule) (*facts, []string) {
+	f := &facts{rule: r, declared: -1}
+	var problems []string
+	if r.Protocol != TCP && r.Protocol != UDP {
+		problems = append(problems, fmt.Sprintf("protocol %q is not tcp or udp", r.Protocol))
+	}
+	if ports, ok := r.Ports.clean(); ok {
+		f.ports = ports
+	} else {
+		problems = append(problems, "ports are missing or include port 0 or a backwards range")
+	}
+	switch r.Direction {
+	case "", Ingress:
+		f.direction = Ingress
+	case Egress:
+		f.direction = Egress
+	default:
+		problems = append(problems, fmt.Sprintf("direction %q is not ingress or egress", r.Direction))
+	}
+	switch r.Source.Kind {
+	case SourceInternet:
+	case SourceZone:
+		if len(r.SourceClassifications) == 0 {
+			problems = append(problems, fmt.Sprintf("the classification of source zone %q was not resolved", r.Source.Zone))
+		}
+	case SourceCIDRs:
+		if len(r.Source.CIDRs) == 0 {
+			problems = append(problems, "the source lists no CIDRs")
+		}
+		for _, p := range r.Source.CIDRs {
+			if !p.IsValid() {
+				problems = append(problems, "the source holds an invalid CIDR")
+				break
+			}
+		}
+	default:
+		problems = append(problems, fmt.Sprintf("source kind %q is not internet, zone or cidrs", r.Source.Kind))
+	}
+	for _, c := range r.SourceClassifications {
+		if c.index() < 0 {
+			problems = append(problems, fmt.Sprintf("source classification %q is unknown", c))
+			break
+		}
+	}
+	if len(r.Destinations) == 0 {
+		problems = append(problems, "the rule has no destination")
+	}
+	for _, d := range r.Destinations {
+		if !d.Prefix.IsValid() {
+			problems = append(problems, "a destination has no valid address")
+			break
+		}
+		if d.Classification.index() < 0 {
+			problems = append(problems, fmt.Sprintf("destination %s has no known zone classification (%q)", d.Prefix, d.Classification))
+			break
+		}
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+
+	f.sourceClasses = ordered(r.SourceClassifications)
+	if len(f.sourceClasses) == 0 {
+		f.sourceClasses = []Classification{Internet}
+	}
+	dests := make([]Classification, len(r.Destinations))
+	for k, d := range r.Destinations {
+		dests[k] = d.Classification
+	}
+	dests = ordered(dests)
+	if f.direction == Ingress {
+		f.initiators, f.responders = f.sourceClasses, dests
+	} else {
+		f.initiators, f.responders = dests, f.sourceClasses
+	}
+
+	s := e.settings
+	switch r.Source.Kind {
+	case SourceInternet:
+		f.anySource = true
+	case SourceCIDRs:
+		f.whitelisted, f.deviceList = true, true
+		for _, p := range r.Source.CIDRs {
+			if p.Bits() == 0 {
+				f.anySource = true
+			}
+			if p.Bits() < limitFor(p, s.MaxSourcePrefixV4, s.MaxSourcePrefixV6) {
+				f.whitelisted = false
+			}
+			if p.Bits() < limitFor(p, s.DevicePrefixV4, s.DevicePrefixV6) {
+				f.deviceList = false
+			}
+		}
+	}
+	e.resolveServices(f)
+	return f, nil
+}
+
+// ordered returns the classifications in matrix order without repeats.
+func ordered(cs []Classification) []Classification {
+	var out []Classification
+	for _, c := range classificationOrder {
+		if slices.Contains(cs, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func limitFor(p netip.Prefix, v4, v6 int) int {
+	if p.Addr().Is4() {
+		return v4
+	}
+	return v6
+}
+
+// resolveServices decides what the rule is judged as: the expected service,
+// whatever the port (RDP on 33890 is RDP), and every service whose standard
+// port the rule opens, because a requester's word does not change what a
+// well-known port invites.
+func (e *evaluator) resolveServices(f *facts) {
+	c := e.catalog
+	proto := f.rule.Protocol
+	if name := strings.ToLower(strings.TrimSpace(f.rule.Service)); name != "" && name != "unknown" {
+		f.declared = c.index(name)
+	}
+	if d := f.declared; d >= 0 {
+		// The scanner names HTTPS "http" with tls set, so "http" on 443 is
+		// https: prefer a TLS variant whose ports cover the rule.
+		s := &c.services[d]
+		if !(s.hasProtocol(proto) && s.Ports.Covers(f.ports)) {
+			for _, v := range c.tlsVariants[d] {
+				if vs := &c.services[v]; vs.hasProtocol(proto) && vs.Ports.Covers(f.ports) {
+					f.declared = v
+					break
+				}
+			}
+		}
+		f.services = append(f.services, f.declared)
+	}
+	f.services = append(f.services, c.onPorts(proto, f.ports)...)
+	slices.Sort(f.services)
+	f.services = slices.Compact(f.services)
+}
+
+// servicesWhere returns the judged services for which keep is true.
+func (e *evaluator) servicesWhere(f *facts, keep func(*Service) bool) []*Service {
+	var out []*Service
+	for _, i := range f.services {
+		if s := &e.catalog.services[i]; keep(s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// listNames writes "a, b and c", or the first few and how many more.
+func listNames(names []string) string {
+	const shown = 6
+	if len(names) > shown {
+		return strings.Join(names[:shown], ", ") + fmt.Sprintf(" and %d more", len(names)-shown)
+	}
+	if len(names) <= 1 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+func serviceNames(ss []*Service) string {
+	names := make([]string, len(ss))
+	for i, s := range ss {
+		names[i] = s.Name
+	}
+	return listNames(names)
+}
+
+func classNames(cs []Classification) string {
+	names := make([]string, len(cs))
+	for i, c := range cs {
+		names[i] = string(c)
+	}
+	return listNames(names)
+}
+
+func (f *facts) sourceText() string {
+	if f.rule.Source.Kind == SourceInternet {
+		return "any address (internet)"
+	}
+	return f.rule.Source.String()
+}
+
+func (e *evaluator) checkAnyAny(f *facts, add addFunc) {
+	if !f.anySource || f.ports.Count() <= e.settings.BroadPortCount {
+		return
+	}
+	add(CodeAnyAny, SeverityCritical, true, nil,
+		"source %s with %d %s ports is a permit-any-any, which is never acceptable: name the source addresses and open only the ports the service needs",
+		f.sourceText(), f.ports.Count(), f.rule.Protocol)
+}
+
+func (e *evaluator) publicPorts(p Protocol) PortSet {
+	if p == UDP {
+		return e.settings.PublicUDPPorts
+	}
+	return e.settings.PublicTCPPorts
+}
+
+// checkZones applies the matrix to every flow the rule opens.
+func (e *evaluator) checkZones(f *facts, add addFunc) {
+	proto := f.rule.Protocol
+	for _, from := range f.initiators {
+		for _, to := range f.responders {
+			switch e.matrix.Access(from, to) {
+			case AccessDeny:
+				if from == Internet {
+					add(CodeInternetInternal, SeverityHigh, true, nil,
+						"the zone matrix refuses connections from the internet into a %s zone: publish the service through the DMZ (a reverse proxy or load balancer) instead", to)
+					continue
+				}
+				advice := "ask for the destination to be moved to a zone the source may reach"
+				if to == High {
+					advice = "route the flow through the transit zone, which checks traffic on entry"
+				}
+				add(CodeZonePath, SeverityHigh, true, nil,
+					"the zone matrix refuses connections from a %s zone into a %s zone: %s", from, to, advice)
+			case AccessWhitelist:
+				if f.whitelisted {
+					continue
+				}
+				code, sev := CodeZonePath, SeverityMedium
+				if from == Internet {
+					code, sev = CodeInternetExposure, SeverityHigh
+				}
+				add(code, sev, true, nil,
+					"a %s zone may reach a %s zone only from listed addresses, and the source is %s: list the hosts that need access (no broader than /%d or /%d)",
+					from, to, f.sourceText(), e.settings.MaxSourcePrefixV4, e.settings.MaxSourcePrefixV6)
+			case AccessWeb:
+				if f.whitelisted {
+					continue
+				}
+				public := e.publicPorts(proto)
+				if public.Covers(f.ports) {
+					continue
+				}
+				extra := f.ports.without(public)
+				code, sev := CodeInternetExposure, SeverityHigh
+				if from != Internet {
+					code = CodeZonePath
+				}
+				publicText := "no port"
+				if len(public) > 0 {
+					publicText = string(proto) + "/" + public.String()
+				}
+				add(code, sev, true, nil,
+					"%s %s/%s would be open to %s in a %s zone without a source whitelist, and only %s may be: list the source addresses that need these ports, or serve them through %s",
+					pluralPorts(extra), proto, extra, sourceOrZone(f, from), to, publicText, publicText)
+			case AccessEgress:
+				if f.direction != Egress {
+					add(CodeEgress, SeverityHigh, true, nil,
+						"the rule lets a %s zone open connections to %s, which is egress: file it with direction egress so it is reviewed as an outbound opening", from, to)
+				}
+			}
+		}
+	}
+}
+
+func pluralPorts(p PortSet) string {
+	if p.Count() == 1 {
+		return "port"
+	}
+	return "ports"
+}
+
+func sourceOrZone(f *facts, from Classification) string {
+	if from == Internet && f.rule.Source.Kind == SourceInternet {
+		return "the whole internet"
+	}
+	return fmt.Sprintf("%s (%s)", f.sourceText(), from)
+}
+
+func (e *evaluator) checkInternetHighRisk(f *facts, add addFunc) {
+	if !f.fromInternet() {
+		return
+	}
+	risky := e.servicesWhere(f, func(s *Service) bool { return s.Risk == RiskHigh })
+	if len(risky) == 0 {
+		return
+	}
+	add(CodeInternetHighRisk, SeverityCritical, true, nil,
+		"%s %s high-risk and never opened to the internet, whitelist or not: reach %s through a VPN or a bastion in the transit zone; only an approved exception with compensating controls can open it",
+		serviceNames(risky), isAre(len(risky)), itThem(len(risky)))
+}
+
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
+}
+
+func itThem(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
+}
+
+// checkServices runs the checks that follow from what the rule opens:
+// cleartext, authentication, named devices, amplification, baseline controls,
+// and the service's port.
+func (e *evaluator) checkServices(f *facts, add addFunc) {
+	ingress := f.direction == Ingress
+	intoHigh := slices.Contains(f.responders, High)
+
+	if clear := e.servicesWhere(f, func(s *Service) bool { return s.Cleartext }); len(clear) > 0 {
+		sev := SeverityLow
+		alternatives := make([]string, len(clear))
+		for k, s := range clear {
+			alternatives[k] = fmt.Sprintf("%s → %s", s.Name, s.SecureAlternative)
+			switch {
+			case s.Risk == RiskHigh:
+				sev = SeverityHigh
+			case s.Risk == RiskElevated && sev == SeverityLow:
+				sev = SeverityMedium
+			}
+		}
+		msg := fmt.Sprintf("%s %s credentials and data in clear text: use the secure alternative (%s)",
+			serviceNames(clear), carryCarries(len(clear)), listNames(alternatives))
+		if intoHigh {
+			add(CodeCleartext, SeverityHigh, true, nil, "%s; cleartext protocols are refused into a high zone", msg)
+		} else {
+			add(CodeCleartext, sev, false, nil, "%s", msg)
+		}
+	}
+
+	if ingress {
+		if auth := e.servicesWhere(f, func(s *Service) bool { return s.AuthCapable }); len(auth) > 0 {
+			controls := make([]string, len(auth))
+			for k, s := range auth {
+				controls[k] = "Authentication enabled on " + s.Name
+			}
+			add(CodeAuthRequired, SeverityMedium, false, controls,
+				"%s can run without authentication: the host baseline check must confirm authentication is on before approval",
+				serviceNames(auth))
+		}
+	}
+
+	if !f.deviceList {
+		if named := e.servicesWhere(f, func(s *Service) bool { return s.WhitelistRequired }); len(named) > 0 {
+			controls := make([]string, len(named))
+			for k, s := range named {
+				controls[k] = fmt.Sprintf("Source restricted to named %s peers", s.Name)
+			}
+			add(CodeWhitelistRequired, SeverityHigh, true, controls,
+				"%s must talk only to named devices, and the source is %s: list the devices' addresses (each no broader than /%d or /%d)",
+				serviceNames(named), f.sourceText(), e.settings.DevicePrefixV4, e.settings.DevicePrefixV6)
+		}
+	}
+
+	if ingress && f.rule.Protocol == UDP && f.fromInternet() {
+		if amp := e.servicesWhere(f, func(s *Service) bool { return s.Amplifies }); len(amp) > 0 {
+			controls := make([]string, len(amp))
+			for k, s := range amp {
+				controls[k] = "Response rate limiting on " + s.Name
+			}
+			advice := "keep the source list to the named peers and turn on response rate limiting"
+			if !f.whitelisted {
+				advice = "restrict the source to named addresses and turn on response rate limiting"
+			}
+			add(CodeAmplification, SeverityHigh, !f.whitelisted, controls,
+				"%s over UDP %s with far more than %s asked and, reachable from the internet, %s a reflector for denial-of-service attacks: %s",
+				serviceNames(amp), answerAnswers(len(amp)), isAre(len(amp)), becomeBecomes(len(amp)), advice)
+		}
+	}
+
+	if ingress {
+		var controls []string
+		var names []*Service
+		for _, s := range e.servicesWhere(f, func(s *Service) bool { return len(s.Controls) > 0 }) {
+			names = append(names, s)
+			controls = append(controls, s.Controls...)
+		}
+		if len(controls) > 0 {
+			add(CodeServiceControls, SeverityInfo, false, controls,
+				"opening %s needs these hardening controls confirmed on the host baseline", serviceNames(names))
+		}
+	}
+
+	e.checkServiceName(f, add)
+}
+
+func carryCarries(n int) string {
+	if n == 1 {
+		return "carries"
+	}
+	return "carry"
+}
+
+func answerAnswers(n int) string {
+	if n == 1 {
+		return "answers"
+	}
+	return "answer"
+}
+
+func becomeBecomes(n int) string {
+	if n == 1 {
+		return "becomes"
+	}
+	return "become"
+}
+
+// checkServiceName reports an expected service the catalog does not know, or
+// one asked for away from its standard ports.
+func (e *evaluator) checkServiceName(f *facts, add addFunc) {
+	name := strings.TrimSpace(f.rule.Service)
+	if name == "" || strings.EqualFold(name, "unknown") {
+		return
+	}
+	if f.declared < 0 {
+		add(CodeUnknownService, SeverityLow, false, nil,
+			"service %q is not in the port catalog, so only the port numbers were judged: name a catalog service (such as https, ssh or postgresql) so the rule can be judged and verified",
+			name)
+		return
+	}
+	c := e.catalog
+	s := &c.services[f.declared]
+	proto := f.rule.Protocol
+	if !s.hasProtocol(proto) {
+		protos := make([]string, len(s.Protocols))
+		for k, p := range s.Protocols {
+			protos[k] = string(p)
+		}
+		add(CodeNonStandardPort, SeverityLow, false, nil,
+			"%s does not run over %s (it uses %s): check the protocol; the rule is judged as %s all the same",
+			s.Name, proto, strings.Join(protos, " and "), s.Name)
+		return
+	}
+	// The service's own ports and those of its TLS variants (or of the
+	// cleartext service it wraps) are all standard for it.
+	standard := slices.Clone(s.Ports)
+	family := append([]int{}, c.tlsVariants[f.declared]...)
+	if s.TLSOf != "" {
+		if base := c.index(s.TLSOf); base >= 0 {
+			family = append(family, base)
+			family = append(family, c.tlsVariants[base]...)
+		}
+	}
+	for _, v := range family {
+		if vs := &c.services[v]; vs.hasProtocol(proto) {
+			standard = append(standard, vs.Ports...)
+		}
+	}
+	standard = standard.normalise()
+	odd := f.ports.without(standard)
+	if len(odd) == 0 {
+		return
+	}
+	msg := fmt.Sprintf("%s is asked for on %s/%s, not its standard %s %s/%s: the rule is judged as %s, because moving a service to another port hides nothing",
+		s.Name, proto, odd, pluralPorts(s.Ports), proto, s.Ports, s.Name)
+	var others []*Service
+	for _, i := range c.onPorts(proto, odd) {
+		if !slices.Contains(family, i) && i != f.declared {
+			others = append(others, &c.services[i])
+		}
+	}
+	if len(others) > 0 {
+		msg += fmt.Sprintf("; %s/%s %s the standard port of %s, so it is judged as that too and the scanner will check what answers",
+			proto, odd, isAre(odd.Count()), serviceNames(others))
+	}
+	add(CodeNonStandardPort, SeverityLow, false, nil, "%s", msg)
+}
+
+// checkEgress reviews every outbound opening.
+func (e *evaluator) checkEgress(f *facts, add addFunc) {
+	if f.direction != Egress {
+		return
+	}
+	proto := f.rule.Protocol
+	sev := SeverityMedium
+	var controls []string
+	var why []string
+	if f.anySource {
+		sev = SeverityHigh
+		controls = append(controls, "Egress limited to named peer addresses")
+		why = append(why, "the peer is any address: name the peers")
+	}
+	if risky := e.servicesWhere(f, func(s *Service) bool { return s.Risk == RiskHigh }); len(risky) > 0 {
+		sev = SeverityHigh
+		why = append(why, fmt.Sprintf("outbound %s can carry a reverse connection back in", serviceNames(risky)))
+	}
+	if f.ports.Count() > e.settings.BroadPortCount {
+		sev = SeverityHigh
+		why = append(why, fmt.Sprintf("%d ports is far more than any one service needs", f.ports.Count()))
+	}
+	controls = append(controls, "Business need for the outbound connection confirmed")
+	msg := fmt.Sprintf("%s zones open connections to %s on %s/%s: egress is always reviewed, because it is how reverse shells and stolen data get out",
+		classNames(f.initiators), f.sourceText(), proto, f.ports)
+	if len(why) > 0 {
+		msg += "; " + strings.Join(why, "; ")
+	}
+	add(CodeEgress, sev, false, controls, "%s", msg)
+}
+
+func (e *evaluator) checkSourceBreadth(f *facts, add addFunc) {
+	if f.rule.Source.Kind != SourceCIDRs {
+		return
+	}
+	s := e.settings
+	var broad []string
+	var widest netip.Prefix
+	v4, v6 := false, false
+	for _, p := range f.rule.Source.CIDRs {
+		if p.Bits() >= limitFor(p, s.MaxSourcePrefixV4, s.MaxSourcePrefixV6) {
+			continue
+		}
+		broad = append(broad, p.Masked().String())
+		if p.Addr().Is4() {
+			v4 = true
+		} else {
+			v6 = true
+		}
+		if !widest.IsValid() || p.Addr().BitLen()-p.Bits() > widest.Addr().BitLen()-widest.Bits() {
+			widest = p.Masked()
+		}
+	}
+	if len(broad) == 0 {
+		return
+	}
+	limit := fmt.Sprintf("/%d", s.MaxSourcePrefixV4)
+	switch {
+	case v4 && v6:
+		limit = fmt.Sprintf("/%d for IPv4 and /%d for IPv6", s.MaxSourcePrefixV4, s.MaxSourcePrefixV6)
+	case v6:
+		limit = fmt.Sprintf("/%d", s.MaxSourcePrefixV6)
+	}
+	sev := SeverityMedium
+	if slices.Contains(f.sourceClasses, Internet) {
+		sev = SeverityHigh
+	}
+	span := new(big.Int).Lsh(big.NewInt(1), uint(widest.Addr().BitLen()-widest.Bits()))
+	add(CodeSourceBreadth, sev, false, nil,
+		"source %s %s broader than %s (%s spans %s addresses): list the hosts or subnets that actually need access",
+		listNames(broad), isAre(len(broad)), limit, widest, span)
+}
+
+func (e *evaluator) checkExpiry(f *facts, now time.Time, add addFunc) {
+	s := e.settings
+	maxDays := int(s.MaxExpiry / day)
+	expires := f.rule.Expires
+	switch {
+	case expires.IsZero():
+		add(CodePermanent, SeverityHigh, true, nil,
+			"the rule has no expiry, and permanent openings do not exist: set an expiry within %d days (the default is %d days) and re-certify it before it lapses",
+			maxDays, int(s.DefaultExpiry/day))
+	case !expires.After(now):
+		add(CodeExpiryPast, SeverityMedium, true, nil,
+			"the expiry %s has already passed: set a date in the future, at most %d days away",
+			expires.UTC().Format(time.DateOnly), maxDays)
+	// A day's grace, so that a date picked at the limit in a calendar passes
+	// whatever the hour of submission.
+	case expires.Sub(now) > s.MaxExpiry+day:
+		add(CodeExpiryTooLong, SeverityMedium, true, nil,
+			"the rule expires on %s, %d days from now, beyond the maximum of %d days: shorten it; it can be re-certified before it lapses",
+			expires.UTC().Format(time.DateOnly), int(expires.Sub(now)/day), maxDays)
+	}
+}
