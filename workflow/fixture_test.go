@@ -2,9 +2,7 @@ package workflow
 
 import (
 	"context"
-	"errors"
 	"testing"
-	"time"
 
 	"gorm.io/gorm"
 
@@ -131,6 +129,3 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
-
-var _ = errors.New
-var _ = time.Now
