@@ -195,7 +195,7 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.sessions.Put(ctx, sessionUserID, int(actor.ID))
-	s.sessions.Put(ctx, sessionLoginAt, time.Now().UTC())
+	s.sessions.Put(ctx, sessionLoginAt, time.Now().Unix()) // an int64: scs's gob codec has no time.Time registered
 	returnTo := s.sessions.PopString(ctx, sessionReturnTo)
 	if returnTo == "" {
 		returnTo = "/"
@@ -272,7 +272,7 @@ func (s *Server) withSessionActor(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		uid := s.sessions.GetInt(ctx, sessionUserID)
-		loginAt := s.sessions.GetTime(ctx, sessionLoginAt)
+		loginAt := time.Unix(s.sessions.GetInt64(ctx, sessionLoginAt), 0)
 		if uid == 0 || time.Since(loginAt) > s.cfg.SessionLifetime {
 			if uid != 0 {
 				_ = s.sessions.Destroy(ctx)

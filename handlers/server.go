@@ -45,6 +45,8 @@ type Server struct {
 	oidc     *oidcClient
 	// access records, for every route, who may use it; the route test walks it.
 	access map[string]access
+	// mux is the router Routes built, kept so tests can walk it.
+	mux *chi.Mux
 }
 
 // New builds the server.
@@ -142,6 +144,7 @@ func rolesList(rs []workflow.Role) string {
 // Routes is the whole HTTP surface.
 func (s *Server) Routes() http.Handler {
 	r := chi.NewRouter()
+	s.mux = r
 	r.Use(middleware.RealIP, middleware.Recoverer, s.logRequests, securityHeaders)
 
 	staticFS, _ := fs.Sub(static.Files, ".")

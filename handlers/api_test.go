@@ -1,0 +1,181 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/portcullis/portcullis/workflow"
+)
+
+type apiErr struct {
+	Error struct {
+		Code, Message, Field string
+	}
+}
+
+type apiReq struct {
+	ID       uint
+	State    string
+	Rules    []map[string]any
+	Findings []any
+	Timeline []struct{ Action, Actor string }
+}
+
+func TestAPILifecycle(t *testing.T) {
+	a := newApp(t)
+	in := map[string]any{
+		"title": "Payment callbacks", "justification": "The acquirer posts settlements",
+		"expires_at": "2027-01-15",
+		"rules": []map[string]any{
+			{"source": []string{"203.0.113.0/28"}, "destination": []string{"127.50.0.10"}, "protocol": "tcp", "ports": 443, "service": "http", "direction": "ingress"},
+		},
+	}
+	var created apiReq
+	if st := a.api("alice", http.MethodPost, "/requests", in, &created); st != http.StatusCreated {
+		t.Fatalf("create: %d", st)
+	}
+	if created.State != "draft" || created.Findings == nil || len(created.Rules) != 1 || created.Rules[0]["ports"] != "443" {
+		t.Fatalf("created %+v", created)
+	}
+	p := fmt.Sprintf("/requests/%d", created.ID)
+	var e apiErr
+	if st := a.api("rita", http.MethodPost, p+"/submit", nil, &e); st != http.StatusForbidden {
+		t.Fatalf("reviewer submits: %d", st)
+	}
+	if st := a.api("alice", http.MethodPost, p+"/submit", nil, nil); st != http.StatusOK {
+		t.Fatalf("submit: %d", st)
+	}
+	checklist := []map[string]string{}
+	for _, item := range workflow.BaselineChecklist {
+		checklist = append(checklist, map[string]string{"item": item.ID, "result": "pass"})
+	}
+	review := map[string]any{"decision": "approve", "zone_confirmed": true, "checklist": checklist}
+	var r apiReq
+	if st := a.api("rita", http.MethodPost, p+"/review", review, &r); st != http.StatusOK || r.State != "in_review" {
+		t.Fatalf("review: %d %s", st, r.State)
+	}
+	if st := a.api("lee", http.MethodPost, p+"/approve", map[string]any{"comment": "ok"}, &r); st != http.StatusOK || r.State != "approved" {
+		t.Fatalf("second approval: %d %s", st, r.State)
+	}
+	if st := a.api("lee", http.MethodPost, p+"/approve", nil, &e); st != http.StatusConflict || e.Error.Code != "conflict" {
+		t.Fatalf("approving twice: %d %+v", st, e)
+	}
+	if st := a.api("ivan", http.MethodPost, p+"/implement", map[string]any{}, &e); st != http.StatusBadRequest || e.Error.Field != "change_ref" {
+		t.Fatalf("implement without ref: %d %+v", st, e)
+	}
+	if st := a.api("ivan", http.MethodPost, p+"/implement", map[string]any{"change_ref": "CHG-1"}, &r); st != http.StatusOK || r.State != "implemented" {
+		t.Fatalf("implement: %d %s", st, r.State)
+	}
+	if st := a.api("aude", http.MethodPost, p+"/comments", map[string]any{"body": "sampled for the audit"}, nil); st != http.StatusCreated {
+		t.Fatalf("comment: %d", st)
+	}
+	var full apiReq
+	a.api("alice", http.MethodGet, p, nil, &full)
+	var actions []string
+	for _, ev := range full.Timeline {
+		actions = append(actions, ev.Action)
+	}
+	if got := strings.Join(actions, ","); got != "create,submit,claim,first_approve,second_approve,implement,comment" {
+		t.Fatalf("timeline %s", got)
+	}
+	var list struct{ Requests []apiReq }
+	if st := a.api("aude", http.MethodGet, "/requests?state=implemented&q=callbacks", nil, &list); st != http.StatusOK || len(list.Requests) != 1 {
+		t.Fatalf("list: %d %d", st, len(list.Requests))
+	}
+	var reg struct{ Rules []map[string]any }
+	a.api("alice", http.MethodGet, "/rules", nil, &reg)
+	found := false
+	for _, r := range reg.Rules {
+		if r["title"] == "Payment callbacks" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("register lacks the approved rule")
+	}
+}
+
+func TestAPIErrors(t *testing.T) {
+	a := newApp(t)
+	good := func() map[string]any {
+		return map[string]any{"title": "t", "justification": "j", "rules": []map[string]any{{"source": "office", "destination": "127.40.0.15", "protocol": "tcp", "ports": "443"}}}
+	}
+	for _, tc := range []struct {
+		name   string
+		mutate func(map[string]any)
+		field  string
+	}{
+		{"port 70000", func(m map[string]any) { m["rules"].([]map[string]any)[0]["ports"] = "70000" }, "rules[0].ports"},
+		{"backwards", func(m map[string]any) { m["rules"].([]map[string]any)[0]["ports"] = "90-80" }, "rules[0].ports"},
+		{"bad CIDR", func(m map[string]any) { m["rules"].([]map[string]any)[0]["source"] = []string{"10.0.0.0/40"} }, "rules[0].source"},
+		{"unknown zone", func(m map[string]any) { m["rules"].([]map[string]any)[0]["source"] = "mars" }, "rules[0].source"},
+		{"empty justification", func(m map[string]any) { m["justification"] = "" }, "justification"},
+		{"bad date", func(m map[string]any) { m["expires_at"] = "soon" }, "expires_at"},
+		{"typo in a field", func(m map[string]any) { m["titel"] = "x" }, "titel"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := good()
+			tc.mutate(in)
+			var e apiErr
+			if st := a.api("alice", http.MethodPost, "/requests", in, &e); st != http.StatusBadRequest || e.Error.Field != tc.field || e.Error.Code != "bad_request" || e.Error.Message == "" {
+				t.Fatalf("status %d error %+v, want 400 naming %s", st, e, tc.field)
+			}
+		})
+	}
+	var e apiErr
+	if st := a.api("", http.MethodGet, "/requests", nil, &e); st != http.StatusUnauthorized || e.Error.Code != "unauthorized" {
+		t.Fatalf("no token: %d %+v", st, e)
+	}
+	if st := a.api("alice", http.MethodGet, "/requests/999999", nil, &e); st != http.StatusNotFound {
+		t.Fatalf("missing request: %d", st)
+	}
+	if st := a.api("alice", http.MethodGet, "/nothing-here", nil, &e); st != http.StatusNotFound || e.Error.Code != "not_found" {
+		t.Fatalf("unknown endpoint: %d %+v", st, e)
+	}
+}
+
+func TestOpenAPIDocument(t *testing.T) {
+	a := newApp(t)
+	var doc struct {
+		OpenAPI string                    `json:"openapi"`
+		Paths   map[string]map[string]any `json:"paths"`
+	}
+	if st := a.api("", http.MethodGet, "/openapi.json", nil, &doc); st != http.StatusOK {
+		t.Fatalf("openapi: %d", st)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Fatalf("version %q", doc.OpenAPI)
+	}
+	for key := range a.srv.access {
+		method, path, _ := strings.Cut(key, " ")
+		if !strings.HasPrefix(path, "/api/v1/") {
+			continue
+		}
+		if _, ok := doc.Paths[strings.TrimPrefix(path, "/api/v1")][strings.ToLower(method)]; !ok {
+			t.Errorf("%s is not described", key)
+		}
+	}
+}
+
+func TestAPIInventory(t *testing.T) {
+	a := newApp(t)
+	var z map[string]any
+	if st := a.api("adam", http.MethodPost, "/zones", map[string]any{"name": "lab", "classification": "low", "cidrs": []string{"127.60.0.0/24"}}, &z); st != http.StatusCreated {
+		t.Fatalf("zone: %d %v", st, z)
+	}
+	var e apiErr
+	if st := a.api("rita", http.MethodPost, "/zones", map[string]any{"name": "x", "classification": "low", "cidrs": "127.61.0.0/24"}, &e); st != http.StatusForbidden {
+		t.Fatalf("reviewer creates zone: %d", st)
+	}
+	var as map[string]any
+	if st := a.api("adam", http.MethodPost, "/assets", map[string]any{"address": "127.60.0.5", "hostname": "lab1"}, &as); st != http.StatusCreated || as["zone"] != "lab" || as["classification"] != "low" {
+		t.Fatalf("asset: %d %v", st, as)
+	}
+	var zones struct{ Zones []map[string]any }
+	a.api("alice", http.MethodGet, "/zones", nil, &zones)
+	if len(zones.Zones) != 7 {
+		t.Fatalf("%d zones", len(zones.Zones))
+	}
+}
