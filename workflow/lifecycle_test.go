@@ -174,7 +174,10 @@ func TestSeparationOfDuties(t *testing.T) {
 			{"auditor reviews", func() error { _, err := w.svc.Review(w.ctx, w.aude, r.ID, approveInput()); return err }()},
 			{"reviewer files", func() error { _, err := w.svc.CreateRequest(w.ctx, w.rita, lowRisk()); return err }()},
 			{"other requester submits", func() error { _, err := w.svc.Submit(w.ctx, w.bob, r.ID); return err }()},
-			{"admin-less zone change", func() error { _, err := w.svc.SaveZone(w.ctx, w.rita, 0, ZoneInput{Name: "x", Classification: "low", CIDRs: "10.99.0.0/16"}); return err }()},
+			{"admin-less zone change", func() error {
+				_, err := w.svc.SaveZone(w.ctx, w.rita, 0, ZoneInput{Name: "x", Classification: "low", CIDRs: "10.99.0.0/16"})
+				return err
+			}()},
 		} {
 			if code := ErrorCodeOf(tc.err); code != CodeForbidden && code != CodeNotFound {
 				t.Errorf("%s: code %q (%v), want forbidden", tc.name, code, tc.err)

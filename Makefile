@@ -1,0 +1,43 @@
+# Portcullis — the two commands that matter are `make run` and `make test`.
+GO      ?= go
+BIN     := bin/portcullis
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+
+.PHONY: run build test test-short bench fuzz generate lint clean
+
+run: build
+	./$(BIN) serve --demo --db portcullis.db
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/portcullis
+
+test:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+test-short:
+	$(GO) test -race -short ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Each fuzz target for a short while; run one longer with
+#   go test -run '^$' -fuzz FuzzParsePorts -fuzztime 5m ./workflow/policy
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 20s $$pkg || exit 1; \
+	  done; \
+	done
+
+generate:
+	$(GO) tool templ generate
+
+lint:
+	@test -z "$$(gofmt -l .)" || (gofmt -l . && exit 1)
+	$(GO) tool templ fmt -fail .
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin portcullis.db portcullis.db-shm portcullis.db-wal
