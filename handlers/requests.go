@@ -385,7 +385,7 @@ func detailView(d *workflow.RequestDetail, a workflow.Actor) web.RequestDetail {
 		v.Reviews = append(v.Reviews, view)
 	}
 	for _, e := range d.Timeline {
-		v.Timeline = append(v.Timeline, web.Event{At: fmtTime(e.At), Actor: e.Actor, Action: strings.ReplaceAll(e.Action, "_", " "), From: e.FromState, To: e.ToState, Comment: e.Comment})
+		v.Timeline = append(v.Timeline, web.Event{At: fmtTime(e.At), Actor: e.Actor, Action: strings.ReplaceAll(e.Action, "_", " "), From: stateText(e.FromState), To: stateText(e.ToState), Comment: e.Comment})
 	}
 	for _, c := range d.Comments {
 		v.Comments = append(v.Comments, web.CommentView{Author: c.Author.Email, At: fmtTime(c.CreatedAt), Body: c.Body})
@@ -606,4 +606,12 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.render(w, r, http.StatusOK, web.RegisterPage(s.page(r, "Rule register"), rows))
+}
+
+// stateText is a stored state as people read it; empty stays empty.
+func stateText(s string) string {
+	if s == "" {
+		return ""
+	}
+	return workflow.State(s).Label()
 }

@@ -599,7 +599,11 @@ func (s *Service) Implement(ctx context.Context, actor Actor, id uint, changeRef
 		}
 		implementer := actor.ID
 		extra := map[string]any{"change_ref": changeRef, "implement_note": note, "implemented_at": s.now(), "implementer_id": &implementer}
-		if err := s.step(tx, actor, r, EventImplement, extra, map[string]string{"change_ref": changeRef}, note); err != nil {
+		comment := "change " + changeRef
+		if note != "" {
+			comment += ": " + note
+		}
+		if err := s.step(tx, actor, r, EventImplement, extra, map[string]string{"change_ref": changeRef}, comment); err != nil {
 			return err
 		}
 		req = r
