@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/portcullis/portcullis/web"
 	"github.com/portcullis/portcullis/workflow"
@@ -82,36 +81,46 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, web.UsersPage(s.page(r, "Users"), rows))
 }
 
+// settingFields lays out the settings form.
+func settingFields(in workflow.SettingsInput, errs map[string]string) []web.Setting {
+	f := func(name, label, hint, value string) web.Setting {
+		return web.Setting{Name: name, Label: label, Hint: hint, Value: value, Error: errs[name]}
+	}
+	return []web.Setting{
+		f("default_expiry_days", "Default expiry of a request (days)", "Given to a request that names no expiry.", in.DefaultExpiryDays),
+		f("max_expiry_days", "Longest an opening may last (days)", "Every approval expires; there are no permanent openings.", in.MaxExpiryDays),
+		f("max_source_prefix_v4", "Broadest IPv4 source prefix before it is flagged", "24 flags anything broader than a /24.", in.MaxSourcePrefixV4),
+		f("max_source_prefix_v6", "Broadest IPv6 source prefix before it is flagged", "", in.MaxSourcePrefixV6),
+		f("device_prefix_v4", "Broadest IPv4 prefix that counts as named devices", "SNMP, NTP and rsync answer only named devices; 29 allows eight addresses.", in.DevicePrefixV4),
+		f("device_prefix_v6", "Broadest IPv6 prefix that counts as named devices", "", in.DevicePrefixV6),
+		f("broad_port_count", "Ports that make a rule from anywhere a permit-any-any", "", in.BroadPortCount),
+		f("public_tcp_ports", "TCP ports the internet may reach without a whitelist", "80,443 by default.", in.PublicTCPPorts),
+	}
+}
+
 func (s *Server) settingsForm(w http.ResponseWriter, r *http.Request) {
 	st, err := s.svc.GetSettings(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v := web.Settings{DefaultDays: strconv.Itoa(int(st.DefaultExpiry.Hours() / 24)), MaxDays: strconv.Itoa(int(st.MaxExpiry.Hours() / 24)), Errors: map[string]string{}}
-	s.render(w, r, http.StatusOK, web.SettingsPage(s.page(r, "Settings"), v))
+	s.render(w, r, http.StatusOK, web.SettingsPage(s.page(r, "Settings"), web.Settings{Fields: settingFields(workflow.SettingsForm(st), nil)}))
 }
 
 func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request) {
-	v := web.Settings{DefaultDays: r.PostFormValue("default_expiry_days"), MaxDays: r.PostFormValue("max_expiry_days"), Errors: map[string]string{}}
-	def, err1 := strconv.Atoi(v.DefaultDays)
-	maxDays, err2 := strconv.Atoi(v.MaxDays)
-	var err error
-	switch {
-	case err1 != nil:
-		err = &workflow.Error{Code: workflow.CodeInvalid, Field: "default_expiry_days", Message: "a whole number of days is required"}
-	case err2 != nil:
-		err = &workflow.Error{Code: workflow.CodeInvalid, Field: "max_expiry_days", Message: "a whole number of days is required"}
-	default:
-		err = s.svc.SaveSettings(r.Context(), actor(r), def, maxDays)
+	f := r.PostFormValue
+	in := workflow.SettingsInput{
+		DefaultExpiryDays: f("default_expiry_days"), MaxExpiryDays: f("max_expiry_days"),
+		MaxSourcePrefixV4: f("max_source_prefix_v4"), MaxSourcePrefixV6: f("max_source_prefix_v6"),
+		DevicePrefixV4: f("device_prefix_v4"), DevicePrefixV6: f("device_prefix_v6"),
+		BroadPortCount: f("broad_port_count"), PublicTCPPorts: f("public_tcp_ports"),
 	}
-	if err != nil {
+	if err := s.svc.SaveSettings(r.Context(), actor(r), in); err != nil {
 		if statusOf(err) != http.StatusBadRequest {
 			s.fail(w, r, err)
 			return
 		}
-		v.Errors = fieldErrors(err)
-		s.render(w, r, http.StatusBadRequest, web.SettingsPage(s.page(r, "Settings"), v))
+		s.render(w, r, http.StatusBadRequest, web.SettingsPage(s.page(r, "Settings"), web.Settings{Fields: settingFields(in, fieldErrors(err))}))
 		return
 	}
 	s.flash(r, "ok", "Settings saved.")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/policy"
 )
 
 func (s *Server) apiRoutes(r chi.Router, prefix string) {
@@ -25,6 +26,7 @@ func (s *Server) apiRoutes(r chi.Router, prefix string) {
 		h               http.HandlerFunc
 	}{
 		{get, "/me", anyone(), s.apiMe},
+		{post, "/evaluate", anyone(), s.apiEvaluate},
 		{get, "/requests", anyone(), s.apiListRequests},
 		{post, "/requests", roles(R), s.apiCreateRequest},
 		{get, "/requests/{id}", anyone(), s.apiGetRequest},
@@ -147,13 +149,6 @@ type (
 		Service     string `json:"service"`
 		Direction   string `json:"direction"`
 	}
-	findingJSON struct {
-		Code     string `json:"code"`
-		Severity string `json:"severity"`
-		Blocking bool   `json:"blocking"`
-		Message  string `json:"message"`
-		Rule     int    `json:"rule"`
-	}
 	reviewJSON struct {
 		Reviewer      string                     `json:"reviewer"`
 		Kind          string                     `json:"kind"`
@@ -179,23 +174,25 @@ type (
 		At     time.Time `json:"at"`
 	}
 	requestJSON struct {
-		ID                  uint          `json:"id"`
-		Title               string        `json:"title"`
-		Justification       string        `json:"justification"`
-		State               string        `json:"state"`
-		Requester           string        `json:"requester"`
-		Team                string        `json:"team"`
-		ExpiresAt           time.Time     `json:"expires_at"`
-		NeedsSecondApproval bool          `json:"needs_second_approval"`
-		ChangeRef           string        `json:"change_ref,omitempty"`
-		ImplementNote       string        `json:"implement_note,omitempty"`
-		CreatedAt           time.Time     `json:"created_at"`
-		UpdatedAt           time.Time     `json:"updated_at"`
-		Version             int           `json:"version"`
-		Rules               []ruleJSON    `json:"rules"`
-		Findings            []findingJSON `json:"findings"`
-		Reviews             []reviewJSON  `json:"reviews,omitempty"`
-		Timeline            []eventJSON   `json:"timeline,omitempty"`
+		ID                   uint               `json:"id"`
+		Title                string             `json:"title"`
+		Justification        string             `json:"justification"`
+		State                string             `json:"state"`
+		Requester            string             `json:"requester"`
+		Team                 string             `json:"team"`
+		ExpiresAt            time.Time          `json:"expires_at"`
+		NeedsSecondApproval  bool               `json:"needs_second_approval"`
+		ChangeRef            string             `json:"change_ref,omitempty"`
+		ImplementNote        string             `json:"implement_note,omitempty"`
+		CreatedAt            time.Time          `json:"created_at"`
+		UpdatedAt            time.Time          `json:"updated_at"`
+		Version              int                `json:"version"`
+		Rules                []ruleJSON         `json:"rules"`
+		Findings             []workflow.Finding `json:"findings"`
+		Exception            bool               `json:"exception"`
+		CompensatingControls map[string]string  `json:"compensating_controls,omitempty"`
+		Reviews              []reviewJSON       `json:"reviews,omitempty"`
+		Timeline             []eventJSON        `json:"timeline,omitempty"`
 	}
 )
 
@@ -215,7 +212,14 @@ func requestToJSON(r models.Request) requestJSON {
 	out := requestJSON{
 		ID: r.ID, Title: r.Title, Justification: r.Justification, State: r.State, Requester: r.Requester.Email, Team: r.Team,
 		ExpiresAt: r.ExpiresAt.UTC(), NeedsSecondApproval: r.NeedsSecondApproval, ChangeRef: r.ChangeRef, ImplementNote: r.ImplementNote,
-		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Version: r.Version, Rules: []ruleJSON{}, Findings: []findingJSON{},
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Version: r.Version, Rules: []ruleJSON{}, Findings: workflow.FindingsOf(r),
+		Exception: r.Exception,
+	}
+	if out.Findings == nil {
+		out.Findings = []workflow.Finding{}
+	}
+	if r.Exception {
+		out.CompensatingControls = workflow.ControlsOf(r)
 	}
 	for _, ru := range r.Rules {
 		out.Rules = append(out.Rules, ruleToJSON(ru))
@@ -375,13 +379,14 @@ func (s *Server) apiRevoke(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) apiReview(w http.ResponseWriter, r *http.Request) {
 	var b struct {
-		Decision      string                     `json:"decision"`
-		Comment       string                     `json:"comment"`
-		ZoneConfirmed bool                       `json:"zone_confirmed"`
-		Checklist     []workflow.ChecklistAnswer `json:"checklist"`
+		Decision             string                     `json:"decision"`
+		Comment              string                     `json:"comment"`
+		ZoneConfirmed        bool                       `json:"zone_confirmed"`
+		Checklist            []workflow.ChecklistAnswer `json:"checklist"`
+		CompensatingControls map[string]string          `json:"compensating_controls"`
 	}
 	s.apiAction(w, r, &b, func(id uint) error {
-		_, err := s.svc.Review(r.Context(), actor(r), id, workflow.ReviewInput{Decision: workflow.Decision(b.Decision), Comment: b.Comment, ZoneConfirmed: b.ZoneConfirmed, Checklist: b.Checklist})
+		_, err := s.svc.Review(r.Context(), actor(r), id, workflow.ReviewInput{Decision: workflow.Decision(b.Decision), Comment: b.Comment, ZoneConfirmed: b.ZoneConfirmed, Checklist: b.Checklist, CompensatingControls: b.CompensatingControls})
 		return err
 	})
 }
@@ -656,4 +661,36 @@ func (s *Server) apiImportAssets(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]int{"created": created, "updated": updated})
+}
+
+// apiEvaluate judges rule objects against the policy in force; nothing is
+// saved. Every rule must parse: the first bad field is a 400.
+func (s *Server) apiEvaluate(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Rules     []apiRule `json:"rules"`
+		ExpiresAt string    `json:"expires_at"`
+	}
+	if err := decodeJSON(r, &body); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	if len(body.Rules) == 0 {
+		s.apiError(w, r, &workflow.Error{Code: workflow.CodeInvalid, Field: "rules", Message: "give at least one rule object"})
+		return
+	}
+	in, err := apiRequestInput{ExpiresAt: body.ExpiresAt, Rules: body.Rules}.toWorkflow()
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	ev, err := s.svc.Evaluate(r.Context(), workflow.SpecsOf(in.Rules), in.ExpiresAt)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	if len(ev.Incomplete) > 0 {
+		s.apiError(w, r, ev.Incomplete[0])
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"findings": ev.Findings, "blocking": policy.HasBlocking(ev.Findings), "needs_second_approval": policy.NeedsSecondApproval(ev.Findings, false)})
 }

@@ -16,10 +16,16 @@ type apiErr struct {
 }
 
 type apiReq struct {
-	ID       uint
-	State    string
-	Rules    []map[string]any
-	Findings []any
+	ID        uint
+	State     string
+	Exception bool
+	Rules     []map[string]any
+	Findings  []struct {
+		Rule             int
+		Code             string
+		Blocking         bool
+		RequiredControls []string `json:"required_controls"`
+	}
 	Timeline []struct{ Action, Actor string }
 }
 
@@ -47,14 +53,33 @@ func TestAPILifecycle(t *testing.T) {
 	if st := a.api("alice", http.MethodPost, p+"/submit", nil, nil); st != http.StatusOK {
 		t.Fatalf("submit: %d", st)
 	}
+	// The internet into a high zone is blocked: approving takes the
+	// exception path, with a compensating control per blocking finding.
+	var findings []workflow.Finding
+	for _, f := range created.Findings {
+		findings = append(findings, workflow.Finding{Rule: f.Rule, Code: f.Code, Blocking: f.Blocking, RequiredControls: f.RequiredControls})
+	}
 	checklist := []map[string]string{}
-	for _, item := range workflow.BaselineChecklist {
+	for _, item := range workflow.ChecklistFor(findings) {
 		checklist = append(checklist, map[string]string{"item": item.ID, "result": "pass"})
 	}
 	review := map[string]any{"decision": "approve", "zone_confirmed": true, "checklist": checklist}
+	if st := a.api("rita", http.MethodPost, p+"/review", review, &e); st != http.StatusBadRequest || !strings.HasPrefix(e.Error.Field, "compensating_controls[") {
+		t.Fatalf("approving a blocked request without controls: %d %+v", st, e)
+	}
+	controls := map[string]string{}
+	for _, f := range findings {
+		if f.Blocking {
+			controls[workflow.FindingKey(f)] = "Only the acquirer's two addresses, mutual TLS at the load balancer"
+		}
+	}
+	if len(controls) == 0 {
+		t.Fatalf("the internet into the payments zone raised no blocking finding: %+v", created.Findings)
+	}
+	review["compensating_controls"] = controls
 	var r apiReq
-	if st := a.api("rita", http.MethodPost, p+"/review", review, &r); st != http.StatusOK || r.State != "in_review" {
-		t.Fatalf("review: %d %s", st, r.State)
+	if st := a.api("rita", http.MethodPost, p+"/review", review, &r); st != http.StatusOK || r.State != "in_review" || !r.Exception {
+		t.Fatalf("review: %d %s exception=%v", st, r.State, r.Exception)
 	}
 	if st := a.api("lee", http.MethodPost, p+"/approve", map[string]any{"comment": "ok"}, &r); st != http.StatusOK || r.State != "approved" {
 		t.Fatalf("second approval: %d %s", st, r.State)
@@ -177,5 +202,41 @@ func TestAPIInventory(t *testing.T) {
 	a.api("alice", http.MethodGet, "/zones", nil, &zones)
 	if len(zones.Zones) != 7 {
 		t.Fatalf("%d zones", len(zones.Zones))
+	}
+}
+
+func TestAPIEvaluate(t *testing.T) {
+	a := newApp(t)
+	var out struct {
+		Findings []struct {
+			Code     string
+			Blocking bool
+			Rule     int
+		}
+		Blocking bool
+	}
+	in := map[string]any{"rules": []map[string]any{
+		{"source": "internet", "destination": []string{"127.40.0.16"}, "protocol": "tcp", "ports": "3306", "service": "mysql"},
+		{"source": "transit", "destination": "127.50.0.10", "protocol": "tcp", "ports": "443", "service": "http"},
+	}}
+	if st := a.api("alice", http.MethodPost, "/evaluate", in, &out); st != http.StatusOK || !out.Blocking {
+		t.Fatalf("evaluate: %d %+v", st, out)
+	}
+	found := false
+	for _, f := range out.Findings {
+		if f.Code == "internet-high-risk" && f.Rule == 0 && f.Blocking {
+			found = true
+		}
+		if f.Rule == 1 && f.Blocking {
+			t.Errorf("the transit rule is blocked: %+v", f)
+		}
+	}
+	if !found {
+		t.Fatalf("no internet-high-risk on rule 0: %+v", out.Findings)
+	}
+	var e apiErr
+	bad := map[string]any{"rules": []map[string]any{{"source": "internet", "destination": "127.40.0.16", "protocol": "tcp", "ports": "0"}}}
+	if st := a.api("alice", http.MethodPost, "/evaluate", bad, &e); st != http.StatusBadRequest || e.Error.Field != "rules[0].ports" {
+		t.Fatalf("bad rule: %d %+v", st, e)
 	}
 }

@@ -241,7 +241,13 @@ func TestBrowserFlowOverHTTP(t *testing.T) {
 	for _, item := range workflow.BaselineChecklist {
 		review.Set("checklist."+item.ID, "pass")
 	}
-	// pat is a reviewer but not of requests like his own; rita reviews this one.
+	// The internet into the payments zone and the office zone into apps are
+	// blocked: approving takes the exception path.
+	if r := a.post(rita, base+"/review", review); r.StatusCode != http.StatusBadRequest || !strings.Contains(a.body(r), `id="exception-path"`) {
+		t.Fatalf("review without compensating controls: %d", r.StatusCode)
+	}
+	review.Set("control.0:internet-internal", "Published through the acquirer's private link; mutual TLS")
+	review.Set("control.1:zone-path", "Only the finance workstations' /28, enforced on the internal firewall")
 	if r := a.post(rita, base+"/review", review); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("review: %d %s", r.StatusCode, a.body(r))
 	}
@@ -255,7 +261,7 @@ func TestBrowserFlowOverHTTP(t *testing.T) {
 		t.Fatalf("implement: %d %s", r.StatusCode, a.body(r))
 	}
 	page := a.body(a.get(alice, base))
-	for _, want := range []string{"implemented", "CHG-5150", email("rita"), email("lee"), email("ivan"), "first approve", "second approve"} {
+	for _, want := range []string{"implemented", "CHG-5150", email("rita"), email("lee"), email("ivan"), "first approve", "second approve", `id="exception"`, "mutual TLS"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("request page lacks %q", want)
 		}

@@ -50,6 +50,7 @@ func navFor(a workflow.Actor, path string) []web.NavItem {
 	add("Zones", "/zones", true)
 	add("Assets", "/assets", true)
 	add("Users", "/admin/users", a.Has(workflow.RoleAdmin))
+	add("Policy", "/admin/policy", a.Has(workflow.RoleAdmin))
 	add("Settings", "/admin/settings", a.Has(workflow.RoleAdmin))
 	return items
 }

@@ -194,6 +194,11 @@ func (s *Server) formWithErrors(w http.ResponseWriter, r *http.Request, v web.Re
 		v.Errors[field] = msg
 	}
 	v.FormError = "The request was not saved: please correct the fields marked below."
+	if in, _, _, _ := parseRequestForm(r); len(in.Rules) > 0 {
+		if f, err := s.evaluateInput(r, in); err == nil {
+			v.Findings = f
+		}
+	}
 	v, ferr := s.requestForm(r, v)
 	if ferr != nil {
 		s.fail(w, r, ferr)
@@ -263,6 +268,7 @@ func (s *Server) editRequestForm(w http.ResponseWriter, r *http.Request) {
 	for i, ru := range req.Rules {
 		v.Rules = append(v.Rules, web.RuleForm{Index: i, Source: ru.Source, Destination: ru.Destination, Protocol: ru.Protocol, Ports: ru.Ports, Service: ru.Service, Direction: ru.Direction})
 	}
+	v.Findings = findingsView(workflow.FindingsOf(req), nil, nil)
 	v, err = s.requestForm(r, v)
 	if err != nil {
 		s.fail(w, r, err)
@@ -359,6 +365,8 @@ func detailView(d *workflow.RequestDetail, a workflow.Actor) web.RequestDetail {
 		Expires: req.ExpiresAt.Format(dateFmt), NeedsSecondApproval: req.NeedsSecondApproval,
 		ChangeRef: req.ChangeRef, ImplNote: req.ImplementNote, Implemented: fmtTimePtr(req.ImplementedAt), CanComment: true,
 	}
+	v.Findings = findingsView(workflow.FindingsOf(req), workflow.ControlsOf(req), nil)
+	v.Exception = req.Exception
 	if d.FirstApproval != nil && st == workflow.StateInReview && req.NeedsSecondApproval {
 		v.AwaitingSecond, v.FirstApprover = true, d.FirstApproval.Reviewer.Email
 	}
@@ -438,13 +446,55 @@ func (s *Server) showRequest(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, web.RequestPage(s.page(r, fmt.Sprintf("#%d %s", d.Request.ID, d.Request.Title)), detailView(d, actor(r))))
 }
 
-func checklistItems(answers map[string]workflow.ChecklistAnswer, errs map[string]string) []web.ChecklistItem {
+func checklistItems(findings []workflow.Finding, answers map[string]workflow.ChecklistAnswer, errs map[string]string) []web.ChecklistItem {
 	var items []web.ChecklistItem
-	for i, item := range workflow.BaselineChecklist {
+	for i, item := range workflow.ChecklistFor(findings) {
 		a := answers[item.ID]
-		items = append(items, web.ChecklistItem{ID: item.ID, Text: item.Text, Result: a.Result, Note: a.Note, Index: i, Error: errs[fmt.Sprintf("checklist[%d]", i)]})
+		items = append(items, web.ChecklistItem{ID: item.ID, Text: item.Text, Result: a.Result, Note: a.Note, Index: i, Required: item.Required, Error: errs[fmt.Sprintf("checklist[%d]", i)]})
 	}
 	return items
+}
+
+// findingsView shows findings with the controls recorded against them and
+// any error about a missing control.
+func findingsView(findings []workflow.Finding, controls map[string]string, errs map[string]string) web.Findings {
+	v := web.Findings{Evaluated: true}
+	for _, f := range findings {
+		key := workflow.FindingKey(f)
+		v.Items = append(v.Items, web.FindingView{
+			Rule: f.Rule + 1, Code: f.Code, Severity: string(f.Severity), Message: f.Message, Blocking: f.Blocking,
+			RequiredControls: f.RequiredControls, Key: key, Control: controls[key], Error: errs["compensating_controls["+key+"]"],
+		})
+	}
+	return v
+}
+
+// evaluateForm is what htmx asks while the requester types: the findings
+// of the rules as they stand, nothing saved.
+func (s *Server) evaluateForm(w http.ResponseWriter, r *http.Request) {
+	in, _, _, _ := parseRequestForm(r)
+	s.renderFindingsOf(w, r, in)
+}
+
+func (s *Server) renderFindingsOf(w http.ResponseWriter, r *http.Request, in workflow.RequestInput) {
+	v, err := s.evaluateInput(r, in)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, web.FindingsPanel(v))
+}
+
+func (s *Server) evaluateInput(r *http.Request, in workflow.RequestInput) (web.Findings, error) {
+	ev, err := s.svc.Evaluate(r.Context(), workflow.SpecsOf(in.Rules), in.ExpiresAt)
+	if err != nil {
+		return web.Findings{}, err
+	}
+	v := findingsView(ev.Findings, nil, nil)
+	for _, e := range ev.Incomplete {
+		v.Incomplete = append(v.Incomplete, "Not judged yet: "+e.Error())
+	}
+	return v, nil
 }
 
 func (s *Server) reviewForm(w http.ResponseWriter, r *http.Request) {
@@ -452,7 +502,7 @@ func (s *Server) reviewForm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v := web.ReviewForm{Request: detailView(d, actor(r)), Checklist: checklistItems(nil, nil), Errors: map[string]string{}}
+	v := web.ReviewForm{Request: detailView(d, actor(r)), Checklist: checklistItems(workflow.FindingsOf(d.Request), nil, nil), Errors: map[string]string{}}
 	s.render(w, r, http.StatusOK, web.ReviewPage(s.page(r, "Review"), v))
 }
 
@@ -468,11 +518,26 @@ func (s *Server) reviewRequest(w http.ResponseWriter, r *http.Request) {
 		ZoneConfirmed: r.PostForm.Get("zone_confirmed") != "",
 	}
 	answers := map[string]workflow.ChecklistAnswer{}
-	for _, item := range workflow.BaselineChecklist {
-		a := workflow.ChecklistAnswer{Item: item.ID, Result: r.PostForm.Get("checklist." + item.ID), Note: r.PostForm.Get("note." + item.ID)}
-		answers[item.ID] = a
-		if a.Result != "" || a.Note != "" {
-			in.Checklist = append(in.Checklist, a)
+	in.CompensatingControls = map[string]string{}
+	for key, vals := range r.PostForm {
+		switch {
+		case strings.HasPrefix(key, "checklist."):
+			id := strings.TrimPrefix(key, "checklist.")
+			a := answers[id]
+			a.Item, a.Result = id, vals[0]
+			answers[id] = a
+		case strings.HasPrefix(key, "note."):
+			id := strings.TrimPrefix(key, "note.")
+			a := answers[id]
+			a.Item, a.Note = id, vals[0]
+			answers[id] = a
+		case strings.HasPrefix(key, "control."):
+			in.CompensatingControls[strings.TrimPrefix(key, "control.")] = vals[0]
+		}
+	}
+	for _, ans := range answers {
+		if ans.Result != "" || strings.TrimSpace(ans.Note) != "" {
+			in.Checklist = append(in.Checklist, ans)
 		}
 	}
 	a := actor(r)
@@ -487,7 +552,9 @@ func (s *Server) reviewRequest(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		errs := fieldErrors(err)
-		v := web.ReviewForm{Request: detailView(d, a), Checklist: checklistItems(answers, errs), Decision: string(in.Decision),
+		view := detailView(d, a)
+		view.Findings = findingsView(workflow.FindingsOf(d.Request), in.CompensatingControls, errs)
+		v := web.ReviewForm{Request: view, Checklist: checklistItems(workflow.FindingsOf(d.Request), answers, errs), Decision: string(in.Decision),
 			Comment: in.Comment, ZoneConfirmed: in.ZoneConfirmed, Errors: errs, FormError: "The decision was not recorded: " + err.Error()}
 		s.render(w, r, http.StatusBadRequest, web.ReviewPage(s.page(r, "Review"), v))
 		return
@@ -603,6 +670,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 			Source: e.Rule.Source, Destination: e.Rule.Destination, Protocol: e.Rule.Protocol, Ports: e.Rule.Ports,
 			Service: e.Rule.Service, Direction: e.Rule.Direction, State: e.Request.State, StateLabel: workflow.State(e.Request.State).Label(),
 			Approvers: strings.Join(e.Approvers, ", "), Expires: e.Request.ExpiresAt.Format(dateFmt), DaysLeft: workflow.DaysLeft(now, e.Request.ExpiresAt),
+			Exception: e.Request.Exception,
 		}
 	}
 	s.render(w, r, http.StatusOK, web.RegisterPage(s.page(r, "Rule register"), rows))

@@ -208,6 +208,7 @@ func (s *Server) pageRoutes(r chi.Router) {
 		{get, "/requests", anyone(), s.listRequests},
 		{get, "/requests/new", roles(R), s.newRequestForm},
 		{get, "/requests/rule-row", roles(R), s.ruleRow},
+		{post, "/requests/evaluate", roles(R), s.evaluateForm},
 		{post, "/requests", roles(R), s.createRequest},
 		{get, "/requests/{id}", anyone(), s.showRequest},
 		{get, "/requests/{id}/edit", roles(R), s.editRequestForm},
@@ -246,6 +247,9 @@ func (s *Server) pageRoutes(r chi.Router) {
 		{get, "/admin/users", roles(AD), s.listUsers},
 		{get, "/admin/settings", roles(AD), s.settingsForm},
 		{post, "/admin/settings", roles(AD), s.saveSettings},
+		{get, "/admin/policy", roles(AD), s.policyPage},
+		{post, "/admin/policy/matrix", roles(AD), s.saveMatrix},
+		{post, "/admin/policy/catalog", roles(AD), s.saveCatalog},
 	} {
 		s.handle(r, rt.method, rt.pattern, "", rt.a, rt.h, false)
 	}

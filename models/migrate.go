@@ -33,6 +33,23 @@ var migrations = []migration{
 			&Request{}, &Rule{}, &Review{}, &Comment{}, &AuditEvent{}, &Setting{},
 		)
 	}},
+	{2, "policy engine: documents and request findings", func(tx *gorm.DB) error {
+		m := tx.Migrator()
+		if !m.HasTable(&PolicyDocument{}) {
+			if err := m.CreateTable(&PolicyDocument{}); err != nil {
+				return err
+			}
+		}
+		// Databases created by step 1 of an earlier release lack these columns.
+		for _, col := range []string{"Findings", "Exception", "CompensatingControls"} {
+			if !m.HasColumn(&Request{}, col) {
+				if err := m.AddColumn(&Request{}, col); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}},
 }
 
 // Migrate runs, in order and each in its own transaction, the steps the database has not run yet.

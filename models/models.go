@@ -79,14 +79,20 @@ type Request struct {
 	ChangeRef           string    `gorm:"not null;default:''"`
 	ImplementNote       string    `gorm:"not null;default:''"`
 	ImplementerID       *uint
-	SubmittedAt         *time.Time
-	ApprovedAt          *time.Time
-	ImplementedAt       *time.Time
-	ClosedAt            *time.Time
-	CreatedAt           time.Time
-	UpdatedAt           time.Time
-	Rules               []Rule   `gorm:"constraint:OnDelete:CASCADE"`
-	Reviews             []Review `gorm:"constraint:OnDelete:CASCADE"`
+	// Findings are the policy engine's verdicts on the rules, as JSON.
+	Findings string `gorm:"not null;default:'[]'"`
+	// Exception is set when security approved despite blocking findings,
+	// with the compensating controls recorded per finding (JSON).
+	Exception            bool   `gorm:"not null;default:false"`
+	CompensatingControls string `gorm:"not null;default:'{}'"`
+	SubmittedAt          *time.Time
+	ApprovedAt           *time.Time
+	ImplementedAt        *time.Time
+	ClosedAt             *time.Time
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
+	Rules                []Rule   `gorm:"constraint:OnDelete:CASCADE"`
+	Reviews              []Review `gorm:"constraint:OnDelete:CASCADE"`
 }
 
 // Rule is one proposed (and, once approved, allowed) opening of a request.
@@ -146,5 +152,14 @@ type AuditEvent struct {
 type Setting struct {
 	Key       string `gorm:"primaryKey"`
 	Value     string `gorm:"not null"`
+	UpdatedAt time.Time
+}
+
+// PolicyDocument is an admin-edited part of the policy: the port catalog
+// (YAML) or the zone matrix (JSON). Absent, the shipped defaults apply.
+type PolicyDocument struct {
+	Kind      string `gorm:"primaryKey"` // catalog | matrix
+	Content   string `gorm:"not null"`
+	UpdatedBy string `gorm:"not null;default:''"`
 	UpdatedAt time.Time
 }

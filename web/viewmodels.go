@@ -114,6 +114,7 @@ type RequestForm struct {
 	Assets          []Option
 	Services        []string
 	FormError       string
+	Findings        Findings
 }
 
 // RuleView is a rule as the request page shows it.
@@ -173,6 +174,8 @@ type RequestDetail struct {
 	ChangeRef, ImplNote string
 	Implemented         string
 	Rules               []RuleView
+	Findings            Findings
+	Exception           bool
 	Destinations        []AssetView
 	Reviews             []ReviewView
 	Timeline            []Event
@@ -185,6 +188,7 @@ type RequestDetail struct {
 type ChecklistItem struct {
 	ID, Text, Result, Note, Error string
 	Index                         int
+	Required                      bool // demanded by a finding
 }
 
 // ReviewForm is the review page.
@@ -225,6 +229,7 @@ type RegisterRow struct {
 	Approvers                                                string
 	Expires                                                  string
 	DaysLeft                                                 int
+	Exception                                                bool
 }
 
 // ZoneRow is a zone in the inventory.
@@ -304,8 +309,61 @@ type UserRow struct {
 	Email, Name, Team, Roles, Issuer, LastLogin string
 }
 
+// Setting is one field of the settings form.
+type Setting struct {
+	Name, Label, Hint, Value, Error string
+}
+
 // Settings is the admin's settings form.
 type Settings struct {
-	DefaultDays, MaxDays string
-	Errors               map[string]string
+	Fields []Setting
+}
+
+// FindingView is one verdict of the policy engine.
+type FindingView struct {
+	Rule             int // 1-based
+	Code, Severity   string
+	Message          string
+	Blocking         bool
+	RequiredControls []string
+	// Key names the finding in the exception form; Control is what the reviewer recorded.
+	Key, Control, Error string
+}
+
+// Findings is the findings panel (request form, request page, review page).
+type Findings struct {
+	Items      []FindingView
+	Incomplete []string // rules that could not be judged yet, and why
+	Evaluated  bool
+}
+
+// MatrixCell is one cell of the zone matrix form.
+type MatrixCell struct {
+	From, To, Access string
+}
+
+// MatrixRow is one "from" classification.
+type MatrixRow struct {
+	From  string
+	Cells []MatrixCell
+}
+
+// Violation is an active rule a changed policy would block.
+type Violation struct {
+	Rule     string
+	Href     string
+	Findings []FindingView
+}
+
+// PolicyPage is the admin's view of the policy, with a what-if preview.
+type PolicyPage struct {
+	Classifications []string
+	Accesses        []string
+	Matrix          []MatrixRow
+	CatalogYAML     string
+	CatalogError    string
+	Services        int
+	Preview         string // "matrix" or "catalog" when a preview was asked for
+	Active          int
+	Violations      []Violation
 }

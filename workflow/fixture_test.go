@@ -61,20 +61,37 @@ func newWorld(t *testing.T, db *gorm.DB) *world {
 
 func sqliteWorld(t *testing.T) *world { return newWorld(t, modelstest.SQLite(t)) }
 
-// lowRisk is a request that needs a single approval.
+// lowRisk is a request the policy has nothing against: one approval.
 func lowRisk() RequestInput {
 	return RequestInput{
-		Title: "CRM to its cache", Justification: "sessions live in redis",
-		Rules: []RuleInput{{Source: "apps", Destination: "10.40.0.16", Protocol: "tcp", Ports: "6379", Service: "redis"}},
+		Title: "Gateway through transit", Justification: "the bastion reaches the payment gateway's console",
+		Rules: []RuleInput{{Source: "transit", Destination: "10.50.0.10", Protocol: "tcp", Ports: "443", Service: "http"}},
 	}
 }
 
-// internetFacing needs two approvals.
+// internetFacing has a high finding (a broad internet source): two approvals.
 func internetFacing() RequestInput {
 	return RequestInput{
-		Title: "Website", Justification: "customers reach the website",
-		Rules: []RuleInput{{Source: "internet", Destination: "10.10.0.10", Protocol: "tcp", Ports: "443", Service: "http"}},
+		Title: "Website", Justification: "partners reach the website",
+		Rules: []RuleInput{{Source: "198.51.100.0/22", Destination: "10.10.0.10", Protocol: "tcp", Ports: "443", Service: "http"}},
 	}
+}
+
+// databaseFromInternet is blocked by the policy: only the exception path approves it.
+func databaseFromInternet() RequestInput {
+	return RequestInput{
+		Title: "Vendor reads the database", Justification: "the vendor's BI tool",
+		Rules: []RuleInput{{Source: "internet", Destination: "10.40.0.16", Protocol: "tcp", Ports: "3306", Service: "mysql"}},
+	}
+}
+
+// fullChecklist passes every item this request's findings call for.
+func fullChecklist(r *models.Request) []ChecklistAnswer {
+	var out []ChecklistAnswer
+	for _, item := range ChecklistFor(FindingsOf(*r)) {
+		out = append(out, ChecklistAnswer{Item: item.ID, Result: "pass"})
+	}
+	return out
 }
 
 func passing() []ChecklistAnswer {

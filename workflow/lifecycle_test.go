@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -258,27 +259,93 @@ func TestApprovalNeedsBaselineAndZone(t *testing.T) {
 	}
 }
 
-func TestSecondApprovalRule(t *testing.T) {
+func TestSecondApprovalFollowsTheFindings(t *testing.T) {
 	w := sqliteWorld(t)
 	for _, tc := range []struct {
 		name string
 		rule RuleInput
 		want bool
 	}{
-		{"zone to medium asset", RuleInput{Source: "office", Destination: "10.40.0.15", Protocol: "tcp", Ports: "443"}, false},
-		{"from the internet", RuleInput{Source: "internet", Destination: "10.10.0.10", Protocol: "tcp", Ports: "443"}, true},
-		{"CIDR outside every zone", RuleInput{Source: "198.51.100.0/24", Destination: "10.10.0.10", Protocol: "tcp", Ports: "443"}, true},
-		{"into a high zone", RuleInput{Source: "transit", Destination: "10.50.0.10", Protocol: "tcp", Ports: "443"}, true},
-		{"16 ports", RuleInput{Source: "office", Destination: "10.40.0.15", Protocol: "tcp", Ports: "8000-8015"}, false},
-		{"17 ports", RuleInput{Source: "office", Destination: "10.40.0.15", Protocol: "tcp", Ports: "8000-8016"}, true},
-		{"IPv6 inside a zone", RuleInput{Source: "2001:db8:40::/64", Destination: "2001:db8:40::15", Protocol: "tcp", Ports: "443"}, false},
+		{"nothing to say", RuleInput{Source: "transit", Destination: "10.50.0.10", Protocol: "tcp", Ports: "443", Service: "http"}, false},
+		{"the internet on 443 to the DMZ", RuleInput{Source: "internet", Destination: "10.10.0.10", Protocol: "tcp", Ports: "443", Service: "http"}, false},
+		{"a broad internet source (high)", RuleInput{Source: "198.51.100.0/22", Destination: "10.10.0.10", Protocol: "tcp", Ports: "443", Service: "http"}, true},
+		{"cleartext redis (high)", RuleInput{Source: "apps", Destination: "10.40.0.16", Protocol: "tcp", Ports: "6379", Service: "redis"}, true},
+		{"a blocking zone path", RuleInput{Source: "office", Destination: "10.40.0.15", Protocol: "tcp", Ports: "443"}, true},
+		{"IPv6 inside a zone", RuleInput{Source: "2001:db8:40::/64", Destination: "2001:db8:40::15", Protocol: "tcp", Ports: "443", Service: "http"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := w.create(t, w.alice, RequestInput{Title: tc.name, Justification: "x", Rules: []RuleInput{tc.rule}})
 			if r.NeedsSecondApproval != tc.want {
-				t.Fatalf("needs second approval = %v, want %v", r.NeedsSecondApproval, tc.want)
+				t.Fatalf("needs second approval = %v, want %v (findings %s)", r.NeedsSecondApproval, tc.want, r.Findings)
 			}
 		})
+	}
+}
+
+// TestExceptionPath: a blocking finding stops approval; compensating
+// controls for each blocking finding and a security lead's second approval
+// let it through, marked as an exception.
+func TestExceptionPath(t *testing.T) {
+	w := sqliteWorld(t)
+	r := w.submitted(t, databaseFromInternet())
+	stored, err := w.svc.GetRequest(w.ctx, w.rita, r.ID)
+	must(t, err)
+	findings := FindingsOf(stored.Request)
+	var blocking []string
+	for _, f := range findings {
+		if f.Blocking {
+			blocking = append(blocking, FindingKey(f))
+		}
+	}
+	if !slices.Contains(blocking, "0:internet-high-risk") {
+		t.Fatalf("no internet-high-risk finding: %+v", findings)
+	}
+	in := ReviewInput{Decision: DecisionApprove, ZoneConfirmed: true, Checklist: fullChecklist(&stored.Request)}
+	_, err = w.svc.Review(w.ctx, w.rita, r.ID, in)
+	mustCode(t, err, CodeInvalid)
+	if msgs := fieldErrorsOf(err); msgs["compensating_controls[0:internet-high-risk]"] == "" {
+		t.Fatalf("refusal does not name the finding: %v", msgs)
+	}
+	// The required control cannot be waved through as not applicable.
+	in.CompensatingControls = map[string]string{}
+	for _, k := range blocking {
+		in.CompensatingControls[k] = "Source restricted at the edge to the vendor's two egress addresses; TLS client certificates"
+	}
+	na := slices.Clone(in.Checklist)
+	for i, a := range na {
+		if strings.HasPrefix(a.Item, "control-") {
+			na[i] = ChecklistAnswer{Item: a.Item, Result: "na", Note: "not needed"}
+		}
+	}
+	_, err = w.svc.Review(w.ctx, w.rita, r.ID, ReviewInput{Decision: DecisionApprove, ZoneConfirmed: true, Checklist: na, CompensatingControls: in.CompensatingControls})
+	mustCode(t, err, CodeInvalid)
+	if got := w.state(t, r.ID); got != StateSubmitted {
+		t.Fatalf("refused approvals changed the state to %s", got)
+	}
+	_, err = w.svc.Review(w.ctx, w.rita, r.ID, in)
+	must(t, err)
+	d, err := w.svc.GetRequest(w.ctx, w.lee, r.ID)
+	must(t, err)
+	if got := State(d.Request.State); got != StateInReview || !d.Request.Exception || !d.Request.NeedsSecondApproval {
+		t.Fatalf("after the reviewer's exception: %s exception=%v", got, d.Request.Exception)
+	}
+	if ControlsOf(d.Request)["0:internet-high-risk"] == "" {
+		t.Fatal("compensating control not recorded")
+	}
+	// A reviewer cannot complete an exception; the security lead can.
+	_, err = w.svc.SecondApproval(w.ctx, w.rhea, r.ID, DecisionApprove, "")
+	mustCode(t, err, CodeForbidden)
+	_, err = w.svc.SecondApproval(w.ctx, w.lee, r.ID, DecisionApprove, "accepted with controls")
+	must(t, err)
+	reg, err := w.svc.RuleRegister(w.ctx, w.aude)
+	must(t, err)
+	if len(reg) != 1 || !reg[0].Request.Exception {
+		t.Fatalf("register does not mark the exception: %+v", reg)
+	}
+	// The overlap check now sees the approved rule.
+	again := w.create(t, w.alice, databaseFromInternet())
+	if !strings.Contains(again.Findings, "overlap-duplicate") || !strings.Contains(again.Findings, fmt.Sprintf("request #%d", r.ID)) {
+		t.Fatalf("duplicate not reported: %s", again.Findings)
 	}
 }
 

@@ -45,9 +45,6 @@ type RequestInput struct {
 type validated struct {
 	req   models.Request
 	rules []models.Rule
-	// touchesSensitive is true when a rule reaches the internet or a high zone,
-	// or opens more than 16 ports: such requests need a second approval.
-	touchesSensitive bool
 }
 
 // maxRules bounds one request; larger sets belong in several requests.
@@ -119,31 +116,16 @@ func (s *Service) validateRequest(tx *gorm.DB, in RequestInput) (*validated, err
 					add(field("source"), "there is no zone named %q", src.Zone)
 				} else {
 					src.Zone = z.Name
-					if c := Classification(z.Classification); c == ClassInternet || c == ClassHigh {
-						v.touchesSensitive = true
-					}
-				}
-			}
-			if src.Kind == policy.SourceInternet {
-				v.touchesSensitive = true
-			}
-			if src.Kind == policy.SourceCIDRs {
-				for _, p := range src.CIDRs {
-					if z := zones.lookup(p.Addr()); z == nil || Classification(z.Classification) == ClassHigh {
-						// Addresses outside every zone are the internet.
-						v.touchesSensitive = true
-					}
 				}
 			}
 			rule.Source = src.String()
 		}
 
-		dest, sensitive, derr := s.resolveDestination(tx, zones, ri.Destination)
+		dest, derr := s.resolveDestination(tx, zones, ri.Destination)
 		if derr != "" {
 			add(field("destination"), "%s", derr)
 		}
 		rule.Destination = dest
-		v.touchesSensitive = v.touchesSensitive || sensitive
 
 		proto, err := policy.ParseProtocol(ri.Protocol)
 		if err != nil {
@@ -156,9 +138,6 @@ func (s *Service) validateRequest(tx *gorm.DB, in RequestInput) (*validated, err
 			add(field("ports"), "%s", err.Error())
 		} else {
 			rule.Ports = ports.String()
-			if ports.Count() > 16 {
-				v.touchesSensitive = true
-			}
 		}
 
 		svc := strings.ToLower(strings.TrimSpace(ri.Service))
@@ -182,41 +161,35 @@ func (s *Service) validateRequest(tx *gorm.DB, in RequestInput) (*validated, err
 
 // resolveDestination checks that a destination names inventory assets (by
 // address) or a zone, and returns its canonical form.
-func (s *Service) resolveDestination(tx *gorm.DB, zones *zoneIndex, dest string) (canonical string, sensitive bool, problem string) {
+func (s *Service) resolveDestination(tx *gorm.DB, zones *zoneIndex, dest string) (canonical string, problem string) {
 	dest = strings.TrimSpace(dest)
 	if dest == "" {
-		return "", false, "a destination is required: one or more asset addresses"
+		return "", "a destination is required: one or more asset addresses"
 	}
 	fields := strings.FieldsFunc(dest, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' || r == ';' })
 	if len(fields) == 1 && policy.ValidZoneName(fields[0]) {
 		z := zones.byName(fields[0])
 		if z == nil {
-			return dest, false, fmt.Sprintf("there is no zone named %q", fields[0])
+			return dest, fmt.Sprintf("there is no zone named %q", fields[0])
 		}
-		c := Classification(z.Classification)
-		return z.Name, c == ClassHigh || c == ClassInternet, ""
+		return z.Name, ""
 	}
 	var out []string
 	for _, f := range fields {
 		addr, err := netip.ParseAddr(f)
 		if err != nil || addr.Zone() != "" {
-			return dest, false, fmt.Sprintf("%q is not an asset address (destinations are inventory assets, by address)", f)
+			return dest, fmt.Sprintf("%q is not an asset address (destinations are inventory assets, by address)", f)
 		}
 		addr = addr.Unmap()
 		var asset models.Asset
 		if err := tx.Where("address = ?", addr.String()).First(&asset).Error; err != nil {
-			return dest, false, fmt.Sprintf("%s is not in the inventory; ask an admin to add the asset first", addr)
-		}
-		if z := zones.lookup(addr); z != nil {
-			if c := Classification(z.Classification); c == ClassHigh || c == ClassInternet {
-				sensitive = true
-			}
+			return dest, fmt.Sprintf("%s is not in the inventory; ask an admin to add the asset first", addr)
 		}
 		if !slices.Contains(out, addr.String()) {
 			out = append(out, addr.String())
 		}
 	}
-	return strings.Join(out, ","), sensitive, ""
+	return strings.Join(out, ","), ""
 }
 
 // CreateRequest saves a new draft.
@@ -232,7 +205,6 @@ func (s *Service) CreateRequest(ctx context.Context, actor Actor, in RequestInpu
 		}
 		r := v.req
 		r.State, r.Version, r.RequesterID, r.Team = string(StateDraft), 1, actor.ID, actor.Team
-		r.NeedsSecondApproval = v.touchesSensitive
 		if err := tx.Omit("Rules", "Reviews", "Requester").Create(&r).Error; err != nil {
 			return err
 		}
@@ -243,6 +215,9 @@ func (s *Service) CreateRequest(ctx context.Context, actor Actor, in RequestInpu
 			return err
 		}
 		r.Rules = v.rules
+		if _, err := s.rejudge(tx, &r); err != nil {
+			return err
+		}
 		req = &r
 		return s.audit(tx, actor, "create", "request", r.ID, "", StateDraft, requestSnapshot(&r), "")
 	})
@@ -279,7 +254,7 @@ func (s *Service) UpdateRequest(ctx context.Context, actor Actor, id uint, in Re
 		}
 		res := tx.Model(&models.Request{}).Where("id = ? AND version = ?", old.ID, old.Version).Updates(map[string]any{
 			"title": v.req.Title, "justification": v.req.Justification, "expires_at": v.req.ExpiresAt,
-			"needs_second_approval": v.touchesSensitive, "state": string(to),
+			"exception": false, "compensating_controls": "{}", "state": string(to),
 			"version": gorm.Expr("version + 1"), "updated_at": s.now(),
 		})
 		if res.Error != nil {
@@ -309,7 +284,10 @@ func (s *Service) UpdateRequest(ctx context.Context, actor Actor, id uint, in Re
 		if err := s.audit(tx, actor, string(EventEdit), "request", id, from, to, detail, comment); err != nil {
 			return err
 		}
-		req, err = loadRequest(tx, id)
+		if req, err = loadRequest(tx, id); err != nil {
+			return err
+		}
+		_, err = s.rejudge(tx, req)
 		return err
 	})
 	return req, err
@@ -326,11 +304,41 @@ func requestSnapshot(r *models.Request) map[string]any {
 	}
 }
 
-// Submit sends a draft (or a request waiting for changes) to security.
+// Submit sends a draft (or a request waiting for changes) to security,
+// judged afresh against the policy in force.
 func (s *Service) Submit(ctx context.Context, actor Actor, id uint) (*models.Request, error) {
-	return s.simpleStep(ctx, actor, id, EventSubmit, "", func(r *models.Request) map[string]any {
-		return map[string]any{"submitted_at": s.now()}
+	var req *models.Request
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		r, err := loadRequest(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.canSee(actor, r); err != nil {
+			return err
+		}
+		if err := authorise(EventSubmit, actor, r.RequesterID); err != nil {
+			return err
+		}
+		if _, err := target(EventSubmit, State(r.State)); err != nil {
+			return err
+		}
+		findings, err := s.rejudge(tx, r)
+		if err != nil {
+			return err
+		}
+		blocking := 0
+		for _, f := range findings {
+			if f.Blocking {
+				blocking++
+			}
+		}
+		if err := s.step(tx, actor, r, EventSubmit, map[string]any{"submitted_at": s.now()}, map[string]int{"findings": len(findings), "blocking": blocking}, ""); err != nil {
+			return err
+		}
+		req = r
+		return nil
 	})
+	return req, err
 }
 
 // Cancel withdraws a draft or a submitted request.
@@ -403,17 +411,20 @@ type ReviewInput struct {
 	Comment       string
 	ZoneConfirmed bool
 	Checklist     []ChecklistAnswer
+	// CompensatingControls take the exception path: for each blocking
+	// finding (keyed by FindingKey) the control that stands in for it.
+	CompensatingControls map[string]string
 }
 
-func validateChecklist(in []ChecklistAnswer, approving bool) ([]ChecklistAnswer, error) {
+func validateChecklist(in []ChecklistAnswer, items []ChecklistItem, approving bool) ([]ChecklistAnswer, error) {
 	var errs FieldErrors
 	byItem := map[string]ChecklistAnswer{}
 	for _, a := range in {
 		byItem[a.Item] = a
 	}
 	known := map[string]bool{}
-	out := make([]ChecklistAnswer, 0, len(BaselineChecklist))
-	for i, item := range BaselineChecklist {
+	out := make([]ChecklistAnswer, 0, len(items))
+	for i, item := range items {
 		known[item.ID] = true
 		a, ok := byItem[item.ID]
 		a.Item, a.Note = item.ID, strings.TrimSpace(a.Note)
@@ -428,13 +439,15 @@ func validateChecklist(in []ChecklistAnswer, approving bool) ([]ChecklistAnswer,
 		case a.Result != "pass" && a.Note == "":
 			errs = append(errs, &Error{Code: CodeInvalid, Field: field, Message: fmt.Sprintf("say why %q is %s in a note", item.Text, map[string]string{"fail": "failing", "na": "not applicable"}[a.Result])})
 		case a.Result == "fail" && approving:
-			errs = append(errs, &Error{Code: CodeInvalid, Field: field, Message: fmt.Sprintf("the baseline check %q failed: the host must pass it before the opening is approved", item.Text)})
+			errs = append(errs, &Error{Code: CodeInvalid, Field: field, Message: fmt.Sprintf("the check %q failed: the host must pass it before the opening is approved", item.Text)})
+		case a.Result == "na" && approving && item.Required:
+			errs = append(errs, &Error{Code: CodeInvalid, Field: field, Message: fmt.Sprintf("the policy requires %q for this request: it cannot be marked not applicable", item.Text)})
 		}
 		out = append(out, a)
 	}
 	for _, a := range in {
 		if !known[a.Item] {
-			errs = append(errs, &Error{Code: CodeInvalid, Field: "checklist", Message: fmt.Sprintf("%q is not an item of the baseline checklist", a.Item)})
+			errs = append(errs, &Error{Code: CodeInvalid, Field: "checklist", Message: fmt.Sprintf("%q is not an item of this request's checklist", a.Item)})
 		}
 	}
 	if len(errs) > 0 {
@@ -487,12 +500,28 @@ func (s *Service) Review(ctx context.Context, actor Actor, id uint, in ReviewInp
 		if err := authorise(ev, actor, r.RequesterID); err != nil {
 			return err
 		}
-		checklist, err := validateChecklist(in.Checklist, ev == EventApprove)
+		findings, err := s.rejudge(tx, r)
+		if err != nil {
+			return err
+		}
+		checklist, err := validateChecklist(in.Checklist, ChecklistFor(findings), ev == EventApprove)
 		if err != nil {
 			return err
 		}
 		if ev == EventApprove && !in.ZoneConfirmed {
 			return invalid("zone_confirmed", "confirm the classification of the destination zones before approving")
+		}
+		controls, err := exceptionControls(findings, in.CompensatingControls, ev == EventApprove)
+		if err != nil {
+			return err
+		}
+		if len(controls) > 0 {
+			cj, _ := json.Marshal(controls)
+			// An exception always needs the security lead's second approval.
+			if err := tx.Model(&models.Request{}).Where("id = ?", r.ID).Updates(map[string]any{"exception": true, "compensating_controls": string(cj), "needs_second_approval": true}).Error; err != nil {
+				return err
+			}
+			r.Exception, r.CompensatingControls, r.NeedsSecondApproval = true, string(cj), true
 		}
 		if State(r.State) == StateSubmitted {
 			if err := s.step(tx, actor, r, EventClaim, nil, nil, ""); err != nil {
@@ -514,7 +543,11 @@ func (s *Service) Review(ctx context.Context, actor Actor, id uint, in ReviewInp
 			RequestID: r.ID, ReviewerID: actor.ID, Kind: "review", Decision: string(in.Decision),
 			Comment: comment, ZoneConfirmed: in.ZoneConfirmed, Checklist: string(cl),
 		}
-		if err := s.step(tx, actor, r, ev, extra, map[string]any{"checklist": checklist, "zone_confirmed": in.ZoneConfirmed}, comment); err != nil {
+		detail := map[string]any{"checklist": checklist, "zone_confirmed": in.ZoneConfirmed, "findings": findings}
+		if len(controls) > 0 {
+			detail["exception"] = controls
+		}
+		if err := s.step(tx, actor, r, ev, extra, detail, comment); err != nil {
 			return err
 		}
 		if err := tx.Create(&rev).Error; err != nil {
@@ -562,6 +595,18 @@ func (s *Service) SecondApproval(ctx context.Context, actor Actor, id uint, deci
 		}
 		if first.ReviewerID == actor.ID {
 			return forbidden("separation of duties: you gave the first approval; the second must come from another person")
+		}
+		if decision == DecisionApprove {
+			findings, err := s.rejudge(tx, r)
+			if err != nil {
+				return err
+			}
+			recorded := ControlsOf(*r)
+			for _, f := range findings {
+				if f.Blocking && recorded[FindingKey(f)] == "" {
+					return conflict("the policy now raises a blocking finding the reviewer did not accept (%s on rule %d): reject, or ask the requester to change the request", f.Code, f.Rule+1)
+				}
+			}
 		}
 		ev, extra := EventSecondApprove, map[string]any{"approved_at": s.now()}
 		if decision == DecisionReject {
@@ -666,4 +711,36 @@ func (s *Service) SystemStep(ctx context.Context, id uint, ev Event, comment str
 		return nil
 	})
 	return req, err
+}
+
+// minControlText keeps "ok" from passing for a compensating control.
+const minControlText = 10
+
+// exceptionControls checks the exception path: approving a request with
+// blocking findings needs a compensating control for each of them.
+func exceptionControls(findings []Finding, given map[string]string, approving bool) (map[string]string, error) {
+	if !approving {
+		return nil, nil
+	}
+	var errs FieldErrors
+	controls := map[string]string{}
+	for _, f := range findings {
+		if !f.Blocking {
+			continue
+		}
+		key := FindingKey(f)
+		text := strings.TrimSpace(given[key])
+		switch {
+		case text == "":
+			errs = append(errs, &Error{Code: CodeInvalid, Field: "compensating_controls[" + key + "]", Message: fmt.Sprintf("rule %d has a blocking finding (%s): approving it is an exception that needs the compensating control in force; otherwise reject the request or request changes", f.Rule+1, f.Code)})
+		case len(text) < minControlText:
+			errs = append(errs, &Error{Code: CodeInvalid, Field: "compensating_controls[" + key + "]", Message: fmt.Sprintf("describe the compensating control for %s on rule %d (at least %d characters)", f.Code, f.Rule+1, minControlText)})
+		default:
+			controls[key] = text
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return controls, nil
 }

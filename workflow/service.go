@@ -14,9 +14,10 @@ import (
 
 // Service runs every use case of Portcullis against the store.
 type Service struct {
-	db  *gorm.DB
-	log *slog.Logger
-	now func() time.Time
+	db       *gorm.DB
+	log      *slog.Logger
+	now      func() time.Time
+	catalogs catalogCache
 }
 
 // NewService wraps an open, migrated database.

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -9,36 +10,74 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/workflow/policy"
 )
 
-// Settings are the policy's tunables, kept in the database and edited by admins.
-type Settings struct {
-	DefaultExpiry time.Duration // given to a request that names no expiry
-	MaxExpiry     time.Duration // the longest an opening may be approved for
+// Settings are the policy's parameters (expiry, source breadth, …), kept in
+// the database and edited by admins; unset keys keep the engine's defaults.
+type Settings = policy.Settings
+
+// SettingsInput is the admin's form: whole days and prefix lengths, as text,
+// so that each bad value is reported against its own field.
+type SettingsInput struct {
+	DefaultExpiryDays, MaxExpiryDays     string
+	MaxSourcePrefixV4, MaxSourcePrefixV6 string
+	DevicePrefixV4, DevicePrefixV6       string
+	BroadPortCount, PublicTCPPorts       string
 }
 
-// DefaultSettings apply until an admin changes them.
-var DefaultSettings = Settings{DefaultExpiry: 90 * 24 * time.Hour, MaxExpiry: 365 * 24 * time.Hour}
+// settingKeys are how Settings are stored, one row per key.
+var settingKeys = []string{
+	"default_expiry_days", "max_expiry_days", "max_source_prefix_v4", "max_source_prefix_v6",
+	"device_prefix_v4", "device_prefix_v6", "broad_port_count", "public_tcp_ports",
+}
 
 func loadSettings(tx *gorm.DB) (Settings, error) {
-	st := DefaultSettings
+	st := policy.DefaultSettings()
 	var rows []models.Setting
 	if err := tx.Find(&rows).Error; err != nil {
 		return st, err
 	}
 	for _, r := range rows {
-		days, err := strconv.Atoi(r.Value)
-		if err != nil || days <= 0 {
+		if r.Key == "public_tcp_ports" {
+			if ps, err := policy.ParsePorts(r.Value); err == nil {
+				st.PublicTCPPorts = ps
+			}
+			continue
+		}
+		n, err := strconv.Atoi(r.Value)
+		if err != nil || n <= 0 {
 			continue
 		}
 		switch r.Key {
 		case "default_expiry_days":
-			st.DefaultExpiry = time.Duration(days) * 24 * time.Hour
+			st.DefaultExpiry = time.Duration(n) * 24 * time.Hour
 		case "max_expiry_days":
-			st.MaxExpiry = time.Duration(days) * 24 * time.Hour
+			st.MaxExpiry = time.Duration(n) * 24 * time.Hour
+		case "max_source_prefix_v4":
+			st.MaxSourcePrefixV4 = n
+		case "max_source_prefix_v6":
+			st.MaxSourcePrefixV6 = n
+		case "device_prefix_v4":
+			st.DevicePrefixV4 = n
+		case "device_prefix_v6":
+			st.DevicePrefixV6 = n
+		case "broad_port_count":
+			st.BroadPortCount = n
 		}
 	}
 	return st, nil
+}
+
+// SettingsForm renders settings as the admin form shows them.
+func SettingsForm(st Settings) SettingsInput {
+	days := func(d time.Duration) string { return strconv.Itoa(int(d.Hours() / 24)) }
+	return SettingsInput{
+		DefaultExpiryDays: days(st.DefaultExpiry), MaxExpiryDays: days(st.MaxExpiry),
+		MaxSourcePrefixV4: strconv.Itoa(st.MaxSourcePrefixV4), MaxSourcePrefixV6: strconv.Itoa(st.MaxSourcePrefixV6),
+		DevicePrefixV4: strconv.Itoa(st.DevicePrefixV4), DevicePrefixV6: strconv.Itoa(st.DevicePrefixV6),
+		BroadPortCount: strconv.Itoa(st.BroadPortCount), PublicTCPPorts: st.PublicTCPPorts.String(),
+	}
 }
 
 // GetSettings returns the settings in force.
@@ -46,17 +85,48 @@ func (s *Service) GetSettings(ctx context.Context) (Settings, error) {
 	return loadSettings(s.db.WithContext(ctx))
 }
 
-// SaveSettings changes the expiry settings (in whole days).
-func (s *Service) SaveSettings(ctx context.Context, actor Actor, defaultDays, maxDays int) error {
+func (in SettingsInput) values() map[string]string {
+	return map[string]string{
+		"default_expiry_days": in.DefaultExpiryDays, "max_expiry_days": in.MaxExpiryDays,
+		"max_source_prefix_v4": in.MaxSourcePrefixV4, "max_source_prefix_v6": in.MaxSourcePrefixV6,
+		"device_prefix_v4": in.DevicePrefixV4, "device_prefix_v6": in.DevicePrefixV6,
+		"broad_port_count": in.BroadPortCount, "public_tcp_ports": in.PublicTCPPorts,
+	}
+}
+
+// SaveSettings checks and stores the policy's parameters, audited.
+func (s *Service) SaveSettings(ctx context.Context, actor Actor, in SettingsInput) error {
 	if !actor.Has(RoleAdmin) {
 		return forbidden("you need the admin role to change the settings")
 	}
 	var errs FieldErrors
-	if maxDays < 1 || maxDays > 3*365 {
-		errs = append(errs, &Error{Code: CodeInvalid, Field: "max_expiry_days", Message: "the maximum expiry is between 1 and 1095 days: permanent openings do not exist"})
+	add := func(field, format string, a ...any) {
+		errs = append(errs, &Error{Code: CodeInvalid, Field: field, Message: fmt.Sprintf(format, a...)})
 	}
-	if defaultDays < 1 || defaultDays > maxDays {
-		errs = append(errs, &Error{Code: CodeInvalid, Field: "default_expiry_days", Message: "the default expiry is at least 1 day and at most the maximum"})
+	limits := map[string][2]int{
+		"default_expiry_days": {1, 3 * 365}, "max_expiry_days": {1, 3 * 365},
+		"max_source_prefix_v4": {1, 32}, "max_source_prefix_v6": {1, 128},
+		"device_prefix_v4": {1, 32}, "device_prefix_v6": {1, 128}, "broad_port_count": {1, 65535},
+	}
+	values := in.values()
+	nums := map[string]int{}
+	for _, key := range settingKeys {
+		if key == "public_tcp_ports" {
+			if _, err := policy.ParsePorts(values[key]); err != nil {
+				add(key, "%v", err)
+			}
+			continue
+		}
+		n, err := strconv.Atoi(values[key])
+		lim := limits[key]
+		if err != nil || n < lim[0] || n > lim[1] {
+			add(key, "a whole number from %d to %d is required", lim[0], lim[1])
+			continue
+		}
+		nums[key] = n
+	}
+	if len(errs) == 0 && nums["default_expiry_days"] > nums["max_expiry_days"] {
+		add("default_expiry_days", "the default expiry (%d days) is longer than the maximum (%d days)", nums["default_expiry_days"], nums["max_expiry_days"])
 	}
 	if len(errs) > 0 {
 		return errs
@@ -66,15 +136,12 @@ func (s *Service) SaveSettings(ctx context.Context, actor Actor, defaultDays, ma
 		if err != nil {
 			return err
 		}
-		for k, v := range map[string]int{"default_expiry_days": defaultDays, "max_expiry_days": maxDays} {
-			row := models.Setting{Key: k, Value: strconv.Itoa(v), UpdatedAt: s.now()}
+		for _, key := range settingKeys {
+			row := models.Setting{Key: key, Value: values[key], UpdatedAt: s.now()}
 			if err := tx.Clauses(clause.OnConflict{UpdateAll: true}).Create(&row).Error; err != nil {
 				return err
 			}
 		}
-		return s.audit(tx, actor, "settings.update", "settings", 0, "", "", map[string]any{
-			"before": map[string]int{"default_expiry_days": int(before.DefaultExpiry.Hours() / 24), "max_expiry_days": int(before.MaxExpiry.Hours() / 24)},
-			"after":  map[string]int{"default_expiry_days": defaultDays, "max_expiry_days": maxDays},
-		}, "")
+		return s.audit(tx, actor, "settings.update", "settings", 0, "", "", map[string]any{"before": SettingsForm(before), "after": in}, "")
 	})
 }

@@ -56,6 +56,7 @@ commands:
   serve          run the web server (--demo for the demo organisation)
   user list      list users and their roles
   token create   create an API token for a user (--user EMAIL)
+  policy check   judge proposed rules (YAML or JSON) against the policy; exit 1 on blocking findings
   scan           scan ports and name the services that answer
   version        print the version
 
@@ -79,6 +80,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return usagef("usage: portcullis token create --user EMAIL [--name NAME] [--db URL]")
 		}
 		return runTokenCreate(ctx, args[2:], getenv, stdout, stderr)
+	case "policy":
+		if len(args) < 2 || args[1] != "check" {
+			return usagef("usage: portcullis policy check [--db URL] FILE")
+		}
+		return runPolicyCheck(ctx, args[2:], getenv, stdout, stderr)
 	case "scan":
 		return runScan(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":

@@ -98,14 +98,6 @@ func Seed(ctx context.Context, svc *workflow.Service, issuer string) error {
 	return seedRequests(ctx, svc, actors)
 }
 
-var passingChecklist = func() []workflow.ChecklistAnswer {
-	var out []workflow.ChecklistAnswer
-	for _, item := range workflow.BaselineChecklist {
-		out = append(out, workflow.ChecklistAnswer{Item: item.ID, Result: "pass"})
-	}
-	return out
-}()
-
 // seedRequests drives one request into each lifecycle state.
 func seedRequests(ctx context.Context, svc *workflow.Service, actors map[string]workflow.Actor) error {
 	alice, pat := actors["demo-alice"], actors["demo-pat"]
@@ -119,12 +111,36 @@ func seedRequests(ctx context.Context, svc *workflow.Service, actors map[string]
 	submit := func(by workflow.Actor) func(uint) error {
 		return func(id uint) error { _, err := svc.Submit(ctx, by, id); return err }
 	}
-	approve := func(id uint) error {
-		_, err := svc.Review(ctx, rita, id, workflow.ReviewInput{Decision: workflow.DecisionApprove, ZoneConfirmed: true, Checklist: passingChecklist, Comment: "Baseline checked on the hosts."})
+	// review is the reviewer's approval: every check passes, and each
+	// blocking finding gets a compensating control (the exception path).
+	review := func(id uint) error {
+		d, err := svc.GetRequest(ctx, rita, id)
+		if err != nil {
+			return err
+		}
+		in := workflow.ReviewInput{Decision: workflow.DecisionApprove, ZoneConfirmed: true, Comment: "Baseline checked on the hosts.", CompensatingControls: map[string]string{}}
+		for _, item := range workflow.ChecklistFor(workflow.FindingsOf(d.Request)) {
+			in.Checklist = append(in.Checklist, workflow.ChecklistAnswer{Item: item.ID, Result: "pass"})
+		}
+		for _, f := range workflow.FindingsOf(d.Request) {
+			if f.Blocking {
+				in.CompensatingControls[workflow.FindingKey(f)] = "Source pinned to the named hosts on the edge firewall, access logged to the SIEM and reviewed weekly."
+			}
+		}
+		_, err = svc.Review(ctx, rita, id, in)
 		return err
 	}
-	second := func(id uint) error {
-		_, err := svc.SecondApproval(ctx, lee, id, workflow.DecisionApprove, "Accepted: the exposure is limited to the stated sources.")
+	// approve is the whole approval: the review, then the security lead's
+	// second approval when the findings call for one.
+	approve := func(id uint) error {
+		if err := review(id); err != nil {
+			return err
+		}
+		d, err := svc.GetRequest(ctx, lee, id)
+		if err != nil || d.Request.State != string(workflow.StateInReview) {
+			return err
+		}
+		_, err = svc.SecondApproval(ctx, lee, id, workflow.DecisionApprove, "Accepted: the exposure is limited to the stated sources.")
 		return err
 	}
 	implement := func(ref string) func(uint) error {
@@ -155,9 +171,9 @@ func seedRequests(ctx context.Context, svc *workflow.Service, actors map[string]
 			return err
 		}}},
 		{alice, workflow.RequestInput{Title: "Payment gateway from the partner acquirer", Justification: "The acquirer calls our gateway for settlement callbacks.", ExpiresAt: expiry,
-			Rules: []workflow.RuleInput{rule("203.0.113.0/28", "127.50.0.10", "tcp", "443", "http", "ingress")}}, []func(uint) error{submit(alice), approve}},
+			Rules: []workflow.RuleInput{rule("203.0.113.0/28", "127.50.0.10", "tcp", "443", "http", "ingress")}}, []func(uint) error{submit(alice), review}},
 		{alice, workflow.RequestInput{Title: "Website over HTTPS", Justification: "The public website must be reachable by customers.", ExpiresAt: expiry,
-			Rules: []workflow.RuleInput{rule("internet", "127.10.0.10", "tcp", "80,443", "http", "ingress")}}, []func(uint) error{submit(alice), approve, second}},
+			Rules: []workflow.RuleInput{rule("internet", "127.10.0.10", "tcp", "80,443", "http", "ingress")}}, []func(uint) error{submit(alice), approve}},
 		{alice, workflow.RequestInput{Title: "Bastion SSH for network operations", Justification: "Netops administers the transit zone from the bastion.", ExpiresAt: expiry,
 			Rules: []workflow.RuleInput{rule("127.30.0.0/28", "127.20.0.5", "tcp", "22", "ssh", "ingress")}}, []func(uint) error{submit(alice), approve, implement("CHG-1042")}},
 		{alice, workflow.RequestInput{Title: "Mail relay SMTP from the DMZ web servers", Justification: "The website sends order confirmations through the relay.", ExpiresAt: expiry,
@@ -169,7 +185,7 @@ func seedRequests(ctx context.Context, svc *workflow.Service, actors map[string]
 		{alice, workflow.RequestInput{Title: "Temporary vendor access to the CRM", Justification: "Vendor upgrade project, finished.", ExpiresAt: expiry,
 			Rules: []workflow.RuleInput{rule("127.30.0.20", "127.40.0.15", "tcp", "443", "http", "ingress")}}, []func(uint) error{submit(alice), approve, implement("CHG-0990"), system(workflow.EventVerify, "answered"), system(workflow.EventActivate, "in force"), system(workflow.EventExpire, "not re-certified before its expiry")}},
 		{alice, workflow.RequestInput{Title: "Database access for the reporting tool", Justification: "The reporting tool reads the payments database nightly.", ExpiresAt: expiry,
-			Rules: []workflow.RuleInput{rule("apps", "127.50.0.11", "tcp", "5432", "postgresql", "ingress")}}, []func(uint) error{submit(alice), approve, second, func(id uint) error {
+			Rules: []workflow.RuleInput{rule("apps", "127.50.0.11", "tcp", "5432", "postgresql", "ingress")}}, []func(uint) error{submit(alice), approve, func(id uint) error {
 			_, err := svc.Revoke(ctx, rita, id, "The reporting tool was decommissioned.")
 			return err
 		}}},

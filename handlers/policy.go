@@ -1,0 +1,117 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/policy"
+)
+
+var accesses = []policy.Access{policy.AccessAllow, policy.AccessWeb, policy.AccessWhitelist, policy.AccessEgress, policy.AccessDeny}
+
+// policyView builds the policy page from a matrix and a catalog text.
+func policyView(m policy.Matrix, catalogYAML string, services int) web.PolicyPage {
+	v := web.PolicyPage{CatalogYAML: catalogYAML, Services: services}
+	for _, a := range accesses {
+		v.Accesses = append(v.Accesses, string(a))
+	}
+	for _, from := range policy.Classifications() {
+		v.Classifications = append(v.Classifications, string(from))
+		row := web.MatrixRow{From: string(from)}
+		for _, to := range policy.Classifications() {
+			row.Cells = append(row.Cells, web.MatrixCell{From: string(from), To: string(to), Access: string(m.Access(from, to))})
+		}
+		v.Matrix = append(v.Matrix, row)
+	}
+	return v
+}
+
+func (s *Server) policyPage(w http.ResponseWriter, r *http.Request) {
+	p, err := s.svc.GetPolicy(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, web.PolicyPageView(s.page(r, "Policy"), policyView(p.Matrix, p.CatalogYAML, p.Catalog.Len())))
+}
+
+// matrixFromForm reads the grid of selects.
+func matrixFromForm(r *http.Request) (policy.Matrix, error) {
+	var m policy.Matrix
+	for _, from := range policy.Classifications() {
+		for _, to := range policy.Classifications() {
+			a, err := policy.ParseAccess(r.PostFormValue(fmt.Sprintf("m.%s.%s", from, to)))
+			if err != nil {
+				return m, &workflow.Error{Code: workflow.CodeInvalid, Field: "matrix", Message: fmt.Sprintf("%s to %s: %v", from, to, err)}
+			}
+			m.Set(from, to, a)
+		}
+	}
+	return m, nil
+}
+
+// policyChange previews or saves a change, showing the what-if either way
+// when asked to preview.
+func (s *Server) policyChange(w http.ResponseWriter, r *http.Request, kind string, change workflow.PolicyChange) {
+	a := actor(r)
+	current, err := s.svc.GetPolicy(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	m, text := current.Matrix, current.CatalogYAML
+	if change.Matrix != nil {
+		m = *change.Matrix
+	}
+	if change.CatalogYAML != nil {
+		text = *change.CatalogYAML
+	}
+	v := policyView(m, text, current.Catalog.Len())
+	if r.PostFormValue("action") == "save" {
+		if err := s.svc.SavePolicy(r.Context(), a, change); err != nil {
+			if statusOf(err) != http.StatusBadRequest {
+				s.fail(w, r, err)
+				return
+			}
+			v.CatalogError, _ = publicMessage(err)
+			s.render(w, r, http.StatusBadRequest, web.PolicyPageView(s.page(r, "Policy"), v))
+			return
+		}
+		s.flash(r, "ok", "The "+kind+" is saved; requests are judged by it from now on.")
+		s.redirect(w, r, "/admin/policy")
+		return
+	}
+	violations, active, err := s.svc.WhatIf(r.Context(), a, change)
+	if err != nil {
+		if statusOf(err) != http.StatusBadRequest {
+			s.fail(w, r, err)
+			return
+		}
+		v.CatalogError, _ = publicMessage(err)
+		s.render(w, r, http.StatusBadRequest, web.PolicyPageView(s.page(r, "Policy"), v))
+		return
+	}
+	v.Preview, v.Active = kind, len(active)
+	for _, vi := range violations {
+		view := web.Violation{Rule: vi.Rule.Name(), Href: fmt.Sprintf("/requests/%d", vi.Rule.RequestID)}
+		view.Findings = findingsView(vi.Added, nil, nil).Items
+		v.Violations = append(v.Violations, view)
+	}
+	s.render(w, r, http.StatusOK, web.PolicyPageView(s.page(r, "Policy"), v))
+}
+
+func (s *Server) saveMatrix(w http.ResponseWriter, r *http.Request) {
+	m, err := matrixFromForm(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.policyChange(w, r, "matrix", workflow.PolicyChange{Matrix: &m})
+}
+
+func (s *Server) saveCatalog(w http.ResponseWriter, r *http.Request) {
+	text := r.PostFormValue("catalog")
+	s.policyChange(w, r, "catalog", workflow.PolicyChange{CatalogYAML: &text})
+}
