@@ -400,3 +400,38 @@ func (s *Service) SavePolicy(ctx context.Context, actor Actor, change PolicyChan
 		return nil
 	})
 }
+
+// EnsurePolicy loads the shipped catalog and matrix into the database the
+// first time, so that admins edit them there and every later change is an
+// audited edit of a stored document.
+func (s *Service) EnsurePolicy(ctx context.Context) error {
+	return s.inTx(ctx, func(tx *gorm.DB) error {
+		seed := map[string]func() (string, error){
+			"catalog": func() (string, error) { return string(policy.CatalogYAML()), nil },
+			"matrix": func() (string, error) {
+				b, err := json.Marshal(policy.DefaultMatrix())
+				return string(b), err
+			},
+		}
+		for _, kind := range []string{"catalog", "matrix"} {
+			var n int64
+			if err := tx.Model(&models.PolicyDocument{}).Where("kind = ?", kind).Count(&n).Error; err != nil {
+				return err
+			}
+			if n > 0 {
+				continue
+			}
+			content, err := seed[kind]()
+			if err != nil {
+				return err
+			}
+			if err := tx.Create(&models.PolicyDocument{Kind: kind, Content: content, UpdatedBy: "system", UpdatedAt: s.now()}).Error; err != nil {
+				return err
+			}
+			if err := s.audit(tx, SystemActor, "policy."+kind+".load", "policy", 0, "", "", map[string]string{"source": "shipped defaults"}, ""); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -97,3 +97,20 @@ func TestSettingsChangeTheJudgement(t *testing.T) {
 		t.Fatalf("expiry beyond the maximum not refused on its field: %v", err)
 	}
 }
+
+func TestEnsurePolicyLoadsTheShippedPolicyOnce(t *testing.T) {
+	w := sqliteWorld(t)
+	must(t, w.svc.EnsurePolicy(w.ctx))
+	must(t, w.svc.EnsurePolicy(w.ctx))
+	var docs, events int64
+	w.svc.db.Model(&models.PolicyDocument{}).Count(&docs)
+	w.svc.db.Model(&models.AuditEvent{}).Where("action LIKE ?", "policy.%.load").Count(&events)
+	if docs != 2 || events != 2 {
+		t.Fatalf("%d documents, %d load events; want 2 and 2", docs, events)
+	}
+	p, err := w.svc.GetPolicy(w.ctx)
+	must(t, err)
+	if p.Catalog.Len() < 60 || p.Matrix.Access(policy.Internet, policy.DMZ) != policy.AccessWeb {
+		t.Fatalf("loaded policy: %d services", p.Catalog.Len())
+	}
+}

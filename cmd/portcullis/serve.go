@@ -68,6 +68,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		defer sqlDB.Close()
 	}
 	svc := workflow.NewService(db, log)
+	if err := svc.EnsurePolicy(ctx); err != nil {
+		return fmt.Errorf("load the policy: %w", err)
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
