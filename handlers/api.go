@@ -52,6 +52,7 @@ func (s *Server) apiRoutes(r chi.Router, prefix string) {
 		{put, "/assets/{id}", roles(AD), s.apiSaveAsset},
 		{del, "/assets/{id}", roles(AD), s.apiDeleteAsset},
 		{post, "/assets/import", roles(AD), s.apiImportAssets},
+		{get, "/audit/export", roles(workflow.RoleAuditor, AD), s.apiAuditExport},
 	} {
 		s.handle(r, rt.method, rt.pattern, prefix, rt.a, rt.h, true)
 	}

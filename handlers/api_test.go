@@ -240,3 +240,33 @@ func TestAPIEvaluate(t *testing.T) {
 		t.Fatalf("bad rule: %d %+v", st, e)
 	}
 }
+
+func TestAuditExportAndVerifyPage(t *testing.T) {
+	a := newApp(t)
+	keys, err := workflow.NewAuditKeys("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.svc.SetAuditKeys(keys)
+	req, _ := http.NewRequest(http.MethodGet, a.url+"/api/v1/audit/export?format=csv&from=2000-01-01", nil)
+	req.Header.Set("Authorization", "Bearer "+a.tokens[email("aude")])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := a.body(resp)
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(body, "seq,at,") || strings.Count(body, "\n") < 20 {
+		t.Fatalf("csv export: %d %.200s", resp.StatusCode, body)
+	}
+	var e apiErr
+	if st := a.api("alice", http.MethodGet, "/audit/export", nil, &e); st != http.StatusForbidden {
+		t.Fatalf("requester exports the audit log: %d", st)
+	}
+	if st := a.api("aude", http.MethodGet, "/audit/export?from=yesterday", nil, &e); st != http.StatusBadRequest || e.Error.Field != "from" {
+		t.Fatalf("bad period: %d %+v", st, e)
+	}
+	page := a.body(a.post(a.as("aude"), "/audit/verify", nil))
+	if !strings.Contains(page, `id="verify-result"`) || !strings.Contains(page, "Intact:") {
+		t.Fatalf("verify page: %.400s", page)
+	}
+}

@@ -45,6 +45,7 @@ var apiOperations = map[string]apiOperation{
 	"PUT /api/v1/assets/{id}":              {Summary: "Update an asset", Body: "AssetInput", Response: "Asset"},
 	"DELETE /api/v1/assets/{id}":           {Summary: "Delete an asset", Status: "204"},
 	"POST /api/v1/assets/import":           {Summary: "Import assets from a CSV body (all or nothing)", Body: "CSV", Response: "ImportResult"},
+	"GET /api/v1/audit/export":             {Summary: "The audit log (format json with hashes and a signed checkpoint, or csv; from, to as YYYY-MM-DD)", Response: "Object"},
 }
 
 func obj(props map[string]any, required ...string) map[string]any {

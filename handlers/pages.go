@@ -49,6 +49,7 @@ func navFor(a workflow.Actor, path string) []web.NavItem {
 	add("Rule register", "/register", true)
 	add("Zones", "/zones", true)
 	add("Assets", "/assets", true)
+	add("Audit", "/audit", a.Has(workflow.RoleAuditor, workflow.RoleAdmin))
 	add("Users", "/admin/users", a.Has(workflow.RoleAdmin))
 	add("Policy", "/admin/policy", a.Has(workflow.RoleAdmin))
 	add("Settings", "/admin/settings", a.Has(workflow.RoleAdmin))

@@ -197,7 +197,7 @@ func (s *Server) Routes() http.Handler {
 }
 
 func (s *Server) pageRoutes(r chi.Router) {
-	R, RV, AP, IM, AD := workflow.RoleRequester, workflow.RoleReviewer, workflow.RoleApprover, workflow.RoleImplementer, workflow.RoleAdmin
+	R, RV, AP, IM, AU, AD := workflow.RoleRequester, workflow.RoleReviewer, workflow.RoleApprover, workflow.RoleImplementer, workflow.RoleAuditor, workflow.RoleAdmin
 	get, post := http.MethodGet, http.MethodPost
 	for _, rt := range []struct {
 		method, pattern string
@@ -248,6 +248,9 @@ func (s *Server) pageRoutes(r chi.Router) {
 		{get, "/admin/settings", roles(AD), s.settingsForm},
 		{post, "/admin/settings", roles(AD), s.saveSettings},
 		{get, "/admin/policy", roles(AD), s.policyPage},
+		{get, "/audit", roles(AU, AD), s.auditPage},
+		{get, "/audit/export", roles(AU, AD), s.auditExport},
+		{post, "/audit/verify", roles(AU, AD), s.auditVerify},
 		{post, "/admin/policy/matrix", roles(AD), s.saveMatrix},
 		{post, "/admin/policy/catalog", roles(AD), s.saveCatalog},
 	} {

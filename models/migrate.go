@@ -50,6 +50,30 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	{3, "hash-chained, append-only audit log with checkpoints", func(tx *gorm.DB) error {
+		m := tx.Migrator()
+		for _, col := range []string{"Seq", "PrevHash", "Hash"} {
+			if !m.HasColumn(&AuditEvent{}, col) {
+				if err := m.AddColumn(&AuditEvent{}, col); err != nil {
+					return err
+				}
+			}
+		}
+		if err := chainExistingEvents(tx); err != nil {
+			return err
+		}
+		if !m.HasIndex(&AuditEvent{}, "Seq") {
+			if err := m.CreateIndex(&AuditEvent{}, "Seq"); err != nil {
+				return err
+			}
+		}
+		if !m.HasTable(&AuditCheckpoint{}) {
+			if err := m.CreateTable(&AuditCheckpoint{}); err != nil {
+				return err
+			}
+		}
+		return appendOnlyTriggers(tx)
+	}},
 }
 
 // Migrate runs, in order and each in its own transaction, the steps the database has not run yet.

@@ -133,9 +133,12 @@ type Comment struct {
 	CreatedAt time.Time
 }
 
-// AuditEvent records one state change or decision. Rows are only ever appended.
+// AuditEvent records one state change or decision. Rows are only ever
+// appended (the database refuses updates and deletes), and each carries the
+// hash of the one before it.
 type AuditEvent struct {
 	ID         uint      `gorm:"primaryKey"`
+	Seq        uint64    `gorm:"uniqueIndex"` // 1, 2, 3… in the order of the chain
 	At         time.Time `gorm:"not null;index"`
 	ActorID    *uint
 	Actor      string `gorm:"not null"` // e-mail or "system", kept even if the user goes
@@ -146,6 +149,8 @@ type AuditEvent struct {
 	ToState    string `gorm:"not null;default:''"`
 	Detail     string `gorm:"not null;default:'{}'"` // JSON
 	Comment    string `gorm:"not null;default:''"`
+	PrevHash   string `gorm:"not null;default:''"`
+	Hash       string `gorm:"not null;default:''"`
 }
 
 // Setting is one tunable of the policy, editable by admins.

@@ -367,3 +367,12 @@ type PolicyPage struct {
 	Active          int
 	Violations      []Violation
 }
+
+// Audit is the audit log page.
+type Audit struct {
+	VerifierKey string
+	Verified    bool
+	OK          bool
+	Result      string
+	Notes       []string
+}

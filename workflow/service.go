@@ -18,6 +18,8 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	catalogs catalogCache
+	// auditKeys sign the audit log's checkpoints.
+	auditKeys AuditKeys
 }
 
 // NewService wraps an open, migrated database.
@@ -43,7 +45,13 @@ func (s *Service) Ping(ctx context.Context) error {
 // SystemActor is who the scanner and the scheduler act as.
 var SystemActor = Actor{ID: 0, Email: "system", Name: "Portcullis"}
 
-// audit appends an event in the caller's transaction.
+// auditLockKey is the PostgreSQL advisory lock that serialises appends to
+// the chain; SQLite's immediate transactions serialise writers already.
+const auditLockKey = 7_274_022
+
+// audit appends an event to the hash chain in the caller's transaction:
+// appends are serialised, each event takes the next sequence number and the
+// hash of the one before it.
 func (s *Service) audit(tx *gorm.DB, actor Actor, action, objectType string, objectID uint, from, to State, detail any, comment string) error {
 	d := "{}"
 	if detail != nil {
@@ -53,14 +61,30 @@ func (s *Service) audit(tx *gorm.DB, actor Actor, action, objectType string, obj
 		}
 		d = string(b)
 	}
+	if tx.Dialector.Name() == "postgres" {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", auditLockKey).Error; err != nil {
+			return err
+		}
+	}
+	var last models.AuditEvent
+	prev, seq := models.GenesisHash, uint64(1)
+	err := tx.Select("seq", "hash").Order("seq DESC").Limit(1).Take(&last).Error
+	switch {
+	case err == nil:
+		prev, seq = last.Hash, last.Seq+1
+	case !errors.Is(err, gorm.ErrRecordNotFound):
+		return err
+	}
 	ev := models.AuditEvent{
-		At: s.now(), Actor: actor.Email, Action: action, ObjectType: objectType, ObjectID: objectID,
-		FromState: string(from), ToState: string(to), Detail: d, Comment: comment,
+		// Microseconds: what PostgreSQL keeps, so the hash survives the round trip.
+		Seq: seq, At: s.now().Truncate(time.Microsecond), Actor: actor.Email, Action: action, ObjectType: objectType, ObjectID: objectID,
+		FromState: string(from), ToState: string(to), Detail: d, Comment: comment, PrevHash: prev,
 	}
 	if actor.ID != 0 {
 		id := actor.ID
 		ev.ActorID = &id
 	}
+	ev.Hash = ev.Chained().ComputeHash()
 	return tx.Create(&ev).Error
 }
 

@@ -57,6 +57,9 @@ commands:
   user list      list users and their roles
   token create   create an API token for a user (--user EMAIL)
   policy check   judge proposed rules (YAML or JSON) against the policy; exit 1 on blocking findings
+  audit export   write the audit log (JSON with hashes and a signed checkpoint, or CSV)
+  audit verify   verify an exported audit log offline; exit 1 naming the first broken event
+  audit keygen   make a key pair for signing audit checkpoints
   scan           scan ports and name the services that answer
   version        print the version
 
@@ -85,6 +88,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return usagef("usage: portcullis policy check [--db URL] FILE")
 		}
 		return runPolicyCheck(ctx, args[2:], getenv, stdout, stderr)
+	case "audit":
+		return runAudit(ctx, args[1:], getenv, stdout, stderr)
 	case "scan":
 		return runScan(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":

@@ -40,6 +40,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.DurationVar(&cfg.SessionIdle, "session-idle", 30*time.Minute, "a session ends after this long without activity")
 	fs.DurationVar(&cfg.SessionLifetime, "session-lifetime", 12*time.Hour, "a session ends this long after login, active or not")
 	fs.StringVar(&cfg.TrustedOrigins, "trusted-origins", "", "comma-separated origins also allowed to post forms (behind a proxy)")
+	var auditKeys auditKeyFlags
+	auditKeys.register(fs)
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
@@ -71,6 +73,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := svc.EnsurePolicy(ctx); err != nil {
 		return fmt.Errorf("load the policy: %w", err)
 	}
+	keys, err := auditKeys.load(cfg.DB, true, log)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	svc.SetAuditKeys(keys)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -119,6 +126,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	go func() { errc <- httpSrv.Serve(ln) }()
 	go cleanSessions(ctx, svc, log)
+	go checkpointAudit(ctx, svc, log)
 
 	fmt.Fprintf(stdout, "Portcullis is serving on %s\n", cfg.PublicURL)
 	if cfg.Demo {
@@ -215,6 +223,23 @@ func cleanSessions(ctx context.Context, svc *workflow.Service, log *slog.Logger)
 			if err := models.DeleteExpiredSessions(ctx, svc.DB()); err != nil {
 				log.Warn("session clean-up", "err", err)
 			}
+		}
+	}
+}
+
+// checkpointAudit signs the audit log's head now and then, so that removing
+// recent events is caught even before the next export.
+func checkpointAudit(ctx context.Context, svc *workflow.Service, log *slog.Logger) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		if _, err := svc.Checkpoint(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("audit checkpoint", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }

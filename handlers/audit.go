@@ -1,0 +1,101 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/auditlog"
+)
+
+// auditPeriod reads from/to (inclusive days, YYYY-MM-DD, or RFC 3339 times).
+func auditPeriod(r *http.Request) (workflow.AuditFilter, error) {
+	var f workflow.AuditFilter
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &f.From}, {"to", &f.To}} {
+		raw := strings.TrimSpace(r.URL.Query().Get(p.name))
+		if raw == "" {
+			continue
+		}
+		if t, err := time.Parse(time.RFC3339, raw); err == nil {
+			*p.dst = t.UTC()
+			continue
+		}
+		t, err := time.Parse(dateFmt, raw)
+		if err != nil {
+			return f, &workflow.Error{Code: workflow.CodeInvalid, Field: p.name, Message: fmt.Sprintf("%q is not a date (YYYY-MM-DD)", raw)}
+		}
+		if p.name == "to" {
+			t = t.AddDate(0, 0, 1) // the whole last day
+		}
+		*p.dst = t
+	}
+	return f, nil
+}
+
+// exportAudit streams the audit log; errors after the first byte can only be logged.
+func (s *Server) exportAudit(w http.ResponseWriter, r *http.Request, api bool) {
+	fail := s.fail
+	if api {
+		fail = s.apiError
+	}
+	f, err := auditPeriod(r)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	format := r.URL.Query().Get("format")
+	if format == "" {
+		format = "json"
+	}
+	if format != "json" && format != "csv" {
+		fail(w, r, &workflow.Error{Code: workflow.CodeInvalid, Field: "format", Message: fmt.Sprintf("format %q is not json or csv", format)})
+		return
+	}
+	ctype := map[string]string{"json": "application/json", "csv": "text/csv; charset=utf-8"}[format]
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="portcullis-audit-%s.%s"`, time.Now().UTC().Format("20060102T150405Z"), format))
+	if err := s.svc.ExportAudit(r.Context(), actor(r), f, format, w); err != nil {
+		s.log.Error("audit export", "err", err)
+		if statusOf(err) != http.StatusInternalServerError {
+			w.Header().Del("Content-Disposition")
+			fail(w, r, err)
+		}
+	}
+}
+
+func (s *Server) apiAuditExport(w http.ResponseWriter, r *http.Request) { s.exportAudit(w, r, true) }
+func (s *Server) auditExport(w http.ResponseWriter, r *http.Request)    { s.exportAudit(w, r, false) }
+
+func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, web.AuditPage(s.page(r, "Audit log"), web.Audit{VerifierKey: s.svc.AuditVerifierKey()}))
+}
+
+func (s *Server) auditVerify(w http.ResponseWriter, r *http.Request) {
+	rep, err := s.svc.VerifyAuditChain(r.Context(), actor(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := web.Audit{VerifierKey: s.svc.AuditVerifierKey(), Verified: true, Result: verifyText(rep), OK: rep.OK(), Notes: rep.Notes}
+	s.render(w, r, http.StatusOK, web.AuditPage(s.page(r, "Audit log"), v))
+}
+
+func verifyText(rep *auditlog.Report) string {
+	if !rep.OK() {
+		if rep.Problem.Seq > 0 {
+			return fmt.Sprintf("Broken at event %d: %s", rep.Problem.Seq, rep.Problem.Message)
+		}
+		return "Broken: " + rep.Problem.Message
+	}
+	text := fmt.Sprintf("Intact: %d events, each linked to the one before it", rep.Events)
+	if rep.CheckpointVerified {
+		text += fmt.Sprintf("; the signed checkpoint at event %d matches", rep.CheckpointSize)
+	}
+	return text + "."
+}
