@@ -107,4 +107,3 @@ func TestServeEnvironmentVariables(t *testing.T) {
 		t.Fatalf("bad env value: %d %q", code, stderr)
 	}
 }
-
