@@ -74,6 +74,25 @@ var migrations = []migration{
 		}
 		return appendOnlyTriggers(tx)
 	}},
+	{4, "re-certification campaigns and scheduled jobs", func(tx *gorm.DB) error {
+		m := tx.Migrator()
+		if !m.HasColumn(&Request{}, "CertifiedAt") {
+			if err := m.AddColumn(&Request{}, "CertifiedAt"); err != nil {
+				return err
+			}
+			if err := tx.Exec("UPDATE requests SET certified_at = approved_at").Error; err != nil {
+				return err
+			}
+		}
+		for _, table := range []any{&RecertCampaign{}, &Recertification{}, &JobLease{}} {
+			if !m.HasTable(table) {
+				if err := m.CreateTable(table); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}},
 }
 
 // Migrate runs, in order and each in its own transaction, the steps the database has not run yet.

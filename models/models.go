@@ -87,12 +87,15 @@ type Request struct {
 	CompensatingControls string `gorm:"not null;default:'{}'"`
 	SubmittedAt          *time.Time
 	ApprovedAt           *time.Time
-	ImplementedAt        *time.Time
-	ClosedAt             *time.Time
-	CreatedAt            time.Time
-	UpdatedAt            time.Time
-	Rules                []Rule   `gorm:"constraint:OnDelete:CASCADE"`
-	Reviews              []Review `gorm:"constraint:OnDelete:CASCADE"`
+	// CertifiedAt is when the opening was last confirmed as still needed:
+	// its approval, then each re-certification.
+	CertifiedAt   *time.Time
+	ImplementedAt *time.Time
+	ClosedAt      *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	Rules         []Rule   `gorm:"constraint:OnDelete:CASCADE"`
+	Reviews       []Review `gorm:"constraint:OnDelete:CASCADE"`
 }
 
 // Rule is one proposed (and, once approved, allowed) opening of a request.
@@ -167,4 +170,39 @@ type PolicyDocument struct {
 	Content   string `gorm:"not null"`
 	UpdatedBy string `gorm:"not null;default:''"`
 	UpdatedAt time.Time
+}
+
+// RecertCampaign is a round of re-certification: the rules due by DueBy,
+// which their owners confirm with a fresh justification or let lapse.
+type RecertCampaign struct {
+	ID        uint      `gorm:"primaryKey"`
+	Name      string    `gorm:"not null"`
+	DueBy     time.Time `gorm:"not null"`
+	CreatedBy string    `gorm:"not null"`
+	CreatedAt time.Time
+	ClosedAt  *time.Time
+}
+
+// Recertification is one request's place in a campaign.
+type Recertification struct {
+	ID            uint `gorm:"primaryKey"`
+	CampaignID    uint `gorm:"not null;index"`
+	Campaign      RecertCampaign
+	RequestID     uint `gorm:"not null;index"`
+	Request       Request
+	Team          string `gorm:"not null;default:''"`
+	Status        string `gorm:"not null;index"` // pending | recertified | lapsed
+	Justification string `gorm:"not null;default:''"`
+	NewExpiresAt  *time.Time
+	DecidedBy     string `gorm:"not null;default:''"`
+	DecidedAt     *time.Time
+	RemindedAt    *time.Time
+}
+
+// JobLease lets one instance among several run a scheduled job.
+type JobLease struct {
+	Name       string `gorm:"primaryKey"`
+	Holder     string `gorm:"not null"`
+	LeaseUntil time.Time
+	LastRunAt  *time.Time
 }

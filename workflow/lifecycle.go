@@ -92,7 +92,7 @@ var transitions = map[Event]transition{
 	EventVerify:         {From: []State{StateImplemented}, To: StateVerified, By: bySystem},
 	EventFailVerify:     {From: []State{StateImplemented}, To: StateVerificationFailed, By: bySystem},
 	EventActivate:       {From: []State{StateVerified}, To: StateActive, By: bySystem},
-	EventExpire:         {From: []State{StateActive, StateVerified}, To: StateExpired, By: bySystem},
+	EventExpire:         {From: []State{StateApproved, StateImplemented, StateVerified, StateVerificationFailed, StateActive}, To: StateExpired, By: bySystem},
 	EventRevoke:         {From: []State{StateApproved, StateImplemented, StateVerified, StateVerificationFailed, StateActive}, To: StateRevoked, Roles: []Role{RoleReviewer, RoleApprover}, NotByRequester: true},
 	EventCancel:         {From: []State{StateDraft, StateSubmitted}, To: StateCancelled, By: byRequester},
 }

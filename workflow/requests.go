@@ -533,7 +533,7 @@ func (s *Service) Review(ctx context.Context, actor Actor, id uint, in ReviewInp
 		}
 		extra := map[string]any{}
 		if ev == EventApprove {
-			extra["approved_at"] = s.now()
+			extra["approved_at"], extra["certified_at"] = s.now(), s.now()
 		}
 		if ev == EventReject {
 			extra["closed_at"] = s.now()
@@ -608,7 +608,7 @@ func (s *Service) SecondApproval(ctx context.Context, actor Actor, id uint, deci
 				}
 			}
 		}
-		ev, extra := EventSecondApprove, map[string]any{"approved_at": s.now()}
+		ev, extra := EventSecondApprove, map[string]any{"approved_at": s.now(), "certified_at": s.now()}
 		if decision == DecisionReject {
 			ev, extra = EventReject, map[string]any{"closed_at": s.now()}
 		}

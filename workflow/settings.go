@@ -24,12 +24,27 @@ type SettingsInput struct {
 	MaxSourcePrefixV4, MaxSourcePrefixV6 string
 	DevicePrefixV4, DevicePrefixV6       string
 	BroadPortCount, PublicTCPPorts       string
+	RecertifyMonths                      string
 }
 
 // settingKeys are how Settings are stored, one row per key.
 var settingKeys = []string{
 	"default_expiry_days", "max_expiry_days", "max_source_prefix_v4", "max_source_prefix_v6",
-	"device_prefix_v4", "device_prefix_v6", "broad_port_count", "public_tcp_ports",
+	"device_prefix_v4", "device_prefix_v6", "broad_port_count", "public_tcp_ports", "recertify_months",
+}
+
+// DefaultRecertifyMonths is how often an opening must be confirmed (PCI DSS 1.2.7: every six months).
+const DefaultRecertifyMonths = 6
+
+// recertifyMonths reads the re-certification interval.
+func recertifyMonths(tx *gorm.DB) int {
+	var row models.Setting
+	if tx.Where(map[string]any{"key": "recertify_months"}).Take(&row).Error == nil {
+		if n, err := strconv.Atoi(row.Value); err == nil && n > 0 {
+			return n
+		}
+	}
+	return DefaultRecertifyMonths
 }
 
 func loadSettings(tx *gorm.DB) (Settings, error) {
@@ -77,7 +92,20 @@ func SettingsForm(st Settings) SettingsInput {
 		MaxSourcePrefixV4: strconv.Itoa(st.MaxSourcePrefixV4), MaxSourcePrefixV6: strconv.Itoa(st.MaxSourcePrefixV6),
 		DevicePrefixV4: strconv.Itoa(st.DevicePrefixV4), DevicePrefixV6: strconv.Itoa(st.DevicePrefixV6),
 		BroadPortCount: strconv.Itoa(st.BroadPortCount), PublicTCPPorts: st.PublicTCPPorts.String(),
+		RecertifyMonths: strconv.Itoa(DefaultRecertifyMonths),
 	}
+}
+
+// GetSettingsForm is the settings as the admin's form shows them.
+func (s *Service) GetSettingsForm(ctx context.Context) (SettingsInput, error) {
+	db := s.db.WithContext(ctx)
+	st, err := loadSettings(db)
+	if err != nil {
+		return SettingsInput{}, err
+	}
+	in := SettingsForm(st)
+	in.RecertifyMonths = strconv.Itoa(recertifyMonths(db))
+	return in, nil
 }
 
 // GetSettings returns the settings in force.
@@ -91,6 +119,7 @@ func (in SettingsInput) values() map[string]string {
 		"max_source_prefix_v4": in.MaxSourcePrefixV4, "max_source_prefix_v6": in.MaxSourcePrefixV6,
 		"device_prefix_v4": in.DevicePrefixV4, "device_prefix_v6": in.DevicePrefixV6,
 		"broad_port_count": in.BroadPortCount, "public_tcp_ports": in.PublicTCPPorts,
+		"recertify_months": in.RecertifyMonths,
 	}
 }
 
@@ -107,6 +136,7 @@ func (s *Service) SaveSettings(ctx context.Context, actor Actor, in SettingsInpu
 		"default_expiry_days": {1, 3 * 365}, "max_expiry_days": {1, 3 * 365},
 		"max_source_prefix_v4": {1, 32}, "max_source_prefix_v6": {1, 128},
 		"device_prefix_v4": {1, 32}, "device_prefix_v6": {1, 128}, "broad_port_count": {1, 65535},
+		"recertify_months": {1, 12},
 	}
 	values := in.values()
 	nums := map[string]int{}

@@ -18,7 +18,9 @@ type Route struct {
 }
 
 func (r Route) matches(a Alert) bool {
-	if severityRank(a.Severity) < severityRank(r.MinSeverity) {
+	// NewRouter has checked MinSeverity, so only "" can be unknown here,
+	// and it means every severity.
+	if min, ok := lookupSeverity(r.MinSeverity); ok && severityRank(a.Severity) < min {
 		return false
 	}
 	return matchesAny(r.Zones, a.Zone) && matchesAny(r.Classifications, a.Classification)

@@ -35,9 +35,11 @@ import (
 // remedy is to close the port.
 //
 // For each rule in force on a single address (zone-wide rules never), each
-// of its ports or ranges that the host's Scanned scope covers entirely and
-// where nothing was open makes an approved-closed item; a range makes one
-// item for the whole range. A host marked Down is not judged at all.
+// of its port ranges that the host's Scanned scope covers entirely and where
+// nothing was open makes an approved-closed item: one item for a whole range
+// (a PortSet merges adjacent ports, so "8080,8081" is the range 8080-8081),
+// since a range is approved as a pool and is stale only when all of it is.
+// A host marked Down is not judged at all.
 //
 // A tarpit host makes one tarpit item. Its TCP ports where no application
 // was identified (service unknown) are not judged, neither as open nor as
@@ -112,7 +114,7 @@ func (j *judge) openPort(h *hostFacts, p *ObservedPort, proto policy.Protocol, s
 			if firstInForce < 0 {
 				firstInForce = r
 			}
-			if approving < 0 && j.catalog.matches(normalService(rule.Service), service, p.TLS) {
+			if approving < 0 && j.catalog.matches(strings.ToLower(strings.TrimSpace(rule.Service)), service, p.TLS) {
 				approving = r
 			}
 			requiresAuth = requiresAuth || rule.RequiresAuth

@@ -1,0 +1,380 @@
+package workflow
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/portcullis/portcullis/models"
+)
+
+// Re-certification statuses.
+const (
+	RecertPending     = "pending"
+	RecertRecertified = "recertified"
+	RecertLapsed      = "lapsed"
+)
+
+// InForceStates are the states in which an opening is approved and not yet
+// ended: what re-certification and expiry apply to.
+var InForceStates = RegisterStates
+
+// dueDate is when a request must next be re-certified: its last
+// certification plus the interval, or its expiry if sooner.
+func dueDate(r models.Request, months int) time.Time {
+	certified := r.CreatedAt
+	if r.CertifiedAt != nil {
+		certified = *r.CertifiedAt
+	} else if r.ApprovedAt != nil {
+		certified = *r.ApprovedAt
+	}
+	due := certified.AddDate(0, months, 0)
+	if r.ExpiresAt.Before(due) {
+		due = r.ExpiresAt
+	}
+	return due
+}
+
+func canRunCampaigns(a Actor) error {
+	if a.ID == 0 || a.Has(RoleApprover, RoleAdmin) {
+		return nil
+	}
+	return forbidden("you need the approver or admin role to run a re-certification campaign")
+}
+
+// StartCampaign opens a campaign for every opening in force that is due by
+// dueBy and not already waiting in an open campaign.
+func (s *Service) StartCampaign(ctx context.Context, actor Actor, name string, dueBy time.Time) (*models.RecertCampaign, int, error) {
+	if err := canRunCampaigns(actor); err != nil {
+		return nil, 0, err
+	}
+	name = strings.TrimSpace(name)
+	if name == "" {
+		name = "Re-certification due " + dueBy.Format(time.DateOnly)
+	}
+	if !dueBy.After(s.now()) {
+		return nil, 0, invalid("due_by", "the campaign's deadline %s is not in the future", dueBy.Format(time.DateOnly))
+	}
+	var camp models.RecertCampaign
+	added := 0
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		months := recertifyMonths(tx)
+		var reqs []models.Request
+		if err := tx.Where("state IN ?", InForceStates).Order("id").Find(&reqs).Error; err != nil {
+			return err
+		}
+		var waiting []uint
+		if err := tx.Model(&models.Recertification{}).Where("status = ?", RecertPending).Pluck("request_id", &waiting).Error; err != nil {
+			return err
+		}
+		busy := map[uint]bool{}
+		for _, id := range waiting {
+			busy[id] = true
+		}
+		camp = models.RecertCampaign{Name: name, DueBy: dueBy.UTC(), CreatedBy: actor.Email}
+		if err := tx.Create(&camp).Error; err != nil {
+			return err
+		}
+		for _, r := range reqs {
+			if busy[r.ID] || dueDate(r, months).After(dueBy) {
+				continue
+			}
+			if err := tx.Omit("Campaign", "Request").Create(&models.Recertification{CampaignID: camp.ID, RequestID: r.ID, Team: r.Team, Status: RecertPending}).Error; err != nil {
+				return err
+			}
+			added++
+		}
+		return s.audit(tx, actor, "recertification.campaign", "campaign", camp.ID, "", "", map[string]any{"name": name, "due_by": camp.DueBy, "requests": added}, "")
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return &camp, added, nil
+}
+
+// CampaignProgress is how far a campaign has come, per owner team.
+type CampaignProgress struct {
+	Campaign models.RecertCampaign
+	Teams    []TeamProgress
+	Items    []models.Recertification
+}
+
+// TeamProgress counts one team's items.
+type TeamProgress struct {
+	Team                         string
+	Pending, Recertified, Lapsed int
+}
+
+// Done is the share of items decided, in percent.
+func (t TeamProgress) Done() int {
+	total := t.Pending + t.Recertified + t.Lapsed
+	if total == 0 {
+		return 100
+	}
+	return (t.Recertified + t.Lapsed) * 100 / total
+}
+
+// Campaigns lists the campaigns, newest first, with their progress.
+func (s *Service) Campaigns(ctx context.Context, actor Actor) ([]CampaignProgress, error) {
+	if !actor.SeesAllRequests() {
+		return nil, forbidden("campaign progress is for security, auditors and admins")
+	}
+	var camps []models.RecertCampaign
+	if err := s.db.WithContext(ctx).Order("id DESC").Find(&camps).Error; err != nil {
+		return nil, err
+	}
+	out := make([]CampaignProgress, 0, len(camps))
+	for _, c := range camps {
+		p, err := s.campaignProgress(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *p)
+	}
+	return out, nil
+}
+
+// Campaign returns one campaign with its items.
+func (s *Service) Campaign(ctx context.Context, actor Actor, id uint) (*CampaignProgress, error) {
+	if !actor.SeesAllRequests() {
+		return nil, forbidden("campaign progress is for security, auditors and admins")
+	}
+	var c models.RecertCampaign
+	if err := s.db.WithContext(ctx).First(&c, id).Error; err != nil {
+		return nil, notFound("campaign", id)
+	}
+	return s.campaignProgress(ctx, c)
+}
+
+func (s *Service) campaignProgress(ctx context.Context, c models.RecertCampaign) (*CampaignProgress, error) {
+	p := &CampaignProgress{Campaign: c}
+	if err := s.db.WithContext(ctx).Preload("Request").Preload("Request.Requester").Where("campaign_id = ?", c.ID).Order("team, request_id").Find(&p.Items).Error; err != nil {
+		return nil, err
+	}
+	byTeam := map[string]*TeamProgress{}
+	for _, it := range p.Items {
+		tp := byTeam[it.Team]
+		if tp == nil {
+			tp = &TeamProgress{Team: it.Team}
+			byTeam[it.Team] = tp
+		}
+		switch it.Status {
+		case RecertPending:
+			tp.Pending++
+		case RecertRecertified:
+			tp.Recertified++
+		case RecertLapsed:
+			tp.Lapsed++
+		}
+	}
+	for _, tp := range byTeam {
+		p.Teams = append(p.Teams, *tp)
+	}
+	sort.Slice(p.Teams, func(i, j int) bool { return p.Teams[i].Team < p.Teams[j].Team })
+	return p, nil
+}
+
+// MyRecertifications are the pending items the actor owns: their own
+// requests and their team's.
+func (s *Service) MyRecertifications(ctx context.Context, actor Actor) ([]models.Recertification, error) {
+	q := s.db.WithContext(ctx).Preload("Campaign").Preload("Request").Preload("Request.Rules").
+		Joins("JOIN requests ON requests.id = recertifications.request_id").
+		Where("recertifications.status = ?", RecertPending)
+	if actor.Team != "" {
+		q = q.Where("requests.requester_id = ? OR recertifications.team = ?", actor.ID, actor.Team)
+	} else {
+		q = q.Where("requests.requester_id = ?", actor.ID)
+	}
+	var out []models.Recertification
+	err := q.Order("recertifications.id").Find(&out).Error
+	return out, err
+}
+
+// loadOwnedRecert reads a pending item the actor owns.
+func loadOwnedRecert(tx *gorm.DB, actor Actor, id uint) (*models.Recertification, *models.Request, error) {
+	var rc models.Recertification
+	if err := tx.First(&rc, id).Error; err != nil {
+		return nil, nil, notFound("re-certification", id)
+	}
+	r, err := loadRequest(tx, rc.RequestID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if actor.ID != r.RequesterID && (actor.Team == "" || actor.Team != r.Team) {
+		return nil, nil, forbidden("only the owners of request #%d (its requester and team %s) can re-certify it", r.ID, r.Team)
+	}
+	if rc.Status != RecertPending {
+		return nil, nil, conflict("request #%d was %s already in this campaign", r.ID, rc.Status)
+	}
+	return &rc, r, nil
+}
+
+// Recertify confirms an opening is still needed, with a fresh business
+// justification and a new expiry (within the maximum).
+func (s *Service) Recertify(ctx context.Context, actor Actor, id uint, justification string, expires time.Time) (*models.Request, error) {
+	justification = strings.TrimSpace(justification)
+	if justification == "" {
+		return nil, invalid("justification", "a fresh justification is required: say why the opening is still needed")
+	}
+	var req *models.Request
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		rc, r, err := loadOwnedRecert(tx, actor, id)
+		if err != nil {
+			return err
+		}
+		settings, err := loadSettings(tx)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if expires.IsZero() {
+			expires = now.Add(settings.DefaultExpiry)
+		}
+		if !expires.After(now) || expires.Sub(now) > settings.MaxExpiry+24*time.Hour {
+			return invalid("expires_at", "the new expiry must be in the future and at most %d days away", int(settings.MaxExpiry.Hours()/24))
+		}
+		if !slicesContains(InForceStates, State(r.State)) {
+			return conflict("request #%d is %s: there is nothing to re-certify", r.ID, stateLabel(State(r.State)))
+		}
+		res := tx.Model(&models.Request{}).Where("id = ? AND version = ?", r.ID, r.Version).
+			Updates(map[string]any{"expires_at": expires.UTC(), "certified_at": now, "version": gorm.Expr("version + 1"), "updated_at": now})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return conflict("request #%d was changed by someone else meanwhile; reload it and try again", r.ID)
+		}
+		exp := expires.UTC()
+		if err := tx.Model(&models.Recertification{}).Where("id = ?", rc.ID).Updates(map[string]any{
+			"status": RecertRecertified, "justification": justification, "new_expires_at": &exp, "decided_by": actor.Email, "decided_at": &now,
+		}).Error; err != nil {
+			return err
+		}
+		if err := s.audit(tx, actor, "recertify", "request", r.ID, State(r.State), State(r.State),
+			map[string]any{"campaign_id": rc.CampaignID, "expires_before": r.ExpiresAt, "expires_after": exp}, justification); err != nil {
+			return err
+		}
+		req, err = loadRequest(tx, r.ID)
+		return err
+	})
+	return req, err
+}
+
+// LetLapse records that the owners no longer need an opening: it expires now.
+func (s *Service) LetLapse(ctx context.Context, actor Actor, id uint, reason string) (*models.Request, error) {
+	var req *models.Request
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		rc, r, err := loadOwnedRecert(tx, actor, id)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if err := tx.Model(&models.Recertification{}).Where("id = ?", rc.ID).Updates(map[string]any{
+			"status": RecertLapsed, "justification": strings.TrimSpace(reason), "decided_by": actor.Email, "decided_at": &now,
+		}).Error; err != nil {
+			return err
+		}
+		comment := "let lapse by " + actor.Email
+		if reason = strings.TrimSpace(reason); reason != "" {
+			comment += ": " + reason
+		}
+		if err := s.step(tx, SystemActor, r, EventExpire, map[string]any{"closed_at": now}, map[string]uint{"campaign_id": rc.CampaignID}, comment); err != nil {
+			return err
+		}
+		req = r
+		return nil
+	})
+	return req, err
+}
+
+// ExpireDue ends the openings whose expiry has passed, and those whose
+// campaign deadline passed without a re-certification. It returns how many
+// requests it expired.
+func (s *Service) ExpireDue(ctx context.Context) (int, error) {
+	now := s.now()
+	db := s.db.WithContext(ctx)
+	var overdue []models.Recertification
+	pastDeadline := db.Model(&models.RecertCampaign{}).Select("id").Where("due_by < ?", now)
+	if err := db.Where("status = ? AND campaign_id IN (?)", RecertPending, pastDeadline).Find(&overdue).Error; err != nil {
+		return 0, err
+	}
+	lapsed := map[uint]uint{}
+	for _, rc := range overdue {
+		lapsed[rc.RequestID] = rc.ID
+	}
+	var ids []uint
+	if err := db.Model(&models.Request{}).Where("state IN ? AND expires_at < ?", InForceStates, now).Pluck("id", &ids).Error; err != nil {
+		return 0, err
+	}
+	for id := range lapsed {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	expired := 0
+	for i, id := range ids {
+		if i > 0 && ids[i-1] == id {
+			continue
+		}
+		err := s.inTx(ctx, func(tx *gorm.DB) error {
+			r, err := loadRequest(tx, id)
+			if err != nil {
+				return err
+			}
+			if !slicesContains(InForceStates, State(r.State)) {
+				return nil
+			}
+			comment := fmt.Sprintf("expired on %s", r.ExpiresAt.Format(time.DateOnly))
+			if rcID, ok := lapsed[id]; ok {
+				comment = "not re-certified before the campaign's deadline"
+				if err := tx.Model(&models.Recertification{}).Where("id = ?", rcID).Updates(map[string]any{"status": RecertLapsed, "decided_by": SystemActor.Email, "decided_at": &now}).Error; err != nil {
+					return err
+				}
+			}
+			if err := s.step(tx, SystemActor, r, EventExpire, map[string]any{"closed_at": now}, nil, comment); err != nil {
+				return err
+			}
+			expired++
+			return nil
+		})
+		if err != nil && ErrorCodeOf(err) != CodeConflict {
+			return expired, err
+		}
+	}
+	return expired, nil
+}
+
+func slicesContains(list []State, s State) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// RunExclusive runs job at most once per interval across every instance
+// sharing the database: an instance takes the job's lease with a
+// conditional update, and only the taker runs it.
+func (s *Service) RunExclusive(ctx context.Context, name, holder string, every time.Duration, job func(context.Context) error) (bool, error) {
+	db := s.db.WithContext(ctx)
+	now := s.now()
+	if err := db.Where(models.JobLease{Name: name}).Attrs(models.JobLease{Holder: "", LeaseUntil: time.Time{}}).FirstOrCreate(&models.JobLease{}).Error; err != nil {
+		return false, err
+	}
+	res := db.Model(&models.JobLease{}).Where("name = ? AND lease_until <= ?", name, now).
+		Updates(map[string]any{"holder": holder, "lease_until": now.Add(every), "last_run_at": now})
+	if res.Error != nil {
+		return false, res.Error
+	}
+	if res.RowsAffected == 0 {
+		return false, nil
+	}
+	if err := job(ctx); err != nil {
+		return true, fmt.Errorf("job %s: %w", name, err)
+	}
+	return true, nil
+}
