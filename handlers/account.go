@@ -95,16 +95,17 @@ func settingFields(in workflow.SettingsInput, errs map[string]string) []web.Sett
 		f("device_prefix_v6", "Broadest IPv6 prefix that counts as named devices", "", in.DevicePrefixV6),
 		f("broad_port_count", "Ports that make a rule from anywhere a permit-any-any", "", in.BroadPortCount),
 		f("public_tcp_ports", "TCP ports the internet may reach without a whitelist", "80,443 by default.", in.PublicTCPPorts),
+		f("recertify_months", "Re-certify every (months)", "PCI DSS 1.2.7 asks for at least every six months.", in.RecertifyMonths),
 	}
 }
 
 func (s *Server) settingsForm(w http.ResponseWriter, r *http.Request) {
-	st, err := s.svc.GetSettings(r.Context())
+	in, err := s.svc.GetSettingsForm(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, web.SettingsPage(s.page(r, "Settings"), web.Settings{Fields: settingFields(workflow.SettingsForm(st), nil)}))
+	s.render(w, r, http.StatusOK, web.SettingsPage(s.page(r, "Settings"), web.Settings{Fields: settingFields(in, nil)}))
 }
 
 func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request) {
@@ -113,7 +114,7 @@ func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request) {
 		DefaultExpiryDays: f("default_expiry_days"), MaxExpiryDays: f("max_expiry_days"),
 		MaxSourcePrefixV4: f("max_source_prefix_v4"), MaxSourcePrefixV6: f("max_source_prefix_v6"),
 		DevicePrefixV4: f("device_prefix_v4"), DevicePrefixV6: f("device_prefix_v6"),
-		BroadPortCount: f("broad_port_count"), PublicTCPPorts: f("public_tcp_ports"),
+		BroadPortCount: f("broad_port_count"), PublicTCPPorts: f("public_tcp_ports"), RecertifyMonths: f("recertify_months"),
 	}
 	if err := s.svc.SaveSettings(r.Context(), actor(r), in); err != nil {
 		if statusOf(err) != http.StatusBadRequest {

@@ -6,9 +6,11 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -301,5 +303,33 @@ func TestAssetImportPage(t *testing.T) {
 	}
 	if body := a.body(a.get(adam, "/assets")); !strings.Contains(body, "127.40.0.90") {
 		t.Fatal("imported asset not listed")
+	}
+}
+
+func TestRecertificationPages(t *testing.T) {
+	a := newApp(t)
+	lee, alice, aude := a.as("lee"), a.as("alice"), a.as("aude")
+	due := time.Now().UTC().AddDate(1, 0, 0).Format("2006-01-02")
+	r := a.post(lee, "/recertification/campaigns", url.Values{"name": {"Yearly"}, "due_by": {due}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("start: %d %s", r.StatusCode, a.body(r))
+	}
+	if r := a.post(alice, "/recertification/campaigns", url.Values{"due_by": {due}}); r.StatusCode != http.StatusForbidden {
+		t.Fatalf("requester starts a campaign: %d", r.StatusCode)
+	}
+	page := a.body(a.get(alice, "/recertification"))
+	m := regexp.MustCompile(`/recertification/items/(\d+)/recertify`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("alice has nothing to re-certify: %.500s", page)
+	}
+	if r := a.post(alice, "/recertification/items/"+m[1]+"/recertify", url.Values{"justification": {""}}); r.StatusCode != http.StatusBadRequest {
+		t.Fatalf("empty justification: %d", r.StatusCode)
+	}
+	if r := a.post(alice, "/recertification/items/"+m[1]+"/recertify", url.Values{"justification": {"Still used for settlements."}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("recertify: %d %s", r.StatusCode, a.body(r))
+	}
+	progress := a.body(a.get(aude, "/recertification"))
+	if !strings.Contains(progress, "Yearly") || !strings.Contains(progress, "<progress") {
+		t.Fatalf("auditor does not see the campaign's progress")
 	}
 }

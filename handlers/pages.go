@@ -47,6 +47,7 @@ func navFor(a workflow.Actor, path string) []web.NavItem {
 	add("Second approvals", "/queue/approval", a.Has(workflow.RoleApprover))
 	add("Implementation", "/queue/implementation", a.Has(workflow.RoleImplementer))
 	add("Rule register", "/register", true)
+	add("Re-certification", "/recertification", true)
 	add("Zones", "/zones", true)
 	add("Assets", "/assets", true)
 	add("Audit", "/audit", a.Has(workflow.RoleAuditor, workflow.RoleAdmin))

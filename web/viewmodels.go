@@ -376,3 +376,48 @@ type Audit struct {
 	Result      string
 	Notes       []string
 }
+
+// RecertItem is one opening waiting for its owners' decision.
+type RecertItem struct {
+	ID                uint
+	RequestID         uint
+	Href, Title, Team string
+	Rules             string
+	Campaign, DueBy   string
+	Expires           string
+	Status, DecidedBy string
+	Justification     string
+	DefaultExpiry     string
+}
+
+// CampaignRow is a campaign with its progress.
+type CampaignRow struct {
+	ID                           uint
+	Name, DueBy, CreatedBy       string
+	Pending, Recertified, Lapsed int
+	Done                         int
+	Teams                        []TeamRow
+}
+
+// TeamRow is one team's progress in a campaign.
+type TeamRow struct {
+	Team                               string
+	Pending, Recertified, Lapsed, Done int
+}
+
+// Recertification is the re-certification page.
+type Recertification struct {
+	Mine         []RecertItem
+	Campaigns    []CampaignRow
+	CanStart     bool
+	SeesProgress bool
+	DefaultDue   string
+	MaxDate      string
+	Error        string
+}
+
+// CampaignPage is one campaign with every item.
+type CampaignPage struct {
+	Campaign CampaignRow
+	Items    []RecertItem
+}

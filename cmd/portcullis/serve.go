@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -127,6 +128,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	go func() { errc <- httpSrv.Serve(ln) }()
 	go cleanSessions(ctx, svc, log)
 	go checkpointAudit(ctx, svc, log)
+	go expireOpenings(ctx, svc, log)
 
 	fmt.Fprintf(stdout, "Portcullis is serving on %s\n", cfg.PublicURL)
 	if cfg.Demo {
@@ -235,6 +237,32 @@ func checkpointAudit(ctx context.Context, svc *workflow.Service, log *slog.Logge
 	for {
 		if _, err := svc.Checkpoint(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("audit checkpoint", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// expireOpenings ends, once a minute and on one instance only, the openings
+// whose expiry or re-certification deadline has passed.
+func expireOpenings(ctx context.Context, svc *workflow.Service, log *slog.Logger) {
+	holder, _ := os.Hostname()
+	holder = fmt.Sprintf("%s/%d", holder, os.Getpid())
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		_, err := svc.RunExclusive(ctx, "expire-openings", holder, 50*time.Second, func(ctx context.Context) error {
+			n, err := svc.ExpireDue(ctx)
+			if n > 0 {
+				log.Info("openings expired", "count", n)
+			}
+			return err
+		})
+		if err != nil && ctx.Err() == nil {
+			log.Warn("expiry job", "err", err)
 		}
 		select {
 		case <-ctx.Done():
