@@ -93,6 +93,17 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	{5, "scan runs and schedules", func(tx *gorm.DB) error {
+		m := tx.Migrator()
+		for _, table := range []any{&ScanRun{}, &ScanSchedule{}} {
+			if !m.HasTable(table) {
+				if err := m.CreateTable(table); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}},
 }
 
 // Migrate runs, in order and each in its own transaction, the steps the database has not run yet.

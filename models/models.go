@@ -206,3 +206,35 @@ type JobLease struct {
 	LeaseUntil time.Time
 	LastRunAt  *time.Time
 }
+
+// ScanRun is one scan the server ran or will run, with its report.
+type ScanRun struct {
+	ID          uint   `gorm:"primaryKey"`
+	Kind        string `gorm:"not null;index"` // on_demand | daily | weekly | verification
+	Profile     string `gorm:"not null"`
+	Targets     string `gorm:"not null"`            // comma-separated addresses
+	TCPPorts    string `gorm:"not null;default:''"` // port spec, empty: the profile's
+	UDPPorts    string `gorm:"not null;default:''"`
+	Zone        string `gorm:"not null;default:''"`
+	RequestID   *uint  `gorm:"index"`
+	Status      string `gorm:"not null;index"` // queued | running | done | failed
+	Holder      string `gorm:"not null;default:''"`
+	RequestedBy string `gorm:"not null"`
+	Progress    string `gorm:"not null;default:'{}'"` // JSON snapshot while running
+	Error       string `gorm:"not null;default:''"`
+	Report      string `gorm:"not null;default:''"` // the scan report (contract JSON)
+	Summary     string `gorm:"not null;default:''"` // what the run concluded, for people
+	QueuedAt    time.Time
+	StartedAt   *time.Time
+	FinishedAt  *time.Time
+}
+
+// ScanSchedule says when the assets of a zone are scanned.
+type ScanSchedule struct {
+	ZoneID     uint `gorm:"primaryKey;autoIncrement:false"`
+	Zone       Zone `gorm:"constraint:OnDelete:CASCADE"`
+	DailyHour  int  `gorm:"not null;default:2"` // UTC hour of the daily common-ports scan; -1: off
+	WeeklyDay  int  `gorm:"not null;default:0"` // 0 Sunday … 6 Saturday; -1: off
+	WeeklyHour int  `gorm:"not null;default:3"` // UTC hour of the weekly full scan
+	UpdatedAt  time.Time
+}

@@ -21,6 +21,9 @@ type RequestDetail struct {
 	Destinations []models.Asset
 	// FirstApproval is the valid first approval, when one was given.
 	FirstApproval *models.Review
+	// Verification is the latest verification scan and what it saw.
+	Verification *models.ScanRun
+	Evidence     []Evidence
 }
 
 // Checklist decodes a review's checklist answers.
@@ -62,6 +65,7 @@ func (s *Service) GetRequest(ctx context.Context, actor Actor, id uint) (*Reques
 	if err := db.Preload("Zone").Where("address IN ?", addrs).Order("address").Find(&d.Destinations).Error; err != nil {
 		return nil, err
 	}
+	d.Verification, d.Evidence = s.VerificationEvidence(db, id)
 	return d, nil
 }
 

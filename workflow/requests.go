@@ -652,7 +652,8 @@ func (s *Service) Implement(ctx context.Context, actor Actor, id uint, changeRef
 			return err
 		}
 		req = r
-		return nil
+		// An implementation is a claim; the scan that follows is the proof.
+		return s.verificationRun(tx, r)
 	})
 	return req, err
 }

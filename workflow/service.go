@@ -20,6 +20,10 @@ type Service struct {
 	catalogs catalogCache
 	// auditKeys sign the audit log's checkpoints.
 	auditKeys AuditKeys
+	// scanner and scanPolicy run the server's scans; hub spreads their progress.
+	scanner    Scanner
+	scanPolicy ScanPolicy
+	hub        progressHub
 }
 
 // NewService wraps an open, migrated database.

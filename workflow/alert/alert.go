@@ -140,34 +140,38 @@ func bindConn(ctx context.Context, conn net.Conn) (stop func()) {
 // ctxErr prefers the context's error to the I/O error it caused, so that a
 // cancelled delivery reads as cancelled rather than as an i/o timeout.
 func ctxErr(ctx context.Context, err error) error {
-	if ctx.Err() != nil && err != nil {
-		return fmt.Errorf("%w (%w)", ctx.Err(), err)
+	if ctx.Err() == nil || err == nil || errors.Is(err, ctx.Err()) {
+		return err
 	}
-	return err
+	return fmt.Errorf("%w (%w)", ctx.Err(), err)
 }
 
-// oneLine replaces control characters (CR, LF, tab, the other C0 codes and
-// DEL) with spaces and invalid UTF-8 with U+FFFD. Values built into headers
-// and line-oriented formats go through it so that no alert field can start a
-// new line.
+// oneLine replaces control characters (CR, LF, tab, the other C0 codes,
+// DEL and the C1 codes, NEL among them) with spaces and invalid UTF-8 with
+// U+FFFD. Values built into headers and line-oriented formats go through it
+// so that no alert field can start a new line.
 func oneLine(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
+		if isControl(r) {
 			return ' '
 		}
 		return r
 	}, s)
 }
 
-// truncate shortens s to at most max bytes without splitting a UTF-8
+func isControl(r rune) bool {
+	return r < 0x20 || (r >= 0x7f && r <= 0x9f)
+}
+
+// truncate shortens s to at most limit bytes without splitting a UTF-8
 // sequence, marking the cut with an ellipsis.
-func truncate(s string, max int) string {
-	if len(s) <= max {
+func truncate(s string, limit int) string {
+	if len(s) <= limit {
 		return s
 	}
 	const mark = "…"
-	cut := max - len(mark)
+	cut := max(0, limit-len(mark))
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}

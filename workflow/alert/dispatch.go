@@ -42,9 +42,13 @@ type Dispatcher struct {
 	// AttemptTimeout bounds each attempt; 0 means DefaultAttemptTimeout.
 	AttemptTimeout time.Duration
 
-	Now    func() time.Time // nil means time.Now
-	Sleep  func(ctx context.Context, d time.Duration) error
-	Random func() float64 // in [0, 1); nil means math/rand/v2.Float64
+	// Now stamps Result.LastAttempt; nil means time.Now.
+	Now func() time.Time
+	// Sleep waits between attempts and must return early, with ctx's
+	// error, when ctx ends; nil means a timer.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Random draws the jitter, in [0, 1); nil means math/rand/v2.Float64.
+	Random func() float64
 }
 
 // Result is how delivering one alert to one channel went, for the server

@@ -292,11 +292,28 @@ func emailBody(a Alert) string {
 	}
 	field("Link", a.Link)
 	if a.Detail != "" {
-		detail := strings.ReplaceAll(strings.ReplaceAll(a.Detail, "\r\n", "\n"), "\r", "\n")
-		b.WriteString("\n" + strings.ToValidUTF8(detail, "\uFFFD") + "\n")
+		b.WriteString("\n" + textBlock(a.Detail) + "\n")
 	}
 	b.WriteString("\n-- \nPortcullis sends one alert per drift item. Alert ID: " + oneLine(a.ID) + "\n")
 	return b.String()
+}
+
+// textBlock keeps the lines of s, with LF endings, and replaces other
+// control characters but tab with spaces and invalid UTF-8 with U+FFFD.
+func textBlock(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\r':
+			return '\n'
+		case r == '\n', r == '\t':
+			return r
+		case isControl(r):
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 // encodeHeaderText Q-encodes s if it is not plain ASCII.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -29,6 +30,7 @@ type smtpServer struct {
 	// rcptReplies answers RCPT for the given addresses instead of 250.
 	rcptReplies map[string]string
 	noAuth      bool
+	tlsConfig   *tls.Config // offers STARTTLS when set
 
 	mu          sync.Mutex
 	connections int
@@ -36,6 +38,7 @@ type smtpServer struct {
 }
 
 type smtpMessage struct {
+	TLS  bool   // whether the message came after STARTTLS
 	Auth string // the decoded AUTH PLAIN response, if any
 	From string
 	To   []string
@@ -70,7 +73,7 @@ func startSMTPServer(t *testing.T, configure func(*smtpServer)) *smtpServer {
 }
 
 func (s *smtpServer) serve(conn net.Conn) {
-	defer conn.Close()
+	defer func() { conn.Close() }() // conn changes after STARTTLS
 	conn.SetDeadline(time.Now().Add(5 * time.Second))
 	r := bufio.NewReader(conn)
 	reply := func(lines ...string) { io.WriteString(conn, strings.Join(lines, "\r\n")+"\r\n") }
@@ -85,11 +88,27 @@ func (s *smtpServer) serve(conn net.Conn) {
 		verb, arg, _ := strings.Cut(line, " ")
 		switch strings.ToUpper(verb) {
 		case "EHLO":
-			if s.noAuth {
-				reply("250-test.local", "250 8BITMIME")
-			} else {
-				reply("250-test.local", "250-8BITMIME", "250 AUTH PLAIN")
+			lines := []string{"250-test.local", "250-8BITMIME"}
+			if s.tlsConfig != nil && !msg.TLS {
+				lines = append(lines, "250-STARTTLS")
 			}
+			if !s.noAuth {
+				lines = append(lines, "250-AUTH PLAIN")
+			}
+			lines[len(lines)-1] = strings.Replace(lines[len(lines)-1], "-", " ", 1)
+			reply(lines...)
+		case "STARTTLS":
+			if s.tlsConfig == nil || msg.TLS {
+				reply("502 not now")
+				continue
+			}
+			reply("220 ready")
+			tlsConn := tls.Server(conn, s.tlsConfig)
+			if err := tlsConn.Handshake(); err != nil {
+				return
+			}
+			conn, r = tlsConn, bufio.NewReader(tlsConn)
+			msg = smtpMessage{TLS: true}
 		case "AUTH":
 			encoded := strings.TrimPrefix(arg, "PLAIN ")
 			decoded, err := base64.StdEncoding.DecodeString(encoded)
@@ -128,10 +147,10 @@ func (s *smtpServer) serve(conn net.Conn) {
 			s.mu.Lock()
 			s.messages = append(s.messages, msg)
 			s.mu.Unlock()
-			msg = smtpMessage{Auth: msg.Auth}
+			msg = smtpMessage{TLS: msg.TLS, Auth: msg.Auth}
 			reply("250 2.0.0 queued")
 		case "RSET":
-			msg = smtpMessage{Auth: msg.Auth}
+			msg = smtpMessage{TLS: msg.TLS, Auth: msg.Auth}
 			reply("250 ok")
 		case "QUIT":
 			reply("221 bye")
@@ -198,7 +217,7 @@ func TestEmailDelivery(t *testing.T) {
 	ch := testEmail(server.addr)
 	ch.Username, ch.Password = "portcullis", "pa55" // allowed in clear to localhost only
 	a := testAlert()
-	a.Detail = "line one\n.line starting with a dot\nline three"
+	a.Detail = "line one\r.line starting with a dot\nline\x00three"
 	if err := ch.Deliver(context.Background(), a); err != nil {
 		t.Fatalf("Deliver: %v", err)
 	}
@@ -242,11 +261,36 @@ func TestEmailDelivery(t *testing.T) {
 		"New open port on web01\r\n",
 		"Port:           8443/tcp\r\n",
 		"Link:           https://portcullis.example.com/drift/42\r\n",
-		"\r\n.line starting with a dot\r\n",
+		"\r\nline one\r\n.line starting with a dot\r\nline three\r\n",
 	} {
 		if !bytes.Contains(body, []byte(want)) {
 			t.Errorf("body lacks %q:\n%s", want, body)
 		}
+	}
+}
+
+func TestEmailStartTLS(t *testing.T) {
+	serverTLS, clientTLS := selfSignedTLS(t)
+	server := startSMTPServer(t, func(s *smtpServer) { s.tlsConfig = serverTLS })
+	ch := testEmail(server.addr)
+	ch.StartTLS, ch.TLSConfig = true, clientTLS
+	ch.Username, ch.Password = "portcullis", "pa55"
+	if err := ch.Deliver(context.Background(), testAlert()); err != nil {
+		t.Fatalf("Deliver: %v", err)
+	}
+	messages, _ := server.received()
+	if len(messages) != 1 || !messages[0].TLS || messages[0].Auth != "\x00portcullis\x00pa55" {
+		t.Fatalf("messages = %+v, want one, authenticated, over TLS", messages)
+	}
+
+	// Without the test root the server's certificate is refused and nothing
+	// is sent.
+	ch.TLSConfig = nil
+	if err := ch.Deliver(context.Background(), testAlert()); err == nil {
+		t.Error("Deliver trusted a self-signed certificate")
+	}
+	if messages, _ := server.received(); len(messages) != 1 {
+		t.Errorf("server has %d messages, want still 1", len(messages))
 	}
 }
 

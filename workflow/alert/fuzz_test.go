@@ -31,7 +31,7 @@ func flattened(s string) string { return oneLine(s) }
 func flattenedKeepingBreaks(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	return strings.Map(func(r rune) rune {
-		if (r < 0x20 && r != '\r' && r != '\n') || r == 0x7f {
+		if isControl(r) && r != '\r' && r != '\n' {
 			return ' '
 		}
 		return r
@@ -41,7 +41,7 @@ func flattenedKeepingBreaks(s string) string {
 func FuzzEscape(f *testing.F) {
 	for _, seed := range []string{
 		"", "plain", `a"b`, `a\b`, `a]b`, `\"]`, "a|b", "a=b", `\|\=\\`, "line\nbreak\r\n",
-		"trailing\\", "\x00\x7f", "caf\u00e9", "\xff\xfe", `\n`, "x=y z=w",
+		"trailing\\", "\x00\x7f", "next\u0085line", "caf\u00e9", "\xff\xfe", `\n`, "x=y z=w",
 	} {
 		f.Add(seed)
 	}
@@ -65,7 +65,7 @@ func FuzzEscape(f *testing.F) {
 		}
 
 		for what, out := range map[string]string{"SD value": sd, "CEF header": header, "CEF extension": ext} {
-			if !utf8.ValidString(out) || strings.ContainsFunc(out, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+			if !utf8.ValidString(out) || strings.ContainsFunc(out, isControl) {
 				t.Fatalf("%s %q has invalid UTF-8 or a control character", what, out)
 			}
 		}

@@ -54,10 +54,11 @@ const (
 //
 // Every delivery opens its own connection and closes it afterwards: alerts
 // are rare, and a fresh connection never fails because a receiver silently
-// dropped an idle one. Over TCP and TLS a delivery counts as done once the
-// message is written and the connection closed cleanly; syslog has no
-// acknowledgement, so a receiver that discards the message cannot be
-// noticed.
+// dropped an idle one. Syslog has no acknowledgement: over TCP and TLS a
+// delivery counts as done once the message is written and the connection
+// closed cleanly, over UDP once the datagram is sent. A receiver that
+// discards the message, or over UDP is not there at all, goes unnoticed;
+// prefer TLS.
 type Syslog struct {
 	Network string // "udp", "tcp" or "tls"
 	// Address is host:port; without a port, 514 (udp, tcp) or 6514 (tls).
@@ -323,7 +324,7 @@ var cefExtensionEscaper = strings.NewReplacer(`\`, `\\`, `=`, `\=`, "\r", `\r`, 
 func EscapeCEFExtension(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.Map(func(r rune) rune {
-		if (r < 0x20 && r != '\r' && r != '\n') || r == 0x7f {
+		if isControl(r) && r != '\r' && r != '\n' {
 			return ' '
 		}
 		return r

@@ -137,7 +137,8 @@ func (j *judge) openPort(h *hostFacts, p *ObservedPort, proto policy.Protocol, s
 	}
 	exposure := zoneWeight(h.obs.Classification) + riskWeight(seen.risk)
 	worst := worstFinding(p.Weak)
-	where := portText(proto, p.Port, p.Port) + " on " + h.text + h.where
+	// Built only for ports that make an item: most open ports are approved.
+	where := func() string { return portText(proto, p.Port, p.Port) + " on " + h.text + h.where }
 
 	switch {
 	case firstInForce >= 0:
@@ -148,7 +149,7 @@ func (j *judge) openPort(h *hostFacts, p *ObservedPort, proto policy.Protocol, s
 			it.Severity = maxSeverity(scoreSeverity(exposure), worst)
 			cite(&it, rule)
 			it.Detail = fmt.Sprintf("%s is approved for %s by %s, but %s answers%s. Move %s off this port, or file a request to approve it here.",
-				where, rule.Service, rule.Name(), seenText(service, p), productText(p), service)
+				where(), rule.Service, rule.Name(), seenText(service, p), productText(p), service)
 			j.items = append(j.items, it)
 		}
 		if len(p.Weak) > 0 {
@@ -163,17 +164,19 @@ func (j *judge) openPort(h *hostFacts, p *ObservedPort, proto policy.Protocol, s
 			if facesOutside(h.obs.Classification) {
 				it.Severity = severityOfRank(it.Severity.Rank() + 1)
 			}
-			authBroken := requiresAuth && slices.ContainsFunc(p.Weak, func(f WeakFinding) bool { return authFinding(f.ID) })
-			if authBroken {
+			noAuth := slices.ContainsFunc(p.Weak, func(f WeakFinding) bool { return authFinding(f.ID) })
+			condition := ""
+			switch {
+			case noAuth && requiresAuth:
+				// A condition of the approval is broken, not only good practice.
 				it.Severity = severityOfRank(it.Severity.Rank() + 1)
+				condition = " The approval required authentication: this breaks its condition."
+			case noAuth && seen.authCapable:
+				condition = " " + service + " can authenticate, and the policy wants it on."
 			}
 			cite(&it, rule)
-			condition := ""
-			if authBroken {
-				condition = " The approval required authentication: this breaks its condition."
-			}
 			it.Detail = fmt.Sprintf("%s, approved by %s, has a weak configuration: %s.%s Fix the configuration; the opening itself stays approved.",
-				where, rule.Name(), findingsText(p.Weak), condition)
+				where(), rule.Name(), findingsText(p.Weak), condition)
 			j.items = append(j.items, it)
 		}
 	case lapsedRule >= 0:
@@ -194,14 +197,14 @@ func (j *judge) openPort(h *hostFacts, p *ObservedPort, proto policy.Protocol, s
 		it.Severity = maxSeverity(scoreSeverity(score), worst)
 		cite(&it, rule)
 		it.Detail = fmt.Sprintf("%s is still open%s although %s, which approved it, %s. Close the port, or file a request to approve it again.%s",
-			where, seenClause(service, p), rule.Name(), how, weakClause(p.Weak))
+			where(), seenClause(service, p), rule.Name(), how, weakClause(p.Weak))
 		j.items = append(j.items, it)
 	default:
 		it := base
 		it.Kind = KindOpenUnapproved
 		it.Severity = maxSeverity(scoreSeverity(exposure), worst)
 		it.Detail = fmt.Sprintf("%s is open%s and no rule approves it. Close the port, or file a request to approve it.%s",
-			where, seenClause(service, p), weakClause(p.Weak))
+			where(), seenClause(service, p), weakClause(p.Weak))
 		j.items = append(j.items, it)
 	}
 }
@@ -234,7 +237,7 @@ func (j *judge) closedPorts(h *hostFacts) {
 			scope = h.udp
 		}
 		for _, pr := range x.ports[r] {
-			if !scope.Covers(policy.PortSet{pr}) {
+			if !covers(scope, pr) {
 				continue
 			}
 			state, open := stateIn(h.obs, proto, pr)
@@ -278,6 +281,14 @@ func (j *judge) closedPorts(h *hostFacts) {
 			j.items = append(j.items, it)
 		}
 	}
+}
+
+// covers reports whether the clean set scope holds every port of r.
+func covers(scope policy.PortSet, r policy.PortRange) bool {
+	k, _ := slices.BinarySearchFunc(scope, r.First, func(s policy.PortRange, port uint16) int {
+		return cmp.Compare(s.Last, port)
+	})
+	return k < len(scope) && scope[k].First <= r.First && scope[k].Last >= r.Last
 }
 
 // stateIn reports what the observation says of a port range: whether any
@@ -442,32 +453,79 @@ func portRangeText(first, last uint16) string {
 	return strconv.Itoa(int(first)) + "-" + strconv.Itoa(int(last))
 }
 
-// finish gives every item its key, sorts them and keeps one item per key.
-// The order compares every field, so that when two observations of one
-// address disagree, which item survives does not depend on input order.
+// finish gives every item its key, keeps one item per key and sorts them.
+// When two items share a key (two observations of one address that
+// disagree), the one first in itemOrder, which compares every field, stays,
+// so the survivor does not depend on input order.
 func finish(items []Item) []Item {
-	for i := range items {
-		items[i].Key = keyOf(&items[i])
-	}
-	slices.SortFunc(items, itemOrder)
-	seen := make(map[string]struct{}, len(items))
+	first := make(map[string]int, len(items))
 	out := items[:0]
-	for _, it := range items {
-		if _, dup := seen[it.Key]; dup {
+	for i := range items {
+		it := items[i]
+		it.Key = keyOf(&it)
+		if k, dup := first[it.Key]; dup {
+			if itemOrder(it, out[k]) < 0 {
+				out[k] = it
+			}
 			continue
 		}
-		seen[it.Key] = struct{}{}
+		first[it.Key] = len(out)
 		out = append(out, it)
 	}
 	clear(items[len(out):])
-	return out
+	// Keys are unique now, and a key is kind, address, protocol and ports, so
+	// this short order is total. Sorting small records and gathering once
+	// moves far less memory than sorting the items themselves.
+	order := make([]sortRecord, len(out))
+	for i := range out {
+		it := &out[i]
+		order[i] = sortRecord{severity: int8(it.Severity.Rank()), kind: int8(kindRank(it.Kind)), proto: int8(protoRank(it.Protocol)),
+			port: it.Port, lastPort: it.LastPort, addr: it.Address, index: int32(i)}
+	}
+	slices.SortFunc(order, func(a, b sortRecord) int {
+		return cmp.Or(
+			cmp.Compare(b.severity, a.severity),
+			a.addr.Compare(b.addr),
+			cmp.Compare(a.proto, b.proto),
+			cmp.Compare(a.port, b.port),
+			cmp.Compare(a.lastPort, b.lastPort),
+			cmp.Compare(a.kind, b.kind),
+		)
+	})
+	sorted := make([]Item, len(out))
+	for i, r := range order {
+		sorted[i] = out[r.index]
+	}
+	return sorted
 }
 
+type sortRecord struct {
+	severity, kind, proto int8
+	port, lastPort        uint16
+	index                 int32
+	addr                  netip.Addr
+}
+
+// protoRank puts host-wide items (no protocol) before TCP before UDP.
+func protoRank(p policy.Protocol) int {
+	switch p {
+	case "":
+		return 0
+	case policy.TCP:
+		return 1
+	case policy.UDP:
+		return 2
+	}
+	return 3
+}
+
+// itemOrder is the full order of items: most severe first, then by place,
+// then by every other field.
 func itemOrder(a, b Item) int {
 	return cmp.Or(
 		cmp.Compare(b.Severity.Rank(), a.Severity.Rank()),
 		a.Address.Compare(b.Address),
-		cmp.Compare(a.Protocol, b.Protocol),
+		cmp.Compare(protoRank(a.Protocol), protoRank(b.Protocol)),
 		cmp.Compare(a.Port, b.Port),
 		cmp.Compare(a.LastPort, b.LastPort),
 		cmp.Compare(kindRank(a.Kind), kindRank(b.Kind)),

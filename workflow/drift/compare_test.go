@@ -530,6 +530,10 @@ func TestCompareItemFields(t *testing.T) {
 			t.Errorf("detail %q does not mention %q", items[0].Detail, s)
 		}
 	}
+	rules[0].RequiresAuth = false
+	if d := Compare(obs, rules, nil, testNow)[0].Detail; !strings.Contains(d, "redis can authenticate, and the policy wants it on") {
+		t.Errorf("detail %q does not say redis must authenticate", d)
+	}
 }
 
 func TestCompareMessages(t *testing.T) {

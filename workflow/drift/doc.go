@@ -24,5 +24,5 @@
 //     RequestFrom(item) gives what the new request starts with.
 //
 // Kinds, severities and the lifecycle rules are described on Compare,
-// severity.go and Reconcile.
+// Severity and Reconcile.
 package drift

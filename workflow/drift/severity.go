@@ -6,24 +6,9 @@ import (
 	"github.com/portcullis/portcullis/workflow/policy"
 )
 
-// How severities are derived. Each item starts from a score and the score
-// maps onto the scale low (0), medium (1), high (2), critical (3 and more).
-//
-// Zone weight: internet and DMZ addresses are reachable from outside (2); a
-// high zone holds the most sensitive data and the transit zone is the one
-// way into it (1); low, medium and unknown zones are internal (0).
-//
-// Port risk, from the catalog, by the service the scanner named first and
-// by the port number only when it named none: RDP answering on 33890 is
-// high-risk because it is RDP. High-risk services weigh 2, elevated 1,
-// standard and unidentified ones 0.
-//
-// So an unapproved Redis in the DMZ is critical, an unapproved web server in
-// the DMZ high, an unapproved Redis on an internal host high, an unapproved
-// web server on an internal host low.
-
+// zoneWeight and riskWeight make up the score described on Severity.
 func zoneWeight(c policy.Classification) int {
-	switch c {
+	switch policy.Classification(strings.ToLower(string(c))) {
 	case policy.Internet, policy.DMZ:
 		return 2
 	case policy.High, policy.Transit:

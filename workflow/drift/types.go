@@ -89,11 +89,10 @@ type PortScope struct {
 // Covers reports whether every port from first to last of protocol p was
 // scanned. The sets need not be sorted or merged.
 func (s PortScope) Covers(p policy.Protocol, first, last uint16) bool {
-	set := s.set(p)
-	if set == nil {
+	if first == 0 || first > last {
 		return false
 	}
-	return cleanPorts(set).Covers(policy.PortSet{{First: first, Last: last}})
+	return covers(cleanPorts(s.set(p)), policy.PortRange{First: first, Last: last})
 }
 
 func (s PortScope) set(p policy.Protocol) policy.PortSet {
@@ -185,6 +184,29 @@ func (k Kind) Requestable() bool {
 }
 
 // Severity grades an item, from info to critical.
+//
+// Port items start from a score: the zone's weight plus the port's risk.
+// Internet and DMZ addresses weigh 2 (reachable from outside), high and
+// transit zones 1 (the most sensitive data, and the one way into it), low,
+// medium and unclassified zones 0. The risk comes from the catalog entry of
+// the service the scanner named, and from the port number only when it named
+// none (RDP answering on 33890 is RDP): high-risk 2, elevated 1, standard
+// and unidentified 0. Score 0 is low, 1 medium, 2 high, 3 and more critical.
+//
+//   - open-unapproved and service-mismatch (for the service that answers):
+//     the score; an unapproved Redis in the DMZ is critical, on an internal
+//     host high, an unapproved web server in the DMZ high, internally low.
+//   - expired-open: the score less one for an expired approval (it was
+//     reviewed once), the full score for a revoked one.
+//   - These three are raised to the worst weak finding on the port, if
+//     higher.
+//   - weak-config: the worst finding's severity (an unknown word counts as
+//     medium), one level up for an internet- or DMZ-facing address, one more
+//     when the rule required authentication and a finding says it is off.
+//   - approved-closed: info; low when the address faces the outside or the
+//     approved service is high-risk, since an unused opening lets anyone
+//     start a service behind it without review.
+//   - tarpit: low; medium when the address faces the outside.
 type Severity string
 
 const (

@@ -14,8 +14,10 @@ import (
 // Layout (one row per line so the file diffs and greps well):
 //
 //	{"title":…,"subtitle":…,"generated_at":…,"generated_by":…,
-//	 "filters":[{"name":…,"value":…}],"summary":[…],"notes":[…],
-//	 "tables":[
+//	"filters":[{"name":…,"value":…}],
+//	"summary":[…],
+//	"notes":[…],
+//	"tables":[
 //	{"key":…,"title":…,"columns":[{"key":…,"title":…}],"rows":[
 //	{"col":"value",…},
 //	…
@@ -52,7 +54,7 @@ func (j *jsonWriter) pair(name, value string) {
 }
 
 func (j *jsonWriter) fields(name string, fields []Field) {
-	j.buf.WriteString(`,"` + name + `":[`)
+	j.buf.WriteString(",\n\"" + name + `":[`)
 	for i, f := range fields {
 		if i > 0 {
 			j.buf.WriteByte(',')
@@ -79,10 +81,9 @@ func (j *jsonWriter) begin(d Document) error {
 	}
 	j.buf.WriteByte(',')
 	j.pair("generated_by", d.GeneratedBy)
-	j.buf.WriteByte('\n')
 	j.fields("filters", d.Filters)
 	j.fields("summary", d.Summary)
-	j.buf.WriteString(`,"notes":[`)
+	j.buf.WriteString(",\n\"notes\":[")
 	for i, n := range d.Notes {
 		if i > 0 {
 			j.buf.WriteByte(',')

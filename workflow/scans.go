@@ -1,0 +1,454 @@
+package workflow
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/workflow/policy"
+)
+
+// ScanJob is what the server asks its scanner to do.
+type ScanJob struct {
+	Targets  []netip.Addr
+	Profile  string   // common | full | verification
+	TCPPorts []uint16 // empty: the profile's
+	UDPPorts []uint16
+}
+
+// ScanProgress is a running scan's snapshot.
+type ScanProgress struct {
+	HostsDone  int     `json:"hosts_done"`
+	HostsTotal int     `json:"hosts_total"`
+	PortsDone  int64   `json:"ports_done"`
+	PortsTotal int64   `json:"ports_total"`
+	Rate       float64 `json:"rate"`
+	Remaining  float64 `json:"remaining_seconds"`
+	Phase      string  `json:"phase"`
+	Done       bool    `json:"done"`
+	Status     string  `json:"status"`
+}
+
+// Scanner is how the workflow reaches the network scanner: it returns the
+// report in the scan-report contract's JSON.
+type Scanner interface {
+	Scan(ctx context.Context, job ScanJob, progress func(ScanProgress)) ([]byte, error)
+}
+
+// ScanReport is the scan-report contract, as the workflow reads it.
+type ScanReport struct {
+	Schema     string     `json:"schema"`
+	StartedAt  time.Time  `json:"started_at"`
+	FinishedAt time.Time  `json:"finished_at"`
+	Profile    string     `json:"profile"`
+	Hosts      []ScanHost `json:"hosts"`
+}
+
+// ScanHost is one scanned address.
+type ScanHost struct {
+	Address string     `json:"address"`
+	State   string     `json:"state"`
+	Tarpit  bool       `json:"tarpit"`
+	Ports   []ScanPort `json:"ports"`
+}
+
+// ScanPort is one port seen.
+type ScanPort struct {
+	Port     uint16        `json:"port"`
+	Protocol string        `json:"protocol"`
+	State    string        `json:"state"`
+	Service  string        `json:"service"`
+	Product  string        `json:"product"`
+	Version  string        `json:"version"`
+	TLS      bool          `json:"tls"`
+	Banner   string        `json:"banner"`
+	Findings []ScanFinding `json:"findings"`
+}
+
+// ScanFinding is a weak configuration confirmed on the wire.
+type ScanFinding struct {
+	ID       string `json:"id"`
+	Severity string `json:"severity"`
+	Detail   string `json:"detail"`
+}
+
+// ParseScanReport reads a stored report.
+func ParseScanReport(raw string) (*ScanReport, error) {
+	var r ScanReport
+	if err := json.Unmarshal([]byte(raw), &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// ScanPolicy bounds what the server scans.
+type ScanPolicy struct {
+	// LoopbackOnly refuses every address outside 127.0.0.0/8 and ::1: the
+	// demo and the tests scan nothing else.
+	LoopbackOnly bool
+}
+
+// progressHub fans a running scan's progress out to the browsers watching it.
+type progressHub struct {
+	mu   sync.Mutex
+	subs map[uint]map[chan ScanProgress]bool
+}
+
+// WatchScan subscribes to a run's progress on this instance; cancel unsubscribes.
+func (s *Service) WatchScan(id uint) (<-chan ScanProgress, func()) {
+	h := &s.hub
+	ch := make(chan ScanProgress, 8)
+	h.mu.Lock()
+	if h.subs == nil {
+		h.subs = map[uint]map[chan ScanProgress]bool{}
+	}
+	if h.subs[id] == nil {
+		h.subs[id] = map[chan ScanProgress]bool{}
+	}
+	h.subs[id][ch] = true
+	h.mu.Unlock()
+	return ch, func() {
+		h.mu.Lock()
+		delete(h.subs[id], ch)
+		h.mu.Unlock()
+	}
+}
+
+func (h *progressHub) publish(id uint, p ScanProgress) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for ch := range h.subs[id] {
+		select {
+		case ch <- p:
+		default: // a slow watcher misses a snapshot, never blocks the scan
+		}
+	}
+}
+
+// SetScanner gives the service its scanner and the bounds it scans within.
+func (s *Service) SetScanner(sc Scanner, p ScanPolicy) {
+	s.scanner, s.scanPolicy = sc, p
+}
+
+func canScan(a Actor) error {
+	if a.ID == 0 || a.Has(RoleReviewer, RoleApprover, RoleAdmin) {
+		return nil
+	}
+	return forbidden("you need the reviewer, approver or admin role to start a scan")
+}
+
+// scanTargets resolves targets (asset addresses or zone names) to inventory
+// addresses: the server scans nothing else.
+func (s *Service) scanTargets(tx *gorm.DB, targets []string) ([]string, error) {
+	var assets []models.Asset
+	if err := tx.Preload("Zone").Find(&assets).Error; err != nil {
+		return nil, err
+	}
+	var out []string
+	seen := map[string]bool{}
+	add := func(a string) {
+		if !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	for i, t := range targets {
+		t = strings.TrimSpace(t)
+		field := fmt.Sprintf("targets[%d]", i)
+		if addr, err := netip.ParseAddr(t); err == nil {
+			found := false
+			for _, a := range assets {
+				if a.Address == addr.Unmap().String() {
+					found = true
+				}
+			}
+			if !found {
+				return nil, invalid(field, "%s is not an inventory asset: the server scans inventory addresses only", t)
+			}
+			add(addr.Unmap().String())
+			continue
+		}
+		matched := false
+		for _, a := range assets {
+			if a.Zone != nil && strings.EqualFold(a.Zone.Name, t) {
+				add(a.Address)
+				matched = true
+			}
+		}
+		if !matched {
+			return nil, invalid(field, "%q is neither an inventory asset address nor a zone with assets", t)
+		}
+	}
+	if len(out) == 0 {
+		return nil, invalid("targets", "give at least one asset address or zone")
+	}
+	if s.scanPolicy.LoopbackOnly {
+		for _, a := range out {
+			if addr, _ := netip.ParseAddr(a); !addr.IsLoopback() {
+				return nil, invalid("targets", "%s is not a loopback address: this server (demo or test) scans loopback addresses only", a)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// RequestScan queues an on-demand scan of inventory assets.
+func (s *Service) RequestScan(ctx context.Context, actor Actor, targets []string, profile string) (*models.ScanRun, error) {
+	if err := canScan(actor); err != nil {
+		return nil, err
+	}
+	if profile == "" {
+		profile = "common"
+	}
+	if profile != "common" && profile != "full" {
+		return nil, invalid("profile", "profile %q is not common or full", profile)
+	}
+	var run *models.ScanRun
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		addrs, err := s.scanTargets(tx, targets)
+		if err != nil {
+			return err
+		}
+		run, err = s.enqueue(tx, actor, models.ScanRun{Kind: "on_demand", Profile: profile, Targets: strings.Join(addrs, ",")})
+		return err
+	})
+	return run, err
+}
+
+func (s *Service) enqueue(tx *gorm.DB, actor Actor, run models.ScanRun) (*models.ScanRun, error) {
+	run.Status, run.RequestedBy, run.QueuedAt = "queued", actor.Email, s.now()
+	if run.Progress == "" {
+		run.Progress = "{}"
+	}
+	if err := tx.Create(&run).Error; err != nil {
+		return nil, err
+	}
+	detail := map[string]any{"kind": run.Kind, "profile": run.Profile, "targets": run.Targets}
+	if err := s.audit(tx, actor, "scan.queue", "scan", run.ID, "", "", detail, ""); err != nil {
+		return nil, err
+	}
+	return &run, nil
+}
+
+// ClaimScan takes the oldest queued run for this holder; nil when none
+// waits. The conditional update makes sure two instances never run the same scan.
+func (s *Service) ClaimScan(ctx context.Context, holder string) (*models.ScanRun, error) {
+	db := s.db.WithContext(ctx)
+	for attempt := 0; attempt < 3; attempt++ {
+		var run models.ScanRun
+		err := db.Where("status = ?", "queued").Order("id").Take(&run).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		now := s.now()
+		res := db.Model(&models.ScanRun{}).Where("id = ? AND status = ?", run.ID, "queued").
+			Updates(map[string]any{"status": "running", "holder": holder, "started_at": &now})
+		if res.Error != nil {
+			return nil, res.Error
+		}
+		if res.RowsAffected == 1 {
+			run.Status, run.Holder, run.StartedAt = "running", holder, &now
+			return &run, nil
+		}
+	}
+	return nil, nil
+}
+
+// ExecuteScan runs a claimed scan, records its report, and draws the
+// consequences: a verification's verdict, and drift.
+func (s *Service) ExecuteScan(ctx context.Context, run *models.ScanRun) error {
+	if s.scanner == nil {
+		return errors.New("no scanner is configured")
+	}
+	job := ScanJob{Profile: run.Profile}
+	for _, a := range strings.Split(run.Targets, ",") {
+		addr, err := netip.ParseAddr(a)
+		if err != nil {
+			return s.finishRun(ctx, run, nil, fmt.Errorf("target %q: %w", a, err))
+		}
+		if s.scanPolicy.LoopbackOnly && !addr.IsLoopback() {
+			return s.finishRun(ctx, run, nil, fmt.Errorf("%s is not a loopback address; this server scans loopback only", addr))
+		}
+		job.Targets = append(job.Targets, addr)
+	}
+	for _, spec := range []struct {
+		text string
+		dst  *[]uint16
+	}{{run.TCPPorts, &job.TCPPorts}, {run.UDPPorts, &job.UDPPorts}} {
+		if spec.text == "" {
+			continue
+		}
+		ps, err := policy.ParsePorts(spec.text)
+		if err != nil {
+			return s.finishRun(ctx, run, nil, err)
+		}
+		for _, r := range ps {
+			for p := int(r.First); p <= int(r.Last); p++ {
+				*spec.dst = append(*spec.dst, uint16(p))
+			}
+		}
+	}
+	var lastWrite time.Time
+	progress := func(p ScanProgress) {
+		p.Status = "running"
+		s.hub.publish(run.ID, p)
+		if time.Since(lastWrite) > time.Second {
+			lastWrite = time.Now()
+			b, _ := json.Marshal(p)
+			s.db.Model(&models.ScanRun{}).Where("id = ?", run.ID).Update("progress", string(b))
+		}
+	}
+	report, err := s.scanner.Scan(ctx, job, progress)
+	return s.finishRun(ctx, run, report, err)
+}
+
+func (s *Service) finishRun(ctx context.Context, run *models.ScanRun, report []byte, scanErr error) error {
+	now := s.now()
+	status, errText := "done", ""
+	if scanErr != nil {
+		status, errText = "failed", scanErr.Error()
+	}
+	final := ScanProgress{Done: true, Status: status, Phase: "finished"}
+	b, _ := json.Marshal(final)
+	err := s.inTx(context.WithoutCancel(ctx), func(tx *gorm.DB) error {
+		updates := map[string]any{"status": status, "error": errText, "finished_at": &now, "progress": string(b), "report": string(report)}
+		summary := ""
+		if status == "done" && run.RequestID != nil {
+			parsed, err := ParseScanReport(string(report))
+			if err != nil {
+				return fmt.Errorf("scan %d: the report does not parse: %w", run.ID, err)
+			}
+			summary, err = s.concludeVerification(tx, *run.RequestID, run.ID, parsed)
+			if err != nil {
+				return err
+			}
+		}
+		updates["summary"] = summary
+		if err := tx.Model(&models.ScanRun{}).Where("id = ?", run.ID).Updates(updates).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, SystemActor, "scan."+status, "scan", run.ID, "", "", map[string]any{"error": errText, "summary": summary}, "")
+	})
+	s.hub.publish(run.ID, final)
+	if err != nil {
+		return err
+	}
+	return scanErr
+}
+
+// GetScan reads a run.
+func (s *Service) GetScan(ctx context.Context, actor Actor, id uint) (*models.ScanRun, error) {
+	if !actor.SeesAllRequests() && actor.ID != 0 {
+		return nil, forbidden("scan results are for security, operations, auditors and admins")
+	}
+	var run models.ScanRun
+	if err := s.db.WithContext(ctx).First(&run, id).Error; err != nil {
+		return nil, notFound("scan", id)
+	}
+	return &run, nil
+}
+
+// ListScans returns the latest runs.
+func (s *Service) ListScans(ctx context.Context, actor Actor, limit int) ([]models.ScanRun, error) {
+	if !actor.SeesAllRequests() {
+		return nil, forbidden("scan results are for security, operations, auditors and admins")
+	}
+	var runs []models.ScanRun
+	err := s.db.WithContext(ctx).Omit("report").Order("id DESC").Limit(limit).Find(&runs).Error
+	return runs, err
+}
+
+// PortChange is a difference between two runs.
+type PortChange struct {
+	Address, Protocol string
+	Port              uint16
+	Change            string // opened | closed | service changed
+	Before, After     string // services
+}
+
+// ScanChanges compares a finished run with the previous finished run that
+// covered each of its hosts.
+func (s *Service) ScanChanges(ctx context.Context, run *models.ScanRun) ([]PortChange, error) {
+	if run.Status != "done" {
+		return nil, nil
+	}
+	cur, err := ParseScanReport(run.Report)
+	if err != nil {
+		return nil, err
+	}
+	var prevRuns []models.ScanRun
+	if err := s.db.WithContext(ctx).Where("status = ? AND id < ?", "done", run.ID).Order("id DESC").Limit(50).Find(&prevRuns).Error; err != nil {
+		return nil, err
+	}
+	var out []PortChange
+	for _, h := range cur.Hosts {
+		var before *ScanHost
+		for _, pr := range prevRuns {
+			if !strings.Contains(","+pr.Targets+",", ","+h.Address+",") {
+				continue
+			}
+			rep, err := ParseScanReport(pr.Report)
+			if err != nil {
+				continue
+			}
+			for i := range rep.Hosts {
+				if rep.Hosts[i].Address == h.Address {
+					before = &rep.Hosts[i]
+				}
+			}
+			break
+		}
+		if before == nil {
+			continue
+		}
+		out = append(out, diffHost(h.Address, before.Ports, h.Ports)...)
+	}
+	return out, nil
+}
+
+func diffHost(addr string, before, after []ScanPort) []PortChange {
+	key := func(p ScanPort) string { return fmt.Sprintf("%s/%d", p.Protocol, p.Port) }
+	open := func(ps []ScanPort) map[string]ScanPort {
+		m := map[string]ScanPort{}
+		for _, p := range ps {
+			if p.State == "open" {
+				m[key(p)] = p
+			}
+		}
+		return m
+	}
+	b, a := open(before), open(after)
+	var out []PortChange
+	for k, p := range a {
+		if old, ok := b[k]; !ok {
+			out = append(out, PortChange{Address: addr, Protocol: p.Protocol, Port: p.Port, Change: "opened", After: p.Service})
+		} else if old.Service != p.Service {
+			out = append(out, PortChange{Address: addr, Protocol: p.Protocol, Port: p.Port, Change: "service changed", Before: old.Service, After: p.Service})
+		}
+	}
+	for k, p := range b {
+		if _, ok := a[k]; !ok {
+			out = append(out, PortChange{Address: addr, Protocol: p.Protocol, Port: p.Port, Change: "closed", Before: p.Service})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Port != out[j].Port {
+			return out[i].Port < out[j].Port
+		}
+		return out[i].Protocol < out[j].Protocol
+	})
+	return out
+}
