@@ -93,9 +93,9 @@ var migrations = []migration{
 		}
 		return nil
 	}},
-	{5, "scan runs and schedules", func(tx *gorm.DB) error {
+	{5, "scan runs, schedules, drift and alert deliveries", func(tx *gorm.DB) error {
 		m := tx.Migrator()
-		for _, table := range []any{&ScanRun{}, &ScanSchedule{}} {
+		for _, table := range []any{&ScanRun{}, &ScanSchedule{}, &DriftItem{}, &AlertDelivery{}} {
 			if !m.HasTable(table) {
 				if err := m.CreateTable(table); err != nil {
 					return err

@@ -238,3 +238,47 @@ type ScanSchedule struct {
 	WeeklyHour int  `gorm:"not null;default:3"` // UTC hour of the weekly full scan
 	UpdatedAt  time.Time
 }
+
+// DriftItem is a difference between the approved policy and what a scan
+// saw, followed from its first sighting until it is resolved.
+type DriftItem struct {
+	ID              uint   `gorm:"primaryKey"`
+	Key             string `gorm:"not null;index"`
+	Kind            string `gorm:"not null;index"`
+	Severity        string `gorm:"not null;index"`
+	Address         string `gorm:"not null;index"`
+	Protocol        string `gorm:"not null;default:''"`
+	Port            int    `gorm:"not null;default:0"`
+	LastPort        int    `gorm:"not null;default:0"`
+	Service         string `gorm:"not null;default:''"`
+	ApprovedService string `gorm:"not null;default:''"`
+	Zone            string `gorm:"not null;default:''"`
+	Classification  string `gorm:"not null;default:''"`
+	RuleID          uint   `gorm:"not null;default:0"`
+	RequestID       uint   `gorm:"not null;default:0"`
+	Detail          string `gorm:"not null;default:''"`
+	Evidence        string `gorm:"not null;default:'{}'"` // JSON
+	State           string `gorm:"not null;index"`        // open | acknowledged | resolved | suppressed
+	FirstSeen       time.Time
+	LastSeen        time.Time
+	LastScanID      uint
+	ResolvedAt      *time.Time
+	AcknowledgedBy  string `gorm:"not null;default:''"`
+	SuppressedUntil *time.Time
+	SuppressReason  string `gorm:"not null;default:''"`
+	FiledRequestID  *uint
+}
+
+// AlertDelivery is one drift alert to one channel: the outbox the alert
+// worker drains, and what admins read when delivery fails.
+type AlertDelivery struct {
+	ID          uint   `gorm:"primaryKey"`
+	DriftItemID uint   `gorm:"not null;uniqueIndex:idx_alert_once"`
+	Channel     string `gorm:"not null;uniqueIndex:idx_alert_once"`
+	Status      string `gorm:"not null;index"` // pending | delivered | failed
+	Attempts    int    `gorm:"not null;default:0"`
+	LastError   string `gorm:"not null;default:''"`
+	NextAttempt time.Time
+	DeliveredAt *time.Time
+	CreatedAt   time.Time
+}

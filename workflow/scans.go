@@ -41,6 +41,9 @@ type ScanProgress struct {
 // Scanner is how the workflow reaches the network scanner: it returns the
 // report in the scan-report contract's JSON.
 type Scanner interface {
+	// Resolve fills in the ports of a job's profile, so the run records
+	// exactly what it covered.
+	Resolve(job ScanJob) (ScanJob, error)
 	Scan(ctx context.Context, job ScanJob, progress func(ScanProgress)) ([]byte, error)
 }
 
@@ -301,6 +304,15 @@ func (s *Service) ExecuteScan(ctx context.Context, run *models.ScanRun) error {
 			}
 		}
 	}
+	job, err := s.scanner.Resolve(job)
+	if err != nil {
+		return s.finishRun(ctx, run, nil, err)
+	}
+	run.TCPPorts, run.UDPPorts = portSpec(job.TCPPorts), portSpec(job.UDPPorts)
+	if err := s.db.WithContext(ctx).Model(&models.ScanRun{}).Where("id = ?", run.ID).
+		Updates(map[string]any{"tcp_ports": run.TCPPorts, "udp_ports": run.UDPPorts}).Error; err != nil {
+		return err
+	}
 	var lastWrite time.Time
 	progress := func(p ScanProgress) {
 		p.Status = "running"
@@ -334,6 +346,19 @@ func (s *Service) finishRun(ctx context.Context, run *models.ScanRun, report []b
 			summary, err = s.concludeVerification(tx, *run.RequestID, run.ID, parsed)
 			if err != nil {
 				return err
+			}
+		}
+		if status == "done" {
+			parsed, err := ParseScanReport(string(report))
+			if err != nil {
+				return fmt.Errorf("scan %d: the report does not parse: %w", run.ID, err)
+			}
+			opened, resolved, err := s.recordDrift(tx, run, parsed)
+			if err != nil {
+				return err
+			}
+			if opened+resolved > 0 {
+				summary += fmt.Sprintf("drift: %d new, %d resolved\n", opened, resolved)
 			}
 		}
 		updates["summary"] = summary
@@ -451,4 +476,20 @@ func diffHost(addr string, before, after []ScanPort) []PortChange {
 		return out[i].Protocol < out[j].Protocol
 	})
 	return out
+}
+
+// portSpec writes a port list compactly ("22,80,8000-8100").
+func portSpec(ports []uint16) string {
+	if len(ports) == 0 {
+		return ""
+	}
+	set := make(policy.PortSet, 0, len(ports))
+	for _, p := range ports {
+		set = append(set, policy.PortRange{First: p, Last: p})
+	}
+	parsed, err := policy.ParsePorts(set.String())
+	if err != nil {
+		return ""
+	}
+	return parsed.String()
 }

@@ -24,6 +24,7 @@ type Service struct {
 	scanner    Scanner
 	scanPolicy ScanPolicy
 	hub        progressHub
+	alerting   *Alerting
 }
 
 // NewService wraps an open, migrated database.

@@ -15,6 +15,13 @@ type fakeScanner struct {
 	jobs []ScanJob
 }
 
+func (f *fakeScanner) Resolve(job ScanJob) (ScanJob, error) {
+	if len(job.TCPPorts) == 0 && len(job.UDPPorts) == 0 {
+		job.TCPPorts = []uint16{22, 80, 443, 3306, 6379, 8443}
+	}
+	return job, nil
+}
+
 func (f *fakeScanner) Scan(ctx context.Context, job ScanJob, progress func(ScanProgress)) ([]byte, error) {
 	f.jobs = append(f.jobs, job)
 	progress(ScanProgress{HostsTotal: len(job.Targets), Phase: "tcp"})

@@ -1,0 +1,350 @@
+package workflow
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/workflow/drift"
+	"github.com/portcullis/portcullis/workflow/policy"
+)
+
+// Drift item states.
+const (
+	DriftOpen         = drift.StateOpen
+	DriftAcknowledged = drift.StateAcknowledged
+	DriftResolved     = drift.StateResolved
+	DriftSuppressed   = drift.StateSuppressed
+)
+
+// driftRules are the rules drift is judged against: those in force and
+// those that ended (an expired approval whose port is still open is drift).
+func driftRules(tx *gorm.DB) ([]drift.Rule, error) {
+	var reqs []models.Request
+	states := append(append([]State{}, InForceStates...), StateExpired, StateRevoked)
+	if err := tx.Preload("Rules").Where("state IN ?", states).Find(&reqs).Error; err != nil {
+		return nil, err
+	}
+	var zones []models.Zone
+	if err := tx.Find(&zones).Error; err != nil {
+		return nil, err
+	}
+	zonePrefixes := map[string][]netip.Prefix{}
+	for _, z := range zones {
+		zonePrefixes[strings.ToLower(z.Name)] = ZoneCIDRs(z)
+	}
+	var out []drift.Rule
+	for _, r := range reqs {
+		auth := map[int]bool{}
+		for _, f := range FindingsOf(r) {
+			if f.Code == policy.CodeAuthRequired {
+				auth[f.Rule] = true
+			}
+		}
+		for i, ru := range r.Rules {
+			ports, err := policy.ParsePorts(ru.Ports)
+			if err != nil {
+				continue
+			}
+			var dests []netip.Prefix
+			if prefixes, ok := zonePrefixes[strings.ToLower(ru.Destination)]; ok {
+				dests = prefixes
+			} else {
+				for _, a := range strings.Split(ru.Destination, ",") {
+					if addr, err := netip.ParseAddr(a); err == nil {
+						dests = append(dests, netip.PrefixFrom(addr, addr.BitLen()))
+					}
+				}
+			}
+			for _, d := range dests {
+				out = append(out, drift.Rule{
+					ID: int64(ru.ID), RequestID: int64(r.ID), Label: r.Title, Destination: d,
+					Protocol: policy.Protocol(ru.Protocol), Ports: ports, Service: ru.Service, State: r.State,
+					RequiresAuth: auth[i], Expires: r.ExpiresAt,
+				})
+			}
+		}
+	}
+	return out, nil
+}
+
+// observations turns a scan report into what the drift engine compares.
+func observations(tx *gorm.DB, rep *ScanReport, scope drift.PortScope) ([]drift.Observation, error) {
+	zones, err := loadZoneIndex(tx)
+	if err != nil {
+		return nil, err
+	}
+	var out []drift.Observation
+	for _, h := range rep.Hosts {
+		addr, err := netip.ParseAddr(h.Address)
+		if err != nil {
+			continue
+		}
+		o := drift.Observation{Address: addr, Scanned: scope, Down: h.State == "down", Tarpit: h.Tarpit}
+		if z := zones.lookup(addr); z != nil {
+			o.Zone, o.Classification = z.Name, policy.Classification(z.Classification)
+		} else {
+			o.Classification = policy.Internet
+		}
+		for _, p := range h.Ports {
+			op := drift.ObservedPort{Protocol: policy.Protocol(p.Protocol), Port: p.Port, State: p.State, Service: p.Service,
+				TLS: p.TLS, Banner: p.Banner, Product: p.Product, Version: p.Version}
+			for _, f := range p.Findings {
+				op.Weak = append(op.Weak, drift.WeakFinding{ID: f.ID, Severity: f.Severity, Detail: f.Detail})
+			}
+			o.Ports = append(o.Ports, op)
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// recordDrift compares a finished scan with the rules, opens items for new
+// drift, refreshes the ones still seen, resolves the ones no longer seen on
+// what the scan covered, and queues one alert per new item.
+func (s *Service) recordDrift(tx *gorm.DB, run *models.ScanRun, rep *ScanReport) (opened, resolved int, err error) {
+	scope := drift.PortScope{}
+	if run.TCPPorts != "" {
+		scope.TCP, _ = policy.ParsePorts(run.TCPPorts)
+	}
+	if run.UDPPorts != "" {
+		scope.UDP, _ = policy.ParsePorts(run.UDPPorts)
+	}
+	obs, err := observations(tx, rep, scope)
+	if err != nil {
+		return 0, 0, err
+	}
+	rules, err := driftRules(tx)
+	if err != nil {
+		return 0, 0, err
+	}
+	p, err := s.loadPolicy(tx)
+	if err != nil {
+		return 0, 0, err
+	}
+	now := s.now()
+	items := drift.Compare(obs, rules, p.Catalog, now)
+	var stored []models.DriftItem
+	if err := tx.Where("state <> ?", DriftResolved).Find(&stored).Error; err != nil {
+		return 0, 0, err
+	}
+	byKey := map[string]*models.DriftItem{}
+	tracked := make([]drift.Tracked, 0, len(stored))
+	for i := range stored {
+		d := &stored[i]
+		byKey[d.Key] = d
+		t := drift.Tracked{Key: d.Key, State: d.State}
+		if d.SuppressedUntil != nil {
+			t.SuppressedUntil = *d.SuppressedUntil
+		}
+		tracked = append(tracked, t)
+	}
+	fresh, still, gone := drift.Reconcile(tracked, items, drift.Coverage(obs), now)
+	seen := map[string]drift.Item{}
+	for _, it := range items {
+		seen[it.Key] = it
+	}
+	for _, t := range still {
+		it, ok := seen[t.Key]
+		if !ok {
+			continue
+		}
+		ev, _ := json.Marshal(it.Evidence)
+		if err := tx.Model(&models.DriftItem{}).Where("id = ?", byKey[t.Key].ID).Updates(map[string]any{
+			"last_seen": now, "last_scan_id": run.ID, "severity": string(it.Severity), "detail": it.Detail, "evidence": string(ev), "service": it.Service,
+		}).Error; err != nil {
+			return 0, 0, err
+		}
+	}
+	for _, t := range gone {
+		d := byKey[t.Key]
+		if err := tx.Model(&models.DriftItem{}).Where("id = ?", d.ID).Updates(map[string]any{"state": DriftResolved, "resolved_at": &now}).Error; err != nil {
+			return 0, 0, err
+		}
+		if err := s.audit(tx, SystemActor, "drift.resolve", "drift", d.ID, State(d.State), DriftResolved, map[string]uint{"scan_id": run.ID}, "no longer seen by scan #"+fmt.Sprint(run.ID)); err != nil {
+			return 0, 0, err
+		}
+		resolved++
+	}
+	for _, it := range fresh {
+		if old := byKey[it.Key]; old != nil {
+			// A suppression that ran out: the old record ends, the new one alerts.
+			if err := tx.Model(&models.DriftItem{}).Where("id = ?", old.ID).Updates(map[string]any{"state": DriftResolved, "resolved_at": &now}).Error; err != nil {
+				return 0, 0, err
+			}
+		}
+		ev, _ := json.Marshal(it.Evidence)
+		d := models.DriftItem{
+			Key: it.Key, Kind: string(it.Kind), Severity: string(it.Severity), Address: it.Address.String(),
+			Protocol: string(it.Protocol), Port: int(it.Port), LastPort: int(it.LastPort), Service: it.Service,
+			ApprovedService: it.ApprovedService, Zone: it.Zone, Classification: string(it.Classification),
+			RuleID: uint(it.RuleID), RequestID: uint(it.RequestID), Detail: it.Detail, Evidence: string(ev),
+			State: DriftOpen, FirstSeen: now, LastSeen: now, LastScanID: run.ID,
+		}
+		if err := tx.Create(&d).Error; err != nil {
+			return 0, 0, err
+		}
+		if err := s.audit(tx, SystemActor, "drift.open", "drift", d.ID, "", DriftOpen, map[string]any{"scan_id": run.ID, "key": d.Key, "severity": d.Severity}, d.Detail); err != nil {
+			return 0, 0, err
+		}
+		if err := s.queueAlerts(tx, d); err != nil {
+			return 0, 0, err
+		}
+		opened++
+	}
+	return opened, resolved, nil
+}
+
+// DriftFilter narrows the drift list.
+type DriftFilter struct {
+	States               []string
+	Kind, Severity, Zone string
+	Address              string
+	Limit                int
+}
+
+func canSeeDrift(a Actor) error {
+	if a.ID == 0 || a.SeesAllRequests() {
+		return nil
+	}
+	return forbidden("drift is for security, operations, auditors and admins")
+}
+
+// ListDrift returns drift items, most severe and newest first.
+func (s *Service) ListDrift(ctx context.Context, actor Actor, f DriftFilter) ([]models.DriftItem, error) {
+	if err := canSeeDrift(actor); err != nil {
+		return nil, err
+	}
+	q := s.db.WithContext(ctx).Model(&models.DriftItem{})
+	if len(f.States) > 0 {
+		q = q.Where("state IN ?", f.States)
+	}
+	if f.Kind != "" {
+		q = q.Where("kind = ?", f.Kind)
+	}
+	if f.Severity != "" {
+		q = q.Where("severity = ?", f.Severity)
+	}
+	if f.Zone != "" {
+		q = q.Where("zone = ?", f.Zone)
+	}
+	if f.Address != "" {
+		q = q.Where("address = ?", f.Address)
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 5000 {
+		limit = 1000
+	}
+	var out []models.DriftItem
+	err := q.Order("CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END, last_seen DESC, id DESC").Limit(limit).Find(&out).Error
+	return out, err
+}
+
+// GetDrift reads one item.
+func (s *Service) GetDrift(ctx context.Context, actor Actor, id uint) (*models.DriftItem, error) {
+	if err := canSeeDrift(actor); err != nil {
+		return nil, err
+	}
+	var d models.DriftItem
+	if err := s.db.WithContext(ctx).First(&d, id).Error; err != nil {
+		return nil, notFound("drift item", id)
+	}
+	return &d, nil
+}
+
+// changeDrift moves an item from one of the allowed states, audited.
+func (s *Service) changeDrift(ctx context.Context, actor Actor, id uint, from []string, updates map[string]any, action, comment string) (*models.DriftItem, error) {
+	var d models.DriftItem
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		if err := tx.First(&d, id).Error; err != nil {
+			return notFound("drift item", id)
+		}
+		ok := false
+		for _, st := range from {
+			ok = ok || d.State == st
+		}
+		if !ok {
+			return conflict("drift item #%d is %s", id, d.State)
+		}
+		res := tx.Model(&models.DriftItem{}).Where("id = ? AND state = ?", id, d.State).Updates(updates)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return conflict("drift item #%d was changed by someone else meanwhile", id)
+		}
+		before := d.State
+		if err := tx.First(&d, id).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, actor, action, "drift", id, State(before), State(d.State), nil, comment)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// AcknowledgeDrift records that security has seen an item and owns it.
+func (s *Service) AcknowledgeDrift(ctx context.Context, actor Actor, id uint, comment string) (*models.DriftItem, error) {
+	if !actor.Has(RoleReviewer, RoleApprover, RoleAdmin) {
+		return nil, forbidden("you need the reviewer, approver or admin role to acknowledge drift")
+	}
+	return s.changeDrift(ctx, actor, id, []string{DriftOpen}, map[string]any{"state": DriftAcknowledged, "acknowledged_by": actor.Email}, "drift.acknowledge", strings.TrimSpace(comment))
+}
+
+// maxSuppression bounds how long drift may be hidden before it is looked at again.
+const maxSuppression = 90 * 24 * time.Hour
+
+// SuppressDrift hides an item, with a reason, until a date.
+func (s *Service) SuppressDrift(ctx context.Context, actor Actor, id uint, reason string, until time.Time) (*models.DriftItem, error) {
+	if !actor.Has(RoleApprover, RoleAdmin) {
+		return nil, forbidden("you need the approver or admin role to suppress drift")
+	}
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return nil, invalid("reason", "say why this drift may be suppressed")
+	}
+	now := s.now()
+	if !until.After(now) || until.Sub(now) > maxSuppression {
+		return nil, invalid("until", "a suppression ends in the future and within %d days", int(maxSuppression.Hours()/24))
+	}
+	return s.changeDrift(ctx, actor, id, []string{DriftOpen, DriftAcknowledged},
+		map[string]any{"state": DriftSuppressed, "suppress_reason": reason, "suppressed_until": &until}, "drift.suppress", reason)
+}
+
+// DriftPrefill is the request a drift item suggests ("this port should be approved").
+func (s *Service) DriftPrefill(ctx context.Context, actor Actor, id uint) (RequestInput, error) {
+	d, err := s.GetDrift(ctx, actor, id)
+	if err != nil {
+		return RequestInput{}, err
+	}
+	if !drift.Kind(d.Kind).Requestable() {
+		return RequestInput{}, conflict("a %s item is not an opening to approve", d.Kind)
+	}
+	service := d.Service
+	if service == drift.ServiceUnknown {
+		service = ""
+	}
+	return RequestInput{
+		Title:         fmt.Sprintf("Approve %s/%d on %s", d.Protocol, d.Port, d.Address),
+		Justification: fmt.Sprintf("Found open by the scanner (drift #%d: %s). Explain which business service needs it and who connects to it.", d.ID, d.Detail),
+		Rules:         []RuleInput{{Destination: d.Address, Protocol: d.Protocol, Ports: fmt.Sprint(d.Port), Service: service, Direction: string(policy.Ingress)}},
+	}, nil
+}
+
+// LinkDriftRequest notes on a drift item the request filed from it.
+func (s *Service) LinkDriftRequest(ctx context.Context, actor Actor, driftID, requestID uint) error {
+	return s.inTx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Model(&models.DriftItem{}).Where("id = ?", driftID).Update("filed_request_id", requestID).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, actor, "drift.request", "drift", driftID, "", "", map[string]uint{"request_id": requestID}, "")
+	})
+}
