@@ -14,17 +14,21 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/portcullis/portcullis/workflow"
@@ -87,6 +91,14 @@ func TestBrowserRequestLifecycle(t *testing.T) {
 	r.wantPath(fmt.Sprintf("/requests/%d/review", id))
 	r.step("confirm the zones", chromedp.Click(chromedp.CSS("#zone_confirmed")))
 	r.passChecklist()
+	// Rule 2 (office, a low zone, to the CRM in apps, a medium one) breaks
+	// the zone matrix: Rita takes the exception path.
+	controls := r.fillControls(func(name string) string {
+		return "Source limited to the jump host 127.30.0.7 on the office firewall (" + name + ")."
+	})
+	if _, ok := controls["control.1:zone-path"]; !ok {
+		r.fail("the exception path should ask for a compensating control for rule 2's zone-path finding (control.1:zone-path); it asks for %v", slices.Sorted(maps.Keys(controls)))
+	}
 	r.step("choose approve", chromedp.Click(chromedp.CSS(`input[type=radio][name="decision"][value="approve"]`)))
 	r.step("write a comment", chromedp.SendKeys(chromedp.CSS("#comment"), "Baseline checked; TLS only."))
 	r.submitForm("record the review", "#decide", 200)
@@ -95,6 +107,9 @@ func TestBrowserRequestLifecycle(t *testing.T) {
 	r.wantState("in review")
 	if s := r.text("#awaiting-second"); !strings.Contains(s, btRita) || !strings.Contains(s, "awaiting the second approval") {
 		r.fail("#awaiting-second should name the first approver %s and say it awaits the second approval; it reads %q", btRita, s)
+	}
+	if r.count("#exception") != 1 {
+		r.fail("a request approved on the exception path should show the #exception badge")
 	}
 
 	// Lee gives the second approval from his queue.
@@ -115,6 +130,9 @@ func TestBrowserRequestLifecycle(t *testing.T) {
 	l.wantState("approved")
 	if l.count("#awaiting-second") != 0 {
 		l.fail("an approved request still shows #awaiting-second")
+	}
+	if s := l.text("#exception"); s != "policy exception" {
+		l.fail("the approved exception's #exception badge reads %q, want \"policy exception\"", s)
 	}
 
 	// Ivan implements it from his queue.
@@ -156,10 +174,10 @@ func TestBrowserRequestLifecycle(t *testing.T) {
 			a.fail("timeline entry %d is %q, want %q by %s; whole timeline:\n%s", k+1, timeline[k], w.action, w.actor, strings.Join(timeline, "\n"))
 		}
 	}
-	if !strings.Contains(timeline[5], note) {
-		a.fail("the implement entry of the timeline should carry the note %q: %q", note, timeline[5])
+	if !strings.Contains(timeline[5], "change CHG-7777: "+note) {
+		a.fail("the implement entry of the timeline should read \"change CHG-7777: %s\": %q", note, timeline[5])
 	}
-	if !strings.Contains(timeline[5], "approved → implemented") || !strings.Contains(timeline[4], "in_review → approved") {
+	if !strings.Contains(timeline[5], "approved → implemented") || !strings.Contains(timeline[4], "in review → approved") {
 		a.fail("the timeline should show the state changes of the last two steps:\n%s", strings.Join(timeline, "\n"))
 	}
 }
@@ -481,6 +499,10 @@ func (b *browserEnv) login(email string) *btPerson {
 	if err := chromedp.Do(ctx); err != nil {
 		b.t.Fatalf("%s: open a browser context: %v", email, err)
 	}
+	p.step("watch the pages' htmx requests", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: btHTMXWatch})
+		return err
+	}))
 	p.open("/", 200)
 	p.wantPath("/login")
 	p.submitForm("click the login button", "#login", 200)
@@ -749,9 +771,56 @@ func (p *btPerson) fillRule(i int, r btRule) {
 	p.step(fmt.Sprintf("fill rule %d", i+1),
 		chromedp.SendKeys(btRuleField(i, "source"), r.source),
 		chromedp.SendKeys(btRuleField(i, "destination"), r.destination),
-		chromedp.SetValue(btRuleField(i, "protocol"), r.protocol),
+		btChoose(fmt.Sprintf(`[name="rules[%d].protocol"]`, i), r.protocol),
 		chromedp.SendKeys(btRuleField(i, "ports"), r.ports),
-		chromedp.SetValue(btRuleField(i, "service"), r.service),
+		btChoose(fmt.Sprintf(`[name="rules[%d].service"]`, i), r.service),
+	)
+	p.settle()
+}
+
+// btChoose picks an option of a select the way a person does: the value
+// changes and the page hears "input" and "change" (htmx listens for them).
+// It fails when the select has no such option.
+func btChoose(sel, value string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](`(() => {
+		const e = document.querySelector(` + btJS(sel) + `);
+		if (!e) throw new Error("no element " + ` + btJS(sel) + `);
+		e.value = ` + btJS(value) + `;
+		if (e.value !== ` + btJS(value) + `) throw new Error(` + btJS(sel) + ` + " has no option " + ` + btJS(value) + `);
+		e.dispatchEvent(new Event("input", {bubbles: true}));
+		e.dispatchEvent(new Event("change", {bubbles: true}));
+	})()`)
+}
+
+// btHTMXWatch runs in every page before its own scripts: it notes when the
+// person last typed or htmx last requested or swapped something, and how
+// many htmx requests are under way, for settle.
+const btHTMXWatch = `(() => {
+	if (window.__bt) return;
+	const s = window.__bt = {last: performance.now(), inflight: 0};
+	const touch = () => { s.last = performance.now(); };
+	for (const e of ["input", "change", "keydown"]) document.addEventListener(e, touch, true);
+	document.addEventListener("htmx:beforeRequest", () => { s.inflight++; touch(); });
+	document.addEventListener("htmx:afterRequest", () => { s.inflight = Math.max(0, s.inflight - 1); touch(); });
+	document.addEventListener("htmx:afterSettle", touch);
+})()`
+
+// btQuietMillis is how long a page must be still before settle trusts it:
+// longer than the form's htmx trigger delay (500 ms), so a trigger still
+// pending would have fired.
+const btQuietMillis = 900
+
+// settle leaves the field being typed in (as a person does before
+// reaching for a button) and waits until htmx has nothing pending: no
+// delayed trigger, no request under way, no swap to come. Otherwise the
+// live findings panel can grow under the pointer between chromedp
+// measuring a button and clicking it, and the click lands elsewhere.
+func (p *btPerson) settle() {
+	p.t.Helper()
+	p.step("leave the field and let htmx settle",
+		chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement !== document.body && document.activeElement.blur()`),
+		chromedp.Poll[chromedp.Void](`window.__bt && window.__bt.inflight === 0 && !document.querySelector(".htmx-request") && performance.now() - window.__bt.last > `+strconv.Itoa(btQuietMillis),
+			chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(browserStepTimeout)),
 	)
 }
 
@@ -775,20 +844,65 @@ func (p *btPerson) addRule(i int) {
 	}
 }
 
-// passChecklist answers every baseline checklist item "pass".
-func (p *btPerson) passChecklist() {
+// passChecklist answers every checklist item "pass": the baseline items and
+// the ones the policy's findings add (named checklist.control-...); it
+// returns the names of the items it answered.
+func (p *btPerson) passChecklist() []string {
 	p.t.Helper()
-	if n := p.count(`input[type=radio][value="pass"][name^="checklist."]`); n != len(workflow.BaselineChecklist) {
-		p.fail("the review form has %d checklist items, want %d", n, len(workflow.BaselineChecklist))
+	names := p.elementNames(`input[type=radio][value="pass"][name^="checklist."]`)
+	have := map[string]bool{}
+	for _, n := range names {
+		have[n] = true
 	}
-	var actions []chromedp.Action[chromedp.Void]
 	for _, item := range workflow.BaselineChecklist {
-		actions = append(actions, chromedp.Click(chromedp.CSS(fmt.Sprintf(`input[type=radio][name="checklist.%s"][value="pass"]`, item.ID))))
-	}
-	p.step("mark every checklist item pass", actions...)
-	for _, item := range workflow.BaselineChecklist {
-		if !p.eval(fmt.Sprintf(`document.querySelector('input[name="checklist.%s"][value="pass"]').checked`, item.ID)) {
-			p.fail("checklist item %s is not ticked pass", item.ID)
+		if !have["checklist."+item.ID] {
+			p.fail("the review form lacks the baseline checklist item %s (it has %q)", item.ID, names)
 		}
 	}
+	for _, n := range names {
+		if !strings.HasPrefix(n, "checklist.control-") && !slices.ContainsFunc(workflow.BaselineChecklist, func(b struct{ ID, Text string }) bool { return "checklist."+b.ID == n }) {
+			p.fail("the review form has a checklist item %s that is neither a baseline item nor a control the policy requires", n)
+		}
+	}
+	var actions []chromedp.Action[chromedp.Void]
+	for _, n := range names {
+		actions = append(actions, chromedp.Click(chromedp.CSS(fmt.Sprintf(`input[type=radio][name=%q][value="pass"]`, n))))
+	}
+	p.step("mark every checklist item pass", actions...)
+	for _, n := range names {
+		if !p.eval(fmt.Sprintf(`document.querySelector('input[name=%q][value="pass"]').checked`, n)) {
+			p.fail("checklist item %s is not ticked pass", n)
+		}
+	}
+	return names
+}
+
+// elementNames is the name attribute of every element matching sel, in page order.
+func (p *btPerson) elementNames(sel string) []string {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, browserStepTimeout)
+	defer cancel()
+	out, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(`+btJS(sel)+`), e => e.name)`))
+	if err != nil {
+		p.fail("read the names of %s: %v", sel, err)
+	}
+	return out
+}
+
+// fillControls writes a compensating control into every textarea of the
+// review page's exception path and returns them by field name.
+func (p *btPerson) fillControls(text func(name string) string) map[string]string {
+	p.t.Helper()
+	names := p.elementNames(`#exception-path textarea`)
+	if len(names) == 0 {
+		p.fail("the review page shows no compensating-control field in #exception-path")
+	}
+	controls := map[string]string{}
+	var actions []chromedp.Action[chromedp.Void]
+	for _, n := range names {
+		controls[n] = text(n)
+		actions = append(actions, chromedp.SendKeys(chromedp.CSS(fmt.Sprintf(`#exception-path textarea[name=%q]`, n)), controls[n]))
+	}
+	p.step("write the compensating controls", actions...)
+	return controls
 }
