@@ -18,7 +18,7 @@ func sampleDocument() Document {
 		GeneratedAt: time.Date(2026, 7, 1, 9, 30, 0, 0, time.FixedZone("CEST", 2*3600)),
 		GeneratedBy: "张伟 (auditor)",
 		Filters:     []Field{{"Period", "2026-01-01 to 2026-06-30"}, {"Zone", "payments"}},
-		Summary:     []Field{{"Changes", "4"}, {"Approved", "3"}},
+		Summary:     []Field{{"Changes", "4"}, {"Approved", "3"}, {"Owner", "=1+2"}},
 		Notes:       []string{"Timestamps are UTC."},
 	}
 }

@@ -29,7 +29,7 @@ const (
 
 // loadPDFFont returns the bytes of a single TrueType font for fpdf, from
 // path or, when path is empty, from the first of DefaultFontPaths present.
-func loadPDFFont(path string) (data []byte, used string, err error) {
+func loadPDFFont(path string) ([]byte, error) {
 	if path == "" {
 		for _, candidate := range DefaultFontPaths {
 			if _, statErr := os.Stat(candidate); statErr == nil {
@@ -38,19 +38,19 @@ func loadPDFFont(path string) (data []byte, used string, err error) {
 			}
 		}
 		if path == "" {
-			return nil, "", fmt.Errorf("report: pdf: no font with Chinese glyphs found in %s: %s",
+			return nil, fmt.Errorf("report: pdf: no font with Chinese glyphs found in %s: %s",
 				strings.Join(DefaultFontPaths, ", "), fontPackageHint)
 		}
 	}
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return nil, "", fmt.Errorf("report: pdf: reading font: %w; %s", err, fontPackageHint)
+		return nil, fmt.Errorf("report: pdf: reading font: %w; %s", err, fontPackageHint)
 	}
-	data, err = singleTrueTypeFont(raw)
+	data, err := singleTrueTypeFont(raw)
 	if err != nil {
-		return nil, "", fmt.Errorf("report: pdf: font %s: %w; %s", path, err, fontPackageHint)
+		return nil, fmt.Errorf("report: pdf: font %s: %w; %s", path, err, fontPackageHint)
 	}
-	return data, path, nil
+	return data, nil
 }
 
 // singleTrueTypeFont returns font data fpdf can parse. fpdf reads only a

@@ -31,12 +31,13 @@ type pdfWriter struct {
 	table         Table
 	widths        []float64
 	inTable       bool // the page header repeats the column header
+	tables        int  // tables started so far
 	printed, rows int
 	zebra         bool
 }
 
 func newPDFWriter(w io.Writer, opts Options) (*pdfWriter, error) {
-	font, _, err := loadPDFFont(opts.FontPath)
+	font, err := loadPDFFont(opts.FontPath)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +78,7 @@ func (p *pdfWriter) pageFooter() {
 	p.pdf.SetFont(pdfFontFamily, "", 7.5)
 	p.pdf.SetTextColor(90, 90, 90)
 	w := p.contentWidth()
-	p.pdf.CellFormat(w*0.75, 5, pdfText(p.doc.Title), "T", 0, "L", false, 0, "")
+	p.pdf.CellFormat(w*0.75, 5, p.fit(pdfText(p.doc.Title), w*0.75), "T", 0, "L", false, 0, "")
 	p.pdf.CellFormat(w*0.25, 5, fmt.Sprintf("Page %d of %s", p.pdf.PageNo(), pdfPagesAlias), "T", 0, "R", false, 0, "")
 	p.pdf.SetTextColor(0, 0, 0)
 	p.pdf.SetFont(pdfFontFamily, "", pdfBodySize)
@@ -171,9 +172,10 @@ func (p *pdfWriter) startTable(t Table) error {
 	for i, w := range weights {
 		p.widths[i] = p.contentWidth() * w / sum
 	}
-	// A table starts on a fresh page unless the current one (not the
-	// cover) has room for its heading and a few rows.
-	if p.pdf.PageNo() <= 1 || p.pdf.GetY()+40 > p.pageBottom() {
+	// The first table starts after the cover; later ones start on a fresh
+	// page unless the current one has room for a heading and a few rows.
+	p.tables++
+	if p.tables == 1 || p.pdf.GetY()+40 > p.pageBottom() {
 		p.pdf.AddPage()
 	} else {
 		p.pdf.Ln(6)
@@ -240,6 +242,18 @@ func (p *pdfWriter) drawRow(widths []float64, cells []string, lineHeight float64
 		x += widths[i]
 	}
 	pdf.SetXY(pdfMargin, y+rowHeight)
+}
+
+// fit shortens text with "…" until it fits width on one line.
+func (p *pdfWriter) fit(text string, width float64) string {
+	if p.pdf.GetStringWidth(text) <= width {
+		return text
+	}
+	runes := []rune(text)
+	for len(runes) > 0 && p.pdf.GetStringWidth(string(runes)+"…") > width {
+		runes = runes[:len(runes)-1]
+	}
+	return string(runes) + "…"
 }
 
 // wrap breaks text into lines that fit width, cutting it after pdfMaxLines.

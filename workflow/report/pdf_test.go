@@ -35,7 +35,7 @@ func pdfToText(t *testing.T, pdf []byte) string {
 // requireFont skips (or, in CI, fails) when no default font is installed.
 func requireFont(t *testing.T) {
 	t.Helper()
-	if _, _, err := loadPDFFont(""); err != nil {
+	if _, err := loadPDFFont(""); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatal(err)
 		}

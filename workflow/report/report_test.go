@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -142,5 +143,20 @@ func TestColumnWeights(t *testing.T) {
 	got = columnWeights([]Column{{}, {}})
 	if got[0] != 1 || got[1] != 1 {
 		t.Errorf("weights without hints = %v, want [1 1]", got)
+	}
+}
+
+// Writers share no state: many exports can run at once (run with -race).
+func TestConcurrentWriters(t *testing.T) {
+	for _, format := range Formats {
+		for i := range 3 {
+			t.Run(fmt.Sprintf("%s-%d", format, i), func(t *testing.T) {
+				t.Parallel()
+				if format == "pdf" {
+					requireFont(t)
+				}
+				writeSample(t, format, Options{CSVSections: true}, changesTable, rulesTable)
+			})
+		}
 	}
 }

@@ -51,13 +51,26 @@ func TestXLSXReadBack(t *testing.T) {
 		t.Errorf("panes = %+v, %v; want the first row frozen", panes, err)
 	}
 
+	// Document text is never a formula either.
+	for _, sheet := range f.GetSheetList() {
+		rows, _ := f.GetRows(sheet)
+		for r, row := range rows {
+			for c := range row {
+				cell, _ := excelize.CoordinatesToCellName(c+1, r+1)
+				if formula, _ := f.GetCellFormula(sheet, cell); formula != "" {
+					t.Errorf("%s!%s holds the formula %q", sheet, cell, formula)
+				}
+			}
+		}
+	}
+
 	summary, err := f.GetRows("Summary")
 	if err != nil {
 		t.Fatal(err)
 	}
 	text := fmt.Sprint(summary)
 	for _, s := range []string{"Change record", "Generated at", "2026-07-01 07:30:00 UTC", "张伟 (auditor)",
-		"Period", "2026-01-01 to 2026-06-30", "Approved", "Timestamps are UTC.", "rules_1.2.5", "Rule register"} {
+		"Period", "2026-01-01 to 2026-06-30", "Approved", "=1+2", "Timestamps are UTC.", "rules_1.2.5", "Rule register"} {
 		if !strings.Contains(text, s) {
 			t.Errorf("Summary sheet lacks %q: %v", s, summary)
 		}
