@@ -28,7 +28,7 @@ func (s *Server) apiRoutes(r chi.Router, prefix string) {
 		{get, "/me", anyone(), s.apiMe},
 		{post, "/evaluate", anyone(), s.apiEvaluate},
 		{get, "/requests", anyone(), s.apiListRequests},
-		{post, "/requests", roles(R), s.apiCreateRequest},
+		{post, "/requests", roles(R, AD), s.apiCreateRequest},
 		{get, "/requests/{id}", anyone(), s.apiGetRequest},
 		{put, "/requests/{id}", roles(R), s.apiUpdateRequest},
 		{post, "/requests/{id}/submit", roles(R), s.apiSubmit},
@@ -53,6 +53,11 @@ func (s *Server) apiRoutes(r chi.Router, prefix string) {
 		{del, "/assets/{id}", roles(AD), s.apiDeleteAsset},
 		{post, "/assets/import", roles(AD), s.apiImportAssets},
 		{get, "/audit/export", roles(workflow.RoleAuditor, AD), s.apiAuditExport},
+		{get, "/drift", roles(RV, AP, IM, workflow.RoleAuditor, AD), s.apiListDrift},
+		{post, "/drift/{id}/acknowledge", roles(RV, AP, AD), s.apiDriftAction},
+		{post, "/drift/{id}/suppress", roles(AP, AD), s.apiDriftAction},
+		{post, "/scans", roles(RV, AP, AD), s.apiStartScan},
+		{get, "/scans/{id}", roles(RV, AP, IM, workflow.RoleAuditor, AD), s.apiGetScan},
 	} {
 		s.handle(r, rt.method, rt.pattern, prefix, rt.a, rt.h, true)
 	}
@@ -694,4 +699,149 @@ func (s *Server) apiEvaluate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"findings": ev.Findings, "blocking": policy.HasBlocking(ev.Findings), "needs_second_approval": policy.NeedsSecondApproval(ev.Findings, false)})
+}
+
+type driftJSON struct {
+	ID              uint       `json:"id"`
+	Kind            string     `json:"kind"`
+	Severity        string     `json:"severity"`
+	Asset           string     `json:"asset"`
+	Port            int        `json:"port"`
+	LastPort        int        `json:"last_port,omitempty"`
+	Protocol        string     `json:"protocol"`
+	Service         string     `json:"service"`
+	Zone            string     `json:"zone"`
+	State           string     `json:"state"`
+	FirstSeen       time.Time  `json:"first_seen"`
+	LastSeen        time.Time  `json:"last_seen"`
+	ResolvedAt      *time.Time `json:"resolved_at,omitempty"`
+	RuleID          uint       `json:"rule_id,omitempty"`
+	RequestID       uint       `json:"request_id,omitempty"`
+	Detail          string     `json:"detail"`
+	Evidence        any        `json:"evidence"`
+	SuppressedUntil *time.Time `json:"suppressed_until,omitempty"`
+	SuppressReason  string     `json:"suppress_reason,omitempty"`
+}
+
+func driftToJSON(d models.DriftItem) driftJSON {
+	var ev any
+	json.Unmarshal([]byte(d.Evidence), &ev)
+	return driftJSON{ID: d.ID, Kind: d.Kind, Severity: d.Severity, Asset: d.Address, Port: d.Port, LastPort: d.LastPort, Protocol: d.Protocol,
+		Service: d.Service, Zone: d.Zone, State: d.State, FirstSeen: d.FirstSeen.UTC(), LastSeen: d.LastSeen.UTC(), ResolvedAt: d.ResolvedAt,
+		RuleID: d.RuleID, RequestID: d.RequestID, Detail: d.Detail, Evidence: ev, SuppressedUntil: d.SuppressedUntil, SuppressReason: d.SuppressReason}
+}
+
+func (s *Server) apiListDrift(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := workflow.DriftFilter{Kind: q.Get("kind"), Severity: q.Get("severity"), Zone: q.Get("zone"), Address: q.Get("asset")}
+	if st := q.Get("state"); st != "" {
+		for _, name := range strings.Split(st, ",") {
+			switch name {
+			case workflow.DriftOpen, workflow.DriftAcknowledged, workflow.DriftResolved, workflow.DriftSuppressed:
+				f.States = append(f.States, name)
+			default:
+				s.apiError(w, r, &workflow.Error{Code: workflow.CodeInvalid, Field: "state", Message: fmt.Sprintf("%q is not open, acknowledged, resolved or suppressed", name)})
+				return
+			}
+		}
+	}
+	items, err := s.svc.ListDrift(r.Context(), actor(r), f)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	out := make([]driftJSON, len(items))
+	for i, d := range items {
+		out[i] = driftToJSON(d)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"drift": out})
+}
+
+func (s *Server) apiDriftAction(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	var b struct {
+		Comment string `json:"comment"`
+		Reason  string `json:"reason"`
+		Until   string `json:"until"`
+	}
+	if r.ContentLength != 0 {
+		if err := decodeJSON(r, &b); err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+	}
+	var d *models.DriftItem
+	if strings.HasSuffix(r.URL.Path, "/suppress") {
+		until, perr := time.Parse(time.RFC3339, b.Until)
+		if perr != nil {
+			day, derr := time.Parse(dateFmt, b.Until)
+			if derr != nil {
+				s.apiError(w, r, &workflow.Error{Code: workflow.CodeInvalid, Field: "until", Message: "until is a date (YYYY-MM-DD or RFC 3339)"})
+				return
+			}
+			until = day.Add(23*time.Hour + 59*time.Minute)
+		}
+		d, err = s.svc.SuppressDrift(r.Context(), actor(r), id, b.Reason, until)
+	} else {
+		d, err = s.svc.AcknowledgeDrift(r.Context(), actor(r), id, b.Comment)
+	}
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, driftToJSON(*d))
+}
+
+func (s *Server) apiStartScan(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		Targets []string `json:"targets"`
+		Profile string   `json:"profile"`
+	}
+	if err := decodeJSON(r, &b); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	run, err := s.svc.RequestScan(r.Context(), actor(r), b.Targets, b.Profile)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", fmt.Sprintf("/api/v1/scans/%d", run.ID))
+	writeJSON(w, http.StatusAccepted, scanToJSON(*run))
+}
+
+func scanToJSON(run models.ScanRun) map[string]any {
+	out := map[string]any{
+		"id": run.ID, "kind": run.Kind, "profile": run.Profile, "targets": strings.Split(run.Targets, ","), "state": run.Status,
+		"queued_at": run.QueuedAt.UTC(), "started_at": run.StartedAt, "finished_at": run.FinishedAt, "requested_by": run.RequestedBy,
+	}
+	var progress any
+	if json.Unmarshal([]byte(run.Progress), &progress) == nil {
+		out["progress"] = progress
+	}
+	if run.Error != "" {
+		out["error"] = run.Error
+	}
+	if run.Status == "done" && run.Report != "" {
+		out["report"] = json.RawMessage(run.Report)
+	}
+	return out
+}
+
+func (s *Server) apiGetScan(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	run, err := s.svc.GetScan(r.Context(), actor(r), id)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, scanToJSON(*run))
 }

@@ -46,6 +46,11 @@ var apiOperations = map[string]apiOperation{
 	"DELETE /api/v1/assets/{id}":           {Summary: "Delete an asset", Status: "204"},
 	"POST /api/v1/assets/import":           {Summary: "Import assets from a CSV body (all or nothing)", Body: "CSV", Response: "ImportResult"},
 	"GET /api/v1/audit/export":             {Summary: "The audit log (format json with hashes and a signed checkpoint, or csv; from, to as YYYY-MM-DD)", Response: "Object"},
+	"GET /api/v1/drift":                    {Summary: "Drift items (filters: state=open|acknowledged|resolved|suppressed, kind, severity, zone, asset)", Response: "DriftList"},
+	"POST /api/v1/drift/{id}/acknowledge":  {Summary: "Acknowledge a drift item", Body: "DriftComment", Response: "Drift"},
+	"POST /api/v1/drift/{id}/suppress":     {Summary: "Suppress a drift item with a reason until a date", Body: "Suppression", Response: "Drift"},
+	"POST /api/v1/scans":                   {Summary: "Start a scan of inventory addresses or zones (profile common or full)", Body: "ScanInput", Response: "Scan", Status: "202"},
+	"GET /api/v1/scans/{id}":               {Summary: "A scan's state and, when done, its report (scan-report contract)", Response: "Scan"},
 }
 
 func obj(props map[string]any, required ...string) map[string]any {
@@ -118,7 +123,15 @@ var apiSchemas = map[string]any{
 	"Asset":          obj(map[string]any{"id": map[string]any{"type": "integer"}, "address": str(""), "hostname": str(""), "owner_team": str(""), "application": str(""), "zone": str("derived from the address"), "classification": str("")}),
 	"AssetList":      obj(map[string]any{"assets": arr(ref("Asset"))}),
 	"ImportResult":   obj(map[string]any{"created": map[string]any{"type": "integer"}, "updated": map[string]any{"type": "integer"}}),
-	"Me":             obj(map[string]any{"email": str(""), "name": str(""), "team": str(""), "roles": arr(map[string]any{"type": "string"})}),
+	"Drift": obj(map[string]any{"id": map[string]any{"type": "integer"}, "kind": str("open-unapproved, approved-closed, service-mismatch, expired-open, weak-config or tarpit"),
+		"severity": str(""), "asset": str(""), "port": map[string]any{"type": "integer"}, "protocol": str(""), "service": str(""), "zone": str(""),
+		"state": str("open, acknowledged, resolved or suppressed"), "first_seen": str(""), "last_seen": str(""), "request_id": map[string]any{"type": "integer"}, "rule_id": map[string]any{"type": "integer"}, "detail": str("")}),
+	"DriftList":    obj(map[string]any{"drift": arr(ref("Drift"))}),
+	"DriftComment": obj(map[string]any{"comment": str("")}),
+	"Suppression":  obj(map[string]any{"reason": str(""), "until": str("YYYY-MM-DD")}, "reason", "until"),
+	"ScanInput":    obj(map[string]any{"targets": arr(str("inventory address or zone name")), "profile": map[string]any{"type": "string", "enum": []string{"common", "full"}}}, "targets"),
+	"Scan":         obj(map[string]any{"id": map[string]any{"type": "integer"}, "state": str("queued, running, done or failed"), "progress": map[string]any{"type": "object"}, "report": map[string]any{"type": "object", "description": "the scan-report contract"}}),
+	"Me":           obj(map[string]any{"email": str(""), "name": str(""), "team": str(""), "roles": arr(map[string]any{"type": "string"})}),
 }
 
 var pathParam = regexp.MustCompile(`\{(\w+)\}`)

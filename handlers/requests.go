@@ -104,7 +104,24 @@ func (s *Server) requestForm(r *http.Request, v web.RequestForm) (web.RequestFor
 }
 
 func (s *Server) newRequestForm(w http.ResponseWriter, r *http.Request) {
-	v, err := s.requestForm(r, web.RequestForm{Action: "/requests"})
+	form := web.RequestForm{Action: "/requests"}
+	if raw := r.URL.Query().Get("drift"); raw != "" {
+		id, err := strconv.ParseUint(raw, 10, 32)
+		if err != nil {
+			s.fail(w, r, &workflow.Error{Code: workflow.CodeInvalid, Field: "drift", Message: "drift must be a drift item's number"})
+			return
+		}
+		in, err := s.svc.DriftPrefill(r.Context(), actor(r), uint(id))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		form.Title, form.Justification, form.DriftID = in.Title, in.Justification, uint(id)
+		for i, ru := range in.Rules {
+			form.Rules = append(form.Rules, web.RuleForm{Index: i, Source: ru.Source, Destination: ru.Destination, Protocol: ru.Protocol, Ports: ru.Ports, Service: ru.Service, Direction: ru.Direction})
+		}
+	}
+	v, err := s.requestForm(r, form)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -215,6 +232,9 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request) {
 	in, rows, action, dateErr := parseRequestForm(r)
 	v := formFrom(in, rows, r.PostForm.Get("expires_at"))
 	v.Action = "/requests"
+	if id, err := strconv.ParseUint(r.PostForm.Get("drift_id"), 10, 32); err == nil {
+		v.DriftID = uint(id)
+	}
 	if action == "add_rule" {
 		v.Rules = append(v.Rules, web.RuleForm{Index: len(v.Rules), Protocol: "tcp", Direction: "ingress"})
 		v, err := s.requestForm(r, v)
@@ -233,6 +253,13 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.formWithErrors(w, r, v, err)
 		return
+	}
+	if raw := r.PostForm.Get("drift_id"); raw != "" {
+		if driftID, err := strconv.ParseUint(raw, 10, 32); err == nil {
+			if err := s.svc.LinkDriftRequest(r.Context(), actor(r), uint(driftID), req.ID); err != nil {
+				s.log.Warn("link drift to request", "drift", driftID, "request", req.ID, "err", err)
+			}
+		}
 	}
 	msg := fmt.Sprintf("Request #%d saved as a draft.", req.ID)
 	if action == "submit" {
@@ -367,6 +394,13 @@ func detailView(d *workflow.RequestDetail, a workflow.Actor) web.RequestDetail {
 	}
 	v.Findings = findingsView(workflow.FindingsOf(req), workflow.ControlsOf(req), nil)
 	v.Exception = req.Exception
+	if d.Verification != nil {
+		v.Verification, v.VerificationStatus = fmt.Sprintf("/scans/%d", d.Verification.ID), d.Verification.Status
+		for _, e := range d.Evidence {
+			v.Evidence = append(v.Evidence, web.EvidenceRow{Rule: e.Rule + 1, Address: e.Address, Port: fmt.Sprintf("%s/%d", e.Protocol, e.Port),
+				State: e.State, Service: e.Service, Banner: e.Banner, Verdict: e.Verdict, OK: e.OK})
+		}
+	}
 	if d.FirstApproval != nil && st == workflow.StateInReview && req.NeedsSecondApproval {
 		v.AwaitingSecond, v.FirstApprover = true, d.FirstApproval.Reviewer.Email
 	}

@@ -115,6 +115,7 @@ type RequestForm struct {
 	Services        []string
 	FormError       string
 	Findings        Findings
+	DriftID         uint // the drift item this request answers, when filed from one
 }
 
 // RuleView is a rule as the request page shows it.
@@ -182,6 +183,9 @@ type RequestDetail struct {
 	Comments            []CommentView
 	Actions             []Action
 	CanComment          bool
+	Verification        string // the latest verification scan's page, when one ran
+	VerificationStatus  string
+	Evidence            []EvidenceRow
 }
 
 // ChecklistItem is one row of the review form's checklist.
@@ -420,4 +424,160 @@ type Recertification struct {
 type CampaignPage struct {
 	Campaign CampaignRow
 	Items    []RecertItem
+}
+
+// Count is a labelled number.
+type Count struct {
+	Label, Href, Class string
+	N                  int
+}
+
+// HeatCell is one zone × severity cell.
+type HeatCell struct {
+	N     int
+	Class string // heat-0 … heat-4
+	Href  string
+}
+
+// HeatRow is one zone of the heat map.
+type HeatRow struct {
+	Zone  string
+	Cells []HeatCell
+}
+
+// Chart is a server-drawn line chart (SVG).
+type Chart struct {
+	Width, Height  int
+	OpenedPoints   string // SVG polyline points
+	ResolvedPoints string
+	XLabels        []ChartLabel
+	YLabels        []ChartLabel
+	OpenedTotal    int
+	ResolvedTotal  int
+}
+
+// ChartLabel is an axis label.
+type ChartLabel struct {
+	X, Y int
+	Text string
+}
+
+// DashboardView is the security lead's morning page.
+type DashboardView struct {
+	BySeverity []Count
+	ByKind     []Count
+	Severities []string
+	Heat       []HeatRow
+	Trend      Chart
+	Waiting    []Count
+	Expiring   []RequestRow
+	LastScans  []ScanRow
+}
+
+// DriftRow is a drift item in a list.
+type DriftRow struct {
+	ID                                       uint
+	Kind, Severity, Address, Port, Service   string
+	Zone, State, Detail, FirstSeen, LastSeen string
+	RequestHref                              string
+	CanAcknowledge, CanSuppress, CanRequest  bool
+	FiledHref                                string
+	SuppressedUntil, SuppressReason          string
+}
+
+// DriftList is the drift page.
+type DriftList struct {
+	Rows       []DriftRow
+	States     []Option
+	Kinds      []Option
+	Severities []Option
+	Error      string
+	MinUntil   string
+}
+
+// ScanRow is a scan run in a list.
+type ScanRow struct {
+	ID                                 uint
+	Href, Kind, Profile, Targets, Zone string
+	Status, Queued, Started, Finished  string
+	RequestedBy                        string
+}
+
+// ScanChange is a difference from the previous scan.
+type ScanChange struct {
+	Address, Port, Change, Before, After string
+}
+
+// ScanPortRow is one port of a scan report.
+type ScanPortRow struct {
+	Address, Port, State, Service, Product, Banner, Findings string
+	TLS, Tarpit                                              bool
+}
+
+// ScanView is one scan run.
+type ScanView struct {
+	Run       ScanRow
+	Running   bool
+	Progress  string // JSON snapshot for the first paint
+	Error     string
+	Summary   string
+	Changes   []ScanChange
+	Ports     []ScanPortRow
+	HostsDown []string
+}
+
+// ScansPage lists runs and starts new ones.
+type ScansPage struct {
+	Rows     []ScanRow
+	CanStart bool
+	Targets  []Option
+	Error    string
+}
+
+// LivePort is a port the latest scan saw on an asset, beside its approval.
+type LivePort struct {
+	Port, State, Service, Banner, Findings, Approval string
+	Approved                                         bool
+}
+
+// AssetDetail is an asset's page: approved rules and live ports side by side.
+type AssetDetail struct {
+	Asset    AssetRow
+	Rules    []RegisterRow
+	Live     []LivePort
+	LastScan string
+	ScanHref string
+	Drift    []DriftRow
+}
+
+// DeliveryRow is one alert delivery.
+type DeliveryRow struct {
+	DriftID                                uint
+	Channel, Status, LastError, Next, Done string
+	Attempts                               int
+}
+
+// ScheduleRow is one zone's scan schedule.
+type ScheduleRow struct {
+	ZoneID                           uint
+	Zone, Classification             string
+	Assets                           int
+	DailyHour, WeeklyDay, WeeklyHour int
+	LastDaily, LastWeekly            string
+}
+
+// Operations is the admin page for scans and alerts.
+type Operations struct {
+	Schedules  []ScheduleRow
+	Deliveries []DeliveryRow
+	Days       []Option
+	Error      string
+}
+
+// Evidence is one approved port as a verification saw it.
+type EvidenceRow struct {
+	Rule                                  int
+	Address, Port, State, Service, Banner string
+	Verdict                               string
+	OK                                    bool
 }

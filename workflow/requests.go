@@ -194,7 +194,8 @@ func (s *Service) resolveDestination(tx *gorm.DB, zones *zoneIndex, dest string)
 
 // CreateRequest saves a new draft.
 func (s *Service) CreateRequest(ctx context.Context, actor Actor, in RequestInput) (*models.Request, error) {
-	if !actor.Has(RoleRequester) {
+	// Admins file too: turning unapproved drift into a request is often theirs to do.
+	if !actor.Has(RoleRequester, RoleAdmin) {
 		return nil, forbidden("you need the requester role to file a request")
 	}
 	var req *models.Request

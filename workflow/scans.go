@@ -493,3 +493,28 @@ func portSpec(ports []uint16) string {
 	}
 	return parsed.String()
 }
+
+// LatestScanOf returns the newest finished scan that saw an address, and
+// what it saw there.
+func (s *Service) LatestScanOf(ctx context.Context, address string) (*models.ScanRun, *ScanHost) {
+	var runs []models.ScanRun
+	like := "%" + address + "%"
+	if err := s.db.WithContext(ctx).Where("status = ? AND targets LIKE ?", "done", like).Order("id DESC").Limit(20).Find(&runs).Error; err != nil {
+		return nil, nil
+	}
+	for i := range runs {
+		if !strings.Contains(","+runs[i].Targets+",", ","+address+",") {
+			continue
+		}
+		rep, err := ParseScanReport(runs[i].Report)
+		if err != nil {
+			continue
+		}
+		for k := range rep.Hosts {
+			if rep.Hosts[k].Address == address {
+				return &runs[i], &rep.Hosts[k]
+			}
+		}
+	}
+	return nil, nil
+}

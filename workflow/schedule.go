@@ -1,0 +1,151 @@
+package workflow
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/portcullis/portcullis/models"
+)
+
+// Schedule is a zone's scan schedule as admins see it.
+type Schedule struct {
+	Zone       models.Zone
+	DailyHour  int // UTC; -1 off
+	WeeklyDay  int // 0 Sunday … 6 Saturday; -1 off
+	WeeklyHour int
+	Assets     int
+	LastDaily  *time.Time
+	LastWeekly *time.Time
+}
+
+// defaultSchedule: the common ports at 02:00 UTC daily, every port on Sunday at 03:00.
+var defaultSchedule = models.ScanSchedule{DailyHour: 2, WeeklyDay: 0, WeeklyHour: 3}
+
+// Schedules lists every zone's schedule.
+func (s *Service) Schedules(ctx context.Context) ([]Schedule, error) {
+	db := s.db.WithContext(ctx)
+	var zones []models.Zone
+	if err := db.Order("name").Find(&zones).Error; err != nil {
+		return nil, err
+	}
+	var rows []models.ScanSchedule
+	if err := db.Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	byZone := map[uint]models.ScanSchedule{}
+	for _, r := range rows {
+		byZone[r.ZoneID] = r
+	}
+	var out []Schedule
+	for _, z := range zones {
+		row, ok := byZone[z.ID]
+		if !ok {
+			row = defaultSchedule
+		}
+		sc := Schedule{Zone: z, DailyHour: row.DailyHour, WeeklyDay: row.WeeklyDay, WeeklyHour: row.WeeklyHour}
+		var n int64
+		db.Model(&models.Asset{}).Where("zone_id = ?", z.ID).Count(&n)
+		sc.Assets = int(n)
+		sc.LastDaily = lastRun(db, "daily", z.Name)
+		sc.LastWeekly = lastRun(db, "weekly", z.Name)
+		out = append(out, sc)
+	}
+	return out, nil
+}
+
+func lastRun(db *gorm.DB, kind, zone string) *time.Time {
+	var run models.ScanRun
+	if err := db.Where("kind = ? AND zone = ?", kind, zone).Order("id DESC").Take(&run).Error; err != nil {
+		return nil
+	}
+	return &run.QueuedAt
+}
+
+// SaveSchedule sets a zone's schedule, audited.
+func (s *Service) SaveSchedule(ctx context.Context, actor Actor, zoneID uint, dailyHour, weeklyDay, weeklyHour int) error {
+	if !actor.Has(RoleAdmin) {
+		return forbidden("you need the admin role to change scan schedules")
+	}
+	var errs FieldErrors
+	if dailyHour < -1 || dailyHour > 23 {
+		errs = append(errs, &Error{Code: CodeInvalid, Field: "daily_hour", Message: "the daily hour is 0 to 23, or off"})
+	}
+	if weeklyDay < -1 || weeklyDay > 6 {
+		errs = append(errs, &Error{Code: CodeInvalid, Field: "weekly_day", Message: "the weekly day is Sunday to Saturday, or off"})
+	}
+	if weeklyHour < 0 || weeklyHour > 23 {
+		errs = append(errs, &Error{Code: CodeInvalid, Field: "weekly_hour", Message: "the weekly hour is 0 to 23"})
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return s.inTx(ctx, func(tx *gorm.DB) error {
+		var z models.Zone
+		if err := tx.First(&z, zoneID).Error; err != nil {
+			return notFound("zone", zoneID)
+		}
+		row := models.ScanSchedule{ZoneID: zoneID, DailyHour: dailyHour, WeeklyDay: weeklyDay, WeeklyHour: weeklyHour, UpdatedAt: s.now()}
+		if err := tx.Omit("Zone").Save(&row).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, actor, "scan.schedule", "zone", zoneID, "", "", map[string]int{"daily_hour": dailyHour, "weekly_day": weeklyDay, "weekly_hour": weeklyHour}, "")
+	})
+}
+
+// ScheduleDueScans queues the daily and weekly scans whose time has come
+// and that have not run since. The caller runs it on one instance at a time.
+func (s *Service) ScheduleDueScans(ctx context.Context) (int, error) {
+	schedules, err := s.Schedules(ctx)
+	if err != nil {
+		return 0, err
+	}
+	now := s.now()
+	queued := 0
+	for _, sc := range schedules {
+		if sc.Assets == 0 || sc.Zone.Classification == string(ClassInternet) {
+			continue
+		}
+		type slot struct {
+			kind, profile string
+			at            time.Time
+			last          *time.Time
+			on            bool
+		}
+		today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+		daily := today.Add(time.Duration(sc.DailyHour) * time.Hour)
+		if daily.After(now) {
+			daily = daily.AddDate(0, 0, -1)
+		}
+		weekly := today.AddDate(0, 0, -((int(now.Weekday())-sc.WeeklyDay)+7)%7).Add(time.Duration(sc.WeeklyHour) * time.Hour)
+		if weekly.After(now) {
+			weekly = weekly.AddDate(0, 0, -7)
+		}
+		for _, sl := range []slot{
+			{"daily", "common", daily, sc.LastDaily, sc.DailyHour >= 0},
+			{"weekly", "full", weekly, sc.LastWeekly, sc.WeeklyDay >= 0},
+		} {
+			if !sl.on || (sl.last != nil && !sl.last.Before(sl.at)) {
+				continue
+			}
+			err := s.inTx(ctx, func(tx *gorm.DB) error {
+				addrs, err := s.scanTargets(tx, []string{sc.Zone.Name})
+				if err != nil {
+					return err
+				}
+				_, err = s.enqueue(tx, SystemActor, models.ScanRun{Kind: sl.kind, Profile: sl.profile, Zone: sc.Zone.Name, Targets: strings.Join(addrs, ",")})
+				return err
+			})
+			if err != nil {
+				if ErrorCodeOf(err) == CodeInvalid {
+					continue // e.g. a zone outside loopback on a demo server
+				}
+				return queued, err
+			}
+			queued++
+		}
+	}
+	return queued, nil
+}
