@@ -242,28 +242,28 @@ type ScanSchedule struct {
 // DriftItem is a difference between the approved policy and what a scan
 // saw, followed from its first sighting until it is resolved.
 type DriftItem struct {
-	ID              uint   `gorm:"primaryKey"`
-	Key             string `gorm:"not null;index"`
-	Kind            string `gorm:"not null;index"`
-	Severity        string `gorm:"not null;index"`
-	Address         string `gorm:"not null;index"`
-	Protocol        string `gorm:"not null;default:''"`
-	Port            int    `gorm:"not null;default:0"`
-	LastPort        int    `gorm:"not null;default:0"`
-	Service         string `gorm:"not null;default:''"`
-	ApprovedService string `gorm:"not null;default:''"`
-	Zone            string `gorm:"not null;default:''"`
-	Classification  string `gorm:"not null;default:''"`
-	RuleID          uint   `gorm:"not null;default:0"`
-	RequestID       uint   `gorm:"not null;default:0"`
-	Detail          string `gorm:"not null;default:''"`
-	Evidence        string `gorm:"not null;default:'{}'"` // JSON
-	State           string `gorm:"not null;index"`        // open | acknowledged | resolved | suppressed
-	FirstSeen       time.Time
+	ID              uint      `gorm:"primaryKey"`
+	Key             string    `gorm:"not null;index"`
+	Kind            string    `gorm:"not null;index"`
+	Severity        string    `gorm:"not null;index"`
+	Address         string    `gorm:"not null;index"`
+	Protocol        string    `gorm:"not null;default:''"`
+	Port            int       `gorm:"not null;default:0"`
+	LastPort        int       `gorm:"not null;default:0"`
+	Service         string    `gorm:"not null;default:''"`
+	ApprovedService string    `gorm:"not null;default:''"`
+	Zone            string    `gorm:"not null;default:''"`
+	Classification  string    `gorm:"not null;default:''"`
+	RuleID          uint      `gorm:"not null;default:0"`
+	RequestID       uint      `gorm:"not null;default:0"`
+	Detail          string    `gorm:"not null;default:''"`
+	Evidence        string    `gorm:"not null;default:'{}'"` // JSON
+	State           string    `gorm:"not null;index"`        // open | acknowledged | resolved | suppressed
+	FirstSeen       time.Time `gorm:"index"`
 	LastSeen        time.Time
 	LastScanID      uint
-	ResolvedAt      *time.Time
-	AcknowledgedBy  string `gorm:"not null;default:''"`
+	ResolvedAt      *time.Time `gorm:"index"`
+	AcknowledgedBy  string     `gorm:"not null;default:''"`
 	SuppressedUntil *time.Time
 	SuppressReason  string `gorm:"not null;default:''"`
 	FiledRequestID  *uint

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -43,6 +42,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&cfg.TrustedOrigins, "trusted-origins", "", "comma-separated origins also allowed to post forms (behind a proxy)")
 	var auditKeys auditKeyFlags
 	auditKeys.register(fs)
+	var alertsPath string
+	fs.StringVar(&alertsPath, "alerts", "", "alert routing file (YAML: channels and routes); see the README")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
@@ -104,6 +105,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 
+	// The demo and the tests scan loopback only; a real deployment scans its inventory.
+	svc.SetScanner(scannerAdapter{}, workflow.ScanPolicy{LoopbackOnly: cfg.Demo})
+	driftLink := func(id uint) string { return fmt.Sprintf("%s/drift/%d", cfg.PublicURL, id) }
+	if alertsPath != "" {
+		alerting, err := loadAlerting(alertsPath, getenv, driftLink)
+		if err != nil {
+			return usagef("--alerts: %v", err)
+		}
+		svc.SetAlerting(alerting)
+	}
+
 	errc := make(chan error, 2)
 	if cfg.Demo {
 		idp, err := startDemoIdP(ctx, cfg, &hcfg, log, errc)
@@ -111,8 +123,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 		defer idp.Close()
+		seeded, err := demo.Seeded(ctx, svc)
+		if err != nil {
+			return err
+		}
 		if err := demo.Seed(ctx, svc, hcfg.OIDC.Issuer); err != nil {
 			return fmt.Errorf("seed demo: %w", err)
+		}
+		if err := startDemoServices(ctx, svc, log, alertsPath == "", driftLink, !seeded); err != nil {
+			return err
 		}
 	}
 
@@ -128,7 +147,22 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	go func() { errc <- httpSrv.Serve(ln) }()
 	go cleanSessions(ctx, svc, log)
 	go checkpointAudit(ctx, svc, log)
-	go expireOpenings(ctx, svc, log)
+	go runScanWorker(ctx, svc, log, 2*time.Second)
+	go every(ctx, svc, log, "expire-openings", time.Minute, func(ctx context.Context) error {
+		n, err := svc.ExpireDue(ctx)
+		if n > 0 {
+			log.Info("openings expired", "count", n)
+		}
+		return err
+	})
+	go every(ctx, svc, log, "schedule-scans", time.Minute, func(ctx context.Context) error {
+		_, err := svc.ScheduleDueScans(ctx)
+		return err
+	})
+	go every(ctx, svc, log, "deliver-alerts", 5*time.Second, func(ctx context.Context) error {
+		_, err := svc.DeliverAlerts(ctx)
+		return err
+	})
 
 	fmt.Fprintf(stdout, "Portcullis is serving on %s\n", cfg.PublicURL)
 	if cfg.Demo {
@@ -237,32 +271,6 @@ func checkpointAudit(ctx context.Context, svc *workflow.Service, log *slog.Logge
 	for {
 		if _, err := svc.Checkpoint(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("audit checkpoint", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-// expireOpenings ends, once a minute and on one instance only, the openings
-// whose expiry or re-certification deadline has passed.
-func expireOpenings(ctx context.Context, svc *workflow.Service, log *slog.Logger) {
-	holder, _ := os.Hostname()
-	holder = fmt.Sprintf("%s/%d", holder, os.Getpid())
-	t := time.NewTicker(time.Minute)
-	defer t.Stop()
-	for {
-		_, err := svc.RunExclusive(ctx, "expire-openings", holder, 50*time.Second, func(ctx context.Context) error {
-			n, err := svc.ExpireDue(ctx)
-			if n > 0 {
-				log.Info("openings expired", "count", n)
-			}
-			return err
-		})
-		if err != nil && ctx.Err() == nil {
-			log.Warn("expiry job", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/portcullis/portcullis/scanner"
+	"github.com/portcullis/portcullis/workflow"
+)
+
+// scannerAdapter is the scanner package behind the workflow's Scanner interface.
+type scannerAdapter struct{}
+
+// Resolve turns a profile into its ports: common TCP ports daily; every TCP
+// port and the UDP services that matter weekly.
+func (scannerAdapter) Resolve(job workflow.ScanJob) (workflow.ScanJob, error) {
+	if len(job.TCPPorts) > 0 || len(job.UDPPorts) > 0 {
+		return job, nil
+	}
+	ports, err := scanner.Profile(job.Profile)
+	if err != nil {
+		return job, err
+	}
+	job.TCPPorts = ports
+	if job.Profile == "full" {
+		job.UDPPorts = scanner.CommonUDPPorts
+	}
+	return job, nil
+}
+
+func (scannerAdapter) Scan(ctx context.Context, job workflow.ScanJob, progress func(workflow.ScanProgress)) ([]byte, error) {
+	rep, err := scanner.Scan(ctx, job.Targets, scanner.Options{
+		TCPPorts: job.TCPPorts, UDPPorts: job.UDPPorts, Profile: job.Profile,
+		Progress: func(p scanner.Progress) {
+			progress(workflow.ScanProgress{
+				HostsDone: p.HostsDone, HostsTotal: p.HostsTotal, PortsDone: p.PortsDone, PortsTotal: p.PortsTotal,
+				Rate: p.Rate, Remaining: p.Remaining.Seconds(), Phase: p.Phase,
+			})
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(rep)
+}
+
+// holderName identifies this instance in job leases and scan claims.
+func holderName() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d", host, os.Getpid())
+}
+
+// runScanWorker takes queued scans, one at a time, until ctx ends.
+func runScanWorker(ctx context.Context, svc *workflow.Service, log *slog.Logger, idle time.Duration) {
+	holder := holderName()
+	for ctx.Err() == nil {
+		run, err := svc.ClaimScan(ctx, holder)
+		if err != nil {
+			log.Warn("scan queue", "err", err)
+		}
+		if run == nil {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(idle):
+			}
+			continue
+		}
+		log.Info("scan started", "id", run.ID, "kind", run.Kind, "targets", run.Targets)
+		if err := svc.ExecuteScan(ctx, run); err != nil {
+			log.Warn("scan failed", "id", run.ID, "err", err)
+		} else {
+			log.Info("scan finished", "id", run.ID)
+		}
+	}
+}
+
+// every runs job on one instance among many, at the interval, until ctx ends.
+func every(ctx context.Context, svc *workflow.Service, log *slog.Logger, name string, interval time.Duration, job func(context.Context) error) {
+	holder := holderName()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := svc.RunExclusive(ctx, name, holder, interval-interval/10, job); err != nil && ctx.Err() == nil {
+			log.Warn("scheduled job", "job", name, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,78 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/models/modelstest"
+	"github.com/portcullis/portcullis/workflow"
+)
+
+// BenchmarkDashboard renders the dashboard of an inventory of 10,000 assets
+// with a year of drift history (about 180,000 items, 2,000 still open) and
+// 5,000 requests. Goal: under 100 ms a render.
+func BenchmarkDashboard(b *testing.B) {
+	db := modelstest.SQLite(b)
+	svc := workflow.NewService(db, modelstest.Logger())
+	ctx := context.Background()
+	admin := workflow.Actor{Email: "setup", Roles: []workflow.Role{workflow.RoleAdmin}}
+	for i, z := range []string{"dmz", "transit", "office", "apps", "payments"} {
+		class := []string{"dmz", "transit", "low", "medium", "high"}[i]
+		if _, err := svc.SaveZone(ctx, admin, 0, workflow.ZoneInput{Name: z, Classification: class, CIDRs: fmt.Sprintf("10.%d.0.0/16", i+1)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	now := time.Now().UTC()
+	var assets []models.Asset
+	for i := 0; i < 10000; i++ {
+		assets = append(assets, models.Asset{Address: fmt.Sprintf("10.%d.%d.%d", i%5+1, i/250, i%250+1)})
+	}
+	db.CreateInBatches(assets, 500)
+	kinds := []string{"open-unapproved", "approved-closed", "service-mismatch", "expired-open", "weak-config"}
+	sevs := []string{"critical", "high", "medium", "low", "info"}
+	zones := []string{"dmz", "transit", "office", "apps", "payments"}
+	var items []models.DriftItem
+	for i := 0; i < 180000; i++ {
+		first := now.Add(-time.Duration(rng.IntN(365*24)) * time.Hour)
+		d := models.DriftItem{Key: fmt.Sprintf("k%d", i), Kind: kinds[rng.IntN(5)], Severity: sevs[rng.IntN(5)], Zone: zones[rng.IntN(5)],
+			Address: assets[rng.IntN(len(assets))].Address, Protocol: "tcp", Port: rng.IntN(65535) + 1, State: workflow.DriftResolved,
+			FirstSeen: first, LastSeen: first, Evidence: "{}"}
+		if i < 2000 {
+			d.State = workflow.DriftOpen
+		} else {
+			r := first.Add(time.Duration(rng.IntN(72)) * time.Hour)
+			d.ResolvedAt = &r
+		}
+		items = append(items, d)
+	}
+	if err := db.CreateInBatches(items, 300).Error; err != nil {
+		b.Fatal(err)
+	}
+	var reqs []models.Request
+	states := []string{"submitted", "in_review", "approved", "implemented", "active", "expired"}
+	for i := 0; i < 5000; i++ {
+		reqs = append(reqs, models.Request{Title: "r", Justification: "j", State: states[i%len(states)], Version: 1, RequesterID: 1,
+			ExpiresAt: now.Add(time.Duration(rng.IntN(200*24)) * time.Hour), Findings: "[]", CompensatingControls: "{}"})
+	}
+	db.Omit("Requester").CreateInBatches(reqs, 300)
+	srv := &Server{svc: svc, log: modelstest.Logger()}
+	reader := workflow.Actor{ID: 1, Email: "lee@example.test", Roles: []workflow.Role{workflow.RoleApprover}}
+	b.ResetTimer()
+	for b.Loop() {
+		req := httptest.NewRequest("GET", "/dashboard", nil)
+		req = req.WithContext(context.WithValue(req.Context(), actorKey, reader))
+		rec := httptest.NewRecorder()
+		srv.dashboard(rec, req)
+		if rec.Code != 200 {
+			b.Fatalf("status %d", rec.Code)
+		}
+		io.Discard.Write(rec.Body.Bytes())
+	}
+}

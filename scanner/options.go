@@ -1,0 +1,103 @@
+package scanner
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"time"
+)
+
+// Options configures a scan. Zero values take the defaults noted.
+type Options struct {
+	TCPPorts []uint16 // ports to connect to; see ParsePorts and Profile
+	UDPPorts []uint16 // ports to probe over UDP (DNS, NTP, SNMP, SIP, Kerberos probes)
+	Profile  string   // recorded in the report ("common", "full", "custom"...)
+
+	Concurrency int           // 512: connection attempts in flight, all hosts together
+	PerHost     int           // 64: attempts in flight against one host (its accept queue)
+	Hosts       int           // hosts scanned at once; default 2*Concurrency/PerHost, at least 4
+	Timeout     time.Duration // 1.5s: longest wait for a TCP handshake; shorter once round trips are measured
+	Retries     int           // 1: extra attempts for a port whose handshake timed out (never for refusals)
+	DownAfter   int           // 100: unanswered attempts after which a host that never answered is down
+
+	SkipIdentify bool          // report open ports without naming their services
+	SkipChecks   bool          // name services but do not test for weak configurations
+	BannerWait   time.Duration // 1.5s: how long an open port is given to greet
+	ProbeTimeout time.Duration // 1.2s: how long a probe's answer (TCP or UDP) is awaited
+	Identify     int           // ports identified at once, all hosts together; default Concurrency/16, at least 4
+
+	// TarpitPorts are the ports, very unlikely to be in use, that reveal a host
+	// answering every port; default 6 random ports in 61000-65535.
+	TarpitPorts []uint16
+
+	AllStates  bool // also report closed and filtered ports
+	MaxTargets int  // 0: DefaultMaxTargets; negative: no limit
+
+	Progress         func(Progress) // called from one goroutine while the scan runs
+	ProgressInterval time.Duration  // 500ms
+
+	// connect replaces the TCP handshake in tests that simulate what loopback
+	// cannot: dropped packets and local resource exhaustion.
+	connect func(ctx context.Context, target netip.AddrPort, timeout time.Duration) connectOutcome
+}
+
+// Progress is a snapshot of a running scan.
+type Progress struct {
+	HostsDone, HostsTotal int
+	PortsDone, PortsTotal int64 // port attempts (a port skipped on a down host counts as done)
+	Phase                 string
+	Elapsed               time.Duration
+	Rate                  float64       // ports per second so far
+	Remaining             time.Duration // estimate; 0 when unknown
+}
+
+// ErrNoTargets and ErrNoPorts are returned by Scan for an empty request.
+var (
+	ErrNoTargets = errors.New("no targets to scan")
+	ErrNoPorts   = errors.New("no ports to scan")
+)
+
+const (
+	defaultConcurrency = 512
+	defaultPerHost     = 64
+	defaultTimeout     = 1500 * time.Millisecond
+	defaultDownAfter   = 100
+	minConnectTimeout  = 250 * time.Millisecond
+	tarpitPortCount    = 6
+)
+
+func (o Options) withDefaults() Options {
+	if o.Concurrency <= 0 {
+		o.Concurrency = defaultConcurrency
+	}
+	if o.PerHost <= 0 {
+		o.PerHost = defaultPerHost
+	}
+	if o.PerHost > o.Concurrency {
+		o.PerHost = o.Concurrency
+	}
+	if o.Hosts <= 0 {
+		o.Hosts = max(4, 2*o.Concurrency/o.PerHost)
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = defaultTimeout
+	}
+	if o.Retries < 0 {
+		o.Retries = 0
+	} else if o.Retries == 0 {
+		o.Retries = 1
+	}
+	if o.DownAfter <= 0 {
+		o.DownAfter = defaultDownAfter
+	}
+	if o.Identify <= 0 {
+		o.Identify = max(4, o.Concurrency/16)
+	}
+	if o.ProgressInterval <= 0 {
+		o.ProgressInterval = 500 * time.Millisecond
+	}
+	if o.Profile == "" {
+		o.Profile = "custom"
+	}
+	return o
+}

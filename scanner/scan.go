@@ -1,0 +1,562 @@
+package scanner
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/portcullis/portcullis/scanner/fingerprint"
+)
+
+// Scan scans the targets and returns the report. It sends packets to the given
+// addresses only. It returns an error for an empty or oversized request, and the
+// partial report together with ctx.Err() when cancelled.
+func Scan(ctx context.Context, targets []netip.Addr, opts Options) (*Report, error) {
+	opts = opts.withDefaults()
+	if len(targets) == 0 {
+		return nil, ErrNoTargets
+	}
+	if len(opts.TCPPorts) == 0 && len(opts.UDPPorts) == 0 {
+		return nil, ErrNoPorts
+	}
+	limit := opts.MaxTargets
+	if limit == 0 {
+		limit = DefaultMaxTargets
+	}
+	if limit > 0 && len(targets) > limit {
+		return nil, &TooManyTargetsError{Count: bigInt(len(targets)), Limit: limit}
+	}
+	engine, err := fingerprint.New(nil, fingerprint.Config{
+		DialTimeout: 2 * opts.Timeout,
+		BannerWait:  opts.BannerWait,
+		ReadTimeout: opts.ProbeTimeout,
+		SkipChecks:  opts.SkipChecks,
+	})
+	if err != nil {
+		return nil, err
+	}
+	r := &run{
+		opts:       opts,
+		engine:     engine,
+		connSlots:  make(chan struct{}, opts.Concurrency),
+		idSlots:    make(chan struct{}, opts.Identify),
+		portsTotal: int64(len(targets)) * int64(len(opts.TCPPorts)+len(opts.UDPPorts)),
+		connect:    connectOnce,
+	}
+	if opts.connect != nil {
+		r.connect = opts.connect
+	}
+	started := time.Now()
+	report := &Report{Schema: Schema, StartedAt: started.UTC().Truncate(time.Second), Profile: opts.Profile,
+		Hosts: make([]Host, len(targets))}
+
+	stopProgress := r.reportProgress(ctx, started, len(targets))
+	hostSlots := make(chan struct{}, opts.Hosts)
+	var wg sync.WaitGroup
+	for i, addr := range targets {
+		select {
+		case hostSlots <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			report.Hosts[i] = Host{Address: addr.String(), State: HostDown, Ports: []Port{}}
+			continue
+		}
+		wg.Go(func() {
+			defer func() { <-hostSlots }()
+			report.Hosts[i] = r.scanHost(ctx, addr.Unmap())
+			r.hostsDone.Add(1)
+		})
+	}
+	wg.Wait()
+	stopProgress()
+	report.FinishedAt = time.Now().UTC().Truncate(time.Second)
+	return report, ctx.Err()
+}
+
+// run is the shared state of one scan.
+type run struct {
+	opts       Options
+	engine     *fingerprint.Engine
+	connSlots  chan struct{} // global connection attempts in flight
+	idSlots    chan struct{} // ports under identification
+	portsTotal int64
+	portsDone  atomic.Int64
+	connect    func(ctx context.Context, target netip.AddrPort, timeout time.Duration) connectOutcome
+	hostsDone  atomic.Int32
+	phase      atomic.Value
+}
+
+func (r *run) reportProgress(ctx context.Context, started time.Time, hosts int) (stop func()) {
+	if r.opts.Progress == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(r.opts.ProgressInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+			case <-done:
+			case <-ctx.Done():
+			}
+			elapsed := time.Since(started)
+			p := Progress{HostsDone: int(r.hostsDone.Load()), HostsTotal: hosts,
+				PortsDone: r.portsDone.Load(), PortsTotal: r.portsTotal, Elapsed: elapsed}
+			if ph, ok := r.phase.Load().(string); ok {
+				p.Phase = ph
+			}
+			if s := elapsed.Seconds(); s > 0 {
+				p.Rate = float64(p.PortsDone) / s
+			}
+			if p.Rate > 0 && p.PortsDone < p.PortsTotal {
+				p.Remaining = time.Duration(float64(p.PortsTotal-p.PortsDone) / p.Rate * float64(time.Second))
+			}
+			r.opts.Progress(p)
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			default:
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+// hostScan is the state of one host during its scan.
+type hostScan struct {
+	r    *run
+	addr netip.Addr
+
+	mu         sync.Mutex
+	srtt       time.Duration // smoothed handshake round trip (RFC 6298 style)
+	rttvar     time.Duration
+	samples    int
+	responded  bool // any SYN/ACK or RST seen
+	unanswered int  // consecutive attempts without an answer
+	down       atomic.Bool
+	tcp        [65536]portState // by port: a fixed array is smaller than a map of 65,535 entries
+}
+
+func (r *run) scanHost(ctx context.Context, addr netip.Addr) Host {
+	h := &hostScan{r: r, addr: addr}
+	out := Host{Address: addr.String(), State: HostDown, Ports: []Port{}}
+	r.phase.Store("tcp")
+
+	tarpit := make(chan bool, 1)
+	if len(r.opts.TCPPorts) > 0 {
+		go func() { tarpit <- h.looksLikeTarpit(ctx) }()
+		h.scanTCP(ctx)
+	} else {
+		tarpit <- false
+	}
+	isTarpit := <-tarpit
+	out.Tarpit = isTarpit
+
+	var open []uint16
+	for port, state := range h.tcp {
+		if state == portOpen {
+			open = append(open, uint16(port))
+		}
+	}
+	if isTarpit {
+		r.phase.Store("tarpit")
+		open = r.answering(ctx, addr, tarpitCandidates(open))
+	}
+	if h.responded || isTarpit {
+		out.State = HostUp
+	}
+
+	// Identify open ports, a few at a time per host.
+	r.phase.Store("identify")
+	results := make([]Port, len(open))
+	perHost := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i, port := range open {
+		perHost <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-perHost }()
+			results[i] = r.identifyTCP(ctx, addr, port)
+		})
+	}
+	wg.Wait()
+	for _, p := range results {
+		if isTarpit && p.Service == "unknown" && p.Banner == "" {
+			continue // the tarpit itself, not an application
+		}
+		out.Ports = append(out.Ports, p)
+	}
+	if r.opts.AllStates && !h.down.Load() && !isTarpit {
+		for port, state := range h.tcp {
+			if state == portClosed || state == portFiltered {
+				out.Ports = append(out.Ports, Port{Port: uint16(port), Protocol: "tcp", State: state.String(), Service: "unknown", Findings: []Finding{}})
+			}
+		}
+	}
+
+	// UDP.
+	if len(r.opts.UDPPorts) > 0 {
+		r.phase.Store("udp")
+		udp := make([]Port, len(r.opts.UDPPorts))
+		for i, port := range r.opts.UDPPorts {
+			perHost <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-perHost }()
+				udp[i] = r.scanUDP(ctx, addr, port)
+			})
+		}
+		wg.Wait()
+		for _, p := range udp {
+			if p.State == StateOpen || p.State == StateClosed {
+				out.State = HostUp
+			}
+			if p.State == StateOpen || r.opts.AllStates {
+				out.Ports = append(out.Ports, p)
+			}
+		}
+	}
+	slices.SortFunc(out.Ports, func(a, b Port) int {
+		if a.Protocol != b.Protocol {
+			if a.Protocol < b.Protocol {
+				return -1
+			}
+			return 1
+		}
+		return int(a.Port) - int(b.Port)
+	})
+	return out
+}
+
+func (r *run) identifyTCP(ctx context.Context, addr netip.Addr, port uint16) Port {
+	p := Port{Port: port, Protocol: "tcp", State: StateOpen, Service: "unknown", Findings: []Finding{}}
+	if r.opts.SkipIdentify {
+		return p
+	}
+	select {
+	case r.idSlots <- struct{}{}:
+	case <-ctx.Done():
+		return p
+	}
+	defer func() { <-r.idSlots }()
+	return fromResult(p, r.engine.IdentifyTCP(ctx, netip.AddrPortFrom(addr, port)))
+}
+
+func (r *run) scanUDP(ctx context.Context, addr netip.Addr, port uint16) Port {
+	defer r.portsDone.Add(1)
+	p := Port{Port: port, Protocol: "udp", State: StateOpenFiltered, Service: "unknown", Findings: []Finding{}}
+	select {
+	case r.idSlots <- struct{}{}:
+	case <-ctx.Done():
+		return p
+	}
+	defer func() { <-r.idSlots }()
+	res := r.engine.IdentifyUDP(ctx, netip.AddrPortFrom(addr, port))
+	p.State = res.State
+	return fromResult(p, res.Result)
+}
+
+func fromResult(p Port, res fingerprint.Result) Port {
+	p.Service, p.Product, p.Version, p.TLS, p.Banner = res.Service, res.Product, res.Version, res.TLS, res.Banner
+	for _, f := range res.Findings {
+		p.Findings = append(p.Findings, Finding{ID: f.ID, Severity: f.Severity, Detail: f.Detail})
+	}
+	return p
+}
+
+// discoveryPorts are tried first on every host: if any answers, the host is up and
+// the long tail of silent ports will not make it look down.
+var discoveryPorts = []uint16{80, 443, 22, 3389, 445, 139, 135, 21, 23, 25, 53, 110, 143,
+	993, 995, 8080, 8443, 3306, 5432, 1433, 6379, 27017, 5900, 111, 587, 465, 389, 636, 9200, 11211}
+
+// portOrder puts the requested discovery ports first, then the rest, each part shuffled.
+func portOrder(ports []uint16) []uint16 {
+	wanted := map[uint16]bool{}
+	for _, p := range discoveryPorts {
+		wanted[p] = true
+	}
+	var first, rest []uint16
+	for _, p := range ports {
+		if wanted[p] {
+			first = append(first, p)
+		} else {
+			rest = append(rest, p)
+		}
+	}
+	rand.Shuffle(len(first), func(i, j int) { first[i], first[j] = first[j], first[i] })
+	rand.Shuffle(len(rest), func(i, j int) { rest[i], rest[j] = rest[j], rest[i] })
+	return append(first, rest...)
+}
+
+func (h *hostScan) scanTCP(ctx context.Context) {
+	r := h.r
+	order := portOrder(slices.Clone(r.opts.TCPPorts))
+	perHost := make(chan struct{}, r.opts.PerHost)
+	var wg sync.WaitGroup
+	for i, port := range order {
+		perHost <- struct{}{}
+		if h.down.Load() || ctx.Err() != nil {
+			<-perHost
+			r.portsDone.Add(int64(len(order) - i))
+			break
+		}
+		select {
+		case r.connSlots <- struct{}{}:
+		case <-ctx.Done():
+			<-perHost
+			continue
+		}
+		wg.Go(func() {
+			defer func() { <-r.connSlots; <-perHost; r.portsDone.Add(1) }()
+			h.tcp[port] = h.probePort(ctx, port) // each port is written by one goroutine only
+		})
+	}
+	wg.Wait()
+}
+
+// connectOutcome classifies one connection attempt.
+type connectOutcome int
+
+const (
+	outcomeOpen connectOutcome = iota
+	outcomeClosed
+	outcomeTimeout     // no answer: dropped, or the host is gone
+	outcomeUnreachable // ICMP unreachable or a local firewall
+	outcomeLocal       // our side ran out of something: retry later
+	outcomeCancelled
+)
+
+// portState is what the connect scan learnt about a port.
+type portState uint8
+
+const (
+	portNotScanned portState = iota
+	portOpen
+	portClosed
+	portFiltered
+)
+
+func (s portState) String() string {
+	switch s {
+	case portOpen:
+		return StateOpen
+	case portClosed:
+		return StateClosed
+	case portFiltered:
+		return StateFiltered
+	}
+	return ""
+}
+
+// probePort finds the state of one port, retrying timeouts (not refusals) and local
+// resource errors, which never make a port look closed.
+func (h *hostScan) probePort(ctx context.Context, port uint16) portState {
+	backoff := 10 * time.Millisecond
+	for attempt := 0; ; {
+		if h.down.Load() {
+			return portFiltered
+		}
+		timeout := h.timeout() << attempt
+		timeout = min(timeout, h.r.opts.Timeout)
+		start := time.Now()
+		outcome := h.r.connect(ctx, netip.AddrPortFrom(h.addr, port), timeout)
+		rtt := time.Since(start)
+		switch outcome {
+		case outcomeOpen, outcomeClosed:
+			h.answered(rtt)
+			if outcome == outcomeOpen {
+				return portOpen
+			}
+			return portClosed
+		case outcomeLocal:
+			select {
+			case <-time.After(backoff + rand.N(backoff)):
+			case <-ctx.Done():
+				return portFiltered
+			}
+			backoff = min(2*backoff, time.Second)
+			continue
+		case outcomeCancelled:
+			return portFiltered
+		}
+		h.unanswer()
+		attempt++
+		if attempt > h.r.opts.Retries || outcome == outcomeUnreachable {
+			return portFiltered
+		}
+	}
+}
+
+func (h *hostScan) answered(rtt time.Duration) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.responded = true
+	h.unanswered = 0
+	if h.samples == 0 {
+		h.srtt, h.rttvar = rtt, rtt/2
+	} else {
+		diff := h.srtt - rtt
+		if diff < 0 {
+			diff = -diff
+		}
+		h.rttvar = (3*h.rttvar + diff) / 4
+		h.srtt = (7*h.srtt + rtt) / 8
+	}
+	h.samples++
+}
+
+func (h *hostScan) unanswer() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.unanswered++
+	if !h.responded && h.unanswered >= h.r.opts.DownAfter {
+		h.down.Store(true)
+	}
+}
+
+// timeout is the handshake wait for the next attempt: the configured maximum until
+// round trips are measured, then four deviations above the smoothed round trip.
+func (h *hostScan) timeout() time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.samples == 0 {
+		return h.r.opts.Timeout
+	}
+	t := h.srtt + 4*h.rttvar
+	return min(max(t, minConnectTimeout), h.r.opts.Timeout)
+}
+
+// connectOnce makes one TCP handshake and closes at once with a reset (linger 0),
+// which leaves no TIME_WAIT behind. Binding the local side first makes the kernel
+// reserve the ephemeral port instead of sharing it across 4-tuples.
+func connectOnce(ctx context.Context, target netip.AddrPort, timeout time.Duration) connectOutcome {
+	local := &net.TCPAddr{IP: net.IPv4zero}
+	if target.Addr().Is6() {
+		local = &net.TCPAddr{IP: net.IPv6unspecified}
+	}
+	d := net.Dialer{Timeout: timeout, LocalAddr: local}
+	conn, err := d.DialContext(ctx, "tcp", target.String())
+	if err == nil {
+		tc := conn.(*net.TCPConn)
+		tc.SetLinger(0)
+		tc.Close()
+		return outcomeOpen
+	}
+	return classifyDialError(ctx, err)
+}
+
+func classifyDialError(ctx context.Context, err error) connectOutcome {
+	var errno syscall.Errno
+	switch {
+	case ctx.Err() != nil:
+		return outcomeCancelled
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET):
+		return outcomeClosed
+	case errors.As(err, &errno) && localErrnos[errno]:
+		return outcomeLocal
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH),
+		errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM), errors.Is(err, syscall.EHOSTDOWN):
+		return outcomeUnreachable
+	}
+	return outcomeTimeout
+}
+
+// localErrnos are failures of this machine, not answers of the target.
+var localErrnos = map[syscall.Errno]bool{
+	syscall.EMFILE: true, syscall.ENFILE: true, syscall.EADDRNOTAVAIL: true,
+	syscall.EADDRINUSE: true, syscall.ENOBUFS: true, syscall.ENOMEM: true, syscall.EAGAIN: true,
+	syscall.EINTR: true,
+}
+
+// looksLikeTarpit connects to ports nothing should listen on. When every one of them
+// completes the handshake, the host (or a device in front of it) accepts anything.
+func (h *hostScan) looksLikeTarpit(ctx context.Context) bool {
+	ports := h.r.opts.TarpitPorts
+	if len(ports) == 0 {
+		for range tarpitPortCount {
+			ports = append(ports, uint16(61000+rand.IntN(65536-61000)))
+		}
+	}
+	var accepted atomic.Int32
+	var wg sync.WaitGroup
+	for _, port := range ports {
+		wg.Go(func() {
+			for attempt := 0; attempt < 10; attempt++ {
+				switch h.r.connect(ctx, netip.AddrPortFrom(h.addr, port), h.r.opts.Timeout) {
+				case outcomeOpen:
+					accepted.Add(1)
+				case outcomeLocal:
+					time.Sleep(20 * time.Millisecond)
+					continue
+				}
+				return
+			}
+		})
+	}
+	wg.Wait()
+	return int(accepted.Load()) == len(ports)
+}
+
+// answering keeps the ports of a tarpit host where an application answers (a
+// greeting, or a reply to the port's own probe), looked at many at a time.
+func (r *run) answering(ctx context.Context, addr netip.Addr, ports []uint16) []uint16 {
+	wait := min(r.opts.BannerWait, 500*time.Millisecond)
+	if wait <= 0 {
+		wait = 500 * time.Millisecond
+	}
+	keep := make([]bool, len(ports))
+	perHost := make(chan struct{}, r.opts.PerHost)
+	var wg sync.WaitGroup
+	for i, port := range ports {
+		perHost <- struct{}{}
+		select {
+		case r.connSlots <- struct{}{}:
+		case <-ctx.Done():
+			<-perHost
+			continue
+		}
+		wg.Go(func() {
+			defer func() { <-r.connSlots; <-perHost }()
+			keep[i] = r.engine.Answers(ctx, netip.AddrPortFrom(addr, port), wait)
+		})
+	}
+	wg.Wait()
+	var out []uint16
+	for i, port := range ports {
+		if keep[i] {
+			out = append(out, port)
+		}
+	}
+	return out
+}
+
+// tarpitCandidates limits identification on a tarpit host, where every scanned port
+// "accepts": all of them when few, else those of the common profile.
+func tarpitCandidates(open []uint16) []uint16 {
+	if len(open) <= 1024 {
+		return open
+	}
+	common, _ := Profile("common")
+	set := map[uint16]bool{}
+	for _, p := range common {
+		set[p] = true
+	}
+	var out []uint16
+	for _, p := range open {
+		if set[p] {
+			out = append(out, p)
+		}
+	}
+	return out
+}

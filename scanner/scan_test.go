@@ -1,0 +1,378 @@
+package scanner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// quick are options for loopback tests: short waits everywhere.
+func quick(ports ...uint16) Options {
+	return Options{TCPPorts: ports, Timeout: 500 * time.Millisecond, BannerWait: 200 * time.Millisecond,
+		ProbeTimeout: 300 * time.Millisecond}
+}
+
+// listen starts a TCP listener whose connections get handle.
+func listen(t *testing.T, address string, handle func(net.Conn)) uint16 {
+	t.Helper()
+	ln, err := net.Listen("tcp", address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(3 * time.Second))
+				handle(c)
+			})
+		}
+	})
+	return uint16(ln.Addr().(*net.TCPAddr).Port)
+}
+
+func sshGreeting(c net.Conn) {
+	c.Write([]byte("SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13\r\n"))
+	io.Copy(io.Discard, c)
+}
+
+func silent(c net.Conn) { io.Copy(io.Discard, c) }
+
+// freePort returns a port that was free a moment ago on the address.
+func freePort(t *testing.T, address string) uint16 {
+	t.Helper()
+	ln, err := net.Listen("tcp", address+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return uint16(ln.Addr().(*net.TCPAddr).Port)
+}
+
+// randomLoopback returns an address of 127/8 other than 127.0.0.1, so that tests do
+// not see each other's listeners; Linux routes the whole block to lo.
+func randomLoopback() string {
+	return netip.AddrFrom4([4]byte{127, byte(1 + rand.IntN(250)), byte(rand.IntN(256)), byte(1 + rand.IntN(250))}).String()
+}
+
+func TestScanLoopback(t *testing.T) {
+	t.Parallel()
+	addr := randomLoopback()
+	ssh := listen(t, addr+":0", sshGreeting)
+	quiet := listen(t, addr+":0", silent)
+	hangup := listen(t, addr+":0", func(net.Conn) {})
+	closed := freePort(t, addr)
+	opts := quick(ssh, quiet, hangup, closed)
+	opts.AllStates = true
+	var progressCalls atomic.Int32
+	opts.Progress = func(Progress) { progressCalls.Add(1) }
+	opts.ProgressInterval = 50 * time.Millisecond
+	report, err := Scan(context.Background(), []netip.Addr{netip.MustParseAddr(addr)}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := report.Host(addr)
+	if h == nil || h.State != HostUp || h.Tarpit {
+		t.Fatalf("host %+v", h)
+	}
+	want := map[uint16][3]string{ // state, service, banner emptiness
+		ssh:    {StateOpen, "ssh", "banner"},
+		quiet:  {StateOpen, "unknown", ""},
+		hangup: {StateOpen, "unknown", ""},
+		closed: {StateClosed, "unknown", ""},
+	}
+	for port, w := range want {
+		p := h.Port("tcp", port)
+		if p == nil {
+			t.Errorf("port %d missing", port)
+			continue
+		}
+		if p.State != w[0] || p.Service != w[1] || (p.Banner != "") != (w[2] != "") {
+			t.Errorf("port %d: %+v, want %v", port, *p, w)
+		}
+	}
+	if p := h.Port("tcp", ssh); p != nil && (p.Product != "OpenSSH" || p.Version != "9.6p1") {
+		t.Errorf("ssh product %q version %q", p.Product, p.Version)
+	}
+	if !sort.SliceIsSorted(h.Ports, func(i, j int) bool { return h.Ports[i].Port < h.Ports[j].Port }) {
+		t.Errorf("ports not sorted")
+	}
+	if progressCalls.Load() == 0 {
+		t.Errorf("no progress reported")
+	}
+}
+
+func TestScanWithoutAllStatesListsOpenOnly(t *testing.T) {
+	t.Parallel()
+	addr := randomLoopback()
+	ssh := listen(t, addr+":0", sshGreeting)
+	report, err := Scan(context.Background(), []netip.Addr{netip.MustParseAddr(addr)}, quick(ssh, freePort(t, addr)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ports := report.Hosts[0].Ports; len(ports) != 1 || ports[0].Port != ssh {
+		t.Errorf("ports %+v", ports)
+	}
+}
+
+func TestReportJSONContract(t *testing.T) {
+	t.Parallel()
+	addr := randomLoopback()
+	ssh := listen(t, addr+":0", sshGreeting)
+	opts := quick(ssh)
+	opts.Profile = "common"
+	report, err := Scan(context.Background(), []netip.Addr{netip.MustParseAddr(addr)}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := json.Marshal(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	keys := func(m map[string]any) []string {
+		var out []string
+		for k := range m {
+			out = append(out, k)
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got := keys(doc); !slices.Equal(got, []string{"finished_at", "hosts", "profile", "schema", "started_at"}) {
+		t.Errorf("report keys %v", got)
+	}
+	if doc["schema"] != "portcullis.scan/v1" || doc["profile"] != "common" {
+		t.Errorf("schema %v profile %v", doc["schema"], doc["profile"])
+	}
+	if _, err := time.Parse(time.RFC3339, doc["started_at"].(string)); err != nil || len(doc["started_at"].(string)) != len("2026-11-24T18:00:00Z") {
+		t.Errorf("started_at %v", doc["started_at"])
+	}
+	host := doc["hosts"].([]any)[0].(map[string]any)
+	if got := keys(host); !slices.Equal(got, []string{"address", "ports", "state", "tarpit"}) {
+		t.Errorf("host keys %v", got)
+	}
+	port := host["ports"].([]any)[0].(map[string]any)
+	if got := keys(port); !slices.Equal(got, []string{"banner", "findings", "port", "product", "protocol", "service", "state", "tls", "version"}) {
+		t.Errorf("port keys %v", got)
+	}
+	if port["findings"] == nil {
+		t.Errorf("findings must be an empty list, not null")
+	}
+}
+
+func TestTarpitHost(t *testing.T) {
+	t.Parallel()
+	addr := randomLoopback()
+	// The "device" accepts on the probe ports and on every scanned port, silently;
+	// one real application greets.
+	var tarpitPorts, scanned []uint16
+	for range 4 {
+		tarpitPorts = append(tarpitPorts, listen(t, addr+":0", silent))
+	}
+	for range 8 {
+		scanned = append(scanned, listen(t, addr+":0", silent))
+	}
+	ssh := listen(t, addr+":0", sshGreeting)
+	scanned = append(scanned, ssh)
+	opts := quick(scanned...)
+	opts.TarpitPorts = tarpitPorts
+	report, err := Scan(context.Background(), []netip.Addr{netip.MustParseAddr(addr)}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := report.Hosts[0]
+	if !h.Tarpit || h.State != HostUp {
+		t.Fatalf("tarpit %v state %s", h.Tarpit, h.State)
+	}
+	if len(h.Ports) != 1 || h.Ports[0].Port != ssh || h.Ports[0].Service != "ssh" {
+		t.Errorf("ports %+v, want only the ssh port", h.Ports)
+	}
+}
+
+func TestSilentListenersAreNotATarpit(t *testing.T) {
+	t.Parallel()
+	addr := randomLoopback()
+	var scanned []uint16
+	for range 3 {
+		scanned = append(scanned, listen(t, addr+":0", silent))
+	}
+	opts := quick(scanned...)
+	opts.TarpitPorts = []uint16{freePort(t, addr), freePort(t, addr), freePort(t, addr)}
+	report, err := Scan(context.Background(), []netip.Addr{netip.MustParseAddr(addr)}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := report.Hosts[0]
+	if h.Tarpit || len(h.Ports) != 3 {
+		t.Fatalf("tarpit %v ports %+v", h.Tarpit, h.Ports)
+	}
+	for _, p := range h.Ports {
+		if p.Service != "unknown" || p.Banner != "" || p.State != StateOpen {
+			t.Errorf("port %+v", p)
+		}
+	}
+}
+
+func TestDroppingHostIsGivenUpQuickly(t *testing.T) {
+	t.Parallel()
+	var attempts atomic.Int32
+	opts := quick()
+	opts.TCPPorts, _ = Profile("full")
+	opts.Timeout = 100 * time.Millisecond
+	opts.PerHost = 16
+	opts.DownAfter = 40
+	opts.TarpitPorts = []uint16{61001}
+	opts.AllStates = true
+	opts.connect = func(ctx context.Context, _ netip.AddrPort, timeout time.Duration) connectOutcome {
+		attempts.Add(1)
+		select { // a DROP firewall: nothing comes back
+		case <-time.After(timeout):
+		case <-ctx.Done():
+		}
+		return outcomeTimeout
+	}
+	start := time.Now()
+	report, err := Scan(context.Background(), []netip.Addr{netip.MustParseAddr("192.0.2.1")}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("gave up after %v", took)
+	}
+	h := report.Hosts[0]
+	if h.State != HostDown || len(h.Ports) != 0 {
+		t.Errorf("host %+v", h)
+	}
+	if n := attempts.Load(); n > 200 {
+		t.Errorf("%d attempts on a host that never answered", n)
+	}
+}
+
+func TestLocalErrorsAreRetriedNotClosed(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	failures := map[uint16]int{}
+	opts := quick(1, 2, 3)
+	opts.SkipIdentify = true
+	opts.AllStates = true
+	opts.TarpitPorts = []uint16{61001}
+	opts.connect = func(_ context.Context, target netip.AddrPort, _ time.Duration) connectOutcome {
+		mu.Lock()
+		defer mu.Unlock()
+		if target.Port() == 61001 {
+			return outcomeClosed
+		}
+		if failures[target.Port()] < 3 { // EMFILE, EADDRNOTAVAIL...
+			failures[target.Port()]++
+			return outcomeLocal
+		}
+		if target.Port() == 2 {
+			return outcomeOpen
+		}
+		return outcomeClosed
+	}
+	report, err := Scan(context.Background(), []netip.Addr{netip.MustParseAddr("192.0.2.1")}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := report.Hosts[0]
+	got := map[uint16]string{}
+	for _, p := range h.Ports {
+		got[p.Port] = p.State
+	}
+	if got[1] != StateClosed || got[2] != StateOpen || got[3] != StateClosed {
+		t.Errorf("states %v", got)
+	}
+}
+
+func TestTimeoutsAreRetriedRefusalsAreNot(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	calls := map[uint16]int{}
+	opts := quick(10, 20)
+	opts.SkipIdentify = true
+	opts.AllStates = true
+	opts.Retries = 2
+	opts.TarpitPorts = []uint16{61001}
+	opts.connect = func(_ context.Context, target netip.AddrPort, _ time.Duration) connectOutcome {
+		mu.Lock()
+		defer mu.Unlock()
+		calls[target.Port()]++
+		switch target.Port() {
+		case 10:
+			return outcomeTimeout
+		}
+		return outcomeClosed
+	}
+	if _, err := Scan(context.Background(), []netip.Addr{netip.MustParseAddr("192.0.2.1")}, opts); err != nil {
+		t.Fatal(err)
+	}
+	if calls[10] != 3 || calls[20] != 1 {
+		t.Errorf("attempts %v: want 3 for the timeout, 1 for the refusal", calls)
+	}
+}
+
+func TestScanIPv6(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skip("no IPv6 loopback:", err)
+	}
+	ln.Close()
+	port := listen(t, "[::1]:0", sshGreeting)
+	report, err := Scan(context.Background(), []netip.Addr{netip.IPv6Loopback()}, quick(port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := report.Hosts[0]
+	if h.Address != "::1" || len(h.Ports) != 1 || h.Ports[0].Service != "ssh" {
+		t.Errorf("host %+v", h)
+	}
+}
+
+func TestScanRefusesTooManyTargets(t *testing.T) {
+	t.Parallel()
+	targets := make([]netip.Addr, 5)
+	opts := quick(22)
+	opts.MaxTargets = 4
+	_, err := Scan(context.Background(), targets, opts)
+	var tooMany *TooManyTargetsError
+	if !errors.As(err, &tooMany) {
+		t.Errorf("err %v", err)
+	}
+	if _, err := Scan(context.Background(), nil, opts); !errors.Is(err, ErrNoTargets) {
+		t.Errorf("err %v", err)
+	}
+	if _, err := Scan(context.Background(), []netip.Addr{netip.MustParseAddr("127.0.0.1")}, Options{}); !errors.Is(err, ErrNoPorts) {
+		t.Errorf("err %v", err)
+	}
+}
+
+func TestScanCancelled(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	report, err := Scan(ctx, []netip.Addr{netip.MustParseAddr("127.0.0.1")}, quick(1))
+	if !errors.Is(err, context.Canceled) || report == nil {
+		t.Errorf("report %v err %v", report, err)
+	}
+}
