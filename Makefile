@@ -4,7 +4,7 @@ BIN     := bin/portcullis
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: run build test test-short bench fuzz generate lint clean
+.PHONY: run build test test-short test-lab bench bench-scan fuzz generate lint clean
 
 run: build
 	./$(BIN) serve --demo --db portcullis.db
@@ -21,6 +21,16 @@ test-short:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# The scanner against real daemons in network namespaces (root; installs Debian packages).
+test-lab:
+	scanner/lab/install.sh
+	$(GO) test -tags lab -count=1 -v -timeout 20m -run TestLab ./scanner/lab/
+
+# The scanner and nmap side by side on the lab: time, recall, precision, service accuracy, memory.
+bench-scan:
+	scanner/lab/install.sh
+	LAB_BENCH=1 $(GO) test -tags lab -count=1 -v -timeout 60m -run TestBenchScan ./scanner/lab/
 
 # Each fuzz target for a short while; run one longer with
 #   go test -run '^$' -fuzz FuzzParsePorts -fuzztime 5m ./workflow/policy
