@@ -53,6 +53,7 @@ func (s *Server) apiRoutes(r chi.Router, prefix string) {
 		{del, "/assets/{id}", roles(AD), s.apiDeleteAsset},
 		{post, "/assets/import", roles(AD), s.apiImportAssets},
 		{get, "/audit/export", roles(workflow.RoleAuditor, AD), s.apiAuditExport},
+		{get, "/reports/{kind}", roles(workflow.RoleAuditor, AD), s.apiReport},
 		{get, "/drift", roles(RV, AP, IM, workflow.RoleAuditor, AD), s.apiListDrift},
 		{post, "/drift/{id}/acknowledge", roles(RV, AP, AD), s.apiDriftAction},
 		{post, "/drift/{id}/suppress", roles(AP, AD), s.apiDriftAction},

@@ -270,3 +270,33 @@ func TestAuditExportAndVerifyPage(t *testing.T) {
 		t.Fatalf("verify page: %.400s", page)
 	}
 }
+
+func TestReportDownloads(t *testing.T) {
+	a := newApp(t)
+	aude := a.as("aude")
+	for _, format := range []string{"csv", "json", "xlsx", "pdf"} {
+		for _, kind := range []string{"changes", "rules", "insecure", "drift", "recertification", "audit"} {
+			if format == "pdf" && kind != "changes" {
+				continue // one PDF is enough here; building each costs a font load
+			}
+			r := a.get(aude, "/audit/reports?kind="+kind+"&format="+format+"&from=2000-01-01&to=2999-12-31")
+			body := a.body(r)
+			if r.StatusCode != http.StatusOK || !strings.Contains(r.Header.Get("Content-Disposition"), "portcullis-"+kind) || len(body) < 50 {
+				t.Errorf("%s as %s: %d %q (%d bytes)", kind, format, r.StatusCode, r.Header.Get("Content-Type"), len(body))
+			}
+		}
+	}
+	if r := a.get(a.as("alice"), "/audit/reports?kind=changes&format=csv"); r.StatusCode != http.StatusForbidden {
+		t.Errorf("requester downloads reports: %d", r.StatusCode)
+	}
+	if r := a.get(aude, "/audit/reports?kind=changes&format=docx"); r.StatusCode != http.StatusBadRequest {
+		t.Errorf("unknown format: %d", r.StatusCode)
+	}
+	var e apiErr
+	if st := a.api("aude", http.MethodGet, "/reports/rules?format=json", nil, nil); st != http.StatusOK {
+		t.Errorf("API report: %d", st)
+	}
+	if st := a.api("aude", http.MethodGet, "/reports/changes?state=bogus", nil, &e); st != http.StatusBadRequest || e.Error.Field != "state" {
+		t.Errorf("bad state filter: %d %+v", st, e)
+	}
+}

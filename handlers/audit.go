@@ -72,8 +72,20 @@ func (s *Server) exportAudit(w http.ResponseWriter, r *http.Request, api bool) {
 func (s *Server) apiAuditExport(w http.ResponseWriter, r *http.Request) { s.exportAudit(w, r, true) }
 func (s *Server) auditExport(w http.ResponseWriter, r *http.Request)    { s.exportAudit(w, r, false) }
 
+func (s *Server) auditView(r *http.Request) web.Audit {
+	v := web.Audit{VerifierKey: s.svc.AuditVerifierKey(), Reports: auditReports()}
+	zones, _ := s.svc.ListZones(r.Context())
+	for _, z := range zones {
+		v.Zones = append(v.Zones, web.Option{Value: z.Name, Label: z.Name})
+	}
+	for _, st := range workflow.AllStates {
+		v.States = append(v.States, web.Option{Value: string(st), Label: st.Label()})
+	}
+	return v
+}
+
 func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, web.AuditPage(s.page(r, "Audit log"), web.Audit{VerifierKey: s.svc.AuditVerifierKey()}))
+	s.render(w, r, http.StatusOK, web.AuditPage(s.page(r, "Audit and compliance"), s.auditView(r)))
 }
 
 func (s *Server) auditVerify(w http.ResponseWriter, r *http.Request) {
@@ -82,7 +94,8 @@ func (s *Server) auditVerify(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v := web.Audit{VerifierKey: s.svc.AuditVerifierKey(), Verified: true, Result: verifyText(rep), OK: rep.OK(), Notes: rep.Notes}
+	v := s.auditView(r)
+	v.Verified, v.Result, v.OK, v.Notes = true, verifyText(rep), rep.OK(), rep.Notes
 	s.render(w, r, http.StatusOK, web.AuditPage(s.page(r, "Audit log"), v))
 }
 

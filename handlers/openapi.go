@@ -46,6 +46,7 @@ var apiOperations = map[string]apiOperation{
 	"DELETE /api/v1/assets/{id}":           {Summary: "Delete an asset", Status: "204"},
 	"POST /api/v1/assets/import":           {Summary: "Import assets from a CSV body (all or nothing)", Body: "CSV", Response: "ImportResult"},
 	"GET /api/v1/audit/export":             {Summary: "The audit log (format json with hashes and a signed checkpoint, or csv; from, to as YYYY-MM-DD)", Response: "Object"},
+	"GET /api/v1/reports/{kind}":           {Summary: "A compliance report (kind: changes, rules, insecure, drift, recertification, audit; format: csv, json, xlsx, pdf; from, to, zone, team, state)", Response: "Object"},
 	"GET /api/v1/drift":                    {Summary: "Drift items (filters: state=open|acknowledged|resolved|suppressed, kind, severity, zone, asset)", Response: "DriftList"},
 	"POST /api/v1/drift/{id}/acknowledge":  {Summary: "Acknowledge a drift item", Body: "DriftComment", Response: "Drift"},
 	"POST /api/v1/drift/{id}/suppress":     {Summary: "Suppress a drift item with a reason until a date", Body: "Suppression", Response: "Drift"},
@@ -171,7 +172,11 @@ func openAPIDocument() map[string]any {
 		}
 		var params []any
 		for _, m := range pathParam.FindAllStringSubmatch(path, -1) {
-			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "integer"}})
+			typ := "string"
+			if m[1] == "id" {
+				typ = "integer"
+			}
+			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": typ}})
 		}
 		if len(params) > 0 {
 			o["parameters"] = params

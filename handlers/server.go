@@ -266,6 +266,7 @@ func (s *Server) pageRoutes(r chi.Router) {
 		{post, "/admin/operations/schedules/{id}", roles(AD), s.saveSchedule},
 		{get, "/audit", roles(AU, AD), s.auditPage},
 		{get, "/audit/export", roles(AU, AD), s.auditExport},
+		{get, "/audit/reports", roles(AU, AD), s.reportDownload},
 		{post, "/audit/verify", roles(AU, AD), s.auditVerify},
 		{post, "/admin/policy/matrix", roles(AD), s.saveMatrix},
 		{post, "/admin/policy/catalog", roles(AD), s.saveCatalog},

@@ -374,6 +374,9 @@ type PolicyPage struct {
 
 // Audit is the audit log page.
 type Audit struct {
+	Reports     []Option
+	Zones       []Option
+	States      []Option
 	VerifierKey string
 	Verified    bool
 	OK          bool

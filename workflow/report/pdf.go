@@ -34,7 +34,14 @@ type pdfWriter struct {
 	tables        int  // tables started so far
 	printed, rows int
 	zebra         bool
+	// records lays out a table too wide for the page one row at a time, as
+	// a block of "column: value" lines: a change record of twenty columns
+	// squeezed into a landscape page is unreadable.
+	records bool
 }
+
+// pdfMaxColumns is the widest table drawn as a grid; wider ones are records.
+const pdfMaxColumns = 9
 
 func newPDFWriter(w io.Writer, opts Options) (*pdfWriter, error) {
 	font, err := loadPDFFont(opts.FontPath)
@@ -94,7 +101,9 @@ func (p *pdfWriter) pageHeader() {
 	p.pdf.SetTextColor(90, 90, 90)
 	p.pdf.CellFormat(p.contentWidth(), 6, pdfText(p.table.Title)+" (continued)", "", 1, "L", false, 0, "")
 	p.pdf.SetTextColor(0, 0, 0)
-	p.columnHeader()
+	if !p.records {
+		p.columnHeader()
+	}
 }
 
 func (p *pdfWriter) begin(d Document) error {
@@ -181,7 +190,10 @@ func (p *pdfWriter) startTable(t Table) error {
 		p.pdf.Ln(6)
 	}
 	p.heading(t.Title, 13)
-	p.columnHeader()
+	p.records = len(t.Columns) > pdfMaxColumns
+	if !p.records {
+		p.columnHeader()
+	}
 	p.inTable = true
 	return p.pdf.Error()
 }
@@ -206,8 +218,29 @@ func (p *pdfWriter) row(cells []string) error {
 	if !p.zebra {
 		shade = 243
 	}
+	if p.records {
+		p.drawRecord(cells)
+		return p.pdf.Error()
+	}
 	p.drawRow(p.widths, cells, pdfLineHeight, shade, true)
 	return p.pdf.Error()
+}
+
+// drawRecord prints one row as a block: the first column as its heading,
+// then every non-empty cell under its column's title.
+func (p *pdfWriter) drawRecord(cells []string) {
+	widths := []float64{55, p.contentWidth() - 55}
+	if p.pdf.GetY()+30 > p.pageBottom() {
+		p.pdf.AddPage()
+	}
+	p.pdf.Ln(2)
+	p.drawRow([]float64{p.contentWidth()}, []string{p.table.Columns[0].Title + " " + cells[0]}, pdfLineHeight+0.6, 217, true)
+	for i := 1; i < len(cells); i++ {
+		if strings.TrimSpace(cells[i]) == "" {
+			continue
+		}
+		p.drawRow(widths, []string{p.table.Columns[i].Title, cells[i]}, pdfLineHeight, 0, true)
+	}
 }
 
 // drawRow prints one row of wrapped cells with borders, on a grey

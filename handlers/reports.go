@@ -1,0 +1,80 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/report"
+)
+
+// exportFilter reads the period, zone, team and state of an export.
+func exportFilter(r *http.Request) (workflow.ExportFilter, error) {
+	period, err := auditPeriod(r)
+	if err != nil {
+		return workflow.ExportFilter{}, err
+	}
+	q := r.URL.Query()
+	f := workflow.ExportFilter{From: period.From, To: period.To, Zone: strings.TrimSpace(q.Get("zone")), Team: strings.TrimSpace(q.Get("team"))}
+	if st := q.Get("state"); st != "" {
+		if _, ok := workflow.ParseState(st); !ok {
+			return f, &workflow.Error{Code: workflow.CodeInvalid, Field: "state", Message: fmt.Sprintf("%q is not a request state", st)}
+		}
+		f.State = st
+	}
+	return f, nil
+}
+
+// streamReport writes a compliance report in the asked format. Errors
+// before the first byte get a proper response; later ones can only be logged.
+func (s *Server) streamReport(w http.ResponseWriter, r *http.Request, kind string, api bool) {
+	fail := s.fail
+	if api {
+		fail = s.apiError
+	}
+	f, err := exportFilter(r)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	format := r.URL.Query().Get("format")
+	if format == "" {
+		format = "csv"
+	}
+	writer, err := report.New(format, w, report.Options{CSVSections: kind == "drift"})
+	if err != nil {
+		fail(w, r, &workflow.Error{Code: workflow.CodeInvalid, Field: "format", Message: err.Error()})
+		return
+	}
+	w.Header().Set("Content-Type", report.ContentType(format))
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="portcullis-%s-%s.%s"`, kind, time.Now().UTC().Format("20060102"), report.Extension(format)))
+	if err := s.svc.ExportReport(r.Context(), actor(r), kind, f, writer); err != nil {
+		writer.Close()
+		if statusOf(err) != http.StatusInternalServerError {
+			w.Header().Del("Content-Disposition")
+			fail(w, r, err)
+			return
+		}
+		s.log.Error("report export", "kind", kind, "err", err)
+	}
+}
+
+func (s *Server) reportDownload(w http.ResponseWriter, r *http.Request) {
+	s.streamReport(w, r, r.URL.Query().Get("kind"), false)
+}
+
+func (s *Server) apiReport(w http.ResponseWriter, r *http.Request) {
+	s.streamReport(w, r, strings.TrimPrefix(r.URL.Path, "/api/v1/reports/"), true)
+}
+
+// auditReports are the choices of the auditor's page.
+func auditReports() []web.Option {
+	var out []web.Option
+	for _, rp := range workflow.Reports {
+		out = append(out, web.Option{Value: rp.Kind, Label: rp.Title + " (" + rp.Regime + ")"})
+	}
+	return out
+}
