@@ -33,9 +33,9 @@ routes:
 		t.Fatalf("good file: %v", err)
 	}
 	for body, want := range map[string]string{
-		"channels: [{name: x, type: pager}]":                                              `type "pager"`,
-		"channels: [{name: x, type: webhook, url: 'https://a', secret_env: MISSING}]":     "secret_env",
-		"routes: [{channel: nowhere}]":                                                    `no channel named "nowhere"`,
+		"channels: [{name: x, type: pager}]":                                                              `type "pager"`,
+		"channels: [{name: x, type: webhook, url: 'https://a', secret_env: MISSING}]":                     "secret_env",
+		"routes: [{channel: nowhere}]":                                                                    `no channel named "nowhere"`,
 		"channels: [{name: s, type: syslog, address: 'a:1'}]\nroutes: [{channel: s, min_severity: dire}]": "severity",
 		"chanels: []": "chanels",
 	} {
