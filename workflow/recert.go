@@ -378,3 +378,90 @@ func (s *Service) RunExclusive(ctx context.Context, name, holder string, every t
 	}
 	return true, nil
 }
+
+// Mailer sends plain-text notices (re-certification reminders).
+type Mailer interface {
+	SendText(ctx context.Context, to []string, subject, body, id string) error
+}
+
+// SetMailer sets how reminders are sent; nil turns them off.
+func (s *Service) SetMailer(m Mailer, publicURL string) { s.mailer, s.publicURL = m, publicURL }
+
+// reminderInterval is how often an owner is reminded of the same pending items.
+const reminderInterval = 7 * 24 * time.Hour
+
+// SendRecertReminders e-mails every owner of pending re-certifications, once
+// a week per item at most: one message per person listing their items.
+func (s *Service) SendRecertReminders(ctx context.Context) (int, error) {
+	if s.mailer == nil {
+		return 0, nil
+	}
+	db := s.db.WithContext(ctx)
+	now := s.now()
+	var pending []models.Recertification
+	if err := db.Preload("Campaign").Preload("Request").Preload("Request.Requester").
+		Where("status = ? AND (reminded_at IS NULL OR reminded_at < ?)", RecertPending, now.Add(-reminderInterval)).
+		Order("id").Find(&pending).Error; err != nil {
+		return 0, err
+	}
+	if len(pending) == 0 {
+		return 0, nil
+	}
+	var users []models.User
+	if err := db.Find(&users).Error; err != nil {
+		return 0, err
+	}
+	byOwner := map[string][]models.Recertification{}
+	for _, rc := range pending {
+		owners := map[string]bool{rc.Request.Requester.Email: true}
+		for _, u := range users {
+			if rc.Team != "" && u.Team == rc.Team && ActorOf(u).Has(RoleRequester) {
+				owners[u.Email] = true
+			}
+		}
+		for o := range owners {
+			if o != "" {
+				byOwner[o] = append(byOwner[o], rc)
+			}
+		}
+	}
+	owners := make([]string, 0, len(byOwner))
+	for o := range byOwner {
+		owners = append(owners, o)
+	}
+	sort.Strings(owners)
+	sent := 0
+	reminded := map[uint]bool{}
+	for _, o := range owners {
+		items := byOwner[o]
+		var b strings.Builder
+		fmt.Fprintf(&b, "These openings you own wait for your decision: re-certify them with a fresh justification, or let them lapse.\n\n")
+		for _, rc := range items {
+			fmt.Fprintf(&b, "- request #%d %q: decide by %s (campaign %q; the opening expires %s)\n",
+				rc.RequestID, rc.Request.Title, rc.Campaign.DueBy.Format(time.DateOnly), rc.Campaign.Name, rc.Request.ExpiresAt.Format(time.DateOnly))
+		}
+		fmt.Fprintf(&b, "\nWhat is not re-certified by its deadline expires.\n%s/recertification\n", strings.TrimRight(s.publicURL, "/"))
+		subject := fmt.Sprintf("[Portcullis] %d opening(s) to re-certify", len(items))
+		id := fmt.Sprintf("recert-%s-%s", now.Format("20060102"), o)
+		if err := s.mailer.SendText(ctx, []string{o}, subject, b.String(), id); err != nil {
+			s.log.Warn("re-certification reminder not sent", "to", o, "err", err)
+			continue
+		}
+		sent++
+		for _, rc := range items {
+			reminded[rc.ID] = true
+		}
+	}
+	for id := range reminded {
+		if err := db.Model(&models.Recertification{}).Where("id = ?", id).Update("reminded_at", &now).Error; err != nil {
+			return sent, err
+		}
+	}
+	if sent > 0 {
+		err := s.inTx(ctx, func(tx *gorm.DB) error {
+			return s.audit(tx, SystemActor, "recertification.remind", "campaign", 0, "", "", map[string]any{"owners": sent, "items": len(reminded)}, "")
+		})
+		return sent, err
+	}
+	return 0, nil
+}

@@ -114,3 +114,33 @@ func TestRunExclusiveRunsOnce(t *testing.T) {
 		}
 	})
 }
+
+type fakeMailer struct {
+	sent []string // "to|subject|body"
+}
+
+func (m *fakeMailer) SendText(ctx context.Context, to []string, subject, body, id string) error {
+	m.sent = append(m.sent, strings.Join(to, ",")+"|"+subject+"|"+body)
+	return nil
+}
+
+func TestRecertificationReminders(t *testing.T) {
+	w := sqliteWorld(t)
+	mailer := &fakeMailer{}
+	w.svc.SetMailer(mailer, "https://portcullis.example")
+	r := w.submitted(t, lowRisk())
+	_, err := w.svc.Review(w.ctx, w.rita, r.ID, approveInput())
+	must(t, err)
+	_, _, err = w.svc.StartCampaign(w.ctx, w.lee, "Q1", time.Now().AddDate(1, 0, 0))
+	must(t, err)
+	n, err := w.svc.SendRecertReminders(w.ctx)
+	must(t, err)
+	if n != 1 || len(mailer.sent) != 1 || !strings.HasPrefix(mailer.sent[0], "alice@example.test|") || !strings.Contains(mailer.sent[0], "https://portcullis.example/recertification") {
+		t.Fatalf("reminders %v", mailer.sent)
+	}
+	// Not again within the week.
+	n, _ = w.svc.SendRecertReminders(w.ctx)
+	if n != 0 || len(mailer.sent) != 1 {
+		t.Fatalf("reminded twice: %v", mailer.sent)
+	}
+}

@@ -25,6 +25,9 @@ type Service struct {
 	scanPolicy ScanPolicy
 	hub        progressHub
 	alerting   *Alerting
+	// mailer sends re-certification reminders; publicURL links back to us.
+	mailer    Mailer
+	publicURL string
 }
 
 // NewService wraps an open, migrated database.

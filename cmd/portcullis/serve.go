@@ -18,6 +18,7 @@ import (
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/web"
 	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/alert"
 	"github.com/portcullis/portcullis/workflow/demo"
 )
 
@@ -44,6 +45,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	auditKeys.register(fs)
 	var alertsPath string
 	fs.StringVar(&alertsPath, "alerts", "", "alert routing file (YAML: channels and routes); see the README")
+	var smtp alert.Email
+	fs.StringVar(&smtp.Addr, "smtp-addr", "", "SMTP server (host:port) for re-certification reminders")
+	fs.StringVar(&smtp.From, "smtp-from", "", "sender of the reminders, e.g. Portcullis <portcullis@example.com>")
+	fs.StringVar(&smtp.Username, "smtp-username", "", "SMTP user (AUTH PLAIN, over STARTTLS)")
+	fs.StringVar(&smtp.Password, "smtp-password", "", "SMTP password (better given as PORTCULLIS_SMTP_PASSWORD)")
+	fs.BoolVar(&smtp.StartTLS, "smtp-starttls", true, "require STARTTLS")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
@@ -116,6 +123,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		svc.SetAlerting(alerting)
 	}
 
+	if smtp.Addr != "" {
+		if smtp.From == "" {
+			return usagef("--smtp-from is required with --smtp-addr")
+		}
+		smtp.Label = "reminders"
+		svc.SetMailer(&smtp, cfg.PublicURL)
+	}
+
 	errc := make(chan error, 2)
 	if cfg.Demo {
 		idp, err := startDemoIdP(ctx, cfg, &hcfg, log, errc)
@@ -157,6 +172,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	})
 	go every(ctx, svc, log, "schedule-scans", time.Minute, func(ctx context.Context) error {
 		_, err := svc.ScheduleDueScans(ctx)
+		return err
+	})
+	go every(ctx, svc, log, "recertification-reminders", time.Hour, func(ctx context.Context) error {
+		_, err := svc.SendRecertReminders(ctx)
 		return err
 	})
 	go every(ctx, svc, log, "deliver-alerts", 5*time.Second, func(ctx context.Context) error {
