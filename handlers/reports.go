@@ -50,7 +50,7 @@ func (s *Server) streamReport(w http.ResponseWriter, r *http.Request, kind strin
 		return
 	}
 	w.Header().Set("Content-Type", report.ContentType(format))
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="portcullis-%s-%s.%s"`, kind, time.Now().UTC().Format("20060102"), report.Extension(format)))
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="portcullis-%s-%s%s"`, kind, time.Now().UTC().Format("20060102"), report.Extension(format)))
 	if err := s.svc.ExportReport(r.Context(), actor(r), kind, f, writer); err != nil {
 		writer.Close()
 		if statusOf(err) != http.StatusInternalServerError {

@@ -127,7 +127,9 @@ func (s *Service) ScheduleDueScans(ctx context.Context) (int, error) {
 			{"daily", "common", daily, sc.LastDaily, sc.DailyHour >= 0},
 			{"weekly", "full", weekly, sc.LastWeekly, sc.WeeklyDay >= 0},
 		} {
-			if !sl.on || (sl.last != nil && !sl.last.Before(sl.at)) {
+			// A slot that came before the zone existed is not owed: a new
+			// zone waits for its next slot instead of a backlog of full scans.
+			if !sl.on || (sl.last != nil && !sl.last.Before(sl.at)) || sl.at.Before(sc.Zone.CreatedAt) {
 				continue
 			}
 			err := s.inTx(ctx, func(tx *gorm.DB) error {

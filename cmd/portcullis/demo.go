@@ -40,7 +40,7 @@ func startDemoServices(ctx context.Context, svc *workflow.Service, log *slog.Log
 		svc.SetAlerting(&workflow.Alerting{Router: router, Channels: map[string]alert.Channel{hook.Name(): hook}, Dispatcher: &alert.Dispatcher{}, Link: link})
 	}
 	if firstStart {
-		if _, err := svc.RequestScan(ctx, workflow.SystemActor, []string{"dmz", "transit", "office", "apps", "payments"}, "full"); err != nil {
+		if _, err := svc.RequestScan(ctx, workflow.SystemActor, []string{"dmz", "transit", "office", "apps", "payments"}, "common"); err != nil {
 			return err
 		}
 	}

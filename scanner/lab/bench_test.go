@@ -159,6 +159,42 @@ func TestBenchScan(t *testing.T) {
 			}
 		}
 	}
+	// The two hosts that make other scanners slow or wrong, alone: how long a
+	// host that drops everything takes over the full range, and how soon a
+	// host that answers every port is recognised (one port to scan: the time
+	// is the tarpit check itself).
+	addrOf := func(name string) string {
+		for _, h := range l.hosts {
+			if h.name == name {
+				return h.addr
+			}
+		}
+		t.Fatalf("no lab host %q", name)
+		return ""
+	}
+	for _, c := range []struct {
+		name string
+		args []string
+		want func(*scanner.Report) bool
+	}{
+		{"portcullis -p- on the DROP host", []string{bin, "-q", "--format", "json", "-p-", addrOf("drop")},
+			func(r *scanner.Report) bool { return len(r.Hosts) == 1 && r.Hosts[0].State == scanner.HostDown }},
+		{"portcullis -p 22 on the tarpit host", []string{bin, "-q", "--format", "json", "-p", "22", addrOf("tarpit")},
+			func(r *scanner.Report) bool { return len(r.Hosts) == 1 && r.Hosts[0].Tarpit }},
+	} {
+		for run := 1; run <= runs; run++ {
+			res, err := l.runInScanner(c.args...)
+			if err != nil {
+				t.Errorf("%s: %v", c.name, err)
+				continue
+			}
+			var r scanner.Report
+			if err := json.Unmarshal(res.stdout, &r); err != nil || !c.want(&r) {
+				t.Errorf("%s: unexpected report (%v): %s", c.name, err, res.stdout)
+			}
+			lines = append(lines, fmt.Sprintf("%-42s %4d %10s %8s %9s %9s %7d MiB", c.name, run, res.wall.Round(10*time.Millisecond), "-", "-", "-", res.maxRSS/1024))
+		}
+	}
 	table := strings.Join(lines, "\n")
 	t.Logf("\n%s", table)
 	fmt.Println(table)
