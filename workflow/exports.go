@@ -223,13 +223,7 @@ func (s *Service) exportChanges(db *gorm.DB, f ExportFilter, doc report.Document
 		}
 		return nil
 	}).Error
-	if err != nil {
-		return err
-	}
-	if err := w.EndTable(); err != nil {
-		return err
-	}
-	return w.Close()
+	return finish(w, err)
 }
 
 func yesNo(b bool) string {
@@ -336,13 +330,7 @@ func (s *Service) exportRules(db *gorm.DB, f ExportFilter, doc report.Document, 
 		}
 		return nil
 	}).Error
-	if err != nil {
-		return err
-	}
-	if err := w.EndTable(); err != nil {
-		return err
-	}
-	return w.Close()
+	return finish(w, err)
 }
 
 // insecurity says why a rule's service is insecure (cleartext or high
@@ -436,13 +424,7 @@ func (s *Service) exportDrift(db *gorm.DB, f ExportFilter, doc report.Document, 
 		}
 		return nil
 	}).Error
-	if err != nil {
-		return err
-	}
-	if err := w.EndTable(); err != nil {
-		return err
-	}
-	return w.Close()
+	return finish(w, err)
 }
 
 func (s *Service) exportRecertification(db *gorm.DB, f ExportFilter, doc report.Document, w report.Writer) error {
@@ -472,13 +454,7 @@ func (s *Service) exportRecertification(db *gorm.DB, f ExportFilter, doc report.
 		}
 		return nil
 	}).Error
-	if err != nil {
-		return err
-	}
-	if err := w.EndTable(); err != nil {
-		return err
-	}
-	return w.Close()
+	return finish(w, err)
 }
 
 func (s *Service) exportAuditTable(db *gorm.DB, f ExportFilter, doc report.Document, w report.Writer) error {
@@ -495,6 +471,11 @@ func (s *Service) exportAuditTable(db *gorm.DB, f ExportFilter, doc report.Docum
 	err := s.eachEvent(context.Background(), AuditFilter{From: f.From, To: f.To}, func(e models.ChainedEvent) error {
 		return w.Row(strconv.FormatUint(e.Seq, 10), ts(e.At), e.Actor, e.Action, fmt.Sprintf("%s %d", e.ObjectType, e.ObjectID), e.FromState, e.ToState, e.Comment, e.Detail, e.Hash)
 	})
+	return finish(w, err)
+}
+
+// finish ends the last table and the document, unless streaming failed.
+func finish(w report.Writer, err error) error {
 	if err != nil {
 		return err
 	}

@@ -76,7 +76,11 @@ func (e *Email) Deliver(ctx context.Context, a Alert) error {
 	if err != nil {
 		return Permanent(err)
 	}
+	return e.transmit(ctx, host, from, to, msg)
+}
 
+// transmit sends a prepared message in one SMTP session.
+func (e *Email) transmit(ctx context.Context, host string, from *mail.Address, to []*mail.Address, msg []byte) error {
 	ctx, cancel := withDefaultTimeout(ctx)
 	defer cancel()
 	var d net.Dialer

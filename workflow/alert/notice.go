@@ -48,18 +48,5 @@ func (e *Email) SendText(ctx context.Context, to []string, subject, body, id str
 	qp.Write([]byte(body))
 	qp.Close()
 
-	ctx, cancel := withDefaultTimeout(ctx)
-	defer cancel()
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", e.Addr)
-	if err != nil {
-		return ctxErr(ctx, fmt.Errorf("email: %w", err))
-	}
-	defer conn.Close()
-	stop := bindConn(ctx, conn)
-	defer stop()
-	if err := e.send(conn, host, from, rcpts, b.Bytes()); err != nil {
-		return ctxErr(ctx, classifySMTP(err))
-	}
-	return nil
+	return e.transmit(ctx, host, from, rcpts, b.Bytes())
 }
