@@ -12,8 +12,7 @@ run: build
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/portcullis
 
-test:
-	$(GO) vet ./...
+test: lint
 	$(GO) test -race -count=1 -timeout 30m ./...
 
 test-short:
