@@ -102,7 +102,9 @@ func TestScanProgressStreamsAndRunPage(t *testing.T) {
 	if dash := a.body(a.get(rita, "/dashboard")); !strings.Contains(dash, `id="heat-map"`) || !strings.Contains(dash, `id="trend-chart"`) {
 		t.Error("dashboard lacks its heat map or trend chart")
 	}
-	var drift struct{ Drift []struct{ Kind, Asset string } }
+	var drift struct {
+		Drift []struct{ Kind, Asset string }
+	}
 	if st := a.api("rita", http.MethodGet, "/drift?state=open", nil, &drift); st != http.StatusOK {
 		t.Fatalf("drift API: %d", st)
 	}
