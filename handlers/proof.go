@@ -90,7 +90,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		row := web.HeatRow{Zone: z}
 		for _, sev := range severities {
 			n := d.Heat[z][sev]
-			row.Cells = append(row.Cells, web.HeatCell{N: n, Class: heatClass(n), Href: "/drift?severity=" + sev})
+			row.Cells = append(row.Cells, web.HeatCell{N: n, Class: heatClass(n), Href: "/drift?severity=" + sev + "&zone=" + urlQueryEscape(z)})
 		}
 		v.Heat = append(v.Heat, row)
 	}
@@ -142,7 +142,7 @@ func (s *Server) driftPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderDrift(w http.ResponseWriter, r *http.Request, status int, problem string) {
 	q := r.URL.Query()
 	state := q.Get("state")
-	f := workflow.DriftFilter{Kind: q.Get("kind"), Severity: q.Get("severity")}
+	f := workflow.DriftFilter{Kind: q.Get("kind"), Severity: q.Get("severity"), Zone: q.Get("zone")}
 	switch state {
 	case "", "live":
 		f.States = []string{workflow.DriftOpen, workflow.DriftAcknowledged}

@@ -129,3 +129,23 @@ func TestDriftSuppressionAndPrefill(t *testing.T) {
 		t.Fatalf("suppressed drift reopened: %+v", items)
 	}
 }
+
+func TestLinkDriftRequestGuards(t *testing.T) {
+	w := sqliteWorld(t)
+	sc := &fakeScanner{open: map[string][]ScanPort{"10.40.0.15": {{Port: 8080, Protocol: "tcp", State: "open", Service: "http"}}}}
+	w.svc.SetScanner(sc, ScanPolicy{})
+	_, err := w.svc.RequestScan(w.ctx, w.rita, []string{"10.40.0.15"}, "common")
+	must(t, err)
+	w.runQueued(t)
+	items, _ := w.svc.ListDrift(w.ctx, w.rita, DriftFilter{})
+	if len(items) != 1 {
+		t.Fatalf("drift %+v", items)
+	}
+	mine := w.create(t, w.alice, lowRisk())
+	theirs := w.create(t, w.bob, lowRisk())
+	mustCode(t, w.svc.LinkDriftRequest(w.ctx, w.alice, items[0].ID, theirs.ID), CodeForbidden)
+	mustCode(t, w.svc.LinkDriftRequest(w.ctx, w.rita, items[0].ID, mine.ID), CodeForbidden)
+	mustCode(t, w.svc.LinkDriftRequest(w.ctx, w.alice, 999, mine.ID), CodeNotFound)
+	must(t, w.svc.LinkDriftRequest(w.ctx, w.alice, items[0].ID, mine.ID))
+	mustCode(t, w.svc.LinkDriftRequest(w.ctx, w.alice, items[0].ID, mine.ID), CodeConflict)
+}

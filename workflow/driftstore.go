@@ -130,6 +130,25 @@ func (s *Service) recordDrift(tx *gorm.DB, run *models.ScanRun, rep *ScanReport)
 	}
 	now := s.now()
 	items := drift.Compare(obs, rules, p.Catalog, now)
+	// An approval not yet implemented is expected to be closed: not a stale rule.
+	var pendingImpl []uint
+	if err := tx.Model(&models.Request{}).Where("state = ?", StateApproved).Pluck("id", &pendingImpl).Error; err != nil {
+		return 0, 0, err
+	}
+	if len(pendingImpl) > 0 {
+		waiting := map[int64]bool{}
+		for _, id := range pendingImpl {
+			waiting[int64(id)] = true
+		}
+		kept := items[:0]
+		for _, it := range items {
+			if it.Kind == drift.KindApprovedClosed && waiting[it.RequestID] {
+				continue
+			}
+			kept = append(kept, it)
+		}
+		items = kept
+	}
 	var stored []models.DriftItem
 	if err := tx.Where("state <> ?", DriftResolved).Find(&stored).Error; err != nil {
 		return 0, 0, err
@@ -339,11 +358,31 @@ func (s *Service) DriftPrefill(ctx context.Context, actor Actor, id uint) (Reque
 	}, nil
 }
 
-// LinkDriftRequest notes on a drift item the request filed from it.
+// LinkDriftRequest notes on a drift item the request its filer made from
+// it: only for an item that is an opening, not yet linked, and a request of
+// the actor's own.
 func (s *Service) LinkDriftRequest(ctx context.Context, actor Actor, driftID, requestID uint) error {
+	if !actor.Has(RoleRequester, RoleAdmin) {
+		return forbidden("only the filer of a request can link it to drift")
+	}
 	return s.inTx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Model(&models.DriftItem{}).Where("id = ?", driftID).Update("filed_request_id", requestID).Error; err != nil {
-			return err
+		var d models.DriftItem
+		if err := tx.First(&d, driftID).Error; err != nil {
+			return notFound("drift item", driftID)
+		}
+		var r models.Request
+		if err := tx.First(&r, requestID).Error; err != nil || r.RequesterID != actor.ID {
+			return forbidden("request #%d is not one you filed", requestID)
+		}
+		if !drift.Kind(d.Kind).Requestable() {
+			return conflict("a %s item is not an opening to approve", d.Kind)
+		}
+		res := tx.Model(&models.DriftItem{}).Where("id = ? AND filed_request_id IS NULL", driftID).Update("filed_request_id", requestID)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return conflict("drift item #%d has a request filed from it already", driftID)
 		}
 		return s.audit(tx, actor, "drift.request", "drift", driftID, "", "", map[string]uint{"request_id": requestID}, "")
 	})

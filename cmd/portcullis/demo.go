@@ -20,10 +20,10 @@ import (
 // SOC webhook receiver (when no alert file was given) and, on a fresh demo
 // database, scans every demo asset at once so that verification, drift and
 // alerts show within a minute of `make run`.
-func startDemoServices(ctx context.Context, svc *workflow.Service, log *slog.Logger, demoAlerts bool, link func(uint) string, firstStart bool) error {
-	started, err := demo.StartListeners(ctx, log)
+func startDemoServices(ctx context.Context, svc *workflow.Service, log *slog.Logger, demoAlerts bool, link func(uint) string, firstStart bool) (stop func(), err error) {
+	started, stop, err := demo.StartListeners(ctx, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, l := range started {
 		log.Info("demo service listening", "address", l.Address, "service", l.Service, "note", l.Note)
@@ -31,20 +31,20 @@ func startDemoServices(ctx context.Context, svc *workflow.Service, log *slog.Log
 	if demoAlerts {
 		hook, err := startDemoSOC(ctx, log)
 		if err != nil {
-			return err
+			return stop, err
 		}
 		router, err := alert.NewRouter(alert.Route{Name: "demo-soc", Channel: hook})
 		if err != nil {
-			return err
+			return stop, err
 		}
 		svc.SetAlerting(&workflow.Alerting{Router: router, Channels: map[string]alert.Channel{hook.Name(): hook}, Dispatcher: &alert.Dispatcher{}, Link: link})
 	}
 	if firstStart {
 		if _, err := svc.RequestScan(ctx, workflow.SystemActor, []string{"dmz", "transit", "office", "apps", "payments"}, "common"); err != nil {
-			return err
+			return stop, err
 		}
 	}
-	return nil
+	return stop, nil
 }
 
 // startDemoSOC is a webhook receiver on loopback standing in for the SOC: it

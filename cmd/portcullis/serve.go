@@ -145,7 +145,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		if err := demo.Seed(ctx, svc, hcfg.OIDC.Issuer); err != nil {
 			return fmt.Errorf("seed demo: %w", err)
 		}
-		if err := startDemoServices(ctx, svc, log, alertsPath == "", driftLink, !seeded); err != nil {
+		stopDemo, err := startDemoServices(ctx, svc, log, alertsPath == "", driftLink, !seeded)
+		if stopDemo != nil {
+			defer stopDemo()
+		}
+		if err != nil {
 			return err
 		}
 	}

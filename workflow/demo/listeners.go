@@ -41,18 +41,28 @@ func Listeners() []Listener {
 }
 
 // StartListeners starts every demo service it can bind (binding 127.x
-// addresses other than 127.0.0.1 needs Linux). It stops them when ctx ends.
-func StartListeners(ctx context.Context, log *slog.Logger) ([]Listener, error) {
+// addresses other than 127.0.0.1 needs Linux). stop closes them all before
+// it returns, so that a server started next finds the addresses free.
+func StartListeners(ctx context.Context, log *slog.Logger) (started []Listener, stop func(), err error) {
 	cert, err := selfSigned()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var started []Listener
-	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var open []net.Listener
+	stop = func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, ln := range open {
+			ln.Close()
+		}
+		open = nil
+	}
 	for _, l := range Listeners() {
 		host, _, _ := net.SplitHostPort(l.Address)
 		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-			return nil, fmt.Errorf("demo listener %s is not on loopback", l.Address)
+			stop()
+			return nil, nil, fmt.Errorf("demo listener %s is not on loopback", l.Address)
 		}
 		ln, err := net.Listen("tcp", l.Address)
 		if err != nil {
@@ -63,12 +73,9 @@ func StartListeners(ctx context.Context, log *slog.Logger) ([]Listener, error) {
 			ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 		}
 		started = append(started, l)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-ctx.Done()
-			ln.Close()
-		}()
+		mu.Lock()
+		open = append(open, ln)
+		mu.Unlock()
 		go func() {
 			for {
 				c, err := ln.Accept()
@@ -83,7 +90,11 @@ func StartListeners(ctx context.Context, log *slog.Logger) ([]Listener, error) {
 			}
 		}()
 	}
-	return started, nil
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	return started, stop, nil
 }
 
 func greet(banner string) func(net.Conn) {
