@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -129,9 +130,21 @@ func (s *Server) startLogin(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, oauth.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)), http.StatusFound)
 }
 
-// safeReturn accepts only local paths, so a login cannot be turned into an open redirect.
+// safeReturn accepts only local paths, so a login cannot be turned into an
+// open redirect: no scheme or host, no "//" or backslash, and no control
+// characters (browsers drop tabs and newlines, which would turn "/\t/evil"
+// into "//evil").
 func safeReturn(p string) bool {
-	return strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") && !strings.HasPrefix(p, "/\\")
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsRune(p, '\\') {
+		return false
+	}
+	for _, r := range p {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	u, err := url.Parse(p)
+	return err == nil && u.Scheme == "" && u.Host == ""
 }
 
 // callback finishes the login: it checks state, exchanges the code with the

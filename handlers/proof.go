@@ -343,6 +343,8 @@ func (s *Server) scanEvents(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
+		case <-s.closing:
+			return
 		case p := <-updates:
 			if !send(p) || p.Done {
 				return

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -47,7 +48,14 @@ type Server struct {
 	access map[string]access
 	// mux is the router Routes built, kept so tests can walk it.
 	mux *chi.Mux
+	// closing ends event streams when the server shuts down.
+	closing   chan struct{}
+	closeOnce sync.Once
 }
+
+// CloseStreams ends every open event stream; register it with
+// http.Server.RegisterOnShutdown, since Shutdown waits for open requests.
+func (s *Server) CloseStreams() { s.closeOnce.Do(func() { close(s.closing) }) }
 
 // New builds the server.
 func New(cfg Config, svc *workflow.Service, log *slog.Logger) (*Server, error) {
@@ -80,7 +88,7 @@ func New(cfg Config, svc *workflow.Service, log *slog.Logger) (*Server, error) {
 	s := &Server{
 		cfg: cfg, svc: svc, log: log, sessions: sm,
 		oidc:   &oidcClient{cfg: cfg.OIDC, redirectURL: strings.TrimRight(cfg.PublicURL, "/") + "/auth/callback"},
-		access: map[string]access{},
+		access: map[string]access{}, closing: make(chan struct{}),
 	}
 	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { s.fail(w, r, err) }
 	return s, nil
@@ -211,10 +219,10 @@ func (s *Server) pageRoutes(r chi.Router) {
 		{post, "/requests/evaluate", roles(R, AD), s.evaluateForm},
 		{post, "/requests", roles(R, AD), s.createRequest},
 		{get, "/requests/{id}", anyone(), s.showRequest},
-		{get, "/requests/{id}/edit", roles(R), s.editRequestForm},
-		{post, "/requests/{id}/edit", roles(R), s.updateRequest},
-		{post, "/requests/{id}/submit", roles(R), s.submitRequest},
-		{post, "/requests/{id}/cancel", roles(R), s.cancelRequest},
+		{get, "/requests/{id}/edit", roles(R, AD), s.editRequestForm},
+		{post, "/requests/{id}/edit", roles(R, AD), s.updateRequest},
+		{post, "/requests/{id}/submit", roles(R, AD), s.submitRequest},
+		{post, "/requests/{id}/cancel", roles(R, AD), s.cancelRequest},
 		{post, "/requests/{id}/revoke", roles(RV, AP), s.revokeRequest},
 		{post, "/requests/{id}/comments", anyone(), s.commentRequest},
 		{get, "/requests/{id}/review", roles(RV, AP), s.reviewForm},
@@ -251,8 +259,8 @@ func (s *Server) pageRoutes(r chi.Router) {
 		{get, "/recertification", anyone(), s.recertificationPage},
 		{get, "/recertification/campaigns/{id}", roles(RV, AP, IM, AU, AD), s.campaignPage},
 		{post, "/recertification/campaigns", roles(AP, AD), s.startCampaign},
-		{post, "/recertification/items/{id}/recertify", roles(R), s.recertifyItem},
-		{post, "/recertification/items/{id}/lapse", roles(R), s.lapseItem},
+		{post, "/recertification/items/{id}/recertify", roles(R, AD), s.recertifyItem},
+		{post, "/recertification/items/{id}/lapse", roles(R, AD), s.lapseItem},
 		{get, "/dashboard", roles(RV, AP, IM, AU, AD), s.dashboard},
 		{get, "/drift", roles(RV, AP, IM, AU, AD), s.driftPage},
 		{post, "/drift/{id}/acknowledge", roles(RV, AP, AD), s.acknowledgeDrift},

@@ -3,6 +3,7 @@ package workflow
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -59,6 +60,10 @@ func (s *Service) queueAlerts(tx *gorm.DB, d models.DriftItem) error {
 	return nil
 }
 
+// claimHold is how long a claimed delivery is left to the instance that
+// took it before another may try it again.
+const claimHold = 2 * time.Minute
+
 // DeliverAlerts makes one attempt at each delivery that is due, and
 // schedules the next attempt with backoff, or gives up after MaxAttempts or
 // on a permanent error. It returns how many were delivered.
@@ -74,6 +79,17 @@ func (s *Service) DeliverAlerts(ctx context.Context) (int, error) {
 	}
 	delivered := 0
 	for _, row := range due {
+		// Claim the delivery first: another instance that read the same
+		// row loses the conditional update and skips it.
+		now := s.now()
+		claim := db.Model(&models.AlertDelivery{}).Where("id = ? AND status = ? AND next_attempt <= ?", row.ID, "pending", now).
+			Update("next_attempt", now.Add(claimHold))
+		if claim.Error != nil {
+			return delivered, claim.Error
+		}
+		if claim.RowsAffected != 1 {
+			continue
+		}
 		var d models.DriftItem
 		if err := db.First(&d, row.DriftItemID).Error; err != nil {
 			return delivered, err

@@ -197,6 +197,9 @@ func (s *Service) recordDrift(tx *gorm.DB, run *models.ScanRun, rep *ScanReport)
 			if err := tx.Model(&models.DriftItem{}).Where("id = ?", old.ID).Updates(map[string]any{"state": DriftResolved, "resolved_at": &now}).Error; err != nil {
 				return 0, 0, err
 			}
+			if err := s.audit(tx, SystemActor, "drift.resolve", "drift", old.ID, State(old.State), DriftResolved, map[string]uint{"scan_id": run.ID}, "the suppression ended and the drift is seen again: a new item follows"); err != nil {
+				return 0, 0, err
+			}
 		}
 		ev, _ := json.Marshal(it.Evidence)
 		d := models.DriftItem{

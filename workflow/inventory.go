@@ -122,7 +122,7 @@ func (s *Service) SaveZone(ctx context.Context, actor Actor, id uint, in ZoneInp
 	}
 	err = s.inTx(ctx, func(tx *gorm.DB) error {
 		var clash int64
-		tx.Model(&models.Zone{}).Where("name = ? AND id <> ?", z.Name, id).Count(&clash)
+		tx.Model(&models.Zone{}).Where("LOWER(name) = LOWER(?) AND id <> ?", z.Name, id).Count(&clash)
 		if clash > 0 {
 			return &Error{Code: CodeInvalid, Field: "name", Message: fmt.Sprintf("a zone named %q exists already", z.Name)}
 		}

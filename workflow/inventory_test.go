@@ -147,3 +147,16 @@ func TestLoginNeedsARole(t *testing.T) {
 		t.Fatal("users are not keyed on (issuer, subject)")
 	}
 }
+
+func TestRolesRemovedAtTheIdentityProviderEndTokens(t *testing.T) {
+	w := sqliteWorld(t)
+	secret, _, err := w.svc.CreateToken(w.ctx, SystemActor, "lee@example.test", "ci")
+	must(t, err)
+	_, err = w.svc.AuthenticateToken(w.ctx, secret)
+	must(t, err)
+	// Lee leaves the security team: the next login carries no role.
+	_, err = w.svc.Login(w.ctx, Identity{Issuer: "https://idp.test", Subject: "lee", Email: "lee@example.test"})
+	mustCode(t, err, CodeForbidden)
+	_, err = w.svc.AuthenticateToken(w.ctx, secret)
+	mustCode(t, err, CodeUnauthorized)
+}

@@ -344,6 +344,10 @@ func (s *Service) finishRun(ctx context.Context, run *models.ScanRun, report []b
 				return fmt.Errorf("scan %d: the report does not parse: %w", run.ID, err)
 			}
 			summary, err = s.concludeVerification(tx, *run.RequestID, run.ID, parsed)
+			if ErrorCodeOf(err) == CodeConflict {
+				// The request moved meanwhile (revoked, say): the scan stands, its verdict does not apply.
+				summary, err = "verification not applied: "+err.Error()+"\n", nil
+			}
 			if err != nil {
 				return err
 			}
@@ -517,4 +521,17 @@ func (s *Service) LatestScanOf(ctx context.Context, address string) (*models.Sca
 		}
 	}
 	return nil, nil
+}
+
+// staleScan is how long a run may stay running before it is taken for
+// interrupted (a killed process): a full scan of a large zone takes less.
+const staleScan = 6 * time.Hour
+
+// FailStaleScans marks runs left running by a stopped instance as failed,
+// so that their requests can be implemented and verified again.
+func (s *Service) FailStaleScans(ctx context.Context) (int, error) {
+	now := s.now()
+	res := s.db.WithContext(ctx).Model(&models.ScanRun{}).Where("status = ? AND started_at < ?", "running", now.Add(-staleScan)).
+		Updates(map[string]any{"status": "failed", "error": "interrupted: the instance running it stopped", "finished_at": &now})
+	return int(res.RowsAffected), res.Error
 }

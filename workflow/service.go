@@ -141,5 +141,13 @@ func (s *Service) step(tx *gorm.DB, actor Actor, req *models.Request, ev Event, 
 	}
 	req.State = string(to)
 	req.Version++
+	if to == StateExpired || to == StateRevoked {
+		// An ended opening has nothing left to re-certify.
+		now := s.now()
+		if err := tx.Model(&models.Recertification{}).Where("request_id = ? AND status = ?", req.ID, RecertPending).
+			Updates(map[string]any{"status": RecertLapsed, "decided_by": actor.Email, "decided_at": &now}).Error; err != nil {
+			return err
+		}
+	}
 	return s.audit(tx, actor, string(ev), "request", req.ID, from, to, detail, comment)
 }

@@ -33,6 +33,21 @@ func (s *Service) Login(ctx context.Context, id Identity) (Actor, error) {
 		return Actor{}, &Error{Code: CodeUnauthorized, Message: "the identity provider gave no issuer or subject"}
 	}
 	if len(id.Roles) == 0 {
+		// The identity provider took every role away: the stored user loses
+		// them too, so their API tokens stop working at once.
+		err := s.inTx(ctx, func(tx *gorm.DB) error {
+			var u models.User
+			if err := tx.Where("issuer = ? AND subject = ?", id.Issuer, id.Subject).First(&u).Error; err != nil || u.Roles == "" {
+				return nil
+			}
+			if err := tx.Model(&models.User{}).Where("id = ?", u.ID).Update("roles", "").Error; err != nil {
+				return err
+			}
+			return s.audit(tx, SystemActor, "user.roles_removed", "user", u.ID, "", "", map[string]string{"roles_before": u.Roles}, "the identity provider no longer grants any role")
+		})
+		if err != nil {
+			return Actor{}, err
+		}
 		return Actor{}, forbidden("your account has no Portcullis role: ask an administrator to add you to one of the Portcullis groups")
 	}
 	var u models.User
@@ -182,7 +197,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, secret string) (Actor, 
 		}
 		return Actor{}, err
 	}
-	if tok.RevokedAt != nil {
+	if tok.RevokedAt != nil || strings.TrimSpace(tok.User.Roles) == "" {
 		return Actor{}, unauthorised
 	}
 	// Recording use at most once a minute keeps API reads from becoming writes.

@@ -30,9 +30,10 @@ func (k *auditKeyFlags) load(dsn string, create bool, log *slog.Logger) (workflo
 	if k.key != "" {
 		return workflow.ParseAuditSigner(strings.TrimSpace(k.key))
 	}
+	shared := models.IsPostgres(dsn)
 	if k.file == "" {
 		k.file = "portcullis-audit.key"
-		if !models.IsPostgres(dsn) {
+		if !shared {
 			path, _, _ := strings.Cut(strings.TrimPrefix(dsn, "file:"), "?")
 			k.file = path + ".audit-key"
 		}
@@ -41,6 +42,11 @@ func (k *auditKeyFlags) load(dsn string, create bool, log *slog.Logger) (workflo
 	if errors.Is(err, os.ErrNotExist) {
 		if !create {
 			return workflow.AuditKeys{}, nil
+		}
+		if shared {
+			// Instances sharing a database must share one key, or each would
+			// sign checkpoints the others' verifier key rejects.
+			return workflow.AuditKeys{}, fmt.Errorf("no audit signing key: with PostgreSQL give every instance the same key (--audit-key or --audit-key-file; make one with 'portcullis audit keygen')")
 		}
 		host, _ := os.Hostname()
 		keys, err := workflow.NewAuditKeys("portcullis-audit." + sanitiseKeyName(host))

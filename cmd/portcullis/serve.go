@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/portcullis/portcullis/handlers"
@@ -163,10 +164,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	httpSrv.RegisterOnShutdown(srv.CloseStreams)
 	go func() { errc <- httpSrv.Serve(ln) }()
 	go cleanSessions(ctx, svc, log)
 	go checkpointAudit(ctx, svc, log)
-	go runScanWorker(ctx, svc, log, 2*time.Second)
+	var workers sync.WaitGroup
+	workers.Go(func() { runScanWorker(ctx, svc, log, 2*time.Second) })
 	go every(ctx, svc, log, "expire-openings", time.Minute, func(ctx context.Context) error {
 		n, err := svc.ExpireDue(ctx)
 		if n > 0 {
@@ -175,6 +178,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	})
 	go every(ctx, svc, log, "schedule-scans", time.Minute, func(ctx context.Context) error {
+		if _, err := svc.FailStaleScans(ctx); err != nil {
+			return err
+		}
 		_, err := svc.ScheduleDueScans(ctx)
 		return err
 	})
@@ -202,7 +208,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	log.Info("shutting down")
-	return httpSrv.Shutdown(shutdownCtx)
+	err = httpSrv.Shutdown(shutdownCtx)
+	// The scan worker records the run it was on before the database closes.
+	workers.Wait()
+	return err
 }
 
 // publicHost names the listening address as a browser would: "localhost"

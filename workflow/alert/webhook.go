@@ -62,7 +62,7 @@ func (w *Webhook) Name() string {
 	if err != nil {
 		return "webhook"
 	}
-	return "webhook " + (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+	return "webhook " + (&url.URL{Scheme: u.Scheme, Host: u.Host}).String() // the path of a hook is often its secret
 }
 
 // Deliver makes one signed POST of a.
@@ -98,7 +98,13 @@ func (w *Webhook) Deliver(ctx context.Context, a Alert) error {
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("webhook: %w", err)
+		// The URL often carries a secret (a Slack or Teams hook): keep it out
+		// of errors, which admins read on the delivery page.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("webhook %s: %w", w.Name(), err)
 	}
 	defer resp.Body.Close()
 	// Read a little of the answer: it goes into the error for admins, and

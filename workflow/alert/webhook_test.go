@@ -92,8 +92,8 @@ func TestWebhookDeliversSignedJSON(t *testing.T) {
 	if diff := cmp.Diff(a, got[0].Alert); diff != "" {
 		t.Errorf("alert (-sent +received):\n%s", diff)
 	}
-	if want := "webhook " + receiver.URL + "/hooks/portcullis"; ch.Name() != want {
-		t.Errorf("Name() = %q, want %q (no query: it may hold a token)", ch.Name(), want)
+	if want := "webhook " + receiver.URL; ch.Name() != want {
+		t.Errorf("Name() = %q, want %q (no path or query: either may hold a token)", ch.Name(), want)
 	}
 }
 
