@@ -124,6 +124,14 @@ func TestBenchScan(t *testing.T) {
 				}
 				return openPorts(&r), nil
 			}},
+		{"portcullis -p- --no-identify (ports only)", append([]string{bin, "-q", "--format", "json", "--no-identify", "-p-"}, targets...),
+			func(out []byte) (map[string]found, error) {
+				var r scanner.Report
+				if err := json.Unmarshal(out, &r); err != nil {
+					return nil, err
+				}
+				return openPorts(&r), nil
+			}},
 		{"nmap -sT -p- -T4", append([]string{"nmap", "-sT", "-p-", "-T4", "-n", "-oX", "-"}, targets...), nmapOpenPorts},
 		{"nmap -sT -sV -p- -T4 (host timeout 180s)", append([]string{"nmap", "-sT", "-sV", "-p-", "-T4", "-n", "--host-timeout", "180s", "-oX", "-"}, targets...), nmapOpenPorts},
 	}

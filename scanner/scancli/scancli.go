@@ -37,6 +37,7 @@ const synopsis = `usage: portcullis scan [flags] TARGET... | -iL FILE
   -iL FILE            read targets from FILE (one or more per line, # comments)
   --format FORMAT     table (default), json or csv
   --all-states        also list closed and filtered ports
+  --no-identify       find open ports only; do not name services or check them
   --concurrency N     connection attempts in flight (default 512)
   --per-host N        attempts in flight per host (default 64)
   --timeout DURATION  longest TCP handshake wait, e.g. 1500ms or 2s (default 1.5s)
@@ -47,6 +48,7 @@ const synopsis = `usage: portcullis scan [flags] TARGET... | -iL FILE
 type config struct {
 	ports, profile, udp, inputFile, format string
 	allStates, quiet, confirmed, help      bool
+	noIdentify                             bool
 	concurrency, perHost                   int
 	timeout                                time.Duration
 	targets                                []string
@@ -62,6 +64,7 @@ func parseArgs(args []string) (*config, error) {
 	fs.StringVar(&c.inputFile, "iL", "", "")
 	fs.StringVar(&c.format, "format", "table", "")
 	fs.BoolVar(&c.allStates, "all-states", false, "")
+	fs.BoolVar(&c.noIdentify, "no-identify", false, "")
 	fs.BoolVar(&c.quiet, "q", false, "")
 	fs.BoolVar(&c.confirmed, "yes-i-mean-it", false, "")
 	fs.IntVar(&c.concurrency, "concurrency", 0, "")
@@ -136,7 +139,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	default:
 		return usage("scan: unknown format %q (want table, json or csv)", c.format)
 	}
-	opts := scanner.Options{AllStates: c.allStates, Concurrency: c.concurrency, PerHost: c.perHost, Timeout: c.timeout}
+	opts := scanner.Options{AllStates: c.allStates, Concurrency: c.concurrency, PerHost: c.perHost, Timeout: c.timeout, SkipIdentify: c.noIdentify}
 	if opts.TCPPorts, opts.Profile, err = choosePorts(c.ports, c.profile); err != nil {
 		return err
 	}

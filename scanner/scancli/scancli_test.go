@@ -173,3 +173,20 @@ func TestCSVCell(t *testing.T) {
 		}
 	}
 }
+
+func TestNoIdentify(t *testing.T) {
+	port := listen(t, "SSH-2.0-OpenSSH_9.2p1\r\n")
+	var out, errOut bytes.Buffer
+	args := []string{"-p", strconv.Itoa(int(port)), "--no-identify", "--format", "json", "-q", "127.0.0.1"}
+	if err := Run(context.Background(), args, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	var report scanner.Report
+	if err := json.Unmarshal(out.Bytes(), &report); err != nil {
+		t.Fatal(err)
+	}
+	p := report.Hosts[0].Port("tcp", port)
+	if p == nil || p.State != scanner.StateOpen || p.Service == "ssh" || p.Banner != "" {
+		t.Fatalf("--no-identify still identified the port: %+v", p)
+	}
+}
