@@ -308,15 +308,7 @@ func requestSnapshot(r *models.Request) map[string]any {
 // Submit sends a draft (or a request waiting for changes) to security,
 // judged afresh against the policy in force.
 func (s *Service) Submit(ctx context.Context, actor Actor, id uint) (*models.Request, error) {
-	var req *models.Request
-	err := s.inTx(ctx, func(tx *gorm.DB) error {
-		r, err := loadRequest(tx, id)
-		if err != nil {
-			return err
-		}
-		if err := s.canSee(actor, r); err != nil {
-			return err
-		}
+	return s.onRequest(ctx, actor, id, func(tx *gorm.DB, r *models.Request) error {
 		if err := authorise(EventSubmit, actor, r.RequesterID); err != nil {
 			return err
 		}
@@ -336,10 +328,8 @@ func (s *Service) Submit(ctx context.Context, actor Actor, id uint) (*models.Req
 		if err := s.step(tx, actor, r, EventSubmit, map[string]any{"submitted_at": s.now()}, map[string]int{"findings": len(findings), "blocking": blocking}, ""); err != nil {
 			return err
 		}
-		req = r
 		return nil
 	})
-	return req, err
 }
 
 // Cancel withdraws a draft or a submitted request.
@@ -361,22 +351,12 @@ func (s *Service) Revoke(ctx context.Context, actor Actor, id uint, reason strin
 }
 
 func (s *Service) simpleStep(ctx context.Context, actor Actor, id uint, ev Event, comment string, extra func(*models.Request) map[string]any) (*models.Request, error) {
-	var req *models.Request
-	err := s.inTx(ctx, func(tx *gorm.DB) error {
-		r, err := loadRequest(tx, id)
-		if err != nil {
-			return err
-		}
-		if err := s.canSee(actor, r); err != nil {
-			return err
-		}
+	return s.onRequest(ctx, actor, id, func(tx *gorm.DB, r *models.Request) error {
 		if err := s.step(tx, actor, r, ev, extra(r), nil, comment); err != nil {
 			return err
 		}
-		req = r
 		return nil
 	})
-	return req, err
 }
 
 // Decision is a reviewer's verdict.
@@ -476,15 +456,7 @@ func (s *Service) Review(ctx context.Context, actor Actor, id uint, in ReviewInp
 	if ev != EventApprove && comment == "" {
 		return nil, invalid("comment", "say in a comment why; the requester will read it")
 	}
-	var req *models.Request
-	err := s.inTx(ctx, func(tx *gorm.DB) error {
-		r, err := loadRequest(tx, id)
-		if err != nil {
-			return err
-		}
-		if err := s.canSee(actor, r); err != nil {
-			return err
-		}
+	return s.onRequest(ctx, actor, id, func(tx *gorm.DB, r *models.Request) error {
 		// Guards before input checks: a refused actor learns why they may not, not what to fill in.
 		if State(r.State) == StateSubmitted {
 			if err := authorise(EventClaim, actor, r.RequesterID); err != nil {
@@ -554,10 +526,8 @@ func (s *Service) Review(ctx context.Context, actor Actor, id uint, in ReviewInp
 		if err := tx.Create(&rev).Error; err != nil {
 			return err
 		}
-		req = r
 		return nil
 	})
-	return req, err
 }
 
 // SecondApproval records the security lead's decision on a request that
@@ -571,15 +541,7 @@ func (s *Service) SecondApproval(ctx context.Context, actor Actor, id uint, deci
 	if decision == DecisionReject && comment == "" {
 		return nil, invalid("comment", "say in a comment why; the requester will read it")
 	}
-	var req *models.Request
-	err := s.inTx(ctx, func(tx *gorm.DB) error {
-		r, err := loadRequest(tx, id)
-		if err != nil {
-			return err
-		}
-		if err := s.canSee(actor, r); err != nil {
-			return err
-		}
+	return s.onRequest(ctx, actor, id, func(tx *gorm.DB, r *models.Request) error {
 		if err := authorise(EventSecondApprove, actor, r.RequesterID); err != nil {
 			return err
 		}
@@ -587,7 +549,7 @@ func (s *Service) SecondApproval(ctx context.Context, actor Actor, id uint, deci
 			return conflict("request #%d is %s and does not wait for a second approval", r.ID, stateLabel(State(r.State)))
 		}
 		var first models.Review
-		err = tx.Where("request_id = ? AND voided = ? AND decision = ?", r.ID, false, DecisionApprove).First(&first).Error
+		err := tx.Where("request_id = ? AND voided = ? AND decision = ?", r.ID, false, DecisionApprove).First(&first).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return conflict("request #%d needs the first approval of a reviewer before the second", r.ID)
 		}
@@ -616,13 +578,11 @@ func (s *Service) SecondApproval(ctx context.Context, actor Actor, id uint, deci
 		if err := s.step(tx, actor, r, ev, extra, nil, comment); err != nil {
 			return err
 		}
-		req = r
 		return tx.Create(&models.Review{
 			RequestID: r.ID, ReviewerID: actor.ID, Kind: "second_approval", Decision: string(decision),
 			Comment: comment, Checklist: "[]",
 		}).Error
 	})
-	return req, err
 }
 
 // Implement records that network operations put the approved rules in place.
@@ -634,15 +594,7 @@ func (s *Service) Implement(ctx context.Context, actor Actor, id uint, changeRef
 	if len(changeRef) > 100 {
 		return nil, invalid("change_ref", "the change reference is too long (at most 100 characters)")
 	}
-	var req *models.Request
-	err := s.inTx(ctx, func(tx *gorm.DB) error {
-		r, err := loadRequest(tx, id)
-		if err != nil {
-			return err
-		}
-		if err := s.canSee(actor, r); err != nil {
-			return err
-		}
+	return s.onRequest(ctx, actor, id, func(tx *gorm.DB, r *models.Request) error {
 		implementer := actor.ID
 		extra := map[string]any{"change_ref": changeRef, "implement_note": note, "implemented_at": s.now(), "implementer_id": &implementer}
 		comment := "change " + changeRef
@@ -652,11 +604,9 @@ func (s *Service) Implement(ctx context.Context, actor Actor, id uint, changeRef
 		if err := s.step(tx, actor, r, EventImplement, extra, map[string]string{"change_ref": changeRef}, comment); err != nil {
 			return err
 		}
-		req = r
 		// An implementation is a claim; the scan that follows is the proof.
 		return s.verificationRun(tx, r)
 	})
-	return req, err
 }
 
 // AddComment posts to a request's discussion.
@@ -745,4 +695,25 @@ func exceptionControls(findings []Finding, given map[string]string, approving bo
 		return nil, errs
 	}
 	return controls, nil
+}
+
+// onRequest runs fn on a request the actor may see, in one transaction, and
+// returns the request as fn left it.
+func (s *Service) onRequest(ctx context.Context, actor Actor, id uint, fn func(tx *gorm.DB, r *models.Request) error) (*models.Request, error) {
+	var req *models.Request
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		r, err := loadRequest(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.canSee(actor, r); err != nil {
+			return err
+		}
+		if err := fn(tx, r); err != nil {
+			return err
+		}
+		req = r
+		return nil
+	})
+	return req, err
 }
