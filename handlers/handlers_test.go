@@ -333,3 +333,16 @@ func TestRecertificationPages(t *testing.T) {
 		t.Fatalf("auditor does not see the campaign's progress")
 	}
 }
+
+func TestReviewChecklistShowsPolicyControls(t *testing.T) {
+	a := newApp(t)
+	// Demo request "Bastion SSH" was approved with the controls its findings require.
+	list, _ := a.svc.ListRequests(t.Context(), workflow.Actor{Roles: []workflow.Role{workflow.RoleAuditor}}, workflow.RequestFilter{Search: "Bastion"})
+	if len(list) != 1 {
+		t.Fatalf("demo request not found")
+	}
+	page := a.body(a.get(a.as("aude"), fmt.Sprintf("/requests/%d", list[0].ID)))
+	if !strings.Contains(page, "<td>SSH root login disabled</td><td>pass</td>") {
+		t.Fatalf("the review's checklist does not name the policy's required controls")
+	}
+}

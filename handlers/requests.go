@@ -415,14 +415,18 @@ func detailView(d *workflow.RequestDetail, a workflow.Actor) web.RequestDetail {
 		v.Destinations = append(v.Destinations, av)
 	}
 	texts := map[string]string{}
-	for _, item := range workflow.BaselineChecklist {
+	for _, item := range workflow.ChecklistFor(workflow.FindingsOf(req)) {
 		texts[item.ID] = item.Text
 	}
 	for _, rv := range d.Reviews {
 		view := web.ReviewView{Reviewer: rv.Reviewer.Email, Kind: strings.ReplaceAll(rv.Kind, "_", " "), Decision: strings.ReplaceAll(rv.Decision, "_", " "),
 			Comment: rv.Comment, At: fmtTime(rv.CreatedAt), ZoneConfirmed: rv.ZoneConfirmed, Voided: rv.Voided}
 		for _, c := range workflow.Checklist(rv) {
-			view.Checklist = append(view.Checklist, web.ChecklistView{Text: texts[c.Item], Result: c.Result, Note: c.Note})
+			text := texts[c.Item]
+			if text == "" {
+				text = c.Item // an item of a policy since changed
+			}
+			view.Checklist = append(view.Checklist, web.ChecklistView{Text: text, Result: c.Result, Note: c.Note})
 		}
 		v.Reviews = append(v.Reviews, view)
 	}
