@@ -41,9 +41,10 @@
 // characters, made unique). The header row is bold and frozen; column
 // widths follow the width hints. Every cell is a string, never a formula.
 // A table beyond Excel's 1,048,576 rows continues on sheets "key (2)",
-// "key (3)", … each with the header row. excelize spills rows to a
-// temporary file (about 60 bytes of XML per cell) and the zip is written
-// straight to the io.Writer.
+// "key (3)", … each with the header row. Cells are inline strings. Each
+// table sheet's XML is streamed through a small buffer into a temporary
+// file (about 60 bytes per cell), and at Close the zip is written straight
+// to the io.Writer, so memory stays flat whatever the number of rows.
 //
 // # PDF
 //
