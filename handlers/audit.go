@@ -40,10 +40,7 @@ func auditPeriod(r *http.Request) (workflow.AuditFilter, error) {
 
 // exportAudit streams the audit log; errors after the first byte can only be logged.
 func (s *Server) exportAudit(w http.ResponseWriter, r *http.Request, api bool) {
-	fail := s.fail
-	if api {
-		fail = s.apiError
-	}
+	fail := s.failer(api)
 	f, err := auditPeriod(r)
 	if err != nil {
 		fail(w, r, err)
@@ -60,13 +57,30 @@ func (s *Server) exportAudit(w http.ResponseWriter, r *http.Request, api bool) {
 	ctype := map[string]string{"json": "application/json", "csv": "text/csv; charset=utf-8"}[format]
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="portcullis-audit-%s.%s"`, time.Now().UTC().Format("20060102T150405Z"), format))
-	if err := s.svc.ExportAudit(r.Context(), actor(r), f, format, w); err != nil {
-		s.log.Error("audit export", "err", err)
-		if statusOf(err) != http.StatusInternalServerError {
-			w.Header().Del("Content-Disposition")
-			fail(w, r, err)
-		}
+	s.exportFailed(w, r, fail, "audit export", s.svc.ExportAudit(r.Context(), actor(r), f, format, w))
+}
+
+// failer answers an error as a page or as the API's JSON.
+func (s *Server) failer(api bool) func(http.ResponseWriter, *http.Request, error) {
+	if api {
+		return s.apiError
 	}
+	return s.fail
+}
+
+// exportFailed answers an export's error: a refusal (bad filter, role)
+// comes before any byte and gets a proper response; a failure while
+// streaming can only be logged.
+func (s *Server) exportFailed(w http.ResponseWriter, r *http.Request, fail func(http.ResponseWriter, *http.Request, error), what string, err error) {
+	if err == nil {
+		return
+	}
+	if statusOf(err) != http.StatusInternalServerError {
+		w.Header().Del("Content-Disposition")
+		fail(w, r, err)
+		return
+	}
+	s.log.Error(what, "err", err)
 }
 
 func (s *Server) apiAuditExport(w http.ResponseWriter, r *http.Request) { s.exportAudit(w, r, true) }

@@ -31,10 +31,7 @@ func exportFilter(r *http.Request) (workflow.ExportFilter, error) {
 // streamReport writes a compliance report in the asked format. Errors
 // before the first byte get a proper response; later ones can only be logged.
 func (s *Server) streamReport(w http.ResponseWriter, r *http.Request, kind string, api bool) {
-	fail := s.fail
-	if api {
-		fail = s.apiError
-	}
+	fail := s.failer(api)
 	f, err := exportFilter(r)
 	if err != nil {
 		fail(w, r, err)
@@ -53,12 +50,7 @@ func (s *Server) streamReport(w http.ResponseWriter, r *http.Request, kind strin
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="portcullis-%s-%s%s"`, kind, time.Now().UTC().Format("20060102"), report.Extension(format)))
 	if err := s.svc.ExportReport(r.Context(), actor(r), kind, f, writer); err != nil {
 		writer.Close()
-		if statusOf(err) != http.StatusInternalServerError {
-			w.Header().Del("Content-Disposition")
-			fail(w, r, err)
-			return
-		}
-		s.log.Error("report export", "kind", kind, "err", err)
+		s.exportFailed(w, r, fail, "report export "+kind, err)
 	}
 }
 

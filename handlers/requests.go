@@ -191,14 +191,14 @@ func parseRequestForm(r *http.Request) (workflow.RequestInput, []web.RuleForm, s
 }
 
 // formWithErrors shows the form again with each message next to its field.
-func (s *Server) formWithErrors(w http.ResponseWriter, r *http.Request, v web.RequestForm, err error) {
+func (s *Server) formWithErrors(w http.ResponseWriter, r *http.Request, in workflow.RequestInput, v web.RequestForm, err error) {
 	if statusOf(err) != http.StatusBadRequest {
 		s.fail(w, r, err)
 		return
 	}
 	v.Errors = map[string]string{}
 	for field, msg := range fieldErrors(err) {
-		if m := regexp.MustCompile(`^rules\[(\d+)\]\.(\w+)$`).FindStringSubmatch(field); m != nil {
+		if m := ruleField.FindStringSubmatch(field); m != nil {
 			i, _ := strconv.Atoi(m[1])
 			if i < len(v.Rules) {
 				if v.Rules[i].Errors == nil {
@@ -211,7 +211,7 @@ func (s *Server) formWithErrors(w http.ResponseWriter, r *http.Request, v web.Re
 		v.Errors[field] = msg
 	}
 	v.FormError = "The request was not saved: please correct the fields marked below."
-	if in, _, _, _ := parseRequestForm(r); len(in.Rules) > 0 {
+	if len(in.Rules) > 0 {
 		if f, err := s.evaluateInput(r, in); err == nil {
 			v.Findings = f
 		}
@@ -246,12 +246,12 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if dateErr != nil {
-		s.formWithErrors(w, r, v, dateErr)
+		s.formWithErrors(w, r, in, v, dateErr)
 		return
 	}
 	req, err := s.svc.CreateRequest(r.Context(), actor(r), in)
 	if err != nil {
-		s.formWithErrors(w, r, v, err)
+		s.formWithErrors(w, r, in, v, err)
 		return
 	}
 	if raw := r.PostForm.Get("drift_id"); raw != "" {
@@ -324,11 +324,11 @@ func (s *Server) updateRequest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if dateErr != nil {
-		s.formWithErrors(w, r, v, dateErr)
+		s.formWithErrors(w, r, in, v, dateErr)
 		return
 	}
 	if _, err := s.svc.UpdateRequest(r.Context(), actor(r), id, in); err != nil {
-		s.formWithErrors(w, r, v, err)
+		s.formWithErrors(w, r, in, v, err)
 		return
 	}
 	s.flash(r, "ok", fmt.Sprintf("Request #%d saved.", id))

@@ -39,16 +39,24 @@ func (s *Service) Schedules(ctx context.Context) ([]Schedule, error) {
 	for _, r := range rows {
 		byZone[r.ZoneID] = r
 	}
+	var counts []struct {
+		ZoneID uint
+		N      int
+	}
+	if err := db.Model(&models.Asset{}).Select("zone_id, COUNT(*) AS n").Where("zone_id IS NOT NULL").Group("zone_id").Scan(&counts).Error; err != nil {
+		return nil, err
+	}
+	assets := map[uint]int{}
+	for _, c := range counts {
+		assets[c.ZoneID] = c.N
+	}
 	var out []Schedule
 	for _, z := range zones {
 		row, ok := byZone[z.ID]
 		if !ok {
 			row = defaultSchedule
 		}
-		sc := Schedule{Zone: z, DailyHour: row.DailyHour, WeeklyDay: row.WeeklyDay, WeeklyHour: row.WeeklyHour}
-		var n int64
-		db.Model(&models.Asset{}).Where("zone_id = ?", z.ID).Count(&n)
-		sc.Assets = int(n)
+		sc := Schedule{Zone: z, DailyHour: row.DailyHour, WeeklyDay: row.WeeklyDay, WeeklyHour: row.WeeklyHour, Assets: assets[z.ID]}
 		sc.LastDaily = lastRun(db, "daily", z.Name)
 		sc.LastWeekly = lastRun(db, "weekly", z.Name)
 		out = append(out, sc)
