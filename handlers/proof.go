@@ -12,7 +12,7 @@ import (
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/web"
 	"github.com/portcullis/portcullis/workflow"
-	"github.com/portcullis/portcullis/workflow/drift"
+	"github.com/portcullis/portcullis/workflow/driftrules"
 )
 
 var severities = []string{"critical", "high", "medium", "low", "info"}
@@ -73,7 +73,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	for _, sev := range severities {
 		v.BySeverity = append(v.BySeverity, web.Count{Label: sev, N: d.OpenBySeverity[sev], Href: "/drift?severity=" + sev, Class: "sev-" + sev})
 	}
-	for _, k := range drift.Kinds() {
+	for _, k := range driftrules.Kinds() {
 		v.ByKind = append(v.ByKind, web.Count{Label: string(k), N: d.OpenByKind[string(k)], Href: "/drift?kind=" + string(k)})
 	}
 	zones := append([]string{}, d.Zones...)
@@ -131,7 +131,7 @@ func driftRow(d models.DriftItem, a workflow.Actor) web.DriftRow {
 	live := d.State == workflow.DriftOpen || d.State == workflow.DriftAcknowledged
 	row.CanAcknowledge = d.State == workflow.DriftOpen && a.Has(workflow.RoleReviewer, workflow.RoleApprover, workflow.RoleAdmin)
 	row.CanSuppress = live && a.Has(workflow.RoleApprover, workflow.RoleAdmin)
-	row.CanRequest = live && d.FiledRequestID == nil && drift.Kind(d.Kind).Requestable() && a.Has(workflow.RoleRequester, workflow.RoleAdmin)
+	row.CanRequest = live && d.FiledRequestID == nil && driftrules.Kind(d.Kind).Requestable() && a.Has(workflow.RoleRequester, workflow.RoleAdmin)
 	return row
 }
 
@@ -159,7 +159,7 @@ func (s *Server) renderDrift(w http.ResponseWriter, r *http.Request, status int,
 	for _, o := range []struct{ v, l string }{{"live", "open or acknowledged"}, {"open", "open"}, {"acknowledged", "acknowledged"}, {"suppressed", "suppressed"}, {"resolved", "resolved"}, {"all", "all"}} {
 		v.States = append(v.States, web.Option{Value: o.v, Label: o.l, Selected: o.v == state || (state == "" && o.v == "live")})
 	}
-	for _, k := range drift.Kinds() {
+	for _, k := range driftrules.Kinds() {
 		v.Kinds = append(v.Kinds, web.Option{Value: string(k), Label: string(k), Selected: string(k) == f.Kind})
 	}
 	for _, sev := range severities {

@@ -8,15 +8,15 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/portcullis/portcullis/models"
-	"github.com/portcullis/portcullis/workflow/alert"
+	"github.com/portcullis/portcullis/workflow/alerts/channels"
 )
 
 // Alerting is how new drift reaches the SOC: the routes with their
 // channels, and how to link back to an item.
 type Alerting struct {
-	Router      *alert.Router
-	Channels    map[string]alert.Channel // by Name()
-	Dispatcher  *alert.Dispatcher
+	Router      *channels.Router
+	Channels    map[string]channels.Channel // by Name()
+	Dispatcher  *channels.Dispatcher
 	MaxAttempts int // before a delivery is given up as failed; default 8
 	Link        func(driftID uint) string
 }
@@ -29,8 +29,8 @@ func (s *Service) SetAlerting(a *Alerting) {
 	s.alerting = a
 }
 
-func alertOf(d models.DriftItem, link func(uint) string) alert.Alert {
-	a := alert.Alert{
+func alertOf(d models.DriftItem, link func(uint) string) channels.Alert {
+	a := channels.Alert{
 		ID: fmt.Sprintf("drift-%d", d.ID), Kind: d.Kind, Severity: d.Severity,
 		Title:  fmt.Sprintf("%s on %s %s/%d", d.Kind, d.Address, d.Protocol, d.Port),
 		Detail: d.Detail, Asset: d.Address, Zone: d.Zone, Classification: d.Classification,
@@ -102,7 +102,7 @@ func (s *Service) DeliverAlerts(ctx context.Context) (int, error) {
 		default:
 			once := *a.Dispatcher
 			once.MaxAttempts = 1
-			res := once.DeliverTo(ctx, alertOf(d, a.Link), []alert.Channel{ch})
+			res := once.DeliverTo(ctx, alertOf(d, a.Link), []channels.Channel{ch})
 			now := s.now()
 			if len(res) == 1 && res[0].Delivered {
 				updates["status"], updates["delivered_at"], updates["last_error"] = "delivered", &now, ""
@@ -112,7 +112,7 @@ func (s *Service) DeliverAlerts(ctx context.Context) (int, error) {
 			msg := "not delivered"
 			permanent := false
 			if len(res) == 1 && res[0].Err != nil {
-				msg, permanent = res[0].Err.Error(), alert.IsPermanent(res[0].Err)
+				msg, permanent = res[0].Err.Error(), channels.IsPermanent(res[0].Err)
 			}
 			updates["last_error"] = msg
 			if permanent || row.Attempts+1 >= a.MaxAttempts {

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/portcullis/portcullis/models"
-	"github.com/portcullis/portcullis/workflow/alert"
+	"github.com/portcullis/portcullis/workflow/alerts/channels"
 )
 
 func TestDriftLifecycleAndAlerts(t *testing.T) {
@@ -26,7 +26,7 @@ func TestDriftLifecycleAndAlerts(t *testing.T) {
 	var hooks []string
 	hook := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if err := alert.VerifySignature("s3cret", r.Header.Get(alert.HeaderTimestamp), body, r.Header.Get(alert.HeaderSignature), time.Now(), time.Minute); err != nil {
+		if err := channels.VerifySignature("s3cret", r.Header.Get(channels.HeaderTimestamp), body, r.Header.Get(channels.HeaderSignature), time.Now(), time.Minute); err != nil {
 			http.Error(rw, err.Error(), http.StatusUnauthorized)
 			return
 		}
@@ -38,15 +38,15 @@ func TestDriftLifecycleAndAlerts(t *testing.T) {
 	syslogConn, err := net.ListenPacket("udp", "127.0.0.1:0")
 	must(t, err)
 	defer syslogConn.Close()
-	webhook := &alert.Webhook{URL: hook.URL, Secret: "s3cret", Label: "soc-webhook"}
-	syslog := &alert.Syslog{Network: alert.NetworkUDP, Address: syslogConn.LocalAddr().String(), Format: alert.FormatCEF, Label: "siem"}
-	router, err := alert.NewRouter(
-		alert.Route{Name: "everything", Channel: syslog},
-		alert.Route{Name: "serious", MinSeverity: "high", Channel: webhook},
+	webhook := &channels.Webhook{URL: hook.URL, Secret: "s3cret", Label: "soc-webhook"}
+	syslog := &channels.Syslog{Network: channels.NetworkUDP, Address: syslogConn.LocalAddr().String(), Format: channels.FormatCEF, Label: "siem"}
+	router, err := channels.NewRouter(
+		channels.Route{Name: "everything", Channel: syslog},
+		channels.Route{Name: "serious", MinSeverity: "high", Channel: webhook},
 	)
 	must(t, err)
-	w.svc.SetAlerting(&Alerting{Router: router, Channels: map[string]alert.Channel{webhook.Name(): webhook, syslog.Name(): syslog},
-		Dispatcher: &alert.Dispatcher{}, Link: func(id uint) string { return "http://portcullis.test/drift/" }})
+	w.svc.SetAlerting(&Alerting{Router: router, Channels: map[string]channels.Channel{webhook.Name(): webhook, syslog.Name(): syslog},
+		Dispatcher: &channels.Dispatcher{}, Link: func(id uint) string { return "http://portcullis.test/drift/" }})
 
 	id := w.implemented(t, lowRisk())
 	w.runQueued(t)

@@ -11,21 +11,21 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/portcullis/portcullis/models"
-	"github.com/portcullis/portcullis/workflow/drift"
+	"github.com/portcullis/portcullis/workflow/driftrules"
 	"github.com/portcullis/portcullis/workflow/policy"
 )
 
 // Drift item states.
 const (
-	DriftOpen         = drift.StateOpen
-	DriftAcknowledged = drift.StateAcknowledged
-	DriftResolved     = drift.StateResolved
-	DriftSuppressed   = drift.StateSuppressed
+	DriftOpen         = driftrules.StateOpen
+	DriftAcknowledged = driftrules.StateAcknowledged
+	DriftResolved     = driftrules.StateResolved
+	DriftSuppressed   = driftrules.StateSuppressed
 )
 
 // driftRules are the rules drift is judged against: those in force and
 // those that ended (an expired approval whose port is still open is drift).
-func driftRules(tx *gorm.DB) ([]drift.Rule, error) {
+func driftRules(tx *gorm.DB) ([]driftrules.Rule, error) {
 	var reqs []models.Request
 	states := append(append([]State{}, InForceStates...), StateExpired, StateRevoked)
 	if err := tx.Preload("Rules").Where("state IN ?", states).Find(&reqs).Error; err != nil {
@@ -39,7 +39,7 @@ func driftRules(tx *gorm.DB) ([]drift.Rule, error) {
 	for _, z := range zones {
 		zonePrefixes[strings.ToLower(z.Name)] = ZoneCIDRs(z)
 	}
-	var out []drift.Rule
+	var out []driftrules.Rule
 	for _, r := range reqs {
 		auth := map[int]bool{}
 		for _, f := range FindingsOf(r) {
@@ -63,7 +63,7 @@ func driftRules(tx *gorm.DB) ([]drift.Rule, error) {
 				}
 			}
 			for _, d := range dests {
-				out = append(out, drift.Rule{
+				out = append(out, driftrules.Rule{
 					ID: int64(ru.ID), RequestID: int64(r.ID), Label: r.Title, Destination: d,
 					Protocol: policy.Protocol(ru.Protocol), Ports: ports, Service: ru.Service, State: r.State,
 					RequiresAuth: auth[i], Expires: r.ExpiresAt,
@@ -75,28 +75,28 @@ func driftRules(tx *gorm.DB) ([]drift.Rule, error) {
 }
 
 // observations turns a scan report into what the drift engine compares.
-func observations(tx *gorm.DB, rep *ScanReport, scope drift.PortScope) ([]drift.Observation, error) {
+func observations(tx *gorm.DB, rep *ScanReport, scope driftrules.PortScope) ([]driftrules.Observation, error) {
 	zones, err := loadZoneIndex(tx)
 	if err != nil {
 		return nil, err
 	}
-	var out []drift.Observation
+	var out []driftrules.Observation
 	for _, h := range rep.Hosts {
 		addr, err := netip.ParseAddr(h.Address)
 		if err != nil {
 			continue
 		}
-		o := drift.Observation{Address: addr, Scanned: scope, Down: h.State == "down", Tarpit: h.Tarpit}
+		o := driftrules.Observation{Address: addr, Scanned: scope, Down: h.State == "down", Tarpit: h.Tarpit}
 		if z := zones.lookup(addr); z != nil {
 			o.Zone, o.Classification = z.Name, policy.Classification(z.Classification)
 		} else {
 			o.Classification = policy.Internet
 		}
 		for _, p := range h.Ports {
-			op := drift.ObservedPort{Protocol: policy.Protocol(p.Protocol), Port: p.Port, State: p.State, Service: p.Service,
+			op := driftrules.ObservedPort{Protocol: policy.Protocol(p.Protocol), Port: p.Port, State: p.State, Service: p.Service,
 				TLS: p.TLS, Banner: p.Banner, Product: p.Product, Version: p.Version}
 			for _, f := range p.Findings {
-				op.Weak = append(op.Weak, drift.WeakFinding{ID: f.ID, Severity: f.Severity, Detail: f.Detail})
+				op.Weak = append(op.Weak, driftrules.WeakFinding{ID: f.ID, Severity: f.Severity, Detail: f.Detail})
 			}
 			o.Ports = append(o.Ports, op)
 		}
@@ -109,7 +109,7 @@ func observations(tx *gorm.DB, rep *ScanReport, scope drift.PortScope) ([]drift.
 // drift, refreshes the ones still seen, resolves the ones no longer seen on
 // what the scan covered, and queues one alert per new item.
 func (s *Service) recordDrift(tx *gorm.DB, run *models.ScanRun, rep *ScanReport) (opened, resolved int, err error) {
-	scope := drift.PortScope{}
+	scope := driftrules.PortScope{}
 	if run.TCPPorts != "" {
 		scope.TCP, _ = policy.ParsePorts(run.TCPPorts)
 	}
@@ -129,7 +129,7 @@ func (s *Service) recordDrift(tx *gorm.DB, run *models.ScanRun, rep *ScanReport)
 		return 0, 0, err
 	}
 	now := s.now()
-	items := drift.Compare(obs, rules, p.Catalog, now)
+	items := driftrules.Compare(obs, rules, p.Catalog, now)
 	// An approval not yet implemented is expected to be closed: not a stale rule.
 	var pendingImpl []uint
 	if err := tx.Model(&models.Request{}).Where("state = ?", StateApproved).Pluck("id", &pendingImpl).Error; err != nil {
@@ -142,7 +142,7 @@ func (s *Service) recordDrift(tx *gorm.DB, run *models.ScanRun, rep *ScanReport)
 		}
 		kept := items[:0]
 		for _, it := range items {
-			if it.Kind == drift.KindApprovedClosed && waiting[it.RequestID] {
+			if it.Kind == driftrules.KindApprovedClosed && waiting[it.RequestID] {
 				continue
 			}
 			kept = append(kept, it)
@@ -154,18 +154,18 @@ func (s *Service) recordDrift(tx *gorm.DB, run *models.ScanRun, rep *ScanReport)
 		return 0, 0, err
 	}
 	byKey := map[string]*models.DriftItem{}
-	tracked := make([]drift.Tracked, 0, len(stored))
+	tracked := make([]driftrules.Tracked, 0, len(stored))
 	for i := range stored {
 		d := &stored[i]
 		byKey[d.Key] = d
-		t := drift.Tracked{Key: d.Key, State: d.State}
+		t := driftrules.Tracked{Key: d.Key, State: d.State}
 		if d.SuppressedUntil != nil {
 			t.SuppressedUntil = *d.SuppressedUntil
 		}
 		tracked = append(tracked, t)
 	}
-	fresh, still, gone := drift.Reconcile(tracked, items, drift.Coverage(obs), now)
-	seen := map[string]drift.Item{}
+	fresh, still, gone := driftrules.Reconcile(tracked, items, driftrules.Coverage(obs), now)
+	seen := map[string]driftrules.Item{}
 	for _, it := range items {
 		seen[it.Key] = it
 	}
@@ -347,11 +347,11 @@ func (s *Service) DriftPrefill(ctx context.Context, actor Actor, id uint) (Reque
 	if err != nil {
 		return RequestInput{}, err
 	}
-	if !drift.Kind(d.Kind).Requestable() {
+	if !driftrules.Kind(d.Kind).Requestable() {
 		return RequestInput{}, conflict("a %s item is not an opening to approve", d.Kind)
 	}
 	service := d.Service
-	if service == drift.ServiceUnknown {
+	if service == driftrules.ServiceUnknown {
 		service = ""
 	}
 	return RequestInput{
@@ -377,7 +377,7 @@ func (s *Service) LinkDriftRequest(ctx context.Context, actor Actor, driftID, re
 		if err := tx.First(&r, requestID).Error; err != nil || r.RequesterID != actor.ID {
 			return forbidden("request #%d is not one you filed", requestID)
 		}
-		if !drift.Kind(d.Kind).Requestable() {
+		if !driftrules.Kind(d.Kind).Requestable() {
 			return conflict("a %s item is not an opening to approve", d.Kind)
 		}
 		res := tx.Model(&models.DriftItem{}).Where("id = ? AND filed_request_id IS NULL", driftID).Update("filed_request_id", requestID)

@@ -15,7 +15,7 @@ import (
 
 	"github.com/portcullis/portcullis/models/modelstest"
 	"github.com/portcullis/portcullis/workflow"
-	"github.com/portcullis/portcullis/workflow/alert"
+	"github.com/portcullis/portcullis/workflow/alerts/channels"
 )
 
 // serveOn plays a service on a loopback address until the test ends or stop is called.
@@ -90,7 +90,7 @@ func TestProofOnTheWire(t *testing.T) {
 	var hooks []string
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if err := alert.VerifySignature("hook-secret", r.Header.Get(alert.HeaderTimestamp), body, r.Header.Get(alert.HeaderSignature), time.Now(), time.Minute); err != nil {
+		if err := channels.VerifySignature("hook-secret", r.Header.Get(channels.HeaderTimestamp), body, r.Header.Get(channels.HeaderSignature), time.Now(), time.Minute); err != nil {
 			http.Error(w, err.Error(), http.StatusUnauthorized)
 			return
 		}

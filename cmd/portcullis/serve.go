@@ -19,7 +19,7 @@ import (
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/web"
 	"github.com/portcullis/portcullis/workflow"
-	"github.com/portcullis/portcullis/workflow/alert"
+	"github.com/portcullis/portcullis/workflow/alerts/channels"
 	"github.com/portcullis/portcullis/workflow/demo"
 )
 
@@ -46,7 +46,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	auditKeys.register(fs)
 	var alertsPath string
 	fs.StringVar(&alertsPath, "alerts", "", "alert routing file (YAML: channels and routes); see the README")
-	var smtp alert.Email
+	var smtp channels.Email
 	fs.StringVar(&smtp.Addr, "smtp-addr", "", "SMTP server (host:port) for re-certification reminders")
 	fs.StringVar(&smtp.From, "smtp-from", "", "sender of the reminders, e.g. Portcullis <portcullis@example.com>")
 	fs.StringVar(&smtp.Username, "smtp-username", "", "SMTP user (AUTH PLAIN, over STARTTLS)")
