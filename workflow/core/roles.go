@@ -1,4 +1,4 @@
-package workflow
+package core
 
 import (
 	"slices"
@@ -50,7 +50,7 @@ func (a Actor) SeesAllRequests() bool {
 	return a.Has(RoleReviewer, RoleApprover, RoleImplementer, RoleAuditor, RoleAdmin)
 }
 
-func joinRoles(roles []Role) string {
+func JoinRoles(roles []Role) string {
 	s := make([]string, len(roles))
 	for i, r := range roles {
 		s[i] = string(r)

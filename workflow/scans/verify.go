@@ -1,4 +1,4 @@
-package workflow
+package scans
 
 import (
 	"encoding/json"
@@ -10,22 +10,24 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/policy"
+	"github.com/portcullis/portcullis/workflow/requests"
 )
 
 // maxVerifyPorts bounds a verification scan; wider openings are verified on
 // their first ports and the rest left to the scheduled scans.
 const maxVerifyPorts = 2048
 
-// verificationRun queues the scan that proves an implemented request: its
+// QueueVerification queues the scan that proves an implemented request: its
 // destination assets, on exactly the approved ports.
-func (s *Service) verificationRun(tx *gorm.DB, r *models.Request) error {
+func (s *Service) QueueVerification(tx *gorm.DB, r *models.Request) error {
 	addrs, tcp, udp, err := verificationScope(tx, r)
 	if err != nil || len(addrs) == 0 {
 		return err
 	}
 	id := r.ID
-	_, err = s.enqueue(tx, SystemActor, models.ScanRun{
+	_, err = s.enqueue(tx, core.SystemActor, models.ScanRun{
 		Kind: "verification", Profile: "verification", Targets: strings.Join(addrs, ","),
 		TCPPorts: tcp.String(), UDPPorts: udp.String(), RequestID: &id,
 	})
@@ -92,21 +94,6 @@ func ruleAddresses(tx *gorm.DB, ru models.Rule) ([]string, error) {
 	return addrs, err
 }
 
-// Evidence is what a verification saw on one approved port.
-type Evidence struct {
-	Rule     int      `json:"rule"`
-	Address  string   `json:"address"`
-	Protocol string   `json:"protocol"`
-	Port     uint16   `json:"port"`
-	State    string   `json:"state"`
-	Service  string   `json:"service"`
-	TLS      bool     `json:"tls"`
-	Banner   string   `json:"banner"`
-	Weak     []string `json:"weak,omitempty"`
-	Verdict  string   `json:"verdict"` // "as approved", or what is wrong
-	OK       bool     `json:"ok"`
-}
-
 // serviceMatches accepts the service a rule expects; "https" is http over TLS.
 func serviceMatches(expected string, p ScanPort) bool {
 	switch expected {
@@ -123,15 +110,15 @@ func serviceMatches(expected string, p ScanPort) bool {
 // required authentication, show no weak configuration. The request becomes
 // verified and active, or fails verification with the evidence.
 func (s *Service) concludeVerification(tx *gorm.DB, requestID, runID uint, rep *ScanReport) (string, error) {
-	r, err := loadRequest(tx, requestID)
+	r, err := core.LoadRequest(tx, requestID)
 	if err != nil {
 		return "", err
 	}
-	if State(r.State) != StateImplemented {
-		return fmt.Sprintf("request #%d is %s: the scan does not change it", r.ID, stateLabel(State(r.State))), nil
+	if core.State(r.State) != core.StateImplemented {
+		return fmt.Sprintf("request #%d is %s: the scan does not change it", r.ID, core.StateLabel(core.State(r.State))), nil
 	}
 	needsAuth := map[int]bool{}
-	for _, f := range FindingsOf(*r) {
+	for _, f := range requests.FindingsOf(*r) {
 		if f.Code == policy.CodeAuthRequired {
 			needsAuth[f.Rule] = true
 		}
@@ -140,7 +127,7 @@ func (s *Service) concludeVerification(tx *gorm.DB, requestID, runID uint, rep *
 	for i := range rep.Hosts {
 		hosts[rep.Hosts[i].Address] = &rep.Hosts[i]
 	}
-	var evidence []Evidence
+	var evidence []requests.Evidence
 	allOK := true
 	for i, ru := range r.Rules {
 		addrs, err := ruleAddresses(tx, ru)
@@ -151,7 +138,7 @@ func (s *Service) concludeVerification(tx *gorm.DB, requestID, runID uint, rep *
 		for _, addr := range addrs {
 			for _, pr := range capPorts(ports) {
 				for p := int(pr.First); p <= int(pr.Last); p++ {
-					ev := Evidence{Rule: i, Address: addr, Protocol: ru.Protocol, Port: uint16(p), State: "not scanned"}
+					ev := requests.Evidence{Rule: i, Address: addr, Protocol: ru.Protocol, Port: uint16(p), State: "not scanned"}
 					var seen *ScanPort
 					if h := hosts[addr]; h != nil {
 						ev.State = "closed"
@@ -189,10 +176,10 @@ func (s *Service) concludeVerification(tx *gorm.DB, requestID, runID uint, rep *
 	summary := evidenceText(evidence)
 	detail := map[string]any{"scan_id": runID, "evidence": evidence}
 	if allOK {
-		if err := s.step(tx, SystemActor, r, EventVerify, nil, detail, fmt.Sprintf("scan #%d: every approved port answers as approved", runID)); err != nil {
+		if err := s.Step(tx, core.SystemActor, r, core.EventVerify, nil, detail, fmt.Sprintf("scan #%d: every approved port answers as approved", runID)); err != nil {
 			return "", err
 		}
-		if err := s.step(tx, SystemActor, r, EventActivate, nil, nil, "verified on the wire; the opening is in force"); err != nil {
+		if err := s.Step(tx, core.SystemActor, r, core.EventActivate, nil, nil, "verified on the wire; the opening is in force"); err != nil {
 			return "", err
 		}
 		return summary, nil
@@ -203,13 +190,13 @@ func (s *Service) concludeVerification(tx *gorm.DB, requestID, runID uint, rep *
 			failed++
 		}
 	}
-	if err := s.step(tx, SystemActor, r, EventFailVerify, nil, detail, fmt.Sprintf("scan #%d: %d of %d approved ports are not as approved", runID, failed, len(evidence))); err != nil {
+	if err := s.Step(tx, core.SystemActor, r, core.EventFailVerify, nil, detail, fmt.Sprintf("scan #%d: %d of %d approved ports are not as approved", runID, failed, len(evidence))); err != nil {
 		return "", err
 	}
 	return summary, nil
 }
 
-func evidenceText(evidence []Evidence) string {
+func evidenceText(evidence []requests.Evidence) string {
 	var b strings.Builder
 	for _, e := range evidence {
 		fmt.Fprintf(&b, "rule %d %s %s/%d: %s", e.Rule+1, e.Address, e.Protocol, e.Port, e.Verdict)
@@ -237,17 +224,17 @@ func truncate(s string, n int) string {
 }
 
 // VerificationEvidence is the evidence of a request's latest verification.
-func (s *Service) VerificationEvidence(tx *gorm.DB, requestID uint) (*models.ScanRun, []Evidence) {
+func (s *Service) VerificationEvidence(tx *gorm.DB, requestID uint) (*models.ScanRun, []requests.Evidence) {
 	var run models.ScanRun
 	if err := tx.Where("request_id = ? AND kind = ?", requestID, "verification").Order("id DESC").Take(&run).Error; err != nil {
 		return nil, nil
 	}
 	var ev models.AuditEvent
-	var evidence []Evidence
-	if err := tx.Where("object_type = ? AND object_id = ? AND action IN ?", "request", requestID, []string{string(EventVerify), string(EventFailVerify)}).Order("seq DESC").Take(&ev).Error; err == nil {
+	var evidence []requests.Evidence
+	if err := tx.Where("object_type = ? AND object_id = ? AND action IN ?", "request", requestID, []string{string(core.EventVerify), string(core.EventFailVerify)}).Order("seq DESC").Take(&ev).Error; err == nil {
 		var d struct {
-			ScanID   uint       `json:"scan_id"`
-			Evidence []Evidence `json:"evidence"`
+			ScanID   uint                `json:"scan_id"`
+			Evidence []requests.Evidence `json:"evidence"`
 		}
 		if json.Unmarshal([]byte(ev.Detail), &d) == nil && d.ScanID == run.ID {
 			evidence = d.Evidence

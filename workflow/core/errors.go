@@ -1,7 +1,8 @@
-// Package workflow is the domain of Portcullis: the request lifecycle, its
-// guards and separation of duties, the inventory and the audit events that
-// record every change. It never speaks HTTP; handlers call its Service.
-package workflow
+// Package core is what every feature of the domain shares: the store with
+// its transactions, clock and audit append; the request lifecycle table and
+// its step; actors and roles; and the domain errors handlers map to status
+// codes. It never speaks HTTP.
+package core
 
 import (
 	"errors"
@@ -36,19 +37,19 @@ func (e *Error) Error() string {
 	return e.Message
 }
 
-func invalid(field, format string, a ...any) error {
+func Invalid(field, format string, a ...any) error {
 	return &Error{Code: CodeInvalid, Field: field, Message: fmt.Sprintf(format, a...)}
 }
 
-func forbidden(format string, a ...any) error {
+func Forbidden(format string, a ...any) error {
 	return &Error{Code: CodeForbidden, Message: fmt.Sprintf(format, a...)}
 }
 
-func conflict(format string, a ...any) error {
+func Conflict(format string, a ...any) error {
 	return &Error{Code: CodeConflict, Message: fmt.Sprintf(format, a...)}
 }
 
-func notFound(what string, id any) error {
+func NotFound(what string, id any) error {
 	return &Error{Code: CodeNotFound, Message: fmt.Sprintf("%s %v does not exist", what, id)}
 }
 

@@ -1,4 +1,4 @@
-package workflow
+package recert
 
 import (
 	"context"
@@ -10,18 +10,10 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/identity"
+	"github.com/portcullis/portcullis/workflow/inventory"
 )
-
-// Re-certification statuses.
-const (
-	RecertPending     = "pending"
-	RecertRecertified = "recertified"
-	RecertLapsed      = "lapsed"
-)
-
-// InForceStates are the states in which an opening is approved and not yet
-// ended: what re-certification and expiry apply to.
-var InForceStates = RegisterStates
 
 // dueDate is when a request must next be re-certified: its last
 // certification plus the interval, or its expiry if sooner.
@@ -39,16 +31,16 @@ func dueDate(r models.Request, months int) time.Time {
 	return due
 }
 
-func canRunCampaigns(a Actor) error {
-	if a.ID == 0 || a.Has(RoleApprover, RoleAdmin) {
+func canRunCampaigns(a core.Actor) error {
+	if a.ID == 0 || a.Has(core.RoleApprover, core.RoleAdmin) {
 		return nil
 	}
-	return forbidden("you need the approver or admin role to run a re-certification campaign")
+	return core.Forbidden("you need the approver or admin role to run a re-certification campaign")
 }
 
 // StartCampaign opens a campaign for every opening in force that is due by
 // dueBy and not already waiting in an open campaign.
-func (s *Service) StartCampaign(ctx context.Context, actor Actor, name string, dueBy time.Time) (*models.RecertCampaign, int, error) {
+func (s *Service) StartCampaign(ctx context.Context, actor core.Actor, name string, dueBy time.Time) (*models.RecertCampaign, int, error) {
 	if err := canRunCampaigns(actor); err != nil {
 		return nil, 0, err
 	}
@@ -56,19 +48,19 @@ func (s *Service) StartCampaign(ctx context.Context, actor Actor, name string, d
 	if name == "" {
 		name = "Re-certification due " + dueBy.Format(time.DateOnly)
 	}
-	if !dueBy.After(s.now()) {
-		return nil, 0, invalid("due_by", "the campaign's deadline %s is not in the future", dueBy.Format(time.DateOnly))
+	if !dueBy.After(s.Now()) {
+		return nil, 0, core.Invalid("due_by", "the campaign's deadline %s is not in the future", dueBy.Format(time.DateOnly))
 	}
 	var camp models.RecertCampaign
 	added := 0
-	err := s.inTx(ctx, func(tx *gorm.DB) error {
-		months := recertifyMonths(tx)
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
+		months := inventory.RecertifyMonths(tx)
 		var reqs []models.Request
-		if err := tx.Where("state IN ?", InForceStates).Order("id").Find(&reqs).Error; err != nil {
+		if err := tx.Where("state IN ?", core.InForceStates).Order("id").Find(&reqs).Error; err != nil {
 			return err
 		}
 		var waiting []uint
-		if err := tx.Model(&models.Recertification{}).Where("status = ?", RecertPending).Pluck("request_id", &waiting).Error; err != nil {
+		if err := tx.Model(&models.Recertification{}).Where("status = ?", core.RecertPending).Pluck("request_id", &waiting).Error; err != nil {
 			return err
 		}
 		busy := map[uint]bool{}
@@ -83,12 +75,12 @@ func (s *Service) StartCampaign(ctx context.Context, actor Actor, name string, d
 			if busy[r.ID] || dueDate(r, months).After(dueBy) {
 				continue
 			}
-			if err := tx.Omit("Campaign", "Request").Create(&models.Recertification{CampaignID: camp.ID, RequestID: r.ID, Team: r.Team, Status: RecertPending}).Error; err != nil {
+			if err := tx.Omit("Campaign", "Request").Create(&models.Recertification{CampaignID: camp.ID, RequestID: r.ID, Team: r.Team, Status: core.RecertPending}).Error; err != nil {
 				return err
 			}
 			added++
 		}
-		return s.audit(tx, actor, "recertification.campaign", "campaign", camp.ID, "", "", map[string]any{"name": name, "due_by": camp.DueBy, "requests": added}, "")
+		return s.Audit(tx, actor, "recertification.campaign", "campaign", camp.ID, "", "", map[string]any{"name": name, "due_by": camp.DueBy, "requests": added}, "")
 	})
 	if err != nil {
 		return nil, 0, err
@@ -119,12 +111,12 @@ func (t TeamProgress) Done() int {
 }
 
 // Campaigns lists the campaigns, newest first, with their progress.
-func (s *Service) Campaigns(ctx context.Context, actor Actor) ([]CampaignProgress, error) {
+func (s *Service) Campaigns(ctx context.Context, actor core.Actor) ([]CampaignProgress, error) {
 	if !actor.SeesAllRequests() {
-		return nil, forbidden("campaign progress is for security, auditors and admins")
+		return nil, core.Forbidden("campaign progress is for security, auditors and admins")
 	}
 	var camps []models.RecertCampaign
-	if err := s.db.WithContext(ctx).Order("id DESC").Find(&camps).Error; err != nil {
+	if err := s.DB().WithContext(ctx).Order("id DESC").Find(&camps).Error; err != nil {
 		return nil, err
 	}
 	out := make([]CampaignProgress, 0, len(camps))
@@ -139,20 +131,20 @@ func (s *Service) Campaigns(ctx context.Context, actor Actor) ([]CampaignProgres
 }
 
 // Campaign returns one campaign with its items.
-func (s *Service) Campaign(ctx context.Context, actor Actor, id uint) (*CampaignProgress, error) {
+func (s *Service) Campaign(ctx context.Context, actor core.Actor, id uint) (*CampaignProgress, error) {
 	if !actor.SeesAllRequests() {
-		return nil, forbidden("campaign progress is for security, auditors and admins")
+		return nil, core.Forbidden("campaign progress is for security, auditors and admins")
 	}
 	var c models.RecertCampaign
-	if err := s.db.WithContext(ctx).First(&c, id).Error; err != nil {
-		return nil, notFound("campaign", id)
+	if err := s.DB().WithContext(ctx).First(&c, id).Error; err != nil {
+		return nil, core.NotFound("campaign", id)
 	}
 	return s.campaignProgress(ctx, c)
 }
 
 func (s *Service) campaignProgress(ctx context.Context, c models.RecertCampaign) (*CampaignProgress, error) {
 	p := &CampaignProgress{Campaign: c}
-	if err := s.db.WithContext(ctx).Preload("Request").Preload("Request.Requester").Where("campaign_id = ?", c.ID).Order("team, request_id").Find(&p.Items).Error; err != nil {
+	if err := s.DB().WithContext(ctx).Preload("Request").Preload("Request.Requester").Where("campaign_id = ?", c.ID).Order("team, request_id").Find(&p.Items).Error; err != nil {
 		return nil, err
 	}
 	byTeam := map[string]*TeamProgress{}
@@ -163,11 +155,11 @@ func (s *Service) campaignProgress(ctx context.Context, c models.RecertCampaign)
 			byTeam[it.Team] = tp
 		}
 		switch it.Status {
-		case RecertPending:
+		case core.RecertPending:
 			tp.Pending++
-		case RecertRecertified:
+		case core.RecertRecertified:
 			tp.Recertified++
-		case RecertLapsed:
+		case core.RecertLapsed:
 			tp.Lapsed++
 		}
 	}
@@ -180,10 +172,10 @@ func (s *Service) campaignProgress(ctx context.Context, c models.RecertCampaign)
 
 // MyRecertifications are the pending items the actor owns: their own
 // requests and their team's.
-func (s *Service) MyRecertifications(ctx context.Context, actor Actor) ([]models.Recertification, error) {
-	q := s.db.WithContext(ctx).Preload("Campaign").Preload("Request").Preload("Request.Rules").
+func (s *Service) MyRecertifications(ctx context.Context, actor core.Actor) ([]models.Recertification, error) {
+	q := s.DB().WithContext(ctx).Preload("Campaign").Preload("Request").Preload("Request.Rules").
 		Joins("JOIN requests ON requests.id = recertifications.request_id").
-		Where("recertifications.status = ?", RecertPending)
+		Where("recertifications.status = ?", core.RecertPending)
 	if actor.Team != "" {
 		q = q.Where("requests.requester_id = ? OR recertifications.team = ?", actor.ID, actor.Team)
 	} else {
@@ -195,50 +187,50 @@ func (s *Service) MyRecertifications(ctx context.Context, actor Actor) ([]models
 }
 
 // loadOwnedRecert reads a pending item the actor owns.
-func loadOwnedRecert(tx *gorm.DB, actor Actor, id uint) (*models.Recertification, *models.Request, error) {
+func loadOwnedRecert(tx *gorm.DB, actor core.Actor, id uint) (*models.Recertification, *models.Request, error) {
 	var rc models.Recertification
 	if err := tx.First(&rc, id).Error; err != nil {
-		return nil, nil, notFound("re-certification", id)
+		return nil, nil, core.NotFound("re-certification", id)
 	}
-	r, err := loadRequest(tx, rc.RequestID)
+	r, err := core.LoadRequest(tx, rc.RequestID)
 	if err != nil {
 		return nil, nil, err
 	}
 	if actor.ID != r.RequesterID && (actor.Team == "" || actor.Team != r.Team) {
-		return nil, nil, forbidden("only the owners of request #%d (its requester and team %s) can re-certify it", r.ID, r.Team)
+		return nil, nil, core.Forbidden("only the owners of request #%d (its requester and team %s) can re-certify it", r.ID, r.Team)
 	}
-	if rc.Status != RecertPending {
-		return nil, nil, conflict("request #%d was %s already in this campaign", r.ID, rc.Status)
+	if rc.Status != core.RecertPending {
+		return nil, nil, core.Conflict("request #%d was %s already in this campaign", r.ID, rc.Status)
 	}
 	return &rc, r, nil
 }
 
 // Recertify confirms an opening is still needed, with a fresh business
 // justification and a new expiry (within the maximum).
-func (s *Service) Recertify(ctx context.Context, actor Actor, id uint, justification string, expires time.Time) (*models.Request, error) {
+func (s *Service) Recertify(ctx context.Context, actor core.Actor, id uint, justification string, expires time.Time) (*models.Request, error) {
 	justification = strings.TrimSpace(justification)
 	if justification == "" {
-		return nil, invalid("justification", "a fresh justification is required: say why the opening is still needed")
+		return nil, core.Invalid("justification", "a fresh justification is required: say why the opening is still needed")
 	}
 	var req *models.Request
-	err := s.inTx(ctx, func(tx *gorm.DB) error {
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
 		rc, r, err := loadOwnedRecert(tx, actor, id)
 		if err != nil {
 			return err
 		}
-		settings, err := loadSettings(tx)
+		settings, err := inventory.LoadSettings(tx)
 		if err != nil {
 			return err
 		}
-		now := s.now()
+		now := s.Now()
 		if expires.IsZero() {
 			expires = now.Add(settings.DefaultExpiry)
 		}
 		if !expires.After(now) || expires.Sub(now) > settings.MaxExpiry+24*time.Hour {
-			return invalid("expires_at", "the new expiry must be in the future and at most %d days away", int(settings.MaxExpiry.Hours()/24))
+			return core.Invalid("expires_at", "the new expiry must be in the future and at most %d days away", int(settings.MaxExpiry.Hours()/24))
 		}
-		if !slicesContains(InForceStates, State(r.State)) {
-			return conflict("request #%d is %s: there is nothing to re-certify", r.ID, stateLabel(State(r.State)))
+		if !slicesContains(core.InForceStates, core.State(r.State)) {
+			return core.Conflict("request #%d is %s: there is nothing to re-certify", r.ID, core.StateLabel(core.State(r.State)))
 		}
 		res := tx.Model(&models.Request{}).Where("id = ? AND version = ?", r.ID, r.Version).
 			Updates(map[string]any{"expires_at": expires.UTC(), "certified_at": now, "version": gorm.Expr("version + 1"), "updated_at": now})
@@ -246,35 +238,35 @@ func (s *Service) Recertify(ctx context.Context, actor Actor, id uint, justifica
 			return res.Error
 		}
 		if res.RowsAffected != 1 {
-			return conflict("request #%d was changed by someone else meanwhile; reload it and try again", r.ID)
+			return core.Conflict("request #%d was changed by someone else meanwhile; reload it and try again", r.ID)
 		}
 		exp := expires.UTC()
 		if err := tx.Model(&models.Recertification{}).Where("id = ?", rc.ID).Updates(map[string]any{
-			"status": RecertRecertified, "justification": justification, "new_expires_at": &exp, "decided_by": actor.Email, "decided_at": &now,
+			"status": core.RecertRecertified, "justification": justification, "new_expires_at": &exp, "decided_by": actor.Email, "decided_at": &now,
 		}).Error; err != nil {
 			return err
 		}
-		if err := s.audit(tx, actor, "recertify", "request", r.ID, State(r.State), State(r.State),
+		if err := s.Audit(tx, actor, "recertify", "request", r.ID, core.State(r.State), core.State(r.State),
 			map[string]any{"campaign_id": rc.CampaignID, "expires_before": r.ExpiresAt, "expires_after": exp}, justification); err != nil {
 			return err
 		}
-		req, err = loadRequest(tx, r.ID)
+		req, err = core.LoadRequest(tx, r.ID)
 		return err
 	})
 	return req, err
 }
 
 // LetLapse records that the owners no longer need an opening: it expires now.
-func (s *Service) LetLapse(ctx context.Context, actor Actor, id uint, reason string) (*models.Request, error) {
+func (s *Service) LetLapse(ctx context.Context, actor core.Actor, id uint, reason string) (*models.Request, error) {
 	var req *models.Request
-	err := s.inTx(ctx, func(tx *gorm.DB) error {
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
 		rc, r, err := loadOwnedRecert(tx, actor, id)
 		if err != nil {
 			return err
 		}
-		now := s.now()
+		now := s.Now()
 		if err := tx.Model(&models.Recertification{}).Where("id = ?", rc.ID).Updates(map[string]any{
-			"status": RecertLapsed, "justification": strings.TrimSpace(reason), "decided_by": actor.Email, "decided_at": &now,
+			"status": core.RecertLapsed, "justification": strings.TrimSpace(reason), "decided_by": actor.Email, "decided_at": &now,
 		}).Error; err != nil {
 			return err
 		}
@@ -282,7 +274,7 @@ func (s *Service) LetLapse(ctx context.Context, actor Actor, id uint, reason str
 		if reason = strings.TrimSpace(reason); reason != "" {
 			comment += ": " + reason
 		}
-		if err := s.step(tx, SystemActor, r, EventExpire, map[string]any{"closed_at": now}, map[string]uint{"campaign_id": rc.CampaignID}, comment); err != nil {
+		if err := s.Step(tx, core.SystemActor, r, core.EventExpire, map[string]any{"closed_at": now}, map[string]uint{"campaign_id": rc.CampaignID}, comment); err != nil {
 			return err
 		}
 		req = r
@@ -295,11 +287,11 @@ func (s *Service) LetLapse(ctx context.Context, actor Actor, id uint, reason str
 // campaign deadline passed without a re-certification. It returns how many
 // requests it expired.
 func (s *Service) ExpireDue(ctx context.Context) (int, error) {
-	now := s.now()
-	db := s.db.WithContext(ctx)
+	now := s.Now()
+	db := s.DB().WithContext(ctx)
 	var overdue []models.Recertification
 	pastDeadline := db.Model(&models.RecertCampaign{}).Select("id").Where("due_by < ?", now)
-	if err := db.Where("status = ? AND campaign_id IN (?)", RecertPending, pastDeadline).Find(&overdue).Error; err != nil {
+	if err := db.Where("status = ? AND campaign_id IN (?)", core.RecertPending, pastDeadline).Find(&overdue).Error; err != nil {
 		return 0, err
 	}
 	lapsed := map[uint]uint{}
@@ -307,7 +299,7 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 		lapsed[rc.RequestID] = rc.ID
 	}
 	var ids []uint
-	if err := db.Model(&models.Request{}).Where("state IN ? AND expires_at < ?", InForceStates, now).Pluck("id", &ids).Error; err != nil {
+	if err := db.Model(&models.Request{}).Where("state IN ? AND expires_at < ?", core.InForceStates, now).Pluck("id", &ids).Error; err != nil {
 		return 0, err
 	}
 	for id := range lapsed {
@@ -319,64 +311,41 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 		if i > 0 && ids[i-1] == id {
 			continue
 		}
-		err := s.inTx(ctx, func(tx *gorm.DB) error {
-			r, err := loadRequest(tx, id)
+		err := s.InTx(ctx, func(tx *gorm.DB) error {
+			r, err := core.LoadRequest(tx, id)
 			if err != nil {
 				return err
 			}
-			if !slicesContains(InForceStates, State(r.State)) {
+			if !slicesContains(core.InForceStates, core.State(r.State)) {
 				return nil
 			}
 			comment := fmt.Sprintf("expired on %s", r.ExpiresAt.Format(time.DateOnly))
 			if rcID, ok := lapsed[id]; ok {
 				comment = "not re-certified before the campaign's deadline"
-				if err := tx.Model(&models.Recertification{}).Where("id = ?", rcID).Updates(map[string]any{"status": RecertLapsed, "decided_by": SystemActor.Email, "decided_at": &now}).Error; err != nil {
+				if err := tx.Model(&models.Recertification{}).Where("id = ?", rcID).Updates(map[string]any{"status": core.RecertLapsed, "decided_by": core.SystemActor.Email, "decided_at": &now}).Error; err != nil {
 					return err
 				}
 			}
-			if err := s.step(tx, SystemActor, r, EventExpire, map[string]any{"closed_at": now}, nil, comment); err != nil {
+			if err := s.Step(tx, core.SystemActor, r, core.EventExpire, map[string]any{"closed_at": now}, nil, comment); err != nil {
 				return err
 			}
 			expired++
 			return nil
 		})
-		if err != nil && ErrorCodeOf(err) != CodeConflict {
+		if err != nil && core.ErrorCodeOf(err) != core.CodeConflict {
 			return expired, err
 		}
 	}
 	return expired, nil
 }
 
-func slicesContains(list []State, s State) bool {
+func slicesContains(list []core.State, s core.State) bool {
 	for _, v := range list {
 		if v == s {
 			return true
 		}
 	}
 	return false
-}
-
-// RunExclusive runs job at most once per interval across every instance
-// sharing the database: an instance takes the job's lease with a
-// conditional update, and only the taker runs it.
-func (s *Service) RunExclusive(ctx context.Context, name, holder string, every time.Duration, job func(context.Context) error) (bool, error) {
-	db := s.db.WithContext(ctx)
-	now := s.now()
-	if err := db.Where(models.JobLease{Name: name}).Attrs(models.JobLease{Holder: "", LeaseUntil: time.Time{}}).FirstOrCreate(&models.JobLease{}).Error; err != nil {
-		return false, err
-	}
-	res := db.Model(&models.JobLease{}).Where("name = ? AND lease_until <= ?", name, now).
-		Updates(map[string]any{"holder": holder, "lease_until": now.Add(every), "last_run_at": now})
-	if res.Error != nil {
-		return false, res.Error
-	}
-	if res.RowsAffected == 0 {
-		return false, nil
-	}
-	if err := job(ctx); err != nil {
-		return true, fmt.Errorf("job %s: %w", name, err)
-	}
-	return true, nil
 }
 
 // Mailer sends plain-text notices (re-certification reminders).
@@ -396,11 +365,11 @@ func (s *Service) SendRecertReminders(ctx context.Context) (int, error) {
 	if s.mailer == nil {
 		return 0, nil
 	}
-	db := s.db.WithContext(ctx)
-	now := s.now()
+	db := s.DB().WithContext(ctx)
+	now := s.Now()
 	var pending []models.Recertification
 	if err := db.Preload("Campaign").Preload("Request").Preload("Request.Requester").
-		Where("status = ? AND (reminded_at IS NULL OR reminded_at < ?)", RecertPending, now.Add(-reminderInterval)).
+		Where("status = ? AND (reminded_at IS NULL OR reminded_at < ?)", core.RecertPending, now.Add(-reminderInterval)).
 		Order("id").Find(&pending).Error; err != nil {
 		return 0, err
 	}
@@ -415,7 +384,7 @@ func (s *Service) SendRecertReminders(ctx context.Context) (int, error) {
 	for _, rc := range pending {
 		owners := map[string]bool{rc.Request.Requester.Email: true}
 		for _, u := range users {
-			if rc.Team != "" && u.Team == rc.Team && ActorOf(u).Has(RoleRequester) {
+			if rc.Team != "" && u.Team == rc.Team && identity.ActorOf(u).Has(core.RoleRequester) {
 				owners[u.Email] = true
 			}
 		}
@@ -444,7 +413,7 @@ func (s *Service) SendRecertReminders(ctx context.Context) (int, error) {
 		subject := fmt.Sprintf("[Portcullis] %d opening(s) to re-certify", len(items))
 		id := fmt.Sprintf("recert-%s-%s", now.Format("20060102"), o)
 		if err := s.mailer.SendText(ctx, []string{o}, subject, b.String(), id); err != nil {
-			s.log.Warn("re-certification reminder not sent", "to", o, "err", err)
+			s.Log().Warn("re-certification reminder not sent", "to", o, "err", err)
 			continue
 		}
 		sent++
@@ -458,8 +427,8 @@ func (s *Service) SendRecertReminders(ctx context.Context) (int, error) {
 		}
 	}
 	if sent > 0 {
-		err := s.inTx(ctx, func(tx *gorm.DB) error {
-			return s.audit(tx, SystemActor, "recertification.remind", "campaign", 0, "", "", map[string]any{"owners": sent, "items": len(reminded)}, "")
+		err := s.InTx(ctx, func(tx *gorm.DB) error {
+			return s.Audit(tx, core.SystemActor, "recertification.remind", "campaign", 0, "", "", map[string]any{"owners": sent, "items": len(reminded)}, "")
 		})
 		return sent, err
 	}

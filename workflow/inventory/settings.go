@@ -1,4 +1,4 @@
-package workflow
+package inventory
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/policy"
 )
 
@@ -36,8 +37,8 @@ var settingKeys = []string{
 // DefaultRecertifyMonths is how often an opening must be confirmed (PCI DSS 1.2.7: every six months).
 const DefaultRecertifyMonths = 6
 
-// recertifyMonths reads the re-certification interval.
-func recertifyMonths(tx *gorm.DB) int {
+// RecertifyMonths reads the re-certification interval.
+func RecertifyMonths(tx *gorm.DB) int {
 	var row models.Setting
 	if tx.Where(map[string]any{"key": "recertify_months"}).Take(&row).Error == nil {
 		if n, err := strconv.Atoi(row.Value); err == nil && n > 0 {
@@ -47,7 +48,7 @@ func recertifyMonths(tx *gorm.DB) int {
 	return DefaultRecertifyMonths
 }
 
-func loadSettings(tx *gorm.DB) (Settings, error) {
+func LoadSettings(tx *gorm.DB) (Settings, error) {
 	st := policy.DefaultSettings()
 	var rows []models.Setting
 	if err := tx.Find(&rows).Error; err != nil {
@@ -98,19 +99,19 @@ func SettingsForm(st Settings) SettingsInput {
 
 // GetSettingsForm is the settings as the admin's form shows them.
 func (s *Service) GetSettingsForm(ctx context.Context) (SettingsInput, error) {
-	db := s.db.WithContext(ctx)
-	st, err := loadSettings(db)
+	db := s.DB().WithContext(ctx)
+	st, err := LoadSettings(db)
 	if err != nil {
 		return SettingsInput{}, err
 	}
 	in := SettingsForm(st)
-	in.RecertifyMonths = strconv.Itoa(recertifyMonths(db))
+	in.RecertifyMonths = strconv.Itoa(RecertifyMonths(db))
 	return in, nil
 }
 
 // GetSettings returns the settings in force.
 func (s *Service) GetSettings(ctx context.Context) (Settings, error) {
-	return loadSettings(s.db.WithContext(ctx))
+	return LoadSettings(s.DB().WithContext(ctx))
 }
 
 func (in SettingsInput) values() map[string]string {
@@ -124,13 +125,13 @@ func (in SettingsInput) values() map[string]string {
 }
 
 // SaveSettings checks and stores the policy's parameters, audited.
-func (s *Service) SaveSettings(ctx context.Context, actor Actor, in SettingsInput) error {
-	if !actor.Has(RoleAdmin) {
-		return forbidden("you need the admin role to change the settings")
+func (s *Service) SaveSettings(ctx context.Context, actor core.Actor, in SettingsInput) error {
+	if !actor.Has(core.RoleAdmin) {
+		return core.Forbidden("you need the admin role to change the settings")
 	}
-	var errs FieldErrors
+	var errs core.FieldErrors
 	add := func(field, format string, a ...any) {
-		errs = append(errs, &Error{Code: CodeInvalid, Field: field, Message: fmt.Sprintf(format, a...)})
+		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: field, Message: fmt.Sprintf(format, a...)})
 	}
 	limits := map[string][2]int{
 		"default_expiry_days": {1, 3 * 365}, "max_expiry_days": {1, 3 * 365},
@@ -161,17 +162,17 @@ func (s *Service) SaveSettings(ctx context.Context, actor Actor, in SettingsInpu
 	if len(errs) > 0 {
 		return errs
 	}
-	return s.inTx(ctx, func(tx *gorm.DB) error {
-		before, err := loadSettings(tx)
+	return s.InTx(ctx, func(tx *gorm.DB) error {
+		before, err := LoadSettings(tx)
 		if err != nil {
 			return err
 		}
 		for _, key := range settingKeys {
-			row := models.Setting{Key: key, Value: values[key], UpdatedAt: s.now()}
+			row := models.Setting{Key: key, Value: values[key], UpdatedAt: s.Now()}
 			if err := tx.Clauses(clause.OnConflict{UpdateAll: true}).Create(&row).Error; err != nil {
 				return err
 			}
 		}
-		return s.audit(tx, actor, "settings.update", "settings", 0, "", "", map[string]any{"before": SettingsForm(before), "after": in}, "")
+		return s.Audit(tx, actor, "settings.update", "settings", 0, "", "", map[string]any{"before": SettingsForm(before), "after": in}, "")
 	})
 }

@@ -1,4 +1,4 @@
-package workflow
+package core
 
 import (
 	"fmt"
@@ -97,14 +97,14 @@ var transitions = map[Event]transition{
 	EventCancel:         {From: []State{StateDraft, StateSubmitted}, To: StateCancelled, By: byRequester},
 }
 
-// target returns the state after ev from state, or nil refusal reasons as an error.
-func target(ev Event, from State) (State, error) {
+// Target returns the state after ev from state, or nil refusal reasons as an error.
+func Target(ev Event, from State) (State, error) {
 	t, ok := transitions[ev]
 	if !ok {
 		return "", fmt.Errorf("unknown event %q", ev)
 	}
 	if !slices.Contains(t.From, from) {
-		return "", conflict("cannot %s a request that is %s", eventVerb(ev), stateLabel(from))
+		return "", Conflict("cannot %s a request that is %s", eventVerb(ev), StateLabel(from))
 	}
 	if t.To == "" {
 		return from, nil
@@ -112,27 +112,27 @@ func target(ev Event, from State) (State, error) {
 	return t.To, nil
 }
 
-// authorise applies the role and separation-of-duties guards of ev.
-func authorise(ev Event, actor Actor, requesterID uint) error {
+// Authorise applies the role and separation-of-duties guards of ev.
+func Authorise(ev Event, actor Actor, requesterID uint) error {
 	t := transitions[ev]
 	isRequester := actor.ID == requesterID
 	switch t.By {
 	case bySystem:
 		if actor.ID != 0 {
-			return forbidden("only the scanner can %s a request", eventVerb(ev))
+			return Forbidden("only the scanner can %s a request", eventVerb(ev))
 		}
 		return nil
 	case byRequester:
 		if !isRequester {
-			return forbidden("only the requester can %s this request", eventVerb(ev))
+			return Forbidden("only the requester can %s this request", eventVerb(ev))
 		}
 		return nil
 	}
 	if t.NotByRequester && isRequester {
-		return forbidden("separation of duties: you cannot %s your own request", eventVerb(ev))
+		return Forbidden("separation of duties: you cannot %s your own request", eventVerb(ev))
 	}
 	if !actor.Has(t.Roles...) {
-		return forbidden("you need the %s role to %s a request", rolesPhrase(t.Roles), eventVerb(ev))
+		return Forbidden("you need the %s role to %s a request", rolesPhrase(t.Roles), eventVerb(ev))
 	}
 	return nil
 }
@@ -140,10 +140,10 @@ func authorise(ev Event, actor Actor, requesterID uint) error {
 // Allowed reports whether actor may cause ev on a request in state from,
 // filed by requesterID: the check that decides which buttons a page shows.
 func Allowed(ev Event, actor Actor, from State, requesterID uint) bool {
-	if _, err := target(ev, from); err != nil {
+	if _, err := Target(ev, from); err != nil {
 		return false
 	}
-	return authorise(ev, actor, requesterID) == nil
+	return Authorise(ev, actor, requesterID) == nil
 }
 
 func rolesPhrase(roles []Role) string {
@@ -189,7 +189,7 @@ var stateLabels = map[State]string{
 	StateActive: "active", StateExpired: "expired", StateRevoked: "revoked", StateCancelled: "cancelled",
 }
 
-func stateLabel(s State) string {
+func StateLabel(s State) string {
 	if l, ok := stateLabels[s]; ok {
 		return l
 	}
@@ -209,4 +209,15 @@ func (s State) Label() string {
 		return "verification failed"
 	}
 	return string(s)
+}
+
+// InForceStates are the states in which a request's rules are approved and
+// not yet ended: the register of openings, what re-certification, expiry and
+// drift judge against.
+var InForceStates = []State{StateApproved, StateImplemented, StateVerified, StateVerificationFailed, StateActive}
+
+// IsSystemEvent reports whether only the scanner or the scheduler may cause ev.
+func IsSystemEvent(ev Event) bool {
+	t, ok := transitions[ev]
+	return ok && t.By == bySystem
 }

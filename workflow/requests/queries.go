@@ -1,4 +1,4 @@
-package workflow
+package requests
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/workflow/core"
 )
 
 // RequestDetail is a request with everything its page shows.
@@ -34,9 +35,9 @@ func Checklist(r models.Review) []ChecklistAnswer {
 }
 
 // GetRequest reads a request that the actor may see.
-func (s *Service) GetRequest(ctx context.Context, actor Actor, id uint) (*RequestDetail, error) {
-	db := s.db.WithContext(ctx)
-	r, err := loadRequest(db, id)
+func (s *Service) GetRequest(ctx context.Context, actor core.Actor, id uint) (*RequestDetail, error) {
+	db := s.DB().WithContext(ctx)
+	r, err := core.LoadRequest(db, id)
 	if err != nil {
 		return nil, err
 	}
@@ -65,21 +66,21 @@ func (s *Service) GetRequest(ctx context.Context, actor Actor, id uint) (*Reques
 	if err := db.Preload("Zone").Where("address IN ?", addrs).Order("address").Find(&d.Destinations).Error; err != nil {
 		return nil, err
 	}
-	d.Verification, d.Evidence = s.VerificationEvidence(db, id)
+	d.Verification, d.Evidence = s.verification.VerificationEvidence(db, id)
 	return d, nil
 }
 
 // RequestFilter narrows a list of requests.
 type RequestFilter struct {
-	States []State
+	States []core.State
 	Search string // in the title, the justification and the id
 	Mine   bool   // only the actor's own requests
 	Limit  int
 }
 
 // ListRequests returns the requests the actor may see, newest first.
-func (s *Service) ListRequests(ctx context.Context, actor Actor, f RequestFilter) ([]models.Request, error) {
-	q := s.db.WithContext(ctx).Model(&models.Request{}).Preload("Requester").Preload("Rules", func(db *gorm.DB) *gorm.DB { return db.Order("position") })
+func (s *Service) ListRequests(ctx context.Context, actor core.Actor, f RequestFilter) ([]models.Request, error) {
+	q := s.DB().WithContext(ctx).Model(&models.Request{}).Preload("Requester").Preload("Rules", func(db *gorm.DB) *gorm.DB { return db.Order("position") })
 	q = visible(q, actor)
 	if f.Mine {
 		q = q.Where("requester_id = ?", actor.ID)
@@ -101,7 +102,7 @@ func (s *Service) ListRequests(ctx context.Context, actor Actor, f RequestFilter
 	return out, err
 }
 
-func visible(q *gorm.DB, actor Actor) *gorm.DB {
+func visible(q *gorm.DB, actor core.Actor) *gorm.DB {
 	if actor.SeesAllRequests() {
 		return q
 	}
@@ -113,39 +114,39 @@ func visible(q *gorm.DB, actor Actor) *gorm.DB {
 
 // ReviewQueue lists what waits for a first review: submitted requests and
 // those in review without a valid approval.
-func (s *Service) ReviewQueue(ctx context.Context, actor Actor) ([]models.Request, error) {
-	if !actor.Has(RoleReviewer, RoleApprover) {
-		return nil, forbidden("you need the reviewer role to see the review queue")
+func (s *Service) ReviewQueue(ctx context.Context, actor core.Actor) ([]models.Request, error) {
+	if !actor.Has(core.RoleReviewer, core.RoleApprover) {
+		return nil, core.Forbidden("you need the reviewer role to see the review queue")
 	}
 	var out []models.Request
-	err := s.db.WithContext(ctx).Preload("Requester").Preload("Rules").
-		Where("state = ? OR (state = ? AND id NOT IN (?))", StateSubmitted, StateInReview,
-			s.db.Model(&models.Review{}).Select("request_id").Where("voided = ? AND decision = ?", false, DecisionApprove)).
+	err := s.DB().WithContext(ctx).Preload("Requester").Preload("Rules").
+		Where("state = ? OR (state = ? AND id NOT IN (?))", core.StateSubmitted, core.StateInReview,
+			s.DB().Model(&models.Review{}).Select("request_id").Where("voided = ? AND decision = ?", false, DecisionApprove)).
 		Order("submitted_at, id").Find(&out).Error
 	return out, err
 }
 
 // ApprovalQueue lists requests with a first approval that wait for the security lead.
-func (s *Service) ApprovalQueue(ctx context.Context, actor Actor) ([]models.Request, error) {
-	if !actor.Has(RoleApprover) {
-		return nil, forbidden("you need the approver role to see the approval queue")
+func (s *Service) ApprovalQueue(ctx context.Context, actor core.Actor) ([]models.Request, error) {
+	if !actor.Has(core.RoleApprover) {
+		return nil, core.Forbidden("you need the approver role to see the approval queue")
 	}
 	var out []models.Request
-	err := s.db.WithContext(ctx).Preload("Requester").Preload("Rules").
-		Where("state = ? AND needs_second_approval = ? AND id IN (?)", StateInReview, true,
-			s.db.Model(&models.Review{}).Select("request_id").Where("voided = ? AND decision = ? AND kind = ?", false, DecisionApprove, "review")).
+	err := s.DB().WithContext(ctx).Preload("Requester").Preload("Rules").
+		Where("state = ? AND needs_second_approval = ? AND id IN (?)", core.StateInReview, true,
+			s.DB().Model(&models.Review{}).Select("request_id").Where("voided = ? AND decision = ? AND kind = ?", false, DecisionApprove, "review")).
 		Order("submitted_at, id").Find(&out).Error
 	return out, err
 }
 
 // ImplementationQueue lists approved requests (and failed verifications to retry).
-func (s *Service) ImplementationQueue(ctx context.Context, actor Actor) ([]models.Request, error) {
-	if !actor.Has(RoleImplementer) {
-		return nil, forbidden("you need the implementer role to see the implementation queue")
+func (s *Service) ImplementationQueue(ctx context.Context, actor core.Actor) ([]models.Request, error) {
+	if !actor.Has(core.RoleImplementer) {
+		return nil, core.Forbidden("you need the implementer role to see the implementation queue")
 	}
 	var out []models.Request
-	err := s.db.WithContext(ctx).Preload("Requester").Preload("Rules").
-		Where("state IN ?", []State{StateApproved, StateVerificationFailed}).
+	err := s.DB().WithContext(ctx).Preload("Requester").Preload("Rules").
+		Where("state IN ?", []core.State{core.StateApproved, core.StateVerificationFailed}).
 		Order("approved_at, id").Find(&out).Error
 	return out, err
 }
@@ -157,15 +158,12 @@ type RegisterEntry struct {
 	Approvers []string
 }
 
-// RegisterStates are the states in which a request's rules are part of the approved policy.
-var RegisterStates = []State{StateApproved, StateImplemented, StateVerified, StateVerificationFailed, StateActive}
-
 // RuleRegister lists every approved rule with its expiry, soonest expiry first.
-func (s *Service) RuleRegister(ctx context.Context, actor Actor) ([]RegisterEntry, error) {
-	db := s.db.WithContext(ctx)
+func (s *Service) RuleRegister(ctx context.Context, actor core.Actor) ([]RegisterEntry, error) {
+	db := s.DB().WithContext(ctx)
 	var reqs []models.Request
 	if err := db.Preload("Requester").Preload("Rules", func(db *gorm.DB) *gorm.DB { return db.Order("position") }).
-		Where("state IN ?", RegisterStates).Order("expires_at, id").Find(&reqs).Error; err != nil {
+		Where("state IN ?", core.InForceStates).Order("expires_at, id").Find(&reqs).Error; err != nil {
 		return nil, err
 	}
 	ids := make([]uint, len(reqs))
@@ -190,18 +188,18 @@ func (s *Service) RuleRegister(ctx context.Context, actor Actor) ([]RegisterEntr
 }
 
 // Counts is the number of requests in each state the actor can see.
-func (s *Service) Counts(ctx context.Context, actor Actor) (map[State]int, error) {
+func (s *Service) Counts(ctx context.Context, actor core.Actor) (map[core.State]int, error) {
 	var rows []struct {
 		State string
 		N     int
 	}
-	q := visible(s.db.WithContext(ctx).Model(&models.Request{}), actor)
+	q := visible(s.DB().WithContext(ctx).Model(&models.Request{}), actor)
 	if err := q.Select("state, COUNT(*) AS n").Group("state").Scan(&rows).Error; err != nil {
 		return nil, err
 	}
-	out := map[State]int{}
+	out := map[core.State]int{}
 	for _, r := range rows {
-		out[State(r.State)] = r.N
+		out[core.State(r.State)] = r.N
 	}
 	return out, nil
 }

@@ -1,4 +1,4 @@
-package workflow
+package alerts
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/workflow/alerts/channels"
+	"github.com/portcullis/portcullis/workflow/core"
 )
 
 // Alerting is how new drift reaches the SOC: the routes with their
@@ -45,14 +46,14 @@ func alertOf(d models.DriftItem, link func(uint) string) channels.Alert {
 	return a
 }
 
-// queueAlerts puts one delivery per matching channel in the outbox, in the
+// QueueAlerts puts one delivery per matching channel in the outbox, in the
 // transaction that opened the item: one alert per new item, never per scan.
-func (s *Service) queueAlerts(tx *gorm.DB, d models.DriftItem) error {
+func (s *Service) QueueAlerts(tx *gorm.DB, d models.DriftItem) error {
 	if s.alerting == nil || s.alerting.Router == nil {
 		return nil
 	}
 	for _, ch := range s.alerting.Router.Match(alertOf(d, nil)) {
-		row := models.AlertDelivery{DriftItemID: d.ID, Channel: ch.Name(), Status: "pending", NextAttempt: s.now()}
+		row := models.AlertDelivery{DriftItemID: d.ID, Channel: ch.Name(), Status: "pending", NextAttempt: s.Now()}
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
@@ -72,16 +73,16 @@ func (s *Service) DeliverAlerts(ctx context.Context) (int, error) {
 	if a == nil {
 		return 0, nil
 	}
-	db := s.db.WithContext(ctx)
+	db := s.DB().WithContext(ctx)
 	var due []models.AlertDelivery
-	if err := db.Where("status = ? AND next_attempt <= ?", "pending", s.now()).Order("id").Limit(200).Find(&due).Error; err != nil {
+	if err := db.Where("status = ? AND next_attempt <= ?", "pending", s.Now()).Order("id").Limit(200).Find(&due).Error; err != nil {
 		return 0, err
 	}
 	delivered := 0
 	for _, row := range due {
 		// Claim the delivery first: another instance that read the same
 		// row loses the conditional update and skips it.
-		now := s.now()
+		now := s.Now()
 		claim := db.Model(&models.AlertDelivery{}).Where("id = ? AND status = ? AND next_attempt <= ?", row.ID, "pending", now).
 			Update("next_attempt", now.Add(claimHold))
 		if claim.Error != nil {
@@ -103,7 +104,7 @@ func (s *Service) DeliverAlerts(ctx context.Context) (int, error) {
 			once := *a.Dispatcher
 			once.MaxAttempts = 1
 			res := once.DeliverTo(ctx, alertOf(d, a.Link), []channels.Channel{ch})
-			now := s.now()
+			now := s.Now()
 			if len(res) == 1 && res[0].Delivered {
 				updates["status"], updates["delivered_at"], updates["last_error"] = "delivered", &now, ""
 				delivered++
@@ -129,11 +130,11 @@ func (s *Service) DeliverAlerts(ctx context.Context) (int, error) {
 }
 
 // AlertDeliveries lists deliveries for admins, failures first.
-func (s *Service) AlertDeliveries(ctx context.Context, actor Actor, limit int) ([]models.AlertDelivery, error) {
-	if !actor.Has(RoleAdmin, RoleApprover, RoleAuditor) {
-		return nil, forbidden("alert deliveries are for admins, security leads and auditors")
+func (s *Service) AlertDeliveries(ctx context.Context, actor core.Actor, limit int) ([]models.AlertDelivery, error) {
+	if !actor.Has(core.RoleAdmin, core.RoleApprover, core.RoleAuditor) {
+		return nil, core.Forbidden("alert deliveries are for admins, security leads and auditors")
 	}
 	var out []models.AlertDelivery
-	err := s.db.WithContext(ctx).Order("CASE status WHEN 'failed' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END, id DESC").Limit(limit).Find(&out).Error
+	err := s.DB().WithContext(ctx).Order("CASE status WHEN 'failed' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END, id DESC").Limit(limit).Find(&out).Error
 	return out, err
 }

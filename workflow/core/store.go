@@ -1,9 +1,10 @@
-package workflow
+package core
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -12,37 +13,34 @@ import (
 	"github.com/portcullis/portcullis/models"
 )
 
-// Service runs every use case of Portcullis against the store.
-type Service struct {
-	db       *gorm.DB
-	log      *slog.Logger
-	now      func() time.Time
-	catalogs catalogCache
-	// auditKeys sign the audit log's checkpoints.
-	auditKeys AuditKeys
-	// scanner and scanPolicy run the server's scans; hub spreads their progress.
-	scanner    Scanner
-	scanPolicy ScanPolicy
-	hub        progressHub
-	alerting   *Alerting
-	// mailer sends re-certification reminders; publicURL links back to us.
-	mailer    Mailer
-	publicURL string
+// Store is what every feature shares: the database, the logger and the
+// clock. Features embed one *Store, so a clock set for the demo's history or
+// a test is the clock of every feature at once.
+type Store struct {
+	db  *gorm.DB
+	log *slog.Logger
+	now func() time.Time
 }
 
-// NewService wraps an open, migrated database.
-func NewService(db *gorm.DB, log *slog.Logger) *Service {
-	return &Service{db: db, log: log, now: func() time.Time { return time.Now().UTC() }}
+// NewStore wraps an open, migrated database.
+func NewStore(db *gorm.DB, log *slog.Logger) *Store {
+	return &Store{db: db, log: log, now: func() time.Time { return time.Now().UTC() }}
 }
 
 // SetClock replaces the clock, for tests and the demo's history.
-func (s *Service) SetClock(now func() time.Time) { s.now = now }
+func (s *Store) SetClock(now func() time.Time) { s.now = now }
+
+// Now is the current time by the store's clock.
+func (s *Store) Now() time.Time { return s.now() }
 
 // DB exposes the store for the few callers that seed or inspect it (demo, tests).
-func (s *Service) DB() *gorm.DB { return s.db }
+func (s *Store) DB() *gorm.DB { return s.db }
+
+// Log is the injected logger.
+func (s *Store) Log() *slog.Logger { return s.log }
 
 // Ping checks that the database answers.
-func (s *Service) Ping(ctx context.Context) error {
+func (s *Store) Ping(ctx context.Context) error {
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err
@@ -57,10 +55,10 @@ var SystemActor = Actor{ID: 0, Email: "system", Name: "Portcullis"}
 // the chain; SQLite's immediate transactions serialise writers already.
 const auditLockKey = 7_274_022
 
-// audit appends an event to the hash chain in the caller's transaction:
+// Audit appends an event to the hash chain in the caller's transaction:
 // appends are serialised, each event takes the next sequence number and the
 // hash of the one before it.
-func (s *Service) audit(tx *gorm.DB, actor Actor, action, objectType string, objectID uint, from, to State, detail any, comment string) error {
+func (s *Store) Audit(tx *gorm.DB, actor Actor, action, objectType string, objectID uint, from, to State, detail any, comment string) error {
 	d := "{}"
 	if detail != nil {
 		b, err := json.Marshal(detail)
@@ -96,18 +94,18 @@ func (s *Service) audit(tx *gorm.DB, actor Actor, action, objectType string, obj
 	return tx.Create(&ev).Error
 }
 
-// inTx runs fn in one transaction.
-func (s *Service) inTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+// InTx runs fn in one transaction.
+func (s *Store) InTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	return s.db.WithContext(ctx).Transaction(fn)
 }
 
-// loadRequest reads a request with its rules, or a not-found error.
-func loadRequest(tx *gorm.DB, id uint) (*models.Request, error) {
+// LoadRequest reads a request with its rules, or a not-found error.
+func LoadRequest(tx *gorm.DB, id uint) (*models.Request, error) {
 	var r models.Request
 	err := tx.Preload("Rules", func(db *gorm.DB) *gorm.DB { return db.Order("position") }).
 		Preload("Requester").First(&r, id).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, notFound("request", id)
+		return nil, NotFound("request", id)
 	}
 	if err != nil {
 		return nil, err
@@ -115,17 +113,25 @@ func loadRequest(tx *gorm.DB, id uint) (*models.Request, error) {
 	return &r, nil
 }
 
-// step moves a request through one lifecycle event inside tx: it checks the
+// Re-certification statuses. Ending an opening lapses its pending
+// re-certification, so the lifecycle step knows them.
+const (
+	RecertPending     = "pending"
+	RecertRecertified = "recertified"
+	RecertLapsed      = "lapsed"
+)
+
+// Step moves a request through one lifecycle event inside tx: it checks the
 // table and the guards, then updates the row only if nobody else changed it
 // since it was read (the version column), so two reviewers acting at once
 // produce one winner and one conflict, never a corrupt state.
-func (s *Service) step(tx *gorm.DB, actor Actor, req *models.Request, ev Event, extra map[string]any, detail any, comment string) error {
+func (s *Store) Step(tx *gorm.DB, actor Actor, req *models.Request, ev Event, extra map[string]any, detail any, comment string) error {
 	from := State(req.State)
-	to, err := target(ev, from)
+	to, err := Target(ev, from)
 	if err != nil {
 		return err
 	}
-	if err := authorise(ev, actor, req.RequesterID); err != nil {
+	if err := Authorise(ev, actor, req.RequesterID); err != nil {
 		return err
 	}
 	updates := map[string]any{"state": string(to), "version": gorm.Expr("version + 1"), "updated_at": s.now()}
@@ -137,7 +143,7 @@ func (s *Service) step(tx *gorm.DB, actor Actor, req *models.Request, ev Event, 
 		return res.Error
 	}
 	if res.RowsAffected != 1 {
-		return conflict("request #%d was changed by someone else meanwhile; reload it and try again", req.ID)
+		return Conflict("request #%d was changed by someone else meanwhile; reload it and try again", req.ID)
 	}
 	req.State = string(to)
 	req.Version++
@@ -149,5 +155,28 @@ func (s *Service) step(tx *gorm.DB, actor Actor, req *models.Request, ev Event, 
 			return err
 		}
 	}
-	return s.audit(tx, actor, string(ev), "request", req.ID, from, to, detail, comment)
+	return s.Audit(tx, actor, string(ev), "request", req.ID, from, to, detail, comment)
+}
+
+// RunExclusive runs job at most once per interval across every instance
+// sharing the database: an instance takes the job's lease with a
+// conditional update, and only the taker runs it.
+func (s *Store) RunExclusive(ctx context.Context, name, holder string, every time.Duration, job func(context.Context) error) (bool, error) {
+	db := s.db.WithContext(ctx)
+	now := s.now()
+	if err := db.Where(models.JobLease{Name: name}).Attrs(models.JobLease{Holder: "", LeaseUntil: time.Time{}}).FirstOrCreate(&models.JobLease{}).Error; err != nil {
+		return false, err
+	}
+	res := db.Model(&models.JobLease{}).Where("name = ? AND lease_until <= ?", name, now).
+		Updates(map[string]any{"holder": holder, "lease_until": now.Add(every), "last_run_at": now})
+	if res.Error != nil {
+		return false, res.Error
+	}
+	if res.RowsAffected == 0 {
+		return false, nil
+	}
+	if err := job(ctx); err != nil {
+		return true, fmt.Errorf("job %s: %w", name, err)
+	}
+	return true, nil
 }

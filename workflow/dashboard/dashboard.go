@@ -1,10 +1,13 @@
-package workflow
+package dashboard
 
 import (
 	"context"
 	"time"
 
 	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/drift"
+	"github.com/portcullis/portcullis/workflow/inventory"
 )
 
 // DayCount is one day of the drift trend.
@@ -29,24 +32,24 @@ type Dashboard struct {
 	Heat      map[string]map[string]int
 	Zones     []string
 	Trend     []DayCount // the last 30 days, oldest first
-	Waiting   map[State]int
+	Waiting   map[core.State]int
 	Expiring  []models.Request // in force, expiring within 30 days
 	LastScans []ZoneScan
 }
 
 // Dashboard gathers the morning view. Everything is counted in the
 // database: a year of history is never loaded into memory.
-func (s *Service) Dashboard(ctx context.Context, actor Actor) (*Dashboard, error) {
-	if err := canSeeDrift(actor); err != nil {
+func (s *Service) Dashboard(ctx context.Context, actor core.Actor) (*Dashboard, error) {
+	if err := drift.CanSeeDrift(actor); err != nil {
 		return nil, err
 	}
-	db := s.db.WithContext(ctx)
-	d := &Dashboard{OpenBySeverity: map[string]int{}, OpenByKind: map[string]int{}, Heat: map[string]map[string]int{}, Waiting: map[State]int{}}
+	db := s.DB().WithContext(ctx)
+	d := &Dashboard{OpenBySeverity: map[string]int{}, OpenByKind: map[string]int{}, Heat: map[string]map[string]int{}, Waiting: map[core.State]int{}}
 	var rows []struct {
 		Zone, Severity, Kind string
 		N                    int
 	}
-	live := []string{DriftOpen, DriftAcknowledged}
+	live := []string{drift.DriftOpen, drift.DriftAcknowledged}
 	if err := db.Model(&models.DriftItem{}).Select("zone, severity, kind, COUNT(*) AS n").Where("state IN ?", live).Group("zone, severity, kind").Scan(&rows).Error; err != nil {
 		return nil, err
 	}
@@ -67,7 +70,7 @@ func (s *Service) Dashboard(ctx context.Context, actor Actor) (*Dashboard, error
 		return nil, err
 	}
 	for _, z := range zones {
-		if z.Classification != string(ClassInternet) {
+		if z.Classification != string(inventory.ClassInternet) {
 			d.Zones = append(d.Zones, z.Name)
 		}
 		zs := ZoneScan{Zone: z.Name, Classification: z.Classification}
@@ -75,11 +78,11 @@ func (s *Service) Dashboard(ctx context.Context, actor Actor) (*Dashboard, error
 		if err := db.Omit("report").Where("zone = ? OR (zone = '' AND kind = ?)", z.Name, "on_demand").Where("status IN ?", []string{"done", "failed", "running"}).Order("id DESC").Take(&run).Error; err == nil {
 			zs.Last, zs.Status, zs.RunID = run.StartedAt, run.Status, run.ID
 		}
-		if z.Classification != string(ClassInternet) {
+		if z.Classification != string(inventory.ClassInternet) {
 			d.LastScans = append(d.LastScans, zs)
 		}
 	}
-	now := s.now()
+	now := s.Now()
 	start := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, -29)
 	byDay := map[string]*DayCount{}
 	for i := 0; i < 30; i++ {
@@ -110,13 +113,13 @@ func (s *Service) Dashboard(ctx context.Context, actor Actor) (*Dashboard, error
 		State string
 		N     int
 	}
-	if err := db.Model(&models.Request{}).Select("state, COUNT(*) AS n").Where("state IN ?", []State{StateSubmitted, StateInReview, StateChangesRequested, StateApproved, StateImplemented, StateVerificationFailed}).Group("state").Scan(&waiting).Error; err != nil {
+	if err := db.Model(&models.Request{}).Select("state, COUNT(*) AS n").Where("state IN ?", []core.State{core.StateSubmitted, core.StateInReview, core.StateChangesRequested, core.StateApproved, core.StateImplemented, core.StateVerificationFailed}).Group("state").Scan(&waiting).Error; err != nil {
 		return nil, err
 	}
 	for _, w := range waiting {
-		d.Waiting[State(w.State)] = w.N
+		d.Waiting[core.State(w.State)] = w.N
 	}
-	if err := db.Where("state IN ? AND expires_at < ?", InForceStates, now.AddDate(0, 0, 30)).Order("expires_at").Limit(20).Find(&d.Expiring).Error; err != nil {
+	if err := db.Where("state IN ? AND expires_at < ?", core.InForceStates, now.AddDate(0, 0, 30)).Order("expires_at").Limit(20).Find(&d.Expiring).Error; err != nil {
 		return nil, err
 	}
 	return d, nil

@@ -1,4 +1,4 @@
-package workflow
+package drift
 
 import (
 	"context"
@@ -11,8 +11,12 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/driftrules"
+	"github.com/portcullis/portcullis/workflow/inventory"
 	"github.com/portcullis/portcullis/workflow/policy"
+	"github.com/portcullis/portcullis/workflow/requests"
+	"github.com/portcullis/portcullis/workflow/scans"
 )
 
 // Drift item states.
@@ -27,7 +31,7 @@ const (
 // those that ended (an expired approval whose port is still open is drift).
 func driftRules(tx *gorm.DB) ([]driftrules.Rule, error) {
 	var reqs []models.Request
-	states := append(append([]State{}, InForceStates...), StateExpired, StateRevoked)
+	states := append(append([]core.State{}, core.InForceStates...), core.StateExpired, core.StateRevoked)
 	if err := tx.Preload("Rules").Where("state IN ?", states).Find(&reqs).Error; err != nil {
 		return nil, err
 	}
@@ -37,12 +41,12 @@ func driftRules(tx *gorm.DB) ([]driftrules.Rule, error) {
 	}
 	zonePrefixes := map[string][]netip.Prefix{}
 	for _, z := range zones {
-		zonePrefixes[strings.ToLower(z.Name)] = ZoneCIDRs(z)
+		zonePrefixes[strings.ToLower(z.Name)] = inventory.ZoneCIDRs(z)
 	}
 	var out []driftrules.Rule
 	for _, r := range reqs {
 		auth := map[int]bool{}
-		for _, f := range FindingsOf(r) {
+		for _, f := range requests.FindingsOf(r) {
 			if f.Code == policy.CodeAuthRequired {
 				auth[f.Rule] = true
 			}
@@ -75,8 +79,8 @@ func driftRules(tx *gorm.DB) ([]driftrules.Rule, error) {
 }
 
 // observations turns a scan report into what the drift engine compares.
-func observations(tx *gorm.DB, rep *ScanReport, scope driftrules.PortScope) ([]driftrules.Observation, error) {
-	zones, err := loadZoneIndex(tx)
+func observations(tx *gorm.DB, rep *scans.ScanReport, scope driftrules.PortScope) ([]driftrules.Observation, error) {
+	zones, err := inventory.LoadZoneIndex(tx)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +91,7 @@ func observations(tx *gorm.DB, rep *ScanReport, scope driftrules.PortScope) ([]d
 			continue
 		}
 		o := driftrules.Observation{Address: addr, Scanned: scope, Down: h.State == "down", Tarpit: h.Tarpit}
-		if z := zones.lookup(addr); z != nil {
+		if z := zones.Lookup(addr); z != nil {
 			o.Zone, o.Classification = z.Name, policy.Classification(z.Classification)
 		} else {
 			o.Classification = policy.Internet
@@ -105,10 +109,10 @@ func observations(tx *gorm.DB, rep *ScanReport, scope driftrules.PortScope) ([]d
 	return out, nil
 }
 
-// recordDrift compares a finished scan with the rules, opens items for new
+// RecordDrift compares a finished scan with the rules, opens items for new
 // drift, refreshes the ones still seen, resolves the ones no longer seen on
 // what the scan covered, and queues one alert per new item.
-func (s *Service) recordDrift(tx *gorm.DB, run *models.ScanRun, rep *ScanReport) (opened, resolved int, err error) {
+func (s *Service) RecordDrift(tx *gorm.DB, run *models.ScanRun, rep *scans.ScanReport) (opened, resolved int, err error) {
 	scope := driftrules.PortScope{}
 	if run.TCPPorts != "" {
 		scope.TCP, _ = policy.ParsePorts(run.TCPPorts)
@@ -124,15 +128,15 @@ func (s *Service) recordDrift(tx *gorm.DB, run *models.ScanRun, rep *ScanReport)
 	if err != nil {
 		return 0, 0, err
 	}
-	p, err := s.loadPolicy(tx)
+	p, err := s.inventory.LoadPolicy(tx)
 	if err != nil {
 		return 0, 0, err
 	}
-	now := s.now()
+	now := s.Now()
 	items := driftrules.Compare(obs, rules, p.Catalog, now)
 	// An approval not yet implemented is expected to be closed: not a stale rule.
 	var pendingImpl []uint
-	if err := tx.Model(&models.Request{}).Where("state = ?", StateApproved).Pluck("id", &pendingImpl).Error; err != nil {
+	if err := tx.Model(&models.Request{}).Where("state = ?", core.StateApproved).Pluck("id", &pendingImpl).Error; err != nil {
 		return 0, 0, err
 	}
 	if len(pendingImpl) > 0 {
@@ -186,7 +190,7 @@ func (s *Service) recordDrift(tx *gorm.DB, run *models.ScanRun, rep *ScanReport)
 		if err := tx.Model(&models.DriftItem{}).Where("id = ?", d.ID).Updates(map[string]any{"state": DriftResolved, "resolved_at": &now}).Error; err != nil {
 			return 0, 0, err
 		}
-		if err := s.audit(tx, SystemActor, "drift.resolve", "drift", d.ID, State(d.State), DriftResolved, map[string]uint{"scan_id": run.ID}, "no longer seen by scan #"+fmt.Sprint(run.ID)); err != nil {
+		if err := s.Audit(tx, core.SystemActor, "drift.resolve", "drift", d.ID, core.State(d.State), DriftResolved, map[string]uint{"scan_id": run.ID}, "no longer seen by scan #"+fmt.Sprint(run.ID)); err != nil {
 			return 0, 0, err
 		}
 		resolved++
@@ -197,7 +201,7 @@ func (s *Service) recordDrift(tx *gorm.DB, run *models.ScanRun, rep *ScanReport)
 			if err := tx.Model(&models.DriftItem{}).Where("id = ?", old.ID).Updates(map[string]any{"state": DriftResolved, "resolved_at": &now}).Error; err != nil {
 				return 0, 0, err
 			}
-			if err := s.audit(tx, SystemActor, "drift.resolve", "drift", old.ID, State(old.State), DriftResolved, map[string]uint{"scan_id": run.ID}, "the suppression ended and the drift is seen again: a new item follows"); err != nil {
+			if err := s.Audit(tx, core.SystemActor, "drift.resolve", "drift", old.ID, core.State(old.State), DriftResolved, map[string]uint{"scan_id": run.ID}, "the suppression ended and the drift is seen again: a new item follows"); err != nil {
 				return 0, 0, err
 			}
 		}
@@ -212,7 +216,7 @@ func (s *Service) recordDrift(tx *gorm.DB, run *models.ScanRun, rep *ScanReport)
 		if err := tx.Create(&d).Error; err != nil {
 			return 0, 0, err
 		}
-		if err := s.audit(tx, SystemActor, "drift.open", "drift", d.ID, "", DriftOpen, map[string]any{"scan_id": run.ID, "key": d.Key, "severity": d.Severity}, d.Detail); err != nil {
+		if err := s.Audit(tx, core.SystemActor, "drift.open", "drift", d.ID, "", DriftOpen, map[string]any{"scan_id": run.ID, "key": d.Key, "severity": d.Severity}, d.Detail); err != nil {
 			return 0, 0, err
 		}
 		if err := s.queueAlerts(tx, d); err != nil {
@@ -231,19 +235,19 @@ type DriftFilter struct {
 	Limit                int
 }
 
-func canSeeDrift(a Actor) error {
+func CanSeeDrift(a core.Actor) error {
 	if a.ID == 0 || a.SeesAllRequests() {
 		return nil
 	}
-	return forbidden("drift is for security, operations, auditors and admins")
+	return core.Forbidden("drift is for security, operations, auditors and admins")
 }
 
 // ListDrift returns drift items, most severe and newest first.
-func (s *Service) ListDrift(ctx context.Context, actor Actor, f DriftFilter) ([]models.DriftItem, error) {
-	if err := canSeeDrift(actor); err != nil {
+func (s *Service) ListDrift(ctx context.Context, actor core.Actor, f DriftFilter) ([]models.DriftItem, error) {
+	if err := CanSeeDrift(actor); err != nil {
 		return nil, err
 	}
-	q := s.db.WithContext(ctx).Model(&models.DriftItem{})
+	q := s.DB().WithContext(ctx).Model(&models.DriftItem{})
 	if len(f.States) > 0 {
 		q = q.Where("state IN ?", f.States)
 	}
@@ -269,43 +273,43 @@ func (s *Service) ListDrift(ctx context.Context, actor Actor, f DriftFilter) ([]
 }
 
 // GetDrift reads one item.
-func (s *Service) GetDrift(ctx context.Context, actor Actor, id uint) (*models.DriftItem, error) {
-	if err := canSeeDrift(actor); err != nil {
+func (s *Service) GetDrift(ctx context.Context, actor core.Actor, id uint) (*models.DriftItem, error) {
+	if err := CanSeeDrift(actor); err != nil {
 		return nil, err
 	}
 	var d models.DriftItem
-	if err := s.db.WithContext(ctx).First(&d, id).Error; err != nil {
-		return nil, notFound("drift item", id)
+	if err := s.DB().WithContext(ctx).First(&d, id).Error; err != nil {
+		return nil, core.NotFound("drift item", id)
 	}
 	return &d, nil
 }
 
 // changeDrift moves an item from one of the allowed states, audited.
-func (s *Service) changeDrift(ctx context.Context, actor Actor, id uint, from []string, updates map[string]any, action, comment string) (*models.DriftItem, error) {
+func (s *Service) changeDrift(ctx context.Context, actor core.Actor, id uint, from []string, updates map[string]any, action, comment string) (*models.DriftItem, error) {
 	var d models.DriftItem
-	err := s.inTx(ctx, func(tx *gorm.DB) error {
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
 		if err := tx.First(&d, id).Error; err != nil {
-			return notFound("drift item", id)
+			return core.NotFound("drift item", id)
 		}
 		ok := false
 		for _, st := range from {
 			ok = ok || d.State == st
 		}
 		if !ok {
-			return conflict("drift item #%d is %s", id, d.State)
+			return core.Conflict("drift item #%d is %s", id, d.State)
 		}
 		res := tx.Model(&models.DriftItem{}).Where("id = ? AND state = ?", id, d.State).Updates(updates)
 		if res.Error != nil {
 			return res.Error
 		}
 		if res.RowsAffected != 1 {
-			return conflict("drift item #%d was changed by someone else meanwhile", id)
+			return core.Conflict("drift item #%d was changed by someone else meanwhile", id)
 		}
 		before := d.State
 		if err := tx.First(&d, id).Error; err != nil {
 			return err
 		}
-		return s.audit(tx, actor, action, "drift", id, State(before), State(d.State), nil, comment)
+		return s.Audit(tx, actor, action, "drift", id, core.State(before), core.State(d.State), nil, comment)
 	})
 	if err != nil {
 		return nil, err
@@ -314,9 +318,9 @@ func (s *Service) changeDrift(ctx context.Context, actor Actor, id uint, from []
 }
 
 // AcknowledgeDrift records that security has seen an item and owns it.
-func (s *Service) AcknowledgeDrift(ctx context.Context, actor Actor, id uint, comment string) (*models.DriftItem, error) {
-	if !actor.Has(RoleReviewer, RoleApprover, RoleAdmin) {
-		return nil, forbidden("you need the reviewer, approver or admin role to acknowledge drift")
+func (s *Service) AcknowledgeDrift(ctx context.Context, actor core.Actor, id uint, comment string) (*models.DriftItem, error) {
+	if !actor.Has(core.RoleReviewer, core.RoleApprover, core.RoleAdmin) {
+		return nil, core.Forbidden("you need the reviewer, approver or admin role to acknowledge drift")
 	}
 	return s.changeDrift(ctx, actor, id, []string{DriftOpen}, map[string]any{"state": DriftAcknowledged, "acknowledged_by": actor.Email}, "drift.acknowledge", strings.TrimSpace(comment))
 }
@@ -325,68 +329,68 @@ func (s *Service) AcknowledgeDrift(ctx context.Context, actor Actor, id uint, co
 const maxSuppression = 90 * 24 * time.Hour
 
 // SuppressDrift hides an item, with a reason, until a date.
-func (s *Service) SuppressDrift(ctx context.Context, actor Actor, id uint, reason string, until time.Time) (*models.DriftItem, error) {
-	if !actor.Has(RoleApprover, RoleAdmin) {
-		return nil, forbidden("you need the approver or admin role to suppress drift")
+func (s *Service) SuppressDrift(ctx context.Context, actor core.Actor, id uint, reason string, until time.Time) (*models.DriftItem, error) {
+	if !actor.Has(core.RoleApprover, core.RoleAdmin) {
+		return nil, core.Forbidden("you need the approver or admin role to suppress drift")
 	}
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
-		return nil, invalid("reason", "say why this drift may be suppressed")
+		return nil, core.Invalid("reason", "say why this drift may be suppressed")
 	}
-	now := s.now()
+	now := s.Now()
 	if !until.After(now) || until.Sub(now) > maxSuppression {
-		return nil, invalid("until", "a suppression ends in the future and within %d days", int(maxSuppression.Hours()/24))
+		return nil, core.Invalid("until", "a suppression ends in the future and within %d days", int(maxSuppression.Hours()/24))
 	}
 	return s.changeDrift(ctx, actor, id, []string{DriftOpen, DriftAcknowledged},
 		map[string]any{"state": DriftSuppressed, "suppress_reason": reason, "suppressed_until": &until}, "drift.suppress", reason)
 }
 
 // DriftPrefill is the request a drift item suggests ("this port should be approved").
-func (s *Service) DriftPrefill(ctx context.Context, actor Actor, id uint) (RequestInput, error) {
+func (s *Service) DriftPrefill(ctx context.Context, actor core.Actor, id uint) (requests.RequestInput, error) {
 	d, err := s.GetDrift(ctx, actor, id)
 	if err != nil {
-		return RequestInput{}, err
+		return requests.RequestInput{}, err
 	}
 	if !driftrules.Kind(d.Kind).Requestable() {
-		return RequestInput{}, conflict("a %s item is not an opening to approve", d.Kind)
+		return requests.RequestInput{}, core.Conflict("a %s item is not an opening to approve", d.Kind)
 	}
 	service := d.Service
 	if service == driftrules.ServiceUnknown {
 		service = ""
 	}
-	return RequestInput{
+	return requests.RequestInput{
 		Title:         fmt.Sprintf("Approve %s/%d on %s", d.Protocol, d.Port, d.Address),
 		Justification: fmt.Sprintf("Found open by the scanner (drift #%d: %s). Explain which business service needs it and who connects to it.", d.ID, d.Detail),
-		Rules:         []RuleInput{{Destination: d.Address, Protocol: d.Protocol, Ports: fmt.Sprint(d.Port), Service: service, Direction: string(policy.Ingress)}},
+		Rules:         []requests.RuleInput{{Destination: d.Address, Protocol: d.Protocol, Ports: fmt.Sprint(d.Port), Service: service, Direction: string(policy.Ingress)}},
 	}, nil
 }
 
 // LinkDriftRequest notes on a drift item the request its filer made from
 // it: only for an item that is an opening, not yet linked, and a request of
 // the actor's own.
-func (s *Service) LinkDriftRequest(ctx context.Context, actor Actor, driftID, requestID uint) error {
-	if !actor.Has(RoleRequester, RoleAdmin) {
-		return forbidden("only the filer of a request can link it to drift")
+func (s *Service) LinkDriftRequest(ctx context.Context, actor core.Actor, driftID, requestID uint) error {
+	if !actor.Has(core.RoleRequester, core.RoleAdmin) {
+		return core.Forbidden("only the filer of a request can link it to drift")
 	}
-	return s.inTx(ctx, func(tx *gorm.DB) error {
+	return s.InTx(ctx, func(tx *gorm.DB) error {
 		var d models.DriftItem
 		if err := tx.First(&d, driftID).Error; err != nil {
-			return notFound("drift item", driftID)
+			return core.NotFound("drift item", driftID)
 		}
 		var r models.Request
 		if err := tx.First(&r, requestID).Error; err != nil || r.RequesterID != actor.ID {
-			return forbidden("request #%d is not one you filed", requestID)
+			return core.Forbidden("request #%d is not one you filed", requestID)
 		}
 		if !driftrules.Kind(d.Kind).Requestable() {
-			return conflict("a %s item is not an opening to approve", d.Kind)
+			return core.Conflict("a %s item is not an opening to approve", d.Kind)
 		}
 		res := tx.Model(&models.DriftItem{}).Where("id = ? AND filed_request_id IS NULL", driftID).Update("filed_request_id", requestID)
 		if res.Error != nil {
 			return res.Error
 		}
 		if res.RowsAffected != 1 {
-			return conflict("drift item #%d has a request filed from it already", driftID)
+			return core.Conflict("drift item #%d has a request filed from it already", driftID)
 		}
-		return s.audit(tx, actor, "drift.request", "drift", driftID, "", "", map[string]uint{"request_id": requestID}, "")
+		return s.Audit(tx, actor, "drift.request", "drift", driftID, "", "", map[string]uint{"request_id": requestID}, "")
 	})
 }

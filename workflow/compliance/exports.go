@@ -1,4 +1,4 @@
-package workflow
+package compliance
 
 import (
 	"context"
@@ -10,8 +10,12 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/drift"
+	"github.com/portcullis/portcullis/workflow/inventory"
 	"github.com/portcullis/portcullis/workflow/policy"
 	"github.com/portcullis/portcullis/workflow/report"
+	"github.com/portcullis/portcullis/workflow/requests"
 )
 
 // Reports are the compliance exports auditors download.
@@ -92,7 +96,7 @@ func requestsInZone(tx *gorm.DB, q *gorm.DB, zone string) *gorm.DB {
 
 // ExportReport streams one compliance report through w, in batches: a year
 // of history is never held in memory.
-func (s *Service) ExportReport(ctx context.Context, actor Actor, kind string, f ExportFilter, w report.Writer) error {
+func (s *Service) ExportReport(ctx context.Context, actor core.Actor, kind string, f ExportFilter, w report.Writer) error {
 	if err := canAudit(actor); err != nil {
 		return err
 	}
@@ -103,14 +107,14 @@ func (s *Service) ExportReport(ctx context.Context, actor Actor, kind string, f 
 		}
 	}
 	if title == "" {
-		return invalid("kind", "report %q is not one of changes, rules, insecure, drift, recertification, audit", kind)
+		return core.Invalid("kind", "report %q is not one of changes, rules, insecure, drift, recertification, audit", kind)
 	}
 	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
-		return invalid("to", "the end of the period must come after its start")
+		return core.Invalid("to", "the end of the period must come after its start")
 	}
-	db := s.db.WithContext(ctx)
+	db := s.DB().WithContext(ctx)
 	doc := report.Document{
-		Title: title, Subtitle: "Portcullis — " + regime, GeneratedAt: s.now(), GeneratedBy: actor.Email,
+		Title: title, Subtitle: "Portcullis — " + regime, GeneratedAt: s.Now(), GeneratedBy: actor.Email,
 		Filters: f.fields(), Notes: []string{"Timestamps are UTC.", "Generated from the live database; the audit log's hash chain can be verified with 'portcullis audit verify'."},
 	}
 	switch kind {
@@ -209,10 +213,10 @@ func (s *Service) exportChanges(db *gorm.DB, f ExportFilter, doc report.Document
 			for _, ru := range r.Rules {
 				rules = append(rules, fmt.Sprintf("%s → %s %s/%s %s %s", ru.Source, ru.Destination, ru.Protocol, ru.Ports, ru.Service, ru.Direction))
 			}
-			for _, fd := range FindingsOf(r) {
+			for _, fd := range requests.FindingsOf(r) {
 				findings = append(findings, fmt.Sprintf("rule %d %s (%s%s)", fd.Rule+1, fd.Code, fd.Severity, map[bool]string{true: ", blocking"}[fd.Blocking]))
 			}
-			for k, c := range ControlsOf(r) {
+			for k, c := range requests.ControlsOf(r) {
 				controls = append(controls, k+": "+c)
 			}
 			if err := w.Row(strconv.FormatUint(uint64(r.ID), 10), r.Title, r.State, r.Requester.Email, r.Team, r.Justification,
@@ -234,11 +238,11 @@ func yesNo(b bool) string {
 }
 
 // zonePath names where a rule goes: source zone → destination zone.
-func zonePath(zones *zoneIndex, ru models.Rule) string {
+func zonePath(zones *inventory.ZoneIndex, ru models.Rule) string {
 	src := ru.Source
 	if src != "internet" && strings.ContainsAny(src, "/:.") {
 		if p, err := policy.ParseCIDR(strings.Split(src, ",")[0]); err == nil {
-			if z := zones.lookup(p.Addr()); z != nil {
+			if z := zones.Lookup(p.Addr()); z != nil {
 				src = z.Name
 			} else {
 				src = "internet"
@@ -247,7 +251,7 @@ func zonePath(zones *zoneIndex, ru models.Rule) string {
 	}
 	dst := ru.Destination
 	if p, err := policy.ParseCIDR(strings.Split(dst, ",")[0]); err == nil {
-		if z := zones.lookup(p.Addr()); z != nil {
+		if z := zones.Lookup(p.Addr()); z != nil {
 			dst = z.Name
 		}
 	}
@@ -255,24 +259,24 @@ func zonePath(zones *zoneIndex, ru models.Rule) string {
 }
 
 func (s *Service) exportRules(db *gorm.DB, f ExportFilter, doc report.Document, w report.Writer, insecureOnly bool) error {
-	zones, err := loadZoneIndex(db)
+	zones, err := inventory.LoadZoneIndex(db)
 	if err != nil {
 		return err
 	}
-	p, err := s.loadPolicy(db)
+	p, err := s.inventory.LoadPolicy(db)
 	if err != nil {
 		return err
 	}
 	// The register is the policy in force now; the period filter does not apply.
 	f.From, f.To = time.Time{}, time.Time{}
-	q := s.requestQuery(db, f).Where("state IN ?", InForceStates)
+	q := s.requestQuery(db, f).Where("state IN ?", core.InForceStates)
 	if insecureOnly {
 		doc.Notes = append(doc.Notes, "Every approved cleartext or high-risk service, with the controls recorded for it.")
 	}
 	var count int64
 	q.Count(&count)
 	doc.Summary = []report.Field{{Name: "Requests in force", Value: strconv.FormatInt(count, 10)}}
-	doc.Filters = append([]report.Field{{Name: "As of", Value: ts(s.now())}}, doc.Filters[1:]...)
+	doc.Filters = append([]report.Field{{Name: "As of", Value: ts(s.Now())}}, doc.Filters[1:]...)
 	if err := w.Begin(doc); err != nil {
 		return err
 	}
@@ -285,13 +289,13 @@ func (s *Service) exportRules(db *gorm.DB, f ExportFilter, doc report.Document, 
 		return err
 	}
 	var batch []models.Request
-	err = s.requestQuery(db, f).Where("state IN ?", InForceStates).Preload("Rules").Order("id").FindInBatches(&batch, 200, func(tx *gorm.DB, _ int) error {
+	err = s.requestQuery(db, f).Where("state IN ?", core.InForceStates).Preload("Rules").Order("id").FindInBatches(&batch, 200, func(tx *gorm.DB, _ int) error {
 		ids := make([]uint, len(batch))
 		for i, r := range batch {
 			ids[i] = r.ID
 		}
 		var reviews []models.Review
-		db.Preload("Reviewer").Where("request_id IN ? AND voided = ? AND decision = ?", ids, false, DecisionApprove).Find(&reviews)
+		db.Preload("Reviewer").Where("request_id IN ? AND voided = ? AND decision = ?", ids, false, requests.DecisionApprove).Find(&reviews)
 		for _, r := range batch {
 			var approvers []string
 			for _, rv := range reviews {
@@ -299,7 +303,7 @@ func (s *Service) exportRules(db *gorm.DB, f ExportFilter, doc report.Document, 
 					approvers = append(approvers, rv.Reviewer.Email)
 				}
 			}
-			findings := FindingsOf(r)
+			findings := requests.FindingsOf(r)
 			for i, ru := range r.Rules {
 				row := []string{strconv.FormatUint(uint64(r.ID), 10), strconv.Itoa(i + 1), ru.Protocol, ru.Ports, ru.Service, ru.Source, ru.Destination,
 					zonePath(zones, ru), r.Justification, strings.Join(approvers, ", "), r.State, ts(r.ExpiresAt), yesNo(r.Exception)}
@@ -309,7 +313,7 @@ func (s *Service) exportRules(db *gorm.DB, f ExportFilter, doc report.Document, 
 						continue
 					}
 					var controls []string
-					for k, c := range ControlsOf(r) {
+					for k, c := range requests.ControlsOf(r) {
 						if strings.HasPrefix(k, strconv.Itoa(i)+":") {
 							controls = append(controls, "compensating: "+c)
 						}
@@ -377,7 +381,7 @@ func (s *Service) exportDrift(db *gorm.DB, f ExportFilter, doc report.Document, 
 	}
 	var nItems, nOpen, nScans int64
 	items.Session(&gorm.Session{}).Count(&nItems)
-	items.Session(&gorm.Session{}).Where("state IN ?", []string{DriftOpen, DriftAcknowledged}).Count(&nOpen)
+	items.Session(&gorm.Session{}).Where("state IN ?", []string{drift.DriftOpen, drift.DriftAcknowledged}).Count(&nOpen)
 	scans.Session(&gorm.Session{}).Count(&nScans)
 	doc.Summary = []report.Field{{Name: "Drift items", Value: strconv.FormatInt(nItems, 10)}, {Name: "Still open", Value: strconv.FormatInt(nOpen, 10)}, {Name: "Scans", Value: strconv.FormatInt(nScans, 10)}}
 	if err := w.Begin(doc); err != nil {
@@ -435,7 +439,7 @@ func (s *Service) exportRecertification(db *gorm.DB, f ExportFilter, doc report.
 	}
 	var total, done int64
 	q.Session(&gorm.Session{}).Count(&total)
-	q.Session(&gorm.Session{}).Where("status <> ?", RecertPending).Count(&done)
+	q.Session(&gorm.Session{}).Where("status <> ?", core.RecertPending).Count(&done)
 	doc.Summary = []report.Field{{Name: "Openings due", Value: strconv.FormatInt(total, 10)}, {Name: "Decided", Value: strconv.FormatInt(done, 10)}}
 	if err := w.Begin(doc); err != nil {
 		return err

@@ -1,4 +1,4 @@
-package workflow
+package compliance
 
 import (
 	"crypto/ed25519"

@@ -1,4 +1,4 @@
-package workflow
+package compliance
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/workflow/auditlog"
+	"github.com/portcullis/portcullis/workflow/core"
 )
 
 // AuditKeys are the note keys that sign audit checkpoints: the signer's
@@ -46,11 +47,11 @@ func (s *Service) SetAuditKeys(k AuditKeys) { s.auditKeys = k }
 // AuditVerifierKey is the key auditors verify checkpoints with.
 func (s *Service) AuditVerifierKey() string { return s.auditKeys.Verifier }
 
-func canAudit(a Actor) error {
-	if a.ID == 0 || a.Has(RoleAuditor, RoleAdmin) {
+func canAudit(a core.Actor) error {
+	if a.ID == 0 || a.Has(core.RoleAuditor, core.RoleAdmin) {
 		return nil
 	}
-	return forbidden("you need the auditor or admin role to read the audit log")
+	return core.Forbidden("you need the auditor or admin role to read the audit log")
 }
 
 // Checkpoint signs the chain's current size and head, unless the latest
@@ -60,7 +61,7 @@ func (s *Service) Checkpoint(ctx context.Context) (*models.AuditCheckpoint, erro
 		return nil, errors.New("no audit signing key is configured")
 	}
 	var cp models.AuditCheckpoint
-	err := s.inTx(ctx, func(tx *gorm.DB) error {
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
 		var head models.AuditEvent
 		if err := tx.Select("seq", "hash").Order("seq DESC").Limit(1).Take(&head).Error; err != nil {
 			if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -77,7 +78,7 @@ func (s *Service) Checkpoint(ctx context.Context) (*models.AuditCheckpoint, erro
 		if err != nil {
 			return err
 		}
-		cp = models.AuditCheckpoint{TreeSize: head.Seq, HeadHash: head.Hash, Note: signed, CreatedAt: s.now()}
+		cp = models.AuditCheckpoint{TreeSize: head.Seq, HeadHash: head.Hash, Note: signed, CreatedAt: s.Now()}
 		return tx.Create(&cp).Error
 	})
 	if err != nil {
@@ -97,7 +98,7 @@ func (s *Service) eachEvent(ctx context.Context, f AuditFilter, fn func(models.C
 	const batch = 2000
 	var after uint64
 	for {
-		q := s.db.WithContext(ctx).Where("seq > ?", after)
+		q := s.DB().WithContext(ctx).Where("seq > ?", after)
 		if !f.From.IsZero() {
 			q = q.Where("at >= ?", f.From.UTC())
 		}
@@ -122,12 +123,12 @@ func (s *Service) eachEvent(ctx context.Context, f AuditFilter, fn func(models.C
 
 // ExportAudit writes the audit log as JSON (with the hashes and a fresh
 // signed checkpoint) or CSV (cells neutralised against formula injection).
-func (s *Service) ExportAudit(ctx context.Context, actor Actor, f AuditFilter, format string, w io.Writer) error {
+func (s *Service) ExportAudit(ctx context.Context, actor core.Actor, f AuditFilter, format string, w io.Writer) error {
 	if err := canAudit(actor); err != nil {
 		return err
 	}
 	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
-		return invalid("to", "the end of the period must come after its start")
+		return core.Invalid("to", "the end of the period must come after its start")
 	}
 	switch format {
 	case "csv":
@@ -143,9 +144,9 @@ func (s *Service) ExportAudit(ctx context.Context, actor Actor, f AuditFilter, f
 		return cw.Error()
 	case "json", "":
 	default:
-		return invalid("format", "format %q is not json or csv", format)
+		return core.Invalid("format", "format %q is not json or csv", format)
 	}
-	h := auditlog.Header{ExportedAt: s.now()}
+	h := auditlog.Header{ExportedAt: s.Now()}
 	if !f.From.IsZero() {
 		h.From = &f.From
 	}
@@ -173,12 +174,12 @@ func (s *Service) ExportAudit(ctx context.Context, actor Actor, f AuditFilter, f
 
 // VerifyAuditChain checks the stored chain and the latest checkpoint: the
 // same check as `portcullis audit verify`, run on the database.
-func (s *Service) VerifyAuditChain(ctx context.Context, actor Actor) (*auditlog.Report, error) {
+func (s *Service) VerifyAuditChain(ctx context.Context, actor core.Actor) (*auditlog.Report, error) {
 	if err := canAudit(actor); err != nil {
 		return nil, err
 	}
 	var latest models.AuditCheckpoint
-	err := s.db.WithContext(ctx).Order("tree_size DESC").Limit(1).Take(&latest).Error
+	err := s.DB().WithContext(ctx).Order("tree_size DESC").Limit(1).Take(&latest).Error
 	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package workflow
+package requests
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/inventory"
 	"github.com/portcullis/portcullis/workflow/policy"
 )
 
@@ -51,9 +53,9 @@ type validated struct {
 const maxRules = 100
 
 func (s *Service) validateRequest(tx *gorm.DB, in RequestInput) (*validated, error) {
-	var errs FieldErrors
+	var errs core.FieldErrors
 	add := func(field, format string, a ...any) {
-		errs = append(errs, &Error{Code: CodeInvalid, Field: field, Message: fmt.Sprintf(format, a...)})
+		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: field, Message: fmt.Sprintf(format, a...)})
 	}
 	v := &validated{req: models.Request{
 		Title: strings.TrimSpace(in.Title), Justification: strings.TrimSpace(in.Justification),
@@ -70,11 +72,11 @@ func (s *Service) validateRequest(tx *gorm.DB, in RequestInput) (*validated, err
 	case len(v.req.Justification) > 10000:
 		add("justification", "the justification is too long (at most 10,000 characters)")
 	}
-	settings, err := loadSettings(tx)
+	settings, err := inventory.LoadSettings(tx)
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
+	now := s.Now()
 	expires := in.ExpiresAt
 	if expires.IsZero() {
 		expires = now.Add(settings.DefaultExpiry)
@@ -95,7 +97,7 @@ func (s *Service) validateRequest(tx *gorm.DB, in RequestInput) (*validated, err
 	if len(in.Rules) > maxRules {
 		add("rules", "a request holds at most %d rules; split it", maxRules)
 	}
-	zones, err := loadZoneIndex(tx)
+	zones, err := inventory.LoadZoneIndex(tx)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +113,7 @@ func (s *Service) validateRequest(tx *gorm.DB, in RequestInput) (*validated, err
 			add(field("source"), "%s", err.Error())
 		} else {
 			if src.Kind == policy.SourceZone {
-				z := zones.byName(src.Zone)
+				z := zones.ByName(src.Zone)
 				if z == nil {
 					add(field("source"), "there is no zone named %q", src.Zone)
 				} else {
@@ -161,14 +163,14 @@ func (s *Service) validateRequest(tx *gorm.DB, in RequestInput) (*validated, err
 
 // resolveDestination checks that a destination names inventory assets (by
 // address) or a zone, and returns its canonical form.
-func (s *Service) resolveDestination(tx *gorm.DB, zones *zoneIndex, dest string) (canonical string, problem string) {
+func (s *Service) resolveDestination(tx *gorm.DB, zones *inventory.ZoneIndex, dest string) (canonical string, problem string) {
 	dest = strings.TrimSpace(dest)
 	if dest == "" {
 		return "", "a destination is required: one or more asset addresses"
 	}
 	fields := strings.FieldsFunc(dest, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' || r == ';' })
 	if len(fields) == 1 && policy.ValidZoneName(fields[0]) {
-		z := zones.byName(fields[0])
+		z := zones.ByName(fields[0])
 		if z == nil {
 			return dest, fmt.Sprintf("there is no zone named %q", fields[0])
 		}
@@ -193,19 +195,19 @@ func (s *Service) resolveDestination(tx *gorm.DB, zones *zoneIndex, dest string)
 }
 
 // CreateRequest saves a new draft.
-func (s *Service) CreateRequest(ctx context.Context, actor Actor, in RequestInput) (*models.Request, error) {
+func (s *Service) CreateRequest(ctx context.Context, actor core.Actor, in RequestInput) (*models.Request, error) {
 	// Admins file too: turning unapproved drift into a request is often theirs to do.
-	if !actor.Has(RoleRequester, RoleAdmin) {
-		return nil, forbidden("you need the requester role to file a request")
+	if !actor.Has(core.RoleRequester, core.RoleAdmin) {
+		return nil, core.Forbidden("you need the requester role to file a request")
 	}
 	var req *models.Request
-	err := s.inTx(ctx, func(tx *gorm.DB) error {
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
 		v, err := s.validateRequest(tx, in)
 		if err != nil {
 			return err
 		}
 		r := v.req
-		r.State, r.Version, r.RequesterID, r.Team = string(StateDraft), 1, actor.ID, actor.Team
+		r.State, r.Version, r.RequesterID, r.Team = string(core.StateDraft), 1, actor.ID, actor.Team
 		if err := tx.Omit("Rules", "Reviews", "Requester").Create(&r).Error; err != nil {
 			return err
 		}
@@ -220,7 +222,7 @@ func (s *Service) CreateRequest(ctx context.Context, actor Actor, in RequestInpu
 			return err
 		}
 		req = &r
-		return s.audit(tx, actor, "create", "request", r.ID, "", StateDraft, requestSnapshot(&r), "")
+		return s.Audit(tx, actor, "create", "request", r.ID, "", core.StateDraft, requestSnapshot(&r), "")
 	})
 	return req, err
 }
@@ -228,21 +230,21 @@ func (s *Service) CreateRequest(ctx context.Context, actor Actor, in RequestInpu
 // UpdateRequest replaces the title, justification, expiry and rules. After
 // submission, an edit voids every approval given so far and sends the
 // request back to the review queue.
-func (s *Service) UpdateRequest(ctx context.Context, actor Actor, id uint, in RequestInput) (*models.Request, error) {
+func (s *Service) UpdateRequest(ctx context.Context, actor core.Actor, id uint, in RequestInput) (*models.Request, error) {
 	var req *models.Request
-	err := s.inTx(ctx, func(tx *gorm.DB) error {
-		old, err := loadRequest(tx, id)
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
+		old, err := core.LoadRequest(tx, id)
 		if err != nil {
 			return err
 		}
 		if err := s.canSee(actor, old); err != nil {
 			return err
 		}
-		from := State(old.State)
-		if _, err := target(EventEdit, from); err != nil {
+		from := core.State(old.State)
+		if _, err := core.Target(core.EventEdit, from); err != nil {
 			return err
 		}
-		if err := authorise(EventEdit, actor, old.RequesterID); err != nil {
+		if err := core.Authorise(core.EventEdit, actor, old.RequesterID); err != nil {
 			return err
 		}
 		v, err := s.validateRequest(tx, in)
@@ -250,19 +252,19 @@ func (s *Service) UpdateRequest(ctx context.Context, actor Actor, id uint, in Re
 			return err
 		}
 		to := from
-		if from == StateInReview {
-			to = StateSubmitted
+		if from == core.StateInReview {
+			to = core.StateSubmitted
 		}
 		res := tx.Model(&models.Request{}).Where("id = ? AND version = ?", old.ID, old.Version).Updates(map[string]any{
 			"title": v.req.Title, "justification": v.req.Justification, "expires_at": v.req.ExpiresAt,
 			"exception": false, "compensating_controls": "{}", "state": string(to),
-			"version": gorm.Expr("version + 1"), "updated_at": s.now(),
+			"version": gorm.Expr("version + 1"), "updated_at": s.Now(),
 		})
 		if res.Error != nil {
 			return res.Error
 		}
 		if res.RowsAffected != 1 {
-			return conflict("request #%d was changed by someone else meanwhile; reload it and try again", id)
+			return core.Conflict("request #%d was changed by someone else meanwhile; reload it and try again", id)
 		}
 		if err := tx.Where("request_id = ?", id).Delete(&models.Rule{}).Error; err != nil {
 			return err
@@ -282,10 +284,10 @@ func (s *Service) UpdateRequest(ctx context.Context, actor Actor, id uint, in Re
 		if voided.RowsAffected > 0 {
 			comment = fmt.Sprintf("edited after submission: %d earlier review decision(s) voided", voided.RowsAffected)
 		}
-		if err := s.audit(tx, actor, string(EventEdit), "request", id, from, to, detail, comment); err != nil {
+		if err := s.Audit(tx, actor, string(core.EventEdit), "request", id, from, to, detail, comment); err != nil {
 			return err
 		}
-		if req, err = loadRequest(tx, id); err != nil {
+		if req, err = core.LoadRequest(tx, id); err != nil {
 			return err
 		}
 		_, err = s.rejudge(tx, req)
@@ -307,12 +309,12 @@ func requestSnapshot(r *models.Request) map[string]any {
 
 // Submit sends a draft (or a request waiting for changes) to security,
 // judged afresh against the policy in force.
-func (s *Service) Submit(ctx context.Context, actor Actor, id uint) (*models.Request, error) {
+func (s *Service) Submit(ctx context.Context, actor core.Actor, id uint) (*models.Request, error) {
 	return s.onRequest(ctx, actor, id, func(tx *gorm.DB, r *models.Request) error {
-		if err := authorise(EventSubmit, actor, r.RequesterID); err != nil {
+		if err := core.Authorise(core.EventSubmit, actor, r.RequesterID); err != nil {
 			return err
 		}
-		if _, err := target(EventSubmit, State(r.State)); err != nil {
+		if _, err := core.Target(core.EventSubmit, core.State(r.State)); err != nil {
 			return err
 		}
 		findings, err := s.rejudge(tx, r)
@@ -325,7 +327,7 @@ func (s *Service) Submit(ctx context.Context, actor Actor, id uint) (*models.Req
 				blocking++
 			}
 		}
-		if err := s.step(tx, actor, r, EventSubmit, map[string]any{"submitted_at": s.now()}, map[string]int{"findings": len(findings), "blocking": blocking}, ""); err != nil {
+		if err := s.Step(tx, actor, r, core.EventSubmit, map[string]any{"submitted_at": s.Now()}, map[string]int{"findings": len(findings), "blocking": blocking}, ""); err != nil {
 			return err
 		}
 		return nil
@@ -333,26 +335,26 @@ func (s *Service) Submit(ctx context.Context, actor Actor, id uint) (*models.Req
 }
 
 // Cancel withdraws a draft or a submitted request.
-func (s *Service) Cancel(ctx context.Context, actor Actor, id uint, reason string) (*models.Request, error) {
-	return s.simpleStep(ctx, actor, id, EventCancel, strings.TrimSpace(reason), func(r *models.Request) map[string]any {
-		return map[string]any{"closed_at": s.now()}
+func (s *Service) Cancel(ctx context.Context, actor core.Actor, id uint, reason string) (*models.Request, error) {
+	return s.simpleStep(ctx, actor, id, core.EventCancel, strings.TrimSpace(reason), func(r *models.Request) map[string]any {
+		return map[string]any{"closed_at": s.Now()}
 	})
 }
 
 // Revoke withdraws an approval or an opening, with the reason security gives.
-func (s *Service) Revoke(ctx context.Context, actor Actor, id uint, reason string) (*models.Request, error) {
+func (s *Service) Revoke(ctx context.Context, actor core.Actor, id uint, reason string) (*models.Request, error) {
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
-		return nil, invalid("reason", "a reason is required to revoke a request")
+		return nil, core.Invalid("reason", "a reason is required to revoke a request")
 	}
-	return s.simpleStep(ctx, actor, id, EventRevoke, reason, func(r *models.Request) map[string]any {
-		return map[string]any{"closed_at": s.now()}
+	return s.simpleStep(ctx, actor, id, core.EventRevoke, reason, func(r *models.Request) map[string]any {
+		return map[string]any{"closed_at": s.Now()}
 	})
 }
 
-func (s *Service) simpleStep(ctx context.Context, actor Actor, id uint, ev Event, comment string, extra func(*models.Request) map[string]any) (*models.Request, error) {
+func (s *Service) simpleStep(ctx context.Context, actor core.Actor, id uint, ev core.Event, comment string, extra func(*models.Request) map[string]any) (*models.Request, error) {
 	return s.onRequest(ctx, actor, id, func(tx *gorm.DB, r *models.Request) error {
-		if err := s.step(tx, actor, r, ev, extra(r), nil, comment); err != nil {
+		if err := s.Step(tx, actor, r, ev, extra(r), nil, comment); err != nil {
 			return err
 		}
 		return nil
@@ -398,7 +400,7 @@ type ReviewInput struct {
 }
 
 func validateChecklist(in []ChecklistAnswer, items []ChecklistItem, approving bool) ([]ChecklistAnswer, error) {
-	var errs FieldErrors
+	var errs core.FieldErrors
 	byItem := map[string]ChecklistAnswer{}
 	for _, a := range in {
 		byItem[a.Item] = a
@@ -413,22 +415,22 @@ func validateChecklist(in []ChecklistAnswer, items []ChecklistItem, approving bo
 		switch {
 		case !ok || a.Result == "":
 			if approving {
-				errs = append(errs, &Error{Code: CodeInvalid, Field: field, Message: fmt.Sprintf("answer %q (pass, fail or not applicable) before approving", item.Text)})
+				errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: field, Message: fmt.Sprintf("answer %q (pass, fail or not applicable) before approving", item.Text)})
 			}
 		case a.Result != "pass" && a.Result != "fail" && a.Result != "na":
-			errs = append(errs, &Error{Code: CodeInvalid, Field: field, Message: fmt.Sprintf("%q is not pass, fail or na", a.Result)})
+			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: field, Message: fmt.Sprintf("%q is not pass, fail or na", a.Result)})
 		case a.Result != "pass" && a.Note == "":
-			errs = append(errs, &Error{Code: CodeInvalid, Field: field, Message: fmt.Sprintf("say why %q is %s in a note", item.Text, map[string]string{"fail": "failing", "na": "not applicable"}[a.Result])})
+			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: field, Message: fmt.Sprintf("say why %q is %s in a note", item.Text, map[string]string{"fail": "failing", "na": "not applicable"}[a.Result])})
 		case a.Result == "fail" && approving:
-			errs = append(errs, &Error{Code: CodeInvalid, Field: field, Message: fmt.Sprintf("the check %q failed: the host must pass it before the opening is approved", item.Text)})
+			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: field, Message: fmt.Sprintf("the check %q failed: the host must pass it before the opening is approved", item.Text)})
 		case a.Result == "na" && approving && item.Required:
-			errs = append(errs, &Error{Code: CodeInvalid, Field: field, Message: fmt.Sprintf("the policy requires %q for this request: it cannot be marked not applicable", item.Text)})
+			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: field, Message: fmt.Sprintf("the policy requires %q for this request: it cannot be marked not applicable", item.Text)})
 		}
 		out = append(out, a)
 	}
 	for _, a := range in {
 		if !known[a.Item] {
-			errs = append(errs, &Error{Code: CodeInvalid, Field: "checklist", Message: fmt.Sprintf("%q is not an item of this request's checklist", a.Item)})
+			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "checklist", Message: fmt.Sprintf("%q is not an item of this request's checklist", a.Item)})
 		}
 	}
 	if len(errs) > 0 {
@@ -440,51 +442,51 @@ func validateChecklist(in []ChecklistAnswer, items []ChecklistItem, approving bo
 // Review records a reviewer's decision. A submitted request is taken into
 // review first, in the same transaction. Approving a request that needs two
 // approvals leaves it in review for the approver.
-func (s *Service) Review(ctx context.Context, actor Actor, id uint, in ReviewInput) (*models.Request, error) {
+func (s *Service) Review(ctx context.Context, actor core.Actor, id uint, in ReviewInput) (*models.Request, error) {
 	comment := strings.TrimSpace(in.Comment)
-	var ev Event
+	var ev core.Event
 	switch in.Decision {
 	case DecisionApprove:
-		ev = EventApprove
+		ev = core.EventApprove
 	case DecisionReject:
-		ev = EventReject
+		ev = core.EventReject
 	case DecisionChangesRequest:
-		ev = EventRequestChanges
+		ev = core.EventRequestChanges
 	default:
-		return nil, invalid("decision", "decision %q is not approve, reject or changes_requested", in.Decision)
+		return nil, core.Invalid("decision", "decision %q is not approve, reject or changes_requested", in.Decision)
 	}
-	if ev != EventApprove && comment == "" {
-		return nil, invalid("comment", "say in a comment why; the requester will read it")
+	if ev != core.EventApprove && comment == "" {
+		return nil, core.Invalid("comment", "say in a comment why; the requester will read it")
 	}
 	return s.onRequest(ctx, actor, id, func(tx *gorm.DB, r *models.Request) error {
 		// Guards before input checks: a refused actor learns why they may not, not what to fill in.
-		if State(r.State) == StateSubmitted {
-			if err := authorise(EventClaim, actor, r.RequesterID); err != nil {
+		if core.State(r.State) == core.StateSubmitted {
+			if err := core.Authorise(core.EventClaim, actor, r.RequesterID); err != nil {
 				return err
 			}
 		}
-		if State(r.State) == StateInReview {
+		if core.State(r.State) == core.StateInReview {
 			var prior int64
 			tx.Model(&models.Review{}).Where("request_id = ? AND voided = ? AND decision = ?", r.ID, false, DecisionApprove).Count(&prior)
 			if prior > 0 {
-				return conflict("request #%d has its first approval already and waits for the second approval by a security lead", r.ID)
+				return core.Conflict("request #%d has its first approval already and waits for the second approval by a security lead", r.ID)
 			}
 		}
-		if err := authorise(ev, actor, r.RequesterID); err != nil {
+		if err := core.Authorise(ev, actor, r.RequesterID); err != nil {
 			return err
 		}
 		findings, err := s.rejudge(tx, r)
 		if err != nil {
 			return err
 		}
-		checklist, err := validateChecklist(in.Checklist, ChecklistFor(findings), ev == EventApprove)
+		checklist, err := validateChecklist(in.Checklist, ChecklistFor(findings), ev == core.EventApprove)
 		if err != nil {
 			return err
 		}
-		if ev == EventApprove && !in.ZoneConfirmed {
-			return invalid("zone_confirmed", "confirm the classification of the destination zones before approving")
+		if ev == core.EventApprove && !in.ZoneConfirmed {
+			return core.Invalid("zone_confirmed", "confirm the classification of the destination zones before approving")
 		}
-		controls, err := exceptionControls(findings, in.CompensatingControls, ev == EventApprove)
+		controls, err := exceptionControls(findings, in.CompensatingControls, ev == core.EventApprove)
 		if err != nil {
 			return err
 		}
@@ -496,20 +498,20 @@ func (s *Service) Review(ctx context.Context, actor Actor, id uint, in ReviewInp
 			}
 			r.Exception, r.CompensatingControls, r.NeedsSecondApproval = true, string(cj), true
 		}
-		if State(r.State) == StateSubmitted {
-			if err := s.step(tx, actor, r, EventClaim, nil, nil, ""); err != nil {
+		if core.State(r.State) == core.StateSubmitted {
+			if err := s.Step(tx, actor, r, core.EventClaim, nil, nil, ""); err != nil {
 				return err
 			}
 		}
-		if ev == EventApprove && r.NeedsSecondApproval {
-			ev = EventFirstApprove
+		if ev == core.EventApprove && r.NeedsSecondApproval {
+			ev = core.EventFirstApprove
 		}
 		extra := map[string]any{}
-		if ev == EventApprove {
-			extra["approved_at"], extra["certified_at"] = s.now(), s.now()
+		if ev == core.EventApprove {
+			extra["approved_at"], extra["certified_at"] = s.Now(), s.Now()
 		}
-		if ev == EventReject {
-			extra["closed_at"] = s.now()
+		if ev == core.EventReject {
+			extra["closed_at"] = s.Now()
 		}
 		cl, _ := json.Marshal(checklist)
 		rev := models.Review{
@@ -520,7 +522,7 @@ func (s *Service) Review(ctx context.Context, actor Actor, id uint, in ReviewInp
 		if len(controls) > 0 {
 			detail["exception"] = controls
 		}
-		if err := s.step(tx, actor, r, ev, extra, detail, comment); err != nil {
+		if err := s.Step(tx, actor, r, ev, extra, detail, comment); err != nil {
 			return err
 		}
 		if err := tx.Create(&rev).Error; err != nil {
@@ -533,31 +535,31 @@ func (s *Service) Review(ctx context.Context, actor Actor, id uint, in ReviewInp
 // SecondApproval records the security lead's decision on a request that
 // needs two approvals. The approver must not be the requester nor the first
 // approver.
-func (s *Service) SecondApproval(ctx context.Context, actor Actor, id uint, decision Decision, comment string) (*models.Request, error) {
+func (s *Service) SecondApproval(ctx context.Context, actor core.Actor, id uint, decision Decision, comment string) (*models.Request, error) {
 	comment = strings.TrimSpace(comment)
 	if decision != DecisionApprove && decision != DecisionReject {
-		return nil, invalid("decision", "decision %q is not approve or reject", decision)
+		return nil, core.Invalid("decision", "decision %q is not approve or reject", decision)
 	}
 	if decision == DecisionReject && comment == "" {
-		return nil, invalid("comment", "say in a comment why; the requester will read it")
+		return nil, core.Invalid("comment", "say in a comment why; the requester will read it")
 	}
 	return s.onRequest(ctx, actor, id, func(tx *gorm.DB, r *models.Request) error {
-		if err := authorise(EventSecondApprove, actor, r.RequesterID); err != nil {
+		if err := core.Authorise(core.EventSecondApprove, actor, r.RequesterID); err != nil {
 			return err
 		}
-		if State(r.State) != StateInReview || !r.NeedsSecondApproval {
-			return conflict("request #%d is %s and does not wait for a second approval", r.ID, stateLabel(State(r.State)))
+		if core.State(r.State) != core.StateInReview || !r.NeedsSecondApproval {
+			return core.Conflict("request #%d is %s and does not wait for a second approval", r.ID, core.StateLabel(core.State(r.State)))
 		}
 		var first models.Review
 		err := tx.Where("request_id = ? AND voided = ? AND decision = ?", r.ID, false, DecisionApprove).First(&first).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return conflict("request #%d needs the first approval of a reviewer before the second", r.ID)
+			return core.Conflict("request #%d needs the first approval of a reviewer before the second", r.ID)
 		}
 		if err != nil {
 			return err
 		}
 		if first.ReviewerID == actor.ID {
-			return forbidden("separation of duties: you gave the first approval; the second must come from another person")
+			return core.Forbidden("separation of duties: you gave the first approval; the second must come from another person")
 		}
 		if decision == DecisionApprove {
 			findings, err := s.rejudge(tx, r)
@@ -567,15 +569,15 @@ func (s *Service) SecondApproval(ctx context.Context, actor Actor, id uint, deci
 			recorded := ControlsOf(*r)
 			for _, f := range findings {
 				if f.Blocking && recorded[FindingKey(f)] == "" {
-					return conflict("the policy now raises a blocking finding the reviewer did not accept (%s on rule %d): reject, or ask the requester to change the request", f.Code, f.Rule+1)
+					return core.Conflict("the policy now raises a blocking finding the reviewer did not accept (%s on rule %d): reject, or ask the requester to change the request", f.Code, f.Rule+1)
 				}
 			}
 		}
-		ev, extra := EventSecondApprove, map[string]any{"approved_at": s.now(), "certified_at": s.now()}
+		ev, extra := core.EventSecondApprove, map[string]any{"approved_at": s.Now(), "certified_at": s.Now()}
 		if decision == DecisionReject {
-			ev, extra = EventReject, map[string]any{"closed_at": s.now()}
+			ev, extra = core.EventReject, map[string]any{"closed_at": s.Now()}
 		}
-		if err := s.step(tx, actor, r, ev, extra, nil, comment); err != nil {
+		if err := s.Step(tx, actor, r, ev, extra, nil, comment); err != nil {
 			return err
 		}
 		return tx.Create(&models.Review{
@@ -586,41 +588,41 @@ func (s *Service) SecondApproval(ctx context.Context, actor Actor, id uint, deci
 }
 
 // Implement records that network operations put the approved rules in place.
-func (s *Service) Implement(ctx context.Context, actor Actor, id uint, changeRef, note string) (*models.Request, error) {
+func (s *Service) Implement(ctx context.Context, actor core.Actor, id uint, changeRef, note string) (*models.Request, error) {
 	changeRef, note = strings.TrimSpace(changeRef), strings.TrimSpace(note)
 	if changeRef == "" {
-		return nil, invalid("change_ref", "the change reference (the firewall change id) is required")
+		return nil, core.Invalid("change_ref", "the change reference (the firewall change id) is required")
 	}
 	if len(changeRef) > 100 {
-		return nil, invalid("change_ref", "the change reference is too long (at most 100 characters)")
+		return nil, core.Invalid("change_ref", "the change reference is too long (at most 100 characters)")
 	}
 	return s.onRequest(ctx, actor, id, func(tx *gorm.DB, r *models.Request) error {
 		implementer := actor.ID
-		extra := map[string]any{"change_ref": changeRef, "implement_note": note, "implemented_at": s.now(), "implementer_id": &implementer}
+		extra := map[string]any{"change_ref": changeRef, "implement_note": note, "implemented_at": s.Now(), "implementer_id": &implementer}
 		comment := "change " + changeRef
 		if note != "" {
 			comment += ": " + note
 		}
-		if err := s.step(tx, actor, r, EventImplement, extra, map[string]string{"change_ref": changeRef}, comment); err != nil {
+		if err := s.Step(tx, actor, r, core.EventImplement, extra, map[string]string{"change_ref": changeRef}, comment); err != nil {
 			return err
 		}
 		// An implementation is a claim; the scan that follows is the proof.
-		return s.verificationRun(tx, r)
+		return s.verification.QueueVerification(tx, r)
 	})
 }
 
 // AddComment posts to a request's discussion.
-func (s *Service) AddComment(ctx context.Context, actor Actor, id uint, body string) (*models.Comment, error) {
+func (s *Service) AddComment(ctx context.Context, actor core.Actor, id uint, body string) (*models.Comment, error) {
 	body = strings.TrimSpace(body)
 	if body == "" {
-		return nil, invalid("body", "the comment is empty")
+		return nil, core.Invalid("body", "the comment is empty")
 	}
 	if len(body) > 10000 {
-		return nil, invalid("body", "the comment is too long (at most 10,000 characters)")
+		return nil, core.Invalid("body", "the comment is too long (at most 10,000 characters)")
 	}
 	var c models.Comment
-	err := s.inTx(ctx, func(tx *gorm.DB) error {
-		r, err := loadRequest(tx, id)
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
+		r, err := core.LoadRequest(tx, id)
 		if err != nil {
 			return err
 		}
@@ -631,32 +633,32 @@ func (s *Service) AddComment(ctx context.Context, actor Actor, id uint, body str
 		if err := tx.Create(&c).Error; err != nil {
 			return err
 		}
-		return s.audit(tx, actor, "comment", "request", id, "", "", map[string]uint{"comment_id": c.ID}, body)
+		return s.Audit(tx, actor, "comment", "request", id, "", "", map[string]uint{"comment_id": c.ID}, body)
 	})
 	return &c, err
 }
 
 // canSee hides other teams' requests from requesters.
-func (s *Service) canSee(actor Actor, r *models.Request) error {
+func (s *Service) canSee(actor core.Actor, r *models.Request) error {
 	if actor.SeesAllRequests() || actor.ID == r.RequesterID || (actor.Team != "" && actor.Team == r.Team) {
 		return nil
 	}
-	return notFound("request", r.ID)
+	return core.NotFound("request", r.ID)
 }
 
 // SystemStep runs an event that only the scanner or the scheduler may cause
 // (verification, activation, expiry), with its audit event.
-func (s *Service) SystemStep(ctx context.Context, id uint, ev Event, comment string, detail any) (*models.Request, error) {
-	if t, ok := transitions[ev]; !ok || t.By != bySystem {
+func (s *Service) SystemStep(ctx context.Context, id uint, ev core.Event, comment string, detail any) (*models.Request, error) {
+	if !core.IsSystemEvent(ev) {
 		return nil, fmt.Errorf("event %q is not a system event", ev)
 	}
 	var req *models.Request
-	err := s.inTx(ctx, func(tx *gorm.DB) error {
-		r, err := loadRequest(tx, id)
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
+		r, err := core.LoadRequest(tx, id)
 		if err != nil {
 			return err
 		}
-		if err := s.step(tx, SystemActor, r, ev, nil, detail, comment); err != nil {
+		if err := s.Step(tx, core.SystemActor, r, ev, nil, detail, comment); err != nil {
 			return err
 		}
 		req = r
@@ -674,7 +676,7 @@ func exceptionControls(findings []Finding, given map[string]string, approving bo
 	if !approving {
 		return nil, nil
 	}
-	var errs FieldErrors
+	var errs core.FieldErrors
 	controls := map[string]string{}
 	for _, f := range findings {
 		if !f.Blocking {
@@ -684,9 +686,9 @@ func exceptionControls(findings []Finding, given map[string]string, approving bo
 		text := strings.TrimSpace(given[key])
 		switch {
 		case text == "":
-			errs = append(errs, &Error{Code: CodeInvalid, Field: "compensating_controls[" + key + "]", Message: fmt.Sprintf("rule %d has a blocking finding (%s): approving it is an exception that needs the compensating control in force; otherwise reject the request or request changes", f.Rule+1, f.Code)})
+			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "compensating_controls[" + key + "]", Message: fmt.Sprintf("rule %d has a blocking finding (%s): approving it is an exception that needs the compensating control in force; otherwise reject the request or request changes", f.Rule+1, f.Code)})
 		case len(text) < minControlText:
-			errs = append(errs, &Error{Code: CodeInvalid, Field: "compensating_controls[" + key + "]", Message: fmt.Sprintf("describe the compensating control for %s on rule %d (at least %d characters)", f.Code, f.Rule+1, minControlText)})
+			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "compensating_controls[" + key + "]", Message: fmt.Sprintf("describe the compensating control for %s on rule %d (at least %d characters)", f.Code, f.Rule+1, minControlText)})
 		default:
 			controls[key] = text
 		}
@@ -699,10 +701,10 @@ func exceptionControls(findings []Finding, given map[string]string, approving bo
 
 // onRequest runs fn on a request the actor may see, in one transaction, and
 // returns the request as fn left it.
-func (s *Service) onRequest(ctx context.Context, actor Actor, id uint, fn func(tx *gorm.DB, r *models.Request) error) (*models.Request, error) {
+func (s *Service) onRequest(ctx context.Context, actor core.Actor, id uint, fn func(tx *gorm.DB, r *models.Request) error) (*models.Request, error) {
 	var req *models.Request
-	err := s.inTx(ctx, func(tx *gorm.DB) error {
-		r, err := loadRequest(tx, id)
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
+		r, err := core.LoadRequest(tx, id)
 		if err != nil {
 			return err
 		}

@@ -1,4 +1,4 @@
-package workflow
+package inventory
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/policy"
 )
 
@@ -41,23 +42,23 @@ type ZoneInput struct {
 }
 
 func (in ZoneInput) validate() (models.Zone, error) {
-	var errs FieldErrors
+	var errs core.FieldErrors
 	z := models.Zone{
 		Name: strings.TrimSpace(in.Name), Owner: strings.TrimSpace(in.Owner),
 		Description: strings.TrimSpace(in.Description),
 	}
 	if !policy.ValidZoneName(z.Name) {
-		errs = append(errs, &Error{Code: CodeInvalid, Field: "name", Message: "a zone name is 1 to 64 letters, digits, '-', '_' or '.', not starting with a digit"})
+		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "name", Message: "a zone name is 1 to 64 letters, digits, '-', '_' or '.', not starting with a digit"})
 	}
 	c := Classification(strings.ToLower(strings.TrimSpace(in.Classification)))
 	if !slices.Contains(AllClassifications, c) {
-		errs = append(errs, &Error{Code: CodeInvalid, Field: "classification", Message: fmt.Sprintf("classification %q is not one of internet, dmz, transit, low, medium, high", in.Classification)})
+		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "classification", Message: fmt.Sprintf("classification %q is not one of internet, dmz, transit, low, medium, high", in.Classification)})
 	}
 	z.Classification = string(c)
 	if strings.TrimSpace(in.CIDRs) != "" {
 		prefixes, err := policy.ParseCIDRs(in.CIDRs)
 		if err != nil {
-			errs = append(errs, &Error{Code: CodeInvalid, Field: "cidrs", Message: err.Error()})
+			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "cidrs", Message: err.Error()})
 		} else {
 			lines := make([]string, len(prefixes))
 			for i, p := range prefixes {
@@ -66,7 +67,7 @@ func (in ZoneInput) validate() (models.Zone, error) {
 			z.CIDRs = strings.Join(lines, "\n")
 		}
 	} else if c != ClassInternet {
-		errs = append(errs, &Error{Code: CodeInvalid, Field: "cidrs", Message: "a zone needs at least one CIDR (only the internet zone may have none)"})
+		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "cidrs", Message: "a zone needs at least one CIDR (only the internet zone may have none)"})
 	}
 	if len(errs) > 0 {
 		return z, errs
@@ -88,31 +89,31 @@ func ZoneCIDRs(z models.Zone) []netip.Prefix {
 // ListZones returns every zone by name.
 func (s *Service) ListZones(ctx context.Context) ([]models.Zone, error) {
 	var zones []models.Zone
-	err := s.db.WithContext(ctx).Order("name").Find(&zones).Error
+	err := s.DB().WithContext(ctx).Order("name").Find(&zones).Error
 	return zones, err
 }
 
 // GetZone returns one zone.
 func (s *Service) GetZone(ctx context.Context, id uint) (*models.Zone, error) {
 	var z models.Zone
-	if err := s.db.WithContext(ctx).First(&z, id).Error; err != nil {
+	if err := s.DB().WithContext(ctx).First(&z, id).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil, notFound("zone", id)
+			return nil, core.NotFound("zone", id)
 		}
 		return nil, err
 	}
 	return &z, nil
 }
 
-func requireAdmin(actor Actor) error {
-	if !actor.Has(RoleAdmin) {
-		return forbidden("you need the admin role to change the inventory")
+func requireAdmin(actor core.Actor) error {
+	if !actor.Has(core.RoleAdmin) {
+		return core.Forbidden("you need the admin role to change the inventory")
 	}
 	return nil
 }
 
 // SaveZone creates a zone (id 0) or updates one, then re-derives the zone of every asset.
-func (s *Service) SaveZone(ctx context.Context, actor Actor, id uint, in ZoneInput) (*models.Zone, error) {
+func (s *Service) SaveZone(ctx context.Context, actor core.Actor, id uint, in ZoneInput) (*models.Zone, error) {
 	if err := requireAdmin(actor); err != nil {
 		return nil, err
 	}
@@ -120,11 +121,11 @@ func (s *Service) SaveZone(ctx context.Context, actor Actor, id uint, in ZoneInp
 	if err != nil {
 		return nil, err
 	}
-	err = s.inTx(ctx, func(tx *gorm.DB) error {
+	err = s.InTx(ctx, func(tx *gorm.DB) error {
 		var clash int64
 		tx.Model(&models.Zone{}).Where("LOWER(name) = LOWER(?) AND id <> ?", z.Name, id).Count(&clash)
 		if clash > 0 {
-			return &Error{Code: CodeInvalid, Field: "name", Message: fmt.Sprintf("a zone named %q exists already", z.Name)}
+			return &core.Error{Code: core.CodeInvalid, Field: "name", Message: fmt.Sprintf("a zone named %q exists already", z.Name)}
 		}
 		action := "zone.create"
 		var before *models.Zone
@@ -135,7 +136,7 @@ func (s *Service) SaveZone(ctx context.Context, actor Actor, id uint, in ZoneInp
 		} else {
 			var old models.Zone
 			if err := tx.First(&old, id).Error; err != nil {
-				return notFound("zone", id)
+				return core.NotFound("zone", id)
 			}
 			before = &old
 			z.ID, z.CreatedAt = id, old.CreatedAt
@@ -147,7 +148,7 @@ func (s *Service) SaveZone(ctx context.Context, actor Actor, id uint, in ZoneInp
 		if err := rederiveAssetZones(tx); err != nil {
 			return err
 		}
-		return s.audit(tx, actor, action, "zone", z.ID, "", "", map[string]any{"before": before, "after": z}, "")
+		return s.Audit(tx, actor, action, "zone", z.ID, "", "", map[string]any{"before": before, "after": z}, "")
 	})
 	if err != nil {
 		return nil, err
@@ -156,14 +157,14 @@ func (s *Service) SaveZone(ctx context.Context, actor Actor, id uint, in ZoneInp
 }
 
 // DeleteZone removes a zone; its assets lose their zone until another contains them.
-func (s *Service) DeleteZone(ctx context.Context, actor Actor, id uint) error {
+func (s *Service) DeleteZone(ctx context.Context, actor core.Actor, id uint) error {
 	if err := requireAdmin(actor); err != nil {
 		return err
 	}
-	return s.inTx(ctx, func(tx *gorm.DB) error {
+	return s.InTx(ctx, func(tx *gorm.DB) error {
 		var z models.Zone
 		if err := tx.First(&z, id).Error; err != nil {
-			return notFound("zone", id)
+			return core.NotFound("zone", id)
 		}
 		if err := tx.Delete(&z).Error; err != nil {
 			return err
@@ -171,25 +172,25 @@ func (s *Service) DeleteZone(ctx context.Context, actor Actor, id uint) error {
 		if err := rederiveAssetZones(tx); err != nil {
 			return err
 		}
-		return s.audit(tx, actor, "zone.delete", "zone", id, "", "", z, "")
+		return s.Audit(tx, actor, "zone.delete", "zone", id, "", "", z, "")
 	})
 }
 
-// zoneIndex finds the most specific zone holding an address.
-type zoneIndex struct {
+// ZoneIndex finds the most specific zone holding an address.
+type ZoneIndex struct {
 	zones []models.Zone
 	cidrs [][]netip.Prefix
 }
 
-func newZoneIndex(zones []models.Zone) *zoneIndex {
-	ix := &zoneIndex{zones: zones}
+func NewZoneIndex(zones []models.Zone) *ZoneIndex {
+	ix := &ZoneIndex{zones: zones}
 	for _, z := range zones {
 		ix.cidrs = append(ix.cidrs, ZoneCIDRs(z))
 	}
 	return ix
 }
 
-func (ix *zoneIndex) lookup(addr netip.Addr) *models.Zone {
+func (ix *ZoneIndex) Lookup(addr netip.Addr) *models.Zone {
 	best, bestBits := -1, -1
 	for i, ps := range ix.cidrs {
 		for _, p := range ps {
@@ -204,7 +205,7 @@ func (ix *zoneIndex) lookup(addr netip.Addr) *models.Zone {
 	return &ix.zones[best]
 }
 
-func (ix *zoneIndex) byName(name string) *models.Zone {
+func (ix *ZoneIndex) ByName(name string) *models.Zone {
 	for i := range ix.zones {
 		if strings.EqualFold(ix.zones[i].Name, name) {
 			return &ix.zones[i]
@@ -213,16 +214,16 @@ func (ix *zoneIndex) byName(name string) *models.Zone {
 	return nil
 }
 
-func loadZoneIndex(tx *gorm.DB) (*zoneIndex, error) {
+func LoadZoneIndex(tx *gorm.DB) (*ZoneIndex, error) {
 	var zones []models.Zone
 	if err := tx.Order("name").Find(&zones).Error; err != nil {
 		return nil, err
 	}
-	return newZoneIndex(zones), nil
+	return NewZoneIndex(zones), nil
 }
 
 func rederiveAssetZones(tx *gorm.DB) error {
-	ix, err := loadZoneIndex(tx)
+	ix, err := LoadZoneIndex(tx)
 	if err != nil {
 		return err
 	}
@@ -233,7 +234,7 @@ func rederiveAssetZones(tx *gorm.DB) error {
 	for _, a := range assets {
 		var zoneID *uint
 		if addr, err := netip.ParseAddr(a.Address); err == nil {
-			if z := ix.lookup(addr); z != nil {
+			if z := ix.Lookup(addr); z != nil {
 				zoneID = &z.ID
 			}
 		}
@@ -261,20 +262,20 @@ type AssetInput struct {
 	Application string
 }
 
-func (in AssetInput) validate(fieldPrefix string) (models.Asset, FieldErrors) {
-	var errs FieldErrors
+func (in AssetInput) validate(fieldPrefix string) (models.Asset, core.FieldErrors) {
+	var errs core.FieldErrors
 	a := models.Asset{
 		Hostname: strings.TrimSpace(in.Hostname), OwnerTeam: strings.TrimSpace(in.OwnerTeam),
 		Application: strings.TrimSpace(in.Application),
 	}
 	addr, err := netip.ParseAddr(strings.TrimSpace(in.Address))
 	if err != nil || addr.Zone() != "" {
-		errs = append(errs, &Error{Code: CodeInvalid, Field: fieldPrefix + "address", Message: fmt.Sprintf("%q is not an IP address", in.Address)})
+		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: fieldPrefix + "address", Message: fmt.Sprintf("%q is not an IP address", in.Address)})
 	} else {
 		a.Address = addr.Unmap().String()
 	}
 	if len(a.Hostname) > 253 || strings.ContainsAny(a.Hostname, " \t/\\") {
-		errs = append(errs, &Error{Code: CodeInvalid, Field: fieldPrefix + "hostname", Message: fmt.Sprintf("%q is not a host name", in.Hostname)})
+		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: fieldPrefix + "hostname", Message: fmt.Sprintf("%q is not a host name", in.Hostname)})
 	}
 	return a, errs
 }
@@ -282,16 +283,16 @@ func (in AssetInput) validate(fieldPrefix string) (models.Asset, FieldErrors) {
 // ListAssets returns the inventory with each asset's zone.
 func (s *Service) ListAssets(ctx context.Context) ([]models.Asset, error) {
 	var assets []models.Asset
-	err := s.db.WithContext(ctx).Preload("Zone").Order("address").Find(&assets).Error
+	err := s.DB().WithContext(ctx).Preload("Zone").Order("address").Find(&assets).Error
 	return assets, err
 }
 
 // GetAsset returns one asset.
 func (s *Service) GetAsset(ctx context.Context, id uint) (*models.Asset, error) {
 	var a models.Asset
-	if err := s.db.WithContext(ctx).Preload("Zone").First(&a, id).Error; err != nil {
+	if err := s.DB().WithContext(ctx).Preload("Zone").First(&a, id).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil, notFound("asset", id)
+			return nil, core.NotFound("asset", id)
 		}
 		return nil, err
 	}
@@ -299,7 +300,7 @@ func (s *Service) GetAsset(ctx context.Context, id uint) (*models.Asset, error) 
 }
 
 // SaveAsset creates (id 0) or updates an asset; its zone follows from its address.
-func (s *Service) SaveAsset(ctx context.Context, actor Actor, id uint, in AssetInput) (*models.Asset, error) {
+func (s *Service) SaveAsset(ctx context.Context, actor core.Actor, id uint, in AssetInput) (*models.Asset, error) {
 	if err := requireAdmin(actor); err != nil {
 		return nil, err
 	}
@@ -307,17 +308,17 @@ func (s *Service) SaveAsset(ctx context.Context, actor Actor, id uint, in AssetI
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	err := s.inTx(ctx, func(tx *gorm.DB) error {
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
 		var clash int64
 		tx.Model(&models.Asset{}).Where("address = ? AND id <> ?", a.Address, id).Count(&clash)
 		if clash > 0 {
-			return &Error{Code: CodeInvalid, Field: "address", Message: fmt.Sprintf("asset %s is in the inventory already", a.Address)}
+			return &core.Error{Code: core.CodeInvalid, Field: "address", Message: fmt.Sprintf("asset %s is in the inventory already", a.Address)}
 		}
-		ix, err := loadZoneIndex(tx)
+		ix, err := LoadZoneIndex(tx)
 		if err != nil {
 			return err
 		}
-		if z := ix.lookup(netip.MustParseAddr(a.Address)); z != nil {
+		if z := ix.Lookup(netip.MustParseAddr(a.Address)); z != nil {
 			a.ZoneID = &z.ID
 		}
 		action := "asset.create"
@@ -326,7 +327,7 @@ func (s *Service) SaveAsset(ctx context.Context, actor Actor, id uint, in AssetI
 		} else {
 			var old models.Asset
 			if err := tx.First(&old, id).Error; err != nil {
-				return notFound("asset", id)
+				return core.NotFound("asset", id)
 			}
 			a.ID, a.CreatedAt, action = id, old.CreatedAt, "asset.update"
 			err = tx.Save(&a).Error
@@ -334,7 +335,7 @@ func (s *Service) SaveAsset(ctx context.Context, actor Actor, id uint, in AssetI
 		if err != nil {
 			return err
 		}
-		return s.audit(tx, actor, action, "asset", a.ID, "", "", a, "")
+		return s.Audit(tx, actor, action, "asset", a.ID, "", "", a, "")
 	})
 	if err != nil {
 		return nil, err
@@ -343,19 +344,19 @@ func (s *Service) SaveAsset(ctx context.Context, actor Actor, id uint, in AssetI
 }
 
 // DeleteAsset removes an asset from the inventory.
-func (s *Service) DeleteAsset(ctx context.Context, actor Actor, id uint) error {
+func (s *Service) DeleteAsset(ctx context.Context, actor core.Actor, id uint) error {
 	if err := requireAdmin(actor); err != nil {
 		return err
 	}
-	return s.inTx(ctx, func(tx *gorm.DB) error {
+	return s.InTx(ctx, func(tx *gorm.DB) error {
 		var a models.Asset
 		if err := tx.First(&a, id).Error; err != nil {
-			return notFound("asset", id)
+			return core.NotFound("asset", id)
 		}
 		if err := tx.Delete(&a).Error; err != nil {
 			return err
 		}
-		return s.audit(tx, actor, "asset.delete", "asset", id, "", "", a, "")
+		return s.Audit(tx, actor, "asset.delete", "asset", id, "", "", a, "")
 	})
 }
 
@@ -379,7 +380,7 @@ func (e *ImportError) Error() string {
 
 // Unwrap makes an import error a bad-input error.
 func (e *ImportError) Unwrap() error {
-	return &Error{Code: CodeInvalid, Field: "file", Message: e.Error()}
+	return &core.Error{Code: core.CodeInvalid, Field: "file", Message: e.Error()}
 }
 
 // maxImportLines bounds one import, so a mistaken upload cannot hold the database for long.
@@ -389,7 +390,7 @@ const maxImportLines = 50000
 // (columns in any order; only address is required) and creates or updates
 // each asset. Either every line is good and all are imported in one
 // transaction, or nothing is and every bad line is reported.
-func (s *Service) ImportAssets(ctx context.Context, actor Actor, r io.Reader) (created, updated int, err error) {
+func (s *Service) ImportAssets(ctx context.Context, actor core.Actor, r io.Reader) (created, updated int, err error) {
 	if err := requireAdmin(actor); err != nil {
 		return 0, 0, err
 	}
@@ -398,14 +399,14 @@ func (s *Service) ImportAssets(ctx context.Context, actor Actor, r io.Reader) (c
 	cr.TrimLeadingSpace = true
 	header, err := cr.Read()
 	if err != nil {
-		return 0, 0, invalid("file", "the file is empty or not CSV: the first line must be a header such as address,hostname,owner_team,application")
+		return 0, 0, core.Invalid("file", "the file is empty or not CSV: the first line must be a header such as address,hostname,owner_team,application")
 	}
 	col := map[string]int{}
 	for i, h := range header {
 		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
 	}
 	if _, ok := col["address"]; !ok {
-		return 0, 0, invalid("file", "the header has no address column (expected address,hostname,owner_team,application)")
+		return 0, 0, core.Invalid("file", "the header has no address column (expected address,hostname,owner_team,application)")
 	}
 	field := func(rec []string, name string) string {
 		if i, ok := col[name]; ok && i < len(rec) {
@@ -429,7 +430,7 @@ func (s *Service) ImportAssets(ctx context.Context, actor Actor, r io.Reader) (c
 			break
 		}
 		if line-1 > maxImportLines {
-			return 0, 0, invalid("file", "the file has more than %d lines; split it", maxImportLines)
+			return 0, 0, core.Invalid("file", "the file has more than %d lines; split it", maxImportLines)
 		}
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue
@@ -454,15 +455,15 @@ func (s *Service) ImportAssets(ctx context.Context, actor Actor, r io.Reader) (c
 		return 0, 0, &ImportError{Lines: bad}
 	}
 	if len(rows) == 0 {
-		return 0, 0, invalid("file", "the file has a header but no assets")
+		return 0, 0, core.Invalid("file", "the file has a header but no assets")
 	}
-	err = s.inTx(ctx, func(tx *gorm.DB) error {
-		ix, err := loadZoneIndex(tx)
+	err = s.InTx(ctx, func(tx *gorm.DB) error {
+		ix, err := LoadZoneIndex(tx)
 		if err != nil {
 			return err
 		}
 		for _, a := range rows {
-			if z := ix.lookup(netip.MustParseAddr(a.Address)); z != nil {
+			if z := ix.Lookup(netip.MustParseAddr(a.Address)); z != nil {
 				a.ZoneID = &z.ID
 			}
 			var old models.Asset
@@ -483,7 +484,7 @@ func (s *Service) ImportAssets(ctx context.Context, actor Actor, r io.Reader) (c
 				updated++
 			}
 		}
-		return s.audit(tx, actor, "asset.import", "asset", 0, "", "", map[string]int{"created": created, "updated": updated}, "")
+		return s.Audit(tx, actor, "asset.import", "asset", 0, "", "", map[string]int{"created": created, "updated": updated}, "")
 	})
 	if err != nil {
 		return 0, 0, err

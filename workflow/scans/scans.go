@@ -1,4 +1,4 @@
-package workflow
+package scans
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/policy"
 )
 
@@ -142,11 +143,11 @@ func (s *Service) SetScanner(sc Scanner, p ScanPolicy) {
 	s.scanner, s.scanPolicy = sc, p
 }
 
-func canScan(a Actor) error {
-	if a.ID == 0 || a.Has(RoleReviewer, RoleApprover, RoleAdmin) {
+func canScan(a core.Actor) error {
+	if a.ID == 0 || a.Has(core.RoleReviewer, core.RoleApprover, core.RoleAdmin) {
 		return nil
 	}
-	return forbidden("you need the reviewer, approver or admin role to start a scan")
+	return core.Forbidden("you need the reviewer, approver or admin role to start a scan")
 }
 
 // scanTargets resolves targets (asset addresses or zone names) to inventory
@@ -175,7 +176,7 @@ func (s *Service) scanTargets(tx *gorm.DB, targets []string) ([]string, error) {
 				}
 			}
 			if !found {
-				return nil, invalid(field, "%s is not an inventory asset: the server scans inventory addresses only", t)
+				return nil, core.Invalid(field, "%s is not an inventory asset: the server scans inventory addresses only", t)
 			}
 			add(addr.Unmap().String())
 			continue
@@ -188,16 +189,16 @@ func (s *Service) scanTargets(tx *gorm.DB, targets []string) ([]string, error) {
 			}
 		}
 		if !matched {
-			return nil, invalid(field, "%q is neither an inventory asset address nor a zone with assets", t)
+			return nil, core.Invalid(field, "%q is neither an inventory asset address nor a zone with assets", t)
 		}
 	}
 	if len(out) == 0 {
-		return nil, invalid("targets", "give at least one asset address or zone")
+		return nil, core.Invalid("targets", "give at least one asset address or zone")
 	}
 	if s.scanPolicy.LoopbackOnly {
 		for _, a := range out {
 			if addr, _ := netip.ParseAddr(a); !addr.IsLoopback() {
-				return nil, invalid("targets", "%s is not a loopback address: this server (demo or test) scans loopback addresses only", a)
+				return nil, core.Invalid("targets", "%s is not a loopback address: this server (demo or test) scans loopback addresses only", a)
 			}
 		}
 	}
@@ -206,7 +207,7 @@ func (s *Service) scanTargets(tx *gorm.DB, targets []string) ([]string, error) {
 }
 
 // RequestScan queues an on-demand scan of inventory assets.
-func (s *Service) RequestScan(ctx context.Context, actor Actor, targets []string, profile string) (*models.ScanRun, error) {
+func (s *Service) RequestScan(ctx context.Context, actor core.Actor, targets []string, profile string) (*models.ScanRun, error) {
 	if err := canScan(actor); err != nil {
 		return nil, err
 	}
@@ -214,10 +215,10 @@ func (s *Service) RequestScan(ctx context.Context, actor Actor, targets []string
 		profile = "common"
 	}
 	if profile != "common" && profile != "full" {
-		return nil, invalid("profile", "profile %q is not common or full", profile)
+		return nil, core.Invalid("profile", "profile %q is not common or full", profile)
 	}
 	var run *models.ScanRun
-	err := s.inTx(ctx, func(tx *gorm.DB) error {
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
 		addrs, err := s.scanTargets(tx, targets)
 		if err != nil {
 			return err
@@ -228,8 +229,8 @@ func (s *Service) RequestScan(ctx context.Context, actor Actor, targets []string
 	return run, err
 }
 
-func (s *Service) enqueue(tx *gorm.DB, actor Actor, run models.ScanRun) (*models.ScanRun, error) {
-	run.Status, run.RequestedBy, run.QueuedAt = "queued", actor.Email, s.now()
+func (s *Service) enqueue(tx *gorm.DB, actor core.Actor, run models.ScanRun) (*models.ScanRun, error) {
+	run.Status, run.RequestedBy, run.QueuedAt = "queued", actor.Email, s.Now()
 	if run.Progress == "" {
 		run.Progress = "{}"
 	}
@@ -237,7 +238,7 @@ func (s *Service) enqueue(tx *gorm.DB, actor Actor, run models.ScanRun) (*models
 		return nil, err
 	}
 	detail := map[string]any{"kind": run.Kind, "profile": run.Profile, "targets": run.Targets}
-	if err := s.audit(tx, actor, "scan.queue", "scan", run.ID, "", "", detail, ""); err != nil {
+	if err := s.Audit(tx, actor, "scan.queue", "scan", run.ID, "", "", detail, ""); err != nil {
 		return nil, err
 	}
 	return &run, nil
@@ -246,7 +247,7 @@ func (s *Service) enqueue(tx *gorm.DB, actor Actor, run models.ScanRun) (*models
 // ClaimScan takes the oldest queued run for this holder; nil when none
 // waits. The conditional update makes sure two instances never run the same scan.
 func (s *Service) ClaimScan(ctx context.Context, holder string) (*models.ScanRun, error) {
-	db := s.db.WithContext(ctx)
+	db := s.DB().WithContext(ctx)
 	for attempt := 0; attempt < 3; attempt++ {
 		var run models.ScanRun
 		err := db.Where("status = ?", "queued").Order("id").Take(&run).Error
@@ -256,7 +257,7 @@ func (s *Service) ClaimScan(ctx context.Context, holder string) (*models.ScanRun
 		if err != nil {
 			return nil, err
 		}
-		now := s.now()
+		now := s.Now()
 		res := db.Model(&models.ScanRun{}).Where("id = ? AND status = ?", run.ID, "queued").
 			Updates(map[string]any{"status": "running", "holder": holder, "started_at": &now})
 		if res.Error != nil {
@@ -309,7 +310,7 @@ func (s *Service) ExecuteScan(ctx context.Context, run *models.ScanRun) error {
 		return s.finishRun(ctx, run, nil, err)
 	}
 	run.TCPPorts, run.UDPPorts = portSpec(job.TCPPorts), portSpec(job.UDPPorts)
-	if err := s.db.WithContext(ctx).Model(&models.ScanRun{}).Where("id = ?", run.ID).
+	if err := s.DB().WithContext(ctx).Model(&models.ScanRun{}).Where("id = ?", run.ID).
 		Updates(map[string]any{"tcp_ports": run.TCPPorts, "udp_ports": run.UDPPorts}).Error; err != nil {
 		return err
 	}
@@ -320,7 +321,7 @@ func (s *Service) ExecuteScan(ctx context.Context, run *models.ScanRun) error {
 		if time.Since(lastWrite) > time.Second {
 			lastWrite = time.Now()
 			b, _ := json.Marshal(p)
-			s.db.Model(&models.ScanRun{}).Where("id = ?", run.ID).Update("progress", string(b))
+			s.DB().Model(&models.ScanRun{}).Where("id = ?", run.ID).Update("progress", string(b))
 		}
 	}
 	report, err := s.scanner.Scan(ctx, job, progress)
@@ -328,14 +329,14 @@ func (s *Service) ExecuteScan(ctx context.Context, run *models.ScanRun) error {
 }
 
 func (s *Service) finishRun(ctx context.Context, run *models.ScanRun, report []byte, scanErr error) error {
-	now := s.now()
+	now := s.Now()
 	status, errText := "done", ""
 	if scanErr != nil {
 		status, errText = "failed", scanErr.Error()
 	}
 	final := ScanProgress{Done: true, Status: status, Phase: "finished"}
 	b, _ := json.Marshal(final)
-	err := s.inTx(context.WithoutCancel(ctx), func(tx *gorm.DB) error {
+	err := s.InTx(context.WithoutCancel(ctx), func(tx *gorm.DB) error {
 		updates := map[string]any{"status": status, "error": errText, "finished_at": &now, "progress": string(b), "report": string(report)}
 		summary := ""
 		if status == "done" && run.RequestID != nil {
@@ -344,7 +345,7 @@ func (s *Service) finishRun(ctx context.Context, run *models.ScanRun, report []b
 				return fmt.Errorf("scan %d: the report does not parse: %w", run.ID, err)
 			}
 			summary, err = s.concludeVerification(tx, *run.RequestID, run.ID, parsed)
-			if ErrorCodeOf(err) == CodeConflict {
+			if core.ErrorCodeOf(err) == core.CodeConflict {
 				// The request moved meanwhile (revoked, say): the scan stands, its verdict does not apply.
 				summary, err = "verification not applied: "+err.Error()+"\n", nil
 			}
@@ -357,7 +358,7 @@ func (s *Service) finishRun(ctx context.Context, run *models.ScanRun, report []b
 			if err != nil {
 				return fmt.Errorf("scan %d: the report does not parse: %w", run.ID, err)
 			}
-			opened, resolved, err := s.recordDrift(tx, run, parsed)
+			opened, resolved, err := s.drift.RecordDrift(tx, run, parsed)
 			if err != nil {
 				return err
 			}
@@ -369,7 +370,7 @@ func (s *Service) finishRun(ctx context.Context, run *models.ScanRun, report []b
 		if err := tx.Model(&models.ScanRun{}).Where("id = ?", run.ID).Updates(updates).Error; err != nil {
 			return err
 		}
-		return s.audit(tx, SystemActor, "scan."+status, "scan", run.ID, "", "", map[string]any{"error": errText, "summary": summary}, "")
+		return s.Audit(tx, core.SystemActor, "scan."+status, "scan", run.ID, "", "", map[string]any{"error": errText, "summary": summary}, "")
 	})
 	s.hub.publish(run.ID, final)
 	if err != nil {
@@ -379,24 +380,24 @@ func (s *Service) finishRun(ctx context.Context, run *models.ScanRun, report []b
 }
 
 // GetScan reads a run.
-func (s *Service) GetScan(ctx context.Context, actor Actor, id uint) (*models.ScanRun, error) {
+func (s *Service) GetScan(ctx context.Context, actor core.Actor, id uint) (*models.ScanRun, error) {
 	if !actor.SeesAllRequests() && actor.ID != 0 {
-		return nil, forbidden("scan results are for security, operations, auditors and admins")
+		return nil, core.Forbidden("scan results are for security, operations, auditors and admins")
 	}
 	var run models.ScanRun
-	if err := s.db.WithContext(ctx).First(&run, id).Error; err != nil {
-		return nil, notFound("scan", id)
+	if err := s.DB().WithContext(ctx).First(&run, id).Error; err != nil {
+		return nil, core.NotFound("scan", id)
 	}
 	return &run, nil
 }
 
 // ListScans returns the latest runs.
-func (s *Service) ListScans(ctx context.Context, actor Actor, limit int) ([]models.ScanRun, error) {
+func (s *Service) ListScans(ctx context.Context, actor core.Actor, limit int) ([]models.ScanRun, error) {
 	if !actor.SeesAllRequests() {
-		return nil, forbidden("scan results are for security, operations, auditors and admins")
+		return nil, core.Forbidden("scan results are for security, operations, auditors and admins")
 	}
 	var runs []models.ScanRun
-	err := s.db.WithContext(ctx).Omit("report").Order("id DESC").Limit(limit).Find(&runs).Error
+	err := s.DB().WithContext(ctx).Omit("report").Order("id DESC").Limit(limit).Find(&runs).Error
 	return runs, err
 }
 
@@ -419,7 +420,7 @@ func (s *Service) ScanChanges(ctx context.Context, run *models.ScanRun) ([]PortC
 		return nil, err
 	}
 	var prevRuns []models.ScanRun
-	if err := s.db.WithContext(ctx).Where("status = ? AND id < ?", "done", run.ID).Order("id DESC").Limit(50).Find(&prevRuns).Error; err != nil {
+	if err := s.DB().WithContext(ctx).Where("status = ? AND id < ?", "done", run.ID).Order("id DESC").Limit(50).Find(&prevRuns).Error; err != nil {
 		return nil, err
 	}
 	var out []PortChange
@@ -503,7 +504,7 @@ func portSpec(ports []uint16) string {
 func (s *Service) LatestScanOf(ctx context.Context, address string) (*models.ScanRun, *ScanHost) {
 	var runs []models.ScanRun
 	like := "%" + address + "%"
-	if err := s.db.WithContext(ctx).Where("status = ? AND targets LIKE ?", "done", like).Order("id DESC").Limit(20).Find(&runs).Error; err != nil {
+	if err := s.DB().WithContext(ctx).Where("status = ? AND targets LIKE ?", "done", like).Order("id DESC").Limit(20).Find(&runs).Error; err != nil {
 		return nil, nil
 	}
 	for i := range runs {
@@ -530,8 +531,8 @@ const staleScan = 6 * time.Hour
 // FailStaleScans marks runs left running by a stopped instance as failed,
 // so that their requests can be implemented and verified again.
 func (s *Service) FailStaleScans(ctx context.Context) (int, error) {
-	now := s.now()
-	res := s.db.WithContext(ctx).Model(&models.ScanRun{}).Where("status = ? AND started_at < ?", "running", now.Add(-staleScan)).
+	now := s.Now()
+	res := s.DB().WithContext(ctx).Model(&models.ScanRun{}).Where("status = ? AND started_at < ?", "running", now.Add(-staleScan)).
 		Updates(map[string]any{"status": "failed", "error": "interrupted: the instance running it stopped", "finished_at": &now})
 	return int(res.RowsAffected), res.Error
 }

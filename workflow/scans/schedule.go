@@ -1,4 +1,4 @@
-package workflow
+package scans
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/inventory"
 )
 
 // Schedule is a zone's scan schedule as admins see it.
@@ -26,7 +28,7 @@ var defaultSchedule = models.ScanSchedule{DailyHour: 2, WeeklyDay: 0, WeeklyHour
 
 // Schedules lists every zone's schedule.
 func (s *Service) Schedules(ctx context.Context) ([]Schedule, error) {
-	db := s.db.WithContext(ctx)
+	db := s.DB().WithContext(ctx)
 	var zones []models.Zone
 	if err := db.Order("name").Find(&zones).Error; err != nil {
 		return nil, err
@@ -73,33 +75,33 @@ func lastRun(db *gorm.DB, kind, zone string) *time.Time {
 }
 
 // SaveSchedule sets a zone's schedule, audited.
-func (s *Service) SaveSchedule(ctx context.Context, actor Actor, zoneID uint, dailyHour, weeklyDay, weeklyHour int) error {
-	if !actor.Has(RoleAdmin) {
-		return forbidden("you need the admin role to change scan schedules")
+func (s *Service) SaveSchedule(ctx context.Context, actor core.Actor, zoneID uint, dailyHour, weeklyDay, weeklyHour int) error {
+	if !actor.Has(core.RoleAdmin) {
+		return core.Forbidden("you need the admin role to change scan schedules")
 	}
-	var errs FieldErrors
+	var errs core.FieldErrors
 	if dailyHour < -1 || dailyHour > 23 {
-		errs = append(errs, &Error{Code: CodeInvalid, Field: "daily_hour", Message: "the daily hour is 0 to 23, or off"})
+		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "daily_hour", Message: "the daily hour is 0 to 23, or off"})
 	}
 	if weeklyDay < -1 || weeklyDay > 6 {
-		errs = append(errs, &Error{Code: CodeInvalid, Field: "weekly_day", Message: "the weekly day is Sunday to Saturday, or off"})
+		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "weekly_day", Message: "the weekly day is Sunday to Saturday, or off"})
 	}
 	if weeklyHour < 0 || weeklyHour > 23 {
-		errs = append(errs, &Error{Code: CodeInvalid, Field: "weekly_hour", Message: "the weekly hour is 0 to 23"})
+		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "weekly_hour", Message: "the weekly hour is 0 to 23"})
 	}
 	if len(errs) > 0 {
 		return errs
 	}
-	return s.inTx(ctx, func(tx *gorm.DB) error {
+	return s.InTx(ctx, func(tx *gorm.DB) error {
 		var z models.Zone
 		if err := tx.First(&z, zoneID).Error; err != nil {
-			return notFound("zone", zoneID)
+			return core.NotFound("zone", zoneID)
 		}
-		row := models.ScanSchedule{ZoneID: zoneID, DailyHour: dailyHour, WeeklyDay: weeklyDay, WeeklyHour: weeklyHour, UpdatedAt: s.now()}
+		row := models.ScanSchedule{ZoneID: zoneID, DailyHour: dailyHour, WeeklyDay: weeklyDay, WeeklyHour: weeklyHour, UpdatedAt: s.Now()}
 		if err := tx.Omit("Zone").Save(&row).Error; err != nil {
 			return err
 		}
-		return s.audit(tx, actor, "scan.schedule", "zone", zoneID, "", "", map[string]int{"daily_hour": dailyHour, "weekly_day": weeklyDay, "weekly_hour": weeklyHour}, "")
+		return s.Audit(tx, actor, "scan.schedule", "zone", zoneID, "", "", map[string]int{"daily_hour": dailyHour, "weekly_day": weeklyDay, "weekly_hour": weeklyHour}, "")
 	})
 }
 
@@ -110,10 +112,10 @@ func (s *Service) ScheduleDueScans(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	now := s.now()
+	now := s.Now()
 	queued := 0
 	for _, sc := range schedules {
-		if sc.Assets == 0 || sc.Zone.Classification == string(ClassInternet) {
+		if sc.Assets == 0 || sc.Zone.Classification == string(inventory.ClassInternet) {
 			continue
 		}
 		type slot struct {
@@ -140,16 +142,16 @@ func (s *Service) ScheduleDueScans(ctx context.Context) (int, error) {
 			if !sl.on || (sl.last != nil && !sl.last.Before(sl.at)) || sl.at.Before(sc.Zone.CreatedAt) {
 				continue
 			}
-			err := s.inTx(ctx, func(tx *gorm.DB) error {
+			err := s.InTx(ctx, func(tx *gorm.DB) error {
 				addrs, err := s.scanTargets(tx, []string{sc.Zone.Name})
 				if err != nil {
 					return err
 				}
-				_, err = s.enqueue(tx, SystemActor, models.ScanRun{Kind: sl.kind, Profile: sl.profile, Zone: sc.Zone.Name, Targets: strings.Join(addrs, ",")})
+				_, err = s.enqueue(tx, core.SystemActor, models.ScanRun{Kind: sl.kind, Profile: sl.profile, Zone: sc.Zone.Name, Targets: strings.Join(addrs, ",")})
 				return err
 			})
 			if err != nil {
-				if ErrorCodeOf(err) == CodeInvalid {
+				if core.ErrorCodeOf(err) == core.CodeInvalid {
 					continue // e.g. a zone outside loopback on a demo server
 				}
 				return queued, err
