@@ -11,8 +11,11 @@ import (
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/web"
-	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/dashboard"
+	"github.com/portcullis/portcullis/workflow/drift"
 	"github.com/portcullis/portcullis/workflow/driftrules"
+	"github.com/portcullis/portcullis/workflow/scans"
 )
 
 var severities = []string{"critical", "high", "medium", "low", "info"}
@@ -32,7 +35,7 @@ func heatClass(n int) string {
 }
 
 // trendChart lays the 30-day trend out as SVG coordinates.
-func trendChart(days []workflow.DayCount) web.Chart {
+func trendChart(days []dashboard.DayCount) web.Chart {
 	c := web.Chart{Width: 720, Height: 200}
 	maxN := 1
 	for _, d := range days {
@@ -64,7 +67,7 @@ func trendChart(days []workflow.DayCount) web.Chart {
 }
 
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
-	d, err := s.svc.Dashboard(r.Context(), actor(r))
+	d, err := s.svc.Dashboard.Dashboard(r.Context(), actor(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -94,7 +97,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Heat = append(v.Heat, row)
 	}
-	for _, st := range []workflow.State{workflow.StateSubmitted, workflow.StateInReview, workflow.StateChangesRequested, workflow.StateApproved, workflow.StateImplemented, workflow.StateVerificationFailed} {
+	for _, st := range []core.State{core.StateSubmitted, core.StateInReview, core.StateChangesRequested, core.StateApproved, core.StateImplemented, core.StateVerificationFailed} {
 		v.Waiting = append(v.Waiting, web.Count{Label: st.Label(), N: d.Waiting[st], Href: "/requests?state=" + string(st)})
 	}
 	v.Expiring = requestRows(d.Expiring)
@@ -108,7 +111,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, web.DashboardPage(s.page(r, "Dashboard"), v))
 }
 
-func driftRow(d models.DriftItem, a workflow.Actor) web.DriftRow {
+func driftRow(d models.DriftItem, a core.Actor) web.DriftRow {
 	row := web.DriftRow{
 		ID: d.ID, Kind: d.Kind, Severity: d.Severity, Address: d.Address, Service: d.Service, Zone: d.Zone,
 		State: d.State, Detail: d.Detail, FirstSeen: fmtTime(d.FirstSeen), LastSeen: fmtTime(d.LastSeen), SuppressReason: d.SuppressReason,
@@ -128,10 +131,10 @@ func driftRow(d models.DriftItem, a workflow.Actor) web.DriftRow {
 	if d.SuppressedUntil != nil {
 		row.SuppressedUntil = d.SuppressedUntil.Format(dateFmt)
 	}
-	live := d.State == workflow.DriftOpen || d.State == workflow.DriftAcknowledged
-	row.CanAcknowledge = d.State == workflow.DriftOpen && a.Has(workflow.RoleReviewer, workflow.RoleApprover, workflow.RoleAdmin)
-	row.CanSuppress = live && a.Has(workflow.RoleApprover, workflow.RoleAdmin)
-	row.CanRequest = live && d.FiledRequestID == nil && driftrules.Kind(d.Kind).Requestable() && a.Has(workflow.RoleRequester, workflow.RoleAdmin)
+	live := d.State == drift.DriftOpen || d.State == drift.DriftAcknowledged
+	row.CanAcknowledge = d.State == drift.DriftOpen && a.Has(core.RoleReviewer, core.RoleApprover, core.RoleAdmin)
+	row.CanSuppress = live && a.Has(core.RoleApprover, core.RoleAdmin)
+	row.CanRequest = live && d.FiledRequestID == nil && driftrules.Kind(d.Kind).Requestable() && a.Has(core.RoleRequester, core.RoleAdmin)
 	return row
 }
 
@@ -142,15 +145,15 @@ func (s *Server) driftPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderDrift(w http.ResponseWriter, r *http.Request, status int, problem string) {
 	q := r.URL.Query()
 	state := q.Get("state")
-	f := workflow.DriftFilter{Kind: q.Get("kind"), Severity: q.Get("severity"), Zone: q.Get("zone")}
+	f := drift.DriftFilter{Kind: q.Get("kind"), Severity: q.Get("severity"), Zone: q.Get("zone")}
 	switch state {
 	case "", "live":
-		f.States = []string{workflow.DriftOpen, workflow.DriftAcknowledged}
+		f.States = []string{drift.DriftOpen, drift.DriftAcknowledged}
 	case "all":
 	default:
 		f.States = []string{state}
 	}
-	items, err := s.svc.ListDrift(r.Context(), actor(r), f)
+	items, err := s.svc.Drift.ListDrift(r.Context(), actor(r), f)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -178,7 +181,7 @@ func (s *Server) acknowledgeDrift(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if _, err := s.svc.AcknowledgeDrift(r.Context(), actor(r), id, r.PostFormValue("comment")); err != nil {
+	if _, err := s.svc.Drift.AcknowledgeDrift(r.Context(), actor(r), id, r.PostFormValue("comment")); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -197,7 +200,7 @@ func (s *Server) suppressDrift(w http.ResponseWriter, r *http.Request) {
 		s.renderDrift(w, r, http.StatusBadRequest, "until: give the date the suppression ends (YYYY-MM-DD)")
 		return
 	}
-	if _, err := s.svc.SuppressDrift(r.Context(), actor(r), id, r.PostFormValue("reason"), until.Add(23*time.Hour+59*time.Minute)); err != nil {
+	if _, err := s.svc.Drift.SuppressDrift(r.Context(), actor(r), id, r.PostFormValue("reason"), until.Add(23*time.Hour+59*time.Minute)); err != nil {
 		if statusOf(err) == http.StatusBadRequest {
 			msg, _ := publicMessage(err)
 			s.renderDrift(w, r, http.StatusBadRequest, msg)
@@ -224,20 +227,20 @@ func (s *Server) scansPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderScans(w http.ResponseWriter, r *http.Request, status int, problem string) {
 	a := actor(r)
-	runs, err := s.svc.ListScans(r.Context(), a, 100)
+	runs, err := s.svc.Scans.ListScans(r.Context(), a, 100)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v := web.ScansPage{CanStart: a.Has(workflow.RoleReviewer, workflow.RoleApprover, workflow.RoleAdmin), Error: problem}
+	v := web.ScansPage{CanStart: a.Has(core.RoleReviewer, core.RoleApprover, core.RoleAdmin), Error: problem}
 	for _, run := range runs {
 		v.Rows = append(v.Rows, scanRow(run))
 	}
-	zones, _ := s.svc.ListZones(r.Context())
+	zones, _ := s.svc.Inventory.ListZones(r.Context())
 	for _, z := range zones {
 		v.Targets = append(v.Targets, web.Option{Value: z.Name, Label: "zone " + z.Name})
 	}
-	assets, _ := s.svc.ListAssets(r.Context())
+	assets, _ := s.svc.Inventory.ListAssets(r.Context())
 	for _, as := range assets {
 		v.Targets = append(v.Targets, web.Option{Value: as.Address, Label: as.Hostname})
 	}
@@ -249,7 +252,7 @@ func splitTargets(s string) []string {
 }
 
 func (s *Server) startScan(w http.ResponseWriter, r *http.Request) {
-	run, err := s.svc.RequestScan(r.Context(), actor(r), splitTargets(r.PostFormValue("targets")), r.PostFormValue("profile"))
+	run, err := s.svc.Scans.RequestScan(r.Context(), actor(r), splitTargets(r.PostFormValue("targets")), r.PostFormValue("profile"))
 	if err != nil {
 		if statusOf(err) == http.StatusBadRequest {
 			msg, _ := publicMessage(err)
@@ -268,14 +271,14 @@ func (s *Server) scanPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	run, err := s.svc.GetScan(r.Context(), actor(r), id)
+	run, err := s.svc.Scans.GetScan(r.Context(), actor(r), id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	v := web.ScanView{Run: scanRow(*run), Running: run.Status == "queued" || run.Status == "running", Error: run.Error, Summary: run.Summary}
 	if run.Status == "done" {
-		changes, err := s.svc.ScanChanges(r.Context(), run)
+		changes, err := s.svc.Scans.ScanChanges(r.Context(), run)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -283,7 +286,7 @@ func (s *Server) scanPage(w http.ResponseWriter, r *http.Request) {
 		for _, c := range changes {
 			v.Changes = append(v.Changes, web.ScanChange{Address: c.Address, Port: fmt.Sprintf("%s/%d", c.Protocol, c.Port), Change: c.Change, Before: c.Before, After: c.After})
 		}
-		if rep, err := workflow.ParseScanReport(run.Report); err == nil {
+		if rep, err := scans.ParseScanReport(run.Report); err == nil {
 			for _, h := range rep.Hosts {
 				if h.State == "down" {
 					v.HostsDown = append(v.HostsDown, h.Address)
@@ -311,7 +314,7 @@ func (s *Server) scanEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := actor(r)
-	run, err := s.svc.GetScan(r.Context(), a, id)
+	run, err := s.svc.Scans.GetScan(r.Context(), a, id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -321,21 +324,21 @@ func (s *Server) scanEvents(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
-	send := func(p workflow.ScanProgress) bool {
+	send := func(p scans.ScanProgress) bool {
 		b, _ := json.Marshal(p)
 		if _, err := fmt.Fprintf(w, "event: progress\ndata: %s\n\n", b); err != nil {
 			return false
 		}
 		return rc.Flush() == nil
 	}
-	var first workflow.ScanProgress
+	var first scans.ScanProgress
 	json.Unmarshal([]byte(run.Progress), &first)
 	first.Status = run.Status
 	first.Done = run.Status == "done" || run.Status == "failed"
 	if !send(first) || first.Done {
 		return
 	}
-	updates, stop := s.svc.WatchScan(id)
+	updates, stop := s.svc.Scans.WatchScan(id)
 	defer stop()
 	poll := time.NewTicker(2 * time.Second)
 	defer poll.Stop()
@@ -350,12 +353,12 @@ func (s *Server) scanEvents(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		case <-poll.C:
-			cur, err := s.svc.GetScan(r.Context(), a, id)
+			cur, err := s.svc.Scans.GetScan(r.Context(), a, id)
 			if err != nil {
 				return
 			}
 			if cur.Status == "done" || cur.Status == "failed" {
-				send(workflow.ScanProgress{Done: true, Status: cur.Status})
+				send(scans.ScanProgress{Done: true, Status: cur.Status})
 				return
 			}
 		}
@@ -369,13 +372,13 @@ func (s *Server) assetPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := actor(r)
-	asset, err := s.svc.GetAsset(r.Context(), id)
+	asset, err := s.svc.Inventory.GetAsset(r.Context(), id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	v := web.AssetDetail{Asset: assetRow(*asset)}
-	register, err := s.svc.RuleRegister(r.Context(), a)
+	register, err := s.svc.Requests.RuleRegister(r.Context(), a)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -392,10 +395,10 @@ func (s *Server) assetPage(w http.ResponseWriter, r *http.Request) {
 		}
 		approvals = append(approvals, approval{e.Rule.Protocol, e.Rule.Ports, e.Request.ID})
 		v.Rules = append(v.Rules, web.RegisterRow{RequestID: e.Request.ID, Href: fmt.Sprintf("/requests/%d", e.Request.ID), Source: e.Rule.Source,
-			Protocol: e.Rule.Protocol, Ports: e.Rule.Ports, Service: e.Rule.Service, State: e.Request.State, StateLabel: workflow.State(e.Request.State).Label()})
+			Protocol: e.Rule.Protocol, Ports: e.Rule.Ports, Service: e.Rule.Service, State: e.Request.State, StateLabel: core.State(e.Request.State).Label()})
 	}
 	if a.SeesAllRequests() {
-		if run, host := s.svc.LatestScanOf(r.Context(), asset.Address); run != nil {
+		if run, host := s.svc.Scans.LatestScanOf(r.Context(), asset.Address); run != nil {
 			v.LastScan, v.ScanHref = fmtTimePtr(run.FinishedAt), fmt.Sprintf("/scans/%d", run.ID)
 			for _, p := range host.Ports {
 				lp := web.LivePort{Port: fmt.Sprintf("%s/%d", p.Protocol, p.Port), State: p.State, Service: p.Service, Banner: p.Banner, Approval: "not approved"}
@@ -412,7 +415,7 @@ func (s *Server) assetPage(w http.ResponseWriter, r *http.Request) {
 				v.Live = append(v.Live, lp)
 			}
 		}
-		items, _ := s.svc.ListDrift(r.Context(), a, workflow.DriftFilter{Address: asset.Address, States: []string{workflow.DriftOpen, workflow.DriftAcknowledged}})
+		items, _ := s.svc.Drift.ListDrift(r.Context(), a, drift.DriftFilter{Address: asset.Address, States: []string{drift.DriftOpen, drift.DriftAcknowledged}})
 		for _, d := range items {
 			v.Drift = append(v.Drift, driftRow(d, a))
 		}
@@ -453,7 +456,7 @@ func (s *Server) operationsPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderOperations(w http.ResponseWriter, r *http.Request, status int, problem string) {
 	a := actor(r)
-	schedules, err := s.svc.Schedules(r.Context())
+	schedules, err := s.svc.Scans.Schedules(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -466,7 +469,7 @@ func (s *Server) renderOperations(w http.ResponseWriter, r *http.Request, status
 		v.Schedules = append(v.Schedules, web.ScheduleRow{ZoneID: sc.Zone.ID, Zone: sc.Zone.Name, Classification: sc.Zone.Classification, Assets: sc.Assets,
 			DailyHour: sc.DailyHour, WeeklyDay: sc.WeeklyDay, WeeklyHour: sc.WeeklyHour, LastDaily: fmtTimePtr(sc.LastDaily), LastWeekly: fmtTimePtr(sc.LastWeekly)})
 	}
-	deliveries, err := s.svc.AlertDeliveries(r.Context(), a, 200)
+	deliveries, err := s.svc.Alerts.AlertDeliveries(r.Context(), a, 200)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -494,7 +497,7 @@ func (s *Server) saveSchedule(w http.ResponseWriter, r *http.Request) {
 		}
 		return n
 	}
-	if err := s.svc.SaveSchedule(r.Context(), actor(r), id, num("daily_hour"), num("weekly_day"), num("weekly_hour")); err != nil {
+	if err := s.svc.Scans.SaveSchedule(r.Context(), actor(r), id, num("daily_hour"), num("weekly_day"), num("weekly_hour")); err != nil {
 		if statusOf(err) == http.StatusBadRequest {
 			msg, _ := publicMessage(err)
 			s.renderOperations(w, r, http.StatusBadRequest, msg)

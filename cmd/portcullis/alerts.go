@@ -7,7 +7,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/alerts"
 	"github.com/portcullis/portcullis/workflow/alerts/channels"
 )
 
@@ -55,7 +55,7 @@ type alertRoute struct {
 }
 
 // loadAlerting reads the alert configuration; errors name the entry.
-func loadAlerting(path string, getenv func(string) string, link func(uint) string) (*workflow.Alerting, error) {
+func loadAlerting(path string, getenv func(string) string, link func(uint) string) (*alerts.Alerting, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -69,7 +69,7 @@ func loadAlerting(path string, getenv func(string) string, link func(uint) strin
 	return buildAlerting(f, getenv, link, path)
 }
 
-func buildAlerting(f alertsFile, getenv func(string) string, link func(uint) string, path string) (*workflow.Alerting, error) {
+func buildAlerting(f alertsFile, getenv func(string) string, link func(uint) string, path string) (*alerts.Alerting, error) {
 	named := map[string]channels.Channel{}
 	for i, c := range f.Channels {
 		where := fmt.Sprintf("%s: channels[%d] (%s)", path, i, c.Name)
@@ -122,5 +122,5 @@ func buildAlerting(f alertsFile, getenv func(string) string, link func(uint) str
 	for _, ch := range named {
 		byName[ch.Name()] = ch
 	}
-	return &workflow.Alerting{Router: router, Channels: byName, Dispatcher: &channels.Dispatcher{}, Link: link}, nil
+	return &alerts.Alerting{Router: router, Channels: byName, Dispatcher: &channels.Dispatcher{}, Link: link}, nil
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/demo"
 )
 
@@ -67,8 +67,8 @@ func TestUserListAndTokenCreate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer closeDB()
-	a, err := svc.AuthenticateToken(context.Background(), secret)
-	if err != nil || a.Email != "alice@demo.portcullis.test" || !a.Has(workflow.RoleRequester) {
+	a, err := svc.Identity.AuthenticateToken(context.Background(), secret)
+	if err != nil || a.Email != "alice@demo.portcullis.test" || !a.Has(core.RoleRequester) {
 		t.Fatalf("the printed token does not authenticate alice: %+v %v", a, err)
 	}
 }

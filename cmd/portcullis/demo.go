@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/alerts"
 	"github.com/portcullis/portcullis/workflow/alerts/channels"
+	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/demo"
 )
 
@@ -20,7 +22,7 @@ import (
 // SOC webhook receiver (when no alert file was given) and, on a fresh demo
 // database, scans every demo asset at once so that verification, drift and
 // alerts show within a minute of `make run`.
-func startDemoServices(ctx context.Context, svc *workflow.Service, log *slog.Logger, demoAlerts bool, link func(uint) string, firstStart bool) (stop func(), err error) {
+func startDemoServices(ctx context.Context, svc *workflow.App, log *slog.Logger, demoAlerts bool, link func(uint) string, firstStart bool) (stop func(), err error) {
 	started, stop, err := demo.StartListeners(ctx, log)
 	if err != nil {
 		return nil, err
@@ -37,10 +39,10 @@ func startDemoServices(ctx context.Context, svc *workflow.Service, log *slog.Log
 		if err != nil {
 			return stop, err
 		}
-		svc.SetAlerting(&workflow.Alerting{Router: router, Channels: map[string]channels.Channel{hook.Name(): hook}, Dispatcher: &channels.Dispatcher{}, Link: link})
+		svc.Alerts.SetAlerting(&alerts.Alerting{Router: router, Channels: map[string]channels.Channel{hook.Name(): hook}, Dispatcher: &channels.Dispatcher{}, Link: link})
 	}
 	if firstStart {
-		if _, err := svc.RequestScan(ctx, workflow.SystemActor, []string{"dmz", "transit", "office", "apps", "payments"}, "common"); err != nil {
+		if _, err := svc.Scans.RequestScan(ctx, core.SystemActor, []string{"dmz", "transit", "office", "apps", "payments"}, "common"); err != nil {
 			return stop, err
 		}
 	}

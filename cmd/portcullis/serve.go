@@ -20,7 +20,9 @@ import (
 	"github.com/portcullis/portcullis/web"
 	"github.com/portcullis/portcullis/workflow"
 	"github.com/portcullis/portcullis/workflow/alerts/channels"
+	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/demo"
+	"github.com/portcullis/portcullis/workflow/scans"
 )
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -79,15 +81,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if sqlDB, err := db.DB(); err == nil {
 		defer sqlDB.Close()
 	}
-	svc := workflow.NewService(db, log)
-	if err := svc.EnsurePolicy(ctx); err != nil {
+	svc := workflow.New(db, log)
+	if err := svc.Inventory.EnsurePolicy(ctx); err != nil {
 		return fmt.Errorf("load the policy: %w", err)
 	}
 	keys, err := auditKeys.load(cfg.DB, true, log)
 	if err != nil {
 		return usagef("%v", err)
 	}
-	svc.SetAuditKeys(keys)
+	svc.Compliance.SetAuditKeys(keys)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -114,14 +116,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	// The demo and the tests scan loopback only; a real deployment scans its inventory.
-	svc.SetScanner(scannerAdapter{}, workflow.ScanPolicy{LoopbackOnly: cfg.Demo})
+	svc.Scans.SetScanner(scannerAdapter{}, scans.ScanPolicy{LoopbackOnly: cfg.Demo})
 	driftLink := func(id uint) string { return fmt.Sprintf("%s/drift/%d", cfg.PublicURL, id) }
 	if alertsPath != "" {
 		alerting, err := loadAlerting(alertsPath, getenv, driftLink)
 		if err != nil {
 			return usagef("--alerts: %v", err)
 		}
-		svc.SetAlerting(alerting)
+		svc.Alerts.SetAlerting(alerting)
 	}
 
 	if smtp.Addr != "" {
@@ -129,7 +131,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			return usagef("--smtp-from is required with --smtp-addr")
 		}
 		smtp.Label = "reminders"
-		svc.SetMailer(&smtp, cfg.PublicURL)
+		svc.Recert.SetMailer(&smtp, cfg.PublicURL)
 	}
 
 	errc := make(chan error, 2)
@@ -171,25 +173,25 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	var workers sync.WaitGroup
 	workers.Go(func() { runScanWorker(ctx, svc, log, 2*time.Second) })
 	go every(ctx, svc, log, "expire-openings", time.Minute, func(ctx context.Context) error {
-		n, err := svc.ExpireDue(ctx)
+		n, err := svc.Recert.ExpireDue(ctx)
 		if n > 0 {
 			log.Info("openings expired", "count", n)
 		}
 		return err
 	})
 	go every(ctx, svc, log, "schedule-scans", time.Minute, func(ctx context.Context) error {
-		if _, err := svc.FailStaleScans(ctx); err != nil {
+		if _, err := svc.Scans.FailStaleScans(ctx); err != nil {
 			return err
 		}
-		_, err := svc.ScheduleDueScans(ctx)
+		_, err := svc.Scans.ScheduleDueScans(ctx)
 		return err
 	})
 	go every(ctx, svc, log, "recertification-reminders", time.Hour, func(ctx context.Context) error {
-		_, err := svc.SendRecertReminders(ctx)
+		_, err := svc.Recert.SendRecertReminders(ctx)
 		return err
 	})
 	go every(ctx, svc, log, "deliver-alerts", 5*time.Second, func(ctx context.Context) error {
-		_, err := svc.DeliverAlerts(ctx)
+		_, err := svc.Alerts.DeliverAlerts(ctx)
 		return err
 	})
 
@@ -263,7 +265,7 @@ func startDemoIdP(ctx context.Context, cfg Config, hcfg *handlers.Config, log *s
 	return srv, nil
 }
 
-func rolesText(roles []workflow.Role) string {
+func rolesText(roles []core.Role) string {
 	s := make([]string, len(roles))
 	for i, r := range roles {
 		s[i] = string(r)
@@ -280,7 +282,7 @@ func printDemoLogins(w io.Writer, issuer string) {
 	fmt.Fprintln(w)
 }
 
-func cleanSessions(ctx context.Context, svc *workflow.Service, log *slog.Logger) {
+func cleanSessions(ctx context.Context, svc *workflow.App, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
@@ -297,11 +299,11 @@ func cleanSessions(ctx context.Context, svc *workflow.Service, log *slog.Logger)
 
 // checkpointAudit signs the audit log's head now and then, so that removing
 // recent events is caught even before the next export.
-func checkpointAudit(ctx context.Context, svc *workflow.Service, log *slog.Logger) {
+func checkpointAudit(ctx context.Context, svc *workflow.App, log *slog.Logger) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
-		if _, err := svc.Checkpoint(ctx); err != nil && ctx.Err() == nil {
+		if _, err := svc.Compliance.Checkpoint(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("audit checkpoint", "err", err)
 		}
 		select {
