@@ -221,3 +221,6 @@ func IsSystemEvent(ev Event) bool {
 	t, ok := transitions[ev]
 	return ok && t.By == bySystem
 }
+
+// FromStates are the states ev may happen in, as the table lists them.
+func FromStates(ev Event) []State { return slices.Clone(transitions[ev].From) }

@@ -1,4 +1,4 @@
-package workflow
+package compliance_test
 
 import (
 	"bytes"
@@ -11,21 +11,24 @@ import (
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/models/modelstest"
 	"github.com/portcullis/portcullis/workflow/auditlog"
+	"github.com/portcullis/portcullis/workflow/compliance"
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/workflowtest"
 )
 
 // busyWorld is a world with a few requests through their lifecycle.
-func busyWorld(t *testing.T, db *gorm.DB) *world {
+func busyWorld(t *testing.T, db *gorm.DB) *workflowtest.World {
 	t.Helper()
-	w := newWorld(t, db)
-	keys, err := NewAuditKeys("portcullis.test")
-	must(t, err)
-	w.svc.SetAuditKeys(keys)
+	w := workflowtest.NewWorld(t, db)
+	keys, err := compliance.NewAuditKeys("portcullis.test")
+	workflowtest.Must(t, err)
+	w.App.Compliance.SetAuditKeys(keys)
 	for i := 0; i < 3; i++ {
-		r := w.submitted(t, lowRisk())
-		_, err := w.svc.Review(w.ctx, w.rita, r.ID, approveInput())
-		must(t, err)
-		_, err = w.svc.Implement(w.ctx, w.ivan, r.ID, "CHG-1", "")
-		must(t, err)
+		r := w.Submitted(t, workflowtest.LowRisk())
+		_, err := w.App.Requests.Review(w.Ctx, w.Rita, r.ID, workflowtest.ApproveInput())
+		workflowtest.Must(t, err)
+		_, err = w.App.Requests.Implement(w.Ctx, w.Ivan, r.ID, "CHG-1", "")
+		workflowtest.Must(t, err)
 	}
 	return w
 }
@@ -35,12 +38,12 @@ type exportDoc struct {
 	Events []models.ChainedEvent `json:"events"`
 }
 
-func exportJSON(t *testing.T, w *world) exportDoc {
+func exportJSON(t *testing.T, w *workflowtest.World) exportDoc {
 	t.Helper()
 	var buf bytes.Buffer
-	must(t, w.svc.ExportAudit(w.ctx, w.aude, AuditFilter{}, "json", &buf))
+	workflowtest.Must(t, w.App.Compliance.ExportAudit(w.Ctx, w.Aude, compliance.AuditFilter{}, "json", &buf))
 	var doc exportDoc
-	must(t, json.Unmarshal(buf.Bytes(), &doc))
+	workflowtest.Must(t, json.Unmarshal(buf.Bytes(), &doc))
 	return doc
 }
 
@@ -48,11 +51,11 @@ func rewrite(t *testing.T, doc exportDoc) *bytes.Buffer {
 	t.Helper()
 	var buf bytes.Buffer
 	jw, err := auditlog.NewJSONWriter(&buf, doc.Header)
-	must(t, err)
+	workflowtest.Must(t, err)
 	for _, e := range doc.Events {
-		must(t, jw.Write(e))
+		workflowtest.Must(t, jw.Write(e))
 	}
-	must(t, jw.Close())
+	workflowtest.Must(t, jw.Close())
 	return &buf
 }
 
@@ -62,9 +65,9 @@ func TestAuditChainVerifiesAndCatchesTampering(t *testing.T) {
 	if len(doc.Events) < 20 || doc.Checkpoint == nil {
 		t.Fatalf("export has %d events, checkpoint %v", len(doc.Events), doc.Checkpoint)
 	}
-	vkey := w.svc.AuditVerifierKey()
+	vkey := w.App.Compliance.AuditVerifierKey()
 	rep, err := auditlog.VerifyJSON(rewrite(t, doc), vkey)
-	must(t, err)
+	workflowtest.Must(t, err)
 	if !rep.OK() || !rep.CheckpointVerified || rep.CheckpointSize != uint64(len(doc.Events)) {
 		t.Fatalf("intact export: %+v", rep)
 	}
@@ -89,7 +92,7 @@ func TestAuditChainVerifiesAndCatchesTampering(t *testing.T) {
 		{"delete the tail", func(d *exportDoc) { d.Events = d.Events[:len(d.Events)-3] }, doc.Events[len(doc.Events)-3].Seq, "tail was removed"},
 		{"reorder two events", func(d *exportDoc) { d.Events[mid], d.Events[mid+1] = d.Events[mid+1], d.Events[mid] }, doc.Events[mid+1].Seq, ""},
 		{"forge the checkpoint key", func(d *exportDoc) {
-			other, _ := NewAuditKeys("portcullis.test")
+			other, _ := compliance.NewAuditKeys("portcullis.test")
 			note, _ := auditlog.SignCheckpoint(other.Signer, uint64(len(d.Events)), d.Events[len(d.Events)-1].Hash)
 			d.Checkpoint = &auditlog.Checkpoint{Note: note, VerifierKey: other.Verifier}
 		}, 0, "signature does not verify"},
@@ -98,7 +101,7 @@ func TestAuditChainVerifiesAndCatchesTampering(t *testing.T) {
 			d := clone()
 			tc.tamper(&d)
 			rep, err := auditlog.VerifyJSON(rewrite(t, d), vkey)
-			must(t, err)
+			workflowtest.Must(t, err)
 			if rep.OK() {
 				t.Fatal("tampering not detected")
 			}
@@ -109,9 +112,9 @@ func TestAuditChainVerifiesAndCatchesTampering(t *testing.T) {
 	}
 	// The same chain verifies as CSV, and a CSV alteration is caught too.
 	var csvBuf bytes.Buffer
-	must(t, w.svc.ExportAudit(w.ctx, w.aude, AuditFilter{}, "csv", &csvBuf))
+	workflowtest.Must(t, w.App.Compliance.ExportAudit(w.Ctx, w.Aude, compliance.AuditFilter{}, "csv", &csvBuf))
 	rep, err = auditlog.VerifyCSV(bytes.NewReader(csvBuf.Bytes()))
-	must(t, err)
+	workflowtest.Must(t, err)
 	if !rep.OK() || rep.Events != len(doc.Events) {
 		t.Fatalf("CSV: %+v", rep)
 	}
@@ -121,20 +124,20 @@ func TestAuditChainVerifiesAndCatchesTampering(t *testing.T) {
 		t.Fatal("CSV alteration not detected")
 	}
 	// The stored chain verifies from the admin page too.
-	rep, err = w.svc.VerifyAuditChain(w.ctx, w.adam)
-	must(t, err)
+	rep, err = w.App.Compliance.VerifyAuditChain(w.Ctx, w.Adam)
+	workflowtest.Must(t, err)
 	if !rep.OK() || !rep.CheckpointVerified {
 		t.Fatalf("stored chain: %+v", rep)
 	}
-	_, err = w.svc.VerifyAuditChain(w.ctx, w.alice)
-	mustCode(t, err, CodeForbidden)
+	_, err = w.App.Compliance.VerifyAuditChain(w.Ctx, w.Alice)
+	workflowtest.MustCode(t, err, core.CodeForbidden)
 }
 
 func TestDatabaseRefusesAuditChanges(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, db *gorm.DB) {
 		w := busyWorld(t, db)
-		_, err := w.svc.Checkpoint(w.ctx)
-		must(t, err)
+		_, err := w.App.Compliance.Checkpoint(w.Ctx)
+		workflowtest.Must(t, err)
 		for _, stmt := range []string{
 			"UPDATE audit_events SET comment = 'x' WHERE seq = 2",
 			"DELETE FROM audit_events WHERE seq = 2",
@@ -152,8 +155,8 @@ func TestDatabaseRefusesAuditChanges(t *testing.T) {
 				t.Error("TRUNCATE accepted")
 			}
 		}
-		rep, err := w.svc.VerifyAuditChain(w.ctx, w.aude)
-		must(t, err)
+		rep, err := w.App.Compliance.VerifyAuditChain(w.Ctx, w.Aude)
+		workflowtest.Must(t, err)
 		if !rep.OK() {
 			t.Fatalf("chain broken after refused changes: %+v", rep.Problem)
 		}
@@ -161,14 +164,14 @@ func TestDatabaseRefusesAuditChanges(t *testing.T) {
 }
 
 func TestAuditKeys(t *testing.T) {
-	k, err := NewAuditKeys("acme.example")
-	must(t, err)
-	parsed, err := ParseAuditSigner(k.Signer)
-	must(t, err)
+	k, err := compliance.NewAuditKeys("acme.example")
+	workflowtest.Must(t, err)
+	parsed, err := compliance.ParseAuditSigner(k.Signer)
+	workflowtest.Must(t, err)
 	if parsed.Verifier != k.Verifier {
 		t.Fatalf("derived verifier %q, want %q", parsed.Verifier, k.Verifier)
 	}
-	if _, err := ParseAuditSigner("not a key"); err == nil {
+	if _, err := compliance.ParseAuditSigner("not a key"); err == nil {
 		t.Fatal("bad key accepted")
 	}
 }

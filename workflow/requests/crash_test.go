@@ -1,4 +1,4 @@
-package workflow
+package requests_test
 
 import (
 	"bufio"
@@ -16,6 +16,11 @@ import (
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/models/modelstest"
+	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/identity"
+	"github.com/portcullis/portcullis/workflow/inventory"
+	"github.com/portcullis/portcullis/workflow/workflowtest"
 )
 
 // TestCrashChild is the writer the crash test kills; it runs only when
@@ -30,41 +35,41 @@ func TestCrashChild(t *testing.T) {
 		fmt.Println("open:", err)
 		os.Exit(3)
 	}
-	w := &world{svc: NewService(db, modelstest.Logger()), ctx: context.Background()}
+	w := &workflowtest.World{App: workflow.New(db, modelstest.Logger()), Ctx: context.Background()}
 	for _, who := range []struct {
 		sub  string
-		role Role
-		dst  *Actor
-	}{{"alice", RoleRequester, &w.alice}, {"rita", RoleReviewer, &w.rita}} {
-		a, err := w.svc.Login(w.ctx, Identity{Issuer: "https://idp.test", Subject: who.sub, Email: who.sub + "@example.test", Roles: []Role{who.role}})
+		role core.Role
+		dst  *core.Actor
+	}{{"alice", core.RoleRequester, &w.Alice}, {"rita", core.RoleReviewer, &w.Rita}} {
+		a, err := w.App.Identity.Login(w.Ctx, identity.Identity{Issuer: "https://idp.test", Subject: who.sub, Email: who.sub + "@example.test", Roles: []core.Role{who.role}})
 		if err != nil {
 			fmt.Println("login:", err)
 			os.Exit(3)
 		}
 		*who.dst = a
 	}
-	if zones, _ := w.svc.ListZones(w.ctx); len(zones) == 0 {
-		w.adam = Actor{ID: 0, Email: "setup", Roles: []Role{RoleAdmin}}
-		w.svc.SaveZone(w.ctx, w.adam, 0, ZoneInput{Name: "transit", Classification: "transit", CIDRs: "10.20.0.0/16"})
-		w.svc.SaveZone(w.ctx, w.adam, 0, ZoneInput{Name: "pci", Classification: "high", CIDRs: "10.50.0.0/16"})
-		w.svc.SaveAsset(w.ctx, w.adam, 0, AssetInput{Address: "10.50.0.10"})
+	if zones, _ := w.App.Inventory.ListZones(w.Ctx); len(zones) == 0 {
+		w.Adam = core.Actor{ID: 0, Email: "setup", Roles: []core.Role{core.RoleAdmin}}
+		w.App.Inventory.SaveZone(w.Ctx, w.Adam, 0, inventory.ZoneInput{Name: "transit", Classification: "transit", CIDRs: "10.20.0.0/16"})
+		w.App.Inventory.SaveZone(w.Ctx, w.Adam, 0, inventory.ZoneInput{Name: "pci", Classification: "high", CIDRs: "10.50.0.0/16"})
+		w.App.Inventory.SaveAsset(w.Ctx, w.Adam, 0, inventory.AssetInput{Address: "10.50.0.10"})
 	}
 	out := bufio.NewWriter(os.Stdout)
 	for i := 0; ; i++ {
-		r, err := w.svc.CreateRequest(w.ctx, w.alice, lowRisk())
+		r, err := w.App.Requests.CreateRequest(w.Ctx, w.Alice, workflowtest.LowRisk())
 		if err != nil {
 			fmt.Println("create:", err)
 			os.Exit(3)
 		}
 		fmt.Fprintf(out, "draft %d\n", r.ID)
 		out.Flush()
-		if _, err := w.svc.Submit(w.ctx, w.alice, r.ID); err != nil {
+		if _, err := w.App.Requests.Submit(w.Ctx, w.Alice, r.ID); err != nil {
 			fmt.Println("submit:", err)
 			os.Exit(3)
 		}
 		fmt.Fprintf(out, "submitted %d\n", r.ID)
 		out.Flush()
-		if _, err := w.svc.Review(w.ctx, w.rita, r.ID, approveInput()); err != nil {
+		if _, err := w.App.Requests.Review(w.Ctx, w.Rita, r.ID, workflowtest.ApproveInput()); err != nil {
 			fmt.Println("review:", err)
 			os.Exit(3)
 		}
@@ -82,7 +87,7 @@ func TestCrashKeepsAcknowledgedTransitions(t *testing.T) {
 		t.Skip("crash test: not in -short")
 	}
 	path := filepath.Join(t.TempDir(), "crash.db")
-	acked := map[uint]State{}
+	acked := map[uint]core.State{}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for round := 0; round < 5; round++ {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
@@ -115,7 +120,7 @@ func TestCrashKeepsAcknowledgedTransitions(t *testing.T) {
 				if err != nil {
 					t.Fatalf("child said %q", line)
 				}
-				acked[uint(id)] = map[string]State{"draft": StateDraft, "submitted": StateSubmitted, "approved": StateApproved}[verb]
+				acked[uint(id)] = map[string]core.State{"draft": core.StateDraft, "submitted": core.StateSubmitted, "approved": core.StateApproved}[verb]
 			case <-time.After(time.Until(deadline)):
 				cmd.Process.Signal(syscall.SIGKILL)
 				for range lines {
@@ -137,18 +142,18 @@ func TestCrashKeepsAcknowledgedTransitions(t *testing.T) {
 	if integrity != "ok" {
 		t.Fatalf("integrity check: %s", integrity)
 	}
-	order := map[State]int{StateDraft: 0, StateSubmitted: 1, StateApproved: 2}
+	order := map[core.State]int{core.StateDraft: 0, core.StateSubmitted: 1, core.StateApproved: 2}
 	for id, want := range acked {
 		var r models.Request
 		if err := db.First(&r, id).Error; err != nil {
 			t.Fatalf("acknowledged request %d is gone: %v", id, err)
 		}
-		if order[State(r.State)] < order[want] {
+		if order[core.State(r.State)] < order[want] {
 			t.Fatalf("request %d is %s, but %s was acknowledged", id, r.State, want)
 		}
 	}
-	svc := NewService(db, modelstest.Logger())
-	rep, err := svc.VerifyAuditChain(context.Background(), SystemActor)
+	svc := workflow.New(db, modelstest.Logger())
+	rep, err := svc.Compliance.VerifyAuditChain(context.Background(), core.SystemActor)
 	if err != nil || !rep.OK() {
 		t.Fatalf("audit chain after crashes: %+v %v", rep, err)
 	}

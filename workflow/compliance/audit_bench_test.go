@@ -1,4 +1,4 @@
-package workflow
+package compliance_test
 
 import (
 	"io"
@@ -9,6 +9,9 @@ import (
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/models/modelstest"
+	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/compliance"
+	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/report"
 )
 
@@ -23,7 +26,7 @@ func BenchmarkAuditExport(b *testing.B) {
 		n = v
 	}
 	db := modelstest.SQLite(b)
-	svc := NewService(db, modelstest.Logger())
+	svc := workflow.New(db, modelstest.Logger())
 	// The chain is built here as the service would, a batch at a time.
 	prev := models.GenesisHash
 	start := time.Now().UTC().AddDate(-1, 0, 0).Truncate(time.Microsecond)
@@ -48,7 +51,7 @@ func BenchmarkAuditExport(b *testing.B) {
 			for b.Loop() {
 				switch format {
 				case "csv":
-					if err := svc.ExportAudit(b.Context(), SystemActor, AuditFilter{}, "csv", io.Discard); err != nil {
+					if err := svc.Compliance.ExportAudit(b.Context(), core.SystemActor, compliance.AuditFilter{}, "csv", io.Discard); err != nil {
 						b.Fatal(err)
 					}
 				case "xlsx":
@@ -60,7 +63,7 @@ func BenchmarkAuditExport(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					if err := svc.ExportReport(b.Context(), SystemActor, "audit", ExportFilter{}, w); err != nil {
+					if err := svc.Compliance.ExportReport(b.Context(), core.SystemActor, "audit", compliance.ExportFilter{}, w); err != nil {
 						b.Fatal(err)
 					}
 					f.Close()
