@@ -15,7 +15,6 @@ import (
 	"github.com/portcullis/portcullis/workflow/alerts"
 	"github.com/portcullis/portcullis/workflow/alerts/channels"
 	"github.com/portcullis/portcullis/workflow/core"
-	"github.com/portcullis/portcullis/workflow/demo"
 )
 
 // startDemoServices plays the demo's assets on loopback, gives the demo a
@@ -23,7 +22,7 @@ import (
 // database, scans every demo asset at once so that verification, drift and
 // alerts show within a minute of `make run`.
 func startDemoServices(ctx context.Context, svc *workflow.App, log *slog.Logger, demoAlerts bool, link func(uint) string, firstStart bool) (stop func(), err error) {
-	started, stop, err := demo.StartListeners(ctx, log)
+	started, stop, err := startDemoListeners(ctx, log)
 	if err != nil {
 		return nil, err
 	}

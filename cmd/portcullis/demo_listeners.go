@@ -1,4 +1,4 @@
-package demo
+package main
 
 import (
 	"bufio"
@@ -18,9 +18,9 @@ import (
 	"time"
 )
 
-// Listener is a service the demo plays on a loopback address, so that the
+// demoListener is a service the demo plays on a loopback address, so that the
 // scanner has something real to find: some approved, some not.
-type Listener struct {
+type demoListener struct {
 	Address string // host:port, always on 127.0.0.0/8
 	Service string
 	Note    string
@@ -28,23 +28,23 @@ type Listener struct {
 	tls     bool
 }
 
-// Listeners are what the demo's assets answer.
-func Listeners() []Listener {
-	return []Listener{
-		{Address: "127.20.0.5:2222", Service: "ssh", Note: "the bastion's SSH, approved (verified by the first scan)", serve: greet("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n")},
-		{Address: "127.40.0.15:8443", Service: "http", Note: "the CRM over HTTPS, approved and active", serve: httpOK, tls: true},
-		{Address: "127.10.0.11:2525", Service: "smtp", Note: "the mail relay, approved and verified", serve: smtpServer},
-		{Address: "127.40.0.16:6379", Service: "redis", Note: "the CRM's Redis without a password: not approved yet", serve: redisNoAuth},
-		{Address: "127.40.0.15:2323", Service: "telnet", Note: "a forgotten telnet service: never approved", serve: greet("\xff\xfb\x01\xff\xfb\x03\xff\xfd\x18\r\ncrm-app login: ")},
-		{Address: "127.10.0.10:8080", Service: "http", Note: "a test web server left running in the DMZ: never approved", serve: httpOK},
+// demoListeners are what the demo's assets answer.
+func demoListeners() []demoListener {
+	return []demoListener{
+		{Address: "127.20.0.5:2222", Service: "ssh", Note: "the bastion's SSH, approved (verified by the first scan)", serve: demoGreet("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n")},
+		{Address: "127.40.0.15:8443", Service: "http", Note: "the CRM over HTTPS, approved and active", serve: demoHTTP, tls: true},
+		{Address: "127.10.0.11:2525", Service: "smtp", Note: "the mail relay, approved and verified", serve: demoSMTP},
+		{Address: "127.40.0.16:6379", Service: "redis", Note: "the CRM's Redis without a password: not approved yet", serve: demoRedis},
+		{Address: "127.40.0.15:2323", Service: "telnet", Note: "a forgotten telnet service: never approved", serve: demoGreet("\xff\xfb\x01\xff\xfb\x03\xff\xfd\x18\r\ncrm-app login: ")},
+		{Address: "127.10.0.10:8080", Service: "http", Note: "a test web server left running in the DMZ: never approved", serve: demoHTTP},
 	}
 }
 
-// StartListeners starts every demo service it can bind (binding 127.x
+// startDemoListeners starts every demo service it can bind (binding 127.x
 // addresses other than 127.0.0.1 needs Linux). stop closes them all before
 // it returns, so that a server started next finds the addresses free.
-func StartListeners(ctx context.Context, log *slog.Logger) (started []Listener, stop func(), err error) {
-	cert, err := selfSigned()
+func startDemoListeners(ctx context.Context, log *slog.Logger) (started []demoListener, stop func(), err error) {
+	cert, err := demoCert()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -58,7 +58,7 @@ func StartListeners(ctx context.Context, log *slog.Logger) (started []Listener, 
 		}
 		open = nil
 	}
-	for _, l := range Listeners() {
+	for _, l := range demoListeners() {
 		host, _, _ := net.SplitHostPort(l.Address)
 		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
 			stop()
@@ -97,14 +97,14 @@ func StartListeners(ctx context.Context, log *slog.Logger) (started []Listener, 
 	return started, stop, nil
 }
 
-func greet(banner string) func(net.Conn) {
+func demoGreet(banner string) func(net.Conn) {
 	return func(c net.Conn) {
 		c.Write([]byte(banner))
 		bufio.NewReader(c).ReadString('\n')
 	}
 }
 
-func httpOK(c net.Conn) {
+func demoHTTP(c net.Conn) {
 	r := bufio.NewReader(c)
 	for {
 		line, err := r.ReadString('\n')
@@ -116,7 +116,7 @@ func httpOK(c net.Conn) {
 	fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nContent-Type: text/html\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
 }
 
-func smtpServer(c net.Conn) {
+func demoSMTP(c net.Conn) {
 	fmt.Fprint(c, "220 mx1.demo.test ESMTP Postfix (Debian/GNU)\r\n")
 	r := bufio.NewReader(c)
 	for {
@@ -136,11 +136,11 @@ func smtpServer(c net.Conn) {
 	}
 }
 
-// redisNoAuth answers RESP commands as a Redis without requirepass would.
-func redisNoAuth(c net.Conn) {
+// demoRedis answers RESP commands as a Redis without requirepass would.
+func demoRedis(c net.Conn) {
 	r := bufio.NewReader(c)
 	for {
-		cmd, err := readRESP(r)
+		cmd, err := readDemoRESP(r)
 		if err != nil {
 			return
 		}
@@ -160,7 +160,7 @@ func redisNoAuth(c net.Conn) {
 }
 
 // readRESP reads one command, as a RESP array or an inline line, and returns its name.
-func readRESP(r *bufio.Reader) (string, error) {
+func readDemoRESP(r *bufio.Reader) (string, error) {
 	line, err := r.ReadString('\n')
 	if err != nil {
 		return "", err
@@ -191,7 +191,7 @@ func readRESP(r *bufio.Reader) (string, error) {
 	return name, nil
 }
 
-func selfSigned() (tls.Certificate, error) {
+func demoCert() (tls.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return tls.Certificate{}, err
