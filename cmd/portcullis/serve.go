@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/portcullis/portcullis/handlers"
@@ -23,6 +22,7 @@ import (
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/demo"
 	"github.com/portcullis/portcullis/workflow/scans"
+	"golang.org/x/sync/errgroup"
 )
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -167,53 +167,75 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	httpSrv.RegisterOnShutdown(srv.CloseStreams)
-	go func() { errc <- httpSrv.Serve(ln) }()
-	go cleanSessions(ctx, svc, log)
-	go checkpointAudit(ctx, svc, log)
-	var workers sync.WaitGroup
-	workers.Go(func() { runScanWorker(ctx, svc, log, 2*time.Second) })
-	go every(ctx, svc, log, "expire-openings", time.Minute, func(ctx context.Context) error {
-		n, err := svc.Recert.ExpireDue(ctx)
-		if n > 0 {
-			log.Info("openings expired", "count", n)
-		}
-		return err
-	})
-	go every(ctx, svc, log, "schedule-scans", time.Minute, func(ctx context.Context) error {
-		if _, err := svc.Scans.FailStaleScans(ctx); err != nil {
+	// Every background worker runs in one group: on shutdown the group's
+	// context ends, the HTTP server drains, each worker returns (the scan
+	// worker records the run it was on), and only then does the deferred
+	// close of the database run.
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			return err
 		}
-		_, err := svc.Scans.ScheduleDueScans(ctx)
-		return err
+		return nil
 	})
-	go every(ctx, svc, log, "recertification-reminders", time.Hour, func(ctx context.Context) error {
-		_, err := svc.Recert.SendRecertReminders(ctx)
-		return err
+	g.Go(func() error {
+		select {
+		case <-gctx.Done():
+			return nil
+		case err := <-errc:
+			return err
+		}
 	})
-	go every(ctx, svc, log, "deliver-alerts", 5*time.Second, func(ctx context.Context) error {
-		_, err := svc.Alerts.DeliverAlerts(ctx)
-		return err
+	g.Go(func() error {
+		<-gctx.Done()
+		log.Info("shutting down")
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return httpSrv.Shutdown(shutdownCtx)
+	})
+	g.Go(func() error { cleanSessions(gctx, svc, log); return nil })
+	g.Go(func() error { checkpointAudit(gctx, svc, log); return nil })
+	g.Go(func() error { runScanWorker(gctx, svc, log, 2*time.Second); return nil })
+	g.Go(func() error {
+		every(gctx, svc, log, "expire-openings", time.Minute, func(ctx context.Context) error {
+			n, err := svc.Recert.ExpireDue(ctx)
+			if n > 0 {
+				log.Info("openings expired", "count", n)
+			}
+			return err
+		})
+		return nil
+	})
+	g.Go(func() error {
+		every(gctx, svc, log, "schedule-scans", time.Minute, func(ctx context.Context) error {
+			if _, err := svc.Scans.FailStaleScans(ctx); err != nil {
+				return err
+			}
+			_, err := svc.Scans.ScheduleDueScans(ctx)
+			return err
+		})
+		return nil
+	})
+	g.Go(func() error {
+		every(gctx, svc, log, "recertification-reminders", time.Hour, func(ctx context.Context) error {
+			_, err := svc.Recert.SendRecertReminders(ctx)
+			return err
+		})
+		return nil
+	})
+	g.Go(func() error {
+		every(gctx, svc, log, "deliver-alerts", 5*time.Second, func(ctx context.Context) error {
+			_, err := svc.Alerts.DeliverAlerts(ctx)
+			return err
+		})
+		return nil
 	})
 
 	fmt.Fprintf(stdout, "Portcullis is serving on %s\n", cfg.PublicURL)
 	if cfg.Demo {
 		printDemoLogins(stdout, hcfg.OIDC.Issuer)
 	}
-
-	select {
-	case <-ctx.Done():
-	case err := <-errc:
-		if err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	log.Info("shutting down")
-	err = httpSrv.Shutdown(shutdownCtx)
-	// The scan worker records the run it was on before the database closes.
-	workers.Wait()
-	return err
+	return g.Wait()
 }
 
 // publicHost names the listening address as a browser would: "localhost"
