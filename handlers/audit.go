@@ -58,7 +58,20 @@ func (s *Server) exportAudit(w http.ResponseWriter, r *http.Request, api bool) {
 	ctype := map[string]string{"json": "application/json", "csv": "text/csv; charset=utf-8"}[format]
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="portcullis-audit-%s.%s"`, time.Now().UTC().Format("20060102T150405Z"), format))
+	s.extendWriteDeadline(w)
 	s.exportFailed(w, r, fail, "audit export", s.svc.Compliance.ExportAudit(r.Context(), actor(r), f, format, w))
+}
+
+// exportWriteTimeout bounds one export download. Exports stream a batch at
+// a time and may outlast the server's WriteTimeout (two minutes) on a large
+// audit log, so each export gets a deadline of its own.
+const exportWriteTimeout = 30 * time.Minute
+
+// extendWriteDeadline gives a long download its own write deadline.
+func (s *Server) extendWriteDeadline(w http.ResponseWriter) {
+	if err := http.NewResponseController(w).SetWriteDeadline(time.Now().Add(exportWriteTimeout)); err != nil {
+		s.log.Debug("export write deadline not extended", "err", err)
+	}
 }
 
 // failer answers an error as a page or as the API's JSON.
