@@ -13,7 +13,7 @@ func (s *Server) profileView(r *http.Request, v web.Profile) (web.Profile, error
 	for _, role := range a.Roles {
 		v.Roles = append(v.Roles, string(role))
 	}
-	tokens, err := s.svc.Identity.ListTokens(r.Context(), a)
+	tokens, err := s.app.Identity.ListTokens(r.Context(), a)
 	if err != nil {
 		return v, err
 	}
@@ -34,7 +34,7 @@ func (s *Server) profile(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 	a := actor(r)
-	secret, _, err := s.svc.Identity.CreateToken(r.Context(), a, a.Email, r.PostFormValue("name"))
+	secret, _, err := s.app.Identity.CreateToken(r.Context(), a, a.Email, r.PostFormValue("name"))
 	status, v := http.StatusOK, web.Profile{NewSecret: secret}
 	if err != nil {
 		if statusOf(err) != http.StatusBadRequest {
@@ -60,7 +60,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.svc.Identity.RevokeToken(r.Context(), actor(r), id); err != nil {
+	if err := s.app.Identity.RevokeToken(r.Context(), actor(r), id); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -69,7 +69,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
-	users, err := s.svc.Identity.ListUsers(r.Context(), "")
+	users, err := s.app.Identity.ListUsers(r.Context(), "")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -100,7 +100,7 @@ func settingFields(in inventory.SettingsInput, errs map[string]string) []web.Set
 }
 
 func (s *Server) settingsForm(w http.ResponseWriter, r *http.Request) {
-	in, err := s.svc.Inventory.GetSettingsForm(r.Context())
+	in, err := s.app.Inventory.GetSettingsForm(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -116,7 +116,7 @@ func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request) {
 		DevicePrefixV4: f("device_prefix_v4"), DevicePrefixV6: f("device_prefix_v6"),
 		BroadPortCount: f("broad_port_count"), PublicTCPPorts: f("public_tcp_ports"), RecertifyMonths: f("recertify_months"),
 	}
-	if err := s.svc.Inventory.SaveSettings(r.Context(), actor(r), in); err != nil {
+	if err := s.app.Inventory.SaveSettings(r.Context(), actor(r), in); err != nil {
 		if statusOf(err) != http.StatusBadRequest {
 			s.fail(w, r, err)
 			return

@@ -16,7 +16,7 @@ func (s *Server) operationsPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderOperations(w http.ResponseWriter, r *http.Request, status int, problem string) {
 	a := actor(r)
-	schedules, err := s.svc.Scans.Schedules(r.Context())
+	schedules, err := s.app.Scans.Schedules(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -29,7 +29,7 @@ func (s *Server) renderOperations(w http.ResponseWriter, r *http.Request, status
 		v.Schedules = append(v.Schedules, web.ScheduleRow{ZoneID: sc.Zone.ID, Zone: sc.Zone.Name, Classification: sc.Zone.Classification, Assets: sc.Assets,
 			DailyHour: sc.DailyHour, WeeklyDay: sc.WeeklyDay, WeeklyHour: sc.WeeklyHour, LastDaily: fmtTimePtr(sc.LastDaily), LastWeekly: fmtTimePtr(sc.LastWeekly)})
 	}
-	deliveries, err := s.svc.Alerts.AlertDeliveries(r.Context(), a, 200)
+	deliveries, err := s.app.Alerts.AlertDeliveries(r.Context(), a, 200)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -57,7 +57,7 @@ func (s *Server) saveSchedule(w http.ResponseWriter, r *http.Request) {
 		}
 		return n
 	}
-	if err := s.svc.Scans.SaveSchedule(r.Context(), actor(r), id, num("daily_hour"), num("weekly_day"), num("weekly_hour")); err != nil {
+	if err := s.app.Scans.SaveSchedule(r.Context(), actor(r), id, num("daily_hour"), num("weekly_day"), num("weekly_hour")); err != nil {
 		if statusOf(err) == http.StatusBadRequest {
 			msg, _ := publicMessage(err)
 			s.renderOperations(w, r, http.StatusBadRequest, msg)

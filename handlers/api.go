@@ -274,7 +274,7 @@ func (s *Server) apiListRequests(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Limit = n
 	}
-	reqs, err := s.svc.Requests.ListRequests(r.Context(), actor(r), f)
+	reqs, err := s.app.Requests.ListRequests(r.Context(), actor(r), f)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -297,7 +297,7 @@ func (s *Server) apiCreateRequest(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	req, err := s.svc.Requests.CreateRequest(r.Context(), actor(r), in)
+	req, err := s.app.Requests.CreateRequest(r.Context(), actor(r), in)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -306,7 +306,7 @@ func (s *Server) apiCreateRequest(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiWriteRequest(w http.ResponseWriter, r *http.Request, id uint, status int) {
-	d, err := s.svc.Requests.GetRequest(r.Context(), actor(r), id)
+	d, err := s.app.Requests.GetRequest(r.Context(), actor(r), id)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -342,7 +342,7 @@ func (s *Server) apiUpdateRequest(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	if _, err := s.svc.Requests.UpdateRequest(r.Context(), actor(r), id, in); err != nil {
+	if _, err := s.app.Requests.UpdateRequest(r.Context(), actor(r), id, in); err != nil {
 		s.apiError(w, r, err)
 		return
 	}
@@ -374,17 +374,17 @@ type reasonBody struct {
 }
 
 func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) {
-	s.apiAction(w, r, nil, func(id uint) error { _, err := s.svc.Requests.Submit(r.Context(), actor(r), id); return err })
+	s.apiAction(w, r, nil, func(id uint) error { _, err := s.app.Requests.Submit(r.Context(), actor(r), id); return err })
 }
 
 func (s *Server) apiCancel(w http.ResponseWriter, r *http.Request) {
 	var b reasonBody
-	s.apiAction(w, r, &b, func(id uint) error { _, err := s.svc.Requests.Cancel(r.Context(), actor(r), id, b.Reason); return err })
+	s.apiAction(w, r, &b, func(id uint) error { _, err := s.app.Requests.Cancel(r.Context(), actor(r), id, b.Reason); return err })
 }
 
 func (s *Server) apiRevoke(w http.ResponseWriter, r *http.Request) {
 	var b reasonBody
-	s.apiAction(w, r, &b, func(id uint) error { _, err := s.svc.Requests.Revoke(r.Context(), actor(r), id, b.Reason); return err })
+	s.apiAction(w, r, &b, func(id uint) error { _, err := s.app.Requests.Revoke(r.Context(), actor(r), id, b.Reason); return err })
 }
 
 func (s *Server) apiReview(w http.ResponseWriter, r *http.Request) {
@@ -396,7 +396,7 @@ func (s *Server) apiReview(w http.ResponseWriter, r *http.Request) {
 		CompensatingControls map[string]string          `json:"compensating_controls"`
 	}
 	s.apiAction(w, r, &b, func(id uint) error {
-		_, err := s.svc.Requests.Review(r.Context(), actor(r), id, requests.ReviewInput{Decision: requests.Decision(b.Decision), Comment: b.Comment, ZoneConfirmed: b.ZoneConfirmed, Checklist: b.Checklist, CompensatingControls: b.CompensatingControls})
+		_, err := s.app.Requests.Review(r.Context(), actor(r), id, requests.ReviewInput{Decision: requests.Decision(b.Decision), Comment: b.Comment, ZoneConfirmed: b.ZoneConfirmed, Checklist: b.Checklist, CompensatingControls: b.CompensatingControls})
 		return err
 	})
 }
@@ -407,7 +407,7 @@ func (s *Server) apiApprove(w http.ResponseWriter, r *http.Request) {
 		Comment  string `json:"comment"`
 	}{Decision: string(requests.DecisionApprove)}
 	s.apiAction(w, r, &b, func(id uint) error {
-		_, err := s.svc.Requests.SecondApproval(r.Context(), actor(r), id, requests.Decision(b.Decision), b.Comment)
+		_, err := s.app.Requests.SecondApproval(r.Context(), actor(r), id, requests.Decision(b.Decision), b.Comment)
 		return err
 	})
 }
@@ -418,7 +418,7 @@ func (s *Server) apiImplement(w http.ResponseWriter, r *http.Request) {
 		Note      string `json:"note"`
 	}
 	s.apiAction(w, r, &b, func(id uint) error {
-		_, err := s.svc.Requests.Implement(r.Context(), actor(r), id, b.ChangeRef, b.Note)
+		_, err := s.app.Requests.Implement(r.Context(), actor(r), id, b.ChangeRef, b.Note)
 		return err
 	})
 }
@@ -429,7 +429,7 @@ func (s *Server) apiListComments(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	d, err := s.svc.Requests.GetRequest(r.Context(), actor(r), id)
+	d, err := s.app.Requests.GetRequest(r.Context(), actor(r), id)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -455,7 +455,7 @@ func (s *Server) apiAddComment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := actor(r)
-	c, err := s.svc.Requests.AddComment(r.Context(), a, id, b.Body)
+	c, err := s.app.Requests.AddComment(r.Context(), a, id, b.Body)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -469,11 +469,11 @@ func (s *Server) apiQueue(which string) http.HandlerFunc {
 		var err error
 		switch which {
 		case "review":
-			reqs, err = s.svc.Requests.ReviewQueue(r.Context(), actor(r))
+			reqs, err = s.app.Requests.ReviewQueue(r.Context(), actor(r))
 		case "approval":
-			reqs, err = s.svc.Requests.ApprovalQueue(r.Context(), actor(r))
+			reqs, err = s.app.Requests.ApprovalQueue(r.Context(), actor(r))
 		default:
-			reqs, err = s.svc.Requests.ImplementationQueue(r.Context(), actor(r))
+			reqs, err = s.app.Requests.ImplementationQueue(r.Context(), actor(r))
 		}
 		if err != nil {
 			s.apiError(w, r, err)
@@ -488,7 +488,7 @@ func (s *Server) apiQueue(which string) http.HandlerFunc {
 }
 
 func (s *Server) apiRuleRegister(w http.ResponseWriter, r *http.Request) {
-	entries, err := s.svc.Requests.RuleRegister(r.Context(), actor(r))
+	entries, err := s.app.Requests.RuleRegister(r.Context(), actor(r))
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -526,7 +526,7 @@ func zoneToJSON(z models.Zone) zoneJSON {
 }
 
 func (s *Server) apiListZones(w http.ResponseWriter, r *http.Request) {
-	zones, err := s.svc.Inventory.ListZones(r.Context())
+	zones, err := s.app.Inventory.ListZones(r.Context())
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -563,7 +563,7 @@ func (s *Server) apiSaveZone(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	z, err := s.svc.Inventory.SaveZone(r.Context(), actor(r), id, inventory.ZoneInput{Name: b.Name, Classification: b.Classification, CIDRs: string(b.CIDRs), Owner: b.Owner, Description: b.Description})
+	z, err := s.app.Inventory.SaveZone(r.Context(), actor(r), id, inventory.ZoneInput{Name: b.Name, Classification: b.Classification, CIDRs: string(b.CIDRs), Owner: b.Owner, Description: b.Description})
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -578,7 +578,7 @@ func (s *Server) apiSaveZone(w http.ResponseWriter, r *http.Request) {
 func (s *Server) apiDeleteZone(w http.ResponseWriter, r *http.Request) {
 	id, err := idParam(r)
 	if err == nil {
-		err = s.svc.Inventory.DeleteZone(r.Context(), actor(r), id)
+		err = s.app.Inventory.DeleteZone(r.Context(), actor(r), id)
 	}
 	if err != nil {
 		s.apiError(w, r, err)
@@ -606,7 +606,7 @@ func assetToJSON(a models.Asset) assetJSON {
 }
 
 func (s *Server) apiListAssets(w http.ResponseWriter, r *http.Request) {
-	assets, err := s.svc.Inventory.ListAssets(r.Context())
+	assets, err := s.app.Inventory.ListAssets(r.Context())
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -634,12 +634,12 @@ func (s *Server) apiSaveAsset(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	a, err := s.svc.Inventory.SaveAsset(r.Context(), actor(r), id, inventory.AssetInput(b))
+	a, err := s.app.Inventory.SaveAsset(r.Context(), actor(r), id, inventory.AssetInput(b))
 	if err != nil {
 		s.apiError(w, r, err)
 		return
 	}
-	full, err := s.svc.Inventory.GetAsset(r.Context(), a.ID)
+	full, err := s.app.Inventory.GetAsset(r.Context(), a.ID)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -654,7 +654,7 @@ func (s *Server) apiSaveAsset(w http.ResponseWriter, r *http.Request) {
 func (s *Server) apiDeleteAsset(w http.ResponseWriter, r *http.Request) {
 	id, err := idParam(r)
 	if err == nil {
-		err = s.svc.Inventory.DeleteAsset(r.Context(), actor(r), id)
+		err = s.app.Inventory.DeleteAsset(r.Context(), actor(r), id)
 	}
 	if err != nil {
 		s.apiError(w, r, err)
@@ -665,7 +665,7 @@ func (s *Server) apiDeleteAsset(w http.ResponseWriter, r *http.Request) {
 
 // apiImportAssets takes the CSV as the request body (Content-Type: text/csv).
 func (s *Server) apiImportAssets(w http.ResponseWriter, r *http.Request) {
-	created, updated, err := s.svc.Inventory.ImportAssets(r.Context(), actor(r), http.MaxBytesReader(w, r.Body, maxUpload))
+	created, updated, err := s.app.Inventory.ImportAssets(r.Context(), actor(r), http.MaxBytesReader(w, r.Body, maxUpload))
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -693,7 +693,7 @@ func (s *Server) apiEvaluate(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	ev, err := s.svc.Requests.Evaluate(r.Context(), requests.SpecsOf(in.Rules), in.ExpiresAt)
+	ev, err := s.app.Requests.Evaluate(r.Context(), requests.SpecsOf(in.Rules), in.ExpiresAt)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -749,7 +749,7 @@ func (s *Server) apiListDrift(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	items, err := s.svc.Drift.ListDrift(r.Context(), actor(r), f)
+	items, err := s.app.Drift.ListDrift(r.Context(), actor(r), f)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -789,9 +789,9 @@ func (s *Server) apiDriftAction(w http.ResponseWriter, r *http.Request) {
 			}
 			until = day.Add(23*time.Hour + 59*time.Minute)
 		}
-		d, err = s.svc.Drift.SuppressDrift(r.Context(), actor(r), id, b.Reason, until)
+		d, err = s.app.Drift.SuppressDrift(r.Context(), actor(r), id, b.Reason, until)
 	} else {
-		d, err = s.svc.Drift.AcknowledgeDrift(r.Context(), actor(r), id, b.Comment)
+		d, err = s.app.Drift.AcknowledgeDrift(r.Context(), actor(r), id, b.Comment)
 	}
 	if err != nil {
 		s.apiError(w, r, err)
@@ -809,7 +809,7 @@ func (s *Server) apiStartScan(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	run, err := s.svc.Scans.RequestScan(r.Context(), actor(r), b.Targets, b.Profile)
+	run, err := s.app.Scans.RequestScan(r.Context(), actor(r), b.Targets, b.Profile)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -842,7 +842,7 @@ func (s *Server) apiGetScan(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	run, err := s.svc.Scans.GetScan(r.Context(), actor(r), id)
+	run, err := s.app.Scans.GetScan(r.Context(), actor(r), id)
 	if err != nil {
 		s.apiError(w, r, err)
 		return

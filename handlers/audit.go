@@ -59,7 +59,7 @@ func (s *Server) exportAudit(w http.ResponseWriter, r *http.Request, api bool) {
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="portcullis-audit-%s.%s"`, time.Now().UTC().Format("20060102T150405Z"), format))
 	s.extendWriteDeadline(w)
-	s.exportFailed(w, r, fail, "audit export", s.svc.Compliance.ExportAudit(r.Context(), actor(r), f, format, w))
+	s.exportFailed(w, r, fail, "audit export", s.app.Compliance.ExportAudit(r.Context(), actor(r), f, format, w))
 }
 
 // exportWriteTimeout bounds one export download. Exports stream a batch at
@@ -101,8 +101,8 @@ func (s *Server) apiAuditExport(w http.ResponseWriter, r *http.Request) { s.expo
 func (s *Server) auditExport(w http.ResponseWriter, r *http.Request)    { s.exportAudit(w, r, false) }
 
 func (s *Server) auditView(r *http.Request) web.Audit {
-	v := web.Audit{VerifierKey: s.svc.Compliance.AuditVerifierKey(), Reports: auditReports()}
-	zones, _ := s.svc.Inventory.ListZones(r.Context())
+	v := web.Audit{VerifierKey: s.app.Compliance.AuditVerifierKey(), Reports: auditReports()}
+	zones, _ := s.app.Inventory.ListZones(r.Context())
 	for _, z := range zones {
 		v.Zones = append(v.Zones, web.Option{Value: z.Name, Label: z.Name})
 	}
@@ -117,7 +117,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) auditVerify(w http.ResponseWriter, r *http.Request) {
-	rep, err := s.svc.Compliance.VerifyAuditChain(r.Context(), actor(r))
+	rep, err := s.app.Compliance.VerifyAuditChain(r.Context(), actor(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return

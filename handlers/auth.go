@@ -194,7 +194,7 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := s.identityFrom(idToken.Issuer, idToken.Subject, claims)
-	actor, err := s.svc.Identity.Login(ctx, id)
+	actor, err := s.app.Identity.Login(ctx, id)
 	if err != nil {
 		if core.ErrorCodeOf(err) == core.CodeForbidden {
 			fail(http.StatusForbidden, err.Error(), nil)
@@ -297,7 +297,7 @@ func (s *Server) withSessionActor(next http.Handler) http.Handler {
 			http.Redirect(w, r, target, http.StatusSeeOther)
 			return
 		}
-		actor, err := s.svc.Identity.ActorByID(ctx, uint(uid))
+		actor, err := s.app.Identity.ActorByID(ctx, uint(uid))
 		if err != nil {
 			_ = s.sessions.Destroy(ctx)
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
@@ -317,7 +317,7 @@ func (s *Server) withTokenActor(next http.Handler) http.Handler {
 			s.apiError(w, r, &core.Error{Code: core.CodeUnauthorized, Message: "send an API token: Authorization: Bearer TOKEN (create one on your profile page or with 'portcullis token create')"})
 			return
 		}
-		actor, err := s.svc.Identity.AuthenticateToken(r.Context(), strings.TrimSpace(secret))
+		actor, err := s.app.Identity.AuthenticateToken(r.Context(), strings.TrimSpace(secret))
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="portcullis", error="invalid_token"`)
 			s.apiError(w, r, err)

@@ -61,7 +61,7 @@ func trendChart(days []dashboard.DayCount) web.Chart {
 }
 
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
-	d, err := s.svc.Dashboard.Dashboard(r.Context(), actor(r))
+	d, err := s.app.Dashboard.Dashboard(r.Context(), actor(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -65,7 +65,7 @@ func BenchmarkDashboard(b *testing.B) {
 			ExpiresAt: now.Add(time.Duration(rng.IntN(200*24)) * time.Hour), Findings: "[]", CompensatingControls: "{}"})
 	}
 	db.Omit("Requester").CreateInBatches(reqs, 300)
-	srv := &Server{svc: svc, log: modelstest.Logger()}
+	srv := &Server{app: svc, log: modelstest.Logger()}
 	reader := core.Actor{ID: 1, Email: "lee@example.test", Roles: []core.Role{core.RoleApprover}}
 	b.ResetTimer()
 	for b.Loop() {

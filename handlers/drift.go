@@ -54,7 +54,7 @@ func (s *Server) renderDrift(w http.ResponseWriter, r *http.Request, status int,
 	default:
 		f.States = []string{state}
 	}
-	items, err := s.svc.Drift.ListDrift(r.Context(), actor(r), f)
+	items, err := s.app.Drift.ListDrift(r.Context(), actor(r), f)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -82,7 +82,7 @@ func (s *Server) acknowledgeDrift(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if _, err := s.svc.Drift.AcknowledgeDrift(r.Context(), actor(r), id, r.PostFormValue("comment")); err != nil {
+	if _, err := s.app.Drift.AcknowledgeDrift(r.Context(), actor(r), id, r.PostFormValue("comment")); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -101,7 +101,7 @@ func (s *Server) suppressDrift(w http.ResponseWriter, r *http.Request) {
 		s.renderDrift(w, r, http.StatusBadRequest, "until: give the date the suppression ends (YYYY-MM-DD)")
 		return
 	}
-	if _, err := s.svc.Drift.SuppressDrift(r.Context(), actor(r), id, r.PostFormValue("reason"), until.Add(23*time.Hour+59*time.Minute)); err != nil {
+	if _, err := s.app.Drift.SuppressDrift(r.Context(), actor(r), id, r.PostFormValue("reason"), until.Add(23*time.Hour+59*time.Minute)); err != nil {
 		if statusOf(err) == http.StatusBadRequest {
 			msg, _ := publicMessage(err)
 			s.renderDrift(w, r, http.StatusBadRequest, msg)

@@ -13,12 +13,12 @@ import (
 )
 
 func (s *Server) listZones(w http.ResponseWriter, r *http.Request) {
-	zones, err := s.svc.Inventory.ListZones(r.Context())
+	zones, err := s.app.Inventory.ListZones(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	assets, err := s.svc.Inventory.ListAssets(r.Context())
+	assets, err := s.app.Inventory.ListAssets(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -56,7 +56,7 @@ func (s *Server) editZoneForm(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	z, err := s.svc.Inventory.GetZone(r.Context(), id)
+	z, err := s.app.Inventory.GetZone(r.Context(), id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -67,7 +67,7 @@ func (s *Server) editZoneForm(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) saveZone(w http.ResponseWriter, r *http.Request, id uint) {
 	in := inventory.ZoneInput{Name: r.PostFormValue("name"), Classification: r.PostFormValue("classification"), CIDRs: r.PostFormValue("cidrs"), Owner: r.PostFormValue("owner"), Description: r.PostFormValue("description")}
-	z, err := s.svc.Inventory.SaveZone(r.Context(), actor(r), id, in)
+	z, err := s.app.Inventory.SaveZone(r.Context(), actor(r), id, in)
 	if err != nil {
 		if statusOf(err) != http.StatusBadRequest {
 			s.fail(w, r, err)
@@ -101,7 +101,7 @@ func (s *Server) deleteZone(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.svc.Inventory.DeleteZone(r.Context(), actor(r), id); err != nil {
+	if err := s.app.Inventory.DeleteZone(r.Context(), actor(r), id); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -118,7 +118,7 @@ func assetRow(a models.Asset) web.AssetRow {
 }
 
 func (s *Server) listAssets(w http.ResponseWriter, r *http.Request) {
-	assets, err := s.svc.Inventory.ListAssets(r.Context())
+	assets, err := s.app.Inventory.ListAssets(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -140,7 +140,7 @@ func (s *Server) editAssetForm(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	a, err := s.svc.Inventory.GetAsset(r.Context(), id)
+	a, err := s.app.Inventory.GetAsset(r.Context(), id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -151,7 +151,7 @@ func (s *Server) editAssetForm(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) saveAsset(w http.ResponseWriter, r *http.Request, id uint) {
 	in := inventory.AssetInput{Address: r.PostFormValue("address"), Hostname: r.PostFormValue("hostname"), OwnerTeam: r.PostFormValue("owner_team"), Application: r.PostFormValue("application")}
-	a, err := s.svc.Inventory.SaveAsset(r.Context(), actor(r), id, in)
+	a, err := s.app.Inventory.SaveAsset(r.Context(), actor(r), id, in)
 	if err != nil {
 		if statusOf(err) != http.StatusBadRequest {
 			s.fail(w, r, err)
@@ -185,7 +185,7 @@ func (s *Server) deleteAsset(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.svc.Inventory.DeleteAsset(r.Context(), actor(r), id); err != nil {
+	if err := s.app.Inventory.DeleteAsset(r.Context(), actor(r), id); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -208,7 +208,7 @@ func (s *Server) importAssets(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer file.Close()
-	created, updated, err := s.svc.Inventory.ImportAssets(r.Context(), actor(r), file)
+	created, updated, err := s.app.Inventory.ImportAssets(r.Context(), actor(r), file)
 	if err != nil {
 		var ie *inventory.ImportError
 		v := web.AssetImport{}

@@ -122,7 +122,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	a := actor(r)
 	ctx := r.Context()
-	counts, err := s.svc.Requests.Counts(ctx, a)
+	counts, err := s.app.Requests.Counts(ctx, a)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -140,16 +140,16 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if a.Has(core.RoleReviewer, core.RoleApprover) {
-		queue("waiting for review", "/queue/review", func() (int, error) { q, err := s.svc.Requests.ReviewQueue(ctx, a); return len(q), err })
+		queue("waiting for review", "/queue/review", func() (int, error) { q, err := s.app.Requests.ReviewQueue(ctx, a); return len(q), err })
 	}
 	if a.Has(core.RoleApprover) {
-		queue("waiting for your second approval", "/queue/approval", func() (int, error) { q, err := s.svc.Requests.ApprovalQueue(ctx, a); return len(q), err })
+		queue("waiting for your second approval", "/queue/approval", func() (int, error) { q, err := s.app.Requests.ApprovalQueue(ctx, a); return len(q), err })
 	}
 	if a.Has(core.RoleImplementer) {
-		queue("approved, to implement", "/queue/implementation", func() (int, error) { q, err := s.svc.Requests.ImplementationQueue(ctx, a); return len(q), err })
+		queue("approved, to implement", "/queue/implementation", func() (int, error) { q, err := s.app.Requests.ImplementationQueue(ctx, a); return len(q), err })
 	}
 	if a.Has(core.RoleRequester) {
-		mine, err := s.svc.Requests.ListRequests(ctx, a, requests.RequestFilter{Mine: true, Limit: 10})
+		mine, err := s.app.Requests.ListRequests(ctx, a, requests.RequestFilter{Mine: true, Limit: 10})
 		if err != nil {
 			s.fail(w, r, err)
 			return

@@ -30,7 +30,7 @@ func policyView(m policy.Matrix, catalogYAML string, services int) web.PolicyPag
 }
 
 func (s *Server) policyPage(w http.ResponseWriter, r *http.Request) {
-	p, err := s.svc.Inventory.GetPolicy(r.Context())
+	p, err := s.app.Inventory.GetPolicy(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -57,7 +57,7 @@ func matrixFromForm(r *http.Request) (policy.Matrix, error) {
 // when asked to preview.
 func (s *Server) policyChange(w http.ResponseWriter, r *http.Request, kind string, change inventory.PolicyChange) {
 	a := actor(r)
-	current, err := s.svc.Inventory.GetPolicy(r.Context())
+	current, err := s.app.Inventory.GetPolicy(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -71,7 +71,7 @@ func (s *Server) policyChange(w http.ResponseWriter, r *http.Request, kind strin
 	}
 	v := policyView(m, text, current.Catalog.Len())
 	if r.PostFormValue("action") == "save" {
-		if err := s.svc.Inventory.SavePolicy(r.Context(), a, change); err != nil {
+		if err := s.app.Inventory.SavePolicy(r.Context(), a, change); err != nil {
 			if statusOf(err) != http.StatusBadRequest {
 				s.fail(w, r, err)
 				return
@@ -84,7 +84,7 @@ func (s *Server) policyChange(w http.ResponseWriter, r *http.Request, kind strin
 		s.redirect(w, r, "/admin/policy")
 		return
 	}
-	violations, active, err := s.svc.Requests.WhatIf(r.Context(), a, change)
+	violations, active, err := s.app.Requests.WhatIf(r.Context(), a, change)
 	if err != nil {
 		if statusOf(err) != http.StatusBadRequest {
 			s.fail(w, r, err)

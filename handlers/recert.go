@@ -41,7 +41,7 @@ func (s *Server) recertificationPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderRecertification(w http.ResponseWriter, r *http.Request, status int, problem string) {
 	a := actor(r)
 	ctx := r.Context()
-	settings, err := s.svc.Inventory.GetSettings(ctx)
+	settings, err := s.app.Inventory.GetSettings(ctx)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -51,7 +51,7 @@ func (s *Server) renderRecertification(w http.ResponseWriter, r *http.Request, s
 		CanStart: a.Has(core.RoleApprover, core.RoleAdmin), SeesProgress: a.SeesAllRequests(),
 		DefaultDue: now.AddDate(0, 1, 0).Format(dateFmt), MaxDate: now.Add(settings.MaxExpiry).Format(dateFmt), Error: problem,
 	}
-	mine, err := s.svc.Recert.MyRecertifications(ctx, a)
+	mine, err := s.app.Recert.MyRecertifications(ctx, a)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -60,7 +60,7 @@ func (s *Server) renderRecertification(w http.ResponseWriter, r *http.Request, s
 		v.Mine = append(v.Mine, recertItem(it, now.Add(settings.DefaultExpiry)))
 	}
 	if v.SeesProgress {
-		camps, err := s.svc.Recert.Campaigns(ctx, a)
+		camps, err := s.app.Recert.Campaigns(ctx, a)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -78,7 +78,7 @@ func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	p, err := s.svc.Recert.Campaign(r.Context(), actor(r), id)
+	p, err := s.app.Recert.Campaign(r.Context(), actor(r), id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -96,7 +96,7 @@ func (s *Server) startCampaign(w http.ResponseWriter, r *http.Request) {
 		s.renderRecertification(w, r, http.StatusBadRequest, "due_by: the deadline is not a date (YYYY-MM-DD)")
 		return
 	}
-	camp, n, err := s.svc.Recert.StartCampaign(r.Context(), actor(r), r.PostFormValue("name"), due.Add(23*time.Hour+59*time.Minute))
+	camp, n, err := s.app.Recert.StartCampaign(r.Context(), actor(r), r.PostFormValue("name"), due.Add(23*time.Hour+59*time.Minute))
 	if err != nil {
 		if statusOf(err) == http.StatusBadRequest {
 			msg, _ := publicMessage(err)
@@ -125,7 +125,7 @@ func (s *Server) recertifyItem(w http.ResponseWriter, r *http.Request) {
 		}
 		expires = d.Add(23*time.Hour + 59*time.Minute)
 	}
-	req, err := s.svc.Recert.Recertify(r.Context(), actor(r), id, r.PostFormValue("justification"), expires)
+	req, err := s.app.Recert.Recertify(r.Context(), actor(r), id, r.PostFormValue("justification"), expires)
 	if err != nil {
 		if statusOf(err) == http.StatusBadRequest {
 			msg, _ := publicMessage(err)
@@ -145,7 +145,7 @@ func (s *Server) lapseItem(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	req, err := s.svc.Recert.LetLapse(r.Context(), actor(r), id, r.PostFormValue("reason"))
+	req, err := s.app.Recert.LetLapse(r.Context(), actor(r), id, r.PostFormValue("reason"))
 	if err != nil {
 		s.fail(w, r, err)
 		return

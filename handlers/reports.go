@@ -50,7 +50,7 @@ func (s *Server) streamReport(w http.ResponseWriter, r *http.Request, kind strin
 	w.Header().Set("Content-Type", report.ContentType(format))
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="portcullis-%s-%s%s"`, kind, time.Now().UTC().Format("20060102"), report.Extension(format)))
 	s.extendWriteDeadline(w)
-	if err := s.svc.Compliance.ExportReport(r.Context(), actor(r), kind, f, writer); err != nil {
+	if err := s.app.Compliance.ExportReport(r.Context(), actor(r), kind, f, writer); err != nil {
 		writer.Close()
 		s.exportFailed(w, r, fail, "report export "+kind, err)
 	}

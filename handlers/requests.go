@@ -47,7 +47,7 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
 	if st, ok := core.ParseState(selected); ok {
 		f.States = []core.State{st}
 	}
-	reqs, err := s.svc.Requests.ListRequests(r.Context(), a, f)
+	reqs, err := s.app.Requests.ListRequests(r.Context(), a, f)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -65,7 +65,7 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
 // requestForm prepares the form with the inventory's choices.
 func (s *Server) requestForm(r *http.Request, v web.RequestForm) (web.RequestForm, error) {
 	ctx := r.Context()
-	settings, err := s.svc.Inventory.GetSettings(ctx)
+	settings, err := s.app.Inventory.GetSettings(ctx)
 	if err != nil {
 		return v, err
 	}
@@ -76,14 +76,14 @@ func (s *Server) requestForm(r *http.Request, v web.RequestForm) (web.RequestFor
 	if v.ExpiresAt == "" && !v.Editing {
 		v.ExpiresAt = now.Add(settings.DefaultExpiry).Format(dateFmt)
 	}
-	zones, err := s.svc.Inventory.ListZones(ctx)
+	zones, err := s.app.Inventory.ListZones(ctx)
 	if err != nil {
 		return v, err
 	}
 	for _, z := range zones {
 		v.Zones = append(v.Zones, web.Option{Value: z.Name, Label: z.Name + " (" + z.Classification + ")"})
 	}
-	assets, err := s.svc.Inventory.ListAssets(ctx)
+	assets, err := s.app.Inventory.ListAssets(ctx)
 	if err != nil {
 		return v, err
 	}
@@ -112,7 +112,7 @@ func (s *Server) newRequestForm(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, &core.Error{Code: core.CodeInvalid, Field: "drift", Message: "drift must be a drift item's number"})
 			return
 		}
-		in, err := s.svc.Drift.DriftPrefill(r.Context(), actor(r), uint(id))
+		in, err := s.app.Drift.DriftPrefill(r.Context(), actor(r), uint(id))
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -250,21 +250,21 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request) {
 		s.formWithErrors(w, r, in, v, dateErr)
 		return
 	}
-	req, err := s.svc.Requests.CreateRequest(r.Context(), actor(r), in)
+	req, err := s.app.Requests.CreateRequest(r.Context(), actor(r), in)
 	if err != nil {
 		s.formWithErrors(w, r, in, v, err)
 		return
 	}
 	if raw := r.PostForm.Get("drift_id"); raw != "" {
 		if driftID, err := strconv.ParseUint(raw, 10, 32); err == nil {
-			if err := s.svc.Drift.LinkDriftRequest(r.Context(), actor(r), uint(driftID), req.ID); err != nil {
+			if err := s.app.Drift.LinkDriftRequest(r.Context(), actor(r), uint(driftID), req.ID); err != nil {
 				s.log.Warn("link drift to request", "drift", driftID, "request", req.ID, "err", err)
 			}
 		}
 	}
 	msg := fmt.Sprintf("Request #%d saved as a draft.", req.ID)
 	if action == "submit" {
-		if _, err := s.svc.Requests.Submit(r.Context(), actor(r), req.ID); err != nil {
+		if _, err := s.app.Requests.Submit(r.Context(), actor(r), req.ID); err != nil {
 			s.fail(w, r, err)
 			return
 		}
@@ -281,7 +281,7 @@ func (s *Server) editRequestForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := actor(r)
-	d, err := s.svc.Requests.GetRequest(r.Context(), a, id)
+	d, err := s.app.Requests.GetRequest(r.Context(), a, id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -328,7 +328,7 @@ func (s *Server) updateRequest(w http.ResponseWriter, r *http.Request) {
 		s.formWithErrors(w, r, in, v, dateErr)
 		return
 	}
-	if _, err := s.svc.Requests.UpdateRequest(r.Context(), actor(r), id, in); err != nil {
+	if _, err := s.app.Requests.UpdateRequest(r.Context(), actor(r), id, in); err != nil {
 		s.formWithErrors(w, r, in, v, err)
 		return
 	}
@@ -353,19 +353,19 @@ func (s *Server) transitionHandler(w http.ResponseWriter, r *http.Request, done 
 
 func (s *Server) submitRequest(w http.ResponseWriter, r *http.Request) {
 	s.transitionHandler(w, r, "Request #%d submitted for review.", func(id uint, _ string) (*models.Request, error) {
-		return s.svc.Requests.Submit(r.Context(), actor(r), id)
+		return s.app.Requests.Submit(r.Context(), actor(r), id)
 	})
 }
 
 func (s *Server) cancelRequest(w http.ResponseWriter, r *http.Request) {
 	s.transitionHandler(w, r, "Request #%d cancelled.", func(id uint, reason string) (*models.Request, error) {
-		return s.svc.Requests.Cancel(r.Context(), actor(r), id, reason)
+		return s.app.Requests.Cancel(r.Context(), actor(r), id, reason)
 	})
 }
 
 func (s *Server) revokeRequest(w http.ResponseWriter, r *http.Request) {
 	s.transitionHandler(w, r, "Request #%d revoked.", func(id uint, reason string) (*models.Request, error) {
-		return s.svc.Requests.Revoke(r.Context(), actor(r), id, reason)
+		return s.app.Requests.Revoke(r.Context(), actor(r), id, reason)
 	})
 }
 
@@ -375,7 +375,7 @@ func (s *Server) commentRequest(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if _, err := s.svc.Requests.AddComment(r.Context(), actor(r), id, r.PostFormValue("body")); err != nil {
+	if _, err := s.app.Requests.AddComment(r.Context(), actor(r), id, r.PostFormValue("body")); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -469,7 +469,7 @@ func (s *Server) loadDetail(w http.ResponseWriter, r *http.Request) (*requests.R
 		s.fail(w, r, err)
 		return nil, false
 	}
-	d, err := s.svc.Requests.GetRequest(r.Context(), actor(r), id)
+	d, err := s.app.Requests.GetRequest(r.Context(), actor(r), id)
 	if err != nil {
 		s.fail(w, r, err)
 		return nil, false
@@ -525,7 +525,7 @@ func (s *Server) renderFindingsOf(w http.ResponseWriter, r *http.Request, in req
 }
 
 func (s *Server) evaluateInput(r *http.Request, in requests.RequestInput) (web.Findings, error) {
-	ev, err := s.svc.Requests.Evaluate(r.Context(), requests.SpecsOf(in.Rules), in.ExpiresAt)
+	ev, err := s.app.Requests.Evaluate(r.Context(), requests.SpecsOf(in.Rules), in.ExpiresAt)
 	if err != nil {
 		return web.Findings{}, err
 	}
@@ -580,12 +580,12 @@ func (s *Server) reviewRequest(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	a := actor(r)
-	if _, err := s.svc.Requests.Review(r.Context(), a, id, in); err != nil {
+	if _, err := s.app.Requests.Review(r.Context(), a, id, in); err != nil {
 		if statusOf(err) != http.StatusBadRequest {
 			s.fail(w, r, err)
 			return
 		}
-		d, derr := s.svc.Requests.GetRequest(r.Context(), a, id)
+		d, derr := s.app.Requests.GetRequest(r.Context(), a, id)
 		if derr != nil {
 			s.fail(w, r, derr)
 			return
@@ -619,12 +619,12 @@ func (s *Server) approveRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	a := actor(r)
 	decision, comment := requests.Decision(r.PostFormValue("decision")), r.PostFormValue("comment")
-	if _, err := s.svc.Requests.SecondApproval(r.Context(), a, id, decision, comment); err != nil {
+	if _, err := s.app.Requests.SecondApproval(r.Context(), a, id, decision, comment); err != nil {
 		if statusOf(err) != http.StatusBadRequest {
 			s.fail(w, r, err)
 			return
 		}
-		d, derr := s.svc.Requests.GetRequest(r.Context(), a, id)
+		d, derr := s.app.Requests.GetRequest(r.Context(), a, id)
 		if derr != nil {
 			s.fail(w, r, derr)
 			return
@@ -653,12 +653,12 @@ func (s *Server) implementRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	a := actor(r)
 	ref, note := r.PostFormValue("change_ref"), r.PostFormValue("note")
-	if _, err := s.svc.Requests.Implement(r.Context(), a, id, ref, note); err != nil {
+	if _, err := s.app.Requests.Implement(r.Context(), a, id, ref, note); err != nil {
 		if statusOf(err) != http.StatusBadRequest {
 			s.fail(w, r, err)
 			return
 		}
-		d, derr := s.svc.Requests.GetRequest(r.Context(), a, id)
+		d, derr := s.app.Requests.GetRequest(r.Context(), a, id)
 		if derr != nil {
 			s.fail(w, r, derr)
 			return
@@ -682,21 +682,21 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, v web.Queue, 
 
 func (s *Server) reviewQueue(w http.ResponseWriter, r *http.Request) {
 	s.queuePage(w, r, web.Queue{Heading: "Review queue", Intro: "Submitted requests waiting for a security review, oldest first.", Empty: "Nothing waits for review.", ActionLabel: "Review", ActionSuffix: "/review"},
-		func() ([]models.Request, error) { return s.svc.Requests.ReviewQueue(r.Context(), actor(r)) })
+		func() ([]models.Request, error) { return s.app.Requests.ReviewQueue(r.Context(), actor(r)) })
 }
 
 func (s *Server) approvalQueue(w http.ResponseWriter, r *http.Request) {
 	s.queuePage(w, r, web.Queue{Heading: "Second approvals", Intro: "Requests a reviewer approved that need a security lead's second approval.", Empty: "Nothing waits for a second approval.", ActionLabel: "Decide", ActionSuffix: "/approve"},
-		func() ([]models.Request, error) { return s.svc.Requests.ApprovalQueue(r.Context(), actor(r)) })
+		func() ([]models.Request, error) { return s.app.Requests.ApprovalQueue(r.Context(), actor(r)) })
 }
 
 func (s *Server) implementationQueue(w http.ResponseWriter, r *http.Request) {
 	s.queuePage(w, r, web.Queue{Heading: "Implementation queue", Intro: "Approved requests to put in place on the firewalls, and failed verifications to retry.", Empty: "Nothing waits for implementation.", ActionLabel: "Implement", ActionSuffix: "/implement"},
-		func() ([]models.Request, error) { return s.svc.Requests.ImplementationQueue(r.Context(), actor(r)) })
+		func() ([]models.Request, error) { return s.app.Requests.ImplementationQueue(r.Context(), actor(r)) })
 }
 
 func (s *Server) register(w http.ResponseWriter, r *http.Request) {
-	entries, err := s.svc.Requests.RuleRegister(r.Context(), actor(r))
+	entries, err := s.app.Requests.RuleRegister(r.Context(), actor(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return

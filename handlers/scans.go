@@ -27,7 +27,7 @@ func (s *Server) scansPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderScans(w http.ResponseWriter, r *http.Request, status int, problem string) {
 	a := actor(r)
-	runs, err := s.svc.Scans.ListScans(r.Context(), a, 100)
+	runs, err := s.app.Scans.ListScans(r.Context(), a, 100)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -36,11 +36,11 @@ func (s *Server) renderScans(w http.ResponseWriter, r *http.Request, status int,
 	for _, run := range runs {
 		v.Rows = append(v.Rows, scanRow(run))
 	}
-	zones, _ := s.svc.Inventory.ListZones(r.Context())
+	zones, _ := s.app.Inventory.ListZones(r.Context())
 	for _, z := range zones {
 		v.Targets = append(v.Targets, web.Option{Value: z.Name, Label: "zone " + z.Name})
 	}
-	assets, _ := s.svc.Inventory.ListAssets(r.Context())
+	assets, _ := s.app.Inventory.ListAssets(r.Context())
 	for _, as := range assets {
 		v.Targets = append(v.Targets, web.Option{Value: as.Address, Label: as.Hostname})
 	}
@@ -52,7 +52,7 @@ func splitTargets(s string) []string {
 }
 
 func (s *Server) startScan(w http.ResponseWriter, r *http.Request) {
-	run, err := s.svc.Scans.RequestScan(r.Context(), actor(r), splitTargets(r.PostFormValue("targets")), r.PostFormValue("profile"))
+	run, err := s.app.Scans.RequestScan(r.Context(), actor(r), splitTargets(r.PostFormValue("targets")), r.PostFormValue("profile"))
 	if err != nil {
 		if statusOf(err) == http.StatusBadRequest {
 			msg, _ := publicMessage(err)
@@ -71,14 +71,14 @@ func (s *Server) scanPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	run, err := s.svc.Scans.GetScan(r.Context(), actor(r), id)
+	run, err := s.app.Scans.GetScan(r.Context(), actor(r), id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	v := web.ScanView{Run: scanRow(*run), Running: run.Status == "queued" || run.Status == "running", Error: run.Error, Summary: run.Summary}
 	if run.Status == "done" {
-		changes, err := s.svc.Scans.ScanChanges(r.Context(), run)
+		changes, err := s.app.Scans.ScanChanges(r.Context(), run)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -114,7 +114,7 @@ func (s *Server) scanEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := actor(r)
-	run, err := s.svc.Scans.GetScan(r.Context(), a, id)
+	run, err := s.app.Scans.GetScan(r.Context(), a, id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -138,7 +138,7 @@ func (s *Server) scanEvents(w http.ResponseWriter, r *http.Request) {
 	if !send(first) || first.Done {
 		return
 	}
-	updates, stop := s.svc.Scans.WatchScan(id)
+	updates, stop := s.app.Scans.WatchScan(id)
 	defer stop()
 	poll := time.NewTicker(2 * time.Second)
 	defer poll.Stop()
@@ -153,7 +153,7 @@ func (s *Server) scanEvents(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		case <-poll.C:
-			cur, err := s.svc.Scans.GetScan(r.Context(), a, id)
+			cur, err := s.app.Scans.GetScan(r.Context(), a, id)
 			if err != nil {
 				return
 			}

@@ -41,7 +41,7 @@ type Config struct {
 // Server answers every HTTP request.
 type Server struct {
 	cfg      Config
-	svc      *workflow.App
+	app      *workflow.App
 	log      *slog.Logger
 	sessions *scs.SessionManager
 	oidc     *oidcClient
@@ -59,7 +59,7 @@ type Server struct {
 func (s *Server) CloseStreams() { s.closeOnce.Do(func() { close(s.closing) }) }
 
 // New builds the server.
-func New(cfg Config, svc *workflow.App, log *slog.Logger) (*Server, error) {
+func New(cfg Config, app *workflow.App, log *slog.Logger) (*Server, error) {
 	if cfg.SessionIdle == 0 {
 		cfg.SessionIdle = 30 * time.Minute
 	}
@@ -76,7 +76,7 @@ func New(cfg Config, svc *workflow.App, log *slog.Logger) (*Server, error) {
 		cfg.ProviderName = "single sign-on"
 	}
 	sm := scs.New()
-	sm.Store = models.SessionStore{DB: svc.DB()}
+	sm.Store = models.SessionStore{DB: app.DB()}
 	sm.IdleTimeout = cfg.SessionIdle
 	sm.Lifetime = cfg.SessionLifetime
 	sm.HashTokenInStore = true
@@ -87,7 +87,7 @@ func New(cfg Config, svc *workflow.App, log *slog.Logger) (*Server, error) {
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Secure = secureCookies(cfg.PublicURL)
 	s := &Server{
-		cfg: cfg, svc: svc, log: log, sessions: sm,
+		cfg: cfg, app: app, log: log, sessions: sm,
 		oidc:   &oidcClient{cfg: cfg.OIDC, redirectURL: strings.TrimRight(cfg.PublicURL, "/") + "/auth/callback"},
 		access: map[string]access{}, closing: make(chan struct{}),
 	}
@@ -309,7 +309,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	if err := s.svc.Ping(r.Context()); err != nil {
+	if err := s.app.Ping(r.Context()); err != nil {
 		s.log.Error("health check: database", "err", err)
 		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
 		return
