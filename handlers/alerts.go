@@ -29,7 +29,7 @@ func (s *Server) renderOperations(w http.ResponseWriter, r *http.Request, status
 		v.Schedules = append(v.Schedules, web.ScheduleRow{ZoneID: sc.Zone.ID, Zone: sc.Zone.Name, Classification: sc.Zone.Classification, Assets: sc.Assets,
 			DailyHour: sc.DailyHour, WeeklyDay: sc.WeeklyDay, WeeklyHour: sc.WeeklyHour, LastDaily: fmtTimePtr(sc.LastDaily), LastWeekly: fmtTimePtr(sc.LastWeekly)})
 	}
-	deliveries, err := s.app.Alerts.AlertDeliveries(r.Context(), a, 200)
+	deliveries, err := s.app.Alerts.Deliveries(r.Context(), a, 200)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -106,8 +106,8 @@ type apiRequestInput struct {
 	Rules         []apiRule `json:"rules"`
 }
 
-func (in apiRequestInput) toWorkflow() (requests.RequestInput, error) {
-	out := requests.RequestInput{Title: in.Title, Justification: in.Justification}
+func (in apiRequestInput) toWorkflow() (requests.Input, error) {
+	out := requests.Input{Title: in.Title, Justification: in.Justification}
 	if in.ExpiresAt != "" {
 		t, err := time.Parse(time.RFC3339, in.ExpiresAt)
 		if err != nil {
@@ -237,7 +237,7 @@ func requestToJSON(r models.Request) requestJSON {
 	return out
 }
 
-func detailToJSON(d *requests.RequestDetail) requestJSON {
+func detailToJSON(d *requests.Detail) requestJSON {
 	out := requestToJSON(d.Request)
 	for _, rv := range d.Reviews {
 		out.Reviews = append(out.Reviews, reviewJSON{Reviewer: rv.Reviewer.Email, Kind: rv.Kind, Decision: rv.Decision, Comment: rv.Comment, ZoneConfirmed: rv.ZoneConfirmed, Checklist: requests.Checklist(rv), Voided: rv.Voided, At: rv.CreatedAt.UTC()})
@@ -255,7 +255,7 @@ func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) apiListRequests(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := requests.RequestFilter{Search: q.Get("q"), Mine: q.Get("mine") == "true" || q.Get("mine") == "1"}
+	f := requests.Filter{Search: q.Get("q"), Mine: q.Get("mine") == "true" || q.Get("mine") == "1"}
 	for _, raw := range q["state"] {
 		for _, name := range strings.Split(raw, ",") {
 			st, ok := core.ParseState(name)
@@ -274,7 +274,7 @@ func (s *Server) apiListRequests(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Limit = n
 	}
-	reqs, err := s.app.Requests.ListRequests(r.Context(), actor(r), f)
+	reqs, err := s.app.Requests.List(r.Context(), actor(r), f)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -297,7 +297,7 @@ func (s *Server) apiCreateRequest(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	req, err := s.app.Requests.CreateRequest(r.Context(), actor(r), in)
+	req, err := s.app.Requests.Create(r.Context(), actor(r), in)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -306,7 +306,7 @@ func (s *Server) apiCreateRequest(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiWriteRequest(w http.ResponseWriter, r *http.Request, id uint, status int) {
-	d, err := s.app.Requests.GetRequest(r.Context(), actor(r), id)
+	d, err := s.app.Requests.Get(r.Context(), actor(r), id)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -342,7 +342,7 @@ func (s *Server) apiUpdateRequest(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	if _, err := s.app.Requests.UpdateRequest(r.Context(), actor(r), id, in); err != nil {
+	if _, err := s.app.Requests.Update(r.Context(), actor(r), id, in); err != nil {
 		s.apiError(w, r, err)
 		return
 	}
@@ -429,7 +429,7 @@ func (s *Server) apiListComments(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	d, err := s.app.Requests.GetRequest(r.Context(), actor(r), id)
+	d, err := s.app.Requests.Get(r.Context(), actor(r), id)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -737,11 +737,11 @@ func driftToJSON(d models.DriftItem) driftJSON {
 
 func (s *Server) apiListDrift(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := drift.DriftFilter{Kind: q.Get("kind"), Severity: q.Get("severity"), Zone: q.Get("zone"), Address: q.Get("asset")}
+	f := drift.Filter{Kind: q.Get("kind"), Severity: q.Get("severity"), Zone: q.Get("zone"), Address: q.Get("asset")}
 	if st := q.Get("state"); st != "" {
 		for _, name := range strings.Split(st, ",") {
 			switch name {
-			case drift.DriftOpen, drift.DriftAcknowledged, drift.DriftResolved, drift.DriftSuppressed:
+			case drift.Open, drift.Acknowledged, drift.Resolved, drift.Suppressed:
 				f.States = append(f.States, name)
 			default:
 				s.apiError(w, r, &core.Error{Code: core.CodeInvalid, Field: "state", Message: fmt.Sprintf("%q is not open, acknowledged, resolved or suppressed", name)})
@@ -749,7 +749,7 @@ func (s *Server) apiListDrift(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	items, err := s.app.Drift.ListDrift(r.Context(), actor(r), f)
+	items, err := s.app.Drift.List(r.Context(), actor(r), f)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -789,9 +789,9 @@ func (s *Server) apiDriftAction(w http.ResponseWriter, r *http.Request) {
 			}
 			until = day.Add(23*time.Hour + 59*time.Minute)
 		}
-		d, err = s.app.Drift.SuppressDrift(r.Context(), actor(r), id, b.Reason, until)
+		d, err = s.app.Drift.Suppress(r.Context(), actor(r), id, b.Reason, until)
 	} else {
-		d, err = s.app.Drift.AcknowledgeDrift(r.Context(), actor(r), id, b.Comment)
+		d, err = s.app.Drift.Acknowledge(r.Context(), actor(r), id, b.Comment)
 	}
 	if err != nil {
 		s.apiError(w, r, err)
@@ -842,7 +842,7 @@ func (s *Server) apiGetScan(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	run, err := s.app.Scans.GetScan(r.Context(), actor(r), id)
+	run, err := s.app.Scans.Get(r.Context(), actor(r), id)
 	if err != nil {
 		s.apiError(w, r, err)
 		return

@@ -46,7 +46,7 @@ func (s *Server) assetPage(w http.ResponseWriter, r *http.Request) {
 			Protocol: e.Rule.Protocol, Ports: e.Rule.Ports, Service: e.Rule.Service, State: e.Request.State, StateLabel: core.State(e.Request.State).Label()})
 	}
 	if a.SeesAllRequests() {
-		if run, host := s.app.Scans.LatestScanOf(r.Context(), asset.Address); run != nil {
+		if run, host := s.app.Scans.LatestOf(r.Context(), asset.Address); run != nil {
 			v.LastScan, v.ScanHref = fmtTimePtr(run.FinishedAt), fmt.Sprintf("/scans/%d", run.ID)
 			for _, p := range host.Ports {
 				lp := web.LivePort{Port: fmt.Sprintf("%s/%d", p.Protocol, p.Port), State: p.State, Service: p.Service, Banner: p.Banner, Approval: "not approved"}
@@ -63,7 +63,7 @@ func (s *Server) assetPage(w http.ResponseWriter, r *http.Request) {
 				v.Live = append(v.Live, lp)
 			}
 		}
-		items, _ := s.app.Drift.ListDrift(r.Context(), a, drift.DriftFilter{Address: asset.Address, States: []string{drift.DriftOpen, drift.DriftAcknowledged}})
+		items, _ := s.app.Drift.List(r.Context(), a, drift.Filter{Address: asset.Address, States: []string{drift.Open, drift.Acknowledged}})
 		for _, d := range items {
 			v.Drift = append(v.Drift, driftRow(d, a))
 		}

@@ -45,10 +45,10 @@ func BenchmarkDashboard(b *testing.B) {
 	for i := 0; i < 180000; i++ {
 		first := now.Add(-time.Duration(rng.IntN(365*24)) * time.Hour)
 		d := models.DriftItem{Key: fmt.Sprintf("k%d", i), Kind: kinds[rng.IntN(5)], Severity: sevs[rng.IntN(5)], Zone: zones[rng.IntN(5)],
-			Address: assets[rng.IntN(len(assets))].Address, Protocol: "tcp", Port: rng.IntN(65535) + 1, State: drift.DriftResolved,
+			Address: assets[rng.IntN(len(assets))].Address, Protocol: "tcp", Port: rng.IntN(65535) + 1, State: drift.Resolved,
 			FirstSeen: first, LastSeen: first, Evidence: "{}"}
 		if i < 2000 {
-			d.State = drift.DriftOpen
+			d.State = drift.Open
 		} else {
 			r := first.Add(time.Duration(rng.IntN(72)) * time.Hour)
 			d.ResolvedAt = &r

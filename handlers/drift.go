@@ -32,8 +32,8 @@ func driftRow(d models.DriftItem, a core.Actor) web.DriftRow {
 	if d.SuppressedUntil != nil {
 		row.SuppressedUntil = d.SuppressedUntil.Format(dateFmt)
 	}
-	live := d.State == drift.DriftOpen || d.State == drift.DriftAcknowledged
-	row.CanAcknowledge = d.State == drift.DriftOpen && a.Has(core.RoleReviewer, core.RoleApprover, core.RoleAdmin)
+	live := d.State == drift.Open || d.State == drift.Acknowledged
+	row.CanAcknowledge = d.State == drift.Open && a.Has(core.RoleReviewer, core.RoleApprover, core.RoleAdmin)
 	row.CanSuppress = live && a.Has(core.RoleApprover, core.RoleAdmin)
 	row.CanRequest = live && d.FiledRequestID == nil && driftrules.Kind(d.Kind).Requestable() && a.Has(core.RoleRequester, core.RoleAdmin)
 	return row
@@ -46,15 +46,15 @@ func (s *Server) driftPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderDrift(w http.ResponseWriter, r *http.Request, status int, problem string) {
 	q := r.URL.Query()
 	state := q.Get("state")
-	f := drift.DriftFilter{Kind: q.Get("kind"), Severity: q.Get("severity"), Zone: q.Get("zone")}
+	f := drift.Filter{Kind: q.Get("kind"), Severity: q.Get("severity"), Zone: q.Get("zone")}
 	switch state {
 	case "", "live":
-		f.States = []string{drift.DriftOpen, drift.DriftAcknowledged}
+		f.States = []string{drift.Open, drift.Acknowledged}
 	case "all":
 	default:
 		f.States = []string{state}
 	}
-	items, err := s.app.Drift.ListDrift(r.Context(), actor(r), f)
+	items, err := s.app.Drift.List(r.Context(), actor(r), f)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -82,7 +82,7 @@ func (s *Server) acknowledgeDrift(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if _, err := s.app.Drift.AcknowledgeDrift(r.Context(), actor(r), id, r.PostFormValue("comment")); err != nil {
+	if _, err := s.app.Drift.Acknowledge(r.Context(), actor(r), id, r.PostFormValue("comment")); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -101,7 +101,7 @@ func (s *Server) suppressDrift(w http.ResponseWriter, r *http.Request) {
 		s.renderDrift(w, r, http.StatusBadRequest, "until: give the date the suppression ends (YYYY-MM-DD)")
 		return
 	}
-	if _, err := s.app.Drift.SuppressDrift(r.Context(), actor(r), id, r.PostFormValue("reason"), until.Add(23*time.Hour+59*time.Minute)); err != nil {
+	if _, err := s.app.Drift.Suppress(r.Context(), actor(r), id, r.PostFormValue("reason"), until.Add(23*time.Hour+59*time.Minute)); err != nil {
 		if statusOf(err) == http.StatusBadRequest {
 			msg, _ := publicMessage(err)
 			s.renderDrift(w, r, http.StatusBadRequest, msg)

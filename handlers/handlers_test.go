@@ -177,7 +177,7 @@ func TestCrossSiteFormsAreRefused(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("cross-site post: %d, want 403", resp.StatusCode)
 	}
-	list, _ := a.svc.Requests.ListRequests(t.Context(), core.Actor{Roles: []core.Role{core.RoleAuditor}}, requests.RequestFilter{Search: "forged"})
+	list, _ := a.svc.Requests.List(t.Context(), core.Actor{Roles: []core.Role{core.RoleAuditor}}, requests.Filter{Search: "forged"})
 	if len(list) != 0 {
 		t.Fatal("a cross-site post created a request")
 	}
@@ -211,7 +211,7 @@ func TestRequestFormShowsErrorsNextToFields(t *testing.T) {
 			t.Errorf("form lacks %q", want)
 		}
 	}
-	list, _ := a.svc.Requests.ListRequests(t.Context(), core.Actor{Roles: []core.Role{core.RoleAuditor}}, requests.RequestFilter{Search: "Bad ports"})
+	list, _ := a.svc.Requests.List(t.Context(), core.Actor{Roles: []core.Role{core.RoleAuditor}}, requests.Filter{Search: "Bad ports"})
 	if len(list) != 0 {
 		t.Fatal("an invalid form created a request")
 	}
@@ -338,7 +338,7 @@ func TestRecertificationPages(t *testing.T) {
 func TestReviewChecklistShowsPolicyControls(t *testing.T) {
 	a := newApp(t)
 	// Demo request "Bastion SSH" was approved with the controls its findings require.
-	list, _ := a.svc.Requests.ListRequests(t.Context(), core.Actor{Roles: []core.Role{core.RoleAuditor}}, requests.RequestFilter{Search: "Bastion"})
+	list, _ := a.svc.Requests.List(t.Context(), core.Actor{Roles: []core.Role{core.RoleAuditor}}, requests.Filter{Search: "Bastion"})
 	if len(list) != 1 {
 		t.Fatalf("demo request not found")
 	}

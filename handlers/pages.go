@@ -149,7 +149,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		queue("approved, to implement", "/queue/implementation", func() (int, error) { q, err := s.app.Requests.ImplementationQueue(ctx, a); return len(q), err })
 	}
 	if a.Has(core.RoleRequester) {
-		mine, err := s.app.Requests.ListRequests(ctx, a, requests.RequestFilter{Mine: true, Limit: 10})
+		mine, err := s.app.Requests.List(ctx, a, requests.Filter{Mine: true, Limit: 10})
 		if err != nil {
 			s.fail(w, r, err)
 			return

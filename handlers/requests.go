@@ -42,12 +42,12 @@ func rulesSummary(rules []models.Rule) string {
 func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
 	a := actor(r)
 	q := r.URL.Query()
-	f := requests.RequestFilter{Search: q.Get("q"), Mine: q.Get("mine") != ""}
+	f := requests.Filter{Search: q.Get("q"), Mine: q.Get("mine") != ""}
 	selected := q.Get("state")
 	if st, ok := core.ParseState(selected); ok {
 		f.States = []core.State{st}
 	}
-	reqs, err := s.app.Requests.ListRequests(r.Context(), a, f)
+	reqs, err := s.app.Requests.List(r.Context(), a, f)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -112,7 +112,7 @@ func (s *Server) newRequestForm(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, &core.Error{Code: core.CodeInvalid, Field: "drift", Message: "drift must be a drift item's number"})
 			return
 		}
-		in, err := s.app.Drift.DriftPrefill(r.Context(), actor(r), uint(id))
+		in, err := s.app.Drift.Prefill(r.Context(), actor(r), uint(id))
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -147,11 +147,11 @@ var ruleField = regexp.MustCompile(`^rules\[(\d{1,3})\]\.(\w+)$`)
 
 // parseRequestForm reads the form into a workflow input and the rows to
 // show again; removed rules are dropped and the rest renumbered.
-func parseRequestForm(r *http.Request) (requests.RequestInput, []web.RuleForm, string, error) {
+func parseRequestForm(r *http.Request) (requests.Input, []web.RuleForm, string, error) {
 	if err := r.ParseForm(); err != nil {
-		return requests.RequestInput{}, nil, "", &core.Error{Code: core.CodeInvalid, Message: "the form could not be read"}
+		return requests.Input{}, nil, "", &core.Error{Code: core.CodeInvalid, Message: "the form could not be read"}
 	}
-	in := requests.RequestInput{Title: r.PostForm.Get("title"), Justification: r.PostForm.Get("justification")}
+	in := requests.Input{Title: r.PostForm.Get("title"), Justification: r.PostForm.Get("justification")}
 	var dateErr error
 	if d := strings.TrimSpace(r.PostForm.Get("expires_at")); d != "" {
 		t, err := time.Parse(dateFmt, d)
@@ -192,7 +192,7 @@ func parseRequestForm(r *http.Request) (requests.RequestInput, []web.RuleForm, s
 }
 
 // formWithErrors shows the form again with each message next to its field.
-func (s *Server) formWithErrors(w http.ResponseWriter, r *http.Request, in requests.RequestInput, v web.RequestForm, err error) {
+func (s *Server) formWithErrors(w http.ResponseWriter, r *http.Request, in requests.Input, v web.RequestForm, err error) {
 	if statusOf(err) != http.StatusBadRequest {
 		s.fail(w, r, err)
 		return
@@ -225,7 +225,7 @@ func (s *Server) formWithErrors(w http.ResponseWriter, r *http.Request, in reque
 	s.render(w, r, http.StatusBadRequest, web.RequestFormPage(s.page(r, "Request"), v))
 }
 
-func formFrom(in requests.RequestInput, rows []web.RuleForm, rawExpiry string) web.RequestForm {
+func formFrom(in requests.Input, rows []web.RuleForm, rawExpiry string) web.RequestForm {
 	return web.RequestForm{Title: in.Title, Justification: in.Justification, ExpiresAt: rawExpiry, Rules: rows}
 }
 
@@ -250,14 +250,14 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request) {
 		s.formWithErrors(w, r, in, v, dateErr)
 		return
 	}
-	req, err := s.app.Requests.CreateRequest(r.Context(), actor(r), in)
+	req, err := s.app.Requests.Create(r.Context(), actor(r), in)
 	if err != nil {
 		s.formWithErrors(w, r, in, v, err)
 		return
 	}
 	if raw := r.PostForm.Get("drift_id"); raw != "" {
 		if driftID, err := strconv.ParseUint(raw, 10, 32); err == nil {
-			if err := s.app.Drift.LinkDriftRequest(r.Context(), actor(r), uint(driftID), req.ID); err != nil {
+			if err := s.app.Drift.LinkRequest(r.Context(), actor(r), uint(driftID), req.ID); err != nil {
 				s.log.Warn("link drift to request", "drift", driftID, "request", req.ID, "err", err)
 			}
 		}
@@ -281,7 +281,7 @@ func (s *Server) editRequestForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := actor(r)
-	d, err := s.app.Requests.GetRequest(r.Context(), a, id)
+	d, err := s.app.Requests.Get(r.Context(), a, id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -328,7 +328,7 @@ func (s *Server) updateRequest(w http.ResponseWriter, r *http.Request) {
 		s.formWithErrors(w, r, in, v, dateErr)
 		return
 	}
-	if _, err := s.app.Requests.UpdateRequest(r.Context(), actor(r), id, in); err != nil {
+	if _, err := s.app.Requests.Update(r.Context(), actor(r), id, in); err != nil {
 		s.formWithErrors(w, r, in, v, err)
 		return
 	}
@@ -384,7 +384,7 @@ func (s *Server) commentRequest(w http.ResponseWriter, r *http.Request) {
 }
 
 // detailView turns a request into its page's view model, with the actions the viewer may take.
-func detailView(d *requests.RequestDetail, a core.Actor) web.RequestDetail {
+func detailView(d *requests.Detail, a core.Actor) web.RequestDetail {
 	req := d.Request
 	st := core.State(req.State)
 	v := web.RequestDetail{
@@ -463,13 +463,13 @@ func detailView(d *requests.RequestDetail, a core.Actor) web.RequestDetail {
 	return v
 }
 
-func (s *Server) loadDetail(w http.ResponseWriter, r *http.Request) (*requests.RequestDetail, bool) {
+func (s *Server) loadDetail(w http.ResponseWriter, r *http.Request) (*requests.Detail, bool) {
 	id, err := idParam(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return nil, false
 	}
-	d, err := s.app.Requests.GetRequest(r.Context(), actor(r), id)
+	d, err := s.app.Requests.Get(r.Context(), actor(r), id)
 	if err != nil {
 		s.fail(w, r, err)
 		return nil, false
@@ -515,7 +515,7 @@ func (s *Server) evaluateForm(w http.ResponseWriter, r *http.Request) {
 	s.renderFindingsOf(w, r, in)
 }
 
-func (s *Server) renderFindingsOf(w http.ResponseWriter, r *http.Request, in requests.RequestInput) {
+func (s *Server) renderFindingsOf(w http.ResponseWriter, r *http.Request, in requests.Input) {
 	v, err := s.evaluateInput(r, in)
 	if err != nil {
 		s.fail(w, r, err)
@@ -524,7 +524,7 @@ func (s *Server) renderFindingsOf(w http.ResponseWriter, r *http.Request, in req
 	s.render(w, r, http.StatusOK, web.FindingsPanel(v))
 }
 
-func (s *Server) evaluateInput(r *http.Request, in requests.RequestInput) (web.Findings, error) {
+func (s *Server) evaluateInput(r *http.Request, in requests.Input) (web.Findings, error) {
 	ev, err := s.app.Requests.Evaluate(r.Context(), requests.SpecsOf(in.Rules), in.ExpiresAt)
 	if err != nil {
 		return web.Findings{}, err
@@ -585,7 +585,7 @@ func (s *Server) reviewRequest(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		d, derr := s.app.Requests.GetRequest(r.Context(), a, id)
+		d, derr := s.app.Requests.Get(r.Context(), a, id)
 		if derr != nil {
 			s.fail(w, r, derr)
 			return
@@ -624,7 +624,7 @@ func (s *Server) approveRequest(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		d, derr := s.app.Requests.GetRequest(r.Context(), a, id)
+		d, derr := s.app.Requests.Get(r.Context(), a, id)
 		if derr != nil {
 			s.fail(w, r, derr)
 			return
@@ -658,7 +658,7 @@ func (s *Server) implementRequest(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		d, derr := s.app.Requests.GetRequest(r.Context(), a, id)
+		d, derr := s.app.Requests.Get(r.Context(), a, id)
 		if derr != nil {
 			s.fail(w, r, derr)
 			return

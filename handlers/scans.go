@@ -27,7 +27,7 @@ func (s *Server) scansPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderScans(w http.ResponseWriter, r *http.Request, status int, problem string) {
 	a := actor(r)
-	runs, err := s.app.Scans.ListScans(r.Context(), a, 100)
+	runs, err := s.app.Scans.List(r.Context(), a, 100)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -71,14 +71,14 @@ func (s *Server) scanPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	run, err := s.app.Scans.GetScan(r.Context(), actor(r), id)
+	run, err := s.app.Scans.Get(r.Context(), actor(r), id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	v := web.ScanView{Run: scanRow(*run), Running: run.Status == "queued" || run.Status == "running", Error: run.Error, Summary: run.Summary}
 	if run.Status == "done" {
-		changes, err := s.app.Scans.ScanChanges(r.Context(), run)
+		changes, err := s.app.Scans.Changes(r.Context(), run)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -86,7 +86,7 @@ func (s *Server) scanPage(w http.ResponseWriter, r *http.Request) {
 		for _, c := range changes {
 			v.Changes = append(v.Changes, web.ScanChange{Address: c.Address, Port: fmt.Sprintf("%s/%d", c.Protocol, c.Port), Change: c.Change, Before: c.Before, After: c.After})
 		}
-		if rep, err := scans.ParseScanReport(run.Report); err == nil {
+		if rep, err := scans.ParseReport(run.Report); err == nil {
 			for _, h := range rep.Hosts {
 				if h.State == "down" {
 					v.HostsDown = append(v.HostsDown, h.Address)
@@ -114,7 +114,7 @@ func (s *Server) scanEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := actor(r)
-	run, err := s.app.Scans.GetScan(r.Context(), a, id)
+	run, err := s.app.Scans.Get(r.Context(), a, id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -124,21 +124,21 @@ func (s *Server) scanEvents(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
-	send := func(p scans.ScanProgress) bool {
+	send := func(p scans.Progress) bool {
 		b, _ := json.Marshal(p)
 		if _, err := fmt.Fprintf(w, "event: progress\ndata: %s\n\n", b); err != nil {
 			return false
 		}
 		return rc.Flush() == nil
 	}
-	var first scans.ScanProgress
+	var first scans.Progress
 	json.Unmarshal([]byte(run.Progress), &first)
 	first.Status = run.Status
 	first.Done = run.Status == "done" || run.Status == "failed"
 	if !send(first) || first.Done {
 		return
 	}
-	updates, stop := s.app.Scans.WatchScan(id)
+	updates, stop := s.app.Scans.Watch(id)
 	defer stop()
 	poll := time.NewTicker(2 * time.Second)
 	defer poll.Stop()
@@ -153,12 +153,12 @@ func (s *Server) scanEvents(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		case <-poll.C:
-			cur, err := s.app.Scans.GetScan(r.Context(), a, id)
+			cur, err := s.app.Scans.Get(r.Context(), a, id)
 			if err != nil {
 				return
 			}
 			if cur.Status == "done" || cur.Status == "failed" {
-				send(scans.ScanProgress{Done: true, Status: cur.Status})
+				send(scans.Progress{Done: true, Status: cur.Status})
 				return
 			}
 		}

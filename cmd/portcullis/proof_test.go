@@ -87,7 +87,7 @@ func TestProofOnTheWire(t *testing.T) {
 	ctx := context.Background()
 	db := modelstest.SQLite(t)
 	svc := workflow.New(db, modelstest.Logger())
-	svc.Scans.SetScanner(scannerAdapter{}, scans.ScanPolicy{LoopbackOnly: true})
+	svc.Scans.SetScanner(scannerAdapter{}, scans.Policy{LoopbackOnly: true})
 	if err := svc.Inventory.EnsurePolicy(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestProofOnTheWire(t *testing.T) {
 	must(err)
 
 	serveOn(t, "127.77.0.10:18443", httpService)
-	req, err := svc.Requests.CreateRequest(ctx, people["alice"], requests.RequestInput{Title: "App front end", Justification: "users reach the app",
+	req, err := svc.Requests.Create(ctx, people["alice"], requests.Input{Title: "App front end", Justification: "users reach the app",
 		Rules: []requests.RuleInput{{Source: "transit", Destination: "127.77.0.10", Protocol: "tcp", Ports: "18443", Service: "http"}}})
 	must(err)
 	_, err = svc.Requests.Submit(ctx, people["alice"], req.ID)
@@ -164,16 +164,16 @@ func TestProofOnTheWire(t *testing.T) {
 	runAll := func() {
 		t.Helper()
 		for {
-			run, err := svc.Scans.ClaimScan(ctx, "test")
+			run, err := svc.Scans.Claim(ctx, "test")
 			must(err)
 			if run == nil {
 				return
 			}
-			must(svc.Scans.ExecuteScan(ctx, run))
+			must(svc.Scans.Execute(ctx, run))
 		}
 	}
 	runAll()
-	d, err := svc.Requests.GetRequest(ctx, people["alice"], req.ID)
+	d, err := svc.Requests.Get(ctx, people["alice"], req.ID)
 	must(err)
 	if d.Request.State != string(core.StateActive) {
 		t.Fatalf("after the verification scan the request is %s; evidence %+v", d.Request.State, d.Evidence)
@@ -184,7 +184,7 @@ func TestProofOnTheWire(t *testing.T) {
 	_, err = svc.Scans.RequestScan(ctx, people["rita"], []string{"127.77.0.10"}, "common")
 	must(err)
 	runAll()
-	items, err := svc.Drift.ListDrift(ctx, people["rita"], drift.DriftFilter{States: []string{drift.DriftOpen}})
+	items, err := svc.Drift.List(ctx, people["rita"], drift.Filter{States: []string{drift.Open}})
 	must(err)
 	found := uint(0)
 	for _, it := range items {
@@ -195,7 +195,7 @@ func TestProofOnTheWire(t *testing.T) {
 	if found == 0 {
 		t.Fatalf("no open-unapproved drift for the Redis on 16379: %+v", items)
 	}
-	delivered, err := svc.Alerts.DeliverAlerts(ctx)
+	delivered, err := svc.Alerts.Deliver(ctx)
 	must(err)
 	if delivered < 2 {
 		t.Fatalf("%d alerts delivered, want the webhook and syslog", delivered)
@@ -222,9 +222,9 @@ func TestProofOnTheWire(t *testing.T) {
 	_, err = svc.Scans.RequestScan(ctx, people["rita"], []string{"127.77.0.10"}, "common")
 	must(err)
 	runAll()
-	item, err := svc.Drift.GetDrift(ctx, people["rita"], found)
+	item, err := svc.Drift.Get(ctx, people["rita"], found)
 	must(err)
-	if item.State != drift.DriftResolved {
+	if item.State != drift.Resolved {
 		t.Fatalf("after the listener stopped the item is %s", item.State)
 	}
 }

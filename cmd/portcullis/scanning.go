@@ -18,7 +18,7 @@ type scannerAdapter struct{}
 
 // Resolve turns a profile into its ports: common TCP ports daily; every TCP
 // port and the UDP services that matter weekly.
-func (scannerAdapter) Resolve(job scans.ScanJob) (scans.ScanJob, error) {
+func (scannerAdapter) Resolve(job scans.Job) (scans.Job, error) {
 	if len(job.TCPPorts) > 0 || len(job.UDPPorts) > 0 {
 		return job, nil
 	}
@@ -33,11 +33,11 @@ func (scannerAdapter) Resolve(job scans.ScanJob) (scans.ScanJob, error) {
 	return job, nil
 }
 
-func (scannerAdapter) Scan(ctx context.Context, job scans.ScanJob, progress func(scans.ScanProgress)) ([]byte, error) {
+func (scannerAdapter) Scan(ctx context.Context, job scans.Job, progress func(scans.Progress)) ([]byte, error) {
 	rep, err := scanner.Scan(ctx, job.Targets, scanner.Options{
 		TCPPorts: job.TCPPorts, UDPPorts: job.UDPPorts, Profile: job.Profile,
 		Progress: func(p scanner.Progress) {
-			progress(scans.ScanProgress{
+			progress(scans.Progress{
 				HostsDone: p.HostsDone, HostsTotal: p.HostsTotal, PortsDone: p.PortsDone, PortsTotal: p.PortsTotal,
 				Rate: p.Rate, Remaining: p.Remaining.Seconds(), Phase: p.Phase,
 			})
@@ -59,7 +59,7 @@ func holderName() string {
 func runScanWorker(ctx context.Context, svc *workflow.App, log *slog.Logger, idle time.Duration) {
 	holder := holderName()
 	for ctx.Err() == nil {
-		run, err := svc.Scans.ClaimScan(ctx, holder)
+		run, err := svc.Scans.Claim(ctx, holder)
 		if err != nil {
 			log.Warn("scan queue", "err", err)
 		}
@@ -72,7 +72,7 @@ func runScanWorker(ctx context.Context, svc *workflow.App, log *slog.Logger, idl
 			continue
 		}
 		log.Info("scan started", "id", run.ID, "kind", run.Kind, "targets", run.Targets)
-		if err := svc.Scans.ExecuteScan(ctx, run); err != nil {
+		if err := svc.Scans.Execute(ctx, run); err != nil {
 			log.Warn("scan failed", "id", run.ID, "err", err)
 		} else {
 			log.Info("scan finished", "id", run.ID)

@@ -116,7 +116,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	// The demo and the tests scan loopback only; a real deployment scans its inventory.
-	svc.Scans.SetScanner(scannerAdapter{}, scans.ScanPolicy{LoopbackOnly: cfg.Demo})
+	svc.Scans.SetScanner(scannerAdapter{}, scans.Policy{LoopbackOnly: cfg.Demo})
 	driftLink := func(id uint) string { return fmt.Sprintf("%s/drift/%d", cfg.PublicURL, id) }
 	if alertsPath != "" {
 		alerting, err := loadAlerting(alertsPath, getenv, driftLink)
@@ -208,24 +208,24 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	})
 	g.Go(func() error {
 		every(gctx, svc, log, "schedule-scans", time.Minute, func(ctx context.Context) error {
-			if _, err := svc.Scans.FailStaleScans(ctx); err != nil {
+			if _, err := svc.Scans.FailStale(ctx); err != nil {
 				return err
 			}
-			_, err := svc.Scans.ScheduleDueScans(ctx)
+			_, err := svc.Scans.ScheduleDue(ctx)
 			return err
 		})
 		return nil
 	})
 	g.Go(func() error {
 		every(gctx, svc, log, "recertification-reminders", time.Hour, func(ctx context.Context) error {
-			_, err := svc.Recert.SendRecertReminders(ctx)
+			_, err := svc.Recert.SendReminders(ctx)
 			return err
 		})
 		return nil
 	})
 	g.Go(func() error {
 		every(gctx, svc, log, "deliver-alerts", 5*time.Second, func(ctx context.Context) error {
-			_, err := svc.Alerts.DeliverAlerts(ctx)
+			_, err := svc.Alerts.Deliver(ctx)
 			return err
 		})
 		return nil

@@ -46,9 +46,9 @@ func alertOf(d models.DriftItem, link func(uint) string) channels.Alert {
 	return a
 }
 
-// QueueAlerts puts one delivery per matching channel in the outbox, in the
+// Queue puts one delivery per matching channel in the outbox, in the
 // transaction that opened the item: one alert per new item, never per scan.
-func (s *Service) QueueAlerts(tx *gorm.DB, d models.DriftItem) error {
+func (s *Service) Queue(tx *gorm.DB, d models.DriftItem) error {
 	if s.alerting == nil || s.alerting.Router == nil {
 		return nil
 	}
@@ -65,10 +65,10 @@ func (s *Service) QueueAlerts(tx *gorm.DB, d models.DriftItem) error {
 // took it before another may try it again.
 const claimHold = 2 * time.Minute
 
-// DeliverAlerts makes one attempt at each delivery that is due, and
+// Deliver makes one attempt at each delivery that is due, and
 // schedules the next attempt with backoff, or gives up after MaxAttempts or
 // on a permanent error. It returns how many were delivered.
-func (s *Service) DeliverAlerts(ctx context.Context) (int, error) {
+func (s *Service) Deliver(ctx context.Context) (int, error) {
 	a := s.alerting
 	if a == nil {
 		return 0, nil
@@ -129,8 +129,8 @@ func (s *Service) DeliverAlerts(ctx context.Context) (int, error) {
 	return delivered, nil
 }
 
-// AlertDeliveries lists deliveries for admins, failures first.
-func (s *Service) AlertDeliveries(ctx context.Context, actor core.Actor, limit int) ([]models.AlertDelivery, error) {
+// Deliveries lists deliveries for admins, failures first.
+func (s *Service) Deliveries(ctx context.Context, actor core.Actor, limit int) ([]models.AlertDelivery, error) {
 	if !actor.Has(core.RoleAdmin, core.RoleApprover, core.RoleAuditor) {
 		return nil, core.Forbidden("alert deliveries are for admins, security leads and auditors")
 	}

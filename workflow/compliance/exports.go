@@ -381,7 +381,7 @@ func (s *Service) exportDrift(db *gorm.DB, f ExportFilter, doc report.Document, 
 	}
 	var nItems, nOpen, nScans int64
 	items.Session(&gorm.Session{}).Count(&nItems)
-	items.Session(&gorm.Session{}).Where("state IN ?", []string{drift.DriftOpen, drift.DriftAcknowledged}).Count(&nOpen)
+	items.Session(&gorm.Session{}).Where("state IN ?", []string{drift.Open, drift.Acknowledged}).Count(&nOpen)
 	scans.Session(&gorm.Session{}).Count(&nScans)
 	doc.Summary = []report.Field{{Name: "Drift items", Value: strconv.FormatInt(nItems, 10)}, {Name: "Still open", Value: strconv.FormatInt(nOpen, 10)}, {Name: "Scans", Value: strconv.FormatInt(nScans, 10)}}
 	if err := w.Begin(doc); err != nil {

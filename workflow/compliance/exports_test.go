@@ -23,13 +23,13 @@ import (
 // formula-looking justification, verification evidence and a drift item.
 func exportWorld(t *testing.T) (*workflowtest.World, uint) {
 	w := workflowtest.SQLiteWorld(t)
-	sc := &workflowtest.FakeScanner{Open: map[string][]scans.ScanPort{"10.40.0.16": {{Port: 3306, Protocol: "tcp", State: "open", Service: "mysql"}}}}
-	w.App.Scans.SetScanner(sc, scans.ScanPolicy{})
+	sc := &workflowtest.FakeScanner{Open: map[string][]scans.Port{"10.40.0.16": {{Port: 3306, Protocol: "tcp", State: "open", Service: "mysql"}}}}
+	w.App.Scans.SetScanner(sc, scans.Policy{})
 	in := workflowtest.DatabaseFromInternet()
 	in.Title = "支付网关 vendor access"
 	in.Justification = "=HYPERLINK(\"http://evil\") the vendor reads settlements"
 	r := w.Submitted(t, in)
-	d, _ := w.App.Requests.GetRequest(w.Ctx, w.Rita, r.ID)
+	d, _ := w.App.Requests.Get(w.Ctx, w.Rita, r.ID)
 	controls := map[string]string{}
 	for _, f := range requests.FindingsOf(d.Request) {
 		if f.Blocking {

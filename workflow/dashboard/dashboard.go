@@ -40,7 +40,7 @@ type Dashboard struct {
 // Dashboard gathers the morning view. Everything is counted in the
 // database: a year of history is never loaded into memory.
 func (s *Service) Dashboard(ctx context.Context, actor core.Actor) (*Dashboard, error) {
-	if err := drift.CanSeeDrift(actor); err != nil {
+	if err := drift.CanSee(actor); err != nil {
 		return nil, err
 	}
 	db := s.DB().WithContext(ctx)
@@ -49,7 +49,7 @@ func (s *Service) Dashboard(ctx context.Context, actor core.Actor) (*Dashboard, 
 		Zone, Severity, Kind string
 		N                    int
 	}
-	live := []string{drift.DriftOpen, drift.DriftAcknowledged}
+	live := []string{drift.Open, drift.Acknowledged}
 	if err := db.Model(&models.DriftItem{}).Select("zone, severity, kind, COUNT(*) AS n").Where("state IN ?", live).Group("zone, severity, kind").Scan(&rows).Error; err != nil {
 		return nil, err
 	}

@@ -109,7 +109,7 @@ func seedRequests(ctx context.Context, svc *workflow.App, actors map[string]core
 	expiry := time.Now().UTC().AddDate(0, 0, 90)
 	type plan struct {
 		by    core.Actor
-		in    requests.RequestInput
+		in    requests.Input
 		steps []func(id uint) error
 	}
 	submit := func(by core.Actor) func(uint) error {
@@ -118,7 +118,7 @@ func seedRequests(ctx context.Context, svc *workflow.App, actors map[string]core
 	// review is the reviewer's approval: every check passes, and each
 	// blocking finding gets a compensating control (the exception path).
 	review := func(id uint) error {
-		d, err := svc.Requests.GetRequest(ctx, rita, id)
+		d, err := svc.Requests.Get(ctx, rita, id)
 		if err != nil {
 			return err
 		}
@@ -140,7 +140,7 @@ func seedRequests(ctx context.Context, svc *workflow.App, actors map[string]core
 		if err := review(id); err != nil {
 			return err
 		}
-		d, err := svc.Requests.GetRequest(ctx, lee, id)
+		d, err := svc.Requests.Get(ctx, lee, id)
 		if err != nil || d.Request.State != string(core.StateInReview) {
 			return err
 		}
@@ -160,49 +160,49 @@ func seedRequests(ctx context.Context, svc *workflow.App, actors map[string]core
 		return requests.RuleInput{Source: src, Destination: dst, Protocol: proto, Ports: ports, Service: svc, Direction: dir}
 	}
 	plans := []plan{
-		{alice, requests.RequestInput{Title: "Draft: SFTP drop for the bank's statements", Justification: "The bank will push daily statements over SFTP.", ExpiresAt: expiry,
+		{alice, requests.Input{Title: "Draft: SFTP drop for the bank's statements", Justification: "The bank will push daily statements over SFTP.", ExpiresAt: expiry,
 			Rules: []requests.RuleInput{rule("198.51.100.0/28", "127.10.0.10", "tcp", "22", "ssh", "ingress")}}, nil},
-		{alice, requests.RequestInput{Title: "CRM reaches its Redis cache", Justification: "The CRM keeps user sessions in Redis; without it every login is lost on restart.", ExpiresAt: expiry,
+		{alice, requests.Input{Title: "CRM reaches its Redis cache", Justification: "The CRM keeps user sessions in Redis; without it every login is lost on restart.", ExpiresAt: expiry,
 			Rules: []requests.RuleInput{rule("apps", "127.40.0.16", "tcp", "6379", "redis", "ingress")}}, []func(uint) error{submit(alice)}},
-		{alice, requests.RequestInput{Title: "Finance workstation to the CRM", Justification: "Finance exports monthly invoices from the CRM web UI.", ExpiresAt: expiry,
+		{alice, requests.Input{Title: "Finance workstation to the CRM", Justification: "Finance exports monthly invoices from the CRM web UI.", ExpiresAt: expiry,
 			Rules: []requests.RuleInput{rule("office", "127.40.0.15", "tcp", "443", "http", "ingress")}}, []func(uint) error{submit(alice), func(id uint) error {
 			_, err := svc.Requests.Review(ctx, rita, id, requests.ReviewInput{Decision: requests.DecisionChangesRequest, Comment: "Name the workstations (CIDRs) rather than the whole office zone."})
 			return err
 		}}},
-		{alice, requests.RequestInput{Title: "Telnet to the legacy mail relay", Justification: "A vendor tool only speaks telnet.", ExpiresAt: expiry,
+		{alice, requests.Input{Title: "Telnet to the legacy mail relay", Justification: "A vendor tool only speaks telnet.", ExpiresAt: expiry,
 			Rules: []requests.RuleInput{rule("office", "127.10.0.11", "tcp", "23", "telnet", "ingress")}}, []func(uint) error{submit(alice), func(id uint) error {
 			_, err := svc.Requests.Review(ctx, rita, id, requests.ReviewInput{Decision: requests.DecisionReject, Comment: "Telnet sends credentials in clear: use SSH (port 22) through the bastion."})
 			return err
 		}}},
-		{alice, requests.RequestInput{Title: "Payment gateway from the partner acquirer", Justification: "The acquirer calls our gateway for settlement callbacks.", ExpiresAt: expiry,
+		{alice, requests.Input{Title: "Payment gateway from the partner acquirer", Justification: "The acquirer calls our gateway for settlement callbacks.", ExpiresAt: expiry,
 			Rules: []requests.RuleInput{rule("203.0.113.0/28", "127.50.0.10", "tcp", "443", "http", "ingress")}}, []func(uint) error{submit(alice), review}},
-		{alice, requests.RequestInput{Title: "Website over HTTPS", Justification: "The public website must be reachable by customers.", ExpiresAt: expiry,
+		{alice, requests.Input{Title: "Website over HTTPS", Justification: "The public website must be reachable by customers.", ExpiresAt: expiry,
 			Rules: []requests.RuleInput{rule("internet", "127.10.0.10", "tcp", "80,443", "http", "ingress")}}, []func(uint) error{submit(alice), approve}},
-		{alice, requests.RequestInput{Title: "Bastion SSH for network operations", Justification: "Netops administers the transit zone from the bastion.", ExpiresAt: expiry,
+		{alice, requests.Input{Title: "Bastion SSH for network operations", Justification: "Netops administers the transit zone from the bastion.", ExpiresAt: expiry,
 			Rules: []requests.RuleInput{rule("127.30.0.0/28", "127.20.0.5", "tcp", "2222", "ssh", "ingress")}}, []func(uint) error{submit(alice), approve, implement("CHG-1042")}},
-		{alice, requests.RequestInput{Title: "Mail relay SMTP from the DMZ web servers", Justification: "The website sends order confirmations through the relay.", ExpiresAt: expiry,
+		{alice, requests.Input{Title: "Mail relay SMTP from the DMZ web servers", Justification: "The website sends order confirmations through the relay.", ExpiresAt: expiry,
 			Rules: []requests.RuleInput{rule("dmz", "127.10.0.11", "tcp", "2525", "smtp", "ingress")}}, []func(uint) error{submit(alice), approve, implement("CHG-1043"), system(core.EventVerify, "port 25 answers with an SMTP banner")}},
-		{alice, requests.RequestInput{Title: "CRM application port for the sales team", Justification: "Sales use the CRM's web front end.", ExpiresAt: expiry,
+		{alice, requests.Input{Title: "CRM application port for the sales team", Justification: "Sales use the CRM's web front end.", ExpiresAt: expiry,
 			Rules: []requests.RuleInput{rule("office", "127.40.0.15", "tcp", "8443", "http", "ingress")}}, []func(uint) error{submit(alice), approve, implement("CHG-1044"), system(core.EventVerify, "port 8443 answers TLS with HTTP inside"), system(core.EventActivate, "verified and in force")}},
-		{alice, requests.RequestInput{Title: "CRM metrics endpoint", Justification: "Monitoring scrapes the CRM's metrics.", ExpiresAt: expiry,
+		{alice, requests.Input{Title: "CRM metrics endpoint", Justification: "Monitoring scrapes the CRM's metrics.", ExpiresAt: expiry,
 			Rules: []requests.RuleInput{rule("apps", "127.40.0.15", "tcp", "9100", "http", "ingress")}}, []func(uint) error{submit(alice), approve, implement("CHG-1045"), system(core.EventFailVerify, "port 9100 is closed on 127.40.0.15")}},
-		{alice, requests.RequestInput{Title: "Temporary vendor access to the CRM", Justification: "Vendor upgrade project, finished.", ExpiresAt: expiry,
+		{alice, requests.Input{Title: "Temporary vendor access to the CRM", Justification: "Vendor upgrade project, finished.", ExpiresAt: expiry,
 			Rules: []requests.RuleInput{rule("127.30.0.20", "127.40.0.15", "tcp", "443", "http", "ingress")}}, []func(uint) error{submit(alice), approve, implement("CHG-0990"), system(core.EventVerify, "answered"), system(core.EventActivate, "in force"), system(core.EventExpire, "not re-certified before its expiry")}},
-		{alice, requests.RequestInput{Title: "Database access for the reporting tool", Justification: "The reporting tool reads the payments database nightly.", ExpiresAt: expiry,
+		{alice, requests.Input{Title: "Database access for the reporting tool", Justification: "The reporting tool reads the payments database nightly.", ExpiresAt: expiry,
 			Rules: []requests.RuleInput{rule("apps", "127.50.0.11", "tcp", "5432", "postgresql", "ingress")}}, []func(uint) error{submit(alice), approve, func(id uint) error {
 			_, err := svc.Requests.Revoke(ctx, rita, id, "The reporting tool was decommissioned.")
 			return err
 		}}},
-		{alice, requests.RequestInput{Title: "Test opening, filed by mistake", Justification: "Filed by mistake.", ExpiresAt: expiry,
+		{alice, requests.Input{Title: "Test opening, filed by mistake", Justification: "Filed by mistake.", ExpiresAt: expiry,
 			Rules: []requests.RuleInput{rule("office", "127.40.0.15", "tcp", "8080", "http", "ingress")}}, []func(uint) error{func(id uint) error {
 			_, err := svc.Requests.Cancel(ctx, alice, id, "filed by mistake")
 			return err
 		}}},
-		{pat, requests.RequestInput{Title: "Security scanner to the apps zone", Justification: "Pat's team runs authenticated vulnerability scans of the apps zone.", ExpiresAt: expiry,
+		{pat, requests.Input{Title: "Security scanner to the apps zone", Justification: "Pat's team runs authenticated vulnerability scans of the apps zone.", ExpiresAt: expiry,
 			Rules: []requests.RuleInput{rule("127.20.0.5", "127.40.0.15", "tcp", "22", "ssh", "ingress")}}, []func(uint) error{submit(pat)}},
 	}
 	for _, p := range plans {
-		req, err := svc.Requests.CreateRequest(ctx, p.by, p.in)
+		req, err := svc.Requests.Create(ctx, p.by, p.in)
 		if err != nil {
 			return fmt.Errorf("demo request %q: %w", p.in.Title, err)
 		}

@@ -14,7 +14,7 @@ import (
 // AlertQueue queues the alerts for a newly opened item in the transaction
 // that opened it.
 type AlertQueue interface {
-	QueueAlerts(tx *gorm.DB, d models.DriftItem) error
+	Queue(tx *gorm.DB, d models.DriftItem) error
 }
 
 // Service runs the drift use cases.
@@ -33,5 +33,5 @@ func (s *Service) queueAlerts(tx *gorm.DB, d models.DriftItem) error {
 	if s.alerts == nil {
 		return nil
 	}
-	return s.alerts.QueueAlerts(tx, d)
+	return s.alerts.Queue(tx, d)
 }

@@ -21,10 +21,10 @@ import (
 
 // Drift item states.
 const (
-	DriftOpen         = driftrules.StateOpen
-	DriftAcknowledged = driftrules.StateAcknowledged
-	DriftResolved     = driftrules.StateResolved
-	DriftSuppressed   = driftrules.StateSuppressed
+	Open         = driftrules.StateOpen
+	Acknowledged = driftrules.StateAcknowledged
+	Resolved     = driftrules.StateResolved
+	Suppressed   = driftrules.StateSuppressed
 )
 
 // driftRules are the rules drift is judged against: those in force and
@@ -79,7 +79,7 @@ func driftRules(tx *gorm.DB) ([]driftrules.Rule, error) {
 }
 
 // observations turns a scan report into what the drift engine compares.
-func observations(tx *gorm.DB, rep *scans.ScanReport, scope driftrules.PortScope) ([]driftrules.Observation, error) {
+func observations(tx *gorm.DB, rep *scans.Report, scope driftrules.PortScope) ([]driftrules.Observation, error) {
 	zones, err := inventory.LoadZoneIndex(tx)
 	if err != nil {
 		return nil, err
@@ -109,10 +109,10 @@ func observations(tx *gorm.DB, rep *scans.ScanReport, scope driftrules.PortScope
 	return out, nil
 }
 
-// RecordDrift compares a finished scan with the rules, opens items for new
+// Record compares a finished scan with the rules, opens items for new
 // drift, refreshes the ones still seen, resolves the ones no longer seen on
 // what the scan covered, and queues one alert per new item.
-func (s *Service) RecordDrift(tx *gorm.DB, run *models.ScanRun, rep *scans.ScanReport) (opened, resolved int, err error) {
+func (s *Service) Record(tx *gorm.DB, run *models.ScanRun, rep *scans.Report) (opened, resolved int, err error) {
 	scope := driftrules.PortScope{}
 	if run.TCPPorts != "" {
 		scope.TCP, _ = policy.ParsePorts(run.TCPPorts)
@@ -154,7 +154,7 @@ func (s *Service) RecordDrift(tx *gorm.DB, run *models.ScanRun, rep *scans.ScanR
 		items = kept
 	}
 	var stored []models.DriftItem
-	if err := tx.Where("state <> ?", DriftResolved).Find(&stored).Error; err != nil {
+	if err := tx.Where("state <> ?", Resolved).Find(&stored).Error; err != nil {
 		return 0, 0, err
 	}
 	byKey := map[string]*models.DriftItem{}
@@ -187,10 +187,10 @@ func (s *Service) RecordDrift(tx *gorm.DB, run *models.ScanRun, rep *scans.ScanR
 	}
 	for _, t := range gone {
 		d := byKey[t.Key]
-		if err := tx.Model(&models.DriftItem{}).Where("id = ?", d.ID).Updates(map[string]any{"state": DriftResolved, "resolved_at": &now}).Error; err != nil {
+		if err := tx.Model(&models.DriftItem{}).Where("id = ?", d.ID).Updates(map[string]any{"state": Resolved, "resolved_at": &now}).Error; err != nil {
 			return 0, 0, err
 		}
-		if err := s.Audit(tx, core.SystemActor, "drift.resolve", "drift", d.ID, core.State(d.State), DriftResolved, map[string]uint{"scan_id": run.ID}, "no longer seen by scan #"+fmt.Sprint(run.ID)); err != nil {
+		if err := s.Audit(tx, core.SystemActor, "drift.resolve", "drift", d.ID, core.State(d.State), Resolved, map[string]uint{"scan_id": run.ID}, "no longer seen by scan #"+fmt.Sprint(run.ID)); err != nil {
 			return 0, 0, err
 		}
 		resolved++
@@ -198,10 +198,10 @@ func (s *Service) RecordDrift(tx *gorm.DB, run *models.ScanRun, rep *scans.ScanR
 	for _, it := range fresh {
 		if old := byKey[it.Key]; old != nil {
 			// A suppression that ran out: the old record ends, the new one alerts.
-			if err := tx.Model(&models.DriftItem{}).Where("id = ?", old.ID).Updates(map[string]any{"state": DriftResolved, "resolved_at": &now}).Error; err != nil {
+			if err := tx.Model(&models.DriftItem{}).Where("id = ?", old.ID).Updates(map[string]any{"state": Resolved, "resolved_at": &now}).Error; err != nil {
 				return 0, 0, err
 			}
-			if err := s.Audit(tx, core.SystemActor, "drift.resolve", "drift", old.ID, core.State(old.State), DriftResolved, map[string]uint{"scan_id": run.ID}, "the suppression ended and the drift is seen again: a new item follows"); err != nil {
+			if err := s.Audit(tx, core.SystemActor, "drift.resolve", "drift", old.ID, core.State(old.State), Resolved, map[string]uint{"scan_id": run.ID}, "the suppression ended and the drift is seen again: a new item follows"); err != nil {
 				return 0, 0, err
 			}
 		}
@@ -211,12 +211,12 @@ func (s *Service) RecordDrift(tx *gorm.DB, run *models.ScanRun, rep *scans.ScanR
 			Protocol: string(it.Protocol), Port: int(it.Port), LastPort: int(it.LastPort), Service: it.Service,
 			ApprovedService: it.ApprovedService, Zone: it.Zone, Classification: string(it.Classification),
 			RuleID: uint(it.RuleID), RequestID: uint(it.RequestID), Detail: it.Detail, Evidence: string(ev),
-			State: DriftOpen, FirstSeen: now, LastSeen: now, LastScanID: run.ID,
+			State: Open, FirstSeen: now, LastSeen: now, LastScanID: run.ID,
 		}
 		if err := tx.Create(&d).Error; err != nil {
 			return 0, 0, err
 		}
-		if err := s.Audit(tx, core.SystemActor, "drift.open", "drift", d.ID, "", DriftOpen, map[string]any{"scan_id": run.ID, "key": d.Key, "severity": d.Severity}, d.Detail); err != nil {
+		if err := s.Audit(tx, core.SystemActor, "drift.open", "drift", d.ID, "", Open, map[string]any{"scan_id": run.ID, "key": d.Key, "severity": d.Severity}, d.Detail); err != nil {
 			return 0, 0, err
 		}
 		if err := s.queueAlerts(tx, d); err != nil {
@@ -227,24 +227,24 @@ func (s *Service) RecordDrift(tx *gorm.DB, run *models.ScanRun, rep *scans.ScanR
 	return opened, resolved, nil
 }
 
-// DriftFilter narrows the drift list.
-type DriftFilter struct {
+// Filter narrows the drift list.
+type Filter struct {
 	States               []string
 	Kind, Severity, Zone string
 	Address              string
 	Limit                int
 }
 
-func CanSeeDrift(a core.Actor) error {
+func CanSee(a core.Actor) error {
 	if a.ID == 0 || a.SeesAllRequests() {
 		return nil
 	}
 	return core.Forbidden("drift is for security, operations, auditors and admins")
 }
 
-// ListDrift returns drift items, most severe and newest first.
-func (s *Service) ListDrift(ctx context.Context, actor core.Actor, f DriftFilter) ([]models.DriftItem, error) {
-	if err := CanSeeDrift(actor); err != nil {
+// List returns drift items, most severe and newest first.
+func (s *Service) List(ctx context.Context, actor core.Actor, f Filter) ([]models.DriftItem, error) {
+	if err := CanSee(actor); err != nil {
 		return nil, err
 	}
 	q := s.DB().WithContext(ctx).Model(&models.DriftItem{})
@@ -272,9 +272,9 @@ func (s *Service) ListDrift(ctx context.Context, actor core.Actor, f DriftFilter
 	return out, err
 }
 
-// GetDrift reads one item.
-func (s *Service) GetDrift(ctx context.Context, actor core.Actor, id uint) (*models.DriftItem, error) {
-	if err := CanSeeDrift(actor); err != nil {
+// Get reads one item.
+func (s *Service) Get(ctx context.Context, actor core.Actor, id uint) (*models.DriftItem, error) {
+	if err := CanSee(actor); err != nil {
 		return nil, err
 	}
 	var d models.DriftItem
@@ -317,19 +317,19 @@ func (s *Service) changeDrift(ctx context.Context, actor core.Actor, id uint, fr
 	return &d, nil
 }
 
-// AcknowledgeDrift records that security has seen an item and owns it.
-func (s *Service) AcknowledgeDrift(ctx context.Context, actor core.Actor, id uint, comment string) (*models.DriftItem, error) {
+// Acknowledge records that security has seen an item and owns it.
+func (s *Service) Acknowledge(ctx context.Context, actor core.Actor, id uint, comment string) (*models.DriftItem, error) {
 	if !actor.Has(core.RoleReviewer, core.RoleApprover, core.RoleAdmin) {
 		return nil, core.Forbidden("you need the reviewer, approver or admin role to acknowledge drift")
 	}
-	return s.changeDrift(ctx, actor, id, []string{DriftOpen}, map[string]any{"state": DriftAcknowledged, "acknowledged_by": actor.Email}, "drift.acknowledge", strings.TrimSpace(comment))
+	return s.changeDrift(ctx, actor, id, []string{Open}, map[string]any{"state": Acknowledged, "acknowledged_by": actor.Email}, "drift.acknowledge", strings.TrimSpace(comment))
 }
 
 // maxSuppression bounds how long drift may be hidden before it is looked at again.
 const maxSuppression = 90 * 24 * time.Hour
 
-// SuppressDrift hides an item, with a reason, until a date.
-func (s *Service) SuppressDrift(ctx context.Context, actor core.Actor, id uint, reason string, until time.Time) (*models.DriftItem, error) {
+// Suppress hides an item, with a reason, until a date.
+func (s *Service) Suppress(ctx context.Context, actor core.Actor, id uint, reason string, until time.Time) (*models.DriftItem, error) {
 	if !actor.Has(core.RoleApprover, core.RoleAdmin) {
 		return nil, core.Forbidden("you need the approver or admin role to suppress drift")
 	}
@@ -341,34 +341,34 @@ func (s *Service) SuppressDrift(ctx context.Context, actor core.Actor, id uint, 
 	if !until.After(now) || until.Sub(now) > maxSuppression {
 		return nil, core.Invalid("until", "a suppression ends in the future and within %d days", int(maxSuppression.Hours()/24))
 	}
-	return s.changeDrift(ctx, actor, id, []string{DriftOpen, DriftAcknowledged},
-		map[string]any{"state": DriftSuppressed, "suppress_reason": reason, "suppressed_until": &until}, "drift.suppress", reason)
+	return s.changeDrift(ctx, actor, id, []string{Open, Acknowledged},
+		map[string]any{"state": Suppressed, "suppress_reason": reason, "suppressed_until": &until}, "drift.suppress", reason)
 }
 
-// DriftPrefill is the request a drift item suggests ("this port should be approved").
-func (s *Service) DriftPrefill(ctx context.Context, actor core.Actor, id uint) (requests.RequestInput, error) {
-	d, err := s.GetDrift(ctx, actor, id)
+// Prefill is the request a drift item suggests ("this port should be approved").
+func (s *Service) Prefill(ctx context.Context, actor core.Actor, id uint) (requests.Input, error) {
+	d, err := s.Get(ctx, actor, id)
 	if err != nil {
-		return requests.RequestInput{}, err
+		return requests.Input{}, err
 	}
 	if !driftrules.Kind(d.Kind).Requestable() {
-		return requests.RequestInput{}, core.Conflict("a %s item is not an opening to approve", d.Kind)
+		return requests.Input{}, core.Conflict("a %s item is not an opening to approve", d.Kind)
 	}
 	service := d.Service
 	if service == driftrules.ServiceUnknown {
 		service = ""
 	}
-	return requests.RequestInput{
+	return requests.Input{
 		Title:         fmt.Sprintf("Approve %s/%d on %s", d.Protocol, d.Port, d.Address),
 		Justification: fmt.Sprintf("Found open by the scanner (drift #%d: %s). Explain which business service needs it and who connects to it.", d.ID, d.Detail),
 		Rules:         []requests.RuleInput{{Destination: d.Address, Protocol: d.Protocol, Ports: fmt.Sprint(d.Port), Service: service, Direction: string(policy.Ingress)}},
 	}, nil
 }
 
-// LinkDriftRequest notes on a drift item the request its filer made from
+// LinkRequest notes on a drift item the request its filer made from
 // it: only for an item that is an opening, not yet linked, and a request of
 // the actor's own.
-func (s *Service) LinkDriftRequest(ctx context.Context, actor core.Actor, driftID, requestID uint) error {
+func (s *Service) LinkRequest(ctx context.Context, actor core.Actor, driftID, requestID uint) error {
 	if !actor.Has(core.RoleRequester, core.RoleAdmin) {
 		return core.Forbidden("only the filer of a request can link it to drift")
 	}

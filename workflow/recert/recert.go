@@ -359,9 +359,9 @@ func (s *Service) SetMailer(m Mailer, publicURL string) { s.mailer, s.publicURL 
 // reminderInterval is how often an owner is reminded of the same pending items.
 const reminderInterval = 7 * 24 * time.Hour
 
-// SendRecertReminders e-mails every owner of pending re-certifications, once
+// SendReminders e-mails every owner of pending re-certifications, once
 // a week per item at most: one message per person listing their items.
-func (s *Service) SendRecertReminders(ctx context.Context) (int, error) {
+func (s *Service) SendReminders(ctx context.Context) (int, error) {
 	if s.mailer == nil {
 		return 0, nil
 	}

@@ -119,13 +119,13 @@ func TestRecertificationReminders(t *testing.T) {
 	workflowtest.Must(t, err)
 	_, _, err = w.App.Recert.StartCampaign(w.Ctx, w.Lee, "Q1", time.Now().AddDate(1, 0, 0))
 	workflowtest.Must(t, err)
-	n, err := w.App.Recert.SendRecertReminders(w.Ctx)
+	n, err := w.App.Recert.SendReminders(w.Ctx)
 	workflowtest.Must(t, err)
 	if n != 1 || len(mailer.sent) != 1 || !strings.HasPrefix(mailer.sent[0], "alice@example.test|") || !strings.Contains(mailer.sent[0], "https://portcullis.example/recertification") {
 		t.Fatalf("reminders %v", mailer.sent)
 	}
 	// Not again within the week.
-	n, _ = w.App.Recert.SendRecertReminders(w.Ctx)
+	n, _ = w.App.Recert.SendReminders(w.Ctx)
 	if n != 0 || len(mailer.sent) != 1 {
 		t.Fatalf("reminded twice: %v", mailer.sent)
 	}

@@ -56,7 +56,7 @@ func TestCrashChild(t *testing.T) {
 	}
 	out := bufio.NewWriter(os.Stdout)
 	for i := 0; ; i++ {
-		r, err := w.App.Requests.CreateRequest(w.Ctx, w.Alice, workflowtest.LowRisk())
+		r, err := w.App.Requests.Create(w.Ctx, w.Alice, workflowtest.LowRisk())
 		if err != nil {
 			fmt.Println("create:", err)
 			os.Exit(3)

@@ -15,7 +15,7 @@ import (
 func TestPolicyWhatIfAndSave(t *testing.T) {
 	w := workflowtest.SQLiteWorld(t)
 	// An approved opening from the internet to the DMZ on 443.
-	r := w.Submitted(t, requests.RequestInput{Title: "Website", Justification: "customers",
+	r := w.Submitted(t, requests.Input{Title: "Website", Justification: "customers",
 		Rules: []requests.RuleInput{{Source: "internet", Destination: "10.10.0.10", Protocol: "tcp", Ports: "443", Service: "http"}}})
 	_, err := w.App.Requests.Review(w.Ctx, w.Rita, r.ID, workflowtest.ApproveInput())
 	workflowtest.Must(t, err)
@@ -45,7 +45,7 @@ func TestPolicyWhatIfAndSave(t *testing.T) {
 		t.Fatalf("%d audit events for the matrix change", events)
 	}
 	// New requests are judged by the saved matrix.
-	again := w.Create(t, w.Alice, requests.RequestInput{Title: "Website 2", Justification: "x",
+	again := w.Create(t, w.Alice, requests.Input{Title: "Website 2", Justification: "x",
 		Rules: []requests.RuleInput{{Source: "internet", Destination: "10.10.0.10", Protocol: "tcp", Ports: "443", Service: "http"}}})
 	if !strings.Contains(again.Findings, `"blocking":true`) {
 		t.Fatalf("saved matrix not applied: %s", again.Findings)
@@ -95,7 +95,7 @@ func TestSettingsChangeTheJudgement(t *testing.T) {
 	in.MaxExpiryDays = "30"
 	in.DefaultExpiryDays = "30"
 	workflowtest.Must(t, w.App.Inventory.SaveSettings(w.Ctx, w.Adam, in))
-	_, err = w.App.Requests.CreateRequest(w.Ctx, w.Alice, requests.RequestInput{Title: "t", Justification: "j", ExpiresAt: w.App.Now().AddDate(0, 0, 60), Rules: workflowtest.LowRisk().Rules})
+	_, err = w.App.Requests.Create(w.Ctx, w.Alice, requests.Input{Title: "t", Justification: "j", ExpiresAt: w.App.Now().AddDate(0, 0, 60), Rules: workflowtest.LowRisk().Rules})
 	workflowtest.MustCode(t, err, core.CodeInvalid)
 	if workflowtest.FieldErrorsOf(err)["expires_at"] == "" {
 		t.Fatalf("expiry beyond the maximum not refused on its field: %v", err)

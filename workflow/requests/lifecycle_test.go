@@ -32,7 +32,7 @@ func TestEveryStateEventPair(t *testing.T) {
 	actions := []action{
 		{"submit", fromTable(core.EventSubmit), core.StateSubmitted, func(id uint) error { _, err := w.App.Requests.Submit(w.Ctx, w.Alice, id); return err }},
 		{"edit", fromTable(core.EventEdit), "", func(id uint) error {
-			_, err := w.App.Requests.UpdateRequest(w.Ctx, w.Alice, id, workflowtest.LowRisk())
+			_, err := w.App.Requests.Update(w.Ctx, w.Alice, id, workflowtest.LowRisk())
 			return err
 		}},
 		// A review of a submitted request claims it first, in the same transaction.
@@ -185,7 +185,7 @@ func TestSeparationOfDuties(t *testing.T) {
 				return err
 			}()},
 			{"reviewer files", func() error {
-				_, err := w.App.Requests.CreateRequest(w.Ctx, w.Rita, workflowtest.LowRisk())
+				_, err := w.App.Requests.Create(w.Ctx, w.Rita, workflowtest.LowRisk())
 				return err
 			}()},
 			{"other requester submits", func() error { _, err := w.App.Requests.Submit(w.Ctx, w.Bob, r.ID); return err }()},
@@ -201,9 +201,9 @@ func TestSeparationOfDuties(t *testing.T) {
 	})
 	t.Run("requesters see only their team's requests", func(t *testing.T) {
 		r := w.Create(t, w.Alice, workflowtest.LowRisk())
-		_, err := w.App.Requests.GetRequest(w.Ctx, w.Bob, r.ID)
+		_, err := w.App.Requests.Get(w.Ctx, w.Bob, r.ID)
 		workflowtest.MustCode(t, err, core.CodeNotFound)
-		if _, err := w.App.Requests.GetRequest(w.Ctx, w.Aude, r.ID); err != nil {
+		if _, err := w.App.Requests.Get(w.Ctx, w.Aude, r.ID); err != nil {
 			t.Errorf("auditor cannot read: %v", err)
 		}
 	})
@@ -221,7 +221,7 @@ func TestEditAfterSubmissionVoidsApprovals(t *testing.T) {
 	}
 	edited := workflowtest.InternetFacing()
 	edited.Rules[0].Ports = "443,8443"
-	_, err = w.App.Requests.UpdateRequest(w.Ctx, w.Alice, r.ID, edited)
+	_, err = w.App.Requests.Update(w.Ctx, w.Alice, r.ID, edited)
 	workflowtest.Must(t, err)
 	if got := w.State(t, r.ID); got != core.StateSubmitted {
 		t.Fatalf("state after edit %s, want submitted", got)
@@ -232,7 +232,7 @@ func TestEditAfterSubmissionVoidsApprovals(t *testing.T) {
 	}
 	_, err = w.App.Requests.SecondApproval(w.Ctx, w.Lee, r.ID, requests.DecisionApprove, "")
 	workflowtest.MustCode(t, err, core.CodeConflict)
-	d, err := w.App.Requests.GetRequest(w.Ctx, w.Alice, r.ID)
+	d, err := w.App.Requests.Get(w.Ctx, w.Alice, r.ID)
 	workflowtest.Must(t, err)
 	if d.FirstApproval != nil || !d.Reviews[0].Voided {
 		t.Fatalf("the first approval was not voided: %+v", d.Reviews)
@@ -288,7 +288,7 @@ func TestSecondApprovalFollowsTheFindings(t *testing.T) {
 		{"IPv6 inside a zone", requests.RuleInput{Source: "2001:db8:40::/64", Destination: "2001:db8:40::15", Protocol: "tcp", Ports: "443", Service: "http"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := w.Create(t, w.Alice, requests.RequestInput{Title: tc.name, Justification: "x", Rules: []requests.RuleInput{tc.rule}})
+			r := w.Create(t, w.Alice, requests.Input{Title: tc.name, Justification: "x", Rules: []requests.RuleInput{tc.rule}})
 			if r.NeedsSecondApproval != tc.want {
 				t.Fatalf("needs second approval = %v, want %v (findings %s)", r.NeedsSecondApproval, tc.want, r.Findings)
 			}
@@ -302,7 +302,7 @@ func TestSecondApprovalFollowsTheFindings(t *testing.T) {
 func TestExceptionPath(t *testing.T) {
 	w := workflowtest.SQLiteWorld(t)
 	r := w.Submitted(t, workflowtest.DatabaseFromInternet())
-	stored, err := w.App.Requests.GetRequest(w.Ctx, w.Rita, r.ID)
+	stored, err := w.App.Requests.Get(w.Ctx, w.Rita, r.ID)
 	workflowtest.Must(t, err)
 	findings := requests.FindingsOf(stored.Request)
 	var blocking []string
@@ -338,7 +338,7 @@ func TestExceptionPath(t *testing.T) {
 	}
 	_, err = w.App.Requests.Review(w.Ctx, w.Rita, r.ID, in)
 	workflowtest.Must(t, err)
-	d, err := w.App.Requests.GetRequest(w.Ctx, w.Lee, r.ID)
+	d, err := w.App.Requests.Get(w.Ctx, w.Lee, r.ID)
 	workflowtest.Must(t, err)
 	if got := core.State(d.Request.State); got != core.StateInReview || !d.Request.Exception || !d.Request.NeedsSecondApproval {
 		t.Fatalf("after the reviewer's exception: %s exception=%v", got, d.Request.Exception)
@@ -366,14 +366,14 @@ func TestExceptionPath(t *testing.T) {
 func TestBadInputNamesTheField(t *testing.T) {
 	w := workflowtest.SQLiteWorld(t)
 	ok := requests.RuleInput{Source: "office", Destination: "10.40.0.15", Protocol: "tcp", Ports: "443"}
-	with := func(f func(*requests.RuleInput)) requests.RequestInput {
+	with := func(f func(*requests.RuleInput)) requests.Input {
 		r := ok
 		f(&r)
-		return requests.RequestInput{Title: "t", Justification: "j", Rules: []requests.RuleInput{ok, r}}
+		return requests.Input{Title: "t", Justification: "j", Rules: []requests.RuleInput{ok, r}}
 	}
 	for _, tc := range []struct {
 		name, field, msg string
-		in               requests.RequestInput
+		in               requests.Input
 	}{
 		{"invalid CIDR", "rules[1].source", "not a valid CIDR", with(func(r *requests.RuleInput) { r.Source = "10.0.0.0/33" })},
 		{"host bits", "rules[1].source", "host bits", with(func(r *requests.RuleInput) { r.Source = "10.1.2.3/16" })},
@@ -384,13 +384,13 @@ func TestBadInputNamesTheField(t *testing.T) {
 		{"unknown asset", "rules[1].destination", "not in the inventory", with(func(r *requests.RuleInput) { r.Destination = "10.40.9.9" })},
 		{"bad protocol", "rules[1].protocol", "not tcp or udp", with(func(r *requests.RuleInput) { r.Protocol = "icmp" })},
 		{"unknown service", "rules[1].service", "not a known service", with(func(r *requests.RuleInput) { r.Service = "gopher" })},
-		{"empty justification", "justification", "required", requests.RequestInput{Title: "t", Rules: []requests.RuleInput{ok}}},
-		{"no rules", "rules", "at least one rule", requests.RequestInput{Title: "t", Justification: "j"}},
+		{"empty justification", "justification", "required", requests.Input{Title: "t", Rules: []requests.RuleInput{ok}}},
+		{"no rules", "rules", "at least one rule", requests.Input{Title: "t", Justification: "j"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var before int64
 			w.App.DB().Model(&models.Request{}).Count(&before)
-			_, err := w.App.Requests.CreateRequest(w.Ctx, w.Alice, tc.in)
+			_, err := w.App.Requests.Create(w.Ctx, w.Alice, tc.in)
 			workflowtest.MustCode(t, err, core.CodeInvalid)
 			msgs := workflowtest.FieldErrorsOf(err)
 			if !strings.Contains(msgs[tc.field], tc.msg) {
@@ -468,7 +468,7 @@ func TestLifecycleOnEachDatabase(t *testing.T) {
 		workflowtest.Must(t, err)
 		_, err = w.App.Requests.AddComment(w.Ctx, w.Alice, r.ID, "thanks")
 		workflowtest.Must(t, err)
-		d, err := w.App.Requests.GetRequest(w.Ctx, w.Alice, r.ID)
+		d, err := w.App.Requests.Get(w.Ctx, w.Alice, r.ID)
 		workflowtest.Must(t, err)
 		var actions []string
 		for _, e := range d.Timeline {
@@ -483,7 +483,7 @@ func TestLifecycleOnEachDatabase(t *testing.T) {
 		if len(reg) != 1 || reg[0].Rule.Ports != "443" || len(reg[0].Approvers) != 2 {
 			t.Fatalf("register %+v", reg)
 		}
-		list, err := w.App.Requests.ListRequests(w.Ctx, w.Alice, requests.RequestFilter{Search: "websi", States: []core.State{core.StateImplemented}})
+		list, err := w.App.Requests.List(w.Ctx, w.Alice, requests.Filter{Search: "websi", States: []core.State{core.StateImplemented}})
 		workflowtest.Must(t, err)
 		if len(list) != 1 {
 			t.Fatalf("search found %d", len(list))

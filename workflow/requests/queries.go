@@ -12,8 +12,8 @@ import (
 	"github.com/portcullis/portcullis/workflow/core"
 )
 
-// RequestDetail is a request with everything its page shows.
-type RequestDetail struct {
+// Detail is a request with everything its page shows.
+type Detail struct {
 	Request  models.Request
 	Reviews  []models.Review
 	Comments []models.Comment
@@ -34,8 +34,8 @@ func Checklist(r models.Review) []ChecklistAnswer {
 	return out
 }
 
-// GetRequest reads a request that the actor may see.
-func (s *Service) GetRequest(ctx context.Context, actor core.Actor, id uint) (*RequestDetail, error) {
+// Get reads a request that the actor may see.
+func (s *Service) Get(ctx context.Context, actor core.Actor, id uint) (*Detail, error) {
 	db := s.DB().WithContext(ctx)
 	r, err := core.LoadRequest(db, id)
 	if err != nil {
@@ -44,7 +44,7 @@ func (s *Service) GetRequest(ctx context.Context, actor core.Actor, id uint) (*R
 	if err := s.canSee(actor, r); err != nil {
 		return nil, err
 	}
-	d := &RequestDetail{Request: *r}
+	d := &Detail{Request: *r}
 	if err := db.Preload("Reviewer").Where("request_id = ?", id).Order("id").Find(&d.Reviews).Error; err != nil {
 		return nil, err
 	}
@@ -70,16 +70,16 @@ func (s *Service) GetRequest(ctx context.Context, actor core.Actor, id uint) (*R
 	return d, nil
 }
 
-// RequestFilter narrows a list of requests.
-type RequestFilter struct {
+// Filter narrows a list of requests.
+type Filter struct {
 	States []core.State
 	Search string // in the title, the justification and the id
 	Mine   bool   // only the actor's own requests
 	Limit  int
 }
 
-// ListRequests returns the requests the actor may see, newest first.
-func (s *Service) ListRequests(ctx context.Context, actor core.Actor, f RequestFilter) ([]models.Request, error) {
+// List returns the requests the actor may see, newest first.
+func (s *Service) List(ctx context.Context, actor core.Actor, f Filter) ([]models.Request, error) {
 	q := s.DB().WithContext(ctx).Model(&models.Request{}).Preload("Requester").Preload("Rules", func(db *gorm.DB) *gorm.DB { return db.Order("position") })
 	q = visible(q, actor)
 	if f.Mine {

@@ -35,8 +35,8 @@ type RuleInput struct {
 	Direction   string `json:"direction"`
 }
 
-// RequestInput is the editable part of a request.
-type RequestInput struct {
+// Input is the editable part of a request.
+type Input struct {
 	Title         string
 	Justification string
 	ExpiresAt     time.Time // zero: the default expiry from the settings
@@ -52,7 +52,7 @@ type validated struct {
 // maxRules bounds one request; larger sets belong in several requests.
 const maxRules = 100
 
-func (s *Service) validateRequest(tx *gorm.DB, in RequestInput) (*validated, error) {
+func (s *Service) validateRequest(tx *gorm.DB, in Input) (*validated, error) {
 	var errs core.FieldErrors
 	add := func(field, format string, a ...any) {
 		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: field, Message: fmt.Sprintf(format, a...)})
@@ -194,8 +194,8 @@ func (s *Service) resolveDestination(tx *gorm.DB, zones *inventory.ZoneIndex, de
 	return strings.Join(out, ","), ""
 }
 
-// CreateRequest saves a new draft.
-func (s *Service) CreateRequest(ctx context.Context, actor core.Actor, in RequestInput) (*models.Request, error) {
+// Create saves a new draft.
+func (s *Service) Create(ctx context.Context, actor core.Actor, in Input) (*models.Request, error) {
 	// Admins file too: turning unapproved drift into a request is often theirs to do.
 	if !actor.Has(core.RoleRequester, core.RoleAdmin) {
 		return nil, core.Forbidden("you need the requester role to file a request")
@@ -227,10 +227,10 @@ func (s *Service) CreateRequest(ctx context.Context, actor core.Actor, in Reques
 	return req, err
 }
 
-// UpdateRequest replaces the title, justification, expiry and rules. After
+// Update replaces the title, justification, expiry and rules. After
 // submission, an edit voids every approval given so far and sends the
 // request back to the review queue.
-func (s *Service) UpdateRequest(ctx context.Context, actor core.Actor, id uint, in RequestInput) (*models.Request, error) {
+func (s *Service) Update(ctx context.Context, actor core.Actor, id uint, in Input) (*models.Request, error) {
 	var req *models.Request
 	err := s.InTx(ctx, func(tx *gorm.DB) error {
 		old, err := core.LoadRequest(tx, id)

@@ -18,16 +18,16 @@ import (
 	"github.com/portcullis/portcullis/workflow/policy"
 )
 
-// ScanJob is what the server asks its scanner to do.
-type ScanJob struct {
+// Job is what the server asks its scanner to do.
+type Job struct {
 	Targets  []netip.Addr
 	Profile  string   // common | full | verification
 	TCPPorts []uint16 // empty: the profile's
 	UDPPorts []uint16
 }
 
-// ScanProgress is a running scan's snapshot.
-type ScanProgress struct {
+// Progress is a running scan's snapshot.
+type Progress struct {
 	HostsDone  int     `json:"hosts_done"`
 	HostsTotal int     `json:"hosts_total"`
 	PortsDone  int64   `json:"ports_done"`
@@ -44,58 +44,58 @@ type ScanProgress struct {
 type Scanner interface {
 	// Resolve fills in the ports of a job's profile, so the run records
 	// exactly what it covered.
-	Resolve(job ScanJob) (ScanJob, error)
-	Scan(ctx context.Context, job ScanJob, progress func(ScanProgress)) ([]byte, error)
+	Resolve(job Job) (Job, error)
+	Scan(ctx context.Context, job Job, progress func(Progress)) ([]byte, error)
 }
 
-// ScanReport is the scan-report contract, as the workflow reads it.
-type ScanReport struct {
-	Schema     string     `json:"schema"`
-	StartedAt  time.Time  `json:"started_at"`
-	FinishedAt time.Time  `json:"finished_at"`
-	Profile    string     `json:"profile"`
-	Hosts      []ScanHost `json:"hosts"`
+// Report is the scan-report contract, as the workflow reads it.
+type Report struct {
+	Schema     string    `json:"schema"`
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	Profile    string    `json:"profile"`
+	Hosts      []Host    `json:"hosts"`
 }
 
-// ScanHost is one scanned address.
-type ScanHost struct {
-	Address string     `json:"address"`
-	State   string     `json:"state"`
-	Tarpit  bool       `json:"tarpit"`
-	Ports   []ScanPort `json:"ports"`
+// Host is one scanned address.
+type Host struct {
+	Address string `json:"address"`
+	State   string `json:"state"`
+	Tarpit  bool   `json:"tarpit"`
+	Ports   []Port `json:"ports"`
 }
 
-// ScanPort is one port seen.
-type ScanPort struct {
-	Port     uint16        `json:"port"`
-	Protocol string        `json:"protocol"`
-	State    string        `json:"state"`
-	Service  string        `json:"service"`
-	Product  string        `json:"product"`
-	Version  string        `json:"version"`
-	TLS      bool          `json:"tls"`
-	Banner   string        `json:"banner"`
-	Findings []ScanFinding `json:"findings"`
+// Port is one port seen.
+type Port struct {
+	Port     uint16    `json:"port"`
+	Protocol string    `json:"protocol"`
+	State    string    `json:"state"`
+	Service  string    `json:"service"`
+	Product  string    `json:"product"`
+	Version  string    `json:"version"`
+	TLS      bool      `json:"tls"`
+	Banner   string    `json:"banner"`
+	Findings []Finding `json:"findings"`
 }
 
-// ScanFinding is a weak configuration confirmed on the wire.
-type ScanFinding struct {
+// Finding is a weak configuration confirmed on the wire.
+type Finding struct {
 	ID       string `json:"id"`
 	Severity string `json:"severity"`
 	Detail   string `json:"detail"`
 }
 
-// ParseScanReport reads a stored report.
-func ParseScanReport(raw string) (*ScanReport, error) {
-	var r ScanReport
+// ParseReport reads a stored report.
+func ParseReport(raw string) (*Report, error) {
+	var r Report
 	if err := json.Unmarshal([]byte(raw), &r); err != nil {
 		return nil, err
 	}
 	return &r, nil
 }
 
-// ScanPolicy bounds what the server scans.
-type ScanPolicy struct {
+// Policy bounds what the server scans.
+type Policy struct {
 	// LoopbackOnly refuses every address outside 127.0.0.0/8 and ::1: the
 	// demo and the tests scan nothing else.
 	LoopbackOnly bool
@@ -104,19 +104,19 @@ type ScanPolicy struct {
 // progressHub fans a running scan's progress out to the browsers watching it.
 type progressHub struct {
 	mu   sync.Mutex
-	subs map[uint]map[chan ScanProgress]bool
+	subs map[uint]map[chan Progress]bool
 }
 
-// WatchScan subscribes to a run's progress on this instance; cancel unsubscribes.
-func (s *Service) WatchScan(id uint) (<-chan ScanProgress, func()) {
+// Watch subscribes to a run's progress on this instance; cancel unsubscribes.
+func (s *Service) Watch(id uint) (<-chan Progress, func()) {
 	h := &s.hub
-	ch := make(chan ScanProgress, 8)
+	ch := make(chan Progress, 8)
 	h.mu.Lock()
 	if h.subs == nil {
-		h.subs = map[uint]map[chan ScanProgress]bool{}
+		h.subs = map[uint]map[chan Progress]bool{}
 	}
 	if h.subs[id] == nil {
-		h.subs[id] = map[chan ScanProgress]bool{}
+		h.subs[id] = map[chan Progress]bool{}
 	}
 	h.subs[id][ch] = true
 	h.mu.Unlock()
@@ -127,7 +127,7 @@ func (s *Service) WatchScan(id uint) (<-chan ScanProgress, func()) {
 	}
 }
 
-func (h *progressHub) publish(id uint, p ScanProgress) {
+func (h *progressHub) publish(id uint, p Progress) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for ch := range h.subs[id] {
@@ -139,7 +139,7 @@ func (h *progressHub) publish(id uint, p ScanProgress) {
 }
 
 // SetScanner gives the service its scanner and the bounds it scans within.
-func (s *Service) SetScanner(sc Scanner, p ScanPolicy) {
+func (s *Service) SetScanner(sc Scanner, p Policy) {
 	s.scanner, s.scanPolicy = sc, p
 }
 
@@ -244,9 +244,9 @@ func (s *Service) enqueue(tx *gorm.DB, actor core.Actor, run models.ScanRun) (*m
 	return &run, nil
 }
 
-// ClaimScan takes the oldest queued run for this holder; nil when none
+// Claim takes the oldest queued run for this holder; nil when none
 // waits. The conditional update makes sure two instances never run the same scan.
-func (s *Service) ClaimScan(ctx context.Context, holder string) (*models.ScanRun, error) {
+func (s *Service) Claim(ctx context.Context, holder string) (*models.ScanRun, error) {
 	db := s.DB().WithContext(ctx)
 	for attempt := 0; attempt < 3; attempt++ {
 		var run models.ScanRun
@@ -271,13 +271,13 @@ func (s *Service) ClaimScan(ctx context.Context, holder string) (*models.ScanRun
 	return nil, nil
 }
 
-// ExecuteScan runs a claimed scan, records its report, and draws the
+// Execute runs a claimed scan, records its report, and draws the
 // consequences: a verification's verdict, and drift.
-func (s *Service) ExecuteScan(ctx context.Context, run *models.ScanRun) error {
+func (s *Service) Execute(ctx context.Context, run *models.ScanRun) error {
 	if s.scanner == nil {
 		return errors.New("no scanner is configured")
 	}
-	job := ScanJob{Profile: run.Profile}
+	job := Job{Profile: run.Profile}
 	for _, a := range strings.Split(run.Targets, ",") {
 		addr, err := netip.ParseAddr(a)
 		if err != nil {
@@ -315,7 +315,7 @@ func (s *Service) ExecuteScan(ctx context.Context, run *models.ScanRun) error {
 		return err
 	}
 	var lastWrite time.Time
-	progress := func(p ScanProgress) {
+	progress := func(p Progress) {
 		p.Status = "running"
 		s.hub.publish(run.ID, p)
 		if time.Since(lastWrite) > time.Second {
@@ -334,13 +334,13 @@ func (s *Service) finishRun(ctx context.Context, run *models.ScanRun, report []b
 	if scanErr != nil {
 		status, errText = "failed", scanErr.Error()
 	}
-	final := ScanProgress{Done: true, Status: status, Phase: "finished"}
+	final := Progress{Done: true, Status: status, Phase: "finished"}
 	b, _ := json.Marshal(final)
 	err := s.InTx(context.WithoutCancel(ctx), func(tx *gorm.DB) error {
 		updates := map[string]any{"status": status, "error": errText, "finished_at": &now, "progress": string(b), "report": string(report)}
 		summary := ""
 		if status == "done" && run.RequestID != nil {
-			parsed, err := ParseScanReport(string(report))
+			parsed, err := ParseReport(string(report))
 			if err != nil {
 				return fmt.Errorf("scan %d: the report does not parse: %w", run.ID, err)
 			}
@@ -354,11 +354,11 @@ func (s *Service) finishRun(ctx context.Context, run *models.ScanRun, report []b
 			}
 		}
 		if status == "done" {
-			parsed, err := ParseScanReport(string(report))
+			parsed, err := ParseReport(string(report))
 			if err != nil {
 				return fmt.Errorf("scan %d: the report does not parse: %w", run.ID, err)
 			}
-			opened, resolved, err := s.drift.RecordDrift(tx, run, parsed)
+			opened, resolved, err := s.drift.Record(tx, run, parsed)
 			if err != nil {
 				return err
 			}
@@ -379,8 +379,8 @@ func (s *Service) finishRun(ctx context.Context, run *models.ScanRun, report []b
 	return scanErr
 }
 
-// GetScan reads a run.
-func (s *Service) GetScan(ctx context.Context, actor core.Actor, id uint) (*models.ScanRun, error) {
+// Get reads a run.
+func (s *Service) Get(ctx context.Context, actor core.Actor, id uint) (*models.ScanRun, error) {
 	if !actor.SeesAllRequests() && actor.ID != 0 {
 		return nil, core.Forbidden("scan results are for security, operations, auditors and admins")
 	}
@@ -391,8 +391,8 @@ func (s *Service) GetScan(ctx context.Context, actor core.Actor, id uint) (*mode
 	return &run, nil
 }
 
-// ListScans returns the latest runs.
-func (s *Service) ListScans(ctx context.Context, actor core.Actor, limit int) ([]models.ScanRun, error) {
+// List returns the latest runs.
+func (s *Service) List(ctx context.Context, actor core.Actor, limit int) ([]models.ScanRun, error) {
 	if !actor.SeesAllRequests() {
 		return nil, core.Forbidden("scan results are for security, operations, auditors and admins")
 	}
@@ -409,13 +409,13 @@ type PortChange struct {
 	Before, After     string // services
 }
 
-// ScanChanges compares a finished run with the previous finished run that
+// Changes compares a finished run with the previous finished run that
 // covered each of its hosts.
-func (s *Service) ScanChanges(ctx context.Context, run *models.ScanRun) ([]PortChange, error) {
+func (s *Service) Changes(ctx context.Context, run *models.ScanRun) ([]PortChange, error) {
 	if run.Status != "done" {
 		return nil, nil
 	}
-	cur, err := ParseScanReport(run.Report)
+	cur, err := ParseReport(run.Report)
 	if err != nil {
 		return nil, err
 	}
@@ -425,12 +425,12 @@ func (s *Service) ScanChanges(ctx context.Context, run *models.ScanRun) ([]PortC
 	}
 	var out []PortChange
 	for _, h := range cur.Hosts {
-		var before *ScanHost
+		var before *Host
 		for _, pr := range prevRuns {
 			if !strings.Contains(","+pr.Targets+",", ","+h.Address+",") {
 				continue
 			}
-			rep, err := ParseScanReport(pr.Report)
+			rep, err := ParseReport(pr.Report)
 			if err != nil {
 				continue
 			}
@@ -449,10 +449,10 @@ func (s *Service) ScanChanges(ctx context.Context, run *models.ScanRun) ([]PortC
 	return out, nil
 }
 
-func diffHost(addr string, before, after []ScanPort) []PortChange {
-	key := func(p ScanPort) string { return fmt.Sprintf("%s/%d", p.Protocol, p.Port) }
-	open := func(ps []ScanPort) map[string]ScanPort {
-		m := map[string]ScanPort{}
+func diffHost(addr string, before, after []Port) []PortChange {
+	key := func(p Port) string { return fmt.Sprintf("%s/%d", p.Protocol, p.Port) }
+	open := func(ps []Port) map[string]Port {
+		m := map[string]Port{}
 		for _, p := range ps {
 			if p.State == "open" {
 				m[key(p)] = p
@@ -499,9 +499,9 @@ func portSpec(ports []uint16) string {
 	return parsed.String()
 }
 
-// LatestScanOf returns the newest finished scan that saw an address, and
+// LatestOf returns the newest finished scan that saw an address, and
 // what it saw there.
-func (s *Service) LatestScanOf(ctx context.Context, address string) (*models.ScanRun, *ScanHost) {
+func (s *Service) LatestOf(ctx context.Context, address string) (*models.ScanRun, *Host) {
 	var runs []models.ScanRun
 	like := "%" + address + "%"
 	if err := s.DB().WithContext(ctx).Where("status = ? AND targets LIKE ?", "done", like).Order("id DESC").Limit(20).Find(&runs).Error; err != nil {
@@ -511,7 +511,7 @@ func (s *Service) LatestScanOf(ctx context.Context, address string) (*models.Sca
 		if !strings.Contains(","+runs[i].Targets+",", ","+address+",") {
 			continue
 		}
-		rep, err := ParseScanReport(runs[i].Report)
+		rep, err := ParseReport(runs[i].Report)
 		if err != nil {
 			continue
 		}
@@ -528,9 +528,9 @@ func (s *Service) LatestScanOf(ctx context.Context, address string) (*models.Sca
 // interrupted (a killed process): a full scan of a large zone takes less.
 const staleScan = 6 * time.Hour
 
-// FailStaleScans marks runs left running by a stopped instance as failed,
+// FailStale marks runs left running by a stopped instance as failed,
 // so that their requests can be implemented and verified again.
-func (s *Service) FailStaleScans(ctx context.Context) (int, error) {
+func (s *Service) FailStale(ctx context.Context) (int, error) {
 	now := s.Now()
 	res := s.DB().WithContext(ctx).Model(&models.ScanRun{}).Where("status = ? AND started_at < ?", "running", now.Add(-staleScan)).
 		Updates(map[string]any{"status": "failed", "error": "interrupted: the instance running it stopped", "finished_at": &now})

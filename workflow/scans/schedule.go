@@ -105,9 +105,9 @@ func (s *Service) SaveSchedule(ctx context.Context, actor core.Actor, zoneID uin
 	})
 }
 
-// ScheduleDueScans queues the daily and weekly scans whose time has come
+// ScheduleDue queues the daily and weekly scans whose time has come
 // and that have not run since. The caller runs it on one instance at a time.
-func (s *Service) ScheduleDueScans(ctx context.Context) (int, error) {
+func (s *Service) ScheduleDue(ctx context.Context) (int, error) {
 	schedules, err := s.Schedules(ctx)
 	if err != nil {
 		return 0, err

@@ -16,7 +16,7 @@ import (
 // records the drift: what scans need of the drift feature, declared here so
 // that drift may import scans (for the report types), not the reverse.
 type DriftRecorder interface {
-	RecordDrift(tx *gorm.DB, run *models.ScanRun, rep *ScanReport) (opened, resolved int, err error)
+	Record(tx *gorm.DB, run *models.ScanRun, rep *Report) (opened, resolved int, err error)
 }
 
 // Service runs the scan use cases.
@@ -26,7 +26,7 @@ type Service struct {
 	drift     DriftRecorder
 	// scanner and scanPolicy run the server's scans; hub spreads their progress.
 	scanner    Scanner
-	scanPolicy ScanPolicy
+	scanPolicy Policy
 	hub        progressHub
 }
 

@@ -95,7 +95,7 @@ func ruleAddresses(tx *gorm.DB, ru models.Rule) ([]string, error) {
 }
 
 // serviceMatches accepts the service a rule expects; "https" is http over TLS.
-func serviceMatches(expected string, p ScanPort) bool {
+func serviceMatches(expected string, p Port) bool {
 	switch expected {
 	case "", "unknown":
 		return true
@@ -109,7 +109,7 @@ func serviceMatches(expected string, p ScanPort) bool {
 // must be open, answer with the expected service and, where the policy
 // required authentication, show no weak configuration. The request becomes
 // verified and active, or fails verification with the evidence.
-func (s *Service) concludeVerification(tx *gorm.DB, requestID, runID uint, rep *ScanReport) (string, error) {
+func (s *Service) concludeVerification(tx *gorm.DB, requestID, runID uint, rep *Report) (string, error) {
 	r, err := core.LoadRequest(tx, requestID)
 	if err != nil {
 		return "", err
@@ -123,7 +123,7 @@ func (s *Service) concludeVerification(tx *gorm.DB, requestID, runID uint, rep *
 			needsAuth[f.Rule] = true
 		}
 	}
-	hosts := map[string]*ScanHost{}
+	hosts := map[string]*Host{}
 	for i := range rep.Hosts {
 		hosts[rep.Hosts[i].Address] = &rep.Hosts[i]
 	}
@@ -139,7 +139,7 @@ func (s *Service) concludeVerification(tx *gorm.DB, requestID, runID uint, rep *
 			for _, pr := range capPorts(ports) {
 				for p := int(pr.First); p <= int(pr.Last); p++ {
 					ev := requests.Evidence{Rule: i, Address: addr, Protocol: ru.Protocol, Port: uint16(p), State: "not scanned"}
-					var seen *ScanPort
+					var seen *Port
 					if h := hosts[addr]; h != nil {
 						ev.State = "closed"
 						if h.State == "down" {

@@ -12,8 +12,8 @@ import (
 
 func TestVerificationScan(t *testing.T) {
 	w := workflowtest.SQLiteWorld(t)
-	sc := &workflowtest.FakeScanner{Open: map[string][]scans.ScanPort{}}
-	w.App.Scans.SetScanner(sc, scans.ScanPolicy{})
+	sc := &workflowtest.FakeScanner{Open: map[string][]scans.Port{}}
+	w.App.Scans.SetScanner(sc, scans.Policy{})
 
 	id := w.Implemented(t, workflowtest.LowRisk()) // transit → 10.50.0.10 tcp/443 http
 	// Nothing listens yet: verification fails, with the evidence.
@@ -24,26 +24,26 @@ func TestVerificationScan(t *testing.T) {
 	if len(sc.Jobs) != 1 || sc.Jobs[0].Targets[0].String() != "10.50.0.10" || len(sc.Jobs[0].TCPPorts) != 1 || sc.Jobs[0].TCPPorts[0] != 443 {
 		t.Fatalf("verification scanned %+v, want 10.50.0.10 tcp/443 only", sc.Jobs)
 	}
-	d, err := w.App.Requests.GetRequest(w.Ctx, w.Alice, id)
+	d, err := w.App.Requests.Get(w.Ctx, w.Alice, id)
 	workflowtest.Must(t, err)
 	if d.Verification == nil || len(d.Evidence) != 1 || d.Evidence[0].OK || !strings.Contains(d.Evidence[0].Verdict, "not open") {
 		t.Fatalf("evidence %+v", d.Evidence)
 	}
 	// The wrong service answers: still failed.
-	sc.Open["10.50.0.10"] = []scans.ScanPort{{Port: 443, Protocol: "tcp", State: "open", Service: "redis", Banner: "-NOAUTH"}}
+	sc.Open["10.50.0.10"] = []scans.Port{{Port: 443, Protocol: "tcp", State: "open", Service: "redis", Banner: "-NOAUTH"}}
 	_, err = w.App.Requests.Implement(w.Ctx, w.Ivan, id, "CHG-10", "retry")
 	workflowtest.Must(t, err)
 	w.RunQueued(t)
-	d, _ = w.App.Requests.GetRequest(w.Ctx, w.Alice, id)
+	d, _ = w.App.Requests.Get(w.Ctx, w.Alice, id)
 	if core.State(d.Request.State) != core.StateVerificationFailed || !strings.Contains(d.Evidence[0].Verdict, "answers as redis") {
 		t.Fatalf("service mismatch: %s %+v", d.Request.State, d.Evidence)
 	}
 	// The approved service answers, over TLS: verified and in force.
-	sc.Open["10.50.0.10"] = []scans.ScanPort{{Port: 443, Protocol: "tcp", State: "open", Service: "http", TLS: true, Banner: "HTTP/1.1 200 OK"}}
+	sc.Open["10.50.0.10"] = []scans.Port{{Port: 443, Protocol: "tcp", State: "open", Service: "http", TLS: true, Banner: "HTTP/1.1 200 OK"}}
 	_, err = w.App.Requests.Implement(w.Ctx, w.Ivan, id, "CHG-11", "fixed the listener")
 	workflowtest.Must(t, err)
 	w.RunQueued(t)
-	d, _ = w.App.Requests.GetRequest(w.Ctx, w.Alice, id)
+	d, _ = w.App.Requests.Get(w.Ctx, w.Alice, id)
 	if core.State(d.Request.State) != core.StateActive || !d.Evidence[0].OK {
 		t.Fatalf("after a good scan: %s %+v", d.Request.State, d.Evidence)
 	}
@@ -54,13 +54,13 @@ func TestVerificationScan(t *testing.T) {
 
 func TestVerificationNeedsAuthenticationWherePolicyDemandsIt(t *testing.T) {
 	w := workflowtest.SQLiteWorld(t)
-	sc := &workflowtest.FakeScanner{Open: map[string][]scans.ScanPort{
-		"10.40.0.16": {{Port: 6379, Protocol: "tcp", State: "open", Service: "redis", Findings: []scans.ScanFinding{{ID: "redis-no-auth", Severity: "critical"}}}},
+	sc := &workflowtest.FakeScanner{Open: map[string][]scans.Port{
+		"10.40.0.16": {{Port: 6379, Protocol: "tcp", State: "open", Service: "redis", Findings: []scans.Finding{{ID: "redis-no-auth", Severity: "critical"}}}},
 	}}
-	w.App.Scans.SetScanner(sc, scans.ScanPolicy{})
-	r := w.Submitted(t, requests.RequestInput{Title: "cache", Justification: "sessions",
+	w.App.Scans.SetScanner(sc, scans.Policy{})
+	r := w.Submitted(t, requests.Input{Title: "cache", Justification: "sessions",
 		Rules: []requests.RuleInput{{Source: "apps", Destination: "10.40.0.16", Protocol: "tcp", Ports: "6379", Service: "redis"}}})
-	d, _ := w.App.Requests.GetRequest(w.Ctx, w.Rita, r.ID)
+	d, _ := w.App.Requests.Get(w.Ctx, w.Rita, r.ID)
 	_, err := w.App.Requests.Review(w.Ctx, w.Rita, r.ID, requests.ReviewInput{Decision: requests.DecisionApprove, ZoneConfirmed: true, Checklist: workflowtest.FullChecklist(&d.Request)})
 	workflowtest.Must(t, err)
 	_, err = w.App.Requests.SecondApproval(w.Ctx, w.Lee, r.ID, requests.DecisionApprove, "")
@@ -68,7 +68,7 @@ func TestVerificationNeedsAuthenticationWherePolicyDemandsIt(t *testing.T) {
 	_, err = w.App.Requests.Implement(w.Ctx, w.Ivan, r.ID, "CHG-1", "")
 	workflowtest.Must(t, err)
 	w.RunQueued(t)
-	d, _ = w.App.Requests.GetRequest(w.Ctx, w.Alice, r.ID)
+	d, _ = w.App.Requests.Get(w.Ctx, w.Alice, r.ID)
 	if core.State(d.Request.State) != core.StateVerificationFailed || !strings.Contains(d.Evidence[0].Verdict, "redis-no-auth") {
 		t.Fatalf("unauthenticated redis verified: %s %+v", d.Request.State, d.Evidence)
 	}
@@ -85,13 +85,13 @@ func TestScanRequestsStayInTheInventory(t *testing.T) {
 	if run.Targets != "10.40.0.15,10.40.0.16,2001:db8:40::15" {
 		t.Fatalf("zone targets %q", run.Targets)
 	}
-	w.App.Scans.SetScanner(&workflowtest.FakeScanner{}, scans.ScanPolicy{LoopbackOnly: true})
+	w.App.Scans.SetScanner(&workflowtest.FakeScanner{}, scans.Policy{LoopbackOnly: true})
 	_, err = w.App.Scans.RequestScan(w.Ctx, w.Rita, []string{"10.50.0.10"}, "common")
 	workflowtest.MustCode(t, err, core.CodeInvalid)
 	// A run queued before the policy was set is refused when it would run.
-	claimed, err := w.App.Scans.ClaimScan(w.Ctx, "x")
+	claimed, err := w.App.Scans.Claim(w.Ctx, "x")
 	workflowtest.Must(t, err)
-	if err := w.App.Scans.ExecuteScan(w.Ctx, claimed); err == nil || !strings.Contains(err.Error(), "loopback") {
+	if err := w.App.Scans.Execute(w.Ctx, claimed); err == nil || !strings.Contains(err.Error(), "loopback") {
 		t.Fatalf("non-loopback scan ran under the loopback policy: %v", err)
 	}
 }

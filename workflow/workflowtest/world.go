@@ -75,24 +75,24 @@ func NewWorld(t testing.TB, db *gorm.DB) *World {
 func SQLiteWorld(t testing.TB) *World { return NewWorld(t, modelstest.SQLite(t)) }
 
 // LowRisk is a request the policy has nothing against: one approval.
-func LowRisk() requests.RequestInput {
-	return requests.RequestInput{
+func LowRisk() requests.Input {
+	return requests.Input{
 		Title: "Gateway through transit", Justification: "the bastion reaches the payment gateway's console",
 		Rules: []requests.RuleInput{{Source: "transit", Destination: "10.50.0.10", Protocol: "tcp", Ports: "443", Service: "http"}},
 	}
 }
 
 // InternetFacing has a high finding (a broad internet source): two approvals.
-func InternetFacing() requests.RequestInput {
-	return requests.RequestInput{
+func InternetFacing() requests.Input {
+	return requests.Input{
 		Title: "Website", Justification: "partners reach the website",
 		Rules: []requests.RuleInput{{Source: "198.51.100.0/22", Destination: "10.10.0.10", Protocol: "tcp", Ports: "443", Service: "http"}},
 	}
 }
 
 // DatabaseFromInternet is blocked by the policy: only the exception path approves it.
-func DatabaseFromInternet() requests.RequestInput {
-	return requests.RequestInput{
+func DatabaseFromInternet() requests.Input {
+	return requests.Input{
 		Title: "Vendor reads the database", Justification: "the vendor's BI tool",
 		Rules: []requests.RuleInput{{Source: "internet", Destination: "10.40.0.16", Protocol: "tcp", Ports: "3306", Service: "mysql"}},
 	}
@@ -122,9 +122,9 @@ func ApproveInput() requests.ReviewInput {
 }
 
 // Create files a request as by.
-func (w *World) Create(t testing.TB, by core.Actor, in requests.RequestInput) *models.Request {
+func (w *World) Create(t testing.TB, by core.Actor, in requests.Input) *models.Request {
 	t.Helper()
-	r, err := w.App.Requests.CreateRequest(w.Ctx, by, in)
+	r, err := w.App.Requests.Create(w.Ctx, by, in)
 	if err != nil {
 		t.Fatalf("create: %v", err)
 	}
@@ -132,7 +132,7 @@ func (w *World) Create(t testing.TB, by core.Actor, in requests.RequestInput) *m
 }
 
 // Submitted is a request filed and submitted by Alice.
-func (w *World) Submitted(t testing.TB, in requests.RequestInput) *models.Request {
+func (w *World) Submitted(t testing.TB, in requests.Input) *models.Request {
 	t.Helper()
 	r := w.Create(t, w.Alice, in)
 	if _, err := w.App.Requests.Submit(w.Ctx, w.Alice, r.ID); err != nil {
@@ -152,7 +152,7 @@ func (w *World) State(t testing.TB, id uint) core.State {
 }
 
 // Implemented is a low-risk-reviewed request approved by Rita and implemented by Ivan.
-func (w *World) Implemented(t testing.TB, in requests.RequestInput) uint {
+func (w *World) Implemented(t testing.TB, in requests.Input) uint {
 	t.Helper()
 	r := w.Submitted(t, in)
 	_, err := w.App.Requests.Review(w.Ctx, w.Rita, r.ID, ApproveInput())
@@ -166,12 +166,12 @@ func (w *World) Implemented(t testing.TB, in requests.RequestInput) uint {
 func (w *World) RunQueued(t testing.TB) {
 	t.Helper()
 	for {
-		run, err := w.App.Scans.ClaimScan(w.Ctx, "test")
+		run, err := w.App.Scans.Claim(w.Ctx, "test")
 		Must(t, err)
 		if run == nil {
 			return
 		}
-		if err := w.App.Scans.ExecuteScan(w.Ctx, run); err != nil {
+		if err := w.App.Scans.Execute(w.Ctx, run); err != nil {
 			t.Fatalf("scan %d: %v", run.ID, err)
 		}
 	}
@@ -196,12 +196,12 @@ func Must(t testing.TB, err error) {
 // FakeScanner answers every scan with the ports it was given, as a scanner
 // would have seen them on the wire.
 type FakeScanner struct {
-	Open map[string][]scans.ScanPort // by address
-	Jobs []scans.ScanJob
+	Open map[string][]scans.Port // by address
+	Jobs []scans.Job
 }
 
 // Resolve fills in the default ports.
-func (f *FakeScanner) Resolve(job scans.ScanJob) (scans.ScanJob, error) {
+func (f *FakeScanner) Resolve(job scans.Job) (scans.Job, error) {
 	if len(job.TCPPorts) == 0 && len(job.UDPPorts) == 0 {
 		job.TCPPorts = []uint16{22, 80, 443, 3306, 6379, 8443}
 	}
@@ -209,12 +209,12 @@ func (f *FakeScanner) Resolve(job scans.ScanJob) (scans.ScanJob, error) {
 }
 
 // Scan reports the configured open ports of each target.
-func (f *FakeScanner) Scan(ctx context.Context, job scans.ScanJob, progress func(scans.ScanProgress)) ([]byte, error) {
+func (f *FakeScanner) Scan(ctx context.Context, job scans.Job, progress func(scans.Progress)) ([]byte, error) {
 	f.Jobs = append(f.Jobs, job)
-	progress(scans.ScanProgress{HostsTotal: len(job.Targets), Phase: "tcp"})
-	rep := scans.ScanReport{Schema: "portcullis.scan/v1", StartedAt: time.Now(), FinishedAt: time.Now(), Profile: job.Profile}
+	progress(scans.Progress{HostsTotal: len(job.Targets), Phase: "tcp"})
+	rep := scans.Report{Schema: "portcullis.scan/v1", StartedAt: time.Now(), FinishedAt: time.Now(), Profile: job.Profile}
 	for _, a := range job.Targets {
-		rep.Hosts = append(rep.Hosts, scans.ScanHost{Address: a.String(), State: "up", Ports: f.Open[a.String()]})
+		rep.Hosts = append(rep.Hosts, scans.Host{Address: a.String(), State: "up", Ports: f.Open[a.String()]})
 	}
 	return json.Marshal(rep)
 }
