@@ -53,10 +53,10 @@ func New(db *gorm.DB, log *slog.Logger) *App {
 		Alerts:     alerts.New(st),
 		Recert:     recert.New(st),
 		Compliance: compliance.New(st, inv),
-		Dashboard:  dashboard.New(st),
 	}
 	a.Drift = drift.New(st, inv, a.Alerts)
 	a.Scans.SetDriftRecorder(a.Drift)
 	a.Requests.SetVerification(a.Scans)
+	a.Dashboard = dashboard.New(st, a.Requests, inv, a.Scans, a.Drift)
 	return a
 }

@@ -38,22 +38,18 @@ type Dashboard struct {
 }
 
 // Dashboard gathers the morning view. Everything is counted in the
-// database: a year of history is never loaded into memory.
+// database, by the feature that owns the table: a year of history is never
+// loaded into memory.
 func (s *Service) Dashboard(ctx context.Context, actor core.Actor) (*Dashboard, error) {
 	if err := drift.CanSee(actor); err != nil {
 		return nil, err
 	}
-	db := s.DB().WithContext(ctx)
-	d := &Dashboard{OpenBySeverity: map[string]int{}, OpenByKind: map[string]int{}, Heat: map[string]map[string]int{}, Waiting: map[core.State]int{}}
-	var rows []struct {
-		Zone, Severity, Kind string
-		N                    int
-	}
-	live := []string{drift.Open, drift.Acknowledged}
-	if err := db.Model(&models.DriftItem{}).Select("zone, severity, kind, COUNT(*) AS n").Where("state IN ?", live).Group("zone, severity, kind").Scan(&rows).Error; err != nil {
+	d := &Dashboard{OpenBySeverity: map[string]int{}, OpenByKind: map[string]int{}, Heat: map[string]map[string]int{}}
+	live, err := s.drift.LiveCounts(ctx)
+	if err != nil {
 		return nil, err
 	}
-	for _, r := range rows {
+	for _, r := range live {
 		d.OpenBySeverity[r.Severity] += r.N
 		d.OpenByKind[r.Kind] += r.N
 		zone := r.Zone
@@ -65,22 +61,21 @@ func (s *Service) Dashboard(ctx context.Context, actor core.Actor) (*Dashboard, 
 		}
 		d.Heat[zone][r.Severity] += r.N
 	}
-	var zones []models.Zone
-	if err := db.Order("name").Find(&zones).Error; err != nil {
+	zones, err := s.inventory.ListZones(ctx)
+	if err != nil {
 		return nil, err
 	}
 	for _, z := range zones {
-		if z.Classification != string(inventory.ClassInternet) {
-			d.Zones = append(d.Zones, z.Name)
+		if z.Classification == string(inventory.ClassInternet) {
+			continue
 		}
+		d.Zones = append(d.Zones, z.Name)
 		zs := ZoneScan{Zone: z.Name, Classification: z.Classification}
-		var run models.ScanRun
-		if err := db.Omit("report").Where("zone = ? OR (zone = '' AND kind = ?)", z.Name, "on_demand").Where("status IN ?", []string{"done", "failed", "running"}).Order("id DESC").Take(&run).Error; err == nil {
+		// A zone whose last run cannot be read shows as not scanned; the rest of the view still opens.
+		if run, err := s.scans.LatestRunOfZone(ctx, z.Name); err == nil && run != nil {
 			zs.Last, zs.Status, zs.RunID = run.StartedAt, run.Status, run.ID
 		}
-		if z.Classification != string(inventory.ClassInternet) {
-			d.LastScans = append(d.LastScans, zs)
-		}
+		d.LastScans = append(d.LastScans, zs)
 	}
 	now := s.Now()
 	start := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, -29)
@@ -92,11 +87,8 @@ func (s *Service) Dashboard(ctx context.Context, actor core.Actor) (*Dashboard, 
 	for i := range d.Trend {
 		byDay[d.Trend[i].Day.Format(time.DateOnly)] = &d.Trend[i]
 	}
-	var opened, resolved []time.Time
-	if err := db.Model(&models.DriftItem{}).Where("first_seen >= ?", start).Pluck("first_seen", &opened).Error; err != nil {
-		return nil, err
-	}
-	if err := db.Model(&models.DriftItem{}).Where("resolved_at >= ?", start).Pluck("resolved_at", &resolved).Error; err != nil {
+	opened, resolved, err := s.drift.OpenedAndResolvedSince(ctx, start)
+	if err != nil {
 		return nil, err
 	}
 	for _, t := range opened {
@@ -109,17 +101,10 @@ func (s *Service) Dashboard(ctx context.Context, actor core.Actor) (*Dashboard, 
 			c.Resolved++
 		}
 	}
-	var waiting []struct {
-		State string
-		N     int
-	}
-	if err := db.Model(&models.Request{}).Select("state, COUNT(*) AS n").Where("state IN ?", []core.State{core.StateSubmitted, core.StateInReview, core.StateChangesRequested, core.StateApproved, core.StateImplemented, core.StateVerificationFailed}).Group("state").Scan(&waiting).Error; err != nil {
+	if d.Waiting, err = s.requests.CountInStates(ctx, []core.State{core.StateSubmitted, core.StateInReview, core.StateChangesRequested, core.StateApproved, core.StateImplemented, core.StateVerificationFailed}); err != nil {
 		return nil, err
 	}
-	for _, w := range waiting {
-		d.Waiting[core.State(w.State)] = w.N
-	}
-	if err := db.Where("state IN ? AND expires_at < ?", core.InForceStates, now.AddDate(0, 0, 30)).Order("expires_at").Limit(20).Find(&d.Expiring).Error; err != nil {
+	if d.Expiring, err = s.requests.ExpiringBefore(ctx, now.AddDate(0, 0, 30), 20); err != nil {
 		return nil, err
 	}
 	return d, nil
