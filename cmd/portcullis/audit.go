@@ -129,7 +129,7 @@ func runAuditExport(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return err
 	}
-	svc, closeDB, err := openService(ctx, dsn, stderr)
+	app, closeDB, err := openApp(ctx, dsn, stderr)
 	if err != nil {
 		return err
 	}
@@ -138,8 +138,8 @@ func runAuditExport(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return usagef("%v", err)
 	}
-	svc.Compliance.SetAuditKeys(k)
-	err = svc.Compliance.ExportAudit(ctx, core.SystemActor, f, format, stdout)
+	app.Compliance.SetAuditKeys(k)
+	err = app.Compliance.ExportAudit(ctx, core.SystemActor, f, format, stdout)
 	if core.ErrorCodeOf(err) == core.CodeInvalid {
 		return usagef("%v", err)
 	}

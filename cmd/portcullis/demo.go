@@ -21,7 +21,7 @@ import (
 // SOC webhook receiver (when no alert file was given) and, on a fresh demo
 // database, scans every demo asset at once so that verification, drift and
 // alerts show within a minute of `make run`.
-func startDemoServices(ctx context.Context, svc *workflow.App, log *slog.Logger, demoAlerts bool, link func(uint) string, firstStart bool) (stop func(), err error) {
+func startDemoServices(ctx context.Context, app *workflow.App, log *slog.Logger, demoAlerts bool, link func(uint) string, firstStart bool) (stop func(), err error) {
 	started, stop, err := startDemoListeners(ctx, log)
 	if err != nil {
 		return nil, err
@@ -38,10 +38,10 @@ func startDemoServices(ctx context.Context, svc *workflow.App, log *slog.Logger,
 		if err != nil {
 			return stop, err
 		}
-		svc.Alerts.SetAlerting(&alerts.Alerting{Router: router, Channels: map[string]channels.Channel{hook.Name(): hook}, Dispatcher: &channels.Dispatcher{}, Link: link})
+		app.Alerts.SetAlerting(&alerts.Alerting{Router: router, Channels: map[string]channels.Channel{hook.Name(): hook}, Dispatcher: &channels.Dispatcher{}, Link: link})
 	}
 	if firstStart {
-		if _, err := svc.Scans.RequestScan(ctx, core.SystemActor, []string{"dmz", "transit", "office", "apps", "payments"}, "common"); err != nil {
+		if _, err := app.Scans.RequestScan(ctx, core.SystemActor, []string{"dmz", "transit", "office", "apps", "payments"}, "common"); err != nil {
 			return stop, err
 		}
 	}

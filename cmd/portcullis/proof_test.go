@@ -86,9 +86,9 @@ func redisService(c net.Conn) {
 func TestProofOnTheWire(t *testing.T) {
 	ctx := context.Background()
 	db := modelstest.SQLite(t)
-	svc := workflow.New(db, modelstest.Logger())
-	svc.Scans.SetScanner(scannerAdapter{}, scans.Policy{LoopbackOnly: true})
-	if err := svc.Inventory.EnsurePolicy(ctx); err != nil {
+	app := workflow.New(db, modelstest.Logger())
+	app.Scans.SetScanner(scannerAdapter{}, scans.Policy{LoopbackOnly: true})
+	if err := app.Inventory.EnsurePolicy(ctx); err != nil {
 		t.Fatal(err)
 	}
 
@@ -119,7 +119,7 @@ func TestProofOnTheWire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc.Alerts.SetAlerting(alerting)
+	app.Alerts.SetAlerting(alerting)
 
 	admin := core.Actor{ID: 0, Email: "setup", Roles: []core.Role{core.RoleAdmin}}
 	people := map[string]core.Actor{}
@@ -127,7 +127,7 @@ func TestProofOnTheWire(t *testing.T) {
 		name string
 		role core.Role
 	}{{"alice", core.RoleRequester}, {"rita", core.RoleReviewer}, {"ivan", core.RoleImplementer}} {
-		a, err := svc.Identity.Login(ctx, identity.Identity{Issuer: "https://idp.test", Subject: p.name, Email: p.name + "@example.test", Roles: []core.Role{p.role}})
+		a, err := app.Identity.Login(ctx, identity.Identity{Issuer: "https://idp.test", Subject: p.name, Email: p.name + "@example.test", Roles: []core.Role{p.role}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -139,41 +139,41 @@ func TestProofOnTheWire(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err = svc.Inventory.SaveZone(ctx, admin, 0, inventory.ZoneInput{Name: "transit", Classification: "transit", CIDRs: "127.78.0.0/16"})
+	_, err = app.Inventory.SaveZone(ctx, admin, 0, inventory.ZoneInput{Name: "transit", Classification: "transit", CIDRs: "127.78.0.0/16"})
 	must(err)
-	_, err = svc.Inventory.SaveZone(ctx, admin, 0, inventory.ZoneInput{Name: "apps", Classification: "medium", CIDRs: "127.77.0.0/16"})
+	_, err = app.Inventory.SaveZone(ctx, admin, 0, inventory.ZoneInput{Name: "apps", Classification: "medium", CIDRs: "127.77.0.0/16"})
 	must(err)
-	_, err = svc.Inventory.SaveAsset(ctx, admin, 0, inventory.AssetInput{Address: "127.77.0.10", Hostname: "app1"})
+	_, err = app.Inventory.SaveAsset(ctx, admin, 0, inventory.AssetInput{Address: "127.77.0.10", Hostname: "app1"})
 	must(err)
 
 	serveOn(t, "127.77.0.10:18443", httpService)
-	req, err := svc.Requests.Create(ctx, people["alice"], requests.Input{Title: "App front end", Justification: "users reach the app",
+	req, err := app.Requests.Create(ctx, people["alice"], requests.Input{Title: "App front end", Justification: "users reach the app",
 		Rules: []requests.RuleInput{{Source: "transit", Destination: "127.77.0.10", Protocol: "tcp", Ports: "18443", Service: "http"}}})
 	must(err)
-	_, err = svc.Requests.Submit(ctx, people["alice"], req.ID)
+	_, err = app.Requests.Submit(ctx, people["alice"], req.ID)
 	must(err)
 	var checklist []requests.ChecklistAnswer
 	for _, item := range requests.ChecklistFor(requests.FindingsOf(*req)) {
 		checklist = append(checklist, requests.ChecklistAnswer{Item: item.ID, Result: "pass"})
 	}
-	_, err = svc.Requests.Review(ctx, people["rita"], req.ID, requests.ReviewInput{Decision: requests.DecisionApprove, ZoneConfirmed: true, Checklist: checklist})
+	_, err = app.Requests.Review(ctx, people["rita"], req.ID, requests.ReviewInput{Decision: requests.DecisionApprove, ZoneConfirmed: true, Checklist: checklist})
 	must(err)
-	_, err = svc.Requests.Implement(ctx, people["ivan"], req.ID, "CHG-1", "")
+	_, err = app.Requests.Implement(ctx, people["ivan"], req.ID, "CHG-1", "")
 	must(err)
 
 	runAll := func() {
 		t.Helper()
 		for {
-			run, err := svc.Scans.Claim(ctx, "test")
+			run, err := app.Scans.Claim(ctx, "test")
 			must(err)
 			if run == nil {
 				return
 			}
-			must(svc.Scans.Execute(ctx, run))
+			must(app.Scans.Execute(ctx, run))
 		}
 	}
 	runAll()
-	d, err := svc.Requests.Get(ctx, people["alice"], req.ID)
+	d, err := app.Requests.Get(ctx, people["alice"], req.ID)
 	must(err)
 	if d.Request.State != string(core.StateActive) {
 		t.Fatalf("after the verification scan the request is %s; evidence %+v", d.Request.State, d.Evidence)
@@ -181,10 +181,10 @@ func TestProofOnTheWire(t *testing.T) {
 
 	// A Redis without a password appears on a port nobody approved.
 	stopRedis := serveOn(t, "127.77.0.10:16379", redisService)
-	_, err = svc.Scans.RequestScan(ctx, people["rita"], []string{"127.77.0.10"}, "common")
+	_, err = app.Scans.RequestScan(ctx, people["rita"], []string{"127.77.0.10"}, "common")
 	must(err)
 	runAll()
-	items, err := svc.Drift.List(ctx, people["rita"], drift.Filter{States: []string{drift.Open}})
+	items, err := app.Drift.List(ctx, people["rita"], drift.Filter{States: []string{drift.Open}})
 	must(err)
 	found := uint(0)
 	for _, it := range items {
@@ -195,7 +195,7 @@ func TestProofOnTheWire(t *testing.T) {
 	if found == 0 {
 		t.Fatalf("no open-unapproved drift for the Redis on 16379: %+v", items)
 	}
-	delivered, err := svc.Alerts.Deliver(ctx)
+	delivered, err := app.Alerts.Deliver(ctx)
 	must(err)
 	if delivered < 2 {
 		t.Fatalf("%d alerts delivered, want the webhook and syslog", delivered)
@@ -219,10 +219,10 @@ func TestProofOnTheWire(t *testing.T) {
 
 	// The listener stops: the next scan resolves the item.
 	stopRedis()
-	_, err = svc.Scans.RequestScan(ctx, people["rita"], []string{"127.77.0.10"}, "common")
+	_, err = app.Scans.RequestScan(ctx, people["rita"], []string{"127.77.0.10"}, "common")
 	must(err)
 	runAll()
-	item, err := svc.Drift.Get(ctx, people["rita"], found)
+	item, err := app.Drift.Get(ctx, people["rita"], found)
 	must(err)
 	if item.State != drift.Resolved {
 		t.Fatalf("after the listener stopped the item is %s", item.State)

@@ -56,10 +56,10 @@ func holderName() string {
 }
 
 // runScanWorker takes queued scans, one at a time, until ctx ends.
-func runScanWorker(ctx context.Context, svc *workflow.App, log *slog.Logger, idle time.Duration) {
+func runScanWorker(ctx context.Context, app *workflow.App, log *slog.Logger, idle time.Duration) {
 	holder := holderName()
 	for ctx.Err() == nil {
-		run, err := svc.Scans.Claim(ctx, holder)
+		run, err := app.Scans.Claim(ctx, holder)
 		if err != nil {
 			log.Warn("scan queue", "err", err)
 		}
@@ -72,7 +72,7 @@ func runScanWorker(ctx context.Context, svc *workflow.App, log *slog.Logger, idl
 			continue
 		}
 		log.Info("scan started", "id", run.ID, "kind", run.Kind, "targets", run.Targets)
-		if err := svc.Scans.Execute(ctx, run); err != nil {
+		if err := app.Scans.Execute(ctx, run); err != nil {
 			log.Warn("scan failed", "id", run.ID, "err", err)
 		} else {
 			log.Info("scan finished", "id", run.ID)
@@ -81,12 +81,12 @@ func runScanWorker(ctx context.Context, svc *workflow.App, log *slog.Logger, idl
 }
 
 // every runs job on one instance among many, at the interval, until ctx ends.
-func every(ctx context.Context, svc *workflow.App, log *slog.Logger, name string, interval time.Duration, job func(context.Context) error) {
+func every(ctx context.Context, app *workflow.App, log *slog.Logger, name string, interval time.Duration, job func(context.Context) error) {
 	holder := holderName()
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if _, err := svc.RunExclusive(ctx, name, holder, interval-interval/10, job); err != nil && ctx.Err() == nil {
+		if _, err := app.RunExclusive(ctx, name, holder, interval-interval/10, job); err != nil && ctx.Err() == nil {
 			log.Warn("scheduled job", "job", name, "err", err)
 		}
 		select {

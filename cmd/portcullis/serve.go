@@ -81,15 +81,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if sqlDB, err := db.DB(); err == nil {
 		defer sqlDB.Close()
 	}
-	svc := workflow.New(db, log)
-	if err := svc.Inventory.EnsurePolicy(ctx); err != nil {
+	app := workflow.New(db, log)
+	if err := app.Inventory.EnsurePolicy(ctx); err != nil {
 		return fmt.Errorf("load the policy: %w", err)
 	}
 	keys, err := auditKeys.load(cfg.DB, true, log)
 	if err != nil {
 		return usagef("%v", err)
 	}
-	svc.Compliance.SetAuditKeys(keys)
+	app.Compliance.SetAuditKeys(keys)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -116,14 +116,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	// The demo and the tests scan loopback only; a real deployment scans its inventory.
-	svc.Scans.SetScanner(scannerAdapter{}, scans.Policy{LoopbackOnly: cfg.Demo})
+	app.Scans.SetScanner(scannerAdapter{}, scans.Policy{LoopbackOnly: cfg.Demo})
 	driftLink := func(id uint) string { return fmt.Sprintf("%s/drift/%d", cfg.PublicURL, id) }
 	if alertsPath != "" {
 		alerting, err := loadAlerting(alertsPath, getenv, driftLink)
 		if err != nil {
 			return usagef("--alerts: %v", err)
 		}
-		svc.Alerts.SetAlerting(alerting)
+		app.Alerts.SetAlerting(alerting)
 	}
 
 	if smtp.Addr != "" {
@@ -131,7 +131,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			return usagef("--smtp-from is required with --smtp-addr")
 		}
 		smtp.Label = "reminders"
-		svc.Recert.SetMailer(&smtp, cfg.PublicURL)
+		app.Recert.SetMailer(&smtp, cfg.PublicURL)
 	}
 
 	errc := make(chan error, 2)
@@ -141,14 +141,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 		defer idp.Close()
-		seeded, err := demo.Seeded(ctx, svc)
+		seeded, err := demo.Seeded(ctx, app)
 		if err != nil {
 			return err
 		}
-		if err := demo.Seed(ctx, svc, hcfg.OIDC.Issuer); err != nil {
+		if err := demo.Seed(ctx, app, hcfg.OIDC.Issuer); err != nil {
 			return fmt.Errorf("seed demo: %w", err)
 		}
-		stopDemo, err := startDemoServices(ctx, svc, log, alertsPath == "", driftLink, !seeded)
+		stopDemo, err := startDemoServices(ctx, app, log, alertsPath == "", driftLink, !seeded)
 		if stopDemo != nil {
 			defer stopDemo()
 		}
@@ -157,7 +157,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 
-	srv, err := handlers.New(hcfg, svc, log)
+	srv, err := handlers.New(hcfg, app, log)
 	if err != nil {
 		return err
 	}
@@ -193,12 +193,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		defer cancel()
 		return httpSrv.Shutdown(shutdownCtx)
 	})
-	g.Go(func() error { cleanSessions(gctx, svc, log); return nil })
-	g.Go(func() error { checkpointAudit(gctx, svc, log); return nil })
-	g.Go(func() error { runScanWorker(gctx, svc, log, 2*time.Second); return nil })
+	g.Go(func() error { cleanSessions(gctx, app, log); return nil })
+	g.Go(func() error { checkpointAudit(gctx, app, log); return nil })
+	g.Go(func() error { runScanWorker(gctx, app, log, 2*time.Second); return nil })
 	g.Go(func() error {
-		every(gctx, svc, log, "expire-openings", time.Minute, func(ctx context.Context) error {
-			n, err := svc.Recert.ExpireDue(ctx)
+		every(gctx, app, log, "expire-openings", time.Minute, func(ctx context.Context) error {
+			n, err := app.Recert.ExpireDue(ctx)
 			if n > 0 {
 				log.Info("openings expired", "count", n)
 			}
@@ -207,25 +207,25 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return nil
 	})
 	g.Go(func() error {
-		every(gctx, svc, log, "schedule-scans", time.Minute, func(ctx context.Context) error {
-			if _, err := svc.Scans.FailStale(ctx); err != nil {
+		every(gctx, app, log, "schedule-scans", time.Minute, func(ctx context.Context) error {
+			if _, err := app.Scans.FailStale(ctx); err != nil {
 				return err
 			}
-			_, err := svc.Scans.ScheduleDue(ctx)
+			_, err := app.Scans.ScheduleDue(ctx)
 			return err
 		})
 		return nil
 	})
 	g.Go(func() error {
-		every(gctx, svc, log, "recertification-reminders", time.Hour, func(ctx context.Context) error {
-			_, err := svc.Recert.SendReminders(ctx)
+		every(gctx, app, log, "recertification-reminders", time.Hour, func(ctx context.Context) error {
+			_, err := app.Recert.SendReminders(ctx)
 			return err
 		})
 		return nil
 	})
 	g.Go(func() error {
-		every(gctx, svc, log, "deliver-alerts", 5*time.Second, func(ctx context.Context) error {
-			_, err := svc.Alerts.Deliver(ctx)
+		every(gctx, app, log, "deliver-alerts", 5*time.Second, func(ctx context.Context) error {
+			_, err := app.Alerts.Deliver(ctx)
 			return err
 		})
 		return nil
@@ -304,7 +304,7 @@ func printDemoLogins(w io.Writer, issuer string) {
 	fmt.Fprintln(w)
 }
 
-func cleanSessions(ctx context.Context, svc *workflow.App, log *slog.Logger) {
+func cleanSessions(ctx context.Context, app *workflow.App, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
@@ -312,7 +312,7 @@ func cleanSessions(ctx context.Context, svc *workflow.App, log *slog.Logger) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := models.DeleteExpiredSessions(ctx, svc.DB()); err != nil {
+			if err := models.DeleteExpiredSessions(ctx, app.DB()); err != nil {
 				log.Warn("session clean-up", "err", err)
 			}
 		}
@@ -321,11 +321,11 @@ func cleanSessions(ctx context.Context, svc *workflow.App, log *slog.Logger) {
 
 // checkpointAudit signs the audit log's head now and then, so that removing
 // recent events is caught even before the next export.
-func checkpointAudit(ctx context.Context, svc *workflow.App, log *slog.Logger) {
+func checkpointAudit(ctx context.Context, app *workflow.App, log *slog.Logger) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
-		if _, err := svc.Compliance.Checkpoint(ctx); err != nil && ctx.Err() == nil {
+		if _, err := app.Compliance.Checkpoint(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("audit checkpoint", "err", err)
 		}
 		select {

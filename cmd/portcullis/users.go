@@ -14,8 +14,8 @@ import (
 	"github.com/portcullis/portcullis/workflow/core"
 )
 
-// openService opens the database for a command-line tool; logs go to stderr.
-func openService(ctx context.Context, dsn string, stderr io.Writer) (*workflow.App, func(), error) {
+// openApp opens the database for a command-line tool; logs go to stderr.
+func openApp(ctx context.Context, dsn string, stderr io.Writer) (*workflow.App, func(), error) {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	db, err := models.Open(ctx, dsn, log)
 	if err != nil {
@@ -49,12 +49,12 @@ func runUserList(ctx context.Context, args []string, getenv func(string) string,
 	if format != "table" && format != "json" {
 		return usagef("--format %q is not table or json", format)
 	}
-	svc, closeDB, err := openService(ctx, dsn, stderr)
+	app, closeDB, err := openApp(ctx, dsn, stderr)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
-	users, err := svc.Identity.ListUsers(ctx, role)
+	users, err := app.Identity.ListUsers(ctx, role)
 	if err != nil {
 		return err
 	}
@@ -100,12 +100,12 @@ func runTokenCreate(ctx context.Context, args []string, getenv func(string) stri
 	if email == "" {
 		return usagef("--user EMAIL is required")
 	}
-	svc, closeDB, err := openService(ctx, dsn, stderr)
+	app, closeDB, err := openApp(ctx, dsn, stderr)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
-	secret, _, err := svc.Identity.CreateToken(ctx, core.SystemActor, email, name)
+	secret, _, err := app.Identity.CreateToken(ctx, core.SystemActor, email, name)
 	if err != nil {
 		if core.ErrorCodeOf(err) == core.CodeNotFound {
 			return usagef("%v", err)

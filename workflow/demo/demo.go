@@ -51,22 +51,22 @@ func Groups(u User, teamPrefix string) []string {
 }
 
 // Seeded reports whether the demo organisation exists already.
-func Seeded(ctx context.Context, svc *workflow.App) (bool, error) {
+func Seeded(ctx context.Context, app *workflow.App) (bool, error) {
 	var n int64
-	err := svc.DB().WithContext(ctx).Model(&models.Zone{}).Where("name = ?", "internet").Count(&n).Error
+	err := app.DB().WithContext(ctx).Model(&models.Zone{}).Where("name = ?", "internet").Count(&n).Error
 	return n > 0, err
 }
 
 // Seed creates the demo organisation, unless it exists. The users are
 // registered with the given issuer, as if each had logged in once.
-func Seed(ctx context.Context, svc *workflow.App, issuer string) error {
-	done, err := Seeded(ctx, svc)
+func Seed(ctx context.Context, app *workflow.App, issuer string) error {
+	done, err := Seeded(ctx, app)
 	if err != nil || done {
 		return err
 	}
 	actors := map[string]core.Actor{}
 	for _, u := range Users {
-		a, err := svc.Identity.Login(ctx, identity.Identity{Issuer: issuer, Subject: u.Subject, Email: u.Email, Name: u.Name, Team: u.Team, Roles: u.Roles})
+		a, err := app.Identity.Login(ctx, identity.Identity{Issuer: issuer, Subject: u.Subject, Email: u.Email, Name: u.Name, Team: u.Team, Roles: u.Roles})
 		if err != nil {
 			return fmt.Errorf("demo user %s: %w", u.Email, err)
 		}
@@ -81,7 +81,7 @@ func Seed(ctx context.Context, svc *workflow.App, issuer string) error {
 		{Name: "apps", Classification: "medium", CIDRs: "127.40.0.0/24", Owner: "platform", Description: "Internal business applications"},
 		{Name: "payments", Classification: "high", CIDRs: "127.50.0.0/24", Owner: "payments", Description: "Cardholder data environment (PCI DSS)"},
 	} {
-		if _, err := svc.Inventory.SaveZone(ctx, admin, 0, z); err != nil {
+		if _, err := app.Inventory.SaveZone(ctx, admin, 0, z); err != nil {
 			return fmt.Errorf("demo zone %s: %w", z.Name, err)
 		}
 	}
@@ -95,15 +95,15 @@ func Seed(ctx context.Context, svc *workflow.App, issuer string) error {
 		{Address: "127.50.0.10", Hostname: "pay-gw.demo.test", OwnerTeam: "payments", Application: "Payment gateway"},
 		{Address: "127.50.0.11", Hostname: "pay-db.demo.test", OwnerTeam: "payments", Application: "Payments database"},
 	} {
-		if _, err := svc.Inventory.SaveAsset(ctx, admin, 0, a); err != nil {
+		if _, err := app.Inventory.SaveAsset(ctx, admin, 0, a); err != nil {
 			return fmt.Errorf("demo asset %s: %w", a.Address, err)
 		}
 	}
-	return seedRequests(ctx, svc, actors)
+	return seedRequests(ctx, app, actors)
 }
 
 // seedRequests drives one request into each lifecycle state.
-func seedRequests(ctx context.Context, svc *workflow.App, actors map[string]core.Actor) error {
+func seedRequests(ctx context.Context, app *workflow.App, actors map[string]core.Actor) error {
 	alice, pat := actors["demo-alice"], actors["demo-pat"]
 	rita, lee, ivan := actors["demo-rita"], actors["demo-lee"], actors["demo-ivan"]
 	expiry := time.Now().UTC().AddDate(0, 0, 90)
@@ -113,12 +113,12 @@ func seedRequests(ctx context.Context, svc *workflow.App, actors map[string]core
 		steps []func(id uint) error
 	}
 	submit := func(by core.Actor) func(uint) error {
-		return func(id uint) error { _, err := svc.Requests.Submit(ctx, by, id); return err }
+		return func(id uint) error { _, err := app.Requests.Submit(ctx, by, id); return err }
 	}
 	// review is the reviewer's approval: every check passes, and each
 	// blocking finding gets a compensating control (the exception path).
 	review := func(id uint) error {
-		d, err := svc.Requests.Get(ctx, rita, id)
+		d, err := app.Requests.Get(ctx, rita, id)
 		if err != nil {
 			return err
 		}
@@ -131,7 +131,7 @@ func seedRequests(ctx context.Context, svc *workflow.App, actors map[string]core
 				in.CompensatingControls[requests.FindingKey(f)] = "Source pinned to the named hosts on the edge firewall, access logged to the SIEM and reviewed weekly."
 			}
 		}
-		_, err = svc.Requests.Review(ctx, rita, id, in)
+		_, err = app.Requests.Review(ctx, rita, id, in)
 		return err
 	}
 	// approve is the whole approval: the review, then the security lead's
@@ -140,24 +140,24 @@ func seedRequests(ctx context.Context, svc *workflow.App, actors map[string]core
 		if err := review(id); err != nil {
 			return err
 		}
-		d, err := svc.Requests.Get(ctx, lee, id)
+		d, err := app.Requests.Get(ctx, lee, id)
 		if err != nil || d.Request.State != string(core.StateInReview) {
 			return err
 		}
-		_, err = svc.Requests.SecondApproval(ctx, lee, id, requests.DecisionApprove, "Accepted: the exposure is limited to the stated sources.")
+		_, err = app.Requests.SecondApproval(ctx, lee, id, requests.DecisionApprove, "Accepted: the exposure is limited to the stated sources.")
 		return err
 	}
 	implement := func(ref string) func(uint) error {
 		return func(id uint) error {
-			_, err := svc.Requests.Implement(ctx, ivan, id, ref, "Rule added on the edge firewall cluster.")
+			_, err := app.Requests.Implement(ctx, ivan, id, ref, "Rule added on the edge firewall cluster.")
 			return err
 		}
 	}
 	system := func(ev core.Event, comment string) func(uint) error {
-		return func(id uint) error { _, err := svc.Requests.SystemStep(ctx, id, ev, comment, nil); return err }
+		return func(id uint) error { _, err := app.Requests.SystemStep(ctx, id, ev, comment, nil); return err }
 	}
-	rule := func(src, dst, proto, ports, svc, dir string) requests.RuleInput {
-		return requests.RuleInput{Source: src, Destination: dst, Protocol: proto, Ports: ports, Service: svc, Direction: dir}
+	rule := func(src, dst, proto, ports, app, dir string) requests.RuleInput {
+		return requests.RuleInput{Source: src, Destination: dst, Protocol: proto, Ports: ports, Service: app, Direction: dir}
 	}
 	plans := []plan{
 		{alice, requests.Input{Title: "Draft: SFTP drop for the bank's statements", Justification: "The bank will push daily statements over SFTP.", ExpiresAt: expiry,
@@ -166,12 +166,12 @@ func seedRequests(ctx context.Context, svc *workflow.App, actors map[string]core
 			Rules: []requests.RuleInput{rule("apps", "127.40.0.16", "tcp", "6379", "redis", "ingress")}}, []func(uint) error{submit(alice)}},
 		{alice, requests.Input{Title: "Finance workstation to the CRM", Justification: "Finance exports monthly invoices from the CRM web UI.", ExpiresAt: expiry,
 			Rules: []requests.RuleInput{rule("office", "127.40.0.15", "tcp", "443", "http", "ingress")}}, []func(uint) error{submit(alice), func(id uint) error {
-			_, err := svc.Requests.Review(ctx, rita, id, requests.ReviewInput{Decision: requests.DecisionChangesRequest, Comment: "Name the workstations (CIDRs) rather than the whole office zone."})
+			_, err := app.Requests.Review(ctx, rita, id, requests.ReviewInput{Decision: requests.DecisionChangesRequest, Comment: "Name the workstations (CIDRs) rather than the whole office zone."})
 			return err
 		}}},
 		{alice, requests.Input{Title: "Telnet to the legacy mail relay", Justification: "A vendor tool only speaks telnet.", ExpiresAt: expiry,
 			Rules: []requests.RuleInput{rule("office", "127.10.0.11", "tcp", "23", "telnet", "ingress")}}, []func(uint) error{submit(alice), func(id uint) error {
-			_, err := svc.Requests.Review(ctx, rita, id, requests.ReviewInput{Decision: requests.DecisionReject, Comment: "Telnet sends credentials in clear: use SSH (port 22) through the bastion."})
+			_, err := app.Requests.Review(ctx, rita, id, requests.ReviewInput{Decision: requests.DecisionReject, Comment: "Telnet sends credentials in clear: use SSH (port 22) through the bastion."})
 			return err
 		}}},
 		{alice, requests.Input{Title: "Payment gateway from the partner acquirer", Justification: "The acquirer calls our gateway for settlement callbacks.", ExpiresAt: expiry,
@@ -190,19 +190,19 @@ func seedRequests(ctx context.Context, svc *workflow.App, actors map[string]core
 			Rules: []requests.RuleInput{rule("127.30.0.20", "127.40.0.15", "tcp", "443", "http", "ingress")}}, []func(uint) error{submit(alice), approve, implement("CHG-0990"), system(core.EventVerify, "answered"), system(core.EventActivate, "in force"), system(core.EventExpire, "not re-certified before its expiry")}},
 		{alice, requests.Input{Title: "Database access for the reporting tool", Justification: "The reporting tool reads the payments database nightly.", ExpiresAt: expiry,
 			Rules: []requests.RuleInput{rule("apps", "127.50.0.11", "tcp", "5432", "postgresql", "ingress")}}, []func(uint) error{submit(alice), approve, func(id uint) error {
-			_, err := svc.Requests.Revoke(ctx, rita, id, "The reporting tool was decommissioned.")
+			_, err := app.Requests.Revoke(ctx, rita, id, "The reporting tool was decommissioned.")
 			return err
 		}}},
 		{alice, requests.Input{Title: "Test opening, filed by mistake", Justification: "Filed by mistake.", ExpiresAt: expiry,
 			Rules: []requests.RuleInput{rule("office", "127.40.0.15", "tcp", "8080", "http", "ingress")}}, []func(uint) error{func(id uint) error {
-			_, err := svc.Requests.Cancel(ctx, alice, id, "filed by mistake")
+			_, err := app.Requests.Cancel(ctx, alice, id, "filed by mistake")
 			return err
 		}}},
 		{pat, requests.Input{Title: "Security scanner to the apps zone", Justification: "Pat's team runs authenticated vulnerability scans of the apps zone.", ExpiresAt: expiry,
 			Rules: []requests.RuleInput{rule("127.20.0.5", "127.40.0.15", "tcp", "22", "ssh", "ingress")}}, []func(uint) error{submit(pat)}},
 	}
 	for _, p := range plans {
-		req, err := svc.Requests.Create(ctx, p.by, p.in)
+		req, err := app.Requests.Create(ctx, p.by, p.in)
 		if err != nil {
 			return fmt.Errorf("demo request %q: %w", p.in.Title, err)
 		}
