@@ -258,7 +258,7 @@ func (s *Server) apiListRequests(w http.ResponseWriter, r *http.Request) {
 	f := requests.Filter{Search: q.Get("q"), Mine: q.Get("mine") == "true" || q.Get("mine") == "1"}
 	for _, raw := range q["state"] {
 		for _, name := range strings.Split(raw, ",") {
-			st, ok := core.ParseState(name)
+			st, ok := requests.ParseState(name)
 			if !ok {
 				s.apiError(w, r, &core.Error{Code: core.CodeInvalid, Field: "state", Message: fmt.Sprintf("%q is not a request state", name)})
 				return

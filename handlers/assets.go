@@ -9,8 +9,8 @@ import (
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/web"
-	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/drift"
+	"github.com/portcullis/portcullis/workflow/requests"
 )
 
 func (s *Server) assetPage(w http.ResponseWriter, r *http.Request) {
@@ -43,7 +43,7 @@ func (s *Server) assetPage(w http.ResponseWriter, r *http.Request) {
 		}
 		approvals = append(approvals, approval{e.Rule.Protocol, e.Rule.Ports, e.Request.ID})
 		v.Rules = append(v.Rules, web.RegisterRow{RequestID: e.Request.ID, Href: fmt.Sprintf("/requests/%d", e.Request.ID), Source: e.Rule.Source,
-			Protocol: e.Rule.Protocol, Ports: e.Rule.Ports, Service: e.Rule.Service, State: e.Request.State, StateLabel: core.State(e.Request.State).Label()})
+			Protocol: e.Rule.Protocol, Ports: e.Rule.Ports, Service: e.Rule.Service, State: e.Request.State, StateLabel: requests.State(e.Request.State).Label()})
 	}
 	if a.SeesAllRequests() {
 		if run, host := s.app.Scans.LatestOf(r.Context(), asset.Address); run != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/portcullis/portcullis/workflow/auditlog"
 	"github.com/portcullis/portcullis/workflow/compliance"
 	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/requests"
 )
 
 // auditPeriod reads from/to (inclusive days, YYYY-MM-DD, or RFC 3339 times).
@@ -106,7 +107,7 @@ func (s *Server) auditView(r *http.Request) web.Audit {
 	for _, z := range zones {
 		v.Zones = append(v.Zones, web.Option{Value: z.Name, Label: z.Name})
 	}
-	for _, st := range core.AllStates {
+	for _, st := range requests.AllStates {
 		v.States = append(v.States, web.Option{Value: string(st), Label: st.Label()})
 	}
 	return v

@@ -7,9 +7,9 @@ import (
 	"strings"
 
 	"github.com/portcullis/portcullis/web"
-	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/dashboard"
 	"github.com/portcullis/portcullis/workflow/driftrules"
+	"github.com/portcullis/portcullis/workflow/requests"
 )
 
 var severities = []string{"critical", "high", "medium", "low", "info"}
@@ -91,7 +91,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Heat = append(v.Heat, row)
 	}
-	for _, st := range []core.State{core.StateSubmitted, core.StateInReview, core.StateChangesRequested, core.StateApproved, core.StateImplemented, core.StateVerificationFailed} {
+	for _, st := range []requests.State{requests.StateSubmitted, requests.StateInReview, requests.StateChangesRequested, requests.StateApproved, requests.StateImplemented, requests.StateVerificationFailed} {
 		v.Waiting = append(v.Waiting, web.Count{Label: st.Label(), N: d.Waiting[st], Href: "/requests?state=" + string(st)})
 	}
 	v.Expiring = requestRows(d.Expiring)

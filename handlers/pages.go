@@ -128,7 +128,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var v web.Home
-	for _, st := range core.AllStates {
+	for _, st := range requests.AllStates {
 		if n := counts[st]; n > 0 {
 			v.Counts = append(v.Counts, web.StateCount{State: string(st), Label: st.Label(), Count: n, Href: "/requests?state=" + string(st)})
 		}

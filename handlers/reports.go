@@ -10,6 +10,7 @@ import (
 	"github.com/portcullis/portcullis/workflow/compliance"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/report"
+	"github.com/portcullis/portcullis/workflow/requests"
 )
 
 // exportFilter reads the period, zone, team and state of an export.
@@ -21,7 +22,7 @@ func exportFilter(r *http.Request) (compliance.ExportFilter, error) {
 	q := r.URL.Query()
 	f := compliance.ExportFilter{From: period.From, To: period.To, Zone: strings.TrimSpace(q.Get("zone")), Team: strings.TrimSpace(q.Get("team"))}
 	if st := q.Get("state"); st != "" {
-		if _, ok := core.ParseState(st); !ok {
+		if _, ok := requests.ParseState(st); !ok {
 			return f, &core.Error{Code: core.CodeInvalid, Field: "state", Message: fmt.Sprintf("%q is not a request state", st)}
 		}
 		f.State = st

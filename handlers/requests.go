@@ -20,7 +20,7 @@ func requestRows(reqs []models.Request) []web.RequestRow {
 	for i, r := range reqs {
 		rows[i] = web.RequestRow{
 			ID: r.ID, Href: fmt.Sprintf("/requests/%d", r.ID), Title: r.Title,
-			State: r.State, StateLabel: core.State(r.State).Label(), Requester: r.Requester.Email, Team: r.Team,
+			State: r.State, StateLabel: requests.State(r.State).Label(), Requester: r.Requester.Email, Team: r.Team,
 			Rules: rulesSummary(r.Rules), Updated: fmtTime(r.UpdatedAt), Expires: r.ExpiresAt.Format(dateFmt),
 			NeedsSecond: r.NeedsSecondApproval,
 		}
@@ -44,8 +44,8 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := requests.Filter{Search: q.Get("q"), Mine: q.Get("mine") != ""}
 	selected := q.Get("state")
-	if st, ok := core.ParseState(selected); ok {
-		f.States = []core.State{st}
+	if st, ok := requests.ParseState(selected); ok {
+		f.States = []requests.State{st}
 	}
 	reqs, err := s.app.Requests.List(r.Context(), a, f)
 	if err != nil {
@@ -56,7 +56,7 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
 	if !a.SeesAllRequests() {
 		v.Heading = "Your team's requests"
 	}
-	for _, st := range core.AllStates {
+	for _, st := range requests.AllStates {
 		v.States = append(v.States, web.Option{Value: string(st), Label: st.Label(), Selected: string(st) == selected})
 	}
 	s.render(w, r, http.StatusOK, web.RequestListPage(s.page(r, "Requests"), v))
@@ -287,12 +287,12 @@ func (s *Server) editRequestForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := d.Request
-	if !core.Allowed(core.EventEdit, a, core.State(req.State), req.RequesterID) {
-		s.fail(w, r, &core.Error{Code: core.CodeConflict, Message: fmt.Sprintf("request #%d is %s and can no longer be edited by you", id, core.State(req.State).Label())})
+	if !requests.Allowed(requests.EventEdit, a, requests.State(req.State), req.RequesterID) {
+		s.fail(w, r, &core.Error{Code: core.CodeConflict, Message: fmt.Sprintf("request #%d is %s and can no longer be edited by you", id, requests.State(req.State).Label())})
 		return
 	}
 	v := web.RequestForm{Action: fmt.Sprintf("/requests/%d/edit", id), Editing: true, ID: id, Title: req.Title, Justification: req.Justification,
-		ExpiresAt: req.ExpiresAt.Format(dateFmt), AfterSubmission: req.State == string(core.StateSubmitted) || req.State == string(core.StateInReview)}
+		ExpiresAt: req.ExpiresAt.Format(dateFmt), AfterSubmission: req.State == string(requests.StateSubmitted) || req.State == string(requests.StateInReview)}
 	for i, ru := range req.Rules {
 		v.Rules = append(v.Rules, web.RuleForm{Index: i, Source: ru.Source, Destination: ru.Destination, Protocol: ru.Protocol, Ports: ru.Ports, Service: ru.Service, Direction: ru.Direction})
 	}
@@ -386,7 +386,7 @@ func (s *Server) commentRequest(w http.ResponseWriter, r *http.Request) {
 // detailView turns a request into its page's view model, with the actions the viewer may take.
 func detailView(d *requests.Detail, a core.Actor) web.RequestDetail {
 	req := d.Request
-	st := core.State(req.State)
+	st := requests.State(req.State)
 	v := web.RequestDetail{
 		ID: req.ID, Title: req.Title, State: req.State, StateLabel: st.Label(), Requester: req.Requester.Email,
 		Team: req.Team, Justification: req.Justification, Created: fmtTime(req.CreatedAt), Submitted: fmtTimePtr(req.SubmittedAt),
@@ -402,7 +402,7 @@ func detailView(d *requests.Detail, a core.Actor) web.RequestDetail {
 				State: e.State, Service: e.Service, Banner: e.Banner, Verdict: e.Verdict, OK: e.OK})
 		}
 	}
-	if d.FirstApproval != nil && st == core.StateInReview && req.NeedsSecondApproval {
+	if d.FirstApproval != nil && st == requests.StateInReview && req.NeedsSecondApproval {
 		v.AwaitingSecond, v.FirstApprover = true, d.FirstApproval.Reviewer.Email
 	}
 	for i, ru := range req.Rules {
@@ -438,26 +438,26 @@ func detailView(d *requests.Detail, a core.Actor) web.RequestDetail {
 		v.Comments = append(v.Comments, web.CommentView{Author: c.Author.Email, At: fmtTime(c.CreatedAt), Body: c.Body})
 	}
 	base := fmt.Sprintf("/requests/%d", req.ID)
-	allowed := func(ev core.Event) bool { return core.Allowed(ev, a, st, req.RequesterID) }
-	if allowed(core.EventEdit) {
+	allowed := func(ev requests.Event) bool { return requests.Allowed(ev, a, st, req.RequesterID) }
+	if allowed(requests.EventEdit) {
 		v.Actions = append(v.Actions, web.Action{Label: "Edit", Href: base + "/edit", Method: "GET", Style: "secondary"})
 	}
-	if allowed(core.EventSubmit) {
+	if allowed(requests.EventSubmit) {
 		v.Actions = append(v.Actions, web.Action{Label: "Submit for review", Href: base + "/submit", Method: "POST"})
 	}
-	if (allowed(core.EventClaim) || allowed(core.EventApprove)) && !v.AwaitingSecond {
+	if (allowed(requests.EventClaim) || allowed(requests.EventApprove)) && !v.AwaitingSecond {
 		v.Actions = append(v.Actions, web.Action{Label: "Review", Href: base + "/review", Method: "GET"})
 	}
-	if v.AwaitingSecond && allowed(core.EventSecondApprove) {
+	if v.AwaitingSecond && allowed(requests.EventSecondApprove) {
 		v.Actions = append(v.Actions, web.Action{Label: "Second approval", Href: base + "/approve", Method: "GET"})
 	}
-	if allowed(core.EventImplement) {
+	if allowed(requests.EventImplement) {
 		v.Actions = append(v.Actions, web.Action{Label: "Mark implemented", Href: base + "/implement", Method: "GET"})
 	}
-	if allowed(core.EventCancel) {
+	if allowed(requests.EventCancel) {
 		v.Actions = append(v.Actions, web.Action{Label: "Cancel", Href: base + "/cancel", Method: "POST", Style: "danger", NeedsReason: true})
 	}
-	if allowed(core.EventRevoke) {
+	if allowed(requests.EventRevoke) {
 		v.Actions = append(v.Actions, web.Action{Label: "Revoke", Href: base + "/revoke", Method: "POST", Style: "danger", NeedsReason: true})
 	}
 	return v
@@ -707,7 +707,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		rows[i] = web.RegisterRow{
 			RequestID: e.Request.ID, Href: fmt.Sprintf("/requests/%d", e.Request.ID), Title: e.Request.Title,
 			Source: e.Rule.Source, Destination: e.Rule.Destination, Protocol: e.Rule.Protocol, Ports: e.Rule.Ports,
-			Service: e.Rule.Service, Direction: e.Rule.Direction, State: e.Request.State, StateLabel: core.State(e.Request.State).Label(),
+			Service: e.Rule.Service, Direction: e.Rule.Direction, State: e.Request.State, StateLabel: requests.State(e.Request.State).Label(),
 			Approvers: strings.Join(e.Approvers, ", "), Expires: e.Request.ExpiresAt.Format(dateFmt), DaysLeft: requests.DaysLeft(now, e.Request.ExpiresAt),
 			Exception: e.Request.Exception,
 		}
@@ -720,5 +720,5 @@ func stateText(s string) string {
 	if s == "" {
 		return ""
 	}
-	return core.State(s).Label()
+	return requests.State(s).Label()
 }

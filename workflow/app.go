@@ -37,10 +37,11 @@ type App struct {
 	Dashboard  *dashboard.Service
 }
 
-// New wires the features over an open, migrated database. The features that
-// call each other do so through small interfaces the caller declares:
-// requests queue verification scans, scans hand finished runs to drift,
-// drift queues alerts.
+// New wires the features over an open, migrated database. Scans and
+// re-certification move requests through their lifecycle (they import
+// requests); the calls the other way go through small interfaces or hooks
+// the caller declares: requests queue verification scans and lapse pending
+// re-certifications, scans hand finished runs to drift, drift queues alerts.
 func New(db *gorm.DB, log *slog.Logger) *App {
 	st := core.NewStore(db, log)
 	inv := inventory.New(st)
@@ -49,11 +50,12 @@ func New(db *gorm.DB, log *slog.Logger) *App {
 		Inventory:  inv,
 		Identity:   identity.New(st),
 		Requests:   requests.New(st, inv),
-		Scans:      scans.New(st, inv),
 		Alerts:     alerts.New(st),
-		Recert:     recert.New(st),
 		Compliance: compliance.New(st, inv),
 	}
+	a.Scans = scans.New(st, inv, a.Requests)
+	a.Recert = recert.New(st, a.Requests)
+	a.Requests.OnEnd(a.Recert.LapsePending)
 	a.Drift = drift.New(st, inv, a.Alerts)
 	a.Scans.SetDriftRecorder(a.Drift)
 	a.Requests.SetVerification(a.Scans)

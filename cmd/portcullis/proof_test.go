@@ -175,7 +175,7 @@ func TestProofOnTheWire(t *testing.T) {
 	runAll()
 	d, err := app.Requests.Get(ctx, people["alice"], req.ID)
 	must(err)
-	if d.Request.State != string(core.StateActive) {
+	if d.Request.State != string(requests.StateActive) {
 		t.Fatalf("after the verification scan the request is %s; evidence %+v", d.Request.State, d.Evidence)
 	}
 

@@ -14,6 +14,7 @@ import (
 	"github.com/portcullis/portcullis/workflow/drift"
 	"github.com/portcullis/portcullis/workflow/inventory"
 	"github.com/portcullis/portcullis/workflow/policy"
+	"github.com/portcullis/portcullis/workflow/recert"
 	"github.com/portcullis/portcullis/workflow/report"
 	"github.com/portcullis/portcullis/workflow/requests"
 )
@@ -269,7 +270,7 @@ func (s *Service) exportRules(db *gorm.DB, f ExportFilter, doc report.Document, 
 	}
 	// The register is the policy in force now; the period filter does not apply.
 	f.From, f.To = time.Time{}, time.Time{}
-	q := s.requestQuery(db, f).Where("state IN ?", core.InForceStates)
+	q := s.requestQuery(db, f).Where("state IN ?", requests.InForceStates)
 	if insecureOnly {
 		doc.Notes = append(doc.Notes, "Every approved cleartext or high-risk service, with the controls recorded for it.")
 	}
@@ -289,7 +290,7 @@ func (s *Service) exportRules(db *gorm.DB, f ExportFilter, doc report.Document, 
 		return err
 	}
 	var batch []models.Request
-	err = s.requestQuery(db, f).Where("state IN ?", core.InForceStates).Preload("Rules").Order("id").FindInBatches(&batch, 200, func(tx *gorm.DB, _ int) error {
+	err = s.requestQuery(db, f).Where("state IN ?", requests.InForceStates).Preload("Rules").Order("id").FindInBatches(&batch, 200, func(tx *gorm.DB, _ int) error {
 		ids := make([]uint, len(batch))
 		for i, r := range batch {
 			ids[i] = r.ID
@@ -439,7 +440,7 @@ func (s *Service) exportRecertification(db *gorm.DB, f ExportFilter, doc report.
 	}
 	var total, done int64
 	q.Session(&gorm.Session{}).Count(&total)
-	q.Session(&gorm.Session{}).Where("status <> ?", core.RecertPending).Count(&done)
+	q.Session(&gorm.Session{}).Where("status <> ?", recert.RecertPending).Count(&done)
 	doc.Summary = []report.Field{{Name: "Openings due", Value: strconv.FormatInt(total, 10)}, {Name: "Decided", Value: strconv.FormatInt(done, 10)}}
 	if err := w.Begin(doc); err != nil {
 		return err

@@ -1,7 +1,7 @@
 // Package core is what every feature of the domain shares: the store with
-// its transactions, clock and audit append; the request lifecycle table and
-// its step; actors and roles; and the domain errors handlers map to status
-// codes. It never speaks HTTP.
+// its transactions, clock, audit append, versioned state step and
+// single-instance jobs; actors and roles; and the domain errors handlers map
+// to status codes. It never speaks HTTP.
 package core
 
 import (

@@ -58,7 +58,7 @@ const auditLockKey = 7_274_022
 // Audit appends an event to the hash chain in the caller's transaction:
 // appends are serialised, each event takes the next sequence number and the
 // hash of the one before it.
-func (s *Store) Audit(tx *gorm.DB, actor Actor, action, objectType string, objectID uint, from, to State, detail any, comment string) error {
+func (s *Store) Audit(tx *gorm.DB, actor Actor, action, objectType string, objectID uint, from, to string, detail any, comment string) error {
 	d := "{}"
 	if detail != nil {
 		b, err := json.Marshal(detail)
@@ -84,7 +84,7 @@ func (s *Store) Audit(tx *gorm.DB, actor Actor, action, objectType string, objec
 	ev := models.AuditEvent{
 		// Microseconds: what PostgreSQL keeps, so the hash survives the round trip.
 		Seq: seq, At: s.now().Truncate(time.Microsecond), Actor: actor.Email, Action: action, ObjectType: objectType, ObjectID: objectID,
-		FromState: string(from), ToState: string(to), Detail: d, Comment: comment, PrevHash: prev,
+		FromState: from, ToState: to, Detail: d, Comment: comment, PrevHash: prev,
 	}
 	if actor.ID != 0 {
 		id := actor.ID
@@ -97,65 +97,6 @@ func (s *Store) Audit(tx *gorm.DB, actor Actor, action, objectType string, objec
 // InTx runs fn in one transaction.
 func (s *Store) InTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	return s.db.WithContext(ctx).Transaction(fn)
-}
-
-// LoadRequest reads a request with its rules, or a not-found error.
-func LoadRequest(tx *gorm.DB, id uint) (*models.Request, error) {
-	var r models.Request
-	err := tx.Preload("Rules", func(db *gorm.DB) *gorm.DB { return db.Order("position") }).
-		Preload("Requester").First(&r, id).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, NotFound("request", id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &r, nil
-}
-
-// Re-certification statuses. Ending an opening lapses its pending
-// re-certification, so the lifecycle step knows them.
-const (
-	RecertPending     = "pending"
-	RecertRecertified = "recertified"
-	RecertLapsed      = "lapsed"
-)
-
-// Step moves a request through one lifecycle event inside tx: it checks the
-// table and the guards, then updates the row only if nobody else changed it
-// since it was read (the version column), so two reviewers acting at once
-// produce one winner and one conflict, never a corrupt state.
-func (s *Store) Step(tx *gorm.DB, actor Actor, req *models.Request, ev Event, extra map[string]any, detail any, comment string) error {
-	from := State(req.State)
-	to, err := Target(ev, from)
-	if err != nil {
-		return err
-	}
-	if err := Authorise(ev, actor, req.RequesterID); err != nil {
-		return err
-	}
-	updates := map[string]any{"state": string(to), "version": gorm.Expr("version + 1"), "updated_at": s.now()}
-	for k, v := range extra {
-		updates[k] = v
-	}
-	res := tx.Model(&models.Request{}).Where("id = ? AND version = ?", req.ID, req.Version).Updates(updates)
-	if res.Error != nil {
-		return res.Error
-	}
-	if res.RowsAffected != 1 {
-		return Conflict("request #%d was changed by someone else meanwhile; reload it and try again", req.ID)
-	}
-	req.State = string(to)
-	req.Version++
-	if to == StateExpired || to == StateRevoked {
-		// An ended opening has nothing left to re-certify.
-		now := s.now()
-		if err := tx.Model(&models.Recertification{}).Where("request_id = ? AND status = ?", req.ID, RecertPending).
-			Updates(map[string]any{"status": RecertLapsed, "decided_by": actor.Email, "decided_at": &now}).Error; err != nil {
-			return err
-		}
-	}
-	return s.Audit(tx, actor, string(ev), "request", req.ID, from, to, detail, comment)
 }
 
 // RunExclusive runs job at most once per interval across every instance
@@ -179,4 +120,23 @@ func (s *Store) RunExclusive(ctx context.Context, name, holder string, every tim
 		return true, fmt.Errorf("job %s: %w", name, err)
 	}
 	return true, nil
+}
+
+// UpdateVersioned is the step of every state machine: it applies updates to
+// row id of model (what: its name in messages) only if nobody changed the
+// row since it was read at version, and bumps the version, so two people
+// acting at once produce one winner and one conflict, never a corrupt state.
+func (s *Store) UpdateVersioned(tx *gorm.DB, model any, what string, id uint, version int, updates map[string]any) error {
+	all := map[string]any{"version": gorm.Expr("version + 1"), "updated_at": s.now()}
+	for k, v := range updates {
+		all[k] = v
+	}
+	res := tx.Model(model).Where("id = ? AND version = ?", id, version).Updates(all)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected != 1 {
+		return Conflict("%s #%d was changed by someone else meanwhile; reload it and try again", what, id)
+	}
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/drift"
 	"github.com/portcullis/portcullis/workflow/inventory"
+	"github.com/portcullis/portcullis/workflow/requests"
 )
 
 // DayCount is one day of the drift trend.
@@ -32,7 +33,7 @@ type Dashboard struct {
 	Heat      map[string]map[string]int
 	Zones     []string
 	Trend     []DayCount // the last 30 days, oldest first
-	Waiting   map[core.State]int
+	Waiting   map[requests.State]int
 	Expiring  []models.Request // in force, expiring within 30 days
 	LastScans []ZoneScan
 }
@@ -101,7 +102,7 @@ func (s *Service) Dashboard(ctx context.Context, actor core.Actor) (*Dashboard, 
 			c.Resolved++
 		}
 	}
-	if d.Waiting, err = s.requests.CountInStates(ctx, []core.State{core.StateSubmitted, core.StateInReview, core.StateChangesRequested, core.StateApproved, core.StateImplemented, core.StateVerificationFailed}); err != nil {
+	if d.Waiting, err = s.requests.CountInStates(ctx, []requests.State{requests.StateSubmitted, requests.StateInReview, requests.StateChangesRequested, requests.StateApproved, requests.StateImplemented, requests.StateVerificationFailed}); err != nil {
 		return nil, err
 	}
 	if d.Expiring, err = s.requests.ExpiringBefore(ctx, now.AddDate(0, 0, 30), 20); err != nil {

@@ -141,7 +141,7 @@ func seedRequests(ctx context.Context, app *workflow.App, actors map[string]core
 			return err
 		}
 		d, err := app.Requests.Get(ctx, lee, id)
-		if err != nil || d.Request.State != string(core.StateInReview) {
+		if err != nil || d.Request.State != string(requests.StateInReview) {
 			return err
 		}
 		_, err = app.Requests.SecondApproval(ctx, lee, id, requests.DecisionApprove, "Accepted: the exposure is limited to the stated sources.")
@@ -153,7 +153,7 @@ func seedRequests(ctx context.Context, app *workflow.App, actors map[string]core
 			return err
 		}
 	}
-	system := func(ev core.Event, comment string) func(uint) error {
+	system := func(ev requests.Event, comment string) func(uint) error {
 		return func(id uint) error { _, err := app.Requests.SystemStep(ctx, id, ev, comment, nil); return err }
 	}
 	rule := func(src, dst, proto, ports, app, dir string) requests.RuleInput {
@@ -181,13 +181,13 @@ func seedRequests(ctx context.Context, app *workflow.App, actors map[string]core
 		{alice, requests.Input{Title: "Bastion SSH for network operations", Justification: "Netops administers the transit zone from the bastion.", ExpiresAt: expiry,
 			Rules: []requests.RuleInput{rule("127.30.0.0/28", "127.20.0.5", "tcp", "2222", "ssh", "ingress")}}, []func(uint) error{submit(alice), approve, implement("CHG-1042")}},
 		{alice, requests.Input{Title: "Mail relay SMTP from the DMZ web servers", Justification: "The website sends order confirmations through the relay.", ExpiresAt: expiry,
-			Rules: []requests.RuleInput{rule("dmz", "127.10.0.11", "tcp", "2525", "smtp", "ingress")}}, []func(uint) error{submit(alice), approve, implement("CHG-1043"), system(core.EventVerify, "port 25 answers with an SMTP banner")}},
+			Rules: []requests.RuleInput{rule("dmz", "127.10.0.11", "tcp", "2525", "smtp", "ingress")}}, []func(uint) error{submit(alice), approve, implement("CHG-1043"), system(requests.EventVerify, "port 25 answers with an SMTP banner")}},
 		{alice, requests.Input{Title: "CRM application port for the sales team", Justification: "Sales use the CRM's web front end.", ExpiresAt: expiry,
-			Rules: []requests.RuleInput{rule("office", "127.40.0.15", "tcp", "8443", "http", "ingress")}}, []func(uint) error{submit(alice), approve, implement("CHG-1044"), system(core.EventVerify, "port 8443 answers TLS with HTTP inside"), system(core.EventActivate, "verified and in force")}},
+			Rules: []requests.RuleInput{rule("office", "127.40.0.15", "tcp", "8443", "http", "ingress")}}, []func(uint) error{submit(alice), approve, implement("CHG-1044"), system(requests.EventVerify, "port 8443 answers TLS with HTTP inside"), system(requests.EventActivate, "verified and in force")}},
 		{alice, requests.Input{Title: "CRM metrics endpoint", Justification: "Monitoring scrapes the CRM's metrics.", ExpiresAt: expiry,
-			Rules: []requests.RuleInput{rule("apps", "127.40.0.15", "tcp", "9100", "http", "ingress")}}, []func(uint) error{submit(alice), approve, implement("CHG-1045"), system(core.EventFailVerify, "port 9100 is closed on 127.40.0.15")}},
+			Rules: []requests.RuleInput{rule("apps", "127.40.0.15", "tcp", "9100", "http", "ingress")}}, []func(uint) error{submit(alice), approve, implement("CHG-1045"), system(requests.EventFailVerify, "port 9100 is closed on 127.40.0.15")}},
 		{alice, requests.Input{Title: "Temporary vendor access to the CRM", Justification: "Vendor upgrade project, finished.", ExpiresAt: expiry,
-			Rules: []requests.RuleInput{rule("127.30.0.20", "127.40.0.15", "tcp", "443", "http", "ingress")}}, []func(uint) error{submit(alice), approve, implement("CHG-0990"), system(core.EventVerify, "answered"), system(core.EventActivate, "in force"), system(core.EventExpire, "not re-certified before its expiry")}},
+			Rules: []requests.RuleInput{rule("127.30.0.20", "127.40.0.15", "tcp", "443", "http", "ingress")}}, []func(uint) error{submit(alice), approve, implement("CHG-0990"), system(requests.EventVerify, "answered"), system(requests.EventActivate, "in force"), system(requests.EventExpire, "not re-certified before its expiry")}},
 		{alice, requests.Input{Title: "Database access for the reporting tool", Justification: "The reporting tool reads the payments database nightly.", ExpiresAt: expiry,
 			Rules: []requests.RuleInput{rule("apps", "127.50.0.11", "tcp", "5432", "postgresql", "ingress")}}, []func(uint) error{submit(alice), approve, func(id uint) error {
 			_, err := app.Requests.Revoke(ctx, rita, id, "The reporting tool was decommissioned.")

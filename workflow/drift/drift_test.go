@@ -15,6 +15,7 @@ import (
 	"github.com/portcullis/portcullis/workflow/alerts/channels"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/drift"
+	"github.com/portcullis/portcullis/workflow/requests"
 	"github.com/portcullis/portcullis/workflow/scans"
 	"github.com/portcullis/portcullis/workflow/workflowtest"
 )
@@ -55,7 +56,7 @@ func TestDriftLifecycleAndAlerts(t *testing.T) {
 
 	id := w.Implemented(t, workflowtest.LowRisk())
 	w.RunQueued(t)
-	if got := w.State(t, id); got != core.StateActive {
+	if got := w.State(t, id); got != requests.StateActive {
 		t.Fatalf("state %s", got)
 	}
 	// A database port opens on the payments gateway without approval.

@@ -31,7 +31,7 @@ const (
 // those that ended (an expired approval whose port is still open is drift).
 func driftRules(tx *gorm.DB) ([]driftrules.Rule, error) {
 	var reqs []models.Request
-	states := append(append([]core.State{}, core.InForceStates...), core.StateExpired, core.StateRevoked)
+	states := append(append([]requests.State{}, requests.InForceStates...), requests.StateExpired, requests.StateRevoked)
 	if err := tx.Preload("Rules").Where("state IN ?", states).Find(&reqs).Error; err != nil {
 		return nil, err
 	}
@@ -136,7 +136,7 @@ func (s *Service) Record(tx *gorm.DB, run *models.ScanRun, rep *scans.Report) (o
 	items := driftrules.Compare(obs, rules, p.Catalog, now)
 	// An approval not yet implemented is expected to be closed: not a stale rule.
 	var pendingImpl []uint
-	if err := tx.Model(&models.Request{}).Where("state = ?", core.StateApproved).Pluck("id", &pendingImpl).Error; err != nil {
+	if err := tx.Model(&models.Request{}).Where("state = ?", requests.StateApproved).Pluck("id", &pendingImpl).Error; err != nil {
 		return 0, 0, err
 	}
 	if len(pendingImpl) > 0 {
@@ -190,7 +190,7 @@ func (s *Service) Record(tx *gorm.DB, run *models.ScanRun, rep *scans.Report) (o
 		if err := tx.Model(&models.DriftItem{}).Where("id = ?", d.ID).Updates(map[string]any{"state": Resolved, "resolved_at": &now}).Error; err != nil {
 			return 0, 0, err
 		}
-		if err := s.Audit(tx, core.SystemActor, "drift.resolve", "drift", d.ID, core.State(d.State), Resolved, map[string]uint{"scan_id": run.ID}, "no longer seen by scan #"+fmt.Sprint(run.ID)); err != nil {
+		if err := s.Audit(tx, core.SystemActor, "drift.resolve", "drift", d.ID, d.State, Resolved, map[string]uint{"scan_id": run.ID}, "no longer seen by scan #"+fmt.Sprint(run.ID)); err != nil {
 			return 0, 0, err
 		}
 		resolved++
@@ -201,7 +201,7 @@ func (s *Service) Record(tx *gorm.DB, run *models.ScanRun, rep *scans.Report) (o
 			if err := tx.Model(&models.DriftItem{}).Where("id = ?", old.ID).Updates(map[string]any{"state": Resolved, "resolved_at": &now}).Error; err != nil {
 				return 0, 0, err
 			}
-			if err := s.Audit(tx, core.SystemActor, "drift.resolve", "drift", old.ID, core.State(old.State), Resolved, map[string]uint{"scan_id": run.ID}, "the suppression ended and the drift is seen again: a new item follows"); err != nil {
+			if err := s.Audit(tx, core.SystemActor, "drift.resolve", "drift", old.ID, old.State, Resolved, map[string]uint{"scan_id": run.ID}, "the suppression ended and the drift is seen again: a new item follows"); err != nil {
 				return 0, 0, err
 			}
 		}
@@ -309,7 +309,7 @@ func (s *Service) changeDrift(ctx context.Context, actor core.Actor, id uint, fr
 		if err := tx.First(&d, id).Error; err != nil {
 			return err
 		}
-		return s.Audit(tx, actor, action, "drift", id, core.State(before), core.State(d.State), nil, comment)
+		return s.Audit(tx, actor, action, "drift", id, before, d.State, nil, comment)
 	})
 	if err != nil {
 		return nil, err

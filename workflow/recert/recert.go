@@ -13,6 +13,7 @@ import (
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/identity"
 	"github.com/portcullis/portcullis/workflow/inventory"
+	"github.com/portcullis/portcullis/workflow/requests"
 )
 
 // dueDate is when a request must next be re-certified: its last
@@ -56,11 +57,11 @@ func (s *Service) StartCampaign(ctx context.Context, actor core.Actor, name stri
 	err := s.InTx(ctx, func(tx *gorm.DB) error {
 		months := inventory.RecertifyMonths(tx)
 		var reqs []models.Request
-		if err := tx.Where("state IN ?", core.InForceStates).Order("id").Find(&reqs).Error; err != nil {
+		if err := tx.Where("state IN ?", requests.InForceStates).Order("id").Find(&reqs).Error; err != nil {
 			return err
 		}
 		var waiting []uint
-		if err := tx.Model(&models.Recertification{}).Where("status = ?", core.RecertPending).Pluck("request_id", &waiting).Error; err != nil {
+		if err := tx.Model(&models.Recertification{}).Where("status = ?", RecertPending).Pluck("request_id", &waiting).Error; err != nil {
 			return err
 		}
 		busy := map[uint]bool{}
@@ -75,7 +76,7 @@ func (s *Service) StartCampaign(ctx context.Context, actor core.Actor, name stri
 			if busy[r.ID] || dueDate(r, months).After(dueBy) {
 				continue
 			}
-			if err := tx.Omit("Campaign", "Request").Create(&models.Recertification{CampaignID: camp.ID, RequestID: r.ID, Team: r.Team, Status: core.RecertPending}).Error; err != nil {
+			if err := tx.Omit("Campaign", "Request").Create(&models.Recertification{CampaignID: camp.ID, RequestID: r.ID, Team: r.Team, Status: RecertPending}).Error; err != nil {
 				return err
 			}
 			added++
@@ -155,11 +156,11 @@ func (s *Service) campaignProgress(ctx context.Context, c models.RecertCampaign)
 			byTeam[it.Team] = tp
 		}
 		switch it.Status {
-		case core.RecertPending:
+		case RecertPending:
 			tp.Pending++
-		case core.RecertRecertified:
+		case RecertRecertified:
 			tp.Recertified++
-		case core.RecertLapsed:
+		case RecertLapsed:
 			tp.Lapsed++
 		}
 	}
@@ -175,7 +176,7 @@ func (s *Service) campaignProgress(ctx context.Context, c models.RecertCampaign)
 func (s *Service) MyRecertifications(ctx context.Context, actor core.Actor) ([]models.Recertification, error) {
 	q := s.DB().WithContext(ctx).Preload("Campaign").Preload("Request").Preload("Request.Rules").
 		Joins("JOIN requests ON requests.id = recertifications.request_id").
-		Where("recertifications.status = ?", core.RecertPending)
+		Where("recertifications.status = ?", RecertPending)
 	if actor.Team != "" {
 		q = q.Where("requests.requester_id = ? OR recertifications.team = ?", actor.ID, actor.Team)
 	} else {
@@ -192,14 +193,14 @@ func loadOwnedRecert(tx *gorm.DB, actor core.Actor, id uint) (*models.Recertific
 	if err := tx.First(&rc, id).Error; err != nil {
 		return nil, nil, core.NotFound("re-certification", id)
 	}
-	r, err := core.LoadRequest(tx, rc.RequestID)
+	r, err := requests.LoadRequest(tx, rc.RequestID)
 	if err != nil {
 		return nil, nil, err
 	}
 	if actor.ID != r.RequesterID && (actor.Team == "" || actor.Team != r.Team) {
 		return nil, nil, core.Forbidden("only the owners of request #%d (its requester and team %s) can re-certify it", r.ID, r.Team)
 	}
-	if rc.Status != core.RecertPending {
+	if rc.Status != RecertPending {
 		return nil, nil, core.Conflict("request #%d was %s already in this campaign", r.ID, rc.Status)
 	}
 	return &rc, r, nil
@@ -229,8 +230,8 @@ func (s *Service) Recertify(ctx context.Context, actor core.Actor, id uint, just
 		if !expires.After(now) || expires.Sub(now) > settings.MaxExpiry+24*time.Hour {
 			return core.Invalid("expires_at", "the new expiry must be in the future and at most %d days away", int(settings.MaxExpiry.Hours()/24))
 		}
-		if !slicesContains(core.InForceStates, core.State(r.State)) {
-			return core.Conflict("request #%d is %s: there is nothing to re-certify", r.ID, core.StateLabel(core.State(r.State)))
+		if !slicesContains(requests.InForceStates, requests.State(r.State)) {
+			return core.Conflict("request #%d is %s: there is nothing to re-certify", r.ID, requests.StateLabel(requests.State(r.State)))
 		}
 		res := tx.Model(&models.Request{}).Where("id = ? AND version = ?", r.ID, r.Version).
 			Updates(map[string]any{"expires_at": expires.UTC(), "certified_at": now, "version": gorm.Expr("version + 1"), "updated_at": now})
@@ -242,15 +243,15 @@ func (s *Service) Recertify(ctx context.Context, actor core.Actor, id uint, just
 		}
 		exp := expires.UTC()
 		if err := tx.Model(&models.Recertification{}).Where("id = ?", rc.ID).Updates(map[string]any{
-			"status": core.RecertRecertified, "justification": justification, "new_expires_at": &exp, "decided_by": actor.Email, "decided_at": &now,
+			"status": RecertRecertified, "justification": justification, "new_expires_at": &exp, "decided_by": actor.Email, "decided_at": &now,
 		}).Error; err != nil {
 			return err
 		}
-		if err := s.Audit(tx, actor, "recertify", "request", r.ID, core.State(r.State), core.State(r.State),
+		if err := s.Audit(tx, actor, "recertify", "request", r.ID, r.State, r.State,
 			map[string]any{"campaign_id": rc.CampaignID, "expires_before": r.ExpiresAt, "expires_after": exp}, justification); err != nil {
 			return err
 		}
-		req, err = core.LoadRequest(tx, r.ID)
+		req, err = requests.LoadRequest(tx, r.ID)
 		return err
 	})
 	return req, err
@@ -266,7 +267,7 @@ func (s *Service) LetLapse(ctx context.Context, actor core.Actor, id uint, reaso
 		}
 		now := s.Now()
 		if err := tx.Model(&models.Recertification{}).Where("id = ?", rc.ID).Updates(map[string]any{
-			"status": core.RecertLapsed, "justification": strings.TrimSpace(reason), "decided_by": actor.Email, "decided_at": &now,
+			"status": RecertLapsed, "justification": strings.TrimSpace(reason), "decided_by": actor.Email, "decided_at": &now,
 		}).Error; err != nil {
 			return err
 		}
@@ -274,7 +275,7 @@ func (s *Service) LetLapse(ctx context.Context, actor core.Actor, id uint, reaso
 		if reason = strings.TrimSpace(reason); reason != "" {
 			comment += ": " + reason
 		}
-		if err := s.Step(tx, core.SystemActor, r, core.EventExpire, map[string]any{"closed_at": now}, map[string]uint{"campaign_id": rc.CampaignID}, comment); err != nil {
+		if err := s.requests.Step(tx, core.SystemActor, r, requests.EventExpire, map[string]any{"closed_at": now}, map[string]uint{"campaign_id": rc.CampaignID}, comment); err != nil {
 			return err
 		}
 		req = r
@@ -291,7 +292,7 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 	db := s.DB().WithContext(ctx)
 	var overdue []models.Recertification
 	pastDeadline := db.Model(&models.RecertCampaign{}).Select("id").Where("due_by < ?", now)
-	if err := db.Where("status = ? AND campaign_id IN (?)", core.RecertPending, pastDeadline).Find(&overdue).Error; err != nil {
+	if err := db.Where("status = ? AND campaign_id IN (?)", RecertPending, pastDeadline).Find(&overdue).Error; err != nil {
 		return 0, err
 	}
 	lapsed := map[uint]uint{}
@@ -299,7 +300,7 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 		lapsed[rc.RequestID] = rc.ID
 	}
 	var ids []uint
-	if err := db.Model(&models.Request{}).Where("state IN ? AND expires_at < ?", core.InForceStates, now).Pluck("id", &ids).Error; err != nil {
+	if err := db.Model(&models.Request{}).Where("state IN ? AND expires_at < ?", requests.InForceStates, now).Pluck("id", &ids).Error; err != nil {
 		return 0, err
 	}
 	for id := range lapsed {
@@ -312,21 +313,21 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 			continue
 		}
 		err := s.InTx(ctx, func(tx *gorm.DB) error {
-			r, err := core.LoadRequest(tx, id)
+			r, err := requests.LoadRequest(tx, id)
 			if err != nil {
 				return err
 			}
-			if !slicesContains(core.InForceStates, core.State(r.State)) {
+			if !slicesContains(requests.InForceStates, requests.State(r.State)) {
 				return nil
 			}
 			comment := fmt.Sprintf("expired on %s", r.ExpiresAt.Format(time.DateOnly))
 			if rcID, ok := lapsed[id]; ok {
 				comment = "not re-certified before the campaign's deadline"
-				if err := tx.Model(&models.Recertification{}).Where("id = ?", rcID).Updates(map[string]any{"status": core.RecertLapsed, "decided_by": core.SystemActor.Email, "decided_at": &now}).Error; err != nil {
+				if err := tx.Model(&models.Recertification{}).Where("id = ?", rcID).Updates(map[string]any{"status": RecertLapsed, "decided_by": core.SystemActor.Email, "decided_at": &now}).Error; err != nil {
 					return err
 				}
 			}
-			if err := s.Step(tx, core.SystemActor, r, core.EventExpire, map[string]any{"closed_at": now}, nil, comment); err != nil {
+			if err := s.requests.Step(tx, core.SystemActor, r, requests.EventExpire, map[string]any{"closed_at": now}, nil, comment); err != nil {
 				return err
 			}
 			expired++
@@ -339,7 +340,7 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 	return expired, nil
 }
 
-func slicesContains(list []core.State, s core.State) bool {
+func slicesContains(list []requests.State, s requests.State) bool {
 	for _, v := range list {
 		if v == s {
 			return true
@@ -369,7 +370,7 @@ func (s *Service) SendReminders(ctx context.Context) (int, error) {
 	now := s.Now()
 	var pending []models.Recertification
 	if err := db.Preload("Campaign").Preload("Request").Preload("Request.Requester").
-		Where("status = ? AND (reminded_at IS NULL OR reminded_at < ?)", core.RecertPending, now.Add(-reminderInterval)).
+		Where("status = ? AND (reminded_at IS NULL OR reminded_at < ?)", RecertPending, now.Add(-reminderInterval)).
 		Order("id").Find(&pending).Error; err != nil {
 		return 0, err
 	}

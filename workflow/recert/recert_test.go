@@ -12,6 +12,7 @@ import (
 	"github.com/portcullis/portcullis/models/modelstest"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/recert"
+	"github.com/portcullis/portcullis/workflow/requests"
 	"github.com/portcullis/portcullis/workflow/workflowtest"
 )
 
@@ -67,7 +68,7 @@ func TestRecertificationCampaign(t *testing.T) {
 		// Alice lets the second lapse: it expires now.
 		r, err = w.App.Recert.LetLapse(w.Ctx, w.Alice, mine[1].ID, "the migration is done")
 		workflowtest.Must(t, err)
-		if core.State(r.State) != core.StateExpired {
+		if requests.State(r.State) != requests.StateExpired {
 			t.Fatalf("lapsed request is %s", r.State)
 		}
 		p, err := w.App.Recert.Campaign(w.Ctx, w.Aude, camp.ID)
@@ -83,11 +84,11 @@ func TestRecertificationCampaign(t *testing.T) {
 		clock = camp.DueBy.Add(time.Hour)
 		n, err = w.App.Recert.ExpireDue(w.Ctx)
 		workflowtest.Must(t, err)
-		if n != 1 || w.State(t, b1) != core.StateExpired || w.State(t, a1) != core.StateApproved || w.State(t, a2) != core.StateExpired {
+		if n != 1 || w.State(t, b1) != requests.StateExpired || w.State(t, a1) != requests.StateApproved || w.State(t, a2) != requests.StateExpired {
 			t.Fatalf("after the deadline: expired %d; states %s %s %s", n, w.State(t, a1), w.State(t, a2), w.State(t, b1))
 		}
 		var events []models.AuditEvent
-		db.Where("object_id = ? AND action = ?", b1, core.EventExpire).Find(&events)
+		db.Where("object_id = ? AND action = ?", b1, requests.EventExpire).Find(&events)
 		if len(events) != 1 || !strings.Contains(events[0].Comment, "not re-certified") {
 			t.Fatalf("expiry event %+v", events)
 		}
@@ -95,7 +96,7 @@ func TestRecertificationCampaign(t *testing.T) {
 		clock = newExpiry.Add(time.Minute)
 		n, err = w.App.Recert.ExpireDue(w.Ctx)
 		workflowtest.Must(t, err)
-		if n != 1 || w.State(t, a1) != core.StateExpired {
+		if n != 1 || w.State(t, a1) != requests.StateExpired {
 			t.Fatalf("at expiry: %d, %s", n, w.State(t, a1))
 		}
 	})

@@ -5,11 +5,10 @@ import (
 	"time"
 
 	"github.com/portcullis/portcullis/models"
-	"github.com/portcullis/portcullis/workflow/core"
 )
 
 // CountInStates counts every request in each of the states, whoever filed it.
-func (s *Service) CountInStates(ctx context.Context, states []core.State) (map[core.State]int, error) {
+func (s *Service) CountInStates(ctx context.Context, states []State) (map[State]int, error) {
 	var rows []struct {
 		State string
 		N     int
@@ -17,9 +16,9 @@ func (s *Service) CountInStates(ctx context.Context, states []core.State) (map[c
 	if err := s.DB().WithContext(ctx).Model(&models.Request{}).Select("state, COUNT(*) AS n").Where("state IN ?", states).Group("state").Scan(&rows).Error; err != nil {
 		return nil, err
 	}
-	out := map[core.State]int{}
+	out := map[State]int{}
 	for _, r := range rows {
-		out[core.State(r.State)] = r.N
+		out[State(r.State)] = r.N
 	}
 	return out, nil
 }
@@ -27,6 +26,6 @@ func (s *Service) CountInStates(ctx context.Context, states []core.State) (map[c
 // ExpiringBefore lists up to limit openings in force that expire before t, soonest first.
 func (s *Service) ExpiringBefore(ctx context.Context, t time.Time, limit int) ([]models.Request, error) {
 	var out []models.Request
-	err := s.DB().WithContext(ctx).Where("state IN ? AND expires_at < ?", core.InForceStates, t).Order("expires_at").Limit(limit).Find(&out).Error
+	err := s.DB().WithContext(ctx).Where("state IN ? AND expires_at < ?", InForceStates, t).Order("expires_at").Limit(limit).Find(&out).Error
 	return out, err
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/identity"
 	"github.com/portcullis/portcullis/workflow/inventory"
+	"github.com/portcullis/portcullis/workflow/requests"
 	"github.com/portcullis/portcullis/workflow/workflowtest"
 )
 
@@ -87,7 +88,7 @@ func TestCrashKeepsAcknowledgedTransitions(t *testing.T) {
 		t.Skip("crash test: not in -short")
 	}
 	path := filepath.Join(t.TempDir(), "crash.db")
-	acked := map[uint]core.State{}
+	acked := map[uint]requests.State{}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for round := 0; round < 5; round++ {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
@@ -120,7 +121,7 @@ func TestCrashKeepsAcknowledgedTransitions(t *testing.T) {
 				if err != nil {
 					t.Fatalf("child said %q", line)
 				}
-				acked[uint(id)] = map[string]core.State{"draft": core.StateDraft, "submitted": core.StateSubmitted, "approved": core.StateApproved}[verb]
+				acked[uint(id)] = map[string]requests.State{"draft": requests.StateDraft, "submitted": requests.StateSubmitted, "approved": requests.StateApproved}[verb]
 			case <-time.After(time.Until(deadline)):
 				cmd.Process.Signal(syscall.SIGKILL)
 				for range lines {
@@ -142,13 +143,13 @@ func TestCrashKeepsAcknowledgedTransitions(t *testing.T) {
 	if integrity != "ok" {
 		t.Fatalf("integrity check: %s", integrity)
 	}
-	order := map[core.State]int{core.StateDraft: 0, core.StateSubmitted: 1, core.StateApproved: 2}
+	order := map[requests.State]int{requests.StateDraft: 0, requests.StateSubmitted: 1, requests.StateApproved: 2}
 	for id, want := range acked {
 		var r models.Request
 		if err := db.First(&r, id).Error; err != nil {
 			t.Fatalf("acknowledged request %d is gone: %v", id, err)
 		}
-		if order[core.State(r.State)] < order[want] {
+		if order[requests.State(r.State)] < order[want] {
 			t.Fatalf("request %d is %s, but %s was acknowledged", id, r.State, want)
 		}
 	}

@@ -32,7 +32,7 @@ func ruleSpec(r models.Rule, expires time.Time) policy.RuleSpec {
 // earlier approval must not count as a duplicate of itself).
 func activeRules(tx *gorm.DB, inv *policy.Inventory, except uint) ([]policy.ActiveRule, error) {
 	var reqs []models.Request
-	if err := tx.Preload("Rules").Where("state IN ? AND id <> ?", core.InForceStates, except).Find(&reqs).Error; err != nil {
+	if err := tx.Preload("Rules").Where("state IN ? AND id <> ?", InForceStates, except).Find(&reqs).Error; err != nil {
 		return nil, err
 	}
 	var out []policy.ActiveRule

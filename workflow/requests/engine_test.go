@@ -19,7 +19,7 @@ func TestPolicyWhatIfAndSave(t *testing.T) {
 		Rules: []requests.RuleInput{{Source: "internet", Destination: "10.10.0.10", Protocol: "tcp", Ports: "443", Service: "http"}}})
 	_, err := w.App.Requests.Review(w.Ctx, w.Rita, r.ID, workflowtest.ApproveInput())
 	workflowtest.Must(t, err)
-	if got := w.State(t, r.ID); got != core.StateApproved {
+	if got := w.State(t, r.ID); got != requests.StateApproved {
 		t.Fatalf("state %s", got)
 	}
 	p, err := w.App.Inventory.GetPolicy(w.Ctx)

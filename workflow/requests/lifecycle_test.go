@@ -24,51 +24,51 @@ func TestEveryStateEventPair(t *testing.T) {
 	w := workflowtest.SQLiteWorld(t)
 	type action struct {
 		name    string
-		allowed []core.State
-		to      core.State
+		allowed []requests.State
+		to      requests.State
 		run     func(id uint) error
 	}
-	fromTable := core.FromStates
+	fromTable := requests.FromStates
 	actions := []action{
-		{"submit", fromTable(core.EventSubmit), core.StateSubmitted, func(id uint) error { _, err := w.App.Requests.Submit(w.Ctx, w.Alice, id); return err }},
-		{"edit", fromTable(core.EventEdit), "", func(id uint) error {
+		{"submit", fromTable(requests.EventSubmit), requests.StateSubmitted, func(id uint) error { _, err := w.App.Requests.Submit(w.Ctx, w.Alice, id); return err }},
+		{"edit", fromTable(requests.EventEdit), "", func(id uint) error {
 			_, err := w.App.Requests.Update(w.Ctx, w.Alice, id, workflowtest.LowRisk())
 			return err
 		}},
 		// A review of a submitted request claims it first, in the same transaction.
-		{"approve", append(fromTable(core.EventClaim), fromTable(core.EventApprove)...), core.StateApproved, func(id uint) error {
+		{"approve", append(fromTable(requests.EventClaim), fromTable(requests.EventApprove)...), requests.StateApproved, func(id uint) error {
 			_, err := w.App.Requests.Review(w.Ctx, w.Rita, id, workflowtest.ApproveInput())
 			return err
 		}},
-		{"reject", append(fromTable(core.EventClaim), fromTable(core.EventReject)...), core.StateRejected, func(id uint) error {
+		{"reject", append(fromTable(requests.EventClaim), fromTable(requests.EventReject)...), requests.StateRejected, func(id uint) error {
 			_, err := w.App.Requests.Review(w.Ctx, w.Rita, id, requests.ReviewInput{Decision: requests.DecisionReject, Comment: "no"})
 			return err
 		}},
-		{"request_changes", append(fromTable(core.EventClaim), fromTable(core.EventRequestChanges)...), core.StateChangesRequested, func(id uint) error {
+		{"request_changes", append(fromTable(requests.EventClaim), fromTable(requests.EventRequestChanges)...), requests.StateChangesRequested, func(id uint) error {
 			_, err := w.App.Requests.Review(w.Ctx, w.Rita, id, requests.ReviewInput{Decision: requests.DecisionChangesRequest, Comment: "narrow the source"})
 			return err
 		}},
-		{"implement", fromTable(core.EventImplement), core.StateImplemented, func(id uint) error { _, err := w.App.Requests.Implement(w.Ctx, w.Ivan, id, "CHG-1", ""); return err }},
-		{"cancel", fromTable(core.EventCancel), core.StateCancelled, func(id uint) error { _, err := w.App.Requests.Cancel(w.Ctx, w.Alice, id, ""); return err }},
-		{"revoke", fromTable(core.EventRevoke), core.StateRevoked, func(id uint) error { _, err := w.App.Requests.Revoke(w.Ctx, w.Rita, id, "decommissioned"); return err }},
-		{"verify", fromTable(core.EventVerify), core.StateVerified, func(id uint) error {
-			_, err := w.App.Requests.SystemStep(w.Ctx, id, core.EventVerify, "", nil)
+		{"implement", fromTable(requests.EventImplement), requests.StateImplemented, func(id uint) error { _, err := w.App.Requests.Implement(w.Ctx, w.Ivan, id, "CHG-1", ""); return err }},
+		{"cancel", fromTable(requests.EventCancel), requests.StateCancelled, func(id uint) error { _, err := w.App.Requests.Cancel(w.Ctx, w.Alice, id, ""); return err }},
+		{"revoke", fromTable(requests.EventRevoke), requests.StateRevoked, func(id uint) error { _, err := w.App.Requests.Revoke(w.Ctx, w.Rita, id, "decommissioned"); return err }},
+		{"verify", fromTable(requests.EventVerify), requests.StateVerified, func(id uint) error {
+			_, err := w.App.Requests.SystemStep(w.Ctx, id, requests.EventVerify, "", nil)
 			return err
 		}},
-		{"fail_verification", fromTable(core.EventFailVerify), core.StateVerificationFailed, func(id uint) error {
-			_, err := w.App.Requests.SystemStep(w.Ctx, id, core.EventFailVerify, "", nil)
+		{"fail_verification", fromTable(requests.EventFailVerify), requests.StateVerificationFailed, func(id uint) error {
+			_, err := w.App.Requests.SystemStep(w.Ctx, id, requests.EventFailVerify, "", nil)
 			return err
 		}},
-		{"activate", fromTable(core.EventActivate), core.StateActive, func(id uint) error {
-			_, err := w.App.Requests.SystemStep(w.Ctx, id, core.EventActivate, "", nil)
+		{"activate", fromTable(requests.EventActivate), requests.StateActive, func(id uint) error {
+			_, err := w.App.Requests.SystemStep(w.Ctx, id, requests.EventActivate, "", nil)
 			return err
 		}},
-		{"expire", fromTable(core.EventExpire), core.StateExpired, func(id uint) error {
-			_, err := w.App.Requests.SystemStep(w.Ctx, id, core.EventExpire, "", nil)
+		{"expire", fromTable(requests.EventExpire), requests.StateExpired, func(id uint) error {
+			_, err := w.App.Requests.SystemStep(w.Ctx, id, requests.EventExpire, "", nil)
 			return err
 		}},
 	}
-	for _, st := range core.AllStates {
+	for _, st := range requests.AllStates {
 		for _, a := range actions {
 			t.Run(string(st)+"/"+a.name, func(t *testing.T) {
 				r := w.Create(t, w.Alice, workflowtest.LowRisk())
@@ -82,8 +82,8 @@ func TestEveryStateEventPair(t *testing.T) {
 					want := a.to
 					if want == "" { // an edit keeps the state, but sends a request in review back to the queue
 						want = st
-						if st == core.StateInReview {
-							want = core.StateSubmitted
+						if st == requests.StateInReview {
+							want = requests.StateSubmitted
 						}
 					}
 					if got := w.State(t, r.ID); got != want {
@@ -124,7 +124,7 @@ func TestSeparationOfDuties(t *testing.T) {
 		if !strings.Contains(err.Error(), "separation of duties") {
 			t.Errorf("message %q does not name separation of duties", err)
 		}
-		if got := w.State(t, r.ID); got != core.StateSubmitted {
+		if got := w.State(t, r.ID); got != requests.StateSubmitted {
 			t.Errorf("state %s, want submitted", got)
 		}
 	})
@@ -141,14 +141,14 @@ func TestSeparationOfDuties(t *testing.T) {
 		r := w.Submitted(t, workflowtest.InternetFacing())
 		_, err := w.App.Requests.Review(w.Ctx, w.Lee, r.ID, workflowtest.ApproveInput())
 		workflowtest.Must(t, err)
-		if got := w.State(t, r.ID); got != core.StateInReview {
+		if got := w.State(t, r.ID); got != requests.StateInReview {
 			t.Fatalf("after the first of two approvals: %s, want in_review", got)
 		}
 		_, err = w.App.Requests.SecondApproval(w.Ctx, w.Lee, r.ID, requests.DecisionApprove, "")
 		workflowtest.MustCode(t, err, core.CodeForbidden)
 		_, err = w.App.Requests.SecondApproval(w.Ctx, w.Lena, r.ID, requests.DecisionApprove, "")
 		workflowtest.Must(t, err)
-		if got := w.State(t, r.ID); got != core.StateApproved {
+		if got := w.State(t, r.ID); got != requests.StateApproved {
 			t.Fatalf("after two approvals: %s", got)
 		}
 	})
@@ -223,7 +223,7 @@ func TestEditAfterSubmissionVoidsApprovals(t *testing.T) {
 	edited.Rules[0].Ports = "443,8443"
 	_, err = w.App.Requests.Update(w.Ctx, w.Alice, r.ID, edited)
 	workflowtest.Must(t, err)
-	if got := w.State(t, r.ID); got != core.StateSubmitted {
+	if got := w.State(t, r.ID); got != requests.StateSubmitted {
 		t.Fatalf("state after edit %s, want submitted", got)
 	}
 	q, _ = w.App.Requests.ApprovalQueue(w.Ctx, w.Lee)
@@ -262,13 +262,13 @@ func TestApprovalNeedsBaselineAndZone(t *testing.T) {
 	in.Checklist[2] = requests.ChecklistAnswer{Item: in.Checklist[2].Item, Result: "na"}
 	_, err = w.App.Requests.Review(w.Ctx, w.Rita, r.ID, in)
 	workflowtest.MustCode(t, err, core.CodeInvalid)
-	if got := w.State(t, r.ID); got != core.StateSubmitted {
+	if got := w.State(t, r.ID); got != requests.StateSubmitted {
 		t.Fatalf("refused reviews changed the state to %s", got)
 	}
 	in.Checklist[2].Note = "no authentication in this protocol"
 	_, err = w.App.Requests.Review(w.Ctx, w.Rita, r.ID, in)
 	workflowtest.Must(t, err)
-	if got := w.State(t, r.ID); got != core.StateApproved {
+	if got := w.State(t, r.ID); got != requests.StateApproved {
 		t.Fatalf("state %s, want approved", got)
 	}
 }
@@ -333,14 +333,14 @@ func TestExceptionPath(t *testing.T) {
 	}
 	_, err = w.App.Requests.Review(w.Ctx, w.Rita, r.ID, requests.ReviewInput{Decision: requests.DecisionApprove, ZoneConfirmed: true, Checklist: na, CompensatingControls: in.CompensatingControls})
 	workflowtest.MustCode(t, err, core.CodeInvalid)
-	if got := w.State(t, r.ID); got != core.StateSubmitted {
+	if got := w.State(t, r.ID); got != requests.StateSubmitted {
 		t.Fatalf("refused approvals changed the state to %s", got)
 	}
 	_, err = w.App.Requests.Review(w.Ctx, w.Rita, r.ID, in)
 	workflowtest.Must(t, err)
 	d, err := w.App.Requests.Get(w.Ctx, w.Lee, r.ID)
 	workflowtest.Must(t, err)
-	if got := core.State(d.Request.State); got != core.StateInReview || !d.Request.Exception || !d.Request.NeedsSecondApproval {
+	if got := requests.State(d.Request.State); got != requests.StateInReview || !d.Request.Exception || !d.Request.NeedsSecondApproval {
 		t.Fatalf("after the reviewer's exception: %s exception=%v", got, d.Request.Exception)
 	}
 	if requests.ControlsOf(d.Request)["0:internet-high-risk"] == "" {
@@ -443,12 +443,12 @@ func TestConcurrentReviewersOneWins(t *testing.T) {
 				t.Fatalf("round %d: %d wins and %d conflicts, want 1 and 1", round, wins, conflicts)
 			}
 			var approvals, reviews int64
-			db.Model(&models.AuditEvent{}).Where("object_id = ? AND action = ?", r.ID, core.EventApprove).Count(&approvals)
+			db.Model(&models.AuditEvent{}).Where("object_id = ? AND action = ?", r.ID, requests.EventApprove).Count(&approvals)
 			db.Model(&models.Review{}).Where("request_id = ?", r.ID).Count(&reviews)
 			if approvals != 1 || reviews != 1 {
 				t.Fatalf("round %d: %d approval events and %d reviews, want 1 and 1", round, approvals, reviews)
 			}
-			if got := w.State(t, r.ID); got != core.StateApproved {
+			if got := w.State(t, r.ID); got != requests.StateApproved {
 				t.Fatalf("round %d: state %s", round, got)
 			}
 		}
@@ -483,7 +483,7 @@ func TestLifecycleOnEachDatabase(t *testing.T) {
 		if len(reg) != 1 || reg[0].Rule.Ports != "443" || len(reg[0].Approvers) != 2 {
 			t.Fatalf("register %+v", reg)
 		}
-		list, err := w.App.Requests.List(w.Ctx, w.Alice, requests.Filter{Search: "websi", States: []core.State{core.StateImplemented}})
+		list, err := w.App.Requests.List(w.Ctx, w.Alice, requests.Filter{Search: "websi", States: []requests.State{requests.StateImplemented}})
 		workflowtest.Must(t, err)
 		if len(list) != 1 {
 			t.Fatalf("search found %d", len(list))

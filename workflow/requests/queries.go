@@ -37,7 +37,7 @@ func Checklist(r models.Review) []ChecklistAnswer {
 // Get reads a request that the actor may see.
 func (s *Service) Get(ctx context.Context, actor core.Actor, id uint) (*Detail, error) {
 	db := s.DB().WithContext(ctx)
-	r, err := core.LoadRequest(db, id)
+	r, err := LoadRequest(db, id)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func (s *Service) Get(ctx context.Context, actor core.Actor, id uint) (*Detail, 
 
 // Filter narrows a list of requests.
 type Filter struct {
-	States []core.State
+	States []State
 	Search string // in the title, the justification and the id
 	Mine   bool   // only the actor's own requests
 	Limit  int
@@ -120,7 +120,7 @@ func (s *Service) ReviewQueue(ctx context.Context, actor core.Actor) ([]models.R
 	}
 	var out []models.Request
 	err := s.DB().WithContext(ctx).Preload("Requester").Preload("Rules").
-		Where("state = ? OR (state = ? AND id NOT IN (?))", core.StateSubmitted, core.StateInReview,
+		Where("state = ? OR (state = ? AND id NOT IN (?))", StateSubmitted, StateInReview,
 			s.DB().Model(&models.Review{}).Select("request_id").Where("voided = ? AND decision = ?", false, DecisionApprove)).
 		Order("submitted_at, id").Find(&out).Error
 	return out, err
@@ -133,7 +133,7 @@ func (s *Service) ApprovalQueue(ctx context.Context, actor core.Actor) ([]models
 	}
 	var out []models.Request
 	err := s.DB().WithContext(ctx).Preload("Requester").Preload("Rules").
-		Where("state = ? AND needs_second_approval = ? AND id IN (?)", core.StateInReview, true,
+		Where("state = ? AND needs_second_approval = ? AND id IN (?)", StateInReview, true,
 			s.DB().Model(&models.Review{}).Select("request_id").Where("voided = ? AND decision = ? AND kind = ?", false, DecisionApprove, "review")).
 		Order("submitted_at, id").Find(&out).Error
 	return out, err
@@ -146,7 +146,7 @@ func (s *Service) ImplementationQueue(ctx context.Context, actor core.Actor) ([]
 	}
 	var out []models.Request
 	err := s.DB().WithContext(ctx).Preload("Requester").Preload("Rules").
-		Where("state IN ?", []core.State{core.StateApproved, core.StateVerificationFailed}).
+		Where("state IN ?", []State{StateApproved, StateVerificationFailed}).
 		Order("approved_at, id").Find(&out).Error
 	return out, err
 }
@@ -163,7 +163,7 @@ func (s *Service) RuleRegister(ctx context.Context, actor core.Actor) ([]Registe
 	db := s.DB().WithContext(ctx)
 	var reqs []models.Request
 	if err := db.Preload("Requester").Preload("Rules", func(db *gorm.DB) *gorm.DB { return db.Order("position") }).
-		Where("state IN ?", core.InForceStates).Order("expires_at, id").Find(&reqs).Error; err != nil {
+		Where("state IN ?", InForceStates).Order("expires_at, id").Find(&reqs).Error; err != nil {
 		return nil, err
 	}
 	ids := make([]uint, len(reqs))
@@ -188,7 +188,7 @@ func (s *Service) RuleRegister(ctx context.Context, actor core.Actor) ([]Registe
 }
 
 // Counts is the number of requests in each state the actor can see.
-func (s *Service) Counts(ctx context.Context, actor core.Actor) (map[core.State]int, error) {
+func (s *Service) Counts(ctx context.Context, actor core.Actor) (map[State]int, error) {
 	var rows []struct {
 		State string
 		N     int
@@ -197,9 +197,9 @@ func (s *Service) Counts(ctx context.Context, actor core.Actor) (map[core.State]
 	if err := q.Select("state, COUNT(*) AS n").Group("state").Scan(&rows).Error; err != nil {
 		return nil, err
 	}
-	out := map[core.State]int{}
+	out := map[State]int{}
 	for _, r := range rows {
-		out[core.State(r.State)] = r.N
+		out[State(r.State)] = r.N
 	}
 	return out, nil
 }

@@ -207,7 +207,7 @@ func (s *Service) Create(ctx context.Context, actor core.Actor, in Input) (*mode
 			return err
 		}
 		r := v.req
-		r.State, r.Version, r.RequesterID, r.Team = string(core.StateDraft), 1, actor.ID, actor.Team
+		r.State, r.Version, r.RequesterID, r.Team = string(StateDraft), 1, actor.ID, actor.Team
 		if err := tx.Omit("Rules", "Reviews", "Requester").Create(&r).Error; err != nil {
 			return err
 		}
@@ -222,7 +222,7 @@ func (s *Service) Create(ctx context.Context, actor core.Actor, in Input) (*mode
 			return err
 		}
 		req = &r
-		return s.Audit(tx, actor, "create", "request", r.ID, "", core.StateDraft, requestSnapshot(&r), "")
+		return s.Audit(tx, actor, "create", "request", r.ID, "", string(StateDraft), requestSnapshot(&r), "")
 	})
 	return req, err
 }
@@ -233,18 +233,18 @@ func (s *Service) Create(ctx context.Context, actor core.Actor, in Input) (*mode
 func (s *Service) Update(ctx context.Context, actor core.Actor, id uint, in Input) (*models.Request, error) {
 	var req *models.Request
 	err := s.InTx(ctx, func(tx *gorm.DB) error {
-		old, err := core.LoadRequest(tx, id)
+		old, err := LoadRequest(tx, id)
 		if err != nil {
 			return err
 		}
 		if err := s.canSee(actor, old); err != nil {
 			return err
 		}
-		from := core.State(old.State)
-		if _, err := core.Target(core.EventEdit, from); err != nil {
+		from := State(old.State)
+		if _, err := target(EventEdit, from); err != nil {
 			return err
 		}
-		if err := core.Authorise(core.EventEdit, actor, old.RequesterID); err != nil {
+		if err := authorise(EventEdit, actor, old.RequesterID); err != nil {
 			return err
 		}
 		v, err := s.validateRequest(tx, in)
@@ -252,8 +252,8 @@ func (s *Service) Update(ctx context.Context, actor core.Actor, id uint, in Inpu
 			return err
 		}
 		to := from
-		if from == core.StateInReview {
-			to = core.StateSubmitted
+		if from == StateInReview {
+			to = StateSubmitted
 		}
 		res := tx.Model(&models.Request{}).Where("id = ? AND version = ?", old.ID, old.Version).Updates(map[string]any{
 			"title": v.req.Title, "justification": v.req.Justification, "expires_at": v.req.ExpiresAt,
@@ -284,10 +284,10 @@ func (s *Service) Update(ctx context.Context, actor core.Actor, id uint, in Inpu
 		if voided.RowsAffected > 0 {
 			comment = fmt.Sprintf("edited after submission: %d earlier review decision(s) voided", voided.RowsAffected)
 		}
-		if err := s.Audit(tx, actor, string(core.EventEdit), "request", id, from, to, detail, comment); err != nil {
+		if err := s.Audit(tx, actor, string(EventEdit), "request", id, string(from), string(to), detail, comment); err != nil {
 			return err
 		}
-		if req, err = core.LoadRequest(tx, id); err != nil {
+		if req, err = LoadRequest(tx, id); err != nil {
 			return err
 		}
 		_, err = s.rejudge(tx, req)
@@ -311,10 +311,10 @@ func requestSnapshot(r *models.Request) map[string]any {
 // judged afresh against the policy in force.
 func (s *Service) Submit(ctx context.Context, actor core.Actor, id uint) (*models.Request, error) {
 	return s.onRequest(ctx, actor, id, func(tx *gorm.DB, r *models.Request) error {
-		if err := core.Authorise(core.EventSubmit, actor, r.RequesterID); err != nil {
+		if err := authorise(EventSubmit, actor, r.RequesterID); err != nil {
 			return err
 		}
-		if _, err := core.Target(core.EventSubmit, core.State(r.State)); err != nil {
+		if _, err := target(EventSubmit, State(r.State)); err != nil {
 			return err
 		}
 		findings, err := s.rejudge(tx, r)
@@ -327,7 +327,7 @@ func (s *Service) Submit(ctx context.Context, actor core.Actor, id uint) (*model
 				blocking++
 			}
 		}
-		if err := s.Step(tx, actor, r, core.EventSubmit, map[string]any{"submitted_at": s.Now()}, map[string]int{"findings": len(findings), "blocking": blocking}, ""); err != nil {
+		if err := s.Step(tx, actor, r, EventSubmit, map[string]any{"submitted_at": s.Now()}, map[string]int{"findings": len(findings), "blocking": blocking}, ""); err != nil {
 			return err
 		}
 		return nil
@@ -336,7 +336,7 @@ func (s *Service) Submit(ctx context.Context, actor core.Actor, id uint) (*model
 
 // Cancel withdraws a draft or a submitted request.
 func (s *Service) Cancel(ctx context.Context, actor core.Actor, id uint, reason string) (*models.Request, error) {
-	return s.simpleStep(ctx, actor, id, core.EventCancel, strings.TrimSpace(reason), func(r *models.Request) map[string]any {
+	return s.simpleStep(ctx, actor, id, EventCancel, strings.TrimSpace(reason), func(r *models.Request) map[string]any {
 		return map[string]any{"closed_at": s.Now()}
 	})
 }
@@ -347,12 +347,12 @@ func (s *Service) Revoke(ctx context.Context, actor core.Actor, id uint, reason 
 	if reason == "" {
 		return nil, core.Invalid("reason", "a reason is required to revoke a request")
 	}
-	return s.simpleStep(ctx, actor, id, core.EventRevoke, reason, func(r *models.Request) map[string]any {
+	return s.simpleStep(ctx, actor, id, EventRevoke, reason, func(r *models.Request) map[string]any {
 		return map[string]any{"closed_at": s.Now()}
 	})
 }
 
-func (s *Service) simpleStep(ctx context.Context, actor core.Actor, id uint, ev core.Event, comment string, extra func(*models.Request) map[string]any) (*models.Request, error) {
+func (s *Service) simpleStep(ctx context.Context, actor core.Actor, id uint, ev Event, comment string, extra func(*models.Request) map[string]any) (*models.Request, error) {
 	return s.onRequest(ctx, actor, id, func(tx *gorm.DB, r *models.Request) error {
 		if err := s.Step(tx, actor, r, ev, extra(r), nil, comment); err != nil {
 			return err
@@ -444,49 +444,49 @@ func validateChecklist(in []ChecklistAnswer, items []ChecklistItem, approving bo
 // approvals leaves it in review for the approver.
 func (s *Service) Review(ctx context.Context, actor core.Actor, id uint, in ReviewInput) (*models.Request, error) {
 	comment := strings.TrimSpace(in.Comment)
-	var ev core.Event
+	var ev Event
 	switch in.Decision {
 	case DecisionApprove:
-		ev = core.EventApprove
+		ev = EventApprove
 	case DecisionReject:
-		ev = core.EventReject
+		ev = EventReject
 	case DecisionChangesRequest:
-		ev = core.EventRequestChanges
+		ev = EventRequestChanges
 	default:
 		return nil, core.Invalid("decision", "decision %q is not approve, reject or changes_requested", in.Decision)
 	}
-	if ev != core.EventApprove && comment == "" {
+	if ev != EventApprove && comment == "" {
 		return nil, core.Invalid("comment", "say in a comment why; the requester will read it")
 	}
 	return s.onRequest(ctx, actor, id, func(tx *gorm.DB, r *models.Request) error {
 		// Guards before input checks: a refused actor learns why they may not, not what to fill in.
-		if core.State(r.State) == core.StateSubmitted {
-			if err := core.Authorise(core.EventClaim, actor, r.RequesterID); err != nil {
+		if State(r.State) == StateSubmitted {
+			if err := authorise(EventClaim, actor, r.RequesterID); err != nil {
 				return err
 			}
 		}
-		if core.State(r.State) == core.StateInReview {
+		if State(r.State) == StateInReview {
 			var prior int64
 			tx.Model(&models.Review{}).Where("request_id = ? AND voided = ? AND decision = ?", r.ID, false, DecisionApprove).Count(&prior)
 			if prior > 0 {
 				return core.Conflict("request #%d has its first approval already and waits for the second approval by a security lead", r.ID)
 			}
 		}
-		if err := core.Authorise(ev, actor, r.RequesterID); err != nil {
+		if err := authorise(ev, actor, r.RequesterID); err != nil {
 			return err
 		}
 		findings, err := s.rejudge(tx, r)
 		if err != nil {
 			return err
 		}
-		checklist, err := validateChecklist(in.Checklist, ChecklistFor(findings), ev == core.EventApprove)
+		checklist, err := validateChecklist(in.Checklist, ChecklistFor(findings), ev == EventApprove)
 		if err != nil {
 			return err
 		}
-		if ev == core.EventApprove && !in.ZoneConfirmed {
+		if ev == EventApprove && !in.ZoneConfirmed {
 			return core.Invalid("zone_confirmed", "confirm the classification of the destination zones before approving")
 		}
-		controls, err := exceptionControls(findings, in.CompensatingControls, ev == core.EventApprove)
+		controls, err := exceptionControls(findings, in.CompensatingControls, ev == EventApprove)
 		if err != nil {
 			return err
 		}
@@ -498,19 +498,19 @@ func (s *Service) Review(ctx context.Context, actor core.Actor, id uint, in Revi
 			}
 			r.Exception, r.CompensatingControls, r.NeedsSecondApproval = true, string(cj), true
 		}
-		if core.State(r.State) == core.StateSubmitted {
-			if err := s.Step(tx, actor, r, core.EventClaim, nil, nil, ""); err != nil {
+		if State(r.State) == StateSubmitted {
+			if err := s.Step(tx, actor, r, EventClaim, nil, nil, ""); err != nil {
 				return err
 			}
 		}
-		if ev == core.EventApprove && r.NeedsSecondApproval {
-			ev = core.EventFirstApprove
+		if ev == EventApprove && r.NeedsSecondApproval {
+			ev = EventFirstApprove
 		}
 		extra := map[string]any{}
-		if ev == core.EventApprove {
+		if ev == EventApprove {
 			extra["approved_at"], extra["certified_at"] = s.Now(), s.Now()
 		}
-		if ev == core.EventReject {
+		if ev == EventReject {
 			extra["closed_at"] = s.Now()
 		}
 		cl, _ := json.Marshal(checklist)
@@ -544,11 +544,11 @@ func (s *Service) SecondApproval(ctx context.Context, actor core.Actor, id uint,
 		return nil, core.Invalid("comment", "say in a comment why; the requester will read it")
 	}
 	return s.onRequest(ctx, actor, id, func(tx *gorm.DB, r *models.Request) error {
-		if err := core.Authorise(core.EventSecondApprove, actor, r.RequesterID); err != nil {
+		if err := authorise(EventSecondApprove, actor, r.RequesterID); err != nil {
 			return err
 		}
-		if core.State(r.State) != core.StateInReview || !r.NeedsSecondApproval {
-			return core.Conflict("request #%d is %s and does not wait for a second approval", r.ID, core.StateLabel(core.State(r.State)))
+		if State(r.State) != StateInReview || !r.NeedsSecondApproval {
+			return core.Conflict("request #%d is %s and does not wait for a second approval", r.ID, StateLabel(State(r.State)))
 		}
 		var first models.Review
 		err := tx.Where("request_id = ? AND voided = ? AND decision = ?", r.ID, false, DecisionApprove).First(&first).Error
@@ -573,9 +573,9 @@ func (s *Service) SecondApproval(ctx context.Context, actor core.Actor, id uint,
 				}
 			}
 		}
-		ev, extra := core.EventSecondApprove, map[string]any{"approved_at": s.Now(), "certified_at": s.Now()}
+		ev, extra := EventSecondApprove, map[string]any{"approved_at": s.Now(), "certified_at": s.Now()}
 		if decision == DecisionReject {
-			ev, extra = core.EventReject, map[string]any{"closed_at": s.Now()}
+			ev, extra = EventReject, map[string]any{"closed_at": s.Now()}
 		}
 		if err := s.Step(tx, actor, r, ev, extra, nil, comment); err != nil {
 			return err
@@ -603,7 +603,7 @@ func (s *Service) Implement(ctx context.Context, actor core.Actor, id uint, chan
 		if note != "" {
 			comment += ": " + note
 		}
-		if err := s.Step(tx, actor, r, core.EventImplement, extra, map[string]string{"change_ref": changeRef}, comment); err != nil {
+		if err := s.Step(tx, actor, r, EventImplement, extra, map[string]string{"change_ref": changeRef}, comment); err != nil {
 			return err
 		}
 		// An implementation is a claim; the scan that follows is the proof.
@@ -622,7 +622,7 @@ func (s *Service) AddComment(ctx context.Context, actor core.Actor, id uint, bod
 	}
 	var c models.Comment
 	err := s.InTx(ctx, func(tx *gorm.DB) error {
-		r, err := core.LoadRequest(tx, id)
+		r, err := LoadRequest(tx, id)
 		if err != nil {
 			return err
 		}
@@ -648,13 +648,13 @@ func (s *Service) canSee(actor core.Actor, r *models.Request) error {
 
 // SystemStep runs an event that only the scanner or the scheduler may cause
 // (verification, activation, expiry), with its audit event.
-func (s *Service) SystemStep(ctx context.Context, id uint, ev core.Event, comment string, detail any) (*models.Request, error) {
-	if !core.IsSystemEvent(ev) {
+func (s *Service) SystemStep(ctx context.Context, id uint, ev Event, comment string, detail any) (*models.Request, error) {
+	if !IsSystemEvent(ev) {
 		return nil, fmt.Errorf("event %q is not a system event", ev)
 	}
 	var req *models.Request
 	err := s.InTx(ctx, func(tx *gorm.DB) error {
-		r, err := core.LoadRequest(tx, id)
+		r, err := LoadRequest(tx, id)
 		if err != nil {
 			return err
 		}
@@ -704,7 +704,7 @@ func exceptionControls(findings []Finding, given map[string]string, approving bo
 func (s *Service) onRequest(ctx context.Context, actor core.Actor, id uint, fn func(tx *gorm.DB, r *models.Request) error) (*models.Request, error) {
 	var req *models.Request
 	err := s.InTx(ctx, func(tx *gorm.DB) error {
-		r, err := core.LoadRequest(tx, id)
+		r, err := LoadRequest(tx, id)
 		if err != nil {
 			return err
 		}

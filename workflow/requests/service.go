@@ -27,6 +27,8 @@ type Service struct {
 	*core.Store
 	inventory    *inventory.Service
 	verification Verification
+	// onEnd runs when an opening ends (expired or revoked), in its transaction.
+	onEnd func(tx *gorm.DB, actor core.Actor, requestID uint) error
 }
 
 // New makes the requests feature; verification is set with SetVerification
@@ -37,3 +39,7 @@ func New(st *core.Store, inv *inventory.Service) *Service {
 
 // SetVerification connects the scans that verify implemented requests.
 func (s *Service) SetVerification(v Verification) { s.verification = v }
+
+// OnEnd sets what else happens, in the same transaction, when an opening
+// ends: re-certification lapses what was still pending.
+func (s *Service) OnEnd(fn func(tx *gorm.DB, actor core.Actor, requestID uint) error) { s.onEnd = fn }

@@ -10,6 +10,7 @@ import (
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/inventory"
+	"github.com/portcullis/portcullis/workflow/requests"
 )
 
 // DriftRecorder compares a finished scan with the approved rules and
@@ -23,6 +24,7 @@ type DriftRecorder interface {
 type Service struct {
 	*core.Store
 	inventory *inventory.Service
+	requests  *requests.Service
 	drift     DriftRecorder
 	// scanner and scanPolicy run the server's scans; hub spreads their progress.
 	scanner    Scanner
@@ -31,8 +33,8 @@ type Service struct {
 }
 
 // New makes the scans feature; drift is connected with SetDriftRecorder.
-func New(st *core.Store, inv *inventory.Service) *Service {
-	return &Service{Store: st, inventory: inv}
+func New(st *core.Store, inv *inventory.Service, req *requests.Service) *Service {
+	return &Service{Store: st, inventory: inv, requests: req}
 }
 
 // SetDriftRecorder connects the drift feature that judges finished scans.

@@ -110,12 +110,12 @@ func serviceMatches(expected string, p Port) bool {
 // required authentication, show no weak configuration. The request becomes
 // verified and active, or fails verification with the evidence.
 func (s *Service) concludeVerification(tx *gorm.DB, requestID, runID uint, rep *Report) (string, error) {
-	r, err := core.LoadRequest(tx, requestID)
+	r, err := requests.LoadRequest(tx, requestID)
 	if err != nil {
 		return "", err
 	}
-	if core.State(r.State) != core.StateImplemented {
-		return fmt.Sprintf("request #%d is %s: the scan does not change it", r.ID, core.StateLabel(core.State(r.State))), nil
+	if requests.State(r.State) != requests.StateImplemented {
+		return fmt.Sprintf("request #%d is %s: the scan does not change it", r.ID, requests.StateLabel(requests.State(r.State))), nil
 	}
 	needsAuth := map[int]bool{}
 	for _, f := range requests.FindingsOf(*r) {
@@ -176,10 +176,10 @@ func (s *Service) concludeVerification(tx *gorm.DB, requestID, runID uint, rep *
 	summary := evidenceText(evidence)
 	detail := map[string]any{"scan_id": runID, "evidence": evidence}
 	if allOK {
-		if err := s.Step(tx, core.SystemActor, r, core.EventVerify, nil, detail, fmt.Sprintf("scan #%d: every approved port answers as approved", runID)); err != nil {
+		if err := s.requests.Step(tx, core.SystemActor, r, requests.EventVerify, nil, detail, fmt.Sprintf("scan #%d: every approved port answers as approved", runID)); err != nil {
 			return "", err
 		}
-		if err := s.Step(tx, core.SystemActor, r, core.EventActivate, nil, nil, "verified on the wire; the opening is in force"); err != nil {
+		if err := s.requests.Step(tx, core.SystemActor, r, requests.EventActivate, nil, nil, "verified on the wire; the opening is in force"); err != nil {
 			return "", err
 		}
 		return summary, nil
@@ -190,7 +190,7 @@ func (s *Service) concludeVerification(tx *gorm.DB, requestID, runID uint, rep *
 			failed++
 		}
 	}
-	if err := s.Step(tx, core.SystemActor, r, core.EventFailVerify, nil, detail, fmt.Sprintf("scan #%d: %d of %d approved ports are not as approved", runID, failed, len(evidence))); err != nil {
+	if err := s.requests.Step(tx, core.SystemActor, r, requests.EventFailVerify, nil, detail, fmt.Sprintf("scan #%d: %d of %d approved ports are not as approved", runID, failed, len(evidence))); err != nil {
 		return "", err
 	}
 	return summary, nil
@@ -231,7 +231,7 @@ func (s *Service) VerificationEvidence(tx *gorm.DB, requestID uint) (*models.Sca
 	}
 	var ev models.AuditEvent
 	var evidence []requests.Evidence
-	if err := tx.Where("object_type = ? AND object_id = ? AND action IN ?", "request", requestID, []string{string(core.EventVerify), string(core.EventFailVerify)}).Order("seq DESC").Take(&ev).Error; err == nil {
+	if err := tx.Where("object_type = ? AND object_id = ? AND action IN ?", "request", requestID, []string{string(requests.EventVerify), string(requests.EventFailVerify)}).Order("seq DESC").Take(&ev).Error; err == nil {
 		var d struct {
 			ScanID   uint                `json:"scan_id"`
 			Evidence []requests.Evidence `json:"evidence"`

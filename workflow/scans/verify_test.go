@@ -18,7 +18,7 @@ func TestVerificationScan(t *testing.T) {
 	id := w.Implemented(t, workflowtest.LowRisk()) // transit → 10.50.0.10 tcp/443 http
 	// Nothing listens yet: verification fails, with the evidence.
 	w.RunQueued(t)
-	if got := w.State(t, id); got != core.StateVerificationFailed {
+	if got := w.State(t, id); got != requests.StateVerificationFailed {
 		t.Fatalf("state %s, want verification_failed", got)
 	}
 	if len(sc.Jobs) != 1 || sc.Jobs[0].Targets[0].String() != "10.50.0.10" || len(sc.Jobs[0].TCPPorts) != 1 || sc.Jobs[0].TCPPorts[0] != 443 {
@@ -35,7 +35,7 @@ func TestVerificationScan(t *testing.T) {
 	workflowtest.Must(t, err)
 	w.RunQueued(t)
 	d, _ = w.App.Requests.Get(w.Ctx, w.Alice, id)
-	if core.State(d.Request.State) != core.StateVerificationFailed || !strings.Contains(d.Evidence[0].Verdict, "answers as redis") {
+	if requests.State(d.Request.State) != requests.StateVerificationFailed || !strings.Contains(d.Evidence[0].Verdict, "answers as redis") {
 		t.Fatalf("service mismatch: %s %+v", d.Request.State, d.Evidence)
 	}
 	// The approved service answers, over TLS: verified and in force.
@@ -44,7 +44,7 @@ func TestVerificationScan(t *testing.T) {
 	workflowtest.Must(t, err)
 	w.RunQueued(t)
 	d, _ = w.App.Requests.Get(w.Ctx, w.Alice, id)
-	if core.State(d.Request.State) != core.StateActive || !d.Evidence[0].OK {
+	if requests.State(d.Request.State) != requests.StateActive || !d.Evidence[0].OK {
 		t.Fatalf("after a good scan: %s %+v", d.Request.State, d.Evidence)
 	}
 	if !strings.Contains(d.Verification.Summary, "as approved") {
@@ -69,7 +69,7 @@ func TestVerificationNeedsAuthenticationWherePolicyDemandsIt(t *testing.T) {
 	workflowtest.Must(t, err)
 	w.RunQueued(t)
 	d, _ = w.App.Requests.Get(w.Ctx, w.Alice, r.ID)
-	if core.State(d.Request.State) != core.StateVerificationFailed || !strings.Contains(d.Evidence[0].Verdict, "redis-no-auth") {
+	if requests.State(d.Request.State) != requests.StateVerificationFailed || !strings.Contains(d.Evidence[0].Verdict, "redis-no-auth") {
 		t.Fatalf("unauthenticated redis verified: %s %+v", d.Request.State, d.Evidence)
 	}
 }

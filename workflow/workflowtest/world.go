@@ -142,13 +142,13 @@ func (w *World) Submitted(t testing.TB, in requests.Input) *models.Request {
 }
 
 // State reads a request's state from the database.
-func (w *World) State(t testing.TB, id uint) core.State {
+func (w *World) State(t testing.TB, id uint) requests.State {
 	t.Helper()
 	var r models.Request
 	if err := w.App.DB().First(&r, id).Error; err != nil {
 		t.Fatal(err)
 	}
-	return core.State(r.State)
+	return requests.State(r.State)
 }
 
 // Implemented is a low-risk-reviewed request approved by Rita and implemented by Ivan.

@@ -1,8 +1,13 @@
-package core
+package requests
 
 import (
+	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/workflow/core"
+	"gorm.io/gorm"
 )
 
 // State is where a request stands in its lifecycle.
@@ -72,7 +77,7 @@ type transition struct {
 	From  []State
 	To    State
 	By    actorKind
-	Roles []Role
+	Roles []core.Role
 	// NotByRequester enforces separation of duties: the requester may not cause it.
 	NotByRequester bool
 }
@@ -82,29 +87,29 @@ type transition struct {
 var transitions = map[Event]transition{
 	EventSubmit:         {From: []State{StateDraft, StateChangesRequested}, To: StateSubmitted, By: byRequester},
 	EventEdit:           {From: []State{StateDraft, StateChangesRequested, StateSubmitted, StateInReview}, By: byRequester},
-	EventClaim:          {From: []State{StateSubmitted}, To: StateInReview, Roles: []Role{RoleReviewer, RoleApprover}, NotByRequester: true},
-	EventApprove:        {From: []State{StateInReview}, To: StateApproved, Roles: []Role{RoleReviewer, RoleApprover}, NotByRequester: true},
-	EventFirstApprove:   {From: []State{StateInReview}, To: StateInReview, Roles: []Role{RoleReviewer, RoleApprover}, NotByRequester: true},
-	EventSecondApprove:  {From: []State{StateInReview}, To: StateApproved, Roles: []Role{RoleApprover}, NotByRequester: true},
-	EventReject:         {From: []State{StateInReview}, To: StateRejected, Roles: []Role{RoleReviewer, RoleApprover}, NotByRequester: true},
-	EventRequestChanges: {From: []State{StateInReview}, To: StateChangesRequested, Roles: []Role{RoleReviewer, RoleApprover}, NotByRequester: true},
-	EventImplement:      {From: []State{StateApproved, StateVerificationFailed}, To: StateImplemented, Roles: []Role{RoleImplementer}, NotByRequester: true},
+	EventClaim:          {From: []State{StateSubmitted}, To: StateInReview, Roles: []core.Role{core.RoleReviewer, core.RoleApprover}, NotByRequester: true},
+	EventApprove:        {From: []State{StateInReview}, To: StateApproved, Roles: []core.Role{core.RoleReviewer, core.RoleApprover}, NotByRequester: true},
+	EventFirstApprove:   {From: []State{StateInReview}, To: StateInReview, Roles: []core.Role{core.RoleReviewer, core.RoleApprover}, NotByRequester: true},
+	EventSecondApprove:  {From: []State{StateInReview}, To: StateApproved, Roles: []core.Role{core.RoleApprover}, NotByRequester: true},
+	EventReject:         {From: []State{StateInReview}, To: StateRejected, Roles: []core.Role{core.RoleReviewer, core.RoleApprover}, NotByRequester: true},
+	EventRequestChanges: {From: []State{StateInReview}, To: StateChangesRequested, Roles: []core.Role{core.RoleReviewer, core.RoleApprover}, NotByRequester: true},
+	EventImplement:      {From: []State{StateApproved, StateVerificationFailed}, To: StateImplemented, Roles: []core.Role{core.RoleImplementer}, NotByRequester: true},
 	EventVerify:         {From: []State{StateImplemented}, To: StateVerified, By: bySystem},
 	EventFailVerify:     {From: []State{StateImplemented}, To: StateVerificationFailed, By: bySystem},
 	EventActivate:       {From: []State{StateVerified}, To: StateActive, By: bySystem},
 	EventExpire:         {From: []State{StateApproved, StateImplemented, StateVerified, StateVerificationFailed, StateActive}, To: StateExpired, By: bySystem},
-	EventRevoke:         {From: []State{StateApproved, StateImplemented, StateVerified, StateVerificationFailed, StateActive}, To: StateRevoked, Roles: []Role{RoleReviewer, RoleApprover}, NotByRequester: true},
+	EventRevoke:         {From: []State{StateApproved, StateImplemented, StateVerified, StateVerificationFailed, StateActive}, To: StateRevoked, Roles: []core.Role{core.RoleReviewer, core.RoleApprover}, NotByRequester: true},
 	EventCancel:         {From: []State{StateDraft, StateSubmitted}, To: StateCancelled, By: byRequester},
 }
 
-// Target returns the state after ev from state, or nil refusal reasons as an error.
-func Target(ev Event, from State) (State, error) {
+// target returns the state after ev from state, or nil refusal reasons as an error.
+func target(ev Event, from State) (State, error) {
 	t, ok := transitions[ev]
 	if !ok {
 		return "", fmt.Errorf("unknown event %q", ev)
 	}
 	if !slices.Contains(t.From, from) {
-		return "", Conflict("cannot %s a request that is %s", eventVerb(ev), StateLabel(from))
+		return "", core.Conflict("cannot %s a request that is %s", eventVerb(ev), StateLabel(from))
 	}
 	if t.To == "" {
 		return from, nil
@@ -112,41 +117,41 @@ func Target(ev Event, from State) (State, error) {
 	return t.To, nil
 }
 
-// Authorise applies the role and separation-of-duties guards of ev.
-func Authorise(ev Event, actor Actor, requesterID uint) error {
+// authorise applies the role and separation-of-duties guards of ev.
+func authorise(ev Event, actor core.Actor, requesterID uint) error {
 	t := transitions[ev]
 	isRequester := actor.ID == requesterID
 	switch t.By {
 	case bySystem:
 		if actor.ID != 0 {
-			return Forbidden("only the scanner can %s a request", eventVerb(ev))
+			return core.Forbidden("only the scanner can %s a request", eventVerb(ev))
 		}
 		return nil
 	case byRequester:
 		if !isRequester {
-			return Forbidden("only the requester can %s this request", eventVerb(ev))
+			return core.Forbidden("only the requester can %s this request", eventVerb(ev))
 		}
 		return nil
 	}
 	if t.NotByRequester && isRequester {
-		return Forbidden("separation of duties: you cannot %s your own request", eventVerb(ev))
+		return core.Forbidden("separation of duties: you cannot %s your own request", eventVerb(ev))
 	}
 	if !actor.Has(t.Roles...) {
-		return Forbidden("you need the %s role to %s a request", rolesPhrase(t.Roles), eventVerb(ev))
+		return core.Forbidden("you need the %s role to %s a request", rolesPhrase(t.Roles), eventVerb(ev))
 	}
 	return nil
 }
 
 // Allowed reports whether actor may cause ev on a request in state from,
 // filed by requesterID: the check that decides which buttons a page shows.
-func Allowed(ev Event, actor Actor, from State, requesterID uint) bool {
-	if _, err := Target(ev, from); err != nil {
+func Allowed(ev Event, actor core.Actor, from State, requesterID uint) bool {
+	if _, err := target(ev, from); err != nil {
 		return false
 	}
-	return Authorise(ev, actor, requesterID) == nil
+	return authorise(ev, actor, requesterID) == nil
 }
 
-func rolesPhrase(roles []Role) string {
+func rolesPhrase(roles []core.Role) string {
 	switch len(roles) {
 	case 0:
 		return ""
@@ -224,3 +229,48 @@ func IsSystemEvent(ev Event) bool {
 
 // FromStates are the states ev may happen in, as the table lists them.
 func FromStates(ev Event) []State { return slices.Clone(transitions[ev].From) }
+
+// LoadRequest reads a request with its rules, or a not-found error.
+func LoadRequest(tx *gorm.DB, id uint) (*models.Request, error) {
+	var r models.Request
+	err := tx.Preload("Rules", func(db *gorm.DB) *gorm.DB { return db.Order("position") }).
+		Preload("Requester").First(&r, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, core.NotFound("request", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// Step moves a request through one lifecycle event inside tx: it checks the
+// table and the guards, then updates the row only if nobody else changed it
+// since it was read (the version column), so two reviewers acting at once
+// produce one winner and one conflict, never a corrupt state.
+func (s *Service) Step(tx *gorm.DB, actor core.Actor, req *models.Request, ev Event, extra map[string]any, detail any, comment string) error {
+	from := State(req.State)
+	to, err := target(ev, from)
+	if err != nil {
+		return err
+	}
+	if err := authorise(ev, actor, req.RequesterID); err != nil {
+		return err
+	}
+	updates := map[string]any{"state": string(to)}
+	for k, v := range extra {
+		updates[k] = v
+	}
+	if err := s.UpdateVersioned(tx, &models.Request{}, "request", req.ID, req.Version, updates); err != nil {
+		return err
+	}
+	req.State = string(to)
+	req.Version++
+	if (to == StateExpired || to == StateRevoked) && s.onEnd != nil {
+		// An ended opening has nothing left to re-certify.
+		if err := s.onEnd(tx, actor, req.ID); err != nil {
+			return err
+		}
+	}
+	return s.Audit(tx, actor, string(ev), "request", req.ID, string(from), string(to), detail, comment)
+}
