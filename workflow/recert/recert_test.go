@@ -131,3 +131,31 @@ func TestRecertificationReminders(t *testing.T) {
 		t.Fatalf("reminded twice: %v", mailer.sent)
 	}
 }
+
+// TestRevokingAnOpeningLapsesItsPendingRecertification: the requests
+// feature ends the opening, and re-certification (through the hook the
+// wiring sets) lapses what was still pending, in the same transaction.
+func TestRevokingAnOpeningLapsesItsPendingRecertification(t *testing.T) {
+	w := workflowtest.SQLiteWorld(t)
+	start := time.Now().UTC().Truncate(time.Microsecond)
+	clock := start
+	w.App.SetClock(func() time.Time { return clock })
+	in := workflowtest.LowRisk()
+	in.ExpiresAt = start.AddDate(0, 0, 300)
+	r := w.Submitted(t, in)
+	_, err := w.App.Requests.Review(w.Ctx, w.Rita, r.ID, workflowtest.ApproveInput())
+	workflowtest.Must(t, err)
+	clock = start.AddDate(0, 5, 0)
+	_, n, err := w.App.Recert.StartCampaign(w.Ctx, w.Lee, "H2 review", clock.AddDate(0, 1, 15))
+	workflowtest.Must(t, err)
+	if n != 1 {
+		t.Fatalf("%d due, want 1", n)
+	}
+	_, err = w.App.Requests.Revoke(w.Ctx, w.Lee, r.ID, "the partner contract ended")
+	workflowtest.Must(t, err)
+	var rc models.Recertification
+	workflowtest.Must(t, w.App.DB().Where("request_id = ?", r.ID).Take(&rc).Error)
+	if rc.Status != recert.RecertLapsed || rc.DecidedBy != w.Lee.Email || rc.DecidedAt == nil {
+		t.Fatalf("after the revocation the re-certification is %+v, want lapsed by %s", rc, w.Lee.Email)
+	}
+}
