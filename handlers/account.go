@@ -4,7 +4,7 @@ import (
 	"net/http"
 
 	"github.com/portcullis/portcullis/web"
-	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/inventory"
 )
 
 func (s *Server) profileView(r *http.Request, v web.Profile) (web.Profile, error) {
@@ -13,7 +13,7 @@ func (s *Server) profileView(r *http.Request, v web.Profile) (web.Profile, error
 	for _, role := range a.Roles {
 		v.Roles = append(v.Roles, string(role))
 	}
-	tokens, err := s.svc.ListTokens(r.Context(), a)
+	tokens, err := s.app.Identity.ListTokens(r.Context(), a)
 	if err != nil {
 		return v, err
 	}
@@ -34,7 +34,7 @@ func (s *Server) profile(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 	a := actor(r)
-	secret, _, err := s.svc.CreateToken(r.Context(), a, a.Email, r.PostFormValue("name"))
+	secret, _, err := s.app.Identity.CreateToken(r.Context(), a, a.Email, r.PostFormValue("name"))
 	status, v := http.StatusOK, web.Profile{NewSecret: secret}
 	if err != nil {
 		if statusOf(err) != http.StatusBadRequest {
@@ -60,7 +60,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.svc.RevokeToken(r.Context(), actor(r), id); err != nil {
+	if err := s.app.Identity.RevokeToken(r.Context(), actor(r), id); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -69,7 +69,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
-	users, err := s.svc.ListUsers(r.Context(), "")
+	users, err := s.app.Identity.ListUsers(r.Context(), "")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -82,7 +82,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 }
 
 // settingFields lays out the settings form.
-func settingFields(in workflow.SettingsInput, errs map[string]string) []web.Setting {
+func settingFields(in inventory.SettingsInput, errs map[string]string) []web.Setting {
 	f := func(name, label, hint, value string) web.Setting {
 		return web.Setting{Name: name, Label: label, Hint: hint, Value: value, Error: errs[name]}
 	}
@@ -100,7 +100,7 @@ func settingFields(in workflow.SettingsInput, errs map[string]string) []web.Sett
 }
 
 func (s *Server) settingsForm(w http.ResponseWriter, r *http.Request) {
-	in, err := s.svc.GetSettingsForm(r.Context())
+	in, err := s.app.Inventory.GetSettingsForm(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -110,13 +110,13 @@ func (s *Server) settingsForm(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request) {
 	f := r.PostFormValue
-	in := workflow.SettingsInput{
+	in := inventory.SettingsInput{
 		DefaultExpiryDays: f("default_expiry_days"), MaxExpiryDays: f("max_expiry_days"),
 		MaxSourcePrefixV4: f("max_source_prefix_v4"), MaxSourcePrefixV6: f("max_source_prefix_v6"),
 		DevicePrefixV4: f("device_prefix_v4"), DevicePrefixV6: f("device_prefix_v6"),
 		BroadPortCount: f("broad_port_count"), PublicTCPPorts: f("public_tcp_ports"), RecertifyMonths: f("recertify_months"),
 	}
-	if err := s.svc.SaveSettings(r.Context(), actor(r), in); err != nil {
+	if err := s.app.Inventory.SaveSettings(r.Context(), actor(r), in); err != nil {
 		if statusOf(err) != http.StatusBadRequest {
 			s.fail(w, r, err)
 			return

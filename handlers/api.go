@@ -13,12 +13,15 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/portcullis/portcullis/models"
-	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/drift"
+	"github.com/portcullis/portcullis/workflow/inventory"
 	"github.com/portcullis/portcullis/workflow/policy"
+	"github.com/portcullis/portcullis/workflow/requests"
 )
 
 func (s *Server) apiRoutes(r chi.Router, prefix string) {
-	R, RV, AP, IM, AD := workflow.RoleRequester, workflow.RoleReviewer, workflow.RoleApprover, workflow.RoleImplementer, workflow.RoleAdmin
+	R, RV, AP, IM, AD := core.RoleRequester, core.RoleReviewer, core.RoleApprover, core.RoleImplementer, core.RoleAdmin
 	get, post, put, del := http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
 	for _, rt := range []struct {
 		method, pattern string
@@ -52,13 +55,13 @@ func (s *Server) apiRoutes(r chi.Router, prefix string) {
 		{put, "/assets/{id}", roles(AD), s.apiSaveAsset},
 		{del, "/assets/{id}", roles(AD), s.apiDeleteAsset},
 		{post, "/assets/import", roles(AD), s.apiImportAssets},
-		{get, "/audit/export", roles(workflow.RoleAuditor, AD), s.apiAuditExport},
-		{get, "/reports/{kind}", roles(workflow.RoleAuditor, AD), s.apiReport},
-		{get, "/drift", roles(RV, AP, IM, workflow.RoleAuditor, AD), s.apiListDrift},
+		{get, "/audit/export", roles(core.RoleAuditor, AD), s.apiAuditExport},
+		{get, "/reports/{kind}", roles(core.RoleAuditor, AD), s.apiReport},
+		{get, "/drift", roles(RV, AP, IM, core.RoleAuditor, AD), s.apiListDrift},
 		{post, "/drift/{id}/acknowledge", roles(RV, AP, AD), s.apiDriftAction},
 		{post, "/drift/{id}/suppress", roles(AP, AD), s.apiDriftAction},
 		{post, "/scans", roles(RV, AP, AD), s.apiStartScan},
-		{get, "/scans/{id}", roles(RV, AP, IM, workflow.RoleAuditor, AD), s.apiGetScan},
+		{get, "/scans/{id}", roles(RV, AP, IM, core.RoleAuditor, AD), s.apiGetScan},
 	} {
 		s.handle(r, rt.method, rt.pattern, prefix, rt.a, rt.h, true)
 	}
@@ -103,21 +106,21 @@ type apiRequestInput struct {
 	Rules         []apiRule `json:"rules"`
 }
 
-func (in apiRequestInput) toWorkflow() (workflow.RequestInput, error) {
-	out := workflow.RequestInput{Title: in.Title, Justification: in.Justification}
+func (in apiRequestInput) toWorkflow() (requests.Input, error) {
+	out := requests.Input{Title: in.Title, Justification: in.Justification}
 	if in.ExpiresAt != "" {
 		t, err := time.Parse(time.RFC3339, in.ExpiresAt)
 		if err != nil {
 			d, derr := time.Parse(dateFmt, in.ExpiresAt)
 			if derr != nil {
-				return out, &workflow.Error{Code: workflow.CodeInvalid, Field: "expires_at", Message: fmt.Sprintf("%q is not a date (RFC 3339, or YYYY-MM-DD)", in.ExpiresAt)}
+				return out, &core.Error{Code: core.CodeInvalid, Field: "expires_at", Message: fmt.Sprintf("%q is not a date (RFC 3339, or YYYY-MM-DD)", in.ExpiresAt)}
 			}
 			t = d.Add(23*time.Hour + 59*time.Minute)
 		}
 		out.ExpiresAt = t
 	}
 	for _, r := range in.Rules {
-		out.Rules = append(out.Rules, workflow.RuleInput{Source: string(r.Source), Destination: string(r.Destination), Protocol: r.Protocol, Ports: string(r.Ports), Service: r.Service, Direction: r.Direction})
+		out.Rules = append(out.Rules, requests.RuleInput{Source: string(r.Source), Destination: string(r.Destination), Protocol: r.Protocol, Ports: string(r.Ports), Service: r.Service, Direction: r.Direction})
 	}
 	return out, nil
 }
@@ -132,16 +135,16 @@ func decodeJSON(r *http.Request, v any) error {
 		var typ *json.UnmarshalTypeError
 		switch {
 		case errors.Is(err, io.EOF):
-			return &workflow.Error{Code: workflow.CodeInvalid, Field: "body", Message: "the request body is empty; send a JSON object"}
+			return &core.Error{Code: core.CodeInvalid, Field: "body", Message: "the request body is empty; send a JSON object"}
 		case errors.As(err, &syn):
-			return &workflow.Error{Code: workflow.CodeInvalid, Field: "body", Message: fmt.Sprintf("the body is not valid JSON (at byte %d)", syn.Offset)}
+			return &core.Error{Code: core.CodeInvalid, Field: "body", Message: fmt.Sprintf("the body is not valid JSON (at byte %d)", syn.Offset)}
 		case errors.As(err, &typ):
-			return &workflow.Error{Code: workflow.CodeInvalid, Field: typ.Field, Message: fmt.Sprintf("%s must be a %s", typ.Field, typ.Type)}
+			return &core.Error{Code: core.CodeInvalid, Field: typ.Field, Message: fmt.Sprintf("%s must be a %s", typ.Field, typ.Type)}
 		case strings.HasPrefix(err.Error(), "json: unknown field"):
 			field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return &workflow.Error{Code: workflow.CodeInvalid, Field: field, Message: fmt.Sprintf("unknown field %q", field)}
+			return &core.Error{Code: core.CodeInvalid, Field: field, Message: fmt.Sprintf("unknown field %q", field)}
 		}
-		return &workflow.Error{Code: workflow.CodeInvalid, Field: "body", Message: "the body cannot be read: " + err.Error()}
+		return &core.Error{Code: core.CodeInvalid, Field: "body", Message: "the body cannot be read: " + err.Error()}
 	}
 	return nil
 }
@@ -162,7 +165,7 @@ type (
 		Decision      string                     `json:"decision"`
 		Comment       string                     `json:"comment"`
 		ZoneConfirmed bool                       `json:"zone_confirmed"`
-		Checklist     []workflow.ChecklistAnswer `json:"checklist"`
+		Checklist     []requests.ChecklistAnswer `json:"checklist"`
 		Voided        bool                       `json:"voided"`
 		At            time.Time                  `json:"at"`
 	}
@@ -195,7 +198,7 @@ type (
 		UpdatedAt            time.Time          `json:"updated_at"`
 		Version              int                `json:"version"`
 		Rules                []ruleJSON         `json:"rules"`
-		Findings             []workflow.Finding `json:"findings"`
+		Findings             []requests.Finding `json:"findings"`
 		Exception            bool               `json:"exception"`
 		CompensatingControls map[string]string  `json:"compensating_controls,omitempty"`
 		Reviews              []reviewJSON       `json:"reviews,omitempty"`
@@ -219,14 +222,14 @@ func requestToJSON(r models.Request) requestJSON {
 	out := requestJSON{
 		ID: r.ID, Title: r.Title, Justification: r.Justification, State: r.State, Requester: r.Requester.Email, Team: r.Team,
 		ExpiresAt: r.ExpiresAt.UTC(), NeedsSecondApproval: r.NeedsSecondApproval, ChangeRef: r.ChangeRef, ImplementNote: r.ImplementNote,
-		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Version: r.Version, Rules: []ruleJSON{}, Findings: workflow.FindingsOf(r),
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Version: r.Version, Rules: []ruleJSON{}, Findings: requests.FindingsOf(r),
 		Exception: r.Exception,
 	}
 	if out.Findings == nil {
-		out.Findings = []workflow.Finding{}
+		out.Findings = []requests.Finding{}
 	}
 	if r.Exception {
-		out.CompensatingControls = workflow.ControlsOf(r)
+		out.CompensatingControls = requests.ControlsOf(r)
 	}
 	for _, ru := range r.Rules {
 		out.Rules = append(out.Rules, ruleToJSON(ru))
@@ -234,10 +237,10 @@ func requestToJSON(r models.Request) requestJSON {
 	return out
 }
 
-func detailToJSON(d *workflow.RequestDetail) requestJSON {
+func detailToJSON(d *requests.Detail) requestJSON {
 	out := requestToJSON(d.Request)
 	for _, rv := range d.Reviews {
-		out.Reviews = append(out.Reviews, reviewJSON{Reviewer: rv.Reviewer.Email, Kind: rv.Kind, Decision: rv.Decision, Comment: rv.Comment, ZoneConfirmed: rv.ZoneConfirmed, Checklist: workflow.Checklist(rv), Voided: rv.Voided, At: rv.CreatedAt.UTC()})
+		out.Reviews = append(out.Reviews, reviewJSON{Reviewer: rv.Reviewer.Email, Kind: rv.Kind, Decision: rv.Decision, Comment: rv.Comment, ZoneConfirmed: rv.ZoneConfirmed, Checklist: requests.Checklist(rv), Voided: rv.Voided, At: rv.CreatedAt.UTC()})
 	}
 	for _, e := range d.Timeline {
 		out.Timeline = append(out.Timeline, eventJSON{At: e.At.UTC(), Actor: e.Actor, Action: e.Action, From: e.FromState, To: e.ToState, Comment: e.Comment})
@@ -252,12 +255,12 @@ func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) apiListRequests(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := workflow.RequestFilter{Search: q.Get("q"), Mine: q.Get("mine") == "true" || q.Get("mine") == "1"}
+	f := requests.Filter{Search: q.Get("q"), Mine: q.Get("mine") == "true" || q.Get("mine") == "1"}
 	for _, raw := range q["state"] {
 		for _, name := range strings.Split(raw, ",") {
-			st, ok := workflow.ParseState(name)
+			st, ok := requests.ParseState(name)
 			if !ok {
-				s.apiError(w, r, &workflow.Error{Code: workflow.CodeInvalid, Field: "state", Message: fmt.Sprintf("%q is not a request state", name)})
+				s.apiError(w, r, &core.Error{Code: core.CodeInvalid, Field: "state", Message: fmt.Sprintf("%q is not a request state", name)})
 				return
 			}
 			f.States = append(f.States, st)
@@ -266,12 +269,12 @@ func (s *Server) apiListRequests(w http.ResponseWriter, r *http.Request) {
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 1000 {
-			s.apiError(w, r, &workflow.Error{Code: workflow.CodeInvalid, Field: "limit", Message: "limit is a number from 1 to 1000"})
+			s.apiError(w, r, &core.Error{Code: core.CodeInvalid, Field: "limit", Message: "limit is a number from 1 to 1000"})
 			return
 		}
 		f.Limit = n
 	}
-	reqs, err := s.svc.ListRequests(r.Context(), actor(r), f)
+	reqs, err := s.app.Requests.List(r.Context(), actor(r), f)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -294,7 +297,7 @@ func (s *Server) apiCreateRequest(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	req, err := s.svc.CreateRequest(r.Context(), actor(r), in)
+	req, err := s.app.Requests.Create(r.Context(), actor(r), in)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -303,7 +306,7 @@ func (s *Server) apiCreateRequest(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiWriteRequest(w http.ResponseWriter, r *http.Request, id uint, status int) {
-	d, err := s.svc.GetRequest(r.Context(), actor(r), id)
+	d, err := s.app.Requests.Get(r.Context(), actor(r), id)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -339,7 +342,7 @@ func (s *Server) apiUpdateRequest(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	if _, err := s.svc.UpdateRequest(r.Context(), actor(r), id, in); err != nil {
+	if _, err := s.app.Requests.Update(r.Context(), actor(r), id, in); err != nil {
 		s.apiError(w, r, err)
 		return
 	}
@@ -371,17 +374,17 @@ type reasonBody struct {
 }
 
 func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) {
-	s.apiAction(w, r, nil, func(id uint) error { _, err := s.svc.Submit(r.Context(), actor(r), id); return err })
+	s.apiAction(w, r, nil, func(id uint) error { _, err := s.app.Requests.Submit(r.Context(), actor(r), id); return err })
 }
 
 func (s *Server) apiCancel(w http.ResponseWriter, r *http.Request) {
 	var b reasonBody
-	s.apiAction(w, r, &b, func(id uint) error { _, err := s.svc.Cancel(r.Context(), actor(r), id, b.Reason); return err })
+	s.apiAction(w, r, &b, func(id uint) error { _, err := s.app.Requests.Cancel(r.Context(), actor(r), id, b.Reason); return err })
 }
 
 func (s *Server) apiRevoke(w http.ResponseWriter, r *http.Request) {
 	var b reasonBody
-	s.apiAction(w, r, &b, func(id uint) error { _, err := s.svc.Revoke(r.Context(), actor(r), id, b.Reason); return err })
+	s.apiAction(w, r, &b, func(id uint) error { _, err := s.app.Requests.Revoke(r.Context(), actor(r), id, b.Reason); return err })
 }
 
 func (s *Server) apiReview(w http.ResponseWriter, r *http.Request) {
@@ -389,11 +392,11 @@ func (s *Server) apiReview(w http.ResponseWriter, r *http.Request) {
 		Decision             string                     `json:"decision"`
 		Comment              string                     `json:"comment"`
 		ZoneConfirmed        bool                       `json:"zone_confirmed"`
-		Checklist            []workflow.ChecklistAnswer `json:"checklist"`
+		Checklist            []requests.ChecklistAnswer `json:"checklist"`
 		CompensatingControls map[string]string          `json:"compensating_controls"`
 	}
 	s.apiAction(w, r, &b, func(id uint) error {
-		_, err := s.svc.Review(r.Context(), actor(r), id, workflow.ReviewInput{Decision: workflow.Decision(b.Decision), Comment: b.Comment, ZoneConfirmed: b.ZoneConfirmed, Checklist: b.Checklist, CompensatingControls: b.CompensatingControls})
+		_, err := s.app.Requests.Review(r.Context(), actor(r), id, requests.ReviewInput{Decision: requests.Decision(b.Decision), Comment: b.Comment, ZoneConfirmed: b.ZoneConfirmed, Checklist: b.Checklist, CompensatingControls: b.CompensatingControls})
 		return err
 	})
 }
@@ -402,9 +405,9 @@ func (s *Server) apiApprove(w http.ResponseWriter, r *http.Request) {
 	b := struct {
 		Decision string `json:"decision"`
 		Comment  string `json:"comment"`
-	}{Decision: string(workflow.DecisionApprove)}
+	}{Decision: string(requests.DecisionApprove)}
 	s.apiAction(w, r, &b, func(id uint) error {
-		_, err := s.svc.SecondApproval(r.Context(), actor(r), id, workflow.Decision(b.Decision), b.Comment)
+		_, err := s.app.Requests.SecondApproval(r.Context(), actor(r), id, requests.Decision(b.Decision), b.Comment)
 		return err
 	})
 }
@@ -415,7 +418,7 @@ func (s *Server) apiImplement(w http.ResponseWriter, r *http.Request) {
 		Note      string `json:"note"`
 	}
 	s.apiAction(w, r, &b, func(id uint) error {
-		_, err := s.svc.Implement(r.Context(), actor(r), id, b.ChangeRef, b.Note)
+		_, err := s.app.Requests.Implement(r.Context(), actor(r), id, b.ChangeRef, b.Note)
 		return err
 	})
 }
@@ -426,7 +429,7 @@ func (s *Server) apiListComments(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	d, err := s.svc.GetRequest(r.Context(), actor(r), id)
+	d, err := s.app.Requests.Get(r.Context(), actor(r), id)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -452,7 +455,7 @@ func (s *Server) apiAddComment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := actor(r)
-	c, err := s.svc.AddComment(r.Context(), a, id, b.Body)
+	c, err := s.app.Requests.AddComment(r.Context(), a, id, b.Body)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -466,11 +469,11 @@ func (s *Server) apiQueue(which string) http.HandlerFunc {
 		var err error
 		switch which {
 		case "review":
-			reqs, err = s.svc.ReviewQueue(r.Context(), actor(r))
+			reqs, err = s.app.Requests.ReviewQueue(r.Context(), actor(r))
 		case "approval":
-			reqs, err = s.svc.ApprovalQueue(r.Context(), actor(r))
+			reqs, err = s.app.Requests.ApprovalQueue(r.Context(), actor(r))
 		default:
-			reqs, err = s.svc.ImplementationQueue(r.Context(), actor(r))
+			reqs, err = s.app.Requests.ImplementationQueue(r.Context(), actor(r))
 		}
 		if err != nil {
 			s.apiError(w, r, err)
@@ -485,7 +488,7 @@ func (s *Server) apiQueue(which string) http.HandlerFunc {
 }
 
 func (s *Server) apiRuleRegister(w http.ResponseWriter, r *http.Request) {
-	entries, err := s.svc.RuleRegister(r.Context(), actor(r))
+	entries, err := s.app.Requests.RuleRegister(r.Context(), actor(r))
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -523,7 +526,7 @@ func zoneToJSON(z models.Zone) zoneJSON {
 }
 
 func (s *Server) apiListZones(w http.ResponseWriter, r *http.Request) {
-	zones, err := s.svc.ListZones(r.Context())
+	zones, err := s.app.Inventory.ListZones(r.Context())
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -560,7 +563,7 @@ func (s *Server) apiSaveZone(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	z, err := s.svc.SaveZone(r.Context(), actor(r), id, workflow.ZoneInput{Name: b.Name, Classification: b.Classification, CIDRs: string(b.CIDRs), Owner: b.Owner, Description: b.Description})
+	z, err := s.app.Inventory.SaveZone(r.Context(), actor(r), id, inventory.ZoneInput{Name: b.Name, Classification: b.Classification, CIDRs: string(b.CIDRs), Owner: b.Owner, Description: b.Description})
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -575,7 +578,7 @@ func (s *Server) apiSaveZone(w http.ResponseWriter, r *http.Request) {
 func (s *Server) apiDeleteZone(w http.ResponseWriter, r *http.Request) {
 	id, err := idParam(r)
 	if err == nil {
-		err = s.svc.DeleteZone(r.Context(), actor(r), id)
+		err = s.app.Inventory.DeleteZone(r.Context(), actor(r), id)
 	}
 	if err != nil {
 		s.apiError(w, r, err)
@@ -603,7 +606,7 @@ func assetToJSON(a models.Asset) assetJSON {
 }
 
 func (s *Server) apiListAssets(w http.ResponseWriter, r *http.Request) {
-	assets, err := s.svc.ListAssets(r.Context())
+	assets, err := s.app.Inventory.ListAssets(r.Context())
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -631,12 +634,12 @@ func (s *Server) apiSaveAsset(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	a, err := s.svc.SaveAsset(r.Context(), actor(r), id, workflow.AssetInput(b))
+	a, err := s.app.Inventory.SaveAsset(r.Context(), actor(r), id, inventory.AssetInput(b))
 	if err != nil {
 		s.apiError(w, r, err)
 		return
 	}
-	full, err := s.svc.GetAsset(r.Context(), a.ID)
+	full, err := s.app.Inventory.GetAsset(r.Context(), a.ID)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -651,7 +654,7 @@ func (s *Server) apiSaveAsset(w http.ResponseWriter, r *http.Request) {
 func (s *Server) apiDeleteAsset(w http.ResponseWriter, r *http.Request) {
 	id, err := idParam(r)
 	if err == nil {
-		err = s.svc.DeleteAsset(r.Context(), actor(r), id)
+		err = s.app.Inventory.DeleteAsset(r.Context(), actor(r), id)
 	}
 	if err != nil {
 		s.apiError(w, r, err)
@@ -662,7 +665,7 @@ func (s *Server) apiDeleteAsset(w http.ResponseWriter, r *http.Request) {
 
 // apiImportAssets takes the CSV as the request body (Content-Type: text/csv).
 func (s *Server) apiImportAssets(w http.ResponseWriter, r *http.Request) {
-	created, updated, err := s.svc.ImportAssets(r.Context(), actor(r), http.MaxBytesReader(w, r.Body, maxUpload))
+	created, updated, err := s.app.Inventory.ImportAssets(r.Context(), actor(r), http.MaxBytesReader(w, r.Body, maxUpload))
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -682,7 +685,7 @@ func (s *Server) apiEvaluate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(body.Rules) == 0 {
-		s.apiError(w, r, &workflow.Error{Code: workflow.CodeInvalid, Field: "rules", Message: "give at least one rule object"})
+		s.apiError(w, r, &core.Error{Code: core.CodeInvalid, Field: "rules", Message: "give at least one rule object"})
 		return
 	}
 	in, err := apiRequestInput{ExpiresAt: body.ExpiresAt, Rules: body.Rules}.toWorkflow()
@@ -690,7 +693,7 @@ func (s *Server) apiEvaluate(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	ev, err := s.svc.Evaluate(r.Context(), workflow.SpecsOf(in.Rules), in.ExpiresAt)
+	ev, err := s.app.Requests.Evaluate(r.Context(), requests.SpecsOf(in.Rules), in.ExpiresAt)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -734,19 +737,19 @@ func driftToJSON(d models.DriftItem) driftJSON {
 
 func (s *Server) apiListDrift(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := workflow.DriftFilter{Kind: q.Get("kind"), Severity: q.Get("severity"), Zone: q.Get("zone"), Address: q.Get("asset")}
+	f := drift.Filter{Kind: q.Get("kind"), Severity: q.Get("severity"), Zone: q.Get("zone"), Address: q.Get("asset")}
 	if st := q.Get("state"); st != "" {
 		for _, name := range strings.Split(st, ",") {
 			switch name {
-			case workflow.DriftOpen, workflow.DriftAcknowledged, workflow.DriftResolved, workflow.DriftSuppressed:
+			case drift.Open, drift.Acknowledged, drift.Resolved, drift.Suppressed:
 				f.States = append(f.States, name)
 			default:
-				s.apiError(w, r, &workflow.Error{Code: workflow.CodeInvalid, Field: "state", Message: fmt.Sprintf("%q is not open, acknowledged, resolved or suppressed", name)})
+				s.apiError(w, r, &core.Error{Code: core.CodeInvalid, Field: "state", Message: fmt.Sprintf("%q is not open, acknowledged, resolved or suppressed", name)})
 				return
 			}
 		}
 	}
-	items, err := s.svc.ListDrift(r.Context(), actor(r), f)
+	items, err := s.app.Drift.List(r.Context(), actor(r), f)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -781,14 +784,14 @@ func (s *Server) apiDriftAction(w http.ResponseWriter, r *http.Request) {
 		if perr != nil {
 			day, derr := time.Parse(dateFmt, b.Until)
 			if derr != nil {
-				s.apiError(w, r, &workflow.Error{Code: workflow.CodeInvalid, Field: "until", Message: "until is a date (YYYY-MM-DD or RFC 3339)"})
+				s.apiError(w, r, &core.Error{Code: core.CodeInvalid, Field: "until", Message: "until is a date (YYYY-MM-DD or RFC 3339)"})
 				return
 			}
 			until = day.Add(23*time.Hour + 59*time.Minute)
 		}
-		d, err = s.svc.SuppressDrift(r.Context(), actor(r), id, b.Reason, until)
+		d, err = s.app.Drift.Suppress(r.Context(), actor(r), id, b.Reason, until)
 	} else {
-		d, err = s.svc.AcknowledgeDrift(r.Context(), actor(r), id, b.Comment)
+		d, err = s.app.Drift.Acknowledge(r.Context(), actor(r), id, b.Comment)
 	}
 	if err != nil {
 		s.apiError(w, r, err)
@@ -806,7 +809,7 @@ func (s *Server) apiStartScan(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	run, err := s.svc.RequestScan(r.Context(), actor(r), b.Targets, b.Profile)
+	run, err := s.app.Scans.RequestScan(r.Context(), actor(r), b.Targets, b.Profile)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -839,7 +842,7 @@ func (s *Server) apiGetScan(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	run, err := s.svc.GetScan(r.Context(), actor(r), id)
+	run, err := s.app.Scans.Get(r.Context(), actor(r), id)
 	if err != nil {
 		s.apiError(w, r, err)
 		return

@@ -6,7 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/compliance"
+	"github.com/portcullis/portcullis/workflow/requests"
 )
 
 type apiErr struct {
@@ -55,12 +56,12 @@ func TestAPILifecycle(t *testing.T) {
 	}
 	// The internet into a high zone is blocked: approving takes the
 	// exception path, with a compensating control per blocking finding.
-	var findings []workflow.Finding
+	var findings []requests.Finding
 	for _, f := range created.Findings {
-		findings = append(findings, workflow.Finding{Rule: f.Rule, Code: f.Code, Blocking: f.Blocking, RequiredControls: f.RequiredControls})
+		findings = append(findings, requests.Finding{Rule: f.Rule, Code: f.Code, Blocking: f.Blocking, RequiredControls: f.RequiredControls})
 	}
 	checklist := []map[string]string{}
-	for _, item := range workflow.ChecklistFor(findings) {
+	for _, item := range requests.ChecklistFor(findings) {
 		checklist = append(checklist, map[string]string{"item": item.ID, "result": "pass"})
 	}
 	review := map[string]any{"decision": "approve", "zone_confirmed": true, "checklist": checklist}
@@ -70,7 +71,7 @@ func TestAPILifecycle(t *testing.T) {
 	controls := map[string]string{}
 	for _, f := range findings {
 		if f.Blocking {
-			controls[workflow.FindingKey(f)] = "Only the acquirer's two addresses, mutual TLS at the load balancer"
+			controls[requests.FindingKey(f)] = "Only the acquirer's two addresses, mutual TLS at the load balancer"
 		}
 	}
 	if len(controls) == 0 {
@@ -243,11 +244,11 @@ func TestAPIEvaluate(t *testing.T) {
 
 func TestAuditExportAndVerifyPage(t *testing.T) {
 	a := newApp(t)
-	keys, err := workflow.NewAuditKeys("test")
+	keys, err := compliance.NewAuditKeys("test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.svc.SetAuditKeys(keys)
+	a.svc.Compliance.SetAuditKeys(keys)
 	req, _ := http.NewRequest(http.MethodGet, a.url+"/api/v1/audit/export?format=csv&from=2000-01-01", nil)
 	req.Header.Set("Authorization", "Bearer "+a.tokens[email("aude")])
 	resp, err := http.DefaultClient.Do(req)

@@ -19,6 +19,7 @@ import (
 	"github.com/portcullis/portcullis/handlers/devidp"
 	"github.com/portcullis/portcullis/models/modelstest"
 	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/demo"
 )
 
@@ -27,7 +28,7 @@ import (
 type app struct {
 	t      *testing.T
 	url    string
-	svc    *workflow.Service
+	svc    *workflow.App
 	srv    *Server
 	idp    *httptest.Server
 	tokens map[string]string // by e-mail
@@ -36,7 +37,7 @@ type app struct {
 func newApp(t *testing.T) *app {
 	t.Helper()
 	db := modelstest.SQLite(t)
-	svc := workflow.NewService(db, modelstest.Logger())
+	svc := workflow.New(db, modelstest.Logger())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +70,7 @@ func newApp(t *testing.T) *app {
 	t.Cleanup(func() { hs.Close() })
 	a := &app{t: t, url: appURL, svc: svc, srv: srv, idp: idp, tokens: map[string]string{}}
 	for _, u := range demo.Users {
-		secret, _, err := svc.CreateToken(context.Background(), workflow.SystemActor, u.Email, "test")
+		secret, _, err := svc.Identity.CreateToken(context.Background(), core.SystemActor, u.Email, "test")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,13 +7,15 @@ import (
 	"time"
 
 	"github.com/portcullis/portcullis/web"
-	"github.com/portcullis/portcullis/workflow"
 	"github.com/portcullis/portcullis/workflow/auditlog"
+	"github.com/portcullis/portcullis/workflow/compliance"
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/requests"
 )
 
 // auditPeriod reads from/to (inclusive days, YYYY-MM-DD, or RFC 3339 times).
-func auditPeriod(r *http.Request) (workflow.AuditFilter, error) {
-	var f workflow.AuditFilter
+func auditPeriod(r *http.Request) (compliance.AuditFilter, error) {
+	var f compliance.AuditFilter
 	for _, p := range []struct {
 		name string
 		dst  *time.Time
@@ -28,7 +30,7 @@ func auditPeriod(r *http.Request) (workflow.AuditFilter, error) {
 		}
 		t, err := time.Parse(dateFmt, raw)
 		if err != nil {
-			return f, &workflow.Error{Code: workflow.CodeInvalid, Field: p.name, Message: fmt.Sprintf("%q is not a date (YYYY-MM-DD)", raw)}
+			return f, &core.Error{Code: core.CodeInvalid, Field: p.name, Message: fmt.Sprintf("%q is not a date (YYYY-MM-DD)", raw)}
 		}
 		if p.name == "to" {
 			t = t.AddDate(0, 0, 1) // the whole last day
@@ -51,13 +53,26 @@ func (s *Server) exportAudit(w http.ResponseWriter, r *http.Request, api bool) {
 		format = "json"
 	}
 	if format != "json" && format != "csv" {
-		fail(w, r, &workflow.Error{Code: workflow.CodeInvalid, Field: "format", Message: fmt.Sprintf("format %q is not json or csv", format)})
+		fail(w, r, &core.Error{Code: core.CodeInvalid, Field: "format", Message: fmt.Sprintf("format %q is not json or csv", format)})
 		return
 	}
 	ctype := map[string]string{"json": "application/json", "csv": "text/csv; charset=utf-8"}[format]
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="portcullis-audit-%s.%s"`, time.Now().UTC().Format("20060102T150405Z"), format))
-	s.exportFailed(w, r, fail, "audit export", s.svc.ExportAudit(r.Context(), actor(r), f, format, w))
+	s.extendWriteDeadline(w)
+	s.exportFailed(w, r, fail, "audit export", s.app.Compliance.ExportAudit(r.Context(), actor(r), f, format, w))
+}
+
+// exportWriteTimeout bounds one export download. Exports stream a batch at
+// a time and may outlast the server's WriteTimeout (two minutes) on a large
+// audit log, so each export gets a deadline of its own.
+const exportWriteTimeout = 30 * time.Minute
+
+// extendWriteDeadline gives a long download its own write deadline.
+func (s *Server) extendWriteDeadline(w http.ResponseWriter) {
+	if err := http.NewResponseController(w).SetWriteDeadline(time.Now().Add(exportWriteTimeout)); err != nil {
+		s.log.Debug("export write deadline not extended", "err", err)
+	}
 }
 
 // failer answers an error as a page or as the API's JSON.
@@ -87,12 +102,12 @@ func (s *Server) apiAuditExport(w http.ResponseWriter, r *http.Request) { s.expo
 func (s *Server) auditExport(w http.ResponseWriter, r *http.Request)    { s.exportAudit(w, r, false) }
 
 func (s *Server) auditView(r *http.Request) web.Audit {
-	v := web.Audit{VerifierKey: s.svc.AuditVerifierKey(), Reports: auditReports()}
-	zones, _ := s.svc.ListZones(r.Context())
+	v := web.Audit{VerifierKey: s.app.Compliance.AuditVerifierKey(), Reports: auditReports()}
+	zones, _ := s.app.Inventory.ListZones(r.Context())
 	for _, z := range zones {
 		v.Zones = append(v.Zones, web.Option{Value: z.Name, Label: z.Name})
 	}
-	for _, st := range workflow.AllStates {
+	for _, st := range requests.AllStates {
 		v.States = append(v.States, web.Option{Value: string(st), Label: st.Label()})
 	}
 	return v
@@ -103,7 +118,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) auditVerify(w http.ResponseWriter, r *http.Request) {
-	rep, err := s.svc.VerifyAuditChain(r.Context(), actor(r))
+	rep, err := s.app.Compliance.VerifyAuditChain(r.Context(), actor(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/identity"
 	"golang.org/x/oauth2"
-
-	"github.com/portcullis/portcullis/workflow"
 )
 
 // OIDCConfig names the identity provider and how its groups map to roles.
@@ -26,30 +26,30 @@ type OIDCConfig struct {
 	// GroupsClaim is the ID token claim holding the user's groups.
 	GroupsClaim string
 	// RoleGroups maps each role to the groups that grant it.
-	RoleGroups map[workflow.Role][]string
+	RoleGroups map[core.Role][]string
 	// TeamGroupPrefix marks the group that names the user's team ("team:payments").
 	TeamGroupPrefix string
 }
 
 // DefaultRoleGroups grants role R to members of the group "portcullis-R".
-func DefaultRoleGroups() map[workflow.Role][]string {
-	m := map[workflow.Role][]string{}
-	for _, r := range workflow.AllRoles {
+func DefaultRoleGroups() map[core.Role][]string {
+	m := map[core.Role][]string{}
+	for _, r := range core.AllRoles {
 		m[r] = []string{"portcullis-" + string(r)}
 	}
 	return m
 }
 
 // ParseRoleGroups reads "requester=g1|g2,reviewer=g3".
-func ParseRoleGroups(s string) (map[workflow.Role][]string, error) {
-	m := map[workflow.Role][]string{}
+func ParseRoleGroups(s string) (map[core.Role][]string, error) {
+	m := map[core.Role][]string{}
 	for _, part := range strings.Split(s, ",") {
 		part = strings.TrimSpace(part)
 		if part == "" {
 			continue
 		}
 		name, groups, ok := strings.Cut(part, "=")
-		role, known := workflow.ParseRole(name)
+		role, known := core.ParseRole(name)
 		if !ok || !known {
 			return nil, fmt.Errorf("role mapping %q: want ROLE=GROUP[|GROUP...] with ROLE one of requester, reviewer, approver, implementer, auditor, admin", part)
 		}
@@ -194,9 +194,9 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := s.identityFrom(idToken.Issuer, idToken.Subject, claims)
-	actor, err := s.svc.Login(ctx, id)
+	actor, err := s.app.Identity.Login(ctx, id)
 	if err != nil {
-		if workflow.ErrorCodeOf(err) == workflow.CodeForbidden {
+		if core.ErrorCodeOf(err) == core.CodeForbidden {
 			fail(http.StatusForbidden, err.Error(), nil)
 			return
 		}
@@ -219,7 +219,7 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 
 // identityFrom maps the claims to an identity: roles from the groups claim
 // through the configured mapping, the team from the team group.
-func (s *Server) identityFrom(issuer, subject string, claims map[string]any) workflow.Identity {
+func (s *Server) identityFrom(issuer, subject string, claims map[string]any) identity.Identity {
 	str := func(k string) string { v, _ := claims[k].(string); return v }
 	var groups []string
 	switch g := claims[s.cfg.OIDC.GroupsClaim].(type) {
@@ -232,8 +232,8 @@ func (s *Server) identityFrom(issuer, subject string, claims map[string]any) wor
 	case string:
 		groups = strings.Fields(strings.ReplaceAll(g, ",", " "))
 	}
-	id := workflow.Identity{Issuer: issuer, Subject: subject, Email: str("email"), Name: str("name")}
-	for _, role := range workflow.AllRoles {
+	id := identity.Identity{Issuer: issuer, Subject: subject, Email: str("email"), Name: str("name")}
+	for _, role := range core.AllRoles {
 		for _, g := range s.cfg.OIDC.RoleGroups[role] {
 			if containsFold(groups, g) {
 				id.Roles = append(id.Roles, role)
@@ -275,8 +275,8 @@ type ctxKey int
 const actorKey ctxKey = iota
 
 // actorFrom returns the authenticated actor of a request.
-func actorFrom(r *http.Request) (workflow.Actor, bool) {
-	a, ok := r.Context().Value(actorKey).(workflow.Actor)
+func actorFrom(r *http.Request) (core.Actor, bool) {
+	a, ok := r.Context().Value(actorKey).(core.Actor)
 	return a, ok
 }
 
@@ -297,7 +297,7 @@ func (s *Server) withSessionActor(next http.Handler) http.Handler {
 			http.Redirect(w, r, target, http.StatusSeeOther)
 			return
 		}
-		actor, err := s.svc.ActorByID(ctx, uint(uid))
+		actor, err := s.app.Identity.ActorByID(ctx, uint(uid))
 		if err != nil {
 			_ = s.sessions.Destroy(ctx)
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
@@ -314,10 +314,10 @@ func (s *Server) withTokenActor(next http.Handler) http.Handler {
 		scheme, secret, ok := strings.Cut(h, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="portcullis"`)
-			s.apiError(w, r, &workflow.Error{Code: workflow.CodeUnauthorized, Message: "send an API token: Authorization: Bearer TOKEN (create one on your profile page or with 'portcullis token create')"})
+			s.apiError(w, r, &core.Error{Code: core.CodeUnauthorized, Message: "send an API token: Authorization: Bearer TOKEN (create one on your profile page or with 'portcullis token create')"})
 			return
 		}
-		actor, err := s.svc.AuthenticateToken(r.Context(), strings.TrimSpace(secret))
+		actor, err := s.app.Identity.AuthenticateToken(r.Context(), strings.TrimSpace(secret))
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="portcullis", error="invalid_token"`)
 			s.apiError(w, r, err)

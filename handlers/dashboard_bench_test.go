@@ -12,6 +12,9 @@ import (
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/models/modelstest"
 	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/drift"
+	"github.com/portcullis/portcullis/workflow/inventory"
 )
 
 // BenchmarkDashboard renders the dashboard of an inventory of 10,000 assets
@@ -19,12 +22,12 @@ import (
 // 5,000 requests. Goal: under 100 ms a render.
 func BenchmarkDashboard(b *testing.B) {
 	db := modelstest.SQLite(b)
-	svc := workflow.NewService(db, modelstest.Logger())
+	svc := workflow.New(db, modelstest.Logger())
 	ctx := context.Background()
-	admin := workflow.Actor{Email: "setup", Roles: []workflow.Role{workflow.RoleAdmin}}
+	admin := core.Actor{Email: "setup", Roles: []core.Role{core.RoleAdmin}}
 	for i, z := range []string{"dmz", "transit", "office", "apps", "payments"} {
 		class := []string{"dmz", "transit", "low", "medium", "high"}[i]
-		if _, err := svc.SaveZone(ctx, admin, 0, workflow.ZoneInput{Name: z, Classification: class, CIDRs: fmt.Sprintf("10.%d.0.0/16", i+1)}); err != nil {
+		if _, err := svc.Inventory.SaveZone(ctx, admin, 0, inventory.ZoneInput{Name: z, Classification: class, CIDRs: fmt.Sprintf("10.%d.0.0/16", i+1)}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -42,10 +45,10 @@ func BenchmarkDashboard(b *testing.B) {
 	for i := 0; i < 180000; i++ {
 		first := now.Add(-time.Duration(rng.IntN(365*24)) * time.Hour)
 		d := models.DriftItem{Key: fmt.Sprintf("k%d", i), Kind: kinds[rng.IntN(5)], Severity: sevs[rng.IntN(5)], Zone: zones[rng.IntN(5)],
-			Address: assets[rng.IntN(len(assets))].Address, Protocol: "tcp", Port: rng.IntN(65535) + 1, State: workflow.DriftResolved,
+			Address: assets[rng.IntN(len(assets))].Address, Protocol: "tcp", Port: rng.IntN(65535) + 1, State: drift.Resolved,
 			FirstSeen: first, LastSeen: first, Evidence: "{}"}
 		if i < 2000 {
-			d.State = workflow.DriftOpen
+			d.State = drift.Open
 		} else {
 			r := first.Add(time.Duration(rng.IntN(72)) * time.Hour)
 			d.ResolvedAt = &r
@@ -62,8 +65,8 @@ func BenchmarkDashboard(b *testing.B) {
 			ExpiresAt: now.Add(time.Duration(rng.IntN(200*24)) * time.Hour), Findings: "[]", CompensatingControls: "{}"})
 	}
 	db.Omit("Requester").CreateInBatches(reqs, 300)
-	srv := &Server{svc: svc, log: modelstest.Logger()}
-	reader := workflow.Actor{ID: 1, Email: "lee@example.test", Roles: []workflow.Role{workflow.RoleApprover}}
+	srv := &Server{app: svc, log: modelstest.Logger()}
+	reader := core.Actor{ID: 1, Email: "lee@example.test", Roles: []core.Role{core.RoleApprover}}
 	b.ResetTimer()
 	for b.Loop() {
 		req := httptest.NewRequest("GET", "/dashboard", nil)

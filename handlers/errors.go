@@ -8,21 +8,22 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/portcullis/portcullis/web"
-	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/inventory"
 )
 
 // statusOf is the one place where domain errors become HTTP status codes.
 func statusOf(err error) int {
-	switch workflow.ErrorCodeOf(err) {
-	case workflow.CodeInvalid:
+	switch core.ErrorCodeOf(err) {
+	case core.CodeInvalid:
 		return http.StatusBadRequest
-	case workflow.CodeUnauthorized:
+	case core.CodeUnauthorized:
 		return http.StatusUnauthorized
-	case workflow.CodeForbidden:
+	case core.CodeForbidden:
 		return http.StatusForbidden
-	case workflow.CodeNotFound:
+	case core.CodeNotFound:
 		return http.StatusNotFound
-	case workflow.CodeConflict:
+	case core.CodeConflict:
 		return http.StatusConflict
 	}
 	return http.StatusInternalServerError
@@ -31,7 +32,7 @@ func statusOf(err error) int {
 // publicMessage is what the user may read: the domain's own message, or a
 // generic one for internal failures (whose detail goes to the log only).
 func publicMessage(err error) (msg, field string) {
-	var de *workflow.Error
+	var de *core.Error
 	if errors.As(err, &de) {
 		return de.Error(), de.Field
 	}
@@ -63,7 +64,7 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 	body.Error.Code = apiCode(status)
 	body.Error.Message = msg
 	body.Error.Field = field
-	var ie *workflow.ImportError
+	var ie *inventory.ImportError
 	if errors.As(err, &ie) {
 		body.Error.Lines = ie.Lines
 	}
@@ -72,10 +73,10 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 
 type apiErrorBody struct {
 	Error struct {
-		Code    string               `json:"code"`
-		Message string               `json:"message"`
-		Field   string               `json:"field,omitempty"`
-		Lines   []workflow.LineError `json:"lines,omitempty"`
+		Code    string                `json:"code"`
+		Message string                `json:"message"`
+		Field   string                `json:"field,omitempty"`
+		Lines   []inventory.LineError `json:"lines,omitempty"`
 	} `json:"error"`
 }
 
@@ -115,7 +116,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 // fieldErrors turns a validation error into messages by field, for forms.
 func fieldErrors(err error) map[string]string {
 	out := map[string]string{}
-	var fe workflow.FieldErrors
+	var fe core.FieldErrors
 	if errors.As(err, &fe) {
 		for _, e := range fe {
 			if _, seen := out[e.Field]; !seen {
@@ -124,8 +125,8 @@ func fieldErrors(err error) map[string]string {
 		}
 		return out
 	}
-	var de *workflow.Error
-	if errors.As(err, &de) && de.Code == workflow.CodeInvalid {
+	var de *core.Error
+	if errors.As(err, &de) && de.Code == core.CodeInvalid {
 		out[de.Field] = de.Message
 	}
 	return out

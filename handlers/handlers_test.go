@@ -14,8 +14,9 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/demo"
+	"github.com/portcullis/portcullis/workflow/requests"
 )
 
 func TestLoginFlow(t *testing.T) {
@@ -79,7 +80,7 @@ func TestLoginFlow(t *testing.T) {
 	})
 	t.Run("team and roles come from groups", func(t *testing.T) {
 		a.as("pat")
-		users, _ := a.svc.ListUsers(t.Context(), workflow.RoleReviewer)
+		users, _ := a.svc.Identity.ListUsers(t.Context(), core.RoleReviewer)
 		var pat string
 		for _, u := range users {
 			if u.Email == email("pat") {
@@ -117,11 +118,11 @@ func TestEveryRouteHasAnAccessDecision(t *testing.T) {
 // route refuses (403) exactly the roles its decision leaves out.
 func TestRouteAccessByRole(t *testing.T) {
 	a := newApp(t)
-	people := map[workflow.Role]string{
-		workflow.RoleRequester: "alice", workflow.RoleReviewer: "rita", workflow.RoleApprover: "lee",
-		workflow.RoleImplementer: "ivan", workflow.RoleAuditor: "aude", workflow.RoleAdmin: "adam",
+	people := map[core.Role]string{
+		core.RoleRequester: "alice", core.RoleReviewer: "rita", core.RoleApprover: "lee",
+		core.RoleImplementer: "ivan", core.RoleAuditor: "aude", core.RoleAdmin: "adam",
 	}
-	clients := map[workflow.Role]*http.Client{}
+	clients := map[core.Role]*http.Client{}
 	for role, name := range people {
 		clients[role] = a.as(name)
 	}
@@ -138,7 +139,7 @@ func TestRouteAccessByRole(t *testing.T) {
 		}
 		// A request id that does not exist: allowed roles get 404 or 400, never 403.
 		path := strings.NewReplacer("{id}", "999999", "*", "x").Replace(pattern)
-		for _, role := range workflow.AllRoles {
+		for _, role := range core.AllRoles {
 			var status int
 			if strings.HasPrefix(path, "/api/v1/") {
 				body := map[string]any{}
@@ -176,7 +177,7 @@ func TestCrossSiteFormsAreRefused(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("cross-site post: %d, want 403", resp.StatusCode)
 	}
-	list, _ := a.svc.ListRequests(t.Context(), workflow.Actor{Roles: []workflow.Role{workflow.RoleAuditor}}, workflow.RequestFilter{Search: "forged"})
+	list, _ := a.svc.Requests.List(t.Context(), core.Actor{Roles: []core.Role{core.RoleAuditor}}, requests.Filter{Search: "forged"})
 	if len(list) != 0 {
 		t.Fatal("a cross-site post created a request")
 	}
@@ -210,7 +211,7 @@ func TestRequestFormShowsErrorsNextToFields(t *testing.T) {
 			t.Errorf("form lacks %q", want)
 		}
 	}
-	list, _ := a.svc.ListRequests(t.Context(), workflow.Actor{Roles: []workflow.Role{workflow.RoleAuditor}}, workflow.RequestFilter{Search: "Bad ports"})
+	list, _ := a.svc.Requests.List(t.Context(), core.Actor{Roles: []core.Role{core.RoleAuditor}}, requests.Filter{Search: "Bad ports"})
 	if len(list) != 0 {
 		t.Fatal("an invalid form created a request")
 	}
@@ -240,7 +241,7 @@ func TestBrowserFlowOverHTTP(t *testing.T) {
 	id := idOf(t, r.Header.Get("Location"))
 	base := fmt.Sprintf("/requests/%d", id)
 	review := url.Values{"decision": {"approve"}, "zone_confirmed": {"1"}}
-	for _, item := range workflow.BaselineChecklist {
+	for _, item := range requests.BaselineChecklist {
 		review.Set("checklist."+item.ID, "pass")
 	}
 	// The internet into the payments zone and the office zone into apps are
@@ -337,7 +338,7 @@ func TestRecertificationPages(t *testing.T) {
 func TestReviewChecklistShowsPolicyControls(t *testing.T) {
 	a := newApp(t)
 	// Demo request "Bastion SSH" was approved with the controls its findings require.
-	list, _ := a.svc.ListRequests(t.Context(), workflow.Actor{Roles: []workflow.Role{workflow.RoleAuditor}}, workflow.RequestFilter{Search: "Bastion"})
+	list, _ := a.svc.Requests.List(t.Context(), core.Actor{Roles: []core.Role{core.RoleAuditor}}, requests.Filter{Search: "Bastion"})
 	if len(list) != 1 {
 		t.Fatalf("demo request not found")
 	}

@@ -8,16 +8,17 @@ import (
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/web"
-	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/inventory"
 )
 
 func (s *Server) listZones(w http.ResponseWriter, r *http.Request) {
-	zones, err := s.svc.ListZones(r.Context())
+	zones, err := s.app.Inventory.ListZones(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	assets, err := s.svc.ListAssets(r.Context())
+	assets, err := s.app.Inventory.ListAssets(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -28,7 +29,7 @@ func (s *Server) listZones(w http.ResponseWriter, r *http.Request) {
 			perZone[*a.ZoneID]++
 		}
 	}
-	v := web.Zones{CanEdit: actor(r).Has(workflow.RoleAdmin)}
+	v := web.Zones{CanEdit: actor(r).Has(core.RoleAdmin)}
 	for _, z := range zones {
 		v.Rows = append(v.Rows, web.ZoneRow{ID: z.ID, Name: z.Name, Classification: z.Classification, CIDRs: z.CIDRs, Owner: z.Owner, Description: z.Description, Assets: perZone[z.ID]})
 	}
@@ -36,7 +37,7 @@ func (s *Server) listZones(w http.ResponseWriter, r *http.Request) {
 }
 
 func zoneForm(v web.ZoneForm) web.ZoneForm {
-	for _, c := range workflow.AllClassifications {
+	for _, c := range inventory.AllClassifications {
 		v.Classifications = append(v.Classifications, web.Option{Value: string(c), Label: string(c), Selected: string(c) == v.Classification})
 	}
 	if v.Errors == nil {
@@ -55,7 +56,7 @@ func (s *Server) editZoneForm(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	z, err := s.svc.GetZone(r.Context(), id)
+	z, err := s.app.Inventory.GetZone(r.Context(), id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -65,8 +66,8 @@ func (s *Server) editZoneForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) saveZone(w http.ResponseWriter, r *http.Request, id uint) {
-	in := workflow.ZoneInput{Name: r.PostFormValue("name"), Classification: r.PostFormValue("classification"), CIDRs: r.PostFormValue("cidrs"), Owner: r.PostFormValue("owner"), Description: r.PostFormValue("description")}
-	z, err := s.svc.SaveZone(r.Context(), actor(r), id, in)
+	in := inventory.ZoneInput{Name: r.PostFormValue("name"), Classification: r.PostFormValue("classification"), CIDRs: r.PostFormValue("cidrs"), Owner: r.PostFormValue("owner"), Description: r.PostFormValue("description")}
+	z, err := s.app.Inventory.SaveZone(r.Context(), actor(r), id, in)
 	if err != nil {
 		if statusOf(err) != http.StatusBadRequest {
 			s.fail(w, r, err)
@@ -100,7 +101,7 @@ func (s *Server) deleteZone(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.svc.DeleteZone(r.Context(), actor(r), id); err != nil {
+	if err := s.app.Inventory.DeleteZone(r.Context(), actor(r), id); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -117,12 +118,12 @@ func assetRow(a models.Asset) web.AssetRow {
 }
 
 func (s *Server) listAssets(w http.ResponseWriter, r *http.Request) {
-	assets, err := s.svc.ListAssets(r.Context())
+	assets, err := s.app.Inventory.ListAssets(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v := web.Assets{CanEdit: actor(r).Has(workflow.RoleAdmin)}
+	v := web.Assets{CanEdit: actor(r).Has(core.RoleAdmin)}
 	for _, a := range assets {
 		v.Rows = append(v.Rows, assetRow(a))
 	}
@@ -139,7 +140,7 @@ func (s *Server) editAssetForm(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	a, err := s.svc.GetAsset(r.Context(), id)
+	a, err := s.app.Inventory.GetAsset(r.Context(), id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -149,8 +150,8 @@ func (s *Server) editAssetForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) saveAsset(w http.ResponseWriter, r *http.Request, id uint) {
-	in := workflow.AssetInput{Address: r.PostFormValue("address"), Hostname: r.PostFormValue("hostname"), OwnerTeam: r.PostFormValue("owner_team"), Application: r.PostFormValue("application")}
-	a, err := s.svc.SaveAsset(r.Context(), actor(r), id, in)
+	in := inventory.AssetInput{Address: r.PostFormValue("address"), Hostname: r.PostFormValue("hostname"), OwnerTeam: r.PostFormValue("owner_team"), Application: r.PostFormValue("application")}
+	a, err := s.app.Inventory.SaveAsset(r.Context(), actor(r), id, in)
 	if err != nil {
 		if statusOf(err) != http.StatusBadRequest {
 			s.fail(w, r, err)
@@ -184,7 +185,7 @@ func (s *Server) deleteAsset(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.svc.DeleteAsset(r.Context(), actor(r), id); err != nil {
+	if err := s.app.Inventory.DeleteAsset(r.Context(), actor(r), id); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -207,9 +208,9 @@ func (s *Server) importAssets(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer file.Close()
-	created, updated, err := s.svc.ImportAssets(r.Context(), actor(r), file)
+	created, updated, err := s.app.Inventory.ImportAssets(r.Context(), actor(r), file)
 	if err != nil {
-		var ie *workflow.ImportError
+		var ie *inventory.ImportError
 		v := web.AssetImport{}
 		switch {
 		case errors.As(err, &ie):

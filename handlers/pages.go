@@ -10,7 +10,8 @@ import (
 
 	"github.com/portcullis/portcullis/static"
 	"github.com/portcullis/portcullis/web"
-	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/requests"
 )
 
 // page builds the frame of a page for the current user.
@@ -33,7 +34,7 @@ func (s *Server) page(r *http.Request, title string) web.Page {
 	return p
 }
 
-func navFor(a workflow.Actor, path string) []web.NavItem {
+func navFor(a core.Actor, path string) []web.NavItem {
 	var items []web.NavItem
 	add := func(label, href string, ok bool) {
 		if !ok {
@@ -45,20 +46,20 @@ func navFor(a workflow.Actor, path string) []web.NavItem {
 	staff := a.SeesAllRequests()
 	add("Dashboard", "/dashboard", staff)
 	add("Requests", "/requests", true)
-	add("Review queue", "/queue/review", a.Has(workflow.RoleReviewer, workflow.RoleApprover))
-	add("Second approvals", "/queue/approval", a.Has(workflow.RoleApprover))
-	add("Implementation", "/queue/implementation", a.Has(workflow.RoleImplementer))
+	add("Review queue", "/queue/review", a.Has(core.RoleReviewer, core.RoleApprover))
+	add("Second approvals", "/queue/approval", a.Has(core.RoleApprover))
+	add("Implementation", "/queue/implementation", a.Has(core.RoleImplementer))
 	add("Rule register", "/register", true)
 	add("Drift", "/drift", staff)
 	add("Scans", "/scans", staff)
 	add("Re-certification", "/recertification", true)
 	add("Zones", "/zones", true)
 	add("Assets", "/assets", true)
-	add("Audit", "/audit", a.Has(workflow.RoleAuditor, workflow.RoleAdmin))
-	add("Alerts", "/admin/operations", a.Has(workflow.RoleApprover, workflow.RoleAuditor, workflow.RoleAdmin))
-	add("Users", "/admin/users", a.Has(workflow.RoleAdmin))
-	add("Policy", "/admin/policy", a.Has(workflow.RoleAdmin))
-	add("Settings", "/admin/settings", a.Has(workflow.RoleAdmin))
+	add("Audit", "/audit", a.Has(core.RoleAuditor, core.RoleAdmin))
+	add("Alerts", "/admin/operations", a.Has(core.RoleApprover, core.RoleAuditor, core.RoleAdmin))
+	add("Users", "/admin/users", a.Has(core.RoleAdmin))
+	add("Policy", "/admin/policy", a.Has(core.RoleAdmin))
+	add("Settings", "/admin/settings", a.Has(core.RoleAdmin))
 	return items
 }
 
@@ -72,7 +73,7 @@ func (s *Server) redirect(w http.ResponseWriter, r *http.Request, to string) {
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
-func actor(r *http.Request) workflow.Actor {
+func actor(r *http.Request) core.Actor {
 	a, _ := actorFrom(r)
 	return a
 }
@@ -82,7 +83,7 @@ func idParam(r *http.Request) (uint, error) {
 	raw := chi.URLParam(r, "id")
 	n, err := strconv.ParseUint(raw, 10, 32)
 	if err != nil || n == 0 {
-		return 0, &workflow.Error{Code: workflow.CodeNotFound, Message: "there is nothing with the id " + strconv.Quote(raw)}
+		return 0, &core.Error{Code: core.CodeNotFound, Message: "there is nothing with the id " + strconv.Quote(raw)}
 	}
 	return uint(n), nil
 }
@@ -121,13 +122,13 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	a := actor(r)
 	ctx := r.Context()
-	counts, err := s.svc.Counts(ctx, a)
+	counts, err := s.app.Requests.Counts(ctx, a)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	var v web.Home
-	for _, st := range workflow.AllStates {
+	for _, st := range requests.AllStates {
 		if n := counts[st]; n > 0 {
 			v.Counts = append(v.Counts, web.StateCount{State: string(st), Label: st.Label(), Count: n, Href: "/requests?state=" + string(st)})
 		}
@@ -138,17 +139,17 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 			v.Queues = append(v.Queues, web.QueueLink{Label: label, Href: href, Count: n})
 		}
 	}
-	if a.Has(workflow.RoleReviewer, workflow.RoleApprover) {
-		queue("waiting for review", "/queue/review", func() (int, error) { q, err := s.svc.ReviewQueue(ctx, a); return len(q), err })
+	if a.Has(core.RoleReviewer, core.RoleApprover) {
+		queue("waiting for review", "/queue/review", func() (int, error) { q, err := s.app.Requests.ReviewQueue(ctx, a); return len(q), err })
 	}
-	if a.Has(workflow.RoleApprover) {
-		queue("waiting for your second approval", "/queue/approval", func() (int, error) { q, err := s.svc.ApprovalQueue(ctx, a); return len(q), err })
+	if a.Has(core.RoleApprover) {
+		queue("waiting for your second approval", "/queue/approval", func() (int, error) { q, err := s.app.Requests.ApprovalQueue(ctx, a); return len(q), err })
 	}
-	if a.Has(workflow.RoleImplementer) {
-		queue("approved, to implement", "/queue/implementation", func() (int, error) { q, err := s.svc.ImplementationQueue(ctx, a); return len(q), err })
+	if a.Has(core.RoleImplementer) {
+		queue("approved, to implement", "/queue/implementation", func() (int, error) { q, err := s.app.Requests.ImplementationQueue(ctx, a); return len(q), err })
 	}
-	if a.Has(workflow.RoleRequester) {
-		mine, err := s.svc.ListRequests(ctx, a, workflow.RequestFilter{Mine: true, Limit: 10})
+	if a.Has(core.RoleRequester) {
+		mine, err := s.app.Requests.List(ctx, a, requests.Filter{Mine: true, Limit: 10})
 		if err != nil {
 			s.fail(w, r, err)
 			return

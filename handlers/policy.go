@@ -5,7 +5,8 @@ import (
 	"net/http"
 
 	"github.com/portcullis/portcullis/web"
-	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/inventory"
 	"github.com/portcullis/portcullis/workflow/policy"
 )
 
@@ -29,7 +30,7 @@ func policyView(m policy.Matrix, catalogYAML string, services int) web.PolicyPag
 }
 
 func (s *Server) policyPage(w http.ResponseWriter, r *http.Request) {
-	p, err := s.svc.GetPolicy(r.Context())
+	p, err := s.app.Inventory.GetPolicy(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -44,7 +45,7 @@ func matrixFromForm(r *http.Request) (policy.Matrix, error) {
 		for _, to := range policy.Classifications() {
 			a, err := policy.ParseAccess(r.PostFormValue(fmt.Sprintf("m.%s.%s", from, to)))
 			if err != nil {
-				return m, &workflow.Error{Code: workflow.CodeInvalid, Field: "matrix", Message: fmt.Sprintf("%s to %s: %v", from, to, err)}
+				return m, &core.Error{Code: core.CodeInvalid, Field: "matrix", Message: fmt.Sprintf("%s to %s: %v", from, to, err)}
 			}
 			m.Set(from, to, a)
 		}
@@ -54,9 +55,9 @@ func matrixFromForm(r *http.Request) (policy.Matrix, error) {
 
 // policyChange previews or saves a change, showing the what-if either way
 // when asked to preview.
-func (s *Server) policyChange(w http.ResponseWriter, r *http.Request, kind string, change workflow.PolicyChange) {
+func (s *Server) policyChange(w http.ResponseWriter, r *http.Request, kind string, change inventory.PolicyChange) {
 	a := actor(r)
-	current, err := s.svc.GetPolicy(r.Context())
+	current, err := s.app.Inventory.GetPolicy(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -70,7 +71,7 @@ func (s *Server) policyChange(w http.ResponseWriter, r *http.Request, kind strin
 	}
 	v := policyView(m, text, current.Catalog.Len())
 	if r.PostFormValue("action") == "save" {
-		if err := s.svc.SavePolicy(r.Context(), a, change); err != nil {
+		if err := s.app.Inventory.SavePolicy(r.Context(), a, change); err != nil {
 			if statusOf(err) != http.StatusBadRequest {
 				s.fail(w, r, err)
 				return
@@ -83,7 +84,7 @@ func (s *Server) policyChange(w http.ResponseWriter, r *http.Request, kind strin
 		s.redirect(w, r, "/admin/policy")
 		return
 	}
-	violations, active, err := s.svc.WhatIf(r.Context(), a, change)
+	violations, active, err := s.app.Requests.WhatIf(r.Context(), a, change)
 	if err != nil {
 		if statusOf(err) != http.StatusBadRequest {
 			s.fail(w, r, err)
@@ -108,10 +109,10 @@ func (s *Server) saveMatrix(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.policyChange(w, r, "matrix", workflow.PolicyChange{Matrix: &m})
+	s.policyChange(w, r, "matrix", inventory.PolicyChange{Matrix: &m})
 }
 
 func (s *Server) saveCatalog(w http.ResponseWriter, r *http.Request) {
 	text := r.PostFormValue("catalog")
-	s.policyChange(w, r, "catalog", workflow.PolicyChange{CatalogYAML: &text})
+	s.policyChange(w, r, "catalog", inventory.PolicyChange{CatalogYAML: &text})
 }

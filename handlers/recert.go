@@ -8,7 +8,8 @@ import (
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/web"
-	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/recert"
 )
 
 func recertItem(it models.Recertification, defaultExpiry time.Time) web.RecertItem {
@@ -21,7 +22,7 @@ func recertItem(it models.Recertification, defaultExpiry time.Time) web.RecertIt
 	return v
 }
 
-func campaignRow(p workflow.CampaignProgress) web.CampaignRow {
+func campaignRow(p recert.CampaignProgress) web.CampaignRow {
 	c := web.CampaignRow{ID: p.Campaign.ID, Name: p.Campaign.Name, DueBy: p.Campaign.DueBy.Format(dateFmt), CreatedBy: p.Campaign.CreatedBy}
 	for _, t := range p.Teams {
 		c.Pending += t.Pending
@@ -29,7 +30,7 @@ func campaignRow(p workflow.CampaignProgress) web.CampaignRow {
 		c.Lapsed += t.Lapsed
 		c.Teams = append(c.Teams, web.TeamRow{Team: t.Team, Pending: t.Pending, Recertified: t.Recertified, Lapsed: t.Lapsed, Done: t.Done()})
 	}
-	c.Done = workflow.TeamProgress{Pending: c.Pending, Recertified: c.Recertified, Lapsed: c.Lapsed}.Done()
+	c.Done = recert.TeamProgress{Pending: c.Pending, Recertified: c.Recertified, Lapsed: c.Lapsed}.Done()
 	return c
 }
 
@@ -40,17 +41,17 @@ func (s *Server) recertificationPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderRecertification(w http.ResponseWriter, r *http.Request, status int, problem string) {
 	a := actor(r)
 	ctx := r.Context()
-	settings, err := s.svc.GetSettings(ctx)
+	settings, err := s.app.Inventory.GetSettings(ctx)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	now := time.Now().UTC()
 	v := web.Recertification{
-		CanStart: a.Has(workflow.RoleApprover, workflow.RoleAdmin), SeesProgress: a.SeesAllRequests(),
+		CanStart: a.Has(core.RoleApprover, core.RoleAdmin), SeesProgress: a.SeesAllRequests(),
 		DefaultDue: now.AddDate(0, 1, 0).Format(dateFmt), MaxDate: now.Add(settings.MaxExpiry).Format(dateFmt), Error: problem,
 	}
-	mine, err := s.svc.MyRecertifications(ctx, a)
+	mine, err := s.app.Recert.MyRecertifications(ctx, a)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -59,7 +60,7 @@ func (s *Server) renderRecertification(w http.ResponseWriter, r *http.Request, s
 		v.Mine = append(v.Mine, recertItem(it, now.Add(settings.DefaultExpiry)))
 	}
 	if v.SeesProgress {
-		camps, err := s.svc.Campaigns(ctx, a)
+		camps, err := s.app.Recert.Campaigns(ctx, a)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -77,7 +78,7 @@ func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	p, err := s.svc.Campaign(r.Context(), actor(r), id)
+	p, err := s.app.Recert.Campaign(r.Context(), actor(r), id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -95,7 +96,7 @@ func (s *Server) startCampaign(w http.ResponseWriter, r *http.Request) {
 		s.renderRecertification(w, r, http.StatusBadRequest, "due_by: the deadline is not a date (YYYY-MM-DD)")
 		return
 	}
-	camp, n, err := s.svc.StartCampaign(r.Context(), actor(r), r.PostFormValue("name"), due.Add(23*time.Hour+59*time.Minute))
+	camp, n, err := s.app.Recert.StartCampaign(r.Context(), actor(r), r.PostFormValue("name"), due.Add(23*time.Hour+59*time.Minute))
 	if err != nil {
 		if statusOf(err) == http.StatusBadRequest {
 			msg, _ := publicMessage(err)
@@ -124,7 +125,7 @@ func (s *Server) recertifyItem(w http.ResponseWriter, r *http.Request) {
 		}
 		expires = d.Add(23*time.Hour + 59*time.Minute)
 	}
-	req, err := s.svc.Recertify(r.Context(), actor(r), id, r.PostFormValue("justification"), expires)
+	req, err := s.app.Recert.Recertify(r.Context(), actor(r), id, r.PostFormValue("justification"), expires)
 	if err != nil {
 		if statusOf(err) == http.StatusBadRequest {
 			msg, _ := publicMessage(err)
@@ -144,7 +145,7 @@ func (s *Server) lapseItem(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	req, err := s.svc.LetLapse(r.Context(), actor(r), id, r.PostFormValue("reason"))
+	req, err := s.app.Recert.LetLapse(r.Context(), actor(r), id, r.PostFormValue("reason"))
 	if err != nil {
 		s.fail(w, r, err)
 		return

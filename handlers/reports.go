@@ -7,21 +7,23 @@ import (
 	"time"
 
 	"github.com/portcullis/portcullis/web"
-	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/compliance"
+	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/report"
+	"github.com/portcullis/portcullis/workflow/requests"
 )
 
 // exportFilter reads the period, zone, team and state of an export.
-func exportFilter(r *http.Request) (workflow.ExportFilter, error) {
+func exportFilter(r *http.Request) (compliance.ExportFilter, error) {
 	period, err := auditPeriod(r)
 	if err != nil {
-		return workflow.ExportFilter{}, err
+		return compliance.ExportFilter{}, err
 	}
 	q := r.URL.Query()
-	f := workflow.ExportFilter{From: period.From, To: period.To, Zone: strings.TrimSpace(q.Get("zone")), Team: strings.TrimSpace(q.Get("team"))}
+	f := compliance.ExportFilter{From: period.From, To: period.To, Zone: strings.TrimSpace(q.Get("zone")), Team: strings.TrimSpace(q.Get("team"))}
 	if st := q.Get("state"); st != "" {
-		if _, ok := workflow.ParseState(st); !ok {
-			return f, &workflow.Error{Code: workflow.CodeInvalid, Field: "state", Message: fmt.Sprintf("%q is not a request state", st)}
+		if _, ok := requests.ParseState(st); !ok {
+			return f, &core.Error{Code: core.CodeInvalid, Field: "state", Message: fmt.Sprintf("%q is not a request state", st)}
 		}
 		f.State = st
 	}
@@ -43,12 +45,13 @@ func (s *Server) streamReport(w http.ResponseWriter, r *http.Request, kind strin
 	}
 	writer, err := report.New(format, w, report.Options{CSVSections: kind == "drift"})
 	if err != nil {
-		fail(w, r, &workflow.Error{Code: workflow.CodeInvalid, Field: "format", Message: err.Error()})
+		fail(w, r, &core.Error{Code: core.CodeInvalid, Field: "format", Message: err.Error()})
 		return
 	}
 	w.Header().Set("Content-Type", report.ContentType(format))
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="portcullis-%s-%s%s"`, kind, time.Now().UTC().Format("20060102"), report.Extension(format)))
-	if err := s.svc.ExportReport(r.Context(), actor(r), kind, f, writer); err != nil {
+	s.extendWriteDeadline(w)
+	if err := s.app.Compliance.ExportReport(r.Context(), actor(r), kind, f, writer); err != nil {
 		writer.Close()
 		s.exportFailed(w, r, fail, "report export "+kind, err)
 	}
@@ -65,7 +68,7 @@ func (s *Server) apiReport(w http.ResponseWriter, r *http.Request) {
 // auditReports are the choices of the auditor's page.
 func auditReports() []web.Option {
 	var out []web.Option
-	for _, rp := range workflow.Reports {
+	for _, rp := range compliance.Reports {
 		out = append(out, web.Option{Value: rp.Kind, Label: rp.Title + " (" + rp.Regime + ")"})
 	}
 	return out

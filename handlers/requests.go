@@ -11,7 +11,8 @@ import (
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/web"
-	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/requests"
 )
 
 func requestRows(reqs []models.Request) []web.RequestRow {
@@ -19,7 +20,7 @@ func requestRows(reqs []models.Request) []web.RequestRow {
 	for i, r := range reqs {
 		rows[i] = web.RequestRow{
 			ID: r.ID, Href: fmt.Sprintf("/requests/%d", r.ID), Title: r.Title,
-			State: r.State, StateLabel: workflow.State(r.State).Label(), Requester: r.Requester.Email, Team: r.Team,
+			State: r.State, StateLabel: requests.State(r.State).Label(), Requester: r.Requester.Email, Team: r.Team,
 			Rules: rulesSummary(r.Rules), Updated: fmtTime(r.UpdatedAt), Expires: r.ExpiresAt.Format(dateFmt),
 			NeedsSecond: r.NeedsSecondApproval,
 		}
@@ -41,21 +42,21 @@ func rulesSummary(rules []models.Rule) string {
 func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
 	a := actor(r)
 	q := r.URL.Query()
-	f := workflow.RequestFilter{Search: q.Get("q"), Mine: q.Get("mine") != ""}
+	f := requests.Filter{Search: q.Get("q"), Mine: q.Get("mine") != ""}
 	selected := q.Get("state")
-	if st, ok := workflow.ParseState(selected); ok {
-		f.States = []workflow.State{st}
+	if st, ok := requests.ParseState(selected); ok {
+		f.States = []requests.State{st}
 	}
-	reqs, err := s.svc.ListRequests(r.Context(), a, f)
+	reqs, err := s.app.Requests.List(r.Context(), a, f)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v := web.RequestList{Heading: "Requests", Rows: requestRows(reqs), Query: f.Search, Mine: f.Mine, CanFile: a.Has(workflow.RoleRequester)}
+	v := web.RequestList{Heading: "Requests", Rows: requestRows(reqs), Query: f.Search, Mine: f.Mine, CanFile: a.Has(core.RoleRequester)}
 	if !a.SeesAllRequests() {
 		v.Heading = "Your team's requests"
 	}
-	for _, st := range workflow.AllStates {
+	for _, st := range requests.AllStates {
 		v.States = append(v.States, web.Option{Value: string(st), Label: st.Label(), Selected: string(st) == selected})
 	}
 	s.render(w, r, http.StatusOK, web.RequestListPage(s.page(r, "Requests"), v))
@@ -64,7 +65,7 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
 // requestForm prepares the form with the inventory's choices.
 func (s *Server) requestForm(r *http.Request, v web.RequestForm) (web.RequestForm, error) {
 	ctx := r.Context()
-	settings, err := s.svc.GetSettings(ctx)
+	settings, err := s.app.Inventory.GetSettings(ctx)
 	if err != nil {
 		return v, err
 	}
@@ -75,14 +76,14 @@ func (s *Server) requestForm(r *http.Request, v web.RequestForm) (web.RequestFor
 	if v.ExpiresAt == "" && !v.Editing {
 		v.ExpiresAt = now.Add(settings.DefaultExpiry).Format(dateFmt)
 	}
-	zones, err := s.svc.ListZones(ctx)
+	zones, err := s.app.Inventory.ListZones(ctx)
 	if err != nil {
 		return v, err
 	}
 	for _, z := range zones {
 		v.Zones = append(v.Zones, web.Option{Value: z.Name, Label: z.Name + " (" + z.Classification + ")"})
 	}
-	assets, err := s.svc.ListAssets(ctx)
+	assets, err := s.app.Inventory.ListAssets(ctx)
 	if err != nil {
 		return v, err
 	}
@@ -93,7 +94,7 @@ func (s *Server) requestForm(r *http.Request, v web.RequestForm) (web.RequestFor
 		}
 		v.Assets = append(v.Assets, web.Option{Value: a.Address, Label: label})
 	}
-	v.Services = workflow.Services[:len(workflow.Services)-1] // "unknown" is what a scan says, not what one asks for
+	v.Services = requests.Services[:len(requests.Services)-1] // "unknown" is what a scan says, not what one asks for
 	if len(v.Rules) == 0 {
 		v.Rules = []web.RuleForm{{Index: 0, Protocol: "tcp", Direction: "ingress"}}
 	}
@@ -108,10 +109,10 @@ func (s *Server) newRequestForm(w http.ResponseWriter, r *http.Request) {
 	if raw := r.URL.Query().Get("drift"); raw != "" {
 		id, err := strconv.ParseUint(raw, 10, 32)
 		if err != nil {
-			s.fail(w, r, &workflow.Error{Code: workflow.CodeInvalid, Field: "drift", Message: "drift must be a drift item's number"})
+			s.fail(w, r, &core.Error{Code: core.CodeInvalid, Field: "drift", Message: "drift must be a drift item's number"})
 			return
 		}
-		in, err := s.svc.DriftPrefill(r.Context(), actor(r), uint(id))
+		in, err := s.app.Drift.Prefill(r.Context(), actor(r), uint(id))
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -136,7 +137,7 @@ func (s *Server) ruleRow(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusBadRequest, "index must be a number from 0 to 99")
 		return
 	}
-	services := workflow.Services[:len(workflow.Services)-1]
+	services := requests.Services[:len(requests.Services)-1]
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	web.RuleFields(web.RuleForm{Index: i, Protocol: "tcp", Direction: "ingress"}, services).Render(r.Context(), w)
 	web.AddRuleButton(i+1).Render(r.Context(), w)
@@ -146,16 +147,16 @@ var ruleField = regexp.MustCompile(`^rules\[(\d{1,3})\]\.(\w+)$`)
 
 // parseRequestForm reads the form into a workflow input and the rows to
 // show again; removed rules are dropped and the rest renumbered.
-func parseRequestForm(r *http.Request) (workflow.RequestInput, []web.RuleForm, string, error) {
+func parseRequestForm(r *http.Request) (requests.Input, []web.RuleForm, string, error) {
 	if err := r.ParseForm(); err != nil {
-		return workflow.RequestInput{}, nil, "", &workflow.Error{Code: workflow.CodeInvalid, Message: "the form could not be read"}
+		return requests.Input{}, nil, "", &core.Error{Code: core.CodeInvalid, Message: "the form could not be read"}
 	}
-	in := workflow.RequestInput{Title: r.PostForm.Get("title"), Justification: r.PostForm.Get("justification")}
+	in := requests.Input{Title: r.PostForm.Get("title"), Justification: r.PostForm.Get("justification")}
 	var dateErr error
 	if d := strings.TrimSpace(r.PostForm.Get("expires_at")); d != "" {
 		t, err := time.Parse(dateFmt, d)
 		if err != nil {
-			dateErr = &workflow.Error{Code: workflow.CodeInvalid, Field: "expires_at", Message: fmt.Sprintf("%q is not a date (YYYY-MM-DD)", d)}
+			dateErr = &core.Error{Code: core.CodeInvalid, Field: "expires_at", Message: fmt.Sprintf("%q is not a date (YYYY-MM-DD)", d)}
 		} else {
 			in.ExpiresAt = t.Add(23*time.Hour + 59*time.Minute) // the opening lasts through the chosen day
 		}
@@ -183,7 +184,7 @@ func parseRequestForm(r *http.Request) (workflow.RequestInput, []web.RuleForm, s
 		if f["remove"] != "" {
 			continue
 		}
-		ri := workflow.RuleInput{Source: f["source"], Destination: f["destination"], Protocol: f["protocol"], Ports: f["ports"], Service: f["service"], Direction: f["direction"]}
+		ri := requests.RuleInput{Source: f["source"], Destination: f["destination"], Protocol: f["protocol"], Ports: f["ports"], Service: f["service"], Direction: f["direction"]}
 		in.Rules = append(in.Rules, ri)
 		rows = append(rows, web.RuleForm{Index: len(rows), Source: ri.Source, Destination: ri.Destination, Protocol: ri.Protocol, Ports: ri.Ports, Service: ri.Service, Direction: ri.Direction})
 	}
@@ -191,7 +192,7 @@ func parseRequestForm(r *http.Request) (workflow.RequestInput, []web.RuleForm, s
 }
 
 // formWithErrors shows the form again with each message next to its field.
-func (s *Server) formWithErrors(w http.ResponseWriter, r *http.Request, in workflow.RequestInput, v web.RequestForm, err error) {
+func (s *Server) formWithErrors(w http.ResponseWriter, r *http.Request, in requests.Input, v web.RequestForm, err error) {
 	if statusOf(err) != http.StatusBadRequest {
 		s.fail(w, r, err)
 		return
@@ -224,7 +225,7 @@ func (s *Server) formWithErrors(w http.ResponseWriter, r *http.Request, in workf
 	s.render(w, r, http.StatusBadRequest, web.RequestFormPage(s.page(r, "Request"), v))
 }
 
-func formFrom(in workflow.RequestInput, rows []web.RuleForm, rawExpiry string) web.RequestForm {
+func formFrom(in requests.Input, rows []web.RuleForm, rawExpiry string) web.RequestForm {
 	return web.RequestForm{Title: in.Title, Justification: in.Justification, ExpiresAt: rawExpiry, Rules: rows}
 }
 
@@ -249,21 +250,21 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request) {
 		s.formWithErrors(w, r, in, v, dateErr)
 		return
 	}
-	req, err := s.svc.CreateRequest(r.Context(), actor(r), in)
+	req, err := s.app.Requests.Create(r.Context(), actor(r), in)
 	if err != nil {
 		s.formWithErrors(w, r, in, v, err)
 		return
 	}
 	if raw := r.PostForm.Get("drift_id"); raw != "" {
 		if driftID, err := strconv.ParseUint(raw, 10, 32); err == nil {
-			if err := s.svc.LinkDriftRequest(r.Context(), actor(r), uint(driftID), req.ID); err != nil {
+			if err := s.app.Drift.LinkRequest(r.Context(), actor(r), uint(driftID), req.ID); err != nil {
 				s.log.Warn("link drift to request", "drift", driftID, "request", req.ID, "err", err)
 			}
 		}
 	}
 	msg := fmt.Sprintf("Request #%d saved as a draft.", req.ID)
 	if action == "submit" {
-		if _, err := s.svc.Submit(r.Context(), actor(r), req.ID); err != nil {
+		if _, err := s.app.Requests.Submit(r.Context(), actor(r), req.ID); err != nil {
 			s.fail(w, r, err)
 			return
 		}
@@ -280,22 +281,22 @@ func (s *Server) editRequestForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := actor(r)
-	d, err := s.svc.GetRequest(r.Context(), a, id)
+	d, err := s.app.Requests.Get(r.Context(), a, id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	req := d.Request
-	if !workflow.Allowed(workflow.EventEdit, a, workflow.State(req.State), req.RequesterID) {
-		s.fail(w, r, &workflow.Error{Code: workflow.CodeConflict, Message: fmt.Sprintf("request #%d is %s and can no longer be edited by you", id, workflow.State(req.State).Label())})
+	if !requests.Allowed(requests.EventEdit, a, requests.State(req.State), req.RequesterID) {
+		s.fail(w, r, &core.Error{Code: core.CodeConflict, Message: fmt.Sprintf("request #%d is %s and can no longer be edited by you", id, requests.State(req.State).Label())})
 		return
 	}
 	v := web.RequestForm{Action: fmt.Sprintf("/requests/%d/edit", id), Editing: true, ID: id, Title: req.Title, Justification: req.Justification,
-		ExpiresAt: req.ExpiresAt.Format(dateFmt), AfterSubmission: req.State == string(workflow.StateSubmitted) || req.State == string(workflow.StateInReview)}
+		ExpiresAt: req.ExpiresAt.Format(dateFmt), AfterSubmission: req.State == string(requests.StateSubmitted) || req.State == string(requests.StateInReview)}
 	for i, ru := range req.Rules {
 		v.Rules = append(v.Rules, web.RuleForm{Index: i, Source: ru.Source, Destination: ru.Destination, Protocol: ru.Protocol, Ports: ru.Ports, Service: ru.Service, Direction: ru.Direction})
 	}
-	v.Findings = findingsView(workflow.FindingsOf(req), nil, nil)
+	v.Findings = findingsView(requests.FindingsOf(req), nil, nil)
 	v, err = s.requestForm(r, v)
 	if err != nil {
 		s.fail(w, r, err)
@@ -327,7 +328,7 @@ func (s *Server) updateRequest(w http.ResponseWriter, r *http.Request) {
 		s.formWithErrors(w, r, in, v, dateErr)
 		return
 	}
-	if _, err := s.svc.UpdateRequest(r.Context(), actor(r), id, in); err != nil {
+	if _, err := s.app.Requests.Update(r.Context(), actor(r), id, in); err != nil {
 		s.formWithErrors(w, r, in, v, err)
 		return
 	}
@@ -352,19 +353,19 @@ func (s *Server) transitionHandler(w http.ResponseWriter, r *http.Request, done 
 
 func (s *Server) submitRequest(w http.ResponseWriter, r *http.Request) {
 	s.transitionHandler(w, r, "Request #%d submitted for review.", func(id uint, _ string) (*models.Request, error) {
-		return s.svc.Submit(r.Context(), actor(r), id)
+		return s.app.Requests.Submit(r.Context(), actor(r), id)
 	})
 }
 
 func (s *Server) cancelRequest(w http.ResponseWriter, r *http.Request) {
 	s.transitionHandler(w, r, "Request #%d cancelled.", func(id uint, reason string) (*models.Request, error) {
-		return s.svc.Cancel(r.Context(), actor(r), id, reason)
+		return s.app.Requests.Cancel(r.Context(), actor(r), id, reason)
 	})
 }
 
 func (s *Server) revokeRequest(w http.ResponseWriter, r *http.Request) {
 	s.transitionHandler(w, r, "Request #%d revoked.", func(id uint, reason string) (*models.Request, error) {
-		return s.svc.Revoke(r.Context(), actor(r), id, reason)
+		return s.app.Requests.Revoke(r.Context(), actor(r), id, reason)
 	})
 }
 
@@ -374,7 +375,7 @@ func (s *Server) commentRequest(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if _, err := s.svc.AddComment(r.Context(), actor(r), id, r.PostFormValue("body")); err != nil {
+	if _, err := s.app.Requests.AddComment(r.Context(), actor(r), id, r.PostFormValue("body")); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -383,16 +384,16 @@ func (s *Server) commentRequest(w http.ResponseWriter, r *http.Request) {
 }
 
 // detailView turns a request into its page's view model, with the actions the viewer may take.
-func detailView(d *workflow.RequestDetail, a workflow.Actor) web.RequestDetail {
+func detailView(d *requests.Detail, a core.Actor) web.RequestDetail {
 	req := d.Request
-	st := workflow.State(req.State)
+	st := requests.State(req.State)
 	v := web.RequestDetail{
 		ID: req.ID, Title: req.Title, State: req.State, StateLabel: st.Label(), Requester: req.Requester.Email,
 		Team: req.Team, Justification: req.Justification, Created: fmtTime(req.CreatedAt), Submitted: fmtTimePtr(req.SubmittedAt),
 		Expires: req.ExpiresAt.Format(dateFmt), NeedsSecondApproval: req.NeedsSecondApproval,
 		ChangeRef: req.ChangeRef, ImplNote: req.ImplementNote, Implemented: fmtTimePtr(req.ImplementedAt), CanComment: true,
 	}
-	v.Findings = findingsView(workflow.FindingsOf(req), workflow.ControlsOf(req), nil)
+	v.Findings = findingsView(requests.FindingsOf(req), requests.ControlsOf(req), nil)
 	v.Exception = req.Exception
 	if d.Verification != nil {
 		v.Verification, v.VerificationStatus = fmt.Sprintf("/scans/%d", d.Verification.ID), d.Verification.Status
@@ -401,7 +402,7 @@ func detailView(d *workflow.RequestDetail, a workflow.Actor) web.RequestDetail {
 				State: e.State, Service: e.Service, Banner: e.Banner, Verdict: e.Verdict, OK: e.OK})
 		}
 	}
-	if d.FirstApproval != nil && st == workflow.StateInReview && req.NeedsSecondApproval {
+	if d.FirstApproval != nil && st == requests.StateInReview && req.NeedsSecondApproval {
 		v.AwaitingSecond, v.FirstApprover = true, d.FirstApproval.Reviewer.Email
 	}
 	for i, ru := range req.Rules {
@@ -415,13 +416,13 @@ func detailView(d *workflow.RequestDetail, a workflow.Actor) web.RequestDetail {
 		v.Destinations = append(v.Destinations, av)
 	}
 	texts := map[string]string{}
-	for _, item := range workflow.ChecklistFor(workflow.FindingsOf(req)) {
+	for _, item := range requests.ChecklistFor(requests.FindingsOf(req)) {
 		texts[item.ID] = item.Text
 	}
 	for _, rv := range d.Reviews {
 		view := web.ReviewView{Reviewer: rv.Reviewer.Email, Kind: strings.ReplaceAll(rv.Kind, "_", " "), Decision: strings.ReplaceAll(rv.Decision, "_", " "),
 			Comment: rv.Comment, At: fmtTime(rv.CreatedAt), ZoneConfirmed: rv.ZoneConfirmed, Voided: rv.Voided}
-		for _, c := range workflow.Checklist(rv) {
+		for _, c := range requests.Checklist(rv) {
 			text := texts[c.Item]
 			if text == "" {
 				text = c.Item // an item of a policy since changed
@@ -437,38 +438,38 @@ func detailView(d *workflow.RequestDetail, a workflow.Actor) web.RequestDetail {
 		v.Comments = append(v.Comments, web.CommentView{Author: c.Author.Email, At: fmtTime(c.CreatedAt), Body: c.Body})
 	}
 	base := fmt.Sprintf("/requests/%d", req.ID)
-	allowed := func(ev workflow.Event) bool { return workflow.Allowed(ev, a, st, req.RequesterID) }
-	if allowed(workflow.EventEdit) {
+	allowed := func(ev requests.Event) bool { return requests.Allowed(ev, a, st, req.RequesterID) }
+	if allowed(requests.EventEdit) {
 		v.Actions = append(v.Actions, web.Action{Label: "Edit", Href: base + "/edit", Method: "GET", Style: "secondary"})
 	}
-	if allowed(workflow.EventSubmit) {
+	if allowed(requests.EventSubmit) {
 		v.Actions = append(v.Actions, web.Action{Label: "Submit for review", Href: base + "/submit", Method: "POST"})
 	}
-	if (allowed(workflow.EventClaim) || allowed(workflow.EventApprove)) && !v.AwaitingSecond {
+	if (allowed(requests.EventClaim) || allowed(requests.EventApprove)) && !v.AwaitingSecond {
 		v.Actions = append(v.Actions, web.Action{Label: "Review", Href: base + "/review", Method: "GET"})
 	}
-	if v.AwaitingSecond && allowed(workflow.EventSecondApprove) {
+	if v.AwaitingSecond && allowed(requests.EventSecondApprove) {
 		v.Actions = append(v.Actions, web.Action{Label: "Second approval", Href: base + "/approve", Method: "GET"})
 	}
-	if allowed(workflow.EventImplement) {
+	if allowed(requests.EventImplement) {
 		v.Actions = append(v.Actions, web.Action{Label: "Mark implemented", Href: base + "/implement", Method: "GET"})
 	}
-	if allowed(workflow.EventCancel) {
+	if allowed(requests.EventCancel) {
 		v.Actions = append(v.Actions, web.Action{Label: "Cancel", Href: base + "/cancel", Method: "POST", Style: "danger", NeedsReason: true})
 	}
-	if allowed(workflow.EventRevoke) {
+	if allowed(requests.EventRevoke) {
 		v.Actions = append(v.Actions, web.Action{Label: "Revoke", Href: base + "/revoke", Method: "POST", Style: "danger", NeedsReason: true})
 	}
 	return v
 }
 
-func (s *Server) loadDetail(w http.ResponseWriter, r *http.Request) (*workflow.RequestDetail, bool) {
+func (s *Server) loadDetail(w http.ResponseWriter, r *http.Request) (*requests.Detail, bool) {
 	id, err := idParam(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return nil, false
 	}
-	d, err := s.svc.GetRequest(r.Context(), actor(r), id)
+	d, err := s.app.Requests.Get(r.Context(), actor(r), id)
 	if err != nil {
 		s.fail(w, r, err)
 		return nil, false
@@ -484,9 +485,9 @@ func (s *Server) showRequest(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, web.RequestPage(s.page(r, fmt.Sprintf("#%d %s", d.Request.ID, d.Request.Title)), detailView(d, actor(r))))
 }
 
-func checklistItems(findings []workflow.Finding, answers map[string]workflow.ChecklistAnswer, errs map[string]string) []web.ChecklistItem {
+func checklistItems(findings []requests.Finding, answers map[string]requests.ChecklistAnswer, errs map[string]string) []web.ChecklistItem {
 	var items []web.ChecklistItem
-	for i, item := range workflow.ChecklistFor(findings) {
+	for i, item := range requests.ChecklistFor(findings) {
 		a := answers[item.ID]
 		items = append(items, web.ChecklistItem{ID: item.ID, Text: item.Text, Result: a.Result, Note: a.Note, Index: i, Required: item.Required, Error: errs[fmt.Sprintf("checklist[%d]", i)]})
 	}
@@ -495,10 +496,10 @@ func checklistItems(findings []workflow.Finding, answers map[string]workflow.Che
 
 // findingsView shows findings with the controls recorded against them and
 // any error about a missing control.
-func findingsView(findings []workflow.Finding, controls map[string]string, errs map[string]string) web.Findings {
+func findingsView(findings []requests.Finding, controls map[string]string, errs map[string]string) web.Findings {
 	v := web.Findings{Evaluated: true}
 	for _, f := range findings {
-		key := workflow.FindingKey(f)
+		key := requests.FindingKey(f)
 		v.Items = append(v.Items, web.FindingView{
 			Rule: f.Rule + 1, Code: f.Code, Severity: string(f.Severity), Message: f.Message, Blocking: f.Blocking,
 			RequiredControls: f.RequiredControls, Key: key, Control: controls[key], Error: errs["compensating_controls["+key+"]"],
@@ -514,7 +515,7 @@ func (s *Server) evaluateForm(w http.ResponseWriter, r *http.Request) {
 	s.renderFindingsOf(w, r, in)
 }
 
-func (s *Server) renderFindingsOf(w http.ResponseWriter, r *http.Request, in workflow.RequestInput) {
+func (s *Server) renderFindingsOf(w http.ResponseWriter, r *http.Request, in requests.Input) {
 	v, err := s.evaluateInput(r, in)
 	if err != nil {
 		s.fail(w, r, err)
@@ -523,8 +524,8 @@ func (s *Server) renderFindingsOf(w http.ResponseWriter, r *http.Request, in wor
 	s.render(w, r, http.StatusOK, web.FindingsPanel(v))
 }
 
-func (s *Server) evaluateInput(r *http.Request, in workflow.RequestInput) (web.Findings, error) {
-	ev, err := s.svc.Evaluate(r.Context(), workflow.SpecsOf(in.Rules), in.ExpiresAt)
+func (s *Server) evaluateInput(r *http.Request, in requests.Input) (web.Findings, error) {
+	ev, err := s.app.Requests.Evaluate(r.Context(), requests.SpecsOf(in.Rules), in.ExpiresAt)
 	if err != nil {
 		return web.Findings{}, err
 	}
@@ -540,7 +541,7 @@ func (s *Server) reviewForm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v := web.ReviewForm{Request: detailView(d, actor(r)), Checklist: checklistItems(workflow.FindingsOf(d.Request), nil, nil), Errors: map[string]string{}}
+	v := web.ReviewForm{Request: detailView(d, actor(r)), Checklist: checklistItems(requests.FindingsOf(d.Request), nil, nil), Errors: map[string]string{}}
 	s.render(w, r, http.StatusOK, web.ReviewPage(s.page(r, "Review"), v))
 }
 
@@ -551,11 +552,11 @@ func (s *Server) reviewRequest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.ParseForm()
-	in := workflow.ReviewInput{
-		Decision: workflow.Decision(r.PostForm.Get("decision")), Comment: r.PostForm.Get("comment"),
+	in := requests.ReviewInput{
+		Decision: requests.Decision(r.PostForm.Get("decision")), Comment: r.PostForm.Get("comment"),
 		ZoneConfirmed: r.PostForm.Get("zone_confirmed") != "",
 	}
-	answers := map[string]workflow.ChecklistAnswer{}
+	answers := map[string]requests.ChecklistAnswer{}
 	in.CompensatingControls = map[string]string{}
 	for key, vals := range r.PostForm {
 		switch {
@@ -579,20 +580,20 @@ func (s *Server) reviewRequest(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	a := actor(r)
-	if _, err := s.svc.Review(r.Context(), a, id, in); err != nil {
+	if _, err := s.app.Requests.Review(r.Context(), a, id, in); err != nil {
 		if statusOf(err) != http.StatusBadRequest {
 			s.fail(w, r, err)
 			return
 		}
-		d, derr := s.svc.GetRequest(r.Context(), a, id)
+		d, derr := s.app.Requests.Get(r.Context(), a, id)
 		if derr != nil {
 			s.fail(w, r, derr)
 			return
 		}
 		errs := fieldErrors(err)
 		view := detailView(d, a)
-		view.Findings = findingsView(workflow.FindingsOf(d.Request), in.CompensatingControls, errs)
-		v := web.ReviewForm{Request: view, Checklist: checklistItems(workflow.FindingsOf(d.Request), answers, errs), Decision: string(in.Decision),
+		view.Findings = findingsView(requests.FindingsOf(d.Request), in.CompensatingControls, errs)
+		v := web.ReviewForm{Request: view, Checklist: checklistItems(requests.FindingsOf(d.Request), answers, errs), Decision: string(in.Decision),
 			Comment: in.Comment, ZoneConfirmed: in.ZoneConfirmed, Errors: errs, FormError: "The decision was not recorded: " + err.Error()}
 		s.render(w, r, http.StatusBadRequest, web.ReviewPage(s.page(r, "Review"), v))
 		return
@@ -617,13 +618,13 @@ func (s *Server) approveRequest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := actor(r)
-	decision, comment := workflow.Decision(r.PostFormValue("decision")), r.PostFormValue("comment")
-	if _, err := s.svc.SecondApproval(r.Context(), a, id, decision, comment); err != nil {
+	decision, comment := requests.Decision(r.PostFormValue("decision")), r.PostFormValue("comment")
+	if _, err := s.app.Requests.SecondApproval(r.Context(), a, id, decision, comment); err != nil {
 		if statusOf(err) != http.StatusBadRequest {
 			s.fail(w, r, err)
 			return
 		}
-		d, derr := s.svc.GetRequest(r.Context(), a, id)
+		d, derr := s.app.Requests.Get(r.Context(), a, id)
 		if derr != nil {
 			s.fail(w, r, derr)
 			return
@@ -652,12 +653,12 @@ func (s *Server) implementRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	a := actor(r)
 	ref, note := r.PostFormValue("change_ref"), r.PostFormValue("note")
-	if _, err := s.svc.Implement(r.Context(), a, id, ref, note); err != nil {
+	if _, err := s.app.Requests.Implement(r.Context(), a, id, ref, note); err != nil {
 		if statusOf(err) != http.StatusBadRequest {
 			s.fail(w, r, err)
 			return
 		}
-		d, derr := s.svc.GetRequest(r.Context(), a, id)
+		d, derr := s.app.Requests.Get(r.Context(), a, id)
 		if derr != nil {
 			s.fail(w, r, derr)
 			return
@@ -681,21 +682,21 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, v web.Queue, 
 
 func (s *Server) reviewQueue(w http.ResponseWriter, r *http.Request) {
 	s.queuePage(w, r, web.Queue{Heading: "Review queue", Intro: "Submitted requests waiting for a security review, oldest first.", Empty: "Nothing waits for review.", ActionLabel: "Review", ActionSuffix: "/review"},
-		func() ([]models.Request, error) { return s.svc.ReviewQueue(r.Context(), actor(r)) })
+		func() ([]models.Request, error) { return s.app.Requests.ReviewQueue(r.Context(), actor(r)) })
 }
 
 func (s *Server) approvalQueue(w http.ResponseWriter, r *http.Request) {
 	s.queuePage(w, r, web.Queue{Heading: "Second approvals", Intro: "Requests a reviewer approved that need a security lead's second approval.", Empty: "Nothing waits for a second approval.", ActionLabel: "Decide", ActionSuffix: "/approve"},
-		func() ([]models.Request, error) { return s.svc.ApprovalQueue(r.Context(), actor(r)) })
+		func() ([]models.Request, error) { return s.app.Requests.ApprovalQueue(r.Context(), actor(r)) })
 }
 
 func (s *Server) implementationQueue(w http.ResponseWriter, r *http.Request) {
 	s.queuePage(w, r, web.Queue{Heading: "Implementation queue", Intro: "Approved requests to put in place on the firewalls, and failed verifications to retry.", Empty: "Nothing waits for implementation.", ActionLabel: "Implement", ActionSuffix: "/implement"},
-		func() ([]models.Request, error) { return s.svc.ImplementationQueue(r.Context(), actor(r)) })
+		func() ([]models.Request, error) { return s.app.Requests.ImplementationQueue(r.Context(), actor(r)) })
 }
 
 func (s *Server) register(w http.ResponseWriter, r *http.Request) {
-	entries, err := s.svc.RuleRegister(r.Context(), actor(r))
+	entries, err := s.app.Requests.RuleRegister(r.Context(), actor(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -706,8 +707,8 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		rows[i] = web.RegisterRow{
 			RequestID: e.Request.ID, Href: fmt.Sprintf("/requests/%d", e.Request.ID), Title: e.Request.Title,
 			Source: e.Rule.Source, Destination: e.Rule.Destination, Protocol: e.Rule.Protocol, Ports: e.Rule.Ports,
-			Service: e.Rule.Service, Direction: e.Rule.Direction, State: e.Request.State, StateLabel: workflow.State(e.Request.State).Label(),
-			Approvers: strings.Join(e.Approvers, ", "), Expires: e.Request.ExpiresAt.Format(dateFmt), DaysLeft: workflow.DaysLeft(now, e.Request.ExpiresAt),
+			Service: e.Rule.Service, Direction: e.Rule.Direction, State: e.Request.State, StateLabel: requests.State(e.Request.State).Label(),
+			Approvers: strings.Join(e.Approvers, ", "), Expires: e.Request.ExpiresAt.Format(dateFmt), DaysLeft: requests.DaysLeft(now, e.Request.ExpiresAt),
 			Exception: e.Request.Exception,
 		}
 	}
@@ -719,5 +720,5 @@ func stateText(s string) string {
 	if s == "" {
 		return ""
 	}
-	return workflow.State(s).Label()
+	return requests.State(s).Label()
 }

@@ -10,24 +10,24 @@ import (
 	"time"
 
 	"github.com/portcullis/portcullis/models"
-	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/scans"
 )
 
 // gatedScanner reports progress, then waits for the test before finishing.
 type gatedScanner struct{ release chan struct{} }
 
-func (g gatedScanner) Resolve(job workflow.ScanJob) (workflow.ScanJob, error) {
+func (g gatedScanner) Resolve(job scans.Job) (scans.Job, error) {
 	job.TCPPorts = []uint16{22, 443}
 	return job, nil
 }
 
-func (g gatedScanner) Scan(ctx context.Context, job workflow.ScanJob, progress func(workflow.ScanProgress)) ([]byte, error) {
+func (g gatedScanner) Scan(ctx context.Context, job scans.Job, progress func(scans.Progress)) ([]byte, error) {
 	for i := 0; ; i++ {
-		progress(workflow.ScanProgress{HostsTotal: 1, PortsDone: int64(i % 20), PortsTotal: 20, Phase: "tcp"})
+		progress(scans.Progress{HostsTotal: 1, PortsDone: int64(i % 20), PortsTotal: 20, Phase: "tcp"})
 		select {
 		case <-g.release:
-			return json.Marshal(workflow.ScanReport{Schema: "portcullis.scan/v1", Hosts: []workflow.ScanHost{{Address: job.Targets[0].String(), State: "up",
-				Ports: []workflow.ScanPort{{Port: 22, Protocol: "tcp", State: "open", Service: "ssh", Banner: "SSH-2.0-OpenSSH_9.2p1"}}}}})
+			return json.Marshal(scans.Report{Schema: "portcullis.scan/v1", Hosts: []scans.Host{{Address: job.Targets[0].String(), State: "up",
+				Ports: []scans.Port{{Port: 22, Protocol: "tcp", State: "open", Service: "ssh", Banner: "SSH-2.0-OpenSSH_9.2p1"}}}}})
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-time.After(50 * time.Millisecond):
@@ -38,7 +38,7 @@ func (g gatedScanner) Scan(ctx context.Context, job workflow.ScanJob, progress f
 func TestScanProgressStreamsAndRunPage(t *testing.T) {
 	a := newApp(t)
 	gate := gatedScanner{release: make(chan struct{})}
-	a.svc.SetScanner(gate, workflow.ScanPolicy{LoopbackOnly: true})
+	a.svc.Scans.SetScanner(gate, scans.Policy{LoopbackOnly: true})
 	rita := a.as("rita")
 	// The demo's verification scans wait in the queue: set them aside so this test's scan is the one claimed.
 	a.svc.DB().Model(&models.ScanRun{}).Where("status = ?", "queued").Update("status", "failed")
@@ -50,12 +50,12 @@ func TestScanProgressStreamsAndRunPage(t *testing.T) {
 	if r := a.post(rita, "/scans", map[string][]string{"targets": {"192.0.2.1"}}); r.StatusCode != http.StatusBadRequest {
 		t.Fatalf("scan outside the inventory: %d", r.StatusCode)
 	}
-	run, err := a.svc.ClaimScan(context.Background(), "test")
+	run, err := a.svc.Scans.Claim(context.Background(), "test")
 	if err != nil || run == nil {
 		t.Fatalf("claim: %v %v", run, err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- a.svc.ExecuteScan(context.Background(), run) }()
+	go func() { done <- a.svc.Scans.Execute(context.Background(), run) }()
 
 	req, _ := http.NewRequest(http.MethodGet, a.url+page+"/events", nil)
 	resp, err := rita.Do(req)
@@ -75,7 +75,7 @@ func TestScanProgressStreamsAndRunPage(t *testing.T) {
 		if !strings.HasPrefix(line, "data: ") {
 			continue
 		}
-		var p workflow.ScanProgress
+		var p scans.Progress
 		json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &p)
 		if p.Status == "running" && p.PortsTotal == 20 && !running {
 			running = true

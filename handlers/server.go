@@ -21,6 +21,7 @@ import (
 	"github.com/portcullis/portcullis/static"
 	"github.com/portcullis/portcullis/web"
 	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/core"
 )
 
 // Config is what the HTTP layer needs to know.
@@ -40,7 +41,7 @@ type Config struct {
 // Server answers every HTTP request.
 type Server struct {
 	cfg      Config
-	svc      *workflow.Service
+	app      *workflow.App
 	log      *slog.Logger
 	sessions *scs.SessionManager
 	oidc     *oidcClient
@@ -58,7 +59,7 @@ type Server struct {
 func (s *Server) CloseStreams() { s.closeOnce.Do(func() { close(s.closing) }) }
 
 // New builds the server.
-func New(cfg Config, svc *workflow.Service, log *slog.Logger) (*Server, error) {
+func New(cfg Config, app *workflow.App, log *slog.Logger) (*Server, error) {
 	if cfg.SessionIdle == 0 {
 		cfg.SessionIdle = 30 * time.Minute
 	}
@@ -75,7 +76,7 @@ func New(cfg Config, svc *workflow.Service, log *slog.Logger) (*Server, error) {
 		cfg.ProviderName = "single sign-on"
 	}
 	sm := scs.New()
-	sm.Store = models.SessionStore{DB: svc.DB()}
+	sm.Store = models.SessionStore{DB: app.DB()}
 	sm.IdleTimeout = cfg.SessionIdle
 	sm.Lifetime = cfg.SessionLifetime
 	sm.HashTokenInStore = true
@@ -86,7 +87,7 @@ func New(cfg Config, svc *workflow.Service, log *slog.Logger) (*Server, error) {
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Secure = secureCookies(cfg.PublicURL)
 	s := &Server{
-		cfg: cfg, svc: svc, log: log, sessions: sm,
+		cfg: cfg, app: app, log: log, sessions: sm,
 		oidc:   &oidcClient{cfg: cfg.OIDC, redirectURL: strings.TrimRight(cfg.PublicURL, "/") + "/auth/callback"},
 		access: map[string]access{}, closing: make(chan struct{}),
 	}
@@ -111,14 +112,14 @@ func secureCookies(publicURL string) bool {
 
 // access says who may use a route.
 type access struct {
-	Public bool            // no login needed
-	Roles  []workflow.Role // empty: any logged-in user
+	Public bool        // no login needed
+	Roles  []core.Role // empty: any logged-in user
 }
 
-func anyone() access                            { return access{} }
-func public() access                            { return access{Public: true} }
-func roles(r ...workflow.Role) access           { return access{Roles: r} }
-func (a access) allows(act workflow.Actor) bool { return len(a.Roles) == 0 || act.Has(a.Roles...) }
+func anyone() access                        { return access{} }
+func public() access                        { return access{Public: true} }
+func roles(r ...core.Role) access           { return access{Roles: r} }
+func (a access) allows(act core.Actor) bool { return len(a.Roles) == 0 || act.Has(a.Roles...) }
 
 // handle registers a route with its access decision; there is no other way
 // to add a route, so none exists without a decision.
@@ -128,7 +129,7 @@ func (s *Server) handle(r chi.Router, method, pattern, prefix string, a access, 
 		if !a.Public {
 			actor, ok := actorFrom(req)
 			if !ok || !a.allows(actor) {
-				err := &workflow.Error{Code: workflow.CodeForbidden, Message: "you need the " + rolesList(a.Roles) + " role for this"}
+				err := &core.Error{Code: core.CodeForbidden, Message: "you need the " + rolesList(a.Roles) + " role for this"}
 				if api {
 					s.apiError(w, req, err)
 				} else {
@@ -141,7 +142,7 @@ func (s *Server) handle(r chi.Router, method, pattern, prefix string, a access, 
 	}))
 }
 
-func rolesList(rs []workflow.Role) string {
+func rolesList(rs []core.Role) string {
 	s := make([]string, len(rs))
 	for i, r := range rs {
 		s[i] = string(r)
@@ -186,7 +187,7 @@ func (s *Server) Routes() http.Handler {
 
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/") {
-			s.apiError(w, r, &workflow.Error{Code: workflow.CodeNotFound, Message: "no such API endpoint: " + r.Method + " " + r.URL.Path})
+			s.apiError(w, r, &core.Error{Code: core.CodeNotFound, Message: "no such API endpoint: " + r.Method + " " + r.URL.Path})
 			return
 		}
 		s.renderError(w, r, http.StatusNotFound, "There is no page at "+r.URL.Path+".")
@@ -205,7 +206,7 @@ func (s *Server) Routes() http.Handler {
 }
 
 func (s *Server) pageRoutes(r chi.Router) {
-	R, RV, AP, IM, AU, AD := workflow.RoleRequester, workflow.RoleReviewer, workflow.RoleApprover, workflow.RoleImplementer, workflow.RoleAuditor, workflow.RoleAdmin
+	R, RV, AP, IM, AU, AD := core.RoleRequester, core.RoleReviewer, core.RoleApprover, core.RoleImplementer, core.RoleAuditor, core.RoleAdmin
 	get, post := http.MethodGet, http.MethodPost
 	for _, rt := range []struct {
 		method, pattern string
@@ -308,7 +309,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	if err := s.svc.Ping(r.Context()); err != nil {
+	if err := s.app.Ping(r.Context()); err != nil {
 		s.log.Error("health check: database", "err", err)
 		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
 		return

@@ -7,8 +7,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/portcullis/portcullis/workflow"
-	"github.com/portcullis/portcullis/workflow/alert"
+	"github.com/portcullis/portcullis/workflow/alerts"
+	"github.com/portcullis/portcullis/workflow/alerts/channels"
 )
 
 // alertsFile is the alert routing configuration (--alerts FILE):
@@ -55,7 +55,7 @@ type alertRoute struct {
 }
 
 // loadAlerting reads the alert configuration; errors name the entry.
-func loadAlerting(path string, getenv func(string) string, link func(uint) string) (*workflow.Alerting, error) {
+func loadAlerting(path string, getenv func(string) string, link func(uint) string) (*alerts.Alerting, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -69,42 +69,42 @@ func loadAlerting(path string, getenv func(string) string, link func(uint) strin
 	return buildAlerting(f, getenv, link, path)
 }
 
-func buildAlerting(f alertsFile, getenv func(string) string, link func(uint) string, path string) (*workflow.Alerting, error) {
-	channels := map[string]alert.Channel{}
+func buildAlerting(f alertsFile, getenv func(string) string, link func(uint) string, path string) (*alerts.Alerting, error) {
+	named := map[string]channels.Channel{}
 	for i, c := range f.Channels {
 		where := fmt.Sprintf("%s: channels[%d] (%s)", path, i, c.Name)
 		if c.Name == "" {
 			return nil, fmt.Errorf("%s: a channel needs a name", where)
 		}
-		if _, dup := channels[c.Name]; dup {
+		if _, dup := named[c.Name]; dup {
 			return nil, fmt.Errorf("%s: the name is used twice", where)
 		}
-		var ch alert.Channel
+		var ch channels.Channel
 		switch c.Type {
 		case "webhook":
 			secret := getenv(c.SecretEnv)
 			if c.URL == "" || secret == "" {
 				return nil, fmt.Errorf("%s: a webhook needs url and secret_env naming a set variable", where)
 			}
-			ch = &alert.Webhook{URL: c.URL, Secret: secret, Label: c.Name}
+			ch = &channels.Webhook{URL: c.URL, Secret: secret, Label: c.Name}
 		case "syslog":
 			if c.Address == "" {
 				return nil, fmt.Errorf("%s: a syslog channel needs an address", where)
 			}
-			ch = &alert.Syslog{Network: c.Network, Address: c.Address, Format: c.Format, Label: c.Name, AppName: "portcullis"}
+			ch = &channels.Syslog{Network: c.Network, Address: c.Address, Format: c.Format, Label: c.Name, AppName: "portcullis"}
 		case "email":
 			if c.Addr == "" || c.From == "" || len(c.To) == 0 {
 				return nil, fmt.Errorf("%s: an email channel needs addr, from and to", where)
 			}
-			ch = &alert.Email{Addr: c.Addr, From: c.From, To: c.To, Username: c.Username, Password: getenv(c.PasswordEnv), StartTLS: c.StartTLS, Label: c.Name}
+			ch = &channels.Email{Addr: c.Addr, From: c.From, To: c.To, Username: c.Username, Password: getenv(c.PasswordEnv), StartTLS: c.StartTLS, Label: c.Name}
 		default:
 			return nil, fmt.Errorf("%s: type %q is not webhook, syslog or email", where, c.Type)
 		}
-		channels[c.Name] = ch
+		named[c.Name] = ch
 	}
-	var routes []alert.Route
+	var routes []channels.Route
 	for i, r := range f.Routes {
-		ch, ok := channels[r.Channel]
+		ch, ok := named[r.Channel]
 		if !ok {
 			return nil, fmt.Errorf("%s: routes[%d]: no channel named %q", path, i, r.Channel)
 		}
@@ -112,15 +112,15 @@ func buildAlerting(f alertsFile, getenv func(string) string, link func(uint) str
 		if name == "" {
 			name = r.Channel
 		}
-		routes = append(routes, alert.Route{Name: name, MinSeverity: r.MinSeverity, Zones: r.Zones, Classifications: r.Classifications, Channel: ch})
+		routes = append(routes, channels.Route{Name: name, MinSeverity: r.MinSeverity, Zones: r.Zones, Classifications: r.Classifications, Channel: ch})
 	}
-	router, err := alert.NewRouter(routes...)
+	router, err := channels.NewRouter(routes...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	byName := map[string]alert.Channel{}
-	for _, ch := range channels {
+	byName := map[string]channels.Channel{}
+	for _, ch := range named {
 		byName[ch.Name()] = ch
 	}
-	return &workflow.Alerting{Router: router, Channels: byName, Dispatcher: &alert.Dispatcher{}, Link: link}, nil
+	return &alerts.Alerting{Router: router, Channels: byName, Dispatcher: &channels.Dispatcher{}, Link: link}, nil
 }

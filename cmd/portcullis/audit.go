@@ -12,8 +12,9 @@ import (
 	"time"
 
 	"github.com/portcullis/portcullis/models"
-	"github.com/portcullis/portcullis/workflow"
 	"github.com/portcullis/portcullis/workflow/auditlog"
+	"github.com/portcullis/portcullis/workflow/compliance"
+	"github.com/portcullis/portcullis/workflow/core"
 )
 
 // auditKeyFlags are the flags that name the checkpoint signing key.
@@ -26,9 +27,9 @@ func (k *auditKeyFlags) register(fs *flag.FlagSet) {
 
 // load returns the keys, creating the key file when it does not exist yet
 // and create is set (the server); tools only read it.
-func (k *auditKeyFlags) load(dsn string, create bool, log *slog.Logger) (workflow.AuditKeys, error) {
+func (k *auditKeyFlags) load(dsn string, create bool, log *slog.Logger) (compliance.AuditKeys, error) {
 	if k.key != "" {
-		return workflow.ParseAuditSigner(strings.TrimSpace(k.key))
+		return compliance.ParseAuditSigner(strings.TrimSpace(k.key))
 	}
 	shared := models.IsPostgres(dsn)
 	if k.file == "" {
@@ -41,15 +42,15 @@ func (k *auditKeyFlags) load(dsn string, create bool, log *slog.Logger) (workflo
 	b, err := os.ReadFile(k.file)
 	if errors.Is(err, os.ErrNotExist) {
 		if !create {
-			return workflow.AuditKeys{}, nil
+			return compliance.AuditKeys{}, nil
 		}
 		if shared {
 			// Instances sharing a database must share one key, or each would
 			// sign checkpoints the others' verifier key rejects.
-			return workflow.AuditKeys{}, fmt.Errorf("no audit signing key: with PostgreSQL give every instance the same key (--audit-key or --audit-key-file; make one with 'portcullis audit keygen')")
+			return compliance.AuditKeys{}, fmt.Errorf("no audit signing key: with PostgreSQL give every instance the same key (--audit-key or --audit-key-file; make one with 'portcullis audit keygen')")
 		}
 		host, _ := os.Hostname()
-		keys, err := workflow.NewAuditKeys("portcullis-audit." + sanitiseKeyName(host))
+		keys, err := compliance.NewAuditKeys("portcullis-audit." + sanitiseKeyName(host))
 		if err != nil {
 			return keys, err
 		}
@@ -60,9 +61,9 @@ func (k *auditKeyFlags) load(dsn string, create bool, log *slog.Logger) (workflo
 		return keys, nil
 	}
 	if err != nil {
-		return workflow.AuditKeys{}, fmt.Errorf("read the audit key: %w", err)
+		return compliance.AuditKeys{}, fmt.Errorf("read the audit key: %w", err)
 	}
-	return workflow.ParseAuditSigner(strings.TrimSpace(string(b)))
+	return compliance.ParseAuditSigner(strings.TrimSpace(string(b)))
 }
 
 // sanitiseKeyName keeps a note key name to the characters notes accept.
@@ -128,7 +129,7 @@ func runAuditExport(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return err
 	}
-	svc, closeDB, err := openService(ctx, dsn, stderr)
+	app, closeDB, err := openApp(ctx, dsn, stderr)
 	if err != nil {
 		return err
 	}
@@ -137,17 +138,17 @@ func runAuditExport(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return usagef("%v", err)
 	}
-	svc.SetAuditKeys(k)
-	err = svc.ExportAudit(ctx, workflow.SystemActor, f, format, stdout)
-	if workflow.ErrorCodeOf(err) == workflow.CodeInvalid {
+	app.Compliance.SetAuditKeys(k)
+	err = app.Compliance.ExportAudit(ctx, core.SystemActor, f, format, stdout)
+	if core.ErrorCodeOf(err) == core.CodeInvalid {
 		return usagef("%v", err)
 	}
 	return err
 }
 
 // auditPeriod turns inclusive days into the filter's half-open interval.
-func auditPeriod(from, to string) (workflow.AuditFilter, error) {
-	var f workflow.AuditFilter
+func auditPeriod(from, to string) (compliance.AuditFilter, error) {
+	var f compliance.AuditFilter
 	var err error
 	if f.From, err = parseDay("from", from); err != nil {
 		return f, err
@@ -223,7 +224,7 @@ func runAuditKeygen(args []string, getenv func(string) string, stdout, stderr io
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
-	keys, err := workflow.NewAuditKeys(sanitiseKeyName(name))
+	keys, err := compliance.NewAuditKeys(sanitiseKeyName(name))
 	if err != nil {
 		return err
 	}

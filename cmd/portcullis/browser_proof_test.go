@@ -21,8 +21,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/portcullis/portcullis/workflow/demo"
 )
 
 const (
@@ -90,7 +88,7 @@ func TestBrowserProofOnTheWire(t *testing.T) {
 			l.open("/drift", 200)
 			l.fail("%s after the start (the demo's first scan finished %d polls ago) the dashboard's #drift-by-severity should count a critical item (it counts %v) and /drift should list the unapproved Redis on 127.40.0.16 tcp/6379 as open-unapproved.\n"+
 				"The scans page lists:\n%s\nThe demo services answer now: %s\n"+
-				"(If they do not, another demo server, e.g. another go test process, may have held their fixed loopback addresses when this one started: demo.StartListeners only warns when it cannot bind.)",
+				"(If they do not, another demo server, e.g. another go test process, may have held their fixed loopback addresses when this one started: startDemoListeners only warns when it cannot bind.)",
 				time.Since(start).Round(time.Millisecond), pollsAfterScan, cards, scans, bpDialDemo())
 		}
 		time.Sleep(bpPollEvery)
@@ -533,7 +531,7 @@ func (p *btPerson) headerTexts(sel string) []string {
 // context: another process's demo server may hold their addresses).
 func bpDialDemo() string {
 	var out []string
-	for _, l := range demo.Listeners() {
+	for _, l := range demoListeners() {
 		state := "answers"
 		if c, err := net.DialTimeout("tcp", l.Address, time.Second); err != nil {
 			state = err.Error()

@@ -31,8 +31,8 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
-	"github.com/portcullis/portcullis/workflow"
 	"github.com/portcullis/portcullis/workflow/demo"
+	"github.com/portcullis/portcullis/workflow/requests"
 )
 
 const (
@@ -854,13 +854,13 @@ func (p *btPerson) passChecklist() []string {
 	for _, n := range names {
 		have[n] = true
 	}
-	for _, item := range workflow.BaselineChecklist {
+	for _, item := range requests.BaselineChecklist {
 		if !have["checklist."+item.ID] {
 			p.fail("the review form lacks the baseline checklist item %s (it has %q)", item.ID, names)
 		}
 	}
 	for _, n := range names {
-		if !strings.HasPrefix(n, "checklist.control-") && !slices.ContainsFunc(workflow.BaselineChecklist, func(b struct{ ID, Text string }) bool { return "checklist."+b.ID == n }) {
+		if !strings.HasPrefix(n, "checklist.control-") && !slices.ContainsFunc(requests.BaselineChecklist, func(b struct{ ID, Text string }) bool { return "checklist."+b.ID == n }) {
 			p.fail("the review form has a checklist item %s that is neither a baseline item nor a control the policy requires", n)
 		}
 	}

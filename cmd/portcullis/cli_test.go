@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/demo"
 )
 
@@ -26,12 +26,12 @@ func runCLI(t *testing.T, env func(string) string, args ...string) (stdout, stde
 func seededDB(t *testing.T) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "p.db")
-	svc, closeDB, err := openService(context.Background(), path, &bytes.Buffer{})
+	app, closeDB, err := openApp(context.Background(), path, &bytes.Buffer{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer closeDB()
-	if err := demo.Seed(context.Background(), svc, "http://127.0.0.1:1"); err != nil {
+	if err := demo.Seed(context.Background(), app, "http://127.0.0.1:1"); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -62,13 +62,13 @@ func TestUserListAndTokenCreate(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(secret, "pcl_") {
 		t.Fatalf("token create: %d %q", code, out)
 	}
-	svc, closeDB, err := openService(context.Background(), db, &bytes.Buffer{})
+	app, closeDB, err := openApp(context.Background(), db, &bytes.Buffer{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer closeDB()
-	a, err := svc.AuthenticateToken(context.Background(), secret)
-	if err != nil || a.Email != "alice@demo.portcullis.test" || !a.Has(workflow.RoleRequester) {
+	a, err := app.Identity.AuthenticateToken(context.Background(), secret)
+	if err != nil || a.Email != "alice@demo.portcullis.test" || !a.Has(core.RoleRequester) {
 		t.Fatalf("the printed token does not authenticate alice: %+v %v", a, err)
 	}
 }

@@ -51,12 +51,12 @@ func runPolicyCheck(ctx context.Context, args []string, getenv func(string) stri
 	if _, err := os.Stat(dsn); errors.Is(err, os.ErrNotExist) && !models.IsPostgres(dsn) {
 		return usagef("database %s does not exist: give --db the database of the Portcullis you file requests with", dsn)
 	}
-	svc, closeDB, err := openService(ctx, dsn, stderr)
+	app, closeDB, err := openApp(ctx, dsn, stderr)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
-	ev, err := svc.Evaluate(ctx, specs, time.Time{})
+	ev, err := app.Requests.Evaluate(ctx, specs, time.Time{})
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,13 @@ import (
 
 	"github.com/portcullis/portcullis/models/modelstest"
 	"github.com/portcullis/portcullis/workflow"
-	"github.com/portcullis/portcullis/workflow/alert"
+	"github.com/portcullis/portcullis/workflow/alerts/channels"
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/drift"
+	"github.com/portcullis/portcullis/workflow/identity"
+	"github.com/portcullis/portcullis/workflow/inventory"
+	"github.com/portcullis/portcullis/workflow/requests"
+	"github.com/portcullis/portcullis/workflow/scans"
 )
 
 // serveOn plays a service on a loopback address until the test ends or stop is called.
@@ -80,9 +86,9 @@ func redisService(c net.Conn) {
 func TestProofOnTheWire(t *testing.T) {
 	ctx := context.Background()
 	db := modelstest.SQLite(t)
-	svc := workflow.NewService(db, modelstest.Logger())
-	svc.SetScanner(scannerAdapter{}, workflow.ScanPolicy{LoopbackOnly: true})
-	if err := svc.EnsurePolicy(ctx); err != nil {
+	app := workflow.New(db, modelstest.Logger())
+	app.Scans.SetScanner(scannerAdapter{}, scans.Policy{LoopbackOnly: true})
+	if err := app.Inventory.EnsurePolicy(ctx); err != nil {
 		t.Fatal(err)
 	}
 
@@ -90,7 +96,7 @@ func TestProofOnTheWire(t *testing.T) {
 	var hooks []string
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if err := alert.VerifySignature("hook-secret", r.Header.Get(alert.HeaderTimestamp), body, r.Header.Get(alert.HeaderSignature), time.Now(), time.Minute); err != nil {
+		if err := channels.VerifySignature("hook-secret", r.Header.Get(channels.HeaderTimestamp), body, r.Header.Get(channels.HeaderSignature), time.Now(), time.Minute); err != nil {
 			http.Error(w, err.Error(), http.StatusUnauthorized)
 			return
 		}
@@ -113,15 +119,15 @@ func TestProofOnTheWire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc.SetAlerting(alerting)
+	app.Alerts.SetAlerting(alerting)
 
-	admin := workflow.Actor{ID: 0, Email: "setup", Roles: []workflow.Role{workflow.RoleAdmin}}
-	people := map[string]workflow.Actor{}
+	admin := core.Actor{ID: 0, Email: "setup", Roles: []core.Role{core.RoleAdmin}}
+	people := map[string]core.Actor{}
 	for _, p := range []struct {
 		name string
-		role workflow.Role
-	}{{"alice", workflow.RoleRequester}, {"rita", workflow.RoleReviewer}, {"ivan", workflow.RoleImplementer}} {
-		a, err := svc.Login(ctx, workflow.Identity{Issuer: "https://idp.test", Subject: p.name, Email: p.name + "@example.test", Roles: []workflow.Role{p.role}})
+		role core.Role
+	}{{"alice", core.RoleRequester}, {"rita", core.RoleReviewer}, {"ivan", core.RoleImplementer}} {
+		a, err := app.Identity.Login(ctx, identity.Identity{Issuer: "https://idp.test", Subject: p.name, Email: p.name + "@example.test", Roles: []core.Role{p.role}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -133,52 +139,52 @@ func TestProofOnTheWire(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err = svc.SaveZone(ctx, admin, 0, workflow.ZoneInput{Name: "transit", Classification: "transit", CIDRs: "127.78.0.0/16"})
+	_, err = app.Inventory.SaveZone(ctx, admin, 0, inventory.ZoneInput{Name: "transit", Classification: "transit", CIDRs: "127.78.0.0/16"})
 	must(err)
-	_, err = svc.SaveZone(ctx, admin, 0, workflow.ZoneInput{Name: "apps", Classification: "medium", CIDRs: "127.77.0.0/16"})
+	_, err = app.Inventory.SaveZone(ctx, admin, 0, inventory.ZoneInput{Name: "apps", Classification: "medium", CIDRs: "127.77.0.0/16"})
 	must(err)
-	_, err = svc.SaveAsset(ctx, admin, 0, workflow.AssetInput{Address: "127.77.0.10", Hostname: "app1"})
+	_, err = app.Inventory.SaveAsset(ctx, admin, 0, inventory.AssetInput{Address: "127.77.0.10", Hostname: "app1"})
 	must(err)
 
 	serveOn(t, "127.77.0.10:18443", httpService)
-	req, err := svc.CreateRequest(ctx, people["alice"], workflow.RequestInput{Title: "App front end", Justification: "users reach the app",
-		Rules: []workflow.RuleInput{{Source: "transit", Destination: "127.77.0.10", Protocol: "tcp", Ports: "18443", Service: "http"}}})
+	req, err := app.Requests.Create(ctx, people["alice"], requests.Input{Title: "App front end", Justification: "users reach the app",
+		Rules: []requests.RuleInput{{Source: "transit", Destination: "127.77.0.10", Protocol: "tcp", Ports: "18443", Service: "http"}}})
 	must(err)
-	_, err = svc.Submit(ctx, people["alice"], req.ID)
+	_, err = app.Requests.Submit(ctx, people["alice"], req.ID)
 	must(err)
-	var checklist []workflow.ChecklistAnswer
-	for _, item := range workflow.ChecklistFor(workflow.FindingsOf(*req)) {
-		checklist = append(checklist, workflow.ChecklistAnswer{Item: item.ID, Result: "pass"})
+	var checklist []requests.ChecklistAnswer
+	for _, item := range requests.ChecklistFor(requests.FindingsOf(*req)) {
+		checklist = append(checklist, requests.ChecklistAnswer{Item: item.ID, Result: "pass"})
 	}
-	_, err = svc.Review(ctx, people["rita"], req.ID, workflow.ReviewInput{Decision: workflow.DecisionApprove, ZoneConfirmed: true, Checklist: checklist})
+	_, err = app.Requests.Review(ctx, people["rita"], req.ID, requests.ReviewInput{Decision: requests.DecisionApprove, ZoneConfirmed: true, Checklist: checklist})
 	must(err)
-	_, err = svc.Implement(ctx, people["ivan"], req.ID, "CHG-1", "")
+	_, err = app.Requests.Implement(ctx, people["ivan"], req.ID, "CHG-1", "")
 	must(err)
 
 	runAll := func() {
 		t.Helper()
 		for {
-			run, err := svc.ClaimScan(ctx, "test")
+			run, err := app.Scans.Claim(ctx, "test")
 			must(err)
 			if run == nil {
 				return
 			}
-			must(svc.ExecuteScan(ctx, run))
+			must(app.Scans.Execute(ctx, run))
 		}
 	}
 	runAll()
-	d, err := svc.GetRequest(ctx, people["alice"], req.ID)
+	d, err := app.Requests.Get(ctx, people["alice"], req.ID)
 	must(err)
-	if d.Request.State != string(workflow.StateActive) {
+	if d.Request.State != string(requests.StateActive) {
 		t.Fatalf("after the verification scan the request is %s; evidence %+v", d.Request.State, d.Evidence)
 	}
 
 	// A Redis without a password appears on a port nobody approved.
 	stopRedis := serveOn(t, "127.77.0.10:16379", redisService)
-	_, err = svc.RequestScan(ctx, people["rita"], []string{"127.77.0.10"}, "common")
+	_, err = app.Scans.RequestScan(ctx, people["rita"], []string{"127.77.0.10"}, "common")
 	must(err)
 	runAll()
-	items, err := svc.ListDrift(ctx, people["rita"], workflow.DriftFilter{States: []string{workflow.DriftOpen}})
+	items, err := app.Drift.List(ctx, people["rita"], drift.Filter{States: []string{drift.Open}})
 	must(err)
 	found := uint(0)
 	for _, it := range items {
@@ -189,7 +195,7 @@ func TestProofOnTheWire(t *testing.T) {
 	if found == 0 {
 		t.Fatalf("no open-unapproved drift for the Redis on 16379: %+v", items)
 	}
-	delivered, err := svc.DeliverAlerts(ctx)
+	delivered, err := app.Alerts.Deliver(ctx)
 	must(err)
 	if delivered < 2 {
 		t.Fatalf("%d alerts delivered, want the webhook and syslog", delivered)
@@ -213,12 +219,12 @@ func TestProofOnTheWire(t *testing.T) {
 
 	// The listener stops: the next scan resolves the item.
 	stopRedis()
-	_, err = svc.RequestScan(ctx, people["rita"], []string{"127.77.0.10"}, "common")
+	_, err = app.Scans.RequestScan(ctx, people["rita"], []string{"127.77.0.10"}, "common")
 	must(err)
 	runAll()
-	item, err := svc.GetDrift(ctx, people["rita"], found)
+	item, err := app.Drift.Get(ctx, people["rita"], found)
 	must(err)
-	if item.State != workflow.DriftResolved {
+	if item.State != drift.Resolved {
 		t.Fatalf("after the listener stopped the item is %s", item.State)
 	}
 }

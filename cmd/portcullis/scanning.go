@@ -10,6 +10,7 @@ import (
 
 	"github.com/portcullis/portcullis/scanner"
 	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/scans"
 )
 
 // scannerAdapter is the scanner package behind the workflow's Scanner interface.
@@ -17,7 +18,7 @@ type scannerAdapter struct{}
 
 // Resolve turns a profile into its ports: common TCP ports daily; every TCP
 // port and the UDP services that matter weekly.
-func (scannerAdapter) Resolve(job workflow.ScanJob) (workflow.ScanJob, error) {
+func (scannerAdapter) Resolve(job scans.Job) (scans.Job, error) {
 	if len(job.TCPPorts) > 0 || len(job.UDPPorts) > 0 {
 		return job, nil
 	}
@@ -32,11 +33,11 @@ func (scannerAdapter) Resolve(job workflow.ScanJob) (workflow.ScanJob, error) {
 	return job, nil
 }
 
-func (scannerAdapter) Scan(ctx context.Context, job workflow.ScanJob, progress func(workflow.ScanProgress)) ([]byte, error) {
+func (scannerAdapter) Scan(ctx context.Context, job scans.Job, progress func(scans.Progress)) ([]byte, error) {
 	rep, err := scanner.Scan(ctx, job.Targets, scanner.Options{
 		TCPPorts: job.TCPPorts, UDPPorts: job.UDPPorts, Profile: job.Profile,
 		Progress: func(p scanner.Progress) {
-			progress(workflow.ScanProgress{
+			progress(scans.Progress{
 				HostsDone: p.HostsDone, HostsTotal: p.HostsTotal, PortsDone: p.PortsDone, PortsTotal: p.PortsTotal,
 				Rate: p.Rate, Remaining: p.Remaining.Seconds(), Phase: p.Phase,
 			})
@@ -55,10 +56,10 @@ func holderName() string {
 }
 
 // runScanWorker takes queued scans, one at a time, until ctx ends.
-func runScanWorker(ctx context.Context, svc *workflow.Service, log *slog.Logger, idle time.Duration) {
+func runScanWorker(ctx context.Context, app *workflow.App, log *slog.Logger, idle time.Duration) {
 	holder := holderName()
 	for ctx.Err() == nil {
-		run, err := svc.ClaimScan(ctx, holder)
+		run, err := app.Scans.Claim(ctx, holder)
 		if err != nil {
 			log.Warn("scan queue", "err", err)
 		}
@@ -71,7 +72,7 @@ func runScanWorker(ctx context.Context, svc *workflow.Service, log *slog.Logger,
 			continue
 		}
 		log.Info("scan started", "id", run.ID, "kind", run.Kind, "targets", run.Targets)
-		if err := svc.ExecuteScan(ctx, run); err != nil {
+		if err := app.Scans.Execute(ctx, run); err != nil {
 			log.Warn("scan failed", "id", run.ID, "err", err)
 		} else {
 			log.Info("scan finished", "id", run.ID)
@@ -80,12 +81,12 @@ func runScanWorker(ctx context.Context, svc *workflow.Service, log *slog.Logger,
 }
 
 // every runs job on one instance among many, at the interval, until ctx ends.
-func every(ctx context.Context, svc *workflow.Service, log *slog.Logger, name string, interval time.Duration, job func(context.Context) error) {
+func every(ctx context.Context, app *workflow.App, log *slog.Logger, name string, interval time.Duration, job func(context.Context) error) {
 	holder := holderName()
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if _, err := svc.RunExclusive(ctx, name, holder, interval-interval/10, job); err != nil && ctx.Err() == nil {
+		if _, err := app.RunExclusive(ctx, name, holder, interval-interval/10, job); err != nil && ctx.Err() == nil {
 			log.Warn("scheduled job", "job", name, "err", err)
 		}
 		select {

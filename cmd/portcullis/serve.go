@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/portcullis/portcullis/handlers"
@@ -19,8 +18,11 @@ import (
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/web"
 	"github.com/portcullis/portcullis/workflow"
-	"github.com/portcullis/portcullis/workflow/alert"
+	"github.com/portcullis/portcullis/workflow/alerts/channels"
+	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/demo"
+	"github.com/portcullis/portcullis/workflow/scans"
+	"golang.org/x/sync/errgroup"
 )
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -46,7 +48,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	auditKeys.register(fs)
 	var alertsPath string
 	fs.StringVar(&alertsPath, "alerts", "", "alert routing file (YAML: channels and routes); see the README")
-	var smtp alert.Email
+	var smtp channels.Email
 	fs.StringVar(&smtp.Addr, "smtp-addr", "", "SMTP server (host:port) for re-certification reminders")
 	fs.StringVar(&smtp.From, "smtp-from", "", "sender of the reminders, e.g. Portcullis <portcullis@example.com>")
 	fs.StringVar(&smtp.Username, "smtp-username", "", "SMTP user (AUTH PLAIN, over STARTTLS)")
@@ -79,15 +81,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if sqlDB, err := db.DB(); err == nil {
 		defer sqlDB.Close()
 	}
-	svc := workflow.NewService(db, log)
-	if err := svc.EnsurePolicy(ctx); err != nil {
+	app := workflow.New(db, log)
+	if err := app.Inventory.EnsurePolicy(ctx); err != nil {
 		return fmt.Errorf("load the policy: %w", err)
 	}
 	keys, err := auditKeys.load(cfg.DB, true, log)
 	if err != nil {
 		return usagef("%v", err)
 	}
-	svc.SetAuditKeys(keys)
+	app.Compliance.SetAuditKeys(keys)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -114,14 +116,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	// The demo and the tests scan loopback only; a real deployment scans its inventory.
-	svc.SetScanner(scannerAdapter{}, workflow.ScanPolicy{LoopbackOnly: cfg.Demo})
+	app.Scans.SetScanner(scannerAdapter{}, scans.Policy{LoopbackOnly: cfg.Demo})
 	driftLink := func(id uint) string { return fmt.Sprintf("%s/drift/%d", cfg.PublicURL, id) }
 	if alertsPath != "" {
 		alerting, err := loadAlerting(alertsPath, getenv, driftLink)
 		if err != nil {
 			return usagef("--alerts: %v", err)
 		}
-		svc.SetAlerting(alerting)
+		app.Alerts.SetAlerting(alerting)
 	}
 
 	if smtp.Addr != "" {
@@ -129,7 +131,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			return usagef("--smtp-from is required with --smtp-addr")
 		}
 		smtp.Label = "reminders"
-		svc.SetMailer(&smtp, cfg.PublicURL)
+		app.Recert.SetMailer(&smtp, cfg.PublicURL)
 	}
 
 	errc := make(chan error, 2)
@@ -139,14 +141,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 		defer idp.Close()
-		seeded, err := demo.Seeded(ctx, svc)
+		seeded, err := demo.Seeded(ctx, app)
 		if err != nil {
 			return err
 		}
-		if err := demo.Seed(ctx, svc, hcfg.OIDC.Issuer); err != nil {
+		if err := demo.Seed(ctx, app, hcfg.OIDC.Issuer); err != nil {
 			return fmt.Errorf("seed demo: %w", err)
 		}
-		stopDemo, err := startDemoServices(ctx, svc, log, alertsPath == "", driftLink, !seeded)
+		stopDemo, err := startDemoServices(ctx, app, log, alertsPath == "", driftLink, !seeded)
 		if stopDemo != nil {
 			defer stopDemo()
 		}
@@ -155,7 +157,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 
-	srv, err := handlers.New(hcfg, svc, log)
+	srv, err := handlers.New(hcfg, app, log)
 	if err != nil {
 		return err
 	}
@@ -165,53 +167,75 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	httpSrv.RegisterOnShutdown(srv.CloseStreams)
-	go func() { errc <- httpSrv.Serve(ln) }()
-	go cleanSessions(ctx, svc, log)
-	go checkpointAudit(ctx, svc, log)
-	var workers sync.WaitGroup
-	workers.Go(func() { runScanWorker(ctx, svc, log, 2*time.Second) })
-	go every(ctx, svc, log, "expire-openings", time.Minute, func(ctx context.Context) error {
-		n, err := svc.ExpireDue(ctx)
-		if n > 0 {
-			log.Info("openings expired", "count", n)
-		}
-		return err
-	})
-	go every(ctx, svc, log, "schedule-scans", time.Minute, func(ctx context.Context) error {
-		if _, err := svc.FailStaleScans(ctx); err != nil {
+	// Every background worker runs in one group: on shutdown the group's
+	// context ends, the HTTP server drains, each worker returns (the scan
+	// worker records the run it was on), and only then does the deferred
+	// close of the database run.
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			return err
 		}
-		_, err := svc.ScheduleDueScans(ctx)
-		return err
+		return nil
 	})
-	go every(ctx, svc, log, "recertification-reminders", time.Hour, func(ctx context.Context) error {
-		_, err := svc.SendRecertReminders(ctx)
-		return err
+	g.Go(func() error {
+		select {
+		case <-gctx.Done():
+			return nil
+		case err := <-errc:
+			return err
+		}
 	})
-	go every(ctx, svc, log, "deliver-alerts", 5*time.Second, func(ctx context.Context) error {
-		_, err := svc.DeliverAlerts(ctx)
-		return err
+	g.Go(func() error {
+		<-gctx.Done()
+		log.Info("shutting down")
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return httpSrv.Shutdown(shutdownCtx)
+	})
+	g.Go(func() error { cleanSessions(gctx, app, log); return nil })
+	g.Go(func() error { checkpointAudit(gctx, app, log); return nil })
+	g.Go(func() error { runScanWorker(gctx, app, log, 2*time.Second); return nil })
+	g.Go(func() error {
+		every(gctx, app, log, "expire-openings", time.Minute, func(ctx context.Context) error {
+			n, err := app.Recert.ExpireDue(ctx)
+			if n > 0 {
+				log.Info("openings expired", "count", n)
+			}
+			return err
+		})
+		return nil
+	})
+	g.Go(func() error {
+		every(gctx, app, log, "schedule-scans", time.Minute, func(ctx context.Context) error {
+			if _, err := app.Scans.FailStale(ctx); err != nil {
+				return err
+			}
+			_, err := app.Scans.ScheduleDue(ctx)
+			return err
+		})
+		return nil
+	})
+	g.Go(func() error {
+		every(gctx, app, log, "recertification-reminders", time.Hour, func(ctx context.Context) error {
+			_, err := app.Recert.SendReminders(ctx)
+			return err
+		})
+		return nil
+	})
+	g.Go(func() error {
+		every(gctx, app, log, "deliver-alerts", 5*time.Second, func(ctx context.Context) error {
+			_, err := app.Alerts.Deliver(ctx)
+			return err
+		})
+		return nil
 	})
 
 	fmt.Fprintf(stdout, "Portcullis is serving on %s\n", cfg.PublicURL)
 	if cfg.Demo {
 		printDemoLogins(stdout, hcfg.OIDC.Issuer)
 	}
-
-	select {
-	case <-ctx.Done():
-	case err := <-errc:
-		if err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	log.Info("shutting down")
-	err = httpSrv.Shutdown(shutdownCtx)
-	// The scan worker records the run it was on before the database closes.
-	workers.Wait()
-	return err
+	return g.Wait()
 }
 
 // publicHost names the listening address as a browser would: "localhost"
@@ -263,7 +287,7 @@ func startDemoIdP(ctx context.Context, cfg Config, hcfg *handlers.Config, log *s
 	return srv, nil
 }
 
-func rolesText(roles []workflow.Role) string {
+func rolesText(roles []core.Role) string {
 	s := make([]string, len(roles))
 	for i, r := range roles {
 		s[i] = string(r)
@@ -280,7 +304,7 @@ func printDemoLogins(w io.Writer, issuer string) {
 	fmt.Fprintln(w)
 }
 
-func cleanSessions(ctx context.Context, svc *workflow.Service, log *slog.Logger) {
+func cleanSessions(ctx context.Context, app *workflow.App, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
@@ -288,7 +312,7 @@ func cleanSessions(ctx context.Context, svc *workflow.Service, log *slog.Logger)
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := models.DeleteExpiredSessions(ctx, svc.DB()); err != nil {
+			if err := models.DeleteExpiredSessions(ctx, app.DB()); err != nil {
 				log.Warn("session clean-up", "err", err)
 			}
 		}
@@ -297,11 +321,11 @@ func cleanSessions(ctx context.Context, svc *workflow.Service, log *slog.Logger)
 
 // checkpointAudit signs the audit log's head now and then, so that removing
 // recent events is caught even before the next export.
-func checkpointAudit(ctx context.Context, svc *workflow.Service, log *slog.Logger) {
+func checkpointAudit(ctx context.Context, app *workflow.App, log *slog.Logger) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
-		if _, err := svc.Checkpoint(ctx); err != nil && ctx.Err() == nil {
+		if _, err := app.Compliance.Checkpoint(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("audit checkpoint", "err", err)
 		}
 		select {

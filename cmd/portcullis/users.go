@@ -11,10 +11,11 @@ import (
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/core"
 )
 
-// openService opens the database for a command-line tool; logs go to stderr.
-func openService(ctx context.Context, dsn string, stderr io.Writer) (*workflow.Service, func(), error) {
+// openApp opens the database for a command-line tool; logs go to stderr.
+func openApp(ctx context.Context, dsn string, stderr io.Writer) (*workflow.App, func(), error) {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	db, err := models.Open(ctx, dsn, log)
 	if err != nil {
@@ -25,7 +26,7 @@ func openService(ctx context.Context, dsn string, stderr io.Writer) (*workflow.S
 			sqlDB.Close()
 		}
 	}
-	return workflow.NewService(db, log), closeDB, nil
+	return workflow.New(db, log), closeDB, nil
 }
 
 func runUserList(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -37,9 +38,9 @@ func runUserList(ctx context.Context, args []string, getenv func(string) string,
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
-	var role workflow.Role
+	var role core.Role
 	if roleName != "" {
-		r, ok := workflow.ParseRole(roleName)
+		r, ok := core.ParseRole(roleName)
 		if !ok {
 			return usagef("--role %q is not one of requester, reviewer, approver, implementer, auditor, admin", roleName)
 		}
@@ -48,12 +49,12 @@ func runUserList(ctx context.Context, args []string, getenv func(string) string,
 	if format != "table" && format != "json" {
 		return usagef("--format %q is not table or json", format)
 	}
-	svc, closeDB, err := openService(ctx, dsn, stderr)
+	app, closeDB, err := openApp(ctx, dsn, stderr)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
-	users, err := svc.ListUsers(ctx, role)
+	users, err := app.Identity.ListUsers(ctx, role)
 	if err != nil {
 		return err
 	}
@@ -70,7 +71,7 @@ func runUserList(ctx context.Context, args []string, getenv func(string) string,
 		out := []userJSON{}
 		for _, u := range users {
 			roles := []string{}
-			for _, r := range workflow.SplitRoles(u.Roles) {
+			for _, r := range core.SplitRoles(u.Roles) {
 				roles = append(roles, string(r))
 			}
 			out = append(out, userJSON{u.Email, u.Name, u.Team, roles, u.Issuer, u.Subject, u.LastLoginAt})
@@ -99,14 +100,14 @@ func runTokenCreate(ctx context.Context, args []string, getenv func(string) stri
 	if email == "" {
 		return usagef("--user EMAIL is required")
 	}
-	svc, closeDB, err := openService(ctx, dsn, stderr)
+	app, closeDB, err := openApp(ctx, dsn, stderr)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
-	secret, _, err := svc.CreateToken(ctx, workflow.SystemActor, email, name)
+	secret, _, err := app.Identity.CreateToken(ctx, core.SystemActor, email, name)
 	if err != nil {
-		if workflow.ErrorCodeOf(err) == workflow.CodeNotFound {
+		if core.ErrorCodeOf(err) == core.CodeNotFound {
 			return usagef("%v", err)
 		}
 		return err

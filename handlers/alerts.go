@@ -1,0 +1,71 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/portcullis/portcullis/web"
+)
+
+var weekdays = []string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"}
+
+func (s *Server) operationsPage(w http.ResponseWriter, r *http.Request) {
+	s.renderOperations(w, r, http.StatusOK, "")
+}
+
+func (s *Server) renderOperations(w http.ResponseWriter, r *http.Request, status int, problem string) {
+	a := actor(r)
+	schedules, err := s.app.Scans.Schedules(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := web.Operations{Error: problem, Days: []web.Option{{Value: "-1", Label: "off"}}}
+	for i, d := range weekdays {
+		v.Days = append(v.Days, web.Option{Value: strconv.Itoa(i), Label: d})
+	}
+	for _, sc := range schedules {
+		v.Schedules = append(v.Schedules, web.ScheduleRow{ZoneID: sc.Zone.ID, Zone: sc.Zone.Name, Classification: sc.Zone.Classification, Assets: sc.Assets,
+			DailyHour: sc.DailyHour, WeeklyDay: sc.WeeklyDay, WeeklyHour: sc.WeeklyHour, LastDaily: fmtTimePtr(sc.LastDaily), LastWeekly: fmtTimePtr(sc.LastWeekly)})
+	}
+	deliveries, err := s.app.Alerts.Deliveries(r.Context(), a, 200)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, d := range deliveries {
+		row := web.DeliveryRow{DriftID: d.DriftItemID, Channel: d.Channel, Status: d.Status, Attempts: d.Attempts, LastError: d.LastError, Done: fmtTimePtr(d.DeliveredAt)}
+		if d.Status == "pending" {
+			row.Next = fmtTime(d.NextAttempt)
+		}
+		v.Deliveries = append(v.Deliveries, row)
+	}
+	s.render(w, r, status, web.OperationsPage(s.page(r, "Scans and alerts"), v))
+}
+
+func (s *Server) saveSchedule(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	num := func(name string) int {
+		n, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue(name)))
+		if err != nil {
+			return -99
+		}
+		return n
+	}
+	if err := s.app.Scans.SaveSchedule(r.Context(), actor(r), id, num("daily_hour"), num("weekly_day"), num("weekly_hour")); err != nil {
+		if statusOf(err) == http.StatusBadRequest {
+			msg, _ := publicMessage(err)
+			s.renderOperations(w, r, http.StatusBadRequest, msg)
+			return
+		}
+		s.fail(w, r, err)
+		return
+	}
+	s.flash(r, "ok", "Schedule saved.")
+	s.redirect(w, r, "/admin/operations")
+}

@@ -1,0 +1,115 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/drift"
+	"github.com/portcullis/portcullis/workflow/driftrules"
+)
+
+func driftRow(d models.DriftItem, a core.Actor) web.DriftRow {
+	row := web.DriftRow{
+		ID: d.ID, Kind: d.Kind, Severity: d.Severity, Address: d.Address, Service: d.Service, Zone: d.Zone,
+		State: d.State, Detail: d.Detail, FirstSeen: fmtTime(d.FirstSeen), LastSeen: fmtTime(d.LastSeen), SuppressReason: d.SuppressReason,
+	}
+	if d.Protocol != "" {
+		row.Port = fmt.Sprintf("%s/%d", d.Protocol, d.Port)
+		if d.LastPort > d.Port {
+			row.Port += fmt.Sprintf("-%d", d.LastPort)
+		}
+	}
+	if d.RequestID != 0 {
+		row.RequestHref = fmt.Sprintf("/requests/%d", d.RequestID)
+	}
+	if d.FiledRequestID != nil {
+		row.FiledHref = fmt.Sprintf("/requests/%d", *d.FiledRequestID)
+	}
+	if d.SuppressedUntil != nil {
+		row.SuppressedUntil = d.SuppressedUntil.Format(dateFmt)
+	}
+	live := d.State == drift.Open || d.State == drift.Acknowledged
+	row.CanAcknowledge = d.State == drift.Open && a.Has(core.RoleReviewer, core.RoleApprover, core.RoleAdmin)
+	row.CanSuppress = live && a.Has(core.RoleApprover, core.RoleAdmin)
+	row.CanRequest = live && d.FiledRequestID == nil && driftrules.Kind(d.Kind).Requestable() && a.Has(core.RoleRequester, core.RoleAdmin)
+	return row
+}
+
+func (s *Server) driftPage(w http.ResponseWriter, r *http.Request) {
+	s.renderDrift(w, r, http.StatusOK, "")
+}
+
+func (s *Server) renderDrift(w http.ResponseWriter, r *http.Request, status int, problem string) {
+	q := r.URL.Query()
+	state := q.Get("state")
+	f := drift.Filter{Kind: q.Get("kind"), Severity: q.Get("severity"), Zone: q.Get("zone")}
+	switch state {
+	case "", "live":
+		f.States = []string{drift.Open, drift.Acknowledged}
+	case "all":
+	default:
+		f.States = []string{state}
+	}
+	items, err := s.app.Drift.List(r.Context(), actor(r), f)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := web.DriftList{Error: problem, MinUntil: time.Now().UTC().AddDate(0, 0, 1).Format(dateFmt)}
+	for _, o := range []struct{ v, l string }{{"live", "open or acknowledged"}, {"open", "open"}, {"acknowledged", "acknowledged"}, {"suppressed", "suppressed"}, {"resolved", "resolved"}, {"all", "all"}} {
+		v.States = append(v.States, web.Option{Value: o.v, Label: o.l, Selected: o.v == state || (state == "" && o.v == "live")})
+	}
+	for _, k := range driftrules.Kinds() {
+		v.Kinds = append(v.Kinds, web.Option{Value: string(k), Label: string(k), Selected: string(k) == f.Kind})
+	}
+	for _, sev := range severities {
+		v.Severities = append(v.Severities, web.Option{Value: sev, Label: sev, Selected: sev == f.Severity})
+	}
+	a := actor(r)
+	for _, d := range items {
+		v.Rows = append(v.Rows, driftRow(d, a))
+	}
+	s.render(w, r, status, web.DriftPage(s.page(r, "Drift"), v))
+}
+
+func (s *Server) acknowledgeDrift(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if _, err := s.app.Drift.Acknowledge(r.Context(), actor(r), id, r.PostFormValue("comment")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.flash(r, "ok", fmt.Sprintf("Drift #%d acknowledged.", id))
+	s.redirect(w, r, "/drift")
+}
+
+func (s *Server) suppressDrift(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	until, err := time.Parse(dateFmt, r.PostFormValue("until"))
+	if err != nil {
+		s.renderDrift(w, r, http.StatusBadRequest, "until: give the date the suppression ends (YYYY-MM-DD)")
+		return
+	}
+	if _, err := s.app.Drift.Suppress(r.Context(), actor(r), id, r.PostFormValue("reason"), until.Add(23*time.Hour+59*time.Minute)); err != nil {
+		if statusOf(err) == http.StatusBadRequest {
+			msg, _ := publicMessage(err)
+			s.renderDrift(w, r, http.StatusBadRequest, msg)
+			return
+		}
+		s.fail(w, r, err)
+		return
+	}
+	s.flash(r, "ok", fmt.Sprintf("Drift #%d suppressed.", id))
+	s.redirect(w, r, "/drift")
+}

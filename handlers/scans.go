@@ -1,0 +1,166 @@
+package handlers
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/scans"
+)
+
+func scanRow(run models.ScanRun) web.ScanRow {
+	return web.ScanRow{
+		ID: run.ID, Href: fmt.Sprintf("/scans/%d", run.ID), Kind: strings.ReplaceAll(run.Kind, "_", " "), Profile: run.Profile,
+		Targets: run.Targets, Zone: run.Zone, Status: run.Status, Queued: fmtTime(run.QueuedAt), Started: fmtTimePtr(run.StartedAt),
+		Finished: fmtTimePtr(run.FinishedAt), RequestedBy: run.RequestedBy,
+	}
+}
+
+func (s *Server) scansPage(w http.ResponseWriter, r *http.Request) {
+	s.renderScans(w, r, http.StatusOK, "")
+}
+
+func (s *Server) renderScans(w http.ResponseWriter, r *http.Request, status int, problem string) {
+	a := actor(r)
+	runs, err := s.app.Scans.List(r.Context(), a, 100)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := web.ScansPage{CanStart: a.Has(core.RoleReviewer, core.RoleApprover, core.RoleAdmin), Error: problem}
+	for _, run := range runs {
+		v.Rows = append(v.Rows, scanRow(run))
+	}
+	zones, _ := s.app.Inventory.ListZones(r.Context())
+	for _, z := range zones {
+		v.Targets = append(v.Targets, web.Option{Value: z.Name, Label: "zone " + z.Name})
+	}
+	assets, _ := s.app.Inventory.ListAssets(r.Context())
+	for _, as := range assets {
+		v.Targets = append(v.Targets, web.Option{Value: as.Address, Label: as.Hostname})
+	}
+	s.render(w, r, status, web.ScansPageView(s.page(r, "Scans"), v))
+}
+
+func splitTargets(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == ';' })
+}
+
+func (s *Server) startScan(w http.ResponseWriter, r *http.Request) {
+	run, err := s.app.Scans.RequestScan(r.Context(), actor(r), splitTargets(r.PostFormValue("targets")), r.PostFormValue("profile"))
+	if err != nil {
+		if statusOf(err) == http.StatusBadRequest {
+			msg, _ := publicMessage(err)
+			s.renderScans(w, r, http.StatusBadRequest, msg)
+			return
+		}
+		s.fail(w, r, err)
+		return
+	}
+	s.redirect(w, r, fmt.Sprintf("/scans/%d", run.ID))
+}
+
+func (s *Server) scanPage(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	run, err := s.app.Scans.Get(r.Context(), actor(r), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := web.ScanView{Run: scanRow(*run), Running: run.Status == "queued" || run.Status == "running", Error: run.Error, Summary: run.Summary}
+	if run.Status == "done" {
+		changes, err := s.app.Scans.Changes(r.Context(), run)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		for _, c := range changes {
+			v.Changes = append(v.Changes, web.ScanChange{Address: c.Address, Port: fmt.Sprintf("%s/%d", c.Protocol, c.Port), Change: c.Change, Before: c.Before, After: c.After})
+		}
+		if rep, err := scans.ParseReport(run.Report); err == nil {
+			for _, h := range rep.Hosts {
+				if h.State == "down" {
+					v.HostsDown = append(v.HostsDown, h.Address)
+				}
+				for _, p := range h.Ports {
+					var ids []string
+					for _, f := range p.Findings {
+						ids = append(ids, f.ID+" ("+f.Severity+")")
+					}
+					v.Ports = append(v.Ports, web.ScanPortRow{Address: h.Address, Port: fmt.Sprintf("%s/%d", p.Protocol, p.Port), State: p.State, Service: p.Service,
+						Product: strings.TrimSpace(p.Product + " " + p.Version), Banner: p.Banner, Findings: strings.Join(ids, ", "), TLS: p.TLS, Tarpit: h.Tarpit})
+				}
+			}
+		}
+	}
+	s.render(w, r, http.StatusOK, web.ScanPage(s.page(r, fmt.Sprintf("Scan #%d", id)), v))
+}
+
+// scanEvents streams a running scan's progress as Server-Sent Events. Other
+// instances' scans are followed by polling the stored snapshot.
+func (s *Server) scanEvents(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	a := actor(r)
+	run, err := s.app.Scans.Get(r.Context(), a, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rc := http.NewResponseController(w)
+	rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	send := func(p scans.Progress) bool {
+		b, _ := json.Marshal(p)
+		if _, err := fmt.Fprintf(w, "event: progress\ndata: %s\n\n", b); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	var first scans.Progress
+	json.Unmarshal([]byte(run.Progress), &first)
+	first.Status = run.Status
+	first.Done = run.Status == "done" || run.Status == "failed"
+	if !send(first) || first.Done {
+		return
+	}
+	updates, stop := s.app.Scans.Watch(id)
+	defer stop()
+	poll := time.NewTicker(2 * time.Second)
+	defer poll.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-s.closing:
+			return
+		case p := <-updates:
+			if !send(p) || p.Done {
+				return
+			}
+		case <-poll.C:
+			cur, err := s.app.Scans.Get(r.Context(), a, id)
+			if err != nil {
+				return
+			}
+			if cur.Status == "done" || cur.Status == "failed" {
+				send(scans.Progress{Done: true, Status: cur.Status})
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,64 @@
+// Package workflow is the domain of Portcullis, one package per feature over
+// a small core (workflow/core: the store, transactions, clock, actors,
+// domain errors, the audit append and the lifecycle step). This package only
+// wires the features together; handlers and commands call them through App.
+// It never speaks HTTP.
+package workflow
+
+import (
+	"log/slog"
+
+	"gorm.io/gorm"
+
+	"github.com/portcullis/portcullis/workflow/alerts"
+	"github.com/portcullis/portcullis/workflow/compliance"
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/dashboard"
+	"github.com/portcullis/portcullis/workflow/drift"
+	"github.com/portcullis/portcullis/workflow/identity"
+	"github.com/portcullis/portcullis/workflow/inventory"
+	"github.com/portcullis/portcullis/workflow/recert"
+	"github.com/portcullis/portcullis/workflow/requests"
+	"github.com/portcullis/portcullis/workflow/scans"
+)
+
+// App is every feature of the domain over one store.
+type App struct {
+	// Store is the shared database, clock and audit log.
+	*core.Store
+	Requests   *requests.Service
+	Inventory  *inventory.Service
+	Identity   *identity.Service
+	Scans      *scans.Service
+	Drift      *drift.Service
+	Alerts     *alerts.Service
+	Recert     *recert.Service
+	Compliance *compliance.Service
+	Dashboard  *dashboard.Service
+}
+
+// New wires the features over an open, migrated database. Scans and
+// re-certification move requests through their lifecycle (they import
+// requests); the calls the other way go through small interfaces or hooks
+// the caller declares: requests queue verification scans and lapse pending
+// re-certifications, scans hand finished runs to drift, drift queues alerts.
+func New(db *gorm.DB, log *slog.Logger) *App {
+	st := core.NewStore(db, log)
+	inv := inventory.New(st)
+	a := &App{
+		Store:      st,
+		Inventory:  inv,
+		Identity:   identity.New(st),
+		Requests:   requests.New(st, inv),
+		Alerts:     alerts.New(st),
+		Compliance: compliance.New(st, inv),
+	}
+	a.Scans = scans.New(st, inv, a.Requests)
+	a.Recert = recert.New(st, a.Requests)
+	a.Requests.OnEnd(a.Recert.LapsePending)
+	a.Drift = drift.New(st, inv, a.Alerts)
+	a.Scans.SetDriftRecorder(a.Drift)
+	a.Requests.SetVerification(a.Scans)
+	a.Dashboard = dashboard.New(st, a.Requests, inv, a.Scans, a.Drift)
+	return a
+}

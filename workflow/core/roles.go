@@ -1,0 +1,70 @@
+package core
+
+import (
+	"slices"
+	"strings"
+)
+
+// Role is what a person may do in Portcullis.
+type Role string
+
+const (
+	RoleRequester   Role = "requester"   // business team: files and follows requests
+	RoleReviewer    Role = "reviewer"    // security: reviews and approves
+	RoleApprover    Role = "approver"    // security lead: second approval
+	RoleImplementer Role = "implementer" // network operations
+	RoleAuditor     Role = "auditor"     // reads everything, exports
+	RoleAdmin       Role = "admin"       // inventory, settings, users
+)
+
+// AllRoles in the order they are shown.
+var AllRoles = []Role{RoleRequester, RoleReviewer, RoleApprover, RoleImplementer, RoleAuditor, RoleAdmin}
+
+// ParseRole reads a role name.
+func ParseRole(s string) (Role, bool) {
+	r := Role(strings.ToLower(strings.TrimSpace(s)))
+	return r, slices.Contains(AllRoles, r)
+}
+
+// Actor is the person a Service call acts for.
+type Actor struct {
+	ID    uint
+	Email string
+	Name  string
+	Team  string
+	Roles []Role
+}
+
+// Has reports whether the actor holds any of the roles.
+func (a Actor) Has(roles ...Role) bool {
+	for _, r := range roles {
+		if slices.Contains(a.Roles, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// SeesAllRequests is true for the roles whose work spans every team.
+func (a Actor) SeesAllRequests() bool {
+	return a.Has(RoleReviewer, RoleApprover, RoleImplementer, RoleAuditor, RoleAdmin)
+}
+
+func JoinRoles(roles []Role) string {
+	s := make([]string, len(roles))
+	for i, r := range roles {
+		s[i] = string(r)
+	}
+	return strings.Join(s, " ")
+}
+
+// SplitRoles reads the roles stored on a user row.
+func SplitRoles(s string) []Role {
+	var out []Role
+	for _, f := range strings.Fields(s) {
+		if r, ok := ParseRole(f); ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -1,0 +1,142 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/portcullis/portcullis/models"
+)
+
+// Store is what every feature shares: the database, the logger and the
+// clock. Features embed one *Store, so a clock set for the demo's history or
+// a test is the clock of every feature at once.
+type Store struct {
+	db  *gorm.DB
+	log *slog.Logger
+	now func() time.Time
+}
+
+// NewStore wraps an open, migrated database.
+func NewStore(db *gorm.DB, log *slog.Logger) *Store {
+	return &Store{db: db, log: log, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// SetClock replaces the clock, for tests and the demo's history.
+func (s *Store) SetClock(now func() time.Time) { s.now = now }
+
+// Now is the current time by the store's clock.
+func (s *Store) Now() time.Time { return s.now() }
+
+// DB exposes the store for the few callers that seed or inspect it (demo, tests).
+func (s *Store) DB() *gorm.DB { return s.db }
+
+// Log is the injected logger.
+func (s *Store) Log() *slog.Logger { return s.log }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// SystemActor is who the scanner and the scheduler act as.
+var SystemActor = Actor{ID: 0, Email: "system", Name: "Portcullis"}
+
+// auditLockKey is the PostgreSQL advisory lock that serialises appends to
+// the chain; SQLite's immediate transactions serialise writers already.
+const auditLockKey = 7_274_022
+
+// Audit appends an event to the hash chain in the caller's transaction:
+// appends are serialised, each event takes the next sequence number and the
+// hash of the one before it.
+func (s *Store) Audit(tx *gorm.DB, actor Actor, action, objectType string, objectID uint, from, to string, detail any, comment string) error {
+	d := "{}"
+	if detail != nil {
+		b, err := json.Marshal(detail)
+		if err != nil {
+			return err
+		}
+		d = string(b)
+	}
+	if tx.Dialector.Name() == "postgres" {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", auditLockKey).Error; err != nil {
+			return err
+		}
+	}
+	var last models.AuditEvent
+	prev, seq := models.GenesisHash, uint64(1)
+	err := tx.Select("seq", "hash").Order("seq DESC").Limit(1).Take(&last).Error
+	switch {
+	case err == nil:
+		prev, seq = last.Hash, last.Seq+1
+	case !errors.Is(err, gorm.ErrRecordNotFound):
+		return err
+	}
+	ev := models.AuditEvent{
+		// Microseconds: what PostgreSQL keeps, so the hash survives the round trip.
+		Seq: seq, At: s.now().Truncate(time.Microsecond), Actor: actor.Email, Action: action, ObjectType: objectType, ObjectID: objectID,
+		FromState: from, ToState: to, Detail: d, Comment: comment, PrevHash: prev,
+	}
+	if actor.ID != 0 {
+		id := actor.ID
+		ev.ActorID = &id
+	}
+	ev.Hash = ev.Chained().ComputeHash()
+	return tx.Create(&ev).Error
+}
+
+// InTx runs fn in one transaction.
+func (s *Store) InTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.db.WithContext(ctx).Transaction(fn)
+}
+
+// RunExclusive runs job at most once per interval across every instance
+// sharing the database: an instance takes the job's lease with a
+// conditional update, and only the taker runs it.
+func (s *Store) RunExclusive(ctx context.Context, name, holder string, every time.Duration, job func(context.Context) error) (bool, error) {
+	db := s.db.WithContext(ctx)
+	now := s.now()
+	if err := db.Where(models.JobLease{Name: name}).Attrs(models.JobLease{Holder: "", LeaseUntil: time.Time{}}).FirstOrCreate(&models.JobLease{}).Error; err != nil {
+		return false, err
+	}
+	res := db.Model(&models.JobLease{}).Where("name = ? AND lease_until <= ?", name, now).
+		Updates(map[string]any{"holder": holder, "lease_until": now.Add(every), "last_run_at": now})
+	if res.Error != nil {
+		return false, res.Error
+	}
+	if res.RowsAffected == 0 {
+		return false, nil
+	}
+	if err := job(ctx); err != nil {
+		return true, fmt.Errorf("job %s: %w", name, err)
+	}
+	return true, nil
+}
+
+// UpdateVersioned is the step of every state machine: it applies updates to
+// row id of model (what: its name in messages) only if nobody changed the
+// row since it was read at version, and bumps the version, so two people
+// acting at once produce one winner and one conflict, never a corrupt state.
+func (s *Store) UpdateVersioned(tx *gorm.DB, model any, what string, id uint, version int, updates map[string]any) error {
+	all := map[string]any{"version": gorm.Expr("version + 1"), "updated_at": s.now()}
+	for k, v := range updates {
+		all[k] = v
+	}
+	res := tx.Model(model).Where("id = ? AND version = ?", id, version).Updates(all)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected != 1 {
+		return Conflict("%s #%d was changed by someone else meanwhile; reload it and try again", what, id)
+	}
+	return nil
+}

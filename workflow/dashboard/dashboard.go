@@ -1,0 +1,112 @@
+package dashboard
+
+import (
+	"context"
+	"time"
+
+	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/drift"
+	"github.com/portcullis/portcullis/workflow/inventory"
+	"github.com/portcullis/portcullis/workflow/requests"
+)
+
+// DayCount is one day of the drift trend.
+type DayCount struct {
+	Day              time.Time
+	Opened, Resolved int
+}
+
+// ZoneScan is when a zone was last scanned.
+type ZoneScan struct {
+	Zone, Classification string
+	Last                 *time.Time
+	Status               string
+	RunID                uint
+}
+
+// Dashboard is what a security lead reads every morning.
+type Dashboard struct {
+	OpenBySeverity map[string]int
+	OpenByKind     map[string]int
+	// Heat counts open drift by zone and severity.
+	Heat      map[string]map[string]int
+	Zones     []string
+	Trend     []DayCount // the last 30 days, oldest first
+	Waiting   map[requests.State]int
+	Expiring  []models.Request // in force, expiring within 30 days
+	LastScans []ZoneScan
+}
+
+// Dashboard gathers the morning view. Everything is counted in the
+// database, by the feature that owns the table: a year of history is never
+// loaded into memory.
+func (s *Service) Dashboard(ctx context.Context, actor core.Actor) (*Dashboard, error) {
+	if err := drift.CanSee(actor); err != nil {
+		return nil, err
+	}
+	d := &Dashboard{OpenBySeverity: map[string]int{}, OpenByKind: map[string]int{}, Heat: map[string]map[string]int{}}
+	live, err := s.drift.LiveCounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range live {
+		d.OpenBySeverity[r.Severity] += r.N
+		d.OpenByKind[r.Kind] += r.N
+		zone := r.Zone
+		if zone == "" {
+			zone = "(no zone)"
+		}
+		if d.Heat[zone] == nil {
+			d.Heat[zone] = map[string]int{}
+		}
+		d.Heat[zone][r.Severity] += r.N
+	}
+	zones, err := s.inventory.ListZones(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, z := range zones {
+		if z.Classification == string(inventory.ClassInternet) {
+			continue
+		}
+		d.Zones = append(d.Zones, z.Name)
+		zs := ZoneScan{Zone: z.Name, Classification: z.Classification}
+		// A zone whose last run cannot be read shows as not scanned; the rest of the view still opens.
+		if run, err := s.scans.LatestRunOfZone(ctx, z.Name); err == nil && run != nil {
+			zs.Last, zs.Status, zs.RunID = run.StartedAt, run.Status, run.ID
+		}
+		d.LastScans = append(d.LastScans, zs)
+	}
+	now := s.Now()
+	start := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, -29)
+	byDay := map[string]*DayCount{}
+	for i := 0; i < 30; i++ {
+		day := start.AddDate(0, 0, i)
+		d.Trend = append(d.Trend, DayCount{Day: day})
+	}
+	for i := range d.Trend {
+		byDay[d.Trend[i].Day.Format(time.DateOnly)] = &d.Trend[i]
+	}
+	opened, resolved, err := s.drift.OpenedAndResolvedSince(ctx, start)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range opened {
+		if c := byDay[t.UTC().Format(time.DateOnly)]; c != nil {
+			c.Opened++
+		}
+	}
+	for _, t := range resolved {
+		if c := byDay[t.UTC().Format(time.DateOnly)]; c != nil {
+			c.Resolved++
+		}
+	}
+	if d.Waiting, err = s.requests.CountInStates(ctx, []requests.State{requests.StateSubmitted, requests.StateInReview, requests.StateChangesRequested, requests.StateApproved, requests.StateImplemented, requests.StateVerificationFailed}); err != nil {
+		return nil, err
+	}
+	if d.Expiring, err = s.requests.ExpiringBefore(ctx, now.AddDate(0, 0, 30), 20); err != nil {
+		return nil, err
+	}
+	return d, nil
+}

@@ -1,0 +1,26 @@
+// Package dashboard gathers the morning view: a read-only summary across
+// drift, scans, zones and requests, each counted in the database by the
+// feature that owns the table.
+package dashboard
+
+import (
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/drift"
+	"github.com/portcullis/portcullis/workflow/inventory"
+	"github.com/portcullis/portcullis/workflow/requests"
+	"github.com/portcullis/portcullis/workflow/scans"
+)
+
+// Service builds the dashboard from the features it summarises.
+type Service struct {
+	*core.Store
+	requests  *requests.Service
+	inventory *inventory.Service
+	scans     *scans.Service
+	drift     *drift.Service
+}
+
+// New makes the dashboard over the features it reads.
+func New(st *core.Store, req *requests.Service, inv *inventory.Service, sc *scans.Service, dr *drift.Service) *Service {
+	return &Service{Store: st, requests: req, inventory: inv, scans: sc, drift: dr}
+}

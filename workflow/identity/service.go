@@ -1,0 +1,13 @@
+// Package identity owns the people: users and their roles as the identity
+// provider grants them, logins, and API tokens.
+package identity
+
+import "github.com/portcullis/portcullis/workflow/core"
+
+// Service runs logins and token management.
+type Service struct {
+	*core.Store
+}
+
+// New makes the identity feature over the shared store.
+func New(st *core.Store) *Service { return &Service{Store: st} }

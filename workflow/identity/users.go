@@ -1,0 +1,210 @@
+package identity
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/workflow/core"
+)
+
+// Identity is who the identity provider says logged in.
+type Identity struct {
+	Issuer, Subject, Email, Name, Team string
+	Roles                              []core.Role
+}
+
+// ActorOf turns a stored user into an actor.
+func ActorOf(u models.User) core.Actor {
+	return core.Actor{ID: u.ID, Email: u.Email, Name: u.Name, Team: u.Team, Roles: core.SplitRoles(u.Roles)}
+}
+
+// Login records a successful login: the user is found by (issuer, subject)
+// and their e-mail, name, team and roles are refreshed from the identity
+// provider, which stays the source of truth for roles.
+func (s *Service) Login(ctx context.Context, id Identity) (core.Actor, error) {
+	if id.Issuer == "" || id.Subject == "" {
+		return core.Actor{}, &core.Error{Code: core.CodeUnauthorized, Message: "the identity provider gave no issuer or subject"}
+	}
+	if len(id.Roles) == 0 {
+		// The identity provider took every role away: the stored user loses
+		// them too, so their API tokens stop working at once.
+		err := s.InTx(ctx, func(tx *gorm.DB) error {
+			var u models.User
+			if err := tx.Where("issuer = ? AND subject = ?", id.Issuer, id.Subject).First(&u).Error; err != nil || u.Roles == "" {
+				return nil
+			}
+			if err := tx.Model(&models.User{}).Where("id = ?", u.ID).Update("roles", "").Error; err != nil {
+				return err
+			}
+			return s.Audit(tx, core.SystemActor, "user.roles_removed", "user", u.ID, "", "", map[string]string{"roles_before": u.Roles}, "the identity provider no longer grants any role")
+		})
+		if err != nil {
+			return core.Actor{}, err
+		}
+		return core.Actor{}, core.Forbidden("your account has no Portcullis role: ask an administrator to add you to one of the Portcullis groups")
+	}
+	var u models.User
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
+		err := tx.Where("issuer = ? AND subject = ?", id.Issuer, id.Subject).First(&u).Error
+		isNew := errors.Is(err, gorm.ErrRecordNotFound)
+		if err != nil && !isNew {
+			return err
+		}
+		now := s.Now()
+		before := ActorOf(u)
+		u.Issuer, u.Subject, u.Email, u.Name, u.Team, u.Roles = id.Issuer, id.Subject, id.Email, id.Name, id.Team, core.JoinRoles(id.Roles)
+		if u.Name == "" {
+			u.Name = id.Email
+		}
+		u.LastLoginAt = &now
+		if err := tx.Save(&u).Error; err != nil {
+			return err
+		}
+		detail := map[string]any{"roles": u.Roles, "team": u.Team}
+		if !isNew && core.JoinRoles(before.Roles) != u.Roles {
+			detail["roles_before"] = core.JoinRoles(before.Roles)
+		}
+		return s.Audit(tx, ActorOf(u), "user.login", "user", u.ID, "", "", detail, "")
+	})
+	if err != nil {
+		return core.Actor{}, err
+	}
+	return ActorOf(u), nil
+}
+
+// ActorByID returns the actor for a session's user id.
+func (s *Service) ActorByID(ctx context.Context, id uint) (core.Actor, error) {
+	var u models.User
+	if err := s.DB().WithContext(ctx).First(&u, id).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return core.Actor{}, &core.Error{Code: core.CodeUnauthorized, Message: "your session belongs to a user that no longer exists; log in again"}
+		}
+		return core.Actor{}, err
+	}
+	return ActorOf(u), nil
+}
+
+// ListUsers returns the users, optionally only those holding role.
+func (s *Service) ListUsers(ctx context.Context, role core.Role) ([]models.User, error) {
+	var users []models.User
+	if err := s.DB().WithContext(ctx).Order("email").Find(&users).Error; err != nil {
+		return nil, err
+	}
+	if role == "" {
+		return users, nil
+	}
+	var out []models.User
+	for _, u := range users {
+		if ActorOf(u).Has(role) {
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
+
+// tokenPrefix marks Portcullis tokens, so secret scanners can recognise them.
+const tokenPrefix = "pcl_"
+
+// HashToken is how a token is kept: only its SHA-256.
+func HashToken(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateToken makes an API token for the user with email. A person may
+// create their own; the command line acts as the system and may create one
+// for anyone. The secret is returned once and never stored.
+func (s *Service) CreateToken(ctx context.Context, actor core.Actor, email, name string) (string, *models.APIToken, error) {
+	email, name = strings.TrimSpace(email), strings.TrimSpace(name)
+	if name == "" {
+		name = "API token"
+	}
+	if len(name) > 100 {
+		return "", nil, core.Invalid("name", "the token name is too long (at most 100 characters)")
+	}
+	var u models.User
+	if err := s.DB().WithContext(ctx).Where("LOWER(email) = ?", strings.ToLower(email)).First(&u).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return "", nil, &core.Error{Code: core.CodeNotFound, Field: "user", Message: "no user has the e-mail " + email + " (users appear after their first login; see 'portcullis user list')"}
+		}
+		return "", nil, err
+	}
+	if actor.ID != 0 && actor.ID != u.ID && !actor.Has(core.RoleAdmin) {
+		return "", nil, core.Forbidden("you can only create tokens for yourself")
+	}
+	raw := make([]byte, 32)
+	rand.Read(raw)
+	secret := tokenPrefix + hex.EncodeToString(raw)
+	tok := models.APIToken{UserID: u.ID, Name: name, Prefix: secret[:12], Hash: HashToken(secret)}
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Omit("User").Create(&tok).Error; err != nil {
+			return err
+		}
+		return s.Audit(tx, actor, "token.create", "user", u.ID, "", "", map[string]any{"token_id": tok.ID, "name": name, "prefix": tok.Prefix}, "")
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	return secret, &tok, nil
+}
+
+// ListTokens returns the actor's own tokens.
+func (s *Service) ListTokens(ctx context.Context, actor core.Actor) ([]models.APIToken, error) {
+	var out []models.APIToken
+	err := s.DB().WithContext(ctx).Where("user_id = ?", actor.ID).Order("id DESC").Find(&out).Error
+	return out, err
+}
+
+// RevokeToken stops one of the actor's tokens (an admin may stop anyone's).
+func (s *Service) RevokeToken(ctx context.Context, actor core.Actor, id uint) error {
+	return s.InTx(ctx, func(tx *gorm.DB) error {
+		var tok models.APIToken
+		if err := tx.First(&tok, id).Error; err != nil {
+			return core.NotFound("token", id)
+		}
+		if tok.UserID != actor.ID && !actor.Has(core.RoleAdmin) {
+			return core.NotFound("token", id)
+		}
+		if tok.RevokedAt != nil {
+			return nil
+		}
+		now := s.Now()
+		if err := tx.Model(&tok).Update("revoked_at", &now).Error; err != nil {
+			return err
+		}
+		return s.Audit(tx, actor, "token.revoke", "user", tok.UserID, "", "", map[string]any{"token_id": tok.ID, "prefix": tok.Prefix}, "")
+	})
+}
+
+// AuthenticateToken returns the actor a bearer token belongs to.
+func (s *Service) AuthenticateToken(ctx context.Context, secret string) (core.Actor, error) {
+	unauthorised := &core.Error{Code: core.CodeUnauthorized, Message: "the bearer token is not valid (unknown or revoked)"}
+	if !strings.HasPrefix(secret, tokenPrefix) {
+		return core.Actor{}, unauthorised
+	}
+	var tok models.APIToken
+	db := s.DB().WithContext(ctx)
+	if err := db.Preload("User").Where("hash = ?", HashToken(secret)).First(&tok).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return core.Actor{}, unauthorised
+		}
+		return core.Actor{}, err
+	}
+	if tok.RevokedAt != nil || strings.TrimSpace(tok.User.Roles) == "" {
+		return core.Actor{}, unauthorised
+	}
+	// Recording use at most once a minute keeps API reads from becoming writes.
+	now := s.Now()
+	if tok.LastUsedAt == nil || now.Sub(*tok.LastUsedAt) > time.Minute {
+		db.Model(&models.APIToken{}).Where("id = ?", tok.ID).Update("last_used_at", &now)
+	}
+	return ActorOf(tok.User), nil
+}

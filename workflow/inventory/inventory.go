@@ -1,0 +1,493 @@
+package inventory
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/policy"
+)
+
+// Classification is a zone's sensitivity.
+type Classification string
+
+const (
+	ClassInternet Classification = "internet"
+	ClassDMZ      Classification = "dmz"
+	ClassTransit  Classification = "transit"
+	ClassLow      Classification = "low"
+	ClassMedium   Classification = "medium"
+	ClassHigh     Classification = "high"
+)
+
+// AllClassifications from the outside in.
+var AllClassifications = []Classification{ClassInternet, ClassDMZ, ClassTransit, ClassLow, ClassMedium, ClassHigh}
+
+// ZoneInput is what an admin enters for a zone.
+type ZoneInput struct {
+	Name           string
+	Classification string
+	CIDRs          string // separated by commas, spaces or lines
+	Owner          string
+	Description    string
+}
+
+func (in ZoneInput) validate() (models.Zone, error) {
+	var errs core.FieldErrors
+	z := models.Zone{
+		Name: strings.TrimSpace(in.Name), Owner: strings.TrimSpace(in.Owner),
+		Description: strings.TrimSpace(in.Description),
+	}
+	if !policy.ValidZoneName(z.Name) {
+		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "name", Message: "a zone name is 1 to 64 letters, digits, '-', '_' or '.', not starting with a digit"})
+	}
+	c := Classification(strings.ToLower(strings.TrimSpace(in.Classification)))
+	if !slices.Contains(AllClassifications, c) {
+		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "classification", Message: fmt.Sprintf("classification %q is not one of internet, dmz, transit, low, medium, high", in.Classification)})
+	}
+	z.Classification = string(c)
+	if strings.TrimSpace(in.CIDRs) != "" {
+		prefixes, err := policy.ParseCIDRs(in.CIDRs)
+		if err != nil {
+			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "cidrs", Message: err.Error()})
+		} else {
+			lines := make([]string, len(prefixes))
+			for i, p := range prefixes {
+				lines[i] = p.String()
+			}
+			z.CIDRs = strings.Join(lines, "\n")
+		}
+	} else if c != ClassInternet {
+		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "cidrs", Message: "a zone needs at least one CIDR (only the internet zone may have none)"})
+	}
+	if len(errs) > 0 {
+		return z, errs
+	}
+	return z, nil
+}
+
+// ZoneCIDRs parses the stored prefixes of a zone.
+func ZoneCIDRs(z models.Zone) []netip.Prefix {
+	var out []netip.Prefix
+	for _, line := range strings.Fields(z.CIDRs) {
+		if p, err := netip.ParsePrefix(line); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ListZones returns every zone by name.
+func (s *Service) ListZones(ctx context.Context) ([]models.Zone, error) {
+	var zones []models.Zone
+	err := s.DB().WithContext(ctx).Order("name").Find(&zones).Error
+	return zones, err
+}
+
+// GetZone returns one zone.
+func (s *Service) GetZone(ctx context.Context, id uint) (*models.Zone, error) {
+	var z models.Zone
+	if err := s.DB().WithContext(ctx).First(&z, id).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, core.NotFound("zone", id)
+		}
+		return nil, err
+	}
+	return &z, nil
+}
+
+func requireAdmin(actor core.Actor) error {
+	if !actor.Has(core.RoleAdmin) {
+		return core.Forbidden("you need the admin role to change the inventory")
+	}
+	return nil
+}
+
+// SaveZone creates a zone (id 0) or updates one, then re-derives the zone of every asset.
+func (s *Service) SaveZone(ctx context.Context, actor core.Actor, id uint, in ZoneInput) (*models.Zone, error) {
+	if err := requireAdmin(actor); err != nil {
+		return nil, err
+	}
+	z, err := in.validate()
+	if err != nil {
+		return nil, err
+	}
+	err = s.InTx(ctx, func(tx *gorm.DB) error {
+		var clash int64
+		tx.Model(&models.Zone{}).Where("LOWER(name) = LOWER(?) AND id <> ?", z.Name, id).Count(&clash)
+		if clash > 0 {
+			return &core.Error{Code: core.CodeInvalid, Field: "name", Message: fmt.Sprintf("a zone named %q exists already", z.Name)}
+		}
+		action := "zone.create"
+		var before *models.Zone
+		if id == 0 {
+			if err := tx.Create(&z).Error; err != nil {
+				return err
+			}
+		} else {
+			var old models.Zone
+			if err := tx.First(&old, id).Error; err != nil {
+				return core.NotFound("zone", id)
+			}
+			before = &old
+			z.ID, z.CreatedAt = id, old.CreatedAt
+			if err := tx.Save(&z).Error; err != nil {
+				return err
+			}
+			action = "zone.update"
+		}
+		if err := rederiveAssetZones(tx); err != nil {
+			return err
+		}
+		return s.Audit(tx, actor, action, "zone", z.ID, "", "", map[string]any{"before": before, "after": z}, "")
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &z, nil
+}
+
+// DeleteZone removes a zone; its assets lose their zone until another contains them.
+func (s *Service) DeleteZone(ctx context.Context, actor core.Actor, id uint) error {
+	if err := requireAdmin(actor); err != nil {
+		return err
+	}
+	return s.InTx(ctx, func(tx *gorm.DB) error {
+		var z models.Zone
+		if err := tx.First(&z, id).Error; err != nil {
+			return core.NotFound("zone", id)
+		}
+		if err := tx.Delete(&z).Error; err != nil {
+			return err
+		}
+		if err := rederiveAssetZones(tx); err != nil {
+			return err
+		}
+		return s.Audit(tx, actor, "zone.delete", "zone", id, "", "", z, "")
+	})
+}
+
+// ZoneIndex finds the most specific zone holding an address.
+type ZoneIndex struct {
+	zones []models.Zone
+	cidrs [][]netip.Prefix
+}
+
+func NewZoneIndex(zones []models.Zone) *ZoneIndex {
+	ix := &ZoneIndex{zones: zones}
+	for _, z := range zones {
+		ix.cidrs = append(ix.cidrs, ZoneCIDRs(z))
+	}
+	return ix
+}
+
+func (ix *ZoneIndex) Lookup(addr netip.Addr) *models.Zone {
+	best, bestBits := -1, -1
+	for i, ps := range ix.cidrs {
+		for _, p := range ps {
+			if p.Contains(addr) && p.Bits() > bestBits {
+				best, bestBits = i, p.Bits()
+			}
+		}
+	}
+	if best < 0 {
+		return nil
+	}
+	return &ix.zones[best]
+}
+
+func (ix *ZoneIndex) ByName(name string) *models.Zone {
+	for i := range ix.zones {
+		if strings.EqualFold(ix.zones[i].Name, name) {
+			return &ix.zones[i]
+		}
+	}
+	return nil
+}
+
+func LoadZoneIndex(tx *gorm.DB) (*ZoneIndex, error) {
+	var zones []models.Zone
+	if err := tx.Order("name").Find(&zones).Error; err != nil {
+		return nil, err
+	}
+	return NewZoneIndex(zones), nil
+}
+
+func rederiveAssetZones(tx *gorm.DB) error {
+	ix, err := LoadZoneIndex(tx)
+	if err != nil {
+		return err
+	}
+	var assets []models.Asset
+	if err := tx.Find(&assets).Error; err != nil {
+		return err
+	}
+	for _, a := range assets {
+		var zoneID *uint
+		if addr, err := netip.ParseAddr(a.Address); err == nil {
+			if z := ix.Lookup(addr); z != nil {
+				zoneID = &z.ID
+			}
+		}
+		if !sameID(zoneID, a.ZoneID) {
+			if err := tx.Model(&models.Asset{}).Where("id = ?", a.ID).Update("zone_id", zoneID).Error; err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func sameID(a, b *uint) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
+
+// AssetInput is what an admin enters for an asset.
+type AssetInput struct {
+	Address     string
+	Hostname    string
+	OwnerTeam   string
+	Application string
+}
+
+func (in AssetInput) validate(fieldPrefix string) (models.Asset, core.FieldErrors) {
+	var errs core.FieldErrors
+	a := models.Asset{
+		Hostname: strings.TrimSpace(in.Hostname), OwnerTeam: strings.TrimSpace(in.OwnerTeam),
+		Application: strings.TrimSpace(in.Application),
+	}
+	addr, err := netip.ParseAddr(strings.TrimSpace(in.Address))
+	if err != nil || addr.Zone() != "" {
+		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: fieldPrefix + "address", Message: fmt.Sprintf("%q is not an IP address", in.Address)})
+	} else {
+		a.Address = addr.Unmap().String()
+	}
+	if len(a.Hostname) > 253 || strings.ContainsAny(a.Hostname, " \t/\\") {
+		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: fieldPrefix + "hostname", Message: fmt.Sprintf("%q is not a host name", in.Hostname)})
+	}
+	return a, errs
+}
+
+// ListAssets returns the inventory with each asset's zone.
+func (s *Service) ListAssets(ctx context.Context) ([]models.Asset, error) {
+	var assets []models.Asset
+	err := s.DB().WithContext(ctx).Preload("Zone").Order("address").Find(&assets).Error
+	return assets, err
+}
+
+// GetAsset returns one asset.
+func (s *Service) GetAsset(ctx context.Context, id uint) (*models.Asset, error) {
+	var a models.Asset
+	if err := s.DB().WithContext(ctx).Preload("Zone").First(&a, id).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, core.NotFound("asset", id)
+		}
+		return nil, err
+	}
+	return &a, nil
+}
+
+// SaveAsset creates (id 0) or updates an asset; its zone follows from its address.
+func (s *Service) SaveAsset(ctx context.Context, actor core.Actor, id uint, in AssetInput) (*models.Asset, error) {
+	if err := requireAdmin(actor); err != nil {
+		return nil, err
+	}
+	a, errs := in.validate("")
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
+		var clash int64
+		tx.Model(&models.Asset{}).Where("address = ? AND id <> ?", a.Address, id).Count(&clash)
+		if clash > 0 {
+			return &core.Error{Code: core.CodeInvalid, Field: "address", Message: fmt.Sprintf("asset %s is in the inventory already", a.Address)}
+		}
+		ix, err := LoadZoneIndex(tx)
+		if err != nil {
+			return err
+		}
+		if z := ix.Lookup(netip.MustParseAddr(a.Address)); z != nil {
+			a.ZoneID = &z.ID
+		}
+		action := "asset.create"
+		if id == 0 {
+			err = tx.Create(&a).Error
+		} else {
+			var old models.Asset
+			if err := tx.First(&old, id).Error; err != nil {
+				return core.NotFound("asset", id)
+			}
+			a.ID, a.CreatedAt, action = id, old.CreatedAt, "asset.update"
+			err = tx.Save(&a).Error
+		}
+		if err != nil {
+			return err
+		}
+		return s.Audit(tx, actor, action, "asset", a.ID, "", "", a, "")
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// DeleteAsset removes an asset from the inventory.
+func (s *Service) DeleteAsset(ctx context.Context, actor core.Actor, id uint) error {
+	if err := requireAdmin(actor); err != nil {
+		return err
+	}
+	return s.InTx(ctx, func(tx *gorm.DB) error {
+		var a models.Asset
+		if err := tx.First(&a, id).Error; err != nil {
+			return core.NotFound("asset", id)
+		}
+		if err := tx.Delete(&a).Error; err != nil {
+			return err
+		}
+		return s.Audit(tx, actor, "asset.delete", "asset", id, "", "", a, "")
+	})
+}
+
+// LineError is one bad line of an import.
+type LineError struct {
+	Line    int
+	Field   string
+	Message string
+}
+
+// ImportError reports every bad line of a CSV import; nothing was imported.
+type ImportError struct{ Lines []LineError }
+
+func (e *ImportError) Error() string {
+	if len(e.Lines) == 0 {
+		return "import failed"
+	}
+	l := e.Lines[0]
+	return fmt.Sprintf("line %d: %s: %s (%d bad lines in all; nothing was imported)", l.Line, l.Field, l.Message, len(e.Lines))
+}
+
+// Unwrap makes an import error a bad-input error.
+func (e *ImportError) Unwrap() error {
+	return &core.Error{Code: core.CodeInvalid, Field: "file", Message: e.Error()}
+}
+
+// maxImportLines bounds one import, so a mistaken upload cannot hold the database for long.
+const maxImportLines = 50000
+
+// ImportAssets reads a CSV with the header address,hostname,owner_team,application
+// (columns in any order; only address is required) and creates or updates
+// each asset. Either every line is good and all are imported in one
+// transaction, or nothing is and every bad line is reported.
+func (s *Service) ImportAssets(ctx context.Context, actor core.Actor, r io.Reader) (created, updated int, err error) {
+	if err := requireAdmin(actor); err != nil {
+		return 0, 0, err
+	}
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	header, err := cr.Read()
+	if err != nil {
+		return 0, 0, core.Invalid("file", "the file is empty or not CSV: the first line must be a header such as address,hostname,owner_team,application")
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
+	}
+	if _, ok := col["address"]; !ok {
+		return 0, 0, core.Invalid("file", "the header has no address column (expected address,hostname,owner_team,application)")
+	}
+	field := func(rec []string, name string) string {
+		if i, ok := col[name]; ok && i < len(rec) {
+			return rec[i]
+		}
+		return ""
+	}
+	var rows []models.Asset
+	var bad []LineError
+	seen := map[string]int{}
+	for line := 2; ; line++ {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			bad = append(bad, LineError{Line: line, Field: "line", Message: err.Error()})
+			if errors.Is(err, csv.ErrQuote) || errors.Is(err, csv.ErrBareQuote) {
+				continue
+			}
+			break
+		}
+		if line-1 > maxImportLines {
+			return 0, 0, core.Invalid("file", "the file has more than %d lines; split it", maxImportLines)
+		}
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue
+		}
+		a, errs := AssetInput{
+			Address: field(rec, "address"), Hostname: field(rec, "hostname"),
+			OwnerTeam: field(rec, "owner_team"), Application: field(rec, "application"),
+		}.validate("")
+		for _, e := range errs {
+			bad = append(bad, LineError{Line: line, Field: e.Field, Message: e.Message})
+		}
+		if len(errs) == 0 {
+			if first, dup := seen[a.Address]; dup {
+				bad = append(bad, LineError{Line: line, Field: "address", Message: fmt.Sprintf("%s appears already on line %d", a.Address, first)})
+				continue
+			}
+			seen[a.Address] = line
+			rows = append(rows, a)
+		}
+	}
+	if len(bad) > 0 {
+		return 0, 0, &ImportError{Lines: bad}
+	}
+	if len(rows) == 0 {
+		return 0, 0, core.Invalid("file", "the file has a header but no assets")
+	}
+	err = s.InTx(ctx, func(tx *gorm.DB) error {
+		ix, err := LoadZoneIndex(tx)
+		if err != nil {
+			return err
+		}
+		for _, a := range rows {
+			if z := ix.Lookup(netip.MustParseAddr(a.Address)); z != nil {
+				a.ZoneID = &z.ID
+			}
+			var old models.Asset
+			err := tx.Where("address = ?", a.Address).First(&old).Error
+			switch {
+			case errors.Is(err, gorm.ErrRecordNotFound):
+				if err := tx.Create(&a).Error; err != nil {
+					return err
+				}
+				created++
+			case err != nil:
+				return err
+			default:
+				a.ID, a.CreatedAt = old.ID, old.CreatedAt
+				if err := tx.Save(&a).Error; err != nil {
+					return err
+				}
+				updated++
+			}
+		}
+		return s.Audit(tx, actor, "asset.import", "asset", 0, "", "", map[string]int{"created": created, "updated": updated}, "")
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	return created, updated, nil
+}

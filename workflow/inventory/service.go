@@ -1,0 +1,14 @@
+// Package inventory owns what the policy is judged against: zones, assets,
+// the policy's settings and its stored catalog and zone matrix.
+package inventory
+
+import "github.com/portcullis/portcullis/workflow/core"
+
+// Service runs the inventory's use cases.
+type Service struct {
+	*core.Store
+	catalogs catalogCache
+}
+
+// New makes the inventory over the shared store.
+func New(st *core.Store) *Service { return &Service{Store: st} }

@@ -1,0 +1,178 @@
+package inventory
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/policy"
+)
+
+// Settings are the policy's parameters (expiry, source breadth, …), kept in
+// the database and edited by admins; unset keys keep the engine's defaults.
+type Settings = policy.Settings
+
+// SettingsInput is the admin's form: whole days and prefix lengths, as text,
+// so that each bad value is reported against its own field.
+type SettingsInput struct {
+	DefaultExpiryDays, MaxExpiryDays     string
+	MaxSourcePrefixV4, MaxSourcePrefixV6 string
+	DevicePrefixV4, DevicePrefixV6       string
+	BroadPortCount, PublicTCPPorts       string
+	RecertifyMonths                      string
+}
+
+// settingKeys are how Settings are stored, one row per key.
+var settingKeys = []string{
+	"default_expiry_days", "max_expiry_days", "max_source_prefix_v4", "max_source_prefix_v6",
+	"device_prefix_v4", "device_prefix_v6", "broad_port_count", "public_tcp_ports", "recertify_months",
+}
+
+// DefaultRecertifyMonths is how often an opening must be confirmed (PCI DSS 1.2.7: every six months).
+const DefaultRecertifyMonths = 6
+
+// RecertifyMonths reads the re-certification interval.
+func RecertifyMonths(tx *gorm.DB) int {
+	var row models.Setting
+	if tx.Where(map[string]any{"key": "recertify_months"}).Take(&row).Error == nil {
+		if n, err := strconv.Atoi(row.Value); err == nil && n > 0 {
+			return n
+		}
+	}
+	return DefaultRecertifyMonths
+}
+
+func LoadSettings(tx *gorm.DB) (Settings, error) {
+	st := policy.DefaultSettings()
+	var rows []models.Setting
+	if err := tx.Find(&rows).Error; err != nil {
+		return st, err
+	}
+	for _, r := range rows {
+		if r.Key == "public_tcp_ports" {
+			if ps, err := policy.ParsePorts(r.Value); err == nil {
+				st.PublicTCPPorts = ps
+			}
+			continue
+		}
+		n, err := strconv.Atoi(r.Value)
+		if err != nil || n <= 0 {
+			continue
+		}
+		switch r.Key {
+		case "default_expiry_days":
+			st.DefaultExpiry = time.Duration(n) * 24 * time.Hour
+		case "max_expiry_days":
+			st.MaxExpiry = time.Duration(n) * 24 * time.Hour
+		case "max_source_prefix_v4":
+			st.MaxSourcePrefixV4 = n
+		case "max_source_prefix_v6":
+			st.MaxSourcePrefixV6 = n
+		case "device_prefix_v4":
+			st.DevicePrefixV4 = n
+		case "device_prefix_v6":
+			st.DevicePrefixV6 = n
+		case "broad_port_count":
+			st.BroadPortCount = n
+		}
+	}
+	return st, nil
+}
+
+// SettingsForm renders settings as the admin form shows them.
+func SettingsForm(st Settings) SettingsInput {
+	days := func(d time.Duration) string { return strconv.Itoa(int(d.Hours() / 24)) }
+	return SettingsInput{
+		DefaultExpiryDays: days(st.DefaultExpiry), MaxExpiryDays: days(st.MaxExpiry),
+		MaxSourcePrefixV4: strconv.Itoa(st.MaxSourcePrefixV4), MaxSourcePrefixV6: strconv.Itoa(st.MaxSourcePrefixV6),
+		DevicePrefixV4: strconv.Itoa(st.DevicePrefixV4), DevicePrefixV6: strconv.Itoa(st.DevicePrefixV6),
+		BroadPortCount: strconv.Itoa(st.BroadPortCount), PublicTCPPorts: st.PublicTCPPorts.String(),
+		RecertifyMonths: strconv.Itoa(DefaultRecertifyMonths),
+	}
+}
+
+// GetSettingsForm is the settings as the admin's form shows them.
+func (s *Service) GetSettingsForm(ctx context.Context) (SettingsInput, error) {
+	db := s.DB().WithContext(ctx)
+	st, err := LoadSettings(db)
+	if err != nil {
+		return SettingsInput{}, err
+	}
+	in := SettingsForm(st)
+	in.RecertifyMonths = strconv.Itoa(RecertifyMonths(db))
+	return in, nil
+}
+
+// GetSettings returns the settings in force.
+func (s *Service) GetSettings(ctx context.Context) (Settings, error) {
+	return LoadSettings(s.DB().WithContext(ctx))
+}
+
+func (in SettingsInput) values() map[string]string {
+	return map[string]string{
+		"default_expiry_days": in.DefaultExpiryDays, "max_expiry_days": in.MaxExpiryDays,
+		"max_source_prefix_v4": in.MaxSourcePrefixV4, "max_source_prefix_v6": in.MaxSourcePrefixV6,
+		"device_prefix_v4": in.DevicePrefixV4, "device_prefix_v6": in.DevicePrefixV6,
+		"broad_port_count": in.BroadPortCount, "public_tcp_ports": in.PublicTCPPorts,
+		"recertify_months": in.RecertifyMonths,
+	}
+}
+
+// SaveSettings checks and stores the policy's parameters, audited.
+func (s *Service) SaveSettings(ctx context.Context, actor core.Actor, in SettingsInput) error {
+	if !actor.Has(core.RoleAdmin) {
+		return core.Forbidden("you need the admin role to change the settings")
+	}
+	var errs core.FieldErrors
+	add := func(field, format string, a ...any) {
+		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: field, Message: fmt.Sprintf(format, a...)})
+	}
+	limits := map[string][2]int{
+		"default_expiry_days": {1, 3 * 365}, "max_expiry_days": {1, 3 * 365},
+		"max_source_prefix_v4": {1, 32}, "max_source_prefix_v6": {1, 128},
+		"device_prefix_v4": {1, 32}, "device_prefix_v6": {1, 128}, "broad_port_count": {1, 65535},
+		"recertify_months": {1, 12},
+	}
+	values := in.values()
+	nums := map[string]int{}
+	for _, key := range settingKeys {
+		if key == "public_tcp_ports" {
+			if _, err := policy.ParsePorts(values[key]); err != nil {
+				add(key, "%v", err)
+			}
+			continue
+		}
+		n, err := strconv.Atoi(values[key])
+		lim := limits[key]
+		if err != nil || n < lim[0] || n > lim[1] {
+			add(key, "a whole number from %d to %d is required", lim[0], lim[1])
+			continue
+		}
+		nums[key] = n
+	}
+	if len(errs) == 0 && nums["default_expiry_days"] > nums["max_expiry_days"] {
+		add("default_expiry_days", "the default expiry (%d days) is longer than the maximum (%d days)", nums["default_expiry_days"], nums["max_expiry_days"])
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return s.InTx(ctx, func(tx *gorm.DB) error {
+		before, err := LoadSettings(tx)
+		if err != nil {
+			return err
+		}
+		for _, key := range settingKeys {
+			row := models.Setting{Key: key, Value: values[key], UpdatedAt: s.Now()}
+			if err := tx.Clauses(clause.OnConflict{UpdateAll: true}).Create(&row).Error; err != nil {
+				return err
+			}
+		}
+		return s.Audit(tx, actor, "settings.update", "settings", 0, "", "", map[string]any{"before": SettingsForm(before), "after": in}, "")
+	})
+}

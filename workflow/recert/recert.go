@@ -1,0 +1,437 @@
+package recert
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/identity"
+	"github.com/portcullis/portcullis/workflow/inventory"
+	"github.com/portcullis/portcullis/workflow/requests"
+)
+
+// dueDate is when a request must next be re-certified: its last
+// certification plus the interval, or its expiry if sooner.
+func dueDate(r models.Request, months int) time.Time {
+	certified := r.CreatedAt
+	if r.CertifiedAt != nil {
+		certified = *r.CertifiedAt
+	} else if r.ApprovedAt != nil {
+		certified = *r.ApprovedAt
+	}
+	due := certified.AddDate(0, months, 0)
+	if r.ExpiresAt.Before(due) {
+		due = r.ExpiresAt
+	}
+	return due
+}
+
+func canRunCampaigns(a core.Actor) error {
+	if a.ID == 0 || a.Has(core.RoleApprover, core.RoleAdmin) {
+		return nil
+	}
+	return core.Forbidden("you need the approver or admin role to run a re-certification campaign")
+}
+
+// StartCampaign opens a campaign for every opening in force that is due by
+// dueBy and not already waiting in an open campaign.
+func (s *Service) StartCampaign(ctx context.Context, actor core.Actor, name string, dueBy time.Time) (*models.RecertCampaign, int, error) {
+	if err := canRunCampaigns(actor); err != nil {
+		return nil, 0, err
+	}
+	name = strings.TrimSpace(name)
+	if name == "" {
+		name = "Re-certification due " + dueBy.Format(time.DateOnly)
+	}
+	if !dueBy.After(s.Now()) {
+		return nil, 0, core.Invalid("due_by", "the campaign's deadline %s is not in the future", dueBy.Format(time.DateOnly))
+	}
+	var camp models.RecertCampaign
+	added := 0
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
+		months := inventory.RecertifyMonths(tx)
+		var reqs []models.Request
+		if err := tx.Where("state IN ?", requests.InForceStates).Order("id").Find(&reqs).Error; err != nil {
+			return err
+		}
+		var waiting []uint
+		if err := tx.Model(&models.Recertification{}).Where("status = ?", RecertPending).Pluck("request_id", &waiting).Error; err != nil {
+			return err
+		}
+		busy := map[uint]bool{}
+		for _, id := range waiting {
+			busy[id] = true
+		}
+		camp = models.RecertCampaign{Name: name, DueBy: dueBy.UTC(), CreatedBy: actor.Email}
+		if err := tx.Create(&camp).Error; err != nil {
+			return err
+		}
+		for _, r := range reqs {
+			if busy[r.ID] || dueDate(r, months).After(dueBy) {
+				continue
+			}
+			if err := tx.Omit("Campaign", "Request").Create(&models.Recertification{CampaignID: camp.ID, RequestID: r.ID, Team: r.Team, Status: RecertPending}).Error; err != nil {
+				return err
+			}
+			added++
+		}
+		return s.Audit(tx, actor, "recertification.campaign", "campaign", camp.ID, "", "", map[string]any{"name": name, "due_by": camp.DueBy, "requests": added}, "")
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return &camp, added, nil
+}
+
+// CampaignProgress is how far a campaign has come, per owner team.
+type CampaignProgress struct {
+	Campaign models.RecertCampaign
+	Teams    []TeamProgress
+	Items    []models.Recertification
+}
+
+// TeamProgress counts one team's items.
+type TeamProgress struct {
+	Team                         string
+	Pending, Recertified, Lapsed int
+}
+
+// Done is the share of items decided, in percent.
+func (t TeamProgress) Done() int {
+	total := t.Pending + t.Recertified + t.Lapsed
+	if total == 0 {
+		return 100
+	}
+	return (t.Recertified + t.Lapsed) * 100 / total
+}
+
+// Campaigns lists the campaigns, newest first, with their progress.
+func (s *Service) Campaigns(ctx context.Context, actor core.Actor) ([]CampaignProgress, error) {
+	if !actor.SeesAllRequests() {
+		return nil, core.Forbidden("campaign progress is for security, auditors and admins")
+	}
+	var camps []models.RecertCampaign
+	if err := s.DB().WithContext(ctx).Order("id DESC").Find(&camps).Error; err != nil {
+		return nil, err
+	}
+	out := make([]CampaignProgress, 0, len(camps))
+	for _, c := range camps {
+		p, err := s.campaignProgress(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *p)
+	}
+	return out, nil
+}
+
+// Campaign returns one campaign with its items.
+func (s *Service) Campaign(ctx context.Context, actor core.Actor, id uint) (*CampaignProgress, error) {
+	if !actor.SeesAllRequests() {
+		return nil, core.Forbidden("campaign progress is for security, auditors and admins")
+	}
+	var c models.RecertCampaign
+	if err := s.DB().WithContext(ctx).First(&c, id).Error; err != nil {
+		return nil, core.NotFound("campaign", id)
+	}
+	return s.campaignProgress(ctx, c)
+}
+
+func (s *Service) campaignProgress(ctx context.Context, c models.RecertCampaign) (*CampaignProgress, error) {
+	p := &CampaignProgress{Campaign: c}
+	if err := s.DB().WithContext(ctx).Preload("Request").Preload("Request.Requester").Where("campaign_id = ?", c.ID).Order("team, request_id").Find(&p.Items).Error; err != nil {
+		return nil, err
+	}
+	byTeam := map[string]*TeamProgress{}
+	for _, it := range p.Items {
+		tp := byTeam[it.Team]
+		if tp == nil {
+			tp = &TeamProgress{Team: it.Team}
+			byTeam[it.Team] = tp
+		}
+		switch it.Status {
+		case RecertPending:
+			tp.Pending++
+		case RecertRecertified:
+			tp.Recertified++
+		case RecertLapsed:
+			tp.Lapsed++
+		}
+	}
+	for _, tp := range byTeam {
+		p.Teams = append(p.Teams, *tp)
+	}
+	sort.Slice(p.Teams, func(i, j int) bool { return p.Teams[i].Team < p.Teams[j].Team })
+	return p, nil
+}
+
+// MyRecertifications are the pending items the actor owns: their own
+// requests and their team's.
+func (s *Service) MyRecertifications(ctx context.Context, actor core.Actor) ([]models.Recertification, error) {
+	q := s.DB().WithContext(ctx).Preload("Campaign").Preload("Request").Preload("Request.Rules").
+		Joins("JOIN requests ON requests.id = recertifications.request_id").
+		Where("recertifications.status = ?", RecertPending)
+	if actor.Team != "" {
+		q = q.Where("requests.requester_id = ? OR recertifications.team = ?", actor.ID, actor.Team)
+	} else {
+		q = q.Where("requests.requester_id = ?", actor.ID)
+	}
+	var out []models.Recertification
+	err := q.Order("recertifications.id").Find(&out).Error
+	return out, err
+}
+
+// loadOwnedRecert reads a pending item the actor owns.
+func loadOwnedRecert(tx *gorm.DB, actor core.Actor, id uint) (*models.Recertification, *models.Request, error) {
+	var rc models.Recertification
+	if err := tx.First(&rc, id).Error; err != nil {
+		return nil, nil, core.NotFound("re-certification", id)
+	}
+	r, err := requests.LoadRequest(tx, rc.RequestID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if actor.ID != r.RequesterID && (actor.Team == "" || actor.Team != r.Team) {
+		return nil, nil, core.Forbidden("only the owners of request #%d (its requester and team %s) can re-certify it", r.ID, r.Team)
+	}
+	if rc.Status != RecertPending {
+		return nil, nil, core.Conflict("request #%d was %s already in this campaign", r.ID, rc.Status)
+	}
+	return &rc, r, nil
+}
+
+// Recertify confirms an opening is still needed, with a fresh business
+// justification and a new expiry (within the maximum).
+func (s *Service) Recertify(ctx context.Context, actor core.Actor, id uint, justification string, expires time.Time) (*models.Request, error) {
+	justification = strings.TrimSpace(justification)
+	if justification == "" {
+		return nil, core.Invalid("justification", "a fresh justification is required: say why the opening is still needed")
+	}
+	var req *models.Request
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
+		rc, r, err := loadOwnedRecert(tx, actor, id)
+		if err != nil {
+			return err
+		}
+		settings, err := inventory.LoadSettings(tx)
+		if err != nil {
+			return err
+		}
+		now := s.Now()
+		if expires.IsZero() {
+			expires = now.Add(settings.DefaultExpiry)
+		}
+		if !expires.After(now) || expires.Sub(now) > settings.MaxExpiry+24*time.Hour {
+			return core.Invalid("expires_at", "the new expiry must be in the future and at most %d days away", int(settings.MaxExpiry.Hours()/24))
+		}
+		if !slicesContains(requests.InForceStates, requests.State(r.State)) {
+			return core.Conflict("request #%d is %s: there is nothing to re-certify", r.ID, requests.StateLabel(requests.State(r.State)))
+		}
+		res := tx.Model(&models.Request{}).Where("id = ? AND version = ?", r.ID, r.Version).
+			Updates(map[string]any{"expires_at": expires.UTC(), "certified_at": now, "version": gorm.Expr("version + 1"), "updated_at": now})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return core.Conflict("request #%d was changed by someone else meanwhile; reload it and try again", r.ID)
+		}
+		exp := expires.UTC()
+		if err := tx.Model(&models.Recertification{}).Where("id = ?", rc.ID).Updates(map[string]any{
+			"status": RecertRecertified, "justification": justification, "new_expires_at": &exp, "decided_by": actor.Email, "decided_at": &now,
+		}).Error; err != nil {
+			return err
+		}
+		if err := s.Audit(tx, actor, "recertify", "request", r.ID, r.State, r.State,
+			map[string]any{"campaign_id": rc.CampaignID, "expires_before": r.ExpiresAt, "expires_after": exp}, justification); err != nil {
+			return err
+		}
+		req, err = requests.LoadRequest(tx, r.ID)
+		return err
+	})
+	return req, err
+}
+
+// LetLapse records that the owners no longer need an opening: it expires now.
+func (s *Service) LetLapse(ctx context.Context, actor core.Actor, id uint, reason string) (*models.Request, error) {
+	var req *models.Request
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
+		rc, r, err := loadOwnedRecert(tx, actor, id)
+		if err != nil {
+			return err
+		}
+		now := s.Now()
+		if err := tx.Model(&models.Recertification{}).Where("id = ?", rc.ID).Updates(map[string]any{
+			"status": RecertLapsed, "justification": strings.TrimSpace(reason), "decided_by": actor.Email, "decided_at": &now,
+		}).Error; err != nil {
+			return err
+		}
+		comment := "let lapse by " + actor.Email
+		if reason = strings.TrimSpace(reason); reason != "" {
+			comment += ": " + reason
+		}
+		if err := s.requests.Step(tx, core.SystemActor, r, requests.EventExpire, map[string]any{"closed_at": now}, map[string]uint{"campaign_id": rc.CampaignID}, comment); err != nil {
+			return err
+		}
+		req = r
+		return nil
+	})
+	return req, err
+}
+
+// ExpireDue ends the openings whose expiry has passed, and those whose
+// campaign deadline passed without a re-certification. It returns how many
+// requests it expired.
+func (s *Service) ExpireDue(ctx context.Context) (int, error) {
+	now := s.Now()
+	db := s.DB().WithContext(ctx)
+	var overdue []models.Recertification
+	pastDeadline := db.Model(&models.RecertCampaign{}).Select("id").Where("due_by < ?", now)
+	if err := db.Where("status = ? AND campaign_id IN (?)", RecertPending, pastDeadline).Find(&overdue).Error; err != nil {
+		return 0, err
+	}
+	lapsed := map[uint]uint{}
+	for _, rc := range overdue {
+		lapsed[rc.RequestID] = rc.ID
+	}
+	var ids []uint
+	if err := db.Model(&models.Request{}).Where("state IN ? AND expires_at < ?", requests.InForceStates, now).Pluck("id", &ids).Error; err != nil {
+		return 0, err
+	}
+	for id := range lapsed {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	expired := 0
+	for i, id := range ids {
+		if i > 0 && ids[i-1] == id {
+			continue
+		}
+		err := s.InTx(ctx, func(tx *gorm.DB) error {
+			r, err := requests.LoadRequest(tx, id)
+			if err != nil {
+				return err
+			}
+			if !slicesContains(requests.InForceStates, requests.State(r.State)) {
+				return nil
+			}
+			comment := fmt.Sprintf("expired on %s", r.ExpiresAt.Format(time.DateOnly))
+			if rcID, ok := lapsed[id]; ok {
+				comment = "not re-certified before the campaign's deadline"
+				if err := tx.Model(&models.Recertification{}).Where("id = ?", rcID).Updates(map[string]any{"status": RecertLapsed, "decided_by": core.SystemActor.Email, "decided_at": &now}).Error; err != nil {
+					return err
+				}
+			}
+			if err := s.requests.Step(tx, core.SystemActor, r, requests.EventExpire, map[string]any{"closed_at": now}, nil, comment); err != nil {
+				return err
+			}
+			expired++
+			return nil
+		})
+		if err != nil && core.ErrorCodeOf(err) != core.CodeConflict {
+			return expired, err
+		}
+	}
+	return expired, nil
+}
+
+func slicesContains(list []requests.State, s requests.State) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Mailer sends plain-text notices (re-certification reminders).
+type Mailer interface {
+	SendText(ctx context.Context, to []string, subject, body, id string) error
+}
+
+// SetMailer sets how reminders are sent; nil turns them off.
+func (s *Service) SetMailer(m Mailer, publicURL string) { s.mailer, s.publicURL = m, publicURL }
+
+// reminderInterval is how often an owner is reminded of the same pending items.
+const reminderInterval = 7 * 24 * time.Hour
+
+// SendReminders e-mails every owner of pending re-certifications, once
+// a week per item at most: one message per person listing their items.
+func (s *Service) SendReminders(ctx context.Context) (int, error) {
+	if s.mailer == nil {
+		return 0, nil
+	}
+	db := s.DB().WithContext(ctx)
+	now := s.Now()
+	var pending []models.Recertification
+	if err := db.Preload("Campaign").Preload("Request").Preload("Request.Requester").
+		Where("status = ? AND (reminded_at IS NULL OR reminded_at < ?)", RecertPending, now.Add(-reminderInterval)).
+		Order("id").Find(&pending).Error; err != nil {
+		return 0, err
+	}
+	if len(pending) == 0 {
+		return 0, nil
+	}
+	var users []models.User
+	if err := db.Find(&users).Error; err != nil {
+		return 0, err
+	}
+	byOwner := map[string][]models.Recertification{}
+	for _, rc := range pending {
+		owners := map[string]bool{rc.Request.Requester.Email: true}
+		for _, u := range users {
+			if rc.Team != "" && u.Team == rc.Team && identity.ActorOf(u).Has(core.RoleRequester) {
+				owners[u.Email] = true
+			}
+		}
+		for o := range owners {
+			if o != "" {
+				byOwner[o] = append(byOwner[o], rc)
+			}
+		}
+	}
+	owners := make([]string, 0, len(byOwner))
+	for o := range byOwner {
+		owners = append(owners, o)
+	}
+	sort.Strings(owners)
+	sent := 0
+	reminded := map[uint]bool{}
+	for _, o := range owners {
+		items := byOwner[o]
+		var b strings.Builder
+		fmt.Fprintf(&b, "These openings you own wait for your decision: re-certify them with a fresh justification, or let them lapse.\n\n")
+		for _, rc := range items {
+			fmt.Fprintf(&b, "- request #%d %q: decide by %s (campaign %q; the opening expires %s)\n",
+				rc.RequestID, rc.Request.Title, rc.Campaign.DueBy.Format(time.DateOnly), rc.Campaign.Name, rc.Request.ExpiresAt.Format(time.DateOnly))
+		}
+		fmt.Fprintf(&b, "\nWhat is not re-certified by its deadline expires.\n%s/recertification\n", strings.TrimRight(s.publicURL, "/"))
+		subject := fmt.Sprintf("[Portcullis] %d opening(s) to re-certify", len(items))
+		id := fmt.Sprintf("recert-%s-%s", now.Format("20060102"), o)
+		if err := s.mailer.SendText(ctx, []string{o}, subject, b.String(), id); err != nil {
+			s.Log().Warn("re-certification reminder not sent", "to", o, "err", err)
+			continue
+		}
+		sent++
+		for _, rc := range items {
+			reminded[rc.ID] = true
+		}
+	}
+	for id := range reminded {
+		if err := db.Model(&models.Recertification{}).Where("id = ?", id).Update("reminded_at", &now).Error; err != nil {
+			return sent, err
+		}
+	}
+	if sent > 0 {
+		err := s.InTx(ctx, func(tx *gorm.DB) error {
+			return s.Audit(tx, core.SystemActor, "recertification.remind", "campaign", 0, "", "", map[string]any{"owners": sent, "items": len(reminded)}, "")
+		})
+		return sent, err
+	}
+	return 0, nil
+}

@@ -1,0 +1,249 @@
+package requests
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/inventory"
+	"github.com/portcullis/portcullis/workflow/policy"
+)
+
+// Finding is the policy engine's verdict on one rule.
+type Finding = policy.Finding
+
+func ruleSpec(r models.Rule, expires time.Time) policy.RuleSpec {
+	return policy.RuleSpec{
+		Source: r.Source, Destination: strings.Split(r.Destination, ","), Protocol: r.Protocol,
+		Ports: r.Ports, Service: r.Service, Direction: r.Direction, ExpiresAt: expires,
+	}
+}
+
+// activeRules are the approved rules in force, as the overlap check and
+// the what-if preview need them; except leaves one request out (its own
+// earlier approval must not count as a duplicate of itself).
+func activeRules(tx *gorm.DB, inv *policy.Inventory, except uint) ([]policy.ActiveRule, error) {
+	var reqs []models.Request
+	if err := tx.Preload("Rules").Where("state IN ? AND id <> ?", InForceStates, except).Find(&reqs).Error; err != nil {
+		return nil, err
+	}
+	var out []policy.ActiveRule
+	for _, r := range reqs {
+		for _, ru := range r.Rules {
+			resolved, err := inv.Resolve([]policy.RuleSpec{ruleSpec(ru, r.ExpiresAt)}, r.ExpiresAt)
+			if err != nil {
+				continue // a rule whose zone was since deleted cannot be compared
+			}
+			out = append(out, policy.ActiveRule{ProposedRule: resolved[0], ID: int64(ru.ID), RequestID: int64(r.ID), Label: r.Title})
+		}
+	}
+	return out, nil
+}
+
+// judge evaluates a request's rules against the policy in force.
+func (s *Service) judge(tx *gorm.DB, rules []models.Rule, expires time.Time, requestID uint) ([]Finding, error) {
+	p, err := s.inventory.LoadPolicy(tx)
+	if err != nil {
+		return nil, err
+	}
+	inv, err := inventory.PolicyInventory(tx)
+	if err != nil {
+		return nil, err
+	}
+	specs := make([]policy.RuleSpec, len(rules))
+	for i, r := range rules {
+		specs[i] = ruleSpec(r, expires)
+	}
+	proposed, err := inv.Resolve(specs, expires)
+	if err != nil {
+		return nil, err
+	}
+	active, err := activeRules(tx, inv, requestID)
+	if err != nil {
+		return nil, err
+	}
+	return p.Evaluate(proposed, policy.NewActiveIndex(active), s.Now()), nil
+}
+
+// rejudge evaluates a stored request afresh and records the findings and
+// whether it needs two approvals.
+func (s *Service) rejudge(tx *gorm.DB, r *models.Request) ([]Finding, error) {
+	findings, err := s.judge(tx, r.Rules, r.ExpiresAt, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	b, _ := json.Marshal(findings)
+	needs := policy.NeedsSecondApproval(findings, r.Exception)
+	if err := tx.Model(&models.Request{}).Where("id = ?", r.ID).Updates(map[string]any{"findings": string(b), "needs_second_approval": needs}).Error; err != nil {
+		return nil, err
+	}
+	r.Findings, r.NeedsSecondApproval = string(b), needs
+	return findings, nil
+}
+
+// FindingsOf decodes a request's stored findings.
+func FindingsOf(r models.Request) []Finding {
+	var out []Finding
+	_ = json.Unmarshal([]byte(r.Findings), &out)
+	return out
+}
+
+// ControlsOf decodes a request's compensating controls, keyed by FindingKey.
+func ControlsOf(r models.Request) map[string]string {
+	out := map[string]string{}
+	_ = json.Unmarshal([]byte(r.CompensatingControls), &out)
+	return out
+}
+
+// FindingKey names a finding for the exception path: "rule:code", e.g. "0:internet-high-risk".
+func FindingKey(f Finding) string { return fmt.Sprintf("%d:%s", f.Rule, f.Code) }
+
+// Evaluation is the engine's answer on proposed rules that may not all be
+// complete yet (the request form while someone types).
+type Evaluation struct {
+	Findings []Finding
+	// Incomplete are the rules that could not be judged, with why.
+	Incomplete core.FieldErrors
+}
+
+// Evaluate judges proposed rules against the policy in force without
+// saving anything: the live preview of the form, POST /api/v1/evaluate and
+// `portcullis policy check`. Rules that do not parse are reported in
+// Incomplete and the others are judged.
+func (s *Service) Evaluate(ctx context.Context, specs []policy.RuleSpec, expires time.Time) (*Evaluation, error) {
+	db := s.DB().WithContext(ctx)
+	p, err := s.inventory.LoadPolicy(db)
+	if err != nil {
+		return nil, err
+	}
+	inv, err := inventory.PolicyInventory(db)
+	if err != nil {
+		return nil, err
+	}
+	if expires.IsZero() {
+		expires = s.Now().Add(p.Settings.DefaultExpiry)
+	}
+	ev := &Evaluation{Findings: []Finding{}}
+	var proposed []policy.ProposedRule
+	var index []int
+	for i, spec := range specs {
+		r, err := inv.Resolve([]policy.RuleSpec{spec}, expires)
+		if err != nil {
+			var fe *policy.FieldError
+			field, msg := fmt.Sprintf("rules[%d]", i), err.Error()
+			if errors.As(err, &fe) {
+				field, msg = strings.Replace(fe.Field, "rules[0]", fmt.Sprintf("rules[%d]", i), 1), fe.Message
+			}
+			ev.Incomplete = append(ev.Incomplete, &core.Error{Code: core.CodeInvalid, Field: field, Message: msg})
+			continue
+		}
+		proposed = append(proposed, r[0])
+		index = append(index, i)
+	}
+	active, err := activeRules(db, inv, 0)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range p.Evaluate(proposed, policy.NewActiveIndex(active), s.Now()) {
+		f.Rule = index[f.Rule]
+		ev.Findings = append(ev.Findings, f)
+	}
+	return ev, nil
+}
+
+// SpecsOf turns form or API input into rule specs for Evaluate.
+func SpecsOf(rules []RuleInput) []policy.RuleSpec {
+	out := make([]policy.RuleSpec, len(rules))
+	for i, r := range rules {
+		var dest []string
+		for _, d := range strings.FieldsFunc(r.Destination, func(c rune) bool { return c == ',' || c == ' ' || c == ';' || c == '\n' }) {
+			dest = append(dest, d)
+		}
+		out[i] = policy.RuleSpec{Source: r.Source, Destination: dest, Protocol: r.Protocol, Ports: r.Ports, Service: r.Service, Direction: r.Direction}
+	}
+	return out
+}
+
+// ChecklistItem is one thing a reviewer confirms on the destination hosts.
+type ChecklistItem struct {
+	ID, Text string
+	// Required items come from the findings: controls the policy demands.
+	Required bool
+}
+
+// ChecklistFor is the baseline checklist plus the controls the findings require.
+func ChecklistFor(findings []Finding) []ChecklistItem {
+	items := make([]ChecklistItem, 0, len(BaselineChecklist)+len(findings))
+	for _, b := range BaselineChecklist {
+		items = append(items, ChecklistItem{ID: b.ID, Text: b.Text})
+	}
+	seen := map[string]bool{}
+	var controls []string
+	for _, f := range findings {
+		for _, c := range f.RequiredControls {
+			if !seen[c] {
+				seen[c] = true
+				controls = append(controls, c)
+			}
+		}
+	}
+	sort.Strings(controls)
+	for _, c := range controls {
+		items = append(items, ChecklistItem{ID: controlID(c), Text: c, Required: true})
+	}
+	return items
+}
+
+// controlID makes a stable form-friendly id from a control's text.
+func controlID(text string) string {
+	var b strings.Builder
+	b.WriteString("control-")
+	dash := false
+	for _, r := range strings.ToLower(text) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash {
+			b.WriteByte('-')
+			dash = true
+		}
+		if b.Len() >= 72 {
+			break
+		}
+	}
+	return strings.TrimRight(b.String(), "-")
+}
+
+// WhatIf lists the active approved rules that the changed policy would
+// block and the current one does not. Nothing is saved.
+func (s *Service) WhatIf(ctx context.Context, actor core.Actor, change inventory.PolicyChange) ([]policy.Violation, []policy.ActiveRule, error) {
+	if !actor.Has(core.RoleAdmin) {
+		return nil, nil, core.Forbidden("you need the admin role to change the policy")
+	}
+	db := s.DB().WithContext(ctx)
+	before, err := s.inventory.LoadPolicy(db)
+	if err != nil {
+		return nil, nil, err
+	}
+	after, err := inventory.ApplyChange(before, change)
+	if err != nil {
+		return nil, nil, err
+	}
+	inv, err := inventory.PolicyInventory(db)
+	if err != nil {
+		return nil, nil, err
+	}
+	active, err := activeRules(db, inv, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	return policy.WhatIf(before, after, active, s.Now()), active, nil
+}

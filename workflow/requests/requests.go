@@ -1,0 +1,721 @@
+package requests
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/inventory"
+	"github.com/portcullis/portcullis/workflow/policy"
+)
+
+// Services is the vocabulary of expected services (the scan report's).
+var Services = []string{
+	"amqp", "dns", "elasticsearch", "ftp", "http", "imap", "kerberos", "ldap", "memcached", "mongodb",
+	"mqtt", "mssql", "mysql", "nats", "ntp", "pop3", "postgresql", "rdp", "redis", "rsync", "sip",
+	"smb", "smtp", "snmp", "ssh", "telnet", "vnc", "unknown",
+}
+
+// RuleInput is one proposed rule as a person or a script writes it.
+type RuleInput struct {
+	Source      string `json:"source"`
+	Destination string `json:"destination"`
+	Protocol    string `json:"protocol"`
+	Ports       string `json:"ports"`
+	Service     string `json:"service"`
+	Direction   string `json:"direction"`
+}
+
+// Input is the editable part of a request.
+type Input struct {
+	Title         string
+	Justification string
+	ExpiresAt     time.Time // zero: the default expiry from the settings
+	Rules         []RuleInput
+}
+
+// validated is a request input checked against the inventory.
+type validated struct {
+	req   models.Request
+	rules []models.Rule
+}
+
+// maxRules bounds one request; larger sets belong in several requests.
+const maxRules = 100
+
+func (s *Service) validateRequest(tx *gorm.DB, in Input) (*validated, error) {
+	var errs core.FieldErrors
+	add := func(field, format string, a ...any) {
+		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: field, Message: fmt.Sprintf(format, a...)})
+	}
+	v := &validated{req: models.Request{
+		Title: strings.TrimSpace(in.Title), Justification: strings.TrimSpace(in.Justification),
+	}}
+	switch {
+	case v.req.Title == "":
+		add("title", "a title is required")
+	case len(v.req.Title) > 200:
+		add("title", "the title is %d characters long; keep it under 200", len(v.req.Title))
+	}
+	switch {
+	case v.req.Justification == "":
+		add("justification", "a business justification is required: say why this port must be open")
+	case len(v.req.Justification) > 10000:
+		add("justification", "the justification is too long (at most 10,000 characters)")
+	}
+	settings, err := inventory.LoadSettings(tx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	expires := in.ExpiresAt
+	if expires.IsZero() {
+		expires = now.Add(settings.DefaultExpiry)
+	}
+	expires = expires.UTC()
+	switch {
+	case !expires.After(now):
+		add("expires_at", "the expiry %s is in the past", expires.Format(time.DateOnly))
+	case expires.Sub(now) > settings.MaxExpiry+24*time.Hour:
+		add("expires_at", "the expiry %s is too far: openings last at most %d days (until %s)",
+			expires.Format(time.DateOnly), int(settings.MaxExpiry.Hours()/24), now.Add(settings.MaxExpiry).Format(time.DateOnly))
+	}
+	v.req.ExpiresAt = expires
+
+	if len(in.Rules) == 0 {
+		add("rules", "a request needs at least one rule")
+	}
+	if len(in.Rules) > maxRules {
+		add("rules", "a request holds at most %d rules; split it", maxRules)
+	}
+	zones, err := inventory.LoadZoneIndex(tx)
+	if err != nil {
+		return nil, err
+	}
+	for i, ri := range in.Rules {
+		if i >= maxRules {
+			break
+		}
+		field := func(name string) string { return fmt.Sprintf("rules[%d].%s", i, name) }
+		rule := models.Rule{Position: i}
+
+		src, err := policy.ParseSource(ri.Source)
+		if err != nil {
+			add(field("source"), "%s", err.Error())
+		} else {
+			if src.Kind == policy.SourceZone {
+				z := zones.ByName(src.Zone)
+				if z == nil {
+					add(field("source"), "there is no zone named %q", src.Zone)
+				} else {
+					src.Zone = z.Name
+				}
+			}
+			rule.Source = src.String()
+		}
+
+		dest, derr := s.resolveDestination(tx, zones, ri.Destination)
+		if derr != "" {
+			add(field("destination"), "%s", derr)
+		}
+		rule.Destination = dest
+
+		proto, err := policy.ParseProtocol(ri.Protocol)
+		if err != nil {
+			add(field("protocol"), "%s", err.Error())
+		}
+		rule.Protocol = string(proto)
+
+		ports, err := policy.ParsePorts(ri.Ports)
+		if err != nil {
+			add(field("ports"), "%s", err.Error())
+		} else {
+			rule.Ports = ports.String()
+		}
+
+		svc := strings.ToLower(strings.TrimSpace(ri.Service))
+		if svc != "" && !slices.Contains(Services, svc) {
+			add(field("service"), "%q is not a known service; use one of: %s", ri.Service, strings.Join(Services, ", "))
+		}
+		rule.Service = svc
+
+		dir, err := policy.ParseDirection(ri.Direction)
+		if err != nil {
+			add(field("direction"), "%s", err.Error())
+		}
+		rule.Direction = string(dir)
+		v.rules = append(v.rules, rule)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return v, nil
+}
+
+// resolveDestination checks that a destination names inventory assets (by
+// address) or a zone, and returns its canonical form.
+func (s *Service) resolveDestination(tx *gorm.DB, zones *inventory.ZoneIndex, dest string) (canonical string, problem string) {
+	dest = strings.TrimSpace(dest)
+	if dest == "" {
+		return "", "a destination is required: one or more asset addresses"
+	}
+	fields := strings.FieldsFunc(dest, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' || r == ';' })
+	if len(fields) == 1 && policy.ValidZoneName(fields[0]) {
+		z := zones.ByName(fields[0])
+		if z == nil {
+			return dest, fmt.Sprintf("there is no zone named %q", fields[0])
+		}
+		return z.Name, ""
+	}
+	var out []string
+	for _, f := range fields {
+		addr, err := netip.ParseAddr(f)
+		if err != nil || addr.Zone() != "" {
+			return dest, fmt.Sprintf("%q is not an asset address (destinations are inventory assets, by address)", f)
+		}
+		addr = addr.Unmap()
+		var asset models.Asset
+		if err := tx.Where("address = ?", addr.String()).First(&asset).Error; err != nil {
+			return dest, fmt.Sprintf("%s is not in the inventory; ask an admin to add the asset first", addr)
+		}
+		if !slices.Contains(out, addr.String()) {
+			out = append(out, addr.String())
+		}
+	}
+	return strings.Join(out, ","), ""
+}
+
+// Create saves a new draft.
+func (s *Service) Create(ctx context.Context, actor core.Actor, in Input) (*models.Request, error) {
+	// Admins file too: turning unapproved drift into a request is often theirs to do.
+	if !actor.Has(core.RoleRequester, core.RoleAdmin) {
+		return nil, core.Forbidden("you need the requester role to file a request")
+	}
+	var req *models.Request
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
+		v, err := s.validateRequest(tx, in)
+		if err != nil {
+			return err
+		}
+		r := v.req
+		r.State, r.Version, r.RequesterID, r.Team = string(StateDraft), 1, actor.ID, actor.Team
+		if err := tx.Omit("Rules", "Reviews", "Requester").Create(&r).Error; err != nil {
+			return err
+		}
+		for i := range v.rules {
+			v.rules[i].RequestID = r.ID
+		}
+		if err := tx.Create(&v.rules).Error; err != nil {
+			return err
+		}
+		r.Rules = v.rules
+		if _, err := s.rejudge(tx, &r); err != nil {
+			return err
+		}
+		req = &r
+		return s.Audit(tx, actor, "create", "request", r.ID, "", string(StateDraft), requestSnapshot(&r), "")
+	})
+	return req, err
+}
+
+// Update replaces the title, justification, expiry and rules. After
+// submission, an edit voids every approval given so far and sends the
+// request back to the review queue.
+func (s *Service) Update(ctx context.Context, actor core.Actor, id uint, in Input) (*models.Request, error) {
+	var req *models.Request
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
+		old, err := LoadRequest(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.canSee(actor, old); err != nil {
+			return err
+		}
+		from := State(old.State)
+		if _, err := target(EventEdit, from); err != nil {
+			return err
+		}
+		if err := authorise(EventEdit, actor, old.RequesterID); err != nil {
+			return err
+		}
+		v, err := s.validateRequest(tx, in)
+		if err != nil {
+			return err
+		}
+		to := from
+		if from == StateInReview {
+			to = StateSubmitted
+		}
+		res := tx.Model(&models.Request{}).Where("id = ? AND version = ?", old.ID, old.Version).Updates(map[string]any{
+			"title": v.req.Title, "justification": v.req.Justification, "expires_at": v.req.ExpiresAt,
+			"exception": false, "compensating_controls": "{}", "state": string(to),
+			"version": gorm.Expr("version + 1"), "updated_at": s.Now(),
+		})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return core.Conflict("request #%d was changed by someone else meanwhile; reload it and try again", id)
+		}
+		if err := tx.Where("request_id = ?", id).Delete(&models.Rule{}).Error; err != nil {
+			return err
+		}
+		for i := range v.rules {
+			v.rules[i].RequestID = id
+		}
+		if err := tx.Create(&v.rules).Error; err != nil {
+			return err
+		}
+		voided := tx.Model(&models.Review{}).Where("request_id = ? AND voided = ?", id, false).Update("voided", true)
+		if voided.Error != nil {
+			return voided.Error
+		}
+		detail := map[string]any{"before": requestSnapshot(old), "voided_reviews": voided.RowsAffected}
+		comment := ""
+		if voided.RowsAffected > 0 {
+			comment = fmt.Sprintf("edited after submission: %d earlier review decision(s) voided", voided.RowsAffected)
+		}
+		if err := s.Audit(tx, actor, string(EventEdit), "request", id, string(from), string(to), detail, comment); err != nil {
+			return err
+		}
+		if req, err = LoadRequest(tx, id); err != nil {
+			return err
+		}
+		_, err = s.rejudge(tx, req)
+		return err
+	})
+	return req, err
+}
+
+// requestSnapshot is what the audit log keeps of a request's content.
+func requestSnapshot(r *models.Request) map[string]any {
+	rules := make([]RuleInput, len(r.Rules))
+	for i, ru := range r.Rules {
+		rules[i] = RuleInput{ru.Source, ru.Destination, ru.Protocol, ru.Ports, ru.Service, ru.Direction}
+	}
+	return map[string]any{
+		"title": r.Title, "justification": r.Justification, "expires_at": r.ExpiresAt, "rules": rules,
+	}
+}
+
+// Submit sends a draft (or a request waiting for changes) to security,
+// judged afresh against the policy in force.
+func (s *Service) Submit(ctx context.Context, actor core.Actor, id uint) (*models.Request, error) {
+	return s.onRequest(ctx, actor, id, func(tx *gorm.DB, r *models.Request) error {
+		if err := authorise(EventSubmit, actor, r.RequesterID); err != nil {
+			return err
+		}
+		if _, err := target(EventSubmit, State(r.State)); err != nil {
+			return err
+		}
+		findings, err := s.rejudge(tx, r)
+		if err != nil {
+			return err
+		}
+		blocking := 0
+		for _, f := range findings {
+			if f.Blocking {
+				blocking++
+			}
+		}
+		if err := s.Step(tx, actor, r, EventSubmit, map[string]any{"submitted_at": s.Now()}, map[string]int{"findings": len(findings), "blocking": blocking}, ""); err != nil {
+			return err
+		}
+		return nil
+	})
+}
+
+// Cancel withdraws a draft or a submitted request.
+func (s *Service) Cancel(ctx context.Context, actor core.Actor, id uint, reason string) (*models.Request, error) {
+	return s.simpleStep(ctx, actor, id, EventCancel, strings.TrimSpace(reason), func(r *models.Request) map[string]any {
+		return map[string]any{"closed_at": s.Now()}
+	})
+}
+
+// Revoke withdraws an approval or an opening, with the reason security gives.
+func (s *Service) Revoke(ctx context.Context, actor core.Actor, id uint, reason string) (*models.Request, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return nil, core.Invalid("reason", "a reason is required to revoke a request")
+	}
+	return s.simpleStep(ctx, actor, id, EventRevoke, reason, func(r *models.Request) map[string]any {
+		return map[string]any{"closed_at": s.Now()}
+	})
+}
+
+func (s *Service) simpleStep(ctx context.Context, actor core.Actor, id uint, ev Event, comment string, extra func(*models.Request) map[string]any) (*models.Request, error) {
+	return s.onRequest(ctx, actor, id, func(tx *gorm.DB, r *models.Request) error {
+		if err := s.Step(tx, actor, r, ev, extra(r), nil, comment); err != nil {
+			return err
+		}
+		return nil
+	})
+}
+
+// Decision is a reviewer's verdict.
+type Decision string
+
+const (
+	DecisionApprove        Decision = "approve"
+	DecisionReject         Decision = "reject"
+	DecisionChangesRequest Decision = "changes_requested"
+)
+
+// ChecklistAnswer is one item of the baseline checklist.
+type ChecklistAnswer struct {
+	Item   string `json:"item"`
+	Result string `json:"result"` // pass | fail | na
+	Note   string `json:"note"`
+}
+
+// BaselineChecklist is what a reviewer checks on the destination hosts
+// before an opening is approved.
+var BaselineChecklist = []struct{ ID, Text string }{
+	{"patched", "Host is patched to the current baseline"},
+	{"unprivileged", "The service runs as an unprivileged account"},
+	{"authentication", "Authentication is enabled on the service (where it can authenticate)"},
+	{"only-requested-ports", "Only the requested ports listen on the host"},
+	{"secure-protocol", "The protocol is encrypted, or a secure alternative was considered"},
+	{"logging", "Access is logged and forwarded to the SIEM"},
+}
+
+// ReviewInput is a reviewer's decision with its evidence.
+type ReviewInput struct {
+	Decision      Decision
+	Comment       string
+	ZoneConfirmed bool
+	Checklist     []ChecklistAnswer
+	// CompensatingControls take the exception path: for each blocking
+	// finding (keyed by FindingKey) the control that stands in for it.
+	CompensatingControls map[string]string
+}
+
+func validateChecklist(in []ChecklistAnswer, items []ChecklistItem, approving bool) ([]ChecklistAnswer, error) {
+	var errs core.FieldErrors
+	byItem := map[string]ChecklistAnswer{}
+	for _, a := range in {
+		byItem[a.Item] = a
+	}
+	known := map[string]bool{}
+	out := make([]ChecklistAnswer, 0, len(items))
+	for i, item := range items {
+		known[item.ID] = true
+		a, ok := byItem[item.ID]
+		a.Item, a.Note = item.ID, strings.TrimSpace(a.Note)
+		field := fmt.Sprintf("checklist[%d]", i)
+		switch {
+		case !ok || a.Result == "":
+			if approving {
+				errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: field, Message: fmt.Sprintf("answer %q (pass, fail or not applicable) before approving", item.Text)})
+			}
+		case a.Result != "pass" && a.Result != "fail" && a.Result != "na":
+			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: field, Message: fmt.Sprintf("%q is not pass, fail or na", a.Result)})
+		case a.Result != "pass" && a.Note == "":
+			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: field, Message: fmt.Sprintf("say why %q is %s in a note", item.Text, map[string]string{"fail": "failing", "na": "not applicable"}[a.Result])})
+		case a.Result == "fail" && approving:
+			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: field, Message: fmt.Sprintf("the check %q failed: the host must pass it before the opening is approved", item.Text)})
+		case a.Result == "na" && approving && item.Required:
+			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: field, Message: fmt.Sprintf("the policy requires %q for this request: it cannot be marked not applicable", item.Text)})
+		}
+		out = append(out, a)
+	}
+	for _, a := range in {
+		if !known[a.Item] {
+			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "checklist", Message: fmt.Sprintf("%q is not an item of this request's checklist", a.Item)})
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return out, nil
+}
+
+// Review records a reviewer's decision. A submitted request is taken into
+// review first, in the same transaction. Approving a request that needs two
+// approvals leaves it in review for the approver.
+func (s *Service) Review(ctx context.Context, actor core.Actor, id uint, in ReviewInput) (*models.Request, error) {
+	comment := strings.TrimSpace(in.Comment)
+	var ev Event
+	switch in.Decision {
+	case DecisionApprove:
+		ev = EventApprove
+	case DecisionReject:
+		ev = EventReject
+	case DecisionChangesRequest:
+		ev = EventRequestChanges
+	default:
+		return nil, core.Invalid("decision", "decision %q is not approve, reject or changes_requested", in.Decision)
+	}
+	if ev != EventApprove && comment == "" {
+		return nil, core.Invalid("comment", "say in a comment why; the requester will read it")
+	}
+	return s.onRequest(ctx, actor, id, func(tx *gorm.DB, r *models.Request) error {
+		// Guards before input checks: a refused actor learns why they may not, not what to fill in.
+		if State(r.State) == StateSubmitted {
+			if err := authorise(EventClaim, actor, r.RequesterID); err != nil {
+				return err
+			}
+		}
+		if State(r.State) == StateInReview {
+			var prior int64
+			tx.Model(&models.Review{}).Where("request_id = ? AND voided = ? AND decision = ?", r.ID, false, DecisionApprove).Count(&prior)
+			if prior > 0 {
+				return core.Conflict("request #%d has its first approval already and waits for the second approval by a security lead", r.ID)
+			}
+		}
+		if err := authorise(ev, actor, r.RequesterID); err != nil {
+			return err
+		}
+		findings, err := s.rejudge(tx, r)
+		if err != nil {
+			return err
+		}
+		checklist, err := validateChecklist(in.Checklist, ChecklistFor(findings), ev == EventApprove)
+		if err != nil {
+			return err
+		}
+		if ev == EventApprove && !in.ZoneConfirmed {
+			return core.Invalid("zone_confirmed", "confirm the classification of the destination zones before approving")
+		}
+		controls, err := exceptionControls(findings, in.CompensatingControls, ev == EventApprove)
+		if err != nil {
+			return err
+		}
+		if len(controls) > 0 {
+			cj, _ := json.Marshal(controls)
+			// An exception always needs the security lead's second approval.
+			if err := tx.Model(&models.Request{}).Where("id = ?", r.ID).Updates(map[string]any{"exception": true, "compensating_controls": string(cj), "needs_second_approval": true}).Error; err != nil {
+				return err
+			}
+			r.Exception, r.CompensatingControls, r.NeedsSecondApproval = true, string(cj), true
+		}
+		if State(r.State) == StateSubmitted {
+			if err := s.Step(tx, actor, r, EventClaim, nil, nil, ""); err != nil {
+				return err
+			}
+		}
+		if ev == EventApprove && r.NeedsSecondApproval {
+			ev = EventFirstApprove
+		}
+		extra := map[string]any{}
+		if ev == EventApprove {
+			extra["approved_at"], extra["certified_at"] = s.Now(), s.Now()
+		}
+		if ev == EventReject {
+			extra["closed_at"] = s.Now()
+		}
+		cl, _ := json.Marshal(checklist)
+		rev := models.Review{
+			RequestID: r.ID, ReviewerID: actor.ID, Kind: "review", Decision: string(in.Decision),
+			Comment: comment, ZoneConfirmed: in.ZoneConfirmed, Checklist: string(cl),
+		}
+		detail := map[string]any{"checklist": checklist, "zone_confirmed": in.ZoneConfirmed, "findings": findings}
+		if len(controls) > 0 {
+			detail["exception"] = controls
+		}
+		if err := s.Step(tx, actor, r, ev, extra, detail, comment); err != nil {
+			return err
+		}
+		if err := tx.Create(&rev).Error; err != nil {
+			return err
+		}
+		return nil
+	})
+}
+
+// SecondApproval records the security lead's decision on a request that
+// needs two approvals. The approver must not be the requester nor the first
+// approver.
+func (s *Service) SecondApproval(ctx context.Context, actor core.Actor, id uint, decision Decision, comment string) (*models.Request, error) {
+	comment = strings.TrimSpace(comment)
+	if decision != DecisionApprove && decision != DecisionReject {
+		return nil, core.Invalid("decision", "decision %q is not approve or reject", decision)
+	}
+	if decision == DecisionReject && comment == "" {
+		return nil, core.Invalid("comment", "say in a comment why; the requester will read it")
+	}
+	return s.onRequest(ctx, actor, id, func(tx *gorm.DB, r *models.Request) error {
+		if err := authorise(EventSecondApprove, actor, r.RequesterID); err != nil {
+			return err
+		}
+		if State(r.State) != StateInReview || !r.NeedsSecondApproval {
+			return core.Conflict("request #%d is %s and does not wait for a second approval", r.ID, StateLabel(State(r.State)))
+		}
+		var first models.Review
+		err := tx.Where("request_id = ? AND voided = ? AND decision = ?", r.ID, false, DecisionApprove).First(&first).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return core.Conflict("request #%d needs the first approval of a reviewer before the second", r.ID)
+		}
+		if err != nil {
+			return err
+		}
+		if first.ReviewerID == actor.ID {
+			return core.Forbidden("separation of duties: you gave the first approval; the second must come from another person")
+		}
+		if decision == DecisionApprove {
+			findings, err := s.rejudge(tx, r)
+			if err != nil {
+				return err
+			}
+			recorded := ControlsOf(*r)
+			for _, f := range findings {
+				if f.Blocking && recorded[FindingKey(f)] == "" {
+					return core.Conflict("the policy now raises a blocking finding the reviewer did not accept (%s on rule %d): reject, or ask the requester to change the request", f.Code, f.Rule+1)
+				}
+			}
+		}
+		ev, extra := EventSecondApprove, map[string]any{"approved_at": s.Now(), "certified_at": s.Now()}
+		if decision == DecisionReject {
+			ev, extra = EventReject, map[string]any{"closed_at": s.Now()}
+		}
+		if err := s.Step(tx, actor, r, ev, extra, nil, comment); err != nil {
+			return err
+		}
+		return tx.Create(&models.Review{
+			RequestID: r.ID, ReviewerID: actor.ID, Kind: "second_approval", Decision: string(decision),
+			Comment: comment, Checklist: "[]",
+		}).Error
+	})
+}
+
+// Implement records that network operations put the approved rules in place.
+func (s *Service) Implement(ctx context.Context, actor core.Actor, id uint, changeRef, note string) (*models.Request, error) {
+	changeRef, note = strings.TrimSpace(changeRef), strings.TrimSpace(note)
+	if changeRef == "" {
+		return nil, core.Invalid("change_ref", "the change reference (the firewall change id) is required")
+	}
+	if len(changeRef) > 100 {
+		return nil, core.Invalid("change_ref", "the change reference is too long (at most 100 characters)")
+	}
+	return s.onRequest(ctx, actor, id, func(tx *gorm.DB, r *models.Request) error {
+		implementer := actor.ID
+		extra := map[string]any{"change_ref": changeRef, "implement_note": note, "implemented_at": s.Now(), "implementer_id": &implementer}
+		comment := "change " + changeRef
+		if note != "" {
+			comment += ": " + note
+		}
+		if err := s.Step(tx, actor, r, EventImplement, extra, map[string]string{"change_ref": changeRef}, comment); err != nil {
+			return err
+		}
+		// An implementation is a claim; the scan that follows is the proof.
+		return s.verification.QueueVerification(tx, r)
+	})
+}
+
+// AddComment posts to a request's discussion.
+func (s *Service) AddComment(ctx context.Context, actor core.Actor, id uint, body string) (*models.Comment, error) {
+	body = strings.TrimSpace(body)
+	if body == "" {
+		return nil, core.Invalid("body", "the comment is empty")
+	}
+	if len(body) > 10000 {
+		return nil, core.Invalid("body", "the comment is too long (at most 10,000 characters)")
+	}
+	var c models.Comment
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
+		r, err := LoadRequest(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.canSee(actor, r); err != nil {
+			return err
+		}
+		c = models.Comment{RequestID: id, AuthorID: actor.ID, Body: body}
+		if err := tx.Create(&c).Error; err != nil {
+			return err
+		}
+		return s.Audit(tx, actor, "comment", "request", id, "", "", map[string]uint{"comment_id": c.ID}, body)
+	})
+	return &c, err
+}
+
+// canSee hides other teams' requests from requesters.
+func (s *Service) canSee(actor core.Actor, r *models.Request) error {
+	if actor.SeesAllRequests() || actor.ID == r.RequesterID || (actor.Team != "" && actor.Team == r.Team) {
+		return nil
+	}
+	return core.NotFound("request", r.ID)
+}
+
+// SystemStep runs an event that only the scanner or the scheduler may cause
+// (verification, activation, expiry), with its audit event.
+func (s *Service) SystemStep(ctx context.Context, id uint, ev Event, comment string, detail any) (*models.Request, error) {
+	if !IsSystemEvent(ev) {
+		return nil, fmt.Errorf("event %q is not a system event", ev)
+	}
+	var req *models.Request
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
+		r, err := LoadRequest(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.Step(tx, core.SystemActor, r, ev, nil, detail, comment); err != nil {
+			return err
+		}
+		req = r
+		return nil
+	})
+	return req, err
+}
+
+// minControlText keeps "ok" from passing for a compensating control.
+const minControlText = 10
+
+// exceptionControls checks the exception path: approving a request with
+// blocking findings needs a compensating control for each of them.
+func exceptionControls(findings []Finding, given map[string]string, approving bool) (map[string]string, error) {
+	if !approving {
+		return nil, nil
+	}
+	var errs core.FieldErrors
+	controls := map[string]string{}
+	for _, f := range findings {
+		if !f.Blocking {
+			continue
+		}
+		key := FindingKey(f)
+		text := strings.TrimSpace(given[key])
+		switch {
+		case text == "":
+			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "compensating_controls[" + key + "]", Message: fmt.Sprintf("rule %d has a blocking finding (%s): approving it is an exception that needs the compensating control in force; otherwise reject the request or request changes", f.Rule+1, f.Code)})
+		case len(text) < minControlText:
+			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "compensating_controls[" + key + "]", Message: fmt.Sprintf("describe the compensating control for %s on rule %d (at least %d characters)", f.Code, f.Rule+1, minControlText)})
+		default:
+			controls[key] = text
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return controls, nil
+}
+
+// onRequest runs fn on a request the actor may see, in one transaction, and
+// returns the request as fn left it.
+func (s *Service) onRequest(ctx context.Context, actor core.Actor, id uint, fn func(tx *gorm.DB, r *models.Request) error) (*models.Request, error) {
+	var req *models.Request
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
+		r, err := LoadRequest(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.canSee(actor, r); err != nil {
+			return err
+		}
+		if err := fn(tx, r); err != nil {
+			return err
+		}
+		req = r
+		return nil
+	})
+	return req, err
+}

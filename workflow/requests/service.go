@@ -1,0 +1,45 @@
+// Package requests owns the port-opening requests: their lifecycle from
+// draft to active (each step one transaction with its audit event), the
+// policy's judgement of their rules, the review checklist, and the queues
+// and register the pages show.
+package requests
+
+import (
+	"gorm.io/gorm"
+
+	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/inventory"
+)
+
+// Verification is what requests need of the scans: queue the scan that
+// proves an implemented request on the wire, and read what the latest one
+// saw. Declared here so that scans may import requests, not the reverse.
+type Verification interface {
+	// QueueVerification queues a verification scan of r inside tx.
+	QueueVerification(tx *gorm.DB, r *models.Request) error
+	// VerificationEvidence is the latest verification scan of a request and what it saw.
+	VerificationEvidence(tx *gorm.DB, requestID uint) (*models.ScanRun, []Evidence)
+}
+
+// Service runs the request use cases.
+type Service struct {
+	*core.Store
+	inventory    *inventory.Service
+	verification Verification
+	// onEnd runs when an opening ends (expired or revoked), in its transaction.
+	onEnd func(tx *gorm.DB, actor core.Actor, requestID uint) error
+}
+
+// New makes the requests feature; verification is set with SetVerification
+// once the scans exist.
+func New(st *core.Store, inv *inventory.Service) *Service {
+	return &Service{Store: st, inventory: inv}
+}
+
+// SetVerification connects the scans that verify implemented requests.
+func (s *Service) SetVerification(v Verification) { s.verification = v }
+
+// OnEnd sets what else happens, in the same transaction, when an opening
+// ends: re-certification lapses what was still pending.
+func (s *Service) OnEnd(fn func(tx *gorm.DB, actor core.Actor, requestID uint) error) { s.onEnd = fn }

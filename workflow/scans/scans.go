@@ -1,0 +1,538 @@
+package scans
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/policy"
+)
+
+// Job is what the server asks its scanner to do.
+type Job struct {
+	Targets  []netip.Addr
+	Profile  string   // common | full | verification
+	TCPPorts []uint16 // empty: the profile's
+	UDPPorts []uint16
+}
+
+// Progress is a running scan's snapshot.
+type Progress struct {
+	HostsDone  int     `json:"hosts_done"`
+	HostsTotal int     `json:"hosts_total"`
+	PortsDone  int64   `json:"ports_done"`
+	PortsTotal int64   `json:"ports_total"`
+	Rate       float64 `json:"rate"`
+	Remaining  float64 `json:"remaining_seconds"`
+	Phase      string  `json:"phase"`
+	Done       bool    `json:"done"`
+	Status     string  `json:"status"`
+}
+
+// Scanner is how the workflow reaches the network scanner: it returns the
+// report in the scan-report contract's JSON.
+type Scanner interface {
+	// Resolve fills in the ports of a job's profile, so the run records
+	// exactly what it covered.
+	Resolve(job Job) (Job, error)
+	Scan(ctx context.Context, job Job, progress func(Progress)) ([]byte, error)
+}
+
+// Report is the scan-report contract, as the workflow reads it.
+type Report struct {
+	Schema     string    `json:"schema"`
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	Profile    string    `json:"profile"`
+	Hosts      []Host    `json:"hosts"`
+}
+
+// Host is one scanned address.
+type Host struct {
+	Address string `json:"address"`
+	State   string `json:"state"`
+	Tarpit  bool   `json:"tarpit"`
+	Ports   []Port `json:"ports"`
+}
+
+// Port is one port seen.
+type Port struct {
+	Port     uint16    `json:"port"`
+	Protocol string    `json:"protocol"`
+	State    string    `json:"state"`
+	Service  string    `json:"service"`
+	Product  string    `json:"product"`
+	Version  string    `json:"version"`
+	TLS      bool      `json:"tls"`
+	Banner   string    `json:"banner"`
+	Findings []Finding `json:"findings"`
+}
+
+// Finding is a weak configuration confirmed on the wire.
+type Finding struct {
+	ID       string `json:"id"`
+	Severity string `json:"severity"`
+	Detail   string `json:"detail"`
+}
+
+// ParseReport reads a stored report.
+func ParseReport(raw string) (*Report, error) {
+	var r Report
+	if err := json.Unmarshal([]byte(raw), &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// Policy bounds what the server scans.
+type Policy struct {
+	// LoopbackOnly refuses every address outside 127.0.0.0/8 and ::1: the
+	// demo and the tests scan nothing else.
+	LoopbackOnly bool
+}
+
+// progressHub fans a running scan's progress out to the browsers watching it.
+type progressHub struct {
+	mu   sync.Mutex
+	subs map[uint]map[chan Progress]bool
+}
+
+// Watch subscribes to a run's progress on this instance; cancel unsubscribes.
+func (s *Service) Watch(id uint) (<-chan Progress, func()) {
+	h := &s.hub
+	ch := make(chan Progress, 8)
+	h.mu.Lock()
+	if h.subs == nil {
+		h.subs = map[uint]map[chan Progress]bool{}
+	}
+	if h.subs[id] == nil {
+		h.subs[id] = map[chan Progress]bool{}
+	}
+	h.subs[id][ch] = true
+	h.mu.Unlock()
+	return ch, func() {
+		h.mu.Lock()
+		delete(h.subs[id], ch)
+		h.mu.Unlock()
+	}
+}
+
+func (h *progressHub) publish(id uint, p Progress) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for ch := range h.subs[id] {
+		select {
+		case ch <- p:
+		default: // a slow watcher misses a snapshot, never blocks the scan
+		}
+	}
+}
+
+// SetScanner gives the service its scanner and the bounds it scans within.
+func (s *Service) SetScanner(sc Scanner, p Policy) {
+	s.scanner, s.scanPolicy = sc, p
+}
+
+func canScan(a core.Actor) error {
+	if a.ID == 0 || a.Has(core.RoleReviewer, core.RoleApprover, core.RoleAdmin) {
+		return nil
+	}
+	return core.Forbidden("you need the reviewer, approver or admin role to start a scan")
+}
+
+// scanTargets resolves targets (asset addresses or zone names) to inventory
+// addresses: the server scans nothing else.
+func (s *Service) scanTargets(tx *gorm.DB, targets []string) ([]string, error) {
+	var assets []models.Asset
+	if err := tx.Preload("Zone").Find(&assets).Error; err != nil {
+		return nil, err
+	}
+	var out []string
+	seen := map[string]bool{}
+	add := func(a string) {
+		if !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	for i, t := range targets {
+		t = strings.TrimSpace(t)
+		field := fmt.Sprintf("targets[%d]", i)
+		if addr, err := netip.ParseAddr(t); err == nil {
+			found := false
+			for _, a := range assets {
+				if a.Address == addr.Unmap().String() {
+					found = true
+				}
+			}
+			if !found {
+				return nil, core.Invalid(field, "%s is not an inventory asset: the server scans inventory addresses only", t)
+			}
+			add(addr.Unmap().String())
+			continue
+		}
+		matched := false
+		for _, a := range assets {
+			if a.Zone != nil && strings.EqualFold(a.Zone.Name, t) {
+				add(a.Address)
+				matched = true
+			}
+		}
+		if !matched {
+			return nil, core.Invalid(field, "%q is neither an inventory asset address nor a zone with assets", t)
+		}
+	}
+	if len(out) == 0 {
+		return nil, core.Invalid("targets", "give at least one asset address or zone")
+	}
+	if s.scanPolicy.LoopbackOnly {
+		for _, a := range out {
+			if addr, _ := netip.ParseAddr(a); !addr.IsLoopback() {
+				return nil, core.Invalid("targets", "%s is not a loopback address: this server (demo or test) scans loopback addresses only", a)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// RequestScan queues an on-demand scan of inventory assets.
+func (s *Service) RequestScan(ctx context.Context, actor core.Actor, targets []string, profile string) (*models.ScanRun, error) {
+	if err := canScan(actor); err != nil {
+		return nil, err
+	}
+	if profile == "" {
+		profile = "common"
+	}
+	if profile != "common" && profile != "full" {
+		return nil, core.Invalid("profile", "profile %q is not common or full", profile)
+	}
+	var run *models.ScanRun
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
+		addrs, err := s.scanTargets(tx, targets)
+		if err != nil {
+			return err
+		}
+		run, err = s.enqueue(tx, actor, models.ScanRun{Kind: "on_demand", Profile: profile, Targets: strings.Join(addrs, ",")})
+		return err
+	})
+	return run, err
+}
+
+func (s *Service) enqueue(tx *gorm.DB, actor core.Actor, run models.ScanRun) (*models.ScanRun, error) {
+	run.Status, run.RequestedBy, run.QueuedAt = "queued", actor.Email, s.Now()
+	if run.Progress == "" {
+		run.Progress = "{}"
+	}
+	if err := tx.Create(&run).Error; err != nil {
+		return nil, err
+	}
+	detail := map[string]any{"kind": run.Kind, "profile": run.Profile, "targets": run.Targets}
+	if err := s.Audit(tx, actor, "scan.queue", "scan", run.ID, "", "", detail, ""); err != nil {
+		return nil, err
+	}
+	return &run, nil
+}
+
+// Claim takes the oldest queued run for this holder; nil when none
+// waits. The conditional update makes sure two instances never run the same scan.
+func (s *Service) Claim(ctx context.Context, holder string) (*models.ScanRun, error) {
+	db := s.DB().WithContext(ctx)
+	for attempt := 0; attempt < 3; attempt++ {
+		var run models.ScanRun
+		err := db.Where("status = ?", "queued").Order("id").Take(&run).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		now := s.Now()
+		res := db.Model(&models.ScanRun{}).Where("id = ? AND status = ?", run.ID, "queued").
+			Updates(map[string]any{"status": "running", "holder": holder, "started_at": &now})
+		if res.Error != nil {
+			return nil, res.Error
+		}
+		if res.RowsAffected == 1 {
+			run.Status, run.Holder, run.StartedAt = "running", holder, &now
+			return &run, nil
+		}
+	}
+	return nil, nil
+}
+
+// Execute runs a claimed scan, records its report, and draws the
+// consequences: a verification's verdict, and drift.
+func (s *Service) Execute(ctx context.Context, run *models.ScanRun) error {
+	if s.scanner == nil {
+		return errors.New("no scanner is configured")
+	}
+	job := Job{Profile: run.Profile}
+	for _, a := range strings.Split(run.Targets, ",") {
+		addr, err := netip.ParseAddr(a)
+		if err != nil {
+			return s.finishRun(ctx, run, nil, fmt.Errorf("target %q: %w", a, err))
+		}
+		if s.scanPolicy.LoopbackOnly && !addr.IsLoopback() {
+			return s.finishRun(ctx, run, nil, fmt.Errorf("%s is not a loopback address; this server scans loopback only", addr))
+		}
+		job.Targets = append(job.Targets, addr)
+	}
+	for _, spec := range []struct {
+		text string
+		dst  *[]uint16
+	}{{run.TCPPorts, &job.TCPPorts}, {run.UDPPorts, &job.UDPPorts}} {
+		if spec.text == "" {
+			continue
+		}
+		ps, err := policy.ParsePorts(spec.text)
+		if err != nil {
+			return s.finishRun(ctx, run, nil, err)
+		}
+		for _, r := range ps {
+			for p := int(r.First); p <= int(r.Last); p++ {
+				*spec.dst = append(*spec.dst, uint16(p))
+			}
+		}
+	}
+	job, err := s.scanner.Resolve(job)
+	if err != nil {
+		return s.finishRun(ctx, run, nil, err)
+	}
+	run.TCPPorts, run.UDPPorts = portSpec(job.TCPPorts), portSpec(job.UDPPorts)
+	if err := s.DB().WithContext(ctx).Model(&models.ScanRun{}).Where("id = ?", run.ID).
+		Updates(map[string]any{"tcp_ports": run.TCPPorts, "udp_ports": run.UDPPorts}).Error; err != nil {
+		return err
+	}
+	var lastWrite time.Time
+	progress := func(p Progress) {
+		p.Status = "running"
+		s.hub.publish(run.ID, p)
+		if time.Since(lastWrite) > time.Second {
+			lastWrite = time.Now()
+			b, _ := json.Marshal(p)
+			s.DB().Model(&models.ScanRun{}).Where("id = ?", run.ID).Update("progress", string(b))
+		}
+	}
+	report, err := s.scanner.Scan(ctx, job, progress)
+	return s.finishRun(ctx, run, report, err)
+}
+
+func (s *Service) finishRun(ctx context.Context, run *models.ScanRun, report []byte, scanErr error) error {
+	now := s.Now()
+	status, errText := "done", ""
+	if scanErr != nil {
+		status, errText = "failed", scanErr.Error()
+	}
+	final := Progress{Done: true, Status: status, Phase: "finished"}
+	b, _ := json.Marshal(final)
+	err := s.InTx(context.WithoutCancel(ctx), func(tx *gorm.DB) error {
+		updates := map[string]any{"status": status, "error": errText, "finished_at": &now, "progress": string(b), "report": string(report)}
+		summary := ""
+		if status == "done" && run.RequestID != nil {
+			parsed, err := ParseReport(string(report))
+			if err != nil {
+				return fmt.Errorf("scan %d: the report does not parse: %w", run.ID, err)
+			}
+			summary, err = s.concludeVerification(tx, *run.RequestID, run.ID, parsed)
+			if core.ErrorCodeOf(err) == core.CodeConflict {
+				// The request moved meanwhile (revoked, say): the scan stands, its verdict does not apply.
+				summary, err = "verification not applied: "+err.Error()+"\n", nil
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if status == "done" {
+			parsed, err := ParseReport(string(report))
+			if err != nil {
+				return fmt.Errorf("scan %d: the report does not parse: %w", run.ID, err)
+			}
+			opened, resolved, err := s.drift.Record(tx, run, parsed)
+			if err != nil {
+				return err
+			}
+			if opened+resolved > 0 {
+				summary += fmt.Sprintf("drift: %d new, %d resolved\n", opened, resolved)
+			}
+		}
+		updates["summary"] = summary
+		if err := tx.Model(&models.ScanRun{}).Where("id = ?", run.ID).Updates(updates).Error; err != nil {
+			return err
+		}
+		return s.Audit(tx, core.SystemActor, "scan."+status, "scan", run.ID, "", "", map[string]any{"error": errText, "summary": summary}, "")
+	})
+	s.hub.publish(run.ID, final)
+	if err != nil {
+		return err
+	}
+	return scanErr
+}
+
+// Get reads a run.
+func (s *Service) Get(ctx context.Context, actor core.Actor, id uint) (*models.ScanRun, error) {
+	if !actor.SeesAllRequests() && actor.ID != 0 {
+		return nil, core.Forbidden("scan results are for security, operations, auditors and admins")
+	}
+	var run models.ScanRun
+	if err := s.DB().WithContext(ctx).First(&run, id).Error; err != nil {
+		return nil, core.NotFound("scan", id)
+	}
+	return &run, nil
+}
+
+// List returns the latest runs.
+func (s *Service) List(ctx context.Context, actor core.Actor, limit int) ([]models.ScanRun, error) {
+	if !actor.SeesAllRequests() {
+		return nil, core.Forbidden("scan results are for security, operations, auditors and admins")
+	}
+	var runs []models.ScanRun
+	err := s.DB().WithContext(ctx).Omit("report").Order("id DESC").Limit(limit).Find(&runs).Error
+	return runs, err
+}
+
+// PortChange is a difference between two runs.
+type PortChange struct {
+	Address, Protocol string
+	Port              uint16
+	Change            string // opened | closed | service changed
+	Before, After     string // services
+}
+
+// Changes compares a finished run with the previous finished run that
+// covered each of its hosts.
+func (s *Service) Changes(ctx context.Context, run *models.ScanRun) ([]PortChange, error) {
+	if run.Status != "done" {
+		return nil, nil
+	}
+	cur, err := ParseReport(run.Report)
+	if err != nil {
+		return nil, err
+	}
+	var prevRuns []models.ScanRun
+	if err := s.DB().WithContext(ctx).Where("status = ? AND id < ?", "done", run.ID).Order("id DESC").Limit(50).Find(&prevRuns).Error; err != nil {
+		return nil, err
+	}
+	var out []PortChange
+	for _, h := range cur.Hosts {
+		var before *Host
+		for _, pr := range prevRuns {
+			if !strings.Contains(","+pr.Targets+",", ","+h.Address+",") {
+				continue
+			}
+			rep, err := ParseReport(pr.Report)
+			if err != nil {
+				continue
+			}
+			for i := range rep.Hosts {
+				if rep.Hosts[i].Address == h.Address {
+					before = &rep.Hosts[i]
+				}
+			}
+			break
+		}
+		if before == nil {
+			continue
+		}
+		out = append(out, diffHost(h.Address, before.Ports, h.Ports)...)
+	}
+	return out, nil
+}
+
+func diffHost(addr string, before, after []Port) []PortChange {
+	key := func(p Port) string { return fmt.Sprintf("%s/%d", p.Protocol, p.Port) }
+	open := func(ps []Port) map[string]Port {
+		m := map[string]Port{}
+		for _, p := range ps {
+			if p.State == "open" {
+				m[key(p)] = p
+			}
+		}
+		return m
+	}
+	b, a := open(before), open(after)
+	var out []PortChange
+	for k, p := range a {
+		if old, ok := b[k]; !ok {
+			out = append(out, PortChange{Address: addr, Protocol: p.Protocol, Port: p.Port, Change: "opened", After: p.Service})
+		} else if old.Service != p.Service {
+			out = append(out, PortChange{Address: addr, Protocol: p.Protocol, Port: p.Port, Change: "service changed", Before: old.Service, After: p.Service})
+		}
+	}
+	for k, p := range b {
+		if _, ok := a[k]; !ok {
+			out = append(out, PortChange{Address: addr, Protocol: p.Protocol, Port: p.Port, Change: "closed", Before: p.Service})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Port != out[j].Port {
+			return out[i].Port < out[j].Port
+		}
+		return out[i].Protocol < out[j].Protocol
+	})
+	return out
+}
+
+// portSpec writes a port list compactly ("22,80,8000-8100").
+func portSpec(ports []uint16) string {
+	if len(ports) == 0 {
+		return ""
+	}
+	set := make(policy.PortSet, 0, len(ports))
+	for _, p := range ports {
+		set = append(set, policy.PortRange{First: p, Last: p})
+	}
+	parsed, err := policy.ParsePorts(set.String())
+	if err != nil {
+		return ""
+	}
+	return parsed.String()
+}
+
+// LatestOf returns the newest finished scan that saw an address, and
+// what it saw there.
+func (s *Service) LatestOf(ctx context.Context, address string) (*models.ScanRun, *Host) {
+	var runs []models.ScanRun
+	like := "%" + address + "%"
+	if err := s.DB().WithContext(ctx).Where("status = ? AND targets LIKE ?", "done", like).Order("id DESC").Limit(20).Find(&runs).Error; err != nil {
+		return nil, nil
+	}
+	for i := range runs {
+		if !strings.Contains(","+runs[i].Targets+",", ","+address+",") {
+			continue
+		}
+		rep, err := ParseReport(runs[i].Report)
+		if err != nil {
+			continue
+		}
+		for k := range rep.Hosts {
+			if rep.Hosts[k].Address == address {
+				return &runs[i], &rep.Hosts[k]
+			}
+		}
+	}
+	return nil, nil
+}
+
+// staleScan is how long a run may stay running before it is taken for
+// interrupted (a killed process): a full scan of a large zone takes less.
+const staleScan = 6 * time.Hour
+
+// FailStale marks runs left running by a stopped instance as failed,
+// so that their requests can be implemented and verified again.
+func (s *Service) FailStale(ctx context.Context) (int, error) {
+	now := s.Now()
+	res := s.DB().WithContext(ctx).Model(&models.ScanRun{}).Where("status = ? AND started_at < ?", "running", now.Add(-staleScan)).
+		Updates(map[string]any{"status": "failed", "error": "interrupted: the instance running it stopped", "finished_at": &now})
+	return int(res.RowsAffected), res.Error
+}

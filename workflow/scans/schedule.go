@@ -1,0 +1,163 @@
+package scans
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/inventory"
+)
+
+// Schedule is a zone's scan schedule as admins see it.
+type Schedule struct {
+	Zone       models.Zone
+	DailyHour  int // UTC; -1 off
+	WeeklyDay  int // 0 Sunday … 6 Saturday; -1 off
+	WeeklyHour int
+	Assets     int
+	LastDaily  *time.Time
+	LastWeekly *time.Time
+}
+
+// defaultSchedule: the common ports at 02:00 UTC daily, every port on Sunday at 03:00.
+var defaultSchedule = models.ScanSchedule{DailyHour: 2, WeeklyDay: 0, WeeklyHour: 3}
+
+// Schedules lists every zone's schedule.
+func (s *Service) Schedules(ctx context.Context) ([]Schedule, error) {
+	db := s.DB().WithContext(ctx)
+	var zones []models.Zone
+	if err := db.Order("name").Find(&zones).Error; err != nil {
+		return nil, err
+	}
+	var rows []models.ScanSchedule
+	if err := db.Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	byZone := map[uint]models.ScanSchedule{}
+	for _, r := range rows {
+		byZone[r.ZoneID] = r
+	}
+	var counts []struct {
+		ZoneID uint
+		N      int
+	}
+	if err := db.Model(&models.Asset{}).Select("zone_id, COUNT(*) AS n").Where("zone_id IS NOT NULL").Group("zone_id").Scan(&counts).Error; err != nil {
+		return nil, err
+	}
+	assets := map[uint]int{}
+	for _, c := range counts {
+		assets[c.ZoneID] = c.N
+	}
+	var out []Schedule
+	for _, z := range zones {
+		row, ok := byZone[z.ID]
+		if !ok {
+			row = defaultSchedule
+		}
+		sc := Schedule{Zone: z, DailyHour: row.DailyHour, WeeklyDay: row.WeeklyDay, WeeklyHour: row.WeeklyHour, Assets: assets[z.ID]}
+		sc.LastDaily = lastRun(db, "daily", z.Name)
+		sc.LastWeekly = lastRun(db, "weekly", z.Name)
+		out = append(out, sc)
+	}
+	return out, nil
+}
+
+func lastRun(db *gorm.DB, kind, zone string) *time.Time {
+	var run models.ScanRun
+	if err := db.Where("kind = ? AND zone = ?", kind, zone).Order("id DESC").Take(&run).Error; err != nil {
+		return nil
+	}
+	return &run.QueuedAt
+}
+
+// SaveSchedule sets a zone's schedule, audited.
+func (s *Service) SaveSchedule(ctx context.Context, actor core.Actor, zoneID uint, dailyHour, weeklyDay, weeklyHour int) error {
+	if !actor.Has(core.RoleAdmin) {
+		return core.Forbidden("you need the admin role to change scan schedules")
+	}
+	var errs core.FieldErrors
+	if dailyHour < -1 || dailyHour > 23 {
+		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "daily_hour", Message: "the daily hour is 0 to 23, or off"})
+	}
+	if weeklyDay < -1 || weeklyDay > 6 {
+		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "weekly_day", Message: "the weekly day is Sunday to Saturday, or off"})
+	}
+	if weeklyHour < 0 || weeklyHour > 23 {
+		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "weekly_hour", Message: "the weekly hour is 0 to 23"})
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return s.InTx(ctx, func(tx *gorm.DB) error {
+		var z models.Zone
+		if err := tx.First(&z, zoneID).Error; err != nil {
+			return core.NotFound("zone", zoneID)
+		}
+		row := models.ScanSchedule{ZoneID: zoneID, DailyHour: dailyHour, WeeklyDay: weeklyDay, WeeklyHour: weeklyHour, UpdatedAt: s.Now()}
+		if err := tx.Omit("Zone").Save(&row).Error; err != nil {
+			return err
+		}
+		return s.Audit(tx, actor, "scan.schedule", "zone", zoneID, "", "", map[string]int{"daily_hour": dailyHour, "weekly_day": weeklyDay, "weekly_hour": weeklyHour}, "")
+	})
+}
+
+// ScheduleDue queues the daily and weekly scans whose time has come
+// and that have not run since. The caller runs it on one instance at a time.
+func (s *Service) ScheduleDue(ctx context.Context) (int, error) {
+	schedules, err := s.Schedules(ctx)
+	if err != nil {
+		return 0, err
+	}
+	now := s.Now()
+	queued := 0
+	for _, sc := range schedules {
+		if sc.Assets == 0 || sc.Zone.Classification == string(inventory.ClassInternet) {
+			continue
+		}
+		type slot struct {
+			kind, profile string
+			at            time.Time
+			last          *time.Time
+			on            bool
+		}
+		today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+		daily := today.Add(time.Duration(sc.DailyHour) * time.Hour)
+		if daily.After(now) {
+			daily = daily.AddDate(0, 0, -1)
+		}
+		weekly := today.AddDate(0, 0, -((int(now.Weekday())-sc.WeeklyDay)+7)%7).Add(time.Duration(sc.WeeklyHour) * time.Hour)
+		if weekly.After(now) {
+			weekly = weekly.AddDate(0, 0, -7)
+		}
+		for _, sl := range []slot{
+			{"daily", "common", daily, sc.LastDaily, sc.DailyHour >= 0},
+			{"weekly", "full", weekly, sc.LastWeekly, sc.WeeklyDay >= 0},
+		} {
+			// A slot that came before the zone existed is not owed: a new
+			// zone waits for its next slot instead of a backlog of full scans.
+			if !sl.on || (sl.last != nil && !sl.last.Before(sl.at)) || sl.at.Before(sc.Zone.CreatedAt) {
+				continue
+			}
+			err := s.InTx(ctx, func(tx *gorm.DB) error {
+				addrs, err := s.scanTargets(tx, []string{sc.Zone.Name})
+				if err != nil {
+					return err
+				}
+				_, err = s.enqueue(tx, core.SystemActor, models.ScanRun{Kind: sl.kind, Profile: sl.profile, Zone: sc.Zone.Name, Targets: strings.Join(addrs, ",")})
+				return err
+			})
+			if err != nil {
+				if core.ErrorCodeOf(err) == core.CodeInvalid {
+					continue // e.g. a zone outside loopback on a demo server
+				}
+				return queued, err
+			}
+			queued++
+		}
+	}
+	return queued, nil
+}

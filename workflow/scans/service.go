@@ -1,0 +1,41 @@
+// Package scans owns the scan runs: queueing them (on demand, on a zone's
+// schedule, or to verify an implemented request), running them through the
+// scanner the server is given, and concluding each: a verification turns a
+// request verified and active or failed, any other run is handed to drift.
+package scans
+
+import (
+	"gorm.io/gorm"
+
+	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/inventory"
+	"github.com/portcullis/portcullis/workflow/requests"
+)
+
+// DriftRecorder compares a finished scan with the approved rules and
+// records the drift: what scans need of the drift feature, declared here so
+// that drift may import scans (for the report types), not the reverse.
+type DriftRecorder interface {
+	Record(tx *gorm.DB, run *models.ScanRun, rep *Report) (opened, resolved int, err error)
+}
+
+// Service runs the scan use cases.
+type Service struct {
+	*core.Store
+	inventory *inventory.Service
+	requests  *requests.Service
+	drift     DriftRecorder
+	// scanner and scanPolicy run the server's scans; hub spreads their progress.
+	scanner    Scanner
+	scanPolicy Policy
+	hub        progressHub
+}
+
+// New makes the scans feature; drift is connected with SetDriftRecorder.
+func New(st *core.Store, inv *inventory.Service, req *requests.Service) *Service {
+	return &Service{Store: st, inventory: inv, requests: req}
+}
+
+// SetDriftRecorder connects the drift feature that judges finished scans.
+func (s *Service) SetDriftRecorder(d DriftRecorder) { s.drift = d }
