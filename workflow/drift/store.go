@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"sort"
 	"strings"
 	"time"
 
@@ -27,14 +28,129 @@ const (
 	Suppressed   = driftrules.StateSuppressed
 )
 
-// driftRules are the rules drift is judged against: those in force and
-// those that ended (an expired approval whose port is still open is drift).
-func driftRules(tx *gorm.DB) ([]driftrules.Rule, error) {
-	var reqs []models.Request
-	states := append(append([]requests.State{}, requests.InForceStates...), requests.StateExpired, requests.StateRevoked)
-	if err := tx.Preload("Rules").Where("state IN ?", states).Find(&reqs).Error; err != nil {
+// chunk is how many values one IN list carries: well under the bind
+// variable limits of SQLite and PostgreSQL.
+const chunk = 500
+
+// inChunks runs fn over values, chunk by chunk.
+func inChunks[T any](values []T, fn func(part []T) error) error {
+	for start := 0; start < len(values); start += chunk {
+		if err := fn(values[start:min(start+chunk, len(values))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Reaching is a rule whose destination names an address or a zone asked
+// about, with its request.
+type Reaching struct {
+	Rule    models.Rule
+	Request models.Request
+}
+
+// RulesReaching reads the rules of requests in states whose destination is
+// one of addrs or names a zone in zoneNames, and nothing else: a scan of a few
+// hosts reads their rules, not the register. Destinations are canonical
+// (requests stores a zone's own name, or addresses joined by commas).
+func RulesReaching(tx *gorm.DB, addrs, zoneNames []string, states []requests.State) ([]Reaching, error) {
+	wanted := map[string]bool{}
+	keys := make([]string, 0, len(addrs)+len(zoneNames))
+	for _, k := range append(append([]string{}, addrs...), zoneNames...) {
+		if !wanted[k] {
+			wanted[k] = true
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	base := func() *gorm.DB {
+		return tx.Model(&models.Rule{}).Select("rules.*").Joins("JOIN requests ON requests.id = rules.request_id").Where("requests.state IN ?", states)
+	}
+	var rules []models.Rule
+	// One destination: answered from the index on rules.destination.
+	if err := inChunks(keys, func(part []string) error {
+		var got []models.Rule
+		if err := base().Where("rules.destination IN ?", part).Find(&got).Error; err != nil {
+			return err
+		}
+		rules = append(rules, got...)
+		return nil
+	}); err != nil {
 		return nil, err
 	}
+	// Several addresses in one destination: few rules do this; keep those
+	// that name a wanted address.
+	var multi []models.Rule
+	if err := base().Where("rules.destination LIKE ?", "%,%").Find(&multi).Error; err != nil {
+		return nil, err
+	}
+	for _, ru := range multi {
+		for _, a := range strings.Split(ru.Destination, ",") {
+			if wanted[a] {
+				rules = append(rules, ru)
+				break
+			}
+		}
+	}
+	ids := make([]uint, 0, len(rules))
+	seenReq := map[uint]bool{}
+	for _, ru := range rules {
+		if !seenReq[ru.RequestID] {
+			seenReq[ru.RequestID] = true
+			ids = append(ids, ru.RequestID)
+		}
+	}
+	reqs := map[uint]models.Request{}
+	if err := inChunks(ids, func(part []uint) error {
+		var got []models.Request
+		if err := tx.Where("id IN ?", part).Find(&got).Error; err != nil {
+			return err
+		}
+		for _, r := range got {
+			reqs[r.ID] = r
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	out := make([]Reaching, 0, len(rules))
+	for _, ru := range rules {
+		out = append(out, Reaching{Rule: ru, Request: reqs[ru.RequestID]})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Request.ID != out[j].Request.ID {
+			return out[i].Request.ID < out[j].Request.ID
+		}
+		return out[i].Rule.Position < out[j].Rule.Position
+	})
+	return out, nil
+}
+
+// zonesOver are the names of the zones whose prefixes hold one of addrs: a
+// rule naming such a zone reaches that address.
+func zonesOver(zones []models.Zone, addrs []netip.Addr) []string {
+	var out []string
+	for _, z := range zones {
+		prefixes := inventory.ZoneCIDRs(z)
+	next:
+		for _, a := range addrs {
+			for _, p := range prefixes {
+				if p.Contains(a) {
+					out = append(out, z.Name)
+					break next
+				}
+			}
+		}
+	}
+	return out
+}
+
+// driftRules are the rules drift is judged against on the scanned hosts:
+// those in force and those that ended (an expired approval whose port is
+// still open is drift), of the rules that reach these hosts only.
+func driftRules(tx *gorm.DB, scanned []netip.Addr) ([]driftrules.Rule, error) {
 	var zones []models.Zone
 	if err := tx.Find(&zones).Error; err != nil {
 		return nil, err
@@ -43,36 +159,47 @@ func driftRules(tx *gorm.DB) ([]driftrules.Rule, error) {
 	for _, z := range zones {
 		zonePrefixes[strings.ToLower(z.Name)] = inventory.ZoneCIDRs(z)
 	}
+	addrs := make([]string, len(scanned))
+	for i, a := range scanned {
+		addrs[i] = a.String()
+	}
+	states := append(append([]requests.State{}, requests.InForceStates...), requests.StateExpired, requests.StateRevoked)
+	reaching, err := RulesReaching(tx, addrs, zonesOver(zones, scanned), states)
+	if err != nil {
+		return nil, err
+	}
+	auth := map[uint]map[int]bool{}
 	var out []driftrules.Rule
-	for _, r := range reqs {
-		auth := map[int]bool{}
-		for _, f := range requests.FindingsOf(r) {
-			if f.Code == policy.CodeAuthRequired {
-				auth[f.Rule] = true
-			}
-		}
-		for i, ru := range r.Rules {
-			ports, err := policy.ParsePorts(ru.Ports)
-			if err != nil {
-				continue
-			}
-			var dests []netip.Prefix
-			if prefixes, ok := zonePrefixes[strings.ToLower(ru.Destination)]; ok {
-				dests = prefixes
-			} else {
-				for _, a := range strings.Split(ru.Destination, ",") {
-					if addr, err := netip.ParseAddr(a); err == nil {
-						dests = append(dests, netip.PrefixFrom(addr, addr.BitLen()))
-					}
+	for _, rr := range reaching {
+		r, ru := rr.Request, rr.Rule
+		if auth[r.ID] == nil {
+			auth[r.ID] = map[int]bool{}
+			for _, f := range requests.FindingsOf(r) {
+				if f.Code == policy.CodeAuthRequired {
+					auth[r.ID][f.Rule] = true
 				}
 			}
-			for _, d := range dests {
-				out = append(out, driftrules.Rule{
-					ID: int64(ru.ID), RequestID: int64(r.ID), Label: r.Title, Destination: d,
-					Protocol: policy.Protocol(ru.Protocol), Ports: ports, Service: ru.Service, State: r.State,
-					RequiresAuth: auth[i], Expires: r.ExpiresAt,
-				})
+		}
+		ports, err := policy.ParsePorts(ru.Ports)
+		if err != nil {
+			continue
+		}
+		var dests []netip.Prefix
+		if prefixes, ok := zonePrefixes[strings.ToLower(ru.Destination)]; ok {
+			dests = prefixes
+		} else {
+			for _, a := range strings.Split(ru.Destination, ",") {
+				if addr, err := netip.ParseAddr(a); err == nil {
+					dests = append(dests, netip.PrefixFrom(addr, addr.BitLen()))
+				}
 			}
+		}
+		for _, d := range dests {
+			out = append(out, driftrules.Rule{
+				ID: int64(ru.ID), RequestID: int64(r.ID), Label: r.Title, Destination: d,
+				Protocol: policy.Protocol(ru.Protocol), Ports: ports, Service: ru.Service, State: r.State,
+				RequiresAuth: auth[r.ID][ru.Position], Expires: r.ExpiresAt,
+			})
 		}
 	}
 	return out, nil
@@ -124,7 +251,13 @@ func (s *Service) Record(tx *gorm.DB, run *models.ScanRun, rep *scans.Report) (o
 	if err != nil {
 		return 0, 0, err
 	}
-	rules, err := driftRules(tx)
+	scanned := make([]netip.Addr, 0, len(obs))
+	scannedText := make([]string, 0, len(obs))
+	for _, o := range obs {
+		scanned = append(scanned, o.Address)
+		scannedText = append(scannedText, o.Address.String())
+	}
+	rules, err := driftRules(tx, scanned)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -135,15 +268,26 @@ func (s *Service) Record(tx *gorm.DB, run *models.ScanRun, rep *scans.Report) (o
 	now := s.Now()
 	items := driftrules.Compare(obs, rules, p.Catalog, now)
 	// An approval not yet implemented is expected to be closed: not a stale rule.
-	var pendingImpl []uint
-	if err := tx.Model(&models.Request{}).Where("state = ?", requests.StateApproved).Pluck("id", &pendingImpl).Error; err != nil {
+	var closedOf []int64
+	for _, it := range items {
+		if it.Kind == driftrules.KindApprovedClosed {
+			closedOf = append(closedOf, it.RequestID)
+		}
+	}
+	waiting := map[int64]bool{}
+	if err := inChunks(closedOf, func(part []int64) error {
+		var ids []int64
+		if err := tx.Model(&models.Request{}).Where("id IN ? AND state = ?", part, requests.StateApproved).Pluck("id", &ids).Error; err != nil {
+			return err
+		}
+		for _, id := range ids {
+			waiting[id] = true
+		}
+		return nil
+	}); err != nil {
 		return 0, 0, err
 	}
-	if len(pendingImpl) > 0 {
-		waiting := map[int64]bool{}
-		for _, id := range pendingImpl {
-			waiting[int64(id)] = true
-		}
+	if len(waiting) > 0 {
 		kept := items[:0]
 		for _, it := range items {
 			if it.Kind == driftrules.KindApprovedClosed && waiting[it.RequestID] {
@@ -153,8 +297,16 @@ func (s *Service) Record(tx *gorm.DB, run *models.ScanRun, rep *scans.Report) (o
 		}
 		items = kept
 	}
+	// Only the scanned hosts' items can be seen again or resolved by this scan.
 	var stored []models.DriftItem
-	if err := tx.Where("state <> ?", Resolved).Find(&stored).Error; err != nil {
+	if err := inChunks(scannedText, func(part []string) error {
+		var got []models.DriftItem
+		if err := tx.Where("address IN ? AND state <> ?", part, Resolved).Find(&got).Error; err != nil {
+			return err
+		}
+		stored = append(stored, got...)
+		return nil
+	}); err != nil {
 		return 0, 0, err
 	}
 	byKey := map[string]*models.DriftItem{}
