@@ -14,6 +14,9 @@ CREATE INDEX idx_requests_team_id ON requests (team, id);
 CREATE INDEX idx_requests_state_submitted_at ON requests (state, submitted_at, id);
 CREATE INDEX idx_requests_state_approved_at ON requests (state, approved_at, id);
 CREATE INDEX idx_requests_state_expires_at ON requests (state, expires_at, id);
+CREATE INDEX idx_requests_expires_at_id ON requests (expires_at, id);
+DROP INDEX IF EXISTS idx_reviews_request_id;
+CREATE INDEX idx_reviews_request_decision ON reviews (request_id, decision, voided, kind);
 DROP INDEX IF EXISTS idx_rules_request_id;
 CREATE INDEX idx_rules_request_id_position ON rules (request_id, position);
 CREATE INDEX idx_audit_events_object ON audit_events (object_type, object_id, seq);
@@ -46,8 +49,10 @@ CREATE INDEX idx_recertifications_team_status ON recertifications (team, status,
 DROP INDEX IF EXISTS idx_alert_deliveries_status;
 CREATE INDEX idx_alert_deliveries_status_id ON alert_deliveries (status, id);
 CREATE INDEX idx_users_email_lower ON users (lower(email));
+CREATE INDEX idx_zones_name_lower ON zones (lower(name));
 
 -- +goose Down
+DROP INDEX IF EXISTS idx_zones_name_lower;
 DROP INDEX IF EXISTS idx_users_email_lower;
 DROP INDEX IF EXISTS idx_alert_deliveries_status_id;
 CREATE INDEX idx_alert_deliveries_status ON alert_deliveries (status);
@@ -80,7 +85,10 @@ CREATE INDEX idx_audit_events_at ON audit_events (at);
 DROP INDEX IF EXISTS idx_audit_events_object;
 DROP INDEX IF EXISTS idx_rules_request_id_position;
 CREATE INDEX idx_rules_request_id ON rules (request_id);
+DROP INDEX IF EXISTS idx_reviews_request_decision;
+CREATE INDEX idx_reviews_request_id ON reviews (request_id);
 DROP INDEX IF EXISTS idx_requests_state_expires_at;
+DROP INDEX IF EXISTS idx_requests_expires_at_id;
 DROP INDEX IF EXISTS idx_requests_state_approved_at;
 DROP INDEX IF EXISTS idx_requests_state_submitted_at;
 DROP INDEX IF EXISTS idx_requests_team_id;
