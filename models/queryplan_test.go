@@ -26,9 +26,9 @@ type hotQuery struct {
 }
 
 var (
-	someone = 4242        // a requester
-	team    = "team-7"    // their team
-	cursor  = 50000       // keyset cursor: the last id of the previous page
+	someone = 4242     // a requester
+	team    = "team-7" // their team
+	cursor  = 50000    // keyset cursor: the last id of the previous page
 	now     = "2026-06-01 00:00:00"
 	inForce = []string{"approved", "implemented", "verified", "verification_failed", "active"}
 	live    = []string{"open", "acknowledged"}
@@ -129,7 +129,7 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 		for _, q := range hotQueries {
 			var rows []struct {
 				ID, Parent, Notused int
-				Detail             string
+				Detail              string
 			}
 			if err := db.Raw("EXPLAIN QUERY PLAN "+q.sql, q.args...).Scan(&rows).Error; err != nil {
 				t.Errorf("%s: %v", q.name, err)

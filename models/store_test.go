@@ -35,7 +35,7 @@ func TestSQLiteFileIsPrivate(t *testing.T) {
 func TestReadsDoNotWaitForWrites(t *testing.T) {
 	db := open(t, filepath.Join(t.TempDir(), "p.db"))
 	for i := range 50 {
-		if err := db.Create(&models.Setting{Key: string(rune('a' + i%26)) + string(rune('a'+i/26)), Value: "before"}).Error; err != nil {
+		if err := db.Create(&models.Setting{Key: string(rune('a'+i%26)) + string(rune('a'+i/26)), Value: "before"}).Error; err != nil {
 			t.Fatal(err)
 		}
 	}
