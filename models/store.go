@@ -75,6 +75,9 @@ func openSQLite(ctx context.Context, dsn string, cfg *gorm.Config, log *slog.Log
 		// Each connection would see its own empty database.
 		return nil, fmt.Errorf("open database: SQLite needs a file, not %q", dsn)
 	}
+	if p, err := url.PathUnescape(path); err == nil && strings.HasPrefix(dsn, "file:") {
+		path = p
+	}
 	if err := createPrivate(path); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
