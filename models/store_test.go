@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"gorm.io/plugin/dbresolver"
 
 	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/models/modelstest"
 )
 
 func TestSQLiteFileIsPrivate(t *testing.T) {
@@ -118,4 +120,49 @@ func TestTransactionReadsItsOwnWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// BenchmarkReadWhileWriting reads a page while 16 writers queue for
+// write transactions that each stay open 5 ms: the read's cost should not
+// include the writers'.
+func BenchmarkReadWhileWriting(b *testing.B) {
+	db, err := models.Open(context.Background(), filepath.Join(b.TempDir(), "p.db"), modelstest.Logger())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer closeDB(db)
+	for i := range 1000 {
+		db.Create(&models.Setting{Key: fmt.Sprintf("k%05d", i), Value: "v"})
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 16 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				db.Transaction(func(tx *gorm.DB) error {
+					tx.Create(&models.Setting{Key: fmt.Sprintf("w%02d%08d", w, i), Value: "v"})
+					time.Sleep(5 * time.Millisecond)
+					return nil
+				})
+			}
+		})
+	}
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			var rows []models.Setting
+			if err := db.Where("key > ?", "k00500").Order("key").Limit(50).Find(&rows).Error; err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	close(stop)
+	wg.Wait()
 }
