@@ -109,14 +109,21 @@ func adoptLegacySchema(ctx context.Context, sqlDB *sql.DB, dialect goose.Dialect
 	if err != nil {
 		return err
 	}
+	// Checked and recorded in one transaction: on SQLite it begins with the
+	// write lock (_txlock=immediate), so two processes cannot both adopt.
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
 	postgres := dialect == goose.DialectPostgres
-	if ok, err := tableExists(ctx, conn, postgres, goose.DefaultTablename); err != nil || ok {
+	if ok, err := tableExists(ctx, tx, postgres, goose.DefaultTablename); err != nil || ok {
 		return err
 	}
-	if ok, err := tableExists(ctx, conn, postgres, "schema_migrations"); err != nil || !ok {
+	if ok, err := tableExists(ctx, tx, postgres, "schema_migrations"); err != nil || !ok {
 		return err
 	}
-	rows, err := conn.QueryContext(ctx, "SELECT id FROM schema_migrations")
+	rows, err := tx.QueryContext(ctx, "SELECT id FROM schema_migrations")
 	if err != nil {
 		return err
 	}
@@ -141,11 +148,6 @@ func adoptLegacySchema(ctx context.Context, sqlDB *sql.DB, dialect goose.Dialect
 	if len(missing) > 0 {
 		return fmt.Errorf("this database was created by an earlier release whose migrations did not finish (steps %v of 1-%d never ran): open it once with that release to complete them, then start this one", missing, legacySteps)
 	}
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
 	if err := store.CreateVersionTable(ctx, tx); err != nil {
 		return err
 	}
@@ -161,12 +163,12 @@ func adoptLegacySchema(ctx context.Context, sqlDB *sql.DB, dialect goose.Dialect
 	return nil
 }
 
-func tableExists(ctx context.Context, conn *sql.Conn, postgres bool, name string) (bool, error) {
+func tableExists(ctx context.Context, tx *sql.Tx, postgres bool, name string) (bool, error) {
 	q := "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
 	if postgres {
 		q = "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = $1"
 	}
 	var n int
-	err := conn.QueryRowContext(ctx, q, name).Scan(&n)
+	err := tx.QueryRowContext(ctx, q, name).Scan(&n)
 	return n > 0, err
 }

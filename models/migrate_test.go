@@ -123,7 +123,8 @@ func TestLegacyDatabaseUpgrades(t *testing.T) {
 		{"postgres", legacyPostgres, func(t *testing.T) string { return modelstest.PostgresSchema(t) }},
 	} {
 		t.Run(kind.name, func(t *testing.T) {
-			db := open(t, kind.legacy(t))
+			dsn := kind.legacy(t)
+			db := open(t, dsn)
 			var users []models.User
 			if err := db.Order("id").Find(&users).Error; err != nil {
 				t.Fatal(err)
@@ -176,8 +177,12 @@ func TestLegacyDatabaseUpgrades(t *testing.T) {
 				t.Errorf("upgraded schema differs from a fresh one (-fresh +upgraded):\n%s", diff)
 			}
 
-			// A second start has nothing to do.
+			// A second start has nothing left to do.
+			version := gooseVersion(t, db)
 			closeDB(db)
+			if again := gooseVersion(t, open(t, dsn)); again != version {
+				t.Errorf("version after a second start = %d, want %d", again, version)
+			}
 		})
 	}
 }
@@ -216,30 +221,49 @@ func TestUnfinishedLegacyDatabaseRefused(t *testing.T) {
 }
 
 // TestInstancesMigrateAtOnce: several instances starting together on one
-// empty PostgreSQL schema all start; the schema is migrated once.
+// PostgreSQL schema, empty or of an earlier release, all start; each step is
+// recorded once.
 func TestInstancesMigrateAtOnce(t *testing.T) {
-	url := modelstest.PostgresSchema(t)
-	var wg sync.WaitGroup
-	errs := make([]error, 4)
-	for i := range errs {
-		wg.Go(func() {
-			db, err := models.Open(context.Background(), url, modelstest.Logger())
-			if err == nil {
-				closeDB(db)
+	for _, kind := range []struct {
+		name string
+		url  func(*testing.T) string
+	}{
+		{"empty", func(t *testing.T) string { return modelstest.PostgresSchema(t) }},
+		{"earlier release", legacyPostgres},
+	} {
+		t.Run(kind.name, func(t *testing.T) {
+			url := kind.url(t)
+			var wg sync.WaitGroup
+			errs := make([]error, 4)
+			for i := range errs {
+				wg.Go(func() {
+					db, err := models.Open(context.Background(), url, modelstest.Logger())
+					if err == nil {
+						closeDB(db)
+					}
+					errs[i] = err
+				})
 			}
-			errs[i] = err
+			wg.Wait()
+			for i, err := range errs {
+				if err != nil {
+					t.Errorf("instance %d: %v", i, err)
+				}
+			}
+			db := open(t, url)
+			var rows []struct{ V, N int64 }
+			if err := db.Raw("SELECT version_id AS v, COUNT(*) AS n FROM goose_db_version GROUP BY version_id ORDER BY version_id").Scan(&rows).Error; err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rows {
+				if r.N != 1 {
+					t.Errorf("step %d recorded %d times, want once", r.V, r.N)
+				}
+			}
+			if len(rows) < 3 {
+				t.Errorf("steps recorded: %v, want 0, 1, 2…", rows)
+			}
 		})
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Errorf("instance %d: %v", i, err)
-		}
-	}
-	db := open(t, url)
-	var n int64
-	if err := db.Raw("SELECT COUNT(*) FROM goose_db_version WHERE version_id = 1").Scan(&n).Error; err != nil || n != 1 {
-		t.Errorf("step 1 recorded %d times (%v), want once", n, err)
 	}
 }
 
