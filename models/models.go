@@ -282,3 +282,23 @@ type AlertDelivery struct {
 	DeliveredAt *time.Time
 	CreatedAt   time.Time
 }
+
+// ScanResult is what one run recorded for one host (Protocol "" and Port 0:
+// the host itself, up or down, tarpit or not) or for one of its ports. Rows
+// are written as each host's result comes in; diffs and the asset page read
+// them instead of parsing reports.
+type ScanResult struct {
+	ID       uint   `gorm:"primaryKey"`
+	RunID    uint   `gorm:"not null"`
+	Address  string `gorm:"not null"`
+	Protocol string `gorm:"not null;default:''"`
+	Port     int    `gorm:"not null;default:0"`
+	State    string `gorm:"not null;default:''"` // host: up | down; port: open | closed | filtered | open|filtered
+	Tarpit   bool   `gorm:"not null;default:false"`
+	Service  string `gorm:"not null;default:''"`
+	Product  string `gorm:"not null;default:''"`
+	Version  string `gorm:"not null;default:''"`
+	TLS      bool   `gorm:"column:tls;not null;default:false"`
+	Banner   string `gorm:"not null;default:''"`
+	Findings string `gorm:"not null;default:'[]'"` // JSON list of the scan-report findings
+}
