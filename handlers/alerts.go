@@ -1,11 +1,14 @@
 package handlers
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/workflow/alerts"
+	"github.com/portcullis/portcullis/workflow/core"
 )
 
 var weekdays = []string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"}
@@ -29,12 +32,38 @@ func (s *Server) renderOperations(w http.ResponseWriter, r *http.Request, status
 		v.Schedules = append(v.Schedules, web.ScheduleRow{ZoneID: sc.Zone.ID, Zone: sc.Zone.Name, Classification: sc.Zone.Classification, Assets: sc.Assets,
 			DailyHour: sc.DailyHour, WeeklyDay: sc.WeeklyDay, WeeklyHour: sc.WeeklyHour, LastDaily: fmtTimePtr(sc.LastDaily), LastWeekly: fmtTimePtr(sc.LastWeekly)})
 	}
-	deliveries, err := s.app.Alerts.Deliveries(r.Context(), a, 200)
+	status2 := r.URL.Query().Get("status")
+	switch status2 {
+	case "", "failed", "pending", "delivered":
+	default:
+		s.fail(w, r, &core.Error{Code: core.CodeInvalid, Field: "status", Message: fmt.Sprintf("%q is not failed, pending or delivered", status2)})
+		return
+	}
+	req, err := proofPaging[alerts.DeliveryKey](r, "limit", "cursor")
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	for _, d := range deliveries {
+	page, err := s.app.Alerts.Deliveries(r.Context(), a, status2, req)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	counts, err := s.app.Alerts.DeliveryCounts(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	total := 0
+	for _, n := range counts {
+		total += n
+	}
+	v.DeliveryFilters = append(v.DeliveryFilters, web.Option{Value: "/admin/operations", Label: fmt.Sprintf("all (%d)", total), Selected: status2 == ""})
+	for _, st := range []string{"failed", "pending", "delivered"} {
+		v.DeliveryFilters = append(v.DeliveryFilters, web.Option{Value: "/admin/operations?status=" + st, Label: fmt.Sprintf("%s (%d)", st, counts[st]), Selected: status2 == st})
+	}
+	v.DeliveryPages = proofLinks(r, "cursor", page.Next)
+	for _, d := range page.Items {
 		row := web.DeliveryRow{DriftID: d.DriftItemID, Channel: d.Channel, Status: d.Status, Attempts: d.Attempts, LastError: d.LastError, Done: fmtTimePtr(d.DeliveredAt)}
 		if d.Status == "pending" {
 			row.Next = fmtTime(d.NextAttempt)

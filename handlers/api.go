@@ -18,6 +18,7 @@ import (
 	"github.com/portcullis/portcullis/workflow/inventory"
 	"github.com/portcullis/portcullis/workflow/policy"
 	"github.com/portcullis/portcullis/workflow/requests"
+	"github.com/portcullis/portcullis/workflow/scans"
 )
 
 func (s *Server) apiRoutes(r chi.Router, prefix string) {
@@ -60,6 +61,7 @@ func (s *Server) apiRoutes(r chi.Router, prefix string) {
 		{get, "/drift", roles(RV, AP, IM, core.RoleAuditor, AD), s.apiListDrift},
 		{post, "/drift/{id}/acknowledge", roles(RV, AP, AD), s.apiDriftAction},
 		{post, "/drift/{id}/suppress", roles(AP, AD), s.apiDriftAction},
+		{get, "/scans", roles(RV, AP, IM, core.RoleAuditor, AD), s.apiListScans},
 		{post, "/scans", roles(RV, AP, AD), s.apiStartScan},
 		{get, "/scans/{id}", roles(RV, AP, IM, core.RoleAuditor, AD), s.apiGetScan},
 	} {
@@ -749,16 +751,49 @@ func (s *Server) apiListDrift(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	items, err := s.app.Drift.List(r.Context(), actor(r), f)
+	req, err := proofPaging[drift.Key](r, "limit", "cursor")
 	if err != nil {
 		s.apiError(w, r, err)
 		return
 	}
-	out := make([]driftJSON, len(items))
-	for i, d := range items {
+	page, err := s.app.Drift.Page(r.Context(), actor(r), f, req)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	out := make([]driftJSON, len(page.Items))
+	for i, d := range page.Items {
 		out[i] = driftToJSON(d)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"drift": out})
+	body := map[string]any{"drift": out}
+	if page.Next != "" {
+		body["next_cursor"] = page.Next
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// apiListScans lists runs newest first, a page at a time, without their
+// reports (GET /scans/{id} has the report).
+func (s *Server) apiListScans(w http.ResponseWriter, r *http.Request) {
+	req, err := proofPaging[scans.RunKey](r, "limit", "cursor")
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	page, err := s.app.Scans.List(r.Context(), actor(r), req)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	out := make([]map[string]any, len(page.Items))
+	for i, run := range page.Items {
+		out[i] = scanToJSON(run)
+	}
+	body := map[string]any{"scans": out}
+	if page.Next != "" {
+		body["next_cursor"] = page.Next
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 func (s *Server) apiDriftAction(w http.ResponseWriter, r *http.Request) {

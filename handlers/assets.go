@@ -3,15 +3,18 @@ package handlers
 import (
 	"fmt"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/web"
 	"github.com/portcullis/portcullis/workflow/drift"
 	"github.com/portcullis/portcullis/workflow/requests"
+	"github.com/portcullis/portcullis/workflow/scans"
 )
+
+// maxAssetDrift bounds the drift listed on an asset's page; the rest is a
+// link to the drift list filtered on the asset.
+const maxAssetDrift = 50
 
 func (s *Server) assetPage(w http.ResponseWriter, r *http.Request) {
 	id, err := idParam(r)
@@ -25,34 +28,45 @@ func (s *Server) assetPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v := web.AssetDetail{Asset: assetRow(*asset)}
-	register, err := s.app.Requests.RuleRegister(r.Context(), a)
+	portsReq, err := proofPaging[scans.PortKey](r, "limit", "ports_cursor")
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	type approval struct {
-		proto string
-		ports string
-		req   uint
+	historyReq, err := proofPaging[scans.RunKey](r, "limit", "history_cursor")
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
-	var approvals []approval
-	for _, e := range register {
-		if !containsAddress(e.Rule.Destination, asset) {
-			continue
-		}
-		approvals = append(approvals, approval{e.Rule.Protocol, e.Rule.Ports, e.Request.ID})
+	v := web.AssetDetail{Asset: assetRow(*asset)}
+	reaching, err := s.app.Drift.RulesOnAsset(r.Context(), asset.Address)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, e := range reaching {
 		v.Rules = append(v.Rules, web.RegisterRow{RequestID: e.Request.ID, Href: fmt.Sprintf("/requests/%d", e.Request.ID), Source: e.Rule.Source,
 			Protocol: e.Rule.Protocol, Ports: e.Rule.Ports, Service: e.Rule.Service, State: e.Request.State, StateLabel: requests.State(e.Request.State).Label()})
 	}
 	if a.SeesAllRequests() {
-		if run, host := s.app.Scans.LatestOf(r.Context(), asset.Address); run != nil {
-			v.LastScan, v.ScanHref = fmtTimePtr(run.FinishedAt), fmt.Sprintf("/scans/%d", run.ID)
-			for _, p := range host.Ports {
+		latest, err := s.app.Scans.LatestOf(r.Context(), asset.Address)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if latest != nil {
+			v.LastScan, v.ScanHref = fmtTimePtr(latest.Run.FinishedAt), fmt.Sprintf("/scans/%d", latest.Run.ID)
+			ports, err := s.app.Scans.HostPorts(r.Context(), latest.Run.ID, asset.Address, portsReq)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			v.LivePages = proofLinks(r, "ports_cursor", ports.Next)
+			for _, p := range ports.Items {
 				lp := web.LivePort{Port: fmt.Sprintf("%s/%d", p.Protocol, p.Port), State: p.State, Service: p.Service, Banner: p.Banner, Approval: "not approved"}
-				for _, ap := range approvals {
-					if ap.proto == p.Protocol && portIn(ap.ports, p.Port) {
-						lp.Approved, lp.Approval = true, fmt.Sprintf("approved by #%d", ap.req)
+				for _, e := range reaching {
+					if e.Rule.Protocol == p.Protocol && portIn(e.Rule.Ports, p.Port) {
+						lp.Approved, lp.Approval = true, fmt.Sprintf("approved by #%d", e.Request.ID)
 					}
 				}
 				var ids []string
@@ -63,22 +77,29 @@ func (s *Server) assetPage(w http.ResponseWriter, r *http.Request) {
 				v.Live = append(v.Live, lp)
 			}
 		}
-		items, _ := s.app.Drift.List(r.Context(), a, drift.Filter{Address: asset.Address, States: []string{drift.Open, drift.Acknowledged}})
+		items, err := s.app.Drift.List(r.Context(), a, drift.Filter{Address: asset.Address, States: []string{drift.Open, drift.Acknowledged}, Limit: maxAssetDrift + 1})
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if len(items) > maxAssetDrift {
+			items = items[:maxAssetDrift]
+			v.DriftHref = "/drift?asset=" + urlQueryEscape(asset.Address)
+		}
 		for _, d := range items {
 			v.Drift = append(v.Drift, driftRow(d, a))
 		}
-	}
-	sort.Slice(v.Live, func(i, j int) bool { return v.Live[i].Port < v.Live[j].Port })
-	s.render(w, r, http.StatusOK, web.AssetPage(s.page(r, asset.Address), v))
-}
-
-func containsAddress(destination string, asset *models.Asset) bool {
-	for _, d := range strings.Split(destination, ",") {
-		if d == asset.Address || (asset.Zone != nil && strings.EqualFold(d, asset.Zone.Name)) {
-			return true
+		history, err := s.app.Scans.HistoryOf(r.Context(), asset.Address, historyReq)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		v.HistoryPages = proofLinks(r, "history_cursor", history.Next)
+		for _, run := range history.Items {
+			v.History = append(v.History, scanRow(run))
 		}
 	}
-	return false
+	s.render(w, r, http.StatusOK, web.AssetPage(s.page(r, asset.Address), v))
 }
 
 func portIn(spec string, port uint16) bool {

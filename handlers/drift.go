@@ -46,7 +46,7 @@ func (s *Server) driftPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderDrift(w http.ResponseWriter, r *http.Request, status int, problem string) {
 	q := r.URL.Query()
 	state := q.Get("state")
-	f := drift.Filter{Kind: q.Get("kind"), Severity: q.Get("severity"), Zone: q.Get("zone")}
+	f := drift.Filter{Kind: q.Get("kind"), Severity: q.Get("severity"), Zone: q.Get("zone"), Address: q.Get("asset")}
 	switch state {
 	case "", "live":
 		f.States = []string{drift.Open, drift.Acknowledged}
@@ -54,12 +54,18 @@ func (s *Server) renderDrift(w http.ResponseWriter, r *http.Request, status int,
 	default:
 		f.States = []string{state}
 	}
-	items, err := s.app.Drift.List(r.Context(), actor(r), f)
+	req, err := proofPaging[drift.Key](r, "limit", "cursor")
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v := web.DriftList{Error: problem, MinUntil: time.Now().UTC().AddDate(0, 0, 1).Format(dateFmt)}
+	page, err := s.app.Drift.Page(r.Context(), actor(r), f, req)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := web.DriftList{Error: problem, MinUntil: time.Now().UTC().AddDate(0, 0, 1).Format(dateFmt), Zone: f.Zone, Asset: f.Address,
+		Pages: proofLinks(r, "cursor", page.Next)}
 	for _, o := range []struct{ v, l string }{{"live", "open or acknowledged"}, {"open", "open"}, {"acknowledged", "acknowledged"}, {"suppressed", "suppressed"}, {"resolved", "resolved"}, {"all", "all"}} {
 		v.States = append(v.States, web.Option{Value: o.v, Label: o.l, Selected: o.v == state || (state == "" && o.v == "live")})
 	}
@@ -70,7 +76,7 @@ func (s *Server) renderDrift(w http.ResponseWriter, r *http.Request, status int,
 		v.Severities = append(v.Severities, web.Option{Value: sev, Label: sev, Selected: sev == f.Severity})
 	}
 	a := actor(r)
-	for _, d := range items {
+	for _, d := range page.Items {
 		v.Rows = append(v.Rows, driftRow(d, a))
 	}
 	s.render(w, r, status, web.DriftPage(s.page(r, "Drift"), v))

@@ -27,22 +27,25 @@ func (s *Server) scansPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderScans(w http.ResponseWriter, r *http.Request, status int, problem string) {
 	a := actor(r)
-	runs, err := s.app.Scans.List(r.Context(), a, 100)
+	req, err := proofPaging[scans.RunKey](r, "limit", "cursor")
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v := web.ScansPage{CanStart: a.Has(core.RoleReviewer, core.RoleApprover, core.RoleAdmin), Error: problem}
-	for _, run := range runs {
+	page, err := s.app.Scans.List(r.Context(), a, req)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := web.ScansPage{CanStart: a.Has(core.RoleReviewer, core.RoleApprover, core.RoleAdmin), Error: problem, Pages: proofLinks(r, "cursor", page.Next)}
+	for _, run := range page.Items {
 		v.Rows = append(v.Rows, scanRow(run))
 	}
+	// Zones only: a list of every asset would grow with the inventory; an
+	// address is typed.
 	zones, _ := s.app.Inventory.ListZones(r.Context())
 	for _, z := range zones {
 		v.Targets = append(v.Targets, web.Option{Value: z.Name, Label: "zone " + z.Name})
-	}
-	assets, _ := s.app.Inventory.ListAssets(r.Context())
-	for _, as := range assets {
-		v.Targets = append(v.Targets, web.Option{Value: as.Address, Label: as.Hostname})
 	}
 	s.render(w, r, status, web.ScansPageView(s.page(r, "Scans"), v))
 }
@@ -65,6 +68,26 @@ func (s *Server) startScan(w http.ResponseWriter, r *http.Request) {
 	s.redirect(w, r, fmt.Sprintf("/scans/%d", run.ID))
 }
 
+// maxChangesShown and maxHostsDownShown bound a scan page: a zone's run
+// may list thousands of hosts.
+const (
+	maxChangesShown   = 200
+	maxHostsDownShown = 100
+)
+
+// findingsText reads a result row's findings (JSON) as "id (severity), …".
+func findingsText(raw string) string {
+	var fs []scans.Finding
+	if raw == "" || raw == "[]" || json.Unmarshal([]byte(raw), &fs) != nil {
+		return ""
+	}
+	ids := make([]string, len(fs))
+	for i, f := range fs {
+		ids[i] = f.ID + " (" + f.Severity + ")"
+	}
+	return strings.Join(ids, ", ")
+}
+
 func (s *Server) scanPage(w http.ResponseWriter, r *http.Request) {
 	id, err := idParam(r)
 	if err != nil {
@@ -78,29 +101,39 @@ func (s *Server) scanPage(w http.ResponseWriter, r *http.Request) {
 	}
 	v := web.ScanView{Run: scanRow(*run), Running: run.Status == "queued" || run.Status == "running", Error: run.Error, Summary: run.Summary}
 	if run.Status == "done" {
+		req, err := proofPaging[scans.ResultKey](r, "limit", "ports_cursor")
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		changes, err := s.app.Scans.Changes(r.Context(), run)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
+		if len(changes) > maxChangesShown {
+			v.ChangesMore = len(changes) - maxChangesShown
+			changes = changes[:maxChangesShown]
+		}
 		for _, c := range changes {
 			v.Changes = append(v.Changes, web.ScanChange{Address: c.Address, Port: fmt.Sprintf("%s/%d", c.Protocol, c.Port), Change: c.Change, Before: c.Before, After: c.After})
 		}
-		if rep, err := scans.ParseReport(run.Report); err == nil {
-			for _, h := range rep.Hosts {
-				if h.State == "down" {
-					v.HostsDown = append(v.HostsDown, h.Address)
-				}
-				for _, p := range h.Ports {
-					var ids []string
-					for _, f := range p.Findings {
-						ids = append(ids, f.ID+" ("+f.Severity+")")
-					}
-					v.Ports = append(v.Ports, web.ScanPortRow{Address: h.Address, Port: fmt.Sprintf("%s/%d", p.Protocol, p.Port), State: p.State, Service: p.Service,
-						Product: strings.TrimSpace(p.Product + " " + p.Version), Banner: p.Banner, Findings: strings.Join(ids, ", "), TLS: p.TLS, Tarpit: h.Tarpit})
-				}
-			}
+		page, err := s.app.Scans.PortsOf(r.Context(), run, req)
+		if err != nil {
+			s.fail(w, r, err)
+			return
 		}
+		v.PortPages = proofLinks(r, "ports_cursor", page.Next)
+		for _, p := range page.Items {
+			v.Ports = append(v.Ports, web.ScanPortRow{Address: p.Address, Port: fmt.Sprintf("%s/%d", p.Protocol, p.Port), State: p.State, Service: p.Service,
+				Product: strings.TrimSpace(p.Product + " " + p.Version), Banner: p.Banner, Findings: findingsText(p.Findings), TLS: p.TLS, Tarpit: p.Tarpit})
+		}
+		down, n, err := s.app.Scans.HostsDown(r.Context(), run, maxHostsDownShown)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		v.HostsDown, v.HostsDownMore = down, int(n)-len(down)
 	}
 	s.render(w, r, http.StatusOK, web.ScanPage(s.page(r, fmt.Sprintf("Scan #%d", id)), v))
 }

@@ -496,6 +496,9 @@ type DriftList struct {
 	Severities []Option
 	Error      string
 	MinUntil   string
+	Zone       string // filters the form carries on
+	Asset      string
+	Pages      ListLinks
 }
 
 // ScanRow is a scan run in a list.
@@ -527,6 +530,9 @@ type ScanView struct {
 	Changes   []ScanChange
 	Ports     []ScanPortRow
 	HostsDown []string
+	// ChangesMore and HostsDownMore are how many were left out.
+	ChangesMore, HostsDownMore int
+	PortPages                  ListLinks
 }
 
 // ScansPage lists runs and starts new ones.
@@ -535,6 +541,7 @@ type ScansPage struct {
 	CanStart bool
 	Targets  []Option
 	Error    string
+	Pages    ListLinks
 }
 
 // LivePort is a port the latest scan saw on an asset, beside its approval.
@@ -551,6 +558,11 @@ type AssetDetail struct {
 	LastScan string
 	ScanHref string
 	Drift    []DriftRow
+	// DriftHref lists all of the asset's drift when more is open than shown.
+	DriftHref    string
+	History      []ScanRow
+	LivePages    ListLinks
+	HistoryPages ListLinks
 }
 
 // DeliveryRow is one alert delivery.
@@ -575,6 +587,9 @@ type Operations struct {
 	Deliveries []DeliveryRow
 	Days       []Option
 	Error      string
+	// DeliveryFilters are links to each status (Value is the link).
+	DeliveryFilters []Option
+	DeliveryPages   ListLinks
 }
 
 // Evidence is one approved port as a verification saw it.

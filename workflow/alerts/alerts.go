@@ -10,6 +10,7 @@ import (
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/workflow/alerts/channels"
 	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/paging"
 )
 
 // Alerting is how new drift reaches the SOC: the routes with their
@@ -78,6 +79,21 @@ func (s *Service) Deliver(ctx context.Context) (int, error) {
 	if err := db.Where("status = ? AND next_attempt <= ?", "pending", s.Now()).Order("id").Limit(200).Find(&due).Error; err != nil {
 		return 0, err
 	}
+	// The items the due deliveries tell of, read at once.
+	ids := make([]uint, 0, len(due))
+	for _, row := range due {
+		ids = append(ids, row.DriftItemID)
+	}
+	items := map[uint]models.DriftItem{}
+	if len(ids) > 0 {
+		var found []models.DriftItem
+		if err := db.Where("id IN ?", ids).Find(&found).Error; err != nil {
+			return 0, err
+		}
+		for _, d := range found {
+			items[d.ID] = d
+		}
+	}
 	delivered := 0
 	for _, row := range due {
 		// Claim the delivery first: another instance that read the same
@@ -91,9 +107,9 @@ func (s *Service) Deliver(ctx context.Context) (int, error) {
 		if claim.RowsAffected != 1 {
 			continue
 		}
-		var d models.DriftItem
-		if err := db.First(&d, row.DriftItemID).Error; err != nil {
-			return delivered, err
+		d, ok := items[row.DriftItemID]
+		if !ok {
+			return delivered, fmt.Errorf("alert delivery %d: drift item %d is gone", row.ID, row.DriftItemID)
 		}
 		ch := a.Channels[row.Channel]
 		updates := map[string]any{"attempts": row.Attempts + 1}
@@ -129,12 +145,43 @@ func (s *Service) Deliver(ctx context.Context) (int, error) {
 	return delivered, nil
 }
 
-// Deliveries lists deliveries for admins, failures first.
-func (s *Service) Deliveries(ctx context.Context, actor core.Actor, limit int) ([]models.AlertDelivery, error) {
+// DeliveryKey orders deliveries newest first.
+type DeliveryKey struct {
+	ID uint `json:"id"`
+}
+
+// Deliveries is one page of deliveries for admins, newest first; status
+// ("failed", "pending", "delivered") narrows it, "" lists all.
+func (s *Service) Deliveries(ctx context.Context, actor core.Actor, status string, req paging.Request[DeliveryKey]) (paging.Page[models.AlertDelivery], error) {
 	if !actor.Has(core.RoleAdmin, core.RoleApprover, core.RoleAuditor) {
-		return nil, core.Forbidden("alert deliveries are for admins, security leads and auditors")
+		return paging.Page[models.AlertDelivery]{}, core.Forbidden("alert deliveries are for admins, security leads and auditors")
+	}
+	q := s.DB().WithContext(ctx)
+	if status != "" {
+		q = q.Where("status = ?", status)
+	}
+	if req.After != nil {
+		q = q.Where("id < ?", req.After.ID)
 	}
 	var out []models.AlertDelivery
-	err := s.DB().WithContext(ctx).Order("CASE status WHEN 'failed' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END, id DESC").Limit(limit).Find(&out).Error
-	return out, err
+	if err := q.Order("id DESC").Limit(req.Fetch()).Find(&out).Error; err != nil {
+		return paging.Page[models.AlertDelivery]{}, err
+	}
+	return paging.Cut(req, out, func(d models.AlertDelivery) DeliveryKey { return DeliveryKey{d.ID} }), nil
+}
+
+// DeliveryCounts counts the deliveries in each status.
+func (s *Service) DeliveryCounts(ctx context.Context) (map[string]int, error) {
+	var rows []struct {
+		Status string
+		N      int
+	}
+	if err := s.DB().WithContext(ctx).Model(&models.AlertDelivery{}).Select("status, COUNT(*) AS n").Group("status").Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := map[string]int{}
+	for _, r := range rows {
+		out[r.Status] = r.N
+	}
+	return out, nil
 }

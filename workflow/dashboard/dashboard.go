@@ -66,14 +66,21 @@ func (s *Service) Dashboard(ctx context.Context, actor core.Actor) (*Dashboard, 
 	if err != nil {
 		return nil, err
 	}
+	var scanned []models.Zone
 	for _, z := range zones {
-		if z.Classification == string(inventory.ClassInternet) {
-			continue
+		if z.Classification != string(inventory.ClassInternet) {
+			scanned = append(scanned, z)
+			d.Zones = append(d.Zones, z.Name)
 		}
-		d.Zones = append(d.Zones, z.Name)
+	}
+	// Zones whose last run cannot be read show as not scanned; the rest of the view still opens.
+	latest, err := s.scans.LatestRunsOfZones(ctx, d.Zones)
+	if err != nil {
+		s.Log().Warn("dashboard: latest scans", "err", err)
+	}
+	for _, z := range scanned {
 		zs := ZoneScan{Zone: z.Name, Classification: z.Classification}
-		// A zone whose last run cannot be read shows as not scanned; the rest of the view still opens.
-		if run, err := s.scans.LatestRunOfZone(ctx, z.Name); err == nil && run != nil {
+		if run, ok := latest[z.Name]; ok {
 			zs.Last, zs.Status, zs.RunID = run.StartedAt, run.Status, run.ID
 		}
 		d.LastScans = append(d.LastScans, zs)
@@ -88,18 +95,18 @@ func (s *Service) Dashboard(ctx context.Context, actor core.Actor) (*Dashboard, 
 	for i := range d.Trend {
 		byDay[d.Trend[i].Day.Format(time.DateOnly)] = &d.Trend[i]
 	}
-	opened, resolved, err := s.drift.OpenedAndResolvedSince(ctx, start)
+	opened, resolved, err := s.drift.OpenedAndResolvedByDay(ctx, start)
 	if err != nil {
 		return nil, err
 	}
-	for _, t := range opened {
-		if c := byDay[t.UTC().Format(time.DateOnly)]; c != nil {
-			c.Opened++
+	for day, n := range opened {
+		if c := byDay[day]; c != nil {
+			c.Opened += n
 		}
 	}
-	for _, t := range resolved {
-		if c := byDay[t.UTC().Format(time.DateOnly)]; c != nil {
-			c.Resolved++
+	for day, n := range resolved {
+		if c := byDay[day]; c != nil {
+			c.Resolved += n
 		}
 	}
 	if d.Waiting, err = s.requests.CountInStates(ctx, []requests.State{requests.StateSubmitted, requests.StateInReview, requests.StateChangesRequested, requests.StateApproved, requests.StateImplemented, requests.StateVerificationFailed}); err != nil {

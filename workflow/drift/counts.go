@@ -22,14 +22,35 @@ func (s *Service) LiveCounts(ctx context.Context) ([]LiveCount, error) {
 	return rows, err
 }
 
-// OpenedAndResolvedSince lists when items were first seen and when items
-// were resolved, from start on: the trend's raw points.
-func (s *Service) OpenedAndResolvedSince(ctx context.Context, start time.Time) (opened, resolved []time.Time, err error) {
+// OpenedAndResolvedByDay counts, per UTC day (YYYY-MM-DD) from start on,
+// the items first seen and the items resolved: the trend's points, counted
+// in the database.
+func (s *Service) OpenedAndResolvedByDay(ctx context.Context, start time.Time) (opened, resolved map[string]int, err error) {
 	db := s.DB().WithContext(ctx)
-	if err := db.Model(&models.DriftItem{}).Where("first_seen >= ?", start).Pluck("first_seen", &opened).Error; err != nil {
+	count := func(column string) (map[string]int, error) {
+		// Times are stored in UTC: on SQLite as text that starts with the date.
+		day := "substr(" + column + ", 1, 10)"
+		if db.Dialector.Name() == "postgres" {
+			day = "to_char(" + column + " AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+		}
+		var rows []struct {
+			Day string
+			N   int
+		}
+		if err := db.Model(&models.DriftItem{}).Select(day+" AS day, COUNT(*) AS n").Where(column+" >= ?", start).
+			Group(day).Scan(&rows).Error; err != nil {
+			return nil, err
+		}
+		out := make(map[string]int, len(rows))
+		for _, r := range rows {
+			out[r.Day] += r.N
+		}
+		return out, nil
+	}
+	if opened, err = count("first_seen"); err != nil {
 		return nil, nil, err
 	}
-	if err := db.Model(&models.DriftItem{}).Where("resolved_at >= ?", start).Pluck("resolved_at", &resolved).Error; err != nil {
+	if resolved, err = count("resolved_at"); err != nil {
 		return nil, nil, err
 	}
 	return opened, resolved, nil

@@ -15,6 +15,7 @@ import (
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/driftrules"
 	"github.com/portcullis/portcullis/workflow/inventory"
+	"github.com/portcullis/portcullis/workflow/paging"
 	"github.com/portcullis/portcullis/workflow/policy"
 	"github.com/portcullis/portcullis/workflow/requests"
 	"github.com/portcullis/portcullis/workflow/scans"
@@ -83,7 +84,8 @@ func RulesReaching(tx *gorm.DB, addrs, zoneNames []string, states []requests.Sta
 	// Several addresses in one destination: few rules do this; keep those
 	// that name a wanted address.
 	var multi []models.Rule
-	if err := base().Where("rules.destination LIKE ?", "%,%").Find(&multi).Error; err != nil {
+	// A literal pattern, so that the partial index on such rules answers it.
+	if err := base().Where("rules.destination LIKE '%,%'").Find(&multi).Error; err != nil {
 		return nil, err
 	}
 	for _, ru := range multi {
@@ -145,6 +147,21 @@ func zonesOver(zones []models.Zone, addrs []netip.Addr) []string {
 		}
 	}
 	return out
+}
+
+// RulesOnAsset are the in-force rules that reach an address: naming it, or
+// a zone whose prefixes hold it.
+func (s *Service) RulesOnAsset(ctx context.Context, address string) ([]Reaching, error) {
+	addr, err := netip.ParseAddr(address)
+	if err != nil {
+		return nil, core.Invalid("address", "%q is not an address", address)
+	}
+	db := s.DB().WithContext(ctx)
+	var zones []models.Zone
+	if err := db.Find(&zones).Error; err != nil {
+		return nil, err
+	}
+	return RulesReaching(db, []string{address}, zonesOver(zones, []netip.Addr{addr}), requests.InForceStates)
 }
 
 // driftRules are the rules drift is judged against on the scanned hosts:
@@ -394,34 +411,88 @@ func CanSee(a core.Actor) error {
 	return core.Forbidden("drift is for security, operations, auditors and admins")
 }
 
-// List returns drift items, most severe and newest first.
+// severityOrder is the list's order: most severe first.
+var severityOrder = []string{"critical", "high", "medium", "low", "info"}
+
+// Key orders the drift list: by severity (Rank, most severe first), then
+// newest first.
+type Key struct {
+	Rank int  `json:"r"`
+	ID   uint `json:"id"`
+}
+
+// List returns the first f.Limit drift items (at most paging.MaxLimit), most
+// severe and newest first.
 func (s *Service) List(ctx context.Context, actor core.Actor, f Filter) ([]models.DriftItem, error) {
+	req := paging.First[Key]()
+	if f.Limit > 0 {
+		req.Limit = min(f.Limit, paging.MaxLimit)
+	}
+	page, err := s.Page(ctx, actor, f, req)
+	return page.Items, err
+}
+
+// Page returns one page of drift items, most severe and newest first. Each
+// (state, severity) pair is read newest first from the index on (state,
+// severity, id), only as far as the page needs; the pairs are merged here.
+func (s *Service) Page(ctx context.Context, actor core.Actor, f Filter, req paging.Request[Key]) (paging.Page[models.DriftItem], error) {
 	if err := CanSee(actor); err != nil {
-		return nil, err
+		return paging.Page[models.DriftItem]{}, err
 	}
-	q := s.DB().WithContext(ctx).Model(&models.DriftItem{})
-	if len(f.States) > 0 {
-		q = q.Where("state IN ?", f.States)
+	states := f.States
+	if len(states) == 0 {
+		states = []string{Open, Acknowledged, Suppressed, Resolved}
 	}
-	if f.Kind != "" {
-		q = q.Where("kind = ?", f.Kind)
+	base := func() *gorm.DB {
+		q := s.DB().WithContext(ctx).Model(&models.DriftItem{})
+		if f.Kind != "" {
+			q = q.Where("kind = ?", f.Kind)
+		}
+		if f.Zone != "" {
+			q = q.Where("zone = ?", f.Zone)
+		}
+		if f.Address != "" {
+			q = q.Where("address = ?", f.Address)
+		}
+		return q
 	}
-	if f.Severity != "" {
-		q = q.Where("severity = ?", f.Severity)
+	rank := func(sev string) int {
+		for i, s := range severityOrder {
+			if s == sev {
+				return i
+			}
+		}
+		return len(severityOrder)
 	}
-	if f.Zone != "" {
-		q = q.Where("zone = ?", f.Zone)
-	}
-	if f.Address != "" {
-		q = q.Where("address = ?", f.Address)
-	}
-	limit := f.Limit
-	if limit <= 0 || limit > 5000 {
-		limit = 1000
-	}
+	fetch := req.Fetch()
 	var out []models.DriftItem
-	err := q.Order("CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END, last_seen DESC, id DESC").Limit(limit).Find(&out).Error
-	return out, err
+	for r, sev := range severityOrder {
+		if f.Severity != "" && sev != f.Severity {
+			continue
+		}
+		if req.After != nil && r < req.After.Rank {
+			continue
+		}
+		need := fetch - len(out)
+		if need <= 0 {
+			break
+		}
+		var level []models.DriftItem
+		for _, st := range states {
+			q := base().Where("state = ? AND severity = ?", st, sev)
+			if req.After != nil && r == req.After.Rank {
+				q = q.Where("id < ?", req.After.ID)
+			}
+			var got []models.DriftItem
+			if err := q.Order("id DESC").Limit(need).Find(&got).Error; err != nil {
+				return paging.Page[models.DriftItem]{}, err
+			}
+			level = append(level, got...)
+		}
+		sort.Slice(level, func(i, j int) bool { return level[i].ID > level[j].ID })
+		out = append(out, level[:min(need, len(level))]...)
+	}
+	return paging.Cut(req, out, func(d models.DriftItem) Key { return Key{rank(d.Severity), d.ID} }), nil
 }
 
 // Get reads one item.

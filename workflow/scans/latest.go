@@ -2,24 +2,60 @@ package scans
 
 import (
 	"context"
-	"errors"
-
-	"gorm.io/gorm"
 
 	"github.com/portcullis/portcullis/models"
 )
 
-// LatestRunOfZone is the zone's latest run that started (done, failed or
-// running), its own or an on-demand one, without its report; nil if none.
-func (s *Service) LatestRunOfZone(ctx context.Context, zone string) (*models.ScanRun, error) {
-	var run models.ScanRun
-	err := s.DB().WithContext(ctx).Omit("report").Where("zone = ? OR (zone = '' AND kind = ?)", zone, "on_demand").
-		Where("status IN ?", []string{"done", "failed", "running"}).Order("id DESC").Take(&run).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, nil
+// LatestRunsOfZones is each zone's latest run that started (done, failed or
+// running), its own or an on-demand one, without its report; a zone never
+// scanned is absent. Two grouped queries, whatever the number of zones.
+func (s *Service) LatestRunsOfZones(ctx context.Context, zones []string) (map[string]models.ScanRun, error) {
+	db := s.DB().WithContext(ctx)
+	started := []string{"done", "failed", "running"}
+	var latest []struct {
+		Zone string
+		ID   uint
 	}
-	if err != nil {
+	if err := db.Model(&models.ScanRun{}).Select("zone, MAX(id) AS id").Where("status IN ? AND zone IN ?", started, zones).
+		Group("zone").Scan(&latest).Error; err != nil {
 		return nil, err
 	}
-	return &run, nil
+	// An on-demand run names no zone: it counts for every zone, as the latest look at its hosts.
+	var onDemand []uint
+	if err := db.Model(&models.ScanRun{}).Where("zone = '' AND kind = ? AND status IN ?", "on_demand", started).
+		Order("id DESC").Limit(1).Pluck("id", &onDemand).Error; err != nil {
+		return nil, err
+	}
+	ids := make([]uint, 0, len(latest)+1)
+	for _, l := range latest {
+		ids = append(ids, l.ID)
+	}
+	ids = append(ids, onDemand...)
+	out := map[string]models.ScanRun{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var runs []models.ScanRun
+	if err := db.Omit("report", "progress").Where("id IN ?", ids).Find(&runs).Error; err != nil {
+		return nil, err
+	}
+	byID := map[uint]models.ScanRun{}
+	for _, r := range runs {
+		byID[r.ID] = r
+	}
+	for _, z := range zones {
+		best := uint(0)
+		for _, l := range latest {
+			if l.Zone == z {
+				best = l.ID
+			}
+		}
+		if len(onDemand) == 1 && onDemand[0] > best {
+			best = onDemand[0]
+		}
+		if r, ok := byID[best]; ok {
+			out[z] = r
+		}
+	}
+	return out, nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/paging"
 	"github.com/portcullis/portcullis/workflow/policy"
 )
 
@@ -281,10 +282,10 @@ func (s *Service) Execute(ctx context.Context, run *models.ScanRun) error {
 	for _, a := range strings.Split(run.Targets, ",") {
 		addr, err := netip.ParseAddr(a)
 		if err != nil {
-			return s.finishRun(ctx, run, nil, fmt.Errorf("target %q: %w", a, err))
+			return s.finishRun(ctx, run, nil, nil, fmt.Errorf("target %q: %w", a, err))
 		}
 		if s.scanPolicy.LoopbackOnly && !addr.IsLoopback() {
-			return s.finishRun(ctx, run, nil, fmt.Errorf("%s is not a loopback address; this server scans loopback only", addr))
+			return s.finishRun(ctx, run, nil, nil, fmt.Errorf("%s is not a loopback address; this server scans loopback only", addr))
 		}
 		job.Targets = append(job.Targets, addr)
 	}
@@ -297,7 +298,7 @@ func (s *Service) Execute(ctx context.Context, run *models.ScanRun) error {
 		}
 		ps, err := policy.ParsePorts(spec.text)
 		if err != nil {
-			return s.finishRun(ctx, run, nil, err)
+			return s.finishRun(ctx, run, nil, nil, err)
 		}
 		for _, r := range ps {
 			for p := int(r.First); p <= int(r.Last); p++ {
@@ -307,7 +308,7 @@ func (s *Service) Execute(ctx context.Context, run *models.ScanRun) error {
 	}
 	job, err := s.scanner.Resolve(job)
 	if err != nil {
-		return s.finishRun(ctx, run, nil, err)
+		return s.finishRun(ctx, run, nil, nil, err)
 	}
 	run.TCPPorts, run.UDPPorts = portSpec(job.TCPPorts), portSpec(job.UDPPorts)
 	if err := s.DB().WithContext(ctx).Model(&models.ScanRun{}).Where("id = ?", run.ID).
@@ -324,11 +325,33 @@ func (s *Service) Execute(ctx context.Context, run *models.ScanRun) error {
 			s.DB().Model(&models.ScanRun{}).Where("id = ?", run.ID).Update("progress", string(b))
 		}
 	}
-	report, err := s.scanner.Scan(ctx, job, progress)
-	return s.finishRun(ctx, run, report, err)
+	// Each host's rows are written as the host is done when the scanner
+	// streams; otherwise, from the report when the run finishes.
+	var (
+		report   []byte
+		err2     error
+		mu       sync.Mutex
+		streamed = map[string]bool{}
+	)
+	if hs, ok := s.scanner.(HostScanner); ok {
+		report, err2 = hs.ScanHosts(ctx, job, progress, func(h Host) {
+			if err := storeHost(s.DB().WithContext(context.WithoutCancel(ctx)), run.ID, h); err != nil {
+				s.Log().Warn("scan results not stored", "run", run.ID, "address", h.Address, "err", err)
+				return
+			}
+			mu.Lock()
+			streamed[h.Address] = true
+			mu.Unlock()
+		})
+	} else {
+		report, err2 = s.scanner.Scan(ctx, job, progress)
+	}
+	return s.finishRun(ctx, run, report, streamed, err2)
 }
 
-func (s *Service) finishRun(ctx context.Context, run *models.ScanRun, report []byte, scanErr error) error {
+// finishRun records how a run ended; streamed are the hosts whose rows
+// were written while it ran.
+func (s *Service) finishRun(ctx context.Context, run *models.ScanRun, report []byte, streamed map[string]bool, scanErr error) error {
 	now := s.Now()
 	status, errText := "done", ""
 	if scanErr != nil {
@@ -357,6 +380,14 @@ func (s *Service) finishRun(ctx context.Context, run *models.ScanRun, report []b
 			parsed, err := ParseReport(string(report))
 			if err != nil {
 				return fmt.Errorf("scan %d: the report does not parse: %w", run.ID, err)
+			}
+			for _, h := range parsed.Hosts {
+				if streamed[h.Address] {
+					continue
+				}
+				if err := storeHost(tx, run.ID, h); err != nil {
+					return err
+				}
 			}
 			opened, resolved, err := s.drift.Record(tx, run, parsed)
 			if err != nil {
@@ -391,14 +422,20 @@ func (s *Service) Get(ctx context.Context, actor core.Actor, id uint) (*models.S
 	return &run, nil
 }
 
-// List returns the latest runs.
-func (s *Service) List(ctx context.Context, actor core.Actor, limit int) ([]models.ScanRun, error) {
+// List returns one page of runs, newest first.
+func (s *Service) List(ctx context.Context, actor core.Actor, req paging.Request[RunKey]) (paging.Page[models.ScanRun], error) {
 	if !actor.SeesAllRequests() {
-		return nil, core.Forbidden("scan results are for security, operations, auditors and admins")
+		return paging.Page[models.ScanRun]{}, core.Forbidden("scan results are for security, operations, auditors and admins")
+	}
+	q := s.DB().WithContext(ctx).Omit("report")
+	if req.After != nil {
+		q = q.Where("id < ?", req.After.ID)
 	}
 	var runs []models.ScanRun
-	err := s.DB().WithContext(ctx).Omit("report").Order("id DESC").Limit(limit).Find(&runs).Error
-	return runs, err
+	if err := q.Order("id DESC").Limit(req.Fetch()).Find(&runs).Error; err != nil {
+		return paging.Page[models.ScanRun]{}, err
+	}
+	return paging.Cut(req, runs, func(r models.ScanRun) RunKey { return RunKey{r.ID} }), nil
 }
 
 // PortChange is a difference between two runs.
@@ -407,46 +444,6 @@ type PortChange struct {
 	Port              uint16
 	Change            string // opened | closed | service changed
 	Before, After     string // services
-}
-
-// Changes compares a finished run with the previous finished run that
-// covered each of its hosts.
-func (s *Service) Changes(ctx context.Context, run *models.ScanRun) ([]PortChange, error) {
-	if run.Status != "done" {
-		return nil, nil
-	}
-	cur, err := ParseReport(run.Report)
-	if err != nil {
-		return nil, err
-	}
-	var prevRuns []models.ScanRun
-	if err := s.DB().WithContext(ctx).Where("status = ? AND id < ?", "done", run.ID).Order("id DESC").Limit(50).Find(&prevRuns).Error; err != nil {
-		return nil, err
-	}
-	var out []PortChange
-	for _, h := range cur.Hosts {
-		var before *Host
-		for _, pr := range prevRuns {
-			if !strings.Contains(","+pr.Targets+",", ","+h.Address+",") {
-				continue
-			}
-			rep, err := ParseReport(pr.Report)
-			if err != nil {
-				continue
-			}
-			for i := range rep.Hosts {
-				if rep.Hosts[i].Address == h.Address {
-					before = &rep.Hosts[i]
-				}
-			}
-			break
-		}
-		if before == nil {
-			continue
-		}
-		out = append(out, diffHost(h.Address, before.Ports, h.Ports)...)
-	}
-	return out, nil
 }
 
 func diffHost(addr string, before, after []Port) []PortChange {
@@ -497,31 +494,6 @@ func portSpec(ports []uint16) string {
 		return ""
 	}
 	return parsed.String()
-}
-
-// LatestOf returns the newest finished scan that saw an address, and
-// what it saw there.
-func (s *Service) LatestOf(ctx context.Context, address string) (*models.ScanRun, *Host) {
-	var runs []models.ScanRun
-	like := "%" + address + "%"
-	if err := s.DB().WithContext(ctx).Where("status = ? AND targets LIKE ?", "done", like).Order("id DESC").Limit(20).Find(&runs).Error; err != nil {
-		return nil, nil
-	}
-	for i := range runs {
-		if !strings.Contains(","+runs[i].Targets+",", ","+address+",") {
-			continue
-		}
-		rep, err := ParseReport(runs[i].Report)
-		if err != nil {
-			continue
-		}
-		for k := range rep.Hosts {
-			if rep.Hosts[k].Address == address {
-				return &runs[i], &rep.Hosts[k]
-			}
-		}
-	}
-	return nil, nil
 }
 
 // staleScan is how long a run may stay running before it is taken for

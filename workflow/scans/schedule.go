@@ -52,6 +52,10 @@ func (s *Service) Schedules(ctx context.Context) ([]Schedule, error) {
 	for _, c := range counts {
 		assets[c.ZoneID] = c.N
 	}
+	last, err := lastScheduledRuns(db)
+	if err != nil {
+		return nil, err
+	}
 	var out []Schedule
 	for _, z := range zones {
 		row, ok := byZone[z.ID]
@@ -59,19 +63,38 @@ func (s *Service) Schedules(ctx context.Context) ([]Schedule, error) {
 			row = defaultSchedule
 		}
 		sc := Schedule{Zone: z, DailyHour: row.DailyHour, WeeklyDay: row.WeeklyDay, WeeklyHour: row.WeeklyHour, Assets: assets[z.ID]}
-		sc.LastDaily = lastRun(db, "daily", z.Name)
-		sc.LastWeekly = lastRun(db, "weekly", z.Name)
+		sc.LastDaily = last[[2]string{"daily", z.Name}]
+		sc.LastWeekly = last[[2]string{"weekly", z.Name}]
 		out = append(out, sc)
 	}
 	return out, nil
 }
 
-func lastRun(db *gorm.DB, kind, zone string) *time.Time {
-	var run models.ScanRun
-	if err := db.Where("kind = ? AND zone = ?", kind, zone).Order("id DESC").Take(&run).Error; err != nil {
-		return nil
+// lastScheduledRuns is when each zone's latest daily and weekly run was
+// queued, by (kind, zone): one grouped query and one read of those runs.
+func lastScheduledRuns(db *gorm.DB) (map[[2]string]*time.Time, error) {
+	var latest []struct{ ID uint }
+	if err := db.Model(&models.ScanRun{}).Select("MAX(id) AS id").Where("kind IN ?", []string{"daily", "weekly"}).
+		Group("kind, zone").Scan(&latest).Error; err != nil {
+		return nil, err
 	}
-	return &run.QueuedAt
+	out := map[[2]string]*time.Time{}
+	if len(latest) == 0 {
+		return out, nil
+	}
+	ids := make([]uint, len(latest))
+	for i, l := range latest {
+		ids[i] = l.ID
+	}
+	var runs []models.ScanRun
+	if err := db.Select("id, kind, zone, queued_at").Where("id IN ?", ids).Find(&runs).Error; err != nil {
+		return nil, err
+	}
+	for _, r := range runs {
+		at := r.QueuedAt
+		out[[2]string{r.Kind, r.Zone}] = &at
+	}
+	return out, nil
 }
 
 // SaveSchedule sets a zone's schedule, audited.

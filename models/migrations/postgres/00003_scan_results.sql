@@ -5,8 +5,8 @@
 -- GET /api/v1/scans/{id} (the scan-report contract).
 --
 -- Existing finished runs are converted here, from their stored reports.
--- rules(destination) serves the drift comparison, which reads only the rules
--- naming the scanned hosts or their zones.
+-- rules(destination) serves the drift comparison and the asset page, which
+-- read only the rules naming the hosts or their zones.
 
 -- +goose Up
 CREATE TABLE scan_results (
@@ -27,6 +27,8 @@ CREATE TABLE scan_results (
 CREATE UNIQUE INDEX idx_scan_results_run_address ON scan_results (run_id, address, protocol, port);
 CREATE INDEX idx_scan_results_address_run ON scan_results (address, protocol, port, run_id);
 CREATE INDEX idx_rules_destination ON rules (destination);
+-- The few rules naming several addresses, read whole by the drift comparison.
+CREATE INDEX idx_rules_multi_destination ON rules (request_id) WHERE destination LIKE '%,%';
 
 INSERT INTO scan_results (run_id, address, protocol, port, state, tarpit)
 SELECT r.id, h->>'address', '', 0, coalesce(h->>'state', 'up'), coalesce((h->>'tarpit')::boolean, false)
@@ -47,5 +49,6 @@ WHERE r.status = 'done' AND r.report <> '' AND h->>'address' IS NOT NULL
 ON CONFLICT DO NOTHING;
 
 -- +goose Down
+DROP INDEX IF EXISTS idx_rules_multi_destination;
 DROP INDEX IF EXISTS idx_rules_destination;
 DROP TABLE IF EXISTS scan_results;
