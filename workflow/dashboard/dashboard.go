@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"context"
+	"maps"
 	"time"
 
 	"github.com/portcullis/portcullis/models"
@@ -95,7 +96,7 @@ func (s *Service) Dashboard(ctx context.Context, actor core.Actor) (*Dashboard, 
 	for i := range d.Trend {
 		byDay[d.Trend[i].Day.Format(time.DateOnly)] = &d.Trend[i]
 	}
-	opened, resolved, err := s.drift.OpenedAndResolvedByDay(ctx, start)
+	opened, resolved, err := s.trend(ctx, start, time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		return nil, err
 	}
@@ -116,4 +117,29 @@ func (s *Service) Dashboard(ctx context.Context, actor core.Actor) (*Dashboard, 
 		return nil, err
 	}
 	return d, nil
+}
+
+// trend counts the items opened and resolved per day from start: the days
+// before today from the once-a-day counts, today from the database.
+func (s *Service) trend(ctx context.Context, start, today time.Time) (opened, resolved map[string]int, err error) {
+	day := today.Format(time.DateOnly)
+	s.past.Lock()
+	if s.past.today != day {
+		o, r, err := s.drift.OpenedAndResolvedByDay(ctx, start)
+		if err != nil {
+			s.past.Unlock()
+			return nil, nil, err
+		}
+		delete(o, day)
+		delete(r, day)
+		s.past.today, s.past.opened, s.past.resolved = day, o, r
+	}
+	opened, resolved = maps.Clone(s.past.opened), maps.Clone(s.past.resolved)
+	s.past.Unlock()
+	o, r, err := s.drift.OpenedAndResolvedByDay(ctx, today)
+	if err != nil {
+		return nil, nil, err
+	}
+	opened[day], resolved[day] = o[day], r[day]
+	return opened, resolved, nil
 }

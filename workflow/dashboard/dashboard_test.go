@@ -36,6 +36,7 @@ func TestDashboardQueriesDoNotGrowWithZones(t *testing.T) {
 		}
 		return queries.Load()
 	}
+	measure() // the days before today are counted once a day: not part of what a view costs
 	before := measure()
 	d, _ := w.App.Dashboard.Dashboard(w.Ctx, w.Rita)
 	found := false

@@ -4,6 +4,8 @@
 package dashboard
 
 import (
+	"sync"
+
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/drift"
 	"github.com/portcullis/portcullis/workflow/inventory"
@@ -18,6 +20,13 @@ type Service struct {
 	inventory *inventory.Service
 	scans     *scans.Service
 	drift     *drift.Service
+	// past holds the trend of the days before today, which no longer
+	// change: they are counted once a day, today's on every view.
+	past struct {
+		sync.Mutex
+		today            string
+		opened, resolved map[string]int
+	}
 }
 
 // New makes the dashboard over the features it reads.
