@@ -35,7 +35,7 @@ SELECT r.id, json_extract(h.value, '$.address'), '', 0,
        coalesce(json_extract(h.value, '$.state'), 'up'), coalesce(json_extract(h.value, '$.tarpit'), 0)
 FROM scan_runs r, json_each(r.report, '$.hosts') h
 WHERE r.status = 'done' AND r.report <> '' AND json_valid(r.report)
-  AND json_extract(h.value, '$.address') IS NOT NULL;
+  AND json_type(r.report, '$.hosts') = 'array' AND json_extract(h.value, '$.address') IS NOT NULL;
 
 INSERT OR IGNORE INTO scan_results (run_id, address, protocol, port, state, tarpit, service, product, version, tls, banner, findings)
 SELECT r.id, json_extract(h.value, '$.address'), coalesce(json_extract(p.value, '$.protocol'), 'tcp'),
@@ -46,7 +46,8 @@ SELECT r.id, json_extract(h.value, '$.address'), coalesce(json_extract(p.value, 
        coalesce(json_extract(p.value, '$.findings'), '[]')
 FROM scan_runs r, json_each(r.report, '$.hosts') h, json_each(h.value, '$.ports') p
 WHERE r.status = 'done' AND r.report <> '' AND json_valid(r.report)
-  AND json_extract(h.value, '$.address') IS NOT NULL;
+  AND json_type(r.report, '$.hosts') = 'array' AND json_extract(h.value, '$.address') IS NOT NULL
+  AND json_type(h.value, '$.ports') = 'array' AND json_type(p.value) = 'object';
 
 -- The dashboard's live drift counts, one state at a time, from the index alone.
 CREATE INDEX idx_drift_items_live_counts ON drift_items (state, zone, severity, kind);
