@@ -109,6 +109,18 @@ var hotQueries = []hotQuery{
 	{name: "tokens of a user", sql: `SELECT * FROM api_tokens WHERE user_id = ? ORDER BY id DESC`, args: []any{someone}},
 	{name: "user by identity", sql: `SELECT * FROM users WHERE issuer = ? AND subject = ? LIMIT 1`, args: []any{"https://idp.test", "user-77"}},
 	{name: "user by e-mail", sql: `SELECT * FROM users WHERE LOWER(email) = ? LIMIT 1`, args: []any{"user-77@example.test"}},
+	// Proof side: drift comparison and asset page (rules that reach hosts), scan results, live counts.
+	{name: "rules naming hosts or zones", sql: `SELECT rules.* FROM rules JOIN requests ON requests.id = rules.request_id WHERE requests.state IN ? AND rules.destination IN ?`, args: []any{inForce, []string{"10.1.2.3", "zone-3"}}},
+	{name: "rules naming several addresses", sql: `SELECT rules.* FROM rules JOIN requests ON requests.id = rules.request_id WHERE requests.state IN ? AND rules.destination LIKE '%,%'`, args: []any{inForce}},
+	{name: "dashboard: live drift counts of a state", sql: `SELECT zone, severity, kind, COUNT(*) AS n FROM drift_items WHERE state = ? GROUP BY zone, severity, kind`, args: []any{"open"}},
+	{name: "drift of scanned hosts", sql: `SELECT * FROM drift_items WHERE address IN ? AND state <> ?`, args: []any{[]string{"10.1.2.3", "10.1.2.4"}, "resolved"}},
+	{name: "drift list page of a state and severity", sql: `SELECT * FROM drift_items WHERE state = ? AND severity = ? AND id < ? ORDER BY id DESC LIMIT 51`, args: []any{"open", "high", cursor}},
+	{name: "scans page", sql: `SELECT id, kind, status FROM scan_runs WHERE id < ? ORDER BY id DESC LIMIT 51`, args: []any{15000}},
+	{name: "dashboard: latest run per zone", sql: `SELECT z.name AS zone, (SELECT r.id FROM scan_runs r WHERE r.zone = z.name AND r.status IN ? ORDER BY r.id DESC LIMIT 1) AS id FROM zones z WHERE z.name IN ?`, args: []any{[]string{"done", "failed", "running"}, []string{"zone-3", "zone-4"}}},
+	{name: "latest scheduled runs", sql: `SELECT z.name, (SELECT MAX(r.id) FROM scan_runs r WHERE r.kind = 'daily' AND r.zone = z.name) AS daily, (SELECT MAX(r.id) FROM scan_runs r WHERE r.kind = 'weekly' AND r.zone = z.name) AS weekly FROM zones z`},
+	{name: "latest finished run of a host", sql: `SELECT p.* FROM scan_results p JOIN scan_runs r ON r.id = p.run_id WHERE p.address = ? AND p.protocol = '' AND p.port = 0 AND r.status = ? ORDER BY p.run_id DESC LIMIT 1`, args: []any{"10.1.2.3", "done"}},
+	{name: "ports of a run, page", sql: `SELECT * FROM scan_results WHERE run_id = ? AND protocol <> '' AND (address, protocol, port) > (?, ?, ?) ORDER BY address, protocol, port LIMIT 51`, args: []any{7, "10.1.2.3", "tcp", 22}},
+	{name: "previous run of each host of a run", sql: `SELECT h.address, (SELECT p.run_id FROM scan_results p JOIN scan_runs r ON r.id = p.run_id WHERE p.address = h.address AND p.protocol = '' AND p.port = 0 AND p.run_id < h.run_id AND r.status = 'done' ORDER BY p.run_id DESC LIMIT 1) AS prev FROM scan_results h WHERE h.run_id = ? AND h.protocol = '' AND h.port = 0`, args: []any{7}},
 	// Alert deliveries.
 	{name: "alert deliveries due", sql: `SELECT * FROM alert_deliveries WHERE status = ? AND next_attempt <= ? ORDER BY id LIMIT 200`, args: []any{"pending", now}},
 	{name: "alert deliveries by status", sql: `SELECT * FROM alert_deliveries WHERE status = ? ORDER BY id DESC LIMIT 50`, args: []any{"failed"}},
@@ -116,7 +128,7 @@ var hotQueries = []hotQuery{
 
 // largeTables grow with use; reading one whole is what the indexes prevent.
 var largeTables = []string{"requests", "rules", "reviews", "comments", "audit_events", "drift_items", "assets", "scan_runs",
-	"recertifications", "alert_deliveries", "sessions", "api_tokens", "users"}
+	"recertifications", "alert_deliveries", "sessions", "api_tokens", "users", "scan_results"}
 
 // TestHotQueriesUseIndexes seeds 100,000 requests (a rule and a review
 // each) and 1,000,000 audit events, and checks that the planner answers
@@ -299,6 +311,9 @@ func seed(t *testing.T, db *gorm.DB, postgres bool) {
 		`INSERT INTO scan_runs (kind, profile, targets, zone, request_id, status, requested_by, queued_at, started_at)
 			SELECT CASE i % 4 WHEN 0 THEN 'daily' WHEN 1 THEN 'weekly' WHEN 2 THEN 'verification' ELSE 'on_demand' END, 'common', '10.1.0.0/24',
 			'zone-' || (i % 20 + 1), CASE WHEN i % 4 = 2 THEN i * 5 END, CASE WHEN i > 19990 THEN 'queued' ELSE 'done' END, 'system', ` + ts("i * 30") + `, ` + ts("i * 30 + 1") + ` FROM ` + nums(20000),
+		`INSERT INTO scan_results (run_id, address, protocol, port, state)
+			SELECT (i - 1) / 10 + 1, '10.1.' || (i / 10 % 250) || '.' || (i % 10 / 5), CASE WHEN i % 5 = 0 THEN '' ELSE 'tcp' END, i % 5 * 100,
+			CASE WHEN i % 5 = 0 THEN 'up' ELSE 'open' END FROM ` + nums(200000),
 		`INSERT INTO recert_campaigns (name, due_by, created_by, created_at) SELECT 'campaign ' || i, ` + ts("i * 40000") + `, 'admin', ` + ts("i * 40000") + ` FROM ` + nums(10),
 		`INSERT INTO recertifications (campaign_id, request_id, team, status)
 			SELECT i % 10 + 1, i * 2, 'team-' || (i % 50), CASE WHEN i % 10 = 9 THEN 'pending' WHEN i % 10 = 8 THEN 'lapsed' ELSE 'recertified' END FROM ` + nums(50000),

@@ -12,12 +12,14 @@ import (
 func (s *Service) LatestRunsOfZones(ctx context.Context, zones []string) (map[string]models.ScanRun, error) {
 	db := s.DB().WithContext(ctx)
 	started := []string{"done", "failed", "running"}
+	// Each zone's latest from the index on (zone, id), walking back from the
+	// newest run to the first that started: no read of the history.
 	var latest []struct {
 		Zone string
-		ID   uint
+		ID   *uint
 	}
-	if err := db.Model(&models.ScanRun{}).Select("zone, MAX(id) AS id").Where("status IN ? AND zone IN ?", started, zones).
-		Group("zone").Scan(&latest).Error; err != nil {
+	if err := db.Raw(`SELECT z.name AS zone, (SELECT r.id FROM scan_runs r WHERE r.zone = z.name AND r.status IN ?
+		ORDER BY r.id DESC LIMIT 1) AS id FROM zones z WHERE z.name IN ?`, started, zones).Scan(&latest).Error; err != nil {
 		return nil, err
 	}
 	// An on-demand run names no zone: it counts for every zone, as the latest look at its hosts.
@@ -28,7 +30,9 @@ func (s *Service) LatestRunsOfZones(ctx context.Context, zones []string) (map[st
 	}
 	ids := make([]uint, 0, len(latest)+1)
 	for _, l := range latest {
-		ids = append(ids, l.ID)
+		if l.ID != nil {
+			ids = append(ids, *l.ID)
+		}
 	}
 	ids = append(ids, onDemand...)
 	out := map[string]models.ScanRun{}
@@ -46,8 +50,8 @@ func (s *Service) LatestRunsOfZones(ctx context.Context, zones []string) (map[st
 	for _, z := range zones {
 		best := uint(0)
 		for _, l := range latest {
-			if l.Zone == z {
-				best = l.ID
+			if l.Zone == z && l.ID != nil {
+				best = *l.ID
 			}
 		}
 		if len(onDemand) == 1 && onDemand[0] > best {

@@ -71,20 +71,30 @@ func (s *Service) Schedules(ctx context.Context) ([]Schedule, error) {
 }
 
 // lastScheduledRuns is when each zone's latest daily and weekly run was
-// queued, by (kind, zone): one grouped query and one read of those runs.
+// queued, by (kind, zone): one query, each zone's latest run of each kind
+// found from the index on (kind, zone, id) without reading the history.
 func lastScheduledRuns(db *gorm.DB) (map[[2]string]*time.Time, error) {
-	var latest []struct{ ID uint }
-	if err := db.Model(&models.ScanRun{}).Select("MAX(id) AS id").Where("kind IN ?", []string{"daily", "weekly"}).
-		Group("kind, zone").Scan(&latest).Error; err != nil {
+	var rows []struct {
+		Name          string
+		Daily, Weekly *uint
+	}
+	if err := db.Raw(`SELECT z.name,
+		(SELECT MAX(r.id) FROM scan_runs r WHERE r.kind = 'daily' AND r.zone = z.name) AS daily,
+		(SELECT MAX(r.id) FROM scan_runs r WHERE r.kind = 'weekly' AND r.zone = z.name) AS weekly
+		FROM zones z`).Scan(&rows).Error; err != nil {
 		return nil, err
 	}
-	out := map[[2]string]*time.Time{}
-	if len(latest) == 0 {
-		return out, nil
+	var ids []uint
+	for _, r := range rows {
+		for _, id := range []*uint{r.Daily, r.Weekly} {
+			if id != nil {
+				ids = append(ids, *id)
+			}
+		}
 	}
-	ids := make([]uint, len(latest))
-	for i, l := range latest {
-		ids[i] = l.ID
+	out := map[[2]string]*time.Time{}
+	if len(ids) == 0 {
+		return out, nil
 	}
 	var runs []models.ScanRun
 	if err := db.Select("id, kind, zone, queued_at").Where("id IN ?", ids).Find(&runs).Error; err != nil {
