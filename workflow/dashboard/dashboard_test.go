@@ -7,6 +7,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/portcullis/portcullis/models/modelstest"
 	"github.com/portcullis/portcullis/workflow/inventory"
 	"github.com/portcullis/portcullis/workflow/scans"
 	"github.com/portcullis/portcullis/workflow/workflowtest"
@@ -15,7 +16,10 @@ import (
 // The dashboard asks the database the same number of questions however many
 // zones there are: no query per zone.
 func TestDashboardQueriesDoNotGrowWithZones(t *testing.T) {
-	w := workflowtest.SQLiteWorld(t)
+	modelstest.Each(t, func(t *testing.T, db *gorm.DB) { dashboardQueries(t, workflowtest.NewWorld(t, db)) })
+}
+
+func dashboardQueries(t *testing.T, w *workflowtest.World) {
 	sc := &workflowtest.FakeScanner{Open: map[string][]scans.Port{"10.40.0.15": {{Port: 8080, Protocol: "tcp", State: "open", Service: "http"}}}}
 	w.App.Scans.SetScanner(sc, scans.Policy{})
 	_, err := w.App.Scans.RequestScan(w.Ctx, w.Rita, []string{"apps"}, "common")

@@ -6,7 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/models/modelstest"
 	"github.com/portcullis/portcullis/workflow/paging"
 	"github.com/portcullis/portcullis/workflow/scans"
 	"github.com/portcullis/portcullis/workflow/workflowtest"
@@ -69,7 +72,10 @@ func TestResultsAreStoredPerHostAsTheyArrive(t *testing.T) {
 }
 
 func TestChangesAndTheAssetViewComeFromRows(t *testing.T) {
-	w := workflowtest.SQLiteWorld(t)
+	modelstest.Each(t, func(t *testing.T, db *gorm.DB) { changesFromRows(t, workflowtest.NewWorld(t, db)) })
+}
+
+func changesFromRows(t *testing.T, w *workflowtest.World) {
 	sc := &workflowtest.FakeScanner{Open: map[string][]scans.Port{
 		"10.40.0.15": {{Port: 22, Protocol: "tcp", State: "open", Service: "ssh"}, {Port: 80, Protocol: "tcp", State: "open", Service: "http"}},
 	}}
