@@ -111,7 +111,7 @@ var hotQueries = []hotQuery{
 	{name: "user by e-mail", sql: `SELECT * FROM users WHERE LOWER(email) = ? LIMIT 1`, args: []any{"user-77@example.test"}},
 	// Proof side: drift comparison and asset page (rules that reach hosts), scan results, live counts.
 	{name: "rules naming hosts or zones", sql: `SELECT rules.* FROM rules JOIN requests ON requests.id = rules.request_id WHERE requests.state IN ? AND rules.destination IN ?`, args: []any{inForce, []string{"10.1.2.3", "zone-3"}}},
-	{name: "rules naming several addresses", sql: `SELECT rules.* FROM rules JOIN requests ON requests.id = rules.request_id WHERE requests.state IN ? AND rules.destination LIKE '%,%'`, args: []any{inForce}},
+	{name: "rules naming several addresses", sql: `SELECT id FROM rules WHERE destination LIKE '%,%'`},
 	{name: "dashboard: live drift counts of a state", sql: `SELECT zone, severity, kind, COUNT(*) AS n FROM drift_items WHERE state = ? GROUP BY zone, severity, kind`, args: []any{"open"}},
 	{name: "drift of scanned hosts", sql: `SELECT * FROM drift_items WHERE address IN ? AND state <> ?`, args: []any{[]string{"10.1.2.3", "10.1.2.4"}, "resolved"}},
 	{name: "drift list page of a state and severity", sql: `SELECT * FROM drift_items WHERE state = ? AND severity = ? AND id < ? ORDER BY id DESC LIMIT 51`, args: []any{"open", "high", cursor}},

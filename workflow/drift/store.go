@@ -83,9 +83,21 @@ func RulesReaching(tx *gorm.DB, addrs, zoneNames []string, states []requests.Sta
 	}
 	// Several addresses in one destination: few rules do this; keep those
 	// that name a wanted address.
+	// Their ids come from the partial index on such rules alone (a literal
+	// pattern, so that the index's condition matches).
+	var multiIDs []uint
+	if err := tx.Model(&models.Rule{}).Where("destination LIKE '%,%'").Pluck("id", &multiIDs).Error; err != nil {
+		return nil, err
+	}
 	var multi []models.Rule
-	// A literal pattern, so that the partial index on such rules answers it.
-	if err := base().Where("rules.destination LIKE '%,%'").Find(&multi).Error; err != nil {
+	if err := inChunks(multiIDs, func(part []uint) error {
+		var got []models.Rule
+		if err := base().Where("rules.id IN ?", part).Find(&got).Error; err != nil {
+			return err
+		}
+		multi = append(multi, got...)
+		return nil
+	}); err != nil {
 		return nil, err
 	}
 	for _, ru := range multi {

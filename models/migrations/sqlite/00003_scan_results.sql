@@ -28,7 +28,7 @@ CREATE UNIQUE INDEX idx_scan_results_run_address ON scan_results (run_id, addres
 CREATE INDEX idx_scan_results_address_run ON scan_results (address, protocol, port, run_id);
 CREATE INDEX idx_rules_destination ON rules (destination);
 -- The few rules naming several addresses, read whole by the drift comparison.
-CREATE INDEX idx_rules_multi_destination ON rules (request_id) WHERE destination LIKE '%,%';
+CREATE INDEX idx_rules_multi_destination ON rules (destination) WHERE destination LIKE '%,%';
 
 INSERT OR IGNORE INTO scan_results (run_id, address, protocol, port, state, tarpit)
 SELECT r.id, json_extract(h.value, '$.address'), '', 0,
