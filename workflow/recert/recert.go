@@ -187,8 +187,10 @@ func (s *Service) MyRecertifications(ctx context.Context, actor core.Actor) ([]m
 	return out, err
 }
 
-// loadOwnedRecert reads a pending item the actor owns.
-func loadOwnedRecert(tx *gorm.DB, actor core.Actor, id uint) (*models.Recertification, *models.Request, error) {
+// loadOwnedRecert reads an item and its request, and checks through the
+// table that actor may cause ev on it: a refused actor learns why before
+// anything they typed is judged.
+func loadOwnedRecert(tx *gorm.DB, actor core.Actor, id uint, ev Event) (*models.Recertification, *models.Request, error) {
 	var rc models.Recertification
 	if err := tx.First(&rc, id).Error; err != nil {
 		return nil, nil, core.NotFound("re-certification", id)
@@ -197,17 +199,19 @@ func loadOwnedRecert(tx *gorm.DB, actor core.Actor, id uint) (*models.Recertific
 	if err != nil {
 		return nil, nil, err
 	}
-	if actor.ID != r.RequesterID && (actor.Team == "" || actor.Team != r.Team) {
-		return nil, nil, core.Forbidden("only the owners of request #%d (its requester and team %s) can re-certify it", r.ID, r.Team)
+	g := Guarded{Actor: actor, Request: r}
+	if err := byOwner.Check(g); err != nil {
+		return nil, nil, err
 	}
-	if rc.Status != RecertPending {
+	if _, err := Lifecycle.Check(State(rc.Status), ev, g); err != nil {
 		return nil, nil, core.Conflict("request #%d was %s already in this campaign", r.ID, rc.Status)
 	}
 	return &rc, r, nil
 }
 
 // Recertify confirms an opening is still needed, with a fresh business
-// justification and a new expiry (within the maximum).
+// justification and a new expiry (within the maximum). The owner is the
+// actor of both transitions: the item's and the request's.
 func (s *Service) Recertify(ctx context.Context, actor core.Actor, id uint, justification string, expires time.Time) (*models.Request, error) {
 	justification = strings.TrimSpace(justification)
 	if justification == "" {
@@ -215,7 +219,7 @@ func (s *Service) Recertify(ctx context.Context, actor core.Actor, id uint, just
 	}
 	var req *models.Request
 	err := s.InTx(ctx, func(tx *gorm.DB) error {
-		rc, r, err := loadOwnedRecert(tx, actor, id)
+		rc, r, err := loadOwnedRecert(tx, actor, id, EventRecertify)
 		if err != nil {
 			return err
 		}
@@ -230,25 +234,14 @@ func (s *Service) Recertify(ctx context.Context, actor core.Actor, id uint, just
 		if !expires.After(now) || expires.Sub(now) > settings.MaxExpiry+24*time.Hour {
 			return core.Invalid("expires_at", "the new expiry must be in the future and at most %d days away", int(settings.MaxExpiry.Hours()/24))
 		}
-		if !slicesContains(requests.InForceStates, requests.State(r.State)) {
-			return core.Conflict("request #%d is %s: there is nothing to re-certify", r.ID, requests.StateLabel(requests.State(r.State)))
-		}
-		res := tx.Model(&models.Request{}).Where("id = ? AND version = ?", r.ID, r.Version).
-			Updates(map[string]any{"expires_at": expires.UTC(), "certified_at": now, "version": gorm.Expr("version + 1"), "updated_at": now})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected != 1 {
-			return core.Conflict("request #%d was changed by someone else meanwhile; reload it and try again", r.ID)
-		}
 		exp := expires.UTC()
-		if err := tx.Model(&models.Recertification{}).Where("id = ?", rc.ID).Updates(map[string]any{
-			"status": RecertRecertified, "justification": justification, "new_expires_at": &exp, "decided_by": actor.Email, "decided_at": &now,
-		}).Error; err != nil {
+		before := r.ExpiresAt
+		if err := s.requests.Step(tx, actor, r, requests.EventRecertify, map[string]any{"expires_at": exp, "certified_at": now},
+			map[string]any{"campaign_id": rc.CampaignID, "expires_before": before, "expires_after": exp}, justification); err != nil {
 			return err
 		}
-		if err := s.Audit(tx, actor, "recertify", "request", r.ID, r.State, r.State,
-			map[string]any{"campaign_id": rc.CampaignID, "expires_before": r.ExpiresAt, "expires_after": exp}, justification); err != nil {
+		if err := s.fire(tx, actor, rc, r, time.Time{}, EventRecertify, map[string]any{"justification": justification, "new_expires_at": &exp},
+			map[string]any{"request_id": r.ID, "campaign_id": rc.CampaignID}, justification); err != nil {
 			return err
 		}
 		req, err = requests.LoadRequest(tx, r.ID)
@@ -257,25 +250,21 @@ func (s *Service) Recertify(ctx context.Context, actor core.Actor, id uint, just
 	return req, err
 }
 
-// LetLapse records that the owners no longer need an opening: it expires now.
+// LetLapse records that the owners no longer need an opening: it expires
+// now, by their hand.
 func (s *Service) LetLapse(ctx context.Context, actor core.Actor, id uint, reason string) (*models.Request, error) {
+	reason = strings.TrimSpace(reason)
 	var req *models.Request
 	err := s.InTx(ctx, func(tx *gorm.DB) error {
-		rc, r, err := loadOwnedRecert(tx, actor, id)
+		rc, r, err := loadOwnedRecert(tx, actor, id, EventLapse)
 		if err != nil {
 			return err
 		}
-		now := s.Now()
-		if err := tx.Model(&models.Recertification{}).Where("id = ?", rc.ID).Updates(map[string]any{
-			"status": RecertLapsed, "justification": strings.TrimSpace(reason), "decided_by": actor.Email, "decided_at": &now,
-		}).Error; err != nil {
+		if err := s.fire(tx, actor, rc, r, time.Time{}, EventLapse, map[string]any{"justification": reason},
+			map[string]any{"request_id": r.ID, "campaign_id": rc.CampaignID}, reason); err != nil {
 			return err
 		}
-		comment := "let lapse by " + actor.Email
-		if reason = strings.TrimSpace(reason); reason != "" {
-			comment += ": " + reason
-		}
-		if err := s.requests.Step(tx, core.SystemActor, r, requests.EventExpire, map[string]any{"closed_at": now}, map[string]uint{"campaign_id": rc.CampaignID}, comment); err != nil {
+		if err := s.requests.Step(tx, actor, r, requests.EventLapse, map[string]any{"closed_at": s.Now()}, map[string]uint{"campaign_id": rc.CampaignID}, reason); err != nil {
 			return err
 		}
 		req = r
@@ -292,12 +281,12 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 	db := s.DB().WithContext(ctx)
 	var overdue []models.Recertification
 	pastDeadline := db.Model(&models.RecertCampaign{}).Select("id").Where("due_by < ?", now)
-	if err := db.Where("status = ? AND campaign_id IN (?)", RecertPending, pastDeadline).Find(&overdue).Error; err != nil {
+	if err := db.Preload("Campaign").Where("status = ? AND campaign_id IN (?)", RecertPending, pastDeadline).Find(&overdue).Error; err != nil {
 		return 0, err
 	}
-	lapsed := map[uint]uint{}
-	for _, rc := range overdue {
-		lapsed[rc.RequestID] = rc.ID
+	lapsed := map[uint]*models.Recertification{}
+	for i := range overdue {
+		lapsed[overdue[i].RequestID] = &overdue[i]
 	}
 	var ids []uint
 	if err := db.Model(&models.Request{}).Where("state IN ? AND expires_at < ?", requests.InForceStates, now).Pluck("id", &ids).Error; err != nil {
@@ -321,9 +310,9 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 				return nil
 			}
 			comment := fmt.Sprintf("expired on %s", r.ExpiresAt.Format(time.DateOnly))
-			if rcID, ok := lapsed[id]; ok {
+			if rc, ok := lapsed[id]; ok {
 				comment = "not re-certified before the campaign's deadline"
-				if err := tx.Model(&models.Recertification{}).Where("id = ?", rcID).Updates(map[string]any{"status": RecertLapsed, "decided_by": core.SystemActor.Email, "decided_at": &now}).Error; err != nil {
+				if err := s.fire(tx, core.SystemActor, rc, r, rc.Campaign.DueBy, EventOverdue, nil, map[string]uint{"request_id": r.ID, "campaign_id": rc.CampaignID}, comment); err != nil {
 					return err
 				}
 			}
