@@ -79,7 +79,9 @@ func TestConcurrentReviewsOneWins(t *testing.T) {
 		id := insertRequest(t, db, w.Alice, requests.StateSubmitted)
 		r := &models.Request{ID: id, RequesterID: w.Alice.ID}
 		workflowtest.OneWins(t, w.App.Store, requests.Lifecycle, id, requests.StateSubmitted, 1, requests.EventClaim,
-			func(a core.Actor) requests.Guarded { return requests.Guarded{Event: requests.EventClaim, Actor: a, Request: r} }, w.Rita, w.Rhea, w.Lee)
+			func(a core.Actor) requests.Guarded {
+				return requests.Guarded{Event: requests.EventClaim, Actor: a, Request: r}
+			}, w.Rita, w.Rhea, w.Lee)
 	})
 }
 
