@@ -274,6 +274,7 @@ func (s *Server) pageRoutes(r chi.Router) {
 		{get, "/admin/operations", roles(AP, AU, AD), s.operationsPage},
 		{post, "/admin/operations/schedules/{id}", roles(AD), s.saveSchedule},
 		{get, "/audit", roles(AU, AD), s.auditPage},
+		{get, "/audit/log", roles(AU, AD), s.auditLogPage},
 		{get, "/audit/export", roles(AU, AD), s.auditExport},
 		{get, "/audit/reports", roles(AU, AD), s.reportDownload},
 		{post, "/audit/verify", roles(AU, AD), s.auditVerify},
