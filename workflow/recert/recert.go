@@ -241,7 +241,9 @@ func (s *Service) CampaignItems(ctx context.Context, actor core.Actor, id uint, 
 	if err := q.Order("team, request_id, id").Limit(page.Fetch()).Find(&items).Error; err != nil {
 		return paging.Page[models.Recertification]{}, err
 	}
-	return paging.Cut(page, items, func(it models.Recertification) ItemKey { return ItemKey{Team: it.Team, RequestID: it.RequestID, ID: it.ID} }), nil
+	return paging.Cut(page, items, func(it models.Recertification) ItemKey {
+		return ItemKey{Team: it.Team, RequestID: it.RequestID, ID: it.ID}
+	}), nil
 }
 
 // MineKey is the actor's own items' sort key.
