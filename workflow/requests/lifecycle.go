@@ -300,7 +300,7 @@ func (s *Service) Step(tx *gorm.DB, actor core.Actor, req *models.Request, ev Ev
 	g := Guarded{Event: ev, Actor: actor, Request: req}
 	if ev == EventSecondApprove {
 		var first models.Review
-		err := tx.Where("request_id = ? AND voided = ? AND decision = ?", req.ID, false, "approve").Order("id").Take(&first).Error
+		err := tx.Where("request_id = ? AND voided = ? AND decision = ?", req.ID, false, string(DecisionApprove)).Order("id").Take(&first).Error
 		if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
 			return err
 		}
