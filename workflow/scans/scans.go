@@ -336,14 +336,14 @@ func (s *Service) Execute(ctx context.Context, run *models.ScanRun) error {
 
 func (s *Service) finishRun(ctx context.Context, run *models.ScanRun, report []byte, scanErr error) error {
 	now := s.Now()
-	status, errText, ev := "done", "", EventComplete
+	status, errText := "done", ""
 	if scanErr != nil {
-		status, errText, ev = "failed", scanErr.Error(), EventFail
+		status, errText = "failed", scanErr.Error()
 	}
 	final := Progress{Done: true, Status: status, Phase: "finished"}
 	b, _ := json.Marshal(final)
 	err := s.InTx(context.WithoutCancel(ctx), func(tx *gorm.DB) error {
-		updates := map[string]any{"error": errText, "finished_at": &now, "progress": string(b), "report": string(report)}
+		updates := map[string]any{"status": status, "error": errText, "finished_at": &now, "progress": string(b), "report": string(report)}
 		summary := ""
 		if status == "done" && run.RequestID != nil {
 			parsed, err := ParseReport(string(report))
@@ -373,6 +373,8 @@ func (s *Service) finishRun(ctx context.Context, run *models.ScanRun, report []b
 			}
 		}
 		updates["summary"] = summary
+		// The table writes the status: done or failed, from running only.
+		ev := map[string]Event{"done": EventComplete, "failed": EventFail}[status]
 		return s.fire(tx, core.SystemActor, run, ev, updates, map[string]any{"error": errText, "summary": summary}, "")
 	})
 	s.hub.publish(run.ID, final)
