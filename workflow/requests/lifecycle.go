@@ -137,10 +137,7 @@ func roles(rs ...core.Role) core.Guard[Guarded] {
 type row = core.Transition[State, Event, Guarded]
 type guards = []core.Guard[Guarded]
 
-var (
-	security = roles(core.RoleReviewer, core.RoleApprover)
-	inForce  = []State{StateApproved, StateImplemented, StateVerified, StateVerificationFailed, StateActive}
-)
+var security = roles(core.RoleReviewer, core.RoleApprover)
 
 // Lifecycle is the requests' transition table: every allowed (state, event)
 // pair with its guards. Anything not listed is refused.
@@ -166,12 +163,12 @@ var Lifecycle = &core.Machine[State, Event, Guarded]{
 		{From: []State{StateImplemented}, Event: EventVerify, To: StateVerified, Guards: guards{bySystem}},
 		{From: []State{StateImplemented}, Event: EventFailVerify, To: StateVerificationFailed, Guards: guards{bySystem}},
 		{From: []State{StateVerified}, Event: EventActivate, To: StateActive, Guards: guards{bySystem}},
-		{From: inForce, Event: EventExpire, To: StateExpired, Guards: guards{bySystem}},
-		{From: inForce, Event: EventRevoke, To: StateRevoked, Guards: guards{notByRequester, security}},
+		{From: InForceStates, Event: EventExpire, To: StateExpired, Guards: guards{bySystem}},
+		{From: InForceStates, Event: EventRevoke, To: StateRevoked, Guards: guards{notByRequester, security}},
 		{From: []State{StateDraft, StateSubmitted}, Event: EventCancel, To: StateCancelled, Guards: guards{byRequester}},
 		// The owners answer a re-certification: the opening stays in force with a new expiry, or ends now.
-		{From: inForce, Event: EventRecertify, Guards: guards{byOwner}},
-		{From: inForce, Event: EventLapse, To: StateExpired, Guards: guards{byOwner}},
+		{From: InForceStates, Event: EventRecertify, Guards: guards{byOwner}},
+		{From: InForceStates, Event: EventLapse, To: StateExpired, Guards: guards{byOwner}},
 	},
 }
 
