@@ -102,3 +102,22 @@ func TestEditIsThePersonsEvent(t *testing.T) {
 		t.Fatalf("edited %+v; event %+v", got, ev)
 	}
 }
+
+// TestStaleVersionLoses: a request read before someone edited it (same
+// state, older version) cannot be moved from that read.
+func TestStaleVersionLoses(t *testing.T) {
+	w := workflowtest.SQLiteWorld(t)
+	db := w.App.DB()
+	id := insertRequest(t, db, w.Alice, requests.StateSubmitted)
+	workflowtest.Must(t, db.Exec("UPDATE requests SET version = 2 WHERE id = ?", id).Error)
+	r := &models.Request{ID: id, RequesterID: w.Alice.ID}
+	err := w.App.InTx(w.Ctx, func(tx *gorm.DB) error {
+		_, err := requests.Lifecycle.Fire(w.App.Store, tx, core.Move[requests.State, requests.Event]{ID: id, From: requests.StateSubmitted, Version: 1, Event: requests.EventClaim, Actor: w.Rita},
+			requests.Guarded{Event: requests.EventClaim, Actor: w.Rita, Request: r})
+		return err
+	})
+	workflowtest.MustCode(t, err, core.CodeConflict)
+	if workflowtest.StateOf(t, db, requests.Lifecycle, id) != requests.StateSubmitted || workflowtest.AuditCount(t, db, "request", id) != 0 {
+		t.Fatal("a stale version moved the request")
+	}
+}
