@@ -114,6 +114,7 @@ type pageResult struct {
 	Name       string
 	Status     int
 	Bytes      int
+	First      time.Duration // one request alone, before the load
 	RPS        float64
 	P50, P99   time.Duration
 	Requests   int
@@ -222,25 +223,34 @@ func runScenario(ctx context.Context, cfg config, name string, stdout, stderr io
 		return nil, err
 	}
 	defer srvLog.Close()
-	srv := exec.Command(cfg.Bin, "serve", "--demo", "--db", dsn, "--addr", addr, "--demo-idp-addr", idpAddr, "--log-level", "warn")
+	serveArgs := []string{"serve", "--demo", "--db", dsn, "--addr", addr, "--demo-idp-addr", idpAddr, "--log-level", "warn"}
+	if strings.HasSuffix(name, "postgres") {
+		// A shared database takes its audit signing key from the operator.
+		keyFile, err := auditKeyFile(ctx, cfg.Bin, dir)
+		if err != nil {
+			return nil, err
+		}
+		serveArgs = append(serveArgs, "--audit-key-file", keyFile)
+	}
+	srv := exec.Command(cfg.Bin, serveArgs...)
 	srv.Env = cleanEnv()
 	srv.Stdout, srv.Stderr = srvLog, srvLog
 	if err := srv.Start(); err != nil {
 		return nil, err
 	}
+	exited := make(chan struct{})
+	go func() { srv.Wait(); close(exited) }()
 	defer func() {
 		srv.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { srv.Wait(); close(done) }()
 		select {
-		case <-done:
+		case <-exited:
 		case <-time.After(15 * time.Second):
 			srv.Process.Kill()
-			<-done
+			<-exited
 		}
 	}()
 	base := "http://" + addr
-	if err := waitHealthy(ctx, base, 2*time.Minute); err != nil {
+	if err := waitHealthy(ctx, base, 2*time.Minute, exited); err != nil {
 		logTail, _ := os.ReadFile(srvLog.Name())
 		return nil, fmt.Errorf("%w\nserver log:\n%s", err, logTail)
 	}
@@ -271,7 +281,7 @@ func runScenario(ctx context.Context, cfg config, name string, stdout, stderr io
 	// The table is printed whole at the end, aligned; progress goes to stderr.
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	defer tw.Flush()
-	fmt.Fprintf(tw, "page\tas\tstatus\tbytes\treq/s\tp50\tp99\trequests\tnon-2xx/3xx\t\n")
+	fmt.Fprintf(tw, "page\tas\tstatus\tbytes\talone\treq/s\tp50\tp99\trequests\tnon-2xx/3xx\t\n")
 	for _, t := range targets(alicesRequest) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -285,7 +295,9 @@ func runScenario(ctx context.Context, cfg config, name string, stdout, stderr io
 			header = "Cookie: " + cookies[t.as]
 		}
 		res := pageResult{Name: t.name}
+		began := time.Now()
 		res.Status, res.Bytes, err = fetchOnce(ctx, base+t.path, header)
+		res.First = time.Since(began)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", t.name, err)
 		}
@@ -297,7 +309,7 @@ func runScenario(ctx context.Context, cfg config, name string, stdout, stderr io
 		if t.api && who != "" {
 			who += " (token)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.1f\t%s\t%s\t%d\t%d%s\t\n", t.name, who, res.Status, res.Bytes, res.RPS, fmtDur(res.P50), fmtDur(res.P99), res.Requests, res.Non2xx, res.SocketErrs)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%.1f\t%s\t%s\t%d\t%d%s\t\n", t.name, who, res.Status, res.Bytes, fmtDur(res.First), res.RPS, fmtDur(res.P50), fmtDur(res.P99), res.Requests, res.Non2xx, res.SocketErrs)
 		fmt.Fprintf(stderr, "%s: %s %.1f req/s\n", name, t.name, res.RPS)
 	}
 	peak, err := vmHWM(srv.Process.Pid)
@@ -357,6 +369,24 @@ func cleanEnv() []string {
 	return env
 }
 
+// auditKeyFile makes a fresh audit signing key with `portcullis audit
+// keygen` and writes it where serve can read it.
+func auditKeyFile(ctx context.Context, bin, dir string) (string, error) {
+	cmd := exec.CommandContext(ctx, bin, "audit", "keygen", "--name", "benchweb")
+	cmd.Env = cleanEnv()
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("audit keygen: %w", err)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(line, "PRIVATE+KEY+") {
+			path := filepath.Join(dir, "audit.key")
+			return path, os.WriteFile(path, []byte(line+"\n"), 0o600)
+		}
+	}
+	return "", fmt.Errorf("audit keygen printed no signer key:\n%s", out)
+}
+
 // freeLoopbackAddr finds a port on 127.0.0.1 nobody listens on right now.
 func freeLoopbackAddr() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -367,11 +397,15 @@ func freeLoopbackAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-func waitHealthy(ctx context.Context, base string, limit time.Duration) error {
+func waitHealthy(ctx context.Context, base string, limit time.Duration, exited <-chan struct{}) error {
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
-		if ctx.Err() != nil {
+		select {
+		case <-ctx.Done():
 			return ctx.Err()
+		case <-exited:
+			return errors.New("the server exited before it answered /healthz")
+		default:
 		}
 		resp, err := http.Get(base + "/healthz")
 		if err == nil {

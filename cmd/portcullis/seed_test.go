@@ -118,6 +118,9 @@ func checkSeed(t *testing.T, dsn string) {
 			t.Errorf("no drift item is %s", v)
 		}
 	}
+	if n := count(&models.DriftItem{}, "request_id <> 0 AND NOT EXISTS (SELECT 1 FROM rules r WHERE r.id = drift_items.rule_id AND r.request_id = drift_items.request_id)"); n != 0 {
+		t.Errorf("%d drift items cite a rule that is not their request's", n)
+	}
 	var liveDup int64
 	db.Raw("SELECT COUNT(*) FROM (SELECT key FROM drift_items WHERE state <> 'resolved' GROUP BY key HAVING COUNT(*) > 1) d").Scan(&liveDup)
 	if liveDup != 0 {

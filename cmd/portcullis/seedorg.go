@@ -376,6 +376,7 @@ type orgWriter struct {
 	seq       uint64
 	fillers   int // filler events written so far
 	fillerAll int
+	firstRule []uint // by request index: the id of its first rule, which drift items cite
 }
 
 func (w *orgWriter) run() error {
@@ -523,6 +524,7 @@ func (w *orgWriter) requests() error {
 		}
 		return nil
 	}
+	w.firstRule = make([]uint, len(p.reqs))
 	slots := max(1, len(p.reqs))
 	slot := p.now.Add(-time.Hour).Sub(p.start) / time.Duration(slots)
 	rng := rand.New(rand.NewPCG(uint64(p.cfg.RandomSeed), 2))
@@ -583,6 +585,9 @@ func (w *orgWriter) requests() error {
 			}
 			ruleID++
 			rule.ID = ruleID
+			if pos == 0 {
+				w.firstRule[i] = ruleID
+			}
 			if err := rules.add(rule); err != nil {
 				return err
 			}
@@ -616,7 +621,7 @@ func (w *orgWriter) requests() error {
 			switch st.action {
 			case "create":
 				req.CreatedAt = at
-				detail = jsonText(map[string]any{"title": req.Title, "rules": r.rules, "expires_at": ""})
+				detail = jsonText(map[string]any{"title": req.Title, "rules": r.rules})
 			case "submit":
 				req.SubmittedAt = &at
 				n := 0
@@ -800,7 +805,6 @@ func (w *orgWriter) driftItem(i int) models.DriftItem {
 	case drift.KindApprovedClosed, drift.KindServiceMismatch, drift.KindExpiredOpen, drift.KindWeakConfig:
 		if p.cfg.Requests > 0 {
 			d.RequestID = uint(rng.IntN(p.cfg.Requests) + 1)
-			d.RuleID = d.RequestID // the first rule of a request has its id at least; close enough for load
 			d.ApprovedService = "http"
 		}
 	}
@@ -837,7 +841,11 @@ func (w *orgWriter) driftItem(i int) models.DriftItem {
 func (w *orgWriter) drift() error {
 	items := newBatch[models.DriftItem](w.tx, 25, &w.st.DriftItems)
 	for i := range w.p.cfg.DriftItems {
-		if err := items.add(w.driftItem(i)); err != nil {
+		d := w.driftItem(i)
+		if d.RequestID != 0 {
+			d.RuleID = w.firstRule[d.RequestID-1]
+		}
+		if err := items.add(d); err != nil {
 			return err
 		}
 	}
