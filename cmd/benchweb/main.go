@@ -386,7 +386,7 @@ func serverErrors(path string, n int) string {
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for sc.Scan() && n > 0 {
 		// A client that goes away mid-page (wrk at the end of a run) is not a server error.
-		if strings.Contains(sc.Text(), "level=ERROR") && !strings.Contains(sc.Text(), "context canceled") && !strings.Contains(sc.Text(), "status=500 duration") {
+		if strings.Contains(sc.Text(), "level=ERROR") && !strings.Contains(sc.Text(), "context canceled") && !strings.Contains(sc.Text(), "broken pipe") && !strings.Contains(sc.Text(), "status=500 duration") {
 			line := sc.Text()
 			if len(line) > 400 {
 				line = line[:400] + "…"
