@@ -198,10 +198,19 @@ func runAuditVerify(args []string, getenv func(string) string, stdout, stderr io
 		fmt.Fprintln(stdout, "note:", n)
 	}
 	if !rep.OK() {
-		if rep.Problem.Seq > 0 {
-			fmt.Fprintf(stdout, "BROKEN at event %d: %s\n", rep.Problem.Seq, rep.Problem.Message)
-		} else {
-			fmt.Fprintf(stdout, "BROKEN: %s\n", rep.Problem.Message)
+		problems := rep.Problems
+		if len(problems) == 0 {
+			problems = []auditlog.Problem{*rep.Problem}
+		}
+		for _, p := range problems {
+			if p.Seq > 0 {
+				fmt.Fprintf(stdout, "BROKEN at event %d: %s\n", p.Seq, p.Message)
+			} else {
+				fmt.Fprintf(stdout, "BROKEN: %s\n", p.Message)
+			}
+		}
+		if rep.MoreProblems > 0 {
+			fmt.Fprintf(stdout, "BROKEN: %d more events are broken (not listed)\n", rep.MoreProblems)
 		}
 		return exitStatus(1)
 	}
