@@ -83,6 +83,12 @@ func New(cfg Config, app *workflow.App, log *slog.Logger) (*Server, error) {
 	sm.Lifetime = cfg.SessionLifetime
 	sm.HashTokenInStore = true
 	sm.Cookie.Name = "portcullis_session"
+	if isHTTPS(cfg.PublicURL) {
+		// The __Host- prefix makes browsers refuse the cookie unless it is
+		// Secure, host-only and for the whole path: a sibling subdomain
+		// cannot plant or overwrite it.
+		sm.Cookie.Name = "__Host-portcullis_session"
+	}
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.Path = "/"
 	// Lax, not Strict: the login callback is a cross-site navigation from the identity provider.
@@ -95,6 +101,12 @@ func New(cfg Config, app *workflow.App, log *slog.Logger) (*Server, error) {
 	}
 	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { s.fail(w, r, err) }
 	return s, nil
+}
+
+// isHTTPS is true when browsers reach Portcullis over https.
+func isHTTPS(publicURL string) bool {
+	u, err := url.Parse(publicURL)
+	return err == nil && u.Scheme == "https"
 }
 
 // secureCookies is true everywhere but plain http on a loopback address,
@@ -156,10 +168,10 @@ func rolesList(rs []core.Role) string {
 func (s *Server) Routes() http.Handler {
 	r := chi.NewRouter()
 	s.mux = r
-	r.Use(middleware.RealIP, middleware.Recoverer, s.logRequests, securityHeaders)
+	r.Use(middleware.RealIP, middleware.Recoverer, s.logRequests, securityHeaders(isHTTPS(s.cfg.PublicURL)))
 
 	staticFS, _ := fs.Sub(static.Files, ".")
-	fileServer := http.StripPrefix("/static/", http.FileServer(http.FS(staticFS)))
+	fileServer := http.StripPrefix("/static/", http.FileServer(http.FS(filesOnly{staticFS})))
 	s.handle(r, http.MethodGet, "/static/*", "", public(), func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		fileServer.ServeHTTP(w, r)
@@ -286,15 +298,40 @@ func (s *Server) pageRoutes(r chi.Router) {
 	}
 }
 
-// securityHeaders keeps pages out of frames and scripts to our own origin.
-func securityHeaders(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'")
-		next.ServeHTTP(w, r)
-	})
+// securityHeaders keeps pages out of frames and scripts to our own origin,
+// keeps every answer but the static files out of caches (pages, API answers
+// and exports carry what only their reader may see), and, over https, tells
+// browsers never to use plain http.
+func securityHeaders(https bool) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := w.Header()
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("Referrer-Policy", "same-origin")
+			h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'")
+			h.Set("Cache-Control", "no-store") // the static route sets its own
+			if https {
+				h.Set("Strict-Transport-Security", "max-age=63072000")
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// filesOnly serves files and nothing else: a directory is "not found", so
+// no listing of /static/ is ever shown.
+type filesOnly struct{ fsys fs.FS }
+
+func (f filesOnly) Open(name string) (fs.File, error) {
+	file, err := f.fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := file.Stat(); err != nil || st.IsDir() {
+		file.Close()
+		return nil, fs.ErrNotExist
+	}
+	return file, nil
 }
 
 func (s *Server) logRequests(next http.Handler) http.Handler {
