@@ -1,9 +1,15 @@
 package handlers
 
 import (
+	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+
+	"gorm.io/gorm"
+
+	"github.com/portcullis/portcullis/models/modelstest"
 )
 
 // Item 7 of issue 12: caching, transport and cookie headers.
@@ -66,4 +72,61 @@ func hasCookie(r *http.Response, name string) bool {
 		}
 	}
 	return false
+}
+
+// Item 8 of issue 12: text a database cannot store (a NUL byte, invalid
+// UTF-8) is refused with a 400 naming the field, on both databases, for
+// query parameters, form values and JSON bodies alike.
+func TestUnstorableTextIsRefused(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, db *gorm.DB) {
+		a := newAppOn(t, db)
+		token := a.tokens[email("alice")]
+		call := func(method, path, contentType, body string) (int, string) {
+			req, _ := http.NewRequest(method, a.url+path, strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+token)
+			if contentType != "" {
+				req.Header.Set("Content-Type", contentType)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(b)
+		}
+		for _, tc := range []struct {
+			name, method, path, body, field string
+		}{
+			{"invalid UTF-8 in a query", "GET", "/api/v1/requests?q=%ff", "", "q"},
+			{"NUL in a query", "GET", "/api/v1/requests?q=a%00b", "", "q"},
+			{"NUL in a JSON title", "POST", "/api/v1/requests", `{"title":"a\u0000b","justification":"x","rules":[]}`, "title"},
+			{"invalid UTF-8 in a JSON title", "POST", "/api/v1/requests", "{\"title\":\"a\xffb\",\"justification\":\"x\",\"rules\":[]}", "title"},
+			{"NUL in a nested JSON field", "POST", "/api/v1/evaluate", `{"rules":[{"source":"internet","destination":"x","protocol":"tcp","ports":"443","service":"\u0000"}]}`, "rules.service"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				ct := ""
+				if tc.body != "" {
+					ct = "application/json"
+				}
+				status, body := call(tc.method, tc.path, ct, tc.body)
+				if status != http.StatusBadRequest || !strings.Contains(body, `"field": "`+tc.field+`"`) {
+					t.Fatalf("want 400 naming %s, got %d %s", tc.field, status, body)
+				}
+			})
+		}
+		// A page form and a page query are refused the same way.
+		alice := a.as("alice")
+		if r := a.get(alice, "/requests?q=%ff"); r.StatusCode != http.StatusBadRequest || !strings.Contains(a.body(r), "q is not valid UTF-8") {
+			t.Errorf("page query: %d", r.StatusCode)
+		}
+		r := a.post(alice, "/requests", url.Values{"title": {"bad\x00title"}, "justification": {"x"}})
+		if body := a.body(r); r.StatusCode != http.StatusBadRequest || !strings.Contains(body, "title contains a NUL character") {
+			t.Errorf("page form: %d %.300s", r.StatusCode, body)
+		}
+		// Ordinary text, accents and all, still passes.
+		if status, body := call("GET", "/api/v1/requests?q=caf%C3%A9", "", ""); status != http.StatusOK {
+			t.Errorf("valid query refused: %d %s", status, body)
+		}
+	})
 }

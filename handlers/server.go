@@ -168,7 +168,7 @@ func rolesList(rs []core.Role) string {
 func (s *Server) Routes() http.Handler {
 	r := chi.NewRouter()
 	s.mux = r
-	r.Use(middleware.RealIP, middleware.Recoverer, s.logRequests, securityHeaders(isHTTPS(s.cfg.PublicURL)))
+	r.Use(middleware.RealIP, middleware.Recoverer, s.logRequests, securityHeaders(isHTTPS(s.cfg.PublicURL)), s.validText)
 
 	staticFS, _ := fs.Sub(static.Files, ".")
 	fileServer := http.StripPrefix("/static/", http.FileServer(http.FS(filesOnly{staticFS})))
