@@ -154,7 +154,10 @@ func safeReturn(p string) bool {
 func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	fail := func(status int, msg string, err error) {
-		s.log.Warn("login refused", "reason", msg, "err", err)
+		s.log.Warn("login refused", "reason", msg, "err", err, "client", core.ClientAddr(ctx))
+		if status != http.StatusBadGateway { // an unreachable provider is not a failed login
+			s.securityEvent(r, core.AnonymousActor, "user.login_failed", map[string]any{"reason": msg})
+		}
 		s.renderError(w, r, status, msg)
 	}
 	if e := r.URL.Query().Get("error"); e != "" {
@@ -333,6 +336,9 @@ func (s *Server) withTokenActor(next http.Handler) http.Handler {
 		}
 		actor, err := s.app.Identity.AuthenticateToken(r.Context(), strings.TrimSpace(secret))
 		if err != nil {
+			if core.ErrorCodeOf(err) == core.CodeUnauthorized {
+				s.securityEvent(r, core.AnonymousActor, "api_token.rejected", map[string]any{"path": r.URL.Path})
+			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="portcullis", error="invalid_token"`)
 			s.apiError(w, r, err)
 			return

@@ -3,12 +3,15 @@ package handlers
 import (
 	"io"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"gorm.io/gorm"
 
+	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/models/modelstest"
 )
 
@@ -129,4 +132,99 @@ func TestUnstorableTextIsRefused(t *testing.T) {
 			t.Errorf("valid query refused: %d %s", status, body)
 		}
 	})
+}
+
+// auditRows are the audit events with an action, oldest first.
+func auditRows(t *testing.T, a *app, action string) []models.AuditEvent {
+	t.Helper()
+	var rows []models.AuditEvent
+	if err := a.svc.DB().Where("action = ?", action).Order("seq").Find(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// Item 6 of issue 12: refused logins, rejected tokens and downloads are
+// audited with the client's address; a flood becomes a summary.
+func TestSecurityEventsAreAudited(t *testing.T) {
+	a := newApp(t, func(c *Config) { c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} })
+
+	// A login with a forged state, through a trusted proxy naming its client.
+	c := browser()
+	a.mustDo(c, http.MethodGet, a.url+"/auth/login", "", "")
+	req, _ := http.NewRequest(http.MethodGet, a.url+"/auth/callback?state=forged&code=x", nil)
+	req.Header.Set("X-Forwarded-For", "198.51.100.1, 203.0.113.7")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	failed := auditRows(t, a, "user.login_failed")
+	if len(failed) != 1 || failed[0].ClientAddr == nil || *failed[0].ClientAddr != "203.0.113.7" || !strings.Contains(failed[0].Detail, "stale") {
+		t.Fatalf("refused login: %+v", failed)
+	}
+
+	// Forty wrong tokens in a minute: one event at once, one summary later.
+	for range 40 {
+		req, _ := http.NewRequest(http.MethodGet, a.url+"/api/v1/me", nil)
+		req.Header.Set("Authorization", "Bearer wrong")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("wrong token: %d", resp.StatusCode)
+		}
+	}
+	if rows := auditRows(t, a, "api_token.rejected"); len(rows) != 1 || rows[0].ClientAddr == nil || *rows[0].ClientAddr != "127.0.0.1" {
+		t.Fatalf("first rejected token: %+v", rows)
+	}
+	a.srv.security.flush(time.Now().Add(time.Minute))
+	rows := auditRows(t, a, "api_token.rejected")
+	if len(rows) != 2 || !strings.Contains(rows[1].Detail, `"repeated":39`) || rows[1].ClientAddr == nil || *rows[1].ClientAddr != "127.0.0.1" {
+		t.Fatalf("the flood is not one summary: %+v", rows)
+	}
+
+	// Downloads, on a page and through the API.
+	aude := a.as("aude")
+	if r := a.get(aude, "/audit/export?format=csv"); r.StatusCode != http.StatusOK {
+		t.Fatalf("export: %d", r.StatusCode)
+	}
+	var out map[string]any
+	if status := a.api("aude", http.MethodGet, "/audit/export", nil, &out); status != http.StatusOK {
+		t.Fatalf("API export: %d", status)
+	}
+	exports := auditRows(t, a, "audit.exported")
+	if len(exports) != 2 || exports[0].Actor != email("aude") || exports[0].ClientAddr == nil {
+		t.Fatalf("downloads: %+v", exports)
+	}
+}
+
+func TestClientAddress(t *testing.T) {
+	proxies, err := ParseTrustedProxies("10.0.0.0/8, 192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ParseTrustedProxies("10.0.0.0/8,proxy.example"); err == nil {
+		t.Error("a host name was taken as a proxy")
+	}
+	for _, tc := range []struct{ remote, xff, want string }{
+		{"203.0.113.5:4000", "", "203.0.113.5"},
+		{"203.0.113.5:4000", "198.51.100.1", "203.0.113.5"},          // not a proxy: its header is ignored
+		{"10.1.2.3:4000", "198.51.100.1", "198.51.100.1"},            // a trusted proxy names the client
+		{"10.1.2.3:4000", "6.6.6.6, 198.51.100.1", "198.51.100.1"},   // what the client wrote to the left is ignored
+		{"10.1.2.3:4000", "198.51.100.1, 192.0.2.1", "198.51.100.1"}, // through two trusted proxies
+		{"10.1.2.3:4000", "garbage, 10.9.9.9", "10.9.9.9"},           // a garbled hop stops the walk
+		{"[::ffff:10.1.2.3]:4000", "198.51.100.1", "198.51.100.1"},   // mapped addresses
+	} {
+		r, _ := http.NewRequest(http.MethodGet, "/", nil)
+		r.RemoteAddr = tc.remote
+		if tc.xff != "" {
+			r.Header.Set("X-Forwarded-For", tc.xff)
+		}
+		if got := clientAddrOf(r, proxies); got != tc.want {
+			t.Errorf("%s with %q: %s, want %s", tc.remote, tc.xff, got, tc.want)
+		}
+	}
 }

@@ -36,6 +36,8 @@ type Config struct {
 	TrustedOrigins []string
 	// DemoLogins are listed on the login page in demo mode.
 	DemoLogins []web.DemoLogin
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client.
+	TrustedProxies []netip.Prefix
 }
 
 // Server answers every HTTP request.
@@ -52,6 +54,8 @@ type Server struct {
 	// closing ends event streams when the server shuts down.
 	closing   chan struct{}
 	closeOnce sync.Once
+	// security writes refused logins and rejected tokens, summarised.
+	security *securityLog
 }
 
 // CloseStreams ends every open event stream; register it with
@@ -100,6 +104,7 @@ func New(cfg Config, app *workflow.App, log *slog.Logger) (*Server, error) {
 		access: map[string]access{}, closing: make(chan struct{}),
 	}
 	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { s.fail(w, r, err) }
+	s.security = newSecurityLog(s.writeSecurityEvent)
 	return s, nil
 }
 
@@ -139,6 +144,9 @@ func (a access) allows(act core.Actor) bool { return len(a.Roles) == 0 || act.Ha
 // to add a route, so none exists without a decision.
 func (s *Server) handle(r chi.Router, method, pattern, prefix string, a access, h http.HandlerFunc, api bool) {
 	s.access[method+" "+prefix+pattern] = a
+	if action, ok := downloads[method+" "+prefix+pattern]; ok {
+		h = s.auditDownload(action, h)
+	}
 	r.Method(method, pattern, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if !a.Public {
 			actor, ok := actorFrom(req)
@@ -168,7 +176,7 @@ func rolesList(rs []core.Role) string {
 func (s *Server) Routes() http.Handler {
 	r := chi.NewRouter()
 	s.mux = r
-	r.Use(middleware.RealIP, middleware.Recoverer, s.logRequests, securityHeaders(isHTTPS(s.cfg.PublicURL)), s.validText)
+	r.Use(s.withClientAddr, middleware.Recoverer, s.logRequests, securityHeaders(isHTTPS(s.cfg.PublicURL)), s.validText)
 
 	staticFS, _ := fs.Sub(static.Files, ".")
 	fileServer := http.StripPrefix("/static/", http.FileServer(http.FS(filesOnly{staticFS})))

@@ -28,6 +28,7 @@ type Config struct {
 	SessionIdle     time.Duration
 	SessionLifetime time.Duration
 	TrustedOrigins  string
+	TrustedProxies  string
 }
 
 // newFlagSet makes a flag set that reports errors as usage errors and takes

@@ -44,6 +44,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.DurationVar(&cfg.SessionIdle, "session-idle", 30*time.Minute, "a session ends after this long without activity")
 	fs.DurationVar(&cfg.SessionLifetime, "session-lifetime", 12*time.Hour, "a session ends this long after login, active or not")
 	fs.StringVar(&cfg.TrustedOrigins, "trusted-origins", "", "comma-separated origins also allowed to post forms (behind a proxy)")
+	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client (default: none, the peer is the client)")
 	var auditKeys auditKeyFlags
 	auditKeys.register(fs)
 	var alertsPath string
@@ -108,6 +109,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
 			GroupsClaim: cfg.OIDCGroupsClaim, RoleGroups: roleGroups, TeamGroupPrefix: cfg.TeamGroupPrefix,
 		},
+	}
+	if hcfg.TrustedProxies, err = handlers.ParseTrustedProxies(cfg.TrustedProxies); err != nil {
+		return usagef("--trusted-proxies: %v", err)
 	}
 	for _, o := range strings.Split(cfg.TrustedOrigins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
@@ -194,6 +198,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return httpSrv.Shutdown(shutdownCtx)
 	})
 	g.Go(func() error { cleanSessions(gctx, app, log); return nil })
+	g.Go(func() error { srv.SummariseSecurityEvents(gctx); return nil })
 	g.Go(func() error { checkpointAudit(gctx, app, log); return nil })
 	g.Go(func() error { runScanWorker(gctx, app, log, 2*time.Second); return nil })
 	g.Go(func() error {
