@@ -334,9 +334,15 @@ func (s *Server) withTokenActor(next http.Handler) http.Handler {
 			s.apiError(w, r, &core.Error{Code: core.CodeUnauthorized, Message: "send an API token: Authorization: Bearer TOKEN (create one on your profile page or with 'portcullis token create')"})
 			return
 		}
+		client := core.ClientAddr(r.Context())
+		if wait := s.limits.tokenFailures.blocked(client); wait > 0 {
+			s.tooManyRequests(w, r, wait, true)
+			return
+		}
 		actor, err := s.app.Identity.AuthenticateToken(r.Context(), strings.TrimSpace(secret))
 		if err != nil {
 			if core.ErrorCodeOf(err) == core.CodeUnauthorized {
+				s.limits.tokenFailures.spend(client)
 				s.securityEvent(r, core.AnonymousActor, "api_token.rejected", map[string]any{"path": r.URL.Path})
 			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="portcullis", error="invalid_token"`)

@@ -164,8 +164,8 @@ func TestSecurityEventsAreAudited(t *testing.T) {
 		t.Fatalf("refused login: %+v", failed)
 	}
 
-	// Forty wrong tokens in a minute: one event at once, one summary later.
-	for range 40 {
+	// Fifteen wrong tokens in a minute: one event at once, one summary later.
+	for range 15 {
 		req, _ := http.NewRequest(http.MethodGet, a.url+"/api/v1/me", nil)
 		req.Header.Set("Authorization", "Bearer wrong")
 		resp, err := http.DefaultClient.Do(req)
@@ -182,7 +182,7 @@ func TestSecurityEventsAreAudited(t *testing.T) {
 	}
 	a.srv.security.flush(time.Now().Add(time.Minute))
 	rows := auditRows(t, a, "api_token.rejected")
-	if len(rows) != 2 || !strings.Contains(rows[1].Detail, `"repeated":39`) || rows[1].ClientAddr == nil || *rows[1].ClientAddr != "127.0.0.1" {
+	if len(rows) != 2 || !strings.Contains(rows[1].Detail, `"repeated":14`) || rows[1].ClientAddr == nil || *rows[1].ClientAddr != "127.0.0.1" {
 		t.Fatalf("the flood is not one summary: %+v", rows)
 	}
 
@@ -226,5 +226,86 @@ func TestClientAddress(t *testing.T) {
 		if got := clientAddrOf(r, proxies); got != tc.want {
 			t.Errorf("%s with %q: %s, want %s", tc.remote, tc.xff, got, tc.want)
 		}
+	}
+}
+
+// Item 11 of issue 12: guessing and costly calls are limited per client and
+// per user (429 with Retry-After); reads are not.
+func TestRateLimits(t *testing.T) {
+	a := newApp(t)
+	call := func(method, path, token, body string) *http.Response {
+		req, _ := http.NewRequest(method, a.url+path, strings.NewReader(body))
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	limited := func(what string, n int, do func() *http.Response) {
+		t.Helper()
+		for i := 1; i <= n; i++ {
+			r := do()
+			if r.StatusCode == http.StatusTooManyRequests {
+				if r.Header.Get("Retry-After") == "" {
+					t.Fatalf("%s: 429 without Retry-After", what)
+				}
+				return
+			}
+		}
+		t.Fatalf("%s: %d calls and no 429", what, n)
+	}
+	// Reads are never limited: the estate benchmark drives 32 connections from one client.
+	alice := a.tokens[email("alice")]
+	for i := range 300 {
+		if r := call("GET", "/api/v1/requests", alice, ""); r.StatusCode != http.StatusOK {
+			t.Fatalf("read %d: %d", i, r.StatusCode)
+		}
+	}
+	page := a.as("rita")
+	for i := range 100 {
+		if r := a.get(page, "/requests"); r.StatusCode != http.StatusOK {
+			t.Fatalf("page view %d: %d", i, r.StatusCode)
+		}
+	}
+	// Evaluations: alice runs out; bob, from the same address, does not.
+	limited("evaluate", 40, func() *http.Response { return call("POST", "/api/v1/evaluate", alice, `{}`) })
+	if r := call("POST", "/api/v1/evaluate", a.tokens[email("pat")], `{}`); r.StatusCode == http.StatusTooManyRequests {
+		t.Error("another user is limited by alice's evaluations")
+	}
+	// Exports.
+	limited("audit export", 20, func() *http.Response { return call("GET", "/api/v1/audit/export", a.tokens[email("aude")], "") })
+	// Login attempts, per client.
+	limited("login", 80, func() *http.Response { return a.get(browser(), "/auth/login") })
+	// Wrong tokens: the client is refused, even with a right token, until the bucket refills.
+	limited("wrong tokens", 30, func() *http.Response { return call("GET", "/api/v1/me", "wrong", "") })
+	if r := call("GET", "/api/v1/me", alice, ""); r.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("a client guessing tokens is still served: %d", r.StatusCode)
+	}
+}
+
+func TestTokenBucket(t *testing.T) {
+	now := time.Unix(1000, 0)
+	b := newBucketSet(Limit{Burst: 2, PerMinute: 60})
+	b.now = func() time.Time { return now }
+	if b.take("k") != 0 || b.take("k") != 0 {
+		t.Fatal("the burst is refused")
+	}
+	if w := b.take("k"); w <= 0 || w > time.Second {
+		t.Fatalf("third call waits %v, want up to 1s", w)
+	}
+	now = now.Add(time.Second)
+	if b.take("k") != 0 {
+		t.Fatal("no refill after a second")
+	}
+	if b.take("other") != 0 {
+		t.Fatal("keys share a bucket")
 	}
 }

@@ -38,6 +38,8 @@ type Config struct {
 	DemoLogins []web.DemoLogin
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client.
 	TrustedProxies []netip.Prefix
+	// RateLimits default to DefaultRateLimits when zero.
+	RateLimits RateLimits
 }
 
 // Server answers every HTTP request.
@@ -56,6 +58,7 @@ type Server struct {
 	closeOnce sync.Once
 	// security writes refused logins and rejected tokens, summarised.
 	security *securityLog
+	limits   *limiters
 }
 
 // CloseStreams ends every open event stream; register it with
@@ -75,6 +78,9 @@ func New(cfg Config, app *workflow.App, log *slog.Logger) (*Server, error) {
 	}
 	if cfg.OIDC.RoleGroups == nil {
 		cfg.OIDC.RoleGroups = DefaultRoleGroups()
+	}
+	if cfg.RateLimits == (RateLimits{}) {
+		cfg.RateLimits = DefaultRateLimits()
 	}
 	if cfg.ProviderName == "" {
 		cfg.ProviderName = "single sign-on"
@@ -105,6 +111,7 @@ func New(cfg Config, app *workflow.App, log *slog.Logger) (*Server, error) {
 	}
 	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { s.fail(w, r, err) }
 	s.security = newSecurityLog(s.writeSecurityEvent)
+	s.limits = newLimiters(cfg.RateLimits)
 	return s, nil
 }
 
@@ -146,6 +153,9 @@ func (s *Server) handle(r chi.Router, method, pattern, prefix string, a access, 
 	s.access[method+" "+prefix+pattern] = a
 	if action, ok := downloads[method+" "+prefix+pattern]; ok {
 		h = s.auditDownload(action, h)
+	}
+	if class, ok := limitedRoutes[method+" "+prefix+pattern]; ok {
+		h = s.rateLimited(class, api, h)
 	}
 	r.Method(method, pattern, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if !a.Public {
