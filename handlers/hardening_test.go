@@ -281,7 +281,7 @@ func TestRateLimits(t *testing.T) {
 		t.Error("another user is limited by alice's evaluations")
 	}
 	// Exports.
-	limited("audit export", 20, func() *http.Response { return call("GET", "/api/v1/audit/export", a.tokens[email("aude")], "") })
+	limited("audit export", 100, func() *http.Response { return call("GET", "/api/v1/audit/export", a.tokens[email("aude")], "") })
 	// Login attempts, per client.
 	limited("login", 80, func() *http.Response { return a.get(browser(), "/auth/login") })
 	// Wrong tokens: the client is refused, even with a right token, until the bucket refills.

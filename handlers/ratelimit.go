@@ -35,7 +35,7 @@ func DefaultRateLimits() RateLimits {
 		Login:          Limit{Burst: 60, PerMinute: 60},
 		TokenFailures:  Limit{Burst: 20, PerMinute: 10},
 		Evaluate:       Limit{Burst: 30, PerMinute: 120},
-		Export:         Limit{Burst: 10, PerMinute: 10},
+		Export:         Limit{Burst: 60, PerMinute: 30},
 		Scan:           Limit{Burst: 10, PerMinute: 10},
 		ClientMultiple: 4,
 	}
