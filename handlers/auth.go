@@ -161,7 +161,10 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, status, msg)
 	}
 	if e := r.URL.Query().Get("error"); e != "" {
-		fail(http.StatusUnauthorized, "The identity provider refused the login: "+e+" "+r.URL.Query().Get("error_description"), nil)
+		// The provider's words go to the log only: anyone can put text in
+		// this query string, and it must not speak with our origin's voice.
+		s.log.Warn("identity provider refused the login", "error", e, "description", r.URL.Query().Get("error_description"))
+		fail(http.StatusUnauthorized, "The identity provider refused the login. Try again, or ask your administrator if it keeps happening.", nil)
 		return
 	}
 	wantState := s.sessions.PopString(ctx, sessionState)

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/netip"
@@ -307,5 +308,35 @@ func TestTokenBucket(t *testing.T) {
 	}
 	if b.take("other") != 0 {
 		t.Fatal("keys share a bucket")
+	}
+}
+
+// Item 12 of issue 12: what an attacker can put in front of a user's eyes.
+func TestDisplayHygiene(t *testing.T) {
+	a := newApp(t)
+	// The provider's error text comes from a query string anyone can write:
+	// it is logged, never shown.
+	r := a.get(browser(), "/auth/callback?error=access_denied&error_description=Your+account+is+locked.+Call+%2B1-555-0100")
+	if body := a.body(r); r.StatusCode != http.StatusUnauthorized || strings.Contains(body, "555-0100") || strings.Contains(body, "access_denied") {
+		t.Fatalf("provider error text on our page: %d %.400s", r.StatusCode, body)
+	}
+	// Bidi controls in a title do not reach the page.
+	in := map[string]any{"title": "Open 443 \u202eto the internet\u202c \u2066x\u2069", "justification": "j",
+		"rules": []map[string]any{{"source": "office", "destination": "127.40.0.15", "protocol": "tcp", "ports": "443"}}}
+	var created struct {
+		ID uint `json:"id"`
+	}
+	if st := a.api("alice", http.MethodPost, "/requests", in, &created); st != http.StatusCreated {
+		t.Fatalf("create: %d", st)
+	}
+	alice := a.as("alice")
+	for _, path := range []string{fmt.Sprintf("/requests/%d", created.ID), "/requests"} {
+		body := a.body(a.get(alice, path))
+		if !strings.Contains(body, "Open 443 to the internet") {
+			t.Fatalf("%s does not show the title: %.300s", path, body)
+		}
+		if strings.ContainsAny(body, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069") {
+			t.Errorf("%s shows bidi controls", path)
+		}
 	}
 }

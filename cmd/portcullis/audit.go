@@ -21,7 +21,7 @@ import (
 type auditKeyFlags struct{ key, file string }
 
 func (k *auditKeyFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&k.key, "audit-key", "", "note signer key for audit checkpoints (PRIVATE+KEY+…); overrides --audit-key-file")
+	fs.StringVar(&k.key, "audit-key", "", "note signer key for audit checkpoints (PRIVATE+KEY+…); overrides --audit-key-file (better: the file or PORTCULLIS_AUDIT_KEY)")
 	fs.StringVar(&k.file, "audit-key-file", "", "file holding the audit signer key, created with a fresh key when missing (default: the SQLite file's name plus .audit-key, or portcullis-audit.key)")
 }
 
@@ -122,6 +122,7 @@ func runAuditExport(ctx context.Context, args []string, getenv func(string) stri
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
+	warnSecretArgs(slog.New(slog.NewTextHandler(stderr, nil)), args, "audit-key")
 	if format != "json" && format != "csv" {
 		return usagef("--format %q is not json or csv", format)
 	}

@@ -36,7 +36,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&cfg.OIDCIssuer, "oidc-issuer", "", "OpenID Connect issuer URL (Keycloak, Dex, Okta, Entra ID…)")
 	fs.StringVar(&cfg.OIDCClientID, "oidc-client-id", "", "OpenID Connect client id")
-	fs.StringVar(&cfg.OIDCClientSecret, "oidc-client-secret", "", "OpenID Connect client secret")
+	fs.StringVar(&cfg.OIDCClientSecret, "oidc-client-secret", "", "OpenID Connect client secret (better: --oidc-client-secret-file or PORTCULLIS_OIDC_CLIENT_SECRET)")
+	fs.StringVar(&cfg.OIDCClientSecretFile, "oidc-client-secret-file", "", "file holding the OpenID Connect client secret")
 	fs.StringVar(&cfg.OIDCGroupsClaim, "oidc-groups-claim", "groups", "ID token claim that lists the user's groups")
 	fs.StringVar(&cfg.OIDCRoleGroups, "oidc-role-groups", "", "role to group mapping, e.g. requester=staff,reviewer=secops|seclead (default: portcullis-ROLE)")
 	fs.StringVar(&cfg.OIDCProviderName, "oidc-provider-name", "single sign-on", "name of the identity provider on the login button")
@@ -53,7 +54,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&smtp.Addr, "smtp-addr", "", "SMTP server (host:port) for re-certification reminders")
 	fs.StringVar(&smtp.From, "smtp-from", "", "sender of the reminders, e.g. Portcullis <portcullis@example.com>")
 	fs.StringVar(&smtp.Username, "smtp-username", "", "SMTP user (AUTH PLAIN, over STARTTLS)")
-	fs.StringVar(&smtp.Password, "smtp-password", "", "SMTP password (better given as PORTCULLIS_SMTP_PASSWORD)")
+	fs.StringVar(&smtp.Password, "smtp-password", "", "SMTP password (better: --smtp-password-file or PORTCULLIS_SMTP_PASSWORD)")
+	var smtpPasswordFile string
+	fs.StringVar(&smtpPasswordFile, "smtp-password-file", "", "file holding the SMTP password")
 	fs.BoolVar(&smtp.StartTLS, "smtp-starttls", true, "require STARTTLS")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
@@ -63,6 +66,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	log, err := newLogger(stderr, cfg.LogLevel)
 	if err != nil {
+		return err
+	}
+	warnSecretArgs(log, args, "oidc-client-secret", "audit-key", "smtp-password")
+	if cfg.OIDCClientSecret, err = secretFromFile("oidc-client-secret", cfg.OIDCClientSecret, cfg.OIDCClientSecretFile); err != nil {
+		return err
+	}
+	if smtp.Password, err = secretFromFile("smtp-password", smtp.Password, smtpPasswordFile); err != nil {
 		return err
 	}
 	if !cfg.Demo && (cfg.OIDCIssuer == "" || cfg.OIDCClientID == "" || cfg.OIDCClientSecret == "") {
