@@ -24,10 +24,10 @@ type Config struct {
 	OIDCClientSecret string
 	// OIDCClientSecretFile holds the secret, kept out of the process list.
 	OIDCClientSecretFile string
-	OIDCGroupsClaim  string
-	OIDCRoleGroups   string
-	OIDCProviderName string
-	TeamGroupPrefix  string
+	OIDCGroupsClaim      string
+	OIDCRoleGroups       string
+	OIDCProviderName     string
+	TeamGroupPrefix      string
 
 	SessionIdle     time.Duration
 	SessionLifetime time.Duration
