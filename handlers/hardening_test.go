@@ -2,10 +2,12 @@ package handlers
 
 import (
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -338,5 +340,60 @@ func TestDisplayHygiene(t *testing.T) {
 		if strings.ContainsAny(body, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069") {
 			t.Errorf("%s shows bidi controls", path)
 		}
+	}
+}
+
+// Item 9 of issue 12 (validation): addresses that are no host, and host
+// names with line breaks or markup, are refused; an admin's allow-list
+// admits special ranges; loopback only where the server allows it.
+func TestAssetAddressesAreChecked(t *testing.T) {
+	a := newApp(t)
+	save := func(addr, host string) (int, string) {
+		var out struct {
+			Error struct{ Field, Message string }
+		}
+		st := a.api("adam", http.MethodPost, "/assets", map[string]any{"address": addr, "hostname": host}, &out)
+		return st, out.Error.Field + ": " + out.Error.Message
+	}
+	for _, tc := range []struct{ addr, host, field, want string }{
+		{"169.254.169.254", "", "address", "metadata"},
+		{"0.0.0.0", "", "address", "unspecified"},
+		{"::", "", "address", "unspecified"},
+		{"255.255.255.255", "", "address", "broadcast"},
+		{"239.1.2.3", "", "address", "multicast"},
+		{"fe80::1", "", "address", "link-local"},
+		{"198.51.100.20", "web\n<script>", "hostname", "not a host name"},
+	} {
+		if st, msg := save(tc.addr, tc.host); st != http.StatusBadRequest || !strings.HasPrefix(msg, tc.field+": ") || !strings.Contains(msg, tc.want) {
+			t.Errorf("%s %q: %d %q, want 400 on %s saying %q", tc.addr, tc.host, st, msg, tc.field, tc.want)
+		}
+	}
+	if st, msg := save("127.40.0.99", "loop"); st != http.StatusCreated {
+		t.Fatalf("loopback on a test server: %d %s", st, msg)
+	}
+	a.svc.Inventory.RefuseLoopbackAssets(true)
+	if st, msg := save("127.40.0.98", ""); st != http.StatusBadRequest || !strings.Contains(msg, "loopback") {
+		t.Errorf("loopback on a production server: %d %s", st, msg)
+	}
+	// The admin allows one link-local range.
+	adam := a.as("adam")
+	body := a.body(a.get(adam, "/admin/settings"))
+	form := url.Values{}
+	for _, m := range regexp.MustCompile(`name="([a-z0-9_]+)" value="([^"]*)"`).FindAllStringSubmatch(body, -1) {
+		form.Set(m[1], html.UnescapeString(m[2]))
+	}
+	form.Set("asset_address_allow", "not-a-cidr")
+	if r := a.post(adam, "/admin/settings", form); r.StatusCode != http.StatusBadRequest {
+		t.Fatalf("a bad allow-list was saved: %d", r.StatusCode)
+	}
+	form.Set("asset_address_allow", "169.254.10.0/24")
+	if r := a.post(adam, "/admin/settings", form); r.StatusCode != http.StatusSeeOther && r.StatusCode != http.StatusOK {
+		t.Fatalf("saving the allow-list: %d %.300s", r.StatusCode, a.body(r))
+	}
+	if st, msg := save("169.254.10.7", ""); st != http.StatusCreated {
+		t.Errorf("allowed link-local range: %d %s", st, msg)
+	}
+	if st, _ := save("169.254.11.7", ""); st != http.StatusBadRequest {
+		t.Errorf("link-local outside the allow-list: %d", st)
 	}
 }

@@ -45,6 +45,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.DurationVar(&cfg.SessionIdle, "session-idle", 30*time.Minute, "a session ends after this long without activity")
 	fs.DurationVar(&cfg.SessionLifetime, "session-lifetime", 12*time.Hour, "a session ends this long after login, active or not")
 	fs.StringVar(&cfg.TrustedOrigins, "trusted-origins", "", "comma-separated origins also allowed to post forms (behind a proxy)")
+	var allowLoopbackAssets bool
+	fs.BoolVar(&allowLoopbackAssets, "allow-loopback-assets", false, "accept loopback addresses (127.0.0.0/8, ::1) as inventory assets, for test servers (always on with --demo)")
 	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client (default: none, the peer is the client)")
 	var auditKeys auditKeyFlags
 	auditKeys.register(fs)
@@ -93,6 +95,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		defer sqlDB.Close()
 	}
 	app := workflow.New(db, log)
+	app.Inventory.RefuseLoopbackAssets(!cfg.Demo && !allowLoopbackAssets)
 	if err := app.Inventory.EnsurePolicy(ctx); err != nil {
 		return fmt.Errorf("load the policy: %w", err)
 	}
