@@ -331,6 +331,10 @@ func TestDisplayHygiene(t *testing.T) {
 	if st := a.api("alice", http.MethodPost, "/requests", in, &created); st != http.StatusCreated {
 		t.Fatalf("create: %d", st)
 	}
+	// Every event written under a request records its client (item 6).
+	if rows := auditRows(t, a, "create"); len(rows) == 0 || rows[len(rows)-1].ClientAddr == nil || *rows[len(rows)-1].ClientAddr != "127.0.0.1" {
+		t.Errorf("the request's creation does not record the client address: %+v", rows)
+	}
 	alice := a.as("alice")
 	for _, path := range []string{fmt.Sprintf("/requests/%d", created.ID), "/requests"} {
 		body := a.body(a.get(alice, path))
