@@ -121,6 +121,13 @@ func TestUnstorableTextIsRefused(t *testing.T) {
 				}
 			})
 		}
+		// An imported file is checked too (it is neither a form nor JSON).
+		token = a.tokens[email("adam")]
+		status, body := call("POST", "/api/v1/assets/import", "text/csv", "address,hostname,owner_team,application\n198.51.100.9,db9,payments,a\x00b\n")
+		if status != http.StatusBadRequest || !strings.Contains(body, "application contains a NUL") {
+			t.Errorf("import with a NUL: %d %s", status, body)
+		}
+		token = a.tokens[email("alice")]
 		// A page form and a page query are refused the same way.
 		alice := a.as("alice")
 		if r := a.get(alice, "/requests?q=%ff"); r.StatusCode != http.StatusBadRequest || !strings.Contains(a.body(r), "q is not valid UTF-8") {

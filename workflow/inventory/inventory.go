@@ -280,6 +280,11 @@ func (in AssetInput) validate(fieldPrefix string, rules policy.AssetAddressRules
 	if why := policy.CheckHostname(a.Hostname); why != "" {
 		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: fieldPrefix + "hostname", Message: why})
 	}
+	for field, v := range map[string]string{"owner_team": a.OwnerTeam, "application": a.Application} {
+		if why := policy.CheckText(v); why != "" { // an imported file is no form: checked here
+			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: fieldPrefix + field, Message: field + " " + why})
+		}
+	}
 	return a, errs
 }
 

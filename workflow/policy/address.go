@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // AssetAddressRules say which addresses may be inventory assets. Some
@@ -88,4 +89,16 @@ func ParsePrefixList(s string) ([]netip.Prefix, error) {
 		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
 	}
 	return out, nil
+}
+
+// CheckText says why a text cannot be stored (PostgreSQL refuses NUL
+// bytes and invalid UTF-8), or "" when it can.
+func CheckText(s string) string {
+	if !utf8.ValidString(s) {
+		return "is not valid UTF-8 text"
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return "contains a NUL character"
+	}
+	return ""
 }
