@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"html"
 	"io"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/models/modelstest"
+	"github.com/portcullis/portcullis/workflow/core"
 )
 
 // Item 7 of issue 12: caching, transport and cookie headers.
@@ -406,5 +408,25 @@ func TestAssetAddressesAreChecked(t *testing.T) {
 	}
 	if st, _ := save("169.254.11.7", ""); st != http.StatusBadRequest {
 		t.Errorf("link-local outside the allow-list: %d", st)
+	}
+}
+
+// A flood from many addresses is bounded too: past maxSummaryKeys windows,
+// new clients share one window per action.
+func TestSecurityLogIsBounded(t *testing.T) {
+	var written int
+	now := time.Unix(6000, 0)
+	l := newSecurityLog(func(context.Context, core.Actor, string, map[string]any) { written++ })
+	l.now = func() time.Time { return now }
+	for i := range maxSummaryKeys + 500 {
+		ctx := core.WithClientAddr(context.Background(), fmt.Sprintf("addr-%d", i))
+		l.record(ctx, core.AnonymousActor, "api_token.rejected", nil)
+	}
+	if written != maxSummaryKeys+1 || len(l.windows) != maxSummaryKeys+1 {
+		t.Fatalf("%d events written, %d windows; want %d of each", written, len(l.windows), maxSummaryKeys+1)
+	}
+	l.flush(now.Add(time.Minute))
+	if written != maxSummaryKeys+2 || len(l.windows) != 0 {
+		t.Fatalf("after the minute: %d written, %d windows", written, len(l.windows))
 	}
 }
