@@ -129,6 +129,9 @@ func (s *bucketSet) blocked(key string) time.Duration {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, ok := s.buckets[key]; !ok {
+		return 0 // a client that never failed gets no bucket
+	}
 	return s.wait(key, s.now())
 }
 
