@@ -21,6 +21,7 @@ import (
 	"github.com/portcullis/portcullis/workflow"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/demo"
+	"gorm.io/gorm"
 )
 
 // app is a running Portcullis on loopback with its development identity
@@ -34,9 +35,16 @@ type app struct {
 	tokens map[string]string // by e-mail
 }
 
-func newApp(t *testing.T) *app {
+// newApp starts the server with the demo organisation; configure adjusts
+// its configuration.
+func newApp(t *testing.T, configure ...func(*Config)) *app {
 	t.Helper()
-	db := modelstest.SQLite(t)
+	return newAppOn(t, modelstest.SQLite(t), configure...)
+}
+
+// newAppOn is newApp on a given database.
+func newAppOn(t *testing.T, db *gorm.DB, configure ...func(*Config)) *app {
+	t.Helper()
 	svc := workflow.New(db, modelstest.Logger())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -61,7 +69,11 @@ func newApp(t *testing.T) *app {
 	if err := demo.Seed(context.Background(), svc, issuer); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Config{PublicURL: appURL, OIDC: OIDCConfig{Issuer: issuer, ClientID: "app", ClientSecret: "s3cret", TeamGroupPrefix: "team:"}}, svc, modelstest.Logger())
+	cfg := Config{PublicURL: appURL, OIDC: OIDCConfig{Issuer: issuer, ClientID: "app", ClientSecret: "s3cret", TeamGroupPrefix: "team:"}}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	srv, err := New(cfg, svc, modelstest.Logger())
 	if err != nil {
 		t.Fatal(err)
 	}

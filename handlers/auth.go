@@ -96,6 +96,7 @@ func (c *oidcClient) get(ctx context.Context) (*oidc.Provider, *oauth2.Config, e
 const (
 	sessionUserID    = "user_id"
 	sessionLoginAt   = "login_at"
+	sessionSeenAt    = "seen_at" // last activity, unix milliseconds, stamped at most once a minute
 	sessionState     = "oidc_state"
 	sessionNonce     = "oidc_nonce"
 	sessionVerifier  = "oidc_verifier"
@@ -153,11 +154,17 @@ func safeReturn(p string) bool {
 func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	fail := func(status int, msg string, err error) {
-		s.log.Warn("login refused", "reason", msg, "err", err)
+		s.log.Warn("login refused", "reason", msg, "err", err, "client", core.ClientAddr(ctx))
+		if status != http.StatusBadGateway { // an unreachable provider is not a failed login
+			s.securityEvent(r, core.AnonymousActor, "user.login_failed", map[string]any{"reason": msg})
+		}
 		s.renderError(w, r, status, msg)
 	}
 	if e := r.URL.Query().Get("error"); e != "" {
-		fail(http.StatusUnauthorized, "The identity provider refused the login: "+e+" "+r.URL.Query().Get("error_description"), nil)
+		// The provider's words go to the log only: anyone can put text in
+		// this query string, and it must not speak with our origin's voice.
+		s.log.Warn("identity provider refused the login", "error", e, "description", r.URL.Query().Get("error_description"))
+		fail(http.StatusUnauthorized, "The identity provider refused the login. Try again, or ask your administrator if it keeps happening.", nil)
 		return
 	}
 	wantState := s.sessions.PopString(ctx, sessionState)
@@ -209,6 +216,7 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	s.sessions.Put(ctx, sessionUserID, int(actor.ID))
 	s.sessions.Put(ctx, sessionLoginAt, time.Now().Unix()) // an int64: scs's gob codec has no time.Time registered
+	s.sessions.Put(ctx, sessionSeenAt, time.Now().UnixMilli())
 	returnTo := s.sessions.PopString(ctx, sessionReturnTo)
 	if returnTo == "" {
 		returnTo = "/"
@@ -286,7 +294,9 @@ func (s *Server) withSessionActor(next http.Handler) http.Handler {
 		ctx := r.Context()
 		uid := s.sessions.GetInt(ctx, sessionUserID)
 		loginAt := time.Unix(s.sessions.GetInt64(ctx, sessionLoginAt), 0)
-		if uid == 0 || time.Since(loginAt) > s.cfg.SessionLifetime {
+		seenAt := time.UnixMilli(s.sessions.GetInt64(ctx, sessionSeenAt))
+		now := time.Now()
+		if uid == 0 || now.Sub(loginAt) > s.cfg.SessionLifetime || now.Sub(seenAt) > s.cfg.SessionIdle {
 			if uid != 0 {
 				_ = s.sessions.Destroy(ctx)
 			}
@@ -303,8 +313,18 @@ func (s *Server) withSessionActor(next http.Handler) http.Handler {
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
 		}
+		if now.Sub(seenAt) >= activityStamp(s.cfg.SessionIdle) {
+			s.sessions.Put(ctx, sessionSeenAt, now.UnixMilli())
+		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, actorKey, actor)))
 	})
+}
+
+// activityStamp is how stale the session's activity stamp may get before a
+// request renews it: a minute, or less for short idle timeouts so that the
+// deadline is never missed by more than a quarter of it.
+func activityStamp(idle time.Duration) time.Duration {
+	return min(time.Minute, idle/4)
 }
 
 // withTokenActor authenticates API calls by bearer token.
@@ -317,8 +337,17 @@ func (s *Server) withTokenActor(next http.Handler) http.Handler {
 			s.apiError(w, r, &core.Error{Code: core.CodeUnauthorized, Message: "send an API token: Authorization: Bearer TOKEN (create one on your profile page or with 'portcullis token create')"})
 			return
 		}
+		client := core.ClientAddr(r.Context())
+		if wait := s.limits.tokenFailures.blocked(client); wait > 0 {
+			s.tooManyRequests(w, r, wait, true)
+			return
+		}
 		actor, err := s.app.Identity.AuthenticateToken(r.Context(), strings.TrimSpace(secret))
 		if err != nil {
+			if core.ErrorCodeOf(err) == core.CodeUnauthorized {
+				s.limits.tokenFailures.spend(client)
+				s.securityEvent(r, core.AnonymousActor, "api_token.rejected", map[string]any{"path": r.URL.Path})
+			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="portcullis", error="invalid_token"`)
 			s.apiError(w, r, err)
 			return
