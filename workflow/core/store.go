@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -20,6 +21,9 @@ type Store struct {
 	db  *gorm.DB
 	log *slog.Logger
 	now func() time.Time
+	// generation counts committed transactions of this instance, so that a
+	// summary kept in memory knows when it may be out of date.
+	generation atomic.Uint64
 }
 
 // NewStore wraps an open, migrated database.
@@ -127,8 +131,16 @@ func (s *Store) Audit(tx *gorm.DB, actor Actor, action, objectType string, objec
 
 // InTx runs fn in one transaction.
 func (s *Store) InTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return s.db.WithContext(ctx).Transaction(fn)
+	err := s.db.WithContext(ctx).Transaction(fn)
+	if err == nil {
+		s.generation.Add(1)
+	}
+	return err
 }
+
+// Generation changes after every transaction this instance commits; another
+// instance's writes are not seen, so what is kept by it must also age out.
+func (s *Store) Generation() uint64 { return s.generation.Load() }
 
 // RunExclusive runs job at most once per interval across every instance
 // sharing the database: an instance takes the job's lease with a

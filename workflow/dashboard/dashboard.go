@@ -39,13 +39,30 @@ type Dashboard struct {
 	LastScans []ZoneScan
 }
 
-// Dashboard gathers the morning view. Everything is counted in the
-// database, by the feature that owns the table: a year of history is never
-// loaded into memory.
+// Dashboard gathers the morning view, the same for everybody who may see
+// it. The returned view is shared: callers read it and never change it.
 func (s *Service) Dashboard(ctx context.Context, actor core.Actor) (*Dashboard, error) {
 	if err := drift.CanSee(actor); err != nil {
 		return nil, err
 	}
+	c := &s.cached
+	c.Lock()
+	defer c.Unlock() // one build at a time: the others wait for its result
+	gen, now := s.Generation(), time.Now()
+	if c.view != nil && c.generation == gen && now.Sub(c.builtAt) < maxAge {
+		return c.view, nil
+	}
+	d, err := s.build(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.view, c.generation, c.builtAt = d, gen, now
+	return d, nil
+}
+
+// build counts everything in the database, by the feature that owns the
+// table: a year of history is never loaded into memory.
+func (s *Service) build(ctx context.Context) (*Dashboard, error) {
 	d := &Dashboard{OpenBySeverity: map[string]int{}, OpenByKind: map[string]int{}, Heat: map[string]map[string]int{}}
 	live, err := s.drift.LiveCounts(ctx)
 	if err != nil {

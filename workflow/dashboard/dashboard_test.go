@@ -32,6 +32,8 @@ func dashboardQueries(t *testing.T, w *workflowtest.World) {
 	workflowtest.Must(t, cb.Query().After("gorm:query").Register("test:count", count))
 	workflowtest.Must(t, cb.Raw().After("gorm:raw").Register("test:count", count))
 	measure := func() int64 {
+		// A committed change makes the next view count again.
+		workflowtest.Must(t, w.App.InTx(w.Ctx, func(*gorm.DB) error { return nil }))
 		queries.Store(0)
 		d, err := w.App.Dashboard.Dashboard(w.Ctx, w.Rita)
 		workflowtest.Must(t, err)
@@ -56,5 +58,40 @@ func dashboardQueries(t *testing.T, w *workflowtest.World) {
 	}
 	if after := measure(); after != before {
 		t.Fatalf("%d queries with 6 zones, %d with 18", before, after)
+	}
+}
+
+// Everyone sees the same summary: it is counted once and served from memory
+// until this instance commits a change.
+func TestDashboardIsRebuiltOnlyAfterAChange(t *testing.T) {
+	w := workflowtest.SQLiteWorld(t)
+	var queries atomic.Int64
+	count := func(*gorm.DB) { queries.Add(1) }
+	cb := w.App.DB().Callback()
+	workflowtest.Must(t, cb.Query().After("gorm:query").Register("test:count", count))
+	workflowtest.Must(t, cb.Raw().After("gorm:raw").Register("test:count", count))
+
+	first, err := w.App.Dashboard.Dashboard(w.Ctx, w.Rita)
+	workflowtest.Must(t, err)
+	queries.Store(0)
+	again, err := w.App.Dashboard.Dashboard(w.Ctx, w.Aude)
+	workflowtest.Must(t, err)
+	if n := queries.Load(); n != 0 || again != first {
+		t.Fatalf("an unchanged dashboard was counted again (%d queries)", n)
+	}
+
+	w.Submitted(t, workflowtest.LowRisk())
+	after, err := w.App.Dashboard.Dashboard(w.Ctx, w.Rita)
+	workflowtest.Must(t, err)
+	if queries.Load() == 0 {
+		t.Fatal("the dashboard was not counted again after a change")
+	}
+	if after.Waiting["submitted"] != first.Waiting["submitted"]+1 {
+		t.Fatalf("waiting submitted = %d after a submission, want %d", after.Waiting["submitted"], first.Waiting["submitted"]+1)
+	}
+
+	// Those who may not see drift get no dashboard, cached or not.
+	if _, err := w.App.Dashboard.Dashboard(w.Ctx, w.Alice); err == nil {
+		t.Fatal("a requester got the dashboard")
 	}
 }
