@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -66,11 +67,11 @@ func (s *Service) judge(tx *gorm.DB, rules []models.Rule, expires time.Time, req
 	if err != nil {
 		return nil, err
 	}
-	active, err := activeRules(tx, inv, requestID)
+	_, active, err := s.active(tx, inv, requestID)
 	if err != nil {
 		return nil, err
 	}
-	return p.Evaluate(proposed, policy.NewActiveIndex(active), s.Now()), nil
+	return p.Evaluate(proposed, active, s.Now()), nil
 }
 
 // rejudge evaluates a stored request afresh and records the findings and
@@ -148,11 +149,11 @@ func (s *Service) Evaluate(ctx context.Context, specs []policy.RuleSpec, expires
 		proposed = append(proposed, r[0])
 		index = append(index, i)
 	}
-	active, err := activeRules(db, inv, 0)
+	_, active, err := s.active(db, inv, 0)
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range p.Evaluate(proposed, policy.NewActiveIndex(active), s.Now()) {
+	for _, f := range p.Evaluate(proposed, active, s.Now()) {
 		f.Rule = index[f.Rule]
 		ev.Findings = append(ev.Findings, f)
 	}
@@ -241,9 +242,10 @@ func (s *Service) WhatIf(ctx context.Context, actor core.Actor, change inventory
 	if err != nil {
 		return nil, nil, err
 	}
-	active, err := activeRules(db, inv, 0)
+	active, _, err := s.active(db, inv, 0)
 	if err != nil {
 		return nil, nil, err
 	}
+	active = slices.Clone(active) // the cached rules are shared
 	return policy.WhatIf(before, after, active, s.Now()), active, nil
 }
