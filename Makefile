@@ -4,7 +4,7 @@ BIN     := bin/portcullis
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: run build test test-short test-lab bench bench-scan fuzz generate lint clean
+.PHONY: run build test test-short test-lab bench bench-scan bench-web fuzz generate lint clean
 
 run: build
 	./$(BIN) serve --demo --db portcullis.db
@@ -30,6 +30,13 @@ test-lab:
 bench-scan:
 	scanner/lab/install.sh
 	LAB_BENCH=1 $(GO) test -tags lab -count=1 -v -timeout 60m -run TestBenchScan ./scanner/lab/
+
+# The web server under load (needs wrk: apt-get install wrk): a demo database, then 100,000
+# requests, 1,000,000 audit events, 10,000 assets and 200,000 drift items seeded on SQLite and on
+# a throwaway PostgreSQL database; every page and the main API calls at 32 connections, 5 s each.
+# Smaller: make bench-web BENCH_WEB_FLAGS="--requests 10000 --audit-events 100000 --drift-items 20000"
+bench-web: build
+	$(GO) run ./cmd/benchweb --bin $(BIN) $(BENCH_WEB_FLAGS)
 
 # Each fuzz target for a short while; run one longer with
 #   go test -run '^$' -fuzz FuzzParsePorts -fuzztime 5m ./workflow/policy

@@ -34,7 +34,9 @@ type app struct {
 	tokens map[string]string // by e-mail
 }
 
-func newApp(t *testing.T) *app {
+// newApp starts the server with the demo organisation; configure adjusts
+// its configuration.
+func newApp(t *testing.T, configure ...func(*Config)) *app {
 	t.Helper()
 	db := modelstest.SQLite(t)
 	svc := workflow.New(db, modelstest.Logger())
@@ -61,7 +63,11 @@ func newApp(t *testing.T) *app {
 	if err := demo.Seed(context.Background(), svc, issuer); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Config{PublicURL: appURL, OIDC: OIDCConfig{Issuer: issuer, ClientID: "app", ClientSecret: "s3cret", TeamGroupPrefix: "team:"}}, svc, modelstest.Logger())
+	cfg := Config{PublicURL: appURL, OIDC: OIDCConfig{Issuer: issuer, ClientID: "app", ClientSecret: "s3cret", TeamGroupPrefix: "team:"}}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	srv, err := New(cfg, svc, modelstest.Logger())
 	if err != nil {
 		t.Fatal(err)
 	}

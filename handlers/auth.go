@@ -96,6 +96,7 @@ func (c *oidcClient) get(ctx context.Context) (*oidc.Provider, *oauth2.Config, e
 const (
 	sessionUserID    = "user_id"
 	sessionLoginAt   = "login_at"
+	sessionSeenAt    = "seen_at" // last activity, unix milliseconds, stamped at most once a minute
 	sessionState     = "oidc_state"
 	sessionNonce     = "oidc_nonce"
 	sessionVerifier  = "oidc_verifier"
@@ -209,6 +210,7 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	s.sessions.Put(ctx, sessionUserID, int(actor.ID))
 	s.sessions.Put(ctx, sessionLoginAt, time.Now().Unix()) // an int64: scs's gob codec has no time.Time registered
+	s.sessions.Put(ctx, sessionSeenAt, time.Now().UnixMilli())
 	returnTo := s.sessions.PopString(ctx, sessionReturnTo)
 	if returnTo == "" {
 		returnTo = "/"
@@ -286,7 +288,9 @@ func (s *Server) withSessionActor(next http.Handler) http.Handler {
 		ctx := r.Context()
 		uid := s.sessions.GetInt(ctx, sessionUserID)
 		loginAt := time.Unix(s.sessions.GetInt64(ctx, sessionLoginAt), 0)
-		if uid == 0 || time.Since(loginAt) > s.cfg.SessionLifetime {
+		seenAt := time.UnixMilli(s.sessions.GetInt64(ctx, sessionSeenAt))
+		now := time.Now()
+		if uid == 0 || now.Sub(loginAt) > s.cfg.SessionLifetime || now.Sub(seenAt) > s.cfg.SessionIdle {
 			if uid != 0 {
 				_ = s.sessions.Destroy(ctx)
 			}
@@ -303,8 +307,18 @@ func (s *Server) withSessionActor(next http.Handler) http.Handler {
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
 		}
+		if now.Sub(seenAt) >= activityStamp(s.cfg.SessionIdle) {
+			s.sessions.Put(ctx, sessionSeenAt, now.UnixMilli())
+		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, actorKey, actor)))
 	})
+}
+
+// activityStamp is how stale the session's activity stamp may get before a
+// request renews it: a minute, or less for short idle timeouts so that the
+// deadline is never missed by more than a quarter of it.
+func activityStamp(idle time.Duration) time.Duration {
+	return min(time.Minute, idle/4)
 }
 
 // withTokenActor authenticates API calls by bearer token.

@@ -77,7 +77,9 @@ func New(cfg Config, app *workflow.App, log *slog.Logger) (*Server, error) {
 	}
 	sm := scs.New()
 	sm.Store = models.SessionStore{DB: app.DB()}
-	sm.IdleTimeout = cfg.SessionIdle
+	// No scs idle timeout: with one, scs rewrites the session on every
+	// request. withSessionActor keeps the idle deadline itself and stamps the
+	// session's activity at most once a minute, so a page view writes nothing.
 	sm.Lifetime = cfg.SessionLifetime
 	sm.HashTokenInStore = true
 	sm.Cookie.Name = "portcullis_session"

@@ -5,8 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"time"
-
-	"gorm.io/gorm"
 )
 
 // AuditSchema names the canonical encoding that event hashes are computed over.
@@ -67,63 +65,4 @@ type AuditCheckpoint struct {
 	HeadHash  string `gorm:"not null"`
 	Note      string `gorm:"not null"` // the signed note (golang.org/x/mod/sumdb/note)
 	CreatedAt time.Time
-}
-
-// appendOnlyTriggers make the database itself refuse to change or remove
-// audit rows and checkpoints, whoever asks.
-func appendOnlyTriggers(tx *gorm.DB) error {
-	var stmts []string
-	if tx.Dialector.Name() == "postgres" {
-		stmts = []string{
-			`CREATE OR REPLACE FUNCTION portcullis_append_only() RETURNS trigger AS $$
-BEGIN
-  RAISE EXCEPTION 'the audit log is append-only: % on % refused', TG_OP, TG_TABLE_NAME;
-END $$ LANGUAGE plpgsql`,
-		}
-		for _, table := range []string{"audit_events", "audit_checkpoints"} {
-			stmts = append(stmts,
-				`DROP TRIGGER IF EXISTS `+table+`_append_only ON `+table,
-				`CREATE TRIGGER `+table+`_append_only BEFORE UPDATE OR DELETE ON `+table+` FOR EACH ROW EXECUTE FUNCTION portcullis_append_only()`,
-				`DROP TRIGGER IF EXISTS `+table+`_no_truncate ON `+table,
-				`CREATE TRIGGER `+table+`_no_truncate BEFORE TRUNCATE ON `+table+` FOR EACH STATEMENT EXECUTE FUNCTION portcullis_append_only()`,
-			)
-		}
-	} else {
-		for _, table := range []string{"audit_events", "audit_checkpoints"} {
-			for _, op := range []string{"UPDATE", "DELETE"} {
-				name := table + "_no_" + map[string]string{"UPDATE": "update", "DELETE": "delete"}[op]
-				stmts = append(stmts,
-					`DROP TRIGGER IF EXISTS `+name,
-					`CREATE TRIGGER `+name+` BEFORE `+op+` ON `+table+` BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: `+op+` on `+table+` refused'); END`,
-				)
-			}
-		}
-	}
-	for _, s := range stmts {
-		if err := tx.Exec(s).Error; err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// chainExistingEvents gives events written before the chain existed their
-// sequence numbers and hashes, in the order they were written.
-func chainExistingEvents(tx *gorm.DB) error {
-	var events []AuditEvent
-	if err := tx.Order("id").Find(&events).Error; err != nil {
-		return err
-	}
-	prev := GenesisHash
-	for i, e := range events {
-		c := e.Chained()
-		c.Seq, c.PrevHash = uint64(i+1), prev
-		c.At = c.At.Truncate(time.Microsecond)
-		c.Hash = c.ComputeHash()
-		if err := tx.Model(&AuditEvent{}).Where("id = ?", e.ID).Updates(map[string]any{"seq": c.Seq, "prev_hash": c.PrevHash, "hash": c.Hash, "at": c.At}).Error; err != nil {
-			return err
-		}
-		prev = c.Hash
-	}
-	return nil
 }

@@ -2,34 +2,47 @@ package models
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
+	"runtime"
 	"strings"
 	"time"
 
+	"github.com/mattn/go-sqlite3"
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
+	"gorm.io/plugin/dbresolver"
 )
 
 // Open connects to the database named by dsn: a postgres:// URL, or
 // otherwise a SQLite file path (or file: URL), and brings its schema up to date.
+//
+// On SQLite it opens two pools behind the one *gorm.DB: a single writer
+// connection, which takes every write and every transaction, and read-only
+// connections, which take plain reads outside transactions. In WAL mode a
+// reader never waits for the writer, so pages do not queue behind writes.
+// Closing the writer (db.DB().Close()) closes the readers too.
 func Open(ctx context.Context, dsn string, log *slog.Logger) (*gorm.DB, error) {
 	cfg := &gorm.Config{
 		Logger:         logger.Discard,
 		NowFunc:        func() time.Time { return time.Now().UTC() },
 		TranslateError: true,
 	}
-	var dialector gorm.Dialector
 	if IsPostgres(dsn) {
-		dialector = postgres.Open(dsn)
-	} else {
-		dialector = sqlite.Open(sqliteDSN(dsn))
+		return openPostgres(ctx, dsn, cfg, log)
 	}
-	db, err := gorm.Open(dialector, cfg)
+	return openSQLite(ctx, dsn, cfg, log)
+}
+
+func openPostgres(ctx context.Context, dsn string, cfg *gorm.Config, log *slog.Logger) (*gorm.DB, error) {
+	db, err := gorm.Open(postgres.Open(dsn), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -37,18 +50,107 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*gorm.DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Sized to the machine: enough connections to keep every core busy while
+	// others wait on the network or on locks, recycled so that a failover or
+	// a pgbouncer restart is picked up.
+	procs := runtime.GOMAXPROCS(0)
+	sqlDB.SetMaxOpenConns(4 * procs)
+	sqlDB.SetMaxIdleConns(2 * procs)
+	sqlDB.SetConnMaxLifetime(30 * time.Minute)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	if err := sqlDB.PingContext(ctx); err != nil {
+		sqlDB.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	if !IsPostgres(dsn) {
-		// One writer at a time is all SQLite does; a small pool keeps readers concurrent.
-		sqlDB.SetMaxOpenConns(8)
-	}
 	if err := Migrate(ctx, db.WithContext(ctx), log); err != nil {
+		sqlDB.Close()
 		return nil, err
 	}
 	return db, nil
 }
+
+func openSQLite(ctx context.Context, dsn string, cfg *gorm.Config, log *slog.Logger) (*gorm.DB, error) {
+	path, _, _ := strings.Cut(strings.TrimPrefix(dsn, "file:"), "?")
+	if path == "" || strings.HasPrefix(path, ":memory:") {
+		// Each connection would see its own empty database.
+		return nil, fmt.Errorf("open database: SQLite needs a file, not %q", dsn)
+	}
+	if p, err := url.PathUnescape(path); err == nil && strings.HasPrefix(dsn, "file:") {
+		path = p
+	}
+	if err := createPrivate(path); err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	readers, err := sql.Open(sqlite.DriverName, sqliteReaderDSN(dsn))
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	readers.SetMaxOpenConns(max(4, 2*runtime.GOMAXPROCS(0)))
+	readers.SetMaxIdleConns(max(4, 2*runtime.GOMAXPROCS(0)))
+	// One writer: SQLite lets one transaction write at a time anyway; with one
+	// connection writers queue in Go instead of spinning on the busy timeout.
+	writer := sql.OpenDB(&writerConnector{dsn: sqliteDSN(dsn), readers: readers})
+	writer.SetMaxOpenConns(1)
+	writer.SetMaxIdleConns(1)
+	writer.SetConnMaxIdleTime(0)
+	writer.SetConnMaxLifetime(0)
+	// The writer connects first: it puts the file in WAL mode, which the
+	// read-only connections cannot do.
+	if err := writer.PingContext(ctx); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	db, err := gorm.Open(sqlite.New(sqlite.Config{Conn: writer}), cfg)
+	if err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := db.Use(dbresolver.Register(dbresolver.Config{
+		Replicas: []gorm.Dialector{sqlite.New(sqlite.Config{Conn: readers})},
+	})); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := Migrate(ctx, db.WithContext(ctx), log); err != nil {
+		writer.Close()
+		return nil, err
+	}
+	// Planner statistics for tables that have none or have grown: bounded
+	// work, as SQLite recommends when a long-lived connection opens.
+	if err := db.WithContext(ctx).Exec("PRAGMA analysis_limit=1000; PRAGMA optimize=0x10002").Error; err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return db, nil
+}
+
+// createPrivate creates the database file readable by its owner only, unless
+// it exists; SQLite gives its -wal and -shm files the same permissions.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// writerConnector opens the writer's connections; closing the writer's pool
+// closes the readers' pool with it, so callers close one *sql.DB as before.
+type writerConnector struct {
+	dsn     string
+	readers *sql.DB
+}
+
+func (c *writerConnector) Connect(context.Context) (driver.Conn, error) {
+	return c.Driver().Open(c.dsn)
+}
+
+func (c *writerConnector) Driver() driver.Driver { return &sqlite3.SQLiteDriver{} }
+
+func (c *writerConnector) Close() error { return c.readers.Close() }
 
 // IsPostgres reports whether dsn names a PostgreSQL database.
 func IsPostgres(dsn string) bool {
@@ -59,16 +161,44 @@ func IsPostgres(dsn string) bool {
 // WAL, a busy timeout, foreign keys, and immediate transactions, without which
 // concurrent read-then-write transactions fail with "database is locked".
 func sqliteDSN(dsn string) string {
-	path, query, _ := strings.Cut(strings.TrimPrefix(dsn, "file:"), "?")
-	values, _ := url.ParseQuery(query)
-	for k, v := range map[string]string{
+	return withParams(dsn, map[string]string{
 		"_journal_mode": "WAL",
 		"_busy_timeout": "10000",
 		"_foreign_keys": "on",
 		"_synchronous":  "NORMAL",
 		"_txlock":       "immediate",
-	} {
+	}, nil)
+}
+
+// sqliteReaderDSN opens read-only connections: a write sent to them by
+// mistake fails instead of competing with the writer.
+func sqliteReaderDSN(dsn string) string {
+	return withParams(dsn, map[string]string{
+		"_busy_timeout": "10000",
+	}, map[string]string{
+		"mode":          "ro",
+		"_txlock":       "deferred",
+		"_journal_mode": "", // the writer sets it; a read-only connection cannot
+	})
+}
+
+// withParams adds defaults (kept when dsn sets them) and forced values to
+// the query of a SQLite file: URL; a forced empty value removes the key.
+func withParams(dsn string, defaults, forced map[string]string) string {
+	path, query, _ := strings.Cut(strings.TrimPrefix(dsn, "file:"), "?")
+	values, _ := url.ParseQuery(query)
+	for k, v := range forced {
+		if v == "" {
+			values.Del(k)
+		}
+	}
+	for k, v := range defaults {
 		if values.Get(k) == "" {
+			values.Set(k, v)
+		}
+	}
+	for k, v := range forced {
+		if v != "" {
 			values.Set(k, v)
 		}
 	}

@@ -60,6 +60,7 @@ commands:
   audit export   write the audit log (JSON with hashes and a signed checkpoint, or CSV)
   audit verify   verify an exported audit log offline; exit 1 naming the first broken event
   audit keygen   make a key pair for signing audit checkpoints
+  seed           fill an empty database with a synthetic organisation for load tests
   scan           scan ports and name the services that answer
   version        print the version
 
@@ -90,6 +91,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runPolicyCheck(ctx, args[2:], getenv, stdout, stderr)
 	case "audit":
 		return runAudit(ctx, args[1:], getenv, stdout, stderr)
+	case "seed":
+		return runSeed(ctx, args[1:], getenv, stdout, stderr)
 	case "scan":
 		return runScan(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":

@@ -54,6 +54,23 @@ func PostgresURL() string {
 // where a missing server is a failure.
 func Postgres(t testing.TB) *gorm.DB {
 	t.Helper()
+	db, err := models.Open(context.Background(), PostgresSchema(t), Logger())
+	if err != nil {
+		t.Fatalf("open postgres: %v", err)
+	}
+	t.Cleanup(func() {
+		if sqlDB, err := db.DB(); err == nil {
+			sqlDB.Close()
+		}
+	})
+	return db
+}
+
+// PostgresSchema creates an empty schema, dropped at the end of the test,
+// and returns the URL of the test server with that schema as its search
+// path. It skips the test when no server answers, except on CI.
+func PostgresSchema(t testing.TB) string {
+	t.Helper()
 	conn, err := net.DialTimeout("tcp", "127.0.0.1:5432", time.Second)
 	if err != nil && os.Getenv("PORTCULLIS_TEST_POSTGRES") == "" {
 		if os.Getenv("CI") == "true" {
@@ -84,17 +101,7 @@ func Postgres(t testing.TB) *gorm.DB {
 	if strings.Contains(PostgresURL(), "?") {
 		sep = "&"
 	}
-	url := PostgresURL() + sep + "search_path=" + schema
-	db, err := models.Open(context.Background(), url, Logger())
-	if err != nil {
-		t.Fatalf("open postgres: %v", err)
-	}
-	t.Cleanup(func() {
-		if sqlDB, err := db.DB(); err == nil {
-			sqlDB.Close()
-		}
-	})
-	return db
+	return PostgresURL() + sep + "search_path=" + schema
 }
 
 // Each runs fn once per database kind: SQLite always, Postgres where reachable.

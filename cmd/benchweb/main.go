@@ -1,0 +1,643 @@
+// Command benchweb measures the web server under load: it seeds a database
+// with `portcullis seed`, starts `portcullis serve --demo` on it, logs in as
+// each demo role through the development identity provider's login form,
+// and drives every main page and API call with wrk at a fixed number of
+// connections, printing requests/s, p50, p99, response size, non-2xx
+// answers and the server's peak memory. It talks to 127.0.0.1 only.
+//
+//	go run ./cmd/benchweb --bin bin/portcullis
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// config is everything the bench is told.
+type config struct {
+	Bin         string
+	Duration    time.Duration
+	Connections int
+	Threads     int
+	Requests    int
+	AuditEvents int
+	Assets      int
+	DriftItems  int
+	PGAdminURL  string
+	Scenarios   string
+	Wrk         string
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchweb:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg config
+	fs := flag.NewFlagSet("benchweb", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.Bin, "bin", "bin/portcullis", "the portcullis binary to run")
+	fs.DurationVar(&cfg.Duration, "duration", 5*time.Second, "how long each page is driven")
+	fs.IntVar(&cfg.Connections, "connections", 32, "concurrent connections")
+	fs.IntVar(&cfg.Threads, "threads", 2, "wrk threads")
+	fs.IntVar(&cfg.Requests, "requests", 100_000, "requests to seed")
+	fs.IntVar(&cfg.AuditEvents, "audit-events", 1_000_000, "audit events to seed")
+	fs.IntVar(&cfg.Assets, "assets", 10_000, "assets to seed")
+	fs.IntVar(&cfg.DriftItems, "drift-items", 200_000, "drift items to seed")
+	fs.StringVar(&cfg.PGAdminURL, "pg", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "PostgreSQL database to connect to when creating the throwaway bench database; empty skips PostgreSQL")
+	fs.StringVar(&cfg.Scenarios, "scenarios", "demo-sqlite,seeded-sqlite,seeded-postgres", "which runs, in order")
+	fs.StringVar(&cfg.Wrk, "wrk", "wrk", "the wrk load generator")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	bin, err := filepath.Abs(cfg.Bin)
+	if err != nil {
+		return err
+	}
+	cfg.Bin = bin
+	if _, err := exec.LookPath(cfg.Wrk); err != nil {
+		return fmt.Errorf("no wrk load generator (Debian: apt-get install wrk): %w", err)
+	}
+	results := map[string][]pageResult{}
+	var order []string
+	for _, name := range strings.Split(cfg.Scenarios, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			continue
+		}
+		res, err := runScenario(ctx, cfg, name, stdout, stderr)
+		if errors.Is(err, errSkipped) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		results[name] = res
+		order = append(order, name)
+	}
+	compare(stdout, results, order)
+	return nil
+}
+
+var errSkipped = errors.New("skipped")
+
+// pageResult is one page's figures.
+type pageResult struct {
+	Name       string
+	Status     int
+	Bytes      int
+	First      time.Duration // one request alone, before the load
+	RPS        float64
+	P50, P99   time.Duration
+	Requests   int
+	Non2xx     int
+	SocketErrs string
+}
+
+// target is one thing to drive: a page as a person, or an API call.
+type target struct {
+	name, as, path string
+	api            bool
+}
+
+func targets(alicesRequest int) []target {
+	req := fmt.Sprint(alicesRequest)
+	return []target{
+		{"home (requester)", "alice", "/", false},
+		{"home (reviewer)", "rita", "/", false},
+		{"/requests (requester)", "alice", "/requests", false},
+		{"/requests (reviewer)", "rita", "/requests", false},
+		{"/requests?state=submitted", "rita", "/requests?state=submitted", false},
+		{"/requests/{id}", "alice", "/requests/" + req, false},
+		{"/requests/new", "alice", "/requests/new", false},
+		{"/register", "rita", "/register", false},
+		{"/queue/review", "rita", "/queue/review", false},
+		{"/queue/approval", "lee", "/queue/approval", false},
+		{"/queue/implementation", "ivan", "/queue/implementation", false},
+		{"/drift", "rita", "/drift", false},
+		{"/scans", "rita", "/scans", false},
+		{"/scans/{id}", "rita", "/scans/1", false},
+		{"/assets", "rita", "/assets", false},
+		{"/assets/{id}", "rita", "/assets/1", false},
+		{"/zones", "rita", "/zones", false},
+		{"/dashboard", "rita", "/dashboard", false},
+		{"/audit", "aude", "/audit", false},
+		{"/recertification", "alice", "/recertification", false},
+		{"/admin/operations", "adam", "/admin/operations", false},
+		{"GET /api/v1/requests?state=submitted", "rita", "/api/v1/requests?state=submitted", true},
+		{"GET /api/v1/requests/{id}", "rita", "/api/v1/requests/" + req, true},
+		{"GET /api/v1/drift?state=open", "rita", "/api/v1/drift?state=open", true},
+		{"GET /api/v1/assets", "rita", "/api/v1/assets", true},
+		{"GET /healthz", "", "/healthz", true},
+	}
+}
+
+var people = map[string]string{
+	"alice": "alice@demo.portcullis.test",
+	"rita":  "rita@demo.portcullis.test",
+	"lee":   "lee@demo.portcullis.test",
+	"ivan":  "ivan@demo.portcullis.test",
+	"aude":  "aude@demo.portcullis.test",
+	"adam":  "adam@demo.portcullis.test",
+}
+
+const demoPassword = "portcullis-demo"
+
+func runScenario(ctx context.Context, cfg config, name string, stdout, stderr io.Writer) ([]pageResult, error) {
+	dir, err := os.MkdirTemp("", "benchweb-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	var dsn string
+	seeded := strings.HasPrefix(name, "seeded")
+	switch {
+	case strings.HasSuffix(name, "sqlite"):
+		dsn = filepath.Join(dir, "bench.db")
+	case strings.HasSuffix(name, "postgres"):
+		if cfg.PGAdminURL == "" {
+			return nil, errSkipped
+		}
+		drop, url, err := throwawayPG(ctx, cfg.PGAdminURL)
+		if err != nil {
+			fmt.Fprintf(stdout, "\n== %s: skipped: no PostgreSQL at %s (%v)\n", name, cfg.PGAdminURL, err)
+			return nil, errSkipped
+		}
+		defer drop()
+		dsn = url
+	default:
+		return nil, fmt.Errorf("unknown scenario %q (demo-sqlite, seeded-sqlite, demo-postgres, seeded-postgres)", name)
+	}
+	addr, err := freeLoopbackAddr()
+	if err != nil {
+		return nil, err
+	}
+	idpAddr, err := freeLoopbackAddr()
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stdout, "\n== %s\n", name)
+	if seeded {
+		start := time.Now()
+		cmd := exec.CommandContext(ctx, cfg.Bin, "seed", "--db", dsn, "--requests", fmt.Sprint(cfg.Requests), "--audit-events", fmt.Sprint(cfg.AuditEvents),
+			"--assets", fmt.Sprint(cfg.Assets), "--drift-items", fmt.Sprint(cfg.DriftItems), "--demo-issuer", "http://"+idpAddr)
+		cmd.Env = cleanEnv()
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return nil, fmt.Errorf("seed: %v\n%s", err, out)
+		}
+		fmt.Fprintf(stdout, "%s(seed took %s)\n", out, time.Since(start).Round(time.Second))
+	} else {
+		fmt.Fprintln(stdout, "demo organisation (serve --demo seeds it; its first scan of the demo services runs during the bench)")
+	}
+	srvLog, err := os.Create(filepath.Join(dir, "serve.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer srvLog.Close()
+	serveArgs := []string{"serve", "--demo", "--db", dsn, "--addr", addr, "--demo-idp-addr", idpAddr, "--log-level", "warn"}
+	if strings.HasSuffix(name, "postgres") {
+		// A shared database takes its audit signing key from the operator.
+		keyFile, err := auditKeyFile(ctx, cfg.Bin, dir)
+		if err != nil {
+			return nil, err
+		}
+		serveArgs = append(serveArgs, "--audit-key-file", keyFile)
+	}
+	srv := exec.Command(cfg.Bin, serveArgs...)
+	srv.Env = cleanEnv()
+	srv.Stdout, srv.Stderr = srvLog, srvLog
+	if err := srv.Start(); err != nil {
+		return nil, err
+	}
+	exited := make(chan struct{})
+	go func() { srv.Wait(); close(exited) }()
+	defer func() {
+		srv.Process.Signal(os.Interrupt)
+		select {
+		case <-exited:
+		case <-time.After(15 * time.Second):
+			srv.Process.Kill()
+			<-exited
+		}
+	}()
+	base := "http://" + addr
+	if err := waitHealthy(ctx, base, 2*time.Minute, exited); err != nil {
+		logTail, _ := os.ReadFile(srvLog.Name())
+		return nil, fmt.Errorf("%w\nserver log:\n%s", err, logTail)
+	}
+
+	cookies := map[string]string{}
+	for short, email := range people {
+		c, err := login(ctx, base, email)
+		if err != nil {
+			return nil, fmt.Errorf("log in as %s: %w", email, err)
+		}
+		cookies[short] = c
+	}
+	tokens := map[string]string{}
+	for _, short := range []string{"rita"} {
+		cmd := exec.CommandContext(ctx, cfg.Bin, "token", "create", "--db", dsn, "--user", people[short], "--name", "benchweb")
+		cmd.Env = cleanEnv()
+		out, err := cmd.Output()
+		if err != nil {
+			return nil, fmt.Errorf("token create for %s: %v", people[short], err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		tokens[short] = lines[len(lines)-1]
+	}
+	// Alice's request: the seed and the demo both give her request #1.
+	const alicesRequest = 1
+
+	var results []pageResult
+	// The table is printed whole at the end, aligned; progress goes to stderr.
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	defer tw.Flush()
+	fmt.Fprintf(tw, "page\tas\tstatus\tbytes\talone\treq/s\tp50\tp99\trequests\tnon-2xx/3xx\t\n")
+	for _, t := range targets(alicesRequest) {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		header := ""
+		switch {
+		case t.as == "":
+		case t.api:
+			header = "Authorization: Bearer " + tokens[t.as]
+		default:
+			header = "Cookie: " + cookies[t.as]
+		}
+		res := pageResult{Name: t.name}
+		began := time.Now()
+		res.Status, res.Bytes, err = fetchOnce(ctx, base+t.path, header)
+		res.First = time.Since(began)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", t.name, err)
+		}
+		if err := drive(ctx, cfg, base+t.path, header, &res); err != nil {
+			return nil, fmt.Errorf("%s: %w", t.name, err)
+		}
+		results = append(results, res)
+		who := t.as
+		if t.api && who != "" {
+			who += " (token)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%.1f\t%s\t%s\t%d\t%d%s\t\n", t.name, who, res.Status, res.Bytes, fmtDur(res.First), res.RPS, fmtDur(res.P50), fmtDur(res.P99), res.Requests, res.Non2xx, res.SocketErrs)
+		fmt.Fprintf(stderr, "%s: %s %.1f req/s\n", name, t.name, res.RPS)
+	}
+	// Pages that failed are measured all the same (their errors counted);
+	// the server's own words say why.
+	if failed := serverErrors(srvLog.Name(), 5); failed != "" {
+		fmt.Fprintf(tw, "server errors (first lines of its log):\n%s", failed)
+	}
+	peak, err := vmHWM(srv.Process.Pid)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(tw, "server peak RSS (VmHWM): %s\n", peak)
+	return results, nil
+}
+
+// compare prints each page's throughput on the seeded database as a share
+// of its throughput on the demo database.
+func compare(w io.Writer, results map[string][]pageResult, order []string) {
+	demo, ok := results["demo-sqlite"]
+	if !ok || len(order) < 2 {
+		return
+	}
+	fmt.Fprintln(w, "\n== throughput as a share of the demo database's (goal: at least 70%)")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "page\tdemo req/s\t")
+	var others []string
+	for _, name := range order {
+		if name != "demo-sqlite" {
+			others = append(others, name)
+			fmt.Fprintf(tw, "%s\t", name)
+		}
+	}
+	fmt.Fprintln(tw)
+	for i, d := range demo {
+		fmt.Fprintf(tw, "%s\t%.1f\t", d.Name, d.RPS)
+		for _, name := range others {
+			r := results[name]
+			if i >= len(r) || d.RPS == 0 {
+				fmt.Fprint(tw, "-\t")
+				continue
+			}
+			mark := ""
+			if r[i].RPS < 0.7*d.RPS {
+				mark = " (below 70%)"
+			}
+			fmt.Fprintf(tw, "%.0f%%%s\t", 100*r[i].RPS/d.RPS, mark)
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
+}
+
+// cleanEnv is the environment without PORTCULLIS_* variables, so that the
+// bench runs exactly what its flags say.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "PORTCULLIS_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// serverErrors returns the first n error lines of the server's log.
+func serverErrors(path string, n int) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	var b strings.Builder
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() && n > 0 {
+		// A client that goes away mid-page (wrk at the end of a run) is not a server error.
+		if strings.Contains(sc.Text(), "level=ERROR") && !strings.Contains(sc.Text(), "context canceled") && !strings.Contains(sc.Text(), "broken pipe") && !strings.Contains(sc.Text(), "status=500 duration") {
+			line := sc.Text()
+			if len(line) > 400 {
+				line = line[:400] + "…"
+			}
+			b.WriteString("  " + line + "\n")
+			n--
+		}
+	}
+	return b.String()
+}
+
+// auditKeyFile makes a fresh audit signing key with `portcullis audit
+// keygen` and writes it where serve can read it.
+func auditKeyFile(ctx context.Context, bin, dir string) (string, error) {
+	cmd := exec.CommandContext(ctx, bin, "audit", "keygen", "--name", "benchweb")
+	cmd.Env = cleanEnv()
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("audit keygen: %w", err)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(line, "PRIVATE+KEY+") {
+			path := filepath.Join(dir, "audit.key")
+			return path, os.WriteFile(path, []byte(line+"\n"), 0o600)
+		}
+	}
+	return "", fmt.Errorf("audit keygen printed no signer key:\n%s", out)
+}
+
+// freeLoopbackAddr finds a port on 127.0.0.1 nobody listens on right now.
+func freeLoopbackAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+func waitHealthy(ctx context.Context, base string, limit time.Duration, exited <-chan struct{}) error {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-exited:
+			return errors.New("the server exited before it answered /healthz")
+		default:
+		}
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return fmt.Errorf("the server at %s did not answer /healthz within %s", base, limit)
+}
+
+// login goes through the login button, the identity provider's form and the
+// callback, as a browser would, and returns the session cookie header.
+func login(ctx context.Context, base, email string) (string, error) {
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, Timeout: time.Minute, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		if req.URL.Hostname() != "127.0.0.1" {
+			return fmt.Errorf("refusing to follow a redirect off loopback: %s", req.URL)
+		}
+		return nil
+	}}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/auth/login", nil)
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	form := resp.Request.URL
+	if resp.StatusCode != http.StatusOK || form.Path != "/authorize" {
+		return "", fmt.Errorf("the login button led to %s (%d), not the identity provider's form", form, resp.StatusCode)
+	}
+	values := form.Query()
+	values.Set("username", email)
+	values.Set("password", demoPassword)
+	post := *form
+	post.RawQuery = ""
+	req, _ = http.NewRequestWithContext(ctx, http.MethodPost, post.String(), strings.NewReader(values.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err = client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/" {
+		return "", fmt.Errorf("signing in ended at %s (%d), not the home page", resp.Request.URL, resp.StatusCode)
+	}
+	u, _ := url.Parse(base)
+	var parts []string
+	for _, c := range jar.Cookies(u) {
+		parts = append(parts, c.Name+"="+c.Value)
+	}
+	if len(parts) == 0 {
+		return "", errors.New("no session cookie after login")
+	}
+	return strings.Join(parts, "; "), nil
+}
+
+// fetchOnce reads a page once, without following redirects, so that a lost
+// session (a redirect to /login) shows as such before the load run.
+func fetchOnce(ctx context.Context, target, header string) (status, size int, err error) {
+	client := &http.Client{Timeout: 2 * time.Minute, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if k, v, ok := strings.Cut(header, ": "); ok {
+		req.Header.Set(k, v)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	n, err := io.Copy(io.Discard, resp.Body)
+	// A redirect means the session or token was not accepted: the load run
+	// would measure the login page.
+	if resp.StatusCode/100 == 3 {
+		return resp.StatusCode, int(n), fmt.Errorf("GET %s answered %d (to %s)", target, resp.StatusCode, resp.Header.Get("Location"))
+	}
+	return resp.StatusCode, int(n), err
+}
+
+var (
+	reRPS     = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	reLat     = regexp.MustCompile(`(?m)^\s+(50|99)%\s+([0-9.]+)(us|ms|s|m)\s*$`)
+	reTotal   = regexp.MustCompile(`(\d+) requests in`)
+	reNon2xx  = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
+	reSockErr = regexp.MustCompile(`Socket errors: (.*)`)
+)
+
+// drive runs wrk against one URL and reads its figures.
+func drive(ctx context.Context, cfg config, target, header string, res *pageResult) error {
+	u, err := url.Parse(target)
+	if err != nil || u.Hostname() != "127.0.0.1" {
+		return fmt.Errorf("refusing to load anything but 127.0.0.1: %s", target)
+	}
+	args := []string{"-t", fmt.Sprint(cfg.Threads), "-c", fmt.Sprint(cfg.Connections), "-d", fmt.Sprintf("%ds", max(1, int(cfg.Duration.Seconds()))), "--timeout", "60s", "--latency"}
+	if header != "" {
+		args = append(args, "-H", header)
+	}
+	args = append(args, target)
+	out, err := exec.CommandContext(ctx, cfg.Wrk, args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("wrk: %v\n%s", err, out)
+	}
+	text := string(out)
+	m := reRPS.FindStringSubmatch(text)
+	if m == nil {
+		return fmt.Errorf("wrk printed no Requests/sec:\n%s", text)
+	}
+	res.RPS, _ = strconv.ParseFloat(m[1], 64)
+	for _, l := range reLat.FindAllStringSubmatch(text, -1) {
+		d := parseWrkDuration(l[2], l[3])
+		if l[1] == "50" {
+			res.P50 = d
+		} else {
+			res.P99 = d
+		}
+	}
+	if m := reTotal.FindStringSubmatch(text); m != nil {
+		res.Requests, _ = strconv.Atoi(m[1])
+	}
+	if m := reNon2xx.FindStringSubmatch(text); m != nil {
+		res.Non2xx, _ = strconv.Atoi(m[1])
+	}
+	if m := reSockErr.FindStringSubmatch(text); m != nil {
+		res.SocketErrs = " (socket errors: " + strings.TrimSpace(m[1]) + ")"
+	}
+	return nil
+}
+
+func parseWrkDuration(num, unit string) time.Duration {
+	f, _ := strconv.ParseFloat(num, 64)
+	scale := map[string]time.Duration{"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second, "m": time.Minute}[unit]
+	return time.Duration(f * float64(scale))
+}
+
+func fmtDur(d time.Duration) string {
+	switch {
+	case d == 0:
+		return "-"
+	case d < time.Millisecond:
+		return fmt.Sprintf("%dµs", d.Microseconds())
+	case d < time.Second:
+		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
+	}
+	return fmt.Sprintf("%.2fs", d.Seconds())
+}
+
+// vmHWM is the process's peak resident set size.
+func vmHWM(pid int) (string, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			return strings.TrimSpace(v), nil
+		}
+	}
+	return "", errors.New("no VmHWM in /proc/PID/status")
+}
+
+// throwawayPG creates an empty database for the bench on the server of
+// adminURL (which must be on loopback) and returns its URL and how to drop it.
+func throwawayPG(ctx context.Context, adminURL string) (drop func(), dsn string, err error) {
+	u, err := url.Parse(adminURL)
+	if err != nil {
+		return nil, "", err
+	}
+	if ip := net.ParseIP(u.Hostname()); ip == nil || !ip.IsLoopback() {
+		return nil, "", fmt.Errorf("the PostgreSQL URL %s is not on a loopback address", adminURL)
+	}
+	admin, err := gorm.Open(postgres.Open(adminURL), &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		return nil, "", err
+	}
+	sqlDB, err := admin.DB()
+	if err != nil {
+		return nil, "", err
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(pctx); err != nil {
+		sqlDB.Close()
+		return nil, "", err
+	}
+	name := fmt.Sprintf("portcullis_benchweb_%d", os.Getpid())
+	if err := admin.Exec("DROP DATABASE IF EXISTS " + name).Error; err != nil {
+		sqlDB.Close()
+		return nil, "", err
+	}
+	if err := admin.Exec("CREATE DATABASE " + name).Error; err != nil {
+		sqlDB.Close()
+		return nil, "", err
+	}
+	bench := *u
+	bench.Path = "/" + name
+	return func() {
+		admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+		sqlDB.Close()
+	}, bench.String(), nil
+}
