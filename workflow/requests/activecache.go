@@ -1,14 +1,18 @@
 package requests
 
 import (
+	"cmp"
+	"context"
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"strings"
 	"sync"
 
 	"gorm.io/gorm"
 
 	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/workflow/inventory"
 	"github.com/portcullis/portcullis/workflow/policy"
 )
 
@@ -35,6 +39,7 @@ type activeCache struct {
 	rules    []policy.ActiveRule
 	index    *policy.ActiveIndex
 	requests map[int64]bool // the requests whose rules are in the index
+	byDest   map[string][]activeRef
 	// builds counts rebuilds, for tests.
 	builds int
 }
@@ -84,7 +89,7 @@ func (s *Service) active(tx *gorm.DB, inv *policy.Inventory, except uint) ([]pol
 	}
 	// Built outside the lock: a judgement inside a write transaction must
 	// never wait for a reader that waits for a connection.
-	all, err := activeRules(tx, inv, 0)
+	all, byDest, err := activeRules(tx, inv, 0)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -94,7 +99,7 @@ func (s *Service) active(tx *gorm.DB, inv *policy.Inventory, except uint) ([]pol
 		ids[r.RequestID] = true
 	}
 	c.mu.Lock()
-	c.version, c.built, c.rules, c.index, c.requests = v, true, all, index, ids
+	c.version, c.built, c.rules, c.index, c.requests, c.byDest = v, true, all, index, ids, byDest
 	c.builds++
 	c.mu.Unlock()
 	if ids[int64(except)] {
@@ -110,4 +115,70 @@ func (s *Service) ActiveIndexBuilds() int {
 	s.activeRules.mu.Lock()
 	defer s.activeRules.mu.Unlock()
 	return s.activeRules.builds
+}
+
+// RegisterTo lists the rules in force whose destination names the address
+// or the zone (an asset's page), soonest expiry first: at most limit of
+// them, and whether more were left out. It finds them in the cached index
+// of the rules in force, then reads only those rows.
+func (s *Service) RegisterTo(ctx context.Context, address, zone string, limit int) ([]RegisterEntry, bool, error) {
+	db := s.DB().WithContext(ctx)
+	inv, err := inventory.PolicyInventory(db)
+	if err != nil {
+		return nil, false, err
+	}
+	if _, _, err := s.active(db, inv, 0); err != nil {
+		return nil, false, err
+	}
+	s.activeRules.mu.Lock()
+	refs := slices.Clone(s.activeRules.byDest[strings.ToLower(address)])
+	if zone != "" {
+		refs = append(refs, s.activeRules.byDest[strings.ToLower(zone)]...)
+	}
+	s.activeRules.mu.Unlock()
+	// Newest openings first when there are more than a page of them.
+	slices.SortFunc(refs, func(a, b activeRef) int {
+		return cmp.Or(cmp.Compare(b.Request, a.Request), cmp.Compare(a.Rule, b.Rule))
+	})
+	refs = slices.CompactFunc(refs, func(a, b activeRef) bool { return a.Rule == b.Rule })
+	more := len(refs) > limit
+	if more {
+		refs = refs[:limit]
+	}
+	if len(refs) == 0 {
+		return nil, false, nil
+	}
+	ruleIDs, reqIDs := make([]uint, len(refs)), make([]uint, 0, len(refs))
+	for i, r := range refs {
+		ruleIDs[i] = r.Rule
+		reqIDs = append(reqIDs, r.Request)
+	}
+	slices.Sort(reqIDs)
+	reqIDs = slices.Compact(reqIDs)
+	var reqs []models.Request
+	if err := db.Where("id IN ? AND state IN ?", reqIDs, InForceStates).Find(&reqs).Error; err != nil {
+		return nil, false, err
+	}
+	var rules []models.Rule
+	if err := db.Where("id IN ?", ruleIDs).Order("request_id, position").Find(&rules).Error; err != nil {
+		return nil, false, err
+	}
+	approvers, err := approversOf(db, reqIDs)
+	if err != nil {
+		return nil, false, err
+	}
+	byID := map[uint]models.Request{}
+	for _, r := range reqs {
+		byID[r.ID] = r
+	}
+	var out []RegisterEntry
+	for _, ru := range rules {
+		if r, ok := byID[ru.RequestID]; ok {
+			out = append(out, RegisterEntry{Rule: ru, Request: r, Approvers: approvers[r.ID]})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b RegisterEntry) int {
+		return cmp.Or(a.Request.ExpiresAt.Compare(b.Request.ExpiresAt), cmp.Compare(a.Request.ID, b.Request.ID))
+	})
+	return out, more, nil
 }

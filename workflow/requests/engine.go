@@ -33,23 +33,32 @@ func ruleSpec(r models.Rule, expires time.Time) policy.RuleSpec {
 // earlier approval must not count as a duplicate of itself). One join read
 // row by row: tens of thousands of requests in force do not fit a list of
 // ids in one statement.
-func activeRules(tx *gorm.DB, inv *policy.Inventory, except uint) ([]policy.ActiveRule, error) {
+//
+// It also files each rule in force under the words of its destination (an
+// address or a zone name, lower case), for the pages that ask what is
+// allowed to one host.
+func activeRules(tx *gorm.DB, inv *policy.Inventory, except uint) ([]policy.ActiveRule, map[string][]activeRef, error) {
 	rows, err := tx.Model(&models.Rule{}).
 		Select("rules.id, rules.request_id, rules.source, rules.destination, rules.protocol, rules.ports, rules.service, rules.direction, requests.title, requests.expires_at").
 		Joins("JOIN requests ON requests.id = rules.request_id").
 		Where("requests.state IN ? AND requests.id <> ?", InForceStates, except).
 		Order("rules.request_id, rules.position").Rows()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
 	var out []policy.ActiveRule
+	byDest := map[string][]activeRef{}
 	for rows.Next() {
 		var ru models.Rule
 		var title string
 		var expires time.Time
 		if err := rows.Scan(&ru.ID, &ru.RequestID, &ru.Source, &ru.Destination, &ru.Protocol, &ru.Ports, &ru.Service, &ru.Direction, &title, &expires); err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		for _, d := range strings.Split(ru.Destination, ",") {
+			d = strings.ToLower(strings.TrimSpace(d))
+			byDest[d] = append(byDest[d], activeRef{Rule: ru.ID, Request: ru.RequestID})
 		}
 		resolved, err := inv.Resolve([]policy.RuleSpec{ruleSpec(ru, expires)}, expires)
 		if err != nil {
@@ -57,8 +66,11 @@ func activeRules(tx *gorm.DB, inv *policy.Inventory, except uint) ([]policy.Acti
 		}
 		out = append(out, policy.ActiveRule{ProposedRule: resolved[0], ID: int64(ru.ID), RequestID: int64(ru.RequestID), Label: title})
 	}
-	return out, rows.Err()
+	return out, byDest, rows.Err()
 }
+
+// activeRef names one rule in force.
+type activeRef struct{ Rule, Request uint }
 
 // judge evaluates a request's rules against the policy in force.
 func (s *Service) judge(tx *gorm.DB, rules []models.Rule, expires time.Time, requestID uint) ([]Finding, error) {

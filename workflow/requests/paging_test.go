@@ -241,3 +241,32 @@ func TestActiveRuleIndexFollowsChanges(t *testing.T) {
 		t.Error("the implemented openings are not in the evaluation after the race")
 	}
 }
+
+func TestRegisterToOneHost(t *testing.T) {
+	w := workflowtest.SQLiteWorld(t)
+	var ids []uint
+	for range 3 {
+		ids = append(ids, w.Implemented(t, workflowtest.LowRisk())) // to 10.50.0.10 in pci
+	}
+	got, more, err := w.App.Requests.RegisterTo(w.Ctx, "10.50.0.10", "pci", 10)
+	workflowtest.Must(t, err)
+	if len(got) != 3 || more {
+		t.Fatalf("rules to 10.50.0.10: %d (more %v), want 3", len(got), more)
+	}
+	for _, e := range got {
+		if !slices.Contains(ids, e.Request.ID) || e.Rule.Destination != "10.50.0.10" || len(e.Approvers) != 1 {
+			t.Errorf("entry %+v", e)
+		}
+	}
+	if got, more, _ := w.App.Requests.RegisterTo(w.Ctx, "10.50.0.10", "pci", 2); len(got) != 2 || !more {
+		t.Errorf("limited to 2: %d, more %v", len(got), more)
+	}
+	if got, _, _ := w.App.Requests.RegisterTo(w.Ctx, "10.10.0.10", "dmz", 10); len(got) != 0 {
+		t.Errorf("nothing is allowed to 10.10.0.10, got %d", len(got))
+	}
+	_, err = w.App.Requests.Revoke(w.Ctx, w.Lee, ids[0], "gone")
+	workflowtest.Must(t, err)
+	if got, _, _ := w.App.Requests.RegisterTo(w.Ctx, "10.50.0.10", "pci", 10); len(got) != 2 {
+		t.Errorf("after a revocation: %d, want 2", len(got))
+	}
+}

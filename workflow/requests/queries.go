@@ -441,20 +441,9 @@ func (s *Service) RegisterPage(ctx context.Context, actor core.Actor, page pagin
 	for i, r := range cut.Items {
 		ids[i] = r.ID
 	}
-	approvers := map[uint][]string{}
-	if len(ids) > 0 {
-		var rows []struct {
-			RequestID uint
-			Email     string
-		}
-		if err := db.Model(&models.Review{}).Select("reviews.request_id, users.email").Joins("JOIN users ON users.id = reviews.reviewer_id").
-			Where("reviews.request_id IN ? AND reviews.voided = ? AND reviews.decision = ?", ids, false, DecisionApprove).
-			Order("reviews.id").Scan(&rows).Error; err != nil {
-			return paging.Page[RegisterEntry]{}, err
-		}
-		for _, rv := range rows {
-			approvers[rv.RequestID] = append(approvers[rv.RequestID], rv.Email)
-		}
+	approvers, err := approversOf(db, ids)
+	if err != nil {
+		return paging.Page[RegisterEntry]{}, err
 	}
 	out := paging.Page[RegisterEntry]{Next: cut.Next, Items: []RegisterEntry{}}
 	for _, r := range cut.Items {
@@ -463,6 +452,27 @@ func (s *Service) RegisterPage(ctx context.Context, actor core.Actor, page pagin
 		}
 	}
 	return out, nil
+}
+
+// approversOf are the e-mails of who approved each of the requests, in order.
+func approversOf(db *gorm.DB, ids []uint) (map[uint][]string, error) {
+	approvers := map[uint][]string{}
+	if len(ids) == 0 {
+		return approvers, nil
+	}
+	var rows []struct {
+		RequestID uint
+		Email     string
+	}
+	if err := db.Model(&models.Review{}).Select("reviews.request_id, users.email").Joins("JOIN users ON users.id = reviews.reviewer_id").
+		Where("reviews.request_id IN ? AND reviews.voided = ? AND reviews.decision = ?", ids, false, DecisionApprove).
+		Order("reviews.id").Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	for _, rv := range rows {
+		approvers[rv.RequestID] = append(approvers[rv.RequestID], rv.Email)
+	}
+	return approvers, nil
 }
 
 // Counts is the number of requests in each state the actor can see: one
