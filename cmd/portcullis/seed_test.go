@@ -24,8 +24,10 @@ import (
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/models/modelstest"
 	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/demo"
-	"github.com/portcullis/portcullis/workflow/drift"
+	drift "github.com/portcullis/portcullis/workflow/driftrules"
+	"github.com/portcullis/portcullis/workflow/requests"
 )
 
 // seedCounts are the small organisation the tests seed.
@@ -79,7 +81,7 @@ func checkSeed(t *testing.T, dsn string) {
 	}
 
 	// Requests: every lifecycle state, each request with a rule and a timeline.
-	for _, st := range workflow.AllStates {
+	for _, st := range requests.AllStates {
 		if count(&models.Request{}, "state = ?", string(st)) == 0 {
 			t.Errorf("no request is %s", st)
 		}
@@ -138,8 +140,8 @@ func checkSeed(t *testing.T, dsn string) {
 	if n := count(&models.Zone{}, "id NOT IN (SELECT zone_id FROM scan_schedules WHERE daily_hour = -1 AND weekly_day = -1)"); n != 0 {
 		t.Errorf("%d zones have a scan schedule", n)
 	}
-	svc := workflow.NewService(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if n, err := svc.ScheduleDueScans(ctx); err != nil || n != 0 {
+	svc := workflow.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if n, err := svc.Scans.ScheduleDue(ctx); err != nil || n != 0 {
 		t.Errorf("a seeded server schedules %d scans (%v), want none", n, err)
 	}
 	if n := count(&models.ScanRun{}, "status IN ('queued', 'running')"); n != 0 {
@@ -163,7 +165,7 @@ func checkSeed(t *testing.T, dsn string) {
 			t.Errorf("demo user %s: %v", u.Email, err)
 			continue
 		}
-		if got.Email != u.Email || got.Team != u.Team || len(workflow.SplitRoles(got.Roles)) != len(u.Roles) {
+		if got.Email != u.Email || got.Team != u.Team || len(core.SplitRoles(got.Roles)) != len(u.Roles) {
 			t.Errorf("demo user %s is %+v", u.Email, got)
 		}
 	}
@@ -199,7 +201,7 @@ func TestSeedRefusesRealData(t *testing.T) {
 	if code != 2 || !strings.Contains(errOut, "holds data that seed did not make") {
 		t.Fatalf("seed on a demo database: exit %d, %q; want 2 and a refusal", code, errOut)
 	}
-	svc, closeDB, err := openService(context.Background(), path, &bytes.Buffer{})
+	svc, closeDB, err := openApp(context.Background(), path, &bytes.Buffer{})
 	if err != nil {
 		t.Fatal(err)
 	}

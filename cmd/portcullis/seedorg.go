@@ -18,7 +18,7 @@ import (
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/workflow/demo"
-	"github.com/portcullis/portcullis/workflow/drift"
+	drift "github.com/portcullis/portcullis/workflow/driftrules"
 )
 
 // seedZone is a synthetic zone: its classification and, for internal zones,
