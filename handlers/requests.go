@@ -676,7 +676,7 @@ func (s *Server) implementRequest(w http.ResponseWriter, r *http.Request) {
 	s.redirect(w, r, fmt.Sprintf("/requests/%d", id))
 }
 
-func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, v web.Queue, list func(paging.Request[requests.QueueKey]) (paging.Page[models.Request], error), count func(requests.QueueCounts) *int) {
+func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, v web.Queue, list func(paging.Request[requests.QueueKey]) (paging.Page[models.Request], error), queue requests.QueueName) {
 	page, err := cursorPage[requests.QueueKey](r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -687,13 +687,9 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, v web.Queue, 
 		s.fail(w, r, err)
 		return
 	}
-	counts, err := s.app.Requests.CountQueues(r.Context(), actor(r))
-	if err != nil {
+	if v.Total, err = s.app.Requests.CountQueue(r.Context(), actor(r), queue); err != nil {
 		s.fail(w, r, err)
 		return
-	}
-	if n := count(counts); n != nil {
-		v.Total = *n
 	}
 	v.Rows, v.Links = requestRows(reqs.Items), listLinks(r, reqs.Next)
 	s.render(w, r, http.StatusOK, web.QueuePage(s.page(r, v.Heading), v))
@@ -703,21 +699,21 @@ func (s *Server) reviewQueue(w http.ResponseWriter, r *http.Request) {
 	s.queuePage(w, r, web.Queue{Heading: "Review queue", Intro: "Submitted requests waiting for a security review, oldest first.", Empty: "Nothing waits for review.", ActionLabel: "Review", ActionSuffix: "/review"},
 		func(p paging.Request[requests.QueueKey]) (paging.Page[models.Request], error) {
 			return s.app.Requests.ReviewQueuePage(r.Context(), actor(r), p)
-		}, func(c requests.QueueCounts) *int { return c.Review })
+		}, requests.QueueReview)
 }
 
 func (s *Server) approvalQueue(w http.ResponseWriter, r *http.Request) {
 	s.queuePage(w, r, web.Queue{Heading: "Second approvals", Intro: "Requests a reviewer approved that need a security lead's second approval.", Empty: "Nothing waits for a second approval.", ActionLabel: "Decide", ActionSuffix: "/approve"},
 		func(p paging.Request[requests.QueueKey]) (paging.Page[models.Request], error) {
 			return s.app.Requests.ApprovalQueuePage(r.Context(), actor(r), p)
-		}, func(c requests.QueueCounts) *int { return c.Approval })
+		}, requests.QueueApproval)
 }
 
 func (s *Server) implementationQueue(w http.ResponseWriter, r *http.Request) {
 	s.queuePage(w, r, web.Queue{Heading: "Implementation queue", Intro: "Approved requests to put in place on the firewalls, and failed verifications to retry.", Empty: "Nothing waits for implementation.", ActionLabel: "Implement", ActionSuffix: "/implement"},
 		func(p paging.Request[requests.QueueKey]) (paging.Page[models.Request], error) {
 			return s.app.Requests.ImplementationQueuePage(r.Context(), actor(r), p)
-		}, func(c requests.QueueCounts) *int { return c.Implementation })
+		}, requests.QueueImplementation)
 }
 
 func (s *Server) register(w http.ResponseWriter, r *http.Request) {

@@ -365,6 +365,37 @@ type QueueCounts struct {
 	Review, Approval, Implementation *int
 }
 
+// QueueName names a work queue.
+type QueueName string
+
+const (
+	QueueReview         QueueName = "review"
+	QueueApproval       QueueName = "approval"
+	QueueImplementation QueueName = "implementation"
+)
+
+// CountQueue counts one queue the actor works, by aggregate.
+func (s *Service) CountQueue(ctx context.Context, actor core.Actor, name QueueName) (int, error) {
+	switch name {
+	case QueueReview:
+		if !actor.Has(core.RoleReviewer, core.RoleApprover) {
+			return 0, core.Forbidden("you need the reviewer role to see the review queue")
+		}
+		return s.queueCount(ctx, reviewQueue)
+	case QueueApproval:
+		if !actor.Has(core.RoleApprover) {
+			return 0, core.Forbidden("you need the approver role to see the approval queue")
+		}
+		return s.queueCount(ctx, approvalQueue)
+	case QueueImplementation:
+		if !actor.Has(core.RoleImplementer) {
+			return 0, core.Forbidden("you need the implementer role to see the implementation queue")
+		}
+		return s.queueCount(ctx, implementationQueue)
+	}
+	return 0, core.Invalid("queue", "%q is not a queue", name)
+}
+
 // CountQueues counts the queues the actor works.
 func (s *Service) CountQueues(ctx context.Context, actor core.Actor) (QueueCounts, error) {
 	var out QueueCounts
