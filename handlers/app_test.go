@@ -21,6 +21,7 @@ import (
 	"github.com/portcullis/portcullis/workflow"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/demo"
+	"gorm.io/gorm"
 )
 
 // app is a running Portcullis on loopback with its development identity
@@ -38,7 +39,12 @@ type app struct {
 // its configuration.
 func newApp(t *testing.T, configure ...func(*Config)) *app {
 	t.Helper()
-	db := modelstest.SQLite(t)
+	return newAppOn(t, modelstest.SQLite(t), configure...)
+}
+
+// newAppOn is newApp on a given database.
+func newAppOn(t *testing.T, db *gorm.DB, configure ...func(*Config)) *app {
+	t.Helper()
 	svc := workflow.New(db, modelstest.Logger())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

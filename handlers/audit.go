@@ -3,13 +3,16 @@ package handlers
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/web"
 	"github.com/portcullis/portcullis/workflow/auditlog"
 	"github.com/portcullis/portcullis/workflow/compliance"
 	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/paging"
 	"github.com/portcullis/portcullis/workflow/requests"
 )
 
@@ -140,4 +143,79 @@ func verifyText(rep *auditlog.Report) string {
 		text += fmt.Sprintf("; the signed checkpoint at event %d matches", rep.CheckpointSize)
 	}
 	return text + "."
+}
+
+// objectHref links an audit event to the page of its object, where there is one.
+func objectHref(objectType string, id uint) string {
+	switch objectType {
+	case "request":
+		return fmt.Sprintf("/requests/%d", id)
+	case "drift":
+		return fmt.Sprintf("/drift/%d", id)
+	case "scan":
+		return fmt.Sprintf("/scans/%d", id)
+	case "campaign":
+		if id != 0 {
+			return fmt.Sprintf("/recertification/campaigns/%d", id)
+		}
+	}
+	return ""
+}
+
+// auditLogPage browses the audit log, newest first, a page at a time.
+func (s *Server) auditLogPage(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	v := web.AuditLog{ObjectType: q.Get("object_type"), ObjectID: strings.TrimSpace(q.Get("object_id")), Before: strings.TrimSpace(q.Get("before"))}
+	for _, t := range compliance.ObjectTypes() {
+		v.ObjectTypes = append(v.ObjectTypes, web.Option{Value: t, Label: t})
+	}
+	status := http.StatusOK
+	query, err := auditEventQuery(v)
+	var page paging.Request[compliance.EventKey]
+	if err == nil {
+		page, err = pageOf[compliance.EventKey](r, "cursor")
+	}
+	var events paging.Page[models.AuditEvent]
+	if err == nil {
+		events, err = s.app.Compliance.Events(r.Context(), actor(r), query, page)
+	}
+	if err != nil {
+		if statusOf(err) != http.StatusBadRequest {
+			s.fail(w, r, err)
+			return
+		}
+		v.Error, _ = publicMessage(err)
+		status = http.StatusBadRequest
+	}
+	for _, e := range events.Items {
+		row := web.AuditEventRow{Seq: e.Seq, At: e.At.UTC().Format("2006-01-02 15:04:05"), Actor: e.Actor, Action: e.Action,
+			Object: fmt.Sprintf("%s #%d", e.ObjectType, e.ObjectID), ObjectHref: objectHref(e.ObjectType, e.ObjectID),
+			FromState: e.FromState, ToState: e.ToState, Comment: e.Comment}
+		if e.ObjectID == 0 {
+			row.Object = e.ObjectType
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	v.Next, v.First = cursorHrefs(r, "cursor", events.Next)
+	s.render(w, r, status, web.AuditLogPage(s.page(r, "Audit log"), v))
+}
+
+// auditEventQuery reads the browser's filters.
+func auditEventQuery(v web.AuditLog) (compliance.EventQuery, error) {
+	q := compliance.EventQuery{ObjectType: v.ObjectType}
+	if v.ObjectID != "" {
+		id, err := strconv.ParseUint(v.ObjectID, 10, 32)
+		if err != nil || id == 0 {
+			return q, core.Invalid("object_id", "%q is not an object number", v.ObjectID)
+		}
+		q.ObjectID = uint(id)
+	}
+	if v.Before != "" {
+		d, err := time.Parse(dateFmt, v.Before)
+		if err != nil {
+			return q, core.Invalid("before", "%q is not a date (YYYY-MM-DD)", v.Before)
+		}
+		q.Before = d.AddDate(0, 0, 1) // the whole day named
+	}
+	return q, nil
 }

@@ -154,11 +154,17 @@ func safeReturn(p string) bool {
 func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	fail := func(status int, msg string, err error) {
-		s.log.Warn("login refused", "reason", msg, "err", err)
+		s.log.Warn("login refused", "reason", msg, "err", err, "client", core.ClientAddr(ctx))
+		if status != http.StatusBadGateway { // an unreachable provider is not a failed login
+			s.securityEvent(r, core.AnonymousActor, "user.login_failed", map[string]any{"reason": msg})
+		}
 		s.renderError(w, r, status, msg)
 	}
 	if e := r.URL.Query().Get("error"); e != "" {
-		fail(http.StatusUnauthorized, "The identity provider refused the login: "+e+" "+r.URL.Query().Get("error_description"), nil)
+		// The provider's words go to the log only: anyone can put text in
+		// this query string, and it must not speak with our origin's voice.
+		s.log.Warn("identity provider refused the login", "error", e, "description", r.URL.Query().Get("error_description"))
+		fail(http.StatusUnauthorized, "The identity provider refused the login. Try again, or ask your administrator if it keeps happening.", nil)
 		return
 	}
 	wantState := s.sessions.PopString(ctx, sessionState)
@@ -331,8 +337,17 @@ func (s *Server) withTokenActor(next http.Handler) http.Handler {
 			s.apiError(w, r, &core.Error{Code: core.CodeUnauthorized, Message: "send an API token: Authorization: Bearer TOKEN (create one on your profile page or with 'portcullis token create')"})
 			return
 		}
+		client := core.ClientAddr(r.Context())
+		if wait := s.limits.tokenFailures.blocked(client); wait > 0 {
+			s.tooManyRequests(w, r, wait, true)
+			return
+		}
 		actor, err := s.app.Identity.AuthenticateToken(r.Context(), strings.TrimSpace(secret))
 		if err != nil {
+			if core.ErrorCodeOf(err) == core.CodeUnauthorized {
+				s.limits.tokenFailures.spend(client)
+				s.securityEvent(r, core.AnonymousActor, "api_token.rejected", map[string]any{"path": r.URL.Path})
+			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="portcullis", error="invalid_token"`)
 			s.apiError(w, r, err)
 			return

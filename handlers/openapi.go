@@ -78,7 +78,7 @@ var stringOrList = map[string]any{"oneOf": []any{map[string]any{"type": "string"
 var apiSchemas = map[string]any{
 	"Object": map[string]any{"type": "object"},
 	"Error": obj(map[string]any{"error": obj(map[string]any{
-		"code": str("bad_request, unauthorized, forbidden, not_found, conflict or internal"), "message": str("what is wrong"),
+		"code": str("bad_request, unauthorized, forbidden, not_found, conflict, too_many_requests or internal"), "message": str("what is wrong"),
 		"field": str("the field at fault, e.g. rules[0].ports"),
 	}, "code", "message")}, "error"),
 	"Rule": obj(map[string]any{
@@ -183,6 +183,7 @@ func openAPIDocument() map[string]any {
 			"responses": map[string]any{
 				status: resp, "400": errResp("bad input (field names the culprit)"), "401": errResp("no or bad token"),
 				"403": errResp("role or separation of duties"), "404": errResp("not found"), "409": errResp("transition not allowed now, or lost to a concurrent one"),
+				"429": errResp("rate limited (rejected tokens, evaluations, exports, scans): wait the Retry-After seconds"),
 			},
 		}
 		if key == "GET /api/v1/openapi.json" {

@@ -25,12 +25,10 @@ func recertItem(it models.Recertification, defaultExpiry time.Time) web.RecertIt
 func campaignRow(p recert.CampaignProgress) web.CampaignRow {
 	c := web.CampaignRow{ID: p.Campaign.ID, Name: p.Campaign.Name, DueBy: p.Campaign.DueBy.Format(dateFmt), CreatedBy: p.Campaign.CreatedBy}
 	for _, t := range p.Teams {
-		c.Pending += t.Pending
-		c.Recertified += t.Recertified
-		c.Lapsed += t.Lapsed
 		c.Teams = append(c.Teams, web.TeamRow{Team: t.Team, Pending: t.Pending, Recertified: t.Recertified, Lapsed: t.Lapsed, Done: t.Done()})
 	}
-	c.Done = recert.TeamProgress{Pending: c.Pending, Recertified: c.Recertified, Lapsed: c.Lapsed}.Done()
+	tot := p.Total()
+	c.Pending, c.Recertified, c.Lapsed, c.Done = tot.Pending, tot.Recertified, tot.Lapsed, tot.Done()
 	return c
 }
 
@@ -51,23 +49,35 @@ func (s *Server) renderRecertification(w http.ResponseWriter, r *http.Request, s
 		CanStart: a.Has(core.RoleApprover, core.RoleAdmin), SeesProgress: a.SeesAllRequests(),
 		DefaultDue: now.AddDate(0, 1, 0).Format(dateFmt), MaxDate: now.Add(settings.MaxExpiry).Format(dateFmt), Error: problem,
 	}
-	mine, err := s.app.Recert.MyRecertifications(ctx, a)
+	minePage, err := pageOf[recert.MineKey](r, "cursor")
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	for _, it := range mine {
+	mine, err := s.app.Recert.MyRecertifications(ctx, a, minePage)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, it := range mine.Items {
 		v.Mine = append(v.Mine, recertItem(it, now.Add(settings.DefaultExpiry)))
 	}
+	v.MineNext, v.MineFirst = cursorHrefs(r, "cursor", mine.Next)
 	if v.SeesProgress {
-		camps, err := s.app.Recert.Campaigns(ctx, a)
+		campPage, err := pageOf[recert.CampaignKey](r, "campaigns_cursor")
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		for _, c := range camps {
+		camps, err := s.app.Recert.Campaigns(ctx, a, campPage)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		for _, c := range camps.Items {
 			v.Campaigns = append(v.Campaigns, campaignRow(c))
 		}
+		v.CampaignsNext, v.CampaignsFirst = cursorHrefs(r, "campaigns_cursor", camps.Next)
 	}
 	s.render(w, r, status, web.RecertificationPage(s.page(r, "Re-certification"), v))
 }
@@ -78,15 +88,26 @@ func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	page, err := pageOf[recert.ItemKey](r, "cursor")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	p, err := s.app.Recert.Campaign(r.Context(), actor(r), id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	items, err := s.app.Recert.CampaignItems(r.Context(), actor(r), id, page)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	v := web.CampaignPage{Campaign: campaignRow(*p)}
-	for _, it := range p.Items {
+	for _, it := range items.Items {
 		v.Items = append(v.Items, recertItem(it, time.Time{}))
 	}
+	v.Next, v.First = cursorHrefs(r, "cursor", items.Next)
 	s.render(w, r, http.StatusOK, web.CampaignPageView(s.page(r, p.Campaign.Name), v))
 }
 

@@ -36,6 +36,10 @@ type Config struct {
 	TrustedOrigins []string
 	// DemoLogins are listed on the login page in demo mode.
 	DemoLogins []web.DemoLogin
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client.
+	TrustedProxies []netip.Prefix
+	// RateLimits default to DefaultRateLimits when zero.
+	RateLimits RateLimits
 }
 
 // Server answers every HTTP request.
@@ -52,6 +56,9 @@ type Server struct {
 	// closing ends event streams when the server shuts down.
 	closing   chan struct{}
 	closeOnce sync.Once
+	// security writes refused logins and rejected tokens, summarised.
+	security *securityLog
+	limits   *limiters
 }
 
 // CloseStreams ends every open event stream; register it with
@@ -72,6 +79,9 @@ func New(cfg Config, app *workflow.App, log *slog.Logger) (*Server, error) {
 	if cfg.OIDC.RoleGroups == nil {
 		cfg.OIDC.RoleGroups = DefaultRoleGroups()
 	}
+	if cfg.RateLimits == (RateLimits{}) {
+		cfg.RateLimits = DefaultRateLimits()
+	}
 	if cfg.ProviderName == "" {
 		cfg.ProviderName = "single sign-on"
 	}
@@ -83,6 +93,12 @@ func New(cfg Config, app *workflow.App, log *slog.Logger) (*Server, error) {
 	sm.Lifetime = cfg.SessionLifetime
 	sm.HashTokenInStore = true
 	sm.Cookie.Name = "portcullis_session"
+	if isHTTPS(cfg.PublicURL) {
+		// The __Host- prefix makes browsers refuse the cookie unless it is
+		// Secure, host-only and for the whole path: a sibling subdomain
+		// cannot plant or overwrite it.
+		sm.Cookie.Name = "__Host-portcullis_session"
+	}
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.Path = "/"
 	// Lax, not Strict: the login callback is a cross-site navigation from the identity provider.
@@ -94,7 +110,15 @@ func New(cfg Config, app *workflow.App, log *slog.Logger) (*Server, error) {
 		access: map[string]access{}, closing: make(chan struct{}),
 	}
 	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { s.fail(w, r, err) }
+	s.security = newSecurityLog(s.writeSecurityEvent)
+	s.limits = newLimiters(cfg.RateLimits)
 	return s, nil
+}
+
+// isHTTPS is true when browsers reach Portcullis over https.
+func isHTTPS(publicURL string) bool {
+	u, err := url.Parse(publicURL)
+	return err == nil && u.Scheme == "https"
 }
 
 // secureCookies is true everywhere but plain http on a loopback address,
@@ -127,6 +151,12 @@ func (a access) allows(act core.Actor) bool { return len(a.Roles) == 0 || act.Ha
 // to add a route, so none exists without a decision.
 func (s *Server) handle(r chi.Router, method, pattern, prefix string, a access, h http.HandlerFunc, api bool) {
 	s.access[method+" "+prefix+pattern] = a
+	if action, ok := downloads[method+" "+prefix+pattern]; ok {
+		h = s.auditDownload(action, h)
+	}
+	if class, ok := limitedRoutes[method+" "+prefix+pattern]; ok {
+		h = s.rateLimited(class, api, h)
+	}
 	r.Method(method, pattern, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if !a.Public {
 			actor, ok := actorFrom(req)
@@ -156,10 +186,10 @@ func rolesList(rs []core.Role) string {
 func (s *Server) Routes() http.Handler {
 	r := chi.NewRouter()
 	s.mux = r
-	r.Use(middleware.RealIP, middleware.Recoverer, s.logRequests, securityHeaders)
+	r.Use(s.withClientAddr, middleware.Recoverer, s.logRequests, securityHeaders(isHTTPS(s.cfg.PublicURL)), s.validText)
 
 	staticFS, _ := fs.Sub(static.Files, ".")
-	fileServer := http.StripPrefix("/static/", http.FileServer(http.FS(staticFS)))
+	fileServer := http.StripPrefix("/static/", http.FileServer(http.FS(filesOnly{staticFS})))
 	s.handle(r, http.MethodGet, "/static/*", "", public(), func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		fileServer.ServeHTTP(w, r)
@@ -276,6 +306,7 @@ func (s *Server) pageRoutes(r chi.Router) {
 		{get, "/admin/operations", roles(AP, AU, AD), s.operationsPage},
 		{post, "/admin/operations/schedules/{id}", roles(AD), s.saveSchedule},
 		{get, "/audit", roles(AU, AD), s.auditPage},
+		{get, "/audit/log", roles(AU, AD), s.auditLogPage},
 		{get, "/audit/export", roles(AU, AD), s.auditExport},
 		{get, "/audit/reports", roles(AU, AD), s.reportDownload},
 		{post, "/audit/verify", roles(AU, AD), s.auditVerify},
@@ -286,15 +317,40 @@ func (s *Server) pageRoutes(r chi.Router) {
 	}
 }
 
-// securityHeaders keeps pages out of frames and scripts to our own origin.
-func securityHeaders(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'")
-		next.ServeHTTP(w, r)
-	})
+// securityHeaders keeps pages out of frames and scripts to our own origin,
+// keeps every answer but the static files out of caches (pages, API answers
+// and exports carry what only their reader may see), and, over https, tells
+// browsers never to use plain http.
+func securityHeaders(https bool) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := w.Header()
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("Referrer-Policy", "same-origin")
+			h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'")
+			h.Set("Cache-Control", "no-store") // the static route sets its own
+			if https {
+				h.Set("Strict-Transport-Security", "max-age=63072000")
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// filesOnly serves files and nothing else: a directory is "not found", so
+// no listing of /static/ is ever shown.
+type filesOnly struct{ fsys fs.FS }
+
+func (f filesOnly) Open(name string) (fs.File, error) {
+	file, err := f.fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := file.Stat(); err != nil || st.IsDir() {
+		file.Close()
+		return nil, fs.ErrNotExist
+	}
+	return file, nil
 }
 
 func (s *Server) logRequests(next http.Handler) http.Handler {

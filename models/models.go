@@ -154,6 +154,10 @@ type AuditEvent struct {
 	Comment    string `gorm:"not null;default:''"`
 	PrevHash   string `gorm:"not null;default:''"`
 	Hash       string `gorm:"not null;default:''"`
+	// ClientAddr is the network address the request came from (behind
+	// trusted proxies, the client they name); empty for background work.
+	// Not part of the hash: events written before it existed keep theirs.
+	ClientAddr *string
 }
 
 // Setting is one tunable of the policy, editable by admins.

@@ -150,7 +150,21 @@ func (c *writerConnector) Connect(context.Context) (driver.Conn, error) {
 
 func (c *writerConnector) Driver() driver.Driver { return &sqlite3.SQLiteDriver{} }
 
-func (c *writerConnector) Close() error { return c.readers.Close() }
+// Close runs after the writer's connections have closed. Read-only
+// connections cannot checkpoint the write-ahead log, so the last one to close
+// would leave it behind: once the readers are closed, one brief writer
+// connection opens and closes, and as the last connection it folds the log
+// into the database file and removes it.
+func (c *writerConnector) Close() error {
+	if err := c.readers.Close(); err != nil {
+		return err
+	}
+	conn, err := c.Connect(context.Background())
+	if err != nil {
+		return err
+	}
+	return conn.Close()
+}
 
 // IsPostgres reports whether dsn names a PostgreSQL database.
 func IsPostgres(dsn string) bool {

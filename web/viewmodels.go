@@ -410,6 +410,26 @@ type Audit struct {
 	Notes       []string
 }
 
+// AuditEventRow is one event of the audit log browser.
+type AuditEventRow struct {
+	Seq                uint64
+	At, Actor, Action  string
+	Object, ObjectHref string
+	FromState, ToState string
+	Comment            string
+}
+
+// AuditLog is a page of the audit log, newest first.
+type AuditLog struct {
+	Rows        []AuditEventRow
+	ObjectTypes []Option
+	ObjectType  string // the filter the form carries on
+	ObjectID    string
+	Before      string
+	Error       string
+	Next, First string // links to the next and the first page
+}
+
 // RecertItem is one opening waiting for its owners' decision.
 type RecertItem struct {
 	ID                uint
@@ -440,19 +460,23 @@ type TeamRow struct {
 
 // Recertification is the re-certification page.
 type Recertification struct {
-	Mine         []RecertItem
-	Campaigns    []CampaignRow
-	CanStart     bool
-	SeesProgress bool
-	DefaultDue   string
-	MaxDate      string
-	Error        string
+	Mine      []RecertItem
+	Campaigns []CampaignRow
+	// Links to the next and first pages of each list.
+	MineNext, MineFirst           string
+	CampaignsNext, CampaignsFirst string
+	CanStart                      bool
+	SeesProgress                  bool
+	DefaultDue                    string
+	MaxDate                       string
+	Error                         string
 }
 
 // CampaignPage is one campaign with every item.
 type CampaignPage struct {
-	Campaign CampaignRow
-	Items    []RecertItem
+	Campaign    CampaignRow
+	Items       []RecertItem
+	Next, First string // links to the next and first pages of the items
 }
 
 // Count is a labelled number.

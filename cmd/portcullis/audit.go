@@ -21,7 +21,7 @@ import (
 type auditKeyFlags struct{ key, file string }
 
 func (k *auditKeyFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&k.key, "audit-key", "", "note signer key for audit checkpoints (PRIVATE+KEY+…); overrides --audit-key-file")
+	fs.StringVar(&k.key, "audit-key", "", "note signer key for audit checkpoints (PRIVATE+KEY+…); overrides --audit-key-file (better: the file or PORTCULLIS_AUDIT_KEY)")
 	fs.StringVar(&k.file, "audit-key-file", "", "file holding the audit signer key, created with a fresh key when missing (default: the SQLite file's name plus .audit-key, or portcullis-audit.key)")
 }
 
@@ -122,6 +122,7 @@ func runAuditExport(ctx context.Context, args []string, getenv func(string) stri
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
+	warnSecretArgs(slog.New(slog.NewTextHandler(stderr, nil)), args, "audit-key")
 	if format != "json" && format != "csv" {
 		return usagef("--format %q is not json or csv", format)
 	}
@@ -198,10 +199,19 @@ func runAuditVerify(args []string, getenv func(string) string, stdout, stderr io
 		fmt.Fprintln(stdout, "note:", n)
 	}
 	if !rep.OK() {
-		if rep.Problem.Seq > 0 {
-			fmt.Fprintf(stdout, "BROKEN at event %d: %s\n", rep.Problem.Seq, rep.Problem.Message)
-		} else {
-			fmt.Fprintf(stdout, "BROKEN: %s\n", rep.Problem.Message)
+		problems := rep.Problems
+		if len(problems) == 0 {
+			problems = []auditlog.Problem{*rep.Problem}
+		}
+		for _, p := range problems {
+			if p.Seq > 0 {
+				fmt.Fprintf(stdout, "BROKEN at event %d: %s\n", p.Seq, p.Message)
+			} else {
+				fmt.Fprintf(stdout, "BROKEN: %s\n", p.Message)
+			}
+		}
+		if rep.MoreProblems > 0 {
+			fmt.Fprintf(stdout, "BROKEN: %d more events are broken (not listed)\n", rep.MoreProblems)
 		}
 		return exitStatus(1)
 	}

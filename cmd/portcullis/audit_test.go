@@ -42,6 +42,16 @@ func TestAuditExportAndVerify(t *testing.T) {
 	if out, _, code2 := runCLI(t, noEnv, "audit", "verify", file); code != 0 || code2 != 0 {
 		t.Fatalf("csv: export %d verify %d %q", code, code2, out)
 	}
+	// A time with a stray character is tampering with that event (exit 1,
+	// naming it), not bad input (exit 2); the events after it are still checked.
+	rows := strings.Split(csvOut, "\n")
+	fields := strings.Split(rows[2], ",")
+	fields[1] += "x"
+	rows[2] = strings.Join(fields, ",")
+	os.WriteFile(file, []byte(strings.Join(rows, "\n")), 0o600)
+	if out, _, code := runCLI(t, noEnv, "audit", "verify", file); code != 1 || !strings.Contains(out, "BROKEN at event "+fields[0]+": ") || strings.Count(out, "BROKEN") != 1 {
+		t.Fatalf("csv with an unreadable time: exit %d %q", code, out)
+	}
 	for _, args := range [][]string{
 		{"audit", "export", "--db", db, "--format", "xml"},
 		{"audit", "export", "--db", db, "--from", "yesterday"},

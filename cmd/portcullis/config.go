@@ -4,6 +4,8 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"os"
+	"slices"
 	"strings"
 	"time"
 )
@@ -20,14 +22,17 @@ type Config struct {
 	OIDCIssuer       string
 	OIDCClientID     string
 	OIDCClientSecret string
-	OIDCGroupsClaim  string
-	OIDCRoleGroups   string
-	OIDCProviderName string
-	TeamGroupPrefix  string
+	// OIDCClientSecretFile holds the secret, kept out of the process list.
+	OIDCClientSecretFile string
+	OIDCGroupsClaim      string
+	OIDCRoleGroups       string
+	OIDCProviderName     string
+	TeamGroupPrefix      string
 
 	SessionIdle     time.Duration
 	SessionLifetime time.Duration
 	TrustedOrigins  string
+	TrustedProxies  string
 }
 
 // newFlagSet makes a flag set that reports errors as usage errors and takes
@@ -74,4 +79,47 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 		return nil, usagef("log level %q is not debug, info, warn or error", level)
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+// secretFromFile returns value, or else the first line of file when one is
+// named: a secret in a file (or a PORTCULLIS_* variable) stays out of the
+// process list, where any local user can read command lines.
+func secretFromFile(flagName, value, file string) (string, error) {
+	if value != "" || file == "" {
+		return value, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", usagef("--%s-file: %v", flagName, err)
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return "", usagef("--%s-file: %s is empty", flagName, file)
+	}
+	return s, nil
+}
+
+// secretsOnCommandLine names the secret flags given as arguments rather
+// than from a file or the environment.
+func secretsOnCommandLine(args []string, secrets ...string) []string {
+	var found []string
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || !slices.Contains(secrets, name) || slices.Contains(found, name) {
+			continue
+		}
+		found = append(found, name)
+	}
+	return found
+}
+
+// warnSecretArgs warns, once per flag, of a secret that every local user can read.
+func warnSecretArgs(log *slog.Logger, args []string, secrets ...string) {
+	for _, name := range secretsOnCommandLine(args, secrets...) {
+		env := "PORTCULLIS_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+		log.Warn("a secret was given on the command line, where other local users can read it; use --"+name+"-file or "+env+" instead", "flag", name)
+	}
 }

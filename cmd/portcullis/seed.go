@@ -165,23 +165,33 @@ func dropAllTables(ctx context.Context, db *gorm.DB) error {
 				return err
 			}
 		}
-		return nil
-	}
-	// One connection: the foreign-key pragma is per connection.
-	return db.Connection(func(conn *gorm.DB) error {
-		if err := conn.Exec("PRAGMA foreign_keys = OFF").Error; err != nil {
+		// The schema's functions (the audit log's append-only trigger) go too,
+		// or the first migration cannot create them again.
+		var funcs []string
+		if err := db.Raw("SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = current_schema()").Scan(&funcs).Error; err != nil {
 			return err
 		}
-		defer conn.Exec("PRAGMA foreign_keys = ON")
-		var tables []string
-		if err := conn.Raw("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").Scan(&tables).Error; err != nil {
-			return err
-		}
-		for _, t := range tables {
-			if err := conn.Exec(`DROP TABLE IF EXISTS "` + strings.ReplaceAll(t, `"`, `""`) + `"`).Error; err != nil {
+		for _, f := range funcs {
+			if err := db.Exec("DROP FUNCTION IF EXISTS " + f + " CASCADE").Error; err != nil {
 				return err
 			}
 		}
 		return nil
-	})
+	}
+	// The store writes through exactly one connection, so the foreign-key
+	// pragma below holds for every DROP that follows it.
+	if err := db.Exec("PRAGMA foreign_keys = OFF").Error; err != nil {
+		return err
+	}
+	defer db.Exec("PRAGMA foreign_keys = ON")
+	var tables []string
+	if err := db.Raw("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").Scan(&tables).Error; err != nil {
+		return err
+	}
+	for _, t := range tables {
+		if err := db.Exec(`DROP TABLE IF EXISTS "` + strings.ReplaceAll(t, `"`, `""`) + `"`).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -36,7 +36,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&cfg.OIDCIssuer, "oidc-issuer", "", "OpenID Connect issuer URL (Keycloak, Dex, Okta, Entra ID…)")
 	fs.StringVar(&cfg.OIDCClientID, "oidc-client-id", "", "OpenID Connect client id")
-	fs.StringVar(&cfg.OIDCClientSecret, "oidc-client-secret", "", "OpenID Connect client secret")
+	fs.StringVar(&cfg.OIDCClientSecret, "oidc-client-secret", "", "OpenID Connect client secret (better: --oidc-client-secret-file or PORTCULLIS_OIDC_CLIENT_SECRET)")
+	fs.StringVar(&cfg.OIDCClientSecretFile, "oidc-client-secret-file", "", "file holding the OpenID Connect client secret")
 	fs.StringVar(&cfg.OIDCGroupsClaim, "oidc-groups-claim", "groups", "ID token claim that lists the user's groups")
 	fs.StringVar(&cfg.OIDCRoleGroups, "oidc-role-groups", "", "role to group mapping, e.g. requester=staff,reviewer=secops|seclead (default: portcullis-ROLE)")
 	fs.StringVar(&cfg.OIDCProviderName, "oidc-provider-name", "single sign-on", "name of the identity provider on the login button")
@@ -44,6 +45,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.DurationVar(&cfg.SessionIdle, "session-idle", 30*time.Minute, "a session ends after this long without activity")
 	fs.DurationVar(&cfg.SessionLifetime, "session-lifetime", 12*time.Hour, "a session ends this long after login, active or not")
 	fs.StringVar(&cfg.TrustedOrigins, "trusted-origins", "", "comma-separated origins also allowed to post forms (behind a proxy)")
+	var allowLoopbackAssets bool
+	fs.BoolVar(&allowLoopbackAssets, "allow-loopback-assets", false, "accept loopback addresses (127.0.0.0/8, ::1) as inventory assets, for test servers (always on with --demo)")
+	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client (default: none, the peer is the client)")
 	var auditKeys auditKeyFlags
 	auditKeys.register(fs)
 	var alertsPath string
@@ -52,7 +56,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&smtp.Addr, "smtp-addr", "", "SMTP server (host:port) for re-certification reminders")
 	fs.StringVar(&smtp.From, "smtp-from", "", "sender of the reminders, e.g. Portcullis <portcullis@example.com>")
 	fs.StringVar(&smtp.Username, "smtp-username", "", "SMTP user (AUTH PLAIN, over STARTTLS)")
-	fs.StringVar(&smtp.Password, "smtp-password", "", "SMTP password (better given as PORTCULLIS_SMTP_PASSWORD)")
+	fs.StringVar(&smtp.Password, "smtp-password", "", "SMTP password (better: --smtp-password-file or PORTCULLIS_SMTP_PASSWORD)")
+	var smtpPasswordFile string
+	fs.StringVar(&smtpPasswordFile, "smtp-password-file", "", "file holding the SMTP password")
 	fs.BoolVar(&smtp.StartTLS, "smtp-starttls", true, "require STARTTLS")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
@@ -62,6 +68,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	log, err := newLogger(stderr, cfg.LogLevel)
 	if err != nil {
+		return err
+	}
+	warnSecretArgs(log, args, "oidc-client-secret", "audit-key", "smtp-password")
+	if cfg.OIDCClientSecret, err = secretFromFile("oidc-client-secret", cfg.OIDCClientSecret, cfg.OIDCClientSecretFile); err != nil {
+		return err
+	}
+	if smtp.Password, err = secretFromFile("smtp-password", smtp.Password, smtpPasswordFile); err != nil {
 		return err
 	}
 	if !cfg.Demo && (cfg.OIDCIssuer == "" || cfg.OIDCClientID == "" || cfg.OIDCClientSecret == "") {
@@ -82,6 +95,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		defer sqlDB.Close()
 	}
 	app := workflow.New(db, log)
+	app.Inventory.RefuseLoopbackAssets(!cfg.Demo && !allowLoopbackAssets)
 	if err := app.Inventory.EnsurePolicy(ctx); err != nil {
 		return fmt.Errorf("load the policy: %w", err)
 	}
@@ -108,6 +122,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
 			GroupsClaim: cfg.OIDCGroupsClaim, RoleGroups: roleGroups, TeamGroupPrefix: cfg.TeamGroupPrefix,
 		},
+	}
+	if hcfg.TrustedProxies, err = handlers.ParseTrustedProxies(cfg.TrustedProxies); err != nil {
+		return usagef("--trusted-proxies: %v", err)
 	}
 	for _, o := range strings.Split(cfg.TrustedOrigins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
@@ -194,6 +211,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return httpSrv.Shutdown(shutdownCtx)
 	})
 	g.Go(func() error { cleanSessions(gctx, app, log); return nil })
+	g.Go(func() error { srv.SummariseSecurityEvents(gctx); return nil })
 	g.Go(func() error { checkpointAudit(gctx, app, log); return nil })
 	g.Go(func() error { runScanWorker(gctx, app, log, 2*time.Second); return nil })
 	g.Go(func() error {

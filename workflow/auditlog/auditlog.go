@@ -78,7 +78,7 @@ func OpenCheckpoint(signed, vkey string) (size uint64, head string, err error) {
 	return size, hex.EncodeToString(raw), nil
 }
 
-// Problem is the first thing wrong with a log.
+// Problem is one thing wrong with a log, at one event.
 type Problem struct {
 	Seq     uint64 `json:"seq"`
 	Message string `json:"message"`
@@ -86,21 +86,44 @@ type Problem struct {
 
 func (p *Problem) Error() string { return fmt.Sprintf("event %d: %s", p.Seq, p.Message) }
 
+// maxProblems bounds what a report lists, so a log that is wrong everywhere
+// is still checked in constant memory; the rest are only counted.
+const maxProblems = 1000
+
 // Report is the outcome of a verification.
 type Report struct {
 	Events             int
 	FirstSeq, LastSeq  uint64
 	CheckpointSize     uint64
 	CheckpointVerified bool
-	Problem            *Problem
-	Notes              []string
+	// Problem is the first thing wrong; Problems lists every one found (up
+	// to maxProblems), and MoreProblems counts those beyond.
+	Problem      *Problem
+	Problems     []Problem
+	MoreProblems int
+	Notes        []string
 }
 
 // OK is true when nothing is wrong.
 func (r *Report) OK() bool { return r.Problem == nil }
 
+func (r *Report) add(p Problem) *Problem {
+	if len(r.Problems) < maxProblems {
+		r.Problems = append(r.Problems, p)
+	} else {
+		r.MoreProblems++
+	}
+	if r.Problem == nil {
+		first := p
+		r.Problem = &first
+	}
+	return &p
+}
+
 // Verifier checks events one at a time, in order, so a log of any size is
-// checked in constant memory.
+// checked in constant memory. It keeps going past a broken event, taking
+// the broken event's recorded hash and number as the chain's next link, so
+// that every broken event is reported, not only the first.
 type Verifier struct {
 	report   Report
 	prevHash string
@@ -115,43 +138,57 @@ func NewVerifier(checkpointSize uint64) *Verifier {
 	return &Verifier{wantSeq: checkpointSize, headAt: map[uint64]string{}}
 }
 
-// Add checks the next event. It returns the first problem; later calls keep returning it.
+// Add checks the next event and returns what is wrong with it, or nil.
 func (v *Verifier) Add(e models.ChainedEvent) *Problem {
-	if v.report.Problem != nil {
-		return v.report.Problem
-	}
-	fail := func(format string, a ...any) *Problem {
-		v.report.Problem = &Problem{Seq: e.Seq, Message: fmt.Sprintf(format, a...)}
-		return v.report.Problem
-	}
-	if e.ComputeHash() != e.Hash {
-		return fail("its content does not match its hash: the event was altered")
+	var msg string
+	switch {
+	case e.ComputeHash() != e.Hash:
+		msg = "its content does not match its hash: the event was altered"
+	case v.report.Events == 0 && e.Seq == 1 && e.PrevHash != models.GenesisHash:
+		msg = "the first event does not start the chain"
+	case v.report.Events == 0:
+	case e.Seq <= v.prevSeq:
+		msg = fmt.Sprintf("comes after event %d: events are out of order", v.prevSeq)
+	case e.Seq != v.prevSeq+1:
+		msg = fmt.Sprintf("follows event %d: events %d to %d are missing", v.prevSeq, v.prevSeq+1, e.Seq-1)
+	case e.PrevHash != v.prevHash && v.prevHash != "": // "": after an event whose hash could not be read
+		msg = fmt.Sprintf("does not link to event %d before it: an event was removed, replaced or reordered", v.prevSeq)
 	}
 	if v.report.Events == 0 {
 		v.report.FirstSeq = e.Seq
-		if e.Seq == 1 && e.PrevHash != models.GenesisHash {
-			return fail("the first event does not start the chain")
-		}
 		if e.Seq > 1 {
 			v.report.Notes = append(v.report.Notes, fmt.Sprintf("the export starts at event %d: the link to earlier events is taken on trust", e.Seq))
 		}
-	} else {
-		switch {
-		case e.Seq <= v.prevSeq:
-			return fail("comes after event %d: events are out of order", v.prevSeq)
-		case e.Seq != v.prevSeq+1:
-			return fail("follows event %d: events %d to %d are missing", v.prevSeq, v.prevSeq+1, e.Seq-1)
-		case e.PrevHash != v.prevHash:
-			return fail("does not link to event %d before it: an event was removed, replaced or reordered", v.prevSeq)
-		}
 	}
-	if e.Seq == v.wantSeq {
-		v.headAt[e.Seq] = e.Hash
+	v.next(e.Seq, e.Hash)
+	if msg == "" {
+		return nil
 	}
-	v.prevHash, v.prevSeq = e.Hash, e.Seq
+	return v.report.add(Problem{Seq: e.Seq, Message: msg})
+}
+
+// Unreadable records an event that cannot be read back at all (a field that
+// no longer parses): it is reported as altered, and the chain goes on from
+// its recorded hash. seq is 0 when even the event's number is unreadable;
+// the event then takes the number after the one before it.
+func (v *Verifier) Unreadable(seq uint64, hash, why string) *Problem {
+	if seq == 0 {
+		seq = v.prevSeq + 1
+	}
+	if v.report.Events == 0 {
+		v.report.FirstSeq = seq
+	}
+	v.next(seq, hash)
+	return v.report.add(Problem{Seq: seq, Message: why + ": the event was altered"})
+}
+
+func (v *Verifier) next(seq uint64, hash string) {
+	if seq == v.wantSeq {
+		v.headAt[seq] = hash
+	}
+	v.prevHash, v.prevSeq = hash, seq
 	v.report.Events++
-	v.report.LastSeq = e.Seq
-	return nil
+	v.report.LastSeq = seq
 }
 
 // Finish checks the checkpoint against what was seen: the event at its size
@@ -159,17 +196,17 @@ func (v *Verifier) Add(e models.ChainedEvent) *Problem {
 func (v *Verifier) Finish(size uint64, head string, verified bool, windowEnd bool) *Report {
 	r := &v.report
 	r.CheckpointSize, r.CheckpointVerified = size, verified
-	if r.Problem != nil || size == 0 {
+	if size == 0 {
 		return r
 	}
 	switch {
 	case r.Events > 0 && size > r.LastSeq && !windowEnd:
-		r.Problem = &Problem{Seq: r.LastSeq + 1, Message: fmt.Sprintf("is missing: the log ends at event %d but the signed checkpoint covers %d events (the tail was removed)", r.LastSeq, size)}
+		r.add(Problem{Seq: r.LastSeq + 1, Message: fmt.Sprintf("is missing: the log ends at event %d but the signed checkpoint covers %d events (the tail was removed)", r.LastSeq, size)})
 	case r.Events == 0 && !windowEnd:
-		r.Problem = &Problem{Seq: 1, Message: fmt.Sprintf("is missing: the export holds no event but the signed checkpoint covers %d", size)}
+		r.add(Problem{Seq: 1, Message: fmt.Sprintf("is missing: the export holds no event but the signed checkpoint covers %d", size)})
 	case size >= r.FirstSeq && size <= r.LastSeq:
 		if v.headAt[size] != head {
-			r.Problem = &Problem{Seq: size, Message: "does not carry the head hash the checkpoint signed: the log was rewritten"}
+			r.add(Problem{Seq: size, Message: "does not carry the head hash the checkpoint signed: the log was rewritten"})
 		}
 	}
 	return r
@@ -238,7 +275,7 @@ var CSVHeader = []string{"seq", "at", "actor_id", "actor", "action", "object_typ
 
 // NeutraliseCell keeps a spreadsheet from running a cell as a formula.
 func NeutraliseCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	if formulaLike(s) {
 		return "'" + s
 	}
 	return s
@@ -311,21 +348,23 @@ func VerifyJSON(r io.Reader, trustedKey string) (*Report, error) {
 				return nil, errors.New("events is not a list")
 			}
 			for dec.More() {
+				var raw json.RawMessage
+				if err := dec.Decode(&raw); err != nil {
+					// The JSON itself is broken: nothing after this point can be read.
+					v.Unreadable(0, "", fmt.Sprintf("the export cannot be read from here on (%v)", err))
+					return finishReport(v, notes), nil
+				}
 				var e models.ChainedEvent
-				if err := dec.Decode(&e); err != nil {
-					return nil, fmt.Errorf("event after %d events: %w", v.report.Events, err)
+				if err := json.Unmarshal(raw, &e); err != nil {
+					seq, hash, why := salvageJSON(raw, err)
+					v.Unreadable(seq, hash, why)
+					continue
 				}
-				if p := v.Add(e); p != nil {
-					break
-				}
-			}
-			if v.report.Problem != nil {
-				rep := v.report
-				rep.Notes = append(notes, rep.Notes...)
-				return &rep, nil
+				v.Add(e)
 			}
 			if _, err := dec.Token(); err != nil {
-				return nil, fmt.Errorf("events list: %w", err)
+				v.Unreadable(0, "", fmt.Sprintf("the export cannot be read from here on (%v)", err))
+				return finishReport(v, notes), nil
 			}
 		default:
 			var skip json.RawMessage
@@ -345,6 +384,38 @@ func VerifyJSON(r io.Reader, trustedKey string) (*Report, error) {
 	return rep, nil
 }
 
+// finishReport ends a verification cut short by unreadable input.
+func finishReport(v *Verifier, notes []string) *Report {
+	rep := v.report
+	rep.Notes = append(notes, rep.Notes...)
+	return &rep
+}
+
+// salvageJSON reads what it can of an event that does not decode: its
+// number and hash, so the chain goes on, and which field is wrong.
+func salvageJSON(raw json.RawMessage, err error) (seq uint64, hash, why string) {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) != nil {
+		return 0, "", "it is not a JSON object"
+	}
+	json.Unmarshal(fields["seq"], &seq)
+	json.Unmarshal(fields["hash"], &hash)
+	field := ""
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		field = te.Field
+	} else if _, terr := time.Parse(time.RFC3339Nano, strings.Trim(string(fields["at"]), `"`)); terr != nil {
+		field = "at"
+	}
+	if field == "at" {
+		return seq, hash, "its time (at) is not an RFC 3339 time"
+	}
+	if field != "" {
+		return seq, hash, fmt.Sprintf("its field %s does not parse", field)
+	}
+	return seq, hash, fmt.Sprintf("it does not parse (%v)", err)
+}
+
 // VerifyCSV verifies a CSV export (the chain only: CSV carries no checkpoint).
 func VerifyCSV(r io.Reader) (*Report, error) {
 	cr := csv.NewReader(r)
@@ -352,45 +423,65 @@ func VerifyCSV(r io.Reader) (*Report, error) {
 	if err != nil || strings.Join(header, ",") != strings.Join(CSVHeader, ",") {
 		return nil, errors.New("not a CSV audit export: the header differs")
 	}
+	cr.FieldsPerRecord = -1 // a row with a column too many or too few is a broken event, reported below
 	v := NewVerifier(0)
-	for line := 2; ; line++ {
+	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
 			break
 		}
+		line, _ := cr.FieldPos(0)
 		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", line, err)
+			var pe *csv.ParseError
+			if !errors.As(err, &pe) {
+				return nil, err
+			}
+			v.Unreadable(0, "", fmt.Sprintf("line %d does not parse as CSV (%v)", pe.StartLine, pe.Err))
+			continue
 		}
 		e, err := fromCSV(rec)
 		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", line, err)
+			v.Unreadable(e.Seq, e.Hash, fmt.Sprintf("line %d: %v", line, err))
+			continue
 		}
-		if v.Add(e) != nil {
-			break
-		}
+		v.Add(e)
 	}
 	rep := v.Finish(0, "", false, false)
 	rep.Notes = append(rep.Notes, "CSV exports carry no checkpoint: verify the JSON export to rule out removal of the newest events")
 	return rep, nil
 }
 
+// unneutralise undoes NeutraliseCell exactly: it strips the one quote that
+// NeutraliseCell added, and nothing from a cell that began with a quote of
+// its own.
 func unneutralise(s string) string {
-	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(s[1])) {
+	if len(s) > 1 && s[0] == '\'' && formulaLike(s[1:]) {
 		return s[1:]
 	}
 	return s
 }
 
+// formulaLike is true for a cell a spreadsheet could run, and for such a
+// cell behind any number of quotes: "'=1" must gain a quote on export
+// too, or reading it back could not tell it from a neutralised "=1".
+func formulaLike(s string) bool {
+	s = strings.TrimLeft(s, "'")
+	return s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0]))
+}
+
 func fromCSV(rec []string) (models.ChainedEvent, error) {
-	if len(rec) != len(CSVHeader) {
-		return models.ChainedEvent{}, fmt.Errorf("%d columns, want %d", len(rec), len(CSVHeader))
-	}
 	for i := range rec {
 		rec[i] = unneutralise(rec[i])
 	}
 	var e models.ChainedEvent
 	var err error
-	if e.Seq, err = strconv.ParseUint(rec[0], 10, 64); err != nil {
+	// The number and hash first: with them a broken row is named and the chain goes on.
+	e.Seq, err = strconv.ParseUint(rec[0], 10, 64)
+	e.Hash = rec[len(rec)-1]
+	if len(rec) != len(CSVHeader) {
+		return e, fmt.Errorf("%d columns, want %d", len(rec), len(CSVHeader))
+	}
+	if err != nil {
 		return e, errors.New("seq is not a number")
 	}
 	if e.At, err = time.Parse(time.RFC3339Nano, rec[1]); err != nil {

@@ -92,24 +92,48 @@ type AuditFilter struct {
 	From, To time.Time
 }
 
-// eachEvent streams events in chain order, a batch at a time, so an export
-// of any size holds only one batch in memory.
+// eachEvent streams events in chain order, a batch at a time on the seq
+// index, so an export of any size holds only one batch in memory and each
+// batch costs the same. A period is first turned into the seq range that
+// holds its events (one pass over the (at, seq) index); the batches then
+// read that range by seq and keep the events of the period.
 func (s *Service) eachEvent(ctx context.Context, f AuditFilter, fn func(models.ChainedEvent) error) error {
 	const batch = 2000
-	var after uint64
-	for {
-		q := s.DB().WithContext(ctx).Where("seq > ?", after)
+	db := s.DB().WithContext(ctx)
+	var after, last uint64
+	if !f.From.IsZero() || !f.To.IsZero() {
+		period := db.Model(&models.AuditEvent{})
 		if !f.From.IsZero() {
-			q = q.Where("at >= ?", f.From.UTC())
+			period = period.Where("at >= ?", f.From.UTC())
 		}
 		if !f.To.IsZero() {
-			q = q.Where("at < ?", f.To.UTC())
+			period = period.Where("at < ?", f.To.UTC())
+		}
+		var bounds struct{ Lo, Hi *uint64 }
+		if err := period.Select("MIN(seq) AS lo, MAX(seq) AS hi").Scan(&bounds).Error; err != nil {
+			return err
+		}
+		if bounds.Lo == nil {
+			return nil
+		}
+		after, last = *bounds.Lo-1, *bounds.Hi
+	}
+	inPeriod := func(at time.Time) bool {
+		return (f.From.IsZero() || !at.Before(f.From)) && (f.To.IsZero() || at.Before(f.To))
+	}
+	for {
+		q := db.Where("seq > ?", after)
+		if last != 0 {
+			q = q.Where("seq <= ?", last)
 		}
 		var rows []models.AuditEvent
 		if err := q.Order("seq").Limit(batch).Find(&rows).Error; err != nil {
 			return err
 		}
 		for _, r := range rows {
+			if !inPeriod(r.At) {
+				continue
+			}
 			if err := fn(r.Chained()); err != nil {
 				return err
 			}

@@ -16,8 +16,8 @@ import (
 )
 
 // BenchmarkAuditExport writes the whole audit log of a large organisation
-// (PORTCULLIS_BENCH_EVENTS events, 1,000,000 by default) as CSV and as
-// XLSX. Memory must stay flat whatever the size: measure the peak with
+// (PORTCULLIS_BENCH_EVENTS events, 1,000,000 by default) as CSV, JSON and
+// XLSX, half of it by period, and verifies the stored chain. Memory must stay flat whatever the size: measure the peak with
 //
 //	go test -c -o /tmp/wf ./workflow && /usr/bin/time -v /tmp/wf -test.run '^$' -test.bench AuditExport/xlsx -test.benchtime 1x
 func BenchmarkAuditExport(b *testing.B) {
@@ -46,13 +46,24 @@ func BenchmarkAuditExport(b *testing.B) {
 			rows = rows[:0]
 		}
 	}
-	for _, format := range []string{"csv", "xlsx"} {
+	for _, format := range []string{"csv", "json", "period", "verify", "xlsx"} {
 		b.Run(format, func(b *testing.B) {
 			for b.Loop() {
 				switch format {
-				case "csv":
-					if err := svc.Compliance.ExportAudit(b.Context(), core.SystemActor, compliance.AuditFilter{}, "csv", io.Discard); err != nil {
+				case "csv", "json":
+					if err := svc.Compliance.ExportAudit(b.Context(), core.SystemActor, compliance.AuditFilter{}, format, io.Discard); err != nil {
 						b.Fatal(err)
+					}
+				case "period":
+					// Half the log, by time: read on the seq index, not sorted per batch.
+					f := compliance.AuditFilter{From: start.Add(time.Duration(n/4) * 30 * time.Second), To: start.Add(time.Duration(3*n/4) * 30 * time.Second)}
+					if err := svc.Compliance.ExportAudit(b.Context(), core.SystemActor, f, "csv", io.Discard); err != nil {
+						b.Fatal(err)
+					}
+				case "verify":
+					rep, err := svc.Compliance.VerifyAuditChain(b.Context(), core.SystemActor)
+					if err != nil || !rep.OK() {
+						b.Fatalf("verify: %v %+v", err, rep)
 					}
 				case "xlsx":
 					f, err := os.CreateTemp(b.TempDir(), "audit-*.xlsx")

@@ -68,3 +68,19 @@ func SplitRoles(s string) []Role {
 	}
 	return out
 }
+
+// RolesPhrase words a list of roles for a refusal: "reviewer, approver or admin".
+func RolesPhrase(roles []Role) string {
+	s := ""
+	for i, r := range roles {
+		switch {
+		case i == 0:
+		case i == len(roles)-1:
+			s += " or "
+		default:
+			s += ", "
+		}
+		s += string(r)
+	}
+	return s
+}

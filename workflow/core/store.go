@@ -48,6 +48,34 @@ func (s *Store) Ping(ctx context.Context) error {
 	return sqlDB.PingContext(ctx)
 }
 
+type clientAddrKey struct{}
+
+// WithClientAddr notes, in a request's context, the network address the
+// request came from; every audit event appended under that context records it.
+func WithClientAddr(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, clientAddrKey{}, addr)
+}
+
+// ClientAddr is the address WithClientAddr noted, or "".
+func ClientAddr(ctx context.Context) string {
+	if ctx == nil {
+		return ""
+	}
+	a, _ := ctx.Value(clientAddrKey{}).(string)
+	return a
+}
+
+// AnonymousActor is who a refused login or a rejected token is recorded as.
+var AnonymousActor = Actor{ID: 0, Email: "anonymous", Name: "anonymous"}
+
+// AuditNow appends one event in a transaction of its own, for events that
+// go with no change of state (a refused login, a download).
+func (s *Store) AuditNow(ctx context.Context, actor Actor, action, objectType string, objectID uint, detail any) error {
+	return s.InTx(ctx, func(tx *gorm.DB) error {
+		return s.Audit(tx, actor, action, objectType, objectID, "", "", detail, "")
+	})
+}
+
 // SystemActor is who the scanner and the scheduler act as.
 var SystemActor = Actor{ID: 0, Email: "system", Name: "Portcullis"}
 
@@ -89,6 +117,9 @@ func (s *Store) Audit(tx *gorm.DB, actor Actor, action, objectType string, objec
 	if actor.ID != 0 {
 		id := actor.ID
 		ev.ActorID = &id
+	}
+	if addr := ClientAddr(tx.Statement.Context); addr != "" {
+		ev.ClientAddr = &addr
 	}
 	ev.Hash = ev.Chained().ComputeHash()
 	return tx.Create(&ev).Error

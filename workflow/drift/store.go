@@ -187,10 +187,7 @@ func (s *Service) Record(tx *gorm.DB, run *models.ScanRun, rep *scans.Report) (o
 	}
 	for _, t := range gone {
 		d := byKey[t.Key]
-		if err := tx.Model(&models.DriftItem{}).Where("id = ?", d.ID).Updates(map[string]any{"state": Resolved, "resolved_at": &now}).Error; err != nil {
-			return 0, 0, err
-		}
-		if err := s.Audit(tx, core.SystemActor, "drift.resolve", "drift", d.ID, d.State, Resolved, map[string]uint{"scan_id": run.ID}, "no longer seen by scan #"+fmt.Sprint(run.ID)); err != nil {
+		if err := s.fire(tx, core.SystemActor, d, EventResolve, map[string]any{"resolved_at": &now}, map[string]uint{"scan_id": run.ID}, "no longer seen by scan #"+fmt.Sprint(run.ID)); err != nil {
 			return 0, 0, err
 		}
 		resolved++
@@ -198,10 +195,7 @@ func (s *Service) Record(tx *gorm.DB, run *models.ScanRun, rep *scans.Report) (o
 	for _, it := range fresh {
 		if old := byKey[it.Key]; old != nil {
 			// A suppression that ran out: the old record ends, the new one alerts.
-			if err := tx.Model(&models.DriftItem{}).Where("id = ?", old.ID).Updates(map[string]any{"state": Resolved, "resolved_at": &now}).Error; err != nil {
-				return 0, 0, err
-			}
-			if err := s.Audit(tx, core.SystemActor, "drift.resolve", "drift", old.ID, old.State, Resolved, map[string]uint{"scan_id": run.ID}, "the suppression ended and the drift is seen again: a new item follows"); err != nil {
+			if err := s.fire(tx, core.SystemActor, old, EventResolve, map[string]any{"resolved_at": &now}, map[string]uint{"scan_id": run.ID}, "the suppression ended and the drift is seen again: a new item follows"); err != nil {
 				return 0, 0, err
 			}
 		}
@@ -284,32 +278,17 @@ func (s *Service) Get(ctx context.Context, actor core.Actor, id uint) (*models.D
 	return &d, nil
 }
 
-// changeDrift moves an item from one of the allowed states, audited.
-func (s *Service) changeDrift(ctx context.Context, actor core.Actor, id uint, from []string, updates map[string]any, action, comment string) (*models.DriftItem, error) {
+// changeDrift fires a person's event on an item through the lifecycle table.
+func (s *Service) changeDrift(ctx context.Context, actor core.Actor, id uint, ev Event, set map[string]any, comment string) (*models.DriftItem, error) {
 	var d models.DriftItem
 	err := s.InTx(ctx, func(tx *gorm.DB) error {
 		if err := tx.First(&d, id).Error; err != nil {
 			return core.NotFound("drift item", id)
 		}
-		ok := false
-		for _, st := range from {
-			ok = ok || d.State == st
-		}
-		if !ok {
-			return core.Conflict("drift item #%d is %s", id, d.State)
-		}
-		res := tx.Model(&models.DriftItem{}).Where("id = ? AND state = ?", id, d.State).Updates(updates)
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected != 1 {
-			return core.Conflict("drift item #%d was changed by someone else meanwhile", id)
-		}
-		before := d.State
-		if err := tx.First(&d, id).Error; err != nil {
+		if err := s.fire(tx, actor, &d, ev, set, nil, comment); err != nil {
 			return err
 		}
-		return s.Audit(tx, actor, action, "drift", id, before, d.State, nil, comment)
+		return tx.First(&d, id).Error
 	})
 	if err != nil {
 		return nil, err
@@ -319,10 +298,10 @@ func (s *Service) changeDrift(ctx context.Context, actor core.Actor, id uint, fr
 
 // Acknowledge records that security has seen an item and owns it.
 func (s *Service) Acknowledge(ctx context.Context, actor core.Actor, id uint, comment string) (*models.DriftItem, error) {
-	if !actor.Has(core.RoleReviewer, core.RoleApprover, core.RoleAdmin) {
+	if !Lifecycle.Allowed(Open, EventAcknowledge, Guarded{Actor: actor}) {
 		return nil, core.Forbidden("you need the reviewer, approver or admin role to acknowledge drift")
 	}
-	return s.changeDrift(ctx, actor, id, []string{Open}, map[string]any{"state": Acknowledged, "acknowledged_by": actor.Email}, "drift.acknowledge", strings.TrimSpace(comment))
+	return s.changeDrift(ctx, actor, id, EventAcknowledge, map[string]any{"acknowledged_by": actor.Email}, strings.TrimSpace(comment))
 }
 
 // maxSuppression bounds how long drift may be hidden before it is looked at again.
@@ -330,7 +309,8 @@ const maxSuppression = 90 * 24 * time.Hour
 
 // Suppress hides an item, with a reason, until a date.
 func (s *Service) Suppress(ctx context.Context, actor core.Actor, id uint, reason string, until time.Time) (*models.DriftItem, error) {
-	if !actor.Has(core.RoleApprover, core.RoleAdmin) {
+	if !Lifecycle.Allowed(Open, EventSuppress, Guarded{Actor: actor}) {
+		// The role guard first: a refused actor learns why they may not, not what to fill in.
 		return nil, core.Forbidden("you need the approver or admin role to suppress drift")
 	}
 	reason = strings.TrimSpace(reason)
@@ -341,8 +321,7 @@ func (s *Service) Suppress(ctx context.Context, actor core.Actor, id uint, reaso
 	if !until.After(now) || until.Sub(now) > maxSuppression {
 		return nil, core.Invalid("until", "a suppression ends in the future and within %d days", int(maxSuppression.Hours()/24))
 	}
-	return s.changeDrift(ctx, actor, id, []string{Open, Acknowledged},
-		map[string]any{"state": Suppressed, "suppress_reason": reason, "suppressed_until": &until}, "drift.suppress", reason)
+	return s.changeDrift(ctx, actor, id, EventSuppress, map[string]any{"suppress_reason": reason, "suppressed_until": &until}, reason)
 }
 
 // Prefill is the request a drift item suggests ("this port should be approved").

@@ -262,7 +262,7 @@ type AssetInput struct {
 	Application string
 }
 
-func (in AssetInput) validate(fieldPrefix string) (models.Asset, core.FieldErrors) {
+func (in AssetInput) validate(fieldPrefix string, rules policy.AssetAddressRules) (models.Asset, core.FieldErrors) {
 	var errs core.FieldErrors
 	a := models.Asset{
 		Hostname: strings.TrimSpace(in.Hostname), OwnerTeam: strings.TrimSpace(in.OwnerTeam),
@@ -273,9 +273,17 @@ func (in AssetInput) validate(fieldPrefix string) (models.Asset, core.FieldError
 		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: fieldPrefix + "address", Message: fmt.Sprintf("%q is not an IP address", in.Address)})
 	} else {
 		a.Address = addr.Unmap().String()
+		if why := rules.CheckAssetAddress(addr); why != "" {
+			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: fieldPrefix + "address", Message: why})
+		}
 	}
-	if len(a.Hostname) > 253 || strings.ContainsAny(a.Hostname, " \t/\\") {
-		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: fieldPrefix + "hostname", Message: fmt.Sprintf("%q is not a host name", in.Hostname)})
+	if why := policy.CheckHostname(a.Hostname); why != "" {
+		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: fieldPrefix + "hostname", Message: why})
+	}
+	for field, v := range map[string]string{"owner_team": a.OwnerTeam, "application": a.Application} {
+		if why := policy.CheckText(v); why != "" { // an imported file is no form: checked here
+			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: fieldPrefix + field, Message: field + " " + why})
+		}
 	}
 	return a, errs
 }
@@ -304,11 +312,15 @@ func (s *Service) SaveAsset(ctx context.Context, actor core.Actor, id uint, in A
 	if err := requireAdmin(actor); err != nil {
 		return nil, err
 	}
-	a, errs := in.validate("")
+	rules, err := s.assetAddressRules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a, errs := in.validate("", rules)
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	err := s.InTx(ctx, func(tx *gorm.DB) error {
+	err = s.InTx(ctx, func(tx *gorm.DB) error {
 		var clash int64
 		tx.Model(&models.Asset{}).Where("address = ? AND id <> ?", a.Address, id).Count(&clash)
 		if clash > 0 {
@@ -414,6 +426,10 @@ func (s *Service) ImportAssets(ctx context.Context, actor core.Actor, r io.Reade
 		}
 		return ""
 	}
+	rules, err := s.assetAddressRules(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
 	var rows []models.Asset
 	var bad []LineError
 	seen := map[string]int{}
@@ -438,7 +454,7 @@ func (s *Service) ImportAssets(ctx context.Context, actor core.Actor, r io.Reade
 		a, errs := AssetInput{
 			Address: field(rec, "address"), Hostname: field(rec, "hostname"),
 			OwnerTeam: field(rec, "owner_team"), Application: field(rec, "application"),
-		}.validate("")
+		}.validate("", rules)
 		for _, e := range errs {
 			bad = append(bad, LineError{Line: line, Field: e.Field, Message: e.Message})
 		}

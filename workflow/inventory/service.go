@@ -7,7 +7,8 @@ import "github.com/portcullis/portcullis/workflow/core"
 // Service runs the inventory's use cases.
 type Service struct {
 	*core.Store
-	catalogs catalogCache
+	catalogs       catalogCache
+	refuseLoopback bool // loopback addresses are not assets (production servers)
 }
 
 // New makes the inventory over the shared store.

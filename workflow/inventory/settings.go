@@ -26,12 +26,16 @@ type SettingsInput struct {
 	DevicePrefixV4, DevicePrefixV6       string
 	BroadPortCount, PublicTCPPorts       string
 	RecertifyMonths                      string
+	// AssetAddressAllow lists special ranges (link-local, multicast, …)
+	// that may nonetheless be assets: comma-separated CIDRs, usually empty.
+	AssetAddressAllow string
 }
 
 // settingKeys are how Settings are stored, one row per key.
 var settingKeys = []string{
 	"default_expiry_days", "max_expiry_days", "max_source_prefix_v4", "max_source_prefix_v6",
 	"device_prefix_v4", "device_prefix_v6", "broad_port_count", "public_tcp_ports", "recertify_months",
+	assetAddressAllowKey,
 }
 
 // DefaultRecertifyMonths is how often an opening must be confirmed (PCI DSS 1.2.7: every six months).
@@ -106,6 +110,9 @@ func (s *Service) GetSettingsForm(ctx context.Context) (SettingsInput, error) {
 	}
 	in := SettingsForm(st)
 	in.RecertifyMonths = strconv.Itoa(RecertifyMonths(db))
+	if in.AssetAddressAllow, err = assetAddressAllow(db); err != nil {
+		return SettingsInput{}, err
+	}
 	return in, nil
 }
 
@@ -120,7 +127,7 @@ func (in SettingsInput) values() map[string]string {
 		"max_source_prefix_v4": in.MaxSourcePrefixV4, "max_source_prefix_v6": in.MaxSourcePrefixV6,
 		"device_prefix_v4": in.DevicePrefixV4, "device_prefix_v6": in.DevicePrefixV6,
 		"broad_port_count": in.BroadPortCount, "public_tcp_ports": in.PublicTCPPorts,
-		"recertify_months": in.RecertifyMonths,
+		"recertify_months": in.RecertifyMonths, assetAddressAllowKey: in.AssetAddressAllow,
 	}
 }
 
@@ -144,6 +151,12 @@ func (s *Service) SaveSettings(ctx context.Context, actor core.Actor, in Setting
 	for _, key := range settingKeys {
 		if key == "public_tcp_ports" {
 			if _, err := policy.ParsePorts(values[key]); err != nil {
+				add(key, "%v", err)
+			}
+			continue
+		}
+		if key == assetAddressAllowKey {
+			if _, err := policy.ParsePrefixList(values[key]); err != nil {
 				add(key, "%v", err)
 			}
 			continue

@@ -3,6 +3,7 @@ package recert
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/identity"
 	"github.com/portcullis/portcullis/workflow/inventory"
+	"github.com/portcullis/portcullis/workflow/paging"
 	"github.com/portcullis/portcullis/workflow/requests"
 )
 
@@ -93,7 +95,6 @@ func (s *Service) StartCampaign(ctx context.Context, actor core.Actor, name stri
 type CampaignProgress struct {
 	Campaign models.RecertCampaign
 	Teams    []TeamProgress
-	Items    []models.Recertification
 }
 
 // TeamProgress counts one team's items.
@@ -111,84 +112,187 @@ func (t TeamProgress) Done() int {
 	return (t.Recertified + t.Lapsed) * 100 / total
 }
 
-// Campaigns lists the campaigns, newest first, with their progress.
-func (s *Service) Campaigns(ctx context.Context, actor core.Actor) ([]CampaignProgress, error) {
-	if !actor.SeesAllRequests() {
-		return nil, core.Forbidden("campaign progress is for security, auditors and admins")
+// Total adds the teams up.
+func (p CampaignProgress) Total() TeamProgress {
+	var t TeamProgress
+	for _, tp := range p.Teams {
+		t.Pending += tp.Pending
+		t.Recertified += tp.Recertified
+		t.Lapsed += tp.Lapsed
+	}
+	return t
+}
+
+func canSeeProgress(a core.Actor) error {
+	if !a.SeesAllRequests() {
+		return core.Forbidden("campaign progress is for security, auditors and admins")
+	}
+	return nil
+}
+
+// CampaignKey is the campaign list's sort key: newest first.
+type CampaignKey struct {
+	ID uint `json:"i"`
+}
+
+// Campaigns lists one page of campaigns, newest first, with their progress
+// counted in one grouped query for the whole page.
+func (s *Service) Campaigns(ctx context.Context, actor core.Actor, page paging.Request[CampaignKey]) (paging.Page[CampaignProgress], error) {
+	if err := canSeeProgress(actor); err != nil {
+		return paging.Page[CampaignProgress]{}, err
+	}
+	db := s.DB().WithContext(ctx)
+	q := db.Order("id DESC").Limit(page.Fetch())
+	if page.After != nil {
+		q = q.Where("id < ?", page.After.ID)
 	}
 	var camps []models.RecertCampaign
-	if err := s.DB().WithContext(ctx).Order("id DESC").Find(&camps).Error; err != nil {
-		return nil, err
+	if err := q.Find(&camps).Error; err != nil {
+		return paging.Page[CampaignProgress]{}, err
 	}
-	out := make([]CampaignProgress, 0, len(camps))
-	for _, c := range camps {
-		p, err := s.campaignProgress(ctx, c)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *p)
+	cut := paging.Cut(page, camps, func(c models.RecertCampaign) CampaignKey { return CampaignKey{ID: c.ID} })
+	out := paging.Page[CampaignProgress]{Next: cut.Next, Items: make([]CampaignProgress, len(cut.Items))}
+	ids := make([]uint, len(cut.Items))
+	for i, c := range cut.Items {
+		out.Items[i].Campaign = c
+		ids[i] = c.ID
+	}
+	teams, err := s.progress(ctx, ids)
+	if err != nil {
+		return paging.Page[CampaignProgress]{}, err
+	}
+	for i := range out.Items {
+		out.Items[i].Teams = teams[out.Items[i].Campaign.ID]
 	}
 	return out, nil
 }
 
-// Campaign returns one campaign with its items.
+// Campaign returns one campaign with its progress per team.
 func (s *Service) Campaign(ctx context.Context, actor core.Actor, id uint) (*CampaignProgress, error) {
-	if !actor.SeesAllRequests() {
-		return nil, core.Forbidden("campaign progress is for security, auditors and admins")
+	if err := canSeeProgress(actor); err != nil {
+		return nil, err
 	}
 	var c models.RecertCampaign
 	if err := s.DB().WithContext(ctx).First(&c, id).Error; err != nil {
 		return nil, core.NotFound("campaign", id)
 	}
-	return s.campaignProgress(ctx, c)
-}
-
-func (s *Service) campaignProgress(ctx context.Context, c models.RecertCampaign) (*CampaignProgress, error) {
-	p := &CampaignProgress{Campaign: c}
-	if err := s.DB().WithContext(ctx).Preload("Request").Preload("Request.Requester").Where("campaign_id = ?", c.ID).Order("team, request_id").Find(&p.Items).Error; err != nil {
+	teams, err := s.progress(ctx, []uint{id})
+	if err != nil {
 		return nil, err
 	}
-	byTeam := map[string]*TeamProgress{}
-	for _, it := range p.Items {
-		tp := byTeam[it.Team]
-		if tp == nil {
-			tp = &TeamProgress{Team: it.Team}
-			byTeam[it.Team] = tp
+	return &CampaignProgress{Campaign: c, Teams: teams[id]}, nil
+}
+
+// progress counts the items of campaigns by team and status in one
+// grouped query, teams in name order.
+func (s *Service) progress(ctx context.Context, campaigns []uint) (map[uint][]TeamProgress, error) {
+	out := map[uint][]TeamProgress{}
+	if len(campaigns) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		CampaignID uint
+		Team       string
+		Status     string
+		N          int
+	}
+	if err := s.DB().WithContext(ctx).Model(&models.Recertification{}).
+		Select("campaign_id, team, status, COUNT(*) AS n").Where("campaign_id IN ?", campaigns).
+		Group("campaign_id, team, status").Order("campaign_id, team").Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		teams := out[r.CampaignID]
+		if len(teams) == 0 || teams[len(teams)-1].Team != r.Team {
+			teams = append(teams, TeamProgress{Team: r.Team})
 		}
-		switch it.Status {
+		tp := &teams[len(teams)-1]
+		switch r.Status {
 		case RecertPending:
-			tp.Pending++
+			tp.Pending += r.N
 		case RecertRecertified:
-			tp.Recertified++
+			tp.Recertified += r.N
 		case RecertLapsed:
-			tp.Lapsed++
+			tp.Lapsed += r.N
+		}
+		out[r.CampaignID] = teams
+	}
+	return out, nil
+}
+
+// ItemKey is a campaign's item list's sort key: by owner team, then request,
+// the order of the (campaign_id, team, request_id) index; the id breaks ties.
+type ItemKey struct {
+	Team      string `json:"t"`
+	RequestID uint   `json:"r"`
+	ID        uint   `json:"i"`
+}
+
+// CampaignItems lists one page of a campaign's items, with their requests.
+func (s *Service) CampaignItems(ctx context.Context, actor core.Actor, id uint, page paging.Request[ItemKey]) (paging.Page[models.Recertification], error) {
+	if err := canSeeProgress(actor); err != nil {
+		return paging.Page[models.Recertification]{}, err
+	}
+	q := s.DB().WithContext(ctx).Preload("Request").Preload("Request.Rules").Where("campaign_id = ?", id)
+	if page.After != nil {
+		q = q.Where("(team, request_id, id) > (?, ?, ?)", page.After.Team, page.After.RequestID, page.After.ID)
+	}
+	var items []models.Recertification
+	if err := q.Order("team, request_id, id").Limit(page.Fetch()).Find(&items).Error; err != nil {
+		return paging.Page[models.Recertification]{}, err
+	}
+	return paging.Cut(page, items, func(it models.Recertification) ItemKey {
+		return ItemKey{Team: it.Team, RequestID: it.RequestID, ID: it.ID}
+	}), nil
+}
+
+// MineKey is the actor's own items' sort key.
+type MineKey struct {
+	ID uint `json:"i"`
+}
+
+// MyRecertifications is one page of the pending items the actor owns:
+// their own requests' and their team's, oldest first. Each owner is read
+// on its own index ((team, status, id), and the requester's requests) and
+// the two merged, rather than one OR that scans.
+func (s *Service) MyRecertifications(ctx context.Context, actor core.Actor, page paging.Request[MineKey]) (paging.Page[models.Recertification], error) {
+	db := s.DB().WithContext(ctx)
+	after := uint(0)
+	if page.After != nil {
+		after = page.After.ID
+	}
+	var ids []uint
+	if actor.Team != "" {
+		if err := db.Model(&models.Recertification{}).Where("team = ? AND status = ? AND id > ?", actor.Team, RecertPending, after).
+			Order("id").Limit(page.Fetch()).Pluck("id", &ids).Error; err != nil {
+			return paging.Page[models.Recertification]{}, err
 		}
 	}
-	for _, tp := range byTeam {
-		p.Teams = append(p.Teams, *tp)
+	var own []uint
+	if err := db.Model(&models.Recertification{}).
+		Where("status = ? AND id > ? AND request_id IN (?)", RecertPending, after, db.Model(&models.Request{}).Select("id").Where("requester_id = ?", actor.ID)).
+		Order("id").Limit(page.Fetch()).Pluck("id", &own).Error; err != nil {
+		return paging.Page[models.Recertification]{}, err
 	}
-	sort.Slice(p.Teams, func(i, j int) bool { return p.Teams[i].Team < p.Teams[j].Team })
-	return p, nil
+	ids = append(ids, own...)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	if len(ids) > page.Fetch() {
+		ids = ids[:page.Fetch()]
+	}
+	var items []models.Recertification
+	if len(ids) > 0 {
+		if err := db.Preload("Campaign").Preload("Request").Preload("Request.Rules").Where("id IN ?", ids).Order("id").Find(&items).Error; err != nil {
+			return paging.Page[models.Recertification]{}, err
+		}
+	}
+	return paging.Cut(page, items, func(it models.Recertification) MineKey { return MineKey{ID: it.ID} }), nil
 }
 
-// MyRecertifications are the pending items the actor owns: their own
-// requests and their team's.
-func (s *Service) MyRecertifications(ctx context.Context, actor core.Actor) ([]models.Recertification, error) {
-	q := s.DB().WithContext(ctx).Preload("Campaign").Preload("Request").Preload("Request.Rules").
-		Joins("JOIN requests ON requests.id = recertifications.request_id").
-		Where("recertifications.status = ?", RecertPending)
-	if actor.Team != "" {
-		q = q.Where("requests.requester_id = ? OR recertifications.team = ?", actor.ID, actor.Team)
-	} else {
-		q = q.Where("requests.requester_id = ?", actor.ID)
-	}
-	var out []models.Recertification
-	err := q.Order("recertifications.id").Find(&out).Error
-	return out, err
-}
-
-// loadOwnedRecert reads a pending item the actor owns.
-func loadOwnedRecert(tx *gorm.DB, actor core.Actor, id uint) (*models.Recertification, *models.Request, error) {
+// loadOwnedRecert reads an item and its request, and checks through the
+// table that actor may cause ev on it: a refused actor learns why before
+// anything they typed is judged.
+func loadOwnedRecert(tx *gorm.DB, actor core.Actor, id uint, ev Event) (*models.Recertification, *models.Request, error) {
 	var rc models.Recertification
 	if err := tx.First(&rc, id).Error; err != nil {
 		return nil, nil, core.NotFound("re-certification", id)
@@ -197,17 +301,19 @@ func loadOwnedRecert(tx *gorm.DB, actor core.Actor, id uint) (*models.Recertific
 	if err != nil {
 		return nil, nil, err
 	}
-	if actor.ID != r.RequesterID && (actor.Team == "" || actor.Team != r.Team) {
-		return nil, nil, core.Forbidden("only the owners of request #%d (its requester and team %s) can re-certify it", r.ID, r.Team)
+	g := Guarded{Actor: actor, Request: r}
+	if err := byOwner.Check(g); err != nil {
+		return nil, nil, err
 	}
-	if rc.Status != RecertPending {
+	if _, err := Lifecycle.Check(State(rc.Status), ev, g); err != nil {
 		return nil, nil, core.Conflict("request #%d was %s already in this campaign", r.ID, rc.Status)
 	}
 	return &rc, r, nil
 }
 
 // Recertify confirms an opening is still needed, with a fresh business
-// justification and a new expiry (within the maximum).
+// justification and a new expiry (within the maximum). The owner is the
+// actor of both transitions: the item's and the request's.
 func (s *Service) Recertify(ctx context.Context, actor core.Actor, id uint, justification string, expires time.Time) (*models.Request, error) {
 	justification = strings.TrimSpace(justification)
 	if justification == "" {
@@ -215,7 +321,7 @@ func (s *Service) Recertify(ctx context.Context, actor core.Actor, id uint, just
 	}
 	var req *models.Request
 	err := s.InTx(ctx, func(tx *gorm.DB) error {
-		rc, r, err := loadOwnedRecert(tx, actor, id)
+		rc, r, err := loadOwnedRecert(tx, actor, id, EventRecertify)
 		if err != nil {
 			return err
 		}
@@ -230,25 +336,14 @@ func (s *Service) Recertify(ctx context.Context, actor core.Actor, id uint, just
 		if !expires.After(now) || expires.Sub(now) > settings.MaxExpiry+24*time.Hour {
 			return core.Invalid("expires_at", "the new expiry must be in the future and at most %d days away", int(settings.MaxExpiry.Hours()/24))
 		}
-		if !slicesContains(requests.InForceStates, requests.State(r.State)) {
-			return core.Conflict("request #%d is %s: there is nothing to re-certify", r.ID, requests.StateLabel(requests.State(r.State)))
-		}
-		res := tx.Model(&models.Request{}).Where("id = ? AND version = ?", r.ID, r.Version).
-			Updates(map[string]any{"expires_at": expires.UTC(), "certified_at": now, "version": gorm.Expr("version + 1"), "updated_at": now})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected != 1 {
-			return core.Conflict("request #%d was changed by someone else meanwhile; reload it and try again", r.ID)
-		}
 		exp := expires.UTC()
-		if err := tx.Model(&models.Recertification{}).Where("id = ?", rc.ID).Updates(map[string]any{
-			"status": RecertRecertified, "justification": justification, "new_expires_at": &exp, "decided_by": actor.Email, "decided_at": &now,
-		}).Error; err != nil {
+		before := r.ExpiresAt
+		if err := s.requests.Step(tx, actor, r, requests.EventRecertify, map[string]any{"expires_at": exp, "certified_at": now},
+			map[string]any{"campaign_id": rc.CampaignID, "expires_before": before, "expires_after": exp}, justification); err != nil {
 			return err
 		}
-		if err := s.Audit(tx, actor, "recertify", "request", r.ID, r.State, r.State,
-			map[string]any{"campaign_id": rc.CampaignID, "expires_before": r.ExpiresAt, "expires_after": exp}, justification); err != nil {
+		if err := s.fire(tx, actor, rc, r, time.Time{}, EventRecertify, map[string]any{"justification": justification, "new_expires_at": &exp},
+			map[string]any{"request_id": r.ID, "campaign_id": rc.CampaignID}, justification); err != nil {
 			return err
 		}
 		req, err = requests.LoadRequest(tx, r.ID)
@@ -257,25 +352,21 @@ func (s *Service) Recertify(ctx context.Context, actor core.Actor, id uint, just
 	return req, err
 }
 
-// LetLapse records that the owners no longer need an opening: it expires now.
+// LetLapse records that the owners no longer need an opening: it expires
+// now, by their hand.
 func (s *Service) LetLapse(ctx context.Context, actor core.Actor, id uint, reason string) (*models.Request, error) {
+	reason = strings.TrimSpace(reason)
 	var req *models.Request
 	err := s.InTx(ctx, func(tx *gorm.DB) error {
-		rc, r, err := loadOwnedRecert(tx, actor, id)
+		rc, r, err := loadOwnedRecert(tx, actor, id, EventLapse)
 		if err != nil {
 			return err
 		}
-		now := s.Now()
-		if err := tx.Model(&models.Recertification{}).Where("id = ?", rc.ID).Updates(map[string]any{
-			"status": RecertLapsed, "justification": strings.TrimSpace(reason), "decided_by": actor.Email, "decided_at": &now,
-		}).Error; err != nil {
+		if err := s.fire(tx, actor, rc, r, time.Time{}, EventLapse, map[string]any{"justification": reason},
+			map[string]any{"request_id": r.ID, "campaign_id": rc.CampaignID}, reason); err != nil {
 			return err
 		}
-		comment := "let lapse by " + actor.Email
-		if reason = strings.TrimSpace(reason); reason != "" {
-			comment += ": " + reason
-		}
-		if err := s.requests.Step(tx, core.SystemActor, r, requests.EventExpire, map[string]any{"closed_at": now}, map[string]uint{"campaign_id": rc.CampaignID}, comment); err != nil {
+		if err := s.requests.Step(tx, actor, r, requests.EventLapse, map[string]any{"closed_at": s.Now()}, map[string]uint{"campaign_id": rc.CampaignID}, reason); err != nil {
 			return err
 		}
 		req = r
@@ -292,12 +383,12 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 	db := s.DB().WithContext(ctx)
 	var overdue []models.Recertification
 	pastDeadline := db.Model(&models.RecertCampaign{}).Select("id").Where("due_by < ?", now)
-	if err := db.Where("status = ? AND campaign_id IN (?)", RecertPending, pastDeadline).Find(&overdue).Error; err != nil {
+	if err := db.Preload("Campaign").Where("status = ? AND campaign_id IN (?)", RecertPending, pastDeadline).Find(&overdue).Error; err != nil {
 		return 0, err
 	}
-	lapsed := map[uint]uint{}
-	for _, rc := range overdue {
-		lapsed[rc.RequestID] = rc.ID
+	lapsed := map[uint]*models.Recertification{}
+	for i := range overdue {
+		lapsed[overdue[i].RequestID] = &overdue[i]
 	}
 	var ids []uint
 	if err := db.Model(&models.Request{}).Where("state IN ? AND expires_at < ?", requests.InForceStates, now).Pluck("id", &ids).Error; err != nil {
@@ -321,9 +412,9 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 				return nil
 			}
 			comment := fmt.Sprintf("expired on %s", r.ExpiresAt.Format(time.DateOnly))
-			if rcID, ok := lapsed[id]; ok {
+			if rc, ok := lapsed[id]; ok {
 				comment = "not re-certified before the campaign's deadline"
-				if err := tx.Model(&models.Recertification{}).Where("id = ?", rcID).Updates(map[string]any{"status": RecertLapsed, "decided_by": core.SystemActor.Email, "decided_at": &now}).Error; err != nil {
+				if err := s.fire(tx, core.SystemActor, rc, r, rc.Campaign.DueBy, EventOverdue, nil, map[string]uint{"request_id": r.ID, "campaign_id": rc.CampaignID}, comment); err != nil {
 					return err
 				}
 			}

@@ -11,6 +11,7 @@ import (
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/models/modelstest"
 	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/paging"
 	"github.com/portcullis/portcullis/workflow/recert"
 	"github.com/portcullis/portcullis/workflow/requests"
 	"github.com/portcullis/portcullis/workflow/workflowtest"
@@ -47,8 +48,9 @@ func TestRecertificationCampaign(t *testing.T) {
 		if n != 3 {
 			t.Fatalf("%d due, want 3", n)
 		}
-		mine, err := w.App.Recert.MyRecertifications(w.Ctx, w.Alice)
+		minePage, err := w.App.Recert.MyRecertifications(w.Ctx, w.Alice, paging.First[recert.MineKey]())
 		workflowtest.Must(t, err)
+		mine := minePage.Items
 		if len(mine) != 2 {
 			t.Fatalf("alice owns %d items, want 2", len(mine))
 		}
@@ -158,4 +160,92 @@ func TestRevokingAnOpeningLapsesItsPendingRecertification(t *testing.T) {
 	if rc.Status != recert.RecertLapsed || rc.DecidedBy != w.Lee.Email || rc.DecidedAt == nil {
 		t.Fatalf("after the revocation the re-certification is %+v, want lapsed by %s", rc, w.Lee.Email)
 	}
+}
+
+// TestRecertListsPage walks the owner's items, a campaign's items and the
+// campaigns page by page, adding rows between pages: every row once.
+func TestRecertListsPage(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, db *gorm.DB) {
+		w := workflowtest.NewWorld(t, db)
+		r, camp := approvedWithCampaign(t, w)
+		other := w.Create(t, w.Bob, workflowtest.LowRisk()) // sales: not Alice's
+		var alices, bobs []uint
+		for i := 0; i < 7; i++ {
+			alices = append(alices, newItem(t, db, r, camp, recert.RecertPending))
+			bobs = append(bobs, newItem(t, db, other, camp, recert.RecertPending))
+		}
+		// Alice's: 3 at a time, two more added while she pages.
+		seen := map[uint]int{}
+		page := paging.Request[recert.MineKey]{Limit: 3}
+		for n := 0; ; n++ {
+			p, err := w.App.Recert.MyRecertifications(w.Ctx, w.Alice, page)
+			workflowtest.Must(t, err)
+			for _, it := range p.Items {
+				seen[it.ID]++
+				if it.Request.ID != r.ID || it.Campaign.ID != camp.ID {
+					t.Fatalf("item %d: request %d campaign %d not loaded", it.ID, it.Request.ID, it.Campaign.ID)
+				}
+			}
+			if n == 0 {
+				alices = append(alices, newItem(t, db, r, camp, recert.RecertPending), newItem(t, db, r, camp, recert.RecertPending))
+			}
+			if p.Next == "" {
+				break
+			}
+			page, err = paging.Parse[recert.MineKey]("3", p.Next)
+			workflowtest.Must(t, err)
+		}
+		for _, id := range alices {
+			if seen[id] != 1 {
+				t.Fatalf("alice's item %d seen %d times", id, seen[id])
+			}
+		}
+		if len(seen) != len(alices) {
+			t.Fatalf("alice saw %d items, owns %d", len(seen), len(alices))
+		}
+		// The campaign's items, by team then request.
+		got := 0
+		ipage := paging.Request[recert.ItemKey]{Limit: 4}
+		var last recert.ItemKey
+		for {
+			p, err := w.App.Recert.CampaignItems(w.Ctx, w.Aude, camp.ID, ipage)
+			workflowtest.Must(t, err)
+			for _, it := range p.Items {
+				k := recert.ItemKey{Team: it.Team, RequestID: it.RequestID}
+				if got > 0 && (k.Team < last.Team || (k.Team == last.Team && k.RequestID < last.RequestID)) {
+					t.Fatalf("out of order: %+v after %+v", k, last)
+				}
+				last = k
+				got++
+			}
+			if p.Next == "" {
+				break
+			}
+			ipage, _ = paging.Parse[recert.ItemKey]("4", p.Next)
+		}
+		if got != len(alices)+len(bobs) {
+			t.Fatalf("campaign pages held %d items, want %d", got, len(alices)+len(bobs))
+		}
+		// Campaigns, newest first, with progress counted per team.
+		for i := 0; i < 3; i++ {
+			workflowtest.Must(t, db.Create(&models.RecertCampaign{Name: "c", DueBy: time.Now().UTC(), CreatedBy: "x"}).Error)
+		}
+		cp, err := w.App.Recert.Campaigns(w.Ctx, w.Aude, paging.Request[recert.CampaignKey]{Limit: 2})
+		workflowtest.Must(t, err)
+		if len(cp.Items) != 2 || cp.Next == "" || cp.Items[0].Campaign.ID < cp.Items[1].Campaign.ID {
+			t.Fatalf("first campaigns page %+v", cp)
+		}
+		next, _ := paging.Parse[recert.CampaignKey]("2", cp.Next)
+		cp, err = w.App.Recert.Campaigns(w.Ctx, w.Aude, next)
+		workflowtest.Must(t, err)
+		if len(cp.Items) != 2 || cp.Next != "" || cp.Items[1].Campaign.ID != camp.ID {
+			t.Fatalf("last campaigns page %+v", cp)
+		}
+		tot := cp.Items[1].Total()
+		if tot.Pending != len(alices)+len(bobs) || len(cp.Items[1].Teams) != 2 {
+			t.Fatalf("progress %+v", cp.Items[1].Teams)
+		}
+		_, err = w.App.Recert.Campaigns(w.Ctx, w.Alice, paging.First[recert.CampaignKey]())
+		workflowtest.MustCode(t, err, core.CodeForbidden)
+	})
 }

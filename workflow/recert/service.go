@@ -4,6 +4,8 @@
 package recert
 
 import (
+	"time"
+
 	"gorm.io/gorm"
 
 	"github.com/portcullis/portcullis/models"
@@ -30,10 +32,18 @@ type Service struct {
 // New makes the re-certification feature; reminders are off until SetMailer.
 func New(st *core.Store, req *requests.Service) *Service { return &Service{Store: st, requests: req} }
 
-// LapsePending lapses a request's pending re-certification: an opening
-// that ended (expired or revoked) has nothing left to re-certify.
+// LapsePending lapses a request's pending re-certification, through the
+// table and by the actor who ended the opening: an opening that ended
+// (expired, revoked, let lapse) has nothing left to re-certify.
 func (s *Service) LapsePending(tx *gorm.DB, actor core.Actor, requestID uint) error {
-	now := s.Now()
-	return tx.Model(&models.Recertification{}).Where("request_id = ? AND status = ?", requestID, RecertPending).
-		Updates(map[string]any{"status": RecertLapsed, "decided_by": actor.Email, "decided_at": &now}).Error
+	var pending []models.Recertification
+	if err := tx.Where("request_id = ? AND status = ?", requestID, RecertPending).Find(&pending).Error; err != nil {
+		return err
+	}
+	for i := range pending {
+		if err := s.fire(tx, actor, &pending[i], nil, time.Time{}, EventEnd, nil, map[string]uint{"request_id": requestID}, "the opening ended"); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -61,85 +61,138 @@ const (
 	EventExpire         Event = "expire"
 	EventRevoke         Event = "revoke"
 	EventCancel         Event = "cancel"
+	EventRecertify      Event = "recertify" // the owners confirm the opening is still needed
+	EventLapse          Event = "lapse"     // the owners let the opening lapse: it expires now
 )
 
-// actorKind says who may cause an event, beyond the roles listed.
-type actorKind int
+// Guarded is what the lifecycle's guards read when an event fires.
+type Guarded struct {
+	Event   Event // what is asked, for the refusal's wording
+	Actor   core.Actor
+	Request *models.Request
+	// FirstApprover is the reviewer whose approval waits for the second (second approval only).
+	FirstApprover uint
+	// ActorOnly: only the actor is known (which buttons a page shows); the
+	// request's own conditions are checked when the event fires.
+	ActorOnly bool
+}
 
-const (
-	byRole      actorKind = iota // anyone holding one of the roles
-	byRequester                  // only the request's own requester
-	bySystem                     // the scanner and the scheduler, never a person
+// Guards of the lifecycle table, by name.
+var (
+	bySystem = core.Guard[Guarded]{Name: "the scanner or the scheduler", Check: func(g Guarded) error {
+		if g.Actor.ID != 0 {
+			return core.Forbidden("only the scanner can %s a request", eventVerb(g.Event))
+		}
+		return nil
+	}}
+	byRequester = core.Guard[Guarded]{Name: "the requester", Check: func(g Guarded) error {
+		if g.Actor.ID != g.Request.RequesterID {
+			return core.Forbidden("only the requester can %s this request", eventVerb(g.Event))
+		}
+		return nil
+	}}
+	// byOwner: the requester or a member of the owning team, who answer for the opening.
+	byOwner = core.Guard[Guarded]{Name: "owner may lapse or re-certify", Check: func(g Guarded) error {
+		r := g.Request
+		if g.Actor.ID != r.RequesterID && (g.Actor.Team == "" || g.Actor.Team != r.Team) {
+			return core.Forbidden("only the owners of request #%d (its requester and team %s) can re-certify it or let it lapse", r.ID, r.Team)
+		}
+		return nil
+	}}
+	notByRequester = core.Guard[Guarded]{Name: "separation of duties", Check: func(g Guarded) error {
+		if g.Actor.ID == g.Request.RequesterID {
+			return core.Forbidden("separation of duties: you cannot %s your own request", eventVerb(g.Event))
+		}
+		return nil
+	}}
+	needsSecondApproval = core.Guard[Guarded]{Name: "needs second approval", Check: func(g Guarded) error {
+		if !g.ActorOnly && !g.Request.NeedsSecondApproval {
+			return core.Conflict("request #%d does not wait for a second approval", g.Request.ID)
+		}
+		return nil
+	}}
+	needsOneApproval = core.Guard[Guarded]{Name: "needs one approval", Check: func(g Guarded) error {
+		if !g.ActorOnly && g.Request.NeedsSecondApproval {
+			return core.Conflict("request #%d needs two approvals", g.Request.ID)
+		}
+		return nil
+	}}
+	approversDiffer = core.Guard[Guarded]{Name: "approvers differ", Check: func(g Guarded) error {
+		if !g.ActorOnly && g.FirstApprover == g.Actor.ID {
+			return core.Forbidden("separation of duties: you gave the first approval; the second must come from another person")
+		}
+		return nil
+	}}
 )
 
-// transition is one row of the lifecycle table.
-type transition struct {
-	From  []State
-	To    State
-	By    actorKind
-	Roles []core.Role
-	// NotByRequester enforces separation of duties: the requester may not cause it.
-	NotByRequester bool
-}
-
-// transitions is the lifecycle: every allowed (state, event) pair. Anything
-// not listed is refused.
-var transitions = map[Event]transition{
-	EventSubmit:         {From: []State{StateDraft, StateChangesRequested}, To: StateSubmitted, By: byRequester},
-	EventEdit:           {From: []State{StateDraft, StateChangesRequested, StateSubmitted, StateInReview}, By: byRequester},
-	EventClaim:          {From: []State{StateSubmitted}, To: StateInReview, Roles: []core.Role{core.RoleReviewer, core.RoleApprover}, NotByRequester: true},
-	EventApprove:        {From: []State{StateInReview}, To: StateApproved, Roles: []core.Role{core.RoleReviewer, core.RoleApprover}, NotByRequester: true},
-	EventFirstApprove:   {From: []State{StateInReview}, To: StateInReview, Roles: []core.Role{core.RoleReviewer, core.RoleApprover}, NotByRequester: true},
-	EventSecondApprove:  {From: []State{StateInReview}, To: StateApproved, Roles: []core.Role{core.RoleApprover}, NotByRequester: true},
-	EventReject:         {From: []State{StateInReview}, To: StateRejected, Roles: []core.Role{core.RoleReviewer, core.RoleApprover}, NotByRequester: true},
-	EventRequestChanges: {From: []State{StateInReview}, To: StateChangesRequested, Roles: []core.Role{core.RoleReviewer, core.RoleApprover}, NotByRequester: true},
-	EventImplement:      {From: []State{StateApproved, StateVerificationFailed}, To: StateImplemented, Roles: []core.Role{core.RoleImplementer}, NotByRequester: true},
-	EventVerify:         {From: []State{StateImplemented}, To: StateVerified, By: bySystem},
-	EventFailVerify:     {From: []State{StateImplemented}, To: StateVerificationFailed, By: bySystem},
-	EventActivate:       {From: []State{StateVerified}, To: StateActive, By: bySystem},
-	EventExpire:         {From: []State{StateApproved, StateImplemented, StateVerified, StateVerificationFailed, StateActive}, To: StateExpired, By: bySystem},
-	EventRevoke:         {From: []State{StateApproved, StateImplemented, StateVerified, StateVerificationFailed, StateActive}, To: StateRevoked, Roles: []core.Role{core.RoleReviewer, core.RoleApprover}, NotByRequester: true},
-	EventCancel:         {From: []State{StateDraft, StateSubmitted}, To: StateCancelled, By: byRequester},
-}
-
-// target returns the state after ev from state, or nil refusal reasons as an error.
-func target(ev Event, from State) (State, error) {
-	t, ok := transitions[ev]
-	if !ok {
-		return "", fmt.Errorf("unknown event %q", ev)
-	}
-	if !slices.Contains(t.From, from) {
-		return "", core.Conflict("cannot %s a request that is %s", eventVerb(ev), StateLabel(from))
-	}
-	if t.To == "" {
-		return from, nil
-	}
-	return t.To, nil
-}
-
-// authorise applies the role and separation-of-duties guards of ev.
-func authorise(ev Event, actor core.Actor, requesterID uint) error {
-	t := transitions[ev]
-	isRequester := actor.ID == requesterID
-	switch t.By {
-	case bySystem:
-		if actor.ID != 0 {
-			return core.Forbidden("only the scanner can %s a request", eventVerb(ev))
+func roles(rs ...core.Role) core.Guard[Guarded] {
+	return core.Guard[Guarded]{Name: "role " + core.RolesPhrase(rs), Check: func(g Guarded) error {
+		if !g.Actor.Has(rs...) {
+			return core.Forbidden("you need the %s role to %s a request", core.RolesPhrase(rs), eventVerb(g.Event))
 		}
 		return nil
-	case byRequester:
-		if !isRequester {
-			return core.Forbidden("only the requester can %s this request", eventVerb(ev))
+	}}
+}
+
+type row = core.Transition[State, Event, Guarded]
+type guards = []core.Guard[Guarded]
+
+var security = roles(core.RoleReviewer, core.RoleApprover)
+
+// Lifecycle is the requests' transition table: every allowed (state, event)
+// pair with its guards. Anything not listed is refused.
+var Lifecycle = &core.Machine[State, Event, Guarded]{
+	Object: "request", What: "request", Model: &models.Request{}, Column: "state", Versioned: true,
+	Verb: eventVerb, Label: StateLabel,
+	States: AllStates,
+	Events: []Event{EventSubmit, EventEdit, EventClaim, EventApprove, EventFirstApprove, EventSecondApprove, EventReject,
+		EventRequestChanges, EventImplement, EventVerify, EventFailVerify, EventActivate, EventExpire, EventRevoke, EventCancel,
+		EventRecertify, EventLapse},
+	Rows: []row{
+		{From: []State{StateDraft, StateChangesRequested}, Event: EventSubmit, To: StateSubmitted, Guards: guards{byRequester}},
+		// An edit after submission sends the request back to the queue.
+		{From: []State{StateDraft, StateChangesRequested, StateSubmitted}, Event: EventEdit, Guards: guards{byRequester}},
+		{From: []State{StateInReview}, Event: EventEdit, To: StateSubmitted, Guards: guards{byRequester}},
+		{From: []State{StateSubmitted}, Event: EventClaim, To: StateInReview, Guards: guards{notByRequester, security}},
+		{From: []State{StateInReview}, Event: EventApprove, To: StateApproved, Guards: guards{notByRequester, security, needsOneApproval}},
+		{From: []State{StateInReview}, Event: EventFirstApprove, To: StateInReview, Guards: guards{notByRequester, security, needsSecondApproval}},
+		{From: []State{StateInReview}, Event: EventSecondApprove, To: StateApproved, Guards: guards{notByRequester, roles(core.RoleApprover), needsSecondApproval, approversDiffer}},
+		{From: []State{StateInReview}, Event: EventReject, To: StateRejected, Guards: guards{notByRequester, security}},
+		{From: []State{StateInReview}, Event: EventRequestChanges, To: StateChangesRequested, Guards: guards{notByRequester, security}},
+		{From: []State{StateApproved, StateVerificationFailed}, Event: EventImplement, To: StateImplemented, Guards: guards{notByRequester, roles(core.RoleImplementer)}},
+		{From: []State{StateImplemented}, Event: EventVerify, To: StateVerified, Guards: guards{bySystem}},
+		{From: []State{StateImplemented}, Event: EventFailVerify, To: StateVerificationFailed, Guards: guards{bySystem}},
+		{From: []State{StateVerified}, Event: EventActivate, To: StateActive, Guards: guards{bySystem}},
+		{From: InForceStates, Event: EventExpire, To: StateExpired, Guards: guards{bySystem}},
+		{From: InForceStates, Event: EventRevoke, To: StateRevoked, Guards: guards{notByRequester, security}},
+		{From: []State{StateDraft, StateSubmitted}, Event: EventCancel, To: StateCancelled, Guards: guards{byRequester}},
+		// The owners answer a re-certification: the opening stays in force with a new expiry, or ends now.
+		{From: InForceStates, Event: EventRecertify, Guards: guards{byOwner}},
+		{From: InForceStates, Event: EventLapse, To: StateExpired, Guards: guards{byOwner}},
+	},
+}
+
+// target returns the state after ev from state, or the refusal.
+func target(ev Event, from State) (State, error) { return Lifecycle.Target(from, ev) }
+
+// authorise applies ev's guards that concern the actor, before the caller
+// checks the input: a refused actor learns why they may not, not what to
+// fill in. The state and the request's own conditions are checked when the
+// event fires.
+func authorise(ev Event, actor core.Actor, r *models.Request) error {
+	g := Guarded{Event: ev, Actor: actor, Request: r, ActorOnly: true}
+	for _, t := range Lifecycle.Rows {
+		if t.Event != ev {
+			continue
+		}
+		for _, gd := range t.Guards {
+			if err := gd.Check(g); err != nil {
+				return err
+			}
 		}
 		return nil
 	}
-	if t.NotByRequester && isRequester {
-		return core.Forbidden("separation of duties: you cannot %s your own request", eventVerb(ev))
-	}
-	if !actor.Has(t.Roles...) {
-		return core.Forbidden("you need the %s role to %s a request", rolesPhrase(t.Roles), eventVerb(ev))
-	}
-	return nil
+	return fmt.Errorf("unknown event %q", ev)
 }
 
 // Allowed reports whether actor may cause ev on a request in state from,
@@ -148,28 +201,7 @@ func Allowed(ev Event, actor core.Actor, from State, requesterID uint) bool {
 	if _, err := target(ev, from); err != nil {
 		return false
 	}
-	return authorise(ev, actor, requesterID) == nil
-}
-
-func rolesPhrase(roles []core.Role) string {
-	switch len(roles) {
-	case 0:
-		return ""
-	case 1:
-		return string(roles[0])
-	}
-	s := ""
-	for i, r := range roles {
-		switch {
-		case i == 0:
-		case i == len(roles)-1:
-			s += " or "
-		default:
-			s += ", "
-		}
-		s += string(r)
-	}
-	return s
+	return authorise(ev, actor, &models.Request{RequesterID: requesterID}) == nil
 }
 
 var eventVerbs = map[Event]string{
@@ -178,6 +210,7 @@ var eventVerbs = map[Event]string{
 	EventReject: "reject", EventRequestChanges: "request changes to", EventImplement: "mark implemented",
 	EventVerify: "verify", EventFailVerify: "fail the verification of", EventActivate: "activate",
 	EventExpire: "expire", EventRevoke: "revoke", EventCancel: "cancel",
+	EventRecertify: "re-certify", EventLapse: "let lapse",
 }
 
 func eventVerb(ev Event) string {
@@ -223,12 +256,24 @@ var InForceStates = []State{StateApproved, StateImplemented, StateVerified, Stat
 
 // IsSystemEvent reports whether only the scanner or the scheduler may cause ev.
 func IsSystemEvent(ev Event) bool {
-	t, ok := transitions[ev]
-	return ok && t.By == bySystem
+	for _, t := range Lifecycle.Rows {
+		if t.Event == ev {
+			return len(t.Guards) == 1 && t.Guards[0].Name == bySystem.Name
+		}
+	}
+	return false
 }
 
 // FromStates are the states ev may happen in, as the table lists them.
-func FromStates(ev Event) []State { return slices.Clone(transitions[ev].From) }
+func FromStates(ev Event) []State {
+	var out []State
+	for _, t := range Lifecycle.Rows {
+		if t.Event == ev {
+			out = append(out, t.From...)
+		}
+	}
+	return out
+}
 
 // LoadRequest reads a request with its rules, or a not-found error.
 func LoadRequest(tx *gorm.DB, id uint) (*models.Request, error) {
@@ -244,24 +289,24 @@ func LoadRequest(tx *gorm.DB, id uint) (*models.Request, error) {
 	return &r, nil
 }
 
-// Step moves a request through one lifecycle event inside tx: it checks the
-// table and the guards, then updates the row only if nobody else changed it
-// since it was read (the version column), so two reviewers acting at once
-// produce one winner and one conflict, never a corrupt state.
+// Step moves a request through one lifecycle event inside tx, through the
+// lifecycle table: its guards, the conditional update of the row as it was
+// read (state and version), and the audit event, so two reviewers acting at
+// once produce one winner and one conflict, never a corrupt state.
 func (s *Service) Step(tx *gorm.DB, actor core.Actor, req *models.Request, ev Event, extra map[string]any, detail any, comment string) error {
-	from := State(req.State)
-	to, err := target(ev, from)
+	g := Guarded{Event: ev, Actor: actor, Request: req}
+	if ev == EventSecondApprove {
+		var first models.Review
+		err := tx.Where("request_id = ? AND voided = ? AND decision = ?", req.ID, false, string(DecisionApprove)).Order("id").Take(&first).Error
+		if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+			return err
+		}
+		g.FirstApprover = first.ReviewerID
+	}
+	to, err := Lifecycle.Fire(s.Store, tx, core.Move[State, Event]{
+		ID: req.ID, From: State(req.State), Version: req.Version, Event: ev, Actor: actor, Set: extra, Detail: detail, Comment: comment,
+	}, g)
 	if err != nil {
-		return err
-	}
-	if err := authorise(ev, actor, req.RequesterID); err != nil {
-		return err
-	}
-	updates := map[string]any{"state": string(to)}
-	for k, v := range extra {
-		updates[k] = v
-	}
-	if err := s.UpdateVersioned(tx, &models.Request{}, "request", req.ID, req.Version, updates); err != nil {
 		return err
 	}
 	req.State = string(to)
@@ -272,5 +317,5 @@ func (s *Service) Step(tx *gorm.DB, actor core.Actor, req *models.Request, ev Ev
 			return err
 		}
 	}
-	return s.Audit(tx, actor, string(ev), "request", req.ID, string(from), string(to), detail, comment)
+	return nil
 }

@@ -1,23 +1,15 @@
 package requests
 
-import (
-	"slices"
-	"testing"
-)
+import "testing"
 
 // TestTransitionTableIsWellFormed guards the table itself.
 func TestTransitionTableIsWellFormed(t *testing.T) {
-	for ev, tr := range transitions {
-		if len(tr.From) == 0 {
-			t.Errorf("%s has no source state", ev)
-		}
-		if tr.By == byRole && len(tr.Roles) == 0 {
-			t.Errorf("%s is caused by a role but names none", ev)
-		}
-		for _, s := range append(slices.Clone(tr.From), tr.To) {
-			if _, ok := ParseState(string(s)); !ok && s != "" {
-				t.Errorf("%s names unknown state %q", ev, s)
-			}
+	if err := Lifecycle.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range Lifecycle.Rows {
+		if len(r.Guards) == 0 {
+			t.Errorf("%s from %v: no guard says who may cause it", r.Event, r.From)
 		}
 	}
 }

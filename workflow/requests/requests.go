@@ -244,37 +244,14 @@ func (s *Service) Update(ctx context.Context, actor core.Actor, id uint, in Inpu
 		if _, err := target(EventEdit, from); err != nil {
 			return err
 		}
-		if err := authorise(EventEdit, actor, old.RequesterID); err != nil {
+		if err := authorise(EventEdit, actor, old); err != nil {
 			return err
 		}
 		v, err := s.validateRequest(tx, in)
 		if err != nil {
 			return err
 		}
-		to := from
-		if from == StateInReview {
-			to = StateSubmitted
-		}
-		res := tx.Model(&models.Request{}).Where("id = ? AND version = ?", old.ID, old.Version).Updates(map[string]any{
-			"title": v.req.Title, "justification": v.req.Justification, "expires_at": v.req.ExpiresAt,
-			"exception": false, "compensating_controls": "{}", "state": string(to),
-			"version": gorm.Expr("version + 1"), "updated_at": s.Now(),
-		})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected != 1 {
-			return core.Conflict("request #%d was changed by someone else meanwhile; reload it and try again", id)
-		}
-		if err := tx.Where("request_id = ?", id).Delete(&models.Rule{}).Error; err != nil {
-			return err
-		}
-		for i := range v.rules {
-			v.rules[i].RequestID = id
-		}
-		if err := tx.Create(&v.rules).Error; err != nil {
-			return err
-		}
+		// An edit voids every decision given so far; the table sends a request in review back to the queue.
 		voided := tx.Model(&models.Review{}).Where("request_id = ? AND voided = ?", id, false).Update("voided", true)
 		if voided.Error != nil {
 			return voided.Error
@@ -284,7 +261,19 @@ func (s *Service) Update(ctx context.Context, actor core.Actor, id uint, in Inpu
 		if voided.RowsAffected > 0 {
 			comment = fmt.Sprintf("edited after submission: %d earlier review decision(s) voided", voided.RowsAffected)
 		}
-		if err := s.Audit(tx, actor, string(EventEdit), "request", id, string(from), string(to), detail, comment); err != nil {
+		if err := s.Step(tx, actor, old, EventEdit, map[string]any{
+			"title": v.req.Title, "justification": v.req.Justification, "expires_at": v.req.ExpiresAt,
+			"exception": false, "compensating_controls": "{}",
+		}, detail, comment); err != nil {
+			return err
+		}
+		if err := tx.Where("request_id = ?", id).Delete(&models.Rule{}).Error; err != nil {
+			return err
+		}
+		for i := range v.rules {
+			v.rules[i].RequestID = id
+		}
+		if err := tx.Create(&v.rules).Error; err != nil {
 			return err
 		}
 		if req, err = LoadRequest(tx, id); err != nil {
@@ -311,7 +300,7 @@ func requestSnapshot(r *models.Request) map[string]any {
 // judged afresh against the policy in force.
 func (s *Service) Submit(ctx context.Context, actor core.Actor, id uint) (*models.Request, error) {
 	return s.onRequest(ctx, actor, id, func(tx *gorm.DB, r *models.Request) error {
-		if err := authorise(EventSubmit, actor, r.RequesterID); err != nil {
+		if err := authorise(EventSubmit, actor, r); err != nil {
 			return err
 		}
 		if _, err := target(EventSubmit, State(r.State)); err != nil {
@@ -461,7 +450,7 @@ func (s *Service) Review(ctx context.Context, actor core.Actor, id uint, in Revi
 	return s.onRequest(ctx, actor, id, func(tx *gorm.DB, r *models.Request) error {
 		// Guards before input checks: a refused actor learns why they may not, not what to fill in.
 		if State(r.State) == StateSubmitted {
-			if err := authorise(EventClaim, actor, r.RequesterID); err != nil {
+			if err := authorise(EventClaim, actor, r); err != nil {
 				return err
 			}
 		}
@@ -472,7 +461,7 @@ func (s *Service) Review(ctx context.Context, actor core.Actor, id uint, in Revi
 				return core.Conflict("request #%d has its first approval already and waits for the second approval by a security lead", r.ID)
 			}
 		}
-		if err := authorise(ev, actor, r.RequesterID); err != nil {
+		if err := authorise(ev, actor, r); err != nil {
 			return err
 		}
 		findings, err := s.rejudge(tx, r)
@@ -544,7 +533,7 @@ func (s *Service) SecondApproval(ctx context.Context, actor core.Actor, id uint,
 		return nil, core.Invalid("comment", "say in a comment why; the requester will read it")
 	}
 	return s.onRequest(ctx, actor, id, func(tx *gorm.DB, r *models.Request) error {
-		if err := authorise(EventSecondApprove, actor, r.RequesterID); err != nil {
+		if err := authorise(EventSecondApprove, actor, r); err != nil {
 			return err
 		}
 		if State(r.State) != StateInReview || !r.NeedsSecondApproval {

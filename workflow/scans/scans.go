@@ -245,27 +245,33 @@ func (s *Service) enqueue(tx *gorm.DB, actor core.Actor, run models.ScanRun) (*m
 }
 
 // Claim takes the oldest queued run for this holder; nil when none
-// waits. The conditional update makes sure two instances never run the same scan.
+// waits. The table's conditional update makes sure two instances never run
+// the same scan: the loser tries the next run.
 func (s *Service) Claim(ctx context.Context, holder string) (*models.ScanRun, error) {
-	db := s.DB().WithContext(ctx)
 	for attempt := 0; attempt < 3; attempt++ {
-		var run models.ScanRun
-		err := db.Where("status = ?", "queued").Order("id").Take(&run).Error
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil, nil
-		}
-		if err != nil {
+		var run *models.ScanRun
+		err := s.InTx(ctx, func(tx *gorm.DB) error {
+			var r models.ScanRun
+			err := tx.Where("status = ?", string(StateQueued)).Order("id").Take(&r).Error
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			now := s.Now()
+			if err := s.fire(tx, core.SystemActor, &r, EventStart, map[string]any{"holder": holder, "started_at": &now}, map[string]string{"holder": holder}, ""); err != nil {
+				return err
+			}
+			r.Holder, r.StartedAt = holder, &now
+			run = &r
+			return nil
+		})
+		switch {
+		case err == nil:
+			return run, nil
+		case core.ErrorCodeOf(err) != core.CodeConflict:
 			return nil, err
-		}
-		now := s.Now()
-		res := db.Model(&models.ScanRun{}).Where("id = ? AND status = ?", run.ID, "queued").
-			Updates(map[string]any{"status": "running", "holder": holder, "started_at": &now})
-		if res.Error != nil {
-			return nil, res.Error
-		}
-		if res.RowsAffected == 1 {
-			run.Status, run.Holder, run.StartedAt = "running", holder, &now
-			return &run, nil
 		}
 	}
 	return nil, nil
@@ -367,10 +373,9 @@ func (s *Service) finishRun(ctx context.Context, run *models.ScanRun, report []b
 			}
 		}
 		updates["summary"] = summary
-		if err := tx.Model(&models.ScanRun{}).Where("id = ?", run.ID).Updates(updates).Error; err != nil {
-			return err
-		}
-		return s.Audit(tx, core.SystemActor, "scan."+status, "scan", run.ID, "", "", map[string]any{"error": errText, "summary": summary}, "")
+		// The table writes the status: done or failed, from running only.
+		ev := map[string]Event{"done": EventComplete, "failed": EventFail}[status]
+		return s.fire(tx, core.SystemActor, run, ev, updates, map[string]any{"error": errText, "summary": summary}, "")
 	})
 	s.hub.publish(run.ID, final)
 	if err != nil {
@@ -522,17 +527,4 @@ func (s *Service) LatestOf(ctx context.Context, address string) (*models.ScanRun
 		}
 	}
 	return nil, nil
-}
-
-// staleScan is how long a run may stay running before it is taken for
-// interrupted (a killed process): a full scan of a large zone takes less.
-const staleScan = 6 * time.Hour
-
-// FailStale marks runs left running by a stopped instance as failed,
-// so that their requests can be implemented and verified again.
-func (s *Service) FailStale(ctx context.Context) (int, error) {
-	now := s.Now()
-	res := s.DB().WithContext(ctx).Model(&models.ScanRun{}).Where("status = ? AND started_at < ?", "running", now.Add(-staleScan)).
-		Updates(map[string]any{"status": "failed", "error": "interrupted: the instance running it stopped", "finished_at": &now})
-	return int(res.RowsAffected), res.Error
 }
