@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/workflow/identity"
 	"github.com/portcullis/portcullis/workflow/inventory"
 )
 
@@ -69,16 +70,21 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
-	users, err := s.app.Identity.ListUsers(r.Context(), "")
+	page, err := cursorPage[identity.UserKey](r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	rows := make([]web.UserRow, len(users))
-	for i, u := range users {
-		rows[i] = web.UserRow{Email: u.Email, Name: u.Name, Team: u.Team, Roles: u.Roles, Issuer: u.Issuer, LastLogin: fmtTimePtr(u.LastLoginAt)}
+	users, err := s.app.Identity.ListUsersPage(r.Context(), page)
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
-	s.render(w, r, http.StatusOK, web.UsersPage(s.page(r, "Users"), rows))
+	v := web.Users{Rows: make([]web.UserRow, len(users.Items)), Links: listLinks(r, users.Next)}
+	for i, u := range users.Items {
+		v.Rows[i] = web.UserRow{Email: u.Email, Name: u.Name, Team: u.Team, Roles: u.Roles, Issuer: u.Issuer, LastLogin: fmtTimePtr(u.LastLoginAt)}
+	}
+	s.render(w, r, http.StatusOK, web.UsersPage(s.page(r, "Users"), v))
 }
 
 // settingFields lays out the settings form.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/drift"
 	"github.com/portcullis/portcullis/workflow/inventory"
+	"github.com/portcullis/portcullis/workflow/paging"
 	"github.com/portcullis/portcullis/workflow/policy"
 	"github.com/portcullis/portcullis/workflow/requests"
 	"github.com/portcullis/portcullis/workflow/scans"
@@ -276,24 +276,21 @@ func (s *Server) apiListRequests(w http.ResponseWriter, r *http.Request) {
 			f.States = append(f.States, st)
 		}
 	}
-	if l := q.Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > 1000 {
-			s.apiError(w, r, &core.Error{Code: core.CodeInvalid, Field: "limit", Message: "limit is a number from 1 to 1000"})
-			return
-		}
-		f.Limit = n
-	}
-	reqs, err := s.app.Requests.List(r.Context(), actor(r), f)
+	page, err := cursorPage[requests.ListKey](r)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
 	}
-	out := make([]requestJSON, len(reqs))
-	for i, req := range reqs {
+	reqs, err := s.app.Requests.ListPage(r.Context(), actor(r), f, page)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	out := make([]requestJSON, len(reqs.Items))
+	for i, req := range reqs.Items {
 		out[i] = requestToJSON(req)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"requests": out})
+	writeJSON(w, http.StatusOK, nextCursor(map[string]any{"requests": out}, reqs.Next))
 }
 
 func (s *Server) apiCreateRequest(w http.ResponseWriter, r *http.Request) {
@@ -475,30 +472,39 @@ func (s *Server) apiAddComment(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) apiQueue(which string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		var reqs []models.Request
-		var err error
+		page, err := cursorPage[requests.QueueKey](r)
+		if err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+		var reqs paging.Page[models.Request]
 		switch which {
 		case "review":
-			reqs, err = s.app.Requests.ReviewQueue(r.Context(), actor(r))
+			reqs, err = s.app.Requests.ReviewQueuePage(r.Context(), actor(r), page)
 		case "approval":
-			reqs, err = s.app.Requests.ApprovalQueue(r.Context(), actor(r))
+			reqs, err = s.app.Requests.ApprovalQueuePage(r.Context(), actor(r), page)
 		default:
-			reqs, err = s.app.Requests.ImplementationQueue(r.Context(), actor(r))
+			reqs, err = s.app.Requests.ImplementationQueuePage(r.Context(), actor(r), page)
 		}
 		if err != nil {
 			s.apiError(w, r, err)
 			return
 		}
-		out := make([]requestJSON, len(reqs))
-		for i, req := range reqs {
+		out := make([]requestJSON, len(reqs.Items))
+		for i, req := range reqs.Items {
 			out[i] = requestToJSON(req)
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"requests": out})
+		writeJSON(w, http.StatusOK, nextCursor(map[string]any{"requests": out}, reqs.Next))
 	}
 }
 
 func (s *Server) apiRuleRegister(w http.ResponseWriter, r *http.Request) {
-	entries, err := s.app.Requests.RuleRegister(r.Context(), actor(r))
+	page, err := cursorPage[requests.RegisterKey](r)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	entries, err := s.app.Requests.RegisterPage(r.Context(), actor(r), page)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -511,11 +517,11 @@ func (s *Server) apiRuleRegister(w http.ResponseWriter, r *http.Request) {
 		Approvers []string  `json:"approvers"`
 		ExpiresAt time.Time `json:"expires_at"`
 	}
-	out := make([]entry, len(entries))
-	for i, e := range entries {
+	out := make([]entry, len(entries.Items))
+	for i, e := range entries.Items {
 		out[i] = entry{ruleToJSON(e.Rule), e.Request.ID, e.Request.Title, e.Request.State, e.Approvers, e.Request.ExpiresAt.UTC()}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"rules": out})
+	writeJSON(w, http.StatusOK, nextCursor(map[string]any{"rules": out}, entries.Next))
 }
 
 type zoneJSON struct {
@@ -536,16 +542,21 @@ func zoneToJSON(z models.Zone) zoneJSON {
 }
 
 func (s *Server) apiListZones(w http.ResponseWriter, r *http.Request) {
-	zones, err := s.app.Inventory.ListZones(r.Context())
+	page, err := cursorPage[inventory.ZoneKey](r)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
 	}
-	out := make([]zoneJSON, len(zones))
-	for i, z := range zones {
+	zones, err := s.app.Inventory.ListZonesPage(r.Context(), page)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	out := make([]zoneJSON, len(zones.Items))
+	for i, z := range zones.Items {
 		out[i] = zoneToJSON(z)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"zones": out})
+	writeJSON(w, http.StatusOK, nextCursor(map[string]any{"zones": out}, zones.Next))
 }
 
 // optionalID reads {id} when the route has one (PUT), or 0 (POST creates).
@@ -616,16 +627,21 @@ func assetToJSON(a models.Asset) assetJSON {
 }
 
 func (s *Server) apiListAssets(w http.ResponseWriter, r *http.Request) {
-	assets, err := s.app.Inventory.ListAssets(r.Context())
+	page, err := cursorPage[inventory.AssetKey](r)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
 	}
-	out := make([]assetJSON, len(assets))
-	for i, a := range assets {
+	assets, err := s.app.Inventory.ListAssetsPage(r.Context(), page)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	out := make([]assetJSON, len(assets.Items))
+	for i, a := range assets.Items {
 		out[i] = assetToJSON(a)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"assets": out})
+	writeJSON(w, http.StatusOK, nextCursor(map[string]any{"assets": out}, assets.Next))
 }
 
 func (s *Server) apiSaveAsset(w http.ResponseWriter, r *http.Request) {

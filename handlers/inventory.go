@@ -118,13 +118,18 @@ func assetRow(a models.Asset) web.AssetRow {
 }
 
 func (s *Server) listAssets(w http.ResponseWriter, r *http.Request) {
-	assets, err := s.app.Inventory.ListAssets(r.Context())
+	page, err := cursorPage[inventory.AssetKey](r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v := web.Assets{CanEdit: actor(r).Has(core.RoleAdmin)}
-	for _, a := range assets {
+	assets, err := s.app.Inventory.ListAssetsPage(r.Context(), page)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := web.Assets{CanEdit: actor(r).Has(core.RoleAdmin), Links: listLinks(r, assets.Next)}
+	for _, a := range assets.Items {
 		v.Rows = append(v.Rows, assetRow(a))
 	}
 	s.render(w, r, http.StatusOK, web.AssetsPage(s.page(r, "Assets"), v))

@@ -1,9 +1,12 @@
 package handlers
 
 import (
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
+
+	"github.com/portcullis/portcullis/workflow/paging"
 )
 
 // apiOperation describes one endpoint for the OpenAPI document.
@@ -12,6 +15,8 @@ type apiOperation struct {
 	Body     string // schema name of the JSON body, if any
 	Response string // schema name of the 2xx response
 	Status   string // 2xx status, "200" by default
+	// Paged lists take ?limit= and ?cursor= and answer next_cursor.
+	Paged bool
 }
 
 // apiOperations documents every API route, keyed like Server.access; a
@@ -20,7 +25,7 @@ var apiOperations = map[string]apiOperation{
 	"GET /api/v1/openapi.json":             {Summary: "This document", Response: "Object"},
 	"GET /api/v1/me":                       {Summary: "Who the token belongs to", Response: "Me"},
 	"POST /api/v1/evaluate":                {Summary: "Judge rule objects against the policy in force (nothing saved)", Body: "EvaluateInput", Response: "Evaluation"},
-	"GET /api/v1/requests":                 {Summary: "List requests (filters: state, q, mine, limit)", Response: "RequestList"},
+	"GET /api/v1/requests":                 {Summary: "List requests, newest first (filters: state, a comma-separated list or repeated; q; mine)", Response: "RequestList", Paged: true},
 	"POST /api/v1/requests":                {Summary: "Create a draft request", Body: "RequestInput", Response: "Request", Status: "201"},
 	"GET /api/v1/requests/{id}":            {Summary: "Read a request with its reviews and timeline", Response: "Request"},
 	"PUT /api/v1/requests/{id}":            {Summary: "Edit a request (after submission this voids earlier approvals)", Body: "RequestInput", Response: "Request"},
@@ -32,15 +37,15 @@ var apiOperations = map[string]apiOperation{
 	"POST /api/v1/requests/{id}/revoke":    {Summary: "Revoke an approved or active request", Body: "Reason", Response: "Request"},
 	"GET /api/v1/requests/{id}/comments":   {Summary: "List comments", Response: "CommentList"},
 	"POST /api/v1/requests/{id}/comments":  {Summary: "Post a comment", Body: "CommentInput", Response: "Comment", Status: "201"},
-	"GET /api/v1/queues/review":            {Summary: "Requests waiting for a first review", Response: "RequestList"},
-	"GET /api/v1/queues/approval":          {Summary: "Requests waiting for a second approval", Response: "RequestList"},
-	"GET /api/v1/queues/implementation":    {Summary: "Approved requests waiting for implementation", Response: "RequestList"},
-	"GET /api/v1/rules":                    {Summary: "The rule register: every approved rule with its expiry", Response: "RuleRegister"},
-	"GET /api/v1/zones":                    {Summary: "List zones", Response: "ZoneList"},
+	"GET /api/v1/queues/review":            {Summary: "Requests waiting for a first review, oldest submission first", Response: "RequestList", Paged: true},
+	"GET /api/v1/queues/approval":          {Summary: "Requests waiting for a second approval, oldest submission first", Response: "RequestList", Paged: true},
+	"GET /api/v1/queues/implementation":    {Summary: "Approved requests waiting for implementation, oldest approval first", Response: "RequestList", Paged: true},
+	"GET /api/v1/rules":                    {Summary: "The rule register: every approved rule with its expiry, soonest expiry first (a page holds the rules of up to limit requests)", Response: "RuleRegister", Paged: true},
+	"GET /api/v1/zones":                    {Summary: "List zones by name", Response: "ZoneList", Paged: true},
 	"POST /api/v1/zones":                   {Summary: "Create a zone", Body: "ZoneInput", Response: "Zone", Status: "201"},
 	"PUT /api/v1/zones/{id}":               {Summary: "Update a zone", Body: "ZoneInput", Response: "Zone"},
 	"DELETE /api/v1/zones/{id}":            {Summary: "Delete a zone", Status: "204"},
-	"GET /api/v1/assets":                   {Summary: "List assets with their derived zones", Response: "AssetList"},
+	"GET /api/v1/assets":                   {Summary: "List assets with their derived zones, by address", Response: "AssetList", Paged: true},
 	"POST /api/v1/assets":                  {Summary: "Create an asset", Body: "AssetInput", Response: "Asset", Status: "201"},
 	"PUT /api/v1/assets/{id}":              {Summary: "Update an asset", Body: "AssetInput", Response: "Asset"},
 	"DELETE /api/v1/assets/{id}":           {Summary: "Delete an asset", Status: "204"},
@@ -104,7 +109,7 @@ var apiSchemas = map[string]any{
 		"exception": map[string]any{"type": "boolean"}, "compensating_controls": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}},
 		"reviews": arr(map[string]any{"type": "object"}), "timeline": arr(map[string]any{"type": "object"}),
 	}),
-	"RequestList": obj(map[string]any{"requests": arr(ref("Request"))}),
+	"RequestList": obj(map[string]any{"requests": arr(ref("Request")), "next_cursor": nextCursorSchema}),
 	"Reason":      obj(map[string]any{"reason": str("why")}),
 	"ReviewInput": obj(map[string]any{
 		"decision": map[string]any{"type": "string", "enum": []string{"approve", "reject", "changes_requested"}}, "comment": str("required unless approving"),
@@ -117,13 +122,13 @@ var apiSchemas = map[string]any{
 	"CommentInput":   obj(map[string]any{"body": str("")}, "body"),
 	"Comment":        obj(map[string]any{"id": map[string]any{"type": "integer"}, "author": str(""), "body": str(""), "at": str("")}),
 	"CommentList":    obj(map[string]any{"comments": arr(ref("Comment"))}),
-	"RuleRegister":   obj(map[string]any{"rules": arr(map[string]any{"type": "object"})}),
+	"RuleRegister":   obj(map[string]any{"rules": arr(map[string]any{"type": "object"}), "next_cursor": nextCursorSchema}),
 	"ZoneInput":      obj(map[string]any{"name": str(""), "classification": map[string]any{"type": "string", "enum": []string{"internet", "dmz", "transit", "low", "medium", "high"}}, "cidrs": stringOrList, "owner": str(""), "description": str("")}, "name", "classification"),
 	"Zone":           obj(map[string]any{"id": map[string]any{"type": "integer"}, "name": str(""), "classification": str(""), "cidrs": arr(map[string]any{"type": "string"}), "owner": str(""), "description": str("")}),
-	"ZoneList":       obj(map[string]any{"zones": arr(ref("Zone"))}),
+	"ZoneList":       obj(map[string]any{"zones": arr(ref("Zone")), "next_cursor": nextCursorSchema}),
 	"AssetInput":     obj(map[string]any{"address": str(""), "hostname": str(""), "owner_team": str(""), "application": str("")}, "address"),
 	"Asset":          obj(map[string]any{"id": map[string]any{"type": "integer"}, "address": str(""), "hostname": str(""), "owner_team": str(""), "application": str(""), "zone": str("derived from the address"), "classification": str("")}),
-	"AssetList":      obj(map[string]any{"assets": arr(ref("Asset"))}),
+	"AssetList":      obj(map[string]any{"assets": arr(ref("Asset")), "next_cursor": nextCursorSchema}),
 	"ImportResult":   obj(map[string]any{"created": map[string]any{"type": "integer"}, "updated": map[string]any{"type": "integer"}}),
 	"Drift": obj(map[string]any{"id": map[string]any{"type": "integer"}, "kind": str("open-unapproved, approved-closed, service-mismatch, expired-open, weak-config or tarpit"),
 		"severity": str(""), "asset": str(""), "port": map[string]any{"type": "integer"}, "protocol": str(""), "service": str(""), "zone": str(""),
@@ -135,6 +140,19 @@ var apiSchemas = map[string]any{
 	"ScanInput":    obj(map[string]any{"targets": arr(str("inventory address or zone name")), "profile": map[string]any{"type": "string", "enum": []string{"common", "full"}}}, "targets"),
 	"Scan":         obj(map[string]any{"id": map[string]any{"type": "integer"}, "state": str("queued, running, done or failed"), "progress": map[string]any{"type": "object"}, "report": map[string]any{"type": "object", "description": "the scan-report contract"}}),
 	"Me":           obj(map[string]any{"email": str(""), "name": str(""), "team": str(""), "roles": arr(map[string]any{"type": "string"})}),
+}
+
+// nextCursorSchema is the cursor of a paged list's next page.
+var nextCursorSchema = str("the cursor of the next page, to pass as ?cursor=; absent on the last page")
+
+// pagingParams are the query parameters of every paged list.
+func pagingParams() []any {
+	return []any{
+		map[string]any{"name": "limit", "in": "query", "description": fmt.Sprintf("page size, %d by default", paging.DefaultLimit),
+			"schema": map[string]any{"type": "integer", "minimum": 1, "maximum": paging.MaxLimit, "default": paging.DefaultLimit}},
+		map[string]any{"name": "cursor", "in": "query", "description": "next_cursor of the previous page; absent for the first page",
+			"schema": map[string]any{"type": "string"}},
+	}
 }
 
 var pathParam = regexp.MustCompile(`\{(\w+)\}`)
@@ -180,6 +198,9 @@ func openAPIDocument() map[string]any {
 				typ = "integer"
 			}
 			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": typ}})
+		}
+		if op.Paged {
+			params = append(params, pagingParams()...)
 		}
 		if len(params) > 0 {
 			o["parameters"] = params

@@ -11,6 +11,7 @@ import (
 	"github.com/portcullis/portcullis/static"
 	"github.com/portcullis/portcullis/web"
 	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/paging"
 	"github.com/portcullis/portcullis/workflow/requests"
 )
 
@@ -133,28 +134,34 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 			v.Counts = append(v.Counts, web.StateCount{State: string(st), Label: st.Label(), Count: n, Href: "/requests?state=" + string(st)})
 		}
 	}
-	queue := func(label, href string, list func() (int, error)) {
-		n, err := list()
-		if err == nil {
-			v.Queues = append(v.Queues, web.QueueLink{Label: label, Href: href, Count: n})
+	queues, err := s.app.Requests.CountQueues(ctx, a)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, q := range []struct {
+		label, href string
+		n           *int
+	}{
+		{"waiting for review", "/queue/review", queues.Review},
+		{"waiting for your second approval", "/queue/approval", queues.Approval},
+		{"approved, to implement", "/queue/implementation", queues.Implementation},
+	} {
+		if q.n != nil {
+			v.Queues = append(v.Queues, web.QueueLink{Label: q.label, Href: q.href, Count: *q.n})
 		}
 	}
-	if a.Has(core.RoleReviewer, core.RoleApprover) {
-		queue("waiting for review", "/queue/review", func() (int, error) { q, err := s.app.Requests.ReviewQueue(ctx, a); return len(q), err })
-	}
-	if a.Has(core.RoleApprover) {
-		queue("waiting for your second approval", "/queue/approval", func() (int, error) { q, err := s.app.Requests.ApprovalQueue(ctx, a); return len(q), err })
-	}
-	if a.Has(core.RoleImplementer) {
-		queue("approved, to implement", "/queue/implementation", func() (int, error) { q, err := s.app.Requests.ImplementationQueue(ctx, a); return len(q), err })
-	}
 	if a.Has(core.RoleRequester) {
-		mine, err := s.app.Requests.List(ctx, a, requests.Filter{Mine: true, Limit: 10})
+		const latest = 10
+		mine, err := s.app.Requests.ListPage(ctx, a, requests.Filter{Mine: true}, paging.Request[requests.ListKey]{Limit: latest})
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		v.Mine = requestRows(mine)
+		v.Mine = requestRows(mine.Items)
+		if mine.Next != "" {
+			v.MineHref = "/requests?mine=1"
+		}
 	}
 	s.render(w, r, http.StatusOK, web.HomePage(s.page(r, "Home"), v))
 }

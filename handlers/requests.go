@@ -12,6 +12,7 @@ import (
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/web"
 	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/paging"
 	"github.com/portcullis/portcullis/workflow/requests"
 )
 
@@ -47,12 +48,17 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
 	if st, ok := requests.ParseState(selected); ok {
 		f.States = []requests.State{st}
 	}
-	reqs, err := s.app.Requests.List(r.Context(), a, f)
+	page, err := cursorPage[requests.ListKey](r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v := web.RequestList{Heading: "Requests", Rows: requestRows(reqs), Query: f.Search, Mine: f.Mine, CanFile: a.Has(core.RoleRequester)}
+	reqs, err := s.app.Requests.ListPage(r.Context(), a, f, page)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := web.RequestList{Heading: "Requests", Rows: requestRows(reqs.Items), Query: f.Search, Mine: f.Mine, CanFile: a.Has(core.RoleRequester), Links: listLinks(r, reqs.Next)}
 	if !a.SeesAllRequests() {
 		v.Heading = "Your team's requests"
 	}
@@ -670,41 +676,61 @@ func (s *Server) implementRequest(w http.ResponseWriter, r *http.Request) {
 	s.redirect(w, r, fmt.Sprintf("/requests/%d", id))
 }
 
-func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, v web.Queue, list func() ([]models.Request, error)) {
-	reqs, err := list()
+func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, v web.Queue, list func(paging.Request[requests.QueueKey]) (paging.Page[models.Request], error), queue requests.QueueName) {
+	page, err := cursorPage[requests.QueueKey](r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v.Rows = requestRows(reqs)
+	reqs, err := list(page)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if v.Total, err = s.app.Requests.CountQueue(r.Context(), actor(r), queue); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v.Rows, v.Links = requestRows(reqs.Items), listLinks(r, reqs.Next)
 	s.render(w, r, http.StatusOK, web.QueuePage(s.page(r, v.Heading), v))
 }
 
 func (s *Server) reviewQueue(w http.ResponseWriter, r *http.Request) {
 	s.queuePage(w, r, web.Queue{Heading: "Review queue", Intro: "Submitted requests waiting for a security review, oldest first.", Empty: "Nothing waits for review.", ActionLabel: "Review", ActionSuffix: "/review"},
-		func() ([]models.Request, error) { return s.app.Requests.ReviewQueue(r.Context(), actor(r)) })
+		func(p paging.Request[requests.QueueKey]) (paging.Page[models.Request], error) {
+			return s.app.Requests.ReviewQueuePage(r.Context(), actor(r), p)
+		}, requests.QueueReview)
 }
 
 func (s *Server) approvalQueue(w http.ResponseWriter, r *http.Request) {
 	s.queuePage(w, r, web.Queue{Heading: "Second approvals", Intro: "Requests a reviewer approved that need a security lead's second approval.", Empty: "Nothing waits for a second approval.", ActionLabel: "Decide", ActionSuffix: "/approve"},
-		func() ([]models.Request, error) { return s.app.Requests.ApprovalQueue(r.Context(), actor(r)) })
+		func(p paging.Request[requests.QueueKey]) (paging.Page[models.Request], error) {
+			return s.app.Requests.ApprovalQueuePage(r.Context(), actor(r), p)
+		}, requests.QueueApproval)
 }
 
 func (s *Server) implementationQueue(w http.ResponseWriter, r *http.Request) {
 	s.queuePage(w, r, web.Queue{Heading: "Implementation queue", Intro: "Approved requests to put in place on the firewalls, and failed verifications to retry.", Empty: "Nothing waits for implementation.", ActionLabel: "Implement", ActionSuffix: "/implement"},
-		func() ([]models.Request, error) { return s.app.Requests.ImplementationQueue(r.Context(), actor(r)) })
+		func(p paging.Request[requests.QueueKey]) (paging.Page[models.Request], error) {
+			return s.app.Requests.ImplementationQueuePage(r.Context(), actor(r), p)
+		}, requests.QueueImplementation)
 }
 
 func (s *Server) register(w http.ResponseWriter, r *http.Request) {
-	entries, err := s.app.Requests.RuleRegister(r.Context(), actor(r))
+	page, err := cursorPage[requests.RegisterKey](r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	entries, err := s.app.Requests.RegisterPage(r.Context(), actor(r), page)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	now := time.Now().UTC()
-	rows := make([]web.RegisterRow, len(entries))
-	for i, e := range entries {
-		rows[i] = web.RegisterRow{
+	v := web.Register{Rows: make([]web.RegisterRow, len(entries.Items)), Links: listLinks(r, entries.Next)}
+	for i, e := range entries.Items {
+		v.Rows[i] = web.RegisterRow{
 			RequestID: e.Request.ID, Href: fmt.Sprintf("/requests/%d", e.Request.ID), Title: e.Request.Title,
 			Source: e.Rule.Source, Destination: e.Rule.Destination, Protocol: e.Rule.Protocol, Ports: e.Rule.Ports,
 			Service: e.Rule.Service, Direction: e.Rule.Direction, State: e.Request.State, StateLabel: requests.State(e.Request.State).Label(),
@@ -712,7 +738,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 			Exception: e.Request.Exception,
 		}
 	}
-	s.render(w, r, http.StatusOK, web.RegisterPage(s.page(r, "Rule register"), rows))
+	s.render(w, r, http.StatusOK, web.RegisterPage(s.page(r, "Rule register"), v))
 }
 
 // stateText is a stored state as people read it; empty stays empty.

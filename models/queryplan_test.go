@@ -46,6 +46,18 @@ var hotQueries = []hotQuery{
 	{name: "requests a team member sees", sql: `SELECT * FROM requests WHERE (requester_id = ? OR team = ?) AND id < ? ORDER BY id DESC LIMIT 50`, args: []any{someone, team, cursor}},
 	{name: "requests by state", sql: `SELECT * FROM requests WHERE state IN ? AND id < ? ORDER BY id DESC LIMIT 50`, args: []any{[]string{"submitted", "in_review"}, cursor}},
 	{name: "requests by state a team member sees", sql: `SELECT * FROM requests WHERE (requester_id = ? OR team = ?) AND state IN ? AND id < ? ORDER BY id DESC LIMIT 50`, args: []any{someone, team, []string{"active"}, cursor}},
+	// The requests feature reads what a team member sees as a union of
+	// branches, each from its own index (workflow/requests ListPage, Counts).
+	{name: "requests of a team filed by others", sql: `SELECT * FROM requests WHERE team = ? AND requester_id <> ? AND id < ? ORDER BY id DESC LIMIT 51`, args: []any{team, someone, cursor}},
+	{name: "requests by one state", sql: `SELECT * FROM requests WHERE state = ? AND id < ? ORDER BY id DESC LIMIT 51`, args: []any{"submitted", cursor}},
+	{name: "request counts of a requester", sql: `SELECT state, COUNT(*) AS n FROM requests WHERE requester_id = ? GROUP BY state`, args: []any{someone}},
+	{name: "request counts of a team filed by others", sql: `SELECT state, COUNT(*) AS n FROM requests WHERE team = ? AND requester_id <> ? GROUP BY state`, args: []any{team, someone}},
+	{name: "version of the rules in force", sql: `SELECT COUNT(*), COALESCE(SUM(id), 0), COALESCE(SUM(version), 0) FROM requests WHERE state IN ?`, args: []any{inForce}},
+	{name: "review queue: submitted, next page", sql: `SELECT * FROM requests WHERE state = ? AND (submitted_at, id) > (?, ?) ORDER BY submitted_at, id LIMIT 51`, args: []any{"submitted", "2025-06-01 00:00:00", cursor}},
+	{name: "review queue: in review without approval", sql: `SELECT * FROM requests WHERE state = ? AND NOT EXISTS (SELECT 1 FROM reviews WHERE reviews.request_id = requests.id AND reviews.voided = ? AND reviews.decision = ?) ORDER BY submitted_at, id LIMIT 51`, args: []any{"in_review", false, "approve"}},
+	{name: "implementation queue, one state, next page", sql: `SELECT * FROM requests WHERE state = ? AND (approved_at, id) > (?, ?) ORDER BY approved_at, id LIMIT 51`, args: []any{"approved", "2025-06-01 00:00:00", cursor}},
+	{name: "rule register, one state, next page", sql: `SELECT * FROM requests WHERE state = ? AND (expires_at, id) > (?, ?) ORDER BY expires_at, id LIMIT 51`, args: []any{"active", "2026-07-01 00:00:00", cursor}},
+	{name: "users page", sql: `SELECT * FROM users WHERE (email, id) > (?, ?) ORDER BY email, id LIMIT 51`, args: []any{"user-77@example.test", 77}},
 	{name: "request counts a team member sees", sql: `SELECT state, COUNT(*) AS n FROM requests WHERE requester_id = ? OR team = ? GROUP BY state`, args: []any{someone, team}},
 	{name: "dashboard: requests waiting, by state", sql: `SELECT state, COUNT(*) AS n FROM requests WHERE state IN ? GROUP BY state`, args: []any{[]string{"submitted", "in_review", "changes_requested", "approved", "implemented", "verification_failed"}}},
 	{name: "dashboard: expiring soon", sql: `SELECT * FROM requests WHERE state IN ? AND expires_at < ? ORDER BY expires_at LIMIT 20`, args: []any{inForce, now}},

@@ -49,7 +49,16 @@ type StateCount struct {
 type Home struct {
 	Counts []StateCount
 	Mine   []RequestRow
-	Queues []QueueLink
+	// MineHref lists all of the actor's requests when Mine shows only the latest.
+	MineHref string
+	Queues   []QueueLink
+}
+
+// ListLinks are the links between the pages of a list: Next carries the
+// cursor and the current filters, First (set when not on the first page)
+// drops the cursor.
+type ListLinks struct {
+	Next, First string
 }
 
 // QueueLink points at a work queue with its length.
@@ -87,6 +96,7 @@ type RequestList struct {
 	Query   string
 	Mine    bool
 	CanFile bool
+	Links   ListLinks
 }
 
 // RuleForm is one rule's fields in the request form.
@@ -221,6 +231,15 @@ type Queue struct {
 	Rows                  []RequestRow
 	ActionLabel           string
 	ActionSuffix          string // appended to the request's href
+	// Total is how many wait in the queue, across every page.
+	Total int
+	Links ListLinks
+}
+
+// Register is one page of the rule register.
+type Register struct {
+	Rows  []RegisterRow
+	Links ListLinks
 }
 
 // RegisterRow is one allowed opening.
@@ -269,6 +288,7 @@ type AssetRow struct {
 type Assets struct {
 	Rows    []AssetRow
 	CanEdit bool
+	Links   ListLinks
 }
 
 // AssetForm creates or edits an asset.
@@ -311,6 +331,12 @@ type Profile struct {
 // UserRow is one user for admins.
 type UserRow struct {
 	Email, Name, Team, Roles, Issuer, LastLogin string
+}
+
+// Users is one page of the user list.
+type Users struct {
+	Rows  []UserRow
+	Links ListLinks
 }
 
 // Setting is one field of the settings form.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/paging"
 )
 
 // Identity is who the identity provider says logged in.
@@ -108,6 +109,26 @@ func (s *Service) ListUsers(ctx context.Context, role core.Role) ([]models.User,
 		}
 	}
 	return out, nil
+}
+
+// UserKey is where a page of the user list starts: by e-mail, then id.
+type UserKey struct {
+	Email string `json:"email"`
+	ID    uint   `json:"id"`
+}
+
+// ListUsersPage is one page of the users in e-mail order, read from the
+// e-mail index.
+func (s *Service) ListUsersPage(ctx context.Context, page paging.Request[UserKey]) (paging.Page[models.User], error) {
+	q := s.DB().WithContext(ctx)
+	if page.After != nil {
+		q = q.Where("(email, id) > (?, ?)", page.After.Email, page.After.ID)
+	}
+	var rows []models.User
+	if err := q.Order("email, id").Limit(page.Fetch()).Find(&rows).Error; err != nil {
+		return paging.Page[models.User]{}, err
+	}
+	return paging.Cut(page, rows, func(u models.User) UserKey { return UserKey{Email: u.Email, ID: u.ID} }), nil
 }
 
 // tokenPrefix marks Portcullis tokens, so secret scanners can recognise them.

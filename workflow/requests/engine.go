@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -29,24 +30,47 @@ func ruleSpec(r models.Rule, expires time.Time) policy.RuleSpec {
 
 // activeRules are the approved rules in force, as the overlap check and
 // the what-if preview need them; except leaves one request out (its own
-// earlier approval must not count as a duplicate of itself).
-func activeRules(tx *gorm.DB, inv *policy.Inventory, except uint) ([]policy.ActiveRule, error) {
-	var reqs []models.Request
-	if err := tx.Preload("Rules").Where("state IN ? AND id <> ?", InForceStates, except).Find(&reqs).Error; err != nil {
-		return nil, err
+// earlier approval must not count as a duplicate of itself). One join read
+// row by row: tens of thousands of requests in force do not fit a list of
+// ids in one statement.
+//
+// It also files each rule in force under the words of its destination (an
+// address or a zone name, lower case), for the pages that ask what is
+// allowed to one host.
+func activeRules(tx *gorm.DB, inv *policy.Inventory, except uint) ([]policy.ActiveRule, map[string][]activeRef, error) {
+	rows, err := tx.Model(&models.Rule{}).
+		Select("rules.id, rules.request_id, rules.source, rules.destination, rules.protocol, rules.ports, rules.service, rules.direction, requests.title, requests.expires_at").
+		Joins("JOIN requests ON requests.id = rules.request_id").
+		Where("requests.state IN ? AND requests.id <> ?", InForceStates, except).
+		Order("rules.request_id, rules.position").Rows()
+	if err != nil {
+		return nil, nil, err
 	}
+	defer rows.Close()
 	var out []policy.ActiveRule
-	for _, r := range reqs {
-		for _, ru := range r.Rules {
-			resolved, err := inv.Resolve([]policy.RuleSpec{ruleSpec(ru, r.ExpiresAt)}, r.ExpiresAt)
-			if err != nil {
-				continue // a rule whose zone was since deleted cannot be compared
-			}
-			out = append(out, policy.ActiveRule{ProposedRule: resolved[0], ID: int64(ru.ID), RequestID: int64(r.ID), Label: r.Title})
+	byDest := map[string][]activeRef{}
+	for rows.Next() {
+		var ru models.Rule
+		var title string
+		var expires time.Time
+		if err := rows.Scan(&ru.ID, &ru.RequestID, &ru.Source, &ru.Destination, &ru.Protocol, &ru.Ports, &ru.Service, &ru.Direction, &title, &expires); err != nil {
+			return nil, nil, err
 		}
+		for _, d := range strings.Split(ru.Destination, ",") {
+			d = strings.ToLower(strings.TrimSpace(d))
+			byDest[d] = append(byDest[d], activeRef{Rule: ru.ID, Request: ru.RequestID})
+		}
+		resolved, err := inv.Resolve([]policy.RuleSpec{ruleSpec(ru, expires)}, expires)
+		if err != nil {
+			continue // a rule whose zone was since deleted cannot be compared
+		}
+		out = append(out, policy.ActiveRule{ProposedRule: resolved[0], ID: int64(ru.ID), RequestID: int64(ru.RequestID), Label: title})
 	}
-	return out, nil
+	return out, byDest, rows.Err()
 }
+
+// activeRef names one rule in force.
+type activeRef struct{ Rule, Request uint }
 
 // judge evaluates a request's rules against the policy in force.
 func (s *Service) judge(tx *gorm.DB, rules []models.Rule, expires time.Time, requestID uint) ([]Finding, error) {
@@ -66,11 +90,11 @@ func (s *Service) judge(tx *gorm.DB, rules []models.Rule, expires time.Time, req
 	if err != nil {
 		return nil, err
 	}
-	active, err := activeRules(tx, inv, requestID)
+	_, active, err := s.active(tx, inv, requestID)
 	if err != nil {
 		return nil, err
 	}
-	return p.Evaluate(proposed, policy.NewActiveIndex(active), s.Now()), nil
+	return p.Evaluate(proposed, active, s.Now()), nil
 }
 
 // rejudge evaluates a stored request afresh and records the findings and
@@ -148,11 +172,11 @@ func (s *Service) Evaluate(ctx context.Context, specs []policy.RuleSpec, expires
 		proposed = append(proposed, r[0])
 		index = append(index, i)
 	}
-	active, err := activeRules(db, inv, 0)
+	_, active, err := s.active(db, inv, 0)
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range p.Evaluate(proposed, policy.NewActiveIndex(active), s.Now()) {
+	for _, f := range p.Evaluate(proposed, active, s.Now()) {
 		f.Rule = index[f.Rule]
 		ev.Findings = append(ev.Findings, f)
 	}
@@ -241,9 +265,10 @@ func (s *Service) WhatIf(ctx context.Context, actor core.Actor, change inventory
 	if err != nil {
 		return nil, nil, err
 	}
-	active, err := activeRules(db, inv, 0)
+	active, _, err := s.active(db, inv, 0)
 	if err != nil {
 		return nil, nil, err
 	}
+	active = slices.Clone(active) // the cached rules are shared
 	return policy.WhatIf(before, after, active, s.Now()), active, nil
 }

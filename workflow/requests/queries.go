@@ -1,8 +1,10 @@
 package requests
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/paging"
 )
 
 // Detail is a request with everything its page shows.
@@ -25,7 +28,14 @@ type Detail struct {
 	// Verification is the latest verification scan and what it saw.
 	Verification *models.ScanRun
 	Evidence     []Evidence
+	// TimelineCut and CommentsCut say the page shows only the latest
+	// MaxDetailItems (the audit export has them all).
+	TimelineCut, CommentsCut bool
 }
+
+// MaxDetailItems bounds the reviews, comments and timeline events a
+// request's page reads.
+const MaxDetailItems = 200
 
 // Checklist decodes a review's checklist answers.
 func Checklist(r models.Review) []ChecklistAnswer {
@@ -45,20 +55,27 @@ func (s *Service) Get(ctx context.Context, actor core.Actor, id uint) (*Detail, 
 		return nil, err
 	}
 	d := &Detail{Request: *r}
-	if err := db.Preload("Reviewer").Where("request_id = ?", id).Order("id").Find(&d.Reviews).Error; err != nil {
+	// Each list reads its own index by request and is bounded: a request
+	// whose discussion grows long shows its latest part.
+	if err := db.Preload("Reviewer").Where("request_id = ?", id).Order("id DESC").Limit(MaxDetailItems).Find(&d.Reviews).Error; err != nil {
 		return nil, err
 	}
+	slices.Reverse(d.Reviews)
 	for i, rv := range d.Reviews {
 		if !rv.Voided && rv.Kind == "review" && rv.Decision == string(DecisionApprove) {
 			d.FirstApproval = &d.Reviews[i]
 		}
 	}
-	if err := db.Preload("Author").Where("request_id = ?", id).Order("id").Find(&d.Comments).Error; err != nil {
+	if err := db.Preload("Author").Where("request_id = ?", id).Order("id DESC").Limit(MaxDetailItems).Find(&d.Comments).Error; err != nil {
 		return nil, err
 	}
-	if err := db.Where("object_type = ? AND object_id = ?", "request", id).Order("id").Find(&d.Timeline).Error; err != nil {
+	slices.Reverse(d.Comments)
+	if err := db.Where("object_type = ? AND object_id = ?", "request", id).Order("seq DESC").Limit(MaxDetailItems).Find(&d.Timeline).Error; err != nil {
 		return nil, err
 	}
+	slices.Reverse(d.Timeline)
+	d.TimelineCut = len(d.Timeline) == MaxDetailItems
+	d.CommentsCut = len(d.Comments) == MaxDetailItems
 	var addrs []string
 	for _, ru := range r.Rules {
 		addrs = append(addrs, strings.Split(ru.Destination, ",")...)
@@ -75,80 +92,332 @@ type Filter struct {
 	States []State
 	Search string // in the title, the justification and the id
 	Mine   bool   // only the actor's own requests
-	Limit  int
+	Limit  int    // List only: at most this many (paging.MaxLimit when 0)
 }
 
-// List returns the requests the actor may see, newest first.
+// ListKey is where a page of the request list starts: newest first.
+type ListKey struct {
+	ID uint `json:"id"`
+}
+
+// QueueKey is where a page of a work queue starts: oldest first by the
+// time the request entered the queue's stage.
+type QueueKey struct {
+	At time.Time `json:"at"`
+	ID uint      `json:"id"`
+}
+
+// RegisterKey is where a page of the rule register starts: soonest expiry first.
+type RegisterKey struct {
+	ExpiresAt time.Time `json:"expires_at"`
+	ID        uint      `json:"id"`
+}
+
+// List returns the first requests the actor may see, newest first (at most
+// f.Limit, paging.MaxLimit when unset). Lists that page use ListPage.
 func (s *Service) List(ctx context.Context, actor core.Actor, f Filter) ([]models.Request, error) {
-	q := s.DB().WithContext(ctx).Model(&models.Request{}).Preload("Requester").Preload("Rules", func(db *gorm.DB) *gorm.DB { return db.Order("position") })
-	q = visible(q, actor)
-	if f.Mine {
-		q = q.Where("requester_id = ?", actor.ID)
-	}
-	if len(f.States) > 0 {
-		q = q.Where("state IN ?", f.States)
-	}
-	if term := strings.TrimSpace(f.Search); term != "" {
-		like := "%" + strings.ToLower(strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(term)) + "%"
-		id := strings.TrimPrefix(term, "#")
-		q = q.Where(`LOWER(title) LIKE ? ESCAPE '\' OR LOWER(justification) LIKE ? ESCAPE '\' OR CAST(id AS TEXT) = ?`, like, like, id)
-	}
 	limit := f.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 500
+	if limit <= 0 || limit > paging.MaxLimit {
+		limit = paging.MaxLimit
 	}
-	var out []models.Request
-	err := q.Order("id DESC").Limit(limit).Find(&out).Error
-	return out, err
+	p, err := s.ListPage(ctx, actor, f, paging.Request[ListKey]{Limit: limit})
+	return p.Items, err
 }
 
-func visible(q *gorm.DB, actor core.Actor) *gorm.DB {
-	if actor.SeesAllRequests() {
+// ListPage returns one page of the requests the actor may see, newest first.
+//
+// Who may see what is a union of index reads, never one OR over the table:
+// everything (security), the actor's own requests (requester_id), their
+// team's filed by others (team, requester_id <> actor). Each branch reads
+// at most one page in id order from its own index, and the branches are
+// merged here, so a page costs the same at 100 requests as at 100,000.
+func (s *Service) ListPage(ctx context.Context, actor core.Actor, f Filter, page paging.Request[ListKey]) (paging.Page[models.Request], error) {
+	db := s.DB().WithContext(ctx)
+	var branches []*gorm.DB
+	base := func() *gorm.DB {
+		q := db.Model(&models.Request{})
+		if term := strings.TrimSpace(f.Search); term != "" {
+			like := "%" + strings.ToLower(strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(term)) + "%"
+			id := strings.TrimPrefix(term, "#")
+			q = q.Where(`(LOWER(title) LIKE ? ESCAPE '\' OR LOWER(justification) LIKE ? ESCAPE '\' OR CAST(id AS TEXT) = ?)`, like, like, id)
+		}
+		if page.After != nil {
+			q = q.Where("id < ?", page.After.ID)
+		}
 		return q
 	}
-	if actor.Team != "" {
-		return q.Where("requester_id = ? OR team = ?", actor.ID, actor.Team)
+	withStates := func(q *gorm.DB) *gorm.DB {
+		if len(f.States) > 0 {
+			q = q.Where("state IN ?", f.States)
+		}
+		return q
 	}
-	return q.Where("requester_id = ?", actor.ID)
+	switch {
+	case actor.SeesAllRequests() && !f.Mine:
+		if len(f.States) == 0 {
+			branches = append(branches, base())
+		}
+		// One branch per state, each in order from the (state, id) index.
+		for _, st := range slices.Compact(slices.Sorted(slices.Values(f.States))) {
+			branches = append(branches, base().Where("state = ?", st))
+		}
+	case f.Mine || actor.Team == "":
+		branches = append(branches, withStates(base().Where("requester_id = ?", actor.ID)))
+	default:
+		branches = append(branches,
+			withStates(base().Where("requester_id = ?", actor.ID)),
+			withStates(base().Where("team = ? AND requester_id <> ?", actor.Team, actor.ID)))
+	}
+	rows, err := s.mergeBranches(db, branches, "id DESC", page.Fetch(), func(a, b models.Request) int { return cmp.Compare(b.ID, a.ID) })
+	if err != nil {
+		return paging.Page[models.Request]{}, err
+	}
+	return paging.Cut(page, rows, func(r models.Request) ListKey { return ListKey{ID: r.ID} }), nil
 }
+
+// mergeBranches reads up to fetch rows of each branch in order, merges them
+// in that order, keeps the first fetch and attaches their requester and rules.
+func (s *Service) mergeBranches(db *gorm.DB, branches []*gorm.DB, order string, fetch int, compare func(a, b models.Request) int) ([]models.Request, error) {
+	var rows []models.Request
+	for _, q := range branches {
+		var part []models.Request
+		if err := q.Order(order).Limit(fetch).Find(&part).Error; err != nil {
+			return nil, err
+		}
+		rows = append(rows, part...)
+	}
+	if len(branches) > 1 {
+		slices.SortStableFunc(rows, compare)
+		rows = slices.CompactFunc(rows, func(a, b models.Request) bool { return a.ID == b.ID })
+	}
+	if len(rows) > fetch {
+		rows = rows[:fetch]
+	}
+	return rows, attach(db, rows)
+}
+
+// attach loads the requester and the rules of a page of requests: two
+// queries by key, whatever the page's size.
+func attach(db *gorm.DB, rows []models.Request) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	ids := make([]uint, len(rows))
+	var people []uint
+	for i, r := range rows {
+		ids[i] = r.ID
+		people = append(people, r.RequesterID)
+	}
+	slices.Sort(people)
+	people = slices.Compact(people)
+	var users []models.User
+	if err := db.Where("id IN ?", people).Find(&users).Error; err != nil {
+		return err
+	}
+	byID := make(map[uint]models.User, len(users))
+	for _, u := range users {
+		byID[u.ID] = u
+	}
+	var rules []models.Rule
+	if err := db.Where("request_id IN ?", ids).Order("request_id, position").Find(&rules).Error; err != nil {
+		return err
+	}
+	byRequest := map[uint][]models.Rule{}
+	for _, ru := range rules {
+		byRequest[ru.RequestID] = append(byRequest[ru.RequestID], ru)
+	}
+	for i := range rows {
+		rows[i].Requester = byID[rows[i].RequesterID]
+		rows[i].Rules = byRequest[rows[i].ID]
+	}
+	return nil
+}
+
+// A queue is the requests waiting at one stage, oldest first. Each state is
+// its own branch so that (state, stage time, id) serves it from an index.
+type queue struct {
+	column   string // the stage time: submitted_at or approved_at
+	branches func(db *gorm.DB) []*gorm.DB
+}
+
+// approvedBy is the condition "has a valid approval" (of a kind when given),
+// asked per request so that it reads the reviews index, not every review.
+func approvedBy(kind string) string {
+	c := "EXISTS (SELECT 1 FROM reviews WHERE reviews.request_id = requests.id AND reviews.voided = ? AND reviews.decision = ?"
+	if kind != "" {
+		c += " AND reviews.kind = '" + kind + "'"
+	}
+	return c + ")"
+}
+
+var (
+	reviewQueue = queue{column: "submitted_at", branches: func(db *gorm.DB) []*gorm.DB {
+		return []*gorm.DB{
+			db.Model(&models.Request{}).Where("state = ?", StateSubmitted),
+			db.Model(&models.Request{}).Where("state = ? AND NOT "+approvedBy(""), StateInReview, false, DecisionApprove),
+		}
+	}}
+	approvalQueue = queue{column: "submitted_at", branches: func(db *gorm.DB) []*gorm.DB {
+		return []*gorm.DB{db.Model(&models.Request{}).Where("state = ? AND needs_second_approval = ? AND "+approvedBy("review"), StateInReview, true, false, DecisionApprove)}
+	}}
+	implementationQueue = queue{column: "approved_at", branches: func(db *gorm.DB) []*gorm.DB {
+		return []*gorm.DB{
+			db.Model(&models.Request{}).Where("state = ?", StateApproved),
+			db.Model(&models.Request{}).Where("state = ?", StateVerificationFailed),
+		}
+	}}
+)
+
+func queueAt(column string, r models.Request) time.Time {
+	var t *time.Time
+	if column == "approved_at" {
+		t = r.ApprovedAt
+	} else {
+		t = r.SubmittedAt
+	}
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+func (s *Service) queuePage(ctx context.Context, q queue, page paging.Request[QueueKey]) (paging.Page[models.Request], error) {
+	db := s.DB().WithContext(ctx)
+	branches := q.branches(db)
+	for i, b := range branches {
+		if page.After != nil {
+			branches[i] = b.Where("("+q.column+", id) > (?, ?)", page.After.At.UTC(), page.After.ID)
+		}
+	}
+	key := func(r models.Request) QueueKey { return QueueKey{At: queueAt(q.column, r), ID: r.ID} }
+	rows, err := s.mergeBranches(db, branches, q.column+", id", page.Fetch(), func(a, b models.Request) int {
+		ka, kb := key(a), key(b)
+		return cmp.Or(ka.At.Compare(kb.At), cmp.Compare(ka.ID, kb.ID))
+	})
+	if err != nil {
+		return paging.Page[models.Request]{}, err
+	}
+	return paging.Cut(page, rows, key), nil
+}
+
+func (s *Service) queueCount(ctx context.Context, q queue) (int, error) {
+	total := 0
+	for _, b := range q.branches(s.DB().WithContext(ctx)) {
+		var n int64
+		if err := b.Count(&n).Error; err != nil {
+			return 0, err
+		}
+		total += int(n)
+	}
+	return total, nil
+}
+
+func firstPage[K any]() paging.Request[K] { return paging.Request[K]{Limit: paging.MaxLimit} }
 
 // ReviewQueue lists what waits for a first review: submitted requests and
-// those in review without a valid approval.
+// those in review without a valid approval (the first page; see ReviewQueuePage).
 func (s *Service) ReviewQueue(ctx context.Context, actor core.Actor) ([]models.Request, error) {
+	p, err := s.ReviewQueuePage(ctx, actor, firstPage[QueueKey]())
+	return p.Items, err
+}
+
+// ReviewQueuePage is one page of the review queue, oldest submission first.
+func (s *Service) ReviewQueuePage(ctx context.Context, actor core.Actor, page paging.Request[QueueKey]) (paging.Page[models.Request], error) {
 	if !actor.Has(core.RoleReviewer, core.RoleApprover) {
-		return nil, core.Forbidden("you need the reviewer role to see the review queue")
+		return paging.Page[models.Request]{}, core.Forbidden("you need the reviewer role to see the review queue")
 	}
-	var out []models.Request
-	err := s.DB().WithContext(ctx).Preload("Requester").Preload("Rules").
-		Where("state = ? OR (state = ? AND id NOT IN (?))", StateSubmitted, StateInReview,
-			s.DB().Model(&models.Review{}).Select("request_id").Where("voided = ? AND decision = ?", false, DecisionApprove)).
-		Order("submitted_at, id").Find(&out).Error
-	return out, err
+	return s.queuePage(ctx, reviewQueue, page)
 }
 
-// ApprovalQueue lists requests with a first approval that wait for the security lead.
+// ApprovalQueue lists requests with a first approval that wait for the
+// security lead (the first page; see ApprovalQueuePage).
 func (s *Service) ApprovalQueue(ctx context.Context, actor core.Actor) ([]models.Request, error) {
-	if !actor.Has(core.RoleApprover) {
-		return nil, core.Forbidden("you need the approver role to see the approval queue")
-	}
-	var out []models.Request
-	err := s.DB().WithContext(ctx).Preload("Requester").Preload("Rules").
-		Where("state = ? AND needs_second_approval = ? AND id IN (?)", StateInReview, true,
-			s.DB().Model(&models.Review{}).Select("request_id").Where("voided = ? AND decision = ? AND kind = ?", false, DecisionApprove, "review")).
-		Order("submitted_at, id").Find(&out).Error
-	return out, err
+	p, err := s.ApprovalQueuePage(ctx, actor, firstPage[QueueKey]())
+	return p.Items, err
 }
 
-// ImplementationQueue lists approved requests (and failed verifications to retry).
-func (s *Service) ImplementationQueue(ctx context.Context, actor core.Actor) ([]models.Request, error) {
-	if !actor.Has(core.RoleImplementer) {
-		return nil, core.Forbidden("you need the implementer role to see the implementation queue")
+// ApprovalQueuePage is one page of the second-approval queue.
+func (s *Service) ApprovalQueuePage(ctx context.Context, actor core.Actor, page paging.Request[QueueKey]) (paging.Page[models.Request], error) {
+	if !actor.Has(core.RoleApprover) {
+		return paging.Page[models.Request]{}, core.Forbidden("you need the approver role to see the approval queue")
 	}
-	var out []models.Request
-	err := s.DB().WithContext(ctx).Preload("Requester").Preload("Rules").
-		Where("state IN ?", []State{StateApproved, StateVerificationFailed}).
-		Order("approved_at, id").Find(&out).Error
-	return out, err
+	return s.queuePage(ctx, approvalQueue, page)
+}
+
+// ImplementationQueue lists approved requests (and failed verifications to
+// retry): the first page; see ImplementationQueuePage.
+func (s *Service) ImplementationQueue(ctx context.Context, actor core.Actor) ([]models.Request, error) {
+	p, err := s.ImplementationQueuePage(ctx, actor, firstPage[QueueKey]())
+	return p.Items, err
+}
+
+// ImplementationQueuePage is one page of the implementation queue, oldest approval first.
+func (s *Service) ImplementationQueuePage(ctx context.Context, actor core.Actor, page paging.Request[QueueKey]) (paging.Page[models.Request], error) {
+	if !actor.Has(core.RoleImplementer) {
+		return paging.Page[models.Request]{}, core.Forbidden("you need the implementer role to see the implementation queue")
+	}
+	return s.queuePage(ctx, implementationQueue, page)
+}
+
+// QueueCounts are how many requests wait in each queue the actor works
+// (absent: not the actor's queue), counted by aggregate queries.
+type QueueCounts struct {
+	Review, Approval, Implementation *int
+}
+
+// QueueName names a work queue.
+type QueueName string
+
+const (
+	QueueReview         QueueName = "review"
+	QueueApproval       QueueName = "approval"
+	QueueImplementation QueueName = "implementation"
+)
+
+// CountQueue counts one queue the actor works, by aggregate.
+func (s *Service) CountQueue(ctx context.Context, actor core.Actor, name QueueName) (int, error) {
+	switch name {
+	case QueueReview:
+		if !actor.Has(core.RoleReviewer, core.RoleApprover) {
+			return 0, core.Forbidden("you need the reviewer role to see the review queue")
+		}
+		return s.queueCount(ctx, reviewQueue)
+	case QueueApproval:
+		if !actor.Has(core.RoleApprover) {
+			return 0, core.Forbidden("you need the approver role to see the approval queue")
+		}
+		return s.queueCount(ctx, approvalQueue)
+	case QueueImplementation:
+		if !actor.Has(core.RoleImplementer) {
+			return 0, core.Forbidden("you need the implementer role to see the implementation queue")
+		}
+		return s.queueCount(ctx, implementationQueue)
+	}
+	return 0, core.Invalid("queue", "%q is not a queue", name)
+}
+
+// CountQueues counts the queues the actor works.
+func (s *Service) CountQueues(ctx context.Context, actor core.Actor) (QueueCounts, error) {
+	var out QueueCounts
+	for _, q := range []struct {
+		ok  bool
+		q   queue
+		dst **int
+	}{
+		{actor.Has(core.RoleReviewer, core.RoleApprover), reviewQueue, &out.Review},
+		{actor.Has(core.RoleApprover), approvalQueue, &out.Approval},
+		{actor.Has(core.RoleImplementer), implementationQueue, &out.Implementation},
+	} {
+		if !q.ok {
+			continue
+		}
+		n, err := s.queueCount(ctx, q.q)
+		if err != nil {
+			return out, err
+		}
+		*q.dst = &n
+	}
+	return out, nil
 }
 
 // RegisterEntry is one allowed opening of the approved policy.
@@ -158,48 +427,111 @@ type RegisterEntry struct {
 	Approvers []string
 }
 
-// RuleRegister lists every approved rule with its expiry, soonest expiry first.
+// RuleRegister lists every approved rule with its expiry, soonest expiry
+// first. It reads the whole register: pages use RegisterPage.
 func (s *Service) RuleRegister(ctx context.Context, actor core.Actor) ([]RegisterEntry, error) {
-	db := s.DB().WithContext(ctx)
-	var reqs []models.Request
-	if err := db.Preload("Requester").Preload("Rules", func(db *gorm.DB) *gorm.DB { return db.Order("position") }).
-		Where("state IN ?", InForceStates).Order("expires_at, id").Find(&reqs).Error; err != nil {
-		return nil, err
+	var out []RegisterEntry
+	page := paging.Request[RegisterKey]{Limit: paging.MaxLimit}
+	for {
+		p, err := s.RegisterPage(ctx, actor, page)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Items...)
+		if p.Next == "" {
+			return out, nil
+		}
+		if page, err = paging.Parse[RegisterKey]("200", p.Next); err != nil {
+			return nil, err
+		}
 	}
-	ids := make([]uint, len(reqs))
-	for i, r := range reqs {
+}
+
+// RegisterPage is one page of the rule register: the rules of up to
+// page.Limit requests in force, soonest expiry first (then by id). The
+// cursor is the last request's (expires_at, id), read from the
+// (state, expires_at, id) index one state at a time.
+func (s *Service) RegisterPage(ctx context.Context, actor core.Actor, page paging.Request[RegisterKey]) (paging.Page[RegisterEntry], error) {
+	db := s.DB().WithContext(ctx)
+	var branches []*gorm.DB
+	for _, st := range InForceStates {
+		q := db.Model(&models.Request{}).Where("state = ?", st)
+		if page.After != nil {
+			q = q.Where("(expires_at, id) > (?, ?)", page.After.ExpiresAt.UTC(), page.After.ID)
+		}
+		branches = append(branches, q)
+	}
+	reqs, err := s.mergeBranches(db, branches, "expires_at, id", page.Fetch(), func(a, b models.Request) int {
+		return cmp.Or(a.ExpiresAt.Compare(b.ExpiresAt), cmp.Compare(a.ID, b.ID))
+	})
+	if err != nil {
+		return paging.Page[RegisterEntry]{}, err
+	}
+	cut := paging.Cut(page, reqs, func(r models.Request) RegisterKey { return RegisterKey{ExpiresAt: r.ExpiresAt.UTC(), ID: r.ID} })
+	ids := make([]uint, len(cut.Items))
+	for i, r := range cut.Items {
 		ids[i] = r.ID
 	}
-	var reviews []models.Review
-	if err := db.Preload("Reviewer").Where("request_id IN ? AND voided = ? AND decision = ?", ids, false, DecisionApprove).Order("id").Find(&reviews).Error; err != nil {
-		return nil, err
+	approvers, err := approversOf(db, ids)
+	if err != nil {
+		return paging.Page[RegisterEntry]{}, err
 	}
-	approvers := map[uint][]string{}
-	for _, rv := range reviews {
-		approvers[rv.RequestID] = append(approvers[rv.RequestID], rv.Reviewer.Email)
-	}
-	var out []RegisterEntry
-	for _, r := range reqs {
+	out := paging.Page[RegisterEntry]{Next: cut.Next, Items: []RegisterEntry{}}
+	for _, r := range cut.Items {
 		for _, ru := range r.Rules {
-			out = append(out, RegisterEntry{Rule: ru, Request: r, Approvers: approvers[r.ID]})
+			out.Items = append(out.Items, RegisterEntry{Rule: ru, Request: r, Approvers: approvers[r.ID]})
 		}
 	}
 	return out, nil
 }
 
-// Counts is the number of requests in each state the actor can see.
-func (s *Service) Counts(ctx context.Context, actor core.Actor) (map[State]int, error) {
-	var rows []struct {
-		State string
-		N     int
+// approversOf are the e-mails of who approved each of the requests, in order.
+func approversOf(db *gorm.DB, ids []uint) (map[uint][]string, error) {
+	approvers := map[uint][]string{}
+	if len(ids) == 0 {
+		return approvers, nil
 	}
-	q := visible(s.DB().WithContext(ctx).Model(&models.Request{}), actor)
-	if err := q.Select("state, COUNT(*) AS n").Group("state").Scan(&rows).Error; err != nil {
+	var rows []struct {
+		RequestID uint
+		Email     string
+	}
+	if err := db.Model(&models.Review{}).Select("reviews.request_id, users.email").Joins("JOIN users ON users.id = reviews.reviewer_id").
+		Where("reviews.request_id IN ? AND reviews.voided = ? AND reviews.decision = ?", ids, false, DecisionApprove).
+		Order("reviews.id").Scan(&rows).Error; err != nil {
 		return nil, err
 	}
+	for _, rv := range rows {
+		approvers[rv.RequestID] = append(approvers[rv.RequestID], rv.Email)
+	}
+	return approvers, nil
+}
+
+// Counts is the number of requests in each state the actor can see: one
+// aggregate per visibility branch (all, own, the team's filed by others).
+func (s *Service) Counts(ctx context.Context, actor core.Actor) (map[State]int, error) {
+	db := s.DB().WithContext(ctx)
+	var branches []*gorm.DB
+	switch {
+	case actor.SeesAllRequests():
+		branches = append(branches, db.Model(&models.Request{}))
+	case actor.Team == "":
+		branches = append(branches, db.Model(&models.Request{}).Where("requester_id = ?", actor.ID))
+	default:
+		branches = append(branches, db.Model(&models.Request{}).Where("requester_id = ?", actor.ID),
+			db.Model(&models.Request{}).Where("team = ? AND requester_id <> ?", actor.Team, actor.ID))
+	}
 	out := map[State]int{}
-	for _, r := range rows {
-		out[State(r.State)] = r.N
+	for _, q := range branches {
+		var rows []struct {
+			State string
+			N     int
+		}
+		if err := q.Select("state, COUNT(*) AS n").Group("state").Scan(&rows).Error; err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			out[State(r.State)] += r.N
+		}
 	}
 	return out, nil
 }

@@ -29,6 +29,8 @@ type Service struct {
 	verification Verification
 	// onEnd runs when an opening ends (expired or revoked), in its transaction.
 	onEnd func(tx *gorm.DB, actor core.Actor, requestID uint) error
+	// activeRules caches the index of the rules in force between judgements.
+	activeRules activeCache
 }
 
 // New makes the requests feature; verification is set with SetVerification
