@@ -80,7 +80,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v := web.Users{Rows: make([]web.UserRow, len(users.Items)), Links: listLinks(r, users.Next)}
+	v := web.Users{Rows: make([]web.UserRow, len(users.Items)), Links: pageLinks(r, "cursor", users.Next)}
 	for i, u := range users.Items {
 		v.Rows[i] = web.UserRow{Email: u.Email, Name: u.Name, Team: u.Team, Roles: u.Roles, Issuer: u.Issuer, LastLogin: fmtTimePtr(u.LastLoginAt)}
 	}

@@ -39,7 +39,7 @@ func (s *Server) renderOperations(w http.ResponseWriter, r *http.Request, status
 		s.fail(w, r, &core.Error{Code: core.CodeInvalid, Field: "status", Message: fmt.Sprintf("%q is not failed, pending or delivered", status2)})
 		return
 	}
-	req, err := proofPaging[alerts.DeliveryKey](r, "limit", "cursor")
+	req, err := pageParams[alerts.DeliveryKey](r, "limit", "cursor")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -62,7 +62,7 @@ func (s *Server) renderOperations(w http.ResponseWriter, r *http.Request, status
 	for _, st := range []string{"failed", "pending", "delivered"} {
 		v.DeliveryFilters = append(v.DeliveryFilters, web.Option{Value: "/admin/operations?status=" + st, Label: fmt.Sprintf("%s (%d)", st, counts[st]), Selected: status2 == st})
 	}
-	v.DeliveryPages = proofLinks(r, "cursor", page.Next)
+	v.DeliveryPages = pageLinks(r, "cursor", page.Next)
 	for _, d := range page.Items {
 		row := web.DeliveryRow{DriftID: d.DriftItemID, Channel: d.Channel, Status: d.Status, Attempts: d.Attempts, LastError: d.LastError, Done: fmtTimePtr(d.DeliveredAt)}
 		if d.Status == "pending" {

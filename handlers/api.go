@@ -775,7 +775,7 @@ func (s *Server) apiListDrift(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	req, err := proofPaging[drift.Key](r, "limit", "cursor")
+	req, err := pageParams[drift.Key](r, "limit", "cursor")
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -799,7 +799,7 @@ func (s *Server) apiListDrift(w http.ResponseWriter, r *http.Request) {
 // apiListScans lists runs newest first, a page at a time, without their
 // reports (GET /scans/{id} has the report).
 func (s *Server) apiListScans(w http.ResponseWriter, r *http.Request) {
-	req, err := proofPaging[scans.RunKey](r, "limit", "cursor")
+	req, err := pageParams[scans.RunKey](r, "limit", "cursor")
 	if err != nil {
 		s.apiError(w, r, err)
 		return

@@ -28,12 +28,12 @@ func (s *Server) assetPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	portsReq, err := proofPaging[scans.PortKey](r, "limit", "ports_cursor")
+	portsReq, err := pageParams[scans.PortKey](r, "limit", "ports_cursor")
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	historyReq, err := proofPaging[scans.RunKey](r, "limit", "history_cursor")
+	historyReq, err := pageParams[scans.RunKey](r, "limit", "history_cursor")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -61,7 +61,7 @@ func (s *Server) assetPage(w http.ResponseWriter, r *http.Request) {
 				s.fail(w, r, err)
 				return
 			}
-			v.LivePages = proofLinks(r, "ports_cursor", ports.Next)
+			v.LivePages = pageLinks(r, "ports_cursor", ports.Next)
 			for _, p := range ports.Items {
 				lp := web.LivePort{Port: fmt.Sprintf("%s/%d", p.Protocol, p.Port), State: p.State, Service: p.Service, Banner: p.Banner, Approval: "not approved"}
 				for _, e := range reaching {
@@ -94,7 +94,7 @@ func (s *Server) assetPage(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		v.HistoryPages = proofLinks(r, "history_cursor", history.Next)
+		v.HistoryPages = pageLinks(r, "history_cursor", history.Next)
 		for _, run := range history.Items {
 			v.History = append(v.History, scanRow(run))
 		}

@@ -173,7 +173,7 @@ func (s *Server) auditLogPage(w http.ResponseWriter, r *http.Request) {
 	query, err := auditEventQuery(v)
 	var page paging.Request[compliance.EventKey]
 	if err == nil {
-		page, err = pageOf[compliance.EventKey](r, "cursor")
+		page, err = pageParams[compliance.EventKey](r, "limit", "cursor")
 	}
 	var events paging.Page[models.AuditEvent]
 	if err == nil {
@@ -196,7 +196,7 @@ func (s *Server) auditLogPage(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Rows = append(v.Rows, row)
 	}
-	v.Next, v.First = cursorHrefs(r, "cursor", events.Next)
+	v.Links = pageLinks(r, "cursor", events.Next)
 	s.render(w, r, status, web.AuditLogPage(s.page(r, "Audit log"), v))
 }
 

@@ -54,7 +54,7 @@ func (s *Server) renderDrift(w http.ResponseWriter, r *http.Request, status int,
 	default:
 		f.States = []string{state}
 	}
-	req, err := proofPaging[drift.Key](r, "limit", "cursor")
+	req, err := pageParams[drift.Key](r, "limit", "cursor")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -65,7 +65,7 @@ func (s *Server) renderDrift(w http.ResponseWriter, r *http.Request, status int,
 		return
 	}
 	v := web.DriftList{Error: problem, MinUntil: time.Now().UTC().AddDate(0, 0, 1).Format(dateFmt), Zone: f.Zone, Asset: f.Address,
-		Pages: proofLinks(r, "cursor", page.Next)}
+		Pages: pageLinks(r, "cursor", page.Next)}
 	for _, o := range []struct{ v, l string }{{"live", "open or acknowledged"}, {"open", "open"}, {"acknowledged", "acknowledged"}, {"suppressed", "suppressed"}, {"resolved", "resolved"}, {"all", "all"}} {
 		v.States = append(v.States, web.Option{Value: o.v, Label: o.l, Selected: o.v == state || (state == "" && o.v == "live")})
 	}

@@ -128,7 +128,7 @@ func (s *Server) listAssets(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v := web.Assets{CanEdit: actor(r).Has(core.RoleAdmin), Links: listLinks(r, assets.Next)}
+	v := web.Assets{CanEdit: actor(r).Has(core.RoleAdmin), Links: pageLinks(r, "cursor", assets.Next)}
 	for _, a := range assets.Items {
 		v.Rows = append(v.Rows, assetRow(a))
 	}

@@ -9,36 +9,47 @@ import (
 	"github.com/portcullis/portcullis/workflow/paging"
 )
 
-// cursorPage reads ?limit= and ?cursor=; a bad value is an invalid-input
-// error naming the parameter.
-func cursorPage[K any](r *http.Request) (paging.Request[K], error) {
+// pageParams reads a list's limit and cursor parameters (a page with several
+// lists gives each its own, e.g. "ports_cursor"); a bad value is an
+// invalid-input error naming the parameter.
+func pageParams[K any](r *http.Request, limitParam, cursorParam string) (paging.Request[K], error) {
 	q := r.URL.Query()
-	page, err := paging.Parse[K](q.Get("limit"), q.Get("cursor"))
+	page, err := paging.Parse[K](q.Get(limitParam), q.Get(cursorParam))
 	var pe *paging.InputError
 	if errors.As(err, &pe) {
-		return page, core.Invalid(pe.Field, "%s", pe.Message)
+		field := limitParam
+		if pe.Field == "cursor" {
+			field = cursorParam
+		}
+		return page, core.Invalid(field, "%s", pe.Message)
 	}
 	return page, err
 }
 
-// listLinks makes a page's Next and First links: the current URL with its
-// filters, the cursor replaced.
-func listLinks(r *http.Request, next string) web.ListLinks {
-	var l web.ListLinks
+// cursorPage reads the ?limit= and ?cursor= of a page with one list.
+func cursorPage[K any](r *http.Request) (paging.Request[K], error) {
+	return pageParams[K](r, "limit", "cursor")
+}
+
+// pageLinks are a list's Next link (the current URL, its filters and other
+// lists' cursors kept, this list's cursor replaced) and, when not on the
+// first page, its First link.
+func pageLinks(r *http.Request, cursorParam, next string) web.ListLinks {
 	at := func(cursor string) string {
 		u := *r.URL
 		q := u.Query()
-		q.Del("cursor")
+		q.Del(cursorParam)
 		if cursor != "" {
-			q.Set("cursor", cursor)
+			q.Set(cursorParam, cursor)
 		}
 		u.RawQuery = q.Encode()
 		return u.RequestURI()
 	}
+	var l web.ListLinks
 	if next != "" {
 		l.Next = at(next)
 	}
-	if r.URL.Query().Get("cursor") != "" {
+	if r.URL.Query().Get(cursorParam) != "" {
 		l.First = at("")
 	}
 	return l

@@ -49,7 +49,7 @@ func (s *Server) renderRecertification(w http.ResponseWriter, r *http.Request, s
 		CanStart: a.Has(core.RoleApprover, core.RoleAdmin), SeesProgress: a.SeesAllRequests(),
 		DefaultDue: now.AddDate(0, 1, 0).Format(dateFmt), MaxDate: now.Add(settings.MaxExpiry).Format(dateFmt), Error: problem,
 	}
-	minePage, err := pageOf[recert.MineKey](r, "cursor")
+	minePage, err := pageParams[recert.MineKey](r, "limit", "cursor")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -62,9 +62,9 @@ func (s *Server) renderRecertification(w http.ResponseWriter, r *http.Request, s
 	for _, it := range mine.Items {
 		v.Mine = append(v.Mine, recertItem(it, now.Add(settings.DefaultExpiry)))
 	}
-	v.MineNext, v.MineFirst = cursorHrefs(r, "cursor", mine.Next)
+	v.MineLinks = pageLinks(r, "cursor", mine.Next)
 	if v.SeesProgress {
-		campPage, err := pageOf[recert.CampaignKey](r, "campaigns_cursor")
+		campPage, err := pageParams[recert.CampaignKey](r, "limit", "campaigns_cursor")
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -77,7 +77,7 @@ func (s *Server) renderRecertification(w http.ResponseWriter, r *http.Request, s
 		for _, c := range camps.Items {
 			v.Campaigns = append(v.Campaigns, campaignRow(c))
 		}
-		v.CampaignsNext, v.CampaignsFirst = cursorHrefs(r, "campaigns_cursor", camps.Next)
+		v.CampaignsLinks = pageLinks(r, "campaigns_cursor", camps.Next)
 	}
 	s.render(w, r, status, web.RecertificationPage(s.page(r, "Re-certification"), v))
 }
@@ -88,7 +88,7 @@ func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	page, err := pageOf[recert.ItemKey](r, "cursor")
+	page, err := pageParams[recert.ItemKey](r, "limit", "cursor")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -107,7 +107,7 @@ func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {
 	for _, it := range items.Items {
 		v.Items = append(v.Items, recertItem(it, time.Time{}))
 	}
-	v.Next, v.First = cursorHrefs(r, "cursor", items.Next)
+	v.Links = pageLinks(r, "cursor", items.Next)
 	s.render(w, r, http.StatusOK, web.CampaignPageView(s.page(r, p.Campaign.Name), v))
 }
 

@@ -58,7 +58,7 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v := web.RequestList{Heading: "Requests", Rows: requestRows(reqs.Items), Query: f.Search, Mine: f.Mine, CanFile: a.Has(core.RoleRequester), Links: listLinks(r, reqs.Next)}
+	v := web.RequestList{Heading: "Requests", Rows: requestRows(reqs.Items), Query: f.Search, Mine: f.Mine, CanFile: a.Has(core.RoleRequester), Links: pageLinks(r, "cursor", reqs.Next)}
 	if !a.SeesAllRequests() {
 		v.Heading = "Your team's requests"
 	}
@@ -691,7 +691,7 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, v web.Queue, 
 		s.fail(w, r, err)
 		return
 	}
-	v.Rows, v.Links = requestRows(reqs.Items), listLinks(r, reqs.Next)
+	v.Rows, v.Links = requestRows(reqs.Items), pageLinks(r, "cursor", reqs.Next)
 	s.render(w, r, http.StatusOK, web.QueuePage(s.page(r, v.Heading), v))
 }
 
@@ -728,7 +728,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := time.Now().UTC()
-	v := web.Register{Rows: make([]web.RegisterRow, len(entries.Items)), Links: listLinks(r, entries.Next)}
+	v := web.Register{Rows: make([]web.RegisterRow, len(entries.Items)), Links: pageLinks(r, "cursor", entries.Next)}
 	for i, e := range entries.Items {
 		v.Rows[i] = web.RegisterRow{
 			RequestID: e.Request.ID, Href: fmt.Sprintf("/requests/%d", e.Request.ID), Title: e.Request.Title,

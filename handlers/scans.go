@@ -27,7 +27,7 @@ func (s *Server) scansPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderScans(w http.ResponseWriter, r *http.Request, status int, problem string) {
 	a := actor(r)
-	req, err := proofPaging[scans.RunKey](r, "limit", "cursor")
+	req, err := pageParams[scans.RunKey](r, "limit", "cursor")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -37,7 +37,7 @@ func (s *Server) renderScans(w http.ResponseWriter, r *http.Request, status int,
 		s.fail(w, r, err)
 		return
 	}
-	v := web.ScansPage{CanStart: a.Has(core.RoleReviewer, core.RoleApprover, core.RoleAdmin), Error: problem, Pages: proofLinks(r, "cursor", page.Next)}
+	v := web.ScansPage{CanStart: a.Has(core.RoleReviewer, core.RoleApprover, core.RoleAdmin), Error: problem, Pages: pageLinks(r, "cursor", page.Next)}
 	for _, run := range page.Items {
 		v.Rows = append(v.Rows, scanRow(run))
 	}
@@ -101,7 +101,7 @@ func (s *Server) scanPage(w http.ResponseWriter, r *http.Request) {
 	}
 	v := web.ScanView{Run: scanRow(*run), Running: run.Status == "queued" || run.Status == "running", Error: run.Error, Summary: run.Summary}
 	if run.Status == "done" {
-		req, err := proofPaging[scans.ResultKey](r, "limit", "ports_cursor")
+		req, err := pageParams[scans.ResultKey](r, "limit", "ports_cursor")
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -123,7 +123,7 @@ func (s *Server) scanPage(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		v.PortPages = proofLinks(r, "ports_cursor", page.Next)
+		v.PortPages = pageLinks(r, "ports_cursor", page.Next)
 		for _, p := range page.Items {
 			v.Ports = append(v.Ports, web.ScanPortRow{Address: p.Address, Port: fmt.Sprintf("%s/%d", p.Protocol, p.Port), State: p.State, Service: p.Service,
 				Product: strings.TrimSpace(p.Product + " " + p.Version), Banner: p.Banner, Findings: findingsText(p.Findings), TLS: p.TLS, Tarpit: p.Tarpit})

@@ -315,7 +315,7 @@ func RecertificationPage(p Page, v Recertification) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = CursorLinks(v.MineNext, v.MineFirst).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = ListLinksNav(v.MineLinks).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -489,7 +489,7 @@ func RecertificationPage(p Page, v Recertification) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = CursorLinks(v.CampaignsNext, v.CampaignsFirst).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = ListLinksNav(v.CampaignsLinks).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -791,7 +791,7 @@ func CampaignPageView(p Page, v CampaignPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = CursorLinks(v.Next, v.First).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = ListLinksNav(v.Links).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -427,7 +427,7 @@ type AuditLog struct {
 	ObjectID    string
 	Before      string
 	Error       string
-	Next, First string // links to the next and the first page
+	Links       ListLinks // the next and the first page
 }
 
 // RecertItem is one opening waiting for its owners' decision.
@@ -463,20 +463,20 @@ type Recertification struct {
 	Mine      []RecertItem
 	Campaigns []CampaignRow
 	// Links to the next and first pages of each list.
-	MineNext, MineFirst           string
-	CampaignsNext, CampaignsFirst string
-	CanStart                      bool
-	SeesProgress                  bool
-	DefaultDue                    string
-	MaxDate                       string
-	Error                         string
+	MineLinks      ListLinks
+	CampaignsLinks ListLinks
+	CanStart       bool
+	SeesProgress   bool
+	DefaultDue     string
+	MaxDate        string
+	Error          string
 }
 
 // CampaignPage is one campaign with every item.
 type CampaignPage struct {
-	Campaign    CampaignRow
-	Items       []RecertItem
-	Next, First string // links to the next and first pages of the items
+	Campaign CampaignRow
+	Items    []RecertItem
+	Links    ListLinks // the next and first pages of the items
 }
 
 // Count is a labelled number.
