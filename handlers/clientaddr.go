@@ -1,35 +1,19 @@
 package handlers
 
 import (
-	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
 
 	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/policy"
 )
 
 // ParseTrustedProxies reads a comma-separated list of addresses and CIDRs:
 // the proxies whose X-Forwarded-For header is believed.
 func ParseTrustedProxies(s string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		if p, err := netip.ParsePrefix(part); err == nil {
-			out = append(out, p.Masked())
-			continue
-		}
-		a, err := netip.ParseAddr(part)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not an address or CIDR", part)
-		}
-		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
-	}
-	return out, nil
+	return policy.ParsePrefixList(s)
 }
 
 func trusted(proxies []netip.Prefix, a netip.Addr) bool {
