@@ -16,7 +16,7 @@ type Options struct {
 	// Method is how open TCP ports are found: MethodSYN (raw sockets, root or
 	// CAP_NET_RAW), MethodConnect, or "" for SYN when allowed, else connect.
 	Method string
-	Rate   int // 20000: SYN probes per second, all hosts together
+	Rate   int // 30000: SYN probes per second, all hosts together
 
 	Concurrency int           // 4096: connection attempts in flight, all hosts together
 	PerHost     int           // 64: attempts in flight against one host that answers (its accept queue)
@@ -64,11 +64,12 @@ var (
 
 const (
 	defaultConcurrency = 4096
-	defaultRate        = 20000
+	defaultRate        = 30000
 	defaultPerHost     = 64
 	defaultTimeout     = 1500 * time.Millisecond
 	defaultDownAfter   = 100
-	minConnectTimeout  = 250 * time.Millisecond
+	minConnectTimeout  = 150 * time.Millisecond
+	initialTimeout     = time.Second // before a host's round trip is measured
 	tarpitPortCount    = 6
 )
 

@@ -237,6 +237,7 @@ type hostScan struct {
 
 	mu            sync.Mutex
 	cond          *sync.Cond    // signalled when an attempt ends
+	giveUp        func()        // cancels the attempts in flight once the host is down
 	inflight      int           // attempts in flight
 	srtt          time.Duration // smoothed handshake round trip (RFC 6298 style)
 	rttvar        time.Duration
@@ -300,7 +301,10 @@ func (r *run) scanHost(ctx context.Context, addr netip.Addr) Host {
 	if len(r.opts.TCPPorts) > 0 {
 		tarpit := make(chan bool, 1)
 		go func() { tarpit <- h.looksLikeTarpit(ctx) }()
-		h.scanTCP(ctx)
+		hctx, cancel := context.WithCancel(ctx)
+		h.giveUp = cancel
+		h.scanTCP(hctx)
+		cancel()
 		f.tarpit = <-tarpit
 	}
 	f.responded, f.down = h.responded, h.down.Load()
@@ -589,6 +593,7 @@ func (h *hostScan) unanswered(retry bool) bool {
 		h.silentStreak++
 		if h.r.opts.DownAfter > 0 && h.silentStreak >= h.r.opts.DownAfter {
 			h.down.Store(true)
+			h.giveUp()
 			h.cond.Broadcast()
 		}
 	}
@@ -602,7 +607,7 @@ func (h *hostScan) timeout() time.Duration {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.samples == 0 {
-		return h.r.opts.Timeout
+		return min(initialTimeout, h.r.opts.Timeout)
 	}
 	t := h.srtt + 4*h.rttvar
 	return min(max(t, minConnectTimeout), h.r.opts.Timeout)

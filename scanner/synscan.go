@@ -47,8 +47,9 @@ const (
 type synHost struct {
 	index       uint64 // in the target set
 	addr, local netip.Addr
-	handed      int // ports taken from the walk (sent, queued or skipped)
-	queued      int // entries in the ready queue
+	handed      int         // ports taken from the walk (sent, queued or skipped)
+	pending     []readyItem // probes waiting for the host's window
+	retx        []readyItem // retransmissions waiting, sent before pending
 	inflight    int
 	responded   bool
 	down        bool
@@ -100,7 +101,6 @@ type synProbe struct {
 }
 
 type readyItem struct {
-	h    *synHost
 	port uint16
 	try  int
 }
@@ -136,14 +136,15 @@ type synEngine struct {
 	outstand  map[probeKey]*synProbe
 	sentQ     []*synProbe
 	sentHead  int
-	ready     []readyItem
+	waiting   []*synHost // hosts with pending probes
+	queued    int        // pending probes, all hosts
+	rr        int
 	gcwnd     float64
 	gssthresh float64
 	ginflight int
 	gLastCut  time.Time
 	tokens    float64
 	lastPoll  time.Time
-	opened    bool // a window opened since the ready queue was last walked
 
 	portsDone atomic.Int64
 	sent      int64
@@ -272,39 +273,69 @@ func (e *synEngine) poll(now time.Time) {
 	e.lastPoll = now
 	e.expire(now)
 
-	// Retransmissions and probes that waited for their host's window first; they
-	// can only have become sendable if a window opened since the last walk.
-	if len(e.ready) > 0 && e.opened {
-		e.opened = false
-		keep := e.ready[:0]
-		for _, it := range e.ready {
-			switch {
-			case it.h.down || it.h.finished:
-				it.h.queued--
-				e.maybeFinish(it.h, now)
-				continue
-			case e.tokens < 1:
-				e.opened = true // out of tokens, not of window: look again next time
-			case e.hostOK(it.h) && e.globalOK(it.h):
-				if e.transmit(it.h, it.port, it.try, now) != sendLater {
-					it.h.queued--
-					continue
-				}
+	// Retransmissions and probes that waited for their host's window go first,
+	// host by host, starting after the host served last.
+	if n := len(e.waiting); n > 0 {
+		keep := make([]*synHost, 0, n)
+		start := e.rr % n
+		for i := range n {
+			h := e.waiting[(start+i)%n]
+			e.sendPending(h, now)
+			if h.queuedLen() > 0 {
+				keep = append(keep, h)
 			}
-			keep = append(keep, it)
 		}
-		clear(e.ready[len(keep):])
-		e.ready = keep
+		e.waiting = keep
+		e.rr++
 	}
-	for e.tokens >= 1 && len(e.ready) < synReadyCap {
+	for e.tokens >= 1 && e.queued < synReadyCap {
 		h, port, ok := e.nextFresh(now)
 		if !ok {
 			return
 		}
-		if !e.hostOK(h) || !e.globalOK(h) || e.transmit(h, port, 0, now) == sendLater {
-			e.ready = append(e.ready, readyItem{h: h, port: port})
-			h.queued++
+		if h.queuedLen() > 0 || !e.hostOK(h) || !e.globalOK(h) || e.transmit(h, port, 0, now) == sendLater {
+			e.enqueue(h, port, 0)
 		}
+	}
+}
+
+// enqueue makes a probe wait for its host's window; retransmissions go before
+// fresh probes, so that loss or filtering is learnt early.
+func (e *synEngine) enqueue(h *synHost, port uint16, try int) {
+	if h.queuedLen() == 0 {
+		e.waiting = append(e.waiting, h)
+	}
+	if try > 0 {
+		h.retx = append(h.retx, readyItem{port: port, try: try})
+	} else {
+		h.pending = append(h.pending, readyItem{port: port})
+	}
+	e.queued++
+}
+
+func (h *synHost) queuedLen() int { return len(h.retx) + len(h.pending) }
+
+// sendPending sends what waits for h as far as the rate and windows allow.
+func (e *synEngine) sendPending(h *synHost, now time.Time) {
+	if h.down || h.finished {
+		e.queued -= h.queuedLen()
+		h.pending, h.retx = nil, nil
+		e.maybeFinish(h, now)
+		return
+	}
+	for _, q := range []*[]readyItem{&h.retx, &h.pending} {
+		for len(*q) > 0 && e.tokens >= 1 && e.hostOK(h) && e.globalOK(h) {
+			it := (*q)[0]
+			if e.transmit(h, it.port, it.try, now) == sendLater {
+				return
+			}
+			*q = (*q)[1:]
+			e.queued--
+		}
+	}
+	if h.queuedLen() == 0 {
+		h.pending, h.retx = nil, nil
+		e.maybeFinish(h, now)
 	}
 }
 
@@ -324,7 +355,6 @@ func (e *synEngine) transmit(h *synHost, port uint16, try int, now time.Time) se
 	case err == nil:
 	case errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EINTR) || errors.Is(err, syscall.ENOMEM):
 		e.tokens = 0
-		e.opened = true
 		return sendLater
 	default:
 		h.unreachable = true
@@ -361,7 +391,6 @@ func (e *synEngine) settle(p *synProbe) {
 	p.answered = true
 	delete(e.outstand, probeKey{p.h, p.port})
 	p.h.inflight--
-	e.opened = true
 	if p.counted {
 		e.ginflight--
 	}
@@ -407,8 +436,7 @@ func (e *synEngine) timedOut(p *synProbe, now time.Time) {
 		retry = h.silentFirst%synRetrySample == 0
 	}
 	if retry {
-		e.ready = append(e.ready, readyItem{h: h, port: p.port, try: p.try + 1})
-		h.queued++
+		e.enqueue(h, p.port, p.try+1)
 	}
 	e.maybeFinish(h, now)
 }
@@ -418,9 +446,8 @@ func (e *synEngine) setDown(h *synHost, now time.Time) {
 		return
 	}
 	h.down = true
-	e.opened = true
 	e.skipRest(h)
-	// Queued probes of the host are dropped as the ready queue is next walked.
+	// Its pending probes are dropped when the waiting hosts are next walked.
 }
 
 // handleReply takes one segment from the receiver.
@@ -510,7 +537,7 @@ func (e *synEngine) cut(h *synHost, now time.Time) {
 }
 
 func (e *synEngine) maybeFinish(h *synHost, now time.Time) {
-	if h.finished || h.handed < e.nports && !h.down || h.queued > 0 || h.inflight > 0 {
+	if h.finished || h.handed < e.nports && !h.down || h.queuedLen() > 0 || h.inflight > 0 {
 		return
 	}
 	if h.down && h.handed < e.nports {
