@@ -109,6 +109,33 @@ func ourOpenPorts(out []byte) (map[string]found, string, error) {
 	return openPorts(&r.Report), r.Method, nil
 }
 
+// ourStreamOpenPorts reads our ndjson stream: host lines, then the summary.
+func ourStreamOpenPorts(out []byte) (map[string]found, string, error) {
+	var r scanner.Report
+	method := ""
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for dec.More() {
+		var line struct {
+			scanner.Host
+			Summary *struct {
+				Method string `json:"method"`
+			} `json:"summary"`
+		}
+		if err := dec.Decode(&line); err != nil {
+			return nil, "", err
+		}
+		if line.Summary != nil {
+			method = line.Summary.Method
+			continue
+		}
+		r.Hosts = append(r.Hosts, line.Host)
+	}
+	if method == "" {
+		return nil, "", fmt.Errorf("no summary line: the stream is incomplete")
+	}
+	return openPorts(&r), method, nil
+}
+
 // subset keeps the ground truth of some hosts, and of TCP only unless udp.
 func (gt groundTruth) subset(addrs []string, udp bool) groundTruth {
 	out := groundTruth{tarpit: gt.tarpit, down: gt.down, hosts: addrs}
@@ -152,7 +179,7 @@ func (r benchRow) String() string {
 			services = fmt.Sprintf("%.3f", r.score.serviceAccuracy())
 		}
 	}
-	return fmt.Sprintf("%-22s %-34s %-7s %9s %7s %9s %8s %7d MiB  %s", r.scenario, r.tool, r.method, r.wall.Round(10*time.Millisecond),
+	return fmt.Sprintf("%-20s %-38s %-7s %9s %7s %9s %8s %7d MiB  %s", r.scenario, r.tool, r.method, r.wall.Round(10*time.Millisecond),
 		recall, precision, services, r.rss/1024, r.note)
 }
 
@@ -168,7 +195,7 @@ func (r benchRow) String() string {
 // (1); LAB_BENCH_ONLY keeps the tools whose name starts with it;
 // LAB_BENCH_SCENARIOS (comma-separated: lab, firewalled, drop, delay, sweep)
 // keeps those scenarios; LAB_BENCH_CAP bounds one run (15m), LAB_BENCH_SWEEP_CAP
-// the /16 sweep (5m); LAB_MASSCAN_RATE is masscan's packets per second (100000).
+// the /16 sweep (5m); LAB_MASSCAN_RATE is masscan's packets per second (20000, as ours).
 func TestBenchScan(t *testing.T) {
 	if os.Getenv("LAB_BENCH") == "" {
 		t.Skip("set LAB_BENCH=1 to run the benchmark (make bench-scan)")
@@ -184,7 +211,7 @@ func TestBenchScan(t *testing.T) {
 	}
 	runCap := envDuration(t, "LAB_BENCH_CAP", 15*time.Minute)
 	sweepCap := envDuration(t, "LAB_BENCH_SWEEP_CAP", 5*time.Minute)
-	masscanRate := "100000"
+	masscanRate := "20000" // our SYN scan's default rate
 	if v := os.Getenv("LAB_MASSCAN_RATE"); v != "" {
 		masscanRate = v
 	}
@@ -207,7 +234,7 @@ func TestBenchScan(t *testing.T) {
 			}}
 	}
 	nmap := func(label string, flags ...string) benchTool {
-		return benchTool{name: label, read: nmapOpenPorts, args: func(targets []string) []string {
+		return benchTool{name: label, identifies: true, read: nmapOpenPorts, args: func(targets []string) []string {
 			return append(append([]string{"nmap"}, flags...), append([]string{"-n", "-oX", "-"}, targets...)...)
 		}}
 	}
@@ -312,20 +339,29 @@ func TestBenchScan(t *testing.T) {
 	// rest. Connect scans of silent addresses are slow, so the run is bounded; the
 	// note says whether it finished.
 	if wantScenario("sweep") {
-		tool := oursTools[0]
-		args := []string{bin, "-q", "--format", "json", "-p", "common", "--yes-i-mean-it"}
-		if !hasSYN {
+		args := []string{bin, "-q", "--format", "ndjson", "-p", "common", "--yes-i-mean-it"}
+		label := "portcullis -p common --rate 100000"
+		if hasSYN {
+			args = append(args, "--rate", "100000")
+		} else {
+			// Before SYN scanning there was no ndjson either.
+			args[3] = "json"
 			args = append(args, "--no-identify")
+			label = "portcullis -p common --no-identify"
 		}
 		res, err := l.runInScannerFor(sweepCap, append(args, labNet)...)
-		row := benchRow{scenario: "/16 sweep, common", tool: strings.SplitN(tool.name, " (", 2)[0] + " -p common", wall: res.wall, rss: res.maxRSS}
+		row := benchRow{scenario: "/16 sweep", tool: label, wall: res.wall, rss: res.maxRSS}
 		switch {
 		case res.timedOut:
 			row.note = fmt.Sprintf("stopped after %v, unfinished", sweepCap)
 		case err != nil:
 			row.note = "failed: " + firstLine(err.Error())
 		default:
-			open, method, err := ourOpenPorts(res.stdout)
+			read := ourStreamOpenPorts
+			if !hasSYN {
+				read = ourOpenPorts
+			}
+			open, method, err := read(res.stdout)
 			if err == nil {
 				row.method = method
 				row.score = scoreAgainst(gt.subset(all, false), open, false)
@@ -336,7 +372,7 @@ func TestBenchScan(t *testing.T) {
 		print(row)
 	}
 
-	header := fmt.Sprintf("%-22s %-34s %-7s %9s %7s %9s %8s %11s  %s", "scenario", "scanner", "method", "wall", "recall", "precision", "services", "peak RSS", "note")
+	header := fmt.Sprintf("%-20s %-38s %-7s %9s %7s %9s %8s %11s  %s", "scenario", "scanner", "method", "wall", "recall", "precision", "services", "peak RSS", "note")
 	var b strings.Builder
 	b.WriteString(header + "\n")
 	for _, r := range rows {

@@ -663,17 +663,20 @@ type score struct {
 	problems                                      []string
 }
 
-func (s score) recall() float64 {
-	return float64(s.truePositives) / float64(max(1, s.truePositives+s.falseNegatives))
+// ratio is a/b, and 1 when there is nothing to count (b == 0): nothing to find
+// and nothing found is a perfect score.
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 1
+	}
+	return float64(a) / float64(b)
 }
 
-func (s score) precision() float64 {
-	return float64(s.truePositives) / float64(max(1, s.truePositives+s.falsePositives))
-}
+func (s score) recall() float64 { return ratio(s.truePositives, s.truePositives+s.falseNegatives) }
 
-func (s score) serviceAccuracy() float64 {
-	return float64(s.serviceRight) / float64(max(1, s.serviceRight+s.serviceWrong))
-}
+func (s score) precision() float64 { return ratio(s.truePositives, s.truePositives+s.falsePositives) }
+
+func (s score) serviceAccuracy() float64 { return ratio(s.serviceRight, s.serviceRight+s.serviceWrong) }
 
 // found is one open port as a scanner reported it.
 type found struct {
