@@ -179,7 +179,6 @@ type run struct {
 	idSlots    chan struct{} // ports under identification
 	portsTotal int64
 	portsDone  atomic.Int64
-	synDone    func() int64 // ports done by the SYN engine
 	connect    func(ctx context.Context, target netip.AddrPort, timeout time.Duration) connectOutcome
 	hostsDone  atomic.Int32
 	phase      atomic.Value
@@ -205,9 +204,6 @@ func (r *run) reportProgress(ctx context.Context, started time.Time, hosts int) 
 			elapsed := time.Since(started)
 			p := Progress{HostsDone: int(r.hostsDone.Load()), HostsTotal: hosts,
 				PortsDone: r.portsDone.Load(), PortsTotal: r.portsTotal, Elapsed: elapsed}
-			if r.synDone != nil {
-				p.PortsDone += r.synDone()
-			}
 			if ph, ok := r.phase.Load().(string); ok {
 				p.Phase = ph
 			}

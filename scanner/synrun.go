@@ -44,7 +44,7 @@ func (r *run) synScan(ctx context.Context, targets *TargetSet, sockets *rawSocke
 		return localAddrFor(dst)
 	}
 	e := newSynEngine(cfg, sockets, targets, o.TCPPorts, rand.Uint64(), localFor, finished.push)
-	r.synDone = e.portsDone.Load
+	e.portsDone = &r.portsDone
 	r.phase.Store("syn")
 	var wg sync.WaitGroup
 	for range max(o.Hosts, 64) {

@@ -37,9 +37,9 @@ const (
 	synMaxHostWindow       = 8192
 	synInitialGlobalWindow = 1024
 	synMaxGlobalWindow     = 1 << 17
-	synDropWindow          = 4096 // probes in flight to a host known to drop
-	synReadyCap            = 1 << 16
-	synRetrySample         = 16 // on a dropping host, one silent port in this many is retried
+	synDropWindow          = 4096    // probes in flight to a host known to drop
+	synReadyCap            = 1 << 20 // probes waiting for their host's window (4 bytes each)
+	synRetrySample         = 16      // on a dropping host, one silent port in this many is retried
 )
 
 // synHost is the state of one host while its ports are probed: counters, windows
@@ -60,8 +60,10 @@ type synHost struct {
 	cwnd, ssthresh float64
 	lastCut        time.Time
 	srtt, rttvar   time.Duration
+	minRTT         time.Duration
 	samples        int
 	silentFirst    int // first attempts that timed out
+	answeredFirst  int // first attempts answered
 	retryAnswered  int // retransmissions answered: evidence of loss
 	retryLost      int // retransmissions unanswered too: evidence of a filter
 	open, closed   []uint16
@@ -75,12 +77,15 @@ func (h *synHost) rto(c *synConfig) time.Duration {
 	return min(max(h.srtt+4*h.rttvar, c.minTimeout), c.maxTimeout)
 }
 
-func (h *synHost) limit(c *synConfig) int {
+// limit is the number of probes the host may have in flight: its congestion
+// window; enough to conclude on a host that never answered; many on a host known
+// to drop silently (they wait on a filter), unless it has lately shown loss.
+func (h *synHost) limit(c *synConfig, now time.Time) int {
 	w := int(h.cwnd)
 	switch {
 	case !h.responded:
 		return max(w, c.downAfter)
-	case h.dropping:
+	case h.dropping && now.Sub(h.lastCut) > time.Second:
 		return max(w, synDropWindow)
 	}
 	return w
@@ -102,7 +107,7 @@ type synProbe struct {
 
 type readyItem struct {
 	port uint16
-	try  int
+	try  uint8
 }
 
 // walkSegment is one pass over hosts x ports in a random order.
@@ -146,7 +151,7 @@ type synEngine struct {
 	tokens    float64
 	lastPoll  time.Time
 
-	portsDone atomic.Int64
+	portsDone *atomic.Int64 // ports taken from the walk, for progress
 	sent      int64
 }
 
@@ -155,7 +160,7 @@ func newSynEngine(cfg synConfig, n synNet, targets *TargetSet, ports []uint16, s
 	e := &synEngine{cfg: cfg, net: n, jar: newCookieJar(), lport: n.sourcePort(), targets: targets,
 		nports: len(ports), localFor: localFor, finish: finish, rng: rand.New(rand.NewPCG(seed, seed^0x5eed)),
 		hosts: map[netip.Addr]*synHost{}, outstand: map[probeKey]*synProbe{},
-		gcwnd: synInitialGlobalWindow, gssthresh: synMaxGlobalWindow}
+		gcwnd: synInitialGlobalWindow, gssthresh: synMaxGlobalWindow, portsDone: new(atomic.Int64)}
 	e.first, e.rest = splitDiscovery(ports)
 	e.hostPerm = newPermutation(targets.Len(), e.rng.Uint64())
 	return e
@@ -259,7 +264,7 @@ func (e *synEngine) globalOK(h *synHost) bool {
 	return exemptFromGlobal(h) || float64(e.ginflight) < e.gcwnd
 }
 
-func (e *synEngine) hostOK(h *synHost) bool { return h.inflight < h.limit(&e.cfg) }
+func (e *synEngine) hostOK(h *synHost) bool { return h.inflight < h.limit(&e.cfg, e.lastPoll) }
 
 // poll expires probes, retransmits and sends new ones within the rate and the
 // windows. It is called every millisecond or so.
@@ -306,7 +311,7 @@ func (e *synEngine) enqueue(h *synHost, port uint16, try int) {
 		e.waiting = append(e.waiting, h)
 	}
 	if try > 0 {
-		h.retx = append(h.retx, readyItem{port: port, try: try})
+		h.retx = append(h.retx, readyItem{port: port, try: uint8(try)})
 	} else {
 		h.pending = append(h.pending, readyItem{port: port})
 	}
@@ -326,7 +331,7 @@ func (e *synEngine) sendPending(h *synHost, now time.Time) {
 	for _, q := range []*[]readyItem{&h.retx, &h.pending} {
 		for len(*q) > 0 && e.tokens >= 1 && e.hostOK(h) && e.globalOK(h) {
 			it := (*q)[0]
-			if e.transmit(h, it.port, it.try, now) == sendLater {
+			if e.transmit(h, it.port, int(it.try), now) == sendLater {
 				return
 			}
 			*q = (*q)[1:]
@@ -425,10 +430,15 @@ func (e *synEngine) timedOut(p *synProbe, now time.Time) {
 	} else {
 		h.retryLost++
 	}
-	if !h.responded && e.cfg.downAfter >= 0 && h.silentFirst >= e.cfg.downAfter {
+	// Down: silent on the first attempts and on their retransmissions too, so that
+	// a congested path that lost a burst does not make a live host look down.
+	if !h.responded && e.cfg.downAfter >= 0 && h.silentFirst >= e.cfg.downAfter &&
+		(e.cfg.retries == 0 || h.retryLost >= min(e.cfg.downAfter, 8)) {
 		e.setDown(h, now)
 	}
-	h.dropping = h.responded && h.retryLost >= 8 && h.retryAnswered*8 <= h.retryLost
+	// Dropping: most first attempts unanswered, and their retransmissions too: a
+	// filter, not a congested path (which answers most first attempts).
+	h.dropping = h.responded && h.retryLost >= 8 && h.retryAnswered*16 <= h.retryLost && h.silentFirst > 4*h.answeredFirst
 	retry := p.try < e.cfg.retries && !h.down && !h.finished
 	if retry && h.dropping {
 		// A consistently silent host is a filter, not a lossy path: retry only a
@@ -480,11 +490,16 @@ func (e *synEngine) handleReply(r tcpReply, now time.Time) {
 	e.settle(p)
 	switch {
 	case try == p.try && try == 0:
-		e.sampleRTT(h, now.Sub(p.sent))
-		e.grow(h)
+		rtt := now.Sub(p.sent)
+		h.answeredFirst++
+		e.sampleRTT(h, rtt)
+		e.grow(h, rtt)
 	case try > 0:
+		// The first attempt was lost: loss, once per round trip. The answer
+		// still clocks the window open again (no round-trip sample: Karn).
 		h.retryAnswered++
 		e.cut(h, now)
+		e.grow(h, 0)
 	}
 	e.maybeFinish(h, now)
 }
@@ -501,11 +516,20 @@ func (e *synEngine) sampleRTT(h *synHost, rtt time.Duration) {
 		h.srtt = (7*h.srtt + rtt) / 8
 	}
 	h.samples++
+	if h.minRTT == 0 || rtt < h.minRTT {
+		h.minRTT = rtt
+	}
 }
 
 // grow opens the host's and the global window on an answer: by one per answer
-// below the threshold (slow start), by one per window above it.
-func (e *synEngine) grow(h *synHost) {
+// below the threshold (slow start), by one per window above it. An answer that
+// took twice the shortest round trip seen has queued somewhere: the window holds,
+// which keeps the path's queues from overflowing before loss is even noticed
+// (loss shows only when a retransmission is answered, a timeout later).
+func (e *synEngine) grow(h *synHost, rtt time.Duration) {
+	if rtt > 2*h.minRTT+time.Millisecond {
+		return
+	}
 	if h.cwnd < h.ssthresh {
 		h.cwnd++
 	} else {
