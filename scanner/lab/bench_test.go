@@ -156,8 +156,9 @@ type benchTool struct {
 	name       string
 	args       func(targets []string) []string
 	read       func([]byte) (map[string]found, string, error)
-	udp        bool // given UDP ports: scored on the lab's UDP services too
-	identifies bool // names services (else the services column is empty)
+	udp        bool          // given UDP ports: scored on the lab's UDP services too
+	identifies bool          // names services (else the services column is empty)
+	cap        time.Duration // bound of one run when shorter than LAB_BENCH_CAP
 }
 
 // benchRow is one measured run.
@@ -195,7 +196,7 @@ func (r benchRow) String() string {
 // (1); LAB_BENCH_ONLY keeps the tools whose name starts with it;
 // LAB_BENCH_SCENARIOS (comma-separated: lab, firewalled, drop, delay, sweep)
 // keeps those scenarios; LAB_BENCH_CAP bounds one run (15m), LAB_BENCH_SWEEP_CAP
-// the /16 sweep (5m); LAB_MASSCAN_RATE is masscan's packets per second (20000, as ours).
+// the /16 sweep (5m); LAB_MASSCAN_RATE is masscan's packets per second (30000, our default).
 func TestBenchScan(t *testing.T) {
 	if os.Getenv("LAB_BENCH") == "" {
 		t.Skip("set LAB_BENCH=1 to run the benchmark (make bench-scan)")
@@ -211,7 +212,7 @@ func TestBenchScan(t *testing.T) {
 	}
 	runCap := envDuration(t, "LAB_BENCH_CAP", 15*time.Minute)
 	sweepCap := envDuration(t, "LAB_BENCH_SWEEP_CAP", 5*time.Minute)
-	masscanRate := "20000" // our SYN scan's default rate
+	masscanRate := "30000" // our SYN scan's default rate
 	if v := os.Getenv("LAB_MASSCAN_RATE"); v != "" {
 		masscanRate = v
 	}
@@ -246,7 +247,9 @@ func TestBenchScan(t *testing.T) {
 	nmapT := nmap("nmap -sT -p- -T4", "-sT", "-p-", "-T4")
 	nmapS := nmap("nmap -sS -p- -T4", "-sS", "-p-", "-T4")
 	nmapSPn := nmap("nmap -sS -Pn -p- -T4", "-sS", "-Pn", "-p-", "-T4")
-	masscan := benchTool{name: "masscan -p1-65535 --rate " + masscanRate, read: masscanOpenPorts, args: func(targets []string) []string {
+	// masscan runs to its end in seconds from a shell, but from this test it has
+	// been seen to crawl for minutes (cause not found): bound it at 90 s.
+	masscan := benchTool{name: "masscan -p1-65535 --rate " + masscanRate, cap: 90 * time.Second, read: masscanOpenPorts, args: func(targets []string) []string {
 		return append([]string{"masscan", "-p1-65535", "--rate", masscanRate, "--wait", "3", "-oL", "-"}, targets...)
 	}}
 	var oursTools []benchTool
@@ -275,9 +278,11 @@ func TestBenchScan(t *testing.T) {
 		tools   []benchTool
 	}{
 		{"lab", false, all, append(slices.Clone(oursTools), nmapT, nmapS, masscan)},
-		// nmap's host discovery finds neither host up, so it is also run with -Pn.
+		// nmap's host discovery does not find the firewalled host up, so it is also
+		// run with -Pn there. (On the drop host -Pn makes nmap probe every port
+		// until its retries run out: minutes, and nothing to find.)
 		{"firewalled", false, []string{addrOf("firewalled")}, append(slices.Clone(oursTools), nmapS, nmapSPn, masscan)},
-		{"drop", false, []string{addrOf("drop")}, append(slices.Clone(oursTools), nmapS, nmapSPn, masscan)},
+		{"drop", false, []string{addrOf("drop")}, append(slices.Clone(oursTools), nmapS, masscan)},
 		{"delay", true, all, append(slices.Clone(oursTools), nmapS, masscan)},
 	}
 	var rows []benchRow
@@ -299,7 +304,11 @@ func TestBenchScan(t *testing.T) {
 				continue
 			}
 			for run := 1; run <= runs; run++ {
-				res, err := l.runInScannerFor(runCap, tool.args(sc.targets)...)
+				bound := runCap
+				if tool.cap > 0 && tool.cap < bound {
+					bound = tool.cap
+				}
+				res, err := l.runInScannerFor(bound, tool.args(sc.targets)...)
 				row := benchRow{scenario: label, tool: tool.name, wall: res.wall, rss: res.maxRSS, identifies: tool.identifies}
 				if err != nil {
 					row.note = "failed: " + firstLine(err.Error())
