@@ -68,7 +68,7 @@ const (
 	defaultPerHost     = 64
 	defaultTimeout     = 1500 * time.Millisecond
 	defaultDownAfter   = 100
-	minConnectTimeout  = 150 * time.Millisecond
+	minConnectTimeout  = 250 * time.Millisecond
 	initialTimeout     = time.Second // before a host's round trip is measured
 	tarpitPortCount    = 6
 )

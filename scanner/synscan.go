@@ -66,6 +66,7 @@ type synHost struct {
 	answeredFirst  int // first attempts answered
 	retryAnswered  int // retransmissions answered: evidence of loss
 	retryLost      int // retransmissions unanswered too: evidence of a filter
+	retrySent      int
 	open, closed   []uint16
 	closedCount    int
 }
@@ -440,12 +441,17 @@ func (e *synEngine) timedOut(p *synProbe, now time.Time) {
 	// filter, not a congested path (which answers most first attempts).
 	h.dropping = h.responded && h.retryLost >= 8 && h.retryAnswered*16 <= h.retryLost && h.silentFirst > 4*h.answeredFirst
 	retry := p.try < e.cfg.retries && !h.down && !h.finished
+	if retry && !h.responded {
+		// Enough retransmissions to tell a silent host from a burst of loss.
+		retry = h.retrySent < min(e.cfg.downAfter, 8) || e.cfg.downAfter < 0
+	}
 	if retry && h.dropping {
 		// A consistently silent host is a filter, not a lossy path: retry only a
 		// sample, which still notices loss if it starts.
 		retry = h.silentFirst%synRetrySample == 0
 	}
 	if retry {
+		h.retrySent++
 		e.enqueue(h, p.port, p.try+1)
 	}
 	e.maybeFinish(h, now)
