@@ -67,6 +67,7 @@ type synHost struct {
 	retryAnswered  int // retransmissions answered: evidence of loss
 	retryLost      int // retransmissions unanswered too: evidence of a filter
 	retrySent      int
+	firstSent      int
 	open, closed   []uint16
 	closedCount    int
 }
@@ -265,7 +266,15 @@ func (e *synEngine) globalOK(h *synHost) bool {
 	return exemptFromGlobal(h) || float64(e.ginflight) < e.gcwnd
 }
 
-func (e *synEngine) hostOK(h *synHost) bool { return h.inflight < h.limit(&e.cfg, e.lastPoll) }
+// hostOK tells whether h may take one more probe (try is its attempt number). A
+// host that never answered gets DownAfter first attempts, then only the
+// retransmissions that decide whether it is down.
+func (e *synEngine) hostOK(h *synHost, try int) bool {
+	if try == 0 && !h.responded && e.cfg.downAfter >= 0 && h.firstSent >= e.cfg.downAfter {
+		return false
+	}
+	return h.inflight < h.limit(&e.cfg, e.lastPoll)
+}
 
 // poll expires probes, retransmits and sends new ones within the rate and the
 // windows. It is called every millisecond or so.
@@ -299,7 +308,7 @@ func (e *synEngine) poll(now time.Time) {
 		if !ok {
 			return
 		}
-		if h.queuedLen() > 0 || !e.hostOK(h) || !e.globalOK(h) || e.transmit(h, port, 0, now) == sendLater {
+		if h.queuedLen() > 0 || !e.hostOK(h, 0) || !e.globalOK(h) || e.transmit(h, port, 0, now) == sendLater {
 			e.enqueue(h, port, 0)
 		}
 	}
@@ -330,7 +339,7 @@ func (e *synEngine) sendPending(h *synHost, now time.Time) {
 		return
 	}
 	for _, q := range []*[]readyItem{&h.retx, &h.pending} {
-		for len(*q) > 0 && e.tokens >= 1 && e.hostOK(h) && e.globalOK(h) {
+		for len(*q) > 0 && e.tokens >= 1 && e.hostOK(h, int((*q)[0].try)) && e.globalOK(h) {
 			it := (*q)[0]
 			if e.transmit(h, it.port, int(it.try), now) == sendLater {
 				return
@@ -371,6 +380,9 @@ func (e *synEngine) transmit(h *synHost, port uint16, try int, now time.Time) se
 		return sendFailed
 	}
 	e.sent++
+	if try == 0 {
+		h.firstSent++
+	}
 	p := &synProbe{h: h, port: port, try: try, sent: now, counted: !exemptFromGlobal(h)}
 	if old := e.outstand[probeKey{h, port}]; old != nil {
 		e.settle(old) // a retransmission replaces its predecessor
