@@ -186,7 +186,8 @@ func (e *synEngine) done() bool {
 	return e.nextHost >= e.targets.Len() && len(e.segments) == 0 && e.live == 0
 }
 
-// startBlock takes the next hosts of the (permuted) target set.
+// startBlock takes the next hosts of the (permuted) target set, whose addresses
+// are distinct.
 func (e *synEngine) startBlock(now time.Time) bool {
 	if e.nextHost >= e.targets.Len() || e.live+e.cfg.blockHosts > e.cfg.liveHosts {
 		return false
@@ -199,10 +200,6 @@ func (e *synEngine) startBlock(now time.Time) bool {
 		h := &synHost{index: idx, addr: e.targets.At(idx), cwnd: synInitialHostWindow, ssthresh: synMaxHostWindow}
 		e.live++
 		e.block = append(e.block, h)
-		if prev, dup := e.hosts[h.addr]; dup && !prev.finished {
-			h.down, h.finished = true, true // cannot happen with a TargetSet; be safe
-			continue
-		}
 		local, err := e.localFor(h.addr)
 		if err != nil {
 			h.down, h.unreachable = true, true
@@ -332,10 +329,13 @@ func (h *synHost) queuedLen() int { return len(h.retx) + len(h.pending) }
 
 // sendPending sends what waits for h as far as the rate and windows allow.
 func (e *synEngine) sendPending(h *synHost, now time.Time) {
-	if h.down || h.finished {
+	drop := func() {
 		e.queued -= h.queuedLen()
 		h.pending, h.retx = nil, nil
 		e.maybeFinish(h, now)
+	}
+	if h.down || h.finished {
+		drop()
 		return
 	}
 	for _, q := range []*[]readyItem{&h.retx, &h.pending} {
@@ -346,6 +346,10 @@ func (e *synEngine) sendPending(h *synHost, now time.Time) {
 			}
 			*q = (*q)[1:]
 			e.queued--
+			if h.down { // unreachable
+				drop()
+				return
+			}
 		}
 	}
 	if h.queuedLen() == 0 {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -24,9 +25,10 @@ type simNet struct {
 	hosts    map[netip.Addr]*simHost
 	events   simEvents
 	local    netip.Addr
-	sent     map[netip.Addr]int // probes sent per host
-	firstTry map[string]int     // first attempts per host:port
-	dropped  int                // at the bottleneck
+	sent     map[netip.Addr]int   // probes sent per host
+	firstTry map[string]int       // first attempts per host:port
+	dropped  int                  // at the bottleneck
+	refuse   map[netip.Addr]error // send errors, as the kernel's for a missing route
 }
 
 type simHost struct {
@@ -64,6 +66,9 @@ func newSimNet(seed uint64) *simNet {
 func (n *simNet) sourcePort() uint16 { return simSourcePort }
 
 func (n *simNet) send(src, dst netip.Addr, dport uint16, seq uint32) error {
+	if err := n.refuse[dst]; err != nil {
+		return err
+	}
 	n.sent[dst]++
 	n.firstTry[fmt.Sprintf("%s:%d:%d", dst, dport, seq)]++
 	arrive := n.now
@@ -251,4 +256,60 @@ func TestSynEngineBottleneck(t *testing.T) {
 	if took != took2 || sent != sent2 || dropped != dropped2 {
 		t.Errorf("runs differ: %v %d %d / %v %d %d", took, sent, dropped, took2, sent2, dropped2)
 	}
+}
+
+// Hosts the kernel cannot route to (an error on sending, or no source address)
+// finish at once, down, without holding up the others.
+func TestSynEngineUnreachableHosts(t *testing.T) {
+	t.Parallel()
+	n := newSimNet(4)
+	live, noRoute, full := netip.MustParseAddr("192.0.2.50"), netip.MustParseAddr("192.0.2.51"), netip.MustParseAddr("192.0.2.52")
+	n.hosts[live] = &simHost{open: portSet(80)}
+	n.refuse = map[netip.Addr]error{noRoute: syscall.EHOSTUNREACH}
+	busy := 0
+	n.hosts[full] = &simHost{open: portSet(443)}
+	done := map[netip.Addr]*synHost{}
+	e := newSynEngine(simConfig(), &refusingOnce{simNet: n, busy: &busy, addr: full}, NewTargetSet([]netip.Addr{live, noRoute, full}), allPorts()[:1000], 1,
+		func(a netip.Addr) (netip.Addr, error) { return n.local, nil },
+		func(h *synHost) { done[h.addr] = h })
+	for i := 0; !e.done(); i++ {
+		for n.events.Len() > 0 && !n.events[0].at.After(n.now) {
+			e.handleReply(heap.Pop(&n.events).(simEvent).r, n.now)
+		}
+		e.poll(n.now)
+		n.now = n.now.Add(time.Millisecond)
+		if i > 60000 {
+			t.Fatal("no end")
+		}
+	}
+	if h := done[noRoute]; h == nil || !h.down || !h.unreachable || n.sent[noRoute] != 0 {
+		t.Errorf("unroutable host: %+v", h)
+	}
+	if h := done[live]; h == nil || fmt.Sprint(h.open) != "[80]" {
+		t.Errorf("live host: %+v", h)
+	}
+	// ENOBUFS is our machine's, not the target's: the probe waits and goes out later.
+	if h := done[full]; h == nil || fmt.Sprint(h.open) != "[443]" || h.closedCount != 999 || busy == 0 {
+		t.Errorf("host behind full buffers: %+v (%d refusals)", h, busy)
+	}
+}
+
+// refusingOnce answers ENOBUFS to every tenth probe to addr, as a full send
+// buffer would.
+type refusingOnce struct {
+	*simNet
+	busy *int
+	addr netip.Addr
+	n    int
+}
+
+func (r *refusingOnce) send(src, dst netip.Addr, dport uint16, seq uint32) error {
+	if dst == r.addr {
+		r.n++
+		if r.n%10 == 0 {
+			*r.busy++
+			return syscall.ENOBUFS
+		}
+	}
+	return r.simNet.send(src, dst, dport, seq)
 }
