@@ -12,7 +12,7 @@ set -eu
 # baresip-core: a SIP user agent, krb5-kdc: an MIT KDC with kdb5_util to create
 # its realm).
 PACKAGES="
-iproute2 iptables socat nmap masscan
+iproute2 iptables socat time nmap masscan
 openssh-server nginx-light vsftpd snmpd ntpsec rsync memcached slapd
 tigervnc-standalone-server xrdp exim4-daemon-light dnsmasq-base
 inetutils-telnetd redis-server mosquitto
