@@ -175,6 +175,17 @@ func (l *lab) setDelay(on bool) {
 	l.delayed = on
 }
 
+// delayStats is the delay line's last report of its counters.
+func (l *lab) delayStats() string {
+	b, _ := os.ReadFile(filepath.Join(l.dir, "router-delayline.log"))
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	last := lines[len(lines)-1]
+	if i := strings.Index(last, "read="); i >= 0 {
+		return last[i:]
+	}
+	return last
+}
+
 func (l *lab) must(args ...string) {
 	l.t.Helper()
 	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {

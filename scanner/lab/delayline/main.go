@@ -137,13 +137,32 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	writeDone := make(chan error, 1)
 	go func() { writeDone <- writeLoop(dev, queue, &n) }()
 
-	select {
-	case <-ctx.Done():
-	case err = <-readDone:
-	case err = <-writeDone:
+	// Counters every few seconds while they move: the lab reads the last line to
+	// tell loss it asked for from a queue that overflowed.
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	var last int64
+	stats := func(msg string) {
+		log.Info(msg, "read", n.read.Load(), "lost", n.lost.Load(), "overflow", n.overflow.Load(), "written", n.written.Load(), "held", len(queue))
+	}
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			break wait
+		case err = <-readDone:
+			break wait
+		case err = <-writeDone:
+			break wait
+		case <-tick.C:
+			if r := n.read.Load(); r != last {
+				last = r
+				stats("delay line")
+			}
+		}
 	}
 	dev.Close()
-	log.Info("delay line stopped", "read", n.read.Load(), "lost", n.lost.Load(), "overflow", n.overflow.Load(), "written", n.written.Load())
+	stats("delay line stopped")
 	if errors.Is(err, os.ErrClosed) {
 		err = nil
 	}
