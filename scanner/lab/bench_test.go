@@ -188,9 +188,9 @@ func (r benchRow) String() string {
 // and UDP), nmap -sT and -sS, and masscan over all 65,535 TCP ports, on the lab as
 // it is, on a host whose firewall drops all but one port, on a host that drops
 // everything, and on the lab but its tarpit behind the delay line (30 ms round
-// trip, 1% loss each way); then ours alone over the common ports of a /16 where only the lab's hosts
-// answer. It prints wall time, recall, precision, service accuracy and peak memory
-// (the process's maximum RSS) in one table.
+// trip, 1% loss each way); then ours alone over the common ports of a /16 where
+// only the lab's hosts answer. It prints wall time, recall, precision, service
+// accuracy and peak memory (the process's maximum RSS) in one table.
 //
 // LAB_BENCH=1 enables it (make bench-scan). LAB_BENCH_RUNS sets the runs per cell
 // (1); LAB_BENCH_ONLY keeps the tools whose name starts with it;
