@@ -609,10 +609,12 @@ func (h *hostScan) timeout() time.Duration {
 	return min(max(t, minConnectTimeout), h.r.opts.Timeout)
 }
 
-// connectOnce makes one TCP handshake and closes at once with a reset (linger 0),
-// which leaves no TIME_WAIT behind. Binding the local side first makes the kernel
-// reserve the ephemeral port instead of sharing it across 4-tuples.
-func connectOnce(ctx context.Context, target netip.AddrPort, timeout time.Duration) connectOutcome {
+// connectDial makes one TCP handshake with the net package and closes at once
+// with a reset (linger 0), which leaves no TIME_WAIT behind. Binding the local
+// side first makes the kernel reserve the ephemeral port instead of sharing it
+// across 4-tuples. (On Linux connectOnce asks the kernel instead; see
+// connect_linux.go.)
+func connectDial(ctx context.Context, target netip.AddrPort, timeout time.Duration) connectOutcome {
 	local := &net.TCPAddr{IP: net.IPv4zero}
 	if target.Addr().Is6() {
 		local = &net.TCPAddr{IP: net.IPv6unspecified}
