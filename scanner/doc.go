@@ -85,7 +85,9 @@
 // a host's first answer, and up to 4,096 on a host known to drop, with silent ports
 // retried by sample only. The handshake timeout adapts to the round trips measured
 // on each host (250 ms at least). Every connection binds its local side first and
-// closes with a reset (linger 0), leaving no TIME_WAIT. Local failures (too many
+// closes with a reset (linger 0), leaving no TIME_WAIT; on Linux it is a non-
+// blocking connect whose outcome the kernel settles when the wait ends, so a
+// handshake that completed just as a late timer fired still counts as open. Local failures (too many
 // open files, no free ephemeral port) are retried after a backoff and never
 // reported as closed ports. Once a host is found down, its attempts in flight are
 // abandoned at once.
