@@ -57,6 +57,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--profile", "huge", "127.0.0.1"}, "unknown profile"},
 		{[]string{"-p", "22", "--profile", "full", "127.0.0.1"}, "not both"},
 		{[]string{"-p", "22"}, "no targets"},
+		{[]string{"--rate", "-5", "127.0.0.1"}, "must be positive"},
+		{[]string{"--syn", "--connect", "127.0.0.1"}, "not both"},
 		{[]string{"-p", "22", "not a host!"}, "not an address"},
 		{[]string{"-p", "22", "10.0.0.0/8"}, "--yes-i-mean-it"},
 		{[]string{"--bogus", "127.0.0.1"}, "not defined"},
