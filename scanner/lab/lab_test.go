@@ -190,7 +190,7 @@ func (l *lab) delayStats() string {
 	if out, err := exec.Command("ip", "-n", l.routerNS, "-s", "link", "show", "dl0").Output(); err == nil {
 		f := strings.Fields(string(out))
 		for i := range f {
-			if f[i] == "TX:" && i+13 < len(f) {
+			if f[i] == "TX:" && i+10 < len(f) {
 				// TX: bytes packets errors dropped carrier collsns, then the values
 				last += " device_tx_dropped=" + f[i+10]
 			}
