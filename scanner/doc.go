@@ -98,12 +98,16 @@
 // host is a tarpit: only ports where an application actually answered are reported.
 //
 // Each open port is then identified (package scanner/fingerprint): the banner it
-// sends unprompted, then the probe its number suggests, TLS (and what runs inside
-// it), then the other probes in order of likelihood, a few connections at a time.
-// Probes and signatures are data (fingerprint/probes.conf, signatures.conf). A port
-// that accepts and says nothing, or closes at once, is "unknown" with an empty
-// banner. Services with an authentication that can be off are then checked for it,
-// and each confirmed weakness is a Finding with a contract id.
+// sends unprompted within a greeting wait scaled from the round trip to the host
+// (300 ms to BannerWait); when silent, the probes all at once, those its number
+// suggests, TLS (and what runs inside it) and HTTP first, the others with a wait
+// scaled likewise, never more than six identification connections open to one
+// host. A silent port takes about one greeting wait plus one probe round (1.5 s on
+// a near host). Probes and signatures are data (fingerprint/probes.conf,
+// signatures.conf). A port that accepts and says nothing, or closes at once, is
+// "unknown" with an empty banner. Services with an authentication that can be off
+// are then checked for it, and each confirmed weakness is a Finding with a
+// contract id.
 //
 // UDP ports get the DNS, NTP, SNMP, SIP and Kerberos probes: a port is open only
 // when it answered, closed when the kernel reports ICMP port unreachable, and

@@ -27,8 +27,8 @@ type Options struct {
 
 	SkipIdentify bool          // report open ports without naming their services
 	SkipChecks   bool          // name services but do not test for weak configurations
-	BannerWait   time.Duration // 1.5s: how long an open port is given to greet
-	ProbeTimeout time.Duration // 1.2s: how long a probe's answer (TCP or UDP) is awaited
+	BannerWait   time.Duration // 1.5s: longest greeting wait (a near host: 4 round trips, 300ms at least)
+	ProbeTimeout time.Duration // 1.2s: longest wait for a probe's answer (TCP or UDP)
 	Identify     int           // ports identified at once, all hosts together; default 32
 
 	// TarpitPorts are the ports, very unlikely to be in use, that reveal a host
