@@ -17,35 +17,114 @@
 //
 // Scan sends packets to the given addresses only, and refuses more than
 // DefaultMaxTargets addresses unless Options.MaxTargets says otherwise. Cancelling
-// ctx stops the scan; Scan then returns what it found with ctx.Err().
+// ctx stops the scan; Scan then returns the hosts finished so far with ctx.Err().
+//
+// # Streaming
+//
+// For estate-sized runs, keep targets as ranges and take hosts as they finish:
+//
+//	set, err := scanner.ParseTargetSet(ctx, []string{"10.0.0.0/16"}, -1) // no expansion
+//	sum, err := scanner.ScanStream(ctx, set, opts, func(h scanner.Host) {
+//		store(h) // called once per host, one call at a time, as each host finishes
+//	})
+//	// sum.Method is "syn" or "connect"; sum.Hosts counts the hosts emitted
+//
+// ScanStream holds no finished host, so memory stays flat whatever the number of
+// targets (a /16 x 1,300 ports ran in under 30 MB). A cancelled run returns what was
+// emitted; a host interrupted midway is not emitted.
 //
 // # How it scans
 //
-// TCP discovery is a connect scan (no raw sockets, no privileges): one global limit
-// on attempts in flight (Options.Concurrency), one per host (Options.PerHost: too
-// many at once overflow a host's accept queue and look like filtering), hosts
-// interleaved, ports shuffled with the most telling ones first. The handshake
-// timeout adapts to the round trips measured on each host; only timeouts are
-// retried. Every connection binds its local side first and closes with a reset
-// (linger 0), leaving no TIME_WAIT. Local failures (too many open files, no free
-// ephemeral port) are retried after a backoff and never reported as closed ports.
-// A host that answers nothing at all is given up after Options.DownAfter
-// unanswered attempts and reported down, so a host behind a DROP firewall costs
-// seconds, not minutes.
+// Options.Method chooses how open TCP ports are found: MethodSYN, MethodConnect,
+// or "" for SYN when the process may open raw sockets (root or CAP_NET_RAW) and
+// connect otherwise. Report.Method and Summary.Method record which ran. Either
+// way, only the open ports are then connected to, for identification.
 //
-// Before its ports are scanned, each host is asked on a few random high ports that
-// nothing should use; when all of them complete the handshake, the host is a
-// tarpit: only ports where an application actually answered are reported.
+// SYN scanning (synscan.go, synsock_linux.go; no libpcap) sends bare TCP SYNs on a
+// raw IPv4 or IPv6 socket that only sends (a drop-all socket filter keeps the
+// kernel from queueing the machine's TCP traffic on it) and reads SYN-ACKs and
+// RSTs on another, whose kernel filter passes only segments to our source port,
+// a port outside the kernel's ephemeral range. The initial sequence number of
+// each probe is a keyed hash of a per-scan secret and the 4-tuple, plus the
+// attempt number: a reply counts only when its ack is that number plus one, so
+// stray or spoofed packets and our own SYNs looped back are never taken for
+// answers, and no table of sent probes is needed to recognise one. (The kernel
+// resets each SYN-ACK it did not expect; that is harmless.)
+//
+// Hosts x ports are walked in a random order without a list: hosts by a keyed
+// permutation of the target set, 256 hosts at a time, and each block's
+// (host, port) pairs by another (permute.go: a Feistel network over the next
+// even power of two, cycle-walking values that fall outside), the ports most
+// likely to answer first so that a silent host is recognised early. The
+// memory of a walk is a few words whatever its size.
+//
+// Sending is paced by Options.Rate (probes per second, default 30,000) and by
+// congestion windows, per host and for the whole scan, in the manner of TCP:
+// each answer to a first attempt opens them (by one per answer up to the slow-
+// start threshold, then by one per window), unless its round trip is more than
+// twice the shortest seen, which means a queue is building: the windows then
+// hold. An answer to a retransmission is evidence of loss and halves the windows,
+// at most once per round trip. Timeouts come from the round trips measured on
+// each host (RFC 6298's smoothed mean plus four deviations, 100 ms at least,
+// Options.Timeout at most; 1 s before the first answer). A silent port is
+// retransmitted up to Options.Retries times; answers that arrive late still
+// count, the cookie proving them.
+//
+// A host that answers some ports and keeps silent on most first attempts and on
+// their retransmissions too is behind a filter, not on a lossy path: its silent
+// probes no longer take slots of the global window, up to 4,096 of them may wait
+// on it at once (they wait on a firewall, not on the host), and only one silent
+// port in 16 is retried, which still notices loss if it starts. A host that never
+// answered is down once Options.DownAfter first attempts and their retransmissions
+// went unanswered (default 100; negative: never, scan all its ports).
+//
+// The connect scan (no privileges, or --connect) applies the same ideas with
+// connections: one global limit on attempts in flight (Options.Concurrency,
+// default 4,096), Options.PerHost (64) against a host that answers (too many at
+// once overflow its accept queue and look like filtering), up to DownAfter before
+// a host's first answer, and up to 4,096 on a host known to drop, with silent ports
+// retried by sample only. The handshake timeout adapts to the round trips measured
+// on each host (250 ms at least). Every connection binds its local side first and
+// closes with a reset (linger 0), leaving no TIME_WAIT; on Linux it is a non-
+// blocking connect whose outcome the kernel settles when the wait ends, so a
+// handshake that completed just as a late timer fired still counts as open. Local failures (too many
+// open files, no free ephemeral port) are retried after a backoff and never
+// reported as closed ports. Once a host is found down, its attempts in flight are
+// abandoned at once.
+//
+// Each host is asked on a few random high ports that nothing should use (by the
+// connect scan, alongside its ports; after a SYN scan, when most of the scanned
+// ports, or 64 or more, were open); when all of them complete the handshake, the
+// host is a tarpit: only ports where an application actually answered are reported.
 //
 // Each open port is then identified (package scanner/fingerprint): the banner it
-// sends unprompted, then the probe its number suggests, TLS (and what runs inside
-// it), then the other probes in order of likelihood, a few connections at a time.
-// Probes and signatures are data (fingerprint/probes.conf, signatures.conf). A port
-// that accepts and says nothing, or closes at once, is "unknown" with an empty
-// banner. Services with an authentication that can be off are then checked for it,
-// and each confirmed weakness is a Finding with a contract id.
+// sends unprompted within a greeting wait scaled from the round trip to the host
+// (300 ms to BannerWait); when silent, the probes all at once, those its number
+// suggests, TLS (and what runs inside it) and HTTP first, the others with a wait
+// scaled likewise, never more than six identification connections open to one
+// host. A silent port takes about one greeting wait plus one probe round (1.5 s on
+// a near host). Probes and signatures are data (fingerprint/probes.conf,
+// signatures.conf). A port that accepts and says nothing, or closes at once, is
+// "unknown" with an empty banner. Services with an authentication that can be off
+// are then checked for it, and each confirmed weakness is a Finding with a
+// contract id.
 //
 // UDP ports get the DNS, NTP, SNMP, SIP and Kerberos probes: a port is open only
 // when it answered, closed when the kernel reports ICMP port unreachable, and
 // open|filtered otherwise.
+//
+// # Command line
+//
+// scanner/scancli is `portcullis scan` (and scanner/lab/labscan). Its flags beyond
+// -p, -u, --profile, -iL, --all-states, --timeout, --concurrency, --per-host, -q:
+//
+//	--connect          connect scan even when SYN scanning is possible
+//	--syn              SYN scan or fail (exit status 2 without privilege)
+//	--rate N           SYN probes per second (default 30000)
+//	--down-after N     unanswered probes before a silent host is down (-1: never)
+//	--no-identify      open ports only, no identification (as nmap -sS/-sT)
+//	--format FORMAT    table, json, csv, or ndjson: one host object per line as
+//	                   each host finishes, then {"summary": {...}} (absent when
+//	                   the run was interrupted)
+//	--yes-i-mean-it    more than 4,096 addresses (networks are never expanded)
 package scanner

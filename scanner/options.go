@@ -13,18 +13,23 @@ type Options struct {
 	UDPPorts []uint16 // ports to probe over UDP (DNS, NTP, SNMP, SIP, Kerberos probes)
 	Profile  string   // recorded in the report ("common", "full", "custom"...)
 
-	Concurrency int           // 512: connection attempts in flight, all hosts together
-	PerHost     int           // 64: attempts in flight against one host (its accept queue)
-	Hosts       int           // hosts scanned at once; default 2*Concurrency/PerHost, at least 4
+	// Method is how open TCP ports are found: MethodSYN (raw sockets, root or
+	// CAP_NET_RAW), MethodConnect, or "" for SYN when allowed, else connect.
+	Method string
+	Rate   int // 30000: SYN probes per second, all hosts together
+
+	Concurrency int           // 4096: connection attempts in flight, all hosts together
+	PerHost     int           // 64: attempts in flight against one host that answers (its accept queue)
+	Hosts       int           // hosts connect-scanned at once; default 2*512/PerHost, at least 4
 	Timeout     time.Duration // 1.5s: longest wait for a TCP handshake; shorter once round trips are measured
 	Retries     int           // 1: extra attempts for a port whose handshake timed out (never for refusals)
-	DownAfter   int           // 100: unanswered attempts after which a host that never answered is down
+	DownAfter   int           // 100: unanswered attempts after which a host that never answered is down; negative: never
 
 	SkipIdentify bool          // report open ports without naming their services
 	SkipChecks   bool          // name services but do not test for weak configurations
-	BannerWait   time.Duration // 1.5s: how long an open port is given to greet
-	ProbeTimeout time.Duration // 1.2s: how long a probe's answer (TCP or UDP) is awaited
-	Identify     int           // ports identified at once, all hosts together; default Concurrency/16, at least 4
+	BannerWait   time.Duration // 1.5s: longest greeting wait (a near host: 4 round trips, 300ms at least)
+	ProbeTimeout time.Duration // 1.2s: longest wait for a probe's answer (TCP or UDP)
+	Identify     int           // ports identified at once, all hosts together; default 32
 
 	// TarpitPorts are the ports, very unlikely to be in use, that reveal a host
 	// answering every port; default 6 random ports in 61000-65535.
@@ -58,11 +63,13 @@ var (
 )
 
 const (
-	defaultConcurrency = 512
+	defaultConcurrency = 4096
+	defaultRate        = 30000
 	defaultPerHost     = 64
 	defaultTimeout     = 1500 * time.Millisecond
 	defaultDownAfter   = 100
 	minConnectTimeout  = 250 * time.Millisecond
+	initialTimeout     = time.Second // before a host's round trip is measured
 	tarpitPortCount    = 6
 )
 
@@ -77,7 +84,7 @@ func (o Options) withDefaults() Options {
 		o.PerHost = o.Concurrency
 	}
 	if o.Hosts <= 0 {
-		o.Hosts = max(4, 2*o.Concurrency/o.PerHost)
+		o.Hosts = max(4, 2*min(o.Concurrency, 512)/o.PerHost)
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = defaultTimeout
@@ -87,11 +94,14 @@ func (o Options) withDefaults() Options {
 	} else if o.Retries == 0 {
 		o.Retries = 1
 	}
-	if o.DownAfter <= 0 {
+	if o.DownAfter == 0 {
 		o.DownAfter = defaultDownAfter
 	}
 	if o.Identify <= 0 {
-		o.Identify = max(4, o.Concurrency/16)
+		o.Identify = max(4, min(o.Concurrency, 512)/16)
+	}
+	if o.Rate <= 0 {
+		o.Rate = defaultRate
 	}
 	if o.ProgressInterval <= 0 {
 		o.ProgressInterval = 500 * time.Millisecond

@@ -26,6 +26,7 @@ type Report struct {
 	StartedAt  time.Time `json:"started_at"`
 	FinishedAt time.Time `json:"finished_at"`
 	Profile    string    `json:"profile"`
+	Method     string    `json:"method"` // MethodSYN or MethodConnect: how open TCP ports were found
 	Hosts      []Host    `json:"hosts"`
 }
 

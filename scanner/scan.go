@@ -3,6 +3,7 @@ package scanner
 import (
 	"context"
 	"errors"
+	"math/big"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -15,12 +16,70 @@ import (
 	"github.com/portcullis/portcullis/scanner/fingerprint"
 )
 
-// Scan scans the targets and returns the report. It sends packets to the given
-// addresses only. It returns an error for an empty or oversized request, and the
-// partial report together with ctx.Err() when cancelled.
+// Scan scans the targets and returns the report, hosts in the order of targets. It
+// sends packets to the given addresses only. It returns an error for an empty or
+// oversized request; when cancelled, the hosts finished so far together with
+// ctx.Err().
 func Scan(ctx context.Context, targets []netip.Addr, opts Options) (*Report, error) {
+	limit := opts.MaxTargets
+	if limit == 0 {
+		limit = DefaultMaxTargets
+	}
+	if limit > 0 && len(targets) > limit {
+		return nil, &TooManyTargetsError{Count: bigInt(len(targets)), Limit: limit}
+	}
+	order := make(map[netip.Addr]int, len(targets))
+	for i, a := range targets {
+		if _, seen := order[a.Unmap()]; !seen {
+			order[a.Unmap()] = i
+		}
+	}
+	var mu sync.Mutex
+	hosts := []Host{}
+	sum, err := ScanStream(ctx, NewTargetSet(targets), opts, func(h Host) {
+		mu.Lock()
+		defer mu.Unlock()
+		hosts = append(hosts, h)
+	})
+	if sum == nil {
+		return nil, err
+	}
+	slices.SortFunc(hosts, func(a, b Host) int {
+		return order[netip.MustParseAddr(a.Address)] - order[netip.MustParseAddr(b.Address)]
+	})
+	return &Report{Schema: sum.Schema, StartedAt: sum.StartedAt, FinishedAt: sum.FinishedAt,
+		Profile: sum.Profile, Method: sum.Method, Hosts: hosts}, err
+}
+
+// Summary describes a scan run; with the hosts it makes the report. It is the last
+// line of `scan --format ndjson`.
+type Summary struct {
+	Schema     string    `json:"schema"`
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	Profile    string    `json:"profile"`
+	Method     string    `json:"method"` // MethodSYN or MethodConnect
+	Hosts      int       `json:"hosts"`  // hosts emitted
+}
+
+// Discovery methods recorded in Report.Method and Summary.Method.
+const (
+	MethodSYN     = "syn"
+	MethodConnect = "connect"
+)
+
+// ErrNeedPrivilege is returned when Options.Method asks for SYN scanning without
+// the right to open raw sockets.
+var ErrNeedPrivilege = errors.New("SYN scanning needs root or CAP_NET_RAW (use the connect method)")
+
+// ScanStream scans the targets and calls emit with each host as soon as it is
+// finished (identified, checked), one call at a time, in no particular order. It
+// keeps no host after emitting it, so memory stays flat on any number of targets.
+// It returns the run's summary; when cancelled, the summary of the hosts emitted so
+// far with ctx.Err() (a host interrupted midway is not emitted).
+func ScanStream(ctx context.Context, targets *TargetSet, opts Options, emit func(Host)) (*Summary, error) {
 	opts = opts.withDefaults()
-	if len(targets) == 0 {
+	if targets.Len() == 0 {
 		return nil, ErrNoTargets
 	}
 	if len(opts.TCPPorts) == 0 && len(opts.UDPPorts) == 0 {
@@ -30,8 +89,8 @@ func Scan(ctx context.Context, targets []netip.Addr, opts Options) (*Report, err
 	if limit == 0 {
 		limit = DefaultMaxTargets
 	}
-	if limit > 0 && len(targets) > limit {
-		return nil, &TooManyTargetsError{Count: bigInt(len(targets)), Limit: limit}
+	if limit > 0 && targets.Len() > uint64(limit) {
+		return nil, &TooManyTargetsError{Count: new(big.Int).SetUint64(targets.Len()), Limit: limit}
 	}
 	engine, err := fingerprint.New(nil, fingerprint.Config{
 		DialTimeout: 2 * opts.Timeout,
@@ -47,38 +106,69 @@ func Scan(ctx context.Context, targets []netip.Addr, opts Options) (*Report, err
 		engine:     engine,
 		connSlots:  make(chan struct{}, opts.Concurrency),
 		idSlots:    make(chan struct{}, opts.Identify),
-		portsTotal: int64(len(targets)) * int64(len(opts.TCPPorts)+len(opts.UDPPorts)),
+		portsTotal: int64(targets.Len()) * int64(len(opts.TCPPorts)+len(opts.UDPPorts)),
 		connect:    connectOnce,
 	}
 	if opts.connect != nil {
 		r.connect = opts.connect
 	}
+	var sockets *rawSockets
+	method := MethodConnect
+	if len(opts.TCPPorts) > 0 && opts.connect == nil && opts.Method != MethodConnect {
+		sockets, err = openRawSockets()
+		switch {
+		case err == nil:
+			method = MethodSYN
+			defer sockets.close()
+		case opts.Method == MethodSYN && errors.Is(err, errNoPrivilege):
+			return nil, ErrNeedPrivilege
+		case opts.Method == MethodSYN:
+			return nil, err
+		}
+	}
 	started := time.Now()
-	report := &Report{Schema: Schema, StartedAt: started.UTC().Truncate(time.Second), Profile: opts.Profile,
-		Hosts: make([]Host, len(targets))}
+	sum := &Summary{Schema: Schema, StartedAt: started.UTC().Truncate(time.Second), Profile: opts.Profile, Method: method}
+	var emitMu sync.Mutex
+	r.emit = func(h Host) {
+		emitMu.Lock()
+		defer emitMu.Unlock()
+		sum.Hosts++
+		emit(h)
+	}
+	stopProgress := r.reportProgress(ctx, started, int(min(targets.Len(), 1<<31-1)))
+	if method == MethodSYN {
+		r.synScan(ctx, targets, sockets)
+	} else {
+		r.connectScan(ctx, targets)
+	}
+	stopProgress()
+	sum.FinishedAt = time.Now().UTC().Truncate(time.Second)
+	return sum, ctx.Err()
+}
 
-	stopProgress := r.reportProgress(ctx, started, len(targets))
-	hostSlots := make(chan struct{}, opts.Hosts)
+// connectScan scans hosts a few at a time with TCP connections.
+func (r *run) connectScan(ctx context.Context, targets *TargetSet) {
+	hostSlots := make(chan struct{}, r.opts.Hosts)
 	var wg sync.WaitGroup
-	for i, addr := range targets {
+	for i := range targets.Len() {
 		select {
 		case hostSlots <- struct{}{}:
 		case <-ctx.Done():
 		}
 		if ctx.Err() != nil {
-			report.Hosts[i] = Host{Address: addr.String(), State: HostDown, Ports: []Port{}}
-			continue
+			break
 		}
+		addr := targets.At(i)
 		wg.Go(func() {
 			defer func() { <-hostSlots }()
-			report.Hosts[i] = r.scanHost(ctx, addr.Unmap())
+			h := r.scanHost(ctx, addr.Unmap())
 			r.hostsDone.Add(1)
+			if ctx.Err() == nil {
+				r.emit(h)
+			}
 		})
 	}
 	wg.Wait()
-	stopProgress()
-	report.FinishedAt = time.Now().UTC().Truncate(time.Second)
-	return report, ctx.Err()
 }
 
 // run is the shared state of one scan.
@@ -92,6 +182,7 @@ type run struct {
 	connect    func(ctx context.Context, target netip.AddrPort, timeout time.Duration) connectOutcome
 	hostsDone  atomic.Int32
 	phase      atomic.Value
+	emit       func(Host)
 }
 
 func (r *run) reportProgress(ctx context.Context, started time.Time, hosts int) (stop func()) {
@@ -135,47 +226,107 @@ func (r *run) reportProgress(ctx context.Context, started time.Time, hosts int) 
 	return func() { close(done); <-finished }
 }
 
-// hostScan is the state of one host during its scan.
+// hostScan is the state of one host during its connect scan.
 type hostScan struct {
 	r    *run
 	addr netip.Addr
 
-	mu         sync.Mutex
-	srtt       time.Duration // smoothed handshake round trip (RFC 6298 style)
-	rttvar     time.Duration
-	samples    int
-	responded  bool // any SYN/ACK or RST seen
-	unanswered int  // consecutive attempts without an answer
-	down       atomic.Bool
-	tcp        [65536]portState // by port: a fixed array is smaller than a map of 65,535 entries
+	mu            sync.Mutex
+	cond          *sync.Cond    // signalled when an attempt ends
+	giveUp        func()        // cancels the attempts in flight once the host is down
+	inflight      int           // attempts in flight
+	srtt          time.Duration // smoothed handshake round trip (RFC 6298 style)
+	rttvar        time.Duration
+	samples       int
+	responded     bool // any SYN/ACK or RST seen
+	silentStreak  int  // attempts without an answer while the host never answered
+	silentFirst   int  // first attempts that timed out
+	retryAnswered int  // retries answered: the path loses packets
+	retryLost     int  // retries unanswered too: a filter drops them
+	dropping      bool // answers some ports and silently drops the others
+	down          atomic.Bool
+	tcp           [65536]portState // by port: a fixed array is smaller than a map of 65,535 entries
+}
+
+// connectDropWindow is how many attempts may wait at once on a host known to
+// drop: they wait on a filter, not on the host's accept queue.
+const connectDropWindow = 4096
+
+// limit is the number of attempts allowed in flight: PerHost against a host that
+// answers (its accept queue), enough to conclude on a host that never answered,
+// many on a host whose firewall drops most ports.
+func (h *hostScan) limit() int {
+	o := &h.r.opts
+	switch {
+	case !h.responded:
+		return max(o.PerHost, min(o.DownAfter, o.Concurrency))
+	case h.dropping:
+		return max(o.PerHost, min(connectDropWindow, o.Concurrency))
+	}
+	return o.PerHost
+}
+
+func (h *hostScan) acquire() {
+	h.mu.Lock()
+	for h.inflight >= h.limit() && !h.down.Load() {
+		h.cond.Wait()
+	}
+	h.inflight++
+	h.mu.Unlock()
+}
+
+func (h *hostScan) release() {
+	h.mu.Lock()
+	h.inflight--
+	h.mu.Unlock()
+	h.cond.Broadcast()
+}
+
+// tcpFindings is what port discovery learnt about a host.
+type tcpFindings struct {
+	responded, down, tarpit bool
+	open                    []uint16
+	closed, filtered        []uint16 // with AllStates only
 }
 
 func (r *run) scanHost(ctx context.Context, addr netip.Addr) Host {
 	h := &hostScan{r: r, addr: addr}
-	out := Host{Address: addr.String(), State: HostDown, Ports: []Port{}}
+	h.cond = sync.NewCond(&h.mu)
 	r.phase.Store("tcp")
-
-	tarpit := make(chan bool, 1)
+	var f tcpFindings
 	if len(r.opts.TCPPorts) > 0 {
+		tarpit := make(chan bool, 1)
 		go func() { tarpit <- h.looksLikeTarpit(ctx) }()
-		h.scanTCP(ctx)
-	} else {
-		tarpit <- false
+		hctx, cancel := context.WithCancel(ctx)
+		h.giveUp = cancel
+		h.scanTCP(hctx)
+		cancel()
+		f.tarpit = <-tarpit
 	}
-	isTarpit := <-tarpit
-	out.Tarpit = isTarpit
-
-	var open []uint16
+	f.responded, f.down = h.responded, h.down.Load()
 	for port, state := range h.tcp {
-		if state == portOpen {
-			open = append(open, uint16(port))
+		switch {
+		case state == portOpen:
+			f.open = append(f.open, uint16(port))
+		case state == portClosed && r.opts.AllStates:
+			f.closed = append(f.closed, uint16(port))
+		case state == portFiltered && r.opts.AllStates:
+			f.filtered = append(f.filtered, uint16(port))
 		}
 	}
-	if isTarpit {
+	return r.describe(ctx, addr, f)
+}
+
+// describe completes a host whose TCP ports were found: tarpit filtering,
+// identification of open ports, UDP.
+func (r *run) describe(ctx context.Context, addr netip.Addr, f tcpFindings) Host {
+	out := Host{Address: addr.String(), State: HostDown, Tarpit: f.tarpit, Ports: []Port{}}
+	open := f.open
+	if f.tarpit {
 		r.phase.Store("tarpit")
 		open = r.answering(ctx, addr, tarpitCandidates(open))
 	}
-	if h.responded || isTarpit {
+	if f.responded || f.tarpit {
 		out.State = HostUp
 	}
 
@@ -193,15 +344,18 @@ func (r *run) scanHost(ctx context.Context, addr netip.Addr) Host {
 	}
 	wg.Wait()
 	for _, p := range results {
-		if isTarpit && p.Service == "unknown" && p.Banner == "" {
+		if f.tarpit && p.Service == "unknown" && p.Banner == "" {
 			continue // the tarpit itself, not an application
 		}
 		out.Ports = append(out.Ports, p)
 	}
-	if r.opts.AllStates && !h.down.Load() && !isTarpit {
-		for port, state := range h.tcp {
-			if state == portClosed || state == portFiltered {
-				out.Ports = append(out.Ports, Port{Port: uint16(port), Protocol: "tcp", State: state.String(), Service: "unknown", Findings: []Finding{}})
+	if r.opts.AllStates && !f.down && !f.tarpit {
+		for _, list := range []struct {
+			ports []uint16
+			state string
+		}{{f.closed, StateClosed}, {f.filtered, StateFiltered}} {
+			for _, port := range list.ports {
+				out.Ports = append(out.Ports, Port{Port: port, Protocol: "tcp", State: list.state, Service: "unknown", Findings: []Finding{}})
 			}
 		}
 	}
@@ -302,23 +456,22 @@ func portOrder(ports []uint16) []uint16 {
 func (h *hostScan) scanTCP(ctx context.Context) {
 	r := h.r
 	order := portOrder(slices.Clone(r.opts.TCPPorts))
-	perHost := make(chan struct{}, r.opts.PerHost)
 	var wg sync.WaitGroup
 	for i, port := range order {
-		perHost <- struct{}{}
+		h.acquire()
 		if h.down.Load() || ctx.Err() != nil {
-			<-perHost
+			h.release()
 			r.portsDone.Add(int64(len(order) - i))
 			break
 		}
 		select {
 		case r.connSlots <- struct{}{}:
 		case <-ctx.Done():
-			<-perHost
+			h.release()
 			continue
 		}
 		wg.Go(func() {
-			defer func() { <-r.connSlots; <-perHost; r.portsDone.Add(1) }()
+			defer func() { <-r.connSlots; h.release(); r.portsDone.Add(1) }()
 			h.tcp[port] = h.probePort(ctx, port) // each port is written by one goroutine only
 		})
 	}
@@ -374,7 +527,7 @@ func (h *hostScan) probePort(ctx context.Context, port uint16) portState {
 		rtt := time.Since(start)
 		switch outcome {
 		case outcomeOpen, outcomeClosed:
-			h.answered(rtt)
+			h.answered(rtt, attempt > 0)
 			if outcome == outcomeOpen {
 				return portOpen
 			}
@@ -390,19 +543,23 @@ func (h *hostScan) probePort(ctx context.Context, port uint16) portState {
 		case outcomeCancelled:
 			return portFiltered
 		}
-		h.unanswer()
 		attempt++
-		if attempt > h.r.opts.Retries || outcome == outcomeUnreachable {
+		if !h.unanswered(attempt > 1) || attempt > h.r.opts.Retries || outcome == outcomeUnreachable {
 			return portFiltered
 		}
 	}
 }
 
-func (h *hostScan) answered(rtt time.Duration) {
+func (h *hostScan) answered(rtt time.Duration, retry bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.responded = true
-	h.unanswered = 0
+	h.silentStreak = 0
+	if retry {
+		h.retryAnswered++
+		h.dropping = false
+		return // which attempt was answered is unknown: no round-trip sample
+	}
 	if h.samples == 0 {
 		h.srtt, h.rttvar = rtt, rtt/2
 	} else {
@@ -416,13 +573,28 @@ func (h *hostScan) answered(rtt time.Duration) {
 	h.samples++
 }
 
-func (h *hostScan) unanswer() {
+// unanswered records an attempt that timed out and tells whether to try again. A
+// host that answers some ports and keeps silent on retries too is a filter, not a
+// lossy path: its silent ports are retried only by sample, and many more attempts
+// may wait on it at once.
+func (h *hostScan) unanswered(retry bool) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.unanswered++
-	if !h.responded && h.unanswered >= h.r.opts.DownAfter {
-		h.down.Store(true)
+	if retry {
+		h.retryLost++
+	} else {
+		h.silentFirst++
 	}
+	if !h.responded {
+		h.silentStreak++
+		if h.r.opts.DownAfter > 0 && h.silentStreak >= h.r.opts.DownAfter {
+			h.down.Store(true)
+			h.giveUp()
+			h.cond.Broadcast()
+		}
+	}
+	h.dropping = h.responded && h.retryLost >= 8 && h.retryAnswered*8 <= h.retryLost
+	return !h.dropping || h.silentFirst%synRetrySample == 0
 }
 
 // timeout is the handshake wait for the next attempt: the configured maximum until
@@ -431,16 +603,18 @@ func (h *hostScan) timeout() time.Duration {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.samples == 0 {
-		return h.r.opts.Timeout
+		return min(initialTimeout, h.r.opts.Timeout)
 	}
 	t := h.srtt + 4*h.rttvar
 	return min(max(t, minConnectTimeout), h.r.opts.Timeout)
 }
 
-// connectOnce makes one TCP handshake and closes at once with a reset (linger 0),
-// which leaves no TIME_WAIT behind. Binding the local side first makes the kernel
-// reserve the ephemeral port instead of sharing it across 4-tuples.
-func connectOnce(ctx context.Context, target netip.AddrPort, timeout time.Duration) connectOutcome {
+// connectDial makes one TCP handshake with the net package and closes at once
+// with a reset (linger 0), which leaves no TIME_WAIT behind. Binding the local
+// side first makes the kernel reserve the ephemeral port instead of sharing it
+// across 4-tuples. (On Linux connectOnce asks the kernel instead; see
+// connect_linux.go.)
+func connectDial(ctx context.Context, target netip.AddrPort, timeout time.Duration) connectOutcome {
 	local := &net.TCPAddr{IP: net.IPv4zero}
 	if target.Addr().Is6() {
 		local = &net.TCPAddr{IP: net.IPv6unspecified}
@@ -481,8 +655,10 @@ var localErrnos = map[syscall.Errno]bool{
 
 // looksLikeTarpit connects to ports nothing should listen on. When every one of them
 // completes the handshake, the host (or a device in front of it) accepts anything.
-func (h *hostScan) looksLikeTarpit(ctx context.Context) bool {
-	ports := h.r.opts.TarpitPorts
+func (h *hostScan) looksLikeTarpit(ctx context.Context) bool { return h.r.looksLikeTarpit(ctx, h.addr) }
+
+func (r *run) looksLikeTarpit(ctx context.Context, addr netip.Addr) bool {
+	ports := r.opts.TarpitPorts
 	if len(ports) == 0 {
 		for range tarpitPortCount {
 			ports = append(ports, uint16(61000+rand.IntN(65536-61000)))
@@ -493,7 +669,7 @@ func (h *hostScan) looksLikeTarpit(ctx context.Context) bool {
 	for _, port := range ports {
 		wg.Go(func() {
 			for attempt := 0; attempt < 10; attempt++ {
-				switch h.r.connect(ctx, netip.AddrPortFrom(h.addr, port), h.r.opts.Timeout) {
+				switch r.connect(ctx, netip.AddrPortFrom(addr, port), r.opts.Timeout) {
 				case outcomeOpen:
 					accepted.Add(1)
 				case outcomeLocal:

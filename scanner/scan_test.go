@@ -157,8 +157,11 @@ func TestReportJSONContract(t *testing.T) {
 		slices.Sort(out)
 		return out
 	}
-	if got := keys(doc); !slices.Equal(got, []string{"finished_at", "hosts", "profile", "schema", "started_at"}) {
+	if got := keys(doc); !slices.Equal(got, []string{"finished_at", "hosts", "method", "profile", "schema", "started_at"}) {
 		t.Errorf("report keys %v", got)
+	}
+	if m := doc["method"]; m != MethodSYN && m != MethodConnect {
+		t.Errorf("method %v", m)
 	}
 	if doc["schema"] != "portcullis.scan/v1" || doc["profile"] != "common" {
 		t.Errorf("schema %v profile %v", doc["schema"], doc["profile"])

@@ -150,3 +150,37 @@ func TestParseTargetsHostname(t *testing.T) {
 		}
 	}
 }
+
+func TestParseTargetSet(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		specs []string
+		n     uint64
+		first string
+		last  string
+	}{
+		{[]string{"10.0.0.0/16"}, 65536, "10.0.0.0", "10.0.255.255"},
+		{[]string{"10.0.0.0/24", "10.0.0.128/25", "10.0.1.0/24"}, 512, "10.0.0.0", "10.0.1.255"},
+		{[]string{"192.0.2.5", "192.0.2.1-4", "2001:db8::/127", "192.0.2.5"}, 7, "192.0.2.1", "2001:db8::1"},
+		{[]string{"255.255.255.254/31", "255.255.255.255"}, 2, "255.255.255.254", "255.255.255.255"},
+		{[]string{"2001:db8::ffff:ffff:ffff:fffe/127", "2001:db8:0:1::/127"}, 4, "2001:db8::ffff:ffff:ffff:fffe", "2001:db8:0:1::1"},
+	}
+	for _, c := range cases {
+		s, err := ParseTargetSet(context.Background(), c.specs, -1)
+		if err != nil {
+			t.Fatal(c.specs, err)
+		}
+		if s.Len() != c.n || s.At(0).String() != c.first || s.At(s.Len()-1).String() != c.last {
+			t.Errorf("%v: len %d first %s last %s", c.specs, s.Len(), s.At(0), s.At(s.Len()-1))
+		}
+		all := s.All()
+		for i := 1; i < len(all); i++ {
+			if !all[i-1].Less(all[i]) {
+				t.Errorf("%v: not ascending at %d: %s %s", c.specs, i, all[i-1], all[i])
+			}
+		}
+	}
+	if _, err := ParseTargetSet(context.Background(), []string{"10.0.0.0/8"}, 0); err == nil {
+		t.Error("a /8 passed the default limit")
+	}
+}

@@ -90,7 +90,7 @@ func TestIdentifyTCP(t *testing.T) {
 			if a := sipAnswer(readSome(c)); a != nil {
 				c.Write(a)
 			}
-		}), service: "sip", product: "Asterisk"},
+		}), service: "sip", product: "Asterisk", ver: "20.5.0"},
 		{name: "silent listener", server: fixed(silent), service: "unknown", emptyBanner: true},
 		{name: "closes at once", server: fixed(closeAtOnce), service: "unknown", emptyBanner: true},
 		{name: "unrecognised greeting", server: fixed(greet("hello stranger\r\n")), service: "unknown"},
@@ -150,7 +150,7 @@ func TestIdentifyUDP(t *testing.T) {
 		{name: "snmp public", server: fakeSNMPAnswer("public"), state: "open", service: "snmp", findings: []string{FindingSNMPDefault}},
 		{name: "snmp private", server: fakeSNMPAnswer("private"), state: "open", service: "snmp", findings: []string{FindingSNMPDefault}},
 		{name: "snmp other community", server: fakeSNMPAnswer("n0t-guessable"), state: "open", service: "snmp"},
-		{name: "sip", server: sipAnswer, state: "open", service: "sip", product: "Asterisk"},
+		{name: "sip", server: sipAnswer, state: "open", service: "sip", product: "Asterisk", version: "20.5.0"},
 		{name: "silent", server: func([]byte) []byte { return nil }, state: "open|filtered", service: "unknown"},
 	}
 	e := newTestEngine(t)

@@ -25,7 +25,7 @@ import (
 // recognise it. Every one listens on an ephemeral loopback port, so no port number
 // hints at the service: identification works from the answers alone.
 
-func startTCP(t *testing.T, handle func(net.Conn)) netip.AddrPort {
+func startTCP(t testing.TB, handle func(net.Conn)) netip.AddrPort {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -91,7 +91,7 @@ var (
 	testCert tls.Certificate
 )
 
-func selfSigned(t *testing.T) tls.Certificate {
+func selfSigned(t testing.TB) tls.Certificate {
 	certOnce.Do(func() {
 		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		if err != nil {
@@ -109,7 +109,7 @@ func selfSigned(t *testing.T) tls.Certificate {
 }
 
 // withTLS wraps a handler in a TLS server.
-func withTLS(t *testing.T, handle func(net.Conn)) func(net.Conn) {
+func withTLS(t testing.TB, handle func(net.Conn)) func(net.Conn) {
 	cfg := &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}}
 	return func(c net.Conn) {
 		tc := tls.Server(c, cfg)

@@ -100,16 +100,8 @@ var answerParsers = map[string]func([]byte) (product, version string, ok bool){
 		if err != nil {
 			return "", "", false
 		}
-		agent := r.Header.Get("Server")
-		if agent == "" {
-			agent = r.Header.Get("User-Agent")
-		}
-		fields := strings.Fields(agent)
-		if len(fields) == 0 {
-			return "", "", true
-		}
-		name, version, _ := strings.Cut(fields[0], "/")
-		return name, version, true
+		p, v := sipProduct(r)
+		return p, v, true
 	},
 	"ntp": func(b []byte) (string, string, bool) {
 		_, err := parseNTPServerReply(b)

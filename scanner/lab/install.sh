@@ -7,11 +7,16 @@
 # told not to start services (policy-rc.d) for the time of the install.
 set -eu
 
+# iproute2/iptables build the lab; nmap and masscan are the benchmark's
+# comparison; the rest are the daemons the lab runs (kamailio: a SIP proxy,
+# baresip-core: a SIP user agent, krb5-kdc: an MIT KDC with kdb5_util to create
+# its realm).
 PACKAGES="
-iproute2 iptables socat nmap
+iproute2 iptables socat time nmap masscan
 openssh-server nginx-light vsftpd snmpd ntpsec rsync memcached slapd
 tigervnc-standalone-server xrdp exim4-daemon-light dnsmasq-base
 inetutils-telnetd redis-server mosquitto
+kamailio baresip-core krb5-kdc
 "
 
 missing=""

@@ -11,7 +11,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,10 +37,17 @@ const synopsis = `usage: portcullis scan [flags] TARGET... | -iL FILE
   --profile NAME      common (default) or full
   -u SPEC             UDP ports, e.g. 53,123,161,5060 (none by default)
   -iL FILE            read targets from FILE (one or more per line, # comments)
-  --format FORMAT     table (default), json or csv
+  --format FORMAT     table (default), json, csv, or ndjson (one host per line as
+                      each finishes, then a summary line)
   --all-states        also list closed and filtered ports
   --no-identify       find open ports only; do not name services or check them
-  --concurrency N     connection attempts in flight (default 512)
+  --connect           find open ports with TCP connections, even when SYN scanning
+                      is possible (SYN is the default with root or CAP_NET_RAW)
+  --syn               require SYN scanning: fail instead of falling back to connect
+  --rate N            SYN probes per second, all hosts together (default 30000)
+  --down-after N      unanswered probes after which a silent host is down
+                      (default 100; -1: never, scan every port of silent hosts)
+  --concurrency N     connection attempts in flight (default 4096)
   --per-host N        attempts in flight per host (default 64)
   --timeout DURATION  longest TCP handshake wait, e.g. 1500ms or 2s (default 1.5s)
   --yes-i-mean-it     allow more than 4096 target addresses
@@ -48,8 +57,8 @@ const synopsis = `usage: portcullis scan [flags] TARGET... | -iL FILE
 type config struct {
 	ports, profile, udp, inputFile, format string
 	allStates, quiet, confirmed, help      bool
-	noIdentify                             bool
-	concurrency, perHost                   int
+	noIdentify, connect, syn               bool
+	concurrency, perHost, rate, downAfter  int
 	timeout                                time.Duration
 	targets                                []string
 }
@@ -67,6 +76,10 @@ func parseArgs(args []string) (*config, error) {
 	fs.BoolVar(&c.noIdentify, "no-identify", false, "")
 	fs.BoolVar(&c.quiet, "q", false, "")
 	fs.BoolVar(&c.confirmed, "yes-i-mean-it", false, "")
+	fs.BoolVar(&c.connect, "connect", false, "")
+	fs.BoolVar(&c.syn, "syn", false, "")
+	fs.IntVar(&c.rate, "rate", 0, "")
+	fs.IntVar(&c.downAfter, "down-after", 0, "")
 	fs.IntVar(&c.concurrency, "concurrency", 0, "")
 	fs.IntVar(&c.perHost, "per-host", 0, "")
 	fs.Func("timeout", "", func(s string) error {
@@ -104,8 +117,11 @@ func parseArgs(args []string) (*config, error) {
 		c.targets = append(c.targets, rest[0])
 		rest = rest[1:]
 	}
-	if c.concurrency < 0 || c.perHost < 0 {
-		return nil, usage("scan: --concurrency and --per-host must be positive")
+	if c.concurrency < 0 || c.perHost < 0 || c.rate < 0 {
+		return nil, usage("scan: --concurrency, --per-host and --rate must be positive")
+	}
+	if c.connect && c.syn {
+		return nil, usage("scan: give --connect or --syn, not both")
 	}
 	return c, nil
 }
@@ -135,11 +151,18 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	switch c.format {
-	case "table", "json", "csv":
+	case "table", "json", "csv", "ndjson":
 	default:
-		return usage("scan: unknown format %q (want table, json or csv)", c.format)
+		return usage("scan: unknown format %q (want table, json, csv or ndjson)", c.format)
 	}
-	opts := scanner.Options{AllStates: c.allStates, Concurrency: c.concurrency, PerHost: c.perHost, Timeout: c.timeout, SkipIdentify: c.noIdentify}
+	opts := scanner.Options{AllStates: c.allStates, Concurrency: c.concurrency, PerHost: c.perHost, Timeout: c.timeout,
+		SkipIdentify: c.noIdentify, Rate: c.rate, DownAfter: c.downAfter}
+	switch {
+	case c.connect:
+		opts.Method = scanner.MethodConnect
+	case c.syn:
+		opts.Method = scanner.MethodSYN
+	}
 	if opts.TCPPorts, opts.Profile, err = choosePorts(c.ports, c.profile); err != nil {
 		return err
 	}
@@ -162,7 +185,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if c.confirmed {
 		limit = -1
 	}
-	targets, err := scanner.ParseTargets(ctx, c.targets, limit)
+	targets, err := scanner.ParseTargetSet(ctx, c.targets, limit)
 	if err != nil {
 		var tooMany *scanner.TooManyTargetsError
 		if errors.As(err, &tooMany) && !c.confirmed {
@@ -177,13 +200,46 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		line.w = stderr
 		opts.Progress = line.update
 	}
-	report, scanErr := scanner.Scan(ctx, targets, opts)
-	line.finish()
-	if report == nil {
+	var sum *scanner.Summary
+	var scanErr, writeErr error
+	if c.format == "ndjson" {
+		enc := json.NewEncoder(stdout)
+		sum, scanErr = scanner.ScanStream(ctx, targets, opts, func(h scanner.Host) {
+			if err := enc.Encode(h); err != nil && writeErr == nil {
+				writeErr = err
+			}
+		})
+		line.finish()
+		if sum != nil && scanErr == nil && writeErr == nil {
+			writeErr = enc.Encode(struct {
+				Summary *scanner.Summary `json:"summary"`
+			}{sum})
+		}
+	} else {
+		var hosts []scanner.Host
+		sum, scanErr = scanner.ScanStream(ctx, targets, opts, func(h scanner.Host) { hosts = append(hosts, h) })
+		line.finish()
+		if sum != nil {
+			// Hosts finish in any order; the report lists them by address.
+			slices.SortFunc(hosts, func(a, b scanner.Host) int {
+				return netip.MustParseAddr(a.Address).Compare(netip.MustParseAddr(b.Address))
+			})
+			if hosts == nil {
+				hosts = []scanner.Host{}
+			}
+			report := &scanner.Report{Schema: sum.Schema, StartedAt: sum.StartedAt, FinishedAt: sum.FinishedAt,
+				Profile: sum.Profile, Method: sum.Method, Hosts: hosts}
+			writeErr = write(stdout, report, c.format)
+		}
+	}
+	if sum == nil {
+		if errors.Is(scanErr, scanner.ErrNeedPrivilege) {
+			return usage("scan: --syn: %v", scanErr)
+		}
 		return fmt.Errorf("scan: %w", scanErr)
 	}
-	if err := write(stdout, report, c.format); err != nil {
-		return fmt.Errorf("scan: writing the report: %w", err)
+	if writeErr != nil {
+		return fmt.Errorf("scan: writing the report: %w", writeErr)
 	}
 	if scanErr != nil {
 		return fmt.Errorf("scan interrupted: %w", scanErr)

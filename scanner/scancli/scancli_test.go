@@ -57,6 +57,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--profile", "huge", "127.0.0.1"}, "unknown profile"},
 		{[]string{"-p", "22", "--profile", "full", "127.0.0.1"}, "not both"},
 		{[]string{"-p", "22"}, "no targets"},
+		{[]string{"--rate", "-5", "127.0.0.1"}, "must be positive"},
+		{[]string{"--syn", "--connect", "127.0.0.1"}, "not both"},
 		{[]string{"-p", "22", "not a host!"}, "not an address"},
 		{[]string{"-p", "22", "10.0.0.0/8"}, "--yes-i-mean-it"},
 		{[]string{"--bogus", "127.0.0.1"}, "not defined"},
@@ -188,5 +190,71 @@ func TestNoIdentify(t *testing.T) {
 	p := report.Hosts[0].Port("tcp", port)
 	if p == nil || p.State != scanner.StateOpen || p.Service == "ssh" || p.Banner != "" {
 		t.Fatalf("--no-identify still identified the port: %+v", p)
+	}
+}
+
+func TestNDJSONStreamsHostsThenSummary(t *testing.T) {
+	port := listen(t, "SSH-2.0-OpenSSH_9.2p1\r\n")
+	var out, errOut bytes.Buffer
+	args := []string{"-p", strconv.Itoa(int(port)), "--format", "ndjson", "-q", "--timeout", "500ms", "127.0.0.1", "::1"}
+	if err := Run(context.Background(), args, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("want two hosts and a summary, got %q", out.String())
+	}
+	seen := map[string]bool{}
+	for _, l := range lines[:2] {
+		var h scanner.Host
+		if err := json.Unmarshal([]byte(l), &h); err != nil || h.Address == "" {
+			t.Fatalf("host line %q: %v", l, err)
+		}
+		seen[h.Address] = true
+		if h.Address == "127.0.0.1" && (len(h.Ports) != 1 || h.Ports[0].Service != "ssh") {
+			t.Errorf("host %+v", h)
+		}
+	}
+	if !seen["127.0.0.1"] || !seen["::1"] {
+		t.Errorf("hosts %v", seen)
+	}
+	var last struct {
+		Summary *scanner.Summary `json:"summary"`
+	}
+	if err := json.Unmarshal([]byte(lines[2]), &last); err != nil || last.Summary == nil {
+		t.Fatalf("summary line %q: %v", lines[2], err)
+	}
+	if s := last.Summary; s.Schema != scanner.Schema || s.Hosts != 2 || (s.Method != "syn" && s.Method != "connect") {
+		t.Errorf("summary %+v", s)
+	}
+}
+
+func TestMethodFlags(t *testing.T) {
+	port := listen(t, "")
+	for _, c := range []struct {
+		flag, want string
+	}{{"--connect", "connect"}, {"--syn", "syn"}} {
+		var out, errOut bytes.Buffer
+		args := []string{"-p", strconv.Itoa(int(port)), c.flag, "--rate", "5000", "--no-identify", "--format", "json", "-q", "127.0.0.1"}
+		err := Run(context.Background(), args, &out, &errOut)
+		if c.flag == "--syn" && os.Geteuid() != 0 {
+			if _, ok := errors.AsType[*UsageError](err); !ok {
+				t.Errorf("--syn without privilege: %v", err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(c.flag, err)
+		}
+		var report scanner.Report
+		if err := json.Unmarshal(out.Bytes(), &report); err != nil {
+			t.Fatal(err)
+		}
+		if report.Method != c.want || report.Hosts[0].Port("tcp", port) == nil {
+			t.Errorf("%s: method %q hosts %+v", c.flag, report.Method, report.Hosts)
+		}
+	}
+	if _, ok := errors.AsType[*UsageError](Run(context.Background(), []string{"--syn", "--connect", "127.0.0.1"}, io.Discard, io.Discard)); !ok {
+		t.Error("--syn with --connect accepted")
 	}
 }

@@ -1,0 +1,162 @@
+package scanner
+
+import (
+	"encoding/binary"
+	"errors"
+	"hash/maphash"
+	"net/netip"
+)
+
+// TCP flags.
+const (
+	tcpFIN = 0x01
+	tcpSYN = 0x02
+	tcpRST = 0x04
+	tcpACK = 0x10
+)
+
+const synSegmentLen = 24 // 20-byte header + MSS option
+
+// buildSYN writes a TCP SYN segment (header and MSS option, no IP header) into b,
+// with the checksum over the pseudo-header of src and dst.
+func buildSYN(b []byte, src, dst netip.Addr, sport, dport uint16, seq uint32) []byte {
+	b = b[:synSegmentLen]
+	binary.BigEndian.PutUint16(b[0:], sport)
+	binary.BigEndian.PutUint16(b[2:], dport)
+	binary.BigEndian.PutUint32(b[4:], seq)
+	binary.BigEndian.PutUint32(b[8:], 0)
+	b[12] = (synSegmentLen / 4) << 4
+	b[13] = tcpSYN
+	binary.BigEndian.PutUint16(b[14:], 1024) // window
+	binary.BigEndian.PutUint16(b[16:], 0)    // checksum, below
+	binary.BigEndian.PutUint16(b[18:], 0)    // urgent pointer
+	b[20], b[21] = 2, 4                      // MSS option
+	binary.BigEndian.PutUint16(b[22:], 1460)
+	binary.BigEndian.PutUint16(b[16:], tcpChecksum(b, src, dst))
+	return b
+}
+
+// tcpChecksum is the Internet checksum of a TCP segment with its pseudo-header.
+func tcpChecksum(seg []byte, src, dst netip.Addr) uint16 {
+	var sum uint32
+	add := func(b []byte) {
+		for i := 0; i+1 < len(b); i += 2 {
+			sum += uint32(b[i])<<8 | uint32(b[i+1])
+		}
+		if len(b)%2 == 1 {
+			sum += uint32(b[len(b)-1]) << 8
+		}
+	}
+	add(src.AsSlice())
+	add(dst.AsSlice())
+	sum += 6 + uint32(len(seg)) // protocol TCP, TCP length
+	add(seg)
+	for sum>>16 != 0 {
+		sum = sum&0xffff + sum>>16
+	}
+	return ^uint16(sum)
+}
+
+// tcpReply is what matters of a TCP segment received during a SYN scan.
+type tcpReply struct {
+	src, dst     netip.Addr
+	sport, dport uint16
+	seq, ack     uint32
+	flags        uint8
+}
+
+var errNotTCP = errors.New("not a TCP segment")
+
+// parseIPv4TCP reads an IPv4 packet carrying TCP, as an IPv4 raw socket delivers it.
+func parseIPv4TCP(pkt []byte) (tcpReply, error) {
+	if len(pkt) < 20 || pkt[0]>>4 != 4 {
+		return tcpReply{}, errors.New("not an IPv4 packet")
+	}
+	ihl := int(pkt[0]&0x0f) * 4
+	if ihl < 20 || len(pkt) < ihl {
+		return tcpReply{}, errors.New("bad IPv4 header length")
+	}
+	if pkt[9] != 6 {
+		return tcpReply{}, errNotTCP
+	}
+	if binary.BigEndian.Uint16(pkt[6:])&0x1fff != 0 {
+		return tcpReply{}, errors.New("IPv4 fragment")
+	}
+	src := netip.AddrFrom4([4]byte(pkt[12:16]))
+	dst := netip.AddrFrom4([4]byte(pkt[16:20]))
+	return parseTCP(pkt[ihl:], src, dst)
+}
+
+// parseTCP reads a TCP header; an IPv6 raw socket delivers the segment alone, the
+// addresses come from the socket.
+func parseTCP(seg []byte, src, dst netip.Addr) (tcpReply, error) {
+	if len(seg) < 20 {
+		return tcpReply{}, errors.New("short TCP header")
+	}
+	if off := int(seg[12]>>4) * 4; off < 20 || off > len(seg) {
+		return tcpReply{}, errors.New("bad TCP data offset")
+	}
+	return tcpReply{
+		src: src, dst: dst,
+		sport: binary.BigEndian.Uint16(seg[0:]),
+		dport: binary.BigEndian.Uint16(seg[2:]),
+		seq:   binary.BigEndian.Uint32(seg[4:]),
+		ack:   binary.BigEndian.Uint32(seg[8:]),
+		flags: seg[13],
+	}, nil
+}
+
+// cookieJar derives each probe's initial sequence number from a secret of the scan
+// and the 4-tuple, so a reply proves it answers our probe (its ack is our seq+1)
+// without a table of what was sent: stray and spoofed packets fail the check.
+type cookieJar struct{ seed maphash.Seed }
+
+func newCookieJar() cookieJar { return cookieJar{seed: maphash.MakeSeed()} }
+
+// maxTries bounds the attempts per port; the attempt number is added to the
+// cookie so that an answer tells which attempt it answers.
+const maxTries = 8
+
+func (c cookieJar) cookie(local, remote netip.Addr, lport, rport uint16) uint32 {
+	var b [36]byte
+	l, r := local.As16(), remote.As16()
+	copy(b[0:], l[:])
+	copy(b[16:], r[:])
+	binary.BigEndian.PutUint16(b[32:], lport)
+	binary.BigEndian.PutUint16(b[34:], rport)
+	return uint32(maphash.Bytes(c.seed, b[:]))
+}
+
+// seq is the sequence number of attempt try (0-based) to a port.
+func (c cookieJar) seq(local, remote netip.Addr, lport, rport uint16, try int) uint32 {
+	return c.cookie(local, remote, lport, rport) + uint32(try)
+}
+
+// replyKind classifies a reply to one of our probes.
+type replyKind uint8
+
+const (
+	replyNone   replyKind = iota // not an answer to our probe
+	replyOpen                    // SYN-ACK
+	replyClosed                  // RST
+)
+
+// classify checks that r answers a probe sent from local:lport and returns what
+// it says and which attempt it answers.
+func (c cookieJar) classify(r tcpReply, lport uint16) (replyKind, int) {
+	// Our own SYNs come back on loopback: they are from lport, not to it.
+	if r.dport != lport || r.flags&tcpACK == 0 {
+		return replyNone, 0
+	}
+	try := int(r.ack - 1 - c.cookie(r.dst, r.src, lport, r.sport))
+	if try < 0 || try >= maxTries {
+		return replyNone, 0
+	}
+	switch {
+	case r.flags&tcpRST != 0:
+		return replyClosed, try
+	case r.flags&(tcpSYN|tcpFIN) == tcpSYN:
+		return replyOpen, try
+	}
+	return replyNone, 0
+}

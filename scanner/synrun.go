@@ -1,0 +1,150 @@
+package scanner
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"slices"
+	"sync"
+	"time"
+)
+
+const (
+	synBlockHosts = 256   // hosts whose ports are interleaved at once
+	synLiveHosts  = 16384 // hosts with state at once
+	synMinTimeout = 100 * time.Millisecond
+)
+
+// synScan finds open TCP ports with SYN probes on raw sockets, then hands each
+// finished host to workers that identify its open ports (with connections) and
+// emit it.
+func (r *run) synScan(ctx context.Context, targets *TargetSet, sockets *rawSockets) {
+	o := r.opts
+	replies := make(chan tcpReply, 1<<16)
+	sockets.receive(func(rep tcpReply) {
+		select {
+		case replies <- rep:
+		default: // the engine is behind: this reply is lost, a retransmission may recover it
+		}
+	})
+	downAfter := o.DownAfter
+	if downAfter < 0 {
+		downAfter = -1
+	}
+	cfg := synConfig{rate: float64(o.Rate), retries: min(o.Retries, maxTries-1), downAfter: downAfter,
+		initTimeout: min(time.Second, o.Timeout), minTimeout: min(synMinTimeout, o.Timeout), maxTimeout: o.Timeout,
+		blockHosts: synBlockHosts, liveHosts: synLiveHosts, allStates: o.AllStates}
+	finished := newHostQueue()
+	localFor := func(dst netip.Addr) (netip.Addr, error) {
+		if !sockets.supports(dst) {
+			return netip.Addr{}, errors.New("no raw socket for this address family")
+		}
+		return localAddrFor(dst)
+	}
+	e := newSynEngine(cfg, sockets, targets, o.TCPPorts, rand.Uint64(), localFor, finished.push)
+	e.portsDone = &r.portsDone
+	r.phase.Store("syn")
+	var wg sync.WaitGroup
+	for range max(o.Hosts, 64) {
+		wg.Go(func() {
+			for {
+				h := finished.pop()
+				if h == nil {
+					return
+				}
+				r.finishSynHost(ctx, h)
+			}
+		})
+	}
+	e.run(ctx, replies)
+	finished.close()
+	wg.Wait()
+}
+
+// finishSynHost turns what the SYN engine learnt of a host into its report entry.
+func (r *run) finishSynHost(ctx context.Context, h *synHost) {
+	defer r.hostsDone.Add(1)
+	if ctx.Err() != nil {
+		return
+	}
+	f := tcpFindings{responded: h.responded, down: !h.responded, open: h.open}
+	// A host (or a device in front of it) that answers every port: open ports on
+	// most of what was scanned, confirmed on ports nothing should use.
+	if len(h.open) > 0 && (2*len(h.open) > len(r.opts.TCPPorts) || len(h.open) >= 64) {
+		f.tarpit = r.looksLikeTarpit(ctx, h.addr)
+	}
+	if r.opts.AllStates && h.responded {
+		f.closed = h.closed
+		for _, p := range r.opts.TCPPorts {
+			if _, found := slices.BinarySearch(h.open, p); found {
+				continue
+			}
+			if _, found := slices.BinarySearch(h.closed, p); found {
+				continue
+			}
+			f.filtered = append(f.filtered, p)
+		}
+	}
+	host := r.describe(ctx, h.addr, f)
+	if ctx.Err() == nil {
+		r.emit(host)
+	}
+}
+
+// localAddrFor is the source address the kernel would use towards dst: connecting
+// a UDP socket only looks up the route, it sends nothing.
+func localAddrFor(dst netip.Addr) (netip.Addr, error) {
+	c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(dst, 9)))
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap(), nil
+}
+
+// hostQueue hands finished hosts from the engine, which must never block, to the
+// workers. It holds only hosts waiting for a worker.
+type hostQueue struct {
+	mu     sync.Mutex
+	cond   *sync.Cond
+	items  []*synHost
+	closed bool
+}
+
+func newHostQueue() *hostQueue {
+	q := &hostQueue{}
+	q.cond = sync.NewCond(&q.mu)
+	return q
+}
+
+func (q *hostQueue) push(h *synHost) {
+	q.mu.Lock()
+	q.items = append(q.items, h)
+	q.mu.Unlock()
+	q.cond.Signal()
+}
+
+func (q *hostQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	q.cond.Broadcast()
+}
+
+// pop waits for a host; nil once closed and empty.
+func (q *hostQueue) pop() *synHost {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.items) == 0 && !q.closed {
+		q.cond.Wait()
+	}
+	if len(q.items) == 0 {
+		return nil
+	}
+	h := q.items[0]
+	q.items[0] = nil
+	q.items = q.items[1:]
+	return h
+}

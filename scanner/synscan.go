@@ -1,0 +1,629 @@
+package scanner
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// synNet is what the SYN engine needs of the network: raw sockets, or a simulated
+// network in tests.
+type synNet interface {
+	send(src, dst netip.Addr, dport uint16, seq uint32) error
+	sourcePort() uint16
+}
+
+// synConfig tunes the SYN engine; see Options for the defaults.
+type synConfig struct {
+	rate        float64 // probes per second, all hosts together
+	retries     int     // extra attempts of a silent port
+	downAfter   int     // silent first attempts after which a host that never answered is down; <0: never
+	initTimeout time.Duration
+	minTimeout  time.Duration
+	maxTimeout  time.Duration
+	blockHosts  int  // hosts whose ports are interleaved at once
+	liveHosts   int  // most hosts with state at once
+	allStates   bool // keep closed ports
+}
+
+const (
+	synInitialHostWindow   = 32
+	synMinWindow           = 4
+	synMaxHostWindow       = 8192
+	synInitialGlobalWindow = 1024
+	synMaxGlobalWindow     = 1 << 17
+	synDropWindow          = 4096    // probes in flight to a host known to drop
+	synReadyCap            = 1 << 20 // probes waiting for their host's window (4 bytes each)
+	synRetrySample         = 16      // on a dropping host, one silent port in this many is retried
+)
+
+// synHost is the state of one host while its ports are probed: counters, windows
+// and the ports found, never a per-port table.
+type synHost struct {
+	index       uint64 // in the target set
+	addr, local netip.Addr
+	handed      int         // ports taken from the walk (sent, queued or skipped)
+	pending     []readyItem // probes waiting for the host's window
+	retx        []readyItem // retransmissions waiting, sent before pending
+	inflight    int
+	responded   bool
+	down        bool
+	unreachable bool
+	finished    bool
+	dropping    bool // answers some ports, silently drops the rest
+
+	cwnd, ssthresh float64
+	lastCut        time.Time
+	srtt, rttvar   time.Duration
+	minRTT         time.Duration
+	samples        int
+	silentFirst    int // first attempts that timed out
+	answeredFirst  int // first attempts answered
+	retryAnswered  int // retransmissions answered: evidence of loss
+	retryLost      int // retransmissions unanswered too: evidence of a filter
+	retrySent      int
+	firstSent      int
+	open, closed   []uint16
+	closedCount    int
+}
+
+func (h *synHost) rto(c *synConfig) time.Duration {
+	if h.samples == 0 {
+		return c.initTimeout
+	}
+	return min(max(h.srtt+4*h.rttvar, c.minTimeout), c.maxTimeout)
+}
+
+// limit is the number of probes the host may have in flight: its congestion
+// window; enough to conclude on a host that never answered; many on a host known
+// to drop silently (they wait on a filter), unless it has lately shown loss.
+func (h *synHost) limit(c *synConfig, now time.Time) int {
+	w := int(h.cwnd)
+	switch {
+	case !h.responded:
+		return max(w, c.downAfter)
+	case h.dropping && now.Sub(h.lastCut) > time.Second:
+		return max(w, synDropWindow)
+	}
+	return w
+}
+
+type probeKey struct {
+	h    *synHost
+	port uint16
+}
+
+type synProbe struct {
+	h        *synHost
+	port     uint16
+	try      int
+	sent     time.Time
+	counted  bool // holds a slot of the global window
+	answered bool
+}
+
+type readyItem struct {
+	port uint16
+	try  uint8
+}
+
+// walkSegment is one pass over hosts x ports in a random order.
+type walkSegment struct {
+	ports []uint16
+	perm  permutation
+	pos   uint64
+}
+
+// synEngine runs a SYN scan: one goroutine calls poll and handleReply; the
+// receiving goroutine only parses.
+type synEngine struct {
+	cfg      synConfig
+	net      synNet
+	jar      cookieJar
+	lport    uint16
+	targets  *TargetSet
+	first    []uint16 // discovery ports, walked before the others on each block
+	rest     []uint16
+	nports   int
+	localFor func(netip.Addr) (netip.Addr, error)
+	finish   func(*synHost)
+	rng      *rand.Rand
+
+	hostPerm  permutation
+	nextHost  uint64 // next position in hostPerm
+	block     []*synHost
+	segments  []walkSegment
+	hosts     map[netip.Addr]*synHost
+	live      int
+	outstand  map[probeKey]*synProbe
+	sentQ     []*synProbe
+	sentHead  int
+	waiting   []*synHost // hosts with pending probes
+	queued    int        // pending probes, all hosts
+	rr        int
+	gcwnd     float64
+	gssthresh float64
+	ginflight int
+	gLastCut  time.Time
+	tokens    float64
+	lastPoll  time.Time
+
+	portsDone *atomic.Int64 // ports taken from the walk, for progress
+	sent      int64
+}
+
+func newSynEngine(cfg synConfig, n synNet, targets *TargetSet, ports []uint16, seed uint64,
+	localFor func(netip.Addr) (netip.Addr, error), finish func(*synHost)) *synEngine {
+	e := &synEngine{cfg: cfg, net: n, jar: newCookieJar(), lport: n.sourcePort(), targets: targets,
+		nports: len(ports), localFor: localFor, finish: finish, rng: rand.New(rand.NewPCG(seed, seed^0x5eed)),
+		hosts: map[netip.Addr]*synHost{}, outstand: map[probeKey]*synProbe{},
+		gcwnd: synInitialGlobalWindow, gssthresh: synMaxGlobalWindow, portsDone: new(atomic.Int64)}
+	e.first, e.rest = splitDiscovery(ports)
+	e.hostPerm = newPermutation(targets.Len(), e.rng.Uint64())
+	return e
+}
+
+// splitDiscovery separates the ports most likely to answer: a host that answers
+// none of them nor the next ones is down.
+func splitDiscovery(ports []uint16) (first, rest []uint16) {
+	for _, p := range ports {
+		if slices.Contains(discoveryPorts, p) {
+			first = append(first, p)
+		} else {
+			rest = append(rest, p)
+		}
+	}
+	return first, rest
+}
+
+// done reports whether every host has finished.
+func (e *synEngine) done() bool {
+	return e.nextHost >= e.targets.Len() && len(e.segments) == 0 && e.live == 0
+}
+
+// startBlock takes the next hosts of the (permuted) target set, whose addresses
+// are distinct.
+func (e *synEngine) startBlock(now time.Time) bool {
+	if e.nextHost >= e.targets.Len() || e.live+e.cfg.blockHosts > e.cfg.liveHosts {
+		return false
+	}
+	n := min(uint64(e.cfg.blockHosts), e.targets.Len()-e.nextHost)
+	e.block = e.block[:0]
+	for range n {
+		idx := e.hostPerm.at(e.nextHost)
+		e.nextHost++
+		h := &synHost{index: idx, addr: e.targets.At(idx), cwnd: synInitialHostWindow, ssthresh: synMaxHostWindow}
+		e.live++
+		e.block = append(e.block, h)
+		local, err := e.localFor(h.addr)
+		if err != nil {
+			h.down, h.unreachable = true, true
+		} else {
+			h.local = local
+		}
+		e.hosts[h.addr] = h
+	}
+	for _, ports := range [][]uint16{e.first, e.rest} {
+		if len(ports) > 0 {
+			e.segments = append(e.segments, walkSegment{ports: ports, perm: newPermutation(n*uint64(len(ports)), e.rng.Uint64())})
+		}
+	}
+	for _, h := range e.block {
+		if h.down {
+			e.skipRest(h)
+			e.maybeFinish(h, now)
+		}
+	}
+	return true
+}
+
+// skipRest counts the ports of a host not yet taken as done.
+func (e *synEngine) skipRest(h *synHost) {
+	e.portsDone.Add(int64(e.nports - h.handed))
+	h.handed = e.nports
+}
+
+// nextFresh returns the next (host, port) of the walk.
+func (e *synEngine) nextFresh(now time.Time) (*synHost, uint16, bool) {
+	for {
+		if len(e.segments) == 0 {
+			if !e.startBlock(now) {
+				return nil, 0, false
+			}
+			continue
+		}
+		seg := &e.segments[0]
+		if seg.pos >= seg.perm.n {
+			e.segments = e.segments[1:]
+			continue
+		}
+		v := seg.perm.at(seg.pos)
+		seg.pos++
+		g := uint64(len(e.block))
+		h, port := e.block[v%g], seg.ports[v/g]
+		if h.handed >= e.nports { // skipped already (down)
+			continue
+		}
+		h.handed++
+		e.portsDone.Add(1)
+		if h.down {
+			e.maybeFinish(h, now)
+			continue
+		}
+		return h, port, true
+	}
+}
+
+func (e *synEngine) globalOK(h *synHost) bool {
+	return exemptFromGlobal(h) || float64(e.ginflight) < e.gcwnd
+}
+
+// hostOK tells whether h may take one more probe (try is its attempt number). A
+// host that never answered gets DownAfter first attempts, then only the
+// retransmissions that decide whether it is down.
+func (e *synEngine) hostOK(h *synHost, try int) bool {
+	if try == 0 && !h.responded && e.cfg.downAfter >= 0 && h.firstSent >= e.cfg.downAfter {
+		return false
+	}
+	return h.inflight < h.limit(&e.cfg, e.lastPoll)
+}
+
+// poll expires probes, retransmits and sends new ones within the rate and the
+// windows. It is called every millisecond or so.
+func (e *synEngine) poll(now time.Time) {
+	burst := max(e.cfg.rate/200, 16)
+	if !e.lastPoll.IsZero() {
+		e.tokens = min(e.tokens+e.cfg.rate*now.Sub(e.lastPoll).Seconds(), burst)
+	} else {
+		e.tokens = burst
+	}
+	e.lastPoll = now
+	e.expire(now)
+
+	// Retransmissions and probes that waited for their host's window go first,
+	// host by host, starting after the host served last.
+	if n := len(e.waiting); n > 0 {
+		keep := make([]*synHost, 0, n)
+		start := e.rr % n
+		for i := range n {
+			h := e.waiting[(start+i)%n]
+			e.sendPending(h, now)
+			if h.queuedLen() > 0 {
+				keep = append(keep, h)
+			}
+		}
+		e.waiting = keep
+		e.rr++
+	}
+	for e.tokens >= 1 && e.queued < synReadyCap {
+		h, port, ok := e.nextFresh(now)
+		if !ok {
+			return
+		}
+		if h.queuedLen() > 0 || !e.hostOK(h, 0) || !e.globalOK(h) || e.transmit(h, port, 0, now) == sendLater {
+			e.enqueue(h, port, 0)
+		}
+	}
+}
+
+// enqueue makes a probe wait for its host's window; retransmissions go before
+// fresh probes, so that loss or filtering is learnt early.
+func (e *synEngine) enqueue(h *synHost, port uint16, try int) {
+	if h.queuedLen() == 0 {
+		e.waiting = append(e.waiting, h)
+	}
+	if try > 0 {
+		h.retx = append(h.retx, readyItem{port: port, try: uint8(try)})
+	} else {
+		h.pending = append(h.pending, readyItem{port: port})
+	}
+	e.queued++
+}
+
+func (h *synHost) queuedLen() int { return len(h.retx) + len(h.pending) }
+
+// sendPending sends what waits for h as far as the rate and windows allow.
+func (e *synEngine) sendPending(h *synHost, now time.Time) {
+	drop := func() {
+		e.queued -= h.queuedLen()
+		h.pending, h.retx = nil, nil
+		e.maybeFinish(h, now)
+	}
+	if h.down || h.finished {
+		drop()
+		return
+	}
+	for _, q := range []*[]readyItem{&h.retx, &h.pending} {
+		for len(*q) > 0 && e.tokens >= 1 && e.hostOK(h, int((*q)[0].try)) && e.globalOK(h) {
+			it := (*q)[0]
+			if e.transmit(h, it.port, int(it.try), now) == sendLater {
+				return
+			}
+			*q = (*q)[1:]
+			e.queued--
+			if h.down { // unreachable
+				drop()
+				return
+			}
+		}
+	}
+	if h.queuedLen() == 0 {
+		h.pending, h.retx = nil, nil
+		e.maybeFinish(h, now)
+	}
+}
+
+type sendResult uint8
+
+const (
+	sendDone   sendResult = iota
+	sendLater             // the machine refused for now (full buffers): queue again
+	sendFailed            // no route or a local firewall
+)
+
+// transmit sends one probe.
+func (e *synEngine) transmit(h *synHost, port uint16, try int, now time.Time) sendResult {
+	err := e.net.send(h.local, h.addr, port, e.jar.seq(h.local, h.addr, e.lport, port, try))
+	e.tokens--
+	switch {
+	case err == nil:
+	case errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EINTR) || errors.Is(err, syscall.ENOMEM):
+		e.tokens = 0
+		return sendLater
+	default:
+		h.unreachable = true
+		if !h.responded {
+			e.setDown(h, now)
+		}
+		e.maybeFinish(h, now)
+		return sendFailed
+	}
+	e.sent++
+	if try == 0 {
+		h.firstSent++
+	}
+	p := &synProbe{h: h, port: port, try: try, sent: now, counted: !exemptFromGlobal(h)}
+	if old := e.outstand[probeKey{h, port}]; old != nil {
+		e.settle(old) // a retransmission replaces its predecessor
+	}
+	e.outstand[probeKey{h, port}] = p
+	e.sentQ = append(e.sentQ, p)
+	h.inflight++
+	if p.counted {
+		e.ginflight++
+	}
+	return sendDone
+}
+
+// exemptFromGlobal is true when probes to h take no slot of the global window:
+// hosts that never answered, or drop most ports. Their probes are bounded by the
+// rate and per host; the global window guards the paths that carry answers.
+func exemptFromGlobal(h *synHost) bool { return !h.responded || h.dropping }
+
+// settle removes a probe from the windows.
+func (e *synEngine) settle(p *synProbe) {
+	if p.answered {
+		return
+	}
+	p.answered = true
+	delete(e.outstand, probeKey{p.h, p.port})
+	p.h.inflight--
+	if p.counted {
+		e.ginflight--
+	}
+}
+
+func (e *synEngine) expire(now time.Time) {
+	for e.sentHead < len(e.sentQ) {
+		p := e.sentQ[e.sentHead]
+		if !p.answered && now.Sub(p.sent) < p.h.rto(&e.cfg) {
+			break
+		}
+		e.sentQ[e.sentHead] = nil
+		e.sentHead++
+		if p.answered {
+			continue
+		}
+		e.settle(p)
+		e.timedOut(p, now)
+	}
+	if e.sentHead > 4096 && e.sentHead*2 > len(e.sentQ) {
+		n := copy(e.sentQ, e.sentQ[e.sentHead:])
+		clear(e.sentQ[n:])
+		e.sentQ = e.sentQ[:n]
+		e.sentHead = 0
+	}
+}
+
+func (e *synEngine) timedOut(p *synProbe, now time.Time) {
+	h := p.h
+	if p.try == 0 {
+		h.silentFirst++
+	} else {
+		h.retryLost++
+	}
+	// Down: silent on the first attempts and on their retransmissions too, so that
+	// a congested path that lost a burst does not make a live host look down.
+	if !h.responded && e.cfg.downAfter >= 0 && h.silentFirst >= e.cfg.downAfter &&
+		(e.cfg.retries == 0 || h.retryLost >= min(e.cfg.downAfter, 8)) {
+		e.setDown(h, now)
+	}
+	// Dropping: most first attempts unanswered, and their retransmissions too: a
+	// filter, not a congested path (which answers most first attempts).
+	h.dropping = h.responded && h.retryLost >= 8 && h.retryAnswered*16 <= h.retryLost && h.silentFirst > 4*h.answeredFirst
+	retry := p.try < e.cfg.retries && !h.down && !h.finished
+	if retry && !h.responded {
+		// Enough retransmissions to tell a silent host from a burst of loss.
+		retry = h.retrySent < min(e.cfg.downAfter, 8) || e.cfg.downAfter < 0
+	}
+	if retry && h.dropping {
+		// A consistently silent host is a filter, not a lossy path: retry only a
+		// sample, which still notices loss if it starts.
+		retry = h.silentFirst%synRetrySample == 0
+	}
+	if retry {
+		h.retrySent++
+		e.enqueue(h, p.port, p.try+1)
+	}
+	e.maybeFinish(h, now)
+}
+
+func (e *synEngine) setDown(h *synHost, now time.Time) {
+	if h.down {
+		return
+	}
+	h.down = true
+	e.skipRest(h)
+	// Its pending probes are dropped when the waiting hosts are next walked.
+}
+
+// handleReply takes one segment from the receiver.
+func (e *synEngine) handleReply(r tcpReply, now time.Time) {
+	h := e.hosts[r.src]
+	if h == nil || h.finished {
+		return
+	}
+	if !r.dst.IsValid() {
+		r.dst = h.local
+	}
+	kind, try := e.jar.classify(r, e.lport)
+	if kind == replyNone {
+		return
+	}
+	h.responded = true
+	switch kind {
+	case replyOpen:
+		h.open = append(h.open, r.sport)
+	case replyClosed:
+		h.closedCount++
+		if e.cfg.allStates {
+			h.closed = append(h.closed, r.sport)
+		}
+	}
+	p := e.outstand[probeKey{h, r.sport}]
+	if p == nil {
+		return // a duplicate, or an answer after we stopped waiting: the port is recorded all the same
+	}
+	e.settle(p)
+	switch {
+	case try == p.try && try == 0:
+		rtt := now.Sub(p.sent)
+		h.answeredFirst++
+		e.sampleRTT(h, rtt)
+		e.grow(h, rtt)
+	case try > 0:
+		// The first attempt was lost: loss, once per round trip. The answer
+		// still clocks the window open again (no round-trip sample: Karn).
+		h.retryAnswered++
+		e.cut(h, now)
+		e.grow(h, 0)
+	}
+	e.maybeFinish(h, now)
+}
+
+func (e *synEngine) sampleRTT(h *synHost, rtt time.Duration) {
+	if h.samples == 0 {
+		h.srtt, h.rttvar = rtt, rtt/2
+	} else {
+		d := h.srtt - rtt
+		if d < 0 {
+			d = -d
+		}
+		h.rttvar = (3*h.rttvar + d) / 4
+		h.srtt = (7*h.srtt + rtt) / 8
+	}
+	h.samples++
+	if h.minRTT == 0 || rtt < h.minRTT {
+		h.minRTT = rtt
+	}
+}
+
+// grow opens the host's and the global window on an answer: by one per answer
+// below the threshold (slow start), by one per window above it. An answer that
+// took twice the shortest round trip seen has queued somewhere: the window holds,
+// which keeps the path's queues from overflowing before loss is even noticed
+// (loss shows only when a retransmission is answered, a timeout later).
+func (e *synEngine) grow(h *synHost, rtt time.Duration) {
+	if rtt > 2*h.minRTT+time.Millisecond {
+		return
+	}
+	if h.cwnd < h.ssthresh {
+		h.cwnd++
+	} else {
+		h.cwnd += 1 / h.cwnd
+	}
+	h.cwnd = min(h.cwnd, synMaxHostWindow)
+	if e.gcwnd < e.gssthresh {
+		e.gcwnd++
+	} else {
+		e.gcwnd += 1 / e.gcwnd
+	}
+	e.gcwnd = min(e.gcwnd, synMaxGlobalWindow)
+}
+
+// cut halves the windows on evidence of loss (a retransmission answered), at
+// most once per round trip, so one burst of losses counts once.
+func (e *synEngine) cut(h *synHost, now time.Time) {
+	rtt := max(h.srtt, e.cfg.minTimeout)
+	if now.Sub(h.lastCut) > rtt {
+		h.ssthresh = max(h.cwnd/2, synMinWindow)
+		h.cwnd = h.ssthresh
+		h.lastCut = now
+	}
+	if now.Sub(e.gLastCut) > rtt {
+		e.gssthresh = max(e.gcwnd/2, synMinWindow*16)
+		e.gcwnd = e.gssthresh
+		e.gLastCut = now
+	}
+}
+
+func (e *synEngine) maybeFinish(h *synHost, now time.Time) {
+	if h.finished || h.handed < e.nports && !h.down || h.queuedLen() > 0 || h.inflight > 0 {
+		return
+	}
+	if h.down && h.handed < e.nports {
+		e.skipRest(h)
+	}
+	h.finished = true
+	e.live--
+	if e.hosts[h.addr] == h {
+		delete(e.hosts, h.addr)
+	}
+	slices.Sort(h.open)
+	h.open = slices.Compact(h.open)
+	slices.Sort(h.closed)
+	h.closed = slices.Compact(h.closed)
+	e.finish(h)
+}
+
+// run drives the engine until every host has finished or ctx ends: replies as
+// they come, sending on a one-millisecond tick.
+func (e *synEngine) run(ctx context.Context, replies <-chan tcpReply) {
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	e.poll(time.Now())
+	for !e.done() {
+		select {
+		case r := <-replies:
+			now := time.Now()
+			e.handleReply(r, now)
+			for more := true; more; {
+				select {
+				case r := <-replies:
+					e.handleReply(r, now)
+				default:
+					more = false
+				}
+			}
+		case <-tick.C:
+			e.poll(time.Now())
+		case <-ctx.Done():
+			return
+		}
+	}
+}

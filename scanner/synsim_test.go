@@ -1,0 +1,315 @@
+package scanner
+
+import (
+	"container/heap"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// simNet is a simulated network for the SYN engine, on a virtual clock: a
+// bottleneck link of limited packets per second with a bounded queue, a one-way
+// latency, random loss, and hosts that answer, refuse, drop some ports or drop
+// everything. It is deterministic for a given seed.
+type simNet struct {
+	now      time.Time
+	rng      *rand.Rand
+	latency  time.Duration // one way
+	loss     float64       // probability that a probe, or a reply, is lost
+	pps      float64       // bottleneck towards the targets; 0: unlimited
+	queueMax time.Duration // queueing delay beyond which the bottleneck drops
+	linkFree time.Time
+	hosts    map[netip.Addr]*simHost
+	events   simEvents
+	local    netip.Addr
+	sent     map[netip.Addr]int   // probes sent per host
+	firstTry map[string]int       // first attempts per host:port
+	dropped  int                  // at the bottleneck
+	refuse   map[netip.Addr]error // send errors, as the kernel's for a missing route
+}
+
+type simHost struct {
+	open    map[uint16]bool
+	allow   map[uint16]bool // when set, every other port is dropped (a firewall)
+	dropAll bool
+}
+
+type simEvent struct {
+	at time.Time
+	r  tcpReply
+}
+
+type simEvents []simEvent
+
+func (q simEvents) Len() int           { return len(q) }
+func (q simEvents) Less(i, j int) bool { return q[i].at.Before(q[j].at) }
+func (q simEvents) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
+func (q *simEvents) Push(x any)        { *q = append(*q, x.(simEvent)) }
+func (q *simEvents) Pop() any {
+	old := *q
+	x := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return x
+}
+
+const simSourcePort = 61777
+
+func newSimNet(seed uint64) *simNet {
+	return &simNet{now: time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC), rng: rand.New(rand.NewPCG(seed, 7)),
+		latency: 2 * time.Millisecond, hosts: map[netip.Addr]*simHost{}, local: netip.MustParseAddr("192.0.2.1"),
+		sent: map[netip.Addr]int{}, firstTry: map[string]int{}}
+}
+
+func (n *simNet) sourcePort() uint16 { return simSourcePort }
+
+func (n *simNet) send(src, dst netip.Addr, dport uint16, seq uint32) error {
+	if err := n.refuse[dst]; err != nil {
+		return err
+	}
+	n.sent[dst]++
+	n.firstTry[fmt.Sprintf("%s:%d:%d", dst, dport, seq)]++
+	arrive := n.now
+	if n.pps > 0 {
+		start := n.now
+		if n.linkFree.After(start) {
+			start = n.linkFree
+		}
+		if start.Sub(n.now) > n.queueMax {
+			n.dropped++
+			return nil
+		}
+		n.linkFree = start.Add(time.Duration(float64(time.Second) / n.pps))
+		arrive = start
+	}
+	arrive = arrive.Add(n.latency)
+	if n.loss > 0 && n.rng.Float64() < n.loss {
+		return nil
+	}
+	h := n.hosts[dst]
+	if h == nil || h.dropAll || h.allow != nil && !h.allow[dport] {
+		return nil
+	}
+	flags := uint8(tcpRST | tcpACK)
+	if h.open[dport] {
+		flags = tcpSYN | tcpACK
+	}
+	if n.loss > 0 && n.rng.Float64() < n.loss {
+		return nil
+	}
+	heap.Push(&n.events, simEvent{at: arrive.Add(n.latency), r: tcpReply{src: dst, dst: src, sport: dport,
+		dport: simSourcePort, seq: 99, ack: seq + 1, flags: flags}})
+	return nil
+}
+
+// simulate runs the engine on the network until every host is finished, in
+// one-millisecond steps, and returns the virtual time taken and the hosts.
+func simulate(t *testing.T, n *simNet, cfg synConfig, targets []netip.Addr, ports []uint16) (time.Duration, map[netip.Addr]*synHost, *synEngine) {
+	t.Helper()
+	done := map[netip.Addr]*synHost{}
+	e := newSynEngine(cfg, n, NewTargetSet(targets), ports, 1,
+		func(netip.Addr) (netip.Addr, error) { return n.local, nil },
+		func(h *synHost) { done[h.addr] = h })
+	start := n.now
+	for !e.done() {
+		for n.events.Len() > 0 && !n.events[0].at.After(n.now) {
+			e.handleReply(heap.Pop(&n.events).(simEvent).r, n.now)
+		}
+		e.poll(n.now)
+		n.now = n.now.Add(time.Millisecond)
+		if n.now.Sub(start) > 10*time.Minute {
+			t.Fatalf("no end after %v of virtual time", n.now.Sub(start))
+		}
+	}
+	return n.now.Sub(start), done, e
+}
+
+func simConfig() synConfig {
+	return synConfig{rate: 30000, retries: 1, downAfter: 100, initTimeout: time.Second, minTimeout: 100 * time.Millisecond,
+		maxTimeout: 1500 * time.Millisecond, blockHosts: synBlockHosts, liveHosts: synLiveHosts}
+}
+
+func allPorts() []uint16 { p, _ := Profile("full"); return p }
+
+func portSet(ports ...uint16) map[uint16]bool {
+	m := map[uint16]bool{}
+	for _, p := range ports {
+		m[p] = true
+	}
+	return m
+}
+
+func TestSynEngineCleanNetwork(t *testing.T) {
+	t.Parallel()
+	n := newSimNet(1)
+	plain, firewalled, silent := netip.MustParseAddr("192.0.2.10"), netip.MustParseAddr("192.0.2.11"), netip.MustParseAddr("192.0.2.12")
+	n.hosts[plain] = &simHost{open: portSet(22, 80, 443, 31337, 65535)}
+	n.hosts[firewalled] = &simHost{open: portSet(22, 40000), allow: portSet(22, 40000)}
+	n.hosts[silent] = &simHost{dropAll: true}
+	took, hosts, _ := simulate(t, n, simConfig(), []netip.Addr{plain, firewalled, silent}, allPorts())
+
+	if h := hosts[plain]; fmt.Sprint(h.open) != "[22 80 443 31337 65535]" || h.closedCount != 65535-5 || !h.responded {
+		t.Errorf("plain host: open %v, %d closed", h.open, h.closedCount)
+	}
+	if n.sent[plain] != 65535 {
+		t.Errorf("plain host: %d probes for 65535 ports on a lossless network", n.sent[plain])
+	}
+	if h := hosts[firewalled]; fmt.Sprint(h.open) != "[22 40000]" || !h.dropping {
+		t.Errorf("firewalled host: open %v, dropping %v", h.open, h.dropping)
+	}
+	// A silent filter is not a lossy path: only a sample of its ports is retried.
+	if s := n.sent[firewalled]; s > 65535+65535/synRetrySample+200 {
+		t.Errorf("firewalled host: %d probes", s)
+	}
+	if h := hosts[silent]; !h.down || h.responded || n.sent[silent] > 2*100 {
+		t.Errorf("silent host: down %v, %d probes", h.down, n.sent[silent])
+	}
+	// Three hosts, all ports, at 30,000 probes a second: the rate is the limit.
+	if limit := time.Duration(2*65535+200) * time.Second / 30000; took > limit+2*time.Second {
+		t.Errorf("took %v of virtual time, want about %v", took, limit)
+	}
+	// Every first attempt (try 0: the seq is the cookie) went out once: the walk
+	// covers each (host, port) exactly once.
+	for k, c := range n.firstTry {
+		if c != 1 {
+			t.Fatalf("%s sent %d times", k, c)
+		}
+	}
+}
+
+func TestSynEngineLossyNetwork(t *testing.T) {
+	t.Parallel()
+	n := newSimNet(2)
+	n.loss = 0.10
+	var targets []netip.Addr
+	var open []uint16
+	for p := uint16(100); p < 2100; p += 40 {
+		open = append(open, p)
+	}
+	for i := range 4 {
+		a := netip.AddrFrom4([4]byte{192, 0, 2, byte(20 + i)})
+		targets = append(targets, a)
+		n.hosts[a] = &simHost{open: portSet(open...)}
+	}
+	cfg := simConfig()
+	cfg.retries = 3
+	ports := allPorts()[:4000]
+	_, hosts, e := simulate(t, n, cfg, targets, ports)
+	for _, a := range targets {
+		h := hosts[a]
+		if fmt.Sprint(h.open) != fmt.Sprint(open) {
+			t.Errorf("%s: open %v, want %v", a, h.open, open)
+		}
+		if want := len(ports) - len(open); h.closedCount < want*99/100 {
+			t.Errorf("%s: %d closed of %d", a, h.closedCount, want)
+		}
+		if h.retryAnswered == 0 || h.dropping {
+			t.Errorf("%s: loss not seen as loss: %d retries answered, dropping %v", a, h.retryAnswered, h.dropping)
+		}
+		if h.ssthresh >= synMaxHostWindow {
+			t.Errorf("%s: window never cut on loss", a)
+		}
+	}
+	if e.gssthresh >= synMaxGlobalWindow {
+		t.Error("global window never cut on loss")
+	}
+}
+
+// A rate far above what the path carries: the windows, not the rate, must keep
+// the bottleneck's queue from overflowing most of the time.
+func TestSynEngineBottleneck(t *testing.T) {
+	t.Parallel()
+	run := func(seed uint64) (time.Duration, int, int, map[netip.Addr]*synHost) {
+		n := newSimNet(seed)
+		n.pps, n.queueMax, n.latency = 5000, 20*time.Millisecond, 5*time.Millisecond
+		var targets []netip.Addr
+		for i := range 4 {
+			a := netip.AddrFrom4([4]byte{192, 0, 2, byte(40 + i)})
+			targets = append(targets, a)
+			n.hosts[a] = &simHost{open: portSet(22, 2222, 4444)}
+		}
+		cfg := simConfig()
+		cfg.rate, cfg.retries = 500000, 3
+		took, hosts, _ := simulate(t, n, cfg, targets, allPorts()[:5000])
+		total := 0
+		for _, s := range n.sent {
+			total += s
+		}
+		return took, total, n.dropped, hosts
+	}
+	took, sent, dropped, hosts := run(3)
+	t.Logf("%d probes sent for 20000 ports, %d dropped at the bottleneck (took %v)", sent, dropped, took)
+	for a, h := range hosts {
+		if fmt.Sprint(h.open) != "[22 2222 4444]" || h.closedCount != 5000-3 {
+			t.Errorf("%s: open %v, %d closed", a, h.open, h.closedCount)
+		}
+	}
+	// 20,000 probes through 5,000 per second take at least 4 s; without congestion
+	// control most of the 500,000/s would be dropped and retried.
+	if sent > 20000*11/10 || dropped > sent/20 || took > 6*time.Second {
+		t.Errorf("%d probes sent for 20000 ports, %d dropped at the bottleneck (took %v)", sent, dropped, took)
+	}
+	// Deterministic: the same seed gives the same run.
+	took2, sent2, dropped2, _ := run(3)
+	if took != took2 || sent != sent2 || dropped != dropped2 {
+		t.Errorf("runs differ: %v %d %d / %v %d %d", took, sent, dropped, took2, sent2, dropped2)
+	}
+}
+
+// Hosts the kernel cannot route to (an error on sending, or no source address)
+// finish at once, down, without holding up the others.
+func TestSynEngineUnreachableHosts(t *testing.T) {
+	t.Parallel()
+	n := newSimNet(4)
+	live, noRoute, full := netip.MustParseAddr("192.0.2.50"), netip.MustParseAddr("192.0.2.51"), netip.MustParseAddr("192.0.2.52")
+	n.hosts[live] = &simHost{open: portSet(80)}
+	n.refuse = map[netip.Addr]error{noRoute: syscall.EHOSTUNREACH}
+	busy := 0
+	n.hosts[full] = &simHost{open: portSet(443)}
+	done := map[netip.Addr]*synHost{}
+	e := newSynEngine(simConfig(), &refusingOnce{simNet: n, busy: &busy, addr: full}, NewTargetSet([]netip.Addr{live, noRoute, full}), allPorts()[:1000], 1,
+		func(a netip.Addr) (netip.Addr, error) { return n.local, nil },
+		func(h *synHost) { done[h.addr] = h })
+	for i := 0; !e.done(); i++ {
+		for n.events.Len() > 0 && !n.events[0].at.After(n.now) {
+			e.handleReply(heap.Pop(&n.events).(simEvent).r, n.now)
+		}
+		e.poll(n.now)
+		n.now = n.now.Add(time.Millisecond)
+		if i > 60000 {
+			t.Fatal("no end")
+		}
+	}
+	if h := done[noRoute]; h == nil || !h.down || !h.unreachable || n.sent[noRoute] != 0 {
+		t.Errorf("unroutable host: %+v", h)
+	}
+	if h := done[live]; h == nil || fmt.Sprint(h.open) != "[80]" {
+		t.Errorf("live host: %+v", h)
+	}
+	// ENOBUFS is our machine's, not the target's: the probe waits and goes out later.
+	if h := done[full]; h == nil || fmt.Sprint(h.open) != "[443]" || h.closedCount != 999 || busy == 0 {
+		t.Errorf("host behind full buffers: %+v (%d refusals)", h, busy)
+	}
+}
+
+// refusingOnce answers ENOBUFS to every tenth probe to addr, as a full send
+// buffer would.
+type refusingOnce struct {
+	*simNet
+	busy *int
+	addr netip.Addr
+	n    int
+}
+
+func (r *refusingOnce) send(src, dst netip.Addr, dport uint16, seq uint32) error {
+	if dst == r.addr {
+		r.n++
+		if r.n%10 == 0 {
+			*r.busy++
+			return syscall.ENOBUFS
+		}
+	}
+	return r.simNet.send(src, dst, dport, seq)
+}
