@@ -418,7 +418,7 @@ func goals(rows []benchRow) string {
 		if ok {
 			verdict = "met"
 		}
-		fmt.Fprintf(&b, "goal: %-66s %-8s %s\n", goal, verdict, detail)
+		fmt.Fprintf(&b, "goal: %-74s %-8s %s\n", goal, verdict, detail)
 	}
 	syn, hasSYN := find("lab", "portcullis (SYN")
 	if !hasSYN {
