@@ -383,10 +383,9 @@ func TestBenchScan(t *testing.T) {
 			}
 			open, method, err := read(res.stdout)
 			if err == nil {
+				// Not scored: the lab runs ports outside the common profile.
 				row.method = method
-				row.score = scoreAgainst(gt.subset(all, false), open, false)
-				row.scored = true
-				row.note = "finished"
+				row.note = fmt.Sprintf("finished, %d open ports found", len(open))
 			}
 		}
 		print(row)
@@ -419,7 +418,7 @@ func goals(rows []benchRow) string {
 		if ok {
 			verdict = "met"
 		}
-		fmt.Fprintf(&b, "goal: %-66s %-8s %s\n", goal, verdict, detail)
+		fmt.Fprintf(&b, "goal: %-74s %-8s %s\n", goal, verdict, detail)
 	}
 	syn, hasSYN := find("lab", "portcullis (SYN")
 	if !hasSYN {
@@ -446,15 +445,32 @@ func goals(rows []benchRow) string {
 			line("drop-everything host < 3 s ("+r.method+")", r.wall < 3*time.Second, r.wall.Round(10*time.Millisecond).String())
 		}
 	}
-	d, okD := find("delay", "portcullis (SYN")
-	dn, okDN := find("delay", "nmap -sS")
-	if okD && okDN {
-		line("behind 30 ms/1%: SYN >= 5x faster than nmap -sS -p- -T4, recall 100%", d.wall*5 <= dn.wall && d.score.recall() == 1,
-			fmt.Sprintf("%v vs %v (%.1fx), recall %.3f", d.wall.Round(10*time.Millisecond), dn.wall.Round(10*time.Millisecond), float64(dn.wall)/float64(d.wall), d.score.recall()))
+	// nmap behind the delay line may be stopped at the bound: its time is then a
+	// floor, and so is the speed-up.
+	var dn benchRow
+	okDN := false
+	for _, r := range rows {
+		if strings.HasPrefix(r.scenario, "delay") && strings.HasPrefix(r.tool, "nmap -sS") {
+			dn, okDN = r, true
+			break
+		}
+	}
+	for _, prefix := range []string{"portcullis (SYN", "portcullis --connect"} {
+		d, okD := find("delay", prefix)
+		if !okD || !okDN {
+			continue
+		}
+		speedup := float64(dn.wall) / float64(d.wall)
+		detail := fmt.Sprintf("%v vs %v: %.1fx", d.wall.Round(10*time.Millisecond), dn.wall.Round(10*time.Millisecond), speedup)
+		if !dn.scored {
+			detail = fmt.Sprintf("%v vs nmap %s: at least %.1fx", d.wall.Round(10*time.Millisecond), dn.note, speedup)
+		}
+		line("behind 30 ms/1%: "+d.method+" >= 5x faster than nmap -sS -p- -T4, recall 100%",
+			d.score.recall() == 1 && speedup >= 5, fmt.Sprintf("%s, recall %.3f", detail, d.score.recall()))
 	}
 	for _, r := range rows {
 		if strings.HasPrefix(r.scenario, "/16") {
-			line("/16 common sweep < 200 MB peak RSS", r.rss < 200*1000*1000/1024 && r.note == "finished", fmt.Sprintf("%d MiB, %s, %v", r.rss/1024, r.note, r.wall.Round(time.Second)))
+			line("/16 common sweep < 200 MB peak RSS", r.rss < 200*1000*1000/1024 && strings.HasPrefix(r.note, "finished"), fmt.Sprintf("%d MiB, %s, %v", r.rss/1024, r.note, r.wall.Round(time.Second)))
 		}
 	}
 	return b.String()
