@@ -18,16 +18,10 @@ func (s *Server) listZones(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	assets, err := s.app.Inventory.ListAssets(r.Context())
+	perZone, err := s.app.Inventory.AssetCountsByZone(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
-	}
-	perZone := map[uint]int{}
-	for _, a := range assets {
-		if a.ZoneID != nil {
-			perZone[*a.ZoneID]++
-		}
 	}
 	v := web.Zones{CanEdit: actor(r).Has(core.RoleAdmin)}
 	for _, z := range zones {

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -89,16 +90,9 @@ func (s *Server) requestForm(r *http.Request, v web.RequestForm) (web.RequestFor
 	for _, z := range zones {
 		v.Zones = append(v.Zones, web.Option{Value: z.Name, Label: z.Name + " (" + z.Classification + ")"})
 	}
-	assets, err := s.app.Inventory.ListAssets(ctx)
-	if err != nil {
+	// The first assets only: typing in a destination asks for more.
+	if v.Assets, err = s.assetOptions(ctx, ""); err != nil {
 		return v, err
-	}
-	for _, a := range assets {
-		label := a.Hostname
-		if a.Zone != nil {
-			label += " — " + a.Zone.Name
-		}
-		v.Assets = append(v.Assets, web.Option{Value: a.Address, Label: label})
 	}
 	v.Services = requests.Services[:len(requests.Services)-1] // "unknown" is what a scan says, not what one asks for
 	if len(v.Rules) == 0 {
@@ -134,6 +128,45 @@ func (s *Server) newRequestForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, web.RequestFormPage(s.page(r, "New request"), v))
+}
+
+// assetSuggestions is how many assets a destination field suggests at once.
+const assetSuggestions = 50
+
+func (s *Server) assetOptions(ctx context.Context, prefix string) ([]web.Option, error) {
+	assets, err := s.app.Inventory.SuggestAssets(ctx, prefix, assetSuggestions)
+	if err != nil {
+		return nil, err
+	}
+	opts := make([]web.Option, 0, len(assets))
+	for _, a := range assets {
+		label := a.Hostname
+		if a.Zone != nil {
+			label += " — " + a.Zone.Name
+		}
+		opts = append(opts, web.Option{Value: a.Address, Label: label})
+	}
+	return opts, nil
+}
+
+// suggestAssets answers a destination field as it is typed in: the
+// assets whose address or name starts with the last address being written.
+func (s *Server) suggestAssets(w http.ResponseWriter, r *http.Request) {
+	var typed string
+	for key, vals := range r.URL.Query() {
+		if (key == "q" || strings.HasSuffix(key, ".destination")) && len(vals) > 0 {
+			typed = vals[0]
+		}
+	}
+	if i := strings.LastIndex(typed, ","); i >= 0 {
+		typed = typed[i+1:]
+	}
+	opts, err := s.assetOptions(r.Context(), typed)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, web.AssetOptions(opts))
 }
 
 // ruleRow is the fragment htmx appends when the requester adds a rule.

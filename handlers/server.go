@@ -249,6 +249,7 @@ func (s *Server) pageRoutes(r chi.Router) {
 		{get, "/requests", anyone(), s.listRequests},
 		{get, "/requests/new", roles(R, AD), s.newRequestForm},
 		{get, "/requests/rule-row", roles(R, AD), s.ruleRow},
+		{get, "/requests/asset-options", roles(R, AD), s.suggestAssets},
 		{post, "/requests/evaluate", roles(R, AD), s.evaluateForm},
 		{post, "/requests", roles(R, AD), s.createRequest},
 		{get, "/requests/{id}", anyone(), s.showRequest},

@@ -507,3 +507,34 @@ func (s *Service) ImportAssets(ctx context.Context, actor core.Actor, r io.Reade
 	}
 	return created, updated, nil
 }
+
+// SuggestAssets offers at most limit assets whose address or host name
+// starts with prefix (any, when empty), by address: a form suggests from
+// them without the page carrying the whole inventory.
+func (s *Service) SuggestAssets(ctx context.Context, prefix string, limit int) ([]models.Asset, error) {
+	q := s.DB().WithContext(ctx).Preload("Zone").Order("address").Limit(limit)
+	if prefix = strings.TrimSpace(prefix); prefix != "" {
+		like := strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(prefix)) + "%"
+		q = q.Where(`address LIKE ? ESCAPE '\' OR LOWER(hostname) LIKE ? ESCAPE '\'`, like, like)
+	}
+	var assets []models.Asset
+	err := q.Find(&assets).Error
+	return assets, err
+}
+
+// AssetCountsByZone counts the assets of each zone in one grouped query.
+func (s *Service) AssetCountsByZone(ctx context.Context) (map[uint]int, error) {
+	var rows []struct {
+		ZoneID uint
+		N      int
+	}
+	if err := s.DB().WithContext(ctx).Model(&models.Asset{}).Select("zone_id, COUNT(*) AS n").
+		Where("zone_id IS NOT NULL").Group("zone_id").Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make(map[uint]int, len(rows))
+	for _, r := range rows {
+		out[r.ZoneID] = r.N
+	}
+	return out, nil
+}
