@@ -45,19 +45,7 @@ func (s *Service) Dashboard(ctx context.Context, actor core.Actor) (*Dashboard, 
 	if err := drift.CanSee(actor); err != nil {
 		return nil, err
 	}
-	c := &s.cached
-	c.Lock()
-	defer c.Unlock() // one build at a time: the others wait for its result
-	gen, now := s.Generation(), time.Now()
-	if c.view != nil && c.generation == gen && now.Sub(c.builtAt) < maxAge {
-		return c.view, nil
-	}
-	d, err := s.build(ctx)
-	if err != nil {
-		return nil, err
-	}
-	c.view, c.generation, c.builtAt = d, gen, now
-	return d, nil
+	return s.view.Get(s.Store, func() (*Dashboard, error) { return s.build(ctx) })
 }
 
 // build counts everything in the database, by the feature that owns the

@@ -5,7 +5,6 @@ package dashboard
 
 import (
 	"sync"
-	"time"
 
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/drift"
@@ -28,19 +27,9 @@ type Service struct {
 		today            string
 		opened, resolved map[string]int
 	}
-	// cached is the last view built: every reader sees the same summary, so
-	// it is rebuilt only after this instance commits a change, or once it is
-	// older than maxAge (for changes made by other instances).
-	cached struct {
-		sync.Mutex
-		view       *Dashboard
-		generation uint64
-		builtAt    time.Time
-	}
+	// view is shared by every reader until something changes.
+	view core.Summary[*Dashboard]
 }
-
-// maxAge bounds how stale the view may be after another instance's change.
-const maxAge = 10 * time.Second
 
 // New makes the dashboard over the features it reads.
 func New(st *core.Store, req *requests.Service, inv *inventory.Service, sc *scans.Service, dr *drift.Service) *Service {

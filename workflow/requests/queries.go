@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -236,6 +237,7 @@ func attach(db *gorm.DB, rows []models.Request) error {
 // A queue is the requests waiting at one stage, oldest first. Each state is
 // its own branch so that (state, stage time, id) serves it from an index.
 type queue struct {
+	id       int    // its place in Service.queueCounts
 	column   string // the stage time: submitted_at or approved_at
 	branches func(db *gorm.DB) []*gorm.DB
 }
@@ -251,16 +253,16 @@ func approvedBy(kind string) string {
 }
 
 var (
-	reviewQueue = queue{column: "submitted_at", branches: func(db *gorm.DB) []*gorm.DB {
+	reviewQueue = queue{id: 0, column: "submitted_at", branches: func(db *gorm.DB) []*gorm.DB {
 		return []*gorm.DB{
 			db.Model(&models.Request{}).Where("state = ?", StateSubmitted),
 			db.Model(&models.Request{}).Where("state = ? AND NOT "+approvedBy(""), StateInReview, false, DecisionApprove),
 		}
 	}}
-	approvalQueue = queue{column: "submitted_at", branches: func(db *gorm.DB) []*gorm.DB {
+	approvalQueue = queue{id: 1, column: "submitted_at", branches: func(db *gorm.DB) []*gorm.DB {
 		return []*gorm.DB{db.Model(&models.Request{}).Where("state = ? AND needs_second_approval = ? AND "+approvedBy("review"), StateInReview, true, false, DecisionApprove)}
 	}}
-	implementationQueue = queue{column: "approved_at", branches: func(db *gorm.DB) []*gorm.DB {
+	implementationQueue = queue{id: 2, column: "approved_at", branches: func(db *gorm.DB) []*gorm.DB {
 		return []*gorm.DB{
 			db.Model(&models.Request{}).Where("state = ?", StateApproved),
 			db.Model(&models.Request{}).Where("state = ?", StateVerificationFailed),
@@ -300,7 +302,13 @@ func (s *Service) queuePage(ctx context.Context, q queue, page paging.Request[Qu
 	return paging.Cut(page, rows, key), nil
 }
 
+// queueCount is the length of a queue: the same for everyone who sees it, so
+// it is counted once until something changes.
 func (s *Service) queueCount(ctx context.Context, q queue) (int, error) {
+	return s.queueCounts[q.id].Get(s.Store, func() (int, error) { return s.countQueue(ctx, q) })
+}
+
+func (s *Service) countQueue(ctx context.Context, q queue) (int, error) {
 	total := 0
 	for _, b := range q.branches(s.DB().WithContext(ctx)) {
 		var n int64
@@ -509,6 +517,16 @@ func approversOf(db *gorm.DB, ids []uint) (map[uint][]string, error) {
 // Counts is the number of requests in each state the actor can see: one
 // aggregate per visibility branch (all, own, the team's filed by others).
 func (s *Service) Counts(ctx context.Context, actor core.Actor) (map[State]int, error) {
+	if actor.SeesAllRequests() {
+		// The same for everyone who sees every request: counted once until
+		// something changes; each caller gets its own copy.
+		all, err := s.allCounts.Get(s.Store, func() (map[State]int, error) { return s.countStates(ctx, actor) })
+		return maps.Clone(all), err
+	}
+	return s.countStates(ctx, actor)
+}
+
+func (s *Service) countStates(ctx context.Context, actor core.Actor) (map[State]int, error) {
 	db := s.DB().WithContext(ctx)
 	var branches []*gorm.DB
 	switch {

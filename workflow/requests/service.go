@@ -31,6 +31,10 @@ type Service struct {
 	onEnd func(tx *gorm.DB, actor core.Actor, requestID uint) error
 	// activeRules caches the index of the rules in force between judgements.
 	activeRules activeCache
+	// allCounts and queueCounts are the counts that are the same for every
+	// reader who may see them.
+	allCounts   core.Summary[map[State]int]
+	queueCounts [3]core.Summary[int]
 }
 
 // New makes the requests feature; verification is set with SetVerification

@@ -1,0 +1,38 @@
+package core_test
+
+import (
+	"context"
+	"testing"
+
+	"gorm.io/gorm"
+
+	"github.com/portcullis/portcullis/models/modelstest"
+	"github.com/portcullis/portcullis/workflow/core"
+)
+
+func TestSummaryIsCountedAgainOnlyAfterACommit(t *testing.T) {
+	st := core.NewStore(modelstest.SQLite(t), modelstest.Logger())
+	var m core.Summary[int]
+	builds := 0
+	get := func() int {
+		v, err := m.Get(st, func() (int, error) { builds++; return builds, nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if get() != 1 || get() != 1 {
+		t.Fatalf("an unchanged summary was counted again (%d builds)", builds)
+	}
+	if err := st.InTx(context.Background(), func(*gorm.DB) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(); got != 2 {
+		t.Fatalf("after a commit the summary is %d, want it counted again", got)
+	}
+	// A rolled-back transaction changed nothing.
+	_ = st.InTx(context.Background(), func(*gorm.DB) error { return context.Canceled })
+	if got := get(); got != 2 {
+		t.Fatalf("after a rollback the summary is %d, want the kept 2", got)
+	}
+}
