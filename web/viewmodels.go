@@ -296,7 +296,8 @@ type AssetImport struct {
 type TokenRow struct {
 	ID                              uint
 	Name, Prefix, Created, LastUsed string
-	Revoked                         bool
+	Expires                         string
+	Revoked, Expired                bool
 }
 
 // Profile is the user's own page.
@@ -306,11 +307,18 @@ type Profile struct {
 	Tokens            []TokenRow
 	NewSecret         string
 	Error             string
+	// TTL is what the lifetime field holds; TTLHint says the default and maximum.
+	TTL, TTLError, TTLHint string
 }
 
 // UserRow is one user for admins.
 type UserRow struct {
+	ID                                          uint
 	Email, Name, Team, Roles, Issuer, LastLogin string
+	// Disabled is when an admin disabled the user (empty: enabled), and why.
+	Disabled, DisabledReason string
+	// Self: the admin looking at the page, who cannot disable themselves.
+	Self bool
 }
 
 // Setting is one field of the settings form.
