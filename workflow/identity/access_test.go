@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+	"gorm.io/gorm"
 
 	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/models/modelstest"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/identity"
 	"github.com/portcullis/portcullis/workflow/inventory"
@@ -159,7 +161,10 @@ func auditActions(t *testing.T, w *workflowtest.World, action string) []models.A
 }
 
 func TestAdminDisablesAUserAtOnce(t *testing.T) {
-	w := workflowtest.SQLiteWorld(t)
+	modelstest.Each(t, func(t *testing.T, db *gorm.DB) { adminDisables(t, workflowtest.NewWorld(t, db)) })
+}
+
+func adminDisables(t *testing.T, w *workflowtest.World) {
 	secret, _, err := w.App.Identity.CreateToken(w.Ctx, core.SystemActor, "alice@example.test", "ci")
 	workflowtest.Must(t, err)
 	session(t, w, "alice-session", w.Alice.ID)
@@ -222,7 +227,10 @@ func (p *fakeProvider) refresh(_ context.Context, token string) (identity.Identi
 }
 
 func TestAccessCheck(t *testing.T) {
-	w := workflowtest.SQLiteWorld(t)
+	modelstest.Each(t, func(t *testing.T, db *gorm.DB) { accessCheck(t, workflowtest.NewWorld(t, db)) })
+}
+
+func accessCheck(t *testing.T, w *workflowtest.World) {
 	key, err := identity.RefreshKeyFrom([]byte("a server secret of some length"))
 	workflowtest.Must(t, err)
 	workflowtest.Must(t, w.App.Identity.SetRefreshKey(key))
