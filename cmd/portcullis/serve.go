@@ -181,6 +181,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		if err := demo.Seed(ctx, app, hcfg.OIDC.Issuer); err != nil {
 			return fmt.Errorf("seed demo: %w", err)
 		}
+		if err := app.Identity.ForgetRefreshTokens(ctx, hcfg.OIDC.Issuer); err != nil {
+			return err
+		}
 		stopDemo, err := startDemoServices(ctx, app, log, alertsPath == "", driftLink, !seeded)
 		if stopDemo != nil {
 			defer stopDemo()

@@ -210,3 +210,11 @@ func (s *Service) recordCheck(ctx context.Context, u models.User, id Identity) e
 		return s.Audit(tx, core.SystemActor, "user.roles_refreshed", "user", u.ID, "", "", map[string]any{"roles": roles, "roles_before": u.Roles}, "the identity provider changed the user's groups")
 	})
 }
+
+// ForgetRefreshTokens drops the refresh tokens issued by issuer. The
+// development identity provider keeps its grants in memory, so after a
+// restart of the demo it would refuse them all, and the access check would
+// end every demo user's access; the demo forgets them at start instead.
+func (s *Service) ForgetRefreshTokens(ctx context.Context, issuer string) error {
+	return s.DB().WithContext(ctx).Model(&models.User{}).Where("issuer = ? AND refresh_token IS NOT NULL", issuer).Update("refresh_token", nil).Error
+}
