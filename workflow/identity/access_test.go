@@ -338,3 +338,19 @@ func TestRefreshTokenNeedsItsKey(t *testing.T) {
 		t.Fatalf("unopenable token kept (%x) or access ended (%q)", u.RefreshToken, u.Roles)
 	}
 }
+
+func TestForgetRefreshTokens(t *testing.T) {
+	w := workflowtest.SQLiteWorld(t)
+	key, _ := identity.RefreshKeyFrom([]byte("a server secret of some length"))
+	workflowtest.Must(t, w.App.Identity.SetRefreshKey(key))
+	for _, iss := range []string{"https://demo.test", "https://idp.test"} {
+		_, err := w.App.Identity.Login(w.Ctx, identity.Identity{Issuer: iss, Subject: "s", Email: "s@example.test", Roles: []core.Role{core.RoleRequester}, RefreshToken: "rt"})
+		workflowtest.Must(t, err)
+	}
+	workflowtest.Must(t, w.App.Identity.ForgetRefreshTokens(w.Ctx, "https://demo.test"))
+	var kept []string
+	workflowtest.Must(t, w.App.DB().Model(&models.User{}).Where("refresh_token IS NOT NULL").Pluck("issuer", &kept).Error)
+	if len(kept) != 1 || kept[0] != "https://idp.test" {
+		t.Fatalf("refresh tokens kept for %v", kept)
+	}
+}
