@@ -264,6 +264,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		// One instance at a time: refresh tokens rotate, and two instances
 		// using the same one would see the second use refused.
 		every(gctx, app, log, "access-check", cfg.AccessCheckEvery, func(ctx context.Context) error {
+			// The round ends well within its lease, so that no other
+			// instance starts one while this one still refreshes.
+			ctx, cancel := context.WithTimeout(ctx, cfg.AccessCheckEvery*7/10)
+			defer cancel()
 			sum, err := srv.CheckAccess(ctx)
 			if sum.Checked > 0 || err != nil {
 				log.Info("access check", "checked", sum.Checked, "revoked", sum.Revoked, "unchanged", sum.Unchanged, "err", err)

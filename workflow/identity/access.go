@@ -118,10 +118,18 @@ func (s *Service) CheckAccess(ctx context.Context, issuer string, refresh Refres
 	}
 	var ids []uint
 	err := s.DB().WithContext(ctx).Model(&models.User{}).
-		Where("issuer = ? AND refresh_token IS NOT NULL AND disabled_at IS NULL", issuer).Order("id").Pluck("id", &ids).Error
+		Where("issuer = ? AND refresh_token IS NOT NULL AND disabled_at IS NULL", issuer).
+		// Longest unchecked first, so a round cut short by its deadline
+		// does not starve the same people every time.
+		Order("access_checked_at").Order("id").Pluck("id", &ids).Error
 	if err != nil {
 		return sum, err
 	}
+	// A refresh, once sent, is finished and its answer stored even if the
+	// round's deadline passes meanwhile: providers rotate refresh tokens, and
+	// a new one lost would make the next round see a refusal. The deadline
+	// is checked between users.
+	work := context.WithoutCancel(ctx)
 	for _, id := range ids {
 		if err := ctx.Err(); err != nil {
 			return sum, err
@@ -142,19 +150,19 @@ func (s *Service) CheckAccess(ctx context.Context, issuer string, refresh Refres
 			continue
 		}
 		sum.Checked++
-		now, err := refresh(ctx, token)
+		now, err := refresh(work, token)
 		switch {
 		case errors.Is(err, ErrRefreshRefused):
-			err = s.revokeAccess(ctx, u, "the identity provider refused to refresh the login (account removed or disabled there)", nil)
+			err = s.revokeAccess(work, u, "the identity provider refused to refresh the login (account removed or disabled there)", nil)
 		case err != nil:
 			return sum, fmt.Errorf("access check stopped, nothing changed for the remaining users (the identity provider cannot tell now): %w", err)
 		case now.Subject != u.Subject:
-			err = s.revokeAccess(ctx, u, "the identity provider answered for another subject", nil)
+			err = s.revokeAccess(work, u, "the identity provider answered for another subject", nil)
 		case len(now.Roles) == 0:
-			err = s.revokeAccess(ctx, u, "the identity provider no longer puts the user in any Portcullis group", map[string]any{"roles_before": u.Roles})
+			err = s.revokeAccess(work, u, "the identity provider no longer puts the user in any Portcullis group", map[string]any{"roles_before": u.Roles})
 		default:
 			sum.Unchanged++
-			err = s.recordCheck(ctx, u, now)
+			err = s.recordCheck(work, u, now)
 			if err != nil {
 				return sum, err
 			}
