@@ -69,6 +69,8 @@ func runUserList(ctx context.Context, args []string, getenv func(string) string,
 			Issuer      string     `json:"issuer"`
 			Subject     string     `json:"subject"`
 			LastLoginAt *time.Time `json:"last_login_at"`
+			// DisabledAt is set while an admin has the user disabled.
+			DisabledAt *time.Time `json:"disabled_at"`
 		}
 		out := []userJSON{}
 		for _, u := range users {
@@ -76,7 +78,7 @@ func runUserList(ctx context.Context, args []string, getenv func(string) string,
 			for _, r := range core.SplitRoles(u.Roles) {
 				roles = append(roles, string(r))
 			}
-			out = append(out, userJSON{u.Email, u.Name, u.Team, roles, u.Issuer, u.Subject, u.LastLoginAt})
+			out = append(out, userJSON{u.Email, u.Name, u.Team, roles, u.Issuer, u.Subject, u.LastLoginAt, u.DisabledAt})
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
