@@ -2,8 +2,11 @@ package handlers
 
 import (
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/identity"
 	"github.com/portcullis/portcullis/workflow/inventory"
 )
@@ -19,9 +22,9 @@ func (s *Server) profileView(r *http.Request, v web.Profile) (web.Profile, error
 		return v, err
 	}
 	for _, t := range tokens {
-		v.Tokens = append(v.Tokens, web.TokenRow{ID: t.ID, Name: t.Name, Prefix: t.Prefix, Created: fmtTime(t.CreatedAt), LastUsed: fmtTimePtr(t.LastUsedAt), Revoked: t.RevokedAt != nil})
+		v.Tokens = append(v.Tokens, s.tokenRow(t))
 	}
-	return v, nil
+	return v, s.tokenLifetimeHint(r, &v)
 }
 
 func (s *Server) profile(w http.ResponseWriter, r *http.Request) {
@@ -35,15 +38,30 @@ func (s *Server) profile(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 	a := actor(r)
-	secret, _, err := s.app.Identity.CreateToken(r.Context(), a, a.Email, r.PostFormValue("name"))
+	ttlText := strings.TrimSpace(r.PostFormValue("ttl"))
+	var ttl time.Duration
+	var err error
+	if ttlText != "" {
+		if ttl, err = identity.ParseTTL(ttlText); err != nil {
+			err = core.Invalid("ttl", "%v", err)
+		}
+	}
+	var secret string
+	if err == nil {
+		secret, _, err = s.app.Identity.CreateTokenTTL(r.Context(), a, a.Email, r.PostFormValue("name"), ttl)
+	}
 	status, v := http.StatusOK, web.Profile{NewSecret: secret}
 	if err != nil {
 		if statusOf(err) != http.StatusBadRequest {
 			s.fail(w, r, err)
 			return
 		}
-		status, v = http.StatusBadRequest, web.Profile{}
-		v.Error, _ = publicMessage(err)
+		status, v = http.StatusBadRequest, web.Profile{TTL: ttlText}
+		if fe := fieldErrors(err); fe["ttl"] != "" {
+			v.TTLError = fe["ttl"]
+		} else {
+			v.Error, _ = publicMessage(err)
+		}
 	}
 	// The secret is shown on this response only; it is never stored or redirected with.
 	v, err = s.profileView(r, v)
@@ -82,7 +100,8 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	v := web.Users{Rows: make([]web.UserRow, len(users.Items)), Links: pageLinks(r, "cursor", users.Next)}
 	for i, u := range users.Items {
-		v.Rows[i] = web.UserRow{Email: u.Email, Name: u.Name, Team: u.Team, Roles: u.Roles, Issuer: u.Issuer, LastLogin: fmtTimePtr(u.LastLoginAt)}
+		v.Rows[i] = web.UserRow{ID: u.ID, Email: u.Email, Name: u.Name, Team: u.Team, Roles: u.Roles, Issuer: u.Issuer, LastLogin: fmtTimePtr(u.LastLoginAt),
+			Disabled: fmtTimePtr(u.DisabledAt), DisabledReason: u.DisabledReason, Self: u.ID == actor(r).ID}
 	}
 	s.render(w, r, http.StatusOK, web.UsersPage(s.page(r, "Users"), v))
 }
@@ -102,6 +121,8 @@ func settingFields(in inventory.SettingsInput, errs map[string]string) []web.Set
 		f("broad_port_count", "Ports that make a rule from anywhere a permit-any-any", "", in.BroadPortCount),
 		f("public_tcp_ports", "TCP ports the internet may reach without a whitelist", "80,443 by default.", in.PublicTCPPorts),
 		f("recertify_months", "Re-certify every (months)", "PCI DSS 1.2.7 asks for at least every six months.", in.RecertifyMonths),
+		f("token_default_ttl_days", "API token lifetime when none is asked for (days)", "90 by default; tokens always expire.", in.TokenDefaultDays),
+		f("token_max_ttl_days", "Longest API token lifetime (days)", "A token asked for longer is refused.", in.TokenMaxDays),
 		f("asset_address_allow", "Special ranges allowed as assets", "Comma-separated CIDRs; link-local, multicast and metadata addresses are refused otherwise. Usually empty.", in.AssetAddressAllow),
 	}
 }
@@ -123,6 +144,7 @@ func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request) {
 		DevicePrefixV4: f("device_prefix_v4"), DevicePrefixV6: f("device_prefix_v6"),
 		BroadPortCount: f("broad_port_count"), PublicTCPPorts: f("public_tcp_ports"), RecertifyMonths: f("recertify_months"),
 		AssetAddressAllow: f("asset_address_allow"),
+		TokenDefaultDays:  f("token_default_ttl_days"), TokenMaxDays: f("token_max_ttl_days"),
 	}
 	if err := s.app.Inventory.SaveSettings(r.Context(), actor(r), in); err != nil {
 		if statusOf(err) != http.StatusBadRequest {

@@ -33,6 +33,8 @@ type app struct {
 	srv    *Server
 	idp    *httptest.Server
 	tokens map[string]string // by e-mail
+	// provider is the development identity provider behind idp.
+	provider *devidp.Provider
 }
 
 // newApp starts the server with the demo organisation; configure adjusts
@@ -46,6 +48,9 @@ func newApp(t *testing.T, configure ...func(*Config)) *app {
 func newAppOn(t *testing.T, db *gorm.DB, configure ...func(*Config)) *app {
 	t.Helper()
 	svc := workflow.New(db, modelstest.Logger())
+	if err := svc.Identity.SetRefreshKey(make([]byte, 32)); err != nil {
+		t.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +85,7 @@ func newAppOn(t *testing.T, db *gorm.DB, configure ...func(*Config)) *app {
 	hs := &http.Server{Handler: srv.Routes()}
 	go hs.Serve(ln)
 	t.Cleanup(func() { hs.Close() })
-	a := &app{t: t, url: appURL, svc: svc, srv: srv, idp: idp, tokens: map[string]string{}}
+	a := &app{t: t, url: appURL, svc: svc, srv: srv, idp: idp, tokens: map[string]string{}, provider: provider}
 	for _, u := range demo.Users {
 		secret, _, err := svc.Identity.CreateToken(context.Background(), core.SystemActor, u.Email, "test")
 		if err != nil {

@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/identity"
 	"golang.org/x/oauth2"
@@ -72,6 +74,9 @@ type oidcClient struct {
 	redirectURL string
 	mu          sync.Mutex
 	provider    *oidc.Provider
+	// offline: the provider lists offline_access in scopes_supported, so a
+	// login asks for a refresh token the access check can use.
+	offline bool
 }
 
 func (c *oidcClient) get(ctx context.Context) (*oidc.Provider, *oauth2.Config, error) {
@@ -84,17 +89,27 @@ func (c *oidcClient) get(ctx context.Context) (*oidc.Provider, *oauth2.Config, e
 		if err != nil {
 			return nil, nil, fmt.Errorf("identity provider %s: %w", c.cfg.Issuer, err)
 		}
+		var discovery struct {
+			Scopes []string `json:"scopes_supported"`
+		}
+		if p.Claims(&discovery) == nil {
+			c.offline = slices.Contains(discovery.Scopes, oidc.ScopeOfflineAccess)
+		}
 		c.provider = p
+	}
+	scopes := []string{oidc.ScopeOpenID, "profile", "email", "groups"}
+	if c.offline {
+		scopes = append(scopes, oidc.ScopeOfflineAccess)
 	}
 	return c.provider, &oauth2.Config{
 		ClientID: c.cfg.ClientID, ClientSecret: c.cfg.ClientSecret, RedirectURL: c.redirectURL,
-		Endpoint: c.provider.Endpoint(), Scopes: []string{oidc.ScopeOpenID, "profile", "email", "groups"},
+		Endpoint: c.provider.Endpoint(), Scopes: scopes,
 	}, nil
 }
 
 // Session keys.
 const (
-	sessionUserID    = "user_id"
+	sessionUserID    = models.SessionUserKey // the session store files the row under it
 	sessionLoginAt   = "login_at"
 	sessionSeenAt    = "seen_at" // last activity, unix milliseconds, stamped at most once a minute
 	sessionState     = "oidc_state"
@@ -201,6 +216,7 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := s.identityFrom(idToken.Issuer, idToken.Subject, claims)
+	id.RefreshToken = tok.RefreshToken
 	actor, err := s.app.Identity.Login(ctx, id)
 	if err != nil {
 		if core.ErrorCodeOf(err) == core.CodeForbidden {
@@ -354,4 +370,59 @@ func (s *Server) withTokenActor(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), actorKey, actor)))
 	})
+}
+
+// RefreshIdentity asks the identity provider who the holder of a refresh
+// token is now: it refreshes the token and reads the groups from the new ID
+// token, or from userinfo when the provider sends no ID token on refresh.
+// A refusal (invalid_grant) wraps identity.ErrRefreshRefused; anything else
+// (unreachable, a server error) means the provider cannot tell now.
+func (s *Server) RefreshIdentity(ctx context.Context, refreshToken string) (identity.Identity, error) {
+	ctx, cancel := context.WithTimeout(ctx, accessCheckTimeout)
+	defer cancel()
+	provider, oauth, err := s.oidc.get(ctx)
+	if err != nil {
+		return identity.Identity{}, err
+	}
+	tok, err := oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken}).Token()
+	if err != nil {
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) && re.ErrorCode == "invalid_grant" {
+			return identity.Identity{}, fmt.Errorf("%w: %s", identity.ErrRefreshRefused, re.ErrorDescription)
+		}
+		return identity.Identity{}, fmt.Errorf("refresh at the identity provider: %w", err)
+	}
+	var claims map[string]any
+	var subject string
+	if rawID, _ := tok.Extra("id_token").(string); rawID != "" {
+		idToken, err := provider.Verifier(&oidc.Config{ClientID: s.cfg.OIDC.ClientID}).Verify(ctx, rawID)
+		if err != nil {
+			return identity.Identity{}, fmt.Errorf("the refreshed ID token is not valid: %w", err)
+		}
+		if err := idToken.Claims(&claims); err != nil {
+			return identity.Identity{}, err
+		}
+		subject = idToken.Subject
+	} else {
+		info, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+		if err != nil {
+			return identity.Identity{}, fmt.Errorf("userinfo after refresh: %w", err)
+		}
+		if err := info.Claims(&claims); err != nil {
+			return identity.Identity{}, err
+		}
+		subject = info.Subject
+	}
+	id := s.identityFrom(s.cfg.OIDC.Issuer, subject, claims)
+	id.RefreshToken = tok.RefreshToken
+	if id.RefreshToken == refreshToken {
+		id.RefreshToken = "" // not rotated: keep what is stored
+	}
+	return id, nil
+}
+
+// CheckAccess runs one round of the access check against the configured
+// identity provider (see identity.Service.CheckAccess).
+func (s *Server) CheckAccess(ctx context.Context) (identity.AccessCheck, error) {
+	return s.app.Identity.CheckAccess(ctx, s.cfg.OIDC.Issuer, s.RefreshIdentity)
 }

@@ -287,6 +287,8 @@ func (s *Server) pageRoutes(r chi.Router) {
 		{post, "/profile/tokens", anyone(), s.createToken},
 		{post, "/profile/tokens/{id}/revoke", anyone(), s.revokeToken},
 		{get, "/admin/users", roles(AD), s.listUsers},
+		{post, "/admin/users/{id}/disable", roles(AD), s.disableUser},
+		{post, "/admin/users/{id}/enable", roles(AD), s.enableUser},
 		{get, "/admin/settings", roles(AD), s.settingsForm},
 		{post, "/admin/settings", roles(AD), s.saveSettings},
 		{get, "/admin/policy", roles(AD), s.policyPage},

@@ -17,6 +17,16 @@ type User struct {
 	Roles       string `gorm:"not null;default:''"` // space-separated role names, refreshed at every login
 	CreatedAt   time.Time
 	LastLoginAt *time.Time
+	// DisabledAt is set when an admin disables the user: no login, session
+	// or token works until an admin enables them again.
+	DisabledAt     *time.Time
+	DisabledReason string `gorm:"not null;default:''"`
+	// RefreshToken is the identity provider's refresh token from the last
+	// login, sealed with AES-GCM (never the token itself); nil when the
+	// provider issued none. AccessCheckedAt is when the access check last
+	// asked the provider about this user.
+	RefreshToken    []byte
+	AccessCheckedAt *time.Time
 }
 
 // APIToken is a bearer token for the JSON API. Only a hash of the secret is kept.
@@ -30,6 +40,9 @@ type APIToken struct {
 	CreatedAt  time.Time
 	LastUsedAt *time.Time
 	RevokedAt  *time.Time
+	// ExpiresAt ends the token; nil only on tokens made before tokens
+	// expired, which end the default lifetime after their creation.
+	ExpiresAt *time.Time
 }
 
 // Session is a browser session, stored for alexedwards/scs.
@@ -37,6 +50,9 @@ type Session struct {
 	Token  string    `gorm:"primaryKey;size:64"`
 	Data   []byte    `gorm:"not null"`
 	Expiry time.Time `gorm:"not null;index"`
+	// UserID is the logged-in user the session belongs to (nil before
+	// login), so that ending a person's access can delete their sessions.
+	UserID *uint `gorm:"index"`
 }
 
 // Zone is a network zone with a sensitivity classification.

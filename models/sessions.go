@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/alexedwards/scs/v2"
+
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
@@ -28,8 +30,32 @@ func (s SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, 
 
 // CommitCtx saves a session.
 func (s SessionStore) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
-	row := Session{Token: token, Data: b, Expiry: expiry.UTC()}
+	row := Session{Token: token, Data: b, Expiry: expiry.UTC(), UserID: sessionUser(b)}
 	return s.DB.WithContext(ctx).Clauses(clause.OnConflict{UpdateAll: true}).Create(&row).Error
+}
+
+// SessionUserKey is the session value holding the logged-in user's id; the
+// store copies it into the row so that a person's sessions can be found.
+const SessionUserKey = "user_id"
+
+// sessionUser reads the user id out of scs's encoded session data (its
+// default gob codec); nil when nobody is logged in.
+func sessionUser(b []byte) *uint {
+	_, values, err := scs.GobCodec{}.Decode(b)
+	if err != nil {
+		return nil
+	}
+	if id, ok := values[SessionUserKey].(int); ok && id > 0 {
+		u := uint(id)
+		return &u
+	}
+	return nil
+}
+
+// DeleteUserSessions ends every session of a user.
+func DeleteUserSessions(tx *gorm.DB, userID uint) (int64, error) {
+	res := tx.Where("user_id = ?", userID).Delete(&Session{})
+	return res.RowsAffected, res.Error
 }
 
 // DeleteCtx destroys a session.

@@ -316,7 +316,8 @@ type AssetImport struct {
 type TokenRow struct {
 	ID                              uint
 	Name, Prefix, Created, LastUsed string
-	Revoked                         bool
+	Expires                         string
+	Revoked, Expired                bool
 }
 
 // Profile is the user's own page.
@@ -326,11 +327,18 @@ type Profile struct {
 	Tokens            []TokenRow
 	NewSecret         string
 	Error             string
+	// TTL is what the lifetime field holds; TTLHint says the default and maximum.
+	TTL, TTLError, TTLHint string
 }
 
 // UserRow is one user for admins.
 type UserRow struct {
+	ID                                          uint
 	Email, Name, Team, Roles, Issuer, LastLogin string
+	// Disabled is when an admin disabled the user (empty: enabled), and why.
+	Disabled, DisabledReason string
+	// Self: the admin looking at the page, who cannot disable themselves.
+	Self bool
 }
 
 // Users is one page of the user list.

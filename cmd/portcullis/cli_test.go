@@ -85,6 +85,8 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{"token", "create", "--db", db, "--user", "ghost@example.test"},
 		{"serve", "--db", db},
 		{"serve", "--no-such-flag"},
+		{"serve", "--demo", "--db", db, "--access-check-interval", "2h"},
+		{"token", "create", "--db", db, "--user", "ghost@example.test", "--ttl", "forever"},
 	} {
 		_, stderr, code := runCLI(t, noEnv, args...)
 		if code != 2 || !strings.HasPrefix(stderr, "portcullis: ") && !strings.Contains(stderr, "flag provided but not defined") {

@@ -33,6 +33,9 @@ type Config struct {
 	SessionLifetime time.Duration
 	TrustedOrigins  string
 	TrustedProxies  string
+	// AccessCheckEvery is how often the identity provider is asked whether
+	// each person with a refresh token still belongs (at most an hour).
+	AccessCheckEvery time.Duration
 }
 
 // newFlagSet makes a flag set that reports errors as usage errors and takes

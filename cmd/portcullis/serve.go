@@ -21,6 +21,7 @@ import (
 	"github.com/portcullis/portcullis/workflow/alerts/channels"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/demo"
+	"github.com/portcullis/portcullis/workflow/identity"
 	"github.com/portcullis/portcullis/workflow/scans"
 	"golang.org/x/sync/errgroup"
 )
@@ -44,6 +45,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&cfg.TeamGroupPrefix, "team-group-prefix", "team:", "groups starting with this name the user's team")
 	fs.DurationVar(&cfg.SessionIdle, "session-idle", 30*time.Minute, "a session ends after this long without activity")
 	fs.DurationVar(&cfg.SessionLifetime, "session-lifetime", 12*time.Hour, "a session ends this long after login, active or not")
+	fs.DurationVar(&cfg.AccessCheckEvery, "access-check-interval", 15*time.Minute, "how often to ask the identity provider (by refresh token) whether each person still belongs; at most 1h")
 	fs.StringVar(&cfg.TrustedOrigins, "trusted-origins", "", "comma-separated origins also allowed to post forms (behind a proxy)")
 	var allowLoopbackAssets bool
 	fs.BoolVar(&allowLoopbackAssets, "allow-loopback-assets", false, "accept loopback addresses (127.0.0.0/8, ::1) as inventory assets, for test servers (always on with --demo)")
@@ -69,6 +71,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	log, err := newLogger(stderr, cfg.LogLevel)
 	if err != nil {
 		return err
+	}
+	if cfg.AccessCheckEvery < time.Minute || cfg.AccessCheckEvery > time.Hour {
+		return usagef("--access-check-interval %s: want from 1m to 1h (people removed at the identity provider must lose access within an hour)", cfg.AccessCheckEvery)
 	}
 	warnSecretArgs(log, args, "oidc-client-secret", "audit-key", "smtp-password")
 	if cfg.OIDCClientSecret, err = secretFromFile("oidc-client-secret", cfg.OIDCClientSecret, cfg.OIDCClientSecretFile); err != nil {
@@ -104,6 +109,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return usagef("%v", err)
 	}
 	app.Compliance.SetAuditKeys(keys)
+	// Refresh tokens are sealed under a key derived (HKDF) from the audit
+	// signing key: no second secret to manage. A new audit key makes the
+	// stored refresh tokens unreadable; they are dropped and the next login
+	// stores new ones.
+	refreshKey, err := identity.RefreshKeyFrom([]byte(keys.Signer))
+	if err != nil {
+		return err
+	}
+	if err := app.Identity.SetRefreshKey(refreshKey); err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -164,6 +180,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		if err := demo.Seed(ctx, app, hcfg.OIDC.Issuer); err != nil {
 			return fmt.Errorf("seed demo: %w", err)
+		}
+		if err := app.Identity.ForgetRefreshTokens(ctx, hcfg.OIDC.Issuer); err != nil {
+			return err
 		}
 		stopDemo, err := startDemoServices(ctx, app, log, alertsPath == "", driftLink, !seeded)
 		if stopDemo != nil {
@@ -237,6 +256,22 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	g.Go(func() error {
 		every(gctx, app, log, "recertification-reminders", time.Hour, func(ctx context.Context) error {
 			_, err := app.Recert.SendReminders(ctx)
+			return err
+		})
+		return nil
+	})
+	g.Go(func() error {
+		// One instance at a time: refresh tokens rotate, and two instances
+		// using the same one would see the second use refused.
+		every(gctx, app, log, "access-check", cfg.AccessCheckEvery, func(ctx context.Context) error {
+			// The round ends well within its lease, so that no other
+			// instance starts one while this one still refreshes.
+			ctx, cancel := context.WithTimeout(ctx, cfg.AccessCheckEvery*7/10)
+			defer cancel()
+			sum, err := srv.CheckAccess(ctx)
+			if sum.Checked > 0 || err != nil {
+				log.Info("access check", "checked", sum.Checked, "revoked", sum.Revoked, "unchanged", sum.Unchanged, "err", err)
+			}
 			return err
 		})
 		return nil

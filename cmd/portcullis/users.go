@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/workflow"
 	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/identity"
 )
 
 // openApp opens the database for a command-line tool; logs go to stderr.
@@ -67,6 +69,8 @@ func runUserList(ctx context.Context, args []string, getenv func(string) string,
 			Issuer      string     `json:"issuer"`
 			Subject     string     `json:"subject"`
 			LastLoginAt *time.Time `json:"last_login_at"`
+			// DisabledAt is set while an admin has the user disabled.
+			DisabledAt *time.Time `json:"disabled_at"`
 		}
 		out := []userJSON{}
 		for _, u := range users {
@@ -74,7 +78,7 @@ func runUserList(ctx context.Context, args []string, getenv func(string) string,
 			for _, r := range core.SplitRoles(u.Roles) {
 				roles = append(roles, string(r))
 			}
-			out = append(out, userJSON{u.Email, u.Name, u.Team, roles, u.Issuer, u.Subject, u.LastLoginAt})
+			out = append(out, userJSON{u.Email, u.Name, u.Team, roles, u.Issuer, u.Subject, u.LastLoginAt, u.DisabledAt})
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -94,24 +98,48 @@ func runTokenCreate(ctx context.Context, args []string, getenv func(string) stri
 	dbFlag(fs, &dsn)
 	fs.StringVar(&email, "user", "", "e-mail of the user the token acts for")
 	fs.StringVar(&name, "name", "created on the command line", "what the token is for")
+	var ttlText string
+	fs.StringVar(&ttlText, "ttl", "", "how long the token lasts, e.g. 2s, 72h or 90d (default and maximum set by admins)")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
 	if email == "" {
 		return usagef("--user EMAIL is required")
 	}
+	var ttl time.Duration
+	if ttlText != "" {
+		var err error
+		if ttl, err = identity.ParseTTL(ttlText); err != nil {
+			return usagef("--ttl: %v", err)
+		}
+	}
 	app, closeDB, err := openApp(ctx, dsn, stderr)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
-	secret, _, err := app.Identity.CreateToken(ctx, core.SystemActor, email, name)
+	secret, tok, err := app.Identity.CreateTokenTTL(ctx, core.SystemActor, email, name, ttl)
 	if err != nil {
-		if core.ErrorCodeOf(err) == core.CodeNotFound {
+		switch core.ErrorCodeOf(err) {
+		case core.CodeNotFound:
+			return usagef("%v", err)
+		case core.CodeInvalid:
+			if fe := fieldErrorOf(err); fe == "ttl" {
+				return usagef("--ttl: %v", err)
+			}
 			return usagef("%v", err)
 		}
 		return err
 	}
-	fmt.Fprintf(stdout, "API token for %s (shown once; keep it secret):\n%s\n", email, secret)
+	fmt.Fprintf(stdout, "API token for %s, expires %s (shown once; keep it secret):\n%s\n", email, tok.ExpiresAt.UTC().Format(time.RFC3339), secret)
 	return nil
+}
+
+// fieldErrorOf names the field a domain error is about.
+func fieldErrorOf(err error) string {
+	var e *core.Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
 }

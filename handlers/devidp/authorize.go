@@ -167,7 +167,9 @@ func (p *Provider) checkCredentials(email, password string) (int, bool) {
 	if subtle.ConstantTimeCompare([]byte(password), []byte(p.users[i].Password)) != 1 {
 		return 0, false
 	}
-	return i, true
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return i, !p.removed[i]
 }
 
 // issueCode records a new authorization code for a signed-in user.
@@ -184,6 +186,7 @@ func (p *Provider) issueCode(req authorizationRequest, userIndex int) string {
 		userIndex:     userIndex,
 		nonce:         req.Nonce,
 		codeChallenge: req.CodeChallenge,
+		offline:       slices.Contains(strings.Fields(req.Scope), "offline_access"),
 		expiresAt:     now.Add(codeLifetime),
 		forgetAt:      now.Add(codeLifetime),
 	}

@@ -80,6 +80,18 @@ type Provider struct {
 	// their tokens expire, so that a replayed code can revoke what it produced.
 	codes        map[string]*authorizationCode
 	accessTokens map[string]accessTokenInfo
+	// refreshTokens are issued when the client asked for offline_access;
+	// each is used once and replaced (rotation).
+	refreshTokens map[string]refreshTokenInfo
+	// removed marks users taken out of the directory by RemoveUser: they
+	// can neither sign in nor refresh.
+	removed map[int]bool
+}
+
+// refreshTokenInfo is what a refresh token stands for.
+type refreshTokenInfo struct {
+	clientID  string
+	userIndex int
 }
 
 // authorizationCode is what /authorize remembers for /token.
@@ -89,7 +101,9 @@ type authorizationCode struct {
 	userIndex     int
 	nonce         string
 	codeChallenge string
-	expiresAt     time.Time
+	// offline: the client asked for offline_access, so it gets a refresh token.
+	offline   bool
+	expiresAt time.Time
 
 	redeemed bool
 	// accessToken is the token issued when the code was redeemed, revoked if
@@ -117,14 +131,16 @@ func New(issuer string, clients []Client, users []User, logger *slog.Logger) (*P
 	}
 
 	p := &Provider{
-		issuer:       issuer,
-		endpointBase: strings.TrimSuffix(issuer, "/"),
-		clients:      make(map[string]Client, len(clients)),
-		usersByEmail: make(map[string]int, len(users)),
-		logger:       logger,
-		now:          time.Now,
-		codes:        make(map[string]*authorizationCode),
-		accessTokens: make(map[string]accessTokenInfo),
+		issuer:        issuer,
+		endpointBase:  strings.TrimSuffix(issuer, "/"),
+		clients:       make(map[string]Client, len(clients)),
+		usersByEmail:  make(map[string]int, len(users)),
+		logger:        logger,
+		now:           time.Now,
+		codes:         make(map[string]*authorizationCode),
+		accessTokens:  make(map[string]accessTokenInfo),
+		refreshTokens: make(map[string]refreshTokenInfo),
+		removed:       make(map[int]bool),
 	}
 
 	for _, c := range clients {
@@ -263,10 +279,10 @@ func (p *Provider) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 		"jwks_uri":                              p.endpointBase + "/jwks",
 		"response_types_supported":              []string{"code"},
 		"response_modes_supported":              []string{"query"},
-		"grant_types_supported":                 []string{"authorization_code"},
+		"grant_types_supported":                 []string{"authorization_code", "refresh_token"},
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{string(jose.RS256)},
-		"scopes_supported":                      []string{"openid", "email", "profile", "groups"},
+		"scopes_supported":                      []string{"openid", "email", "profile", "groups", "offline_access"},
 		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
 		"code_challenge_methods_supported":      []string{"S256"},
 		"claims_supported":                      []string{"iss", "sub", "aud", "exp", "iat", "nonce", "email", "email_verified", "name", "groups"},
@@ -275,4 +291,36 @@ func (p *Provider) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 
 func (p *Provider) serveJWKS(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, p.publicKeys)
+}
+
+// RemoveUser takes the user with this e-mail out of the directory, as when
+// someone leaves: they can no longer sign in, and their refresh tokens are
+// refused with invalid_grant.
+func (p *Provider) RemoveUser(email string) error {
+	i, ok := p.usersByEmail[strings.ToLower(email)]
+	if !ok {
+		return fmt.Errorf("devidp: no user %q", email)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.removed[i] = true
+	for t, info := range p.refreshTokens {
+		if info.userIndex == i {
+			delete(p.refreshTokens, t)
+		}
+	}
+	return nil
+}
+
+// SetGroups replaces the groups of the user with this e-mail; the next ID
+// token, refreshed or not, carries the new ones.
+func (p *Provider) SetGroups(email string, groups []string) error {
+	i, ok := p.usersByEmail[strings.ToLower(email)]
+	if !ok {
+		return fmt.Errorf("devidp: no user %q", email)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.users[i].Groups = append([]string{}, groups...)
+	return nil
 }

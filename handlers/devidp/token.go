@@ -49,6 +49,8 @@ type tokenResponse struct {
 	IDToken     string `json:"id_token"`
 	TokenType   string `json:"token_type"`
 	ExpiresIn   int    `json:"expires_in"`
+	// RefreshToken is issued when the client asked for offline_access.
+	RefreshToken string `json:"refresh_token,omitempty"`
 }
 
 // serveToken exchanges an authorization code for an access token and ID token.
@@ -75,6 +77,12 @@ func (p *Provider) exchange(w http.ResponseWriter, r *http.Request) (tokenRespon
 	}
 
 	grantType := in.get("grant_type")
+	if grantType == "refresh_token" {
+		if repeated := in.firstRepeated(); repeated != "" {
+			return tokenResponse{}, invalidRequest("parameter " + repeated + " was given more than once")
+		}
+		return p.refresh(client, in.get("refresh_token"))
+	}
 	code := in.get("code")
 	redirectURI := in.get("redirect_uri")
 	verifier := in.get("code_verifier")
@@ -82,7 +90,7 @@ func (p *Provider) exchange(w http.ResponseWriter, r *http.Request) (tokenRespon
 	case repeated != "":
 		return tokenResponse{}, invalidRequest("parameter " + repeated + " was given more than once")
 	case grantType != "authorization_code":
-		return tokenResponse{}, &oauthError{http.StatusBadRequest, "unsupported_grant_type", "only authorization_code is supported"}
+		return tokenResponse{}, &oauthError{http.StatusBadRequest, "unsupported_grant_type", "only authorization_code and refresh_token are supported"}
 	case code == "":
 		return tokenResponse{}, invalidRequest("code is required")
 	case redirectURI == "":
@@ -97,14 +105,45 @@ func (p *Provider) exchange(w http.ResponseWriter, r *http.Request) (tokenRespon
 	if err != nil {
 		return tokenResponse{}, err
 	}
-	user := p.users[grant.userIndex]
+	response, issueErr := p.issueLocked(client.ID, grant.userIndex, grant.nonce, grant.offline, now)
+	if issueErr != nil {
+		return tokenResponse{}, issueErr
+	}
+	grant.accessToken = response.AccessToken
+	// Keep the redeemed code while its access token lives, so a replay can revoke it.
+	grant.forgetAt = now.Add(tokenLifetime)
+	return response, nil
+}
+
+// refresh answers the refresh_token grant: the token is used up and replaced,
+// and the new ID token carries the user's groups as they are now. A removed
+// user's token is refused with invalid_grant, as a real provider does.
+func (p *Provider) refresh(client Client, token string) (tokenResponse, *oauthError) {
+	if token == "" {
+		return tokenResponse{}, invalidRequest("refresh_token is required")
+	}
+	now := p.now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	info, ok := p.refreshTokens[token]
+	if !ok || info.clientID != client.ID || p.removed[info.userIndex] {
+		return tokenResponse{}, invalidGrant("unknown, used or revoked refresh token")
+	}
+	delete(p.refreshTokens, token)
+	return p.issueLocked(client.ID, info.userIndex, "", true, now)
+}
+
+// issueLocked signs an ID token and issues an access token (and a refresh
+// token when offline). p.mu must be held.
+func (p *Provider) issueLocked(clientID string, userIndex int, nonce string, offline bool, now time.Time) (tokenResponse, *oauthError) {
+	user := p.users[userIndex]
 	idToken, signErr := p.signIDToken(idTokenClaims{
 		Issuer:        p.issuer,
 		Subject:       user.Subject,
-		Audience:      client.ID,
+		Audience:      clientID,
 		Expiry:        now.Add(tokenLifetime).Unix(),
 		IssuedAt:      now.Unix(),
-		Nonce:         grant.nonce,
+		Nonce:         nonce,
 		Email:         user.Email,
 		EmailVerified: true,
 		Name:          user.Name,
@@ -114,20 +153,20 @@ func (p *Provider) exchange(w http.ResponseWriter, r *http.Request) (tokenRespon
 		p.logger.Error("devidp: signing ID token", "error", signErr)
 		return tokenResponse{}, &oauthError{http.StatusInternalServerError, "server_error", "the ID token could not be signed"}
 	}
-
 	access := rand.Text()
-	p.accessTokens[access] = accessTokenInfo{userIndex: grant.userIndex, expiresAt: now.Add(tokenLifetime)}
-	grant.accessToken = access
-	// Keep the redeemed code while its access token lives, so a replay can revoke it.
-	grant.forgetAt = now.Add(tokenLifetime)
-
-	p.logger.Info("devidp: issued tokens", "subject", user.Subject, "client_id", client.ID)
-	return tokenResponse{
+	p.accessTokens[access] = accessTokenInfo{userIndex: userIndex, expiresAt: now.Add(tokenLifetime)}
+	response := tokenResponse{
 		AccessToken: access,
 		IDToken:     idToken,
 		TokenType:   "Bearer",
 		ExpiresIn:   int(tokenLifetime / time.Second),
-	}, nil
+	}
+	if offline {
+		response.RefreshToken = rand.Text()
+		p.refreshTokens[response.RefreshToken] = refreshTokenInfo{clientID: clientID, userIndex: userIndex}
+	}
+	p.logger.Info("devidp: issued tokens", "subject", user.Subject, "client_id", clientID, "refresh", offline)
+	return response, nil
 }
 
 // authenticateClient checks client_secret_basic or client_secret_post

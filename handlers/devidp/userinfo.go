@@ -31,6 +31,10 @@ func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		delete(p.accessTokens, token)
 		ok = false
 	}
+	var user User
+	if ok {
+		user = p.users[info.userIndex] // under the lock: SetGroups may change it
+	}
 	p.mu.Unlock()
 	if !ok {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="devidp", error="invalid_token"`)
@@ -38,7 +42,6 @@ func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	user := p.users[info.userIndex]
 	writeJSON(w, http.StatusOK, userinfoResponse{
 		Subject:       user.Subject,
 		Email:         user.Email,

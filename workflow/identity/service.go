@@ -2,11 +2,17 @@
 // provider grants them, logins, and API tokens.
 package identity
 
-import "github.com/portcullis/portcullis/workflow/core"
+import (
+	"crypto/cipher"
+
+	"github.com/portcullis/portcullis/workflow/core"
+)
 
 // Service runs logins and token management.
 type Service struct {
 	*core.Store
+	// aead seals refresh tokens; nil keeps none (see SetRefreshKey).
+	aead cipher.AEAD
 }
 
 // New makes the identity feature over the shared store.

@@ -20,6 +20,9 @@ import (
 type Identity struct {
 	Issuer, Subject, Email, Name, Team string
 	Roles                              []core.Role
+	// RefreshToken is the provider's refresh token, when it issued one: kept
+	// sealed so the access check can ask the provider about this person.
+	RefreshToken string
 }
 
 // ActorOf turns a stored user into an actor.
@@ -59,6 +62,9 @@ func (s *Service) Login(ctx context.Context, id Identity) (core.Actor, error) {
 		if err != nil && !isNew {
 			return err
 		}
+		if u.DisabledAt != nil {
+			return errDisabled
+		}
 		now := s.Now()
 		before := ActorOf(u)
 		u.Issuer, u.Subject, u.Email, u.Name, u.Team, u.Roles = id.Issuer, id.Subject, id.Email, id.Name, id.Team, core.JoinRoles(id.Roles)
@@ -66,20 +72,35 @@ func (s *Service) Login(ctx context.Context, id Identity) (core.Actor, error) {
 			u.Name = id.Email
 		}
 		u.LastLoginAt = &now
+		u.RefreshToken, u.AccessCheckedAt = nil, &now
+		if isNew && id.RefreshToken != "" && s.aead != nil {
+			// The user id is part of the sealing: save first to learn it.
+			if err := tx.Save(&u).Error; err != nil {
+				return err
+			}
+		}
+		if id.RefreshToken != "" && s.aead != nil {
+			u.RefreshToken = s.seal(u.ID, id.RefreshToken)
+		}
 		if err := tx.Save(&u).Error; err != nil {
 			return err
 		}
-		detail := map[string]any{"roles": u.Roles, "team": u.Team}
+		detail := map[string]any{"roles": u.Roles, "team": u.Team, "refresh_token": u.RefreshToken != nil}
 		if !isNew && core.JoinRoles(before.Roles) != u.Roles {
 			detail["roles_before"] = core.JoinRoles(before.Roles)
 		}
 		return s.Audit(tx, ActorOf(u), "user.login", "user", u.ID, "", "", detail, "")
 	})
+	if errors.Is(err, errDisabled) {
+		return core.Actor{}, core.Forbidden("your Portcullis account is disabled: ask an administrator")
+	}
 	if err != nil {
 		return core.Actor{}, err
 	}
 	return ActorOf(u), nil
 }
+
+var errDisabled = errors.New("user disabled")
 
 // ActorByID returns the actor for a session's user id.
 func (s *Service) ActorByID(ctx context.Context, id uint) (core.Actor, error) {
@@ -89,6 +110,11 @@ func (s *Service) ActorByID(ctx context.Context, id uint) (core.Actor, error) {
 			return core.Actor{}, &core.Error{Code: core.CodeUnauthorized, Message: "your session belongs to a user that no longer exists; log in again"}
 		}
 		return core.Actor{}, err
+	}
+	// A disabled user, or one the identity provider took every role from,
+	// has no session left, even one created before sessions recorded their user.
+	if u.DisabledAt != nil || strings.TrimSpace(u.Roles) == "" {
+		return core.Actor{}, &core.Error{Code: core.CodeUnauthorized, Message: "your access has ended; log in again"}
 	}
 	return ActorOf(u), nil
 }
@@ -140,10 +166,16 @@ func HashToken(secret string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// CreateToken makes an API token for the user with email. A person may
-// create their own; the command line acts as the system and may create one
-// for anyone. The secret is returned once and never stored.
+// CreateToken makes an API token with the default lifetime.
 func (s *Service) CreateToken(ctx context.Context, actor core.Actor, email, name string) (string, *models.APIToken, error) {
+	return s.CreateTokenTTL(ctx, actor, email, name, 0)
+}
+
+// CreateTokenTTL makes an API token for the user with email, lasting ttl
+// (0: the default lifetime; longer than the admins' maximum is refused). A
+// person may create their own; the command line acts as the system and may
+// create one for anyone. The secret is returned once and never stored.
+func (s *Service) CreateTokenTTL(ctx context.Context, actor core.Actor, email, name string, ttl time.Duration) (string, *models.APIToken, error) {
 	email, name = strings.TrimSpace(email), strings.TrimSpace(name)
 	if name == "" {
 		name = "API token"
@@ -161,15 +193,31 @@ func (s *Service) CreateToken(ctx context.Context, actor core.Actor, email, name
 	if actor.ID != 0 && actor.ID != u.ID && !actor.Has(core.RoleAdmin) {
 		return "", nil, core.Forbidden("you can only create tokens for yourself")
 	}
+	if u.DisabledAt != nil {
+		return "", nil, core.Invalid("user", "the user %s is disabled", u.Email)
+	}
+	def, longest, err := TokenLifetimes(s.DB().WithContext(ctx))
+	if err != nil {
+		return "", nil, err
+	}
+	switch {
+	case ttl < 0:
+		return "", nil, core.Invalid("ttl", "the token lifetime must be longer than zero")
+	case ttl == 0:
+		ttl = def
+	case ttl > longest:
+		return "", nil, core.Invalid("ttl", "the token lifetime %s is longer than the maximum of %s set by the administrators", FormatTTL(ttl), FormatTTL(longest))
+	}
+	expires := s.Now().Add(ttl)
 	raw := make([]byte, 32)
 	rand.Read(raw)
 	secret := tokenPrefix + hex.EncodeToString(raw)
-	tok := models.APIToken{UserID: u.ID, Name: name, Prefix: secret[:12], Hash: HashToken(secret)}
-	err := s.InTx(ctx, func(tx *gorm.DB) error {
+	tok := models.APIToken{UserID: u.ID, Name: name, Prefix: secret[:12], Hash: HashToken(secret), ExpiresAt: &expires}
+	err = s.InTx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Omit("User").Create(&tok).Error; err != nil {
 			return err
 		}
-		return s.Audit(tx, actor, "token.create", "user", u.ID, "", "", map[string]any{"token_id": tok.ID, "name": name, "prefix": tok.Prefix}, "")
+		return s.Audit(tx, actor, "token.create", "user", u.ID, "", "", map[string]any{"token_id": tok.ID, "name": name, "prefix": tok.Prefix, "expires_at": expires}, "")
 	})
 	if err != nil {
 		return "", nil, err
@@ -219,11 +267,24 @@ func (s *Service) AuthenticateToken(ctx context.Context, secret string) (core.Ac
 		}
 		return core.Actor{}, err
 	}
-	if tok.RevokedAt != nil || strings.TrimSpace(tok.User.Roles) == "" {
+	if tok.RevokedAt != nil || strings.TrimSpace(tok.User.Roles) == "" || tok.User.DisabledAt != nil {
 		return core.Actor{}, unauthorised
 	}
-	// Recording use at most once a minute keeps API reads from becoming writes.
 	now := s.Now()
+	expires := tok.ExpiresAt
+	if expires == nil {
+		// Made before tokens expired: it ends the default lifetime after its creation.
+		def, _, err := TokenLifetimes(db)
+		if err != nil {
+			return core.Actor{}, err
+		}
+		e := tok.CreatedAt.Add(def)
+		expires = &e
+	}
+	if !now.Before(*expires) {
+		return core.Actor{}, &core.Error{Code: core.CodeUnauthorized, Message: "the bearer token has expired; create a new one on your profile page or with 'portcullis token create'"}
+	}
+	// Recording use at most once a minute keeps API reads from becoming writes.
 	if tok.LastUsedAt == nil || now.Sub(*tok.LastUsedAt) > time.Minute {
 		db.Model(&models.APIToken{}).Where("id = ?", tok.ID).Update("last_used_at", &now)
 	}

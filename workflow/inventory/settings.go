@@ -11,6 +11,7 @@ import (
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/identity"
 	"github.com/portcullis/portcullis/workflow/policy"
 )
 
@@ -29,13 +30,16 @@ type SettingsInput struct {
 	// AssetAddressAllow lists special ranges (link-local, multicast, …)
 	// that may nonetheless be assets: comma-separated CIDRs, usually empty.
 	AssetAddressAllow string
+	// TokenDefaultDays and TokenMaxDays: how long an API token lasts when
+	// its creator names no lifetime, and the longest one may be asked for.
+	TokenDefaultDays, TokenMaxDays string
 }
 
 // settingKeys are how Settings are stored, one row per key.
 var settingKeys = []string{
 	"default_expiry_days", "max_expiry_days", "max_source_prefix_v4", "max_source_prefix_v6",
 	"device_prefix_v4", "device_prefix_v6", "broad_port_count", "public_tcp_ports", "recertify_months",
-	assetAddressAllowKey,
+	assetAddressAllowKey, identity.TokenDefaultDaysKey, identity.TokenMaxDaysKey,
 }
 
 // DefaultRecertifyMonths is how often an opening must be confirmed (PCI DSS 1.2.7: every six months).
@@ -97,7 +101,8 @@ func SettingsForm(st Settings) SettingsInput {
 		MaxSourcePrefixV4: strconv.Itoa(st.MaxSourcePrefixV4), MaxSourcePrefixV6: strconv.Itoa(st.MaxSourcePrefixV6),
 		DevicePrefixV4: strconv.Itoa(st.DevicePrefixV4), DevicePrefixV6: strconv.Itoa(st.DevicePrefixV6),
 		BroadPortCount: strconv.Itoa(st.BroadPortCount), PublicTCPPorts: st.PublicTCPPorts.String(),
-		RecertifyMonths: strconv.Itoa(DefaultRecertifyMonths),
+		RecertifyMonths:  strconv.Itoa(DefaultRecertifyMonths),
+		TokenDefaultDays: days(identity.DefaultTokenTTL), TokenMaxDays: days(identity.DefaultMaxTokenTTL),
 	}
 }
 
@@ -113,7 +118,16 @@ func (s *Service) GetSettingsForm(ctx context.Context) (SettingsInput, error) {
 	if in.AssetAddressAllow, err = assetAddressAllow(db); err != nil {
 		return SettingsInput{}, err
 	}
+	if err := in.tokenLifetimes(db); err != nil {
+		return SettingsInput{}, err
+	}
 	return in, nil
+}
+
+func (in *SettingsInput) tokenLifetimes(db *gorm.DB) error {
+	def, longest, err := identity.TokenLifetimes(db)
+	in.TokenDefaultDays, in.TokenMaxDays = strconv.Itoa(int(def/(24*time.Hour))), strconv.Itoa(int(longest/(24*time.Hour)))
+	return err
 }
 
 // GetSettings returns the settings in force.
@@ -128,6 +142,7 @@ func (in SettingsInput) values() map[string]string {
 		"device_prefix_v4": in.DevicePrefixV4, "device_prefix_v6": in.DevicePrefixV6,
 		"broad_port_count": in.BroadPortCount, "public_tcp_ports": in.PublicTCPPorts,
 		"recertify_months": in.RecertifyMonths, assetAddressAllowKey: in.AssetAddressAllow,
+		identity.TokenDefaultDaysKey: in.TokenDefaultDays, identity.TokenMaxDaysKey: in.TokenMaxDays,
 	}
 }
 
@@ -144,7 +159,8 @@ func (s *Service) SaveSettings(ctx context.Context, actor core.Actor, in Setting
 		"default_expiry_days": {1, 3 * 365}, "max_expiry_days": {1, 3 * 365},
 		"max_source_prefix_v4": {1, 32}, "max_source_prefix_v6": {1, 128},
 		"device_prefix_v4": {1, 32}, "device_prefix_v6": {1, 128}, "broad_port_count": {1, 65535},
-		"recertify_months": {1, 12},
+		"recertify_months":           {1, 12},
+		identity.TokenDefaultDaysKey: {1, identity.MaxTokenDays}, identity.TokenMaxDaysKey: {1, identity.MaxTokenDays},
 	}
 	values := in.values()
 	nums := map[string]int{}
@@ -172,6 +188,9 @@ func (s *Service) SaveSettings(ctx context.Context, actor core.Actor, in Setting
 	if len(errs) == 0 && nums["default_expiry_days"] > nums["max_expiry_days"] {
 		add("default_expiry_days", "the default expiry (%d days) is longer than the maximum (%d days)", nums["default_expiry_days"], nums["max_expiry_days"])
 	}
+	if len(errs) == 0 && nums[identity.TokenDefaultDaysKey] > nums[identity.TokenMaxDaysKey] {
+		add(identity.TokenDefaultDaysKey, "the default token lifetime (%d days) is longer than the maximum (%d days)", nums[identity.TokenDefaultDaysKey], nums[identity.TokenMaxDaysKey])
+	}
 	if len(errs) > 0 {
 		return errs
 	}
@@ -180,12 +199,16 @@ func (s *Service) SaveSettings(ctx context.Context, actor core.Actor, in Setting
 		if err != nil {
 			return err
 		}
+		beforeForm := SettingsForm(before)
+		if err := beforeForm.tokenLifetimes(tx); err != nil {
+			return err
+		}
 		for _, key := range settingKeys {
 			row := models.Setting{Key: key, Value: values[key], UpdatedAt: s.Now()}
 			if err := tx.Clauses(clause.OnConflict{UpdateAll: true}).Create(&row).Error; err != nil {
 				return err
 			}
 		}
-		return s.Audit(tx, actor, "settings.update", "settings", 0, "", "", map[string]any{"before": SettingsForm(before), "after": in}, "")
+		return s.Audit(tx, actor, "settings.update", "settings", 0, "", "", map[string]any{"before": beforeForm, "after": in}, "")
 	})
 }

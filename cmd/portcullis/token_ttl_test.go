@@ -1,0 +1,63 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/portcullis/portcullis/workflow/core"
+)
+
+// Item 2 of issue 12: 'token create --ttl' takes 2s, 72h and 90d, refuses
+// a lifetime over the admins' maximum with exit 2, and the token ends.
+func TestTokenCreateTTL(t *testing.T) {
+	db := seededDB(t)
+	create := func(ttl string) (string, string, int) {
+		t.Helper()
+		out, errOut, code := runCLI(t, noEnv, "token", "create", "--db", db, "--user", "alice@demo.portcullis.test", "--ttl", ttl)
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		return lines[len(lines)-1], errOut, code
+	}
+	for _, c := range []struct {
+		ttl      string
+		code     int
+		inStderr string
+	}{
+		{"72h", 0, ""},
+		{"90d", 0, ""},
+		{"365d", 0, ""},
+		{"366d", 2, "--ttl"},
+		{"400d", 2, "maximum of 365d"},
+		{"0s", 2, "--ttl"},
+		{"-3d", 2, "--ttl"},
+		{"soon", 2, "--ttl"},
+	} {
+		secret, errOut, code := create(c.ttl)
+		if code != c.code || !strings.Contains(errOut, c.inStderr) {
+			t.Errorf("--ttl %s: exit %d, stderr %q; want %d with %q", c.ttl, code, errOut, c.code, c.inStderr)
+		}
+		if code == 0 && !strings.HasPrefix(secret, "pcl_") {
+			t.Errorf("--ttl %s: last line %q is not the token", c.ttl, secret)
+		}
+	}
+
+	secret, _, code := create("2s")
+	if code != 0 {
+		t.Fatalf("--ttl 2s: exit %d", code)
+	}
+	app, closeDB, err := openApp(context.Background(), db, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeDB()
+	if _, err := app.Identity.AuthenticateToken(context.Background(), secret); err != nil {
+		t.Fatalf("fresh 2s token: %v", err)
+	}
+	// Tokens compare with the store's clock: move it past the expiry.
+	app.SetClock(func() time.Time { return time.Now().UTC().Add(3 * time.Second) })
+	if _, err := app.Identity.AuthenticateToken(context.Background(), secret); core.ErrorCodeOf(err) != core.CodeUnauthorized {
+		t.Fatalf("a 2s token works after 3s: %v", err)
+	}
+}

@@ -1,0 +1,77 @@
+package handlers
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/workflow/identity"
+)
+
+// tokenRow shows a token on the profile: created, expires, last used.
+func (s *Server) tokenRow(t models.APIToken) web.TokenRow {
+	row := web.TokenRow{ID: t.ID, Name: t.Name, Prefix: t.Prefix, Created: fmtTime(t.CreatedAt), LastUsed: fmtTimePtr(t.LastUsedAt), Revoked: t.RevokedAt != nil}
+	if t.ExpiresAt != nil {
+		row.Expires = fmtTime(*t.ExpiresAt)
+		row.Expired = !s.app.Now().Before(*t.ExpiresAt)
+	} else {
+		row.Expires = "with the default lifetime after creation"
+	}
+	return row
+}
+
+// tokenLifetimeHint tells the profile's token form the default and the maximum.
+func (s *Server) tokenLifetimeHint(r *http.Request, v *web.Profile) error {
+	def, longest, err := identity.TokenLifetimes(s.app.DB().WithContext(r.Context()))
+	if err != nil {
+		return err
+	}
+	v.TTLHint = "Empty: " + identity.FormatTTL(def) + ". At most " + identity.FormatTTL(longest) + ". Write e.g. 30d, 72h or 30m."
+	return nil
+}
+
+// disableUser ends a user's access now (sessions, tokens) and keeps them out.
+func (s *Server) disableUser(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if r.PostFormValue("confirm") != "1" {
+		s.flash(r, "error", "Tick the confirmation to disable a user.")
+		s.redirect(w, r, "/admin/users")
+		return
+	}
+	if err := s.app.Identity.DisableUser(r.Context(), actor(r), id, r.PostFormValue("reason")); err != nil {
+		if statusOf(err) == http.StatusBadRequest {
+			msg, _ := publicMessage(err)
+			s.flash(r, "error", msg)
+			s.redirect(w, r, "/admin/users")
+			return
+		}
+		s.fail(w, r, err)
+		return
+	}
+	s.log.Info("user disabled", "user_id", id, "by", actor(r).Email)
+	s.flash(r, "ok", "User disabled: their sessions and tokens have ended.")
+	s.redirect(w, r, "/admin/users")
+}
+
+// enableUser lets a disabled user log in again.
+func (s *Server) enableUser(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.app.Identity.EnableUser(r.Context(), actor(r), id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.flash(r, "ok", "User enabled: they can log in again.")
+	s.redirect(w, r, "/admin/users")
+}
+
+// accessCheckTimeout bounds one refresh at the identity provider.
+const accessCheckTimeout = 15 * time.Second
