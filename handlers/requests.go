@@ -517,7 +517,13 @@ func findingsView(findings []requests.Finding, controls map[string]string, errs 
 // evaluateForm is what htmx asks while the requester types: the findings
 // of the rules as they stand, nothing saved.
 func (s *Server) evaluateForm(w http.ResponseWriter, r *http.Request) {
+	// The form's size is bounded by validText (formBodyLimits).
 	in, _, _, _ := parseRequestForm(r)
+	if len(in.Rules) > requests.MaxRules {
+		s.render(w, r, http.StatusOK, web.FindingsPanel(web.Findings{Evaluated: true, Incomplete: []string{
+			fmt.Sprintf("Not judged: the form holds %d rules and a request holds at most %d; split it into several requests.", len(in.Rules), requests.MaxRules)}}))
+		return
+	}
 	s.renderFindingsOf(w, r, in)
 }
 

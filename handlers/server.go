@@ -155,6 +155,9 @@ func (s *Server) handle(r chi.Router, method, pattern, prefix string, a access, 
 		h = s.auditDownload(action, h)
 	}
 	if class, ok := limitedRoutes[method+" "+prefix+pattern]; ok {
+		if class == "evaluate" {
+			h = s.limitInFlight(s.limits.evaluations, api, h)
+		}
 		h = s.rateLimited(class, api, h)
 	}
 	r.Method(method, pattern, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {

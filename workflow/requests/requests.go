@@ -49,8 +49,9 @@ type validated struct {
 	rules []models.Rule
 }
 
-// maxRules bounds one request; larger sets belong in several requests.
-const maxRules = 100
+// MaxRules bounds one request, and one evaluation; larger sets belong in
+// several requests.
+const MaxRules = 100
 
 func (s *Service) validateRequest(tx *gorm.DB, in Input) (*validated, error) {
 	var errs core.FieldErrors
@@ -94,15 +95,15 @@ func (s *Service) validateRequest(tx *gorm.DB, in Input) (*validated, error) {
 	if len(in.Rules) == 0 {
 		add("rules", "a request needs at least one rule")
 	}
-	if len(in.Rules) > maxRules {
-		add("rules", "a request holds at most %d rules; split it", maxRules)
+	if len(in.Rules) > MaxRules {
+		add("rules", "a request holds at most %d rules; split it", MaxRules)
 	}
 	zones, err := inventory.LoadZoneIndex(tx)
 	if err != nil {
 		return nil, err
 	}
 	for i, ri := range in.Rules {
-		if i >= maxRules {
+		if i >= MaxRules {
 			break
 		}
 		field := func(name string) string { return fmt.Sprintf("rules[%d].%s", i, name) }
