@@ -239,8 +239,15 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request) {
 	in, rows, action, dateErr := parseRequestForm(r)
 	v := formFrom(in, rows, r.PostForm.Get("expires_at"))
 	v.Action = "/requests"
-	if id, err := strconv.ParseUint(r.PostForm.Get("drift_id"), 10, 32); err == nil {
-		v.DriftID = uint(id)
+	var driftID uint
+	if raw := r.PostForm.Get("drift_id"); raw != "" {
+		id, err := strconv.ParseUint(raw, 10, 32)
+		if err != nil {
+			s.fail(w, r, core.Invalid("drift_id", "drift_id must be a drift item's number"))
+			return
+		}
+		driftID = uint(id)
+		v.DriftID = driftID
 	}
 	if action == "add_rule" {
 		v.Rules = append(v.Rules, web.RuleForm{Index: len(v.Rules), Protocol: "tcp", Direction: "ingress"})
@@ -256,16 +263,23 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request) {
 		s.formWithErrors(w, r, in, v, dateErr)
 		return
 	}
+	if driftID != 0 {
+		// Refused before anything is saved: a request filed from drift
+		// must come from someone who sees the item and must open what it found.
+		if err := s.app.Drift.CheckLink(r.Context(), actor(r), driftID, in.Rules); err != nil {
+			s.formWithErrors(w, r, in, v, err)
+			return
+		}
+	}
 	req, err := s.app.Requests.Create(r.Context(), actor(r), in)
 	if err != nil {
 		s.formWithErrors(w, r, in, v, err)
 		return
 	}
-	if raw := r.PostForm.Get("drift_id"); raw != "" {
-		if driftID, err := strconv.ParseUint(raw, 10, 32); err == nil {
-			if err := s.app.Drift.LinkRequest(r.Context(), actor(r), uint(driftID), req.ID); err != nil {
-				s.log.Warn("link drift to request", "drift", driftID, "request", req.ID, "err", err)
-			}
+	if driftID != 0 {
+		if err := s.app.Drift.LinkRequest(r.Context(), actor(r), driftID, req.ID); err != nil {
+			// Only a race (another request filed from the item meanwhile) gets here.
+			s.log.Warn("link drift to request", "drift", driftID, "request", req.ID, "err", err)
 		}
 	}
 	msg := fmt.Sprintf("Request #%d saved as a draft.", req.ID)
