@@ -102,6 +102,7 @@ func settingFields(in inventory.SettingsInput, errs map[string]string) []web.Set
 		f("broad_port_count", "Ports that make a rule from anywhere a permit-any-any", "", in.BroadPortCount),
 		f("public_tcp_ports", "TCP ports the internet may reach without a whitelist", "80,443 by default.", in.PublicTCPPorts),
 		f("recertify_months", "Re-certify every (months)", "PCI DSS 1.2.7 asks for at least every six months.", in.RecertifyMonths),
+		f("scan_max_targets", "Most addresses in a scan asked for by hand", "Scheduled zone scans are not capped. 4096 by default.", in.ScanMaxTargets),
 		f("asset_address_allow", "Special ranges allowed as assets", "Comma-separated CIDRs; link-local, multicast and metadata addresses are refused otherwise. Usually empty.", in.AssetAddressAllow),
 	}
 }
@@ -122,7 +123,7 @@ func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request) {
 		MaxSourcePrefixV4: f("max_source_prefix_v4"), MaxSourcePrefixV6: f("max_source_prefix_v6"),
 		DevicePrefixV4: f("device_prefix_v4"), DevicePrefixV6: f("device_prefix_v6"),
 		BroadPortCount: f("broad_port_count"), PublicTCPPorts: f("public_tcp_ports"), RecertifyMonths: f("recertify_months"),
-		AssetAddressAllow: f("asset_address_allow"),
+		AssetAddressAllow: f("asset_address_allow"), ScanMaxTargets: f("scan_max_targets"),
 	}
 	if err := s.app.Inventory.SaveSettings(r.Context(), actor(r), in); err != nil {
 		if statusOf(err) != http.StatusBadRequest {

@@ -29,17 +29,38 @@ type SettingsInput struct {
 	// AssetAddressAllow lists special ranges (link-local, multicast, …)
 	// that may nonetheless be assets: comma-separated CIDRs, usually empty.
 	AssetAddressAllow string
+	// ScanMaxTargets caps the addresses of a scan asked for by hand (the
+	// API and the UI); scheduled zone scans are not capped. Empty keeps
+	// the default.
+	ScanMaxTargets string
 }
 
 // settingKeys are how Settings are stored, one row per key.
 var settingKeys = []string{
 	"default_expiry_days", "max_expiry_days", "max_source_prefix_v4", "max_source_prefix_v6",
 	"device_prefix_v4", "device_prefix_v6", "broad_port_count", "public_tcp_ports", "recertify_months",
-	assetAddressAllowKey,
+	assetAddressAllowKey, scanMaxTargetsKey,
 }
 
 // DefaultRecertifyMonths is how often an opening must be confirmed (PCI DSS 1.2.7: every six months).
 const DefaultRecertifyMonths = 6
+
+// DefaultScanMaxTargets is the cap on a scan asked for by hand, as the
+// command-line scanner's (scanner.DefaultMaxTargets).
+const DefaultScanMaxTargets = 4096
+
+const scanMaxTargetsKey = "scan_max_targets"
+
+// ScanMaxTargets reads the cap on the addresses of a scan asked for by hand.
+func ScanMaxTargets(tx *gorm.DB) int {
+	var row models.Setting
+	if tx.Where(map[string]any{"key": scanMaxTargetsKey}).Take(&row).Error == nil {
+		if n, err := strconv.Atoi(row.Value); err == nil && n > 0 {
+			return n
+		}
+	}
+	return DefaultScanMaxTargets
+}
 
 // RecertifyMonths reads the re-certification interval.
 func RecertifyMonths(tx *gorm.DB) int {
@@ -98,6 +119,7 @@ func SettingsForm(st Settings) SettingsInput {
 		DevicePrefixV4: strconv.Itoa(st.DevicePrefixV4), DevicePrefixV6: strconv.Itoa(st.DevicePrefixV6),
 		BroadPortCount: strconv.Itoa(st.BroadPortCount), PublicTCPPorts: st.PublicTCPPorts.String(),
 		RecertifyMonths: strconv.Itoa(DefaultRecertifyMonths),
+		ScanMaxTargets:  strconv.Itoa(DefaultScanMaxTargets),
 	}
 }
 
@@ -110,6 +132,7 @@ func (s *Service) GetSettingsForm(ctx context.Context) (SettingsInput, error) {
 	}
 	in := SettingsForm(st)
 	in.RecertifyMonths = strconv.Itoa(RecertifyMonths(db))
+	in.ScanMaxTargets = strconv.Itoa(ScanMaxTargets(db))
 	if in.AssetAddressAllow, err = assetAddressAllow(db); err != nil {
 		return SettingsInput{}, err
 	}
@@ -128,6 +151,7 @@ func (in SettingsInput) values() map[string]string {
 		"device_prefix_v4": in.DevicePrefixV4, "device_prefix_v6": in.DevicePrefixV6,
 		"broad_port_count": in.BroadPortCount, "public_tcp_ports": in.PublicTCPPorts,
 		"recertify_months": in.RecertifyMonths, assetAddressAllowKey: in.AssetAddressAllow,
+		scanMaxTargetsKey: in.ScanMaxTargets,
 	}
 }
 
@@ -144,9 +168,13 @@ func (s *Service) SaveSettings(ctx context.Context, actor core.Actor, in Setting
 		"default_expiry_days": {1, 3 * 365}, "max_expiry_days": {1, 3 * 365},
 		"max_source_prefix_v4": {1, 32}, "max_source_prefix_v6": {1, 128},
 		"device_prefix_v4": {1, 32}, "device_prefix_v6": {1, 128}, "broad_port_count": {1, 65535},
-		"recertify_months": {1, 12},
+		"recertify_months": {1, 12}, scanMaxTargetsKey: {1, 1 << 20},
 	}
 	values := in.values()
+	if values[scanMaxTargetsKey] == "" {
+		// Callers that predate the setting keep the default.
+		values[scanMaxTargetsKey] = strconv.Itoa(DefaultScanMaxTargets)
+	}
 	nums := map[string]int{}
 	for _, key := range settingKeys {
 		if key == "public_tcp_ports" {
