@@ -363,8 +363,15 @@ func (s *Server) transitionHandler(w http.ResponseWriter, r *http.Request, done 
 		s.fail(w, r, err)
 		return
 	}
-	if _, err := call(id, r.PostFormValue("reason")); err != nil {
-		s.fail(w, r, err)
+	reason := r.PostFormValue("reason")
+	if _, err := call(id, reason); err != nil {
+		s.refusedOnRequestPage(w, r, err, func(v *web.RequestDetail) {
+			for i := range v.Actions {
+				if v.Actions[i].Href == r.URL.Path {
+					v.Actions[i].Reason, v.Actions[i].ReasonError = reason, fieldErrors(err)["reason"]
+				}
+			}
+		})
 		return
 	}
 	s.flash(r, "ok", fmt.Sprintf(done, id))
@@ -395,8 +402,11 @@ func (s *Server) commentRequest(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if _, err := s.app.Requests.AddComment(r.Context(), actor(r), id, r.PostFormValue("body")); err != nil {
-		s.fail(w, r, err)
+	body := r.PostFormValue("body")
+	if _, err := s.app.Requests.AddComment(r.Context(), actor(r), id, body); err != nil {
+		s.refusedOnRequestPage(w, r, err, func(v *web.RequestDetail) {
+			v.CommentDraft, v.CommentError = body, fieldErrors(err)["body"]
+		})
 		return
 	}
 	s.flash(r, "ok", "Comment posted.")
@@ -767,4 +777,22 @@ func stateText(s string) string {
 		return ""
 	}
 	return requests.State(s).Label()
+}
+
+// refusedOnRequestPage shows the request page again with what the user
+// typed and why it was refused, for bad input; any other error is an error page.
+func (s *Server) refusedOnRequestPage(w http.ResponseWriter, r *http.Request, err error, keep func(*web.RequestDetail)) {
+	if statusOf(err) != http.StatusBadRequest {
+		s.fail(w, r, err)
+		return
+	}
+	d, ok := s.loadDetail(w, r)
+	if !ok {
+		return
+	}
+	v := detailView(d, actor(r))
+	keep(&v)
+	p := s.page(r, fmt.Sprintf("#%d %s", d.Request.ID, d.Request.Title))
+	p.Flash, p.FlashKind = "Not saved: "+err.Error(), "error"
+	s.render(w, r, http.StatusBadRequest, web.RequestPage(p, v))
 }

@@ -536,7 +536,11 @@ func (s *Service) Acknowledge(ctx context.Context, actor core.Actor, id uint, co
 	if !Lifecycle.Allowed(Open, EventAcknowledge, Guarded{Actor: actor}) {
 		return nil, core.Forbidden("you need the reviewer, approver or admin role to acknowledge drift")
 	}
-	return s.changeDrift(ctx, actor, id, EventAcknowledge, map[string]any{"acknowledged_by": actor.Email}, strings.TrimSpace(comment))
+	comment = strings.TrimSpace(comment)
+	if err := core.CheckLength("comment", "the comment", comment, core.Limits.Comment); err != nil {
+		return nil, err
+	}
+	return s.changeDrift(ctx, actor, id, EventAcknowledge, map[string]any{"acknowledged_by": actor.Email}, comment)
 }
 
 // maxSuppression bounds how long drift may be hidden before it is looked at again.
@@ -551,6 +555,9 @@ func (s *Service) Suppress(ctx context.Context, actor core.Actor, id uint, reaso
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
 		return nil, core.Invalid("reason", "say why this drift may be suppressed")
+	}
+	if err := core.CheckLength("reason", "the reason", reason, core.Limits.Reason); err != nil {
+		return nil, err
 	}
 	now := s.Now()
 	if !until.After(now) || until.Sub(now) > maxSuppression {
