@@ -67,6 +67,12 @@ func TestEvaluateBounds(t *testing.T) {
 	if st, e, _ := a.rawAPI("alice", http.MethodPost, "/evaluate", wide); st != http.StatusBadRequest || e.Error.Field != "rules[0].destination" {
 		t.Errorf("65 destinations: %d %+v, want 400 on rules[0].destination", st, e)
 	}
+	// Request creation has the same bound per rule.
+	var created apiErr
+	if st := a.api("alice", http.MethodPost, "/requests", map[string]any{"title": "wide", "justification": "j",
+		"rules": []map[string]any{{"source": "transit", "destination": many, "protocol": "tcp", "ports": "443"}}}, &created); st != http.StatusBadRequest || created.Error.Field != "rules[0].destination" {
+		t.Errorf("a request with 65 destinations: %d %+v", st, created)
+	}
 	ports := strings.Repeat("1,", 64) + "2"
 	split, _ := json.Marshal(map[string]any{"rules": []map[string]any{{"source": "transit", "destination": "apps", "protocol": "tcp", "ports": ports}}})
 	if st, e, _ := a.rawAPI("alice", http.MethodPost, "/evaluate", split); st != http.StatusBadRequest || e.Error.Field != "rules[0].ports" {

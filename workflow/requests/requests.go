@@ -113,6 +113,10 @@ func (s *Service) validateRequest(tx *gorm.DB, in Input) (*validated, error) {
 		}
 		field := func(name string) string { return fmt.Sprintf("rules[%d].%s", i, name) }
 		rule := models.Rule{Position: i}
+		if name, msg := policy.CheckSpecSize(SpecsOf([]RuleInput{ri})[0]); name != "" {
+			add(field(name), "%s", msg)
+			continue
+		}
 
 		src, err := policy.ParseSource(ri.Source)
 		if err != nil {
