@@ -4,7 +4,7 @@ BIN     := bin/portcullis
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: run build test test-short test-lab bench bench-scan bench-web fuzz generate lint clean
+.PHONY: run build test test-short test-security test-lab bench bench-scan bench-web fuzz generate lint clean
 
 run: build
 	./$(BIN) serve --demo --db portcullis.db
@@ -17,6 +17,10 @@ test: lint
 
 test-short:
 	$(GO) test -race -short ./...
+
+# The security tests (handlers/security_test.go), on SQLite and on PostgreSQL when reachable.
+test-security:
+	$(GO) test -race -count=1 -run 'TestSecurity' -v ./handlers/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

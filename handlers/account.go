@@ -123,6 +123,7 @@ func settingFields(in inventory.SettingsInput, errs map[string]string) []web.Set
 		f("recertify_months", "Re-certify every (months)", "PCI DSS 1.2.7 asks for at least every six months.", in.RecertifyMonths),
 		f("token_default_ttl_days", "API token lifetime when none is asked for (days)", "90 by default; tokens always expire.", in.TokenDefaultDays),
 		f("token_max_ttl_days", "Longest API token lifetime (days)", "A token asked for longer is refused.", in.TokenMaxDays),
+		f("scan_max_targets", "Most addresses in a scan asked for by hand", "Scheduled zone scans are not capped. 4096 by default.", in.ScanMaxTargets),
 		f("asset_address_allow", "Special ranges allowed as assets", "Comma-separated CIDRs; link-local, multicast and metadata addresses are refused otherwise. Usually empty.", in.AssetAddressAllow),
 	}
 }
@@ -143,8 +144,8 @@ func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request) {
 		MaxSourcePrefixV4: f("max_source_prefix_v4"), MaxSourcePrefixV6: f("max_source_prefix_v6"),
 		DevicePrefixV4: f("device_prefix_v4"), DevicePrefixV6: f("device_prefix_v6"),
 		BroadPortCount: f("broad_port_count"), PublicTCPPorts: f("public_tcp_ports"), RecertifyMonths: f("recertify_months"),
-		AssetAddressAllow: f("asset_address_allow"),
-		TokenDefaultDays:  f("token_default_ttl_days"), TokenMaxDays: f("token_max_ttl_days"),
+		TokenDefaultDays: f("token_default_ttl_days"), TokenMaxDays: f("token_max_ttl_days"),
+		AssetAddressAllow: f("asset_address_allow"), ScanMaxTargets: f("scan_max_targets"),
 	}
 	if err := s.app.Inventory.SaveSettings(r.Context(), actor(r), in); err != nil {
 		if statusOf(err) != http.StatusBadRequest {

@@ -128,10 +128,24 @@ func (in apiRequestInput) toWorkflow() (requests.Input, error) {
 	return out, nil
 }
 
+// maxJSONBody bounds every JSON body; maxEvaluateBody the evaluation's,
+// which holds at most requests.MaxRules rules.
+const (
+	maxJSONBody     = 1 << 20
+	maxEvaluateBody = 256 << 10
+)
+
 // decodeJSON reads a bounded JSON body, refusing unknown fields so a typo is
 // reported rather than silently ignored.
-func decodeJSON(r *http.Request, v any) error {
-	raw, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+func decodeJSON(r *http.Request, v any) error { return decodeJSONLimit(r, v, maxJSONBody) }
+
+// decodeJSONLimit refuses a body longer than limit bytes with a 413 rather
+// than reading it whole or cutting it short.
+func decodeJSONLimit(r *http.Request, v any, limit int64) error {
+	raw, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err == nil && int64(len(raw)) > limit {
+		return &core.Error{Code: core.CodeTooLarge, Field: "body", Message: fmt.Sprintf("the body is larger than %d KiB; send fewer rules per call", limit>>10)}
+	}
 	if err != nil {
 		return &core.Error{Code: core.CodeInvalid, Field: "body", Message: "the body cannot be read: " + err.Error()}
 	}
@@ -706,12 +720,16 @@ func (s *Server) apiEvaluate(w http.ResponseWriter, r *http.Request) {
 		Rules     []apiRule `json:"rules"`
 		ExpiresAt string    `json:"expires_at"`
 	}
-	if err := decodeJSON(r, &body); err != nil {
+	if err := decodeJSONLimit(r, &body, maxEvaluateBody); err != nil {
 		s.apiError(w, r, err)
 		return
 	}
 	if len(body.Rules) == 0 {
 		s.apiError(w, r, &core.Error{Code: core.CodeInvalid, Field: "rules", Message: "give at least one rule object"})
+		return
+	}
+	if len(body.Rules) > requests.MaxRules {
+		s.apiError(w, r, core.Invalid("rules", "%d rules given; one evaluation judges at most %d (as one request holds): split them", len(body.Rules), requests.MaxRules))
 		return
 	}
 	in, err := apiRequestInput{ExpiresAt: body.ExpiresAt, Rules: body.Rules}.toWorkflow()

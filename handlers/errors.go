@@ -25,6 +25,10 @@ func statusOf(err error) int {
 		return http.StatusNotFound
 	case core.CodeConflict:
 		return http.StatusConflict
+	case core.CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case core.CodeBusy:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }
@@ -92,6 +96,10 @@ func apiCode(status int) string {
 		return "not_found"
 	case http.StatusConflict:
 		return "conflict"
+	case http.StatusRequestEntityTooLarge:
+		return "payload_too_large"
+	case http.StatusTooManyRequests:
+		return "too_many_requests"
 	}
 	return "internal"
 }

@@ -3,6 +3,7 @@ package handlers
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"mime"
 	"net/http"
@@ -56,7 +57,7 @@ func checkValues(vals map[string][]string) error {
 // every route, on both databases. JSON bodies are checked by decodeJSON.
 func (s *Server) validText(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := s.checkRequestText(r)
+		err := s.checkRequestText(w, r)
 		if err == nil {
 			next.ServeHTTP(w, r)
 			return
@@ -66,11 +67,16 @@ func (s *Server) validText(next http.Handler) http.Handler {
 			return
 		}
 		msg, _ := publicMessage(err)
-		s.renderError(w, r, http.StatusBadRequest, msg)
+		s.renderError(w, r, statusOf(err), msg)
 	})
 }
 
-func (s *Server) checkRequestText(r *http.Request) error {
+// maxFormBody bounds every form; formBodyLimits the forms allowed less.
+const maxFormBody = 1 << 20
+
+var formBodyLimits = map[string]int64{"/requests/evaluate": maxEvaluateBody}
+
+func (s *Server) checkRequestText(w http.ResponseWriter, r *http.Request) error {
 	if why := badText(r.URL.Path); why != "" {
 		return textError("the path", why)
 	}
@@ -78,7 +84,15 @@ func (s *Server) checkRequestText(r *http.Request) error {
 		return err
 	}
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "application/x-www-form-urlencoded" {
+		limit, ok := formBodyLimits[r.URL.Path]
+		if !ok {
+			limit = maxFormBody
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		if err := r.ParseForm(); err != nil {
+			if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+				return &core.Error{Code: core.CodeTooLarge, Field: "body", Message: fmt.Sprintf("the form is larger than %d KiB", limit>>10)}
+			}
 			return &core.Error{Code: core.CodeInvalid, Field: "body", Message: "the form cannot be read: " + err.Error()}
 		}
 		return checkValues(r.PostForm)

@@ -79,7 +79,7 @@ var stringOrList = map[string]any{"oneOf": []any{map[string]any{"type": "string"
 var apiSchemas = map[string]any{
 	"Object": map[string]any{"type": "object"},
 	"Error": obj(map[string]any{"error": obj(map[string]any{
-		"code": str("bad_request, unauthorized, forbidden, not_found, conflict, too_many_requests or internal"), "message": str("what is wrong"),
+		"code": str("bad_request, unauthorized, forbidden, not_found, conflict, payload_too_large, too_many_requests or internal"), "message": str("what is wrong"),
 		"field": str("the field at fault, e.g. rules[0].ports"),
 	}, "code", "message")}, "error"),
 	"Rule": obj(map[string]any{

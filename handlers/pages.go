@@ -17,7 +17,7 @@ import (
 
 // page builds the frame of a page for the current user.
 func (s *Server) page(r *http.Request, title string) web.Page {
-	p := web.Page{Title: title, HTMX: "/static/" + static.HTMX}
+	p := web.Page{Title: title, HTMX: "/static/" + static.HTMX, Limits: web.Limits(core.Limits)}
 	actor, ok := actorFrom(r)
 	if !ok {
 		return p

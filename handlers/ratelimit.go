@@ -26,18 +26,22 @@ type RateLimits struct {
 	Export         Limit // audit exports and reports, per user
 	Scan           Limit // scans started by hand, per user
 	ClientMultiple int   // a client address gets this many users' worth (a shared NAT)
+	// EvaluationsInFlight is how many evaluations one user may have
+	// running at once (0: 2).
+	EvaluationsInFlight int
 }
 
 // DefaultRateLimits are generous for people and tight for scripts: the
 // form's live evaluation fires at most twice a second while someone types.
 func DefaultRateLimits() RateLimits {
 	return RateLimits{
-		Login:          Limit{Burst: 60, PerMinute: 60},
-		TokenFailures:  Limit{Burst: 20, PerMinute: 10},
-		Evaluate:       Limit{Burst: 30, PerMinute: 120},
-		Export:         Limit{Burst: 60, PerMinute: 30},
-		Scan:           Limit{Burst: 10, PerMinute: 10},
-		ClientMultiple: 4,
+		Login:               Limit{Burst: 60, PerMinute: 60},
+		TokenFailures:       Limit{Burst: 20, PerMinute: 10},
+		Evaluate:            Limit{Burst: 30, PerMinute: 120},
+		Export:              Limit{Burst: 60, PerMinute: 30},
+		Scan:                Limit{Burst: 10, PerMinute: 10},
+		ClientMultiple:      4,
+		EvaluationsInFlight: 2,
 	}
 }
 
@@ -145,6 +149,8 @@ type limiters struct {
 	login, tokenFailures *bucketSet
 	// per route class: the user's buckets and the client's (ClientMultiple times larger)
 	user, client map[string]*bucketSet
+	// evaluations in flight, per user
+	evaluations *inFlight
 }
 
 func newLimiters(rl RateLimits) *limiters {
@@ -154,6 +160,10 @@ func newLimiters(rl RateLimits) *limiters {
 	}
 	l := &limiters{login: newBucketSet(rl.Login), tokenFailures: newBucketSet(rl.TokenFailures),
 		user: map[string]*bucketSet{}, client: map[string]*bucketSet{}}
+	if rl.EvaluationsInFlight <= 0 {
+		rl.EvaluationsInFlight = 2
+	}
+	l.evaluations = newInFlight(rl.EvaluationsInFlight)
 	for class, lim := range map[string]Limit{"evaluate": rl.Evaluate, "export": rl.Export, "scan": rl.Scan} {
 		l.user[class], l.client[class] = newBucketSet(lim), newBucketSet(scale(lim))
 	}

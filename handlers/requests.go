@@ -272,8 +272,15 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request) {
 	in, rows, action, dateErr := parseRequestForm(r)
 	v := formFrom(in, rows, r.PostForm.Get("expires_at"))
 	v.Action = "/requests"
-	if id, err := strconv.ParseUint(r.PostForm.Get("drift_id"), 10, 32); err == nil {
-		v.DriftID = uint(id)
+	var driftID uint
+	if raw := r.PostForm.Get("drift_id"); raw != "" {
+		id, err := strconv.ParseUint(raw, 10, 32)
+		if err != nil {
+			s.fail(w, r, core.Invalid("drift_id", "drift_id must be a drift item's number"))
+			return
+		}
+		driftID = uint(id)
+		v.DriftID = driftID
 	}
 	if action == "add_rule" {
 		v.Rules = append(v.Rules, web.RuleForm{Index: len(v.Rules), Protocol: "tcp", Direction: "ingress"})
@@ -289,16 +296,23 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request) {
 		s.formWithErrors(w, r, in, v, dateErr)
 		return
 	}
+	if driftID != 0 {
+		// Refused before anything is saved: a request filed from drift
+		// must come from someone who sees the item and must open what it found.
+		if err := s.app.Drift.CheckLink(r.Context(), actor(r), driftID, in.Rules); err != nil {
+			s.formWithErrors(w, r, in, v, err)
+			return
+		}
+	}
 	req, err := s.app.Requests.Create(r.Context(), actor(r), in)
 	if err != nil {
 		s.formWithErrors(w, r, in, v, err)
 		return
 	}
-	if raw := r.PostForm.Get("drift_id"); raw != "" {
-		if driftID, err := strconv.ParseUint(raw, 10, 32); err == nil {
-			if err := s.app.Drift.LinkRequest(r.Context(), actor(r), uint(driftID), req.ID); err != nil {
-				s.log.Warn("link drift to request", "drift", driftID, "request", req.ID, "err", err)
-			}
+	if driftID != 0 {
+		if err := s.app.Drift.LinkRequest(r.Context(), actor(r), driftID, req.ID); err != nil {
+			// Only a race (another request filed from the item meanwhile) gets here.
+			s.log.Warn("link drift to request", "drift", driftID, "request", req.ID, "err", err)
 		}
 	}
 	msg := fmt.Sprintf("Request #%d saved as a draft.", req.ID)
@@ -382,8 +396,15 @@ func (s *Server) transitionHandler(w http.ResponseWriter, r *http.Request, done 
 		s.fail(w, r, err)
 		return
 	}
-	if _, err := call(id, r.PostFormValue("reason")); err != nil {
-		s.fail(w, r, err)
+	reason := r.PostFormValue("reason")
+	if _, err := call(id, reason); err != nil {
+		s.refusedOnRequestPage(w, r, err, func(v *web.RequestDetail) {
+			for i := range v.Actions {
+				if v.Actions[i].Href == r.URL.Path {
+					v.Actions[i].Reason, v.Actions[i].ReasonError = reason, fieldErrors(err)["reason"]
+				}
+			}
+		})
 		return
 	}
 	s.flash(r, "ok", fmt.Sprintf(done, id))
@@ -414,8 +435,11 @@ func (s *Server) commentRequest(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if _, err := s.app.Requests.AddComment(r.Context(), actor(r), id, r.PostFormValue("body")); err != nil {
-		s.fail(w, r, err)
+	body := r.PostFormValue("body")
+	if _, err := s.app.Requests.AddComment(r.Context(), actor(r), id, body); err != nil {
+		s.refusedOnRequestPage(w, r, err, func(v *web.RequestDetail) {
+			v.CommentDraft, v.CommentError = body, fieldErrors(err)["body"]
+		})
 		return
 	}
 	s.flash(r, "ok", "Comment posted.")
@@ -550,7 +574,13 @@ func findingsView(findings []requests.Finding, controls map[string]string, errs 
 // evaluateForm is what htmx asks while the requester types: the findings
 // of the rules as they stand, nothing saved.
 func (s *Server) evaluateForm(w http.ResponseWriter, r *http.Request) {
+	// The form's size is bounded by validText (formBodyLimits).
 	in, _, _, _ := parseRequestForm(r)
+	if len(in.Rules) > requests.MaxRules {
+		s.render(w, r, http.StatusOK, web.FindingsPanel(web.Findings{Evaluated: true, Incomplete: []string{
+			fmt.Sprintf("Not judged: the form holds %d rules and a request holds at most %d; split it into several requests.", len(in.Rules), requests.MaxRules)}}))
+		return
+	}
 	s.renderFindingsOf(w, r, in)
 }
 
@@ -780,4 +810,22 @@ func stateText(s string) string {
 		return ""
 	}
 	return requests.State(s).Label()
+}
+
+// refusedOnRequestPage shows the request page again with what the user
+// typed and why it was refused, for bad input; any other error is an error page.
+func (s *Server) refusedOnRequestPage(w http.ResponseWriter, r *http.Request, err error, keep func(*web.RequestDetail)) {
+	if statusOf(err) != http.StatusBadRequest {
+		s.fail(w, r, err)
+		return
+	}
+	d, ok := s.loadDetail(w, r)
+	if !ok {
+		return
+	}
+	v := detailView(d, actor(r))
+	keep(&v)
+	p := s.page(r, fmt.Sprintf("#%d %s", d.Request.ID, d.Request.Title))
+	p.Flash, p.FlashKind = "Not saved: "+err.Error(), "error"
+	s.render(w, r, http.StatusBadRequest, web.RequestPage(p, v))
 }

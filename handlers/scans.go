@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -175,14 +176,30 @@ func (s *Server) scanEvents(w http.ResponseWriter, r *http.Request) {
 	defer stop()
 	poll := time.NewTicker(2 * time.Second)
 	defer poll.Stop()
+	recheck := time.NewTicker(s.cfg.StreamSessionCheck)
+	defer recheck.Stop()
+	// The stream outlives the request's one session check: it ends when
+	// the session does (logout, expiry) or the user loses the role.
+	ended := func() bool {
+		if why := s.streamSessionEnded(r, streamRoles); why != "" {
+			fmt.Fprintf(w, "event: end\ndata: {\"reason\":%q}\n\n", why)
+			rc.Flush()
+			return true
+		}
+		return false
+	}
 	for {
 		select {
 		case <-r.Context().Done():
 			return
 		case <-s.closing:
 			return
+		case <-recheck.C:
+			if ended() {
+				return
+			}
 		case p := <-updates:
-			if !send(p) || p.Done {
+			if ended() || !send(p) || p.Done {
 				return
 			}
 		case <-poll.C:
@@ -196,4 +213,30 @@ func (s *Server) scanEvents(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+}
+
+// streamRoles may follow a scan's progress (the route's roles).
+var streamRoles = []core.Role{core.RoleReviewer, core.RoleApprover, core.RoleImplementer, core.RoleAuditor, core.RoleAdmin}
+
+// streamSessionEnded reads the request's session again from the store, as
+// a new request would: it returns why the stream must end, or "". The
+// request's own context holds the session as it was when the stream began.
+func (s *Server) streamSessionEnded(r *http.Request, roles []core.Role) string {
+	token := s.sessions.Token(r.Context())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	fresh, err := s.sessions.Load(ctx, token)
+	if err != nil || token == "" {
+		return "session ended"
+	}
+	uid := s.sessions.GetInt(fresh, sessionUserID)
+	loginAt := time.Unix(s.sessions.GetInt64(fresh, sessionLoginAt), 0)
+	if uid == 0 || time.Since(loginAt) > s.cfg.SessionLifetime {
+		return "session ended"
+	}
+	a, err := s.app.Identity.ActorByID(ctx, uint(uid))
+	if err != nil || !a.Has(roles...) {
+		return "access withdrawn"
+	}
+	return ""
 }

@@ -32,6 +32,9 @@ type Config struct {
 	ProviderName    string // shown on the login button
 	SessionIdle     time.Duration
 	SessionLifetime time.Duration
+	// StreamSessionCheck is how often an event stream reads its session
+	// again, to end it after logout or a lost role (0: 5 s).
+	StreamSessionCheck time.Duration
 	// TrustedOrigins are other origins allowed to post forms (behind a proxy that rewrites Host).
 	TrustedOrigins []string
 	// DemoLogins are listed on the login page in demo mode.
@@ -72,6 +75,9 @@ func New(cfg Config, app *workflow.App, log *slog.Logger) (*Server, error) {
 	}
 	if cfg.SessionLifetime == 0 {
 		cfg.SessionLifetime = 12 * time.Hour
+	}
+	if cfg.StreamSessionCheck == 0 {
+		cfg.StreamSessionCheck = 5 * time.Second
 	}
 	if cfg.OIDC.GroupsClaim == "" {
 		cfg.OIDC.GroupsClaim = "groups"
@@ -155,6 +161,9 @@ func (s *Server) handle(r chi.Router, method, pattern, prefix string, a access, 
 		h = s.auditDownload(action, h)
 	}
 	if class, ok := limitedRoutes[method+" "+prefix+pattern]; ok {
+		if class == "evaluate" {
+			h = s.limitInFlight(s.limits.evaluations, api, h)
+		}
 		h = s.rateLimited(class, api, h)
 	}
 	r.Method(method, pattern, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {

@@ -11,6 +11,16 @@ type Page struct {
 	Flash     string
 	FlashKind string // ok | error | info
 	HTMX      string // path of the vendored htmx file
+	// Limits are the free-text limits the domain enforces, shown by the
+	// forms (maxlength and a hint).
+	Limits Limits
+}
+
+// Limits mirrors core.TextLimits field for field (handlers convert one to
+// the other), so that components need not import the domain.
+type Limits struct {
+	Title, Justification, Comment, Reason, ChecklistNote, CompensatingControl int
+	ChangeRef, ChangeNote, Name, Hostname, Label, Search                      int
 }
 
 // User is the logged-in person, as the header shows them.
@@ -168,6 +178,8 @@ type Action struct {
 	Method      string // GET for a link, POST for a form button
 	Style       string // "", secondary, danger
 	NeedsReason bool   // shows a reason field (cancel, revoke)
+	// Reason and ReasonError: what was typed, and why it was refused.
+	Reason, ReasonError string
 }
 
 // RequestDetail is the request page.
@@ -193,9 +205,11 @@ type RequestDetail struct {
 	Comments            []CommentView
 	Actions             []Action
 	CanComment          bool
-	Verification        string // the latest verification scan's page, when one ran
-	VerificationStatus  string
-	Evidence            []EvidenceRow
+	// CommentDraft and CommentError: a refused comment, kept to correct.
+	CommentDraft, CommentError string
+	Verification               string // the latest verification scan's page, when one ran
+	VerificationStatus         string
+	Evidence                   []EvidenceRow
 }
 
 // ChecklistItem is one row of the review form's checklist.

@@ -56,7 +56,7 @@ func runPolicyCheck(ctx context.Context, args []string, getenv func(string) stri
 		return err
 	}
 	defer closeDB()
-	ev, err := app.Requests.Evaluate(ctx, specs, time.Time{})
+	ev, err := app.Requests.EvaluateInBatches(ctx, specs, time.Time{})
 	if err != nil {
 		return err
 	}

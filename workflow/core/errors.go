@@ -19,7 +19,9 @@ const (
 	CodeUnauthorized ErrorCode = "unauthorized" // who is asking is unknown
 	CodeForbidden    ErrorCode = "forbidden"    // role or separation of duties
 	CodeNotFound     ErrorCode = "not_found"
-	CodeConflict     ErrorCode = "conflict" // not allowed from the current state, or lost a race
+	CodeConflict     ErrorCode = "conflict"  // not allowed from the current state, or lost a race
+	CodeTooLarge     ErrorCode = "too_large" // the input is larger than any caller may send
+	CodeBusy         ErrorCode = "busy"      // the caller already has as much work running as allowed
 )
 
 // Error is a refusal the user should read: what is wrong and, for bad

@@ -147,11 +147,25 @@ func TestLinkDriftRequestGuards(t *testing.T) {
 	if len(items) != 1 {
 		t.Fatalf("drift %+v", items)
 	}
-	mine := w.Create(t, w.Alice, workflowtest.LowRisk())
-	theirs := w.Create(t, w.Bob, workflowtest.LowRisk())
-	workflowtest.MustCode(t, w.App.Drift.LinkRequest(w.Ctx, w.Alice, items[0].ID, theirs.ID), core.CodeForbidden)
+	opens := requests.Input{Title: "Keep 8080", Justification: "the build dashboard", Rules: []requests.RuleInput{
+		{Source: "transit", Destination: "10.40.0.15", Protocol: "tcp", Ports: "8000-8100", Service: "http"}}}
+	mine := w.Create(t, w.Pat, opens)
+	unrelated := w.Create(t, w.Pat, workflowtest.LowRisk())
+	theirs := w.Create(t, w.Bob, opens)
+	alices := w.Create(t, w.Alice, opens)
+	workflowtest.MustCode(t, w.App.Drift.LinkRequest(w.Ctx, w.Pat, items[0].ID, theirs.ID), core.CodeForbidden)
 	workflowtest.MustCode(t, w.App.Drift.LinkRequest(w.Ctx, w.Rita, items[0].ID, mine.ID), core.CodeForbidden)
-	workflowtest.MustCode(t, w.App.Drift.LinkRequest(w.Ctx, w.Alice, 999, mine.ID), core.CodeNotFound)
-	workflowtest.Must(t, w.App.Drift.LinkRequest(w.Ctx, w.Alice, items[0].ID, mine.ID))
-	workflowtest.MustCode(t, w.App.Drift.LinkRequest(w.Ctx, w.Alice, items[0].ID, mine.ID), core.CodeConflict)
+	workflowtest.MustCode(t, w.App.Drift.LinkRequest(w.Ctx, w.Pat, 999, mine.ID), core.CodeNotFound)
+	// Issue 12 item 4: a requester who cannot see drift cannot link an
+	// item, and a request that does not open what the item found cannot
+	// be linked to it.
+	workflowtest.MustCode(t, w.App.Drift.LinkRequest(w.Ctx, w.Alice, items[0].ID, alices.ID), core.CodeForbidden)
+	workflowtest.MustCode(t, w.App.Drift.CheckLink(w.Ctx, w.Alice, items[0].ID, opens.Rules), core.CodeForbidden)
+	workflowtest.MustCode(t, w.App.Drift.LinkRequest(w.Ctx, w.Pat, items[0].ID, unrelated.ID), core.CodeInvalid)
+	workflowtest.MustCode(t, w.App.Drift.CheckLink(w.Ctx, w.Pat, items[0].ID, workflowtest.LowRisk().Rules), core.CodeInvalid)
+	udp := []requests.RuleInput{{Source: "transit", Destination: "10.40.0.15", Protocol: "udp", Ports: "8080"}}
+	workflowtest.MustCode(t, w.App.Drift.CheckLink(w.Ctx, w.Pat, items[0].ID, udp), core.CodeInvalid)
+	workflowtest.Must(t, w.App.Drift.CheckLink(w.Ctx, w.Pat, items[0].ID, opens.Rules))
+	workflowtest.Must(t, w.App.Drift.LinkRequest(w.Ctx, w.Pat, items[0].ID, mine.ID))
+	workflowtest.MustCode(t, w.App.Drift.LinkRequest(w.Ctx, w.Pat, items[0].ID, mine.ID), core.CodeConflict)
 }

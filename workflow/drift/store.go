@@ -536,7 +536,11 @@ func (s *Service) Acknowledge(ctx context.Context, actor core.Actor, id uint, co
 	if !Lifecycle.Allowed(Open, EventAcknowledge, Guarded{Actor: actor}) {
 		return nil, core.Forbidden("you need the reviewer, approver or admin role to acknowledge drift")
 	}
-	return s.changeDrift(ctx, actor, id, EventAcknowledge, map[string]any{"acknowledged_by": actor.Email}, strings.TrimSpace(comment))
+	comment = strings.TrimSpace(comment)
+	if err := core.CheckLength("comment", "the comment", comment, core.Limits.Comment); err != nil {
+		return nil, err
+	}
+	return s.changeDrift(ctx, actor, id, EventAcknowledge, map[string]any{"acknowledged_by": actor.Email}, comment)
 }
 
 // maxSuppression bounds how long drift may be hidden before it is looked at again.
@@ -551,6 +555,9 @@ func (s *Service) Suppress(ctx context.Context, actor core.Actor, id uint, reaso
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
 		return nil, core.Invalid("reason", "say why this drift may be suppressed")
+	}
+	if err := core.CheckLength("reason", "the reason", reason, core.Limits.Reason); err != nil {
+		return nil, err
 	}
 	now := s.Now()
 	if !until.After(now) || until.Sub(now) > maxSuppression {
@@ -579,6 +586,58 @@ func (s *Service) Prefill(ctx context.Context, actor core.Actor, id uint) (reque
 	}, nil
 }
 
+// CheckLink says whether actor may file a request with these rules from a
+// drift item: the actor sees drift, the item is an opening with no request
+// yet, and one of the rules opens what was found (its address, port and
+// protocol). The form checks before saving; LinkRequest checks again.
+func (s *Service) CheckLink(ctx context.Context, actor core.Actor, driftID uint, rules []requests.RuleInput) error {
+	_, err := checkLink(s.DB().WithContext(ctx), actor, driftID, rules)
+	return err
+}
+
+func checkLink(db *gorm.DB, actor core.Actor, driftID uint, rules []requests.RuleInput) (*models.DriftItem, error) {
+	if CanSee(actor) != nil {
+		// Not "does not exist": the refusal must not tell which items do.
+		return nil, core.Forbidden("you cannot see drift item #%d, so no request can be filed from it in your name", driftID)
+	}
+	var d models.DriftItem
+	if err := db.First(&d, driftID).Error; err != nil {
+		return nil, core.NotFound("drift item", driftID)
+	}
+	if !driftrules.Kind(d.Kind).Requestable() {
+		return nil, core.Conflict("a %s item is not an opening to approve", d.Kind)
+	}
+	if d.FiledRequestID != nil {
+		return nil, core.Conflict("drift item #%d has a request filed from it already", driftID)
+	}
+	if !rulesOpen(rules, d) {
+		return nil, core.Invalid("rules", "none of the rules opens what drift item #%d found (%s/%d on %s): keep a rule with that address, port and protocol, or file the request without the drift item",
+			driftID, d.Protocol, d.Port, d.Address)
+	}
+	return &d, nil
+}
+
+// rulesOpen: does a rule name the item's address and protocol, and cover
+// its port (or ports)?
+func rulesOpen(rules []requests.RuleInput, d models.DriftItem) bool {
+	last := max(d.LastPort, d.Port)
+	for _, ru := range rules {
+		if !strings.EqualFold(strings.TrimSpace(ru.Protocol), d.Protocol) {
+			continue
+		}
+		ports, err := policy.ParsePorts(ru.Ports)
+		if err != nil || d.Port <= 0 || last > 65535 || !ports.Covers(policy.PortSet{{First: uint16(d.Port), Last: uint16(last)}}) {
+			continue
+		}
+		for _, a := range strings.FieldsFunc(ru.Destination, func(c rune) bool { return c == ',' || c == ' ' || c == ';' || c == '\n' }) {
+			if a == d.Address {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // LinkRequest notes on a drift item the request its filer made from
 // it: only for an item that is an opening, not yet linked, and a request of
 // the actor's own.
@@ -587,16 +646,20 @@ func (s *Service) LinkRequest(ctx context.Context, actor core.Actor, driftID, re
 		return core.Forbidden("only the filer of a request can link it to drift")
 	}
 	return s.InTx(ctx, func(tx *gorm.DB) error {
-		var d models.DriftItem
-		if err := tx.First(&d, driftID).Error; err != nil {
-			return core.NotFound("drift item", driftID)
-		}
 		var r models.Request
 		if err := tx.First(&r, requestID).Error; err != nil || r.RequesterID != actor.ID {
 			return core.Forbidden("request #%d is not one you filed", requestID)
 		}
-		if !driftrules.Kind(d.Kind).Requestable() {
-			return core.Conflict("a %s item is not an opening to approve", d.Kind)
+		var rules []models.Rule
+		if err := tx.Where("request_id = ?", requestID).Find(&rules).Error; err != nil {
+			return err
+		}
+		inputs := make([]requests.RuleInput, len(rules))
+		for i, ru := range rules {
+			inputs[i] = requests.RuleInput{Destination: ru.Destination, Protocol: ru.Protocol, Ports: ru.Ports}
+		}
+		if _, err := checkLink(tx, actor, driftID, inputs); err != nil {
+			return err
 		}
 		res := tx.Model(&models.DriftItem{}).Where("id = ? AND filed_request_id IS NULL", driftID).Update("filed_request_id", requestID)
 		if res.Error != nil {

@@ -55,6 +55,11 @@ func (in ZoneInput) validate() (models.Zone, error) {
 		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "classification", Message: fmt.Sprintf("classification %q is not one of internet, dmz, transit, low, medium, high", in.Classification)})
 	}
 	z.Classification = string(c)
+	for _, f := range []struct{ field, what, value string }{{"owner", "the owner", z.Owner}, {"description", "the description", z.Description}} {
+		if err := core.CheckLength(f.field, f.what, f.value, core.Limits.Label); err != nil {
+			errs = append(errs, err.(*core.Error))
+		}
+	}
 	if strings.TrimSpace(in.CIDRs) != "" {
 		prefixes, err := policy.ParseCIDRs(in.CIDRs)
 		if err != nil {
@@ -283,6 +288,8 @@ func (in AssetInput) validate(fieldPrefix string, rules policy.AssetAddressRules
 	for field, v := range map[string]string{"owner_team": a.OwnerTeam, "application": a.Application} {
 		if why := policy.CheckText(v); why != "" { // an imported file is no form: checked here
 			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: fieldPrefix + field, Message: field + " " + why})
+		} else if err := core.CheckLength(fieldPrefix+field, "the "+strings.ReplaceAll(field, "_", " "), v, core.Limits.Label); err != nil {
+			errs = append(errs, err.(*core.Error))
 		}
 	}
 	return a, errs

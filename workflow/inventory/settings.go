@@ -33,6 +33,10 @@ type SettingsInput struct {
 	// TokenDefaultDays and TokenMaxDays: how long an API token lasts when
 	// its creator names no lifetime, and the longest one may be asked for.
 	TokenDefaultDays, TokenMaxDays string
+	// ScanMaxTargets caps the addresses of a scan asked for by hand (the
+	// API and the UI); scheduled zone scans are not capped. Empty keeps
+	// the default.
+	ScanMaxTargets string
 }
 
 // settingKeys are how Settings are stored, one row per key.
@@ -40,10 +44,28 @@ var settingKeys = []string{
 	"default_expiry_days", "max_expiry_days", "max_source_prefix_v4", "max_source_prefix_v6",
 	"device_prefix_v4", "device_prefix_v6", "broad_port_count", "public_tcp_ports", "recertify_months",
 	assetAddressAllowKey, identity.TokenDefaultDaysKey, identity.TokenMaxDaysKey,
+	scanMaxTargetsKey,
 }
 
 // DefaultRecertifyMonths is how often an opening must be confirmed (PCI DSS 1.2.7: every six months).
 const DefaultRecertifyMonths = 6
+
+// DefaultScanMaxTargets is the cap on a scan asked for by hand, as the
+// command-line scanner's (scanner.DefaultMaxTargets).
+const DefaultScanMaxTargets = 4096
+
+const scanMaxTargetsKey = "scan_max_targets"
+
+// ScanMaxTargets reads the cap on the addresses of a scan asked for by hand.
+func ScanMaxTargets(tx *gorm.DB) int {
+	var row models.Setting
+	if tx.Where(map[string]any{"key": scanMaxTargetsKey}).Take(&row).Error == nil {
+		if n, err := strconv.Atoi(row.Value); err == nil && n > 0 {
+			return n
+		}
+	}
+	return DefaultScanMaxTargets
+}
 
 // RecertifyMonths reads the re-certification interval.
 func RecertifyMonths(tx *gorm.DB) int {
@@ -103,6 +125,7 @@ func SettingsForm(st Settings) SettingsInput {
 		BroadPortCount: strconv.Itoa(st.BroadPortCount), PublicTCPPorts: st.PublicTCPPorts.String(),
 		RecertifyMonths:  strconv.Itoa(DefaultRecertifyMonths),
 		TokenDefaultDays: days(identity.DefaultTokenTTL), TokenMaxDays: days(identity.DefaultMaxTokenTTL),
+		ScanMaxTargets: strconv.Itoa(DefaultScanMaxTargets),
 	}
 }
 
@@ -115,6 +138,7 @@ func (s *Service) GetSettingsForm(ctx context.Context) (SettingsInput, error) {
 	}
 	in := SettingsForm(st)
 	in.RecertifyMonths = strconv.Itoa(RecertifyMonths(db))
+	in.ScanMaxTargets = strconv.Itoa(ScanMaxTargets(db))
 	if in.AssetAddressAllow, err = assetAddressAllow(db); err != nil {
 		return SettingsInput{}, err
 	}
@@ -143,6 +167,7 @@ func (in SettingsInput) values() map[string]string {
 		"broad_port_count": in.BroadPortCount, "public_tcp_ports": in.PublicTCPPorts,
 		"recertify_months": in.RecertifyMonths, assetAddressAllowKey: in.AssetAddressAllow,
 		identity.TokenDefaultDaysKey: in.TokenDefaultDays, identity.TokenMaxDaysKey: in.TokenMaxDays,
+		scanMaxTargetsKey: in.ScanMaxTargets,
 	}
 }
 
@@ -161,8 +186,13 @@ func (s *Service) SaveSettings(ctx context.Context, actor core.Actor, in Setting
 		"device_prefix_v4": {1, 32}, "device_prefix_v6": {1, 128}, "broad_port_count": {1, 65535},
 		"recertify_months":           {1, 12},
 		identity.TokenDefaultDaysKey: {1, identity.MaxTokenDays}, identity.TokenMaxDaysKey: {1, identity.MaxTokenDays},
+		scanMaxTargetsKey: {1, 1 << 20},
 	}
 	values := in.values()
+	if values[scanMaxTargetsKey] == "" {
+		// Callers that predate the setting keep the default.
+		values[scanMaxTargetsKey] = strconv.Itoa(DefaultScanMaxTargets)
+	}
 	nums := map[string]int{}
 	for _, key := range settingKeys {
 		if key == "public_tcp_ports" {

@@ -395,8 +395,10 @@ func (x *ActiveIndex) names(rules []int32) string {
 	rules = slices.Clone(rules)
 	slices.Sort(rules)
 	rules = slices.Compact(rules)
+	// Only the names listNames shows are built: a wide rule can overlap
+	// thousands of active ones, and the message counts the rest.
 	names := make([]string, len(rules))
-	for i, r := range rules {
+	for i, r := range rules[:min(len(rules), 7)] {
 		names[i] = x.rules[r].Name()
 	}
 	return listNames(names)

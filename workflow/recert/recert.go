@@ -51,6 +51,9 @@ func (s *Service) StartCampaign(ctx context.Context, actor core.Actor, name stri
 	if name == "" {
 		name = "Re-certification due " + dueBy.Format(time.DateOnly)
 	}
+	if err := core.CheckLength("name", "the campaign name", name, core.Limits.Name); err != nil {
+		return nil, 0, err
+	}
 	if !dueBy.After(s.Now()) {
 		return nil, 0, core.Invalid("due_by", "the campaign's deadline %s is not in the future", dueBy.Format(time.DateOnly))
 	}
@@ -319,6 +322,9 @@ func (s *Service) Recertify(ctx context.Context, actor core.Actor, id uint, just
 	if justification == "" {
 		return nil, core.Invalid("justification", "a fresh justification is required: say why the opening is still needed")
 	}
+	if err := core.CheckLength("justification", "the justification", justification, core.Limits.Justification); err != nil {
+		return nil, err
+	}
 	var req *models.Request
 	err := s.InTx(ctx, func(tx *gorm.DB) error {
 		rc, r, err := loadOwnedRecert(tx, actor, id, EventRecertify)
@@ -356,6 +362,9 @@ func (s *Service) Recertify(ctx context.Context, actor core.Actor, id uint, just
 // now, by their hand.
 func (s *Service) LetLapse(ctx context.Context, actor core.Actor, id uint, reason string) (*models.Request, error) {
 	reason = strings.TrimSpace(reason)
+	if err := core.CheckLength("reason", "the reason", reason, core.Limits.Reason); err != nil {
+		return nil, err
+	}
 	var req *models.Request
 	err := s.InTx(ctx, func(tx *gorm.DB) error {
 		rc, r, err := loadOwnedRecert(tx, actor, id, EventLapse)

@@ -143,6 +143,9 @@ type Evaluation struct {
 // `portcullis policy check`. Rules that do not parse are reported in
 // Incomplete and the others are judged.
 func (s *Service) Evaluate(ctx context.Context, specs []policy.RuleSpec, expires time.Time) (*Evaluation, error) {
+	if len(specs) > MaxRules {
+		return nil, core.Invalid("rules", "%d rules given; one evaluation judges at most %d (as one request holds): split them", len(specs), MaxRules)
+	}
 	db := s.DB().WithContext(ctx)
 	p, err := s.inventory.LoadPolicy(db)
 	if err != nil {
@@ -159,6 +162,10 @@ func (s *Service) Evaluate(ctx context.Context, specs []policy.RuleSpec, expires
 	var proposed []policy.ProposedRule
 	var index []int
 	for i, spec := range specs {
+		if field, msg := policy.CheckSpecSize(spec); field != "" {
+			ev.Incomplete = append(ev.Incomplete, &core.Error{Code: core.CodeInvalid, Field: fmt.Sprintf("rules[%d].%s", i, field), Message: msg})
+			continue
+		}
 		r, err := inv.Resolve([]policy.RuleSpec{spec}, expires)
 		if err != nil {
 			var fe *policy.FieldError
@@ -181,6 +188,37 @@ func (s *Service) Evaluate(ctx context.Context, specs []policy.RuleSpec, expires
 		ev.Findings = append(ev.Findings, f)
 	}
 	return ev, nil
+}
+
+// EvaluateInBatches judges a rule file of any length MaxRules at a time,
+// for the command line, which runs on the server's own host; callers
+// over the network use Evaluate and its bound.
+func (s *Service) EvaluateInBatches(ctx context.Context, specs []policy.RuleSpec, expires time.Time) (*Evaluation, error) {
+	all := &Evaluation{Findings: []Finding{}}
+	for start := 0; start < len(specs); start += MaxRules {
+		ev, err := s.Evaluate(ctx, specs[start:min(start+MaxRules, len(specs))], expires)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range ev.Findings {
+			f.Rule += start
+			all.Findings = append(all.Findings, f)
+		}
+		for _, e := range ev.Incomplete {
+			e.Field = shiftRuleField(e.Field, start)
+			all.Incomplete = append(all.Incomplete, e)
+		}
+	}
+	return all, nil
+}
+
+// shiftRuleField renumbers "rules[3].ports" by offset.
+func shiftRuleField(field string, offset int) string {
+	var i int
+	if n, _ := fmt.Sscanf(field, "rules[%d]", &i); n != 1 {
+		return field
+	}
+	return fmt.Sprintf("rules[%d]%s", i+offset, field[strings.Index(field, "]")+1:])
 }
 
 // SpecsOf turns form or API input into rule specs for Evaluate.

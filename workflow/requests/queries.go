@@ -133,6 +133,9 @@ func (s *Service) List(ctx context.Context, actor core.Actor, f Filter) ([]model
 // at most one page in id order from its own index, and the branches are
 // merged here, so a page costs the same at 100 requests as at 100,000.
 func (s *Service) ListPage(ctx context.Context, actor core.Actor, f Filter, page paging.Request[ListKey]) (paging.Page[models.Request], error) {
+	if err := core.CheckLength("q", "the search text", strings.TrimSpace(f.Search), core.Limits.Search); err != nil {
+		return paging.Page[models.Request]{}, err
+	}
 	db := s.DB().WithContext(ctx)
 	var branches []*gorm.DB
 	base := func() *gorm.DB {

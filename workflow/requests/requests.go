@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -49,8 +50,9 @@ type validated struct {
 	rules []models.Rule
 }
 
-// maxRules bounds one request; larger sets belong in several requests.
-const maxRules = 100
+// MaxRules bounds one request, and one evaluation; larger sets belong in
+// several requests.
+const MaxRules = 100
 
 func (s *Service) validateRequest(tx *gorm.DB, in Input) (*validated, error) {
 	var errs core.FieldErrors
@@ -60,17 +62,21 @@ func (s *Service) validateRequest(tx *gorm.DB, in Input) (*validated, error) {
 	v := &validated{req: models.Request{
 		Title: strings.TrimSpace(in.Title), Justification: strings.TrimSpace(in.Justification),
 	}}
-	switch {
-	case v.req.Title == "":
-		add("title", "a title is required")
-	case len(v.req.Title) > 200:
-		add("title", "the title is %d characters long; keep it under 200", len(v.req.Title))
+	addErr := func(err error) {
+		var e *core.Error
+		if errors.As(err, &e) {
+			errs = append(errs, e)
+		}
 	}
-	switch {
-	case v.req.Justification == "":
+	if v.req.Title == "" {
+		add("title", "a title is required")
+	} else {
+		addErr(core.CheckLength("title", "the title", v.req.Title, core.Limits.Title))
+	}
+	if v.req.Justification == "" {
 		add("justification", "a business justification is required: say why this port must be open")
-	case len(v.req.Justification) > 10000:
-		add("justification", "the justification is too long (at most 10,000 characters)")
+	} else {
+		addErr(core.CheckLength("justification", "the justification", v.req.Justification, core.Limits.Justification))
 	}
 	settings, err := inventory.LoadSettings(tx)
 	if err != nil {
@@ -94,19 +100,23 @@ func (s *Service) validateRequest(tx *gorm.DB, in Input) (*validated, error) {
 	if len(in.Rules) == 0 {
 		add("rules", "a request needs at least one rule")
 	}
-	if len(in.Rules) > maxRules {
-		add("rules", "a request holds at most %d rules; split it", maxRules)
+	if len(in.Rules) > MaxRules {
+		add("rules", "a request holds at most %d rules; split it", MaxRules)
 	}
 	zones, err := inventory.LoadZoneIndex(tx)
 	if err != nil {
 		return nil, err
 	}
 	for i, ri := range in.Rules {
-		if i >= maxRules {
+		if i >= MaxRules {
 			break
 		}
 		field := func(name string) string { return fmt.Sprintf("rules[%d].%s", i, name) }
 		rule := models.Rule{Position: i}
+		if name, msg := policy.CheckSpecSize(SpecsOf([]RuleInput{ri})[0]); name != "" {
+			add(field(name), "%s", msg)
+			continue
+		}
 
 		src, err := policy.ParseSource(ri.Source)
 		if err != nil {
@@ -325,6 +335,9 @@ func (s *Service) Submit(ctx context.Context, actor core.Actor, id uint) (*model
 
 // Cancel withdraws a draft or a submitted request.
 func (s *Service) Cancel(ctx context.Context, actor core.Actor, id uint, reason string) (*models.Request, error) {
+	if err := core.CheckLength("reason", "the reason", strings.TrimSpace(reason), core.Limits.Reason); err != nil {
+		return nil, err
+	}
 	return s.simpleStep(ctx, actor, id, EventCancel, strings.TrimSpace(reason), func(r *models.Request) map[string]any {
 		return map[string]any{"closed_at": s.Now()}
 	})
@@ -335,6 +348,9 @@ func (s *Service) Revoke(ctx context.Context, actor core.Actor, id uint, reason 
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
 		return nil, core.Invalid("reason", "a reason is required to revoke a request")
+	}
+	if err := core.CheckLength("reason", "the reason", reason, core.Limits.Reason); err != nil {
+		return nil, err
 	}
 	return s.simpleStep(ctx, actor, id, EventRevoke, reason, func(r *models.Request) map[string]any {
 		return map[string]any{"closed_at": s.Now()}
@@ -433,6 +449,9 @@ func validateChecklist(in []ChecklistAnswer, items []ChecklistItem, approving bo
 // approvals leaves it in review for the approver.
 func (s *Service) Review(ctx context.Context, actor core.Actor, id uint, in ReviewInput) (*models.Request, error) {
 	comment := strings.TrimSpace(in.Comment)
+	if err := checkReviewLengths(comment, in); err != nil {
+		return nil, err
+	}
 	var ev Event
 	switch in.Decision {
 	case DecisionApprove:
@@ -526,6 +545,9 @@ func (s *Service) Review(ctx context.Context, actor core.Actor, id uint, in Revi
 // approver.
 func (s *Service) SecondApproval(ctx context.Context, actor core.Actor, id uint, decision Decision, comment string) (*models.Request, error) {
 	comment = strings.TrimSpace(comment)
+	if err := core.CheckLength("comment", "the comment", comment, core.Limits.Comment); err != nil {
+		return nil, err
+	}
 	if decision != DecisionApprove && decision != DecisionReject {
 		return nil, core.Invalid("decision", "decision %q is not approve or reject", decision)
 	}
@@ -582,8 +604,11 @@ func (s *Service) Implement(ctx context.Context, actor core.Actor, id uint, chan
 	if changeRef == "" {
 		return nil, core.Invalid("change_ref", "the change reference (the firewall change id) is required")
 	}
-	if len(changeRef) > 100 {
-		return nil, core.Invalid("change_ref", "the change reference is too long (at most 100 characters)")
+	if err := core.CheckLength("change_ref", "the change reference", changeRef, core.Limits.ChangeRef); err != nil {
+		return nil, err
+	}
+	if err := core.CheckLength("note", "the note", note, core.Limits.ChangeNote); err != nil {
+		return nil, err
 	}
 	return s.onRequest(ctx, actor, id, func(tx *gorm.DB, r *models.Request) error {
 		implementer := actor.ID
@@ -606,8 +631,8 @@ func (s *Service) AddComment(ctx context.Context, actor core.Actor, id uint, bod
 	if body == "" {
 		return nil, core.Invalid("body", "the comment is empty")
 	}
-	if len(body) > 10000 {
-		return nil, core.Invalid("body", "the comment is too long (at most 10,000 characters)")
+	if err := core.CheckLength("body", "the comment", body, core.Limits.Comment); err != nil {
+		return nil, err
 	}
 	var c models.Comment
 	err := s.InTx(ctx, func(tx *gorm.DB) error {
@@ -707,4 +732,28 @@ func (s *Service) onRequest(ctx context.Context, actor core.Actor, id uint, fn f
 		return nil
 	})
 	return req, err
+}
+
+// checkReviewLengths bounds the review's free text: the comment, each
+// checklist note and each compensating control, each named by its form field.
+func checkReviewLengths(comment string, in ReviewInput) error {
+	if err := core.CheckLength("comment", "the comment", comment, core.Limits.Comment); err != nil {
+		return err
+	}
+	for _, a := range in.Checklist {
+		if err := core.CheckLength("note."+a.Item, "the note on "+a.Item, strings.TrimSpace(a.Note), core.Limits.ChecklistNote); err != nil {
+			return err
+		}
+	}
+	keys := make([]string, 0, len(in.CompensatingControls))
+	for k := range in.CompensatingControls {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := core.CheckLength("compensating_controls["+k+"]", "the compensating control", strings.TrimSpace(in.CompensatingControls[k]), core.Limits.CompensatingControl); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package scans
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -88,6 +89,10 @@ func (s *Service) fire(tx *gorm.DB, actor core.Actor, run *models.ScanRun, ev Ev
 // Cancel withdraws a queued run before an instance starts it.
 func (s *Service) Cancel(ctx context.Context, actor core.Actor, id uint, reason string) (*models.ScanRun, error) {
 	if err := canScan(actor); err != nil {
+		return nil, err
+	}
+	reason = strings.TrimSpace(reason)
+	if err := core.CheckLength("reason", "the reason", reason, core.Limits.Reason); err != nil {
 		return nil, err
 	}
 	var run models.ScanRun

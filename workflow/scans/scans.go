@@ -15,6 +15,7 @@ import (
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/inventory"
 	"github.com/portcullis/portcullis/workflow/paging"
 	"github.com/portcullis/portcullis/workflow/policy"
 )
@@ -223,6 +224,11 @@ func (s *Service) RequestScan(ctx context.Context, actor core.Actor, targets []s
 		addrs, err := s.scanTargets(tx, targets)
 		if err != nil {
 			return err
+		}
+		// Scans asked for by hand are capped, as the command-line scanner
+		// is; the scheduled zone scans (schedule.go) are not.
+		if limit := inventory.ScanMaxTargets(tx); len(addrs) > limit {
+			return core.Invalid("targets", "the targets cover %d addresses and a scan asked for by hand covers at most %d (an admin sets this limit): scan fewer zones or addresses at a time", len(addrs), limit)
 		}
 		run, err = s.enqueue(tx, actor, models.ScanRun{Kind: "on_demand", Profile: profile, Targets: strings.Join(addrs, ",")})
 		return err
