@@ -63,8 +63,13 @@
 // each answer to a first attempt opens them (by one per answer up to the slow-
 // start threshold, then by one per window), unless its round trip is more than
 // twice the shortest seen, which means a queue is building: the windows then
-// hold. An answer to a retransmission is evidence of loss and halves the windows,
-// at most once per round trip. Timeouts come from the round trips measured on
+// hold. Random loss is not congestion: the windows shrink only when the loss
+// over a round trip's answers (first attempts lost, their retransmission
+// answered) clearly exceeds the loss the host usually shows (twice a running
+// estimate plus three standard deviations, and 5% at least), halving, or when
+// even the fastest answer of a round trip queued (a standing queue), in
+// proportion to the queue; at most once per round trip, and only on probes
+// sent since the last decrease. Timeouts come from the round trips measured on
 // each host (RFC 6298's smoothed mean plus four deviations, 100 ms at least,
 // Options.Timeout at most; 1 s before the first answer). A silent port is
 // retransmitted up to Options.Retries times; answers that arrive late still

@@ -3,6 +3,7 @@ package scanner
 import (
 	"context"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -59,17 +60,25 @@ type synHost struct {
 
 	cwnd, ssthresh float64
 	lastCut        time.Time
-	srtt, rttvar   time.Duration
-	minRTT         time.Duration
-	samples        int
-	silentFirst    int // first attempts that timed out
-	answeredFirst  int // first attempts answered
-	retryAnswered  int // retransmissions answered: evidence of loss
-	retryLost      int // retransmissions unanswered too: evidence of a filter
-	retrySent      int
-	firstSent      int
-	open, closed   []uint16
-	closedCount    int
+	// The current round trip's answers, to tell congestion from the path's usual
+	// random loss: first attempts answered, lost ones (their retransmission
+	// answered), and the shortest round trip among them.
+	epochStart    time.Time
+	epochAnswered int
+	epochLost     int
+	epochMinRTT   time.Duration
+	baseLoss      float64 // running estimate of the loss the path shows when not congested
+	srtt, rttvar  time.Duration
+	minRTT        time.Duration
+	samples       int
+	silentFirst   int // first attempts that timed out
+	answeredFirst int // first attempts answered
+	retryAnswered int // retransmissions answered: evidence of loss
+	retryLost     int // retransmissions unanswered too: evidence of a filter
+	retrySent     int
+	firstSent     int
+	open, closed  []uint16
+	closedCount   int
 }
 
 func (h *synHost) rto(c *synConfig) time.Duration {
@@ -516,14 +525,73 @@ func (e *synEngine) handleReply(r tcpReply, now time.Time) {
 		h.answeredFirst++
 		e.sampleRTT(h, rtt)
 		e.grow(h, rtt)
+		// Only probes sent since the last decrease tell about the window now.
+		if p.sent.After(h.lastCut) {
+			h.epochAnswered++
+			if h.epochMinRTT == 0 || rtt < h.epochMinRTT {
+				h.epochMinRTT = rtt
+			}
+		}
 	case try > 0:
-		// The first attempt was lost: loss, once per round trip. The answer
-		// still clocks the window open again (no round-trip sample: Karn).
+		// The first attempt was lost. The answer still clocks the window open
+		// (no round-trip sample: Karn).
 		h.retryAnswered++
-		e.cut(h, now)
+		if p.sent.Add(-h.rto(&e.cfg)).After(h.lastCut) {
+			h.epochLost++
+		}
 		e.grow(h, 0)
 	}
+	e.endEpoch(h, p.sent, now)
 	e.maybeFinish(h, now)
+}
+
+// Congestion signals, judged once per round trip of answers.
+const (
+	synEpochSamples   = 128  // outcomes a loss fraction is judged on, at least
+	synLossFloor      = 0.05 // a loss fraction below this is never congestion
+	synDelaySlack     = 2 * time.Millisecond
+	synDelayDecrease  = 0.9 // a standing queue: shrink by its share of the round trip, this much at least
+	synLossDecrease   = 0.5
+	synBaseLossWeight = 0.125
+)
+
+// endEpoch judges the round trip of answers just ended. Random loss is not
+// congestion: a path that loses 1% of packets whatever the rate would keep a
+// window that halves on every loss near 1.2/sqrt(0.01) = 12 probes. The windows
+// shrink only when the loss over the round trip clearly exceeds what the path
+// usually shows (twice the running estimate plus three standard deviations, so
+// that the chance spread of a round trip's losses is not taken for it, and 5% at
+// least), or when even the
+// fastest answer of the round trip queued (its round trip more than twice the
+// shortest ever seen): a standing queue at a bottleneck, seen before it drops.
+func (e *synEngine) endEpoch(h *synHost, sent, now time.Time) {
+	if h.epochStart.IsZero() {
+		h.epochStart = now
+		return
+	}
+	n := h.epochAnswered + h.epochLost
+	if now.Sub(h.epochStart) < max(h.srtt, time.Millisecond) || n < 8 {
+		return
+	}
+	switch {
+	case h.epochAnswered >= 8 && h.minRTT > 0 && h.epochMinRTT > 2*h.minRTT+synDelaySlack:
+		// Shrink in proportion to the queue, so that it drains within a round trip.
+		factor := float64(h.minRTT) / float64(h.epochMinRTT)
+		e.cut(h, sent, now, min(max(factor, synLossDecrease), synDelayDecrease))
+	case n >= synEpochSamples:
+		loss := float64(h.epochLost) / float64(n)
+		usual := h.baseLoss * float64(n)
+		if loss > synLossFloor && float64(h.epochLost) > 2*usual+3*math.Sqrt(usual+1) {
+			e.cut(h, sent, now, synLossDecrease)
+		} else {
+			// Capped: a path that loses more than this at random is rare, and a
+			// congested one must not teach the estimate that heavy loss is usual.
+			h.baseLoss += synBaseLossWeight * (min(loss, synLossFloor) - h.baseLoss)
+		}
+	default:
+		return // too few outcomes to judge loss yet: the round trip goes on
+	}
+	h.epochStart, h.epochAnswered, h.epochLost, h.epochMinRTT = now, 0, 0, 0
 }
 
 func (e *synEngine) sampleRTT(h *synHost, rtt time.Duration) {
@@ -546,8 +614,7 @@ func (e *synEngine) sampleRTT(h *synHost, rtt time.Duration) {
 // grow opens the host's and the global window on an answer: by one per answer
 // below the threshold (slow start), by one per window above it. An answer that
 // took twice the shortest round trip seen has queued somewhere: the window holds,
-// which keeps the path's queues from overflowing before loss is even noticed
-// (loss shows only when a retransmission is answered, a timeout later).
+// which keeps the path's queues from overflowing before loss is even noticed.
 func (e *synEngine) grow(h *synHost, rtt time.Duration) {
 	if rtt > 2*h.minRTT+time.Millisecond {
 		return
@@ -566,17 +633,19 @@ func (e *synEngine) grow(h *synHost, rtt time.Duration) {
 	e.gcwnd = min(e.gcwnd, synMaxGlobalWindow)
 }
 
-// cut halves the windows on evidence of loss (a retransmission answered), at
-// most once per round trip, so one burst of losses counts once.
-func (e *synEngine) cut(h *synHost, now time.Time) {
-	rtt := max(h.srtt, e.cfg.minTimeout)
-	if now.Sub(h.lastCut) > rtt {
-		h.ssthresh = max(h.cwnd/2, synMinWindow)
+// cut shrinks the windows by factor on a congestion signal, at most once per
+// round trip, and only on evidence (a probe sent at sent) that postdates the last
+// decrease, so one burst of losses counts once and the answers of a window
+// already cut do not cut it again.
+func (e *synEngine) cut(h *synHost, sent, now time.Time, factor float64) {
+	rtt := max(h.srtt, time.Millisecond)
+	if now.Sub(h.lastCut) > rtt && sent.After(h.lastCut) {
+		h.ssthresh = max(h.cwnd*factor, synMinWindow)
 		h.cwnd = h.ssthresh
 		h.lastCut = now
 	}
-	if now.Sub(e.gLastCut) > rtt {
-		e.gssthresh = max(e.gcwnd/2, synMinWindow*16)
+	if now.Sub(e.gLastCut) > rtt && sent.After(e.gLastCut) {
+		e.gssthresh = max(e.gcwnd*factor, synMinWindow*16)
 		e.gcwnd = e.gssthresh
 		e.gLastCut = now
 	}
