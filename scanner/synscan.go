@@ -81,7 +81,14 @@ type synHost struct {
 	closedCount   int
 }
 
+// rto is how long a probe to h is waited for. On a host that never answered,
+// half the initial timeout: its first attempts and their retransmissions then
+// decide it down within one initial timeout, while an answer that comes later
+// than the retransmission but before the decision still counts.
 func (h *synHost) rto(c *synConfig) time.Duration {
+	if !h.responded {
+		return c.initTimeout / 2
+	}
 	if h.samples == 0 {
 		return c.initTimeout
 	}

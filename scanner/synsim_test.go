@@ -339,3 +339,34 @@ func TestSynEngineRandomLossLongPath(t *testing.T) {
 		t.Errorf("took %v of virtual time, want near 33 s (the rate)", took)
 	}
 }
+
+// A host that drops everything is decided down within one initial timeout (its
+// first attempts and their retransmissions at half of it each); a host that
+// answers later than the retransmission but before the decision is still up.
+func TestSynEngineSilentHostDecidedQuickly(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		latency time.Duration
+		up      bool
+	}{
+		{"drops everything", 0, false},
+		{"answers after 700 ms", 350 * time.Millisecond, true},
+	} {
+		n := newSimNet(6)
+		a := netip.MustParseAddr("192.0.2.90")
+		n.latency = tc.latency
+		n.hosts[a] = &simHost{dropAll: !tc.up, open: portSet(22)}
+		took, hosts, _ := simulate(t, n, simConfig(), []netip.Addr{a}, allPorts())
+		h := hosts[a]
+		if tc.up {
+			if h.down || fmt.Sprint(h.open) != "[22]" {
+				t.Errorf("%s: down %v, open %v", tc.name, h.down, h.open)
+			}
+			continue
+		}
+		if !h.down || took > 1100*time.Millisecond {
+			t.Errorf("%s: down %v after %v of virtual time, want down within 1.1 s", tc.name, h.down, took)
+		}
+	}
+}
