@@ -81,7 +81,10 @@
 // on it at once (they wait on a firewall, not on the host), and only one silent
 // port in 16 is retried, which still notices loss if it starts. A host that never
 // answered is down once Options.DownAfter first attempts and their retransmissions
-// went unanswered (default 100; negative: never, scan all its ports).
+// went unanswered (default 100; negative: never, scan all its ports); until it
+// answers, each attempt waits half the initial timeout, so a host that drops
+// everything is down within about a second. Its UDP ports are then probed all at
+// once, one probe wait in all.
 //
 // The connect scan (no privileges, or --connect) applies the same ideas with
 // connections: one global limit on attempts in flight (Options.Concurrency,

@@ -364,6 +364,11 @@ func (r *run) describe(ctx context.Context, addr netip.Addr, f tcpFindings) Host
 	if len(r.opts.UDPPorts) > 0 {
 		r.phase.Store("udp")
 		udp := make([]Port, len(r.opts.UDPPorts))
+		if !f.responded && !f.tarpit {
+			// Nothing answered over TCP: no service to overload, and all its UDP
+			// ports at once take one probe wait instead of several.
+			perHost = make(chan struct{}, len(r.opts.UDPPorts))
+		}
 		for i, port := range r.opts.UDPPorts {
 			perHost <- struct{}{}
 			wg.Go(func() {
