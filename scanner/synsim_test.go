@@ -370,29 +370,3 @@ func TestSynEngineSilentHostDecidedQuickly(t *testing.T) {
 		}
 	}
 }
-
-// On a LAN the default rate, not the windows, is the limit: 16 hosts x 65,535
-// ports at 100,000 probes a second.
-func TestSynEngineDefaultRateOnLAN(t *testing.T) {
-	t.Parallel()
-	n := newSimNet(7)
-	n.latency = 100 * time.Microsecond
-	var targets []netip.Addr
-	for i := range 16 {
-		a := netip.AddrFrom4([4]byte{192, 0, 2, byte(100 + i)})
-		targets = append(targets, a)
-		n.hosts[a] = &simHost{open: portSet(22, 80)}
-	}
-	cfg := simConfig()
-	cfg.rate = float64(Options{}.withDefaults().Rate)
-	took, hosts, _ := simulate(t, n, cfg, targets, allPorts())
-	for _, a := range targets {
-		if h := hosts[a]; fmt.Sprint(h.open) != "[22 80]" || h.closedCount != 65533 {
-			t.Errorf("%s: open %v, %d closed", a, h.open, h.closedCount)
-		}
-	}
-	// 1,048,560 probes at 100,000/s: 10.5 s.
-	if took > 12*time.Second {
-		t.Errorf("took %v of virtual time, want about 10.5 s (the default rate)", took)
-	}
-}
