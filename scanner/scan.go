@@ -709,7 +709,10 @@ func (r *run) answering(ctx context.Context, addr netip.Addr, ports []uint16) []
 		wait = 500 * time.Millisecond
 	}
 	keep := make([]bool, len(ports))
-	perHost := make(chan struct{}, r.opts.PerHost)
+	// Four times the usual per-host limit: what accepts every port is a device
+	// that completes handshakes itself, not one application's accept queue, and
+	// each look waits out a silent port.
+	perHost := make(chan struct{}, 4*r.opts.PerHost)
 	var wg sync.WaitGroup
 	for i, port := range ports {
 		perHost <- struct{}{}
