@@ -61,12 +61,21 @@
 // Sending is paced by Options.Rate (probes per second, default 30,000) and by
 // congestion windows, per host and for the whole scan, in the manner of TCP:
 // each answer to a first attempt opens them (by one per answer up to the slow-
-// start threshold, then by one per window), unless its round trip is more than
-// twice the shortest seen, which means a queue is building: the windows then
-// hold. An answer to a retransmission is evidence of loss and halves the windows,
-// at most once per round trip. Timeouts come from the round trips measured on
+// start threshold, then by a sixteenth: a sixteenth of the window per round
+// trip), unless its round trip is more than twice the shortest seen, which
+// means a queue is building: the windows then hold. Random loss is not
+// congestion: a host's window halves only when the loss over a round trip of
+// its answers (first attempts lost, their retransmission answered) clearly
+// exceeds the loss it usually shows (twice a running estimate plus three
+// standard deviations, and 5% at least), and the global window when all hosts'
+// answers together show it; both shrink, in proportion to the queue, when even
+// the fastest answer queued two round trips running (a standing queue; one
+// round trip of late answers is as likely our process stalled). At most once per
+// round trip, and only on probes sent since the last decrease. Timeouts come
+// from the round trips measured on
 // each host (RFC 6298's smoothed mean plus four deviations, 100 ms at least,
-// Options.Timeout at most; 1 s before the first answer). A silent port is
+// Options.Timeout at most; 1 s before the first answer), doubled for each
+// retransmission on a host that answered. A silent port is
 // retransmitted up to Options.Retries times; answers that arrive late still
 // count, the cookie proving them.
 //
@@ -76,7 +85,10 @@
 // on it at once (they wait on a firewall, not on the host), and only one silent
 // port in 16 is retried, which still notices loss if it starts. A host that never
 // answered is down once Options.DownAfter first attempts and their retransmissions
-// went unanswered (default 100; negative: never, scan all its ports).
+// went unanswered (default 100; negative: never, scan all its ports); until it
+// answers, each attempt waits half the initial timeout, so a host that drops
+// everything is down within about a second. Its UDP ports are then probed all at
+// once, one probe wait in all.
 //
 // The connect scan (no privileges, or --connect) applies the same ideas with
 // connections: one global limit on attempts in flight (Options.Concurrency,

@@ -285,6 +285,7 @@ func (h *hostScan) release() {
 // tcpFindings is what port discovery learnt about a host.
 type tcpFindings struct {
 	responded, down, tarpit bool
+	dropping                bool // answers some ports, silently drops most
 	open                    []uint16
 	closed, filtered        []uint16 // with AllStates only
 }
@@ -304,6 +305,9 @@ func (r *run) scanHost(ctx context.Context, addr netip.Addr) Host {
 		f.tarpit = <-tarpit
 	}
 	f.responded, f.down = h.responded, h.down.Load()
+	h.mu.Lock()
+	f.dropping = h.dropping
+	h.mu.Unlock()
 	for port, state := range h.tcp {
 		switch {
 		case state == portOpen:
@@ -328,6 +332,31 @@ func (r *run) describe(ctx context.Context, addr netip.Addr, f tcpFindings) Host
 	}
 	if f.responded || f.tarpit {
 		out.State = HostUp
+	}
+
+	// UDP alongside the identification of the open TCP ports, each a few at a
+	// time per host; all UDP ports at once on a host that answered nothing over
+	// TCP or drops most ports: no service to overload, and one probe wait
+	// instead of several.
+	var udp []Port
+	var udpDone sync.WaitGroup
+	if len(r.opts.UDPPorts) > 0 {
+		udp = make([]Port, len(r.opts.UDPPorts))
+		udpPerHost := make(chan struct{}, 8)
+		if !f.responded && !f.tarpit || f.dropping {
+			udpPerHost = make(chan struct{}, len(r.opts.UDPPorts))
+		}
+		udpDone.Go(func() {
+			var wg sync.WaitGroup
+			for i, port := range r.opts.UDPPorts {
+				udpPerHost <- struct{}{}
+				wg.Go(func() {
+					defer func() { <-udpPerHost }()
+					udp[i] = r.scanUDP(ctx, addr, port)
+				})
+			}
+			wg.Wait()
+		})
 	}
 
 	// Identify open ports, a few at a time per host.
@@ -360,25 +389,13 @@ func (r *run) describe(ctx context.Context, addr netip.Addr, f tcpFindings) Host
 		}
 	}
 
-	// UDP.
-	if len(r.opts.UDPPorts) > 0 {
-		r.phase.Store("udp")
-		udp := make([]Port, len(r.opts.UDPPorts))
-		for i, port := range r.opts.UDPPorts {
-			perHost <- struct{}{}
-			wg.Go(func() {
-				defer func() { <-perHost }()
-				udp[i] = r.scanUDP(ctx, addr, port)
-			})
+	udpDone.Wait()
+	for _, p := range udp {
+		if p.State == StateOpen || p.State == StateClosed {
+			out.State = HostUp
 		}
-		wg.Wait()
-		for _, p := range udp {
-			if p.State == StateOpen || p.State == StateClosed {
-				out.State = HostUp
-			}
-			if p.State == StateOpen || r.opts.AllStates {
-				out.Ports = append(out.Ports, p)
-			}
+		if p.State == StateOpen || r.opts.AllStates {
+			out.Ports = append(out.Ports, p)
 		}
 	}
 	slices.SortFunc(out.Ports, func(a, b Port) int {
@@ -692,7 +709,10 @@ func (r *run) answering(ctx context.Context, addr netip.Addr, ports []uint16) []
 		wait = 500 * time.Millisecond
 	}
 	keep := make([]bool, len(ports))
-	perHost := make(chan struct{}, r.opts.PerHost)
+	// Four times the usual per-host limit: what accepts every port is a device
+	// that completes handshakes itself, not one application's accept queue, and
+	// each look waits out a silent port.
+	perHost := make(chan struct{}, 4*r.opts.PerHost)
 	var wg sync.WaitGroup
 	for i, port := range ports {
 		perHost <- struct{}{}

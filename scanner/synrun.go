@@ -69,7 +69,7 @@ func (r *run) finishSynHost(ctx context.Context, h *synHost) {
 	if ctx.Err() != nil {
 		return
 	}
-	f := tcpFindings{responded: h.responded, down: !h.responded, open: h.open}
+	f := tcpFindings{responded: h.responded, down: !h.responded, dropping: h.dropping, open: h.open}
 	// A host (or a device in front of it) that answers every port: open ports on
 	// most of what was scanned, confirmed on ports nothing should use.
 	if len(h.open) > 0 && (2*len(h.open) > len(r.opts.TCPPorts) || len(h.open) >= 64) {

@@ -3,6 +3,7 @@ package scanner
 import (
 	"context"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -59,20 +60,36 @@ type synHost struct {
 
 	cwnd, ssthresh float64
 	lastCut        time.Time
-	srtt, rttvar   time.Duration
-	minRTT         time.Duration
-	samples        int
-	silentFirst    int // first attempts that timed out
-	answeredFirst  int // first attempts answered
-	retryAnswered  int // retransmissions answered: evidence of loss
-	retryLost      int // retransmissions unanswered too: evidence of a filter
-	retrySent      int
-	firstSent      int
-	open, closed   []uint16
-	closedCount    int
+	// The current round trip's answers, to tell congestion from the path's usual
+	// random loss: first attempts answered, lost ones (their retransmission
+	// answered), and the shortest round trip among them.
+	epochStart    time.Time
+	epochAnswered int
+	epochLost     int
+	epochMinRTT   time.Duration
+	queuedEpochs  int     // round trips in a row whose fastest answer queued
+	baseLoss      float64 // running estimate of the loss the path shows when not congested
+	srtt, rttvar  time.Duration
+	minRTT        time.Duration
+	samples       int
+	silentFirst   int // first attempts that timed out
+	answeredFirst int // first attempts answered
+	retryAnswered int // retransmissions answered: evidence of loss
+	retryLost     int // retransmissions unanswered too: evidence of a filter
+	retrySent     int
+	firstSent     int
+	open, closed  []uint16
+	closedCount   int
 }
 
+// rto is how long a probe to h is waited for. On a host that never answered,
+// half the initial timeout: its first attempts and their retransmissions then
+// decide it down within one initial timeout, while an answer that comes later
+// than the retransmission but before the decision still counts.
 func (h *synHost) rto(c *synConfig) time.Duration {
+	if !h.responded {
+		return c.initTimeout / 2
+	}
 	if h.samples == 0 {
 		return c.initTimeout
 	}
@@ -141,15 +158,15 @@ type synEngine struct {
 	hosts     map[netip.Addr]*synHost
 	live      int
 	outstand  map[probeKey]*synProbe
-	sentQ     []*synProbe
-	sentHead  int
-	waiting   []*synHost // hosts with pending probes
-	queued    int        // pending probes, all hosts
+	sentQ     [maxTries]sentQueue // by attempt number: each in order of its timeouts
+	waiting   []*synHost          // hosts with pending probes
+	queued    int                 // pending probes, all hosts
 	rr        int
 	gcwnd     float64
 	gssthresh float64
 	ginflight int
 	gLastCut  time.Time
+	gLoss     lossEpoch // all hosts' answers together, judged for the global window
 	tokens    float64
 	lastPoll  time.Time
 
@@ -392,7 +409,7 @@ func (e *synEngine) transmit(h *synHost, port uint16, try int, now time.Time) se
 		e.settle(old) // a retransmission replaces its predecessor
 	}
 	e.outstand[probeKey{h, port}] = p
-	e.sentQ = append(e.sentQ, p)
+	e.sentQ[try].items = append(e.sentQ[try].items, p)
 	h.inflight++
 	if p.counted {
 		e.ginflight++
@@ -418,25 +435,46 @@ func (e *synEngine) settle(p *synProbe) {
 	}
 }
 
-func (e *synEngine) expire(now time.Time) {
-	for e.sentHead < len(e.sentQ) {
-		p := e.sentQ[e.sentHead]
-		if !p.answered && now.Sub(p.sent) < p.h.rto(&e.cfg) {
-			break
-		}
-		e.sentQ[e.sentHead] = nil
-		e.sentHead++
-		if p.answered {
-			continue
-		}
-		e.settle(p)
-		e.timedOut(p, now)
+// sentQueue holds probes in the order they were sent.
+type sentQueue struct {
+	items []*synProbe
+	head  int
+}
+
+// timeout is how long p is waited for: the host's timeout, doubled for each
+// retransmission of a host that answered (RFC 6298's backoff), so that the
+// attempts of a port spread beyond a burst of congestion; not on a host that
+// never answered, whose attempts decide in bounded time that it is down.
+func (e *synEngine) timeout(p *synProbe) time.Duration {
+	t := p.h.rto(&e.cfg)
+	if p.h.responded && p.try > 0 {
+		t = min(t<<p.try, max(e.cfg.maxTimeout, t))
 	}
-	if e.sentHead > 4096 && e.sentHead*2 > len(e.sentQ) {
-		n := copy(e.sentQ, e.sentQ[e.sentHead:])
-		clear(e.sentQ[n:])
-		e.sentQ = e.sentQ[:n]
-		e.sentHead = 0
+	return t
+}
+
+func (e *synEngine) expire(now time.Time) {
+	for i := range e.sentQ {
+		q := &e.sentQ[i]
+		for q.head < len(q.items) {
+			p := q.items[q.head]
+			if !p.answered && now.Sub(p.sent) < e.timeout(p) {
+				break
+			}
+			q.items[q.head] = nil
+			q.head++
+			if p.answered {
+				continue
+			}
+			e.settle(p)
+			e.timedOut(p, now)
+		}
+		if q.head > 4096 && q.head*2 > len(q.items) {
+			n := copy(q.items, q.items[q.head:])
+			clear(q.items[n:])
+			q.items = q.items[:n]
+			q.head = 0
+		}
 	}
 }
 
@@ -516,14 +554,129 @@ func (e *synEngine) handleReply(r tcpReply, now time.Time) {
 		h.answeredFirst++
 		e.sampleRTT(h, rtt)
 		e.grow(h, rtt)
+		// Only probes sent since the last decrease tell about the window now.
+		if p.sent.After(e.gLastCut) {
+			e.gLoss.answered++
+		}
+		if p.sent.After(h.lastCut) {
+			h.epochAnswered++
+			if h.epochMinRTT == 0 || rtt < h.epochMinRTT {
+				h.epochMinRTT = rtt
+			}
+		}
 	case try > 0:
-		// The first attempt was lost: loss, once per round trip. The answer
-		// still clocks the window open again (no round-trip sample: Karn).
+		// The first attempt was lost. The answer still clocks the window open
+		// (no round-trip sample: Karn).
 		h.retryAnswered++
-		e.cut(h, now)
+		if p.sent.Add(-h.rto(&e.cfg)).After(h.lastCut) {
+			h.epochLost++
+		}
+		if p.sent.Add(-h.rto(&e.cfg)).After(e.gLastCut) {
+			e.gLoss.lost++
+		}
 		e.grow(h, 0)
 	}
+	e.endEpoch(h, p.sent, now)
+	e.judgeGlobalLoss(h, p.sent, now)
 	e.maybeFinish(h, now)
+}
+
+// Congestion signals, judged once per round trip of answers.
+const (
+	synEpochSamples   = 128  // outcomes a loss fraction is judged on, at least
+	synLossFloor      = 0.05 // a loss fraction below this is never congestion
+	synDelaySlack     = 2 * time.Millisecond
+	synDelayDecrease  = 0.9 // a standing queue: shrink by its share of the round trip, this much at least
+	synLossDecrease   = 0.5
+	synBaseLossWeight = 0.125
+	synAvoidGrowth    = 0.0625 // window growth per answer above the slow-start threshold
+)
+
+// endEpoch judges the round trip of answers just ended. Random loss is not
+// congestion: a path that loses 1% of packets whatever the rate would keep a
+// window that halves on every loss near 1.2/sqrt(0.01) = 12 probes. The windows
+// shrink only when the loss over the round trip clearly exceeds what the path
+// usually shows (twice the running estimate plus three standard deviations, so
+// that the chance spread of a round trip's losses is not taken for it, and 5% at
+// least), or when even the
+// fastest answer of the round trip queued (its round trip more than twice the
+// shortest ever seen): a standing queue at a bottleneck, seen before it drops.
+func (e *synEngine) endEpoch(h *synHost, sent, now time.Time) {
+	if h.epochStart.IsZero() {
+		h.epochStart = now
+		return
+	}
+	n := h.epochAnswered + h.epochLost
+	if now.Sub(h.epochStart) < max(h.srtt, time.Millisecond) || n < 8 {
+		return
+	}
+	queued := h.epochAnswered >= 8 && h.minRTT > 0 && h.epochMinRTT > 2*h.minRTT+synDelaySlack
+	switch {
+	case queued && h.queuedEpochs > 0:
+		// Shrink in proportion to the queue, so that it drains within a round trip.
+		factor := float64(h.minRTT) / float64(h.epochMinRTT)
+		e.cut(h, sent, now, min(max(factor, synLossDecrease), synDelayDecrease), true)
+	case n >= synEpochSamples:
+		loss := float64(h.epochLost) / float64(n)
+		if excessLoss(h.epochLost, n, h.baseLoss) {
+			e.cut(h, sent, now, synLossDecrease, false)
+		} else {
+			h.baseLoss = nextBaseLoss(h.baseLoss, loss)
+		}
+	case !queued:
+		return // too few outcomes to judge loss yet: the round trip goes on
+	}
+	// A queue must stand two round trips running: one round trip of late
+	// answers is as likely our own process, or the machine, having stalled.
+	h.queuedEpochs = 0
+	if queued {
+		h.queuedEpochs = 1
+	}
+	h.epochStart, h.epochAnswered, h.epochLost, h.epochMinRTT = now, 0, 0, 0
+}
+
+// lossEpoch counts the answers and losses of a round trip, all hosts together.
+type lossEpoch struct {
+	start          time.Time
+	answered, lost int
+	base           float64 // running estimate of the usual loss
+}
+
+// judgeGlobalLoss shrinks the global window when the loss over all hosts'
+// answers of a round trip clearly exceeds the usual: a shared path congested.
+func (e *synEngine) judgeGlobalLoss(h *synHost, sent, now time.Time) {
+	g := &e.gLoss
+	if g.start.IsZero() {
+		g.start = now
+	}
+	n := g.answered + g.lost
+	if now.Sub(g.start) < max(h.srtt, time.Millisecond) || n < synEpochSamples {
+		return
+	}
+	loss := float64(g.lost) / float64(n)
+	if excessLoss(g.lost, n, g.base) && now.Sub(e.gLastCut) > max(h.srtt, time.Millisecond) && sent.After(e.gLastCut) {
+		e.gssthresh = max(e.gcwnd*synLossDecrease, synMinWindow*16)
+		e.gcwnd = e.gssthresh
+		e.gLastCut = now
+	} else {
+		g.base = nextBaseLoss(g.base, loss)
+	}
+	g.start, g.answered, g.lost = now, 0, 0
+}
+
+// excessLoss tells whether lost of n outcomes is clearly more than the usual
+// fraction base: twice it plus three standard deviations (the chance spread of
+// a round trip's losses), and 5% at least.
+func excessLoss(lost, n int, base float64) bool {
+	usual := base * float64(n)
+	return float64(lost) > synLossFloor*float64(n) && float64(lost) > 2*usual+3*math.Sqrt(usual+1)
+}
+
+// nextBaseLoss moves the usual loss estimate toward a round trip's loss,
+// capped: a path that loses more than 5% at random is rare, and a congested one
+// must not teach the estimate that heavy loss is usual.
+func nextBaseLoss(base, loss float64) float64 {
+	return base + synBaseLossWeight*(min(loss, synLossFloor)-base)
 }
 
 func (e *synEngine) sampleRTT(h *synHost, rtt time.Duration) {
@@ -544,10 +697,11 @@ func (e *synEngine) sampleRTT(h *synHost, rtt time.Duration) {
 }
 
 // grow opens the host's and the global window on an answer: by one per answer
-// below the threshold (slow start), by one per window above it. An answer that
+// below the threshold (slow start), by a sixteenth above it: a sixteenth of the
+// window per round trip, not TCP's one probe, so that a window halved on a burst
+// of loss is back within a few round trips rather than hundreds. An answer that
 // took twice the shortest round trip seen has queued somewhere: the window holds,
-// which keeps the path's queues from overflowing before loss is even noticed
-// (loss shows only when a retransmission is answered, a timeout later).
+// which keeps the path's queues from overflowing before loss is even noticed.
 func (e *synEngine) grow(h *synHost, rtt time.Duration) {
 	if rtt > 2*h.minRTT+time.Millisecond {
 		return
@@ -555,28 +709,33 @@ func (e *synEngine) grow(h *synHost, rtt time.Duration) {
 	if h.cwnd < h.ssthresh {
 		h.cwnd++
 	} else {
-		h.cwnd += 1 / h.cwnd
+		h.cwnd += synAvoidGrowth
 	}
 	h.cwnd = min(h.cwnd, synMaxHostWindow)
 	if e.gcwnd < e.gssthresh {
 		e.gcwnd++
 	} else {
-		e.gcwnd += 1 / e.gcwnd
+		e.gcwnd += synAvoidGrowth
 	}
 	e.gcwnd = min(e.gcwnd, synMaxGlobalWindow)
 }
 
-// cut halves the windows on evidence of loss (a retransmission answered), at
-// most once per round trip, so one burst of losses counts once.
-func (e *synEngine) cut(h *synHost, now time.Time) {
-	rtt := max(h.srtt, e.cfg.minTimeout)
-	if now.Sub(h.lastCut) > rtt {
-		h.ssthresh = max(h.cwnd/2, synMinWindow)
+// cut shrinks the windows by factor on a congestion signal, at most once per
+// round trip, and only on evidence (a probe sent at sent) that postdates the last
+// decrease, so one burst of losses counts once and the answers of a window
+// already cut do not cut it again. The global window shrinks here only on a standing
+// queue; on loss, only when all hosts' answers together show it
+// (judgeGlobalLoss): one host's few hundred answers are too noisy to slow every
+// host.
+func (e *synEngine) cut(h *synHost, sent, now time.Time, factor float64, global bool) {
+	rtt := max(h.srtt, time.Millisecond)
+	if now.Sub(h.lastCut) > rtt && sent.After(h.lastCut) {
+		h.ssthresh = max(h.cwnd*factor, synMinWindow)
 		h.cwnd = h.ssthresh
 		h.lastCut = now
 	}
-	if now.Sub(e.gLastCut) > rtt {
-		e.gssthresh = max(e.gcwnd/2, synMinWindow*16)
+	if global && now.Sub(e.gLastCut) > rtt && sent.After(e.gLastCut) {
+		e.gssthresh = max(e.gcwnd*factor, synMinWindow*16)
 		e.gcwnd = e.gssthresh
 		e.gLastCut = now
 	}

@@ -243,7 +243,7 @@ func TestSynEngineBottleneck(t *testing.T) {
 	t.Logf("%d probes sent for 20000 ports, %d dropped at the bottleneck (took %v)", sent, dropped, took)
 	for a, h := range hosts {
 		if fmt.Sprint(h.open) != "[22 2222 4444]" || h.closedCount != 5000-3 {
-			t.Errorf("%s: open %v, %d closed", a, h.open, h.closedCount)
+			t.Errorf("%s: open %v, %d closed; dropping %v, retries answered %d, lost %d, silent first %d, answered first %d", a, h.open, h.closedCount, h.dropping, h.retryAnswered, h.retryLost, h.silentFirst, h.answeredFirst)
 		}
 	}
 	// 20,000 probes through 5,000 per second take at least 4 s; without congestion
@@ -312,4 +312,61 @@ func (r *refusingOnce) send(src, dst netip.Addr, dport uint16, seq uint32) error
 		}
 	}
 	return r.simNet.send(src, dst, dport, seq)
+}
+
+// Behind a long path with random loss and no bottleneck (issue 10: 30 ms round
+// trip, 1% lost each way): random loss is not congestion, so the sweep runs near
+// the rate instead of at a window that each loss halves.
+func TestSynEngineRandomLossLongPath(t *testing.T) {
+	t.Parallel()
+	n := newSimNet(5)
+	n.loss, n.latency = 0.01, 15*time.Millisecond
+	var targets []netip.Addr
+	for i := range 15 {
+		a := netip.AddrFrom4([4]byte{192, 0, 2, byte(60 + i)})
+		targets = append(targets, a)
+		n.hosts[a] = &simHost{open: portSet(22, 443, 8080)}
+	}
+	took, hosts, _ := simulate(t, n, simConfig(), targets, allPorts())
+	t.Logf("15 hosts x 65535 ports in %v of virtual time", took)
+	for _, a := range targets {
+		if h := hosts[a]; fmt.Sprint(h.open) != "[22 443 8080]" {
+			t.Errorf("%s: open %v", a, h.open)
+		}
+	}
+	// 983,025 probes at 30,000/s: 33 s at the rate.
+	if took > 45*time.Second {
+		t.Errorf("took %v of virtual time, want near 33 s (the rate)", took)
+	}
+}
+
+// A host that drops everything is decided down within one initial timeout (its
+// first attempts and their retransmissions at half of it each); a host that
+// answers later than the retransmission but before the decision is still up.
+func TestSynEngineSilentHostDecidedQuickly(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		latency time.Duration
+		up      bool
+	}{
+		{"drops everything", 0, false},
+		{"answers after 700 ms", 350 * time.Millisecond, true},
+	} {
+		n := newSimNet(6)
+		a := netip.MustParseAddr("192.0.2.90")
+		n.latency = tc.latency
+		n.hosts[a] = &simHost{dropAll: !tc.up, open: portSet(22)}
+		took, hosts, _ := simulate(t, n, simConfig(), []netip.Addr{a}, allPorts())
+		h := hosts[a]
+		if tc.up {
+			if h.down || fmt.Sprint(h.open) != "[22]" {
+				t.Errorf("%s: down %v, open %v", tc.name, h.down, h.open)
+			}
+			continue
+		}
+		if !h.down || took > 1100*time.Millisecond {
+			t.Errorf("%s: down %v after %v of virtual time, want down within 1.1 s", tc.name, h.down, took)
+		}
+	}
 }
