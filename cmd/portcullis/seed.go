@@ -105,6 +105,11 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
+	// Planner statistics, as a database that grew over years has them: a
+	// bulk load leaves PostgreSQL none until autovacuum comes round.
+	if err := db.WithContext(ctx).Exec("ANALYZE").Error; err != nil {
+		return fmt.Errorf("seed: analyze: %w", err)
+	}
 	fmt.Fprintf(stdout, "seeded in %s: %d users, %d zones, %d assets, %d requests (%d rules, %d reviews, %d comments), %d audit events, %d scan runs, %d drift items, %d re-certification items\n",
 		time.Since(start).Round(time.Millisecond), stats.Users, stats.Zones, stats.Assets, stats.Requests, stats.Rules, stats.Reviews, stats.Comments,
 		stats.AuditEvents, stats.ScanRuns, stats.DriftItems, stats.Recerts)
