@@ -463,6 +463,10 @@ type RecertItem struct {
 	Status, DecidedBy string
 	Justification     string
 	DefaultExpiry     string
+	// What the owner typed into a refused form, and why it was refused.
+	JustificationDraft, JustificationError string
+	ExpiresDraft                           string
+	ReasonDraft, ReasonError               string
 }
 
 // CampaignRow is a campaign with its progress.
@@ -492,6 +496,9 @@ type Recertification struct {
 	DefaultDue     string
 	MaxDate        string
 	Error          string
+	// The campaign form as typed, when it was refused.
+	NameDraft, NameError string
+	DueDraft             string
 }
 
 // CampaignPage is one campaign with every item.
@@ -558,6 +565,10 @@ type DriftRow struct {
 	CanAcknowledge, CanSuppress, CanRequest  bool
 	FiledHref                                string
 	SuppressedUntil, SuppressReason          string
+	// The suppress form as typed, when it was refused: the form opens with it.
+	SuppressOpen              bool
+	ReasonDraft, ReasonError  string
+	UntilDraft                string
 }
 
 // DriftList is the drift page.
