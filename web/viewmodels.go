@@ -566,9 +566,9 @@ type DriftRow struct {
 	FiledHref                                string
 	SuppressedUntil, SuppressReason          string
 	// The suppress form as typed, when it was refused: the form opens with it.
-	SuppressOpen              bool
-	ReasonDraft, ReasonError  string
-	UntilDraft                string
+	SuppressOpen             bool
+	ReasonDraft, ReasonError string
+	UntilDraft               string
 }
 
 // DriftList is the drift page.
