@@ -526,7 +526,8 @@ func (s *Service) Counts(ctx context.Context, actor core.Actor) (map[State]int, 
 		all, err := s.allCounts.Get(s.Store, func() (map[State]int, error) { return s.countStates(ctx, actor) })
 		return maps.Clone(all), err
 	}
-	return s.countStates(ctx, actor)
+	own, err := s.ownCounts.Get(s.Store, ownScope{actor.ID, actor.Team}, func() (map[State]int, error) { return s.countStates(ctx, actor) })
+	return maps.Clone(own), err
 }
 
 func (s *Service) countStates(ctx context.Context, actor core.Actor) (map[State]int, error) {
