@@ -116,7 +116,7 @@ func AliyunSignature(method, accessKeySecret string, params url.Values) string {
 
 // Deliver makes one signed SendSms request for a.
 func (s *AliyunSMS) Deliver(ctx context.Context, a Alert) error {
-	what := "sms " + s.Name()
+	what := channelWhat("sms aliyun", s.Label)
 	if err := s.Check(); err != nil {
 		return Permanent(fmt.Errorf("%s: %w", what, err))
 	}

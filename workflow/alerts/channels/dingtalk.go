@@ -73,7 +73,7 @@ func DingTalkSign(secret string, timestampMillis int64) string {
 
 // Deliver makes one signed post of a.
 func (d *DingTalk) Deliver(ctx context.Context, a Alert) error {
-	what := "dingtalk " + d.Name()
+	what := channelWhat("dingtalk", d.Label)
 	if err := d.Check(); err != nil {
 		return Permanent(fmt.Errorf("%s: %w", what, err))
 	}

@@ -82,7 +82,7 @@ type feishuAnswer struct {
 
 // Deliver makes one signed post of a.
 func (f *Feishu) Deliver(ctx context.Context, a Alert) error {
-	what := "feishu " + f.Name()
+	what := channelWhat("feishu", f.Label)
 	if err := f.Check(); err != nil {
 		return Permanent(fmt.Errorf("%s: %w", what, err))
 	}

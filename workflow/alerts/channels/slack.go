@@ -46,7 +46,7 @@ func (s *Slack) Check() error {
 
 // Deliver makes one post of a.
 func (s *Slack) Deliver(ctx context.Context, a Alert) error {
-	what := "slack " + s.Name()
+	what := channelWhat("slack", s.Label)
 	if err := s.Check(); err != nil {
 		return Permanent(fmt.Errorf("%s: %w", what, err))
 	}

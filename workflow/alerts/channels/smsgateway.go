@@ -175,7 +175,7 @@ func (g *SMSGateway) request(ctx context.Context, a Alert, to string) (*http.Req
 // Deliver sends a to every recipient it has not reached yet, one request
 // each.
 func (g *SMSGateway) Deliver(ctx context.Context, a Alert) error {
-	what := "sms " + g.Name()
+	what := channelWhat("sms gateway", g.cfg.Label)
 	ctx, cancel := withDefaultTimeout(ctx)
 	defer cancel()
 	var failures []error

@@ -51,7 +51,7 @@ func (t *Teams) Check() error {
 
 // Deliver makes one post of a.
 func (t *Teams) Deliver(ctx context.Context, a Alert) error {
-	what := "teams " + t.Name()
+	what := channelWhat("teams", t.Label)
 	if err := t.Check(); err != nil {
 		return Permanent(fmt.Errorf("%s: %w", what, err))
 	}

@@ -155,7 +155,7 @@ type tencentAnswer struct {
 // Deliver makes one signed SendSms request for a, to the numbers it has
 // not reached yet.
 func (s *TencentSMS) Deliver(ctx context.Context, a Alert) error {
-	what := "sms " + s.Name()
+	what := channelWhat("sms tencent", s.Label)
 	if err := s.Check(); err != nil {
 		return Permanent(fmt.Errorf("%s: %w", what, err))
 	}

@@ -131,3 +131,12 @@ func checkErrcode(what string, body []byte) error {
 	}
 	return nil
 }
+
+// channelWhat names a channel in its errors: its kind, and its label if
+// it has one.
+func channelWhat(kind, label string) string {
+	if label == "" {
+		return kind
+	}
+	return kind + " " + oneLine(label)
+}

@@ -53,7 +53,7 @@ func (w *WeCom) Check() error {
 
 // Deliver makes one post of a.
 func (w *WeCom) Deliver(ctx context.Context, a Alert) error {
-	what := "wecom " + w.Name()
+	what := channelWhat("wecom", w.Label)
 	if err := w.Check(); err != nil {
 		return Permanent(fmt.Errorf("%s: %w", what, err))
 	}
