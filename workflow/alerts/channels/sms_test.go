@@ -261,7 +261,7 @@ func startTencent(t *testing.T, failOnce map[string]string, replies ...vendorRep
 			return "Authorization does not match", no
 		}
 		var req struct {
-			PhoneNumberSet, TemplateParamSet                   []string
+			PhoneNumberSet, TemplateParamSet                  []string
 			SmsSdkAppId, SignName, TemplateId, SessionContext string
 		}
 		if err := json.Unmarshal(body, &req); err != nil {
