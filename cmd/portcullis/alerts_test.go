@@ -15,6 +15,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/workflow/alerts/channels"
 	"github.com/portcullis/portcullis/workflow/workflowtest"
 )
 
@@ -207,4 +208,51 @@ routes:
 	if len(got) != 4 || !strings.Contains(strings.Join(got, "\n"), fmt.Sprintf("https://portcullis.test/drift/%d", critical.ID)) {
 		t.Errorf("the vendors saw %d requests, want 4 carrying the item's link:\n%s", len(got), strings.Join(got, "\n"))
 	}
+}
+
+// FuzzAlertsFile feeds the parser arbitrary files: it must never panic,
+// never put a secret's value in an error, and a file it accepts must route
+// only to channels it built.
+func FuzzAlertsFile(f *testing.F) {
+	example, err := os.ReadFile(filepath.Join("..", "..", "docs", "alerts.example.yaml"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(example)
+	for _, seed := range []string{
+		"channels: [{name: d, type: dingtalk, token_env: T, secret_env: S}]\nroutes: [{channel: d, min_severity: high}]",
+		"channels: [{name: m, type: sms, provider: http, url: 'https://gw.example/?t={{urlquery .Text}}', to: ['13800138000'], max_chars: 30}]",
+		"channels: [{name: m, type: sms, provider: tencent, key_id: k, secret_env: S, app_id: '1', sign_name: s, template: t, to: ['+8613800138000'], params: ['1=severity', text]}]",
+		"channels: [{name: s, type: slack, secret_env: SLACK_URL}, {name: t, type: teams, secret_env: TEAMS_URL, format: messagecard}]",
+		"channels: [{name: f, type: lark, token_env: T, secret_env: S, base_url: 'http://127.0.0.1:1/x'}]",
+		"channels: [{name: m, type: sms, provider: http, url: '{{.Secret}}', secret_env: S, to: ['1']}]",
+		"channels: [{name: x, type: sms, provider: aliyun, params: ['=', 'a=b=c']}]",
+	} {
+		f.Add([]byte(seed))
+	}
+	const secretMark = "fuzz-secret-0123456789"
+	env := func(k string) string {
+		if strings.HasSuffix(k, "_URL") {
+			return "https://hooks.example/" + secretMark
+		}
+		return secretMark
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		a, err := parseAlerting(raw, env, nil, "alerts.yaml")
+		if err != nil {
+			if strings.Contains(err.Error(), secretMark) {
+				t.Fatalf("the error shows a secret: %v", err)
+			}
+			return
+		}
+		for _, ch := range a.Router.Match(channelsTestAlert()) {
+			if a.Channels[ch.Name()] != ch {
+				t.Fatalf("route to %q, a channel the configuration does not hold", ch.Name())
+			}
+		}
+	})
+}
+
+func channelsTestAlert() channels.Alert {
+	return channels.Alert{ID: "drift-1", Severity: "critical", Zone: "payments", Classification: "internet", Title: "t"}
 }
