@@ -172,6 +172,8 @@ func (s *AliyunSMS) Deliver(ctx context.Context, a Alert) error {
 	setCommonHeaders(req, a.ID)
 	body, callErr := vendorCall(ctx, s.Client, what, req)
 
+	// An answer that is not JSON leaves Code empty, which the cases below
+	// treat as the failure it is.
 	var ans struct{ Code, Message string }
 	json.Unmarshal(body, &ans)
 	switch {

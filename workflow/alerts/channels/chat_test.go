@@ -105,8 +105,8 @@ func TestDingTalkPostsSignedMarkdown(t *testing.T) {
 	req := v.wantAllGood(t, 1)[0]
 	m, _ := decodeJSON(req.Body)
 	text := str(m, "markdown", "text")
-	for _, want := range []string{"HIGH", "New open port on web01", "[Open in Portcullis](" + a.Link + ")", "Alert ID drift\\-42"} {
-		if !strings.Contains(strings.ReplaceAll(text, "\\-", "-"), strings.ReplaceAll(want, "\\-", "-")) {
+	for _, want := range []string{"HIGH", "New open port on web01", "[Open in Portcullis](" + a.Link + ")", "Alert ID drift-42"} {
+		if !strings.Contains(text, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, text)
 		}
 	}

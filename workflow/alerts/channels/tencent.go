@@ -20,9 +20,9 @@ import (
 const DefaultTencentSMSURL = "https://sms.tencentcloudapi.com/"
 
 // TencentParamMax is the length, in characters, Portcullis gives a Tencent
-// template variable unless told otherwise: the stricter limit Tencent sets
-// for accounts of individuals, so a template accepted for either kind of
-// account takes the values.
+// template variable unless told otherwise. Tencent's limits depend on the
+// variable's type and the account, so this is a cautious default; set
+// ParamMax to what the approved template allows.
 const TencentParamMax = 12
 
 // tencentContentType is the content type the request is sent and signed
