@@ -67,9 +67,11 @@ func plainMessage(a Alert, limit int) string {
 	return truncate(strings.Join(lines, "\n"), limit)
 }
 
-// markdownText makes s inert in the markdown of DingTalk, WeCom, Feishu and
-// Teams: one line, markdown punctuation backslash-escaped, and angle
-// brackets (HTML, WeCom's <@user> mentions) swapped for full-width ones.
+// markdownText makes s inert in the markdown of DingTalk, WeCom and Teams:
+// one line, the markdown punctuation that starts emphasis, code, links,
+// headings and tables backslash-escaped (parentheses are harmless once "]"
+// is), and angle brackets (HTML, WeCom's <@user> mentions) swapped for
+// full-width ones.
 func markdownText(s string) string {
 	var b strings.Builder
 	for _, r := range oneLine(s) {
@@ -78,7 +80,7 @@ func markdownText(s string) string {
 			b.WriteRune('＜')
 		case '>':
 			b.WriteRune('＞')
-		case '\\', '`', '*', '_', '[', ']', '(', ')', '#', '~', '|', '!':
+		case '\\', '`', '*', '_', '[', ']', '#', '~', '|':
 			b.WriteByte('\\')
 			b.WriteRune(r)
 		default:

@@ -139,10 +139,11 @@ func hostileAlert() Alert {
 	return a
 }
 
-// noInjectedLink fails if text holds the phishing link as a markdown link.
+// noInjectedLink fails if text holds the phishing link as a markdown link
+// (a "](" whose bracket is not escaped), a mention or a tag.
 func noInjectedLink(t *testing.T, what, text string) {
 	t.Helper()
-	if strings.Contains(text, "](https://phish.example)") || strings.Contains(text, "<@all>") || strings.Contains(text, "<b>") {
+	if strings.Contains(strings.ReplaceAll(text, "\\](", ""), "](https://phish.example)") || strings.Contains(text, "<@all>") || strings.Contains(text, "<b>") {
 		t.Errorf("%s lets a scanned field inject markup: %q", what, text)
 	}
 }
