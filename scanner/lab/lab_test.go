@@ -853,9 +853,15 @@ func TestLab(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				l.setDelay(delayed)
 				args := append([]string{bin, "-q", "--format", "json", "-p", tcp, "-u", udp}, m.args...)
+				before, raw := l.counters(), l.watchRawDrops()
 				res, err := l.runInScanner(append(args, targets)...)
+				rawDrops := raw.end()
 				if err != nil {
 					t.Fatal(err)
+				}
+				t.Logf("counters: %s; raw socket drops %d", l.counters().since(before), rawDrops)
+				if delayed {
+					t.Logf("delay line: %s", l.delayStats())
 				}
 				var report struct {
 					scanner.Report
