@@ -242,6 +242,7 @@ type hostScan struct {
 	silentStreak  int  // attempts without an answer while the host never answered
 	silentFirst   int  // first attempts that timed out
 	retryAnswered int  // retries answered: the path loses packets
+	maxAnswered   int  // the highest attempt number answered
 	retryLost     int  // retries unanswered too: a filter drops them
 	dropping      bool // answers some ports and silently drops the others
 	down          atomic.Bool
@@ -544,7 +545,7 @@ func (h *hostScan) probePort(ctx context.Context, port uint16) portState {
 		rtt := time.Since(start)
 		switch outcome {
 		case outcomeOpen, outcomeClosed:
-			h.answered(rtt, attempt > 0)
+			h.answered(rtt, attempt)
 			if outcome == outcomeOpen {
 				return portOpen
 			}
@@ -561,18 +562,19 @@ func (h *hostScan) probePort(ctx context.Context, port uint16) portState {
 			return portFiltered
 		}
 		attempt++
-		if !h.unanswered(attempt > 1) || attempt > h.r.opts.Retries || outcome == outcomeUnreachable {
+		if !h.unanswered(attempt > 1) || attempt > h.retries() || outcome == outcomeUnreachable {
 			return portFiltered
 		}
 	}
 }
 
-func (h *hostScan) answered(rtt time.Duration, retry bool) {
+func (h *hostScan) answered(rtt time.Duration, attempt int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.responded = true
 	h.silentStreak = 0
-	if retry {
+	h.maxAnswered = max(h.maxAnswered, attempt)
+	if attempt > 0 {
 		h.retryAnswered++
 		h.dropping = false
 		return // which attempt was answered is unknown: no round-trip sample
@@ -612,6 +614,18 @@ func (h *hostScan) unanswered(retry bool) bool {
 	}
 	h.dropping = h.responded && h.retryLost >= 8 && h.retryAnswered*8 <= h.retryLost
 	return !h.dropping || h.silentFirst%synRetrySample == 0
+}
+
+// retries is how many times a silent port is tried again: Retries, and on a
+// path that has shown loss one attempt more than the highest answered there (as
+// in the SYN engine's retries).
+func (h *hostScan) retries() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.r.opts.Retries == 0 {
+		return 0
+	}
+	return min(max(h.r.opts.Retries, h.maxAnswered+1), maxTries-1)
 }
 
 // timeout is the handshake wait for the next attempt: the configured maximum until

@@ -334,6 +334,51 @@ func TestTimeoutsAreRetriedRefusalsAreNot(t *testing.T) {
 	}
 }
 
+// On a path that has shown loss (a retry answered), a silent port is tried once
+// more than the highest attempt ever answered there: the port whose first two
+// attempts were lost is found, where the configured single retry missed it.
+func TestLossyPathEarnsMoreRetries(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	calls := map[uint16]int{}
+	var ports []uint16
+	for p := uint16(1); p <= 100; p++ {
+		ports = append(ports, p)
+	}
+	opts := quick(ports...)
+	opts.SkipIdentify = true
+	opts.TarpitPorts = []uint16{61001}
+	opts.connect = func(_ context.Context, target netip.AddrPort, _ time.Duration) connectOutcome {
+		mu.Lock()
+		calls[target.Port()]++
+		attempt := calls[target.Port()] - 1
+		mu.Unlock()
+		switch port := target.Port(); {
+		case port == 61001:
+			return outcomeClosed
+		case port == 50 && attempt < 2:
+			// Lost twice, each loss seen after the others' retries answered.
+			time.Sleep(100 * time.Millisecond)
+			return outcomeTimeout
+		case port == 50:
+			return outcomeOpen
+		case attempt == 0 && port%4 == 0: // a few first attempts lost
+			return outcomeTimeout
+		}
+		return outcomeClosed
+	}
+	report, err := Scan(context.Background(), []netip.Addr{netip.MustParseAddr("192.0.2.1")}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := report.Hosts[0]; len(h.Ports) != 1 || h.Ports[0].Port != 50 {
+		t.Errorf("ports %+v, want 50 open", h.Ports)
+	}
+	if calls[50] != 3 || calls[20] != 2 || calls[21] != 1 {
+		t.Errorf("attempts: port 50 %d, 20 %d, 21 %d; want 3, 2, 1", calls[50], calls[20], calls[21])
+	}
+}
+
 func TestScanIPv6(t *testing.T) {
 	t.Parallel()
 	ln, err := net.Listen("tcp", "[::1]:0")
