@@ -695,24 +695,57 @@ func (r *run) looksLikeTarpit(ctx context.Context, addr netip.Addr) bool {
 			ports = append(ports, uint16(61000+rand.IntN(65536-61000)))
 		}
 	}
-	var accepted atomic.Int32
+	// One handshake lost on the path must not hide a tarpit: each of its ports
+	// would then be identified in turn, for many minutes. So a port that timed
+	// out is tried again, but only while the others accepted: a host where none
+	// did is no tarpit, and costs one wait.
+	accepted := 0
+	for range tarpitTries {
+		n, silent, refused := r.tarpitRound(ctx, addr, ports)
+		accepted += n
+		if refused || accepted == 0 || ctx.Err() != nil {
+			return false
+		}
+		if len(silent) == 0 {
+			return true
+		}
+		ports = silent
+	}
+	return false
+}
+
+// tarpitTries bounds the handshakes tried per port when looking for a tarpit.
+const tarpitTries = 3
+
+// tarpitRound connects to each port once (retrying only local failures) and
+// counts the handshakes completed, lists the ports that timed out and tells
+// whether one was refused.
+func (r *run) tarpitRound(ctx context.Context, addr netip.Addr, ports []uint16) (accepted int, silent []uint16, refused bool) {
+	outcomes := make([]connectOutcome, len(ports))
 	var wg sync.WaitGroup
-	for _, port := range ports {
+	for i, port := range ports {
 		wg.Go(func() {
-			for attempt := 0; attempt < 10; attempt++ {
-				switch r.connect(ctx, netip.AddrPortFrom(addr, port), r.opts.Timeout) {
-				case outcomeOpen:
-					accepted.Add(1)
-				case outcomeLocal:
-					time.Sleep(20 * time.Millisecond)
-					continue
+			for range 10 {
+				outcomes[i] = r.connect(ctx, netip.AddrPortFrom(addr, port), r.opts.Timeout)
+				if outcomes[i] != outcomeLocal {
+					return
 				}
-				return
+				time.Sleep(20 * time.Millisecond)
 			}
 		})
 	}
 	wg.Wait()
-	return int(accepted.Load()) == len(ports)
+	for i, o := range outcomes {
+		switch o {
+		case outcomeOpen:
+			accepted++
+		case outcomeTimeout:
+			silent = append(silent, ports[i])
+		default:
+			refused = true
+		}
+	}
+	return accepted, silent, refused
 }
 
 // answering keeps the ports of a tarpit host where an application answers (a

@@ -211,6 +211,52 @@ func TestTarpitHost(t *testing.T) {
 	}
 }
 
+// A tarpit behind a lossy path: one of its probe ports loses the handshake once.
+// The others accepted, so that port is tried again and the tarpit is still
+// recognised; a host that accepts none of them costs one wait, no retry.
+func TestTarpitSeenThroughALostHandshake(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		tarpit bool
+	}{{"tarpit", true}, {"filtered", false}} {
+		var mu sync.Mutex
+		calls := map[uint16]int{}
+		probes := []uint16{61001, 61002, 61003}
+		opts := quick(22)
+		opts.SkipIdentify = true
+		opts.TarpitPorts = probes
+		opts.connect = func(_ context.Context, target netip.AddrPort, _ time.Duration) connectOutcome {
+			mu.Lock()
+			defer mu.Unlock()
+			calls[target.Port()]++
+			switch {
+			case target.Port() == 22:
+				return outcomeOpen
+			case !tc.tarpit || target.Port() == 61002 && calls[61002] == 1:
+				return outcomeTimeout
+			}
+			return outcomeOpen
+		}
+		report, err := Scan(context.Background(), []netip.Addr{netip.MustParseAddr("192.0.2.1")}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h := report.Hosts[0]; h.Tarpit != tc.tarpit {
+			t.Errorf("%s: tarpit %v", tc.name, h.Tarpit)
+		}
+		want := map[uint16]int{61001: 1, 61002: 2, 61003: 1}
+		if !tc.tarpit {
+			want[61002] = 1
+		}
+		for _, p := range probes {
+			if calls[p] != want[p] {
+				t.Errorf("%s: %d handshakes on %d, want %d", tc.name, calls[p], p, want[p])
+			}
+		}
+	}
+}
+
 func TestSilentListenersAreNotATarpit(t *testing.T) {
 	t.Parallel()
 	addr := randomLoopback()
