@@ -65,6 +65,7 @@ func (s *Server) apiRoutes(r chi.Router, prefix string) {
 		{get, "/scans", roles(RV, AP, IM, core.RoleAuditor, AD), s.apiListScans},
 		{post, "/scans", roles(RV, AP, AD), s.apiStartScan},
 		{get, "/scans/{id}", roles(RV, AP, IM, core.RoleAuditor, AD), s.apiGetScan},
+		{get, "/agents", roles(core.RoleAuditor, AD), s.apiListAgents},
 	} {
 		s.handle(r, rt.method, rt.pattern, prefix, rt.a, rt.h, true)
 	}
@@ -924,5 +925,15 @@ func (s *Server) apiGetScan(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, scanToJSON(*run))
+	out := scanToJSON(*run)
+	// A run split among agents names its chunks and who did them.
+	chunks, did, err := s.app.Agents.ChunksOf(r.Context(), run.ID)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	if len(chunks) > 0 {
+		out["chunks"], out["agents"] = chunks, did
+	}
+	writeJSON(w, http.StatusOK, out)
 }
