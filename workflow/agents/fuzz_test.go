@@ -2,8 +2,8 @@ package agents_test
 
 import (
 	"bytes"
-	"encoding/base64"
 	"crypto/ed25519"
+	"encoding/base64"
 	"encoding/json"
 	"testing"
 	"time"
