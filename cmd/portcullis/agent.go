@@ -15,12 +15,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
 
+	"github.com/portcullis/portcullis/scanner"
 	"github.com/portcullis/portcullis/workflow/agents"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/paging"
@@ -199,6 +199,8 @@ type agentClient struct {
 	started   time.Time
 	// heartbeat is how often a chunk's lease is renewed.
 	heartbeat time.Duration
+	// pollWait is how long the server may hold a work request open.
+	pollWait time.Duration
 }
 
 // statusError is an answer the server gave: not retried.
@@ -290,6 +292,8 @@ func runAgentRun(ctx context.Context, args []string, getenv func(string) string,
 	fs.StringVar(&token, "token", "", "one-time enrolment token (first run only; better: PORTCULLIS_TOKEN)")
 	fs.StringVar(&dir, "state-dir", "", "directory keeping the agent's key and scope (created 0700)")
 	fs.DurationVar(&heartbeat, "heartbeat", 5*time.Second, "how often the lease of the chunk being scanned is renewed")
+	var pollWait time.Duration
+	fs.DurationVar(&pollWait, "poll-wait", 20*time.Second, "how long the server may hold a request for work open (at most 25s)")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
@@ -304,12 +308,15 @@ func runAgentRun(ctx context.Context, args []string, getenv func(string) string,
 	if heartbeat < 100*time.Millisecond {
 		return usagef("agent run: --heartbeat %s is too short", heartbeat)
 	}
+	if pollWait < time.Second || pollWait > 25*time.Second {
+		return usagef("agent run: --poll-wait %s: want from 1s to 25s", pollWait)
+	}
 	log, err := newLogger(stderr, logLevel)
 	if err != nil {
 		return err
 	}
 	c := &agentClient{server: strings.TrimRight(server, "/"), http: &http.Client{Timeout: 90 * time.Second}, log: log, dir: dir,
-		started: time.Now().UTC(), heartbeat: heartbeat}
+		started: time.Now().UTC(), heartbeat: heartbeat, pollWait: pollWait}
 	st, err := loadAgentState(dir)
 	if err != nil {
 		return err
@@ -420,7 +427,7 @@ func (c *agentClient) loop(ctx context.Context) error {
 			Scope agents.SignedScope `json:"scope"`
 			Chunk *agents.Chunk      `json:"chunk"`
 		}
-		err := c.call(ctx, "/api/v1/agent/work", map[string]any{"version": version, "started_at": c.started, "wait_seconds": 20}, &resp)
+		err := c.call(ctx, "/api/v1/agent/work", map[string]any{"version": version, "started_at": c.started, "wait_seconds": int(c.pollWait / time.Second)}, &resp)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -550,18 +557,14 @@ func (c *agentClient) runChunk(ctx context.Context, ch *agents.Chunk) error {
 	return nil
 }
 
-// parsePortList reads the server's comma list of ports.
+// parsePortList reads the chunk's port spec ("1-1024,3306").
 func parsePortList(s string) ([]uint16, error) {
 	if s == "" {
 		return nil, nil
 	}
-	var out []uint16
-	for _, p := range strings.Split(s, ",") {
-		n, err := strconv.ParseUint(strings.TrimSpace(p), 10, 16)
-		if err != nil || n == 0 {
-			return nil, fmt.Errorf("the chunk's port %q is not a port", p)
-		}
-		out = append(out, uint16(n))
+	ports, err := scanner.ParsePorts(s)
+	if err != nil {
+		return nil, fmt.Errorf("the chunk's ports %q: %w", s, err)
 	}
-	return out, nil
+	return ports, nil
 }

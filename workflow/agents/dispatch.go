@@ -135,11 +135,24 @@ func (s *Service) enqueue(ctx context.Context, job scans.Job, byZone map[string]
 	return total, err
 }
 
-// portList writes ports as the comma list agents parse.
+// portList writes sorted ports compactly, runs as ranges ("1-1024,3306"):
+// the spec agents parse.
 func portList(ports []uint16) string {
-	parts := make([]string, len(ports))
-	for i, p := range ports {
-		parts[i] = fmt.Sprint(p)
+	ports = slices.Clone(ports)
+	slices.Sort(ports)
+	ports = slices.Compact(ports)
+	var parts []string
+	for i := 0; i < len(ports); {
+		j := i
+		for j+1 < len(ports) && ports[j+1] == ports[j]+1 {
+			j++
+		}
+		if j == i {
+			parts = append(parts, fmt.Sprint(ports[i]))
+		} else {
+			parts = append(parts, fmt.Sprintf("%d-%d", ports[i], ports[j]))
+		}
+		i = j + 1
 	}
 	return strings.Join(parts, ",")
 }
