@@ -209,7 +209,9 @@ type statusError struct {
 	msg    string
 }
 
-func (e *statusError) Error() string { return fmt.Sprintf("the server answered %d: %s", e.status, e.msg) }
+func (e *statusError) Error() string {
+	return fmt.Sprintf("the server answered %d: %s", e.status, e.msg)
+}
 
 func statusOf(err error) int {
 	var se *statusError

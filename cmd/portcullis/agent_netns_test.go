@@ -204,7 +204,11 @@ type lockedBuffer struct {
 	b  *bytes.Buffer
 }
 
-func (l lockedBuffer) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
+func (l lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
 
 func startIn(t testing.TB, ns string, env []string, bin string, args ...string) *proc {
 	t.Helper()
