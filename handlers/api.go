@@ -631,10 +631,12 @@ type assetJSON struct {
 	Application    string `json:"application"`
 	Zone           string `json:"zone"`
 	Classification string `json:"classification"`
+	// PublicAddress is the internet-facing (NAT) address, when it has one.
+	PublicAddress string `json:"public_address,omitempty"`
 }
 
 func assetToJSON(a models.Asset) assetJSON {
-	out := assetJSON{ID: a.ID, Address: a.Address, Hostname: a.Hostname, OwnerTeam: a.OwnerTeam, Application: a.Application}
+	out := assetJSON{ID: a.ID, Address: a.Address, Hostname: a.Hostname, OwnerTeam: a.OwnerTeam, Application: a.Application, PublicAddress: a.PublicAddress}
 	if a.Zone != nil {
 		out.Zone, out.Classification = a.Zone.Name, a.Zone.Classification
 	}
@@ -666,10 +668,11 @@ func (s *Server) apiSaveAsset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var b struct {
-		Address     string `json:"address"`
-		Hostname    string `json:"hostname"`
-		OwnerTeam   string `json:"owner_team"`
-		Application string `json:"application"`
+		Address       string `json:"address"`
+		Hostname      string `json:"hostname"`
+		OwnerTeam     string `json:"owner_team"`
+		Application   string `json:"application"`
+		PublicAddress string `json:"public_address"`
 	}
 	if err := decodeJSON(r, &b); err != nil {
 		s.apiError(w, r, err)
