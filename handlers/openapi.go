@@ -138,7 +138,7 @@ var apiSchemas = map[string]any{
 	"Asset":          obj(map[string]any{"id": map[string]any{"type": "integer"}, "address": str(""), "hostname": str(""), "owner_team": str(""), "application": str(""), "zone": str("derived from the address"), "classification": str("")}),
 	"AssetList":      obj(map[string]any{"assets": arr(ref("Asset")), "next_cursor": nextCursorSchema}),
 	"ImportResult":   obj(map[string]any{"created": map[string]any{"type": "integer"}, "updated": map[string]any{"type": "integer"}}),
-	"Drift": obj(map[string]any{"id": map[string]any{"type": "integer"}, "kind": str("open-unapproved, approved-closed, service-mismatch, expired-open, weak-config or tarpit"),
+	"Drift": obj(map[string]any{"id": map[string]any{"type": "integer"}, "kind": str("open-unapproved, approved-closed, service-mismatch, expired-open, weak-config, tarpit or exposed-externally"),
 		"severity": str(""), "asset": str(""), "port": map[string]any{"type": "integer"}, "protocol": str(""), "service": str(""), "zone": str(""),
 		"state": str("open, acknowledged, resolved or suppressed"), "first_seen": str(""), "last_seen": str(""), "request_id": map[string]any{"type": "integer"}, "rule_id": map[string]any{"type": "integer"}, "detail": str("")}),
 	"DriftList": obj(map[string]any{"drift": arr(ref("Drift")), "next_cursor": str("absent on the last page; pass it as cursor for the next")}),

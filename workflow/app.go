@@ -61,6 +61,7 @@ func New(db *gorm.DB, log *slog.Logger) *App {
 	a.Requests.OnEnd(a.Recert.LapsePending)
 	a.Drift = drift.New(st, inv, a.Alerts)
 	a.Scans.SetDriftRecorder(a.Drift)
+	a.Agents.SetExternalDrift(a.Drift)
 	a.Requests.SetVerification(a.Scans)
 	a.Dashboard = dashboard.New(st, a.Requests, inv, a.Scans, a.Drift)
 	return a

@@ -13,8 +13,18 @@ import (
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/driftrules"
+	"github.com/portcullis/portcullis/workflow/policy"
 	"github.com/portcullis/portcullis/workflow/scans"
 )
+
+// ExternalDrift judges what the internet vantage saw (drift.Service).
+type ExternalDrift interface {
+	RecordExternal(tx *gorm.DB, runID uint, scope driftrules.PortScope, hosts []scans.Host, publicOf map[string]string) (opened, resolved int, err error)
+}
+
+// SetExternalDrift gives the service what records exposed-externally drift.
+func (s *Service) SetExternalDrift(d ExternalDrift) { s.external = d }
 
 // Dispatcher is the scanner the scan service runs: the hosts of zones that
 // have live agents are split into chunks for those agents; the rest are
@@ -239,6 +249,9 @@ func (d *Dispatcher) ScanHosts(ctx context.Context, job scans.Job, progress func
 		p.Rate = localProgress.Rate
 		progress(p)
 		if done && localRes != nil {
+			if err := s.recordExternal(ctx, job, chunks); err != nil {
+				return nil, err
+			}
 			return d.report(ctx, job, chunks, localRes.report, host)
 		}
 		select {
@@ -247,6 +260,43 @@ func (d *Dispatcher) ScanHosts(ctx context.Context, job scans.Job, progress func
 		case <-tick.C:
 		}
 	}
+}
+
+// recordExternal hands what the internet vantage saw to drift: each public
+// address with the asset behind it.
+func (s *Service) recordExternal(ctx context.Context, job scans.Job, chunks []models.ScanChunk) error {
+	var public []string
+	for _, c := range chunks {
+		if c.Vantage == VantageInternet {
+			public = append(public, strings.Split(c.Targets, ",")...)
+		}
+	}
+	if len(public) == 0 || s.external == nil {
+		return nil
+	}
+	return s.InTx(ctx, func(tx *gorm.DB) error {
+		hosts, err := scans.HostsOf(tx, job.RunID, public)
+		if err != nil {
+			return err
+		}
+		var assets []models.Asset
+		if err := tx.Select("address, public_address").Where("public_address IN ?", public).Find(&assets).Error; err != nil {
+			return err
+		}
+		publicOf := map[string]string{}
+		for _, a := range assets {
+			publicOf[a.PublicAddress] = a.Address
+		}
+		scope := driftrules.PortScope{}
+		for _, p := range job.TCPPorts {
+			scope.TCP = append(scope.TCP, policy.PortRange{First: p, Last: p})
+		}
+		for _, p := range job.UDPPorts {
+			scope.UDP = append(scope.UDP, policy.PortRange{First: p, Last: p})
+		}
+		_, _, err = s.external.RecordExternal(tx, job.RunID, scope, hosts, publicOf)
+		return err
+	})
 }
 
 // replan recovers the split of a run whose chunks exist: the targets not

@@ -3,12 +3,14 @@ package agents_test
 import (
 	"context"
 	"encoding/json"
+	"net/netip"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/workflow/agents"
+	"github.com/portcullis/portcullis/workflow/inventory"
 	"github.com/portcullis/portcullis/workflow/scans"
 	"github.com/portcullis/portcullis/workflow/workflowtest"
 )
@@ -112,4 +114,71 @@ func TestZoneScanIsSplitAmongItsAgentsAndTheRestScannedHere(t *testing.T) {
 type agentRef struct {
 	name  string
 	agent *models.Agent
+}
+
+func TestInternetVantageFindsPortsExposedExternally(t *testing.T) {
+	w := workflowtest.SQLiteWorld(t)
+	builtin := &builtinScanner{scanned: make(chan []string, 4)}
+	d := w.App.Agents.Dispatcher(builtin)
+	d.Poll = 10 * time.Millisecond
+	w.App.Scans.SetScanner(d, scans.Policy{})
+	var asset models.Asset
+	workflowtest.Must(t, w.App.DB().Where("address = ?", "10.40.0.15").Take(&asset).Error)
+	_, err := w.App.Inventory.SaveAsset(w.Ctx, w.Adam, asset.ID, inventory.AssetInput{Address: asset.Address, Hostname: asset.Hostname, PublicAddress: "203.0.113.15"})
+	workflowtest.Must(t, err)
+	outside := enrol(t, w, "outside-1", agents.InternetZone)
+	serverKey, _ := agents.DecodePublicKey(outside.ServerKey)
+	scope, err := outside.Scope.Open(serverKey, outside.AgentID)
+	workflowtest.Must(t, err)
+	if !scope.Allows(netip.MustParseAddr("203.0.113.15")) || scope.Allows(netip.MustParseAddr("10.40.0.15")) {
+		t.Fatalf("internet scope %+v: want the public address only", scope)
+	}
+	ag := agentOf(t, w, outside)
+
+	run, err := w.App.Scans.RequestScan(w.Ctx, w.Rita, []string{"10.40.0.15"}, "common")
+	workflowtest.Must(t, err)
+	claimed, err := w.App.Scans.Claim(w.Ctx, "test")
+	workflowtest.Must(t, err)
+	done := make(chan error, 1)
+	go func() { done <- w.App.Scans.Execute(w.Ctx, claimed) }()
+	// The asset itself is scanned from inside, by the server.
+	if got := <-builtin.scanned; !slices.Equal(got, []string{"10.40.0.15"}) {
+		t.Fatalf("built-in scanner got %v", got)
+	}
+	var c *agents.Chunk
+	waitUntil(t, func() bool { c, err = w.App.Agents.TakeChunk(w.Ctx, ag); return err != nil || c != nil })
+	workflowtest.Must(t, err)
+	if c.Vantage != agents.VantageInternet || !slices.Equal(c.Targets, []string{"203.0.113.15"}) {
+		t.Fatalf("internet chunk %+v", c)
+	}
+	h := scans.Host{Address: "203.0.113.15", State: "up", Ports: []scans.Port{{Port: 8080, Protocol: "tcp", State: "open", Service: "http"}}}
+	_, err = w.App.Agents.Results(w.Ctx, ag, agents.Upload{ChunkID: c.ID, Lease: c.Lease, Seq: 1, Hosts: []scans.Host{h}, Done: true})
+	workflowtest.Must(t, err)
+	workflowtest.Must(t, <-done)
+
+	var items []models.DriftItem
+	workflowtest.Must(t, w.App.DB().Where("kind = ?", "exposed-externally").Find(&items).Error)
+	if len(items) != 1 || items[0].Address != "203.0.113.15" || items[0].Port != 8080 || items[0].Severity != "critical" {
+		t.Fatalf("exposed-externally items %+v, want port 8080 on 203.0.113.15, critical (nothing approves it)", items)
+	}
+	got, err := w.App.Scans.Get(w.Ctx, w.Rita, run.ID)
+	workflowtest.Must(t, err)
+	rep, err := scans.ParseReport(got.Report)
+	workflowtest.Must(t, err)
+	for _, h := range rep.Hosts {
+		if h.Address == "203.0.113.15" {
+			t.Fatal("the public address is not an inventory host: it stays out of the run's report")
+		}
+	}
+}
+
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

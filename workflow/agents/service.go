@@ -38,7 +38,8 @@ var DefaultOptions = Options{HeartbeatTimeout: 30 * time.Second, ChunkHosts: 16}
 // Service runs the agents' use cases over the shared store.
 type Service struct {
 	*core.Store
-	opts Options
+	opts     Options
+	external ExternalDrift
 }
 
 // New makes the service.
