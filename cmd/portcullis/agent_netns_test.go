@@ -267,11 +267,17 @@ type agentLab struct {
 	url      string
 	server   *proc
 	srvFlags []string
+	serverNS string
 }
 
-func newAgentLab(t testing.TB, hosts []string, chunkHosts int) *agentLab {
+// newAgentLab sets up the lab; serverInZone runs the server inside the
+// zone's namespace (the bench: the built-in scanner must reach the hosts).
+func newAgentLab(t testing.TB, hosts []string, chunkHosts int, serverInZone bool) *agentLab {
 	n := newAgentNet(t, hosts)
-	l := &agentLab{t: t, net: n, bin: buildPortcullis(t), db: filepath.Join(t.TempDir(), "portcullis.db"), url: "http://" + agentServerAddr + ":8080"}
+	l := &agentLab{t: t, net: n, bin: buildPortcullis(t), db: filepath.Join(t.TempDir(), "portcullis.db"), url: "http://" + agentServerAddr + ":8080", serverNS: n.server}
+	if serverInZone {
+		l.url, l.serverNS = "http://"+agentZoneAddr+":8080", n.zone
+	}
 	ctx := context.Background()
 	db, err := models.Open(ctx, l.db, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -298,8 +304,8 @@ func newAgentLab(t testing.TB, hosts []string, chunkHosts int) *agentLab {
 	if l.token, _, err = l.app.Identity.CreateToken(ctx, admin, admin.Email, "agent test"); err != nil {
 		t.Fatal(err)
 	}
-	l.api = n.client(n.server)
-	l.srvFlags = []string{"serve", "--addr", agentServerAddr + ":8080", "--db", l.db, "--public-url", l.url, "--log-level", "warn",
+	l.api = n.client(l.serverNS)
+	l.srvFlags = []string{"serve", "--addr", strings.TrimPrefix(l.url, "http://"), "--db", l.db, "--public-url", l.url, "--log-level", "warn",
 		"--oidc-issuer", "http://127.0.0.1:9", "--oidc-client-id", "portcullis", "--oidc-client-secret-file", writeSecret(t),
 		"--agent-heartbeat-timeout", "3s", "--agent-chunk-hosts", fmt.Sprint(chunkHosts)}
 	l.startServer()
@@ -313,7 +319,7 @@ func writeSecret(t testing.TB) string {
 }
 
 func (l *agentLab) startServer() {
-	l.server = startIn(l.t, l.net.server, nil, l.bin, l.srvFlags...)
+	l.server = startIn(l.t, l.serverNS, nil, l.bin, l.srvFlags...)
 	waitFor(l.t, 30*time.Second, "the server to answer", func() bool {
 		resp, err := l.api.Get(l.url + "/healthz")
 		if err != nil {
@@ -358,6 +364,45 @@ func (l *agentLab) call(method, path string, body any, out any) int {
 		json.NewDecoder(resp.Body).Decode(out)
 	}
 	return resp.StatusCode
+}
+
+// TestBenchAgents scans a zone of 64 lab hosts with the built-in scanner,
+// then with four agents, and reports wall time and chunk throughput.
+// Not in CI: make bench-agents (AGENTS_BENCH=1, root).
+func TestBenchAgents(t *testing.T) {
+	if os.Getenv("AGENTS_BENCH") == "" {
+		t.Skip("skipped: set AGENTS_BENCH=1 (make bench-agents) to run the agents bench")
+	}
+	hosts := make([]string, 64)
+	for i := range hosts {
+		hosts[i] = fmt.Sprintf("10.219.1.%d", i+1)
+	}
+	const chunkHosts = 16
+	l := newAgentLab(t, hosts, chunkHosts, true)
+	l.net.labHosts(t, hosts, 1)
+
+	start := time.Now()
+	v := l.waitScan(l.scanLab(), 10*time.Minute)
+	builtin := time.Since(start)
+	if len(v.Chunks) != 0 || len(v.Report.Hosts) != len(hosts) {
+		t.Fatalf("built-in run: %d chunks, %d hosts", len(v.Chunks), len(v.Report.Hosts))
+	}
+	for i := range 4 {
+		name := fmt.Sprintf("bench-%d", i+1)
+		l.startAgent(l.enrol(name, "lab"), filepath.Join(t.TempDir(), name))
+	}
+	waitFor(t, time.Minute, "four agents to connect", func() bool { return l.audited("agent.connect") >= 4 })
+	start = time.Now()
+	v = l.waitScan(l.scanLab(), 10*time.Minute)
+	agents := time.Since(start)
+	if len(v.Report.Hosts) != len(hosts) {
+		t.Fatalf("agents run: %d hosts in the report, want %d", len(v.Report.Hosts), len(hosts))
+	}
+	t.Logf("zone of %d lab hosts, common profile, chunks of %d hosts", len(hosts), chunkHosts)
+	t.Logf("%-22s %10s %8s %14s %12s", "scanned by", "wall", "chunks", "chunks/s", "hosts/s")
+	t.Logf("%-22s %10s %8s %14s %12.1f", "built-in scanner", builtin.Round(time.Millisecond), "-", "-", float64(len(hosts))/builtin.Seconds())
+	t.Logf("%-22s %10s %8d %14.2f %12.1f (agents: %s)", "four agents", agents.Round(time.Millisecond), len(v.Chunks),
+		float64(len(v.Chunks))/agents.Seconds(), float64(len(hosts))/agents.Seconds(), strings.Join(v.Agents, ", "))
 }
 
 // scanLab starts a zone scan of the lab and returns its id.
@@ -427,7 +472,7 @@ func TestAgentsInNetworkNamespaces(t *testing.T) {
 		t.Skip("skipped in -short: builds the binary and runs processes in network namespaces")
 	}
 	const silent = 6
-	l := newAgentLab(t, labAddrs, 2)
+	l := newAgentLab(t, labAddrs, 2, false)
 	l.net.labHosts(t, labAddrs, silent)
 
 	// The server's namespace has no route to the lab: only agents can scan it.
