@@ -436,3 +436,18 @@ func mustDecode(t *testing.T, s string) []byte {
 	workflowtest.Must(t, err)
 	return b
 }
+
+func TestConnectionIsAuditedOncePerAgentStart(t *testing.T) {
+	w, clock := agentWorld(t)
+	e := enrol(t, w, "apps-1", "apps")
+	started := clock.Now().Add(-time.Minute)
+	for range 3 {
+		workflowtest.Must(t, w.App.Agents.Contact(w.Ctx, agentOf(t, w, e), "v1", started))
+	}
+	workflowtest.Must(t, w.App.Agents.Contact(w.Ctx, agentOf(t, w, e), "v1", started.Add(30*time.Second)))
+	var n int64
+	w.App.DB().Model(&models.AuditEvent{}).Where("action = ?", "agent.connect").Count(&n)
+	if n != 2 {
+		t.Fatalf("connections audited: %d, want 2 (one per start)", n)
+	}
+}

@@ -61,19 +61,18 @@ type Chunk struct {
 // restart. The take is a conditional update on the lease read, so two
 // agents never hold the same chunk.
 func (s *Service) TakeChunk(ctx context.Context, agent *models.Agent) (*Chunk, error) {
+	now := s.Now()
+	// Most polls find nothing: a read first, so that an idle agent costs no
+	// write transaction.
+	var free int64
+	if err := s.freeChunks(s.DB().WithContext(ctx), agent, now).Count(&free).Error; err != nil || free == 0 {
+		return nil, err
+	}
 	var out *Chunk
 	err := s.InTx(ctx, func(tx *gorm.DB) error {
 		now := s.Now()
-		q := tx.Table("scan_chunks c").Select("c.*").Joins("JOIN scan_runs r ON r.id = c.run_id AND r.status = ?", string(scans.StateRunning))
-		zones := ParseZones(agent.Zones)
-		if slices.Contains(zones, InternetZone) {
-			q = q.Where("c.vantage = ?", VantageInternet)
-		} else {
-			q = q.Where("c.vantage = ? AND c.zone IN ?", VantageInternal, zones)
-		}
 		var cands []models.ScanChunk
-		if err := q.Where("c.state = ? OR (c.state = ? AND (c.lease_until < ? OR c.agent_id = ?))", chunkQueued, chunkLeased, now, agent.ID).
-			Order("c.id").Limit(8).Find(&cands).Error; err != nil {
+		if err := s.freeChunks(tx, agent, now).Select("c.*").Order("c.id").Limit(8).Find(&cands).Error; err != nil {
 			return err
 		}
 		for _, c := range cands {
@@ -103,6 +102,19 @@ func (s *Service) TakeChunk(ctx context.Context, agent *models.Agent) (*Chunk, e
 		return nil
 	})
 	return out, err
+}
+
+// freeChunks selects the chunks agent may take now: of running scans, in
+// its zones (or its vantage), queued, or leased but expired, or its own.
+func (s *Service) freeChunks(db *gorm.DB, agent *models.Agent, now time.Time) *gorm.DB {
+	q := db.Table("scan_chunks c").Joins("JOIN scan_runs r ON r.id = c.run_id AND r.status = ?", string(scans.StateRunning))
+	zones := ParseZones(agent.Zones)
+	if slices.Contains(zones, InternetZone) {
+		q = q.Where("c.vantage = ?", VantageInternet)
+	} else {
+		q = q.Where("c.vantage = ? AND c.zone IN ?", VantageInternal, zones)
+	}
+	return q.Where("c.state = ? OR (c.state = ? AND (c.lease_until < ? OR c.agent_id = ?))", chunkQueued, chunkLeased, now, agent.ID)
 }
 
 func leaseLost(c models.ScanChunk) error {
