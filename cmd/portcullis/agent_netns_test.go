@@ -36,6 +36,8 @@ import (
 // has no route. Only the agent's outbound connection crosses.
 type agentNet struct {
 	server, zone string
+	// zoneLink is the zone's end of the veth pair, cut to simulate an outage.
+	zoneLink string
 }
 
 const (
@@ -63,8 +65,8 @@ func newAgentNet(t testing.TB, hosts []string) *agentNet {
 		t.Skip("skipped: the agent network test needs the ip command (iproute2)")
 	}
 	id := os.Getpid() % 100000
-	n := &agentNet{server: fmt.Sprintf("agt%ds", id), zone: fmt.Sprintf("agt%dz", id)}
 	vs, vz := fmt.Sprintf("agt%da", id), fmt.Sprintf("agt%db", id)
+	n := &agentNet{server: fmt.Sprintf("agt%ds", id), zone: fmt.Sprintf("agt%dz", id), zoneLink: vz}
 	exec.Command("ip", "netns", "del", n.server).Run()
 	exec.Command("ip", "netns", "del", n.zone).Run()
 	runIP(t, "netns", "add", n.server)
@@ -562,6 +564,27 @@ func TestAgentsInNetworkNamespaces(t *testing.T) {
 	v = l.waitScan(l.scanLab(), 90*time.Second)
 	if len(v.Agents) != 1 || v.Agents[0] != "lab-b" {
 		t.Errorf("scan after the restart done by %v, want lab-b", v.Agents)
+	}
+
+	// The zone's link is cut for longer than a lease while agent B scans:
+	// its uploads wait and retry, and it finishes the chunk when the link
+	// is back, each host recorded once.
+	id = l.scanLab()
+	waitFor(t, 30*time.Second, "agent lab-b to take a chunk of the scan", func() bool {
+		var n int64
+		l.app.DB().Model(&models.ScanChunk{}).Where("run_id = ? AND state = ?", id, "leased").Count(&n)
+		return n > 0
+	})
+	runIP(t, "-n", l.net.zone, "link", "set", l.net.zoneLink, "down")
+	time.Sleep(4 * time.Second)
+	runIP(t, "-n", l.net.zone, "link", "set", l.net.zoneLink, "up")
+	v = l.waitScan(id, 90*time.Second)
+	if len(v.Report.Hosts) != len(labAddrs) {
+		t.Errorf("scan across the cut: %d hosts in the report, want %d", len(v.Report.Hosts), len(labAddrs))
+	}
+	l.app.DB().Model(&models.ScanChunk{}).Where("run_id = ?", id).Select("COALESCE(SUM(hosts_done), 0)").Scan(&doneHosts)
+	if doneHosts != int64(len(labAddrs)) {
+		t.Errorf("hosts done across the cut: %d, want %d", doneHosts, len(labAddrs))
 	}
 
 	// A chunk the server should never have made (a target outside the
