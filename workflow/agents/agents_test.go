@@ -11,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/models/modelstest"
 	"github.com/portcullis/portcullis/workflow/agents"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/inventory"
@@ -34,7 +37,11 @@ func (c *fakeClock) Advance(d time.Duration) {
 
 // agentWorld is the test organisation with a clock the test moves.
 func agentWorld(t *testing.T) (*workflowtest.World, *fakeClock) {
-	w := workflowtest.SQLiteWorld(t)
+	return agentWorldOn(t, modelstest.SQLite(t))
+}
+
+func agentWorldOn(t *testing.T, db *gorm.DB) (*workflowtest.World, *fakeClock) {
+	w := workflowtest.NewWorld(t, db)
 	clock := &fakeClock{now: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
 	w.App.SetClock(clock.Now)
 	return w, clock
@@ -450,4 +457,47 @@ func TestConnectionIsAuditedOncePerAgentStart(t *testing.T) {
 	if n != 2 {
 		t.Fatalf("connections audited: %d, want 2 (one per start)", n)
 	}
+}
+
+// TestChunkQueueOnEachDatabase runs the queue's conditional updates, the
+// nonce table and the idempotent uploads on SQLite and PostgreSQL.
+func TestChunkQueueOnEachDatabase(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, db *gorm.DB) {
+		w, clock := agentWorldOn(t, db)
+		w.App.Agents.SetOptions(agents.Options{HeartbeatTimeout: 10 * time.Second, ChunkHosts: 4})
+		ea := enrol(t, w, "apps-1", "apps")
+		a := agentOf(t, w, ea)
+		b := agentOf(t, w, enrol(t, w, "apps-2", "apps"))
+		workflowtest.Must(t, w.App.Agents.Contact(w.Ctx, a, "v1", clock.Now()))
+		run, _ := runningChunk(t, w, "apps", "10.40.0.15")
+		c, err := w.App.Agents.TakeChunk(w.Ctx, a)
+		workflowtest.Must(t, err)
+		if c == nil {
+			t.Fatal("no chunk")
+		}
+		clock.Advance(11 * time.Second)
+		c2, err := w.App.Agents.TakeChunk(w.Ctx, b)
+		workflowtest.Must(t, err)
+		if c2 == nil || c2.Lease != 2 {
+			t.Fatalf("requeued chunk %+v", c2)
+		}
+		up := agents.Upload{ChunkID: c2.ID, Lease: c2.Lease, Seq: 1, Hosts: []scans.Host{{Address: "10.40.0.15", State: "up", Ports: []scans.Port{{Port: 22, Protocol: "tcp", State: "open"}}}}, Done: true}
+		for i := range 2 {
+			ack, err := w.App.Agents.Results(w.Ctx, b, up)
+			workflowtest.Must(t, err)
+			if ack.Duplicate != (i == 1) || ack.HostsDone != 1 {
+				t.Fatalf("upload %d: %+v", i, ack)
+			}
+		}
+		var rows int64
+		w.App.DB().Model(&models.ScanResult{}).Where("run_id = ?", run.ID).Count(&rows)
+		if rows != 2 {
+			t.Fatalf("%d rows, want 2", rows)
+		}
+		workflowtest.Must(t, w.App.Agents.Revoke(w.Ctx, w.Adam, ea.AgentID, ""))
+		body := []byte(`{}`)
+		h := agents.Sign(ea.key, ea.AgentID, "POST", "/api/v1/agent/work", body, w.App.Now(), agents.NewNonce())
+		_, err = w.App.Agents.Authenticate(w.Ctx, h, "POST", "/api/v1/agent/work", body)
+		workflowtest.MustCode(t, err, core.CodeUnauthorized)
+	})
 }
