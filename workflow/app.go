@@ -18,6 +18,7 @@ import (
 	"github.com/portcullis/portcullis/workflow/identity"
 	"github.com/portcullis/portcullis/workflow/inventory"
 	"github.com/portcullis/portcullis/workflow/recert"
+	"github.com/portcullis/portcullis/workflow/reporting"
 	"github.com/portcullis/portcullis/workflow/requests"
 	"github.com/portcullis/portcullis/workflow/scans"
 )
@@ -35,6 +36,7 @@ type App struct {
 	Recert     *recert.Service
 	Compliance *compliance.Service
 	Dashboard  *dashboard.Service
+	Reports    *reporting.Service
 }
 
 // New wires the features over an open, migrated database. Scans and
@@ -60,5 +62,7 @@ func New(db *gorm.DB, log *slog.Logger) *App {
 	a.Scans.SetDriftRecorder(a.Drift)
 	a.Requests.SetVerification(a.Scans)
 	a.Dashboard = dashboard.New(st, a.Requests, inv, a.Scans, a.Drift)
+	a.Reports = reporting.New(st, inv)
+	a.Scans.AfterScheduledRun(a.Reports.GenerateAfterScan)
 	return a
 }
