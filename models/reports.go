@@ -28,7 +28,7 @@ type ReportSubscription struct {
 	UserID    uint   `gorm:"not null"`
 	Zone      string `gorm:"not null;default:''"`
 	Team      string `gorm:"not null;default:''"`
-	Active    bool   `gorm:"not null;default:true"`
+	Active    bool   `gorm:"not null"` // no gorm default: it would store a false as true
 	UpdatedAt time.Time
 }
 
