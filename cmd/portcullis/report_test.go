@@ -25,36 +25,11 @@ func scannedDB(t *testing.T) (string, time.Time) {
 		t.Fatal(err)
 	}
 	defer closeDB()
-	ctx := context.Background()
-	fake := &workflowtest.FakeScanner{}
-	app.Scans.SetScanner(fake, scans.Policy{LoopbackOnly: true})
-	created := time.Now().UTC()
-	day := time.Date(created.Year(), created.Month(), created.Day(), 2, 30, 0, 0, time.UTC).AddDate(0, 0, 1)
-	var now time.Time
-	app.SetClock(func() time.Time { return now })
-	for i, open := range []map[string][]scans.Port{
-		{"127.40.0.16": {{Port: 6379, Protocol: "tcp", State: "open", Service: "redis"}}},
-		{"127.40.0.16": {{Port: 6379, Protocol: "tcp", State: "open", Service: "redis"}, {Port: 8443, Protocol: "tcp", State: "open", Service: "http"}}},
-	} {
-		now = day.AddDate(0, 0, i)
-		fake.Open = open
-		if _, err := app.Scans.ScheduleDue(ctx); err != nil {
-			t.Fatal(err)
-		}
-		for {
-			run, err := app.Scans.Claim(ctx, "test")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if run == nil {
-				break
-			}
-			if err := app.Scans.Execute(ctx, run); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	return path, now.Add(time.Hour)
+	redis := scans.Port{Port: 6379, Protocol: "tcp", State: "open", Service: "redis"}
+	at := workflowtest.ScanMornings(t, app,
+		map[string][]scans.Port{"127.40.0.16": {redis}},
+		map[string][]scans.Port{"127.40.0.16": {redis, {Port: 8443, Protocol: "tcp", State: "open", Service: "http"}}})
+	return path, at.Add(time.Hour)
 }
 
 func TestReportCommand(t *testing.T) {

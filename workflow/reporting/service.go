@@ -57,3 +57,6 @@ func refuse(team string) error {
 	}
 	return core.Forbidden("you read the reports of your own team only, not team %s's", team)
 }
+
+// PDFOptions are the options the report PDFs are made with.
+func (s *Service) PDFOptions() report.Options { return s.pdf }
