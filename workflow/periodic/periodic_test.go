@@ -36,7 +36,9 @@ func TestCompute(t *testing.T) {
 		explain string
 	}{
 		{"first scan is a baseline", Input{Current: scan(2, to.Add(-time.Hour), map[string]Host{"10.0.0.1": open(80)})},
-			func(r Report) bool { return !r.NothingNew && len(r.Opened) == 0 && strings.Contains(r.Notes[0], "baseline") }, "no comparison, a note"},
+			func(r Report) bool {
+				return !r.NothingNew && len(r.Opened) == 0 && strings.Contains(r.Notes[0], "baseline")
+			}, "no comparison, a note"},
 		{"a host down is not compared", Input{Current: scan(2, to.Add(-time.Hour), map[string]Host{"10.0.0.1": {}}), Previous: scan(1, from, map[string]Host{"10.0.0.1": open(80)})},
 			func(r Report) bool { return len(r.Closed) == 0 && r.NothingNew }, "silence closes nothing"},
 		{"opened and closed", Input{Current: scan(2, to.Add(-time.Hour), map[string]Host{"10.0.0.1": open(80, 3389)}), Previous: scan(1, from, map[string]Host{"10.0.0.1": open(80, 22)})},
@@ -44,7 +46,9 @@ func TestCompute(t *testing.T) {
 				return len(r.Opened) == 1 && r.Opened[0].Port == 3389 && len(r.Closed) == 1 && r.Closed[0].Port == 22 && !r.NothingNew
 			}, "3389 opened, 22 closed"},
 		{"a scan outside the window", Input{Current: scan(2, from.Add(-time.Hour), map[string]Host{"10.0.0.1": open(80)}), Previous: scan(1, from.Add(-25*time.Hour), map[string]Host{"10.0.0.1": open(22)})},
-			func(r Report) bool { return !r.NothingNew && len(r.Opened) == 0 && strings.Contains(r.Notes[0], "No daily scan") }, "no comparison, a note"},
+			func(r Report) bool {
+				return !r.NothingNew && len(r.Opened) == 0 && strings.Contains(r.Notes[0], "No daily scan")
+			}, "no comparison, a note"},
 		{"suppressed drift is not listed, new drift is news", Input{Current: scan(2, to.Add(-time.Hour), map[string]Host{"10.0.0.1": open(80)}), Previous: scan(1, from, map[string]Host{"10.0.0.1": open(80)}),
 			Drift: []DriftItem{{ID: 1, Kind: "open-unapproved", State: "suppressed", Address: "10.0.0.1", Port: 80}, {ID: 2, Kind: "weak-config", State: "open", Address: "10.0.0.1", Port: 80, FirstSeen: to.Add(-time.Hour)}}},
 			func(r Report) bool { return len(r.Unapproved) == 0 && !r.NothingNew }, "a new weak-config item makes it news"},
@@ -58,7 +62,9 @@ func TestCompute(t *testing.T) {
 			{RequestID: 1, Expires: to.Add(10 * 24 * time.Hour), Addresses: []string{"10.0.0.1"}},
 			{RequestID: 2, Expires: to.Add(14*24*time.Hour + time.Minute), Addresses: []string{"10.0.0.1"}},
 			{RequestID: 3, Expires: to.Add(-time.Hour), Addresses: []string{"10.0.0.1"}},
-		}}, func(r Report) bool { return len(r.Expiring) == 1 && r.Expiring[0].RequestID == 1 && r.Expiring[0].DaysLeft == 10 }, "only #1"},
+		}}, func(r Report) bool {
+			return len(r.Expiring) == 1 && r.Expiring[0].RequestID == 1 && r.Expiring[0].DaysLeft == 10
+		}, "only #1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := tc.in

@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/models/modelstest"
 	"github.com/portcullis/portcullis/workflow/alerts/channels"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/inventory"
@@ -35,9 +38,11 @@ type org struct {
 	soon, late uint // the requests expiring in 10 and 20 days
 }
 
-func newOrg(t *testing.T) *org {
+func newOrg(t *testing.T) *org { return newOrgOn(t, modelstest.SQLite(t)) }
+
+func newOrgOn(t *testing.T, db *gorm.DB) *org {
 	t.Helper()
-	w := workflowtest.SQLiteWorld(t)
+	w := workflowtest.NewWorld(t, db)
 	o := &org{World: w, scanner: &workflowtest.FakeScanner{Open: map[string][]scans.Port{}}}
 	created := time.Now().UTC()
 	o.day1 = time.Date(created.Year(), created.Month(), created.Day(), 2, 30, 0, 0, time.UTC).AddDate(0, 0, 1)
@@ -123,8 +128,12 @@ func hasDrift(ds []periodic.DriftLine, addr string, port int) bool {
 	return slices.ContainsFunc(ds, func(d periodic.DriftLine) bool { return d.Address == addr && d.Port == port })
 }
 
+// On SQLite and, when reachable, PostgreSQL.
 func TestDailyReportsFollowTheScans(t *testing.T) {
-	o := newOrg(t)
+	modelstest.Each(t, func(t *testing.T, db *gorm.DB) { dailyReportsFollowTheScans(t, newOrgOn(t, db)) })
+}
+
+func dailyReportsFollowTheScans(t *testing.T, o *org) {
 	o.scanDay(t, o.day1, network(1))
 	first := stored(t, o, "apps", "", periodic.Daily.Period(o.day1))
 	if first.NothingNew || first.Previous != nil || len(first.Opened) != 0 || len(first.Notes) == 0 {
@@ -289,15 +298,15 @@ func TestSubscriptions(t *testing.T) {
 		zone, team string
 		code       core.ErrorCode
 	}{
-		{o.Alice, "apps", "", core.CodeForbidden},     // a zone's report is not an owner's
-		{o.Alice, "", "sales", core.CodeForbidden},    // nor another team's
-		{o.Rita, "", "", core.CodeInvalid},            // nothing chosen
-		{o.Rita, "apps", "sales", core.CodeInvalid},   // both chosen
-		{o.Rita, "atlantis", "", core.CodeInvalid},    // no such zone
-		{o.Aude, "", "nobody", core.CodeInvalid},      // no such team
-		{o.Rita, "apps", "", ""},                      // security subscribes to a zone
-		{o.Aude, "", "sales", ""},                     // an auditor to a team
-		{o.Bob, "", "sales", ""},                      // bob confirms his own
+		{o.Alice, "apps", "", core.CodeForbidden},   // a zone's report is not an owner's
+		{o.Alice, "", "sales", core.CodeForbidden},  // nor another team's
+		{o.Rita, "", "", core.CodeInvalid},          // nothing chosen
+		{o.Rita, "apps", "sales", core.CodeInvalid}, // both chosen
+		{o.Rita, "atlantis", "", core.CodeInvalid},  // no such zone
+		{o.Aude, "", "nobody", core.CodeInvalid},    // no such team
+		{o.Rita, "apps", "", ""},                    // security subscribes to a zone
+		{o.Aude, "", "sales", ""},                   // an auditor to a team
+		{o.Bob, "", "sales", ""},                    // bob confirms his own
 		{core.SystemActor, "apps", "", core.CodeForbidden},
 	} {
 		err := o.App.Reports.Subscribe(ctx, tc.who, tc.zone, tc.team, true)
