@@ -54,15 +54,13 @@ func Recipients(tx *gorm.DB, zone, team string) ([]string, error) {
 		}
 	}
 	var users []models.User
-	uq := tx.Where("disabled_at IS NULL")
-	ids := make([]uint, 0, len(want))
+	ids := []uint{0} // never a user: keeps the IN list valid when nobody subscribed
 	for id := range want {
 		ids = append(ids, id)
 	}
+	uq := tx.Where("disabled_at IS NULL AND id IN ?", ids)
 	if team != "" {
-		uq = uq.Where("team = ? OR id IN ?", team, append(ids, 0))
-	} else {
-		uq = uq.Where("id IN ?", append(ids, 0))
+		uq = tx.Where("disabled_at IS NULL AND (team = ? OR id IN ?)", team, ids)
 	}
 	if err := uq.Order("email").Find(&users).Error; err != nil {
 		return nil, err

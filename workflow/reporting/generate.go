@@ -88,7 +88,7 @@ func (s *Service) GenerateMissing(ctx context.Context) (int, error) {
 	db := s.DB().WithContext(ctx)
 	now := s.Now()
 	var runs []models.ScanRun
-	if err := db.Select("id, kind, zone, queued_at").Where("kind IN ? AND status = ? AND zone <> '' AND finished_at > ?",
+	if err := db.Select("id, kind, zone, queued_at, finished_at").Where("kind IN ? AND status = ? AND zone <> '' AND finished_at > ?",
 		[]string{string(periodic.Daily), string(periodic.Weekly)}, string(scans.StateDone), now.Add(-periodic.Weekly.Window())).
 		Order("id").Find(&runs).Error; err != nil {
 		return 0, err
@@ -108,11 +108,7 @@ func (s *Service) GenerateMissing(ctx context.Context) (int, error) {
 		if made[key] {
 			continue
 		}
-		var finished models.ScanRun
-		if err := db.Select("finished_at").First(&finished, run.ID).Error; err != nil {
-			return n, err
-		}
-		if finished.FinishedAt == nil || now.Sub(*finished.FinishedAt) > kind.Window() {
+		if run.FinishedAt == nil || now.Sub(*run.FinishedAt) > kind.Window() {
 			continue
 		}
 		if err := s.GenerateAfterScan(ctx, run.ID); err != nil {

@@ -328,14 +328,19 @@ func TestSubscriptions(t *testing.T) {
 	if len(pay) != 0 || !slices.Equal(sales, []string{"aude@example.test", "bob@example.test"}) || !slices.Equal(zone, []string{"rita@example.test"}) {
 		t.Errorf("recipients: payments %v, sales %v, zone %v", pay, sales, zone)
 	}
+	// A disabled person gets nothing.
+	workflowtest.Must(t, o.App.Identity.DisableUser(ctx, o.Adam, o.Aude.ID, "left the company"))
+	if sales, _ := reporting.Recipients(o.App.DB(), "apps", "sales"); !slices.Equal(sales, []string{"bob@example.test"}) {
+		t.Errorf("sales' recipients after aude left: %v", sales)
+	}
 	// History: an owner sees their own team's reports only.
 	o.scanDay(t, o.day1, network(1))
 	mine, err := o.App.Reports.List(ctx, o.Bob, reporting.Filter{}, paging.First[reporting.Key]())
 	workflowtest.Must(t, err)
-	all, err := o.App.Reports.List(ctx, o.Aude, reporting.Filter{}, paging.First[reporting.Key]())
+	all, err := o.App.Reports.List(ctx, o.Rita, reporting.Filter{}, paging.First[reporting.Key]())
 	workflowtest.Must(t, err)
 	if len(mine.Items) != 1 || mine.Items[0].Team != "sales" || len(all.Items) <= len(mine.Items) {
-		t.Errorf("bob sees %d reports, aude %d", len(mine.Items), len(all.Items))
+		t.Errorf("bob sees %d reports, rita %d", len(mine.Items), len(all.Items))
 	}
 	for _, r := range all.Items {
 		_, _, err := o.App.Reports.Get(ctx, o.Bob, r.ID)
