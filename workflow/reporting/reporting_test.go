@@ -140,12 +140,22 @@ func dailyReportsFollowTheScans(t *testing.T, o *org) {
 		t.Fatalf("the first report is the baseline: %+v", first)
 	}
 
+	// Someone scans the zone by hand in the afternoon and sees 8443 already:
+	// the next daily report still compares with the previous daily scan.
+	o.now, o.scanner.Open = o.day1.Add(12*time.Hour), network(2)
+	_, err := o.App.Scans.RequestScan(o.Ctx, o.Rita, []string{"apps"}, "common")
+	workflowtest.Must(t, err)
+	o.RunQueued(t)
+
 	o.scanDay(t, o.day2, network(2))
 	period := periodic.Daily.Period(o.day2)
 	zone := stored(t, o, "apps", "", period)
 	pay := stored(t, o, "apps", "payments", period)
 	sales := stored(t, o, "apps", "sales", period)
 
+	if zone.Previous == nil || zone.Previous.RunID != first.Scan.RunID {
+		t.Errorf("day 2 compared with %+v, want the first daily scan #%d", zone.Previous, first.Scan.RunID)
+	}
 	if !hasPort(pay.Opened, "10.40.0.20", 8443) || !hasPort(zone.Opened, "10.40.0.20", 8443) {
 		t.Errorf("8443 opened since yesterday is not in the newly opened ports: team %+v, zone %+v", pay.Opened, zone.Opened)
 	}
@@ -201,6 +211,16 @@ func dailyReportsFollowTheScans(t *testing.T, o *org) {
 	o.App.DB().Model(&models.PeriodicReport{}).Count(&after)
 	if after != before || n != 0 {
 		t.Errorf("reports %d then %d (%d made by the catch-up): generation is not once per period", before, after, n)
+	}
+	// A server that stopped between the scans and their reports catches up:
+	// that morning's three zones (dmz, apps, pci) are reported again.
+	last := periodic.Daily.Period(o.day2.AddDate(0, 0, 1))
+	workflowtest.Must(t, o.App.DB().Where("period = ?", last).Delete(&models.PeriodicReport{}).Error)
+	n, err = o.App.Reports.GenerateMissing(o.Ctx)
+	workflowtest.Must(t, err)
+	o.App.DB().Model(&models.PeriodicReport{}).Count(&after)
+	if n != 3 || after != before {
+		t.Errorf("the catch-up made reports for %d runs, %d reports now, want 3 and %d", n, after, before)
 	}
 }
 
