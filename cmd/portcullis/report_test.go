@@ -39,6 +39,9 @@ func TestReportCommand(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &r) != nil {
 		t.Fatalf("report daily: exit %d, %q %q", code, out, errOut)
 	}
+	if !strings.Contains(out, `"newly_closed": []`) {
+		t.Errorf("an empty list is not [] in the JSON:\n%s", out)
+	}
 	if r.Zone != "apps" || r.Kind != periodic.Daily || len(r.Opened) != 1 || r.Opened[0].Port != 8443 || r.Opened[0].Address != "127.40.0.16" {
 		t.Errorf("the daily report of apps: %+v", r)
 	}

@@ -365,6 +365,9 @@ func Compute(in Input) Report {
 	}
 
 	sortLines(&r)
+	// Empty lists are [] in the JSON, never null: scripts read them as lists.
+	r.Opened, r.Closed, r.Unapproved, r.Resolved = orEmpty(r.Opened), orEmpty(r.Closed), orEmpty(r.Unapproved), orEmpty(r.Resolved)
+	r.HighRisk, r.Weak, r.Expiring, r.Notes = orEmpty(r.HighRisk), orEmpty(r.Weak), orEmpty(r.Expiring), orEmpty(r.Notes)
 	r.NothingNew = compared && len(r.Opened) == 0 && len(r.Closed) == 0 && len(r.Resolved) == 0 && newDrift == 0
 	return r
 }
@@ -399,6 +402,13 @@ func sortLines(r *Report) {
 	slices.SortFunc(r.Expiring, func(a, b Expiry) int {
 		return cmp.Or(a.ExpiresAt.Compare(b.ExpiresAt), cmp.Compare(a.RequestID, b.RequestID))
 	})
+}
+
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 var severities = []string{"critical", "high", "medium", "low", "info"}
