@@ -256,6 +256,13 @@ func Compute(in Input) Report {
 		return out
 	}
 	r.Scan, r.Previous = ref(in.Current), ref(in.Previous)
+	// Each address's rules, so that a port is judged against its host's only.
+	rulesOn := map[string][]Rule{}
+	for _, ru := range in.Rules {
+		for _, a := range ru.Addresses {
+			rulesOn[a] = append(rulesOn[a], ru)
+		}
+	}
 	inWindow := func(t time.Time) bool { return t.After(in.From) && !t.After(in.To) }
 	compared := in.Current != nil && in.Previous != nil && inWindow(in.Current.Finished)
 
@@ -279,7 +286,7 @@ func Compute(in Input) Report {
 			}
 			for _, p := range without(cur.Open, prev.Open) {
 				c := PortChange{Address: a.Address, Hostname: a.Hostname, Team: a.Team, Protocol: p.Protocol, Port: p.Port, Service: p.Service}
-				if ru := approving(in.Rules, a.Address, p); ru != nil {
+				if ru := approving(rulesOn[a.Address], p); ru != nil {
 					c.Approved, c.RequestID = true, ru.RequestID
 				}
 				r.Opened = append(r.Opened, c)
@@ -331,7 +338,7 @@ func Compute(in Input) Report {
 				}
 				e := Exposure{Address: a.Address, Hostname: a.Hostname, Team: a.Team, Protocol: p.Protocol, Port: p.Port, Service: cmp.Or(p.Service, svc.Name),
 					Category: string(svc.Category), InternetFacing: in.Classification == "internet" || in.Classification == "dmz"}
-				for _, ru := range approvingAll(in.Rules, a.Address, p) {
+				for _, ru := range approvingAll(rulesOn[a.Address], p) {
 					e.Approved, e.RequestID = true, ru.RequestID
 					if publicSource(ru.Source) {
 						e.InternetFacing = true
@@ -441,19 +448,19 @@ func without(a, b []Port) []Port {
 	return out
 }
 
-// approvingAll are the rules that open port p on addr.
-func approvingAll(rules []Rule, addr string, p Port) []Rule {
+// approvingAll are the rules (of one address) that open port p.
+func approvingAll(rules []Rule, p Port) []Rule {
 	var out []Rule
 	for _, ru := range rules {
-		if strings.EqualFold(ru.Protocol, p.Protocol) && ru.Ports.Contains(p.Port) && slices.Contains(ru.Addresses, addr) {
+		if strings.EqualFold(ru.Protocol, p.Protocol) && ru.Ports.Contains(p.Port) {
 			out = append(out, ru)
 		}
 	}
 	return out
 }
 
-func approving(rules []Rule, addr string, p Port) *Rule {
-	if all := approvingAll(rules, addr, p); len(all) > 0 {
+func approving(rules []Rule, p Port) *Rule {
+	if all := approvingAll(rules, p); len(all) > 0 {
 		return &all[0]
 	}
 	return nil

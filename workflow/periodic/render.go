@@ -19,6 +19,23 @@ type Section struct {
 	Rows       [][]string
 	// Empty is what is said when there are no rows.
 	Empty string
+	// More counts the rows an e-mail leaves out (see MaxMailRows).
+	More int
+}
+
+// MaxMailRows bounds each list of a report e-mail: a zone with thousands
+// of findings gets a readable message; the page and the PDF hold the rest.
+const MaxMailRows = 200
+
+// mailSections are the sections cut to MaxMailRows rows.
+func (r Report) mailSections() []Section {
+	secs := r.Sections()
+	for i := range secs {
+		if n := len(secs[i].Rows); n > MaxMailRows {
+			secs[i].Rows, secs[i].More = secs[i].Rows[:MaxMailRows], n-MaxMailRows
+		}
+	}
+	return secs
 }
 
 const timeFormat = "2006-01-02 15:04 UTC"
@@ -158,7 +175,7 @@ func (r Report) Text(link string) string {
 	for _, n := range r.Notes {
 		b.WriteString("\n" + n + "\n")
 	}
-	for _, s := range r.Sections() {
+	for _, s := range r.mailSections() {
 		b.WriteString("\n" + s.Title + "\n" + strings.Repeat("-", len(s.Title)) + "\n")
 		if len(s.Rows) == 0 {
 			b.WriteString(s.Empty + "\n")
@@ -172,6 +189,9 @@ func (r Report) Text(link string) string {
 				}
 			}
 			b.WriteString("- " + strings.Join(cells, "; ") + "\n")
+		}
+		if s.More > 0 {
+			fmt.Fprintf(&b, "... and %d more: see the report's page or its PDF.\n", s.More)
 		}
 	}
 	if link != "" {
@@ -189,11 +209,12 @@ var htmlReport = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 {{range .R.Summary}}<tr><th style="text-align: left; padding: 2px 12px 2px 0">{{.Name}}</th><td>{{.Value}}</td></tr>
 {{end}}</table>
 {{range .R.Notes}}<p>{{.}}</p>
-{{end}}{{range .R.Sections}}<h2 style="font-size: 16px">{{.Title}}</h2>
+{{end}}{{range .Sections}}<h2 style="font-size: 16px">{{.Title}}</h2>
 {{if .Rows}}<table style="border-collapse: collapse" border="1" cellpadding="4">
 <tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr>
 {{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
 {{end}}</table>
+{{if .More}}<p>… and {{.More}} more: see the report's page or its PDF.</p>{{end}}
 {{else}}<p>{{.Empty}}</p>
 {{end}}{{end}}{{if .Link}}<p><a href="{{.Link}}">The report on Portcullis</a></p>{{end}}
 </body></html>
@@ -203,9 +224,10 @@ var htmlReport = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 // link, when set, points at the report's page.
 func (r Report) HTML(w io.Writer, link string) error {
 	return htmlReport.Execute(w, struct {
-		R    Report
-		Link string
-	}{r, link})
+		R        Report
+		Sections []Section
+		Link     string
+	}{r, r.mailSections(), link})
 }
 
 // PDF renders the report with the export PDF writer: the title and summary
