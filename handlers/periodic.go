@@ -71,14 +71,18 @@ func (s *Server) renderReports(w http.ResponseWriter, r *http.Request, status in
 	s.render(w, r, status, web.ReportsPageView(s.page(r, "Reports"), v))
 }
 
+// maxReportRowsShown bounds each list of a report's page: a zone of
+// thousands of hosts stays readable; the PDF and the command line have the rest.
+const maxReportRowsShown = 500
+
 // reportView is a report as its page shows it.
 func reportView(id uint, rep periodic.Report) web.ReportView {
 	v := web.ReportView{Title: rep.Title() + ", " + rep.Period, Lead: rep.Lead(), PDFHref: fmt.Sprintf("/reports/%d/pdf", id), NothingNew: rep.NothingNew, Notes: rep.Notes}
 	for _, f := range rep.Summary() {
 		v.Summary = append(v.Summary, web.Field{Name: f.Name, Value: f.Value})
 	}
-	for _, sec := range rep.Sections() {
-		v.Sections = append(v.Sections, web.ReportSection{Key: sec.Key, Title: sec.Title, Empty: sec.Empty, Columns: sec.Columns, Rows: sec.Rows})
+	for _, sec := range rep.SectionsUpTo(maxReportRowsShown) {
+		v.Sections = append(v.Sections, web.ReportSection{Key: sec.Key, Title: sec.Title, Empty: sec.Empty, Columns: sec.Columns, Rows: sec.Rows, More: sec.More})
 	}
 	return v
 }

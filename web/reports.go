@@ -43,6 +43,7 @@ type ReportSection struct {
 	Key, Title, Empty string
 	Columns           []string
 	Rows              [][]string
+	More              int // rows not shown
 }
 
 // Field is a name and its value.

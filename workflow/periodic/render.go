@@ -19,7 +19,7 @@ type Section struct {
 	Rows       [][]string
 	// Empty is what is said when there are no rows.
 	Empty string
-	// More counts the rows an e-mail leaves out (see MaxMailRows).
+	// More counts the rows left out (SectionsUpTo).
 	More int
 }
 
@@ -27,12 +27,13 @@ type Section struct {
 // of findings gets a readable message; the page and the PDF hold the rest.
 const MaxMailRows = 200
 
-// mailSections are the sections cut to MaxMailRows rows.
-func (r Report) mailSections() []Section {
+// SectionsUpTo are the sections with at most max rows each, More counting
+// the rest.
+func (r Report) SectionsUpTo(max int) []Section {
 	secs := r.Sections()
 	for i := range secs {
-		if n := len(secs[i].Rows); n > MaxMailRows {
-			secs[i].Rows, secs[i].More = secs[i].Rows[:MaxMailRows], n-MaxMailRows
+		if n := len(secs[i].Rows); n > max {
+			secs[i].Rows, secs[i].More = secs[i].Rows[:max], n-max
 		}
 	}
 	return secs
@@ -175,7 +176,7 @@ func (r Report) Text(link string) string {
 	for _, n := range r.Notes {
 		b.WriteString("\n" + n + "\n")
 	}
-	for _, s := range r.mailSections() {
+	for _, s := range r.SectionsUpTo(MaxMailRows) {
 		b.WriteString("\n" + s.Title + "\n" + strings.Repeat("-", len(s.Title)) + "\n")
 		if len(s.Rows) == 0 {
 			b.WriteString(s.Empty + "\n")
@@ -227,12 +228,17 @@ func (r Report) HTML(w io.Writer, link string) error {
 		R        Report
 		Sections []Section
 		Link     string
-	}{r, r.mailSections(), link})
+	}{r, r.SectionsUpTo(MaxMailRows), link})
 }
 
 // PDF renders the report with the export PDF writer: the title and summary
 // on the first page, then each list as a table. opts chooses the font.
 func (r Report) PDF(w io.Writer, opts report.Options) error {
+	if opts.MaxPDFRows == 0 {
+		// Every row: a report is as large as its zone, not its history,
+		// and it has no CSV for the rest.
+		opts.MaxPDFRows = -1
+	}
 	pw, err := report.New("pdf", w, opts)
 	if err != nil {
 		return err
