@@ -25,6 +25,8 @@ type mailbox struct {
 	addr string
 	mu   sync.Mutex
 	got  []received
+	// refuse answers RCPT for these addresses instead of 250.
+	refuse map[string]string
 }
 
 type received struct {
@@ -73,7 +75,15 @@ func (m *mailbox) session(conn net.Conn) {
 			msg = received{}
 			say("250 ok")
 		case "RCPT":
-			msg.to = append(msg.to, strings.Trim(strings.TrimPrefix(arg, "TO:"), "<>"))
+			to := strings.Trim(strings.TrimPrefix(arg, "TO:"), "<>")
+			m.mu.Lock()
+			reply, refused := m.refuse[to]
+			m.mu.Unlock()
+			if refused {
+				say(reply)
+				continue
+			}
+			msg.to = append(msg.to, to)
 			say("250 ok")
 		case "DATA":
 			say("354 go on")
@@ -240,3 +250,32 @@ func TestReportsAreMailedOncePerRecipient(t *testing.T) {
 }
 
 func base64Reader(r io.Reader) io.Reader { return base64.NewDecoder(base64.StdEncoding, r) }
+
+// A refused recipient is given up at once (5xx) or tried again later
+// (4xx); the others are delivered.
+func TestRefusedReportMail(t *testing.T) {
+	box := newMailbox(t)
+	box.refuse = map[string]string{"rita@example.test": "550 5.1.1 no such user", "aude@example.test": "451 4.3.0 try later"}
+	o := newOrg(t)
+	o.App.Reports.SetMailer(&channels.Email{Addr: box.addr, From: "portcullis@example.test", LocalName: "test"}, "")
+	workflowtest.Must(t, o.App.Reports.Subscribe(o.Ctx, o.Rita, "apps", "", true))
+	workflowtest.Must(t, o.App.Reports.Subscribe(o.Ctx, o.Aude, "apps", "", true))
+	o.scanDay(t, o.day1, network(1))
+	_, err := o.App.Reports.Deliver(o.Ctx)
+	workflowtest.Must(t, err)
+	var rows []models.ReportDelivery
+	o.App.DB().Order("recipient").Find(&rows)
+	status := map[string]models.ReportDelivery{}
+	for _, r := range rows {
+		status[r.Recipient] = r
+	}
+	if r := status["rita@example.test"]; r.Status != "failed" || !strings.Contains(r.LastError, "no such user") {
+		t.Errorf("rita's delivery: %+v", r)
+	}
+	if r := status["aude@example.test"]; r.Status != "pending" || r.Attempts != 1 || !r.NextAttempt.After(o.now) {
+		t.Errorf("aude's delivery: %+v", r)
+	}
+	if r := status["alice@example.test"]; r.Status != "delivered" {
+		t.Errorf("alice's delivery: %+v", r)
+	}
+}

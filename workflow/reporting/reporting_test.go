@@ -111,8 +111,13 @@ func network(day int) map[string][]scans.Port {
 
 func stored(t *testing.T, o *org, zone, team, period string) periodic.Report {
 	t.Helper()
+	return storedOf(t, o, periodic.Daily, zone, team, period)
+}
+
+func storedOf(t *testing.T, o *org, kind periodic.Kind, zone, team, period string) periodic.Report {
+	t.Helper()
 	var row models.PeriodicReport
-	if err := o.App.DB().Where("kind = ? AND zone = ? AND team = ? AND period = ?", "daily", zone, team, period).Take(&row).Error; err != nil {
+	if err := o.App.DB().Where("kind = ? AND zone = ? AND team = ? AND period = ?", kind, zone, team, period).Take(&row).Error; err != nil {
 		t.Fatalf("report %s/%s/%s: %v", zone, team, period, err)
 	}
 	_, r, err := o.App.Reports.Get(o.Ctx, o.Aude, row.ID)
@@ -221,6 +226,34 @@ func dailyReportsFollowTheScans(t *testing.T, o *org) {
 	o.App.DB().Model(&models.PeriodicReport{}).Count(&after)
 	if n != 3 || after != before {
 		t.Errorf("the catch-up made reports for %d runs, %d reports now, want 3 and %d", n, after, before)
+	}
+}
+
+// The weekly full scan has its weekly report, compared with the previous
+// weekly scan, not with the daily scans between.
+func TestWeeklyReportsFollowTheFullScans(t *testing.T) {
+	o := newOrg(t)
+	zones, err := o.App.Inventory.ListZones(o.Ctx)
+	workflowtest.Must(t, err)
+	for _, z := range zones {
+		workflowtest.Must(t, o.App.Scans.SaveSchedule(o.Ctx, o.Adam, z.ID, 2, int(o.day1.Weekday()), 2))
+	}
+	o.scanDay(t, o.day1, network(1))
+	o.scanDay(t, o.day2, network(2)) // a daily scan sees 8443 first
+	week2 := o.day1.AddDate(0, 0, 7)
+	o.scanDay(t, week2, network(2))
+	first := storedOf(t, o, periodic.Weekly, "apps", "", periodic.Weekly.Period(o.day1))
+	r := storedOf(t, o, periodic.Weekly, "apps", "payments", periodic.Weekly.Period(week2))
+	if first.Scan == nil || r.Previous == nil || r.Previous.RunID != first.Scan.RunID {
+		t.Fatalf("the weekly report compared with %+v, want the previous weekly scan %+v", r.Previous, first.Scan)
+	}
+	if !hasPort(r.Opened, "10.40.0.20", 8443) || r.Period != periodic.Weekly.Period(week2) || !r.From.Equal(r.To.Add(-7*24*time.Hour)) {
+		t.Errorf("weekly report: period %s, window %s to %s, opened %+v", r.Period, r.From, r.To, r.Opened)
+	}
+	var runKinds []string
+	o.App.DB().Model(&models.ScanRun{}).Where("id = ?", r.Scan.RunID).Pluck("kind", &runKinds)
+	if len(runKinds) != 1 || runKinds[0] != "weekly" {
+		t.Errorf("the weekly report follows a %v run", runKinds)
 	}
 }
 
