@@ -90,8 +90,15 @@ func (s *Service) Subscriptions(ctx context.Context, actor core.Actor) ([]Subscr
 	if err := s.DB().WithContext(ctx).Where("user_id = ?", actor.ID).Order("zone, team").Find(&rows).Error; err != nil {
 		return nil, err
 	}
-	var out []Subscription
+	var owned int64
 	if actor.Team != "" {
+		if err := s.DB().WithContext(ctx).Model(&models.Asset{}).Where("owner_team = ?", actor.Team).Count(&owned).Error; err != nil {
+			return nil, err
+		}
+	}
+	var out []Subscription
+	// Their own team's reports, when the team owns assets and so has reports.
+	if owned > 0 {
 		own := Subscription{Team: actor.Team, Default: true, Active: true}
 		for _, r := range rows {
 			if r.Zone == "" && r.Team == actor.Team {
@@ -110,13 +117,14 @@ func (s *Service) Subscriptions(ctx context.Context, actor core.Actor) ([]Subscr
 
 // Choices are the zones and teams actor may subscribe to.
 func (s *Service) Choices(ctx context.Context, actor core.Actor) (zones, teams []string, err error) {
-	zones, teams, err = s.choicesIn(s.DB().WithContext(ctx), actor)
+	zones, teams, err = s.choicesIn(s.DB().WithContext(ctx))
 	if err != nil {
 		return nil, nil, err
 	}
 	if !SeesAll(actor) {
+		own := slices.Contains(teams, actor.Team)
 		zones, teams = nil, nil
-		if actor.Team != "" {
+		if own {
 			teams = []string{actor.Team}
 		}
 	}
@@ -145,7 +153,7 @@ func (s *Service) Subscribe(ctx context.Context, actor core.Actor, zone, team st
 		return refuse(team)
 	}
 	return s.InTx(ctx, func(tx *gorm.DB) error {
-		zones, teams, err := s.choicesIn(tx, actor)
+		zones, teams, err := s.choicesIn(tx)
 		if err != nil {
 			return err
 		}
@@ -165,17 +173,13 @@ func (s *Service) Subscribe(ctx context.Context, actor core.Actor, zone, team st
 	})
 }
 
-// choicesIn is Choices within a transaction; an owner's own team counts
-// even while none of its assets remain.
-func (s *Service) choicesIn(tx *gorm.DB, actor core.Actor) (zones, teams []string, err error) {
+// choicesIn are the zones and the teams that own assets (and so have reports).
+func (s *Service) choicesIn(tx *gorm.DB) (zones, teams []string, err error) {
 	if err := tx.Model(&models.Zone{}).Pluck("name", &zones).Error; err != nil {
 		return nil, nil, err
 	}
 	if err := tx.Model(&models.Asset{}).Distinct("owner_team").Where("owner_team <> ''").Pluck("owner_team", &teams).Error; err != nil {
 		return nil, nil, err
-	}
-	if actor.Team != "" && !slices.Contains(teams, actor.Team) {
-		teams = append(teams, actor.Team)
 	}
 	return zones, teams, nil
 }

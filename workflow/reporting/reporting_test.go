@@ -346,6 +346,13 @@ func TestSubscriptions(t *testing.T) {
 	if len(subs) != 1 || subs[0].Team != "payments" || !subs[0].Default || !subs[0].Active {
 		t.Fatalf("alice's subscriptions: %+v", subs)
 	}
+	// Security's own team owns no asset: no default line, nothing to offer but zones and teams.
+	if subs, _ := o.App.Reports.Subscriptions(ctx, o.Rita); len(subs) != 0 {
+		t.Errorf("rita's subscriptions: %+v", subs)
+	}
+	if _, teams, _ := o.App.Reports.Choices(ctx, o.Bob); !slices.Equal(teams, []string{"sales"}) {
+		t.Errorf("bob may subscribe to %v", teams)
+	}
 	for _, tc := range []struct {
 		who        core.Actor
 		zone, team string
