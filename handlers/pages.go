@@ -54,6 +54,7 @@ func navFor(a core.Actor, path string) []web.NavItem {
 	add("Drift", "/drift", staff)
 	add("Scans", "/scans", staff)
 	add("Re-certification", "/recertification", true)
+	add("Reports", "/reports", true)
 	add("Zones", "/zones", true)
 	add("Assets", "/assets", true)
 	add("Audit", "/audit", a.Has(core.RoleAuditor, core.RoleAdmin))

@@ -19,6 +19,7 @@ import (
 	"github.com/portcullis/portcullis/workflow/identity"
 	"github.com/portcullis/portcullis/workflow/inventory"
 	"github.com/portcullis/portcullis/workflow/recert"
+	"github.com/portcullis/portcullis/workflow/reporting"
 	"github.com/portcullis/portcullis/workflow/requests"
 	"github.com/portcullis/portcullis/workflow/scans"
 )
@@ -37,6 +38,7 @@ type App struct {
 	Compliance *compliance.Service
 	Dashboard  *dashboard.Service
 	Agents     *agents.Service
+	Reports    *reporting.Service
 }
 
 // New wires the features over an open, migrated database. Scans and
@@ -64,5 +66,7 @@ func New(db *gorm.DB, log *slog.Logger) *App {
 	a.Agents.SetExternalDrift(a.Drift)
 	a.Requests.SetVerification(a.Scans)
 	a.Dashboard = dashboard.New(st, a.Requests, inv, a.Scans, a.Drift)
+	a.Reports = reporting.New(st, inv)
+	a.Scans.AfterScheduledRun(a.Reports.GenerateAfterScan)
 	return a
 }

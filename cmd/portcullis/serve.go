@@ -56,8 +56,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	var alertsPath string
 	fs.StringVar(&alertsPath, "alerts", "", "alert routing file (YAML: channels and routes); see the README")
 	var smtp channels.Email
-	fs.StringVar(&smtp.Addr, "smtp-addr", "", "SMTP server (host:port) for re-certification reminders")
-	fs.StringVar(&smtp.From, "smtp-from", "", "sender of the reminders, e.g. Portcullis <portcullis@example.com>")
+	fs.StringVar(&smtp.Addr, "smtp-addr", "", "SMTP server (host:port) for re-certification reminders and the daily and weekly reports")
+	fs.StringVar(&smtp.From, "smtp-from", "", "sender of the reminders and reports, e.g. Portcullis <portcullis@example.com>")
 	fs.StringVar(&smtp.Username, "smtp-username", "", "SMTP user (AUTH PLAIN, over STARTTLS)")
 	fs.StringVar(&smtp.Password, "smtp-password", "", "SMTP password (better: --smtp-password-file or PORTCULLIS_SMTP_PASSWORD)")
 	var smtpPasswordFile string
@@ -175,6 +175,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		smtp.Label = "reminders"
 		app.Recert.SetMailer(&smtp, cfg.PublicURL)
+		app.Reports.SetMailer(&smtp, cfg.PublicURL)
 	}
 
 	errc := make(chan error, 2)
@@ -282,6 +283,18 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			if sum.Checked > 0 || err != nil {
 				log.Info("access check", "checked", sum.Checked, "revoked", sum.Revoked, "unchanged", sum.Unchanged, "err", err)
 			}
+			return err
+		})
+		return nil
+	})
+	g.Go(func() error {
+		// The reports follow each scheduled scan as it finishes; this
+		// catches up on any the server missed and sends their e-mails.
+		every(gctx, app, log, "periodic-reports", 30*time.Second, func(ctx context.Context) error {
+			if _, err := app.Reports.GenerateMissing(ctx); err != nil {
+				return err
+			}
+			_, err := app.Reports.Deliver(ctx)
 			return err
 		})
 		return nil

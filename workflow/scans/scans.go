@@ -421,6 +421,11 @@ func (s *Service) finishRun(ctx context.Context, run *models.ScanRun, report []b
 	if err != nil {
 		return err
 	}
+	if status == "done" && (run.Kind == "daily" || run.Kind == "weekly") && s.afterScheduled != nil {
+		if err := s.afterScheduled(context.WithoutCancel(ctx), run.ID); err != nil {
+			s.Log().Warn("after the scheduled scan", "run", run.ID, "err", err)
+		}
+	}
 	return scanErr
 }
 
