@@ -1,0 +1,50 @@
+#!/bin/sh
+# Installs the Debian daemons the credential lab (TestLabCredentials, go test -tags lab
+# ./scanner/lab/) runs with weak and strong passwords. Idempotent: packages already
+# present are left as they are. Like install.sh, no daemon may start in the machine's
+# own namespace during installation: policy-rc.d refuses every start meanwhile.
+set -eu
+
+PACKAGES="
+iproute2 openssh-server vsftpd snmpd inetutils-telnetd
+mariadb-server redis-server mosquitto postgresql
+"
+
+missing=""
+for p in $PACKAGES; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+if [ -z "$missing" ]; then
+	echo "credential lab packages already installed"
+	exit 0
+fi
+
+policy=/usr/sbin/policy-rc.d
+restore=""
+if [ -e "$policy" ]; then
+	cp -p "$policy" "$policy.portcullis-creds"
+	restore=yes
+fi
+cleanup() {
+	if [ -n "$restore" ]; then mv -f "$policy.portcullis-creds" "$policy"; else rm -f "$policy"; fi
+}
+trap cleanup EXIT
+printf '#!/bin/sh\nexit 101\n' >"$policy"
+chmod 755 "$policy"
+
+apt-get update -qq
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	-o DPkg::Lock::Timeout=600 $missing
+
+# Package scripts may have started a daemon anyway (no init system in a container
+# ignores policy-rc.d); the lab starts its own copies inside its namespaces.
+for d in sshd vsftpd snmpd; do
+	for pid in $(pidof "$d" 2>/dev/null || true); do
+		if [ "$(readlink /proc/$pid/ns/net)" = "$(readlink /proc/self/ns/net)" ]; then
+			echo "note: $d ($pid) runs in the root namespace; the lab does not use it"
+		fi
+	done
+done
