@@ -205,8 +205,8 @@ func checkable(p *scanner.Port) (string, bool) {
 	if p.Protocol == "udp" {
 		// A device that ignores public and private never answers the scan's
 		// probe, so its port stays open|filtered: the communities are tried there too.
-		if p.Port == 161 && (p.Service == "snmp" || p.State == scanner.StateOpenFiltered) &&
-			!p.HasFinding(FindingSNMPCommunity) && p.State != scanner.StateClosed && p.State != scanner.StateFiltered {
+		answering := p.State == scanner.StateOpen || p.State == scanner.StateOpenFiltered
+		if answering && (p.Service == "snmp" || p.Port == 161) && !p.HasFinding(FindingSNMPCommunity) {
 			return "snmp", true
 		}
 		return "", false

@@ -33,14 +33,14 @@ type Entry struct {
 var builtin = map[string][][2]string{
 	"ssh":        {{"root", "root"}, {"admin", "admin"}, {"pi", "raspberry"}, {"ubnt", "ubnt"}, {"root", "toor"}},
 	"telnet":     {{"admin", "admin"}, {"root", "root"}, {"admin", "password"}, {"root", ""}, {"user", "user"}},
-	"ftp":        {{"admin", "admin"}, {"ftp", "ftp"}, {"root", "root"}, {"user", "password"}},
-	"mysql":      {{"root", ""}, {"root", "root"}, {"root", "mysql"}, {"root", "password"}},
-	"postgresql": {{"postgres", "postgres"}, {"postgres", "password"}, {"postgres", "admin"}},
-	"redis":      {{"", "foobared"}, {"", "redis"}, {"", "password"}, {"default", "admin"}},
-	"mongodb":    {{"admin", "admin"}, {"root", "root"}, {"admin", "password"}, {"mongo", "mongo"}},
-	"snmp":       {{"", "community"}, {"", "cisco"}, {"", "manager"}, {"", "secret"}},
-	"mqtt":       {{"admin", "public"}, {"guest", "guest"}, {"admin", "admin"}, {"admin", "password"}},
-	"vnc":        {{"", "password"}, {"", "admin"}, {"", "12345678"}, {"", "vnc"}},
+	"ftp":        {{"admin", "admin"}, {"ftp", "ftp"}, {"root", "root"}, {"user", "password"}, {"admin", "1234"}},
+	"mysql":      {{"root", ""}, {"root", "root"}, {"root", "mysql"}, {"root", "password"}, {"admin", "admin"}},
+	"postgresql": {{"postgres", "postgres"}, {"postgres", "password"}, {"postgres", "admin"}, {"admin", "admin"}, {"postgres", "root"}},
+	"redis":      {{"", "foobared"}, {"", "redis"}, {"", "password"}, {"default", "admin"}, {"", "123456"}},
+	"mongodb":    {{"admin", "admin"}, {"root", "root"}, {"admin", "password"}, {"mongo", "mongo"}, {"root", "example"}},
+	"snmp":       {{"", "community"}, {"", "cisco"}, {"", "manager"}, {"", "secret"}, {"", "admin"}},
+	"mqtt":       {{"admin", "public"}, {"guest", "guest"}, {"admin", "admin"}, {"admin", "password"}, {"mosquitto", "mosquitto"}},
+	"vnc":        {{"", "password"}, {"", "admin"}, {"", "12345678"}, {"", "vnc"}, {"", "1234"}},
 }
 
 // Builtin returns the built-in entries for a service, in the order they are tried.
