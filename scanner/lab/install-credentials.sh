@@ -5,8 +5,10 @@
 # own namespace during installation: policy-rc.d refuses every start meanwhile.
 set -eu
 
+# snmp (snmpget) reads the agents' own counters of bad communities;
+# mosquitto_passwd comes with mosquitto, redis-cli with redis-server.
 PACKAGES="
-iproute2 openssh-server vsftpd snmpd inetutils-telnetd
+iproute2 openssh-server vsftpd snmpd snmp
 mariadb-server redis-server mosquitto postgresql
 "
 
@@ -39,12 +41,3 @@ apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	-o DPkg::Lock::Timeout=600 $missing
 
-# Package scripts may have started a daemon anyway (no init system in a container
-# ignores policy-rc.d); the lab starts its own copies inside its namespaces.
-for d in sshd vsftpd snmpd; do
-	for pid in $(pidof "$d" 2>/dev/null || true); do
-		if [ "$(readlink /proc/$pid/ns/net)" = "$(readlink /proc/self/ns/net)" ]; then
-			echo "note: $d ($pid) runs in the root namespace; the lab does not use it"
-		fi
-	done
-done
