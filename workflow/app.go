@@ -13,6 +13,7 @@ import (
 	"github.com/portcullis/portcullis/workflow/alerts"
 	"github.com/portcullis/portcullis/workflow/compliance"
 	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/credentials"
 	"github.com/portcullis/portcullis/workflow/dashboard"
 	"github.com/portcullis/portcullis/workflow/drift"
 	"github.com/portcullis/portcullis/workflow/identity"
@@ -35,6 +36,8 @@ type App struct {
 	Recert     *recert.Service
 	Compliance *compliance.Service
 	Dashboard  *dashboard.Service
+	// Credentials is the admin's sealed list of default credentials to try.
+	Credentials *credentials.Service
 }
 
 // New wires the features over an open, migrated database. Scans and
@@ -60,5 +63,6 @@ func New(db *gorm.DB, log *slog.Logger) *App {
 	a.Scans.SetDriftRecorder(a.Drift)
 	a.Requests.SetVerification(a.Scans)
 	a.Dashboard = dashboard.New(st, a.Requests, inv, a.Scans, a.Drift)
+	a.Credentials = credentials.New(st)
 	return a
 }

@@ -183,15 +183,18 @@ func (c *Checker) CheckHosts(ctx context.Context, hosts []scanner.Host) {
 	wg.Wait()
 }
 
-// Stream wraps a scan's emit callback: each host is checked on its own goroutine
-// as the scan hands it over, then passed to emit (one call at a time). Call wait
-// after the scan returns: it returns once every host is emitted.
-func (c *Checker) Stream(ctx context.Context, emit func(scanner.Host)) (wrapped func(scanner.Host), wait func()) {
+// Stream wraps a scan's emit callback: each host (of those only selects; nil:
+// every host) is checked on its own goroutine as the scan hands it over, then
+// passed to emit, one call at a time. Call wait after the scan returns: it
+// returns once every host is emitted.
+func (c *Checker) Stream(ctx context.Context, only func(address string) bool, emit func(scanner.Host)) (wrapped func(scanner.Host), wait func()) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	wrapped = func(h scanner.Host) {
 		wg.Go(func() {
-			c.CheckHost(ctx, &h)
+			if only == nil || only(h.Address) {
+				c.CheckHost(ctx, &h)
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			emit(h)

@@ -241,7 +241,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		wait := func() {}
 		if checker != nil {
-			emit, wait = checker.Stream(ctx, emit)
+			emit, wait = checker.Stream(ctx, nil, emit)
 		}
 		sum, scanErr = scanner.ScanStream(ctx, targets, opts, emit)
 		wait()
