@@ -300,6 +300,8 @@ func (s *Server) pageRoutes(r chi.Router) {
 		{post, "/admin/users/{id}/enable", roles(AD), s.enableUser},
 		{get, "/admin/settings", roles(AD), s.settingsForm},
 		{post, "/admin/settings", roles(AD), s.saveSettings},
+		{get, "/admin/credentials", roles(AD), s.credentialListPage},
+		{post, "/admin/credentials", roles(AD), s.saveCredentialList},
 		{get, "/admin/policy", roles(AD), s.policyPage},
 		{get, "/recertification", anyone(), s.recertificationPage},
 		{get, "/recertification/campaigns/{id}", roles(RV, AP, IM, AU, AD), s.campaignPage},
