@@ -176,6 +176,20 @@ func TestProtocolsStopAtLockout(t *testing.T) {
 	}
 }
 
+// An SSH server that only offers keyboard-interactive gets one password answer
+// per attempt, never a second method in the same connection.
+func TestSSHKeyboardInteractiveOnePromptPerAttempt(t *testing.T) {
+	weak := Builtin("ssh")[2]
+	f := &fake{user: weak.User, password: weak.Password}
+	p, _ := checkOne(t, tcpPort(serveTCP(t, f.sshServerWith(t, true)), "ssh"), Options{})
+	if len(p.Findings) != 1 || !strings.Contains(p.Findings[0].Detail, "builtin:ssh#3") {
+		t.Fatalf("findings %+v, want builtin:ssh#3", p.Findings)
+	}
+	if f.count() != 3 || f.kbdAnswers != 3 {
+		t.Errorf("%d connections, %d password answers; want 3 and 3", f.count(), f.kbdAnswers)
+	}
+}
+
 func TestAdminListComesFirstAndIsNamed(t *testing.T) {
 	list, err := ParseList(strings.NewReader("# ours\nredis - \"s3cret corp\"\n"))
 	if err != nil {

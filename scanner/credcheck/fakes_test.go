@@ -29,9 +29,10 @@ type fake struct {
 	user, password string
 	throttleFrom   int // 1-based attempt that sees the lockout signal; 0: never
 
-	mu       sync.Mutex
-	attempts []time.Time
-	users    []string
+	mu         sync.Mutex
+	attempts   []time.Time
+	users      []string
+	kbdAnswers int // keyboard-interactive answers (SSH)
 }
 
 // begin records an attempt and says whether it meets the lockout.
@@ -275,7 +276,11 @@ func (f *fake) vnc(c net.Conn) {
 
 // --- SSH, with golang.org/x/crypto/ssh's server side ---
 
-func (f *fake) sshServer(t *testing.T) func(c net.Conn) {
+func (f *fake) sshServer(t *testing.T) func(c net.Conn) { return f.sshServerWith(t, false) }
+
+// sshServerWith plays sshd; kbdOnly offers keyboard-interactive (PAM's password
+// prompt) and no password method, and counts every answer it gets.
+func (f *fake) sshServerWith(t *testing.T, kbdOnly bool) func(c net.Conn) {
 	_, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -292,6 +297,19 @@ func (f *fake) sshServer(t *testing.T) func(c net.Conn) {
 				}
 				return nil, errors.New("denied")
 			},
+		}
+		if kbdOnly {
+			cfg.PasswordCallback = nil
+			cfg.KeyboardInteractiveCallback = func(md ssh.ConnMetadata, challenge ssh.KeyboardInteractiveChallenge) (*ssh.Permissions, error) {
+				answers, err := challenge("", "", []string{"Password: "}, []bool{false})
+				f.mu.Lock()
+				f.kbdAnswers++
+				f.mu.Unlock()
+				if err == nil && len(answers) == 1 && f.ok(md.User(), answers[0]) {
+					return nil, nil
+				}
+				return nil, errors.New("denied")
+			}
 		}
 		cfg.AddHostKey(signer)
 		if f.begin("") {
