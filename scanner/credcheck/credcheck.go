@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -250,10 +251,13 @@ func (c *Checker) check(ctx context.Context, t target) (scanner.Finding, bool) {
 		a.ctx = actx
 		out, why, err := probe.try(a)
 		cancel()
+		// A server may echo what it was sent (a Telnet host that ignores our
+		// refusal of its echo): the password never reaches the log.
+		why = scrub(why, e.Password)
 		attrs := []any{"target", t.addr.String(), "service", t.service, "user", e.User, "entry", e.Source,
 			"attempt", strconv.Itoa(i+1) + "/" + strconv.Itoa(len(list))}
 		if err != nil {
-			c.log.Warn("credential attempt inconclusive; not trying this service further", append(attrs, "err", err.Error())...)
+			c.log.Warn("credential attempt inconclusive; not trying this service further", append(attrs, "err", scrub(err.Error(), e.Password))...)
 			return scanner.Finding{}, false
 		}
 		c.log.Info("credential attempt", append(attrs, "outcome", out.String(), "reply", why)...)
@@ -266,6 +270,13 @@ func (c *Checker) check(ctx context.Context, t target) (scanner.Finding, bool) {
 		}
 	}
 	return scanner.Finding{}, false
+}
+
+func scrub(s, password string) string {
+	if password == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, password, "[password]")
 }
 
 func finding(service string, e Entry) scanner.Finding {

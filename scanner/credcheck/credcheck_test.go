@@ -190,6 +190,26 @@ func TestSSHKeyboardInteractiveOnePromptPerAttempt(t *testing.T) {
 	}
 }
 
+// A Telnet host that echoes the password does not get it into the log.
+func TestEchoedPasswordIsScrubbed(t *testing.T) {
+	list, _ := ParseList(strings.NewReader("telnet ops Echo-Me-9931\n"))
+	f := &fake{user: "ops", password: "something else", echo: true}
+	p, logs := checkOne(t, tcpPort(serveTCP(t, f.telnet), "telnet"), Options{List: list, Attempts: 1})
+	secretsAbsent(t, p, logs, "Echo-Me-9931")
+	if f.count() != 1 {
+		t.Errorf("%d attempts, want 1", f.count())
+	}
+}
+
+// A MongoDB that does not speak SCRAM-SHA-256 proves nothing: one attempt, then stop.
+func TestMongoWithoutSCRAM256StopsAtOnce(t *testing.T) {
+	f := &fake{user: "admin", password: "admin", noSCRAM256: true}
+	p, logs := checkOne(t, tcpPort(serveTCP(t, f.mongo), "mongodb"), Options{})
+	if f.count() != 1 || len(p.Findings) != 0 || !strings.Contains(logs, "inconclusive") {
+		t.Errorf("%d attempts, findings %+v, logs:\n%s; want one inconclusive attempt", f.count(), p.Findings, logs)
+	}
+}
+
 func TestAdminListComesFirstAndIsNamed(t *testing.T) {
 	list, err := ParseList(strings.NewReader("# ours\nredis - \"s3cret corp\"\n"))
 	if err != nil {

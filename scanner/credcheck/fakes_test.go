@@ -32,7 +32,9 @@ type fake struct {
 	mu         sync.Mutex
 	attempts   []time.Time
 	users      []string
-	kbdAnswers int // keyboard-interactive answers (SSH)
+	kbdAnswers int  // keyboard-interactive answers (SSH)
+	echo       bool // Telnet: echo the password back, as a careless host does
+	noSCRAM256 bool // MongoDB: refuse SCRAM-SHA-256 as an old server does
 }
 
 // begin records an attempt and says whether it meets the lockout.
@@ -179,6 +181,9 @@ func (f *fake) telnet(c net.Conn) {
 	throttle := f.begin(user)
 	io.WriteString(c, "Password: ")
 	pw := line()
+	if f.echo {
+		io.WriteString(c, pw)
+	}
 	switch {
 	case throttle:
 		io.WriteString(c, "\r\nMaximum number of tries exceeded (3)\r\n")
@@ -500,6 +505,9 @@ func (f *fake) mongo(c net.Conn) {
 			nonce = cnonce + "srvnonce"
 			serverFirst = fmt.Sprintf("r=%s,s=%s,i=%d", nonce, base64.StdEncoding.EncodeToString(salt), iter)
 			replyDoc = bsonDoc{{"conversationId", int32(1)}, {"done", false}, {"payload", []byte(serverFirst)}, {"ok", int32(1)}}
+			if f.noSCRAM256 {
+				replyDoc = bsonDoc{{"ok", int32(0)}, {"errmsg", "Received authentication for mechanism SCRAM-SHA-256 which is not enabled"}, {"code", int32(334)}}
+			}
 			if throttle {
 				replyDoc = bsonDoc{{"ok", int32(0)}, {"errmsg", "too many authentication attempts"}, {"code", int32(1)}}
 			}

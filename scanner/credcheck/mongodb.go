@@ -45,7 +45,7 @@ func (mongoProbe) try(a *attempt) (outcome, string, error) {
 		return 0, "", err
 	}
 	if out, why, done := mongoVerdict(reply1); done {
-		return out, why, nil
+		return mongoStop(out, why)
 	}
 	serverFirst, _ := reply1["payload"].([]byte)
 	final, serverSig, err := scramClientFinal(a.entry.Password, cnonce, bare, string(serverFirst))
@@ -60,7 +60,7 @@ func (mongoProbe) try(a *attempt) (outcome, string, error) {
 		return 0, "", err
 	}
 	if out, why, done := mongoVerdict(reply2); done {
-		return out, why, nil
+		return mongoStop(out, why)
 	}
 	// The server proves it knew the password too: a fake that accepts anything
 	// does not make a finding.
@@ -85,8 +85,19 @@ func mongoVerdict(r map[string]any) (outcome, string, bool) {
 	if int(code) == mongoAuthFailed {
 		return rejected, why, true
 	}
-	// Anything else (mechanism unsupported, say) proves nothing; say so.
-	return rejected, why + " (not an authentication answer)", true
+	// Anything else (SCRAM-SHA-256 unsupported, say) proves nothing: stop.
+	return notALogin, why, true
+}
+
+// notALogin marks a reply that answers something else than the login.
+const notALogin outcome = -1
+
+// mongoStop turns a reply that is no answer to the login into an error.
+func mongoStop(out outcome, why string) (outcome, string, error) {
+	if out != notALogin {
+		return out, why, nil
+	}
+	return 0, "", fmt.Errorf("mongodb: %s", why)
 }
 
 // scramName escapes a user name for SCRAM (RFC 5802 5.1).
