@@ -38,3 +38,23 @@ func FuzzBSONDecode(f *testing.F) {
 	f.Add(bsonDoc{{"ok", int32(1)}, {"payload", []byte("r=x")}, {"done", true}, {"errmsg", "e"}}.encode())
 	f.Fuzz(func(t *testing.T, b []byte) { bsonDecode(b) })
 }
+
+// FuzzSNMPResponse: an agent's reply never crashes the reader, and a reply built
+// for a request id reads back as that id.
+func FuzzSNMPResponse(f *testing.F) {
+	f.Add(snmpGet("public", 42), int32(42))
+	f.Fuzz(func(t *testing.T, b []byte, id int32) {
+		snmpResponseID(b)
+		if id < 0 {
+			return
+		}
+		pdu := append(berInt(id), berInt(0)...)
+		pdu = append(pdu, berInt(0)...)
+		pdu = append(pdu, berTLV(0x30, nil)...)
+		msg := append(berInt(1), berTLV(0x04, b[:min(len(b), 64)])...)
+		msg = append(msg, berTLV(0xa2, pdu)...)
+		if got, ok := snmpResponseID(berTLV(0x30, msg)); !ok || got != id {
+			t.Fatalf("request id %d read back as %d, %v", id, got, ok)
+		}
+	})
+}
