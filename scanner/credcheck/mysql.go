@@ -11,9 +11,11 @@ import (
 // connector used directly: database/sql would retry a failed connection).
 type mysqlProbe struct{}
 
-// MySQL and MariaDB errors that mean "stop": too many connections, host blocked
-// after too many connection errors, user blocked, too many failed logins.
-var mysqlThrottle = map[uint16]bool{1040: true, 1129: true, 1203: true, 1226: true, 3955: true, 4150: true}
+// MySQL and MariaDB errors that mean "stop": too many connections (1040), host
+// blocked after connection errors (1129), user over its connection limits (1203,
+// 1226), account locked after failed logins (MySQL 3955, MariaDB 4150) or by an
+// admin (MariaDB 4151).
+var mysqlThrottle = map[uint16]bool{1040: true, 1129: true, 1203: true, 1226: true, 3955: true, 4150: true, 4151: true}
 
 func (mysqlProbe) try(a *attempt) (outcome, string, error) {
 	cfg := mysql.NewConfig()

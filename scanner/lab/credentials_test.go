@@ -314,9 +314,13 @@ connection_messages true
 	l.run("mariadb-install-db", "--no-defaults", "--datadir="+data, "--user=root", "--auth-root-authentication-method=normal",
 		"--skip-test-db", "--skip-name-resolve")
 	general := filepath.Join(l.dir, tw.name+"-mariadb-general.log")
+	// The strong twin also blocks an account after wrong passwords (MariaDB
+	// blocks the third login: the first, with no password, does not count): the
+	// checks must stop there rather than try their fourth entry.
 	l.start(tw, "mariadb", "mariadbd", "--no-defaults", "--datadir="+data, "--socket="+data+"/sock", "--port=3306",
 		"--bind-address="+tw.addr, "--user=root", "--skip-name-resolve", "--pid-file="+data+"/pid",
-		"--general-log=1", "--general-log-file="+general, "--innodb-buffer-pool-size=8M", "--skip-log-bin")
+		"--general-log=1", "--general-log-file="+general, "--innodb-buffer-pool-size=8M", "--skip-log-bin",
+		"--max-password-errors="+pick(tw, "100", "1"))
 	tw.logs["mariadb-general"] = general
 
 	// PostgreSQL with SCRAM from the scanner's network.
@@ -347,8 +351,11 @@ connection_messages true
 func (l *credLab) setRootPassword(tw *credTwin) {
 	sock := filepath.Join(l.dir, tw.name+"-mariadb", "sock")
 	pass := pick(tw, weakMySQLPass, strongPass("mysql"))
+	// max_password_errors spares accounts with the connection-admin privilege:
+	// the strong twin's network root has none, so its lockout applies.
+	grant := pick(tw, "GRANT ALL ON *.* TO 'root'@'%';", "GRANT SELECT ON mysql.* TO 'root'@'%';")
 	l.run("ip", "netns", "exec", tw.ns, "mariadb", "--no-defaults", "-S", sock, "-u", "root", "-e",
-		fmt.Sprintf("CREATE USER 'root'@'%%' IDENTIFIED BY '%s'; GRANT ALL ON *.* TO 'root'@'%%';", pass))
+		fmt.Sprintf("CREATE USER 'root'@'%%' IDENTIFIED BY '%s'; %s", pass, grant))
 }
 
 // count reads how many lines of a daemon's log match.
@@ -382,7 +389,9 @@ func (l *credLab) snmpBadCommunities(tw *credTwin) int {
 }
 
 // credCounter is one count a daemon keeps of logins, with what the checks
-// should add to it on each twin.
+// should add to it on each twin. The lab scans with --credential-attempts 4: the
+// strong twin sees 4 attempts on each service, except MariaDB, which blocks the
+// account at the third (two refusals, then "blocked"), and is tried no further.
 type credCounter struct {
 	what         string
 	weak, strong int
@@ -390,21 +399,24 @@ type credCounter struct {
 }
 
 var credCounters = []credCounter{
-	{"sshd failed passwords", 2, 3, func(l *credLab, tw *credTwin) int { return l.count(tw, "sshd", `Failed password for`) }},
+	{"sshd failed passwords", 2, 4, func(l *credLab, tw *credTwin) int { return l.count(tw, "sshd", `Failed password for`) }},
 	{"sshd accepted passwords", 1, 0, func(l *credLab, tw *credTwin) int { return l.count(tw, "sshd", `Accepted password for`) }},
-	{"vsftpd failed logins", 0, 3, func(l *credLab, tw *credTwin) int { return l.count(tw, "vsftpd", `FAIL LOGIN`) }},
+	{"vsftpd failed logins", 0, 4, func(l *credLab, tw *credTwin) int { return l.count(tw, "vsftpd", `FAIL LOGIN`) }},
 	{"vsftpd logins", 1, 0, func(l *credLab, tw *credTwin) int { return l.count(tw, "vsftpd", `OK LOGIN`) }},
-	{"mariadb access denied", 2, 3, func(l *credLab, tw *credTwin) int {
+	{"mariadb access denied", 2, 2, func(l *credLab, tw *credTwin) int {
 		return l.count(tw, "mariadb-general", `Access denied for user`)
 	}},
-	{"postgres password failures", 1, 3, func(l *credLab, tw *credTwin) int {
+	{"mariadb blocked logins", 0, 1, func(l *credLab, tw *credTwin) int {
+		return l.count(tw, "mariadb-general", `blocked because of too many credential errors`)
+	}},
+	{"postgres password failures", 1, 4, func(l *credLab, tw *credTwin) int {
 		return l.count(tw, "postgres", `password authentication failed for user`)
 	}},
-	{"redis WRONGPASS", 1, 3, (*credLab).redisWrongPass},
-	{"mosquitto refused logins", 1, 3, func(l *credLab, tw *credTwin) int {
+	{"redis WRONGPASS", 1, 4, (*credLab).redisWrongPass},
+	{"mosquitto refused logins", 1, 4, func(l *credLab, tw *credTwin) int {
 		return l.count(tw, "mosquitto", `not authori[sz]ed`)
 	}},
-	{"snmpd bad communities", 2, 3, (*credLab).snmpBadCommunities},
+	{"snmpd bad communities", 2, 4, (*credLab).snmpBadCommunities},
 }
 
 // snapshot reads every counter of both twins.
@@ -492,7 +504,7 @@ func TestLabCredentials(t *testing.T) {
 	afterPlain := l.snapshot()
 
 	checkStart := time.Now()
-	found, output := l.scan(bin, "--check-credentials")
+	found, output := l.scan(bin, "--check-credentials", "--credential-attempts", "4")
 	t.Logf("scan with credential checks: %v", time.Since(checkStart).Round(100*time.Millisecond))
 
 	// Findings: every service of the weak twin, none of the strong one.
@@ -552,9 +564,13 @@ func TestLabCredentials(t *testing.T) {
 		}
 		last[key] = at
 	}
-	// Weak: ssh 3, ftp 1, mysql 3, postgresql 2, redis 2, mqtt 2, snmp 3; strong: 3 on each of 7.
-	if attempts != 16+21 {
-		t.Errorf("%d attempts logged, want 37", attempts)
+	// Weak: ssh 3, ftp 1, mysql 3, postgresql 2, redis 2, mqtt 2, snmp 3; strong: 4 on
+	// each of 6, and MariaDB's 3 (its lockout at the third stops the fourth).
+	if attempts != 16+24+3 {
+		t.Errorf("%d attempts logged, want 43", attempts)
+	}
+	if !regexp.MustCompile(`msg="service limits login attempts; stopping its credential checks" target=` + credStrong + `:3306`).MatchString(output) {
+		t.Errorf("the lockout of the strong MariaDB is not logged as such")
 	}
 	// The distinctive passwords (the others are words a report holds anyway,
 	// such as "mysql").
