@@ -51,15 +51,16 @@ type credLab struct {
 // Passwords of the twins. The weak ones are entries of the built-in list; the
 // strong ones must never show in the scanner's output or log.
 const (
-	weakSSHUser, weakSSHPass   = "pi", "raspberry" // builtin:ssh#3
-	weakFTPUser, weakFTPPass   = "admin", "admin"  // builtin:ftp#1
-	weakMySQLPass              = "mysql"           // builtin:mysql#3, user root
-	weakPostgresPass           = "password"        // builtin:postgresql#2, user postgres
-	weakRedisPass              = "redis"           // builtin:redis#2
-	weakMQTTUser, weakMQTTPass = "guest", "guest"  // builtin:mqtt#2
-	weakSNMPCommunity          = "manager"         // builtin:snmp#3
-	strongSecret               = "Vq3-strong-Lab"  // prefix of every strong password
-	credSSHOtherUser           = "deploy"          // beside pi, with a strong password on both twins
+	weakSSHUser, weakSSHPass       = "pi", "raspberry"   // builtin:ssh#3
+	weakFTPUser, weakFTPPass       = "admin", "admin"    // builtin:ftp#1
+	weakMySQLPass                  = "mysql"             // builtin:mysql#3, user root
+	weakPostgresPass               = "password"          // builtin:postgresql#2, user postgres
+	weakRedisPass                  = "redis"             // builtin:redis#2
+	weakMQTTUser, weakMQTTPass     = "guest", "guest"    // builtin:mqtt#2
+	weakSNMPCommunity              = "manager"           // builtin:snmp#3
+	weakTelnetUser, weakTelnetPass = "admin", "password" // builtin:telnet#3
+	strongSecret                   = "Vq3-strong-Lab"    // prefix of every strong password
+	credSSHOtherUser               = "deploy"            // beside pi, with a strong password on both twins
 )
 
 func strongPass(service string) string { return strongSecret + "-" + service }
@@ -70,7 +71,7 @@ func requireCredLab(t *testing.T) {
 		t.Skip("the credential lab needs root: network namespaces and veth pairs")
 	}
 	for _, tool := range []string{"ip", "unshare", "runuser", "openssl", "ssh-keygen", "/usr/sbin/sshd", "/usr/sbin/vsftpd",
-		"/usr/sbin/snmpd", "snmpget", "mariadbd", "mariadb-install-db", "mariadb", "redis-server", "redis-cli",
+		"/usr/sbin/snmpd", "snmpget", "socat", "/usr/sbin/telnetd", "mariadbd", "mariadb-install-db", "mariadb", "redis-server", "redis-cli",
 		"mosquitto", "mosquitto_passwd", "/usr/lib/postgresql/15/bin/postgres", "/usr/lib/postgresql/15/bin/initdb"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			if _, err := os.Stat("/usr/sbin/" + tool); err != nil {
@@ -224,10 +225,16 @@ func (l *credLab) userDB(tw *credTwin, daemon string, users map[string]string) (
 	return l.file(tw.name+"-"+daemon+"-passwd", p.String(), 0o644), l.file(tw.name+"-"+daemon+"-shadow", s.String(), 0o600)
 }
 
-// privateUsers wraps a command so that it sees the twin's user database.
-func privateUsers(passwd, shadow string, cmd ...string) []string {
-	script := fmt.Sprintf("mount --bind %s /etc/passwd && mount --bind %s /etc/shadow && exec \"$@\"", passwd, shadow)
-	return append([]string{"unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh"}, cmd...)
+// privateUsers wraps a command so that it sees the twin's user database, and
+// any further files given as pairs of lab file and the path it replaces.
+func privateUsers(passwd, shadow string, more []string, cmd ...string) []string {
+	binds := append([]string{passwd, "/etc/passwd", shadow, "/etc/shadow"}, more...)
+	var script strings.Builder
+	for i := 0; i+1 < len(binds); i += 2 {
+		fmt.Fprintf(&script, "mount --bind %s %s && ", binds[i], binds[i+1])
+	}
+	script.WriteString(`exec "$@"`)
+	return append([]string{"unshare", "-m", "--propagation", "private", "sh", "-c", script.String(), "sh"}, cmd...)
 }
 
 func pick(tw *credTwin, weak, strong string) string {
@@ -259,7 +266,7 @@ PermitRootLogin no
 MaxAuthTries 6
 LogLevel VERBOSE
 `, tw.addr, key, l.dir, tw.name), 0o644)
-	l.start(tw, "sshd", privateUsers(passwd, shadow, "/usr/sbin/sshd", "-D", "-e", "-f", sshdConf)...)
+	l.start(tw, "sshd", privateUsers(passwd, shadow, nil, "/usr/sbin/sshd", "-D", "-e", "-f", sshdConf)...)
 
 	// vsftpd with local users through PAM.
 	empty := filepath.Join(l.dir, tw.name+"-ftp-empty")
@@ -282,8 +289,20 @@ vsftpd_log_file=%s
 delay_failed_login=1
 `, tw.addr, empty, ftpLog), 0o600)
 	passwd, shadow = l.userDB(tw, "vsftpd", map[string]string{weakFTPUser: ftpPass})
-	l.start(tw, "vsftpd", privateUsers(passwd, shadow, "/usr/sbin/vsftpd", vsftpdConf)...)
+	l.start(tw, "vsftpd", privateUsers(passwd, shadow, nil, "/usr/sbin/vsftpd", vsftpdConf)...)
 	tw.logs["vsftpd"] = ftpLog
+
+	// inetutils telnetd, one per connection (socat hands it the socket), with
+	// /bin/login checking the twin's users through PAM. login records each
+	// failed login in btmp: a private copy counts them.
+	// The PAM stack is the password check alone: the container cannot set a
+	// login uid, which Debian's stack requires.
+	passwd, shadow = l.userDB(tw, "telnetd", map[string]string{weakTelnetUser: pick(tw, weakTelnetPass, strongPass("telnet"))})
+	pam := l.file(tw.name+"-pam-login", "auth required pam_unix.so nodelay\naccount required pam_unix.so\nsession required pam_permit.so\n", 0o644)
+	btmp := l.file(tw.name+"-btmp", "", 0o600)
+	tw.logs["btmp"] = btmp
+	l.start(tw, "telnetd", privateUsers(passwd, shadow, []string{pam, "/etc/pam.d/login", btmp, "/var/log/btmp"},
+		"socat", "TCP-LISTEN:23,bind="+tw.addr+",fork,reuseaddr", "EXEC:/usr/sbin/telnetd,nofork")...)
 
 	// Redis with requirepass.
 	l.start(tw, "redis", "redis-server", "--port", "6379", "--bind", tw.addr, "--requirepass", pick(tw, weakRedisPass, strongPass("redis")),
@@ -401,6 +420,7 @@ type credCounter struct {
 var credCounters = []credCounter{
 	{"sshd failed passwords", 2, 4, func(l *credLab, tw *credTwin) int { return l.count(tw, "sshd", `Failed password for`) }},
 	{"sshd accepted passwords", 1, 0, func(l *credLab, tw *credTwin) int { return l.count(tw, "sshd", `Accepted password for`) }},
+	{"login failures (btmp)", 2, 4, func(l *credLab, tw *credTwin) int { return utmpRecords(tw.logs["btmp"]) }},
 	{"vsftpd failed logins", 0, 4, func(l *credLab, tw *credTwin) int { return l.count(tw, "vsftpd", `FAIL LOGIN`) }},
 	{"vsftpd logins", 1, 0, func(l *credLab, tw *credTwin) int { return l.count(tw, "vsftpd", `OK LOGIN`) }},
 	{"mariadb access denied", 2, 2, func(l *credLab, tw *credTwin) int {
@@ -417,6 +437,16 @@ var credCounters = []credCounter{
 		return l.count(tw, "mosquitto", `not authori[sz]ed`)
 	}},
 	{"snmpd bad communities", 2, 4, (*credLab).snmpBadCommunities},
+}
+
+// utmpRecords counts the records of a utmp-format file such as btmp: 384 bytes
+// each on Linux.
+func utmpRecords(path string) int {
+	st, err := os.Stat(path)
+	if err != nil {
+		return -1
+	}
+	return int(st.Size() / 384)
 }
 
 // snapshot reads every counter of both twins.
@@ -437,7 +467,7 @@ type credFinding struct {
 // scan runs the scanner's command line in the scanner's namespace.
 func (l *credLab) scan(bin string, extra ...string) (map[string][]credFinding, string) {
 	l.t.Helper()
-	args := append([]string{"netns", "exec", l.scanNS, bin, "-q", "--connect", "-p", "21,22,1883,3306,5432,6379", "-u", "161",
+	args := append([]string{"netns", "exec", l.scanNS, bin, "-q", "--connect", "-p", "21,22,23,1883,3306,5432,6379", "-u", "161",
 		"--format", "json"}, extra...)
 	args = append(args, credWeak, credStrong)
 	cmd := exec.Command("ip", args...)
@@ -481,7 +511,7 @@ func TestLabCredentials(t *testing.T) {
 		l.startDaemons(tw)
 	}
 	for _, tw := range l.twins {
-		for _, p := range []int{21, 22, 1883, 3306, 5432, 6379} {
+		for _, p := range []int{21, 22, 23, 1883, 3306, 5432, 6379} {
 			l.waitPort(tw, "tcp", p)
 		}
 		l.waitPort(tw, "udp", 161)
@@ -511,6 +541,7 @@ func TestLabCredentials(t *testing.T) {
 	want := map[string]string{
 		"22/tcp":   `ssh login as user "pi" succeeds with the password of builtin:ssh#3`,
 		"21/tcp":   `ftp login as user "admin" succeeds with the password of builtin:ftp#1`,
+		"23/tcp":   `telnet login as user "admin" succeeds with the password of builtin:telnet#3`,
 		"3306/tcp": `mysql login as user "root" succeeds with the password of builtin:mysql#3`,
 		"5432/tcp": `postgresql login as user "postgres" succeeds with the password of builtin:postgresql#2`,
 		"6379/tcp": `redis accepts the password of builtin:redis#2`,
@@ -564,10 +595,10 @@ func TestLabCredentials(t *testing.T) {
 		}
 		last[key] = at
 	}
-	// Weak: ssh 3, ftp 1, mysql 3, postgresql 2, redis 2, mqtt 2, snmp 3; strong: 4 on
-	// each of 6, and MariaDB's 3 (its lockout at the third stops the fourth).
-	if attempts != 16+24+3 {
-		t.Errorf("%d attempts logged, want 43", attempts)
+	// Weak: ssh 3, ftp 1, telnet 3, mysql 3, postgresql 2, redis 2, mqtt 2, snmp 3;
+	// strong: 4 on each of 7, and MariaDB's 3 (its lockout at the third stops the fourth).
+	if attempts != 19+28+3 {
+		t.Errorf("%d attempts logged, want 50", attempts)
 	}
 	if !regexp.MustCompile(`msg="service limits login attempts; stopping its credential checks" target=` + credStrong + `:3306`).MatchString(output) {
 		t.Errorf("the lockout of the strong MariaDB is not logged as such")

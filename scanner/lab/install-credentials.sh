@@ -8,7 +8,7 @@ set -eu
 # snmp (snmpget) reads the agents' own counters of bad communities;
 # mosquitto_passwd comes with mosquitto, redis-cli with redis-server.
 PACKAGES="
-iproute2 openssh-server vsftpd snmpd snmp
+iproute2 socat openssh-server vsftpd snmpd snmp inetutils-telnetd
 mariadb-server redis-server mosquitto postgresql
 "
 
