@@ -29,7 +29,8 @@ bench:
 # speed and behind the lab's delay line (root; installs Debian packages). A few minutes.
 test-lab:
 	scanner/lab/install.sh
-	$(GO) test -tags lab -count=1 -v -timeout 12m -run 'TestLab$$' ./scanner/lab/
+	scanner/lab/install-credentials.sh
+	$(GO) test -tags lab -count=1 -v -timeout 15m -run 'TestLab$$|TestLabCredentials$$' ./scanner/lab/
 
 # Ours, nmap -sT/-sS and masscan side by side on the lab, a firewalled host, a
 # drop-everything host and behind the delay line, plus a /16 sweep: one table of

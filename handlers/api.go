@@ -546,6 +546,8 @@ type zoneJSON struct {
 	CIDRs          []string `json:"cidrs"`
 	Owner          string   `json:"owner"`
 	Description    string   `json:"description"`
+	// CheckCredentials: the zone's scans try default credentials.
+	CheckCredentials bool `json:"check_credentials"`
 }
 
 func zoneToJSON(z models.Zone) zoneJSON {
@@ -553,7 +555,7 @@ func zoneToJSON(z models.Zone) zoneJSON {
 	if c == nil {
 		c = []string{}
 	}
-	return zoneJSON{ID: z.ID, Name: z.Name, Classification: z.Classification, CIDRs: c, Owner: z.Owner, Description: z.Description}
+	return zoneJSON{ID: z.ID, Name: z.Name, Classification: z.Classification, CIDRs: c, Owner: z.Owner, Description: z.Description, CheckCredentials: z.CheckCredentials}
 }
 
 func (s *Server) apiListZones(w http.ResponseWriter, r *http.Request) {
@@ -594,12 +596,14 @@ func (s *Server) apiSaveZone(w http.ResponseWriter, r *http.Request) {
 		CIDRs          flexString `json:"cidrs"`
 		Owner          string     `json:"owner"`
 		Description    string     `json:"description"`
+		// Omitted: off, as every field of a zone is replaced.
+		CheckCredentials bool `json:"check_credentials"`
 	}
 	if err := decodeJSON(r, &b); err != nil {
 		s.apiError(w, r, err)
 		return
 	}
-	z, err := s.app.Inventory.SaveZone(r.Context(), actor(r), id, inventory.ZoneInput{Name: b.Name, Classification: b.Classification, CIDRs: string(b.CIDRs), Owner: b.Owner, Description: b.Description})
+	z, err := s.app.Inventory.SaveZone(r.Context(), actor(r), id, inventory.ZoneInput{Name: b.Name, Classification: b.Classification, CIDRs: string(b.CIDRs), Owner: b.Owner, Description: b.Description, CheckCredentials: b.CheckCredentials})
 	if err != nil {
 		s.apiError(w, r, err)
 		return

@@ -25,7 +25,7 @@ func (s *Server) listZones(w http.ResponseWriter, r *http.Request) {
 	}
 	v := web.Zones{CanEdit: actor(r).Has(core.RoleAdmin)}
 	for _, z := range zones {
-		v.Rows = append(v.Rows, web.ZoneRow{ID: z.ID, Name: z.Name, Classification: z.Classification, CIDRs: z.CIDRs, Owner: z.Owner, Description: z.Description, Assets: perZone[z.ID]})
+		v.Rows = append(v.Rows, web.ZoneRow{ID: z.ID, Name: z.Name, Classification: z.Classification, CIDRs: z.CIDRs, Owner: z.Owner, Description: z.Description, Assets: perZone[z.ID], CheckCredentials: z.CheckCredentials})
 	}
 	s.render(w, r, http.StatusOK, web.ZonesPage(s.page(r, "Zones"), v))
 }
@@ -55,19 +55,20 @@ func (s *Server) editZoneForm(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v := web.ZoneForm{Action: fmt.Sprintf("/zones/%d", id), Editing: true, ID: id, Name: z.Name, Classification: z.Classification, CIDRs: z.CIDRs, Owner: z.Owner, Description: z.Description}
+	v := web.ZoneForm{Action: fmt.Sprintf("/zones/%d", id), Editing: true, ID: id, Name: z.Name, Classification: z.Classification, CIDRs: z.CIDRs, Owner: z.Owner, Description: z.Description, CheckCredentials: z.CheckCredentials}
 	s.render(w, r, http.StatusOK, web.ZoneFormPage(s.page(r, "Edit zone"), zoneForm(v)))
 }
 
 func (s *Server) saveZone(w http.ResponseWriter, r *http.Request, id uint) {
-	in := inventory.ZoneInput{Name: r.PostFormValue("name"), Classification: r.PostFormValue("classification"), CIDRs: r.PostFormValue("cidrs"), Owner: r.PostFormValue("owner"), Description: r.PostFormValue("description")}
+	in := inventory.ZoneInput{Name: r.PostFormValue("name"), Classification: r.PostFormValue("classification"), CIDRs: r.PostFormValue("cidrs"), Owner: r.PostFormValue("owner"), Description: r.PostFormValue("description"),
+		CheckCredentials: r.PostFormValue("check_credentials") == "on"}
 	z, err := s.app.Inventory.SaveZone(r.Context(), actor(r), id, in)
 	if err != nil {
 		if statusOf(err) != http.StatusBadRequest {
 			s.fail(w, r, err)
 			return
 		}
-		v := web.ZoneForm{Action: "/zones", Editing: id != 0, ID: id, Name: in.Name, Classification: in.Classification, CIDRs: in.CIDRs, Owner: in.Owner, Description: in.Description, Errors: fieldErrors(err)}
+		v := web.ZoneForm{Action: "/zones", Editing: id != 0, ID: id, Name: in.Name, Classification: in.Classification, CIDRs: in.CIDRs, Owner: in.Owner, Description: in.Description, CheckCredentials: in.CheckCredentials, Errors: fieldErrors(err)}
 		if id != 0 {
 			v.Action = fmt.Sprintf("/zones/%d", id)
 		}

@@ -301,6 +301,8 @@ func (s *Server) pageRoutes(r chi.Router) {
 		{post, "/admin/users/{id}/enable", roles(AD), s.enableUser},
 		{get, "/admin/settings", roles(AD), s.settingsForm},
 		{post, "/admin/settings", roles(AD), s.saveSettings},
+		{get, "/admin/credentials", roles(AD), s.credentialListPage},
+		{post, "/admin/credentials", roles(AD), s.saveCredentialList},
 		{get, "/admin/policy", roles(AD), s.policyPage},
 		{get, "/admin/agents", roles(AD), s.agentsPage},
 		{post, "/admin/agents", roles(AD), s.enrolAgent},

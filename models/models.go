@@ -63,8 +63,21 @@ type Zone struct {
 	CIDRs          string `gorm:"column:cidrs;not null;default:''"` // one prefix per line
 	Owner          string `gorm:"not null;default:''"`
 	Description    string `gorm:"not null;default:''"`
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// CheckCredentials lets the server's scans of the zone try default
+	// credentials on the services they find (off unless an admin turns it on).
+	CheckCredentials bool `gorm:"not null;default:false"`
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+// CredentialList is the admin's list of default credentials the scans try,
+// sealed: it holds passwords. There is one, with ID 1.
+type CredentialList struct {
+	ID        uint   `gorm:"primaryKey;autoIncrement:false"`
+	Sealed    []byte `gorm:"not null"`
+	Entries   int    `gorm:"not null;default:0"`
+	UpdatedBy string `gorm:"not null;default:''"`
+	UpdatedAt time.Time
 }
 
 // Asset is a host in the inventory. Its zone is derived from its address.

@@ -275,6 +275,7 @@ type ZoneRow struct {
 	Name, Classification, CIDRs, Owner string
 	Description                        string
 	Assets                             int
+	CheckCredentials                   bool
 }
 
 // Zones is the zone list.
@@ -287,6 +288,7 @@ type Zones struct {
 type ZoneForm struct {
 	Action, Name, Classification, CIDRs, Owner, Description string
 	Editing                                                 bool
+	CheckCredentials                                        bool
 	ID                                                      uint
 	Classifications                                         []Option
 	Errors                                                  map[string]string
@@ -682,4 +684,13 @@ type EvidenceRow struct {
 	Address, Port, State, Service, Banner string
 	Verdict                               string
 	OK                                    bool
+}
+
+// CredentialListForm is the state of the admin's default-credential list: what
+// may be shown of it (never its entries) and the error of a rejected list.
+type CredentialListForm struct {
+	Stored               bool
+	Entries              int
+	UpdatedBy, UpdatedAt string
+	Error                string
 }

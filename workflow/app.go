@@ -14,6 +14,7 @@ import (
 	"github.com/portcullis/portcullis/workflow/alerts"
 	"github.com/portcullis/portcullis/workflow/compliance"
 	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/credentials"
 	"github.com/portcullis/portcullis/workflow/dashboard"
 	"github.com/portcullis/portcullis/workflow/drift"
 	"github.com/portcullis/portcullis/workflow/identity"
@@ -39,6 +40,8 @@ type App struct {
 	Dashboard  *dashboard.Service
 	Agents     *agents.Service
 	Reports    *reporting.Service
+	// Credentials is the admin's sealed list of default credentials to try.
+	Credentials *credentials.Service
 }
 
 // New wires the features over an open, migrated database. Scans and
@@ -68,5 +71,6 @@ func New(db *gorm.DB, log *slog.Logger) *App {
 	a.Dashboard = dashboard.New(st, a.Requests, inv, a.Scans, a.Drift)
 	a.Reports = reporting.New(st, inv)
 	a.Scans.AfterScheduledRun(a.Reports.GenerateAfterScan)
+	a.Credentials = credentials.New(st)
 	return a
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/portcullis/portcullis/workflow/agents"
 	"github.com/portcullis/portcullis/workflow/alerts/channels"
 	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/credentials"
 	"github.com/portcullis/portcullis/workflow/demo"
 	"github.com/portcullis/portcullis/workflow/identity"
 	"github.com/portcullis/portcullis/workflow/scans"
@@ -127,6 +128,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := app.Identity.SetRefreshKey(refreshKey); err != nil {
 		return err
 	}
+	// The admin's credential list is sealed the same way, under a key of its own.
+	listKey, err := credentials.KeyFrom([]byte(keys.Signer))
+	if err != nil {
+		return err
+	}
+	if err := app.Credentials.SetKey(listKey); err != nil {
+		return err
+	}
+	app.Credentials.SetParser(parseCredentialList)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -159,7 +169,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// Zones with scanner agents are scanned by them, in chunks; the others
 	// by the scanner inside the server.
 	app.Agents.SetOptions(agentOpts)
-	app.Scans.SetScanner(app.Agents.Dispatcher(scannerAdapter{}), scans.Policy{LoopbackOnly: cfg.Demo})
+	app.Scans.SetScanner(app.Agents.Dispatcher(scannerAdapter{credentials: app.Credentials.Load, log: log}), scans.Policy{LoopbackOnly: cfg.Demo})
 	driftLink := func(id uint) string { return fmt.Sprintf("%s/drift/%d", cfg.PublicURL, id) }
 	if alertsPath != "" {
 		alerting, err := loadAlerting(alertsPath, getenv, driftLink)

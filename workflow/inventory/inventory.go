@@ -39,13 +39,15 @@ type ZoneInput struct {
 	CIDRs          string // separated by commas, spaces or lines
 	Owner          string
 	Description    string
+	// CheckCredentials turns on the default-credential checks of the zone's scans.
+	CheckCredentials bool
 }
 
 func (in ZoneInput) validate() (models.Zone, error) {
 	var errs core.FieldErrors
 	z := models.Zone{
 		Name: strings.TrimSpace(in.Name), Owner: strings.TrimSpace(in.Owner),
-		Description: strings.TrimSpace(in.Description),
+		Description: strings.TrimSpace(in.Description), CheckCredentials: in.CheckCredentials,
 	}
 	if !policy.ValidZoneName(z.Name) {
 		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "name", Message: "a zone name is 1 to 64 letters, digits, '-', '_' or '.', not starting with a digit"})

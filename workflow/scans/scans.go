@@ -29,6 +29,9 @@ type Job struct {
 	Profile  string   // common | full | verification
 	TCPPorts []uint16 // empty: the profile's
 	UDPPorts []uint16
+	// CheckCredentials are the targets in zones where an admin turned on the
+	// default-credential checks.
+	CheckCredentials []netip.Addr
 }
 
 // Progress is a running scan's snapshot.
@@ -321,7 +324,12 @@ func (s *Service) Execute(ctx context.Context, run *models.ScanRun) error {
 			}
 		}
 	}
-	job, err := s.scanner.Resolve(job)
+	credTargets, err := s.credentialTargets(ctx, job.Targets)
+	if err != nil {
+		return s.finishRun(ctx, run, nil, nil, err)
+	}
+	job.CheckCredentials = credTargets
+	job, err = s.scanner.Resolve(job)
 	if err != nil {
 		return s.finishRun(ctx, run, nil, nil, err)
 	}
@@ -362,6 +370,24 @@ func (s *Service) Execute(ctx context.Context, run *models.ScanRun) error {
 		report, err2 = s.scanner.Scan(ctx, job, progress)
 	}
 	return s.finishRun(ctx, run, report, streamed, err2)
+}
+
+// credentialTargets picks the targets whose zone has the credential checks on.
+func (s *Service) credentialTargets(ctx context.Context, targets []netip.Addr) ([]netip.Addr, error) {
+	ix, err := inventory.LoadZoneIndex(s.DB().WithContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	var out []netip.Addr
+	for _, a := range targets {
+		if z := ix.Lookup(a); z != nil && z.CheckCredentials {
+			out = append(out, a)
+		}
+	}
+	if len(out) > 0 {
+		s.Log().Info("scan tries default credentials", "hosts", len(out), "targets", len(targets))
+	}
+	return out, nil
 }
 
 // finishRun records how a run ended; streamed are the hosts whose rows
