@@ -21,6 +21,7 @@ type Page struct {
 type Limits struct {
 	Title, Justification, Comment, Reason, ChecklistNote, CompensatingControl int
 	ChangeRef, ChangeNote, Name, Hostname, Label, Search                      int
+	AssessmentAnswer                                                          int
 }
 
 // User is the logged-in person, as the header shows them.
