@@ -90,3 +90,21 @@ func TestParseTier(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseTier(f *testing.F) {
+	for _, s := range []string{"", "innovation", " Critical ", "standard\x00", "ınnovation"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := ParseTier(s)
+		if err != nil {
+			return
+		}
+		if !slices.Contains(Tiers, got) {
+			t.Fatalf("ParseTier(%q) = %q, not a tier", s, got)
+		}
+		if again, err := ParseTier(string(got)); err != nil || again != got {
+			t.Fatalf("ParseTier(%q) does not read back: %q %v", got, again, err)
+		}
+	})
+}
