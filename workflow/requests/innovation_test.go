@@ -75,7 +75,9 @@ func TestInnovationTierGuards(t *testing.T) {
 			wantFields: []string{"assessment.owner_on_call"}},
 		{name: "an unknown question", in: toPilot(func(in *requests.Input) { in.Assessment["favourite_colour"] = "blue" }),
 			wantFields: []string{"assessment.favourite_colour"}, contains: "not a question"},
-		{name: "an over-long answer", in: toPilot(func(in *requests.Input) { in.Assessment["exposure"] = strings.Repeat("x", core.Limits.AssessmentAnswer+1) }),
+		{name: "an over-long answer", in: toPilot(func(in *requests.Input) {
+			in.Assessment["exposure"] = strings.Repeat("x", core.Limits.AssessmentAnswer+1)
+		}),
 			wantFields: []string{"assessment.exposure"}},
 		{name: "expiry beyond the innovation maximum", in: toPilot(func(in *requests.Input) { in.ExpiresAt = now.Add(60 * 24 * time.Hour) }),
 			wantFields: []string{"expires_at"}, contains: "at most 30 days"},
@@ -133,7 +135,9 @@ func TestInnovationRequestIsMarkedAndNeedsTwoApprovals(t *testing.T) {
 		t.Fatalf("assessment %+v", a)
 	}
 	findings := requests.FindingsOf(*r)
-	if !slices.ContainsFunc(findings, func(f requests.Finding) bool { return f.Code == policy.CodeInnovationTier && f.Severity == policy.SeverityHigh }) {
+	if !slices.ContainsFunc(findings, func(f requests.Finding) bool {
+		return f.Code == policy.CodeInnovationTier && f.Severity == policy.SeverityHigh
+	}) {
 		t.Fatalf("findings %+v", findings)
 	}
 	items := requests.ChecklistFor(findings)

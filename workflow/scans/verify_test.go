@@ -117,7 +117,7 @@ func TestVerificationOfInnovationRequestsChecksAuthentication(t *testing.T) {
 	}}
 	w.App.Scans.SetScanner(sc, scans.Policy{})
 	r := w.Submitted(t, requests.Input{Title: "pilot cache", Justification: "the pilot's sessions",
-		Rules: []requests.RuleInput{{Source: "apps", Destination: "10.40.0.16", Protocol: "tcp", Ports: "7000"}},
+		Rules:      []requests.RuleInput{{Source: "apps", Destination: "10.40.0.16", Protocol: "tcp", Ports: "7000"}},
 		Assessment: map[string]string{"data_handled": "sessions", "exposure": "internal", "authentication": "password", "owner_on_call": "pilot team"}})
 	d, _ := w.App.Requests.Get(w.Ctx, w.Rita, r.ID)
 	_, err = w.App.Requests.Review(w.Ctx, w.Rita, r.ID, requests.ReviewInput{Decision: requests.DecisionApprove, ZoneConfirmed: true, Checklist: workflowtest.FullChecklist(&d.Request)})
