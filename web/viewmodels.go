@@ -137,6 +137,11 @@ type RequestForm struct {
 	FormError       string
 	Findings        Findings
 	DriftID         uint // the drift item this request answers, when filed from one
+	// Assessment is the security questionnaire, with questions only when
+	// the rules touch an innovation-tier application; Answers are what the
+	// requester typed in it, by question id.
+	Assessment AssessmentForm
+	Answers    map[string]string
 }
 
 // RuleView is a rule as the request page shows it.
@@ -211,6 +216,10 @@ type RequestDetail struct {
 	Verification               string // the latest verification scan's page, when one ran
 	VerificationStatus         string
 	Evidence                   []EvidenceRow
+	// Innovation: the rules touch an innovation-tier application; the
+	// assessment its requester answered, when one was needed.
+	Innovation bool
+	Assessment *AssessmentView
 }
 
 // ChecklistItem is one row of the review form's checklist.
@@ -268,6 +277,7 @@ type RegisterRow struct {
 	Expires                                                  string
 	DaysLeft                                                 int
 	Exception                                                bool
+	Innovation                                               bool
 }
 
 // ZoneRow is a zone in the inventory.
