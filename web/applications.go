@@ -52,3 +52,11 @@ type AssessmentView struct {
 	Version   int
 	Questions []AssessmentQuestion
 }
+
+// tierSuffix names an application's tier after its name, when it has one.
+func tierSuffix(tier string) string {
+	if tier == "" {
+		return ""
+	}
+	return " (" + tier + " tier)"
+}

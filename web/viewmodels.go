@@ -307,6 +307,7 @@ type ZoneForm struct {
 type AssetRow struct {
 	ID                                                              uint
 	Address, Hostname, OwnerTeam, Application, Zone, Classification string
+	Tier                                                            string // the application's risk tier
 }
 
 // Assets is the asset list.
