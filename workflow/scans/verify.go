@@ -169,7 +169,7 @@ func (s *Service) concludeVerification(tx *gorm.DB, requestID, runID uint, rep *
 					case !serviceMatches(ru.Service, *seen):
 						ev.Verdict = fmt.Sprintf("answers as %s, not the approved %s", seen.Service, ru.Service)
 					case innovation[i] && len(ev.Weak) > 0:
-						ev.Verdict = "accepts unauthenticated access, which an innovation-tier application may not: " + strings.Join(ev.Weak, ", ")
+						ev.Verdict = "accepts unauthenticated or anonymous access, which an innovation-tier application may not: " + strings.Join(ev.Weak, ", ")
 					case needsAuth[i] && len(ev.Weak) > 0:
 						ev.Verdict = "runs without the authentication the policy required: " + strings.Join(ev.Weak, ", ")
 					default:
