@@ -129,7 +129,7 @@ func TestVerificationOfInnovationRequestsChecksAuthentication(t *testing.T) {
 	w.RunQueued(t)
 	d, _ = w.App.Requests.Get(w.Ctx, w.Alice, r.ID)
 	if requests.State(d.Request.State) != requests.StateVerificationFailed || len(d.Evidence) != 1 ||
-		!strings.Contains(d.Evidence[0].Verdict, "unauthenticated access") || !strings.Contains(d.Evidence[0].Verdict, "redis-no-auth") {
+		!strings.Contains(d.Evidence[0].Verdict, "unauthenticated or anonymous access") || !strings.Contains(d.Evidence[0].Verdict, "redis-no-auth") {
 		t.Fatalf("innovation redis without auth: %s %+v", d.Request.State, d.Evidence)
 	}
 	// With authentication on, the same port verifies.
