@@ -135,6 +135,10 @@ func (s *Service) SaveQuestionnaire(ctx context.Context, actor core.Actor, in []
 		out = Questionnaire{Version: before.Version + 1, Questions: qs}
 		b, _ := json.Marshal(qs)
 		if err := tx.Create(&models.AssessmentQuestionnaire{Version: out.Version, Questions: string(b), CreatedBy: actor.Email, CreatedAt: s.Now()}).Error; err != nil {
+			// Two admins saving at once on PostgreSQL: the version is taken.
+			if errors.Is(err, gorm.ErrDuplicatedKey) || strings.Contains(strings.ToLower(err.Error()), "unique") || strings.Contains(err.Error(), "duplicate key") {
+				return core.Conflict("another admin saved version %d of the questionnaire at the same moment: reload the page and save again", out.Version)
+			}
 			return err
 		}
 		return s.Audit(tx, actor, "assessment.questionnaire.update", "questionnaire", out.Version, "", "", map[string]any{"before": before, "after": out}, "")
