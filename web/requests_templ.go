@@ -4207,7 +4207,7 @@ func RegisterPage(p Page, v Register) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 380, "<table><caption>Approved rules, soonest expiry first</caption> <thead><tr><th scope=\"col\">Request</th><th scope=\"col\">Source</th><th scope=\"col\">Destination</th><th scope=\"col\">Proto</th><th scope=\"col\">Ports</th><th scope=\"col\">Service</th><th scope=\"col\">Direction</th><th scope=\"col\">State</th><th scope=\"col\">Approved by</th><th scope=\"col\">Expires</th><th scope=\"col\">Exception</th><th scope=\"col\">Tier</th></tr></thead> <tbody>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 380, "<table><caption>Approved rules, soonest expiry first</caption> <thead><tr><th scope=\"col\">Request</th><th scope=\"col\">Source</th><th scope=\"col\">Destination</th><th scope=\"col\">Proto</th><th scope=\"col\">Ports</th><th scope=\"col\">Service</th><th scope=\"col\">Direction</th><th scope=\"col\">State</th><th scope=\"col\">Approved by</th><th scope=\"col\">Expires</th><th scope=\"col\">Tier</th><th scope=\"col\">Exception</th></tr></thead> <tbody>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -4380,8 +4380,8 @@ func RegisterPage(p Page, v Register) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					if r.Exception {
-						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 395, "<span class=\"badge state-changes_requested\">exception</span>")
+					if r.Innovation {
+						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 395, "<span class=\"badge state-changes_requested\">innovation</span>")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
@@ -4390,8 +4390,8 @@ func RegisterPage(p Page, v Register) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					if r.Innovation {
-						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 397, "<span class=\"badge state-changes_requested\">innovation</span>")
+					if r.Exception {
+						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 397, "<span class=\"badge state-changes_requested\">exception</span>")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}

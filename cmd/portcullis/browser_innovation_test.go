@@ -114,4 +114,10 @@ func TestBrowserInnovationTier(t *testing.T) {
 	l.step("choose approve", chromedp.Click(chromedp.CSS(`input[type=radio][name="decision"][value="approve"]`)))
 	l.submitForm("record the second approval", "#decide", 200)
 	l.wantState("approved")
+
+	// The rule register marks it.
+	l.open("/register", 200)
+	if row := l.rowOf(fmt.Sprintf(`a[href="/requests/%d"]`, id)); !strings.Contains(row, "innovation") {
+		l.fail("the register's row for #%d should carry the innovation badge: %q", id, row)
+	}
 }
