@@ -212,7 +212,7 @@ func (s *Server) assessmentFragment(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, web.AssessmentFields(v, core.Limits.AssessmentAnswer))
+	s.render(w, r, http.StatusOK, web.AssessmentQuestions(v, core.Limits.AssessmentAnswer))
 }
 
 // assessmentView is a request's answered assessment for its pages.
