@@ -475,6 +475,10 @@ type RecertItem struct {
 	Status, DecidedBy string
 	Justification     string
 	DefaultExpiry     string
+	// What the owner typed into a refused form, and why it was refused.
+	JustificationDraft, JustificationError string
+	ExpiresDraft                           string
+	ReasonDraft, ReasonError               string
 }
 
 // CampaignRow is a campaign with its progress.
@@ -504,6 +508,9 @@ type Recertification struct {
 	DefaultDue     string
 	MaxDate        string
 	Error          string
+	// The campaign form as typed, when it was refused.
+	NameDraft, NameError string
+	DueDraft             string
 }
 
 // CampaignPage is one campaign with every item.
@@ -570,6 +577,10 @@ type DriftRow struct {
 	CanAcknowledge, CanSuppress, CanRequest  bool
 	FiledHref                                string
 	SuppressedUntil, SuppressReason          string
+	// The suppress form as typed, when it was refused: the form opens with it.
+	SuppressOpen             bool
+	ReasonDraft, ReasonError string
+	UntilDraft               string
 }
 
 // DriftList is the drift page.
