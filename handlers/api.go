@@ -108,10 +108,13 @@ type apiRequestInput struct {
 	Justification string    `json:"justification"`
 	ExpiresAt     string    `json:"expires_at"`
 	Rules         []apiRule `json:"rules"`
+	// Assessment answers the security assessment by question id; needed
+	// when the rules touch an innovation-tier application.
+	Assessment map[string]string `json:"assessment"`
 }
 
 func (in apiRequestInput) toWorkflow() (requests.Input, error) {
-	out := requests.Input{Title: in.Title, Justification: in.Justification}
+	out := requests.Input{Title: in.Title, Justification: in.Justification, Assessment: in.Assessment}
 	if in.ExpiresAt != "" {
 		t, err := time.Parse(time.RFC3339, in.ExpiresAt)
 		if err != nil {
@@ -209,25 +212,27 @@ type (
 		At     time.Time `json:"at"`
 	}
 	requestJSON struct {
-		ID                   uint               `json:"id"`
-		Title                string             `json:"title"`
-		Justification        string             `json:"justification"`
-		State                string             `json:"state"`
-		Requester            string             `json:"requester"`
-		Team                 string             `json:"team"`
-		ExpiresAt            time.Time          `json:"expires_at"`
-		NeedsSecondApproval  bool               `json:"needs_second_approval"`
-		ChangeRef            string             `json:"change_ref,omitempty"`
-		ImplementNote        string             `json:"implement_note,omitempty"`
-		CreatedAt            time.Time          `json:"created_at"`
-		UpdatedAt            time.Time          `json:"updated_at"`
-		Version              int                `json:"version"`
-		Rules                []ruleJSON         `json:"rules"`
-		Findings             []requests.Finding `json:"findings"`
-		Exception            bool               `json:"exception"`
-		CompensatingControls map[string]string  `json:"compensating_controls,omitempty"`
-		Reviews              []reviewJSON       `json:"reviews,omitempty"`
-		Timeline             []eventJSON        `json:"timeline,omitempty"`
+		ID                   uint                 `json:"id"`
+		Title                string               `json:"title"`
+		Justification        string               `json:"justification"`
+		State                string               `json:"state"`
+		Requester            string               `json:"requester"`
+		Team                 string               `json:"team"`
+		ExpiresAt            time.Time            `json:"expires_at"`
+		NeedsSecondApproval  bool                 `json:"needs_second_approval"`
+		ChangeRef            string               `json:"change_ref,omitempty"`
+		ImplementNote        string               `json:"implement_note,omitempty"`
+		CreatedAt            time.Time            `json:"created_at"`
+		UpdatedAt            time.Time            `json:"updated_at"`
+		Version              int                  `json:"version"`
+		Rules                []ruleJSON           `json:"rules"`
+		Findings             []requests.Finding   `json:"findings"`
+		Exception            bool                 `json:"exception"`
+		CompensatingControls map[string]string    `json:"compensating_controls,omitempty"`
+		Innovation           bool                 `json:"innovation"`
+		Assessment           *requests.Assessment `json:"assessment,omitempty"`
+		Reviews              []reviewJSON         `json:"reviews,omitempty"`
+		Timeline             []eventJSON          `json:"timeline,omitempty"`
 	}
 )
 
@@ -248,7 +253,7 @@ func requestToJSON(r models.Request) requestJSON {
 		ID: r.ID, Title: r.Title, Justification: r.Justification, State: r.State, Requester: r.Requester.Email, Team: r.Team,
 		ExpiresAt: r.ExpiresAt.UTC(), NeedsSecondApproval: r.NeedsSecondApproval, ChangeRef: r.ChangeRef, ImplementNote: r.ImplementNote,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Version: r.Version, Rules: []ruleJSON{}, Findings: requests.FindingsOf(r),
-		Exception: r.Exception,
+		Exception: r.Exception, Innovation: r.Innovation, Assessment: requests.AssessmentOf(r),
 	}
 	if out.Findings == nil {
 		out.Findings = []requests.Finding{}
@@ -526,15 +531,16 @@ func (s *Server) apiRuleRegister(w http.ResponseWriter, r *http.Request) {
 	}
 	type entry struct {
 		ruleJSON
-		RequestID uint      `json:"request_id"`
-		Title     string    `json:"title"`
-		State     string    `json:"state"`
-		Approvers []string  `json:"approvers"`
-		ExpiresAt time.Time `json:"expires_at"`
+		RequestID  uint      `json:"request_id"`
+		Title      string    `json:"title"`
+		State      string    `json:"state"`
+		Approvers  []string  `json:"approvers"`
+		ExpiresAt  time.Time `json:"expires_at"`
+		Innovation bool      `json:"innovation"`
 	}
 	out := make([]entry, len(entries.Items))
 	for i, e := range entries.Items {
-		out[i] = entry{ruleToJSON(e.Rule), e.Request.ID, e.Request.Title, e.Request.State, e.Approvers, e.Request.ExpiresAt.UTC()}
+		out[i] = entry{ruleToJSON(e.Rule), e.Request.ID, e.Request.Title, e.Request.State, e.Approvers, e.Request.ExpiresAt.UTC(), e.Request.Innovation}
 	}
 	writeJSON(w, http.StatusOK, nextCursor(map[string]any{"rules": out}, entries.Next))
 }
@@ -637,10 +643,13 @@ type assetJSON struct {
 	Classification string `json:"classification"`
 	// PublicAddress is the internet-facing (NAT) address, when it has one.
 	PublicAddress string `json:"public_address,omitempty"`
+	// Tier is the application's risk tier: innovation, standard or critical.
+	Tier string `json:"tier"`
 }
 
-func assetToJSON(a models.Asset) assetJSON {
-	out := assetJSON{ID: a.ID, Address: a.Address, Hostname: a.Hostname, OwnerTeam: a.OwnerTeam, Application: a.Application, PublicAddress: a.PublicAddress}
+func assetToJSON(a models.Asset, tiers map[string]policy.Tier) assetJSON {
+	out := assetJSON{ID: a.ID, Address: a.Address, Hostname: a.Hostname, OwnerTeam: a.OwnerTeam, Application: a.Application, PublicAddress: a.PublicAddress,
+		Tier: string(inventory.TierOf(tiers, a.Application))}
 	if a.Zone != nil {
 		out.Zone, out.Classification = a.Zone.Name, a.Zone.Classification
 	}
@@ -658,9 +667,14 @@ func (s *Server) apiListAssets(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
+	tiers, err := s.app.Inventory.Tiers(r.Context())
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
 	out := make([]assetJSON, len(assets.Items))
 	for i, a := range assets.Items {
-		out[i] = assetToJSON(a)
+		out[i] = assetToJSON(a, tiers)
 	}
 	writeJSON(w, http.StatusOK, nextCursor(map[string]any{"assets": out}, assets.Next))
 }
@@ -692,11 +706,16 @@ func (s *Server) apiSaveAsset(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
+	tiers, err := s.app.Inventory.Tiers(r.Context())
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
 	status := http.StatusOK
 	if id == 0 {
 		status = http.StatusCreated
 	}
-	writeJSON(w, status, assetToJSON(*full))
+	writeJSON(w, status, assetToJSON(*full, tiers))
 }
 
 func (s *Server) apiDeleteAsset(w http.ResponseWriter, r *http.Request) {

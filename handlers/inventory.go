@@ -10,6 +10,7 @@ import (
 	"github.com/portcullis/portcullis/web"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/inventory"
+	"github.com/portcullis/portcullis/workflow/policy"
 )
 
 func (s *Server) listZones(w http.ResponseWriter, r *http.Request) {
@@ -104,8 +105,11 @@ func (s *Server) deleteZone(w http.ResponseWriter, r *http.Request) {
 	s.redirect(w, r, "/zones")
 }
 
-func assetRow(a models.Asset) web.AssetRow {
+func assetRow(a models.Asset, tiers map[string]policy.Tier) web.AssetRow {
 	row := web.AssetRow{ID: a.ID, Address: a.Address, Hostname: a.Hostname, OwnerTeam: a.OwnerTeam, Application: a.Application, Zone: "(no zone)"}
+	if a.Application != "" {
+		row.Tier = string(inventory.TierOf(tiers, a.Application))
+	}
 	if a.Zone != nil {
 		row.Zone, row.Classification = a.Zone.Name, a.Zone.Classification
 	}
@@ -123,9 +127,14 @@ func (s *Server) listAssets(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	tiers, err := s.app.Inventory.Tiers(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	v := web.Assets{CanEdit: actor(r).Has(core.RoleAdmin), Links: pageLinks(r, "cursor", assets.Next)}
 	for _, a := range assets.Items {
-		v.Rows = append(v.Rows, assetRow(a))
+		v.Rows = append(v.Rows, assetRow(a, tiers))
 	}
 	s.render(w, r, http.StatusOK, web.AssetsPage(s.page(r, "Assets"), v))
 }

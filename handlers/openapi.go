@@ -108,6 +108,7 @@ var apiSchemas = map[string]any{
 	"RequestInput": obj(map[string]any{
 		"title": str(""), "justification": str("business justification"),
 		"expires_at": str("RFC 3339 time or YYYY-MM-DD; default from settings"), "rules": arr(ref("Rule")),
+		"assessment": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}, "description": "answers to the security assessment, keyed by question id (data_handled, exposure, authentication, owner_on_call by default); required when the rules touch an innovation-tier application"},
 	}, "title", "justification", "rules"),
 	"Request": obj(map[string]any{
 		"id": map[string]any{"type": "integer"}, "title": str(""), "justification": str(""),
@@ -115,6 +116,10 @@ var apiSchemas = map[string]any{
 		"requester": str("e-mail"), "team": str(""), "expires_at": str("RFC 3339"), "needs_second_approval": map[string]any{"type": "boolean"},
 		"change_ref": str(""), "version": map[string]any{"type": "integer"}, "rules": arr(ref("Rule")), "findings": arr(ref("Finding")),
 		"exception": map[string]any{"type": "boolean"}, "compensating_controls": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}},
+		"innovation": map[string]any{"type": "boolean", "description": "the rules touch an innovation-tier application"},
+		"assessment": obj(map[string]any{"version": map[string]any{"type": "integer", "description": "the questionnaire version asked"},
+			"questions": arr(obj(map[string]any{"id": str(""), "text": str(""), "required": map[string]any{"type": "boolean"}})),
+			"answers":   map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}}}),
 		"reviews": arr(map[string]any{"type": "object"}), "timeline": arr(map[string]any{"type": "object"}),
 	}),
 	"RequestList": obj(map[string]any{"requests": arr(ref("Request")), "next_cursor": nextCursorSchema}),
@@ -135,9 +140,11 @@ var apiSchemas = map[string]any{
 	"Zone":           obj(map[string]any{"id": map[string]any{"type": "integer"}, "name": str(""), "classification": str(""), "cidrs": arr(map[string]any{"type": "string"}), "owner": str(""), "description": str(""), "check_credentials": map[string]any{"type": "boolean"}}),
 	"ZoneList":       obj(map[string]any{"zones": arr(ref("Zone")), "next_cursor": nextCursorSchema}),
 	"AssetInput":     obj(map[string]any{"address": str(""), "hostname": str(""), "owner_team": str(""), "application": str("")}, "address"),
-	"Asset":          obj(map[string]any{"id": map[string]any{"type": "integer"}, "address": str(""), "hostname": str(""), "owner_team": str(""), "application": str(""), "zone": str("derived from the address"), "classification": str("")}),
-	"AssetList":      obj(map[string]any{"assets": arr(ref("Asset")), "next_cursor": nextCursorSchema}),
-	"ImportResult":   obj(map[string]any{"created": map[string]any{"type": "integer"}, "updated": map[string]any{"type": "integer"}}),
+	"Asset": obj(map[string]any{"id": map[string]any{"type": "integer"}, "address": str(""), "hostname": str(""), "owner_team": str(""), "application": str(""), "zone": str("derived from the address"), "classification": str(""),
+		"public_address": str("the internet-facing (NAT) address, when it has one"),
+		"tier":           map[string]any{"type": "string", "enum": []string{"innovation", "standard", "critical"}, "description": "the application's risk tier"}}),
+	"AssetList":    obj(map[string]any{"assets": arr(ref("Asset")), "next_cursor": nextCursorSchema}),
+	"ImportResult": obj(map[string]any{"created": map[string]any{"type": "integer"}, "updated": map[string]any{"type": "integer"}}),
 	"Drift": obj(map[string]any{"id": map[string]any{"type": "integer"}, "kind": str("open-unapproved, approved-closed, service-mismatch, expired-open, weak-config, tarpit or exposed-externally"),
 		"severity": str(""), "asset": str(""), "port": map[string]any{"type": "integer"}, "protocol": str(""), "service": str(""), "zone": str(""),
 		"state": str("open, acknowledged, resolved or suppressed"), "first_seen": str(""), "last_seen": str(""), "request_id": map[string]any{"type": "integer"}, "rule_id": map[string]any{"type": "integer"}, "detail": str("")}),
@@ -231,7 +238,7 @@ func openAPIDocument() map[string]any {
 		switch op.Body {
 		case "":
 		case "CSV":
-			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"text/csv": map[string]any{"schema": map[string]any{"type": "string", "description": "header address,hostname,owner_team,application"}}}}
+			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"text/csv": map[string]any{"schema": map[string]any{"type": "string", "description": "header address,hostname,owner_team,application,tier"}}}}
 		default:
 			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": ref(op.Body)}}}
 		}

@@ -62,6 +62,7 @@ func navFor(a core.Actor, path string) []web.NavItem {
 	add("Users", "/admin/users", a.Has(core.RoleAdmin))
 	add("Agents", "/admin/agents", a.Has(core.RoleAdmin))
 	add("Policy", "/admin/policy", a.Has(core.RoleAdmin))
+	add("Applications", "/admin/applications", a.Has(core.RoleAdmin))
 	add("Settings", "/admin/settings", a.Has(core.RoleAdmin))
 	return items
 }

@@ -261,6 +261,7 @@ func (s *Server) pageRoutes(r chi.Router) {
 		{get, "/requests/rule-row", roles(R, AD), s.ruleRow},
 		{get, "/requests/asset-options", roles(R, AD), s.suggestAssets},
 		{post, "/requests/evaluate", roles(R, AD), s.evaluateForm},
+		{post, "/requests/assessment", roles(R, AD), s.assessmentFragment},
 		{post, "/requests", roles(R, AD), s.createRequest},
 		{get, "/requests/{id}", anyone(), s.showRequest},
 		{get, "/requests/{id}/edit", roles(R, AD), s.editRequestForm},
@@ -334,6 +335,10 @@ func (s *Server) pageRoutes(r chi.Router) {
 		{post, "/audit/verify", roles(AU, AD), s.auditVerify},
 		{post, "/admin/policy/matrix", roles(AD), s.saveMatrix},
 		{post, "/admin/policy/catalog", roles(AD), s.saveCatalog},
+		{get, "/admin/applications", roles(AD), s.applicationsPage},
+		{post, "/admin/applications/tier", roles(AD), s.setApplicationTier},
+		{post, "/admin/applications/expiry", roles(AD), s.saveInnovationExpiry},
+		{post, "/admin/applications/questionnaire", roles(AD), s.saveQuestionnaire},
 	} {
 		s.handle(r, rt.method, rt.pattern, "", rt.a, rt.h, false)
 	}

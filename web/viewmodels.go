@@ -21,6 +21,7 @@ type Page struct {
 type Limits struct {
 	Title, Justification, Comment, Reason, ChecklistNote, CompensatingControl int
 	ChangeRef, ChangeNote, Name, Hostname, Label, Search                      int
+	AssessmentAnswer                                                          int
 }
 
 // User is the logged-in person, as the header shows them.
@@ -136,6 +137,11 @@ type RequestForm struct {
 	FormError       string
 	Findings        Findings
 	DriftID         uint // the drift item this request answers, when filed from one
+	// Assessment is the security questionnaire, with questions only when
+	// the rules touch an innovation-tier application; Answers are what the
+	// requester typed in it, by question id.
+	Assessment AssessmentForm
+	Answers    map[string]string
 }
 
 // RuleView is a rule as the request page shows it.
@@ -210,6 +216,10 @@ type RequestDetail struct {
 	Verification               string // the latest verification scan's page, when one ran
 	VerificationStatus         string
 	Evidence                   []EvidenceRow
+	// Innovation: the rules touch an innovation-tier application; the
+	// assessment its requester answered, when one was needed.
+	Innovation bool
+	Assessment *AssessmentView
 }
 
 // ChecklistItem is one row of the review form's checklist.
@@ -267,6 +277,7 @@ type RegisterRow struct {
 	Expires                                                  string
 	DaysLeft                                                 int
 	Exception                                                bool
+	Innovation                                               bool
 }
 
 // ZoneRow is a zone in the inventory.
@@ -298,6 +309,7 @@ type ZoneForm struct {
 type AssetRow struct {
 	ID                                                              uint
 	Address, Hostname, OwnerTeam, Application, Zone, Classification string
+	Tier                                                            string // the application's risk tier
 }
 
 // Assets is the asset list.

@@ -421,9 +421,10 @@ func (e *ImportError) Unwrap() error {
 // maxImportLines bounds one import, so a mistaken upload cannot hold the database for long.
 const maxImportLines = 50000
 
-// ImportAssets reads a CSV with the header address,hostname,owner_team,application
+// ImportAssets reads a CSV with the header address,hostname,owner_team,application,tier
 // (columns in any order; only address is required) and creates or updates
-// each asset. Either every line is good and all are imported in one
+// each asset; a tier (innovation, standard, critical) is its application's,
+// so the lines of one application must agree on it. Either every line is good and all are imported in one
 // transaction, or nothing is and every bad line is reported.
 func (s *Service) ImportAssets(ctx context.Context, actor core.Actor, r io.Reader) (created, updated int, err error) {
 	if err := requireAdmin(actor); err != nil {
@@ -456,6 +457,7 @@ func (s *Service) ImportAssets(ctx context.Context, actor core.Actor, r io.Reade
 	var rows []models.Asset
 	var bad []LineError
 	seen := map[string]int{}
+	tiers := map[string]tierLine{}
 	for line := 2; ; line++ {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -480,6 +482,10 @@ func (s *Service) ImportAssets(ctx context.Context, actor core.Actor, r io.Reade
 		}.validate("", rules)
 		for _, e := range errs {
 			bad = append(bad, LineError{Line: line, Field: e.Field, Message: e.Message})
+		}
+		if e := checkImportTier(tiers, line, a.Application, field(rec, "tier")); e != nil {
+			bad = append(bad, *e)
+			continue
 		}
 		if len(errs) == 0 {
 			if first, dup := seen[a.Address]; dup {
@@ -523,7 +529,15 @@ func (s *Service) ImportAssets(ctx context.Context, actor core.Actor, r io.Reade
 				updated++
 			}
 		}
-		return s.Audit(tx, actor, "asset.import", "asset", 0, "", "", map[string]int{"created": created, "updated": updated}, "")
+		changed, err := applyImportTiers(tx, actor, tiers, s.Now())
+		if err != nil {
+			return err
+		}
+		detail := map[string]any{"created": created, "updated": updated}
+		if len(changed) > 0 {
+			detail["tiers"] = changed
+		}
+		return s.Audit(tx, actor, "asset.import", "asset", 0, "", "", detail, "")
 	})
 	if err != nil {
 		return 0, 0, err
