@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/portcullis/portcullis/static"
 	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/paging"
 	"github.com/portcullis/portcullis/workflow/requests"
@@ -26,7 +28,7 @@ func (s *Server) page(r *http.Request, title string) web.Page {
 	for _, role := range actor.Roles {
 		p.User.Roles = append(p.User.Roles, string(role))
 	}
-	p.Nav = navFor(actor, r.URL.Path)
+	p.Nav = navFor(r.Context(), actor, r.URL.Path)
 	if s.sessions != nil {
 		if msg := s.sessions.PopString(r.Context(), sessionFlash); msg != "" {
 			p.Flash, p.FlashKind = msg, s.sessions.PopString(r.Context(), sessionFlashKind)
@@ -35,7 +37,7 @@ func (s *Server) page(r *http.Request, title string) web.Page {
 	return p
 }
 
-func navFor(a core.Actor, path string) []web.NavItem {
+func navFor(ctx context.Context, a core.Actor, path string) []web.NavItem {
 	var items []web.NavItem
 	add := func(label, href string, ok bool) {
 		if !ok {
@@ -45,22 +47,22 @@ func navFor(a core.Actor, path string) []web.NavItem {
 		items = append(items, web.NavItem{Label: label, Href: href, Current: current})
 	}
 	staff := a.SeesAllRequests()
-	add("Dashboard", "/dashboard", staff)
-	add("Requests", "/requests", true)
-	add("Review queue", "/queue/review", a.Has(core.RoleReviewer, core.RoleApprover))
-	add("Second approvals", "/queue/approval", a.Has(core.RoleApprover))
-	add("Implementation", "/queue/implementation", a.Has(core.RoleImplementer))
-	add("Rule register", "/register", true)
-	add("Drift", "/drift", staff)
-	add("Scans", "/scans", staff)
-	add("Re-certification", "/recertification", true)
-	add("Zones", "/zones", true)
-	add("Assets", "/assets", true)
-	add("Audit", "/audit", a.Has(core.RoleAuditor, core.RoleAdmin))
-	add("Alerts", "/admin/operations", a.Has(core.RoleApprover, core.RoleAuditor, core.RoleAdmin))
-	add("Users", "/admin/users", a.Has(core.RoleAdmin))
-	add("Policy", "/admin/policy", a.Has(core.RoleAdmin))
-	add("Settings", "/admin/settings", a.Has(core.RoleAdmin))
+	add(locale.T(ctx, "nav.dashboard"), "/dashboard", staff)
+	add(locale.T(ctx, "nav.requests"), "/requests", true)
+	add(locale.T(ctx, "nav.review_queue"), "/queue/review", a.Has(core.RoleReviewer, core.RoleApprover))
+	add(locale.T(ctx, "nav.second_approvals"), "/queue/approval", a.Has(core.RoleApprover))
+	add(locale.T(ctx, "nav.implementation"), "/queue/implementation", a.Has(core.RoleImplementer))
+	add(locale.T(ctx, "nav.register"), "/register", true)
+	add(locale.T(ctx, "nav.drift"), "/drift", staff)
+	add(locale.T(ctx, "nav.scans"), "/scans", staff)
+	add(locale.T(ctx, "nav.recertification"), "/recertification", true)
+	add(locale.T(ctx, "nav.zones"), "/zones", true)
+	add(locale.T(ctx, "nav.assets"), "/assets", true)
+	add(locale.T(ctx, "nav.audit"), "/audit", a.Has(core.RoleAuditor, core.RoleAdmin))
+	add(locale.T(ctx, "nav.alerts"), "/admin/operations", a.Has(core.RoleApprover, core.RoleAuditor, core.RoleAdmin))
+	add(locale.T(ctx, "nav.users"), "/admin/users", a.Has(core.RoleAdmin))
+	add(locale.T(ctx, "nav.policy"), "/admin/policy", a.Has(core.RoleAdmin))
+	add(locale.T(ctx, "nav.settings"), "/admin/settings", a.Has(core.RoleAdmin))
 	return items
 }
 
@@ -94,6 +96,8 @@ const (
 	timeFmt = "2006-01-02 15:04 UTC"
 )
 
+// fmtTime is English and UTC: pages converted to the reader's language and
+// time zone call locale.Time(ctx, t) (and locale.TimePtr, locale.Date) instead.
 func fmtTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
@@ -113,11 +117,15 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 		s.redirect(w, r, "/")
 		return
 	}
-	v := web.Login{Provider: s.cfg.ProviderName, LoggedOut: r.URL.Query().Get("logged_out") != "", Demo: s.cfg.DemoLogins}
+	provider := s.cfg.ProviderName
+	if provider == "" {
+		provider = locale.T(r.Context(), "login.provider_default")
+	}
+	v := web.Login{Provider: provider, LoggedOut: r.URL.Query().Get("logged_out") != "", Demo: s.cfg.DemoLogins}
 	if rt := r.URL.Query().Get("return_to"); safeReturn(rt) {
 		v.ReturnTo = "?return_to=" + urlQueryEscape(rt)
 	}
-	s.render(w, r, http.StatusOK, web.LoginPage(s.page(r, "Sign in"), v))
+	s.render(w, r, http.StatusOK, web.LoginPage(s.page(r, locale.T(r.Context(), "login.title")), v))
 }
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
@@ -143,9 +151,9 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		label, href string
 		n           *int
 	}{
-		{"waiting for review", "/queue/review", queues.Review},
-		{"waiting for your second approval", "/queue/approval", queues.Approval},
-		{"approved, to implement", "/queue/implementation", queues.Implementation},
+		{locale.T(ctx, "home.queue_review"), "/queue/review", queues.Review},
+		{locale.T(ctx, "home.queue_approval"), "/queue/approval", queues.Approval},
+		{locale.T(ctx, "home.queue_implementation"), "/queue/implementation", queues.Implementation},
 	} {
 		if q.n != nil {
 			v.Queues = append(v.Queues, web.QueueLink{Label: q.label, Href: q.href, Count: *q.n})
@@ -158,10 +166,10 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		v.Mine = requestRows(mine.Items)
+		v.Mine = requestRows(ctx, mine.Items)
 		if mine.Next != "" {
 			v.MineHref = "/requests?mine=1"
 		}
 	}
-	s.render(w, r, http.StatusOK, web.HomePage(s.page(r, "Home"), v))
+	s.render(w, r, http.StatusOK, web.HomePage(s.page(r, locale.T(ctx, "home.title")), v))
 }
