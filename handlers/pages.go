@@ -118,7 +118,11 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	provider := s.cfg.ProviderName
-	if provider == "" {
+	switch {
+	case provider != "":
+	case len(s.cfg.DemoLogins) > 0:
+		provider = locale.T(r.Context(), "login.provider_demo")
+	default:
 		provider = locale.T(r.Context(), "login.provider_default")
 	}
 	v := web.Login{Provider: provider, LoggedOut: r.URL.Query().Get("logged_out") != "", Demo: s.cfg.DemoLogins}

@@ -345,7 +345,6 @@ func startDemoIdP(ctx context.Context, cfg Config, hcfg *handlers.Config, log *s
 		}
 	}()
 	hcfg.OIDC.Issuer, hcfg.OIDC.ClientID, hcfg.OIDC.ClientSecret = issuer, client.ID, client.Secret
-	hcfg.ProviderName = "the demo identity provider"
 	log.Info("demo identity provider started", "issuer", issuer)
 	return srv, nil
 }
