@@ -45,10 +45,14 @@ type Catalog struct {
 	defaultZone *time.Location
 }
 
-// New loads the embedded catalogs. defaultLanguage is used when neither the
-// user's choice nor Accept-Language names an offered language; defaultZone
-// (an IANA name such as Asia/Shanghai) when the user chose no time zone.
+// New loads the embedded catalogs. defaultLanguage ("": the source
+// language, en) is used when neither the user's choice nor Accept-Language
+// names an offered language; defaultZone (an IANA name such as
+// Asia/Shanghai; "": UTC) when the user chose no time zone.
 func New(defaultLanguage, defaultZone string) (*Catalog, error) {
+	if strings.TrimSpace(defaultLanguage) == "" {
+		defaultLanguage = Offered[0].Tag
+	}
 	def, err := ParseLanguage(defaultLanguage)
 	if err != nil {
 		return nil, err
