@@ -15,9 +15,14 @@ import (
 // person chose a language or time zone on their profile.
 func (s *Server) withLocale(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		l := s.locale.Localizer("", r.Header.Get("Accept-Language"), "")
-		next.ServeHTTP(w, r.WithContext(locale.With(r.Context(), l)))
+		next.ServeHTTP(w, s.localized(r))
 	})
+}
+
+// localized is r with the localizer its Accept-Language and the defaults give.
+func (s *Server) localized(r *http.Request) *http.Request {
+	l := s.locale.Localizer("", r.Header.Get("Accept-Language"), "")
+	return r.WithContext(locale.With(r.Context(), l))
 }
 
 // roleChoice names the roles a route needs, in the reader's language.

@@ -250,6 +250,8 @@ func (s *Server) Routes() http.Handler {
 		}
 	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The refusal comes before the router and its middleware.
+		r = s.localized(r)
 		s.renderError(w, r, http.StatusForbidden, locale.T(r.Context(), "error.cross_site"))
 	}))
 	return cop.Handler(r)
