@@ -105,7 +105,7 @@ var messageCall = regexp.MustCompile(`\blocale\.[TN]\(\s*[A-Za-z_][\w.]*(?:\(\))
 // and fails on one that a catalog lacks, and on an id in two areas.
 func TestEveryUsedMessageIsInEveryCatalog(t *testing.T) {
 	all := map[string]map[string]bool{} // language → ids
-	where := map[string]string{}         // id → area
+	where := map[string]string{}        // id → area
 	for area, langs := range catalogsByArea(t) {
 		for lang, ids := range langs {
 			if all[lang] == nil {

@@ -90,7 +90,7 @@ func TestMessagesAndPlurals(t *testing.T) {
 	en := With(context.Background(), c.Localizer("en", "", ""))
 	zh := With(context.Background(), c.Localizer("zh-CN", "", ""))
 	for _, tc := range []struct {
-		ctx        context.Context
+		ctx       context.Context
 		got, want string
 	}{
 		{en, T(en, "nav.drift"), "Drift"},
