@@ -122,12 +122,16 @@ func (p *btPerson) screenshot(path, lang string) {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, browserStepTimeout)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		p.fail("screenshot of %s: %v", path, err)
 	}
 	who := strings.SplitN(p.email, "@", 2)[0]
-	name := fmt.Sprintf("%s-%s-%s.png", lang, who, strings.NewReplacer("/", "_").Replace(strings.Trim(path, "/")))
+	page := strings.NewReplacer("/", "_").Replace(strings.Trim(path, "/"))
+	if page == "" {
+		page = "home"
+	}
+	name := fmt.Sprintf("%s-%s-%s.png", lang, who, page)
 	if err := os.WriteFile(filepath.Join(p.t.ArtifactDir(), name), png, 0o644); err != nil {
 		p.t.Fatal(err)
 	}
