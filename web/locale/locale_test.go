@@ -143,3 +143,16 @@ func FuzzLoadZone(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkRequestLocale is what each page view pays: a localizer from the
+// Accept-Language header, then a message and a time.
+func BenchmarkRequestLocale(b *testing.B) {
+	c := mustCatalog(b, "en", "Asia/Shanghai")
+	at := time.Date(2026, 11, 30, 16, 5, 0, 0, time.UTC)
+	b.ReportAllocs()
+	for b.Loop() {
+		ctx := With(context.Background(), c.Localizer("", "zh-CN,zh;q=0.9,en;q=0.8", ""))
+		_ = T(ctx, "nav.dashboard")
+		_ = Time(ctx, at)
+	}
+}
