@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"image/png"
 	"net/http"
@@ -219,6 +220,32 @@ func TestEveryDomainTermIsTranslated(t *testing.T) {
 				t.Errorf("%s is missing from the %s catalogs", id, lang)
 			}
 		}
+	}
+}
+
+// TestEveryNavigationLinkIsTranslated: each link the navigation can show
+// (an actor holding every role sees them all) has its message, nav. and its
+// path, in every catalog; a link added without one fails here.
+func TestEveryNavigationLinkIsTranslated(t *testing.T) {
+	catalog, err := locale.New("en", "UTC")
+	if err != nil {
+		t.Fatal(err)
+	}
+	everyone := core.Actor{Roles: []core.Role{core.RoleRequester, core.RoleReviewer, core.RoleApprover, core.RoleImplementer, core.RoleAuditor, core.RoleAdmin}}
+	items := navFor(context.Background(), everyone, "/")
+	if len(items) < 10 {
+		t.Fatalf("only %d links for an actor with every role", len(items))
+	}
+	for _, it := range items {
+		for _, lang := range []string{"en", "zh-CN"} {
+			if id := navMessageID(it.Href); !catalog.Has(lang, id) {
+				t.Errorf("the link %s (%s) has no message %s in the %s catalogs", it.Href, it.Label, id, lang)
+			}
+		}
+	}
+	zh := locale.With(context.Background(), catalog.Localizer("zh-CN", "", ""))
+	if got := navFor(zh, everyone, "/queue/review/x"); got[2].Label != "待审核" || !got[2].Current {
+		t.Errorf("the review queue link in Chinese: %+v", got[2])
 	}
 }
 

@@ -39,31 +39,43 @@ func (s *Server) page(r *http.Request, title string) web.Page {
 
 func navFor(ctx context.Context, a core.Actor, path string) []web.NavItem {
 	var items []web.NavItem
+	// label is the English name; the catalogs name each link by its path
+	// (nav.queue_review for /queue/review), and a link not yet in them
+	// shows its English name.
 	add := func(label, href string, ok bool) {
 		if !ok {
 			return
 		}
 		current := path == href || (href != "/" && strings.HasPrefix(path, href+"/"))
+		if id := navMessageID(href); locale.T(ctx, id) != id {
+			label = locale.T(ctx, id)
+		}
 		items = append(items, web.NavItem{Label: label, Href: href, Current: current})
 	}
 	staff := a.SeesAllRequests()
-	add(locale.T(ctx, "nav.dashboard"), "/dashboard", staff)
-	add(locale.T(ctx, "nav.requests"), "/requests", true)
-	add(locale.T(ctx, "nav.review_queue"), "/queue/review", a.Has(core.RoleReviewer, core.RoleApprover))
-	add(locale.T(ctx, "nav.second_approvals"), "/queue/approval", a.Has(core.RoleApprover))
-	add(locale.T(ctx, "nav.implementation"), "/queue/implementation", a.Has(core.RoleImplementer))
-	add(locale.T(ctx, "nav.register"), "/register", true)
-	add(locale.T(ctx, "nav.drift"), "/drift", staff)
-	add(locale.T(ctx, "nav.scans"), "/scans", staff)
-	add(locale.T(ctx, "nav.recertification"), "/recertification", true)
-	add(locale.T(ctx, "nav.zones"), "/zones", true)
-	add(locale.T(ctx, "nav.assets"), "/assets", true)
-	add(locale.T(ctx, "nav.audit"), "/audit", a.Has(core.RoleAuditor, core.RoleAdmin))
-	add(locale.T(ctx, "nav.alerts"), "/admin/operations", a.Has(core.RoleApprover, core.RoleAuditor, core.RoleAdmin))
-	add(locale.T(ctx, "nav.users"), "/admin/users", a.Has(core.RoleAdmin))
-	add(locale.T(ctx, "nav.policy"), "/admin/policy", a.Has(core.RoleAdmin))
-	add(locale.T(ctx, "nav.settings"), "/admin/settings", a.Has(core.RoleAdmin))
+	add("Dashboard", "/dashboard", staff)
+	add("Requests", "/requests", true)
+	add("Review queue", "/queue/review", a.Has(core.RoleReviewer, core.RoleApprover))
+	add("Second approvals", "/queue/approval", a.Has(core.RoleApprover))
+	add("Implementation", "/queue/implementation", a.Has(core.RoleImplementer))
+	add("Rule register", "/register", true)
+	add("Drift", "/drift", staff)
+	add("Scans", "/scans", staff)
+	add("Re-certification", "/recertification", true)
+	add("Zones", "/zones", true)
+	add("Assets", "/assets", true)
+	add("Audit", "/audit", a.Has(core.RoleAuditor, core.RoleAdmin))
+	add("Alerts", "/admin/operations", a.Has(core.RoleApprover, core.RoleAuditor, core.RoleAdmin))
+	add("Users", "/admin/users", a.Has(core.RoleAdmin))
+	add("Policy", "/admin/policy", a.Has(core.RoleAdmin))
+	add("Settings", "/admin/settings", a.Has(core.RoleAdmin))
 	return items
+}
+
+// navMessageID is the catalog id of a navigation link: nav. and its path,
+// "/" as "_".
+func navMessageID(href string) string {
+	return "nav." + strings.ReplaceAll(strings.Trim(href, "/"), "/", "_")
 }
 
 // flash leaves a message for the next page the user sees.

@@ -31,6 +31,9 @@ type Config struct {
 	PublicURL       string
 	OIDC            OIDCConfig
 	ProviderName    string // shown on the login button
+	// DefaultLanguage (en, zh-CN; default en) and DefaultTimeZone (IANA;
+	// default UTC) apply to people who chose none on their profile.
+	DefaultLanguage, DefaultTimeZone string
 	SessionIdle     time.Duration
 	SessionLifetime time.Duration
 	// StreamSessionCheck is how often an event stream reads its session
@@ -44,9 +47,6 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// RateLimits default to DefaultRateLimits when zero.
 	RateLimits RateLimits
-	// DefaultLanguage (en, zh-CN; default en) and DefaultTimeZone (IANA;
-	// default UTC) apply to people who chose none on their profile.
-	DefaultLanguage, DefaultTimeZone string
 }
 
 // Server answers every HTTP request.

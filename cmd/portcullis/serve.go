@@ -75,16 +75,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	if cfg.AccessCheckEvery < time.Minute || cfg.AccessCheckEvery > time.Hour {
+		return usagef("--access-check-interval %s: want from 1m to 1h (people removed at the identity provider must lose access within an hour)", cfg.AccessCheckEvery)
+	}
+	warnSecretArgs(log, args, "oidc-client-secret", "audit-key", "smtp-password")
 	if cfg.DefaultLanguage, err = locale.ParseLanguage(cfg.DefaultLanguage); err != nil {
 		return usagef("--default-language: %v", err)
 	}
 	if _, err := locale.LoadZone(cfg.DefaultTimeZone); err != nil {
 		return usagef("--default-timezone: %v", err)
 	}
-	if cfg.AccessCheckEvery < time.Minute || cfg.AccessCheckEvery > time.Hour {
-		return usagef("--access-check-interval %s: want from 1m to 1h (people removed at the identity provider must lose access within an hour)", cfg.AccessCheckEvery)
-	}
-	warnSecretArgs(log, args, "oidc-client-secret", "audit-key", "smtp-password")
 	if cfg.OIDCClientSecret, err = secretFromFile("oidc-client-secret", cfg.OIDCClientSecret, cfg.OIDCClientSecretFile); err != nil {
 		return err
 	}
