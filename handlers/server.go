@@ -28,14 +28,11 @@ import (
 // Config is what the HTTP layer needs to know.
 type Config struct {
 	// PublicURL is where browsers reach Portcullis, e.g. https://portcullis.example.com.
-	PublicURL    string
-	OIDC         OIDCConfig
-	ProviderName string // shown on the login button
-	// DefaultLanguage (en, zh-CN; default en) and DefaultTimeZone (IANA;
-	// default UTC) apply to people who chose none on their profile.
-	DefaultLanguage, DefaultTimeZone string
-	SessionIdle                      time.Duration
-	SessionLifetime                  time.Duration
+	PublicURL       string
+	OIDC            OIDCConfig
+	ProviderName    string // shown on the login button
+	SessionIdle     time.Duration
+	SessionLifetime time.Duration
 	// StreamSessionCheck is how often an event stream reads its session
 	// again, to end it after logout or a lost role (0: 5 s).
 	StreamSessionCheck time.Duration
@@ -43,6 +40,11 @@ type Config struct {
 	TrustedOrigins []string
 	// DemoLogins are listed on the login page in demo mode.
 	DemoLogins []web.DemoLogin
+
+	// DefaultLanguage (en, zh-CN; default en) and DefaultTimeZone (IANA;
+	// default UTC) apply to people who chose none on their profile.
+	DefaultLanguage, DefaultTimeZone string
+
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client.
 	TrustedProxies []netip.Prefix
 	// RateLimits default to DefaultRateLimits when zero.
