@@ -65,6 +65,7 @@ func (s *Server) apiRoutes(r chi.Router, prefix string) {
 		{get, "/scans", roles(RV, AP, IM, core.RoleAuditor, AD), s.apiListScans},
 		{post, "/scans", roles(RV, AP, AD), s.apiStartScan},
 		{get, "/scans/{id}", roles(RV, AP, IM, core.RoleAuditor, AD), s.apiGetScan},
+		{get, "/agents", roles(core.RoleAuditor, AD), s.apiListAgents},
 	} {
 		s.handle(r, rt.method, rt.pattern, prefix, rt.a, rt.h, true)
 	}
@@ -630,10 +631,12 @@ type assetJSON struct {
 	Application    string `json:"application"`
 	Zone           string `json:"zone"`
 	Classification string `json:"classification"`
+	// PublicAddress is the internet-facing (NAT) address, when it has one.
+	PublicAddress string `json:"public_address,omitempty"`
 }
 
 func assetToJSON(a models.Asset) assetJSON {
-	out := assetJSON{ID: a.ID, Address: a.Address, Hostname: a.Hostname, OwnerTeam: a.OwnerTeam, Application: a.Application}
+	out := assetJSON{ID: a.ID, Address: a.Address, Hostname: a.Hostname, OwnerTeam: a.OwnerTeam, Application: a.Application, PublicAddress: a.PublicAddress}
 	if a.Zone != nil {
 		out.Zone, out.Classification = a.Zone.Name, a.Zone.Classification
 	}
@@ -665,10 +668,11 @@ func (s *Server) apiSaveAsset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var b struct {
-		Address     string `json:"address"`
-		Hostname    string `json:"hostname"`
-		OwnerTeam   string `json:"owner_team"`
-		Application string `json:"application"`
+		Address       string `json:"address"`
+		Hostname      string `json:"hostname"`
+		OwnerTeam     string `json:"owner_team"`
+		Application   string `json:"application"`
+		PublicAddress string `json:"public_address"`
 	}
 	if err := decodeJSON(r, &b); err != nil {
 		s.apiError(w, r, err)
@@ -924,5 +928,15 @@ func (s *Server) apiGetScan(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, scanToJSON(*run))
+	out := scanToJSON(*run)
+	// A run split among agents names its chunks and who did them.
+	chunks, did, err := s.app.Agents.ChunksOf(r.Context(), run.ID)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	if len(chunks) > 0 {
+		out["chunks"], out["agents"] = chunks, did
+	}
+	writeJSON(w, http.StatusOK, out)
 }

@@ -144,19 +144,19 @@ func (s *Server) editAssetForm(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v := web.AssetForm{Action: fmt.Sprintf("/assets/%d", id), Editing: true, ID: id, Address: a.Address, Hostname: a.Hostname, OwnerTeam: a.OwnerTeam, Application: a.Application, Errors: map[string]string{}}
+	v := web.AssetForm{Action: fmt.Sprintf("/assets/%d", id), Editing: true, ID: id, Address: a.Address, Hostname: a.Hostname, OwnerTeam: a.OwnerTeam, Application: a.Application, PublicAddress: a.PublicAddress, Errors: map[string]string{}}
 	s.render(w, r, http.StatusOK, web.AssetFormPage(s.page(r, "Edit asset"), v))
 }
 
 func (s *Server) saveAsset(w http.ResponseWriter, r *http.Request, id uint) {
-	in := inventory.AssetInput{Address: r.PostFormValue("address"), Hostname: r.PostFormValue("hostname"), OwnerTeam: r.PostFormValue("owner_team"), Application: r.PostFormValue("application")}
+	in := inventory.AssetInput{Address: r.PostFormValue("address"), Hostname: r.PostFormValue("hostname"), OwnerTeam: r.PostFormValue("owner_team"), Application: r.PostFormValue("application"), PublicAddress: r.PostFormValue("public_address")}
 	a, err := s.app.Inventory.SaveAsset(r.Context(), actor(r), id, in)
 	if err != nil {
 		if statusOf(err) != http.StatusBadRequest {
 			s.fail(w, r, err)
 			return
 		}
-		v := web.AssetForm{Action: "/assets", Editing: id != 0, ID: id, Address: in.Address, Hostname: in.Hostname, OwnerTeam: in.OwnerTeam, Application: in.Application, Errors: fieldErrors(err)}
+		v := web.AssetForm{Action: "/assets", Editing: id != 0, ID: id, Address: in.Address, Hostname: in.Hostname, OwnerTeam: in.OwnerTeam, Application: in.Application, PublicAddress: in.PublicAddress, Errors: fieldErrors(err)}
 		if id != 0 {
 			v.Action = fmt.Sprintf("/assets/%d", id)
 		}

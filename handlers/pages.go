@@ -67,6 +67,7 @@ func navFor(ctx context.Context, a core.Actor, path string) []web.NavItem {
 	add("Audit", "/audit", a.Has(core.RoleAuditor, core.RoleAdmin))
 	add("Alerts", "/admin/operations", a.Has(core.RoleApprover, core.RoleAuditor, core.RoleAdmin))
 	add("Users", "/admin/users", a.Has(core.RoleAdmin))
+	add("Agents", "/admin/agents", a.Has(core.RoleAdmin))
 	add("Policy", "/admin/policy", a.Has(core.RoleAdmin))
 	add("Settings", "/admin/settings", a.Has(core.RoleAdmin))
 	return items

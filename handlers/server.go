@@ -219,6 +219,7 @@ func (s *Server) Routes() http.Handler {
 	r.Route("/api/v1", func(r chi.Router) {
 		const p = "/api/v1"
 		s.handle(r, http.MethodGet, "/openapi.json", p, public(), s.openAPI, true)
+		s.agentRoutes(r, p)
 		r.Group(func(r chi.Router) {
 			r.Use(s.withTokenActor)
 			s.apiRoutes(r, p)
@@ -315,6 +316,9 @@ func (s *Server) pageRoutes(r chi.Router) {
 		{get, "/admin/settings", roles(AD), s.settingsForm},
 		{post, "/admin/settings", roles(AD), s.saveSettings},
 		{get, "/admin/policy", roles(AD), s.policyPage},
+		{get, "/admin/agents", roles(AD), s.agentsPage},
+		{post, "/admin/agents", roles(AD), s.enrolAgent},
+		{post, "/admin/agents/{id}/revoke", roles(AD), s.revokeAgent},
 		{get, "/recertification", anyone(), s.recertificationPage},
 		{get, "/recertification/campaigns/{id}", roles(RV, AP, IM, AU, AD), s.campaignPage},
 		{post, "/recertification/campaigns", roles(AP, AD), s.startCampaign},

@@ -80,8 +80,11 @@ type Asset struct {
 	Application string `gorm:"not null;default:''"`
 	ZoneID      *uint  `gorm:"index"`
 	Zone        *Zone  `gorm:"constraint:OnDelete:SET NULL"`
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// PublicAddress is the asset's internet-facing (NAT) address, which an
+	// internet-vantage agent scans; empty when it has none.
+	PublicAddress string `gorm:"not null;default:''"`
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // Request is a port-opening request and its place in the lifecycle.

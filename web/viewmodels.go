@@ -311,6 +311,7 @@ type Assets struct {
 // AssetForm creates or edits an asset.
 type AssetForm struct {
 	Action, Address, Hostname, OwnerTeam, Application string
+	PublicAddress                                     string
 	Editing                                           bool
 	ID                                                uint
 	Errors                                            map[string]string

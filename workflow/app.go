@@ -10,6 +10,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/portcullis/portcullis/workflow/agents"
 	"github.com/portcullis/portcullis/workflow/alerts"
 	"github.com/portcullis/portcullis/workflow/compliance"
 	"github.com/portcullis/portcullis/workflow/core"
@@ -35,6 +36,7 @@ type App struct {
 	Recert     *recert.Service
 	Compliance *compliance.Service
 	Dashboard  *dashboard.Service
+	Agents     *agents.Service
 }
 
 // New wires the features over an open, migrated database. Scans and
@@ -52,12 +54,14 @@ func New(db *gorm.DB, log *slog.Logger) *App {
 		Requests:   requests.New(st, inv),
 		Alerts:     alerts.New(st),
 		Compliance: compliance.New(st, inv),
+		Agents:     agents.New(st),
 	}
 	a.Scans = scans.New(st, inv, a.Requests)
 	a.Recert = recert.New(st, a.Requests)
 	a.Requests.OnEnd(a.Recert.LapsePending)
 	a.Drift = drift.New(st, inv, a.Alerts)
 	a.Scans.SetDriftRecorder(a.Drift)
+	a.Agents.SetExternalDrift(a.Drift)
 	a.Requests.SetVerification(a.Scans)
 	a.Dashboard = dashboard.New(st, a.Requests, inv, a.Scans, a.Drift)
 	return a

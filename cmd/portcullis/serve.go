@@ -19,6 +19,7 @@ import (
 	"github.com/portcullis/portcullis/web"
 	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/agents"
 	"github.com/portcullis/portcullis/workflow/alerts/channels"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/demo"
@@ -65,8 +66,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	var smtpPasswordFile string
 	fs.StringVar(&smtpPasswordFile, "smtp-password-file", "", "file holding the SMTP password")
 	fs.BoolVar(&smtp.StartTLS, "smtp-starttls", true, "require STARTTLS")
+	agentOpts := agents.DefaultOptions
+	fs.DurationVar(&agentOpts.HeartbeatTimeout, "agent-heartbeat-timeout", agentOpts.HeartbeatTimeout, "a scanner agent's chunk goes back to the queue after this long without a heartbeat")
+	fs.IntVar(&agentOpts.ChunkHosts, "agent-chunk-hosts", agentOpts.ChunkHosts, "hosts in one chunk of a zone scan handed to agents")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
+	}
+	if agentOpts.HeartbeatTimeout < time.Second || agentOpts.ChunkHosts < 1 || agentOpts.ChunkHosts > 4096 {
+		return usagef("--agent-heartbeat-timeout is at least 1s and --agent-chunk-hosts from 1 to 4096")
 	}
 	if fs.NArg() > 0 {
 		return usagef("serve takes no arguments, got %q", fs.Args())
@@ -159,7 +166,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	// The demo and the tests scan loopback only; a real deployment scans its inventory.
-	app.Scans.SetScanner(scannerAdapter{}, scans.Policy{LoopbackOnly: cfg.Demo})
+	// Zones with scanner agents are scanned by them, in chunks; the others
+	// by the scanner inside the server.
+	app.Agents.SetOptions(agentOpts)
+	app.Scans.SetScanner(app.Agents.Dispatcher(scannerAdapter{}), scans.Policy{LoopbackOnly: cfg.Demo})
 	driftLink := func(id uint) string { return fmt.Sprintf("%s/drift/%d", cfg.PublicURL, id) }
 	if alertsPath != "" {
 		alerting, err := loadAlerting(alertsPath, getenv, driftLink)

@@ -265,6 +265,9 @@ type AssetInput struct {
 	Hostname    string
 	OwnerTeam   string
 	Application string
+	// PublicAddress is the asset's internet-facing (NAT) address, if any:
+	// what an internet-vantage agent scans.
+	PublicAddress string
 }
 
 func (in AssetInput) validate(fieldPrefix string, rules policy.AssetAddressRules) (models.Asset, core.FieldErrors) {
@@ -290,6 +293,17 @@ func (in AssetInput) validate(fieldPrefix string, rules policy.AssetAddressRules
 			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: fieldPrefix + field, Message: field + " " + why})
 		} else if err := core.CheckLength(fieldPrefix+field, "the "+strings.ReplaceAll(field, "_", " "), v, core.Limits.Label); err != nil {
 			errs = append(errs, err.(*core.Error))
+		}
+	}
+	if pub := strings.TrimSpace(in.PublicAddress); pub != "" {
+		p, err := netip.ParseAddr(pub)
+		switch {
+		case err != nil || p.Zone() != "":
+			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: fieldPrefix + "public_address", Message: fmt.Sprintf("public address %q is not an IP address", pub)})
+		case p.Unmap().String() == a.Address:
+			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: fieldPrefix + "public_address", Message: "the public address is the (NAT) address the internet reaches the asset at; leave it empty when it is the asset's own"})
+		default:
+			a.PublicAddress = p.Unmap().String()
 		}
 	}
 	return a, errs
@@ -460,7 +474,7 @@ func (s *Service) ImportAssets(ctx context.Context, actor core.Actor, r io.Reade
 		}
 		a, errs := AssetInput{
 			Address: field(rec, "address"), Hostname: field(rec, "hostname"),
-			OwnerTeam: field(rec, "owner_team"), Application: field(rec, "application"),
+			OwnerTeam: field(rec, "owner_team"), Application: field(rec, "application"), PublicAddress: field(rec, "public_address"),
 		}.validate("", rules)
 		for _, e := range errs {
 			bad = append(bad, LineError{Line: line, Field: e.Field, Message: e.Message})

@@ -22,6 +22,9 @@ import (
 
 // Job is what the server asks its scanner to do.
 type Job struct {
+	// RunID is the run the job belongs to (0: none), so that a scanner
+	// that hands parts of it to agents can find them again.
+	RunID    uint
 	Targets  []netip.Addr
 	Profile  string   // common | full | verification
 	TCPPorts []uint16 // empty: the profile's
@@ -290,7 +293,7 @@ func (s *Service) Execute(ctx context.Context, run *models.ScanRun) error {
 	if s.scanner == nil {
 		return errors.New("no scanner is configured")
 	}
-	job := Job{Profile: run.Profile}
+	job := Job{Profile: run.Profile, RunID: run.ID}
 	for _, a := range strings.Split(run.Targets, ",") {
 		addr, err := netip.ParseAddr(a)
 		if err != nil {
