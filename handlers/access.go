@@ -1,22 +1,24 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"time"
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/identity"
 )
 
 // tokenRow shows a token on the profile: created, expires, last used.
-func (s *Server) tokenRow(t models.APIToken) web.TokenRow {
-	row := web.TokenRow{ID: t.ID, Name: t.Name, Prefix: t.Prefix, Created: fmtTime(t.CreatedAt), LastUsed: fmtTimePtr(t.LastUsedAt), Revoked: t.RevokedAt != nil}
+func (s *Server) tokenRow(ctx context.Context, t models.APIToken) web.TokenRow {
+	row := web.TokenRow{ID: t.ID, Name: t.Name, Prefix: t.Prefix, Created: locale.Time(ctx, t.CreatedAt), LastUsed: locale.TimePtr(ctx, t.LastUsedAt), Revoked: t.RevokedAt != nil}
 	if t.ExpiresAt != nil {
-		row.Expires = fmtTime(*t.ExpiresAt)
+		row.Expires = locale.Time(ctx, *t.ExpiresAt)
 		row.Expired = !s.app.Now().Before(*t.ExpiresAt)
 	} else {
-		row.Expires = "with the default lifetime after creation"
+		row.Expires = locale.T(ctx, "profile.token_default_lifetime")
 	}
 	return row
 }
@@ -27,7 +29,7 @@ func (s *Server) tokenLifetimeHint(r *http.Request, v *web.Profile) error {
 	if err != nil {
 		return err
 	}
-	v.TTLHint = "Empty: " + identity.FormatTTL(def) + ". At most " + identity.FormatTTL(longest) + ". Write e.g. 30d, 72h or 30m."
+	v.TTLHint = locale.T(r.Context(), "profile.token_ttl_hint", "Default", identity.FormatTTL(def), "Longest", identity.FormatTTL(longest))
 	return nil
 }
 

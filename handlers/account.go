@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/identity"
 	"github.com/portcullis/portcullis/workflow/inventory"
@@ -22,8 +23,9 @@ func (s *Server) profileView(r *http.Request, v web.Profile) (web.Profile, error
 		return v, err
 	}
 	for _, t := range tokens {
-		v.Tokens = append(v.Tokens, s.tokenRow(t))
+		v.Tokens = append(v.Tokens, s.tokenRow(r.Context(), t))
 	}
+	s.preferencesView(r, &v)
 	return v, s.tokenLifetimeHint(r, &v)
 }
 
@@ -33,7 +35,7 @@ func (s *Server) profile(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, web.ProfilePage(s.page(r, "Profile"), v))
+	s.render(w, r, http.StatusOK, web.ProfilePage(s.page(r, locale.T(r.Context(), "profile.title")), v))
 }
 
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
@@ -70,7 +72,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	s.render(w, r, status, web.ProfilePage(s.page(r, "Profile"), v))
+	s.render(w, r, status, web.ProfilePage(s.page(r, locale.T(r.Context(), "profile.title")), v))
 }
 
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
@@ -83,7 +85,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.flash(r, "ok", "Token revoked.")
+	s.flash(r, "ok", locale.T(r.Context(), "profile.token_revoked_flash"))
 	s.redirect(w, r, "/profile")
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/identity"
 	"golang.org/x/oauth2"
@@ -332,7 +333,11 @@ func (s *Server) withSessionActor(next http.Handler) http.Handler {
 		if now.Sub(seenAt) >= activityStamp(s.cfg.SessionIdle) {
 			s.sessions.Put(ctx, sessionSeenAt, now.UnixMilli())
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, actorKey, actor)))
+		ctx = context.WithValue(ctx, actorKey, actor)
+		if actor.Language != "" || actor.TimeZone != "" {
+			ctx = locale.With(ctx, s.locale.Localizer(actor.Language, r.Header.Get("Accept-Language"), actor.TimeZone))
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

@@ -1,12 +1,13 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/dashboard"
 	"github.com/portcullis/portcullis/workflow/driftrules"
 	"github.com/portcullis/portcullis/workflow/requests"
@@ -29,7 +30,7 @@ func heatClass(n int) string {
 }
 
 // trendChart lays the 30-day trend out as SVG coordinates.
-func trendChart(days []dashboard.DayCount) web.Chart {
+func trendChart(ctx context.Context, days []dashboard.DayCount) web.Chart {
 	c := web.Chart{Width: 720, Height: 200}
 	maxN := 1
 	for _, d := range days {
@@ -50,12 +51,12 @@ func trendChart(days []dashboard.DayCount) web.Chart {
 		opened = append(opened, fmt.Sprintf("%d,%d", x(i), y(d.Opened)))
 		resolved = append(resolved, fmt.Sprintf("%d,%d", x(i), y(d.Resolved)))
 		if i%7 == 0 || i == len(days)-1 {
-			c.XLabels = append(c.XLabels, web.ChartLabel{X: x(i), Y: c.Height - 6, Text: d.Day.Format("Jan 2")})
+			c.XLabels = append(c.XLabels, web.ChartLabel{X: x(i), Y: c.Height - 6, Text: locale.DayMonth(ctx, d.Day)})
 		}
 	}
 	c.OpenedPoints, c.ResolvedPoints = strings.Join(opened, " "), strings.Join(resolved, " ")
 	for _, n := range []int{0, maxN / 2, maxN} {
-		c.YLabels = append(c.YLabels, web.ChartLabel{X: 34, Y: y(n) + 4, Text: strconv.Itoa(n)})
+		c.YLabels = append(c.YLabels, web.ChartLabel{X: 34, Y: y(n) + 4, Text: locale.Number(ctx, n)})
 	}
 	return c
 }
@@ -66,12 +67,14 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v := web.DashboardView{Severities: severities, Trend: trendChart(d.Trend)}
+	ctx := r.Context()
+	v := web.DashboardView{Trend: trendChart(ctx, d.Trend)}
 	for _, sev := range severities {
-		v.BySeverity = append(v.BySeverity, web.Count{Label: sev, N: d.OpenBySeverity[sev], Href: "/drift?severity=" + sev, Class: "sev-" + sev})
+		v.Severities = append(v.Severities, web.Term(ctx, web.TermSeverity, sev))
+		v.BySeverity = append(v.BySeverity, web.Count{Label: web.Term(ctx, web.TermSeverity, sev), N: d.OpenBySeverity[sev], Href: "/drift?severity=" + sev, Class: "sev-" + sev})
 	}
 	for _, k := range driftrules.Kinds() {
-		v.ByKind = append(v.ByKind, web.Count{Label: string(k), N: d.OpenByKind[string(k)], Href: "/drift?kind=" + string(k)})
+		v.ByKind = append(v.ByKind, web.Count{Label: web.Term(ctx, web.TermDriftKind, string(k)), N: d.OpenByKind[string(k)], Href: "/drift?kind=" + string(k)})
 	}
 	zones := append([]string{}, d.Zones...)
 	for z := range d.Heat {
@@ -92,15 +95,15 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		v.Heat = append(v.Heat, row)
 	}
 	for _, st := range []requests.State{requests.StateSubmitted, requests.StateInReview, requests.StateChangesRequested, requests.StateApproved, requests.StateImplemented, requests.StateVerificationFailed} {
-		v.Waiting = append(v.Waiting, web.Count{Label: st.Label(), N: d.Waiting[st], Href: "/requests?state=" + string(st)})
+		v.Waiting = append(v.Waiting, web.Count{Label: web.Term(ctx, web.TermState, string(st)), N: d.Waiting[st], Href: "/requests?state=" + string(st)})
 	}
-	v.Expiring = requestRows(d.Expiring)
+	v.Expiring = requestRows(ctx, d.Expiring)
 	for _, ls := range d.LastScans {
 		row := web.ScanRow{Zone: ls.Zone, Status: ls.Status}
 		if ls.RunID != 0 {
-			row.Href, row.Started = fmt.Sprintf("/scans/%d", ls.RunID), fmtTimePtr(ls.Last)
+			row.Href, row.Started = fmt.Sprintf("/scans/%d", ls.RunID), locale.TimePtr(ctx, ls.Last)
 		}
 		v.LastScans = append(v.LastScans, row)
 	}
-	s.render(w, r, http.StatusOK, web.DashboardPage(s.page(r, "Dashboard"), v))
+	s.render(w, r, http.StatusOK, web.DashboardPage(s.page(r, locale.T(ctx, "dashboard.title")), v))
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/inventory"
 )
@@ -54,7 +55,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	s.render(w, r, status, web.ErrorPage(s.page(r, "Error"), status, msg))
+	s.render(w, r, status, web.ErrorPage(s.page(r, locale.T(r.Context(), "error.title")), status, msg))
 }
 
 // apiError writes the JSON error of the API contract.

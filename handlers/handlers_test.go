@@ -43,7 +43,7 @@ func TestLoginFlow(t *testing.T) {
 			t.Fatalf("session cookie %+v", sess)
 		}
 		home := a.body(a.get(c2, "/"))
-		if !strings.Contains(home, "Welcome, Alice Requester") {
+		if !strings.Contains(home, `Welcome, <span translate="no">Alice Requester</span>`) {
 			t.Fatalf("home page does not greet alice: %.300s", home)
 		}
 		// Logout destroys the session on the server: replaying the cookie fails.

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/portcullis/portcullis/static"
 	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/paging"
 	"github.com/portcullis/portcullis/workflow/requests"
@@ -26,7 +28,7 @@ func (s *Server) page(r *http.Request, title string) web.Page {
 	for _, role := range actor.Roles {
 		p.User.Roles = append(p.User.Roles, string(role))
 	}
-	p.Nav = navFor(actor, r.URL.Path)
+	p.Nav = navFor(r.Context(), actor, r.URL.Path)
 	if s.sessions != nil {
 		if msg := s.sessions.PopString(r.Context(), sessionFlash); msg != "" {
 			p.Flash, p.FlashKind = msg, s.sessions.PopString(r.Context(), sessionFlashKind)
@@ -35,13 +37,19 @@ func (s *Server) page(r *http.Request, title string) web.Page {
 	return p
 }
 
-func navFor(a core.Actor, path string) []web.NavItem {
+func navFor(ctx context.Context, a core.Actor, path string) []web.NavItem {
 	var items []web.NavItem
+	// label is the English name; the catalogs name each link by its path
+	// (nav.queue_review for /queue/review), and a link not yet in them
+	// shows its English name.
 	add := func(label, href string, ok bool) {
 		if !ok {
 			return
 		}
 		current := path == href || (href != "/" && strings.HasPrefix(path, href+"/"))
+		if id := navMessageID(href); locale.T(ctx, id) != id {
+			label = locale.T(ctx, id)
+		}
 		items = append(items, web.NavItem{Label: label, Href: href, Current: current})
 	}
 	staff := a.SeesAllRequests()
@@ -65,6 +73,12 @@ func navFor(a core.Actor, path string) []web.NavItem {
 	add("Applications", "/admin/applications", a.Has(core.RoleAdmin))
 	add("Settings", "/admin/settings", a.Has(core.RoleAdmin))
 	return items
+}
+
+// navMessageID is the catalog id of a navigation link: nav. and its path,
+// "/" as "_".
+func navMessageID(href string) string {
+	return "nav." + strings.ReplaceAll(strings.Trim(href, "/"), "/", "_")
 }
 
 // flash leaves a message for the next page the user sees.
@@ -97,6 +111,8 @@ const (
 	timeFmt = "2006-01-02 15:04 UTC"
 )
 
+// fmtTime is English and UTC: pages converted to the reader's language and
+// time zone call locale.Time(ctx, t) (and locale.TimePtr, locale.Date) instead.
 func fmtTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
@@ -116,11 +132,19 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 		s.redirect(w, r, "/")
 		return
 	}
-	v := web.Login{Provider: s.cfg.ProviderName, LoggedOut: r.URL.Query().Get("logged_out") != "", Demo: s.cfg.DemoLogins}
+	provider := s.cfg.ProviderName
+	switch {
+	case provider != "":
+	case len(s.cfg.DemoLogins) > 0:
+		provider = locale.T(r.Context(), "login.provider_demo")
+	default:
+		provider = locale.T(r.Context(), "login.provider_default")
+	}
+	v := web.Login{Provider: provider, LoggedOut: r.URL.Query().Get("logged_out") != "", Demo: s.cfg.DemoLogins}
 	if rt := r.URL.Query().Get("return_to"); safeReturn(rt) {
 		v.ReturnTo = "?return_to=" + urlQueryEscape(rt)
 	}
-	s.render(w, r, http.StatusOK, web.LoginPage(s.page(r, "Sign in"), v))
+	s.render(w, r, http.StatusOK, web.LoginPage(s.page(r, locale.T(r.Context(), "login.title")), v))
 }
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
@@ -146,9 +170,9 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		label, href string
 		n           *int
 	}{
-		{"waiting for review", "/queue/review", queues.Review},
-		{"waiting for your second approval", "/queue/approval", queues.Approval},
-		{"approved, to implement", "/queue/implementation", queues.Implementation},
+		{locale.T(ctx, "home.queue_review"), "/queue/review", queues.Review},
+		{locale.T(ctx, "home.queue_approval"), "/queue/approval", queues.Approval},
+		{locale.T(ctx, "home.queue_implementation"), "/queue/implementation", queues.Implementation},
 	} {
 		if q.n != nil {
 			v.Queues = append(v.Queues, web.QueueLink{Label: q.label, Href: q.href, Count: *q.n})
@@ -161,10 +185,10 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		v.Mine = requestRows(mine.Items)
+		v.Mine = requestRows(ctx, mine.Items)
 		if mine.Next != "" {
 			v.MineHref = "/requests?mine=1"
 		}
 	}
-	s.render(w, r, http.StatusOK, web.HomePage(s.page(r, "Home"), v))
+	s.render(w, r, http.StatusOK, web.HomePage(s.page(r, locale.T(ctx, "home.title")), v))
 }

@@ -12,18 +12,20 @@ import (
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/paging"
 	"github.com/portcullis/portcullis/workflow/requests"
 )
 
-func requestRows(reqs []models.Request) []web.RequestRow {
+// requestRows lays requests out for a list, times in the reader's language and zone.
+func requestRows(ctx context.Context, reqs []models.Request) []web.RequestRow {
 	rows := make([]web.RequestRow, len(reqs))
 	for i, r := range reqs {
 		rows[i] = web.RequestRow{
 			ID: r.ID, Href: fmt.Sprintf("/requests/%d", r.ID), Title: r.Title,
 			State: r.State, StateLabel: requests.State(r.State).Label(), Requester: r.Requester.Email, Team: r.Team,
-			Rules: rulesSummary(r.Rules), Updated: fmtTime(r.UpdatedAt), Expires: r.ExpiresAt.Format(dateFmt),
+			Rules: rulesSummary(r.Rules), Updated: locale.Time(ctx, r.UpdatedAt), Expires: locale.Date(ctx, r.ExpiresAt),
 			NeedsSecond: r.NeedsSecondApproval,
 		}
 	}
@@ -59,7 +61,7 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v := web.RequestList{Heading: "Requests", Rows: requestRows(reqs.Items), Query: f.Search, Mine: f.Mine, CanFile: a.Has(core.RoleRequester), Links: pageLinks(r, "cursor", reqs.Next)}
+	v := web.RequestList{Heading: "Requests", Rows: requestRows(r.Context(), reqs.Items), Query: f.Search, Mine: f.Mine, CanFile: a.Has(core.RoleRequester), Links: pageLinks(r, "cursor", reqs.Next)}
 	if !a.SeesAllRequests() {
 		v.Heading = "Your team's requests"
 	}
@@ -776,7 +778,7 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, v web.Queue, 
 		s.fail(w, r, err)
 		return
 	}
-	v.Rows, v.Links = requestRows(reqs.Items), pageLinks(r, "cursor", reqs.Next)
+	v.Rows, v.Links = requestRows(r.Context(), reqs.Items), pageLinks(r, "cursor", reqs.Next)
 	s.render(w, r, http.StatusOK, web.QueuePage(s.page(r, v.Heading), v))
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/static"
 	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow"
 	"github.com/portcullis/portcullis/workflow/core"
 )
@@ -39,6 +40,11 @@ type Config struct {
 	TrustedOrigins []string
 	// DemoLogins are listed on the login page in demo mode.
 	DemoLogins []web.DemoLogin
+
+	// DefaultLanguage (en, zh-CN; default en) and DefaultTimeZone (IANA;
+	// default UTC) apply to people who chose none on their profile.
+	DefaultLanguage, DefaultTimeZone string
+
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client.
 	TrustedProxies []netip.Prefix
 	// RateLimits default to DefaultRateLimits when zero.
@@ -62,6 +68,9 @@ type Server struct {
 	// security writes refused logins and rejected tokens, summarised.
 	security *securityLog
 	limits   *limiters
+	// locale holds the message catalogs and picks each request's language and zone.
+	locale *locale.Catalog
+	icon   []byte // favicon.ico
 }
 
 // CloseStreams ends every open event stream; register it with
@@ -88,8 +97,9 @@ func New(cfg Config, app *workflow.App, log *slog.Logger) (*Server, error) {
 	if cfg.RateLimits == (RateLimits{}) {
 		cfg.RateLimits = DefaultRateLimits()
 	}
-	if cfg.ProviderName == "" {
-		cfg.ProviderName = "single sign-on"
+	catalog, err := locale.New(cfg.DefaultLanguage, cfg.DefaultTimeZone)
+	if err != nil {
+		return nil, err
 	}
 	sm := scs.New()
 	sm.Store = models.SessionStore{DB: app.DB()}
@@ -113,7 +123,7 @@ func New(cfg Config, app *workflow.App, log *slog.Logger) (*Server, error) {
 	s := &Server{
 		cfg: cfg, app: app, log: log, sessions: sm,
 		oidc:   &oidcClient{cfg: cfg.OIDC, redirectURL: strings.TrimRight(cfg.PublicURL, "/") + "/auth/callback"},
-		access: map[string]access{}, closing: make(chan struct{}),
+		access: map[string]access{}, closing: make(chan struct{}), locale: catalog, icon: drawFavicon(),
 	}
 	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { s.fail(w, r, err) }
 	s.security = newSecurityLog(s.writeSecurityEvent)
@@ -174,7 +184,7 @@ func (s *Server) handle(r chi.Router, method, pattern, prefix string, a access, 
 				if api {
 					s.apiError(w, req, err)
 				} else {
-					s.fail(w, req, err)
+					s.renderError(w, req, http.StatusForbidden, locale.T(req.Context(), "error.needs_role", "Roles", s.roleChoice(req, a.Roles)))
 				}
 				return
 			}
@@ -195,7 +205,7 @@ func rolesList(rs []core.Role) string {
 func (s *Server) Routes() http.Handler {
 	r := chi.NewRouter()
 	s.mux = r
-	r.Use(s.withClientAddr, middleware.Recoverer, s.logRequests, securityHeaders(isHTTPS(s.cfg.PublicURL)), s.validText)
+	r.Use(s.withClientAddr, middleware.Recoverer, s.logRequests, securityHeaders(isHTTPS(s.cfg.PublicURL)), s.withLocale, s.validText)
 
 	staticFS, _ := fs.Sub(static.Files, ".")
 	fileServer := http.StripPrefix("/static/", http.FileServer(http.FS(filesOnly{staticFS})))
@@ -204,6 +214,7 @@ func (s *Server) Routes() http.Handler {
 		fileServer.ServeHTTP(w, r)
 	}, false)
 	s.handle(r, http.MethodGet, "/healthz", "", public(), s.healthz, false)
+	s.handle(r, http.MethodGet, "/favicon.ico", "", public(), s.favicon, false)
 
 	r.Route("/api/v1", func(r chi.Router) {
 		const p = "/api/v1"
@@ -232,7 +243,7 @@ func (s *Server) Routes() http.Handler {
 			s.apiError(w, r, &core.Error{Code: core.CodeNotFound, Message: "no such API endpoint: " + r.Method + " " + r.URL.Path})
 			return
 		}
-		s.renderError(w, r, http.StatusNotFound, "There is no page at "+r.URL.Path+".")
+		s.renderError(w, r, http.StatusNotFound, locale.T(r.Context(), "error.no_page", "Path", r.URL.Path))
 	})
 
 	cop := http.NewCrossOriginProtection()
@@ -242,7 +253,9 @@ func (s *Server) Routes() http.Handler {
 		}
 	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.renderError(w, r, http.StatusForbidden, "This form was sent from another site and was refused (cross-site request forgery protection).")
+		// The refusal comes before the router and its middleware.
+		r = s.localized(r)
+		s.renderError(w, r, http.StatusForbidden, locale.T(r.Context(), "error.cross_site"))
 	}))
 	return cop.Handler(r)
 }
@@ -296,6 +309,7 @@ func (s *Server) pageRoutes(r chi.Router) {
 		{post, "/assets/{id}/delete", roles(AD), s.deleteAsset},
 		{get, "/profile", anyone(), s.profile},
 		{post, "/profile/tokens", anyone(), s.createToken},
+		{post, "/profile/preferences", anyone(), s.savePreferences},
 		{post, "/profile/tokens/{id}/revoke", anyone(), s.revokeToken},
 		{get, "/admin/users", roles(AD), s.listUsers},
 		{post, "/admin/users/{id}/disable", roles(AD), s.disableUser},

@@ -13,18 +13,21 @@ import (
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/workflow/core"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
 // Issue 12 item 3, in the browser: the forms show each limit (maxlength
 // and "up to N characters"), and over-long input is refused naming the
 // field, with the form shown again holding what was typed.
 func TestFormsShowAndKeepTextLimits(t *testing.T) {
+	english := message.NewPrinter(language.English) // the hints group digits: 10,000
 	a := newApp(t)
 	alice := a.as("alice")
 	form := a.body(a.get(alice, "/requests/new"))
 	for _, want := range []string{
-		fmt.Sprintf(`maxlength="%d"`, core.Limits.Title), fmt.Sprintf("up to %d characters", core.Limits.Title),
-		fmt.Sprintf(`maxlength="%d"`, core.Limits.Justification), fmt.Sprintf("up to %d characters", core.Limits.Justification),
+		fmt.Sprintf(`maxlength="%d"`, core.Limits.Title), english.Sprintf("up to %d characters", core.Limits.Title),
+		fmt.Sprintf(`maxlength="%d"`, core.Limits.Justification), english.Sprintf("up to %d characters", core.Limits.Justification),
 	} {
 		if !strings.Contains(form, want) {
 			t.Errorf("the new request form lacks %q", want)
@@ -48,7 +51,7 @@ func TestFormsShowAndKeepTextLimits(t *testing.T) {
 		t.Fatalf("create: %d %s", resp.StatusCode, a.body(resp))
 	}
 	page := resp.Header.Get("Location")
-	if body := a.body(a.get(alice, page)); !strings.Contains(body, fmt.Sprintf("up to %d characters", core.Limits.Comment)) {
+	if body := a.body(a.get(alice, page)); !strings.Contains(body, english.Sprintf("up to %d characters", core.Limits.Comment)) {
 		t.Error("the comment box does not show its limit")
 	}
 	draft := strings.Repeat("c", core.Limits.Comment+1)

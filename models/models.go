@@ -27,6 +27,10 @@ type User struct {
 	// asked the provider about this user.
 	RefreshToken    []byte
 	AccessCheckedAt *time.Time
+	// Language (en, zh-CN) and TimeZone (an IANA name) are the person's
+	// choices on the profile; empty: the browser's and the server's defaults.
+	Language string `gorm:"not null;default:''"`
+	TimeZone string `gorm:"not null;default:''"`
 }
 
 // APIToken is a bearer token for the JSON API. Only a hash of the secret is kept.

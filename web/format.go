@@ -1,27 +1,30 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/portcullis/portcullis/web/locale"
 )
 
 func joinComma(s []string) string { return strings.Join(s, ", ") }
 
-func statusTitle(status int) string {
+func statusTitle(ctx context.Context, status int) string {
 	switch status {
 	case http.StatusForbidden:
-		return "Not allowed"
+		return locale.T(ctx, "error.title_forbidden")
 	case http.StatusNotFound:
-		return "Not found"
+		return locale.T(ctx, "error.title_not_found")
 	case http.StatusConflict:
-		return "Not possible now"
+		return locale.T(ctx, "error.title_conflict")
 	case http.StatusBadRequest:
-		return "Please check your input"
+		return locale.T(ctx, "error.title_bad_request")
 	case http.StatusUnauthorized:
-		return "Login failed"
+		return locale.T(ctx, "error.title_unauthorized")
 	}
-	return "Something went wrong"
+	return locale.T(ctx, "error.title_other")
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

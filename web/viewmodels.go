@@ -3,6 +3,8 @@
 // shows exactly what the handler decided it should.
 package web
 
+import "github.com/portcullis/portcullis/web/locale"
+
 // Page is what every page's frame needs.
 type Page struct {
 	Title     string
@@ -38,7 +40,8 @@ type NavItem struct {
 
 // DemoLogin is a demo account shown on the login page in demo mode.
 type DemoLogin struct {
-	Email, Password, Role, Name string
+	Email, Password, Name string
+	Roles                 []string
 }
 
 // Login is the login page.
@@ -358,6 +361,15 @@ type Profile struct {
 	Error             string
 	// TTL is what the lifetime field holds; TTLHint says the default and maximum.
 	TTL, TTLError, TTLHint string
+	// Language and TimeZone are the person's choices ("": not chosen), or
+	// what they typed when refused; Languages and Zones are offered, the
+	// zones as suggestions. DefaultZone applies when none is chosen; Now is
+	// the current time as the person's pages show it.
+	Language, TimeZone           string
+	LanguageError, TimeZoneError string
+	Languages                    []locale.Language
+	Zones                        []string
+	DefaultZone, Now             string
 }
 
 // UserRow is one user for admins.

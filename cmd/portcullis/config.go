@@ -18,6 +18,8 @@ type Config struct {
 	DemoIdPAddr string
 	PublicURL   string
 	LogLevel    string
+	// DefaultLanguage and DefaultTimeZone apply to people who chose none.
+	DefaultLanguage, DefaultTimeZone string
 
 	OIDCIssuer       string
 	OIDCClientID     string

@@ -17,6 +17,7 @@ import (
 	"github.com/portcullis/portcullis/handlers/devidp"
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow"
 	"github.com/portcullis/portcullis/workflow/agents"
 	"github.com/portcullis/portcullis/workflow/alerts/channels"
@@ -43,7 +44,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&cfg.OIDCClientSecretFile, "oidc-client-secret-file", "", "file holding the OpenID Connect client secret")
 	fs.StringVar(&cfg.OIDCGroupsClaim, "oidc-groups-claim", "groups", "ID token claim that lists the user's groups")
 	fs.StringVar(&cfg.OIDCRoleGroups, "oidc-role-groups", "", "role to group mapping, e.g. requester=staff,reviewer=secops|seclead (default: portcullis-ROLE)")
-	fs.StringVar(&cfg.OIDCProviderName, "oidc-provider-name", "single sign-on", "name of the identity provider on the login button")
+	fs.StringVar(&cfg.OIDCProviderName, "oidc-provider-name", "", "name of the identity provider on the login button (default: \"single sign-on\" in the reader's language)")
+	fs.StringVar(&cfg.DefaultLanguage, "default-language", "en", "language of the pages for people whose profile and browser name none offered: en or zh-CN")
+	fs.StringVar(&cfg.DefaultTimeZone, "default-timezone", "UTC", "time zone of the times shown to people who chose none on their profile (IANA name, e.g. Asia/Shanghai)")
 	fs.StringVar(&cfg.TeamGroupPrefix, "team-group-prefix", "team:", "groups starting with this name the user's team")
 	fs.DurationVar(&cfg.SessionIdle, "session-idle", 30*time.Minute, "a session ends after this long without activity")
 	fs.DurationVar(&cfg.SessionLifetime, "session-lifetime", 12*time.Hour, "a session ends this long after login, active or not")
@@ -84,6 +87,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return usagef("--access-check-interval %s: want from 1m to 1h (people removed at the identity provider must lose access within an hour)", cfg.AccessCheckEvery)
 	}
 	warnSecretArgs(log, args, "oidc-client-secret", "audit-key", "smtp-password")
+	if cfg.DefaultLanguage, err = locale.ParseLanguage(cfg.DefaultLanguage); err != nil {
+		return usagef("--default-language: %v", err)
+	}
+	if _, err := locale.LoadZone(cfg.DefaultTimeZone); err != nil {
+		return usagef("--default-timezone: %v", err)
+	}
 	if cfg.OIDCClientSecret, err = secretFromFile("oidc-client-secret", cfg.OIDCClientSecret, cfg.OIDCClientSecretFile); err != nil {
 		return err
 	}
@@ -150,6 +159,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	hcfg := handlers.Config{
 		PublicURL: cfg.PublicURL, ProviderName: cfg.OIDCProviderName,
+		DefaultLanguage: cfg.DefaultLanguage, DefaultTimeZone: cfg.DefaultTimeZone,
 		SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime,
 		OIDC: handlers.OIDCConfig{
 			Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
@@ -354,7 +364,7 @@ func startDemoIdP(ctx context.Context, cfg Config, hcfg *handlers.Config, log *s
 	var users []devidp.User
 	for _, u := range demo.Users {
 		users = append(users, devidp.User{Subject: u.Subject, Email: u.Email, Name: u.Name, Password: demo.Password, Groups: demo.Groups(u, hcfg.OIDC.TeamGroupPrefix)})
-		hcfg.DemoLogins = append(hcfg.DemoLogins, web.DemoLogin{Email: u.Email, Password: demo.Password, Name: u.Name, Role: rolesText(u.Roles)})
+		hcfg.DemoLogins = append(hcfg.DemoLogins, web.DemoLogin{Email: u.Email, Password: demo.Password, Name: u.Name, Roles: strings.Fields(core.JoinRoles(u.Roles))})
 	}
 	provider, err := devidp.New(issuer, []devidp.Client{client}, users, log.With("component", "devidp"))
 	if err != nil {
@@ -368,7 +378,6 @@ func startDemoIdP(ctx context.Context, cfg Config, hcfg *handlers.Config, log *s
 		}
 	}()
 	hcfg.OIDC.Issuer, hcfg.OIDC.ClientID, hcfg.OIDC.ClientSecret = issuer, client.ID, client.Secret
-	hcfg.ProviderName = "the demo identity provider"
 	log.Info("demo identity provider started", "issuer", issuer)
 	return srv, nil
 }

@@ -33,6 +33,9 @@ type Actor struct {
 	Name  string
 	Team  string
 	Roles []Role
+	// Language and TimeZone are the person's choices for the pages they
+	// read (empty: not chosen); the domain never formats with them.
+	Language, TimeZone string
 }
 
 // Has reports whether the actor holds any of the roles.

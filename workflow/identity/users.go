@@ -27,7 +27,7 @@ type Identity struct {
 
 // ActorOf turns a stored user into an actor.
 func ActorOf(u models.User) core.Actor {
-	return core.Actor{ID: u.ID, Email: u.Email, Name: u.Name, Team: u.Team, Roles: core.SplitRoles(u.Roles)}
+	return core.Actor{ID: u.ID, Email: u.Email, Name: u.Name, Team: u.Team, Roles: core.SplitRoles(u.Roles), Language: u.Language, TimeZone: u.TimeZone}
 }
 
 // Login records a successful login: the user is found by (issuer, subject)

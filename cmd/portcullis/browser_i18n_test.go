@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+)
+
+// btZhPages are the pages converted to Simplified Chinese, by who opens
+// them ("" is nobody logged in). A page converted later joins this list;
+// once every page is converted, the list is every page of every role.
+var btZhPages = []struct {
+	who    string
+	path   string
+	status int
+}{
+	{"", "/login", 200},
+	{btAlice, "/", 200},
+	{btAlice, "/profile", 200},
+	{btAlice, "/no/such/page", 404},
+	{btAlice, "/admin/users", 403},
+	{btRita, "/", 200},
+	{btRita, "/dashboard", 200},
+	{"adam@demo.portcullis.test", "/", 200},
+	{"adam@demo.portcullis.test", "/dashboard", 200},
+	{"adam@demo.portcullis.test", "/profile", 200},
+}
+
+// TestBrowserChinesePages opens every converted page in Chromium asking for
+// zh-CN and fails on English words a person would see outside data (names,
+// addresses, codes: what the pages mark translate="no"). A screenshot of
+// each page, in Chinese and in English, is kept as a test artefact.
+func TestBrowserChinesePages(t *testing.T) {
+	b := newBrowserEnv(t)
+	people := map[string]*btPerson{}
+	for _, pg := range btZhPages {
+		p := people[pg.who]
+		if p == nil {
+			if pg.who == "" {
+				p = b.anonymous()
+			} else {
+				p = b.login(pg.who)
+			}
+			people[pg.who] = p
+		}
+		p.acceptLanguage("zh-CN,zh;q=0.9")
+		p.open(pg.path, pg.status)
+		if lang := p.attrs("html")["lang"]; lang != "zh-CN" {
+			p.fail("%s: <html lang=%q>, want zh-CN", pg.path, lang)
+		}
+		if words := p.untranslated(); len(words) > 0 {
+			p.fail("%s shows English to a reader of Chinese:\n  %s", pg.path, strings.Join(words, "\n  "))
+		}
+		p.screenshot(pg.path, "zh-CN")
+		p.acceptLanguage("en")
+		p.open(pg.path, pg.status)
+		if lang := p.attrs("html")["lang"]; lang != "en" {
+			p.fail("%s: <html lang=%q> for a browser asking for English", pg.path, lang)
+		}
+		p.screenshot(pg.path, "en")
+	}
+}
+
+// TestBrowserProfileLanguage: a person whose browser asks for English
+// chooses 简体中文 and a time zone on the profile; the pages follow.
+func TestBrowserProfileLanguage(t *testing.T) {
+	b := newBrowserEnv(t)
+	p := b.login(btPat)
+	p.acceptLanguage("en-US,en;q=0.9")
+	p.open("/profile", 200)
+	p.step("choose Chinese and Shanghai time",
+		chromedp.SetValue(chromedp.CSS("#language"), "zh-CN"),
+		chromedp.SendKeys(chromedp.CSS("#time-zone"), "Asia/Shanghai"),
+	)
+	p.submitForm("save the language and time zone", "#save-preferences", 200)
+	p.wantPath("/profile")
+	p.wantFlash("语言与时区已保存。")
+	if lang := p.attrs("html")["lang"]; lang != "zh-CN" {
+		p.fail("after choosing 简体中文 the page is <html lang=%q>", lang)
+	}
+	if words := p.untranslated(); len(words) > 0 {
+		p.fail("the profile in Chinese shows English:\n  %s", strings.Join(words, "\n  "))
+	}
+	if now := p.text("#time-now"); !strings.Contains(now, "年") {
+		p.fail("the current time should read as a Chinese date: %q", now)
+	}
+	if v := p.value("#time-zone"); v != "Asia/Shanghai" {
+		p.fail("the time zone field holds %q after saving", v)
+	}
+}
+
+// anonymous is a fresh browser context with nobody logged in.
+func (b *browserEnv) anonymous() *btPerson {
+	b.t.Helper()
+	ctx, cancel := chromedp.NewContext(b.root, chromedp.WithNewBrowserContext(), chromedp.WithListener(b.watch))
+	b.t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		b.t.Fatalf("open a browser context: %v", err)
+	}
+	return &btPerson{t: b.t, email: "nobody", ctx: ctx, base: b.base}
+}
+
+// acceptLanguage makes the person's browser ask for these languages from
+// the next page on.
+func (p *btPerson) acceptLanguage(header string) {
+	p.t.Helper()
+	p.step("ask for "+header, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Accept-Language": header}})
+		return err
+	}))
+}
+
+// screenshot keeps the page as a test artefact for a reviewer to look at.
+func (p *btPerson) screenshot(path, lang string) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, browserStepTimeout)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		p.fail("screenshot of %s: %v", path, err)
+	}
+	who := strings.SplitN(p.email, "@", 2)[0]
+	page := strings.NewReplacer("/", "_").Replace(strings.Trim(path, "/"))
+	if page == "" {
+		page = "home"
+	}
+	name := fmt.Sprintf("%s-%s-%s.png", lang, who, page)
+	if err := os.WriteFile(filepath.Join(p.t.ArtifactDir(), name), png, 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// untranslated lists the Latin-script words of the page a reader sees that
+// are not data. Data is what the page marks translate="no" (names,
+// addresses, titles, codes) or marks as written in another language (a
+// language's own name in the language menu). Also allowed: the product's
+// name, abbreviations in capitals (API, UTC, IANA) and time zone names
+// (Asia/Shanghai), paths, URLs and e-mail addresses. Text, the title, placeholders, labels for screen
+// readers and tooltips are read.
+func (p *btPerson) untranslated() []string {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, browserStepTimeout)
+	defer cancel()
+	words, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](btUntranslatedJS))
+	if err != nil {
+		p.fail("look for English words: %v", err)
+	}
+	return words
+}
+
+const btUntranslatedJS = `(() => {
+	const pageLang = document.documentElement.lang;
+	const allowed = /^(Portcullis|[A-Z]{2,5}|[A-Z][A-Za-z]+(\/[A-Za-z_+-]+)+)$/;
+	const isData = el => !el || el.closest('[translate="no"], script, style, noscript, template') !== null ||
+		(el.closest('[lang]') && el.closest('[lang]').lang !== pageLang);
+	const out = [];
+	const check = (el, where, text) => {
+		// Runs of text between spaces and CJK characters; paths, URLs and
+		// e-mail addresses among them are data.
+		for (const run of text.match(/[^\s\u3000-\u9fff\uff00-\uffef]+/g) || []) {
+			if (/^\/|@|:\/\//.test(run)) continue;
+			for (const w of run.match(/[A-Za-z][A-Za-z\/_+-]*[A-Za-z]/g) || []) {
+				if (!allowed.test(w)) {
+					out.push(w + "  (" + where + ": " + JSON.stringify(text.trim().slice(0, 100)) + ")");
+				}
+			}
+		}
+	};
+	check(null, "title", document.title);
+	const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+	for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+		const el = n.parentElement;
+		if (isData(el) || !n.nodeValue.trim()) continue;
+		if (el.checkVisibility && !el.checkVisibility() && el.tagName !== "OPTION") continue;
+		check(el, el.tagName.toLowerCase() + (el.id ? "#" + el.id : ""), n.nodeValue);
+	}
+	for (const el of document.body.querySelectorAll("[placeholder], [aria-label], [title], [alt]")) {
+		if (isData(el)) continue;
+		for (const a of ["placeholder", "aria-label", "title", "alt"]) {
+			if (el.hasAttribute(a)) check(el, el.tagName.toLowerCase() + "[" + a + "]", el.getAttribute(a));
+		}
+	}
+	return out;
+})()`
