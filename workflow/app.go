@@ -6,6 +6,7 @@
 package workflow
 
 import (
+	"context"
 	"log/slog"
 
 	"gorm.io/gorm"
@@ -17,6 +18,7 @@ import (
 	"github.com/portcullis/portcullis/workflow/drift"
 	"github.com/portcullis/portcullis/workflow/identity"
 	"github.com/portcullis/portcullis/workflow/inventory"
+	"github.com/portcullis/portcullis/workflow/jobs"
 	"github.com/portcullis/portcullis/workflow/recert"
 	"github.com/portcullis/portcullis/workflow/requests"
 	"github.com/portcullis/portcullis/workflow/scans"
@@ -35,6 +37,8 @@ type App struct {
 	Recert     *recert.Service
 	Compliance *compliance.Service
 	Dashboard  *dashboard.Service
+	// Jobs is the background job engine (River) every feature queues work on.
+	Jobs *jobs.Engine
 }
 
 // New wires the features over an open, migrated database. Scans and
@@ -44,6 +48,12 @@ type App struct {
 // re-certifications, scans hand finished runs to drift, drift queues alerts.
 func New(db *gorm.DB, log *slog.Logger) *App {
 	st := core.NewStore(db, log)
+	engine, err := jobs.New(db, log)
+	if err != nil {
+		// Only a River configuration error gets here: a programming error.
+		panic(err)
+	}
+	st.SetJobInserter(engine.Insert)
 	inv := inventory.New(st)
 	a := &App{
 		Store:      st,
@@ -52,6 +62,7 @@ func New(db *gorm.DB, log *slog.Logger) *App {
 		Requests:   requests.New(st, inv),
 		Alerts:     alerts.New(st),
 		Compliance: compliance.New(st, inv),
+		Jobs:       engine,
 	}
 	a.Scans = scans.New(st, inv, a.Requests)
 	a.Recert = recert.New(st, a.Requests)
@@ -61,4 +72,12 @@ func New(db *gorm.DB, log *slog.Logger) *App {
 	a.Requests.SetVerification(a.Scans)
 	a.Dashboard = dashboard.New(st, a.Requests, inv, a.Scans, a.Drift)
 	return a
+}
+
+// JobDeps are the features the background jobs call; checkAccess and
+// cleanSessions come from the caller (they need the identity provider and
+// the session store).
+func (a *App) JobDeps(checkAccess, cleanSessions func(context.Context) error) jobs.Deps {
+	return jobs.Deps{Scans: a.Scans, Alerts: a.Alerts, Recert: a.Recert, Compliance: a.Compliance,
+		CheckAccess: checkAccess, CleanSessions: cleanSessions}
 }

@@ -11,7 +11,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/riverqueue/river"
 	"gorm.io/gorm"
+	"gorm.io/plugin/dbresolver"
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/workflow/core"
@@ -248,47 +250,111 @@ func (s *Service) enqueue(tx *gorm.DB, actor core.Actor, run models.ScanRun) (*m
 	if err := s.Audit(tx, actor, "scan.queue", "scan", run.ID, "", "", detail, ""); err != nil {
 		return nil, err
 	}
+	opts := &river.InsertOpts{Queue: QueueScans, MaxAttempts: runJobAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	if err := s.Enqueue(tx, RunArgs{RunID: run.ID}, opts); err != nil {
+		return nil, err
+	}
 	return &run, nil
 }
 
-// Claim takes the oldest queued run for this holder; nil when none
-// waits. The table's conditional update makes sure two instances never run
-// the same scan: the loser tries the next run.
-func (s *Service) Claim(ctx context.Context, holder string) (*models.ScanRun, error) {
-	for attempt := 0; attempt < 3; attempt++ {
-		var run *models.ScanRun
-		err := s.InTx(ctx, func(tx *gorm.DB) error {
-			var r models.ScanRun
-			err := tx.Where("status = ?", string(StateQueued)).Order("id").Take(&r).Error
-			if errors.Is(err, gorm.ErrRecordNotFound) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			now := s.Now()
-			if err := s.fire(tx, core.SystemActor, &r, EventStart, map[string]any{"holder": holder, "started_at": &now}, map[string]string{"holder": holder}, ""); err != nil {
-				return err
-			}
-			r.Holder, r.StartedAt = holder, &now
-			run = &r
-			return nil
-		})
-		switch {
-		case err == nil:
-			return run, nil
-		case core.ErrorCodeOf(err) != core.CodeConflict:
-			return nil, err
-		}
-	}
-	return nil, nil
+// RunArgs is the River job that runs one scan run. It is inserted in the
+// transaction that queues the run; unique by run, so a run is never queued
+// twice, whichever instance asks.
+type RunArgs struct {
+	RunID uint `json:"run_id"`
 }
 
-// Execute runs a claimed scan, records its report, and draws the
-// consequences: a verification's verdict, and drift.
-func (s *Service) Execute(ctx context.Context, run *models.ScanRun) error {
+// Kind names the job.
+func (RunArgs) Kind() string { return "scan_run" }
+
+// QueueScans is the River queue of every scan job.
+const QueueScans = "scans"
+
+// runJobAttempts is how many times a run's job is tried (an instance killed
+// under it, a database error) before the run is failed; slices that end on
+// time do not count.
+const runJobAttempts = 10
+
+// ErrSliceEnded says a run's slice of time ended before its scan did: the
+// hosts finished so far are stored, and the next slice scans the rest.
+var ErrSliceEnded = errors.New("the scan's time slice ended; the rest of its hosts are scanned next")
+
+// Run does one slice of work on run id as holder (the instance): the queued
+// run is started, a running one (left by a slice that ended, or by an
+// instance that died) is resumed on the hosts it has no results for yet. A
+// run already finished or cancelled is left as it is. slice bounds the
+// scanning (0: none): ErrSliceEnded then asks to be called again. This is
+// the one function the job engine calls to run a scan.
+func (s *Service) Run(ctx context.Context, id uint, holder string, slice time.Duration) error {
+	var run models.ScanRun
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Omit("report").First(&run, id).Error; err != nil {
+			return fmt.Errorf("scan %d: %w", id, err)
+		}
+		switch State(run.Status) {
+		case StateQueued:
+			now := s.Now()
+			if err := s.fire(tx, core.SystemActor, &run, EventStart, map[string]any{"holder": holder, "started_at": &now}, map[string]string{"holder": holder}, ""); err != nil {
+				return err
+			}
+			run.Holder, run.StartedAt = holder, &now
+		case StateRunning:
+			if run.Holder != holder {
+				if err := tx.Model(&models.ScanRun{}).Where("id = ?", id).Update("holder", holder).Error; err != nil {
+					return err
+				}
+				run.Holder = holder
+			}
+		}
+		return nil
+	})
+	if err != nil || State(run.Status) != StateRunning {
+		return err
+	}
+	return s.Execute(ctx, &run, slice)
+}
+
+// FailRun fails a running run whose job has run out of attempts, audited,
+// so that no run stays running for ever.
+func (s *Service) FailRun(ctx context.Context, id uint, cause error) error {
+	return s.InTx(ctx, func(tx *gorm.DB) error {
+		var run models.ScanRun
+		if err := tx.Omit("report").First(&run, id).Error; err != nil {
+			return err
+		}
+		if State(run.Status) != StateRunning {
+			return nil
+		}
+		now := s.Now()
+		msg := "gave up: " + cause.Error()
+		return s.fire(tx, core.SystemActor, &run, EventFail, map[string]any{"error": msg, "finished_at": &now}, map[string]any{"error": msg}, "")
+	})
+}
+
+// hostsDone are the addresses a run already has results for.
+func hostsDone(db *gorm.DB, runID uint) (map[string]bool, error) {
+	var addrs []string
+	if err := db.Model(&models.ScanResult{}).Where("run_id = ? AND protocol = '' AND port = 0", runID).Pluck("address", &addrs).Error; err != nil {
+		return nil, err
+	}
+	done := make(map[string]bool, len(addrs))
+	for _, a := range addrs {
+		done[a] = true
+	}
+	return done, nil
+}
+
+// Execute scans what a running run still lacks, stores each host's results
+// as the host is done, and, when nothing is left, records the report and
+// draws the consequences: a verification's verdict, and drift. A cancelled
+// ctx (the instance stops) leaves the run running for the next slice.
+func (s *Service) Execute(ctx context.Context, run *models.ScanRun, slice time.Duration) error {
 	if s.scanner == nil {
 		return errors.New("no scanner is configured")
+	}
+	done, err := hostsDone(s.DB().WithContext(ctx).Clauses(dbresolver.Write), run.ID)
+	if err != nil {
+		return err
 	}
 	job := Job{Profile: run.Profile}
 	for _, a := range strings.Split(run.Targets, ",") {
@@ -299,7 +365,9 @@ func (s *Service) Execute(ctx context.Context, run *models.ScanRun) error {
 		if s.scanPolicy.LoopbackOnly && !addr.IsLoopback() {
 			return s.finishRun(ctx, run, nil, nil, fmt.Errorf("%s is not a loopback address; this server scans loopback only", addr))
 		}
-		job.Targets = append(job.Targets, addr)
+		if !done[addr.String()] {
+			job.Targets = append(job.Targets, addr)
+		}
 	}
 	for _, spec := range []struct {
 		text string
@@ -318,7 +386,7 @@ func (s *Service) Execute(ctx context.Context, run *models.ScanRun) error {
 			}
 		}
 	}
-	job, err := s.scanner.Resolve(job)
+	job, err = s.scanner.Resolve(job)
 	if err != nil {
 		return s.finishRun(ctx, run, nil, nil, err)
 	}
@@ -327,6 +395,19 @@ func (s *Service) Execute(ctx context.Context, run *models.ScanRun) error {
 		Updates(map[string]any{"tcp_ports": run.TCPPorts, "udp_ports": run.UDPPorts}).Error; err != nil {
 		return err
 	}
+	if len(job.Targets) == 0 {
+		// Every host was scanned by earlier slices: only the conclusion is left.
+		report, err := s.reportFromRows(ctx, run, nil)
+		if err != nil {
+			return err
+		}
+		return s.finishRun(ctx, run, report, allHosts(run), nil)
+	}
+	scanCtx, cancel := ctx, context.CancelFunc(func() {})
+	if slice > 0 {
+		scanCtx, cancel = context.WithTimeout(ctx, slice)
+	}
+	defer cancel()
 	var lastWrite time.Time
 	progress := func(p Progress) {
 		p.Status = "running"
@@ -337,17 +418,19 @@ func (s *Service) Execute(ctx context.Context, run *models.ScanRun) error {
 			s.DB().Model(&models.ScanRun{}).Where("id = ?", run.ID).Update("progress", string(b))
 		}
 	}
-	// Each host's rows are written as the host is done when the scanner
-	// streams; otherwise, from the report when the run finishes.
+	// Each host's rows are written, in one transaction, as the host is done
+	// when the scanner streams; otherwise from the report at the end. A host
+	// is thus recorded whole or not at all, and a later slice skips it.
 	var (
 		report   []byte
-		err2     error
+		scanErr  error
 		mu       sync.Mutex
 		streamed = map[string]bool{}
 	)
 	if hs, ok := s.scanner.(HostScanner); ok {
-		report, err2 = hs.ScanHosts(ctx, job, progress, func(h Host) {
-			if err := storeHost(s.DB().WithContext(context.WithoutCancel(ctx)), run.ID, h); err != nil {
+		report, scanErr = hs.ScanHosts(scanCtx, job, progress, func(h Host) {
+			err := s.InTx(context.WithoutCancel(ctx), func(tx *gorm.DB) error { return storeHost(tx, run.ID, h) })
+			if err != nil {
 				s.Log().Warn("scan results not stored", "run", run.ID, "address", h.Address, "err", err)
 				return
 			}
@@ -356,9 +439,74 @@ func (s *Service) Execute(ctx context.Context, run *models.ScanRun) error {
 			mu.Unlock()
 		})
 	} else {
-		report, err2 = s.scanner.Scan(ctx, job, progress)
+		report, scanErr = s.scanner.Scan(scanCtx, job, progress)
 	}
-	return s.finishRun(ctx, run, report, streamed, err2)
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case scanCtx.Err() != nil:
+		return ErrSliceEnded
+	case scanErr != nil:
+		return s.finishRun(ctx, run, nil, nil, scanErr)
+	}
+	if len(done) > 0 {
+		// Earlier slices scanned some hosts: the report is every host's stored rows.
+		if report, err = s.reportFromRows(ctx, run, report); err != nil {
+			return err
+		}
+		for a := range done {
+			streamed[a] = true
+		}
+	}
+	return s.finishRun(ctx, run, report, streamed, nil)
+}
+
+// allHosts marks every target of a run as stored.
+func allHosts(run *models.ScanRun) map[string]bool {
+	out := map[string]bool{}
+	for _, a := range strings.Split(run.Targets, ",") {
+		out[a] = true
+	}
+	return out
+}
+
+// reportFromRows is the report of a run scanned in several slices: the
+// hosts from its stored rows; the other fields from last (the last slice's
+// report) when given.
+func (s *Service) reportFromRows(ctx context.Context, run *models.ScanRun, last []byte) ([]byte, error) {
+	var rows []models.ScanResult
+	if err := s.DB().WithContext(ctx).Clauses(dbresolver.Write).Where("run_id = ?", run.ID).Order("address, protocol, port").Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	rep := map[string]any{}
+	if len(last) > 0 {
+		if err := json.Unmarshal(last, &rep); err != nil {
+			return nil, fmt.Errorf("scan %d: the report does not parse: %w", run.ID, err)
+		}
+	} else {
+		rep["schema"], rep["profile"] = "portcullis.scan/v1", run.Profile
+	}
+	if run.StartedAt != nil {
+		rep["started_at"] = run.StartedAt
+	}
+	rep["finished_at"] = s.Now()
+	var hosts []Host
+	for _, r := range rows {
+		if r.Protocol == "" && r.Port == 0 {
+			hosts = append(hosts, Host{Address: r.Address, State: r.State, Tarpit: r.Tarpit, Ports: []Port{}})
+			continue
+		}
+		if n := len(hosts); n > 0 && hosts[n-1].Address == r.Address {
+			hosts[n-1].Ports = append(hosts[n-1].Ports, portOf(r))
+		}
+	}
+	sort.Slice(hosts, func(i, j int) bool {
+		a, _ := netip.ParseAddr(hosts[i].Address)
+		b, _ := netip.ParseAddr(hosts[j].Address)
+		return a.Less(b)
+	})
+	rep["hosts"] = hosts
+	return json.Marshal(rep)
 }
 
 // finishRun records how a run ended; streamed are the hosts whose rows
