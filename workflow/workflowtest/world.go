@@ -6,6 +6,7 @@ package workflowtest
 import (
 	"context"
 	"encoding/json"
+	"sync"
 	"testing"
 	"time"
 
@@ -239,6 +240,7 @@ func Must(t testing.TB, err error) {
 type FakeScanner struct {
 	Open map[string][]scans.Port // by address
 	Jobs []scans.Job
+	mu   sync.Mutex // the job engine runs scans at once
 }
 
 // Resolve fills in the default ports.
@@ -251,7 +253,9 @@ func (f *FakeScanner) Resolve(job scans.Job) (scans.Job, error) {
 
 // Scan reports the configured open ports of each target.
 func (f *FakeScanner) Scan(ctx context.Context, job scans.Job, progress func(scans.Progress)) ([]byte, error) {
+	f.mu.Lock()
 	f.Jobs = append(f.Jobs, job)
+	f.mu.Unlock()
 	progress(scans.Progress{HostsTotal: len(job.Targets), Phase: "tcp"})
 	rep := scans.Report{Schema: "portcullis.scan/v1", StartedAt: time.Now(), FinishedAt: time.Now(), Profile: job.Profile}
 	for _, a := range job.Targets {
