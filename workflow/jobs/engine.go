@@ -92,11 +92,12 @@ type Options struct {
 	// ID names this instance in River (its jobs' attempted_by) and in the
 	// scan runs it works; default host/pid.
 	ID string
-	// ScanSlice is how long a scan job scans before it stores what it has and
-	// yields (the run goes on in a next slice, on any instance). Every job's
-	// timeout is 1.5 slices, and a job left running by a killed instance is
-	// rescued after 2 slices: this bounds how long a crash delays any work.
-	// Default 5 minutes.
+	// ScanSlice is how long a scan job starts new batches of hosts before it
+	// yields (the run goes on in a next slice, on any instance); a scan job
+	// times out after three slices, any other job after one. A job left
+	// running by a killed instance is given to another once past its
+	// timeout (River's rescuer looks every 30 s): this bounds how long a
+	// crash delays any work. Default 5 minutes.
 	ScanSlice time.Duration
 	// AccessCheckEvery is how often identity re-checks run; 0 turns them off.
 	AccessCheckEvery time.Duration
@@ -148,7 +149,6 @@ func (e *Engine) Run(ctx context.Context, deps Deps, opts Options) error {
 		}
 		driver = riverdatabasesql.NewWithPgxListener(sqlDB, pool)
 	}
-	timeout := opts.ScanSlice * 3 / 2
 	client, err := river.NewClient(driver, &river.Config{
 		ID:     opts.ID,
 		Logger: e.log.With("component", "jobs"),
@@ -159,8 +159,11 @@ func (e *Engine) Run(ctx context.Context, deps Deps, opts Options) error {
 		},
 		Workers:              workers,
 		PeriodicJobs:         deps.periodic(opts),
-		JobTimeout:           timeout,
-		RescueStuckJobsAfter: opts.ScanSlice * 2,
+		// Every job but a scan's must end within a slice; a job still
+		// running past its timeout plus a quarter slice belongs to an
+		// instance that died, and is given to another.
+		JobTimeout:           opts.ScanSlice,
+		RescueStuckJobsAfter: opts.ScanSlice * 5 / 4,
 		FetchPollInterval:    opts.PollInterval,
 		// Finished jobs are kept a day for the admins' page; unique slots
 		// outlive them in the scan runs themselves.

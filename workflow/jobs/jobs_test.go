@@ -137,7 +137,7 @@ func TestLongScanRunsInSlicesAndRecordsEachHostOnce(t *testing.T) {
 		targets = append(targets, a)
 	}
 	sc := &slowStreamer{step: 200 * time.Millisecond}
-	w.App.Scans.SetScanner(sc, scans.Policy{})
+	w.App.Scans.SetScanner(sc, scans.Policy{BatchHosts: 2})
 	run, err := w.App.Scans.RequestScan(w.Ctx, w.Rita, targets, "common")
 	workflowtest.Must(t, err)
 	runEngine(t, w, w.App.JobDeps(nil, nil), jobs.Options{ScanSlice: 700 * time.Millisecond})

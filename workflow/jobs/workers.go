@@ -147,9 +147,10 @@ func (w *scanRunWorker) Work(ctx context.Context, job *river.Job[scans.RunArgs])
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, scans.ErrSliceEnded), ctx.Err() != nil:
+	case errors.Is(err, scans.ErrSliceEnded), errors.Is(ctx.Err(), context.Canceled):
 		// The hosts done so far are stored; the next slice, here or on
-		// another instance, scans the rest. A snooze costs no attempt.
+		// another instance (this one stops), scans the rest. A snooze
+		// costs no attempt. A batch past the job's timeout does.
 		return river.JobSnooze(0)
 	case job.Attempt >= job.MaxAttempts:
 		if ferr := w.scans.FailRun(context.WithoutCancel(ctx), job.Args.RunID, err); ferr != nil {
@@ -158,6 +159,9 @@ func (w *scanRunWorker) Work(ctx context.Context, job *river.Job[scans.RunArgs])
 	}
 	return err
 }
+
+// Timeout lets a slice finish the batch of hosts it started.
+func (w *scanRunWorker) Timeout(*river.Job[scans.RunArgs]) time.Duration { return 3 * w.slice }
 
 // scanSlotWorker queues the run of one scheduled slot.
 type scanSlotWorker struct {

@@ -103,6 +103,8 @@ type Policy struct {
 	// LoopbackOnly refuses every address outside 127.0.0.0/8 and ::1: the
 	// demo and the tests scan nothing else.
 	LoopbackOnly bool
+	// BatchHosts is how many hosts a scan job scans at once (0: 64).
+	BatchHosts int
 }
 
 // progressHub fans a running scan's progress out to the browsers watching it.
@@ -403,14 +405,12 @@ func (s *Service) Execute(ctx context.Context, run *models.ScanRun, slice time.D
 		}
 		return s.finishRun(ctx, run, report, allHosts(run), nil)
 	}
-	scanCtx, cancel := ctx, context.CancelFunc(func() {})
-	if slice > 0 {
-		scanCtx, cancel = context.WithTimeout(ctx, slice)
-	}
-	defer cancel()
+	total, offset := len(strings.Split(run.Targets, ",")), len(done)
 	var lastWrite time.Time
 	progress := func(p Progress) {
 		p.Status = "running"
+		p.HostsDone += offset
+		p.HostsTotal = total
 		s.hub.publish(run.ID, p)
 		if time.Since(lastWrite) > time.Second {
 			lastWrite = time.Now()
@@ -418,47 +418,92 @@ func (s *Service) Execute(ctx context.Context, run *models.ScanRun, slice time.D
 			s.DB().Model(&models.ScanRun{}).Where("id = ?", run.ID).Update("progress", string(b))
 		}
 	}
-	// Each host's rows are written, in one transaction, as the host is done
-	// when the scanner streams; otherwise from the report at the end. A host
-	// is thus recorded whole or not at all, and a later slice skips it.
-	var (
-		report   []byte
-		scanErr  error
-		mu       sync.Mutex
-		streamed = map[string]bool{}
-	)
-	if hs, ok := s.scanner.(HostScanner); ok {
-		report, scanErr = hs.ScanHosts(scanCtx, job, progress, func(h Host) {
-			err := s.InTx(context.WithoutCancel(ctx), func(tx *gorm.DB) error { return storeHost(tx, run.ID, h) })
-			if err != nil {
-				s.Log().Warn("scan results not stored", "run", run.ID, "address", h.Address, "err", err)
-				return
-			}
-			mu.Lock()
-			streamed[h.Address] = true
-			mu.Unlock()
-		})
-	} else {
-		report, scanErr = s.scanner.Scan(scanCtx, job, progress)
+	// The hosts are scanned a batch at a time; between batches the slice's
+	// time is checked, so a slice ends with every host it started recorded.
+	batchSize := s.scanPolicy.BatchHosts
+	if batchSize <= 0 {
+		batchSize = defaultBatchHosts
 	}
-	switch {
-	case ctx.Err() != nil:
-		return ctx.Err()
-	case scanCtx.Err() != nil:
-		return ErrSliceEnded
-	case scanErr != nil:
-		return s.finishRun(ctx, run, nil, nil, scanErr)
+	started := time.Now()
+	var report []byte
+	batches := 0
+	for len(job.Targets) > 0 {
+		if slice > 0 && batches > 0 && time.Since(started) >= slice {
+			return ErrSliceEnded
+		}
+		batch := job
+		n := min(len(job.Targets), batchSize)
+		batch.Targets, job.Targets = job.Targets[:n:n], job.Targets[n:]
+		rep, scanErr := s.scanBatch(ctx, run, batch, progress)
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case errors.Is(scanErr, errNotStored):
+			// Not failed: the run goes on from the hosts it has, at its next try.
+			return scanErr
+		case scanErr != nil:
+			return s.finishRun(ctx, run, nil, nil, scanErr)
+		}
+		report, offset = rep, offset+n
+		batches++
 	}
-	if len(done) > 0 {
-		// Earlier slices scanned some hosts: the report is every host's stored rows.
+	if len(done) > 0 || batches > 1 {
+		// The hosts were scanned in parts: the report is every host's stored rows.
 		if report, err = s.reportFromRows(ctx, run, report); err != nil {
 			return err
 		}
-		for a := range done {
-			streamed[a] = true
-		}
 	}
-	return s.finishRun(ctx, run, report, streamed, nil)
+	return s.finishRun(ctx, run, report, allHosts(run), nil)
+}
+
+// errNotStored says a host's results could not be written.
+var errNotStored = errors.New("scan results not stored")
+
+// defaultBatchHosts is how many hosts a scan job scans at once: a full
+// scan of that many fits well inside a slice at the scanner's rates.
+const defaultBatchHosts = 64
+
+// scanBatch scans some of a run's hosts and stores each host's rows, in one
+// transaction, as the host is done when the scanner streams (otherwise from
+// its report): a host is recorded whole or not at all, and a later slice
+// skips it.
+func (s *Service) scanBatch(ctx context.Context, run *models.ScanRun, job Job, progress func(Progress)) ([]byte, error) {
+	store := func(h Host) error {
+		return s.InTx(context.WithoutCancel(ctx), func(tx *gorm.DB) error { return storeHost(tx, run.ID, h) })
+	}
+	hs, ok := s.scanner.(HostScanner)
+	if !ok {
+		report, err := s.scanner.Scan(ctx, job, progress)
+		if err != nil {
+			return nil, err
+		}
+		parsed, err := ParseReport(string(report))
+		if err != nil {
+			return nil, fmt.Errorf("scan %d: the report does not parse: %w", run.ID, err)
+		}
+		for _, h := range parsed.Hosts {
+			if err := store(h); err != nil {
+				return nil, err
+			}
+		}
+		return report, nil
+	}
+	var mu sync.Mutex
+	var storeErr error
+	report, err := hs.ScanHosts(ctx, job, progress, func(h Host) {
+		if err := store(h); err != nil {
+			mu.Lock()
+			storeErr = errors.Join(storeErr, fmt.Errorf("%s: %w", h.Address, err))
+			mu.Unlock()
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if storeErr != nil {
+		return nil, fmt.Errorf("%w: %w", errNotStored, storeErr)
+	}
+	return report, nil
 }
 
 // allHosts marks every target of a run as stored.
