@@ -12,7 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/models/modelstest"
+	"github.com/portcullis/portcullis/workflow"
 	"github.com/portcullis/portcullis/workflow/alerts"
 	"github.com/portcullis/portcullis/workflow/alerts/channels"
 	"github.com/portcullis/portcullis/workflow/compliance"
@@ -334,4 +338,59 @@ func TestJobsAndAppShareTheSQLiteWriter(t *testing.T) {
 		t.Fatalf("%d of %d app writes failed beside the job engine, first: %v", failed.Load(), writers*writes, firstErr.Load())
 	}
 	t.Logf("%d app writes beside the engine in %s; %d scan jobs done in %s", writers*writes, writesDone.Round(time.Millisecond), runs, time.Since(start).Round(time.Millisecond))
+}
+
+// TestTwoInstancesQueueEachSlotOnceOnPostgres: two instances on one
+// PostgreSQL database find the same slots due at the same moment, each
+// through its own engine and by a direct call besides; each zone's daily
+// run is queued once and run once.
+func TestTwoInstancesQueueEachSlotOnceOnPostgres(t *testing.T) {
+	url := modelstest.PostgresSchema(t)
+	open := func() *gorm.DB {
+		db, err := models.Open(context.Background(), url, modelstest.Logger())
+		workflowtest.Must(t, err)
+		t.Cleanup(func() {
+			if sqlDB, err := db.DB(); err == nil {
+				sqlDB.Close()
+			}
+		})
+		return db
+	}
+	w := workflowtest.NewWorld(t, open())
+	second := &workflowtest.World{App: workflow.New(open(), modelstest.Logger()), Ctx: context.Background()}
+	created := time.Now().UTC()
+	slot := func() time.Time {
+		return time.Date(created.Year(), created.Month(), created.Day(), 2, 30, 0, 0, time.UTC).AddDate(0, 0, 1)
+	}
+	for i, inst := range []*workflowtest.World{w, second} {
+		inst.App.SetClock(slot)
+		inst.App.Scans.SetScanner(&workflowtest.FakeScanner{}, scans.Policy{})
+		runEngine(t, inst, inst.App.JobDeps(nil, nil), jobs.Options{ID: fmt.Sprintf("instance-%d", i+1), PostgresURL: url})
+	}
+	var wg sync.WaitGroup
+	for _, inst := range []*workflowtest.World{w, second, w, second} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := inst.App.Scans.ScheduleDue(inst.Ctx); err != nil {
+				t.Errorf("schedule: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	count := func(where string, args ...any) int64 {
+		var n int64
+		w.App.DB().Model(&models.ScanRun{}).Where(where, args...).Count(&n)
+		return n
+	}
+	eventually(t, 30*time.Second, "three daily runs done", func() bool { return count("kind = ? AND status = ?", "daily", "done") == 3 })
+	time.Sleep(2 * time.Second) // room for a duplicate to appear
+	if n := count("kind = ?", "daily"); n != 3 {
+		t.Fatalf("%d daily runs, want 3 (one per zone with assets)", n)
+	}
+	var starts int64
+	w.App.DB().Model(&models.AuditEvent{}).Where("action = ?", "scan.start").Count(&starts)
+	if starts != 3 {
+		t.Fatalf("%d runs started, want 3", starts)
+	}
 }
