@@ -157,8 +157,8 @@ func (e *Engine) Run(ctx context.Context, deps Deps, opts Options) error {
 			queueScans:         {MaxWorkers: 2},
 			queueAlerts:        {MaxWorkers: 4},
 		},
-		Workers:              workers,
-		PeriodicJobs:         deps.periodic(opts),
+		Workers:      workers,
+		PeriodicJobs: deps.periodic(opts),
 		// Every job but a scan's must end within a slice; a job still
 		// running past its timeout plus a quarter slice belongs to an
 		// instance that died, and is given to another.
