@@ -25,6 +25,7 @@ import (
 	"github.com/portcullis/portcullis/workflow/jobs"
 	"github.com/portcullis/portcullis/workflow/scans"
 	"golang.org/x/sync/errgroup"
+	"riverqueue.com/riverui"
 )
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -198,6 +199,21 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 
+	if app.Jobs.Postgres() {
+		// River's own UI, for admins (the handlers check the role).
+		ui, err := riverui.NewHandler(&riverui.HandlerOpts{
+			Endpoints: riverui.NewEndpoints(app.Jobs.Client(), nil),
+			Logger:    log.With("component", "riverui"),
+			Prefix:    handlers.RiverUIPrefix,
+		})
+		if err != nil {
+			return fmt.Errorf("job dashboard: %w", err)
+		}
+		if err := ui.Start(ctx); err != nil {
+			return fmt.Errorf("job dashboard: %w", err)
+		}
+		hcfg.RiverUI = ui
+	}
 	srv, err := handlers.New(hcfg, app, log)
 	if err != nil {
 		return err
