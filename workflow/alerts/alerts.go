@@ -84,6 +84,28 @@ func (s *Service) Queue(tx *gorm.DB, d models.DriftItem) error {
 	return nil
 }
 
+// RequeueOrphans gives a job to every pending delivery that has none (one
+// recorded by a release before the job engine); jobs are unique by delivery.
+func (s *Service) RequeueOrphans(ctx context.Context) (int, error) {
+	var ids []uint
+	if err := s.DB().WithContext(ctx).Model(&models.AlertDelivery{}).Where("status = ?", "pending").Order("id").Pluck("id", &ids).Error; err != nil {
+		return 0, err
+	}
+	attempts := 8
+	if s.alerting != nil {
+		attempts = s.alerting.MaxAttempts
+	}
+	for _, id := range ids {
+		err := s.InTx(ctx, func(tx *gorm.DB) error {
+			return s.Enqueue(tx, DeliveryArgs{DeliveryID: id}, &river.InsertOpts{Queue: QueueAlerts, MaxAttempts: attempts, UniqueOpts: river.UniqueOpts{ByArgs: true}})
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), nil
+}
+
 // RetryAfter is how long a delivery waits after its attempt-th failure.
 func (s *Service) RetryAfter(attempt int) time.Duration {
 	if s.alerting == nil || s.alerting.Dispatcher == nil {

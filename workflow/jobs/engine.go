@@ -172,6 +172,14 @@ func (e *Engine) Run(ctx context.Context, deps Deps, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("job engine: %w", err)
 	}
+	// Work left without a job (by a release before the engine, or a job
+	// given up under a run) gets one; work that has one is left alone.
+	if _, err := deps.Scans.RequeueOrphans(ctx); err != nil {
+		return fmt.Errorf("job engine: %w", err)
+	}
+	if _, err := deps.Alerts.RequeueOrphans(ctx); err != nil {
+		return fmt.Errorf("job engine: %w", err)
+	}
 	if err := client.Start(ctx); err != nil {
 		return fmt.Errorf("job engine: %w", err)
 	}

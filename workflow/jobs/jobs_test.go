@@ -81,6 +81,22 @@ func TestScanRunJobRunsTheQueuedScan(t *testing.T) {
 	}
 }
 
+// TestRunWithoutAJobGetsOne: a run queued without a job (by a release
+// before the job engine) is given one when an instance starts, and runs.
+func TestRunWithoutAJobGetsOne(t *testing.T) {
+	w := workflowtest.SQLiteWorld(t)
+	w.App.Scans.SetScanner(&workflowtest.FakeScanner{}, scans.Policy{})
+	run := models.ScanRun{Kind: "on_demand", Profile: "common", Targets: "10.50.0.10", Status: "queued", RequestedBy: "rita@example.test", Progress: "{}", QueuedAt: time.Now().UTC()}
+	workflowtest.Must(t, w.App.DB().Create(&run).Error)
+	runEngine(t, w, w.App.JobDeps(nil, nil), jobs.Options{})
+	eventually(t, 20*time.Second, "the orphan run is done", func() bool { return runStatus(t, w, run.ID) == "done" })
+	var n int64
+	w.App.DB().Table("river_job").Where("kind = ?", scans.RunArgs{}.Kind()).Count(&n)
+	if n != 1 {
+		t.Fatalf("%d scan jobs, want 1", n)
+	}
+}
+
 func TestVerificationScanJobVerifiesTheRequest(t *testing.T) {
 	w := workflowtest.SQLiteWorld(t)
 	w.App.Scans.SetScanner(&workflowtest.FakeScanner{Open: map[string][]scans.Port{

@@ -316,6 +316,26 @@ func (s *Service) Run(ctx context.Context, id uint, holder string, slice time.Du
 	return s.Execute(ctx, &run, slice)
 }
 
+// RequeueOrphans gives a job to every queued or running run that has none
+// waiting or running (a run queued by a release before the job engine, or
+// whose job was given up while the run was left running). Jobs are unique
+// by run: a run that has one is left alone. It returns how many it asked for.
+func (s *Service) RequeueOrphans(ctx context.Context) (int, error) {
+	var ids []uint
+	if err := s.DB().WithContext(ctx).Model(&models.ScanRun{}).Where("status IN ?", []string{string(StateQueued), string(StateRunning)}).Order("id").Pluck("id", &ids).Error; err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		err := s.InTx(ctx, func(tx *gorm.DB) error {
+			return s.Enqueue(tx, RunArgs{RunID: id}, &river.InsertOpts{Queue: QueueScans, MaxAttempts: runJobAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}})
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), nil
+}
+
 // FailRun fails a running run whose job has run out of attempts, audited,
 // so that no run stays running for ever.
 func (s *Service) FailRun(ctx context.Context, id uint, cause error) error {
