@@ -695,5 +695,5 @@ type QueueRow struct {
 // FailedJobRow is a job that failed, with its errors.
 type FailedJobRow struct {
 	ID, Kind, Queue, State, Attempts, At, Args string
-	Errors                                    string // one a line, oldest first
+	Errors                                     string // one a line, oldest first
 }
