@@ -19,55 +19,11 @@ import (
 	"testing"
 	"time"
 
-	"gorm.io/driver/postgres"
-	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
-
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/models/modelstest"
 	"github.com/portcullis/portcullis/workflow/alerts/channels"
 	"github.com/portcullis/portcullis/workflow/compliance"
 )
-
-// freshPostgresDatabase creates a database of its own on the test server,
-// dropped at the end, and returns its URL; it skips when no server answers
-// (fails on CI).
-func freshPostgresDatabase(t *testing.T) string {
-	t.Helper()
-	conn, err := net.DialTimeout("tcp", "127.0.0.1:5432", time.Second)
-	if err != nil && os.Getenv("PORTCULLIS_TEST_POSTGRES") == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL is not reachable on 127.0.0.1:5432 and CI=true: %v", err)
-		}
-		t.Skipf("PostgreSQL is not reachable on 127.0.0.1:5432 (%v): skipping the several-instances test", err)
-	}
-	if conn != nil {
-		conn.Close()
-	}
-	admin, err := gorm.Open(postgres.Open(modelstest.PostgresURL()), &gorm.Config{Logger: logger.Discard})
-	if err != nil {
-		t.Fatalf("connect postgres: %v", err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "portcullis_river_" + hex.EncodeToString(b)
-	if err := admin.Exec("CREATE DATABASE " + name).Error; err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		admin.Exec("DROP DATABASE " + name + " WITH (FORCE)")
-		if sqlDB, err := admin.DB(); err == nil {
-			sqlDB.Close()
-		}
-	})
-	u := modelstest.PostgresURL()
-	base, query, _ := strings.Cut(u, "?")
-	base = base[:strings.LastIndex(base, "/")+1] + name
-	if query != "" {
-		return base + "?" + query
-	}
-	return base
-}
 
 // instance is one `portcullis serve` process.
 type instance struct {
@@ -151,7 +107,7 @@ func TestKilledInstanceScanFinishesElsewhere(t *testing.T) {
 	if testing.Short() {
 		t.Skip("several server processes and a kill -9: not in -short")
 	}
-	dbURL := freshPostgresDatabase(t)
+	dbURL := modelstest.PostgresDatabase(t)
 	bin := buildPortcullis(t)
 	dir := t.TempDir()
 

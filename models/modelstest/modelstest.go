@@ -71,16 +71,7 @@ func Postgres(t testing.TB) *gorm.DB {
 // path. It skips the test when no server answers, except on CI.
 func PostgresSchema(t testing.TB) string {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", "127.0.0.1:5432", time.Second)
-	if err != nil && os.Getenv("PORTCULLIS_TEST_POSTGRES") == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL is not reachable on 127.0.0.1:5432 and CI=true: %v", err)
-		}
-		t.Skipf("PostgreSQL is not reachable on 127.0.0.1:5432 (%v): skipping the Postgres variant", err)
-	}
-	if conn != nil {
-		conn.Close()
-	}
+	requirePostgres(t)
 	b := make([]byte, 6)
 	rand.Read(b)
 	schema := "t_" + hex.EncodeToString(b)
@@ -102,6 +93,53 @@ func PostgresSchema(t testing.TB) string {
 		sep = "&"
 	}
 	return PostgresURL() + sep + "search_path=" + schema
+}
+
+// requirePostgres skips the test when no server answers, except on CI,
+// where a missing server is a failure.
+func requirePostgres(t testing.TB) {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", "127.0.0.1:5432", time.Second)
+	if err != nil && os.Getenv("PORTCULLIS_TEST_POSTGRES") == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("PostgreSQL is not reachable on 127.0.0.1:5432 and CI=true: %v", err)
+		}
+		t.Skipf("PostgreSQL is not reachable on 127.0.0.1:5432 (%v): skipping the Postgres variant", err)
+	}
+	if conn != nil {
+		conn.Close()
+	}
+}
+
+// PostgresDatabase creates an empty database of its own on the test
+// server, dropped at the end of the test, and returns its URL: for tests
+// that run server processes, which take no search path. It skips the test
+// when no server answers, except on CI.
+func PostgresDatabase(t testing.TB) string {
+	t.Helper()
+	requirePostgres(t)
+	admin, err := gorm.Open(postgres.Open(PostgresURL()), &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		t.Fatalf("connect postgres: %v", err)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "portcullis_t_" + hex.EncodeToString(b)
+	if err := admin.Exec("CREATE DATABASE " + name).Error; err != nil {
+		t.Fatalf("create database: %v", err)
+	}
+	t.Cleanup(func() {
+		admin.Exec("DROP DATABASE " + name + " WITH (FORCE)")
+		if sqlDB, err := admin.DB(); err == nil {
+			sqlDB.Close()
+		}
+	})
+	base, query, _ := strings.Cut(PostgresURL(), "?")
+	base = base[:strings.LastIndex(base, "/")+1] + name
+	if query != "" {
+		return base + "?" + query
+	}
+	return base
 }
 
 // Each runs fn once per database kind: SQLite always, Postgres where reachable.
