@@ -151,7 +151,7 @@ func (e *Engine) Run(ctx context.Context, deps Deps, opts Options) error {
 	}
 	client, err := river.NewClient(driver, &river.Config{
 		ID:     opts.ID,
-		Logger: e.log.With("component", "jobs"),
+		Logger: slog.New(warnAndAbove{e.log.Handler()}).With("component", "jobs"),
 		Queues: map[string]river.QueueConfig{
 			river.QueueDefault: {MaxWorkers: 2},
 			queueScans:         {MaxWorkers: 2},
@@ -201,3 +201,17 @@ func (e *Engine) Run(ctx context.Context, deps Deps, opts Options) error {
 	}
 	return nil
 }
+
+// warnAndAbove passes River's warnings and errors on: its informational
+// lines (job counts every few seconds) would drown the server's log.
+type warnAndAbove struct{ slog.Handler }
+
+func (h warnAndAbove) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && h.Handler.Enabled(ctx, l)
+}
+
+func (h warnAndAbove) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return warnAndAbove{h.Handler.WithAttrs(attrs)}
+}
+
+func (h warnAndAbove) WithGroup(name string) slog.Handler { return warnAndAbove{h.Handler.WithGroup(name)} }
