@@ -174,14 +174,15 @@ func (e *Engine) Run(ctx context.Context, deps Deps, opts Options) error {
 	}
 	// Work left without a job (by a release before the engine, or a job
 	// given up under a run) gets one; work that has one is left alone.
+	// A stop that comes while the engine starts is no failure.
 	if _, err := deps.Scans.RequeueOrphans(ctx); err != nil {
-		return fmt.Errorf("job engine: %w", err)
+		return stoppedOr(ctx, err)
 	}
 	if _, err := deps.Alerts.RequeueOrphans(ctx); err != nil {
-		return fmt.Errorf("job engine: %w", err)
+		return stoppedOr(ctx, err)
 	}
 	if err := client.Start(ctx); err != nil {
-		return fmt.Errorf("job engine: %w", err)
+		return stoppedOr(ctx, err)
 	}
 	e.mu.Lock()
 	e.worker = client
@@ -200,6 +201,14 @@ func (e *Engine) Run(ctx context.Context, deps Deps, opts Options) error {
 		}
 	}
 	return nil
+}
+
+// stoppedOr is nil when ctx has ended (the instance stops), else err.
+func stoppedOr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return fmt.Errorf("job engine: %w", err)
 }
 
 // warnAndAbove passes River's warnings and errors on: its informational
