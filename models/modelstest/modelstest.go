@@ -71,28 +71,39 @@ func Postgres(t testing.TB) *gorm.DB {
 // path. It skips the test when no server answers, except on CI.
 func PostgresSchema(t testing.TB) string {
 	t.Helper()
-	requirePostgres(t)
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "t_" + hex.EncodeToString(b)
-	admin, err := gorm.Open(postgres.Open(PostgresURL()), &gorm.Config{Logger: logger.Discard})
-	if err != nil {
-		t.Fatalf("connect postgres: %v", err)
-	}
-	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-		if sqlDB, err := admin.DB(); err == nil {
-			sqlDB.Close()
-		}
-	})
+	schema := "t_" + randomName()
+	createOnTestServer(t, "CREATE SCHEMA "+schema, "DROP SCHEMA "+schema+" CASCADE")
 	sep := "?"
 	if strings.Contains(PostgresURL(), "?") {
 		sep = "&"
 	}
 	return PostgresURL() + sep + "search_path=" + schema
+}
+
+func randomName() string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// createOnTestServer runs create on the test server now and drop at the
+// end of the test; it skips the test when no server answers, except on CI.
+func createOnTestServer(t testing.TB, create, drop string) {
+	t.Helper()
+	requirePostgres(t)
+	admin, err := gorm.Open(postgres.Open(PostgresURL()), &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		t.Fatalf("connect postgres: %v", err)
+	}
+	if err := admin.Exec(create).Error; err != nil {
+		t.Fatalf("%s: %v", create, err)
+	}
+	t.Cleanup(func() {
+		admin.Exec(drop)
+		if sqlDB, err := admin.DB(); err == nil {
+			sqlDB.Close()
+		}
+	})
 }
 
 // requirePostgres skips the test when no server answers, except on CI,
@@ -117,23 +128,8 @@ func requirePostgres(t testing.TB) {
 // when no server answers, except on CI.
 func PostgresDatabase(t testing.TB) string {
 	t.Helper()
-	requirePostgres(t)
-	admin, err := gorm.Open(postgres.Open(PostgresURL()), &gorm.Config{Logger: logger.Discard})
-	if err != nil {
-		t.Fatalf("connect postgres: %v", err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "portcullis_t_" + hex.EncodeToString(b)
-	if err := admin.Exec("CREATE DATABASE " + name).Error; err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		admin.Exec("DROP DATABASE " + name + " WITH (FORCE)")
-		if sqlDB, err := admin.DB(); err == nil {
-			sqlDB.Close()
-		}
-	})
+	name := "portcullis_t_" + randomName()
+	createOnTestServer(t, "CREATE DATABASE "+name, "DROP DATABASE "+name+" WITH (FORCE)")
 	base, query, _ := strings.Cut(PostgresURL(), "?")
 	base = base[:strings.LastIndex(base, "/")+1] + name
 	if query != "" {
