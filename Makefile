@@ -4,7 +4,7 @@ BIN     := bin/portcullis
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: run build test test-short test-security test-lab bench bench-scan bench-web fuzz generate lint clean
+.PHONY: run build test test-short test-security test-lab bench bench-scan bench-web bench-agents fuzz generate lint clean
 
 run: build
 	./$(BIN) serve --demo --db portcullis.db
@@ -29,7 +29,8 @@ bench:
 # speed and behind the lab's delay line (root; installs Debian packages). A few minutes.
 test-lab:
 	scanner/lab/install.sh
-	$(GO) test -tags lab -count=1 -v -timeout 12m -run 'TestLab$$' ./scanner/lab/
+	scanner/lab/install-credentials.sh
+	$(GO) test -tags lab -count=1 -v -timeout 15m -run 'TestLab$$|TestLabCredentials$$' ./scanner/lab/
 
 # Ours, nmap -sT/-sS and masscan side by side on the lab, a firewalled host, a
 # drop-everything host and behind the delay line, plus a /16 sweep: one table of
@@ -37,6 +38,11 @@ test-lab:
 bench-scan:
 	scanner/lab/install.sh
 	LAB_BENCH=1 $(GO) test -tags lab -count=1 -v -timeout 90m -run TestBenchScan ./scanner/lab/
+
+# A zone of 64 lab hosts (network namespaces, root) scanned by the built-in
+# scanner, then by four agents: wall time and chunk throughput. Not in CI.
+bench-agents:
+	AGENTS_BENCH=1 $(GO) test -count=1 -v -timeout 30m -run 'TestBenchAgents$$' ./cmd/portcullis/
 
 # The web server under load (needs wrk: apt-get install wrk): a demo database, then 100,000
 # requests, 1,000,000 audit events, 10,000 assets and 200,000 drift items seeded on SQLite and on

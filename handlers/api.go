@@ -65,6 +65,7 @@ func (s *Server) apiRoutes(r chi.Router, prefix string) {
 		{get, "/scans", roles(RV, AP, IM, core.RoleAuditor, AD), s.apiListScans},
 		{post, "/scans", roles(RV, AP, AD), s.apiStartScan},
 		{get, "/scans/{id}", roles(RV, AP, IM, core.RoleAuditor, AD), s.apiGetScan},
+		{get, "/agents", roles(core.RoleAuditor, AD), s.apiListAgents},
 	} {
 		s.handle(r, rt.method, rt.pattern, prefix, rt.a, rt.h, true)
 	}
@@ -107,10 +108,13 @@ type apiRequestInput struct {
 	Justification string    `json:"justification"`
 	ExpiresAt     string    `json:"expires_at"`
 	Rules         []apiRule `json:"rules"`
+	// Assessment answers the security assessment by question id; needed
+	// when the rules touch an innovation-tier application.
+	Assessment map[string]string `json:"assessment"`
 }
 
 func (in apiRequestInput) toWorkflow() (requests.Input, error) {
-	out := requests.Input{Title: in.Title, Justification: in.Justification}
+	out := requests.Input{Title: in.Title, Justification: in.Justification, Assessment: in.Assessment}
 	if in.ExpiresAt != "" {
 		t, err := time.Parse(time.RFC3339, in.ExpiresAt)
 		if err != nil {
@@ -208,25 +212,27 @@ type (
 		At     time.Time `json:"at"`
 	}
 	requestJSON struct {
-		ID                   uint               `json:"id"`
-		Title                string             `json:"title"`
-		Justification        string             `json:"justification"`
-		State                string             `json:"state"`
-		Requester            string             `json:"requester"`
-		Team                 string             `json:"team"`
-		ExpiresAt            time.Time          `json:"expires_at"`
-		NeedsSecondApproval  bool               `json:"needs_second_approval"`
-		ChangeRef            string             `json:"change_ref,omitempty"`
-		ImplementNote        string             `json:"implement_note,omitempty"`
-		CreatedAt            time.Time          `json:"created_at"`
-		UpdatedAt            time.Time          `json:"updated_at"`
-		Version              int                `json:"version"`
-		Rules                []ruleJSON         `json:"rules"`
-		Findings             []requests.Finding `json:"findings"`
-		Exception            bool               `json:"exception"`
-		CompensatingControls map[string]string  `json:"compensating_controls,omitempty"`
-		Reviews              []reviewJSON       `json:"reviews,omitempty"`
-		Timeline             []eventJSON        `json:"timeline,omitempty"`
+		ID                   uint                 `json:"id"`
+		Title                string               `json:"title"`
+		Justification        string               `json:"justification"`
+		State                string               `json:"state"`
+		Requester            string               `json:"requester"`
+		Team                 string               `json:"team"`
+		ExpiresAt            time.Time            `json:"expires_at"`
+		NeedsSecondApproval  bool                 `json:"needs_second_approval"`
+		ChangeRef            string               `json:"change_ref,omitempty"`
+		ImplementNote        string               `json:"implement_note,omitempty"`
+		CreatedAt            time.Time            `json:"created_at"`
+		UpdatedAt            time.Time            `json:"updated_at"`
+		Version              int                  `json:"version"`
+		Rules                []ruleJSON           `json:"rules"`
+		Findings             []requests.Finding   `json:"findings"`
+		Exception            bool                 `json:"exception"`
+		CompensatingControls map[string]string    `json:"compensating_controls,omitempty"`
+		Innovation           bool                 `json:"innovation"`
+		Assessment           *requests.Assessment `json:"assessment,omitempty"`
+		Reviews              []reviewJSON         `json:"reviews,omitempty"`
+		Timeline             []eventJSON          `json:"timeline,omitempty"`
 	}
 )
 
@@ -247,7 +253,7 @@ func requestToJSON(r models.Request) requestJSON {
 		ID: r.ID, Title: r.Title, Justification: r.Justification, State: r.State, Requester: r.Requester.Email, Team: r.Team,
 		ExpiresAt: r.ExpiresAt.UTC(), NeedsSecondApproval: r.NeedsSecondApproval, ChangeRef: r.ChangeRef, ImplementNote: r.ImplementNote,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Version: r.Version, Rules: []ruleJSON{}, Findings: requests.FindingsOf(r),
-		Exception: r.Exception,
+		Exception: r.Exception, Innovation: r.Innovation, Assessment: requests.AssessmentOf(r),
 	}
 	if out.Findings == nil {
 		out.Findings = []requests.Finding{}
@@ -525,15 +531,16 @@ func (s *Server) apiRuleRegister(w http.ResponseWriter, r *http.Request) {
 	}
 	type entry struct {
 		ruleJSON
-		RequestID uint      `json:"request_id"`
-		Title     string    `json:"title"`
-		State     string    `json:"state"`
-		Approvers []string  `json:"approvers"`
-		ExpiresAt time.Time `json:"expires_at"`
+		RequestID  uint      `json:"request_id"`
+		Title      string    `json:"title"`
+		State      string    `json:"state"`
+		Approvers  []string  `json:"approvers"`
+		ExpiresAt  time.Time `json:"expires_at"`
+		Innovation bool      `json:"innovation"`
 	}
 	out := make([]entry, len(entries.Items))
 	for i, e := range entries.Items {
-		out[i] = entry{ruleToJSON(e.Rule), e.Request.ID, e.Request.Title, e.Request.State, e.Approvers, e.Request.ExpiresAt.UTC()}
+		out[i] = entry{ruleToJSON(e.Rule), e.Request.ID, e.Request.Title, e.Request.State, e.Approvers, e.Request.ExpiresAt.UTC(), e.Request.Innovation}
 	}
 	writeJSON(w, http.StatusOK, nextCursor(map[string]any{"rules": out}, entries.Next))
 }
@@ -545,6 +552,8 @@ type zoneJSON struct {
 	CIDRs          []string `json:"cidrs"`
 	Owner          string   `json:"owner"`
 	Description    string   `json:"description"`
+	// CheckCredentials: the zone's scans try default credentials.
+	CheckCredentials bool `json:"check_credentials"`
 }
 
 func zoneToJSON(z models.Zone) zoneJSON {
@@ -552,7 +561,7 @@ func zoneToJSON(z models.Zone) zoneJSON {
 	if c == nil {
 		c = []string{}
 	}
-	return zoneJSON{ID: z.ID, Name: z.Name, Classification: z.Classification, CIDRs: c, Owner: z.Owner, Description: z.Description}
+	return zoneJSON{ID: z.ID, Name: z.Name, Classification: z.Classification, CIDRs: c, Owner: z.Owner, Description: z.Description, CheckCredentials: z.CheckCredentials}
 }
 
 func (s *Server) apiListZones(w http.ResponseWriter, r *http.Request) {
@@ -593,12 +602,14 @@ func (s *Server) apiSaveZone(w http.ResponseWriter, r *http.Request) {
 		CIDRs          flexString `json:"cidrs"`
 		Owner          string     `json:"owner"`
 		Description    string     `json:"description"`
+		// Omitted: off, as every field of a zone is replaced.
+		CheckCredentials bool `json:"check_credentials"`
 	}
 	if err := decodeJSON(r, &b); err != nil {
 		s.apiError(w, r, err)
 		return
 	}
-	z, err := s.app.Inventory.SaveZone(r.Context(), actor(r), id, inventory.ZoneInput{Name: b.Name, Classification: b.Classification, CIDRs: string(b.CIDRs), Owner: b.Owner, Description: b.Description})
+	z, err := s.app.Inventory.SaveZone(r.Context(), actor(r), id, inventory.ZoneInput{Name: b.Name, Classification: b.Classification, CIDRs: string(b.CIDRs), Owner: b.Owner, Description: b.Description, CheckCredentials: b.CheckCredentials})
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -630,10 +641,15 @@ type assetJSON struct {
 	Application    string `json:"application"`
 	Zone           string `json:"zone"`
 	Classification string `json:"classification"`
+	// PublicAddress is the internet-facing (NAT) address, when it has one.
+	PublicAddress string `json:"public_address,omitempty"`
+	// Tier is the application's risk tier: innovation, standard or critical.
+	Tier string `json:"tier"`
 }
 
-func assetToJSON(a models.Asset) assetJSON {
-	out := assetJSON{ID: a.ID, Address: a.Address, Hostname: a.Hostname, OwnerTeam: a.OwnerTeam, Application: a.Application}
+func assetToJSON(a models.Asset, tiers map[string]policy.Tier) assetJSON {
+	out := assetJSON{ID: a.ID, Address: a.Address, Hostname: a.Hostname, OwnerTeam: a.OwnerTeam, Application: a.Application, PublicAddress: a.PublicAddress,
+		Tier: string(inventory.TierOf(tiers, a.Application))}
 	if a.Zone != nil {
 		out.Zone, out.Classification = a.Zone.Name, a.Zone.Classification
 	}
@@ -651,9 +667,14 @@ func (s *Server) apiListAssets(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
+	tiers, err := s.app.Inventory.Tiers(r.Context())
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
 	out := make([]assetJSON, len(assets.Items))
 	for i, a := range assets.Items {
-		out[i] = assetToJSON(a)
+		out[i] = assetToJSON(a, tiers)
 	}
 	writeJSON(w, http.StatusOK, nextCursor(map[string]any{"assets": out}, assets.Next))
 }
@@ -665,10 +686,11 @@ func (s *Server) apiSaveAsset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var b struct {
-		Address     string `json:"address"`
-		Hostname    string `json:"hostname"`
-		OwnerTeam   string `json:"owner_team"`
-		Application string `json:"application"`
+		Address       string `json:"address"`
+		Hostname      string `json:"hostname"`
+		OwnerTeam     string `json:"owner_team"`
+		Application   string `json:"application"`
+		PublicAddress string `json:"public_address"`
 	}
 	if err := decodeJSON(r, &b); err != nil {
 		s.apiError(w, r, err)
@@ -684,11 +706,16 @@ func (s *Server) apiSaveAsset(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
+	tiers, err := s.app.Inventory.Tiers(r.Context())
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
 	status := http.StatusOK
 	if id == 0 {
 		status = http.StatusCreated
 	}
-	writeJSON(w, status, assetToJSON(*full))
+	writeJSON(w, status, assetToJSON(*full, tiers))
 }
 
 func (s *Server) apiDeleteAsset(w http.ResponseWriter, r *http.Request) {
@@ -924,5 +951,15 @@ func (s *Server) apiGetScan(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, scanToJSON(*run))
+	out := scanToJSON(*run)
+	// A run split among agents names its chunks and who did them.
+	chunks, did, err := s.app.Agents.ChunksOf(r.Context(), run.ID)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	if len(chunks) > 0 {
+		out["chunks"], out["agents"] = chunks, did
+	}
+	writeJSON(w, http.StatusOK, out)
 }

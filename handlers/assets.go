@@ -38,7 +38,12 @@ func (s *Server) assetPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v := web.AssetDetail{Asset: assetRow(*asset)}
+	tiers, err := s.app.Inventory.Tiers(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := web.AssetDetail{Asset: assetRow(*asset, tiers)}
 	reaching, err := s.app.Drift.RulesOnAsset(r.Context(), asset.Address)
 	if err != nil {
 		s.fail(w, r, err)

@@ -40,10 +40,12 @@ func driftRow(d models.DriftItem, a core.Actor) web.DriftRow {
 }
 
 func (s *Server) driftPage(w http.ResponseWriter, r *http.Request) {
-	s.renderDrift(w, r, http.StatusOK, "")
+	s.renderDrift(w, r, http.StatusOK, nil)
 }
 
-func (s *Server) renderDrift(w http.ResponseWriter, r *http.Request, status int, problem string) {
+// renderDrift draws the drift list; refused, when set, puts a refused form
+// back with what was typed.
+func (s *Server) renderDrift(w http.ResponseWriter, r *http.Request, status int, refused func(*web.DriftList)) {
 	q := r.URL.Query()
 	state := q.Get("state")
 	f := drift.Filter{Kind: q.Get("kind"), Severity: q.Get("severity"), Zone: q.Get("zone"), Address: q.Get("asset")}
@@ -64,7 +66,7 @@ func (s *Server) renderDrift(w http.ResponseWriter, r *http.Request, status int,
 		s.fail(w, r, err)
 		return
 	}
-	v := web.DriftList{Error: problem, MinUntil: time.Now().UTC().AddDate(0, 0, 1).Format(dateFmt), Zone: f.Zone, Asset: f.Address,
+	v := web.DriftList{MinUntil: time.Now().UTC().AddDate(0, 0, 1).Format(dateFmt), Zone: f.Zone, Asset: f.Address,
 		Pages: pageLinks(r, "cursor", page.Next)}
 	for _, o := range []struct{ v, l string }{{"live", "open or acknowledged"}, {"open", "open"}, {"acknowledged", "acknowledged"}, {"suppressed", "suppressed"}, {"resolved", "resolved"}, {"all", "all"}} {
 		v.States = append(v.States, web.Option{Value: o.v, Label: o.l, Selected: o.v == state || (state == "" && o.v == "live")})
@@ -79,6 +81,9 @@ func (s *Server) renderDrift(w http.ResponseWriter, r *http.Request, status int,
 	for _, d := range page.Items {
 		v.Rows = append(v.Rows, driftRow(d, a))
 	}
+	if refused != nil {
+		refused(&v)
+	}
 	s.render(w, r, status, web.DriftPage(s.page(r, "Drift"), v))
 }
 
@@ -89,6 +94,11 @@ func (s *Server) acknowledgeDrift(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := s.app.Drift.Acknowledge(r.Context(), actor(r), id, r.PostFormValue("comment")); err != nil {
+		if statusOf(err) == http.StatusBadRequest {
+			msg, _ := publicMessage(err)
+			s.renderDrift(w, r, http.StatusBadRequest, func(v *web.DriftList) { v.Error = msg })
+			return
+		}
 		s.fail(w, r, err)
 		return
 	}
@@ -102,15 +112,29 @@ func (s *Server) suppressDrift(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	until, err := time.Parse(dateFmt, r.PostFormValue("until"))
+	reason, rawUntil := r.PostFormValue("reason"), r.PostFormValue("until")
+	// A refused suppression shows the list again with this item's form open
+	// and holding what was typed.
+	refuse := func(msg string, field map[string]string) {
+		s.renderDrift(w, r, http.StatusBadRequest, func(v *web.DriftList) {
+			v.Error = msg
+			for i := range v.Rows {
+				if v.Rows[i].ID == id {
+					v.Rows[i].SuppressOpen, v.Rows[i].ReasonDraft, v.Rows[i].UntilDraft = true, reason, rawUntil
+					v.Rows[i].ReasonError = field["reason"]
+				}
+			}
+		})
+	}
+	until, err := time.Parse(dateFmt, rawUntil)
 	if err != nil {
-		s.renderDrift(w, r, http.StatusBadRequest, "until: give the date the suppression ends (YYYY-MM-DD)")
+		refuse("until: give the date the suppression ends (YYYY-MM-DD)", nil)
 		return
 	}
-	if _, err := s.app.Drift.Suppress(r.Context(), actor(r), id, r.PostFormValue("reason"), until.Add(23*time.Hour+59*time.Minute)); err != nil {
+	if _, err := s.app.Drift.Suppress(r.Context(), actor(r), id, reason, until.Add(23*time.Hour+59*time.Minute)); err != nil {
 		if statusOf(err) == http.StatusBadRequest {
 			msg, _ := publicMessage(err)
-			s.renderDrift(w, r, http.StatusBadRequest, msg)
+			refuse(msg, fieldErrors(err))
 			return
 		}
 		s.fail(w, r, err)

@@ -74,7 +74,7 @@ func (s *Server) validText(next http.Handler) http.Handler {
 // maxFormBody bounds every form; formBodyLimits the forms allowed less.
 const maxFormBody = 1 << 20
 
-var formBodyLimits = map[string]int64{"/requests/evaluate": maxEvaluateBody}
+var formBodyLimits = map[string]int64{"/requests/evaluate": maxEvaluateBody, "/requests/assessment": maxEvaluateBody}
 
 func (s *Server) checkRequestText(w http.ResponseWriter, r *http.Request) error {
 	if why := badText(r.URL.Path); why != "" {

@@ -10,6 +10,7 @@ import (
 	"github.com/portcullis/portcullis/web"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/inventory"
+	"github.com/portcullis/portcullis/workflow/policy"
 )
 
 func (s *Server) listZones(w http.ResponseWriter, r *http.Request) {
@@ -25,7 +26,7 @@ func (s *Server) listZones(w http.ResponseWriter, r *http.Request) {
 	}
 	v := web.Zones{CanEdit: actor(r).Has(core.RoleAdmin)}
 	for _, z := range zones {
-		v.Rows = append(v.Rows, web.ZoneRow{ID: z.ID, Name: z.Name, Classification: z.Classification, CIDRs: z.CIDRs, Owner: z.Owner, Description: z.Description, Assets: perZone[z.ID]})
+		v.Rows = append(v.Rows, web.ZoneRow{ID: z.ID, Name: z.Name, Classification: z.Classification, CIDRs: z.CIDRs, Owner: z.Owner, Description: z.Description, Assets: perZone[z.ID], CheckCredentials: z.CheckCredentials})
 	}
 	s.render(w, r, http.StatusOK, web.ZonesPage(s.page(r, "Zones"), v))
 }
@@ -55,19 +56,20 @@ func (s *Server) editZoneForm(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v := web.ZoneForm{Action: fmt.Sprintf("/zones/%d", id), Editing: true, ID: id, Name: z.Name, Classification: z.Classification, CIDRs: z.CIDRs, Owner: z.Owner, Description: z.Description}
+	v := web.ZoneForm{Action: fmt.Sprintf("/zones/%d", id), Editing: true, ID: id, Name: z.Name, Classification: z.Classification, CIDRs: z.CIDRs, Owner: z.Owner, Description: z.Description, CheckCredentials: z.CheckCredentials}
 	s.render(w, r, http.StatusOK, web.ZoneFormPage(s.page(r, "Edit zone"), zoneForm(v)))
 }
 
 func (s *Server) saveZone(w http.ResponseWriter, r *http.Request, id uint) {
-	in := inventory.ZoneInput{Name: r.PostFormValue("name"), Classification: r.PostFormValue("classification"), CIDRs: r.PostFormValue("cidrs"), Owner: r.PostFormValue("owner"), Description: r.PostFormValue("description")}
+	in := inventory.ZoneInput{Name: r.PostFormValue("name"), Classification: r.PostFormValue("classification"), CIDRs: r.PostFormValue("cidrs"), Owner: r.PostFormValue("owner"), Description: r.PostFormValue("description"),
+		CheckCredentials: r.PostFormValue("check_credentials") == "on"}
 	z, err := s.app.Inventory.SaveZone(r.Context(), actor(r), id, in)
 	if err != nil {
 		if statusOf(err) != http.StatusBadRequest {
 			s.fail(w, r, err)
 			return
 		}
-		v := web.ZoneForm{Action: "/zones", Editing: id != 0, ID: id, Name: in.Name, Classification: in.Classification, CIDRs: in.CIDRs, Owner: in.Owner, Description: in.Description, Errors: fieldErrors(err)}
+		v := web.ZoneForm{Action: "/zones", Editing: id != 0, ID: id, Name: in.Name, Classification: in.Classification, CIDRs: in.CIDRs, Owner: in.Owner, Description: in.Description, CheckCredentials: in.CheckCredentials, Errors: fieldErrors(err)}
 		if id != 0 {
 			v.Action = fmt.Sprintf("/zones/%d", id)
 		}
@@ -103,8 +105,11 @@ func (s *Server) deleteZone(w http.ResponseWriter, r *http.Request) {
 	s.redirect(w, r, "/zones")
 }
 
-func assetRow(a models.Asset) web.AssetRow {
+func assetRow(a models.Asset, tiers map[string]policy.Tier) web.AssetRow {
 	row := web.AssetRow{ID: a.ID, Address: a.Address, Hostname: a.Hostname, OwnerTeam: a.OwnerTeam, Application: a.Application, Zone: "(no zone)"}
+	if a.Application != "" {
+		row.Tier = string(inventory.TierOf(tiers, a.Application))
+	}
 	if a.Zone != nil {
 		row.Zone, row.Classification = a.Zone.Name, a.Zone.Classification
 	}
@@ -122,9 +127,14 @@ func (s *Server) listAssets(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	tiers, err := s.app.Inventory.Tiers(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	v := web.Assets{CanEdit: actor(r).Has(core.RoleAdmin), Links: pageLinks(r, "cursor", assets.Next)}
 	for _, a := range assets.Items {
-		v.Rows = append(v.Rows, assetRow(a))
+		v.Rows = append(v.Rows, assetRow(a, tiers))
 	}
 	s.render(w, r, http.StatusOK, web.AssetsPage(s.page(r, "Assets"), v))
 }
@@ -144,19 +154,19 @@ func (s *Server) editAssetForm(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v := web.AssetForm{Action: fmt.Sprintf("/assets/%d", id), Editing: true, ID: id, Address: a.Address, Hostname: a.Hostname, OwnerTeam: a.OwnerTeam, Application: a.Application, Errors: map[string]string{}}
+	v := web.AssetForm{Action: fmt.Sprintf("/assets/%d", id), Editing: true, ID: id, Address: a.Address, Hostname: a.Hostname, OwnerTeam: a.OwnerTeam, Application: a.Application, PublicAddress: a.PublicAddress, Errors: map[string]string{}}
 	s.render(w, r, http.StatusOK, web.AssetFormPage(s.page(r, "Edit asset"), v))
 }
 
 func (s *Server) saveAsset(w http.ResponseWriter, r *http.Request, id uint) {
-	in := inventory.AssetInput{Address: r.PostFormValue("address"), Hostname: r.PostFormValue("hostname"), OwnerTeam: r.PostFormValue("owner_team"), Application: r.PostFormValue("application")}
+	in := inventory.AssetInput{Address: r.PostFormValue("address"), Hostname: r.PostFormValue("hostname"), OwnerTeam: r.PostFormValue("owner_team"), Application: r.PostFormValue("application"), PublicAddress: r.PostFormValue("public_address")}
 	a, err := s.app.Inventory.SaveAsset(r.Context(), actor(r), id, in)
 	if err != nil {
 		if statusOf(err) != http.StatusBadRequest {
 			s.fail(w, r, err)
 			return
 		}
-		v := web.AssetForm{Action: "/assets", Editing: id != 0, ID: id, Address: in.Address, Hostname: in.Hostname, OwnerTeam: in.OwnerTeam, Application: in.Application, Errors: fieldErrors(err)}
+		v := web.AssetForm{Action: "/assets", Editing: id != 0, ID: id, Address: in.Address, Hostname: in.Hostname, OwnerTeam: in.OwnerTeam, Application: in.Application, PublicAddress: in.PublicAddress, Errors: fieldErrors(err)}
 		if id != 0 {
 			v.Action = fmt.Sprintf("/assets/%d", id)
 		}

@@ -57,7 +57,15 @@ var apiOperations = map[string]apiOperation{
 	"POST /api/v1/drift/{id}/suppress":     {Summary: "Suppress a drift item with a reason until a date", Body: "Suppression", Response: "Drift"},
 	"GET /api/v1/scans":                    {Summary: "Scan runs newest first, without their reports (paging: limit 1-200, default 50, and cursor = the previous page's next_cursor)", Response: "ScanList"},
 	"POST /api/v1/scans":                   {Summary: "Start a scan of inventory addresses or zones (profile common or full)", Body: "ScanInput", Response: "Scan", Status: "202"},
-	"GET /api/v1/scans/{id}":               {Summary: "A scan's state and, when done, its report (scan-report contract)", Response: "Scan"},
+	"GET /api/v1/scans/{id}":               {Summary: "A scan's state and, when done, its report (scan-report contract); a scan split among agents also lists its chunks and the agents that did them", Response: "Scan"},
+	"GET /api/v1/agents":                   {Summary: "The scanner agents (admins and auditors)", Response: "AgentList", Paged: true},
+	// The agents' own calls carry no bearer token: enrol with a one-time
+	// token, then every call signed (header Portcullis-Agent-Signature).
+	"POST /api/v1/agent/enroll":    {Summary: "Agent: trade a one-time enrolment token and a new Ed25519 public key for the agent's id, signed scope and the server's key", Body: "AgentEnrolInput", Response: "AgentEnrolled"},
+	"POST /api/v1/agent/work":      {Summary: "Agent (signed): long-poll for the next chunk; answers the signed scope and a chunk or null", Body: "AgentWorkInput", Response: "AgentWork"},
+	"POST /api/v1/agent/heartbeat": {Summary: "Agent (signed): renew the lease of the chunk being scanned; 409 when it passed to another agent", Body: "AgentHeartbeat", Response: "Object"},
+	"POST /api/v1/agent/results":   {Summary: "Agent (signed): finished hosts of a chunk by (chunk_id, lease, seq); a resend is acknowledged without effect", Body: "AgentUpload", Response: "AgentAck"},
+	"POST /api/v1/agent/refusal":   {Summary: "Agent (signed): targets of a chunk refused as outside the agent's signed scope (audited)", Body: "AgentRefusal", Response: "Object"},
 }
 
 func obj(props map[string]any, required ...string) map[string]any {
@@ -100,6 +108,7 @@ var apiSchemas = map[string]any{
 	"RequestInput": obj(map[string]any{
 		"title": str(""), "justification": str("business justification"),
 		"expires_at": str("RFC 3339 time or YYYY-MM-DD; default from settings"), "rules": arr(ref("Rule")),
+		"assessment": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}, "description": "answers to the security assessment, keyed by question id (data_handled, exposure, authentication, owner_on_call by default); required when the rules touch an innovation-tier application"},
 	}, "title", "justification", "rules"),
 	"Request": obj(map[string]any{
 		"id": map[string]any{"type": "integer"}, "title": str(""), "justification": str(""),
@@ -107,6 +116,10 @@ var apiSchemas = map[string]any{
 		"requester": str("e-mail"), "team": str(""), "expires_at": str("RFC 3339"), "needs_second_approval": map[string]any{"type": "boolean"},
 		"change_ref": str(""), "version": map[string]any{"type": "integer"}, "rules": arr(ref("Rule")), "findings": arr(ref("Finding")),
 		"exception": map[string]any{"type": "boolean"}, "compensating_controls": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}},
+		"innovation": map[string]any{"type": "boolean", "description": "the rules touch an innovation-tier application"},
+		"assessment": obj(map[string]any{"version": map[string]any{"type": "integer", "description": "the questionnaire version asked"},
+			"questions": arr(obj(map[string]any{"id": str(""), "text": str(""), "required": map[string]any{"type": "boolean"}})),
+			"answers":   map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}}}),
 		"reviews": arr(map[string]any{"type": "object"}), "timeline": arr(map[string]any{"type": "object"}),
 	}),
 	"RequestList": obj(map[string]any{"requests": arr(ref("Request")), "next_cursor": nextCursorSchema}),
@@ -123,17 +136,34 @@ var apiSchemas = map[string]any{
 	"Comment":        obj(map[string]any{"id": map[string]any{"type": "integer"}, "author": str(""), "body": str(""), "at": str("")}),
 	"CommentList":    obj(map[string]any{"comments": arr(ref("Comment"))}),
 	"RuleRegister":   obj(map[string]any{"rules": arr(map[string]any{"type": "object"}), "next_cursor": nextCursorSchema}),
-	"ZoneInput":      obj(map[string]any{"name": str(""), "classification": map[string]any{"type": "string", "enum": []string{"internet", "dmz", "transit", "low", "medium", "high"}}, "cidrs": stringOrList, "owner": str(""), "description": str("")}, "name", "classification"),
-	"Zone":           obj(map[string]any{"id": map[string]any{"type": "integer"}, "name": str(""), "classification": str(""), "cidrs": arr(map[string]any{"type": "string"}), "owner": str(""), "description": str("")}),
+	"ZoneInput":      obj(map[string]any{"name": str(""), "classification": map[string]any{"type": "string", "enum": []string{"internet", "dmz", "transit", "low", "medium", "high"}}, "cidrs": stringOrList, "owner": str(""), "description": str(""), "check_credentials": map[string]any{"type": "boolean"}}, "name", "classification"),
+	"Zone":           obj(map[string]any{"id": map[string]any{"type": "integer"}, "name": str(""), "classification": str(""), "cidrs": arr(map[string]any{"type": "string"}), "owner": str(""), "description": str(""), "check_credentials": map[string]any{"type": "boolean"}}),
 	"ZoneList":       obj(map[string]any{"zones": arr(ref("Zone")), "next_cursor": nextCursorSchema}),
 	"AssetInput":     obj(map[string]any{"address": str(""), "hostname": str(""), "owner_team": str(""), "application": str("")}, "address"),
-	"Asset":          obj(map[string]any{"id": map[string]any{"type": "integer"}, "address": str(""), "hostname": str(""), "owner_team": str(""), "application": str(""), "zone": str("derived from the address"), "classification": str("")}),
-	"AssetList":      obj(map[string]any{"assets": arr(ref("Asset")), "next_cursor": nextCursorSchema}),
-	"ImportResult":   obj(map[string]any{"created": map[string]any{"type": "integer"}, "updated": map[string]any{"type": "integer"}}),
-	"Drift": obj(map[string]any{"id": map[string]any{"type": "integer"}, "kind": str("open-unapproved, approved-closed, service-mismatch, expired-open, weak-config or tarpit"),
+	"Asset": obj(map[string]any{"id": map[string]any{"type": "integer"}, "address": str(""), "hostname": str(""), "owner_team": str(""), "application": str(""), "zone": str("derived from the address"), "classification": str(""),
+		"public_address": str("the internet-facing (NAT) address, when it has one"),
+		"tier":           map[string]any{"type": "string", "enum": []string{"innovation", "standard", "critical"}, "description": "the application's risk tier"}}),
+	"AssetList":    obj(map[string]any{"assets": arr(ref("Asset")), "next_cursor": nextCursorSchema}),
+	"ImportResult": obj(map[string]any{"created": map[string]any{"type": "integer"}, "updated": map[string]any{"type": "integer"}}),
+	"Drift": obj(map[string]any{"id": map[string]any{"type": "integer"}, "kind": str("open-unapproved, approved-closed, service-mismatch, expired-open, weak-config, tarpit or exposed-externally"),
 		"severity": str(""), "asset": str(""), "port": map[string]any{"type": "integer"}, "protocol": str(""), "service": str(""), "zone": str(""),
 		"state": str("open, acknowledged, resolved or suppressed"), "first_seen": str(""), "last_seen": str(""), "request_id": map[string]any{"type": "integer"}, "rule_id": map[string]any{"type": "integer"}, "detail": str("")}),
-	"DriftList":    obj(map[string]any{"drift": arr(ref("Drift")), "next_cursor": str("absent on the last page; pass it as cursor for the next")}),
+	"DriftList": obj(map[string]any{"drift": arr(ref("Drift")), "next_cursor": str("absent on the last page; pass it as cursor for the next")}),
+	"AgentList": obj(map[string]any{"agents": arr(obj(map[string]any{"name": str(""), "zones": arr(str("")), "version": str(""),
+		"last_seen": str("RFC 3339, null before the first contact"), "state": str("enrolling, online, offline or revoked"),
+		"current_work": str(""), "ports_per_second": map[string]any{"type": "number"}})), "next_cursor": str("absent on the last page")}),
+	"AgentEnrolInput": obj(map[string]any{"token": str("the one-time enrolment token"), "public_key": str("base64 Ed25519 public key"), "version": str("")}, "token", "public_key"),
+	"AgentEnrolled":   obj(map[string]any{"agent_id": map[string]any{"type": "integer"}, "name": str(""), "scope": ref("AgentScope"), "server_key": str("base64 Ed25519 key that signs scopes")}),
+	"AgentScope":      obj(map[string]any{"document": str("base64 JSON: agent_id, agent, zones [{name, cidrs}], issued_at"), "signature": str("base64 Ed25519 signature of the document's bytes")}),
+	"AgentWorkInput":  obj(map[string]any{"version": str(""), "started_at": str("when the agent process started; a new value is a new connection"), "wait_seconds": map[string]any{"type": "integer"}}, "started_at"),
+	"AgentWork": obj(map[string]any{"scope": ref("AgentScope"), "chunk": obj(map[string]any{"id": map[string]any{"type": "integer"}, "lease": map[string]any{"type": "integer"},
+		"run_id": map[string]any{"type": "integer"}, "zone": str(""), "vantage": str("internal or internet"), "targets": arr(str("")),
+		"tcp_ports": str("port spec"), "udp_ports": str("port spec"), "profile": str(""), "lease_seconds": map[string]any{"type": "integer"}})}),
+	"AgentHeartbeat": obj(map[string]any{"chunk_id": map[string]any{"type": "integer"}, "lease": map[string]any{"type": "integer"}, "ports_per_second": map[string]any{"type": "number"}}),
+	"AgentUpload": obj(map[string]any{"chunk_id": map[string]any{"type": "integer"}, "lease": map[string]any{"type": "integer"}, "seq": map[string]any{"type": "integer"},
+		"hosts": arr(map[string]any{"type": "object", "description": "a host of the scan-report contract"}), "done": map[string]any{"type": "boolean"}, "ports_per_second": map[string]any{"type": "number"}}, "chunk_id", "lease", "seq"),
+	"AgentAck":     obj(map[string]any{"duplicate": map[string]any{"type": "boolean"}, "hosts_done": map[string]any{"type": "integer"}}),
+	"AgentRefusal": obj(map[string]any{"chunk_id": map[string]any{"type": "integer"}, "lease": map[string]any{"type": "integer"}, "targets": arr(str(""))}),
 	"ScanList":     obj(map[string]any{"scans": arr(ref("Scan")), "next_cursor": str("absent on the last page; pass it as cursor for the next")}),
 	"DriftComment": obj(map[string]any{"comment": str("")}),
 	"Suppression":  obj(map[string]any{"reason": str(""), "until": str("YYYY-MM-DD")}, "reason", "until"),
@@ -188,7 +218,7 @@ func openAPIDocument() map[string]any {
 				"429": errResp("rate limited (rejected tokens, evaluations, exports, scans): wait the Retry-After seconds"),
 			},
 		}
-		if key == "GET /api/v1/openapi.json" {
+		if key == "GET /api/v1/openapi.json" || strings.Contains(key, " /api/v1/agent/") {
 			o["security"] = []any{}
 		}
 		var params []any
@@ -208,7 +238,7 @@ func openAPIDocument() map[string]any {
 		switch op.Body {
 		case "":
 		case "CSV":
-			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"text/csv": map[string]any{"schema": map[string]any{"type": "string", "description": "header address,hostname,owner_team,application"}}}}
+			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"text/csv": map[string]any{"schema": map[string]any{"type": "string", "description": "header address,hostname,owner_team,application,tier"}}}}
 		default:
 			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": ref(op.Body)}}}
 		}

@@ -54,12 +54,15 @@ func navFor(a core.Actor, path string) []web.NavItem {
 	add("Drift", "/drift", staff)
 	add("Scans", "/scans", staff)
 	add("Re-certification", "/recertification", true)
+	add("Reports", "/reports", true)
 	add("Zones", "/zones", true)
 	add("Assets", "/assets", true)
 	add("Audit", "/audit", a.Has(core.RoleAuditor, core.RoleAdmin))
 	add("Alerts", "/admin/operations", a.Has(core.RoleApprover, core.RoleAuditor, core.RoleAdmin))
 	add("Users", "/admin/users", a.Has(core.RoleAdmin))
+	add("Agents", "/admin/agents", a.Has(core.RoleAdmin))
 	add("Policy", "/admin/policy", a.Has(core.RoleAdmin))
+	add("Applications", "/admin/applications", a.Has(core.RoleAdmin))
 	add("Settings", "/admin/settings", a.Has(core.RoleAdmin))
 	return items
 }

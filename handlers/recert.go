@@ -33,10 +33,12 @@ func campaignRow(p recert.CampaignProgress) web.CampaignRow {
 }
 
 func (s *Server) recertificationPage(w http.ResponseWriter, r *http.Request) {
-	s.renderRecertification(w, r, http.StatusOK, "")
+	s.renderRecertification(w, r, http.StatusOK, nil)
 }
 
-func (s *Server) renderRecertification(w http.ResponseWriter, r *http.Request, status int, problem string) {
+// renderRecertification draws the page; refused, when set, puts a refused
+// form back with what was typed.
+func (s *Server) renderRecertification(w http.ResponseWriter, r *http.Request, status int, refused func(*web.Recertification)) {
 	a := actor(r)
 	ctx := r.Context()
 	settings, err := s.app.Inventory.GetSettings(ctx)
@@ -47,7 +49,7 @@ func (s *Server) renderRecertification(w http.ResponseWriter, r *http.Request, s
 	now := time.Now().UTC()
 	v := web.Recertification{
 		CanStart: a.Has(core.RoleApprover, core.RoleAdmin), SeesProgress: a.SeesAllRequests(),
-		DefaultDue: now.AddDate(0, 1, 0).Format(dateFmt), MaxDate: now.Add(settings.MaxExpiry).Format(dateFmt), Error: problem,
+		DefaultDue: now.AddDate(0, 1, 0).Format(dateFmt), MaxDate: now.Add(settings.MaxExpiry).Format(dateFmt),
 	}
 	minePage, err := pageParams[recert.MineKey](r, "limit", "cursor")
 	if err != nil {
@@ -78,6 +80,9 @@ func (s *Server) renderRecertification(w http.ResponseWriter, r *http.Request, s
 			v.Campaigns = append(v.Campaigns, campaignRow(c))
 		}
 		v.CampaignsLinks = pageLinks(r, "campaigns_cursor", camps.Next)
+	}
+	if refused != nil {
+		refused(&v)
 	}
 	s.render(w, r, status, web.RecertificationPage(s.page(r, "Re-certification"), v))
 }
@@ -111,20 +116,46 @@ func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, web.CampaignPageView(s.page(r, p.Campaign.Name), v))
 }
 
-func (s *Server) startCampaign(w http.ResponseWriter, r *http.Request) {
-	due, err := time.Parse(dateFmt, strings.TrimSpace(r.PostFormValue("due_by")))
-	if err != nil {
-		s.renderRecertification(w, r, http.StatusBadRequest, "due_by: the deadline is not a date (YYYY-MM-DD)")
+// refuseRecertItem shows the page again with item id's forms holding what
+// the owner typed and the refusal beside the field it concerns.
+func (s *Server) refuseRecertItem(w http.ResponseWriter, r *http.Request, id uint, msg string, field map[string]string) {
+	s.renderRecertification(w, r, http.StatusBadRequest, func(v *web.Recertification) {
+		v.Error = msg
+		for i := range v.Mine {
+			if it := &v.Mine[i]; it.ID == id {
+				it.JustificationDraft, it.ExpiresDraft, it.ReasonDraft = r.PostFormValue("justification"), r.PostFormValue("expires_at"), r.PostFormValue("reason")
+				it.JustificationError, it.ReasonError = field["justification"], field["reason"]
+			}
+		}
+	})
+}
+
+// refusedOrFail answers a refused form with the page again, anything else with
+// the error page; refuse draws the page.
+func (s *Server) refusedOrFail(w http.ResponseWriter, r *http.Request, err error, refuse func(msg string, field map[string]string)) {
+	if statusOf(err) != http.StatusBadRequest {
+		s.fail(w, r, err)
 		return
 	}
-	camp, n, err := s.app.Recert.StartCampaign(r.Context(), actor(r), r.PostFormValue("name"), due.Add(23*time.Hour+59*time.Minute))
+	msg, _ := publicMessage(err)
+	refuse(msg, fieldErrors(err))
+}
+
+func (s *Server) startCampaign(w http.ResponseWriter, r *http.Request) {
+	name, rawDue := r.PostFormValue("name"), strings.TrimSpace(r.PostFormValue("due_by"))
+	refuse := func(msg string, field map[string]string) {
+		s.renderRecertification(w, r, http.StatusBadRequest, func(v *web.Recertification) {
+			v.Error, v.NameDraft, v.NameError, v.DueDraft = msg, name, field["name"], rawDue
+		})
+	}
+	due, err := time.Parse(dateFmt, rawDue)
 	if err != nil {
-		if statusOf(err) == http.StatusBadRequest {
-			msg, _ := publicMessage(err)
-			s.renderRecertification(w, r, http.StatusBadRequest, msg)
-			return
-		}
-		s.fail(w, r, err)
+		refuse("due_by: the deadline is not a date (YYYY-MM-DD)", nil)
+		return
+	}
+	camp, n, err := s.app.Recert.StartCampaign(r.Context(), actor(r), name, due.Add(23*time.Hour+59*time.Minute))
+	if err != nil {
+		s.refusedOrFail(w, r, err, refuse)
 		return
 	}
 	s.flash(r, "ok", fmt.Sprintf("Campaign %q started with %d openings due.", camp.Name, n))
@@ -137,23 +168,19 @@ func (s *Server) recertifyItem(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	refuse := func(msg string, field map[string]string) { s.refuseRecertItem(w, r, id, msg, field) }
 	var expires time.Time
 	if raw := strings.TrimSpace(r.PostFormValue("expires_at")); raw != "" {
 		d, err := time.Parse(dateFmt, raw)
 		if err != nil {
-			s.renderRecertification(w, r, http.StatusBadRequest, "expires_at: not a date (YYYY-MM-DD)")
+			refuse("expires_at: not a date (YYYY-MM-DD)", nil)
 			return
 		}
 		expires = d.Add(23*time.Hour + 59*time.Minute)
 	}
 	req, err := s.app.Recert.Recertify(r.Context(), actor(r), id, r.PostFormValue("justification"), expires)
 	if err != nil {
-		if statusOf(err) == http.StatusBadRequest {
-			msg, _ := publicMessage(err)
-			s.renderRecertification(w, r, http.StatusBadRequest, msg)
-			return
-		}
-		s.fail(w, r, err)
+		s.refusedOrFail(w, r, err, refuse)
 		return
 	}
 	s.flash(r, "ok", fmt.Sprintf("Request #%d re-certified until %s.", req.ID, req.ExpiresAt.Format(dateFmt)))
@@ -168,7 +195,7 @@ func (s *Server) lapseItem(w http.ResponseWriter, r *http.Request) {
 	}
 	req, err := s.app.Recert.LetLapse(r.Context(), actor(r), id, r.PostFormValue("reason"))
 	if err != nil {
-		s.fail(w, r, err)
+		s.refusedOrFail(w, r, err, func(msg string, field map[string]string) { s.refuseRecertItem(w, r, id, msg, field) })
 		return
 	}
 	s.flash(r, "ok", fmt.Sprintf("Request #%d lapsed: its opening has expired.", req.ID))

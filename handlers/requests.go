@@ -101,6 +101,17 @@ func (s *Server) requestForm(r *http.Request, v web.RequestForm) (web.RequestFor
 	if v.Errors == nil {
 		v.Errors = map[string]string{}
 	}
+	rules := make([]requests.RuleInput, len(v.Rules))
+	for i, ru := range v.Rules {
+		rules[i] = requests.RuleInput{Source: ru.Source, Destination: ru.Destination, Protocol: ru.Protocol, Ports: ru.Ports, Service: ru.Service, Direction: ru.Direction}
+	}
+	var id uint
+	if v.Editing {
+		id = v.ID
+	}
+	if v.Assessment, err = s.assessmentForm(r, rules, id, v.Answers, v.Errors); err != nil {
+		return v, err
+	}
 	return v, nil
 }
 
@@ -202,6 +213,13 @@ func parseRequestForm(r *http.Request) (requests.Input, []web.RuleForm, string, 
 	}
 	byIndex := map[int]map[string]string{}
 	for key, vals := range r.PostForm {
+		if id, ok := strings.CutPrefix(key, "assessment."); ok && len(vals) > 0 {
+			if in.Assessment == nil {
+				in.Assessment = map[string]string{}
+			}
+			in.Assessment[id] = vals[0]
+			continue
+		}
 		m := ruleField.FindStringSubmatch(key)
 		if m == nil || len(vals) == 0 {
 			continue
@@ -265,7 +283,7 @@ func (s *Server) formWithErrors(w http.ResponseWriter, r *http.Request, in reque
 }
 
 func formFrom(in requests.Input, rows []web.RuleForm, rawExpiry string) web.RequestForm {
-	return web.RequestForm{Title: in.Title, Justification: in.Justification, ExpiresAt: rawExpiry, Rules: rows}
+	return web.RequestForm{Title: in.Title, Justification: in.Justification, ExpiresAt: rawExpiry, Rules: rows, Answers: in.Assessment}
 }
 
 func (s *Server) createRequest(w http.ResponseWriter, r *http.Request) {
@@ -348,6 +366,9 @@ func (s *Server) editRequestForm(w http.ResponseWriter, r *http.Request) {
 		ExpiresAt: req.ExpiresAt.Format(dateFmt), AfterSubmission: req.State == string(requests.StateSubmitted) || req.State == string(requests.StateInReview)}
 	for i, ru := range req.Rules {
 		v.Rules = append(v.Rules, web.RuleForm{Index: i, Source: ru.Source, Destination: ru.Destination, Protocol: ru.Protocol, Ports: ru.Ports, Service: ru.Service, Direction: ru.Direction})
+	}
+	if a := requests.AssessmentOf(req); a != nil {
+		v.Answers = a.Answers
 	}
 	v.Findings = findingsView(requests.FindingsOf(req), nil, nil)
 	v, err = s.requestForm(r, v)
@@ -458,6 +479,7 @@ func detailView(d *requests.Detail, a core.Actor) web.RequestDetail {
 	}
 	v.Findings = findingsView(requests.FindingsOf(req), requests.ControlsOf(req), nil)
 	v.Exception = req.Exception
+	v.Innovation, v.Assessment = req.Innovation, assessmentView(requests.AssessmentOf(req))
 	if d.Verification != nil {
 		v.Verification, v.VerificationStatus = fmt.Sprintf("/scans/%d", d.Verification.ID), d.Verification.Status
 		for _, e := range d.Evidence {
@@ -798,7 +820,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 			Source: e.Rule.Source, Destination: e.Rule.Destination, Protocol: e.Rule.Protocol, Ports: e.Rule.Ports,
 			Service: e.Rule.Service, Direction: e.Rule.Direction, State: e.Request.State, StateLabel: requests.State(e.Request.State).Label(),
 			Approvers: strings.Join(e.Approvers, ", "), Expires: e.Request.ExpiresAt.Format(dateFmt), DaysLeft: requests.DaysLeft(now, e.Request.ExpiresAt),
-			Exception: e.Request.Exception,
+			Exception: e.Request.Exception, Innovation: e.Request.Innovation,
 		}
 	}
 	s.render(w, r, http.StatusOK, web.RegisterPage(s.page(r, "Rule register"), v))

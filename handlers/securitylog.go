@@ -134,6 +134,7 @@ var downloads = map[string]string{
 	"GET /audit/reports":         "report.downloaded",
 	"GET /api/v1/audit/export":   "audit.exported",
 	"GET /api/v1/reports/{kind}": "report.downloaded",
+	"GET /reports/{id}/pdf":      "report.downloaded",
 }
 
 // auditDownload wraps a download route: a successful download is recorded

@@ -214,6 +214,7 @@ func (s *Server) Routes() http.Handler {
 	r.Route("/api/v1", func(r chi.Router) {
 		const p = "/api/v1"
 		s.handle(r, http.MethodGet, "/openapi.json", p, public(), s.openAPI, true)
+		s.agentRoutes(r, p)
 		r.Group(func(r chi.Router) {
 			r.Use(s.withTokenActor)
 			s.apiRoutes(r, p)
@@ -266,6 +267,7 @@ func (s *Server) pageRoutes(r chi.Router) {
 		{get, "/requests/rule-row", roles(R, AD), s.ruleRow},
 		{get, "/requests/asset-options", roles(R, AD), s.suggestAssets},
 		{post, "/requests/evaluate", roles(R, AD), s.evaluateForm},
+		{post, "/requests/assessment", roles(R, AD), s.assessmentFragment},
 		{post, "/requests", roles(R, AD), s.createRequest},
 		{get, "/requests/{id}", anyone(), s.showRequest},
 		{get, "/requests/{id}/edit", roles(R, AD), s.editRequestForm},
@@ -306,7 +308,12 @@ func (s *Server) pageRoutes(r chi.Router) {
 		{post, "/admin/users/{id}/enable", roles(AD), s.enableUser},
 		{get, "/admin/settings", roles(AD), s.settingsForm},
 		{post, "/admin/settings", roles(AD), s.saveSettings},
+		{get, "/admin/credentials", roles(AD), s.credentialListPage},
+		{post, "/admin/credentials", roles(AD), s.saveCredentialList},
 		{get, "/admin/policy", roles(AD), s.policyPage},
+		{get, "/admin/agents", roles(AD), s.agentsPage},
+		{post, "/admin/agents", roles(AD), s.enrolAgent},
+		{post, "/admin/agents/{id}/revoke", roles(AD), s.revokeAgent},
 		{get, "/recertification", anyone(), s.recertificationPage},
 		{get, "/recertification/campaigns/{id}", roles(RV, AP, IM, AU, AD), s.campaignPage},
 		{post, "/recertification/campaigns", roles(AP, AD), s.startCampaign},
@@ -324,6 +331,10 @@ func (s *Server) pageRoutes(r chi.Router) {
 		{get, "/admin/operations", roles(AP, AU, AD), s.operationsPage},
 		{get, "/admin/jobs", roles(AD), s.jobsPage},
 		{post, "/admin/operations/schedules/{id}", roles(AD), s.saveSchedule},
+		{get, "/reports", anyone(), s.reportsPage},
+		{get, "/reports/{id}", anyone(), s.reportPage},
+		{get, "/reports/{id}/pdf", anyone(), s.reportPDF},
+		{post, "/reports/subscriptions", anyone(), s.subscribeReports},
 		{get, "/audit", roles(AU, AD), s.auditPage},
 		{get, "/audit/log", roles(AU, AD), s.auditLogPage},
 		{get, "/audit/export", roles(AU, AD), s.auditExport},
@@ -331,6 +342,10 @@ func (s *Server) pageRoutes(r chi.Router) {
 		{post, "/audit/verify", roles(AU, AD), s.auditVerify},
 		{post, "/admin/policy/matrix", roles(AD), s.saveMatrix},
 		{post, "/admin/policy/catalog", roles(AD), s.saveCatalog},
+		{get, "/admin/applications", roles(AD), s.applicationsPage},
+		{post, "/admin/applications/tier", roles(AD), s.setApplicationTier},
+		{post, "/admin/applications/expiry", roles(AD), s.saveInnovationExpiry},
+		{post, "/admin/applications/questionnaire", roles(AD), s.saveQuestionnaire},
 	} {
 		s.handle(r, rt.method, rt.pattern, "", rt.a, rt.h, false)
 	}

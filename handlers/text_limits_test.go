@@ -5,9 +5,13 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/workflow/core"
 )
 
@@ -61,5 +65,67 @@ func TestFormsShowAndKeepTextLimits(t *testing.T) {
 	var e apiErr
 	if st := a.api("alice", http.MethodPost, page+"/cancel", map[string]string{"reason": reason}, &e); st != http.StatusBadRequest || e.Error.Field != "reason" {
 		t.Errorf("API cancel with an over-long reason: %d %+v", st, e)
+	}
+}
+
+// The drift and re-certification forms keep what was typed when over-long
+// input is refused: suppress reason, re-certify justification, lapse reason
+// and campaign name.
+func TestRefusedDriftAndRecertFormsKeepText(t *testing.T) {
+	a := newApp(t)
+	lee, alice := a.as("lee"), a.as("alice")
+	now := time.Now().UTC()
+	d := models.DriftItem{Key: "open-unapproved|127.40.0.15|tcp|8081", Kind: "open-unapproved", Severity: "high",
+		Address: "127.40.0.15", Protocol: "tcp", Port: 8081, State: "open", FirstSeen: now, LastSeen: now}
+	if err := a.svc.DB().Create(&d).Error; err != nil {
+		t.Fatal(err)
+	}
+	until := now.AddDate(0, 1, 0).Format("2006-01-02")
+	reason := strings.Repeat("s", core.Limits.Reason+1)
+	dID := strconv.FormatUint(uint64(d.ID), 10)
+	r := a.post(lee, "/drift/"+dID+"/suppress", url.Values{"reason": {reason}, "until": {until}})
+	body := a.body(r)
+	if r.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="reason-`+dID+`-error"`) ||
+		!strings.Contains(body, `value="`+reason+`"`) || !strings.Contains(body, `value="`+until+`"`) || !strings.Contains(body, "<details open") {
+		t.Errorf("over-long suppress reason: %d; want 400 with the form open, its error and the typed reason and date", r.StatusCode)
+	}
+	r = a.post(lee, "/drift/"+dID+"/suppress", url.Values{"reason": {"maintenance window"}, "until": {"next week"}})
+	if body := a.body(r); r.StatusCode != http.StatusBadRequest || !strings.Contains(body, `value="maintenance window"`) {
+		t.Errorf("bad suppress date: %d; want 400 keeping the reason", r.StatusCode)
+	}
+	var still models.DriftItem
+	if a.svc.DB().First(&still, d.ID); still.State != "open" {
+		t.Errorf("drift item is %s after refused suppressions, want open", still.State)
+	}
+
+	name := strings.Repeat("n", core.Limits.Name+1)
+	due := now.AddDate(1, 0, 0).Format("2006-01-02")
+	r = a.post(lee, "/recertification/campaigns", url.Values{"name": {name}, "due_by": {due}})
+	if body := a.body(r); r.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="name-error"`) || !strings.Contains(body, `value="`+name+`"`) || !strings.Contains(body, `value="`+due+`"`) {
+		t.Errorf("over-long campaign name: %d; want 400 with the name's error and what was typed", r.StatusCode)
+	}
+	if r := a.post(lee, "/recertification/campaigns", url.Values{"name": {"Yearly"}, "due_by": {due}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("start: %d %s", r.StatusCode, a.body(r))
+	}
+	m := regexp.MustCompile(`/recertification/items/(\d+)/recertify`).FindStringSubmatch(a.body(a.get(alice, "/recertification")))
+	if m == nil {
+		t.Fatal("alice has nothing to re-certify")
+	}
+	item := m[1]
+	justification := strings.Repeat("j", core.Limits.Justification+1)
+	expires := now.AddDate(0, 2, 0).Format("2006-01-02")
+	r = a.post(alice, "/recertification/items/"+item+"/recertify", url.Values{"justification": {justification}, "expires_at": {expires}})
+	if body := a.body(r); r.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="justification-`+item+`-error"`) ||
+		!strings.Contains(body, ">"+justification+"</textarea>") || !strings.Contains(body, `value="`+expires+`"`) {
+		t.Errorf("over-long justification: %d; want 400 with its error, the text and the date typed", r.StatusCode)
+	}
+	lapse := strings.Repeat("l", core.Limits.Reason+1)
+	r = a.post(alice, "/recertification/items/"+item+"/lapse", url.Values{"reason": {lapse}})
+	if body := a.body(r); r.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="reason-`+item+`-error"`) || !strings.Contains(body, `value="`+lapse+`"`) {
+		t.Errorf("over-long lapse reason: %d; want 400 with its error and the reason typed", r.StatusCode)
+	}
+	var rc models.Recertification
+	if a.svc.DB().First(&rc, item); rc.Status != "pending" {
+		t.Errorf("re-certification item is %s after refused decisions, want pending", rc.Status)
 	}
 }

@@ -63,8 +63,21 @@ type Zone struct {
 	CIDRs          string `gorm:"column:cidrs;not null;default:''"` // one prefix per line
 	Owner          string `gorm:"not null;default:''"`
 	Description    string `gorm:"not null;default:''"`
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// CheckCredentials lets the server's scans of the zone try default
+	// credentials on the services they find (off unless an admin turns it on).
+	CheckCredentials bool `gorm:"not null;default:false"`
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+// CredentialList is the admin's list of default credentials the scans try,
+// sealed: it holds passwords. There is one, with ID 1.
+type CredentialList struct {
+	ID        uint   `gorm:"primaryKey;autoIncrement:false"`
+	Sealed    []byte `gorm:"not null"`
+	Entries   int    `gorm:"not null;default:0"`
+	UpdatedBy string `gorm:"not null;default:''"`
+	UpdatedAt time.Time
 }
 
 // Asset is a host in the inventory. Its zone is derived from its address.
@@ -76,8 +89,31 @@ type Asset struct {
 	Application string `gorm:"not null;default:''"`
 	ZoneID      *uint  `gorm:"index"`
 	Zone        *Zone  `gorm:"constraint:OnDelete:SET NULL"`
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// PublicAddress is the asset's internet-facing (NAT) address, which an
+	// internet-vantage agent scans; empty when it has none.
+	PublicAddress string `gorm:"not null;default:''"`
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Application is the risk tier an admin gave an application (the
+// `application` of assets). An application without a row is standard.
+type Application struct {
+	ID        uint   `gorm:"primaryKey"`
+	Name      string `gorm:"not null;uniqueIndex"`
+	Tier      string `gorm:"not null;default:'standard'"` // innovation | standard | critical
+	UpdatedBy string `gorm:"not null;default:''"`
+	UpdatedAt time.Time
+}
+
+// AssessmentQuestionnaire is one version of the security questionnaire a
+// request touching an innovation-tier application answers. Versions are
+// only added, so the questions a request was asked stay readable.
+type AssessmentQuestionnaire struct {
+	Version   uint   `gorm:"primaryKey;autoIncrement:false"`
+	Questions string `gorm:"not null"` // JSON list of questions
+	CreatedBy string `gorm:"not null;default:''"`
+	CreatedAt time.Time
 }
 
 // Request is a port-opening request and its place in the lifecycle.
@@ -101,8 +137,14 @@ type Request struct {
 	// with the compensating controls recorded per finding (JSON).
 	Exception            bool   `gorm:"not null;default:false"`
 	CompensatingControls string `gorm:"not null;default:'{}'"`
-	SubmittedAt          *time.Time
-	ApprovedAt           *time.Time
+	// Innovation is set while the rules touch an asset of an
+	// innovation-tier application (the policy's innovation-tier finding);
+	// Assessment holds the security questionnaire as it was asked and the
+	// requester's answers (JSON), empty when none was needed.
+	Innovation  bool   `gorm:"not null;default:false"`
+	Assessment  string `gorm:"not null;default:''"`
+	SubmittedAt *time.Time
+	ApprovedAt  *time.Time
 	// CertifiedAt is when the opening was last confirmed as still needed:
 	// its approval, then each re-certification.
 	CertifiedAt   *time.Time

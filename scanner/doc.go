@@ -43,13 +43,17 @@
 // SYN scanning (synscan.go, synsock_linux.go; no libpcap) sends bare TCP SYNs on a
 // raw IPv4 or IPv6 socket that only sends (a drop-all socket filter keeps the
 // kernel from queueing the machine's TCP traffic on it) and reads SYN-ACKs and
-// RSTs on another, whose kernel filter passes only segments to our source port,
-// a port outside the kernel's ephemeral range. The initial sequence number of
-// each probe is a keyed hash of a per-scan secret and the 4-tuple, plus the
-// attempt number: a reply counts only when its ack is that number plus one, so
-// stray or spoofed packets and our own SYNs looped back are never taken for
-// answers, and no table of sent probes is needed to recognise one. (The kernel
-// resets each SYN-ACK it did not expect; that is harmless.)
+// RSTs on another, whose kernel filter passes only segments to our source ports,
+// eight consecutive ports outside the kernel's ephemeral range: each attempt at a
+// port is sent from the next one, so that the reply tells which attempt it
+// answers and every attempt is a connection of its own at the target. (On one
+// 4-tuple, a retransmission would meet the half-open connection of an attempt
+// whose SYN-ACK was lost, and the target would reset it: an open port seen
+// closed.) The initial sequence number of each probe is a keyed hash of a
+// per-scan secret and the 4-tuple: a reply counts only when its ack is that
+// number plus one, so stray or spoofed packets and our own SYNs looped back are
+// never taken for answers, and no table of sent probes is needed to recognise
+// one. (The kernel resets each SYN-ACK it did not expect; that is harmless.)
 //
 // Hosts x ports are walked in a random order without a list: hosts by a keyed
 // permutation of the target set, 256 hosts at a time, and each block's
@@ -76,8 +80,10 @@
 // each host (RFC 6298's smoothed mean plus four deviations, 100 ms at least,
 // Options.Timeout at most; 1 s before the first answer), doubled for each
 // retransmission on a host that answered. A silent port is
-// retransmitted up to Options.Retries times; answers that arrive late still
-// count, the cookie proving them.
+// retransmitted up to Options.Retries times, and on a host whose retransmissions
+// were answered (a lossy path) once more than the highest attempt ever answered
+// there (nmap's rule; seven at most); answers that arrive late still count, the
+// cookie proving them.
 //
 // A host that answers some ports and keeps silent on most first attempts and on
 // their retransmissions too is behind a filter, not on a lossy path: its silent
@@ -95,8 +101,9 @@
 // default 4,096), Options.PerHost (64) against a host that answers (too many at
 // once overflow its accept queue and look like filtering), up to DownAfter before
 // a host's first answer, and up to 4,096 on a host known to drop, with silent ports
-// retried by sample only. The handshake timeout adapts to the round trips measured
-// on each host (250 ms at least). Every connection binds its local side first and
+// retried by sample only, and retries earned on a lossy path as above. The
+// handshake timeout adapts to the round trips measured on each host (250 ms at
+// least). Every connection binds its local side first and
 // closes with a reset (linger 0), leaving no TIME_WAIT; on Linux it is a non-
 // blocking connect whose outcome the kernel settles when the wait ends, so a
 // handshake that completed just as a late timer fired still counts as open. Local failures (too many

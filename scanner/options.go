@@ -22,7 +22,7 @@ type Options struct {
 	PerHost     int           // 64: attempts in flight against one host that answers (its accept queue)
 	Hosts       int           // hosts connect-scanned at once; default 2*512/PerHost, at least 4
 	Timeout     time.Duration // 1.5s: longest wait for a TCP handshake; shorter once round trips are measured
-	Retries     int           // 1: extra attempts for a port whose handshake timed out (never for refusals)
+	Retries     int           // 1: extra attempts for a port whose handshake timed out (never for refusals); more on a path that has shown loss
 	DownAfter   int           // 100: unanswered attempts after which a host that never answered is down; negative: never
 
 	SkipIdentify bool          // report open ports without naming their services

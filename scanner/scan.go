@@ -242,6 +242,7 @@ type hostScan struct {
 	silentStreak  int  // attempts without an answer while the host never answered
 	silentFirst   int  // first attempts that timed out
 	retryAnswered int  // retries answered: the path loses packets
+	maxAnswered   int  // the highest attempt number answered
 	retryLost     int  // retries unanswered too: a filter drops them
 	dropping      bool // answers some ports and silently drops the others
 	down          atomic.Bool
@@ -544,7 +545,7 @@ func (h *hostScan) probePort(ctx context.Context, port uint16) portState {
 		rtt := time.Since(start)
 		switch outcome {
 		case outcomeOpen, outcomeClosed:
-			h.answered(rtt, attempt > 0)
+			h.answered(rtt, attempt)
 			if outcome == outcomeOpen {
 				return portOpen
 			}
@@ -561,18 +562,19 @@ func (h *hostScan) probePort(ctx context.Context, port uint16) portState {
 			return portFiltered
 		}
 		attempt++
-		if !h.unanswered(attempt > 1) || attempt > h.r.opts.Retries || outcome == outcomeUnreachable {
+		if !h.unanswered(attempt > 1) || attempt > h.retries() || outcome == outcomeUnreachable {
 			return portFiltered
 		}
 	}
 }
 
-func (h *hostScan) answered(rtt time.Duration, retry bool) {
+func (h *hostScan) answered(rtt time.Duration, attempt int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.responded = true
 	h.silentStreak = 0
-	if retry {
+	h.maxAnswered = max(h.maxAnswered, attempt)
+	if attempt > 0 {
 		h.retryAnswered++
 		h.dropping = false
 		return // which attempt was answered is unknown: no round-trip sample
@@ -612,6 +614,18 @@ func (h *hostScan) unanswered(retry bool) bool {
 	}
 	h.dropping = h.responded && h.retryLost >= 8 && h.retryAnswered*8 <= h.retryLost
 	return !h.dropping || h.silentFirst%synRetrySample == 0
+}
+
+// retries is how many times a silent port is tried again: Retries, and on a
+// path that has shown loss one attempt more than the highest answered there (as
+// in the SYN engine's retries).
+func (h *hostScan) retries() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.r.opts.Retries == 0 {
+		return 0
+	}
+	return min(max(h.r.opts.Retries, h.maxAnswered+1), maxTries-1)
 }
 
 // timeout is the handshake wait for the next attempt: the configured maximum until
@@ -681,24 +695,57 @@ func (r *run) looksLikeTarpit(ctx context.Context, addr netip.Addr) bool {
 			ports = append(ports, uint16(61000+rand.IntN(65536-61000)))
 		}
 	}
-	var accepted atomic.Int32
+	// One handshake lost on the path must not hide a tarpit: each of its ports
+	// would then be identified in turn, for many minutes. So a port that timed
+	// out is tried again, but only while the others accepted: a host where none
+	// did is no tarpit, and costs one wait.
+	accepted := 0
+	for range tarpitTries {
+		n, silent, refused := r.tarpitRound(ctx, addr, ports)
+		accepted += n
+		if refused || accepted == 0 || ctx.Err() != nil {
+			return false
+		}
+		if len(silent) == 0 {
+			return true
+		}
+		ports = silent
+	}
+	return false
+}
+
+// tarpitTries bounds the handshakes tried per port when looking for a tarpit.
+const tarpitTries = 3
+
+// tarpitRound connects to each port once (retrying only local failures) and
+// counts the handshakes completed, lists the ports that timed out and tells
+// whether one was refused.
+func (r *run) tarpitRound(ctx context.Context, addr netip.Addr, ports []uint16) (accepted int, silent []uint16, refused bool) {
+	outcomes := make([]connectOutcome, len(ports))
 	var wg sync.WaitGroup
-	for _, port := range ports {
+	for i, port := range ports {
 		wg.Go(func() {
-			for attempt := 0; attempt < 10; attempt++ {
-				switch r.connect(ctx, netip.AddrPortFrom(addr, port), r.opts.Timeout) {
-				case outcomeOpen:
-					accepted.Add(1)
-				case outcomeLocal:
-					time.Sleep(20 * time.Millisecond)
-					continue
+			for range 10 {
+				outcomes[i] = r.connect(ctx, netip.AddrPortFrom(addr, port), r.opts.Timeout)
+				if outcomes[i] != outcomeLocal {
+					return
 				}
-				return
+				time.Sleep(20 * time.Millisecond)
 			}
 		})
 	}
 	wg.Wait()
-	return int(accepted.Load()) == len(ports)
+	for i, o := range outcomes {
+		switch o {
+		case outcomeOpen:
+			accepted++
+		case outcomeTimeout:
+			silent = append(silent, ports[i])
+		default:
+			refused = true
+		}
+	}
+	return accepted, silent, refused
 }
 
 // answering keeps the ports of a tarpit host where an application answers (a

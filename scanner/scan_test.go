@@ -211,6 +211,52 @@ func TestTarpitHost(t *testing.T) {
 	}
 }
 
+// A tarpit behind a lossy path: one of its probe ports loses the handshake once.
+// The others accepted, so that port is tried again and the tarpit is still
+// recognised; a host that accepts none of them costs one wait, no retry.
+func TestTarpitSeenThroughALostHandshake(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		tarpit bool
+	}{{"tarpit", true}, {"filtered", false}} {
+		var mu sync.Mutex
+		calls := map[uint16]int{}
+		probes := []uint16{61001, 61002, 61003}
+		opts := quick(22)
+		opts.SkipIdentify = true
+		opts.TarpitPorts = probes
+		opts.connect = func(_ context.Context, target netip.AddrPort, _ time.Duration) connectOutcome {
+			mu.Lock()
+			defer mu.Unlock()
+			calls[target.Port()]++
+			switch {
+			case target.Port() == 22:
+				return outcomeOpen
+			case !tc.tarpit || target.Port() == 61002 && calls[61002] == 1:
+				return outcomeTimeout
+			}
+			return outcomeOpen
+		}
+		report, err := Scan(context.Background(), []netip.Addr{netip.MustParseAddr("192.0.2.1")}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h := report.Hosts[0]; h.Tarpit != tc.tarpit {
+			t.Errorf("%s: tarpit %v", tc.name, h.Tarpit)
+		}
+		want := map[uint16]int{61001: 1, 61002: 2, 61003: 1}
+		if !tc.tarpit {
+			want[61002] = 1
+		}
+		for _, p := range probes {
+			if calls[p] != want[p] {
+				t.Errorf("%s: %d handshakes on %d, want %d", tc.name, calls[p], p, want[p])
+			}
+		}
+	}
+}
+
 func TestSilentListenersAreNotATarpit(t *testing.T) {
 	t.Parallel()
 	addr := randomLoopback()
@@ -331,6 +377,51 @@ func TestTimeoutsAreRetriedRefusalsAreNot(t *testing.T) {
 	}
 	if calls[10] != 3 || calls[20] != 1 {
 		t.Errorf("attempts %v: want 3 for the timeout, 1 for the refusal", calls)
+	}
+}
+
+// On a path that has shown loss (a retry answered), a silent port is tried once
+// more than the highest attempt ever answered there: the port whose first two
+// attempts were lost is found, where the configured single retry missed it.
+func TestLossyPathEarnsMoreRetries(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	calls := map[uint16]int{}
+	var ports []uint16
+	for p := uint16(1); p <= 100; p++ {
+		ports = append(ports, p)
+	}
+	opts := quick(ports...)
+	opts.SkipIdentify = true
+	opts.TarpitPorts = []uint16{61001}
+	opts.connect = func(_ context.Context, target netip.AddrPort, _ time.Duration) connectOutcome {
+		mu.Lock()
+		calls[target.Port()]++
+		attempt := calls[target.Port()] - 1
+		mu.Unlock()
+		switch port := target.Port(); {
+		case port == 61001:
+			return outcomeClosed
+		case port == 50 && attempt < 2:
+			// Lost twice, each loss seen after the others' retries answered.
+			time.Sleep(100 * time.Millisecond)
+			return outcomeTimeout
+		case port == 50:
+			return outcomeOpen
+		case attempt == 0 && port%4 == 0: // a few first attempts lost
+			return outcomeTimeout
+		}
+		return outcomeClosed
+	}
+	report, err := Scan(context.Background(), []netip.Addr{netip.MustParseAddr("192.0.2.1")}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := report.Hosts[0]; len(h.Ports) != 1 || h.Ports[0].Port != 50 {
+		t.Errorf("ports %+v, want 50 open", h.Ports)
+	}
+	if calls[50] != 3 || calls[20] != 2 || calls[21] != 1 {
+		t.Errorf("attempts: port 50 %d, 20 %d, 21 %d; want 3, 2, 1", calls[50], calls[20], calls[21])
 	}
 }
 

@@ -1,7 +1,6 @@
 package scanner
 
 import (
-	"container/heap"
 	"net/netip"
 	"runtime"
 	"testing"
@@ -46,9 +45,7 @@ func BenchmarkSynSilentSweepSimulated(b *testing.B) {
 			func(netip.Addr) (netip.Addr, error) { return n.local, nil }, func(*synHost) {})
 		start := n.now
 		for i := 0; !e.done(); i++ {
-			for n.events.Len() > 0 && !n.events[0].at.After(n.now) {
-				e.handleReply(heap.Pop(&n.events).(simEvent).r, n.now)
-			}
+			n.deliver(e)
 			e.poll(n.now)
 			n.now = n.now.Add(time.Millisecond)
 			if i%5000 == 0 {

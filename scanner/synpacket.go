@@ -109,12 +109,20 @@ func parseTCP(seg []byte, src, dst netip.Addr) (tcpReply, error) {
 // cookieJar derives each probe's initial sequence number from a secret of the scan
 // and the 4-tuple, so a reply proves it answers our probe (its ack is our seq+1)
 // without a table of what was sent: stray and spoofed packets fail the check.
+//
+// Each attempt at a port is sent from a source port of its own, the scan's base
+// port plus the attempt number, so that a reply tells which attempt it answers
+// and every attempt is a connection of its own at the target. A retransmission
+// on the same 4-tuple would meet the half-open connection of the first attempt
+// whenever that attempt's SYN-ACK was lost: with another sequence number it falls
+// in the connection's window and the target resets it (RFC 793), which reads as
+// a closed port; with the same one, the answer could not be told from a late
+// answer to the first.
 type cookieJar struct{ seed maphash.Seed }
 
 func newCookieJar() cookieJar { return cookieJar{seed: maphash.MakeSeed()} }
 
-// maxTries bounds the attempts per port; the attempt number is added to the
-// cookie so that an answer tells which attempt it answers.
+// maxTries bounds the attempts per port, and so the source ports a scan uses.
 const maxTries = 8
 
 func (c cookieJar) cookie(local, remote netip.Addr, lport, rport uint16) uint32 {
@@ -127,9 +135,11 @@ func (c cookieJar) cookie(local, remote netip.Addr, lport, rport uint16) uint32 
 	return uint32(maphash.Bytes(c.seed, b[:]))
 }
 
-// seq is the sequence number of attempt try (0-based) to a port.
-func (c cookieJar) seq(local, remote netip.Addr, lport, rport uint16, try int) uint32 {
-	return c.cookie(local, remote, lport, rport) + uint32(try)
+// probe is the source port and sequence number of attempt try (0-based) to a
+// port, for a scan whose base source port is lport.
+func (c cookieJar) probe(local, remote netip.Addr, lport, rport uint16, try int) (sport uint16, seq uint32) {
+	sport = lport + uint16(try)
+	return sport, c.cookie(local, remote, sport, rport)
 }
 
 // replyKind classifies a reply to one of our probes.
@@ -141,15 +151,12 @@ const (
 	replyClosed                  // RST
 )
 
-// classify checks that r answers a probe sent from local:lport and returns what
-// it says and which attempt it answers.
+// classify checks that r answers a probe of a scan whose base source port is
+// lport and returns what it says and which attempt it answers.
 func (c cookieJar) classify(r tcpReply, lport uint16) (replyKind, int) {
-	// Our own SYNs come back on loopback: they are from lport, not to it.
-	if r.dport != lport || r.flags&tcpACK == 0 {
-		return replyNone, 0
-	}
-	try := int(r.ack - 1 - c.cookie(r.dst, r.src, lport, r.sport))
-	if try < 0 || try >= maxTries {
+	// Our own SYNs come back on loopback: they are from our ports, not to them.
+	try := int(r.dport) - int(lport)
+	if try < 0 || try >= maxTries || r.flags&tcpACK == 0 || r.ack-1 != c.cookie(r.dst, r.src, r.dport, r.sport) {
 		return replyNone, 0
 	}
 	switch {

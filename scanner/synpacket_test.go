@@ -49,7 +49,14 @@ func TestClassifyReplies(t *testing.T) {
 	jar := newCookieJar()
 	local, remote := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.9")
 	const lport = 61500
-	syn := buildSYN(make([]byte, 64), local, remote, lport, 22, jar.seq(local, remote, lport, 22, 1))
+	sport, seq := jar.probe(local, remote, lport, 22, 1)
+	if sport != lport+1 {
+		t.Fatalf("attempt 1 sent from port %d, want %d", sport, lport+1)
+	}
+	syn := buildSYN(make([]byte, 64), local, remote, sport, 22, seq)
+	// The same cookie arriving on another attempt's port does not answer a probe.
+	moved := buildSYN(make([]byte, 64), local, remote, lport+2, 22, seq)
+	beyond := buildSYN(make([]byte, 64), local, remote, lport+maxTries, 22, seq)
 	cases := []struct {
 		name  string
 		seg   []byte
@@ -62,6 +69,8 @@ func TestClassifyReplies(t *testing.T) {
 		{"wrong ack", answer(syn, tcpSYN|tcpACK, 100), replyNone, 0, remote},
 		{"no ack flag", answer(syn, tcpSYN, 1), replyNone, 0, remote},
 		{"our own syn looped back", syn, replyNone, 0, local},
+		{"to another attempt's port", answer(moved, tcpSYN|tcpACK, 1), replyNone, 0, remote},
+		{"to a port beyond the scan's", answer(beyond, tcpSYN|tcpACK, 1), replyNone, 0, remote},
 		{"from another host", answer(syn, tcpSYN|tcpACK, 1), replyNone, 0, netip.MustParseAddr("192.0.2.10")},
 	}
 	for _, c := range cases {

@@ -15,8 +15,8 @@ import (
 // synNet is what the SYN engine needs of the network: raw sockets, or a simulated
 // network in tests.
 type synNet interface {
-	send(src, dst netip.Addr, dport uint16, seq uint32) error
-	sourcePort() uint16
+	send(src, dst netip.Addr, sport, dport uint16, seq uint32) error
+	sourcePort() uint16 // the first of maxTries source ports, one per attempt
 }
 
 // synConfig tunes the SYN engine; see Options for the defaults.
@@ -75,6 +75,7 @@ type synHost struct {
 	silentFirst   int // first attempts that timed out
 	answeredFirst int // first attempts answered
 	retryAnswered int // retransmissions answered: evidence of loss
+	maxAnswered   int // the highest attempt number answered
 	retryLost     int // retransmissions unanswered too: evidence of a filter
 	retrySent     int
 	firstSent     int
@@ -385,7 +386,8 @@ const (
 
 // transmit sends one probe.
 func (e *synEngine) transmit(h *synHost, port uint16, try int, now time.Time) sendResult {
-	err := e.net.send(h.local, h.addr, port, e.jar.seq(h.local, h.addr, e.lport, port, try))
+	sport, seq := e.jar.probe(h.local, h.addr, e.lport, port, try)
+	err := e.net.send(h.local, h.addr, sport, port, seq)
 	e.tokens--
 	switch {
 	case err == nil:
@@ -494,7 +496,7 @@ func (e *synEngine) timedOut(p *synProbe, now time.Time) {
 	// Dropping: most first attempts unanswered, and their retransmissions too: a
 	// filter, not a congested path (which answers most first attempts).
 	h.dropping = h.responded && h.retryLost >= 8 && h.retryAnswered*16 <= h.retryLost && h.silentFirst > 4*h.answeredFirst
-	retry := p.try < e.cfg.retries && !h.down && !h.finished
+	retry := p.try < e.retries(h) && !h.down && !h.finished
 	if retry && !h.responded {
 		// Enough retransmissions to tell a silent host from a burst of loss.
 		retry = h.retrySent < min(e.cfg.downAfter, 8) || e.cfg.downAfter < 0
@@ -509,6 +511,19 @@ func (e *synEngine) timedOut(p *synProbe, now time.Time) {
 		e.enqueue(h, p.port, p.try+1)
 	}
 	e.maybeFinish(h, now)
+}
+
+// retries is how many times a silent port of h is tried again: the configured
+// number, and on a path that has shown loss one attempt more than the highest
+// that was ever answered there (nmap's rule). A lossy path's answers then keep
+// coming through, at a cost only for the few ports that are silent there,
+// while a silent host or a filter, whose retransmissions are never answered,
+// costs no more than before.
+func (e *synEngine) retries(h *synHost) int {
+	if e.cfg.retries == 0 {
+		return 0
+	}
+	return min(max(e.cfg.retries, h.maxAnswered+1), maxTries-1)
 }
 
 func (e *synEngine) setDown(h *synHost, now time.Time) {
@@ -534,6 +549,7 @@ func (e *synEngine) handleReply(r tcpReply, now time.Time) {
 		return
 	}
 	h.responded = true
+	h.maxAnswered = max(h.maxAnswered, try)
 	switch kind {
 	case replyOpen:
 		h.open = append(h.open, r.sport)

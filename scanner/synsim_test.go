@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -13,7 +14,11 @@ import (
 // simNet is a simulated network for the SYN engine, on a virtual clock: a
 // bottleneck link of limited packets per second with a bounded queue, a one-way
 // latency, random loss, and hosts that answer, refuse, drop some ports or drop
-// everything. It is deterministic for a given seed.
+// everything. Hosts keep TCP's half-open state as a real stack does: an open
+// port answers a SYN with a SYN-ACK and holds the connection until our kernel
+// resets it (it has no socket there) or the SYN-ACK's retransmissions run out;
+// meanwhile a SYN of the same 4-tuple is answered as RFC 793 says, and as Linux
+// does. It is deterministic for a given seed.
 type simNet struct {
 	now      time.Time
 	rng      *rand.Rand
@@ -29,17 +34,33 @@ type simNet struct {
 	firstTry map[string]int       // first attempts per host:port
 	dropped  int                  // at the bottleneck
 	refuse   map[netip.Addr]error // send errors, as the kernel's for a missing route
+	resets   int                  // half-open connections a second SYN reset
 }
 
 type simHost struct {
-	open    map[uint16]bool
-	allow   map[uint16]bool // when set, every other port is dropped (a firewall)
-	dropAll bool
+	open     map[uint16]bool
+	allow    map[uint16]bool // when set, every other port is dropped (a firewall)
+	dropAll  bool
+	halfOpen map[simTuple]*simRequest
 }
+
+// simTuple names a connection at the host: our address and port, its port.
+type simTuple struct {
+	peer         netip.Addr
+	sport, dport uint16
+}
+
+// simRequest is a half-open connection: SYN received, SYN-ACK sent.
+type simRequest struct{ isn uint32 }
+
+// simWindow is the receive window a host announces in its SYN-ACK: a SYN of the
+// same 4-tuple within it of the expected sequence number resets the connection.
+const simWindow = 64240
 
 type simEvent struct {
 	at time.Time
-	r  tcpReply
+	r  tcpReply           // a segment for the engine
+	fn func(at time.Time) // or something that happens in the network
 }
 
 type simEvents []simEvent
@@ -65,12 +86,14 @@ func newSimNet(seed uint64) *simNet {
 
 func (n *simNet) sourcePort() uint16 { return simSourcePort }
 
-func (n *simNet) send(src, dst netip.Addr, dport uint16, seq uint32) error {
+func (n *simNet) lost() bool { return n.loss > 0 && n.rng.Float64() < n.loss }
+
+func (n *simNet) send(src, dst netip.Addr, sport, dport uint16, seq uint32) error {
 	if err := n.refuse[dst]; err != nil {
 		return err
 	}
 	n.sent[dst]++
-	n.firstTry[fmt.Sprintf("%s:%d:%d", dst, dport, seq)]++
+	n.firstTry[fmt.Sprintf("%s:%d:%d:%d", dst, sport, dport, seq)]++
 	arrive := n.now
 	if n.pps > 0 {
 		start := n.now
@@ -85,23 +108,87 @@ func (n *simNet) send(src, dst netip.Addr, dport uint16, seq uint32) error {
 		arrive = start
 	}
 	arrive = arrive.Add(n.latency)
-	if n.loss > 0 && n.rng.Float64() < n.loss {
+	if n.lost() {
 		return nil
 	}
 	h := n.hosts[dst]
 	if h == nil || h.dropAll || h.allow != nil && !h.allow[dport] {
 		return nil
 	}
-	flags := uint8(tcpRST | tcpACK)
-	if h.open[dport] {
-		flags = tcpSYN | tcpACK
-	}
-	if n.loss > 0 && n.rng.Float64() < n.loss {
-		return nil
-	}
-	heap.Push(&n.events, simEvent{at: arrive.Add(n.latency), r: tcpReply{src: dst, dst: src, sport: dport,
-		dport: simSourcePort, seq: 99, ack: seq + 1, flags: flags}})
+	heap.Push(&n.events, simEvent{at: arrive, fn: func(at time.Time) { n.receiveSYN(at, h, src, dst, sport, dport, seq) }})
 	return nil
+}
+
+// receiveSYN is the host's TCP stack taking a SYN.
+func (n *simNet) receiveSYN(at time.Time, h *simHost, src, dst netip.Addr, sport, dport uint16, seq uint32) {
+	if !h.open[dport] {
+		n.answer(at, dst, src, dport, sport, tcpRST|tcpACK, seq+1)
+		return
+	}
+	if h.halfOpen == nil {
+		h.halfOpen = map[simTuple]*simRequest{}
+	}
+	key := simTuple{src, sport, dport}
+	req := h.halfOpen[key]
+	switch {
+	case req == nil:
+		req = &simRequest{isn: seq}
+		h.halfOpen[key] = req
+		n.answer(at, dst, src, dport, sport, tcpSYN|tcpACK, seq+1)
+		n.retransmitSynAck(at.Add(time.Second), time.Second, h, key, req, dst)
+	case seq == req.isn: // the same SYN again: the SYN-ACK again
+		n.answer(at, dst, src, dport, sport, tcpSYN|tcpACK, seq+1)
+	case seq-(req.isn+1) < simWindow: // another SYN within the window: reset
+		delete(h.halfOpen, key)
+		n.resets++
+		n.answer(at, dst, src, dport, sport, tcpRST|tcpACK, seq+1)
+	default: // outside it: an ACK of what the host expects
+		n.answer(at, dst, src, dport, sport, tcpACK, req.isn+1)
+	}
+}
+
+// retransmitSynAck resends the SYN-ACK of a connection still half-open, with
+// the exponential backoff and the five retries of Linux.
+func (n *simNet) retransmitSynAck(at time.Time, rto time.Duration, h *simHost, key simTuple, req *simRequest, addr netip.Addr) {
+	heap.Push(&n.events, simEvent{at: at, fn: func(at time.Time) {
+		if h.halfOpen[key] != req {
+			return
+		}
+		n.answer(at, addr, key.peer, key.dport, key.sport, tcpSYN|tcpACK, req.isn+1)
+		if rto < 32*time.Second {
+			n.retransmitSynAck(at.Add(2*rto), 2*rto, h, key, req, addr)
+		} else {
+			delete(h.halfOpen, key)
+		}
+	}})
+}
+
+// answer sends a segment from a host back to us, unless it is lost.
+func (n *simNet) answer(at time.Time, from, to netip.Addr, sport, dport uint16, flags uint8, ack uint32) {
+	if n.lost() {
+		return
+	}
+	heap.Push(&n.events, simEvent{at: at.Add(n.latency), r: tcpReply{src: from, dst: to, sport: sport,
+		dport: dport, seq: 99, ack: ack, flags: flags}})
+}
+
+// deliver runs what is due: segments reach the engine, and a SYN-ACK makes our
+// kernel, which has no socket on the scan's port, send a reset that ends the
+// host's half-open connection.
+func (n *simNet) deliver(e *synEngine) {
+	for n.events.Len() > 0 && !n.events[0].at.After(n.now) {
+		ev := heap.Pop(&n.events).(simEvent)
+		if ev.fn != nil {
+			ev.fn(ev.at)
+			continue
+		}
+		e.handleReply(ev.r, n.now)
+		if ev.r.flags&(tcpSYN|tcpACK) != tcpSYN|tcpACK || n.lost() {
+			continue
+		}
+		h, key := n.hosts[ev.r.src], simTuple{ev.r.dst, ev.r.dport, ev.r.sport}
+		heap.Push(&n.events, simEvent{at: ev.at.Add(n.latency), fn: func(time.Time) { delete(h.halfOpen, key) }})
+	}
 }
 
 // simulate runs the engine on the network until every host is finished, in
@@ -114,9 +201,7 @@ func simulate(t *testing.T, n *simNet, cfg synConfig, targets []netip.Addr, port
 		func(h *synHost) { done[h.addr] = h })
 	start := n.now
 	for !e.done() {
-		for n.events.Len() > 0 && !n.events[0].at.After(n.now) {
-			e.handleReply(heap.Pop(&n.events).(simEvent).r, n.now)
-		}
+		n.deliver(e)
 		e.poll(n.now)
 		n.now = n.now.Add(time.Millisecond)
 		if n.now.Sub(start) > 10*time.Minute {
@@ -273,9 +358,7 @@ func TestSynEngineUnreachableHosts(t *testing.T) {
 		func(a netip.Addr) (netip.Addr, error) { return n.local, nil },
 		func(h *synHost) { done[h.addr] = h })
 	for i := 0; !e.done(); i++ {
-		for n.events.Len() > 0 && !n.events[0].at.After(n.now) {
-			e.handleReply(heap.Pop(&n.events).(simEvent).r, n.now)
-		}
+		n.deliver(e)
 		e.poll(n.now)
 		n.now = n.now.Add(time.Millisecond)
 		if i > 60000 {
@@ -303,7 +386,7 @@ type refusingOnce struct {
 	n    int
 }
 
-func (r *refusingOnce) send(src, dst netip.Addr, dport uint16, seq uint32) error {
+func (r *refusingOnce) send(src, dst netip.Addr, sport, dport uint16, seq uint32) error {
 	if dst == r.addr {
 		r.n++
 		if r.n%10 == 0 {
@@ -311,7 +394,7 @@ func (r *refusingOnce) send(src, dst netip.Addr, dport uint16, seq uint32) error
 			return syscall.ENOBUFS
 		}
 	}
-	return r.simNet.send(src, dst, dport, seq)
+	return r.simNet.send(src, dst, sport, dport, seq)
 }
 
 // Behind a long path with random loss and no bottleneck (issue 10: 30 ms round
@@ -369,4 +452,47 @@ func TestSynEngineSilentHostDecidedQuickly(t *testing.T) {
 			t.Errorf("%s: down %v after %v of virtual time, want down within 1.1 s", tc.name, h.down, took)
 		}
 	}
+}
+
+// Issue 10's open ports missed behind a lossy path: when the SYN-ACK of a first
+// attempt is lost, the host still holds that connection half-open. A
+// retransmission on the same 4-tuple with another sequence number falls inside
+// its window, and the host answers it with a reset (RFC 793; Linux counts it in
+// TcpExtEmbryonicRsts): the open port looked closed. Each attempt must be a
+// connection of its own, and a port that answered a SYN-ACK once is open.
+func TestSynEngineLostSynAckIsNotClosed(t *testing.T) {
+	t.Parallel()
+	n := newSimNet(8)
+	n.loss, n.latency = 0.05, 15*time.Millisecond
+	a := netip.MustParseAddr("192.0.2.95")
+	var open []uint16
+	for p := uint16(10); p <= 3000; p += 10 {
+		open = append(open, p)
+	}
+	n.hosts[a] = &simHost{open: portSet(open...)}
+	cfg := simConfig()
+	cfg.allStates = true
+	_, hosts, _ := simulate(t, n, cfg, []netip.Addr{a}, allPorts()[:3000])
+	h := hosts[a]
+	for _, p := range h.closed {
+		if n.hosts[a].open[p] {
+			t.Errorf("open port %d reported closed", p)
+		}
+	}
+	if n.resets > 0 {
+		t.Errorf("%d half-open connections reset by a later attempt on the same 4-tuple", n.resets)
+	}
+	if fmt.Sprint(h.open) != fmt.Sprint(open) {
+		t.Errorf("found %d of %d open ports; missing %v", len(h.open), len(open), missing(open, h.open))
+	}
+}
+
+func missing(want, got []uint16) []uint16 {
+	var out []uint16
+	for _, p := range want {
+		if !slices.Contains(got, p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -85,11 +85,12 @@ const (
 	bpfLD, bpfLDX, bpfJMP, bpfRET = 0x00, 0x01, 0x05, 0x06
 	bpfH, bpfB                    = 0x08, 0x10
 	bpfABS, bpfIND, bpfMSH        = 0x20, 0x40, 0xa0
-	bpfJEQ, bpfK                  = 0x10, 0x00
+	bpfJGT, bpfJGE, bpfK          = 0x20, 0x30, 0x00
 )
 
-// dportFilter accepts TCP segments whose destination port is lport. An IPv4 raw
-// socket sees the IP header first; an IPv6 one sees the TCP header only.
+// dportFilter accepts TCP segments whose destination port is one of the scan's:
+// lport to lport+maxTries-1. An IPv4 raw socket sees the IP header first; an IPv6
+// one sees the TCP header only.
 func dportFilter(family int, lport uint16) []syscall.SockFilter {
 	load := []syscall.SockFilter{{Code: bpfLD | bpfH | bpfABS, K: 2}}
 	if family == syscall.AF_INET {
@@ -99,14 +100,16 @@ func dportFilter(family int, lport uint16) []syscall.SockFilter {
 		}
 	}
 	return append(load,
-		syscall.SockFilter{Code: bpfJMP | bpfJEQ | bpfK, K: uint32(lport), Jt: 0, Jf: 1},
+		syscall.SockFilter{Code: bpfJMP | bpfJGE | bpfK, K: uint32(lport), Jt: 0, Jf: 2},
+		syscall.SockFilter{Code: bpfJMP | bpfJGT | bpfK, K: uint32(lport) + maxTries - 1, Jt: 1, Jf: 0},
 		syscall.SockFilter{Code: bpfRET | bpfK, K: 0xffff},
 		syscall.SockFilter{Code: bpfRET | bpfK, K: 0},
 	)
 }
 
-// chooseSourcePort picks a port outside the kernel's ephemeral range, so that no
-// connection of this machine shares it and the replies are ours.
+// chooseSourcePort picks the first of maxTries consecutive ports outside the
+// kernel's ephemeral range, so that no connection of this machine shares them and
+// the replies are ours.
 func chooseSourcePort() uint16 {
 	lo, hi := 32768, 60999
 	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
@@ -120,23 +123,23 @@ func chooseSourcePort() uint16 {
 		}
 	}
 	if 65535-hi >= 1000 {
-		return uint16(hi + 1 + rand.IntN(65535-hi))
+		return uint16(hi + 1 + rand.IntN(65535-hi-maxTries+1))
 	}
 	if lo-1024 >= 1000 {
-		return uint16(1024 + rand.IntN(lo-1024))
+		return uint16(1024 + rand.IntN(lo-1024-maxTries+1))
 	}
-	return uint16(61000 + rand.IntN(4535))
+	return uint16(61000 + rand.IntN(4535-maxTries+1))
 }
 
 func (s *rawSockets) sourcePort() uint16 { return s.lport }
 
 func (s *rawSockets) supports(a netip.Addr) bool { return a.Is4() || s.send6 >= 0 }
 
-// send sends one SYN from src to dst:dport.
-func (s *rawSockets) send(src, dst netip.Addr, dport uint16, seq uint32) error {
+// send sends one SYN from src:sport to dst:dport.
+func (s *rawSockets) send(src, dst netip.Addr, sport, dport uint16, seq uint32) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	seg := buildSYN(s.buf[:], src, dst, s.lport, dport, seq)
+	seg := buildSYN(s.buf[:], src, dst, sport, dport, seq)
 	if dst.Is4() {
 		return syscall.Sendto(s.send4, seg, 0, &syscall.SockaddrInet4{Addr: dst.As4()})
 	}
@@ -174,7 +177,7 @@ func (s *rawSockets) receive(deliver func(tcpReply)) {
 				} else {
 					continue
 				}
-				if err == nil && r.dport == s.lport {
+				if err == nil && r.dport-s.lport < maxTries {
 					deliver(r)
 				}
 			}

@@ -36,3 +36,11 @@ func invalidAttr(msg string) string {
 	}
 	return "false"
 }
+
+// firstNonEmpty is what the user typed, else the form's default.
+func firstNonEmpty(typed, fallback string) string {
+	if typed != "" {
+		return typed
+	}
+	return fallback
+}

@@ -21,6 +21,7 @@ type Page struct {
 type Limits struct {
 	Title, Justification, Comment, Reason, ChecklistNote, CompensatingControl int
 	ChangeRef, ChangeNote, Name, Hostname, Label, Search                      int
+	AssessmentAnswer                                                          int
 }
 
 // User is the logged-in person, as the header shows them.
@@ -136,6 +137,11 @@ type RequestForm struct {
 	FormError       string
 	Findings        Findings
 	DriftID         uint // the drift item this request answers, when filed from one
+	// Assessment is the security questionnaire, with questions only when
+	// the rules touch an innovation-tier application; Answers are what the
+	// requester typed in it, by question id.
+	Assessment AssessmentForm
+	Answers    map[string]string
 }
 
 // RuleView is a rule as the request page shows it.
@@ -210,6 +216,10 @@ type RequestDetail struct {
 	Verification               string // the latest verification scan's page, when one ran
 	VerificationStatus         string
 	Evidence                   []EvidenceRow
+	// Innovation: the rules touch an innovation-tier application; the
+	// assessment its requester answered, when one was needed.
+	Innovation bool
+	Assessment *AssessmentView
 }
 
 // ChecklistItem is one row of the review form's checklist.
@@ -267,6 +277,7 @@ type RegisterRow struct {
 	Expires                                                  string
 	DaysLeft                                                 int
 	Exception                                                bool
+	Innovation                                               bool
 }
 
 // ZoneRow is a zone in the inventory.
@@ -275,6 +286,7 @@ type ZoneRow struct {
 	Name, Classification, CIDRs, Owner string
 	Description                        string
 	Assets                             int
+	CheckCredentials                   bool
 }
 
 // Zones is the zone list.
@@ -287,6 +299,7 @@ type Zones struct {
 type ZoneForm struct {
 	Action, Name, Classification, CIDRs, Owner, Description string
 	Editing                                                 bool
+	CheckCredentials                                        bool
 	ID                                                      uint
 	Classifications                                         []Option
 	Errors                                                  map[string]string
@@ -296,6 +309,7 @@ type ZoneForm struct {
 type AssetRow struct {
 	ID                                                              uint
 	Address, Hostname, OwnerTeam, Application, Zone, Classification string
+	Tier                                                            string // the application's risk tier
 }
 
 // Assets is the asset list.
@@ -308,6 +322,7 @@ type Assets struct {
 // AssetForm creates or edits an asset.
 type AssetForm struct {
 	Action, Address, Hostname, OwnerTeam, Application string
+	PublicAddress                                     string
 	Editing                                           bool
 	ID                                                uint
 	Errors                                            map[string]string
@@ -463,6 +478,10 @@ type RecertItem struct {
 	Status, DecidedBy string
 	Justification     string
 	DefaultExpiry     string
+	// What the owner typed into a refused form, and why it was refused.
+	JustificationDraft, JustificationError string
+	ExpiresDraft                           string
+	ReasonDraft, ReasonError               string
 }
 
 // CampaignRow is a campaign with its progress.
@@ -492,6 +511,9 @@ type Recertification struct {
 	DefaultDue     string
 	MaxDate        string
 	Error          string
+	// The campaign form as typed, when it was refused.
+	NameDraft, NameError string
+	DueDraft             string
 }
 
 // CampaignPage is one campaign with every item.
@@ -558,6 +580,10 @@ type DriftRow struct {
 	CanAcknowledge, CanSuppress, CanRequest  bool
 	FiledHref                                string
 	SuppressedUntil, SuppressReason          string
+	// The suppress form as typed, when it was refused: the form opens with it.
+	SuppressOpen             bool
+	ReasonDraft, ReasonError string
+	UntilDraft               string
 }
 
 // DriftList is the drift page.
@@ -696,4 +722,13 @@ type QueueRow struct {
 type FailedJobRow struct {
 	ID, Kind, Queue, State, Attempts, At, Args string
 	Errors                                     string // one a line, oldest first
+}
+
+// CredentialListForm is the state of the admin's default-credential list: what
+// may be shown of it (never its entries) and the error of a rejected list.
+type CredentialListForm struct {
+	Stored               bool
+	Entries              int
+	UpdatedBy, UpdatedAt string
+	Error                string
 }

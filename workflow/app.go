@@ -11,15 +11,18 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/portcullis/portcullis/workflow/agents"
 	"github.com/portcullis/portcullis/workflow/alerts"
 	"github.com/portcullis/portcullis/workflow/compliance"
 	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/credentials"
 	"github.com/portcullis/portcullis/workflow/dashboard"
 	"github.com/portcullis/portcullis/workflow/drift"
 	"github.com/portcullis/portcullis/workflow/identity"
 	"github.com/portcullis/portcullis/workflow/inventory"
 	"github.com/portcullis/portcullis/workflow/jobs"
 	"github.com/portcullis/portcullis/workflow/recert"
+	"github.com/portcullis/portcullis/workflow/reporting"
 	"github.com/portcullis/portcullis/workflow/requests"
 	"github.com/portcullis/portcullis/workflow/scans"
 )
@@ -37,6 +40,10 @@ type App struct {
 	Recert     *recert.Service
 	Compliance *compliance.Service
 	Dashboard  *dashboard.Service
+	Agents     *agents.Service
+	Reports    *reporting.Service
+	// Credentials is the admin's sealed list of default credentials to try.
+	Credentials *credentials.Service
 	// Jobs is the background job engine (River) every feature queues work on.
 	Jobs *jobs.Engine
 }
@@ -62,6 +69,7 @@ func New(db *gorm.DB, log *slog.Logger) *App {
 		Requests:   requests.New(st, inv),
 		Alerts:     alerts.New(st),
 		Compliance: compliance.New(st, inv),
+		Agents:     agents.New(st),
 		Jobs:       engine,
 	}
 	a.Scans = scans.New(st, inv, a.Requests)
@@ -69,8 +77,12 @@ func New(db *gorm.DB, log *slog.Logger) *App {
 	a.Requests.OnEnd(a.Recert.LapsePending)
 	a.Drift = drift.New(st, inv, a.Alerts)
 	a.Scans.SetDriftRecorder(a.Drift)
+	a.Agents.SetExternalDrift(a.Drift)
 	a.Requests.SetVerification(a.Scans)
 	a.Dashboard = dashboard.New(st, a.Requests, inv, a.Scans, a.Drift)
+	a.Reports = reporting.New(st, inv)
+	a.Scans.AfterScheduledRun(a.Reports.GenerateAfterScan)
+	a.Credentials = credentials.New(st)
 	return a
 }
 
@@ -78,6 +90,6 @@ func New(db *gorm.DB, log *slog.Logger) *App {
 // cleanSessions come from the caller (they need the identity provider and
 // the session store).
 func (a *App) JobDeps(checkAccess, cleanSessions func(context.Context) error) jobs.Deps {
-	return jobs.Deps{Scans: a.Scans, Alerts: a.Alerts, Recert: a.Recert, Compliance: a.Compliance,
+	return jobs.Deps{Scans: a.Scans, Alerts: a.Alerts, Recert: a.Recert, Compliance: a.Compliance, Reports: a.Reports,
 		CheckAccess: checkAccess, CleanSessions: cleanSessions}
 }

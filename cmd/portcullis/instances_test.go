@@ -32,17 +32,6 @@ type instance struct {
 	stderr *btBuffer
 }
 
-// buildPortcullis builds the binary the instances run.
-func buildPortcullis(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "portcullis")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // startInstance runs serve and waits until it serves.
 func startInstance(t *testing.T, bin string, env []string, args ...string) *instance {
 	t.Helper()

@@ -62,6 +62,8 @@ commands:
   audit keygen   make a key pair for signing audit checkpoints
   seed           fill an empty database with a synthetic organisation for load tests
   scan           scan ports and name the services that answer
+  agent          scanner agents: enroll (one-time token), run (inside a zone), list
+  report         a zone's daily or weekly port report from the stored scans (JSON or PDF)
   version        print the version
 
 Run "portcullis COMMAND -h" for the flags of a command.`
@@ -95,6 +97,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runSeed(ctx, args[1:], getenv, stdout, stderr)
 	case "scan":
 		return runScan(ctx, args[1:], stdout, stderr)
+	case "agent":
+		return runAgent(ctx, args[1:], getenv, stdout, stderr)
+	case "report":
+		return runReport(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "portcullis", version)
 		return nil

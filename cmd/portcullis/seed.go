@@ -105,9 +105,15 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
-	// Planner statistics, as a database that grew over years has them: a
-	// bulk load leaves PostgreSQL none until autovacuum comes round.
-	if err := db.WithContext(ctx).Exec("ANALYZE").Error; err != nil {
+	// Planner statistics and, on PostgreSQL, the visibility map, as a database
+	// that grew over years has them: a bulk load leaves neither until
+	// autovacuum comes round, and without the map no count is answered from
+	// an index alone.
+	maintain := "ANALYZE"
+	if db.Dialector.Name() == "postgres" {
+		maintain = "VACUUM (ANALYZE)"
+	}
+	if err := db.WithContext(ctx).Exec(maintain).Error; err != nil {
 		return fmt.Errorf("seed: analyze: %w", err)
 	}
 	fmt.Fprintf(stdout, "seeded in %s: %d users, %d zones, %d assets, %d requests (%d rules, %d reviews, %d comments), %d audit events, %d scan runs, %d drift items, %d re-certification items\n",

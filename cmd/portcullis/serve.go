@@ -18,8 +18,10 @@ import (
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/web"
 	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/agents"
 	"github.com/portcullis/portcullis/workflow/alerts/channels"
 	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/credentials"
 	"github.com/portcullis/portcullis/workflow/demo"
 	"github.com/portcullis/portcullis/workflow/identity"
 	"github.com/portcullis/portcullis/workflow/jobs"
@@ -58,15 +60,21 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	var alertsPath string
 	fs.StringVar(&alertsPath, "alerts", "", "alert routing file (YAML: channels and routes); see the README")
 	var smtp channels.Email
-	fs.StringVar(&smtp.Addr, "smtp-addr", "", "SMTP server (host:port) for re-certification reminders")
-	fs.StringVar(&smtp.From, "smtp-from", "", "sender of the reminders, e.g. Portcullis <portcullis@example.com>")
+	fs.StringVar(&smtp.Addr, "smtp-addr", "", "SMTP server (host:port) for re-certification reminders and the daily and weekly reports")
+	fs.StringVar(&smtp.From, "smtp-from", "", "sender of the reminders and reports, e.g. Portcullis <portcullis@example.com>")
 	fs.StringVar(&smtp.Username, "smtp-username", "", "SMTP user (AUTH PLAIN, over STARTTLS)")
 	fs.StringVar(&smtp.Password, "smtp-password", "", "SMTP password (better: --smtp-password-file or PORTCULLIS_SMTP_PASSWORD)")
 	var smtpPasswordFile string
 	fs.StringVar(&smtpPasswordFile, "smtp-password-file", "", "file holding the SMTP password")
 	fs.BoolVar(&smtp.StartTLS, "smtp-starttls", true, "require STARTTLS")
+	agentOpts := agents.DefaultOptions
+	fs.DurationVar(&agentOpts.HeartbeatTimeout, "agent-heartbeat-timeout", agentOpts.HeartbeatTimeout, "a scanner agent's chunk goes back to the queue after this long without a heartbeat")
+	fs.IntVar(&agentOpts.ChunkHosts, "agent-chunk-hosts", agentOpts.ChunkHosts, "hosts in one chunk of a zone scan handed to agents")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
+	}
+	if agentOpts.HeartbeatTimeout < time.Second || agentOpts.ChunkHosts < 1 || agentOpts.ChunkHosts > 4096 {
+		return usagef("--agent-heartbeat-timeout is at least 1s and --agent-chunk-hosts from 1 to 4096")
 	}
 	if fs.NArg() > 0 {
 		return usagef("serve takes no arguments, got %q", fs.Args())
@@ -126,6 +134,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := app.Identity.SetRefreshKey(refreshKey); err != nil {
 		return err
 	}
+	// The admin's credential list is sealed the same way, under a key of its own.
+	listKey, err := credentials.KeyFrom([]byte(keys.Signer))
+	if err != nil {
+		return err
+	}
+	if err := app.Credentials.SetKey(listKey); err != nil {
+		return err
+	}
+	app.Credentials.SetParser(parseCredentialList)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -155,7 +172,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	// The demo and the tests scan loopback only; a real deployment scans its inventory.
-	app.Scans.SetScanner(scannerAdapter{}, scans.Policy{LoopbackOnly: cfg.Demo})
+	// Zones with scanner agents are scanned by them, in chunks; the others
+	// by the scanner inside the server.
+	app.Agents.SetOptions(agentOpts)
+	app.Scans.SetScanner(app.Agents.Dispatcher(scannerAdapter{credentials: app.Credentials.Load, log: log}), scans.Policy{LoopbackOnly: cfg.Demo})
 	driftLink := func(id uint) string { return fmt.Sprintf("%s/drift/%d", cfg.PublicURL, id) }
 	if alertsPath != "" {
 		alerting, err := loadAlerting(alertsPath, getenv, driftLink)
@@ -171,6 +191,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		smtp.Label = "reminders"
 		app.Recert.SetMailer(&smtp, cfg.PublicURL)
+		app.Reports.SetMailer(&smtp, cfg.PublicURL)
 	}
 
 	errc := make(chan error, 2)
@@ -251,8 +272,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return httpSrv.Shutdown(shutdownCtx)
 	})
 	g.Go(func() error { srv.SummariseSecurityEvents(gctx); return nil })
-	// Every background job (scans, alerts, expiry, reminders, checkpoints,
-	// access checks, session clean-up) runs on River, shared with the other
+	// Every background job (scans, alerts, reports, expiry, reminders,
+	// checkpoints, access checks, session clean-up) runs on River, shared with the other
 	// instances through the database.
 	g.Go(func() error {
 		checkAccess := func(ctx context.Context) error {

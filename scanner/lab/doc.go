@@ -27,4 +27,15 @@
 //	LAB_BENCH=1 go test -tags lab -count=1 -v -timeout 90m ./scanner/lab/ -run TestBenchScan
 //
 // Both need root (namespaces, TUN, iptables); they skip with the reason otherwise.
+//
+// The credential lab (credentials_test.go, TestLabCredentials) is separate: two
+// namespaces on 10.217.0.0/24, twins running the same Debian daemons (OpenSSH,
+// vsftpd, telnetd, MariaDB, PostgreSQL, Redis, Mosquitto, snmpd), one with passwords from the
+// built-in default list, one with strong ones (and a MariaDB that blocks an
+// account after failed logins). It scans both with --check-credentials and
+// asserts the findings and, from the daemons' own logs and counters, how many
+// logins each service saw, and that the checks stop at the block.
+//
+//	sudo scanner/lab/install-credentials.sh
+//	go test -tags lab -count=1 -v ./scanner/lab/ -run 'TestLabCredentials$'
 package lab

@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/netip"
 	"os"
 	"slices"
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"github.com/portcullis/portcullis/scanner"
+	"github.com/portcullis/portcullis/scanner/credcheck"
 )
 
 // UsageError is a mistake in the command line or its input; the program should exit
@@ -51,6 +53,14 @@ const synopsis = `usage: portcullis scan [flags] TARGET... | -iL FILE
   --per-host N        attempts in flight per host (default 64)
   --timeout DURATION  longest TCP handshake wait, e.g. 1500ms or 2s (default 1.5s)
   --yes-i-mean-it     allow more than 4096 target addresses
+  --check-credentials try a few default user names and passwords on the services
+                      found (SSH, FTP, Telnet, MySQL, PostgreSQL, Redis, MongoDB,
+                      SNMP, MQTT, VNC): at most --credential-attempts per service,
+                      one a second, stopping at any sign of lockout. Off by
+                      default: only on systems you are allowed to log in to
+  --credentials-file F  more SERVICE USER PASSWORD lines to try first
+                      (implies nothing without --check-credentials)
+  --credential-attempts N  attempts per service, 1-5 (default 3)
   -q                  no progress line`
 
 // config is the parsed command line.
@@ -58,6 +68,9 @@ type config struct {
 	ports, profile, udp, inputFile, format string
 	allStates, quiet, confirmed, help      bool
 	noIdentify, connect, syn               bool
+	checkCredentials                       bool
+	credentialsFile                        string
+	credentialAttempts                     int
 	concurrency, perHost, rate, downAfter  int
 	timeout                                time.Duration
 	targets                                []string
@@ -78,6 +91,9 @@ func parseArgs(args []string) (*config, error) {
 	fs.BoolVar(&c.confirmed, "yes-i-mean-it", false, "")
 	fs.BoolVar(&c.connect, "connect", false, "")
 	fs.BoolVar(&c.syn, "syn", false, "")
+	fs.BoolVar(&c.checkCredentials, "check-credentials", false, "")
+	fs.StringVar(&c.credentialsFile, "credentials-file", "", "")
+	fs.IntVar(&c.credentialAttempts, "credential-attempts", 0, "")
 	fs.IntVar(&c.rate, "rate", 0, "")
 	fs.IntVar(&c.downAfter, "down-after", 0, "")
 	fs.IntVar(&c.concurrency, "concurrency", 0, "")
@@ -123,6 +139,12 @@ func parseArgs(args []string) (*config, error) {
 	if c.connect && c.syn {
 		return nil, usage("scan: give --connect or --syn, not both")
 	}
+	if !c.checkCredentials && (c.credentialsFile != "" || c.credentialAttempts != 0) {
+		return nil, usage("scan: --credentials-file and --credential-attempts need --check-credentials")
+	}
+	if c.credentialAttempts < 0 || c.credentialAttempts > credcheck.MaxAttempts {
+		return nil, usage("scan: --credential-attempts: %d is outside 1-%d", c.credentialAttempts, credcheck.MaxAttempts)
+	}
 	return c, nil
 }
 
@@ -140,7 +162,7 @@ func parseDuration(s string) (time.Duration, error) {
 
 // Run executes `portcullis scan` with its arguments (the subcommand name excluded).
 // It returns a *UsageError for a bad command line or input, another error for a
-// failure while scanning.
+// failure while scanning. The credential checks log each attempt to stderr.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c, err := parseArgs(args)
 	if err != nil {
@@ -149,6 +171,14 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if c.help {
 		fmt.Fprintln(stdout, synopsis)
 		return nil
+	}
+	var checker *credcheck.Checker
+	if c.checkCredentials {
+		if checker, err = newChecker(c, slog.New(slog.NewTextHandler(stderr, nil))); err != nil {
+			return err
+		}
+		fmt.Fprintln(stderr, "warning: --check-credentials logs in to the services found with default passwords;"+
+			" scan only systems you are allowed to, and expect failed logins in their logs")
 	}
 	switch c.format {
 	case "table", "json", "csv", "ndjson":
@@ -204,11 +234,17 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var scanErr, writeErr error
 	if c.format == "ndjson" {
 		enc := json.NewEncoder(stdout)
-		sum, scanErr = scanner.ScanStream(ctx, targets, opts, func(h scanner.Host) {
+		emit := func(h scanner.Host) {
 			if err := enc.Encode(h); err != nil && writeErr == nil {
 				writeErr = err
 			}
-		})
+		}
+		wait := func() {}
+		if checker != nil {
+			emit, wait = checker.Stream(ctx, nil, emit)
+		}
+		sum, scanErr = scanner.ScanStream(ctx, targets, opts, emit)
+		wait()
 		line.finish()
 		if sum != nil && scanErr == nil && writeErr == nil {
 			writeErr = enc.Encode(struct {
@@ -218,6 +254,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	} else {
 		var hosts []scanner.Host
 		sum, scanErr = scanner.ScanStream(ctx, targets, opts, func(h scanner.Host) { hosts = append(hosts, h) })
+		if checker != nil && sum != nil {
+			checker.CheckHosts(ctx, hosts)
+		}
 		line.finish()
 		if sum != nil {
 			// Hosts finish in any order; the report lists them by address.
@@ -245,6 +284,26 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("scan interrupted: %w", scanErr)
 	}
 	return nil
+}
+
+// newChecker reads the credentials file, if any, and makes the checker.
+func newChecker(c *config, log *slog.Logger) (*credcheck.Checker, error) {
+	var list []credcheck.Entry
+	if c.credentialsFile != "" {
+		f, err := os.Open(c.credentialsFile)
+		if err != nil {
+			return nil, usage("scan: --credentials-file: %v", err)
+		}
+		defer f.Close()
+		if list, err = credcheck.ParseList(f); err != nil {
+			return nil, usage("scan: --credentials-file %s: %v", c.credentialsFile, err)
+		}
+	}
+	checker, err := credcheck.New(credcheck.Options{Attempts: c.credentialAttempts, List: list, Log: log})
+	if err != nil {
+		return nil, usage("scan: %v", err)
+	}
+	return checker, nil
 }
 
 // choosePorts applies -p and --profile; with neither, the common profile.

@@ -157,10 +157,12 @@ func (s *Service) requestQuery(db *gorm.DB, f ExportFilter) *gorm.DB {
 }
 
 func (s *Service) exportChanges(db *gorm.DB, f ExportFilter, doc report.Document, w report.Writer) error {
-	var total, exceptions int64
+	var total, exceptions, innovation int64
 	s.requestQuery(db, f).Count(&total)
 	s.requestQuery(db, f).Where("exception = ?", true).Count(&exceptions)
-	doc.Summary = []report.Field{{Name: "Requests", Value: strconv.FormatInt(total, 10)}, {Name: "Policy exceptions", Value: strconv.FormatInt(exceptions, 10)}}
+	s.requestQuery(db, f).Where("innovation = ?", true).Count(&innovation)
+	doc.Summary = []report.Field{{Name: "Requests", Value: strconv.FormatInt(total, 10)}, {Name: "Policy exceptions", Value: strconv.FormatInt(exceptions, 10)},
+		{Name: "Innovation-tier requests", Value: strconv.FormatInt(innovation, 10)}}
 	if err := w.Begin(doc); err != nil {
 		return err
 	}
@@ -168,7 +170,8 @@ func (s *Service) exportChanges(db *gorm.DB, f ExportFilter, doc report.Document
 		"id|Request", "title|Title", "state|State", "requester|Requester", "team|Team", "justification|Business justification",
 		"rules|Rules", "findings|Policy findings", "exception|Exception", "controls|Compensating controls", "decisions|Review decisions (independent of the requester)",
 		"comments|Comments", "created|Created", "submitted|Submitted", "approved|Approved", "change_ref|Implementation reference",
-		"implemented|Implemented", "verification|Verification", "evidence|Evidence")}); err != nil {
+		"implemented|Implemented", "verification|Verification", "evidence|Evidence",
+		"innovation|Innovation tier", "assessment|Security assessment")}); err != nil {
 		return err
 	}
 	var batch []models.Request
@@ -222,13 +225,27 @@ func (s *Service) exportChanges(db *gorm.DB, f ExportFilter, doc report.Document
 			}
 			if err := w.Row(strconv.FormatUint(uint64(r.ID), 10), r.Title, r.State, r.Requester.Email, r.Team, r.Justification,
 				strings.Join(rules, "\n"), strings.Join(findings, "\n"), yesNo(r.Exception), strings.Join(controls, "\n"), strings.Join(rv, "\n"),
-				strings.Join(cm, "\n"), ts(r.CreatedAt), tsp(r.SubmittedAt), tsp(r.ApprovedAt), r.ChangeRef, tsp(r.ImplementedAt), ver, ev); err != nil {
+				strings.Join(cm, "\n"), ts(r.CreatedAt), tsp(r.SubmittedAt), tsp(r.ApprovedAt), r.ChangeRef, tsp(r.ImplementedAt), ver, ev,
+				yesNo(r.Innovation), assessmentText(requests.AssessmentOf(r))); err != nil {
 				return err
 			}
 		}
 		return nil
 	}).Error
 	return finish(w, err)
+}
+
+// assessmentText is a request's security assessment in one cell: each
+// question with its answer.
+func assessmentText(a *requests.Assessment) string {
+	if a == nil {
+		return ""
+	}
+	lines := make([]string, 0, len(a.Questions))
+	for _, q := range a.Questions {
+		lines = append(lines, q.Text+" "+a.Answers[q.ID])
+	}
+	return strings.Join(lines, "\n")
 }
 
 func yesNo(b bool) string {
@@ -282,7 +299,8 @@ func (s *Service) exportRules(db *gorm.DB, f ExportFilter, doc report.Document, 
 		return err
 	}
 	spec := []string{"request|Request", "rule|Rule", "protocol|Protocol", "ports|Ports", "service|Service", "source|Source", "destination|Destination",
-		"zone_path|Zone path", "justification|Business justification", "approvers|Approved by", "state|State", "expires|Expires", "exception|Exception"}
+		"zone_path|Zone path", "justification|Business justification", "approvers|Approved by", "state|State", "expires|Expires", "exception|Exception",
+		"innovation|Innovation tier"}
 	if insecureOnly {
 		spec = append(spec, "why|Why it is insecure", "controls|Compensating controls and required controls")
 	}
@@ -307,7 +325,7 @@ func (s *Service) exportRules(db *gorm.DB, f ExportFilter, doc report.Document, 
 			findings := requests.FindingsOf(r)
 			for i, ru := range r.Rules {
 				row := []string{strconv.FormatUint(uint64(r.ID), 10), strconv.Itoa(i + 1), ru.Protocol, ru.Ports, ru.Service, ru.Source, ru.Destination,
-					zonePath(zones, ru), r.Justification, strings.Join(approvers, ", "), r.State, ts(r.ExpiresAt), yesNo(r.Exception)}
+					zonePath(zones, ru), r.Justification, strings.Join(approvers, ", "), r.State, ts(r.ExpiresAt), yesNo(r.Exception), yesNo(r.Innovation)}
 				if insecureOnly {
 					why := insecurity(p.Catalog, ru)
 					if why == "" {

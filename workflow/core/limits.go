@@ -22,13 +22,14 @@ type TextLimits struct {
 	Hostname            int // an asset's host name (DNS allows 253)
 	Label               int // zone owner and description, asset owner team and application
 	Search              int // a list's search text (q)
+	AssessmentAnswer    int // one answer of the security assessment (innovation-tier requests)
 }
 
 // Limits are the limits in force.
 var Limits = TextLimits{
 	Title: 200, Justification: 10000, Comment: 10000, Reason: 2000,
 	ChecklistNote: 1000, CompensatingControl: 2000, ChangeRef: 100, ChangeNote: 4000,
-	Name: 100, Hostname: 253, Label: 200, Search: 200,
+	Name: 100, Hostname: 253, Label: 200, Search: 200, AssessmentAnswer: 2000,
 }
 
 // CheckLength refuses value when it is longer than max characters, naming

@@ -37,3 +37,29 @@ func (m *Summary[T]) Get(st *Store, build func() (T, error)) (T, error) {
 	m.value, m.ok, m.generation, m.builtAt = v, true, gen, now
 	return v, nil
 }
+
+// summariesMaxKeys bounds a Summaries: past it the kept values are dropped and
+// counted again as they are asked for.
+const summariesMaxKeys = 4096
+
+// Summaries keeps one Summary per key, for counts that differ by who asks or
+// what is shown (one person's requests, one campaign's progress).
+type Summaries[K comparable, T any] struct {
+	mu    sync.Mutex
+	byKey map[K]*Summary[T]
+}
+
+// Get returns key's kept value, or counts it again with build.
+func (m *Summaries[K, T]) Get(st *Store, key K, build func() (T, error)) (T, error) {
+	m.mu.Lock()
+	if m.byKey == nil || len(m.byKey) >= summariesMaxKeys {
+		m.byKey = map[K]*Summary[T]{}
+	}
+	s := m.byKey[key]
+	if s == nil {
+		s = &Summary[T]{}
+		m.byKey[key] = s
+	}
+	m.mu.Unlock()
+	return s.Get(st, build)
+}

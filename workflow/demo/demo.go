@@ -14,6 +14,7 @@ import (
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/identity"
 	"github.com/portcullis/portcullis/workflow/inventory"
+	"github.com/portcullis/portcullis/workflow/policy"
 	"github.com/portcullis/portcullis/workflow/requests"
 )
 
@@ -94,10 +95,15 @@ func Seed(ctx context.Context, app *workflow.App, issuer string) error {
 		{Address: "127.40.0.16", Hostname: "crm-cache.demo.test", OwnerTeam: "sales", Application: "CRM cache (Redis)"},
 		{Address: "127.50.0.10", Hostname: "pay-gw.demo.test", OwnerTeam: "payments", Application: "Payment gateway"},
 		{Address: "127.50.0.11", Hostname: "pay-db.demo.test", OwnerTeam: "payments", Application: "Payments database"},
+		{Address: "127.50.0.30", Hostname: "pilot-wallet.demo.test", OwnerTeam: "ventures", Application: "Pilot wallet"},
 	} {
 		if _, err := app.Inventory.SaveAsset(ctx, admin, 0, a); err != nil {
 			return fmt.Errorf("demo asset %s: %w", a.Address, err)
 		}
+	}
+	// A new business: requests to its wallet answer the security assessment.
+	if err := app.Inventory.SetTier(ctx, admin, "Pilot wallet", string(policy.TierInnovation)); err != nil {
+		return fmt.Errorf("demo application tier: %w", err)
 	}
 	return seedRequests(ctx, app, actors)
 }

@@ -185,8 +185,10 @@ func driftRules(tx *gorm.DB, scanned []netip.Addr) ([]driftrules.Rule, error) {
 		return nil, err
 	}
 	zonePrefixes := map[string][]netip.Prefix{}
+	internetZones := map[string]bool{}
 	for _, z := range zones {
 		zonePrefixes[strings.ToLower(z.Name)] = inventory.ZoneCIDRs(z)
+		internetZones[strings.ToLower(z.Name)] = z.Classification == string(policy.Internet)
 	}
 	addrs := make([]string, len(scanned))
 	for i, a := range scanned {
@@ -227,11 +229,74 @@ func driftRules(tx *gorm.DB, scanned []netip.Addr) ([]driftrules.Rule, error) {
 			out = append(out, driftrules.Rule{
 				ID: int64(ru.ID), RequestID: int64(r.ID), Label: r.Title, Destination: d,
 				Protocol: policy.Protocol(ru.Protocol), Ports: ports, Service: ru.Service, State: r.State,
-				RequiresAuth: auth[r.ID][ru.Position], Expires: r.ExpiresAt,
+				RequiresAuth: auth[r.ID][ru.Position], Expires: r.ExpiresAt, FromInternet: fromInternet(ru.Source, internetZones),
 			})
 		}
 	}
 	return out, nil
+}
+
+// fromInternet says whether a rule's source reaches past our networks:
+// "internet", a zone classified internet, or a CIDR holding public addresses.
+func fromInternet(source string, internetZones map[string]bool) bool {
+	for _, part := range strings.Split(source, ",") {
+		part = strings.ToLower(strings.TrimSpace(part))
+		if part == "internet" || internetZones[part] {
+			return true
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			a, aerr := netip.ParseAddr(part)
+			if aerr != nil {
+				continue
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		a := p.Masked().Addr()
+		if p.Bits() == 0 || !(a.IsPrivate() || a.IsLoopback() || a.IsLinkLocalUnicast()) {
+			return true
+		}
+	}
+	return false
+}
+
+// RecordExternal compares what an internet-vantage agent saw on assets'
+// public addresses (publicOf: public address to the asset's own) with the
+// rules that reach those assets, and stores exposed-externally drift,
+// keyed by the public address so that scans from inside leave it alone.
+func (s *Service) RecordExternal(tx *gorm.DB, runID uint, scope driftrules.PortScope, hosts []scans.Host, publicOf map[string]string) (opened, resolved int, err error) {
+	var ext []driftrules.External
+	var assets []netip.Addr
+	var scanned []string
+	for _, h := range hosts {
+		pub, err1 := netip.ParseAddr(h.Address)
+		asset, err2 := netip.ParseAddr(publicOf[h.Address])
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		o := driftrules.External{Asset: asset, Observation: driftrules.Observation{Address: pub, Classification: policy.Internet, Zone: "internet",
+			Scanned: scope, Down: h.State == "down", Tarpit: h.Tarpit}}
+		for _, p := range h.Ports {
+			o.Ports = append(o.Ports, driftrules.ObservedPort{Protocol: policy.Protocol(p.Protocol), Port: p.Port, State: p.State, Service: p.Service,
+				TLS: p.TLS, Banner: p.Banner, Product: p.Product, Version: p.Version})
+		}
+		ext = append(ext, o)
+		assets = append(assets, asset)
+		scanned = append(scanned, pub.String())
+	}
+	if len(ext) == 0 {
+		return 0, 0, nil
+	}
+	rules, err := driftRules(tx, assets)
+	if err != nil {
+		return 0, 0, err
+	}
+	items := driftrules.CompareExternal(ext, rules, s.Now())
+	obs := make([]driftrules.Observation, len(ext))
+	for i, e := range ext {
+		obs[i] = e.Observation
+	}
+	return s.reconcile(tx, runID, scanned, driftrules.Coverage(obs), items)
 }
 
 // observations turns a scan report into what the drift engine compares.
@@ -326,6 +391,14 @@ func (s *Service) Record(tx *gorm.DB, run *models.ScanRun, rep *scans.Report) (o
 		}
 		items = kept
 	}
+	return s.reconcile(tx, run.ID, scannedText, driftrules.Coverage(obs), items)
+}
+
+// reconcile stores what a scan of addrs concluded: new items opened and
+// alerted, items seen again refreshed, items no longer seen on what the scan
+// covered resolved.
+func (s *Service) reconcile(tx *gorm.DB, runID uint, scannedText []string, covered func(driftrules.Tracked) bool, items []driftrules.Item) (opened, resolved int, err error) {
+	now := s.Now()
 	// Only the scanned hosts' items can be seen again or resolved by this scan.
 	var stored []models.DriftItem
 	if err := inChunks(scannedText, func(part []string) error {
@@ -349,7 +422,7 @@ func (s *Service) Record(tx *gorm.DB, run *models.ScanRun, rep *scans.Report) (o
 		}
 		tracked = append(tracked, t)
 	}
-	fresh, still, gone := driftrules.Reconcile(tracked, items, driftrules.Coverage(obs), now)
+	fresh, still, gone := driftrules.Reconcile(tracked, items, covered, now)
 	seen := map[string]driftrules.Item{}
 	for _, it := range items {
 		seen[it.Key] = it
@@ -361,14 +434,14 @@ func (s *Service) Record(tx *gorm.DB, run *models.ScanRun, rep *scans.Report) (o
 		}
 		ev, _ := json.Marshal(it.Evidence)
 		if err := tx.Model(&models.DriftItem{}).Where("id = ?", byKey[t.Key].ID).Updates(map[string]any{
-			"last_seen": now, "last_scan_id": run.ID, "severity": string(it.Severity), "detail": it.Detail, "evidence": string(ev), "service": it.Service,
+			"last_seen": now, "last_scan_id": runID, "severity": string(it.Severity), "detail": it.Detail, "evidence": string(ev), "service": it.Service,
 		}).Error; err != nil {
 			return 0, 0, err
 		}
 	}
 	for _, t := range gone {
 		d := byKey[t.Key]
-		if err := s.fire(tx, core.SystemActor, d, EventResolve, map[string]any{"resolved_at": &now}, map[string]uint{"scan_id": run.ID}, "no longer seen by scan #"+fmt.Sprint(run.ID)); err != nil {
+		if err := s.fire(tx, core.SystemActor, d, EventResolve, map[string]any{"resolved_at": &now}, map[string]uint{"scan_id": runID}, "no longer seen by scan #"+fmt.Sprint(runID)); err != nil {
 			return 0, 0, err
 		}
 		resolved++
@@ -376,7 +449,7 @@ func (s *Service) Record(tx *gorm.DB, run *models.ScanRun, rep *scans.Report) (o
 	for _, it := range fresh {
 		if old := byKey[it.Key]; old != nil {
 			// A suppression that ran out: the old record ends, the new one alerts.
-			if err := s.fire(tx, core.SystemActor, old, EventResolve, map[string]any{"resolved_at": &now}, map[string]uint{"scan_id": run.ID}, "the suppression ended and the drift is seen again: a new item follows"); err != nil {
+			if err := s.fire(tx, core.SystemActor, old, EventResolve, map[string]any{"resolved_at": &now}, map[string]uint{"scan_id": runID}, "the suppression ended and the drift is seen again: a new item follows"); err != nil {
 				return 0, 0, err
 			}
 		}
@@ -386,12 +459,12 @@ func (s *Service) Record(tx *gorm.DB, run *models.ScanRun, rep *scans.Report) (o
 			Protocol: string(it.Protocol), Port: int(it.Port), LastPort: int(it.LastPort), Service: it.Service,
 			ApprovedService: it.ApprovedService, Zone: it.Zone, Classification: string(it.Classification),
 			RuleID: uint(it.RuleID), RequestID: uint(it.RequestID), Detail: it.Detail, Evidence: string(ev),
-			State: Open, FirstSeen: now, LastSeen: now, LastScanID: run.ID,
+			State: Open, FirstSeen: now, LastSeen: now, LastScanID: runID,
 		}
 		if err := tx.Create(&d).Error; err != nil {
 			return 0, 0, err
 		}
-		if err := s.Audit(tx, core.SystemActor, "drift.open", "drift", d.ID, "", Open, map[string]any{"scan_id": run.ID, "key": d.Key, "severity": d.Severity}, d.Detail); err != nil {
+		if err := s.Audit(tx, core.SystemActor, "drift.open", "drift", d.ID, "", Open, map[string]any{"scan_id": runID, "key": d.Key, "severity": d.Severity}, d.Detail); err != nil {
 			return 0, 0, err
 		}
 		if err := s.queueAlerts(tx, d); err != nil {

@@ -565,6 +565,8 @@ func kindRank(k Kind) int {
 		return 4
 	case KindTarpit:
 		return 5
+	case KindExposedExternally:
+		return 6
 	}
-	return 6
+	return 7
 }

@@ -120,6 +120,9 @@ type Rule struct {
 	Service string
 	// State is one of the Rule… constants.
 	State string
+	// FromInternet records that the rule's sources include the internet
+	// ("internet", an internet zone, or a public CIDR).
+	FromInternet bool
 	// RequiresAuth records that the approval demanded authentication on the
 	// service (an auth-capable service): a finding that it runs without
 	// authentication then breaks a condition of the approval.
@@ -169,11 +172,16 @@ const (
 	KindWeakConfig Kind = "weak-config"
 	// KindTarpit: the host answers every port; reported once for the host.
 	KindTarpit Kind = "tarpit"
+	// KindExposedExternally: a port answers from the internet vantage on an
+	// asset's public (NAT) address while no rule in force opens it to
+	// internet sources (its approvals allow internal sources only, or there
+	// are none). Keyed by the public address.
+	KindExposedExternally Kind = "exposed-externally"
 )
 
 // Kinds lists every kind, in the order the documentation gives them.
 func Kinds() []Kind {
-	return []Kind{KindOpenUnapproved, KindApprovedClosed, KindServiceMismatch, KindExpiredOpen, KindWeakConfig, KindTarpit}
+	return []Kind{KindOpenUnapproved, KindApprovedClosed, KindServiceMismatch, KindExpiredOpen, KindWeakConfig, KindTarpit, KindExposedExternally}
 }
 
 // Requestable reports whether an item of this kind is an opening someone may

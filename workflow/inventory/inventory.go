@@ -39,13 +39,15 @@ type ZoneInput struct {
 	CIDRs          string // separated by commas, spaces or lines
 	Owner          string
 	Description    string
+	// CheckCredentials turns on the default-credential checks of the zone's scans.
+	CheckCredentials bool
 }
 
 func (in ZoneInput) validate() (models.Zone, error) {
 	var errs core.FieldErrors
 	z := models.Zone{
 		Name: strings.TrimSpace(in.Name), Owner: strings.TrimSpace(in.Owner),
-		Description: strings.TrimSpace(in.Description),
+		Description: strings.TrimSpace(in.Description), CheckCredentials: in.CheckCredentials,
 	}
 	if !policy.ValidZoneName(z.Name) {
 		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "name", Message: "a zone name is 1 to 64 letters, digits, '-', '_' or '.', not starting with a digit"})
@@ -265,6 +267,9 @@ type AssetInput struct {
 	Hostname    string
 	OwnerTeam   string
 	Application string
+	// PublicAddress is the asset's internet-facing (NAT) address, if any:
+	// what an internet-vantage agent scans.
+	PublicAddress string
 }
 
 func (in AssetInput) validate(fieldPrefix string, rules policy.AssetAddressRules) (models.Asset, core.FieldErrors) {
@@ -290,6 +295,17 @@ func (in AssetInput) validate(fieldPrefix string, rules policy.AssetAddressRules
 			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: fieldPrefix + field, Message: field + " " + why})
 		} else if err := core.CheckLength(fieldPrefix+field, "the "+strings.ReplaceAll(field, "_", " "), v, core.Limits.Label); err != nil {
 			errs = append(errs, err.(*core.Error))
+		}
+	}
+	if pub := strings.TrimSpace(in.PublicAddress); pub != "" {
+		p, err := netip.ParseAddr(pub)
+		switch {
+		case err != nil || p.Zone() != "":
+			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: fieldPrefix + "public_address", Message: fmt.Sprintf("public address %q is not an IP address", pub)})
+		case p.Unmap().String() == a.Address:
+			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: fieldPrefix + "public_address", Message: "the public address is the (NAT) address the internet reaches the asset at; leave it empty when it is the asset's own"})
+		default:
+			a.PublicAddress = p.Unmap().String()
 		}
 	}
 	return a, errs
@@ -405,9 +421,10 @@ func (e *ImportError) Unwrap() error {
 // maxImportLines bounds one import, so a mistaken upload cannot hold the database for long.
 const maxImportLines = 50000
 
-// ImportAssets reads a CSV with the header address,hostname,owner_team,application
+// ImportAssets reads a CSV with the header address,hostname,owner_team,application,tier
 // (columns in any order; only address is required) and creates or updates
-// each asset. Either every line is good and all are imported in one
+// each asset; a tier (innovation, standard, critical) is its application's,
+// so the lines of one application must agree on it. Either every line is good and all are imported in one
 // transaction, or nothing is and every bad line is reported.
 func (s *Service) ImportAssets(ctx context.Context, actor core.Actor, r io.Reader) (created, updated int, err error) {
 	if err := requireAdmin(actor); err != nil {
@@ -440,6 +457,7 @@ func (s *Service) ImportAssets(ctx context.Context, actor core.Actor, r io.Reade
 	var rows []models.Asset
 	var bad []LineError
 	seen := map[string]int{}
+	tiers := map[string]tierLine{}
 	for line := 2; ; line++ {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -460,10 +478,14 @@ func (s *Service) ImportAssets(ctx context.Context, actor core.Actor, r io.Reade
 		}
 		a, errs := AssetInput{
 			Address: field(rec, "address"), Hostname: field(rec, "hostname"),
-			OwnerTeam: field(rec, "owner_team"), Application: field(rec, "application"),
+			OwnerTeam: field(rec, "owner_team"), Application: field(rec, "application"), PublicAddress: field(rec, "public_address"),
 		}.validate("", rules)
 		for _, e := range errs {
 			bad = append(bad, LineError{Line: line, Field: e.Field, Message: e.Message})
+		}
+		if e := checkImportTier(tiers, line, a.Application, field(rec, "tier")); e != nil {
+			bad = append(bad, *e)
+			continue
 		}
 		if len(errs) == 0 {
 			if first, dup := seen[a.Address]; dup {
@@ -507,7 +529,15 @@ func (s *Service) ImportAssets(ctx context.Context, actor core.Actor, r io.Reade
 				updated++
 			}
 		}
-		return s.Audit(tx, actor, "asset.import", "asset", 0, "", "", map[string]int{"created": created, "updated": updated}, "")
+		changed, err := applyImportTiers(tx, actor, tiers, s.Now())
+		if err != nil {
+			return err
+		}
+		detail := map[string]any{"created": created, "updated": updated}
+		if len(changed) > 0 {
+			detail["tiers"] = changed
+		}
+		return s.Audit(tx, actor, "asset.import", "asset", 0, "", "", detail, "")
 	})
 	if err != nil {
 		return 0, 0, err

@@ -64,6 +64,9 @@ func (s *Service) LoadPolicy(tx *gorm.DB) (policy.Policy, error) {
 		return p, err
 	}
 	p.Settings = st
+	if p.Tiered, err = TieredAssets(tx); err != nil {
+		return p, err
+	}
 	return p, nil
 }
 

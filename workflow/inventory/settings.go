@@ -110,6 +110,8 @@ func LoadSettings(tx *gorm.DB) (Settings, error) {
 			st.DevicePrefixV6 = n
 		case "broad_port_count":
 			st.BroadPortCount = n
+		case innovationMaxExpiryKey:
+			st.InnovationMaxExpiry = time.Duration(n) * 24 * time.Hour
 		}
 	}
 	return st, nil

@@ -10,6 +10,7 @@ import (
 	"github.com/portcullis/portcullis/workflow/alerts"
 	"github.com/portcullis/portcullis/workflow/compliance"
 	"github.com/portcullis/portcullis/workflow/recert"
+	"github.com/portcullis/portcullis/workflow/reporting"
 	"github.com/portcullis/portcullis/workflow/scans"
 )
 
@@ -24,6 +25,7 @@ type Deps struct {
 	Alerts     *alerts.Service
 	Recert     *recert.Service
 	Compliance *compliance.Service
+	Reports    *reporting.Service
 	// CheckAccess re-checks, at the identity provider, that each person with
 	// a stored refresh token still belongs (handlers own the provider).
 	CheckAccess func(context.Context) error
@@ -46,6 +48,9 @@ type (
 	AccessCheckArgs struct{}
 	// CleanSessionsArgs deletes expired sessions.
 	CleanSessionsArgs struct{}
+	// PeriodicReportsArgs makes the daily and weekly reports a scheduled
+	// scan did not make (they follow each one as it finishes) and mails them.
+	PeriodicReportsArgs struct{}
 )
 
 func (ScheduleScansArgs) Kind() string   { return "scan_schedule" }
@@ -54,6 +59,7 @@ func (RecertRemindersArgs) Kind() string { return "recert_reminders" }
 func (AuditCheckpointArgs) Kind() string { return "audit_checkpoint" }
 func (AccessCheckArgs) Kind() string     { return "access_check" }
 func (CleanSessionsArgs) Kind() string   { return "clean_sessions" }
+func (PeriodicReportsArgs) Kind() string { return "periodic_reports" }
 
 // periodicJob is one periodic job: its interval and its work.
 type periodicJob struct {
@@ -68,6 +74,15 @@ func (d Deps) periodicJobs(opts Options) []periodicJob {
 		{ExpireOpeningsArgs{}, time.Minute, func(ctx context.Context) error { _, err := d.Recert.ExpireDue(ctx); return err }},
 		{RecertRemindersArgs{}, time.Hour, func(ctx context.Context) error { _, err := d.Recert.SendReminders(ctx); return err }},
 		{AuditCheckpointArgs{}, 10 * time.Minute, func(ctx context.Context) error { _, err := d.Compliance.Checkpoint(ctx); return err }},
+	}
+	if d.Reports != nil {
+		jobs = append(jobs, periodicJob{PeriodicReportsArgs{}, 30 * time.Second, func(ctx context.Context) error {
+			if _, err := d.Reports.GenerateMissing(ctx); err != nil {
+				return err
+			}
+			_, err := d.Reports.Deliver(ctx)
+			return err
+		}})
 	}
 	if d.CheckAccess != nil && opts.AccessCheckEvery > 0 {
 		jobs = append(jobs, periodicJob{AccessCheckArgs{}, opts.AccessCheckEvery, d.CheckAccess})
@@ -129,6 +144,8 @@ func addPeriodicWorker(w *river.Workers, j periodicJob) error {
 		return river.AddWorkerSafely(w, &funcWorker[AccessCheckArgs]{work: j.work})
 	case CleanSessionsArgs:
 		return river.AddWorkerSafely(w, &funcWorker[CleanSessionsArgs]{work: j.work})
+	case PeriodicReportsArgs:
+		return river.AddWorkerSafely(w, &funcWorker[PeriodicReportsArgs]{work: j.work})
 	}
 	return errors.New("job engine: no worker for periodic job " + j.args.Kind())
 }

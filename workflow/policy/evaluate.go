@@ -17,6 +17,9 @@ type Policy struct {
 	Matrix  Matrix
 	// Settings with zero fields take those of DefaultSettings.
 	Settings Settings
+	// Tiered are the assets of applications whose tier asks more of a
+	// request (innovation); nil when there are none.
+	Tiered []TieredAsset
 }
 
 // DefaultPolicy is the policy shipped with Portcullis.
@@ -43,10 +46,11 @@ type evaluator struct {
 	catalog  *Catalog
 	matrix   Matrix
 	settings Settings
+	tiered   []TieredAsset
 }
 
 func (p Policy) evaluator() *evaluator {
-	e := &evaluator{catalog: p.Catalog, matrix: p.Matrix, settings: p.Settings.withDefaults()}
+	e := &evaluator{catalog: p.Catalog, matrix: p.Matrix, settings: p.Settings.withDefaults(), tiered: p.Tiered}
 	if e.catalog == nil {
 		e.catalog = DefaultCatalog()
 	}
@@ -103,6 +107,7 @@ func (e *evaluator) evaluateRule(out []Finding, i int, r *ProposedRule, active *
 	e.checkEgress(f, add)
 	e.checkSourceBreadth(f, add)
 	e.checkExpiry(f, now, add)
+	e.checkTier(f, now, add)
 	if active != nil {
 		active.checkOverlap(f, add)
 	}

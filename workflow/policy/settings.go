@@ -31,6 +31,9 @@ type Settings struct {
 	// 443 to allow HTTP/3.
 	PublicTCPPorts PortSet `json:"public_tcp_ports" yaml:"public_tcp_ports"`
 	PublicUDPPorts PortSet `json:"public_udp_ports" yaml:"public_udp_ports"`
+	// InnovationMaxExpiry is the longest an opening touching an
+	// innovation-tier application may last.
+	InnovationMaxExpiry time.Duration `json:"innovation_max_expiry" yaml:"innovation_max_expiry"`
 }
 
 const day = 24 * time.Hour
@@ -50,6 +53,8 @@ func DefaultSettings() Settings {
 		DevicePrefixV6:    125,
 		BroadPortCount:    100,
 		PublicTCPPorts:    PortSet{{80, 80}, {443, 443}},
+		// A new business proves itself in a month before it is re-certified.
+		InnovationMaxExpiry: 30 * day,
 	}
 }
 
@@ -72,6 +77,8 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("device_prefix_v6 %d is not between 0 and 128", s.DevicePrefixV6)
 	case s.BroadPortCount < 1:
 		return fmt.Errorf("broad_port_count must be at least 1")
+	case s.InnovationMaxExpiry < 0:
+		return fmt.Errorf("innovation_max_expiry must be positive")
 	}
 	for _, set := range []PortSet{s.PublicTCPPorts, s.PublicUDPPorts} {
 		if len(set) == 0 {
@@ -109,6 +116,9 @@ func (s Settings) withDefaults() Settings {
 	}
 	if s.BroadPortCount <= 0 {
 		s.BroadPortCount = d.BroadPortCount
+	}
+	if s.InnovationMaxExpiry <= 0 {
+		s.InnovationMaxExpiry = d.InnovationMaxExpiry
 	}
 	if set, ok := s.PublicTCPPorts.clean(); ok {
 		s.PublicTCPPorts = set

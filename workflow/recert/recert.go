@@ -186,26 +186,37 @@ func (s *Service) Campaign(ctx context.Context, actor core.Actor, id uint) (*Cam
 	return &CampaignProgress{Campaign: c, Teams: teams[id]}, nil
 }
 
-// progress counts the items of campaigns by team and status in one
-// grouped query, teams in name order.
+// progress counts the items of campaigns by team and status, teams in name
+// order; each campaign's counts are kept until something changes.
 func (s *Service) progress(ctx context.Context, campaigns []uint) (map[uint][]TeamProgress, error) {
 	out := map[uint][]TeamProgress{}
-	if len(campaigns) == 0 {
-		return out, nil
+	for _, id := range campaigns {
+		teams, err := s.progressKept.Get(s.Store, id, func() ([]TeamProgress, error) { return s.countProgress(ctx, id) })
+		if err != nil {
+			return nil, err
+		}
+		if len(teams) > 0 {
+			out[id] = slices.Clone(teams)
+		}
 	}
+	return out, nil
+}
+
+// countProgress counts one campaign's items by team and status in one
+// grouped query.
+func (s *Service) countProgress(ctx context.Context, campaign uint) ([]TeamProgress, error) {
 	var rows []struct {
-		CampaignID uint
-		Team       string
-		Status     string
-		N          int
+		Team   string
+		Status string
+		N      int
 	}
 	if err := s.DB().WithContext(ctx).Model(&models.Recertification{}).
-		Select("campaign_id, team, status, COUNT(*) AS n").Where("campaign_id IN ?", campaigns).
-		Group("campaign_id, team, status").Order("campaign_id, team").Scan(&rows).Error; err != nil {
+		Select("team, status, COUNT(*) AS n").Where("campaign_id = ?", campaign).
+		Group("team, status").Order("team").Scan(&rows).Error; err != nil {
 		return nil, err
 	}
+	var teams []TeamProgress
 	for _, r := range rows {
-		teams := out[r.CampaignID]
 		if len(teams) == 0 || teams[len(teams)-1].Team != r.Team {
 			teams = append(teams, TeamProgress{Team: r.Team})
 		}
@@ -218,9 +229,8 @@ func (s *Service) progress(ctx context.Context, campaigns []uint) (map[uint][]Te
 		case RecertLapsed:
 			tp.Lapsed += r.N
 		}
-		out[r.CampaignID] = teams
 	}
-	return out, nil
+	return teams, nil
 }
 
 // ItemKey is a campaign's item list's sort key: by owner team, then request,

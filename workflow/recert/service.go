@@ -27,6 +27,8 @@ type Service struct {
 	// mailer sends re-certification reminders; publicURL links back to us.
 	mailer    Mailer
 	publicURL string
+	// progressKept keeps each campaign's counts by team between changes.
+	progressKept core.Summaries[uint, []TeamProgress]
 }
 
 // New makes the re-certification feature; reminders are off until SetMailer.

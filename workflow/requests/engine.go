@@ -106,10 +106,11 @@ func (s *Service) rejudge(tx *gorm.DB, r *models.Request) ([]Finding, error) {
 	}
 	b, _ := json.Marshal(findings)
 	needs := policy.NeedsSecondApproval(findings, r.Exception)
-	if err := tx.Model(&models.Request{}).Where("id = ?", r.ID).Updates(map[string]any{"findings": string(b), "needs_second_approval": needs}).Error; err != nil {
+	innovation := slices.ContainsFunc(findings, func(f Finding) bool { return f.Code == policy.CodeInnovationTier })
+	if err := tx.Model(&models.Request{}).Where("id = ?", r.ID).Updates(map[string]any{"findings": string(b), "needs_second_approval": needs, "innovation": innovation}).Error; err != nil {
 		return nil, err
 	}
-	r.Findings, r.NeedsSecondApproval = string(b), needs
+	r.Findings, r.NeedsSecondApproval, r.Innovation = string(b), needs, innovation
 	return findings, nil
 }
 

@@ -117,6 +117,14 @@ var (
 		}
 		return nil
 	}}
+	// assessed: a request touching an innovation-tier application goes to
+	// security only with its security assessment answered.
+	assessed = core.Guard[Guarded]{Name: "security assessment answered", Check: func(g Guarded) error {
+		if g.ActorOnly {
+			return nil
+		}
+		return assessmentAnswered(g.Request)
+	}}
 	approversDiffer = core.Guard[Guarded]{Name: "approvers differ", Check: func(g Guarded) error {
 		if !g.ActorOnly && g.FirstApprover == g.Actor.ID {
 			return core.Forbidden("separation of duties: you gave the first approval; the second must come from another person")
@@ -149,7 +157,7 @@ var Lifecycle = &core.Machine[State, Event, Guarded]{
 		EventRequestChanges, EventImplement, EventVerify, EventFailVerify, EventActivate, EventExpire, EventRevoke, EventCancel,
 		EventRecertify, EventLapse},
 	Rows: []row{
-		{From: []State{StateDraft, StateChangesRequested}, Event: EventSubmit, To: StateSubmitted, Guards: guards{byRequester}},
+		{From: []State{StateDraft, StateChangesRequested}, Event: EventSubmit, To: StateSubmitted, Guards: guards{byRequester, assessed}},
 		// An edit after submission sends the request back to the queue.
 		{From: []State{StateDraft, StateChangesRequested, StateSubmitted}, Event: EventEdit, Guards: guards{byRequester}},
 		{From: []State{StateInReview}, Event: EventEdit, To: StateSubmitted, Guards: guards{byRequester}},

@@ -182,22 +182,54 @@ func (s *Service) ListPage(ctx context.Context, actor core.Actor, f Filter, page
 // mergeBranches reads up to fetch rows of each branch in order, merges them
 // in that order, keeps the first fetch and attaches their requester and rules.
 func (s *Service) mergeBranches(db *gorm.DB, branches []*gorm.DB, order string, fetch int, compare func(a, b models.Request) int) ([]models.Request, error) {
-	var rows []models.Request
-	for _, q := range branches {
-		var part []models.Request
-		if err := q.Order(order).Limit(fetch).Find(&part).Error; err != nil {
+	if len(branches) == 1 {
+		var rows []models.Request
+		if err := branches[0].Order(order).Limit(fetch).Find(&rows).Error; err != nil {
 			return nil, err
 		}
-		rows = append(rows, part...)
+		return rows, attach(db, rows)
 	}
-	if len(branches) > 1 {
-		slices.SortStableFunc(rows, compare)
-		rows = slices.CompactFunc(rows, func(a, b models.Request) bool { return a.ID == b.ID })
+	// Each branch gives only its sort keys (an index answers that alone); the
+	// whole rows are read for the page that is left after merging, not for
+	// every branch's page.
+	var keys []models.Request
+	for _, q := range branches {
+		var part []models.Request
+		if err := q.Select(sortColumns(order)).Order(order).Limit(fetch).Find(&part).Error; err != nil {
+			return nil, err
+		}
+		keys = append(keys, part...)
 	}
-	if len(rows) > fetch {
-		rows = rows[:fetch]
+	slices.SortStableFunc(keys, compare)
+	keys = slices.CompactFunc(keys, func(a, b models.Request) bool { return a.ID == b.ID })
+	if len(keys) > fetch {
+		keys = keys[:fetch]
 	}
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	ids := make([]uint, len(keys))
+	for i, k := range keys {
+		ids[i] = k.ID
+	}
+	var rows []models.Request
+	if err := db.Model(&models.Request{}).Where("id IN ?", ids).Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(rows, compare)
 	return rows, attach(db, rows)
+}
+
+// sortColumns are the columns an ORDER BY clause names, with id.
+func sortColumns(order string) []string {
+	cols := []string{"id"}
+	for _, part := range strings.Split(order, ",") {
+		col, _, _ := strings.Cut(strings.TrimSpace(part), " ")
+		if col != "" && col != "id" {
+			cols = append(cols, col)
+		}
+	}
+	return cols
 }
 
 // attach loads the requester and the rules of a page of requests: two
@@ -526,7 +558,8 @@ func (s *Service) Counts(ctx context.Context, actor core.Actor) (map[State]int, 
 		all, err := s.allCounts.Get(s.Store, func() (map[State]int, error) { return s.countStates(ctx, actor) })
 		return maps.Clone(all), err
 	}
-	return s.countStates(ctx, actor)
+	own, err := s.ownCounts.Get(s.Store, ownScope{actor.ID, actor.Team}, func() (map[State]int, error) { return s.countStates(ctx, actor) })
+	return maps.Clone(own), err
 }
 
 func (s *Service) countStates(ctx context.Context, actor core.Actor) (map[State]int, error) {

@@ -42,6 +42,9 @@ type Input struct {
 	Justification string
 	ExpiresAt     time.Time // zero: the default expiry from the settings
 	Rules         []RuleInput
+	// Assessment are the answers to the security assessment, by question
+	// id; asked for only when the rules touch an innovation-tier application.
+	Assessment map[string]string
 }
 
 // validated is a request input checked against the inventory.
@@ -54,7 +57,9 @@ type validated struct {
 // several requests.
 const MaxRules = 100
 
-func (s *Service) validateRequest(tx *gorm.DB, in Input) (*validated, error) {
+// validateRequest checks a request's input; asked is the assessment the
+// request carries already (nil for a new one), whose questions it keeps.
+func (s *Service) validateRequest(tx *gorm.DB, in Input, asked *Assessment) (*validated, error) {
 	var errs core.FieldErrors
 	add := func(field, format string, a ...any) {
 		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: field, Message: fmt.Sprintf(format, a...)})
@@ -165,6 +170,11 @@ func (s *Service) validateRequest(tx *gorm.DB, in Input) (*validated, error) {
 		rule.Direction = string(dir)
 		v.rules = append(v.rules, rule)
 	}
+	tierErrs, err := s.checkInnovation(tx, v, in, asked)
+	if err != nil {
+		return nil, err
+	}
+	errs = append(errs, tierErrs...)
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -212,7 +222,7 @@ func (s *Service) Create(ctx context.Context, actor core.Actor, in Input) (*mode
 	}
 	var req *models.Request
 	err := s.InTx(ctx, func(tx *gorm.DB) error {
-		v, err := s.validateRequest(tx, in)
+		v, err := s.validateRequest(tx, in, nil)
 		if err != nil {
 			return err
 		}
@@ -257,7 +267,7 @@ func (s *Service) Update(ctx context.Context, actor core.Actor, id uint, in Inpu
 		if err := authorise(EventEdit, actor, old); err != nil {
 			return err
 		}
-		v, err := s.validateRequest(tx, in)
+		v, err := s.validateRequest(tx, in, AssessmentOf(*old))
 		if err != nil {
 			return err
 		}
@@ -273,7 +283,7 @@ func (s *Service) Update(ctx context.Context, actor core.Actor, id uint, in Inpu
 		}
 		if err := s.Step(tx, actor, old, EventEdit, map[string]any{
 			"title": v.req.Title, "justification": v.req.Justification, "expires_at": v.req.ExpiresAt,
-			"exception": false, "compensating_controls": "{}",
+			"exception": false, "compensating_controls": "{}", "assessment": v.req.Assessment,
 		}, detail, comment); err != nil {
 			return err
 		}
@@ -301,9 +311,13 @@ func requestSnapshot(r *models.Request) map[string]any {
 	for i, ru := range r.Rules {
 		rules[i] = RuleInput{ru.Source, ru.Destination, ru.Protocol, ru.Ports, ru.Service, ru.Direction}
 	}
-	return map[string]any{
+	out := map[string]any{
 		"title": r.Title, "justification": r.Justification, "expires_at": r.ExpiresAt, "rules": rules,
 	}
+	if a := AssessmentOf(*r); a != nil {
+		out["assessment"] = a
+	}
+	return out
 }
 
 // Submit sends a draft (or a request waiting for changes) to security,

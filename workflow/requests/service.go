@@ -35,6 +35,15 @@ type Service struct {
 	// reader who may see them.
 	allCounts   core.Summary[map[State]int]
 	queueCounts [3]core.Summary[int]
+	// ownCounts are the counts of those who see only their own and their
+	// team's requests, by person and team.
+	ownCounts core.Summaries[ownScope, map[State]int]
+}
+
+// ownScope is whose requests a count covers.
+type ownScope struct {
+	user uint
+	team string
 }
 
 // New makes the requests feature; verification is set with SetVerification

@@ -46,6 +46,42 @@ func storeHost(db *gorm.DB, runID uint, h Host) error {
 	return db.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(resultRows(runID, h), 100).Error
 }
 
+// StoreHost writes one host's rows for a run, as a scanner agent sends
+// them; writing a host twice changes nothing.
+func StoreHost(db *gorm.DB, runID uint, h Host) error { return storeHost(db, runID, h) }
+
+// HostsOf reads back, from the rows, the hosts a run recorded among addrs,
+// by address: what agents sent, assembled into the run's report.
+func HostsOf(db *gorm.DB, runID uint, addrs []string) ([]Host, error) {
+	byAddr := map[string]*Host{}
+	var order []string
+	for start := 0; start < len(addrs); start += resultChunk {
+		var rows []models.ScanResult
+		if err := db.Where("run_id = ? AND address IN ?", runID, addrs[start:min(start+resultChunk, len(addrs))]).
+			Order("address, protocol, port").Find(&rows).Error; err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			h := byAddr[r.Address]
+			if h == nil {
+				h = &Host{Address: r.Address, Ports: []Port{}}
+				byAddr[r.Address] = h
+				order = append(order, r.Address)
+			}
+			if r.Protocol == "" {
+				h.State, h.Tarpit = r.State, r.Tarpit
+				continue
+			}
+			h.Ports = append(h.Ports, portOf(r))
+		}
+	}
+	out := make([]Host, 0, len(order))
+	for _, a := range order {
+		out = append(out, *byAddr[a])
+	}
+	return out, nil
+}
+
 // portOf reads a port row back as the report's Port.
 func portOf(r models.ScanResult) Port {
 	p := Port{Port: uint16(r.Port), Protocol: r.Protocol, State: r.State, Service: r.Service, Product: r.Product, Version: r.Version, TLS: r.TLS, Banner: r.Banner}

@@ -24,10 +24,16 @@ import (
 
 // Job is what the server asks its scanner to do.
 type Job struct {
+	// RunID is the run the job belongs to (0: none), so that a scanner
+	// that hands parts of it to agents can find them again.
+	RunID    uint
 	Targets  []netip.Addr
 	Profile  string   // common | full | verification
 	TCPPorts []uint16 // empty: the profile's
 	UDPPorts []uint16
+	// CheckCredentials are the targets in zones where an admin turned on the
+	// default-credential checks.
+	CheckCredentials []netip.Addr
 }
 
 // Progress is a running scan's snapshot.
@@ -378,7 +384,7 @@ func (s *Service) Execute(ctx context.Context, run *models.ScanRun, slice time.D
 	if err != nil {
 		return err
 	}
-	job := Job{Profile: run.Profile}
+	job := Job{Profile: run.Profile, RunID: run.ID}
 	for _, a := range strings.Split(run.Targets, ",") {
 		addr, err := netip.ParseAddr(a)
 		if err != nil {
@@ -408,6 +414,11 @@ func (s *Service) Execute(ctx context.Context, run *models.ScanRun, slice time.D
 			}
 		}
 	}
+	credTargets, err := s.credentialTargets(ctx, job.Targets)
+	if err != nil {
+		return s.finishRun(ctx, run, nil, nil, err)
+	}
+	job.CheckCredentials = credTargets
 	job, err = s.scanner.Resolve(job)
 	if err != nil {
 		return s.finishRun(ctx, run, nil, nil, err)
@@ -574,6 +585,24 @@ func (s *Service) reportFromRows(ctx context.Context, run *models.ScanRun, last 
 	return json.Marshal(rep)
 }
 
+// credentialTargets picks the targets whose zone has the credential checks on.
+func (s *Service) credentialTargets(ctx context.Context, targets []netip.Addr) ([]netip.Addr, error) {
+	ix, err := inventory.LoadZoneIndex(s.DB().WithContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	var out []netip.Addr
+	for _, a := range targets {
+		if z := ix.Lookup(a); z != nil && z.CheckCredentials {
+			out = append(out, a)
+		}
+	}
+	if len(out) > 0 {
+		s.Log().Info("scan tries default credentials", "hosts", len(out), "targets", len(targets))
+	}
+	return out, nil
+}
+
 // finishRun records how a run ended; streamed are the hosts whose rows
 // were written while it ran.
 func (s *Service) finishRun(ctx context.Context, run *models.ScanRun, report []byte, streamed map[string]bool, scanErr error) error {
@@ -630,6 +659,11 @@ func (s *Service) finishRun(ctx context.Context, run *models.ScanRun, report []b
 	s.hub.publish(run.ID, final)
 	if err != nil {
 		return err
+	}
+	if status == "done" && (run.Kind == "daily" || run.Kind == "weekly") && s.afterScheduled != nil {
+		if err := s.afterScheduled(context.WithoutCancel(ctx), run.ID); err != nil {
+			s.Log().Warn("after the scheduled scan", "run", run.ID, "err", err)
+		}
 	}
 	return scanErr
 }

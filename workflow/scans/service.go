@@ -5,6 +5,8 @@
 package scans
 
 import (
+	"context"
+
 	"gorm.io/gorm"
 
 	"github.com/portcullis/portcullis/models"
@@ -30,6 +32,9 @@ type Service struct {
 	scanner    Scanner
 	scanPolicy Policy
 	hub        progressHub
+	// afterScheduled is told of each zone's daily or weekly run that
+	// finished (the periodic reports follow it).
+	afterScheduled func(ctx context.Context, runID uint) error
 }
 
 // New makes the scans feature; drift is connected with SetDriftRecorder.
@@ -39,3 +44,9 @@ func New(st *core.Store, inv *inventory.Service, req *requests.Service) *Service
 
 // SetDriftRecorder connects the drift feature that judges finished scans.
 func (s *Service) SetDriftRecorder(d DriftRecorder) { s.drift = d }
+
+// AfterScheduledRun sets what is called, after its transaction, when a
+// zone's daily or weekly run finishes; its failure is logged, the scan stands.
+func (s *Service) AfterScheduledRun(f func(ctx context.Context, runID uint) error) {
+	s.afterScheduled = f
+}

@@ -117,10 +117,16 @@ func (s *Service) concludeVerification(tx *gorm.DB, requestID, runID uint, rep *
 	if requests.State(r.State) != requests.StateImplemented {
 		return fmt.Sprintf("request #%d is %s: the scan does not change it", r.ID, requests.StateLabel(requests.State(r.State))), nil
 	}
-	needsAuth := map[int]bool{}
+	// Where the policy required authentication, and on every rule touching
+	// an innovation-tier application, a weak configuration the scanner
+	// confirmed (a service answering without authentication) fails it.
+	needsAuth, innovation := map[int]bool{}, map[int]bool{}
 	for _, f := range requests.FindingsOf(*r) {
-		if f.Code == policy.CodeAuthRequired {
+		switch f.Code {
+		case policy.CodeAuthRequired:
 			needsAuth[f.Rule] = true
+		case policy.CodeInnovationTier:
+			needsAuth[f.Rule], innovation[f.Rule] = true, true
 		}
 	}
 	hosts := map[string]*Host{}
@@ -162,6 +168,8 @@ func (s *Service) concludeVerification(tx *gorm.DB, requestID, runID uint, rep *
 						ev.Verdict = fmt.Sprintf("not open (%s)", ev.State)
 					case !serviceMatches(ru.Service, *seen):
 						ev.Verdict = fmt.Sprintf("answers as %s, not the approved %s", seen.Service, ru.Service)
+					case innovation[i] && len(ev.Weak) > 0:
+						ev.Verdict = "accepts unauthenticated or anonymous access, which an innovation-tier application may not: " + strings.Join(ev.Weak, ", ")
 					case needsAuth[i] && len(ev.Weak) > 0:
 						ev.Verdict = "runs without the authentication the policy required: " + strings.Join(ev.Weak, ", ")
 					default:

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/inventory"
 	"github.com/portcullis/portcullis/workflow/requests"
 	"github.com/portcullis/portcullis/workflow/scans"
 	"github.com/portcullis/portcullis/workflow/workflowtest"
@@ -91,5 +92,50 @@ func TestScanRequestsStayInTheInventory(t *testing.T) {
 	// A run queued before the policy was set is refused when it would run.
 	if err := w.App.Scans.Run(w.Ctx, run.ID, "x", 0); err == nil || !strings.Contains(err.Error(), "loopback") {
 		t.Fatalf("non-loopback scan ran under the loopback policy: %v", err)
+	}
+}
+
+// An innovation-tier request is verified only when the scanner finds no
+// unauthenticated access on its ports, whatever the service: here Redis
+// without a password on a rule the policy did not flag for authentication
+// (the expected service is not named).
+func TestVerificationOfInnovationRequestsChecksAuthentication(t *testing.T) {
+	w := workflowtest.SQLiteWorld(t)
+	assets, err := w.App.Inventory.ListAssets(w.Ctx)
+	workflowtest.Must(t, err)
+	for _, a := range assets {
+		if a.Address == "10.40.0.16" {
+			_, err := w.App.Inventory.SaveAsset(w.Ctx, w.Adam, a.ID, inventory.AssetInput{Address: a.Address, Application: "pilot"})
+			workflowtest.Must(t, err)
+		}
+	}
+	workflowtest.Must(t, w.App.Inventory.SetTier(w.Ctx, w.Adam, "pilot", "innovation"))
+	sc := &workflowtest.FakeScanner{Open: map[string][]scans.Port{
+		"10.40.0.16": {{Port: 7000, Protocol: "tcp", State: "open", Service: "redis", Findings: []scans.Finding{{ID: "redis-no-auth", Severity: "critical"}}}},
+	}}
+	w.App.Scans.SetScanner(sc, scans.Policy{})
+	r := w.Submitted(t, requests.Input{Title: "pilot cache", Justification: "the pilot's sessions",
+		Rules:      []requests.RuleInput{{Source: "apps", Destination: "10.40.0.16", Protocol: "tcp", Ports: "7000"}},
+		Assessment: map[string]string{"data_handled": "sessions", "exposure": "internal", "authentication": "password", "owner_on_call": "pilot team"}})
+	d, _ := w.App.Requests.Get(w.Ctx, w.Rita, r.ID)
+	_, err = w.App.Requests.Review(w.Ctx, w.Rita, r.ID, requests.ReviewInput{Decision: requests.DecisionApprove, ZoneConfirmed: true, Checklist: workflowtest.FullChecklist(&d.Request)})
+	workflowtest.Must(t, err)
+	_, err = w.App.Requests.SecondApproval(w.Ctx, w.Lee, r.ID, requests.DecisionApprove, "")
+	workflowtest.Must(t, err)
+	_, err = w.App.Requests.Implement(w.Ctx, w.Ivan, r.ID, "CHG-1", "")
+	workflowtest.Must(t, err)
+	w.RunQueued(t)
+	d, _ = w.App.Requests.Get(w.Ctx, w.Alice, r.ID)
+	if requests.State(d.Request.State) != requests.StateVerificationFailed || len(d.Evidence) != 1 ||
+		!strings.Contains(d.Evidence[0].Verdict, "unauthenticated or anonymous access") || !strings.Contains(d.Evidence[0].Verdict, "redis-no-auth") {
+		t.Fatalf("innovation redis without auth: %s %+v", d.Request.State, d.Evidence)
+	}
+	// With authentication on, the same port verifies.
+	sc.Open["10.40.0.16"] = []scans.Port{{Port: 7000, Protocol: "tcp", State: "open", Service: "redis", Banner: "-NOAUTH Authentication required."}}
+	_, err = w.App.Requests.Implement(w.Ctx, w.Ivan, r.ID, "CHG-2", "requirepass set")
+	workflowtest.Must(t, err)
+	w.RunQueued(t)
+	if got := w.State(t, r.ID); got != requests.StateActive {
+		t.Fatalf("with authentication: %s", got)
 	}
 }

@@ -104,3 +104,63 @@ func FuzzEscape(f *testing.F) {
 		}
 	})
 }
+
+// FuzzChatText puts arbitrary text in every alert field: the chat and SMS
+// messages must stay within their limits and valid UTF-8, and no field may
+// add a markdown link, an HTML tag or a mention.
+func FuzzChatText(f *testing.F) {
+	for _, seed := range []string{
+		"", "plain", "[x](https://evil.example)", "<@all>", "<at user_id=\"all\">", "**b** _i_ `c`", "\\](", "很长的横幅",
+		"\xff\xfe", "line\nbreak", "a|b>c<d", "https://portcullis.example/drift/1?a=(b)",
+	} {
+		f.Add(seed, seed)
+	}
+	f.Fuzz(func(t *testing.T, s, link string) {
+		a := Alert{ID: s, Kind: s, Severity: s, Title: s, Detail: s, Asset: s, Zone: s, Classification: s, Service: s, Protocol: s, Port: 1, Link: link}
+		ours := 0
+		if safeLink(link) != "" {
+			ours = 1
+		}
+		for _, limit := range []int{100, weComTextMax, weComMarkdownMax} {
+			if p := plainMessage(a, limit); len(p) > limit || !utf8.ValidString(p) {
+				t.Fatalf("plainMessage(%d) is %d bytes or invalid: %q", limit, len(p), p)
+			}
+			md := markdownMessage(a, limit)
+			if len(md) > limit || !utf8.ValidString(md) {
+				t.Fatalf("markdownMessage(%d) is %d bytes or invalid", limit, len(md))
+			}
+			if unescapedLinks(md) > ours || strings.ContainsAny(md, "<>") {
+				t.Fatalf("markdown lets a field add a link or a tag: %q", md)
+			}
+		}
+		section := slackPayload(a)["blocks"].([]any)[0].(map[string]any)["text"].(map[string]string)["text"]
+		if strings.Count(section, "<") > ours || strings.Count(section, ">") > ours {
+			t.Fatalf("Slack text lets a field add a link or a mention: %q", section)
+		}
+		for _, n := range []int{smsMinText, 70, 140} {
+			if m := smsText(a, n); utf8.RuneCountInString(m) > n || !utf8.ValidString(m) {
+				t.Fatalf("smsText(%d) = %q", n, m)
+			}
+		}
+		for _, field := range SMSFields {
+			if v := smsField(a, field, AliyunParamMax); v == "" || utf8.RuneCountInString(v) > AliyunParamMax {
+				t.Fatalf("smsField(%s) = %q", field, v)
+			}
+		}
+	})
+}
+
+// unescapedLinks counts the "](" in markdown whose "]" no backslash escapes.
+func unescapedLinks(md string) int {
+	n := 0
+	for i := 0; i+1 < len(md); i++ {
+		if md[i] == '\\' {
+			i++
+			continue
+		}
+		if md[i] == ']' && md[i+1] == '(' {
+			n++
+		}
+	}
+	return n
+}

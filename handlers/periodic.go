@@ -1,0 +1,144 @@
+package handlers
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+
+	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/periodic"
+	"github.com/portcullis/portcullis/workflow/reporting"
+)
+
+// The Reports page: the daily and weekly port reports (workflow/reporting),
+// not the compliance exports of the Audit page (reports.go).
+
+func reportRow(r models.PeriodicReport) web.ReportRow {
+	return web.ReportRow{ID: r.ID, Href: fmt.Sprintf("/reports/%d", r.ID), PDFHref: fmt.Sprintf("/reports/%d/pdf", r.ID),
+		Kind: r.Kind, Zone: r.Zone, Team: r.Team, Period: r.Period, Created: fmtTime(r.CreatedAt), Headline: r.Headline, NothingNew: r.NothingNew}
+}
+
+func (s *Server) reportsPage(w http.ResponseWriter, r *http.Request) {
+	s.renderReports(w, r, http.StatusOK, "")
+}
+
+func (s *Server) renderReports(w http.ResponseWriter, r *http.Request, status int, problem string) {
+	a := actor(r)
+	req, err := cursorPage[reporting.Key](r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	f := reporting.Filter{Kind: q.Get("kind"), Zone: q.Get("zone")}
+	page, err := s.app.Reports.List(r.Context(), a, f, req)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	subs, err := s.app.Reports.Subscriptions(r.Context(), a)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	zones, teams, err := s.app.Reports.Choices(r.Context(), a)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := web.ReportsPage{Links: pageLinks(r, "cursor", page.Next), Error: problem}
+	for _, row := range page.Items {
+		v.Rows = append(v.Rows, reportRow(row))
+	}
+	for _, k := range []struct{ value, label string }{{"", "daily and weekly"}, {"daily", "daily"}, {"weekly", "weekly"}} {
+		v.Kinds = append(v.Kinds, web.Option{Value: k.value, Label: k.label, Selected: k.value == f.Kind})
+	}
+	if len(zones) > 0 {
+		v.Zones = append(v.Zones, web.Option{Value: "", Label: "every zone", Selected: f.Zone == ""})
+	}
+	for _, z := range zones {
+		v.Zones = append(v.Zones, web.Option{Value: z, Label: z, Selected: z == f.Zone})
+		v.SubZones = append(v.SubZones, web.Option{Value: z, Label: z})
+	}
+	for _, t := range teams {
+		v.SubTeams = append(v.SubTeams, web.Option{Value: t, Label: t})
+	}
+	for _, sub := range subs {
+		v.Subscriptions = append(v.Subscriptions, web.SubscriptionRow{Zone: sub.Zone, Team: sub.Team, Default: sub.Default, Active: sub.Active})
+	}
+	s.render(w, r, status, web.ReportsPageView(s.page(r, "Reports"), v))
+}
+
+// maxReportRowsShown bounds each list of a report's page: a zone of
+// thousands of hosts stays readable; the PDF and the command line have the rest.
+const maxReportRowsShown = 500
+
+// reportView is a report as its page shows it.
+func reportView(id uint, rep periodic.Report) web.ReportView {
+	v := web.ReportView{Title: rep.Title() + ", " + rep.Period, Lead: rep.Lead(), PDFHref: fmt.Sprintf("/reports/%d/pdf", id), NothingNew: rep.NothingNew, Notes: rep.Notes}
+	for _, f := range rep.Summary() {
+		v.Summary = append(v.Summary, web.Field{Name: f.Name, Value: f.Value})
+	}
+	for _, sec := range rep.SectionsUpTo(maxReportRowsShown) {
+		v.Sections = append(v.Sections, web.ReportSection{Key: sec.Key, Title: sec.Title, Empty: sec.Empty, Columns: sec.Columns, Rows: sec.Rows, More: sec.More})
+	}
+	return v
+}
+
+func (s *Server) reportPage(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	_, rep, err := s.app.Reports.Get(r.Context(), actor(r), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, web.ReportPage(s.page(r, rep.Title()), reportView(id, rep)))
+}
+
+func (s *Server) reportPDF(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	row, rep, err := s.app.Reports.Get(r.Context(), actor(r), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// Made whole before the first byte: a failure is a proper error page.
+	var b bytes.Buffer
+	if err := rep.PDF(&b, s.app.Reports.PDFOptions()); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.pdf"`, reporting.FileName(row)))
+	w.Write(b.Bytes())
+}
+
+func (s *Server) subscribeReports(w http.ResponseWriter, r *http.Request) {
+	on := r.PostFormValue("action") != "unsubscribe"
+	err := s.app.Reports.Subscribe(r.Context(), actor(r), r.PostFormValue("zone"), r.PostFormValue("team"), on)
+	if err != nil {
+		if core.ErrorCodeOf(err) == core.CodeInvalid {
+			msg, _ := publicMessage(err)
+			s.renderReports(w, r, http.StatusBadRequest, msg)
+			return
+		}
+		s.fail(w, r, err)
+		return
+	}
+	msg := "Subscribed: the reports will be e-mailed to you."
+	if !on {
+		msg = "Unsubscribed: those reports are no longer e-mailed to you."
+	}
+	s.flash(r, "ok", msg)
+	s.redirect(w, r, "/reports")
+}

@@ -1,0 +1,281 @@
+package reporting_test
+
+import (
+	"bufio"
+	"encoding/base64"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net"
+	"net/mail"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/workflow/alerts/channels"
+	"github.com/portcullis/portcullis/workflow/periodic"
+	"github.com/portcullis/portcullis/workflow/workflowtest"
+)
+
+// mailbox is an SMTP receiver on 127.0.0.1:0 that keeps each message with
+// its envelope recipients.
+type mailbox struct {
+	addr string
+	mu   sync.Mutex
+	got  []received
+	// refuse answers RCPT for these addresses instead of 250.
+	refuse map[string]string
+}
+
+type received struct {
+	to   []string
+	data string
+}
+
+func newMailbox(t *testing.T) *mailbox {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &mailbox{addr: ln.Addr().String()}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() { m.session(conn) })
+		}
+	})
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	return m
+}
+
+func (m *mailbox) session(conn net.Conn) {
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReader(conn)
+	say := func(s string) { io.WriteString(conn, s+"\r\n") }
+	say("220 mailbox ready")
+	var msg received
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		verb, arg, _ := strings.Cut(strings.TrimRight(line, "\r\n"), " ")
+		switch strings.ToUpper(verb) {
+		case "EHLO", "HELO":
+			say("250 mailbox")
+		case "MAIL":
+			msg = received{}
+			say("250 ok")
+		case "RCPT":
+			to := strings.Trim(strings.TrimPrefix(arg, "TO:"), "<>")
+			m.mu.Lock()
+			reply, refused := m.refuse[to]
+			m.mu.Unlock()
+			if refused {
+				say(reply)
+				continue
+			}
+			msg.to = append(msg.to, to)
+			say("250 ok")
+		case "DATA":
+			say("354 go on")
+			var b strings.Builder
+			for {
+				l, err := r.ReadString('\n')
+				if err != nil {
+					return
+				}
+				if l == ".\r\n" {
+					break
+				}
+				b.WriteString(strings.TrimPrefix(l, "."))
+			}
+			msg.data = b.String()
+			m.mu.Lock()
+			m.got = append(m.got, msg)
+			m.mu.Unlock()
+			say("250 queued")
+		case "QUIT":
+			say("221 bye")
+			return
+		default:
+			say("250 ok")
+		}
+	}
+}
+
+func (m *mailbox) messages() []received {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]received(nil), m.got...)
+}
+
+// parts reads a report e-mail: the content types of its parts, depth
+// first, with the attachment's bytes.
+func parts(t *testing.T, data string) (subject string, types []string, texts map[string]string, attachment []byte) {
+	t.Helper()
+	msg, err := mail.ReadMessage(strings.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject, _ = new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+	texts = map[string]string{}
+	var walk func(contentType string, body io.Reader)
+	walk = func(contentType string, body io.Reader) {
+		mt, params, err := mime.ParseMediaType(contentType)
+		if err != nil {
+			t.Fatalf("content type %q: %v", contentType, err)
+		}
+		types = append(types, mt)
+		if !strings.HasPrefix(mt, "multipart/") {
+			b, _ := io.ReadAll(body)
+			if mt == "application/pdf" {
+				attachment = b
+			} else {
+				texts[mt] = string(b)
+			}
+			return
+		}
+		mr := multipart.NewReader(body, params["boundary"])
+		for {
+			p, err := mr.NextPart() // decodes quoted-printable itself
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var r io.Reader = p
+			if p.Header.Get("Content-Transfer-Encoding") == "base64" {
+				r = base64Reader(p)
+			}
+			walk(p.Header.Get("Content-Type"), r)
+		}
+	}
+	walk(msg.Header.Get("Content-Type"), msg.Body)
+	return subject, types, texts, attachment
+}
+
+func TestReportsAreMailedOncePerRecipient(t *testing.T) {
+	requireFont(t)
+	box := newMailbox(t)
+	o := newOrg(t)
+	o.App.Reports.SetMailer(&channels.Email{Addr: box.addr, From: "Portcullis <portcullis@example.test>", LocalName: "test"}, "https://portcullis.example")
+	workflowtest.Must(t, o.App.Reports.Subscribe(o.Ctx, o.Rita, "apps", "", true))
+	workflowtest.Must(t, o.App.Reports.Subscribe(o.Ctx, o.Bob, "", "sales", false))
+	o.scanDay(t, o.day1, network(1))
+	o.scanDay(t, o.day2, network(2))
+	for range 2 {
+		if _, err := o.App.Reports.Deliver(o.Ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Generating again queues nothing more.
+	var runs []models.ScanRun
+	o.App.DB().Where("kind = ?", "daily").Find(&runs)
+	for _, r := range runs {
+		workflowtest.Must(t, o.App.Reports.GenerateAfterScan(o.Ctx, r.ID))
+	}
+	n, err := o.App.Reports.Deliver(o.Ctx)
+	workflowtest.Must(t, err)
+	if n != 0 {
+		t.Errorf("a third round delivered %d", n)
+	}
+
+	got := box.messages()
+	per := map[string]int{}
+	var alicePay string
+	for _, m := range got {
+		subject, _, _, _ := parts(t, m.data)
+		for _, to := range m.to {
+			per[to+" "+subject]++
+			if to == "alice@example.test" && strings.Contains(subject, "team payments") && strings.Contains(subject, periodic.Daily.Period(o.day2)) {
+				alicePay = m.data
+			}
+		}
+	}
+	for k, c := range per {
+		if c != 1 {
+			t.Errorf("%q received %d times", k, c)
+		}
+	}
+	var rita, bob, alice int
+	for k := range per {
+		switch {
+		case strings.HasPrefix(k, "rita@"):
+			rita++
+		case strings.HasPrefix(k, "bob@"):
+			bob++
+		case strings.HasPrefix(k, "alice@"):
+			alice++
+		}
+	}
+	// Rita: the apps zone's two reports; alice: payments' two; bob opted out.
+	if rita != 2 || alice != 2 || bob != 0 {
+		t.Errorf("messages: rita %d, alice %d, bob %d (%v)", rita, alice, bob, per)
+	}
+	var rows []models.ReportDelivery
+	o.App.DB().Find(&rows)
+	for _, r := range rows {
+		if r.Status != "delivered" || r.Attempts != 1 {
+			t.Errorf("delivery %+v", r)
+		}
+	}
+	if alicePay == "" {
+		t.Fatalf("alice got no payments report for day 2: %v", per)
+	}
+	subject, types, texts, pdf := parts(t, alicePay)
+	want := []string{"multipart/mixed", "multipart/alternative", "text/plain", "text/html", "application/pdf"}
+	if strings.Join(types, " ") != strings.Join(want, " ") {
+		t.Errorf("parts %v, want %v", types, want)
+	}
+	if !strings.Contains(subject, "Daily port report: zone apps, team payments") {
+		t.Errorf("subject %q", subject)
+	}
+	if !strings.Contains(texts["text/plain"], "tcp/8443") || !strings.Contains(texts["text/html"], "<td>tcp/8443</td>") ||
+		!strings.Contains(texts["text/plain"], "https://portcullis.example/reports/") {
+		t.Errorf("bodies:\n%s\n%s", texts["text/plain"], texts["text/html"])
+	}
+	if text := pdfText(t, pdf); !strings.Contains(text, "zone apps") || !strings.Contains(text, "tcp/8443") {
+		t.Errorf("the attached PDF:\n%s", text)
+	}
+}
+
+func base64Reader(r io.Reader) io.Reader { return base64.NewDecoder(base64.StdEncoding, r) }
+
+// A refused recipient is given up at once (5xx) or tried again later
+// (4xx); the others are delivered.
+func TestRefusedReportMail(t *testing.T) {
+	box := newMailbox(t)
+	box.refuse = map[string]string{"rita@example.test": "550 5.1.1 no such user", "aude@example.test": "451 4.3.0 try later"}
+	o := newOrg(t)
+	o.App.Reports.SetMailer(&channels.Email{Addr: box.addr, From: "portcullis@example.test", LocalName: "test"}, "")
+	workflowtest.Must(t, o.App.Reports.Subscribe(o.Ctx, o.Rita, "apps", "", true))
+	workflowtest.Must(t, o.App.Reports.Subscribe(o.Ctx, o.Aude, "apps", "", true))
+	o.scanDay(t, o.day1, network(1))
+	_, err := o.App.Reports.Deliver(o.Ctx)
+	workflowtest.Must(t, err)
+	var rows []models.ReportDelivery
+	o.App.DB().Order("recipient").Find(&rows)
+	status := map[string]models.ReportDelivery{}
+	for _, r := range rows {
+		status[r.Recipient] = r
+	}
+	if r := status["rita@example.test"]; r.Status != "failed" || !strings.Contains(r.LastError, "no such user") {
+		t.Errorf("rita's delivery: %+v", r)
+	}
+	if r := status["aude@example.test"]; r.Status != "pending" || r.Attempts != 1 || !r.NextAttempt.After(o.now) {
+		t.Errorf("aude's delivery: %+v", r)
+	}
+	if r := status["alice@example.test"]; r.Status != "delivered" {
+		t.Errorf("alice's delivery: %+v", r)
+	}
+}
