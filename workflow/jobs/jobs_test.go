@@ -285,8 +285,8 @@ func (m *reminderMail) SendText(context.Context, []string, string, string, strin
 	return nil
 }
 
-// TestPeriodicJobsRunOnStart: reminders, audit checkpoints, access checks
-// and session clean-up each run once the engine starts (the leader runs
+// TestPeriodicJobsRunOnStart: reminders, the reports' catch-up, audit
+// checkpoints, access checks and session clean-up each run once the engine starts (the leader runs
 // them at start, then at their interval).
 func TestPeriodicJobsRunOnStart(t *testing.T) {
 	w := workflowtest.SQLiteWorld(t)
@@ -305,11 +305,13 @@ func TestPeriodicJobsRunOnStart(t *testing.T) {
 		w.App.DB().Model(&models.AuditCheckpoint{}).Count(&cps)
 		return cps > 0 && checks.Load() > 0 && cleans.Load() > 0
 	})
-	eventually(t, 20*time.Second, "the reminder job completed", func() bool {
-		var n int64
-		w.App.DB().Table("river_job").Where("kind = ? AND state = ?", jobs.RecertRemindersArgs{}.Kind(), "completed").Count(&n)
-		return n == 1
-	})
+	for _, kind := range []string{jobs.RecertRemindersArgs{}.Kind(), jobs.PeriodicReportsArgs{}.Kind()} {
+		eventually(t, 20*time.Second, "the "+kind+" job completed", func() bool {
+			var n int64
+			w.App.DB().Table("river_job").Where("kind = ? AND state = ?", kind, "completed").Count(&n)
+			return n == 1
+		})
+	}
 	if checks.Load() != 1 {
 		t.Fatalf("%d access checks within the hour, want 1", checks.Load())
 	}
