@@ -25,6 +25,9 @@ func (s *Server) renderOperations(w http.ResponseWriter, r *http.Request, status
 		return
 	}
 	v := web.Operations{Error: problem, Days: []web.Option{{Value: "-1", Label: "off"}}}
+	if a.Has(core.RoleAdmin) {
+		v.JobsLink = "/admin/jobs"
+	}
 	for i, d := range weekdays {
 		v.Days = append(v.Days, web.Option{Value: strconv.Itoa(i), Label: d})
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/portcullis/portcullis/handlers/devidp"
+	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/models/modelstest"
 	"github.com/portcullis/portcullis/workflow"
 	"github.com/portcullis/portcullis/workflow/core"
@@ -218,4 +219,15 @@ func idOf(t *testing.T, location string) uint {
 		t.Fatalf("location %q: %v", location, err)
 	}
 	return id
+}
+
+// queuedScan is the oldest queued scan run (the tests run it themselves,
+// through the function the scan job calls).
+func (a *app) queuedScan(t *testing.T) uint {
+	t.Helper()
+	var ids []uint
+	if err := a.svc.DB().Model(&models.ScanRun{}).Where("status = ?", "queued").Order("id").Limit(1).Pluck("id", &ids).Error; err != nil || len(ids) == 0 {
+		t.Fatalf("no queued scan: %v", err)
+	}
+	return ids[0]
 }

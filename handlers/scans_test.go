@@ -50,12 +50,9 @@ func TestScanProgressStreamsAndRunPage(t *testing.T) {
 	if r := a.post(rita, "/scans", map[string][]string{"targets": {"192.0.2.1"}}); r.StatusCode != http.StatusBadRequest {
 		t.Fatalf("scan outside the inventory: %d", r.StatusCode)
 	}
-	run, err := a.svc.Scans.Claim(context.Background(), "test")
-	if err != nil || run == nil {
-		t.Fatalf("claim: %v %v", run, err)
-	}
+	runID := a.queuedScan(t)
 	done := make(chan error, 1)
-	go func() { done <- a.svc.Scans.Execute(context.Background(), run) }()
+	go func() { done <- a.svc.Scans.Run(context.Background(), runID, "test", 0) }()
 
 	req, _ := http.NewRequest(http.MethodGet, a.url+page+"/events", nil)
 	resp, err := rita.Do(req)

@@ -49,7 +49,13 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// RateLimits default to DefaultRateLimits when zero.
 	RateLimits RateLimits
+	// RiverUI, when set (PostgreSQL), is River's job UI, served to admins
+	// under RiverUIPrefix.
+	RiverUI http.Handler
 }
+
+// RiverUIPrefix is where River's UI is mounted.
+const RiverUIPrefix = "/admin/river"
 
 // Server answers every HTTP request.
 type Server struct {
@@ -337,6 +343,7 @@ func (s *Server) pageRoutes(r chi.Router) {
 		{get, "/scans/{id}/events", roles(RV, AP, IM, AU, AD), s.scanEvents},
 		{get, "/assets/{id}", anyone(), s.assetPage},
 		{get, "/admin/operations", roles(AP, AU, AD), s.operationsPage},
+		{get, "/admin/jobs", roles(AD), s.jobsPage},
 		{post, "/admin/operations/schedules/{id}", roles(AD), s.saveSchedule},
 		{get, "/reports", anyone(), s.reportsPage},
 		{get, "/reports/{id}", anyone(), s.reportPage},
@@ -355,6 +362,16 @@ func (s *Server) pageRoutes(r chi.Router) {
 		{post, "/admin/applications/questionnaire", roles(AD), s.saveQuestionnaire},
 	} {
 		s.handle(r, rt.method, rt.pattern, "", rt.a, rt.h, false)
+	}
+	// River's own UI (PostgreSQL only), for admins: a third-party page,
+	// outside our translation and accessibility checks.
+	if s.cfg.RiverUI != nil {
+		for _, m := range []string{get, post, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			s.handle(r, m, RiverUIPrefix+"/*", "", roles(AD), s.cfg.RiverUI.ServeHTTP, false)
+		}
+		s.handle(r, get, RiverUIPrefix, "", roles(AD), func(w http.ResponseWriter, req *http.Request) {
+			http.Redirect(w, req, RiverUIPrefix+"/", http.StatusSeeOther)
+		}, false)
 	}
 }
 

@@ -44,13 +44,10 @@ func TestScanStreamEndsWithTheSession(t *testing.T) {
 				t.Fatalf("start scan: %d %s", r.StatusCode, a.body(r))
 			}
 			page := r.Header.Get("Location")
-			run, err := a.svc.Scans.Claim(context.Background(), "test")
-			if err != nil || run == nil {
-				t.Fatalf("claim: %v %v", run, err)
-			}
+			runID := a.queuedScan(t)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			go a.svc.Scans.Execute(ctx, run)
+			go a.svc.Scans.Run(ctx, runID, "test", 0)
 
 			req, _ := http.NewRequest(http.MethodGet, a.url+page+"/events", nil)
 			resp, err := rita.Do(req)

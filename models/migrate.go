@@ -68,7 +68,7 @@ func Migrate(ctx context.Context, db *gorm.DB, log *slog.Logger) error {
 	for _, r := range results {
 		log.Info("database migrated", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
 	}
-	return nil
+	return migrateRiver(ctx, db, locker, log)
 }
 
 // schemaLocker returns goose's session locker with a lock id of this

@@ -265,14 +265,6 @@ type Recertification struct {
 	RemindedAt    *time.Time
 }
 
-// JobLease lets one instance among several run a scheduled job.
-type JobLease struct {
-	Name       string `gorm:"primaryKey"`
-	Holder     string `gorm:"not null"`
-	LeaseUntil time.Time
-	LastRunAt  *time.Time
-}
-
 // ScanRun is one scan the server ran or will run, with its report.
 type ScanRun struct {
 	ID          uint   `gorm:"primaryKey"`
@@ -335,8 +327,9 @@ type DriftItem struct {
 	FiledRequestID  *uint
 }
 
-// AlertDelivery is one drift alert to one channel: the outbox the alert
-// worker drains, and what admins read when delivery fails.
+// AlertDelivery is one drift alert to one channel, delivered by a River job
+// inserted with it: what admins read when delivery fails. NextAttempt is when
+// the job will try again.
 type AlertDelivery struct {
 	ID          uint   `gorm:"primaryKey"`
 	DriftItemID uint   `gorm:"not null;uniqueIndex:idx_alert_once"`

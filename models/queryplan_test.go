@@ -134,7 +134,10 @@ var hotQueries = []hotQuery{
 	{name: "ports of a run, page", sql: `SELECT * FROM scan_results WHERE run_id = ? AND protocol <> '' AND (address, protocol, port) > (?, ?, ?) ORDER BY address, protocol, port LIMIT 51`, args: []any{7, "10.1.2.3", "tcp", 22}},
 	{name: "previous run of each host of a run", sql: `SELECT h.address, (SELECT p.run_id FROM scan_results p JOIN scan_runs r ON r.id = p.run_id WHERE p.address = h.address AND p.protocol = '' AND p.port = 0 AND p.run_id < h.run_id AND r.status = 'done' ORDER BY p.run_id DESC LIMIT 1) AS prev FROM scan_results h WHERE h.run_id = ? AND h.protocol = '' AND h.port = 0`, args: []any{7}},
 	// Alert deliveries.
-	{name: "alert deliveries due", sql: `SELECT * FROM alert_deliveries WHERE status = ? AND next_attempt <= ? ORDER BY id LIMIT 200`, args: []any{"pending", now}},
+	{name: "pending alert deliveries (jobs at start)", sql: `SELECT id FROM alert_deliveries WHERE status = ? ORDER BY id`, args: []any{"pending"}},
+	{name: "unfinished scan runs (jobs at start)", sql: `SELECT id FROM scan_runs WHERE status IN ? ORDER BY id`, args: []any{[]string{"queued", "running"}}},
+	{name: "hosts a run has results for", sql: `SELECT address FROM scan_results WHERE run_id = ? AND protocol = '' AND port = 0`, args: []any{7}},
+	{name: "runs of a slot", sql: `SELECT count(*) FROM scan_runs WHERE kind = ? AND zone = ? AND queued_at >= ?`, args: []any{"daily", "zone-3", now}},
 	{name: "alert deliveries by status", sql: `SELECT * FROM alert_deliveries WHERE status = ? ORDER BY id DESC LIMIT 50`, args: []any{"failed"}},
 }
 

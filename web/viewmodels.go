@@ -700,6 +700,8 @@ type Operations struct {
 	// DeliveryFilters are links to each status (Value is the link).
 	DeliveryFilters []Option
 	DeliveryPages   ListLinks
+	// JobsLink links to the background jobs page (admins only).
+	JobsLink string
 }
 
 // Evidence is one approved port as a verification saw it.
@@ -708,6 +710,30 @@ type EvidenceRow struct {
 	Address, Port, State, Service, Banner string
 	Verdict                               string
 	OK                                    bool
+}
+
+// Jobs is the admins' page of background jobs.
+type Jobs struct {
+	// States name the columns of Queues' counts.
+	States []string
+	Queues []QueueRow
+	Failed []FailedJobRow
+	Pages  ListLinks
+	// RiverUI links to River's own UI when it is mounted (PostgreSQL).
+	RiverUI string
+}
+
+// QueueRow is one queue's jobs, counted per state in the order of Jobs.States.
+type QueueRow struct {
+	Queue  string
+	Counts []int
+	Total  int
+}
+
+// FailedJobRow is a job that failed, with its errors.
+type FailedJobRow struct {
+	ID, Kind, Queue, State, Attempts, At, Args string
+	Errors                                     string // one a line, oldest first
 }
 
 // CredentialListForm is the state of the admin's default-credential list: what

@@ -6,6 +6,7 @@
 package workflow
 
 import (
+	"context"
 	"log/slog"
 
 	"gorm.io/gorm"
@@ -19,6 +20,7 @@ import (
 	"github.com/portcullis/portcullis/workflow/drift"
 	"github.com/portcullis/portcullis/workflow/identity"
 	"github.com/portcullis/portcullis/workflow/inventory"
+	"github.com/portcullis/portcullis/workflow/jobs"
 	"github.com/portcullis/portcullis/workflow/recert"
 	"github.com/portcullis/portcullis/workflow/reporting"
 	"github.com/portcullis/portcullis/workflow/requests"
@@ -42,6 +44,8 @@ type App struct {
 	Reports    *reporting.Service
 	// Credentials is the admin's sealed list of default credentials to try.
 	Credentials *credentials.Service
+	// Jobs is the background job engine (River) every feature queues work on.
+	Jobs *jobs.Engine
 }
 
 // New wires the features over an open, migrated database. Scans and
@@ -51,6 +55,12 @@ type App struct {
 // re-certifications, scans hand finished runs to drift, drift queues alerts.
 func New(db *gorm.DB, log *slog.Logger) *App {
 	st := core.NewStore(db, log)
+	engine, err := jobs.New(db, log)
+	if err != nil {
+		// Only a River configuration error gets here: a programming error.
+		panic(err)
+	}
+	st.SetJobInserter(engine.Insert)
 	inv := inventory.New(st)
 	a := &App{
 		Store:      st,
@@ -60,6 +70,7 @@ func New(db *gorm.DB, log *slog.Logger) *App {
 		Alerts:     alerts.New(st),
 		Compliance: compliance.New(st, inv),
 		Agents:     agents.New(st),
+		Jobs:       engine,
 	}
 	a.Scans = scans.New(st, inv, a.Requests)
 	a.Recert = recert.New(st, a.Requests)
@@ -73,4 +84,12 @@ func New(db *gorm.DB, log *slog.Logger) *App {
 	a.Scans.AfterScheduledRun(a.Reports.GenerateAfterScan)
 	a.Credentials = credentials.New(st)
 	return a
+}
+
+// JobDeps are the features the background jobs call; checkAccess and
+// cleanSessions come from the caller (they need the identity provider and
+// the session store).
+func (a *App) JobDeps(checkAccess, cleanSessions func(context.Context) error) jobs.Deps {
+	return jobs.Deps{Scans: a.Scans, Alerts: a.Alerts, Recert: a.Recert, Compliance: a.Compliance, Reports: a.Reports,
+		CheckAccess: checkAccess, CleanSessions: cleanSessions}
 }

@@ -190,15 +190,13 @@ routes:
 	if rows := deliveries(); len(rows) != 3 {
 		t.Fatalf("queued %v, want the critical item to both channels and the medium one to Slack", rows)
 	}
-	n, err := w.App.Alerts.Deliver(w.Ctx)
-	workflowtest.Must(t, err)
+	n := workflowtest.DeliverPending(t, w.App)
 	ding := deliveries()[fmt.Sprintf("%d ops-ding", critical.ID)]
 	if n != 2 || ding.Status != "pending" || ding.Attempts != 1 || !strings.Contains(ding.LastError, "130101") || !ding.NextAttempt.After(now) {
 		t.Fatalf("after the first round: delivered %d, DingTalk %+v", n, ding)
 	}
 	now = now.Add(10 * time.Minute)
-	n, err = w.App.Alerts.Deliver(w.Ctx)
-	workflowtest.Must(t, err)
+	n = workflowtest.DeliverPending(t, w.App)
 	ding = deliveries()[fmt.Sprintf("%d ops-ding", critical.ID)]
 	if n != 1 || ding.Status != "delivered" || ding.Attempts != 2 || ding.DeliveredAt == nil {
 		t.Fatalf("after the retry: delivered %d, DingTalk %+v", n, ding)

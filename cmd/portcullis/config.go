@@ -35,6 +35,8 @@ type Config struct {
 	SessionLifetime time.Duration
 	TrustedOrigins  string
 	TrustedProxies  string
+	// ScanSlice is how long a scan job works before it yields (see jobs.Options).
+	ScanSlice time.Duration
 	// AccessCheckEvery is how often the identity provider is asked whether
 	// each person with a refresh token still belongs (at most an hour).
 	AccessCheckEvery time.Duration

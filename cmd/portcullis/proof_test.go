@@ -22,6 +22,7 @@ import (
 	"github.com/portcullis/portcullis/workflow/inventory"
 	"github.com/portcullis/portcullis/workflow/requests"
 	"github.com/portcullis/portcullis/workflow/scans"
+	"github.com/portcullis/portcullis/workflow/workflowtest"
 )
 
 // serveOn plays a service on a loopback address until the test ends or stop is called.
@@ -163,14 +164,8 @@ func TestProofOnTheWire(t *testing.T) {
 
 	runAll := func() {
 		t.Helper()
-		for {
-			run, err := app.Scans.Claim(ctx, "test")
-			must(err)
-			if run == nil {
-				return
-			}
-			must(app.Scans.Execute(ctx, run))
-		}
+		w := workflowtest.World{App: app, Ctx: ctx}
+		w.RunQueued(t)
 	}
 	runAll()
 	d, err := app.Requests.Get(ctx, people["alice"], req.ID)
@@ -195,8 +190,7 @@ func TestProofOnTheWire(t *testing.T) {
 	if found == 0 {
 		t.Fatalf("no open-unapproved drift for the Redis on 16379: %+v", items)
 	}
-	delivered, err := app.Alerts.Deliver(ctx)
-	must(err)
+	delivered := workflowtest.DeliverPending(t, app)
 	if delivered < 2 {
 		t.Fatalf("%d alerts delivered, want the webhook and syslog", delivered)
 	}

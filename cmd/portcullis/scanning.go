@@ -6,14 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"os"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/portcullis/portcullis/scanner"
 	"github.com/portcullis/portcullis/scanner/credcheck"
-	"github.com/portcullis/portcullis/workflow"
 	"github.com/portcullis/portcullis/workflow/scans"
 )
 
@@ -124,52 +121,4 @@ func (a scannerAdapter) checker(ctx context.Context) (*credcheck.Checker, error)
 func parseCredentialList(text string) (int, error) {
 	list, err := credcheck.ParseList(strings.NewReader(text))
 	return len(list), err
-}
-
-// holderName identifies this instance in job leases and scan claims.
-func holderName() string {
-	host, _ := os.Hostname()
-	return fmt.Sprintf("%s/%d", host, os.Getpid())
-}
-
-// runScanWorker takes queued scans, one at a time, until ctx ends.
-func runScanWorker(ctx context.Context, app *workflow.App, log *slog.Logger, idle time.Duration) {
-	holder := holderName()
-	for ctx.Err() == nil {
-		run, err := app.Scans.Claim(ctx, holder)
-		if err != nil {
-			log.Warn("scan queue", "err", err)
-		}
-		if run == nil {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(idle):
-			}
-			continue
-		}
-		log.Info("scan started", "id", run.ID, "kind", run.Kind, "targets", run.Targets)
-		if err := app.Scans.Execute(ctx, run); err != nil {
-			log.Warn("scan failed", "id", run.ID, "err", err)
-		} else {
-			log.Info("scan finished", "id", run.ID)
-		}
-	}
-}
-
-// every runs job on one instance among many, at the interval, until ctx ends.
-func every(ctx context.Context, app *workflow.App, log *slog.Logger, name string, interval time.Duration, job func(context.Context) error) {
-	holder := holderName()
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if _, err := app.RunExclusive(ctx, name, holder, interval-interval/10, job); err != nil && ctx.Err() == nil {
-			log.Warn("scheduled job", "job", name, "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

@@ -187,6 +187,17 @@ func dropAllTables(ctx context.Context, db *gorm.DB) error {
 				return err
 			}
 		}
+		// And the job engine's enum types (river_job_state), which its
+		// migrations create with its tables.
+		var types []string
+		if err := db.Raw("SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = current_schema() AND t.typtype = 'e'").Scan(&types).Error; err != nil {
+			return err
+		}
+		for _, ty := range types {
+			if err := db.Exec(`DROP TYPE IF EXISTS "` + strings.ReplaceAll(ty, `"`, `""`) + `" CASCADE`).Error; err != nil {
+				return err
+			}
+		}
 		return nil
 	}
 	// The store writes through exactly one connection, so the foreign-key

@@ -25,8 +25,10 @@ import (
 	"github.com/portcullis/portcullis/workflow/credentials"
 	"github.com/portcullis/portcullis/workflow/demo"
 	"github.com/portcullis/portcullis/workflow/identity"
+	"github.com/portcullis/portcullis/workflow/jobs"
 	"github.com/portcullis/portcullis/workflow/scans"
 	"golang.org/x/sync/errgroup"
+	"riverqueue.com/riverui"
 )
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -50,6 +52,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&cfg.TeamGroupPrefix, "team-group-prefix", "team:", "groups starting with this name the user's team")
 	fs.DurationVar(&cfg.SessionIdle, "session-idle", 30*time.Minute, "a session ends after this long without activity")
 	fs.DurationVar(&cfg.SessionLifetime, "session-lifetime", 12*time.Hour, "a session ends this long after login, active or not")
+	fs.DurationVar(&cfg.ScanSlice, "scan-slice", 5*time.Minute, "a scan job stores what it found and yields after this long (another slice, on any instance, goes on); a job left by a killed instance is taken over after two slices")
 	fs.DurationVar(&cfg.AccessCheckEvery, "access-check-interval", 15*time.Minute, "how often to ask the identity provider (by refresh token) whether each person still belongs; at most 1h")
 	fs.StringVar(&cfg.TrustedOrigins, "trusted-origins", "", "comma-separated origins also allowed to post forms (behind a proxy)")
 	var allowLoopbackAssets bool
@@ -82,6 +85,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	log, err := newLogger(stderr, cfg.LogLevel)
 	if err != nil {
 		return err
+	}
+	if cfg.ScanSlice < 5*time.Second {
+		return usagef("--scan-slice %s: want at least 5s", cfg.ScanSlice)
 	}
 	if cfg.AccessCheckEvery < time.Minute || cfg.AccessCheckEvery > time.Hour {
 		return usagef("--access-check-interval %s: want from 1m to 1h (people removed at the identity provider must lose access within an hour)", cfg.AccessCheckEvery)
@@ -224,6 +230,21 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 
+	if app.Jobs.Postgres() {
+		// River's own UI, for admins (the handlers check the role).
+		ui, err := riverui.NewHandler(&riverui.HandlerOpts{
+			Endpoints: riverui.NewEndpoints(app.Jobs.Client(), nil),
+			Logger:    log.With("component", "riverui"),
+			Prefix:    handlers.RiverUIPrefix,
+		})
+		if err != nil {
+			return fmt.Errorf("job dashboard: %w", err)
+		}
+		if err := ui.Start(ctx); err != nil {
+			return fmt.Errorf("job dashboard: %w", err)
+		}
+		hcfg.RiverUI = ui
+	}
 	srv, err := handlers.New(hcfg, app, log)
 	if err != nil {
 		return err
@@ -260,71 +281,24 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		defer cancel()
 		return httpSrv.Shutdown(shutdownCtx)
 	})
-	g.Go(func() error { cleanSessions(gctx, app, log); return nil })
 	g.Go(func() error { srv.SummariseSecurityEvents(gctx); return nil })
-	g.Go(func() error { checkpointAudit(gctx, app, log); return nil })
-	g.Go(func() error { runScanWorker(gctx, app, log, 2*time.Second); return nil })
+	// Every background job (scans, alerts, reports, expiry, reminders,
+	// checkpoints, access checks, session clean-up) runs on River, shared with the other
+	// instances through the database.
 	g.Go(func() error {
-		every(gctx, app, log, "expire-openings", time.Minute, func(ctx context.Context) error {
-			n, err := app.Recert.ExpireDue(ctx)
-			if n > 0 {
-				log.Info("openings expired", "count", n)
-			}
-			return err
-		})
-		return nil
-	})
-	g.Go(func() error {
-		every(gctx, app, log, "schedule-scans", time.Minute, func(ctx context.Context) error {
-			if _, err := app.Scans.FailStale(ctx); err != nil {
-				return err
-			}
-			_, err := app.Scans.ScheduleDue(ctx)
-			return err
-		})
-		return nil
-	})
-	g.Go(func() error {
-		every(gctx, app, log, "recertification-reminders", time.Hour, func(ctx context.Context) error {
-			_, err := app.Recert.SendReminders(ctx)
-			return err
-		})
-		return nil
-	})
-	g.Go(func() error {
-		// One instance at a time: refresh tokens rotate, and two instances
-		// using the same one would see the second use refused.
-		every(gctx, app, log, "access-check", cfg.AccessCheckEvery, func(ctx context.Context) error {
-			// The round ends well within its lease, so that no other
-			// instance starts one while this one still refreshes.
-			ctx, cancel := context.WithTimeout(ctx, cfg.AccessCheckEvery*7/10)
-			defer cancel()
+		checkAccess := func(ctx context.Context) error {
 			sum, err := srv.CheckAccess(ctx)
 			if sum.Checked > 0 || err != nil {
 				log.Info("access check", "checked", sum.Checked, "revoked", sum.Revoked, "unchanged", sum.Unchanged, "err", err)
 			}
 			return err
-		})
-		return nil
-	})
-	g.Go(func() error {
-		// The reports follow each scheduled scan as it finishes; this
-		// catches up on any the server missed and sends their e-mails.
-		every(gctx, app, log, "periodic-reports", 30*time.Second, func(ctx context.Context) error {
-			if _, err := app.Reports.GenerateMissing(ctx); err != nil {
-				return err
-			}
-			_, err := app.Reports.Deliver(ctx)
-			return err
-		})
-		return nil
-	})
-	g.Go(func() error {
-		every(gctx, app, log, "deliver-alerts", 5*time.Second, func(ctx context.Context) error {
-			_, err := app.Alerts.Deliver(ctx)
-			return err
-		})
-		return nil
+		}
+		cleanSessions := func(ctx context.Context) error { return models.DeleteExpiredSessions(ctx, app.DB()) }
+		opts := jobs.Options{ScanSlice: cfg.ScanSlice, AccessCheckEvery: cfg.AccessCheckEvery}
+		if models.IsPostgres(cfg.DB) {
+			opts.PostgresURL = cfg.DB
+		}
+		return app.Jobs.Run(gctx, app.JobDeps(checkAccess, cleanSessions), opts)
 	})
 
 	fmt.Fprintf(stdout, "Portcullis is serving on %s\n", cfg.PublicURL)
@@ -397,36 +371,4 @@ func printDemoLogins(w io.Writer, issuer string) {
 		fmt.Fprintf(w, "  %-22s %s\n", rolesText(u.Roles), u.Email)
 	}
 	fmt.Fprintln(w)
-}
-
-func cleanSessions(ctx context.Context, app *workflow.App, log *slog.Logger) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := models.DeleteExpiredSessions(ctx, app.DB()); err != nil {
-				log.Warn("session clean-up", "err", err)
-			}
-		}
-	}
-}
-
-// checkpointAudit signs the audit log's head now and then, so that removing
-// recent events is caught even before the next export.
-func checkpointAudit(ctx context.Context, app *workflow.App, log *slog.Logger) {
-	t := time.NewTicker(10 * time.Minute)
-	defer t.Stop()
-	for {
-		if _, err := app.Compliance.Checkpoint(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("audit checkpoint", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

@@ -71,6 +71,45 @@ func Postgres(t testing.TB) *gorm.DB {
 // path. It skips the test when no server answers, except on CI.
 func PostgresSchema(t testing.TB) string {
 	t.Helper()
+	schema := "t_" + randomName()
+	createOnTestServer(t, "CREATE SCHEMA "+schema, "DROP SCHEMA "+schema+" CASCADE")
+	sep := "?"
+	if strings.Contains(PostgresURL(), "?") {
+		sep = "&"
+	}
+	return PostgresURL() + sep + "search_path=" + schema
+}
+
+func randomName() string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// createOnTestServer runs create on the test server now and drop at the
+// end of the test; it skips the test when no server answers, except on CI.
+func createOnTestServer(t testing.TB, create, drop string) {
+	t.Helper()
+	requirePostgres(t)
+	admin, err := gorm.Open(postgres.Open(PostgresURL()), &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		t.Fatalf("connect postgres: %v", err)
+	}
+	if err := admin.Exec(create).Error; err != nil {
+		t.Fatalf("%s: %v", create, err)
+	}
+	t.Cleanup(func() {
+		admin.Exec(drop)
+		if sqlDB, err := admin.DB(); err == nil {
+			sqlDB.Close()
+		}
+	})
+}
+
+// requirePostgres skips the test when no server answers, except on CI,
+// where a missing server is a failure.
+func requirePostgres(t testing.TB) {
+	t.Helper()
 	conn, err := net.DialTimeout("tcp", "127.0.0.1:5432", time.Second)
 	if err != nil && os.Getenv("PORTCULLIS_TEST_POSTGRES") == "" {
 		if os.Getenv("CI") == "true" {
@@ -81,27 +120,22 @@ func PostgresSchema(t testing.TB) string {
 	if conn != nil {
 		conn.Close()
 	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "t_" + hex.EncodeToString(b)
-	admin, err := gorm.Open(postgres.Open(PostgresURL()), &gorm.Config{Logger: logger.Discard})
-	if err != nil {
-		t.Fatalf("connect postgres: %v", err)
+}
+
+// PostgresDatabase creates an empty database of its own on the test
+// server, dropped at the end of the test, and returns its URL: for tests
+// that run server processes, which take no search path. It skips the test
+// when no server answers, except on CI.
+func PostgresDatabase(t testing.TB) string {
+	t.Helper()
+	name := "portcullis_t_" + randomName()
+	createOnTestServer(t, "CREATE DATABASE "+name, "DROP DATABASE "+name+" WITH (FORCE)")
+	base, query, _ := strings.Cut(PostgresURL(), "?")
+	base = base[:strings.LastIndex(base, "/")+1] + name
+	if query != "" {
+		return base + "?" + query
 	}
-	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-		if sqlDB, err := admin.DB(); err == nil {
-			sqlDB.Close()
-		}
-	})
-	sep := "?"
-	if strings.Contains(PostgresURL(), "?") {
-		sep = "&"
-	}
-	return PostgresURL() + sep + "search_path=" + schema
+	return base
 }
 
 // Each runs fn once per database kind: SQLite always, Postgres where reachable.

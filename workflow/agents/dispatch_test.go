@@ -47,10 +47,8 @@ func TestZoneScanIsSplitAmongItsAgentsAndTheRestScannedHere(t *testing.T) {
 
 	run, err := w.App.Scans.RequestScan(w.Ctx, w.Rita, []string{"apps", "10.10.0.10"}, "common")
 	workflowtest.Must(t, err)
-	claimed, err := w.App.Scans.Claim(w.Ctx, "test")
-	workflowtest.Must(t, err)
 	done := make(chan error, 1)
-	go func() { done <- w.App.Scans.Execute(w.Ctx, claimed) }()
+	go func() { done <- w.App.Scans.Run(w.Ctx, run.ID, "test", 0) }()
 
 	// The dmz host has no agent: the built-in scanner gets it, alone.
 	if got := <-builtin.scanned; !slices.Equal(got, []string{"10.10.0.10"}) {
@@ -137,10 +135,8 @@ func TestInternetVantageFindsPortsExposedExternally(t *testing.T) {
 
 	run, err := w.App.Scans.RequestScan(w.Ctx, w.Rita, []string{"10.40.0.15"}, "common")
 	workflowtest.Must(t, err)
-	claimed, err := w.App.Scans.Claim(w.Ctx, "test")
-	workflowtest.Must(t, err)
 	done := make(chan error, 1)
-	go func() { done <- w.App.Scans.Execute(w.Ctx, claimed) }()
+	go func() { done <- w.App.Scans.Run(w.Ctx, run.ID, "test", 0) }()
 	// The asset itself is scanned from inside, by the server.
 	if got := <-builtin.scanned; !slices.Equal(got, []string{"10.40.0.15"}) {
 		t.Fatalf("built-in scanner got %v", got)

@@ -2,10 +2,13 @@ package alerts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/riverqueue/river"
 	"gorm.io/gorm"
+	"gorm.io/plugin/dbresolver"
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/workflow/alerts/channels"
@@ -19,7 +22,7 @@ type Alerting struct {
 	Router      *channels.Router
 	Channels    map[string]channels.Channel // by Name()
 	Dispatcher  *channels.Dispatcher
-	MaxAttempts int // before a delivery is given up as failed; default 8
+	MaxAttempts int // attempts before a delivery is given up as failed; default 8
 	Link        func(driftID uint) string
 }
 
@@ -47,8 +50,23 @@ func alertOf(d models.DriftItem, link func(uint) string) channels.Alert {
 	return a
 }
 
-// Queue puts one delivery per matching channel in the outbox, in the
-// transaction that opened the item: one alert per new item, never per scan.
+// DeliveryArgs is the River job that delivers one alert to one channel.
+// Every send carries the alert's ID, which names the drift item and so,
+// at one channel, the delivery: a receiver drops a repeat that follows a
+// crash between the send and the record of it.
+type DeliveryArgs struct {
+	DeliveryID uint `json:"delivery_id"`
+}
+
+// Kind names the job.
+func (DeliveryArgs) Kind() string { return "alert_delivery" }
+
+// QueueAlerts is the River queue of alert deliveries.
+const QueueAlerts = "alerts"
+
+// Queue records one delivery per matching channel, each with the job that
+// sends it, in the transaction that opened the item: one alert per new
+// item, never per scan.
 func (s *Service) Queue(tx *gorm.DB, d models.DriftItem) error {
 	if s.alerting == nil || s.alerting.Router == nil {
 		return nil
@@ -58,91 +76,102 @@ func (s *Service) Queue(tx *gorm.DB, d models.DriftItem) error {
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
+		opts := &river.InsertOpts{Queue: QueueAlerts, MaxAttempts: s.alerting.MaxAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+		if err := s.Enqueue(tx, DeliveryArgs{DeliveryID: row.ID}, opts); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// claimHold is how long a claimed delivery is left to the instance that
-// took it before another may try it again.
-const claimHold = 2 * time.Minute
-
-// Deliver makes one attempt at each delivery that is due, and
-// schedules the next attempt with backoff, or gives up after MaxAttempts or
-// on a permanent error. It returns how many were delivered.
-func (s *Service) Deliver(ctx context.Context) (int, error) {
-	a := s.alerting
-	if a == nil {
-		return 0, nil
-	}
-	db := s.DB().WithContext(ctx)
-	var due []models.AlertDelivery
-	if err := db.Where("status = ? AND next_attempt <= ?", "pending", s.Now()).Order("id").Limit(200).Find(&due).Error; err != nil {
+// RequeueOrphans gives a job to every pending delivery that has none (one
+// recorded by a release before the job engine); jobs are unique by delivery.
+func (s *Service) RequeueOrphans(ctx context.Context) (int, error) {
+	var ids []uint
+	if err := s.DB().WithContext(ctx).Model(&models.AlertDelivery{}).Where("status = ?", "pending").Order("id").Pluck("id", &ids).Error; err != nil {
 		return 0, err
 	}
-	// The items the due deliveries tell of, read at once.
-	ids := make([]uint, 0, len(due))
-	for _, row := range due {
-		ids = append(ids, row.DriftItemID)
+	attempts := 8
+	if s.alerting != nil {
+		attempts = s.alerting.MaxAttempts
 	}
-	items := map[uint]models.DriftItem{}
-	if len(ids) > 0 {
-		var found []models.DriftItem
-		if err := db.Where("id IN ?", ids).Find(&found).Error; err != nil {
+	for _, id := range ids {
+		err := s.InTx(ctx, func(tx *gorm.DB) error {
+			return s.Enqueue(tx, DeliveryArgs{DeliveryID: id}, &river.InsertOpts{Queue: QueueAlerts, MaxAttempts: attempts, UniqueOpts: river.UniqueOpts{ByArgs: true}})
+		})
+		if err != nil {
 			return 0, err
 		}
-		for _, d := range found {
-			items[d.ID] = d
-		}
 	}
-	delivered := 0
-	for _, row := range due {
-		// Claim the delivery first: another instance that read the same
-		// row loses the conditional update and skips it.
+	return len(ids), nil
+}
+
+// RetryAfter is how long a delivery waits after its attempt-th failure.
+func (s *Service) RetryAfter(attempt int) time.Duration {
+	if s.alerting == nil || s.alerting.Dispatcher == nil {
+		return time.Minute
+	}
+	return s.alerting.Dispatcher.Backoff(attempt)
+}
+
+// Deliver makes attempt (from 1) of at most maxAttempts at delivery id and
+// records the outcome. nil: delivered, or given up for good, or nothing
+// left to do; an error: try again later (the job engine waits RetryAfter).
+func (s *Service) Deliver(ctx context.Context, id uint, attempt, maxAttempts int) error {
+	a := s.alerting
+	db := s.DB().WithContext(ctx).Clauses(dbresolver.Write).Session(&gorm.Session{})
+	var row models.AlertDelivery
+	if err := db.First(&row, id).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return river.JobCancel(fmt.Errorf("alert delivery %d is gone", id))
+		}
+		return err
+	}
+	if row.Status != "pending" {
+		return nil
+	}
+	updates := map[string]any{"attempts": row.Attempts + 1}
+	var sendErr error
+	var ch channels.Channel
+	if a != nil {
+		ch = a.Channels[row.Channel]
+	}
+	if ch == nil {
+		updates["status"], updates["last_error"] = "failed", "the channel is no longer configured"
+		sendErr = river.JobCancel(errors.New("the channel is no longer configured"))
+	} else {
+		var d models.DriftItem
+		if err := db.First(&d, row.DriftItemID).Error; err != nil {
+			return fmt.Errorf("alert delivery %d: drift item %d: %w", row.ID, row.DriftItemID, err)
+		}
+		once := *a.Dispatcher
+		once.MaxAttempts = 1
+		res := once.DeliverTo(ctx, alertOf(d, a.Link), []channels.Channel{ch})
 		now := s.Now()
-		claim := db.Model(&models.AlertDelivery{}).Where("id = ? AND status = ? AND next_attempt <= ?", row.ID, "pending", now).
-			Update("next_attempt", now.Add(claimHold))
-		if claim.Error != nil {
-			return delivered, claim.Error
-		}
-		if claim.RowsAffected != 1 {
-			continue
-		}
-		d, ok := items[row.DriftItemID]
-		if !ok {
-			return delivered, fmt.Errorf("alert delivery %d: drift item %d is gone", row.ID, row.DriftItemID)
-		}
-		ch := a.Channels[row.Channel]
-		updates := map[string]any{"attempts": row.Attempts + 1}
 		switch {
-		case ch == nil:
-			updates["status"], updates["last_error"] = "failed", "the channel is no longer configured"
+		case len(res) == 1 && res[0].Delivered:
+			updates["status"], updates["delivered_at"], updates["last_error"] = "delivered", &now, ""
 		default:
-			once := *a.Dispatcher
-			once.MaxAttempts = 1
-			res := once.DeliverTo(ctx, alertOf(d, a.Link), []channels.Channel{ch})
-			now := s.Now()
-			if len(res) == 1 && res[0].Delivered {
-				updates["status"], updates["delivered_at"], updates["last_error"] = "delivered", &now, ""
-				delivered++
-				break
-			}
-			msg := "not delivered"
-			permanent := false
+			sendErr = errors.New("not delivered")
 			if len(res) == 1 && res[0].Err != nil {
-				msg, permanent = res[0].Err.Error(), channels.IsPermanent(res[0].Err)
+				sendErr = res[0].Err
 			}
-			updates["last_error"] = msg
-			if permanent || row.Attempts+1 >= a.MaxAttempts {
+			updates["last_error"] = sendErr.Error()
+			switch {
+			case channels.IsPermanent(sendErr):
 				updates["status"] = "failed"
-			} else {
-				updates["next_attempt"] = now.Add(a.Dispatcher.Backoff(row.Attempts + 1))
+				sendErr = river.JobCancel(sendErr)
+			case attempt >= maxAttempts:
+				updates["status"] = "failed"
+			default:
+				updates["next_attempt"] = now.Add(s.RetryAfter(attempt))
 			}
-		}
-		if err := db.Model(&models.AlertDelivery{}).Where("id = ?", row.ID).Updates(updates).Error; err != nil {
-			return delivered, err
 		}
 	}
-	return delivered, nil
+	if err := s.DB().WithContext(context.WithoutCancel(ctx)).Model(&models.AlertDelivery{}).Where("id = ? AND status = ?", row.ID, "pending").Updates(updates).Error; err != nil {
+		return err
+	}
+	return sendErr
 }
 
 // DeliveryKey orders deliveries newest first.

@@ -1,6 +1,7 @@
-// Package alerts queues an alert for each new drift item in an outbox, in
-// the transaction that opened the item, and delivers the outbox through the
-// channels of alerts/channels with retries.
+// Package alerts records an alert delivery for each new drift item and
+// channel, with the River job that sends it, in the transaction that opened
+// the item; the job delivers it through the channels of alerts/channels,
+// retried with backoff.
 package alerts
 
 import "github.com/portcullis/portcullis/workflow/core"

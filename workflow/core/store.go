@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
 
+	"github.com/riverqueue/river"
 	"gorm.io/gorm"
 
 	"github.com/portcullis/portcullis/models"
@@ -24,6 +24,7 @@ type Store struct {
 	// generation counts committed transactions of this instance, so that a
 	// summary kept in memory knows when it may be out of date.
 	generation atomic.Uint64
+	insertJob  JobInserter
 }
 
 // NewStore wraps an open, migrated database.
@@ -142,27 +143,20 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 // instance's writes are not seen, so what is kept by it must also age out.
 func (s *Store) Generation() uint64 { return s.generation.Load() }
 
-// RunExclusive runs job at most once per interval across every instance
-// sharing the database: an instance takes the job's lease with a
-// conditional update, and only the taker runs it.
-func (s *Store) RunExclusive(ctx context.Context, name, holder string, every time.Duration, job func(context.Context) error) (bool, error) {
-	db := s.db.WithContext(ctx)
-	now := s.now()
-	if err := db.Where(models.JobLease{Name: name}).Attrs(models.JobLease{Holder: "", LeaseUntil: time.Time{}}).FirstOrCreate(&models.JobLease{}).Error; err != nil {
-		return false, err
+// JobInserter inserts a background job in the caller's transaction, so
+// that the job exists exactly when the change that asked for it commits.
+type JobInserter func(tx *gorm.DB, args river.JobArgs, opts *river.InsertOpts) error
+
+// SetJobInserter connects the job engine (workflow/jobs).
+func (s *Store) SetJobInserter(insert JobInserter) { s.insertJob = insert }
+
+// Enqueue inserts a background job in tx. A job that uniqueness rules out
+// (the same one already waiting or done) is not an error.
+func (s *Store) Enqueue(tx *gorm.DB, args river.JobArgs, opts *river.InsertOpts) error {
+	if s.insertJob == nil {
+		return errors.New("no job engine is connected: background work cannot be queued")
 	}
-	res := db.Model(&models.JobLease{}).Where("name = ? AND lease_until <= ?", name, now).
-		Updates(map[string]any{"holder": holder, "lease_until": now.Add(every), "last_run_at": now})
-	if res.Error != nil {
-		return false, res.Error
-	}
-	if res.RowsAffected == 0 {
-		return false, nil
-	}
-	if err := job(ctx); err != nil {
-		return true, fmt.Errorf("job %s: %w", name, err)
-	}
-	return true, nil
+	return s.insertJob(tx, args, opts)
 }
 
 // UpdateVersioned is the step of every state machine: it applies updates to

@@ -76,8 +76,7 @@ func TestDriftLifecycleAndAlerts(t *testing.T) {
 	if queued != 2 {
 		t.Fatalf("%d deliveries queued, want 2 (webhook and syslog, once)", queued)
 	}
-	n, err := w.App.Alerts.Deliver(w.Ctx)
-	workflowtest.Must(t, err)
+	n := workflowtest.DeliverPending(t, w.App)
 	if n != 2 || len(hooks) != 1 || !strings.Contains(hooks[0], `"port":3306`) {
 		t.Fatalf("delivered %d, webhook got %v", n, hooks)
 	}

@@ -81,7 +81,7 @@ func (o *org) scanDay(t *testing.T, day time.Time, open map[string][]scans.Port)
 	t.Helper()
 	o.now = day
 	o.scanner.Open = open
-	n, err := o.App.Scans.ScheduleDue(o.Ctx)
+	n, err := o.ScheduleDue(t)
 	workflowtest.Must(t, err)
 	if n == 0 {
 		t.Fatalf("no scan queued at %s", day)

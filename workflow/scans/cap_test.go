@@ -41,7 +41,7 @@ func TestScansAskedForByHandAreCapped(t *testing.T) {
 	w.App.SetClock(func() time.Time {
 		return time.Date(created.Year(), created.Month(), created.Day(), 2, 30, 0, 0, time.UTC).AddDate(0, 0, 1)
 	})
-	_, err = w.App.Scans.ScheduleDue(w.Ctx)
+	_, err = w.ScheduleDue(t)
 	workflowtest.Must(t, err)
 	var run models.ScanRun
 	workflowtest.Must(t, w.App.DB().Where("kind = ? AND zone = ?", "daily", "apps").Take(&run).Error)

@@ -2,7 +2,6 @@ package scans
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 
@@ -27,11 +26,10 @@ const (
 type Event string
 
 const (
-	EventStart     Event = "start"       // an instance claims the run
-	EventComplete  Event = "done"        // the scanner returned its report
-	EventFail      Event = "failed"      // the scanner or the run's setup failed
-	EventInterrupt Event = "interrupted" // left running by a stopped instance
-	EventCancel    Event = "cancel"      // withdrawn before it started
+	EventStart    Event = "start"  // the run's job starts it on an instance
+	EventComplete Event = "done"   // the scanner returned its report
+	EventFail     Event = "failed" // the scanner or the run's setup failed, or its job gave up
+	EventCancel   Event = "cancel" // withdrawn before it started
 )
 
 // Guarded is what the scan table's guards read.
@@ -50,26 +48,16 @@ var bySystem = core.Guard[Guarded]{Name: "the scanner", Check: func(g Guarded) e
 
 var byScanner = core.Guard[Guarded]{Name: "role reviewer, approver or admin", Check: func(g Guarded) error { return canScan(g.Actor) }}
 
-// stale lets a run be failed as interrupted only once it has run longer
-// than any scan takes: a run still inside the limit may be alive elsewhere.
-var stale = core.Guard[Guarded]{Name: "running past the stale limit", Check: func(g Guarded) error {
-	if g.StartedAt != nil && g.StartedAt.After(g.Now.Add(-staleScan)) {
-		return core.Conflict("the run started %s and may still be running", g.StartedAt.Format(time.RFC3339))
-	}
-	return nil
-}}
-
 // Lifecycle is the scan runs' transition table.
 var Lifecycle = &core.Machine[State, Event, Guarded]{
 	Object: "scan", What: "scan", Model: &models.ScanRun{}, Column: "status",
 	Action: func(ev Event) string { return "scan." + string(ev) },
 	States: []State{StateQueued, StateRunning, StateDone, StateFailed, StateCancelled},
-	Events: []Event{EventStart, EventComplete, EventFail, EventInterrupt, EventCancel},
+	Events: []Event{EventStart, EventComplete, EventFail, EventCancel},
 	Rows: []core.Transition[State, Event, Guarded]{
 		{From: []State{StateQueued}, Event: EventStart, To: StateRunning, Guards: []core.Guard[Guarded]{bySystem}},
 		{From: []State{StateRunning}, Event: EventComplete, To: StateDone, Guards: []core.Guard[Guarded]{bySystem}},
 		{From: []State{StateRunning}, Event: EventFail, To: StateFailed, Guards: []core.Guard[Guarded]{bySystem}},
-		{From: []State{StateRunning}, Event: EventInterrupt, To: StateFailed, Guards: []core.Guard[Guarded]{bySystem, stale}},
 		{From: []State{StateQueued}, Event: EventCancel, To: StateCancelled, Guards: []core.Guard[Guarded]{byScanner}},
 	},
 }
@@ -107,41 +95,4 @@ func (s *Service) Cancel(ctx context.Context, actor core.Actor, id uint, reason 
 		return nil, err
 	}
 	return &run, nil
-}
-
-// staleScan is how long a run may stay running before it is taken for
-// interrupted (a killed process): a full scan of a large zone takes less.
-const staleScan = 6 * time.Hour
-
-// FailStale fails, through the table and audited, the runs left running by
-// a stopped instance, so that their requests can be implemented and
-// verified again.
-func (s *Service) FailStale(ctx context.Context) (int, error) {
-	var ids []uint
-	if err := s.DB().WithContext(ctx).Model(&models.ScanRun{}).
-		Where("status = ? AND started_at < ?", string(StateRunning), s.Now().Add(-staleScan)).Order("id").Pluck("id", &ids).Error; err != nil {
-		return 0, err
-	}
-	failed := 0
-	for _, id := range ids {
-		err := s.InTx(ctx, func(tx *gorm.DB) error {
-			var run models.ScanRun
-			if err := tx.Omit("report").First(&run, id).Error; err != nil {
-				return err
-			}
-			now := s.Now()
-			return s.fire(tx, core.SystemActor, &run, EventInterrupt,
-				map[string]any{"error": "interrupted: the instance running it stopped", "finished_at": &now},
-				map[string]string{"holder": run.Holder}, "no progress from "+run.Holder+" since it started")
-		})
-		switch {
-		case err == nil:
-			failed++
-		case core.ErrorCodeOf(err) == core.CodeConflict, errors.Is(err, gorm.ErrRecordNotFound):
-			// It finished, or another instance failed it, meanwhile.
-		default:
-			return failed, err
-		}
-	}
-	return failed, nil
 }

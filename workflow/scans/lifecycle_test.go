@@ -38,35 +38,6 @@ func TestScanTableEveryPair(t *testing.T) {
 	})
 }
 
-// TestStaleRunFailsThroughTheTable: a run started long ago is failed as
-// interrupted, audited; a recent one is left alone.
-func TestStaleRunFailsThroughTheTable(t *testing.T) {
-	w := workflowtest.SQLiteWorld(t)
-	db := w.App.DB()
-	long, recent := time.Now().UTC().Add(-7*time.Hour), time.Now().UTC().Add(-time.Hour)
-	stale, alive := newRun(t, db, scans.StateRunning, &long), newRun(t, db, scans.StateRunning, &recent)
-	n, err := w.App.Scans.FailStale(w.Ctx)
-	workflowtest.Must(t, err)
-	if n != 1 || workflowtest.StateOf(t, db, scans.Lifecycle, stale) != scans.StateFailed || workflowtest.StateOf(t, db, scans.Lifecycle, alive) != scans.StateRunning {
-		t.Fatalf("failed %d; states %s %s", n, workflowtest.StateOf(t, db, scans.Lifecycle, stale), workflowtest.StateOf(t, db, scans.Lifecycle, alive))
-	}
-	var ev models.AuditEvent
-	workflowtest.Must(t, db.Where("object_type = ? AND object_id = ?", "scan", stale).Take(&ev).Error)
-	if ev.Action != "scan.interrupted" || ev.Actor != core.SystemActor.Email || ev.FromState != "running" || ev.ToState != "failed" {
-		t.Fatalf("audit event %+v", ev)
-	}
-	// The guard, not only the query, keeps a live run running.
-	err = w.App.InTx(w.Ctx, func(tx *gorm.DB) error {
-		_, err := scans.Lifecycle.Fire(w.App.Store, tx, core.Move[scans.State, scans.Event]{ID: alive, From: scans.StateRunning, Event: scans.EventInterrupt, Actor: core.SystemActor},
-			scans.Guarded{Actor: core.SystemActor, StartedAt: &recent, Now: time.Now()})
-		return err
-	})
-	workflowtest.MustCode(t, err, core.CodeConflict)
-	if n, _ := w.App.Scans.FailStale(w.Ctx); n != 0 {
-		t.Fatalf("failed %d again", n)
-	}
-}
-
 func TestCancelQueuedScan(t *testing.T) {
 	w := workflowtest.SQLiteWorld(t)
 	db := w.App.DB()
@@ -78,16 +49,18 @@ func TestCancelQueuedScan(t *testing.T) {
 	if run.Status != string(scans.StateCancelled) {
 		t.Fatalf("status %s", run.Status)
 	}
-	if got, err := w.App.Scans.Claim(w.Ctx, "x"); err != nil || got != nil {
-		t.Fatalf("claimed a cancelled run: %v %v", got, err)
+	// Its job, if it comes, leaves it cancelled.
+	workflowtest.Must(t, w.App.Scans.Run(w.Ctx, id, "x", 0))
+	if got := workflowtest.StateOf(t, db, scans.Lifecycle, id); got != scans.StateCancelled {
+		t.Fatalf("a cancelled run's job moved it to %s", got)
 	}
 	_, err = w.App.Scans.Cancel(w.Ctx, w.Rita, id, "")
 	workflowtest.MustCode(t, err, core.CodeConflict)
 }
 
-// TestConcurrentClaimsOneWins: two instances claim the one queued run at
-// once; one runs it, the other finds nothing.
-func TestConcurrentClaimsOneWins(t *testing.T) {
+// TestConcurrentStartsOneWins: two instances start the one queued run at
+// once (a job run twice); one starts it, the other is refused.
+func TestConcurrentStartsOneWins(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, db *gorm.DB) {
 		w := workflowtest.NewWorld(t, db)
 		id := newRun(t, db, scans.StateQueued, nil)

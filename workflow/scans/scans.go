@@ -11,7 +11,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/riverqueue/river"
 	"gorm.io/gorm"
+	"gorm.io/plugin/dbresolver"
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/workflow/core"
@@ -107,6 +109,8 @@ type Policy struct {
 	// LoopbackOnly refuses every address outside 127.0.0.0/8 and ::1: the
 	// demo and the tests scan nothing else.
 	LoopbackOnly bool
+	// BatchHosts is how many hosts a scan job scans at once (0: 64).
+	BatchHosts int
 }
 
 // progressHub fans a running scan's progress out to the browsers watching it.
@@ -254,47 +258,131 @@ func (s *Service) enqueue(tx *gorm.DB, actor core.Actor, run models.ScanRun) (*m
 	if err := s.Audit(tx, actor, "scan.queue", "scan", run.ID, "", "", detail, ""); err != nil {
 		return nil, err
 	}
+	opts := &river.InsertOpts{Queue: QueueScans, MaxAttempts: runJobAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	if err := s.Enqueue(tx, RunArgs{RunID: run.ID}, opts); err != nil {
+		return nil, err
+	}
 	return &run, nil
 }
 
-// Claim takes the oldest queued run for this holder; nil when none
-// waits. The table's conditional update makes sure two instances never run
-// the same scan: the loser tries the next run.
-func (s *Service) Claim(ctx context.Context, holder string) (*models.ScanRun, error) {
-	for attempt := 0; attempt < 3; attempt++ {
-		var run *models.ScanRun
-		err := s.InTx(ctx, func(tx *gorm.DB) error {
-			var r models.ScanRun
-			err := tx.Where("status = ?", string(StateQueued)).Order("id").Take(&r).Error
-			if errors.Is(err, gorm.ErrRecordNotFound) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			now := s.Now()
-			if err := s.fire(tx, core.SystemActor, &r, EventStart, map[string]any{"holder": holder, "started_at": &now}, map[string]string{"holder": holder}, ""); err != nil {
-				return err
-			}
-			r.Holder, r.StartedAt = holder, &now
-			run = &r
-			return nil
-		})
-		switch {
-		case err == nil:
-			return run, nil
-		case core.ErrorCodeOf(err) != core.CodeConflict:
-			return nil, err
-		}
-	}
-	return nil, nil
+// RunArgs is the River job that runs one scan run. It is inserted in the
+// transaction that queues the run; unique by run, so a run is never queued
+// twice, whichever instance asks.
+type RunArgs struct {
+	RunID uint `json:"run_id"`
 }
 
-// Execute runs a claimed scan, records its report, and draws the
-// consequences: a verification's verdict, and drift.
-func (s *Service) Execute(ctx context.Context, run *models.ScanRun) error {
+// Kind names the job.
+func (RunArgs) Kind() string { return "scan_run" }
+
+// QueueScans is the River queue of every scan job.
+const QueueScans = "scans"
+
+// runJobAttempts is how many times a run's job is tried (an instance killed
+// under it, a database error) before the run is failed; slices that end on
+// time do not count.
+const runJobAttempts = 10
+
+// ErrSliceEnded says a run's slice of time ended before its scan did: the
+// hosts finished so far are stored, and the next slice scans the rest.
+var ErrSliceEnded = errors.New("the scan's time slice ended; the rest of its hosts are scanned next")
+
+// Run does one slice of work on run id as holder (the instance): the queued
+// run is started, a running one (left by a slice that ended, or by an
+// instance that died) is resumed on the hosts it has no results for yet. A
+// run already finished or cancelled is left as it is. slice bounds the
+// scanning (0: none): ErrSliceEnded then asks to be called again. This is
+// the one function the job engine calls to run a scan.
+func (s *Service) Run(ctx context.Context, id uint, holder string, slice time.Duration) error {
+	var run models.ScanRun
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Omit("report").First(&run, id).Error; err != nil {
+			return fmt.Errorf("scan %d: %w", id, err)
+		}
+		switch State(run.Status) {
+		case StateQueued:
+			now := s.Now()
+			if err := s.fire(tx, core.SystemActor, &run, EventStart, map[string]any{"holder": holder, "started_at": &now}, map[string]string{"holder": holder}, ""); err != nil {
+				return err
+			}
+			run.Holder, run.StartedAt = holder, &now
+		case StateRunning:
+			if run.Holder != holder {
+				if err := tx.Model(&models.ScanRun{}).Where("id = ?", id).Update("holder", holder).Error; err != nil {
+					return err
+				}
+				run.Holder = holder
+			}
+		}
+		return nil
+	})
+	if err != nil || State(run.Status) != StateRunning {
+		return err
+	}
+	return s.Execute(ctx, &run, slice)
+}
+
+// RequeueOrphans gives a job to every queued or running run that has none
+// waiting or running (a run queued by a release before the job engine, or
+// whose job was given up while the run was left running). Jobs are unique
+// by run: a run that has one is left alone. It returns how many it asked for.
+func (s *Service) RequeueOrphans(ctx context.Context) (int, error) {
+	var ids []uint
+	if err := s.DB().WithContext(ctx).Model(&models.ScanRun{}).Where("status IN ?", []string{string(StateQueued), string(StateRunning)}).Order("id").Pluck("id", &ids).Error; err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		err := s.InTx(ctx, func(tx *gorm.DB) error {
+			return s.Enqueue(tx, RunArgs{RunID: id}, &river.InsertOpts{Queue: QueueScans, MaxAttempts: runJobAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}})
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), nil
+}
+
+// FailRun fails a running run whose job has run out of attempts, audited,
+// so that no run stays running for ever.
+func (s *Service) FailRun(ctx context.Context, id uint, cause error) error {
+	return s.InTx(ctx, func(tx *gorm.DB) error {
+		var run models.ScanRun
+		if err := tx.Omit("report").First(&run, id).Error; err != nil {
+			return err
+		}
+		if State(run.Status) != StateRunning {
+			return nil
+		}
+		now := s.Now()
+		msg := "gave up: " + cause.Error()
+		return s.fire(tx, core.SystemActor, &run, EventFail, map[string]any{"error": msg, "finished_at": &now}, map[string]any{"error": msg}, "")
+	})
+}
+
+// hostsDone are the addresses a run already has results for.
+func hostsDone(db *gorm.DB, runID uint) (map[string]bool, error) {
+	var addrs []string
+	if err := db.Model(&models.ScanResult{}).Where("run_id = ? AND protocol = '' AND port = 0", runID).Pluck("address", &addrs).Error; err != nil {
+		return nil, err
+	}
+	done := make(map[string]bool, len(addrs))
+	for _, a := range addrs {
+		done[a] = true
+	}
+	return done, nil
+}
+
+// Execute scans what a running run still lacks, stores each host's results
+// as the host is done, and, when nothing is left, records the report and
+// draws the consequences: a verification's verdict, and drift. A cancelled
+// ctx (the instance stops) leaves the run running for the next slice.
+func (s *Service) Execute(ctx context.Context, run *models.ScanRun, slice time.Duration) error {
 	if s.scanner == nil {
 		return errors.New("no scanner is configured")
+	}
+	done, err := hostsDone(s.DB().WithContext(ctx).Clauses(dbresolver.Write), run.ID)
+	if err != nil {
+		return err
 	}
 	job := Job{Profile: run.Profile, RunID: run.ID}
 	for _, a := range strings.Split(run.Targets, ",") {
@@ -305,7 +393,9 @@ func (s *Service) Execute(ctx context.Context, run *models.ScanRun) error {
 		if s.scanPolicy.LoopbackOnly && !addr.IsLoopback() {
 			return s.finishRun(ctx, run, nil, nil, fmt.Errorf("%s is not a loopback address; this server scans loopback only", addr))
 		}
-		job.Targets = append(job.Targets, addr)
+		if !done[addr.String()] {
+			job.Targets = append(job.Targets, addr)
+		}
 	}
 	for _, spec := range []struct {
 		text string
@@ -338,9 +428,20 @@ func (s *Service) Execute(ctx context.Context, run *models.ScanRun) error {
 		Updates(map[string]any{"tcp_ports": run.TCPPorts, "udp_ports": run.UDPPorts}).Error; err != nil {
 		return err
 	}
+	if len(job.Targets) == 0 {
+		// Every host was scanned by earlier slices: only the conclusion is left.
+		report, err := s.reportFromRows(ctx, run, nil)
+		if err != nil {
+			return err
+		}
+		return s.finishRun(ctx, run, report, allHosts(run), nil)
+	}
+	total, offset := len(strings.Split(run.Targets, ",")), len(done)
 	var lastWrite time.Time
 	progress := func(p Progress) {
 		p.Status = "running"
+		p.HostsDone += offset
+		p.HostsTotal = total
 		s.hub.publish(run.ID, p)
 		if time.Since(lastWrite) > time.Second {
 			lastWrite = time.Now()
@@ -348,28 +449,140 @@ func (s *Service) Execute(ctx context.Context, run *models.ScanRun) error {
 			s.DB().Model(&models.ScanRun{}).Where("id = ?", run.ID).Update("progress", string(b))
 		}
 	}
-	// Each host's rows are written as the host is done when the scanner
-	// streams; otherwise, from the report when the run finishes.
-	var (
-		report   []byte
-		err2     error
-		mu       sync.Mutex
-		streamed = map[string]bool{}
-	)
-	if hs, ok := s.scanner.(HostScanner); ok {
-		report, err2 = hs.ScanHosts(ctx, job, progress, func(h Host) {
-			if err := storeHost(s.DB().WithContext(context.WithoutCancel(ctx)), run.ID, h); err != nil {
-				s.Log().Warn("scan results not stored", "run", run.ID, "address", h.Address, "err", err)
-				return
-			}
-			mu.Lock()
-			streamed[h.Address] = true
-			mu.Unlock()
-		})
-	} else {
-		report, err2 = s.scanner.Scan(ctx, job, progress)
+	// The hosts are scanned a batch at a time; between batches the slice's
+	// time is checked, so a slice ends with every host it started recorded.
+	batchSize := s.scanPolicy.BatchHosts
+	if batchSize <= 0 {
+		batchSize = defaultBatchHosts
 	}
-	return s.finishRun(ctx, run, report, streamed, err2)
+	started := time.Now()
+	var report []byte
+	batches := 0
+	for len(job.Targets) > 0 {
+		if slice > 0 && batches > 0 && time.Since(started) >= slice {
+			return ErrSliceEnded
+		}
+		batch := job
+		n := min(len(job.Targets), batchSize)
+		batch.Targets, job.Targets = job.Targets[:n:n], job.Targets[n:]
+		rep, scanErr := s.scanBatch(ctx, run, batch, progress)
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case errors.Is(scanErr, errNotStored):
+			// Not failed: the run goes on from the hosts it has, at its next try.
+			return scanErr
+		case scanErr != nil:
+			return s.finishRun(ctx, run, nil, nil, scanErr)
+		}
+		report, offset = rep, offset+n
+		batches++
+	}
+	if len(done) > 0 || batches > 1 {
+		// The hosts were scanned in parts: the report is every host's stored rows.
+		if report, err = s.reportFromRows(ctx, run, report); err != nil {
+			return err
+		}
+	}
+	return s.finishRun(ctx, run, report, allHosts(run), nil)
+}
+
+// errNotStored says a host's results could not be written.
+var errNotStored = errors.New("scan results not stored")
+
+// defaultBatchHosts is how many hosts a scan job scans at once: a full
+// scan of that many fits well inside a slice at the scanner's rates.
+const defaultBatchHosts = 64
+
+// scanBatch scans some of a run's hosts and stores each host's rows, in one
+// transaction, as the host is done when the scanner streams (otherwise from
+// its report): a host is recorded whole or not at all, and a later slice
+// skips it.
+func (s *Service) scanBatch(ctx context.Context, run *models.ScanRun, job Job, progress func(Progress)) ([]byte, error) {
+	store := func(h Host) error {
+		return s.InTx(context.WithoutCancel(ctx), func(tx *gorm.DB) error { return storeHost(tx, run.ID, h) })
+	}
+	hs, ok := s.scanner.(HostScanner)
+	if !ok {
+		report, err := s.scanner.Scan(ctx, job, progress)
+		if err != nil {
+			return nil, err
+		}
+		parsed, err := ParseReport(string(report))
+		if err != nil {
+			return nil, fmt.Errorf("scan %d: the report does not parse: %w", run.ID, err)
+		}
+		for _, h := range parsed.Hosts {
+			if err := store(h); err != nil {
+				return nil, err
+			}
+		}
+		return report, nil
+	}
+	var mu sync.Mutex
+	var storeErr error
+	report, err := hs.ScanHosts(ctx, job, progress, func(h Host) {
+		if err := store(h); err != nil {
+			mu.Lock()
+			storeErr = errors.Join(storeErr, fmt.Errorf("%s: %w", h.Address, err))
+			mu.Unlock()
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if storeErr != nil {
+		return nil, fmt.Errorf("%w: %w", errNotStored, storeErr)
+	}
+	return report, nil
+}
+
+// allHosts marks every target of a run as stored.
+func allHosts(run *models.ScanRun) map[string]bool {
+	out := map[string]bool{}
+	for _, a := range strings.Split(run.Targets, ",") {
+		out[a] = true
+	}
+	return out
+}
+
+// reportFromRows is the report of a run scanned in several slices: the
+// hosts from its stored rows; the other fields from last (the last slice's
+// report) when given.
+func (s *Service) reportFromRows(ctx context.Context, run *models.ScanRun, last []byte) ([]byte, error) {
+	var rows []models.ScanResult
+	if err := s.DB().WithContext(ctx).Clauses(dbresolver.Write).Where("run_id = ?", run.ID).Order("address, protocol, port").Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	rep := map[string]any{}
+	if len(last) > 0 {
+		if err := json.Unmarshal(last, &rep); err != nil {
+			return nil, fmt.Errorf("scan %d: the report does not parse: %w", run.ID, err)
+		}
+	} else {
+		rep["schema"], rep["profile"] = "portcullis.scan/v1", run.Profile
+	}
+	if run.StartedAt != nil {
+		rep["started_at"] = run.StartedAt
+	}
+	rep["finished_at"] = s.Now()
+	var hosts []Host
+	for _, r := range rows {
+		if r.Protocol == "" && r.Port == 0 {
+			hosts = append(hosts, Host{Address: r.Address, State: r.State, Tarpit: r.Tarpit, Ports: []Port{}})
+			continue
+		}
+		if n := len(hosts); n > 0 && hosts[n-1].Address == r.Address {
+			hosts[n-1].Ports = append(hosts[n-1].Ports, portOf(r))
+		}
+	}
+	sort.Slice(hosts, func(i, j int) bool {
+		a, _ := netip.ParseAddr(hosts[i].Address)
+		b, _ := netip.ParseAddr(hosts[j].Address)
+		return a.Less(b)
+	})
+	rep["hosts"] = hosts
+	return json.Marshal(rep)
 }
 
 // credentialTargets picks the targets whose zone has the credential checks on.

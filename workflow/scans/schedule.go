@@ -2,9 +2,12 @@ package scans
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 
+	"github.com/riverqueue/river"
 	"gorm.io/gorm"
 
 	"github.com/portcullis/portcullis/models"
@@ -138,24 +141,41 @@ func (s *Service) SaveSchedule(ctx context.Context, actor core.Actor, zoneID uin
 	})
 }
 
-// ScheduleDue queues the daily and weekly scans whose time has come
-// and that have not run since. The caller runs it on one instance at a time.
+// SlotArgs is the River job that queues one zone's scheduled scan for one
+// slot (a day's daily scan, a week's full scan). It is unique by its
+// arguments: two instances that find the same slot due insert one job, and
+// its worker queues one run.
+type SlotArgs struct {
+	ZoneID uint      `json:"zone_id"`
+	Sched  string    `json:"kind"` // daily | weekly
+	At     time.Time `json:"at"`   // the slot's time
+}
+
+// Kind names the job.
+func (SlotArgs) Kind() string { return "scan_slot" }
+
+// slotProfiles is the profile each scheduled kind scans with.
+var slotProfiles = map[string]string{"daily": "common", "weekly": "full"}
+
+// ScheduleDue queues a slot job for each daily and weekly scan whose time
+// has come and that has not run since. Any instance may run it at any time:
+// the slot jobs are unique. It returns how many slots it found due.
 func (s *Service) ScheduleDue(ctx context.Context) (int, error) {
 	schedules, err := s.Schedules(ctx)
 	if err != nil {
 		return 0, err
 	}
 	now := s.Now()
-	queued := 0
+	due := 0
 	for _, sc := range schedules {
 		if sc.Assets == 0 || sc.Zone.Classification == string(inventory.ClassInternet) {
 			continue
 		}
 		type slot struct {
-			kind, profile string
-			at            time.Time
-			last          *time.Time
-			on            bool
+			kind string
+			at   time.Time
+			last *time.Time
+			on   bool
 		}
 		today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 		daily := today.Add(time.Duration(sc.DailyHour) * time.Hour)
@@ -167,8 +187,8 @@ func (s *Service) ScheduleDue(ctx context.Context) (int, error) {
 			weekly = weekly.AddDate(0, 0, -7)
 		}
 		for _, sl := range []slot{
-			{"daily", "common", daily, sc.LastDaily, sc.DailyHour >= 0},
-			{"weekly", "full", weekly, sc.LastWeekly, sc.WeeklyDay >= 0},
+			{"daily", daily, sc.LastDaily, sc.DailyHour >= 0},
+			{"weekly", weekly, sc.LastWeekly, sc.WeeklyDay >= 0},
 		} {
 			// A slot that came before the zone existed is not owed: a new
 			// zone waits for its next slot instead of a backlog of full scans.
@@ -176,21 +196,51 @@ func (s *Service) ScheduleDue(ctx context.Context) (int, error) {
 				continue
 			}
 			err := s.InTx(ctx, func(tx *gorm.DB) error {
-				addrs, err := s.scanTargets(tx, []string{sc.Zone.Name})
-				if err != nil {
-					return err
-				}
-				_, err = s.enqueue(tx, core.SystemActor, models.ScanRun{Kind: sl.kind, Profile: sl.profile, Zone: sc.Zone.Name, Targets: strings.Join(addrs, ",")})
-				return err
+				return s.Enqueue(tx, SlotArgs{ZoneID: sc.Zone.ID, Sched: sl.kind, At: sl.at},
+					&river.InsertOpts{Queue: QueueScans, UniqueOpts: river.UniqueOpts{ByArgs: true}})
 			})
 			if err != nil {
-				if core.ErrorCodeOf(err) == core.CodeInvalid {
-					continue // e.g. a zone outside loopback on a demo server
-				}
-				return queued, err
+				return due, err
 			}
-			queued++
+			due++
 		}
 	}
-	return queued, nil
+	return due, nil
+}
+
+// QueueSlot queues the scheduled run of one slot, unless a run of that
+// zone and kind was queued at or after the slot's time. It returns the run,
+// or nil when none was owed.
+func (s *Service) QueueSlot(ctx context.Context, slot SlotArgs) (*models.ScanRun, error) {
+	profile, ok := slotProfiles[slot.Sched]
+	if !ok {
+		return nil, fmt.Errorf("scan slot: kind %q is not daily or weekly", slot.Sched)
+	}
+	var run *models.ScanRun
+	err := s.InTx(ctx, func(tx *gorm.DB) error {
+		var z models.Zone
+		if err := tx.First(&z, slot.ZoneID).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return nil // the zone was deleted meanwhile
+			}
+			return err
+		}
+		var later int64
+		if err := tx.Model(&models.ScanRun{}).Where("kind = ? AND zone = ? AND queued_at >= ?", slot.Sched, z.Name, slot.At).Count(&later).Error; err != nil {
+			return err
+		}
+		if later > 0 {
+			return nil
+		}
+		addrs, err := s.scanTargets(tx, []string{z.Name})
+		if core.ErrorCodeOf(err) == core.CodeInvalid {
+			return nil // no assets left, or none this server may scan (a demo server outside loopback)
+		}
+		if err != nil {
+			return err
+		}
+		run, err = s.enqueue(tx, core.SystemActor, models.ScanRun{Kind: slot.Sched, Profile: profile, Zone: z.Name, Targets: strings.Join(addrs, ",")})
+		return err
+	})
+	return run, err
 }

@@ -18,7 +18,7 @@ func TestScheduledScans(t *testing.T) {
 		return n
 	}
 	// Right after the zones exist nothing is owed.
-	n, err := w.App.Scans.ScheduleDue(w.Ctx)
+	n, err := w.ScheduleDue(t)
 	workflowtest.Must(t, err)
 	if n != 0 {
 		t.Fatalf("%d scans queued for slots before the zones existed", n)
@@ -26,13 +26,13 @@ func TestScheduledScans(t *testing.T) {
 	// The next day after 02:00 UTC: one daily scan per zone with assets, once.
 	next := time.Date(created.Year(), created.Month(), created.Day(), 2, 30, 0, 0, time.UTC).AddDate(0, 0, 1)
 	w.App.SetClock(func() time.Time { return next })
-	n, err = w.App.Scans.ScheduleDue(w.Ctx)
+	n, err = w.ScheduleDue(t)
 	workflowtest.Must(t, err)
 	zonesWithAssets := int64(3) // dmz, apps, pci hold the world's assets
 	if int64(n) < zonesWithAssets || count("daily") != zonesWithAssets {
 		t.Fatalf("queued %d, daily runs %d, want %d", n, count("daily"), zonesWithAssets)
 	}
-	n, _ = w.App.Scans.ScheduleDue(w.Ctx)
+	n, _ = w.ScheduleDue(t)
 	if count("daily") != zonesWithAssets {
 		t.Fatalf("the daily scans were queued twice")
 	}
@@ -49,7 +49,7 @@ func TestScheduledScans(t *testing.T) {
 	workflowtest.MustCode(t, w.App.Scans.SaveSchedule(w.Ctx, w.Adam, apps.ID, 24, 0, 3), core.CodeInvalid)
 	// Eight days on, past the Sunday slot: weekly scans for the others, not for apps.
 	w.App.SetClock(func() time.Time { return next.AddDate(0, 0, 8).Add(4 * time.Hour) })
-	_, err = w.App.Scans.ScheduleDue(w.Ctx)
+	_, err = w.ScheduleDue(t)
 	workflowtest.Must(t, err)
 	var appsWeekly int64
 	w.App.DB().Model(&models.ScanRun{}).Where("kind = ? AND zone = ?", "weekly", "apps").Count(&appsWeekly)

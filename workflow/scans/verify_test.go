@@ -90,9 +90,7 @@ func TestScanRequestsStayInTheInventory(t *testing.T) {
 	_, err = w.App.Scans.RequestScan(w.Ctx, w.Rita, []string{"10.50.0.10"}, "common")
 	workflowtest.MustCode(t, err, core.CodeInvalid)
 	// A run queued before the policy was set is refused when it would run.
-	claimed, err := w.App.Scans.Claim(w.Ctx, "x")
-	workflowtest.Must(t, err)
-	if err := w.App.Scans.Execute(w.Ctx, claimed); err == nil || !strings.Contains(err.Error(), "loopback") {
+	if err := w.App.Scans.Run(w.Ctx, run.ID, "x", 0); err == nil || !strings.Contains(err.Error(), "loopback") {
 		t.Fatalf("non-loopback scan ran under the loopback policy: %v", err)
 	}
 }

@@ -23,21 +23,13 @@ func ScanMornings(t testing.TB, app *workflow.App, days ...map[string][]scans.Po
 	first := time.Date(now.Year(), now.Month(), now.Day(), 2, 30, 0, 0, time.UTC).AddDate(0, 0, 1)
 	var at time.Time
 	app.SetClock(func() time.Time { return at })
+	w := &World{App: app, Ctx: ctx}
 	for i, open := range days {
 		at = first.AddDate(0, 0, i)
 		fake.Open = open
-		_, err := app.Scans.ScheduleDue(ctx)
+		_, err := w.ScheduleDue(t)
 		Must(t, err)
-		for {
-			run, err := app.Scans.Claim(ctx, "test")
-			Must(t, err)
-			if run == nil {
-				break
-			}
-			if err := app.Scans.Execute(ctx, run); err != nil {
-				t.Fatalf("scan %d: %v", run.ID, err)
-			}
-		}
+		w.RunQueued(t)
 	}
 	last := at
 	app.SetClock(func() time.Time { return last })

@@ -6,9 +6,12 @@ package workflowtest
 import (
 	"context"
 	"encoding/json"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 	"gorm.io/gorm"
 
 	"github.com/portcullis/portcullis/models"
@@ -162,19 +165,58 @@ func (w *World) Implemented(t testing.TB, in requests.Input) uint {
 	return r.ID
 }
 
-// RunQueued runs every queued scan to its end.
+// RunQueued runs every queued scan to its end, oldest first, through the
+// function the scan job calls (without the job engine).
 func (w *World) RunQueued(t testing.TB) {
 	t.Helper()
 	for {
-		run, err := w.App.Scans.Claim(w.Ctx, "test")
-		Must(t, err)
-		if run == nil {
+		var ids []uint
+		Must(t, w.App.DB().Model(&models.ScanRun{}).Where("status = ?", "queued").Order("id").Limit(1).Pluck("id", &ids).Error)
+		if len(ids) == 0 {
 			return
 		}
-		if err := w.App.Scans.Execute(w.Ctx, run); err != nil {
-			t.Fatalf("scan %d: %v", run.ID, err)
+		if err := w.App.Scans.Run(w.Ctx, ids[0], "test", 0); err != nil {
+			t.Fatalf("scan %d: %v", ids[0], err)
 		}
 	}
+}
+
+// ScheduleDue finds the due scan slots as the periodic job does, then
+// queues their runs as the slot jobs do (without the job engine); it
+// returns the number of slots found due.
+func (w *World) ScheduleDue(t testing.TB) (int, error) {
+	t.Helper()
+	n, err := w.App.Scans.ScheduleDue(w.Ctx)
+	if err != nil {
+		return n, err
+	}
+	res, err := w.App.Jobs.Client().JobList(w.Ctx, river.NewJobListParams().Kinds(scans.SlotArgs{}.Kind()).States(rivertype.JobStateAvailable).First(10000))
+	Must(t, err)
+	for _, j := range res.Jobs {
+		var slot scans.SlotArgs
+		Must(t, json.Unmarshal(j.EncodedArgs, &slot))
+		if _, err := w.App.Scans.QueueSlot(w.Ctx, slot); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// DeliverPending makes one attempt at every pending alert delivery, through
+// the function the delivery job calls (without the job engine), and returns
+// how many were delivered.
+func DeliverPending(t testing.TB, app *workflow.App) int {
+	t.Helper()
+	var ids []uint
+	Must(t, app.DB().Model(&models.AlertDelivery{}).Where("status = ?", "pending").Order("id").Pluck("id", &ids).Error)
+	for _, id := range ids {
+		if err := app.Alerts.Deliver(context.Background(), id, 1, 8); err != nil {
+			t.Logf("delivery %d: %v", id, err)
+		}
+	}
+	var n int64
+	Must(t, app.DB().Model(&models.AlertDelivery{}).Where("id IN ? AND status = ?", ids, "delivered").Count(&n).Error)
+	return int(n)
 }
 
 // MustCode fails unless err is a domain error with the code want.
@@ -198,6 +240,7 @@ func Must(t testing.TB, err error) {
 type FakeScanner struct {
 	Open map[string][]scans.Port // by address
 	Jobs []scans.Job
+	mu   sync.Mutex // the job engine runs scans at once
 }
 
 // Resolve fills in the default ports.
@@ -210,7 +253,9 @@ func (f *FakeScanner) Resolve(job scans.Job) (scans.Job, error) {
 
 // Scan reports the configured open ports of each target.
 func (f *FakeScanner) Scan(ctx context.Context, job scans.Job, progress func(scans.Progress)) ([]byte, error) {
+	f.mu.Lock()
 	f.Jobs = append(f.Jobs, job)
+	f.mu.Unlock()
 	progress(scans.Progress{HostsTotal: len(job.Targets), Phase: "tcp"})
 	rep := scans.Report{Schema: "portcullis.scan/v1", StartedAt: time.Now(), FinishedAt: time.Now(), Profile: job.Profile}
 	for _, a := range job.Targets {
