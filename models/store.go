@@ -35,10 +35,41 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*gorm.DB, error) {
 		NowFunc:        func() time.Time { return time.Now().UTC() },
 		TranslateError: true,
 	}
+	open := openSQLite
 	if IsPostgres(dsn) {
-		return openPostgres(ctx, dsn, cfg, log)
+		open = openPostgres
 	}
-	return openSQLite(ctx, dsn, cfg, log)
+	db, err := open(ctx, dsn, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := parseSchemas(db); err != nil {
+		if sqlDB, dbErr := db.DB(); dbErr == nil {
+			sqlDB.Close()
+		}
+		return nil, err
+	}
+	return db, nil
+}
+
+// parseSchemas reads every model's schema once, before anything runs
+// concurrently: gorm fills in a model's relations the first time it meets
+// it, and two goroutines meeting related models for the first time at once
+// race on the same maps (seen as a data race between background jobs at
+// start-up).
+func parseSchemas(db *gorm.DB) error {
+	for _, m := range []any{
+		&User{}, &APIToken{}, &Session{}, &Zone{}, &CredentialList{}, &Asset{}, &Application{}, &AssessmentQuestionnaire{},
+		&Request{}, &Rule{}, &Review{}, &Comment{}, &AuditEvent{}, &AuditCheckpoint{}, &Setting{}, &PolicyDocument{},
+		&RecertCampaign{}, &Recertification{}, &ScanRun{}, &ScanSchedule{}, &DriftItem{}, &AlertDelivery{}, &ScanResult{},
+		&Agent{}, &AgentNonce{}, &AgentServerKey{}, &ScanChunk{}, &ScanChunkHost{}, &ScanChunkUpload{},
+		&PeriodicReport{}, &ReportSubscription{}, &ReportDelivery{},
+	} {
+		if err := (&gorm.Statement{DB: db}).Parse(m); err != nil {
+			return fmt.Errorf("model %T: %w", m, err)
+		}
+	}
+	return nil
 }
 
 func openPostgres(ctx context.Context, dsn string, cfg *gorm.Config, log *slog.Logger) (*gorm.DB, error) {
