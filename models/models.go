@@ -256,6 +256,7 @@ type Recertification struct {
 	Campaign      RecertCampaign
 	RequestID     uint `gorm:"not null;index"`
 	Request       Request
+	RequesterID   uint   `gorm:"not null;default:0"` // the request's, copied so "my items" is one index range
 	Team          string `gorm:"not null;default:''"`
 	Status        string `gorm:"not null;index"` // pending | recertified | lapsed
 	Justification string `gorm:"not null;default:''"`

@@ -110,7 +110,8 @@ var hotQueries = []hotQuery{
 	{name: "assets of a zone", sql: `SELECT assets.address FROM assets JOIN zones ON zones.id = assets.zone_id WHERE LOWER(zones.name) = LOWER(?) ORDER BY assets.address`, args: []any{"zone-3"}},
 	// Re-certification.
 	{name: "campaign items", sql: `SELECT * FROM recertifications WHERE campaign_id = ? ORDER BY team, request_id`, args: []any{3}},
-	{name: "my pending recertifications", sql: `SELECT * FROM recertifications WHERE status = ? AND (team = ? OR request_id IN (SELECT id FROM requests WHERE requester_id = ?)) ORDER BY id`, args: []any{"pending", team, someone}},
+	{name: "my team's pending recertifications", sql: `SELECT id FROM recertifications WHERE team = ? AND status = ? AND id > ? ORDER BY id LIMIT 51`, args: []any{team, "pending", 0}},
+	{name: "my own pending recertifications", sql: `SELECT id FROM recertifications WHERE requester_id = ? AND status = ? AND id > ? ORDER BY id LIMIT 51`, args: []any{someone, "pending", 0}},
 	{name: "pending item of a request", sql: `SELECT * FROM recertifications WHERE request_id = ? AND status = ?`, args: []any{cursor, "pending"}},
 	{name: "requests waiting for recertification", sql: `SELECT request_id FROM recertifications WHERE status = ?`, args: []any{"pending"}},
 	{name: "overdue items", sql: `SELECT * FROM recertifications WHERE status = ? AND campaign_id IN (SELECT id FROM recert_campaigns WHERE due_by < ?)`, args: []any{"pending", now}},

@@ -684,7 +684,7 @@ func (w *orgWriter) requests() error {
 		// active openings; an earlier one holds lapsed items of expired ones.
 		switch {
 		case r.final == "active" && i%3 == 0:
-			rc := models.Recertification{CampaignID: 3, RequestID: id, Team: req.Team, Status: "pending"}
+			rc := models.Recertification{CampaignID: 3, RequestID: id, RequesterID: req.RequesterID, Team: req.Team, Status: "pending"}
 			if i%2 == 0 {
 				at := us(p.now.AddDate(0, 0, -rng.IntN(14)))
 				exp := us(p.now.AddDate(0, 6, 0))
@@ -698,7 +698,7 @@ func (w *orgWriter) requests() error {
 		case r.final == "expired" && i%4 == 0:
 			at := *req.ClosedAt
 			recertID++
-			if err := recerts.add(models.Recertification{ID: recertID, CampaignID: 2, RequestID: id, Team: req.Team, Status: "lapsed", DecidedBy: "system", DecidedAt: &at}); err != nil {
+			if err := recerts.add(models.Recertification{ID: recertID, CampaignID: 2, RequestID: id, RequesterID: req.RequesterID, Team: req.Team, Status: "lapsed", DecidedBy: "system", DecidedAt: &at}); err != nil {
 				return err
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"sync"
 	"time"
 
 	// The time zone database is embedded so that a zone chosen on the
@@ -43,6 +44,10 @@ type Catalog struct {
 	tags        []language.Tag // the default language first: the matcher falls back to it
 	matcher     language.Matcher
 	defaultZone *time.Location
+	// plain keeps, per language, the messages asked for without arguments
+	// (navigation, labels, headings): the same text every time, looked up
+	// once instead of on every page view.
+	plain map[string]*sync.Map
 }
 
 // New loads the embedded catalogs. defaultLanguage ("": the source
@@ -80,6 +85,10 @@ func New(defaultLanguage, defaultZone string) (*Catalog, error) {
 		}
 	}
 	c.matcher = language.NewMatcher(c.tags)
+	c.plain = map[string]*sync.Map{}
+	for _, t := range c.tags {
+		c.plain[t.String()] = &sync.Map{}
+	}
 	return c, nil
 }
 
@@ -122,6 +131,7 @@ type Localizer struct {
 	msgs    *i18n.Localizer
 	printer *message.Printer
 	zone    *time.Location
+	plain   *sync.Map // the catalog's plain messages of lang
 }
 
 // Localizer picks the language — the user's choice, else the best offered
@@ -146,7 +156,7 @@ func (c *Catalog) Localizer(chosenLanguage, acceptLanguage, chosenZone string) *
 		}
 	}
 	lang := tag.String()
-	return &Localizer{lang: lang, msgs: i18n.NewLocalizer(c.bundle, lang), printer: message.NewPrinter(tag), zone: zone}
+	return &Localizer{lang: lang, msgs: i18n.NewLocalizer(c.bundle, lang), printer: message.NewPrinter(tag), zone: zone, plain: c.plain[lang]}
 }
 
 // Has reports whether id is in the catalog of lang (tests and checks).
@@ -189,6 +199,19 @@ func Zone(ctx context.Context) *time.Location {
 // for the message's {{.Name}} placeholders. A missing message shows its id,
 // which the catalog test catches before anyone reads it.
 func T(ctx context.Context, id string, args ...any) string {
+	if len(args) == 0 {
+		if l := From(ctx); l != nil && l.plain != nil {
+			if s, ok := l.plain.Load(id); ok {
+				return s.(string)
+			}
+			s, err := l.msgs.Localize(&i18n.LocalizeConfig{MessageID: id})
+			if err != nil {
+				return id
+			}
+			l.plain.Store(id, s)
+			return s
+		}
+	}
 	return localize(ctx, &i18n.LocalizeConfig{MessageID: id, TemplateData: templateData(args)})
 }
 

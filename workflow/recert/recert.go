@@ -81,7 +81,7 @@ func (s *Service) StartCampaign(ctx context.Context, actor core.Actor, name stri
 			if busy[r.ID] || dueDate(r, months).After(dueBy) {
 				continue
 			}
-			if err := tx.Omit("Campaign", "Request").Create(&models.Recertification{CampaignID: camp.ID, RequestID: r.ID, Team: r.Team, Status: RecertPending}).Error; err != nil {
+			if err := tx.Omit("Campaign", "Request").Create(&models.Recertification{CampaignID: camp.ID, RequestID: r.ID, RequesterID: r.RequesterID, Team: r.Team, Status: RecertPending}).Error; err != nil {
 				return err
 			}
 			added++
@@ -283,7 +283,7 @@ func (s *Service) MyRecertifications(ctx context.Context, actor core.Actor, page
 	}
 	var own []uint
 	if err := db.Model(&models.Recertification{}).
-		Where("status = ? AND id > ? AND request_id IN (?)", RecertPending, after, db.Model(&models.Request{}).Select("id").Where("requester_id = ?", actor.ID)).
+		Where("requester_id = ? AND status = ? AND id > ?", actor.ID, RecertPending, after).
 		Order("id").Limit(page.Fetch()).Pluck("id", &own).Error; err != nil {
 		return paging.Page[models.Recertification]{}, err
 	}
