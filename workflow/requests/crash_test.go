@@ -49,12 +49,12 @@ func TestCrashChild(t *testing.T) {
 		}
 		*who.dst = a
 	}
-	if zones, _ := w.App.Inventory.ListZones(w.Ctx); len(zones) == 0 {
-		w.Adam = core.Actor{ID: 0, Email: "setup", Roles: []core.Role{core.RoleAdmin}}
-		w.App.Inventory.SaveZone(w.Ctx, w.Adam, 0, inventory.ZoneInput{Name: "transit", Classification: "transit", CIDRs: "10.20.0.0/16"})
-		w.App.Inventory.SaveZone(w.Ctx, w.Adam, 0, inventory.ZoneInput{Name: "pci", Classification: "high", CIDRs: "10.50.0.0/16"})
-		w.App.Inventory.SaveAsset(w.Ctx, w.Adam, 0, inventory.AssetInput{Address: "10.50.0.10"})
-	}
+	// Each step on every start: an earlier child may have been killed between
+	// two of them, and a step already done is refused harmlessly.
+	w.Adam = core.Actor{ID: 0, Email: "setup", Roles: []core.Role{core.RoleAdmin}}
+	w.App.Inventory.SaveZone(w.Ctx, w.Adam, 0, inventory.ZoneInput{Name: "transit", Classification: "transit", CIDRs: "10.20.0.0/16"})
+	w.App.Inventory.SaveZone(w.Ctx, w.Adam, 0, inventory.ZoneInput{Name: "pci", Classification: "high", CIDRs: "10.50.0.0/16"})
+	w.App.Inventory.SaveAsset(w.Ctx, w.Adam, 0, inventory.AssetInput{Address: "10.50.0.10"})
 	out := bufio.NewWriter(os.Stdout)
 	for i := 0; ; i++ {
 		r, err := w.App.Requests.Create(w.Ctx, w.Alice, workflowtest.LowRisk())
