@@ -101,18 +101,15 @@ func (s *Service) plan(db *gorm.DB, targets []netip.Addr) (byZone map[string][]s
 	return byZone, builtin, slices.Compact(public), nil
 }
 
-// enqueue writes a run's chunks once: a run executed again (its instance
-// stopped) finds its chunks, and what agents sent for them, in place.
-func (s *Service) enqueue(ctx context.Context, job scans.Job, byZone map[string][]string, public []string) (int, error) {
-	var total int
-	err := s.InTx(ctx, func(tx *gorm.DB) error {
-		var n int64
-		if err := tx.Model(&models.ScanChunk{}).Where("run_id = ?", job.RunID).Count(&n).Error; err != nil {
+// enqueue adds chunks for the hosts and public addresses of a run that no
+// chunk holds yet: a run executed again (its instance stopped) finds its
+// chunks, and what agents sent for them, in place, and each later batch of
+// the run adds its own hosts.
+func (s *Service) enqueue(ctx context.Context, job scans.Job, byZone map[string][]string, public []string) error {
+	return s.InTx(ctx, func(tx *gorm.DB) error {
+		held, existing, err := chunkedTargets(tx, job.RunID)
+		if err != nil {
 			return err
-		}
-		if n > 0 {
-			total = int(n)
-			return nil
 		}
 		tcp, udp := portList(job.TCPPorts), portList(job.UDPPorts)
 		zones := make([]string, 0, len(byZone))
@@ -120,29 +117,61 @@ func (s *Service) enqueue(ctx context.Context, job scans.Job, byZone map[string]
 			zones = append(zones, z)
 		}
 		slices.Sort(zones)
-		pos := 0
+		pos := existing
 		add := func(zone, vantage string, part []string) error {
 			pos++
 			return tx.Create(&models.ScanChunk{RunID: job.RunID, Position: pos - 1, Zone: zone, Vantage: vantage, Targets: strings.Join(part, ","),
 				TCPPorts: tcp, UDPPorts: udp, Profile: job.Profile, State: chunkQueued}).Error
 		}
 		for _, z := range zones {
-			for _, part := range Split(byZone[z], s.opts.ChunkHosts) {
+			for _, part := range Split(notHeld(byZone[z], held[VantageInternal]), s.opts.ChunkHosts) {
 				if err := add(z, VantageInternal, part); err != nil {
 					return err
 				}
 			}
 		}
-		for _, part := range Split(public, s.opts.ChunkHosts) {
+		newPublic := notHeld(public, held[VantageInternet])
+		for _, part := range Split(newPublic, s.opts.ChunkHosts) {
 			if err := add(InternetZone, VantageInternet, part); err != nil {
 				return err
 			}
 		}
-		total = pos
+		if pos == existing {
+			return nil
+		}
 		return s.Audit(tx, core.SystemActor, "scan.chunked", "scan", job.RunID, "", "",
-			map[string]any{"chunks": pos, "zones": zones, "public_addresses": len(public)}, "")
+			map[string]any{"chunks": pos - existing, "zones": zones, "public_addresses": len(newPublic)}, "")
 	})
-	return total, err
+}
+
+// chunkedTargets are the addresses a run's chunks hold, by vantage, and
+// how many chunks it has.
+func chunkedTargets(db *gorm.DB, runID uint) (map[string]map[string]bool, int, error) {
+	var chunks []models.ScanChunk
+	if err := db.Select("targets, vantage").Where("run_id = ?", runID).Find(&chunks).Error; err != nil {
+		return nil, 0, err
+	}
+	held := map[string]map[string]bool{VantageInternal: {}, VantageInternet: {}}
+	for _, c := range chunks {
+		if held[c.Vantage] == nil {
+			held[c.Vantage] = map[string]bool{}
+		}
+		for _, t := range strings.Split(c.Targets, ",") {
+			held[c.Vantage][t] = true
+		}
+	}
+	return held, len(chunks), nil
+}
+
+// notHeld is addrs without those held.
+func notHeld(addrs []string, held map[string]bool) []string {
+	var out []string
+	for _, a := range addrs {
+		if !held[a] {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // portList writes sorted ports compactly, runs as ranges ("1-1024,3306"):
@@ -177,21 +206,32 @@ func (d *Dispatcher) ScanHosts(ctx context.Context, job scans.Job, progress func
 	if err != nil {
 		return nil, err
 	}
-	var existing int64
-	if err := s.DB().WithContext(ctx).Model(&models.ScanChunk{}).Where("run_id = ?", job.RunID).Count(&existing).Error; err != nil {
+	held, existing, err := chunkedTargets(s.DB().WithContext(ctx), job.RunID)
+	if err != nil {
 		return nil, err
 	}
 	if len(byZone) == 0 && len(public) == 0 && existing == 0 {
 		return d.builtin.ScanHosts(ctx, job, progress, host)
 	}
-	if existing > 0 {
-		// A run started again keeps its first split: the chunked hosts stay with the agents.
-		if byZone, builtin, public, err = s.replan(ctx, job); err != nil {
-			return nil, err
+	// A run started again keeps its first split: the chunked hosts stay
+	// with the agents, whatever agents are live now.
+	var here []netip.Addr
+	for _, t := range builtin {
+		if !held[VantageInternal][t.String()] {
+			here = append(here, t)
 		}
 	}
-	if _, err := s.enqueue(ctx, job, byZone, public); err != nil {
+	builtin = here
+	if err := s.enqueue(ctx, job, byZone, public); err != nil {
 		return nil, err
+	}
+	// This batch's chunks: those holding its targets or their public addresses.
+	ours := map[string]bool{}
+	for _, t := range job.Targets {
+		ours[VantageInternal+" "+t.String()] = true
+	}
+	for _, a := range public {
+		ours[VantageInternet+" "+a] = true
 	}
 	type result struct {
 		report []byte
@@ -229,9 +269,14 @@ func (d *Dispatcher) ScanHosts(ctx context.Context, job scans.Job, progress func
 			default:
 			}
 		}
-		var chunks []models.ScanChunk
-		if err := s.DB().WithContext(ctx).Select("id, state, targets, hosts_done, vantage").Where("run_id = ?", job.RunID).Find(&chunks).Error; err != nil {
+		var all, chunks []models.ScanChunk
+		if err := s.DB().WithContext(ctx).Select("id, state, targets, hosts_done, vantage").Where("run_id = ?", job.RunID).Find(&all).Error; err != nil {
 			return nil, err
+		}
+		for _, c := range all {
+			if slices.ContainsFunc(strings.Split(c.Targets, ","), func(t string) bool { return ours[c.Vantage+" "+t] }) {
+				chunks = append(chunks, c)
+			}
 		}
 		p := scans.Progress{Phase: "agents"}
 		done := true
@@ -297,30 +342,6 @@ func (s *Service) recordExternal(ctx context.Context, job scans.Job, chunks []mo
 		_, _, err = s.external.RecordExternal(tx, job.RunID, scope, hosts, publicOf)
 		return err
 	})
-}
-
-// replan recovers the split of a run whose chunks exist: the targets not
-// in any internal chunk are the built-in scanner's.
-func (s *Service) replan(ctx context.Context, job scans.Job) (map[string][]string, []netip.Addr, []string, error) {
-	var chunks []models.ScanChunk
-	if err := s.DB().WithContext(ctx).Select("targets, vantage").Where("run_id = ?", job.RunID).Find(&chunks).Error; err != nil {
-		return nil, nil, nil, err
-	}
-	chunked := map[string]bool{}
-	for _, c := range chunks {
-		if c.Vantage == VantageInternal {
-			for _, t := range strings.Split(c.Targets, ",") {
-				chunked[t] = true
-			}
-		}
-	}
-	var builtin []netip.Addr
-	for _, t := range job.Targets {
-		if !chunked[t.String()] {
-			builtin = append(builtin, t)
-		}
-	}
-	return nil, builtin, nil, nil
 }
 
 // report merges the built-in scanner's report with the hosts the agents

@@ -178,3 +178,55 @@ func waitUntil(t *testing.T, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// A zone scan larger than one batch of the scan job: every batch's hosts
+// go to the zone's agents, not only the first batch's.
+func TestZoneScanInSeveralBatchesStaysWithItsAgents(t *testing.T) {
+	w := workflowtest.SQLiteWorld(t)
+	w.App.Agents.SetOptions(agents.Options{HeartbeatTimeout: 10 * time.Second, ChunkHosts: 1})
+	builtin := &builtinScanner{scanned: make(chan []string, 4)}
+	d := w.App.Agents.Dispatcher(builtin)
+	d.Poll = 10 * time.Millisecond
+	w.App.Scans.SetScanner(d, scans.Policy{BatchHosts: 2})
+	ag := agentOf(t, w, enrol(t, w, "apps-1", "apps"))
+
+	run, err := w.App.Scans.RequestScan(w.Ctx, w.Rita, []string{"apps"}, "common")
+	workflowtest.Must(t, err)
+	done := make(chan error, 1)
+	go func() { done <- w.App.Scans.Run(w.Ctx, run.ID, "test", 0) }()
+	var served []string
+	deadline := time.Now().Add(10 * time.Second)
+	for finished := false; !finished; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the run did not finish; the agent served %v", served)
+		}
+		select {
+		case got := <-builtin.scanned:
+			t.Fatalf("the built-in scanner got %v: the zone's hosts are its agent's", got)
+		case err := <-done:
+			workflowtest.Must(t, err)
+			finished = true
+			continue
+		default:
+		}
+		c, err := w.App.Agents.TakeChunk(w.Ctx, ag)
+		workflowtest.Must(t, err)
+		if c == nil {
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		h := scans.Host{Address: c.Targets[0], State: "up", Ports: []scans.Port{{Port: 22, Protocol: "tcp", State: "open", Service: "ssh"}}}
+		_, err = w.App.Agents.Results(w.Ctx, ag, agents.Upload{ChunkID: c.ID, Lease: c.Lease, Seq: 1, Hosts: []scans.Host{h}, Done: true})
+		workflowtest.Must(t, err)
+		served = append(served, c.Targets...)
+	}
+	slices.Sort(served)
+	if want := []string{"10.40.0.15", "10.40.0.16", "2001:db8:40::15"}; !slices.Equal(served, want) {
+		t.Fatalf("the agent served %v, want %v", served, want)
+	}
+	got, err := w.App.Scans.Get(w.Ctx, w.Rita, run.ID)
+	workflowtest.Must(t, err)
+	if got.Status != "done" {
+		t.Fatalf("run %s: %s", got.Status, got.Error)
+	}
+}
