@@ -299,6 +299,12 @@ func (d *Dispatcher) ScanHosts(ctx context.Context, job scans.Job, progress func
 			}
 			return d.report(ctx, job, chunks, localRes.report, host)
 		}
+		// Past the slice's end the wait is left to the next slice, which finds
+		// the agents' hosts stored and waits on the rest; the hosts scanned
+		// here have finished by then (they are few and near).
+		if localRes != nil && !job.SliceEnds.IsZero() && time.Now().After(job.SliceEnds) {
+			return nil, scans.ErrSliceEnded
+		}
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()

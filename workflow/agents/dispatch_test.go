@@ -2,6 +2,7 @@ package agents_test
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"net/netip"
 	"slices"
@@ -228,5 +229,53 @@ func TestZoneScanInSeveralBatchesStaysWithItsAgents(t *testing.T) {
 	workflowtest.Must(t, err)
 	if got.Status != "done" {
 		t.Fatalf("run %s: %s", got.Status, got.Error)
+	}
+}
+
+// A run waiting on its agents past its slice of time hands the wait to the
+// next slice (the job engine times out a job that never returns), and the
+// next slice finds what the agents sent in between.
+func TestWaitOnAgentsEndsWithTheSlice(t *testing.T) {
+	w := workflowtest.SQLiteWorld(t)
+	w.App.Agents.SetOptions(agents.Options{HeartbeatTimeout: 10 * time.Second, ChunkHosts: 3})
+	builtin := &builtinScanner{scanned: make(chan []string, 4)}
+	d := w.App.Agents.Dispatcher(builtin)
+	d.Poll = 10 * time.Millisecond
+	w.App.Scans.SetScanner(d, scans.Policy{})
+	ag := agentOf(t, w, enrol(t, w, "apps-1", "apps"))
+
+	run, err := w.App.Scans.RequestScan(w.Ctx, w.Rita, []string{"apps"}, "common")
+	workflowtest.Must(t, err)
+	if err := w.App.Scans.Run(w.Ctx, run.ID, "test", 50*time.Millisecond); !errors.Is(err, scans.ErrSliceEnded) {
+		t.Fatalf("a slice spent waiting on a silent agent ended with %v, want ErrSliceEnded", err)
+	}
+	if got, _ := w.App.Scans.Get(w.Ctx, w.Rita, run.ID); got.Status != "running" {
+		t.Fatalf("after its slice the run is %s, want running", got.Status)
+	}
+	c, err := w.App.Agents.TakeChunk(w.Ctx, ag)
+	workflowtest.Must(t, err)
+	if c == nil {
+		t.Fatal("no chunk for the zone's agent")
+	}
+	for seq, addr := range c.Targets {
+		h := scans.Host{Address: addr, State: "up", Ports: []scans.Port{{Port: 22, Protocol: "tcp", State: "open", Service: "ssh"}}}
+		_, err := w.App.Agents.Results(w.Ctx, ag, agents.Upload{ChunkID: c.ID, Lease: c.Lease, Seq: seq + 1, Hosts: []scans.Host{h}, Done: seq == len(c.Targets)-1})
+		workflowtest.Must(t, err)
+	}
+	workflowtest.Must(t, w.App.Scans.Run(w.Ctx, run.ID, "test", time.Minute))
+	got, err := w.App.Scans.Get(w.Ctx, w.Rita, run.ID)
+	workflowtest.Must(t, err)
+	if got.Status != "done" {
+		t.Fatalf("run %s: %s", got.Status, got.Error)
+	}
+	rep, err := scans.ParseReport(got.Report)
+	workflowtest.Must(t, err)
+	if len(rep.Hosts) != 3 {
+		t.Fatalf("report has %d hosts, want the zone's 3", len(rep.Hosts))
+	}
+	select {
+	case got := <-builtin.scanned:
+		t.Fatalf("the built-in scanner got %v: the zone's hosts are its agent's", got)
+	default:
 	}
 }

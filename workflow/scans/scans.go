@@ -34,6 +34,10 @@ type Job struct {
 	// CheckCredentials are the targets in zones where an admin turned on the
 	// default-credential checks.
 	CheckCredentials []netip.Addr
+	// SliceEnds is when the run's current slice of time ends (zero: never).
+	// A scanner that waits on others (agents) gives up waiting then with
+	// ErrSliceEnded, and the next slice waits on.
+	SliceEnds time.Time
 }
 
 // Progress is a running scan's snapshot.
@@ -463,14 +467,18 @@ func (s *Service) Execute(ctx context.Context, run *models.ScanRun, slice time.D
 			return ErrSliceEnded
 		}
 		batch := job
+		if slice > 0 {
+			batch.SliceEnds = started.Add(slice)
+		}
 		n := min(len(job.Targets), batchSize)
 		batch.Targets, job.Targets = job.Targets[:n:n], job.Targets[n:]
 		rep, scanErr := s.scanBatch(ctx, run, batch, progress)
 		switch {
 		case ctx.Err() != nil:
 			return ctx.Err()
-		case errors.Is(scanErr, errNotStored):
-			// Not failed: the run goes on from the hosts it has, at its next try.
+		case errors.Is(scanErr, errNotStored), errors.Is(scanErr, ErrSliceEnded):
+			// Not failed: the run goes on from the hosts it has, at its next
+			// try or in its next slice.
 			return scanErr
 		case scanErr != nil:
 			return s.finishRun(ctx, run, nil, nil, scanErr)
