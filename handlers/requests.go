@@ -502,19 +502,20 @@ func detailView(ctx context.Context, d *requests.Detail, a core.Actor) web.Reque
 		}
 		v.Destinations = append(v.Destinations, av)
 	}
-	texts := map[string]string{}
+	items := map[string]requests.ChecklistItem{}
 	for _, item := range requests.ChecklistFor(requests.FindingsOf(req)) {
-		texts[item.ID] = checklistText(ctx, item)
+		items[item.ID] = item
 	}
 	for _, rv := range d.Reviews {
 		view := web.ReviewView{Reviewer: rv.Reviewer.Email, Kind: catalogOr(ctx, "review.kind_"+rv.Kind, rv.Kind), Decision: catalogOr(ctx, "review.decision_"+rv.Decision, rv.Decision),
 			Comment: rv.Comment, At: locale.Time(ctx, rv.CreatedAt), ZoneConfirmed: rv.ZoneConfirmed, Voided: rv.Voided}
 		for _, c := range requests.Checklist(rv) {
-			text := texts[c.Item]
-			if text == "" {
-				text = c.Item // an item of a policy since changed
+			item, known := items[c.Item]
+			text, catalog := checklistText(ctx, item), item.Required
+			if !known {
+				text, catalog = c.Item, true // an item of a policy since changed
 			}
-			view.Checklist = append(view.Checklist, web.ChecklistView{Text: text, Result: catalogOr(ctx, "review."+c.Result, c.Result), Note: c.Note})
+			view.Checklist = append(view.Checklist, web.ChecklistView{Text: text, Catalog: catalog, Result: catalogOr(ctx, "review."+c.Result, c.Result), Note: c.Note})
 		}
 		v.Reviews = append(v.Reviews, view)
 	}
@@ -569,7 +570,7 @@ func (s *Server) showRequest(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.render(w, r, http.StatusOK, web.RequestPage(s.page(r, fmt.Sprintf("#%d %s", d.Request.ID, d.Request.Title)), detailView(r.Context(), d, actor(r))))
+	s.render(w, r, http.StatusOK, web.RequestPage(s.page(r, locale.T(r.Context(), "request_form.page_title", "ID", d.Request.ID, "Title", d.Request.Title)), detailView(r.Context(), d, actor(r))))
 }
 
 func checklistItems(ctx context.Context, findings []requests.Finding, answers map[string]requests.ChecklistAnswer, errs map[string]string) []web.ChecklistItem {
@@ -783,21 +784,24 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, v web.Queue, 
 }
 
 func (s *Server) reviewQueue(w http.ResponseWriter, r *http.Request) {
-	s.queuePage(w, r, queueView(r.Context(), "review", "/review"),
+	s.queuePage(w, r, queueView(locale.T(r.Context(), "queue.review_heading"), locale.T(r.Context(), "queue.review_intro"), locale.T(r.Context(), "queue.review_empty"),
+		locale.T(r.Context(), "queue.review_action"), "/review"),
 		func(p paging.Request[requests.QueueKey]) (paging.Page[models.Request], error) {
 			return s.app.Requests.ReviewQueuePage(r.Context(), actor(r), p)
 		}, requests.QueueReview)
 }
 
 func (s *Server) approvalQueue(w http.ResponseWriter, r *http.Request) {
-	s.queuePage(w, r, queueView(r.Context(), "approval", "/approve"),
+	s.queuePage(w, r, queueView(locale.T(r.Context(), "queue.approval_heading"), locale.T(r.Context(), "queue.approval_intro"), locale.T(r.Context(), "queue.approval_empty"),
+		locale.T(r.Context(), "queue.approval_action"), "/approve"),
 		func(p paging.Request[requests.QueueKey]) (paging.Page[models.Request], error) {
 			return s.app.Requests.ApprovalQueuePage(r.Context(), actor(r), p)
 		}, requests.QueueApproval)
 }
 
 func (s *Server) implementationQueue(w http.ResponseWriter, r *http.Request) {
-	s.queuePage(w, r, queueView(r.Context(), "implementation", "/implement"),
+	s.queuePage(w, r, queueView(locale.T(r.Context(), "queue.implementation_heading"), locale.T(r.Context(), "queue.implementation_intro"), locale.T(r.Context(), "queue.implementation_empty"),
+		locale.T(r.Context(), "queue.implementation_action"), "/implement"),
 		func(p paging.Request[requests.QueueKey]) (paging.Page[models.Request], error) {
 			return s.app.Requests.ImplementationQueuePage(r.Context(), actor(r), p)
 		}, requests.QueueImplementation)
@@ -870,11 +874,10 @@ func findingMessage(ctx context.Context, f requests.Finding) string {
 	return catalogOr(ctx, "finding."+f.Code, f.Message)
 }
 
-// queueView is the frame of a work queue: name is review, approval or
-// implementation; suffix is the action's path after the request's.
-func queueView(ctx context.Context, name, suffix string) web.Queue {
-	return web.Queue{Heading: locale.T(ctx, "queue."+name+"_heading"), Intro: locale.T(ctx, "queue."+name+"_intro"),
-		Empty: locale.T(ctx, "queue."+name+"_empty"), ActionLabel: locale.T(ctx, "queue."+name+"_action"), ActionSuffix: suffix}
+// queueView is the frame of a work queue; suffix is the action's path
+// after the request's.
+func queueView(heading, intro, empty, action, suffix string) web.Queue {
+	return web.Queue{Heading: heading, Intro: intro, Empty: empty, ActionLabel: action, ActionSuffix: suffix}
 }
 
 // refusedOnRequestPage shows the request page again with what the user
@@ -890,7 +893,7 @@ func (s *Server) refusedOnRequestPage(w http.ResponseWriter, r *http.Request, er
 	}
 	v := detailView(r.Context(), d, actor(r))
 	keep(&v)
-	p := s.page(r, fmt.Sprintf("#%d %s", d.Request.ID, d.Request.Title))
+	p := s.page(r, locale.T(r.Context(), "request_form.page_title", "ID", d.Request.ID, "Title", d.Request.Title))
 	p.Flash, p.FlashKind = locale.T(r.Context(), "request.not_saved_reason", "Reason", err.Error()), "error"
 	s.render(w, r, http.StatusBadRequest, web.RequestPage(p, v))
 }
