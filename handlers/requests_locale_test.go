@@ -11,7 +11,7 @@ import (
 )
 
 // TestRequestPageFindingsInChinese: a request page asked for in Chinese
-// reads its findings from the catalog by code, its baseline checklist and
+// reads its findings from the catalog by code, and its headings and
 // timeline in Chinese; in English the page keeps the engine's message, and
 // the API keeps the engine's English message with the stable code.
 func TestRequestPageFindingsInChinese(t *testing.T) {
