@@ -97,7 +97,7 @@ func (s *Server) policyChange(w http.ResponseWriter, r *http.Request, kind strin
 	v.Preview, v.Active = kind, len(active)
 	for _, vi := range violations {
 		view := web.Violation{Rule: vi.Rule.Name(), Href: fmt.Sprintf("/requests/%d", vi.Rule.RequestID)}
-		view.Findings = findingsView(vi.Added, nil, nil).Items
+		view.Findings = findingsView(r.Context(), vi.Added, nil, nil).Items
 		v.Violations = append(v.Violations, view)
 	}
 	s.render(w, r, http.StatusOK, web.PolicyPageView(s.page(r, "Policy"), v))

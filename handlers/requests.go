@@ -24,7 +24,7 @@ func requestRows(ctx context.Context, reqs []models.Request) []web.RequestRow {
 	for i, r := range reqs {
 		rows[i] = web.RequestRow{
 			ID: r.ID, Href: fmt.Sprintf("/requests/%d", r.ID), Title: r.Title,
-			State: r.State, StateLabel: requests.State(r.State).Label(), Requester: r.Requester.Email, Team: r.Team,
+			State: r.State, StateLabel: web.Term(ctx, web.TermState, r.State), Requester: r.Requester.Email, Team: r.Team,
 			Rules: rulesSummary(r.Rules), Updated: locale.Time(ctx, r.UpdatedAt), Expires: locale.Date(ctx, r.ExpiresAt),
 			NeedsSecond: r.NeedsSecondApproval,
 		}
@@ -61,14 +61,14 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v := web.RequestList{Heading: "Requests", Rows: requestRows(r.Context(), reqs.Items), Query: f.Search, Mine: f.Mine, CanFile: a.Has(core.RoleRequester), Links: pageLinks(r, "cursor", reqs.Next)}
+	v := web.RequestList{Heading: locale.T(r.Context(), "requests.list_heading"), Rows: requestRows(r.Context(), reqs.Items), Query: f.Search, Mine: f.Mine, CanFile: a.Has(core.RoleRequester), Links: pageLinks(r, "cursor", reqs.Next)}
 	if !a.SeesAllRequests() {
-		v.Heading = "Your team's requests"
+		v.Heading = locale.T(r.Context(), "requests.list_heading_team")
 	}
 	for _, st := range requests.AllStates {
-		v.States = append(v.States, web.Option{Value: string(st), Label: st.Label(), Selected: string(st) == selected})
+		v.States = append(v.States, web.Option{Value: string(st), Label: web.Term(r.Context(), web.TermState, string(st)), Selected: string(st) == selected})
 	}
-	s.render(w, r, http.StatusOK, web.RequestListPage(s.page(r, "Requests"), v))
+	s.render(w, r, http.StatusOK, web.RequestListPage(s.page(r, locale.T(r.Context(), "requests.list_heading")), v))
 }
 
 // requestForm prepares the form with the inventory's choices.
@@ -140,7 +140,7 @@ func (s *Server) newRequestForm(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, web.RequestFormPage(s.page(r, "New request"), v))
+	s.render(w, r, http.StatusOK, web.RequestFormPage(s.page(r, locale.T(r.Context(), "request_form.title_new")), v))
 }
 
 // assetSuggestions is how many assets a destination field suggests at once.
@@ -270,7 +270,7 @@ func (s *Server) formWithErrors(w http.ResponseWriter, r *http.Request, in reque
 		}
 		v.Errors[field] = msg
 	}
-	v.FormError = "The request was not saved: please correct the fields marked below."
+	v.FormError = locale.T(r.Context(), "request_form.not_saved")
 	if len(in.Rules) > 0 {
 		if f, err := s.evaluateInput(r, in); err == nil {
 			v.Findings = f
@@ -281,7 +281,7 @@ func (s *Server) formWithErrors(w http.ResponseWriter, r *http.Request, in reque
 		s.fail(w, r, ferr)
 		return
 	}
-	s.render(w, r, http.StatusBadRequest, web.RequestFormPage(s.page(r, "Request"), v))
+	s.render(w, r, http.StatusBadRequest, web.RequestFormPage(s.page(r, locale.T(r.Context(), "request_form.title_new")), v))
 }
 
 func formFrom(in requests.Input, rows []web.RuleForm, rawExpiry string) web.RequestForm {
@@ -309,7 +309,7 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		s.render(w, r, http.StatusOK, web.RequestFormPage(s.page(r, "New request"), v))
+		s.render(w, r, http.StatusOK, web.RequestFormPage(s.page(r, locale.T(r.Context(), "request_form.title_new")), v))
 		return
 	}
 	if dateErr != nil {
@@ -335,13 +335,13 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request) {
 			s.log.Warn("link drift to request", "drift", driftID, "request", req.ID, "err", err)
 		}
 	}
-	msg := fmt.Sprintf("Request #%d saved as a draft.", req.ID)
+	msg := locale.T(r.Context(), "request_form.saved_draft", "ID", req.ID)
 	if action == "submit" {
 		if _, err := s.app.Requests.Submit(r.Context(), actor(r), req.ID); err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		msg = fmt.Sprintf("Request #%d submitted for review.", req.ID)
+		msg = locale.T(r.Context(), "request_form.submitted", "ID", req.ID)
 	}
 	s.flash(r, "ok", msg)
 	s.redirect(w, r, fmt.Sprintf("/requests/%d", req.ID))
@@ -372,13 +372,13 @@ func (s *Server) editRequestForm(w http.ResponseWriter, r *http.Request) {
 	if a := requests.AssessmentOf(req); a != nil {
 		v.Answers = a.Answers
 	}
-	v.Findings = findingsView(requests.FindingsOf(req), nil, nil)
+	v.Findings = findingsView(r.Context(), requests.FindingsOf(req), nil, nil)
 	v, err = s.requestForm(r, v)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, web.RequestFormPage(s.page(r, "Edit request"), v))
+	s.render(w, r, http.StatusOK, web.RequestFormPage(s.page(r, locale.T(r.Context(), "request_form.title_edit")), v))
 }
 
 func (s *Server) updateRequest(w http.ResponseWriter, r *http.Request) {
@@ -397,7 +397,7 @@ func (s *Server) updateRequest(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		s.render(w, r, http.StatusOK, web.RequestFormPage(s.page(r, "Edit request"), v))
+		s.render(w, r, http.StatusOK, web.RequestFormPage(s.page(r, locale.T(r.Context(), "request_form.title_edit")), v))
 		return
 	}
 	if dateErr != nil {
@@ -408,7 +408,7 @@ func (s *Server) updateRequest(w http.ResponseWriter, r *http.Request) {
 		s.formWithErrors(w, r, in, v, err)
 		return
 	}
-	s.flash(r, "ok", fmt.Sprintf("Request #%d saved.", id))
+	s.flash(r, "ok", locale.T(r.Context(), "request_form.saved", "ID", id))
 	s.redirect(w, r, fmt.Sprintf("/requests/%d", id))
 }
 
@@ -430,24 +430,24 @@ func (s *Server) transitionHandler(w http.ResponseWriter, r *http.Request, done 
 		})
 		return
 	}
-	s.flash(r, "ok", fmt.Sprintf(done, id))
+	s.flash(r, "ok", locale.T(r.Context(), done, "ID", id))
 	s.redirect(w, r, fmt.Sprintf("/requests/%d", id))
 }
 
 func (s *Server) submitRequest(w http.ResponseWriter, r *http.Request) {
-	s.transitionHandler(w, r, "Request #%d submitted for review.", func(id uint, _ string) (*models.Request, error) {
+	s.transitionHandler(w, r, "request_form.submitted", func(id uint, _ string) (*models.Request, error) {
 		return s.app.Requests.Submit(r.Context(), actor(r), id)
 	})
 }
 
 func (s *Server) cancelRequest(w http.ResponseWriter, r *http.Request) {
-	s.transitionHandler(w, r, "Request #%d cancelled.", func(id uint, reason string) (*models.Request, error) {
+	s.transitionHandler(w, r, "request_form.cancelled", func(id uint, reason string) (*models.Request, error) {
 		return s.app.Requests.Cancel(r.Context(), actor(r), id, reason)
 	})
 }
 
 func (s *Server) revokeRequest(w http.ResponseWriter, r *http.Request) {
-	s.transitionHandler(w, r, "Request #%d revoked.", func(id uint, reason string) (*models.Request, error) {
+	s.transitionHandler(w, r, "request_form.revoked", func(id uint, reason string) (*models.Request, error) {
 		return s.app.Requests.Revoke(r.Context(), actor(r), id, reason)
 	})
 }
@@ -465,25 +465,25 @@ func (s *Server) commentRequest(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	s.flash(r, "ok", "Comment posted.")
+	s.flash(r, "ok", locale.T(r.Context(), "request.comment_posted"))
 	s.redirect(w, r, fmt.Sprintf("/requests/%d", id))
 }
 
 // detailView turns a request into its page's view model, with the actions the viewer may take.
-func detailView(d *requests.Detail, a core.Actor) web.RequestDetail {
+func detailView(ctx context.Context, d *requests.Detail, a core.Actor) web.RequestDetail {
 	req := d.Request
 	st := requests.State(req.State)
 	v := web.RequestDetail{
-		ID: req.ID, Title: req.Title, State: req.State, StateLabel: st.Label(), Requester: req.Requester.Email,
-		Team: req.Team, Justification: req.Justification, Created: fmtTime(req.CreatedAt), Submitted: fmtTimePtr(req.SubmittedAt),
-		Expires: req.ExpiresAt.Format(dateFmt), NeedsSecondApproval: req.NeedsSecondApproval,
-		ChangeRef: req.ChangeRef, ImplNote: req.ImplementNote, Implemented: fmtTimePtr(req.ImplementedAt), CanComment: true,
+		ID: req.ID, Title: req.Title, State: req.State, StateLabel: web.Term(ctx, web.TermState, req.State), Requester: req.Requester.Email,
+		Team: req.Team, Justification: req.Justification, Created: locale.Time(ctx, req.CreatedAt), Submitted: locale.TimePtr(ctx, req.SubmittedAt),
+		Expires: locale.Date(ctx, req.ExpiresAt), NeedsSecondApproval: req.NeedsSecondApproval,
+		ChangeRef: req.ChangeRef, ImplNote: req.ImplementNote, Implemented: locale.TimePtr(ctx, req.ImplementedAt), CanComment: true,
 	}
-	v.Findings = findingsView(requests.FindingsOf(req), requests.ControlsOf(req), nil)
+	v.Findings = findingsView(ctx, requests.FindingsOf(req), requests.ControlsOf(req), nil)
 	v.Exception = req.Exception
 	v.Innovation, v.Assessment = req.Innovation, assessmentView(requests.AssessmentOf(req))
 	if d.Verification != nil {
-		v.Verification, v.VerificationStatus = fmt.Sprintf("/scans/%d", d.Verification.ID), d.Verification.Status
+		v.Verification, v.VerificationStatus = fmt.Sprintf("/scans/%d", d.Verification.ID), web.Term(ctx, web.TermScanStatus, d.Verification.Status)
 		for _, e := range d.Evidence {
 			v.Evidence = append(v.Evidence, web.EvidenceRow{Rule: e.Rule + 1, Address: e.Address, Port: fmt.Sprintf("%s/%d", e.Protocol, e.Port),
 				State: e.State, Service: e.Service, Banner: e.Banner, Verdict: e.Verdict, OK: e.OK})
@@ -493,59 +493,60 @@ func detailView(d *requests.Detail, a core.Actor) web.RequestDetail {
 		v.AwaitingSecond, v.FirstApprover = true, d.FirstApproval.Reviewer.Email
 	}
 	for i, ru := range req.Rules {
-		v.Rules = append(v.Rules, web.RuleView{Number: i + 1, Source: ru.Source, Destination: ru.Destination, Protocol: ru.Protocol, Ports: ru.Ports, Service: ru.Service, Direction: ru.Direction})
+		v.Rules = append(v.Rules, web.RuleView{Number: i + 1, Source: ru.Source, Destination: ru.Destination, Protocol: ru.Protocol, Ports: ru.Ports, Service: ru.Service, Direction: directionText(ctx, ru.Direction)})
 	}
 	for _, as := range d.Destinations {
-		av := web.AssetView{Address: as.Address, Hostname: as.Hostname, OwnerTeam: as.OwnerTeam, Application: as.Application, Zone: "(no zone)"}
+		av := web.AssetView{Address: as.Address, Hostname: as.Hostname, OwnerTeam: as.OwnerTeam, Application: as.Application, Zone: locale.T(ctx, "request.no_zone")}
 		if as.Zone != nil {
 			av.Zone, av.Classification = as.Zone.Name, as.Zone.Classification
 		}
 		v.Destinations = append(v.Destinations, av)
 	}
-	texts := map[string]string{}
+	items := map[string]requests.ChecklistItem{}
 	for _, item := range requests.ChecklistFor(requests.FindingsOf(req)) {
-		texts[item.ID] = item.Text
+		items[item.ID] = item
 	}
 	for _, rv := range d.Reviews {
-		view := web.ReviewView{Reviewer: rv.Reviewer.Email, Kind: strings.ReplaceAll(rv.Kind, "_", " "), Decision: strings.ReplaceAll(rv.Decision, "_", " "),
-			Comment: rv.Comment, At: fmtTime(rv.CreatedAt), ZoneConfirmed: rv.ZoneConfirmed, Voided: rv.Voided}
+		view := web.ReviewView{Reviewer: rv.Reviewer.Email, Kind: catalogOr(ctx, "review.kind_"+rv.Kind, rv.Kind), Decision: catalogOr(ctx, "review.decision_"+rv.Decision, rv.Decision),
+			Comment: rv.Comment, At: locale.Time(ctx, rv.CreatedAt), ZoneConfirmed: rv.ZoneConfirmed, Voided: rv.Voided}
 		for _, c := range requests.Checklist(rv) {
-			text := texts[c.Item]
-			if text == "" {
-				text = c.Item // an item of a policy since changed
+			item, known := items[c.Item]
+			text, catalog := checklistText(ctx, item), item.Required
+			if !known {
+				text, catalog = c.Item, true // an item of a policy since changed
 			}
-			view.Checklist = append(view.Checklist, web.ChecklistView{Text: text, Result: c.Result, Note: c.Note})
+			view.Checklist = append(view.Checklist, web.ChecklistView{Text: text, Catalog: catalog, Result: catalogOr(ctx, "review."+c.Result, c.Result), Note: c.Note})
 		}
 		v.Reviews = append(v.Reviews, view)
 	}
 	for _, e := range d.Timeline {
-		v.Timeline = append(v.Timeline, web.Event{At: fmtTime(e.At), Actor: e.Actor, Action: strings.ReplaceAll(e.Action, "_", " "), From: stateText(e.FromState), To: stateText(e.ToState), Comment: e.Comment})
+		v.Timeline = append(v.Timeline, web.Event{At: locale.Time(ctx, e.At), Actor: e.Actor, Action: catalogOr(ctx, "timeline."+e.Action, strings.ReplaceAll(e.Action, "_", " ")), From: stateText(ctx, e.FromState), To: stateText(ctx, e.ToState), Comment: e.Comment})
 	}
 	for _, c := range d.Comments {
-		v.Comments = append(v.Comments, web.CommentView{Author: c.Author.Email, At: fmtTime(c.CreatedAt), Body: c.Body})
+		v.Comments = append(v.Comments, web.CommentView{Author: c.Author.Email, At: locale.Time(ctx, c.CreatedAt), Body: c.Body})
 	}
 	base := fmt.Sprintf("/requests/%d", req.ID)
 	allowed := func(ev requests.Event) bool { return requests.Allowed(ev, a, st, req.RequesterID) }
 	if allowed(requests.EventEdit) {
-		v.Actions = append(v.Actions, web.Action{Label: "Edit", Href: base + "/edit", Method: "GET", Style: "secondary"})
+		v.Actions = append(v.Actions, web.Action{Label: locale.T(ctx, "request.action_edit"), Href: base + "/edit", Method: "GET", Style: "secondary"})
 	}
 	if allowed(requests.EventSubmit) {
-		v.Actions = append(v.Actions, web.Action{Label: "Submit for review", Href: base + "/submit", Method: "POST"})
+		v.Actions = append(v.Actions, web.Action{Label: locale.T(ctx, "request.action_submit"), Href: base + "/submit", Method: "POST"})
 	}
 	if (allowed(requests.EventClaim) || allowed(requests.EventApprove)) && !v.AwaitingSecond {
-		v.Actions = append(v.Actions, web.Action{Label: "Review", Href: base + "/review", Method: "GET"})
+		v.Actions = append(v.Actions, web.Action{Label: locale.T(ctx, "request.action_review"), Href: base + "/review", Method: "GET"})
 	}
 	if v.AwaitingSecond && allowed(requests.EventSecondApprove) {
-		v.Actions = append(v.Actions, web.Action{Label: "Second approval", Href: base + "/approve", Method: "GET"})
+		v.Actions = append(v.Actions, web.Action{Label: locale.T(ctx, "request.action_second"), Href: base + "/approve", Method: "GET"})
 	}
 	if allowed(requests.EventImplement) {
-		v.Actions = append(v.Actions, web.Action{Label: "Mark implemented", Href: base + "/implement", Method: "GET"})
+		v.Actions = append(v.Actions, web.Action{Label: locale.T(ctx, "request.action_implement"), Href: base + "/implement", Method: "GET"})
 	}
 	if allowed(requests.EventCancel) {
-		v.Actions = append(v.Actions, web.Action{Label: "Cancel", Href: base + "/cancel", Method: "POST", Style: "danger", NeedsReason: true})
+		v.Actions = append(v.Actions, web.Action{Label: locale.T(ctx, "request.action_cancel"), Href: base + "/cancel", Method: "POST", Style: "danger", NeedsReason: true})
 	}
 	if allowed(requests.EventRevoke) {
-		v.Actions = append(v.Actions, web.Action{Label: "Revoke", Href: base + "/revoke", Method: "POST", Style: "danger", NeedsReason: true})
+		v.Actions = append(v.Actions, web.Action{Label: locale.T(ctx, "request.action_revoke"), Href: base + "/revoke", Method: "POST", Style: "danger", NeedsReason: true})
 	}
 	return v
 }
@@ -569,26 +570,26 @@ func (s *Server) showRequest(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.render(w, r, http.StatusOK, web.RequestPage(s.page(r, fmt.Sprintf("#%d %s", d.Request.ID, d.Request.Title)), detailView(d, actor(r))))
+	s.render(w, r, http.StatusOK, web.RequestPage(s.page(r, locale.T(r.Context(), "request_form.page_title", "ID", d.Request.ID, "Title", d.Request.Title)), detailView(r.Context(), d, actor(r))))
 }
 
-func checklistItems(findings []requests.Finding, answers map[string]requests.ChecklistAnswer, errs map[string]string) []web.ChecklistItem {
+func checklistItems(ctx context.Context, findings []requests.Finding, answers map[string]requests.ChecklistAnswer, errs map[string]string) []web.ChecklistItem {
 	var items []web.ChecklistItem
 	for i, item := range requests.ChecklistFor(findings) {
 		a := answers[item.ID]
-		items = append(items, web.ChecklistItem{ID: item.ID, Text: item.Text, Result: a.Result, Note: a.Note, Index: i, Required: item.Required, Error: errs[fmt.Sprintf("checklist[%d]", i)]})
+		items = append(items, web.ChecklistItem{ID: item.ID, Text: checklistText(ctx, item), Result: a.Result, Note: a.Note, Index: i, Required: item.Required, Error: errs[fmt.Sprintf("checklist[%d]", i)]})
 	}
 	return items
 }
 
 // findingsView shows findings with the controls recorded against them and
 // any error about a missing control.
-func findingsView(findings []requests.Finding, controls map[string]string, errs map[string]string) web.Findings {
+func findingsView(ctx context.Context, findings []requests.Finding, controls map[string]string, errs map[string]string) web.Findings {
 	v := web.Findings{Evaluated: true}
 	for _, f := range findings {
 		key := requests.FindingKey(f)
 		v.Items = append(v.Items, web.FindingView{
-			Rule: f.Rule + 1, Code: f.Code, Severity: string(f.Severity), Message: f.Message, Blocking: f.Blocking,
+			Rule: f.Rule + 1, Code: f.Code, Severity: string(f.Severity), Message: findingMessage(ctx, f), Blocking: f.Blocking,
 			RequiredControls: f.RequiredControls, Key: key, Control: controls[key], Error: errs["compensating_controls["+key+"]"],
 		})
 	}
@@ -602,7 +603,7 @@ func (s *Server) evaluateForm(w http.ResponseWriter, r *http.Request) {
 	in, _, _, _ := parseRequestForm(r)
 	if len(in.Rules) > requests.MaxRules {
 		s.render(w, r, http.StatusOK, web.FindingsPanel(web.Findings{Evaluated: true, Incomplete: []string{
-			fmt.Sprintf("Not judged: the form holds %d rules and a request holds at most %d; split it into several requests.", len(in.Rules), requests.MaxRules)}}))
+			locale.T(r.Context(), "request_form.too_many_rules", "Rules", len(in.Rules), "Max", requests.MaxRules)}}))
 		return
 	}
 	s.renderFindingsOf(w, r, in)
@@ -622,9 +623,9 @@ func (s *Server) evaluateInput(r *http.Request, in requests.Input) (web.Findings
 	if err != nil {
 		return web.Findings{}, err
 	}
-	v := findingsView(ev.Findings, nil, nil)
+	v := findingsView(r.Context(), ev.Findings, nil, nil)
 	for _, e := range ev.Incomplete {
-		v.Incomplete = append(v.Incomplete, "Not judged yet: "+e.Error())
+		v.Incomplete = append(v.Incomplete, locale.T(r.Context(), "request_form.not_judged", "Reason", e.Error()))
 	}
 	return v, nil
 }
@@ -634,8 +635,8 @@ func (s *Server) reviewForm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v := web.ReviewForm{Request: detailView(d, actor(r)), Checklist: checklistItems(requests.FindingsOf(d.Request), nil, nil), Errors: map[string]string{}}
-	s.render(w, r, http.StatusOK, web.ReviewPage(s.page(r, "Review"), v))
+	v := web.ReviewForm{Request: detailView(r.Context(), d, actor(r)), Checklist: checklistItems(r.Context(), requests.FindingsOf(d.Request), nil, nil), Errors: map[string]string{}}
+	s.render(w, r, http.StatusOK, web.ReviewPage(s.page(r, locale.T(r.Context(), "review.title")), v))
 }
 
 func (s *Server) reviewRequest(w http.ResponseWriter, r *http.Request) {
@@ -684,14 +685,14 @@ func (s *Server) reviewRequest(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		errs := fieldErrors(err)
-		view := detailView(d, a)
-		view.Findings = findingsView(requests.FindingsOf(d.Request), in.CompensatingControls, errs)
-		v := web.ReviewForm{Request: view, Checklist: checklistItems(requests.FindingsOf(d.Request), answers, errs), Decision: string(in.Decision),
-			Comment: in.Comment, ZoneConfirmed: in.ZoneConfirmed, Errors: errs, FormError: "The decision was not recorded: " + err.Error()}
-		s.render(w, r, http.StatusBadRequest, web.ReviewPage(s.page(r, "Review"), v))
+		view := detailView(r.Context(), d, a)
+		view.Findings = findingsView(r.Context(), requests.FindingsOf(d.Request), in.CompensatingControls, errs)
+		v := web.ReviewForm{Request: view, Checklist: checklistItems(r.Context(), requests.FindingsOf(d.Request), answers, errs), Decision: string(in.Decision),
+			Comment: in.Comment, ZoneConfirmed: in.ZoneConfirmed, Errors: errs, FormError: locale.T(r.Context(), "review.not_recorded", "Reason", err.Error())}
+		s.render(w, r, http.StatusBadRequest, web.ReviewPage(s.page(r, locale.T(r.Context(), "review.title")), v))
 		return
 	}
-	s.flash(r, "ok", fmt.Sprintf("Your decision on request #%d is recorded.", id))
+	s.flash(r, "ok", locale.T(r.Context(), "review.recorded", "ID", id))
 	s.redirect(w, r, fmt.Sprintf("/requests/%d", id))
 }
 
@@ -700,8 +701,8 @@ func (s *Server) approveForm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v := web.ReviewForm{Request: detailView(d, actor(r)), Second: true, Errors: map[string]string{}}
-	s.render(w, r, http.StatusOK, web.ReviewPage(s.page(r, "Second approval"), v))
+	v := web.ReviewForm{Request: detailView(r.Context(), d, actor(r)), Second: true, Errors: map[string]string{}}
+	s.render(w, r, http.StatusOK, web.ReviewPage(s.page(r, locale.T(r.Context(), "review.title_second")), v))
 }
 
 func (s *Server) approveRequest(w http.ResponseWriter, r *http.Request) {
@@ -722,11 +723,11 @@ func (s *Server) approveRequest(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, derr)
 			return
 		}
-		v := web.ReviewForm{Request: detailView(d, a), Second: true, Decision: string(decision), Comment: comment, Errors: fieldErrors(err), FormError: "The decision was not recorded: " + err.Error()}
-		s.render(w, r, http.StatusBadRequest, web.ReviewPage(s.page(r, "Second approval"), v))
+		v := web.ReviewForm{Request: detailView(r.Context(), d, a), Second: true, Decision: string(decision), Comment: comment, Errors: fieldErrors(err), FormError: locale.T(r.Context(), "review.not_recorded", "Reason", err.Error())}
+		s.render(w, r, http.StatusBadRequest, web.ReviewPage(s.page(r, locale.T(r.Context(), "review.title_second")), v))
 		return
 	}
-	s.flash(r, "ok", fmt.Sprintf("Your decision on request #%d is recorded.", id))
+	s.flash(r, "ok", locale.T(r.Context(), "review.recorded", "ID", id))
 	s.redirect(w, r, fmt.Sprintf("/requests/%d", id))
 }
 
@@ -735,7 +736,7 @@ func (s *Server) implementForm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.render(w, r, http.StatusOK, web.ImplementPage(s.page(r, "Implement"), web.ImplementForm{Request: detailView(d, actor(r)), Errors: map[string]string{}}))
+	s.render(w, r, http.StatusOK, web.ImplementPage(s.page(r, locale.T(r.Context(), "implement.title")), web.ImplementForm{Request: detailView(r.Context(), d, actor(r)), Errors: map[string]string{}}))
 }
 
 func (s *Server) implementRequest(w http.ResponseWriter, r *http.Request) {
@@ -756,10 +757,10 @@ func (s *Server) implementRequest(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, derr)
 			return
 		}
-		s.render(w, r, http.StatusBadRequest, web.ImplementPage(s.page(r, "Implement"), web.ImplementForm{Request: detailView(d, a), ChangeRef: ref, Note: note, Errors: fieldErrors(err)}))
+		s.render(w, r, http.StatusBadRequest, web.ImplementPage(s.page(r, locale.T(r.Context(), "implement.title")), web.ImplementForm{Request: detailView(r.Context(), d, a), ChangeRef: ref, Note: note, Errors: fieldErrors(err)}))
 		return
 	}
-	s.flash(r, "ok", fmt.Sprintf("Request #%d marked implemented.", id))
+	s.flash(r, "ok", locale.T(r.Context(), "implement.done", "ID", id))
 	s.redirect(w, r, fmt.Sprintf("/requests/%d", id))
 }
 
@@ -783,21 +784,24 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, v web.Queue, 
 }
 
 func (s *Server) reviewQueue(w http.ResponseWriter, r *http.Request) {
-	s.queuePage(w, r, web.Queue{Heading: "Review queue", Intro: "Submitted requests waiting for a security review, oldest first.", Empty: "Nothing waits for review.", ActionLabel: "Review", ActionSuffix: "/review"},
+	s.queuePage(w, r, queueView(locale.T(r.Context(), "queue.review_heading"), locale.T(r.Context(), "queue.review_intro"), locale.T(r.Context(), "queue.review_empty"),
+		locale.T(r.Context(), "queue.review_action"), "/review"),
 		func(p paging.Request[requests.QueueKey]) (paging.Page[models.Request], error) {
 			return s.app.Requests.ReviewQueuePage(r.Context(), actor(r), p)
 		}, requests.QueueReview)
 }
 
 func (s *Server) approvalQueue(w http.ResponseWriter, r *http.Request) {
-	s.queuePage(w, r, web.Queue{Heading: "Second approvals", Intro: "Requests a reviewer approved that need a security lead's second approval.", Empty: "Nothing waits for a second approval.", ActionLabel: "Decide", ActionSuffix: "/approve"},
+	s.queuePage(w, r, queueView(locale.T(r.Context(), "queue.approval_heading"), locale.T(r.Context(), "queue.approval_intro"), locale.T(r.Context(), "queue.approval_empty"),
+		locale.T(r.Context(), "queue.approval_action"), "/approve"),
 		func(p paging.Request[requests.QueueKey]) (paging.Page[models.Request], error) {
 			return s.app.Requests.ApprovalQueuePage(r.Context(), actor(r), p)
 		}, requests.QueueApproval)
 }
 
 func (s *Server) implementationQueue(w http.ResponseWriter, r *http.Request) {
-	s.queuePage(w, r, web.Queue{Heading: "Implementation queue", Intro: "Approved requests to put in place on the firewalls, and failed verifications to retry.", Empty: "Nothing waits for implementation.", ActionLabel: "Implement", ActionSuffix: "/implement"},
+	s.queuePage(w, r, queueView(locale.T(r.Context(), "queue.implementation_heading"), locale.T(r.Context(), "queue.implementation_intro"), locale.T(r.Context(), "queue.implementation_empty"),
+		locale.T(r.Context(), "queue.implementation_action"), "/implement"),
 		func(p paging.Request[requests.QueueKey]) (paging.Page[models.Request], error) {
 			return s.app.Requests.ImplementationQueuePage(r.Context(), actor(r), p)
 		}, requests.QueueImplementation)
@@ -820,20 +824,60 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		v.Rows[i] = web.RegisterRow{
 			RequestID: e.Request.ID, Href: fmt.Sprintf("/requests/%d", e.Request.ID), Title: e.Request.Title,
 			Source: e.Rule.Source, Destination: e.Rule.Destination, Protocol: e.Rule.Protocol, Ports: e.Rule.Ports,
-			Service: e.Rule.Service, Direction: e.Rule.Direction, State: e.Request.State, StateLabel: requests.State(e.Request.State).Label(),
-			Approvers: strings.Join(e.Approvers, ", "), Expires: e.Request.ExpiresAt.Format(dateFmt), DaysLeft: requests.DaysLeft(now, e.Request.ExpiresAt),
+			Service: e.Rule.Service, Direction: directionText(r.Context(), e.Rule.Direction), State: e.Request.State, StateLabel: web.Term(r.Context(), web.TermState, e.Request.State),
+			Approvers: strings.Join(e.Approvers, ", "), Expires: locale.Date(r.Context(), e.Request.ExpiresAt), DaysLeft: requests.DaysLeft(now, e.Request.ExpiresAt),
 			Exception: e.Request.Exception, Innovation: e.Request.Innovation,
 		}
 	}
-	s.render(w, r, http.StatusOK, web.RegisterPage(s.page(r, "Rule register"), v))
+	s.render(w, r, http.StatusOK, web.RegisterPage(s.page(r, locale.T(r.Context(), "register.title")), v))
 }
 
 // stateText is a stored state as people read it; empty stays empty.
-func stateText(s string) string {
+func stateText(ctx context.Context, s string) string {
 	if s == "" {
 		return ""
 	}
-	return requests.State(s).Label()
+	return web.Term(ctx, web.TermState, s)
+}
+
+// catalogOr is the message id names in the reader's language, or fallback
+// (a stored value no catalog names, e.g. one a later release added).
+func catalogOr(ctx context.Context, id, fallback string) string {
+	if t := locale.T(ctx, id); t != id {
+		return t
+	}
+	return fallback
+}
+
+// directionText is a rule's stored direction as people read it.
+func directionText(ctx context.Context, d string) string {
+	return catalogOr(ctx, "direction."+d, d)
+}
+
+// checklistText is a checklist item in the reader's language: the baseline
+// items by their id; controls a finding requires are the catalog's text.
+func checklistText(ctx context.Context, item requests.ChecklistItem) string {
+	if item.Required {
+		return item.Text
+	}
+	return catalogOr(ctx, "checklist."+item.ID, item.Text)
+}
+
+// findingMessage is a finding's text for the reader. The engine's English
+// message names the exact ports, zones and services; in another language
+// the catalog's text for the finding's code says what it means and what to
+// do, and the API keeps the engine's message.
+func findingMessage(ctx context.Context, f requests.Finding) string {
+	if locale.Lang(ctx) == locale.Offered[0].Tag {
+		return f.Message
+	}
+	return catalogOr(ctx, "finding."+f.Code, f.Message)
+}
+
+// queueView is the frame of a work queue; suffix is the action's path
+// after the request's.
+func queueView(heading, intro, empty, action, suffix string) web.Queue {
+	return web.Queue{Heading: heading, Intro: intro, Empty: empty, ActionLabel: action, ActionSuffix: suffix}
 }
 
 // refusedOnRequestPage shows the request page again with what the user
@@ -847,9 +891,9 @@ func (s *Server) refusedOnRequestPage(w http.ResponseWriter, r *http.Request, er
 	if !ok {
 		return
 	}
-	v := detailView(d, actor(r))
+	v := detailView(r.Context(), d, actor(r))
 	keep(&v)
-	p := s.page(r, fmt.Sprintf("#%d %s", d.Request.ID, d.Request.Title))
-	p.Flash, p.FlashKind = "Not saved: "+err.Error(), "error"
+	p := s.page(r, locale.T(r.Context(), "request_form.page_title", "ID", d.Request.ID, "Title", d.Request.Title))
+	p.Flash, p.FlashKind = locale.T(r.Context(), "request.not_saved_reason", "Reason", err.Error()), "error"
 	s.render(w, r, http.StatusBadRequest, web.RequestPage(p, v))
 }

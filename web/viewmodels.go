@@ -169,6 +169,7 @@ type ReviewView struct {
 // ChecklistView is one answered item.
 type ChecklistView struct {
 	Text, Result, Note string
+	Catalog            bool // Text is the service catalog's (English), not a translated baseline item
 }
 
 // Event is a timeline entry.

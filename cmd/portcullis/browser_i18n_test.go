@@ -31,6 +31,26 @@ var btZhPages = []struct {
 	{"adam@demo.portcullis.test", "/", 200},
 	{"adam@demo.portcullis.test", "/dashboard", 200},
 	{"adam@demo.portcullis.test", "/profile", 200},
+	// The request pages, on the demo's requests: #1 a draft, #2 submitted,
+	// #3 sent back for changes, #4 rejected, #5 awaiting its second
+	// approval, #6 approved, #8 verified, #10 failed verification, #12 revoked.
+	{btAlice, "/requests", 200},
+	{btAlice, "/requests/new", 200},
+	{btAlice, "/requests/1", 200},
+	{btAlice, "/requests/1/edit", 200},
+	{btAlice, "/requests/3", 200},
+	{btAlice, "/requests/4", 200},
+	{btAlice, "/requests/8", 200},
+	{btAlice, "/requests/12", 200},
+	{btAlice, "/register", 200},
+	{btRita, "/queue/review", 200},
+	{btRita, "/requests/2/review", 200},
+	{btRita, "/requests/5", 200},
+	{btLee, "/queue/approval", 200},
+	{btLee, "/requests/5/approve", 200},
+	{btIvan, "/queue/implementation", 200},
+	{btIvan, "/requests/6/implement", 200},
+	{btIvan, "/requests/10", 200},
 }
 
 // TestBrowserChinesePages opens every converted page in Chromium asking for
