@@ -92,7 +92,7 @@ func (s *Server) assetPage(w http.ResponseWriter, r *http.Request) {
 			v.DriftHref = "/drift?asset=" + urlQueryEscape(asset.Address)
 		}
 		for _, d := range items {
-			v.Drift = append(v.Drift, driftRow(d, a))
+			v.Drift = append(v.Drift, driftRow(r.Context(), d, a))
 		}
 		history, err := s.app.Scans.HistoryOf(r.Context(), asset.Address, historyReq)
 		if err != nil {

@@ -31,6 +31,8 @@ var btZhPages = []struct {
 	{"adam@demo.portcullis.test", "/", 200},
 	{"adam@demo.portcullis.test", "/dashboard", 200},
 	{"adam@demo.portcullis.test", "/profile", 200},
+	{btLee, "/drift", 200},
+	{btLee, "/drift?state=all", 200},
 }
 
 // TestBrowserChinesePages opens every converted page in Chromium asking for
