@@ -101,7 +101,7 @@ func (s *Server) assetPage(w http.ResponseWriter, r *http.Request) {
 		}
 		v.HistoryPages = pageLinks(r, "history_cursor", history.Next)
 		for _, run := range history.Items {
-			v.History = append(v.History, scanRow(run))
+			v.History = append(v.History, scanRow(r.Context(), run))
 		}
 	}
 	s.render(w, r, http.StatusOK, web.AssetPage(s.page(r, asset.Address), v))

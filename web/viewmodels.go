@@ -643,6 +643,9 @@ type ScanView struct {
 	// ChangesMore and HostsDownMore are how many were left out.
 	ChangesMore, HostsDownMore int
 	PortPages                  ListLinks
+	// Phases and Statuses name the scanner's phases and the scan states in
+	// the reader's language, for the live progress line (static/scan.js).
+	Phases, Statuses map[string]string
 }
 
 // ScansPage lists runs and starts new ones.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
@@ -33,6 +34,8 @@ var btZhPages = []struct {
 	{"adam@demo.portcullis.test", "/profile", 200},
 	{btLee, "/drift", 200},
 	{btLee, "/drift?state=all", 200},
+	{btLee, "/scans", 200},
+	{btLee, "/scans/1", 200},
 }
 
 // TestBrowserChinesePages opens every converted page in Chromium asking for
@@ -42,6 +45,19 @@ var btZhPages = []struct {
 func TestBrowserChinesePages(t *testing.T) {
 	b := newBrowserEnv(t)
 	people := map[string]*btPerson{}
+	// The drift and scan pages show rows only once the demo's first scan
+	// (of its loopback services) is over.
+	lee := b.login(btLee)
+	people[btLee] = lee
+	for deadline := time.Now().Add(bpScanTimeout); ; time.Sleep(bpPollEvery) {
+		lee.open("/scans", 200)
+		if st := lee.firstDemoScanStatus(); st == "done" || st == "failed" {
+			break
+		}
+		if time.Now().After(deadline) {
+			lee.fail("the demo's first scan did not finish within %s", bpScanTimeout)
+		}
+	}
 	for _, pg := range btZhPages {
 		p := people[pg.who]
 		if p == nil {
