@@ -659,8 +659,9 @@ type ScansPage struct {
 
 // LivePort is a port the latest scan saw on an asset, beside its approval.
 type LivePort struct {
-	Port, State, Service, Banner, Findings, Approval string
-	Approved                                         bool
+	Port, State, Service, Banner, Findings string
+	Approval                               string // the approving request's number, when Approved
+	Approved                               bool
 }
 
 // AssetDetail is an asset's page: approved rules and live ports side by side.

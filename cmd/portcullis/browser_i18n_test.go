@@ -36,6 +36,10 @@ var btZhPages = []struct {
 	{btLee, "/drift?state=all", 200},
 	{btLee, "/scans", 200},
 	{btLee, "/scans/1", 200},
+	{btLee, "/assets/1", 200},
+	{btLee, "/assets/5", 200},
+	{btAdam, "/admin/operations", 200},
+	{btAdam, "/admin/operations?status=delivered", 200},
 }
 
 // TestBrowserChinesePages opens every converted page in Chromium asking for
