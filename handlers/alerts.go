@@ -12,7 +12,6 @@ import (
 	"github.com/portcullis/portcullis/workflow/core"
 )
 
-
 func (s *Server) operationsPage(w http.ResponseWriter, r *http.Request) {
 	s.renderOperations(w, r, http.StatusOK, "")
 }
