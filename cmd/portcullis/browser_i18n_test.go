@@ -40,6 +40,8 @@ var btZhPages = []struct {
 	{btLee, "/assets/5", 200},
 	{btAdam, "/admin/operations", 200},
 	{btAdam, "/admin/operations?status=delivered", 200},
+	{btAlice, "/recertification", 200},
+	{btAdam, "/recertification", 200},
 }
 
 // TestBrowserChinesePages opens every converted page in Chromium asking for
@@ -88,6 +90,20 @@ func TestBrowserChinesePages(t *testing.T) {
 		}
 		p.screenshot(pg.path, "en")
 	}
+
+	// A campaign started in Chinese: the flash and the campaign's page.
+	adam := people[btAdam]
+	adam.acceptLanguage("zh-CN,zh;q=0.9")
+	adam.open("/recertification", 200)
+	adam.step("name the campaign", chromedp.SendKeys(chromedp.CSS("#name"), "H1 2027"))
+	adam.submitForm("start the campaign", "#start-campaign", 200)
+	if words := adam.untranslated(); len(words) > 0 {
+		adam.fail("the new campaign's page shows English to a reader of Chinese:\n  %s", strings.Join(words, "\n  "))
+	}
+	if !strings.Contains(adam.location(), "/recertification/campaigns/") {
+		adam.fail("starting a campaign leads to %s, want its page", adam.location())
+	}
+	adam.screenshot("/recertification/campaigns", "zh-CN")
 }
 
 // TestBrowserProfileLanguage: a person whose browser asks for English
