@@ -42,6 +42,8 @@ var btZhPages = []struct {
 	{btAdam, "/admin/operations?status=delivered", 200},
 	{btAlice, "/recertification", 200},
 	{btAdam, "/recertification", 200},
+	{btAdam, "/audit/log?limit=200", 200}, // one page: the pager (ListLinksNav) is converted with the requests pages
+	{btAdam, "/audit/log?object_id=x", 400},
 }
 
 // TestBrowserChinesePages opens every converted page in Chromium asking for
