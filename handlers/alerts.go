@@ -7,11 +7,10 @@ import (
 	"strings"
 
 	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/alerts"
 	"github.com/portcullis/portcullis/workflow/core"
 )
-
-var weekdays = []string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"}
 
 func (s *Server) operationsPage(w http.ResponseWriter, r *http.Request) {
 	s.renderOperations(w, r, http.StatusOK, "")
@@ -24,16 +23,18 @@ func (s *Server) renderOperations(w http.ResponseWriter, r *http.Request, status
 		s.fail(w, r, err)
 		return
 	}
-	v := web.Operations{Error: problem, Days: []web.Option{{Value: "-1", Label: "off"}}}
+	ctx := r.Context()
+	v := web.Operations{Error: problem, Days: []web.Option{{Value: "-1", Label: locale.T(ctx, "ops.day_off")}}}
 	if a.Has(core.RoleAdmin) {
 		v.JobsLink = "/admin/jobs"
 	}
-	for i, d := range weekdays {
-		v.Days = append(v.Days, web.Option{Value: strconv.Itoa(i), Label: d})
+	for i := range 7 {
+		day := "ops_day." + strconv.Itoa(i)
+		v.Days = append(v.Days, web.Option{Value: strconv.Itoa(i), Label: locale.T(ctx, day)})
 	}
 	for _, sc := range schedules {
 		v.Schedules = append(v.Schedules, web.ScheduleRow{ZoneID: sc.Zone.ID, Zone: sc.Zone.Name, Classification: sc.Zone.Classification, Assets: sc.Assets,
-			DailyHour: sc.DailyHour, WeeklyDay: sc.WeeklyDay, WeeklyHour: sc.WeeklyHour, LastDaily: fmtTimePtr(sc.LastDaily), LastWeekly: fmtTimePtr(sc.LastWeekly)})
+			DailyHour: sc.DailyHour, WeeklyDay: sc.WeeklyDay, WeeklyHour: sc.WeeklyHour, LastDaily: locale.TimePtr(ctx, sc.LastDaily), LastWeekly: locale.TimePtr(ctx, sc.LastWeekly)})
 	}
 	status2 := r.URL.Query().Get("status")
 	switch status2 {
@@ -61,19 +62,20 @@ func (s *Server) renderOperations(w http.ResponseWriter, r *http.Request, status
 	for _, n := range counts {
 		total += n
 	}
-	v.DeliveryFilters = append(v.DeliveryFilters, web.Option{Value: "/admin/operations", Label: fmt.Sprintf("all (%d)", total), Selected: status2 == ""})
+	v.DeliveryFilters = append(v.DeliveryFilters, web.Option{Value: "/admin/operations", Label: locale.T(ctx, "ops.filter_all", "N", locale.Number(ctx, total)), Selected: status2 == ""})
 	for _, st := range []string{"failed", "pending", "delivered"} {
-		v.DeliveryFilters = append(v.DeliveryFilters, web.Option{Value: "/admin/operations?status=" + st, Label: fmt.Sprintf("%s (%d)", st, counts[st]), Selected: status2 == st})
+		label := locale.T(ctx, "ops.filter_status", "Status", web.DeliveryStatus(ctx, st), "N", locale.Number(ctx, counts[st]))
+		v.DeliveryFilters = append(v.DeliveryFilters, web.Option{Value: "/admin/operations?status=" + st, Label: label, Selected: status2 == st})
 	}
 	v.DeliveryPages = pageLinks(r, "cursor", page.Next)
 	for _, d := range page.Items {
-		row := web.DeliveryRow{DriftID: d.DriftItemID, Channel: d.Channel, Status: d.Status, Attempts: d.Attempts, LastError: d.LastError, Done: fmtTimePtr(d.DeliveredAt)}
+		row := web.DeliveryRow{DriftID: d.DriftItemID, Channel: d.Channel, Status: d.Status, Attempts: d.Attempts, LastError: d.LastError, Done: locale.TimePtr(ctx, d.DeliveredAt)}
 		if d.Status == "pending" {
-			row.Next = fmtTime(d.NextAttempt)
+			row.Next = locale.Time(ctx, d.NextAttempt)
 		}
 		v.Deliveries = append(v.Deliveries, row)
 	}
-	s.render(w, r, status, web.OperationsPage(s.page(r, "Scans and alerts"), v))
+	s.render(w, r, status, web.OperationsPage(s.page(r, locale.T(ctx, "ops.title")), v))
 }
 
 func (s *Server) saveSchedule(w http.ResponseWriter, r *http.Request) {
@@ -98,6 +100,6 @@ func (s *Server) saveSchedule(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.flash(r, "ok", "Schedule saved.")
+	s.flash(r, "ok", locale.T(r.Context(), "ops.schedule_saved"))
 	s.redirect(w, r, "/admin/operations")
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/drift"
 	"github.com/portcullis/portcullis/workflow/requests"
 	"github.com/portcullis/portcullis/workflow/scans"
@@ -60,7 +61,7 @@ func (s *Server) assetPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if latest != nil {
-			v.LastScan, v.ScanHref = fmtTimePtr(latest.Run.FinishedAt), fmt.Sprintf("/scans/%d", latest.Run.ID)
+			v.LastScan, v.ScanHref = locale.TimePtr(r.Context(), latest.Run.FinishedAt), fmt.Sprintf("/scans/%d", latest.Run.ID)
 			ports, err := s.app.Scans.HostPorts(r.Context(), latest.Run.ID, asset.Address, portsReq)
 			if err != nil {
 				s.fail(w, r, err)
@@ -68,10 +69,10 @@ func (s *Server) assetPage(w http.ResponseWriter, r *http.Request) {
 			}
 			v.LivePages = pageLinks(r, "ports_cursor", ports.Next)
 			for _, p := range ports.Items {
-				lp := web.LivePort{Port: fmt.Sprintf("%s/%d", p.Protocol, p.Port), State: p.State, Service: p.Service, Banner: p.Banner, Approval: "not approved"}
+				lp := web.LivePort{Port: fmt.Sprintf("%s/%d", p.Protocol, p.Port), State: p.State, Service: p.Service, Banner: p.Banner}
 				for _, e := range reaching {
 					if e.Rule.Protocol == p.Protocol && portIn(e.Rule.Ports, p.Port) {
-						lp.Approved, lp.Approval = true, fmt.Sprintf("approved by #%d", e.Request.ID)
+						lp.Approved, lp.Approval = true, strconv.FormatUint(uint64(e.Request.ID), 10)
 					}
 				}
 				var ids []string
@@ -92,7 +93,7 @@ func (s *Server) assetPage(w http.ResponseWriter, r *http.Request) {
 			v.DriftHref = "/drift?asset=" + urlQueryEscape(asset.Address)
 		}
 		for _, d := range items {
-			v.Drift = append(v.Drift, driftRow(d, a))
+			v.Drift = append(v.Drift, driftRow(r.Context(), d, a))
 		}
 		history, err := s.app.Scans.HistoryOf(r.Context(), asset.Address, historyReq)
 		if err != nil {
@@ -101,7 +102,7 @@ func (s *Server) assetPage(w http.ResponseWriter, r *http.Request) {
 		}
 		v.HistoryPages = pageLinks(r, "history_cursor", history.Next)
 		for _, run := range history.Items {
-			v.History = append(v.History, scanRow(run))
+			v.History = append(v.History, scanRow(r.Context(), run))
 		}
 	}
 	s.render(w, r, http.StatusOK, web.AssetPage(s.page(r, asset.Address), v))

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/auditlog"
 	"github.com/portcullis/portcullis/workflow/compliance"
 	"github.com/portcullis/portcullis/workflow/core"
@@ -170,7 +172,7 @@ func (s *Server) auditLogPage(w http.ResponseWriter, r *http.Request) {
 		v.ObjectTypes = append(v.ObjectTypes, web.Option{Value: t, Label: t})
 	}
 	status := http.StatusOK
-	query, err := auditEventQuery(v)
+	query, err := auditEventQuery(r.Context(), v)
 	var page paging.Request[compliance.EventKey]
 	if err == nil {
 		page, err = pageParams[compliance.EventKey](r, "limit", "cursor")
@@ -197,23 +199,23 @@ func (s *Server) auditLogPage(w http.ResponseWriter, r *http.Request) {
 		v.Rows = append(v.Rows, row)
 	}
 	v.Links = pageLinks(r, "cursor", events.Next)
-	s.render(w, r, status, web.AuditLogPage(s.page(r, "Audit log"), v))
+	s.render(w, r, status, web.AuditLogPage(s.page(r, locale.T(r.Context(), "audit_log.title")), v))
 }
 
 // auditEventQuery reads the browser's filters.
-func auditEventQuery(v web.AuditLog) (compliance.EventQuery, error) {
+func auditEventQuery(ctx context.Context, v web.AuditLog) (compliance.EventQuery, error) {
 	q := compliance.EventQuery{ObjectType: v.ObjectType}
 	if v.ObjectID != "" {
 		id, err := strconv.ParseUint(v.ObjectID, 10, 32)
 		if err != nil || id == 0 {
-			return q, core.Invalid("object_id", "%q is not an object number", v.ObjectID)
+			return q, core.Invalid("", "%s", locale.T(ctx, "audit_log.object_id_invalid", "Value", strconv.Quote(v.ObjectID)))
 		}
 		q.ObjectID = uint(id)
 	}
 	if v.Before != "" {
 		d, err := time.Parse(dateFmt, v.Before)
 		if err != nil {
-			return q, core.Invalid("before", "%q is not a date (YYYY-MM-DD)", v.Before)
+			return q, core.Invalid("", "%s", locale.T(ctx, "audit_log.before_invalid", "Value", strconv.Quote(v.Before)))
 		}
 		q.Before = d.AddDate(0, 0, 1) // the whole day named
 	}

@@ -1,21 +1,23 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/drift"
 	"github.com/portcullis/portcullis/workflow/driftrules"
 )
 
-func driftRow(d models.DriftItem, a core.Actor) web.DriftRow {
+func driftRow(ctx context.Context, d models.DriftItem, a core.Actor) web.DriftRow {
 	row := web.DriftRow{
 		ID: d.ID, Kind: d.Kind, Severity: d.Severity, Address: d.Address, Service: d.Service, Zone: d.Zone,
-		State: d.State, Detail: d.Detail, FirstSeen: fmtTime(d.FirstSeen), LastSeen: fmtTime(d.LastSeen), SuppressReason: d.SuppressReason,
+		State: d.State, Detail: d.Detail, FirstSeen: locale.Time(ctx, d.FirstSeen), LastSeen: locale.Time(ctx, d.LastSeen), SuppressReason: d.SuppressReason,
 	}
 	if d.Protocol != "" {
 		row.Port = fmt.Sprintf("%s/%d", d.Protocol, d.Port)
@@ -30,7 +32,7 @@ func driftRow(d models.DriftItem, a core.Actor) web.DriftRow {
 		row.FiledHref = fmt.Sprintf("/requests/%d", *d.FiledRequestID)
 	}
 	if d.SuppressedUntil != nil {
-		row.SuppressedUntil = d.SuppressedUntil.Format(dateFmt)
+		row.SuppressedUntil = locale.Date(ctx, *d.SuppressedUntil)
 	}
 	live := d.State == drift.Open || d.State == drift.Acknowledged
 	row.CanAcknowledge = d.State == drift.Open && a.Has(core.RoleReviewer, core.RoleApprover, core.RoleAdmin)
@@ -68,8 +70,8 @@ func (s *Server) renderDrift(w http.ResponseWriter, r *http.Request, status int,
 	}
 	v := web.DriftList{MinUntil: time.Now().UTC().AddDate(0, 0, 1).Format(dateFmt), Zone: f.Zone, Asset: f.Address,
 		Pages: pageLinks(r, "cursor", page.Next)}
-	for _, o := range []struct{ v, l string }{{"live", "open or acknowledged"}, {"open", "open"}, {"acknowledged", "acknowledged"}, {"suppressed", "suppressed"}, {"resolved", "resolved"}, {"all", "all"}} {
-		v.States = append(v.States, web.Option{Value: o.v, Label: o.l, Selected: o.v == state || (state == "" && o.v == "live")})
+	for _, o := range []string{"live", drift.Open, drift.Acknowledged, drift.Suppressed, drift.Resolved, "all"} {
+		v.States = append(v.States, web.Option{Value: o, Selected: o == state || (state == "" && o == "live")})
 	}
 	for _, k := range driftrules.Kinds() {
 		v.Kinds = append(v.Kinds, web.Option{Value: string(k), Label: string(k), Selected: string(k) == f.Kind})
@@ -79,12 +81,12 @@ func (s *Server) renderDrift(w http.ResponseWriter, r *http.Request, status int,
 	}
 	a := actor(r)
 	for _, d := range page.Items {
-		v.Rows = append(v.Rows, driftRow(d, a))
+		v.Rows = append(v.Rows, driftRow(r.Context(), d, a))
 	}
 	if refused != nil {
 		refused(&v)
 	}
-	s.render(w, r, status, web.DriftPage(s.page(r, "Drift"), v))
+	s.render(w, r, status, web.DriftPage(s.page(r, locale.T(r.Context(), "drift.title")), v))
 }
 
 func (s *Server) acknowledgeDrift(w http.ResponseWriter, r *http.Request) {
@@ -102,7 +104,7 @@ func (s *Server) acknowledgeDrift(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.flash(r, "ok", fmt.Sprintf("Drift #%d acknowledged.", id))
+	s.flash(r, "ok", locale.T(r.Context(), "drift.acknowledged_flash", "ID", id))
 	s.redirect(w, r, "/drift")
 }
 
@@ -128,7 +130,7 @@ func (s *Server) suppressDrift(w http.ResponseWriter, r *http.Request) {
 	}
 	until, err := time.Parse(dateFmt, rawUntil)
 	if err != nil {
-		refuse("until: give the date the suppression ends (YYYY-MM-DD)", nil)
+		refuse(locale.T(r.Context(), "drift.until_invalid"), nil)
 		return
 	}
 	if _, err := s.app.Drift.Suppress(r.Context(), actor(r), id, reason, until.Add(23*time.Hour+59*time.Minute)); err != nil {
@@ -140,6 +142,6 @@ func (s *Server) suppressDrift(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.flash(r, "ok", fmt.Sprintf("Drift #%d suppressed.", id))
+	s.flash(r, "ok", locale.T(r.Context(), "drift.suppressed_flash", "ID", id))
 	s.redirect(w, r, "/drift")
 }

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -8,22 +9,23 @@ import (
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/recert"
 )
 
-func recertItem(it models.Recertification, defaultExpiry time.Time) web.RecertItem {
+func recertItem(ctx context.Context, it models.Recertification, defaultExpiry time.Time) web.RecertItem {
 	v := web.RecertItem{
 		ID: it.ID, RequestID: it.RequestID, Href: fmt.Sprintf("/requests/%d", it.RequestID), Title: it.Request.Title,
-		Team: it.Team, Rules: rulesSummary(it.Request.Rules), Campaign: it.Campaign.Name, DueBy: it.Campaign.DueBy.Format(dateFmt),
-		Expires: it.Request.ExpiresAt.Format(dateFmt), Status: it.Status, DecidedBy: it.DecidedBy, Justification: it.Justification,
+		Team: it.Team, Rules: rulesSummary(it.Request.Rules), Campaign: it.Campaign.Name, DueBy: locale.Date(ctx, it.Campaign.DueBy),
+		Expires: locale.Date(ctx, it.Request.ExpiresAt), Status: it.Status, DecidedBy: it.DecidedBy, Justification: it.Justification,
 		DefaultExpiry: defaultExpiry.Format(dateFmt),
 	}
 	return v
 }
 
-func campaignRow(p recert.CampaignProgress) web.CampaignRow {
-	c := web.CampaignRow{ID: p.Campaign.ID, Name: p.Campaign.Name, DueBy: p.Campaign.DueBy.Format(dateFmt), CreatedBy: p.Campaign.CreatedBy}
+func campaignRow(ctx context.Context, p recert.CampaignProgress) web.CampaignRow {
+	c := web.CampaignRow{ID: p.Campaign.ID, Name: p.Campaign.Name, DueBy: locale.Date(ctx, p.Campaign.DueBy), CreatedBy: p.Campaign.CreatedBy}
 	for _, t := range p.Teams {
 		c.Teams = append(c.Teams, web.TeamRow{Team: t.Team, Pending: t.Pending, Recertified: t.Recertified, Lapsed: t.Lapsed, Done: t.Done()})
 	}
@@ -62,7 +64,7 @@ func (s *Server) renderRecertification(w http.ResponseWriter, r *http.Request, s
 		return
 	}
 	for _, it := range mine.Items {
-		v.Mine = append(v.Mine, recertItem(it, now.Add(settings.DefaultExpiry)))
+		v.Mine = append(v.Mine, recertItem(r.Context(), it, now.Add(settings.DefaultExpiry)))
 	}
 	v.MineLinks = pageLinks(r, "cursor", mine.Next)
 	if v.SeesProgress {
@@ -77,14 +79,14 @@ func (s *Server) renderRecertification(w http.ResponseWriter, r *http.Request, s
 			return
 		}
 		for _, c := range camps.Items {
-			v.Campaigns = append(v.Campaigns, campaignRow(c))
+			v.Campaigns = append(v.Campaigns, campaignRow(r.Context(), c))
 		}
 		v.CampaignsLinks = pageLinks(r, "campaigns_cursor", camps.Next)
 	}
 	if refused != nil {
 		refused(&v)
 	}
-	s.render(w, r, status, web.RecertificationPage(s.page(r, "Re-certification"), v))
+	s.render(w, r, status, web.RecertificationPage(s.page(r, locale.T(r.Context(), "recert.title")), v))
 }
 
 func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {
@@ -108,12 +110,12 @@ func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v := web.CampaignPage{Campaign: campaignRow(*p)}
+	v := web.CampaignPage{Campaign: campaignRow(r.Context(), *p)}
 	for _, it := range items.Items {
-		v.Items = append(v.Items, recertItem(it, time.Time{}))
+		v.Items = append(v.Items, recertItem(r.Context(), it, time.Time{}))
 	}
 	v.Links = pageLinks(r, "cursor", items.Next)
-	s.render(w, r, http.StatusOK, web.CampaignPageView(s.page(r, p.Campaign.Name), v))
+	s.render(w, r, http.StatusOK, web.CampaignPageView(s.page(r, locale.T(r.Context(), "recert.campaign_title", "Name", p.Campaign.Name, "ID", p.Campaign.ID)), v))
 }
 
 // refuseRecertItem shows the page again with item id's forms holding what
@@ -150,7 +152,7 @@ func (s *Server) startCampaign(w http.ResponseWriter, r *http.Request) {
 	}
 	due, err := time.Parse(dateFmt, rawDue)
 	if err != nil {
-		refuse("due_by: the deadline is not a date (YYYY-MM-DD)", nil)
+		refuse(locale.T(r.Context(), "recert.due_invalid"), nil)
 		return
 	}
 	camp, n, err := s.app.Recert.StartCampaign(r.Context(), actor(r), name, due.Add(23*time.Hour+59*time.Minute))
@@ -158,7 +160,7 @@ func (s *Server) startCampaign(w http.ResponseWriter, r *http.Request) {
 		s.refusedOrFail(w, r, err, refuse)
 		return
 	}
-	s.flash(r, "ok", fmt.Sprintf("Campaign %q started with %d openings due.", camp.Name, n))
+	s.flash(r, "ok", locale.T(r.Context(), "recert.campaign_started", "Name", camp.Name, "N", locale.Number(r.Context(), n)))
 	s.redirect(w, r, fmt.Sprintf("/recertification/campaigns/%d", camp.ID))
 }
 
@@ -173,7 +175,7 @@ func (s *Server) recertifyItem(w http.ResponseWriter, r *http.Request) {
 	if raw := strings.TrimSpace(r.PostFormValue("expires_at")); raw != "" {
 		d, err := time.Parse(dateFmt, raw)
 		if err != nil {
-			refuse("expires_at: not a date (YYYY-MM-DD)", nil)
+			refuse(locale.T(r.Context(), "recert.expires_invalid"), nil)
 			return
 		}
 		expires = d.Add(23*time.Hour + 59*time.Minute)
@@ -183,7 +185,7 @@ func (s *Server) recertifyItem(w http.ResponseWriter, r *http.Request) {
 		s.refusedOrFail(w, r, err, refuse)
 		return
 	}
-	s.flash(r, "ok", fmt.Sprintf("Request #%d re-certified until %s.", req.ID, req.ExpiresAt.Format(dateFmt)))
+	s.flash(r, "ok", locale.T(r.Context(), "recert.recertified_flash", "ID", req.ID, "Until", locale.Date(r.Context(), req.ExpiresAt)))
 	s.redirect(w, r, "/recertification")
 }
 
@@ -198,6 +200,6 @@ func (s *Server) lapseItem(w http.ResponseWriter, r *http.Request) {
 		s.refusedOrFail(w, r, err, func(msg string, field map[string]string) { s.refuseRecertItem(w, r, id, msg, field) })
 		return
 	}
-	s.flash(r, "ok", fmt.Sprintf("Request #%d lapsed: its opening has expired.", req.ID))
+	s.flash(r, "ok", locale.T(r.Context(), "recert.lapsed_flash", "ID", req.ID))
 	s.redirect(w, r, "/recertification")
 }

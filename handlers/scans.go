@@ -10,15 +10,16 @@ import (
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/scans"
 )
 
-func scanRow(run models.ScanRun) web.ScanRow {
+func scanRow(ctx context.Context, run models.ScanRun) web.ScanRow {
 	return web.ScanRow{
-		ID: run.ID, Href: fmt.Sprintf("/scans/%d", run.ID), Kind: strings.ReplaceAll(run.Kind, "_", " "), Profile: run.Profile,
-		Targets: run.Targets, Zone: run.Zone, Status: run.Status, Queued: fmtTime(run.QueuedAt), Started: fmtTimePtr(run.StartedAt),
-		Finished: fmtTimePtr(run.FinishedAt), RequestedBy: run.RequestedBy,
+		ID: run.ID, Href: fmt.Sprintf("/scans/%d", run.ID), Kind: run.Kind, Profile: run.Profile,
+		Targets: run.Targets, Zone: run.Zone, Status: run.Status, Queued: locale.Time(ctx, run.QueuedAt), Started: locale.TimePtr(ctx, run.StartedAt),
+		Finished: locale.TimePtr(ctx, run.FinishedAt), RequestedBy: run.RequestedBy,
 	}
 }
 
@@ -40,15 +41,15 @@ func (s *Server) renderScans(w http.ResponseWriter, r *http.Request, status int,
 	}
 	v := web.ScansPage{CanStart: a.Has(core.RoleReviewer, core.RoleApprover, core.RoleAdmin), Error: problem, Pages: pageLinks(r, "cursor", page.Next)}
 	for _, run := range page.Items {
-		v.Rows = append(v.Rows, scanRow(run))
+		v.Rows = append(v.Rows, scanRow(r.Context(), run))
 	}
 	// Zones only: a list of every asset would grow with the inventory; an
 	// address is typed.
 	zones, _ := s.app.Inventory.ListZones(r.Context())
 	for _, z := range zones {
-		v.Targets = append(v.Targets, web.Option{Value: z.Name, Label: "zone " + z.Name})
+		v.Targets = append(v.Targets, web.Option{Value: z.Name, Label: z.Name})
 	}
-	s.render(w, r, status, web.ScansPageView(s.page(r, "Scans"), v))
+	s.render(w, r, status, web.ScansPageView(s.page(r, locale.T(r.Context(), "scan.title")), v))
 }
 
 func splitTargets(s string) []string {
@@ -69,6 +70,9 @@ func (s *Server) startScan(w http.ResponseWriter, r *http.Request) {
 	s.redirect(w, r, fmt.Sprintf("/scans/%d", run.ID))
 }
 
+// scanPhases are the phases the scanner reports while a scan runs.
+var scanPhases = []string{"syn", "tcp", "tarpit", "identify", "finished"}
+
 // maxChangesShown and maxHostsDownShown bound a scan page: a zone's run
 // may list thousands of hosts.
 const (
@@ -76,17 +80,18 @@ const (
 	maxHostsDownShown = 100
 )
 
-// findingsText reads a result row's findings (JSON) as "id (severity), …".
-func findingsText(raw string) string {
+// findingsText reads a result row's findings (JSON) as "id (severity), …",
+// the severity in the reader's language.
+func findingsText(ctx context.Context, raw string) string {
 	var fs []scans.Finding
 	if raw == "" || raw == "[]" || json.Unmarshal([]byte(raw), &fs) != nil {
 		return ""
 	}
 	ids := make([]string, len(fs))
 	for i, f := range fs {
-		ids[i] = f.ID + " (" + f.Severity + ")"
+		ids[i] = f.ID + " (" + web.Term(ctx, web.TermSeverity, f.Severity) + ")"
 	}
-	return strings.Join(ids, ", ")
+	return strings.Join(ids, locale.T(ctx, "common.list_separator"))
 }
 
 func (s *Server) scanPage(w http.ResponseWriter, r *http.Request) {
@@ -100,7 +105,18 @@ func (s *Server) scanPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v := web.ScanView{Run: scanRow(*run), Running: run.Status == "queued" || run.Status == "running", Error: run.Error, Summary: run.Summary}
+	ctx := r.Context()
+	v := web.ScanView{Run: scanRow(ctx, *run), Running: run.Status == "queued" || run.Status == "running", Error: run.Error, Summary: run.Summary}
+	if v.Running {
+		v.Phases, v.Statuses = map[string]string{}, map[string]string{}
+		for _, ph := range scanPhases {
+			id := "scan_phase." + ph
+			v.Phases[ph] = locale.T(ctx, id)
+		}
+		for _, st := range []string{"queued", "running", "done", "failed", "cancelled"} {
+			v.Statuses[st] = web.Term(ctx, web.TermScanStatus, st)
+		}
+	}
 	if run.Status == "done" {
 		req, err := pageParams[scans.ResultKey](r, "limit", "ports_cursor")
 		if err != nil {
@@ -127,7 +143,7 @@ func (s *Server) scanPage(w http.ResponseWriter, r *http.Request) {
 		v.PortPages = pageLinks(r, "ports_cursor", page.Next)
 		for _, p := range page.Items {
 			v.Ports = append(v.Ports, web.ScanPortRow{Address: p.Address, Port: fmt.Sprintf("%s/%d", p.Protocol, p.Port), State: p.State, Service: p.Service,
-				Product: strings.TrimSpace(p.Product + " " + p.Version), Banner: p.Banner, Findings: findingsText(p.Findings), TLS: p.TLS, Tarpit: p.Tarpit})
+				Product: strings.TrimSpace(p.Product + " " + p.Version), Banner: p.Banner, Findings: findingsText(ctx, p.Findings), TLS: p.TLS, Tarpit: p.Tarpit})
 		}
 		down, n, err := s.app.Scans.HostsDown(r.Context(), run, maxHostsDownShown)
 		if err != nil {
@@ -136,7 +152,7 @@ func (s *Server) scanPage(w http.ResponseWriter, r *http.Request) {
 		}
 		v.HostsDown, v.HostsDownMore = down, int(n)-len(down)
 	}
-	s.render(w, r, http.StatusOK, web.ScanPage(s.page(r, fmt.Sprintf("Scan #%d", id)), v))
+	s.render(w, r, http.StatusOK, web.ScanPage(s.page(r, locale.T(ctx, "scan.page_heading", "ID", id)), v))
 }
 
 // scanEvents streams a running scan's progress as Server-Sent Events. Other

@@ -644,6 +644,9 @@ type ScanView struct {
 	// ChangesMore and HostsDownMore are how many were left out.
 	ChangesMore, HostsDownMore int
 	PortPages                  ListLinks
+	// Phases and Statuses name the scanner's phases and the scan states in
+	// the reader's language, for the live progress line (static/scan.js).
+	Phases, Statuses map[string]string
 }
 
 // ScansPage lists runs and starts new ones.
@@ -657,8 +660,9 @@ type ScansPage struct {
 
 // LivePort is a port the latest scan saw on an asset, beside its approval.
 type LivePort struct {
-	Port, State, Service, Banner, Findings, Approval string
-	Approved                                         bool
+	Port, State, Service, Banner, Findings string
+	Approval                               string // the approving request's number, when Approved
+	Approved                               bool
 }
 
 // AssetDetail is an asset's page: approved rules and live ports side by side.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
@@ -51,6 +52,18 @@ var btZhPages = []struct {
 	{btIvan, "/queue/implementation", 200},
 	{btIvan, "/requests/6/implement", 200},
 	{btIvan, "/requests/10", 200},
+	{btLee, "/drift", 200},
+	{btLee, "/drift?state=all", 200},
+	{btLee, "/scans", 200},
+	{btLee, "/scans/1", 200},
+	{btLee, "/assets/1", 200},
+	{btLee, "/assets/5", 200},
+	{btAdam, "/admin/operations", 200},
+	{btAdam, "/admin/operations?status=delivered", 200},
+	{btAlice, "/recertification", 200},
+	{btAdam, "/recertification", 200},
+	{btAdam, "/audit/log?limit=200", 200}, // one page: the pager (ListLinksNav) is converted with the requests pages
+	{btAdam, "/audit/log?object_id=x", 400},
 }
 
 // TestBrowserChinesePages opens every converted page in Chromium asking for
@@ -60,6 +73,19 @@ var btZhPages = []struct {
 func TestBrowserChinesePages(t *testing.T) {
 	b := newBrowserEnv(t)
 	people := map[string]*btPerson{}
+	// The drift and scan pages show rows only once the demo's first scan
+	// (of its loopback services) is over.
+	lee := b.login(btLee)
+	people[btLee] = lee
+	for deadline := time.Now().Add(bpScanTimeout); ; time.Sleep(bpPollEvery) {
+		lee.open("/scans", 200)
+		if st := lee.firstDemoScanStatus(); st == "done" || st == "failed" {
+			break
+		}
+		if time.Now().After(deadline) {
+			lee.fail("the demo's first scan did not finish within %s", bpScanTimeout)
+		}
+	}
 	for _, pg := range btZhPages {
 		p := people[pg.who]
 		if p == nil {
@@ -86,6 +112,20 @@ func TestBrowserChinesePages(t *testing.T) {
 		}
 		p.screenshot(pg.path, "en")
 	}
+
+	// A campaign started in Chinese: the flash and the campaign's page.
+	adam := people[btAdam]
+	adam.acceptLanguage("zh-CN,zh;q=0.9")
+	adam.open("/recertification", 200)
+	adam.step("name the campaign", chromedp.SendKeys(chromedp.CSS("#name"), "H1 2027"))
+	adam.submitForm("start the campaign", "#start-campaign", 200)
+	if words := adam.untranslated(); len(words) > 0 {
+		adam.fail("the new campaign's page shows English to a reader of Chinese:\n  %s", strings.Join(words, "\n  "))
+	}
+	if !strings.Contains(adam.location(), "/recertification/campaigns/") {
+		adam.fail("starting a campaign leads to %s, want its page", adam.location())
+	}
+	adam.screenshot("/recertification/campaigns", "zh-CN")
 }
 
 // TestBrowserProfileLanguage: a person whose browser asks for English
