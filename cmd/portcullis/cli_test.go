@@ -109,3 +109,18 @@ func TestServeEnvironmentVariables(t *testing.T) {
 		t.Fatalf("bad env value: %d %q", code, stderr)
 	}
 }
+
+// Every command and command group prints its usage for --help and exits 0.
+func TestEveryCommandHelpExitsZero(t *testing.T) {
+	for _, args := range [][]string{
+		{"--help"}, {"serve", "--help"}, {"user", "--help"}, {"user", "list", "--help"}, {"token", "--help"}, {"token", "create", "--help"},
+		{"policy", "--help"}, {"policy", "check", "--help"}, {"audit", "--help"}, {"audit", "export", "--help"}, {"audit", "verify", "--help"},
+		{"audit", "keygen", "--help"}, {"seed", "--help"}, {"scan", "--help"}, {"agent", "--help"}, {"agent", "enroll", "--help"},
+		{"agent", "run", "--help"}, {"agent", "list", "--help"}, {"report", "--help"}, {"report", "daily", "--help"},
+	} {
+		stdout, stderr, code := runCLI(t, nil, args...)
+		if code != 0 || strings.TrimSpace(stdout+stderr) == "" {
+			t.Errorf("portcullis %s: exit %d, want 0 with its usage\n%s%s", strings.Join(args, " "), code, stdout, stderr)
+		}
+	}
+}

@@ -77,21 +77,40 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "serve":
 		return runServe(ctx, args[1:], getenv, stdout, stderr)
 	case "user":
+		const u = "usage: portcullis user list [--role ROLE] [--format table|json] [--db URL]"
+		if asksHelp(args) {
+			fmt.Fprintln(stdout, u)
+			return nil
+		}
 		if len(args) < 2 || args[1] != "list" {
-			return usagef("usage: portcullis user list [--role ROLE] [--format table|json] [--db URL]")
+			return usagef(u)
 		}
 		return runUserList(ctx, args[2:], getenv, stdout, stderr)
 	case "token":
+		const u = "usage: portcullis token create --user EMAIL [--name NAME] [--ttl DURATION] [--db URL]"
+		if asksHelp(args) {
+			fmt.Fprintln(stdout, u)
+			return nil
+		}
 		if len(args) < 2 || args[1] != "create" {
-			return usagef("usage: portcullis token create --user EMAIL [--name NAME] [--db URL]")
+			return usagef(u)
 		}
 		return runTokenCreate(ctx, args[2:], getenv, stdout, stderr)
 	case "policy":
+		const u = "usage: portcullis policy check [--db URL] FILE"
+		if asksHelp(args) {
+			fmt.Fprintln(stdout, u)
+			return nil
+		}
 		if len(args) < 2 || args[1] != "check" {
-			return usagef("usage: portcullis policy check [--db URL] FILE")
+			return usagef(u)
 		}
 		return runPolicyCheck(ctx, args[2:], getenv, stdout, stderr)
 	case "audit":
+		if asksHelp(args) {
+			fmt.Fprintln(stdout, "usage: portcullis audit export|verify|keygen [flags]\n  export   write the audit log (JSON with hashes and a signed checkpoint, or CSV)\n  verify   verify an exported audit log offline\n  keygen   make a key pair for signing audit checkpoints")
+			return nil
+		}
 		return runAudit(ctx, args[1:], getenv, stdout, stderr)
 	case "seed":
 		return runSeed(ctx, args[1:], getenv, stdout, stderr)
@@ -109,4 +128,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return nil
 	}
 	return usagef("unknown command %q\n%s", args[0], usage)
+}
+
+// asksHelp says whether a command group (user, token, policy, audit) was
+// asked for its help rather than given a subcommand.
+func asksHelp(args []string) bool {
+	return len(args) == 2 && (args[1] == "-h" || args[1] == "--help" || args[1] == "help")
 }
