@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/riverqueue/river"
 	"gorm.io/gorm"
 
@@ -135,6 +136,18 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	err := s.db.WithContext(ctx).Transaction(fn)
 	if err == nil {
 		s.generation.Add(1)
+	}
+	return concurrentChange(err)
+}
+
+// concurrentChange turns PostgreSQL ending a transaction because another one
+// touched the same rows (deadlock, serialization failure) into the conflict
+// the losing user is shown anyway: nothing was written, and trying again on
+// fresh data is the answer.
+func concurrentChange(err error) error {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) && (pg.Code == "40P01" || pg.Code == "40001") {
+		return Conflict("someone else changed this at the same moment; nothing was saved, reload and try again")
 	}
 	return err
 }

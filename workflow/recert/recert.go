@@ -354,12 +354,15 @@ func (s *Service) Recertify(ctx context.Context, actor core.Actor, id uint, just
 		}
 		exp := expires.UTC()
 		before := r.ExpiresAt
-		if err := s.requests.Step(tx, actor, r, requests.EventRecertify, map[string]any{"expires_at": exp, "certified_at": now},
-			map[string]any{"campaign_id": rc.CampaignID, "expires_before": before, "expires_after": exp}, justification); err != nil {
-			return err
-		}
+		// The item before its request, as LetLapse does: two answers to the
+		// same item must take their row locks in one order, or PostgreSQL
+		// ends one of them as a deadlock instead of a plain conflict.
 		if err := s.fire(tx, actor, rc, r, time.Time{}, EventRecertify, map[string]any{"justification": justification, "new_expires_at": &exp},
 			map[string]any{"request_id": r.ID, "campaign_id": rc.CampaignID}, justification); err != nil {
+			return err
+		}
+		if err := s.requests.Step(tx, actor, r, requests.EventRecertify, map[string]any{"expires_at": exp, "certified_at": now},
+			map[string]any{"campaign_id": rc.CampaignID, "expires_before": before, "expires_after": exp}, justification); err != nil {
 			return err
 		}
 		req, err = requests.LoadRequest(tx, r.ID)
