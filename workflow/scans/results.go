@@ -165,17 +165,22 @@ func (s *Service) HostsDown(ctx context.Context, run *models.ScanRun, limit int)
 }
 
 // previousRuns maps each host of a run to the latest earlier finished run
-// that recorded it: one query, each host answered from the index on
-// (address, protocol, port, run_id), walking back from the run.
-func (s *Service) previousRuns(db *gorm.DB, runID uint) (map[string]uint, error) {
+// of the same scope (profile and port lists) that recorded it: one query,
+// each host answered from the index on (address, protocol, port, run_id),
+// walking back from the run. A run of another scope would misread every
+// port it did not probe: a verification scan of one port made a full scan
+// report everything else as newly opened.
+func (s *Service) previousRuns(db *gorm.DB, run *models.ScanRun) (map[string]uint, error) {
 	var rows []struct {
 		Address string
 		Prev    *uint
 	}
 	err := db.Raw(`SELECT h.address, (SELECT p.run_id FROM scan_results p JOIN scan_runs r ON r.id = p.run_id
 		WHERE p.address = h.address AND p.protocol = '' AND p.port = 0 AND p.run_id < h.run_id AND r.status = 'done'
+		AND r.profile = ? AND r.tcp_ports = ? AND r.udp_ports = ?
 		ORDER BY p.run_id DESC LIMIT 1) AS prev
-		FROM scan_results h WHERE h.run_id = ? AND h.protocol = '' AND h.port = 0`, runID).Scan(&rows).Error
+		FROM scan_results h WHERE h.run_id = ? AND h.protocol = '' AND h.port = 0`,
+		run.Profile, run.TCPPorts, run.UDPPorts, run.ID).Scan(&rows).Error
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +221,8 @@ func openPorts(db *gorm.DB, runID uint, addrs []string) (map[string][]Port, erro
 }
 
 // Changes compares a finished run with, for each of its hosts, the previous
-// finished run that recorded that host; from rows, never reports.
+// finished run of the same scope that recorded that host; from rows, never
+// reports.
 func (s *Service) Changes(ctx context.Context, run *models.ScanRun) ([]PortChange, error) {
 	if run.Status != "done" {
 		return nil, nil
@@ -225,7 +231,7 @@ func (s *Service) Changes(ctx context.Context, run *models.ScanRun) ([]PortChang
 		return nil, err
 	}
 	db := s.DB().WithContext(ctx)
-	prev, err := s.previousRuns(db, run.ID)
+	prev, err := s.previousRuns(db, run)
 	if err != nil {
 		return nil, err
 	}
