@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"sort"
+	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -342,4 +343,48 @@ func (s *Service) HistoryOf(ctx context.Context, address string, req paging.Requ
 		}
 	}
 	return paging.Cut(req, runs, func(r models.ScanRun) RunKey { return RunKey{r.ID} }), nil
+}
+
+// Listening is what the latest broad scan of a host found open there.
+type Listening struct {
+	RunID uint
+	At    time.Time
+	Ports []Port
+}
+
+// ListeningOn returns, for address, the open ports of the latest finished
+// scan that looked at more than a request's ports (verification runs
+// probe only those), or nil when no such scan recorded it: what a
+// requester needs to see before asking for a port nothing answers on.
+func (s *Service) ListeningOn(ctx context.Context, address string) (*Listening, error) {
+	db := s.DB().WithContext(ctx)
+	var host models.ScanResult
+	err := db.Table("scan_results p").Select("p.*").Joins("JOIN scan_runs r ON r.id = p.run_id").
+		Where("p.address = ? AND p.protocol = '' AND p.port = 0 AND r.status = ? AND r.kind <> ?", address, "done", "verification").
+		Order("p.run_id DESC").Take(&host).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var run models.ScanRun
+	if err := db.Select("id, queued_at, finished_at").First(&run, host.RunID).Error; err != nil {
+		return nil, err
+	}
+	open, err := openPorts(db, run.ID, []string{address})
+	if err != nil {
+		return nil, err
+	}
+	l := &Listening{RunID: run.ID, At: run.QueuedAt, Ports: open[address]}
+	if run.FinishedAt != nil {
+		l.At = *run.FinishedAt
+	}
+	sort.Slice(l.Ports, func(i, j int) bool {
+		if l.Ports[i].Protocol != l.Ports[j].Protocol {
+			return l.Ports[i].Protocol < l.Ports[j].Protocol
+		}
+		return l.Ports[i].Port < l.Ports[j].Port
+	})
+	return l, nil
 }

@@ -117,9 +117,24 @@ func changesFromRows(t *testing.T, w *workflowtest.World) {
 	if len(ports.Items) != 1 || ports.Items[0].Port != 22 || ports.Next == "" {
 		t.Fatalf("first page of ports %+v", ports)
 	}
+	// What listens there comes from the latest broad scan, not from a
+	// one-port verification run after it.
+	later := verification
+	later.ID = 0
+	workflowtest.Must(t, w.App.DB().Create(&later).Error)
+	_, err = w.App.Scans.PortsOf(w.Ctx, &later, paging.First[scans.ResultKey]())
+	workflowtest.Must(t, err)
+	listening, err := w.App.Scans.ListeningOn(w.Ctx, "10.40.0.15")
+	workflowtest.Must(t, err)
+	if listening == nil || listening.RunID != second.ID || len(listening.Ports) != 2 || listening.Ports[0].Port != 22 || listening.Ports[1].Port != 3306 {
+		t.Fatalf("listening on 10.40.0.15: %+v", listening)
+	}
+	if none, err := w.App.Scans.ListeningOn(w.Ctx, "10.40.0.99"); err != nil || none != nil {
+		t.Fatalf("a host no scan recorded: %+v, %v", none, err)
+	}
 	history, err := w.App.Scans.HistoryOf(w.Ctx, "10.40.0.15", paging.First[scans.RunKey]())
 	workflowtest.Must(t, err)
-	if len(history.Items) != 3 || history.Items[0].ID != second.ID || history.Items[1].ID != verification.ID || history.Items[2].ID != first.ID {
+	if len(history.Items) != 4 || history.Items[0].ID != later.ID || history.Items[1].ID != second.ID || history.Items[2].ID != verification.ID || history.Items[3].ID != first.ID {
 		t.Fatalf("history %+v", history.Items)
 	}
 }
