@@ -36,6 +36,10 @@ type User struct {
 type NavItem struct {
 	Label, Href string
 	Current     bool
+	// Count is how much waits for the reader there (0: nothing, no badge);
+	// CountLabel says it in words for screen readers.
+	Count      int
+	CountLabel string
 }
 
 // DemoLogin is a demo account shown on the login page in demo mode.
@@ -66,6 +70,15 @@ type Home struct {
 	// MineHref lists all of the actor's requests when Mine shows only the latest.
 	MineHref string
 	Queues   []QueueLink
+	// CanRequest offers New request (requesters).
+	CanRequest bool
+	// Recerts are the reader's first pending re-certifications of RecertTotal.
+	Recerts     []RecertItem
+	RecertTotal int
+	// TeamDrift are the reader's team's assets with live drift.
+	TeamDrift []AssetLink
+	// Needs are what auditors and admins chase.
+	Needs []Need
 }
 
 // ListLinks are the links between the pages of a list: Next carries the
@@ -582,6 +595,8 @@ type DashboardView struct {
 	Waiting    []Count
 	Expiring   []RequestRow
 	LastScans  []ScanRow
+	Riskiest   []RiskRow
+	Oldest     []OldDriftRow
 }
 
 // DriftRow is a drift item in a list.
