@@ -30,3 +30,17 @@ type OldDriftRow struct {
 	Address, Hostname, Port, Kind, Zone string
 	Severity, SeverityLabel, Since, Age string
 }
+
+// WorkQueueRow is a request in a work queue, with what the reader must know
+// before opening it.
+type WorkQueueRow struct {
+	RequestRow
+	// Severity is the most severe finding's ("" when none).
+	Severity, SeverityLabel string
+	// Exception: approval needs (or took) the exception path.
+	Exception bool
+	// Own: the reader filed it; FirstByMe: the reader gave its first
+	// approval. Either way it is not offered to them.
+	Own, FirstByMe bool
+	RuleList       []RuleView
+}

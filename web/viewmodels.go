@@ -269,7 +269,10 @@ type ImplementForm struct {
 // Queue is a work queue page.
 type Queue struct {
 	Heading, Intro, Empty string
-	Rows                  []RequestRow
+	Rows                  []WorkQueueRow
+	// ShowRules lists each row's rules in full (the implementation queue:
+	// what goes on the firewall).
+	ShowRules bool
 	ActionLabel           string
 	ActionSuffix          string // appended to the request's href
 	// Total is how many wait in the queue, across every page.
