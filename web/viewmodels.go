@@ -571,10 +571,11 @@ type HeatRow struct {
 	Cells []HeatCell
 }
 
-// Chart is a server-drawn line chart (SVG).
+// Chart is the 30-day trend: two lines in a 100×100 box that stretches to
+// any width, axis labels placed by percentage in HTML so that they keep a
+// readable size on a phone.
 type Chart struct {
-	Width, Height  int
-	OpenedPoints   string // SVG polyline points
+	OpenedPoints   string // SVG polyline points, 0–100 on both axes
 	ResolvedPoints string
 	XLabels        []ChartLabel
 	YLabels        []ChartLabel
@@ -582,9 +583,10 @@ type Chart struct {
 	ResolvedTotal  int
 }
 
-// ChartLabel is an axis label.
+// ChartLabel is an axis label at Pos percent along its axis (from the left,
+// or from the top).
 type ChartLabel struct {
-	X, Y int
+	Pos  string
 	Text string
 }
 

@@ -584,7 +584,7 @@ func (s *Service) AssetsByAddress(ctx context.Context, addresses []string) (map[
 		return out, nil
 	}
 	var rows []models.Asset
-	if err := s.DB().WithContext(ctx).Where("address IN ?", addresses).Find(&rows).Error; err != nil {
+	if err := s.DB().WithContext(ctx).Preload("Zone").Where("address IN ?", addresses).Find(&rows).Error; err != nil {
 		return nil, err
 	}
 	for _, a := range rows {
