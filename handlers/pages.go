@@ -273,17 +273,17 @@ func (s *Server) needs(r *http.Request, a core.Actor) ([]web.Need, error) {
 		return nil, err
 	}
 	out := []web.Need{
-		{Label: locale.T(ctx, "home.need_overdue"), N: at.OverdueRecertifications, Href: "/recertification", Tone: "bad"},
-		{Label: locale.T(ctx, "home.need_critical"), N: at.CriticalDrift, Href: "/drift?severity=critical", Tone: "bad"},
-		{Label: locale.T(ctx, "home.need_high"), N: at.HighDrift, Href: "/drift?severity=high", Tone: "bad"},
-		{Label: locale.T(ctx, "home.need_unscanned"), N: len(at.Unscanned), Href: "/scans", Tone: "bad", Names: at.Unscanned},
+		{ID: "need-overdue", Label: locale.T(ctx, "home.need_overdue"), N: at.OverdueRecertifications, Href: "/recertification", Tone: "bad"},
+		{ID: "need-critical", Label: locale.T(ctx, "home.need_critical"), N: at.CriticalDrift, Href: "/drift?severity=critical", Tone: "bad"},
+		{ID: "need-high", Label: locale.T(ctx, "home.need_high"), N: at.HighDrift, Href: "/drift?severity=high", Tone: "bad"},
+		{ID: "need-unscanned", Label: locale.T(ctx, "home.need_unscanned"), N: len(at.Unscanned), Href: "/scans", Tone: "bad", Names: at.Unscanned},
 	}
 	if a.Has(core.RoleAdmin) {
 		deliveries, err := s.app.Alerts.DeliveryCounts(ctx)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, web.Need{Label: locale.T(ctx, "home.need_failed_alerts"), N: deliveries["failed"], Href: "/admin/operations?status=failed", Tone: "bad"})
+		out = append(out, web.Need{ID: "need-failed-alerts", Label: locale.T(ctx, "home.need_failed_alerts"), N: deliveries["failed"], Href: "/admin/operations?status=failed", Tone: "bad"})
 	}
 	return out, nil
 }

@@ -2,6 +2,8 @@ package web
 
 // Need is one thing an auditor or an admin should look at, counted.
 type Need struct {
+	// ID names the card (need-overdue, need-critical…).
+	ID          string
 	Label, Href string
 	N           int
 	// Tone colours the card: "bad" for what is overdue or failing.
