@@ -57,7 +57,8 @@ func trendChart(ctx context.Context, days []dashboard.DayCount) web.Chart {
 	for i, d := range days {
 		opened = append(opened, fmt.Sprintf("%.2f,%.2f", x(i), y(d.Opened)))
 		resolved = append(resolved, fmt.Sprintf("%.2f,%.2f", x(i), y(d.Resolved)))
-		if i%7 == 0 || i == len(days)-1 {
+		// A label a week, and today's; a weekly one too close to today's gives way.
+		if (i%7 == 0 && len(days)-1-i >= 4) || i == len(days)-1 {
 			c.XLabels = append(c.XLabels, web.ChartLabel{Pos: pct(x(i)), Text: locale.DayMonth(ctx, d.Day)})
 		}
 	}

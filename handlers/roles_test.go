@@ -45,7 +45,9 @@ func (a *app) inboxWant(name string) map[string]int {
 	a.t.Helper()
 	u := a.user(name)
 	roles := core.SplitRoles(u.Roles)
-	has := func(rs ...core.Role) bool { return slices.ContainsFunc(rs, func(r core.Role) bool { return slices.Contains(roles, r) }) }
+	has := func(rs ...core.Role) bool {
+		return slices.ContainsFunc(rs, func(r core.Role) bool { return slices.Contains(roles, r) })
+	}
 	var reqs []models.Request
 	if err := a.svc.DB().Preload("Reviews").Find(&reqs).Error; err != nil {
 		a.t.Fatal(err)
@@ -325,4 +327,3 @@ func TestQueueRules(t *testing.T) {
 		}
 	}
 }
-
