@@ -272,9 +272,9 @@ type Queue struct {
 	Rows                  []WorkQueueRow
 	// ShowRules lists each row's rules in full (the implementation queue:
 	// what goes on the firewall).
-	ShowRules bool
-	ActionLabel           string
-	ActionSuffix          string // appended to the request's href
+	ShowRules    bool
+	ActionLabel  string
+	ActionSuffix string // appended to the request's href
 	// Total is how many wait in the queue, across every page.
 	Total int
 	Links ListLinks
