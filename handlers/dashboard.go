@@ -4,7 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/portcullis/portcullis/models"
 
 	"github.com/portcullis/portcullis/web"
 	"github.com/portcullis/portcullis/web/locale"
@@ -29,34 +34,37 @@ func heatClass(n int) string {
 	return "heat-4"
 }
 
-// trendChart lays the 30-day trend out as SVG coordinates.
+// trendChart lays the 30-day trend out in a 100×100 box; the labels are
+// placed by percentage.
 func trendChart(ctx context.Context, days []dashboard.DayCount) web.Chart {
-	c := web.Chart{Width: 720, Height: 200}
+	var c web.Chart
 	maxN := 1
 	for _, d := range days {
 		maxN = max(maxN, d.Opened, d.Resolved)
 		c.OpenedTotal += d.Opened
 		c.ResolvedTotal += d.Resolved
 	}
-	left, right, top, bottom := 40, c.Width-10, 10, c.Height-24
-	x := func(i int) int {
+	x := func(i int) float64 {
 		if len(days) < 2 {
-			return left
+			return 0
 		}
-		return left + i*(right-left)/(len(days)-1)
+		return float64(i) * 100 / float64(len(days)-1)
 	}
-	y := func(n int) int { return bottom - n*(bottom-top)/maxN }
+	// The top 5% stays free so that the highest point is not cut.
+	y := func(n int) float64 { return 100 - float64(n)*95/float64(maxN) }
+	pct := func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) }
 	var opened, resolved []string
 	for i, d := range days {
-		opened = append(opened, fmt.Sprintf("%d,%d", x(i), y(d.Opened)))
-		resolved = append(resolved, fmt.Sprintf("%d,%d", x(i), y(d.Resolved)))
-		if i%7 == 0 || i == len(days)-1 {
-			c.XLabels = append(c.XLabels, web.ChartLabel{X: x(i), Y: c.Height - 6, Text: locale.DayMonth(ctx, d.Day)})
+		opened = append(opened, fmt.Sprintf("%.2f,%.2f", x(i), y(d.Opened)))
+		resolved = append(resolved, fmt.Sprintf("%.2f,%.2f", x(i), y(d.Resolved)))
+		// A label a week, and today's; a weekly one too close to today's gives way.
+		if (i%7 == 0 && len(days)-1-i >= 4) || i == len(days)-1 {
+			c.XLabels = append(c.XLabels, web.ChartLabel{Pos: pct(x(i)), Text: locale.DayMonth(ctx, d.Day)})
 		}
 	}
 	c.OpenedPoints, c.ResolvedPoints = strings.Join(opened, " "), strings.Join(resolved, " ")
-	for _, n := range []int{0, maxN / 2, maxN} {
-		c.YLabels = append(c.YLabels, web.ChartLabel{X: 34, Y: y(n) + 4, Text: locale.Number(ctx, n)})
+	for _, n := range slices.Compact([]int{maxN, maxN / 2, 0}) {
+		c.YLabels = append(c.YLabels, web.ChartLabel{Pos: pct(y(n)), Text: locale.Number(ctx, n)})
 	}
 	return c
 }
@@ -90,7 +98,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		row := web.HeatRow{Zone: z}
 		for _, sev := range severities {
 			n := d.Heat[z][sev]
-			row.Cells = append(row.Cells, web.HeatCell{N: n, Class: heatClass(n), Href: "/drift?severity=" + sev + "&zone=" + urlQueryEscape(z)})
+			row.Cells = append(row.Cells, web.HeatCell{N: n, Class: "hue-" + sev + " " + heatClass(n), Href: "/drift?severity=" + sev + "&zone=" + urlQueryEscape(z)})
 		}
 		v.Heat = append(v.Heat, row)
 	}
@@ -105,5 +113,53 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		}
 		v.LastScans = append(v.LastScans, row)
 	}
+	v.Riskiest, v.Oldest = riskRows(ctx, d.Riskiest), oldDriftRows(ctx, d.Oldest, time.Now())
 	s.render(w, r, http.StatusOK, web.DashboardPage(s.page(r, locale.T(ctx, "dashboard.title")), v))
+}
+
+// assetHref is an address's asset page, or the drift list of the address
+// when it is not in the inventory.
+func assetHref(a *models.Asset, address string) string {
+	if a != nil {
+		return fmt.Sprintf("/assets/%d", a.ID)
+	}
+	return "/drift?asset=" + urlQueryEscape(address)
+}
+
+func riskRows(ctx context.Context, risks []dashboard.AssetRisk) []web.RiskRow {
+	var rows []web.RiskRow
+	for _, r := range risks {
+		row := web.RiskRow{Href: assetHref(r.Asset, r.Address), Address: r.Address, Score: r.Score}
+		if r.Asset != nil {
+			row.Hostname = r.Asset.Hostname
+			if r.Asset.Zone != nil {
+				row.Zone = r.Asset.Zone.Name
+			}
+		}
+		for _, sev := range severities {
+			if n := r.BySeverity[sev]; n > 0 {
+				row.BySeverity = append(row.BySeverity, web.Count{Label: web.Term(ctx, web.TermSeverity, sev), N: n, Class: "sev-" + sev})
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+func oldDriftRows(ctx context.Context, items []dashboard.OldDrift, now time.Time) []web.OldDriftRow {
+	var rows []web.OldDriftRow
+	for _, o := range items {
+		it := o.Item
+		row := web.OldDriftRow{Href: assetHref(o.Asset, it.Address), DriftHref: "/drift?asset=" + urlQueryEscape(it.Address), Address: it.Address,
+			Kind: web.Term(ctx, web.TermDriftKind, it.Kind), Zone: it.Zone, Severity: it.Severity, SeverityLabel: web.Term(ctx, web.TermSeverity, it.Severity),
+			Since: locale.Date(ctx, it.FirstSeen), Age: locale.T(ctx, "dashboard.age_days", "Days", locale.Number(ctx, int(now.Sub(it.FirstSeen).Hours()/24)))}
+		if it.Port != 0 {
+			row.Port = it.Protocol + "/" + strconv.Itoa(it.Port)
+		}
+		if o.Asset != nil {
+			row.Hostname = o.Asset.Hostname
+		}
+		rows = append(rows, row)
+	}
+	return rows
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,7 +14,9 @@ import (
 	"github.com/portcullis/portcullis/web"
 	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/dashboard"
 	"github.com/portcullis/portcullis/workflow/paging"
+	"github.com/portcullis/portcullis/workflow/recert"
 	"github.com/portcullis/portcullis/workflow/requests"
 )
 
@@ -29,6 +32,12 @@ func (s *Server) page(r *http.Request, title string) web.Page {
 		p.User.Roles = append(p.User.Roles, string(role))
 	}
 	p.Nav = navFor(r.Context(), actor, r.URL.Path)
+	if in, err := s.app.Dashboard.Inbox(r.Context(), actor); err != nil {
+		// The page still opens; only its counts are missing.
+		s.log.Warn("navigation counts", "err", err)
+	} else {
+		navCounts(r.Context(), p.Nav, in)
+	}
 	if s.sessions != nil {
 		if msg := s.sessions.PopString(r.Context(), sessionFlash); msg != "" {
 			p.Flash, p.FlashKind = msg, s.sessions.PopString(r.Context(), sessionFlashKind)
@@ -73,6 +82,25 @@ func navFor(ctx context.Context, a core.Actor, path string) []web.NavItem {
 	add("Applications", "/admin/applications", a.Has(core.RoleAdmin))
 	add("Settings", "/admin/settings", a.Has(core.RoleAdmin))
 	return items
+}
+
+// navCounts puts what waits for the reader on the links that lead to it:
+// the queues they work, their re-certifications, and the live drift on
+// their team's assets (on the assets link, where they find them).
+func navCounts(ctx context.Context, items []web.NavItem, in dashboard.Inbox) {
+	count := map[string]int{"/recertification": in.Recertifications, "/assets": in.Drift}
+	for href, n := range map[string]*int{"/queue/review": in.Review, "/queue/approval": in.Approval, "/queue/implementation": in.Implementation} {
+		if n != nil {
+			count[href] = *n
+		}
+	}
+	for i := range items {
+		if n := count[items[i].Href]; n > 0 {
+			items[i].Count = n
+			id := "inbox." + strings.TrimPrefix(navMessageID(items[i].Href), "nav.")
+			items[i].CountLabel = locale.T(ctx, id, "Count", locale.Number(ctx, n))
+		}
+	}
 }
 
 // navMessageID is the catalog id of a navigation link: nav. and its path,
@@ -155,13 +183,14 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	var v web.Home
+	v := web.Home{CanRequest: a.Has(core.RoleRequester)}
 	for _, st := range requests.AllStates {
 		if n := counts[st]; n > 0 {
 			v.Counts = append(v.Counts, web.StateCount{State: string(st), Label: st.Label(), Count: n, Href: "/requests?state=" + string(st)})
 		}
 	}
-	queues, err := s.app.Requests.CountQueues(ctx, a)
+	// The queue cards count what the reader may act on, as the navigation does.
+	queues, err := s.app.Requests.MyQueues(ctx, a)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -178,6 +207,16 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 			v.Queues = append(v.Queues, web.QueueLink{Label: q.label, Href: q.href, Count: *q.n})
 		}
 	}
+	if a.Has(core.RoleAuditor, core.RoleAdmin) {
+		if v.Needs, err = s.needs(r, a); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	if err := s.ownWork(r, a, &v); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if a.Has(core.RoleRequester) {
 		const latest = 10
 		mine, err := s.app.Requests.ListPage(ctx, a, requests.Filter{Mine: true}, paging.Request[requests.ListKey]{Limit: latest})
@@ -191,4 +230,60 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.render(w, r, http.StatusOK, web.HomePage(s.page(r, locale.T(ctx, "home.title")), v))
+}
+
+// homeListed is how many re-certifications and assets a home lists.
+const homeListed = 5
+
+// ownWork adds the reader's pending re-certifications and their team's
+// assets with live drift.
+func (s *Server) ownWork(r *http.Request, a core.Actor, v *web.Home) error {
+	ctx := r.Context()
+	in, err := s.app.Dashboard.Inbox(ctx, a)
+	if err != nil {
+		return err
+	}
+	if v.RecertTotal = in.Recertifications; v.RecertTotal > 0 {
+		items, err := s.app.Recert.MyRecertifications(ctx, a, paging.Request[recert.MineKey]{Limit: homeListed})
+		if err != nil {
+			return err
+		}
+		for _, it := range items.Items {
+			v.Recerts = append(v.Recerts, recertItem(ctx, it, time.Time{}))
+		}
+	}
+	if in.Drift > 0 {
+		assets, err := s.app.Drift.LiveOnTeamAssets(ctx, a.Team, homeListed)
+		if err != nil {
+			return err
+		}
+		for _, as := range assets {
+			v.TeamDrift = append(v.TeamDrift, web.AssetLink{Href: fmt.Sprintf("/assets/%d", as.AssetID), Address: as.Address, Hostname: as.Hostname, N: as.N})
+		}
+	}
+	return nil
+}
+
+// needs is what an auditor or an admin chases: overdue re-certifications,
+// severe live drift, zones without a good scan, and (admins) failed alerts.
+func (s *Server) needs(r *http.Request, a core.Actor) ([]web.Need, error) {
+	ctx := r.Context()
+	at, err := s.app.Dashboard.Attention(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	out := []web.Need{
+		{ID: "need-overdue", Label: locale.T(ctx, "home.need_overdue"), N: at.OverdueRecertifications, Href: "/recertification", Tone: "bad"},
+		{ID: "need-critical", Label: locale.T(ctx, "home.need_critical"), N: at.CriticalDrift, Href: "/drift?severity=critical", Tone: "bad"},
+		{ID: "need-high", Label: locale.T(ctx, "home.need_high"), N: at.HighDrift, Href: "/drift?severity=high", Tone: "bad"},
+		{ID: "need-unscanned", Label: locale.T(ctx, "home.need_unscanned"), N: len(at.Unscanned), Href: "/scans", Tone: "bad", Names: at.Unscanned},
+	}
+	if a.Has(core.RoleAdmin) {
+		deliveries, err := s.app.Alerts.DeliveryCounts(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, web.Need{ID: "need-failed-alerts", Label: locale.T(ctx, "home.need_failed_alerts"), N: deliveries["failed"], Href: "/admin/operations?status=failed", Tone: "bad"})
+	}
+	return out, nil
 }

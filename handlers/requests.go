@@ -775,12 +775,52 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, v web.Queue, 
 		s.fail(w, r, err)
 		return
 	}
-	if v.Total, err = s.app.Requests.CountQueue(r.Context(), actor(r), queue); err != nil {
+	a := actor(r)
+	if v.Total, err = s.app.Requests.CountQueue(r.Context(), a, queue); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v.Rows, v.Links = requestRows(r.Context(), reqs.Items), pageLinks(r, "cursor", reqs.Next)
+	var firstByMe map[uint]bool
+	if queue == requests.QueueApproval {
+		ids := make([]uint, len(reqs.Items))
+		for i, rq := range reqs.Items {
+			ids[i] = rq.ID
+		}
+		if firstByMe, err = s.app.Requests.FirstApprovedBy(r.Context(), a, ids); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	v.ShowRules = queue == requests.QueueImplementation
+	v.Rows, v.Links = queueRows(r.Context(), a, reqs.Items, firstByMe, v.ShowRules), pageLinks(r, "cursor", reqs.Next)
 	s.render(w, r, http.StatusOK, web.QueuePage(s.page(r, v.Heading), v))
+}
+
+// queueRows marks each request with its most severe finding, the exception
+// path, and whether the reader may act on it at all.
+func queueRows(ctx context.Context, a core.Actor, reqs []models.Request, firstByMe map[uint]bool, withRules bool) []web.WorkQueueRow {
+	base := requestRows(ctx, reqs)
+	rows := make([]web.WorkQueueRow, len(reqs))
+	for i, rq := range reqs {
+		row := web.WorkQueueRow{RequestRow: base[i], Exception: rq.Exception, Own: rq.RequesterID == a.ID, FirstByMe: firstByMe[rq.ID]}
+		rank := -1
+		for _, f := range requests.FindingsOf(rq) {
+			row.Exception = row.Exception || f.Blocking
+			if f.Severity.Rank() > rank {
+				rank, row.Severity = f.Severity.Rank(), string(f.Severity)
+			}
+		}
+		if row.Severity != "" {
+			row.SeverityLabel = web.Term(ctx, web.TermSeverity, row.Severity)
+		}
+		if withRules {
+			for j, ru := range rq.Rules {
+				row.RuleList = append(row.RuleList, web.RuleView{Number: j + 1, Source: ru.Source, Destination: ru.Destination, Protocol: ru.Protocol, Ports: ru.Ports, Service: ru.Service, Direction: directionText(ctx, ru.Direction)})
+			}
+		}
+		rows[i] = row
+	}
+	return rows
 }
 
 func (s *Server) reviewQueue(w http.ResponseWriter, r *http.Request) {

@@ -111,6 +111,16 @@ var hotQueries = []hotQuery{
 	// Re-certification.
 	{name: "campaign items", sql: `SELECT * FROM recertifications WHERE campaign_id = ? ORDER BY team, request_id`, args: []any{3}},
 	{name: "my team's pending recertifications", sql: `SELECT id FROM recertifications WHERE team = ? AND status = ? AND id > ? ORDER BY id LIMIT 51`, args: []any{team, "pending", 0}},
+	// The navigation's inbox and the role homes (workflow/requests MyQueues,
+	// workflow/recert CountMine and CountOverdue, workflow/drift).
+	{name: "inbox: own requests submitted", sql: `SELECT COUNT(*) FROM requests WHERE requester_id = ? AND state = ?`, args: []any{someone, "submitted"}},
+	{name: "inbox: requests one approver gave the first approval", sql: `SELECT COUNT(*) FROM requests WHERE state = ? AND needs_second_approval = ? AND EXISTS (SELECT 1 FROM reviews WHERE reviews.request_id = requests.id AND reviews.voided = ? AND reviews.decision = ? AND reviews.kind = 'review') AND (requester_id = ? OR EXISTS (SELECT 1 FROM reviews WHERE reviews.request_id = requests.id AND reviews.reviewer_id = ? AND reviews.kind = 'review' AND reviews.voided = ? AND reviews.decision = ?))`, args: []any{"in_review", true, false, "approve", someone, someone, false, "approve"}},
+	{name: "inbox: my own pending recertifications, counted", sql: `SELECT COUNT(*) FROM recertifications WHERE requester_id = ? AND status = ?`, args: []any{someone, "pending"}},
+	{name: "inbox: my team's pending recertifications, counted", sql: `SELECT COUNT(*) FROM recertifications WHERE team = ? AND status = ? AND requester_id <> ?`, args: []any{team, "pending", someone}},
+	{name: "inbox: live drift on a team's assets", sql: `SELECT COUNT(*) FROM assets JOIN drift_items ON drift_items.address = assets.address AND drift_items.state IN ? WHERE assets.owner_team = ?`, args: []any{live, team}},
+	{name: "home: overdue recertifications", sql: `SELECT COUNT(*) FROM recertifications WHERE status = ? AND campaign_id IN ?`, args: []any{"pending", []int{1, 2}}},
+	{name: "dashboard: live drift by address", sql: `SELECT address, severity, COUNT(*) AS n FROM drift_items WHERE state = ? GROUP BY address, severity`, args: []any{"open"}},
+	{name: "dashboard: oldest live drift", sql: `SELECT * FROM drift_items WHERE state = ? ORDER BY first_seen, id LIMIT 8`, args: []any{"open"}},
 	{name: "my own pending recertifications", sql: `SELECT id FROM recertifications WHERE requester_id = ? AND status = ? AND id > ? ORDER BY id LIMIT 51`, args: []any{someone, "pending", 0}},
 	{name: "pending item of a request", sql: `SELECT * FROM recertifications WHERE request_id = ? AND status = ?`, args: []any{cursor, "pending"}},
 	{name: "requests waiting for recertification", sql: `SELECT request_id FROM recertifications WHERE status = ?`, args: []any{"pending"}},

@@ -36,6 +36,10 @@ type User struct {
 type NavItem struct {
 	Label, Href string
 	Current     bool
+	// Count is how much waits for the reader there (0: nothing, no badge);
+	// CountLabel says it in words for screen readers.
+	Count      int
+	CountLabel string
 }
 
 // DemoLogin is a demo account shown on the login page in demo mode.
@@ -66,6 +70,15 @@ type Home struct {
 	// MineHref lists all of the actor's requests when Mine shows only the latest.
 	MineHref string
 	Queues   []QueueLink
+	// CanRequest offers New request (requesters).
+	CanRequest bool
+	// Recerts are the reader's first pending re-certifications of RecertTotal.
+	Recerts     []RecertItem
+	RecertTotal int
+	// TeamDrift are the reader's team's assets with live drift.
+	TeamDrift []AssetLink
+	// Needs are what auditors and admins chase.
+	Needs []Need
 }
 
 // ListLinks are the links between the pages of a list: Next carries the
@@ -256,9 +269,12 @@ type ImplementForm struct {
 // Queue is a work queue page.
 type Queue struct {
 	Heading, Intro, Empty string
-	Rows                  []RequestRow
-	ActionLabel           string
-	ActionSuffix          string // appended to the request's href
+	Rows                  []WorkQueueRow
+	// ShowRules lists each row's rules in full (the implementation queue:
+	// what goes on the firewall).
+	ShowRules    bool
+	ActionLabel  string
+	ActionSuffix string // appended to the request's href
 	// Total is how many wait in the queue, across every page.
 	Total int
 	Links ListLinks
@@ -568,10 +584,11 @@ type HeatRow struct {
 	Cells []HeatCell
 }
 
-// Chart is a server-drawn line chart (SVG).
+// Chart is the 30-day trend: two lines in a 100×100 box that stretches to
+// any width, axis labels placed by percentage in HTML so that they keep a
+// readable size on a phone.
 type Chart struct {
-	Width, Height  int
-	OpenedPoints   string // SVG polyline points
+	OpenedPoints   string // SVG polyline points, 0–100 on both axes
 	ResolvedPoints string
 	XLabels        []ChartLabel
 	YLabels        []ChartLabel
@@ -579,9 +596,10 @@ type Chart struct {
 	ResolvedTotal  int
 }
 
-// ChartLabel is an axis label.
+// ChartLabel is an axis label at Pos percent along its axis (from the left,
+// or from the top).
 type ChartLabel struct {
-	X, Y int
+	Pos  string
 	Text string
 }
 
@@ -595,6 +613,8 @@ type DashboardView struct {
 	Waiting    []Count
 	Expiring   []RequestRow
 	LastScans  []ScanRow
+	Riskiest   []RiskRow
+	Oldest     []OldDriftRow
 }
 
 // DriftRow is a drift item in a list.

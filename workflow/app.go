@@ -79,7 +79,7 @@ func New(db *gorm.DB, log *slog.Logger) *App {
 	a.Scans.SetDriftRecorder(a.Drift)
 	a.Agents.SetExternalDrift(a.Drift)
 	a.Requests.SetVerification(a.Scans)
-	a.Dashboard = dashboard.New(st, a.Requests, inv, a.Scans, a.Drift)
+	a.Dashboard = dashboard.New(st, a.Requests, inv, a.Scans, a.Drift, a.Recert)
 	a.Reports = reporting.New(st, inv)
 	a.Scans.AfterScheduledRun(a.Reports.GenerateAfterScan)
 	a.Credentials = credentials.New(st)

@@ -65,6 +65,11 @@ var btZhPages = []struct {
 	{btAdam, "/recertification", 200},
 	{btAdam, "/audit/log?limit=200", 200}, // one page: the pager (ListLinksNav) is converted with the requests pages
 	{btAdam, "/audit/log?object_id=x", 400},
+	// The role homes and queues with their marks.
+	{baAude, "/", 200},
+	{btPat, "/", 200},
+	{btPat, "/queue/review", 200},
+	{btLee, "/dashboard", 200},
 }
 
 // TestBrowserChinesePages opens every converted page in Chromium asking for

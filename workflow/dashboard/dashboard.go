@@ -1,8 +1,10 @@
 package dashboard
 
 import (
+	"cmp"
 	"context"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/portcullis/portcullis/models"
@@ -37,7 +39,31 @@ type Dashboard struct {
 	Waiting   map[requests.State]int
 	Expiring  []models.Request // in force, expiring within 30 days
 	LastScans []ZoneScan
+	// Riskiest are the assets (or addresses not in the inventory) with the
+	// most severe live drift; Oldest the live items first seen longest ago.
+	Riskiest []AssetRisk
+	Oldest   []OldDrift
 }
+
+// AssetRisk is one address's live drift, by severity, and its score.
+type AssetRisk struct {
+	Address    string
+	Asset      *models.Asset // nil: not in the inventory
+	BySeverity map[string]int
+	Score      int
+}
+
+// OldDrift is a live item and the asset it is on (nil: not in the inventory).
+type OldDrift struct {
+	Item  models.DriftItem
+	Asset *models.Asset
+}
+
+// severityWeight ranks assets: one critical item outweighs several lesser ones.
+var severityWeight = map[string]int{"critical": 100, "high": 30, "medium": 8, "low": 2, "info": 1}
+
+// listed is how many riskiest assets and oldest items the dashboard shows.
+const listed = 8
 
 // Dashboard gathers the morning view, the same for everybody who may see
 // it. The returned view is shared: callers read it and never change it.
@@ -121,7 +147,64 @@ func (s *Service) build(ctx context.Context) (*Dashboard, error) {
 	if d.Expiring, err = s.requests.ExpiringBefore(ctx, now.AddDate(0, 0, 30), 20); err != nil {
 		return nil, err
 	}
+	if err := s.riskiestAndOldest(ctx, d); err != nil {
+		return nil, err
+	}
 	return d, nil
+}
+
+// riskiestAndOldest ranks the addresses by their live drift and reads the
+// oldest live items, then the assets of both in one lookup.
+func (s *Service) riskiestAndOldest(ctx context.Context, d *Dashboard) error {
+	counts, err := s.drift.LiveByAddress(ctx)
+	if err != nil {
+		return err
+	}
+	byAddress := map[string]*AssetRisk{}
+	for _, c := range counts {
+		r := byAddress[c.Address]
+		if r == nil {
+			r = &AssetRisk{Address: c.Address, BySeverity: map[string]int{}}
+			byAddress[c.Address] = r
+		}
+		r.BySeverity[c.Severity] += c.N
+		r.Score += c.N * max(1, severityWeight[c.Severity])
+	}
+	for _, r := range byAddress {
+		d.Riskiest = append(d.Riskiest, *r)
+	}
+	slices.SortFunc(d.Riskiest, func(a, b AssetRisk) int {
+		return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.Address, b.Address))
+	})
+	d.Riskiest = d.Riskiest[:min(listed, len(d.Riskiest))]
+	oldest, err := s.drift.OldestLive(ctx, listed)
+	if err != nil {
+		return err
+	}
+	var addresses []string
+	for _, r := range d.Riskiest {
+		addresses = append(addresses, r.Address)
+	}
+	for _, it := range oldest {
+		addresses = append(addresses, it.Address)
+	}
+	assets, err := s.inventory.AssetsByAddress(ctx, addresses)
+	if err != nil {
+		return err
+	}
+	find := func(address string) *models.Asset {
+		if a, ok := assets[address]; ok {
+			return &a
+		}
+		return nil
+	}
+	for i := range d.Riskiest {
+		d.Riskiest[i].Asset = find(d.Riskiest[i].Address)
+	}
+	for _, it := range oldest {
+		d.Oldest = append(d.Oldest, OldDrift{Item: it, Asset: find(it.Address)})
+	}
+	return nil
 }
 
 // trend counts the items opened and resolved per day from start: the days

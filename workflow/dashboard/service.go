@@ -9,6 +9,7 @@ import (
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/drift"
 	"github.com/portcullis/portcullis/workflow/inventory"
+	"github.com/portcullis/portcullis/workflow/recert"
 	"github.com/portcullis/portcullis/workflow/requests"
 	"github.com/portcullis/portcullis/workflow/scans"
 )
@@ -20,6 +21,7 @@ type Service struct {
 	inventory *inventory.Service
 	scans     *scans.Service
 	drift     *drift.Service
+	recert    *recert.Service
 	// past holds the trend of the days before today, which no longer
 	// change: they are counted once a day, today's on every view.
 	past struct {
@@ -29,9 +31,20 @@ type Service struct {
 	}
 	// view is shared by every reader until something changes.
 	view core.Summary[*Dashboard]
+	// inboxes, teamDrift and overdue are kept briefly, per person, per
+	// team and for everyone (see core.Summaries).
+	inboxes   core.Summaries[inboxKey, inboxOwn]
+	teamDrift core.Summaries[string, int]
+	overdue   core.Summary[int]
+}
+
+// inboxKey is whose inbox: a person and their team.
+type inboxKey struct {
+	user uint
+	team string
 }
 
 // New makes the dashboard over the features it reads.
-func New(st *core.Store, req *requests.Service, inv *inventory.Service, sc *scans.Service, dr *drift.Service) *Service {
-	return &Service{Store: st, requests: req, inventory: inv, scans: sc, drift: dr}
+func New(st *core.Store, req *requests.Service, inv *inventory.Service, sc *scans.Service, dr *drift.Service, rc *recert.Service) *Service {
+	return &Service{Store: st, requests: req, inventory: inv, scans: sc, drift: dr, recert: rc}
 }

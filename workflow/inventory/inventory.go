@@ -575,3 +575,20 @@ func (s *Service) AssetCountsByZone(ctx context.Context) (map[uint]int, error) {
 	}
 	return out, nil
 }
+
+// AssetsByAddress reads the assets at the addresses (those in the
+// inventory), keyed by address: pages that list drift or scans link them.
+func (s *Service) AssetsByAddress(ctx context.Context, addresses []string) (map[string]models.Asset, error) {
+	out := map[string]models.Asset{}
+	if len(addresses) == 0 {
+		return out, nil
+	}
+	var rows []models.Asset
+	if err := s.DB().WithContext(ctx).Preload("Zone").Where("address IN ?", addresses).Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	for _, a := range rows {
+		out[a.Address] = a
+	}
+	return out, nil
+}

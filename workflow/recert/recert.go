@@ -548,3 +548,36 @@ func (s *Service) SendReminders(ctx context.Context) (int, error) {
 	}
 	return 0, nil
 }
+
+// CountMine counts the pending items the actor owns, as MyRecertifications
+// lists them: their own requests' and their team's, each from its index.
+func (s *Service) CountMine(ctx context.Context, actor core.Actor) (int, error) {
+	db := s.DB().WithContext(ctx)
+	var own, team int64
+	if err := db.Model(&models.Recertification{}).Where("requester_id = ? AND status = ?", actor.ID, RecertPending).Count(&own).Error; err != nil {
+		return 0, err
+	}
+	if actor.Team != "" {
+		if err := db.Model(&models.Recertification{}).Where("team = ? AND status = ? AND requester_id <> ?", actor.Team, RecertPending, actor.ID).Count(&team).Error; err != nil {
+			return 0, err
+		}
+	}
+	return int(own + team), nil
+}
+
+// CountOverdue counts the pending items of open campaigns past their due
+// date: what auditors and admins chase. The few open campaigns are read
+// first; their items from the (status, campaign_id) index.
+func (s *Service) CountOverdue(ctx context.Context) (int, error) {
+	db := s.DB().WithContext(ctx)
+	var due []uint
+	if err := db.Model(&models.RecertCampaign{}).Where("closed_at IS NULL AND due_by < ?", s.Now()).Pluck("id", &due).Error; err != nil {
+		return 0, err
+	}
+	if len(due) == 0 {
+		return 0, nil
+	}
+	var n int64
+	err := db.Model(&models.Recertification{}).Where("status = ? AND campaign_id IN ?", RecertPending, due).Count(&n).Error
+	return int(n), err
+}

@@ -38,6 +38,9 @@ type Service struct {
 	// ownCounts are the counts of those who see only their own and their
 	// team's requests, by person and team.
 	ownCounts core.Summaries[ownScope, map[State]int]
+	// notActionable is, per person, what waits in their queues that they
+	// may not act on (see MyQueues).
+	notActionable core.Summaries[uint, notActionable]
 }
 
 // ownScope is whose requests a count covers.
