@@ -112,6 +112,13 @@ func (s *Service) validateRequest(tx *gorm.DB, in Input, asked *Assessment) (*va
 	if err != nil {
 		return nil, err
 	}
+	pol, err := s.inventory.LoadPolicy(tx)
+	if err != nil {
+		return nil, err
+	}
+	if pol.Catalog == nil {
+		pol.Catalog = policy.DefaultCatalog()
+	}
 	for i, ri := range in.Rules {
 		if i >= MaxRules {
 			break
@@ -173,9 +180,11 @@ func (s *Service) validateRequest(tx *gorm.DB, in Input, asked *Assessment) (*va
 			rule.Ports = ports.String()
 		}
 
+		// The scanner's words and every service of the port catalog (https,
+		// grafana, …) may be expected.
 		svc := strings.ToLower(strings.TrimSpace(ri.Service))
-		if svc != "" && !slices.Contains(Services, svc) {
-			add(field("service"), "%q is not a known service; use one of: %s", ri.Service, strings.Join(Services, ", "))
+		if _, inCatalog := pol.Catalog.Lookup(svc); svc != "" && !slices.Contains(Services, svc) && !inCatalog {
+			add(field("service"), "%q is neither a service of the port catalog nor one the scanner names (such as %s)", ri.Service, strings.Join(Services[:8], ", "))
 		}
 		rule.Service = svc
 
@@ -380,10 +389,15 @@ func (s *Service) Submit(ctx context.Context, actor core.Actor, id uint) (*model
 
 // Cancel withdraws a draft or a submitted request.
 func (s *Service) Cancel(ctx context.Context, actor core.Actor, id uint, reason string) (*models.Request, error) {
-	if err := core.CheckLength("reason", "the reason", strings.TrimSpace(reason), core.Limits.Reason); err != nil {
+	reason = strings.TrimSpace(reason)
+	// A cancelled request cannot be reopened: its timeline says why.
+	if reason == "" {
+		return nil, core.Invalid("reason", "a reason is required to cancel a request")
+	}
+	if err := core.CheckLength("reason", "the reason", reason, core.Limits.Reason); err != nil {
 		return nil, err
 	}
-	return s.simpleStep(ctx, actor, id, EventCancel, strings.TrimSpace(reason), func(r *models.Request) map[string]any {
+	return s.simpleStep(ctx, actor, id, EventCancel, reason, func(r *models.Request) map[string]any {
 		return map[string]any{"closed_at": s.Now()}
 	})
 }
