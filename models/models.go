@@ -162,9 +162,9 @@ type Request struct {
 
 // Rule is one proposed (and, once approved, allowed) opening of a request.
 type Rule struct {
-	ID          uint   `gorm:"primaryKey"`
-	RequestID   uint   `gorm:"not null;index"`
-	Position    int    `gorm:"not null"`
+	ID        uint `gorm:"primaryKey"`
+	RequestID uint `gorm:"not null;index"`
+	Position  int  `gorm:"not null"`
 	// A rule reads in the direction the connection is opened. Ingress:
 	// Source is "internet", a zone name or comma-separated CIDRs, and
 	// Destination our assets (comma-separated addresses or a zone name).

@@ -55,4 +55,3 @@ func directionOr(d string) string {
 	}
 	return "ingress"
 }
-

@@ -146,8 +146,8 @@ type RequestForm struct {
 	// Problems list why the form was refused, each field named as the form
 	// shows it, linked to the field.
 	Problems []Problem
-	Findings        Findings
-	DriftID         uint // the drift item this request answers, when filed from one
+	Findings Findings
+	DriftID  uint // the drift item this request answers, when filed from one
 	// Assessment is the security questionnaire, with questions only when
 	// the rules touch an innovation-tier application; Answers are what the
 	// requester typed in it, by question id.
