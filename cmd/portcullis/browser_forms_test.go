@@ -33,7 +33,7 @@ func TestBrowserFormsSpeakToPeople(t *testing.T) {
 	if !a.eval(`document.getElementById("rule-0").contains(document.querySelector("#rule-0-findings .finding"))`) {
 		a.fail("the finding is not shown beside (inside) rule 1")
 	}
-	if !a.eval(`document.querySelector("#rule-0-findings").compareDocumentPosition(document.querySelector("#save")) & Node.DOCUMENT_POSITION_FOLLOWING`) {
+	if !a.eval(`!!(document.querySelector("#rule-0-findings").compareDocumentPosition(document.querySelector("#save")) & Node.DOCUMENT_POSITION_FOLLOWING)`) {
 		a.fail("the rule's findings are below the buttons")
 	}
 
@@ -49,7 +49,7 @@ func TestBrowserFormsSpeakToPeople(t *testing.T) {
 	}
 
 	// A bad source: the form comes back naming the field as people see it.
-	a.step("type a bad source", chromedp.SetValue(btRuleField(0, "source"), ""), chromedp.SendKeys(btRuleField(0, "source"), "10.0.0.0/33"))
+	a.step("type a bad source", btClear(0, "source"), chromedp.SendKeys(btRuleField(0, "source"), "10.0.0.0/33"))
 	a.settle()
 	a.submitForm("save the form", "#save", 400)
 	problems := a.text("#form-problems")
@@ -64,9 +64,9 @@ func TestBrowserFormsSpeakToPeople(t *testing.T) {
 	}
 
 	// A sound rule saves; cancelling it asks to confirm, with a reason.
-	a.step("fix the rule", chromedp.SetValue(btRuleField(0, "source"), ""), chromedp.SendKeys(btRuleField(0, "source"), "transit"),
-		chromedp.SetValue(btRuleField(0, "destination"), ""), chromedp.SendKeys(btRuleField(0, "destination"), "127.50.0.10"),
-		chromedp.SetValue(btRuleField(0, "ports"), ""), chromedp.SendKeys(btRuleField(0, "ports"), "443"))
+	a.step("fix the rule", btClear(0, "source"), chromedp.SendKeys(btRuleField(0, "source"), "transit"),
+		btClear(0, "destination"), chromedp.SendKeys(btRuleField(0, "destination"), "127.50.0.10"),
+		btClear(0, "ports"), chromedp.SendKeys(btRuleField(0, "ports"), "443"))
 	a.settle()
 	a.submitForm("save the draft", "#save", 200)
 	id := a.requestIDFromURL()
@@ -105,4 +105,9 @@ func (p *btPerson) waitRuleFinding(i int, code string) {
 	p.step(fmt.Sprintf("wait for the finding %s beside rule %d", code, i+1),
 		chromedp.Poll[chromedp.Void](`Array.from(document.querySelectorAll(`+btJS(sel)+`)).some(e => e.innerText.includes(`+btJS(code)+`))`,
 			chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(browserStepTimeout)))
+}
+
+// btClear empties a field of rule i, as selecting its text and deleting it does.
+func btClear(i int, name string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](`document.querySelector(` + btJS(fmt.Sprintf(`[name="rules[%d].%s"]`, i, name)) + `).value = ""`)
 }
