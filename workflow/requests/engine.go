@@ -56,13 +56,7 @@ func activeRules(tx *gorm.DB, inv *policy.Inventory, except uint) ([]policy.Acti
 		if err := rows.Scan(&ru.ID, &ru.RequestID, &ru.Position, &ru.Source, &ru.Destination, &ru.Protocol, &ru.Ports, &ru.Service, &ru.Direction, &title, &expires); err != nil {
 			return nil, nil, err
 		}
-		// Filed under our side: the destination of an ingress rule, the
-		// source of an egress rule.
-		ours := ru.Destination
-		if ru.Direction == string(policy.Egress) {
-			ours = ru.Source
-		}
-		for _, d := range strings.Split(ours, ",") {
+		for _, d := range strings.Split(OurSide(ru), ",") {
 			d = strings.ToLower(strings.TrimSpace(d))
 			byDest[d] = append(byDest[d], activeRef{Rule: ru.ID, Request: ru.RequestID})
 		}
@@ -73,6 +67,16 @@ func activeRules(tx *gorm.DB, inv *policy.Inventory, except uint) ([]policy.Acti
 		out = append(out, policy.ActiveRule{ProposedRule: resolved[0], ID: int64(ru.ID), RequestID: int64(ru.RequestID), Label: title, Number: ru.Position + 1})
 	}
 	return out, byDest, rows.Err()
+}
+
+// OurSide is the part of a stored rule that names our assets (addresses
+// joined by commas, or a zone): the destination of an ingress rule, the
+// source of an egress rule.
+func OurSide(ru models.Rule) string {
+	if ru.Direction == string(policy.Egress) {
+		return ru.Source
+	}
+	return ru.Destination
 }
 
 // activeRef names one rule in force.
