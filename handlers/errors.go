@@ -50,8 +50,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusInternalServerError {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	msg, _ := publicMessage(err)
-	s.renderError(w, r, status, msg)
+	s.renderError(w, r, status, humanMessage(r.Context(), err))
 }
 
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int, msg string) {
@@ -65,6 +64,9 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	msg, field := publicMessage(err)
+	if field != "" {
+		msg = humanMessage(r.Context(), err)
+	}
 	body := apiErrorBody{}
 	body.Error.Code = apiCode(status)
 	body.Error.Message = msg

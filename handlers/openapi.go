@@ -82,6 +82,12 @@ func arr(items map[string]any) map[string]any {
 	return map[string]any{"type": "array", "items": items}
 }
 
+// withDescription adds a description to a schema.
+func withDescription(schema map[string]any, text string) map[string]any {
+	schema["description"] = text
+	return schema
+}
+
 var stringOrList = map[string]any{"oneOf": []any{map[string]any{"type": "string"}, arr(map[string]any{"type": "string"})}}
 
 var apiSchemas = map[string]any{
@@ -90,14 +96,14 @@ var apiSchemas = map[string]any{
 		"code": str("bad_request, unauthorized, forbidden, not_found, conflict, payload_too_large, too_many_requests or internal"), "message": str("what is wrong"),
 		"field": str("the field at fault, e.g. rules[0].ports"),
 	}, "code", "message")}, "error"),
-	"Rule": obj(map[string]any{
-		"source":      map[string]any{"description": `"internet", a zone name, or a list of CIDRs`, "oneOf": stringOrList["oneOf"]},
-		"destination": map[string]any{"description": "asset addresses, or a zone name", "oneOf": stringOrList["oneOf"]},
+	"Rule": withDescription(obj(map[string]any{
+		"source":      map[string]any{"description": `who opens the connection. ingress: "internet", a zone name, or a list of CIDRs; egress: our asset addresses, or a zone name`, "oneOf": stringOrList["oneOf"]},
+		"destination": map[string]any{"description": `who accepts it. ingress: our asset addresses, or a zone name; egress: the outside peer, as CIDRs, a zone name or "internet"`, "oneOf": stringOrList["oneOf"]},
 		"protocol":    map[string]any{"type": "string", "enum": []string{"tcp", "udp"}},
 		"ports":       str(`"443", "8000-8100", "80,443"`),
 		"service":     str("expected service, vocabulary of the scan report"),
-		"direction":   map[string]any{"type": "string", "enum": []string{"ingress", "egress"}},
-	}, "source", "destination", "protocol", "ports"),
+		"direction":   map[string]any{"type": "string", "enum": []string{"ingress", "egress"}, "description": "ingress (the default): the source connects in to our assets; egress: our assets connect out to the peer"},
+	}, "source", "destination", "protocol", "ports"), "A rule reads in the direction the connection is opened: for egress the source is our asset that opens the connection and the destination the outside peer (CIDRs, or \"internet\"), e.g. {\"source\": [\"10.1.0.5\"], \"destination\": [\"203.0.113.5\"], \"direction\": \"egress\"}. Ports are the destination's."),
 	"Finding": obj(map[string]any{
 		"code": str("stable finding code, e.g. internet-high-risk"), "severity": map[string]any{"type": "string", "enum": []string{"info", "low", "medium", "high", "critical"}},
 		"blocking": map[string]any{"type": "boolean"}, "message": str("what is wrong and what to do"), "rule": map[string]any{"type": "integer", "description": "index of the rule"},

@@ -96,13 +96,16 @@ func (s *Server) requestForm(r *http.Request, v web.RequestForm) (web.RequestFor
 	if v.Assets, err = s.assetOptions(ctx, ""); err != nil {
 		return v, err
 	}
-	v.Services = requests.Services[:len(requests.Services)-1] // "unknown" is what a scan says, not what one asks for
+	if v.Choices, err = s.ruleChoices(r, zones); err != nil {
+		return v, err
+	}
 	if len(v.Rules) == 0 {
 		v.Rules = []web.RuleForm{{Index: 0, Protocol: "tcp", Direction: "ingress"}}
 	}
 	if v.Errors == nil {
 		v.Errors = map[string]string{}
 	}
+	v.Findings = besideRules(v.Findings, v.Rules)
 	rules := make([]requests.RuleInput, len(v.Rules))
 	for i, ru := range v.Rules {
 		rules[i] = requests.RuleInput{Source: ru.Source, Destination: ru.Destination, Protocol: ru.Protocol, Ports: ru.Ports, Service: ru.Service, Direction: ru.Direction}
@@ -167,7 +170,7 @@ func (s *Server) assetOptions(ctx context.Context, prefix string) ([]web.Option,
 func (s *Server) suggestAssets(w http.ResponseWriter, r *http.Request) {
 	var typed string
 	for key, vals := range r.URL.Query() {
-		if (key == "q" || strings.HasSuffix(key, ".destination")) && len(vals) > 0 {
+		if (key == "q" || strings.HasSuffix(key, ".destination") || strings.HasSuffix(key, ".source")) && len(vals) > 0 {
 			typed = vals[0]
 		}
 	}
@@ -189,13 +192,25 @@ func (s *Server) ruleRow(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusBadRequest, "index must be a number from 0 to 99")
 		return
 	}
-	services := requests.Services[:len(requests.Services)-1]
+	zones, err := s.app.Inventory.ListZones(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	choices, err := s.ruleChoices(r, zones)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	web.RuleFields(web.RuleForm{Index: i, Protocol: "tcp", Direction: "ingress"}, services).Render(r.Context(), w)
+	web.RuleFields(web.RuleForm{Index: i, Protocol: "tcp", Direction: "ingress"}, choices).Render(r.Context(), w)
 	web.AddRuleButton(i+1).Render(r.Context(), w)
 }
 
 var ruleField = regexp.MustCompile(`^rules\[(\d{1,3})\]\.(\w+)$`)
+
+// ruleFieldPrefix finds the rule a field path is about: rules[2].destination[1] is rule 3's.
+var ruleFieldPrefix = regexp.MustCompile(`^rules\[(\d{1,3})\]`)
 
 // parseRequestForm reads the form into a workflow input and the rows to
 // show again; removed rules are dropped and the rest renumbered.
@@ -271,6 +286,7 @@ func (s *Server) formWithErrors(w http.ResponseWriter, r *http.Request, in reque
 		v.Errors[field] = msg
 	}
 	v.FormError = locale.T(r.Context(), "request_form.not_saved")
+	v.Problems = problemsOf(r.Context(), err)
 	if len(in.Rules) > 0 {
 		if f, err := s.evaluateInput(r, in); err == nil {
 			v.Findings = f
@@ -543,10 +559,12 @@ func detailView(ctx context.Context, d *requests.Detail, a core.Actor) web.Reque
 		v.Actions = append(v.Actions, web.Action{Label: locale.T(ctx, "request.action_implement"), Href: base + "/implement", Method: "GET"})
 	}
 	if allowed(requests.EventCancel) {
-		v.Actions = append(v.Actions, web.Action{Label: locale.T(ctx, "request.action_cancel"), Href: base + "/cancel", Method: "POST", Style: "danger", NeedsReason: true})
+		v.Actions = append(v.Actions, web.Action{Label: locale.T(ctx, "request.action_cancel"), Href: base + "/cancel", Method: "POST", Style: "danger", NeedsReason: true,
+			Name: "cancel", Question: locale.T(ctx, "confirm.cancel", "ID", req.ID)})
 	}
 	if allowed(requests.EventRevoke) {
-		v.Actions = append(v.Actions, web.Action{Label: locale.T(ctx, "request.action_revoke"), Href: base + "/revoke", Method: "POST", Style: "danger", NeedsReason: true})
+		v.Actions = append(v.Actions, web.Action{Label: locale.T(ctx, "request.action_revoke"), Href: base + "/revoke", Method: "POST", Style: "danger", NeedsReason: true,
+			Name: "revoke", Question: locale.T(ctx, "confirm.revoke", "ID", req.ID)})
 	}
 	return v
 }
@@ -600,22 +618,46 @@ func findingsView(ctx context.Context, findings []requests.Finding, controls map
 // of the rules as they stand, nothing saved.
 func (s *Server) evaluateForm(w http.ResponseWriter, r *http.Request) {
 	// The form's size is bounded by validText (formBodyLimits).
-	in, _, _, _ := parseRequestForm(r)
+	in, rows, _, _ := parseRequestForm(r)
 	if len(in.Rules) > requests.MaxRules {
 		s.render(w, r, http.StatusOK, web.FindingsPanel(web.Findings{Evaluated: true, Incomplete: []string{
 			locale.T(r.Context(), "request_form.too_many_rules", "Rules", len(in.Rules), "Max", requests.MaxRules)}}))
 		return
 	}
-	s.renderFindingsOf(w, r, in)
-}
-
-func (s *Server) renderFindingsOf(w http.ResponseWriter, r *http.Request, in requests.Input) {
 	v, err := s.evaluateInput(r, in)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, web.FindingsPanel(v))
+	general := besideRules(v, rows)
+	s.render(w, r, http.StatusOK, web.LiveFindings(general, rows))
+}
+
+// besideRules puts each rule's findings, and why it could not be judged,
+// beside the rule, and returns what concerns no one rule. The rows'
+// indexes must match the findings' rule numbers (the rows as parsed).
+func besideRules(f web.Findings, rows []web.RuleForm) web.Findings {
+	if !f.Evaluated {
+		return f
+	}
+	general := web.Findings{Evaluated: true}
+	for i := range rows {
+		rows[i].Evaluated = true
+		rows[i].Incomplete = f.RuleIncomplete[i+1]
+	}
+	for _, item := range f.Items {
+		if k := item.Rule - 1; k >= 0 && k < len(rows) {
+			rows[k].Findings = append(rows[k].Findings, item)
+			continue
+		}
+		general.Items = append(general.Items, item)
+	}
+	general.Incomplete = f.Incomplete
+	// A form whose every rule is judged shows nothing more at the bottom.
+	if len(general.Items) == 0 && len(general.Incomplete) == 0 {
+		general.Evaluated = false
+	}
+	return general
 }
 
 func (s *Server) evaluateInput(r *http.Request, in requests.Input) (web.Findings, error) {
@@ -624,8 +666,15 @@ func (s *Server) evaluateInput(r *http.Request, in requests.Input) (web.Findings
 		return web.Findings{}, err
 	}
 	v := findingsView(r.Context(), ev.Findings, nil, nil)
+	v.RuleIncomplete = map[int][]string{}
 	for _, e := range ev.Incomplete {
-		v.Incomplete = append(v.Incomplete, locale.T(r.Context(), "request_form.not_judged", "Reason", e.Error()))
+		text := locale.T(r.Context(), "request_form.not_judged", "Reason", humanMessage(r.Context(), e))
+		if m := ruleFieldPrefix.FindStringSubmatch(e.Field); m != nil {
+			i, _ := strconv.Atoi(m[1])
+			v.RuleIncomplete[i+1] = append(v.RuleIncomplete[i+1], text)
+			continue
+		}
+		v.Incomplete = append(v.Incomplete, text)
 	}
 	return v, nil
 }
@@ -688,7 +737,7 @@ func (s *Server) reviewRequest(w http.ResponseWriter, r *http.Request) {
 		view := detailView(r.Context(), d, a)
 		view.Findings = findingsView(r.Context(), requests.FindingsOf(d.Request), in.CompensatingControls, errs)
 		v := web.ReviewForm{Request: view, Checklist: checklistItems(r.Context(), requests.FindingsOf(d.Request), answers, errs), Decision: string(in.Decision),
-			Comment: in.Comment, ZoneConfirmed: in.ZoneConfirmed, Errors: errs, FormError: locale.T(r.Context(), "review.not_recorded", "Reason", err.Error())}
+			Comment: in.Comment, ZoneConfirmed: in.ZoneConfirmed, Errors: errs, FormError: locale.T(r.Context(), "review.not_recorded", "Reason", humanMessage(r.Context(), err))}
 		s.render(w, r, http.StatusBadRequest, web.ReviewPage(s.page(r, locale.T(r.Context(), "review.title")), v))
 		return
 	}
@@ -723,7 +772,7 @@ func (s *Server) approveRequest(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, derr)
 			return
 		}
-		v := web.ReviewForm{Request: detailView(r.Context(), d, a), Second: true, Decision: string(decision), Comment: comment, Errors: fieldErrors(err), FormError: locale.T(r.Context(), "review.not_recorded", "Reason", err.Error())}
+		v := web.ReviewForm{Request: detailView(r.Context(), d, a), Second: true, Decision: string(decision), Comment: comment, Errors: fieldErrors(err), FormError: locale.T(r.Context(), "review.not_recorded", "Reason", humanMessage(r.Context(), err))}
 		s.render(w, r, http.StatusBadRequest, web.ReviewPage(s.page(r, locale.T(r.Context(), "review.title_second")), v))
 		return
 	}
@@ -934,6 +983,6 @@ func (s *Server) refusedOnRequestPage(w http.ResponseWriter, r *http.Request, er
 	v := detailView(r.Context(), d, actor(r))
 	keep(&v)
 	p := s.page(r, locale.T(r.Context(), "request_form.page_title", "ID", d.Request.ID, "Title", d.Request.Title))
-	p.Flash, p.FlashKind = locale.T(r.Context(), "request.not_saved_reason", "Reason", err.Error()), "error"
+	p.Flash, p.FlashKind = locale.T(r.Context(), "request.not_saved_reason", "Reason", humanMessage(r.Context(), err)), "error"
 	s.render(w, r, http.StatusBadRequest, web.RequestPage(p, v))
 }

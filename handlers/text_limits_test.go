@@ -61,7 +61,7 @@ func TestFormsShowAndKeepTextLimits(t *testing.T) {
 	}
 	reason := strings.Repeat("r", core.Limits.Reason+1)
 	resp = a.post(alice, page+"/cancel", url.Values{"reason": {reason}})
-	if body := a.body(resp); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "the reason is") || !strings.Contains(body, `value="`+reason+`"`) {
+	if body := a.body(resp); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "the reason is") || !strings.Contains(body, ">"+reason+"</textarea>") {
 		t.Errorf("over-long cancel reason: %d, error or reason missing", resp.StatusCode)
 	}
 	// The API is bound by the same limits.
@@ -124,7 +124,7 @@ func TestRefusedDriftAndRecertFormsKeepText(t *testing.T) {
 	}
 	lapse := strings.Repeat("l", core.Limits.Reason+1)
 	r = a.post(alice, "/recertification/items/"+item+"/lapse", url.Values{"reason": {lapse}})
-	if body := a.body(r); r.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="reason-`+item+`-error"`) || !strings.Contains(body, `value="`+lapse+`"`) {
+	if body := a.body(r); r.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="lapse-`+item+`-reason-error"`) || !strings.Contains(body, ">"+lapse+"</textarea>") {
 		t.Errorf("over-long lapse reason: %d; want 400 with its error and the reason typed", r.StatusCode)
 	}
 	var rc models.Recertification

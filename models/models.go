@@ -162,11 +162,15 @@ type Request struct {
 
 // Rule is one proposed (and, once approved, allowed) opening of a request.
 type Rule struct {
-	ID          uint   `gorm:"primaryKey"`
-	RequestID   uint   `gorm:"not null;index"`
-	Position    int    `gorm:"not null"`
-	Source      string `gorm:"not null"` // "internet", a zone name, or comma-separated CIDRs
-	Destination string `gorm:"not null"` // comma-separated asset addresses
+	ID        uint `gorm:"primaryKey"`
+	RequestID uint `gorm:"not null;index"`
+	Position  int  `gorm:"not null"`
+	// A rule reads in the direction the connection is opened. Ingress:
+	// Source is "internet", a zone name or comma-separated CIDRs, and
+	// Destination our assets (comma-separated addresses or a zone name).
+	// Egress: Source is our assets, Destination the outside peer.
+	Source      string `gorm:"not null"`
+	Destination string `gorm:"not null"`
 	Protocol    string `gorm:"not null"`
 	Ports       string `gorm:"not null"`
 	Service     string `gorm:"not null;default:''"`

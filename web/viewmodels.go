@@ -131,6 +131,11 @@ type RuleForm struct {
 	Index                                                    int
 	Source, Destination, Protocol, Ports, Service, Direction string
 	Errors                                                   map[string]string // by field name
+	// Evaluated: the policy has judged the rule; Findings are its verdicts
+	// and Incomplete why it could not be judged yet, shown beside it.
+	Evaluated  bool
+	Findings   []FindingView
+	Incomplete []string
 }
 
 // RequestForm is the create/edit form.
@@ -149,10 +154,13 @@ type RequestForm struct {
 	Errors          map[string]string
 	Zones           []Option
 	Assets          []Option
-	Services        []string
+	Choices         RuleChoices
 	FormError       string
-	Findings        Findings
-	DriftID         uint // the drift item this request answers, when filed from one
+	// Problems list why the form was refused, each field named as the form
+	// shows it, linked to the field.
+	Problems []Problem
+	Findings Findings
+	DriftID  uint // the drift item this request answers, when filed from one
 	// Assessment is the security questionnaire, with questions only when
 	// the rules touch an innovation-tier application; Answers are what the
 	// requester typed in it, by question id.
@@ -200,7 +208,10 @@ type Action struct {
 	Label, Href string
 	Method      string // GET for a link, POST for a form button
 	Style       string // "", secondary, danger
-	NeedsReason bool   // shows a reason field (cancel, revoke)
+	NeedsReason bool   // asks to confirm, with a reason (cancel, revoke)
+	// Name ("cancel", "revoke") and Question (what the step does) of a
+	// step that asks to confirm.
+	Name, Question string
 	// Reason and ReasonError: what was typed, and why it was refused.
 	Reason, ReasonError string
 }
@@ -430,7 +441,10 @@ type FindingView struct {
 type Findings struct {
 	Items      []FindingView
 	Incomplete []string // rules that could not be judged yet, and why
-	Evaluated  bool
+	// RuleIncomplete are the reasons by rule number (from 1), for the
+	// request form, which shows them beside each rule.
+	RuleIncomplete map[int][]string
+	Evaluated      bool
 }
 
 // MatrixCell is one cell of the zone matrix form.
@@ -789,4 +803,9 @@ type CredentialListForm struct {
 	Entries              int
 	UpdatedBy, UpdatedAt string
 	Error                string
+}
+
+// Problem is one reason a form was refused, linked to its field.
+type Problem struct {
+	Text, Href string
 }

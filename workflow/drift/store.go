@@ -67,7 +67,9 @@ func RulesReaching(tx *gorm.DB, addrs, zoneNames []string, states []requests.Sta
 		return nil, nil
 	}
 	base := func() *gorm.DB {
-		return tx.Model(&models.Rule{}).Select("rules.*").Joins("JOIN requests ON requests.id = rules.request_id").Where("requests.state IN ?", states)
+		// Egress rules open outbound connections from our assets; none
+		// approves a port listening on one.
+		return tx.Model(&models.Rule{}).Select("rules.*").Joins("JOIN requests ON requests.id = rules.request_id").Where("requests.state IN ? AND rules.direction <> ?", states, string(policy.Egress))
 	}
 	var rules []models.Rule
 	// One destination: answered from the index on rules.destination.
@@ -227,7 +229,7 @@ func driftRules(tx *gorm.DB, scanned []netip.Addr) ([]driftrules.Rule, error) {
 		}
 		for _, d := range dests {
 			out = append(out, driftrules.Rule{
-				ID: int64(ru.ID), RequestID: int64(r.ID), Label: r.Title, Destination: d,
+				ID: int64(ru.ID), RequestID: int64(r.ID), Number: ru.Position + 1, Label: r.Title, Destination: d,
 				Protocol: policy.Protocol(ru.Protocol), Ports: ports, Service: ru.Service, State: r.State,
 				RequiresAuth: auth[r.ID][ru.Position], Expires: r.ExpiresAt, FromInternet: fromInternet(ru.Source, internetZones),
 			})

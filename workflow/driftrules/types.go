@@ -109,6 +109,9 @@ func (s PortScope) set(p policy.Protocol) policy.PortSet {
 // service was approved and whether the approval still holds.
 type Rule struct {
 	ID, RequestID int64
+	// Number is the rule's place in its request, from 1, as its pages show
+	// it; 0 when unknown.
+	Number int
 	// Label is the request's title, used in messages.
 	Label string
 	// Destination is one asset (a /32 or /128) or a zone's prefix. A rule
@@ -133,12 +136,18 @@ type Rule struct {
 	Expires time.Time
 }
 
-// Name reads `rule #12 of request #40 "Web to payments"`, like the policy
-// engine's findings.
+// Name reads `rule 2 of request #40 "Web to payments"`, like the policy
+// engine's findings; without a Number, `rule #12 of request #40` by the
+// rule's identifier.
 func (r *Rule) Name() string {
 	var b strings.Builder
-	b.WriteString("rule #")
-	b.WriteString(itoa(r.ID))
+	if r.Number > 0 && r.RequestID != 0 {
+		b.WriteString("rule ")
+		b.WriteString(itoa(int64(r.Number)))
+	} else {
+		b.WriteString("rule #")
+		b.WriteString(itoa(r.ID))
+	}
 	if r.RequestID != 0 {
 		b.WriteString(" of request #")
 		b.WriteString(itoa(r.RequestID))

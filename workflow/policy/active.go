@@ -18,12 +18,21 @@ type ActiveRule struct {
 	ID        int64
 	RequestID int64
 	Label     string
+	// Number is the rule's place in its request, from 1, as its pages show
+	// it; 0 when the caller does not know it.
+	Number int
 }
 
-// Name reads `rule #12 of request #40 "Web to payments"`.
+// Name reads `rule 2 of request #40 "Web to payments"`, as people see the
+// rule on the request's page; without a Number, `rule #12 of request #40`
+// by the rule's identifier.
 func (a *ActiveRule) Name() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "rule #%d", a.ID)
+	if a.Number > 0 && a.RequestID != 0 {
+		fmt.Fprintf(&b, "rule %d", a.Number)
+	} else {
+		fmt.Fprintf(&b, "rule #%d", a.ID)
+	}
 	if a.RequestID != 0 {
 		fmt.Fprintf(&b, " of request #%d", a.RequestID)
 	}

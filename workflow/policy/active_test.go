@@ -117,4 +117,9 @@ func TestActiveRuleName(t *testing.T) {
 	if got := b.Name(); got != "rule #3" {
 		t.Fatal(got)
 	}
+	// With its place in the request, the rule is named as its page shows it.
+	c := ActiveRule{ID: 12, RequestID: 6, Number: 1, Label: "Web to payments"}
+	if got := c.Name(); got != `rule 1 of request #6 "Web to payments"` {
+		t.Fatal(got)
+	}
 }

@@ -302,6 +302,32 @@ func classNames(cs []Classification) string {
 	return listNames(names)
 }
 
+// peerField is the field that holds the far side of the rule as people
+// write it: the source of an ingress rule, the destination of an egress
+// rule (whose source is our assets).
+func (f *facts) peerField() string {
+	if f.direction == Egress {
+		return "destination"
+	}
+	return "source"
+}
+
+// oursText lists our side of the rule: the destinations of an ingress rule,
+// the source of an egress rule.
+func (f *facts) oursText() string {
+	names := make([]string, 0, len(f.rule.Destinations))
+	for _, d := range f.rule.Destinations {
+		if d.Zone != "" && d.Prefix.Bits() != d.Prefix.Addr().BitLen() {
+			if !slices.Contains(names, d.Zone) {
+				names = append(names, d.Zone)
+			}
+			continue
+		}
+		names = append(names, d.Prefix.String())
+	}
+	return listNames(names)
+}
+
 func (f *facts) sourceText() string {
 	if f.rule.Source.Kind == SourceInternet {
 		return "any address (internet)"
@@ -314,8 +340,8 @@ func (e *evaluator) checkAnyAny(f *facts, add addFunc) {
 		return
 	}
 	add(CodeAnyAny, SeverityCritical, true, nil,
-		"source %s with %d %s ports is a permit-any-any, which is never acceptable: name the source addresses and open only the ports the service needs",
-		f.sourceText(), f.ports.Count(), f.rule.Protocol)
+		"%s %s with %d %s ports is a permit-any-any, which is never acceptable: name the %s addresses and open only the ports the service needs",
+		f.peerField(), f.sourceText(), f.ports.Count(), f.rule.Protocol, f.peerField())
 }
 
 func (e *evaluator) publicPorts(p Protocol) PortSet {
@@ -352,8 +378,8 @@ func (e *evaluator) checkZones(f *facts, add addFunc) {
 					code, sev = CodeInternetExposure, SeverityHigh
 				}
 				add(code, sev, true, nil,
-					"a %s zone may reach a %s zone only from listed addresses, and the source is %s: list the hosts that need access (no broader than /%d or /%d)",
-					from, to, f.sourceText(), e.settings.MaxSourcePrefixV4, e.settings.MaxSourcePrefixV6)
+					"a %s zone may reach a %s zone only from listed addresses, and the %s is %s: list the hosts that need access (no broader than /%d or /%d)",
+					from, to, f.peerField(), f.sourceText(), e.settings.MaxSourcePrefixV4, e.settings.MaxSourcePrefixV6)
 			case AccessWeb:
 				if f.whitelisted {
 					continue
@@ -472,8 +498,8 @@ func (e *evaluator) checkServices(f *facts, add addFunc) {
 				controls[k] = fmt.Sprintf("Source restricted to named %s peers", s.Name)
 			}
 			add(CodeWhitelistRequired, SeverityHigh, true, controls,
-				"%s must talk only to named devices, and the source is %s: list the devices' addresses (each no broader than /%d or /%d)",
-				serviceNames(named), f.sourceText(), e.settings.DevicePrefixV4, e.settings.DevicePrefixV6)
+				"%s must talk only to named devices, and the %s is %s: list the devices' addresses (each no broader than /%d or /%d)",
+				serviceNames(named), f.peerField(), f.sourceText(), e.settings.DevicePrefixV4, e.settings.DevicePrefixV6)
 		}
 	}
 
@@ -596,6 +622,14 @@ func (e *evaluator) checkEgress(f *facts, add addFunc) {
 	if f.direction != Egress {
 		return
 	}
+	if slices.Contains(f.initiators, Internet) {
+		// Our side lies outside every zone: most likely a rule written the
+		// old way round, with the peer as the source.
+		add(CodeEgress, SeverityHigh, true, nil,
+			"the source %s of an egress rule lies outside every zone: an egress rule's source is our assets that open the connection and its destination the outside peer; if the rule was written the other way round, swap source and destination",
+			f.oursText())
+		return
+	}
 	proto := f.rule.Protocol
 	sev := SeverityMedium
 	var controls []string
@@ -660,8 +694,8 @@ func (e *evaluator) checkSourceBreadth(f *facts, add addFunc) {
 	}
 	span := new(big.Int).Lsh(big.NewInt(1), uint(widest.Addr().BitLen()-widest.Bits()))
 	add(CodeSourceBreadth, sev, false, nil,
-		"source %s %s broader than %s (%s spans %s addresses): list the hosts or subnets that actually need access",
-		listNames(broad), isAre(len(broad)), limit, widest, span)
+		"%s %s %s broader than %s (%s spans %s addresses): list the hosts or subnets that actually need access",
+		f.peerField(), listNames(broad), isAre(len(broad)), limit, widest, span)
 }
 
 func (e *evaluator) checkExpiry(f *facts, now time.Time, add addFunc) {

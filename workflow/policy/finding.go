@@ -77,8 +77,9 @@ const (
 	CodeServiceControls = "service-controls"
 	// CodeEgress (medium; high towards any address or for high-risk
 	// services; blocking when the flow leaves for the internet but the rule
-	// is not declared as egress): outbound openings are always reviewed,
-	// because they are how reverse shells and stolen data get out.
+	// is not declared as egress, or when an egress rule's source, which must
+	// be our assets, lies outside every zone): outbound openings are always
+	// reviewed, because they are how reverse shells and stolen data get out.
 	CodeEgress = "egress"
 	// CodeSourceBreadth (medium; high from the internet): a source prefix is
 	// broader than Settings.MaxSourcePrefixV4/V6.

@@ -137,8 +137,21 @@ func (inv *Inventory) resolve(i int, spec RuleSpec, defaultExpires time.Time) (P
 	}
 	var r ProposedRule
 	var err error
-	if r.Source, err = ParseSource(spec.Source); err != nil {
-		return r, fail("source", "%v", err)
+	// The direction is read first: it says which field holds our assets.
+	if r.Direction, err = ParseDirection(spec.Direction); err != nil {
+		return r, fail("direction", "%v", err)
+	}
+	// A rule is written in the direction the connection is opened. For
+	// egress the source is our assets and the destination the outside peer;
+	// the engine keeps our assets in Destinations and the far side in
+	// Source whatever the direction, so the two fields trade places here.
+	peerField, peerText, oursField, ours := "source", spec.Source, "destination", spec.Destination
+	if r.Direction == Egress {
+		peerField, peerText = "destination", strings.Join(spec.Destination, ",")
+		oursField, ours = "source", splitList(spec.Source)
+	}
+	if r.Source, err = ParseSource(peerText); err != nil {
+		return r, fail(peerField, "%s", peerProblem(err, peerField))
 	}
 	switch r.Source.Kind {
 	case SourceInternet:
@@ -146,7 +159,7 @@ func (inv *Inventory) resolve(i int, spec RuleSpec, defaultExpires time.Time) (P
 	case SourceZone:
 		z, ok := inv.Zone(r.Source.Zone)
 		if !ok {
-			return r, fail("source", "there is no zone %q", r.Source.Zone)
+			return r, fail(peerField, "there is no zone %q", r.Source.Zone)
 		}
 		r.Source.Zone = z.Name
 		r.SourceClassifications = []Classification{z.Classification}
@@ -158,18 +171,25 @@ func (inv *Inventory) resolve(i int, spec RuleSpec, defaultExpires time.Time) (P
 		}
 		r.SourceClassifications = ordered(classes)
 	}
-	if len(spec.Destination) == 0 {
-		return r, fail("destination", "destination is required: asset addresses or a zone name")
+	if len(ours) == 0 {
+		return r, fail(oursField, "%s is required: asset addresses or a zone name", oursField)
 	}
-	for j, d := range spec.Destination {
+	for j, d := range ours {
+		field := fmt.Sprintf("%s[%d]", oursField, j)
+		if r.Direction == Egress {
+			field = oursField // the source is one text, not a list
+		}
 		d = strings.TrimSpace(d)
+		if strings.EqualFold(d, "internet") {
+			return r, fail(field, "%s", internetOnOurSide(r.Direction))
+		}
 		if ValidZoneName(d) {
 			z, ok := inv.Zone(d)
 			if !ok {
-				return r, fail(fmt.Sprintf("destination[%d]", j), "there is no zone %q", d)
+				return r, fail(field, "there is no zone %q", d)
 			}
 			if len(z.CIDRs) == 0 {
-				return r, fail(fmt.Sprintf("destination[%d]", j), "zone %q has no addresses", z.Name)
+				return r, fail(field, "zone %q has no addresses", z.Name)
 			}
 			for _, p := range z.CIDRs {
 				r.Destinations = append(r.Destinations, Destination{Prefix: p, Zone: z.Name, Classification: z.Classification})
@@ -178,7 +198,7 @@ func (inv *Inventory) resolve(i int, spec RuleSpec, defaultExpires time.Time) (P
 		}
 		p, err := ParseCIDR(d)
 		if err != nil {
-			return r, fail(fmt.Sprintf("destination[%d]", j), "%v", err)
+			return r, fail(field, "%v", err)
 		}
 		dest := Destination{Prefix: p, Classification: Internet}
 		if z, ok := inv.ZoneOf(p); ok {
@@ -192,13 +212,33 @@ func (inv *Inventory) resolve(i int, spec RuleSpec, defaultExpires time.Time) (P
 	if r.Ports, err = ParsePorts(spec.Ports); err != nil {
 		return r, fail("ports", "%v", err)
 	}
-	if r.Direction, err = ParseDirection(spec.Direction); err != nil {
-		return r, fail("direction", "%v", err)
-	}
 	r.Service = spec.Service
 	r.Expires = spec.ExpiresAt
 	if r.Expires.IsZero() {
 		r.Expires = defaultExpires
 	}
 	return r, nil
+}
+
+// splitList splits a list written with commas, spaces or semicolons.
+func splitList(s string) []string {
+	return strings.FieldsFunc(s, func(c rune) bool { return c == ',' || c == ' ' || c == ';' || c == '\n' || c == '\r' || c == '\t' })
+}
+
+// peerProblem rewords the source parser's complaint for the field it was
+// about: an egress rule's peer is its destination.
+func peerProblem(err error, field string) string {
+	msg := err.Error()
+	if field == "destination" {
+		msg = strings.Replace(msg, "source", "destination", 1)
+	}
+	return msg
+}
+
+// internetOnOurSide explains why "internet" cannot stand for our assets.
+func internetOnOurSide(d Direction) string {
+	if d == Egress {
+		return "the source of an egress rule is our assets that open the connection (addresses or a zone), not internet; put the outside peer, or internet, in the destination"
+	}
+	return "the destination of an ingress rule is our assets (addresses or a zone), not internet; to let our assets reach the internet, file an egress rule with our assets as the source and internet as the destination"
 }

@@ -29,7 +29,7 @@ func TestResolve(t *testing.T) {
 	specs, err := ParseRuleFile([]byte(`
 - {source: internet, destination: [10.1.2.3], protocol: tcp, ports: 443, service: https}
 - {source: Office, destination: payments, protocol: tcp, ports: 5432, expires_at: 2027-01-01}
-- {source: [10.2.0.5, 198.51.100.0/24, "10.9.0.0/17"], destination: ["2001:db8:1::5", 10.9.1.1], protocol: udp, ports: 53, direction: egress}
+- {source: ["2001:db8:1::5", 10.9.1.1], destination: [10.2.0.5, 198.51.100.0/24, "10.9.0.0/17"], protocol: udp, ports: 53, direction: egress}
 - {source: 10.0.0.0/8, destination: [192.0.2.1], protocol: tcp, ports: 22}
 `))
 	if err != nil {
@@ -53,6 +53,9 @@ func TestResolve(t *testing.T) {
 			Protocol:           TCP, Ports: portSet("5432"), Direction: Ingress, Expires: specs[1].ExpiresAt,
 		},
 		{
+			// Egress reads as written (our assets open connections to the
+			// peers) and is kept with the peers as Source, our assets as
+			// Destinations, like ingress.
 			Source:                Source{Kind: SourceCIDRs, CIDRs: []netip.Prefix{pfx("10.2.0.5/32"), pfx("198.51.100.0/24"), pfx("10.9.0.0/17")}},
 			SourceClassifications: []Classification{Internet, Transit, High},
 			Destinations: []Destination{
@@ -93,6 +96,12 @@ func TestResolveErrors(t *testing.T) {
 		{RuleSpec{Source: "internet", Destination: []string{"10.1.0.1"}, Protocol: "tcp", Ports: "x"}, "rules[0].ports", "not a number"},
 		{RuleSpec{Source: "", Destination: []string{"10.1.0.1"}, Protocol: "tcp", Ports: "1"}, "rules[0].source", "required"},
 		{RuleSpec{Source: "internet", Destination: []string{"10.1.0.1"}, Protocol: "tcp", Ports: "1", Direction: "out"}, "rules[0].direction", "not ingress or egress"},
+		// Egress: the source is ours, the destination the peer.
+		{RuleSpec{Source: "internet", Destination: []string{"203.0.113.5"}, Protocol: "tcp", Ports: "443", Direction: "egress"}, "rules[0].source", "not internet"},
+		{RuleSpec{Source: "nowhere", Destination: []string{"internet"}, Protocol: "tcp", Ports: "443", Direction: "egress"}, "rules[0].source", `no zone "nowhere"`},
+		{RuleSpec{Source: "10.1.0.1", Destination: []string{"nowhere"}, Protocol: "tcp", Ports: "443", Direction: "egress"}, "rules[0].destination", `no zone "nowhere"`},
+		{RuleSpec{Source: "10.1.0.1", Protocol: "tcp", Ports: "443", Direction: "egress"}, "rules[0].destination", "destination is required"},
+		{RuleSpec{Source: "internet", Destination: []string{"internet"}, Protocol: "tcp", Ports: "443"}, "rules[0].destination[0]", "egress rule"},
 	}
 	for _, c := range cases {
 		_, err := inv.Resolve([]RuleSpec{c.spec}, testNow)

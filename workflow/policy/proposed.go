@@ -19,11 +19,13 @@ type Destination struct {
 // ProposedRule is a rule as the engine judges it: parsed, with the zones
 // resolved by the caller (see Inventory.Resolve for one way to do it).
 //
-// Direction says who opens the connection. For an ingress rule the source
-// connects to the destinations. For an egress rule the roles of the
-// addresses stay the same — the destinations are still the organisation's
-// assets — but the destinations open connections to the source, which is
-// the outside peer, and the ports are the peer's ports.
+// Whatever the direction, Destinations are the organisation's assets and
+// Source the far side. People write a rule in the direction the connection
+// is opened (for egress, the source is our asset and the destination the
+// outside peer); Inventory.Resolve swaps an egress rule's two fields into
+// this form. Direction then says who opens the connection: for ingress the
+// source connects to the destinations; for egress the destinations open
+// connections to the source, the outside peer, on the peer's ports.
 type ProposedRule struct {
 	Source Source
 	// SourceClassifications are the classifications of the zones the source

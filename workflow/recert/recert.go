@@ -375,6 +375,10 @@ func (s *Service) Recertify(ctx context.Context, actor core.Actor, id uint, just
 // now, by their hand.
 func (s *Service) LetLapse(ctx context.Context, actor core.Actor, id uint, reason string) (*models.Request, error) {
 	reason = strings.TrimSpace(reason)
+	// Letting an opening lapse removes it: the timeline says why.
+	if reason == "" {
+		return nil, core.Invalid("reason", "a reason is required to let an opening lapse")
+	}
 	if err := core.CheckLength("reason", "the reason", reason, core.Limits.Reason); err != nil {
 		return nil, err
 	}

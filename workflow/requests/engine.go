@@ -39,7 +39,7 @@ func ruleSpec(r models.Rule, expires time.Time) policy.RuleSpec {
 // allowed to one host.
 func activeRules(tx *gorm.DB, inv *policy.Inventory, except uint) ([]policy.ActiveRule, map[string][]activeRef, error) {
 	rows, err := tx.Model(&models.Rule{}).
-		Select("rules.id, rules.request_id, rules.source, rules.destination, rules.protocol, rules.ports, rules.service, rules.direction, requests.title, requests.expires_at").
+		Select("rules.id, rules.request_id, rules.position, rules.source, rules.destination, rules.protocol, rules.ports, rules.service, rules.direction, requests.title, requests.expires_at").
 		Joins("JOIN requests ON requests.id = rules.request_id").
 		Where("requests.state IN ? AND requests.id <> ?", InForceStates, except).
 		Order("rules.request_id, rules.position").Rows()
@@ -53,10 +53,10 @@ func activeRules(tx *gorm.DB, inv *policy.Inventory, except uint) ([]policy.Acti
 		var ru models.Rule
 		var title string
 		var expires time.Time
-		if err := rows.Scan(&ru.ID, &ru.RequestID, &ru.Source, &ru.Destination, &ru.Protocol, &ru.Ports, &ru.Service, &ru.Direction, &title, &expires); err != nil {
+		if err := rows.Scan(&ru.ID, &ru.RequestID, &ru.Position, &ru.Source, &ru.Destination, &ru.Protocol, &ru.Ports, &ru.Service, &ru.Direction, &title, &expires); err != nil {
 			return nil, nil, err
 		}
-		for _, d := range strings.Split(ru.Destination, ",") {
+		for _, d := range strings.Split(OurSide(ru), ",") {
 			d = strings.ToLower(strings.TrimSpace(d))
 			byDest[d] = append(byDest[d], activeRef{Rule: ru.ID, Request: ru.RequestID})
 		}
@@ -64,9 +64,19 @@ func activeRules(tx *gorm.DB, inv *policy.Inventory, except uint) ([]policy.Acti
 		if err != nil {
 			continue // a rule whose zone was since deleted cannot be compared
 		}
-		out = append(out, policy.ActiveRule{ProposedRule: resolved[0], ID: int64(ru.ID), RequestID: int64(ru.RequestID), Label: title})
+		out = append(out, policy.ActiveRule{ProposedRule: resolved[0], ID: int64(ru.ID), RequestID: int64(ru.RequestID), Label: title, Number: ru.Position + 1})
 	}
 	return out, byDest, rows.Err()
+}
+
+// OurSide is the part of a stored rule that names our assets (addresses
+// joined by commas, or a zone): the destination of an ingress rule, the
+// source of an egress rule.
+func OurSide(ru models.Rule) string {
+	if ru.Direction == string(policy.Egress) {
+		return ru.Source
+	}
+	return ru.Destination
 }
 
 // activeRef names one rule in force.

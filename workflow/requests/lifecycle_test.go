@@ -49,7 +49,10 @@ func TestEveryStateEventPair(t *testing.T) {
 			return err
 		}},
 		{"implement", fromTable(requests.EventImplement), requests.StateImplemented, func(id uint) error { _, err := w.App.Requests.Implement(w.Ctx, w.Ivan, id, "CHG-1", ""); return err }},
-		{"cancel", fromTable(requests.EventCancel), requests.StateCancelled, func(id uint) error { _, err := w.App.Requests.Cancel(w.Ctx, w.Alice, id, ""); return err }},
+		{"cancel", fromTable(requests.EventCancel), requests.StateCancelled, func(id uint) error {
+			_, err := w.App.Requests.Cancel(w.Ctx, w.Alice, id, "filed by mistake")
+			return err
+		}},
 		{"revoke", fromTable(requests.EventRevoke), requests.StateRevoked, func(id uint) error { _, err := w.App.Requests.Revoke(w.Ctx, w.Rita, id, "decommissioned"); return err }},
 		{"verify", fromTable(requests.EventVerify), requests.StateVerified, func(id uint) error {
 			_, err := w.App.Requests.SystemStep(w.Ctx, id, requests.EventVerify, "", nil)

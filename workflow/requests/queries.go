@@ -79,7 +79,7 @@ func (s *Service) Get(ctx context.Context, actor core.Actor, id uint) (*Detail, 
 	d.CommentsCut = len(d.Comments) == MaxDetailItems
 	var addrs []string
 	for _, ru := range r.Rules {
-		addrs = append(addrs, strings.Split(ru.Destination, ",")...)
+		addrs = append(addrs, strings.Split(OurSide(ru), ",")...)
 	}
 	if err := db.Preload("Zone").Where("address IN ?", addrs).Order("address").Find(&d.Destinations).Error; err != nil {
 		return nil, err

@@ -112,6 +112,13 @@ func (s *Service) validateRequest(tx *gorm.DB, in Input, asked *Assessment) (*va
 	if err != nil {
 		return nil, err
 	}
+	pol, err := s.inventory.LoadPolicy(tx)
+	if err != nil {
+		return nil, err
+	}
+	if pol.Catalog == nil {
+		pol.Catalog = policy.DefaultCatalog()
+	}
 	for i, ri := range in.Rules {
 		if i >= MaxRules {
 			break
@@ -123,26 +130,42 @@ func (s *Service) validateRequest(tx *gorm.DB, in Input, asked *Assessment) (*va
 			continue
 		}
 
-		src, err := policy.ParseSource(ri.Source)
+		dir, err := policy.ParseDirection(ri.Direction)
 		if err != nil {
-			add(field("source"), "%s", err.Error())
-		} else {
-			if src.Kind == policy.SourceZone {
-				z := zones.ByName(src.Zone)
-				if z == nil {
-					add(field("source"), "there is no zone named %q", src.Zone)
-				} else {
-					src.Zone = z.Name
-				}
-			}
-			rule.Source = src.String()
+			add(field("direction"), "%s", err.Error())
 		}
+		rule.Direction = string(dir)
 
-		dest, derr := s.resolveDestination(tx, zones, ri.Destination)
-		if derr != "" {
-			add(field("destination"), "%s", derr)
+		// A rule reads in the direction the connection is opened: for
+		// egress our assets are the source and the outside peer the
+		// destination; for ingress the other way round.
+		peerField, peerText, oursField, oursText := "source", ri.Source, "destination", ri.Destination
+		if dir == policy.Egress {
+			peerField, peerText, oursField, oursText = "destination", ri.Destination, "source", ri.Source
 		}
-		rule.Destination = dest
+		peer, perr := policy.ParseSource(peerText)
+		if perr != nil {
+			msg := perr.Error()
+			if peerField == "destination" {
+				msg = strings.Replace(msg, "source", "destination", 1)
+			}
+			add(field(peerField), "%s", msg)
+		} else if peer.Kind == policy.SourceZone {
+			if z := zones.ByName(peer.Zone); z == nil {
+				add(field(peerField), "there is no zone named %q", peer.Zone)
+			} else {
+				peer.Zone = z.Name
+			}
+		}
+		ours, oerr := s.resolveAssets(tx, zones, oursText, oursField, dir)
+		if oerr != "" {
+			add(field(oursField), "%s", oerr)
+		}
+		if dir == policy.Egress {
+			rule.Source, rule.Destination = ours, peer.String()
+		} else {
+			rule.Source, rule.Destination = peer.String(), ours
+		}
 
 		proto, err := policy.ParseProtocol(ri.Protocol)
 		if err != nil {
@@ -157,17 +180,14 @@ func (s *Service) validateRequest(tx *gorm.DB, in Input, asked *Assessment) (*va
 			rule.Ports = ports.String()
 		}
 
+		// The scanner's words and every service of the port catalog (https,
+		// grafana, …) may be expected.
 		svc := strings.ToLower(strings.TrimSpace(ri.Service))
-		if svc != "" && !slices.Contains(Services, svc) {
-			add(field("service"), "%q is not a known service; use one of: %s", ri.Service, strings.Join(Services, ", "))
+		if _, inCatalog := pol.Catalog.Lookup(svc); svc != "" && !slices.Contains(Services, svc) && !inCatalog {
+			add(field("service"), "%q is neither a service of the port catalog nor one the scanner names (such as %s)", ri.Service, strings.Join(Services[:8], ", "))
 		}
 		rule.Service = svc
 
-		dir, err := policy.ParseDirection(ri.Direction)
-		if err != nil {
-			add(field("direction"), "%s", err.Error())
-		}
-		rule.Direction = string(dir)
 		v.rules = append(v.rules, rule)
 	}
 	tierErrs, err := s.checkInnovation(tx, v, in, asked)
@@ -181,37 +201,57 @@ func (s *Service) validateRequest(tx *gorm.DB, in Input, asked *Assessment) (*va
 	return v, nil
 }
 
-// resolveDestination checks that a destination names inventory assets (by
-// address) or a zone, and returns its canonical form.
-func (s *Service) resolveDestination(tx *gorm.DB, zones *inventory.ZoneIndex, dest string) (canonical string, problem string) {
-	dest = strings.TrimSpace(dest)
-	if dest == "" {
-		return "", "a destination is required: one or more asset addresses"
+// resolveAssets checks that our side of a rule (the destination of an
+// ingress rule, the source of an egress rule, named by field) names
+// inventory assets by address, or a zone, and returns its canonical form:
+// the zone's name, or the addresses joined by commas.
+func (s *Service) resolveAssets(tx *gorm.DB, zones *inventory.ZoneIndex, text, field string, dir policy.Direction) (canonical string, problem string) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return "", fmt.Sprintf("a %s is required: one or more asset addresses, or a zone", field)
 	}
-	fields := strings.FieldsFunc(dest, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' || r == ';' })
+	fields := strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' || r == ';' })
+	if len(fields) == 1 && strings.EqualFold(fields[0], "internet") {
+		if dir == policy.Egress {
+			return text, "the source of an egress rule is our assets that open the connection, not internet: put the outside peer, or internet, in the destination"
+		}
+		return text, "the destination of an ingress rule is our assets, not internet: to let our assets reach the internet, choose egress with our assets as the source and internet as the destination"
+	}
 	if len(fields) == 1 && policy.ValidZoneName(fields[0]) {
 		z := zones.ByName(fields[0])
 		if z == nil {
-			return dest, fmt.Sprintf("there is no zone named %q", fields[0])
+			return text, fmt.Sprintf("there is no zone named %q", fields[0])
 		}
 		return z.Name, ""
 	}
 	var out []string
 	for _, f := range fields {
-		addr, err := netip.ParseAddr(f)
-		if err != nil || addr.Zone() != "" {
-			return dest, fmt.Sprintf("%q is not an asset address (destinations are inventory assets, by address)", f)
+		addr, err := hostAddress(f)
+		if err != nil {
+			return text, fmt.Sprintf("%q is not an asset address (the %s is our inventory assets, by address)", f, field)
 		}
-		addr = addr.Unmap()
 		var asset models.Asset
 		if err := tx.Where("address = ?", addr.String()).First(&asset).Error; err != nil {
-			return dest, fmt.Sprintf("%s is not in the inventory; ask an admin to add the asset first", addr)
+			return text, fmt.Sprintf("%s is not in the inventory; ask an admin to add the asset first", addr)
 		}
 		if !slices.Contains(out, addr.String()) {
 			out = append(out, addr.String())
 		}
 	}
 	return strings.Join(out, ","), ""
+}
+
+// hostAddress reads one host: an address, or a prefix holding just one
+// address (127.50.0.10/32), as people often write hosts.
+func hostAddress(s string) (netip.Addr, error) {
+	if p, err := netip.ParsePrefix(s); err == nil && p.IsSingleIP() {
+		return p.Addr().Unmap(), nil
+	}
+	addr, err := netip.ParseAddr(s)
+	if err != nil || addr.Zone() != "" {
+		return netip.Addr{}, fmt.Errorf("%q is not a host address", s)
+	}
+	return addr.Unmap(), nil
 }
 
 // Create saves a new draft.
@@ -349,10 +389,15 @@ func (s *Service) Submit(ctx context.Context, actor core.Actor, id uint) (*model
 
 // Cancel withdraws a draft or a submitted request.
 func (s *Service) Cancel(ctx context.Context, actor core.Actor, id uint, reason string) (*models.Request, error) {
-	if err := core.CheckLength("reason", "the reason", strings.TrimSpace(reason), core.Limits.Reason); err != nil {
+	reason = strings.TrimSpace(reason)
+	// A cancelled request cannot be reopened: its timeline says why.
+	if reason == "" {
+		return nil, core.Invalid("reason", "a reason is required to cancel a request")
+	}
+	if err := core.CheckLength("reason", "the reason", reason, core.Limits.Reason); err != nil {
 		return nil, err
 	}
-	return s.simpleStep(ctx, actor, id, EventCancel, strings.TrimSpace(reason), func(r *models.Request) map[string]any {
+	return s.simpleStep(ctx, actor, id, EventCancel, reason, func(r *models.Request) map[string]any {
 		return map[string]any{"closed_at": s.Now()}
 	})
 }

@@ -23,8 +23,19 @@ const maxVerifyPorts = 2048
 // destination assets, on exactly the approved ports.
 func (s *Service) QueueVerification(tx *gorm.DB, r *models.Request) error {
 	addrs, tcp, udp, err := verificationScope(tx, r)
-	if err != nil || len(addrs) == 0 {
+	if err != nil {
 		return err
+	}
+	if len(addrs) == 0 {
+		if !allEgress(r) {
+			return nil
+		}
+		// Nothing of ours listens for an outbound opening, and the peer is
+		// not ours to scan: the implementer's change is the record.
+		if err := s.requests.Step(tx, core.SystemActor, r, requests.EventVerify, nil, nil, "only egress rules: an outbound opening is not proven by scanning our assets, and the outside peer is not ours to scan"); err != nil {
+			return err
+		}
+		return s.requests.Step(tx, core.SystemActor, r, requests.EventActivate, nil, nil, "the opening is in force")
 	}
 	id := r.ID
 	_, err = s.enqueue(tx, core.SystemActor, models.ScanRun{
@@ -40,6 +51,9 @@ func verificationScope(tx *gorm.DB, r *models.Request) (addrs []string, tcp, udp
 	seen := map[string]bool{}
 	var tcpRanges, udpRanges []string
 	for _, ru := range r.Rules {
+		if isEgress(ru) {
+			continue
+		}
 		dests, err := ruleAddresses(tx, ru)
 		if err != nil {
 			return nil, nil, nil, err
@@ -81,6 +95,20 @@ func capPorts(ps policy.PortSet) policy.PortSet {
 		n += int(last) - int(r.First) + 1
 	}
 	return out
+}
+
+// isEgress: the rule opens outbound connections from our assets (its
+// source) to an outside peer (its destination).
+func isEgress(ru models.Rule) bool { return ru.Direction == string(policy.Egress) }
+
+// allEgress: every rule of the request is outbound.
+func allEgress(r *models.Request) bool {
+	for _, ru := range r.Rules {
+		if !isEgress(ru) {
+			return false
+		}
+	}
+	return len(r.Rules) > 0
 }
 
 // ruleAddresses are the asset addresses a rule's destination names.
@@ -136,6 +164,9 @@ func (s *Service) concludeVerification(tx *gorm.DB, requestID, runID uint, rep *
 	var evidence []requests.Evidence
 	allOK := true
 	for i, ru := range r.Rules {
+		if isEgress(ru) {
+			continue // outbound: nothing of ours listens for it (see QueueVerification)
+		}
 		addrs, err := ruleAddresses(tx, ru)
 		if err != nil {
 			return "", err
