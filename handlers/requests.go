@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"sort"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/paging"
 	"github.com/portcullis/portcullis/workflow/requests"
+	"github.com/portcullis/portcullis/workflow/scans"
 )
 
 // requestRows lays requests out for a list, times in the reader's language and zone.
@@ -630,7 +632,62 @@ func (s *Server) evaluateForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	general := besideRules(v, rows)
+	if err := s.portHints(r, rows); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.render(w, r, http.StatusOK, web.LiveFindings(general, rows))
+}
+
+// hintedHosts bounds how many destination hosts of one rule get a hint.
+const hintedHosts = 3
+
+// portHints puts beside each ingress rule what the last scan of its
+// destination hosts saw on the ports it asks for.
+func (s *Server) portHints(r *http.Request, rows []web.RuleForm) error {
+	ctx := r.Context()
+	for i := range rows {
+		row := &rows[i]
+		if strings.EqualFold(strings.TrimSpace(row.Direction), "egress") {
+			continue // the destination is the outside peer, not our host
+		}
+		hosts := 0
+		for _, d := range strings.Split(row.Destination, ",") {
+			addr, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimSpace(d), "/32"))
+			if err != nil || hosts == hintedHosts {
+				continue
+			}
+			hosts++
+			h, err := s.app.Scans.HintFor(ctx, actor(r), addr.String(), row.Protocol, row.Ports, row.Service)
+			if err != nil {
+				return err
+			}
+			if h == nil {
+				continue
+			}
+			view := web.PortHintView{Address: h.Address, When: locale.Time(ctx, h.At), Full: h.Full,
+				Answering: strings.Join(h.Answering, ", "), Silent: strings.Join(h.Silent, ", ")}
+			var open []string
+			for _, p := range h.Elsewhere {
+				open = append(open, openPortText(p))
+			}
+			view.Elsewhere = strings.Join(open, ", ")
+			row.Hints = append(row.Hints, view)
+		}
+	}
+	return nil
+}
+
+// openPortText is an open port as the hint lists it: "tcp/8443 (http, TLS)".
+func openPortText(p scans.Port) string {
+	text := fmt.Sprintf("%s/%d", p.Protocol, p.Port)
+	switch {
+	case p.Service != "" && p.TLS:
+		return text + " (" + p.Service + ", TLS)"
+	case p.Service != "":
+		return text + " (" + p.Service + ")"
+	}
+	return text
 }
 
 // besideRules puts each rule's findings, and why it could not be judged,

@@ -136,6 +136,17 @@ type RuleForm struct {
 	Evaluated  bool
 	Findings   []FindingView
 	Incomplete []string
+	// Hints say what the last scan saw on the rule's destination hosts.
+	Hints []PortHintView
+}
+
+// PortHintView is what the last broad scan of one destination host saw on
+// the ports a rule asks for, and where else the service answers.
+type PortHintView struct {
+	Address, When     string
+	Answering, Silent string // "tcp/443, tcp/80"
+	Elsewhere         string // "tcp/8443 (http, TLS)"
+	Full              bool   // Elsewhere is every open port
 }
 
 // RequestForm is the create/edit form.
