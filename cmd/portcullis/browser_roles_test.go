@@ -83,6 +83,9 @@ func TestBrowserDashboardAndHomes(t *testing.T) {
 				lee.fail("%s: a heat-map cell with drift is not shaded", where)
 			}
 			if width == 1440 {
+				if words := lee.untranslated(); lang != "en" && len(words) > 0 {
+					lee.fail("the dashboard shows English to a reader of Chinese:\n  %s", strings.Join(words, "\n  "))
+				}
 				lee.screenshot("/dashboard", lang)
 			}
 		}
@@ -112,6 +115,9 @@ func TestBrowserDashboardAndHomes(t *testing.T) {
 		pat.open("/queue/review", 200)
 		if pat.count("#queue .not-offered") == 0 || pat.count(`#queue a.button[href$="/review"]`)+pat.count("#queue .not-offered") != pat.count("#queue tbody tr") {
 			pat.fail("the %s review queue should say which request is Pat's own instead of offering it", lang)
+		}
+		if words := pat.untranslated(); lang != "en" && len(words) > 0 {
+			pat.fail("the review queue shows English to a reader of Chinese:\n  %s", strings.Join(words, "\n  "))
 		}
 		rita := person(btRita)
 		rita.acceptLanguage(lang)
