@@ -32,10 +32,12 @@ type User struct {
 	Roles             []string
 }
 
-// NavItem is one link of the top navigation.
+// NavItem is one link of the top navigation. Links of the same Group
+// (empty: none) share a menu, so that the navigation stays on one line.
 type NavItem struct {
 	Label, Href string
 	Current     bool
+	Group       string
 }
 
 // DemoLogin is a demo account shown on the login page in demo mode.
