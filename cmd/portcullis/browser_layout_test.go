@@ -12,7 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // The widths every page is checked at: a desktop and a phone.
@@ -377,4 +380,53 @@ func btAxeSource(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return string(src)
+}
+
+// TestBrowserNavigationDisclosure, with the page's scripts off: on a phone
+// the navigation is folded behind its Menu button, which the keyboard
+// reaches and opens; on a desktop the links show without it, and the
+// admin links open from their menu.
+func TestBrowserNavigationDisclosure(t *testing.T) {
+	b := newBrowserEnv(t)
+	p := b.login(btAdam)
+	const link, users = `header nav a[href="/requests"]`, `header nav a[href="/admin/users"]`
+	visible := func(sel string) bool {
+		return p.eval(`(e => !!e && e.checkVisibility())(document.querySelector(` + btJS(sel) + `))`)
+	}
+	p.step("phone width, no scripts", chromedp.EmulateViewport(btPhoneWidth, 844, chromedp.EmulateMobile, chromedp.EmulatePortrait),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+			return err
+		}))
+	p.open("/dashboard", 200)
+	if visible(link) {
+		p.fail("at %d px the navigation's links should be folded behind the Menu button", btPhoneWidth)
+	}
+	// Tab: the skip link, the brand, then the Menu button.
+	p.step("tab to the Menu button", chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent(kb.Tab))
+	if focused := p.eval(`document.activeElement === document.querySelector("header .menu > summary")`); !focused {
+		p.fail("three presses of Tab should reach the Menu button (after the skip link and the brand)")
+	}
+	p.step("open the menu with Enter", chromedp.KeyEvent(kb.Enter))
+	if !visible(link) {
+		p.fail("Enter on the Menu button should show the navigation's links")
+	}
+	if p.overflow(btPhoneWidth) != "" {
+		p.fail("the open menu makes the page scroll sideways: %s", p.overflow(btPhoneWidth))
+	}
+
+	p.step("desktop width", chromedp.EmulateViewport(btDesktopWidth, 900))
+	p.open("/dashboard", 200)
+	if !visible(link) || visible("header .menu > summary") {
+		p.fail("at %d px the navigation's links should show without a Menu button", btDesktopWidth)
+	}
+	if visible(users) {
+		p.fail("the admin links should wait in their menu until it is opened")
+	}
+	p.step("open the admin menu", chromedp.Click(chromedp.CSS(`header .nav-group:has(a[href="/admin/users"]) summary`)))
+	if !visible(users) {
+		p.fail("opening the admin menu should show its links")
+	}
+	p.submitForm("follow the Users link", users, 200)
+	p.wantPath("/admin/users")
 }
