@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
@@ -77,15 +76,7 @@ func TestBrowserChinesePages(t *testing.T) {
 	// (of its loopback services) is over.
 	lee := b.login(btLee)
 	people[btLee] = lee
-	for deadline := time.Now().Add(bpScanTimeout); ; time.Sleep(bpPollEvery) {
-		lee.open("/scans", 200)
-		if st := lee.firstDemoScanStatus(); st == "done" || st == "failed" {
-			break
-		}
-		if time.Now().After(deadline) {
-			lee.fail("the demo's first scan did not finish within %s", bpScanTimeout)
-		}
-	}
+	lee.waitFirstDemoScan()
 	for _, pg := range btZhPages {
 		p := people[pg.who]
 		if p == nil {

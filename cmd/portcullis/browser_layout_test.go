@@ -94,15 +94,7 @@ func TestBrowserLayoutAndAccessibility(t *testing.T) {
 
 	// The drift and scan pages show rows once the demo's first scan is over.
 	lee := b.login(btLee)
-	for deadline := time.Now().Add(bpScanTimeout); ; time.Sleep(bpPollEvery) {
-		lee.open("/scans", 200)
-		if st := lee.firstDemoScanStatus(); st == "done" || st == "failed" {
-			break
-		}
-		if time.Now().After(deadline) {
-			lee.fail("the demo's first scan did not finish within %s", bpScanTimeout)
-		}
-	}
+	lee.waitFirstDemoScan()
 	t.Logf("logged in and waited for the demo's first scan in %s", time.Since(start).Round(time.Second))
 	var walked atomic.Int64
 	t.Run("walk", func(t *testing.T) {
@@ -146,6 +138,21 @@ func TestBrowserLayoutAndAccessibility(t *testing.T) {
 	})
 	t.Logf("walked %d pages (each at %d and %d px, with axe-core and screenshots) in %s",
 		walked.Load(), btDesktopWidth, btPhoneWidth, time.Since(start).Round(time.Second))
+}
+
+// waitFirstDemoScan waits until the demo's first scan (of its loopback
+// services) is over: the drift and scan pages show rows from then on.
+func (p *btPerson) waitFirstDemoScan() {
+	p.t.Helper()
+	for deadline := time.Now().Add(bpScanTimeout); ; time.Sleep(bpPollEvery) {
+		p.open("/scans", 200)
+		if st := p.firstDemoScanStatus(); st == "done" || st == "failed" {
+			return
+		}
+		if time.Now().After(deadline) {
+			p.fail("the demo's first scan did not finish within %s", bpScanTimeout)
+		}
+	}
 }
 
 // checkLayout opens path at the desktop width, then looks at it at the
