@@ -59,7 +59,7 @@ func navFor(ctx context.Context, a core.Actor, path string) []web.NavItem {
 		if id := navMessageID(href); locale.T(ctx, id) != id {
 			label = locale.T(ctx, id)
 		}
-		items = append(items, web.NavItem{Label: label, Href: href, Current: current})
+		items = append(items, web.NavItem{Label: label, Href: href, Current: current, Group: navGroup(href)})
 	}
 	staff := a.SeesAllRequests()
 	add("Dashboard", "/dashboard", staff)
@@ -101,6 +101,18 @@ func navCounts(ctx context.Context, items []web.NavItem, in dashboard.Inbox) {
 			items[i].CountLabel = locale.T(ctx, id, "Count", locale.Number(ctx, n))
 		}
 	}
+}
+
+// navGroup is the menu a link of the navigation goes into: the inventory
+// and the administration pages each have one ("" for a link of its own).
+func navGroup(href string) string {
+	switch {
+	case href == "/zones" || href == "/assets":
+		return "inventory"
+	case strings.HasPrefix(href, "/admin/"):
+		return "admin"
+	}
+	return ""
 }
 
 // navMessageID is the catalog id of a navigation link: nav. and its path,

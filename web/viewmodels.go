@@ -32,7 +32,8 @@ type User struct {
 	Roles             []string
 }
 
-// NavItem is one link of the top navigation.
+// NavItem is one link of the top navigation. Links of the same Group
+// (empty: none) share a menu, so that the navigation stays on one line.
 type NavItem struct {
 	Label, Href string
 	Current     bool
@@ -40,6 +41,7 @@ type NavItem struct {
 	// CountLabel says it in words for screen readers.
 	Count      int
 	CountLabel string
+	Group       string
 }
 
 // DemoLogin is a demo account shown on the login page in demo mode.

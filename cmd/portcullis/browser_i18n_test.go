@@ -82,7 +82,7 @@ func TestBrowserChinesePages(t *testing.T) {
 	// (of its loopback services) is over.
 	lee := b.login(btLee)
 	people[btLee] = lee
-	lee.waitDemoScan()
+	lee.waitFirstDemoScan()
 	for _, pg := range btZhPages {
 		p := people[pg.who]
 		if p == nil {

@@ -4,25 +4,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
-
-// waitDemoScan waits until the demo's first scan (of its loopback services)
-// is over: the drift, dashboard and asset pages show rows only then.
-func (p *btPerson) waitDemoScan() {
-	p.t.Helper()
-	for deadline := time.Now().Add(bpScanTimeout); ; time.Sleep(bpPollEvery) {
-		p.open("/scans", 200)
-		if st := p.firstDemoScanStatus(); st == "done" || st == "failed" {
-			return
-		}
-		if time.Now().After(deadline) {
-			p.fail("the demo's first scan did not finish within %s", bpScanTimeout)
-		}
-	}
-}
 
 // btContrastJS is the WCAG contrast of an element's text on its background,
 // as the browser computed both.
@@ -43,7 +27,7 @@ const btContrastJS = `(e) => {
 func TestBrowserDashboardAndHomes(t *testing.T) {
 	b := newBrowserEnv(t)
 	lee := b.login(btLee)
-	lee.waitDemoScan()
+	lee.waitFirstDemoScan()
 	people := map[string]*btPerson{btLee: lee}
 	person := func(email string) *btPerson {
 		if people[email] == nil {

@@ -413,6 +413,13 @@ type browserEnv struct {
 
 func newBrowserEnv(t *testing.T) *browserEnv {
 	t.Helper()
+	return newBrowserEnvFor(t, browserTestTimeout)
+}
+
+// newBrowserEnvFor is newBrowserEnv for a test that needs the browser
+// longer than browserTestTimeout.
+func newBrowserEnvFor(t *testing.T, timeout time.Duration) *browserEnv {
+	t.Helper()
 	exe := btChromium(t)
 	base, issuer := btStartServer(t)
 	b := &browserEnv{t: t, base: base, issuer: issuer}
@@ -437,7 +444,7 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 		chromedp.Flag("no-proxy-server", true),
 		chromedp.WindowSize(1280, 1024),
 	)
-	overall, cancelOverall := context.WithTimeout(context.Background(), browserTestTimeout)
+	overall, cancelOverall := context.WithTimeout(context.Background(), timeout)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(overall, opts...)
 	root, cancelRoot := chromedp.NewContext(allocCtx)
 	b.root = root
