@@ -62,7 +62,7 @@
 // likely to answer first so that a silent host is recognised early. The
 // memory of a walk is a few words whatever its size.
 //
-// Sending is paced by Options.Rate (probes per second, default 30,000) and by
+// Sending is paced by Options.Rate (probes per second, default 100,000) and by
 // congestion windows, per host and for the whole scan, in the manner of TCP:
 // each answer to a first attempt opens them (by one per answer up to the slow-
 // start threshold, then by a sixteenth: a sixteenth of the window per round
@@ -139,7 +139,7 @@
 //
 //	--connect          connect scan even when SYN scanning is possible
 //	--syn              SYN scan or fail (exit status 2 without privilege)
-//	--rate N           SYN probes per second (default 30000)
+//	--rate N           SYN probes per second (default 100000)
 //	--down-after N     unanswered probes before a silent host is down (-1: never)
 //	--no-identify      open ports only, no identification (as nmap -sS/-sT)
 //	--format FORMAT    table, json, csv, or ndjson: one host object per line as

@@ -319,12 +319,14 @@ func (r *run) scanHost(ctx context.Context, addr netip.Addr) Host {
 			f.filtered = append(f.filtered, uint16(port))
 		}
 	}
-	return r.describe(ctx, addr, f)
+	return r.describe(ctx, addr, f, nil)
 }
 
 // describe completes a host whose TCP ports were found: tarpit filtering,
-// identification of open ports, UDP.
-func (r *run) describe(ctx context.Context, addr netip.Addr, f tcpFindings) Host {
+// identification of open ports, UDP. What early (the SYN scan) started during
+// discovery is used, not done again.
+func (r *run) describe(ctx context.Context, addr netip.Addr, f tcpFindings, early *earlyWork) Host {
+	defer early.wait()
 	out := Host{Address: addr.String(), State: HostDown, Tarpit: f.tarpit, Ports: []Port{}}
 	open := f.open
 	if f.tarpit {
@@ -339,25 +341,22 @@ func (r *run) describe(ctx context.Context, addr netip.Addr, f tcpFindings) Host
 	// time per host; all UDP ports at once on a host that answered nothing over
 	// TCP or drops most ports: no service to overload, and one probe wait
 	// instead of several.
-	var udp []Port
-	var udpDone sync.WaitGroup
-	if len(r.opts.UDPPorts) > 0 {
-		udp = make([]Port, len(r.opts.UDPPorts))
-		udpPerHost := make(chan struct{}, 8)
+	udp := func() []Port { return nil }
+	switch {
+	case early != nil && early.udp != nil:
+		udp = func() []Port { <-early.udp.done; return early.udp.ports }
+	case len(r.opts.UDPPorts) > 0:
+		perHost := 8
 		if !f.responded && !f.tarpit || f.dropping {
-			udpPerHost = make(chan struct{}, len(r.opts.UDPPorts))
+			perHost = len(r.opts.UDPPorts)
 		}
-		udpDone.Go(func() {
-			var wg sync.WaitGroup
-			for i, port := range r.opts.UDPPorts {
-				udpPerHost <- struct{}{}
-				wg.Go(func() {
-					defer func() { <-udpPerHost }()
-					udp[i] = r.scanUDP(ctx, addr, port)
-				})
-			}
-			wg.Wait()
-		})
+		var ports []Port
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			ports = r.scanUDPPorts(ctx, addr, perHost)
+		}()
+		udp = func() []Port { <-done; return ports }
 	}
 
 	// Identify open ports, a few at a time per host.
@@ -366,6 +365,13 @@ func (r *run) describe(ctx context.Context, addr netip.Addr, f tcpFindings) Host
 	perHost := make(chan struct{}, 8)
 	var wg sync.WaitGroup
 	for i, port := range open {
+		if p := early.identified(port); p != nil {
+			wg.Go(func() {
+				<-p.done
+				results[i] = p.port
+			})
+			continue
+		}
 		perHost <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-perHost }()
@@ -390,8 +396,7 @@ func (r *run) describe(ctx context.Context, addr netip.Addr, f tcpFindings) Host
 		}
 	}
 
-	udpDone.Wait()
-	for _, p := range udp {
+	for _, p := range udp() {
 		if p.State == StateOpen || p.State == StateClosed {
 			out.State = HostUp
 		}
@@ -408,6 +413,22 @@ func (r *run) describe(ctx context.Context, addr netip.Addr, f tcpFindings) Host
 		}
 		return int(a.Port) - int(b.Port)
 	})
+	return out
+}
+
+// scanUDPPorts probes the UDP ports of a host, perHost at a time.
+func (r *run) scanUDPPorts(ctx context.Context, addr netip.Addr, perHost int) []Port {
+	out := make([]Port, len(r.opts.UDPPorts))
+	slots := make(chan struct{}, perHost)
+	var wg sync.WaitGroup
+	for i, port := range r.opts.UDPPorts {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			out[i] = r.scanUDP(ctx, addr, port)
+		})
+	}
+	wg.Wait()
 	return out
 }
 

@@ -22,13 +22,6 @@ const (
 // emit it.
 func (r *run) synScan(ctx context.Context, targets *TargetSet, sockets *rawSockets) {
 	o := r.opts
-	replies := make(chan tcpReply, 1<<16)
-	sockets.receive(func(rep tcpReply) {
-		select {
-		case replies <- rep:
-		default: // the engine is behind: this reply is lost, a retransmission may recover it
-		}
-	})
 	downAfter := o.DownAfter
 	if downAfter < 0 {
 		downAfter = -1
@@ -45,6 +38,14 @@ func (r *run) synScan(ctx context.Context, targets *TargetSet, sockets *rawSocke
 	}
 	e := newSynEngine(cfg, sockets, targets, o.TCPPorts, rand.Uint64(), localFor, finished.push)
 	e.portsDone = &r.portsDone
+	// Identification and UDP start during discovery: an open port as soon as
+	// its SYN-ACK comes (while the host has few), a host's UDP ports at its
+	// first answer. At a high rate discovery is over in seconds; waiting for it
+	// to end before naming anything would add the whole identification after.
+	e.opened = func(h *synHost, port uint16) { r.startIdentify(ctx, h.workFor(), h.addr, port) }
+	if len(o.UDPPorts) > 0 {
+		e.up = func(h *synHost) { r.startUDP(ctx, h.workFor(), h.addr, 8) }
+	}
 	r.phase.Store("syn")
 	var wg sync.WaitGroup
 	for range max(o.Hosts, 64) {
@@ -58,7 +59,7 @@ func (r *run) synScan(ctx context.Context, targets *TargetSet, sockets *rawSocke
 			}
 		})
 	}
-	e.run(ctx, replies)
+	e.run(ctx, sockets)
 	finished.close()
 	wg.Wait()
 }
@@ -87,9 +88,70 @@ func (r *run) finishSynHost(ctx context.Context, h *synHost) {
 			f.filtered = append(f.filtered, p)
 		}
 	}
-	host := r.describe(ctx, h.addr, f)
+	host := r.describe(ctx, h.addr, f, h.work)
 	if ctx.Err() == nil {
 		r.emit(host)
+	}
+}
+
+// earlyWork is what the scan started for a host while its ports were still
+// being discovered. The engine's goroutine starts it; describe waits for it.
+type earlyWork struct {
+	tcp map[uint16]*pendingPort
+	udp *pendingUDP
+}
+
+type pendingPort struct {
+	done chan struct{}
+	port Port
+}
+
+type pendingUDP struct {
+	done  chan struct{}
+	ports []Port // in the order of Options.UDPPorts
+}
+
+func (h *synHost) workFor() *earlyWork {
+	if h.work == nil {
+		h.work = &earlyWork{tcp: map[uint16]*pendingPort{}}
+	}
+	return h.work
+}
+
+func (r *run) startIdentify(ctx context.Context, w *earlyWork, addr netip.Addr, port uint16) {
+	if w.tcp[port] != nil {
+		return
+	}
+	p := &pendingPort{done: make(chan struct{})}
+	w.tcp[port] = p
+	go func() {
+		defer close(p.done)
+		p.port = r.identifyTCP(ctx, addr, port)
+	}()
+}
+
+func (r *run) startUDP(ctx context.Context, w *earlyWork, addr netip.Addr, perHost int) {
+	if w.udp != nil {
+		return
+	}
+	u := &pendingUDP{done: make(chan struct{})}
+	w.udp = u
+	go func() {
+		defer close(u.done)
+		u.ports = r.scanUDPPorts(ctx, addr, perHost)
+	}()
+}
+
+// wait waits for everything started, so that no probe of the host outlives it.
+func (w *earlyWork) wait() {
+	if w == nil {
+		return
+	}
+	for _, p := range w.tcp {
+		<-p.done
+	}
+	if w.udp != nil {
+		<-w.udp.done
 	}
 }
 
@@ -147,4 +209,12 @@ func (q *hostQueue) pop() *synHost {
 	q.items[0] = nil
 	q.items = q.items[1:]
 	return h
+}
+
+// identified is the identification started early for port, if any.
+func (w *earlyWork) identified(port uint16) *pendingPort {
+	if w == nil {
+		return nil
+	}
+	return w.tcp[port]
 }

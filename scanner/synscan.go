@@ -15,8 +15,20 @@ import (
 // synNet is what the SYN engine needs of the network: raw sockets, or a simulated
 // network in tests.
 type synNet interface {
+	// send sends a probe, or queues it for the next flush; an error is a refusal
+	// known at once.
 	send(src, dst netip.Addr, sport, dport uint16, seq uint32) error
+	// flush sends what is queued and returns the probes refused since the last
+	// flush, queued ones included.
+	flush() []sendFailure
 	sourcePort() uint16 // the first of maxTries source ports, one per attempt
+}
+
+// sendFailure is a probe the kernel refused after send had queued it.
+type sendFailure struct {
+	dst          netip.Addr
+	sport, dport uint16
+	err          error
 }
 
 // synConfig tunes the SYN engine; see Options for the defaults.
@@ -33,6 +45,8 @@ type synConfig struct {
 }
 
 const (
+	synEarlyOpen           = 32  // open ports of a host handed on as they are found, at most
+	synSendBatch           = 128 // probes per flush
 	synInitialHostWindow   = 32
 	synMinWindow           = 4
 	synMaxHostWindow       = 8192
@@ -81,6 +95,7 @@ type synHost struct {
 	firstSent     int
 	open, closed  []uint16
 	closedCount   int
+	work          *earlyWork // what the scan started for the host during discovery
 }
 
 // rto is how long a probe to h is waited for. On a host that never answered,
@@ -150,26 +165,33 @@ type synEngine struct {
 	nports   int
 	localFor func(netip.Addr) (netip.Addr, error)
 	finish   func(*synHost)
+	opened   func(h *synHost, port uint16) // a new open port, while few; nil: none
+	up       func(h *synHost)              // the host's first answer; nil: none
 	rng      *rand.Rand
 
-	hostPerm  permutation
-	nextHost  uint64 // next position in hostPerm
-	block     []*synHost
-	segments  []walkSegment
-	hosts     map[netip.Addr]*synHost
-	live      int
-	outstand  map[probeKey]*synProbe
-	sentQ     [maxTries]sentQueue // by attempt number: each in order of its timeouts
-	waiting   []*synHost          // hosts with pending probes
-	queued    int                 // pending probes, all hosts
-	rr        int
-	gcwnd     float64
-	gssthresh float64
-	ginflight int
-	gLastCut  time.Time
-	gLoss     lossEpoch // all hosts' answers together, judged for the global window
-	tokens    float64
-	lastPoll  time.Time
+	hostPerm   permutation
+	nextHost   uint64 // next position in hostPerm
+	block      []*synHost
+	segments   []walkSegment
+	hosts      map[netip.Addr]*synHost
+	live       int
+	outstand   map[probeKey]*synProbe
+	sentQ      [maxTries]sentQueue // by attempt number: each in order of its timeouts
+	freeProbes []*synProbe
+	unsent     []*synProbe      // given to the network, not yet flushed
+	failed     []sendFailure    // refusals of flushes, handled at the end of the poll
+	clock      func() time.Time // dates flushed probes; nil: they keep the poll's time (simulations)
+	stall      time.Duration    // how late the engine's ticks have lately run: the machine's own delay
+	waiting    []*synHost       // hosts with pending probes
+	queued     int              // pending probes, all hosts
+	rr         int
+	gcwnd      float64
+	gssthresh  float64
+	ginflight  int
+	gLastCut   time.Time
+	gLoss      lossEpoch // all hosts' answers together, judged for the global window
+	tokens     float64
+	lastPoll   time.Time
 
 	portsDone *atomic.Int64 // ports taken from the walk, for progress
 	sent      int64
@@ -292,11 +314,72 @@ func (e *synEngine) hostOK(h *synHost, try int) bool {
 }
 
 // poll expires probes, retransmits and sends new ones within the rate and the
-// windows. It is called every millisecond or so.
+// windows, then flushes what the network queued. It is called every millisecond
+// or so.
 func (e *synEngine) poll(now time.Time) {
-	burst := max(e.cfg.rate/200, 16)
+	e.pollSend(now)
+	e.flushSends()
+	failed := e.failed
+	e.failed = nil
+	for _, f := range failed {
+		e.refused(f, now)
+	}
+}
+
+// flushSends has the network send what it queued, and dates the probes from
+// just before: a round trip is measured from when a probe left, not from when
+// the engine decided to send it, which on a busy machine can be many system
+// calls earlier.
+func (e *synEngine) flushSends() {
+	if e.clock != nil {
+		at := e.clock()
+		for _, p := range e.unsent {
+			p.sent = at
+		}
+	}
+	clear(e.unsent)
+	e.unsent = e.unsent[:0]
+	e.failed = append(e.failed, e.net.flush()...)
+}
+
+// refused handles a probe the network queued and then could not send, as
+// transmit handles a refusal known at once: queued again when the machine was
+// busy, its host unreachable otherwise.
+func (e *synEngine) refused(f sendFailure, now time.Time) {
+	h := e.hosts[f.dst]
+	if h == nil || h.finished {
+		return
+	}
+	try := int(f.sport) - int(e.lport)
+	p := e.outstand[probeKey{h, f.dport}]
+	if p == nil || p.try != try {
+		return
+	}
+	e.settle(p)
+	if localBusy(f.err) {
+		e.enqueue(h, f.dport, try)
+		return
+	}
+	h.unreachable = true
+	if !h.responded {
+		e.setDown(h, now)
+	}
+	e.maybeFinish(h, now)
+}
+
+func (e *synEngine) pollSend(now time.Time) {
+	// A tick that came late (a busy machine schedules the engine in bursts) is
+	// made up for, up to 20 ms worth of probes: the rate holds over time while
+	// the windows keep a slow path's queues from overflowing.
+	burst := max(e.cfg.rate/50, 16)
 	if !e.lastPoll.IsZero() {
 		e.tokens = min(e.tokens+e.cfg.rate*now.Sub(e.lastPoll).Seconds(), burst)
+		// Up at once, down slowly: a machine that stalled us lately may again.
+		if late := now.Sub(e.lastPoll) - time.Millisecond; late > e.stall {
+			e.stall = late
+		} else {
+			e.stall -= (e.stall - max(late, 0)) / 64
+		}
 	} else {
 		e.tokens = burst
 	}
@@ -391,7 +474,7 @@ func (e *synEngine) transmit(h *synHost, port uint16, try int, now time.Time) se
 	e.tokens--
 	switch {
 	case err == nil:
-	case errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EINTR) || errors.Is(err, syscall.ENOMEM):
+	case localBusy(err):
 		e.tokens = 0
 		return sendLater
 	default:
@@ -406,7 +489,12 @@ func (e *synEngine) transmit(h *synHost, port uint16, try int, now time.Time) se
 	if try == 0 {
 		h.firstSent++
 	}
-	p := &synProbe{h: h, port: port, try: try, sent: now, counted: !exemptFromGlobal(h)}
+	p := e.newProbe()
+	*p = synProbe{h: h, port: port, try: try, sent: now, counted: !exemptFromGlobal(h)}
+	e.unsent = append(e.unsent, p)
+	if len(e.unsent) >= synSendBatch {
+		e.flushSends()
+	}
 	if old := e.outstand[probeKey{h, port}]; old != nil {
 		e.settle(old) // a retransmission replaces its predecessor
 	}
@@ -417,6 +505,12 @@ func (e *synEngine) transmit(h *synHost, port uint16, try int, now time.Time) se
 		e.ginflight++
 	}
 	return sendDone
+}
+
+// localBusy tells a refusal of this machine for now (full buffers) from one about
+// the destination (no route, a local firewall).
+func localBusy(err error) bool {
+	return errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EINTR) || errors.Is(err, syscall.ENOMEM)
 }
 
 // exemptFromGlobal is true when probes to h take no slot of the global window:
@@ -435,6 +529,17 @@ func (e *synEngine) settle(p *synProbe) {
 	if p.counted {
 		e.ginflight--
 	}
+}
+
+// newProbe reuses a probe that has left the queues: a scan sends millions, and
+// allocating each would keep the garbage collector busy on a shared machine.
+func (e *synEngine) newProbe() *synProbe {
+	if n := len(e.freeProbes); n > 0 {
+		p := e.freeProbes[n-1]
+		e.freeProbes = e.freeProbes[:n-1]
+		return p
+	}
+	return new(synProbe)
 }
 
 // sentQueue holds probes in the order they were sent.
@@ -465,11 +570,12 @@ func (e *synEngine) expire(now time.Time) {
 			}
 			q.items[q.head] = nil
 			q.head++
-			if p.answered {
-				continue
+			if !p.answered {
+				e.settle(p)
+				e.timedOut(p, now)
 			}
-			e.settle(p)
-			e.timedOut(p, now)
+			// Out of the queue and settled, nothing refers to it any more.
+			e.freeProbes = append(e.freeProbes, p)
 		}
 		if q.head > 4096 && q.head*2 > len(q.items) {
 			n := copy(q.items, q.items[q.head:])
@@ -548,11 +654,22 @@ func (e *synEngine) handleReply(r tcpReply, now time.Time) {
 	if kind == replyNone {
 		return
 	}
+	if !h.responded && e.up != nil {
+		e.up(h)
+	}
 	h.responded = true
 	h.maxAnswered = max(h.maxAnswered, try)
 	switch kind {
 	case replyOpen:
+		// While the host looks like a host (few open ports among its answers)
+		// and not a device answering everything, each new open port is handed
+		// on at once, so that its identification overlaps the rest of discovery.
+		fresh := e.opened != nil && len(h.open) < synEarlyOpen && 4*(len(h.open)+1) <= h.closedCount+len(h.open)+1+16 &&
+			!slices.Contains(h.open, r.sport)
 		h.open = append(h.open, r.sport)
+		if fresh {
+			e.opened(h, r.sport)
+		}
 	case replyClosed:
 		h.closedCount++
 		if e.cfg.allStates {
@@ -567,6 +684,10 @@ func (e *synEngine) handleReply(r tcpReply, now time.Time) {
 	switch {
 	case try == p.try && try == 0:
 		rtt := now.Sub(p.sent)
+		// The kernel's time of arrival, when known: the engine may have run late.
+		if !r.at.IsZero() && r.at.Before(now) && !r.at.Before(p.sent) {
+			rtt = r.at.Sub(p.sent)
+		}
 		h.answeredFirst++
 		e.sampleRTT(h, rtt)
 		e.grow(h, rtt)
@@ -614,9 +735,11 @@ const (
 // shrink only when the loss over the round trip clearly exceeds what the path
 // usually shows (twice the running estimate plus three standard deviations, so
 // that the chance spread of a round trip's losses is not taken for it, and 5% at
-// least), or when even the
-// fastest answer of the round trip queued (its round trip more than twice the
-// shortest ever seen): a standing queue at a bottleneck, seen before it drops.
+// least), or when even the fastest answer of the round trip queued (its round
+// trip more than twice the shortest ever seen): a standing queue at a
+// bottleneck, seen before it drops. Delay that the machine's own scheduling
+// explains (the engine's ticks running late, e.stall) is not taken for a queue:
+// on a busy machine it would throttle a clean LAN.
 func (e *synEngine) endEpoch(h *synHost, sent, now time.Time) {
 	if h.epochStart.IsZero() {
 		h.epochStart = now
@@ -626,7 +749,7 @@ func (e *synEngine) endEpoch(h *synHost, sent, now time.Time) {
 	if now.Sub(h.epochStart) < max(h.srtt, time.Millisecond) || n < 8 {
 		return
 	}
-	queued := h.epochAnswered >= 8 && h.minRTT > 0 && h.epochMinRTT > 2*h.minRTT+synDelaySlack
+	queued := h.epochAnswered >= 8 && h.minRTT > 0 && h.epochMinRTT > 2*h.minRTT+synDelaySlack+2*e.stall
 	switch {
 	case queued && h.queuedEpochs > 0:
 		// Shrink in proportion to the queue, so that it drains within a round trip.
@@ -716,10 +839,11 @@ func (e *synEngine) sampleRTT(h *synHost, rtt time.Duration) {
 // below the threshold (slow start), by a sixteenth above it: a sixteenth of the
 // window per round trip, not TCP's one probe, so that a window halved on a burst
 // of loss is back within a few round trips rather than hundreds. An answer that
-// took twice the shortest round trip seen has queued somewhere: the window holds,
-// which keeps the path's queues from overflowing before loss is even noticed.
+// took twice the shortest round trip seen (beyond what our own stalls explain)
+// has queued somewhere: the window holds, which keeps the path's queues from
+// overflowing before loss is even noticed.
 func (e *synEngine) grow(h *synHost, rtt time.Duration) {
-	if rtt > 2*h.minRTT+time.Millisecond {
+	if rtt > 2*h.minRTT+time.Millisecond+2*e.stall {
 		return
 	}
 	if h.cwnd < h.ssthresh {
@@ -776,27 +900,23 @@ func (e *synEngine) maybeFinish(h *synHost, now time.Time) {
 	e.finish(h)
 }
 
-// run drives the engine until every host has finished or ctx ends: replies as
-// they come, sending on a one-millisecond tick.
-func (e *synEngine) run(ctx context.Context, replies <-chan tcpReply) {
+// synReceiver hands the engine the replies that have arrived, without waiting.
+type synReceiver interface {
+	drain(deliver func(tcpReply))
+}
+
+// run drives the engine until every host has finished or ctx ends: on a
+// one-millisecond tick, the replies that arrived, then what may be sent.
+func (e *synEngine) run(ctx context.Context, rx synReceiver) {
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
-	e.poll(time.Now())
+	e.clock = time.Now
 	for !e.done() {
+		now := time.Now()
+		rx.drain(func(r tcpReply) { e.handleReply(r, now) })
+		e.poll(now)
 		select {
-		case r := <-replies:
-			now := time.Now()
-			e.handleReply(r, now)
-			for more := true; more; {
-				select {
-				case r := <-replies:
-					e.handleReply(r, now)
-				default:
-					more = false
-				}
-			}
 		case <-tick.C:
-			e.poll(time.Now())
 		case <-ctx.Done():
 			return
 		}

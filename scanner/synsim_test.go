@@ -35,6 +35,9 @@ type simNet struct {
 	dropped  int                  // at the bottleneck
 	refuse   map[netip.Addr]error // send errors, as the kernel's for a missing route
 	resets   int                  // half-open connections a second SYN reset
+	// sendDelay, when set, holds probes on our machine this long before they
+	// leave: the send system call of a busy machine, preempted.
+	sendDelay time.Duration
 }
 
 type simHost struct {
@@ -108,6 +111,7 @@ func (n *simNet) send(src, dst netip.Addr, sport, dport uint16, seq uint32) erro
 		arrive = start
 	}
 	arrive = arrive.Add(n.latency)
+	arrive = arrive.Add(n.sendDelay)
 	if n.lost() {
 		return nil
 	}
@@ -182,6 +186,7 @@ func (n *simNet) deliver(e *synEngine) {
 			ev.fn(ev.at)
 			continue
 		}
+		ev.r.at = ev.at // the kernel's time of arrival
 		e.handleReply(ev.r, n.now)
 		if ev.r.flags&(tcpSYN|tcpACK) != tcpSYN|tcpACK || n.lost() {
 			continue
@@ -495,4 +500,202 @@ func missing(want, got []uint16) []uint16 {
 		}
 	}
 	return out
+}
+
+func (n *simNet) flush() []sendFailure { return nil }
+
+// On a LAN the default rate, not the windows, is the limit: 16 hosts x 65,535
+// ports at 100,000 probes a second.
+func TestSynEngineDefaultRateOnLAN(t *testing.T) {
+	t.Parallel()
+	n := newSimNet(7)
+	n.latency = 100 * time.Microsecond
+	var targets []netip.Addr
+	for i := range 16 {
+		a := netip.AddrFrom4([4]byte{192, 0, 2, byte(100 + i)})
+		targets = append(targets, a)
+		n.hosts[a] = &simHost{open: portSet(22, 80)}
+	}
+	cfg := simConfig()
+	cfg.rate = float64(Options{}.withDefaults().Rate)
+	took, hosts, _ := simulate(t, n, cfg, targets, allPorts())
+	for _, a := range targets {
+		if h := hosts[a]; fmt.Sprint(h.open) != "[22 80]" || h.closedCount != 65533 {
+			t.Errorf("%s: open %v, %d closed", a, h.open, h.closedCount)
+		}
+	}
+	// 1,048,560 probes at 100,000/s: 10.5 s.
+	if took > 12*time.Second {
+		t.Errorf("took %v of virtual time, want about 10.5 s (the default rate)", took)
+	}
+}
+
+// A busy machine (issue 10's lab, load 10-25 on 2 cores) runs the engine late:
+// its ticks come in bursts and its sends leave late. Replies carry the kernel's
+// time of arrival, and delay that the engine's own lateness explains is not a
+// queue: on a clean LAN the windows must not be cut, and the rate holds.
+func TestSynEngineBusyMachineKeepsLANRate(t *testing.T) {
+	t.Parallel()
+	n := newSimNet(9)
+	n.latency = 100 * time.Microsecond
+	var targets []netip.Addr
+	for i := range 8 {
+		a := netip.AddrFrom4([4]byte{192, 0, 2, byte(120 + i)})
+		targets = append(targets, a)
+		n.hosts[a] = &simHost{open: portSet(22, 80)}
+	}
+	cfg := simConfig()
+	cfg.rate = 100000
+	ports := allPorts()[:20000]
+	hosts := map[netip.Addr]*synHost{}
+	e := newSynEngine(cfg, n, NewTargetSet(targets), ports, 1,
+		func(netip.Addr) (netip.Addr, error) { return n.local, nil },
+		func(h *synHost) { hosts[h.addr] = h })
+	start := n.now
+	for i := 0; !e.done(); i++ {
+		n.deliver(e)
+		// One poll in eight is descheduled in its send call: its probes leave
+		// late, and the engine's next tick comes as late.
+		n.sendDelay = 0
+		if n.rng.IntN(8) == 0 {
+			n.sendDelay = time.Duration(2+n.rng.IntN(12)) * time.Millisecond
+		}
+		e.poll(n.now)
+		n.now = n.now.Add(time.Millisecond + n.sendDelay)
+		if n.now.Sub(start) > time.Minute {
+			t.Fatal("no end after a minute of virtual time")
+		}
+	}
+	took := n.now.Sub(start)
+	for _, a := range targets {
+		h := hosts[a]
+		if fmt.Sprint(h.open) != "[22 80]" || h.closedCount != len(ports)-2 {
+			t.Errorf("%s: open %v, %d closed", a, h.open, h.closedCount)
+		}
+		if !h.lastCut.IsZero() {
+			t.Errorf("%s: window cut to %.0f on a clean LAN (srtt %v, min %v, stall %v)", a, h.cwnd, h.srtt, h.minRTT, e.stall)
+		}
+	}
+	if !e.gLastCut.IsZero() {
+		t.Errorf("global window cut to %.0f on a clean LAN", e.gcwnd)
+	}
+	// 160,000 probes at 100,000/s: 1.6 s.
+	if took > 2500*time.Millisecond {
+		t.Errorf("took %v of virtual time, want about 1.6 s (the rate)", took)
+	}
+}
+
+// A network that queues probes and refuses some of them only when flushed, as
+// the raw sockets' batches do: a full buffer is waited out (the probe goes again),
+// a refused route makes the host unreachable.
+func TestSynEngineRefusalsAtFlush(t *testing.T) {
+	t.Parallel()
+	n := newSimNet(10)
+	live, noRoute := netip.MustParseAddr("192.0.2.140"), netip.MustParseAddr("192.0.2.141")
+	n.hosts[live] = &simHost{open: portSet(80, 443)}
+	b := &batchingNet{simNet: n, refuse: map[netip.Addr]error{noRoute: syscall.ENETUNREACH}, busyEvery: 7}
+	done := map[netip.Addr]*synHost{}
+	ports := allPorts()[:2000]
+	e := newSynEngine(simConfig(), b, NewTargetSet([]netip.Addr{live, noRoute}), ports, 1,
+		func(netip.Addr) (netip.Addr, error) { return n.local, nil },
+		func(h *synHost) { done[h.addr] = h })
+	for i := 0; !e.done(); i++ {
+		n.deliver(e)
+		e.poll(n.now)
+		n.now = n.now.Add(time.Millisecond)
+		if i > 60000 {
+			t.Fatal("no end")
+		}
+	}
+	if h := done[live]; h == nil || fmt.Sprint(h.open) != "[80 443]" || h.closedCount != len(ports)-2 || b.busy == 0 {
+		t.Errorf("live host: %+v (%d refused busy)", h, b.busy)
+	}
+	if h := done[noRoute]; h == nil || !h.down || !h.unreachable {
+		t.Errorf("unroutable host: %+v", h)
+	}
+}
+
+// batchingNet queues probes until flush, which refuses every busyEvery-th with
+// ENOBUFS and every probe to a host in refuse with its error.
+type batchingNet struct {
+	*simNet
+	refuse    map[netip.Addr]error
+	busyEvery int
+	queue     []sendFailure
+	n, busy   int
+	seqs      []uint32
+}
+
+func (b *batchingNet) send(src, dst netip.Addr, sport, dport uint16, seq uint32) error {
+	b.queue = append(b.queue, sendFailure{dst: dst, sport: sport, dport: dport})
+	b.seqs = append(b.seqs, seq)
+	return nil
+}
+
+func (b *batchingNet) flush() []sendFailure {
+	var failed []sendFailure
+	for i, q := range b.queue {
+		b.n++
+		switch {
+		case b.refuse[q.dst] != nil:
+			q.err = b.refuse[q.dst]
+			failed = append(failed, q)
+		case b.n%b.busyEvery == 0:
+			b.busy++
+			q.err = syscall.ENOBUFS
+			failed = append(failed, q)
+		default:
+			b.simNet.send(b.local, q.dst, q.sport, q.dport, b.seqs[i])
+		}
+	}
+	b.queue, b.seqs = b.queue[:0], b.seqs[:0]
+	return failed
+}
+
+// The hosts' open ports are handed on as they are found, so that identification
+// overlaps discovery, but not those of a device answering every port: it would
+// start hundreds of identifications of nothing.
+func TestSynEngineHandsOnOpenPortsEarly(t *testing.T) {
+	t.Parallel()
+	n := newSimNet(11)
+	plain, tarpit := netip.MustParseAddr("192.0.2.150"), netip.MustParseAddr("192.0.2.151")
+	n.hosts[plain] = &simHost{open: portSet(22, 80, 5000)}
+	every := map[uint16]bool{}
+	for _, p := range allPorts() {
+		every[p] = true
+	}
+	n.hosts[tarpit] = &simHost{open: every}
+	handed := map[netip.Addr][]uint16{}
+	var upAt []netip.Addr
+	finished := map[netip.Addr]bool{}
+	ports := allPorts()[:6000]
+	e := newSynEngine(simConfig(), n, NewTargetSet([]netip.Addr{plain, tarpit}), ports, 1,
+		func(netip.Addr) (netip.Addr, error) { return n.local, nil },
+		func(h *synHost) { finished[h.addr] = true })
+	e.opened = func(h *synHost, port uint16) {
+		if finished[h.addr] {
+			t.Errorf("%s:%d handed on after the host finished", h.addr, port)
+		}
+		handed[h.addr] = append(handed[h.addr], port)
+	}
+	e.up = func(h *synHost) { upAt = append(upAt, h.addr) }
+	for i := 0; !e.done(); i++ {
+		n.deliver(e)
+		e.poll(n.now)
+		n.now = n.now.Add(time.Millisecond)
+		if i > 60000 {
+			t.Fatal("no end")
+		}
+	}
+	got := slices.Clone(handed[plain])
+	slices.Sort(got)
+	if fmt.Sprint(got) != "[22 80 5000]" {
+		t.Errorf("plain host: handed on %v, want each open port once", handed[plain])
+	}
+	if len(handed[tarpit]) > 8 {
+		t.Errorf("device answering every port: %d ports handed on", len(handed[tarpit]))
+	}
+	if len(upAt) != 2 {
+		t.Errorf("up called for %v, want each host once", upAt)
+	}
 }
