@@ -55,6 +55,20 @@
 // never taken for answers, and no table of sent probes is needed to recognise
 // one. (The kernel resets each SYN-ACK it did not expect; that is harmless.)
 //
+// Sending and receiving cost few system calls: probes are built in place (the
+// checksum from the addresses' and fields' sums, nothing allocated) into
+// batches of 128 that one sendmmsg call sends, from a sender goroutine per CPU
+// (four at most). On a virtual link the kernel carries each probe through the
+// path, and the answer back, inside that call, so one sender is bound by one
+// thread's share of a busy machine. The engine reads every queued reply with
+// recvmmsg on its one-millisecond tick, each stamped by the kernel on arrival
+// (SO_TIMESTAMPNS), rather than being woken for each: round trips are measured
+// from the packets, not from when the engine ran, and probes are dated when
+// their batch is handed over. Delay the engine's own late ticks explain (a
+// busy machine; their recent maximum, decaying) is allowed for before a round
+// trip counts as queued, so that load on our side does not throttle a clean
+// LAN.
+//
 // Hosts x ports are walked in a random order without a list: hosts by a keyed
 // permutation of the target set, 256 hosts at a time, and each block's
 // (host, port) pairs by another (permute.go: a Feistel network over the next
@@ -115,6 +129,13 @@
 // connect scan, alongside its ports; after a SYN scan, when most of the scanned
 // ports, or 64 or more, were open); when all of them complete the handshake, the
 // host is a tarpit: only ports where an application actually answered are reported.
+//
+// After a SYN scan, identification overlaps discovery: each new open port of a
+// host is identified as soon as its SYN-ACK comes, while the host has few open
+// ports (under 32, and about a quarter of its answers at most: a device
+// answering every port would otherwise start hundreds of identifications of
+// nothing), and a host's UDP ports are probed from its first answer. The rest
+// is identified once the host's discovery ends.
 //
 // Each open port is then identified (package scanner/fingerprint): the banner it
 // sends unprompted within a greeting wait scaled from the round trip to the host

@@ -286,9 +286,13 @@ func (h *hostScan) release() {
 // tcpFindings is what port discovery learnt about a host.
 type tcpFindings struct {
 	responded, down, tarpit bool
-	dropping                bool // answers some ports, silently drops most
-	open                    []uint16
-	closed, filtered        []uint16 // with AllStates only
+	// On a tarpit, the ports already looked at for an application's answer
+	// (during a SYN scan's discovery), and those that answered.
+	looked           map[uint16]bool
+	answering        []uint16
+	dropping         bool // answers some ports, silently drops most
+	open             []uint16
+	closed, filtered []uint16 // with AllStates only
 }
 
 func (r *run) scanHost(ctx context.Context, addr netip.Addr) Host {
@@ -331,7 +335,19 @@ func (r *run) describe(ctx context.Context, addr netip.Addr, f tcpFindings, earl
 	open := f.open
 	if f.tarpit {
 		r.phase.Store("tarpit")
-		open = r.answering(ctx, addr, tarpitCandidates(open))
+		var rest []uint16
+		open = nil
+		for _, p := range tarpitCandidates(f.open) {
+			if !f.looked[p] {
+				rest = append(rest, p)
+			}
+		}
+		for _, p := range f.answering {
+			if _, found := slices.BinarySearch(f.open, p); found {
+				open = append(open, p)
+			}
+		}
+		open = append(open, r.answering(ctx, addr, rest)...)
 	}
 	if f.responded || f.tarpit {
 		out.State = HostUp

@@ -46,6 +46,10 @@ func (r *run) synScan(ctx context.Context, targets *TargetSet, sockets *rawSocke
 	if len(o.UDPPorts) > 0 {
 		e.up = func(h *synHost) { r.startUDP(ctx, h.workFor(), h.addr, 8) }
 	}
+	// A host with many open ports may answer every port: whether it does, and
+	// which of its likely ports an application answers on, is looked at while
+	// the rest of the ports are walked.
+	e.suspect = func(h *synHost) { r.startTarpitCheck(ctx, h.workFor(), h.addr) }
 	r.phase.Store("syn")
 	var wg sync.WaitGroup
 	for range max(o.Hosts, 64) {
@@ -73,7 +77,10 @@ func (r *run) finishSynHost(ctx context.Context, h *synHost) {
 	f := tcpFindings{responded: h.responded, down: !h.responded, dropping: h.dropping, open: h.open}
 	// A host (or a device in front of it) that answers every port: open ports on
 	// most of what was scanned, confirmed on ports nothing should use.
-	if len(h.open) > 0 && (2*len(h.open) > len(r.opts.TCPPorts) || len(h.open) >= 64) {
+	if w := h.work; w != nil && w.tarpit != nil {
+		<-w.tarpit.done
+		f.tarpit, f.looked, f.answering = w.tarpit.tarpit, w.tarpit.looked, w.tarpit.answering
+	} else if len(h.open) > 0 && (2*len(h.open) > len(r.opts.TCPPorts) || len(h.open) >= synSuspectOpen) {
 		f.tarpit = r.looksLikeTarpit(ctx, h.addr)
 	}
 	if r.opts.AllStates && h.responded {
@@ -97,8 +104,39 @@ func (r *run) finishSynHost(ctx context.Context, h *synHost) {
 // earlyWork is what the scan started for a host while its ports were still
 // being discovered. The engine's goroutine starts it; describe waits for it.
 type earlyWork struct {
-	tcp map[uint16]*pendingPort
-	udp *pendingUDP
+	tcp    map[uint16]*pendingPort
+	udp    *pendingUDP
+	tarpit *pendingTarpit
+}
+
+// pendingTarpit is the tarpit check of a host, and on a tarpit the look at its
+// likely ports for an application's answer.
+type pendingTarpit struct {
+	done      chan struct{}
+	tarpit    bool
+	looked    map[uint16]bool // the ports looked at
+	answering []uint16        // those where an application answered
+}
+
+func (r *run) startTarpitCheck(ctx context.Context, w *earlyWork, addr netip.Addr) {
+	if w.tarpit != nil {
+		return
+	}
+	t := &pendingTarpit{done: make(chan struct{})}
+	w.tarpit = t
+	go func() {
+		defer close(t.done)
+		if t.tarpit = r.looksLikeTarpit(ctx, addr); !t.tarpit {
+			return
+		}
+		// All its ports will be open: look at those a report would keep.
+		candidates := tarpitCandidates(r.opts.TCPPorts)
+		t.looked = make(map[uint16]bool, len(candidates))
+		for _, p := range candidates {
+			t.looked[p] = true
+		}
+		t.answering = r.answering(ctx, addr, candidates)
+	}()
 }
 
 type pendingPort struct {
@@ -146,6 +184,9 @@ func (r *run) startUDP(ctx context.Context, w *earlyWork, addr netip.Addr, perHo
 func (w *earlyWork) wait() {
 	if w == nil {
 		return
+	}
+	if w.tarpit != nil {
+		<-w.tarpit.done
 	}
 	for _, p := range w.tcp {
 		<-p.done

@@ -46,6 +46,7 @@ type synConfig struct {
 
 const (
 	synEarlyOpen           = 32  // open ports of a host handed on as they are found, at most
+	synSuspectOpen         = 64  // open ports after which a host is checked for a tarpit
 	synSendBatch           = 128 // probes per flush
 	synInitialHostWindow   = 32
 	synMinWindow           = 4
@@ -167,6 +168,7 @@ type synEngine struct {
 	finish   func(*synHost)
 	opened   func(h *synHost, port uint16) // a new open port, while few; nil: none
 	up       func(h *synHost)              // the host's first answer; nil: none
+	suspect  func(h *synHost)              // the host has synSuspectOpen open ports: perhaps it answers every port
 	rng      *rand.Rand
 
 	hostPerm   permutation
@@ -669,6 +671,9 @@ func (e *synEngine) handleReply(r tcpReply, now time.Time) {
 		h.open = append(h.open, r.sport)
 		if fresh {
 			e.opened(h, r.sport)
+		}
+		if len(h.open) == synSuspectOpen && e.suspect != nil {
+			e.suspect(h)
 		}
 	case replyClosed:
 		h.closedCount++
