@@ -101,7 +101,7 @@
 //
 // A host that answers some ports and keeps silent on most first attempts and on
 // their retransmissions too is behind a filter, not on a lossy path: its silent
-// probes no longer take slots of the global window, up to 4,096 of them may wait
+// probes no longer take slots of the global window, up to 16,384 of them may wait
 // on it at once (they wait on a firewall, not on the host), and only one silent
 // port in 16 is retried, which still notices loss if it starts. A host that never
 // answered is down once Options.DownAfter first attempts and their retransmissions

@@ -53,7 +53,7 @@ const (
 	synMaxHostWindow       = 8192
 	synInitialGlobalWindow = 1024
 	synMaxGlobalWindow     = 1 << 17
-	synDropWindow          = 4096    // probes in flight to a host known to drop
+	synDropWindow          = 16384   // probes in flight to a host known to drop
 	synReadyCap            = 1 << 20 // probes waiting for their host's window (4 bytes each)
 	synRetrySample         = 16      // on a dropping host, one silent port in this many is retried
 )

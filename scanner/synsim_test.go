@@ -699,3 +699,29 @@ func TestSynEngineHandsOnOpenPortsEarly(t *testing.T) {
 		t.Errorf("up called for %v, want each host once", upAt)
 	}
 }
+
+// Issue 10's firewalled host (one port open, the rest dropped) at the default
+// rate: once it is known to drop, its silent probes wait many at a time, on
+// timeouts from its measured round trip, and the full range is done in about
+// the time the rate allows.
+func TestSynEngineFirewalledHostAtDefaultRate(t *testing.T) {
+	t.Parallel()
+	n := newSimNet(12)
+	n.latency = 500 * time.Microsecond
+	a := netip.MustParseAddr("192.0.2.160")
+	n.hosts[a] = &simHost{open: portSet(22), allow: portSet(22)}
+	cfg := simConfig()
+	cfg.rate = float64(Options{}.withDefaults().Rate)
+	took, hosts, _ := simulate(t, n, cfg, []netip.Addr{a}, allPorts())
+	if h := hosts[a]; fmt.Sprint(h.open) != "[22]" || !h.dropping {
+		t.Errorf("open %v, dropping %v", h.open, h.dropping)
+	}
+	if s := n.sent[a]; s > 65535+65535/synRetrySample+200 {
+		t.Errorf("%d probes", s)
+	}
+	// 65,535 probes at 100,000/s: 0.66 s; the last ones' timeout and the
+	// sample of retries after.
+	if took > 1500*time.Millisecond {
+		t.Errorf("took %v of virtual time, want under 1.5 s", took)
+	}
+}
