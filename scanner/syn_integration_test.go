@@ -239,15 +239,5 @@ func TestSYNTarpitCheckedDuringDiscovery(t *testing.T) {
 	opts := quick(scanned...)
 	opts.Method = MethodSYN
 	opts.TarpitPorts = tarpitPorts
-	report, err := Scan(context.Background(), []netip.Addr{netip.MustParseAddr(addr)}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := report.Hosts[0]
-	if !h.Tarpit || h.State != HostUp {
-		t.Fatalf("tarpit %v state %s", h.Tarpit, h.State)
-	}
-	if len(h.Ports) != 1 || h.Ports[0].Port != ssh || h.Ports[0].Service != "ssh" {
-		t.Errorf("ports %+v, want only the ssh port", h.Ports)
-	}
+	checkTarpitWithSSH(t, addr, opts, ssh)
 }

@@ -504,18 +504,37 @@ func missing(want, got []uint16) []uint16 {
 
 func (n *simNet) flush() []sendFailure { return nil }
 
+// plainHosts adds count hosts from 192.0.2.first on, with the given ports open.
+func (n *simNet) plainHosts(first, count int, open ...uint16) []netip.Addr {
+	var out []netip.Addr
+	for i := range count {
+		a := netip.AddrFrom4([4]byte{192, 0, 2, byte(first + i)})
+		out = append(out, a)
+		n.hosts[a] = &simHost{open: portSet(open...)}
+	}
+	return out
+}
+
+// drive runs e on n in one-millisecond steps until every host is finished.
+func (n *simNet) drive(t *testing.T, e *synEngine) {
+	t.Helper()
+	for i := 0; !e.done(); i++ {
+		n.deliver(e)
+		e.poll(n.now)
+		n.now = n.now.Add(time.Millisecond)
+		if i > 600000 {
+			t.Fatal("no end after 10 minutes of virtual time")
+		}
+	}
+}
+
 // On a LAN the default rate, not the windows, is the limit: 16 hosts x 65,535
 // ports at 100,000 probes a second.
 func TestSynEngineDefaultRateOnLAN(t *testing.T) {
 	t.Parallel()
 	n := newSimNet(7)
 	n.latency = 100 * time.Microsecond
-	var targets []netip.Addr
-	for i := range 16 {
-		a := netip.AddrFrom4([4]byte{192, 0, 2, byte(100 + i)})
-		targets = append(targets, a)
-		n.hosts[a] = &simHost{open: portSet(22, 80)}
-	}
+	targets := n.plainHosts(100, 16, 22, 80)
 	cfg := simConfig()
 	cfg.rate = float64(Options{}.withDefaults().Rate)
 	took, hosts, _ := simulate(t, n, cfg, targets, allPorts())
@@ -538,12 +557,7 @@ func TestSynEngineBusyMachineKeepsLANRate(t *testing.T) {
 	t.Parallel()
 	n := newSimNet(9)
 	n.latency = 100 * time.Microsecond
-	var targets []netip.Addr
-	for i := range 8 {
-		a := netip.AddrFrom4([4]byte{192, 0, 2, byte(120 + i)})
-		targets = append(targets, a)
-		n.hosts[a] = &simHost{open: portSet(22, 80)}
-	}
+	targets := n.plainHosts(120, 8, 22, 80)
 	cfg := simConfig()
 	cfg.rate = 100000
 	ports := allPorts()[:20000]
@@ -599,14 +613,7 @@ func TestSynEngineRefusalsAtFlush(t *testing.T) {
 	e := newSynEngine(simConfig(), b, NewTargetSet([]netip.Addr{live, noRoute}), ports, 1,
 		func(netip.Addr) (netip.Addr, error) { return n.local, nil },
 		func(h *synHost) { done[h.addr] = h })
-	for i := 0; !e.done(); i++ {
-		n.deliver(e)
-		e.poll(n.now)
-		n.now = n.now.Add(time.Millisecond)
-		if i > 60000 {
-			t.Fatal("no end")
-		}
-	}
+	n.drive(t, e)
 	if h := done[live]; h == nil || fmt.Sprint(h.open) != "[80 443]" || h.closedCount != len(ports)-2 || b.busy == 0 {
 		t.Errorf("live host: %+v (%d refused busy)", h, b.busy)
 	}
@@ -679,14 +686,7 @@ func TestSynEngineHandsOnOpenPortsEarly(t *testing.T) {
 		handed[h.addr] = append(handed[h.addr], port)
 	}
 	e.up = func(h *synHost) { upAt = append(upAt, h.addr) }
-	for i := 0; !e.done(); i++ {
-		n.deliver(e)
-		e.poll(n.now)
-		n.now = n.now.Add(time.Millisecond)
-		if i > 60000 {
-			t.Fatal("no end")
-		}
-	}
+	n.drive(t, e)
 	got := slices.Clone(handed[plain])
 	slices.Sort(got)
 	if fmt.Sprint(got) != "[22 80 5000]" {
