@@ -228,8 +228,10 @@ func (r *run) reportProgress(ctx context.Context, started time.Time, hosts int) 
 
 // hostScan is the state of one host during its connect scan.
 type hostScan struct {
-	r    *run
-	addr netip.Addr
+	r     *run
+	addr  netip.Addr
+	ctx   context.Context // the run's: identification outlives the host's discovery
+	early *earlyWork
 
 	mu            sync.Mutex
 	cond          *sync.Cond    // signalled when an attempt ends
@@ -245,6 +247,7 @@ type hostScan struct {
 	maxAnswered   int  // the highest attempt number answered
 	retryLost     int  // retries unanswered too: a filter drops them
 	dropping      bool // answers some ports and silently drops the others
+	opens, closes int  // ports found open and closed so far
 	down          atomic.Bool
 	tcp           [65536]portState // by port: a fixed array is smaller than a map of 65,535 entries
 }
@@ -296,9 +299,14 @@ type tcpFindings struct {
 }
 
 func (r *run) scanHost(ctx context.Context, addr netip.Addr) Host {
-	h := &hostScan{r: r, addr: addr}
+	h := &hostScan{r: r, addr: addr, ctx: ctx, early: newEarlyWork()}
 	h.cond = sync.NewCond(&h.mu)
 	r.phase.Store("tcp")
+	// As after a SYN scan's discovery, UDP and the identification of the first
+	// open ports go on while the TCP ports are tried.
+	if len(r.opts.UDPPorts) > 0 {
+		r.startUDP(ctx, h.early, addr, 8)
+	}
 	var f tcpFindings
 	if len(r.opts.TCPPorts) > 0 {
 		tarpit := make(chan bool, 1)
@@ -323,7 +331,7 @@ func (r *run) scanHost(ctx context.Context, addr netip.Addr) Host {
 			f.filtered = append(f.filtered, uint16(port))
 		}
 	}
-	return r.describe(ctx, addr, f, nil)
+	return r.describe(ctx, addr, f, h.early)
 }
 
 // describe completes a host whose TCP ports were found: tarpit filtering,
@@ -528,6 +536,9 @@ func (h *hostScan) scanTCP(ctx context.Context) {
 		wg.Go(func() {
 			defer func() { <-r.connSlots; h.release(); r.portsDone.Add(1) }()
 			h.tcp[port] = h.probePort(ctx, port) // each port is written by one goroutine only
+			if h.tcp[port] == portOpen && h.fewOpen() {
+				r.startIdentify(h.ctx, h.early, h.addr, port)
+			}
 		})
 	}
 	wg.Wait()
@@ -586,6 +597,9 @@ func (h *hostScan) probePort(ctx context.Context, port uint16) portState {
 			if outcome == outcomeOpen {
 				return portOpen
 			}
+			h.mu.Lock()
+			h.closes++
+			h.mu.Unlock()
 			return portClosed
 		case outcomeLocal:
 			select {
@@ -603,6 +617,15 @@ func (h *hostScan) probePort(ctx context.Context, port uint16) portState {
 			return portFiltered
 		}
 	}
+}
+
+// fewOpen counts an open port and tells whether the host still looks like a
+// host rather than a device answering every port (as the SYN engine's rule).
+func (h *hostScan) fewOpen() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.opens++
+	return h.opens <= synEarlyOpen && 4*h.opens <= h.closes+h.opens+16
 }
 
 func (h *hostScan) answered(rtt time.Duration, attempt int) {

@@ -3,6 +3,7 @@ package scanner
 import (
 	"context"
 	"errors"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -104,6 +105,7 @@ func (r *run) finishSynHost(ctx context.Context, h *synHost) {
 // earlyWork is what the scan started for a host while its ports were still
 // being discovered. The engine's goroutine starts it; describe waits for it.
 type earlyWork struct {
+	mu     sync.Mutex // guards tcp: the connect scan starts from many goroutines
 	tcp    map[uint16]*pendingPort
 	udp    *pendingUDP
 	tarpit *pendingTarpit
@@ -149,14 +151,18 @@ type pendingUDP struct {
 	ports []Port // in the order of Options.UDPPorts
 }
 
+func newEarlyWork() *earlyWork { return &earlyWork{tcp: map[uint16]*pendingPort{}} }
+
 func (h *synHost) workFor() *earlyWork {
 	if h.work == nil {
-		h.work = &earlyWork{tcp: map[uint16]*pendingPort{}}
+		h.work = newEarlyWork()
 	}
 	return h.work
 }
 
 func (r *run) startIdentify(ctx context.Context, w *earlyWork, addr netip.Addr, port uint16) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if w.tcp[port] != nil {
 		return
 	}
@@ -188,7 +194,10 @@ func (w *earlyWork) wait() {
 	if w.tarpit != nil {
 		<-w.tarpit.done
 	}
-	for _, p := range w.tcp {
+	w.mu.Lock()
+	pending := slices.Collect(maps.Values(w.tcp))
+	w.mu.Unlock()
+	for _, p := range pending {
 		<-p.done
 	}
 	if w.udp != nil {
@@ -257,5 +266,7 @@ func (w *earlyWork) identified(port uint16) *pendingPort {
 	if w == nil {
 		return nil
 	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	return w.tcp[port]
 }
