@@ -45,9 +45,8 @@ type synConfig struct {
 }
 
 const (
-	synEarlyOpen           = 32  // open ports of a host handed on as they are found, at most
-	synSuspectOpen         = 64  // open ports after which a host is checked for a tarpit
-	synSendBatch           = 128 // probes per flush
+	synEarlyOpen           = 32 // open ports of a host handed on as they are found, at most
+	synSuspectOpen         = 64 // open ports after which a host is checked for a tarpit
 	synInitialHostWindow   = 32
 	synMinWindow           = 4
 	synMaxHostWindow       = 8192
@@ -180,7 +179,7 @@ type synEngine struct {
 	outstand   map[probeKey]*synProbe
 	sentQ      [maxTries]sentQueue // by attempt number: each in order of its timeouts
 	freeProbes []*synProbe
-	unsent     []*synProbe      // given to the network, not yet flushed
+	unsent     []*synProbe      // given to the network during this poll
 	failed     []sendFailure    // refusals of flushes, handled at the end of the poll
 	clock      func() time.Time // dates flushed probes; nil: they keep the poll's time (simulations)
 	stall      time.Duration    // how late the engine's ticks have lately run: the machine's own delay
@@ -328,20 +327,27 @@ func (e *synEngine) poll(now time.Time) {
 	}
 }
 
-// flushSends has the network send what it queued, and dates the probes from
-// just before: a round trip is measured from when a probe left, not from when
-// the engine decided to send it, which on a busy machine can be many system
-// calls earlier.
+// flushSends has the network send what it queued and waits until it has. The
+// probes of the poll are dated from when their sending ended if that took long:
+// on a busy machine a send call can be descheduled for hundreds of
+// milliseconds, and a probe waited for from before it left would time out
+// with its answer still to come, and look lost. How long sending took counts
+// as the engine's own delay (e.stall).
 func (e *synEngine) flushSends() {
-	if e.clock != nil {
-		at := e.clock()
-		for _, p := range e.unsent {
-			p.sent = at
+	e.failed = append(e.failed, e.net.flush()...)
+	if e.clock != nil && len(e.unsent) > 0 {
+		end := e.clock()
+		if took := end.Sub(e.lastPoll); took > e.stall {
+			e.stall = took
+		}
+		if end.Sub(e.lastPoll) > 2*time.Millisecond {
+			for _, p := range e.unsent {
+				p.sent = end
+			}
 		}
 	}
 	clear(e.unsent)
 	e.unsent = e.unsent[:0]
-	e.failed = append(e.failed, e.net.flush()...)
 }
 
 // refused handles a probe the network queued and then could not send, as
@@ -370,10 +376,10 @@ func (e *synEngine) refused(f sendFailure, now time.Time) {
 }
 
 func (e *synEngine) pollSend(now time.Time) {
-	// A tick that came late (a busy machine schedules the engine in bursts) is
-	// made up for, up to 20 ms worth of probes: the rate holds over time while
-	// the windows keep a slow path's queues from overflowing.
-	burst := max(e.cfg.rate/50, 16)
+	// At most 5 ms worth of probes at once: a longer burst overflows the queue of
+	// a slow device on the path (the lab's delay line, under load, lost a fifth
+	// of 20 ms bursts) before any window can react.
+	burst := max(e.cfg.rate/200, 16)
 	if !e.lastPoll.IsZero() {
 		e.tokens = min(e.tokens+e.cfg.rate*now.Sub(e.lastPoll).Seconds(), burst)
 		// Up at once, down slowly: a machine that stalled us lately may again.
@@ -494,9 +500,6 @@ func (e *synEngine) transmit(h *synHost, port uint16, try int, now time.Time) se
 	p := e.newProbe()
 	*p = synProbe{h: h, port: port, try: try, sent: now, counted: !exemptFromGlobal(h)}
 	e.unsent = append(e.unsent, p)
-	if len(e.unsent) >= synSendBatch {
-		e.flushSends()
-	}
 	if old := e.outstand[probeKey{h, port}]; old != nil {
 		e.settle(old) // a retransmission replaces its predecessor
 	}
@@ -690,8 +693,14 @@ func (e *synEngine) handleReply(r tcpReply, now time.Time) {
 	case try == p.try && try == 0:
 		rtt := now.Sub(p.sent)
 		// The kernel's time of arrival, when known: the engine may have run late.
-		if !r.at.IsZero() && r.at.Before(now) && !r.at.Before(p.sent) {
+		// Before the probe's date (dated when a slow send ended): no sample.
+		if !r.at.IsZero() {
 			rtt = r.at.Sub(p.sent)
+		}
+		if rtt <= 0 {
+			h.answeredFirst++
+			e.grow(h, 0)
+			break
 		}
 		h.answeredFirst++
 		e.sampleRTT(h, rtt)
