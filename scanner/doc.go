@@ -55,20 +55,6 @@
 // never taken for answers, and no table of sent probes is needed to recognise
 // one. (The kernel resets each SYN-ACK it did not expect; that is harmless.)
 //
-// Sending and receiving cost few system calls: probes are built in place (the
-// checksum from the addresses' and fields' sums, nothing allocated) into
-// batches of 128 that one sendmmsg call sends, from a sender goroutine per CPU
-// (four at most). On a virtual link the kernel carries each probe through the
-// path, and the answer back, inside that call, so one sender is bound by one
-// thread's share of a busy machine. The engine reads every queued reply with
-// recvmmsg on its one-millisecond tick, each stamped by the kernel on arrival
-// (SO_TIMESTAMPNS), rather than being woken for each: round trips are measured
-// from the packets, not from when the engine ran, and probes are dated when
-// their batch is handed over. Delay the engine's own late ticks explain (a
-// busy machine; their recent maximum, decaying) is allowed for before a round
-// trip counts as queued, so that load on our side does not throttle a clean
-// LAN.
-//
 // Hosts x ports are walked in a random order without a list: hosts by a keyed
 // permutation of the target set, 256 hosts at a time, and each block's
 // (host, port) pairs by another (permute.go: a Feistel network over the next
@@ -76,7 +62,7 @@
 // likely to answer first so that a silent host is recognised early. The
 // memory of a walk is a few words whatever its size.
 //
-// Sending is paced by Options.Rate (probes per second, default 100,000) and by
+// Sending is paced by Options.Rate (probes per second, default 30,000) and by
 // congestion windows, per host and for the whole scan, in the manner of TCP:
 // each answer to a first attempt opens them (by one per answer up to the slow-
 // start threshold, then by a sixteenth: a sixteenth of the window per round
@@ -130,12 +116,16 @@
 // ports, or 64 or more, were open); when all of them complete the handshake, the
 // host is a tarpit: only ports where an application actually answered are reported.
 //
-// After a SYN scan, identification overlaps discovery: each new open port of a
-// host is identified as soon as its SYN-ACK comes, while the host has few open
+// On a near host (round trip under 10 ms), identification overlaps discovery:
+// each new open port is identified as soon as its SYN-ACK (or, in a connect
+// scan, its handshake) comes, while the host has few open
 // ports (under 32, and about a quarter of its answers at most: a device
 // answering every port would otherwise start hundreds of identifications of
-// nothing), and a host's UDP ports are probed from its first answer. The rest
-// is identified once the host's discovery ends.
+// nothing), and after a SYN scan's first answer its UDP ports are probed. On a
+// far or lossy path discovery's probes would crowd theirs out: there, and for
+// the rest, identification waits for the host's discovery to end. A host with
+// 64 open ports is checked for a tarpit, and a tarpit's likely ports looked at,
+// during discovery.
 //
 // Each open port is then identified (package scanner/fingerprint): the banner it
 // sends unprompted within a greeting wait scaled from the round trip to the host
@@ -160,7 +150,7 @@
 //
 //	--connect          connect scan even when SYN scanning is possible
 //	--syn              SYN scan or fail (exit status 2 without privilege)
-//	--rate N           SYN probes per second (default 100000)
+//	--rate N           SYN probes per second (default 30000)
 //	--down-after N     unanswered probes before a silent host is down (-1: never)
 //	--no-identify      open ports only, no identification (as nmap -sS/-sT)
 //	--format FORMAT    table, json, csv, or ndjson: one host object per line as

@@ -16,7 +16,7 @@ type Options struct {
 	// Method is how open TCP ports are found: MethodSYN (raw sockets, root or
 	// CAP_NET_RAW), MethodConnect, or "" for SYN when allowed, else connect.
 	Method string
-	Rate   int // 100000: SYN probes per second, all hosts together
+	Rate   int // 30000: SYN probes per second, all hosts together
 
 	Concurrency int           // 4096: connection attempts in flight, all hosts together
 	PerHost     int           // 64: attempts in flight against one host that answers (its accept queue)
@@ -64,7 +64,7 @@ var (
 
 const (
 	defaultConcurrency = 4096
-	defaultRate        = 100000
+	defaultRate        = 30000
 	defaultPerHost     = 64
 	defaultTimeout     = 1500 * time.Millisecond
 	defaultDownAfter   = 100

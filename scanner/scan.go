@@ -302,11 +302,6 @@ func (r *run) scanHost(ctx context.Context, addr netip.Addr) Host {
 	h := &hostScan{r: r, addr: addr, ctx: ctx, early: newEarlyWork()}
 	h.cond = sync.NewCond(&h.mu)
 	r.phase.Store("tcp")
-	// As after a SYN scan's discovery, UDP and the identification of the first
-	// open ports go on while the TCP ports are tried.
-	if len(r.opts.UDPPorts) > 0 {
-		r.startUDP(ctx, h.early, addr, 8)
-	}
 	var f tcpFindings
 	if len(r.opts.TCPPorts) > 0 {
 		tarpit := make(chan bool, 1)
@@ -619,13 +614,15 @@ func (h *hostScan) probePort(ctx context.Context, port uint16) portState {
 	}
 }
 
-// fewOpen counts an open port and tells whether the host still looks like a
-// host rather than a device answering every port (as the SYN engine's rule).
+// fewOpen counts an open port and tells whether to identify it at once: the
+// host still looks like a host rather than a device answering every port, and
+// is near (the SYN engine's rules).
 func (h *hostScan) fewOpen() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.opens++
-	return h.opens <= synEarlyOpen && 4*h.opens <= h.closes+h.opens+16
+	// On a near host only, as after SYN discovery.
+	return h.opens <= synEarlyOpen && 4*h.opens <= h.closes+h.opens+16 && h.samples > 0 && h.srtt < synNearRTT
 }
 
 func (h *hostScan) answered(rtt time.Duration, attempt int) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"hash/maphash"
 	"net/netip"
-	"time"
 )
 
 // TCP flags.
@@ -79,7 +78,6 @@ type tcpReply struct {
 	sport, dport uint16
 	seq, ack     uint32
 	flags        uint8
-	at           time.Time // when the kernel received it; zero when unknown
 }
 
 var errNotTCP = errors.New("not a TCP segment")

@@ -37,6 +37,13 @@ func (r *run) synScan(ctx context.Context, targets *TargetSet, sockets *rawSocke
 		}
 		return localAddrFor(dst)
 	}
+	replies := make(chan tcpReply, 1<<16)
+	sockets.receive(func(rep tcpReply) {
+		select {
+		case replies <- rep:
+		default: // the engine is behind: this reply is lost, a retransmission may recover it
+		}
+	})
 	e := newSynEngine(cfg, sockets, targets, o.TCPPorts, rand.Uint64(), localFor, finished.push)
 	e.portsDone = &r.portsDone
 	// Identification and UDP start during discovery: an open port as soon as
@@ -64,7 +71,7 @@ func (r *run) synScan(ctx context.Context, targets *TargetSet, sockets *rawSocke
 			}
 		})
 	}
-	e.run(ctx, sockets)
+	e.run(ctx, replies)
 	finished.close()
 	wg.Wait()
 }

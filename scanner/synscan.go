@@ -15,20 +15,8 @@ import (
 // synNet is what the SYN engine needs of the network: raw sockets, or a simulated
 // network in tests.
 type synNet interface {
-	// send sends a probe, or queues it for the next flush; an error is a refusal
-	// known at once.
 	send(src, dst netip.Addr, sport, dport uint16, seq uint32) error
-	// flush sends what is queued and returns the probes refused since the last
-	// flush, queued ones included.
-	flush() []sendFailure
 	sourcePort() uint16 // the first of maxTries source ports, one per attempt
-}
-
-// sendFailure is a probe the kernel refused after send had queued it.
-type sendFailure struct {
-	dst          netip.Addr
-	sport, dport uint16
-	err          error
 }
 
 // synConfig tunes the SYN engine; see Options for the defaults.
@@ -47,6 +35,7 @@ type synConfig struct {
 const (
 	synEarlyOpen           = 32 // open ports of a host handed on as they are found, at most
 	synSuspectOpen         = 64 // open ports after which a host is checked for a tarpit
+	synNearRTT             = 10 * time.Millisecond
 	synInitialHostWindow   = 32
 	synMinWindow           = 4
 	synMaxHostWindow       = 8192
@@ -170,29 +159,24 @@ type synEngine struct {
 	suspect  func(h *synHost)              // the host has synSuspectOpen open ports: perhaps it answers every port
 	rng      *rand.Rand
 
-	hostPerm   permutation
-	nextHost   uint64 // next position in hostPerm
-	block      []*synHost
-	segments   []walkSegment
-	hosts      map[netip.Addr]*synHost
-	live       int
-	outstand   map[probeKey]*synProbe
-	sentQ      [maxTries]sentQueue // by attempt number: each in order of its timeouts
-	freeProbes []*synProbe
-	unsent     []*synProbe      // given to the network during this poll
-	failed     []sendFailure    // refusals of flushes, handled at the end of the poll
-	clock      func() time.Time // dates flushed probes; nil: they keep the poll's time (simulations)
-	stall      time.Duration    // how late the engine's ticks have lately run: the machine's own delay
-	waiting    []*synHost       // hosts with pending probes
-	queued     int              // pending probes, all hosts
-	rr         int
-	gcwnd      float64
-	gssthresh  float64
-	ginflight  int
-	gLastCut   time.Time
-	gLoss      lossEpoch // all hosts' answers together, judged for the global window
-	tokens     float64
-	lastPoll   time.Time
+	hostPerm  permutation
+	nextHost  uint64 // next position in hostPerm
+	block     []*synHost
+	segments  []walkSegment
+	hosts     map[netip.Addr]*synHost
+	live      int
+	outstand  map[probeKey]*synProbe
+	sentQ     [maxTries]sentQueue // by attempt number: each in order of its timeouts
+	waiting   []*synHost          // hosts with pending probes
+	queued    int                 // pending probes, all hosts
+	rr        int
+	gcwnd     float64
+	gssthresh float64
+	ginflight int
+	gLastCut  time.Time
+	gLoss     lossEpoch // all hosts' answers together, judged for the global window
+	tokens    float64
+	lastPoll  time.Time
 
 	portsDone *atomic.Int64 // ports taken from the walk, for progress
 	sent      int64
@@ -315,79 +299,11 @@ func (e *synEngine) hostOK(h *synHost, try int) bool {
 }
 
 // poll expires probes, retransmits and sends new ones within the rate and the
-// windows, then flushes what the network queued. It is called every millisecond
-// or so.
+// windows. It is called every millisecond or so.
 func (e *synEngine) poll(now time.Time) {
-	e.pollSend(now)
-	e.flushSends()
-	failed := e.failed
-	e.failed = nil
-	for _, f := range failed {
-		e.refused(f, now)
-	}
-}
-
-// flushSends has the network send what it queued and waits until it has. The
-// probes of the poll are dated from when their sending ended if that took long:
-// on a busy machine a send call can be descheduled for hundreds of
-// milliseconds, and a probe waited for from before it left would time out
-// with its answer still to come, and look lost. How long sending took counts
-// as the engine's own delay (e.stall).
-func (e *synEngine) flushSends() {
-	e.failed = append(e.failed, e.net.flush()...)
-	if e.clock != nil && len(e.unsent) > 0 {
-		end := e.clock()
-		if took := end.Sub(e.lastPoll); took > e.stall {
-			e.stall = took
-		}
-		if end.Sub(e.lastPoll) > 2*time.Millisecond {
-			for _, p := range e.unsent {
-				p.sent = end
-			}
-		}
-	}
-	clear(e.unsent)
-	e.unsent = e.unsent[:0]
-}
-
-// refused handles a probe the network queued and then could not send, as
-// transmit handles a refusal known at once: queued again when the machine was
-// busy, its host unreachable otherwise.
-func (e *synEngine) refused(f sendFailure, now time.Time) {
-	h := e.hosts[f.dst]
-	if h == nil || h.finished {
-		return
-	}
-	try := int(f.sport) - int(e.lport)
-	p := e.outstand[probeKey{h, f.dport}]
-	if p == nil || p.try != try {
-		return
-	}
-	e.settle(p)
-	if localBusy(f.err) {
-		e.enqueue(h, f.dport, try)
-		return
-	}
-	h.unreachable = true
-	if !h.responded {
-		e.setDown(h, now)
-	}
-	e.maybeFinish(h, now)
-}
-
-func (e *synEngine) pollSend(now time.Time) {
-	// At most 5 ms worth of probes at once: a longer burst overflows the queue of
-	// a slow device on the path (the lab's delay line, under load, lost a fifth
-	// of 20 ms bursts) before any window can react.
 	burst := max(e.cfg.rate/200, 16)
 	if !e.lastPoll.IsZero() {
 		e.tokens = min(e.tokens+e.cfg.rate*now.Sub(e.lastPoll).Seconds(), burst)
-		// Up at once, down slowly: a machine that stalled us lately may again.
-		if late := now.Sub(e.lastPoll) - time.Millisecond; late > e.stall {
-			e.stall = late
-		} else {
-			e.stall -= (e.stall - max(late, 0)) / 64
-		}
 	} else {
 		e.tokens = burst
 	}
@@ -482,7 +398,7 @@ func (e *synEngine) transmit(h *synHost, port uint16, try int, now time.Time) se
 	e.tokens--
 	switch {
 	case err == nil:
-	case localBusy(err):
+	case errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EINTR) || errors.Is(err, syscall.ENOMEM):
 		e.tokens = 0
 		return sendLater
 	default:
@@ -497,9 +413,7 @@ func (e *synEngine) transmit(h *synHost, port uint16, try int, now time.Time) se
 	if try == 0 {
 		h.firstSent++
 	}
-	p := e.newProbe()
-	*p = synProbe{h: h, port: port, try: try, sent: now, counted: !exemptFromGlobal(h)}
-	e.unsent = append(e.unsent, p)
+	p := &synProbe{h: h, port: port, try: try, sent: now, counted: !exemptFromGlobal(h)}
 	if old := e.outstand[probeKey{h, port}]; old != nil {
 		e.settle(old) // a retransmission replaces its predecessor
 	}
@@ -510,12 +424,6 @@ func (e *synEngine) transmit(h *synHost, port uint16, try int, now time.Time) se
 		e.ginflight++
 	}
 	return sendDone
-}
-
-// localBusy tells a refusal of this machine for now (full buffers) from one about
-// the destination (no route, a local firewall).
-func localBusy(err error) bool {
-	return errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EINTR) || errors.Is(err, syscall.ENOMEM)
 }
 
 // exemptFromGlobal is true when probes to h take no slot of the global window:
@@ -534,17 +442,6 @@ func (e *synEngine) settle(p *synProbe) {
 	if p.counted {
 		e.ginflight--
 	}
-}
-
-// newProbe reuses a probe that has left the queues: a scan sends millions, and
-// allocating each would keep the garbage collector busy on a shared machine.
-func (e *synEngine) newProbe() *synProbe {
-	if n := len(e.freeProbes); n > 0 {
-		p := e.freeProbes[n-1]
-		e.freeProbes = e.freeProbes[:n-1]
-		return p
-	}
-	return new(synProbe)
 }
 
 // sentQueue holds probes in the order they were sent.
@@ -575,12 +472,11 @@ func (e *synEngine) expire(now time.Time) {
 			}
 			q.items[q.head] = nil
 			q.head++
-			if !p.answered {
-				e.settle(p)
-				e.timedOut(p, now)
+			if p.answered {
+				continue
 			}
-			// Out of the queue and settled, nothing refers to it any more.
-			e.freeProbes = append(e.freeProbes, p)
+			e.settle(p)
+			e.timedOut(p, now)
 		}
 		if q.head > 4096 && q.head*2 > len(q.items) {
 			n := copy(q.items, q.items[q.head:])
@@ -659,9 +555,18 @@ func (e *synEngine) handleReply(r tcpReply, now time.Time) {
 	if kind == replyNone {
 		return
 	}
-	if !h.responded && e.up != nil {
-		e.up(h)
-	}
+	fresh, first := false, !h.responded
+	// Identification and UDP overlap discovery only on a near host: on a far or
+	// lossy path the probes of discovery would crowd out theirs.
+	defer func() {
+		near := h.samples > 0 && h.srtt < synNearRTT
+		if fresh && near {
+			e.opened(h, r.sport)
+		}
+		if first && near && e.up != nil {
+			e.up(h)
+		}
+	}()
 	h.responded = true
 	h.maxAnswered = max(h.maxAnswered, try)
 	switch kind {
@@ -669,12 +574,9 @@ func (e *synEngine) handleReply(r tcpReply, now time.Time) {
 		// While the host looks like a host (few open ports among its answers)
 		// and not a device answering everything, each new open port is handed
 		// on at once, so that its identification overlaps the rest of discovery.
-		fresh := e.opened != nil && len(h.open) < synEarlyOpen && 4*(len(h.open)+1) <= h.closedCount+len(h.open)+1+16 &&
+		fresh = e.opened != nil && len(h.open) < synEarlyOpen && 4*(len(h.open)+1) <= h.closedCount+len(h.open)+1+16 &&
 			!slices.Contains(h.open, r.sport)
 		h.open = append(h.open, r.sport)
-		if fresh {
-			e.opened(h, r.sport)
-		}
 		if len(h.open) == synSuspectOpen && e.suspect != nil {
 			e.suspect(h)
 		}
@@ -692,16 +594,6 @@ func (e *synEngine) handleReply(r tcpReply, now time.Time) {
 	switch {
 	case try == p.try && try == 0:
 		rtt := now.Sub(p.sent)
-		// The kernel's time of arrival, when known: the engine may have run late.
-		// Before the probe's date (dated when a slow send ended): no sample.
-		if !r.at.IsZero() {
-			rtt = r.at.Sub(p.sent)
-		}
-		if rtt <= 0 {
-			h.answeredFirst++
-			e.grow(h, 0)
-			break
-		}
 		h.answeredFirst++
 		e.sampleRTT(h, rtt)
 		e.grow(h, rtt)
@@ -749,11 +641,9 @@ const (
 // shrink only when the loss over the round trip clearly exceeds what the path
 // usually shows (twice the running estimate plus three standard deviations, so
 // that the chance spread of a round trip's losses is not taken for it, and 5% at
-// least), or when even the fastest answer of the round trip queued (its round
-// trip more than twice the shortest ever seen): a standing queue at a
-// bottleneck, seen before it drops. Delay that the machine's own scheduling
-// explains (the engine's ticks running late, e.stall) is not taken for a queue:
-// on a busy machine it would throttle a clean LAN.
+// least), or when even the
+// fastest answer of the round trip queued (its round trip more than twice the
+// shortest ever seen): a standing queue at a bottleneck, seen before it drops.
 func (e *synEngine) endEpoch(h *synHost, sent, now time.Time) {
 	if h.epochStart.IsZero() {
 		h.epochStart = now
@@ -763,7 +653,7 @@ func (e *synEngine) endEpoch(h *synHost, sent, now time.Time) {
 	if now.Sub(h.epochStart) < max(h.srtt, time.Millisecond) || n < 8 {
 		return
 	}
-	queued := h.epochAnswered >= 8 && h.minRTT > 0 && h.epochMinRTT > 2*h.minRTT+synDelaySlack+2*e.stall
+	queued := h.epochAnswered >= 8 && h.minRTT > 0 && h.epochMinRTT > 2*h.minRTT+synDelaySlack
 	switch {
 	case queued && h.queuedEpochs > 0:
 		// Shrink in proportion to the queue, so that it drains within a round trip.
@@ -853,11 +743,10 @@ func (e *synEngine) sampleRTT(h *synHost, rtt time.Duration) {
 // below the threshold (slow start), by a sixteenth above it: a sixteenth of the
 // window per round trip, not TCP's one probe, so that a window halved on a burst
 // of loss is back within a few round trips rather than hundreds. An answer that
-// took twice the shortest round trip seen (beyond what our own stalls explain)
-// has queued somewhere: the window holds, which keeps the path's queues from
-// overflowing before loss is even noticed.
+// took twice the shortest round trip seen has queued somewhere: the window holds,
+// which keeps the path's queues from overflowing before loss is even noticed.
 func (e *synEngine) grow(h *synHost, rtt time.Duration) {
-	if rtt > 2*h.minRTT+time.Millisecond+2*e.stall {
+	if rtt > 2*h.minRTT+time.Millisecond {
 		return
 	}
 	if h.cwnd < h.ssthresh {
@@ -914,23 +803,27 @@ func (e *synEngine) maybeFinish(h *synHost, now time.Time) {
 	e.finish(h)
 }
 
-// synReceiver hands the engine the replies that have arrived, without waiting.
-type synReceiver interface {
-	drain(deliver func(tcpReply))
-}
-
-// run drives the engine until every host has finished or ctx ends: on a
-// one-millisecond tick, the replies that arrived, then what may be sent.
-func (e *synEngine) run(ctx context.Context, rx synReceiver) {
+// run drives the engine until every host has finished or ctx ends: replies as
+// they come, sending on a one-millisecond tick.
+func (e *synEngine) run(ctx context.Context, replies <-chan tcpReply) {
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
-	e.clock = time.Now
+	e.poll(time.Now())
 	for !e.done() {
-		now := time.Now()
-		rx.drain(func(r tcpReply) { e.handleReply(r, now) })
-		e.poll(now)
 		select {
+		case r := <-replies:
+			now := time.Now()
+			e.handleReply(r, now)
+			for more := true; more; {
+				select {
+				case r := <-replies:
+					e.handleReply(r, now)
+				default:
+					more = false
+				}
+			}
 		case <-tick.C:
+			e.poll(time.Now())
 		case <-ctx.Done():
 			return
 		}

@@ -15,6 +15,5 @@ func openRawSockets() (*rawSockets, error)                              { return
 func (s *rawSockets) sourcePort() uint16                                { return 0 }
 func (s *rawSockets) supports(netip.Addr) bool                          { return false }
 func (s *rawSockets) send(_, _ netip.Addr, _, _ uint16, _ uint32) error { return errNoPrivilege }
-func (s *rawSockets) flush() []sendFailure                              { return nil }
-func (s *rawSockets) drain(func(tcpReply))                              {}
+func (s *rawSockets) receive(func(tcpReply))                            {}
 func (s *rawSockets) close()                                            {}

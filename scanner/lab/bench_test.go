@@ -198,7 +198,7 @@ func (r benchRow) String() string {
 // beside ours ("baseline" rows: the same load for both);
 // LAB_BENCH_SCENARIOS (comma-separated: lab, firewalled, drop, delay, sweep)
 // keeps those scenarios; LAB_BENCH_CAP bounds one run (15m), LAB_BENCH_SWEEP_CAP
-// the /16 sweep (5m); LAB_MASSCAN_RATE is masscan's packets per second (100000, our default).
+// the /16 sweep (5m); LAB_MASSCAN_RATE is masscan's packets per second (30000, our default).
 func TestBenchScan(t *testing.T) {
 	if os.Getenv("LAB_BENCH") == "" {
 		t.Skip("set LAB_BENCH=1 to run the benchmark (make bench-scan)")
@@ -214,7 +214,7 @@ func TestBenchScan(t *testing.T) {
 	}
 	runCap := envDuration(t, "LAB_BENCH_CAP", 15*time.Minute)
 	sweepCap := envDuration(t, "LAB_BENCH_SWEEP_CAP", 5*time.Minute)
-	masscanRate := "100000" // our SYN scan's default rate
+	masscanRate := "30000" // our SYN scan's default rate
 	if v := os.Getenv("LAB_MASSCAN_RATE"); v != "" {
 		masscanRate = v
 	}

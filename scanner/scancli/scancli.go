@@ -46,7 +46,7 @@ const synopsis = `usage: portcullis scan [flags] TARGET... | -iL FILE
   --connect           find open ports with TCP connections, even when SYN scanning
                       is possible (SYN is the default with root or CAP_NET_RAW)
   --syn               require SYN scanning: fail instead of falling back to connect
-  --rate N            SYN probes per second, all hosts together (default 100000)
+  --rate N            SYN probes per second, all hosts together (default 30000)
   --down-after N      unanswered probes after which a silent host is down
                       (default 100; -1: never, scan every port of silent hosts)
   --concurrency N     connection attempts in flight (default 4096)
