@@ -117,8 +117,8 @@
 // host is a tarpit: only ports where an application actually answered are reported.
 //
 // On a near host (round trip under 10 ms), identification overlaps discovery:
-// each new open port is identified as soon as its SYN-ACK (or, in a connect
-// scan, its handshake) comes, while the host has few open
+// each new open port found by a SYN scan is identified as soon as its SYN-ACK
+// comes, while the host has few open
 // ports (under 32, and about a quarter of its answers at most: a device
 // answering every port would otherwise start hundreds of identifications of
 // nothing), and after a SYN scan's first answer its UDP ports are probed. On a

@@ -228,10 +228,8 @@ func (r *run) reportProgress(ctx context.Context, started time.Time, hosts int) 
 
 // hostScan is the state of one host during its connect scan.
 type hostScan struct {
-	r     *run
-	addr  netip.Addr
-	ctx   context.Context // the run's: identification outlives the host's discovery
-	early *earlyWork
+	r    *run
+	addr netip.Addr
 
 	mu            sync.Mutex
 	cond          *sync.Cond    // signalled when an attempt ends
@@ -247,7 +245,6 @@ type hostScan struct {
 	maxAnswered   int  // the highest attempt number answered
 	retryLost     int  // retries unanswered too: a filter drops them
 	dropping      bool // answers some ports and silently drops the others
-	opens, closes int  // ports found open and closed so far
 	down          atomic.Bool
 	tcp           [65536]portState // by port: a fixed array is smaller than a map of 65,535 entries
 }
@@ -299,7 +296,7 @@ type tcpFindings struct {
 }
 
 func (r *run) scanHost(ctx context.Context, addr netip.Addr) Host {
-	h := &hostScan{r: r, addr: addr, ctx: ctx, early: newEarlyWork()}
+	h := &hostScan{r: r, addr: addr}
 	h.cond = sync.NewCond(&h.mu)
 	r.phase.Store("tcp")
 	var f tcpFindings
@@ -326,7 +323,7 @@ func (r *run) scanHost(ctx context.Context, addr netip.Addr) Host {
 			f.filtered = append(f.filtered, uint16(port))
 		}
 	}
-	return r.describe(ctx, addr, f, h.early)
+	return r.describe(ctx, addr, f, nil)
 }
 
 // describe completes a host whose TCP ports were found: tarpit filtering,
@@ -531,9 +528,6 @@ func (h *hostScan) scanTCP(ctx context.Context) {
 		wg.Go(func() {
 			defer func() { <-r.connSlots; h.release(); r.portsDone.Add(1) }()
 			h.tcp[port] = h.probePort(ctx, port) // each port is written by one goroutine only
-			if h.tcp[port] == portOpen && h.fewOpen() {
-				r.startIdentify(h.ctx, h.early, h.addr, port)
-			}
 		})
 	}
 	wg.Wait()
@@ -592,9 +586,6 @@ func (h *hostScan) probePort(ctx context.Context, port uint16) portState {
 			if outcome == outcomeOpen {
 				return portOpen
 			}
-			h.mu.Lock()
-			h.closes++
-			h.mu.Unlock()
 			return portClosed
 		case outcomeLocal:
 			select {
@@ -612,17 +603,6 @@ func (h *hostScan) probePort(ctx context.Context, port uint16) portState {
 			return portFiltered
 		}
 	}
-}
-
-// fewOpen counts an open port and tells whether to identify it at once: the
-// host still looks like a host rather than a device answering every port, and
-// is near (the SYN engine's rules).
-func (h *hostScan) fewOpen() bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.opens++
-	// On a near host only, as after SYN discovery.
-	return h.opens <= synEarlyOpen && 4*h.opens <= h.closes+h.opens+16 && h.samples > 0 && h.srtt < synNearRTT
 }
 
 func (h *hostScan) answered(rtt time.Duration, attempt int) {

@@ -112,7 +112,7 @@ func (r *run) finishSynHost(ctx context.Context, h *synHost) {
 // earlyWork is what the scan started for a host while its ports were still
 // being discovered. The engine's goroutine starts it; describe waits for it.
 type earlyWork struct {
-	mu     sync.Mutex // guards tcp: the connect scan starts from many goroutines
+	mu     sync.Mutex // guards tcp, filled on the engine's goroutine, read by a worker
 	tcp    map[uint16]*pendingPort
 	udp    *pendingUDP
 	tarpit *pendingTarpit
