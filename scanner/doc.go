@@ -87,7 +87,7 @@
 //
 // A host that answers some ports and keeps silent on most first attempts and on
 // their retransmissions too is behind a filter, not on a lossy path: its silent
-// probes no longer take slots of the global window, up to 4,096 of them may wait
+// probes no longer take slots of the global window, up to 16,384 of them may wait
 // on it at once (they wait on a firewall, not on the host), and only one silent
 // port in 16 is retried, which still notices loss if it starts. A host that never
 // answered is down once Options.DownAfter first attempts and their retransmissions
@@ -115,6 +115,17 @@
 // connect scan, alongside its ports; after a SYN scan, when most of the scanned
 // ports, or 64 or more, were open); when all of them complete the handshake, the
 // host is a tarpit: only ports where an application actually answered are reported.
+//
+// On a near host (round trip under 10 ms), identification overlaps discovery:
+// each new open port found by a SYN scan is identified as soon as its SYN-ACK
+// comes, while the host has few open
+// ports (under 32, and about a quarter of its answers at most: a device
+// answering every port would otherwise start hundreds of identifications of
+// nothing), and after a SYN scan's first answer its UDP ports are probed. On a
+// far or lossy path discovery's probes would crowd theirs out: there, and for
+// the rest, identification waits for the host's discovery to end. A host with
+// 64 open ports is checked for a tarpit, and a tarpit's likely ports looked at,
+// during discovery.
 //
 // Each open port is then identified (package scanner/fingerprint): the banner it
 // sends unprompted within a greeting wait scaled from the round trip to the host

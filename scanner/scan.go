@@ -286,9 +286,13 @@ func (h *hostScan) release() {
 // tcpFindings is what port discovery learnt about a host.
 type tcpFindings struct {
 	responded, down, tarpit bool
-	dropping                bool // answers some ports, silently drops most
-	open                    []uint16
-	closed, filtered        []uint16 // with AllStates only
+	// On a tarpit, the ports already looked at for an application's answer
+	// (during a SYN scan's discovery), and those that answered.
+	looked           map[uint16]bool
+	answering        []uint16
+	dropping         bool // answers some ports, silently drops most
+	open             []uint16
+	closed, filtered []uint16 // with AllStates only
 }
 
 func (r *run) scanHost(ctx context.Context, addr netip.Addr) Host {
@@ -319,17 +323,31 @@ func (r *run) scanHost(ctx context.Context, addr netip.Addr) Host {
 			f.filtered = append(f.filtered, uint16(port))
 		}
 	}
-	return r.describe(ctx, addr, f)
+	return r.describe(ctx, addr, f, nil)
 }
 
 // describe completes a host whose TCP ports were found: tarpit filtering,
-// identification of open ports, UDP.
-func (r *run) describe(ctx context.Context, addr netip.Addr, f tcpFindings) Host {
+// identification of open ports, UDP. What early (the SYN scan) started during
+// discovery is used, not done again.
+func (r *run) describe(ctx context.Context, addr netip.Addr, f tcpFindings, early *earlyWork) Host {
+	defer early.wait()
 	out := Host{Address: addr.String(), State: HostDown, Tarpit: f.tarpit, Ports: []Port{}}
 	open := f.open
 	if f.tarpit {
 		r.phase.Store("tarpit")
-		open = r.answering(ctx, addr, tarpitCandidates(open))
+		var rest []uint16
+		open = nil
+		for _, p := range tarpitCandidates(f.open) {
+			if !f.looked[p] {
+				rest = append(rest, p)
+			}
+		}
+		for _, p := range f.answering {
+			if _, found := slices.BinarySearch(f.open, p); found {
+				open = append(open, p)
+			}
+		}
+		open = append(open, r.answering(ctx, addr, rest)...)
 	}
 	if f.responded || f.tarpit {
 		out.State = HostUp
@@ -339,25 +357,22 @@ func (r *run) describe(ctx context.Context, addr netip.Addr, f tcpFindings) Host
 	// time per host; all UDP ports at once on a host that answered nothing over
 	// TCP or drops most ports: no service to overload, and one probe wait
 	// instead of several.
-	var udp []Port
-	var udpDone sync.WaitGroup
-	if len(r.opts.UDPPorts) > 0 {
-		udp = make([]Port, len(r.opts.UDPPorts))
-		udpPerHost := make(chan struct{}, 8)
+	udp := func() []Port { return nil }
+	switch {
+	case early != nil && early.udp != nil:
+		udp = func() []Port { <-early.udp.done; return early.udp.ports }
+	case len(r.opts.UDPPorts) > 0:
+		perHost := 8
 		if !f.responded && !f.tarpit || f.dropping {
-			udpPerHost = make(chan struct{}, len(r.opts.UDPPorts))
+			perHost = len(r.opts.UDPPorts)
 		}
-		udpDone.Go(func() {
-			var wg sync.WaitGroup
-			for i, port := range r.opts.UDPPorts {
-				udpPerHost <- struct{}{}
-				wg.Go(func() {
-					defer func() { <-udpPerHost }()
-					udp[i] = r.scanUDP(ctx, addr, port)
-				})
-			}
-			wg.Wait()
-		})
+		var ports []Port
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			ports = r.scanUDPPorts(ctx, addr, perHost)
+		}()
+		udp = func() []Port { <-done; return ports }
 	}
 
 	// Identify open ports, a few at a time per host.
@@ -366,6 +381,13 @@ func (r *run) describe(ctx context.Context, addr netip.Addr, f tcpFindings) Host
 	perHost := make(chan struct{}, 8)
 	var wg sync.WaitGroup
 	for i, port := range open {
+		if p := early.identified(port); p != nil {
+			wg.Go(func() {
+				<-p.done
+				results[i] = p.port
+			})
+			continue
+		}
 		perHost <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-perHost }()
@@ -390,8 +412,7 @@ func (r *run) describe(ctx context.Context, addr netip.Addr, f tcpFindings) Host
 		}
 	}
 
-	udpDone.Wait()
-	for _, p := range udp {
+	for _, p := range udp() {
 		if p.State == StateOpen || p.State == StateClosed {
 			out.State = HostUp
 		}
@@ -408,6 +429,22 @@ func (r *run) describe(ctx context.Context, addr netip.Addr, f tcpFindings) Host
 		}
 		return int(a.Port) - int(b.Port)
 	})
+	return out
+}
+
+// scanUDPPorts probes the UDP ports of a host, perHost at a time.
+func (r *run) scanUDPPorts(ctx context.Context, addr netip.Addr, perHost int) []Port {
+	out := make([]Port, len(r.opts.UDPPorts))
+	slots := make(chan struct{}, perHost)
+	var wg sync.WaitGroup
+	for i, port := range r.opts.UDPPorts {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			out[i] = r.scanUDP(ctx, addr, port)
+		})
+	}
+	wg.Wait()
 	return out
 }
 

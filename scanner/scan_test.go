@@ -198,6 +198,12 @@ func TestTarpitHost(t *testing.T) {
 	scanned = append(scanned, ssh)
 	opts := quick(scanned...)
 	opts.TarpitPorts = tarpitPorts
+	checkTarpitWithSSH(t, addr, opts, ssh)
+}
+
+// checkTarpitWithSSH scans a tarpit whose one application is SSH on port ssh.
+func checkTarpitWithSSH(t *testing.T, addr string, opts Options, ssh uint16) {
+	t.Helper()
 	report, err := Scan(context.Background(), []netip.Addr{netip.MustParseAddr(addr)}, opts)
 	if err != nil {
 		t.Fatal(err)

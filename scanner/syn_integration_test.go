@@ -216,3 +216,28 @@ func TestFirewalledHostInNamespace(t *testing.T) {
 		})
 	}
 }
+
+// A device answering every port, found by a SYN scan: once a host has many open
+// ports it is checked for a tarpit, and its likely ports looked at for an
+// application, while discovery goes on; the report keeps the one application.
+func TestSYNTarpitCheckedDuringDiscovery(t *testing.T) {
+	t.Parallel()
+	needRawSockets(t)
+	addr := randomLoopback()
+	var tarpitPorts, scanned []uint16
+	for range 4 {
+		tarpitPorts = append(tarpitPorts, listen(t, addr+":0", silent))
+	}
+	for range synSuspectOpen + 16 {
+		scanned = append(scanned, listen(t, addr+":0", silent))
+	}
+	ssh := listen(t, addr+":0", sshGreeting)
+	scanned = append(scanned, ssh)
+	for range 20 {
+		scanned = append(scanned, freePort(t, addr))
+	}
+	opts := quick(scanned...)
+	opts.Method = MethodSYN
+	opts.TarpitPorts = tarpitPorts
+	checkTarpitWithSSH(t, addr, opts, ssh)
+}

@@ -18,7 +18,9 @@ const (
 const synSegmentLen = 24 // 20-byte header + MSS option
 
 // buildSYN writes a TCP SYN segment (header and MSS option, no IP header) into b,
-// with the checksum over the pseudo-header of src and dst.
+// with the checksum over the pseudo-header of src and dst. It allocates nothing:
+// at hundreds of thousands of probes a second the sender's cost is the system
+// calls, not the building.
 func buildSYN(b []byte, src, dst netip.Addr, sport, dport uint16, seq uint32) []byte {
 	b = b[:synSegmentLen]
 	binary.BigEndian.PutUint16(b[0:], sport)
@@ -32,25 +34,38 @@ func buildSYN(b []byte, src, dst netip.Addr, sport, dport uint16, seq uint32) []
 	binary.BigEndian.PutUint16(b[18:], 0)    // urgent pointer
 	b[20], b[21] = 2, 4                      // MSS option
 	binary.BigEndian.PutUint16(b[22:], 1460)
-	binary.BigEndian.PutUint16(b[16:], tcpChecksum(b, src, dst))
+	binary.BigEndian.PutUint16(b[16:], foldChecksum(addrSum(src)+addrSum(dst)+6+synSegmentLen+wordSum(b)))
 	return b
 }
 
 // tcpChecksum is the Internet checksum of a TCP segment with its pseudo-header.
 func tcpChecksum(seg []byte, src, dst netip.Addr) uint16 {
-	var sum uint32
-	add := func(b []byte) {
-		for i := 0; i+1 < len(b); i += 2 {
-			sum += uint32(b[i])<<8 | uint32(b[i+1])
-		}
-		if len(b)%2 == 1 {
-			sum += uint32(b[len(b)-1]) << 8
-		}
+	return foldChecksum(addrSum(src) + addrSum(dst) + 6 + uint32(len(seg)) + wordSum(seg))
+}
+
+// addrSum is the ones'-complement sum of an address's 16-bit words, unfolded.
+func addrSum(a netip.Addr) uint32 {
+	if a.Is4() {
+		b := a.As4()
+		return (uint32(b[0])<<8 | uint32(b[1])) + (uint32(b[2])<<8 | uint32(b[3]))
 	}
-	add(src.AsSlice())
-	add(dst.AsSlice())
-	sum += 6 + uint32(len(seg)) // protocol TCP, TCP length
-	add(seg)
+	b := a.As16()
+	return wordSum(b[:])
+}
+
+// wordSum adds b as big-endian 16-bit words (an odd last byte padded with zero).
+func wordSum(b []byte) uint32 {
+	var sum uint32
+	for i := 0; i+1 < len(b); i += 2 {
+		sum += uint32(b[i])<<8 | uint32(b[i+1])
+	}
+	if len(b)%2 == 1 {
+		sum += uint32(b[len(b)-1]) << 8
+	}
+	return sum
+}
+
+func foldChecksum(sum uint32) uint16 {
 	for sum>>16 != 0 {
 		sum = sum&0xffff + sum>>16
 	}

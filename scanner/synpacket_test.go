@@ -145,3 +145,16 @@ func FuzzBuildSYN(f *testing.F) {
 		}
 	})
 }
+
+// Building a probe allocates nothing: a scan builds millions.
+func TestBuildSYNAllocatesNothing(t *testing.T) {
+	buf := make([]byte, 64)
+	for _, pair := range [][2]netip.Addr{
+		{netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("198.51.100.7")},
+		{netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("2001:db8::2")},
+	} {
+		if n := testing.AllocsPerRun(100, func() { buildSYN(buf, pair[0], pair[1], 61000, 443, 12345) }); n != 0 {
+			t.Errorf("%v: %.0f allocations per probe", pair, n)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package scanner
 import (
 	"context"
 	"errors"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -22,13 +23,6 @@ const (
 // emit it.
 func (r *run) synScan(ctx context.Context, targets *TargetSet, sockets *rawSockets) {
 	o := r.opts
-	replies := make(chan tcpReply, 1<<16)
-	sockets.receive(func(rep tcpReply) {
-		select {
-		case replies <- rep:
-		default: // the engine is behind: this reply is lost, a retransmission may recover it
-		}
-	})
 	downAfter := o.DownAfter
 	if downAfter < 0 {
 		downAfter = -1
@@ -43,8 +37,27 @@ func (r *run) synScan(ctx context.Context, targets *TargetSet, sockets *rawSocke
 		}
 		return localAddrFor(dst)
 	}
+	replies := make(chan tcpReply, 1<<16)
+	sockets.receive(func(rep tcpReply) {
+		select {
+		case replies <- rep:
+		default: // the engine is behind: this reply is lost, a retransmission may recover it
+		}
+	})
 	e := newSynEngine(cfg, sockets, targets, o.TCPPorts, rand.Uint64(), localFor, finished.push)
 	e.portsDone = &r.portsDone
+	// Identification and UDP start during discovery: an open port as soon as
+	// its SYN-ACK comes (while the host has few), a host's UDP ports at its
+	// first answer. At a high rate discovery is over in seconds; waiting for it
+	// to end before naming anything would add the whole identification after.
+	e.opened = func(h *synHost, port uint16) { r.startIdentify(ctx, h.workFor(), h.addr, port) }
+	if len(o.UDPPorts) > 0 {
+		e.up = func(h *synHost) { r.startUDP(ctx, h.workFor(), h.addr, 8) }
+	}
+	// A host with many open ports may answer every port: whether it does, and
+	// which of its likely ports an application answers on, is looked at while
+	// the rest of the ports are walked.
+	e.suspect = func(h *synHost) { r.startTarpitCheck(ctx, h.workFor(), h.addr) }
 	r.phase.Store("syn")
 	var wg sync.WaitGroup
 	for range max(o.Hosts, 64) {
@@ -72,7 +85,10 @@ func (r *run) finishSynHost(ctx context.Context, h *synHost) {
 	f := tcpFindings{responded: h.responded, down: !h.responded, dropping: h.dropping, open: h.open}
 	// A host (or a device in front of it) that answers every port: open ports on
 	// most of what was scanned, confirmed on ports nothing should use.
-	if len(h.open) > 0 && (2*len(h.open) > len(r.opts.TCPPorts) || len(h.open) >= 64) {
+	if w := h.work; w != nil && w.tarpit != nil {
+		<-w.tarpit.done
+		f.tarpit, f.looked, f.answering = w.tarpit.tarpit, w.tarpit.looked, w.tarpit.answering
+	} else if len(h.open) > 0 && (2*len(h.open) > len(r.opts.TCPPorts) || len(h.open) >= synSuspectOpen) {
 		f.tarpit = r.looksLikeTarpit(ctx, h.addr)
 	}
 	if r.opts.AllStates && h.responded {
@@ -87,9 +103,112 @@ func (r *run) finishSynHost(ctx context.Context, h *synHost) {
 			f.filtered = append(f.filtered, p)
 		}
 	}
-	host := r.describe(ctx, h.addr, f)
+	host := r.describe(ctx, h.addr, f, h.work)
 	if ctx.Err() == nil {
 		r.emit(host)
+	}
+}
+
+// earlyWork is what the scan started for a host while its ports were still
+// being discovered. The engine's goroutine starts it; describe waits for it.
+type earlyWork struct {
+	mu     sync.Mutex // guards tcp, filled on the engine's goroutine, read by a worker
+	tcp    map[uint16]*pendingPort
+	udp    *pendingUDP
+	tarpit *pendingTarpit
+}
+
+// pendingTarpit is the tarpit check of a host, and on a tarpit the look at its
+// likely ports for an application's answer.
+type pendingTarpit struct {
+	done      chan struct{}
+	tarpit    bool
+	looked    map[uint16]bool // the ports looked at
+	answering []uint16        // those where an application answered
+}
+
+func (r *run) startTarpitCheck(ctx context.Context, w *earlyWork, addr netip.Addr) {
+	if w.tarpit != nil {
+		return
+	}
+	t := &pendingTarpit{done: make(chan struct{})}
+	w.tarpit = t
+	go func() {
+		defer close(t.done)
+		if t.tarpit = r.looksLikeTarpit(ctx, addr); !t.tarpit {
+			return
+		}
+		// All its ports will be open: look at those a report would keep.
+		candidates := tarpitCandidates(r.opts.TCPPorts)
+		t.looked = make(map[uint16]bool, len(candidates))
+		for _, p := range candidates {
+			t.looked[p] = true
+		}
+		t.answering = r.answering(ctx, addr, candidates)
+	}()
+}
+
+type pendingPort struct {
+	done chan struct{}
+	port Port
+}
+
+type pendingUDP struct {
+	done  chan struct{}
+	ports []Port // in the order of Options.UDPPorts
+}
+
+func newEarlyWork() *earlyWork { return &earlyWork{tcp: map[uint16]*pendingPort{}} }
+
+func (h *synHost) workFor() *earlyWork {
+	if h.work == nil {
+		h.work = newEarlyWork()
+	}
+	return h.work
+}
+
+func (r *run) startIdentify(ctx context.Context, w *earlyWork, addr netip.Addr, port uint16) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.tcp[port] != nil {
+		return
+	}
+	p := &pendingPort{done: make(chan struct{})}
+	w.tcp[port] = p
+	go func() {
+		defer close(p.done)
+		p.port = r.identifyTCP(ctx, addr, port)
+	}()
+}
+
+func (r *run) startUDP(ctx context.Context, w *earlyWork, addr netip.Addr, perHost int) {
+	if w.udp != nil {
+		return
+	}
+	u := &pendingUDP{done: make(chan struct{})}
+	w.udp = u
+	go func() {
+		defer close(u.done)
+		u.ports = r.scanUDPPorts(ctx, addr, perHost)
+	}()
+}
+
+// wait waits for everything started, so that no probe of the host outlives it.
+func (w *earlyWork) wait() {
+	if w == nil {
+		return
+	}
+	if w.tarpit != nil {
+		<-w.tarpit.done
+	}
+	w.mu.Lock()
+	pending := slices.Collect(maps.Values(w.tcp))
+	w.mu.Unlock()
+	for _, p := range pending {
+		<-p.done
+	}
+	if w.udp != nil {
+		<-w.udp.done
 	}
 }
 
@@ -147,4 +266,14 @@ func (q *hostQueue) pop() *synHost {
 	q.items[0] = nil
 	q.items = q.items[1:]
 	return h
+}
+
+// identified is the identification started early for port, if any.
+func (w *earlyWork) identified(port uint16) *pendingPort {
+	if w == nil {
+		return nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.tcp[port]
 }

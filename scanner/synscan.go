@@ -33,12 +33,15 @@ type synConfig struct {
 }
 
 const (
+	synEarlyOpen           = 32 // open ports of a host handed on as they are found, at most
+	synSuspectOpen         = 64 // open ports after which a host is checked for a tarpit
+	synNearRTT             = 10 * time.Millisecond
 	synInitialHostWindow   = 32
 	synMinWindow           = 4
 	synMaxHostWindow       = 8192
 	synInitialGlobalWindow = 1024
 	synMaxGlobalWindow     = 1 << 17
-	synDropWindow          = 4096    // probes in flight to a host known to drop
+	synDropWindow          = 16384   // probes in flight to a host known to drop
 	synReadyCap            = 1 << 20 // probes waiting for their host's window (4 bytes each)
 	synRetrySample         = 16      // on a dropping host, one silent port in this many is retried
 )
@@ -81,6 +84,7 @@ type synHost struct {
 	firstSent     int
 	open, closed  []uint16
 	closedCount   int
+	work          *earlyWork // what the scan started for the host during discovery
 }
 
 // rto is how long a probe to h is waited for. On a host that never answered,
@@ -150,6 +154,9 @@ type synEngine struct {
 	nports   int
 	localFor func(netip.Addr) (netip.Addr, error)
 	finish   func(*synHost)
+	opened   func(h *synHost, port uint16) // a new open port, while few; nil: none
+	up       func(h *synHost)              // the host's first answer; nil: none
+	suspect  func(h *synHost)              // the host has synSuspectOpen open ports: perhaps it answers every port
 	rng      *rand.Rand
 
 	hostPerm  permutation
@@ -548,11 +555,31 @@ func (e *synEngine) handleReply(r tcpReply, now time.Time) {
 	if kind == replyNone {
 		return
 	}
+	fresh, first := false, !h.responded
+	// Identification and UDP overlap discovery only on a near host: on a far or
+	// lossy path the probes of discovery would crowd out theirs.
+	defer func() {
+		near := h.samples > 0 && h.srtt < synNearRTT
+		if fresh && near {
+			e.opened(h, r.sport)
+		}
+		if first && near && e.up != nil {
+			e.up(h)
+		}
+	}()
 	h.responded = true
 	h.maxAnswered = max(h.maxAnswered, try)
 	switch kind {
 	case replyOpen:
+		// While the host looks like a host (few open ports among its answers)
+		// and not a device answering everything, each new open port is handed
+		// on at once, so that its identification overlaps the rest of discovery.
+		fresh = e.opened != nil && len(h.open) < synEarlyOpen && 4*(len(h.open)+1) <= h.closedCount+len(h.open)+1+16 &&
+			!slices.Contains(h.open, r.sport)
 		h.open = append(h.open, r.sport)
+		if len(h.open) == synSuspectOpen && e.suspect != nil {
+			e.suspect(h)
+		}
 	case replyClosed:
 		h.closedCount++
 		if e.cfg.allStates {

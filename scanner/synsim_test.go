@@ -357,14 +357,7 @@ func TestSynEngineUnreachableHosts(t *testing.T) {
 	e := newSynEngine(simConfig(), &refusingOnce{simNet: n, busy: &busy, addr: full}, NewTargetSet([]netip.Addr{live, noRoute, full}), allPorts()[:1000], 1,
 		func(a netip.Addr) (netip.Addr, error) { return n.local, nil },
 		func(h *synHost) { done[h.addr] = h })
-	for i := 0; !e.done(); i++ {
-		n.deliver(e)
-		e.poll(n.now)
-		n.now = n.now.Add(time.Millisecond)
-		if i > 60000 {
-			t.Fatal("no end")
-		}
-	}
+	n.drive(t, e)
 	if h := done[noRoute]; h == nil || !h.down || !h.unreachable || n.sent[noRoute] != 0 {
 		t.Errorf("unroutable host: %+v", h)
 	}
@@ -495,4 +488,95 @@ func missing(want, got []uint16) []uint16 {
 		}
 	}
 	return out
+}
+
+// plainHosts adds count hosts from 192.0.2.first on, with the given ports open.
+func (n *simNet) plainHosts(first, count int, open ...uint16) []netip.Addr {
+	var out []netip.Addr
+	for i := range count {
+		a := netip.AddrFrom4([4]byte{192, 0, 2, byte(first + i)})
+		out = append(out, a)
+		n.hosts[a] = &simHost{open: portSet(open...)}
+	}
+	return out
+}
+
+// drive runs e on n in one-millisecond steps until every host is finished.
+func (n *simNet) drive(t *testing.T, e *synEngine) {
+	t.Helper()
+	for i := 0; !e.done(); i++ {
+		n.deliver(e)
+		e.poll(n.now)
+		n.now = n.now.Add(time.Millisecond)
+		if i > 600000 {
+			t.Fatal("no end after 10 minutes of virtual time")
+		}
+	}
+}
+
+// The hosts' open ports are handed on as they are found, so that identification
+// overlaps discovery, but not those of a device answering every port: it would
+// start hundreds of identifications of nothing.
+func TestSynEngineHandsOnOpenPortsEarly(t *testing.T) {
+	t.Parallel()
+	n := newSimNet(11)
+	plain, tarpit := netip.MustParseAddr("192.0.2.150"), netip.MustParseAddr("192.0.2.151")
+	n.hosts[plain] = &simHost{open: portSet(22, 80, 5000)}
+	every := map[uint16]bool{}
+	for _, p := range allPorts() {
+		every[p] = true
+	}
+	n.hosts[tarpit] = &simHost{open: every}
+	handed := map[netip.Addr][]uint16{}
+	var upAt []netip.Addr
+	finished := map[netip.Addr]bool{}
+	ports := allPorts()[:6000]
+	e := newSynEngine(simConfig(), n, NewTargetSet([]netip.Addr{plain, tarpit}), ports, 1,
+		func(netip.Addr) (netip.Addr, error) { return n.local, nil },
+		func(h *synHost) { finished[h.addr] = true })
+	e.opened = func(h *synHost, port uint16) {
+		if finished[h.addr] {
+			t.Errorf("%s:%d handed on after the host finished", h.addr, port)
+		}
+		handed[h.addr] = append(handed[h.addr], port)
+	}
+	e.up = func(h *synHost) { upAt = append(upAt, h.addr) }
+	n.drive(t, e)
+	got := slices.Clone(handed[plain])
+	slices.Sort(got)
+	if fmt.Sprint(got) != "[22 80 5000]" {
+		t.Errorf("plain host: handed on %v, want each open port once", handed[plain])
+	}
+	if len(handed[tarpit]) > 8 {
+		t.Errorf("device answering every port: %d ports handed on", len(handed[tarpit]))
+	}
+	if len(upAt) != 2 {
+		t.Errorf("up called for %v, want each host once", upAt)
+	}
+}
+
+// Issue 10's firewalled host (one port open, the rest dropped) at 100,000
+// probes a second: once it is known to drop, its silent probes wait many at a time, on
+// timeouts from its measured round trip, and the full range is done in about
+// the time the rate allows.
+func TestSynEngineFirewalledHostAtHighRate(t *testing.T) {
+	t.Parallel()
+	n := newSimNet(12)
+	n.latency = 500 * time.Microsecond
+	a := netip.MustParseAddr("192.0.2.160")
+	n.hosts[a] = &simHost{open: portSet(22), allow: portSet(22)}
+	cfg := simConfig()
+	cfg.rate = 100000
+	took, hosts, _ := simulate(t, n, cfg, []netip.Addr{a}, allPorts())
+	if h := hosts[a]; fmt.Sprint(h.open) != "[22]" || !h.dropping {
+		t.Errorf("open %v, dropping %v", h.open, h.dropping)
+	}
+	if s := n.sent[a]; s > 65535+65535/synRetrySample+200 {
+		t.Errorf("%d probes", s)
+	}
+	// 65,535 probes at 100,000/s: 0.66 s; the last ones' timeout and the
+	// sample of retries after.
+	if took > 1500*time.Millisecond {
+		t.Errorf("took %v of virtual time, want under 1.5 s", took)
+	}
 }

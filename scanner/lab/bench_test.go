@@ -193,7 +193,9 @@ func (r benchRow) String() string {
 // accuracy and peak memory (the process's maximum RSS) in one table.
 //
 // LAB_BENCH=1 enables it (make bench-scan). LAB_BENCH_RUNS sets the runs per cell
-// (1); LAB_BENCH_ONLY keeps the tools whose name starts with it;
+// (1); LAB_BENCH_ONLY keeps the tools whose name starts with one of its
+// comma-separated prefixes; LAB_BENCH_BASELINE names another labscan build run
+// beside ours ("baseline" rows: the same load for both);
 // LAB_BENCH_SCENARIOS (comma-separated: lab, firewalled, drop, delay, sweep)
 // keeps those scenarios; LAB_BENCH_CAP bounds one run (15m), LAB_BENCH_SWEEP_CAP
 // the /16 sweep (5m); LAB_MASSCAN_RATE is masscan's packets per second (30000, our default).
@@ -244,6 +246,23 @@ func TestBenchScan(t *testing.T) {
 	if !hasSYN {
 		oursConnect = ours("portcullis (connect, identify, UDP)")
 	}
+	// Head to head: another build of labscan (LAB_BENCH_BASELINE, e.g. of main)
+	// runs beside ours in the same scenarios, so that a change is measured
+	// under the same load.
+	var baseline []benchTool
+	if base := os.Getenv("LAB_BENCH_BASELINE"); base != "" {
+		for _, tool := range []benchTool{oursSYN, oursConnect} {
+			args := tool.args
+			tool.name = "baseline " + strings.TrimPrefix(tool.name, "portcullis ")
+			tool.args = func(targets []string) []string {
+				a := args(targets)
+				return append([]string{base}, a[1:]...)
+			}
+			if hasSYN || !strings.Contains(tool.name, "SYN") {
+				baseline = append(baseline, tool)
+			}
+		}
+	}
 	nmapT := nmap("nmap -sT -p- -T4", "-sT", "-p-", "-T4")
 	nmapS := nmap("nmap -sS -p- -T4", "-sS", "-p-", "-T4")
 	nmapSPn := nmap("nmap -sS -Pn -p- -T4", "-sS", "-Pn", "-p-", "-T4")
@@ -257,6 +276,7 @@ func TestBenchScan(t *testing.T) {
 		oursTools = append(oursTools, oursSYN)
 	}
 	oursTools = append(oursTools, oursConnect)
+	oursTools = append(oursTools, baseline...)
 
 	addrOf := func(name string) string {
 		for _, h := range l.hosts {
@@ -305,7 +325,7 @@ func TestBenchScan(t *testing.T) {
 			label += " (30ms, 1%)"
 		}
 		for _, tool := range sc.tools {
-			if only := os.Getenv("LAB_BENCH_ONLY"); only != "" && !strings.HasPrefix(tool.name, only) {
+			if only := os.Getenv("LAB_BENCH_ONLY"); only != "" && !slices.ContainsFunc(strings.Split(only, ","), func(p string) bool { return strings.HasPrefix(tool.name, p) }) {
 				continue
 			}
 			for run := 1; run <= runs; run++ {
