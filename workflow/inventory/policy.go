@@ -122,7 +122,7 @@ func ApplyChange(p policy.Policy, change PolicyChange) (policy.Policy, error) {
 	if change.CatalogYAML != nil {
 		cat, err := policy.LoadCatalog([]byte(*change.CatalogYAML))
 		if err != nil {
-			return p, &core.Error{Code: core.CodeInvalid, Field: "catalog", Message: err.Error()}
+			return p, core.Invalid("catalog", core.M("err.inventory.catalog_invalid", "{{.Reason}}", "Reason", core.Plain(err.Error())))
 		}
 		p.Catalog = cat
 	}
@@ -132,7 +132,7 @@ func ApplyChange(p policy.Policy, change PolicyChange) (policy.Policy, error) {
 // SavePolicy stores a changed matrix or catalog, audited with both versions.
 func (s *Service) SavePolicy(ctx context.Context, actor core.Actor, change PolicyChange) error {
 	if !actor.Has(core.RoleAdmin) {
-		return core.Forbidden("you need the admin role to change the policy")
+		return core.Forbidden(core.M("err.inventory.policy_admin", "you need the admin role to change the policy"))
 	}
 	return s.InTx(ctx, func(tx *gorm.DB) error {
 		before, err := s.LoadPolicy(tx)
