@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -120,7 +121,7 @@ func (in apiRequestInput) toWorkflow() (requests.Input, error) {
 		if err != nil {
 			d, derr := time.Parse(dateFmt, in.ExpiresAt)
 			if derr != nil {
-				return out, &core.Error{Code: core.CodeInvalid, Field: "expires_at", Message: fmt.Sprintf("%q is not a date (RFC 3339, or YYYY-MM-DD)", in.ExpiresAt)}
+				return out, core.Invalid("expires_at", core.M("err.input.date_rfc3339", "{{.Value}} is not a date (RFC 3339, or YYYY-MM-DD)", "Value", strconv.Quote(in.ExpiresAt)))
 			}
 			t = d.Add(23*time.Hour + 59*time.Minute)
 		}
@@ -148,10 +149,10 @@ func decodeJSON(r *http.Request, v any) error { return decodeJSONLimit(r, v, max
 func decodeJSONLimit(r *http.Request, v any, limit int64) error {
 	raw, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err == nil && int64(len(raw)) > limit {
-		return &core.Error{Code: core.CodeTooLarge, Field: "body", Message: fmt.Sprintf("the body is larger than %d KiB; send fewer rules per call", limit>>10)}
+		return core.TooLarge("body", core.M("err.input.body_too_large", "the body is larger than {{.KiB}} KiB; send fewer rules per call", "KiB", limit>>10))
 	}
 	if err != nil {
-		return &core.Error{Code: core.CodeInvalid, Field: "body", Message: "the body cannot be read: " + err.Error()}
+		return core.Invalid("body", core.M("err.input.body_cannot_read", "the body cannot be read: {{.Reason}}", "Reason", core.Plain(err.Error())))
 	}
 	if err := checkJSONText(raw); err != nil {
 		return err
@@ -163,16 +164,16 @@ func decodeJSONLimit(r *http.Request, v any, limit int64) error {
 		var typ *json.UnmarshalTypeError
 		switch {
 		case errors.Is(err, io.EOF):
-			return &core.Error{Code: core.CodeInvalid, Field: "body", Message: "the request body is empty; send a JSON object"}
+			return core.Invalid("body", core.M("err.input.body_empty", "the request body is empty; send a JSON object"))
 		case errors.As(err, &syn):
-			return &core.Error{Code: core.CodeInvalid, Field: "body", Message: fmt.Sprintf("the body is not valid JSON (at byte %d)", syn.Offset)}
+			return core.Invalid("body", core.M("err.input.body_not_json", "the body is not valid JSON (at byte {{.Offset}})", "Offset", syn.Offset))
 		case errors.As(err, &typ):
-			return &core.Error{Code: core.CodeInvalid, Field: typ.Field, Message: fmt.Sprintf("%s must be a %s", typ.Field, typ.Type)}
+			return core.Invalid(typ.Field, core.M("err.input.json_type", "{{.Field}} must be a {{.Type}}", "Field", typ.Field, "Type", typ.Type.String()))
 		case strings.HasPrefix(err.Error(), "json: unknown field"):
 			field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return &core.Error{Code: core.CodeInvalid, Field: field, Message: fmt.Sprintf("unknown field %q", field)}
+			return core.Invalid(field, core.M("err.input.json_unknown_field", "unknown field {{.Field}}", "Field", strconv.Quote(field)))
 		}
-		return &core.Error{Code: core.CodeInvalid, Field: "body", Message: "the body cannot be read: " + err.Error()}
+		return core.Invalid("body", core.M("err.input.body_cannot_read", "the body cannot be read: {{.Reason}}", "Reason", core.Plain(err.Error())))
 	}
 	return nil
 }
@@ -290,7 +291,7 @@ func (s *Server) apiListRequests(w http.ResponseWriter, r *http.Request) {
 		for _, name := range strings.Split(raw, ",") {
 			st, ok := requests.ParseState(name)
 			if !ok {
-				s.apiError(w, r, &core.Error{Code: core.CodeInvalid, Field: "state", Message: fmt.Sprintf("%q is not a request state", name)})
+				s.apiError(w, r, core.Invalid("state", core.M("err.input.request_state", "{{.Value}} is not a request state", "Value", strconv.Quote(name))))
 				return
 			}
 			f.States = append(f.States, st)
@@ -752,11 +753,11 @@ func (s *Server) apiEvaluate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(body.Rules) == 0 {
-		s.apiError(w, r, &core.Error{Code: core.CodeInvalid, Field: "rules", Message: "give at least one rule object"})
+		s.apiError(w, r, core.Invalid("rules", core.M("err.input.rules_none", "give at least one rule object")))
 		return
 	}
 	if len(body.Rules) > requests.MaxRules {
-		s.apiError(w, r, core.Invalid("rules", "%d rules given; one evaluation judges at most %d (as one request holds): split them", len(body.Rules), requests.MaxRules))
+		s.apiError(w, r, core.Invalid("rules", core.M("err.requests.evaluate_too_many", "{{.Count}} rules given; one evaluation judges at most {{.Max}} (as one request holds): split them", "Count", len(body.Rules), "Max", requests.MaxRules)))
 		return
 	}
 	in, err := apiRequestInput{ExpiresAt: body.ExpiresAt, Rules: body.Rules}.toWorkflow()
@@ -815,7 +816,7 @@ func (s *Server) apiListDrift(w http.ResponseWriter, r *http.Request) {
 			case drift.Open, drift.Acknowledged, drift.Resolved, drift.Suppressed:
 				f.States = append(f.States, name)
 			default:
-				s.apiError(w, r, &core.Error{Code: core.CodeInvalid, Field: "state", Message: fmt.Sprintf("%q is not open, acknowledged, resolved or suppressed", name)})
+				s.apiError(w, r, core.Invalid("state", core.M("err.input.drift_state", "{{.Value}} is not open, acknowledged, resolved or suppressed", "Value", strconv.Quote(name))))
 				return
 			}
 		}
@@ -888,7 +889,7 @@ func (s *Server) apiDriftAction(w http.ResponseWriter, r *http.Request) {
 		if perr != nil {
 			day, derr := time.Parse(dateFmt, b.Until)
 			if derr != nil {
-				s.apiError(w, r, &core.Error{Code: core.CodeInvalid, Field: "until", Message: "until is a date (YYYY-MM-DD or RFC 3339)"})
+				s.apiError(w, r, core.Invalid("until", core.M("err.input.until", "until is a date (YYYY-MM-DD or RFC 3339)")))
 				return
 			}
 			until = day.Add(23*time.Hour + 59*time.Minute)

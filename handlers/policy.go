@@ -45,7 +45,7 @@ func matrixFromForm(r *http.Request) (policy.Matrix, error) {
 		for _, to := range policy.Classifications() {
 			a, err := policy.ParseAccess(r.PostFormValue(fmt.Sprintf("m.%s.%s", from, to)))
 			if err != nil {
-				return m, &core.Error{Code: core.CodeInvalid, Field: "matrix", Message: fmt.Sprintf("%s to %s: %v", from, to, err)}
+				return m, core.Invalid("matrix", core.M("err.input.matrix", "{{.From}} to {{.To}}: {{.Reason}}", "From", from, "To", to, "Reason", core.Plain(err.Error())))
 			}
 			m.Set(from, to, a)
 		}
@@ -76,7 +76,7 @@ func (s *Server) policyChange(w http.ResponseWriter, r *http.Request, kind strin
 				s.fail(w, r, err)
 				return
 			}
-			v.CatalogError, _ = publicMessage(err)
+			v.CatalogError, _ = publicMessage(r.Context(), err)
 			s.render(w, r, http.StatusBadRequest, web.PolicyPageView(s.page(r, "Policy"), v))
 			return
 		}
@@ -90,7 +90,7 @@ func (s *Server) policyChange(w http.ResponseWriter, r *http.Request, kind strin
 			s.fail(w, r, err)
 			return
 		}
-		v.CatalogError, _ = publicMessage(err)
+		v.CatalogError, _ = publicMessage(r.Context(), err)
 		s.render(w, r, http.StatusBadRequest, web.PolicyPageView(s.page(r, "Policy"), v))
 		return
 	}

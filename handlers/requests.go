@@ -122,7 +122,7 @@ func (s *Server) newRequestForm(w http.ResponseWriter, r *http.Request) {
 	if raw := r.URL.Query().Get("drift"); raw != "" {
 		id, err := strconv.ParseUint(raw, 10, 32)
 		if err != nil {
-			s.fail(w, r, &core.Error{Code: core.CodeInvalid, Field: "drift", Message: "drift must be a drift item's number"})
+			s.fail(w, r, core.Invalid("drift", core.M("err.input.drift", "drift must be a drift item's number")))
 			return
 		}
 		in, err := s.app.Drift.Prefill(r.Context(), actor(r), uint(id))
@@ -201,14 +201,14 @@ var ruleField = regexp.MustCompile(`^rules\[(\d{1,3})\]\.(\w+)$`)
 // show again; removed rules are dropped and the rest renumbered.
 func parseRequestForm(r *http.Request) (requests.Input, []web.RuleForm, string, error) {
 	if err := r.ParseForm(); err != nil {
-		return requests.Input{}, nil, "", &core.Error{Code: core.CodeInvalid, Message: "the form could not be read"}
+		return requests.Input{}, nil, "", core.Invalid("", core.M("err.input.form_unreadable", "the form could not be read"))
 	}
 	in := requests.Input{Title: r.PostForm.Get("title"), Justification: r.PostForm.Get("justification")}
 	var dateErr error
 	if d := strings.TrimSpace(r.PostForm.Get("expires_at")); d != "" {
 		t, err := time.Parse(dateFmt, d)
 		if err != nil {
-			dateErr = &core.Error{Code: core.CodeInvalid, Field: "expires_at", Message: fmt.Sprintf("%q is not a date (YYYY-MM-DD)", d)}
+			dateErr = core.Invalid("expires_at", core.M("err.input.date", "{{.Value}} is not a date (YYYY-MM-DD)", "Value", strconv.Quote(d)))
 		} else {
 			in.ExpiresAt = t.Add(23*time.Hour + 59*time.Minute) // the opening lasts through the chosen day
 		}
@@ -257,7 +257,7 @@ func (s *Server) formWithErrors(w http.ResponseWriter, r *http.Request, in reque
 		return
 	}
 	v.Errors = map[string]string{}
-	for field, msg := range fieldErrors(err) {
+	for field, msg := range fieldErrors(r.Context(), err) {
 		if m := ruleField.FindStringSubmatch(field); m != nil {
 			i, _ := strconv.Atoi(m[1])
 			if i < len(v.Rules) {
@@ -296,7 +296,7 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request) {
 	if raw := r.PostForm.Get("drift_id"); raw != "" {
 		id, err := strconv.ParseUint(raw, 10, 32)
 		if err != nil {
-			s.fail(w, r, core.Invalid("drift_id", "drift_id must be a drift item's number"))
+			s.fail(w, r, core.Invalid("drift_id", core.M("err.input.drift_id", "drift_id must be a drift item's number")))
 			return
 		}
 		driftID = uint(id)
@@ -361,7 +361,7 @@ func (s *Server) editRequestForm(w http.ResponseWriter, r *http.Request) {
 	}
 	req := d.Request
 	if !requests.Allowed(requests.EventEdit, a, requests.State(req.State), req.RequesterID) {
-		s.fail(w, r, &core.Error{Code: core.CodeConflict, Message: fmt.Sprintf("request #%d is %s and can no longer be edited by you", id, requests.State(req.State).Label())})
+		s.fail(w, r, core.Conflict(core.M("err.requests.not_editable", "request #{{.ID}} is {{.State}} and can no longer be edited by you", "ID", id, "State", core.M("state."+req.State, requests.State(req.State).Label()))))
 		return
 	}
 	v := web.RequestForm{Action: fmt.Sprintf("/requests/%d/edit", id), Editing: true, ID: id, Title: req.Title, Justification: req.Justification,
@@ -424,7 +424,7 @@ func (s *Server) transitionHandler(w http.ResponseWriter, r *http.Request, done 
 		s.refusedOnRequestPage(w, r, err, func(v *web.RequestDetail) {
 			for i := range v.Actions {
 				if v.Actions[i].Href == r.URL.Path {
-					v.Actions[i].Reason, v.Actions[i].ReasonError = reason, fieldErrors(err)["reason"]
+					v.Actions[i].Reason, v.Actions[i].ReasonError = reason, fieldErrors(r.Context(), err)["reason"]
 				}
 			}
 		})
@@ -461,7 +461,7 @@ func (s *Server) commentRequest(w http.ResponseWriter, r *http.Request) {
 	body := r.PostFormValue("body")
 	if _, err := s.app.Requests.AddComment(r.Context(), actor(r), id, body); err != nil {
 		s.refusedOnRequestPage(w, r, err, func(v *web.RequestDetail) {
-			v.CommentDraft, v.CommentError = body, fieldErrors(err)["body"]
+			v.CommentDraft, v.CommentError = body, fieldErrors(r.Context(), err)["body"]
 		})
 		return
 	}
@@ -625,7 +625,8 @@ func (s *Server) evaluateInput(r *http.Request, in requests.Input) (web.Findings
 	}
 	v := findingsView(r.Context(), ev.Findings, nil, nil)
 	for _, e := range ev.Incomplete {
-		v.Incomplete = append(v.Incomplete, locale.T(r.Context(), "request_form.not_judged", "Reason", e.Error()))
+		msg, _ := publicMessage(r.Context(), e)
+		v.Incomplete = append(v.Incomplete, locale.T(r.Context(), "request_form.not_judged", "Reason", msg))
 	}
 	return v, nil
 }
@@ -684,11 +685,11 @@ func (s *Server) reviewRequest(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, derr)
 			return
 		}
-		errs := fieldErrors(err)
+		errs := fieldErrors(r.Context(), err)
 		view := detailView(r.Context(), d, a)
 		view.Findings = findingsView(r.Context(), requests.FindingsOf(d.Request), in.CompensatingControls, errs)
 		v := web.ReviewForm{Request: view, Checklist: checklistItems(r.Context(), requests.FindingsOf(d.Request), answers, errs), Decision: string(in.Decision),
-			Comment: in.Comment, ZoneConfirmed: in.ZoneConfirmed, Errors: errs, FormError: locale.T(r.Context(), "review.not_recorded", "Reason", err.Error())}
+			Comment: in.Comment, ZoneConfirmed: in.ZoneConfirmed, Errors: errs, FormError: locale.T(r.Context(), "review.not_recorded", "Reason", errorSummary(r.Context(), err))}
 		s.render(w, r, http.StatusBadRequest, web.ReviewPage(s.page(r, locale.T(r.Context(), "review.title")), v))
 		return
 	}
@@ -723,7 +724,7 @@ func (s *Server) approveRequest(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, derr)
 			return
 		}
-		v := web.ReviewForm{Request: detailView(r.Context(), d, a), Second: true, Decision: string(decision), Comment: comment, Errors: fieldErrors(err), FormError: locale.T(r.Context(), "review.not_recorded", "Reason", err.Error())}
+		v := web.ReviewForm{Request: detailView(r.Context(), d, a), Second: true, Decision: string(decision), Comment: comment, Errors: fieldErrors(r.Context(), err), FormError: locale.T(r.Context(), "review.not_recorded", "Reason", errorSummary(r.Context(), err))}
 		s.render(w, r, http.StatusBadRequest, web.ReviewPage(s.page(r, locale.T(r.Context(), "review.title_second")), v))
 		return
 	}
@@ -757,7 +758,7 @@ func (s *Server) implementRequest(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, derr)
 			return
 		}
-		s.render(w, r, http.StatusBadRequest, web.ImplementPage(s.page(r, locale.T(r.Context(), "implement.title")), web.ImplementForm{Request: detailView(r.Context(), d, a), ChangeRef: ref, Note: note, Errors: fieldErrors(err)}))
+		s.render(w, r, http.StatusBadRequest, web.ImplementPage(s.page(r, locale.T(r.Context(), "implement.title")), web.ImplementForm{Request: detailView(r.Context(), d, a), ChangeRef: ref, Note: note, Errors: fieldErrors(r.Context(), err)}))
 		return
 	}
 	s.flash(r, "ok", locale.T(r.Context(), "implement.done", "ID", id))
@@ -894,6 +895,6 @@ func (s *Server) refusedOnRequestPage(w http.ResponseWriter, r *http.Request, er
 	v := detailView(r.Context(), d, actor(r))
 	keep(&v)
 	p := s.page(r, locale.T(r.Context(), "request_form.page_title", "ID", d.Request.ID, "Title", d.Request.Title))
-	p.Flash, p.FlashKind = locale.T(r.Context(), "request.not_saved_reason", "Reason", err.Error()), "error"
+	p.Flash, p.FlashKind = locale.T(r.Context(), "request.not_saved_reason", "Reason", errorSummary(r.Context(), err)), "error"
 	s.render(w, r, http.StatusBadRequest, web.RequestPage(p, v))
 }

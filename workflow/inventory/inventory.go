@@ -62,7 +62,7 @@ func (in ZoneInput) validate() (models.Zone, error) {
 		field string
 		what  core.Message
 		value string
-	}{{"owner", core.M("err.field.owner", "the owner"), z.Owner}, {"description", core.M("err.field.description", "the description"), z.Description}} {
+	}{{"owner", core.M("err.field.owner", "the owner"), z.Owner}, {"description", core.M("err.field.zone_description", "the description"), z.Description}} {
 		if err := core.CheckLength(f.field, f.what, f.value, core.Limits.Label); err != nil {
 			errs = append(errs, err.(*core.Error))
 		}
