@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -249,11 +250,11 @@ func ruleToJSON(ru models.Rule) ruleJSON {
 	return ruleJSON{Source: src, Destination: dst, Protocol: ru.Protocol, Ports: ru.Ports, Service: ru.Service, Direction: ru.Direction}
 }
 
-func requestToJSON(r models.Request) requestJSON {
+func requestToJSON(ctx context.Context, r models.Request) requestJSON {
 	out := requestJSON{
 		ID: r.ID, Title: r.Title, Justification: r.Justification, State: r.State, Requester: r.Requester.Email, Team: r.Team,
 		ExpiresAt: r.ExpiresAt.UTC(), NeedsSecondApproval: r.NeedsSecondApproval, ChangeRef: r.ChangeRef, ImplementNote: r.ImplementNote,
-		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Version: r.Version, Rules: []ruleJSON{}, Findings: requests.FindingsOf(r),
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Version: r.Version, Rules: []ruleJSON{}, Findings: apiFindings(ctx, requests.FindingsOf(r)),
 		Exception: r.Exception, Innovation: r.Innovation, Assessment: requests.AssessmentOf(r),
 	}
 	if out.Findings == nil {
@@ -268,8 +269,8 @@ func requestToJSON(r models.Request) requestJSON {
 	return out
 }
 
-func detailToJSON(d *requests.Detail) requestJSON {
-	out := requestToJSON(d.Request)
+func detailToJSON(ctx context.Context, d *requests.Detail) requestJSON {
+	out := requestToJSON(ctx, d.Request)
 	for _, rv := range d.Reviews {
 		out.Reviews = append(out.Reviews, reviewJSON{Reviewer: rv.Reviewer.Email, Kind: rv.Kind, Decision: rv.Decision, Comment: rv.Comment, ZoneConfirmed: rv.ZoneConfirmed, Checklist: requests.Checklist(rv), Voided: rv.Voided, At: rv.CreatedAt.UTC()})
 	}
@@ -309,7 +310,7 @@ func (s *Server) apiListRequests(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]requestJSON, len(reqs.Items))
 	for i, req := range reqs.Items {
-		out[i] = requestToJSON(req)
+		out[i] = requestToJSON(r.Context(), req)
 	}
 	writeJSON(w, http.StatusOK, nextCursor(map[string]any{"requests": out}, reqs.Next))
 }
@@ -342,7 +343,7 @@ func (s *Server) apiWriteRequest(w http.ResponseWriter, r *http.Request, id uint
 	if status == http.StatusCreated {
 		w.Header().Set("Location", fmt.Sprintf("/api/v1/requests/%d", id))
 	}
-	writeJSON(w, status, detailToJSON(d))
+	writeJSON(w, status, detailToJSON(r.Context(), d))
 }
 
 func (s *Server) apiGetRequest(w http.ResponseWriter, r *http.Request) {
@@ -513,7 +514,7 @@ func (s *Server) apiQueue(which string) http.HandlerFunc {
 		}
 		out := make([]requestJSON, len(reqs.Items))
 		for i, req := range reqs.Items {
-			out[i] = requestToJSON(req)
+			out[i] = requestToJSON(r.Context(), req)
 		}
 		writeJSON(w, http.StatusOK, nextCursor(map[string]any{"requests": out}, reqs.Next))
 	}
@@ -774,7 +775,7 @@ func (s *Server) apiEvaluate(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, ev.Incomplete[0])
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"findings": ev.Findings, "blocking": policy.HasBlocking(ev.Findings), "needs_second_approval": policy.NeedsSecondApproval(ev.Findings, false)})
+	writeJSON(w, http.StatusOK, map[string]any{"findings": apiFindings(r.Context(), ev.Findings), "blocking": policy.HasBlocking(ev.Findings), "needs_second_approval": policy.NeedsSecondApproval(ev.Findings, false)})
 }
 
 type driftJSON struct {
@@ -963,4 +964,21 @@ func (s *Server) apiGetScan(w http.ResponseWriter, r *http.Request) {
 		out["chunks"], out["agents"] = chunks, did
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// apiFindings are findings as the API gives them to the caller: the
+// machine fields (rule, code, severity, blocking) as the engine set them,
+// the message and the required controls in the caller's language
+// (Accept-Language; English, the engine's own words, by default).
+func apiFindings(ctx context.Context, findings []requests.Finding) []requests.Finding {
+	if findings == nil {
+		return nil
+	}
+	out := make([]requests.Finding, len(findings))
+	for i, f := range findings {
+		f.Message = findingMessage(ctx, f)
+		f.RequiredControls, _ = controlTexts(ctx, f.RequiredControls)
+		out[i] = f
+	}
+	return out
 }

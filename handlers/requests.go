@@ -511,7 +511,12 @@ func detailView(ctx context.Context, d *requests.Detail, a core.Actor) web.Reque
 			Comment: rv.Comment, At: locale.Time(ctx, rv.CreatedAt), ZoneConfirmed: rv.ZoneConfirmed, Voided: rv.Voided}
 		for _, c := range requests.Checklist(rv) {
 			item, known := items[c.Item]
-			text, catalog := checklistText(ctx, item), item.Required
+			text, catalog := checklistText(ctx, item), false
+			if item.Required {
+				var translated bool
+				text, translated = controlText(ctx, item.Text)
+				catalog = !translated
+			}
 			if !known {
 				text, catalog = c.Item, true // an item of a policy since changed
 			}
@@ -588,9 +593,10 @@ func findingsView(ctx context.Context, findings []requests.Finding, controls map
 	v := web.Findings{Evaluated: true}
 	for _, f := range findings {
 		key := requests.FindingKey(f)
+		required, _ := controlTexts(ctx, f.RequiredControls)
 		v.Items = append(v.Items, web.FindingView{
 			Rule: f.Rule + 1, Code: f.Code, Severity: string(f.Severity), Message: findingMessage(ctx, f), Blocking: f.Blocking,
-			RequiredControls: f.RequiredControls, Key: key, Control: controls[key], Error: errs["compensating_controls["+key+"]"],
+			RequiredControls: required, Key: key, Control: controls[key], Error: errs["compensating_controls["+key+"]"],
 		})
 	}
 	return v
@@ -856,18 +862,58 @@ func directionText(ctx context.Context, d string) string {
 }
 
 // checklistText is a checklist item in the reader's language: the baseline
-// items by their id; controls a finding requires are the catalog's text.
+// items by their id, controls a finding requires as controlText says them.
 func checklistText(ctx context.Context, item requests.ChecklistItem) string {
 	if item.Required {
-		return item.Text
+		text, _ := controlText(ctx, item.Text)
+		return text
 	}
 	return catalogOr(ctx, "checklist."+item.ID, item.Text)
 }
 
-// findingMessage is a finding's text for the reader. The engine's English
-// message names the exact ports, zones and services; in another language
-// the catalog's text for the finding's code says what it means and what to
-// do, and the API keeps the engine's message.
+// controlPatterns are the controls the engine words with a service's name
+// in them, by the catalog id that says them in other languages.
+var controlPatterns = []struct{ prefix, suffix, id string }{
+	{"Authentication enabled on ", "", "control_pattern.auth_on"},
+	{"Source restricted to named ", " peers", "control_pattern.named_peers"},
+	{"Response rate limiting on ", "", "control_pattern.rate_limit"},
+}
+
+// controlText is a control the policy requires, in the reader's language,
+// and whether it is: the shipped catalog's controls and the engine's own
+// are translated; one an admin wrote into the catalog stays as written.
+func controlText(ctx context.Context, text string) (string, bool) {
+	if locale.Lang(ctx) == locale.Offered[0].Tag {
+		return text, true
+	}
+	id := "checklist." + requests.ControlID(text)
+	if t := locale.T(ctx, id); t != id {
+		return t, true
+	}
+	for _, p := range controlPatterns {
+		if service, ok := strings.CutPrefix(text, p.prefix); ok && strings.HasSuffix(service, p.suffix) {
+			return locale.T(ctx, p.id, "Service", strings.TrimSuffix(service, p.suffix)), true
+		}
+	}
+	return text, false
+}
+
+// controlTexts is controlText of each control, and whether all are translated.
+func controlTexts(ctx context.Context, controls []string) ([]string, bool) {
+	out := make([]string, len(controls))
+	all := true
+	for i, c := range controls {
+		var ok bool
+		out[i], ok = controlText(ctx, c)
+		all = all && ok
+	}
+	return out, all
+}
+
+// findingMessage is a finding's text for the reader, on the pages and in
+// the API. The engine's English message names the exact ports, zones and
+// services; in another language the catalog's text for the finding's code
+// says what it means and what to do.
 func findingMessage(ctx context.Context, f requests.Finding) string {
 	if locale.Lang(ctx) == locale.Offered[0].Tag {
 		return f.Message

@@ -277,13 +277,14 @@ func ChecklistFor(findings []Finding) []ChecklistItem {
 	}
 	sort.Strings(controls)
 	for _, c := range controls {
-		items = append(items, ChecklistItem{ID: controlID(c), Text: c, Required: true})
+		items = append(items, ChecklistItem{ID: ControlID(c), Text: c, Required: true})
 	}
 	return items
 }
 
-// controlID makes a stable form-friendly id from a control's text.
-func controlID(text string) string {
+// ControlID makes a stable form-friendly id from a control's text; the
+// message catalogs translate the control under checklist.ID.
+func ControlID(text string) string {
 	var b strings.Builder
 	b.WriteString("control-")
 	dash := false
