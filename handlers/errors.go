@@ -65,10 +65,12 @@ func errorText(ctx context.Context, err error) string {
 // (a field's label, a role, a state) said in that language too.
 func say(ctx context.Context, m core.Message) string {
 	nested := func(n core.Message) string { return say(ctx, n) }
-	if m.ID == "" || locale.From(ctx) == nil {
-		return m.Render(nested, m.English)
+	if m.ID != "" {
+		if s := locale.Say(ctx, m.ID, m.English, m.Values(nested)); s != "" {
+			return s
+		}
 	}
-	return locale.Say(ctx, m.ID, m.English, m.Values(nested))
+	return m.Render(nested, m.English)
 }
 
 // fail renders an error page for a failed page request.

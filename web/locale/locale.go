@@ -311,20 +311,21 @@ var CommonZones = []string{
 }
 
 // Say is the message id in the reader's language filled with data, or
-// english (the same template, written where the message is raised) when
-// the reader's catalog lacks it. Domain errors come this way: they carry
-// their English with them, for logs and the command line.
+// english (the same template, written where the message is raised) filled
+// with it when the reader's catalog lacks the id. Domain errors come this
+// way: they carry their English with them, for logs and the command line.
+// It is "" when neither can be filled, or without a localizer.
 func Say(ctx context.Context, id, english string, data map[string]any) string {
 	l := From(ctx)
 	if l == nil {
-		return english
+		return ""
 	}
 	s, err := l.msgs.Localize(&i18n.LocalizeConfig{
 		MessageID: id, TemplateData: data,
 		DefaultMessage: &i18n.Message{ID: id, Other: english},
 	})
-	if err != nil {
-		return english
+	if err != nil && s == "" {
+		return ""
 	}
 	return s
 }

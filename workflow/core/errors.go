@@ -82,11 +82,11 @@ func TooLarge(field string, m Message) error {
 }
 
 // NotFound says that the thing of kind what (a catalog noun under
-// core.not_found, such as "request" or "drift_item") numbered id does not
+// err.not_found, such as "request" or "drift_item") numbered id does not
 // exist.
 func NotFound(what string, id any) error {
 	english := strings.ReplaceAll(what, "_", " ") + " {{.ID}} does not exist"
-	return NewError(CodeNotFound, "", M("core.not_found."+what, english, "ID", id))
+	return NewError(CodeNotFound, "", M("err.not_found."+what, english, "ID", id))
 }
 
 // ErrorCodeOf returns the code of a domain error, or "" for anything else
