@@ -9,9 +9,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/portcullis/portcullis/web"
 	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/drift"
+	"github.com/portcullis/portcullis/workflow/policy"
 	"github.com/portcullis/portcullis/workflow/recert"
 	"github.com/portcullis/portcullis/workflow/requests"
 	"github.com/portcullis/portcullis/workflow/scans"
@@ -300,3 +302,37 @@ func machineWords[S ~string, E ~string, C any](m *core.Machine[S, E, C]) []core.
 }
 
 
+
+// TestCatalogTextsAreTranslated: every service and every control of the
+// shipped service catalog, and the controls the engine words itself, read
+// in Chinese, and the English catalog says what the service catalog says.
+func TestCatalogTextsAreTranslated(t *testing.T) {
+	cat, err := locale.New("", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	en := locale.With(t.Context(), cat.Localizer("en", "", ""))
+	zh := locale.With(t.Context(), cat.Localizer("zh-CN", "", ""))
+	controls := []string{policy.ControlAssessment, policy.ControlInnovationAuth, "Egress limited to named peer addresses",
+		"Business need for the outbound connection confirmed", "Authentication enabled on redis", "Response rate limiting on dns"}
+	for _, s := range policy.DefaultCatalog().Services() {
+		if got := locale.T(en, "service_title."+s.Name); got != s.Title {
+			t.Errorf("service %s: the English catalog says %q, the service catalog %q", s.Name, got, s.Title)
+		}
+		if !cat.Has("zh-CN", "service_title."+s.Name) {
+			t.Errorf("service %s has no Chinese title", s.Name)
+		}
+		if s.Name == "ssh" && web.ServiceTitle(zh, s.Name, s.Title) != "安全外壳协议" {
+			t.Errorf("ssh in Chinese is %q", web.ServiceTitle(zh, s.Name, s.Title))
+		}
+		controls = append(controls, s.Controls...)
+	}
+	for _, c := range controls {
+		if got, ok := controlText(en, c); !ok || got != c {
+			t.Errorf("control %q in English reads %q", c, got)
+		}
+		if got, ok := controlText(zh, c); !ok || !hasHan(got) {
+			t.Errorf("control %q has no Chinese text (%q)", c, got)
+		}
+	}
+}
