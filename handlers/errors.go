@@ -100,7 +100,7 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 	body.Error.Field = field
 	var ie *inventory.ImportError
 	if errors.As(err, &ie) {
-		body.Error.Lines = ie.Lines
+		body.Error.Lines = importLines(r.Context(), ie.Lines)
 	}
 	writeJSON(w, status, body)
 }
@@ -180,4 +180,15 @@ func errorSummary(ctx context.Context, err error) string {
 		msg += locale.T(ctx, "err.and_more", "Count", len(fe)-1)
 	}
 	return msg
+}
+
+// importLines are the bad lines of an import with their messages in the
+// reader's language; line numbers and fields stay as they are.
+func importLines(ctx context.Context, lines []inventory.LineError) []inventory.LineError {
+	out := make([]inventory.LineError, len(lines))
+	for i, l := range lines {
+		l.Message = say(ctx, l.Said())
+		out[i] = l
+	}
+	return out
 }

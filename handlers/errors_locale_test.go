@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/drift"
+	"github.com/portcullis/portcullis/workflow/inventory"
 	"github.com/portcullis/portcullis/workflow/policy"
 	"github.com/portcullis/portcullis/workflow/recert"
 	"github.com/portcullis/portcullis/workflow/requests"
@@ -124,14 +126,8 @@ func TestAPIErrorsFollowAcceptLanguage(t *testing.T) {
 }
 
 func sortedCopy(s []string) []string {
-	out := append([]string(nil), s...)
-	for i := range out {
-		for j := i + 1; j < len(out); j++ {
-			if out[j] < out[i] {
-				out[i], out[j] = out[j], out[i]
-			}
-		}
-	}
+	out := slices.Clone(s)
+	slices.Sort(out)
 	return out
 }
 
@@ -301,8 +297,6 @@ func machineWords[S ~string, E ~string, C any](m *core.Machine[S, E, C]) []core.
 	return out
 }
 
-
-
 // TestCatalogTextsAreTranslated: every service and every control of the
 // shipped service catalog, and the controls the engine words itself, read
 // in Chinese, and the English catalog says what the service catalog says.
@@ -334,5 +328,32 @@ func TestCatalogTextsAreTranslated(t *testing.T) {
 		if got, ok := controlText(zh, c); !ok || !hasHan(got) {
 			t.Errorf("control %q has no Chinese text (%q)", c, got)
 		}
+	}
+}
+
+// TestAPIImportLinesFollowAcceptLanguage: the bad lines of a refused asset
+// import keep their numbers and fields and say what is wrong in the
+// caller's language.
+func TestAPIImportLinesFollowAcceptLanguage(t *testing.T) {
+	a := newApp(t)
+	csv := "address,hostname,owner_team,application\n127.60.0.1,a.example,payments,\n127.60.0.1,b.example,payments,\n"
+	lines := map[string][]inventory.LineError{}
+	for _, accept := range []string{"", "zh-CN"} {
+		status, raw := a.apiIn("adam", http.MethodPost, "/assets/import", accept, csv)
+		var out apiErrorBody
+		if err := json.Unmarshal(raw, &out); err != nil {
+			t.Fatalf("%s: %v", raw, err)
+		}
+		if status != http.StatusBadRequest || out.Error.Code != "bad_request" || out.Error.Field != "file" || len(out.Error.Lines) != 1 {
+			t.Fatalf("Accept-Language %q: status %d: %s", accept, status, raw)
+		}
+		lines[accept] = out.Error.Lines
+	}
+	en, zh := lines[""][0], lines["zh-CN"][0]
+	if en.Line != 3 || zh.Line != 3 || en.Field != "address" || zh.Field != "address" {
+		t.Errorf("line or field differ: %+v vs %+v", en, zh)
+	}
+	if en.Message != "127.60.0.1 appears already on line 2" || zh.Message != "127.60.0.1 已出现在第 2 行" {
+		t.Errorf("messages: English %q, Chinese %q", en.Message, zh.Message)
 	}
 }

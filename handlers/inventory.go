@@ -223,7 +223,7 @@ func (s *Server) importAssets(w http.ResponseWriter, r *http.Request) {
 		v := web.AssetImport{}
 		switch {
 		case errors.As(err, &ie):
-			for _, l := range ie.Lines {
+			for _, l := range importLines(r.Context(), ie.Lines) {
 				v.Lines = append(v.Lines, web.ImportLine{Line: l.Line, Field: l.Field, Message: l.Message})
 			}
 		case statusOf(err) == http.StatusBadRequest:

@@ -213,14 +213,18 @@ func checkImportTier(tiers map[string]tierLine, line int, application, raw strin
 	}
 	t, err := policy.ParseTier(raw)
 	if err != nil {
-		return &LineError{Line: line, Field: "tier", Message: err.Error()}
+		e := lineError(line, "tier", core.M("err.inventory.tier_invalid", "{{.Reason}}", "Reason", core.Plain(err.Error())))
+		return &e
 	}
 	if application == "" {
-		return &LineError{Line: line, Field: "tier", Message: "a tier is given but no application: the tier belongs to the application"}
+		e := lineError(line, "tier", core.M("err.inventory.tier_without_application", "a tier is given but no application: the tier belongs to the application"))
+		return &e
 	}
 	if first, ok := tiers[application]; ok {
 		if first.tier != t {
-			return &LineError{Line: line, Field: "tier", Message: fmt.Sprintf("application %q is %s on line %d but %s on line %d: the lines of one application must name the same tier", application, first.tier, first.line, t, line)}
+			e := lineError(line, "tier", core.M("err.inventory.tier_differs", "application {{.Application}} is {{.First}} on line {{.FirstLine}} but {{.Tier}} on line {{.Line}}: the lines of one application must name the same tier",
+				"Application", strconv.Quote(application), "First", string(first.tier), "FirstLine", first.line, "Tier", string(t), "Line", line))
+			return &e
 		}
 		return nil
 	}

@@ -400,11 +400,25 @@ func (s *Service) DeleteAsset(ctx context.Context, actor core.Actor, id uint) er
 	})
 }
 
-// LineError is one bad line of an import.
+// LineError is one bad line of an import. Message is Text in English.
 type LineError struct {
 	Line    int
 	Field   string
 	Message string
+	Text    core.Message `json:"-"`
+}
+
+// lineError is the bad line line, about field, saying m.
+func lineError(line int, field string, m core.Message) LineError {
+	return LineError{Line: line, Field: field, Message: m.String(), Text: m}
+}
+
+// Said is what the line's refusal says, for any language.
+func (l LineError) Said() core.Message {
+	if l.Text.ID == "" && l.Text.English == "" {
+		return core.Plain(l.Message)
+	}
+	return l.Text
 }
 
 // ImportError reports every bad line of a CSV import; nothing was imported.
@@ -425,7 +439,7 @@ func (e *ImportError) Unwrap() error {
 	}
 	l := e.Lines[0]
 	return core.Invalid("file", core.M("err.inventory.import_failed", "line {{.Line}}: {{.Field}}: {{.Reason}} ({{.Count}} bad lines in all; nothing was imported)",
-		"Line", l.Line, "Field", l.Field, "Reason", core.Plain(l.Message), "Count", len(e.Lines)))
+		"Line", l.Line, "Field", l.Field, "Reason", l.Said(), "Count", len(e.Lines)))
 }
 
 // maxImportLines bounds one import, so a mistaken upload cannot hold the database for long.
@@ -474,7 +488,7 @@ func (s *Service) ImportAssets(ctx context.Context, actor core.Actor, r io.Reade
 			break
 		}
 		if err != nil {
-			bad = append(bad, LineError{Line: line, Field: "line", Message: err.Error()})
+			bad = append(bad, lineError(line, "line", core.M("err.inventory.line_unreadable", "{{.Reason}}", "Reason", core.Plain(err.Error()))))
 			if errors.Is(err, csv.ErrQuote) || errors.Is(err, csv.ErrBareQuote) {
 				continue
 			}
@@ -491,7 +505,7 @@ func (s *Service) ImportAssets(ctx context.Context, actor core.Actor, r io.Reade
 			OwnerTeam: field(rec, "owner_team"), Application: field(rec, "application"), PublicAddress: field(rec, "public_address"),
 		}.validate("", rules)
 		for _, e := range errs {
-			bad = append(bad, LineError{Line: line, Field: e.Field, Message: e.Message})
+			bad = append(bad, lineError(line, e.Field, e.Said()))
 		}
 		if e := checkImportTier(tiers, line, a.Application, field(rec, "tier")); e != nil {
 			bad = append(bad, *e)
@@ -499,7 +513,7 @@ func (s *Service) ImportAssets(ctx context.Context, actor core.Actor, r io.Reade
 		}
 		if len(errs) == 0 {
 			if first, dup := seen[a.Address]; dup {
-				bad = append(bad, LineError{Line: line, Field: "address", Message: fmt.Sprintf("%s appears already on line %d", a.Address, first)})
+				bad = append(bad, lineError(line, "address", core.M("err.inventory.address_repeated", "{{.Address}} appears already on line {{.First}}", "Address", a.Address, "First", first)))
 				continue
 			}
 			seen[a.Address] = line
