@@ -582,7 +582,11 @@ func checklistItems(ctx context.Context, findings []requests.Finding, answers ma
 	var items []web.ChecklistItem
 	for i, item := range requests.ChecklistFor(findings) {
 		a := answers[item.ID]
-		items = append(items, web.ChecklistItem{ID: item.ID, Text: checklistText(ctx, item), Result: a.Result, Note: a.Note, Index: i, Required: item.Required, Error: errs[fmt.Sprintf("checklist[%d]", i)]})
+		text, translated := checklistText(ctx, item), true
+		if item.Required {
+			text, translated = controlText(ctx, item.Text)
+		}
+		items = append(items, web.ChecklistItem{ID: item.ID, Text: text, Result: a.Result, Note: a.Note, Index: i, Required: item.Required, Untranslated: !translated, Error: errs[fmt.Sprintf("checklist[%d]", i)]})
 	}
 	return items
 }
@@ -593,10 +597,10 @@ func findingsView(ctx context.Context, findings []requests.Finding, controls map
 	v := web.Findings{Evaluated: true}
 	for _, f := range findings {
 		key := requests.FindingKey(f)
-		required, _ := controlTexts(ctx, f.RequiredControls)
+		required, translated := controlTexts(ctx, f.RequiredControls)
 		v.Items = append(v.Items, web.FindingView{
 			Rule: f.Rule + 1, Code: f.Code, Severity: string(f.Severity), Message: findingMessage(ctx, f), Blocking: f.Blocking,
-			RequiredControls: required, Key: key, Control: controls[key], Error: errs["compensating_controls["+key+"]"],
+			RequiredControls: required, ControlsUntranslated: !translated, Key: key, Control: controls[key], Error: errs["compensating_controls["+key+"]"],
 		})
 	}
 	return v
