@@ -47,7 +47,7 @@ func (s *Server) disableUser(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.app.Identity.DisableUser(r.Context(), actor(r), id, r.PostFormValue("reason")); err != nil {
 		if statusOf(err) == http.StatusBadRequest {
-			msg, _ := publicMessage(err)
+			msg, _ := publicMessage(r.Context(), err)
 			s.flash(r, "error", msg)
 			s.redirect(w, r, "/admin/users")
 			return

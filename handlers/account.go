@@ -45,7 +45,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 	var err error
 	if ttlText != "" {
 		if ttl, err = identity.ParseTTL(ttlText); err != nil {
-			err = core.Invalid("ttl", "%v", err)
+			err = core.Invalid("ttl", core.M("err.identity.ttl_invalid", "{{.Reason}}", "Reason", core.Plain(err.Error())))
 		}
 	}
 	var secret string
@@ -59,10 +59,10 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		status, v = http.StatusBadRequest, web.Profile{TTL: ttlText}
-		if fe := fieldErrors(err); fe["ttl"] != "" {
+		if fe := fieldErrors(r.Context(), err); fe["ttl"] != "" {
 			v.TTLError = fe["ttl"]
 		} else {
-			v.Error, _ = publicMessage(err)
+			v.Error, _ = publicMessage(r.Context(), err)
 		}
 	}
 	// The secret is shown on this response only; it is never stored or redirected with.
@@ -154,7 +154,7 @@ func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		s.render(w, r, http.StatusBadRequest, web.SettingsPage(s.page(r, "Settings"), web.Settings{Fields: settingFields(in, fieldErrors(err))}))
+		s.render(w, r, http.StatusBadRequest, web.SettingsPage(s.page(r, "Settings"), web.Settings{Fields: settingFields(in, fieldErrors(r.Context(), err))}))
 		return
 	}
 	s.flash(r, "ok", "Settings saved.")

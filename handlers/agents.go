@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -44,11 +43,11 @@ func (s *Server) signedAgent(h agentHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxAgentBody+1))
 		if err != nil {
-			s.apiError(w, r, &core.Error{Code: core.CodeInvalid, Field: "body", Message: "the body cannot be read: " + err.Error()})
+			s.apiError(w, r, core.Invalid("body", core.M("err.input.body_cannot_read", "the body cannot be read: {{.Reason}}", "Reason", core.Plain(err.Error()))))
 			return
 		}
 		if len(body) > maxAgentBody {
-			s.apiError(w, r, &core.Error{Code: core.CodeTooLarge, Field: "body", Message: fmt.Sprintf("the body is larger than %d MiB; send fewer hosts per upload", maxAgentBody>>20)})
+			s.apiError(w, r, core.TooLarge("body", core.M("err.agents.body_too_large", "the body is larger than {{.MiB}} MiB; send fewer hosts per upload", "MiB", maxAgentBody>>20)))
 			return
 		}
 		agent, err := s.app.Agents.Authenticate(r.Context(), r.Header.Get(agents.SignatureHeader), r.Method, r.URL.Path, body)
@@ -68,7 +67,7 @@ func decodeAgentJSON(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return &core.Error{Code: core.CodeInvalid, Field: "body", Message: "the body is not the expected JSON: " + err.Error()}
+		return core.Invalid("body", core.M("err.agents.body_not_json", "the body is not the expected JSON: {{.Reason}}", "Reason", core.Plain(err.Error())))
 	}
 	return nil
 }
@@ -85,7 +84,7 @@ func (s *Server) agentEnroll(w http.ResponseWriter, r *http.Request) {
 	}
 	pub, err := agents.DecodePublicKey(b.PublicKey)
 	if err != nil {
-		s.apiError(w, r, &core.Error{Code: core.CodeInvalid, Field: "public_key", Message: "public_key is " + err.Error()})
+		s.apiError(w, r, core.Invalid("public_key", core.M("err.agents.public_key_invalid", "public_key is {{.Reason}}", "Reason", core.Plain(err.Error()))))
 		return
 	}
 	out, err := s.app.Agents.Exchange(r.Context(), strings.TrimSpace(b.Token), pub, b.Version)
@@ -259,7 +258,7 @@ func (s *Server) enrolAgent(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		s.renderAgents(w, r, http.StatusBadRequest, web.Agents{Errors: fieldErrors(err), Name: name, ZonesIn: zones})
+		s.renderAgents(w, r, http.StatusBadRequest, web.Agents{Errors: fieldErrors(r.Context(), err), Name: name, ZonesIn: zones})
 		return
 	}
 	s.log.Info("agent enrolment token created", "agent", agent.Name, "by", actor(r).Email)
@@ -274,7 +273,7 @@ func (s *Server) revokeAgent(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.app.Agents.Revoke(r.Context(), actor(r), id, strings.TrimSpace(r.PostFormValue("reason"))); err != nil {
 		if statusOf(err) == http.StatusBadRequest || core.ErrorCodeOf(err) == core.CodeConflict {
-			msg, _ := publicMessage(err)
+			msg, _ := publicMessage(r.Context(), err)
 			s.flash(r, "error", msg)
 			s.redirect(w, r, "/admin/agents")
 			return

@@ -55,7 +55,7 @@ func (s *Server) renderOperations(w http.ResponseWriter, r *http.Request, status
 	switch status2 {
 	case "", "failed", "pending", "delivered":
 	default:
-		s.fail(w, r, &core.Error{Code: core.CodeInvalid, Field: "status", Message: fmt.Sprintf("%q is not failed, pending or delivered", status2)})
+		s.fail(w, r, core.Invalid("status", core.M("err.input.alert_status", "{{.Value}} is not failed, pending or delivered", "Value", strconv.Quote(status2))))
 		return
 	}
 	req, err := pageParams[alerts.DeliveryKey](r, "limit", "cursor")
@@ -116,7 +116,7 @@ func (s *Server) saveSchedule(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.app.Scans.SaveSchedule(r.Context(), actor(r), id, daily, weekly, num("weekly_hour")); err != nil {
 		if statusOf(err) == http.StatusBadRequest {
-			msg, _ := publicMessage(err)
+			msg, _ := publicMessage(r.Context(), err)
 			s.renderOperations(w, r, http.StatusBadRequest, msg)
 			return
 		}

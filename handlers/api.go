@@ -2,11 +2,13 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -120,7 +122,7 @@ func (in apiRequestInput) toWorkflow() (requests.Input, error) {
 		if err != nil {
 			d, derr := time.Parse(dateFmt, in.ExpiresAt)
 			if derr != nil {
-				return out, &core.Error{Code: core.CodeInvalid, Field: "expires_at", Message: fmt.Sprintf("%q is not a date (RFC 3339, or YYYY-MM-DD)", in.ExpiresAt)}
+				return out, core.Invalid("expires_at", core.M("err.input.date_rfc3339", "{{.Value}} is not a date (RFC 3339, or YYYY-MM-DD)", "Value", strconv.Quote(in.ExpiresAt)))
 			}
 			t = d.Add(23*time.Hour + 59*time.Minute)
 		}
@@ -148,10 +150,10 @@ func decodeJSON(r *http.Request, v any) error { return decodeJSONLimit(r, v, max
 func decodeJSONLimit(r *http.Request, v any, limit int64) error {
 	raw, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err == nil && int64(len(raw)) > limit {
-		return &core.Error{Code: core.CodeTooLarge, Field: "body", Message: fmt.Sprintf("the body is larger than %d KiB; send fewer rules per call", limit>>10)}
+		return core.TooLarge("body", core.M("err.input.body_too_large", "the body is larger than {{.KiB}} KiB; send fewer rules per call", "KiB", limit>>10))
 	}
 	if err != nil {
-		return &core.Error{Code: core.CodeInvalid, Field: "body", Message: "the body cannot be read: " + err.Error()}
+		return core.Invalid("body", core.M("err.input.body_cannot_read", "the body cannot be read: {{.Reason}}", "Reason", core.Plain(err.Error())))
 	}
 	if err := checkJSONText(raw); err != nil {
 		return err
@@ -163,16 +165,16 @@ func decodeJSONLimit(r *http.Request, v any, limit int64) error {
 		var typ *json.UnmarshalTypeError
 		switch {
 		case errors.Is(err, io.EOF):
-			return &core.Error{Code: core.CodeInvalid, Field: "body", Message: "the request body is empty; send a JSON object"}
+			return core.Invalid("body", core.M("err.input.body_empty", "the request body is empty; send a JSON object"))
 		case errors.As(err, &syn):
-			return &core.Error{Code: core.CodeInvalid, Field: "body", Message: fmt.Sprintf("the body is not valid JSON (at byte %d)", syn.Offset)}
+			return core.Invalid("body", core.M("err.input.body_not_json", "the body is not valid JSON (at byte {{.Offset}})", "Offset", syn.Offset))
 		case errors.As(err, &typ):
-			return &core.Error{Code: core.CodeInvalid, Field: typ.Field, Message: fmt.Sprintf("%s must be a %s", typ.Field, typ.Type)}
+			return core.Invalid(typ.Field, core.M("err.input.json_type", "{{.Field}} must be a {{.Type}}", "Field", typ.Field, "Type", typ.Type.String()))
 		case strings.HasPrefix(err.Error(), "json: unknown field"):
 			field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return &core.Error{Code: core.CodeInvalid, Field: field, Message: fmt.Sprintf("unknown field %q", field)}
+			return core.Invalid(field, core.M("err.input.json_unknown_field", "unknown field {{.Field}}", "Field", strconv.Quote(field)))
 		}
-		return &core.Error{Code: core.CodeInvalid, Field: "body", Message: "the body cannot be read: " + err.Error()}
+		return core.Invalid("body", core.M("err.input.body_cannot_read", "the body cannot be read: {{.Reason}}", "Reason", core.Plain(err.Error())))
 	}
 	return nil
 }
@@ -248,11 +250,11 @@ func ruleToJSON(ru models.Rule) ruleJSON {
 	return ruleJSON{Source: src, Destination: dst, Protocol: ru.Protocol, Ports: ru.Ports, Service: ru.Service, Direction: ru.Direction}
 }
 
-func requestToJSON(r models.Request) requestJSON {
+func requestToJSON(ctx context.Context, r models.Request) requestJSON {
 	out := requestJSON{
 		ID: r.ID, Title: r.Title, Justification: r.Justification, State: r.State, Requester: r.Requester.Email, Team: r.Team,
 		ExpiresAt: r.ExpiresAt.UTC(), NeedsSecondApproval: r.NeedsSecondApproval, ChangeRef: r.ChangeRef, ImplementNote: r.ImplementNote,
-		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Version: r.Version, Rules: []ruleJSON{}, Findings: requests.FindingsOf(r),
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), Version: r.Version, Rules: []ruleJSON{}, Findings: apiFindings(ctx, requests.FindingsOf(r)),
 		Exception: r.Exception, Innovation: r.Innovation, Assessment: requests.AssessmentOf(r),
 	}
 	if out.Findings == nil {
@@ -267,8 +269,8 @@ func requestToJSON(r models.Request) requestJSON {
 	return out
 }
 
-func detailToJSON(d *requests.Detail) requestJSON {
-	out := requestToJSON(d.Request)
+func detailToJSON(ctx context.Context, d *requests.Detail) requestJSON {
+	out := requestToJSON(ctx, d.Request)
 	for _, rv := range d.Reviews {
 		out.Reviews = append(out.Reviews, reviewJSON{Reviewer: rv.Reviewer.Email, Kind: rv.Kind, Decision: rv.Decision, Comment: rv.Comment, ZoneConfirmed: rv.ZoneConfirmed, Checklist: requests.Checklist(rv), Voided: rv.Voided, At: rv.CreatedAt.UTC()})
 	}
@@ -290,7 +292,7 @@ func (s *Server) apiListRequests(w http.ResponseWriter, r *http.Request) {
 		for _, name := range strings.Split(raw, ",") {
 			st, ok := requests.ParseState(name)
 			if !ok {
-				s.apiError(w, r, &core.Error{Code: core.CodeInvalid, Field: "state", Message: fmt.Sprintf("%q is not a request state", name)})
+				s.apiError(w, r, core.Invalid("state", core.M("err.input.request_state", "{{.Value}} is not a request state", "Value", strconv.Quote(name))))
 				return
 			}
 			f.States = append(f.States, st)
@@ -308,7 +310,7 @@ func (s *Server) apiListRequests(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]requestJSON, len(reqs.Items))
 	for i, req := range reqs.Items {
-		out[i] = requestToJSON(req)
+		out[i] = requestToJSON(r.Context(), req)
 	}
 	writeJSON(w, http.StatusOK, nextCursor(map[string]any{"requests": out}, reqs.Next))
 }
@@ -341,7 +343,7 @@ func (s *Server) apiWriteRequest(w http.ResponseWriter, r *http.Request, id uint
 	if status == http.StatusCreated {
 		w.Header().Set("Location", fmt.Sprintf("/api/v1/requests/%d", id))
 	}
-	writeJSON(w, status, detailToJSON(d))
+	writeJSON(w, status, detailToJSON(r.Context(), d))
 }
 
 func (s *Server) apiGetRequest(w http.ResponseWriter, r *http.Request) {
@@ -512,7 +514,7 @@ func (s *Server) apiQueue(which string) http.HandlerFunc {
 		}
 		out := make([]requestJSON, len(reqs.Items))
 		for i, req := range reqs.Items {
-			out[i] = requestToJSON(req)
+			out[i] = requestToJSON(r.Context(), req)
 		}
 		writeJSON(w, http.StatusOK, nextCursor(map[string]any{"requests": out}, reqs.Next))
 	}
@@ -752,11 +754,11 @@ func (s *Server) apiEvaluate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(body.Rules) == 0 {
-		s.apiError(w, r, &core.Error{Code: core.CodeInvalid, Field: "rules", Message: "give at least one rule object"})
+		s.apiError(w, r, core.Invalid("rules", core.M("err.input.rules_none", "give at least one rule object")))
 		return
 	}
 	if len(body.Rules) > requests.MaxRules {
-		s.apiError(w, r, core.Invalid("rules", "%d rules given; one evaluation judges at most %d (as one request holds): split them", len(body.Rules), requests.MaxRules))
+		s.apiError(w, r, core.Invalid("rules", core.M("err.requests.evaluate_too_many", "{{.Count}} rules given; one evaluation judges at most {{.Max}} (as one request holds): split them", "Count", len(body.Rules), "Max", requests.MaxRules)))
 		return
 	}
 	in, err := apiRequestInput{ExpiresAt: body.ExpiresAt, Rules: body.Rules}.toWorkflow()
@@ -773,7 +775,7 @@ func (s *Server) apiEvaluate(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, ev.Incomplete[0])
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"findings": ev.Findings, "blocking": policy.HasBlocking(ev.Findings), "needs_second_approval": policy.NeedsSecondApproval(ev.Findings, false)})
+	writeJSON(w, http.StatusOK, map[string]any{"findings": apiFindings(r.Context(), ev.Findings), "blocking": policy.HasBlocking(ev.Findings), "needs_second_approval": policy.NeedsSecondApproval(ev.Findings, false)})
 }
 
 type driftJSON struct {
@@ -815,7 +817,7 @@ func (s *Server) apiListDrift(w http.ResponseWriter, r *http.Request) {
 			case drift.Open, drift.Acknowledged, drift.Resolved, drift.Suppressed:
 				f.States = append(f.States, name)
 			default:
-				s.apiError(w, r, &core.Error{Code: core.CodeInvalid, Field: "state", Message: fmt.Sprintf("%q is not open, acknowledged, resolved or suppressed", name)})
+				s.apiError(w, r, core.Invalid("state", core.M("err.input.drift_state", "{{.Value}} is not open, acknowledged, resolved or suppressed", "Value", strconv.Quote(name))))
 				return
 			}
 		}
@@ -888,7 +890,7 @@ func (s *Server) apiDriftAction(w http.ResponseWriter, r *http.Request) {
 		if perr != nil {
 			day, derr := time.Parse(dateFmt, b.Until)
 			if derr != nil {
-				s.apiError(w, r, &core.Error{Code: core.CodeInvalid, Field: "until", Message: "until is a date (YYYY-MM-DD or RFC 3339)"})
+				s.apiError(w, r, core.Invalid("until", core.M("err.input.until", "until is a date (YYYY-MM-DD or RFC 3339)")))
 				return
 			}
 			until = day.Add(23*time.Hour + 59*time.Minute)
@@ -962,4 +964,21 @@ func (s *Server) apiGetScan(w http.ResponseWriter, r *http.Request) {
 		out["chunks"], out["agents"] = chunks, did
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// apiFindings are findings as the API gives them to the caller: the
+// machine fields (rule, code, severity, blocking) as the engine set them,
+// the message and the required controls in the caller's language
+// (Accept-Language; English, the engine's own words, by default).
+func apiFindings(ctx context.Context, findings []requests.Finding) []requests.Finding {
+	if findings == nil {
+		return nil
+	}
+	out := make([]requests.Finding, len(findings))
+	for i, f := range findings {
+		f.Message = findingMessage(ctx, f)
+		f.RequiredControls, _ = controlTexts(ctx, f.RequiredControls)
+		out[i] = f
+	}
+	return out
 }

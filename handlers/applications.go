@@ -76,7 +76,7 @@ func (s *Server) refusedOnApplications(w http.ResponseWriter, r *http.Request, e
 		s.fail(w, r, verr)
 		return
 	}
-	mark(&v, fieldErrors(err))
+	mark(&v, fieldErrors(r.Context(), err))
 	s.render(w, r, http.StatusBadRequest, web.ApplicationsPage(s.page(r, "Applications"), v))
 }
 

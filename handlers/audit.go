@@ -35,7 +35,7 @@ func auditPeriod(r *http.Request) (compliance.AuditFilter, error) {
 		}
 		t, err := time.Parse(dateFmt, raw)
 		if err != nil {
-			return f, &core.Error{Code: core.CodeInvalid, Field: p.name, Message: fmt.Sprintf("%q is not a date (YYYY-MM-DD)", raw)}
+			return f, core.Invalid(p.name, core.M("err.input.date", "{{.Value}} is not a date (YYYY-MM-DD)", "Value", strconv.Quote(raw)))
 		}
 		if p.name == "to" {
 			t = t.AddDate(0, 0, 1) // the whole last day
@@ -58,7 +58,7 @@ func (s *Server) exportAudit(w http.ResponseWriter, r *http.Request, api bool) {
 		format = "json"
 	}
 	if format != "json" && format != "csv" {
-		fail(w, r, &core.Error{Code: core.CodeInvalid, Field: "format", Message: fmt.Sprintf("format %q is not json or csv", format)})
+		fail(w, r, core.Invalid("format", core.M("err.compliance.format", "format {{.Format}} is not json or csv", "Format", strconv.Quote(format))))
 		return
 	}
 	ctype := map[string]string{"json": "application/json", "csv": "text/csv; charset=utf-8"}[format]
@@ -186,7 +186,7 @@ func (s *Server) auditLogPage(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		v.Error, _ = publicMessage(err)
+		v.Error, _ = publicMessage(r.Context(), err)
 		status = http.StatusBadRequest
 	}
 	for _, e := range events.Items {
@@ -208,14 +208,14 @@ func auditEventQuery(ctx context.Context, v web.AuditLog) (compliance.EventQuery
 	if v.ObjectID != "" {
 		id, err := strconv.ParseUint(v.ObjectID, 10, 32)
 		if err != nil || id == 0 {
-			return q, core.Invalid("", "%s", locale.T(ctx, "audit_log.object_id_invalid", "Value", strconv.Quote(v.ObjectID)))
+			return q, core.Invalid("", core.Plain(locale.T(ctx, "audit_log.object_id_invalid", "Value", strconv.Quote(v.ObjectID))))
 		}
 		q.ObjectID = uint(id)
 	}
 	if v.Before != "" {
 		d, err := time.Parse(dateFmt, v.Before)
 		if err != nil {
-			return q, core.Invalid("", "%s", locale.T(ctx, "audit_log.before_invalid", "Value", strconv.Quote(v.Before)))
+			return q, core.Invalid("", core.Plain(locale.T(ctx, "audit_log.before_invalid", "Value", strconv.Quote(v.Before))))
 		}
 		q.Before = d.AddDate(0, 0, 1) // the whole day named
 	}

@@ -221,7 +221,8 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 	actor, err := s.app.Identity.Login(ctx, id)
 	if err != nil {
 		if core.ErrorCodeOf(err) == core.CodeForbidden {
-			fail(http.StatusForbidden, err.Error(), nil)
+			msg, _ := publicMessage(ctx, err)
+			fail(http.StatusForbidden, msg, nil)
 			return
 		}
 		s.fail(w, r, err)
@@ -355,7 +356,7 @@ func (s *Server) withTokenActor(next http.Handler) http.Handler {
 		scheme, secret, ok := strings.Cut(h, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="portcullis"`)
-			s.apiError(w, r, &core.Error{Code: core.CodeUnauthorized, Message: "send an API token: Authorization: Bearer TOKEN (create one on your profile page or with 'portcullis token create')"})
+			s.apiError(w, r, core.Unauthorized(core.M("err.input.token_missing", "send an API token: Authorization: Bearer TOKEN (create one on your profile page or with 'portcullis token create')")))
 			return
 		}
 		client := core.ClientAddr(r.Context())

@@ -30,7 +30,7 @@ func (s *Server) saveCredentialList(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		// The list is not echoed back into the form: it holds passwords.
-		s.renderCredentialList(w, r, http.StatusBadRequest, fieldErrors(err)["list"])
+		s.renderCredentialList(w, r, http.StatusBadRequest, fieldErrors(r.Context(), err)["list"])
 		return
 	}
 	s.flash(r, "ok", "Default-credential list saved.")

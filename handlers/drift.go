@@ -97,7 +97,7 @@ func (s *Server) acknowledgeDrift(w http.ResponseWriter, r *http.Request) {
 	}
 	if _, err := s.app.Drift.Acknowledge(r.Context(), actor(r), id, r.PostFormValue("comment")); err != nil {
 		if statusOf(err) == http.StatusBadRequest {
-			msg, _ := publicMessage(err)
+			msg, _ := publicMessage(r.Context(), err)
 			s.renderDrift(w, r, http.StatusBadRequest, func(v *web.DriftList) { v.Error = msg })
 			return
 		}
@@ -135,8 +135,8 @@ func (s *Server) suppressDrift(w http.ResponseWriter, r *http.Request) {
 	}
 	if _, err := s.app.Drift.Suppress(r.Context(), actor(r), id, reason, until.Add(23*time.Hour+59*time.Minute)); err != nil {
 		if statusOf(err) == http.StatusBadRequest {
-			msg, _ := publicMessage(err)
-			refuse(msg, fieldErrors(err))
+			msg, _ := publicMessage(r.Context(), err)
+			refuse(msg, fieldErrors(r.Context(), err))
 			return
 		}
 		s.fail(w, r, err)

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -34,14 +35,42 @@ func statusOf(err error) int {
 	return http.StatusInternalServerError
 }
 
-// publicMessage is what the user may read: the domain's own message, or a
-// generic one for internal failures (whose detail goes to the log only).
-func publicMessage(err error) (msg, field string) {
+// publicMessage is what the user may read, in their language: the domain's
+// own message after the field it is about, or a generic one for internal
+// failures (whose detail goes to the log only).
+func publicMessage(ctx context.Context, err error) (msg, field string) {
 	var de *core.Error
 	if errors.As(err, &de) {
-		return de.Error(), de.Field
+		msg = say(ctx, de.Said())
+		if de.Field != "" {
+			msg = de.Field + ": " + msg
+		}
+		return msg, de.Field
 	}
-	return "Something went wrong on our side; it has been logged.", ""
+	return locale.T(ctx, "err.internal"), ""
+}
+
+// errorText is what the user may read of err without the field's name:
+// for a refusal shown beside its field or after a sentence of its own.
+func errorText(ctx context.Context, err error) string {
+	var de *core.Error
+	if errors.As(err, &de) {
+		return say(ctx, de.Said())
+	}
+	return locale.T(ctx, "err.internal")
+}
+
+// say is m in the reader's language — its catalog text, or its English
+// where the catalog has none — with every value that is itself a message
+// (a field's label, a role, a state) said in that language too.
+func say(ctx context.Context, m core.Message) string {
+	nested := func(n core.Message) string { return say(ctx, n) }
+	if m.ID != "" {
+		if s := locale.Say(ctx, m.ID, m.English, m.Values(nested)); s != "" {
+			return s
+		}
+	}
+	return m.Render(nested, m.English)
 }
 
 // fail renders an error page for a failed page request.
@@ -63,7 +92,7 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusInternalServerError {
 		s.log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	msg, field := publicMessage(err)
+	msg, field := publicMessage(r.Context(), err)
 	if field != "" {
 		msg = humanMessage(r.Context(), err)
 	}
@@ -73,7 +102,7 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 	body.Error.Field = field
 	var ie *inventory.ImportError
 	if errors.As(err, &ie) {
-		body.Error.Lines = ie.Lines
+		body.Error.Lines = importLines(r.Context(), ie.Lines)
 	}
 	writeJSON(w, status, body)
 }
@@ -124,21 +153,44 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 	}
 }
 
-// fieldErrors turns a validation error into messages by field, for forms.
-func fieldErrors(err error) map[string]string {
+// fieldErrors turns a validation error into messages by field, for forms,
+// in the reader's language.
+func fieldErrors(ctx context.Context, err error) map[string]string {
 	out := map[string]string{}
 	var fe core.FieldErrors
 	if errors.As(err, &fe) {
 		for _, e := range fe {
 			if _, seen := out[e.Field]; !seen {
-				out[e.Field] = e.Message
+				out[e.Field] = say(ctx, e.Said())
 			}
 		}
 		return out
 	}
 	var de *core.Error
 	if errors.As(err, &de) && de.Code == core.CodeInvalid {
-		out[de.Field] = de.Message
+		out[de.Field] = say(ctx, de.Said())
+	}
+	return out
+}
+
+// errorSummary is publicMessage for a sentence about the whole refusal:
+// the first problem, and how many more a set of field errors holds.
+func errorSummary(ctx context.Context, err error) string {
+	msg, _ := publicMessage(ctx, err)
+	var fe core.FieldErrors
+	if errors.As(err, &fe) && len(fe) > 1 {
+		msg += locale.T(ctx, "err.and_more", "Count", len(fe)-1)
+	}
+	return msg
+}
+
+// importLines are the bad lines of an import with their messages in the
+// reader's language; line numbers and fields stay as they are.
+func importLines(ctx context.Context, lines []inventory.LineError) []inventory.LineError {
+	out := make([]inventory.LineError, len(lines))
+	for i, l := range lines {
+		l.Message = say(ctx, l.Said())
+		out[i] = l
 	}
 	return out
 }

@@ -27,15 +27,15 @@ func humanMessage(ctx context.Context, err error) string {
 	if errors.As(err, &de) {
 		return labelled(ctx, de)
 	}
-	msg, _ := publicMessage(err)
+	msg, _ := publicMessage(ctx, err)
 	return msg
 }
 
 func labelled(ctx context.Context, e *core.Error) string {
 	if e.Field == "" {
-		return e.Message
+		return say(ctx, e.Said())
 	}
-	return web.FieldLabel(ctx, e.Field) + ": " + e.Message
+	return web.FieldLabel(ctx, e.Field) + ": " + say(ctx, e.Said())
 }
 
 // problemsOf lists a refused form's problems in the order found, each with

@@ -2,8 +2,9 @@ package handlers
 
 import (
 	"net/http"
-	"strconv"
 	"sync"
+
+	"github.com/portcullis/portcullis/web/locale"
 )
 
 // inFlight bounds how many calls of one costly kind each user has running
@@ -47,7 +48,7 @@ func (s *Server) limitInFlight(f *inFlight, api bool, h http.HandlerFunc) http.H
 		key := userKey(actor)
 		if !f.acquire(key) {
 			w.Header().Set("Retry-After", "1")
-			msg := "You already have " + strconv.Itoa(f.max) + " evaluations running; wait for them to finish and try again."
+			msg := locale.T(r.Context(), "err.evaluations_running", "Max", f.max)
 			if api {
 				body := apiErrorBody{}
 				body.Error.Code = "too_many_requests"

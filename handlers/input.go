@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"mime"
 	"net/http"
 	"sort"
@@ -29,7 +28,7 @@ func badText(s string) string {
 
 // textError is the 400 naming the field whose text is unusable.
 func textError(field, why string) error {
-	return &core.Error{Code: core.CodeInvalid, Field: field, Message: fmt.Sprintf("%s %s", field, why)}
+	return core.Invalid(field, core.M("err.input.text", "{{.Field}} {{.Reason}}", "Field", field, "Reason", core.Plain(why)))
 }
 
 // checkValues finds the first unusable name or value, in a stable order.
@@ -66,7 +65,7 @@ func (s *Server) validText(next http.Handler) http.Handler {
 			s.apiError(w, r, err)
 			return
 		}
-		msg, _ := publicMessage(err)
+		msg, _ := publicMessage(r.Context(), err)
 		s.renderError(w, r, statusOf(err), msg)
 	})
 }
@@ -91,9 +90,9 @@ func (s *Server) checkRequestText(w http.ResponseWriter, r *http.Request) error 
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		if err := r.ParseForm(); err != nil {
 			if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
-				return &core.Error{Code: core.CodeTooLarge, Field: "body", Message: fmt.Sprintf("the form is larger than %d KiB", limit>>10)}
+				return core.TooLarge("body", core.M("err.input.form_too_large", "the form is larger than {{.KiB}} KiB", "KiB", limit>>10))
 			}
-			return &core.Error{Code: core.CodeInvalid, Field: "body", Message: "the form cannot be read: " + err.Error()}
+			return core.Invalid("body", core.M("err.input.form_cannot_read", "the form cannot be read: {{.Reason}}", "Reason", core.Plain(err.Error())))
 		}
 		return checkValues(r.PostForm)
 	}

@@ -69,7 +69,7 @@ func (s *Server) saveZone(w http.ResponseWriter, r *http.Request, id uint) {
 			s.fail(w, r, err)
 			return
 		}
-		v := web.ZoneForm{Action: "/zones", Editing: id != 0, ID: id, Name: in.Name, Classification: in.Classification, CIDRs: in.CIDRs, Owner: in.Owner, Description: in.Description, CheckCredentials: in.CheckCredentials, Errors: fieldErrors(err)}
+		v := web.ZoneForm{Action: "/zones", Editing: id != 0, ID: id, Name: in.Name, Classification: in.Classification, CIDRs: in.CIDRs, Owner: in.Owner, Description: in.Description, CheckCredentials: in.CheckCredentials, Errors: fieldErrors(r.Context(), err)}
 		if id != 0 {
 			v.Action = fmt.Sprintf("/zones/%d", id)
 		}
@@ -166,7 +166,7 @@ func (s *Server) saveAsset(w http.ResponseWriter, r *http.Request, id uint) {
 			s.fail(w, r, err)
 			return
 		}
-		v := web.AssetForm{Action: "/assets", Editing: id != 0, ID: id, Address: in.Address, Hostname: in.Hostname, OwnerTeam: in.OwnerTeam, Application: in.Application, PublicAddress: in.PublicAddress, Errors: fieldErrors(err)}
+		v := web.AssetForm{Action: "/assets", Editing: id != 0, ID: id, Address: in.Address, Hostname: in.Hostname, OwnerTeam: in.OwnerTeam, Application: in.Application, PublicAddress: in.PublicAddress, Errors: fieldErrors(r.Context(), err)}
 		if id != 0 {
 			v.Action = fmt.Sprintf("/assets/%d", id)
 		}
@@ -223,11 +223,11 @@ func (s *Server) importAssets(w http.ResponseWriter, r *http.Request) {
 		v := web.AssetImport{}
 		switch {
 		case errors.As(err, &ie):
-			for _, l := range ie.Lines {
+			for _, l := range importLines(r.Context(), ie.Lines) {
 				v.Lines = append(v.Lines, web.ImportLine{Line: l.Line, Field: l.Field, Message: l.Message})
 			}
 		case statusOf(err) == http.StatusBadRequest:
-			v.Error, _ = publicMessage(err)
+			v.Error, _ = publicMessage(r.Context(), err)
 		default:
 			s.fail(w, r, err)
 			return

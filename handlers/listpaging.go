@@ -21,7 +21,9 @@ func pageParams[K any](r *http.Request, limitParam, cursorParam string) (paging.
 		if pe.Field == "cursor" {
 			field = cursorParam
 		}
-		return page, core.Invalid(field, "%s", pe.Message)
+		// The paging package words its refusal in English; the catalog
+		// says the same under the part that was refused.
+		return page, core.Invalid(field, core.M("err.paging."+pe.Field, "{{.Reason}}", "Reason", core.Plain(pe.Message), "Max", paging.MaxLimit))
 	}
 	return page, err
 }

@@ -56,7 +56,7 @@ func (s *Server) savePreferences(w http.ResponseWriter, r *http.Request) {
 	var err error
 	if p.Language != "" {
 		if p.Language, err = locale.ParseLanguage(p.Language); err != nil {
-			err = core.Invalid("language", "%v", err)
+			err = core.Invalid("language", core.M("err.identity.language_not_offered", "{{.Reason}}", "Reason", core.Plain(err.Error())))
 		}
 	}
 	if err == nil {
@@ -68,7 +68,7 @@ func (s *Server) savePreferences(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		// The refusals are said in the reader's language, naming what was typed.
-		fe := fieldErrors(err)
+		fe := fieldErrors(r.Context(), err)
 		v := web.Profile{Language: r.PostFormValue("language"), TimeZone: r.PostFormValue("time_zone")}
 		if fe["language"] != "" {
 			v.LanguageError = locale.T(r.Context(), "profile.language_invalid")

@@ -93,7 +93,7 @@ var stringOrList = map[string]any{"oneOf": []any{map[string]any{"type": "string"
 var apiSchemas = map[string]any{
 	"Object": map[string]any{"type": "object"},
 	"Error": obj(map[string]any{"error": obj(map[string]any{
-		"code": str("bad_request, unauthorized, forbidden, not_found, conflict, payload_too_large, too_many_requests or internal"), "message": str("what is wrong"),
+		"code": str("bad_request, unauthorized, forbidden, not_found, conflict, payload_too_large, too_many_requests or internal"), "message": str("what is wrong, in the caller's language (the token owner's profile, else Accept-Language, else the server's default)"),
 		"field": str("the field at fault, e.g. rules[0].ports"),
 	}, "code", "message")}, "error"),
 	"Rule": withDescription(obj(map[string]any{
@@ -106,7 +106,7 @@ var apiSchemas = map[string]any{
 	}, "source", "destination", "protocol", "ports"), "A rule reads in the direction the connection is opened: for egress the source is our asset that opens the connection and the destination the outside peer (CIDRs, or \"internet\"), e.g. {\"source\": [\"10.1.0.5\"], \"destination\": [\"203.0.113.5\"], \"direction\": \"egress\"}. Ports are the destination's."),
 	"Finding": obj(map[string]any{
 		"code": str("stable finding code, e.g. internet-high-risk"), "severity": map[string]any{"type": "string", "enum": []string{"info", "low", "medium", "high", "critical"}},
-		"blocking": map[string]any{"type": "boolean"}, "message": str("what is wrong and what to do"), "rule": map[string]any{"type": "integer", "description": "index of the rule"},
+		"blocking": map[string]any{"type": "boolean"}, "message": str("what is wrong and what to do, in the caller's language like error messages"), "rule": map[string]any{"type": "integer", "description": "index of the rule"},
 		"required_controls": arr(map[string]any{"type": "string"}),
 	}),
 	"EvaluateInput": obj(map[string]any{"rules": arr(ref("Rule")), "expires_at": str("optional")}, "rules"),

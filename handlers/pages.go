@@ -141,7 +141,7 @@ func idParam(r *http.Request) (uint, error) {
 	raw := chi.URLParam(r, "id")
 	n, err := strconv.ParseUint(raw, 10, 32)
 	if err != nil || n == 0 {
-		return 0, &core.Error{Code: core.CodeNotFound, Message: "there is nothing with the id " + strconv.Quote(raw)}
+		return 0, core.NewError(core.CodeNotFound, "", core.M("err.input.bad_id", "there is nothing with the id {{.Value}}", "Value", strconv.Quote(raw)))
 	}
 	return uint(n), nil
 }

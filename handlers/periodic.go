@@ -128,7 +128,7 @@ func (s *Server) subscribeReports(w http.ResponseWriter, r *http.Request) {
 	err := s.app.Reports.Subscribe(r.Context(), actor(r), r.PostFormValue("zone"), r.PostFormValue("team"), on)
 	if err != nil {
 		if core.ErrorCodeOf(err) == core.CodeInvalid {
-			msg, _ := publicMessage(err)
+			msg, _ := publicMessage(r.Context(), err)
 			s.renderReports(w, r, http.StatusBadRequest, msg)
 			return
 		}

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -49,7 +50,7 @@ func matrixFromForm(r *http.Request) (policy.Matrix, error) {
 		for _, to := range policy.Classifications() {
 			a, err := policy.ParseAccess(r.PostFormValue(fmt.Sprintf("m.%s.%s", from, to)))
 			if err != nil {
-				return m, &core.Error{Code: core.CodeInvalid, Field: "matrix", Message: fmt.Sprintf("%s to %s: %v", from, to, err)}
+				return m, core.Invalid("matrix", core.M("err.input.matrix", "{{.From}} to {{.To}}: {{.Reason}}", "From", from, "To", to, "Reason", core.Plain(err.Error())))
 			}
 			m.Set(from, to, a)
 		}
@@ -80,7 +81,7 @@ func (s *Server) policyChange(w http.ResponseWriter, r *http.Request, kind strin
 				s.fail(w, r, err)
 				return
 			}
-			catalogRefused(&v, text, err)
+			catalogRefused(r.Context(), &v, text, err)
 			s.render(w, r, http.StatusBadRequest, web.PolicyPageView(s.page(r, locale.T(r.Context(), "policy.title")), v))
 			return
 		}
@@ -98,7 +99,7 @@ func (s *Server) policyChange(w http.ResponseWriter, r *http.Request, kind strin
 			s.fail(w, r, err)
 			return
 		}
-		catalogRefused(&v, text, err)
+		catalogRefused(r.Context(), &v, text, err)
 		s.render(w, r, http.StatusBadRequest, web.PolicyPageView(s.page(r, locale.T(r.Context(), "policy.title")), v))
 		return
 	}
@@ -138,8 +139,8 @@ func lineNumbers(text string) string {
 
 // catalogRefused puts a refused catalog's error on the page, with the line
 // it names and the lines around it, so the admin sees where to look.
-func catalogRefused(v *web.PolicyPage, text string, err error) {
-	v.CatalogError, _ = publicMessage(err)
+func catalogRefused(ctx context.Context, v *web.PolicyPage, text string, err error) {
+	v.CatalogError, _ = publicMessage(ctx, err)
 	var ce *policy.CatalogError
 	if !errors.As(err, &ce) || ce.Line <= 0 {
 		return

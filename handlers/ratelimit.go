@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/core"
 )
 
@@ -216,7 +217,7 @@ func userKey(a core.Actor) string { return strconv.FormatUint(uint64(a.ID), 10) 
 func (s *Server) tooManyRequests(w http.ResponseWriter, r *http.Request, wait time.Duration, api bool) {
 	secs := int(math.Ceil(wait.Seconds()))
 	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
-	msg := "Too many requests of this kind from you; try again in " + strconv.Itoa(max(secs, 1)) + " seconds."
+	msg := locale.T(r.Context(), "err.too_many_requests", "Seconds", max(secs, 1))
 	if api {
 		body := apiErrorBody{}
 		body.Error.Code = "too_many_requests"

@@ -139,8 +139,8 @@ func (s *Server) refusedOrFail(w http.ResponseWriter, r *http.Request, err error
 		s.fail(w, r, err)
 		return
 	}
-	msg, _ := publicMessage(err)
-	refuse(msg, fieldErrors(err))
+	msg, _ := publicMessage(r.Context(), err)
+	refuse(msg, fieldErrors(r.Context(), err))
 }
 
 func (s *Server) startCampaign(w http.ResponseWriter, r *http.Request) {

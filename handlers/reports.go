@@ -3,6 +3,7 @@ package handlers
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,7 +24,7 @@ func exportFilter(r *http.Request) (compliance.ExportFilter, error) {
 	f := compliance.ExportFilter{From: period.From, To: period.To, Zone: strings.TrimSpace(q.Get("zone")), Team: strings.TrimSpace(q.Get("team"))}
 	if st := q.Get("state"); st != "" {
 		if _, ok := requests.ParseState(st); !ok {
-			return f, &core.Error{Code: core.CodeInvalid, Field: "state", Message: fmt.Sprintf("%q is not a request state", st)}
+			return f, core.Invalid("state", core.M("err.input.request_state", "{{.Value}} is not a request state", "Value", strconv.Quote(st)))
 		}
 		f.State = st
 	}
@@ -45,7 +46,7 @@ func (s *Server) streamReport(w http.ResponseWriter, r *http.Request, kind strin
 	}
 	writer, err := report.New(format, w, report.Options{CSVSections: kind == "drift"})
 	if err != nil {
-		fail(w, r, &core.Error{Code: core.CodeInvalid, Field: "format", Message: err.Error()})
+		fail(w, r, core.Invalid("format", core.M("err.input.report_format", "{{.Reason}}", "Reason", core.Plain(err.Error()))))
 		return
 	}
 	w.Header().Set("Content-Type", report.ContentType(format))

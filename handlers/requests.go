@@ -127,7 +127,7 @@ func (s *Server) newRequestForm(w http.ResponseWriter, r *http.Request) {
 	if raw := r.URL.Query().Get("drift"); raw != "" {
 		id, err := strconv.ParseUint(raw, 10, 32)
 		if err != nil {
-			s.fail(w, r, &core.Error{Code: core.CodeInvalid, Field: "drift", Message: "drift must be a drift item's number"})
+			s.fail(w, r, core.Invalid("drift", core.M("err.input.drift", "drift must be a drift item's number")))
 			return
 		}
 		in, err := s.app.Drift.Prefill(r.Context(), actor(r), uint(id))
@@ -218,14 +218,14 @@ var ruleFieldPrefix = regexp.MustCompile(`^rules\[(\d{1,3})\]`)
 // show again; removed rules are dropped and the rest renumbered.
 func parseRequestForm(r *http.Request) (requests.Input, []web.RuleForm, string, error) {
 	if err := r.ParseForm(); err != nil {
-		return requests.Input{}, nil, "", &core.Error{Code: core.CodeInvalid, Message: "the form could not be read"}
+		return requests.Input{}, nil, "", core.Invalid("", core.M("err.input.form_unreadable", "the form could not be read"))
 	}
 	in := requests.Input{Title: r.PostForm.Get("title"), Justification: r.PostForm.Get("justification")}
 	var dateErr error
 	if d := strings.TrimSpace(r.PostForm.Get("expires_at")); d != "" {
 		t, err := time.Parse(dateFmt, d)
 		if err != nil {
-			dateErr = &core.Error{Code: core.CodeInvalid, Field: "expires_at", Message: fmt.Sprintf("%q is not a date (YYYY-MM-DD)", d)}
+			dateErr = core.Invalid("expires_at", core.M("err.input.date", "{{.Value}} is not a date (YYYY-MM-DD)", "Value", strconv.Quote(d)))
 		} else {
 			in.ExpiresAt = t.Add(23*time.Hour + 59*time.Minute) // the opening lasts through the chosen day
 		}
@@ -274,7 +274,7 @@ func (s *Server) formWithErrors(w http.ResponseWriter, r *http.Request, in reque
 		return
 	}
 	v.Errors = map[string]string{}
-	for field, msg := range fieldErrors(err) {
+	for field, msg := range fieldErrors(r.Context(), err) {
 		if m := ruleField.FindStringSubmatch(field); m != nil {
 			i, _ := strconv.Atoi(m[1])
 			if i < len(v.Rules) {
@@ -314,7 +314,7 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request) {
 	if raw := r.PostForm.Get("drift_id"); raw != "" {
 		id, err := strconv.ParseUint(raw, 10, 32)
 		if err != nil {
-			s.fail(w, r, core.Invalid("drift_id", "drift_id must be a drift item's number"))
+			s.fail(w, r, core.Invalid("drift_id", core.M("err.input.drift_id", "drift_id must be a drift item's number")))
 			return
 		}
 		driftID = uint(id)
@@ -379,7 +379,7 @@ func (s *Server) editRequestForm(w http.ResponseWriter, r *http.Request) {
 	}
 	req := d.Request
 	if !requests.Allowed(requests.EventEdit, a, requests.State(req.State), req.RequesterID) {
-		s.fail(w, r, &core.Error{Code: core.CodeConflict, Message: fmt.Sprintf("request #%d is %s and can no longer be edited by you", id, requests.State(req.State).Label())})
+		s.fail(w, r, core.Conflict(core.M("err.requests.not_editable", "request #{{.ID}} is {{.State}} and can no longer be edited by you", "ID", id, "State", core.M("state."+req.State, requests.State(req.State).Label()))))
 		return
 	}
 	v := web.RequestForm{Action: fmt.Sprintf("/requests/%d/edit", id), Editing: true, ID: id, Title: req.Title, Justification: req.Justification,
@@ -442,7 +442,7 @@ func (s *Server) transitionHandler(w http.ResponseWriter, r *http.Request, done 
 		s.refusedOnRequestPage(w, r, err, func(v *web.RequestDetail) {
 			for i := range v.Actions {
 				if v.Actions[i].Href == r.URL.Path {
-					v.Actions[i].Reason, v.Actions[i].ReasonError = reason, fieldErrors(err)["reason"]
+					v.Actions[i].Reason, v.Actions[i].ReasonError = reason, fieldErrors(r.Context(), err)["reason"]
 				}
 			}
 		})
@@ -479,7 +479,7 @@ func (s *Server) commentRequest(w http.ResponseWriter, r *http.Request) {
 	body := r.PostFormValue("body")
 	if _, err := s.app.Requests.AddComment(r.Context(), actor(r), id, body); err != nil {
 		s.refusedOnRequestPage(w, r, err, func(v *web.RequestDetail) {
-			v.CommentDraft, v.CommentError = body, fieldErrors(err)["body"]
+			v.CommentDraft, v.CommentError = body, fieldErrors(r.Context(), err)["body"]
 		})
 		return
 	}
@@ -529,7 +529,12 @@ func detailView(ctx context.Context, d *requests.Detail, a core.Actor) web.Reque
 			Comment: rv.Comment, At: locale.Time(ctx, rv.CreatedAt), ZoneConfirmed: rv.ZoneConfirmed, Voided: rv.Voided}
 		for _, c := range requests.Checklist(rv) {
 			item, known := items[c.Item]
-			text, catalog := checklistText(ctx, item), item.Required
+			text, catalog := checklistText(ctx, item), false
+			if item.Required {
+				var translated bool
+				text, translated = controlText(ctx, item.Text)
+				catalog = !translated
+			}
 			if !known {
 				text, catalog = c.Item, true // an item of a policy since changed
 			}
@@ -597,7 +602,11 @@ func checklistItems(ctx context.Context, findings []requests.Finding, answers ma
 	var items []web.ChecklistItem
 	for i, item := range requests.ChecklistFor(findings) {
 		a := answers[item.ID]
-		items = append(items, web.ChecklistItem{ID: item.ID, Text: checklistText(ctx, item), Result: a.Result, Note: a.Note, Index: i, Required: item.Required, Error: errs[fmt.Sprintf("checklist[%d]", i)]})
+		text, translated := checklistText(ctx, item), true
+		if item.Required {
+			text, translated = controlText(ctx, item.Text)
+		}
+		items = append(items, web.ChecklistItem{ID: item.ID, Text: text, Result: a.Result, Note: a.Note, Index: i, Required: item.Required, Untranslated: !translated, Error: errs[fmt.Sprintf("checklist[%d]", i)]})
 	}
 	return items
 }
@@ -608,9 +617,10 @@ func findingsView(ctx context.Context, findings []requests.Finding, controls map
 	v := web.Findings{Evaluated: true}
 	for _, f := range findings {
 		key := requests.FindingKey(f)
+		required, translated := controlTexts(ctx, f.RequiredControls)
 		v.Items = append(v.Items, web.FindingView{
 			Rule: f.Rule + 1, Code: f.Code, Severity: string(f.Severity), Message: findingMessage(ctx, f), Blocking: f.Blocking,
-			RequiredControls: f.RequiredControls, Key: key, Control: controls[key], Error: errs["compensating_controls["+key+"]"],
+			RequiredControls: required, ControlsUntranslated: !translated, Key: key, Control: controls[key], Error: errs["compensating_controls["+key+"]"],
 		})
 	}
 	return v
@@ -790,7 +800,7 @@ func (s *Server) reviewRequest(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, derr)
 			return
 		}
-		errs := fieldErrors(err)
+		errs := fieldErrors(r.Context(), err)
 		view := detailView(r.Context(), d, a)
 		view.Findings = findingsView(r.Context(), requests.FindingsOf(d.Request), in.CompensatingControls, errs)
 		v := web.ReviewForm{Request: view, Checklist: checklistItems(r.Context(), requests.FindingsOf(d.Request), answers, errs), Decision: string(in.Decision),
@@ -829,7 +839,7 @@ func (s *Server) approveRequest(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, derr)
 			return
 		}
-		v := web.ReviewForm{Request: detailView(r.Context(), d, a), Second: true, Decision: string(decision), Comment: comment, Errors: fieldErrors(err), FormError: locale.T(r.Context(), "review.not_recorded", "Reason", humanMessage(r.Context(), err))}
+		v := web.ReviewForm{Request: detailView(r.Context(), d, a), Second: true, Decision: string(decision), Comment: comment, Errors: fieldErrors(r.Context(), err), FormError: locale.T(r.Context(), "review.not_recorded", "Reason", humanMessage(r.Context(), err))}
 		s.render(w, r, http.StatusBadRequest, web.ReviewPage(s.page(r, locale.T(r.Context(), "review.title_second")), v))
 		return
 	}
@@ -863,7 +873,7 @@ func (s *Server) implementRequest(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, derr)
 			return
 		}
-		s.render(w, r, http.StatusBadRequest, web.ImplementPage(s.page(r, locale.T(r.Context(), "implement.title")), web.ImplementForm{Request: detailView(r.Context(), d, a), ChangeRef: ref, Note: note, Errors: fieldErrors(err)}))
+		s.render(w, r, http.StatusBadRequest, web.ImplementPage(s.page(r, locale.T(r.Context(), "implement.title")), web.ImplementForm{Request: detailView(r.Context(), d, a), ChangeRef: ref, Note: note, Errors: fieldErrors(r.Context(), err)}))
 		return
 	}
 	s.flash(r, "ok", locale.T(r.Context(), "implement.done", "ID", id))
@@ -1001,18 +1011,58 @@ func directionText(ctx context.Context, d string) string {
 }
 
 // checklistText is a checklist item in the reader's language: the baseline
-// items by their id; controls a finding requires are the catalog's text.
+// items by their id, controls a finding requires as controlText says them.
 func checklistText(ctx context.Context, item requests.ChecklistItem) string {
 	if item.Required {
-		return item.Text
+		text, _ := controlText(ctx, item.Text)
+		return text
 	}
 	return catalogOr(ctx, "checklist."+item.ID, item.Text)
 }
 
-// findingMessage is a finding's text for the reader. The engine's English
-// message names the exact ports, zones and services; in another language
-// the catalog's text for the finding's code says what it means and what to
-// do, and the API keeps the engine's message.
+// controlPatterns are the controls the engine words with a service's name
+// in them, by the catalog id that says them in other languages.
+var controlPatterns = []struct{ prefix, suffix, id string }{
+	{"Authentication enabled on ", "", "control_pattern.auth_on"},
+	{"Source restricted to named ", " peers", "control_pattern.named_peers"},
+	{"Response rate limiting on ", "", "control_pattern.rate_limit"},
+}
+
+// controlText is a control the policy requires, in the reader's language,
+// and whether it is: the shipped catalog's controls and the engine's own
+// are translated; one an admin wrote into the catalog stays as written.
+func controlText(ctx context.Context, text string) (string, bool) {
+	if locale.Lang(ctx) == locale.Offered[0].Tag {
+		return text, true
+	}
+	id := "checklist." + requests.ControlID(text)
+	if t := locale.T(ctx, id); t != id {
+		return t, true
+	}
+	for _, p := range controlPatterns {
+		if service, ok := strings.CutPrefix(text, p.prefix); ok && strings.HasSuffix(service, p.suffix) {
+			return locale.T(ctx, p.id, "Service", strings.TrimSuffix(service, p.suffix)), true
+		}
+	}
+	return text, false
+}
+
+// controlTexts is controlText of each control, and whether all are translated.
+func controlTexts(ctx context.Context, controls []string) ([]string, bool) {
+	out := make([]string, len(controls))
+	all := true
+	for i, c := range controls {
+		var ok bool
+		out[i], ok = controlText(ctx, c)
+		all = all && ok
+	}
+	return out, all
+}
+
+// findingMessage is a finding's text for the reader, on the pages and in
+// the API. The engine's English message names the exact ports, zones and
+// services; in another language the catalog's text for the finding's code
+// says what it means and what to do.
 func findingMessage(ctx context.Context, f requests.Finding) string {
 	if locale.Lang(ctx) == locale.Offered[0].Tag {
 		return f.Message

@@ -60,7 +60,7 @@ func (s *Server) startScan(w http.ResponseWriter, r *http.Request) {
 	run, err := s.app.Scans.RequestScan(r.Context(), actor(r), splitTargets(r.PostFormValue("targets")), r.PostFormValue("profile"))
 	if err != nil {
 		if statusOf(err) == http.StatusBadRequest {
-			msg, _ := publicMessage(err)
+			msg, _ := publicMessage(r.Context(), err)
 			s.renderScans(w, r, http.StatusBadRequest, msg)
 			return
 		}

@@ -186,7 +186,7 @@ func (s *Server) handle(r chi.Router, method, pattern, prefix string, a access, 
 		if !a.Public {
 			actor, ok := actorFrom(req)
 			if !ok || !a.allows(actor) {
-				err := &core.Error{Code: core.CodeForbidden, Message: "you need the " + rolesList(a.Roles) + " role for this"}
+				err := core.Forbidden(core.M("err.input.route_role", "you need the {{.Roles}} role for this", "Roles", core.RolesSaid(a.Roles)))
 				if api {
 					s.apiError(w, req, err)
 				} else {
@@ -197,14 +197,6 @@ func (s *Server) handle(r chi.Router, method, pattern, prefix string, a access, 
 		}
 		h(w, req)
 	}))
-}
-
-func rolesList(rs []core.Role) string {
-	s := make([]string, len(rs))
-	for i, r := range rs {
-		s[i] = string(r)
-	}
-	return strings.Join(s, " or ")
 }
 
 // Routes is the whole HTTP surface.
@@ -246,7 +238,7 @@ func (s *Server) Routes() http.Handler {
 
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/") {
-			s.apiError(w, r, &core.Error{Code: core.CodeNotFound, Message: "no such API endpoint: " + r.Method + " " + r.URL.Path})
+			s.apiError(w, r, core.NewError(core.CodeNotFound, "", core.M("err.input.no_endpoint", "no such API endpoint: {{.Method}} {{.Path}}", "Method", r.Method, "Path", r.URL.Path)))
 			return
 		}
 		s.renderError(w, r, http.StatusNotFound, locale.T(r.Context(), "error.no_page", "Path", r.URL.Path))

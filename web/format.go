@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/portcullis/portcullis/web/locale"
 )
@@ -46,4 +48,44 @@ func firstNonEmpty(typed, fallback string) string {
 		return typed
 	}
 	return fallback
+}
+
+// textRun is a piece of a translated sentence: Technical runs are the
+// Latin-script names of products, files and settings it quotes.
+type textRun struct {
+	Text      string
+	Technical bool
+}
+
+// technicalRuns splits a translated text into its quoted technical names
+// (runs of Latin letters, digits and the punctuation names use, holding a
+// letter) and the rest.
+func technicalRuns(s string) []textRun {
+	var out []textRun
+	add := func(text string, technical bool) {
+		if n := len(out); n > 0 && out[n-1].Technical == technical {
+			out[n-1].Text += text
+			return
+		}
+		out = append(out, textRun{Text: text, Technical: technical})
+	}
+	word := func(r rune) bool {
+		return r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("_.'/+=-:()", r))
+	}
+	for s != "" {
+		end := strings.IndexFunc(s, func(r rune) bool { return !word(r) })
+		if end == 0 {
+			_, size := utf8.DecodeRuneInString(s)
+			add(s[:size], false)
+			s = s[size:]
+			continue
+		}
+		if end < 0 {
+			end = len(s)
+		}
+		run := s[:end]
+		add(run, strings.IndexFunc(run, func(r rune) bool { return r < 0x80 && unicode.IsLetter(r) }) >= 0)
+		s = s[end:]
+	}
+	return out
 }

@@ -37,3 +37,18 @@ func roleNames(ctx context.Context, roles []string) string {
 	}
 	return strings.Join(names, locale.T(ctx, "common.list_separator"))
 }
+
+// ServiceTitle is what a catalog service is, in the reader's language:
+// the shipped catalog's titles are translated under service_title.NAME;
+// in English, and for a service the catalog does not ship, title (what the
+// admin's catalog says) is shown as it is.
+func ServiceTitle(ctx context.Context, name, title string) string {
+	if locale.Lang(ctx) == locale.Offered[0].Tag {
+		return title
+	}
+	id := "service_title." + name
+	if s := locale.T(ctx, id); s != id {
+		return s
+	}
+	return title
+}

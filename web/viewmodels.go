@@ -268,6 +268,7 @@ type ChecklistItem struct {
 	ID, Text, Result, Note, Error string
 	Index                         int
 	Required                      bool // demanded by a finding
+	Untranslated                  bool // a control as an admin wrote it into the service catalog, in English
 }
 
 // ReviewForm is the review page.
@@ -446,6 +447,9 @@ type FindingView struct {
 	Message          string
 	Blocking         bool
 	RequiredControls []string
+	// ControlsUntranslated: a required control is as an admin wrote it
+	// into the service catalog, in English.
+	ControlsUntranslated bool
 	// Key names the finding in the exception form; Control is what the reviewer recorded.
 	Key, Control, Error string
 }

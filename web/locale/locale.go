@@ -309,3 +309,23 @@ var CommonZones = []string{
 	"Europe/Moscow", "America/New_York", "America/Chicago", "America/Los_Angeles",
 	"America/Sao_Paulo", "Australia/Sydney",
 }
+
+// Say is the message id in the reader's language filled with data, or
+// english (the same template, written where the message is raised) filled
+// with it when the reader's catalog lacks the id. Domain errors come this
+// way: they carry their English with them, for logs and the command line.
+// It is "" when neither can be filled, or without a localizer.
+func Say(ctx context.Context, id, english string, data map[string]any) string {
+	l := From(ctx)
+	if l == nil {
+		return ""
+	}
+	s, err := l.msgs.Localize(&i18n.LocalizeConfig{
+		MessageID: id, TemplateData: data,
+		DefaultMessage: &i18n.Message{ID: id, Other: english},
+	})
+	if err != nil && s == "" {
+		return ""
+	}
+	return s
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -118,7 +119,7 @@ func (s *Service) freeChunks(db *gorm.DB, agent *models.Agent, now time.Time) *g
 }
 
 func leaseLost(c models.ScanChunk) error {
-	return core.Conflict("chunk %d is no longer this agent's (lease %d now): drop it", c.ID, c.Lease)
+	return core.Conflict(core.M("err.agents.lease_lost", "chunk {{.ID}} is no longer this agent's (lease {{.Lease}} now): drop it", "ID", c.ID, "Lease", c.Lease))
 }
 
 // holds checks that agent holds chunk c under lease.
@@ -177,7 +178,7 @@ type Ack struct {
 func (s *Service) Results(ctx context.Context, agent *models.Agent, up Upload) (Ack, error) {
 	var ack Ack
 	if up.Seq < 1 {
-		return ack, core.Invalid("seq", "seq counts uploads from 1")
+		return ack, core.Invalid("seq", core.M("err.agents.seq", "seq counts uploads from 1"))
 	}
 	err := s.InTx(ctx, func(tx *gorm.DB) error {
 		now := s.Now()
@@ -198,17 +199,17 @@ func (s *Service) Results(ctx context.Context, agent *models.Agent, up Upload) (
 			return nil
 		}
 		if c.State != chunkLeased {
-			return core.Conflict("chunk %d is finished already", c.ID)
+			return core.Conflict(core.M("err.agents.chunk_finished", "chunk {{.ID}} is finished already", "ID", c.ID))
 		}
 		targets := strings.Split(c.Targets, ",")
 		if len(up.Hosts) > len(targets) {
-			return core.Invalid("hosts", "an upload holds at most the chunk's %d hosts", len(targets))
+			return core.Invalid("hosts", core.M("err.agents.hosts_too_many", "an upload holds at most the chunk's {{.Count}} hosts", "Count", len(targets)))
 		}
 		added := 0
 		for i, h := range up.Hosts {
 			addr, err := netip.ParseAddr(h.Address)
 			if err != nil || !slices.Contains(targets, addr.Unmap().String()) {
-				return core.Invalid(fmt.Sprintf("hosts[%d].address", i), "%q is not a target of chunk %d", h.Address, c.ID)
+				return core.Invalid(fmt.Sprintf("hosts[%d].address", i), core.M("err.agents.not_target", "{{.Address}} is not a target of chunk {{.ID}}", "Address", strconv.Quote(h.Address), "ID", c.ID))
 			}
 			h.Address = addr.Unmap().String()
 			if err := scans.StoreHost(tx, c.RunID, h); err != nil {
@@ -242,7 +243,7 @@ func (s *Service) Results(ctx context.Context, agent *models.Agent, up Upload) (
 // asks an agent for them is misconfigured or worse, and that is the finding.
 func (s *Service) Refuse(ctx context.Context, agent *models.Agent, chunkID uint, lease int, addrs []string) error {
 	if len(addrs) == 0 {
-		return core.Invalid("targets", "name the refused targets")
+		return core.Invalid("targets", core.M("err.agents.refused_none", "name the refused targets"))
 	}
 	return s.InTx(ctx, func(tx *gorm.DB) error {
 		var c models.ScanChunk
@@ -255,7 +256,7 @@ func (s *Service) Refuse(ctx context.Context, agent *models.Agent, chunkID uint,
 		targets := strings.Split(c.Targets, ",")
 		for i, a := range addrs {
 			if !slices.Contains(targets, a) {
-				return core.Invalid(fmt.Sprintf("targets[%d]", i), "%q is not a target of chunk %d", a, c.ID)
+				return core.Invalid(fmt.Sprintf("targets[%d]", i), core.M("err.agents.not_target", "{{.Address}} is not a target of chunk {{.ID}}", "Address", strconv.Quote(a), "ID", c.ID))
 			}
 		}
 		if err := tx.Model(&models.ScanChunk{}).Where("id = ?", c.ID).Update("refused", strings.Join(addrs, ",")).Error; err != nil {

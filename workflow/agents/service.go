@@ -8,10 +8,10 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"net/netip"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -75,7 +75,7 @@ func canAdminister(a core.Actor) error {
 	if a.ID == 0 || a.Has(core.RoleAdmin) {
 		return nil
 	}
-	return core.Forbidden("you need the admin role to enrol or revoke agents")
+	return core.Forbidden(core.M("err.agents.admin", "you need the admin role to enrol or revoke agents"))
 }
 
 func hashToken(token string) string {
@@ -102,19 +102,19 @@ func (s *Service) Enrol(ctx context.Context, actor core.Actor, name string, zone
 	}
 	name = strings.TrimSpace(name)
 	if !agentName.MatchString(name) {
-		return nil, "", core.Invalid("name", "the agent's name is 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit")
+		return nil, "", core.Invalid("name", core.M("err.agents.name", "the agent's name is 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit"))
 	}
 	if len(zones) == 0 {
-		return nil, "", core.Invalid("zones", "name at least one zone (or %q for an internet-vantage agent)", InternetZone)
+		return nil, "", core.Invalid("zones", core.M("err.agents.zones_none", "name at least one zone (or {{.Internet}} for an internet-vantage agent)", "Internet", strconv.Quote(InternetZone)))
 	}
 	if slices.Contains(zones, InternetZone) && len(zones) > 1 {
-		return nil, "", core.Invalid("zones", "an internet-vantage agent scans from outside: %q goes alone", InternetZone)
+		return nil, "", core.Invalid("zones", core.M("err.agents.internet_alone", "an internet-vantage agent scans from outside: {{.Internet}} goes alone", "Internet", strconv.Quote(InternetZone)))
 	}
 	if ttl == 0 {
 		ttl = DefaultTokenTTL
 	}
 	if ttl < time.Minute || ttl > 30*24*time.Hour {
-		return nil, "", core.Invalid("ttl", "the token's lifetime is from 1m to 720h, not %s", ttl)
+		return nil, "", core.Invalid("ttl", core.M("err.agents.ttl", "the token's lifetime is from 1m to 720h, not {{.TTL}}", "TTL", ttl.String()))
 	}
 	raw := make([]byte, 32)
 	rand.Read(raw)
@@ -130,7 +130,7 @@ func (s *Service) Enrol(ctx context.Context, actor core.Actor, name string, zone
 				return err
 			}
 			if n == 0 {
-				return core.Invalid("zones", "there is no zone %q", z)
+				return core.Invalid("zones", core.M("err.agents.no_zone", "there is no zone {{.Zone}}", "Zone", strconv.Quote(z)))
 			}
 		}
 		var n int64
@@ -138,7 +138,7 @@ func (s *Service) Enrol(ctx context.Context, actor core.Actor, name string, zone
 			return err
 		}
 		if n > 0 {
-			return core.Invalid("name", "an agent named %q exists already", name)
+			return core.Invalid("name", core.M("err.agents.name_taken", "an agent named {{.Name}} exists already", "Name", strconv.Quote(name)))
 		}
 		now := s.Now()
 		agent = models.Agent{Name: name, Zones: strings.Join(zones, ","), State: StateEnrolling, TokenHash: hashToken(token),
@@ -163,13 +163,13 @@ type Enrolled struct {
 	ServerKey string      `json:"server_key"`
 }
 
-var errTokenRefused = &core.Error{Code: core.CodeUnauthorized, Message: "the enrolment token is refused: unknown, already used or expired (ask an admin for a new one)"}
+var errTokenRefused = core.Unauthorized(core.M("err.agents.token_refused", "the enrolment token is refused: unknown, already used or expired (ask an admin for a new one)"))
 
 // Exchange trades a valid enrolment token, once, for the agent's pinned
 // public key; the agent gets its id, its signed scope and the server's key.
 func (s *Service) Exchange(ctx context.Context, token string, pub ed25519.PublicKey, version string) (*Enrolled, error) {
 	if len(pub) != ed25519.PublicKeySize {
-		return nil, core.Invalid("public_key", "the public key is not an Ed25519 key")
+		return nil, core.Invalid("public_key", core.M("err.agents.public_key", "the public key is not an Ed25519 key"))
 	}
 	var agent models.Agent
 	err := s.InTx(ctx, func(tx *gorm.DB) error {
@@ -216,37 +216,32 @@ func keyFingerprint(pub []byte) string {
 	return hex.EncodeToString(sum[:8])
 }
 
-// unauthorized is the refusal of a signed request.
-func unauthorized(format string, a ...any) error {
-	return &core.Error{Code: core.CodeUnauthorized, Message: fmt.Sprintf(format, a...)}
-}
-
 // Authenticate checks a signed agent request: the agent exists and is
 // active, the signature is its key's over this request, the time is inside
 // the replay window and the nonce was never seen. The nonce is remembered.
 func (s *Service) Authenticate(ctx context.Context, header, method, path string, body []byte) (*models.Agent, error) {
 	signed, err := ParseSigned(header)
 	if err != nil {
-		return nil, unauthorized("%v", err)
+		return nil, core.Unauthorized(core.M("err.agents.signature", "{{.Reason}}", "Reason", core.Plain(err.Error())))
 	}
 	var agent models.Agent
 	if err := s.DB().WithContext(ctx).Take(&agent, signed.AgentID).Error; err != nil {
-		return nil, unauthorized("agent %d is not enrolled", signed.AgentID)
+		return nil, core.Unauthorized(core.M("err.agents.not_enrolled", "agent {{.ID}} is not enrolled", "ID", signed.AgentID))
 	}
 	switch agent.State {
 	case StateRevoked:
-		return nil, unauthorized("agent %q was revoked by %s", agent.Name, agent.RevokedBy)
+		return nil, core.Unauthorized(core.M("err.agents.revoked_by", "agent {{.Name}} was revoked by {{.By}}", "Name", strconv.Quote(agent.Name), "By", agent.RevokedBy))
 	case StateActive:
 	default:
-		return nil, unauthorized("agent %q has not completed its enrolment", agent.Name)
+		return nil, core.Unauthorized(core.M("err.agents.enrolment_incomplete", "agent {{.Name}} has not completed its enrolment", "Name", strconv.Quote(agent.Name)))
 	}
 	pub, err := DecodePublicKey(agent.PublicKey)
 	if err != nil {
-		return nil, unauthorized("agent %q has no key", agent.Name)
+		return nil, core.Unauthorized(core.M("err.agents.no_key", "agent {{.Name}} has no key", "Name", strconv.Quote(agent.Name)))
 	}
 	now := s.Now()
 	if err := signed.Verify(pub, method, path, body, now); err != nil {
-		return nil, unauthorized("%v", err)
+		return nil, core.Unauthorized(core.M("err.agents.signature", "{{.Reason}}", "Reason", core.Plain(err.Error())))
 	}
 	err = s.InTx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Where("agent_id = ? AND seen_at < ?", agent.ID, now.Add(-2*ReplayWindow)).Delete(&models.AgentNonce{}).Error; err != nil {
@@ -257,7 +252,7 @@ func (s *Service) Authenticate(ctx context.Context, header, method, path string,
 			return res.Error
 		}
 		if res.RowsAffected != 1 {
-			return unauthorized("the request was replayed (its nonce was used before)")
+			return core.Unauthorized(core.M("err.agents.replayed", "the request was replayed (its nonce was used before)"))
 		}
 		// Revocation and the last contact in the same step: a revoke that
 		// committed first leaves nothing to update, and the call is refused.
@@ -266,7 +261,7 @@ func (s *Service) Authenticate(ctx context.Context, header, method, path string,
 			return res.Error
 		}
 		if res.RowsAffected != 1 {
-			return unauthorized("agent %q was revoked", agent.Name)
+			return core.Unauthorized(core.M("err.agents.revoked", "agent {{.Name}} was revoked", "Name", strconv.Quote(agent.Name)))
 		}
 		return nil
 	})
@@ -281,7 +276,7 @@ func (s *Service) Authenticate(ctx context.Context, header, method, path string,
 // and when it started; a new start is a new connection, audited once.
 func (s *Service) Contact(ctx context.Context, agent *models.Agent, version string, startedAt time.Time) error {
 	if startedAt.IsZero() {
-		return core.Invalid("started_at", "started_at is required")
+		return core.Invalid("started_at", core.M("err.agents.started_at", "started_at is required"))
 	}
 	startedAt = startedAt.UTC().Truncate(time.Millisecond)
 	if agent.StartedAt != nil && agent.StartedAt.Equal(startedAt) && agent.Version == version {
@@ -305,7 +300,7 @@ func (s *Service) Revoke(ctx context.Context, actor core.Actor, id uint, reason 
 	if err := canAdminister(actor); err != nil {
 		return err
 	}
-	if err := core.CheckLength("reason", "the reason", reason, core.Limits.Reason); err != nil {
+	if err := core.CheckLength("reason", core.M("err.field.reason", "the reason"), reason, core.Limits.Reason); err != nil {
 		return err
 	}
 	return s.InTx(ctx, func(tx *gorm.DB) error {
@@ -320,7 +315,7 @@ func (s *Service) Revoke(ctx context.Context, actor core.Actor, id uint, reason 
 			return res.Error
 		}
 		if res.RowsAffected != 1 {
-			return core.Conflict("agent %q is revoked already", a.Name)
+			return core.Conflict(core.M("err.agents.revoked_already", "agent {{.Name}} is revoked already", "Name", strconv.Quote(a.Name)))
 		}
 		if err := tx.Model(&models.ScanChunk{}).Where("agent_id = ? AND state = ?", id, chunkLeased).
 			Updates(map[string]any{"state": chunkQueued, "lease_until": nil}).Error; err != nil {
@@ -357,7 +352,7 @@ type AgentKey struct {
 // List is one page of the agents, by name.
 func (s *Service) List(ctx context.Context, actor core.Actor, req paging.Request[AgentKey]) (paging.Page[View], error) {
 	if actor.ID != 0 && !actor.Has(core.RoleAdmin, core.RoleAuditor) {
-		return paging.Page[View]{}, core.Forbidden("the agents are for admins and auditors")
+		return paging.Page[View]{}, core.Forbidden(core.M("err.agents.list_roles", "the agents are for admins and auditors"))
 	}
 	q := s.DB().WithContext(ctx)
 	if req.After != nil {

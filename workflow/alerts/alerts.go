@@ -183,7 +183,7 @@ type DeliveryKey struct {
 // ("failed", "pending", "delivered") narrows it, "" lists all.
 func (s *Service) Deliveries(ctx context.Context, actor core.Actor, status string, req paging.Request[DeliveryKey]) (paging.Page[models.AlertDelivery], error) {
 	if !actor.Has(core.RoleAdmin, core.RoleApprover, core.RoleAuditor) {
-		return paging.Page[models.AlertDelivery]{}, core.Forbidden("alert deliveries are for admins, security leads and auditors")
+		return paging.Page[models.AlertDelivery]{}, core.Forbidden(core.M("err.alerts.deliveries_roles", "alert deliveries are for admins, security leads and auditors"))
 	}
 	q := s.DB().WithContext(ctx)
 	if status != "" {

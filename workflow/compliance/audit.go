@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -51,7 +52,7 @@ func canAudit(a core.Actor) error {
 	if a.ID == 0 || a.Has(core.RoleAuditor, core.RoleAdmin) {
 		return nil
 	}
-	return core.Forbidden("you need the auditor or admin role to read the audit log")
+	return core.Forbidden(core.M("err.compliance.audit_roles", "you need the auditor or admin role to read the audit log"))
 }
 
 // Checkpoint signs the chain's current size and head, unless the latest
@@ -152,7 +153,7 @@ func (s *Service) ExportAudit(ctx context.Context, actor core.Actor, f AuditFilt
 		return err
 	}
 	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
-		return core.Invalid("to", "the end of the period must come after its start")
+		return core.Invalid("to", core.M("err.compliance.period", "the end of the period must come after its start"))
 	}
 	switch format {
 	case "csv":
@@ -168,7 +169,7 @@ func (s *Service) ExportAudit(ctx context.Context, actor core.Actor, f AuditFilt
 		return cw.Error()
 	case "json", "":
 	default:
-		return core.Invalid("format", "format %q is not json or csv", format)
+		return core.Invalid("format", core.M("err.compliance.format", "format {{.Format}} is not json or csv", "Format", strconv.Quote(format)))
 	}
 	h := auditlog.Header{ExportedAt: s.Now()}
 	if !f.From.IsZero() {

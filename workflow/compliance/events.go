@@ -3,6 +3,7 @@ package compliance
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,10 +41,10 @@ func (s *Service) Events(ctx context.Context, actor core.Actor, q EventQuery, pa
 	// One object's events, or every event: a kind of object alone would sort
 	// a large share of the log.
 	if (q.ObjectType == "") != (q.ObjectID == 0) {
-		return paging.Page[models.AuditEvent]{}, core.Invalid("object", "name an object by its kind and number (e.g. request 42), or neither")
+		return paging.Page[models.AuditEvent]{}, core.Invalid("object", core.M("err.compliance.object", "name an object by its kind and number (e.g. request 42), or neither"))
 	}
 	if q.ObjectType != "" && !slices.Contains(objectTypes, q.ObjectType) {
-		return paging.Page[models.AuditEvent]{}, core.Invalid("object_type", "%q is not a kind of object the log records (%s)", q.ObjectType, strings.Join(objectTypes, ", "))
+		return paging.Page[models.AuditEvent]{}, core.Invalid("object_type", core.M("err.compliance.object_type", "{{.Type}} is not a kind of object the log records ({{.Types}})", "Type", strconv.Quote(q.ObjectType), "Types", strings.Join(objectTypes, ", ")))
 	}
 	db := s.DB().WithContext(ctx)
 	sel := db.Model(&models.AuditEvent{}).

@@ -108,10 +108,10 @@ func (s *Service) ExportReport(ctx context.Context, actor core.Actor, kind strin
 		}
 	}
 	if title == "" {
-		return core.Invalid("kind", "report %q is not one of changes, rules, insecure, drift, recertification, audit", kind)
+		return core.Invalid("kind", core.M("err.compliance.kind", "report {{.Kind}} is not one of changes, rules, insecure, drift, recertification, audit", "Kind", strconv.Quote(kind)))
 	}
 	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
-		return core.Invalid("to", "the end of the period must come after its start")
+		return core.Invalid("to", core.M("err.compliance.period", "the end of the period must come after its start"))
 	}
 	db := s.DB().WithContext(ctx)
 	doc := report.Document{

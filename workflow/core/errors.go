@@ -7,6 +7,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/portcullis/portcullis/models"
 )
@@ -25,11 +26,18 @@ const (
 )
 
 // Error is a refusal the user should read: what is wrong and, for bad
-// input, which field.
+// input, which field. Text says it in any language; Message is its English,
+// for logs, the command line and code that only needs the gist.
 type Error struct {
 	Code    ErrorCode
 	Message string
 	Field   string
+	Text    Message
+}
+
+// NewError is the refusal of kind code, about field ("" for none), saying m.
+func NewError(code ErrorCode, field string, m Message) *Error {
+	return &Error{Code: code, Field: field, Message: m.String(), Text: m}
 }
 
 func (e *Error) Error() string {
@@ -39,20 +47,46 @@ func (e *Error) Error() string {
 	return e.Message
 }
 
-func Invalid(field, format string, a ...any) error {
-	return &Error{Code: CodeInvalid, Field: field, Message: fmt.Sprintf(format, a...)}
+// Said is what the error says: its Text, or for an error built without one
+// its English Message as it stands.
+func (e *Error) Said() Message {
+	if e.Text.ID == "" && e.Text.English == "" {
+		return Plain(e.Message)
+	}
+	return e.Text
 }
 
-func Forbidden(format string, a ...any) error {
-	return &Error{Code: CodeForbidden, Message: fmt.Sprintf(format, a...)}
+// Invalid refuses bad input in field.
+func Invalid(field string, m Message) error {
+	return NewError(CodeInvalid, field, m)
 }
 
-func Conflict(format string, a ...any) error {
-	return &Error{Code: CodeConflict, Message: fmt.Sprintf(format, a...)}
+// Unauthorized refuses someone whose identity is unknown.
+func Unauthorized(m Message) error {
+	return NewError(CodeUnauthorized, "", m)
 }
 
+// Forbidden refuses someone whose role or part in the work does not allow it.
+func Forbidden(m Message) error {
+	return NewError(CodeForbidden, "", m)
+}
+
+// Conflict refuses what the current state does not allow.
+func Conflict(m Message) error {
+	return NewError(CodeConflict, "", m)
+}
+
+// TooLarge refuses input larger than any caller may send.
+func TooLarge(field string, m Message) error {
+	return NewError(CodeTooLarge, field, m)
+}
+
+// NotFound says that the thing of kind what (a catalog noun under
+// err.not_found, such as "request" or "drift_item") numbered id does not
+// exist.
 func NotFound(what string, id any) error {
-	return &Error{Code: CodeNotFound, Message: fmt.Sprintf("%s %v does not exist", what, id)}
+	english := strings.ReplaceAll(what, "_", " ") + " {{.ID}} does not exist"
+	return NewError(CodeNotFound, "", M("err.not_found."+what, english, "ID", id))
 }
 
 // ErrorCodeOf returns the code of a domain error, or "" for anything else
@@ -90,7 +124,7 @@ func (fe FieldErrors) Unwrap() error {
 	return fe[0]
 }
 
-// ByField returns the message for field, or "".
+// ByField returns the English message for field, or "".
 func (fe FieldErrors) ByField(field string) string {
 	for _, e := range fe {
 		if e.Field == field {
@@ -98,4 +132,9 @@ func (fe FieldErrors) ByField(field string) string {
 		}
 	}
 	return ""
+}
+
+// Add appends a refusal of bad input in field saying m.
+func (fe *FieldErrors) Add(field string, m Message) {
+	*fe = append(*fe, NewError(CodeInvalid, field, m))
 }

@@ -33,10 +33,10 @@ var Limits = TextLimits{
 }
 
 // CheckLength refuses value when it is longer than max characters, naming
-// field and the limit.
-func CheckLength(field, what, value string, max int) error {
+// field (what, as people call it: "the reason") and the limit.
+func CheckLength(field string, what Message, value string, max int) error {
 	if n := utf8.RuneCountInString(value); n > max {
-		return &Error{Code: CodeInvalid, Field: field, Message: fmt.Sprintf("%s is %s characters long; at most %s are allowed", what, thousands(n), thousands(max))}
+		return Invalid(field, M("err.core.too_long", "{{.What}} is {{.Length}} characters long; at most {{.Max}} are allowed", "What", what, "Length", thousands(n), "Max", thousands(max)))
 	}
 	return nil
 }

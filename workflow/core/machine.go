@@ -81,7 +81,8 @@ func (m *Machine[S, E, C]) Target(from S, ev E) (S, error) {
 		if !slices.Contains(m.Events, ev) {
 			return "", fmt.Errorf("%s: unknown event %q", m.What, ev)
 		}
-		return "", Conflict("cannot %s a %s that is %s", m.verb(ev), m.What, m.label(from))
+		return "", Conflict(M("err.core.transition_refused", "cannot {{.Verb}} a {{.What}} that is {{.State}}",
+			"Verb", m.VerbSaid(ev), "What", m.WhatSaid(), "State", m.LabelSaid(from)))
 	}
 	if t.To == "" {
 		return from, nil
@@ -141,7 +142,7 @@ func (m *Machine[S, E, C]) Fire(st *Store, tx *gorm.DB, mv Move[S, E], c C) (S, 
 		return "", res.Error
 	}
 	if res.RowsAffected != 1 {
-		return "", Conflict("%s #%d was changed by someone else meanwhile; reload it and try again", m.What, mv.ID)
+		return "", Conflict(M("err.core.changed_meanwhile", "{{.What}} #{{.ID}} was changed by someone else meanwhile; reload it and try again", "What", m.WhatSaid(), "ID", mv.ID))
 	}
 	action := string(mv.Event)
 	if m.Action != nil {
@@ -184,6 +185,21 @@ func (m *Machine[S, E, C]) Validate() error {
 		}
 	}
 	return nil
+}
+
+// WhatSaid, VerbSaid and LabelSaid are the row, an event and a state as
+// the refusals say them, translated under err.what.OBJECT,
+// err.verb.OBJECT.EVENT and err.state.OBJECT.STATE.
+func (m *Machine[S, E, C]) WhatSaid() Message {
+	return M("err.what."+m.Object, m.What)
+}
+
+func (m *Machine[S, E, C]) VerbSaid(ev E) Message {
+	return M("err.verb."+m.Object+"."+string(ev), m.verb(ev))
+}
+
+func (m *Machine[S, E, C]) LabelSaid(s S) Message {
+	return M("err.state."+m.Object+"."+string(s), m.label(s))
 }
 
 func (m *Machine[S, E, C]) verb(ev E) string {

@@ -32,7 +32,7 @@ var lamp = &core.Machine[lampState, lampEvent, lampCtx]{
 			Name: "a person breaks it",
 			Check: func(c lampCtx) error {
 				if c.actor.ID == 0 {
-					return core.Forbidden("only a person can break a lamp")
+					return core.Forbidden(core.Plain("only a person can break a lamp"))
 				}
 				return nil
 			},

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -86,4 +87,19 @@ func RolesPhrase(roles []Role) string {
 		s += string(r)
 	}
 	return s
+}
+
+// RolesSaid is RolesPhrase for people in any language: each role under
+// its term role.NAME, joined by err.core.roles.N (N roles, up to 4; more
+// are said as RolesPhrase has them).
+func RolesSaid(roles []Role) Message {
+	if len(roles) == 0 || len(roles) > 4 {
+		return Plain(RolesPhrase(roles))
+	}
+	english := []string{"", "{{.R1}}", "{{.R1}} or {{.R2}}", "{{.R1}}, {{.R2}} or {{.R3}}", "{{.R1}}, {{.R2}}, {{.R3}} or {{.R4}}"}[len(roles)]
+	kv := make([]any, 0, 2*len(roles))
+	for i, r := range roles {
+		kv = append(kv, fmt.Sprintf("R%d", i+1), M("role."+string(r), string(r)))
+	}
+	return M(fmt.Sprintf("err.core.roles.n%d", len(roles)), english, kv...)
 }

@@ -147,7 +147,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 func concurrentChange(err error) error {
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) && (pg.Code == "40P01" || pg.Code == "40001") {
-		return Conflict("someone else changed this at the same moment; nothing was saved, reload and try again")
+		return Conflict(M("err.core.concurrent_change", "someone else changed this at the same moment; nothing was saved, reload and try again"))
 	}
 	return err
 }
@@ -186,7 +186,7 @@ func (s *Store) UpdateVersioned(tx *gorm.DB, model any, what string, id uint, ve
 		return res.Error
 	}
 	if res.RowsAffected != 1 {
-		return Conflict("%s #%d was changed by someone else meanwhile; reload it and try again", what, id)
+		return Conflict(M("err.core.changed_meanwhile", "{{.What}} #{{.ID}} was changed by someone else meanwhile; reload it and try again", "What", M("err.what."+what, what), "ID", id))
 	}
 	return nil
 }

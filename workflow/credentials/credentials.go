@@ -94,10 +94,10 @@ func (s *Service) Status(ctx context.Context) (Status, error) {
 // the number of entries.
 func (s *Service) Save(ctx context.Context, actor core.Actor, text string) error {
 	if !actor.Has(core.RoleAdmin) {
-		return core.Forbidden("you need the admin role to change the credential list")
+		return core.Forbidden(core.M("err.credentials.admin", "you need the admin role to change the credential list"))
 	}
 	if len(text) > maxListBytes {
-		return core.Invalid("list", "the list is longer than %d KiB; it names defaults, it is no dictionary", maxListBytes>>10)
+		return core.Invalid("list", core.M("err.credentials.too_long", "the list is longer than {{.KiB}} KiB; it names defaults, it is no dictionary", "KiB", maxListBytes>>10))
 	}
 	entries := 0
 	if strings.TrimSpace(text) != "" {
@@ -106,7 +106,7 @@ func (s *Service) Save(ctx context.Context, actor core.Actor, text string) error
 		}
 		var err error
 		if entries, err = s.parse(text); err != nil {
-			return core.Invalid("list", "%v", err)
+			return core.Invalid("list", core.M("err.credentials.list_invalid", "{{.Reason}}", "Reason", core.Plain(err.Error())))
 		}
 	}
 	return s.InTx(ctx, func(tx *gorm.DB) error {

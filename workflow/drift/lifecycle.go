@@ -32,7 +32,7 @@ type Guarded struct {
 func rolesGuard(what string, roles ...core.Role) core.Guard[Guarded] {
 	return core.Guard[Guarded]{Name: "role " + what, Check: func(g Guarded) error {
 		if !g.Actor.Has(roles...) {
-			return core.Forbidden("you need the %s role to %s drift", core.RolesPhrase(roles), what)
+			return core.Forbidden(core.M("err.drift.need_role", "you need the {{.Roles}} role to {{.Verb}} drift", "Roles", core.RolesSaid(roles), "Verb", core.M("err.verb.drift."+what, what)))
 		}
 		return nil
 	}}
@@ -40,7 +40,7 @@ func rolesGuard(what string, roles ...core.Role) core.Guard[Guarded] {
 
 var bySystem = core.Guard[Guarded]{Name: "the scanner", Check: func(g Guarded) error {
 	if g.Actor.ID != 0 {
-		return core.Forbidden("only a scan resolves drift")
+		return core.Forbidden(core.M("err.drift.only_scan", "only a scan resolves drift"))
 	}
 	return nil
 }}
@@ -49,7 +49,7 @@ var bySystem = core.Guard[Guarded]{Name: "the scanner", Check: func(g Guarded) e
 // out: until then it stays hidden whatever a scan sees.
 var suppressionEnded = core.Guard[Guarded]{Name: "suppression ended", Check: func(g Guarded) error {
 	if g.SuppressedUntil != nil && g.Now.Before(*g.SuppressedUntil) {
-		return core.Conflict("the item is suppressed until %s", g.SuppressedUntil.Format(time.DateOnly))
+		return core.Conflict(core.M("err.drift.suppressed_until", "the item is suppressed until {{.Date}}", "Date", g.SuppressedUntil.Format(time.DateOnly)))
 	}
 	return nil
 }}

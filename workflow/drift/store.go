@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -168,7 +169,7 @@ func zonesOver(zones []models.Zone, addrs []netip.Addr) []string {
 func (s *Service) RulesOnAsset(ctx context.Context, address string) ([]Reaching, error) {
 	addr, err := netip.ParseAddr(address)
 	if err != nil {
-		return nil, core.Invalid("address", "%q is not an address", address)
+		return nil, core.Invalid("address", core.M("err.drift.address", "{{.Address}} is not an address", "Address", strconv.Quote(address)))
 	}
 	db := s.DB().WithContext(ctx)
 	var zones []models.Zone
@@ -489,7 +490,7 @@ func CanSee(a core.Actor) error {
 	if a.ID == 0 || a.SeesAllRequests() {
 		return nil
 	}
-	return core.Forbidden("drift is for security, operations, auditors and admins")
+	return core.Forbidden(core.M("err.drift.roles", "drift is for security, operations, auditors and admins"))
 }
 
 // severityOrder is the list's order: most severe first.
@@ -583,7 +584,7 @@ func (s *Service) Get(ctx context.Context, actor core.Actor, id uint) (*models.D
 	}
 	var d models.DriftItem
 	if err := s.DB().WithContext(ctx).First(&d, id).Error; err != nil {
-		return nil, core.NotFound("drift item", id)
+		return nil, core.NotFound("drift_item", id)
 	}
 	return &d, nil
 }
@@ -593,7 +594,7 @@ func (s *Service) changeDrift(ctx context.Context, actor core.Actor, id uint, ev
 	var d models.DriftItem
 	err := s.InTx(ctx, func(tx *gorm.DB) error {
 		if err := tx.First(&d, id).Error; err != nil {
-			return core.NotFound("drift item", id)
+			return core.NotFound("drift_item", id)
 		}
 		if err := s.fire(tx, actor, &d, ev, set, nil, comment); err != nil {
 			return err
@@ -609,10 +610,10 @@ func (s *Service) changeDrift(ctx context.Context, actor core.Actor, id uint, ev
 // Acknowledge records that security has seen an item and owns it.
 func (s *Service) Acknowledge(ctx context.Context, actor core.Actor, id uint, comment string) (*models.DriftItem, error) {
 	if !Lifecycle.Allowed(Open, EventAcknowledge, Guarded{Actor: actor}) {
-		return nil, core.Forbidden("you need the reviewer, approver or admin role to acknowledge drift")
+		return nil, core.Forbidden(core.M("err.drift.acknowledge_role", "you need the reviewer, approver or admin role to acknowledge drift"))
 	}
 	comment = strings.TrimSpace(comment)
-	if err := core.CheckLength("comment", "the comment", comment, core.Limits.Comment); err != nil {
+	if err := core.CheckLength("comment", core.M("err.field.comment", "the comment"), comment, core.Limits.Comment); err != nil {
 		return nil, err
 	}
 	return s.changeDrift(ctx, actor, id, EventAcknowledge, map[string]any{"acknowledged_by": actor.Email}, comment)
@@ -625,18 +626,18 @@ const maxSuppression = 90 * 24 * time.Hour
 func (s *Service) Suppress(ctx context.Context, actor core.Actor, id uint, reason string, until time.Time) (*models.DriftItem, error) {
 	if !Lifecycle.Allowed(Open, EventSuppress, Guarded{Actor: actor}) {
 		// The role guard first: a refused actor learns why they may not, not what to fill in.
-		return nil, core.Forbidden("you need the approver or admin role to suppress drift")
+		return nil, core.Forbidden(core.M("err.drift.suppress_role", "you need the approver or admin role to suppress drift"))
 	}
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
-		return nil, core.Invalid("reason", "say why this drift may be suppressed")
+		return nil, core.Invalid("reason", core.M("err.drift.suppress_reason", "say why this drift may be suppressed"))
 	}
-	if err := core.CheckLength("reason", "the reason", reason, core.Limits.Reason); err != nil {
+	if err := core.CheckLength("reason", core.M("err.field.reason", "the reason"), reason, core.Limits.Reason); err != nil {
 		return nil, err
 	}
 	now := s.Now()
 	if !until.After(now) || until.Sub(now) > maxSuppression {
-		return nil, core.Invalid("until", "a suppression ends in the future and within %d days", int(maxSuppression.Hours()/24))
+		return nil, core.Invalid("until", core.M("err.drift.suppress_until", "a suppression ends in the future and within {{.Days}} days", "Days", int(maxSuppression.Hours()/24)))
 	}
 	return s.changeDrift(ctx, actor, id, EventSuppress, map[string]any{"suppress_reason": reason, "suppressed_until": &until}, reason)
 }
@@ -648,7 +649,7 @@ func (s *Service) Prefill(ctx context.Context, actor core.Actor, id uint) (reque
 		return requests.Input{}, err
 	}
 	if !driftrules.Kind(d.Kind).Requestable() {
-		return requests.Input{}, core.Conflict("a %s item is not an opening to approve", d.Kind)
+		return requests.Input{}, core.Conflict(core.M("err.drift.not_an_opening", "a {{.Kind}} item is not an opening to approve", "Kind", core.M("drift_kind."+d.Kind, d.Kind)))
 	}
 	service := d.Service
 	if service == driftrules.ServiceUnknown {
@@ -673,21 +674,21 @@ func (s *Service) CheckLink(ctx context.Context, actor core.Actor, driftID uint,
 func checkLink(db *gorm.DB, actor core.Actor, driftID uint, rules []requests.RuleInput) (*models.DriftItem, error) {
 	if CanSee(actor) != nil {
 		// Not "does not exist": the refusal must not tell which items do.
-		return nil, core.Forbidden("you cannot see drift item #%d, so no request can be filed from it in your name", driftID)
+		return nil, core.Forbidden(core.M("err.drift.cannot_see", "you cannot see drift item #{{.ID}}, so no request can be filed from it in your name", "ID", driftID))
 	}
 	var d models.DriftItem
 	if err := db.First(&d, driftID).Error; err != nil {
-		return nil, core.NotFound("drift item", driftID)
+		return nil, core.NotFound("drift_item", driftID)
 	}
 	if !driftrules.Kind(d.Kind).Requestable() {
-		return nil, core.Conflict("a %s item is not an opening to approve", d.Kind)
+		return nil, core.Conflict(core.M("err.drift.not_an_opening", "a {{.Kind}} item is not an opening to approve", "Kind", core.M("drift_kind."+d.Kind, d.Kind)))
 	}
 	if d.FiledRequestID != nil {
-		return nil, core.Conflict("drift item #%d has a request filed from it already", driftID)
+		return nil, core.Conflict(core.M("err.drift.request_filed", "drift item #{{.ID}} has a request filed from it already", "ID", driftID))
 	}
 	if !rulesOpen(rules, d) {
-		return nil, core.Invalid("rules", "none of the rules opens what drift item #%d found (%s/%d on %s): keep a rule with that address, port and protocol, or file the request without the drift item",
-			driftID, d.Protocol, d.Port, d.Address)
+		return nil, core.Invalid("rules", core.M("err.drift.rules_miss", "none of the rules opens what drift item #{{.ID}} found ({{.Protocol}}/{{.Port}} on {{.Address}}): keep a rule with that address, port and protocol, or file the request without the drift item",
+			"ID", driftID, "Protocol", d.Protocol, "Port", d.Port, "Address", d.Address))
 	}
 	return &d, nil
 }
@@ -718,12 +719,12 @@ func rulesOpen(rules []requests.RuleInput, d models.DriftItem) bool {
 // the actor's own.
 func (s *Service) LinkRequest(ctx context.Context, actor core.Actor, driftID, requestID uint) error {
 	if !actor.Has(core.RoleRequester, core.RoleAdmin) {
-		return core.Forbidden("only the filer of a request can link it to drift")
+		return core.Forbidden(core.M("err.drift.only_filer", "only the filer of a request can link it to drift"))
 	}
 	return s.InTx(ctx, func(tx *gorm.DB) error {
 		var r models.Request
 		if err := tx.First(&r, requestID).Error; err != nil || r.RequesterID != actor.ID {
-			return core.Forbidden("request #%d is not one you filed", requestID)
+			return core.Forbidden(core.M("err.drift.not_yours", "request #{{.ID}} is not one you filed", "ID", requestID))
 		}
 		var rules []models.Rule
 		if err := tx.Where("request_id = ?", requestID).Find(&rules).Error; err != nil {
@@ -741,7 +742,7 @@ func (s *Service) LinkRequest(ctx context.Context, actor core.Actor, driftID, re
 			return res.Error
 		}
 		if res.RowsAffected != 1 {
-			return core.Conflict("drift item #%d has a request filed from it already", driftID)
+			return core.Conflict(core.M("err.drift.request_filed", "drift item #{{.ID}} has a request filed from it already", "ID", driftID))
 		}
 		return s.Audit(tx, actor, "drift.request", "drift", driftID, "", "", map[string]uint{"request_id": requestID}, "")
 	})

@@ -37,16 +37,16 @@ func (s *Service) endAccessTx(tx *gorm.DB, userID uint) (tokens, sessions int64,
 // identity provider says, until an admin enables them again.
 func (s *Service) DisableUser(ctx context.Context, actor core.Actor, userID uint, reason string) error {
 	if !actor.Has(core.RoleAdmin) {
-		return core.Forbidden("you need the admin role to disable users")
+		return core.Forbidden(core.M("err.identity.disable_admin", "you need the admin role to disable users"))
 	}
 	reason = strings.TrimSpace(reason)
 	switch {
 	case reason == "":
-		return core.Invalid("reason", "say why the user is disabled")
+		return core.Invalid("reason", core.M("err.identity.disable_reason", "say why the user is disabled"))
 	case utf8.RuneCountInString(reason) > MaxDisableReason:
-		return core.Invalid("reason", "the reason is too long (at most %d characters)", MaxDisableReason)
+		return core.Invalid("reason", core.M("err.identity.disable_reason_long", "the reason is too long (at most {{.Max}} characters)", "Max", MaxDisableReason))
 	case actor.ID == userID:
-		return core.Invalid("user", "you cannot disable yourself")
+		return core.Invalid("user", core.M("err.identity.disable_self", "you cannot disable yourself"))
 	}
 	return s.InTx(ctx, func(tx *gorm.DB) error {
 		var u models.User
@@ -71,7 +71,7 @@ func (s *Service) DisableUser(ctx context.Context, actor core.Actor, userID uint
 // EnableUser lets a disabled user log in again. Their revoked tokens stay revoked.
 func (s *Service) EnableUser(ctx context.Context, actor core.Actor, userID uint) error {
 	if !actor.Has(core.RoleAdmin) {
-		return core.Forbidden("you need the admin role to enable users")
+		return core.Forbidden(core.M("err.identity.enable_admin", "you need the admin role to enable users"))
 	}
 	return s.InTx(ctx, func(tx *gorm.DB) error {
 		var u models.User

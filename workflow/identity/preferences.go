@@ -26,12 +26,12 @@ func (s *Service) SetPreferences(ctx context.Context, actor core.Actor, p Prefer
 	var errs core.FieldErrors
 	if p.Language != "" {
 		if _, err := language.Parse(p.Language); err != nil || len(p.Language) > 35 {
-			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "language", Message: "the language " + quoteShort(p.Language) + " is not a language tag such as en or zh-CN"})
+			errs.Add("language", core.M("err.identity.language_invalid", "the language {{.Value}} is not a language tag such as en or zh-CN", "Value", quoteShort(p.Language)))
 		}
 	}
 	if p.TimeZone != "" {
 		if _, err := time.LoadLocation(p.TimeZone); err != nil || p.TimeZone == "Local" || len(p.TimeZone) > 64 {
-			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "time_zone", Message: "the time zone " + quoteShort(p.TimeZone) + " is not in the time zone database (an IANA name such as Asia/Shanghai)"})
+			errs.Add("time_zone", core.M("err.identity.time_zone_invalid", "the time zone {{.Value}} is not in the time zone database (an IANA name such as Asia/Shanghai)", "Value", quoteShort(p.TimeZone)))
 		}
 	}
 	if len(errs) > 0 {

@@ -35,7 +35,7 @@ func ActorOf(u models.User) core.Actor {
 // provider, which stays the source of truth for roles.
 func (s *Service) Login(ctx context.Context, id Identity) (core.Actor, error) {
 	if id.Issuer == "" || id.Subject == "" {
-		return core.Actor{}, &core.Error{Code: core.CodeUnauthorized, Message: "the identity provider gave no issuer or subject"}
+		return core.Actor{}, core.Unauthorized(core.M("err.identity.no_subject", "the identity provider gave no issuer or subject"))
 	}
 	if len(id.Roles) == 0 {
 		// The identity provider took every role away: the stored user loses
@@ -53,7 +53,7 @@ func (s *Service) Login(ctx context.Context, id Identity) (core.Actor, error) {
 		if err != nil {
 			return core.Actor{}, err
 		}
-		return core.Actor{}, core.Forbidden("your account has no Portcullis role: ask an administrator to add you to one of the Portcullis groups")
+		return core.Actor{}, core.Forbidden(core.M("err.identity.no_role", "your account has no Portcullis role: ask an administrator to add you to one of the Portcullis groups"))
 	}
 	var u models.User
 	err := s.InTx(ctx, func(tx *gorm.DB) error {
@@ -92,7 +92,7 @@ func (s *Service) Login(ctx context.Context, id Identity) (core.Actor, error) {
 		return s.Audit(tx, ActorOf(u), "user.login", "user", u.ID, "", "", detail, "")
 	})
 	if errors.Is(err, errDisabled) {
-		return core.Actor{}, core.Forbidden("your Portcullis account is disabled: ask an administrator")
+		return core.Actor{}, core.Forbidden(core.M("err.identity.disabled", "your Portcullis account is disabled: ask an administrator"))
 	}
 	if err != nil {
 		return core.Actor{}, err
@@ -107,14 +107,14 @@ func (s *Service) ActorByID(ctx context.Context, id uint) (core.Actor, error) {
 	var u models.User
 	if err := s.DB().WithContext(ctx).First(&u, id).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return core.Actor{}, &core.Error{Code: core.CodeUnauthorized, Message: "your session belongs to a user that no longer exists; log in again"}
+			return core.Actor{}, core.Unauthorized(core.M("err.identity.user_gone", "your session belongs to a user that no longer exists; log in again"))
 		}
 		return core.Actor{}, err
 	}
 	// A disabled user, or one the identity provider took every role from,
 	// has no session left, even one created before sessions recorded their user.
 	if u.DisabledAt != nil || strings.TrimSpace(u.Roles) == "" {
-		return core.Actor{}, &core.Error{Code: core.CodeUnauthorized, Message: "your access has ended; log in again"}
+		return core.Actor{}, core.Unauthorized(core.M("err.identity.access_ended", "your access has ended; log in again"))
 	}
 	return ActorOf(u), nil
 }
@@ -181,20 +181,20 @@ func (s *Service) CreateTokenTTL(ctx context.Context, actor core.Actor, email, n
 		name = "API token"
 	}
 	if len(name) > 100 {
-		return "", nil, core.Invalid("name", "the token name is too long (at most 100 characters)")
+		return "", nil, core.Invalid("name", core.M("err.identity.token_name_long", "the token name is too long (at most {{.Max}} characters)", "Max", 100))
 	}
 	var u models.User
 	if err := s.DB().WithContext(ctx).Where("LOWER(email) = ?", strings.ToLower(email)).First(&u).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return "", nil, &core.Error{Code: core.CodeNotFound, Field: "user", Message: "no user has the e-mail " + email + " (users appear after their first login; see 'portcullis user list')"}
+			return "", nil, core.NewError(core.CodeNotFound, "user", core.M("err.identity.no_user_email", "no user has the e-mail {{.Email}} (users appear after their first login; see 'portcullis user list')", "Email", email))
 		}
 		return "", nil, err
 	}
 	if actor.ID != 0 && actor.ID != u.ID && !actor.Has(core.RoleAdmin) {
-		return "", nil, core.Forbidden("you can only create tokens for yourself")
+		return "", nil, core.Forbidden(core.M("err.identity.token_for_self", "you can only create tokens for yourself"))
 	}
 	if u.DisabledAt != nil {
-		return "", nil, core.Invalid("user", "the user %s is disabled", u.Email)
+		return "", nil, core.Invalid("user", core.M("err.identity.user_disabled", "the user {{.Email}} is disabled", "Email", u.Email))
 	}
 	def, longest, err := TokenLifetimes(s.DB().WithContext(ctx))
 	if err != nil {
@@ -202,11 +202,11 @@ func (s *Service) CreateTokenTTL(ctx context.Context, actor core.Actor, email, n
 	}
 	switch {
 	case ttl < 0:
-		return "", nil, core.Invalid("ttl", "the token lifetime must be longer than zero")
+		return "", nil, core.Invalid("ttl", core.M("err.identity.ttl_zero", "the token lifetime must be longer than zero"))
 	case ttl == 0:
 		ttl = def
 	case ttl > longest:
-		return "", nil, core.Invalid("ttl", "the token lifetime %s is longer than the maximum of %s set by the administrators", FormatTTL(ttl), FormatTTL(longest))
+		return "", nil, core.Invalid("ttl", core.M("err.identity.ttl_too_long", "the token lifetime {{.TTL}} is longer than the maximum of {{.Max}} set by the administrators", "TTL", FormatTTL(ttl), "Max", FormatTTL(longest)))
 	}
 	expires := s.Now().Add(ttl)
 	raw := make([]byte, 32)
@@ -255,7 +255,7 @@ func (s *Service) RevokeToken(ctx context.Context, actor core.Actor, id uint) er
 
 // AuthenticateToken returns the actor a bearer token belongs to.
 func (s *Service) AuthenticateToken(ctx context.Context, secret string) (core.Actor, error) {
-	unauthorised := &core.Error{Code: core.CodeUnauthorized, Message: "the bearer token is not valid (unknown or revoked)"}
+	unauthorised := core.NewError(core.CodeUnauthorized, "", core.M("err.identity.token_invalid", "the bearer token is not valid (unknown or revoked)"))
 	if !strings.HasPrefix(secret, tokenPrefix) {
 		return core.Actor{}, unauthorised
 	}
@@ -282,7 +282,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, secret string) (core.Ac
 		expires = &e
 	}
 	if !now.Before(*expires) {
-		return core.Actor{}, &core.Error{Code: core.CodeUnauthorized, Message: "the bearer token has expired; create a new one on your profile page or with 'portcullis token create'"}
+		return core.Actor{}, core.Unauthorized(core.M("err.identity.token_expired", "the bearer token has expired; create a new one on your profile page or with 'portcullis token create'"))
 	}
 	// Recording use at most once a minute keeps API reads from becoming writes.
 	if tok.LastUsedAt == nil || now.Sub(*tok.LastUsedAt) > time.Minute {

@@ -74,12 +74,12 @@ func (s *Service) ListApplications(ctx context.Context) ([]ApplicationRow, error
 // checkApplicationName refuses an application name an asset could not carry.
 func checkApplicationName(name string) error {
 	if name == "" {
-		return core.Invalid("application", "the application's name is required")
+		return core.Invalid("application", core.M("err.inventory.application_required", "the application's name is required"))
 	}
 	if why := policy.CheckText(name); why != "" {
-		return core.Invalid("application", "application %s", why)
+		return core.Invalid("application", core.M("err.inventory.application_invalid", "application {{.Reason}}", "Reason", core.Plain(why)))
 	}
-	return core.CheckLength("application", "the application", name, core.Limits.Label)
+	return core.CheckLength("application", core.M("err.field.application", "the application"), name, core.Limits.Label)
 }
 
 // SetTier gives an application its tier, audited with the tier before.
@@ -93,7 +93,7 @@ func (s *Service) SetTier(ctx context.Context, actor core.Actor, name, tier stri
 	}
 	t, err := policy.ParseTier(tier)
 	if err != nil {
-		return core.Invalid("tier", "%v", err)
+		return core.Invalid("tier", core.M("err.inventory.tier_invalid", "{{.Reason}}", "Reason", core.Plain(err.Error())))
 	}
 	return s.InTx(ctx, func(tx *gorm.DB) error {
 		before, err := setTier(tx, actor, name, t, s.Now())
@@ -182,7 +182,7 @@ func (s *Service) SaveInnovationMaxExpiry(ctx context.Context, actor core.Actor,
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(days))
 	if err != nil || n < 1 || n > maxInnovationExpiryDays {
-		return core.Invalid(innovationMaxExpiryKey, "a whole number of days from 1 to %d is required", maxInnovationExpiryDays)
+		return core.Invalid(innovationMaxExpiryKey, core.M("err.inventory.innovation_days", "a whole number of days from 1 to {{.Max}} is required", "Max", maxInnovationExpiryDays))
 	}
 	return s.InTx(ctx, func(tx *gorm.DB) error {
 		before := InnovationMaxExpiryDays(tx)
@@ -213,14 +213,18 @@ func checkImportTier(tiers map[string]tierLine, line int, application, raw strin
 	}
 	t, err := policy.ParseTier(raw)
 	if err != nil {
-		return &LineError{Line: line, Field: "tier", Message: err.Error()}
+		e := lineError(line, "tier", core.M("err.inventory.tier_invalid", "{{.Reason}}", "Reason", core.Plain(err.Error())))
+		return &e
 	}
 	if application == "" {
-		return &LineError{Line: line, Field: "tier", Message: "a tier is given but no application: the tier belongs to the application"}
+		e := lineError(line, "tier", core.M("err.inventory.tier_without_application", "a tier is given but no application: the tier belongs to the application"))
+		return &e
 	}
 	if first, ok := tiers[application]; ok {
 		if first.tier != t {
-			return &LineError{Line: line, Field: "tier", Message: fmt.Sprintf("application %q is %s on line %d but %s on line %d: the lines of one application must name the same tier", application, first.tier, first.line, t, line)}
+			e := lineError(line, "tier", core.M("err.inventory.tier_differs", "application {{.Application}} is {{.First}} on line {{.FirstLine}} but {{.Tier}} on line {{.Line}}: the lines of one application must name the same tier",
+				"Application", strconv.Quote(application), "First", string(first.tier), "FirstLine", first.line, "Tier", string(t), "Line", line))
+			return &e
 		}
 		return nil
 	}

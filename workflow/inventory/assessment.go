@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"gorm.io/gorm"
@@ -89,9 +90,7 @@ func (s *Service) SaveQuestionnaire(ctx context.Context, actor core.Actor, in []
 		return Questionnaire{}, err
 	}
 	var errs core.FieldErrors
-	add := func(field, format string, a ...any) {
-		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: field, Message: fmt.Sprintf(format, a...)})
-	}
+	add := errs.Add
 	var qs []Question
 	seen := map[string]int{}
 	for i, q := range in {
@@ -102,26 +101,26 @@ func (s *Service) SaveQuestionnaire(ctx context.Context, actor core.Actor, in []
 		field := func(name string) string { return fmt.Sprintf("questions[%d].%s", i, name) }
 		switch {
 		case !questionID.MatchString(q.ID):
-			add(field("id"), "an answer key is 1 to 40 lower-case letters, digits or '_', starting with a letter (e.g. data_handled)")
+			add(field("id"), core.M("err.inventory.question_key", "an answer key is 1 to 40 lower-case letters, digits or '_', starting with a letter (e.g. data_handled)"))
 		case seen[q.ID] > 0:
-			add(field("id"), "the key %q is used by question %d already", q.ID, seen[q.ID])
+			add(field("id"), core.M("err.inventory.question_key_used", "the key {{.Key}} is used by question {{.N}} already", "Key", strconv.Quote(q.ID), "N", seen[q.ID]))
 		default:
 			seen[q.ID] = i + 1
 		}
 		if q.Text == "" {
-			add(field("text"), "the question's text is required")
+			add(field("text"), core.M("err.inventory.question_text_required", "the question's text is required"))
 		} else if why := policy.CheckText(q.Text); why != "" {
-			add(field("text"), "the question %s", why)
-		} else if err := core.CheckLength(field("text"), "the question", q.Text, MaxQuestionText); err != nil {
+			add(field("text"), core.M("err.inventory.question_text_invalid", "the question {{.Reason}}", "Reason", core.Plain(why)))
+		} else if err := core.CheckLength(field("text"), core.M("err.field.question", "the question"), q.Text, MaxQuestionText); err != nil {
 			errs = append(errs, err.(*core.Error))
 		}
 		qs = append(qs, Question{ID: q.ID, Text: q.Text, Required: q.Required})
 	}
 	if len(qs) == 0 && len(errs) == 0 {
-		add("questions", "the assessment needs at least one question")
+		add("questions", core.M("err.inventory.questions_none", "the assessment needs at least one question"))
 	}
 	if len(qs) > maxQuestions {
-		add("questions", "the assessment holds at most %d questions", maxQuestions)
+		add("questions", core.M("err.inventory.questions_too_many", "the assessment holds at most {{.Max}} questions", "Max", maxQuestions))
 	}
 	if len(errs) > 0 {
 		return Questionnaire{}, errs
@@ -137,7 +136,7 @@ func (s *Service) SaveQuestionnaire(ctx context.Context, actor core.Actor, in []
 		if err := tx.Create(&models.AssessmentQuestionnaire{Version: out.Version, Questions: string(b), CreatedBy: actor.Email, CreatedAt: s.Now()}).Error; err != nil {
 			// Two admins saving at once on PostgreSQL: the version is taken.
 			if errors.Is(err, gorm.ErrDuplicatedKey) || strings.Contains(strings.ToLower(err.Error()), "unique") || strings.Contains(err.Error(), "duplicate key") {
-				return core.Conflict("another admin saved version %d of the questionnaire at the same moment: reload the page and save again", out.Version)
+				return core.Conflict(core.M("err.inventory.questionnaire_race", "another admin saved version {{.Version}} of the questionnaire at the same moment: reload the page and save again", "Version", out.Version))
 			}
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gorm.io/gorm"
@@ -50,14 +51,18 @@ func (in ZoneInput) validate() (models.Zone, error) {
 		Description: strings.TrimSpace(in.Description), CheckCredentials: in.CheckCredentials,
 	}
 	if !policy.ValidZoneName(z.Name) {
-		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "name", Message: "a zone name is 1 to 64 letters, digits, '-', '_' or '.', not starting with a digit"})
+		errs.Add("name", core.M("err.inventory.zone_name", "a zone name is 1 to 64 letters, digits, '-', '_' or '.', not starting with a digit"))
 	}
 	c := Classification(strings.ToLower(strings.TrimSpace(in.Classification)))
 	if !slices.Contains(AllClassifications, c) {
-		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "classification", Message: fmt.Sprintf("classification %q is not one of internet, dmz, transit, low, medium, high", in.Classification)})
+		errs.Add("classification", core.M("err.inventory.classification", "classification {{.Value}} is not one of internet, dmz, transit, low, medium, high", "Value", strconv.Quote(in.Classification)))
 	}
 	z.Classification = string(c)
-	for _, f := range []struct{ field, what, value string }{{"owner", "the owner", z.Owner}, {"description", "the description", z.Description}} {
+	for _, f := range []struct {
+		field string
+		what  core.Message
+		value string
+	}{{"owner", core.M("err.field.owner", "the owner"), z.Owner}, {"description", core.M("err.field.zone_description", "the description"), z.Description}} {
 		if err := core.CheckLength(f.field, f.what, f.value, core.Limits.Label); err != nil {
 			errs = append(errs, err.(*core.Error))
 		}
@@ -65,7 +70,7 @@ func (in ZoneInput) validate() (models.Zone, error) {
 	if strings.TrimSpace(in.CIDRs) != "" {
 		prefixes, err := policy.ParseCIDRs(in.CIDRs)
 		if err != nil {
-			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "cidrs", Message: err.Error()})
+			errs.Add("cidrs", core.M("err.inventory.cidrs_invalid", "{{.Reason}}", "Reason", core.Plain(err.Error())))
 		} else {
 			lines := make([]string, len(prefixes))
 			for i, p := range prefixes {
@@ -74,7 +79,7 @@ func (in ZoneInput) validate() (models.Zone, error) {
 			z.CIDRs = strings.Join(lines, "\n")
 		}
 	} else if c != ClassInternet {
-		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "cidrs", Message: "a zone needs at least one CIDR (only the internet zone may have none)"})
+		errs.Add("cidrs", core.M("err.inventory.cidrs_required", "a zone needs at least one CIDR (only the internet zone may have none)"))
 	}
 	if len(errs) > 0 {
 		return z, errs
@@ -114,7 +119,7 @@ func (s *Service) GetZone(ctx context.Context, id uint) (*models.Zone, error) {
 
 func requireAdmin(actor core.Actor) error {
 	if !actor.Has(core.RoleAdmin) {
-		return core.Forbidden("you need the admin role to change the inventory")
+		return core.Forbidden(core.M("err.inventory.admin", "you need the admin role to change the inventory"))
 	}
 	return nil
 }
@@ -132,7 +137,7 @@ func (s *Service) SaveZone(ctx context.Context, actor core.Actor, id uint, in Zo
 		var clash int64
 		tx.Model(&models.Zone{}).Where("LOWER(name) = LOWER(?) AND id <> ?", z.Name, id).Count(&clash)
 		if clash > 0 {
-			return &core.Error{Code: core.CodeInvalid, Field: "name", Message: fmt.Sprintf("a zone named %q exists already", z.Name)}
+			return core.Invalid("name", core.M("err.inventory.zone_exists", "a zone named {{.Name}} exists already", "Name", strconv.Quote(z.Name)))
 		}
 		action := "zone.create"
 		var before *models.Zone
@@ -280,20 +285,20 @@ func (in AssetInput) validate(fieldPrefix string, rules policy.AssetAddressRules
 	}
 	addr, err := netip.ParseAddr(strings.TrimSpace(in.Address))
 	if err != nil || addr.Zone() != "" {
-		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: fieldPrefix + "address", Message: fmt.Sprintf("%q is not an IP address", in.Address)})
+		errs.Add(fieldPrefix+"address", core.M("err.inventory.address_invalid", "{{.Value}} is not an IP address", "Value", strconv.Quote(in.Address)))
 	} else {
 		a.Address = addr.Unmap().String()
 		if why := rules.CheckAssetAddress(addr); why != "" {
-			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: fieldPrefix + "address", Message: why})
+			errs.Add(fieldPrefix+"address", core.M("err.inventory.address_refused", "{{.Reason}}", "Reason", core.Plain(why)))
 		}
 	}
 	if why := policy.CheckHostname(a.Hostname); why != "" {
-		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: fieldPrefix + "hostname", Message: why})
+		errs.Add(fieldPrefix+"hostname", core.M("err.inventory.hostname_invalid", "{{.Reason}}", "Reason", core.Plain(why)))
 	}
 	for field, v := range map[string]string{"owner_team": a.OwnerTeam, "application": a.Application} {
 		if why := policy.CheckText(v); why != "" { // an imported file is no form: checked here
-			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: fieldPrefix + field, Message: field + " " + why})
-		} else if err := core.CheckLength(fieldPrefix+field, "the "+strings.ReplaceAll(field, "_", " "), v, core.Limits.Label); err != nil {
+			errs.Add(fieldPrefix+field, core.M("err.inventory.text_invalid", "{{.Field}} {{.Reason}}", "Field", field, "Reason", core.Plain(why)))
+		} else if err := core.CheckLength(fieldPrefix+field, core.M("err.field."+field, "the "+strings.ReplaceAll(field, "_", " ")), v, core.Limits.Label); err != nil {
 			errs = append(errs, err.(*core.Error))
 		}
 	}
@@ -301,9 +306,9 @@ func (in AssetInput) validate(fieldPrefix string, rules policy.AssetAddressRules
 		p, err := netip.ParseAddr(pub)
 		switch {
 		case err != nil || p.Zone() != "":
-			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: fieldPrefix + "public_address", Message: fmt.Sprintf("public address %q is not an IP address", pub)})
+			errs.Add(fieldPrefix+"public_address", core.M("err.inventory.public_address_invalid", "public address {{.Value}} is not an IP address", "Value", strconv.Quote(pub)))
 		case p.Unmap().String() == a.Address:
-			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: fieldPrefix + "public_address", Message: "the public address is the (NAT) address the internet reaches the asset at; leave it empty when it is the asset's own"})
+			errs.Add(fieldPrefix+"public_address", core.M("err.inventory.public_address_own", "the public address is the (NAT) address the internet reaches the asset at; leave it empty when it is the asset's own"))
 		default:
 			a.PublicAddress = p.Unmap().String()
 		}
@@ -347,7 +352,7 @@ func (s *Service) SaveAsset(ctx context.Context, actor core.Actor, id uint, in A
 		var clash int64
 		tx.Model(&models.Asset{}).Where("address = ? AND id <> ?", a.Address, id).Count(&clash)
 		if clash > 0 {
-			return &core.Error{Code: core.CodeInvalid, Field: "address", Message: fmt.Sprintf("asset %s is in the inventory already", a.Address)}
+			return core.Invalid("address", core.M("err.inventory.asset_exists", "asset {{.Address}} is in the inventory already", "Address", a.Address))
 		}
 		ix, err := LoadZoneIndex(tx)
 		if err != nil {
@@ -395,11 +400,25 @@ func (s *Service) DeleteAsset(ctx context.Context, actor core.Actor, id uint) er
 	})
 }
 
-// LineError is one bad line of an import.
+// LineError is one bad line of an import. Message is Text in English.
 type LineError struct {
 	Line    int
 	Field   string
 	Message string
+	Text    core.Message `json:"-"`
+}
+
+// lineError is the bad line line, about field, saying m.
+func lineError(line int, field string, m core.Message) LineError {
+	return LineError{Line: line, Field: field, Message: m.String(), Text: m}
+}
+
+// Said is what the line's refusal says, for any language.
+func (l LineError) Said() core.Message {
+	if l.Text.ID == "" && l.Text.English == "" {
+		return core.Plain(l.Message)
+	}
+	return l.Text
 }
 
 // ImportError reports every bad line of a CSV import; nothing was imported.
@@ -415,7 +434,12 @@ func (e *ImportError) Error() string {
 
 // Unwrap makes an import error a bad-input error.
 func (e *ImportError) Unwrap() error {
-	return &core.Error{Code: core.CodeInvalid, Field: "file", Message: e.Error()}
+	if len(e.Lines) == 0 {
+		return core.Invalid("file", core.M("err.inventory.import_failed_plain", "import failed"))
+	}
+	l := e.Lines[0]
+	return core.Invalid("file", core.M("err.inventory.import_failed", "line {{.Line}}: {{.Field}}: {{.Reason}} ({{.Count}} bad lines in all; nothing was imported)",
+		"Line", l.Line, "Field", l.Field, "Reason", l.Said(), "Count", len(e.Lines)))
 }
 
 // maxImportLines bounds one import, so a mistaken upload cannot hold the database for long.
@@ -435,14 +459,14 @@ func (s *Service) ImportAssets(ctx context.Context, actor core.Actor, r io.Reade
 	cr.TrimLeadingSpace = true
 	header, err := cr.Read()
 	if err != nil {
-		return 0, 0, core.Invalid("file", "the file is empty or not CSV: the first line must be a header such as address,hostname,owner_team,application")
+		return 0, 0, core.Invalid("file", core.M("err.inventory.file_not_csv", "the file is empty or not CSV: the first line must be a header such as address,hostname,owner_team,application"))
 	}
 	col := map[string]int{}
 	for i, h := range header {
 		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
 	}
 	if _, ok := col["address"]; !ok {
-		return 0, 0, core.Invalid("file", "the header has no address column (expected address,hostname,owner_team,application)")
+		return 0, 0, core.Invalid("file", core.M("err.inventory.file_no_address", "the header has no address column (expected address,hostname,owner_team,application)"))
 	}
 	field := func(rec []string, name string) string {
 		if i, ok := col[name]; ok && i < len(rec) {
@@ -464,14 +488,14 @@ func (s *Service) ImportAssets(ctx context.Context, actor core.Actor, r io.Reade
 			break
 		}
 		if err != nil {
-			bad = append(bad, LineError{Line: line, Field: "line", Message: err.Error()})
+			bad = append(bad, lineError(line, "line", core.M("err.inventory.line_unreadable", "{{.Reason}}", "Reason", core.Plain(err.Error()))))
 			if errors.Is(err, csv.ErrQuote) || errors.Is(err, csv.ErrBareQuote) {
 				continue
 			}
 			break
 		}
 		if line-1 > maxImportLines {
-			return 0, 0, core.Invalid("file", "the file has more than %d lines; split it", maxImportLines)
+			return 0, 0, core.Invalid("file", core.M("err.inventory.file_too_long", "the file has more than {{.Max}} lines; split it", "Max", maxImportLines))
 		}
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue
@@ -481,7 +505,7 @@ func (s *Service) ImportAssets(ctx context.Context, actor core.Actor, r io.Reade
 			OwnerTeam: field(rec, "owner_team"), Application: field(rec, "application"), PublicAddress: field(rec, "public_address"),
 		}.validate("", rules)
 		for _, e := range errs {
-			bad = append(bad, LineError{Line: line, Field: e.Field, Message: e.Message})
+			bad = append(bad, lineError(line, e.Field, e.Said()))
 		}
 		if e := checkImportTier(tiers, line, a.Application, field(rec, "tier")); e != nil {
 			bad = append(bad, *e)
@@ -489,7 +513,7 @@ func (s *Service) ImportAssets(ctx context.Context, actor core.Actor, r io.Reade
 		}
 		if len(errs) == 0 {
 			if first, dup := seen[a.Address]; dup {
-				bad = append(bad, LineError{Line: line, Field: "address", Message: fmt.Sprintf("%s appears already on line %d", a.Address, first)})
+				bad = append(bad, lineError(line, "address", core.M("err.inventory.address_repeated", "{{.Address}} appears already on line {{.First}}", "Address", a.Address, "First", first)))
 				continue
 			}
 			seen[a.Address] = line
@@ -500,7 +524,7 @@ func (s *Service) ImportAssets(ctx context.Context, actor core.Actor, r io.Reade
 		return 0, 0, &ImportError{Lines: bad}
 	}
 	if len(rows) == 0 {
-		return 0, 0, core.Invalid("file", "the file has a header but no assets")
+		return 0, 0, core.Invalid("file", core.M("err.inventory.file_no_assets", "the file has a header but no assets"))
 	}
 	err = s.InTx(ctx, func(tx *gorm.DB) error {
 		ix, err := LoadZoneIndex(tx)

@@ -125,7 +125,7 @@ func ApplyChange(p policy.Policy, change PolicyChange) (policy.Policy, error) {
 		if err != nil {
 			// Both: the refusal for the error helper, the catalog's own
 			// error for the line it names (the editor shows it).
-			return p, errors.Join(&core.Error{Code: core.CodeInvalid, Field: "catalog", Message: err.Error()}, err)
+			return p, errors.Join(core.Invalid("catalog", core.M("err.inventory.catalog_invalid", "{{.Reason}}", "Reason", core.Plain(err.Error()))), err)
 		}
 		p.Catalog = cat
 	}
@@ -135,7 +135,7 @@ func ApplyChange(p policy.Policy, change PolicyChange) (policy.Policy, error) {
 // SavePolicy stores a changed matrix or catalog, audited with both versions.
 func (s *Service) SavePolicy(ctx context.Context, actor core.Actor, change PolicyChange) error {
 	if !actor.Has(core.RoleAdmin) {
-		return core.Forbidden("you need the admin role to change the policy")
+		return core.Forbidden(core.M("err.inventory.policy_admin", "you need the admin role to change the policy"))
 	}
 	return s.InTx(ctx, func(tx *gorm.DB) error {
 		before, err := s.LoadPolicy(tx)

@@ -2,7 +2,6 @@ package inventory
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -176,12 +175,10 @@ func (in SettingsInput) values() map[string]string {
 // SaveSettings checks and stores the policy's parameters, audited.
 func (s *Service) SaveSettings(ctx context.Context, actor core.Actor, in SettingsInput) error {
 	if !actor.Has(core.RoleAdmin) {
-		return core.Forbidden("you need the admin role to change the settings")
+		return core.Forbidden(core.M("err.inventory.settings_admin", "you need the admin role to change the settings"))
 	}
 	var errs core.FieldErrors
-	add := func(field, format string, a ...any) {
-		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: field, Message: fmt.Sprintf(format, a...)})
-	}
+	add := errs.Add
 	limits := map[string][2]int{
 		"default_expiry_days": {1, 3 * 365}, "max_expiry_days": {1, 3 * 365},
 		"max_source_prefix_v4": {1, 32}, "max_source_prefix_v6": {1, 128},
@@ -199,29 +196,29 @@ func (s *Service) SaveSettings(ctx context.Context, actor core.Actor, in Setting
 	for _, key := range settingKeys {
 		if key == "public_tcp_ports" {
 			if _, err := policy.ParsePorts(values[key]); err != nil {
-				add(key, "%v", err)
+				add(key, core.M("err.inventory.ports_invalid", "{{.Reason}}", "Reason", core.Plain(err.Error())))
 			}
 			continue
 		}
 		if key == assetAddressAllowKey {
 			if _, err := policy.ParsePrefixList(values[key]); err != nil {
-				add(key, "%v", err)
+				add(key, core.M("err.inventory.prefixes_invalid", "{{.Reason}}", "Reason", core.Plain(err.Error())))
 			}
 			continue
 		}
 		n, err := strconv.Atoi(values[key])
 		lim := limits[key]
 		if err != nil || n < lim[0] || n > lim[1] {
-			add(key, "a whole number from %d to %d is required", lim[0], lim[1])
+			add(key, core.M("err.inventory.whole_number", "a whole number from {{.Min}} to {{.Max}} is required", "Min", lim[0], "Max", lim[1]))
 			continue
 		}
 		nums[key] = n
 	}
 	if len(errs) == 0 && nums["default_expiry_days"] > nums["max_expiry_days"] {
-		add("default_expiry_days", "the default expiry (%d days) is longer than the maximum (%d days)", nums["default_expiry_days"], nums["max_expiry_days"])
+		add("default_expiry_days", core.M("err.inventory.default_expiry_long", "the default expiry ({{.Default}} days) is longer than the maximum ({{.Max}} days)", "Default", nums["default_expiry_days"], "Max", nums["max_expiry_days"]))
 	}
 	if len(errs) == 0 && nums[identity.TokenDefaultDaysKey] > nums[identity.TokenMaxDaysKey] {
-		add(identity.TokenDefaultDaysKey, "the default token lifetime (%d days) is longer than the maximum (%d days)", nums[identity.TokenDefaultDaysKey], nums[identity.TokenMaxDaysKey])
+		add(identity.TokenDefaultDaysKey, core.M("err.inventory.default_token_long", "the default token lifetime ({{.Default}} days) is longer than the maximum ({{.Max}} days)", "Default", nums[identity.TokenDefaultDaysKey], "Max", nums[identity.TokenMaxDaysKey]))
 	}
 	if len(errs) > 0 {
 		return errs

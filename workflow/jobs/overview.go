@@ -43,7 +43,7 @@ func canSeeJobs(a core.Actor) error {
 	if a.Has(core.RoleAdmin) {
 		return nil
 	}
-	return core.Forbidden("background jobs are for admins")
+	return core.Forbidden(core.M("err.jobs.admins", "background jobs are for admins"))
 }
 
 // Counts counts every queue's jobs by state.

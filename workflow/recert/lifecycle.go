@@ -34,21 +34,21 @@ type Guarded struct {
 var byOwner = core.Guard[Guarded]{Name: "owner may lapse or re-certify", Check: func(g Guarded) error {
 	r := g.Request
 	if g.Actor.ID != r.RequesterID && (g.Actor.Team == "" || g.Actor.Team != r.Team) {
-		return core.Forbidden("only the owners of request #%d (its requester and team %s) can re-certify it", r.ID, r.Team)
+		return core.Forbidden(core.M("err.recert.only_owners", "only the owners of request #{{.ID}} (its requester and team {{.Team}}) can re-certify it", "ID", r.ID, "Team", r.Team))
 	}
 	return nil
 }}
 
 var bySystem = core.Guard[Guarded]{Name: "the scheduler", Check: func(g Guarded) error {
 	if g.Actor.ID != 0 {
-		return core.Forbidden("only the scheduler lapses an overdue re-certification")
+		return core.Forbidden(core.M("err.recert.only_scheduler", "only the scheduler lapses an overdue re-certification"))
 	}
 	return nil
 }}
 
 var pastDeadline = core.Guard[Guarded]{Name: "deadline passed", Check: func(g Guarded) error {
 	if !g.Now.After(g.DueBy) {
-		return core.Conflict("the campaign's deadline %s has not passed", g.DueBy.Format(time.DateOnly))
+		return core.Conflict(core.M("err.recert.deadline_not_passed", "the campaign's deadline {{.Date}} has not passed", "Date", g.DueBy.Format(time.DateOnly)))
 	}
 	return nil
 }}

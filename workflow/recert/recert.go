@@ -38,7 +38,7 @@ func canRunCampaigns(a core.Actor) error {
 	if a.ID == 0 || a.Has(core.RoleApprover, core.RoleAdmin) {
 		return nil
 	}
-	return core.Forbidden("you need the approver or admin role to run a re-certification campaign")
+	return core.Forbidden(core.M("err.recert.campaign_role", "you need the approver or admin role to run a re-certification campaign"))
 }
 
 // StartCampaign opens a campaign for every opening in force that is due by
@@ -51,11 +51,11 @@ func (s *Service) StartCampaign(ctx context.Context, actor core.Actor, name stri
 	if name == "" {
 		name = "Re-certification due " + dueBy.Format(time.DateOnly)
 	}
-	if err := core.CheckLength("name", "the campaign name", name, core.Limits.Name); err != nil {
+	if err := core.CheckLength("name", core.M("err.field.campaign_name", "the campaign name"), name, core.Limits.Name); err != nil {
 		return nil, 0, err
 	}
 	if !dueBy.After(s.Now()) {
-		return nil, 0, core.Invalid("due_by", "the campaign's deadline %s is not in the future", dueBy.Format(time.DateOnly))
+		return nil, 0, core.Invalid("due_by", core.M("err.recert.deadline_past", "the campaign's deadline {{.Date}} is not in the future", "Date", dueBy.Format(time.DateOnly)))
 	}
 	var camp models.RecertCampaign
 	added := 0
@@ -128,7 +128,7 @@ func (p CampaignProgress) Total() TeamProgress {
 
 func canSeeProgress(a core.Actor) error {
 	if !a.SeesAllRequests() {
-		return core.Forbidden("campaign progress is for security, auditors and admins")
+		return core.Forbidden(core.M("err.recert.progress_roles", "campaign progress is for security, auditors and admins"))
 	}
 	return nil
 }
@@ -319,7 +319,7 @@ func loadOwnedRecert(tx *gorm.DB, actor core.Actor, id uint, ev Event) (*models.
 		return nil, nil, err
 	}
 	if _, err := Lifecycle.Check(State(rc.Status), ev, g); err != nil {
-		return nil, nil, core.Conflict("request #%d was %s already in this campaign", r.ID, rc.Status)
+		return nil, nil, core.Conflict(core.M("err.recert.answered_already", "request #{{.ID}} was {{.Status}} already in this campaign", "ID", r.ID, "Status", Lifecycle.LabelSaid(State(rc.Status))))
 	}
 	return &rc, r, nil
 }
@@ -330,9 +330,9 @@ func loadOwnedRecert(tx *gorm.DB, actor core.Actor, id uint, ev Event) (*models.
 func (s *Service) Recertify(ctx context.Context, actor core.Actor, id uint, justification string, expires time.Time) (*models.Request, error) {
 	justification = strings.TrimSpace(justification)
 	if justification == "" {
-		return nil, core.Invalid("justification", "a fresh justification is required: say why the opening is still needed")
+		return nil, core.Invalid("justification", core.M("err.recert.justification_required", "a fresh justification is required: say why the opening is still needed"))
 	}
-	if err := core.CheckLength("justification", "the justification", justification, core.Limits.Justification); err != nil {
+	if err := core.CheckLength("justification", core.M("err.field.justification", "the justification"), justification, core.Limits.Justification); err != nil {
 		return nil, err
 	}
 	var req *models.Request
@@ -350,7 +350,7 @@ func (s *Service) Recertify(ctx context.Context, actor core.Actor, id uint, just
 			expires = now.Add(settings.DefaultExpiry)
 		}
 		if !expires.After(now) || expires.Sub(now) > settings.MaxExpiry+24*time.Hour {
-			return core.Invalid("expires_at", "the new expiry must be in the future and at most %d days away", int(settings.MaxExpiry.Hours()/24))
+			return core.Invalid("expires_at", core.M("err.recert.expiry", "the new expiry must be in the future and at most {{.Days}} days away", "Days", int(settings.MaxExpiry.Hours()/24)))
 		}
 		exp := expires.UTC()
 		before := r.ExpiresAt
@@ -377,9 +377,9 @@ func (s *Service) LetLapse(ctx context.Context, actor core.Actor, id uint, reaso
 	reason = strings.TrimSpace(reason)
 	// Letting an opening lapse removes it: the timeline says why.
 	if reason == "" {
-		return nil, core.Invalid("reason", "a reason is required to let an opening lapse")
+		return nil, core.Invalid("reason", core.M("err.recert.lapse_reason_required", "a reason is required to let an opening lapse"))
 	}
-	if err := core.CheckLength("reason", "the reason", reason, core.Limits.Reason); err != nil {
+	if err := core.CheckLength("reason", core.M("err.field.reason", "the reason"), reason, core.Limits.Reason); err != nil {
 		return nil, err
 	}
 	var req *models.Request

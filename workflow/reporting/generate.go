@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -136,7 +137,7 @@ func (s *Service) Compute(ctx context.Context, actor core.Actor, kind periodic.K
 		return periodic.Compute(in), nil
 	}
 	if !slices.Contains(teams, team) {
-		return periodic.Report{}, core.Invalid("team", "no asset of zone %s is owned by team %q (teams there: %s)", in.Zone, team, strings.Join(teams, ", "))
+		return periodic.Report{}, core.Invalid("team", core.M("err.reporting.team_not_in_zone", "no asset of zone {{.Zone}} is owned by team {{.Team}} (teams there: {{.Teams}})", "Zone", in.Zone, "Team", strconv.Quote(team), "Teams", strings.Join(teams, ", ")))
 	}
 	return periodic.Compute(forTeam(in, team)), nil
 }
@@ -148,7 +149,7 @@ func (s *Service) inputs(db *gorm.DB, kind periodic.Kind, zoneName string, curre
 	var z models.Zone
 	if err := db.Where("name = ?", zoneName).Take(&z).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return periodic.Input{}, nil, core.Invalid("zone", "there is no zone %q", zoneName)
+			return periodic.Input{}, nil, core.Invalid("zone", core.M("err.reporting.no_zone", "there is no zone {{.Zone}}", "Zone", strconv.Quote(zoneName)))
 		}
 		return periodic.Input{}, nil, err
 	}

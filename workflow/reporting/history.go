@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gorm.io/gorm"
@@ -30,7 +31,7 @@ type Filter struct {
 func (s *Service) List(ctx context.Context, actor core.Actor, f Filter, req paging.Request[Key]) (paging.Page[models.PeriodicReport], error) {
 	if f.Kind != "" {
 		if _, ok := periodic.ParseKind(f.Kind); !ok {
-			return paging.Page[models.PeriodicReport]{}, core.Invalid("kind", "%q is not daily or weekly", f.Kind)
+			return paging.Page[models.PeriodicReport]{}, core.Invalid("kind", core.M("err.reporting.kind", "{{.Kind}} is not daily or weekly", "Kind", strconv.Quote(f.Kind)))
 		}
 	}
 	q := s.DB().WithContext(ctx).Omit("content")
@@ -138,13 +139,13 @@ func (s *Service) Choices(ctx context.Context, actor core.Actor) (zones, teams [
 func (s *Service) Subscribe(ctx context.Context, actor core.Actor, zone, team string, on bool) error {
 	zone, team = strings.TrimSpace(zone), strings.TrimSpace(team)
 	if actor.ID == 0 {
-		return core.Forbidden("only people subscribe to reports")
+		return core.Forbidden(core.M("err.reporting.people_only", "only people subscribe to reports"))
 	}
 	switch {
 	case zone == "" && team == "":
-		return core.Invalid("zone", "choose a zone or a team")
+		return core.Invalid("zone", core.M("err.reporting.zone_or_team", "choose a zone or a team"))
 	case zone != "" && team != "":
-		return core.Invalid("team", "choose a zone or a team, not both")
+		return core.Invalid("team", core.M("err.reporting.not_both", "choose a zone or a team, not both"))
 	}
 	if zone != "" && !SeesAll(actor) {
 		return refuse("")
@@ -158,10 +159,10 @@ func (s *Service) Subscribe(ctx context.Context, actor core.Actor, zone, team st
 			return err
 		}
 		if zone != "" && !slices.Contains(zones, zone) {
-			return core.Invalid("zone", "there is no zone %q", zone)
+			return core.Invalid("zone", core.M("err.reporting.no_zone", "there is no zone {{.Zone}}", "Zone", strconv.Quote(zone)))
 		}
 		if team != "" && !slices.Contains(teams, team) {
-			return core.Invalid("team", "no asset is owned by team %q", team)
+			return core.Invalid("team", core.M("err.reporting.team_unknown", "no asset is owned by team {{.Team}}", "Team", strconv.Quote(team)))
 		}
 		row := models.ReportSubscription{UserID: actor.ID, Zone: zone, Team: team, Active: on, UpdatedAt: s.Now()}
 		res := tx.Model(&models.ReportSubscription{}).Where("user_id = ? AND zone = ? AND team = ?", actor.ID, zone, team).

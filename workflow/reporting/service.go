@@ -53,9 +53,9 @@ func CanSee(a core.Actor, team string) bool {
 
 func refuse(team string) error {
 	if team == "" {
-		return core.Forbidden("a zone's report is for security, operations, auditors and admins; owners read their own team's reports")
+		return core.Forbidden(core.M("err.reporting.zone_roles", "a zone's report is for security, operations, auditors and admins; owners read their own team's reports"))
 	}
-	return core.Forbidden("you read the reports of your own team only, not team %s's", team)
+	return core.Forbidden(core.M("err.reporting.own_team", "you read the reports of your own team only, not team {{.Team}}'s", "Team", team))
 }
 
 // PDFOptions are the options the report PDFs are made with.

@@ -3,9 +3,9 @@ package requests
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -71,11 +71,11 @@ func answerAssessment(qs inventory.Questionnaire, answers map[string]string) (*A
 		field := AnswerField(q.ID)
 		switch {
 		case text == "" && q.Required:
-			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: field, Message: fmt.Sprintf("the security assessment needs an answer to %q", q.Text)})
+			errs.Add(field, core.M("err.requests.assessment_unanswered", "the security assessment needs an answer to {{.Question}}", "Question", strconv.Quote(q.Text)))
 		case text != "":
 			if why := policy.CheckText(text); why != "" {
-				errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: field, Message: "the answer " + why})
-			} else if err := core.CheckLength(field, "the answer", text, core.Limits.AssessmentAnswer); err != nil {
+				errs.Add(field, core.M("err.requests.answer_invalid", "the answer {{.Reason}}", "Reason", core.Plain(why)))
+			} else if err := core.CheckLength(field, core.M("err.field.answer", "the answer"), text, core.Limits.AssessmentAnswer); err != nil {
 				errs = append(errs, err.(*core.Error))
 			}
 			a.Answers[q.ID] = text
@@ -89,7 +89,7 @@ func answerAssessment(qs inventory.Questionnaire, answers map[string]string) (*A
 	}
 	sort.Strings(unknown)
 	for _, id := range unknown {
-		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: AnswerField(id), Message: fmt.Sprintf("%q is not a question of the security assessment (version %d)", id, qs.Version)})
+		errs.Add(AnswerField(id), core.M("err.requests.assessment_unknown", "{{.ID}} is not a question of the security assessment (version {{.Version}})", "ID", strconv.Quote(id), "Version", qs.Version))
 	}
 	return a, errs
 }
@@ -197,9 +197,9 @@ func (s *Service) checkInnovation(tx *gorm.DB, v *validated, in Input, asked *As
 	if in.ExpiresAt.IsZero() {
 		v.req.ExpiresAt = now.Add(inn.MaxExpiry).UTC()
 	} else if v.req.ExpiresAt.Sub(now) > inn.MaxExpiry+24*time.Hour {
-		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "expires_at", Message: fmt.Sprintf(
-			"the request touches the innovation-tier application %s: its openings last at most %d days (until %s), not until %s",
-			strings.Join(inn.Applications, ", "), days, now.Add(inn.MaxExpiry).Format(time.DateOnly), v.req.ExpiresAt.Format(time.DateOnly))})
+		errs.Add("expires_at", core.M("err.requests.innovation_expiry",
+			"the request touches the innovation-tier application {{.Applications}}: its openings last at most {{.Days}} days (until {{.Until}}), not until {{.Date}}",
+			"Applications", strings.Join(inn.Applications, ", "), "Days", days, "Until", now.Add(inn.MaxExpiry).Format(time.DateOnly), "Date", v.req.ExpiresAt.Format(time.DateOnly)))
 	}
 	a, aerrs := answerAssessment(inn.Questionnaire, in.Assessment)
 	errs = append(errs, aerrs...)
@@ -217,10 +217,10 @@ func assessmentAnswered(r *models.Request) error {
 	}
 	a := AssessmentOf(*r)
 	if a == nil {
-		return core.Invalid("assessment", "request #%d touches an innovation-tier application: edit it and answer the security assessment before submitting", r.ID)
+		return core.Invalid("assessment", core.M("err.requests.assessment_missing", "request #{{.ID}} touches an innovation-tier application: edit it and answer the security assessment before submitting", "ID", r.ID))
 	}
 	if missing := a.Unanswered(); len(missing) > 0 {
-		return core.Invalid(AnswerField(missing[0].ID), "request #%d touches an innovation-tier application: edit it and answer %q (and every other required question of the security assessment) before submitting", r.ID, missing[0].Text)
+		return core.Invalid(AnswerField(missing[0].ID), core.M("err.requests.assessment_incomplete", "request #{{.ID}} touches an innovation-tier application: edit it and answer {{.Question}} (and every other required question of the security assessment) before submitting", "ID", r.ID, "Question", strconv.Quote(missing[0].Text)))
 	}
 	return nil
 }

@@ -155,7 +155,7 @@ type Evaluation struct {
 // Incomplete and the others are judged.
 func (s *Service) Evaluate(ctx context.Context, specs []policy.RuleSpec, expires time.Time) (*Evaluation, error) {
 	if len(specs) > MaxRules {
-		return nil, core.Invalid("rules", "%d rules given; one evaluation judges at most %d (as one request holds): split them", len(specs), MaxRules)
+		return nil, core.Invalid("rules", core.M("err.requests.evaluate_too_many", "{{.Count}} rules given; one evaluation judges at most {{.Max}} (as one request holds): split them", "Count", len(specs), "Max", MaxRules))
 	}
 	db := s.DB().WithContext(ctx)
 	p, err := s.inventory.LoadPolicy(db)
@@ -174,17 +174,20 @@ func (s *Service) Evaluate(ctx context.Context, specs []policy.RuleSpec, expires
 	var index []int
 	for i, spec := range specs {
 		if field, msg := policy.CheckSpecSize(spec); field != "" {
-			ev.Incomplete = append(ev.Incomplete, &core.Error{Code: core.CodeInvalid, Field: fmt.Sprintf("rules[%d].%s", i, field), Message: msg})
+			ev.Incomplete.Add(fmt.Sprintf("rules[%d].%s", i, field), RuleProblem(i, field, core.Plain(msg)))
 			continue
 		}
 		r, err := inv.Resolve([]policy.RuleSpec{spec}, expires)
 		if err != nil {
 			var fe *policy.FieldError
-			field, msg := fmt.Sprintf("rules[%d]", i), err.Error()
+			field, part, msg := fmt.Sprintf("rules[%d]", i), "rule", err.Error()
 			if errors.As(err, &fe) {
 				field, msg = strings.Replace(fe.Field, "rules[0]", fmt.Sprintf("rules[%d]", i), 1), fe.Message
+				if _, p, ok := strings.Cut(fe.Field, "]."); ok {
+					part, _, _ = strings.Cut(p, "[")
+				}
 			}
-			ev.Incomplete = append(ev.Incomplete, &core.Error{Code: core.CodeInvalid, Field: field, Message: msg})
+			ev.Incomplete.Add(field, RuleProblem(i, part, core.Plain(msg)))
 			continue
 		}
 		proposed = append(proposed, r[0])
@@ -252,6 +255,20 @@ type ChecklistItem struct {
 	Required bool
 }
 
+// Said is the item's text for people: the baseline's under checklist.ID,
+// a control the findings require under its control id.
+func (c ChecklistItem) Said() core.Message {
+	return core.M("checklist."+c.ID, c.Text)
+}
+
+// RuleProblem says that part (source, destination, ports, …) of rule i
+// (from 0) is wrong for why. The rule and the part are named as people see
+// them, in the reader's language; why is the parser's own words.
+func RuleProblem(i int, part string, why core.Message) core.Message {
+	return core.M("err.requests.rule_problem", "{{.Reason}}",
+		"Rule", i+1, "Part", core.M("err.field.rule_"+part, part), "Reason", why)
+}
+
 // ChecklistFor is the baseline checklist plus the controls the findings require.
 func ChecklistFor(findings []Finding) []ChecklistItem {
 	items := make([]ChecklistItem, 0, len(BaselineChecklist)+len(findings))
@@ -270,13 +287,14 @@ func ChecklistFor(findings []Finding) []ChecklistItem {
 	}
 	sort.Strings(controls)
 	for _, c := range controls {
-		items = append(items, ChecklistItem{ID: controlID(c), Text: c, Required: true})
+		items = append(items, ChecklistItem{ID: ControlID(c), Text: c, Required: true})
 	}
 	return items
 }
 
-// controlID makes a stable form-friendly id from a control's text.
-func controlID(text string) string {
+// ControlID makes a stable form-friendly id from a control's text; the
+// message catalogs translate the control under checklist.ID.
+func ControlID(text string) string {
 	var b strings.Builder
 	b.WriteString("control-")
 	dash := false
@@ -299,7 +317,7 @@ func controlID(text string) string {
 // block and the current one does not. Nothing is saved.
 func (s *Service) WhatIf(ctx context.Context, actor core.Actor, change inventory.PolicyChange) ([]policy.Violation, []policy.ActiveRule, error) {
 	if !actor.Has(core.RoleAdmin) {
-		return nil, nil, core.Forbidden("you need the admin role to change the policy")
+		return nil, nil, core.Forbidden(core.M("err.inventory.policy_admin", "you need the admin role to change the policy"))
 	}
 	db := s.DB().WithContext(ctx)
 	before, err := s.inventory.LoadPolicy(db)

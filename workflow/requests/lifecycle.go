@@ -81,13 +81,13 @@ type Guarded struct {
 var (
 	bySystem = core.Guard[Guarded]{Name: "the scanner or the scheduler", Check: func(g Guarded) error {
 		if g.Actor.ID != 0 {
-			return core.Forbidden("only the scanner can %s a request", eventVerb(g.Event))
+			return core.Forbidden(core.M("err.requests.only_scanner", "only the scanner can {{.Verb}} a request", "Verb", verbSaid(g.Event)))
 		}
 		return nil
 	}}
 	byRequester = core.Guard[Guarded]{Name: "the requester", Check: func(g Guarded) error {
 		if g.Actor.ID != g.Request.RequesterID {
-			return core.Forbidden("only the requester can %s this request", eventVerb(g.Event))
+			return core.Forbidden(core.M("err.requests.only_requester", "only the requester can {{.Verb}} this request", "Verb", verbSaid(g.Event)))
 		}
 		return nil
 	}}
@@ -95,25 +95,25 @@ var (
 	byOwner = core.Guard[Guarded]{Name: "owner may lapse or re-certify", Check: func(g Guarded) error {
 		r := g.Request
 		if g.Actor.ID != r.RequesterID && (g.Actor.Team == "" || g.Actor.Team != r.Team) {
-			return core.Forbidden("only the owners of request #%d (its requester and team %s) can re-certify it or let it lapse", r.ID, r.Team)
+			return core.Forbidden(core.M("err.requests.only_owners", "only the owners of request #{{.ID}} (its requester and team {{.Team}}) can re-certify it or let it lapse", "ID", r.ID, "Team", r.Team))
 		}
 		return nil
 	}}
 	notByRequester = core.Guard[Guarded]{Name: "separation of duties", Check: func(g Guarded) error {
 		if g.Actor.ID == g.Request.RequesterID {
-			return core.Forbidden("separation of duties: you cannot %s your own request", eventVerb(g.Event))
+			return core.Forbidden(core.M("err.requests.own_request", "separation of duties: you cannot {{.Verb}} your own request", "Verb", verbSaid(g.Event)))
 		}
 		return nil
 	}}
 	needsSecondApproval = core.Guard[Guarded]{Name: "needs second approval", Check: func(g Guarded) error {
 		if !g.ActorOnly && !g.Request.NeedsSecondApproval {
-			return core.Conflict("request #%d does not wait for a second approval", g.Request.ID)
+			return core.Conflict(core.M("err.requests.no_second_approval", "request #{{.ID}} does not wait for a second approval", "ID", g.Request.ID))
 		}
 		return nil
 	}}
 	needsOneApproval = core.Guard[Guarded]{Name: "needs one approval", Check: func(g Guarded) error {
 		if !g.ActorOnly && g.Request.NeedsSecondApproval {
-			return core.Conflict("request #%d needs two approvals", g.Request.ID)
+			return core.Conflict(core.M("err.requests.needs_two", "request #{{.ID}} needs two approvals", "ID", g.Request.ID))
 		}
 		return nil
 	}}
@@ -127,7 +127,7 @@ var (
 	}}
 	approversDiffer = core.Guard[Guarded]{Name: "approvers differ", Check: func(g Guarded) error {
 		if !g.ActorOnly && g.FirstApprover == g.Actor.ID {
-			return core.Forbidden("separation of duties: you gave the first approval; the second must come from another person")
+			return core.Forbidden(core.M("err.requests.same_approver", "separation of duties: you gave the first approval; the second must come from another person"))
 		}
 		return nil
 	}}
@@ -136,7 +136,7 @@ var (
 func roles(rs ...core.Role) core.Guard[Guarded] {
 	return core.Guard[Guarded]{Name: "role " + core.RolesPhrase(rs), Check: func(g Guarded) error {
 		if !g.Actor.Has(rs...) {
-			return core.Forbidden("you need the %s role to %s a request", core.RolesPhrase(rs), eventVerb(g.Event))
+			return core.Forbidden(core.M("err.requests.need_role", "you need the {{.Roles}} role to {{.Verb}} a request", "Roles", core.RolesSaid(rs), "Verb", verbSaid(g.Event)))
 		}
 		return nil
 	}}
@@ -219,6 +219,12 @@ var eventVerbs = map[Event]string{
 	EventVerify: "verify", EventFailVerify: "fail the verification of", EventActivate: "activate",
 	EventExpire: "expire", EventRevoke: "revoke", EventCancel: "cancel",
 	EventRecertify: "re-certify", EventLapse: "let lapse",
+}
+
+// verbSaid is the event's verb for people, under the id the lifecycle's
+// own refusals use (core.Machine.VerbSaid).
+func verbSaid(ev Event) core.Message {
+	return core.M("err.verb.request."+string(ev), eventVerb(ev))
 }
 
 func eventVerb(ev Event) string {

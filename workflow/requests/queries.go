@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -133,7 +134,7 @@ func (s *Service) List(ctx context.Context, actor core.Actor, f Filter) ([]model
 // at most one page in id order from its own index, and the branches are
 // merged here, so a page costs the same at 100 requests as at 100,000.
 func (s *Service) ListPage(ctx context.Context, actor core.Actor, f Filter, page paging.Request[ListKey]) (paging.Page[models.Request], error) {
-	if err := core.CheckLength("q", "the search text", strings.TrimSpace(f.Search), core.Limits.Search); err != nil {
+	if err := core.CheckLength("q", core.M("err.field.search", "the search text"), strings.TrimSpace(f.Search), core.Limits.Search); err != nil {
 		return paging.Page[models.Request]{}, err
 	}
 	db := s.DB().WithContext(ctx)
@@ -367,7 +368,7 @@ func (s *Service) ReviewQueue(ctx context.Context, actor core.Actor) ([]models.R
 // ReviewQueuePage is one page of the review queue, oldest submission first.
 func (s *Service) ReviewQueuePage(ctx context.Context, actor core.Actor, page paging.Request[QueueKey]) (paging.Page[models.Request], error) {
 	if !actor.Has(core.RoleReviewer, core.RoleApprover) {
-		return paging.Page[models.Request]{}, core.Forbidden("you need the reviewer role to see the review queue")
+		return paging.Page[models.Request]{}, core.Forbidden(core.M("err.requests.review_queue_role", "you need the reviewer role to see the review queue"))
 	}
 	return s.queuePage(ctx, reviewQueue, page)
 }
@@ -382,7 +383,7 @@ func (s *Service) ApprovalQueue(ctx context.Context, actor core.Actor) ([]models
 // ApprovalQueuePage is one page of the second-approval queue.
 func (s *Service) ApprovalQueuePage(ctx context.Context, actor core.Actor, page paging.Request[QueueKey]) (paging.Page[models.Request], error) {
 	if !actor.Has(core.RoleApprover) {
-		return paging.Page[models.Request]{}, core.Forbidden("you need the approver role to see the approval queue")
+		return paging.Page[models.Request]{}, core.Forbidden(core.M("err.requests.approval_queue_role", "you need the approver role to see the approval queue"))
 	}
 	return s.queuePage(ctx, approvalQueue, page)
 }
@@ -397,7 +398,7 @@ func (s *Service) ImplementationQueue(ctx context.Context, actor core.Actor) ([]
 // ImplementationQueuePage is one page of the implementation queue, oldest approval first.
 func (s *Service) ImplementationQueuePage(ctx context.Context, actor core.Actor, page paging.Request[QueueKey]) (paging.Page[models.Request], error) {
 	if !actor.Has(core.RoleImplementer) {
-		return paging.Page[models.Request]{}, core.Forbidden("you need the implementer role to see the implementation queue")
+		return paging.Page[models.Request]{}, core.Forbidden(core.M("err.requests.implementation_queue_role", "you need the implementer role to see the implementation queue"))
 	}
 	return s.queuePage(ctx, implementationQueue, page)
 }
@@ -422,21 +423,21 @@ func (s *Service) CountQueue(ctx context.Context, actor core.Actor, name QueueNa
 	switch name {
 	case QueueReview:
 		if !actor.Has(core.RoleReviewer, core.RoleApprover) {
-			return 0, core.Forbidden("you need the reviewer role to see the review queue")
+			return 0, core.Forbidden(core.M("err.requests.review_queue_role", "you need the reviewer role to see the review queue"))
 		}
 		return s.queueCount(ctx, reviewQueue)
 	case QueueApproval:
 		if !actor.Has(core.RoleApprover) {
-			return 0, core.Forbidden("you need the approver role to see the approval queue")
+			return 0, core.Forbidden(core.M("err.requests.approval_queue_role", "you need the approver role to see the approval queue"))
 		}
 		return s.queueCount(ctx, approvalQueue)
 	case QueueImplementation:
 		if !actor.Has(core.RoleImplementer) {
-			return 0, core.Forbidden("you need the implementer role to see the implementation queue")
+			return 0, core.Forbidden(core.M("err.requests.implementation_queue_role", "you need the implementer role to see the implementation queue"))
 		}
 		return s.queueCount(ctx, implementationQueue)
 	}
-	return 0, core.Invalid("queue", "%q is not a queue", name)
+	return 0, core.Invalid("queue", core.M("err.requests.queue_unknown", "{{.Name}} is not a queue", "Name", strconv.Quote(string(name))))
 }
 
 // CountQueues counts the queues the actor works.

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -61,9 +62,7 @@ const MaxRules = 100
 // request carries already (nil for a new one), whose questions it keeps.
 func (s *Service) validateRequest(tx *gorm.DB, in Input, asked *Assessment) (*validated, error) {
 	var errs core.FieldErrors
-	add := func(field, format string, a ...any) {
-		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: field, Message: fmt.Sprintf(format, a...)})
-	}
+	add := errs.Add
 	v := &validated{req: models.Request{
 		Title: strings.TrimSpace(in.Title), Justification: strings.TrimSpace(in.Justification),
 	}}
@@ -74,14 +73,14 @@ func (s *Service) validateRequest(tx *gorm.DB, in Input, asked *Assessment) (*va
 		}
 	}
 	if v.req.Title == "" {
-		add("title", "a title is required")
+		add("title", core.M("err.requests.title_required", "a title is required"))
 	} else {
-		addErr(core.CheckLength("title", "the title", v.req.Title, core.Limits.Title))
+		addErr(core.CheckLength("title", core.M("err.field.title", "the title"), v.req.Title, core.Limits.Title))
 	}
 	if v.req.Justification == "" {
-		add("justification", "a business justification is required: say why this port must be open")
+		add("justification", core.M("err.requests.justification_required", "a business justification is required: say why this port must be open"))
 	} else {
-		addErr(core.CheckLength("justification", "the justification", v.req.Justification, core.Limits.Justification))
+		addErr(core.CheckLength("justification", core.M("err.field.justification", "the justification"), v.req.Justification, core.Limits.Justification))
 	}
 	settings, err := inventory.LoadSettings(tx)
 	if err != nil {
@@ -95,18 +94,18 @@ func (s *Service) validateRequest(tx *gorm.DB, in Input, asked *Assessment) (*va
 	expires = expires.UTC()
 	switch {
 	case !expires.After(now):
-		add("expires_at", "the expiry %s is in the past", expires.Format(time.DateOnly))
+		add("expires_at", core.M("err.requests.expiry_past", "the expiry {{.Date}} is in the past", "Date", expires.Format(time.DateOnly)))
 	case expires.Sub(now) > settings.MaxExpiry+24*time.Hour:
-		add("expires_at", "the expiry %s is too far: openings last at most %d days (until %s)",
-			expires.Format(time.DateOnly), int(settings.MaxExpiry.Hours()/24), now.Add(settings.MaxExpiry).Format(time.DateOnly))
+		add("expires_at", core.M("err.requests.expiry_too_far", "the expiry {{.Date}} is too far: openings last at most {{.Days}} days (until {{.Until}})",
+			"Date", expires.Format(time.DateOnly), "Days", int(settings.MaxExpiry.Hours()/24), "Until", now.Add(settings.MaxExpiry).Format(time.DateOnly)))
 	}
 	v.req.ExpiresAt = expires
 
 	if len(in.Rules) == 0 {
-		add("rules", "a request needs at least one rule")
+		add("rules", core.M("err.requests.rules_none", "a request needs at least one rule"))
 	}
 	if len(in.Rules) > MaxRules {
-		add("rules", "a request holds at most %d rules; split it", MaxRules)
+		add("rules", core.M("err.requests.rules_too_many", "a request holds at most {{.Max}} rules; split it", "Max", MaxRules))
 	}
 	zones, err := inventory.LoadZoneIndex(tx)
 	if err != nil {
@@ -124,15 +123,21 @@ func (s *Service) validateRequest(tx *gorm.DB, in Input, asked *Assessment) (*va
 			break
 		}
 		field := func(name string) string { return fmt.Sprintf("rules[%d].%s", i, name) }
+		// ruleProblem says what the policy's parsers found wrong with a
+		// part of rule i; their English is the detail, the rule and the
+		// part are named in the reader's language.
+		ruleProblem := func(name, why string) {
+			add(field(name), RuleProblem(i, name, core.Plain(why)))
+		}
 		rule := models.Rule{Position: i}
 		if name, msg := policy.CheckSpecSize(SpecsOf([]RuleInput{ri})[0]); name != "" {
-			add(field(name), "%s", msg)
+			ruleProblem(name, msg)
 			continue
 		}
 
 		dir, err := policy.ParseDirection(ri.Direction)
 		if err != nil {
-			add(field("direction"), "%s", err.Error())
+			ruleProblem("direction", err.Error())
 		}
 		rule.Direction = string(dir)
 
@@ -149,17 +154,17 @@ func (s *Service) validateRequest(tx *gorm.DB, in Input, asked *Assessment) (*va
 			if peerField == "destination" {
 				msg = strings.Replace(msg, "source", "destination", 1)
 			}
-			add(field(peerField), "%s", msg)
+			ruleProblem(peerField, msg)
 		} else if peer.Kind == policy.SourceZone {
 			if z := zones.ByName(peer.Zone); z == nil {
-				add(field(peerField), "there is no zone named %q", peer.Zone)
+				add(field(peerField), core.M("err.requests.no_zone", "there is no zone named {{.Zone}}", "Zone", strconv.Quote(peer.Zone)))
 			} else {
 				peer.Zone = z.Name
 			}
 		}
 		ours, oerr := s.resolveAssets(tx, zones, oursText, oursField, dir)
 		if oerr != "" {
-			add(field(oursField), "%s", oerr)
+			ruleProblem(oursField, oerr)
 		}
 		if dir == policy.Egress {
 			rule.Source, rule.Destination = ours, peer.String()
@@ -169,13 +174,13 @@ func (s *Service) validateRequest(tx *gorm.DB, in Input, asked *Assessment) (*va
 
 		proto, err := policy.ParseProtocol(ri.Protocol)
 		if err != nil {
-			add(field("protocol"), "%s", err.Error())
+			ruleProblem("protocol", err.Error())
 		}
 		rule.Protocol = string(proto)
 
 		ports, err := policy.ParsePorts(ri.Ports)
 		if err != nil {
-			add(field("ports"), "%s", err.Error())
+			ruleProblem("ports", err.Error())
 		} else {
 			rule.Ports = ports.String()
 		}
@@ -184,7 +189,8 @@ func (s *Service) validateRequest(tx *gorm.DB, in Input, asked *Assessment) (*va
 		// grafana, …) may be expected.
 		svc := strings.ToLower(strings.TrimSpace(ri.Service))
 		if _, inCatalog := pol.Catalog.Lookup(svc); svc != "" && !slices.Contains(Services, svc) && !inCatalog {
-			add(field("service"), "%q is neither a service of the port catalog nor one the scanner names (such as %s)", ri.Service, strings.Join(Services[:8], ", "))
+			add(field("service"), core.M("err.requests.service_unknown_catalog", "{{.Service}} is neither a service of the port catalog nor one the scanner names (such as {{.Known}})",
+				"Service", strconv.Quote(ri.Service), "Known", strings.Join(Services[:8], ", ")))
 		}
 		rule.Service = svc
 
@@ -258,7 +264,7 @@ func hostAddress(s string) (netip.Addr, error) {
 func (s *Service) Create(ctx context.Context, actor core.Actor, in Input) (*models.Request, error) {
 	// Admins file too: turning unapproved drift into a request is often theirs to do.
 	if !actor.Has(core.RoleRequester, core.RoleAdmin) {
-		return nil, core.Forbidden("you need the requester role to file a request")
+		return nil, core.Forbidden(core.M("err.requests.requester_role", "you need the requester role to file a request"))
 	}
 	var req *models.Request
 	err := s.InTx(ctx, func(tx *gorm.DB) error {
@@ -392,9 +398,9 @@ func (s *Service) Cancel(ctx context.Context, actor core.Actor, id uint, reason 
 	reason = strings.TrimSpace(reason)
 	// A cancelled request cannot be reopened: its timeline says why.
 	if reason == "" {
-		return nil, core.Invalid("reason", "a reason is required to cancel a request")
+		return nil, core.Invalid("reason", core.M("err.requests.cancel_reason_required", "a reason is required to cancel a request"))
 	}
-	if err := core.CheckLength("reason", "the reason", reason, core.Limits.Reason); err != nil {
+	if err := core.CheckLength("reason", core.M("err.field.reason", "the reason"), reason, core.Limits.Reason); err != nil {
 		return nil, err
 	}
 	return s.simpleStep(ctx, actor, id, EventCancel, reason, func(r *models.Request) map[string]any {
@@ -406,9 +412,9 @@ func (s *Service) Cancel(ctx context.Context, actor core.Actor, id uint, reason 
 func (s *Service) Revoke(ctx context.Context, actor core.Actor, id uint, reason string) (*models.Request, error) {
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
-		return nil, core.Invalid("reason", "a reason is required to revoke a request")
+		return nil, core.Invalid("reason", core.M("err.requests.revoke_reason", "a reason is required to revoke a request"))
 	}
-	if err := core.CheckLength("reason", "the reason", reason, core.Limits.Reason); err != nil {
+	if err := core.CheckLength("reason", core.M("err.field.reason", "the reason"), reason, core.Limits.Reason); err != nil {
 		return nil, err
 	}
 	return s.simpleStep(ctx, actor, id, EventRevoke, reason, func(r *models.Request) map[string]any {
@@ -479,22 +485,26 @@ func validateChecklist(in []ChecklistAnswer, items []ChecklistItem, approving bo
 		switch {
 		case !ok || a.Result == "":
 			if approving {
-				errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: field, Message: fmt.Sprintf("answer %q (pass, fail or not applicable) before approving", item.Text)})
+				errs.Add(field, core.M("err.requests.checklist_unanswered", "answer {{.Item}} (pass, fail or not applicable) before approving", "Item", item.Said()))
 			}
 		case a.Result != "pass" && a.Result != "fail" && a.Result != "na":
-			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: field, Message: fmt.Sprintf("%q is not pass, fail or na", a.Result)})
+			errs.Add(field, core.M("err.requests.checklist_result", "{{.Result}} is not pass, fail or na", "Result", strconv.Quote(a.Result)))
 		case a.Result != "pass" && a.Note == "":
-			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: field, Message: fmt.Sprintf("say why %q is %s in a note", item.Text, map[string]string{"fail": "failing", "na": "not applicable"}[a.Result])})
+			if a.Result == "fail" {
+				errs.Add(field, core.M("err.requests.checklist_note_fail", "say why {{.Item}} is failing in a note", "Item", item.Said()))
+			} else {
+				errs.Add(field, core.M("err.requests.checklist_note_na", "say why {{.Item}} is not applicable in a note", "Item", item.Said()))
+			}
 		case a.Result == "fail" && approving:
-			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: field, Message: fmt.Sprintf("the check %q failed: the host must pass it before the opening is approved", item.Text)})
+			errs.Add(field, core.M("err.requests.checklist_failed", "the check {{.Item}} failed: the host must pass it before the opening is approved", "Item", item.Said()))
 		case a.Result == "na" && approving && item.Required:
-			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: field, Message: fmt.Sprintf("the policy requires %q for this request: it cannot be marked not applicable", item.Text)})
+			errs.Add(field, core.M("err.requests.checklist_required", "the policy requires {{.Item}} for this request: it cannot be marked not applicable", "Item", item.Said()))
 		}
 		out = append(out, a)
 	}
 	for _, a := range in {
 		if !known[a.Item] {
-			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "checklist", Message: fmt.Sprintf("%q is not an item of this request's checklist", a.Item)})
+			errs.Add("checklist", core.M("err.requests.checklist_unknown", "{{.Item}} is not an item of this request's checklist", "Item", strconv.Quote(a.Item)))
 		}
 	}
 	if len(errs) > 0 {
@@ -520,10 +530,10 @@ func (s *Service) Review(ctx context.Context, actor core.Actor, id uint, in Revi
 	case DecisionChangesRequest:
 		ev = EventRequestChanges
 	default:
-		return nil, core.Invalid("decision", "decision %q is not approve, reject or changes_requested", in.Decision)
+		return nil, core.Invalid("decision", core.M("err.requests.decision_review", "decision {{.Decision}} is not approve, reject or changes_requested", "Decision", strconv.Quote(string(in.Decision))))
 	}
 	if ev != EventApprove && comment == "" {
-		return nil, core.Invalid("comment", "say in a comment why; the requester will read it")
+		return nil, core.Invalid("comment", core.M("err.requests.comment_why", "say in a comment why; the requester will read it"))
 	}
 	return s.onRequest(ctx, actor, id, func(tx *gorm.DB, r *models.Request) error {
 		// Guards before input checks: a refused actor learns why they may not, not what to fill in.
@@ -536,7 +546,7 @@ func (s *Service) Review(ctx context.Context, actor core.Actor, id uint, in Revi
 			var prior int64
 			tx.Model(&models.Review{}).Where("request_id = ? AND voided = ? AND decision = ?", r.ID, false, DecisionApprove).Count(&prior)
 			if prior > 0 {
-				return core.Conflict("request #%d has its first approval already and waits for the second approval by a security lead", r.ID)
+				return core.Conflict(core.M("err.requests.first_given", "request #{{.ID}} has its first approval already and waits for the second approval by a security lead", "ID", r.ID))
 			}
 		}
 		if err := authorise(ev, actor, r); err != nil {
@@ -551,7 +561,7 @@ func (s *Service) Review(ctx context.Context, actor core.Actor, id uint, in Revi
 			return err
 		}
 		if ev == EventApprove && !in.ZoneConfirmed {
-			return core.Invalid("zone_confirmed", "confirm the classification of the destination zones before approving")
+			return core.Invalid("zone_confirmed", core.M("err.requests.zone_confirm", "confirm the classification of the destination zones before approving"))
 		}
 		controls, err := exceptionControls(findings, in.CompensatingControls, ev == EventApprove)
 		if err != nil {
@@ -604,32 +614,32 @@ func (s *Service) Review(ctx context.Context, actor core.Actor, id uint, in Revi
 // approver.
 func (s *Service) SecondApproval(ctx context.Context, actor core.Actor, id uint, decision Decision, comment string) (*models.Request, error) {
 	comment = strings.TrimSpace(comment)
-	if err := core.CheckLength("comment", "the comment", comment, core.Limits.Comment); err != nil {
+	if err := core.CheckLength("comment", core.M("err.field.comment", "the comment"), comment, core.Limits.Comment); err != nil {
 		return nil, err
 	}
 	if decision != DecisionApprove && decision != DecisionReject {
-		return nil, core.Invalid("decision", "decision %q is not approve or reject", decision)
+		return nil, core.Invalid("decision", core.M("err.requests.decision_second", "decision {{.Decision}} is not approve or reject", "Decision", strconv.Quote(string(decision))))
 	}
 	if decision == DecisionReject && comment == "" {
-		return nil, core.Invalid("comment", "say in a comment why; the requester will read it")
+		return nil, core.Invalid("comment", core.M("err.requests.comment_why", "say in a comment why; the requester will read it"))
 	}
 	return s.onRequest(ctx, actor, id, func(tx *gorm.DB, r *models.Request) error {
 		if err := authorise(EventSecondApprove, actor, r); err != nil {
 			return err
 		}
 		if State(r.State) != StateInReview || !r.NeedsSecondApproval {
-			return core.Conflict("request #%d is %s and does not wait for a second approval", r.ID, StateLabel(State(r.State)))
+			return core.Conflict(core.M("err.requests.not_waiting_second", "request #{{.ID}} is {{.State}} and does not wait for a second approval", "ID", r.ID, "State", Lifecycle.LabelSaid(State(r.State))))
 		}
 		var first models.Review
 		err := tx.Where("request_id = ? AND voided = ? AND decision = ?", r.ID, false, DecisionApprove).First(&first).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return core.Conflict("request #%d needs the first approval of a reviewer before the second", r.ID)
+			return core.Conflict(core.M("err.requests.first_missing", "request #{{.ID}} needs the first approval of a reviewer before the second", "ID", r.ID))
 		}
 		if err != nil {
 			return err
 		}
 		if first.ReviewerID == actor.ID {
-			return core.Forbidden("separation of duties: you gave the first approval; the second must come from another person")
+			return core.Forbidden(core.M("err.requests.same_approver", "separation of duties: you gave the first approval; the second must come from another person"))
 		}
 		if decision == DecisionApprove {
 			findings, err := s.rejudge(tx, r)
@@ -639,7 +649,7 @@ func (s *Service) SecondApproval(ctx context.Context, actor core.Actor, id uint,
 			recorded := ControlsOf(*r)
 			for _, f := range findings {
 				if f.Blocking && recorded[FindingKey(f)] == "" {
-					return core.Conflict("the policy now raises a blocking finding the reviewer did not accept (%s on rule %d): reject, or ask the requester to change the request", f.Code, f.Rule+1)
+					return core.Conflict(core.M("err.requests.new_blocking", "the policy now raises a blocking finding the reviewer did not accept ({{.Code}} on rule {{.Rule}}): reject, or ask the requester to change the request", "Code", f.Code, "Rule", f.Rule+1))
 				}
 			}
 		}
@@ -661,12 +671,12 @@ func (s *Service) SecondApproval(ctx context.Context, actor core.Actor, id uint,
 func (s *Service) Implement(ctx context.Context, actor core.Actor, id uint, changeRef, note string) (*models.Request, error) {
 	changeRef, note = strings.TrimSpace(changeRef), strings.TrimSpace(note)
 	if changeRef == "" {
-		return nil, core.Invalid("change_ref", "the change reference (the firewall change id) is required")
+		return nil, core.Invalid("change_ref", core.M("err.requests.change_ref_required", "the change reference (the firewall change id) is required"))
 	}
-	if err := core.CheckLength("change_ref", "the change reference", changeRef, core.Limits.ChangeRef); err != nil {
+	if err := core.CheckLength("change_ref", core.M("err.field.change_ref", "the change reference"), changeRef, core.Limits.ChangeRef); err != nil {
 		return nil, err
 	}
-	if err := core.CheckLength("note", "the note", note, core.Limits.ChangeNote); err != nil {
+	if err := core.CheckLength("note", core.M("err.field.note", "the note"), note, core.Limits.ChangeNote); err != nil {
 		return nil, err
 	}
 	return s.onRequest(ctx, actor, id, func(tx *gorm.DB, r *models.Request) error {
@@ -688,9 +698,9 @@ func (s *Service) Implement(ctx context.Context, actor core.Actor, id uint, chan
 func (s *Service) AddComment(ctx context.Context, actor core.Actor, id uint, body string) (*models.Comment, error) {
 	body = strings.TrimSpace(body)
 	if body == "" {
-		return nil, core.Invalid("body", "the comment is empty")
+		return nil, core.Invalid("body", core.M("err.requests.comment_empty", "the comment is empty"))
 	}
-	if err := core.CheckLength("body", "the comment", body, core.Limits.Comment); err != nil {
+	if err := core.CheckLength("body", core.M("err.field.comment", "the comment"), body, core.Limits.Comment); err != nil {
 		return nil, err
 	}
 	var c models.Comment
@@ -759,9 +769,9 @@ func exceptionControls(findings []Finding, given map[string]string, approving bo
 		text := strings.TrimSpace(given[key])
 		switch {
 		case text == "":
-			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "compensating_controls[" + key + "]", Message: fmt.Sprintf("rule %d has a blocking finding (%s): approving it is an exception that needs the compensating control in force; otherwise reject the request or request changes", f.Rule+1, f.Code)})
+			errs.Add("compensating_controls["+key+"]", core.M("err.requests.control_missing", "rule {{.Rule}} has a blocking finding ({{.Code}}): approving it is an exception that needs the compensating control in force; otherwise reject the request or request changes", "Rule", f.Rule+1, "Code", f.Code))
 		case len(text) < minControlText:
-			errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "compensating_controls[" + key + "]", Message: fmt.Sprintf("describe the compensating control for %s on rule %d (at least %d characters)", f.Code, f.Rule+1, minControlText)})
+			errs.Add("compensating_controls["+key+"]", core.M("err.requests.control_short", "describe the compensating control for {{.Code}} on rule {{.Rule}} (at least {{.Min}} characters)", "Code", f.Code, "Rule", f.Rule+1, "Min", minControlText))
 		default:
 			controls[key] = text
 		}
@@ -796,11 +806,11 @@ func (s *Service) onRequest(ctx context.Context, actor core.Actor, id uint, fn f
 // checkReviewLengths bounds the review's free text: the comment, each
 // checklist note and each compensating control, each named by its form field.
 func checkReviewLengths(comment string, in ReviewInput) error {
-	if err := core.CheckLength("comment", "the comment", comment, core.Limits.Comment); err != nil {
+	if err := core.CheckLength("comment", core.M("err.field.comment", "the comment"), comment, core.Limits.Comment); err != nil {
 		return err
 	}
 	for _, a := range in.Checklist {
-		if err := core.CheckLength("note."+a.Item, "the note on "+a.Item, strings.TrimSpace(a.Note), core.Limits.ChecklistNote); err != nil {
+		if err := core.CheckLength("note."+a.Item, core.M("err.field.note_on", "the note on {{.Item}}", "Item", a.Item), strings.TrimSpace(a.Note), core.Limits.ChecklistNote); err != nil {
 			return err
 		}
 	}
@@ -810,7 +820,7 @@ func checkReviewLengths(comment string, in ReviewInput) error {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if err := core.CheckLength("compensating_controls["+k+"]", "the compensating control", strings.TrimSpace(in.CompensatingControls[k]), core.Limits.CompensatingControl); err != nil {
+		if err := core.CheckLength("compensating_controls["+k+"]", core.M("err.field.compensating_control", "the compensating control"), strings.TrimSpace(in.CompensatingControls[k]), core.Limits.CompensatingControl); err != nil {
 			return err
 		}
 	}

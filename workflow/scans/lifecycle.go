@@ -41,7 +41,7 @@ type Guarded struct {
 
 var bySystem = core.Guard[Guarded]{Name: "the scanner", Check: func(g Guarded) error {
 	if g.Actor.ID != 0 {
-		return core.Forbidden("only the scanner moves a scan run")
+		return core.Forbidden(core.M("err.scans.only_scanner", "only the scanner moves a scan run"))
 	}
 	return nil
 }}
@@ -80,7 +80,7 @@ func (s *Service) Cancel(ctx context.Context, actor core.Actor, id uint, reason 
 		return nil, err
 	}
 	reason = strings.TrimSpace(reason)
-	if err := core.CheckLength("reason", "the reason", reason, core.Limits.Reason); err != nil {
+	if err := core.CheckLength("reason", core.M("err.field.reason", "the reason"), reason, core.Limits.Reason); err != nil {
 		return nil, err
 	}
 	var run models.ScanRun

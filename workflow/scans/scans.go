@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -163,7 +164,7 @@ func canScan(a core.Actor) error {
 	if a.ID == 0 || a.Has(core.RoleReviewer, core.RoleApprover, core.RoleAdmin) {
 		return nil
 	}
-	return core.Forbidden("you need the reviewer, approver or admin role to start a scan")
+	return core.Forbidden(core.M("err.scans.start_role", "you need the reviewer, approver or admin role to start a scan"))
 }
 
 // scanTargets resolves targets (asset addresses or zone names) to inventory
@@ -192,7 +193,7 @@ func (s *Service) scanTargets(tx *gorm.DB, targets []string) ([]string, error) {
 				}
 			}
 			if !found {
-				return nil, core.Invalid(field, "%s is not an inventory asset: the server scans inventory addresses only", t)
+				return nil, core.Invalid(field, core.M("err.scans.not_asset", "{{.Target}} is not an inventory asset: the server scans inventory addresses only", "Target", t))
 			}
 			add(addr.Unmap().String())
 			continue
@@ -205,16 +206,16 @@ func (s *Service) scanTargets(tx *gorm.DB, targets []string) ([]string, error) {
 			}
 		}
 		if !matched {
-			return nil, core.Invalid(field, "%q is neither an inventory asset address nor a zone with assets", t)
+			return nil, core.Invalid(field, core.M("err.scans.target_unknown", "{{.Target}} is neither an inventory asset address nor a zone with assets", "Target", strconv.Quote(t)))
 		}
 	}
 	if len(out) == 0 {
-		return nil, core.Invalid("targets", "give at least one asset address or zone")
+		return nil, core.Invalid("targets", core.M("err.scans.targets_none", "give at least one asset address or zone"))
 	}
 	if s.scanPolicy.LoopbackOnly {
 		for _, a := range out {
 			if addr, _ := netip.ParseAddr(a); !addr.IsLoopback() {
-				return nil, core.Invalid("targets", "%s is not a loopback address: this server (demo or test) scans loopback addresses only", a)
+				return nil, core.Invalid("targets", core.M("err.scans.not_loopback", "{{.Address}} is not a loopback address: this server (demo or test) scans loopback addresses only", "Address", a))
 			}
 		}
 	}
@@ -231,7 +232,7 @@ func (s *Service) RequestScan(ctx context.Context, actor core.Actor, targets []s
 		profile = "common"
 	}
 	if profile != "common" && profile != "full" {
-		return nil, core.Invalid("profile", "profile %q is not common or full", profile)
+		return nil, core.Invalid("profile", core.M("err.scans.profile", "profile {{.Profile}} is not common or full", "Profile", strconv.Quote(profile)))
 	}
 	var run *models.ScanRun
 	err := s.InTx(ctx, func(tx *gorm.DB) error {
@@ -242,7 +243,7 @@ func (s *Service) RequestScan(ctx context.Context, actor core.Actor, targets []s
 		// Scans asked for by hand are capped, as the command-line scanner
 		// is; the scheduled zone scans (schedule.go) are not.
 		if limit := inventory.ScanMaxTargets(tx); len(addrs) > limit {
-			return core.Invalid("targets", "the targets cover %d addresses and a scan asked for by hand covers at most %d (an admin sets this limit): scan fewer zones or addresses at a time", len(addrs), limit)
+			return core.Invalid("targets", core.M("err.scans.too_many_targets", "the targets cover {{.Count}} addresses and a scan asked for by hand covers at most {{.Max}} (an admin sets this limit): scan fewer zones or addresses at a time", "Count", len(addrs), "Max", limit))
 		}
 		run, err = s.enqueue(tx, actor, models.ScanRun{Kind: "on_demand", Profile: profile, Targets: strings.Join(addrs, ",")})
 		return err
@@ -679,7 +680,7 @@ func (s *Service) finishRun(ctx context.Context, run *models.ScanRun, report []b
 // Get reads a run.
 func (s *Service) Get(ctx context.Context, actor core.Actor, id uint) (*models.ScanRun, error) {
 	if !actor.SeesAllRequests() && actor.ID != 0 {
-		return nil, core.Forbidden("scan results are for security, operations, auditors and admins")
+		return nil, core.Forbidden(core.M("err.scans.results_roles", "scan results are for security, operations, auditors and admins"))
 	}
 	var run models.ScanRun
 	if err := s.DB().WithContext(ctx).First(&run, id).Error; err != nil {
@@ -691,7 +692,7 @@ func (s *Service) Get(ctx context.Context, actor core.Actor, id uint) (*models.S
 // List returns one page of runs, newest first.
 func (s *Service) List(ctx context.Context, actor core.Actor, req paging.Request[RunKey]) (paging.Page[models.ScanRun], error) {
 	if !actor.SeesAllRequests() {
-		return paging.Page[models.ScanRun]{}, core.Forbidden("scan results are for security, operations, auditors and admins")
+		return paging.Page[models.ScanRun]{}, core.Forbidden(core.M("err.scans.results_roles", "scan results are for security, operations, auditors and admins"))
 	}
 	q := s.DB().WithContext(ctx).Omit("report")
 	if req.After != nil {

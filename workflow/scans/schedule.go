@@ -151,17 +151,17 @@ func lastScheduledRuns(db *gorm.DB) (map[[2]string]*RunBrief, error) {
 // SaveSchedule sets a zone's schedule, audited.
 func (s *Service) SaveSchedule(ctx context.Context, actor core.Actor, zoneID uint, dailyHour, weeklyDay, weeklyHour int) error {
 	if !actor.Has(core.RoleAdmin) {
-		return core.Forbidden("you need the admin role to change scan schedules")
+		return core.Forbidden(core.M("err.scans.schedule_admin", "you need the admin role to change scan schedules"))
 	}
 	var errs core.FieldErrors
 	if dailyHour < -1 || dailyHour > 23 {
-		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "daily_hour", Message: "the daily hour is 0 to 23, or off"})
+		errs.Add("daily_hour", core.M("err.scans.daily_hour", "the daily hour is 0 to 23, or off"))
 	}
 	if weeklyDay < -1 || weeklyDay > 6 {
-		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "weekly_day", Message: "the weekly day is Sunday to Saturday, or off"})
+		errs.Add("weekly_day", core.M("err.scans.weekly_day", "the weekly day is Sunday to Saturday, or off"))
 	}
 	if weeklyHour < 0 || weeklyHour > 23 {
-		errs = append(errs, &core.Error{Code: core.CodeInvalid, Field: "weekly_hour", Message: "the weekly hour is 0 to 23"})
+		errs.Add("weekly_hour", core.M("err.scans.weekly_hour", "the weekly hour is 0 to 23"))
 	}
 	if len(errs) > 0 {
 		return errs
