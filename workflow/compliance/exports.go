@@ -422,7 +422,7 @@ func (s *Service) exportDrift(db *gorm.DB, f ExportFilter, doc report.Document, 
 				req = strconv.FormatUint(uint64(d.RequestID), 10)
 			}
 			if err := w.Row(strconv.FormatUint(uint64(d.ID), 10), d.Kind, d.Severity, d.Address, d.Zone, port, d.Service, d.State,
-				ts(d.FirstSeen), ts(d.LastSeen), tsp(d.ResolvedAt), req, d.Detail, d.Evidence); err != nil {
+				ts(d.FirstSeen), ts(d.LastSeen), tsp(d.ResolvedAt), req, d.Detail, drift.EvidenceText(drift.EvidenceOf(d))); err != nil {
 				return err
 			}
 		}
