@@ -195,8 +195,11 @@ func (f *Feed) Drift() Watch {
 			return false, nil
 		}
 		var seqs []uint64
-		err := f.st.DB().WithContext(ctx).Model(&models.AuditEvent{}).Where("seq > ? AND seq <= ? AND object_type = ?", from.Seq, to.Seq, "drift").
-			Limit(1).Pluck("seq", &seqs).Error
+		// "object_type || ''" keeps the planner off the object index, which
+		// would visit every drift event ever (SQLite took 10 ms on 50,000):
+		// the sequence index walks only the events since the page's stamp.
+		err := f.st.DB().WithContext(ctx).Model(&models.AuditEvent{}).Where("seq > ? AND seq <= ? AND object_type || '' = ?", from.Seq, to.Seq, "drift").
+			Order("seq").Limit(1).Pluck("seq", &seqs).Error
 		return len(seqs) > 0, err
 	}
 }
