@@ -33,7 +33,9 @@ func TestBrowserRequestPageUpdatesItself(t *testing.T) {
 	r.step("confirm the zones", chromedp.Click(chromedp.CSS("#zone_confirmed")))
 	r.passChecklist()
 	if r.count("#exception-path textarea") > 0 {
-		r.fillControls(func(name string) string { return "Source limited to the monitoring host on the office firewall (" + name + ")." })
+		r.fillControls(func(name string) string {
+			return "Source limited to the monitoring host on the office firewall (" + name + ")."
+		})
 	}
 	r.step("choose approve", chromedp.Click(chromedp.CSS(`input[type=radio][name="decision"][value="approve"]`)))
 	r.step("write a comment", chromedp.SendKeys(chromedp.CSS("#comment"), "Checked; HTTP health only."))
