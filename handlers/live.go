@@ -32,11 +32,7 @@ func (s *Server) liveEvents(w http.ResponseWriter, r *http.Request, roles []core
 		s.fail(w, r, err)
 		return
 	}
-	rc := http.NewResponseController(w)
-	rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
+	rc := startEventStream(w)
 	// A reconnecting browser waits a little; the first flush tells the
 	// browser the stream is open.
 	fmt.Fprint(w, "retry: 5000\n\n")
@@ -80,6 +76,18 @@ func (s *Server) liveEvents(w http.ResponseWriter, r *http.Request, roles []core
 			}
 		}
 	}
+}
+
+// startEventStream answers with a stream of Server-Sent Events. The
+// session manager's writer does not flush: the response controller reaches
+// the connection's.
+func startEventStream(w http.ResponseWriter) *http.ResponseController {
+	rc := http.NewResponseController(w)
+	rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	return rc
 }
 
 // endedStream ends a stream whose session ended or whose user lost the
