@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/alerts"
 	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/scans"
 )
 
 func (s *Server) operationsPage(w http.ResponseWriter, r *http.Request) {
@@ -24,7 +26,10 @@ func (s *Server) renderOperations(w http.ResponseWriter, r *http.Request, status
 		return
 	}
 	ctx := r.Context()
-	v := web.Operations{Error: problem, Days: []web.Option{{Value: "-1", Label: locale.T(ctx, "ops.day_off")}}}
+	v := web.Operations{Error: problem}
+	for h := range 24 {
+		v.Hours = append(v.Hours, web.Option{Value: strconv.Itoa(h), Label: fmt.Sprintf("%02d:00 UTC", h)})
+	}
 	if a.Has(core.RoleAdmin) {
 		v.JobsLink = "/admin/jobs"
 	}
@@ -33,8 +38,18 @@ func (s *Server) renderOperations(w http.ResponseWriter, r *http.Request, status
 		v.Days = append(v.Days, web.Option{Value: strconv.Itoa(i), Label: locale.T(ctx, day)})
 	}
 	for _, sc := range schedules {
-		v.Schedules = append(v.Schedules, web.ScheduleRow{ZoneID: sc.Zone.ID, Zone: sc.Zone.Name, Classification: sc.Zone.Classification, Assets: sc.Assets,
-			DailyHour: sc.DailyHour, WeeklyDay: sc.WeeklyDay, WeeklyHour: sc.WeeklyHour, LastDaily: locale.TimePtr(ctx, sc.LastDaily), LastWeekly: locale.TimePtr(ctx, sc.LastWeekly)})
+		row := web.ScheduleRow{ZoneID: sc.Zone.ID, Zone: sc.Zone.Name, Classification: sc.Zone.Classification, Assets: sc.Assets,
+			DailyOn: sc.DailyHour >= 0, WeeklyOn: sc.WeeklyDay >= 0, DailyHour: sc.DailyHour, WeeklyDay: sc.WeeklyDay, WeeklyHour: sc.WeeklyHour,
+			LastDaily: scheduledRun(ctx, sc.LastDaily), LastWeekly: scheduledRun(ctx, sc.LastWeekly),
+			NextDaily: locale.TimePtr(ctx, sc.NextDaily), NextWeekly: locale.TimePtr(ctx, sc.NextWeekly)}
+		// An off slot keeps showing a sensible time to switch it back on at.
+		if !row.DailyOn {
+			row.DailyHour = 2
+		}
+		if !row.WeeklyOn {
+			row.WeeklyDay = 0
+		}
+		v.Schedules = append(v.Schedules, row)
 	}
 	status2 := r.URL.Query().Get("status")
 	switch status2 {
@@ -91,7 +106,15 @@ func (s *Server) saveSchedule(w http.ResponseWriter, r *http.Request) {
 		}
 		return n
 	}
-	if err := s.app.Scans.SaveSchedule(r.Context(), actor(r), id, num("daily_hour"), num("weekly_day"), num("weekly_hour")); err != nil {
+	// Unticked, a slot is off whatever time its selects still show.
+	daily, weekly := num("daily_hour"), num("weekly_day")
+	if r.PostFormValue("daily_on") == "" {
+		daily = -1
+	}
+	if r.PostFormValue("weekly_on") == "" {
+		weekly = -1
+	}
+	if err := s.app.Scans.SaveSchedule(r.Context(), actor(r), id, daily, weekly, num("weekly_hour")); err != nil {
 		if statusOf(err) == http.StatusBadRequest {
 			msg, _ := publicMessage(err)
 			s.renderOperations(w, r, http.StatusBadRequest, msg)
@@ -102,4 +125,17 @@ func (s *Server) saveSchedule(w http.ResponseWriter, r *http.Request) {
 	}
 	s.flash(r, "ok", locale.T(r.Context(), "ops.schedule_saved"))
 	s.redirect(w, r, "/admin/operations")
+}
+
+// scheduledRun is a slot's latest run for the schedules table.
+func scheduledRun(ctx context.Context, b *scans.RunBrief) *web.ScheduledRun {
+	if b == nil {
+		return nil
+	}
+	when := locale.Time(ctx, b.QueuedAt)
+	if b.FinishedAt != nil {
+		when = locale.Time(ctx, *b.FinishedAt)
+	}
+	return &web.ScheduledRun{Href: fmt.Sprintf("/scans/%d", b.ID), ID: strconv.FormatUint(uint64(b.ID), 10),
+		Status: web.Term(ctx, web.TermScanStatus, b.Status), StatusKey: b.Status, When: when, Summary: b.Summary}
 }

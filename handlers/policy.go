@@ -1,10 +1,14 @@
 package handlers
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/inventory"
 	"github.com/portcullis/portcullis/workflow/policy"
@@ -14,7 +18,7 @@ var accesses = []policy.Access{policy.AccessAllow, policy.AccessWeb, policy.Acce
 
 // policyView builds the policy page from a matrix and a catalog text.
 func policyView(m policy.Matrix, catalogYAML string, services int) web.PolicyPage {
-	v := web.PolicyPage{CatalogYAML: catalogYAML, Services: services}
+	v := web.PolicyPage{CatalogYAML: catalogYAML, Services: services, Gutter: lineNumbers(catalogYAML)}
 	for _, a := range accesses {
 		v.Accesses = append(v.Accesses, string(a))
 	}
@@ -35,7 +39,7 @@ func (s *Server) policyPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, web.PolicyPageView(s.page(r, "Policy"), policyView(p.Matrix, p.CatalogYAML, p.Catalog.Len())))
+	s.render(w, r, http.StatusOK, web.PolicyPageView(s.page(r, locale.T(r.Context(), "policy.title")), policyView(p.Matrix, p.CatalogYAML, p.Catalog.Len())))
 }
 
 // matrixFromForm reads the grid of selects.
@@ -76,11 +80,15 @@ func (s *Server) policyChange(w http.ResponseWriter, r *http.Request, kind strin
 				s.fail(w, r, err)
 				return
 			}
-			v.CatalogError, _ = publicMessage(err)
-			s.render(w, r, http.StatusBadRequest, web.PolicyPageView(s.page(r, "Policy"), v))
+			catalogRefused(&v, text, err)
+			s.render(w, r, http.StatusBadRequest, web.PolicyPageView(s.page(r, locale.T(r.Context(), "policy.title")), v))
 			return
 		}
-		s.flash(r, "ok", "The "+kind+" is saved; requests are judged by it from now on.")
+		saved := locale.T(r.Context(), "policy.saved_matrix")
+		if kind == "catalog" {
+			saved = locale.T(r.Context(), "policy.saved_catalog")
+		}
+		s.flash(r, "ok", saved)
 		s.redirect(w, r, "/admin/policy")
 		return
 	}
@@ -90,8 +98,8 @@ func (s *Server) policyChange(w http.ResponseWriter, r *http.Request, kind strin
 			s.fail(w, r, err)
 			return
 		}
-		v.CatalogError, _ = publicMessage(err)
-		s.render(w, r, http.StatusBadRequest, web.PolicyPageView(s.page(r, "Policy"), v))
+		catalogRefused(&v, text, err)
+		s.render(w, r, http.StatusBadRequest, web.PolicyPageView(s.page(r, locale.T(r.Context(), "policy.title")), v))
 		return
 	}
 	v.Preview, v.Active = kind, len(active)
@@ -100,7 +108,7 @@ func (s *Server) policyChange(w http.ResponseWriter, r *http.Request, kind strin
 		view.Findings = findingsView(r.Context(), vi.Added, nil, nil).Items
 		v.Violations = append(v.Violations, view)
 	}
-	s.render(w, r, http.StatusOK, web.PolicyPageView(s.page(r, "Policy"), v))
+	s.render(w, r, http.StatusOK, web.PolicyPageView(s.page(r, locale.T(r.Context(), "policy.title")), v))
 }
 
 func (s *Server) saveMatrix(w http.ResponseWriter, r *http.Request) {
@@ -115,4 +123,30 @@ func (s *Server) saveMatrix(w http.ResponseWriter, r *http.Request) {
 func (s *Server) saveCatalog(w http.ResponseWriter, r *http.Request) {
 	text := r.PostFormValue("catalog")
 	s.policyChange(w, r, "catalog", inventory.PolicyChange{CatalogYAML: &text})
+}
+
+// lineNumbers is the editor's gutter for text: one number per line.
+func lineNumbers(text string) string {
+	n := strings.Count(text, "\n") + 1
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		b.WriteString(strconv.Itoa(i))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// catalogRefused puts a refused catalog's error on the page, with the line
+// it names and the lines around it, so the admin sees where to look.
+func catalogRefused(v *web.PolicyPage, text string, err error) {
+	v.CatalogError, _ = publicMessage(err)
+	var ce *policy.CatalogError
+	if !errors.As(err, &ce) || ce.Line <= 0 {
+		return
+	}
+	v.CatalogErrorLine = ce.Line
+	lines := strings.Split(text, "\n")
+	for n := max(1, ce.Line-3); n <= min(len(lines), ce.Line+3); n++ {
+		v.CatalogExcerpt = append(v.CatalogExcerpt, web.CodeLine{N: n, Text: lines[n-1], Bad: n == ce.Line})
+	}
 }

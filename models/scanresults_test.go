@@ -16,21 +16,7 @@ import (
 // A database at step 2 with finished runs whose reports are stored gets
 // their per-host and per-port rows from step 3.
 func TestScanResultsConvertedFromReports(t *testing.T) {
-	cases := []struct {
-		name, driver string
-		dialect      goose.Dialect
-		dir          string
-		dsn          func(t *testing.T) (driverDSN, openDSN string)
-	}{
-		{"sqlite", "sqlite3", goose.DialectSQLite3, "migrations/sqlite", func(t *testing.T) (string, string) {
-			p := filepath.Join(t.TempDir(), "old.db")
-			return "file:" + p, p
-		}},
-		{"postgres", "pgx", goose.DialectPostgres, "migrations/postgres", func(t *testing.T) (string, string) {
-			u := modelstest.PostgresSchema(t)
-			return u, u
-		}},
-	}
+	cases := gooseDatabases()
 	report := `{"schema":"portcullis.scan/v1","hosts":[` +
 		`{"address":"10.0.0.1","state":"up","tarpit":false,"ports":[` +
 		`{"port":22,"protocol":"tcp","state":"open","service":"ssh","product":"OpenSSH","version":"9.2","tls":false,"banner":"SSH-2.0","findings":null},` +
@@ -39,18 +25,7 @@ func TestScanResultsConvertedFromReports(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			driverDSN, openDSN := tc.dsn(t)
-			sqlDB, err := sql.Open(tc.driver, driverDSN)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer sqlDB.Close()
-			p, err := goose.NewProvider(tc.dialect, sqlDB, os.DirFS(tc.dir), goose.WithDisableGlobalRegistry(true))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := p.UpTo(context.Background(), 2); err != nil {
-				t.Fatal(err)
-			}
+			sqlDB := tc.upTo(t, driverDSN, 2)
 			ins := `INSERT INTO scan_runs (kind, profile, targets, status, requested_by, report) VALUES ('on_demand', 'common', '10.0.0.1,10.0.0.2', $1, 'x', $2)`
 			for _, run := range [][2]string{{"done", report}, {"failed", ""}, {"done", ""}} {
 				if _, err := sqlDB.Exec(ins, run[0], run[1]); err != nil {
@@ -72,4 +47,44 @@ func TestScanResultsConvertedFromReports(t *testing.T) {
 			}
 		})
 	}
+}
+
+// gooseDatabase is an empty database of each kind, to be brought to an old
+// schema step with goose before a migration under test runs.
+type gooseDatabase struct {
+	name, driver string
+	dialect      goose.Dialect
+	dir          string
+	dsn          func(t *testing.T) (driverDSN, openDSN string)
+}
+
+func gooseDatabases() []gooseDatabase {
+	return []gooseDatabase{
+		{"sqlite", "sqlite3", goose.DialectSQLite3, "migrations/sqlite", func(t *testing.T) (string, string) {
+			p := filepath.Join(t.TempDir(), "old.db")
+			return "file:" + p, p
+		}},
+		{"postgres", "pgx", goose.DialectPostgres, "migrations/postgres", func(t *testing.T) (string, string) {
+			u := modelstest.PostgresSchema(t)
+			return u, u
+		}},
+	}
+}
+
+// upTo opens db's raw connection and migrates it to step version.
+func (g gooseDatabase) upTo(t *testing.T, driverDSN string, version int64) *sql.DB {
+	t.Helper()
+	sqlDB, err := sql.Open(g.driver, driverDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sqlDB.Close() })
+	p, err := goose.NewProvider(g.dialect, sqlDB, os.DirFS(g.dir), goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(context.Background(), version); err != nil {
+		t.Fatal(err)
+	}
+	return sqlDB
 }

@@ -438,6 +438,13 @@ type Violation struct {
 	Findings []FindingView
 }
 
+// CodeLine is one numbered line of a file shown around an error.
+type CodeLine struct {
+	N    int
+	Text string
+	Bad  bool
+}
+
 // PolicyPage is the admin's view of the policy, with a what-if preview.
 type PolicyPage struct {
 	Classifications []string
@@ -445,10 +452,16 @@ type PolicyPage struct {
 	Matrix          []MatrixRow
 	CatalogYAML     string
 	CatalogError    string
-	Services        int
-	Preview         string // "matrix" or "catalog" when a preview was asked for
-	Active          int
-	Violations      []Violation
+	// CatalogErrorLine is the line the error is on (0: none), and
+	// CatalogExcerpt the lines around it.
+	CatalogErrorLine int
+	CatalogExcerpt   []CodeLine
+	// Gutter is the editor's line numbers, one per line of the YAML.
+	Gutter     string
+	Services   int
+	Preview    string // "matrix" or "catalog" when a preview was asked for
+	Active     int
+	Violations []Violation
 }
 
 // Audit is the audit log page.
@@ -699,8 +712,15 @@ type ScheduleRow struct {
 	ZoneID                           uint
 	Zone, Classification             string
 	Assets                           int
-	DailyHour, WeeklyDay, WeeklyHour int
-	LastDaily, LastWeekly            string
+	DailyOn, WeeklyOn                bool
+	DailyHour, WeeklyDay, WeeklyHour int // shown in the selects even when off
+	LastDaily, LastWeekly            *ScheduledRun
+	NextDaily, NextWeekly            string // "" when off
+}
+
+// ScheduledRun is the latest run a schedule slot queued, as people read it.
+type ScheduledRun struct {
+	Href, ID, Status, StatusKey, When, Summary string
 }
 
 // Operations is the admin page for scans and alerts.
@@ -708,6 +728,7 @@ type Operations struct {
 	Schedules  []ScheduleRow
 	Deliveries []DeliveryRow
 	Days       []Option
+	Hours      []Option
 	Error      string
 	// DeliveryFilters are links to each status (Value is the link).
 	DeliveryFilters []Option

@@ -60,6 +60,7 @@ var btZhPages = []struct {
 	{btLee, "/assets/5", 200},
 	{btAdam, "/admin/operations", 200},
 	{btAdam, "/admin/operations?status=delivered", 200},
+	{btAdam, "/admin/policy", 200},
 	{btAlice, "/recertification", 200},
 	{btAdam, "/recertification", 200},
 	{btAdam, "/audit/log?limit=200", 200}, // one page: the pager (ListLinksNav) is converted with the requests pages

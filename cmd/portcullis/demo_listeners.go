@@ -37,6 +37,10 @@ func demoListeners() []demoListener {
 		{Address: "127.40.0.16:6379", Service: "redis", Note: "the CRM's Redis without a password: not approved yet", serve: demoRedis},
 		{Address: "127.40.0.15:2323", Service: "telnet", Note: "a forgotten telnet service: never approved", serve: demoGreet("\xff\xfb\x01\xff\xfb\x03\xff\xfd\x18\r\ncrm-app login: ")},
 		{Address: "127.10.0.10:8080", Service: "http", Note: "a test web server left running in the DMZ: never approved", serve: demoHTTP},
+		// Binding 443 needs root; a web server run as a user listens high,
+		// so the demo's first obvious request (HTTPS to www1) can be
+		// approved, implemented and verified without root: on 8443.
+		{Address: "127.10.0.10:8443", Service: "http", Note: "the public website over HTTPS (an unprivileged server, so 8443): not approved yet; request tcp/8443 to 127.10.0.10 to walk the whole path", serve: demoHTTP, tls: true},
 	}
 }
 

@@ -826,6 +826,9 @@ func (w *orgWriter) driftItem(i int) models.DriftItem {
 			d.ApprovedService = "http"
 		}
 	}
+	if kind == drift.KindApprovedClosed && d.RequestID != 0 {
+		d.Key += fmt.Sprintf("|request-%d", d.RequestID)
+	}
 	if kind == drift.KindServiceMismatch {
 		d.Service = "ssh"
 	}

@@ -443,7 +443,14 @@ func keyOf(it *Item) string {
 	if it.Kind == KindTarpit {
 		return string(it.Kind) + "|" + it.Address.String()
 	}
-	return string(it.Kind) + "|" + it.Address.String() + "|" + string(it.Protocol) + "|" + portRangeText(it.Port, it.LastPort)
+	key := string(it.Kind) + "|" + it.Address.String() + "|" + string(it.Protocol) + "|" + portRangeText(it.Port, it.LastPort)
+	if it.Kind == KindApprovedClosed && it.RequestID != 0 {
+		// A stale rule is its request's: two requests approving the same
+		// port are two items, each resolved by its own revocation, and one
+		// still waiting for implementation does not hide the other.
+		key += "|request-" + strconv.FormatInt(it.RequestID, 10)
+	}
+	return key
 }
 
 func portRangeText(first, last uint16) string {

@@ -117,7 +117,7 @@ func TestOpenUnapproved(t *testing.T) {
 			rules: []Rule{rule(1, "10.0.0.5", policy.TCP, "53", "dns")},
 			want: []summary{
 				{"open-unapproved|10.0.0.5|udp|53", SeverityHigh, 0},
-				{"approved-closed|10.0.0.5|tcp|53", SeverityLow, 1},
+				{"approved-closed|10.0.0.5|tcp|53|request-10", SeverityLow, 1},
 			},
 		},
 		{
@@ -174,7 +174,7 @@ func TestApprovedClosed(t *testing.T) {
 			name:  "asset port not listed in a full scan",
 			obs:   []Observation{host("10.0.0.5", policy.Medium)},
 			rules: []Rule{rule(1, "10.0.0.5", policy.TCP, "8080", "http")},
-			want:  []summary{{"approved-closed|10.0.0.5|tcp|8080", SeverityInfo, 1}},
+			want:  []summary{{"approved-closed|10.0.0.5|tcp|8080|request-10", SeverityInfo, 1}},
 		},
 		{
 			name: "listed closed or filtered",
@@ -182,8 +182,8 @@ func TestApprovedClosed(t *testing.T) {
 				withState(tcp(8080, ""), PortClosed), withState(tcp(8082, ""), PortFiltered))},
 			rules: []Rule{rule(1, "10.0.0.5", policy.TCP, "8080,8082", "")},
 			want: []summary{
-				{"approved-closed|10.0.0.5|tcp|8080", SeverityInfo, 1},
-				{"approved-closed|10.0.0.5|tcp|8082", SeverityInfo, 1},
+				{"approved-closed|10.0.0.5|tcp|8080|request-10", SeverityInfo, 1},
+				{"approved-closed|10.0.0.5|tcp|8082|request-10", SeverityInfo, 1},
 			},
 		},
 		{
@@ -191,8 +191,17 @@ func TestApprovedClosed(t *testing.T) {
 			obs:   []Observation{host("10.0.0.5", policy.DMZ), host("10.0.0.6", policy.Medium)},
 			rules: []Rule{rule(1, "10.0.0.5", policy.TCP, "8080", "http"), rule(2, "10.0.0.6", policy.TCP, "22", "")},
 			want: []summary{
-				{"approved-closed|10.0.0.5|tcp|8080", SeverityLow, 1},
-				{"approved-closed|10.0.0.6|tcp|22", SeverityLow, 2},
+				{"approved-closed|10.0.0.5|tcp|8080|request-10", SeverityLow, 1},
+				{"approved-closed|10.0.0.6|tcp|22|request-20", SeverityLow, 2},
+			},
+		},
+		{
+			name:  "two requests approving one port are two stale rules",
+			obs:   []Observation{host("10.0.0.5", policy.Medium)},
+			rules: []Rule{rule(1, "10.0.0.5", policy.TCP, "443", "http"), rule(2, "10.0.0.5", policy.TCP, "443", "http")},
+			want: []summary{
+				{"approved-closed|10.0.0.5|tcp|443|request-10", SeverityInfo, 1},
+				{"approved-closed|10.0.0.5|tcp|443|request-20", SeverityInfo, 2},
 			},
 		},
 		{
@@ -204,7 +213,7 @@ func TestApprovedClosed(t *testing.T) {
 			name:  "covered by the common profile",
 			obs:   []Observation{{Address: netip.MustParseAddr("10.0.0.5"), Classification: policy.Medium, Scanned: common}},
 			rules: []Rule{rule(1, "10.0.0.5", policy.TCP, "443", "")},
-			want:  []summary{{"approved-closed|10.0.0.5|tcp|443", SeverityInfo, 1}},
+			want:  []summary{{"approved-closed|10.0.0.5|tcp|443|request-10", SeverityInfo, 1}},
 		},
 		{
 			name:  "zone-wide rules are never stale on one host",
@@ -225,7 +234,7 @@ func TestApprovedClosed(t *testing.T) {
 			name:  "a range makes one item when nothing in it is open",
 			obs:   []Observation{host("10.0.0.5", policy.Medium)},
 			rules: []Rule{rule(1, "10.0.0.5", policy.TCP, "8000-8100", "")},
-			want:  []summary{{"approved-closed|10.0.0.5|tcp|8000-8100", SeverityInfo, 1}},
+			want:  []summary{{"approved-closed|10.0.0.5|tcp|8000-8100|request-10", SeverityInfo, 1}},
 		},
 		{
 			name:  "a range with one port open is in use",
@@ -257,11 +266,11 @@ func TestApprovedClosed(t *testing.T) {
 				expiring(rule(5, "10.0.0.5", policy.TCP, "8085", ""), testNow.Add(time.Hour)),
 			},
 			want: []summary{
-				{"approved-closed|10.0.0.5|tcp|8081", SeverityInfo, 1},
-				{"approved-closed|10.0.0.5|tcp|8082", SeverityInfo, 2},
-				{"approved-closed|10.0.0.5|tcp|8083", SeverityInfo, 3},
-				{"approved-closed|10.0.0.5|tcp|8084", SeverityInfo, 4},
-				{"approved-closed|10.0.0.5|tcp|8085", SeverityInfo, 5},
+				{"approved-closed|10.0.0.5|tcp|8081|request-10", SeverityInfo, 1},
+				{"approved-closed|10.0.0.5|tcp|8082|request-20", SeverityInfo, 2},
+				{"approved-closed|10.0.0.5|tcp|8083|request-30", SeverityInfo, 3},
+				{"approved-closed|10.0.0.5|tcp|8084|request-40", SeverityInfo, 4},
+				{"approved-closed|10.0.0.5|tcp|8085|request-50", SeverityInfo, 5},
 			},
 		},
 		{
@@ -271,7 +280,7 @@ func TestApprovedClosed(t *testing.T) {
 			rules: []Rule{rule(1, "10.0.0.5", policy.TCP, "8080,8443", ""), rule(2, "10.0.0.5", policy.UDP, "123", "ntp")},
 			want: []summary{
 				{"tarpit|10.0.0.5", SeverityLow, 0},
-				{"approved-closed|10.0.0.5|udp|123", SeverityLow, 2},
+				{"approved-closed|10.0.0.5|udp|123|request-20", SeverityLow, 2},
 			},
 		},
 		{
@@ -283,13 +292,13 @@ func TestApprovedClosed(t *testing.T) {
 			name:  "IPv6 asset rule",
 			obs:   []Observation{host("2001:db8::10", policy.Medium)},
 			rules: []Rule{rule(1, "2001:db8::10", policy.TCP, "8443", "https")},
-			want:  []summary{{"approved-closed|2001:db8::10|tcp|8443", SeverityInfo, 1}},
+			want:  []summary{{"approved-closed|2001:db8::10|tcp|8443|request-10", SeverityInfo, 1}},
 		},
 		{
-			name:  "two rules for one port make one item, citing the first",
+			name:  "two rules of one request on one port make one item, citing the first",
 			obs:   []Observation{host("10.0.0.5", policy.Medium)},
-			rules: []Rule{rule(2, "10.0.0.5", policy.TCP, "8080", ""), rule(1, "10.0.0.5", policy.TCP, "8080", "")},
-			want:  []summary{{"approved-closed|10.0.0.5|tcp|8080", SeverityInfo, 1}},
+			rules: []Rule{ofRequest(rule(2, "10.0.0.5", policy.TCP, "8080", ""), 10), rule(1, "10.0.0.5", policy.TCP, "8080", "")},
+			want:  []summary{{"approved-closed|10.0.0.5|tcp|8080|request-10", SeverityInfo, 1}},
 		},
 	})
 }
@@ -548,10 +557,10 @@ func TestCompareMessages(t *testing.T) {
 	}
 	items := Compare(obs, rules, nil, testNow)
 	want := map[string][]string{
-		"open-unapproved|10.0.0.5|tcp|3389": {"is open: rdp answers (Microsoft Terminal Services)", "no rule approves it", "Close the port"},
-		"open-unapproved|10.0.0.5|tcp|9000": {"the banner was empty"},
-		"expired-open|10.0.0.5|tcp|22":      {"expired on 2026-10-01", "rule #1 of request #10"},
-		"approved-closed|10.0.0.5|tcp|8080": {"rule #2 of request #20", "it not open", "revoke the rule"},
+		"open-unapproved|10.0.0.5|tcp|3389":            {"is open: rdp answers (Microsoft Terminal Services)", "no rule approves it", "Close the port"},
+		"open-unapproved|10.0.0.5|tcp|9000":            {"the banner was empty"},
+		"expired-open|10.0.0.5|tcp|22":                 {"expired on 2026-10-01", "rule #1 of request #10"},
+		"approved-closed|10.0.0.5|tcp|8080|request-20": {"rule #2 of request #20", "it not open", "revoke the rule"},
 	}
 	if len(items) != len(want) {
 		t.Fatalf("got %d items, want %d:\n%s", len(items), len(want), details(items))

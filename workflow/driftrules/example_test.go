@@ -46,7 +46,7 @@ func Example() {
 	fmt.Println(p.Title)
 	// Output:
 	// critical open-unapproved|192.0.2.10|tcp|6379
-	// low approved-closed|192.0.2.10|tcp|22
-	// 0 new; approved-closed|192.0.2.10|tcp|22 still open ; open-unapproved|192.0.2.10|tcp|6379 resolved
+	// low approved-closed|192.0.2.10|tcp|22|request-41
+	// 0 new; approved-closed|192.0.2.10|tcp|22|request-41 still open ; open-unapproved|192.0.2.10|tcp|6379 resolved
 	// Approve tcp/6379 (redis) on 192.0.2.10
 }

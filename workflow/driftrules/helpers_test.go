@@ -97,3 +97,9 @@ func checkItems(t *testing.T, items []Item) {
 		}
 	}
 }
+
+// ofRequest moves a rule into request id.
+func ofRequest(r Rule, id int64) Rule {
+	r.RequestID = id
+	return r
+}

@@ -105,6 +105,14 @@ type KeyParts struct {
 // ParseKey reads a Key back; false when it is not one Compare makes.
 func ParseKey(key string) (KeyParts, bool) {
 	fields := strings.Split(key, "|")
+	if len(fields) == 5 {
+		// An approved-closed item names its request last.
+		n, ok := strings.CutPrefix(fields[4], "request-")
+		if id, err := strconv.ParseUint(n, 10, 63); !ok || err != nil || id == 0 || fields[0] != string(KindApprovedClosed) {
+			return KeyParts{}, false
+		}
+		fields = fields[:4]
+	}
 	if len(fields) != 2 && len(fields) != 4 {
 		return KeyParts{}, false
 	}

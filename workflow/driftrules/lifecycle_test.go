@@ -160,9 +160,10 @@ func TestReconcile(t *testing.T) {
 
 func TestParseKey(t *testing.T) {
 	good := map[string]KeyParts{
-		"open-unapproved|10.0.0.5|tcp|6379":         {KindOpenUnapproved, netip.MustParseAddr("10.0.0.5"), policy.TCP, 6379, 6379},
-		"approved-closed|2001:db8::1|udp|8000-8100": {KindApprovedClosed, netip.MustParseAddr("2001:db8::1"), policy.UDP, 8000, 8100},
-		"tarpit|10.0.0.9":                           {Kind: KindTarpit, Address: netip.MustParseAddr("10.0.0.9")},
+		"open-unapproved|10.0.0.5|tcp|6379":           {KindOpenUnapproved, netip.MustParseAddr("10.0.0.5"), policy.TCP, 6379, 6379},
+		"approved-closed|2001:db8::1|udp|8000-8100":   {KindApprovedClosed, netip.MustParseAddr("2001:db8::1"), policy.UDP, 8000, 8100},
+		"tarpit|10.0.0.9":                             {Kind: KindTarpit, Address: netip.MustParseAddr("10.0.0.9")},
+		"approved-closed|10.0.0.5|tcp|443|request-17": {KindApprovedClosed, netip.MustParseAddr("10.0.0.5"), policy.TCP, 443, 443},
 	}
 	for key, want := range good {
 		got, ok := ParseKey(key)
@@ -174,6 +175,8 @@ func TestParseKey(t *testing.T) {
 		"", "tarpit", "tarpit|10.0.0.9|tcp|1", "open-unapproved|10.0.0.5", "open-unapproved|10.0.0.5|tcp|0",
 		"open-unapproved|10.0.0.5|TCP|22", "open-unapproved|10.0.0.5|sctp|22", "open-unapproved|nope|tcp|22",
 		"open-unapproved|10.0.0.5|tcp|22-21", "open-unapproved|10.0.0.5|tcp|70000", "weird|10.0.0.5|tcp|22",
+		"open-unapproved|10.0.0.5|tcp|22|request-1", "approved-closed|10.0.0.5|tcp|22|request-0", "approved-closed|10.0.0.5|tcp|22|rq-1",
+		"tarpit|10.0.0.9|x|y|request-1",
 	} {
 		if got, ok := ParseKey(key); ok {
 			t.Errorf("ParseKey(%q) = %+v, want refusal", key, got)
@@ -191,22 +194,23 @@ func TestCoverage(t *testing.T) {
 	}
 	covered := Coverage(obs)
 	for key, want := range map[string]bool{
-		"open-unapproved|10.0.0.5|tcp|22":           true,
-		"open-unapproved|10.0.0.5|tcp|8080":         false, // not in the common profile
-		"open-unapproved|10.0.0.5|udp|161":          true,
-		"open-unapproved|10.0.0.5|udp|53":           false,
-		"approved-closed|10.0.0.5|tcp|1000-1100":    false, // in part
-		"open-unapproved|10.0.0.6|tcp|22":           false, // down
-		"open-unapproved|10.0.0.7|tcp|22":           false, // not scanned
-		"tarpit|10.0.0.9":                           true,
-		"tarpit|10.0.0.6":                           false,
-		"open-unapproved|10.0.0.9|tcp|22":           true, // an application answered
-		"open-unapproved|10.0.0.9|tcp|23":           false,
-		"open-unapproved|10.0.0.9|tcp|8080":         false,
-		"approved-closed|10.0.0.9|tcp|20-22":        false,
-		"approved-closed|2001:db8::1|tcp|8000-8100": true, // the scope need not be merged
-		"approved-closed|2001:db8:0::1|tcp|8000":    true,
-		"garbage":                                   false,
+		"open-unapproved|10.0.0.5|tcp|22":                true,
+		"open-unapproved|10.0.0.5|tcp|8080":              false, // not in the common profile
+		"open-unapproved|10.0.0.5|udp|161":               true,
+		"open-unapproved|10.0.0.5|udp|53":                false,
+		"approved-closed|10.0.0.5|tcp|1000-1100":         false, // in part
+		"open-unapproved|10.0.0.6|tcp|22":                false, // down
+		"open-unapproved|10.0.0.7|tcp|22":                false, // not scanned
+		"tarpit|10.0.0.9":                                true,
+		"tarpit|10.0.0.6":                                false,
+		"open-unapproved|10.0.0.9|tcp|22":                true, // an application answered
+		"open-unapproved|10.0.0.9|tcp|23":                false,
+		"open-unapproved|10.0.0.9|tcp|8080":              false,
+		"approved-closed|10.0.0.9|tcp|20-22":             false,
+		"approved-closed|2001:db8::1|tcp|8000-8100":      true, // the scope need not be merged
+		"approved-closed|2001:db8:0::1|tcp|8000":         true,
+		"approved-closed|2001:db8::1|tcp|8000|request-3": true,
+		"garbage": false,
 	} {
 		if got := covered(Tracked{Key: key}); got != want {
 			t.Errorf("covered(%q) = %v, want %v", key, got, want)
@@ -244,7 +248,7 @@ func TestLifecycleAcrossScans(t *testing.T) {
 		t.Fatalf("second scan: new %v resolved %v tracked %v", newKeys, resolved, tracked)
 	}
 	newKeys, resolved = scan()
-	if diff := cmp.Diff([]string{"approved-closed|10.0.0.5|tcp|443"}, newKeys); diff != "" {
+	if diff := cmp.Diff([]string{"approved-closed|10.0.0.5|tcp|443|request-10"}, newKeys); diff != "" {
 		t.Errorf("third scan new (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]string{"open-unapproved|10.0.0.5|tcp|22"}, resolved); diff != "" {

@@ -45,8 +45,8 @@ func TestRequestFrom(t *testing.T) {
 			Title: "Re-approve tcp/22 (ssh) on 10.0.0.5", Destination: dest, Zone: "apps", Protocol: policy.TCP,
 			Ports: mustPorts("22"), Service: "ssh", DriftKey: "expired-open|10.0.0.5|tcp|22", RuleID: 2, RequestID: 20,
 		},
-		"weak-config|10.0.0.5|tcp|6379":     {},
-		"approved-closed|10.0.0.5|tcp|8080": {},
+		"weak-config|10.0.0.5|tcp|6379":                {},
+		"approved-closed|10.0.0.5|tcp|8080|request-40": {},
 	}
 	if len(items) != len(want) {
 		t.Fatalf("got items %v, want %d", keys(Compare(obs, rules, nil, testNow)), len(want))

@@ -269,8 +269,9 @@ type Item struct {
 	Detail   string
 	Evidence Evidence
 	// Key identifies the same drift across scans:
-	// "kind|address|protocol|port" ("…|8000-8100" for a range), or
-	// "tarpit|address".
+	// "kind|address|protocol|port" ("…|8000-8100" for a range),
+	// "approved-closed|address|protocol|port|request-N" (one per request),
+	// or "tarpit|address".
 	Key string
 }
 

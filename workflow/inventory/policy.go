@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -122,7 +123,9 @@ func ApplyChange(p policy.Policy, change PolicyChange) (policy.Policy, error) {
 	if change.CatalogYAML != nil {
 		cat, err := policy.LoadCatalog([]byte(*change.CatalogYAML))
 		if err != nil {
-			return p, &core.Error{Code: core.CodeInvalid, Field: "catalog", Message: err.Error()}
+			// Both: the refusal for the error helper, the catalog's own
+			// error for the line it names (the editor shows it).
+			return p, errors.Join(&core.Error{Code: core.CodeInvalid, Field: "catalog", Message: err.Error()}, err)
 		}
 		p.Catalog = cat
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"sort"
+	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -165,17 +166,22 @@ func (s *Service) HostsDown(ctx context.Context, run *models.ScanRun, limit int)
 }
 
 // previousRuns maps each host of a run to the latest earlier finished run
-// that recorded it: one query, each host answered from the index on
-// (address, protocol, port, run_id), walking back from the run.
-func (s *Service) previousRuns(db *gorm.DB, runID uint) (map[string]uint, error) {
+// of the same scope (profile and port lists) that recorded it: one query,
+// each host answered from the index on (address, protocol, port, run_id),
+// walking back from the run. A run of another scope would misread every
+// port it did not probe: a verification scan of one port made a full scan
+// report everything else as newly opened.
+func (s *Service) previousRuns(db *gorm.DB, run *models.ScanRun) (map[string]uint, error) {
 	var rows []struct {
 		Address string
 		Prev    *uint
 	}
 	err := db.Raw(`SELECT h.address, (SELECT p.run_id FROM scan_results p JOIN scan_runs r ON r.id = p.run_id
 		WHERE p.address = h.address AND p.protocol = '' AND p.port = 0 AND p.run_id < h.run_id AND r.status = 'done'
+		AND r.profile = ? AND r.tcp_ports = ? AND r.udp_ports = ?
 		ORDER BY p.run_id DESC LIMIT 1) AS prev
-		FROM scan_results h WHERE h.run_id = ? AND h.protocol = '' AND h.port = 0`, runID).Scan(&rows).Error
+		FROM scan_results h WHERE h.run_id = ? AND h.protocol = '' AND h.port = 0`,
+		run.Profile, run.TCPPorts, run.UDPPorts, run.ID).Scan(&rows).Error
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +222,8 @@ func openPorts(db *gorm.DB, runID uint, addrs []string) (map[string][]Port, erro
 }
 
 // Changes compares a finished run with, for each of its hosts, the previous
-// finished run that recorded that host; from rows, never reports.
+// finished run of the same scope that recorded that host; from rows, never
+// reports.
 func (s *Service) Changes(ctx context.Context, run *models.ScanRun) ([]PortChange, error) {
 	if run.Status != "done" {
 		return nil, nil
@@ -225,7 +232,7 @@ func (s *Service) Changes(ctx context.Context, run *models.ScanRun) ([]PortChang
 		return nil, err
 	}
 	db := s.DB().WithContext(ctx)
-	prev, err := s.previousRuns(db, run.ID)
+	prev, err := s.previousRuns(db, run)
 	if err != nil {
 		return nil, err
 	}
@@ -336,4 +343,48 @@ func (s *Service) HistoryOf(ctx context.Context, address string, req paging.Requ
 		}
 	}
 	return paging.Cut(req, runs, func(r models.ScanRun) RunKey { return RunKey{r.ID} }), nil
+}
+
+// Listening is what the latest broad scan of a host found open there.
+type Listening struct {
+	RunID uint
+	At    time.Time
+	Ports []Port
+}
+
+// ListeningOn returns, for address, the open ports of the latest finished
+// scan that looked at more than a request's ports (verification runs
+// probe only those), or nil when no such scan recorded it: what a
+// requester needs to see before asking for a port nothing answers on.
+func (s *Service) ListeningOn(ctx context.Context, address string) (*Listening, error) {
+	db := s.DB().WithContext(ctx)
+	var host models.ScanResult
+	err := db.Table("scan_results p").Select("p.*").Joins("JOIN scan_runs r ON r.id = p.run_id").
+		Where("p.address = ? AND p.protocol = '' AND p.port = 0 AND r.status = ? AND r.kind <> ?", address, "done", "verification").
+		Order("p.run_id DESC").Take(&host).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var run models.ScanRun
+	if err := db.Select("id, queued_at, finished_at").First(&run, host.RunID).Error; err != nil {
+		return nil, err
+	}
+	open, err := openPorts(db, run.ID, []string{address})
+	if err != nil {
+		return nil, err
+	}
+	l := &Listening{RunID: run.ID, At: run.QueuedAt, Ports: open[address]}
+	if run.FinishedAt != nil {
+		l.At = *run.FinishedAt
+	}
+	sort.Slice(l.Ports, func(i, j int) bool {
+		if l.Ports[i].Protocol != l.Ports[j].Protocol {
+			return l.Ports[i].Protocol < l.Ports[j].Protocol
+		}
+		return l.Ports[i].Port < l.Ports[j].Port
+	})
+	return l, nil
 }

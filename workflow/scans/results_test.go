@@ -84,6 +84,14 @@ func changesFromRows(t *testing.T, w *workflowtest.World) {
 	// Another host's run in between: it does not count as 10.40.0.15's previous run.
 	scanNow(t, w, "10.40.0.16")
 	sc.Open["10.40.0.15"] = []scans.Port{{Port: 22, Protocol: "tcp", State: "open", Service: "telnet"}, {Port: 3306, Protocol: "tcp", State: "open", Service: "mysql"}}
+	// A verification of one port in between, seeing only 22 open: not the
+	// same scope, so it is not what the next common scan compares with.
+	verification := models.ScanRun{Kind: "verification", Profile: "common", Targets: "10.40.0.15", TCPPorts: "22", Status: "done", RequestedBy: "x", Progress: "{}", QueuedAt: time.Now().UTC(), FinishedAt: new(time.Now().UTC())}
+	rep, _ := json.Marshal(scans.Report{Schema: "portcullis.scan/v1", Hosts: []scans.Host{{Address: "10.40.0.15", State: "up", Ports: []scans.Port{{Port: 22, Protocol: "tcp", State: "open", Service: "ssh"}}}}})
+	verification.Report = string(rep)
+	workflowtest.Must(t, w.App.DB().Create(&verification).Error)
+	_, err := w.App.Scans.PortsOf(w.Ctx, &verification, paging.First[scans.ResultKey]())
+	workflowtest.Must(t, err)
 	second := scanNow(t, w, "10.40.0.15")
 	// Blank the stored reports: what follows can only come from rows.
 	workflowtest.Must(t, w.App.DB().Model(&models.ScanRun{}).Where("id IN ?", []uint{first.ID, second.ID}).Update("report", "").Error)
@@ -109,9 +117,24 @@ func changesFromRows(t *testing.T, w *workflowtest.World) {
 	if len(ports.Items) != 1 || ports.Items[0].Port != 22 || ports.Next == "" {
 		t.Fatalf("first page of ports %+v", ports)
 	}
+	// What listens there comes from the latest broad scan, not from a
+	// one-port verification run after it.
+	later := verification
+	later.ID = 0
+	workflowtest.Must(t, w.App.DB().Create(&later).Error)
+	_, err = w.App.Scans.PortsOf(w.Ctx, &later, paging.First[scans.ResultKey]())
+	workflowtest.Must(t, err)
+	listening, err := w.App.Scans.ListeningOn(w.Ctx, "10.40.0.15")
+	workflowtest.Must(t, err)
+	if listening == nil || listening.RunID != second.ID || len(listening.Ports) != 2 || listening.Ports[0].Port != 22 || listening.Ports[1].Port != 3306 {
+		t.Fatalf("listening on 10.40.0.15: %+v", listening)
+	}
+	if none, err := w.App.Scans.ListeningOn(w.Ctx, "10.40.0.99"); err != nil || none != nil {
+		t.Fatalf("a host no scan recorded: %+v, %v", none, err)
+	}
 	history, err := w.App.Scans.HistoryOf(w.Ctx, "10.40.0.15", paging.First[scans.RunKey]())
 	workflowtest.Must(t, err)
-	if len(history.Items) != 2 || history.Items[0].ID != second.ID || history.Items[1].ID != first.ID {
+	if len(history.Items) != 4 || history.Items[0].ID != later.ID || history.Items[1].ID != second.ID || history.Items[2].ID != verification.ID || history.Items[3].ID != first.ID {
 		t.Fatalf("history %+v", history.Items)
 	}
 }

@@ -22,8 +22,46 @@ type Schedule struct {
 	WeeklyDay  int // 0 Sunday … 6 Saturday; -1 off
 	WeeklyHour int
 	Assets     int
-	LastDaily  *time.Time
-	LastWeekly *time.Time
+	// LastDaily and LastWeekly are the latest runs each slot queued (nil:
+	// none yet); NextDaily and NextWeekly when the slots come next (nil: off).
+	LastDaily, LastWeekly *RunBrief
+	NextDaily, NextWeekly *time.Time
+}
+
+// RunBrief is what a schedule shows of a run it queued.
+type RunBrief struct {
+	ID         uint
+	Status     string
+	QueuedAt   time.Time
+	FinishedAt *time.Time
+	Summary    string
+}
+
+// nextDaily is the first hour:00 UTC after now; nil when off.
+func nextDaily(now time.Time, hour int) *time.Time {
+	if hour < 0 {
+		return nil
+	}
+	now = now.UTC()
+	t := time.Date(now.Year(), now.Month(), now.Day(), hour, 0, 0, 0, time.UTC)
+	if !t.After(now) {
+		t = t.AddDate(0, 0, 1)
+	}
+	return &t
+}
+
+// nextWeekly is the first weekday at hour:00 UTC after now; nil when off.
+func nextWeekly(now time.Time, day, hour int) *time.Time {
+	if day < 0 || hour < 0 {
+		return nil
+	}
+	now = now.UTC()
+	t := time.Date(now.Year(), now.Month(), now.Day(), hour, 0, 0, 0, time.UTC)
+	t = t.AddDate(0, 0, (day-int(t.Weekday())+7)%7)
+	if !t.After(now) {
+		t = t.AddDate(0, 0, 7)
+	}
+	return &t
 }
 
 // defaultSchedule: the common ports at 02:00 UTC daily, every port on Sunday at 03:00.
@@ -68,15 +106,16 @@ func (s *Service) Schedules(ctx context.Context) ([]Schedule, error) {
 		sc := Schedule{Zone: z, DailyHour: row.DailyHour, WeeklyDay: row.WeeklyDay, WeeklyHour: row.WeeklyHour, Assets: assets[z.ID]}
 		sc.LastDaily = last[[2]string{"daily", z.Name}]
 		sc.LastWeekly = last[[2]string{"weekly", z.Name}]
+		sc.NextDaily, sc.NextWeekly = nextDaily(s.Now(), row.DailyHour), nextWeekly(s.Now(), row.WeeklyDay, row.WeeklyHour)
 		out = append(out, sc)
 	}
 	return out, nil
 }
 
-// lastScheduledRuns is when each zone's latest daily and weekly run was
-// queued, by (kind, zone): one query, each zone's latest run of each kind
-// found from the index on (kind, zone, id) without reading the history.
-func lastScheduledRuns(db *gorm.DB) (map[[2]string]*time.Time, error) {
+// lastScheduledRuns is each zone's latest daily and weekly run, by (kind,
+// zone): one query, each zone's latest run of each kind found from the
+// index on (kind, zone, id) without reading the history.
+func lastScheduledRuns(db *gorm.DB) (map[[2]string]*RunBrief, error) {
 	var rows []struct {
 		Name          string
 		Daily, Weekly *uint
@@ -95,17 +134,16 @@ func lastScheduledRuns(db *gorm.DB) (map[[2]string]*time.Time, error) {
 			}
 		}
 	}
-	out := map[[2]string]*time.Time{}
+	out := map[[2]string]*RunBrief{}
 	if len(ids) == 0 {
 		return out, nil
 	}
 	var runs []models.ScanRun
-	if err := db.Select("id, kind, zone, queued_at").Where("id IN ?", ids).Find(&runs).Error; err != nil {
+	if err := db.Select("id, kind, zone, status, queued_at, finished_at, summary").Where("id IN ?", ids).Find(&runs).Error; err != nil {
 		return nil, err
 	}
 	for _, r := range runs {
-		at := r.QueuedAt
-		out[[2]string{r.Kind, r.Zone}] = &at
+		out[[2]string{r.Kind, r.Zone}] = &RunBrief{ID: r.ID, Status: r.Status, QueuedAt: r.QueuedAt, FinishedAt: r.FinishedAt, Summary: r.Summary}
 	}
 	return out, nil
 }
@@ -186,9 +224,15 @@ func (s *Service) ScheduleDue(ctx context.Context) (int, error) {
 		if weekly.After(now) {
 			weekly = weekly.AddDate(0, 0, -7)
 		}
+		queuedAt := func(b *RunBrief) *time.Time {
+			if b == nil {
+				return nil
+			}
+			return &b.QueuedAt
+		}
 		for _, sl := range []slot{
-			{"daily", daily, sc.LastDaily, sc.DailyHour >= 0},
-			{"weekly", weekly, sc.LastWeekly, sc.WeeklyDay >= 0},
+			{"daily", daily, queuedAt(sc.LastDaily), sc.DailyHour >= 0},
+			{"weekly", weekly, queuedAt(sc.LastWeekly), sc.WeeklyDay >= 0},
 		} {
 			// A slot that came before the zone existed is not owed: a new
 			// zone waits for its next slot instead of a backlog of full scans.
