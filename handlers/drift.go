@@ -34,6 +34,7 @@ func driftRow(ctx context.Context, d models.DriftItem, a core.Actor) web.DriftRo
 	if d.SuppressedUntil != nil {
 		row.SuppressedUntil = locale.Date(ctx, *d.SuppressedUntil)
 	}
+	row.Evidence = evidenceView(ctx, drift.EvidenceOf(d))
 	live := d.State == drift.Open || d.State == drift.Acknowledged
 	row.CanAcknowledge = d.State == drift.Open && a.Has(core.RoleReviewer, core.RoleApprover, core.RoleAdmin)
 	row.CanSuppress = live && a.Has(core.RoleApprover, core.RoleAdmin)
@@ -58,6 +59,11 @@ func (s *Server) renderDrift(w http.ResponseWriter, r *http.Request, status int,
 	default:
 		f.States = []string{state}
 	}
+	// A refused form keeps what was typed: that page does not swap itself.
+	src := ""
+	if refused == nil {
+		src, _ = s.liveSrc(r, "/drift/events")
+	}
 	req, err := pageParams[drift.Key](r, "limit", "cursor")
 	if err != nil {
 		s.fail(w, r, err)
@@ -68,7 +74,7 @@ func (s *Server) renderDrift(w http.ResponseWriter, r *http.Request, status int,
 		s.fail(w, r, err)
 		return
 	}
-	v := web.DriftList{MinUntil: time.Now().UTC().AddDate(0, 0, 1).Format(dateFmt), Zone: f.Zone, Asset: f.Address,
+	v := web.DriftList{Live: src, MinUntil: time.Now().UTC().AddDate(0, 0, 1).Format(dateFmt), Zone: f.Zone, Asset: f.Address,
 		Pages: pageLinks(r, "cursor", page.Next)}
 	for _, o := range []string{"live", drift.Open, drift.Acknowledged, drift.Suppressed, drift.Resolved, "all"} {
 		v.States = append(v.States, web.Option{Value: o, Selected: o == state || (state == "" && o == "live")})
@@ -144,4 +150,35 @@ func (s *Server) suppressDrift(w http.ResponseWriter, r *http.Request) {
 	}
 	s.flash(r, "ok", locale.T(r.Context(), "drift.suppressed_flash", "ID", id))
 	s.redirect(w, r, "/drift")
+}
+
+// evidenceView names what the scanner saw in the reader's language; the
+// values are the scanner's own words, except the port's state and TLS.
+func evidenceView(ctx context.Context, e driftrules.Evidence) []web.Field {
+	var out []web.Field
+	for _, f := range drift.EvidenceFields(e) {
+		value := f.Value
+		switch f.Name {
+		case "state":
+			value = catalogOr(ctx, "drift_evidence.state_"+value, value)
+		case "tls":
+			value = locale.T(ctx, "drift_evidence.yes")
+		}
+		out = append(out, web.Field{Name: evidenceName(ctx, f.Name), Value: value})
+	}
+	return out
+}
+
+func evidenceName(ctx context.Context, name string) string {
+	switch name {
+	case "state":
+		return locale.T(ctx, "drift_evidence.state")
+	case "product":
+		return locale.T(ctx, "drift_evidence.product")
+	case "banner":
+		return locale.T(ctx, "drift_evidence.banner")
+	case "tls":
+		return locale.T(ctx, "drift_evidence.tls")
+	}
+	return locale.T(ctx, "drift_evidence.findings")
 }

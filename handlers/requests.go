@@ -545,6 +545,9 @@ func detailView(ctx context.Context, d *requests.Detail, a core.Actor) web.Reque
 	for _, e := range d.Timeline {
 		v.Timeline = append(v.Timeline, web.Event{At: locale.Time(ctx, e.At), Actor: e.Actor, Action: catalogOr(ctx, "timeline."+e.Action, strings.ReplaceAll(e.Action, "_", " ")), From: stateText(ctx, e.FromState), To: stateText(ctx, e.ToState), Comment: e.Comment})
 	}
+	if a.Has(core.RoleAuditor, core.RoleAdmin) {
+		v.AuditLogHref = fmt.Sprintf("/audit/log?object_type=request&object_id=%d", req.ID)
+	}
 	for _, c := range d.Comments {
 		v.Comments = append(v.Comments, web.CommentView{Author: c.Author.Email, At: locale.Time(ctx, c.CreatedAt), Body: c.Body})
 	}
@@ -591,11 +594,16 @@ func (s *Server) loadDetail(w http.ResponseWriter, r *http.Request) (*requests.D
 }
 
 func (s *Server) showRequest(w http.ResponseWriter, r *http.Request) {
+	src, live := s.liveSrc(r, "")
 	d, ok := s.loadDetail(w, r)
 	if !ok {
 		return
 	}
-	s.render(w, r, http.StatusOK, web.RequestPage(s.page(r, locale.T(r.Context(), "request_form.page_title", "ID", d.Request.ID, "Title", d.Request.Title)), detailView(r.Context(), d, actor(r))))
+	v := detailView(r.Context(), d, actor(r))
+	if live {
+		v.Live = fmt.Sprintf("/requests/%d/events%s", d.Request.ID, src)
+	}
+	s.render(w, r, http.StatusOK, web.RequestPage(s.page(r, locale.T(r.Context(), "request_form.page_title", "ID", d.Request.ID, "Title", d.Request.Title)), v))
 }
 
 func checklistItems(ctx context.Context, findings []requests.Finding, answers map[string]requests.ChecklistAnswer, errs map[string]string) []web.ChecklistItem {

@@ -39,7 +39,12 @@ func (s *Server) renderScans(w http.ResponseWriter, r *http.Request, status int,
 		s.fail(w, r, err)
 		return
 	}
-	v := web.ScansPage{CanStart: a.Has(core.RoleReviewer, core.RoleApprover, core.RoleAdmin), Error: problem, Pages: pageLinks(r, "cursor", page.Next)}
+	// A refused form keeps what was typed: that page does not swap itself.
+	src := ""
+	if problem == "" {
+		src, _ = s.liveSrc(r, "/scans/events")
+	}
+	v := web.ScansPage{Live: src, CanStart: a.Has(core.RoleReviewer, core.RoleApprover, core.RoleAdmin), Error: problem, Pages: pageLinks(r, "cursor", page.Next)}
 	for _, run := range page.Items {
 		v.Rows = append(v.Rows, scanRow(r.Context(), run))
 	}
@@ -169,11 +174,7 @@ func (s *Server) scanEvents(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	rc := http.NewResponseController(w)
-	rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
+	rc := startEventStream(w)
 	send := func(p scans.Progress) bool {
 		b, _ := json.Marshal(p)
 		if _, err := fmt.Fprintf(w, "event: progress\ndata: %s\n\n", b); err != nil {
@@ -196,14 +197,7 @@ func (s *Server) scanEvents(w http.ResponseWriter, r *http.Request) {
 	defer recheck.Stop()
 	// The stream outlives the request's one session check: it ends when
 	// the session does (logout, expiry) or the user loses the role.
-	ended := func() bool {
-		if why := s.streamSessionEnded(r, streamRoles); why != "" {
-			fmt.Fprintf(w, "event: end\ndata: {\"reason\":%q}\n\n", why)
-			rc.Flush()
-			return true
-		}
-		return false
-	}
+	ended := func() bool { return s.endedStream(w, rc, r, streamRoles) }
 	for {
 		select {
 		case <-r.Context().Done():
@@ -231,11 +225,13 @@ func (s *Server) scanEvents(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// streamRoles may follow a scan's progress (the route's roles).
+// streamRoles may follow a scan's progress, the scan list and the drift
+// list (the routes' roles).
 var streamRoles = []core.Role{core.RoleReviewer, core.RoleApprover, core.RoleImplementer, core.RoleAuditor, core.RoleAdmin}
 
 // streamSessionEnded reads the request's session again from the store, as
-// a new request would: it returns why the stream must end, or "". The
+// a new request would: it returns why the stream must end, or "". No roles:
+// any logged-in user may go on. The
 // request's own context holds the session as it was when the stream began.
 func (s *Server) streamSessionEnded(r *http.Request, roles []core.Role) string {
 	token := s.sessions.Token(r.Context())
@@ -251,7 +247,7 @@ func (s *Server) streamSessionEnded(r *http.Request, roles []core.Role) string {
 		return "session ended"
 	}
 	a, err := s.app.Identity.ActorByID(ctx, uint(uid))
-	if err != nil || !a.Has(roles...) {
+	if err != nil || (len(roles) > 0 && !a.Has(roles...)) {
 		return "access withdrawn"
 	}
 	return ""

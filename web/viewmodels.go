@@ -261,6 +261,9 @@ type RequestDetail struct {
 	// assessment its requester answered, when one was needed.
 	Innovation bool
 	Assessment *AssessmentView
+	// Live is the page's change stream (live.templ); AuditLogHref the
+	// audit log browser filtered to this request, for those who may read it.
+	Live, AuditLogHref string
 }
 
 // ChecklistItem is one row of the review form's checklist.
@@ -657,6 +660,8 @@ type DriftRow struct {
 	CanAcknowledge, CanSuppress, CanRequest  bool
 	FiledHref                                string
 	SuppressedUntil, SuppressReason          string
+	// Evidence is what the scanner saw, as named fields.
+	Evidence []Field
 	// The suppress form as typed, when it was refused: the form opens with it.
 	SuppressOpen             bool
 	ReasonDraft, ReasonError string
@@ -674,6 +679,7 @@ type DriftList struct {
 	Zone       string // filters the form carries on
 	Asset      string
 	Pages      ListLinks
+	Live       string // the page's change stream (live.templ)
 }
 
 // ScanRow is a scan run in a list.
@@ -720,6 +726,7 @@ type ScansPage struct {
 	Targets  []Option
 	Error    string
 	Pages    ListLinks
+	Live     string // the page's change stream (live.templ)
 }
 
 // LivePort is a port the latest scan saw on an asset, beside its approval.

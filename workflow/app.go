@@ -21,6 +21,7 @@ import (
 	"github.com/portcullis/portcullis/workflow/identity"
 	"github.com/portcullis/portcullis/workflow/inventory"
 	"github.com/portcullis/portcullis/workflow/jobs"
+	"github.com/portcullis/portcullis/workflow/live"
 	"github.com/portcullis/portcullis/workflow/recert"
 	"github.com/portcullis/portcullis/workflow/reporting"
 	"github.com/portcullis/portcullis/workflow/requests"
@@ -46,6 +47,8 @@ type App struct {
 	Credentials *credentials.Service
 	// Jobs is the background job engine (River) every feature queues work on.
 	Jobs *jobs.Engine
+	// Live tells open pages when what they show has changed.
+	Live *live.Feed
 }
 
 // New wires the features over an open, migrated database. Scans and
@@ -71,6 +74,7 @@ func New(db *gorm.DB, log *slog.Logger) *App {
 		Compliance: compliance.New(st, inv),
 		Agents:     agents.New(st),
 		Jobs:       engine,
+		Live:       live.New(st),
 	}
 	a.Scans = scans.New(st, inv, a.Requests)
 	a.Recert = recert.New(st, a.Requests)

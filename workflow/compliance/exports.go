@@ -422,7 +422,7 @@ func (s *Service) exportDrift(db *gorm.DB, f ExportFilter, doc report.Document, 
 				req = strconv.FormatUint(uint64(d.RequestID), 10)
 			}
 			if err := w.Row(strconv.FormatUint(uint64(d.ID), 10), d.Kind, d.Severity, d.Address, d.Zone, port, d.Service, d.State,
-				ts(d.FirstSeen), ts(d.LastSeen), tsp(d.ResolvedAt), req, d.Detail, d.Evidence); err != nil {
+				ts(d.FirstSeen), ts(d.LastSeen), tsp(d.ResolvedAt), req, d.Detail, drift.EvidenceText(drift.EvidenceOf(d))); err != nil {
 				return err
 			}
 		}
@@ -487,8 +487,11 @@ func (s *Service) exportAuditTable(db *gorm.DB, f ExportFilter, doc report.Docum
 	if err := w.Begin(doc); err != nil {
 		return err
 	}
-	if err := w.StartTable(report.Table{Key: "audit", Title: "Audit events", Columns: cols("seq|Seq", "at|At", "actor|Actor", "action|Action",
-		"object|Object", "from|From", "to|To", "comment|Comment", "detail|Detail", "hash|Hash")}); err != nil {
+	// Widths for the PDF's grid: one event a line or a few, many to a page.
+	columns := []report.Column{{Key: "seq", Title: "Seq", Width: 0.5}, {Key: "at", Title: "At", Width: 2.2}, {Key: "actor", Title: "Actor", Width: 1.8},
+		{Key: "action", Title: "Action", Width: 1.4}, {Key: "object", Title: "Object", Width: 1.1}, {Key: "from", Title: "From", Width: 0.9},
+		{Key: "to", Title: "To", Width: 0.9}, {Key: "comment", Title: "Comment", Width: 2.2}, {Key: "detail", Title: "Detail", Width: 2.3}, {Key: "hash", Title: "Hash", Width: 3.6}}
+	if err := w.StartTable(report.Table{Key: "audit", Title: "Audit events", Columns: columns, Grid: true}); err != nil {
 		return err
 	}
 	err := s.eachEvent(context.Background(), AuditFilter{From: f.From, To: f.To}, func(e models.ChainedEvent) error {

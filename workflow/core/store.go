@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,6 +27,9 @@ type Store struct {
 	// summary kept in memory knows when it may be out of date.
 	generation atomic.Uint64
 	insertJob  JobInserter
+	// committed is closed by this instance's next commit (see Committed).
+	commitMu  sync.Mutex
+	committed chan struct{}
 }
 
 // NewStore wraps an open, migrated database.
@@ -136,8 +140,30 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	err := s.db.WithContext(ctx).Transaction(fn)
 	if err == nil {
 		s.generation.Add(1)
+		s.signalCommit()
 	}
 	return concurrentChange(err)
+}
+
+// Committed returns a channel this instance's next committed transaction
+// closes: live pages wake on it instead of waiting for their next poll.
+// Another instance's commits are not signalled; pollers see those.
+func (s *Store) Committed() <-chan struct{} {
+	s.commitMu.Lock()
+	defer s.commitMu.Unlock()
+	if s.committed == nil {
+		s.committed = make(chan struct{})
+	}
+	return s.committed
+}
+
+func (s *Store) signalCommit() {
+	s.commitMu.Lock()
+	defer s.commitMu.Unlock()
+	if s.committed != nil {
+		close(s.committed)
+		s.committed = nil
+	}
 }
 
 // concurrentChange turns PostgreSQL ending a transaction because another one

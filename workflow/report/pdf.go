@@ -190,7 +190,7 @@ func (p *pdfWriter) startTable(t Table) error {
 		p.pdf.Ln(6)
 	}
 	p.heading(t.Title, 13)
-	p.records = len(t.Columns) > pdfMaxColumns
+	p.records = len(t.Columns) > pdfMaxColumns && !t.Grid
 	if !p.records {
 		p.columnHeader()
 	}

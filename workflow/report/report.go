@@ -20,6 +20,10 @@ type Table struct {
 	Key     string // JSON key, base of the XLSX sheet name; unique within a document
 	Title   string // heading shown to people (CSV section line, PDF heading); Key when empty
 	Columns []Column
+	// Grid keeps a wide table a grid in the PDF, one line of cells per row,
+	// where it would otherwise print each row as a block of its own: a log
+	// read down its rows, like the audit log, is read as a table.
+	Grid bool
 }
 
 // Document carries the metadata of an export. CSV ignores it; JSON, XLSX and
