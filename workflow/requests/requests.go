@@ -184,7 +184,7 @@ func (s *Service) validateRequest(tx *gorm.DB, in Input, asked *Assessment) (*va
 		// grafana, …) may be expected.
 		svc := strings.ToLower(strings.TrimSpace(ri.Service))
 		if _, inCatalog := pol.Catalog.Lookup(svc); svc != "" && !slices.Contains(Services, svc) && !inCatalog {
-			add(field("service"), "%q is neither a service of the port catalog nor one the scanner names (such as %s)", ri.Service, strings.Join(Services[:8], ", "))
+			add(field("service"), "%q is not a known service: name one of the port catalog or one the scanner names (such as %s)", ri.Service, strings.Join(Services[:8], ", "))
 		}
 		rule.Service = svc
 
