@@ -48,10 +48,17 @@ func sideList(side, direction string) string {
 	return "sources"
 }
 
-// directionOr is the direction a rule's labels follow: ingress unless egress.
-func directionOr(d string) string {
-	if d == "egress" {
-		return "egress"
+// sideText names the source or destination of a rule the way its
+// direction reads.
+func sideText(ctx context.Context, side, direction string) string {
+	egress := direction == "egress"
+	switch {
+	case side == "source" && egress:
+		return locale.T(ctx, "rule_form.source_egress")
+	case side == "source":
+		return locale.T(ctx, "rule_form.source_ingress")
+	case egress:
+		return locale.T(ctx, "rule_form.destination_egress")
 	}
-	return "ingress"
+	return locale.T(ctx, "rule_form.destination_ingress")
 }

@@ -189,7 +189,7 @@ func (s *Service) validateRequest(tx *gorm.DB, in Input, asked *Assessment) (*va
 		// grafana, …) may be expected.
 		svc := strings.ToLower(strings.TrimSpace(ri.Service))
 		if _, inCatalog := pol.Catalog.Lookup(svc); svc != "" && !slices.Contains(Services, svc) && !inCatalog {
-			add(field("service"), core.M("err.requests.service_unknown_catalog", "{{.Service}} is neither a service of the port catalog nor one the scanner names (such as {{.Known}})",
+			add(field("service"), core.M("err.requests.service_unknown_catalog", "{{.Service}} is not a known service: name one of the port catalog or one the scanner names (such as {{.Known}})",
 				"Service", strconv.Quote(ri.Service), "Known", strings.Join(Services[:8], ", ")))
 		}
 		rule.Service = svc
