@@ -287,10 +287,8 @@ func attach(db *gorm.DB, rows []models.Request) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	ids := make([]uint, len(rows))
 	var people []uint
-	for i, r := range rows {
-		ids[i] = r.ID
+	for _, r := range rows {
 		people = append(people, r.RequesterID)
 	}
 	slices.Sort(people)
@@ -302,6 +300,21 @@ func attach(db *gorm.DB, rows []models.Request) error {
 	byID := make(map[uint]models.User, len(users))
 	for _, u := range users {
 		byID[u.ID] = u
+	}
+	for i := range rows {
+		rows[i].Requester = byID[rows[i].RequesterID]
+	}
+	return attachRules(db, rows)
+}
+
+// attachRules loads the rules of requests in one query.
+func attachRules(db *gorm.DB, rows []models.Request) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	ids := make([]uint, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
 	}
 	rules, err := findRules(db.Where("request_id IN ?", ids).Order("request_id, position"), len(ids)*2)
 	if err != nil {
@@ -318,7 +331,6 @@ func attach(db *gorm.DB, rows []models.Request) error {
 		i = j
 	}
 	for i := range rows {
-		rows[i].Requester = byID[rows[i].RequesterID]
 		rows[i].Rules = byRequest[rows[i].ID]
 	}
 	return nil
