@@ -18,8 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/portcullis/portcullis/handlers"
 	"github.com/portcullis/portcullis/handlers/devidp"
 	"github.com/portcullis/portcullis/models"
@@ -98,8 +96,6 @@ type benchSite struct {
 	tokens  map[string]string // API token by short name
 }
 
-var bpTrace func(*gorm.DB)
-
 var bpHiddenField = regexp.MustCompile(`<input type="hidden" name="([^"]*)" value="([^"]*)">`)
 
 func newBenchSite(b *testing.B, seedArgs []string) *benchSite {
@@ -121,9 +117,6 @@ func newBenchSite(b *testing.B, seedArgs []string) *benchSite {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { closeGorm(db) })
-	if bpTrace != nil {
-		bpTrace(db)
-	}
 	app := workflow.New(db, log)
 	if seedArgs == nil {
 		if err := demo.Seed(ctx, app, issuer); err != nil {
