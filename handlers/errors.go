@@ -73,11 +73,32 @@ func say(ctx context.Context, m core.Message) string {
 	return m.Render(nested, m.English)
 }
 
+// clientGone reports whether a failure is only the consequence of the
+// client going away: net/http cancels the request's context then, and the
+// database call in flight fails because of it. The drivers do not always
+// say so with context.Canceled — pgx reports "driver: bad connection" or
+// "dial tcp …: operation was canceled" for a connection cut short — so any
+// failure once the request's context is cancelled counts as the client's
+// doing. A deadline that ran out is not: that is ours to look at.
+func clientGone(r *http.Request) bool {
+	return errors.Is(r.Context().Err(), context.Canceled)
+}
+
+// logFailure logs an internal failure as an error, and a request whose
+// client went away as what it is: nothing went wrong on our side.
+func (s *Server) logFailure(r *http.Request, msg string, err error) {
+	if clientGone(r) {
+		s.log.Info("request cancelled by the client", "method", r.Method, "path", r.URL.Path, "err", err)
+		return
+	}
+	s.log.Error(msg, "method", r.Method, "path", r.URL.Path, "err", err)
+}
+
 // fail renders an error page for a failed page request.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(err)
 	if status == http.StatusInternalServerError {
-		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.logFailure(r, "request failed", err)
 	}
 	s.renderError(w, r, status, humanMessage(r.Context(), err))
 }
@@ -90,7 +111,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int,
 func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(err)
 	if status == http.StatusInternalServerError {
-		s.log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.logFailure(r, "api request failed", err)
 	}
 	msg, field := publicMessage(r.Context(), err)
 	if field != "" {
@@ -149,6 +170,10 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	if err := c.Render(r.Context(), w); err != nil {
+		if clientGone(r) {
+			s.log.Debug("render cut short: the client went away", "path", r.URL.Path, "err", err)
+			return
+		}
 		s.log.Error("render", "path", r.URL.Path, "err", err)
 	}
 }

@@ -44,10 +44,29 @@ type Catalog struct {
 	tags        []language.Tag // the default language first: the matcher falls back to it
 	matcher     language.Matcher
 	defaultZone *time.Location
-	// plain keeps, per language, the messages asked for without arguments
-	// (navigation, labels, headings): the same text every time, looked up
-	// once instead of on every page view.
-	plain map[string]*sync.Map
+	// langs is what every request in one language shares: built once, as
+	// building it per request cost more than a page's translations.
+	langs map[string]*langShared
+	// zones are the time zones loaded so far by name: loading one reads
+	// the embedded zone database.
+	zones sync.Map
+}
+
+// langShared is one language's part of the catalog, safe for concurrent use.
+type langShared struct {
+	msgs    *i18n.Localizer
+	printer *message.Printer
+	// plain keeps the messages asked for without arguments (navigation,
+	// labels, headings): the same text every time, looked up once instead
+	// of on every page view.
+	plain *sync.Map
+	// filled are the messages whose text only puts arguments in place
+	// ({{.Name}}), split once so that a row's message is filled in without
+	// running a text/template.
+	filled map[string]fillIn
+	// groupsByComma is set when the language writes whole numbers as
+	// 1,234,567, as checked against its printer when the catalog is built.
+	groupsByComma bool
 }
 
 // New loads the embedded catalogs. defaultLanguage ("": the source
@@ -72,9 +91,18 @@ func New(defaultLanguage, defaultZone string) (*Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
+	texts := map[string]map[string]string{} // message text (its "other" form) by language and id
 	for _, p := range paths {
-		if _, err := bundle.LoadMessageFileFS(catalogFiles, p); err != nil {
+		f, err := bundle.LoadMessageFileFS(catalogFiles, p)
+		if err != nil {
 			return nil, fmt.Errorf("message catalog %s: %w", p, err)
+		}
+		lang := f.Tag.String()
+		if texts[lang] == nil {
+			texts[lang] = map[string]string{}
+		}
+		for _, m := range f.Messages {
+			texts[lang][m.ID] = m.Other
 		}
 	}
 	c := &Catalog{bundle: bundle, defaultZone: zone}
@@ -85,9 +113,12 @@ func New(defaultLanguage, defaultZone string) (*Catalog, error) {
 		}
 	}
 	c.matcher = language.NewMatcher(c.tags)
-	c.plain = map[string]*sync.Map{}
+	c.langs = map[string]*langShared{}
 	for _, t := range c.tags {
-		c.plain[t.String()] = &sync.Map{}
+		lang := t.String()
+		shared := &langShared{msgs: i18n.NewLocalizer(bundle, lang), printer: message.NewPrinter(t), plain: &sync.Map{}, filled: fillIns(texts[lang])}
+		shared.groupsByComma = printsGroupsByComma(shared.printer)
+		c.langs[lang] = shared
 	}
 	return c, nil
 }
@@ -127,11 +158,9 @@ func LoadZone(name string) (*time.Location, error) {
 
 // Localizer speaks one language in one time zone: what a request's pages use.
 type Localizer struct {
-	lang    string // the offered tag: en, zh-CN
-	msgs    *i18n.Localizer
-	printer *message.Printer
-	zone    *time.Location
-	plain   *sync.Map // the catalog's plain messages of lang
+	lang string // the offered tag: en, zh-CN
+	*langShared
+	zone *time.Location
 }
 
 // Localizer picks the language — the user's choice, else the best offered
@@ -151,12 +180,16 @@ func (c *Catalog) Localizer(chosenLanguage, acceptLanguage, chosenZone string) *
 	}
 	zone := c.defaultZone
 	if chosenZone != "" {
-		if z, err := LoadZone(chosenZone); err == nil {
+		if z, ok := c.zones.Load(chosenZone); ok {
+			zone = z.(*time.Location)
+		} else if z, err := LoadZone(chosenZone); err == nil {
+			// Only names the zone database has are kept: a bounded set.
+			c.zones.Store(chosenZone, z)
 			zone = z
 		}
 	}
 	lang := tag.String()
-	return &Localizer{lang: lang, msgs: i18n.NewLocalizer(c.bundle, lang), printer: message.NewPrinter(tag), zone: zone, plain: c.plain[lang]}
+	return &Localizer{lang: lang, langShared: c.langs[lang], zone: zone}
 }
 
 // Has reports whether id is in the catalog of lang (tests and checks).
@@ -212,6 +245,13 @@ func T(ctx context.Context, id string, args ...any) string {
 			return s
 		}
 	}
+	if l := From(ctx); l != nil {
+		if f, ok := l.filled[id]; ok {
+			if s, ok := f.fill(args); ok {
+				return s
+			}
+		}
+	}
 	return localize(ctx, &i18n.LocalizeConfig{MessageID: id, TemplateData: templateData(args)})
 }
 
@@ -248,6 +288,9 @@ func templateData(args []any) map[string]any {
 // Number formats n with the language's digit grouping.
 func Number(ctx context.Context, n int) string {
 	if l := From(ctx); l != nil {
+		if l.groupsByComma {
+			return groupByComma(n)
+		}
 		return l.printer.Sprintf("%d", n)
 	}
 	return fmt.Sprint(n)

@@ -1,10 +1,12 @@
 package drift
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -546,8 +548,10 @@ func (s *Service) Page(ctx context.Context, actor core.Actor, f Filter, req pagi
 		}
 		return len(severityOrder)
 	}
+	// The pairs give only ids (the index answers that alone); the whole
+	// items are read once, for the page that is left after merging.
 	fetch := req.Fetch()
-	var out []models.DriftItem
+	chosen := make([]uint, 0, fetch)
 	for r, sev := range severityOrder {
 		if f.Severity != "" && sev != f.Severity {
 			continue
@@ -555,24 +559,28 @@ func (s *Service) Page(ctx context.Context, actor core.Actor, f Filter, req pagi
 		if req.After != nil && r < req.After.Rank {
 			continue
 		}
-		need := fetch - len(out)
+		need := fetch - len(chosen)
 		if need <= 0 {
 			break
 		}
-		var level []models.DriftItem
+		level := make([]uint, 0, need*len(states))
 		for _, st := range states {
 			q := base().Where("state = ? AND severity = ?", st, sev)
 			if req.After != nil && r == req.After.Rank {
 				q = q.Where("id < ?", req.After.ID)
 			}
-			var got []models.DriftItem
-			if err := q.Order("id DESC").Limit(need).Find(&got).Error; err != nil {
+			ids, err := models.ReadRows(q.Select("id").Order("id DESC").Limit(need), need, scanID)
+			if err != nil {
 				return paging.Page[models.DriftItem]{}, err
 			}
-			level = append(level, got...)
+			level = append(level, ids...)
 		}
-		sort.Slice(level, func(i, j int) bool { return level[i].ID > level[j].ID })
-		out = append(out, level[:min(need, len(level))]...)
+		slices.SortFunc(level, func(a, b uint) int { return cmp.Compare(b, a) })
+		chosen = append(chosen, level[:min(need, len(level))]...)
+	}
+	out, err := readItemsInOrder(s.DB().WithContext(ctx), chosen)
+	if err != nil {
+		return paging.Page[models.DriftItem]{}, err
 	}
 	return paging.Cut(req, out, func(d models.DriftItem) Key { return Key{rank(d.Severity), d.ID} }), nil
 }

@@ -295,8 +295,20 @@ func (s *Service) MyRecertifications(ctx context.Context, actor core.Actor, page
 	}
 	var items []models.Recertification
 	if len(ids) > 0 {
-		if err := db.Preload("Campaign").Preload("Request").Preload("Request.Rules").Where("id IN ?", ids).Order("id").Find(&items).Error; err != nil {
+		items = make([]models.Recertification, 0, len(ids))
+		if err := db.Preload("Campaign").Where("id IN ?", ids).Order("id").Find(&items).Error; err != nil {
 			return paging.Page[models.Recertification]{}, err
+		}
+		reqIDs := make([]uint, len(items))
+		for i, it := range items {
+			reqIDs[i] = it.RequestID
+		}
+		reqs, err := requests.ReadWithRules(db, reqIDs)
+		if err != nil {
+			return paging.Page[models.Recertification]{}, err
+		}
+		for i := range items {
+			items[i].Request = reqs[items[i].RequestID]
 		}
 	}
 	return paging.Cut(page, items, func(it models.Recertification) MineKey { return MineKey{ID: it.ID} }), nil

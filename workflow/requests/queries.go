@@ -3,6 +3,7 @@ package requests
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"maps"
 	"slices"
@@ -173,36 +174,50 @@ func (s *Service) ListPage(ctx context.Context, actor core.Actor, f Filter, page
 			withStates(base().Where("requester_id = ?", actor.ID)),
 			withStates(base().Where("team = ? AND requester_id <> ?", actor.Team, actor.ID)))
 	}
-	rows, err := s.mergeBranches(db, branches, "id DESC", page.Fetch(), func(a, b models.Request) int { return cmp.Compare(b.ID, a.ID) })
+	rows, err := s.mergeBranches(db, branches, "", page.Fetch())
 	if err != nil {
 		return paging.Page[models.Request]{}, err
 	}
 	return paging.Cut(page, rows, func(r models.Request) ListKey { return ListKey{ID: r.ID} }), nil
 }
 
-// mergeBranches reads up to fetch rows of each branch in order, merges them
-// in that order, keeps the first fetch and attaches their requester and rules.
-func (s *Service) mergeBranches(db *gorm.DB, branches []*gorm.DB, order string, fetch int, compare func(a, b models.Request) int) ([]models.Request, error) {
+// mergeBranches reads up to fetch rows of each branch in the order of the
+// stage-time column at (ascending, then id; "" orders by id, newest first),
+// merges them in that order, keeps the first fetch and attaches their
+// requester and rules.
+func (s *Service) mergeBranches(db *gorm.DB, branches []*gorm.DB, at string, fetch int) ([]models.Request, error) {
+	order := "id DESC"
+	if at != "" {
+		order = at + ", id"
+	}
 	if len(branches) == 1 {
-		var rows []models.Request
-		if err := branches[0].Order(order).Limit(fetch).Find(&rows).Error; err != nil {
+		rows, err := findRequests(branches[0].Order(order).Limit(fetch), fetch)
+		if err != nil {
 			return nil, err
 		}
 		return rows, attach(db, rows)
 	}
-	// Each branch gives only its sort keys (an index answers that alone); the
-	// whole rows are read for the page that is left after merging, not for
-	// every branch's page.
-	var keys []models.Request
+	// Each branch gives only its sort keys (an index answers that alone),
+	// read into small structs rather than whole models; the whole rows are
+	// read for the page that is left after merging, not for every branch's page.
+	keys := make([]sortKey, 0, fetch*len(branches))
+	cols := "id"
+	if at != "" {
+		cols = "id, " + at
+	}
 	for _, q := range branches {
-		var part []models.Request
-		if err := q.Select(sortColumns(order)).Order(order).Limit(fetch).Find(&part).Error; err != nil {
+		var err error
+		if keys, err = appendKeys(keys, q.Select(cols).Order(order).Limit(fetch), at != ""); err != nil {
 			return nil, err
 		}
-		keys = append(keys, part...)
 	}
-	slices.SortStableFunc(keys, compare)
-	keys = slices.CompactFunc(keys, func(a, b models.Request) bool { return a.ID == b.ID })
+	slices.SortFunc(keys, func(a, b sortKey) int {
+		if at == "" {
+			return cmp.Compare(b.id, a.id)
+		}
+		return cmp.Or(a.at.Compare(b.at), cmp.Compare(a.id, b.id))
+	})
+	keys = slices.CompactFunc(keys, func(a, b sortKey) bool { return a.id == b.id })
 	if len(keys) > fetch {
 		keys = keys[:fetch]
 	}
@@ -210,27 +225,61 @@ func (s *Service) mergeBranches(db *gorm.DB, branches []*gorm.DB, order string, 
 		return nil, nil
 	}
 	ids := make([]uint, len(keys))
+	place := make(map[uint]int, len(keys))
 	for i, k := range keys {
-		ids[i] = k.ID
+		ids[i] = k.id
+		place[k.id] = i
 	}
-	var rows []models.Request
-	if err := db.Model(&models.Request{}).Where("id IN ?", ids).Find(&rows).Error; err != nil {
+	found, err := findRequests(db.Where("id IN ?", ids), len(ids))
+	if err != nil {
 		return nil, err
 	}
-	slices.SortStableFunc(rows, compare)
-	return rows, attach(db, rows)
-}
-
-// sortColumns are the columns an ORDER BY clause names, with id.
-func sortColumns(order string) []string {
-	cols := []string{"id"}
-	for _, part := range strings.Split(order, ",") {
-		col, _, _ := strings.Cut(strings.TrimSpace(part), " ")
-		if col != "" && col != "id" {
-			cols = append(cols, col)
+	// In the merged order; a row deleted between the two reads is left out.
+	rows := make([]models.Request, len(ids))
+	present := make([]bool, len(ids))
+	for _, r := range found {
+		i := place[r.ID]
+		rows[i], present[i] = r, true
+	}
+	out := rows[:0]
+	for i := range rows {
+		if present[i] {
+			out = append(out, rows[i])
 		}
 	}
-	return cols
+	return out, attach(db, out)
+}
+
+// sortKey is where a request sits in a merged list: its stage time (zero
+// when the list is by id alone or the time is unset) and id.
+type sortKey struct {
+	id uint
+	at time.Time
+}
+
+func appendKeys(keys []sortKey, q *gorm.DB, withTime bool) ([]sortKey, error) {
+	rows, err := q.Rows()
+	if err != nil {
+		return keys, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k sortKey
+		var at sql.NullTime
+		if withTime {
+			err = rows.Scan(&k.id, &at)
+		} else {
+			err = rows.Scan(&k.id)
+		}
+		if err != nil {
+			return keys, err
+		}
+		if at.Valid {
+			k.at = at.Time.UTC()
+		}
+		keys = append(keys, k)
+	}
+	return keys, rows.Err()
 }
 
 // attach loads the requester and the rules of a page of requests: two
@@ -239,15 +288,13 @@ func attach(db *gorm.DB, rows []models.Request) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	ids := make([]uint, len(rows))
 	var people []uint
-	for i, r := range rows {
-		ids[i] = r.ID
+	for _, r := range rows {
 		people = append(people, r.RequesterID)
 	}
 	slices.Sort(people)
 	people = slices.Compact(people)
-	var users []models.User
+	users := make([]models.User, 0, len(people))
 	if err := db.Where("id IN ?", people).Find(&users).Error; err != nil {
 		return err
 	}
@@ -255,16 +302,36 @@ func attach(db *gorm.DB, rows []models.Request) error {
 	for _, u := range users {
 		byID[u.ID] = u
 	}
-	var rules []models.Rule
-	if err := db.Where("request_id IN ?", ids).Order("request_id, position").Find(&rules).Error; err != nil {
-		return err
-	}
-	byRequest := map[uint][]models.Rule{}
-	for _, ru := range rules {
-		byRequest[ru.RequestID] = append(byRequest[ru.RequestID], ru)
-	}
 	for i := range rows {
 		rows[i].Requester = byID[rows[i].RequesterID]
+	}
+	return attachRules(db, rows)
+}
+
+// attachRules loads the rules of requests in one query.
+func attachRules(db *gorm.DB, rows []models.Request) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	ids := make([]uint, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	rules, err := findRules(db.Where("request_id IN ?", ids).Order("request_id, position"), len(ids)*2)
+	if err != nil {
+		return err
+	}
+	// Each request's rules are a run of the one slice, in position order.
+	byRequest := make(map[uint][]models.Rule, len(ids))
+	for i := 0; i < len(rules); {
+		j := i + 1
+		for j < len(rules) && rules[j].RequestID == rules[i].RequestID {
+			j++
+		}
+		byRequest[rules[i].RequestID] = rules[i:j:j]
+		i = j
+	}
+	for i := range rows {
 		rows[i].Rules = byRequest[rows[i].ID]
 	}
 	return nil
@@ -328,10 +395,7 @@ func (s *Service) queuePage(ctx context.Context, q queue, page paging.Request[Qu
 		}
 	}
 	key := func(r models.Request) QueueKey { return QueueKey{At: queueAt(q.column, r), ID: r.ID} }
-	rows, err := s.mergeBranches(db, branches, q.column+", id", page.Fetch(), func(a, b models.Request) int {
-		ka, kb := key(a), key(b)
-		return cmp.Or(ka.At.Compare(kb.At), cmp.Compare(ka.ID, kb.ID))
-	})
+	rows, err := s.mergeBranches(db, branches, q.column, page.Fetch())
 	if err != nil {
 		return paging.Page[models.Request]{}, err
 	}
@@ -505,9 +569,7 @@ func (s *Service) RegisterPage(ctx context.Context, actor core.Actor, page pagin
 		}
 		branches = append(branches, q)
 	}
-	reqs, err := s.mergeBranches(db, branches, "expires_at, id", page.Fetch(), func(a, b models.Request) int {
-		return cmp.Or(a.ExpiresAt.Compare(b.ExpiresAt), cmp.Compare(a.ID, b.ID))
-	})
+	reqs, err := s.mergeBranches(db, branches, "expires_at", page.Fetch())
 	if err != nil {
 		return paging.Page[RegisterEntry]{}, err
 	}
