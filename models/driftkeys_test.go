@@ -6,7 +6,7 @@ import (
 	"github.com/portcullis/portcullis/models"
 )
 
-// Stored approved-closed items take their request into their key (step 15),
+// Stored approved-closed items take their request into their key (step 14),
 // so the scanner's next comparison finds them again instead of opening a
 // second item; other kinds and keys already carrying it are left as they are.
 func TestStaleRuleKeysNameTheirRequest(t *testing.T) {

@@ -28,7 +28,7 @@ func migrationSection(t *testing.T, path, section string) string {
 	return body
 }
 
-// TestEgressRulesMigration: 00019 swaps the egress rules stored the old way
+// TestEgressRulesMigration: 00016 swaps the egress rules stored the old way
 // round (peer as source, our asset as destination) and leaves ingress rules
 // and egress rules already written as people write them alone; its Down
 // puts every egress rule back the old way round.
@@ -38,7 +38,7 @@ func TestEgressRulesMigration(t *testing.T) {
 		if db.Dialector.Name() == "postgres" {
 			dir = "migrations/postgres"
 		}
-		file := dir + "/00019_egress_rules_as_written.sql"
+		file := dir + "/00016_egress_rules_as_written.sql"
 		user := models.User{Issuer: "test", Subject: "alice", Email: "alice@example.com", Name: "Alice"}
 		if err := db.Create(&user).Error; err != nil {
 			t.Fatal(err)
