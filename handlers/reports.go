@@ -1,12 +1,14 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/compliance"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/report"
@@ -66,10 +68,11 @@ func (s *Server) apiReport(w http.ResponseWriter, r *http.Request) {
 }
 
 // auditReports are the choices of the auditor's page.
-func auditReports() []web.Option {
+func auditReports(ctx context.Context) []web.Option {
 	var out []web.Option
 	for _, rp := range compliance.Reports {
-		out = append(out, web.Option{Value: rp.Kind, Label: rp.Title + " (" + rp.Regime + ")"})
+		title := "compliance_report." + rp.Kind
+		out = append(out, web.Option{Value: rp.Kind, Label: locale.T(ctx, title) + locale.T(ctx, "compliance_report.regime", "Regime", rp.Regime)})
 	}
 	return out
 }

@@ -201,7 +201,8 @@ func (p *btPerson) screenshot(path, lang string) {
 // are not data. Data is what the page marks translate="no" (names,
 // addresses, titles, codes) or marks as written in another language (a
 // language's own name in the language menu). Also allowed: the product's
-// name, abbreviations in capitals (API, UTC, IANA) and time zone names
+// name, abbreviations in capitals (API, UTC, IANA), the names of protocols
+// and products Chinese writes in Latin letters (IPv4, Redis, River) and time zone names
 // (Asia/Shanghai), paths, URLs and e-mail addresses. Text, the title, placeholders, labels for screen
 // readers and tooltips are read.
 func (p *btPerson) untranslated() []string {
@@ -217,7 +218,7 @@ func (p *btPerson) untranslated() []string {
 
 const btUntranslatedJS = `(() => {
 	const pageLang = document.documentElement.lang;
-	const allowed = /^(Portcullis|[A-Z]{2,5}|[A-Z][A-Za-z]+(\/[A-Za-z_+-]+)+)$/;
+	const allowed = /^(Portcullis|IPv|Telnet|MySQL|PostgreSQL|Redis|MongoDB|River|[A-Z]{2,5}|[A-Z][A-Za-z]+(\/[A-Za-z_+-]+)+)$/;
 	const isData = el => !el || el.closest('[translate="no"], script, style, noscript, template') !== null ||
 		(el.closest('[lang]') && el.closest('[lang]').lang !== pageLang);
 	const out = [];
