@@ -1,12 +1,14 @@
 package handlers
 
 import (
+	"context"
 	"bytes"
 	"fmt"
 	"net/http"
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/periodic"
 	"github.com/portcullis/portcullis/workflow/reporting"
@@ -15,9 +17,10 @@ import (
 // The Reports page: the daily and weekly port reports (workflow/reporting),
 // not the compliance exports of the Audit page (reports.go).
 
-func reportRow(r models.PeriodicReport) web.ReportRow {
+func reportRow(ctx context.Context, r models.PeriodicReport) web.ReportRow {
+	kind := "report_kind." + r.Kind
 	return web.ReportRow{ID: r.ID, Href: fmt.Sprintf("/reports/%d", r.ID), PDFHref: fmt.Sprintf("/reports/%d/pdf", r.ID),
-		Kind: r.Kind, Zone: r.Zone, Team: r.Team, Period: r.Period, Created: fmtTime(r.CreatedAt), Headline: r.Headline, NothingNew: r.NothingNew}
+		Kind: locale.T(ctx, kind), Zone: r.Zone, Team: r.Team, Period: r.Period, Created: locale.Time(ctx, r.CreatedAt), Headline: r.Headline, NothingNew: r.NothingNew}
 }
 
 func (s *Server) reportsPage(w http.ResponseWriter, r *http.Request) {
@@ -50,13 +53,13 @@ func (s *Server) renderReports(w http.ResponseWriter, r *http.Request, status in
 	}
 	v := web.ReportsPage{Links: pageLinks(r, "cursor", page.Next), Error: problem}
 	for _, row := range page.Items {
-		v.Rows = append(v.Rows, reportRow(row))
+		v.Rows = append(v.Rows, reportRow(r.Context(), row))
 	}
-	for _, k := range []struct{ value, label string }{{"", "daily and weekly"}, {"daily", "daily"}, {"weekly", "weekly"}} {
-		v.Kinds = append(v.Kinds, web.Option{Value: k.value, Label: k.label, Selected: k.value == f.Kind})
+	for _, k := range []struct{ value, label string }{{"", "report_kind.all"}, {"daily", "report_kind.daily"}, {"weekly", "report_kind.weekly"}} {
+		v.Kinds = append(v.Kinds, web.Option{Value: k.value, Label: locale.T(r.Context(), k.label), Selected: k.value == f.Kind})
 	}
 	if len(zones) > 0 {
-		v.Zones = append(v.Zones, web.Option{Value: "", Label: "every zone", Selected: f.Zone == ""})
+		v.Zones = append(v.Zones, web.Option{Value: "", Label: "", Selected: f.Zone == ""})
 	}
 	for _, z := range zones {
 		v.Zones = append(v.Zones, web.Option{Value: z, Label: z, Selected: z == f.Zone})
@@ -68,7 +71,7 @@ func (s *Server) renderReports(w http.ResponseWriter, r *http.Request, status in
 	for _, sub := range subs {
 		v.Subscriptions = append(v.Subscriptions, web.SubscriptionRow{Zone: sub.Zone, Team: sub.Team, Default: sub.Default, Active: sub.Active})
 	}
-	s.render(w, r, status, web.ReportsPageView(s.page(r, "Reports"), v))
+	s.render(w, r, status, web.ReportsPageView(s.page(r, locale.T(r.Context(), "reports.title")), v))
 }
 
 // maxReportRowsShown bounds each list of a report's page: a zone of
@@ -135,9 +138,9 @@ func (s *Server) subscribeReports(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	msg := "Subscribed: the reports will be e-mailed to you."
+	msg := locale.T(r.Context(), "reports.subscribed_flash")
 	if !on {
-		msg = "Unsubscribed: those reports are no longer e-mailed to you."
+		msg = locale.T(r.Context(), "reports.unsubscribed_flash")
 	}
 	s.flash(r, "ok", msg)
 	s.redirect(w, r, "/reports")

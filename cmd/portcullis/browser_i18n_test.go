@@ -64,7 +64,42 @@ var btZhPages = []struct {
 	{btAdam, "/recertification", 200},
 	{btAdam, "/audit/log?limit=200", 200}, // one page: the pager (ListLinksNav) is converted with the requests pages
 	{btAdam, "/audit/log?object_id=x", 400},
+	// Inventory, reports and the admin pages. The policy page (zone matrix,
+	// port catalog) is not converted yet.
+	{btAlice, "/zones", 200},
+	{btAlice, "/assets", 200},
+	{btAlice, "/reports", 200},
+	{btRita, "/reports", 200},
+	{btLee, "/reports", 200},
+	{btLee, "/admin/operations", 200},
+	{btIvan, "/assets", 200},
+	{btIvan, "/reports", 200},
+	{btAude, "/", 200},
+	{btAude, "/zones", 200},
+	{btAude, "/assets", 200},
+	{btAude, "/audit", 200},
+	{btAude, "/audit/log", 200},
+	{btAude, "/reports", 200},
+	{btAude, "/admin/operations", 200},
+	{btAdam, "/zones", 200},
+	{btAdam, "/zones/new", 200},
+	{btAdam, "/zones/1/edit", 200},
+	{btAdam, "/assets", 200},
+	{btAdam, "/assets/new", 200},
+	{btAdam, "/assets/1/edit", 200},
+	{btAdam, "/assets/import", 200},
+	{btAdam, "/admin/users", 200},
+	{btAdam, "/admin/settings", 200},
+	{btAdam, "/admin/applications", 200},
+	{btAdam, "/admin/agents", 200},
+	{btAdam, "/admin/credentials", 200},
+	{btAdam, "/admin/jobs", 200},
+	{btAdam, "/audit", 200},
+	{btAdam, "/reports", 200},
 }
+
+// btAude is the demo's auditor.
+const btAude = "aude@demo.portcullis.test"
 
 // TestBrowserChinesePages opens every converted page in Chromium asking for
 // zh-CN and fails on English words a person would see outside data (names,
