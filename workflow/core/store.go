@@ -26,6 +26,7 @@ type Store struct {
 	// summary kept in memory knows when it may be out of date.
 	generation atomic.Uint64
 	insertJob  JobInserter
+	languages  Languages
 }
 
 // NewStore wraps an open, migrated database.
