@@ -79,12 +79,12 @@ func (s *Server) renderReports(w http.ResponseWriter, r *http.Request, status in
 const maxReportRowsShown = 500
 
 // reportView is a report as its page shows it.
-func reportView(id uint, rep periodic.Report) web.ReportView {
-	v := web.ReportView{Title: rep.Title() + ", " + rep.Period, Lead: rep.Lead(), PDFHref: fmt.Sprintf("/reports/%d/pdf", id), NothingNew: rep.NothingNew, Notes: rep.Notes}
-	for _, f := range rep.Summary() {
+func reportView(lang core.Language, id uint, rep periodic.Report) web.ReportView {
+	v := web.ReportView{Title: rep.Title(lang) + ", " + rep.Period, Lead: rep.Lead(lang), PDFHref: fmt.Sprintf("/reports/%d/pdf", id), NothingNew: rep.NothingNew, Notes: rep.NotesIn(lang)}
+	for _, f := range rep.Summary(lang) {
 		v.Summary = append(v.Summary, web.Field{Name: f.Name, Value: f.Value})
 	}
-	for _, sec := range rep.SectionsUpTo(maxReportRowsShown) {
+	for _, sec := range rep.SectionsUpTo(lang, maxReportRowsShown) {
 		v.Sections = append(v.Sections, web.ReportSection{Key: sec.Key, Title: sec.Title, Empty: sec.Empty, Columns: sec.Columns, Rows: sec.Rows, More: sec.More})
 	}
 	return v
@@ -101,7 +101,8 @@ func (s *Server) reportPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, web.ReportPage(s.page(r, rep.Title()), reportView(id, rep)))
+	lang := locale.From(r.Context())
+	s.render(w, r, http.StatusOK, web.ReportPage(s.page(r, rep.Title(lang)), reportView(lang, id, rep)))
 }
 
 func (s *Server) reportPDF(w http.ResponseWriter, r *http.Request) {
@@ -117,7 +118,8 @@ func (s *Server) reportPDF(w http.ResponseWriter, r *http.Request) {
 	}
 	// Made whole before the first byte: a failure is a proper error page.
 	var b bytes.Buffer
-	if err := rep.PDF(&b, s.app.Reports.PDFOptions()); err != nil {
+	// The PDF is in the language of the person downloading it.
+	if err := rep.PDF(locale.From(r.Context()), &b, s.app.Reports.PDFOptions()); err != nil {
 		s.fail(w, r, err)
 		return
 	}
