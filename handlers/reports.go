@@ -50,6 +50,11 @@ func (s *Server) streamReport(w http.ResponseWriter, r *http.Request, kind strin
 		fail(w, r, &core.Error{Code: core.CodeInvalid, Field: "format", Message: err.Error()})
 		return
 	}
+	if format == "pdf" || format == "xlsx" {
+		// Documents people read are in their language; CSV and JSON, which
+		// tools parse, keep their English headers.
+		writer = compliance.Localized(writer, locale.From(r.Context()))
+	}
 	w.Header().Set("Content-Type", report.ContentType(format))
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="portcullis-%s-%s%s"`, kind, time.Now().UTC().Format("20060102"), report.Extension(format)))
 	s.extendWriteDeadline(w)
