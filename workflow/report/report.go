@@ -39,7 +39,7 @@ type Document struct {
 // the cover page, the page footer); an empty one is English.
 type Labels struct {
 	GeneratedAt, GeneratedBy, Filters, Summary, Notes string
-	NoRows, Continued, Sheet, Table, Rows            string
+	NoRows, Continued, Sheet, Table, Rows             string
 	// PageOf is the page footer, e.g. "Page %d of %s" (the page number, then
 	// the total); MoreRows the line under a PDF table cut short, e.g.
 	// "… %d more rows: download CSV or XLSX".
