@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -102,31 +103,36 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	v := web.Users{Rows: make([]web.UserRow, len(users.Items)), Links: pageLinks(r, "cursor", users.Next)}
 	for i, u := range users.Items {
-		v.Rows[i] = web.UserRow{ID: u.ID, Email: u.Email, Name: u.Name, Team: u.Team, Roles: u.Roles, Issuer: u.Issuer, LastLogin: fmtTimePtr(u.LastLoginAt),
-			Disabled: fmtTimePtr(u.DisabledAt), DisabledReason: u.DisabledReason, Self: u.ID == actor(r).ID}
+		v.Rows[i] = web.UserRow{ID: u.ID, Email: u.Email, Name: u.Name, Team: u.Team, Roles: u.Roles, Issuer: u.Issuer, LastLogin: locale.TimePtr(r.Context(), u.LastLoginAt),
+			Disabled: locale.TimePtr(r.Context(), u.DisabledAt), DisabledReason: u.DisabledReason, Self: u.ID == actor(r).ID}
 	}
-	s.render(w, r, http.StatusOK, web.UsersPage(s.page(r, "Users"), v))
+	s.render(w, r, http.StatusOK, web.UsersPage(s.page(r, locale.T(r.Context(), "users.title")), v))
 }
 
-// settingFields lays out the settings form.
-func settingFields(in inventory.SettingsInput, errs map[string]string) []web.Setting {
-	f := func(name, label, hint, value string) web.Setting {
-		return web.Setting{Name: name, Label: label, Hint: hint, Value: value, Error: errs[name]}
+// settingFields lays out the settings form; each field's label is the
+// catalog's settings.NAME, its hint settings.NAME_hint where it has one.
+func settingFields(ctx context.Context, in inventory.SettingsInput, errs map[string]string) []web.Setting {
+	f := func(name string, hasHint bool, value string) web.Setting {
+		label, hint := "settings."+name, ""
+		if hasHint {
+			hint = locale.T(ctx, label+"_hint")
+		}
+		return web.Setting{Name: name, Label: locale.T(ctx, label), Hint: hint, Value: value, Error: errs[name]}
 	}
 	return []web.Setting{
-		f("default_expiry_days", "Default expiry of a request (days)", "Given to a request that names no expiry.", in.DefaultExpiryDays),
-		f("max_expiry_days", "Longest an opening may last (days)", "Every approval expires; there are no permanent openings.", in.MaxExpiryDays),
-		f("max_source_prefix_v4", "Broadest IPv4 source prefix before it is flagged", "24 flags anything broader than a /24.", in.MaxSourcePrefixV4),
-		f("max_source_prefix_v6", "Broadest IPv6 source prefix before it is flagged", "", in.MaxSourcePrefixV6),
-		f("device_prefix_v4", "Broadest IPv4 prefix that counts as named devices", "SNMP, NTP and rsync answer only named devices; 29 allows eight addresses.", in.DevicePrefixV4),
-		f("device_prefix_v6", "Broadest IPv6 prefix that counts as named devices", "", in.DevicePrefixV6),
-		f("broad_port_count", "Ports that make a rule from anywhere a permit-any-any", "", in.BroadPortCount),
-		f("public_tcp_ports", "TCP ports the internet may reach without a whitelist", "80,443 by default.", in.PublicTCPPorts),
-		f("recertify_months", "Re-certify every (months)", "PCI DSS 1.2.7 asks for at least every six months.", in.RecertifyMonths),
-		f("token_default_ttl_days", "API token lifetime when none is asked for (days)", "90 by default; tokens always expire.", in.TokenDefaultDays),
-		f("token_max_ttl_days", "Longest API token lifetime (days)", "A token asked for longer is refused.", in.TokenMaxDays),
-		f("scan_max_targets", "Most addresses in a scan asked for by hand", "Scheduled zone scans are not capped. 4096 by default.", in.ScanMaxTargets),
-		f("asset_address_allow", "Special ranges allowed as assets", "Comma-separated CIDRs; link-local, multicast and metadata addresses are refused otherwise. Usually empty.", in.AssetAddressAllow),
+		f("default_expiry_days", true, in.DefaultExpiryDays),
+		f("max_expiry_days", true, in.MaxExpiryDays),
+		f("max_source_prefix_v4", true, in.MaxSourcePrefixV4),
+		f("max_source_prefix_v6", false, in.MaxSourcePrefixV6),
+		f("device_prefix_v4", true, in.DevicePrefixV4),
+		f("device_prefix_v6", false, in.DevicePrefixV6),
+		f("broad_port_count", false, in.BroadPortCount),
+		f("public_tcp_ports", true, in.PublicTCPPorts),
+		f("recertify_months", true, in.RecertifyMonths),
+		f("token_default_ttl_days", true, in.TokenDefaultDays),
+		f("token_max_ttl_days", true, in.TokenMaxDays),
+		f("scan_max_targets", true, in.ScanMaxTargets),
+		f("asset_address_allow", true, in.AssetAddressAllow),
 	}
 }
 
@@ -136,7 +142,7 @@ func (s *Server) settingsForm(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, web.SettingsPage(s.page(r, "Settings"), web.Settings{Fields: settingFields(in, nil)}))
+	s.render(w, r, http.StatusOK, web.SettingsPage(s.page(r, locale.T(r.Context(), "settings.title")), web.Settings{Fields: settingFields(r.Context(), in, nil)}))
 }
 
 func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request) {
@@ -154,9 +160,9 @@ func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		s.render(w, r, http.StatusBadRequest, web.SettingsPage(s.page(r, "Settings"), web.Settings{Fields: settingFields(in, fieldErrors(r.Context(), err))}))
+		s.render(w, r, http.StatusBadRequest, web.SettingsPage(s.page(r, locale.T(r.Context(), "settings.title")), web.Settings{Fields: settingFields(r.Context(), in, fieldErrors(r.Context(), err))}))
 		return
 	}
-	s.flash(r, "ok", "Settings saved.")
+	s.flash(r, "ok", locale.T(r.Context(), "settings.saved"))
 	s.redirect(w, r, "/admin/settings")
 }

@@ -5,8 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -14,6 +14,7 @@ import (
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/agents"
 	"github.com/portcullis/portcullis/workflow/core"
 )
@@ -244,10 +245,10 @@ func (s *Server) renderAgents(w http.ResponseWriter, r *http.Request, status int
 	v.Links = pageLinks(r, "cursor", list.Next)
 	for _, a := range list.Items {
 		v.Rows = append(v.Rows, web.AgentRow{ID: a.ID, Name: a.Name, Zones: strings.ReplaceAll(a.Zones, ",", ", "), Version: a.Version,
-			LastSeen: fmtTimePtr(a.LastSeenAt), Status: a.Status, CurrentWork: a.CurrentWork,
-			PortsPerSecond: strconv.FormatFloat(a.PortsPerSecond, 'f', 0, 64), Revocable: a.State != agents.StateRevoked})
+			LastSeen: locale.TimePtr(r.Context(), a.LastSeenAt), Status: a.Status, CurrentWork: a.CurrentWork,
+			PortsPerSecond: locale.Number(r.Context(), int(math.Round(a.PortsPerSecond))), Revocable: a.State != agents.StateRevoked})
 	}
-	s.render(w, r, status, web.AgentsPage(s.page(r, "Agents"), v))
+	s.render(w, r, status, web.AgentsPage(s.page(r, locale.T(r.Context(), "agents.title")), v))
 }
 
 func (s *Server) enrolAgent(w http.ResponseWriter, r *http.Request) {
@@ -262,7 +263,7 @@ func (s *Server) enrolAgent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("agent enrolment token created", "agent", agent.Name, "by", actor(r).Email)
-	s.renderAgents(w, r, http.StatusOK, web.Agents{Token: token, TokenFor: agent.Name, TokenTill: agent.TokenExpiresAt.UTC().Format("2006-01-02 15:04 UTC")})
+	s.renderAgents(w, r, http.StatusOK, web.Agents{Token: token, TokenFor: agent.Name, TokenTill: locale.Time(r.Context(), agent.TokenExpiresAt)})
 }
 
 func (s *Server) revokeAgent(w http.ResponseWriter, r *http.Request) {
@@ -281,6 +282,6 @@ func (s *Server) revokeAgent(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.flash(r, "ok", "Agent revoked: its credential no longer works.")
+	s.flash(r, "ok", locale.T(r.Context(), "agents.revoked"))
 	s.redirect(w, r, "/admin/agents")
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/inventory"
 	"github.com/portcullis/portcullis/workflow/policy"
@@ -42,7 +43,7 @@ func (s *Server) applicationsView(r *http.Request, questions []web.QuestionRow) 
 	for _, a := range apps {
 		row := web.ApplicationRow{Name: a.Name, Tier: string(a.Tier), Assets: a.Assets, UpdatedBy: a.UpdatedBy}
 		if !a.UpdatedAt.IsZero() {
-			row.Updated = fmtTime(a.UpdatedAt)
+			row.Updated = locale.Time(ctx, a.UpdatedAt)
 		}
 		v.Rows = append(v.Rows, row)
 	}
@@ -62,7 +63,7 @@ func (s *Server) applicationsPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, web.ApplicationsPage(s.page(r, "Applications"), v))
+	s.render(w, r, http.StatusOK, web.ApplicationsPage(s.page(r, locale.T(r.Context(), "applications.title")), v))
 }
 
 // refusedOnApplications shows the page again with the refusal next to its field.
@@ -77,7 +78,7 @@ func (s *Server) refusedOnApplications(w http.ResponseWriter, r *http.Request, e
 		return
 	}
 	mark(&v, fieldErrors(r.Context(), err))
-	s.render(w, r, http.StatusBadRequest, web.ApplicationsPage(s.page(r, "Applications"), v))
+	s.render(w, r, http.StatusBadRequest, web.ApplicationsPage(s.page(r, locale.T(r.Context(), "applications.title")), v))
 }
 
 func (s *Server) setApplicationTier(w http.ResponseWriter, r *http.Request) {
@@ -91,7 +92,7 @@ func (s *Server) setApplicationTier(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	s.flash(r, "ok", fmt.Sprintf("Application %q is now %s tier.", strings.TrimSpace(app), strings.ToLower(strings.TrimSpace(tier))))
+	s.flash(r, "ok", locale.T(r.Context(), "applications.tier_set", "Application", strings.TrimSpace(app), "Tier", web.Term(r.Context(), web.TermTier, strings.ToLower(strings.TrimSpace(tier)))))
 	s.redirect(w, r, "/admin/applications")
 }
 
@@ -103,7 +104,7 @@ func (s *Server) saveInnovationExpiry(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	s.flash(r, "ok", "The innovation tier's longest opening is saved.")
+	s.flash(r, "ok", locale.T(r.Context(), "applications.expiry_saved"))
 	s.redirect(w, r, "/admin/applications")
 }
 
@@ -158,14 +159,14 @@ func (s *Server) saveQuestionnaire(w http.ResponseWriter, r *http.Request) {
 				v.Questions[i].IDErr = errs[fmt.Sprintf("questions[%d].id", i)]
 				v.Questions[i].TextErr = errs[fmt.Sprintf("questions[%d].text", i)]
 			}
-			v.QuestionsError = "The questionnaire was not saved: please correct the questions marked below."
+			v.QuestionsError = locale.T(r.Context(), "applications.questions_not_saved")
 			if msg := errs["questions"]; msg != "" {
-				v.QuestionsError = "The questionnaire was not saved: " + msg + "."
+				v.QuestionsError = locale.T(r.Context(), "applications.questions_refused", "Reason", msg)
 			}
 		})
 		return
 	}
-	s.flash(r, "ok", fmt.Sprintf("Security assessment saved as version %d.", q.Version))
+	s.flash(r, "ok", locale.T(r.Context(), "applications.questions_saved", "Version", q.Version))
 	s.redirect(w, r, "/admin/applications")
 }
 
@@ -183,7 +184,7 @@ func (s *Server) assessmentForm(r *http.Request, rules []requests.RuleInput, id 
 	}
 	v.Applications, v.Version = inn.Applications, int(inn.Questionnaire.Version)
 	v.MaxDays = int(inn.MaxExpiry / (24 * time.Hour))
-	v.Until = time.Now().UTC().Add(inn.MaxExpiry).Format(dateFmt)
+	v.Until = locale.Date(r.Context(), time.Now().Add(inn.MaxExpiry))
 	for _, q := range inn.Questionnaire.Questions {
 		v.Questions = append(v.Questions, web.AssessmentQuestion{ID: q.ID, Text: q.Text, Required: q.Required,
 			Answer: answers[q.ID], Error: errs[requests.AnswerField(q.ID)]})

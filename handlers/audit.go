@@ -107,19 +107,19 @@ func (s *Server) apiAuditExport(w http.ResponseWriter, r *http.Request) { s.expo
 func (s *Server) auditExport(w http.ResponseWriter, r *http.Request)    { s.exportAudit(w, r, false) }
 
 func (s *Server) auditView(r *http.Request) web.Audit {
-	v := web.Audit{VerifierKey: s.app.Compliance.AuditVerifierKey(), Reports: auditReports()}
+	v := web.Audit{VerifierKey: s.app.Compliance.AuditVerifierKey(), Reports: auditReports(r.Context())}
 	zones, _ := s.app.Inventory.ListZones(r.Context())
 	for _, z := range zones {
 		v.Zones = append(v.Zones, web.Option{Value: z.Name, Label: z.Name})
 	}
 	for _, st := range requests.AllStates {
-		v.States = append(v.States, web.Option{Value: string(st), Label: st.Label()})
+		v.States = append(v.States, web.Option{Value: string(st), Label: web.Term(r.Context(), web.TermState, string(st))})
 	}
 	return v
 }
 
 func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, web.AuditPage(s.page(r, "Audit and compliance"), s.auditView(r)))
+	s.render(w, r, http.StatusOK, web.AuditPage(s.page(r, locale.T(r.Context(), "audit.title")), s.auditView(r)))
 }
 
 func (s *Server) auditVerify(w http.ResponseWriter, r *http.Request) {
@@ -129,22 +129,23 @@ func (s *Server) auditVerify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := s.auditView(r)
-	v.Verified, v.Result, v.OK, v.Notes = true, verifyText(rep), rep.OK(), rep.Notes
-	s.render(w, r, http.StatusOK, web.AuditPage(s.page(r, "Audit log"), v))
+	v.Verified, v.Result, v.OK, v.Notes = true, verifyText(r.Context(), rep), rep.OK(), rep.Notes
+	s.render(w, r, http.StatusOK, web.AuditPage(s.page(r, locale.T(r.Context(), "audit.title")), v))
 }
 
-func verifyText(rep *auditlog.Report) string {
+// verifyText is the verdict in the reader's language; the problem itself
+// is the verifier's own words, as the CLI prints them.
+func verifyText(ctx context.Context, rep *auditlog.Report) string {
 	if !rep.OK() {
 		if rep.Problem.Seq > 0 {
-			return fmt.Sprintf("Broken at event %d: %s", rep.Problem.Seq, rep.Problem.Message)
+			return locale.T(ctx, "audit.broken_at", "Seq", rep.Problem.Seq, "Problem", rep.Problem.Message)
 		}
-		return "Broken: " + rep.Problem.Message
+		return locale.T(ctx, "audit.broken", "Problem", rep.Problem.Message)
 	}
-	text := fmt.Sprintf("Intact: %d events, each linked to the one before it", rep.Events)
 	if rep.CheckpointVerified {
-		text += fmt.Sprintf("; the signed checkpoint at event %d matches", rep.CheckpointSize)
+		return locale.T(ctx, "audit.intact_checkpoint", "Events", locale.Number(ctx, rep.Events), "Seq", rep.CheckpointSize)
 	}
-	return text + "."
+	return locale.T(ctx, "audit.intact", "Events", locale.Number(ctx, rep.Events))
 }
 
 // objectHref links an audit event to the page of its object, where there is one.

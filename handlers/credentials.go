@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/web/locale"
 )
 
 func (s *Server) credentialListPage(w http.ResponseWriter, r *http.Request) {
@@ -18,9 +19,9 @@ func (s *Server) renderCredentialList(w http.ResponseWriter, r *http.Request, st
 	}
 	v := web.CredentialListForm{Stored: st.Stored, Entries: st.Entries, UpdatedBy: st.UpdatedBy, Error: formError}
 	if st.Stored {
-		v.UpdatedAt = st.UpdatedAt.UTC().Format("2006-01-02 15:04 UTC")
+		v.UpdatedAt = locale.Time(r.Context(), st.UpdatedAt)
 	}
-	s.render(w, r, status, web.CredentialListPage(s.page(r, "Default-credential list"), v))
+	s.render(w, r, status, web.CredentialListPage(s.page(r, locale.T(r.Context(), "credentials.title")), v))
 }
 
 func (s *Server) saveCredentialList(w http.ResponseWriter, r *http.Request) {
@@ -33,6 +34,6 @@ func (s *Server) saveCredentialList(w http.ResponseWriter, r *http.Request) {
 		s.renderCredentialList(w, r, http.StatusBadRequest, fieldErrors(r.Context(), err)["list"])
 		return
 	}
-	s.flash(r, "ok", "Default-credential list saved.")
+	s.flash(r, "ok", locale.T(r.Context(), "credentials.saved"))
 	s.redirect(w, r, "/admin/credentials")
 }

@@ -4,10 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/inventory"
 	"github.com/portcullis/portcullis/workflow/policy"
@@ -28,7 +28,7 @@ func (s *Server) listZones(w http.ResponseWriter, r *http.Request) {
 	for _, z := range zones {
 		v.Rows = append(v.Rows, web.ZoneRow{ID: z.ID, Name: z.Name, Classification: z.Classification, CIDRs: z.CIDRs, Owner: z.Owner, Description: z.Description, Assets: perZone[z.ID], CheckCredentials: z.CheckCredentials})
 	}
-	s.render(w, r, http.StatusOK, web.ZonesPage(s.page(r, "Zones"), v))
+	s.render(w, r, http.StatusOK, web.ZonesPage(s.page(r, locale.T(r.Context(), "zones.title")), v))
 }
 
 func zoneForm(v web.ZoneForm) web.ZoneForm {
@@ -42,7 +42,7 @@ func zoneForm(v web.ZoneForm) web.ZoneForm {
 }
 
 func (s *Server) newZoneForm(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, web.ZoneFormPage(s.page(r, "New zone"), zoneForm(web.ZoneForm{Action: "/zones", Classification: "low"})))
+	s.render(w, r, http.StatusOK, web.ZoneFormPage(s.page(r, locale.T(r.Context(), "zone_form.title_new")), zoneForm(web.ZoneForm{Action: "/zones", Classification: "low"})))
 }
 
 func (s *Server) editZoneForm(w http.ResponseWriter, r *http.Request) {
@@ -57,7 +57,7 @@ func (s *Server) editZoneForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := web.ZoneForm{Action: fmt.Sprintf("/zones/%d", id), Editing: true, ID: id, Name: z.Name, Classification: z.Classification, CIDRs: z.CIDRs, Owner: z.Owner, Description: z.Description, CheckCredentials: z.CheckCredentials}
-	s.render(w, r, http.StatusOK, web.ZoneFormPage(s.page(r, "Edit zone"), zoneForm(v)))
+	s.render(w, r, http.StatusOK, web.ZoneFormPage(s.page(r, locale.T(r.Context(), "zone_form.title_edit")), zoneForm(v)))
 }
 
 func (s *Server) saveZone(w http.ResponseWriter, r *http.Request, id uint) {
@@ -73,10 +73,10 @@ func (s *Server) saveZone(w http.ResponseWriter, r *http.Request, id uint) {
 		if id != 0 {
 			v.Action = fmt.Sprintf("/zones/%d", id)
 		}
-		s.render(w, r, http.StatusBadRequest, web.ZoneFormPage(s.page(r, "Zone"), zoneForm(v)))
+		s.render(w, r, http.StatusBadRequest, web.ZoneFormPage(s.page(r, locale.T(r.Context(), "zones.title")), zoneForm(v)))
 		return
 	}
-	s.flash(r, "ok", fmt.Sprintf("Zone %s saved; asset zones were re-derived.", z.Name))
+	s.flash(r, "ok", locale.T(r.Context(), "zones.saved", "Name", z.Name))
 	s.redirect(w, r, "/zones")
 }
 
@@ -101,12 +101,12 @@ func (s *Server) deleteZone(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.flash(r, "ok", "Zone deleted.")
+	s.flash(r, "ok", locale.T(r.Context(), "zones.deleted"))
 	s.redirect(w, r, "/zones")
 }
 
 func assetRow(a models.Asset, tiers map[string]policy.Tier) web.AssetRow {
-	row := web.AssetRow{ID: a.ID, Address: a.Address, Hostname: a.Hostname, OwnerTeam: a.OwnerTeam, Application: a.Application, Zone: "(no zone)"}
+	row := web.AssetRow{ID: a.ID, Address: a.Address, Hostname: a.Hostname, OwnerTeam: a.OwnerTeam, Application: a.Application}
 	if a.Application != "" {
 		row.Tier = string(inventory.TierOf(tiers, a.Application))
 	}
@@ -136,11 +136,11 @@ func (s *Server) listAssets(w http.ResponseWriter, r *http.Request) {
 	for _, a := range assets.Items {
 		v.Rows = append(v.Rows, assetRow(a, tiers))
 	}
-	s.render(w, r, http.StatusOK, web.AssetsPage(s.page(r, "Assets"), v))
+	s.render(w, r, http.StatusOK, web.AssetsPage(s.page(r, locale.T(r.Context(), "assets.title")), v))
 }
 
 func (s *Server) newAssetForm(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, web.AssetFormPage(s.page(r, "New asset"), web.AssetForm{Action: "/assets", Errors: map[string]string{}}))
+	s.render(w, r, http.StatusOK, web.AssetFormPage(s.page(r, locale.T(r.Context(), "asset_form.title_new")), web.AssetForm{Action: "/assets", Errors: map[string]string{}}))
 }
 
 func (s *Server) editAssetForm(w http.ResponseWriter, r *http.Request) {
@@ -155,7 +155,7 @@ func (s *Server) editAssetForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := web.AssetForm{Action: fmt.Sprintf("/assets/%d", id), Editing: true, ID: id, Address: a.Address, Hostname: a.Hostname, OwnerTeam: a.OwnerTeam, Application: a.Application, PublicAddress: a.PublicAddress, Errors: map[string]string{}}
-	s.render(w, r, http.StatusOK, web.AssetFormPage(s.page(r, "Edit asset"), v))
+	s.render(w, r, http.StatusOK, web.AssetFormPage(s.page(r, locale.T(r.Context(), "asset_form.title_edit")), v))
 }
 
 func (s *Server) saveAsset(w http.ResponseWriter, r *http.Request, id uint) {
@@ -170,10 +170,10 @@ func (s *Server) saveAsset(w http.ResponseWriter, r *http.Request, id uint) {
 		if id != 0 {
 			v.Action = fmt.Sprintf("/assets/%d", id)
 		}
-		s.render(w, r, http.StatusBadRequest, web.AssetFormPage(s.page(r, "Asset"), v))
+		s.render(w, r, http.StatusBadRequest, web.AssetFormPage(s.page(r, locale.T(r.Context(), "assets.title")), v))
 		return
 	}
-	s.flash(r, "ok", fmt.Sprintf("Asset %s saved.", a.Address))
+	s.flash(r, "ok", locale.T(r.Context(), "assets.saved", "Address", a.Address))
 	s.redirect(w, r, "/assets")
 }
 
@@ -198,12 +198,12 @@ func (s *Server) deleteAsset(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.flash(r, "ok", "Asset deleted.")
+	s.flash(r, "ok", locale.T(r.Context(), "assets.deleted"))
 	s.redirect(w, r, "/assets")
 }
 
 func (s *Server) importAssetsForm(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, web.AssetImportPage(s.page(r, "Import assets"), web.AssetImport{}))
+	s.render(w, r, http.StatusOK, web.AssetImportPage(s.page(r, locale.T(r.Context(), "asset_import.title")), web.AssetImport{}))
 }
 
 // maxUpload bounds a CSV upload.
@@ -213,7 +213,7 @@ func (s *Server) importAssets(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
 	file, _, err := r.FormFile("file")
 	if err != nil {
-		s.render(w, r, http.StatusBadRequest, web.AssetImportPage(s.page(r, "Import assets"), web.AssetImport{Error: "choose a CSV file of at most 10 MB to import"}))
+		s.render(w, r, http.StatusBadRequest, web.AssetImportPage(s.page(r, locale.T(r.Context(), "asset_import.title")), web.AssetImport{Error: locale.T(r.Context(), "asset_import.choose_file")}))
 		return
 	}
 	defer file.Close()
@@ -232,8 +232,8 @@ func (s *Server) importAssets(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		s.render(w, r, http.StatusBadRequest, web.AssetImportPage(s.page(r, "Import assets"), v))
+		s.render(w, r, http.StatusBadRequest, web.AssetImportPage(s.page(r, locale.T(r.Context(), "asset_import.title")), v))
 		return
 	}
-	s.render(w, r, http.StatusOK, web.AssetImportPage(s.page(r, "Import assets"), web.AssetImport{Summary: "Imported: " + strconv.Itoa(created) + " new, " + strconv.Itoa(updated) + " updated."}))
+	s.render(w, r, http.StatusOK, web.AssetImportPage(s.page(r, locale.T(r.Context(), "asset_import.title")), web.AssetImport{Summary: locale.T(r.Context(), "asset_import.imported", "New", locale.Number(r.Context(), created), "Updated", locale.Number(r.Context(), updated))}))
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/jobs"
 )
 
@@ -42,9 +43,9 @@ func (s *Server) jobsPage(w http.ResponseWriter, r *http.Request) {
 	for _, j := range page.Items {
 		v.Failed = append(v.Failed, web.FailedJobRow{
 			ID: fmt.Sprint(j.ID), Kind: j.Kind, Queue: j.Queue, State: j.State,
-			Attempts: fmt.Sprintf("%d of %d", j.Attempt, j.MaxAttempts), At: fmtTime(j.At),
+			Attempts: locale.T(r.Context(), "jobs.attempts", "Attempt", j.Attempt, "Max", j.MaxAttempts), At: locale.Time(r.Context(), j.At),
 			Args: j.Args, Errors: strings.Join(j.Errors, "\n"),
 		})
 	}
-	s.render(w, r, http.StatusOK, web.JobsPage(s.page(r, "Background jobs"), v))
+	s.render(w, r, http.StatusOK, web.JobsPage(s.page(r, locale.T(r.Context(), "jobs.title")), v))
 }

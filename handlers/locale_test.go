@@ -14,8 +14,11 @@ import (
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/web"
 	"github.com/portcullis/portcullis/web/locale"
+	"github.com/portcullis/portcullis/workflow/agents"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/driftrules"
+	"github.com/portcullis/portcullis/workflow/jobs"
+	"github.com/portcullis/portcullis/workflow/policy"
 	"github.com/portcullis/portcullis/workflow/requests"
 	"github.com/portcullis/portcullis/workflow/scans"
 )
@@ -191,7 +194,8 @@ func TestProfilePreferencesRefused(t *testing.T) {
 }
 
 // TestEveryDomainTermIsTranslated: the words the pages show through
-// web.Term (roles, states, severities, drift kinds, scan states) are in
+// web.Term (roles, states, severities, drift kinds, scan states, job
+// states, agent states) are in
 // every catalog, so a new state cannot reach a Chinese page in English.
 func TestEveryDomainTermIsTranslated(t *testing.T) {
 	catalog, err := locale.New("en", "UTC")
@@ -213,6 +217,15 @@ func TestEveryDomainTermIsTranslated(t *testing.T) {
 	}
 	for _, s := range []scans.State{scans.StateQueued, scans.StateRunning, scans.StateDone, scans.StateFailed, scans.StateCancelled} {
 		ids = append(ids, web.TermScanStatus+string(s))
+	}
+	for _, t := range policy.Tiers {
+		ids = append(ids, web.TermTier+string(t))
+	}
+	for _, s := range jobs.States {
+		ids = append(ids, web.TermJobState+s)
+	}
+	for _, s := range []string{agents.StateEnrolling, "online", "offline", agents.StateRevoked} {
+		ids = append(ids, web.TermAgentStatus+s)
 	}
 	for _, id := range ids {
 		for _, lang := range []string{"en", "zh-CN"} {

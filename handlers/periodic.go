@@ -2,11 +2,13 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/periodic"
 	"github.com/portcullis/portcullis/workflow/reporting"
@@ -15,9 +17,10 @@ import (
 // The Reports page: the daily and weekly port reports (workflow/reporting),
 // not the compliance exports of the Audit page (reports.go).
 
-func reportRow(r models.PeriodicReport) web.ReportRow {
+func reportRow(ctx context.Context, r models.PeriodicReport) web.ReportRow {
+	kind := "report_kind." + r.Kind
 	return web.ReportRow{ID: r.ID, Href: fmt.Sprintf("/reports/%d", r.ID), PDFHref: fmt.Sprintf("/reports/%d/pdf", r.ID),
-		Kind: r.Kind, Zone: r.Zone, Team: r.Team, Period: r.Period, Created: fmtTime(r.CreatedAt), Headline: r.Headline, NothingNew: r.NothingNew}
+		Kind: locale.T(ctx, kind), Zone: r.Zone, Team: r.Team, Period: r.Period, Created: locale.Time(ctx, r.CreatedAt), Headline: r.Headline, NothingNew: r.NothingNew}
 }
 
 func (s *Server) reportsPage(w http.ResponseWriter, r *http.Request) {
@@ -50,13 +53,13 @@ func (s *Server) renderReports(w http.ResponseWriter, r *http.Request, status in
 	}
 	v := web.ReportsPage{Links: pageLinks(r, "cursor", page.Next), Error: problem}
 	for _, row := range page.Items {
-		v.Rows = append(v.Rows, reportRow(row))
+		v.Rows = append(v.Rows, reportRow(r.Context(), row))
 	}
-	for _, k := range []struct{ value, label string }{{"", "daily and weekly"}, {"daily", "daily"}, {"weekly", "weekly"}} {
-		v.Kinds = append(v.Kinds, web.Option{Value: k.value, Label: k.label, Selected: k.value == f.Kind})
+	for _, k := range []struct{ value, label string }{{"", "report_kind.all"}, {"daily", "report_kind.daily"}, {"weekly", "report_kind.weekly"}} {
+		v.Kinds = append(v.Kinds, web.Option{Value: k.value, Label: locale.T(r.Context(), k.label), Selected: k.value == f.Kind})
 	}
 	if len(zones) > 0 {
-		v.Zones = append(v.Zones, web.Option{Value: "", Label: "every zone", Selected: f.Zone == ""})
+		v.Zones = append(v.Zones, web.Option{Value: "", Label: "", Selected: f.Zone == ""})
 	}
 	for _, z := range zones {
 		v.Zones = append(v.Zones, web.Option{Value: z, Label: z, Selected: z == f.Zone})
@@ -68,7 +71,7 @@ func (s *Server) renderReports(w http.ResponseWriter, r *http.Request, status in
 	for _, sub := range subs {
 		v.Subscriptions = append(v.Subscriptions, web.SubscriptionRow{Zone: sub.Zone, Team: sub.Team, Default: sub.Default, Active: sub.Active})
 	}
-	s.render(w, r, status, web.ReportsPageView(s.page(r, "Reports"), v))
+	s.render(w, r, status, web.ReportsPageView(s.page(r, locale.T(r.Context(), "reports.title")), v))
 }
 
 // maxReportRowsShown bounds each list of a report's page: a zone of
@@ -76,12 +79,12 @@ func (s *Server) renderReports(w http.ResponseWriter, r *http.Request, status in
 const maxReportRowsShown = 500
 
 // reportView is a report as its page shows it.
-func reportView(id uint, rep periodic.Report) web.ReportView {
-	v := web.ReportView{Title: rep.Title() + ", " + rep.Period, Lead: rep.Lead(), PDFHref: fmt.Sprintf("/reports/%d/pdf", id), NothingNew: rep.NothingNew, Notes: rep.Notes}
-	for _, f := range rep.Summary() {
+func reportView(lang core.Language, id uint, rep periodic.Report) web.ReportView {
+	v := web.ReportView{Title: rep.Title(lang) + ", " + rep.Period, Lead: rep.Lead(lang), PDFHref: fmt.Sprintf("/reports/%d/pdf", id), NothingNew: rep.NothingNew, Notes: rep.NotesIn(lang)}
+	for _, f := range rep.Summary(lang) {
 		v.Summary = append(v.Summary, web.Field{Name: f.Name, Value: f.Value})
 	}
-	for _, sec := range rep.SectionsUpTo(maxReportRowsShown) {
+	for _, sec := range rep.SectionsUpTo(lang, maxReportRowsShown) {
 		v.Sections = append(v.Sections, web.ReportSection{Key: sec.Key, Title: sec.Title, Empty: sec.Empty, Columns: sec.Columns, Rows: sec.Rows, More: sec.More})
 	}
 	return v
@@ -98,7 +101,8 @@ func (s *Server) reportPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, web.ReportPage(s.page(r, rep.Title()), reportView(id, rep)))
+	lang := locale.From(r.Context())
+	s.render(w, r, http.StatusOK, web.ReportPage(s.page(r, rep.Title(lang)), reportView(lang, id, rep)))
 }
 
 func (s *Server) reportPDF(w http.ResponseWriter, r *http.Request) {
@@ -114,7 +118,8 @@ func (s *Server) reportPDF(w http.ResponseWriter, r *http.Request) {
 	}
 	// Made whole before the first byte: a failure is a proper error page.
 	var b bytes.Buffer
-	if err := rep.PDF(&b, s.app.Reports.PDFOptions()); err != nil {
+	// The PDF is in the language of the person downloading it.
+	if err := rep.PDF(locale.From(r.Context()), &b, s.app.Reports.PDFOptions()); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -135,9 +140,9 @@ func (s *Server) subscribeReports(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	msg := "Subscribed: the reports will be e-mailed to you."
+	msg := locale.T(r.Context(), "reports.subscribed_flash")
 	if !on {
-		msg = "Unsubscribed: those reports are no longer e-mailed to you."
+		msg = locale.T(r.Context(), "reports.unsubscribed_flash")
 	}
 	s.flash(r, "ok", msg)
 	s.redirect(w, r, "/reports")

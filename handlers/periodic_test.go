@@ -91,7 +91,7 @@ func TestReportsPage(t *testing.T) {
 	if body := a.body(a.get(alice, "/reports")); !strings.Contains(body, "unsubscribed") || !strings.Contains(body, "Subscribe again") {
 		t.Errorf("alice's opt-out is not shown")
 	}
-	if body := a.body(a.get(rita, "/reports")); !strings.Contains(body, "zone apps") {
+	if body := a.body(a.get(rita, "/reports")); !strings.Contains(body, `zone <span translate="no">apps</span>`) {
 		t.Errorf("rita's subscription is not shown")
 	}
 

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/compliance"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/report"
@@ -49,6 +51,11 @@ func (s *Server) streamReport(w http.ResponseWriter, r *http.Request, kind strin
 		fail(w, r, core.Invalid("format", core.M("err.input.report_format", "{{.Reason}}", "Reason", core.Plain(err.Error()))))
 		return
 	}
+	if format == "pdf" || format == "xlsx" {
+		// Documents people read are in their language; CSV and JSON, which
+		// tools parse, keep their English headers.
+		writer = compliance.Localized(writer, locale.From(r.Context()))
+	}
 	w.Header().Set("Content-Type", report.ContentType(format))
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="portcullis-%s-%s%s"`, kind, time.Now().UTC().Format("20060102"), report.Extension(format)))
 	s.extendWriteDeadline(w)
@@ -67,10 +74,11 @@ func (s *Server) apiReport(w http.ResponseWriter, r *http.Request) {
 }
 
 // auditReports are the choices of the auditor's page.
-func auditReports() []web.Option {
+func auditReports(ctx context.Context) []web.Option {
 	var out []web.Option
 	for _, rp := range compliance.Reports {
-		out = append(out, web.Option{Value: rp.Kind, Label: rp.Title + " (" + rp.Regime + ")"})
+		title := "compliance_report." + rp.Kind
+		out = append(out, web.Option{Value: rp.Kind, Label: locale.T(ctx, title) + locale.T(ctx, "compliance_report.regime", "Regime", rp.Regime)})
 	}
 	return out
 }

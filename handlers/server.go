@@ -107,6 +107,9 @@ func New(cfg Config, app *workflow.App, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	// E-mails, alerts and report documents speak the recipient's language,
+	// else the server's default, from the same catalogs as the pages.
+	app.SetLanguages(func(tag, zone string) core.Language { return catalog.Localizer(tag, "", zone) })
 	sm := scs.New()
 	sm.Store = models.SessionStore{DB: app.DB()}
 	// No scs idle timeout: with one, scs rewrites the session on every

@@ -12,11 +12,14 @@ import (
 // id is the family's prefix and the word, e.g. state.in_review. The terms
 // test in handlers checks every word the domain defines is in each catalog.
 const (
-	TermRole       = "role."
-	TermState      = "state."
-	TermSeverity   = "severity."
-	TermDriftKind  = "drift_kind."
-	TermScanStatus = "scan_status."
+	TermRole        = "role."
+	TermState       = "state."
+	TermSeverity    = "severity."
+	TermDriftKind   = "drift_kind."
+	TermScanStatus  = "scan_status."
+	TermJobState    = "job_state."
+	TermAgentStatus = "agent_status."
+	TermTier        = "tier."
 )
 
 // Term is the word of a family in the reader's language; a word the

@@ -65,11 +65,43 @@ var btZhPages = []struct {
 	{btAdam, "/audit/log?limit=200", 200}, // one page: the pager (ListLinksNav) is converted with the requests pages
 	{btAdam, "/audit/log?object_id=x", 400},
 	// The role homes and queues with their marks.
-	{baAude, "/", 200},
 	{btPat, "/", 200},
 	{btPat, "/queue/review", 200},
 	{btLee, "/dashboard", 200},
+	// Inventory, reports and the admin pages (the policy page is listed
+	// with the operations page above).
+	{btAlice, "/zones", 200},
+	{btAlice, "/assets", 200},
+	{btAlice, "/reports", 200},
+	{btRita, "/reports", 200},
+	{btLee, "/reports", 200},
+	{btLee, "/admin/operations", 200},
+	{btIvan, "/assets", 200},
+	{btIvan, "/reports", 200},
+	{btAude, "/", 200},
+	{btAude, "/zones", 200},
+	{btAude, "/assets", 200},
+	{btAude, "/audit", 200},
+	{btAude, "/audit/log", 200},
+	{btAude, "/reports", 200},
+	{btAude, "/admin/operations", 200},
+	{btAdam, "/zones", 200},
+	{btAdam, "/zones/new", 200},
+	{btAdam, "/zones/1/edit", 200},
+	{btAdam, "/assets", 200},
+	{btAdam, "/assets/new", 200},
+	{btAdam, "/assets/1/edit", 200},
+	{btAdam, "/assets/import", 200},
+	{btAdam, "/admin/users", 200},
+	{btAdam, "/admin/settings", 200},
+	{btAdam, "/admin/applications", 200},
+	{btAdam, "/admin/agents", 200},
+	{btAdam, "/admin/credentials", 200},
+	{btAdam, "/admin/jobs", 200},
+	{btAdam, "/audit", 200},
+	{btAdam, "/reports", 200},
 }
+
 
 // TestBrowserChinesePages opens every converted page in Chromium asking for
 // zh-CN and fails on English words a person would see outside data (names,
@@ -198,7 +230,8 @@ func (p *btPerson) screenshot(path, lang string) {
 // are not data. Data is what the page marks translate="no" (names,
 // addresses, titles, codes) or marks as written in another language (a
 // language's own name in the language menu). Also allowed: the product's
-// name, abbreviations in capitals (API, UTC, IANA) and time zone names
+// name, abbreviations in capitals (API, UTC, IANA), the names of protocols
+// and products Chinese writes in Latin letters (IPv4, Redis, River) and time zone names
 // (Asia/Shanghai), paths, URLs and e-mail addresses. Text, the title, placeholders, labels for screen
 // readers and tooltips are read.
 func (p *btPerson) untranslated() []string {
@@ -214,7 +247,7 @@ func (p *btPerson) untranslated() []string {
 
 const btUntranslatedJS = `(() => {
 	const pageLang = document.documentElement.lang;
-	const allowed = /^(Portcullis|[A-Z]{2,5}|[A-Z][A-Za-z]+(\/[A-Za-z_+-]+)+)$/;
+	const allowed = /^(Portcullis|IPv|Telnet|MySQL|PostgreSQL|Redis|MongoDB|River|[A-Z]{2,5}|[A-Z][A-Za-z]+(\/[A-Za-z_+-]+)+)$/;
 	const isData = el => !el || el.closest('[translate="no"], script, style, noscript, template') !== null ||
 		(el.closest('[lang]') && el.closest('[lang]').lang !== pageLang);
 	const out = [];

@@ -80,7 +80,7 @@ func runReport(ctx context.Context, args []string, getenv func(string) string, s
 	// The whole document first: a failure leaves stdout empty, never half a PDF.
 	var out bytes.Buffer
 	if format == "pdf" {
-		err = r.PDF(&out, report.Options{})
+		err = r.PDF(app.Language("en", "UTC"), &out, report.Options{})
 	} else {
 		enc := json.NewEncoder(&out)
 		enc.SetIndent("", "  ")

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/identity"
@@ -28,7 +29,15 @@ func openApp(ctx context.Context, dsn string, stderr io.Writer) (*workflow.App, 
 			sqlDB.Close()
 		}
 	}
-	return workflow.New(db, log), closeDB, nil
+	app := workflow.New(db, log)
+	// The command line speaks English, report documents included.
+	catalog, err := locale.New("en", "UTC")
+	if err != nil {
+		closeDB()
+		return nil, nil, err
+	}
+	app.SetLanguages(func(string, string) core.Language { return catalog.Localizer("en", "", "UTC") })
+	return app, closeDB, nil
 }
 
 func runUserList(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

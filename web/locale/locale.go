@@ -198,6 +198,23 @@ func (c *Catalog) Has(lang, id string) bool {
 	return err == nil && tag.String() == lang
 }
 
+// The methods below make a Localizer the domain's core.Language: the text
+// of e-mails, alerts and report documents, outside any request.
+
+// Tag is the localizer's language: en, zh-CN.
+func (l *Localizer) Tag() string { return l.lang }
+
+// Text is T without a request.
+func (l *Localizer) Text(id string, args ...any) string {
+	return T(With(context.Background(), l), id, args...)
+}
+
+// Time is Time without a request.
+func (l *Localizer) Time(t time.Time) string { return Time(With(context.Background(), l), t) }
+
+// Date is Date without a request.
+func (l *Localizer) Date(t time.Time) string { return Date(With(context.Background(), l), t) }
+
 type ctxKey struct{}
 
 // With returns ctx carrying l.

@@ -34,15 +34,23 @@ func (s *Service) SetAlerting(a *Alerting) {
 	s.alerting = a
 }
 
-func alertOf(d models.DriftItem, link func(uint) string) channels.Alert {
+// alertOf is the alert of a drift item. Its title is in lang (the server's
+// default: a channel has no reader of its own); the kind, severity and
+// other fields stay machine-stable, and the detail is the drift item's, as
+// recorded.
+func alertOf(d models.DriftItem, link func(uint) string, lang core.Language) channels.Alert {
+	kind := d.Kind
+	if s := lang.Text("drift_kind." + d.Kind); s != "drift_kind."+d.Kind {
+		kind = s
+	}
 	a := channels.Alert{
 		ID: fmt.Sprintf("drift-%d", d.ID), Kind: d.Kind, Severity: d.Severity,
-		Title:  fmt.Sprintf("%s on %s %s/%d", d.Kind, d.Address, d.Protocol, d.Port),
+		Title:  lang.Text("alert.title", "Kind", kind, "Asset", d.Address, "Port", fmt.Sprintf("%s/%d", d.Protocol, d.Port)),
 		Detail: d.Detail, Asset: d.Address, Zone: d.Zone, Classification: d.Classification,
 		Protocol: d.Protocol, Port: d.Port, Service: d.Service, RequestID: int64(d.RequestID), FirstSeen: d.FirstSeen,
 	}
 	if d.Kind == "tarpit" {
-		a.Title = "tarpit host " + d.Address
+		a.Title = lang.Text("alert.title_tarpit", "Asset", d.Address)
 	}
 	if link != nil {
 		a.Link = link(d.ID)
@@ -71,7 +79,7 @@ func (s *Service) Queue(tx *gorm.DB, d models.DriftItem) error {
 	if s.alerting == nil || s.alerting.Router == nil {
 		return nil
 	}
-	for _, ch := range s.alerting.Router.Match(alertOf(d, nil)) {
+	for _, ch := range s.alerting.Router.Match(alertOf(d, nil, s.Language("", ""))) {
 		row := models.AlertDelivery{DriftItemID: d.ID, Channel: ch.Name(), Status: "pending", NextAttempt: s.Now()}
 		if err := tx.Create(&row).Error; err != nil {
 			return err
@@ -146,7 +154,7 @@ func (s *Service) Deliver(ctx context.Context, id uint, attempt, maxAttempts int
 		}
 		once := *a.Dispatcher
 		once.MaxAttempts = 1
-		res := once.DeliverTo(ctx, alertOf(d, a.Link), []channels.Channel{ch})
+		res := once.DeliverTo(ctx, alertOf(d, a.Link, s.Language("", "")), []channels.Channel{ch})
 		now := s.Now()
 		switch {
 		case len(res) == 1 && res[0].Delivered:

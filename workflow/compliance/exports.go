@@ -23,7 +23,7 @@ import (
 var Reports = []struct{ Kind, Title, Regime string }{
 	{"changes", "Change record", "PCI DSS 1.2.2, NIST 800-53 CM-3"},
 	{"rules", "Rule register", "PCI DSS 1.2.5, NIST 800-53 CM-7"},
-	{"insecure", "Insecure-services register", "PCI DSS 1.2.6 and 2.2.5"},
+	{"insecure", "Insecure-services register", "PCI DSS 1.2.6, 2.2.5"},
 	{"drift", "Drift and scan evidence", "PCI DSS 11.3, NIST 800-53 CM-7"},
 	{"recertification", "Re-certification record", "PCI DSS 1.2.7"},
 	{"audit", "Audit log", "PCI DSS 10.2, NIST 800-53 AU-9"},

@@ -136,3 +136,61 @@ func TestExportsXLSXAndPDF(t *testing.T) {
 		}
 	}
 }
+
+// TestExportsInTheReadersLanguage: a PDF or XLSX asked for in Chinese has
+// its title, cover page and column titles in Chinese, the rows as recorded;
+// the CSV keeps its English headers for the tools that parse it.
+func TestExportsInTheReadersLanguage(t *testing.T) {
+	w, _ := exportWorld(t)
+	zh := w.App.Language("zh-CN", "Asia/Shanghai")
+	localized := func(kind, format string) []byte {
+		t.Helper()
+		var buf bytes.Buffer
+		rw, err := report.New(format, &buf, report.Options{})
+		workflowtest.Must(t, err)
+		workflowtest.Must(t, w.App.Compliance.ExportReport(w.Ctx, w.Aude, kind, compliance.ExportFilter{}, compliance.Localized(rw, zh)))
+		return buf.Bytes()
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(localized("rules", "xlsx")))
+	workflowtest.Must(t, err)
+	defer f.Close()
+	rows, err := f.GetRows("rules")
+	workflowtest.Must(t, err)
+	if len(rows) != 2 || rows[0][0] != "申请" || rows[0][1] != "规则" || !strings.Contains(strings.Join(rows[1], "|"), "3306") {
+		t.Fatalf("rule register sheet in Chinese: %v", rows)
+	}
+	summary, err := f.GetRows("Summary")
+	workflowtest.Must(t, err)
+	var cover []string
+	for _, row := range summary {
+		cover = append(cover, strings.Join(row, "|"))
+	}
+	if text := strings.Join(cover, "\n"); !strings.HasPrefix(text, "规则台账") || !strings.Contains(text, "生成时间") || !strings.Contains(text, "工作表|表格|行数") {
+		t.Errorf("the summary sheet's title and names are not Chinese: %v", summary)
+	}
+
+	out := export(t, w, "changes", "csv", compliance.ExportFilter{})
+	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(out, []byte("\ufeff")))).ReadAll()
+	workflowtest.Must(t, err)
+	if recs[0][0] != "Request" || recs[0][1] != "Title" {
+		t.Errorf("CSV headers changed: %v", recs[0])
+	}
+
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Skip("pdftotext (Debian poppler-utils) is not installed: PDF text not checked")
+	}
+	cmd := exec.Command("pdftotext", "-", "-")
+	cmd.Stdin = bytes.NewReader(localized("changes", "pdf"))
+	text, err := cmd.Output()
+	workflowtest.Must(t, err)
+	for _, want := range []string{"变更记录", "生成时间", "筛选条件", "全部时间", "本时段内的全部申请", "业务理由", "支付网关", "CHG-88"} {
+		if !bytes.Contains(text, []byte(want)) {
+			t.Errorf("the Chinese PDF lacks %q", want)
+		}
+	}
+	for _, english := range []string{"Change record", "Generated at", "Business justification", "compliance_"} {
+		if bytes.Contains(text, []byte(english)) {
+			t.Errorf("the Chinese PDF reads %q", english)
+		}
+	}
+}

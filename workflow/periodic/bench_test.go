@@ -32,16 +32,16 @@ func largeZone(n int) Input {
 }
 
 func TestMailIsBounded(t *testing.T) {
-	r := Compute(largeZone(1000))
-	if len(r.Opened) != 1000 || len(r.Sections()[0].Rows) != 1000 {
+	r, en := Compute(largeZone(1000)), english(t)
+	if len(r.Opened) != 1000 || len(r.Sections(en)[0].Rows) != 1000 {
 		t.Fatalf("opened %d", len(r.Opened))
 	}
-	text := r.Text("")
+	text := r.Text(en, "")
 	var html bytes.Buffer
-	if err := r.HTML(&html, ""); err != nil {
+	if err := r.HTML(en, &html, ""); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(text, "... and 800 more") || !strings.Contains(html.String(), "… and 800 more") || strings.Count(html.String(), "<tr>") > 7*(MaxMailRows+1)+20 {
+	if !strings.Contains(text, "… and 800 more") || !strings.Contains(html.String(), "… and 800 more") || strings.Count(html.String(), "<tr>") > 7*(MaxMailRows+1)+20 {
 		t.Errorf("the e-mail is not cut at %d rows a list", MaxMailRows)
 	}
 }
@@ -49,12 +49,12 @@ func TestMailIsBounded(t *testing.T) {
 // BenchmarkLargeZone computes and renders (text and HTML) the report of a
 // zone of 10,000 hosts.
 func BenchmarkLargeZone(b *testing.B) {
-	in := largeZone(10000)
+	in, en := largeZone(10000), english(b)
 	b.ReportAllocs()
 	for b.Loop() {
 		r := Compute(in)
-		r.Text("")
-		if err := r.HTML(io.Discard, ""); err != nil {
+		r.Text(en, "")
+		if err := r.HTML(en, io.Discard, ""); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/policy"
 )
 
@@ -504,41 +505,37 @@ func publicSource(src string) bool {
 }
 
 // Headline is the report in one line, for lists and e-mail subjects.
-func (r Report) Headline() string {
+func (r Report) Headline(lang core.Language) string {
 	if r.NothingNew {
-		return "nothing new"
+		return lang.Text("periodic.nothing_new")
 	}
 	var parts []string
 	add := func(n int, what string) {
 		if n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, what))
+			parts = append(parts, lang.Text("periodic.headline_"+what, "N", n))
 		}
 	}
 	add(len(r.Opened), "opened")
 	add(len(r.Closed), "closed")
-	add(len(r.Unapproved), "unapproved open")
-	add(len(r.HighRisk), "high-risk")
-	add(len(r.Weak), "weak configurations")
-	add(len(r.Expiring), "approvals expiring")
+	add(len(r.Unapproved), "unapproved")
+	add(len(r.HighRisk), "high_risk")
+	add(len(r.Weak), "weak")
+	add(len(r.Expiring), "expiring")
 	add(len(r.Resolved), "resolved")
 	if len(parts) == 0 {
 		if r.Scan == nil || r.Previous == nil {
-			return "no comparison yet"
+			return lang.Text("periodic.no_comparison")
 		}
-		return "nothing to report"
+		return lang.Text("periodic.nothing_to_report")
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(parts, lang.Text("common.list_separator"))
 }
 
-// Title names the report: "Daily port report: zone dmz, team web".
-func (r Report) Title() string {
-	kind := "Daily"
-	if r.Kind == Weekly {
-		kind = "Weekly"
-	}
-	t := kind + " port report: zone " + r.Zone
+// Title names the report in lang: "Daily port report: zone dmz, team web".
+func (r Report) Title(lang core.Language) string {
+	t := lang.Text("periodic.title_"+string(r.Kind), "Zone", r.Zone)
 	if r.Team != "" {
-		t += ", team " + r.Team
+		t += lang.Text("periodic.title_team", "Team", r.Team)
 	}
 	return t
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portcullis/portcullis/web/locale"
+	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/policy"
 )
 
@@ -103,7 +105,7 @@ func FuzzRenderings(f *testing.F) {
 			Current:  scan(2, to.Add(-time.Hour), map[string]Host{"10.0.0.1": {Up: true, Open: []Port{{Protocol: "tcp", Port: 6379, Service: "redis", Findings: []Finding{{ID: "redis-no-auth", Severity: "critical", Detail: detail}}}}}}),
 			Previous: scan(1, from, map[string]Host{"10.0.0.1": {Up: true}})})
 		var b bytes.Buffer
-		if err := r.HTML(&b, "https://portcullis.example/reports/1"); err != nil {
+		if err := r.HTML(english(t), &b, "https://portcullis.example/reports/1"); err != nil {
 			t.Fatal(err)
 		}
 		for _, s := range []string{host, detail} {
@@ -111,8 +113,18 @@ func FuzzRenderings(f *testing.F) {
 				t.Fatalf("%q is in the HTML unescaped", s)
 			}
 		}
-		if !strings.Contains(r.Text(""), "redis-no-auth") {
+		if !strings.Contains(r.Text(english(t), ""), "redis-no-auth") {
 			t.Fatal("the text lost the finding")
 		}
 	})
+}
+
+// english is the catalogs' English, as the server's default language.
+func english(t testing.TB) core.Language {
+	t.Helper()
+	catalog, err := locale.New("en", "UTC")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return catalog.Localizer("en", "", "UTC")
 }

@@ -6,8 +6,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/report"
 )
 
@@ -29,8 +29,8 @@ const MaxMailRows = 200
 
 // SectionsUpTo are the sections with at most max rows each, More counting
 // the rest.
-func (r Report) SectionsUpTo(max int) []Section {
-	secs := r.Sections()
+func (r Report) SectionsUpTo(lang core.Language, max int) []Section {
+	secs := r.Sections(lang)
 	for i := range secs {
 		if n := len(secs[i].Rows); n > max {
 			secs[i].Rows, secs[i].More = secs[i].Rows[:max], n-max
@@ -39,52 +39,79 @@ func (r Report) SectionsUpTo(max int) []Section {
 	return secs
 }
 
-const timeFormat = "2006-01-02 15:04 UTC"
+// term is a domain word (a severity, a drift kind) in lang; a word the
+// catalogs lack is shown as it is.
+func term(lang core.Language, family, word string) string {
+	id := family + "." + word
+	if s := lang.Text(id); s != id {
+		return s
+	}
+	return word
+}
 
-// Summary is the report's headline figures; a nothing-new report is these
-// figures and nothing else.
-func (r Report) Summary() []report.Field {
+// expiryDays is ExpiryHorizon in days, as the report names it.
+func expiryDays() int { return int(ExpiryHorizon.Hours() / 24) }
+
+// Summary is the report's headline figures in lang; a nothing-new report
+// is these figures and nothing else.
+func (r Report) Summary(lang core.Language) []report.Field {
 	scan := func(s *ScanRef) string {
 		if s == nil {
-			return "none"
+			return lang.Text("periodic.scan_none")
 		}
-		return fmt.Sprintf("#%d, finished %s (%d of %d hosts up)", s.RunID, s.Finished.Format(timeFormat), s.HostsUp, s.Hosts)
+		return lang.Text("periodic.scan_ref", "ID", s.RunID, "Finished", lang.Time(s.Finished), "Up", s.HostsUp, "Hosts", s.Hosts)
 	}
+	count := func(n int) string { return strconv.Itoa(n) }
 	fields := []report.Field{
-		{Name: "Zone", Value: r.Zone + " (" + r.Classification + ")"},
+		{Name: lang.Text("periodic.zone"), Value: r.Zone + " (" + r.Classification + ")"},
 	}
 	if r.Team != "" {
-		fields = append(fields, report.Field{Name: "Owner team", Value: r.Team})
+		fields = append(fields, report.Field{Name: lang.Text("periodic.owner_team"), Value: r.Team})
 	}
 	fields = append(fields,
-		report.Field{Name: "Window", Value: r.From.Format(timeFormat) + " to " + r.To.Format(timeFormat)},
-		report.Field{Name: "Assets", Value: strconv.Itoa(r.Assets)},
-		report.Field{Name: "Scan", Value: scan(r.Scan)},
-		report.Field{Name: "Compared with", Value: scan(r.Previous)},
-		report.Field{Name: "Newly opened", Value: strconv.Itoa(len(r.Opened))},
-		report.Field{Name: "Newly closed", Value: strconv.Itoa(len(r.Closed))},
-		report.Field{Name: "Unapproved open ports", Value: strconv.Itoa(len(r.Unapproved))},
-		report.Field{Name: "High-risk exposures", Value: strconv.Itoa(len(r.HighRisk))},
-		report.Field{Name: "Weak configurations", Value: strconv.Itoa(len(r.Weak))},
-		report.Field{Name: fmt.Sprintf("Approvals expiring within %d days", int(ExpiryHorizon.Hours()/24)), Value: strconv.Itoa(len(r.Expiring))},
-		report.Field{Name: "Resolved", Value: strconv.Itoa(len(r.Resolved))},
+		report.Field{Name: lang.Text("periodic.window"), Value: lang.Text("periodic.window_value", "From", lang.Time(r.From), "To", lang.Time(r.To))},
+		report.Field{Name: lang.Text("periodic.assets"), Value: count(r.Assets)},
+		report.Field{Name: lang.Text("periodic.scan"), Value: scan(r.Scan)},
+		report.Field{Name: lang.Text("periodic.compared_with"), Value: scan(r.Previous)},
+		report.Field{Name: lang.Text("periodic.newly_opened"), Value: count(len(r.Opened))},
+		report.Field{Name: lang.Text("periodic.newly_closed"), Value: count(len(r.Closed))},
+		report.Field{Name: lang.Text("periodic.sec_unapproved"), Value: count(len(r.Unapproved))},
+		report.Field{Name: lang.Text("periodic.high_risk"), Value: count(len(r.HighRisk))},
+		report.Field{Name: lang.Text("periodic.sec_weak"), Value: count(len(r.Weak))},
+		report.Field{Name: lang.Text("periodic.sec_expiring", "Days", expiryDays()), Value: count(len(r.Expiring))},
+		report.Field{Name: lang.Text("periodic.sec_resolved"), Value: count(len(r.Resolved))},
 	)
 	return fields
 }
 
-// Lead is the report's first sentence.
-func (r Report) Lead() string {
+// Lead is the report's first sentence in lang.
+func (r Report) Lead(lang core.Language) string {
 	if r.NothingNew {
-		return fmt.Sprintf("Nothing new in zone %s since the previous %s scan: no port opened or closed, no new drift, nothing resolved.", r.scopeName(), r.Kind)
+		return lang.Text("periodic.lead_nothing_new", "Scope", r.scopeName(lang), "Kind", term(lang, "report_kind", string(r.Kind)))
 	}
-	return fmt.Sprintf("What changed in zone %s: %s.", r.scopeName(), r.Headline())
+	return lang.Text("periodic.lead_changed", "Scope", r.scopeName(lang), "Headline", r.Headline(lang))
 }
 
-func (r Report) scopeName() string {
+func (r Report) scopeName(lang core.Language) string {
 	if r.Team != "" {
-		return r.Zone + " (team " + r.Team + ")"
+		return lang.Text("periodic.scope_team", "Zone", r.Zone, "Team", r.Team)
 	}
 	return r.Zone
+}
+
+// NotesIn are the report's notes (why there is nothing to compare) in
+// lang; Notes keeps them in English for the JSON of the API and the CLI.
+func (r Report) NotesIn(lang core.Language) []string {
+	kind := term(lang, "report_kind", string(r.Kind))
+	switch {
+	case r.Scan == nil:
+		return []string{lang.Text("periodic.note_no_scan", "Kind", kind, "Zone", r.Zone)}
+	case !r.Scan.Finished.After(r.From) || r.Scan.Finished.After(r.To):
+		return []string{lang.Text("periodic.note_stale", "Kind", kind, "Zone", r.Zone, "ID", r.Scan.RunID, "Finished", lang.Time(r.Scan.Finished))}
+	case r.Previous == nil:
+		return []string{lang.Text("periodic.note_baseline", "Kind", kind, "Zone", r.Zone, "ID", r.Scan.RunID)}
+	}
+	return nil
 }
 
 func port(proto string, n int) string { return proto + "/" + strconv.Itoa(n) }
@@ -96,16 +123,25 @@ func request(id uint) string {
 	return "#" + strconv.FormatUint(uint64(id), 10)
 }
 
-// Sections are the report's lists; none for a nothing-new report.
-func (r Report) Sections() []Section {
+// columns are a section's column titles in lang, from their keys.
+func columns(lang core.Language, keys ...string) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = lang.Text("periodic.col_" + k)
+	}
+	return out
+}
+
+// Sections are the report's lists in lang; none for a nothing-new report.
+func (r Report) Sections(lang core.Language) []Section {
 	if r.NothingNew {
 		return nil
 	}
 	approved := func(ok bool, id uint) string {
 		if ok {
-			return "yes, request " + request(id)
+			return lang.Text("periodic.approved_yes", "Request", request(id))
 		}
-		return "no"
+		return lang.Text("periodic.approved_no")
 	}
 	changes := func(cs []PortChange, withApproval bool) [][]string {
 		var rows [][]string
@@ -121,62 +157,59 @@ func (r Report) Sections() []Section {
 	drift := func(ds []DriftLine, resolved bool) [][]string {
 		var rows [][]string
 		for _, d := range ds {
-			when := d.FirstSeen.Format(timeFormat)
+			when := lang.Time(d.FirstSeen)
 			if resolved && d.ResolvedAt != nil {
-				when = d.ResolvedAt.Format(timeFormat)
+				when = lang.Time(*d.ResolvedAt)
 			} else if d.New {
-				when += " (new)"
+				when += lang.Text("periodic.new_suffix")
 			}
-			rows = append(rows, []string{d.Severity, d.Kind, d.Address, d.Hostname, port(d.Protocol, d.Port), d.Service, when, "#" + strconv.FormatUint(uint64(d.DriftID), 10)})
+			rows = append(rows, []string{term(lang, "severity", d.Severity), term(lang, "drift_kind", d.Kind), d.Address, d.Hostname, port(d.Protocol, d.Port), d.Service, when, "#" + strconv.FormatUint(uint64(d.DriftID), 10)})
 		}
 		return rows
 	}
 	var exposures, weak, expiring [][]string
 	for _, e := range r.HighRisk {
-		facing := "internal"
+		facing := lang.Text("periodic.internal")
 		if e.InternetFacing {
-			facing = "internet-facing"
+			facing = lang.Text("periodic.internet_facing")
 		}
 		exposures = append(exposures, []string{facing, e.Address, e.Hostname, port(e.Protocol, int(e.Port)), e.Service, e.Category, approved(e.Approved, e.RequestID)})
 	}
 	for _, w := range r.Weak {
-		weak = append(weak, []string{w.Severity, w.Finding, w.Address, w.Hostname, port(w.Protocol, int(w.Port)), w.Detail})
+		weak = append(weak, []string{term(lang, "severity", w.Severity), w.Finding, w.Address, w.Hostname, port(w.Protocol, int(w.Port)), w.Detail})
 	}
 	for _, e := range r.Expiring {
-		expiring = append(expiring, []string{request(e.RequestID), e.Title, e.Team, e.ExpiresAt.Format(time.DateOnly), strconv.Itoa(e.DaysLeft), e.Openings})
+		expiring = append(expiring, []string{request(e.RequestID), e.Title, e.Team, lang.Date(e.ExpiresAt), strconv.Itoa(e.DaysLeft), e.Openings})
 	}
-	driftCols := func(when string) []string {
-		return []string{"Severity", "Kind", "Address", "Host", "Port", "Service", when, "Drift"}
+	driftKeys := func(when string) []string {
+		return []string{"severity", "kind", "address", "host", "port", "service", when, "drift"}
+	}
+	sec := func(key string, cols []string, rows [][]string, args ...any) Section {
+		name := strings.ReplaceAll(key, "-", "_")
+		return Section{Key: key, Title: lang.Text("periodic.sec_"+name, args...), Columns: columns(lang, cols...), Rows: rows, Empty: lang.Text("periodic.empty_" + name)}
 	}
 	return []Section{
-		{Key: "opened", Title: "Newly opened ports", Columns: []string{"Address", "Host", "Team", "Port", "Service", "Approved"}, Rows: changes(r.Opened, true),
-			Empty: "No port opened since the previous scan."},
-		{Key: "closed", Title: "Newly closed ports", Columns: []string{"Address", "Host", "Team", "Port", "Service"}, Rows: changes(r.Closed, false),
-			Empty: "No port closed since the previous scan."},
-		{Key: "unapproved", Title: "Unapproved open ports", Columns: driftCols("First seen"), Rows: drift(r.Unapproved, false),
-			Empty: "No port is open without an approval."},
-		{Key: "high-risk", Title: "High-risk exposures (internet-facing first)", Columns: []string{"Exposure", "Address", "Host", "Port", "Service", "Category", "Approved"}, Rows: exposures,
-			Empty: "No high-risk service answers."},
-		{Key: "weak", Title: "Weak configurations", Columns: []string{"Severity", "Finding", "Address", "Host", "Port", "Detail"}, Rows: weak,
-			Empty: "The scanner confirmed no weak configuration."},
-		{Key: "expiring", Title: fmt.Sprintf("Approvals expiring within %d days", int(ExpiryHorizon.Hours()/24)), Columns: []string{"Request", "Title", "Team", "Expires", "Days left", "Openings"}, Rows: expiring,
-			Empty: "No approval expires soon."},
-		{Key: "resolved", Title: "Resolved", Columns: driftCols("Resolved at"), Rows: drift(r.Resolved, true),
-			Empty: "Nothing was resolved in this window."},
+		sec("opened", []string{"address", "host", "team", "port", "service", "approved"}, changes(r.Opened, true)),
+		sec("closed", []string{"address", "host", "team", "port", "service"}, changes(r.Closed, false)),
+		sec("unapproved", driftKeys("first_seen"), drift(r.Unapproved, false)),
+		sec("high-risk", []string{"exposure", "address", "host", "port", "service", "category", "approved"}, exposures),
+		sec("weak", []string{"severity", "finding", "address", "host", "port", "detail"}, weak),
+		sec("expiring", []string{"request", "title", "team", "expires", "days_left", "openings"}, expiring, "Days", expiryDays()),
+		sec("resolved", driftKeys("resolved_at"), drift(r.Resolved, true)),
 	}
 }
 
 // Text renders the report as plain text (the e-mail's text part).
-func (r Report) Text(link string) string {
+func (r Report) Text(lang core.Language, link string) string {
 	var b strings.Builder
-	b.WriteString(r.Title() + "\n\n" + r.Lead() + "\n\n")
-	for _, f := range r.Summary() {
+	b.WriteString(r.Title(lang) + "\n\n" + r.Lead(lang) + "\n\n")
+	for _, f := range r.Summary(lang) {
 		fmt.Fprintf(&b, "%-36s %s\n", f.Name+":", f.Value)
 	}
-	for _, n := range r.Notes {
+	for _, n := range r.NotesIn(lang) {
 		b.WriteString("\n" + n + "\n")
 	}
-	for _, s := range r.SectionsUpTo(MaxMailRows) {
+	for _, s := range r.SectionsUpTo(lang, MaxMailRows) {
 		b.WriteString("\n" + s.Title + "\n" + strings.Repeat("-", len(s.Title)) + "\n")
 		if len(s.Rows) == 0 {
 			b.WriteString(s.Empty + "\n")
@@ -192,48 +225,51 @@ func (r Report) Text(link string) string {
 			b.WriteString("- " + strings.Join(cells, "; ") + "\n")
 		}
 		if s.More > 0 {
-			fmt.Fprintf(&b, "... and %d more: see the report's page or its PDF.\n", s.More)
+			b.WriteString(lang.Text("periodic.more", "N", s.More) + "\n")
 		}
 	}
 	if link != "" {
-		b.WriteString("\nThe report on Portcullis: " + link + "\n")
+		b.WriteString("\n" + lang.Text("periodic.on_portcullis") + ": " + link + "\n")
 	}
 	return b.String()
 }
 
 var htmlReport = template.Must(template.New("report").Parse(`<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>{{.R.Title}}</title></head>
+<html lang="{{.Lang}}"><head><meta charset="utf-8"><title>{{.Title}}</title></head>
 <body style="font-family: sans-serif; font-size: 14px">
-<h1 style="font-size: 20px">{{.R.Title}}</h1>
-<p><strong>{{.R.Lead}}</strong></p>
+<h1 style="font-size: 20px">{{.Title}}</h1>
+<p><strong>{{.Lead}}</strong></p>
 <table style="border-collapse: collapse">
-{{range .R.Summary}}<tr><th style="text-align: left; padding: 2px 12px 2px 0">{{.Name}}</th><td>{{.Value}}</td></tr>
+{{range .Summary}}<tr><th style="text-align: left; padding: 2px 12px 2px 0">{{.Name}}</th><td>{{.Value}}</td></tr>
 {{end}}</table>
-{{range .R.Notes}}<p>{{.}}</p>
+{{range .Notes}}<p>{{.}}</p>
 {{end}}{{range .Sections}}<h2 style="font-size: 16px">{{.Title}}</h2>
 {{if .Rows}}<table style="border-collapse: collapse" border="1" cellpadding="4">
 <tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr>
 {{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
 {{end}}</table>
-{{if .More}}<p>… and {{.More}} more: see the report's page or its PDF.</p>{{end}}
+{{if .More}}<p>{{call $.MoreText .More}}</p>{{end}}
 {{else}}<p>{{.Empty}}</p>
-{{end}}{{end}}{{if .Link}}<p><a href="{{.Link}}">The report on Portcullis</a></p>{{end}}
+{{end}}{{end}}{{if .Link}}<p><a href="{{.Link}}">{{.OnPortcullis}}</a></p>{{end}}
 </body></html>
 `))
 
 // HTML renders the report as an HTML document (the e-mail's HTML part);
 // link, when set, points at the report's page.
-func (r Report) HTML(w io.Writer, link string) error {
+func (r Report) HTML(lang core.Language, w io.Writer, link string) error {
 	return htmlReport.Execute(w, struct {
-		R        Report
-		Sections []Section
-		Link     string
-	}{r, r.SectionsUpTo(MaxMailRows), link})
+		Lang, Title, Lead, Link, OnPortcullis string
+		Summary                               []report.Field
+		Notes                                 []string
+		Sections                              []Section
+		MoreText                              func(int) string
+	}{lang.Tag(), r.Title(lang), r.Lead(lang), link, lang.Text("periodic.on_portcullis"), r.Summary(lang), r.NotesIn(lang),
+		r.SectionsUpTo(lang, MaxMailRows), func(n int) string { return lang.Text("periodic.more", "N", n) }})
 }
 
 // PDF renders the report with the export PDF writer: the title and summary
 // on the first page, then each list as a table. opts chooses the font.
-func (r Report) PDF(w io.Writer, opts report.Options) error {
+func (r Report) PDF(lang core.Language, w io.Writer, opts report.Options) error {
 	if opts.MaxPDFRows == 0 {
 		// Every row: a report is as large as its zone, not its history,
 		// and it has no CSV for the rest.
@@ -243,16 +279,16 @@ func (r Report) PDF(w io.Writer, opts report.Options) error {
 	if err != nil {
 		return err
 	}
-	notes := append([]string{r.Lead()}, r.Notes...)
-	err = pw.Begin(report.Document{Title: r.Title(), Subtitle: r.Kind.periodLabel() + " " + r.Period, GeneratedAt: r.To, GeneratedBy: "Portcullis",
-		Summary: r.Summary(), Notes: notes})
-	for _, s := range r.Sections() {
+	notes := append([]string{r.Lead(lang)}, r.NotesIn(lang)...)
+	err = pw.Begin(report.Document{Title: r.Title(lang), Subtitle: lang.Text("periodic.period_"+string(r.Kind), "Period", r.Period), GeneratedAt: r.To, GeneratedBy: "Portcullis",
+		Summary: r.Summary(lang), Notes: notes})
+	for _, s := range r.Sections(lang) {
 		if err != nil {
 			break
 		}
 		cols := make([]report.Column, len(s.Columns))
 		for i, c := range s.Columns {
-			cols[i] = report.Column{Key: strings.ToLower(strings.ReplaceAll(c, " ", "_")), Title: c}
+			cols[i] = report.Column{Key: strconv.Itoa(i), Title: c}
 		}
 		if err = pw.StartTable(report.Table{Key: s.Key, Title: s.Title, Columns: cols}); err != nil {
 			break
@@ -270,11 +306,4 @@ func (r Report) PDF(w io.Writer, opts report.Options) error {
 		err = cerr
 	}
 	return err
-}
-
-func (k Kind) periodLabel() string {
-	if k == Weekly {
-		return "Week"
-	}
-	return "Day"
 }

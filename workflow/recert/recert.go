@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -531,16 +532,22 @@ func (s *Service) SendReminders(ctx context.Context) (int, error) {
 	sort.Strings(owners)
 	sent := 0
 	reminded := map[uint]bool{}
+	// Each reminder is in its recipient's language, else the server's.
+	chosen := map[string]models.User{}
+	for _, u := range users {
+		chosen[u.Email] = u
+	}
 	for _, o := range owners {
 		items := byOwner[o]
+		lang := s.Language(chosen[o].Language, chosen[o].TimeZone)
 		var b strings.Builder
-		fmt.Fprintf(&b, "These openings you own wait for your decision: re-certify them with a fresh justification, or let them lapse.\n\n")
+		b.WriteString(lang.Text("mail.recert_intro") + "\n\n")
 		for _, rc := range items {
-			fmt.Fprintf(&b, "- request #%d %q: decide by %s (campaign %q; the opening expires %s)\n",
-				rc.RequestID, rc.Request.Title, rc.Campaign.DueBy.Format(time.DateOnly), rc.Campaign.Name, rc.Request.ExpiresAt.Format(time.DateOnly))
+			b.WriteString(lang.Text("mail.recert_item", "ID", rc.RequestID, "Title", strconv.Quote(rc.Request.Title), "Due", lang.Date(rc.Campaign.DueBy),
+				"Campaign", strconv.Quote(rc.Campaign.Name), "Expires", lang.Date(rc.Request.ExpiresAt)) + "\n")
 		}
-		fmt.Fprintf(&b, "\nWhat is not re-certified by its deadline expires.\n%s/recertification\n", strings.TrimRight(s.publicURL, "/"))
-		subject := fmt.Sprintf("[Portcullis] %d opening(s) to re-certify", len(items))
+		b.WriteString("\n" + lang.Text("mail.recert_deadline") + "\n" + strings.TrimRight(s.publicURL, "/") + "/recertification\n")
+		subject := "[Portcullis] " + lang.Text("mail.recert_subject", "N", len(items))
 		id := fmt.Sprintf("recert-%s-%s", now.Format("20060102"), o)
 		if err := s.mailer.SendText(ctx, []string{o}, subject, b.String(), id); err != nil {
 			s.Log().Warn("re-certification reminder not sent", "to", o, "err", err)

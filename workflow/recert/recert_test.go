@@ -11,6 +11,7 @@ import (
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/models/modelstest"
 	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/identity"
 	"github.com/portcullis/portcullis/workflow/paging"
 	"github.com/portcullis/portcullis/workflow/recert"
 	"github.com/portcullis/portcullis/workflow/requests"
@@ -131,6 +132,41 @@ func TestRecertificationReminders(t *testing.T) {
 	n, _ = w.App.Recert.SendReminders(w.Ctx)
 	if n != 0 || len(mailer.sent) != 1 {
 		t.Fatalf("reminded twice: %v", mailer.sent)
+	}
+}
+
+// TestReminderSpeaksTheOwnersLanguage: the reminder is in the language the
+// owner chose on their profile; with no choice, in the server's default.
+func TestReminderSpeaksTheOwnersLanguage(t *testing.T) {
+	for _, tc := range []struct {
+		name, chosen string
+		want         []string
+	}{
+		{"no choice: the server's default", "", []string{"opening(s) to re-certify", "These openings you own wait for your decision", "decide by"}},
+		{"Chinese chosen", "zh-CN", []string{"1 项放通待复核", "以下由你负责的放通等待你的决定", "请于", "截止日期前未复核的放通将到期失效。"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := workflowtest.SQLiteWorld(t)
+			workflowtest.Must(t, w.App.Identity.SetPreferences(w.Ctx, w.Alice, identity.Preferences{Language: tc.chosen, TimeZone: "Asia/Shanghai"}))
+			mailer := &fakeMailer{}
+			w.App.Recert.SetMailer(mailer, "https://portcullis.example")
+			r := w.Submitted(t, workflowtest.LowRisk())
+			_, err := w.App.Requests.Review(w.Ctx, w.Rita, r.ID, workflowtest.ApproveInput())
+			workflowtest.Must(t, err)
+			_, _, err = w.App.Recert.StartCampaign(w.Ctx, w.Lee, "Q1", time.Now().AddDate(1, 0, 0))
+			workflowtest.Must(t, err)
+			if _, err := w.App.Recert.SendReminders(w.Ctx); err != nil || len(mailer.sent) != 1 {
+				t.Fatalf("reminders %v, %v", mailer.sent, err)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(mailer.sent[0], want) {
+					t.Errorf("the reminder lacks %q:\n%s", want, mailer.sent[0])
+				}
+			}
+			if strings.Contains(mailer.sent[0], "mail.recert") {
+				t.Errorf("a message id instead of its text:\n%s", mailer.sent[0])
+			}
+		})
 	}
 }
 

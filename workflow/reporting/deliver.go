@@ -108,7 +108,14 @@ func (s *Service) Deliver(ctx context.Context) (int, error) {
 	if err := db.Where("status = ? AND next_attempt <= ?", Pending, s.Now()).Order("id").Limit(100).Find(&due).Error; err != nil {
 		return 0, err
 	}
-	mails := map[uint]*channels.Mail{}
+	// One mail per report and language: each recipient reads it in the
+	// language of their profile, else the server's default.
+	type mailKey struct {
+		report     uint
+		lang, zone string
+	}
+	mails := map[mailKey]*channels.Mail{}
+	chosen := map[string]models.User{}
 	delivered := 0
 	for _, row := range due {
 		// Claim first: another instance that read the same row loses the
@@ -122,13 +129,21 @@ func (s *Service) Deliver(ctx context.Context) (int, error) {
 		if claim.RowsAffected != 1 {
 			continue
 		}
-		m := mails[row.ReportID]
-		if m == nil {
-			var err error
-			if m, err = s.mailOf(db, row.ReportID); err != nil {
+		u, seen := chosen[row.Recipient]
+		if !seen {
+			if err := db.Where("email = ?", row.Recipient).Limit(1).Find(&u).Error; err != nil {
 				return delivered, err
 			}
-			mails[row.ReportID] = m
+			chosen[row.Recipient] = u
+		}
+		key := mailKey{row.ReportID, u.Language, u.TimeZone}
+		m := mails[key]
+		if m == nil {
+			var err error
+			if m, err = s.mailOf(db, row.ReportID, s.Language(u.Language, u.TimeZone)); err != nil {
+				return delivered, err
+			}
+			mails[key] = m
 		}
 		one := *m
 		one.ID = fmt.Sprintf("report-%d-%s", row.ReportID, row.Recipient)
@@ -153,7 +168,7 @@ func (s *Service) Deliver(ctx context.Context) (int, error) {
 }
 
 // mailOf renders a stored report as an e-mail: text, HTML and the PDF.
-func (s *Service) mailOf(db *gorm.DB, id uint) (*channels.Mail, error) {
+func (s *Service) mailOf(db *gorm.DB, id uint, lang core.Language) (*channels.Mail, error) {
 	var row models.PeriodicReport
 	if err := db.First(&row, id).Error; err != nil {
 		return nil, fmt.Errorf("report %d: %w", id, err)
@@ -167,15 +182,15 @@ func (s *Service) mailOf(db *gorm.DB, id uint) (*channels.Mail, error) {
 		link = fmt.Sprintf("%s/reports/%d", strings.TrimRight(s.publicURL, "/"), id)
 	}
 	var html bytes.Buffer
-	if err := r.HTML(&html, link); err != nil {
+	if err := r.HTML(lang, &html, link); err != nil {
 		return nil, err
 	}
-	m := &channels.Mail{Subject: "[Portcullis] " + r.Title() + ", " + r.Period + ": " + r.Headline(), Text: r.Text(link), HTML: html.String()}
+	m := &channels.Mail{Subject: "[Portcullis] " + r.Title(lang) + ", " + r.Period + ": " + r.Headline(lang), Text: r.Text(lang, link), HTML: html.String()}
 	var pdf bytes.Buffer
-	if err := r.PDF(&pdf, s.pdf); err != nil {
+	if err := r.PDF(lang, &pdf, s.pdf); err != nil {
 		// The report still goes out; the text says why the PDF is missing.
 		s.Log().Warn("report PDF not made", "report", id, "err", err)
-		m.Text += "\nThe PDF could not be made on the server: " + err.Error() + "\n"
+		m.Text += "\n" + lang.Text("periodic.no_pdf", "Error", err.Error()) + "\n"
 	} else {
 		m.Attachments = []channels.Attachment{{Name: FileName(row) + ".pdf", ContentType: "application/pdf", Data: pdf.Bytes()}}
 	}

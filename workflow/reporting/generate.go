@@ -58,6 +58,9 @@ func (s *Service) GenerateAfterScan(ctx context.Context, runID uint) error {
 	for _, t := range teams {
 		reps = append(reps, periodic.Compute(forTeam(zoneIn, t)))
 	}
+	// The stored headline (the history list, as recorded) is in the
+	// server's default language.
+	lang := s.Language("", "")
 	return s.InTx(ctx, func(tx *gorm.DB) error {
 		for _, r := range reps {
 			content, err := json.Marshal(r)
@@ -66,7 +69,7 @@ func (s *Service) GenerateAfterScan(ctx context.Context, runID uint) error {
 			}
 			id := run.ID
 			row := models.PeriodicReport{Kind: string(kind), Zone: r.Zone, Team: r.Team, Period: period, WindowStart: r.From, WindowEnd: r.To,
-				RunID: &id, NothingNew: r.NothingNew, Headline: r.Headline(), Content: string(content), CreatedAt: to}
+				RunID: &id, NothingNew: r.NothingNew, Headline: r.Headline(lang), Content: string(content), CreatedAt: to}
 			res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
 			if res.Error != nil {
 				return res.Error

@@ -15,6 +15,7 @@ import (
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/workflow/alerts/channels"
+	"github.com/portcullis/portcullis/workflow/identity"
 	"github.com/portcullis/portcullis/workflow/periodic"
 	"github.com/portcullis/portcullis/workflow/workflowtest"
 )
@@ -171,6 +172,9 @@ func TestReportsAreMailedOncePerRecipient(t *testing.T) {
 	o.App.Reports.SetMailer(&channels.Email{Addr: box.addr, From: "Portcullis <portcullis@example.test>", LocalName: "test"}, "https://portcullis.example")
 	workflowtest.Must(t, o.App.Reports.Subscribe(o.Ctx, o.Rita, "apps", "", true))
 	workflowtest.Must(t, o.App.Reports.Subscribe(o.Ctx, o.Bob, "", "sales", false))
+	// Rita reads Chinese: her copies are in Chinese, everyone else's in the
+	// server's default (English).
+	workflowtest.Must(t, o.App.Identity.SetPreferences(o.Ctx, o.Rita, identity.Preferences{Language: "zh-CN", TimeZone: "Asia/Shanghai"}))
 	o.scanDay(t, o.day1, network(1))
 	o.scanDay(t, o.day2, network(2))
 	for range 2 {
@@ -194,9 +198,13 @@ func TestReportsAreMailedOncePerRecipient(t *testing.T) {
 	per := map[string]int{}
 	var alicePay string
 	for _, m := range got {
-		subject, _, _, _ := parts(t, m.data)
+		subject, _, texts, _ := parts(t, m.data)
 		for _, to := range m.to {
 			per[to+" "+subject]++
+			chinese := strings.HasPrefix(subject, "[Portcullis] 每日端口报表：区域 apps") && strings.Contains(texts["text/html"], `<html lang="zh-CN">`) && strings.Contains(texts["text/plain"], "统计时段")
+			if (to == "rita@example.test") != chinese {
+				t.Errorf("%s got %q: in Chinese %v", to, subject, chinese)
+			}
 			if to == "alice@example.test" && strings.Contains(subject, "team payments") && strings.Contains(subject, periodic.Daily.Period(o.day2)) {
 				alicePay = m.data
 			}

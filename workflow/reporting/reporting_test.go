@@ -139,6 +139,7 @@ func TestDailyReportsFollowTheScans(t *testing.T) {
 }
 
 func dailyReportsFollowTheScans(t *testing.T, o *org) {
+	en := o.App.Language("", "")
 	o.scanDay(t, o.day1, network(1))
 	first := stored(t, o, "apps", "", periodic.Daily.Period(o.day1))
 	if first.NothingNew || first.Previous != nil || len(first.Opened) != 0 || len(first.Notes) == 0 {
@@ -192,15 +193,15 @@ func dailyReportsFollowTheScans(t *testing.T, o *org) {
 	if len(pay.Weak) != 0 {
 		t.Errorf("payments' report shows another team's weak configuration: %+v", pay.Weak)
 	}
-	if zone.NothingNew || zone.Headline() == "nothing new" {
+	if zone.NothingNew || zone.Headline(en) == "nothing new" {
 		t.Errorf("a day with changes reads as nothing new")
 	}
 
 	// A third day like the second: the short form.
 	o.scanDay(t, o.day2.AddDate(0, 0, 1), network(2))
 	quiet := stored(t, o, "apps", "", periodic.Daily.Period(o.day2.AddDate(0, 0, 1)))
-	if !quiet.NothingNew || quiet.Headline() != "nothing new" || len(quiet.Sections()) != 0 || !strings.Contains(quiet.Text(""), "Nothing new in zone apps") {
-		t.Errorf("an unchanged day: nothing new %v, headline %q, %d sections\n%s", quiet.NothingNew, quiet.Headline(), len(quiet.Sections()), quiet.Text(""))
+	if !quiet.NothingNew || quiet.Headline(en) != "nothing new" || len(quiet.Sections(en)) != 0 || !strings.Contains(quiet.Text(en, ""), "Nothing new in zone apps") {
+		t.Errorf("an unchanged day: nothing new %v, headline %q, %d sections\n%s", quiet.NothingNew, quiet.Headline(en), len(quiet.Sections(en)), quiet.Text(en, ""))
 	}
 
 	// Generating again for the same run, or a catch-up, makes nothing more.
@@ -320,7 +321,7 @@ func TestReportPDFReadsBack(t *testing.T) {
 	o.scanDay(t, o.day2, network(2))
 	r := stored(t, o, "apps", "payments", periodic.Daily.Period(o.day2))
 	var b bytes.Buffer
-	workflowtest.Must(t, r.PDF(&b, report.Options{}))
+	workflowtest.Must(t, r.PDF(o.App.Language("", ""), &b, report.Options{}))
 	text := pdfText(t, b.Bytes())
 	for _, want := range []string{"Daily port report: zone apps, team payments", "Newly opened ports", "tcp/8443", "10.40.0.20", "Approvals expiring"} {
 		if !strings.Contains(text, want) {
@@ -331,7 +332,7 @@ func TestReportPDFReadsBack(t *testing.T) {
 	o.scanDay(t, o.day2.AddDate(0, 0, 1), network(2))
 	quiet := stored(t, o, "apps", "", periodic.Daily.Period(o.day2.AddDate(0, 0, 1)))
 	b.Reset()
-	workflowtest.Must(t, quiet.PDF(&b, report.Options{}))
+	workflowtest.Must(t, quiet.PDF(o.App.Language("", ""), &b, report.Options{}))
 	if text := pdfText(t, b.Bytes()); !strings.Contains(text, "Nothing new in zone apps") || strings.Contains(text, "Newly opened ports") {
 		t.Errorf("the nothing-new PDF:\n%s", text)
 	}
@@ -411,3 +412,24 @@ func TestSubscriptions(t *testing.T) {
 }
 
 var _ reporting.Mailer = (*channels.Email)(nil)
+
+// TestReportPDFInChinese: the PDF asked for in Chinese reads its title,
+// headings and figures in Chinese, with the data (addresses, ports) as found.
+func TestReportPDFInChinese(t *testing.T) {
+	requireFont(t)
+	o := newOrg(t)
+	o.scanDay(t, o.day1, network(1))
+	o.scanDay(t, o.day2, network(2))
+	r := stored(t, o, "apps", "payments", periodic.Daily.Period(o.day2))
+	var b bytes.Buffer
+	workflowtest.Must(t, r.PDF(o.App.Language("zh-CN", "Asia/Shanghai"), &b, report.Options{}))
+	text := pdfText(t, b.Bytes())
+	for _, want := range []string{"每日端口报表：区域 apps，团队 payments", "新开放的端口", "tcp/8443", "10.40.0.20", "天内到期的审批"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the Chinese PDF does not read %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "Newly opened ports") || strings.Contains(text, "periodic.") {
+		t.Errorf("the Chinese PDF has English headings or message ids:\n%s", text)
+	}
+}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/models/modelstest"
+	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/identity"
@@ -36,6 +37,11 @@ type World struct {
 func NewWorld(t testing.TB, db *gorm.DB) *World {
 	t.Helper()
 	w := &World{App: workflow.New(db, modelstest.Logger()), Ctx: context.Background()}
+	catalog, err := locale.New("en", "UTC")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.App.SetLanguages(func(tag, zone string) core.Language { return catalog.Localizer(tag, "", zone) })
 	login := func(sub, team string, roles ...core.Role) core.Actor {
 		a, err := w.App.Identity.Login(w.Ctx, identity.Identity{Issuer: "https://idp.test", Subject: sub, Email: sub + "@example.test", Name: sub, Team: team, Roles: roles})
 		if err != nil {
