@@ -41,7 +41,7 @@ type NavItem struct {
 	// CountLabel says it in words for screen readers.
 	Count      int
 	CountLabel string
-	Group       string
+	Group      string
 }
 
 // DemoLogin is a demo account shown on the login page in demo mode.

@@ -102,7 +102,6 @@ var btZhPages = []struct {
 	{btAdam, "/reports", 200},
 }
 
-
 // TestBrowserChinesePages opens every converted page in Chromium asking for
 // zh-CN and fails on English words a person would see outside data (names,
 // addresses, codes: what the pages mark translate="no"). A screenshot of

@@ -30,7 +30,7 @@ type Store struct {
 	// committed is closed by this instance's next commit (see Committed).
 	commitMu  sync.Mutex
 	committed chan struct{}
-	languages  Languages
+	languages Languages
 }
 
 // NewStore wraps an open, migrated database.
