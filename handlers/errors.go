@@ -114,7 +114,8 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 		s.logFailure(r, "api request failed", err)
 	}
 	msg, field := publicMessage(r.Context(), err)
-	if field != "" {
+	// "body" is the HTTP body here, not a form's comment: said as it is.
+	if field != "" && field != "body" {
 		msg = humanMessage(r.Context(), err)
 	}
 	body := apiErrorBody{}

@@ -88,7 +88,7 @@ func TestAPIErrorsFollowAcceptLanguage(t *testing.T) {
 	}{
 		{"bad input in a field", "alice", http.MethodPost, "/requests",
 			`{"title": "", "justification": "payments need it", "rules": [{"source": "10.0.0.1/32", "destination": ["127.50.0.10"], "protocol": "tcp", "ports": "443"}]}`,
-			http.StatusBadRequest, "bad_request", "title", "title: a title is required", "title: 标题为必填项"},
+			http.StatusBadRequest, "bad_request", "title", "Title: a title is required", "标题: 标题为必填项"},
 		{"a missing request", "alice", http.MethodGet, "/requests/987654", "",
 			http.StatusNotFound, "not_found", "", "request 987654 does not exist", "申请 987654 不存在"},
 		{"a role the route needs, the role translated too", "alice", http.MethodPost, "/zones", `{"name": "x"}`,
@@ -97,7 +97,7 @@ func TestAPIErrorsFollowAcceptLanguage(t *testing.T) {
 			http.StatusBadRequest, "bad_request", "body", "body: the request body is empty; send a JSON object", "body: 请求体为空；请发送一个 JSON 对象"},
 		{"a field label said in the reader's language", "alice", http.MethodPost, "/requests",
 			`{"title": "` + strings.Repeat("t", core.Limits.Title+1) + `", "justification": "payments need it", "rules": [{"source": "10.0.0.1/32", "destination": ["127.50.0.10"], "protocol": "tcp", "ports": "443"}]}`,
-			http.StatusBadRequest, "bad_request", "title", "title: the title is 201 characters long; at most 200 are allowed", "title: 标题长 201 个字符；最多允许 200 个"},
+			http.StatusBadRequest, "bad_request", "title", "Title: the title is 201 characters long; at most 200 are allowed", "标题: 标题长 201 个字符；最多允许 200 个"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
