@@ -276,7 +276,8 @@ func emailBody(a Alert) string {
 	b.WriteString(oneLine(a.Title) + "\n\n")
 	field := func(label, value string) {
 		if value != "" {
-			fmt.Fprintf(&b, "%-16s%s\n", label+":", oneLine(value))
+			label += ":"
+			b.WriteString(label + strings.Repeat(" ", max(0, 16-columns(label))) + oneLine(value) + "\n")
 		}
 	}
 	field(a.text("Severity", "alert_message.label_severity"), strings.ToLower(severityWord(a)))
@@ -303,6 +304,19 @@ func emailBody(a Alert) string {
 	id := oneLine(a.ID)
 	b.WriteString("\n-- \n" + a.text("Portcullis sends one alert per drift item. Alert ID: "+id, "alert_message.email_footer", "ID", id) + "\n")
 	return b.String()
+}
+
+// columns is how wide s shows in a monospaced font: a CJK or full-width
+// character takes two columns, so that labels in Chinese line up too.
+func columns(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if r >= 0x1100 && (r <= 0x115f || (r >= 0x2e80 && r <= 0xa4cf) || (r >= 0xac00 && r <= 0xd7a3) || (r >= 0xf900 && r <= 0xfaff) || (r >= 0xfe30 && r <= 0xfe4f) || (r >= 0xff00 && r <= 0xff60) || (r >= 0xffe0 && r <= 0xffe6)) {
+			n++
+		}
+	}
+	return n
 }
 
 // textBlock keeps the lines of s, with LF endings, and replaces other
