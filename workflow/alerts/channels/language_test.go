@@ -122,7 +122,7 @@ func TestChineseServerMessages(t *testing.T) {
 		{"teams messagecard", []string{`"name":"严重程度","value":"高危"`, `"name":"在 Portcullis 中查看"`}, []string{`"uri":"` + a.Link + `"`, `"themeColor":"D83B01"`}},
 		{"sms text", []string{"Portcullis 【高危】"}, []string{a.Link}},
 		{"sms parameters", []string{"高危 Portcullis 【高危】"}, nil},
-		{"email", []string{"[Portcullis] 高危 drift.new_port：web01:8443", "严重程度:       高危\n", "区域:           dmz-east\n", "变更请求:", "首次发现:", "链接:", "告警编号：drift-42"}, []string{"\nhigh\n", "drift.new_port", "2026-11-25T09:30:00Z", a.Link}},
+		{"email", []string{"[Portcullis] 高危 drift.new_port：web01:8443", "严重程度:       高危\r\n", "区域:           dmz-east\r\n", "变更请求:", "首次发现:", "链接:", "告警编号：drift-42"}, []string{"\nhigh\n", "drift.new_port", "2026-11-25T09:30:00Z", a.Link}},
 	} {
 		t.Run(tc.channel, func(t *testing.T) {
 			msg := zh[tc.channel]
