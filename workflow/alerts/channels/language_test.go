@@ -6,6 +6,9 @@ import (
 	"mime"
 	"mime/quotedprintable"
 	"net/mail"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -164,5 +167,44 @@ func TestEverySeverityWordIsTranslated(t *testing.T) {
 	a := Alert{Kind: "tarpit", Asset: "10.0.0.5", Severity: "low", Language: zh}
 	if got, want := headline(a), "【低危】10.0.0.5：tarpit"; got != want {
 		t.Errorf("headline without a title %q, want %q", got, want)
+	}
+}
+
+// alertMessageID finds the alert catalog ids the sources ask for; they are
+// literal strings, never built.
+var alertMessageID = regexp.MustCompile(`"(alert_(?:message|drift)\.[a-z_]+)"`)
+
+// TestEveryAlertMessageIsInBothCatalogs: each alert catalog id in the
+// sources of alerts and its channels has a message in English and Chinese
+// (the web catalog test sees only locale.T calls).
+func TestEveryAlertMessageIsInBothCatalogs(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent, _ := filepath.Glob("../*.go")
+	ids := map[string]bool{}
+	for _, f := range append(files, parent...) {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range alertMessageID.FindAllStringSubmatch(string(src), -1) {
+			ids[m[1]] = true
+		}
+	}
+	if len(ids) < 40 {
+		t.Fatalf("found only %d alert message ids: the scan is broken", len(ids))
+	}
+	for _, tag := range []string{"en", "zh-CN"} {
+		lang := languageOf(t, tag)
+		for id := range ids {
+			if got := lang.Text(id); got == id || got == "" {
+				t.Errorf("%s has no %s message", id, tag)
+			}
+		}
 	}
 }
