@@ -34,10 +34,10 @@ func (s *Service) SetAlerting(a *Alerting) {
 	s.alerting = a
 }
 
-// alertOf is the alert of a drift item. Its title is in lang (the server's
-// default: a channel has no reader of its own); the kind, severity and
-// other fields stay machine-stable, and the detail is the drift item's, as
-// recorded.
+// alertOf is the alert of a drift item. Its title, detail and the words
+// each channel adds are in lang (the server's default: a channel has no
+// reader of its own); the kind, severity and other fields stay
+// machine-stable.
 func alertOf(d models.DriftItem, link func(uint) string, lang core.Language) channels.Alert {
 	kind := d.Kind
 	if s := lang.Text("drift_kind." + d.Kind); s != "drift_kind."+d.Kind {
@@ -46,8 +46,9 @@ func alertOf(d models.DriftItem, link func(uint) string, lang core.Language) cha
 	a := channels.Alert{
 		ID: fmt.Sprintf("drift-%d", d.ID), Kind: d.Kind, Severity: d.Severity,
 		Title:  lang.Text("alert.title", "Kind", kind, "Asset", d.Address, "Port", fmt.Sprintf("%s/%d", d.Protocol, d.Port)),
-		Detail: d.Detail, Asset: d.Address, Zone: d.Zone, Classification: d.Classification,
+		Detail: detailIn(d, lang), Asset: d.Address, Zone: d.Zone, Classification: d.Classification,
 		Protocol: d.Protocol, Port: d.Port, Service: d.Service, RequestID: int64(d.RequestID), FirstSeen: d.FirstSeen,
+		Language: lang,
 	}
 	if d.Kind == "tarpit" {
 		a.Title = lang.Text("alert.title_tarpit", "Asset", d.Address)

@@ -32,6 +32,11 @@ type Alert struct {
 	RequestID int64     `json:"request_id"` // the change request concerned, 0 if none
 	FirstSeen time.Time `json:"first_seen"`
 	Link      string    `json:"link"` // URL of the item in Portcullis
+
+	// Language gives the human words a channel adds (labels, severity
+	// words, the link text): the server's default language. nil means
+	// English. It is not part of the webhook body.
+	Language Texts `json:"-"`
 }
 
 // The severities an alert can carry, from the least to the most urgent.

@@ -263,7 +263,9 @@ func emailSubject(a Alert) string {
 	if a.Port != 0 {
 		target += ":" + strconv.Itoa(a.Port)
 	}
-	s := "[Portcullis] " + normalSeverity(a.Severity) + " " + a.Kind + ": " + target
+	// The kind stays its code: mail filters sort on it.
+	sev := strings.ToLower(severityWord(a))
+	s := a.text("[Portcullis] "+sev+" "+a.Kind+": "+target, "alert_message.email_subject", "Severity", sev, "Kind", a.Kind, "Target", target)
 	return truncate(strings.TrimSpace(oneLine(s)), 200)
 }
 
@@ -274,32 +276,47 @@ func emailBody(a Alert) string {
 	b.WriteString(oneLine(a.Title) + "\n\n")
 	field := func(label, value string) {
 		if value != "" {
-			fmt.Fprintf(&b, "%-16s%s\n", label+":", oneLine(value))
+			label += ":"
+			b.WriteString(label + strings.Repeat(" ", max(0, 16-columns(label))) + oneLine(value) + "\n")
 		}
 	}
-	field("Severity", normalSeverity(a.Severity))
-	field("Kind", a.Kind)
-	field("Asset", a.Asset)
-	field("Zone", a.Zone)
-	field("Classification", a.Classification)
+	field(a.text("Severity", "alert_message.label_severity"), strings.ToLower(severityWord(a)))
+	field(a.text("Kind", "alert_message.label_kind"), a.Kind)
+	field(a.text("Asset", "alert_message.label_asset"), a.Asset)
+	field(a.text("Zone", "alert_message.label_zone"), a.Zone)
+	field(a.text("Classification", "alert_message.label_classification"), a.Classification)
 	if a.Port != 0 {
-		field("Port", strings.TrimSuffix(strconv.Itoa(a.Port)+"/"+a.Protocol, "/"))
+		field(a.text("Port", "alert_message.label_port"), strings.TrimSuffix(strconv.Itoa(a.Port)+"/"+a.Protocol, "/"))
 	} else {
-		field("Protocol", a.Protocol)
+		field(a.text("Protocol", "alert_message.label_protocol"), a.Protocol)
 	}
-	field("Service", a.Service)
+	field(a.text("Service", "alert_message.label_service"), a.Service)
 	if a.RequestID != 0 {
-		field("Request", "#"+strconv.FormatInt(a.RequestID, 10))
+		field(a.text("Request", "alert_message.label_request"), "#"+strconv.FormatInt(a.RequestID, 10))
 	}
 	if !a.FirstSeen.IsZero() {
-		field("First seen", a.FirstSeen.UTC().Format(time.RFC3339))
+		field(a.text("First seen", "alert_message.label_first_seen"), a.FirstSeen.UTC().Format(time.RFC3339))
 	}
-	field("Link", a.Link)
+	field(a.text("Link", "alert_message.label_link"), a.Link)
 	if a.Detail != "" {
 		b.WriteString("\n" + textBlock(a.Detail) + "\n")
 	}
-	b.WriteString("\n-- \nPortcullis sends one alert per drift item. Alert ID: " + oneLine(a.ID) + "\n")
+	id := oneLine(a.ID)
+	b.WriteString("\n-- \n" + a.text("Portcullis sends one alert per drift item. Alert ID: "+id, "alert_message.email_footer", "ID", id) + "\n")
 	return b.String()
+}
+
+// columns is how wide s shows in a monospaced font: a CJK or full-width
+// character takes two columns, so that labels in Chinese line up too.
+func columns(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if r >= 0x1100 && (r <= 0x115f || (r >= 0x2e80 && r <= 0xa4cf) || (r >= 0xac00 && r <= 0xd7a3) || (r >= 0xf900 && r <= 0xfaff) || (r >= 0xfe30 && r <= 0xfe4f) || (r >= 0xff00 && r <= 0xff60) || (r >= 0xffe0 && r <= 0xffe6)) {
+			n++
+		}
+	}
+	return n
 }
 
 // textBlock keeps the lines of s, with LF endings, and replaces other

@@ -142,8 +142,8 @@ func feishuPost(a Alert) map[string]any {
 		paragraphs = append(paragraphs, []map[string]string{text(truncate(d, detailMax))})
 	}
 	if l := safeLink(a.Link); l != "" {
-		paragraphs = append(paragraphs, []map[string]string{{"tag": "a", "text": "Open in Portcullis", "href": l}})
+		paragraphs = append(paragraphs, []map[string]string{{"tag": "a", "text": linkText(a), "href": l}})
 	}
-	paragraphs = append(paragraphs, []map[string]string{text("Alert ID " + oneLine(a.ID))})
+	paragraphs = append(paragraphs, []map[string]string{text(alertIDLine(a, oneLine(a.ID)))})
 	return map[string]any{"title": truncate(headline(a), 200), "content": paragraphs}
 }

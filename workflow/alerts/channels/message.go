@@ -19,9 +19,11 @@ const detailMax = 400
 func headline(a Alert) string {
 	what := strings.TrimSpace(oneLine(a.Title))
 	if what == "" {
-		what = strings.TrimSpace(oneLine(a.Kind + " on " + a.Asset))
+		kind, asset := oneLine(a.Kind), oneLine(a.Asset)
+		what = strings.TrimSpace(a.text(kind+" on "+asset, "alert_message.kind_on_asset", "Kind", kind, "Asset", asset))
 	}
-	return strings.ToUpper(normalSeverity(a.Severity)) + ": " + what
+	sev := severityWord(a)
+	return a.text(sev+": "+what, "alert_message.headline", "Severity", sev, "What", what)
 }
 
 // whereLine says where: "zone dmz-east (dmz), service https-alt", or "" if
@@ -32,12 +34,12 @@ func whereLine(a Alert) string {
 		if c := strings.TrimSpace(oneLine(a.Classification)); c != "" {
 			z += " (" + c + ")"
 		}
-		parts = append(parts, "zone "+z)
+		parts = append(parts, a.text("zone "+z, "alert_message.where_zone", "Zone", z))
 	}
 	if s := strings.TrimSpace(oneLine(a.Service)); s != "" {
-		parts = append(parts, "service "+s)
+		parts = append(parts, a.text("service "+s, "alert_message.where_service", "Service", s))
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(parts, a.text(", ", "alert_message.list_separator"))
 }
 
 // safeLink is the alert's link if it is an absolute http(s) URL, with the
@@ -63,7 +65,7 @@ func plainMessage(a Alert, limit int) string {
 	if l := safeLink(a.Link); l != "" {
 		lines = append(lines, l)
 	}
-	lines = append(lines, "Alert ID "+oneLine(a.ID))
+	lines = append(lines, alertIDLine(a, oneLine(a.ID)))
 	return truncate(strings.Join(lines, "\n"), limit)
 }
 
@@ -101,9 +103,9 @@ func markdownMessage(a Alert, limit int) string {
 		b.WriteString(markdownText(truncate(d, detailMax)) + "\n\n")
 	}
 	if l := safeLink(a.Link); l != "" {
-		b.WriteString("[Open in Portcullis](" + l + ")\n\n")
+		b.WriteString("[" + markdownText(linkText(a)) + "](" + l + ")\n\n")
 	}
-	b.WriteString("Alert ID " + markdownText(a.ID))
+	b.WriteString(alertIDLine(a, markdownText(a.ID)))
 	return truncate(b.String(), limit)
 }
 

@@ -72,7 +72,7 @@ func slackPayload(a Alert) map[string]any {
 		text.WriteString("\n" + slackText(truncate(d, detailMax)))
 	}
 	if l := safeLink(a.Link); l != "" {
-		text.WriteString("\n<" + l + "|Open in Portcullis>")
+		text.WriteString("\n<" + l + "|" + slackText(linkText(a)) + ">")
 	}
 	return map[string]any{
 		"text": slackText(plainMessageLine(a)),
@@ -84,7 +84,7 @@ func slackPayload(a Alert) map[string]any {
 			},
 			map[string]any{
 				"type":     "context",
-				"elements": []any{map[string]string{"type": "mrkdwn", "text": "Alert ID " + slackText(a.ID)}},
+				"elements": []any{map[string]string{"type": "mrkdwn", "text": alertIDLine(a, slackText(a.ID))}},
 			},
 		},
 	}

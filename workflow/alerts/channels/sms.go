@@ -64,7 +64,7 @@ func smsField(a Alert, field string, maxRunes int) string {
 	var v string
 	switch field {
 	case "severity":
-		v = strings.ToUpper(normalSeverity(a.Severity))
+		v = severityWord(a)
 	case "kind":
 		v = a.Kind
 	case "title":

@@ -77,11 +77,11 @@ func teamsFacts(a Alert) [][2]string {
 			facts = append(facts, [2]string{name, markdownText(v)})
 		}
 	}
-	add("Severity", strings.ToUpper(normalSeverity(a.Severity)))
-	add("Zone", a.Zone)
-	add("Classification", a.Classification)
-	add("Service", a.Service)
-	add("Alert ID", a.ID)
+	add(a.text("Severity", "alert_message.label_severity"), severityWord(a))
+	add(a.text("Zone", "alert_message.label_zone"), a.Zone)
+	add(a.text("Classification", "alert_message.label_classification"), a.Classification)
+	add(a.text("Service", "alert_message.label_service"), a.Service)
+	add(a.text("Alert ID", "alert_message.label_alert_id"), a.ID)
 	return facts
 }
 
@@ -106,7 +106,7 @@ func teamsAdaptive(a Alert) map[string]any {
 		"body":    body,
 	}
 	if l := safeLink(a.Link); l != "" {
-		card["actions"] = []any{map[string]string{"type": "Action.OpenUrl", "title": "Open in Portcullis", "url": l}}
+		card["actions"] = []any{map[string]string{"type": "Action.OpenUrl", "title": linkText(a), "url": l}}
 	}
 	return map[string]any{
 		"type": "message",
@@ -135,7 +135,7 @@ func teamsMessageCard(a Alert) map[string]any {
 	if l := safeLink(a.Link); l != "" {
 		card["potentialAction"] = []any{map[string]any{
 			"@type":   "OpenUri",
-			"name":    "Open in Portcullis",
+			"name":    linkText(a),
 			"targets": []any{map[string]string{"os": "default", "uri": l}},
 		}}
 	}
