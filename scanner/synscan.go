@@ -559,6 +559,12 @@ func (e *synEngine) handleReply(r tcpReply, now time.Time) {
 	// Identification and UDP overlap discovery only on a near host: on a far or
 	// lossy path the probes of discovery would crowd out theirs.
 	defer func() {
+		// This reply may have settled the host's last probe, and a finished
+		// host belongs to the worker that describes it: nothing more may be
+		// started on it (describe identifies what is left).
+		if h.finished {
+			return
+		}
 		near := h.samples > 0 && h.srtt < synNearRTT
 		if fresh && near {
 			e.opened(h, r.sport)
