@@ -1068,12 +1068,17 @@ func controlTexts(ctx context.Context, controls []string) ([]string, bool) {
 }
 
 // findingMessage is a finding's text for the reader, on the pages and in
-// the API. The engine's English message names the exact ports, zones and
-// services; in another language the catalog's text for the finding's code
-// says what it means and what to do.
+// the API: in English the engine's own message; in another language its
+// message said in that language, with the same ports, zones and services.
+// A finding stored before findings kept their message apart from language
+// has only the catalog's text for its code, which says what it means and
+// what to do.
 func findingMessage(ctx context.Context, f requests.Finding) string {
 	if locale.Lang(ctx) == locale.Offered[0].Tag {
 		return f.Message
+	}
+	if f.Said.ID != "" {
+		return say(ctx, f.Said)
 	}
 	return catalogOr(ctx, "finding."+f.Code, f.Message)
 }

@@ -46,15 +46,15 @@ func (a *ActiveRule) Name() string {
 
 // said is Name in the reader's language: "rule 1 of request #6".
 func (a *ActiveRule) said() core.Message {
-	m := core.M("finding.rule_id", "rule #{{.ID}}", "ID", a.ID)
+	m := core.M("finding_text.rule_id", "rule #{{.ID}}", "ID", a.ID)
 	switch {
 	case a.Number > 0 && a.RequestID != 0:
-		m = core.M("finding.rule_of_request", "rule {{.Number}} of request #{{.Request}}", "Number", a.Number, "Request", a.RequestID)
+		m = core.M("finding_text.rule_of_request", "rule {{.Number}} of request #{{.Request}}", "Number", a.Number, "Request", a.RequestID)
 	case a.RequestID != 0:
-		m = core.M("finding.rule_id_of_request", "rule #{{.ID}} of request #{{.Request}}", "ID", a.ID, "Request", a.RequestID)
+		m = core.M("finding_text.rule_id_of_request", "rule #{{.ID}} of request #{{.Request}}", "ID", a.ID, "Request", a.RequestID)
 	}
 	if a.Label != "" {
-		m = core.M("finding.rule_labelled", "{{.Rule}} {{.Label}}", "Rule", m, "Label", quoted(a.Label))
+		m = core.M("finding_text.rule_labelled", "{{.Rule}} {{.Label}}", "Rule", m, "Label", quoted(a.Label))
 	}
 	return m
 }
@@ -387,15 +387,15 @@ func (x *ActiveIndex) checkOverlap(f *facts, add addFunc) {
 	switch {
 	case duplicate >= 0:
 		a := &x.rules[duplicate]
-		add(CodeOverlapDuplicate, SeverityLow, false, nil, core.M("finding.overlap_duplicate",
+		add(CodeOverlapDuplicate, SeverityLow, false, nil, core.M("finding_text.overlap_duplicate",
 			"{{.Rule}} already opens exactly this{{.Until}}: re-certify or extend that rule instead of opening it twice",
 			"Rule", a.said(), "Until", expiresText(a.Expires)))
 	case allCovered && len(covering) > 0:
-		add(CodeOverlapCovered, SeverityLow, false, nil, core.M("finding.overlap_covered",
+		add(CodeOverlapCovered, SeverityLow, false, nil, core.M("finding_text.overlap_covered",
 			"{{.Rules}} already {{.OpenOpens}} all of this: the rule adds nothing; withdraw it, or say in the justification why it is needed",
 			"Rules", x.names(covering), "OpenOpens", openOpens(covering)))
 	case len(partial) > 0 || len(covering) > 0:
-		add(CodeOverlapPartial, SeverityInfo, false, nil, core.M("finding.overlap_partial",
+		add(CodeOverlapPartial, SeverityInfo, false, nil, core.M("finding_text.overlap_partial",
 			"part of this is already open through {{.Rules}}: check that the rules do not grant more together than intended",
 			"Rules", x.names(append(partial, covering...))))
 	}
@@ -405,7 +405,7 @@ func expiresText(t time.Time) core.Message {
 	if t.IsZero() {
 		return core.Plain("")
 	}
-	return core.M("finding.until", " (until {{.Date}})", "Date", t.UTC().Format(time.DateOnly))
+	return core.M("finding_text.until", " (until {{.Date}})", "Date", t.UTC().Format(time.DateOnly))
 }
 
 func openOpens(rules []int32) string {

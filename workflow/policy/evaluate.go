@@ -99,7 +99,7 @@ func (e *evaluator) evaluateRule(out []Finding, i int, r *ProposedRule, active *
 	}
 	f, problems := e.facts(r)
 	if len(problems) > 0 {
-		add(CodeInvalid, SeverityHigh, true, nil, core.M("finding.invalid_rule", "the rule cannot be judged: {{.Problems}}; correct the rule and evaluate it again", "Problems", semicolonSaid(problems)))
+		add(CodeInvalid, SeverityHigh, true, nil, core.M("finding_text.invalid_rule", "the rule cannot be judged: {{.Problems}}; correct the rule and evaluate it again", "Problems", semicolonSaid(problems)))
 		return out
 	}
 	e.checkAnyAny(f, add)
@@ -124,12 +124,12 @@ func (e *evaluator) facts(r *ProposedRule) (*facts, []core.Message) {
 	f := &facts{rule: r, declared: -1}
 	var problems []core.Message
 	if r.Protocol != TCP && r.Protocol != UDP {
-		problems = append(problems, core.M("finding.problem.protocol", "protocol {{.Protocol}} is not tcp or udp", "Protocol", quoted(string(r.Protocol))))
+		problems = append(problems, core.M("finding_text.problem.protocol", "protocol {{.Protocol}} is not tcp or udp", "Protocol", quoted(string(r.Protocol))))
 	}
 	if ports, ok := r.Ports.clean(); ok {
 		f.ports = ports
 	} else {
-		problems = append(problems, core.M("finding.problem.ports", "ports are missing or include port 0 or a backwards range"))
+		problems = append(problems, core.M("finding_text.problem.ports", "ports are missing or include port 0 or a backwards range"))
 	}
 	switch r.Direction {
 	case "", Ingress:
@@ -137,43 +137,43 @@ func (e *evaluator) facts(r *ProposedRule) (*facts, []core.Message) {
 	case Egress:
 		f.direction = Egress
 	default:
-		problems = append(problems, core.M("finding.problem.direction", "direction {{.Direction}} is not ingress or egress", "Direction", quoted(string(r.Direction))))
+		problems = append(problems, core.M("finding_text.problem.direction", "direction {{.Direction}} is not ingress or egress", "Direction", quoted(string(r.Direction))))
 	}
 	switch r.Source.Kind {
 	case SourceInternet:
 	case SourceZone:
 		if len(r.SourceClassifications) == 0 {
-			problems = append(problems, core.M("finding.problem.zone", "the classification of source zone {{.Zone}} was not resolved", "Zone", quoted(r.Source.Zone)))
+			problems = append(problems, core.M("finding_text.problem.zone", "the classification of source zone {{.Zone}} was not resolved", "Zone", quoted(r.Source.Zone)))
 		}
 	case SourceCIDRs:
 		if len(r.Source.CIDRs) == 0 {
-			problems = append(problems, core.M("finding.problem.no_cidrs", "the source lists no CIDRs"))
+			problems = append(problems, core.M("finding_text.problem.no_cidrs", "the source lists no CIDRs"))
 		}
 		for _, p := range r.Source.CIDRs {
 			if !p.IsValid() {
-				problems = append(problems, core.M("finding.problem.bad_cidr", "the source holds an invalid CIDR"))
+				problems = append(problems, core.M("finding_text.problem.bad_cidr", "the source holds an invalid CIDR"))
 				break
 			}
 		}
 	default:
-		problems = append(problems, core.M("finding.problem.kind", "source kind {{.Kind}} is not internet, zone or cidrs", "Kind", quoted(string(r.Source.Kind))))
+		problems = append(problems, core.M("finding_text.problem.kind", "source kind {{.Kind}} is not internet, zone or cidrs", "Kind", quoted(string(r.Source.Kind))))
 	}
 	for _, c := range r.SourceClassifications {
 		if c.index() < 0 {
-			problems = append(problems, core.M("finding.problem.class", "source classification {{.Class}} is unknown", "Class", quoted(string(c))))
+			problems = append(problems, core.M("finding_text.problem.class", "source classification {{.Class}} is unknown", "Class", quoted(string(c))))
 			break
 		}
 	}
 	if len(r.Destinations) == 0 {
-		problems = append(problems, core.M("finding.problem.no_destination", "the rule has no destination"))
+		problems = append(problems, core.M("finding_text.problem.no_destination", "the rule has no destination"))
 	}
 	for _, d := range r.Destinations {
 		if !d.Prefix.IsValid() {
-			problems = append(problems, core.M("finding.problem.bad_destination", "a destination has no valid address"))
+			problems = append(problems, core.M("finding_text.problem.bad_destination", "a destination has no valid address"))
 			break
 		}
 		if d.Classification.index() < 0 {
-			problems = append(problems, core.M("finding.problem.destination_class", "destination {{.Destination}} has no known zone classification ({{.Class}})", "Destination", d.Prefix.String(), "Class", quoted(string(d.Classification))))
+			problems = append(problems, core.M("finding_text.problem.destination_class", "destination {{.Destination}} has no known zone classification ({{.Class}})", "Destination", d.Prefix.String(), "Class", quoted(string(d.Classification))))
 			break
 		}
 	}
@@ -281,9 +281,9 @@ func (e *evaluator) servicesWhere(f *facts, keep func(*Service) bool) []*Service
 // rule (whose source is our assets).
 func (f *facts) peerField() core.Message {
 	if f.direction == Egress {
-		return core.M("finding.field.destination", "destination")
+		return core.M("finding_text.field.destination", "destination")
 	}
-	return core.M("finding.field.source", "source")
+	return core.M("finding_text.field.source", "source")
 }
 
 // oursText lists our side of the rule: the destinations of an ingress rule,
@@ -304,7 +304,7 @@ func (f *facts) oursText() core.Message {
 
 func (f *facts) sourceText() any {
 	if f.rule.Source.Kind == SourceInternet {
-		return core.M("finding.any_address", "any address (internet)")
+		return core.M("finding_text.any_address", "any address (internet)")
 	}
 	return f.rule.Source.String()
 }
@@ -313,7 +313,7 @@ func (e *evaluator) checkAnyAny(f *facts, add addFunc) {
 	if !f.anySource || f.ports.Count() <= e.settings.BroadPortCount {
 		return
 	}
-	add(CodeAnyAny, SeverityCritical, true, nil, core.M("finding.any_any",
+	add(CodeAnyAny, SeverityCritical, true, nil, core.M("finding_text.any_any",
 		"{{.Field}} {{.Source}} with {{.Count}} {{.Protocol}} ports is a permit-any-any, which is never acceptable: name the {{.Field}} addresses and open only the ports the service needs",
 		"Field", f.peerField(), "Source", f.sourceText(), "Count", f.ports.Count(), "Protocol", string(f.rule.Protocol)))
 }
@@ -333,15 +333,15 @@ func (e *evaluator) checkZones(f *facts, add addFunc) {
 			switch e.matrix.Access(from, to) {
 			case AccessDeny:
 				if from == Internet {
-					add(CodeInternetInternal, SeverityHigh, true, nil, core.M("finding.internet_internal",
+					add(CodeInternetInternal, SeverityHigh, true, nil, core.M("finding_text.internet_internal",
 						"the zone matrix refuses connections from the internet into a {{.To}} zone: publish the service through the DMZ (a reverse proxy or load balancer) instead", "To", classSaid(to)))
 					continue
 				}
-				advice := core.M("finding.zone_path.move", "ask for the destination to be moved to a zone the source may reach")
+				advice := core.M("finding_text.zone_path_move", "ask for the destination to be moved to a zone the source may reach")
 				if to == High {
-					advice = core.M("finding.zone_path.transit", "route the flow through the transit zone, which checks traffic on entry")
+					advice = core.M("finding_text.zone_path_transit", "route the flow through the transit zone, which checks traffic on entry")
 				}
-				add(CodeZonePath, SeverityHigh, true, nil, core.M("finding.zone_path",
+				add(CodeZonePath, SeverityHigh, true, nil, core.M("finding_text.zone_path",
 					"the zone matrix refuses connections from a {{.From}} zone into a {{.To}} zone: {{.Advice}}", "From", classSaid(from), "To", classSaid(to), "Advice", advice))
 			case AccessWhitelist:
 				if f.whitelisted {
@@ -351,7 +351,7 @@ func (e *evaluator) checkZones(f *facts, add addFunc) {
 				if from == Internet {
 					code, sev = CodeInternetExposure, SeverityHigh
 				}
-				add(code, sev, true, nil, core.M("finding.zone_whitelist",
+				add(code, sev, true, nil, core.M("finding_text.zone_whitelist",
 					"a {{.From}} zone may reach a {{.To}} zone only from listed addresses, and the {{.Field}} is {{.Source}}: list the hosts that need access (no broader than /{{.V4}} or /{{.V6}})",
 					"From", classSaid(from), "To", classSaid(to), "Field", f.peerField(), "Source", f.sourceText(), "V4", e.settings.MaxSourcePrefixV4, "V6", e.settings.MaxSourcePrefixV6))
 			case AccessWeb:
@@ -367,16 +367,16 @@ func (e *evaluator) checkZones(f *facts, add addFunc) {
 				if from != Internet {
 					code = CodeZonePath
 				}
-				var publicText any = core.M("finding.no_port", "no port")
+				var publicText any = core.M("finding_text.no_port", "no port")
 				if len(public) > 0 {
 					publicText = string(proto) + "/" + public.String()
 				}
-				add(code, sev, true, nil, core.M("finding.web_exposure",
+				add(code, sev, true, nil, core.M("finding_text.web_exposure",
 					"{{.PortWord}} {{.Protocol}}/{{.Ports}} would be open to {{.Source}} in a {{.To}} zone without a source whitelist, and only {{.Public}} may be: list the source addresses that need these ports, or serve them through {{.Public}}",
 					"PortWord", pluralPorts(extra), "Protocol", string(proto), "Ports", extra.String(), "Source", sourceOrZone(f, from), "To", classSaid(to), "Public", publicText))
 			case AccessEgress:
 				if f.direction != Egress {
-					add(CodeEgress, SeverityHigh, true, nil, core.M("finding.egress_undeclared",
+					add(CodeEgress, SeverityHigh, true, nil, core.M("finding_text.egress_undeclared",
 						"the rule lets a {{.From}} zone open connections to {{.To}}, which is egress: file it with direction egress so it is reviewed as an outbound opening", "From", classSaid(from), "To", classSaid(to)))
 				}
 			}
@@ -393,9 +393,9 @@ func pluralPorts(p PortSet) string {
 
 func sourceOrZone(f *facts, from Classification) core.Message {
 	if from == Internet && f.rule.Source.Kind == SourceInternet {
-		return core.M("finding.whole_internet", "the whole internet")
+		return core.M("finding_text.whole_internet", "the whole internet")
 	}
-	return core.M("finding.source_in_class", "{{.Source}} ({{.Class}})", "Source", f.sourceText(), "Class", classSaid(from))
+	return core.M("finding_text.source_in_class", "{{.Source}} ({{.Class}})", "Source", f.sourceText(), "Class", classSaid(from))
 }
 
 func (e *evaluator) checkInternetHighRisk(f *facts, add addFunc) {
@@ -406,7 +406,7 @@ func (e *evaluator) checkInternetHighRisk(f *facts, add addFunc) {
 	if len(risky) == 0 {
 		return
 	}
-	add(CodeInternetHighRisk, SeverityCritical, true, nil, core.M("finding.internet_high_risk",
+	add(CodeInternetHighRisk, SeverityCritical, true, nil, core.M("finding_text.internet_high_risk",
 		"{{.Services}} {{.IsAre}} high-risk and never opened to the internet, whitelist or not: reach {{.ItThem}} through a VPN or a bastion in the transit zone; only an approved exception with compensating controls can open it",
 		"Services", servicesSaid(risky), "IsAre", isAre(len(risky)), "ItThem", itThem(len(risky))))
 }
@@ -444,10 +444,10 @@ func (e *evaluator) checkServices(f *facts, add addFunc) {
 				sev = SeverityMedium
 			}
 		}
-		msg := core.M("finding.cleartext", "{{.Services}} {{.CarryCarries}} credentials and data in clear text: use the secure alternative ({{.Alternatives}})",
+		msg := core.M("finding_text.cleartext", "{{.Services}} {{.CarryCarries}} credentials and data in clear text: use the secure alternative ({{.Alternatives}})",
 			"Services", servicesSaid(clear), "CarryCarries", carryCarries(len(clear)), "Alternatives", listSaid(alternatives))
 		if intoHigh {
-			add(CodeCleartext, SeverityHigh, true, nil, core.M("finding.cleartext_high", "{{.Detail}}; cleartext protocols are refused into a high zone", "Detail", msg))
+			add(CodeCleartext, SeverityHigh, true, nil, core.M("finding_text.cleartext_high", "{{.Detail}}; cleartext protocols are refused into a high zone", "Detail", msg))
 		} else {
 			add(CodeCleartext, sev, false, nil, msg)
 		}
@@ -459,7 +459,7 @@ func (e *evaluator) checkServices(f *facts, add addFunc) {
 			for k, s := range auth {
 				controls[k] = "Authentication enabled on " + s.Name
 			}
-			add(CodeAuthRequired, SeverityMedium, false, controls, core.M("finding.auth_required",
+			add(CodeAuthRequired, SeverityMedium, false, controls, core.M("finding_text.auth_required",
 				"{{.Services}} can run without authentication: the host baseline check must confirm authentication is on before approval",
 				"Services", servicesSaid(auth)))
 		}
@@ -471,7 +471,7 @@ func (e *evaluator) checkServices(f *facts, add addFunc) {
 			for k, s := range named {
 				controls[k] = fmt.Sprintf("Source restricted to named %s peers", s.Name)
 			}
-			add(CodeWhitelistRequired, SeverityHigh, true, controls, core.M("finding.whitelist_required",
+			add(CodeWhitelistRequired, SeverityHigh, true, controls, core.M("finding_text.whitelist_required",
 				"{{.Services}} must talk only to named devices, and the {{.Field}} is {{.Source}}: list the devices' addresses (each no broader than /{{.V4}} or /{{.V6}})",
 				"Services", servicesSaid(named), "Field", f.peerField(), "Source", f.sourceText(), "V4", e.settings.DevicePrefixV4, "V6", e.settings.DevicePrefixV6))
 		}
@@ -483,11 +483,11 @@ func (e *evaluator) checkServices(f *facts, add addFunc) {
 			for k, s := range amp {
 				controls[k] = "Response rate limiting on " + s.Name
 			}
-			advice := core.M("finding.amplification.keep", "keep the source list to the named peers and turn on response rate limiting")
+			advice := core.M("finding_text.amplification_keep", "keep the source list to the named peers and turn on response rate limiting")
 			if !f.whitelisted {
-				advice = core.M("finding.amplification.restrict", "restrict the source to named addresses and turn on response rate limiting")
+				advice = core.M("finding_text.amplification_restrict", "restrict the source to named addresses and turn on response rate limiting")
 			}
-			add(CodeAmplification, SeverityHigh, !f.whitelisted, controls, core.M("finding.amplification",
+			add(CodeAmplification, SeverityHigh, !f.whitelisted, controls, core.M("finding_text.amplification",
 				"{{.Services}} over UDP {{.AnswerAnswers}} with far more than {{.IsAre}} asked and, reachable from the internet, {{.BecomeBecomes}} a reflector for denial-of-service attacks: {{.Advice}}",
 				"Services", servicesSaid(amp), "AnswerAnswers", answerAnswers(len(amp)), "IsAre", isAre(len(amp)), "BecomeBecomes", becomeBecomes(len(amp)), "Advice", advice))
 		}
@@ -501,7 +501,7 @@ func (e *evaluator) checkServices(f *facts, add addFunc) {
 			controls = append(controls, s.Controls...)
 		}
 		if len(controls) > 0 {
-			add(CodeServiceControls, SeverityInfo, false, controls, core.M("finding.service_controls",
+			add(CodeServiceControls, SeverityInfo, false, controls, core.M("finding_text.service_controls",
 				"opening {{.Services}} needs these hardening controls confirmed on the host baseline", "Services", servicesSaid(names)))
 		}
 	}
@@ -538,7 +538,7 @@ func (e *evaluator) checkServiceName(f *facts, add addFunc) {
 		return
 	}
 	if f.declared < 0 {
-		add(CodeUnknownService, SeverityLow, false, nil, core.M("finding.unknown_service",
+		add(CodeUnknownService, SeverityLow, false, nil, core.M("finding_text.unknown_service",
 			"service {{.Service}} is not in the port catalog, so only the port numbers were judged: name a catalog service (such as https, ssh or postgresql) so the rule can be judged and verified",
 			"Service", quoted(name)))
 		return
@@ -551,7 +551,7 @@ func (e *evaluator) checkServiceName(f *facts, add addFunc) {
 		for k, p := range s.Protocols {
 			protos[k] = string(p)
 		}
-		add(CodeNonStandardPort, SeverityLow, false, nil, core.M("finding.wrong_protocol",
+		add(CodeNonStandardPort, SeverityLow, false, nil, core.M("finding_text.wrong_protocol",
 			"{{.Service}} does not run over {{.Protocol}} (it uses {{.Protocols}}): check the protocol; the rule is judged as {{.Service}} all the same",
 			"Service", s.Name, "Protocol", string(proto), "Protocols", stringsSaid(protos)))
 		return
@@ -576,7 +576,7 @@ func (e *evaluator) checkServiceName(f *facts, add addFunc) {
 	if len(odd) == 0 {
 		return
 	}
-	msg := core.M("finding.non_standard_port",
+	msg := core.M("finding_text.non_standard_port",
 		"{{.Service}} is asked for on {{.Protocol}}/{{.Ports}}, not its standard {{.PortWord}} {{.Protocol}}/{{.Standard}}: the rule is judged as {{.Service}}, because moving a service to another port hides nothing",
 		"Service", s.Name, "Protocol", string(proto), "Ports", odd.String(), "PortWord", pluralPorts(s.Ports), "Standard", s.Ports.String())
 	var others []*Service
@@ -586,7 +586,7 @@ func (e *evaluator) checkServiceName(f *facts, add addFunc) {
 		}
 	}
 	if len(others) > 0 {
-		msg = core.M("finding.non_standard_port_also",
+		msg = core.M("finding_text.non_standard_port_also",
 			"{{.Detail}}; {{.Protocol}}/{{.Ports}} {{.IsAre}} the standard port of {{.Others}}, so it is judged as that too and the scanner will check what answers",
 			"Detail", msg, "Protocol", string(proto), "Ports", odd.String(), "IsAre", isAre(odd.Count()), "Others", servicesSaid(others))
 	}
@@ -601,7 +601,7 @@ func (e *evaluator) checkEgress(f *facts, add addFunc) {
 	if slices.Contains(f.initiators, Internet) {
 		// Our side lies outside every zone: most likely a rule written the
 		// old way round, with the peer as the source.
-		add(CodeEgress, SeverityHigh, true, nil, core.M("finding.egress_outside",
+		add(CodeEgress, SeverityHigh, true, nil, core.M("finding_text.egress_outside",
 			"the source {{.Source}} of an egress rule lies outside every zone: an egress rule's source is our assets that open the connection and its destination the outside peer; if the rule was written the other way round, swap source and destination",
 			"Source", f.oursText()))
 		return
@@ -613,22 +613,22 @@ func (e *evaluator) checkEgress(f *facts, add addFunc) {
 	if f.anySource {
 		sev = SeverityHigh
 		controls = append(controls, "Egress limited to named peer addresses")
-		why = append(why, core.M("finding.egress.any_peer", "the peer is any address: name the peers"))
+		why = append(why, core.M("finding_text.egress_any_peer", "the peer is any address: name the peers"))
 	}
 	if risky := e.servicesWhere(f, func(s *Service) bool { return s.Risk == RiskHigh }); len(risky) > 0 {
 		sev = SeverityHigh
-		why = append(why, core.M("finding.egress.reverse", "outbound {{.Services}} can carry a reverse connection back in", "Services", servicesSaid(risky)))
+		why = append(why, core.M("finding_text.egress_reverse", "outbound {{.Services}} can carry a reverse connection back in", "Services", servicesSaid(risky)))
 	}
 	if f.ports.Count() > e.settings.BroadPortCount {
 		sev = SeverityHigh
-		why = append(why, core.M("finding.egress.broad", "{{.Count}} ports is far more than any one service needs", "Count", f.ports.Count()))
+		why = append(why, core.M("finding_text.egress_broad", "{{.Count}} ports is far more than any one service needs", "Count", f.ports.Count()))
 	}
 	controls = append(controls, "Business need for the outbound connection confirmed")
-	msg := core.M("finding.egress",
+	msg := core.M("finding_text.egress",
 		"{{.From}} zones open connections to {{.Peer}} on {{.Protocol}}/{{.Ports}}: egress is always reviewed, because it is how reverse shells and stolen data get out",
 		"From", classesSaid(f.initiators), "Peer", f.sourceText(), "Protocol", string(proto), "Ports", f.ports.String())
 	if len(why) > 0 {
-		msg = core.M("finding.egress_why", "{{.Detail}}; {{.Why}}", "Detail", msg, "Why", semicolonSaid(why))
+		msg = core.M("finding_text.egress_why", "{{.Detail}}; {{.Why}}", "Detail", msg, "Why", semicolonSaid(why))
 	}
 	add(CodeEgress, sev, false, controls, msg)
 }
@@ -661,7 +661,7 @@ func (e *evaluator) checkSourceBreadth(f *facts, add addFunc) {
 	var limit any = fmt.Sprintf("/%d", s.MaxSourcePrefixV4)
 	switch {
 	case v4 && v6:
-		limit = core.M("finding.source_breadth.both", "/{{.V4}} for IPv4 and /{{.V6}} for IPv6", "V4", s.MaxSourcePrefixV4, "V6", s.MaxSourcePrefixV6)
+		limit = core.M("finding_text.source_breadth_both", "/{{.V4}} for IPv4 and /{{.V6}} for IPv6", "V4", s.MaxSourcePrefixV4, "V6", s.MaxSourcePrefixV6)
 	case v6:
 		limit = fmt.Sprintf("/%d", s.MaxSourcePrefixV6)
 	}
@@ -670,7 +670,7 @@ func (e *evaluator) checkSourceBreadth(f *facts, add addFunc) {
 		sev = SeverityHigh
 	}
 	span := new(big.Int).Lsh(big.NewInt(1), uint(widest.Addr().BitLen()-widest.Bits()))
-	add(CodeSourceBreadth, sev, false, nil, core.M("finding.source_breadth",
+	add(CodeSourceBreadth, sev, false, nil, core.M("finding_text.source_breadth",
 		"{{.Field}} {{.Prefixes}} {{.IsAre}} broader than {{.Limit}} ({{.Widest}} spans {{.Span}} addresses): list the hosts or subnets that actually need access",
 		"Field", f.peerField(), "Prefixes", listSaid(broad), "IsAre", isAre(len(broad)), "Limit", limit, "Widest", widest.String(), "Span", span.String()))
 }
@@ -681,17 +681,17 @@ func (e *evaluator) checkExpiry(f *facts, now time.Time, add addFunc) {
 	expires := f.rule.Expires
 	switch {
 	case expires.IsZero():
-		add(CodePermanent, SeverityHigh, true, nil, core.M("finding.permanent",
+		add(CodePermanent, SeverityHigh, true, nil, core.M("finding_text.permanent",
 			"the rule has no expiry, and permanent openings do not exist: set an expiry within {{.Max}} days (the default is {{.Default}} days) and re-certify it before it lapses",
 			"Max", maxDays, "Default", int(s.DefaultExpiry/day)))
 	case !expires.After(now):
-		add(CodeExpiryPast, SeverityMedium, true, nil, core.M("finding.expiry_past",
+		add(CodeExpiryPast, SeverityMedium, true, nil, core.M("finding_text.expiry_past",
 			"the expiry {{.Date}} has already passed: set a date in the future, at most {{.Max}} days away",
 			"Date", expires.UTC().Format(time.DateOnly), "Max", maxDays))
 	// A day's grace, so that a date picked at the limit in a calendar passes
 	// whatever the hour of submission.
 	case expires.Sub(now) > s.MaxExpiry+day:
-		add(CodeExpiryTooLong, SeverityMedium, true, nil, core.M("finding.expiry_too_long",
+		add(CodeExpiryTooLong, SeverityMedium, true, nil, core.M("finding_text.expiry_too_long",
 			"the rule expires on {{.Date}}, {{.Days}} days from now, beyond the maximum of {{.Max}} days: shorten it; it can be re-certified before it lapses",
 			"Date", expires.UTC().Format(time.DateOnly), "Days", int(expires.Sub(now)/day), "Max", maxDays))
 	}

@@ -17,17 +17,17 @@ import (
 func classSaid(c Classification) core.Message {
 	switch c {
 	case Internet:
-		return core.M("finding.class.internet", "internet")
+		return core.M("finding_text.class.internet", "internet")
 	case DMZ:
-		return core.M("finding.class.dmz", "dmz")
+		return core.M("finding_text.class.dmz", "dmz")
 	case Transit:
-		return core.M("finding.class.transit", "transit")
+		return core.M("finding_text.class.transit", "transit")
 	case Low:
-		return core.M("finding.class.low", "low")
+		return core.M("finding_text.class.low", "low")
 	case Medium:
-		return core.M("finding.class.medium", "medium")
+		return core.M("finding_text.class.medium", "medium")
 	case High:
-		return core.M("finding.class.high", "high")
+		return core.M("finding_text.class.high", "high")
 	}
 	return core.Plain(string(c))
 }
@@ -43,18 +43,18 @@ func listSaid(items []any) core.Message {
 		if m, ok := items[0].(core.Message); ok {
 			return m
 		}
-		return core.M("finding.list.one", "{{.Item}}", "Item", items[0])
+		return core.M("finding_text.list.single", "{{.Item}}", "Item", items[0])
 	case len(items) > shown:
-		return core.M("finding.list.more", "{{.Head}} and {{.More}} more", "Head", commaSaid(items[:shown]), "More", len(items)-shown)
+		return core.M("finding_text.list.more", "{{.Head}} and {{.More}} more", "Head", commaSaid(items[:shown]), "More", len(items)-shown)
 	}
-	return core.M("finding.list.and", "{{.Head}} and {{.Last}}", "Head", commaSaid(items[:len(items)-1]), "Last", items[len(items)-1])
+	return core.M("finding_text.list.and", "{{.Head}} and {{.Last}}", "Head", commaSaid(items[:len(items)-1]), "Last", items[len(items)-1])
 }
 
 // commaSaid joins items with the language's comma.
 func commaSaid(items []any) any {
 	head := items[0]
 	for _, it := range items[1:] {
-		head = core.M("finding.list.comma", "{{.Head}}, {{.Item}}", "Head", head, "Item", it)
+		head = core.M("finding_text.list.comma", "{{.Head}}, {{.Item}}", "Head", head, "Item", it)
 	}
 	return head
 }
@@ -63,7 +63,7 @@ func commaSaid(items []any) any {
 func semicolonSaid(items []core.Message) core.Message {
 	head := items[0]
 	for _, it := range items[1:] {
-		head = core.M("finding.list.semicolon", "{{.Head}}; {{.Item}}", "Head", head, "Item", it)
+		head = core.M("finding_text.list.semicolon", "{{.Head}}; {{.Item}}", "Head", head, "Item", it)
 	}
 	return head
 }

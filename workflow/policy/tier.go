@@ -129,18 +129,18 @@ func (e *evaluator) checkTier(f *facts, now time.Time, add addFunc) {
 	}
 	slices.Sort(apps)
 	if len(touched) > len(addrs) {
-		addrs = append(addrs, core.M("finding.innovation_tier.more", "and {{.More}} more", "More", len(touched)-len(addrs)))
+		addrs = append(addrs, core.M("finding_text.innovation_tier_more", "and {{.More}} more", "More", len(touched)-len(addrs)))
 	}
 	maxDays := int(e.settings.InnovationMaxExpiry / day)
-	what := core.M("finding.innovation_tier.one", "an innovation-tier application (a new business)")
+	what := core.M("finding_text.innovation_tier_one", "an innovation-tier application (a new business)")
 	if len(apps) > 1 {
-		what = core.M("finding.innovation_tier.many", "innovation-tier applications (new businesses)")
+		what = core.M("finding_text.innovation_tier_many", "innovation-tier applications (new businesses)")
 	}
-	add(CodeInnovationTier, SeverityHigh, false, []string{ControlAssessment, ControlInnovationAuth}, core.M("finding.innovation_tier",
+	add(CodeInnovationTier, SeverityHigh, false, []string{ControlAssessment, ControlInnovationAuth}, core.M("finding_text.innovation_tier",
 		"the rule touches {{.Addresses}} of {{.Apps}}, {{.What}}: the request needs the security assessment answered, two approvals, an expiry within {{.Max}} days, and authentication verified on the wire after implementation",
 		"Addresses", commaSaid(addrs), "Apps", stringsSaid(quoteAll(apps)), "What", what, "Max", maxDays))
 	if exp := f.rule.Expires; !exp.IsZero() && exp.Sub(now) > e.settings.InnovationMaxExpiry+day {
-		add(CodeInnovationExpiry, SeverityMedium, true, nil, core.M("finding.innovation_expiry",
+		add(CodeInnovationExpiry, SeverityMedium, true, nil, core.M("finding_text.innovation_expiry",
 			"the rule expires on {{.Date}}, {{.Days}} days from now, beyond the {{.Max}} days allowed for innovation-tier applications: shorten it and re-certify it when it lapses",
 			"Date", exp.UTC().Format(time.DateOnly), "Days", int(exp.Sub(now)/day), "Max", maxDays))
 	}
