@@ -43,7 +43,7 @@ var latinWord = regexp.MustCompile(`[A-Za-z]{2,}`)
 
 // untranslated are acronyms and protocol and service names, which read
 // the same in Chinese technical writing.
-var untranslated = []string{"VPN", "UDP", "IPv", "tcp", "udp", "https", "ssh", "postgresql"}
+var untranslated = []string{"DMZ", "VPN", "UDP", "IPv", "tcp", "udp", "https", "ssh", "postgresql"}
 
 func TestFindingsSpeakChineseWithTheirValues(t *testing.T) {
 	cat, err := locale.New("en", "UTC")
@@ -66,7 +66,7 @@ func TestFindingsSpeakChineseWithTheirValues(t *testing.T) {
 		{"bad protocol", DefaultPolicy(), nil, newRule(func(r *ProposedRule) { r.Protocol = "icmp" }), CodeInvalid, []string{`"icmp"`, "无法评估"}},
 		{"unresolved zone and direction", DefaultPolicy(), nil, newRule(from("office"), func(r *ProposedRule) { r.Direction = "sideways" }), CodeInvalid, []string{`"office"`, `"sideways"`, "；"}},
 		{"any-any", DefaultPolicy(), nil, newRule(from("internet"), on(TCP, "1-65535")), CodeAnyAny, []string{"65535", "tcp", "任意地址（互联网）", "源"}},
-		{"internet exposure", DefaultPolicy(), nil, newRule(from("internet"), on(TCP, "8443"), service("")), CodeInternetExposure, []string{"tcp/8443", "整个互联网", "tcp/80,443", "隔离区"}},
+		{"internet exposure", DefaultPolicy(), nil, newRule(from("internet"), on(TCP, "8443"), service("")), CodeInternetExposure, []string{"tcp/8443", "整个互联网", "tcp/80,443", "DMZ区域"}},
 		{"internet high risk", DefaultPolicy(), nil, newRule(from("internet"), on(TCP, "22"), service("ssh")), CodeInternetHighRisk, []string{"ssh"}},
 		{"internet internal", DefaultPolicy(), nil, newRule(from("internet"), to(High, "10.9.0.5")), CodeInternetInternal, []string{"高安全级区域"}},
 		{"zone path", DefaultPolicy(), nil, newRule(from("10.3.0.5/32", Low), to(High, "10.9.0.5")), CodeZonePath, []string{"低安全级区域", "高安全级区域", "中转区域"}},
@@ -77,7 +77,7 @@ func TestFindingsSpeakChineseWithTheirValues(t *testing.T) {
 		{"whitelist required", DefaultPolicy(), nil, newRule(from("10.2.0.0/24", Transit), on(UDP, "161"), service("snmp")), CodeWhitelistRequired, []string{"snmp", "10.2.0.0/24"}},
 		{"amplification", DefaultPolicy(), nil, newRule(from("internet"), on(UDP, "53"), service("dns")), CodeAmplification, []string{"dns", "反射器"}},
 		{"service controls", DefaultPolicy(), nil, newRule(from("10.2.0.5/32", Transit), on(UDP, "161"), service("snmp")), CodeServiceControls, []string{"snmp"}},
-		{"egress", DefaultPolicy(), nil, newRule(from("198.51.100.7/32", Internet), egress(), on(TCP, "22"), service("ssh")), CodeEgress, []string{"198.51.100.7/32", "tcp/22", "ssh", "隔离区区域"}},
+		{"egress", DefaultPolicy(), nil, newRule(from("198.51.100.7/32", Internet), egress(), on(TCP, "22"), service("ssh")), CodeEgress, []string{"198.51.100.7/32", "tcp/22", "ssh", "DMZ区域"}},
 		{"egress undeclared", DefaultPolicy(), nil, newRule(from("10.3.0.5/32", Low), to(Internet, "198.51.100.7")), CodeEgress, []string{"低安全级区域", "互联网"}},
 		{"egress outside every zone", DefaultPolicy(), nil, newRule(from("10.2.0.10/32", Transit), to(Internet, "203.0.113.5"), egress()), CodeEgress, []string{"203.0.113.5/32"}},
 		{"source breadth", DefaultPolicy(), nil, newRule(from("10.0.0.0/8", Transit)), CodeSourceBreadth, []string{"10.0.0.0/8", "16777216"}},
