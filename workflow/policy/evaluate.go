@@ -86,7 +86,7 @@ func (f *facts) fromInternet() bool { return slices.Contains(f.initiators, Inter
 func (e *evaluator) evaluateRule(out []Finding, i int, r *ProposedRule, active *ActiveIndex, now time.Time) []Finding {
 	start := len(out)
 	add := func(code string, sev Severity, blocking bool, controls []string, said core.Message) {
-		msg := said.String()
+		msg := english(said)
 		for _, f := range out[start:] {
 			if f.Code == code && f.Message == msg {
 				return
