@@ -3,11 +3,13 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"testing"
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/web/locale"
+	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/requests"
 )
 
@@ -70,4 +72,21 @@ func TestStoredFindingsWithoutTheirMessageShowTheCodesText(t *testing.T) {
 	if got, want := findingMessage(zh, fs[0]), locale.T(zh, "finding.permanent"); got != want || !hasHan(got) {
 		t.Errorf("Chinese: %q, want the code's text %q", got, want)
 	}
+}
+
+// TestRequestPageMarksFindingValuesAsData: on a Chinese page the values a
+// finding names are marked as data, which no translation touches, and
+// its words are Chinese.
+func TestRequestPageMarksFindingValuesAsData(t *testing.T) {
+	a := newApp(t)
+	list, err := a.svc.Requests.List(t.Context(), core.Actor{Roles: []core.Role{core.RoleAuditor}}, requests.Filter{Search: "Telnet"})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("demo request not found: %v (%d)", err, len(list))
+	}
+	status, zh := a.getIn(a.as("alice"), fmt.Sprintf("/requests/%d", list[0].ID), "zh-CN")
+	if status != http.StatusOK {
+		t.Fatalf("GET the request in Chinese: %d", status)
+	}
+	wantAll(t, "the Chinese request page", zh,
+		`<span translate="no">telnet</span> 以明文传输凭据和数据：请使用安全的替代协议（<span translate="no">telnet → ssh</span>）`)
 }
