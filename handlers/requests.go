@@ -627,7 +627,7 @@ func findingsView(ctx context.Context, findings []requests.Finding, controls map
 		key := requests.FindingKey(f)
 		required, translated := controlTexts(ctx, f.RequiredControls)
 		v.Items = append(v.Items, web.FindingView{
-			Rule: f.Rule + 1, Code: f.Code, Severity: string(f.Severity), Message: findingMessage(ctx, f), Blocking: f.Blocking,
+			Rule: f.Rule + 1, Code: f.Code, Severity: string(f.Severity), Message: findingMessage(ctx, f), Parts: findingParts(ctx, f), Blocking: f.Blocking,
 			RequiredControls: required, ControlsUntranslated: !translated, Key: key, Control: controls[key], Error: errs["compensating_controls["+key+"]"],
 		})
 	}
@@ -1068,14 +1068,54 @@ func controlTexts(ctx context.Context, controls []string) ([]string, bool) {
 }
 
 // findingMessage is a finding's text for the reader, on the pages and in
-// the API. The engine's English message names the exact ports, zones and
-// services; in another language the catalog's text for the finding's code
-// says what it means and what to do.
+// the API: in English the engine's own message; in another language its
+// message said in that language, with the same ports, zones and services.
+// A finding stored before findings kept their message apart from language
+// has only the catalog's text for its code, which says what it means and
+// what to do.
 func findingMessage(ctx context.Context, f requests.Finding) string {
 	if locale.Lang(ctx) == locale.Offered[0].Tag {
 		return f.Message
 	}
+	if f.Said.ID != "" {
+		return say(ctx, f.Said)
+	}
 	return catalogOr(ctx, "finding."+f.Code, f.Message)
+}
+
+// findingParts is findingMessage with the values it names told apart,
+// for the pages to mark as data; nil where there is nothing to tell apart
+// (English, whose message is the engine's own, and findings stored before
+// they kept their values).
+func findingParts(ctx context.Context, f requests.Finding) []web.MessagePart {
+	if locale.Lang(ctx) == locale.Offered[0].Tag || f.Said.ID == "" {
+		return nil
+	}
+	var parts []web.MessagePart
+	for i, run := range strings.Split(say(ctx, markValues(f.Said)), valueMark) {
+		// Runs alternate: words, a value, words, …
+		if run != "" {
+			parts = append(parts, web.MessagePart{Text: run, Data: i%2 == 1})
+		}
+	}
+	return parts
+}
+
+// valueMark brackets each value in a message said for findingParts: a
+// private-use character, which no catalog text or value holds.
+const valueMark = "\ue000"
+
+// markValues is m with each value that is data bracketed by valueMark.
+func markValues(m core.Message) core.Message {
+	out := core.Message{ID: m.ID, English: m.English, Data: make(map[string]any, len(m.Data))}
+	for k, v := range m.Data {
+		if n, ok := v.(core.Message); ok {
+			out.Data[k] = markValues(n)
+			continue
+		}
+		out.Data[k] = valueMark + fmt.Sprint(v) + valueMark
+	}
+	return out
 }
 
 // queueView is the frame of a work queue; suffix is the action's path

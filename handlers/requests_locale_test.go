@@ -40,7 +40,7 @@ func TestRequestPageFindingsInChinese(t *testing.T) {
 		t.Fatalf("GET %s in Chinese: %d", path, status)
 	}
 	wantAll(t, "the request page in Chinese", zh,
-		"该协议以明文传输凭据或数据", // finding.cleartext
+		"以明文传输凭据和数据", "telnet → ssh", // finding_text.cleartext, with the engine's values
 		"策略发现项", "时间线", "拒绝了申请", "审核决定")
 	wantNone(t, "the request page in Chinese", zh, engine, "Policy findings", "Timeline")
 

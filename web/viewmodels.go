@@ -443,11 +443,22 @@ type Settings struct {
 	Fields []Setting
 }
 
+// MessagePart is a run of a message: its words, or a value it names
+// (Data), which reads the same in every language.
+type MessagePart struct {
+	Text string
+	Data bool
+}
+
 // FindingView is one verdict of the policy engine.
 type FindingView struct {
-	Rule             int // 1-based
-	Code, Severity   string
-	Message          string
+	Rule           int // 1-based
+	Code, Severity string
+	Message        string
+	// Parts are Message with the values it names (addresses, ports,
+	// service names) told apart from its words, so that the page can mark
+	// them as data; nil shows Message as it is.
+	Parts            []MessagePart
 	Blocking         bool
 	RequiredControls []string
 	// ControlsUntranslated: a required control is as an admin wrote it

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/portcullis/portcullis/workflow/core"
 )
 
 // ActiveRule is an approved, active rule: the same facts as a proposed rule,
@@ -40,6 +42,21 @@ func (a *ActiveRule) Name() string {
 		fmt.Fprintf(&b, " %q", a.Label)
 	}
 	return b.String()
+}
+
+// said is Name in the reader's language: "rule 1 of request #6".
+func (a *ActiveRule) said() core.Message {
+	m := core.M("finding_text.rule_id", "rule #{{.ID}}", "ID", a.ID)
+	switch {
+	case a.Number > 0 && a.RequestID != 0:
+		m = core.M("finding_text.rule_of_request", "rule {{.Number}} of request #{{.Request}}", "Number", a.Number, "Request", a.RequestID)
+	case a.RequestID != 0:
+		m = core.M("finding_text.rule_id_of_request", "rule #{{.ID}} of request #{{.Request}}", "ID", a.ID, "Request", a.RequestID)
+	}
+	if a.Label != "" {
+		m = core.M("finding_text.rule_labelled", "{{.Rule}} {{.Label}}", "Rule", m, "Label", quoted(a.Label))
+	}
+	return m
 }
 
 // ActiveIndex answers, for a proposed rule, which active rules already open
@@ -370,25 +387,25 @@ func (x *ActiveIndex) checkOverlap(f *facts, add addFunc) {
 	switch {
 	case duplicate >= 0:
 		a := &x.rules[duplicate]
-		add(CodeOverlapDuplicate, SeverityLow, false, nil,
-			"%s already opens exactly this%s: re-certify or extend that rule instead of opening it twice",
-			a.Name(), expiresText(a.Expires))
+		add(CodeOverlapDuplicate, SeverityLow, false, nil, core.M("finding_text.overlap_duplicate",
+			"{{.Rule}} already opens exactly this{{.Until}}: re-certify or extend that rule instead of opening it twice",
+			"Rule", a.said(), "Until", expiresText(a.Expires)))
 	case allCovered && len(covering) > 0:
-		add(CodeOverlapCovered, SeverityLow, false, nil,
-			"%s already %s all of this: the rule adds nothing; withdraw it, or say in the justification why it is needed",
-			x.names(covering), openOpens(covering))
+		add(CodeOverlapCovered, SeverityLow, false, nil, core.M("finding_text.overlap_covered",
+			"{{.Rules}} already {{.OpenOpens}} all of this: the rule adds nothing; withdraw it, or say in the justification why it is needed",
+			"Rules", x.names(covering), "OpenOpens", openOpens(covering)))
 	case len(partial) > 0 || len(covering) > 0:
-		add(CodeOverlapPartial, SeverityInfo, false, nil,
-			"part of this is already open through %s: check that the rules do not grant more together than intended",
-			x.names(append(partial, covering...)))
+		add(CodeOverlapPartial, SeverityInfo, false, nil, core.M("finding_text.overlap_partial",
+			"part of this is already open through {{.Rules}}: check that the rules do not grant more together than intended",
+			"Rules", x.names(append(partial, covering...))))
 	}
 }
 
-func expiresText(t time.Time) string {
+func expiresText(t time.Time) core.Message {
 	if t.IsZero() {
-		return ""
+		return core.Plain("")
 	}
-	return " (until " + t.UTC().Format(time.DateOnly) + ")"
+	return core.M("finding_text.until", " (until {{.Date}})", "Date", t.UTC().Format(time.DateOnly))
 }
 
 func openOpens(rules []int32) string {
@@ -400,15 +417,15 @@ func openOpens(rules []int32) string {
 }
 
 // names lists the active rules, in index order, without repeats.
-func (x *ActiveIndex) names(rules []int32) string {
+func (x *ActiveIndex) names(rules []int32) core.Message {
 	rules = slices.Clone(rules)
 	slices.Sort(rules)
 	rules = slices.Compact(rules)
 	// Only the names listNames shows are built: a wide rule can overlap
 	// thousands of active ones, and the message counts the rest.
-	names := make([]string, len(rules))
+	names := make([]any, len(rules))
 	for i, r := range rules[:min(len(rules), 7)] {
-		names[i] = x.rules[r].Name()
+		names[i] = x.rules[r].said()
 	}
-	return listNames(names)
+	return listSaid(names)
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/portcullis/portcullis/workflow/core"
 )
 
 // Policy is everything the engine judges against. Build it once per policy
@@ -83,8 +85,8 @@ func (f *facts) fromInternet() bool { return slices.Contains(f.initiators, Inter
 
 func (e *evaluator) evaluateRule(out []Finding, i int, r *ProposedRule, active *ActiveIndex, now time.Time) []Finding {
 	start := len(out)
-	add := func(code string, sev Severity, blocking bool, controls []string, format string, args ...any) {
-		msg := fmt.Sprintf(format, args...)
+	add := func(code string, sev Severity, blocking bool, controls []string, said core.Message) {
+		msg := english(said)
 		for _, f := range out[start:] {
 			if f.Code == code && f.Message == msg {
 				return
@@ -93,11 +95,11 @@ func (e *evaluator) evaluateRule(out []Finding, i int, r *ProposedRule, active *
 		if controls == nil {
 			controls = []string{}
 		}
-		out = append(out, Finding{Rule: i, Code: code, Severity: sev, Message: msg, Blocking: blocking, RequiredControls: controls})
+		out = append(out, Finding{Rule: i, Code: code, Severity: sev, Message: msg, Said: said, Blocking: blocking, RequiredControls: controls})
 	}
 	f, problems := e.facts(r)
 	if len(problems) > 0 {
-		add(CodeInvalid, SeverityHigh, true, nil, "the rule cannot be judged: %s; correct the rule and evaluate it again", strings.Join(problems, "; "))
+		add(CodeInvalid, SeverityHigh, true, nil, core.M("finding_text.invalid_rule", "the rule cannot be judged: {{.Problems}}; correct the rule and evaluate it again", "Problems", semicolonSaid(problems)))
 		return out
 	}
 	e.checkAnyAny(f, add)
@@ -114,20 +116,20 @@ func (e *evaluator) evaluateRule(out []Finding, i int, r *ProposedRule, active *
 	return out
 }
 
-type addFunc func(code string, sev Severity, blocking bool, controls []string, format string, args ...any)
+type addFunc func(code string, sev Severity, blocking bool, controls []string, said core.Message)
 
 // facts validates the rule and works out its facts. Rules reach the engine
 // from callers that may not have used the parsers, so nothing is assumed.
-func (e *evaluator) facts(r *ProposedRule) (*facts, []string) {
+func (e *evaluator) facts(r *ProposedRule) (*facts, []core.Message) {
 	f := &facts{rule: r, declared: -1}
-	var problems []string
+	var problems []core.Message
 	if r.Protocol != TCP && r.Protocol != UDP {
-		problems = append(problems, fmt.Sprintf("protocol %q is not tcp or udp", r.Protocol))
+		problems = append(problems, core.M("finding_text.problem.protocol", "protocol {{.Protocol}} is not tcp or udp", "Protocol", quoted(string(r.Protocol))))
 	}
 	if ports, ok := r.Ports.clean(); ok {
 		f.ports = ports
 	} else {
-		problems = append(problems, "ports are missing or include port 0 or a backwards range")
+		problems = append(problems, core.M("finding_text.problem.ports", "ports are missing or include port 0 or a backwards range"))
 	}
 	switch r.Direction {
 	case "", Ingress:
@@ -135,43 +137,43 @@ func (e *evaluator) facts(r *ProposedRule) (*facts, []string) {
 	case Egress:
 		f.direction = Egress
 	default:
-		problems = append(problems, fmt.Sprintf("direction %q is not ingress or egress", r.Direction))
+		problems = append(problems, core.M("finding_text.problem.direction", "direction {{.Direction}} is not ingress or egress", "Direction", quoted(string(r.Direction))))
 	}
 	switch r.Source.Kind {
 	case SourceInternet:
 	case SourceZone:
 		if len(r.SourceClassifications) == 0 {
-			problems = append(problems, fmt.Sprintf("the classification of source zone %q was not resolved", r.Source.Zone))
+			problems = append(problems, core.M("finding_text.problem.zone", "the classification of source zone {{.Zone}} was not resolved", "Zone", quoted(r.Source.Zone)))
 		}
 	case SourceCIDRs:
 		if len(r.Source.CIDRs) == 0 {
-			problems = append(problems, "the source lists no CIDRs")
+			problems = append(problems, core.M("finding_text.problem.no_cidrs", "the source lists no CIDRs"))
 		}
 		for _, p := range r.Source.CIDRs {
 			if !p.IsValid() {
-				problems = append(problems, "the source holds an invalid CIDR")
+				problems = append(problems, core.M("finding_text.problem.bad_cidr", "the source holds an invalid CIDR"))
 				break
 			}
 		}
 	default:
-		problems = append(problems, fmt.Sprintf("source kind %q is not internet, zone or cidrs", r.Source.Kind))
+		problems = append(problems, core.M("finding_text.problem.kind", "source kind {{.Kind}} is not internet, zone or cidrs", "Kind", quoted(string(r.Source.Kind))))
 	}
 	for _, c := range r.SourceClassifications {
 		if c.index() < 0 {
-			problems = append(problems, fmt.Sprintf("source classification %q is unknown", c))
+			problems = append(problems, core.M("finding_text.problem.class", "source classification {{.Class}} is unknown", "Class", quoted(string(c))))
 			break
 		}
 	}
 	if len(r.Destinations) == 0 {
-		problems = append(problems, "the rule has no destination")
+		problems = append(problems, core.M("finding_text.problem.no_destination", "the rule has no destination"))
 	}
 	for _, d := range r.Destinations {
 		if !d.Prefix.IsValid() {
-			problems = append(problems, "a destination has no valid address")
+			problems = append(problems, core.M("finding_text.problem.bad_destination", "a destination has no valid address"))
 			break
 		}
 		if d.Classification.index() < 0 {
-			problems = append(problems, fmt.Sprintf("destination %s has no known zone classification (%q)", d.Prefix, d.Classification))
+			problems = append(problems, core.M("finding_text.problem.destination_class", "destination {{.Destination}} has no known zone classification ({{.Class}})", "Destination", d.Prefix.String(), "Class", quoted(string(d.Classification))))
 			break
 		}
 	}
@@ -274,47 +276,19 @@ func (e *evaluator) servicesWhere(f *facts, keep func(*Service) bool) []*Service
 	return out
 }
 
-// listNames writes "a, b and c", or the first few and how many more.
-func listNames(names []string) string {
-	const shown = 6
-	if len(names) > shown {
-		return strings.Join(names[:shown], ", ") + fmt.Sprintf(" and %d more", len(names)-shown)
-	}
-	if len(names) <= 1 {
-		return strings.Join(names, "")
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
-}
-
-func serviceNames(ss []*Service) string {
-	names := make([]string, len(ss))
-	for i, s := range ss {
-		names[i] = s.Name
-	}
-	return listNames(names)
-}
-
-func classNames(cs []Classification) string {
-	names := make([]string, len(cs))
-	for i, c := range cs {
-		names[i] = string(c)
-	}
-	return listNames(names)
-}
-
 // peerField is the field that holds the far side of the rule as people
 // write it: the source of an ingress rule, the destination of an egress
 // rule (whose source is our assets).
-func (f *facts) peerField() string {
+func (f *facts) peerField() core.Message {
 	if f.direction == Egress {
-		return "destination"
+		return core.M("finding_text.field.destination", "destination")
 	}
-	return "source"
+	return core.M("finding_text.field.source", "source")
 }
 
 // oursText lists our side of the rule: the destinations of an ingress rule,
 // the source of an egress rule.
-func (f *facts) oursText() string {
+func (f *facts) oursText() core.Message {
 	names := make([]string, 0, len(f.rule.Destinations))
 	for _, d := range f.rule.Destinations {
 		if d.Zone != "" && d.Prefix.Bits() != d.Prefix.Addr().BitLen() {
@@ -325,12 +299,12 @@ func (f *facts) oursText() string {
 		}
 		names = append(names, d.Prefix.String())
 	}
-	return listNames(names)
+	return stringsSaid(names)
 }
 
-func (f *facts) sourceText() string {
+func (f *facts) sourceText() any {
 	if f.rule.Source.Kind == SourceInternet {
-		return "any address (internet)"
+		return core.M("finding_text.any_address", "any address (internet)")
 	}
 	return f.rule.Source.String()
 }
@@ -339,9 +313,9 @@ func (e *evaluator) checkAnyAny(f *facts, add addFunc) {
 	if !f.anySource || f.ports.Count() <= e.settings.BroadPortCount {
 		return
 	}
-	add(CodeAnyAny, SeverityCritical, true, nil,
-		"%s %s with %d %s ports is a permit-any-any, which is never acceptable: name the %s addresses and open only the ports the service needs",
-		f.peerField(), f.sourceText(), f.ports.Count(), f.rule.Protocol, f.peerField())
+	add(CodeAnyAny, SeverityCritical, true, nil, core.M("finding_text.any_any",
+		"{{.Field}} {{.Source}} with {{.Count}} {{.Protocol}} ports is a permit-any-any, which is never acceptable: name the {{.Field}} addresses and open only the ports the service needs",
+		"Field", f.peerField(), "Source", f.sourceText(), "Count", f.ports.Count(), "Protocol", string(f.rule.Protocol)))
 }
 
 func (e *evaluator) publicPorts(p Protocol) PortSet {
@@ -359,16 +333,16 @@ func (e *evaluator) checkZones(f *facts, add addFunc) {
 			switch e.matrix.Access(from, to) {
 			case AccessDeny:
 				if from == Internet {
-					add(CodeInternetInternal, SeverityHigh, true, nil,
-						"the zone matrix refuses connections from the internet into a %s zone: publish the service through the DMZ (a reverse proxy or load balancer) instead", to)
+					add(CodeInternetInternal, SeverityHigh, true, nil, core.M("finding_text.internet_internal",
+						"the zone matrix refuses connections from the internet into a {{.To}} zone: publish the service through the DMZ (a reverse proxy or load balancer) instead", "To", classSaid(to)))
 					continue
 				}
-				advice := "ask for the destination to be moved to a zone the source may reach"
+				advice := core.M("finding_text.zone_path_move", "ask for the destination to be moved to a zone the source may reach")
 				if to == High {
-					advice = "route the flow through the transit zone, which checks traffic on entry"
+					advice = core.M("finding_text.zone_path_transit", "route the flow through the transit zone, which checks traffic on entry")
 				}
-				add(CodeZonePath, SeverityHigh, true, nil,
-					"the zone matrix refuses connections from a %s zone into a %s zone: %s", from, to, advice)
+				add(CodeZonePath, SeverityHigh, true, nil, core.M("finding_text.zone_path",
+					"the zone matrix refuses connections from a {{.From}} zone into a {{.To}} zone: {{.Advice}}", "From", classSaid(from), "To", classSaid(to), "Advice", advice))
 			case AccessWhitelist:
 				if f.whitelisted {
 					continue
@@ -377,9 +351,9 @@ func (e *evaluator) checkZones(f *facts, add addFunc) {
 				if from == Internet {
 					code, sev = CodeInternetExposure, SeverityHigh
 				}
-				add(code, sev, true, nil,
-					"a %s zone may reach a %s zone only from listed addresses, and the %s is %s: list the hosts that need access (no broader than /%d or /%d)",
-					from, to, f.peerField(), f.sourceText(), e.settings.MaxSourcePrefixV4, e.settings.MaxSourcePrefixV6)
+				add(code, sev, true, nil, core.M("finding_text.zone_whitelist",
+					"a {{.From}} zone may reach a {{.To}} zone only from listed addresses, and the {{.Field}} is {{.Source}}: list the hosts that need access (no broader than /{{.V4}} or /{{.V6}})",
+					"From", classSaid(from), "To", classSaid(to), "Field", f.peerField(), "Source", f.sourceText(), "V4", e.settings.MaxSourcePrefixV4, "V6", e.settings.MaxSourcePrefixV6))
 			case AccessWeb:
 				if f.whitelisted {
 					continue
@@ -393,17 +367,17 @@ func (e *evaluator) checkZones(f *facts, add addFunc) {
 				if from != Internet {
 					code = CodeZonePath
 				}
-				publicText := "no port"
+				var publicText any = core.M("finding_text.no_port", "no port")
 				if len(public) > 0 {
 					publicText = string(proto) + "/" + public.String()
 				}
-				add(code, sev, true, nil,
-					"%s %s/%s would be open to %s in a %s zone without a source whitelist, and only %s may be: list the source addresses that need these ports, or serve them through %s",
-					pluralPorts(extra), proto, extra, sourceOrZone(f, from), to, publicText, publicText)
+				add(code, sev, true, nil, core.M("finding_text.web_exposure",
+					"{{.PortWord}} {{.Protocol}}/{{.Ports}} would be open to {{.Source}} in a {{.To}} zone without a source whitelist, and only {{.Public}} may be: list the source addresses that need these ports, or serve them through {{.Public}}",
+					"PortWord", pluralPorts(extra), "Protocol", string(proto), "Ports", extra.String(), "Source", sourceOrZone(f, from), "To", classSaid(to), "Public", publicText))
 			case AccessEgress:
 				if f.direction != Egress {
-					add(CodeEgress, SeverityHigh, true, nil,
-						"the rule lets a %s zone open connections to %s, which is egress: file it with direction egress so it is reviewed as an outbound opening", from, to)
+					add(CodeEgress, SeverityHigh, true, nil, core.M("finding_text.egress_undeclared",
+						"the rule lets a {{.From}} zone open connections to {{.To}}, which is egress: file it with direction egress so it is reviewed as an outbound opening", "From", classSaid(from), "To", classSaid(to)))
 				}
 			}
 		}
@@ -417,11 +391,11 @@ func pluralPorts(p PortSet) string {
 	return "ports"
 }
 
-func sourceOrZone(f *facts, from Classification) string {
+func sourceOrZone(f *facts, from Classification) core.Message {
 	if from == Internet && f.rule.Source.Kind == SourceInternet {
-		return "the whole internet"
+		return core.M("finding_text.whole_internet", "the whole internet")
 	}
-	return fmt.Sprintf("%s (%s)", f.sourceText(), from)
+	return core.M("finding_text.source_in_class", "{{.Source}} ({{.Class}})", "Source", f.sourceText(), "Class", classSaid(from))
 }
 
 func (e *evaluator) checkInternetHighRisk(f *facts, add addFunc) {
@@ -432,9 +406,9 @@ func (e *evaluator) checkInternetHighRisk(f *facts, add addFunc) {
 	if len(risky) == 0 {
 		return
 	}
-	add(CodeInternetHighRisk, SeverityCritical, true, nil,
-		"%s %s high-risk and never opened to the internet, whitelist or not: reach %s through a VPN or a bastion in the transit zone; only an approved exception with compensating controls can open it",
-		serviceNames(risky), isAre(len(risky)), itThem(len(risky)))
+	add(CodeInternetHighRisk, SeverityCritical, true, nil, core.M("finding_text.internet_high_risk",
+		"{{.Services}} {{.IsAre}} high-risk and never opened to the internet, whitelist or not: reach {{.ItThem}} through a VPN or a bastion in the transit zone; only an approved exception with compensating controls can open it",
+		"Services", servicesSaid(risky), "IsAre", isAre(len(risky)), "ItThem", itThem(len(risky))))
 }
 
 func isAre(n int) string {
@@ -460,7 +434,7 @@ func (e *evaluator) checkServices(f *facts, add addFunc) {
 
 	if clear := e.servicesWhere(f, func(s *Service) bool { return s.Cleartext }); len(clear) > 0 {
 		sev := SeverityLow
-		alternatives := make([]string, len(clear))
+		alternatives := make([]any, len(clear))
 		for k, s := range clear {
 			alternatives[k] = fmt.Sprintf("%s → %s", s.Name, s.SecureAlternative)
 			switch {
@@ -470,12 +444,12 @@ func (e *evaluator) checkServices(f *facts, add addFunc) {
 				sev = SeverityMedium
 			}
 		}
-		msg := fmt.Sprintf("%s %s credentials and data in clear text: use the secure alternative (%s)",
-			serviceNames(clear), carryCarries(len(clear)), listNames(alternatives))
+		msg := core.M("finding_text.cleartext", "{{.Services}} {{.CarryCarries}} credentials and data in clear text: use the secure alternative ({{.Alternatives}})",
+			"Services", servicesSaid(clear), "CarryCarries", carryCarries(len(clear)), "Alternatives", listSaid(alternatives))
 		if intoHigh {
-			add(CodeCleartext, SeverityHigh, true, nil, "%s; cleartext protocols are refused into a high zone", msg)
+			add(CodeCleartext, SeverityHigh, true, nil, core.M("finding_text.cleartext_high", "{{.Detail}}; cleartext protocols are refused into a high zone", "Detail", msg))
 		} else {
-			add(CodeCleartext, sev, false, nil, "%s", msg)
+			add(CodeCleartext, sev, false, nil, msg)
 		}
 	}
 
@@ -485,9 +459,9 @@ func (e *evaluator) checkServices(f *facts, add addFunc) {
 			for k, s := range auth {
 				controls[k] = "Authentication enabled on " + s.Name
 			}
-			add(CodeAuthRequired, SeverityMedium, false, controls,
-				"%s can run without authentication: the host baseline check must confirm authentication is on before approval",
-				serviceNames(auth))
+			add(CodeAuthRequired, SeverityMedium, false, controls, core.M("finding_text.auth_required",
+				"{{.Services}} can run without authentication: the host baseline check must confirm authentication is on before approval",
+				"Services", servicesSaid(auth)))
 		}
 	}
 
@@ -497,9 +471,9 @@ func (e *evaluator) checkServices(f *facts, add addFunc) {
 			for k, s := range named {
 				controls[k] = fmt.Sprintf("Source restricted to named %s peers", s.Name)
 			}
-			add(CodeWhitelistRequired, SeverityHigh, true, controls,
-				"%s must talk only to named devices, and the %s is %s: list the devices' addresses (each no broader than /%d or /%d)",
-				serviceNames(named), f.peerField(), f.sourceText(), e.settings.DevicePrefixV4, e.settings.DevicePrefixV6)
+			add(CodeWhitelistRequired, SeverityHigh, true, controls, core.M("finding_text.whitelist_required",
+				"{{.Services}} must talk only to named devices, and the {{.Field}} is {{.Source}}: list the devices' addresses (each no broader than /{{.V4}} or /{{.V6}})",
+				"Services", servicesSaid(named), "Field", f.peerField(), "Source", f.sourceText(), "V4", e.settings.DevicePrefixV4, "V6", e.settings.DevicePrefixV6))
 		}
 	}
 
@@ -509,13 +483,13 @@ func (e *evaluator) checkServices(f *facts, add addFunc) {
 			for k, s := range amp {
 				controls[k] = "Response rate limiting on " + s.Name
 			}
-			advice := "keep the source list to the named peers and turn on response rate limiting"
+			advice := core.M("finding_text.amplification_keep", "keep the source list to the named peers and turn on response rate limiting")
 			if !f.whitelisted {
-				advice = "restrict the source to named addresses and turn on response rate limiting"
+				advice = core.M("finding_text.amplification_restrict", "restrict the source to named addresses and turn on response rate limiting")
 			}
-			add(CodeAmplification, SeverityHigh, !f.whitelisted, controls,
-				"%s over UDP %s with far more than %s asked and, reachable from the internet, %s a reflector for denial-of-service attacks: %s",
-				serviceNames(amp), answerAnswers(len(amp)), isAre(len(amp)), becomeBecomes(len(amp)), advice)
+			add(CodeAmplification, SeverityHigh, !f.whitelisted, controls, core.M("finding_text.amplification",
+				"{{.Services}} over UDP {{.AnswerAnswers}} with far more than {{.IsAre}} asked and, reachable from the internet, {{.BecomeBecomes}} a reflector for denial-of-service attacks: {{.Advice}}",
+				"Services", servicesSaid(amp), "AnswerAnswers", answerAnswers(len(amp)), "IsAre", isAre(len(amp)), "BecomeBecomes", becomeBecomes(len(amp)), "Advice", advice))
 		}
 	}
 
@@ -527,8 +501,8 @@ func (e *evaluator) checkServices(f *facts, add addFunc) {
 			controls = append(controls, s.Controls...)
 		}
 		if len(controls) > 0 {
-			add(CodeServiceControls, SeverityInfo, false, controls,
-				"opening %s needs these hardening controls confirmed on the host baseline", serviceNames(names))
+			add(CodeServiceControls, SeverityInfo, false, controls, core.M("finding_text.service_controls",
+				"opening {{.Services}} needs these hardening controls confirmed on the host baseline", "Services", servicesSaid(names)))
 		}
 	}
 
@@ -564,9 +538,9 @@ func (e *evaluator) checkServiceName(f *facts, add addFunc) {
 		return
 	}
 	if f.declared < 0 {
-		add(CodeUnknownService, SeverityLow, false, nil,
-			"service %q is not in the port catalog, so only the port numbers were judged: name a catalog service (such as https, ssh or postgresql) so the rule can be judged and verified",
-			name)
+		add(CodeUnknownService, SeverityLow, false, nil, core.M("finding_text.unknown_service",
+			"service {{.Service}} is not in the port catalog, so only the port numbers were judged: name a catalog service (such as https, ssh or postgresql) so the rule can be judged and verified",
+			"Service", quoted(name)))
 		return
 	}
 	c := e.catalog
@@ -577,9 +551,9 @@ func (e *evaluator) checkServiceName(f *facts, add addFunc) {
 		for k, p := range s.Protocols {
 			protos[k] = string(p)
 		}
-		add(CodeNonStandardPort, SeverityLow, false, nil,
-			"%s does not run over %s (it uses %s): check the protocol; the rule is judged as %s all the same",
-			s.Name, proto, strings.Join(protos, " and "), s.Name)
+		add(CodeNonStandardPort, SeverityLow, false, nil, core.M("finding_text.wrong_protocol",
+			"{{.Service}} does not run over {{.Protocol}} (it uses {{.Protocols}}): check the protocol; the rule is judged as {{.Service}} all the same",
+			"Service", s.Name, "Protocol", string(proto), "Protocols", stringsSaid(protos)))
 		return
 	}
 	// The service's own ports and those of its TLS variants (or of the
@@ -602,8 +576,9 @@ func (e *evaluator) checkServiceName(f *facts, add addFunc) {
 	if len(odd) == 0 {
 		return
 	}
-	msg := fmt.Sprintf("%s is asked for on %s/%s, not its standard %s %s/%s: the rule is judged as %s, because moving a service to another port hides nothing",
-		s.Name, proto, odd, pluralPorts(s.Ports), proto, s.Ports, s.Name)
+	msg := core.M("finding_text.non_standard_port",
+		"{{.Service}} is asked for on {{.Protocol}}/{{.Ports}}, not its standard {{.PortWord}} {{.Protocol}}/{{.Standard}}: the rule is judged as {{.Service}}, because moving a service to another port hides nothing",
+		"Service", s.Name, "Protocol", string(proto), "Ports", odd.String(), "PortWord", pluralPorts(s.Ports), "Standard", s.Ports.String())
 	var others []*Service
 	for _, i := range c.onPorts(proto, odd) {
 		if !slices.Contains(family, i) && i != f.declared {
@@ -611,10 +586,11 @@ func (e *evaluator) checkServiceName(f *facts, add addFunc) {
 		}
 	}
 	if len(others) > 0 {
-		msg += fmt.Sprintf("; %s/%s %s the standard port of %s, so it is judged as that too and the scanner will check what answers",
-			proto, odd, isAre(odd.Count()), serviceNames(others))
+		msg = core.M("finding_text.non_standard_port_also",
+			"{{.Detail}}; {{.Protocol}}/{{.Ports}} {{.IsAre}} the standard port of {{.Others}}, so it is judged as that too and the scanner will check what answers",
+			"Detail", msg, "Protocol", string(proto), "Ports", odd.String(), "IsAre", isAre(odd.Count()), "Others", servicesSaid(others))
 	}
-	add(CodeNonStandardPort, SeverityLow, false, nil, "%s", msg)
+	add(CodeNonStandardPort, SeverityLow, false, nil, msg)
 }
 
 // checkEgress reviews every outbound opening.
@@ -625,35 +601,36 @@ func (e *evaluator) checkEgress(f *facts, add addFunc) {
 	if slices.Contains(f.initiators, Internet) {
 		// Our side lies outside every zone: most likely a rule written the
 		// old way round, with the peer as the source.
-		add(CodeEgress, SeverityHigh, true, nil,
-			"the source %s of an egress rule lies outside every zone: an egress rule's source is our assets that open the connection and its destination the outside peer; if the rule was written the other way round, swap source and destination",
-			f.oursText())
+		add(CodeEgress, SeverityHigh, true, nil, core.M("finding_text.egress_outside",
+			"the source {{.Source}} of an egress rule lies outside every zone: an egress rule's source is our assets that open the connection and its destination the outside peer; if the rule was written the other way round, swap source and destination",
+			"Source", f.oursText()))
 		return
 	}
 	proto := f.rule.Protocol
 	sev := SeverityMedium
 	var controls []string
-	var why []string
+	var why []core.Message
 	if f.anySource {
 		sev = SeverityHigh
 		controls = append(controls, "Egress limited to named peer addresses")
-		why = append(why, "the peer is any address: name the peers")
+		why = append(why, core.M("finding_text.egress_any_peer", "the peer is any address: name the peers"))
 	}
 	if risky := e.servicesWhere(f, func(s *Service) bool { return s.Risk == RiskHigh }); len(risky) > 0 {
 		sev = SeverityHigh
-		why = append(why, fmt.Sprintf("outbound %s can carry a reverse connection back in", serviceNames(risky)))
+		why = append(why, core.M("finding_text.egress_reverse", "outbound {{.Services}} can carry a reverse connection back in", "Services", servicesSaid(risky)))
 	}
 	if f.ports.Count() > e.settings.BroadPortCount {
 		sev = SeverityHigh
-		why = append(why, fmt.Sprintf("%d ports is far more than any one service needs", f.ports.Count()))
+		why = append(why, core.M("finding_text.egress_broad", "{{.Count}} ports is far more than any one service needs", "Count", f.ports.Count()))
 	}
 	controls = append(controls, "Business need for the outbound connection confirmed")
-	msg := fmt.Sprintf("%s zones open connections to %s on %s/%s: egress is always reviewed, because it is how reverse shells and stolen data get out",
-		classNames(f.initiators), f.sourceText(), proto, f.ports)
+	msg := core.M("finding_text.egress",
+		"{{.From}} zones open connections to {{.Peer}} on {{.Protocol}}/{{.Ports}}: egress is always reviewed, because it is how reverse shells and stolen data get out",
+		"From", classesSaid(f.initiators), "Peer", f.sourceText(), "Protocol", string(proto), "Ports", f.ports.String())
 	if len(why) > 0 {
-		msg += "; " + strings.Join(why, "; ")
+		msg = core.M("finding_text.egress_why", "{{.Detail}}; {{.Why}}", "Detail", msg, "Why", semicolonSaid(why))
 	}
-	add(CodeEgress, sev, false, controls, "%s", msg)
+	add(CodeEgress, sev, false, controls, msg)
 }
 
 func (e *evaluator) checkSourceBreadth(f *facts, add addFunc) {
@@ -661,7 +638,7 @@ func (e *evaluator) checkSourceBreadth(f *facts, add addFunc) {
 		return
 	}
 	s := e.settings
-	var broad []string
+	var broad []any
 	var widest netip.Prefix
 	v4, v6 := false, false
 	for _, p := range f.rule.Source.CIDRs {
@@ -681,10 +658,10 @@ func (e *evaluator) checkSourceBreadth(f *facts, add addFunc) {
 	if len(broad) == 0 {
 		return
 	}
-	limit := fmt.Sprintf("/%d", s.MaxSourcePrefixV4)
+	var limit any = fmt.Sprintf("/%d", s.MaxSourcePrefixV4)
 	switch {
 	case v4 && v6:
-		limit = fmt.Sprintf("/%d for IPv4 and /%d for IPv6", s.MaxSourcePrefixV4, s.MaxSourcePrefixV6)
+		limit = core.M("finding_text.source_breadth_both", "/{{.V4}} for IPv4 and /{{.V6}} for IPv6", "V4", s.MaxSourcePrefixV4, "V6", s.MaxSourcePrefixV6)
 	case v6:
 		limit = fmt.Sprintf("/%d", s.MaxSourcePrefixV6)
 	}
@@ -693,9 +670,9 @@ func (e *evaluator) checkSourceBreadth(f *facts, add addFunc) {
 		sev = SeverityHigh
 	}
 	span := new(big.Int).Lsh(big.NewInt(1), uint(widest.Addr().BitLen()-widest.Bits()))
-	add(CodeSourceBreadth, sev, false, nil,
-		"%s %s %s broader than %s (%s spans %s addresses): list the hosts or subnets that actually need access",
-		f.peerField(), listNames(broad), isAre(len(broad)), limit, widest, span)
+	add(CodeSourceBreadth, sev, false, nil, core.M("finding_text.source_breadth",
+		"{{.Field}} {{.Prefixes}} {{.IsAre}} broader than {{.Limit}} ({{.Widest}} spans {{.Span}} addresses): list the hosts or subnets that actually need access",
+		"Field", f.peerField(), "Prefixes", listSaid(broad), "IsAre", isAre(len(broad)), "Limit", limit, "Widest", widest.String(), "Span", span.String()))
 }
 
 func (e *evaluator) checkExpiry(f *facts, now time.Time, add addFunc) {
@@ -704,18 +681,18 @@ func (e *evaluator) checkExpiry(f *facts, now time.Time, add addFunc) {
 	expires := f.rule.Expires
 	switch {
 	case expires.IsZero():
-		add(CodePermanent, SeverityHigh, true, nil,
-			"the rule has no expiry, and permanent openings do not exist: set an expiry within %d days (the default is %d days) and re-certify it before it lapses",
-			maxDays, int(s.DefaultExpiry/day))
+		add(CodePermanent, SeverityHigh, true, nil, core.M("finding_text.permanent",
+			"the rule has no expiry, and permanent openings do not exist: set an expiry within {{.Max}} days (the default is {{.Default}} days) and re-certify it before it lapses",
+			"Max", maxDays, "Default", int(s.DefaultExpiry/day)))
 	case !expires.After(now):
-		add(CodeExpiryPast, SeverityMedium, true, nil,
-			"the expiry %s has already passed: set a date in the future, at most %d days away",
-			expires.UTC().Format(time.DateOnly), maxDays)
+		add(CodeExpiryPast, SeverityMedium, true, nil, core.M("finding_text.expiry_past",
+			"the expiry {{.Date}} has already passed: set a date in the future, at most {{.Max}} days away",
+			"Date", expires.UTC().Format(time.DateOnly), "Max", maxDays))
 	// A day's grace, so that a date picked at the limit in a calendar passes
 	// whatever the hour of submission.
 	case expires.Sub(now) > s.MaxExpiry+day:
-		add(CodeExpiryTooLong, SeverityMedium, true, nil,
-			"the rule expires on %s, %d days from now, beyond the maximum of %d days: shorten it; it can be re-certified before it lapses",
-			expires.UTC().Format(time.DateOnly), int(expires.Sub(now)/day), maxDays)
+		add(CodeExpiryTooLong, SeverityMedium, true, nil, core.M("finding_text.expiry_too_long",
+			"the rule expires on {{.Date}}, {{.Days}} days from now, beyond the maximum of {{.Max}} days: shorten it; it can be re-certified before it lapses",
+			"Date", expires.UTC().Format(time.DateOnly), "Days", int(expires.Sub(now)/day), "Max", maxDays))
 	}
 }

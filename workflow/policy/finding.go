@@ -3,6 +3,8 @@ package policy
 import (
 	"cmp"
 	"slices"
+
+	"github.com/portcullis/portcullis/workflow/core"
 )
 
 // Severity grades a finding.
@@ -118,6 +120,10 @@ type Finding struct {
 	Severity Severity `json:"severity"`
 	// Message says what is wrong and what to do about it.
 	Message string `json:"message"`
+	// Said is Message apart from any one language, for readers of
+	// another; the API and `policy check` give Message, and the requests
+	// store Said beside it (see workflow/requests).
+	Said core.Message `json:"-"`
 	// Blocking findings stop approval unless the exception path is taken.
 	Blocking bool `json:"blocking"`
 	// RequiredControls are checklist items the reviewer must confirm; never

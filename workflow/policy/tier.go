@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/portcullis/portcullis/workflow/core"
 )
 
 // Tier is an application's risk tier. New businesses ("innovation") are
@@ -115,7 +117,8 @@ func (e *evaluator) checkTier(f *facts, now time.Time, add addFunc) {
 	if len(touched) == 0 {
 		return
 	}
-	var apps, addrs []string
+	var apps []string
+	var addrs []any
 	for _, a := range touched {
 		if !slices.Contains(apps, a.Application) {
 			apps = append(apps, a.Application)
@@ -126,20 +129,20 @@ func (e *evaluator) checkTier(f *facts, now time.Time, add addFunc) {
 	}
 	slices.Sort(apps)
 	if len(touched) > len(addrs) {
-		addrs = append(addrs, fmt.Sprintf("and %d more", len(touched)-len(addrs)))
+		addrs = append(addrs, core.M("finding_text.innovation_tier_more", "and {{.More}} more", "More", len(touched)-len(addrs)))
 	}
 	maxDays := int(e.settings.InnovationMaxExpiry / day)
-	what := "an innovation-tier application (a new business)"
+	what := core.M("finding_text.innovation_tier_one", "an innovation-tier application (a new business)")
 	if len(apps) > 1 {
-		what = "innovation-tier applications (new businesses)"
+		what = core.M("finding_text.innovation_tier_many", "innovation-tier applications (new businesses)")
 	}
-	add(CodeInnovationTier, SeverityHigh, false, []string{ControlAssessment, ControlInnovationAuth},
-		"the rule touches %s of %s, %s: the request needs the security assessment answered, two approvals, an expiry within %d days, and authentication verified on the wire after implementation",
-		strings.Join(addrs, ", "), listNames(quoteAll(apps)), what, maxDays)
+	add(CodeInnovationTier, SeverityHigh, false, []string{ControlAssessment, ControlInnovationAuth}, core.M("finding_text.innovation_tier",
+		"the rule touches {{.Addresses}} of {{.Apps}}, {{.What}}: the request needs the security assessment answered, two approvals, an expiry within {{.Max}} days, and authentication verified on the wire after implementation",
+		"Addresses", commaSaid(addrs), "Apps", stringsSaid(quoteAll(apps)), "What", what, "Max", maxDays))
 	if exp := f.rule.Expires; !exp.IsZero() && exp.Sub(now) > e.settings.InnovationMaxExpiry+day {
-		add(CodeInnovationExpiry, SeverityMedium, true, nil,
-			"the rule expires on %s, %d days from now, beyond the %d days allowed for innovation-tier applications: shorten it and re-certify it when it lapses",
-			exp.UTC().Format(time.DateOnly), int(exp.Sub(now)/day), maxDays)
+		add(CodeInnovationExpiry, SeverityMedium, true, nil, core.M("finding_text.innovation_expiry",
+			"the rule expires on {{.Date}}, {{.Days}} days from now, beyond the {{.Max}} days allowed for innovation-tier applications: shorten it and re-certify it when it lapses",
+			"Date", exp.UTC().Format(time.DateOnly), "Days", int(exp.Sub(now)/day), "Max", maxDays))
 	}
 }
 

@@ -114,21 +114,14 @@ func (s *Service) rejudge(tx *gorm.DB, r *models.Request) ([]Finding, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, _ := json.Marshal(findings)
+	stored := encodeFindings(findings)
 	needs := policy.NeedsSecondApproval(findings, r.Exception)
 	innovation := slices.ContainsFunc(findings, func(f Finding) bool { return f.Code == policy.CodeInnovationTier })
-	if err := tx.Model(&models.Request{}).Where("id = ?", r.ID).Updates(map[string]any{"findings": string(b), "needs_second_approval": needs, "innovation": innovation}).Error; err != nil {
+	if err := tx.Model(&models.Request{}).Where("id = ?", r.ID).Updates(map[string]any{"findings": stored, "needs_second_approval": needs, "innovation": innovation}).Error; err != nil {
 		return nil, err
 	}
-	r.Findings, r.NeedsSecondApproval, r.Innovation = string(b), needs, innovation
+	r.Findings, r.NeedsSecondApproval, r.Innovation = stored, needs, innovation
 	return findings, nil
-}
-
-// FindingsOf decodes a request's stored findings.
-func FindingsOf(r models.Request) []Finding {
-	var out []Finding
-	_ = json.Unmarshal([]byte(r.Findings), &out)
-	return out
 }
 
 // ControlsOf decodes a request's compensating controls, keyed by FindingKey.
