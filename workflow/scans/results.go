@@ -280,21 +280,35 @@ type HostResult struct {
 // the host's row; nil when no finished run has.
 func (s *Service) LatestOf(ctx context.Context, address string) (*HostResult, error) {
 	db := s.DB().WithContext(ctx)
-	var host models.ScanResult
-	err := db.Table("scan_results p").Select("p.*").Joins("JOIN scan_runs r ON r.id = p.run_id").
-		Where("p.address = ? AND p.protocol = '' AND p.port = 0 AND r.status = ?", address, "done").
-		Order("p.run_id DESC").Take(&host).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, nil
-	}
-	if err != nil {
+	host, err := latestHostRow(db, address, false)
+	if host == nil || err != nil {
 		return nil, err
 	}
 	var run models.ScanRun
 	if err := db.Omit("report").First(&run, host.RunID).Error; err != nil {
 		return nil, err
 	}
-	return &HostResult{Run: run, Host: host}, nil
+	return &HostResult{Run: run, Host: *host}, nil
+}
+
+// latestHostRow is the host row of the latest finished run that recorded
+// address (with broadOnly, leaving out verification runs, which probe only
+// their request's ports); nil when there is none.
+func latestHostRow(db *gorm.DB, address string, broadOnly bool) (*models.ScanResult, error) {
+	q := db.Table("scan_results p").Select("p.*").Joins("JOIN scan_runs r ON r.id = p.run_id").
+		Where("p.address = ? AND p.protocol = '' AND p.port = 0 AND r.status = ?", address, "done")
+	if broadOnly {
+		q = q.Where("r.kind <> ?", "verification")
+	}
+	var host models.ScanResult
+	err := q.Order("p.run_id DESC").Take(&host).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &host, nil
 }
 
 // PortKey orders one host's ports.
@@ -358,14 +372,8 @@ type Listening struct {
 // requester needs to see before asking for a port nothing answers on.
 func (s *Service) ListeningOn(ctx context.Context, address string) (*Listening, error) {
 	db := s.DB().WithContext(ctx)
-	var host models.ScanResult
-	err := db.Table("scan_results p").Select("p.*").Joins("JOIN scan_runs r ON r.id = p.run_id").
-		Where("p.address = ? AND p.protocol = '' AND p.port = 0 AND r.status = ? AND r.kind <> ?", address, "done", "verification").
-		Order("p.run_id DESC").Take(&host).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, nil
-	}
-	if err != nil {
+	host, err := latestHostRow(db, address, true)
+	if host == nil || err != nil {
 		return nil, err
 	}
 	var run models.ScanRun
