@@ -55,14 +55,26 @@
 // never taken for answers, and no table of sent probes is needed to recognise
 // one. (The kernel resets each SYN-ACK it did not expect; that is harmless.)
 //
+// One goroutine runs the engine (the walk, windows, timeouts); it hands the
+// probes it decides to send to a short queue read by a sender per CPU
+// (synsend.go), which sends what has gathered with one sendmmsg call. On a
+// LAN the kernel runs a probe's whole path in the sending thread (our SYN, the
+// target's answer, that answer queued on our socket), so sending from one
+// thread caps the rate at what one CPU carries. Replies are read with
+// recvmmsg: the reader takes what has queued, then pauses 200 µs, so that at a
+// high rate the kernel need not wake it for every reply.
+//
 // Hosts x ports are walked in a random order without a list: hosts by a keyed
-// permutation of the target set, 256 hosts at a time, and each block's
+// permutation of the target set, a block of hosts at a time (as many as keep
+// each host under 20,000 probes a second of the rate: ten at the default;
+// 256 at most), so that hosts finish, and stream out, through the scan rather
+// than all at its end, and each block's
 // (host, port) pairs by another (permute.go: a Feistel network over the next
 // even power of two, cycle-walking values that fall outside), the ports most
 // likely to answer first so that a silent host is recognised early. The
 // memory of a walk is a few words whatever its size.
 //
-// Sending is paced by Options.Rate (probes per second, default 30,000) and by
+// Sending is paced by Options.Rate (probes per second, default 200,000) and by
 // congestion windows, per host and for the whole scan, in the manner of TCP:
 // each answer to a first attempt opens them (by one per answer up to the slow-
 // start threshold, then by a sixteenth: a sixteenth of the window per round
@@ -150,7 +162,7 @@
 //
 //	--connect          connect scan even when SYN scanning is possible
 //	--syn              SYN scan or fail (exit status 2 without privilege)
-//	--rate N           SYN probes per second (default 30000)
+//	--rate N           SYN probes per second (default 200000)
 //	--down-after N     unanswered probes before a silent host is down (-1: never)
 //	--no-identify      open ports only, no identification (as nmap -sS/-sT)
 //	--format FORMAT    table, json, csv, or ndjson: one host object per line as

@@ -16,7 +16,7 @@ type Options struct {
 	// Method is how open TCP ports are found: MethodSYN (raw sockets, root or
 	// CAP_NET_RAW), MethodConnect, or "" for SYN when allowed, else connect.
 	Method string
-	Rate   int // 30000: SYN probes per second, all hosts together
+	Rate   int // 200000: SYN probes per second, all hosts together
 
 	Concurrency int           // 4096: connection attempts in flight, all hosts together
 	PerHost     int           // 64: attempts in flight against one host that answers (its accept queue)
@@ -41,6 +41,11 @@ type Options struct {
 	Progress         func(Progress) // called from one goroutine while the scan runs
 	ProgressInterval time.Duration  // 500ms
 
+	// HostTook, when set, is told how long each host took, from its first
+	// probe to its entry being ready, just before the entry is emitted: the
+	// hosts that hold a scan up (tarpits, firewalls that drop) stand out.
+	HostTook func(addr netip.Addr, took time.Duration)
+
 	// connect replaces the TCP handshake in tests that simulate what loopback
 	// cannot: dropped packets and local resource exhaustion.
 	connect func(ctx context.Context, target netip.AddrPort, timeout time.Duration) connectOutcome
@@ -64,7 +69,7 @@ var (
 
 const (
 	defaultConcurrency = 4096
-	defaultRate        = 30000
+	defaultRate        = 200000
 	defaultPerHost     = 64
 	defaultTimeout     = 1500 * time.Millisecond
 	defaultDownAfter   = 100

@@ -106,6 +106,7 @@ func ScanStream(ctx context.Context, targets *TargetSet, opts Options, emit func
 		engine:     engine,
 		connSlots:  make(chan struct{}, opts.Concurrency),
 		idSlots:    make(chan struct{}, opts.Identify),
+		udpSlots:   make(chan struct{}, udpPerIdentify*opts.Identify),
 		portsTotal: int64(targets.Len()) * int64(len(opts.TCPPorts)+len(opts.UDPPorts)),
 		connect:    connectOnce,
 	}
@@ -146,25 +147,67 @@ func ScanStream(ctx context.Context, targets *TargetSet, opts Options, emit func
 	return sum, ctx.Err()
 }
 
+// connectBusyHosts is how many hosts have their ports found by connections
+// at once while they answer. On a LAN the machine's cost per connection is the
+// limit, not the hosts: a few at a time get the ports a second that many do,
+// and each is done in its share of the scan rather than all at the end. Hosts
+// that cost waits rather than work do not count: far, silent, behind a
+// filter that drops, or with their ports found (naming them and UDP are
+// mostly waits); up to Options.Hosts run beside the busy ones.
+const connectBusyHosts = 4
+
 // connectScan scans hosts a few at a time with TCP connections.
 func (r *run) connectScan(ctx context.Context, targets *TargetSet) {
-	hostSlots := make(chan struct{}, r.opts.Hosts)
-	var wg sync.WaitGroup
+	var (
+		mu      sync.Mutex
+		running = map[*hostScan]bool{}
+		wg      sync.WaitGroup
+	)
+	ended := make(chan struct{}, 1)
+	mayStart := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		busy := 0
+		for h := range running {
+			if h.busy() {
+				busy++
+			}
+		}
+		return len(running) < r.opts.Hosts && busy < connectBusyHosts
+	}
 	for i := range targets.Len() {
-		select {
-		case hostSlots <- struct{}{}:
-		case <-ctx.Done():
+		for !mayStart() && ctx.Err() == nil {
+			// A running host may turn out silent, or finish finding its
+			// ports, without ending: look again soon.
+			select {
+			case <-ended:
+			case <-time.After(20 * time.Millisecond):
+			case <-ctx.Done():
+			}
 		}
 		if ctx.Err() != nil {
 			break
 		}
-		addr := targets.At(i)
+		h := newHostScan(r, targets.At(i).Unmap())
+		mu.Lock()
+		running[h] = true
+		mu.Unlock()
 		wg.Go(func() {
-			defer func() { <-hostSlots }()
-			h := r.scanHost(ctx, addr.Unmap())
+			defer func() {
+				mu.Lock()
+				delete(running, h)
+				mu.Unlock()
+				select {
+				case ended <- struct{}{}:
+				default:
+				}
+			}()
+			began := time.Now()
+			host := r.scanHost(ctx, h)
 			r.hostsDone.Add(1)
 			if ctx.Err() == nil {
-				r.emit(h)
+				r.tookSince(h.addr, began)
+				r.emit(host)
 			}
 		})
 	}
@@ -176,13 +219,21 @@ type run struct {
 	opts       Options
 	engine     *fingerprint.Engine
 	connSlots  chan struct{} // global connection attempts in flight
-	idSlots    chan struct{} // ports under identification
+	idSlots    chan struct{} // TCP ports under identification
+	udpSlots   chan struct{} // UDP ports being asked
 	portsTotal int64
 	portsDone  atomic.Int64
 	connect    func(ctx context.Context, target netip.AddrPort, timeout time.Duration) connectOutcome
 	hostsDone  atomic.Int32
 	phase      atomic.Value
 	emit       func(Host)
+}
+
+// tookSince tells Options.HostTook how long a host took.
+func (r *run) tookSince(addr netip.Addr, began time.Time) {
+	if r.opts.HostTook != nil {
+		r.opts.HostTook(addr, time.Since(began))
+	}
 }
 
 func (r *run) reportProgress(ctx context.Context, started time.Time, hosts int) (stop func()) {
@@ -236,6 +287,7 @@ type hostScan struct {
 	giveUp        func()        // cancels the attempts in flight once the host is down
 	inflight      int           // attempts in flight
 	srtt          time.Duration // smoothed handshake round trip (RFC 6298 style)
+	minRTT        time.Duration // the shortest handshake
 	rttvar        time.Duration
 	samples       int
 	responded     bool // any SYN/ACK or RST seen
@@ -246,6 +298,7 @@ type hostScan struct {
 	retryLost     int  // retries unanswered too: a filter drops them
 	dropping      bool // answers some ports and silently drops the others
 	down          atomic.Bool
+	discovered    atomic.Bool      // its TCP ports are found
 	tcp           [65536]portState // by port: a fixed array is smaller than a map of 65,535 entries
 }
 
@@ -266,6 +319,11 @@ func (h *hostScan) limit() int {
 	}
 	return o.PerHost
 }
+
+// connectFarRTT is the shortest handshake of a far host: its attempts in
+// flight, not the machine, bound its pace. The shortest, not the average: on a
+// loaded machine the average handshake to a near host is long too.
+const connectFarRTT = 10 * time.Millisecond
 
 func (h *hostScan) acquire() {
 	h.mu.Lock()
@@ -295,9 +353,32 @@ type tcpFindings struct {
 	closed, filtered []uint16 // with AllStates only
 }
 
-func (r *run) scanHost(ctx context.Context, addr netip.Addr) Host {
+func newHostScan(r *run, addr netip.Addr) *hostScan {
 	h := &hostScan{r: r, addr: addr}
 	h.cond = sync.NewCond(&h.mu)
+	return h
+}
+
+// busy tells whether finding the host's ports costs the machine work rather
+// than waits (see connectBusyHosts). A host not yet heard from is busy until
+// its first attempts time out.
+func (h *hostScan) busy() bool {
+	if h.down.Load() || h.discovered.Load() {
+		return false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case h.dropping:
+		return false
+	case h.samples > 0:
+		return h.minRTT < connectFarRTT
+	}
+	return h.responded || h.silentStreak == 0
+}
+
+func (r *run) scanHost(ctx context.Context, h *hostScan) Host {
+	addr := h.addr
 	r.phase.Store("tcp")
 	var f tcpFindings
 	if len(r.opts.TCPPorts) > 0 {
@@ -306,6 +387,7 @@ func (r *run) scanHost(ctx context.Context, addr netip.Addr) Host {
 		hctx, cancel := context.WithCancel(ctx)
 		h.giveUp = cancel
 		h.scanTCP(hctx)
+		h.discovered.Store(true)
 		cancel()
 		f.tarpit = <-tarpit
 	}
@@ -337,23 +419,23 @@ func (r *run) describe(ctx context.Context, addr netip.Addr, f tcpFindings, earl
 		r.phase.Store("tarpit")
 		var rest []uint16
 		open = nil
-		for _, p := range tarpitCandidates(f.open) {
-			if !f.looked[p] {
-				rest = append(rest, p)
-			}
+		// Looked at during discovery (f.looked): the candidates of every port
+		// asked for, which cover what a report keeps; the open ports found
+		// before the walk stopped are a random few more, not worth a round of waits.
+		if f.looked == nil {
+			rest = tarpitCandidates(f.open)
 		}
-		for _, p := range f.answering {
-			if _, found := slices.BinarySearch(f.open, p); found {
-				open = append(open, p)
-			}
-		}
+		// Where an application answered, the port is open, whether or not
+		// discovery got to it: on a host found to answer every port, the
+		// SYN scan stops walking its ports.
+		open = append(open, f.answering...)
 		open = append(open, r.answering(ctx, addr, rest)...)
 	}
 	if f.responded || f.tarpit {
 		out.State = HostUp
 	}
 
-	// UDP alongside the identification of the open TCP ports, each a few at a
+	// UDP alongside the identification of the open TCP ports, udpPerHost at a
 	// time per host; all UDP ports at once on a host that answered nothing over
 	// TCP or drops most ports: no service to overload, and one probe wait
 	// instead of several.
@@ -362,7 +444,7 @@ func (r *run) describe(ctx context.Context, addr netip.Addr, f tcpFindings, earl
 	case early != nil && early.udp != nil:
 		udp = func() []Port { <-early.udp.done; return early.udp.ports }
 	case len(r.opts.UDPPorts) > 0:
-		perHost := 8
+		perHost := udpPerHost
 		if !f.responded && !f.tarpit || f.dropping {
 			perHost = len(r.opts.UDPPorts)
 		}
@@ -462,15 +544,28 @@ func (r *run) identifyTCP(ctx context.Context, addr netip.Addr, port uint16) Por
 	return fromResult(p, r.engine.IdentifyTCP(ctx, netip.AddrPortFrom(addr, port)))
 }
 
+// udpPerIdentify is how many UDP ports may be asked at once per TCP
+// identification slot: asking a UDP port is a few datagrams on one socket, and
+// a silent port (most of them) holds its slot for the whole probe timeout
+// doing nothing; with the TCP identifications' 32 slots, a lab of 16 hosts x
+// 13 UDP ports queued for seconds after discovery was over.
+const udpPerIdentify = 8
+
+// udpPerHost is how many UDP ports of a host that answers are asked at once:
+// the common lists fit in one probe wait; more would outrun the burst of
+// port-unreachable messages a target's kernel sends, and closed ports would
+// look silent.
+const udpPerHost = 16
+
 func (r *run) scanUDP(ctx context.Context, addr netip.Addr, port uint16) Port {
 	defer r.portsDone.Add(1)
 	p := Port{Port: port, Protocol: "udp", State: StateOpenFiltered, Service: "unknown", Findings: []Finding{}}
 	select {
-	case r.idSlots <- struct{}{}:
+	case r.udpSlots <- struct{}{}:
 	case <-ctx.Done():
 		return p
 	}
-	defer func() { <-r.idSlots }()
+	defer func() { <-r.udpSlots }()
 	res := r.engine.IdentifyUDP(ctx, netip.AddrPortFrom(addr, port))
 	p.State = res.State
 	return fromResult(p, res.Result)
@@ -627,6 +722,9 @@ func (h *hostScan) answered(rtt time.Duration, attempt int) {
 		h.srtt = (7*h.srtt + rtt) / 8
 	}
 	h.samples++
+	if h.minRTT == 0 || rtt < h.minRTT {
+		h.minRTT = rtt
+	}
 }
 
 // unanswered records an attempt that timed out and tells whether to try again. A
@@ -793,10 +891,11 @@ func (r *run) answering(ctx context.Context, addr netip.Addr, ports []uint16) []
 		wait = 500 * time.Millisecond
 	}
 	keep := make([]bool, len(ports))
-	// Four times the usual per-host limit: what accepts every port is a device
-	// that completes handshakes itself, not one application's accept queue, and
-	// each look waits out a silent port.
-	perHost := make(chan struct{}, 4*r.opts.PerHost)
+	// 32 times the usual per-host limit (2,048 at the default): what accepts
+	// every port is a device that completes handshakes itself, not one
+	// application's accept queue, and each look waits out a silent port; the
+	// common profile's candidates are looked at in one round of waits.
+	perHost := make(chan struct{}, 32*r.opts.PerHost)
 	var wg sync.WaitGroup
 	for i, port := range ports {
 		perHost <- struct{}{}

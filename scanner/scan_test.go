@@ -476,3 +476,64 @@ func TestScanCancelled(t *testing.T) {
 		t.Errorf("report %v err %v", report, err)
 	}
 }
+
+// A connect scan takes a few answering hosts at a time: the machine's
+// connections a second are shared by fewer hosts, so each is done in its share
+// of the scan, not all at its end.
+func TestConnectScanTakesAFewHostsAtATime(t *testing.T) {
+	t.Parallel()
+	var ports []uint16
+	for p := uint16(1); p <= 1500; p++ {
+		ports = append(ports, p)
+	}
+	opts := quick(ports...)
+	opts.SkipIdentify = true
+	opts.Method = MethodConnect
+	opts.TarpitPorts = []uint16{61001}
+	// The machine: 64 handshakes at once, 200 µs each.
+	machine := make(chan struct{}, 64)
+	opts.connect = func(ctx context.Context, target netip.AddrPort, _ time.Duration) connectOutcome {
+		select {
+		case machine <- struct{}{}:
+		case <-ctx.Done():
+			return outcomeCancelled
+		}
+		time.Sleep(200 * time.Microsecond)
+		<-machine
+		if target.Port() == 22 {
+			return outcomeOpen
+		}
+		return outcomeClosed
+	}
+	var mu sync.Mutex
+	took := map[netip.Addr]time.Duration{}
+	opts.HostTook = func(addr netip.Addr, d time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		took[addr] = d
+	}
+	var targets []netip.Addr
+	for i := range 12 {
+		targets = append(targets, netip.AddrFrom4([4]byte{192, 0, 2, byte(10 + i)}))
+	}
+	start := time.Now()
+	rep, err := Scan(context.Background(), targets, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := time.Since(start)
+	if len(rep.Hosts) != 12 || len(took) != 12 {
+		t.Fatalf("%d hosts reported, %d timed", len(rep.Hosts), len(took))
+	}
+	// All at once, each host would take about the whole scan.
+	var sum time.Duration
+	for addr, d := range took {
+		sum += d
+		if d > total*3/4 {
+			t.Errorf("%s took %v of a %v scan: it shared the machine with every other host", addr, d, total)
+		}
+	}
+	if mean := sum / time.Duration(len(took)); mean > total/2 {
+		t.Errorf("a host took %v on average of a %v scan", mean, total)
+	}
+}

@@ -7,16 +7,24 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
 )
 
 const (
-	synBlockHosts = 256   // hosts whose ports are interleaved at once
+	synBlockHosts = 256   // hosts whose ports are interleaved at once, at most
+	synHostRate   = 50000 // probes per second to one host, at most, from the walk's share
 	synLiveHosts  = 16384 // hosts with state at once
 	synMinTimeout = 100 * time.Millisecond
 )
+
+// blockFor is how many hosts' ports are interleaved at once: enough that no
+// host gets more than synHostRate of the rate.
+func blockFor(rate int) int {
+	return min(max((rate+synHostRate-1)/synHostRate, 1), synBlockHosts)
+}
 
 // synScan finds open TCP ports with SYN probes on raw sockets, then hands each
 // finished host to workers that identify its open ports (with connections) and
@@ -29,7 +37,7 @@ func (r *run) synScan(ctx context.Context, targets *TargetSet, sockets *rawSocke
 	}
 	cfg := synConfig{rate: float64(o.Rate), retries: min(o.Retries, maxTries-1), downAfter: downAfter,
 		initTimeout: min(time.Second, o.Timeout), minTimeout: min(synMinTimeout, o.Timeout), maxTimeout: o.Timeout,
-		blockHosts: synBlockHosts, liveHosts: synLiveHosts, allStates: o.AllStates}
+		blockHosts: blockFor(o.Rate), liveHosts: synLiveHosts, allStates: o.AllStates}
 	finished := newHostQueue()
 	localFor := func(dst netip.Addr) (netip.Addr, error) {
 		if !sockets.supports(dst) {
@@ -44,7 +52,9 @@ func (r *run) synScan(ctx context.Context, targets *TargetSet, sockets *rawSocke
 		default: // the engine is behind: this reply is lost, a retransmission may recover it
 		}
 	})
-	e := newSynEngine(cfg, sockets, targets, o.TCPPorts, rand.Uint64(), localFor, finished.push)
+	senders := newSynSendQueue(sockets, runtime.GOMAXPROCS(0))
+	defer senders.close()
+	e := newSynEngine(cfg, senders, targets, o.TCPPorts, rand.Uint64(), localFor, finished.push)
 	e.portsDone = &r.portsDone
 	// Identification and UDP start during discovery: an open port as soon as
 	// its SYN-ACK comes (while the host has few), a host's UDP ports at its
@@ -52,12 +62,22 @@ func (r *run) synScan(ctx context.Context, targets *TargetSet, sockets *rawSocke
 	// to end before naming anything would add the whole identification after.
 	e.opened = func(h *synHost, port uint16) { r.startIdentify(ctx, h.workFor(), h.addr, port) }
 	if len(o.UDPPorts) > 0 {
-		e.up = func(h *synHost) { r.startUDP(ctx, h.workFor(), h.addr, 8) }
+		e.up = func(h *synHost) { r.startUDP(ctx, h.workFor(), h.addr, udpPerHost) }
 	}
 	// A host with many open ports may answer every port: whether it does, and
 	// which of its likely ports an application answers on, is looked at while
 	// the rest of the ports are walked.
-	e.suspect = func(h *synHost) { r.startTarpitCheck(ctx, h.workFor(), h.addr) }
+	// Once it is known to answer every port, the rest of its ports tell
+	// nothing more: the engine stops walking them.
+	tarpits := make(chan *synHost, 256)
+	e.suspect = func(h *synHost) {
+		r.startTarpitCheck(ctx, h.workFor(), h.addr, func() {
+			select {
+			case tarpits <- h:
+			default: // only a saving: the host's walk goes on
+			}
+		})
+	}
 	r.phase.Store("syn")
 	var wg sync.WaitGroup
 	for range max(o.Hosts, 64) {
@@ -71,7 +91,7 @@ func (r *run) synScan(ctx context.Context, targets *TargetSet, sockets *rawSocke
 			}
 		})
 	}
-	e.run(ctx, replies)
+	e.run(ctx, synSignals{replies: replies, failures: senders.failures, room: senders.room, tarpits: tarpits})
 	finished.close()
 	wg.Wait()
 }
@@ -105,6 +125,7 @@ func (r *run) finishSynHost(ctx context.Context, h *synHost) {
 	}
 	host := r.describe(ctx, h.addr, f, h.work)
 	if ctx.Err() == nil {
+		r.tookSince(h.addr, h.began)
 		r.emit(host)
 	}
 }
@@ -112,10 +133,32 @@ func (r *run) finishSynHost(ctx context.Context, h *synHost) {
 // earlyWork is what the scan started for a host while its ports were still
 // being discovered. The engine's goroutine starts it; describe waits for it.
 type earlyWork struct {
-	mu     sync.Mutex // guards tcp, filled on the engine's goroutine, read by a worker
-	tcp    map[uint16]*pendingPort
-	udp    *pendingUDP
-	tarpit *pendingTarpit
+	mu        sync.Mutex // guards the tcp fields, filled on the engine's goroutine, read by a worker
+	tcp       map[uint16]*pendingPort
+	tcpCtx    context.Context // of the identifications in tcp
+	tcpCancel context.CancelFunc
+	dropped   []*pendingPort // identifications stopped: waited for, never used
+	stopped   bool           // a tarpit: no more early identifications
+	udp       *pendingUDP
+	tarpit    *pendingTarpit
+}
+
+// dropTCP stops the host's early identifications and forgets them: on a
+// tarpit they were started on ports found open before it was recognised,
+// where nothing answers and each would wait out every probe (seconds, after
+// the rest of the host is done). Ports where an application answers are
+// identified again by describe.
+func (w *earlyWork) dropTCP() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.tcpCancel != nil {
+		w.tcpCancel()
+	}
+	for _, p := range w.tcp {
+		w.dropped = append(w.dropped, p)
+	}
+	clear(w.tcp)
+	w.stopped = true
 }
 
 // pendingTarpit is the tarpit check of a host, and on a tarpit the look at its
@@ -127,7 +170,9 @@ type pendingTarpit struct {
 	answering []uint16        // those where an application answered
 }
 
-func (r *run) startTarpitCheck(ctx context.Context, w *earlyWork, addr netip.Addr) {
+// startTarpitCheck looks at whether addr answers every port; found calls back
+// when it does (from the checking goroutine).
+func (r *run) startTarpitCheck(ctx context.Context, w *earlyWork, addr netip.Addr, found func()) {
 	if w.tarpit != nil {
 		return
 	}
@@ -138,6 +183,8 @@ func (r *run) startTarpitCheck(ctx context.Context, w *earlyWork, addr netip.Add
 		if t.tarpit = r.looksLikeTarpit(ctx, addr); !t.tarpit {
 			return
 		}
+		w.dropTCP()
+		found()
 		// All its ports will be open: look at those a report would keep.
 		candidates := tarpitCandidates(r.opts.TCPPorts)
 		t.looked = make(map[uint16]bool, len(candidates))
@@ -170,14 +217,18 @@ func (h *synHost) workFor() *earlyWork {
 func (r *run) startIdentify(ctx context.Context, w *earlyWork, addr netip.Addr, port uint16) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.tcp[port] != nil {
+	if w.tcp[port] != nil || w.stopped {
 		return
 	}
+	if w.tcpCtx == nil {
+		w.tcpCtx, w.tcpCancel = context.WithCancel(ctx)
+	}
+	tctx := w.tcpCtx
 	p := &pendingPort{done: make(chan struct{})}
 	w.tcp[port] = p
 	go func() {
 		defer close(p.done)
-		p.port = r.identifyTCP(ctx, addr, port)
+		p.port = r.identifyTCP(tctx, addr, port)
 	}()
 }
 
@@ -202,11 +253,16 @@ func (w *earlyWork) wait() {
 		<-w.tarpit.done
 	}
 	w.mu.Lock()
-	pending := slices.Collect(maps.Values(w.tcp))
+	pending := append(slices.Collect(maps.Values(w.tcp)), w.dropped...)
 	w.mu.Unlock()
 	for _, p := range pending {
 		<-p.done
 	}
+	w.mu.Lock()
+	if w.tcpCancel != nil {
+		w.tcpCancel()
+	}
+	w.mu.Unlock()
 	if w.udp != nil {
 		<-w.udp.done
 	}

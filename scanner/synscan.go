@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"slices"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -41,9 +40,10 @@ const (
 	synMaxHostWindow       = 8192
 	synInitialGlobalWindow = 1024
 	synMaxGlobalWindow     = 1 << 17
-	synDropWindow          = 16384   // probes in flight to a host known to drop
-	synReadyCap            = 1 << 20 // probes waiting for their host's window (4 bytes each)
-	synRetrySample         = 16      // on a dropping host, one silent port in this many is retried
+	synDropWindow          = 16384                 // probes in flight to a host known to drop
+	synReadyCap            = 1 << 20               // probes waiting for their host's window (4 bytes each)
+	synRetrySample         = 16                    // on a dropping host, one silent port in this many is retried
+	synHeldBack            = 20 * time.Millisecond // the budget full this long: windows, not the rate, bound sending
 )
 
 // synHost is the state of one host while its ports are probed: counters, windows
@@ -59,7 +59,8 @@ type synHost struct {
 	down        bool
 	unreachable bool
 	finished    bool
-	dropping    bool // answers some ports, silently drops the rest
+	dropping    bool      // answers some ports, silently drops the rest
+	began       time.Time // when its block started
 
 	cwnd, ssthresh float64
 	lastCut        time.Time
@@ -82,6 +83,7 @@ type synHost struct {
 	retryLost     int // retransmissions unanswered too: evidence of a filter
 	retrySent     int
 	firstSent     int
+	young         bool // counted in synEngine.young
 	open, closed  []uint16
 	closedCount   int
 	work          *earlyWork // what the scan started for the host during discovery
@@ -176,7 +178,16 @@ type synEngine struct {
 	gLastCut  time.Time
 	gLoss     lossEpoch // all hosts' answers together, judged for the global window
 	tokens    float64
-	lastPoll  time.Time
+	burst     float64 // most tokens kept
+	// young counts hosts that had their first attempts and no answer yet;
+	// silentCredit is how many may be at once before the next block waits:
+	// it doubles with each host found silent (a sweep of empty addresses) and
+	// halves with each that answers (a LAN, where their answers are a round
+	// trip away and their ports must not all be queued meanwhile).
+	young, silentCredit int
+	fullSince           time.Time // since when the rate's budget has been full: something else holds sending back
+	sendersBusy         bool      // the senders' queue was full this tick
+	lastPoll            time.Time
 
 	portsDone *atomic.Int64 // ports taken from the walk, for progress
 	sent      int64
@@ -214,7 +225,7 @@ func (e *synEngine) done() bool {
 // startBlock takes the next hosts of the (permuted) target set, whose addresses
 // are distinct.
 func (e *synEngine) startBlock(now time.Time) bool {
-	if e.nextHost >= e.targets.Len() || e.live+e.cfg.blockHosts > e.cfg.liveHosts {
+	if e.nextHost >= e.targets.Len() || e.live+e.cfg.blockHosts > e.cfg.liveHosts || e.blockBusy(now) {
 		return false
 	}
 	n := min(uint64(e.cfg.blockHosts), e.targets.Len()-e.nextHost)
@@ -222,7 +233,7 @@ func (e *synEngine) startBlock(now time.Time) bool {
 	for range n {
 		idx := e.hostPerm.at(e.nextHost)
 		e.nextHost++
-		h := &synHost{index: idx, addr: e.targets.At(idx), cwnd: synInitialHostWindow, ssthresh: synMaxHostWindow}
+		h := &synHost{index: idx, addr: e.targets.At(idx), cwnd: synInitialHostWindow, ssthresh: synMaxHostWindow, began: now}
 		e.live++
 		e.block = append(e.block, h)
 		local, err := e.localFor(h.addr)
@@ -245,6 +256,31 @@ func (e *synEngine) startBlock(now time.Time) bool {
 		}
 	}
 	return true
+}
+
+// blockBusy tells whether the last block still has its hosts' ports to send
+// at the rate: the next block then waits. Started at once, every block's
+// ports would be queued together, every host would share the rate and each
+// take as long as the whole scan. The next block does start when the rate is
+// not what holds sending back (the budget is full: windows on a long or lossy
+// path, or hosts that do not answer), so that more hosts, each with its own
+// window, are probed at once.
+func (e *synEngine) blockBusy(now time.Time) bool {
+	if e.young > e.silentCredit {
+		return true // hosts not heard from yet: their answers decide
+	}
+	if !e.fullSince.IsZero() && now.Sub(e.fullSince) >= synHeldBack {
+		return false
+	}
+	backlog := 0
+	for _, h := range e.block {
+		// The ports of a silent host wait until it is found down or up.
+		if h.down || h.finished || h.young {
+			continue
+		}
+		backlog += h.queuedLen()
+	}
+	return float64(backlog) > e.burst
 }
 
 // skipRest counts the ports of a host not yet taken as done.
@@ -292,10 +328,16 @@ func (e *synEngine) globalOK(h *synHost) bool {
 // host that never answered gets DownAfter first attempts, then only the
 // retransmissions that decide whether it is down.
 func (e *synEngine) hostOK(h *synHost, try int) bool {
-	if try == 0 && !h.responded && e.cfg.downAfter >= 0 && h.firstSent >= e.cfg.downAfter {
+	if try == 0 && e.undecided(h) {
 		return false
 	}
 	return h.inflight < h.limit(&e.cfg, e.lastPoll)
+}
+
+// undecided tells whether a host that never answered has had its first
+// attempts: its other ports wait until it is found down (and are dropped) or up.
+func (e *synEngine) undecided(h *synHost) bool {
+	return !h.responded && e.cfg.downAfter >= 0 && h.firstSent >= e.cfg.downAfter
 }
 
 // poll expires probes, retransmits and sends new ones within the rate and the
@@ -307,7 +349,13 @@ func (e *synEngine) poll(now time.Time) {
 	} else {
 		e.tokens = burst
 	}
-	e.lastPoll = now
+	e.lastPoll, e.burst = now, burst
+	if e.tokens < burst-1 {
+		e.fullSince = time.Time{}
+	} else if e.fullSince.IsZero() {
+		e.fullSince = now
+	}
+	e.sendersBusy = false
 	e.expire(now)
 
 	// Retransmissions and probes that waited for their host's window go first,
@@ -325,7 +373,7 @@ func (e *synEngine) poll(now time.Time) {
 		e.waiting = keep
 		e.rr++
 	}
-	for e.tokens >= 1 && e.queued < synReadyCap {
+	for e.tokens >= 1 && !e.sendersBusy && e.queued < synReadyCap {
 		h, port, ok := e.nextFresh(now)
 		if !ok {
 			return
@@ -364,7 +412,7 @@ func (e *synEngine) sendPending(h *synHost, now time.Time) {
 		return
 	}
 	for _, q := range []*[]readyItem{&h.retx, &h.pending} {
-		for len(*q) > 0 && e.tokens >= 1 && e.hostOK(h, int((*q)[0].try)) && e.globalOK(h) {
+		for len(*q) > 0 && e.tokens >= 1 && !e.sendersBusy && e.hostOK(h, int((*q)[0].try)) && e.globalOK(h) {
 			it := (*q)[0]
 			if e.transmit(h, it.port, int(it.try), now) == sendLater {
 				return
@@ -398,7 +446,14 @@ func (e *synEngine) transmit(h *synHost, port uint16, try int, now time.Time) se
 	e.tokens--
 	switch {
 	case err == nil:
-	case errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EINTR) || errors.Is(err, syscall.ENOMEM):
+	case errors.Is(err, errSendersBusy):
+		// The senders are behind for a moment: stop for this tick, keeping the
+		// rate's budget (unlike a full interface queue, this is no sign of a
+		// path that cannot take the rate).
+		e.tokens++
+		e.sendersBusy = true
+		return sendLater
+	case busy(err):
 		e.tokens = 0
 		return sendLater
 	default:
@@ -412,6 +467,10 @@ func (e *synEngine) transmit(h *synHost, port uint16, try int, now time.Time) se
 	e.sent++
 	if try == 0 {
 		h.firstSent++
+		if !h.responded && !h.young && e.undecided(h) {
+			h.young = true
+			e.young++
+		}
 	}
 	p := &synProbe{h: h, port: port, try: try, sent: now, counted: !exemptFromGlobal(h)}
 	if old := e.outstand[probeKey{h, port}]; old != nil {
@@ -538,6 +597,11 @@ func (e *synEngine) setDown(h *synHost, now time.Time) {
 		return
 	}
 	h.down = true
+	if h.young {
+		h.young = false
+		e.young--
+		e.silentCredit = min(2*e.silentCredit+1, synLiveHosts)
+	}
 	e.skipRest(h)
 	// Its pending probes are dropped when the waiting hosts are next walked.
 }
@@ -574,6 +638,11 @@ func (e *synEngine) handleReply(r tcpReply, now time.Time) {
 		}
 	}()
 	h.responded = true
+	if h.young {
+		h.young = false
+		e.young--
+		e.silentCredit /= 2
+	}
 	h.maxAnswered = max(h.maxAnswered, try)
 	switch kind {
 	case replyOpen:
@@ -798,6 +867,10 @@ func (e *synEngine) maybeFinish(h *synHost, now time.Time) {
 		e.skipRest(h)
 	}
 	h.finished = true
+	if h.young { // finished some other way than found down or answering
+		h.young = false
+		e.young--
+	}
 	e.live--
 	if e.hosts[h.addr] == h {
 		delete(e.hosts, h.addr)
@@ -809,9 +882,47 @@ func (e *synEngine) maybeFinish(h *synHost, now time.Time) {
 	e.finish(h)
 }
 
+// sendFailed takes a probe the machine refused after it was queued (no route,
+// a local firewall), as transmit does when sending is synchronous.
+func (e *synEngine) sendFailed(f sendFailure, now time.Time) {
+	h := e.hosts[f.dst]
+	if h == nil || h.finished {
+		return
+	}
+	h.unreachable = true
+	if !h.responded {
+		e.setDown(h, now)
+	}
+	e.maybeFinish(h, now)
+}
+
+// stopWalk sends nothing more to h: what was sent is still waited for.
+func (e *synEngine) stopWalk(h *synHost, now time.Time) {
+	if h.finished {
+		return
+	}
+	if h.handed < e.nports {
+		e.skipRest(h)
+	}
+	e.queued -= h.queuedLen()
+	h.pending, h.retx = nil, nil
+	e.maybeFinish(h, now)
+}
+
+// synSignals is what wakes the engine besides its tick; a nil channel never
+// does.
+type synSignals struct {
+	replies  <-chan tcpReply
+	failures <-chan sendFailure // probes the machine refused after they were queued
+	room     <-chan struct{}    // the senders' queue, full at the last poll, has room again
+	tarpits  <-chan *synHost    // hosts found to answer every port: the rest of their walk is skipped
+}
+
 // run drives the engine until every host has finished or ctx ends: replies as
-// they come, sending on a one-millisecond tick.
-func (e *synEngine) run(ctx context.Context, replies <-chan tcpReply) {
+// they come, sending on a one-millisecond tick, and at once when the senders
+// catch up (waiting for the tick would leave them idle for the rest of it).
+func (e *synEngine) run(ctx context.Context, sig synSignals) {
+	replies := sig.replies
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
 	e.poll(time.Now())
@@ -827,6 +938,14 @@ func (e *synEngine) run(ctx context.Context, replies <-chan tcpReply) {
 				default:
 					more = false
 				}
+			}
+		case f := <-sig.failures:
+			e.sendFailed(f, time.Now())
+		case h := <-sig.tarpits:
+			e.stopWalk(h, time.Now())
+		case <-sig.room:
+			if e.sendersBusy {
+				e.poll(time.Now())
 			}
 		case <-tick.C:
 			e.poll(time.Now())

@@ -580,3 +580,188 @@ func TestSynEngineFirewalledHostAtHighRate(t *testing.T) {
 		t.Errorf("took %v of virtual time, want under 1.5 s", took)
 	}
 }
+
+// busySenders takes perTick probes a millisecond, as the senders' queue does
+// when the senders fall behind the rate, and refuses the rest as busy.
+type busySenders struct {
+	*simNet
+	perTick, taken int
+	tick           time.Time
+	refused        int
+}
+
+func (b *busySenders) send(src, dst netip.Addr, sport, dport uint16, seq uint32) error {
+	if b.now != b.tick {
+		b.tick, b.taken = b.now, 0
+	}
+	if b.taken >= b.perTick {
+		b.refused++
+		return errSendersBusy
+	}
+	b.taken++
+	return b.simNet.send(src, dst, sport, dport, seq)
+}
+
+// Senders slower than the rate: the scan runs at what they carry, loses no
+// port, and takes their slowness for no sign of congestion.
+func TestSynEngineBusySenders(t *testing.T) {
+	t.Parallel()
+	n := newSimNet(6)
+	n.latency = 100 * time.Microsecond
+	addr := netip.MustParseAddr("192.0.2.70")
+	n.hosts[addr] = &simHost{open: portSet(22, 443, 60000)}
+	b := &busySenders{simNet: n, perTick: 50}
+	cfg := simConfig()
+	cfg.rate = 100000
+	done := map[netip.Addr]*synHost{}
+	e := newSynEngine(cfg, b, NewTargetSet([]netip.Addr{addr}), allPorts(), 1,
+		func(netip.Addr) (netip.Addr, error) { return n.local, nil },
+		func(h *synHost) { done[h.addr] = h })
+	start := n.now
+	n.drive(t, e)
+	took := n.now.Sub(start)
+	h := done[addr]
+	if h == nil || fmt.Sprint(h.open) != "[22 443 60000]" || h.closedCount != 65535-3 {
+		t.Fatalf("host: %+v", h)
+	}
+	if b.refused == 0 {
+		t.Fatal("the senders never refused: the test does not test what it says")
+	}
+	// 65,535 probes at 50 a millisecond: 1.3 s; at the windows a congestion
+	// cut would leave, several times that.
+	if took > 1600*time.Millisecond || n.sent[addr] > 65535*21/20 {
+		t.Errorf("took %v of virtual time and %d probes, want near 1.3 s and 65,535", took, n.sent[addr])
+	}
+}
+
+// A probe the machine refuses after it was queued (a local firewall, no route)
+// makes a host that never answered down at once, as a refusal on sending does.
+func TestSynEngineSendFailedLater(t *testing.T) {
+	t.Parallel()
+	n := newSimNet(7)
+	live, blocked := netip.MustParseAddr("192.0.2.80"), netip.MustParseAddr("192.0.2.81")
+	n.hosts[live] = &simHost{open: portSet(80)}
+	n.hosts[blocked] = &simHost{dropAll: true}
+	done := map[netip.Addr]*synHost{}
+	e := newSynEngine(simConfig(), n, NewTargetSet([]netip.Addr{live, blocked}), allPorts()[:1000], 1,
+		func(netip.Addr) (netip.Addr, error) { return n.local, nil },
+		func(h *synHost) { done[h.addr] = h })
+	e.poll(n.now)
+	e.sendFailed(sendFailure{dst: blocked, err: syscall.EPERM}, n.now)
+	// Failures for hosts not in the scan, or reported twice, change nothing.
+	e.sendFailed(sendFailure{dst: netip.MustParseAddr("192.0.2.99"), err: syscall.EPERM}, n.now)
+	e.sendFailed(sendFailure{dst: blocked, err: syscall.EPERM}, n.now)
+	start := n.now
+	n.drive(t, e)
+	if h := done[blocked]; h == nil || !h.down || !h.unreachable {
+		t.Errorf("refused host: %+v", h)
+	}
+	if h := done[live]; h == nil || fmt.Sprint(h.open) != "[80]" || h.closedCount != 999 {
+		t.Errorf("live host: %+v", h)
+	}
+	if took := n.now.Sub(start); took > 900*time.Millisecond {
+		t.Errorf("took %v: the refused host was waited for (a host that drops everything takes about 1 s)", took)
+	}
+}
+
+// A host found to answer every port has the rest of its walk skipped: what
+// was sent is still waited for, nothing more goes to it, and the other hosts
+// are walked to the end.
+func TestSynEngineStopWalk(t *testing.T) {
+	t.Parallel()
+	n := newSimNet(8)
+	tarpit, plain := netip.MustParseAddr("192.0.2.90"), netip.MustParseAddr("192.0.2.91")
+	all := portSet(allPorts()...)
+	n.hosts[tarpit] = &simHost{open: all}
+	n.hosts[plain] = &simHost{open: portSet(22)}
+	done := map[netip.Addr]*synHost{}
+	cfg := simConfig()
+	cfg.blockHosts = 2
+	e := newSynEngine(cfg, n, NewTargetSet([]netip.Addr{tarpit, plain}), allPorts(), 1,
+		func(netip.Addr) (netip.Addr, error) { return n.local, nil },
+		func(h *synHost) { done[h.addr] = h })
+	var suspected *synHost
+	e.suspect = func(h *synHost) { suspected = h }
+	for i := 0; !e.done(); i++ {
+		n.deliver(e)
+		e.poll(n.now)
+		if suspected != nil {
+			e.stopWalk(suspected, n.now)
+			e.stopWalk(suspected, n.now) // twice changes nothing
+			suspected = nil
+		}
+		n.now = n.now.Add(time.Millisecond)
+		if i > 600000 {
+			t.Fatal("no end after 10 minutes of virtual time")
+		}
+	}
+	h := done[tarpit]
+	if h == nil || len(h.open) < synSuspectOpen || n.sent[tarpit] > 2000 {
+		t.Fatalf("tarpit: %d open, %d probes sent to it", len(h.open), n.sent[tarpit])
+	}
+	if p := done[plain]; p == nil || fmt.Sprint(p.open) != "[22]" || p.closedCount != 65535-1 {
+		t.Errorf("plain host: %+v", p)
+	}
+	if e.queued != 0 || e.portsDone.Load() != 2*65535 {
+		t.Errorf("%d probes still queued, %d ports counted done, want 0 and %d", e.queued, e.portsDone.Load(), 2*65535)
+	}
+}
+
+// Hosts are walked a block at a time, and the walk goes no faster than the
+// rate even while ports wait for their host's window: each host is done in
+// about its block's share of the scan, not the whole scan's time (where a
+// firewalled host beside fifteen others took as long as all of them).
+func TestSynEngineHostTimeIsItsBlocks(t *testing.T) {
+	t.Parallel()
+	n := newSimNet(7)
+	targets := n.plainHosts(10, 12, 22, 443)
+	cfg := simConfig()
+	cfg.rate, cfg.blockHosts = 200000, blockFor(200000)
+	tookHost := map[netip.Addr]time.Duration{}
+	e := newSynEngine(cfg, n, NewTargetSet(targets), allPorts(), 1,
+		func(netip.Addr) (netip.Addr, error) { return n.local, nil },
+		func(h *synHost) { tookHost[h.addr] = n.now.Sub(h.began) })
+	start := n.now
+	n.drive(t, e)
+	total := n.now.Sub(start)
+	if len(tookHost) != len(targets) {
+		t.Fatalf("%d hosts finished, want %d", len(tookHost), len(targets))
+	}
+	for addr, took := range tookHost {
+		if took > total/2 {
+			t.Errorf("%s took %v of a %v scan: it shared the rate with hosts of other blocks", addr, took, total)
+		}
+	}
+	// The rate is still the limit of the whole scan.
+	if limit := time.Duration(12*65535) * time.Second / 200000; total > limit+2*time.Second {
+		t.Errorf("took %v of virtual time, want about %v", total, limit)
+	}
+}
+
+// A sweep of mostly empty addresses: each silent host costs its first
+// attempts, not a probe per port, and blocks of them follow one another as
+// fast as they are found silent, while the blocks of answering hosts wait
+// for the rate.
+func TestSynEngineSweepPassesSilentHostsQuickly(t *testing.T) {
+	t.Parallel()
+	n := newSimNet(11)
+	var targets []netip.Addr
+	for i := range 400 {
+		a := netip.AddrFrom4([4]byte{198, 51, byte(i / 250), byte(1 + i%250)})
+		n.hosts[a] = &simHost{dropAll: true}
+		targets = append(targets, a)
+	}
+	cfg := simConfig()
+	cfg.rate, cfg.blockHosts = 100000, blockFor(100000)
+	took, hosts, _ := simulate(t, n, cfg, targets, allPorts()[:2000])
+	for _, h := range hosts {
+		if !h.down || h.responded {
+			t.Fatalf("%s: down %v, responded %v", h.addr, h.down, h.responded)
+		}
+	}
+	// A probe per port would be 400 × 2,000 / 100,000 = 8 s; their first
+	// attempts and retries are under 1 s of sending, plus the waits.
+	if took > 5*time.Second {
+		t.Errorf("400 silent hosts took %v of virtual time", took)
+	}
+}

@@ -21,8 +21,6 @@ type rawSockets struct {
 	lport        uint16
 	send4, send6 int // -1 when the family is unavailable
 	recv4, recv6 int
-	mu           sync.Mutex // guards buf
-	buf          [64]byte
 	closeOnce    sync.Once
 	wg           sync.WaitGroup
 	stop         chan struct{}
@@ -135,20 +133,6 @@ func (s *rawSockets) sourcePort() uint16 { return s.lport }
 
 func (s *rawSockets) supports(a netip.Addr) bool { return a.Is4() || s.send6 >= 0 }
 
-// send sends one SYN from src:sport to dst:dport.
-func (s *rawSockets) send(src, dst netip.Addr, sport, dport uint16, seq uint32) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	seg := buildSYN(s.buf[:], src, dst, sport, dport, seq)
-	if dst.Is4() {
-		return syscall.Sendto(s.send4, seg, 0, &syscall.SockaddrInet4{Addr: dst.As4()})
-	}
-	if s.send6 < 0 {
-		return syscall.EAFNOSUPPORT
-	}
-	return syscall.Sendto(s.send6, seg, 0, &syscall.SockaddrInet6{Addr: dst.As16()})
-}
-
 // receive runs one reader per family until close, handing each parsed segment to
 // deliver (from those goroutines).
 func (s *rawSockets) receive(deliver func(tcpReply)) {
@@ -157,31 +141,7 @@ func (s *rawSockets) receive(deliver func(tcpReply)) {
 			continue
 		}
 		v4 := fd == s.recv4
-		s.wg.Go(func() {
-			buf := make([]byte, 1500)
-			for {
-				select {
-				case <-s.stop:
-					return
-				default:
-				}
-				n, from, err := syscall.Recvfrom(fd, buf, 0)
-				if err != nil {
-					continue // timeout (to look at stop), EINTR
-				}
-				var r tcpReply
-				if v4 {
-					r, err = parseIPv4TCP(buf[:n])
-				} else if sa, ok := from.(*syscall.SockaddrInet6); ok {
-					r, err = parseTCP(buf[:n], netip.AddrFrom16(sa.Addr), netip.Addr{})
-				} else {
-					continue
-				}
-				if err == nil && r.dport-s.lport < maxTries {
-					deliver(r)
-				}
-			}
-		})
+		s.wg.Go(func() { s.receiveBatches(fd, v4, deliver) })
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -350,9 +351,11 @@ func ldapComplete(b []byte) bool {
 }
 
 func checkSNMP(s *session) {
-	for _, community := range []string{"public", "private"} {
-		answer, _ := udpAsk(s, snmpGetRequest(community, 0x2448))
-		a, err := parseSNMP(answer)
+	communities := []string{"public", "private"}
+	// Both asked at once: an agent that knows neither costs one wait, not two.
+	answers := udpAskEach(s, snmpGetRequest(communities[0], 0x2448), snmpGetRequest(communities[1], 0x2449))
+	for i, community := range communities {
+		a, err := parseSNMP(answers[i])
 		if err != nil || a.PDUTag != 0xa2 || a.Community != community {
 			continue
 		}
@@ -365,7 +368,10 @@ func checkSNMP(s *session) {
 }
 
 func checkNTP(s *session) {
-	if answer, _ := udpAsk(s, ntpReadVarRequest()); len(answer) > 0 {
+	// Both asked at once: a server of today answers READVAR and ignores
+	// monlist, and waiting for one after the other doubled the check.
+	answers := udpAskEach(s, ntpReadVarRequest(), ntpMonlistRequest())
+	if answer := answers[0]; len(answer) > 0 {
 		if vars, err := parseNTPControlReply(answer); err == nil {
 			if p, v := ntpProduct(vars); p != "" {
 				s.result.Product, s.result.Version = p, v
@@ -373,11 +379,23 @@ func checkNTP(s *session) {
 			s.find(FindingNTPMode6, "medium", "mode 6 READVAR answered (%d bytes for a 12-byte query)", len(answer))
 		}
 	}
-	if answer, _ := udpAsk(s, ntpMonlistRequest()); len(answer) > 0 {
+	if answer := answers[1]; len(answer) > 0 {
 		if _, err := parseNTPMonlistReply(answer); err == nil {
 			s.find(FindingNTPMonlist, "high", "mode 7 monlist answered (%d bytes for a 48-byte query)", len(answer))
 		}
 	}
+}
+
+// udpAskEach asks each payload on its own socket, all at once, and returns
+// the answers in the payloads' order (nil where none came).
+func udpAskEach(s *session, payloads ...[]byte) [][]byte {
+	answers := make([][]byte, len(payloads))
+	var wg sync.WaitGroup
+	for i, p := range payloads {
+		wg.Go(func() { answers[i], _ = udpAsk(s, p) })
+	}
+	wg.Wait()
+	return answers
 }
 
 // udpAsk sends one datagram (twice if unanswered) and returns the answer.

@@ -5,12 +5,15 @@ package lab
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -158,17 +161,20 @@ type benchTool struct {
 	read       func([]byte) (map[string]found, string, error)
 	udp        bool          // given UDP ports: scored on the lab's UDP services too
 	identifies bool          // names services (else the services column is empty)
+	streams    bool          // writes one ndjson line per host as it finishes
 	cap        time.Duration // bound of one run when shorter than LAB_BENCH_CAP
 }
 
 // benchRow is one measured run.
 type benchRow struct {
 	scenario, tool, method string
-	wall                   time.Duration
-	rss                    int64 // KiB
+	wall, cpu              time.Duration // cpu: user and system time, steadier than wall time on a busy machine
+	rss                    int64         // KiB
 	score                  score
 	scored, identifies     bool
 	note                   string
+	hostDone               map[string]time.Duration // lab host name → when its line came, from the start (streams only)
+	hostTook               map[string]time.Duration // lab host name → its own time, first probe to entry (-v)
 }
 
 func (r benchRow) String() string {
@@ -180,8 +186,8 @@ func (r benchRow) String() string {
 			services = fmt.Sprintf("%.3f", r.score.serviceAccuracy())
 		}
 	}
-	return fmt.Sprintf("%-20s %-38s %-7s %9s %7s %9s %8s %7d MiB  %s", r.scenario, r.tool, r.method, r.wall.Round(10*time.Millisecond),
-		recall, precision, services, r.rss/1024, r.note)
+	return fmt.Sprintf("%-20s %-38s %-7s %9s %8s %7s %9s %8s %7d MiB  %s", r.scenario, r.tool, r.method, r.wall.Round(10*time.Millisecond),
+		r.cpu.Round(10*time.Millisecond), recall, precision, services, r.rss/1024, r.note)
 }
 
 // TestBenchScan runs our scanner (SYN and connect discovery, with identification
@@ -192,11 +198,12 @@ func (r benchRow) String() string {
 // only the lab's hosts answer. It prints wall time, recall, precision, service
 // accuracy and peak memory (the process's maximum RSS) in one table.
 //
-// LAB_BENCH=1 enables it (make bench-scan). LAB_BENCH_RUNS sets the runs per cell
+// LAB_BENCH=1 enables it (make bench-scan). LAB_OURS_ARGS adds flags to our
+// scanner's runs (e.g. "--rate 50000"). LAB_BENCH_RUNS sets the runs per cell
 // (1); LAB_BENCH_ONLY keeps the tools whose name starts with one of its
 // comma-separated prefixes; LAB_BENCH_BASELINE names another labscan build run
 // beside ours ("baseline" rows: the same load for both);
-// LAB_BENCH_SCENARIOS (comma-separated: lab, firewalled, drop, delay, sweep)
+// LAB_BENCH_SCENARIOS (comma-separated: lab, firewalled, drop, tarpit, delay, sweep)
 // keeps those scenarios; LAB_BENCH_CAP bounds one run (15m), LAB_BENCH_SWEEP_CAP
 // the /16 sweep (5m); LAB_MASSCAN_RATE is masscan's packets per second (30000, our default).
 func TestBenchScan(t *testing.T) {
@@ -230,9 +237,10 @@ func TestBenchScan(t *testing.T) {
 	hasSYN := len(methods) == 2
 
 	ours := func(label string, extra ...string) benchTool {
-		return benchTool{name: label, udp: true, identifies: true, read: ourOpenPorts,
+		return benchTool{name: label, udp: true, identifies: true, read: ourStreamOpenPorts, streams: true,
 			args: func(targets []string) []string {
-				args := append([]string{bin, "-q", "--format", "json", "-p-", "-u", benchUDPPorts}, extra...)
+				args := append([]string{bin, "-q", "-v", "--format", "ndjson", "-p-", "-u", benchUDPPorts}, extra...)
+				args = append(args, strings.Fields(os.Getenv("LAB_OURS_ARGS"))...)
 				return append(args, targets...)
 			}}
 	}
@@ -287,6 +295,10 @@ func TestBenchScan(t *testing.T) {
 		t.Fatalf("no lab host %q", name)
 		return ""
 	}
+	nameOf := map[string]string{}
+	for _, h := range l.hosts {
+		nameOf[h.addr] = h.name
+	}
 	var all, withoutTarpit []string
 	for _, h := range l.hosts {
 		all = append(all, h.addr)
@@ -306,6 +318,8 @@ func TestBenchScan(t *testing.T) {
 		// until its retries run out: minutes, and nothing to find.)
 		{"firewalled", false, []string{addrOf("firewalled")}, append(slices.Clone(oursTools), nmapS, nmapSPn, masscan)},
 		{"drop", false, []string{addrOf("drop")}, append(slices.Clone(oursTools), nmapS, masscan)},
+		// The tarpit alone: the lab scan's longest host.
+		{"tarpit", false, []string{addrOf("tarpit")}, slices.Clone(oursTools)},
 		// Behind the delay line: every host but the tarpit, which the LAN
 		// scenario covers (and where nmap's answer is 65,535 false opens).
 		{"delay", true, withoutTarpit, append(slices.Clone(oursTools), nmapS, masscan)},
@@ -334,7 +348,7 @@ func TestBenchScan(t *testing.T) {
 					bound = tool.cap
 				}
 				res, err := l.runInScannerFor(bound, tool.args(sc.targets)...)
-				row := benchRow{scenario: label, tool: tool.name, wall: res.wall, rss: res.maxRSS, identifies: tool.identifies}
+				row := benchRow{scenario: label, tool: tool.name, wall: res.wall, cpu: res.cpu, rss: res.maxRSS, identifies: tool.identifies}
 				if sc.delayed {
 					t.Logf("delay line after %s: %s", tool.name, l.delayStats())
 				}
@@ -353,6 +367,11 @@ func TestBenchScan(t *testing.T) {
 					continue
 				}
 				row.method, row.scored = method, true
+				if tool.streams {
+					row.hostDone, row.hostTook = hostDoneTimes(res, nameOf), hostTookTimes(res, nameOf)
+					t.Logf("%s / %s: hosts reported at %s", label, tool.name, hostDoneSummary(row.hostDone))
+					t.Logf("%s / %s: each host took %s", label, tool.name, hostDoneSummary(row.hostTook))
+				}
 				row.score = scoreAgainst(gt.subset(sc.targets, tool.udp), open, false)
 				var misses []string
 				for _, p := range row.score.problems {
@@ -390,7 +409,7 @@ func TestBenchScan(t *testing.T) {
 			label = "portcullis -p common --no-identify"
 		}
 		res, err := l.runInScannerFor(sweepCap, append(args, labNet)...)
-		row := benchRow{scenario: "/16 sweep", tool: label, wall: res.wall, rss: res.maxRSS}
+		row := benchRow{scenario: "/16 sweep", tool: label, wall: res.wall, cpu: res.cpu, rss: res.maxRSS}
 		switch {
 		case res.timedOut:
 			row.note = fmt.Sprintf("stopped after %v, unfinished", sweepCap)
@@ -411,7 +430,7 @@ func TestBenchScan(t *testing.T) {
 		print(row)
 	}
 
-	header := fmt.Sprintf("%-20s %-38s %-7s %9s %7s %9s %8s %11s  %s", "scenario", "scanner", "method", "wall", "recall", "precision", "services", "peak RSS", "note")
+	header := fmt.Sprintf("%-20s %-38s %-7s %9s %8s %7s %9s %8s %11s  %s", "scenario", "scanner", "method", "wall", "cpu", "recall", "precision", "services", "peak RSS", "note")
 	var b strings.Builder
 	b.WriteString(header + "\n")
 	for _, r := range rows {
@@ -451,6 +470,20 @@ func goals(rows []benchRow) string {
 		line("lab full range: SYN no slower than nmap -sS -p- -T4", syn.wall <= nS.wall, fmt.Sprintf("%v vs %v", syn.wall.Round(10*time.Millisecond), nS.wall.Round(10*time.Millisecond)))
 		line("lab full range: recall 100%, 0 false opens, every service named", syn.score.falseNegatives == 0 && syn.score.falsePositives == 0 && syn.score.serviceWrong == 0,
 			fmt.Sprintf("recall %.3f, %d false opens, %d misnamed", syn.score.recall(), syn.score.falsePositives, syn.score.serviceWrong))
+	}
+	// The firewalled host beside the others: its own time in the lab scan of
+	// every host (first probe to entry, identification included), and when its
+	// line came. At the default rate the lab's 16 hosts are walked 10 at a
+	// time, so when a host's line comes depends on where the random order put it.
+	for _, c := range []struct {
+		prefix string
+		bound  time.Duration
+	}{{"portcullis (SYN", 5 * time.Second}, {"portcullis --connect", 10 * time.Second}, {"portcullis (connect", 10 * time.Second}} {
+		if r, ok := find("lab", c.prefix); ok {
+			took, seen := r.hostTook["firewalled"]
+			line(fmt.Sprintf("firewalled host beside the others (lab): %s < %v", r.method, c.bound), seen && took < c.bound && r.score.falseNegatives == 0,
+				fmt.Sprintf("took %v, reported at %v of the lab scan", took.Round(10*time.Millisecond), r.hostDone["firewalled"].Round(10*time.Millisecond)))
+		}
 	}
 	if r, ok := find("firewalled", "portcullis (SYN"); ok {
 		line("firewalled host, full range + identification: SYN < 5 s", r.wall < 5*time.Second && r.score.recall() == 1, fmt.Sprintf("%v, recall %.3f", r.wall.Round(10*time.Millisecond), r.score.recall()))
@@ -494,6 +527,55 @@ func goals(rows []benchRow) string {
 		}
 	}
 	return b.String()
+}
+
+// hostDoneTimes reads when each host's line of an ndjson stream came.
+func hostDoneTimes(res runResult, nameOf map[string]string) map[string]time.Duration {
+	done := map[string]time.Duration{}
+	for i, raw := range bytes.Split(bytes.TrimRight(res.stdout, "\n"), []byte{'\n'}) {
+		var h struct {
+			Address string `json:"address"`
+		}
+		if i >= len(res.lineAt) || json.Unmarshal(raw, &h) != nil || h.Address == "" {
+			continue
+		}
+		name := nameOf[h.Address]
+		if name == "" {
+			name = h.Address
+		}
+		done[name] = res.lineAt[i]
+	}
+	return done
+}
+
+// hostTookTimes reads each host's own time from our scanner's -v lines.
+func hostTookTimes(res runResult, nameOf map[string]string) map[string]time.Duration {
+	took := map[string]time.Duration{}
+	for _, m := range hostTookLine.FindAllStringSubmatch(string(res.stderr), -1) {
+		secs, err := strconv.ParseFloat(m[2], 64)
+		if err != nil {
+			continue
+		}
+		name := nameOf[m[1]]
+		if name == "" {
+			name = m[1]
+		}
+		took[name] = time.Duration(secs * float64(time.Second))
+	}
+	return took
+}
+
+var hostTookLine = regexp.MustCompile(`(?m)^host (\S+) took (\d+\.\d+)s$`)
+
+// hostDoneSummary lists hosts by when they were reported.
+func hostDoneSummary(done map[string]time.Duration) string {
+	names := slices.Collect(maps.Keys(done))
+	slices.SortFunc(names, func(a, b string) int { return cmp.Compare(done[a], done[b]) })
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("%s %.2fs", n, done[n].Seconds())
+	}
+	return strings.Join(parts, ", ")
 }
 
 func envDuration(t *testing.T, name string, def time.Duration) time.Duration {

@@ -30,7 +30,7 @@
 //
 // The credential lab (credentials_test.go, TestLabCredentials) is separate: two
 // namespaces on 10.217.0.0/24, twins running the same Debian daemons (OpenSSH,
-// vsftpd, telnetd, MariaDB, PostgreSQL, Redis, Mosquitto, snmpd), one with passwords from the
+// vsftpd, telnetd, MariaDB, PostgreSQL, Redis, Mosquitto, snmpd, TigerVNC), one with passwords from the
 // built-in default list, one with strong ones (and a MariaDB that blocks an
 // account after failed logins). It scans both with --check-credentials and
 // asserts the findings and, from the daemons' own logs and counters, how many

@@ -9,7 +9,7 @@ set -eu
 # mosquitto_passwd comes with mosquitto, redis-cli with redis-server.
 PACKAGES="
 iproute2 socat openssh-server vsftpd snmpd snmp inetutils-telnetd
-mariadb-server redis-server mosquitto postgresql
+mariadb-server redis-server mosquitto postgresql tigervnc-standalone-server
 "
 
 missing=""

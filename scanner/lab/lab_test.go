@@ -616,10 +616,29 @@ func buildTool(t *testing.T, name string) string {
 // runResult is one measured run of a scanner.
 type runResult struct {
 	wall     time.Duration
-	maxRSS   int64 // KiB, from wait4's rusage
+	maxRSS   int64         // KiB, from wait4's rusage
+	cpu      time.Duration // user and system time, the command's and its children's
 	stdout   []byte
+	lineAt   []time.Duration // when each line of stdout was complete, from the start
+	stderr   []byte
 	command  string
 	timedOut bool
+}
+
+// stampedBuffer keeps what a command writes and when each line of it ended:
+// the bench reads from it when each host of a stream was reported.
+type stampedBuffer struct {
+	start  time.Time
+	buf    bytes.Buffer
+	lineAt []time.Duration
+}
+
+func (s *stampedBuffer) Write(p []byte) (int, error) {
+	at := time.Since(s.start)
+	for range bytes.Count(p, []byte{'\n'}) {
+		s.lineAt = append(s.lineAt, at)
+	}
+	return s.buf.Write(p)
 }
 
 // runInScanner runs a command in the scanner's namespace and measures it.
@@ -648,11 +667,15 @@ func (l *lab) runInScannerCtx(ctx context.Context, args ...string) (runResult, e
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGINT) }
 	cmd.WaitDelay = 10 * time.Second
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
+	var errOut bytes.Buffer
 	start := time.Now()
+	out := &stampedBuffer{start: start}
+	cmd.Stdout, cmd.Stderr = out, &errOut
 	err := cmd.Run()
-	r := runResult{wall: time.Since(start), stdout: out.Bytes(), command: strings.Join(args, " "), timedOut: ctx.Err() != nil}
+	r := runResult{wall: time.Since(start), stdout: out.buf.Bytes(), lineAt: out.lineAt, stderr: errOut.Bytes(), command: strings.Join(args, " "), timedOut: ctx.Err() != nil}
+	if cmd.ProcessState != nil {
+		r.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
 	if b, rerr := os.ReadFile(rssFile); rerr == nil {
 		// The last line is the figure; earlier ones say how the command ended.
 		lines := strings.Fields(string(b))

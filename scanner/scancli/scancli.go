@@ -46,7 +46,7 @@ const synopsis = `usage: portcullis scan [flags] TARGET... | -iL FILE
   --connect           find open ports with TCP connections, even when SYN scanning
                       is possible (SYN is the default with root or CAP_NET_RAW)
   --syn               require SYN scanning: fail instead of falling back to connect
-  --rate N            SYN probes per second, all hosts together (default 30000)
+  --rate N            SYN probes per second, all hosts together (default 200000)
   --down-after N      unanswered probes after which a silent host is down
                       (default 100; -1: never, scan every port of silent hosts)
   --concurrency N     connection attempts in flight (default 4096)
@@ -61,12 +61,15 @@ const synopsis = `usage: portcullis scan [flags] TARGET... | -iL FILE
   --credentials-file F  more SERVICE USER PASSWORD lines to try first
                       (implies nothing without --check-credentials)
   --credential-attempts N  attempts per service, 1-5 (default 3)
-  -q                  no progress line`
+  -q                  no progress line
+  -v                  on stderr, each host's time as it finishes (first probe to
+                      its entry), to see which hosts hold a scan up`
 
 // config is the parsed command line.
 type config struct {
 	ports, profile, udp, inputFile, format string
-	allStates, quiet, confirmed, help      bool
+	allStates, quiet, verbose, confirmed   bool
+	help                                   bool
 	noIdentify, connect, syn               bool
 	checkCredentials                       bool
 	credentialsFile                        string
@@ -88,6 +91,7 @@ func parseArgs(args []string) (*config, error) {
 	fs.BoolVar(&c.allStates, "all-states", false, "")
 	fs.BoolVar(&c.noIdentify, "no-identify", false, "")
 	fs.BoolVar(&c.quiet, "q", false, "")
+	fs.BoolVar(&c.verbose, "v", false, "")
 	fs.BoolVar(&c.confirmed, "yes-i-mean-it", false, "")
 	fs.BoolVar(&c.connect, "connect", false, "")
 	fs.BoolVar(&c.syn, "syn", false, "")
@@ -225,10 +229,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	opts.MaxTargets = limit
 
-	var line progressLine
+	line := progressLine{w: stderr}
 	if !c.quiet {
-		line.w = stderr
 		opts.Progress = line.update
+	}
+	if c.verbose {
+		opts.HostTook = line.hostTook
 	}
 	var sum *scanner.Summary
 	var scanErr, writeErr error
@@ -360,7 +366,7 @@ type progressLine struct {
 }
 
 func (l *progressLine) update(p scanner.Progress) {
-	if l.w == nil || p.Elapsed < 2*time.Second {
+	if p.Elapsed < 2*time.Second {
 		return
 	}
 	eta := "-"
@@ -372,6 +378,17 @@ func (l *progressLine) update(p scanner.Progress) {
 	fmt.Fprintf(l.w, "\rscanning: %d/%d hosts done, %d/%d ports, %.0f ports/s, %s left (%s)   ",
 		p.HostsDone, p.HostsTotal, p.PortsDone, p.PortsTotal, p.Rate, eta, p.Phase)
 	l.printed = true
+}
+
+// hostTook writes a host's time on a line of its own, over the progress line.
+func (l *progressLine) hostTook(addr netip.Addr, took time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.printed {
+		fmt.Fprint(l.w, "\r\033[K")
+		l.printed = false
+	}
+	fmt.Fprintf(l.w, "host %s took %.3fs\n", addr, took.Seconds())
 }
 
 func (l *progressLine) finish() {

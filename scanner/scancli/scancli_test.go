@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -226,6 +227,31 @@ func TestNDJSONStreamsHostsThenSummary(t *testing.T) {
 	}
 	if s := last.Summary; s.Schema != scanner.Schema || s.Hosts != 2 || (s.Method != "syn" && s.Method != "connect") {
 		t.Errorf("summary %+v", s)
+	}
+}
+
+// -v writes one line per host with its time, as each host is reported; the
+// report itself is unchanged.
+func TestVerboseSaysEachHostsTime(t *testing.T) {
+	port := listen(t, "SSH-2.0-OpenSSH_9.2p1\r\n")
+	var out, errOut bytes.Buffer
+	args := []string{"-p", strconv.Itoa(int(port)), "--format", "ndjson", "-q", "-v", "--timeout", "500ms", "127.0.0.1", "::1"}
+	if err := Run(context.Background(), args, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	took := regexp.MustCompile(`(?m)^host (\S+) took (\d+\.\d{3})s$`)
+	seen := map[string]bool{}
+	for _, m := range took.FindAllStringSubmatch(errOut.String(), -1) {
+		if d, _ := strconv.ParseFloat(m[2], 64); d <= 0 || d > 30 {
+			t.Errorf("host %s took %ss", m[1], m[2])
+		}
+		seen[m[1]] = true
+	}
+	if len(seen) != 2 || !seen["127.0.0.1"] || !seen["::1"] {
+		t.Errorf("-v should say each host's time once; stderr:\n%s", errOut.String())
+	}
+	if n := strings.Count(strings.TrimSpace(out.String()), "\n"); n != 2 {
+		t.Errorf("stdout holds %d lines, want two hosts and a summary", n+1)
 	}
 }
 
