@@ -26,7 +26,9 @@ type Agent struct {
 	LastSeenAt    *time.Time
 	// StartedAt is when the agent process says it started: a new value is a
 	// new connection, audited once.
-	StartedAt      *time.Time
+	StartedAt *time.Time
+	// CurrentWork is no longer written: an agent's work is read from the
+	// chunk it holds under a live lease (agents.View.Work).
 	CurrentWork    string  `gorm:"not null;default:''"`
 	PortsPerSecond float64 `gorm:"not null;default:0"`
 	RevokedAt      *time.Time

@@ -222,8 +222,12 @@ type AuditEvent struct {
 	Hash       string `gorm:"not null;default:''"`
 	// ClientAddr is the network address the request came from (behind
 	// trusted proxies, the client they name); empty for background work.
-	// Not part of the hash: events written before it existed keep theirs.
+	// Covered by the hash from hash version 2 on; events written before
+	// keep the version-1 hash that leaves it out.
 	ClientAddr *string
+	// HashVersion is the canonical encoding Hash was computed over (see
+	// ChainedEvent.ComputeHash): 1 before client addresses were hashed.
+	HashVersion int `gorm:"not null;default:1"`
 }
 
 // Setting is one tunable of the policy, editable by admins.
@@ -305,21 +309,25 @@ type ScanSchedule struct {
 // DriftItem is a difference between the approved policy and what a scan
 // saw, followed from its first sighting until it is resolved.
 type DriftItem struct {
-	ID              uint      `gorm:"primaryKey"`
-	Key             string    `gorm:"not null;index"`
-	Kind            string    `gorm:"not null;index"`
-	Severity        string    `gorm:"not null;index"`
-	Address         string    `gorm:"not null;index"`
-	Protocol        string    `gorm:"not null;default:''"`
-	Port            int       `gorm:"not null;default:0"`
-	LastPort        int       `gorm:"not null;default:0"`
-	Service         string    `gorm:"not null;default:''"`
-	ApprovedService string    `gorm:"not null;default:''"`
-	Zone            string    `gorm:"not null;default:''"`
-	Classification  string    `gorm:"not null;default:''"`
-	RuleID          uint      `gorm:"not null;default:0"`
-	RequestID       uint      `gorm:"not null;default:0"`
-	Detail          string    `gorm:"not null;default:''"`
+	ID              uint   `gorm:"primaryKey"`
+	Key             string `gorm:"not null;index"`
+	Kind            string `gorm:"not null;index"`
+	Severity        string `gorm:"not null;index"`
+	Address         string `gorm:"not null;index"`
+	Protocol        string `gorm:"not null;default:''"`
+	Port            int    `gorm:"not null;default:0"`
+	LastPort        int    `gorm:"not null;default:0"`
+	Service         string `gorm:"not null;default:''"`
+	ApprovedService string `gorm:"not null;default:''"`
+	Zone            string `gorm:"not null;default:''"`
+	Classification  string `gorm:"not null;default:''"`
+	RuleID          uint   `gorm:"not null;default:0"`
+	RequestID       uint   `gorm:"not null;default:0"`
+	Detail          string `gorm:"not null;default:''"` // English, as recorded
+	// DetailFacts are the facts Detail quotes beyond the other fields
+	// (JSON), for saying it in another language; empty for items recorded
+	// before they were kept.
+	DetailFacts     string    `gorm:"not null;default:''"`
 	Evidence        string    `gorm:"not null;default:'{}'"` // JSON
 	State           string    `gorm:"not null;index"`        // open | acknowledged | resolved | suppressed
 	FirstSeen       time.Time `gorm:"index"`

@@ -15,9 +15,12 @@ type PeriodicReport struct {
 	WindowEnd   time.Time
 	RunID       *uint  // the scheduled scan run it follows
 	NothingNew  bool   `gorm:"not null;default:false"`
-	Headline    string `gorm:"not null;default:''"` // one line for lists and subjects
-	Content     string `gorm:"not null"`            // the report, JSON
-	CreatedAt   time.Time
+	Headline    string `gorm:"not null;default:''"` // one line for lists and subjects, in the server's language
+	// HeadlineFacts are the headline's figures (JSON), said in each
+	// reader's language; empty for reports made before they were kept.
+	HeadlineFacts string `gorm:"not null;default:''"`
+	Content       string `gorm:"not null"` // the report, JSON
+	CreatedAt     time.Time
 }
 
 // ReportSubscription is a person's wish to receive a zone's reports (Team

@@ -18,8 +18,9 @@ import (
 // job inserted inside one of the application's transactions commits or rolls
 // back with it. On SQLite that pool is the single writer connection: River
 // and the application queue for it in Go instead of meeting as two writers
-// at the file lock. On PostgreSQL it is database/sql over pgx (River's
-// database/sql driver); the caller may add a pgx listener for LISTEN/NOTIFY.
+// at the file lock, and jobs are worked through it too. On PostgreSQL it is
+// database/sql over pgx (River's database/sql driver), for inserts and
+// reads; jobs are worked by riverpgxv5 on a pgx pool (workflow/jobs).
 func RiverDriver(db *gorm.DB) (riverdriver.Driver[*sql.Tx], error) {
 	sqlDB, err := db.DB()
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 	"net/netip"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/portcullis/portcullis/workflow/agents"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/inventory"
+	"github.com/portcullis/portcullis/workflow/paging"
 	"github.com/portcullis/portcullis/workflow/scans"
 	"github.com/portcullis/portcullis/workflow/workflowtest"
 )
@@ -500,4 +502,53 @@ func TestChunkQueueOnEachDatabase(t *testing.T) {
 		_, err = w.App.Agents.Authenticate(w.Ctx, h, "POST", "/api/v1/agent/work", body)
 		workflowtest.MustCode(t, err, core.CodeUnauthorized)
 	})
+}
+
+// TestCurrentWorkFollowsTheLease: the Agents page's current work and ports
+// per second are those of the chunk an agent holds under a live lease; an
+// agent that vanished shows none once another took its chunk over, and
+// one that finished shows none either.
+func TestCurrentWorkFollowsTheLease(t *testing.T) {
+	w, clock := agentWorld(t)
+	w.App.Agents.SetOptions(agents.Options{HeartbeatTimeout: 10 * time.Second, ChunkHosts: 4})
+	a := agentOf(t, w, enrol(t, w, "apps-1", "apps"))
+	b := agentOf(t, w, enrol(t, w, "apps-2", "apps"))
+	run, chunk := runningChunk(t, w, "apps", "10.40.0.15", "10.40.0.16")
+	work := func() map[string]string {
+		page, err := w.App.Agents.List(w.Ctx, w.Adam, paging.Request[agents.AgentKey]{Limit: 10})
+		workflowtest.Must(t, err)
+		out := map[string]string{}
+		for _, v := range page.Items {
+			out[v.Name] = fmt.Sprintf("%s @%g", v.Work.String(), v.PortsPerSecond)
+		}
+		return out
+	}
+	want := fmt.Sprintf("scan %d, chunk 1 (2 hosts)", run.ID)
+	got, err := w.App.Agents.TakeChunk(w.Ctx, a)
+	workflowtest.Must(t, err)
+	workflowtest.Must(t, w.App.Agents.Heartbeat(w.Ctx, a, got.ID, got.Lease, 120))
+	if now := work(); now["apps-1"] != want+" @120" || now["apps-2"] != " @0" {
+		t.Fatalf("while apps-1 scans: %v", now)
+	}
+	clock.Advance(11 * time.Second)
+	if now := work(); now["apps-1"] != " @0" {
+		t.Fatalf("apps-1's lease ran out, yet it shows %q", now["apps-1"])
+	}
+	second, err := w.App.Agents.TakeChunk(w.Ctx, b)
+	workflowtest.Must(t, err)
+	if second == nil || second.ID != chunk.ID {
+		t.Fatalf("b took %+v, want chunk %d", second, chunk.ID)
+	}
+	_, err = w.App.Agents.Results(w.Ctx, b, agents.Upload{ChunkID: second.ID, Lease: second.Lease, Seq: 1, Rate: 80,
+		Hosts: []scans.Host{{Address: "10.40.0.15", State: "up"}}})
+	workflowtest.Must(t, err)
+	if now := work(); now["apps-1"] != " @0" || now["apps-2"] != want+" @80" {
+		t.Fatalf("after the take-over: %v", now)
+	}
+	_, err = w.App.Agents.Results(w.Ctx, b, agents.Upload{ChunkID: second.ID, Lease: second.Lease, Seq: 2, Done: true, Rate: 80,
+		Hosts: []scans.Host{{Address: "10.40.0.16", State: "up"}}})
+	workflowtest.Must(t, err)
+	if now := work(); now["apps-2"] != " @0" {
+		t.Fatalf("apps-2 finished its chunk, yet it shows %q", now["apps-2"])
+	}
 }

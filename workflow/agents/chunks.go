@@ -92,10 +92,6 @@ func (s *Service) TakeChunk(ctx context.Context, agent *models.Agent) (*Chunk, e
 					return err
 				}
 			}
-			work := fmt.Sprintf("scan %d, chunk %d (%d hosts)", c.RunID, c.Position+1, len(strings.Split(c.Targets, ",")))
-			if err := tx.Model(&models.Agent{}).Where("id = ?", agent.ID).Update("current_work", work).Error; err != nil {
-				return err
-			}
 			out = &Chunk{ID: c.ID, Lease: c.Lease + 1, RunID: c.RunID, Zone: c.Zone, Vantage: c.Vantage, Targets: strings.Split(c.Targets, ","),
 				TCPPorts: c.TCPPorts, UDPPorts: c.UDPPorts, Profile: c.Profile, LeaseSeconds: int(s.opts.HeartbeatTimeout / time.Second)}
 			return nil
@@ -229,11 +225,7 @@ func (s *Service) Results(ctx context.Context, agent *models.Agent, up Upload) (
 			return err
 		}
 		ack.HostsDone = c.HostsDone + added
-		agentSet := map[string]any{"ports_per_second": up.Rate}
-		if up.Done {
-			agentSet["current_work"] = ""
-		}
-		return tx.Model(&models.Agent{}).Where("id = ?", agent.ID).Updates(agentSet).Error
+		return tx.Model(&models.Agent{}).Where("id = ?", agent.ID).Update("ports_per_second", up.Rate).Error
 	})
 	return ack, err
 }

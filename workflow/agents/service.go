@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -310,7 +311,7 @@ func (s *Service) Revoke(ctx context.Context, actor core.Actor, id uint, reason 
 		}
 		now := s.Now()
 		res := tx.Model(&models.Agent{}).Where("id = ? AND state <> ?", id, StateRevoked).
-			Updates(map[string]any{"state": StateRevoked, "revoked_at": now, "revoked_by": actor.Email, "token_hash": "", "current_work": ""})
+			Updates(map[string]any{"state": StateRevoked, "revoked_at": now, "revoked_by": actor.Email, "token_hash": ""})
 		if res.Error != nil {
 			return res.Error
 		}
@@ -330,6 +331,25 @@ type View struct {
 	models.Agent
 	// Status is enrolling, online, offline or revoked.
 	Status string
+	// Work is the chunk the agent holds under a live lease; nil when idle,
+	// gone (its lease ran out) or revoked.
+	Work *Work
+}
+
+// Work is a chunk an agent is scanning: its scan, its place in the scan
+// (from 1) and how many hosts it holds.
+type Work struct {
+	RunID uint
+	Chunk int
+	Hosts int
+}
+
+// String is the work in English, as the API and the command line say it.
+func (w *Work) String() string {
+	if w == nil {
+		return ""
+	}
+	return fmt.Sprintf("scan %d, chunk %d (%d hosts)", w.RunID, w.Chunk, w.Hosts)
 }
 
 // Status says whether an agent is heard from: online within three
@@ -362,12 +382,44 @@ func (s *Service) List(ctx context.Context, actor core.Actor, req paging.Request
 	if err := q.Order("name").Limit(req.Fetch()).Find(&rows).Error; err != nil {
 		return paging.Page[View]{}, err
 	}
+	work, err := s.workOf(s.DB().WithContext(ctx), rows)
+	if err != nil {
+		return paging.Page[View]{}, err
+	}
 	views := make([]View, len(rows))
 	for i, a := range rows {
 		a.TokenHash = ""
-		views[i] = View{Agent: a, Status: s.status(a)}
+		if work[a.ID] == nil {
+			a.PortsPerSecond = 0 // a rate is of the work in hand
+		}
+		views[i] = View{Agent: a, Status: s.status(a), Work: work[a.ID]}
 	}
 	return paging.Cut(req, views, func(v View) AgentKey { return AgentKey{v.Name} }), nil
+}
+
+// workOf reads each agent's current work from the chunks it holds under a
+// lease still running, so that an agent that vanished, lost its lease or
+// was revoked shows none, whoever took the chunk over.
+func (s *Service) workOf(db *gorm.DB, agents []models.Agent) (map[uint]*Work, error) {
+	ids := make([]uint, len(agents))
+	for i, a := range agents {
+		ids[i] = a.ID
+	}
+	out := map[uint]*Work{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var held []models.ScanChunk
+	if err := db.Select("id, run_id, position, targets, agent_id").
+		Where("agent_id IN ? AND state = ? AND lease_until >= ?", ids, chunkLeased, s.Now()).Order("id").Find(&held).Error; err != nil {
+		return nil, err
+	}
+	for _, c := range held {
+		if c.AgentID != nil && out[*c.AgentID] == nil {
+			out[*c.AgentID] = &Work{RunID: c.RunID, Chunk: c.Position + 1, Hosts: len(strings.Split(c.Targets, ","))}
+		}
+	}
+	return out, nil
 }
 
 // serverKey is the server's scope-signing key, made on first use and

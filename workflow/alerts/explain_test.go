@@ -77,3 +77,52 @@ func TestUnwiredLanguageKeepsTheRecordedDetail(t *testing.T) {
 		t.Errorf("detail %q", got)
 	}
 }
+
+// TestChineseDriftExplanationCarriesTheFacts: the Chinese explanation
+// quotes what the English prose quotes beyond the item's fields — the weak
+// configurations with the scanner's detail, the product that answered, an
+// empty banner, the expiry day, the broken condition, how a closed port
+// answered and whose public address answered.
+func TestChineseDriftExplanationCarriesTheFacts(t *testing.T) {
+	zh, err := locale.New("zh-CN", "UTC")
+	if err != nil {
+		t.Fatal(err)
+	}
+	weak := `{"weak":[{"ID":"redis-no-auth","Severity":"critical","Detail":"PING answered without AUTH"}]`
+	for _, tc := range []struct {
+		name string
+		item models.DriftItem
+		want []string
+	}{
+		{"weak configuration", models.DriftItem{Kind: "weak-config", Service: "redis", RuleID: 3,
+			Evidence: `{"State":"open","Product":"Redis","Version":"7.2","Findings":["redis-no-auth"]}`, DetailFacts: weak + `,"auth":"required"}`},
+			[]string{"redis-no-auth（PING answered without AUTH）", "要求启用身份验证"}},
+		{"open, unidentified, empty banner", models.DriftItem{Kind: "open-unapproved", Service: "unknown",
+			Evidence: `{"State":"open","Banner":""}`}, []string{"banner 为空"}},
+		{"open with a product and weak", models.DriftItem{Kind: "open-unapproved", Service: "redis",
+			Evidence: `{"State":"open","Product":"Redis","Version":"7.2","TLS":true}`, DetailFacts: weak + `}`},
+			[]string{"基于 TLS 的 redis：Redis 7.2", "此外其配置薄弱：redis-no-auth（PING answered without AUTH）"}},
+		{"expired on a day", models.DriftItem{Kind: "expired-open", Service: "ssh", RuleID: 3,
+			Evidence: `{"State":"open","Product":"OpenSSH","Version":"9.6"}`, DetailFacts: `{"expired":"2026-10-31"}`},
+			[]string{"已于 2026-10-31 过期", "OpenSSH 9.6"}},
+		{"revoked", models.DriftItem{Kind: "expired-open", Service: "ssh", RuleID: 3, Evidence: `{"State":"open"}`, DetailFacts: `{"revoked":true}`},
+			[]string{"已被撤销"}},
+		{"approved but filtered", models.DriftItem{Kind: "approved-closed", RuleID: 3, Evidence: `{"State":"filtered"}`},
+			[]string{"被过滤"}},
+		{"service differs, over TLS", models.DriftItem{Kind: "service-mismatch", Service: "http", ApprovedService: "ssh", RuleID: 3,
+			Evidence: `{"State":"open","Product":"nginx","TLS":true}`}, []string{"基于 TLS，nginx"}},
+		{"public address", models.DriftItem{Kind: "exposed-externally", Severity: "high", Service: "http",
+			Evidence: `{"State":"open"}`, DetailFacts: `{"public_of":"10.0.0.5"}`}, []string{"10.0.0.5 的公网地址", "只允许内部来源"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := tc.item
+			d.ID, d.Address, d.Protocol, d.Port, d.Zone, d.Detail = 7, "203.0.113.9", "tcp", 6379, "apps", "recorded English"
+			a := alertOf(d, nil, zh.Localizer("", "", ""))
+			for _, w := range tc.want {
+				if !strings.Contains(a.Detail, w) {
+					t.Errorf("detail lacks %q: %s", w, a.Detail)
+				}
+			}
+		})
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,8 +22,12 @@ import (
 	"github.com/portcullis/portcullis/models"
 )
 
-// ExportSchema names the JSON export format.
-const ExportSchema = "portcullis.audit-export/v1"
+// ExportSchema names the JSON export format. Version 2 adds each event's
+// client_addr and hash_version; exports of version 1 still verify.
+const (
+	ExportSchema       = "portcullis.audit-export/v2"
+	legacyExportSchema = "portcullis.audit-export/v1"
+)
 
 // CheckpointOrigin begins every checkpoint's text.
 const CheckpointOrigin = "portcullis.audit/v1"
@@ -130,6 +135,9 @@ type Verifier struct {
 	prevSeq  uint64
 	headAt   map[uint64]string // hash at the checkpoint's size, when seen
 	wantSeq  uint64            // the checkpoint's size, 0 when none is known yet
+	// unhashedAddrs counts version-1 events that show a client address
+	// their hash does not cover.
+	unhashedAddrs int
 }
 
 // NewVerifier starts a verification; checkpointSize, when not zero, is the
@@ -142,6 +150,8 @@ func NewVerifier(checkpointSize uint64) *Verifier {
 func (v *Verifier) Add(e models.ChainedEvent) *Problem {
 	var msg string
 	switch {
+	case !models.KnownHashVersion(e.HashVersion):
+		msg = fmt.Sprintf("its hash version %d is not one this verifier knows (1 to %d): the event was altered, or a newer Portcullis wrote it", e.HashVersion, models.AuditHashVersion)
 	case e.ComputeHash() != e.Hash:
 		msg = "its content does not match its hash: the event was altered"
 	case v.report.Events == 0 && e.Seq == 1 && e.PrevHash != models.GenesisHash:
@@ -159,6 +169,9 @@ func (v *Verifier) Add(e models.ChainedEvent) *Problem {
 		if e.Seq > 1 {
 			v.report.Notes = append(v.report.Notes, fmt.Sprintf("the export starts at event %d: the link to earlier events is taken on trust", e.Seq))
 		}
+	}
+	if e.HashVersion < 2 && e.ClientAddr != "" {
+		v.unhashedAddrs++
 	}
 	v.next(e.Seq, e.Hash)
 	if msg == "" {
@@ -196,6 +209,7 @@ func (v *Verifier) next(seq uint64, hash string) {
 func (v *Verifier) Finish(size uint64, head string, verified bool, windowEnd bool) *Report {
 	r := &v.report
 	r.CheckpointSize, r.CheckpointVerified = size, verified
+	v.noteUnhashedAddrs()
 	if size == 0 {
 		return r
 	}
@@ -210,6 +224,15 @@ func (v *Verifier) Finish(size uint64, head string, verified bool, windowEnd boo
 		}
 	}
 	return r
+}
+
+// noteUnhashedAddrs says, once, how many client addresses the chain does not
+// vouch for.
+func (v *Verifier) noteUnhashedAddrs() {
+	if v.unhashedAddrs > 0 {
+		v.report.Notes = append(v.report.Notes, fmt.Sprintf("%d events were written before client addresses were hashed (hash version 1): their client address is shown but not covered by the chain", v.unhashedAddrs))
+		v.unhashedAddrs = 0
+	}
 }
 
 // Header is what a JSON export says before its events.
@@ -271,7 +294,11 @@ func (j *JSONWriter) Close() error {
 }
 
 // CSVHeader are the columns of a CSV export.
-var CSVHeader = []string{"seq", "at", "actor_id", "actor", "action", "object_type", "object_id", "from_state", "to_state", "detail", "comment", "prev_hash", "hash"}
+var CSVHeader = []string{"seq", "at", "actor_id", "actor", "action", "object_type", "object_id", "from_state", "to_state", "detail", "comment", "client_addr", "hash_version", "prev_hash", "hash"}
+
+// legacyCSVHeader are the columns of exports written before client
+// addresses were exported; such files still verify.
+var legacyCSVHeader = []string{"seq", "at", "actor_id", "actor", "action", "object_type", "object_id", "from_state", "to_state", "detail", "comment", "prev_hash", "hash"}
 
 // NeutraliseCell keeps a spreadsheet from running a cell as a formula.
 func NeutraliseCell(s string) string {
@@ -287,8 +314,12 @@ func CSVRecord(e models.ChainedEvent) []string {
 	if e.ActorID != nil {
 		actorID = strconv.FormatUint(uint64(*e.ActorID), 10)
 	}
+	version := e.HashVersion
+	if version == 0 {
+		version = 1
+	}
 	rec := []string{strconv.FormatUint(e.Seq, 10), e.At.UTC().Format(time.RFC3339Nano), actorID, e.Actor, e.Action, e.ObjectType,
-		strconv.FormatUint(uint64(e.ObjectID), 10), e.FromState, e.ToState, e.Detail, e.Comment, e.PrevHash, e.Hash}
+		strconv.FormatUint(uint64(e.ObjectID), 10), e.FromState, e.ToState, e.Detail, e.Comment, e.ClientAddr, strconv.Itoa(version), e.PrevHash, e.Hash}
 	for i := range rec {
 		rec[i] = NeutraliseCell(rec[i])
 	}
@@ -318,8 +349,8 @@ func VerifyJSON(r io.Reader, trustedKey string) (*Report, error) {
 		key, _ := tok.(string)
 		switch key {
 		case "schema":
-			if err := dec.Decode(&h.Schema); err != nil || h.Schema != ExportSchema {
-				return nil, fmt.Errorf("schema %q is not %s", h.Schema, ExportSchema)
+			if err := dec.Decode(&h.Schema); err != nil || (h.Schema != ExportSchema && h.Schema != legacyExportSchema) {
+				return nil, fmt.Errorf("schema %q is not %s or %s", h.Schema, ExportSchema, legacyExportSchema)
 			}
 		case "to":
 			if err := dec.Decode(&h.To); err != nil {
@@ -386,6 +417,7 @@ func VerifyJSON(r io.Reader, trustedKey string) (*Report, error) {
 
 // finishReport ends a verification cut short by unreadable input.
 func finishReport(v *Verifier, notes []string) *Report {
+	v.noteUnhashedAddrs()
 	rep := v.report
 	rep.Notes = append(notes, rep.Notes...)
 	return &rep
@@ -420,9 +452,10 @@ func salvageJSON(raw json.RawMessage, err error) (seq uint64, hash, why string) 
 func VerifyCSV(r io.Reader) (*Report, error) {
 	cr := csv.NewReader(r)
 	header, err := cr.Read()
-	if err != nil || strings.Join(header, ",") != strings.Join(CSVHeader, ",") {
+	if err != nil || !slices.Equal(header, CSVHeader) && !slices.Equal(header, legacyCSVHeader) {
 		return nil, errors.New("not a CSV audit export: the header differs")
 	}
+	columns := len(header)
 	cr.FieldsPerRecord = -1 // a row with a column too many or too few is a broken event, reported below
 	v := NewVerifier(0)
 	for {
@@ -439,7 +472,7 @@ func VerifyCSV(r io.Reader) (*Report, error) {
 			v.Unreadable(0, "", fmt.Sprintf("line %d does not parse as CSV (%v)", pe.StartLine, pe.Err))
 			continue
 		}
-		e, err := fromCSV(rec)
+		e, err := fromCSV(rec, columns)
 		if err != nil {
 			v.Unreadable(e.Seq, e.Hash, fmt.Sprintf("line %d: %v", line, err))
 			continue
@@ -469,7 +502,9 @@ func formulaLike(s string) bool {
 	return s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0]))
 }
 
-func fromCSV(rec []string) (models.ChainedEvent, error) {
+// fromCSV reads a row of a file whose header has columns columns: the
+// current header, or the legacy one without client_addr and hash_version.
+func fromCSV(rec []string, columns int) (models.ChainedEvent, error) {
 	for i := range rec {
 		rec[i] = unneutralise(rec[i])
 	}
@@ -478,8 +513,8 @@ func fromCSV(rec []string) (models.ChainedEvent, error) {
 	// The number and hash first: with them a broken row is named and the chain goes on.
 	e.Seq, err = strconv.ParseUint(rec[0], 10, 64)
 	e.Hash = rec[len(rec)-1]
-	if len(rec) != len(CSVHeader) {
-		return e, fmt.Errorf("%d columns, want %d", len(rec), len(CSVHeader))
+	if len(rec) != columns {
+		return e, fmt.Errorf("%d columns, want %d", len(rec), columns)
 	}
 	if err != nil {
 		return e, errors.New("seq is not a number")
@@ -500,6 +535,13 @@ func fromCSV(rec []string) (models.ChainedEvent, error) {
 		return e, errors.New("object_id is not a number")
 	}
 	e.Actor, e.Action, e.ObjectType, e.ObjectID = rec[3], rec[4], rec[5], uint(obj)
-	e.FromState, e.ToState, e.Detail, e.Comment, e.PrevHash, e.Hash = rec[7], rec[8], rec[9], rec[10], rec[11], rec[12]
+	e.FromState, e.ToState, e.Detail, e.Comment = rec[7], rec[8], rec[9], rec[10]
+	if columns == len(CSVHeader) {
+		e.ClientAddr = rec[11]
+		if e.HashVersion, err = strconv.Atoi(rec[12]); err != nil {
+			return e, errors.New("hash_version is not a number")
+		}
+	}
+	e.PrevHash = rec[len(rec)-2]
 	return e, nil
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -132,4 +134,96 @@ func FuzzVerifyCSV(f *testing.F) {
 			t.Fatal("inconsistent report")
 		}
 	})
+}
+
+// Exports written before client addresses were exported (testdata, made
+// by that version's code) still verify, and tampering in them is still
+// caught at its event.
+func TestLegacyExportsStillVerify(t *testing.T) {
+	for _, tc := range []struct {
+		file   string
+		verify func(r *strings.Reader) (*Report, error)
+	}{
+		{"testdata/export-v1.csv", func(r *strings.Reader) (*Report, error) { return VerifyCSV(r) }},
+		{"testdata/export-v1.json", func(r *strings.Reader) (*Report, error) { return VerifyJSON(r, "") }},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			b, err := os.ReadFile(tc.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := tc.verify(strings.NewReader(string(b)))
+			if err != nil || !rep.OK() || rep.Events != 5 {
+				t.Fatalf("a legacy export no longer verifies: %v %+v", err, rep)
+			}
+			rep, err = tc.verify(strings.NewReader(strings.Replace(string(b), "Baseline checked.", "Baseline checked!", 1)))
+			if err != nil || rep.OK() || rep.Problem.Seq != 3 {
+				t.Fatalf("tampering in a legacy export: %v %+v, want event 3", err, rep)
+			}
+		})
+	}
+}
+
+// Events written now carry their client address in both exports, under
+// their hash: altering the address, or passing the event off as one of
+// the old version that left it out, breaks that event. Old events in the
+// same export still verify, and the report says their addresses are not
+// vouched for.
+func TestClientAddressIsExportedAndChained(t *testing.T) {
+	prev := models.GenesisHash
+	at := time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC)
+	var evs []models.ChainedEvent
+	for i := 1; i <= 5; i++ {
+		e := models.ChainedEvent{Seq: uint64(i), At: at.Add(time.Duration(i) * time.Second), Actor: "ann@example.com",
+			Action: "user.login_failed", ObjectType: "user", ClientAddr: fmt.Sprintf("192.0.2.%d", 10+i), HashVersion: 2, PrevHash: prev}
+		if i == 1 {
+			e.HashVersion = 1 // written before the upgrade: its address is shown, not hashed
+		}
+		e.Hash = e.ComputeHash()
+		prev = e.Hash
+		evs = append(evs, e)
+	}
+	csvText, jsonText := csvExport(t, evs), jsonExport(t, evs)
+	if !strings.Contains(csvText, ",client_addr,hash_version,") || !strings.Contains(csvText, ",192.0.2.13,2,") {
+		t.Fatalf("the CSV export lacks the client address:\n%s", csvText)
+	}
+	if !strings.Contains(jsonText, `"client_addr":"192.0.2.13","hash_version":2`) {
+		t.Fatalf("the JSON export lacks the client address:\n%s", jsonText)
+	}
+	verifiers := map[string]func(string) (*Report, error){
+		"csv":  func(s string) (*Report, error) { return VerifyCSV(strings.NewReader(s)) },
+		"json": func(s string) (*Report, error) { return VerifyJSON(strings.NewReader(s), "") },
+	}
+	texts := map[string]string{"csv": csvText, "json": jsonText}
+	for name, verify := range verifiers {
+		t.Run(name, func(t *testing.T) {
+			rep, err := verify(texts[name])
+			if err != nil || !rep.OK() || rep.Events != 5 {
+				t.Fatalf("intact export: %v %+v", err, rep)
+			}
+			if !slices.ContainsFunc(rep.Notes, func(n string) bool {
+				return strings.Contains(n, "1 events were written before client addresses were hashed")
+			}) {
+				t.Errorf("no note on the old event's unhashed address: %q", rep.Notes)
+			}
+			// The third event's address and version, as each export writes them.
+			cell := map[string]func(addr, version string) string{
+				"csv":  func(addr, version string) string { return "," + addr + "," + version + "," },
+				"json": func(addr, version string) string { return `"client_addr":"` + addr + `","hash_version":` + version },
+			}[name]
+			for tamper, text := range map[string]string{
+				"address":               strings.Replace(texts[name], cell("192.0.2.13", "2"), cell("198.51.100.9", "2"), 1),
+				"address and downgrade": strings.Replace(texts[name], cell("192.0.2.13", "2"), cell("198.51.100.9", "1"), 1),
+				"unknown version":       strings.Replace(texts[name], cell("192.0.2.13", "2"), cell("192.0.2.13", "7"), 1),
+			} {
+				if text == texts[name] {
+					t.Fatalf("%s: the tampering changed nothing", tamper)
+				}
+				rep, err := verify(text)
+				if err != nil || rep.OK() || rep.Problem.Seq != 3 || len(rep.Problems) != 1 {
+					t.Errorf("%s tampered: %v %+v, want event 3 alone", tamper, err, rep.Problems)
+				}
+			}
+		})
+	}
 }

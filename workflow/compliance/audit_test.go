@@ -3,6 +3,7 @@ package compliance_test
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -173,5 +174,45 @@ func TestAuditKeys(t *testing.T) {
 	}
 	if _, err := compliance.ParseAuditSigner("not a key"); err == nil {
 		t.Fatal("bad key accepted")
+	}
+}
+
+// An event written on behalf of a client carries its address in both
+// exports and under its hash; the stored chain still verifies.
+func TestAuditExportsCarryClientAddress(t *testing.T) {
+	w := busyWorld(t, modelstest.SQLite(t))
+	r := w.Submitted(t, workflowtest.LowRisk())
+	_, err := w.App.Requests.Review(core.WithClientAddr(w.Ctx, "198.51.100.23"), w.Rita, r.ID, workflowtest.ApproveInput())
+	workflowtest.Must(t, err)
+	doc := exportJSON(t, w)
+	i := slices.IndexFunc(doc.Events, func(e models.ChainedEvent) bool { return e.ClientAddr == "198.51.100.23" })
+	if i < 0 || doc.Events[i].HashVersion != models.AuditHashVersion {
+		t.Fatalf("no event carries the client address with hash version %d", models.AuditHashVersion)
+	}
+	rep, err := auditlog.VerifyJSON(rewrite(t, doc), w.App.Compliance.AuditVerifierKey())
+	workflowtest.Must(t, err)
+	if !rep.OK() {
+		t.Fatalf("intact export: %+v", rep.Problems)
+	}
+	doc.Events[i].ClientAddr = "203.0.113.66"
+	rep, err = auditlog.VerifyJSON(rewrite(t, doc), w.App.Compliance.AuditVerifierKey())
+	workflowtest.Must(t, err)
+	if rep.OK() || rep.Problem.Seq != doc.Events[i].Seq || !strings.Contains(rep.Problem.Message, "altered") {
+		t.Fatalf("a tampered client address: %+v, want event %d altered", rep.Problem, doc.Events[i].Seq)
+	}
+	var csvBuf bytes.Buffer
+	workflowtest.Must(t, w.App.Compliance.ExportAudit(w.Ctx, w.Aude, compliance.AuditFilter{}, "csv", &csvBuf))
+	if !strings.Contains(csvBuf.String(), ",198.51.100.23,2,") {
+		t.Fatal("the CSV export lacks the client address")
+	}
+	rep, err = auditlog.VerifyCSV(strings.NewReader(strings.Replace(csvBuf.String(), ",198.51.100.23,", ",203.0.113.66,", 1)))
+	workflowtest.Must(t, err)
+	if rep.OK() || rep.Problem.Seq != doc.Events[i].Seq {
+		t.Fatalf("a tampered client address in CSV: %+v", rep.Problem)
+	}
+	rep, err = w.App.Compliance.VerifyAuditChain(w.Ctx, w.Adam)
+	workflowtest.Must(t, err)
+	if !rep.OK() {
+		t.Fatalf("stored chain: %+v", rep)
 	}
 }

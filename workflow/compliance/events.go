@@ -48,7 +48,7 @@ func (s *Service) Events(ctx context.Context, actor core.Actor, q EventQuery, pa
 	}
 	db := s.DB().WithContext(ctx)
 	sel := db.Model(&models.AuditEvent{}).
-		Select("id", "seq", "at", "actor_id", "actor", "action", "object_type", "object_id", "from_state", "to_state", "comment")
+		Select("id", "seq", "at", "actor_id", "actor", "action", "object_type", "object_id", "from_state", "to_state", "comment", "client_addr")
 	if q.ObjectType != "" {
 		sel = sel.Where("object_type = ? AND object_id = ?", q.ObjectType, q.ObjectID)
 	}

@@ -123,7 +123,7 @@ func (s *Store) Audit(tx *gorm.DB, actor Actor, action, objectType string, objec
 	ev := models.AuditEvent{
 		// Microseconds: what PostgreSQL keeps, so the hash survives the round trip.
 		Seq: seq, At: s.now().Truncate(time.Microsecond), Actor: actor.Email, Action: action, ObjectType: objectType, ObjectID: objectID,
-		FromState: from, ToState: to, Detail: d, Comment: comment, PrevHash: prev,
+		FromState: from, ToState: to, Detail: d, Comment: comment, PrevHash: prev, HashVersion: models.AuditHashVersion,
 	}
 	if actor.ID != 0 {
 		id := actor.ID

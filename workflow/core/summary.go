@@ -12,30 +12,57 @@ const SummaryMaxAge = 10 * time.Second
 // Summary keeps one value counted from the database - the same for every
 // reader, such as a dashboard or the number of requests waiting - until this
 // instance commits a change or SummaryMaxAge passes. Readers that arrive
-// while it is being counted wait for that count instead of starting theirs.
+// while it is being counted wait for that count instead of starting theirs,
+// except when it is counted again only for its age: they then get the kept
+// value, as stale a moment ago, rather than queue behind a count that takes
+// the seeded dashboard 100 ms (its slowest views under load).
 type Summary[T any] struct {
-	mu         sync.Mutex
+	counting   sync.Mutex // held by the one reader counting
+	mu         sync.Mutex // guards the fields below
 	value      T
 	ok         bool
 	generation uint64
 	builtAt    time.Time
+	recounting bool // a reader counts again an aged value of this generation
 }
 
 // Get returns the kept value, or counts it again with build.
 func (m *Summary[T]) Get(st *Store, build func() (T, error)) (T, error) {
+	if v, ok := m.kept(st, true); ok {
+		return v, nil
+	}
+	m.counting.Lock()
+	defer m.counting.Unlock()
+	// Another reader may have counted it while this one waited.
+	if v, ok := m.kept(st, false); ok {
+		return v, nil
+	}
+	m.mu.Lock()
+	gen, now := st.Generation(), time.Now()
+	m.recounting = m.ok && m.generation == gen
+	m.mu.Unlock()
+	v, err := build()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	gen, now := st.Generation(), time.Now()
-	if m.ok && m.generation == gen && now.Sub(m.builtAt) < SummaryMaxAge {
-		return m.value, nil
-	}
-	v, err := build()
+	m.recounting = false
 	if err != nil {
 		var zero T
 		return zero, err
 	}
 	m.value, m.ok, m.generation, m.builtAt = v, true, gen, now
 	return v, nil
+}
+
+// kept is the kept value if it may be used: of this generation and young,
+// or (when orAged) of this generation while another reader counts it again.
+func (m *Summary[T]) kept(st *Store, orAged bool) (T, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.ok && m.generation == st.Generation() && (time.Since(m.builtAt) < SummaryMaxAge || orAged && m.recounting) {
+		return m.value, true
+	}
+	var zero T
+	return zero, false
 }
 
 // summariesMaxKeys bounds a Summaries: past it the kept values are dropped and

@@ -25,8 +25,8 @@ import (
 // listKeyInfo separates this key from any other derived from the same secret.
 const listKeyInfo = "portcullis credential-list sealing v1"
 
-// maxListBytes bounds the list: defaults, not a dictionary.
-const maxListBytes = 64 << 10
+// MaxListBytes bounds the list: defaults, not a dictionary.
+const MaxListBytes = 64 << 10
 
 // listID is the one row of the table.
 const listID = 1
@@ -96,8 +96,8 @@ func (s *Service) Save(ctx context.Context, actor core.Actor, text string) error
 	if !actor.Has(core.RoleAdmin) {
 		return core.Forbidden(core.M("err.credentials.admin", "you need the admin role to change the credential list"))
 	}
-	if len(text) > maxListBytes {
-		return core.Invalid("list", core.M("err.credentials.too_long", "the list is longer than {{.KiB}} KiB; it names defaults, it is no dictionary", "KiB", maxListBytes>>10))
+	if len(text) > MaxListBytes {
+		return core.Invalid("list", core.M("err.credentials.too_long", "the list is longer than {{.KiB}} KiB; it names defaults, it is no dictionary", "KiB", MaxListBytes>>10))
 	}
 	entries := 0
 	if strings.TrimSpace(text) != "" {

@@ -156,7 +156,7 @@ func (s *Service) build(ctx context.Context) (*Dashboard, error) {
 // riskiestAndOldest ranks the addresses by their live drift and reads the
 // oldest live items, then the assets of both in one lookup.
 func (s *Service) riskiestAndOldest(ctx context.Context, d *Dashboard) error {
-	counts, err := s.drift.LiveByAddress(ctx)
+	counts, err := s.drift.LiveOfRiskiest(ctx, severityWeight, listed)
 	if err != nil {
 		return err
 	}

@@ -65,3 +65,38 @@ func TestRiskiestAssetsAndOldestDrift(t *testing.T) {
 		}
 	})
 }
+
+// Past the eight it lists, the dashboard keeps the heaviest addresses, and
+// among equal ones the lower in byte order, on both databases (their
+// collations would order "10.5.0.9" and "10.50.0.1" differently).
+func TestRiskiestAssetsTies(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, db *gorm.DB) {
+		w := workflowtest.NewWorld(t, db)
+		now := time.Now().UTC().Truncate(time.Second)
+		n := 0
+		item := func(address, severity string) {
+			n++
+			d := models.DriftItem{Key: fmt.Sprintf("k%d", n), Kind: "open-unapproved", Severity: severity, Address: address, Protocol: "tcp", Port: 1000 + n,
+				State: "open", FirstSeen: now, LastSeen: now, Evidence: "{}"}
+			workflowtest.Must(t, w.App.InTx(w.Ctx, func(tx *gorm.DB) error { return tx.Create(&d).Error }))
+		}
+		for _, a := range []string{"10.50.0.1", "10.5.0.9", "10.5.0.10", "10.6.0.1", "10.7.0.1", "10.8.0.1", "10.9.0.1", "10.0.0.1", "10.1.0.1"} {
+			item(a, "medium")
+		}
+		item("192.0.2.1", "weird") // an unknown severity weighs 1
+		item("192.0.2.2", "low")
+		item("192.0.2.2", "low")
+		item("192.0.2.2", "low")
+		item("192.0.2.2", "low") // 4 × 2 = 8, as one medium
+		d, err := w.App.Dashboard.Dashboard(w.Ctx, w.Rita)
+		workflowtest.Must(t, err)
+		var order []string
+		for _, r := range d.Riskiest {
+			order = append(order, fmt.Sprintf("%s:%d", r.Address, r.Score))
+		}
+		want := "[10.0.0.1:8 10.1.0.1:8 10.5.0.10:8 10.5.0.9:8 10.50.0.1:8 10.6.0.1:8 10.7.0.1:8 10.8.0.1:8]"
+		if fmt.Sprint(order) != want {
+			t.Errorf("riskiest: %v, want %s", order, want)
+		}
+	})
+}

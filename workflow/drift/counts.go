@@ -3,10 +3,12 @@ package drift
 import (
 	"cmp"
 	"context"
+	"maps"
 	"slices"
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/portcullis/portcullis/models"
 )
@@ -74,17 +76,36 @@ type AddressCount struct {
 	N                 int
 }
 
-// LiveByAddress counts the live items per address and severity, from the
-// (state, address, severity) index alone: the dashboard ranks assets by it.
-func (s *Service) LiveByAddress(ctx context.Context) ([]AddressCount, error) {
+// LiveOfRiskiest counts the live items per severity of the limit addresses
+// whose live drift weighs most (an item weighs weights[severity], at least
+// 1; ties go to the lower address). The ranking is summed in the database:
+// read into Go it was every address's counts (~50,000 rows at 200,000
+// items), most of the dashboard's 300 ms rebuild.
+func (s *Service) LiveOfRiskiest(ctx context.Context, weights map[string]int, limit int) ([]AddressCount, error) {
+	db := s.DB().WithContext(ctx)
+	weight, args := "CASE severity", []any{}
+	for _, sev := range slices.Sorted(maps.Keys(weights)) {
+		weight += " WHEN ? THEN ?"
+		args = append(args, sev, max(1, weights[sev]))
+	}
+	weight += " ELSE 1 END"
+	// Byte order, as Go compares strings, whatever the database's collation.
+	byAddress := "address COLLATE BINARY"
+	if db.Dialector.Name() == "postgres" {
+		byAddress = `address COLLATE "C"`
+	}
+	var top []string
+	if err := db.Model(&models.DriftItem{}).Select("address").Where("state IN ?", []string{Open, Acknowledged}).Group("address").
+		Order(clause.Expr{SQL: "SUM(" + weight + ") DESC, " + byAddress, Vars: args}).Limit(limit).Scan(&top).Error; err != nil {
+		return nil, err
+	}
+	if len(top) == 0 {
+		return nil, nil
+	}
 	var out []AddressCount
-	for _, st := range []string{Open, Acknowledged} {
-		var rows []AddressCount
-		if err := s.DB().WithContext(ctx).Model(&models.DriftItem{}).Select("address, severity, COUNT(*) AS n").
-			Where("state = ?", st).Group("address, severity").Scan(&rows).Error; err != nil {
-			return nil, err
-		}
-		out = append(out, rows...)
+	if err := db.Model(&models.DriftItem{}).Select("address, severity, COUNT(*) AS n").
+		Where("state IN ? AND address IN ?", []string{Open, Acknowledged}, top).Group("address, severity").Scan(&out).Error; err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -133,14 +154,48 @@ func (s *Service) CountLiveOnTeamAssets(ctx context.Context, team string) (int, 
 
 // LiveOnTeamAssets lists a team's assets with live items, most items first
 // (up to limit): what the team's home page points at. Anyone may read it,
-// as anyone may read an asset's page.
+// as anyone may read an asset's page. The list is shared by the team's
+// members until something changes: callers do not modify it.
 func (s *Service) LiveOnTeamAssets(ctx context.Context, team string, limit int) ([]TeamAssetDrift, error) {
-	var out []TeamAssetDrift
 	if team == "" {
-		return out, nil
+		return nil, nil
 	}
-	err := s.liveOnTeamAssets(ctx, team).
-		Select("assets.id AS asset_id, assets.address, assets.hostname, COUNT(*) AS n").
-		Group("assets.id, assets.address, assets.hostname").Order("n DESC, assets.address").Limit(limit).Scan(&out).Error
-	return out, err
+	return s.teamAssets.Get(s.Store, teamLimit{team, limit}, func() ([]TeamAssetDrift, error) { return s.rankTeamAssets(ctx, team, limit) })
+}
+
+// rankTeamAssets counts the live items on each of a team's assets. The
+// ranking reads the two indexes alone, grouped by address (a team of 500
+// assets would otherwise read 500 asset rows for the 5 it shows); the id
+// and hostname are read for the listed assets only.
+func (s *Service) rankTeamAssets(ctx context.Context, team string, limit int) ([]TeamAssetDrift, error) {
+	var out []TeamAssetDrift
+	var ranked []struct {
+		Address string
+		N       int
+	}
+	if err := s.liveOnTeamAssets(ctx, team).Select("assets.address, COUNT(*) AS n").
+		Group("assets.address").Order("n DESC, assets.address").Limit(limit).Scan(&ranked).Error; err != nil || len(ranked) == 0 {
+		return out, err
+	}
+	addrs := make([]string, len(ranked))
+	for i, r := range ranked {
+		addrs[i] = r.Address
+	}
+	var found []TeamAssetDrift
+	if err := s.DB().WithContext(ctx).Table("assets").Select("id AS asset_id, address, hostname").
+		Where("address IN ?", addrs).Scan(&found).Error; err != nil {
+		return nil, err
+	}
+	byAddress := make(map[string]TeamAssetDrift, len(found))
+	for _, a := range found {
+		byAddress[a.Address] = a
+	}
+	for _, r := range ranked {
+		// An asset deleted between the two reads is left out.
+		if a, ok := byAddress[r.Address]; ok {
+			a.N = r.N
+			out = append(out, a)
+		}
+	}
+	return out, nil
 }

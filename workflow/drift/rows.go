@@ -13,19 +13,19 @@ import (
 // than gorm's reflected Find (TestItemReaderMatchesFind keeps them equal).
 var itemColumns = []string{
 	"id", "key", "kind", "severity", "address", "protocol", "port", "last_port", "service",
-	"approved_service", "zone", "classification", "rule_id", "request_id", "detail", "evidence",
+	"approved_service", "zone", "classification", "rule_id", "request_id", "detail", "detail_facts", "evidence",
 	"state", "first_seen", "last_seen", "last_scan_id", "resolved_at", "acknowledged_by",
 	"suppressed_until", "suppress_reason", "filed_request_id",
 }
 
 func scanItem(rows *sql.Rows, d *models.DriftItem) error {
-	return rows.Scan(&d.ID, &d.Key, &d.Kind, &d.Severity, &d.Address, &d.Protocol, &d.Port, &d.LastPort, &d.Service,
-		&d.ApprovedService, &d.Zone, &d.Classification, &d.RuleID, &d.RequestID, &d.Detail, &d.Evidence,
+	return rows.Scan(models.Uint(&d.ID), &d.Key, &d.Kind, &d.Severity, &d.Address, &d.Protocol, &d.Port, &d.LastPort, &d.Service,
+		&d.ApprovedService, &d.Zone, &d.Classification, &d.RuleID, &d.RequestID, &d.Detail, &d.DetailFacts, &d.Evidence,
 		&d.State, &d.FirstSeen, &d.LastSeen, &d.LastScanID, &d.ResolvedAt, &d.AcknowledgedBy,
 		&d.SuppressedUntil, &d.SuppressReason, &d.FiledRequestID)
 }
 
-func scanID(rows *sql.Rows, id *uint) error { return rows.Scan(id) }
+func scanID(rows *sql.Rows, id *uint) error { return rows.Scan(models.Uint(id)) }
 
 // readItemsInOrder reads the items of ids, in the order of ids; an item
 // gone between the two reads is left out.

@@ -22,6 +22,16 @@ type Service struct {
 	*core.Store
 	inventory *inventory.Service
 	alerts    AlertQueue
+	// teamAssets is each team's assets with live drift, as its members'
+	// homes list them: kept briefly (see core.Summaries), like the count
+	// beside it in their navigation.
+	teamAssets core.Summaries[teamLimit, []TeamAssetDrift]
+}
+
+// teamLimit is one team's list of assets with live drift, cut at limit.
+type teamLimit struct {
+	team  string
+	limit int
 }
 
 // New makes the drift feature; alerts may be nil (no alerting).

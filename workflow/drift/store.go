@@ -439,7 +439,8 @@ func (s *Service) reconcile(tx *gorm.DB, runID uint, scannedText []string, cover
 		}
 		ev, _ := json.Marshal(it.Evidence)
 		if err := tx.Model(&models.DriftItem{}).Where("id = ?", byKey[t.Key].ID).Updates(map[string]any{
-			"last_seen": now, "last_scan_id": runID, "severity": string(it.Severity), "detail": it.Detail, "evidence": string(ev), "service": it.Service,
+			"last_seen": now, "last_scan_id": runID, "severity": string(it.Severity), "detail": it.Detail, "detail_facts": factsJSON(it.Facts),
+			"evidence": string(ev), "service": it.Service,
 		}).Error; err != nil {
 			return 0, 0, err
 		}
@@ -463,7 +464,7 @@ func (s *Service) reconcile(tx *gorm.DB, runID uint, scannedText []string, cover
 			Key: it.Key, Kind: string(it.Kind), Severity: string(it.Severity), Address: it.Address.String(),
 			Protocol: string(it.Protocol), Port: int(it.Port), LastPort: int(it.LastPort), Service: it.Service,
 			ApprovedService: it.ApprovedService, Zone: it.Zone, Classification: string(it.Classification),
-			RuleID: uint(it.RuleID), RequestID: uint(it.RequestID), Detail: it.Detail, Evidence: string(ev),
+			RuleID: uint(it.RuleID), RequestID: uint(it.RequestID), Detail: it.Detail, DetailFacts: factsJSON(it.Facts), Evidence: string(ev),
 			State: Open, FirstSeen: now, LastSeen: now, LastScanID: runID,
 		}
 		if err := tx.Create(&d).Error; err != nil {
@@ -754,4 +755,13 @@ func (s *Service) LinkRequest(ctx context.Context, actor core.Actor, driftID, re
 		}
 		return s.Audit(tx, actor, "drift.request", "drift", driftID, "", "", map[string]uint{"request_id": requestID}, "")
 	})
+}
+
+// factsJSON is an item's detail facts as stored: "" when there are none.
+func factsJSON(f driftrules.DetailFacts) string {
+	b, _ := json.Marshal(f)
+	if string(b) == "{}" {
+		return ""
+	}
+	return string(b)
 }

@@ -171,9 +171,12 @@ func (j *judge) openPort(h *hostFacts, p *ObservedPort, proto policy.Protocol, s
 				// A condition of the approval is broken, not only good practice.
 				it.Severity = severityOfRank(it.Severity.Rank() + 1)
 				condition = " The approval required authentication: this breaks its condition."
+				it.Facts.Auth = "required"
 			case noAuth && seen.authCapable:
 				condition = " " + service + " can authenticate, and the policy wants it on."
+				it.Facts.Auth = "capable"
 			}
+			it.Facts.Weak = slices.Clone(p.Weak)
 			cite(&it, rule)
 			it.Detail = fmt.Sprintf("%s, approved by %s, has a weak configuration: %s.%s Fix the configuration; the opening itself stays approved.",
 				where(), rule.Name(), findingsText(p.Weak), condition)
@@ -185,15 +188,19 @@ func (j *judge) openPort(h *hostFacts, p *ObservedPort, proto policy.Protocol, s
 		it.Kind = KindExpiredOpen
 		score := exposure
 		how := "was revoked"
+		it.Facts.Revoked = true
 		if !isRevoked(rule) {
 			// It was reviewed and approved once: a notch below an opening
 			// nobody ever looked at.
 			score--
 			how = "expired"
+			it.Facts.Revoked = false
 			if !rule.Expires.IsZero() {
-				how += " on " + rule.Expires.UTC().Format(time.DateOnly)
+				it.Facts.Expired = rule.Expires.UTC().Format(time.DateOnly)
+				how += " on " + it.Facts.Expired
 			}
 		}
+		it.Facts.Weak = slices.Clone(p.Weak)
 		it.Severity = maxSeverity(scoreSeverity(score), worst)
 		cite(&it, rule)
 		it.Detail = fmt.Sprintf("%s is still open%s although %s, which approved it, %s. Close the port, or file a request to approve it again.%s",
@@ -203,6 +210,7 @@ func (j *judge) openPort(h *hostFacts, p *ObservedPort, proto policy.Protocol, s
 		it := base
 		it.Kind = KindOpenUnapproved
 		it.Severity = maxSeverity(scoreSeverity(exposure), worst)
+		it.Facts.Weak = slices.Clone(p.Weak)
 		it.Detail = fmt.Sprintf("%s is open%s and no rule approves it. Close the port, or file a request to approve it.%s",
 			where(), seenClause(service, p), weakClause(p.Weak))
 		j.items = append(j.items, it)

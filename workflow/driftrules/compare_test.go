@@ -528,7 +528,9 @@ func TestCompareItemFields(t *testing.T) {
 		Protocol: policy.TCP, Port: 6379, LastPort: 6379, Service: "redis", ApprovedService: "redis",
 		Zone: "edge", Classification: policy.DMZ, RuleID: 7, RequestID: 70,
 		Evidence: Evidence{State: PortOpen, Banner: "-NOAUTH", Product: "Redis", Version: "7.2.4", Findings: []string{"a-first", "redis-no-auth"}},
-		Key:      "weak-config|10.0.0.5|tcp|6379",
+		// What the detail quotes, kept for saying it in other languages.
+		Facts: DetailFacts{Weak: []WeakFinding{{ID: "redis-no-auth", Severity: "high"}, {ID: "a-first", Severity: "low"}}, Auth: "required"},
+		Key:   "weak-config|10.0.0.5|tcp|6379",
 	}}
 	if diff := cmp.Diff(want, items, cmp.Comparer(func(a, b netip.Addr) bool { return a == b }),
 		cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".Detail" }, cmp.Ignore())); diff != "" {

@@ -48,7 +48,8 @@ func CompareExternal(obs []External, rules []Rule, now time.Time) []Item {
 				continue
 			}
 			it := Item{Kind: KindExposedExternally, Address: o.Address, Protocol: proto, Port: p.Port, LastPort: p.Port,
-				Service: normalService(p.Service), Zone: o.Zone, Classification: o.Classification, Evidence: evidenceOf(p)}
+				Service: normalService(p.Service), Zone: o.Zone, Classification: o.Classification, Evidence: evidenceOf(p),
+				Facts: DetailFacts{PublicOf: o.Asset.String()}}
 			if internal {
 				it.Severity = SeverityHigh
 				it.Detail = fmt.Sprintf("%s answers from the internet on %s (public address of %s), but its approvals allow internal sources only: close it at the NAT or firewall, or request an opening from the internet",

@@ -275,13 +275,32 @@ type Item struct {
 	RuleID    int64
 	RequestID int64
 	// Detail says, for people, what was seen and what to do about it.
-	Detail   string
+	Detail string
+	// Facts are what Detail quotes beyond the item's other fields and its
+	// evidence, for saying it in another language.
+	Facts    DetailFacts
 	Evidence Evidence
 	// Key identifies the same drift across scans:
 	// "kind|address|protocol|port" ("…|8000-8100" for a range),
 	// "approved-closed|address|protocol|port|request-N" (one per request),
 	// or "tarpit|address".
 	Key string
+}
+
+// DetailFacts are the facts an item's Detail quotes that neither its
+// fields nor its evidence hold.
+type DetailFacts struct {
+	// Weak are the weak-configuration findings with the scanner's detail.
+	Weak []WeakFinding `json:"weak,omitempty"`
+	// Expired is the day the lapsed rule expired (2006-01-02); Revoked
+	// that it was revoked instead.
+	Expired string `json:"expired,omitempty"`
+	Revoked bool   `json:"revoked,omitempty"`
+	// Auth: "required" when the approval required authentication the
+	// port lacks, "capable" when the service can authenticate.
+	Auth string `json:"auth,omitempty"`
+	// PublicOf is the inventory address a public address answers for.
+	PublicOf string `json:"public_of,omitempty"`
 }
 
 // Evidence is what the scanner saw that the item rests on.

@@ -124,6 +124,52 @@ func TestTokensExpire(t *testing.T) {
 	}
 }
 
+// TestLoweredMaximumShortensExistingTokens: a token ends at its own expiry
+// or its creation plus the admins' current maximum, whichever comes first,
+// at authentication and on the profile's list; raising the maximum again
+// never lengthens a token past its own expiry.
+func TestLoweredMaximumShortensExistingTokens(t *testing.T) {
+	w := workflowtest.SQLiteWorld(t)
+	start := time.Now().UTC().Truncate(time.Second)
+	now := start
+	w.App.SetClock(func() time.Time { return now })
+	const day = 24 * time.Hour
+	secret, _, err := w.App.Identity.CreateToken(w.Ctx, core.SystemActor, "alice@example.test", "ci") // 90 days
+	workflowtest.Must(t, err)
+	setMax := func(days string) {
+		in := inventory.SettingsForm(policy.DefaultSettings())
+		in.TokenDefaultDays, in.TokenMaxDays = "7", days
+		workflowtest.Must(t, w.App.Inventory.SaveSettings(w.Ctx, w.Adam, in))
+	}
+	listed := func() time.Time {
+		toks, err := w.App.Identity.ListTokens(w.Ctx, w.Alice)
+		workflowtest.Must(t, err)
+		if len(toks) != 1 || toks[0].ExpiresAt == nil {
+			t.Fatalf("tokens listed: %+v", toks)
+		}
+		return *toks[0].ExpiresAt
+	}
+	authAt := func(at time.Duration) error {
+		now = start.Add(at)
+		_, err := w.App.Identity.AuthenticateToken(w.Ctx, secret)
+		return err
+	}
+	setMax("30")
+	if got := listed(); !got.Equal(start.Add(30 * day)) {
+		t.Errorf("the profile lists the token as ending %v, want %v (created + the new maximum)", got, start.Add(30*day))
+	}
+	workflowtest.Must(t, authAt(30*day-time.Second))
+	workflowtest.MustCode(t, authAt(30*day), core.CodeUnauthorized)
+
+	now = start
+	setMax("365")
+	if got := listed(); !got.Equal(start.Add(90 * day)) {
+		t.Errorf("after raising the maximum the token ends %v, want its own %v", got, start.Add(90*day))
+	}
+	workflowtest.Must(t, authAt(31*day))
+	workflowtest.MustCode(t, authAt(90*day), core.CodeUnauthorized)
+}
+
 // TestTokensFromBeforeExpiryEnd: a token stored without an expiry (made
 // before tokens expired) ends the default lifetime after its creation.
 func TestTokensFromBeforeExpiryEnd(t *testing.T) {

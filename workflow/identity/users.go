@@ -8,6 +8,7 @@ import (
 	"errors"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 
@@ -180,8 +181,8 @@ func (s *Service) CreateTokenTTL(ctx context.Context, actor core.Actor, email, n
 	if name == "" {
 		name = "API token"
 	}
-	if len(name) > 100 {
-		return "", nil, core.Invalid("name", core.M("err.identity.token_name_long", "the token name is too long (at most {{.Max}} characters)", "Max", 100))
+	if utf8.RuneCountInString(name) > core.Limits.Name {
+		return "", nil, core.Invalid("name", core.M("err.identity.token_name_long", "the token name is too long (at most {{.Max}} characters)", "Max", core.Limits.Name))
 	}
 	var u models.User
 	if err := s.DB().WithContext(ctx).Where("LOWER(email) = ?", strings.ToLower(email)).First(&u).Error; err != nil {
@@ -212,7 +213,8 @@ func (s *Service) CreateTokenTTL(ctx context.Context, actor core.Actor, email, n
 	raw := make([]byte, 32)
 	rand.Read(raw)
 	secret := tokenPrefix + hex.EncodeToString(raw)
-	tok := models.APIToken{UserID: u.ID, Name: name, Prefix: secret[:12], Hash: HashToken(secret), ExpiresAt: &expires}
+	// Created on the same clock as the expiry: the admins' maximum is counted from it.
+	tok := models.APIToken{UserID: u.ID, Name: name, Prefix: secret[:12], Hash: HashToken(secret), ExpiresAt: &expires, CreatedAt: s.Now()}
 	err = s.InTx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Omit("User").Create(&tok).Error; err != nil {
 			return err
@@ -225,11 +227,39 @@ func (s *Service) CreateTokenTTL(ctx context.Context, actor core.Actor, email, n
 	return secret, &tok, nil
 }
 
-// ListTokens returns the actor's own tokens.
+// ListTokens returns the actor's own tokens, each with the expiry in force
+// (EffectiveExpiry), not only the one it was made with.
 func (s *Service) ListTokens(ctx context.Context, actor core.Actor) ([]models.APIToken, error) {
 	var out []models.APIToken
-	err := s.DB().WithContext(ctx).Where("user_id = ?", actor.ID).Order("id DESC").Find(&out).Error
-	return out, err
+	db := s.DB().WithContext(ctx)
+	if err := db.Where("user_id = ?", actor.ID).Order("id DESC").Find(&out).Error; err != nil {
+		return nil, err
+	}
+	def, longest, err := TokenLifetimes(db)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		e := EffectiveExpiry(out[i], def, longest)
+		out[i].ExpiresAt = &e
+	}
+	return out, nil
+}
+
+// EffectiveExpiry is when a token stops working: the expiry it was made
+// with (the default lifetime after its creation for tokens made before
+// tokens expired), cut short by the admins' current maximum lifetime
+// counted from its creation, so lowering the maximum shortens the tokens
+// that already exist too.
+func EffectiveExpiry(tok models.APIToken, def, longest time.Duration) time.Time {
+	expires := tok.CreatedAt.Add(def)
+	if tok.ExpiresAt != nil {
+		expires = *tok.ExpiresAt
+	}
+	if capped := tok.CreatedAt.Add(longest); capped.Before(expires) {
+		return capped
+	}
+	return expires
 }
 
 // RevokeToken stops one of the actor's tokens (an admin may stop anyone's).
@@ -271,17 +301,11 @@ func (s *Service) AuthenticateToken(ctx context.Context, secret string) (core.Ac
 		return core.Actor{}, unauthorised
 	}
 	now := s.Now()
-	expires := tok.ExpiresAt
-	if expires == nil {
-		// Made before tokens expired: it ends the default lifetime after its creation.
-		def, _, err := TokenLifetimes(db)
-		if err != nil {
-			return core.Actor{}, err
-		}
-		e := tok.CreatedAt.Add(def)
-		expires = &e
+	def, longest, err := TokenLifetimes(db)
+	if err != nil {
+		return core.Actor{}, err
 	}
-	if !now.Before(*expires) {
+	if !now.Before(EffectiveExpiry(tok, def, longest)) {
 		return core.Actor{}, core.Unauthorized(core.M("err.identity.token_expired", "the bearer token has expired; create a new one on your profile page or with 'portcullis token create'"))
 	}
 	// Recording use at most once a minute keeps API reads from becoming writes.

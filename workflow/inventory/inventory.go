@@ -309,6 +309,9 @@ func (in AssetInput) validate(fieldPrefix string, rules policy.AssetAddressRules
 			errs.Add(fieldPrefix+"public_address", core.M("err.inventory.public_address_invalid", "public address {{.Value}} is not an IP address", "Value", strconv.Quote(pub)))
 		case p.Unmap().String() == a.Address:
 			errs.Add(fieldPrefix+"public_address", core.M("err.inventory.public_address_own", "the public address is the (NAT) address the internet reaches the asset at; leave it empty when it is the asset's own"))
+		case rules.CheckAssetAddress(p) != "":
+			// The internet agent scans it: no metadata service or broadcast either.
+			errs.Add(fieldPrefix+"public_address", core.M("err.inventory.address_refused", "{{.Reason}}", "Reason", core.Plain(rules.CheckAssetAddress(p))))
 		default:
 			a.PublicAddress = p.Unmap().String()
 		}
@@ -583,8 +586,13 @@ func (s *Service) SuggestAssets(ctx context.Context, prefix string, limit int) (
 	return assets, err
 }
 
-// AssetCountsByZone counts the assets of each zone in one grouped query.
+// AssetCountsByZone counts the assets of each zone in one grouped query,
+// kept until something changes. The map is shared: callers do not modify it.
 func (s *Service) AssetCountsByZone(ctx context.Context) (map[uint]int, error) {
+	return s.zoneSizes.Get(s.Store, func() (map[uint]int, error) { return s.countAssetsByZone(ctx) })
+}
+
+func (s *Service) countAssetsByZone(ctx context.Context) (map[uint]int, error) {
 	var rows []struct {
 		ZoneID uint
 		N      int

@@ -9,6 +9,9 @@ type Service struct {
 	*core.Store
 	catalogs       catalogCache
 	refuseLoopback bool // loopback addresses are not assets (production servers)
+	// zoneSizes is every zone's asset count, kept until something changes
+	// (see core.Summary): the zones and operations pages show it.
+	zoneSizes core.Summary[map[uint]int]
 }
 
 // New makes the inventory over the shared store.

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"time"
 
@@ -45,6 +46,10 @@ var settingKeys = []string{
 	assetAddressAllowKey, identity.TokenDefaultDaysKey, identity.TokenMaxDaysKey,
 	scanMaxTargetsKey,
 }
+
+// MaxSettingText bounds the settings typed as lists (ports, address
+// ranges): they are written into the audit log with every change.
+const MaxSettingText = 2000
 
 // DefaultRecertifyMonths is how often an opening must be confirmed (PCI DSS 1.2.7: every six months).
 const DefaultRecertifyMonths = 6
@@ -192,15 +197,29 @@ func (s *Service) SaveSettings(ctx context.Context, actor core.Actor, in Setting
 		// Callers that predate the setting keep the default.
 		values[scanMaxTargetsKey] = strconv.Itoa(DefaultScanMaxTargets)
 	}
+	tooLong := func(key string, what core.Message) bool {
+		var e *core.Error
+		if errors.As(core.CheckLength(key, what, values[key], MaxSettingText), &e) {
+			errs = append(errs, e)
+			return true
+		}
+		return false
+	}
 	nums := map[string]int{}
 	for _, key := range settingKeys {
 		if key == "public_tcp_ports" {
+			if tooLong(key, core.M("err.field.public_tcp_ports", "the public TCP ports")) {
+				continue
+			}
 			if _, err := policy.ParsePorts(values[key]); err != nil {
 				add(key, core.M("err.inventory.ports_invalid", "{{.Reason}}", "Reason", core.Plain(err.Error())))
 			}
 			continue
 		}
 		if key == assetAddressAllowKey {
+			if tooLong(key, core.M("err.field.asset_address_allow", "the special ranges allowed")) {
+				continue
+			}
 			if _, err := policy.ParsePrefixList(values[key]); err != nil {
 				add(key, core.M("err.inventory.prefixes_invalid", "{{.Reason}}", "Reason", core.Plain(err.Error())))
 			}

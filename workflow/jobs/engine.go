@@ -1,9 +1,10 @@
 // Package jobs runs every background job of Portcullis on River, a job
 // queue kept in the application's own database (riversqlite on SQLite,
-// River's database/sql driver with a pgx listener on PostgreSQL): scans
-// (scheduled slots, runs, verifications), alert deliveries, expiry of
-// openings, re-certification reminders, audit checkpoints, access re-checks
-// and session clean-up. Jobs are inserted in the transaction of the change
+// riverpgxv5 on PostgreSQL, where jobs are inserted through River's
+// database/sql driver inside the application's transactions): scans
+// (scheduled slots, runs, verifications), alert deliveries, report
+// e-mails, expiry of openings, re-certification reminders, audit
+// checkpoints, access re-checks and session clean-up. Jobs are inserted in the transaction of the change
 // that asks for them; unique jobs keep two instances from doing the same
 // work twice; River's rescuer gives a job left running by a killed instance
 // to another.
@@ -16,13 +17,12 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
-	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"gorm.io/gorm"
 
 	"github.com/portcullis/portcullis/models"
@@ -33,12 +33,9 @@ type Engine struct {
 	db     *gorm.DB
 	driver riverdriver.Driver[*sql.Tx]
 	log    *slog.Logger
-	// inserter inserts jobs from any instance or command, working or not.
+	// inserter inserts jobs from any instance or command, working or not,
+	// inside the application's (database/sql) transactions.
 	inserter *river.Client[*sql.Tx]
-
-	mu       sync.Mutex
-	worker   *river.Client[*sql.Tx] // set while Start runs
-	listener *pgxpool.Pool
 }
 
 // New makes the engine over an open, migrated database; it inserts jobs at
@@ -72,16 +69,10 @@ func (e *Engine) Insert(tx *gorm.DB, args river.JobArgs, opts *river.InsertOpts)
 	return nil
 }
 
-// Client is the River client admins' pages read through: the working one
-// while the engine runs, the inserting one otherwise.
-func (e *Engine) Client() *river.Client[*sql.Tx] {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.worker != nil {
-		return e.worker
-	}
-	return e.inserter
-}
+// Client is the River client admins' pages read jobs through: the
+// inserting one, over the application's pool, which every instance and
+// command has whether it works jobs or not.
+func (e *Engine) Client() *river.Client[*sql.Tx] { return e.inserter }
 
 // Postgres reports whether River runs on PostgreSQL (River's own UI is
 // mounted there; SQLite has a page of ours).
@@ -104,8 +95,10 @@ type Options struct {
 	// PollInterval is how often idle workers look for jobs inserted by other
 	// instances when no notification arrives; default 1 s.
 	PollInterval time.Duration
-	// PostgresURL, on PostgreSQL, opens the one connection River listens on
-	// for new jobs; empty: polling only.
+	// PostgresURL, on PostgreSQL, opens the pgx pool the working client
+	// runs on (riverpgxv5: fetching, completing, leader election, LISTEN
+	// for new jobs); empty: River's database/sql driver over the
+	// application's pool, polling only.
 	PostgresURL string
 }
 
@@ -131,25 +124,7 @@ func (e *Engine) Run(ctx context.Context, deps Deps, opts Options) error {
 	if err := deps.register(workers, opts); err != nil {
 		return err
 	}
-	driver := e.driver
-	if e.Postgres() && opts.PostgresURL != "" {
-		cfg, err := pgxpool.ParseConfig(opts.PostgresURL)
-		if err != nil {
-			return fmt.Errorf("job engine: %w", err)
-		}
-		cfg.MaxConns, cfg.MinConns = 1, 0
-		pool, err := pgxpool.NewWithConfig(ctx, cfg)
-		if err != nil {
-			return fmt.Errorf("job engine: %w", err)
-		}
-		defer pool.Close()
-		sqlDB, err := e.db.DB()
-		if err != nil {
-			return err
-		}
-		driver = riverdatabasesql.NewWithPgxListener(sqlDB, pool)
-	}
-	client, err := river.NewClient(driver, &river.Config{
+	cfg := &river.Config{
 		ID:     opts.ID,
 		Logger: slog.New(warnAndAbove{e.log.Handler()}).With("component", "jobs"),
 		Queues: map[string]river.QueueConfig{
@@ -168,9 +143,35 @@ func (e *Engine) Run(ctx context.Context, deps Deps, opts Options) error {
 		// Finished jobs are kept a day for the admins' page; unique slots
 		// outlive them in the scan runs themselves.
 		CompletedJobRetentionPeriod: 24 * time.Hour,
-	})
-	if err != nil {
-		return fmt.Errorf("job engine: %w", err)
+	}
+	var client workingClient
+	if e.Postgres() && opts.PostgresURL != "" {
+		pcfg, err := pgxpool.ParseConfig(opts.PostgresURL)
+		if err != nil {
+			return fmt.Errorf("job engine: %w", err)
+		}
+		// River's own queries only: the jobs' work uses the application's pool.
+		pcfg.MaxConns, pcfg.MinConns = 6, 0
+		// Named, so that a DBA tells the job engine's connections apart.
+		if pcfg.ConnConfig.RuntimeParams["application_name"] == "" {
+			pcfg.ConnConfig.RuntimeParams["application_name"] = EngineApplicationName
+		}
+		pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+		if err != nil {
+			return fmt.Errorf("job engine: %w", err)
+		}
+		defer pool.Close()
+		c, err := river.NewClient(riverpgxv5.New(pool), cfg)
+		if err != nil {
+			return fmt.Errorf("job engine: %w", err)
+		}
+		client = c
+	} else {
+		c, err := river.NewClient(e.driver, cfg)
+		if err != nil {
+			return fmt.Errorf("job engine: %w", err)
+		}
+		client = c
 	}
 	// Work left without a job (by a release before the engine, or a job
 	// given up under a run) gets one; work that has one is left alone.
@@ -181,16 +182,15 @@ func (e *Engine) Run(ctx context.Context, deps Deps, opts Options) error {
 	if _, err := deps.Alerts.RequeueOrphans(ctx); err != nil {
 		return stoppedOr(ctx, err)
 	}
+	if deps.Reports != nil {
+		if _, err := deps.Reports.RequeueOrphans(ctx); err != nil {
+			return stoppedOr(ctx, err)
+		}
+	}
 	if err := client.Start(ctx); err != nil {
 		return stoppedOr(ctx, err)
 	}
-	e.mu.Lock()
-	e.worker = client
-	e.mu.Unlock()
 	<-ctx.Done()
-	e.mu.Lock()
-	e.worker = nil
-	e.mu.Unlock()
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if err := client.Stop(stopCtx); err != nil {
@@ -201,6 +201,17 @@ func (e *Engine) Run(ctx context.Context, deps Deps, opts Options) error {
 		}
 	}
 	return nil
+}
+
+// EngineApplicationName is the PostgreSQL application_name of the working
+// client's connections (riverpgxv5), unless the URL names one.
+const EngineApplicationName = "portcullis-jobs"
+
+// workingClient is a River client that works jobs, whichever its driver.
+type workingClient interface {
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+	StopAndCancel(ctx context.Context) error
 }
 
 // stoppedOr is nil when ctx has ended (the instance stops), else err.

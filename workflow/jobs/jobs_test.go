@@ -411,4 +411,11 @@ func TestTwoInstancesQueueEachSlotOnceOnPostgres(t *testing.T) {
 	if starts != 3 {
 		t.Fatalf("%d runs started, want 3", starts)
 	}
+	// The engines work on riverpgxv5: their pgx pools hold connections
+	// (at least the one listening for new jobs) under the engine's name.
+	var engineConns int64
+	workflowtest.Must(t, w.App.DB().Raw("SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = ?", jobs.EngineApplicationName).Scan(&engineConns).Error)
+	if engineConns < 2 {
+		t.Errorf("%d connections named %q, want the two engines' riverpgxv5 pools", engineConns, jobs.EngineApplicationName)
+	}
 }

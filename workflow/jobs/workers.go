@@ -49,7 +49,8 @@ type (
 	// CleanSessionsArgs deletes expired sessions.
 	CleanSessionsArgs struct{}
 	// PeriodicReportsArgs makes the daily and weekly reports a scheduled
-	// scan did not make (they follow each one as it finishes) and mails them.
+	// scan did not make (they follow each one as it finishes); each e-mail
+	// of a report is a job of its own (reporting.DeliveryArgs).
 	PeriodicReportsArgs struct{}
 )
 
@@ -77,10 +78,7 @@ func (d Deps) periodicJobs(opts Options) []periodicJob {
 	}
 	if d.Reports != nil {
 		jobs = append(jobs, periodicJob{PeriodicReportsArgs{}, 30 * time.Second, func(ctx context.Context) error {
-			if _, err := d.Reports.GenerateMissing(ctx); err != nil {
-				return err
-			}
-			_, err := d.Reports.Deliver(ctx)
+			_, err := d.Reports.GenerateMissing(ctx)
 			return err
 		}})
 	}
@@ -119,6 +117,9 @@ func (d Deps) register(w *river.Workers, opts Options) error {
 	river.AddWorker(w, &scanRunWorker{scans: d.Scans, holder: opts.ID, slice: opts.ScanSlice})
 	river.AddWorker(w, &scanSlotWorker{scans: d.Scans})
 	river.AddWorker(w, &deliveryWorker{alerts: d.Alerts})
+	if d.Reports != nil {
+		river.AddWorker(w, &reportDeliveryWorker{reports: d.Reports})
+	}
 	return nil
 }
 
@@ -204,4 +205,19 @@ func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[alerts.Deliver
 
 func (w *deliveryWorker) NextRetry(job *river.Job[alerts.DeliveryArgs]) time.Time {
 	return time.Now().Add(w.alerts.RetryAfter(job.Attempt))
+}
+
+// reportDeliveryWorker makes one attempt at e-mailing one report to one
+// recipient; River retries it with the reports' backoff.
+type reportDeliveryWorker struct {
+	river.WorkerDefaults[reporting.DeliveryArgs]
+	reports *reporting.Service
+}
+
+func (w *reportDeliveryWorker) Work(ctx context.Context, job *river.Job[reporting.DeliveryArgs]) error {
+	return w.reports.Deliver(ctx, job.Args.DeliveryID, job.Attempt, job.MaxAttempts)
+}
+
+func (w *reportDeliveryWorker) NextRetry(job *river.Job[reporting.DeliveryArgs]) time.Time {
+	return time.Now().Add(reporting.RetryAfter(job.Attempt))
 }

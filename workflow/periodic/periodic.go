@@ -504,26 +504,56 @@ func publicSource(src string) bool {
 	return false
 }
 
+// HeadlineFacts are the figures the report's one line says: stored with
+// the report, so that each reader of the history gets the line in their
+// own language.
+type HeadlineFacts struct {
+	NothingNew bool `json:"nothing_new,omitempty"`
+	// Compared: the report had a scan and an earlier one to compare with.
+	Compared   bool `json:"compared,omitempty"`
+	Opened     int  `json:"opened,omitempty"`
+	Closed     int  `json:"closed,omitempty"`
+	Unapproved int  `json:"unapproved,omitempty"`
+	HighRisk   int  `json:"high_risk,omitempty"`
+	Weak       int  `json:"weak,omitempty"`
+	Expiring   int  `json:"expiring,omitempty"`
+	Resolved   int  `json:"resolved,omitempty"`
+}
+
+// HeadlineFacts are the figures of r's headline.
+func (r Report) HeadlineFacts() HeadlineFacts {
+	return HeadlineFacts{NothingNew: r.NothingNew, Compared: r.Scan != nil && r.Previous != nil,
+		Opened: len(r.Opened), Closed: len(r.Closed), Unapproved: len(r.Unapproved), HighRisk: len(r.HighRisk),
+		Weak: len(r.Weak), Expiring: len(r.Expiring), Resolved: len(r.Resolved)}
+}
+
 // Headline is the report in one line, for lists and e-mail subjects.
-func (r Report) Headline(lang core.Language) string {
-	if r.NothingNew {
+func (r Report) Headline(lang core.Language) string { return r.HeadlineFacts().In(lang) }
+
+// In is the headline in lang: "2 opened, 1 high-risk".
+func (h HeadlineFacts) In(lang core.Language) string {
+	if h.NothingNew {
 		return lang.Text("periodic.nothing_new")
 	}
 	var parts []string
-	add := func(n int, what string) {
-		if n > 0 {
-			parts = append(parts, lang.Text("periodic.headline_"+what, "N", n))
+	for _, c := range []struct {
+		n  int
+		id string
+	}{
+		{h.Opened, "periodic.headline_opened"},
+		{h.Closed, "periodic.headline_closed"},
+		{h.Unapproved, "periodic.headline_unapproved"},
+		{h.HighRisk, "periodic.headline_high_risk"},
+		{h.Weak, "periodic.headline_weak"},
+		{h.Expiring, "periodic.headline_expiring"},
+		{h.Resolved, "periodic.headline_resolved"},
+	} {
+		if c.n > 0 {
+			parts = append(parts, lang.Text(c.id, "N", c.n))
 		}
 	}
-	add(len(r.Opened), "opened")
-	add(len(r.Closed), "closed")
-	add(len(r.Unapproved), "unapproved")
-	add(len(r.HighRisk), "high_risk")
-	add(len(r.Weak), "weak")
-	add(len(r.Expiring), "expiring")
-	add(len(r.Resolved), "resolved")
 	if len(parts) == 0 {
-		if r.Scan == nil || r.Previous == nil {
+		if !h.Compared {
 			return lang.Text("periodic.no_comparison")
 		}
 		return lang.Text("periodic.nothing_to_report")
@@ -533,7 +563,10 @@ func (r Report) Headline(lang core.Language) string {
 
 // Title names the report in lang: "Daily port report: zone dmz, team web".
 func (r Report) Title(lang core.Language) string {
-	t := lang.Text("periodic.title_"+string(r.Kind), "Zone", r.Zone)
+	t := lang.Text("periodic.title_daily", "Zone", r.Zone)
+	if r.Kind == Weekly {
+		t = lang.Text("periodic.title_weekly", "Zone", r.Zone)
+	}
 	if r.Team != "" {
 		t += lang.Text("periodic.title_team", "Team", r.Team)
 	}

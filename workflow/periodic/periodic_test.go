@@ -3,6 +3,7 @@ package periodic
 import (
 	"bytes"
 	"html/template"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -127,4 +128,75 @@ func english(t testing.TB) core.Language {
 		t.Fatal(err)
 	}
 	return catalog.Localizer("en", "", "UTC")
+}
+
+// messageID is what a message id looks like when a catalog lacks it and the
+// id itself is shown.
+var messageID = regexp.MustCompile(`\b(periodic|common|severity|drift_kind|report_kind)\.[a-z_]+`)
+
+// TestEveryRenderedTextIsInBothCatalogs renders every state of a report (every
+// list filled, every list empty, nothing new, and each note) daily and weekly,
+// for a zone and a team, in both languages: no message id may show. The ids
+// are built from a section's or a kind's name, which the catalog tests'
+// source scan cannot see.
+func TestEveryRenderedTextIsInBothCatalogs(t *testing.T) {
+	catalog, err := locale.New("en", "UTC")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hosts := func(day int) map[string]Host {
+		h := map[string]Host{"10.0.0.1": open(80, 22), "10.0.0.2": {Up: true, Open: []Port{{Protocol: "tcp", Port: 6379, Service: "redis",
+			Findings: []Finding{{ID: "redis-no-auth", Severity: "critical", Detail: "answers without AUTH"}}}}}}
+		if day == 2 {
+			h["10.0.0.1"] = open(80, 3389)
+		}
+		return h
+	}
+	full := Input{Classification: "dmz", Catalog: policy.DefaultCatalog(), Current: scan(2, to.Add(-time.Hour), hosts(2)), Previous: scan(1, from, hosts(1)),
+		Drift: []DriftItem{
+			{ID: 1, Kind: "open-unapproved", Severity: "high", State: "open", Address: "10.0.0.1", Protocol: "tcp", Port: 3389, FirstSeen: to.Add(-time.Hour)},
+			{ID: 2, Kind: "expired-open", Severity: "medium", State: "open", Address: "10.0.0.2", Protocol: "tcp", Port: 6379, FirstSeen: from.Add(-time.Hour)},
+			{ID: 3, Kind: "open-unapproved", Severity: "high", State: "resolved", Address: "10.0.0.1", Protocol: "tcp", Port: 22, ResolvedAt: &to},
+		},
+		Rules: []Rule{{RequestID: 7, Title: "Web", Team: "web", Expires: to.Add(5 * 24 * time.Hour), Source: "internet", Addresses: []string{"10.0.0.1"},
+			Protocol: "tcp", Ports: policy.PortSet{{First: 80, Last: 80}}}}}
+	emptyLists := Input{Current: scan(2, to.Add(-time.Hour), map[string]Host{"10.0.0.1": open(80, 443)}), Previous: scan(1, from, map[string]Host{"10.0.0.1": open(80)})}
+	for _, tc := range []struct {
+		name string
+		in   Input
+	}{
+		{"every list", full},
+		{"empty lists", emptyLists},
+		{"nothing new", Input{Current: scan(2, to.Add(-time.Hour), hosts(1)), Previous: scan(1, from, hosts(1))}},
+		{"baseline", Input{Current: scan(2, to.Add(-time.Hour), hosts(1))}},
+		{"stale", Input{Current: scan(2, from.Add(-time.Hour), hosts(1)), Previous: scan(1, from.Add(-48*time.Hour), hosts(1))}},
+		{"no scan", Input{}},
+	} {
+		for _, kind := range []Kind{Daily, Weekly} {
+			for _, team := range []string{"", "web"} {
+				in := tc.in
+				in.Kind, in.Zone, in.Team, in.From, in.To = kind, "dmz", team, from, to
+				in.Assets = []Asset{{Address: "10.0.0.1", Hostname: "www", Team: "web"}, {Address: "10.0.0.2", Hostname: "cache", Team: "web"}}
+				r := Compute(in)
+				if tc.name == "every list" && (len(r.Opened) == 0 || len(r.Closed) == 0 || len(r.Unapproved) == 0 || len(r.HighRisk) == 0 ||
+					len(r.Weak) == 0 || len(r.Expiring) == 0 || len(r.Resolved) == 0) {
+					t.Fatalf("the full report leaves a list empty: %+v", r)
+				}
+				for _, tag := range []string{"en", "zh-CN"} {
+					lang := catalog.Localizer(tag, "", "UTC")
+					var html bytes.Buffer
+					if err := r.HTML(lang, &html, "https://portcullis.example/reports/1"); err != nil {
+						t.Fatal(err)
+					}
+					text := r.Text(lang, "https://portcullis.example/reports/1") + html.String() + r.Headline(lang) + r.Title(lang)
+					for _, s := range r.Sections(lang) {
+						text += s.Title + s.Empty + strings.Join(s.Columns, " ")
+					}
+					if ids := messageID.FindAllString(text, -1); len(ids) > 0 {
+						t.Errorf("%s, %s, team %q, %s: message ids shown instead of text: %v", tc.name, kind, team, tag, ids)
+					}
+				}
+			}
+		}
+	}
 }

@@ -123,11 +123,11 @@ func request(id uint) string {
 	return "#" + strconv.FormatUint(uint64(id), 10)
 }
 
-// columns are a section's column titles in lang, from their keys.
-func columns(lang core.Language, keys ...string) []string {
-	out := make([]string, len(keys))
-	for i, k := range keys {
-		out[i] = lang.Text("periodic.col_" + k)
+// columns are a section's column titles in lang, from their message ids.
+func columns(lang core.Language, ids ...string) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = lang.Text(id)
 	}
 	return out
 }
@@ -181,21 +181,31 @@ func (r Report) Sections(lang core.Language) []Section {
 	for _, e := range r.Expiring {
 		expiring = append(expiring, []string{request(e.RequestID), e.Title, e.Team, lang.Date(e.ExpiresAt), strconv.Itoa(e.DaysLeft), e.Openings})
 	}
-	driftKeys := func(when string) []string {
-		return []string{"severity", "kind", "address", "host", "port", "service", when, "drift"}
+	driftColumns := func(whenID string) []string {
+		return []string{"periodic.col_severity", "periodic.col_kind", "periodic.col_address", "periodic.col_host", "periodic.col_port",
+			"periodic.col_service", whenID, "periodic.col_drift"}
 	}
-	sec := func(key string, cols []string, rows [][]string, args ...any) Section {
-		name := strings.ReplaceAll(key, "-", "_")
-		return Section{Key: key, Title: lang.Text("periodic.sec_"+name, args...), Columns: columns(lang, cols...), Rows: rows, Empty: lang.Text("periodic.empty_" + name)}
+	sec := func(key, titleID, emptyID string, cols []string, rows [][]string, args ...any) Section {
+		return Section{Key: key, Title: lang.Text(titleID, args...), Columns: columns(lang, cols...), Rows: rows, Empty: lang.Text(emptyID)}
 	}
 	return []Section{
-		sec("opened", []string{"address", "host", "team", "port", "service", "approved"}, changes(r.Opened, true)),
-		sec("closed", []string{"address", "host", "team", "port", "service"}, changes(r.Closed, false)),
-		sec("unapproved", driftKeys("first_seen"), drift(r.Unapproved, false)),
-		sec("high-risk", []string{"exposure", "address", "host", "port", "service", "category", "approved"}, exposures),
-		sec("weak", []string{"severity", "finding", "address", "host", "port", "detail"}, weak),
-		sec("expiring", []string{"request", "title", "team", "expires", "days_left", "openings"}, expiring, "Days", expiryDays()),
-		sec("resolved", driftKeys("resolved_at"), drift(r.Resolved, true)),
+		sec("opened", "periodic.sec_opened", "periodic.empty_opened",
+			[]string{"periodic.col_address", "periodic.col_host", "periodic.col_team", "periodic.col_port", "periodic.col_service", "periodic.col_approved"},
+			changes(r.Opened, true)),
+		sec("closed", "periodic.sec_closed", "periodic.empty_closed",
+			[]string{"periodic.col_address", "periodic.col_host", "periodic.col_team", "periodic.col_port", "periodic.col_service"},
+			changes(r.Closed, false)),
+		sec("unapproved", "periodic.sec_unapproved", "periodic.empty_unapproved", driftColumns("periodic.col_first_seen"), drift(r.Unapproved, false)),
+		sec("high-risk", "periodic.sec_high_risk", "periodic.empty_high_risk",
+			[]string{"periodic.col_exposure", "periodic.col_address", "periodic.col_host", "periodic.col_port", "periodic.col_service", "periodic.col_category", "periodic.col_approved"},
+			exposures),
+		sec("weak", "periodic.sec_weak", "periodic.empty_weak",
+			[]string{"periodic.col_severity", "periodic.col_finding", "periodic.col_address", "periodic.col_host", "periodic.col_port", "periodic.col_detail"},
+			weak),
+		sec("expiring", "periodic.sec_expiring", "periodic.empty_expiring",
+			[]string{"periodic.col_request", "periodic.col_title", "periodic.col_team", "periodic.col_expires", "periodic.col_days_left", "periodic.col_openings"},
+			expiring, "Days", expiryDays()),
+		sec("resolved", "periodic.sec_resolved", "periodic.empty_resolved", driftColumns("periodic.col_resolved_at"), drift(r.Resolved, true)),
 	}
 }
 
@@ -280,7 +290,11 @@ func (r Report) PDF(lang core.Language, w io.Writer, opts report.Options) error 
 		return err
 	}
 	notes := append([]string{r.Lead(lang)}, r.NotesIn(lang)...)
-	err = pw.Begin(report.Document{Title: r.Title(lang), Subtitle: lang.Text("periodic.period_"+string(r.Kind), "Period", r.Period), GeneratedAt: r.To, GeneratedBy: "Portcullis",
+	subtitle := lang.Text("periodic.period_daily", "Period", r.Period)
+	if r.Kind == Weekly {
+		subtitle = lang.Text("periodic.period_weekly", "Period", r.Period)
+	}
+	err = pw.Begin(report.Document{Title: r.Title(lang), Subtitle: subtitle, GeneratedAt: r.To, GeneratedBy: "Portcullis",
 		Summary: r.Summary(lang), Notes: notes})
 	for _, s := range r.Sections(lang) {
 		if err != nil {

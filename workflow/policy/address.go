@@ -27,9 +27,30 @@ var metadataAddresses = []netip.Addr{
 	netip.MustParseAddr("100.100.100.200"), // Alibaba Cloud
 }
 
+// translatedV4 are the IPv6 prefixes whose last 32 bits name an IPv4
+// address that a packet to them reaches: NAT64 (RFC 6052, RFC 8215) and the
+// deprecated IPv4-compatible form. 64:ff9b::a9fe:a9fe is the metadata
+// service on a network with NAT64.
+var translatedV4 = []netip.Prefix{
+	netip.MustParsePrefix("64:ff9b::/96"),
+	netip.MustParsePrefix("64:ff9b:1::/48"),
+	netip.MustParsePrefix("::/96"),
+}
+
 // CheckAssetAddress says why addr cannot be an asset, or "" when it can.
 func (r AssetAddressRules) CheckAssetAddress(addr netip.Addr) string {
 	addr = addr.Unmap()
+	if addr.Is6() && !addr.IsUnspecified() && !addr.IsLoopback() {
+		for _, p := range translatedV4 {
+			if p.Contains(addr) {
+				b := addr.As16()
+				v4 := netip.AddrFrom4([4]byte(b[12:]))
+				if why := r.CheckAssetAddress(v4); why != "" {
+					return fmt.Sprintf("%s reaches %s: %s", addr, v4, why)
+				}
+			}
+		}
+	}
 	for _, p := range r.Allowed {
 		if p.Contains(addr) {
 			return ""
@@ -45,6 +66,10 @@ func (r AssetAddressRules) CheckAssetAddress(addr netip.Addr) string {
 		return fmt.Sprintf("%s is the unspecified address (any host), not a host", addr)
 	case addr == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
 		return fmt.Sprintf("%s is the broadcast address, not a host", addr)
+	case addr.Is4() && addr.As4()[0] == 0:
+		return fmt.Sprintf("%s is in 0.0.0.0/8, \"this network\": no host is reached there", addr)
+	case addr.Is4() && addr.As4()[0] >= 240:
+		return fmt.Sprintf("%s is in 240.0.0.0/4, reserved: no host is reached there", addr)
 	case addr.IsMulticast():
 		return fmt.Sprintf("%s is a multicast address, not a host", addr)
 	case addr.IsLinkLocalUnicast():

@@ -33,6 +33,16 @@ func TestCheckAssetAddress(t *testing.T) {
 		{demo, "169.254.169.254", "metadata"},
 		{allowed, "169.254.10.7", ""},
 		{allowed, "169.254.11.7", "link-local"},
+		// IPv6 forms that carry an IPv4 address reach that address: judged by it.
+		{strict, "64:ff9b::a9fe:a9fe", "metadata"},   // NAT64 to 169.254.169.254
+		{strict, "64:ff9b:1::a9fe:a9fe", "metadata"}, // local-use NAT64 prefix
+		{strict, "::a9fe:a9fe", "metadata"},          // IPv4-compatible (deprecated)
+		{strict, "64:ff9b::e000:1", "multicast"},     // NAT64 to 224.0.0.1
+		{strict, "64:ff9b::a00:5", ""},               // NAT64 to 10.0.0.5: a host
+		{strict, "0.1.2.3", "this network"},          // 0.0.0.0/8
+		{strict, "240.0.0.1", "reserved"},            // 240.0.0.0/4
+		{strict, "2001:db8::a9fe:a9fe", ""},          // not a translation prefix
+		{allowed, "64:ff9b::a9fe:a07", ""},           // the admin's range, reached by NAT64
 	} {
 		got := tc.rules.CheckAssetAddress(netip.MustParseAddr(tc.addr))
 		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {

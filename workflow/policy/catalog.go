@@ -4,6 +4,7 @@ import (
 	"cmp"
 	_ "embed"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -69,9 +70,55 @@ type Service struct {
 	// Controls are baseline checklist items every opening of the service needs.
 	Controls []string `json:"controls,omitempty" yaml:"controls,omitempty"`
 	Notes    string   `json:"notes,omitempty" yaml:"notes,omitempty"`
+	// Texts are the entry's words in other languages, by language tag
+	// (CatalogLanguages): the catalog file's optional "zh-CN:" block. A
+	// word not given there reads as the English above.
+	Texts map[string]ServiceText `json:"-" yaml:"-"`
 	// Line is where the entry starts in the catalog file, 0 when it did not
 	// come from one.
 	Line int `json:"-" yaml:"-"`
+}
+
+// ServiceText is a catalog entry's words in one other language.
+type ServiceText struct {
+	SecureAlternative string
+	// Controls are the entry's controls in the same order; "" where one
+	// is not given.
+	Controls []string
+}
+
+// CatalogLanguages are the languages a catalog entry may give its words
+// in besides English, each as a block named by its tag.
+var CatalogLanguages = []string{"zh-CN"}
+
+// AlternativeTexts is the secure alternative in each language the entry
+// gives it in, nil when none.
+func (s *Service) AlternativeTexts() map[string]string {
+	var out map[string]string
+	for lang, t := range s.Texts {
+		if t.SecureAlternative != "" {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[lang] = t.SecureAlternative
+		}
+	}
+	return out
+}
+
+// ControlTexts is control i in each language the entry gives it in, nil
+// when none.
+func (s *Service) ControlTexts(i int) map[string]string {
+	var out map[string]string
+	for lang, t := range s.Texts {
+		if i < len(t.Controls) && t.Controls[i] != "" {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[lang] = t.Controls[i]
+		}
+	}
+	return out
 }
 
 // hasProtocol reports whether the service runs over p.
@@ -123,7 +170,7 @@ var catalogYAML []byte
 func CatalogYAML() []byte { return slices.Clone(catalogYAML) }
 
 var defaultCatalog = sync.OnceValue(func() *Catalog {
-	c, err := LoadCatalog(catalogYAML)
+	c, err := loadCatalog(catalogYAML)
 	if err != nil {
 		panic("policy: the embedded catalog.yaml is invalid: " + err.Error())
 	}
@@ -139,7 +186,22 @@ const catalogFile = "catalog.yaml"
 // LoadCatalog reads a catalog document (a "services" list, as in the shipped
 // catalog.yaml) and validates it. Errors name the line:
 // `catalog.yaml line 214: service "mysql": unknown category "databse"`.
+//
+// An entry that gives no text in another language for a secure
+// alternative or a control worded exactly as the shipped catalog words one
+// takes the shipped translation: a catalog stored before entries carried
+// their translations, or an admin's entry reusing shipped words, reads in
+// every language; words an admin changed read as written.
 func LoadCatalog(data []byte) (*Catalog, error) {
+	c, err := loadCatalog(data)
+	if err != nil {
+		return nil, err
+	}
+	c.takeShippedTexts()
+	return c, nil
+}
+
+func loadCatalog(data []byte) (*Catalog, error) {
 	fail := func(line int, service, format string, args ...any) error {
 		return &CatalogError{File: catalogFile, Line: line, Service: service, Message: fmt.Sprintf(format, args...)}
 	}
@@ -192,7 +254,82 @@ func NewCatalog(services []Service) (*Catalog, error) {
 	for i, s := range services {
 		own[i] = cloneService(s)
 	}
-	return buildCatalog(own, nil, "")
+	c, err := buildCatalog(own, nil, "")
+	if err != nil {
+		return nil, err
+	}
+	c.takeShippedTexts()
+	return c, nil
+}
+
+// shippedTexts maps each secure alternative and control of the shipped
+// catalog, as worded in English, to its words in the other languages.
+var shippedTexts = sync.OnceValue(func() map[string]map[string]string {
+	out := map[string]map[string]string{}
+	put := func(english string, texts map[string]string) {
+		if english == "" || texts == nil {
+			return
+		}
+		if out[english] == nil {
+			out[english] = map[string]string{}
+		}
+		for lang, t := range texts {
+			if _, ok := out[english][lang]; !ok {
+				out[english][lang] = t
+			}
+		}
+	}
+	for i := range defaultCatalog().services {
+		s := &defaultCatalog().services[i]
+		put(s.SecureAlternative, s.AlternativeTexts())
+		for k, c := range s.Controls {
+			put(c, s.ControlTexts(k))
+		}
+	}
+	return out
+})
+
+// ShippedTexts is english, a secure alternative or a control as the
+// shipped catalog words it, in each other language it is given in; nil for
+// words the shipped catalog does not have (findings recorded before they
+// kept their controls' translations fall back on it).
+func ShippedTexts(english string) map[string]string {
+	return maps.Clone(shippedTexts()[english])
+}
+
+// takeShippedTexts gives each word without a translation the shipped
+// catalog's, where the English is the same.
+func (c *Catalog) takeShippedTexts() {
+	shipped := shippedTexts()
+	for i := range c.services {
+		s := &c.services[i]
+		for _, lang := range CatalogLanguages {
+			t := s.Texts[lang]
+			changed := false
+			if t.SecureAlternative == "" {
+				if w := shipped[s.SecureAlternative][lang]; w != "" {
+					t.SecureAlternative, changed = w, true
+				}
+			}
+			for k, en := range s.Controls {
+				if k < len(t.Controls) && t.Controls[k] != "" {
+					continue
+				}
+				if w := shipped[en][lang]; w != "" {
+					if len(t.Controls) < len(s.Controls) {
+						t.Controls = append(slices.Clone(t.Controls), make([]string, len(s.Controls)-len(t.Controls))...)
+					}
+					t.Controls[k], changed = w, true
+				}
+			}
+			if changed {
+				if s.Texts == nil {
+					s.Texts = map[string]ServiceText{}
+				}
+				s.Texts[lang] = t
+			}
+		}
+	}
 }
 
 func cloneService(s Service) Service {
@@ -200,6 +337,14 @@ func cloneService(s Service) Service {
 	s.Ports = slices.Clone(s.Ports)
 	s.Protocols = slices.Clone(s.Protocols)
 	s.Controls = slices.Clone(s.Controls)
+	if s.Texts != nil {
+		texts := make(map[string]ServiceText, len(s.Texts))
+		for lang, t := range s.Texts {
+			t.Controls = slices.Clone(t.Controls)
+			texts[lang] = t
+		}
+		s.Texts = texts
+	}
 	return s
 }
 
@@ -303,13 +448,54 @@ func decodeService(node *yaml.Node) (Service, map[string]int, error) {
 		case "whitelist_required":
 			s.WhitelistRequired, err = flag(key, value)
 		default:
-			return s, nil, fail(key.Line, "unknown field %q (fields are name, title, aliases, ports, protocols, category, risk, cleartext, secure_alternative, tls_of, auth_capable, amplifies, whitelist_required, controls, notes)", key.Value)
+			if !slices.Contains(CatalogLanguages, key.Value) {
+				return s, nil, fail(key.Line, "unknown field %q (fields are name, title, aliases, ports, protocols, category, risk, cleartext, secure_alternative, tls_of, auth_capable, amplifies, whitelist_required, controls, notes, and %s for the entry's words in that language)", key.Value, strings.Join(CatalogLanguages, ", "))
+			}
+			lines[key.Value] = key.Line // errors about the block name its start
+			var t ServiceText
+			if t, err = decodeServiceText(key, value, fail, scalar, words); err == nil {
+				if s.Texts == nil {
+					s.Texts = map[string]ServiceText{}
+				}
+				s.Texts[key.Value] = t
+			}
 		}
 		if err != nil {
 			return s, nil, err
 		}
 	}
 	return s, lines, nil
+}
+
+// decodeServiceText reads an entry's block of words in one other language
+// ("zh-CN:" with secure_alternative and controls).
+func decodeServiceText(lang, node *yaml.Node, fail func(int, string, ...any) error,
+	scalar func(key, value *yaml.Node) (string, error), words func(key, value *yaml.Node) ([]string, error)) (ServiceText, error) {
+	var t ServiceText
+	if node.Kind != yaml.MappingNode {
+		return t, fail(node.Line, "%s must be a mapping of the entry's words in that language (secure_alternative, controls)", lang.Value)
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		key, value := node.Content[i], node.Content[i+1]
+		if seen[key.Value] {
+			return t, fail(key.Line, "%s: field %q is given twice", lang.Value, key.Value)
+		}
+		seen[key.Value] = true
+		var err error
+		switch key.Value {
+		case "secure_alternative":
+			t.SecureAlternative, err = scalar(key, value)
+		case "controls":
+			t.Controls, err = words(key, value)
+		default:
+			return t, fail(key.Line, "%s: unknown field %q (the words given in another language are secure_alternative and controls)", lang.Value, key.Value)
+		}
+		if err != nil {
+			return t, err
+		}
+	}
+	return t, nil
 }
 
 // validate checks one entry on its own and returns the field at fault.
@@ -356,6 +542,18 @@ func (s *Service) validate() (field, problem string) {
 	}
 	if s.TLSOf == s.Name {
 		return "tls_of", "tls_of names the service itself"
+	}
+	for _, lang := range CatalogLanguages {
+		t, ok := s.Texts[lang]
+		if !ok {
+			continue
+		}
+		if t.SecureAlternative != "" && s.SecureAlternative == "" {
+			return lang, fmt.Sprintf("%s gives a secure_alternative, but the entry has none in English", lang)
+		}
+		if len(t.Controls) > 0 && len(t.Controls) != len(s.Controls) {
+			return lang, fmt.Sprintf("%s gives %d controls for the entry's %d: give each control in the same order", lang, len(t.Controls), len(s.Controls))
+		}
 	}
 	return "", ""
 }

@@ -85,7 +85,7 @@ func (f *facts) fromInternet() bool { return slices.Contains(f.initiators, Inter
 
 func (e *evaluator) evaluateRule(out []Finding, i int, r *ProposedRule, active *ActiveIndex, now time.Time) []Finding {
 	start := len(out)
-	add := func(code string, sev Severity, blocking bool, controls []string, said core.Message) {
+	add := func(code string, sev Severity, blocking bool, controls []string, said core.Message, controlTexts ...map[string]string) {
 		msg := english(said)
 		for _, f := range out[start:] {
 			if f.Code == code && f.Message == msg {
@@ -95,7 +95,7 @@ func (e *evaluator) evaluateRule(out []Finding, i int, r *ProposedRule, active *
 		if controls == nil {
 			controls = []string{}
 		}
-		out = append(out, Finding{Rule: i, Code: code, Severity: sev, Message: msg, Said: said, Blocking: blocking, RequiredControls: controls})
+		out = append(out, Finding{Rule: i, Code: code, Severity: sev, Message: msg, Said: said, Blocking: blocking, RequiredControls: controls, ControlTexts: controlTexts})
 	}
 	f, problems := e.facts(r)
 	if len(problems) > 0 {
@@ -116,7 +116,9 @@ func (e *evaluator) evaluateRule(out []Finding, i int, r *ProposedRule, active *
 	return out
 }
 
-type addFunc func(code string, sev Severity, blocking bool, controls []string, said core.Message)
+// controlTexts, when given, are each control's words in other languages
+// (the catalog entry's own), in the order of controls.
+type addFunc func(code string, sev Severity, blocking bool, controls []string, said core.Message, controlTexts ...map[string]string)
 
 // facts validates the rule and works out its facts. Rules reach the engine
 // from callers that may not have used the parsers, so nothing is assumed.
@@ -436,7 +438,13 @@ func (e *evaluator) checkServices(f *facts, add addFunc) {
 		sev := SeverityLow
 		alternatives := make([]any, len(clear))
 		for k, s := range clear {
-			alternatives[k] = fmt.Sprintf("%s → %s", s.Name, s.SecureAlternative)
+			// The alternative is the catalog's words, in each language
+			// the entry gives them in.
+			texts := s.AlternativeTexts()
+			for lang, t := range texts {
+				texts[lang] = s.Name + " → " + t
+			}
+			alternatives[k] = core.Given(s.Name+" → "+s.SecureAlternative, texts)
 			switch {
 			case s.Risk == RiskHigh:
 				sev = SeverityHigh
@@ -495,14 +503,24 @@ func (e *evaluator) checkServices(f *facts, add addFunc) {
 
 	if ingress {
 		var controls []string
+		var texts []map[string]string
+		translated := false
 		var names []*Service
 		for _, s := range e.servicesWhere(f, func(s *Service) bool { return len(s.Controls) > 0 }) {
 			names = append(names, s)
 			controls = append(controls, s.Controls...)
+			for k := range s.Controls {
+				t := s.ControlTexts(k)
+				texts = append(texts, t)
+				translated = translated || t != nil
+			}
+		}
+		if !translated {
+			texts = nil
 		}
 		if len(controls) > 0 {
 			add(CodeServiceControls, SeverityInfo, false, controls, core.M("finding_text.service_controls",
-				"opening {{.Services}} needs these hardening controls confirmed on the host baseline", "Services", servicesSaid(names)))
+				"opening {{.Services}} needs these hardening controls confirmed on the host baseline", "Services", servicesSaid(names)), texts...)
 		}
 	}
 

@@ -129,6 +129,10 @@ type Finding struct {
 	// RequiredControls are checklist items the reviewer must confirm; never
 	// nil, so that JSON shows an empty list rather than null.
 	RequiredControls []string `json:"required_controls"`
+	// ControlTexts are RequiredControls in other languages (language →
+	// words) where the catalog entry gave them, in the same order; nil
+	// when none did.
+	ControlTexts []map[string]string `json:"-"`
 }
 
 // HasBlocking reports whether any finding blocks approval; `policy check`

@@ -121,7 +121,7 @@ func writeEnglish(b *strings.Builder, m core.Message) {
 			return
 		}
 		b.WriteString(text[:open])
-		switch v := m.Data[text[open+3:open+end]].(type) {
+		switch v := m.Value(text[open+3 : open+end]).(type) {
 		case core.Message:
 			writeEnglish(b, v)
 		case string:

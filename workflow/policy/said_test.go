@@ -29,7 +29,8 @@ func sayIn(ctx context.Context, m core.Message) string {
 // longest first, as opposed to the words of its language.
 func leafValues(m core.Message) []string {
 	var out []string
-	for _, v := range m.Data {
+	for _, a := range m.Args {
+		v := a.Value
 		if n, ok := v.(core.Message); ok {
 			out = append(out, leafValues(n)...)
 			continue

@@ -268,38 +268,27 @@ type MineKey struct {
 // MyRecertifications is one page of the pending items the actor owns:
 // their own requests' and their team's, oldest first. Each owner is read
 // on its own index ((team, status, id), and the requester's requests) and
-// the two merged, rather than one OR that scans.
+// the two merged by a UNION, rather than one OR that scans; the page's
+// items and campaigns are read by the same statement.
 func (s *Service) MyRecertifications(ctx context.Context, actor core.Actor, page paging.Request[MineKey]) (paging.Page[models.Recertification], error) {
 	db := s.DB().WithContext(ctx)
 	after := uint(0)
 	if page.After != nil {
 		after = page.After.ID
 	}
-	var ids []uint
+	// Each branch is a subquery of its own so that its ORDER BY and LIMIT
+	// apply to it (SQLite allows neither on a UNION's operands).
+	mine := "SELECT id FROM (SELECT id FROM recertifications WHERE requester_id = ? AND status = ? AND id > ? ORDER BY id LIMIT ?) own_items"
+	args := []any{actor.ID, RecertPending, after, page.Fetch()}
 	if actor.Team != "" {
-		if err := db.Model(&models.Recertification{}).Where("team = ? AND status = ? AND id > ?", actor.Team, RecertPending, after).
-			Order("id").Limit(page.Fetch()).Pluck("id", &ids).Error; err != nil {
-			return paging.Page[models.Recertification]{}, err
-		}
+		mine += " UNION SELECT id FROM (SELECT id FROM recertifications WHERE team = ? AND status = ? AND id > ? ORDER BY id LIMIT ?) team_items"
+		args = append(args, actor.Team, RecertPending, after, page.Fetch())
 	}
-	var own []uint
-	if err := db.Model(&models.Recertification{}).
-		Where("requester_id = ? AND status = ? AND id > ?", actor.ID, RecertPending, after).
-		Order("id").Limit(page.Fetch()).Pluck("id", &own).Error; err != nil {
+	items, err := findItems(db.Where("recertifications.id IN ("+mine+")", args...).Order("recertifications.id").Limit(page.Fetch()), page.Fetch())
+	if err != nil {
 		return paging.Page[models.Recertification]{}, err
 	}
-	ids = append(ids, own...)
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	if len(ids) > page.Fetch() {
-		ids = ids[:page.Fetch()]
-	}
-	var items []models.Recertification
-	if len(ids) > 0 {
-		items = make([]models.Recertification, 0, len(ids))
-		if err := db.Preload("Campaign").Where("id IN ?", ids).Order("id").Find(&items).Error; err != nil {
-			return paging.Page[models.Recertification]{}, err
-		}
+	if len(items) > 0 {
 		reqIDs := make([]uint, len(items))
 		for i, it := range items {
 			reqIDs[i] = it.RequestID
@@ -313,6 +302,17 @@ func (s *Service) MyRecertifications(ctx context.Context, actor core.Actor, page
 		}
 	}
 	return paging.Cut(page, items, func(it models.Recertification) MineKey { return MineKey{ID: it.ID} }), nil
+}
+
+// FirstPending is the first n pending items the actor owns, as
+// MyRecertifications' first page lists them (ForRequestList), kept until a
+// change like the count beside them on their home, which reads them on
+// every view. The items are shared: callers never change them.
+func (s *Service) FirstPending(ctx context.Context, actor core.Actor, n int) ([]models.Recertification, error) {
+	return s.firstPending.Get(s.Store, pendingScope{actor.ID, actor.Team, n}, func() ([]models.Recertification, error) {
+		page, err := s.MyRecertifications(requests.ForRequestList(ctx), actor, paging.Request[MineKey]{Limit: n})
+		return page.Items, err
+	})
 }
 
 // loadOwnedRecert reads an item and its request, and checks through the

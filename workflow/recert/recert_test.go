@@ -55,6 +55,12 @@ func TestRecertificationCampaign(t *testing.T) {
 		if len(mine) != 2 {
 			t.Fatalf("alice owns %d items, want 2", len(mine))
 		}
+		// Her home's first pending items are the same, kept until a change.
+		first, err := w.App.Recert.FirstPending(w.Ctx, w.Alice, 5)
+		workflowtest.Must(t, err)
+		if len(first) != 2 || first[0].ID != mine[0].ID || first[1].ID != mine[1].ID || first[0].Request.Title == "" || first[0].Campaign.Name != "H2 review" {
+			t.Fatalf("first pending: %+v, want the page's two items with their request and campaign", first)
+		}
 		// Bob cannot re-certify alice's team's rule; alice needs a justification.
 		_, err = w.App.Recert.Recertify(w.Ctx, w.Bob, mine[0].ID, "still needed", time.Time{})
 		workflowtest.MustCode(t, err, core.CodeForbidden)
@@ -68,6 +74,9 @@ func TestRecertificationCampaign(t *testing.T) {
 		}
 		_, err = w.App.Recert.Recertify(w.Ctx, w.Alice, mine[0].ID, "again", newExpiry)
 		workflowtest.MustCode(t, err, core.CodeConflict)
+		if first, err = w.App.Recert.FirstPending(w.Ctx, w.Alice, 5); err != nil || len(first) != 1 || first[0].ID != mine[1].ID {
+			t.Fatalf("first pending after re-certifying one: %+v, %v", first, err)
+		}
 		// Alice lets the second lapse: it expires now.
 		r, err = w.App.Recert.LetLapse(w.Ctx, w.Alice, mine[1].ID, "the migration is done")
 		workflowtest.Must(t, err)

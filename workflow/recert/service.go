@@ -29,6 +29,15 @@ type Service struct {
 	publicURL string
 	// progressKept keeps each campaign's counts by team between changes.
 	progressKept core.Summaries[uint, []TeamProgress]
+	// firstPending is, per person, the first pending items their home shows.
+	firstPending core.Summaries[pendingScope, []models.Recertification]
+}
+
+// pendingScope is whose pending items, and how many, a home shows.
+type pendingScope struct {
+	user uint
+	team string
+	n    int
 }
 
 // New makes the re-certification feature; reminders are off until SetMailer.

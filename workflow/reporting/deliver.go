@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/riverqueue/river"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
@@ -27,10 +29,6 @@ const (
 
 // maxAttempts is how often a report e-mail is tried before it is given up.
 const maxAttempts = 8
-
-// claimHold is how long a claimed delivery is left to the instance that
-// took it before another may try it again.
-const claimHold = 2 * time.Minute
 
 // Recipients are the e-mail addresses a report goes to: the zone's
 // subscribers (who may read zone reports), or for a team's report its
@@ -77,7 +75,8 @@ func Recipients(tx *gorm.DB, zone, team string) ([]string, error) {
 }
 
 // queueDeliveries queues a new report's e-mails, in the transaction that
-// stored it; nothing when e-mail is off.
+// stored it: one delivery row per recipient, each with the job that sends
+// it (River retries it with backoff); nothing when e-mail is off.
 func (s *Service) queueDeliveries(tx *gorm.DB, r models.PeriodicReport) error {
 	if s.mailer == nil {
 		return nil
@@ -89,82 +88,107 @@ func (s *Service) queueDeliveries(tx *gorm.DB, r models.PeriodicReport) error {
 	now := s.Now()
 	for _, addr := range to {
 		row := models.ReportDelivery{ReportID: r.ID, Recipient: addr, Status: Pending, NextAttempt: now, CreatedAt: now}
-		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
+		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			continue // queued already, with its job
+		}
+		if err := s.Enqueue(tx, DeliveryArgs{DeliveryID: row.ID}, deliveryOpts()); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// Deliver makes one attempt at each report e-mail that is due and
-// schedules the next with backoff, or gives up after maxAttempts or on a
-// permanent refusal. It returns how many were delivered.
-func (s *Service) Deliver(ctx context.Context) (int, error) {
-	if s.mailer == nil {
-		return 0, nil
-	}
-	db := s.DB().WithContext(ctx)
-	var due []models.ReportDelivery
-	if err := db.Where("status = ? AND next_attempt <= ?", Pending, s.Now()).Order("id").Limit(100).Find(&due).Error; err != nil {
+// DeliveryArgs is the River job that e-mails one report to one recipient.
+// Every attempt carries the same Message-ID, so a mail system can drop a
+// repeat that follows a crash between the send and the record of it.
+type DeliveryArgs struct {
+	DeliveryID uint `json:"report_delivery_id"`
+}
+
+// Kind names the job.
+func (DeliveryArgs) Kind() string { return "report_delivery" }
+
+// deliveryOpts: unique per delivery, maxAttempts tries.
+func deliveryOpts() *river.InsertOpts {
+	return &river.InsertOpts{MaxAttempts: maxAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// RequeueOrphans gives a job to every pending delivery that has none (one
+// queued by a release that delivered without the job engine); jobs are
+// unique by delivery, so a delivery that has one keeps it.
+func (s *Service) RequeueOrphans(ctx context.Context) (int, error) {
+	var ids []uint
+	if err := s.DB().WithContext(ctx).Model(&models.ReportDelivery{}).Where("status = ?", Pending).Order("id").Pluck("id", &ids).Error; err != nil {
 		return 0, err
 	}
-	// One mail per report and language: each recipient reads it in the
-	// language of their profile, else the server's default.
-	type mailKey struct {
-		report     uint
-		lang, zone string
-	}
-	mails := map[mailKey]*channels.Mail{}
-	chosen := map[string]models.User{}
-	delivered := 0
-	for _, row := range due {
-		// Claim first: another instance that read the same row loses the
-		// conditional update and skips it.
-		now := s.Now()
-		claim := db.Model(&models.ReportDelivery{}).Where("id = ? AND status = ? AND next_attempt <= ?", row.ID, Pending, now).
-			Update("next_attempt", now.Add(claimHold))
-		if claim.Error != nil {
-			return delivered, claim.Error
-		}
-		if claim.RowsAffected != 1 {
-			continue
-		}
-		u, seen := chosen[row.Recipient]
-		if !seen {
-			if err := db.Where("email = ?", row.Recipient).Limit(1).Find(&u).Error; err != nil {
-				return delivered, err
-			}
-			chosen[row.Recipient] = u
-		}
-		key := mailKey{row.ReportID, u.Language, u.TimeZone}
-		m := mails[key]
-		if m == nil {
-			var err error
-			if m, err = s.mailOf(db, row.ReportID, s.Language(u.Language, u.TimeZone)); err != nil {
-				return delivered, err
-			}
-			mails[key] = m
-		}
-		one := *m
-		one.ID = fmt.Sprintf("report-%d-%s", row.ReportID, row.Recipient)
-		updates := map[string]any{"attempts": row.Attempts + 1}
-		err := s.mailer.SendMail(ctx, []string{row.Recipient}, one)
-		now = s.Now()
-		switch {
-		case err == nil:
-			updates["status"], updates["delivered_at"], updates["last_error"] = Delivered, &now, ""
-			delivered++
-		case channels.IsPermanent(err) || row.Attempts+1 >= maxAttempts:
-			updates["status"], updates["last_error"] = Failed, err.Error()
-		default:
-			updates["last_error"] = err.Error()
-			updates["next_attempt"] = now.Add(min(time.Minute<<row.Attempts, time.Hour))
-		}
-		if err := db.Model(&models.ReportDelivery{}).Where("id = ?", row.ID).Updates(updates).Error; err != nil {
-			return delivered, err
+	for _, id := range ids {
+		if err := s.InTx(ctx, func(tx *gorm.DB) error { return s.Enqueue(tx, DeliveryArgs{DeliveryID: id}, deliveryOpts()) }); err != nil {
+			return 0, err
 		}
 	}
-	return delivered, nil
+	return len(ids), nil
+}
+
+// RetryAfter is how long a report e-mail waits after its attempt-th
+// failure: a minute, doubling, at most an hour.
+func RetryAfter(attempt int) time.Duration {
+	return min(time.Minute<<min(max(attempt-1, 0), 6), time.Hour)
+}
+
+// Deliver makes attempt (from 1) of at most maxAttempts at e-mailing
+// delivery id and records the outcome. nil: delivered, given up for good,
+// or nothing left to do; an error: try again later (the job engine waits
+// RetryAfter).
+func (s *Service) Deliver(ctx context.Context, id uint, attempt, maxAttempts int) error {
+	db := s.DB().WithContext(ctx)
+	var row models.ReportDelivery
+	if err := db.First(&row, id).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return river.JobCancel(fmt.Errorf("report delivery %d is gone", id))
+		}
+		return err
+	}
+	if row.Status != Pending {
+		return nil
+	}
+	var sendErr error
+	if s.mailer == nil {
+		sendErr = errors.New("e-mail is not configured on this instance")
+	} else {
+		var u models.User
+		if err := db.Where("email = ?", row.Recipient).Limit(1).Find(&u).Error; err != nil {
+			return err
+		}
+		// Each recipient reads it in the language of their profile, else
+		// the server's default.
+		m, err := s.mailOf(db, row.ReportID, s.Language(u.Language, u.TimeZone))
+		if err != nil {
+			return err
+		}
+		m.ID = fmt.Sprintf("report-%d-%s", row.ReportID, row.Recipient)
+		sendErr = s.mailer.SendMail(ctx, []string{row.Recipient}, *m)
+	}
+	now := s.Now()
+	updates := map[string]any{"attempts": row.Attempts + 1}
+	switch {
+	case sendErr == nil:
+		updates["status"], updates["delivered_at"], updates["last_error"] = Delivered, &now, ""
+	case channels.IsPermanent(sendErr):
+		updates["status"], updates["last_error"] = Failed, sendErr.Error()
+		sendErr = river.JobCancel(sendErr)
+	case attempt >= maxAttempts:
+		updates["status"], updates["last_error"] = Failed, sendErr.Error()
+	default:
+		updates["last_error"], updates["next_attempt"] = sendErr.Error(), now.Add(RetryAfter(attempt))
+	}
+	if err := s.DB().WithContext(context.WithoutCancel(ctx)).Model(&models.ReportDelivery{}).Where("id = ? AND status = ?", row.ID, Pending).Updates(updates).Error; err != nil {
+		return err
+	}
+	return sendErr
 }
 
 // mailOf renders a stored report as an e-mail: text, HTML and the PDF.

@@ -58,8 +58,8 @@ func (s *Service) GenerateAfterScan(ctx context.Context, runID uint) error {
 	for _, t := range teams {
 		reps = append(reps, periodic.Compute(forTeam(zoneIn, t)))
 	}
-	// The stored headline (the history list, as recorded) is in the
-	// server's default language.
+	// The stored headline (as recorded) is in the server's default
+	// language; its figures are kept too, for each reader's (Headline).
 	lang := s.Language("", "")
 	return s.InTx(ctx, func(tx *gorm.DB) error {
 		for _, r := range reps {
@@ -67,9 +67,13 @@ func (s *Service) GenerateAfterScan(ctx context.Context, runID uint) error {
 			if err != nil {
 				return err
 			}
+			facts, err := json.Marshal(r.HeadlineFacts())
+			if err != nil {
+				return err
+			}
 			id := run.ID
 			row := models.PeriodicReport{Kind: string(kind), Zone: r.Zone, Team: r.Team, Period: period, WindowStart: r.From, WindowEnd: r.To,
-				RunID: &id, NothingNew: r.NothingNew, Headline: r.Headline(lang), Content: string(content), CreatedAt: to}
+				RunID: &id, NothingNew: r.NothingNew, Headline: r.Headline(lang), HeadlineFacts: string(facts), Content: string(content), CreatedAt: to}
 			res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
 			if res.Error != nil {
 				return res.Error

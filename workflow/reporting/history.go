@@ -60,6 +60,45 @@ func (s *Service) List(ctx context.Context, actor core.Actor, f Filter, req pagi
 	return paging.Cut(req, rows, func(r models.PeriodicReport) Key { return Key{r.ID} }), nil
 }
 
+// Headlines are the rows' headlines in lang, by report ID, said from each
+// report's stored figures. A report made before its figures were kept has its
+// line as recorded, in the server's language; for a reader of another
+// language that line is computed again from the stored report.
+func (s *Service) Headlines(ctx context.Context, lang core.Language, rows []models.PeriodicReport) (map[uint]string, error) {
+	out := make(map[uint]string, len(rows))
+	var old []uint
+	for _, r := range rows {
+		out[r.ID] = Headline(r, lang)
+		if r.HeadlineFacts == "" {
+			old = append(old, r.ID)
+		}
+	}
+	if len(old) == 0 || lang.Tag() == s.Language("", "").Tag() {
+		return out, nil
+	}
+	var full []models.PeriodicReport
+	if err := s.DB().WithContext(ctx).Select("id", "content").Where("id IN ?", old).Find(&full).Error; err != nil {
+		return nil, err
+	}
+	for _, row := range full {
+		var r periodic.Report
+		if err := json.Unmarshal([]byte(row.Content), &r); err == nil {
+			out[row.ID] = r.Headline(lang)
+		}
+	}
+	return out, nil
+}
+
+// Headline is a stored report's one line in lang, said from its figures;
+// a report made before they were kept has only its line as recorded.
+func Headline(row models.PeriodicReport, lang core.Language) string {
+	var facts periodic.HeadlineFacts
+	if row.HeadlineFacts == "" || json.Unmarshal([]byte(row.HeadlineFacts), &facts) != nil {
+		return row.Headline
+	}
+	return facts.In(lang)
+}
+
 // Get reads one stored report, if actor may read it.
 func (s *Service) Get(ctx context.Context, actor core.Actor, id uint) (models.PeriodicReport, periodic.Report, error) {
 	var row models.PeriodicReport

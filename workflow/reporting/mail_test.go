@@ -2,12 +2,14 @@ package reporting_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/base64"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net"
 	"net/mail"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,7 +18,9 @@ import (
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/workflow/alerts/channels"
 	"github.com/portcullis/portcullis/workflow/identity"
+	"github.com/portcullis/portcullis/workflow/jobs"
 	"github.com/portcullis/portcullis/workflow/periodic"
+	"github.com/portcullis/portcullis/workflow/reporting"
 	"github.com/portcullis/portcullis/workflow/workflowtest"
 )
 
@@ -178,20 +182,22 @@ func TestReportsAreMailedOncePerRecipient(t *testing.T) {
 	o.scanDay(t, o.day1, network(1))
 	o.scanDay(t, o.day2, network(2))
 	for range 2 {
-		if _, err := o.App.Reports.Deliver(o.Ctx); err != nil {
-			t.Fatal(err)
-		}
+		deliverDue(t, o)
 	}
-	// Generating again queues nothing more.
+	// Generating again queues nothing more: no delivery, no job.
 	var runs []models.ScanRun
 	o.App.DB().Where("kind = ?", "daily").Find(&runs)
 	for _, r := range runs {
 		workflowtest.Must(t, o.App.Reports.GenerateAfterScan(o.Ctx, r.ID))
 	}
-	n, err := o.App.Reports.Deliver(o.Ctx)
-	workflowtest.Must(t, err)
-	if n != 0 {
-		t.Errorf("a third round delivered %d", n)
+	if n := deliverDue(t, o); n != 0 {
+		t.Errorf("a third round tried %d deliveries", n)
+	}
+	var deliveries, jobs int64
+	o.App.DB().Model(&models.ReportDelivery{}).Count(&deliveries)
+	o.App.DB().Table("river_job").Where("kind = ?", reporting.DeliveryArgs{}.Kind()).Count(&jobs)
+	if deliveries == 0 || jobs != deliveries {
+		t.Errorf("%d report deliveries, %d delivery jobs: want one job each", deliveries, jobs)
 	}
 
 	got := box.messages()
@@ -257,6 +263,22 @@ func TestReportsAreMailedOncePerRecipient(t *testing.T) {
 	}
 }
 
+// deliverDue makes the next attempt at each pending report e-mail, as the
+// job engine's report_delivery jobs do, and returns how many it tried.
+func deliverDue(t *testing.T, o *org) int {
+	t.Helper()
+	var due []models.ReportDelivery
+	workflowtest.Must(t, o.App.DB().Where("status = ?", reporting.Pending).Order("id").Find(&due).Error)
+	for _, d := range due {
+		// A refused send is an error for the engine to retry or give up
+		// on; the delivery row records it, and the tests read the rows.
+		if err := o.App.Reports.Deliver(o.Ctx, d.ID, d.Attempts+1, 8); err != nil {
+			t.Logf("delivery %d to %s: %v", d.ID, d.Recipient, err)
+		}
+	}
+	return len(due)
+}
+
 func base64Reader(r io.Reader) io.Reader { return base64.NewDecoder(base64.StdEncoding, r) }
 
 // A refused recipient is given up at once (5xx) or tried again later
@@ -269,8 +291,7 @@ func TestRefusedReportMail(t *testing.T) {
 	workflowtest.Must(t, o.App.Reports.Subscribe(o.Ctx, o.Rita, "apps", "", true))
 	workflowtest.Must(t, o.App.Reports.Subscribe(o.Ctx, o.Aude, "apps", "", true))
 	o.scanDay(t, o.day1, network(1))
-	_, err := o.App.Reports.Deliver(o.Ctx)
-	workflowtest.Must(t, err)
+	deliverDue(t, o)
 	var rows []models.ReportDelivery
 	o.App.DB().Order("recipient").Find(&rows)
 	status := map[string]models.ReportDelivery{}
@@ -285,5 +306,65 @@ func TestRefusedReportMail(t *testing.T) {
 	}
 	if r := status["alice@example.test"]; r.Status != "delivered" {
 		t.Errorf("alice's delivery: %+v", r)
+	}
+}
+
+// TestReportMailJobsRunOnTheEngine: the e-mails a report queues are River
+// jobs the engine works: each recipient's delivered once, and a 5xx
+// refusal gives its delivery up at once (the job cancelled, not retried).
+func TestReportMailJobsRunOnTheEngine(t *testing.T) {
+	box := newMailbox(t)
+	box.refuse = map[string]string{"aude@example.test": "550 5.1.1 no such user"}
+	o := newOrg(t)
+	o.App.Reports.SetMailer(&channels.Email{Addr: box.addr, From: "portcullis@example.test", LocalName: "test"}, "")
+	workflowtest.Must(t, o.App.Reports.Subscribe(o.Ctx, o.Rita, "apps", "", true))
+	workflowtest.Must(t, o.App.Reports.Subscribe(o.Ctx, o.Aude, "apps", "", true))
+	o.scanDay(t, o.day1, network(1))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- o.App.Jobs.Run(ctx, o.App.JobDeps(nil, nil), jobs.Options{ID: "report-mail-test", PollInterval: 100 * time.Millisecond})
+	}()
+	defer func() {
+		cancel()
+		workflowtest.Must(t, <-done)
+	}()
+	var rows []models.ReportDelivery
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		rows = nil
+		workflowtest.Must(t, o.App.DB().Order("recipient").Find(&rows).Error)
+		pending := slices.ContainsFunc(rows, func(r models.ReportDelivery) bool { return r.Status == reporting.Pending })
+		if len(rows) > 0 && !pending {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("report deliveries still pending: %+v", rows)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for _, r := range rows {
+		want := reporting.Delivered
+		if r.Recipient == "aude@example.test" {
+			want = reporting.Failed
+		}
+		if r.Status != want || r.Attempts != 1 {
+			t.Errorf("delivery to %s: %s after %d attempts, want %s after 1", r.Recipient, r.Status, r.Attempts, want)
+		}
+	}
+	var states []string
+	workflowtest.Must(t, o.App.DB().Table("river_job").Where("kind = ?", reporting.DeliveryArgs{}.Kind()).Order("id").Pluck("state", &states).Error)
+	if len(states) != len(rows) || !slices.Contains(states, "cancelled") {
+		t.Errorf("report delivery jobs in states %v for %d deliveries: want one each, the refused one cancelled", states, len(rows))
+	}
+	per := map[string]int{}
+	for _, m := range box.messages() {
+		for _, to := range m.to {
+			per[to]++
+		}
+	}
+	if per["rita@example.test"] != 1 || per["aude@example.test"] != 0 {
+		t.Errorf("mails received: %v", per)
 	}
 }

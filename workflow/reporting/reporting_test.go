@@ -3,6 +3,7 @@ package reporting_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"slices"
@@ -328,6 +329,21 @@ func TestReportPDFReadsBack(t *testing.T) {
 			t.Errorf("the PDF does not read %q:\n%s", want, text)
 		}
 	}
+	// The zone's report reads every section, and the port that closed on crm
+	// (its drift item resolved) under "Resolved", the last of them.
+	zone := stored(t, o, "apps", "", periodic.Daily.Period(o.day2))
+	b.Reset()
+	workflowtest.Must(t, zone.PDF(o.App.Language("", ""), &b, report.Options{}))
+	text = pdfText(t, b.Bytes())
+	for _, want := range []string{"Newly opened ports", "Newly closed ports", "Unapproved open ports", "High-risk exposures (internet-facing first)",
+		"Weak configurations", "redis-no-auth", "Approvals expiring within 14 days"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the zone's PDF does not read %q:\n%s", want, text)
+		}
+	}
+	if i := strings.LastIndex(text, "Resolved"); i < 0 || !strings.Contains(text[i:], "10.40.0.21") || !strings.Contains(text[i:], "tcp/22") {
+		t.Errorf("the zone's PDF does not list crm's closed tcp/22 under Resolved:\n%s", text)
+	}
 	// The short form is one page of figures.
 	o.scanDay(t, o.day2.AddDate(0, 0, 1), network(2))
 	quiet := stored(t, o, "apps", "", periodic.Daily.Period(o.day2.AddDate(0, 0, 1)))
@@ -431,5 +447,47 @@ func TestReportPDFInChinese(t *testing.T) {
 	}
 	if strings.Contains(text, "Newly opened ports") || strings.Contains(text, "periodic.") {
 		t.Errorf("the Chinese PDF has English headings or message ids:\n%s", text)
+	}
+}
+
+// TestHistoryHeadlineInTheReadersLanguage: the history's one line is kept
+// as figures and said in each reader's language, with the same counts; the
+// English reads as the report's own headline, and a report stored before
+// the figures were kept shows its line as recorded.
+func TestHistoryHeadlineInTheReadersLanguage(t *testing.T) {
+	o := newOrg(t)
+	en, zh := o.App.Language("en", ""), o.App.Language("zh-CN", "")
+	o.scanDay(t, o.day1, network(1))
+	o.scanDay(t, o.day2, network(2))
+	period := periodic.Daily.Period(o.day2)
+	var row models.PeriodicReport
+	workflowtest.Must(t, o.App.DB().Where("kind = ? AND zone = ? AND team = '' AND period = ?", periodic.Daily, "apps", period).Take(&row).Error)
+	rep := stored(t, o, "apps", "", period)
+	if got, want := reporting.Headline(row, en), rep.Headline(en); got != want || got != row.Headline {
+		t.Errorf("English headline %q, want the report's %q (stored %q)", got, want, row.Headline)
+	}
+	chinese := reporting.Headline(row, zh)
+	for _, want := range []string{
+		fmt.Sprintf("新开放 %d 个", len(rep.Opened)), fmt.Sprintf("新关闭 %d 个", len(rep.Closed)),
+		fmt.Sprintf("未经批准开放 %d 个", len(rep.Unapproved)), fmt.Sprintf("已解决 %d 项", len(rep.Resolved)),
+	} {
+		if !strings.Contains(chinese, want) {
+			t.Errorf("Chinese headline %q lacks %q", chinese, want)
+		}
+	}
+	if strings.ContainsFunc(chinese, func(r rune) bool { return r >= 'a' && r <= 'z' }) {
+		t.Errorf("Chinese headline holds English: %q", chinese)
+	}
+	// A quiet day says so in each language.
+	o.scanDay(t, o.day2.AddDate(0, 0, 1), network(2))
+	var quiet models.PeriodicReport
+	workflowtest.Must(t, o.App.DB().Where("kind = ? AND zone = ? AND team = '' AND period = ?", periodic.Daily, "apps", periodic.Daily.Period(o.day2.AddDate(0, 0, 1))).Take(&quiet).Error)
+	if got := reporting.Headline(quiet, zh); got != "无新变化" {
+		t.Errorf("a quiet day in Chinese reads %q", got)
+	}
+	old := row
+	old.HeadlineFacts = ""
+	if got := reporting.Headline(old, zh); got != row.Headline {
+		t.Errorf("a report without figures reads %q, want its recorded %q", got, row.Headline)
 	}
 }

@@ -246,11 +246,18 @@ type ChecklistItem struct {
 	ID, Text string
 	// Required items come from the findings: controls the policy demands.
 	Required bool
+	// Texts are a required control in other languages (tag → words),
+	// where the catalog gives them.
+	Texts map[string]string
 }
 
-// Said is the item's text for people: the baseline's under checklist.ID,
-// a control the findings require under its control id.
+// Said is the item's text for people: the baseline's under checklist.ID;
+// a control the findings require in the catalog's words for it, or under
+// its control id.
 func (c ChecklistItem) Said() core.Message {
+	if c.Texts != nil {
+		return core.Given(c.Text, c.Texts)
+	}
 	return core.M("checklist."+c.ID, c.Text)
 }
 
@@ -268,19 +275,27 @@ func ChecklistFor(findings []Finding) []ChecklistItem {
 	for _, b := range BaselineChecklist {
 		items = append(items, ChecklistItem{ID: b.ID, Text: b.Text})
 	}
-	seen := map[string]bool{}
+	texts := map[string]map[string]string{}
 	var controls []string
 	for _, f := range findings {
-		for _, c := range f.RequiredControls {
-			if !seen[c] {
-				seen[c] = true
-				controls = append(controls, c)
+		for i, c := range f.RequiredControls {
+			if _, seen := texts[c]; seen {
+				continue
 			}
+			texts[c] = nil
+			if i < len(f.ControlTexts) {
+				texts[c] = f.ControlTexts[i]
+			}
+			if texts[c] == nil {
+				// Recorded before findings kept the catalog's words.
+				texts[c] = policy.ShippedTexts(c)
+			}
+			controls = append(controls, c)
 		}
 	}
 	sort.Strings(controls)
 	for _, c := range controls {
-		items = append(items, ChecklistItem{ID: ControlID(c), Text: c, Required: true})
+		items = append(items, ChecklistItem{ID: ControlID(c), Text: c, Required: true, Texts: texts[c]})
 	}
 	return items
 }

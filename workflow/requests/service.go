@@ -10,6 +10,7 @@ import (
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/inventory"
+	"github.com/portcullis/portcullis/workflow/paging"
 )
 
 // Verification is what requests need of the scans: queue the scan that
@@ -41,6 +42,15 @@ type Service struct {
 	// notActionable is, per person, what waits in their queues that they
 	// may not act on (see MyQueues).
 	notActionable core.Summaries[uint, notActionable]
+	// latestOwn is, per person, the first page of their own requests that
+	// their home shows (LatestOwn).
+	latestOwn core.Summaries[ownLatest, paging.Page[models.Request]]
+}
+
+// ownLatest is whose latest requests, and how many, a home shows.
+type ownLatest struct {
+	scope ownScope
+	n     int
 }
 
 // ownScope is whose requests a count covers.

@@ -82,16 +82,9 @@ func (s *Service) Schedules(ctx context.Context) ([]Schedule, error) {
 	for _, r := range rows {
 		byZone[r.ZoneID] = r
 	}
-	var counts []struct {
-		ZoneID uint
-		N      int
-	}
-	if err := db.Model(&models.Asset{}).Select("zone_id, COUNT(*) AS n").Where("zone_id IS NOT NULL").Group("zone_id").Scan(&counts).Error; err != nil {
+	assets, err := s.inventory.AssetCountsByZone(ctx)
+	if err != nil {
 		return nil, err
-	}
-	assets := map[uint]int{}
-	for _, c := range counts {
-		assets[c.ZoneID] = c.N
 	}
 	last, err := lastScheduledRuns(db)
 	if err != nil {

@@ -26,8 +26,8 @@ const jitterFraction = 0.2
 // retrying failed attempts with exponential backoff.
 //
 // It does not remember what it delivered: deduplication (one alert per
-// drift item) is by Alert.ID in the server's outbox, which calls Deliver
-// once per alert and stores the results. The channels are tried in
+// drift item) is the server's, which records one delivery per drift item
+// and channel and stores the results. The channels are tried in
 // parallel, and Deliver returns when every one has succeeded, failed for
 // good, run out of attempts or been stopped by ctx; no goroutine outlives
 // it.

@@ -11,10 +11,10 @@
 // with exponential backoff, and returns one Result per channel for the
 // server to store and show to admins.
 //
-// Deduplication is the server's: its outbox holds one row per Alert.ID and
-// calls Deliver once for it. Nothing here remembers past deliveries. What
-// the package does to help is keep every retry of an alert recognisable as
-// the same one: the webhook's X-Portcullis-Delivery header, the syslog
+// Deduplication is the server's: it records one delivery per drift item
+// and channel, each sent by one job of its job engine. Nothing here
+// remembers past deliveries. What the package does to help is keep every
+// retry of an alert recognisable as the same one: the webhook's X-Portcullis-Delivery header, the syslog
 // "id" parameter or CEF externalId, the email Message-ID, Slack's block_id,
 // Alibaba's OutId, Tencent's SessionContext and the ID line of every chat
 // message all derive from Alert.ID.

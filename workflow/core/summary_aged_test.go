@@ -1,0 +1,61 @@
+package core
+
+import (
+	"testing"
+	"time"
+
+	"github.com/portcullis/portcullis/models/modelstest"
+)
+
+// A value counted again only for its age is still given to the readers
+// that arrive meanwhile; they wait only for a count the value of an older
+// generation needs, and after it get the new value.
+func TestSummaryGivesTheAgedValueWhileItIsCountedAgain(t *testing.T) {
+	st := NewStore(modelstest.SQLite(t), modelstest.Logger())
+	var m Summary[int]
+	if v, err := m.Get(st, func() (int, error) { return 1, nil }); err != nil || v != 1 {
+		t.Fatalf("first count: %d, %v", v, err)
+	}
+	m.mu.Lock()
+	m.builtAt = time.Now().Add(-SummaryMaxAge)
+	m.mu.Unlock()
+	started, release, done := make(chan struct{}), make(chan struct{}), make(chan int)
+	go func() {
+		v, _ := m.Get(st, func() (int, error) { close(started); <-release; return 2, nil })
+		done <- v
+	}()
+	<-started
+	if v, err := m.Get(st, func() (int, error) { t.Error("a second count while one runs"); return 0, nil }); err != nil || v != 1 {
+		t.Errorf("during the recount: %d, %v, want the kept 1", v, err)
+	}
+	close(release)
+	if v := <-done; v != 2 {
+		t.Errorf("the recount gave %d, want 2", v)
+	}
+	if v, _ := m.Get(st, func() (int, error) { return 3, nil }); v != 2 {
+		t.Errorf("after the recount: %d, want 2", v)
+	}
+
+	// After a commit the kept value is not given: readers wait for the count.
+	st.generation.Add(1)
+	started, release = make(chan struct{}), make(chan struct{})
+	go func() {
+		v, _ := m.Get(st, func() (int, error) { close(started); <-release; return 4, nil })
+		done <- v
+	}()
+	<-started
+	waited := make(chan int)
+	go func() {
+		v, _ := m.Get(st, func() (int, error) { return 5, nil })
+		waited <- v
+	}()
+	select {
+	case v := <-waited:
+		t.Fatalf("a reader got %d during the count after a commit, want it to wait", v)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	if v, w := <-done, <-waited; v != 4 || w != 4 {
+		t.Errorf("after the commit's count: %d and %d, want 4 for both", v, w)
+	}
+}
