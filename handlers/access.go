@@ -41,22 +41,30 @@ func (s *Server) disableUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.PostFormValue("confirm") != "1" {
-		s.flash(r, "error", "Tick the confirmation to disable a user.")
+		s.flash(r, "error", locale.T(r.Context(), "users.confirm_needed"))
 		s.redirect(w, r, "/admin/users")
 		return
 	}
-	if err := s.app.Identity.DisableUser(r.Context(), actor(r), id, r.PostFormValue("reason")); err != nil {
+	reason := r.PostFormValue("reason")
+	if err := s.app.Identity.DisableUser(r.Context(), actor(r), id, reason); err != nil {
 		if statusOf(err) == http.StatusBadRequest {
-			msg, _ := publicMessage(r.Context(), err)
-			s.flash(r, "error", msg)
-			s.redirect(w, r, "/admin/users")
+			// The list again, the refused row holding what was typed.
+			msg := humanMessage(r.Context(), err)
+			if fe := fieldErrors(r.Context(), err)["reason"]; fe != "" {
+				msg = fe
+			}
+			s.renderUsers(w, r, http.StatusBadRequest, func(u *web.UserRow) {
+				if u.ID == id {
+					u.ReasonDraft, u.ReasonError = reason, msg
+				}
+			})
 			return
 		}
 		s.fail(w, r, err)
 		return
 	}
 	s.log.Info("user disabled", "user_id", id, "by", actor(r).Email)
-	s.flash(r, "ok", "User disabled: their sessions and tokens have ended.")
+	s.flash(r, "ok", locale.T(r.Context(), "users.disabled_flash"))
 	s.redirect(w, r, "/admin/users")
 }
 
@@ -71,7 +79,7 @@ func (s *Server) enableUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.flash(r, "ok", "User enabled: they can log in again.")
+	s.flash(r, "ok", locale.T(r.Context(), "users.enabled_flash"))
 	s.redirect(w, r, "/admin/users")
 }
 

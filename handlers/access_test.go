@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -168,5 +169,53 @@ func TestProfileShowsTokenExpiry(t *testing.T) {
 	body = a.body(resp)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Expires") || !strings.Contains(body, time.Now().Add(30*24*time.Hour).Format("2006-01-02")) {
 		t.Fatalf("the profile does not show when the token expires (%d):\n%.3000s", resp.StatusCode, body)
+	}
+}
+
+// Disabling and enabling a user speaks the admin's language: the flashes
+// come from the catalogs (they were English only).
+func TestUserAccessFlashesInChinese(t *testing.T) {
+	a := newApp(t)
+	adam := a.as("adam")
+	path := "/admin/users/" + strconv.Itoa(int(a.user("alice").ID))
+	flashAfter := func(action string, form url.Values) string {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPost, a.url+path+"/"+action, strings.NewReader(form.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Accept-Language", "zh-CN")
+		resp, err := adam.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		req, _ = http.NewRequest(http.MethodGet, a.url+"/admin/users", nil)
+		req.Header.Set("Accept-Language", "zh-CN")
+		resp, err = adam.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := a.body(resp)
+		resp.Body.Close()
+		m := regexp.MustCompile(`class="flash [a-z]+"[^>]*>([^<]*)<`).FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("%s: the users page shows no flash", action)
+		}
+		return m[1]
+	}
+	for _, c := range []struct {
+		action string
+		form   url.Values
+		want   string
+	}{
+		{"disable", url.Values{"reason": {"离职"}}, "请勾选确认项后再停用用户。"},
+		{"disable", url.Values{"reason": {"离职"}, "confirm": {"1"}}, "用户已停用：其会话与令牌已全部终止。"},
+		{"enable", nil, "用户已启用：可以再次登录。"},
+	} {
+		if got := flashAfter(c.action, c.form); got != c.want {
+			t.Errorf("%s %v: the flash reads %q, want %q", c.action, c.form, got, c.want)
+		}
 	}
 }

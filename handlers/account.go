@@ -59,9 +59,11 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		status, v = http.StatusBadRequest, web.Profile{TTL: ttlText}
+		status, v = http.StatusBadRequest, web.Profile{TTL: ttlText, TokenName: r.PostFormValue("name")}
 		if fe := fieldErrors(r.Context(), err); fe["ttl"] != "" {
 			v.TTLError = fe["ttl"]
+		} else if fe["name"] != "" {
+			v.Error = fe["name"]
 		} else {
 			v.Error, _ = publicMessage(r.Context(), err)
 		}
@@ -91,6 +93,12 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
+	s.renderUsers(w, r, http.StatusOK, nil)
+}
+
+// renderUsers shows a page of users; refused, when set, marks a row whose
+// disabling was refused, keeping what was typed.
+func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, status int, refused func(*web.UserRow)) {
 	page, err := cursorPage[identity.UserKey](r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -101,12 +109,21 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v := web.Users{Rows: make([]web.UserRow, len(users.Items)), Links: pageLinks(r, "cursor", users.Next)}
+	v := web.Users{Rows: make([]web.UserRow, len(users.Items)), Links: pageLinks(r, "cursor", users.Next), ReasonMax: identity.MaxDisableReason}
 	for i, u := range users.Items {
 		v.Rows[i] = web.UserRow{ID: u.ID, Email: u.Email, Name: u.Name, Team: u.Team, Roles: u.Roles, Issuer: u.Issuer, LastLogin: locale.TimePtr(r.Context(), u.LastLoginAt),
 			Disabled: locale.TimePtr(r.Context(), u.DisabledAt), DisabledReason: u.DisabledReason, Self: u.ID == actor(r).ID}
+		if refused != nil {
+			refused(&v.Rows[i])
+		}
 	}
-	s.render(w, r, http.StatusOK, web.UsersPage(s.page(r, locale.T(r.Context(), "users.title")), v))
+	s.render(w, r, status, web.UsersPage(s.page(r, locale.T(r.Context(), "users.title")), v))
+}
+
+// withMax gives a setting typed as a list its length limit.
+func withMax(s web.Setting, max int) web.Setting {
+	s.Max = max
+	return s
 }
 
 // settingFields lays out the settings form; each field's label is the
@@ -127,12 +144,12 @@ func settingFields(ctx context.Context, in inventory.SettingsInput, errs map[str
 		f("device_prefix_v4", true, in.DevicePrefixV4),
 		f("device_prefix_v6", false, in.DevicePrefixV6),
 		f("broad_port_count", false, in.BroadPortCount),
-		f("public_tcp_ports", true, in.PublicTCPPorts),
+		withMax(f("public_tcp_ports", true, in.PublicTCPPorts), inventory.MaxSettingText),
 		f("recertify_months", true, in.RecertifyMonths),
 		f("token_default_ttl_days", true, in.TokenDefaultDays),
 		f("token_max_ttl_days", true, in.TokenMaxDays),
 		f("scan_max_targets", true, in.ScanMaxTargets),
-		f("asset_address_allow", true, in.AssetAddressAllow),
+		withMax(f("asset_address_allow", true, in.AssetAddressAllow), inventory.MaxSettingText),
 	}
 }
 

@@ -213,7 +213,7 @@ func (s *Server) apiListAgents(w http.ResponseWriter, r *http.Request) {
 	out := make([]agentJSON, len(list.Items))
 	for i, a := range list.Items {
 		out[i] = agentJSON{Name: a.Name, Zones: agents.ParseZones(a.Zones), Version: a.Version, LastSeen: a.LastSeenAt,
-			State: a.Status, CurrentWork: a.CurrentWork, PortsPerSecond: a.PortsPerSecond}
+			State: a.Status, CurrentWork: a.Work.String(), PortsPerSecond: a.PortsPerSecond}
 	}
 	writeJSON(w, http.StatusOK, nextCursor(map[string]any{"agents": out}, list.Next))
 }
@@ -244,9 +244,16 @@ func (s *Server) renderAgents(w http.ResponseWriter, r *http.Request, status int
 	}
 	v.Links = pageLinks(r, "cursor", list.Next)
 	for _, a := range list.Items {
-		v.Rows = append(v.Rows, web.AgentRow{ID: a.ID, Name: a.Name, Zones: strings.ReplaceAll(a.Zones, ",", ", "), Version: a.Version,
-			LastSeen: locale.TimePtr(r.Context(), a.LastSeenAt), Status: a.Status, CurrentWork: a.CurrentWork,
-			PortsPerSecond: locale.Number(r.Context(), int(math.Round(a.PortsPerSecond))), Revocable: a.State != agents.StateRevoked})
+		row := web.AgentRow{ID: a.ID, Name: a.Name, Zones: strings.ReplaceAll(a.Zones, ",", ", "), Version: a.Version,
+			LastSeen: locale.TimePtr(r.Context(), a.LastSeenAt), Status: a.Status, Revocable: a.State != agents.StateRevoked}
+		if a.Work != nil {
+			row.CurrentWork = locale.T(r.Context(), "agents.work", "Scan", a.Work.RunID, "Chunk", a.Work.Chunk, "Hosts", a.Work.Hosts)
+			row.PortsPerSecond = locale.Number(r.Context(), int(math.Round(a.PortsPerSecond)))
+		}
+		if a.ID == v.RevokeID {
+			row.ReasonDraft, row.ReasonError = v.RevokeReason, v.RevokeError
+		}
+		v.Rows = append(v.Rows, row)
 	}
 	s.render(w, r, status, web.AgentsPage(s.page(r, locale.T(r.Context(), "agents.title")), v))
 }
@@ -272,8 +279,18 @@ func (s *Server) revokeAgent(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.app.Agents.Revoke(r.Context(), actor(r), id, strings.TrimSpace(r.PostFormValue("reason"))); err != nil {
-		if statusOf(err) == http.StatusBadRequest || core.ErrorCodeOf(err) == core.CodeConflict {
+	reason := r.PostFormValue("reason")
+	if err := s.app.Agents.Revoke(r.Context(), actor(r), id, strings.TrimSpace(reason)); err != nil {
+		if statusOf(err) == http.StatusBadRequest {
+			// The list again, the refused row holding what was typed.
+			msg, _ := publicMessage(r.Context(), err)
+			if fe := fieldErrors(r.Context(), err)["reason"]; fe != "" {
+				msg = fe
+			}
+			s.renderAgents(w, r, http.StatusBadRequest, web.Agents{RevokeID: id, RevokeReason: reason, RevokeError: msg})
+			return
+		}
+		if core.ErrorCodeOf(err) == core.CodeConflict {
 			msg, _ := publicMessage(r.Context(), err)
 			s.flash(r, "error", msg)
 			s.redirect(w, r, "/admin/agents")

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/workflow/agents"
 	"github.com/portcullis/portcullis/workflow/core"
 )
@@ -47,11 +49,24 @@ func TestAgentCallsAreSignedOnceAndTheListIsForAdmins(t *testing.T) {
 	if st := a.api("", http.MethodPost, "/agent/enroll", in, nil); st != http.StatusUnauthorized {
 		t.Fatalf("token used twice: %d, want 401", st)
 	}
+	// A zone scan waits with one chunk for the dmz: the work call takes it.
+	now := time.Now().UTC()
+	run := models.ScanRun{Kind: "on_demand", Profile: "common", Targets: "10.20.0.5,10.20.0.6", Status: "running", RequestedBy: "test", QueuedAt: now, StartedAt: &now, Progress: "{}"}
+	if err := a.svc.DB().Create(&run).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := a.svc.DB().Create(&models.ScanChunk{RunID: run.ID, Zone: "dmz", Vantage: agents.VantageInternal, Targets: "10.20.0.5,10.20.0.6", TCPPorts: "22", Profile: "common", State: "queued"}).Error; err != nil {
+		t.Fatal(err)
+	}
 	const path = "/api/v1/agent/work"
 	body, _ := json.Marshal(map[string]any{"version": "test", "started_at": time.Now().UTC(), "wait_seconds": 0})
 	signed := agents.Sign(priv, enrolled.AgentID, http.MethodPost, path, body, time.Now(), agents.NewNonce())
 	if st := agentPost(t, a.url, path, body, signed); st != http.StatusOK {
 		t.Fatalf("signed work call: %d", st)
+	}
+	// The Agents page says the work it holds, in the reader's language.
+	if st, page := a.getIn(a.as("adam"), "/admin/agents", "zh-CN"); st != http.StatusOK || !strings.Contains(page, fmt.Sprintf("扫描 %d，第 1 个分块（2 台主机）", run.ID)) {
+		t.Fatalf("Agents page in Chinese: %d, no current work of scan %d", st, run.ID)
 	}
 	for name, tc := range map[string]struct {
 		body   []byte
@@ -68,12 +83,16 @@ func TestAgentCallsAreSignedOnceAndTheListIsForAdmins(t *testing.T) {
 	}
 	var list struct {
 		Agents []struct {
-			Name  string   `json:"name"`
-			Zones []string `json:"zones"`
-			State string   `json:"state"`
+			Name        string     `json:"name"`
+			Zones       []string   `json:"zones"`
+			Version     string     `json:"version"`
+			LastSeen    *time.Time `json:"last_seen"`
+			State       string     `json:"state"`
+			CurrentWork string     `json:"current_work"`
 		} `json:"agents"`
 	}
-	if st := a.api("adam", http.MethodGet, "/agents", nil, &list); st != http.StatusOK || len(list.Agents) != 1 || list.Agents[0].State != "online" {
+	if st := a.api("adam", http.MethodGet, "/agents", nil, &list); st != http.StatusOK || len(list.Agents) != 1 || list.Agents[0].State != "online" ||
+		list.Agents[0].Version != "test" || list.Agents[0].LastSeen == nil || list.Agents[0].CurrentWork != fmt.Sprintf("scan %d, chunk 1 (2 hosts)", run.ID) {
 		t.Fatalf("agents as admin: %d %+v", st, list)
 	}
 	if st := a.api("alice", http.MethodGet, "/agents", nil, nil); st != http.StatusForbidden {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -15,10 +16,6 @@ import (
 )
 
 func (s *Server) operationsPage(w http.ResponseWriter, r *http.Request) {
-	s.renderOperations(w, r, http.StatusOK, "")
-}
-
-func (s *Server) renderOperations(w http.ResponseWriter, r *http.Request, status int, problem string) {
 	a := actor(r)
 	schedules, err := s.app.Scans.Schedules(r.Context())
 	if err != nil {
@@ -26,30 +23,12 @@ func (s *Server) renderOperations(w http.ResponseWriter, r *http.Request, status
 		return
 	}
 	ctx := r.Context()
-	v := web.Operations{Error: problem}
-	for h := range 24 {
-		v.Hours = append(v.Hours, web.Option{Value: strconv.Itoa(h), Label: fmt.Sprintf("%02d:00 UTC", h)})
-	}
+	v := web.Operations{CanEdit: a.Has(core.RoleAdmin)}
 	if a.Has(core.RoleAdmin) {
 		v.JobsLink = "/admin/jobs"
 	}
-	for i := range 7 {
-		day := "ops_day." + strconv.Itoa(i)
-		v.Days = append(v.Days, web.Option{Value: strconv.Itoa(i), Label: locale.T(ctx, day)})
-	}
 	for _, sc := range schedules {
-		row := web.ScheduleRow{ZoneID: sc.Zone.ID, Zone: sc.Zone.Name, Classification: sc.Zone.Classification, Assets: sc.Assets,
-			DailyOn: sc.DailyHour >= 0, WeeklyOn: sc.WeeklyDay >= 0, DailyHour: sc.DailyHour, WeeklyDay: sc.WeeklyDay, WeeklyHour: sc.WeeklyHour,
-			LastDaily: scheduledRun(ctx, sc.LastDaily), LastWeekly: scheduledRun(ctx, sc.LastWeekly),
-			NextDaily: locale.TimePtr(ctx, sc.NextDaily), NextWeekly: locale.TimePtr(ctx, sc.NextWeekly)}
-		// An off slot keeps showing a sensible time to switch it back on at.
-		if !row.DailyOn {
-			row.DailyHour = 2
-		}
-		if !row.WeeklyOn {
-			row.WeeklyDay = 0
-		}
-		v.Schedules = append(v.Schedules, row)
+		v.Schedules = append(v.Schedules, scheduleRow(ctx, sc))
 	}
 	status2 := r.URL.Query().Get("status")
 	switch status2 {
@@ -90,7 +69,71 @@ func (s *Server) renderOperations(w http.ResponseWriter, r *http.Request, status
 		}
 		v.Deliveries = append(v.Deliveries, row)
 	}
-	s.render(w, r, status, web.OperationsPage(s.page(r, locale.T(ctx, "ops.title")), v))
+	s.render(w, r, http.StatusOK, web.OperationsPage(s.page(r, locale.T(ctx, "ops.title")), v))
+}
+
+// scheduleRow is a zone's schedule as the operations page lists it and its
+// form shows it.
+func scheduleRow(ctx context.Context, sc scans.Schedule) web.ScheduleRow {
+	row := web.ScheduleRow{ZoneID: sc.Zone.ID, Zone: sc.Zone.Name, Classification: sc.Zone.Classification, Assets: sc.Assets,
+		DailyOn: sc.DailyHour >= 0, WeeklyOn: sc.WeeklyDay >= 0, DailyHour: sc.DailyHour, WeeklyDay: sc.WeeklyDay, WeeklyHour: sc.WeeklyHour,
+		LastDaily: scheduledRun(ctx, sc.LastDaily), LastWeekly: scheduledRun(ctx, sc.LastWeekly),
+		NextDaily: locale.TimePtr(ctx, sc.NextDaily), NextWeekly: locale.TimePtr(ctx, sc.NextWeekly)}
+	if row.DailyOn {
+		row.DailyAt = scheduleHour(row.DailyHour)
+	} else {
+		// An off slot keeps showing a sensible time to switch it back on at.
+		row.DailyHour = 2
+	}
+	if row.WeeklyOn {
+		row.WeeklyAt = locale.T(ctx, "ops.weekly_at", "Day", scheduleDay(ctx, row.WeeklyDay), "Hour", scheduleHour(row.WeeklyHour))
+	} else {
+		row.WeeklyDay = 0
+	}
+	return row
+}
+
+// scheduleHour is an hour of a schedule as its select names it.
+func scheduleHour(h int) string { return fmt.Sprintf("%02d:00 UTC", h) }
+
+// scheduleDay is a day of the week (0 Sunday) in the reader's language.
+func scheduleDay(ctx context.Context, d int) string {
+	id := "ops_day." + strconv.Itoa(d)
+	return locale.T(ctx, id)
+}
+
+// scheduleEditPage is the form of one zone's schedule.
+func (s *Server) scheduleEditPage(w http.ResponseWriter, r *http.Request) {
+	s.renderScheduleEdit(w, r, http.StatusOK, "")
+}
+
+// renderScheduleEdit draws a zone's schedule form; problem, when set, is why
+// the last save was refused.
+func (s *Server) renderScheduleEdit(w http.ResponseWriter, r *http.Request, status int, problem string) {
+	id, err := idParam(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	schedules, err := s.app.Scans.Schedules(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	i := slices.IndexFunc(schedules, func(sc scans.Schedule) bool { return sc.Zone.ID == id })
+	if i < 0 {
+		s.fail(w, r, core.NotFound("zone", id))
+		return
+	}
+	v := web.ScheduleEdit{Schedule: scheduleRow(ctx, schedules[i]), Error: problem}
+	for h := range 24 {
+		v.Hours = append(v.Hours, web.Option{Value: strconv.Itoa(h), Label: scheduleHour(h)})
+	}
+	for d := range 7 {
+		v.Days = append(v.Days, web.Option{Value: strconv.Itoa(d), Label: scheduleDay(ctx, d)})
+	}
+	s.render(w, r, status, web.ScheduleEditPage(s.page(r, locale.T(ctx, "ops.edit_title", "Zone", schedules[i].Zone.Name)), v))
 }
 
 func (s *Server) saveSchedule(w http.ResponseWriter, r *http.Request) {
@@ -117,7 +160,7 @@ func (s *Server) saveSchedule(w http.ResponseWriter, r *http.Request) {
 	if err := s.app.Scans.SaveSchedule(r.Context(), actor(r), id, daily, weekly, num("weekly_hour")); err != nil {
 		if statusOf(err) == http.StatusBadRequest {
 			msg, _ := publicMessage(r.Context(), err)
-			s.renderOperations(w, r, http.StatusBadRequest, msg)
+			s.renderScheduleEdit(w, r, http.StatusBadRequest, msg)
 			return
 		}
 		s.fail(w, r, err)

@@ -977,7 +977,7 @@ func apiFindings(ctx context.Context, findings []requests.Finding) []requests.Fi
 	out := make([]requests.Finding, len(findings))
 	for i, f := range findings {
 		f.Message = findingMessage(ctx, f)
-		f.RequiredControls, _ = controlTexts(ctx, f.RequiredControls)
+		f.RequiredControls, _ = controlTexts(ctx, f)
 		out[i] = f
 	}
 	return out

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/portcullis/portcullis/workflow/auditlog"
 	"github.com/portcullis/portcullis/workflow/compliance"
 	"github.com/portcullis/portcullis/workflow/requests"
 )
@@ -249,6 +250,11 @@ func TestAuditExportAndVerifyPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.svc.Compliance.SetAuditKeys(keys)
+	// A change made over HTTP: its event records the client's address.
+	if st := a.api("alice", http.MethodPost, "/requests", map[string]any{"title": "From a client", "justification": "j",
+		"rules": []map[string]any{{"source": "transit", "destination": "127.50.0.10", "protocol": "tcp", "ports": "443"}}}, nil); st != http.StatusCreated {
+		t.Fatalf("create: %d", st)
+	}
 	req, _ := http.NewRequest(http.MethodGet, a.url+"/api/v1/audit/export?format=csv&from=2000-01-01", nil)
 	req.Header.Set("Authorization", "Bearer "+a.tokens[email("aude")])
 	resp, err := http.DefaultClient.Do(req)
@@ -258,6 +264,17 @@ func TestAuditExportAndVerifyPage(t *testing.T) {
 	body := a.body(resp)
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(body, "seq,at,") || strings.Count(body, "\n") < 20 {
 		t.Fatalf("csv export: %d %.200s", resp.StatusCode, body)
+	}
+	// The address is exported and under the hash: the export verifies, and
+	// not once the address is changed.
+	if !strings.Contains(body, ",127.0.0.1,2,") {
+		t.Fatalf("the csv export does not carry the client address under hash version 2")
+	}
+	if rep, err := auditlog.VerifyCSV(strings.NewReader(body)); err != nil || !rep.OK() {
+		t.Fatalf("the web export does not verify: %v %+v", err, rep)
+	}
+	if rep, err := auditlog.VerifyCSV(strings.NewReader(strings.Replace(body, ",127.0.0.1,2,", ",127.0.0.2,2,", 1))); err != nil || rep.OK() {
+		t.Fatalf("a changed client address verifies: %v", err)
 	}
 	var e apiErr
 	if st := a.api("alice", http.MethodGet, "/audit/export", nil, &e); st != http.StatusForbidden {

@@ -197,6 +197,9 @@ func (s *Server) auditLogPage(w http.ResponseWriter, r *http.Request) {
 		if e.ObjectID == 0 {
 			row.Object = e.ObjectType
 		}
+		if e.ClientAddr != nil {
+			row.Client = *e.ClientAddr
+		}
 		v.Rows = append(v.Rows, row)
 	}
 	v.Links = pageLinks(r, "cursor", events.Next)

@@ -101,10 +101,20 @@ func (s *Server) acknowledgeDrift(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if _, err := s.app.Drift.Acknowledge(r.Context(), actor(r), id, r.PostFormValue("comment")); err != nil {
+	comment := r.PostFormValue("comment")
+	if _, err := s.app.Drift.Acknowledge(r.Context(), actor(r), id, comment); err != nil {
 		if statusOf(err) == http.StatusBadRequest {
+			// The list again, this item's comment holding what was typed.
 			msg, _ := publicMessage(r.Context(), err)
-			s.renderDrift(w, r, http.StatusBadRequest, func(v *web.DriftList) { v.Error = msg })
+			field := fieldErrors(r.Context(), err)
+			s.renderDrift(w, r, http.StatusBadRequest, func(v *web.DriftList) {
+				v.Error = msg
+				for i := range v.Rows {
+					if v.Rows[i].ID == id {
+						v.Rows[i].CommentDraft, v.Rows[i].CommentError = comment, field["comment"]
+					}
+				}
+			})
 			return
 		}
 		s.fail(w, r, err)

@@ -12,6 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/portcullis/portcullis/models/modelstest"
+	"github.com/portcullis/portcullis/workflow"
 )
 
 // TestFailureOfAGoneClientIsNotAnError: a request whose client went away
@@ -72,5 +75,31 @@ func TestFailureOfAGoneClientIsNotAnError(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestHealthCheckOfAGoneProberIsNotAnError: a prober that gives up while the
+// database is pinged (a load balancer's timeout, a load generator stopping)
+// cancels the ping; that is no database failure and is not logged as one.
+func TestHealthCheckOfAGoneProberIsNotAnError(t *testing.T) {
+	svc := workflow.New(modelstest.SQLite(t), modelstest.Logger())
+	var logged bytes.Buffer
+	s := &Server{app: svc, log: slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	h := s.logRequests(http.HandlerFunc(s.healthz))
+
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+	if rec.Code != http.StatusOK || rec.Body.String() != "ok\n" {
+		t.Fatalf("live probe: %d %q", rec.Code, rec.Body.String())
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/healthz", nil).WithContext(ctx))
+	if !strings.Contains(logged.String(), "health check cancelled by the client") {
+		t.Fatalf("the cancelled ping was not seen: %q", logged.String())
+	}
+	if strings.Contains(logged.String(), "level=ERROR") {
+		t.Errorf("a gone prober logged an error: %q", logged.String())
 	}
 }

@@ -118,7 +118,7 @@ func TestUnstorableTextIsRefused(t *testing.T) {
 					ct = "application/json"
 				}
 				status, body := call(tc.method, tc.path, ct, tc.body)
-				if status != http.StatusBadRequest || !strings.Contains(body, `"field": "`+tc.field+`"`) {
+				if status != http.StatusBadRequest || !strings.Contains(body, `"field":"`+tc.field+`"`) {
 					t.Fatalf("want 400 naming %s, got %d %s", tc.field, status, body)
 				}
 			})
@@ -241,6 +241,23 @@ func TestClientAddress(t *testing.T) {
 	}
 }
 
+// The client address an event was recorded with is shown to auditors in
+// the audit log browser; behind a trusted proxy it is the forwarded one.
+func TestAuditLogShowsClientAddress(t *testing.T) {
+	a := newApp(t, func(c *Config) { c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} })
+	r, _ := http.NewRequest(http.MethodGet, a.url+"/auth/callback?state=forged&code=x", nil)
+	r.Header.Set("X-Forwarded-For", "198.51.100.77")
+	if resp, err := browser().Do(r); err != nil {
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
+	}
+	body := a.body(a.get(a.as("aude"), "/audit/log"))
+	if !strings.Contains(body, `<small class="mono client-addr">198.51.100.77</small>`) {
+		t.Error("the audit log does not show the refused login's client address")
+	}
+}
+
 // Item 11 of issue 12: guessing and costly calls are limited per client and
 // per user (429 with Retry-After); reads are not.
 func TestRateLimits(t *testing.T) {
@@ -294,6 +311,9 @@ func TestRateLimits(t *testing.T) {
 	}
 	// Exports.
 	limited("audit export", 100, func() *http.Response { return call("GET", "/api/v1/audit/export", a.tokens[email("aude")], "") })
+	// A report's PDF is drawn on each download: an export like the others.
+	admin := a.as("adam")
+	limited("report PDF", 100, func() *http.Response { r := a.get(admin, "/reports/999999/pdf"); a.body(r); return r })
 	// Login attempts, per client.
 	limited("login", 80, func() *http.Response { return a.get(browser(), "/auth/login") })
 	// Wrong tokens: the client is refused, even with a right token, until the bucket refills.
@@ -379,6 +399,15 @@ func TestAssetAddressesAreChecked(t *testing.T) {
 	} {
 		if st, msg := save(tc.addr, tc.host); st != http.StatusBadRequest || !strings.HasPrefix(msg, tc.field+": ") || !strings.Contains(msg, tc.want) {
 			t.Errorf("%s %q: %d %q, want 400 on %s saying %q", tc.addr, tc.host, st, msg, tc.field, tc.want)
+		}
+	}
+	// The public (NAT) address is scanned from the internet agent: the same rules.
+	var pub struct {
+		Error struct{ Field, Message string }
+	}
+	for _, p := range []string{"169.254.169.254", "0.0.0.0", "224.0.0.1"} {
+		if st := a.api("adam", http.MethodPost, "/assets", map[string]any{"address": "198.51.100.21", "public_address": p}, &pub); st != http.StatusBadRequest || pub.Error.Field != "public_address" {
+			t.Errorf("public address %s: %d %+v, want 400 on public_address", p, st, pub.Error)
 		}
 	}
 	if st, msg := save("127.40.0.99", "loop"); st != http.StatusCreated {

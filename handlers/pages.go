@@ -15,8 +15,6 @@ import (
 	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/dashboard"
-	"github.com/portcullis/portcullis/workflow/paging"
-	"github.com/portcullis/portcullis/workflow/recert"
 	"github.com/portcullis/portcullis/workflow/requests"
 )
 
@@ -231,7 +229,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	}
 	if a.Has(core.RoleRequester) {
 		const latest = 10
-		mine, err := s.app.Requests.ListPage(ctx, a, requests.Filter{Mine: true}, paging.Request[requests.ListKey]{Limit: latest})
+		mine, err := s.app.Requests.LatestOwn(ctx, a, latest)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -256,11 +254,11 @@ func (s *Server) ownWork(r *http.Request, a core.Actor, v *web.Home) error {
 		return err
 	}
 	if v.RecertTotal = in.Recertifications; v.RecertTotal > 0 {
-		items, err := s.app.Recert.MyRecertifications(ctx, a, paging.Request[recert.MineKey]{Limit: homeListed})
+		items, err := s.app.Recert.FirstPending(ctx, a, homeListed)
 		if err != nil {
 			return err
 		}
-		for _, it := range items.Items {
+		for _, it := range items {
 			v.Recerts = append(v.Recerts, recertItem(ctx, it, time.Time{}))
 		}
 	}

@@ -17,10 +17,10 @@ import (
 // The Reports page: the daily and weekly port reports (workflow/reporting),
 // not the compliance exports of the Audit page (reports.go).
 
-func reportRow(ctx context.Context, r models.PeriodicReport) web.ReportRow {
+func reportRow(ctx context.Context, r models.PeriodicReport, headline string) web.ReportRow {
 	kind := "report_kind." + r.Kind
 	return web.ReportRow{ID: r.ID, Href: fmt.Sprintf("/reports/%d", r.ID), PDFHref: fmt.Sprintf("/reports/%d/pdf", r.ID),
-		Kind: locale.T(ctx, kind), Zone: r.Zone, Team: r.Team, Period: r.Period, Created: locale.Time(ctx, r.CreatedAt), Headline: r.Headline, NothingNew: r.NothingNew}
+		Kind: locale.T(ctx, kind), Zone: r.Zone, Team: r.Team, Period: r.Period, Created: locale.Time(ctx, r.CreatedAt), Headline: headline, NothingNew: r.NothingNew}
 }
 
 func (s *Server) reportsPage(w http.ResponseWriter, r *http.Request) {
@@ -51,9 +51,14 @@ func (s *Server) renderReports(w http.ResponseWriter, r *http.Request, status in
 		s.fail(w, r, err)
 		return
 	}
+	headlines, err := s.app.Reports.Headlines(r.Context(), locale.From(r.Context()), page.Items)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	v := web.ReportsPage{Links: pageLinks(r, "cursor", page.Next), Error: problem}
 	for _, row := range page.Items {
-		v.Rows = append(v.Rows, reportRow(r.Context(), row))
+		v.Rows = append(v.Rows, reportRow(r.Context(), row, headlines[row.ID]))
 	}
 	for _, k := range []struct{ value, label string }{{"", "report_kind.all"}, {"daily", "report_kind.daily"}, {"weekly", "report_kind.weekly"}} {
 		v.Kinds = append(v.Kinds, web.Option{Value: k.value, Label: locale.T(r.Context(), k.label), Selected: k.value == f.Kind})

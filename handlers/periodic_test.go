@@ -68,6 +68,14 @@ func TestReportsPage(t *testing.T) {
 	if !strings.Contains(body, `href="/reports" aria-current="page"`) {
 		t.Errorf("no current Reports link in the navigation")
 	}
+	// The history's headlines read in the reader's language, though stored in
+	// the server's: apps' second morning opened 8443.
+	if body := a.body(a.get(rita, "/reports")); !strings.Contains(body, "1 opened") {
+		t.Errorf("the English history lacks the headline \"1 opened\"")
+	}
+	if _, body := a.getIn(rita, "/reports", "zh-CN"); !strings.Contains(body, "新开放 1 个") || strings.Contains(body, "1 opened") {
+		t.Errorf("the Chinese history's headlines are not in Chinese")
+	}
 
 	// Subscriptions: alice opts out of her team's e-mails, rita subscribes to a zone.
 	for _, tc := range []struct {

@@ -181,6 +181,7 @@ var limitedRoutes = map[string]string{
 	"GET /audit/reports":         "export",
 	"GET /api/v1/audit/export":   "export",
 	"GET /api/v1/reports/{kind}": "export",
+	"GET /reports/{id}/pdf":      "export",
 	"POST /scans":                "scan",
 	"POST /api/v1/scans":         "scan",
 }

@@ -12,11 +12,12 @@ import (
 	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/recert"
+	"github.com/portcullis/portcullis/workflow/requests"
 )
 
 func recertItem(ctx context.Context, it models.Recertification, defaultExpiry time.Time) web.RecertItem {
 	v := web.RecertItem{
-		ID: it.ID, RequestID: it.RequestID, Href: fmt.Sprintf("/requests/%d", it.RequestID), Title: it.Request.Title,
+		ID: it.ID, RequestID: it.RequestID, Href: requestHref(it.RequestID), Title: it.Request.Title,
 		Team: it.Team, Rules: rulesSummary(it.Request.Rules), Campaign: it.Campaign.Name, DueBy: locale.Date(ctx, it.Campaign.DueBy),
 		Expires: locale.Date(ctx, it.Request.ExpiresAt), Status: it.Status, DecidedBy: it.DecidedBy, Justification: it.Justification,
 		DefaultExpiry: defaultExpiry.Format(dateFmt),
@@ -58,7 +59,7 @@ func (s *Server) renderRecertification(w http.ResponseWriter, r *http.Request, s
 		s.fail(w, r, err)
 		return
 	}
-	mine, err := s.app.Recert.MyRecertifications(ctx, a, minePage)
+	mine, err := s.app.Recert.MyRecertifications(requests.ForRequestList(ctx), a, minePage)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -139,8 +140,7 @@ func (s *Server) refusedOrFail(w http.ResponseWriter, r *http.Request, err error
 		s.fail(w, r, err)
 		return
 	}
-	msg, _ := publicMessage(r.Context(), err)
-	refuse(msg, fieldErrors(r.Context(), err))
+	refuse(humanMessage(r.Context(), err), fieldErrors(r.Context(), err))
 }
 
 func (s *Server) startCampaign(w http.ResponseWriter, r *http.Request) {

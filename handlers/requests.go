@@ -16,6 +16,7 @@ import (
 	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/paging"
+	"github.com/portcullis/portcullis/workflow/policy"
 	"github.com/portcullis/portcullis/workflow/requests"
 	"github.com/portcullis/portcullis/workflow/scans"
 )
@@ -23,10 +24,11 @@ import (
 // requestRows lays requests out for a list, times in the reader's language and zone.
 func requestRows(ctx context.Context, reqs []models.Request) []web.RequestRow {
 	rows := make([]web.RequestRow, len(reqs))
+	var states stateLabels
 	for i, r := range reqs {
 		rows[i] = web.RequestRow{
-			ID: r.ID, Href: fmt.Sprintf("/requests/%d", r.ID), Title: r.Title,
-			State: r.State, StateLabel: web.Term(ctx, web.TermState, r.State), Requester: r.Requester.Email, Team: r.Team,
+			ID: r.ID, Href: requestHref(r.ID), Title: r.Title,
+			State: r.State, StateLabel: states.of(ctx, r.State), Requester: r.Requester.Email, Team: r.Team,
 			Rules: rulesSummary(r.Rules), Updated: locale.Time(ctx, r.UpdatedAt), Expires: locale.Date(ctx, r.ExpiresAt),
 			NeedsSecond: r.NeedsSecondApproval,
 		}
@@ -34,15 +36,42 @@ func requestRows(ctx context.Context, reqs []models.Request) []web.RequestRow {
 	return rows
 }
 
+// requestHref is a request's page.
+func requestHref(id uint) string { return "/requests/" + strconv.FormatUint(uint64(id), 10) }
+
+// stateLabels words each state a list shows once for the list, not once a
+// row (a lookup and an allocation each).
+type stateLabels []struct{ state, label string }
+
+func (l *stateLabels) of(ctx context.Context, state string) string {
+	for _, s := range *l {
+		if s.state == state {
+			return s.label
+		}
+	}
+	label := web.Term(ctx, web.TermState, state)
+	*l = append(*l, struct{ state, label string }{state, label})
+	return label
+}
+
+// rulesSummary is a list's protocol/ports of each rule, the first four and
+// how many more.
 func rulesSummary(rules []models.Rule) string {
-	parts := make([]string, 0, len(rules))
-	for _, ru := range rules {
-		parts = append(parts, ru.Protocol+"/"+ru.Ports)
+	var b strings.Builder
+	for i, ru := range rules {
+		if i == 4 {
+			b.WriteString(" +")
+			b.WriteString(strconv.Itoa(len(rules) - 4))
+			break
+		}
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(ru.Protocol)
+		b.WriteByte('/')
+		b.WriteString(ru.Ports)
 	}
-	if len(parts) > 4 {
-		parts = append(parts[:4], fmt.Sprintf("+%d", len(parts)-4))
-	}
-	return strings.Join(parts, " ")
+	return b.String()
 }
 
 func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
@@ -58,7 +87,7 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	reqs, err := s.app.Requests.ListPage(r.Context(), a, f, page)
+	reqs, err := s.app.Requests.ListPage(requests.ForRequestList(r.Context()), a, f, page)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -502,6 +531,7 @@ func detailView(ctx context.Context, d *requests.Detail, a core.Actor) web.Reque
 	v.Innovation, v.Assessment = req.Innovation, assessmentView(requests.AssessmentOf(req))
 	if d.Verification != nil {
 		v.Verification, v.VerificationStatus = fmt.Sprintf("/scans/%d", d.Verification.ID), web.Term(ctx, web.TermScanStatus, d.Verification.Status)
+		v.VerificationState = d.Verification.Status
 		for _, e := range d.Evidence {
 			v.Evidence = append(v.Evidence, web.EvidenceRow{Rule: e.Rule + 1, Address: e.Address, Port: fmt.Sprintf("%s/%d", e.Protocol, e.Port),
 				State: e.State, Service: e.Service, Banner: e.Banner, Verdict: e.Verdict, OK: e.OK})
@@ -532,7 +562,7 @@ func detailView(ctx context.Context, d *requests.Detail, a core.Actor) web.Reque
 			text, catalog := checklistText(ctx, item), false
 			if item.Required {
 				var translated bool
-				text, translated = controlText(ctx, item.Text)
+				text, translated = controlText(ctx, item.Text, item.Texts)
 				catalog = !translated
 			}
 			if !known {
@@ -543,7 +573,7 @@ func detailView(ctx context.Context, d *requests.Detail, a core.Actor) web.Reque
 		v.Reviews = append(v.Reviews, view)
 	}
 	for _, e := range d.Timeline {
-		v.Timeline = append(v.Timeline, web.Event{At: locale.Time(ctx, e.At), Actor: e.Actor, Action: catalogOr(ctx, "timeline."+e.Action, strings.ReplaceAll(e.Action, "_", " ")), From: stateText(ctx, e.FromState), To: stateText(ctx, e.ToState), Comment: e.Comment})
+		v.Timeline = append(v.Timeline, web.Event{Kind: e.Action, At: locale.Time(ctx, e.At), Actor: e.Actor, Action: catalogOr(ctx, "timeline."+e.Action, strings.ReplaceAll(e.Action, "_", " ")), From: stateText(ctx, e.FromState), To: stateText(ctx, e.ToState), Comment: e.Comment})
 	}
 	if a.Has(core.RoleAuditor, core.RoleAdmin) {
 		v.AuditLogHref = fmt.Sprintf("/audit/log?object_type=request&object_id=%d", req.ID)
@@ -612,7 +642,7 @@ func checklistItems(ctx context.Context, findings []requests.Finding, answers ma
 		a := answers[item.ID]
 		text, translated := checklistText(ctx, item), true
 		if item.Required {
-			text, translated = controlText(ctx, item.Text)
+			text, translated = controlText(ctx, item.Text, item.Texts)
 		}
 		items = append(items, web.ChecklistItem{ID: item.ID, Text: text, Result: a.Result, Note: a.Note, Index: i, Required: item.Required, Untranslated: !translated, Error: errs[fmt.Sprintf("checklist[%d]", i)]})
 	}
@@ -625,7 +655,7 @@ func findingsView(ctx context.Context, findings []requests.Finding, controls map
 	v := web.Findings{Evaluated: true}
 	for _, f := range findings {
 		key := requests.FindingKey(f)
-		required, translated := controlTexts(ctx, f.RequiredControls)
+		required, translated := controlTexts(ctx, f)
 		v.Items = append(v.Items, web.FindingView{
 			Rule: f.Rule + 1, Code: f.Code, Severity: string(f.Severity), Message: findingMessage(ctx, f), Parts: findingParts(ctx, f), Blocking: f.Blocking,
 			RequiredControls: required, ControlsUntranslated: !translated, Key: key, Control: controls[key], Error: errs["compensating_controls["+key+"]"],
@@ -888,13 +918,18 @@ func (s *Server) implementRequest(w http.ResponseWriter, r *http.Request) {
 	s.redirect(w, r, fmt.Sprintf("/requests/%d", id))
 }
 
-func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, v web.Queue, list func(paging.Request[requests.QueueKey]) (paging.Page[models.Request], error), queue requests.QueueName) {
+func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, v web.Queue, list func(context.Context, paging.Request[requests.QueueKey]) (paging.Page[models.Request], error), queue requests.QueueName) {
 	page, err := cursorPage[requests.QueueKey](r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	reqs, err := list(page)
+	// Only the implementation queue shows whole rules.
+	listing := requests.ForRuleSummaries(r.Context())
+	if queue == requests.QueueImplementation {
+		listing = requests.ForListing(r.Context())
+	}
+	reqs, err := list(listing, page)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -927,13 +962,9 @@ func queueRows(ctx context.Context, a core.Actor, reqs []models.Request, firstBy
 	rows := make([]web.WorkQueueRow, len(reqs))
 	for i, rq := range reqs {
 		row := web.WorkQueueRow{RequestRow: base[i], Exception: rq.Exception, Own: rq.RequesterID == a.ID, FirstByMe: firstByMe[rq.ID]}
-		rank := -1
-		for _, f := range requests.FindingsOf(rq) {
-			row.Exception = row.Exception || f.Blocking
-			if f.Severity.Rank() > rank {
-				rank, row.Severity = f.Severity.Rank(), string(f.Severity)
-			}
-		}
+		worst, blocking := requests.Gravity(rq)
+		row.Exception = row.Exception || blocking
+		row.Severity = string(worst)
 		if row.Severity != "" {
 			row.SeverityLabel = web.Term(ctx, web.TermSeverity, row.Severity)
 		}
@@ -950,24 +981,24 @@ func queueRows(ctx context.Context, a core.Actor, reqs []models.Request, firstBy
 func (s *Server) reviewQueue(w http.ResponseWriter, r *http.Request) {
 	s.queuePage(w, r, queueView(locale.T(r.Context(), "queue.review_heading"), locale.T(r.Context(), "queue.review_intro"), locale.T(r.Context(), "queue.review_empty"),
 		locale.T(r.Context(), "queue.review_action"), "/review"),
-		func(p paging.Request[requests.QueueKey]) (paging.Page[models.Request], error) {
-			return s.app.Requests.ReviewQueuePage(r.Context(), actor(r), p)
+		func(ctx context.Context, p paging.Request[requests.QueueKey]) (paging.Page[models.Request], error) {
+			return s.app.Requests.ReviewQueuePage(ctx, actor(r), p)
 		}, requests.QueueReview)
 }
 
 func (s *Server) approvalQueue(w http.ResponseWriter, r *http.Request) {
 	s.queuePage(w, r, queueView(locale.T(r.Context(), "queue.approval_heading"), locale.T(r.Context(), "queue.approval_intro"), locale.T(r.Context(), "queue.approval_empty"),
 		locale.T(r.Context(), "queue.approval_action"), "/approve"),
-		func(p paging.Request[requests.QueueKey]) (paging.Page[models.Request], error) {
-			return s.app.Requests.ApprovalQueuePage(r.Context(), actor(r), p)
+		func(ctx context.Context, p paging.Request[requests.QueueKey]) (paging.Page[models.Request], error) {
+			return s.app.Requests.ApprovalQueuePage(ctx, actor(r), p)
 		}, requests.QueueApproval)
 }
 
 func (s *Server) implementationQueue(w http.ResponseWriter, r *http.Request) {
 	s.queuePage(w, r, queueView(locale.T(r.Context(), "queue.implementation_heading"), locale.T(r.Context(), "queue.implementation_intro"), locale.T(r.Context(), "queue.implementation_empty"),
 		locale.T(r.Context(), "queue.implementation_action"), "/implement"),
-		func(p paging.Request[requests.QueueKey]) (paging.Page[models.Request], error) {
-			return s.app.Requests.ImplementationQueuePage(r.Context(), actor(r), p)
+		func(ctx context.Context, p paging.Request[requests.QueueKey]) (paging.Page[models.Request], error) {
+			return s.app.Requests.ImplementationQueuePage(ctx, actor(r), p)
 		}, requests.QueueImplementation)
 }
 
@@ -977,18 +1008,19 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	entries, err := s.app.Requests.RegisterPage(r.Context(), actor(r), page)
+	entries, err := s.app.Requests.RegisterPage(requests.ForListing(r.Context()), actor(r), page)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	now := time.Now().UTC()
 	v := web.Register{Rows: make([]web.RegisterRow, len(entries.Items)), Links: pageLinks(r, "cursor", entries.Next)}
+	var states stateLabels
 	for i, e := range entries.Items {
 		v.Rows[i] = web.RegisterRow{
-			RequestID: e.Request.ID, Href: fmt.Sprintf("/requests/%d", e.Request.ID), Title: e.Request.Title,
+			RequestID: e.Request.ID, Href: requestHref(e.Request.ID), Title: e.Request.Title,
 			Source: e.Rule.Source, Destination: e.Rule.Destination, Protocol: e.Rule.Protocol, Ports: e.Rule.Ports,
-			Service: e.Rule.Service, Direction: directionText(r.Context(), e.Rule.Direction), State: e.Request.State, StateLabel: web.Term(r.Context(), web.TermState, e.Request.State),
+			Service: e.Rule.Service, Direction: directionText(r.Context(), e.Rule.Direction), State: e.Request.State, StateLabel: states.of(r.Context(), e.Request.State),
 			Approvers: strings.Join(e.Approvers, ", "), Expires: locale.Date(r.Context(), e.Request.ExpiresAt), DaysLeft: requests.DaysLeft(now, e.Request.ExpiresAt),
 			Exception: e.Request.Exception, Innovation: e.Request.Innovation,
 		}
@@ -1022,7 +1054,7 @@ func directionText(ctx context.Context, d string) string {
 // items by their id, controls a finding requires as controlText says them.
 func checklistText(ctx context.Context, item requests.ChecklistItem) string {
 	if item.Required {
-		text, _ := controlText(ctx, item.Text)
+		text, _ := controlText(ctx, item.Text, item.Texts)
 		return text
 	}
 	return catalogOr(ctx, "checklist."+item.ID, item.Text)
@@ -1037,11 +1069,20 @@ var controlPatterns = []struct{ prefix, suffix, id string }{
 }
 
 // controlText is a control the policy requires, in the reader's language,
-// and whether it is: the shipped catalog's controls and the engine's own
-// are translated; one an admin wrote into the catalog stays as written.
-func controlText(ctx context.Context, text string) (string, bool) {
-	if locale.Lang(ctx) == locale.Offered[0].Tag {
+// and whether it is: in the catalog entry's own words for the language
+// (given, or for controls recorded before findings kept them, the shipped
+// catalog's), else the engine's own controls from the message catalogs;
+// one an admin wrote without a translation stays as written.
+func controlText(ctx context.Context, text string, given map[string]string) (string, bool) {
+	lang := locale.Lang(ctx)
+	if lang == locale.Offered[0].Tag {
 		return text, true
+	}
+	if given == nil {
+		given = policy.ShippedTexts(text)
+	}
+	if t := given[lang]; t != "" {
+		return t, true
 	}
 	id := "checklist." + requests.ControlID(text)
 	if t := locale.T(ctx, id); t != id {
@@ -1055,13 +1096,18 @@ func controlText(ctx context.Context, text string) (string, bool) {
 	return text, false
 }
 
-// controlTexts is controlText of each control, and whether all are translated.
-func controlTexts(ctx context.Context, controls []string) ([]string, bool) {
-	out := make([]string, len(controls))
+// controlTexts is controlText of each of a finding's controls, and
+// whether all are translated.
+func controlTexts(ctx context.Context, f requests.Finding) ([]string, bool) {
+	out := make([]string, len(f.RequiredControls))
 	all := true
-	for i, c := range controls {
+	for i, c := range f.RequiredControls {
+		var given map[string]string
+		if i < len(f.ControlTexts) {
+			given = f.ControlTexts[i]
+		}
 		var ok bool
-		out[i], ok = controlText(ctx, c)
+		out[i], ok = controlText(ctx, c, given)
 		all = all && ok
 	}
 	return out, all
@@ -1105,15 +1151,29 @@ func findingParts(ctx context.Context, f requests.Finding) []web.MessagePart {
 // private-use character, which no catalog text or value holds.
 const valueMark = "\ue000"
 
+// markGiven is a message of given words bracketed by valueMark in each
+// language.
+func markGiven(m core.Message) core.Message {
+	texts := make(map[string]string, len(m.Texts))
+	for lang, t := range m.Texts {
+		texts[lang] = valueMark + t + valueMark
+	}
+	return core.Given(valueMark+m.English+valueMark, texts)
+}
+
 // markValues is m with each value that is data bracketed by valueMark.
 func markValues(m core.Message) core.Message {
-	out := core.Message{ID: m.ID, English: m.English, Data: make(map[string]any, len(m.Data))}
-	for k, v := range m.Data {
-		if n, ok := v.(core.Message); ok {
-			out.Data[k] = markValues(n)
+	out := core.Message{ID: m.ID, English: m.English, Args: make([]core.Arg, len(m.Args))}
+	for i, a := range m.Args {
+		if n, ok := a.Value.(core.Message); ok && n.ID == "" && len(n.Args) == 0 {
+			// Words the data gave (a catalog entry's): a value too.
+			out.Args[i] = core.Arg{Name: a.Name, Value: markGiven(n)}
+			continue
+		} else if ok {
+			out.Args[i] = core.Arg{Name: a.Name, Value: markValues(n)}
 			continue
 		}
-		out.Data[k] = valueMark + fmt.Sprint(v) + valueMark
+		out.Args[i] = core.Arg{Name: a.Name, Value: valueMark + fmt.Sprint(a.Value) + valueMark}
 	}
 	return out
 }

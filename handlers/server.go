@@ -342,6 +342,7 @@ func (s *Server) pageRoutes(r chi.Router) {
 		{get, "/assets/{id}", anyone(), s.assetPage},
 		{get, "/admin/operations", roles(AP, AU, AD), s.operationsPage},
 		{get, "/admin/jobs", roles(AD), s.jobsPage},
+		{get, "/admin/operations/schedules/{id}", roles(AD), s.scheduleEditPage},
 		{post, "/admin/operations/schedules/{id}", roles(AD), s.saveSchedule},
 		{get, "/reports", anyone(), s.reportsPage},
 		{get, "/reports/{id}", anyone(), s.reportPage},
@@ -415,7 +416,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 		next.ServeHTTP(ww, r)
 		level := slog.LevelDebug
-		if ww.Status() >= 500 {
+		if ww.Status() >= 500 && !clientGone(r) {
 			level = slog.LevelError
 		}
 		s.log.Log(r.Context(), level, "http", "method", r.Method, "path", r.URL.Path, "status", ww.Status(), "duration", time.Since(start))
@@ -424,6 +425,11 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	if err := s.app.Ping(r.Context()); err != nil {
+		if clientGone(r) {
+			// The prober gave up first: its cancellation, not the database, ended the ping.
+			s.log.Info("health check cancelled by the client", "err", err)
+			return
+		}
 		s.log.Error("health check: database", "err", err)
 		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
 		return

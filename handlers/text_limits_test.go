@@ -124,11 +124,54 @@ func TestRefusedDriftAndRecertFormsKeepText(t *testing.T) {
 	}
 	lapse := strings.Repeat("l", core.Limits.Reason+1)
 	r = a.post(alice, "/recertification/items/"+item+"/lapse", url.Values{"reason": {lapse}})
-	if body := a.body(r); r.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="lapse-`+item+`-reason-error"`) || !strings.Contains(body, ">"+lapse+"</textarea>") {
+	body = a.body(r)
+	if r.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="lapse-`+item+`-reason-error"`) || !strings.Contains(body, ">"+lapse+"</textarea>") {
 		t.Errorf("over-long lapse reason: %d; want 400 with its error and the reason typed", r.StatusCode)
+	}
+	// The page's message names the field as the form does, not by its path.
+	if strings.Contains(body, ">reason: ") || !strings.Contains(body, ">Reason: ") {
+		t.Errorf("the refused lapse's message should name the field \"Reason\", not \"reason\"")
 	}
 	var rc models.Recertification
 	if a.svc.DB().First(&rc, item); rc.Status != "pending" {
 		t.Errorf("re-certification item is %s after refused decisions, want pending", rc.Status)
+	}
+}
+
+// The drift list's acknowledge form takes the comment the handler always
+// accepted (it had no input, so nothing typed reached it): labelled, its
+// limit shown, an over-long one refused beside the field and kept, a good
+// one written with the acknowledgement.
+func TestDriftAcknowledgeTakesAComment(t *testing.T) {
+	a := newApp(t)
+	lee := a.as("lee")
+	now := time.Now().UTC()
+	d := models.DriftItem{Key: "open-unapproved|127.40.3.1|tcp|9100", Kind: "open-unapproved", Severity: "high",
+		Address: "127.40.3.1", Protocol: "tcp", Port: 9100, State: "open", FirstSeen: now, LastSeen: now}
+	if err := a.svc.DB().Create(&d).Error; err != nil {
+		t.Fatal(err)
+	}
+	id := strconv.FormatUint(uint64(d.ID), 10)
+	page := a.body(a.get(lee, "/drift"))
+	for _, want := range []string{`<label for="ack-comment-` + id + `">Comment (optional)</label>`, `name="comment"`,
+		fmt.Sprintf(`maxlength="%d"`, core.Limits.Comment), `id="ack-comment-` + id + `-limit"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the drift list lacks %s", want)
+		}
+	}
+	long := strings.Repeat("c", core.Limits.Comment+1)
+	r := a.post(lee, "/drift/"+id+"/acknowledge", url.Values{"comment": {long}})
+	if body := a.body(r); r.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="ack-comment-`+id+`-error"`) || !strings.Contains(body, `value="`+long+`"`) {
+		t.Errorf("over-long comment: %d; want 400 with the comment's error and what was typed", r.StatusCode)
+	}
+	if a.svc.DB().First(&d, d.ID); d.State != "open" {
+		t.Fatalf("refused acknowledgement left the item %s", d.State)
+	}
+	if r := a.post(lee, "/drift/"+id+"/acknowledge", url.Values{"comment": {"seen; the owner is told"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("acknowledge: %d", r.StatusCode)
+	}
+	var ev models.AuditEvent
+	if err := a.svc.DB().Where("object_id = ? AND comment = ?", d.ID, "seen; the owner is told").First(&ev).Error; err != nil {
+		t.Errorf("the acknowledgement's comment is not in the audit log: %v", err)
 	}
 }

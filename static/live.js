@@ -50,6 +50,8 @@
         main.innerHTML = fresh.innerHTML;
         document.title = doc.title;
         if (window.htmx) window.htmx.process(main);
+        // Scripts that mark the content (tables.js) mark the new content too.
+        document.dispatchEvent(new CustomEvent("portcullis:swapped"));
         say(texts.updated, false);
       })
       .catch(function () { say(texts.stale, true); })

@@ -16,4 +16,5 @@
   mark();
   window.addEventListener("resize", mark);
   document.addEventListener("htmx:afterSettle", mark);
+  document.addEventListener("portcullis:swapped", mark); // live.js swapped the page's content
 })();

@@ -29,6 +29,20 @@ type Applications struct {
 	TierError, TierErrorApp string
 }
 
+// TierErrorUnplaced: the refused application has no row to show the
+// refusal beside (a forged or stale form), so the page shows it on top.
+func (v Applications) TierErrorUnplaced() bool {
+	if v.TierError == "" {
+		return false
+	}
+	for _, r := range v.Rows {
+		if r.Name == v.TierErrorApp {
+			return false
+		}
+	}
+	return true
+}
+
 // AssessmentQuestion is one question of the request form's assessment.
 type AssessmentQuestion struct {
 	ID, Text, Answer, Error string

@@ -209,6 +209,7 @@ type ChecklistView struct {
 // Event is a timeline entry.
 type Event struct {
 	At, Actor, Action, From, To, Comment string
+	Kind                                 string // the action as recorded (submit, first_approve), for the page's data-action
 }
 
 // CommentView is one comment of the discussion.
@@ -256,6 +257,7 @@ type RequestDetail struct {
 	CommentDraft, CommentError string
 	Verification               string // the latest verification scan's page, when one ran
 	VerificationStatus         string
+	VerificationState          string // the scan's status as stored (done, failed), for the page's data-status
 	Evidence                   []EvidenceRow
 	// Innovation: the rules touch an innovation-tier application; the
 	// assessment its requester answered, when one was needed.
@@ -403,7 +405,9 @@ type Profile struct {
 	Roles             []string
 	Tokens            []TokenRow
 	NewSecret         string
-	Error             string
+	// TokenName is what the name field held when the token was refused.
+	TokenName string
+	Error     string
 	// TTL is what the lifetime field holds; TTLHint says the default and maximum.
 	TTL, TTLError, TTLHint string
 	// Language and TimeZone are the person's choices ("": not chosen), or
@@ -425,17 +429,23 @@ type UserRow struct {
 	Disabled, DisabledReason string
 	// Self: the admin looking at the page, who cannot disable themselves.
 	Self bool
+	// ReasonDraft and ReasonError: a refused disable's reason, as typed, and why.
+	ReasonDraft, ReasonError string
 }
 
 // Users is one page of the user list.
 type Users struct {
 	Rows  []UserRow
 	Links ListLinks
+	// ReasonMax bounds the reason for disabling a user.
+	ReasonMax int
 }
 
 // Setting is one field of the settings form.
 type Setting struct {
 	Name, Label, Hint, Value, Error string
+	// Max is the length limit of a list typed as text; 0 for numbers.
+	Max int
 }
 
 // Settings is the admin's settings form.
@@ -541,6 +551,8 @@ type AuditEventRow struct {
 	Object, ObjectHref string
 	FromState, ToState string
 	Comment            string
+	// Client is the address the event's request came from ("" for jobs).
+	Client string
 }
 
 // AuditLog is a page of the audit log, newest first.
@@ -677,6 +689,8 @@ type DriftRow struct {
 	SuppressOpen             bool
 	ReasonDraft, ReasonError string
 	UntilDraft               string
+	// The acknowledge comment as typed, when it was refused.
+	CommentDraft, CommentError string
 }
 
 // DriftList is the drift page.
@@ -778,6 +792,15 @@ type ScheduleRow struct {
 	DailyHour, WeeklyDay, WeeklyHour int // shown in the selects even when off
 	LastDaily, LastWeekly            *ScheduledRun
 	NextDaily, NextWeekly            string // "" when off
+	// DailyAt and WeeklyAt say when each slot runs, as the list shows it.
+	DailyAt, WeeklyAt string
+}
+
+// ScheduleEdit is the form of one zone's scan schedule.
+type ScheduleEdit struct {
+	Schedule    ScheduleRow
+	Days, Hours []Option
+	Error       string
 }
 
 // ScheduledRun is the latest run a schedule slot queued, as people read it.
@@ -789,9 +812,8 @@ type ScheduledRun struct {
 type Operations struct {
 	Schedules  []ScheduleRow
 	Deliveries []DeliveryRow
-	Days       []Option
-	Hours      []Option
-	Error      string
+	// CanEdit links each zone to its schedule's form (admins).
+	CanEdit bool
 	// DeliveryFilters are links to each status (Value is the link).
 	DeliveryFilters []Option
 	DeliveryPages   ListLinks
