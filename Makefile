@@ -44,9 +44,10 @@ bench-scan:
 bench-agents:
 	AGENTS_BENCH=1 $(GO) test -count=1 -v -timeout 30m -run 'TestBenchAgents$$' ./cmd/portcullis/
 
-# The web server under load (needs wrk: apt-get install wrk): a demo database, then 100,000
-# requests, 1,000,000 audit events, 10,000 assets and 200,000 drift items seeded on SQLite and on
-# a throwaway PostgreSQL database; every page and the main API calls at 32 connections, 5 s each.
+# The web server under load (needs wrk: apt-get install wrk): the demo organisation, then 100,000
+# requests, 1,000,000 audit events, 10,000 assets and 200,000 drift items seeded, each on SQLite and
+# on a throwaway PostgreSQL database; every page and the main API calls at 32 connections, 5 s each;
+# each seeded run compared with the demo on the same database.
 # Smaller: make bench-web BENCH_WEB_FLAGS="--requests 10000 --audit-events 100000 --drift-items 20000"
 bench-web: build
 	$(GO) run ./cmd/benchweb --bin $(BIN) $(BENCH_WEB_FLAGS)

@@ -123,7 +123,7 @@ func runAgentList(ctx context.Context, args []string, getenv func(string) string
 		out := []agentJSON{}
 		for _, a := range all {
 			out = append(out, agentJSON{Name: a.Name, Zones: agents.ParseZones(a.Zones), Version: a.Version, LastSeen: a.LastSeenAt,
-				State: a.Status, CurrentWork: a.CurrentWork, PortsPerSecond: a.PortsPerSecond})
+				State: a.Status, CurrentWork: a.Work.String(), PortsPerSecond: a.PortsPerSecond})
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -136,7 +136,7 @@ func runAgentList(ctx context.Context, args []string, getenv func(string) string
 		if a.LastSeenAt != nil {
 			seen = a.LastSeenAt.UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", a.Name, a.Zones, a.Version, seen, a.Status, a.CurrentWork)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", a.Name, a.Zones, a.Version, seen, a.Status, a.Work.String())
 	}
 	return tw.Flush()
 }

@@ -122,7 +122,6 @@ func runAuditExport(ctx context.Context, args []string, getenv func(string) stri
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
-	warnSecretArgs(slog.New(slog.NewTextHandler(stderr, nil)), args, "audit-key")
 	if format != "json" && format != "csv" {
 		return usagef("--format %q is not json or csv", format)
 	}

@@ -332,23 +332,30 @@ const btAxeRunJS = `axe.run(document.querySelector(%s) ? {include: [[%[1]s]]} : 
 // screenshotAt keeps the page as shown, whole, as a test artefact.
 func (p *btPerson) screenshotAt(dir, path, lang string, width int, spent *btSpent) {
 	p.t.Helper()
-	defer spent.since("screenshots", time.Now())
-	ctx, cancel := context.WithTimeout(p.ctx, browserStepTimeout)
-	defer cancel()
-	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(85)) // JPEG: a third of the time of PNG
-	if err != nil {
-		p.fail("screenshot of %s: %v", path, err)
-	}
-	who := strings.SplitN(p.email, "@", 2)[0]
 	page := strings.NewReplacer("/", "_", "?", "_", "=", "-", "&", "_").Replace(strings.Trim(path, "/"))
 	if page == "" {
 		page = "home"
 	}
-	name := fmt.Sprintf("%s-%d-%s-%s.jpg", lang, width, who, page)
-	if err := os.WriteFile(filepath.Join(dir, name), shot, 0o644); err != nil {
+	p.screenshotNamed(filepath.Join(dir, fmt.Sprintf("%s-%d-%s-%s.jpg", lang, width, p.who(), page)), spent)
+}
+
+// screenshotNamed keeps the page as shown, whole, in the JPEG file name.
+func (p *btPerson) screenshotNamed(name string, spent *btSpent) {
+	p.t.Helper()
+	defer spent.since("screenshots", time.Now())
+	ctx, cancel := context.WithTimeout(p.ctx, 3*browserStepTimeout) // see screenshot
+	defer cancel()
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(85)) // JPEG: a third of the time of PNG
+	if err != nil {
+		p.fail("screenshot for %s: %v", filepath.Base(name), err)
+	}
+	if err := os.WriteFile(name, shot, 0o644); err != nil {
 		p.t.Fatal(err)
 	}
 }
+
+// who is the person's e-mail address up to the @, for file names and logs.
+func (p *btPerson) who() string { return strings.SplitN(p.email, "@", 2)[0] }
 
 // btAxeDir holds the package.json that pins axe-core; npm ci installs it
 // into node_modules there (never committed).

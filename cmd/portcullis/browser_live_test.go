@@ -16,6 +16,8 @@ func TestBrowserRequestPageUpdatesItself(t *testing.T) {
 	b := newBrowserEnv(t)
 
 	a := b.login(btAlice)
+	// On a phone, where its wide tables scroll in their boxes.
+	a.step("phone width", chromedp.EmulateViewport(btPhoneWidth, 844, chromedp.EmulateMobile, chromedp.EmulatePortrait))
 	a.open("/requests/new", 200)
 	a.fillRequestHeader("Live page "+btUniq(), "The CRM's health endpoint is polled by the office monitoring box.")
 	a.fillRule(0, btRule{source: "office", destination: "127.40.0.15", protocol: "tcp", ports: "8080", service: "http"})
@@ -60,5 +62,14 @@ func TestBrowserRequestPageUpdatesItself(t *testing.T) {
 	}
 	if tl := strings.Join(a.texts("#timeline > li"), "\n"); !strings.Contains(tl, btRita) {
 		a.fail("the updated timeline lacks Rita's review:\n%s", tl)
+	}
+	// The swapped-in tables that scroll in their boxes are reachable with
+	// the keyboard, as on a page loaded whole (tables.js marks them).
+	wide := `Array.from(document.querySelectorAll("main table, main .table-scroll")).filter(t => t.scrollWidth > t.clientWidth + 1)`
+	if n := a.count("main table"); n == 0 || !a.eval(wide+`.length > 0`) {
+		a.fail("at %d px the request page should have a table wider than its box (%d tables)", btPhoneWidth, n)
+	}
+	if !a.eval(wide + `.every(t => t.getAttribute("tabindex") === "0")`) {
+		a.fail("after the live update a table that scrolls in its box cannot be reached with the keyboard (no tabindex)")
 	}
 }

@@ -40,7 +40,7 @@ const (
 	// query), so that a broken page fails fast with its text in the log.
 	browserStepTimeout = 15 * time.Second
 	// browserTestTimeout bounds everything one test does in the browser.
-	browserTestTimeout = 2 * time.Minute
+	browserTestTimeout = 5 * time.Minute // idle, most take under a minute; CI runs them loaded
 )
 
 // The demo people of these tests.
@@ -348,14 +348,16 @@ var (
 )
 
 // btStartServer runs "portcullis serve --demo" in-process on loopback and
-// returns its URL and its identity provider's. The server stops at cleanup.
-func btStartServer(t *testing.T) (base, issuer string) {
+// returns its URL, its identity provider's and its database file. The
+// server stops at cleanup.
+func btStartServer(t *testing.T) (base, issuer, db string) {
 	t.Helper()
 	dir := t.TempDir() // first: it is removed after the server has stopped
+	db = filepath.Join(dir, "p.db")
 	ctx, cancel := context.WithCancel(context.Background())
 	stdout, stderr := &btBuffer{}, &btBuffer{}
 	done := make(chan error, 1)
-	args := []string{"serve", "--demo", "--addr", "127.0.0.1:0", "--demo-idp-addr", "127.0.0.1:0", "--db", filepath.Join(dir, "p.db")}
+	args := []string{"serve", "--demo", "--addr", "127.0.0.1:0", "--demo-idp-addr", "127.0.0.1:0", "--db", db}
 	go func() { done <- run(ctx, args, func(string) string { return "" }, stdout, stderr) }()
 	stopped := false
 	t.Cleanup(func() {
@@ -397,7 +399,7 @@ func btStartServer(t *testing.T) (base, issuer string) {
 			t.Fatalf("the server announced %q: the browser tests only go to 127.0.0.1", u)
 		}
 	}
-	return base, issuer
+	return base, issuer, db
 }
 
 // browserEnv is one server and one headless Chromium for a test.
@@ -405,6 +407,7 @@ type browserEnv struct {
 	t            *testing.T
 	root         context.Context
 	base, issuer string
+	db           string // the server's SQLite file, for tests that check what was stored
 
 	mu      sync.Mutex
 	seen    int      // requests the pages made
@@ -421,8 +424,8 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 func newBrowserEnvFor(t *testing.T, timeout time.Duration) *browserEnv {
 	t.Helper()
 	exe := btChromium(t)
-	base, issuer := btStartServer(t)
-	b := &browserEnv{t: t, base: base, issuer: issuer}
+	base, issuer, db := btStartServer(t)
+	b := &browserEnv{t: t, base: base, issuer: issuer, db: db}
 
 	chromeOut := &btBuffer{}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -500,11 +503,18 @@ type btPerson struct {
 // does: the app's login button, the identity provider's form, back to the app.
 func (b *browserEnv) login(email string) *btPerson {
 	b.t.Helper()
+	return b.loginFor(b.t, email)
+}
+
+// loginFor is login for a subtest: the person reports to t, and their
+// browser context closes when t ends.
+func (b *browserEnv) loginFor(t *testing.T, email string) *btPerson {
+	t.Helper()
 	ctx, cancel := chromedp.NewContext(b.root, chromedp.WithNewBrowserContext(), chromedp.WithListener(b.watch))
-	b.t.Cleanup(cancel)
-	p := &btPerson{t: b.t, email: email, ctx: ctx, base: b.base}
+	t.Cleanup(cancel)
+	p := &btPerson{t: t, email: email, ctx: ctx, base: b.base}
 	if err := chromedp.Do(ctx); err != nil {
-		b.t.Fatalf("%s: open a browser context: %v", email, err)
+		t.Fatalf("%s: open a browser context: %v", email, err)
 	}
 	p.step("watch the pages' htmx requests", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: btHTMXWatch})
@@ -634,7 +644,7 @@ func (p *btPerson) text(sel string) string {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, browserStepTimeout)
 	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	s, err := btRetrySwapped(ctx, func() (string, error) { return chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel))) })
 	if err != nil {
 		p.fail("read the text of %s: %v", sel, err)
 	}
@@ -645,7 +655,7 @@ func (p *btPerson) value(sel string) string {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, browserStepTimeout)
 	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(sel)))
+	s, err := btRetrySwapped(ctx, func() (string, error) { return chromedp.Run(ctx, chromedp.Value(chromedp.CSS(sel))) })
 	if err != nil {
 		p.fail("read the value of %s: %v", sel, err)
 	}
@@ -656,11 +666,24 @@ func (p *btPerson) attrs(sel string) map[string]string {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, browserStepTimeout)
 	defer cancel()
-	m, err := chromedp.Run(ctx, chromedp.Attributes(chromedp.CSS(sel)))
+	m, err := btRetrySwapped(ctx, func() (map[string]string, error) { return chromedp.Run(ctx, chromedp.Attributes(chromedp.CSS(sel))) })
 	if err != nil {
 		p.fail("read the attributes of %s: %v", sel, err)
 	}
 	return m
+}
+
+// btRetrySwapped runs read again when the node it found was replaced before
+// it was read: a live update swaps the page's content in place, so a node id
+// can vanish between the query and the read. Other errors end it at once.
+func btRetrySwapped[T any](ctx context.Context, read func() (T, error)) (T, error) {
+	for {
+		v, err := read()
+		if err == nil || !strings.Contains(err.Error(), "No node with given id") || ctx.Err() != nil {
+			return v, err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func btJS(s string) string {

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -61,6 +62,8 @@ func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) err
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	// Every command warns of the secrets its own command line shows.
+	warnSecretArgs(slog.New(slog.NewTextHandler(fs.Output(), nil)), args, secretFlags...)
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
 		if set[f.Name] || envErr != nil {
@@ -106,27 +109,68 @@ func secretFromFile(flagName, value, file string) (string, error) {
 	return s, nil
 }
 
+// secretFlags are the flags that carry a secret, whichever command has them
+// (the agent's enrolment token is one too).
+var secretFlags = []string{"oidc-client-secret", "audit-key", "smtp-password", "token"}
+
 // secretsOnCommandLine names the secret flags given as arguments rather
-// than from a file or the environment.
+// than from a file or the environment, and "db" when the database URL
+// given there holds a password.
 func secretsOnCommandLine(args []string, secrets ...string) []string {
 	var found []string
-	for _, a := range args {
+	for i, a := range args {
 		if a == "--" {
 			break
 		}
-		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if !strings.HasPrefix(a, "-") || !slices.Contains(secrets, name) || slices.Contains(found, name) {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || slices.Contains(found, name) {
 			continue
 		}
-		found = append(found, name)
+		if name == "db" {
+			if !hasValue && i+1 < len(args) {
+				value = args[i+1]
+			}
+			if dsnHasPassword(value) {
+				found = append(found, name)
+			}
+			continue
+		}
+		if slices.Contains(secrets, name) {
+			found = append(found, name)
+		}
 	}
 	return found
+}
+
+// dsnHasPassword: does a database URL or key=value string carry a password?
+func dsnHasPassword(dsn string) bool {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			return true
+		}
+	}
+	if u, err := url.Parse(dsn); err == nil && u.Query().Has("password") {
+		return true
+	}
+	for _, kv := range strings.Fields(dsn) {
+		if k, _, ok := strings.Cut(kv, "="); ok && strings.EqualFold(k, "password") {
+			return true
+		}
+	}
+	return false
 }
 
 // warnSecretArgs warns, once per flag, of a secret that every local user can read.
 func warnSecretArgs(log *slog.Logger, args []string, secrets ...string) {
 	for _, name := range secretsOnCommandLine(args, secrets...) {
 		env := "PORTCULLIS_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
-		log.Warn("a secret was given on the command line, where other local users can read it; use --"+name+"-file or "+env+" instead", "flag", name)
+		instead := "--" + name + "-file or " + env
+		switch name {
+		case "db":
+			instead = env + " (or PGPASSWORD / a .pgpass file)"
+		case "token":
+			instead = env
+		}
+		log.Warn("a secret was given on the command line, where other local users can read it; use "+instead+" instead", "flag", name)
 	}
 }

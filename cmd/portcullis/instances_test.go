@@ -150,6 +150,19 @@ func TestKilledInstanceScanFinishesElsewhere(t *testing.T) {
 	token := lines[len(lines)-1]
 
 	hosts := []string{"127.10.0.10", "127.10.0.11", "127.20.0.5", "127.40.0.15", "127.40.0.16"}
+	// The scanner does the demo's five hosts in about a second: a dozen
+	// more loopback assets make the scan last well past the kill below.
+	var apps models.Asset
+	if err := db.Where("address = ?", "127.40.0.15").First(&apps).Error; err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 12; i++ {
+		extra := models.Asset{Address: fmt.Sprintf("127.62.0.%d", i), ZoneID: apps.ZoneID}
+		if err := db.Create(&extra).Error; err != nil {
+			t.Fatal(err)
+		}
+		hosts = append(hosts, extra.Address)
+	}
 	body, _ := json.Marshal(map[string]any{"targets": hosts, "profile": "full"})
 	req, _ := http.NewRequest(http.MethodPost, instances[1].url+"/api/v1/scans", bytes.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -213,7 +226,7 @@ func TestKilledInstanceScanFinishesElsewhere(t *testing.T) {
 	}
 	victim.cmd.Wait()
 
-	waitFor(80*time.Second, "the killed instance's scan finishes on another instance", func() bool { return runOf().Status == "done" })
+	waitFor(150*time.Second, "the killed instance's scan finishes on another instance", func() bool { return runOf().Status == "done" })
 	t.Logf("the run was done %s after its instance was killed", time.Since(killedAt).Round(time.Second))
 	if run := runOf(); run.Holder == holder {
 		t.Fatalf("the run was finished by the killed instance %q", holder)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"html"
 	"io"
@@ -11,12 +12,18 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"gorm.io/gorm"
 
 	"github.com/portcullis/portcullis/handlers"
 	"github.com/portcullis/portcullis/handlers/devidp"
@@ -50,6 +57,22 @@ var bpPages = []bpPage{
 	{"admin_operations", "adam", "/admin/operations", false},
 	{"dashboard", "rita", "/dashboard", false},
 	{"api_requests_submitted", "rita", "/api/v1/requests?state=submitted", true},
+	// The rest of `make bench-web`'s pages and calls.
+	{"home_reviewer", "rita", "/", false},
+	{"requests_submitted", "rita", "/requests?state=submitted", false},
+	{"request", "alice", "/requests/1", false},
+	{"request_new", "alice", "/requests/new", false},
+	{"queue_approval", "lee", "/queue/approval", false},
+	{"queue_implementation", "ivan", "/queue/implementation", false},
+	{"scans", "rita", "/scans", false},
+	{"scan", "rita", "/scans/1", false},
+	{"assets", "rita", "/assets", false},
+	{"zones", "rita", "/zones", false},
+	{"audit", "aude", "/audit", false},
+	{"audit_log", "aude", "/audit/log", false},
+	{"api_request", "rita", "/api/v1/requests/1", true},
+	{"api_drift_open", "rita", "/api/v1/drift?state=open", true},
+	{"api_assets", "rita", "/api/v1/assets", true},
 }
 
 // BenchmarkPages serves each page through the whole router (session,
@@ -73,19 +96,52 @@ func BenchmarkPages(b *testing.B) {
 					req := site.request(b, p)
 					var size int
 					b.ReportAllocs()
-					cpu0 := processCPU()
-					for b.Loop() {
-						rec := httptest.NewRecorder()
-						site.handler.ServeHTTP(rec, req)
-						if rec.Code != http.StatusOK {
-							b.Fatalf("%s: status %d: %s", p.path, rec.Code, btTail(rec.Body.String(), 500))
+					cpu0, stmt0, pg0 := processCPU(), site.statements.Load(), site.postgresCPU(b)
+					if n, _ := strconv.Atoi(os.Getenv("BENCH_PAGES_PARALLEL")); n > 0 {
+						// n views at a time (per GOMAXPROCS), as under load:
+						// ns/op is then the inverse of the throughput.
+						b.SetParallelism(max(1, n/runtime.GOMAXPROCS(0)))
+						closed0 := site.db.Stats().MaxIdleClosed
+						b.RunParallel(func(pb *testing.PB) {
+							for pb.Next() {
+								rec := httptest.NewRecorder()
+								site.handler.ServeHTTP(rec, req.Clone(req.Context()))
+								if rec.Code != http.StatusOK {
+									b.Errorf("%s: status %d", p.path, rec.Code)
+									return
+								}
+							}
+						})
+						b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "views/s")
+						// Connections closed because the pool kept too few idle: each
+						// is opened again, a new PostgreSQL backend.
+						b.ReportMetric(float64(site.db.Stats().MaxIdleClosed-closed0), "idle-closed")
+					} else {
+						for b.Loop() {
+							rec := httptest.NewRecorder()
+							site.handler.ServeHTTP(rec, req)
+							if rec.Code != http.StatusOK {
+								b.Fatalf("%s: status %d: %s", p.path, rec.Code, btTail(rec.Body.String(), 500))
+							}
+							size = rec.Body.Len()
 						}
-						size = rec.Body.Len()
 					}
 					// CPU time rather than wall time: on a shared machine the
 					// wall time of one page view is mostly waiting for a core.
 					b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 					b.ReportMetric(float64(size), "page-bytes")
+					b.ReportMetric(float64(site.statements.Load()-stmt0)/float64(b.N), "sql/op")
+					if site.postgres {
+						b.ReportMetric(float64((site.postgresCPU(b)-pg0).Microseconds())/float64(b.N), "pg-cpu-µs/op")
+					}
+					if dir := os.Getenv("BENCH_PAGES_DUMP"); dir != "" {
+						// The last view, to compare a page before and after a change.
+						rec := httptest.NewRecorder()
+						site.handler.ServeHTTP(rec, req)
+						if err := os.WriteFile(filepath.Join(dir, org.name+"_"+p.name+".html"), rec.Body.Bytes(), 0o644); err != nil {
+							b.Fatal(err)
+						}
+					}
 				})
 			}
 		})
@@ -97,6 +153,10 @@ type benchSite struct {
 	handler http.Handler
 	cookies map[string]string // Cookie header by short name
 	tokens  map[string]string // API token by short name
+	// statements counts the SQL statements run, for statements per view.
+	statements atomic.Int64
+	db         *sql.DB
+	postgres   bool
 }
 
 var bpHiddenField = regexp.MustCompile(`<input type="hidden" name="([^"]*)" value="([^"]*)">`)
@@ -109,7 +169,18 @@ func newBenchSite(b *testing.B, seedArgs []string) *benchSite {
 	b.Cleanup(idp.Close)
 	issuer := "http://" + idp.Listener.Addr().String()
 	path := filepath.Join(b.TempDir(), "bench.db")
-	if seedArgs != nil {
+	if from := os.Getenv("BENCH_PAGES_SEEDED_DB"); seedArgs != nil && from != "" {
+		// A database seeded once at `make bench-web`'s size (seed --requests
+		// 100000 …): seeding it takes a minute. A SQLite file is copied; a
+		// PostgreSQL database (postgres:// URL) is used as it is. Its demo
+		// accounts are moved to this run's identity provider.
+		if models.IsPostgres(from) {
+			path = from
+			moveDemoAccounts(b, path, issuer)
+		} else {
+			copyBenchDB(b, from, path, issuer)
+		}
+	} else if seedArgs != nil {
 		var errOut strings.Builder
 		if err := run(ctx, append([]string{"seed", "--db", path, "--demo-issuer", issuer}, seedArgs...), noEnv, io.Discard, &errOut); err != nil {
 			b.Fatalf("seed: %v: %s", err, errOut.String())
@@ -120,6 +191,32 @@ func newBenchSite(b *testing.B, seedArgs []string) *benchSite {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { closeGorm(db) })
+	site := &benchSite{cookies: map[string]string{}, tokens: map[string]string{}}
+	if site.db, err = db.DB(); err != nil {
+		b.Fatal(err)
+	}
+	site.postgres = models.IsPostgres(path)
+	// Each statement gorm runs is a round trip to PostgreSQL.
+	showSQL := os.Getenv("BENCH_PAGES_SQL") != "" // prints each statement
+	count := func(tx *gorm.DB) {
+		if tx.DryRun {
+			return // a subquery being written into its statement
+		}
+		site.statements.Add(1)
+		if showSQL {
+			fmt.Fprintln(os.Stderr, "sql:", tx.Statement.SQL.String())
+		}
+	}
+	for name, p := range map[string]interface {
+		Register(string, func(*gorm.DB)) error
+	}{
+		"query": db.Callback().Query().After("gorm:query"), "row": db.Callback().Row().After("gorm:row"), "raw": db.Callback().Raw().After("gorm:raw"),
+		"create": db.Callback().Create().After("gorm:create"), "update": db.Callback().Update().After("gorm:update"), "delete": db.Callback().Delete().After("gorm:delete"),
+	} {
+		if err := p.Register("bench:count_"+name, count); err != nil {
+			b.Fatal(err)
+		}
+	}
 	app := workflow.New(db, log)
 	if seedArgs == nil {
 		if err := demo.Seed(ctx, app, issuer); err != nil {
@@ -148,7 +245,7 @@ func newBenchSite(b *testing.B, seedArgs []string) *benchSite {
 	if err != nil {
 		b.Fatal(err)
 	}
-	site := &benchSite{handler: srv.Routes(), cookies: map[string]string{}, tokens: map[string]string{}}
+	site.handler = srv.Routes()
 	hs := &http.Server{Handler: site.handler}
 	go hs.Serve(ln)
 	b.Cleanup(func() { hs.Close() })
@@ -164,6 +261,37 @@ func newBenchSite(b *testing.B, seedArgs []string) *benchSite {
 		site.tokens[p.as] = secret
 	}
 	return site
+}
+
+// copyBenchDB copies a seeded SQLite database and registers its demo
+// accounts under issuer.
+func copyBenchDB(b *testing.B, from, to, issuer string) {
+	b.Helper()
+	raw, err := os.ReadFile(from)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(to, raw, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	moveDemoAccounts(b, to, issuer)
+}
+
+// moveDemoAccounts registers a seeded database's demo accounts under issuer.
+func moveDemoAccounts(b *testing.B, dsn, issuer string) {
+	b.Helper()
+	db, err := models.Open(context.Background(), dsn, slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer closeGorm(db)
+	var emails []string
+	for _, u := range demo.Users {
+		emails = append(emails, u.Email)
+	}
+	if err := db.Model(&models.User{}).Where("email IN ?", emails).Update("issuer", issuer).Error; err != nil {
+		b.Fatal(err)
+	}
 }
 
 // bpLogin goes through the login redirect, the identity provider's form and
@@ -206,6 +334,39 @@ func bpLogin(b *testing.B, appURL, idpURL, email string) string {
 		parts = append(parts, ck.Name+"="+ck.Value)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// postgresCPU is the CPU time the PostgreSQL backends of the database's
+// connections have used (0 on SQLite): the server's side of each statement,
+// which the process's own CPU time leaves out.
+func (s *benchSite) postgresCPU(b *testing.B) time.Duration {
+	if !s.postgres {
+		return 0
+	}
+	rows, err := s.db.Query("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	var total time.Duration
+	for rows.Next() {
+		var pid int
+		if err := rows.Scan(&pid); err != nil {
+			b.Fatal(err)
+		}
+		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue // not on this machine, or gone
+		}
+		// Fields after the command name: utime and stime are the 12th and 13th.
+		_, after, _ := strings.Cut(string(raw), ") ")
+		if f := strings.Fields(after); len(f) > 12 {
+			ut, _ := strconv.Atoi(f[11])
+			st, _ := strconv.Atoi(f[12])
+			total += time.Duration(ut+st) * (time.Second / 100) // USER_HZ
+		}
+	}
+	return total
 }
 
 // processCPU is the CPU time (user and system) the process has used.

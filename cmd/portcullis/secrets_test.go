@@ -30,6 +30,23 @@ func TestSecretsOnTheCommandLineAreWarnedOf(t *testing.T) {
 	if got := secretsOnCommandLine([]string{"-audit-key", "x", "--db", "y", "--", "--smtp-password"}, "audit-key", "smtp-password"); !slices.Equal(got, []string{"audit-key"}) {
 		t.Fatalf("secretsOnCommandLine: %q", got)
 	}
+	// The agent's enrolment token and a database URL with a password are
+	// secrets too, on every command that takes them.
+	if _, stderr, _ := runCLI(t, noEnv, "agent", "run", "--server", "http://127.0.0.1:1", "--token", "pca_x", "--state-dir", t.TempDir(), "--poll-wait", "0s"); !strings.Contains(stderr, "flag=token") || !strings.Contains(stderr, "PORTCULLIS_TOKEN") {
+		t.Errorf("agent run --token: no warning: %q", stderr)
+	}
+	if _, stderr, _ := runCLI(t, noEnv, "user", "list", "--db", "postgres://portcullis:hunter2@127.0.0.1:1/x"); !strings.Contains(stderr, "flag=db") || !strings.Contains(stderr, "PORTCULLIS_DB") {
+		t.Errorf("--db with a password: no warning: %q", stderr)
+	}
+	if _, stderr, _ := runCLI(t, noEnv, "user", "list", "--db", filepath.Join(t.TempDir(), "p.db")); strings.Contains(stderr, "flag=db") {
+		t.Errorf("--db with a file name is warned of: %q", stderr)
+	}
+	for dsn, want := range map[string]bool{"postgres://u:pw@h/db": true, "postgres://u@h/db": false, "postgres://h/db?password=pw": true,
+		"host=h user=u password=pw": true, "file:x.db?_busy_timeout=5000": false, "portcullis.db": false} {
+		if got := dsnHasPassword(dsn); got != want {
+			t.Errorf("dsnHasPassword(%q) = %v", dsn, got)
+		}
+	}
 	file := filepath.Join(t.TempDir(), "secret")
 	os.WriteFile(file, []byte("s3cret\n"), 0o600)
 	if s, err := secretFromFile("oidc-client-secret", "", file); err != nil || s != "s3cret" {

@@ -439,7 +439,7 @@ func (w *orgWriter) run() error {
 
 	// Requests and the audit log, in time order: each request has a slot
 	// of the two years, holding its timeline and its share of the other events.
-	w.events = newBatch[models.AuditEvent](tx, 14, &w.st.AuditEvents)
+	w.events = newBatch[models.AuditEvent](tx, 16, &w.st.AuditEvents)
 	w.prevHash = models.GenesisHash
 	w.fillerAll = p.cfg.AuditEvents - p.timelineEvents()
 	if err := w.requests(); err != nil {

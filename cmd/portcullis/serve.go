@@ -92,7 +92,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if cfg.AccessCheckEvery < time.Minute || cfg.AccessCheckEvery > time.Hour {
 		return usagef("--access-check-interval %s: want from 1m to 1h (people removed at the identity provider must lose access within an hour)", cfg.AccessCheckEvery)
 	}
-	warnSecretArgs(log, args, "oidc-client-secret", "audit-key", "smtp-password")
 	if cfg.DefaultLanguage, err = locale.ParseLanguage(cfg.DefaultLanguage); err != nil {
 		return usagef("--default-language: %v", err)
 	}
