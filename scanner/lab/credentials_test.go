@@ -60,6 +60,7 @@ const (
 	weakMQTTUser, weakMQTTPass     = "guest", "guest"    // builtin:mqtt#2
 	weakSNMPCommunity              = "manager"           // builtin:snmp#3
 	weakTelnetUser, weakTelnetPass = "admin", "password" // builtin:telnet#3
+	weakVNCPass                    = "admin"             // builtin:vnc#2
 	strongSecret                   = "Vq3-strong-Lab"    // prefix of every strong password
 	credSSHOtherUser               = "deploy"            // beside pi, with a strong password on both twins
 )
