@@ -64,12 +64,12 @@ fuzz:
 generate:
 	$(GO) tool templ generate
 
+# The lab's files build only under their tag: vetted too, so that a broken lab
+# test fails make test rather than the lab run after it.
 lint:
 	@test -z "$$(gofmt -l .)" || (gofmt -l . && exit 1)
 	$(GO) tool templ fmt -fail .
 	$(GO) vet ./...
-	# The lab's files build only under their tag: vetted here so that a broken
-	# lab test is found by make test, not after it.
 	$(GO) vet -tags lab ./scanner/lab/...
 
 clean:
