@@ -149,11 +149,14 @@ func TestBrowserRequestLifecycle(t *testing.T) {
 	i.submitForm("mark implemented", "#mark-implemented", 200)
 	i.wantPath(fmt.Sprintf("/requests/%d", id))
 	i.wantFlash(fmt.Sprintf("Request #%d marked implemented.", id))
-	i.wantState("implemented")
+	// The verification scan starts as soon as the request is implemented and
+	// can be done before a page is read (the second rule's port is closed
+	// here), so its outcome may already show.
+	i.wantStateOneOf("implemented", "verification failed")
 
 	// Alice reads the whole story on her request's page.
 	a.open(fmt.Sprintf("/requests/%d", id), 200)
-	a.wantState("implemented")
+	a.wantStateOneOf("implemented", "verification failed")
 	if ref := a.text("#change-ref"); ref != "CHG-7777" {
 		a.fail("#change-ref reads %q, want CHG-7777", ref)
 	}
@@ -165,6 +168,9 @@ func TestBrowserRequestLifecycle(t *testing.T) {
 	want := []struct{ actor, action string }{
 		{btAlice, "create"}, {btAlice, "submit"}, {btRita, "claim"},
 		{btRita, "first approve"}, {btLee, "second approve"}, {btIvan, "implement"},
+	}
+	if len(timeline) == len(want)+1 && strings.Contains(timeline[len(want)], "(implemented → verification failed)") {
+		timeline = timeline[:len(want)] // the verification's entry, when it was quicker than Alice
 	}
 	if len(timeline) != len(want) {
 		a.fail("the timeline has %d entries, want %d (%v):\n%s", len(timeline), len(want), want, strings.Join(timeline, "\n"))
@@ -760,8 +766,15 @@ func (p *btPerson) rowOf(sel string) string {
 
 func (p *btPerson) wantState(label string) {
 	p.t.Helper()
-	if got := p.text("#summary .badge"); got != label {
-		p.fail("the request's state reads %q, want %q", got, label)
+	p.wantStateOneOf(label)
+}
+
+// wantStateOneOf is wantState where more than one state may be reached by
+// the time the page is read.
+func (p *btPerson) wantStateOneOf(labels ...string) {
+	p.t.Helper()
+	if got := p.text("#summary .badge"); !slices.Contains(labels, got) {
+		p.fail("the request's state reads %q, want %s", got, strings.Join(labels, " or "))
 	}
 }
 
