@@ -120,7 +120,9 @@ func openSQLite(ctx context.Context, dsn string, cfg *gorm.Config, log *slog.Log
 	readers.SetMaxIdleConns(max(4, 2*runtime.GOMAXPROCS(0)))
 	// One writer: SQLite lets one transaction write at a time anyway; with one
 	// connection writers queue in Go instead of spinning on the busy timeout.
-	writer := sql.OpenDB(&writerConnector{dsn: sqliteDSN(dsn), readers: readers})
+	connector := &writerConnector{dsn: sqliteDSN(dsn), readers: readers}
+	writer := sql.OpenDB(connector)
+	connector.writer = writer
 	writer.SetMaxOpenConns(1)
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxIdleTime(0)
@@ -173,6 +175,7 @@ func createPrivate(path string) error {
 type writerConnector struct {
 	dsn     string
 	readers *sql.DB
+	writer  *sql.DB
 }
 
 func (c *writerConnector) Connect(context.Context) (driver.Conn, error) {
@@ -186,9 +189,20 @@ func (c *writerConnector) Driver() driver.Driver { return &sqlite3.SQLiteDriver{
 // would leave it behind: once the readers are closed, one brief writer
 // connection opens and closes, and as the last connection it folds the log
 // into the database file and removes it.
+//
+// database/sql closes only idle connections at Close: one still held (a
+// transaction whose context ended is rolled back, and its connection given
+// back, by database/sql's own goroutine, after its caller has returned) closes
+// when it is given back. The fold waits for those, a bounded time, so that
+// when Close returns the database file is whole on its own.
 func (c *writerConnector) Close() error {
 	if err := c.readers.Close(); err != nil {
 		return err
+	}
+	for deadline := time.Now().Add(closeWait); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if c.readers.Stats().OpenConnections == 0 && (c.writer == nil || c.writer.Stats().OpenConnections == 0) {
+			break
+		}
 	}
 	conn, err := c.Connect(context.Background())
 	if err != nil {
@@ -196,6 +210,10 @@ func (c *writerConnector) Close() error {
 	}
 	return conn.Close()
 }
+
+// closeWait bounds how long closing the database waits for connections still
+// held by work that is ending.
+const closeWait = 5 * time.Second
 
 // IsPostgres reports whether dsn names a PostgreSQL database.
 func IsPostgres(dsn string) bool {

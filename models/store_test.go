@@ -31,6 +31,45 @@ func TestSQLiteFileIsPrivate(t *testing.T) {
 	}
 }
 
+// TestCloseWaitsForConnectionsStillHeld closes the database while a
+// transaction still holds the writer's connection, as work cancelled at
+// shutdown does until database/sql rolls it back: Close returns only once the
+// connection is given back, and leaves the write-ahead log folded in.
+func TestCloseWaitsForConnectionsStillHeld(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.db")
+	db, err := models.Open(context.Background(), path, modelstest.Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := sqlDB.BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec("INSERT INTO settings (key, value) VALUES ('held', 'yes')"); err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- sqlDB.Close() }()
+	select {
+	case err := <-closed:
+		t.Fatalf("Close returned (%v) while a transaction held a connection", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path + "-wal"); !os.IsNotExist(err) {
+		t.Errorf("the write-ahead log is still there after Close (err %v)", err)
+	}
+}
+
 // TestReadsDoNotWaitForWrites holds a write transaction open on the writer
 // while readers list and count: they finish, and see the data as it was
 // before the transaction.
