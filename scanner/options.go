@@ -49,6 +49,9 @@ type Options struct {
 	// connect replaces the TCP handshake in tests that simulate what loopback
 	// cannot: dropped packets and local resource exhaustion.
 	connect func(ctx context.Context, target netip.AddrPort, timeout time.Duration) connectOutcome
+	// handshakeTook, beside connect, says how long a simulated handshake
+	// took, so that a test's hosts are near or far whatever the machine's load.
+	handshakeTook func(started time.Time) time.Duration
 }
 
 // Progress is a snapshot of a running scan.

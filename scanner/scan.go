@@ -675,6 +675,9 @@ func (h *hostScan) probePort(ctx context.Context, port uint16) portState {
 		start := time.Now()
 		outcome := h.r.connect(ctx, netip.AddrPortFrom(h.addr, port), timeout)
 		rtt := time.Since(start)
+		if h.r.opts.handshakeTook != nil {
+			rtt = h.r.opts.handshakeTook(start)
+		}
 		switch outcome {
 		case outcomeOpen, outcomeClosed:
 			h.answered(rtt, attempt)
