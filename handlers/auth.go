@@ -233,8 +233,9 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.sessions.Put(ctx, sessionUserID, int(actor.ID))
-	s.sessions.Put(ctx, sessionLoginAt, time.Now().Unix()) // an int64: scs's gob codec has no time.Time registered
-	s.sessions.Put(ctx, sessionSeenAt, time.Now().UnixMilli())
+	now := s.cfg.Now()
+	s.sessions.Put(ctx, sessionLoginAt, now.Unix()) // an int64: scs's gob codec has no time.Time registered
+	s.sessions.Put(ctx, sessionSeenAt, now.UnixMilli())
 	returnTo := s.sessions.PopString(ctx, sessionReturnTo)
 	if returnTo == "" {
 		returnTo = "/"
@@ -313,7 +314,7 @@ func (s *Server) withSessionActor(next http.Handler) http.Handler {
 		uid := s.sessions.GetInt(ctx, sessionUserID)
 		loginAt := time.Unix(s.sessions.GetInt64(ctx, sessionLoginAt), 0)
 		seenAt := time.UnixMilli(s.sessions.GetInt64(ctx, sessionSeenAt))
-		now := time.Now()
+		now := s.cfg.Now()
 		if uid == 0 || now.Sub(loginAt) > s.cfg.SessionLifetime || now.Sub(seenAt) > s.cfg.SessionIdle {
 			if uid != 0 {
 				_ = s.sessions.Destroy(ctx)

@@ -159,7 +159,13 @@ func auditRows(t *testing.T, a *app, action string) []models.AuditEvent {
 // Item 6 of issue 12: refused logins, rejected tokens and downloads are
 // audited with the client's address; a flood becomes a summary.
 func TestSecurityEventsAreAudited(t *testing.T) {
-	a := newApp(t, func(c *Config) { c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} })
+	// Summary windows are wall-clock minutes: the server's clock stands
+	// still in the middle of one, so the flood cannot straddle two.
+	midMinute := time.Now().Truncate(time.Minute).Add(30 * time.Second)
+	a := newApp(t, func(c *Config) {
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+		c.Now = func() time.Time { return midMinute }
+	})
 
 	// A login with a forged state, through a trusted proxy naming its client.
 	c := browser()
@@ -192,7 +198,7 @@ func TestSecurityEventsAreAudited(t *testing.T) {
 	if rows := auditRows(t, a, "api_token.rejected"); len(rows) != 1 || rows[0].ClientAddr == nil || *rows[0].ClientAddr != "127.0.0.1" {
 		t.Fatalf("first rejected token: %+v", rows)
 	}
-	a.srv.security.flush(time.Now().Add(time.Minute))
+	a.srv.security.flush(midMinute.Add(time.Minute))
 	rows := auditRows(t, a, "api_token.rejected")
 	if len(rows) != 2 || !strings.Contains(rows[1].Detail, `"repeated":14`) || rows[1].ClientAddr == nil || *rows[1].ClientAddr != "127.0.0.1" {
 		t.Fatalf("the flood is not one summary: %+v", rows)
@@ -261,7 +267,10 @@ func TestAuditLogShowsClientAddress(t *testing.T) {
 // Item 11 of issue 12: guessing and costly calls are limited per client and
 // per user (429 with Retry-After); reads are not.
 func TestRateLimits(t *testing.T) {
-	a := newApp(t)
+	// Every bucket reads the server's clock, frozen here: no bucket refills
+	// during the test, however slowly the calls run.
+	frozen := time.Now()
+	a := newApp(t, func(c *Config) { c.Now = func() time.Time { return frozen } })
 	call := func(method, path, token, body string) *http.Response {
 		req, _ := http.NewRequest(method, a.url+path, strings.NewReader(body))
 		if token != "" {

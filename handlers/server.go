@@ -52,6 +52,9 @@ type Config struct {
 	// RiverUI, when set (PostgreSQL), is River's job UI, served to admins
 	// under RiverUIPrefix.
 	RiverUI http.Handler
+	// Now is the clock of session deadlines, rate-limit buckets and
+	// security-event windows (nil: time.Now); tests set a fake one.
+	Now func() time.Time
 }
 
 // RiverUIPrefix is where River's UI is mounted.
@@ -85,6 +88,9 @@ func (s *Server) CloseStreams() { s.closeOnce.Do(func() { close(s.closing) }) }
 
 // New builds the server.
 func New(cfg Config, app *workflow.App, log *slog.Logger) (*Server, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	if cfg.SessionIdle == 0 {
 		cfg.SessionIdle = 30 * time.Minute
 	}
@@ -136,7 +142,15 @@ func New(cfg Config, app *workflow.App, log *slog.Logger) (*Server, error) {
 	}
 	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { s.fail(w, r, err) }
 	s.security = newSecurityLog(s.writeSecurityEvent)
+	s.security.now = cfg.Now
 	s.limits = newLimiters(cfg.RateLimits)
+	sets := []*bucketSet{s.limits.login, s.limits.tokenFailures}
+	for class := range s.limits.user {
+		sets = append(sets, s.limits.user[class], s.limits.client[class])
+	}
+	for _, b := range sets {
+		b.now = cfg.Now
+	}
 	return s, nil
 }
 

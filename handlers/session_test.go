@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,20 +30,23 @@ func TestPageViewsDoNotWriteTheSession(t *testing.T) {
 }
 
 func TestIdleSessionEnds(t *testing.T) {
-	a := newApp(t, func(c *Config) { c.SessionIdle = time.Second })
+	// The idle deadline is decided on the server's clock, which the test
+	// moves: a slow request under -race cannot eat into the idle time.
+	clock := &manualClock{at: time.Now()}
+	a := newApp(t, func(c *Config) { c.SessionIdle = time.Second; c.Now = clock.Now })
 	c := a.as("rita")
 	if resp := a.get(c, "/requests"); resp.StatusCode != http.StatusOK {
 		t.Fatalf("fresh session: GET /requests answered %d", resp.StatusCode)
 	}
 	// Activity renews the idle deadline: requests spaced under the idle
-	// timeout keep the session alive past it.
+	// timeout keep the session alive past it (1.6 s after the login).
 	for range 4 {
-		time.Sleep(400 * time.Millisecond)
+		clock.Advance(400 * time.Millisecond)
 		if resp := a.get(c, "/requests"); resp.StatusCode != http.StatusOK {
 			t.Fatalf("active session ended: GET /requests answered %d", resp.StatusCode)
 		}
 	}
-	time.Sleep(1500 * time.Millisecond)
+	clock.Advance(1500 * time.Millisecond)
 	resp := a.get(c, "/requests")
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") == "" {
 		t.Fatalf("idle session: GET /requests answered %d, want a redirect to the login page", resp.StatusCode)
@@ -50,6 +54,25 @@ func TestIdleSessionEnds(t *testing.T) {
 	if n := len(sessionRows(t, a)); n != 0 {
 		t.Fatalf("%d sessions left after the idle one ended, want 0", n)
 	}
+}
+
+// manualClock is a clock that moves only when a test advances it; the
+// mutex makes it safe to read from the server's goroutines.
+type manualClock struct {
+	mu sync.Mutex
+	at time.Time
+}
+
+func (c *manualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.at
+}
+
+func (c *manualClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.at = c.at.Add(d)
+	c.mu.Unlock()
 }
 
 func sessionRows(t *testing.T, a *app) []models.Session {

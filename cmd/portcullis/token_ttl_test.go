@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/workflow/core"
+	"github.com/portcullis/portcullis/workflow/identity"
 )
 
 // Item 2 of issue 12: 'token create --ttl' takes 2s, 72h and 90d, refuses
@@ -52,12 +54,21 @@ func TestTokenCreateTTL(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer closeDB()
-	if _, err := app.Identity.AuthenticateToken(context.Background(), secret); err != nil {
+	// Tokens compare with the store's clock: set it to the token's recorded
+	// creation, then 2s later, so no wall-clock time passes in between.
+	var tok models.APIToken
+	if err := app.DB().Where("hash = ?", identity.HashToken(secret)).First(&tok).Error; err != nil {
+		t.Fatal(err)
+	}
+	authenticateAt := func(at time.Time) error {
+		app.SetClock(func() time.Time { return at })
+		_, err := app.Identity.AuthenticateToken(context.Background(), secret)
+		return err
+	}
+	if err := authenticateAt(tok.CreatedAt); err != nil {
 		t.Fatalf("fresh 2s token: %v", err)
 	}
-	// Tokens compare with the store's clock: move it past the expiry.
-	app.SetClock(func() time.Time { return time.Now().UTC().Add(3 * time.Second) })
-	if _, err := app.Identity.AuthenticateToken(context.Background(), secret); core.ErrorCodeOf(err) != core.CodeUnauthorized {
-		t.Fatalf("a 2s token works after 3s: %v", err)
+	if err := authenticateAt(tok.CreatedAt.Add(2 * time.Second)); core.ErrorCodeOf(err) != core.CodeUnauthorized {
+		t.Fatalf("a 2s token works 2s after its creation: %v", err)
 	}
 }
