@@ -287,38 +287,80 @@ func TestSilentListenersAreNotATarpit(t *testing.T) {
 	}
 }
 
+// A host that drops everything is down after one round of waits: its first
+// DownAfter attempts wait at once, and when they time out it is given up,
+// the attempts started meanwhile abandoned. The fake firewall's clock moves
+// by events, not time: the first attempts' timeouts all expire once
+// DownAfter of them wait together, and no later attempt's ever does, so the
+// scan ends only if those timeouts were enough to give the host up.
 func TestDroppingHostIsGivenUpQuickly(t *testing.T) {
 	t.Parallel()
-	var attempts atomic.Int32
+	const tarpitPort = 61001
 	opts := quick()
-	opts.TCPPorts, _ = Profile("full")
+	full, _ := Profile("full")
+	opts.TCPPorts = slices.DeleteFunc(full, func(p uint16) bool { return p == tarpitPort })
 	opts.Timeout = 100 * time.Millisecond
-	opts.PerHost = 16
+	opts.PerHost = 16 // fewer than DownAfter: a host not yet heard from is allowed DownAfter
 	opts.DownAfter = 40
-	opts.TarpitPorts = []uint16{61001}
+	opts.TarpitPorts = []uint16{tarpitPort}
 	opts.AllStates = true
-	opts.connect = func(ctx context.Context, _ netip.AddrPort, timeout time.Duration) connectOutcome {
-		attempts.Add(1)
-		select { // a DROP firewall: nothing comes back
-		case <-time.After(timeout):
-		case <-ctx.Done():
+	var (
+		mu                      sync.Mutex
+		attempts, waiting, peak int
+		firstRoundOver          = make(chan struct{})
+		rescue                  = make(chan struct{})
+		rescued                 atomic.Bool
+	)
+	// Should the scanner let fewer attempts wait at once, or keep waiting on
+	// a host it gave up, nothing would end the scan: this turns that hang into
+	// a failure, it times nothing the test checks.
+	watchdog := time.AfterFunc(time.Minute, func() { rescued.Store(true); close(rescue) })
+	defer watchdog.Stop()
+	opts.connect = func(ctx context.Context, target netip.AddrPort, _ time.Duration) connectOutcome {
+		if target.Port() == tarpitPort {
+			return outcomeTimeout // not a tarpit: it drops these too
 		}
-		return outcomeTimeout
+		mu.Lock()
+		attempts++
+		first := attempts <= opts.DownAfter
+		waiting++
+		peak = max(peak, waiting)
+		if attempts == opts.DownAfter { // none of the first has returned yet
+			close(firstRoundOver)
+		}
+		mu.Unlock()
+		defer func() { mu.Lock(); waiting--; mu.Unlock() }()
+		if first {
+			select { // a DROP firewall: nothing comes back
+			case <-firstRoundOver:
+				return outcomeTimeout
+			case <-rescue:
+				return outcomeTimeout
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return outcomeCancelled
+		case <-rescue:
+			return outcomeTimeout
+		}
 	}
-	start := time.Now()
 	report, err := Scan(context.Background(), []netip.Addr{netip.MustParseAddr("192.0.2.1")}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if took := time.Since(start); took > 3*time.Second {
-		t.Errorf("gave up after %v", took)
+	mu.Lock()
+	defer mu.Unlock()
+	if rescued.Load() {
+		t.Errorf("the scan did not end on its own: %d attempts waited at once (want %d), %d in all", peak, opts.DownAfter, attempts)
 	}
 	h := report.Hosts[0]
 	if h.State != HostDown || len(h.Ports) != 0 {
 		t.Errorf("host %+v", h)
 	}
-	if n := attempts.Load(); n > 200 {
-		t.Errorf("%d attempts on a host that never answered", n)
+	// Each first attempt of the round, and at most one retry each.
+	if attempts > 2*opts.DownAfter || peak != opts.DownAfter {
+		t.Errorf("%d attempts, %d at once, on a host that never answered; want at most %d, %d at once", attempts, peak, 2*opts.DownAfter, opts.DownAfter)
 	}
 }
 
@@ -400,7 +442,19 @@ func TestLossyPathEarnsMoreRetries(t *testing.T) {
 	opts := quick(ports...)
 	opts.SkipIdentify = true
 	opts.TarpitPorts = []uint16{61001}
-	opts.connect = func(_ context.Context, target netip.AddrPort, _ time.Duration) connectOutcome {
+	// Port 50's second loss must be judged after the other ports' retries were
+	// answered. Its second attempt waits for progress to count every other port
+	// done, which each is only after its answer was recorded: events, not a
+	// sleep, set the order. The interval only sets how soon that is seen.
+	othersDone := make(chan struct{})
+	var closeOnce sync.Once
+	opts.ProgressInterval = time.Millisecond
+	opts.Progress = func(p Progress) {
+		if p.PortsDone >= int64(len(ports)-1) {
+			closeOnce.Do(func() { close(othersDone) })
+		}
+	}
+	opts.connect = func(ctx context.Context, target netip.AddrPort, _ time.Duration) connectOutcome {
 		mu.Lock()
 		calls[target.Port()]++
 		attempt := calls[target.Port()] - 1
@@ -408,9 +462,13 @@ func TestLossyPathEarnsMoreRetries(t *testing.T) {
 		switch port := target.Port(); {
 		case port == 61001:
 			return outcomeClosed
-		case port == 50 && attempt < 2:
-			// Lost twice, each loss seen after the others' retries answered.
-			time.Sleep(100 * time.Millisecond)
+		case port == 50 && attempt == 1:
+			select { // lost again, seen once the others' retries answered
+			case <-othersDone:
+			case <-ctx.Done():
+			}
+			return outcomeTimeout
+		case port == 50 && attempt == 0:
 			return outcomeTimeout
 		case port == 50:
 			return outcomeOpen

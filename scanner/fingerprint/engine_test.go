@@ -190,21 +190,155 @@ func TestIdentifyUDPClosed(t *testing.T) {
 	}
 }
 
+// TestSilentPortIsBounded: with the production defaults, a port that never
+// answers costs the greeting's connection and at most one per probe; each dial
+// is given at most DialTimeout; every read waits under a deadline, at most
+// BannerWait ahead on the greeting's connection and ReadTimeout on a probe's;
+// and every connection is closed once the port is declared unknown. So its
+// identification ends within those waits. Counted, not timed: the waits scale
+// with the round trip measured when connecting, which a loaded machine inflates.
 func TestSilentPortIsBounded(t *testing.T) {
 	t.Parallel()
-	e, err := New(nil, Config{}) // production defaults
+	var log waitLog
+	e, err := New(nil, Config{Dial: log.dial}) // production defaults otherwise
 	if err != nil {
 		t.Fatal(err)
 	}
 	target := startTCP(t, silent)
-	start := time.Now()
 	got := e.IdentifyTCP(context.Background(), target)
-	if took := time.Since(start); took > 8*time.Second {
-		t.Errorf("a silent port took %v", took)
-	}
-	if got.Service != "unknown" || got.Banner != "" {
+	if got.Service != "unknown" || got.Banner != "" || got.Answered {
 		t.Errorf("got %+v", got)
 	}
+	probes := len(e.orderedProbes("tcp", target.Port(), false))
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	if n := len(log.conns); n == 0 || n > 1+probes {
+		t.Errorf("%d connections, want the greeting's and at most one for each of the %d probes", n, probes)
+	}
+	for i, c := range log.conns {
+		// The greeting's connection is dialled before any probe's.
+		what, ceiling := "greeting", e.cfg.BannerWait
+		if i > 0 {
+			what, ceiling = "probe", e.cfg.ReadTimeout
+		}
+		if c.dialAhead < 0 || c.dialAhead > e.cfg.DialTimeout {
+			t.Errorf("%s connection %d: dial given %v, want at most %v", what, i, c.dialAhead, e.cfg.DialTimeout)
+		}
+		for _, d := range c.deadlines {
+			if d.cleared || d.ahead > ceiling {
+				t.Errorf("%s connection %d: %s deadline %v ahead (cleared %v), want at most %v", what, i, d.kind, d.ahead, d.cleared, ceiling)
+			}
+		}
+		if c.unboundedReads > 0 {
+			t.Errorf("%s connection %d: %d reads with no deadline", what, i, c.unboundedReads)
+		}
+		if c.Conn != nil && !c.closed {
+			t.Errorf("%s connection %d left open", what, i)
+		}
+	}
+}
+
+// waitLog records the connections an engine dials and, for each deadline
+// set on them, how far ahead it was when set.
+type waitLog struct {
+	mu    sync.Mutex
+	conns []*loggedConn
+}
+
+type loggedConn struct {
+	net.Conn
+	log       *waitLog
+	dialAhead time.Duration // the dial context's deadline; -1: none
+	deadlines []deadlineSet
+	closed    bool
+
+	readDeadline   time.Time // the one in force
+	written        int
+	tlsClient      bool // its first bytes were a TLS handshake record
+	unboundedReads int
+}
+
+type deadlineSet struct {
+	kind    string // read, write or both
+	ahead   time.Duration
+	cleared bool // the zero time: no deadline at all
+}
+
+func (l *waitLog) dial(ctx context.Context, network, address string) (net.Conn, error) {
+	c := &loggedConn{log: l, dialAhead: -1}
+	if d, ok := ctx.Deadline(); ok {
+		c.dialAhead = time.Until(d)
+	}
+	l.mu.Lock()
+	l.conns = append(l.conns, c)
+	l.mu.Unlock()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, network, address)
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	c.Conn = conn
+	l.mu.Unlock()
+	return c, nil
+}
+
+func (c *loggedConn) note(kind string, t time.Time) {
+	c.log.mu.Lock()
+	defer c.log.mu.Unlock()
+	c.deadlines = append(c.deadlines, deadlineSet{kind: kind, ahead: time.Until(t), cleared: t.IsZero()})
+	if kind != "write" {
+		c.readDeadline = t
+	}
+}
+
+func (c *loggedConn) Write(b []byte) (int, error) {
+	c.log.mu.Lock()
+	if c.written == 0 && len(b) > 0 && b[0] == 0x16 {
+		c.tlsClient = true
+	}
+	c.written += len(b)
+	c.log.mu.Unlock()
+	return c.Conn.Write(b)
+}
+
+// Read counts the reads made with no deadline in force, and ends them at once:
+// on a silent port they would never end. The TLS probe's handshake is the
+// exception: crypto/tls sets no deadline but closes the connection when the
+// handshake's context (ReadTimeout) ends.
+func (c *loggedConn) Read(b []byte) (int, error) {
+	c.log.mu.Lock()
+	unbounded := c.readDeadline.IsZero() && !c.tlsClient
+	if unbounded {
+		c.unboundedReads++
+	}
+	c.log.mu.Unlock()
+	if unbounded {
+		c.Conn.SetReadDeadline(time.Now())
+	}
+	return c.Conn.Read(b)
+}
+
+func (c *loggedConn) SetDeadline(t time.Time) error {
+	c.note("both", t)
+	return c.Conn.SetDeadline(t)
+}
+
+func (c *loggedConn) SetReadDeadline(t time.Time) error {
+	c.note("read", t)
+	return c.Conn.SetReadDeadline(t)
+}
+
+func (c *loggedConn) SetWriteDeadline(t time.Time) error {
+	c.note("write", t)
+	return c.Conn.SetWriteDeadline(t)
+}
+
+func (c *loggedConn) Close() error {
+	c.log.mu.Lock()
+	c.closed = true
+	c.log.mu.Unlock()
+	return c.Conn.Close()
 }
 
 func TestDefaultDatabase(t *testing.T) {

@@ -83,12 +83,19 @@ func TestCrashChild(t *testing.T) {
 // random moments, again and again; after each crash the database passes its
 // integrity check, holds every transition the writer was told had
 // committed, and its audit chain verifies.
+//
+// The kill is timed from the writer's acknowledgements, not from its start:
+// its start-up (migrations, logins, fixtures) can take seconds on a loaded
+// machine, and a kill on a clock started with the process then landed before
+// any write. After a random number of acknowledgements (1 to 20) and a random
+// delay of under 25 ms, it lands somewhere among the writes whatever the load.
 func TestCrashKeepsAcknowledgedTransitions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test: not in -short")
 	}
 	path := filepath.Join(t.TempDir(), "crash.db")
 	acked := map[uint]requests.State{}
+	states := map[string]requests.State{"draft": requests.StateDraft, "submitted": requests.StateSubmitted, "approved": requests.StateApproved}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for round := 0; round < 5; round++ {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
@@ -100,7 +107,8 @@ func TestCrashKeepsAcknowledgedTransitions(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		deadline := time.Now().Add(time.Duration(300+rng.IntN(900)) * time.Millisecond)
+		killAfter := 1 + rng.IntN(20)
+		delay := time.Duration(rng.IntN(25_000)) * time.Microsecond
 		lines := make(chan string)
 		go func() {
 			sc := bufio.NewScanner(stdout)
@@ -109,26 +117,41 @@ func TestCrashKeepsAcknowledgedTransitions(t *testing.T) {
 			}
 			close(lines)
 		}()
+		var kill <-chan time.Time // armed by the killAfter-th acknowledgement
+		// Only a writer that never gets going is given up on: this bound
+		// turns a hang into a failure, it times nothing the test checks.
+		stuck := time.NewTimer(5 * time.Minute)
+		seen := 0
 	read:
 		for {
 			select {
 			case line, ok := <-lines:
 				if !ok {
-					break read
+					break read // killed, or it stopped on its own after saying why
 				}
 				verb, idText, _ := strings.Cut(line, " ")
 				id, err := strconv.Atoi(idText)
-				if err != nil {
+				if err != nil || states[verb] == "" {
+					cmd.Process.Kill()
+					cmd.Wait()
 					t.Fatalf("child said %q", line)
 				}
-				acked[uint(id)] = map[string]requests.State{"draft": requests.StateDraft, "submitted": requests.StateSubmitted, "approved": requests.StateApproved}[verb]
-			case <-time.After(time.Until(deadline)):
-				cmd.Process.Signal(syscall.SIGKILL)
-				for range lines {
+				// Read after the kill too: a line was printed only once its
+				// transition had committed.
+				acked[uint(id)] = states[verb]
+				if seen++; seen == killAfter {
+					kill = time.After(delay)
 				}
-				break read
+			case <-kill:
+				cmd.Process.Signal(syscall.SIGKILL)
+				kill = nil
+			case <-stuck.C:
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Fatalf("round %d: the writer acknowledged %d of the %d writes awaited before the kill, in 5 minutes", round, seen, killAfter)
 			}
 		}
+		stuck.Stop()
 		cmd.Wait()
 	}
 	if len(acked) == 0 {
