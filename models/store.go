@@ -116,10 +116,7 @@ func openSQLite(ctx context.Context, dsn string, cfg *gorm.Config, log *slog.Log
 	if err := createPrivate(path); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	readers, err := sql.Open(sqlite.DriverName, sqliteReaderDSN(dsn))
-	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
-	}
+	readers := sql.OpenDB(sqliteConnector{dsn: sqliteReaderDSN(dsn)})
 	readers.SetMaxOpenConns(max(4, 2*runtime.GOMAXPROCS(0)))
 	readers.SetMaxIdleConns(max(4, 2*runtime.GOMAXPROCS(0)))
 	// One writer: SQLite lets one transaction write at a time anyway; with one
@@ -186,7 +183,26 @@ func (c *writerConnector) Connect(context.Context) (driver.Conn, error) {
 	return c.Driver().Open(c.dsn)
 }
 
-func (c *writerConnector) Driver() driver.Driver { return &sqlite3.SQLiteDriver{} }
+func (c *writerConnector) Driver() driver.Driver { return sqliteDriver() }
+
+// sqliteConnector opens the read-only connections.
+type sqliteConnector struct{ dsn string }
+
+func (c sqliteConnector) Connect(context.Context) (driver.Conn, error) {
+	return c.Driver().Open(c.dsn)
+}
+
+func (c sqliteConnector) Driver() driver.Driver { return sqliteDriver() }
+
+// sqliteDriver opens connections whose temporary tables and indexes (an
+// ORDER BY the index cannot give, a UNION, a GROUP BY) live in memory, not
+// in a temporary file created and removed for each such query.
+func sqliteDriver() *sqlite3.SQLiteDriver {
+	return &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		_, err := c.Exec("PRAGMA temp_store = MEMORY", nil)
+		return err
+	}}
+}
 
 // Close runs after the writer's connections have closed. Read-only
 // connections cannot checkpoint the write-ahead log, so the last one to close

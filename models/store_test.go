@@ -208,3 +208,20 @@ func BenchmarkReadWhileWriting(b *testing.B) {
 	close(stop)
 	wg.Wait()
 }
+
+// TestSQLiteTemporaryStoreInMemory: the writer and the readers sort and
+// group in memory (temp_store 2), not in a temporary file made and removed
+// for every query the indexes cannot order by itself.
+func TestSQLiteTemporaryStoreInMemory(t *testing.T) {
+	db := open(t, filepath.Join(t.TempDir(), "p.db"))
+	var read, written int
+	if err := db.Raw("PRAGMA temp_store").Scan(&read).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Transaction(func(tx *gorm.DB) error { return tx.Raw("PRAGMA temp_store").Scan(&written).Error }); err != nil {
+		t.Fatal(err)
+	}
+	if read != 2 || written != 2 {
+		t.Errorf("temp_store is %d on a reader and %d on the writer, want 2 (memory)", read, written)
+	}
+}
