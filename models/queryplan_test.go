@@ -90,6 +90,7 @@ var hotQueries = []hotQuery{
 	{name: "drift list by severity", sql: `SELECT * FROM drift_items WHERE state IN ? AND severity = ? ORDER BY last_seen DESC, id DESC LIMIT 200`, args: []any{live, "critical"}},
 	{name: "drift list by kind", sql: `SELECT * FROM drift_items WHERE state IN ? AND kind = ? ORDER BY last_seen DESC, id DESC LIMIT 200`, args: []any{live, "open_unapproved"}},
 	{name: "drift of an asset", sql: `SELECT * FROM drift_items WHERE state IN ? AND address = ? ORDER BY last_seen DESC, id DESC LIMIT 200`, args: []any{live, "10.1.2.3"}},
+	{name: "drift of an asset, a page", sql: `SELECT id FROM drift_items WHERE address = ? AND state IN ? AND severity IN ? ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 WHEN 'info' THEN 4 END, id DESC LIMIT 51`, args: []any{"10.1.2.3", []string{"open", "acknowledged", "suppressed", "resolved"}, []string{"critical", "high", "medium", "low", "info"}}},
 	{name: "drift of a zone", sql: `SELECT * FROM drift_items WHERE state IN ? AND zone = ? ORDER BY last_seen DESC, id DESC LIMIT 200`, args: []any{live, "zone-3"}},
 	{name: "drift by state, next page", sql: `SELECT * FROM drift_items WHERE state = ? AND severity = ? AND id < ? ORDER BY id DESC LIMIT 50`, args: []any{"resolved", "high", cursor}},
 	{name: "dashboard: drift heat map", sql: `SELECT zone, severity, kind, COUNT(*) AS n FROM drift_items WHERE state IN ? GROUP BY zone, severity, kind`, args: []any{live}},
