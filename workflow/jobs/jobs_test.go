@@ -108,11 +108,12 @@ func TestVerificationScanJobVerifiesTheRequest(t *testing.T) {
 }
 
 // slowStreamer hands over one host every step, as a real scan of many hosts
-// does, and records the targets of every call.
+// does, and records the targets and the slice (by its end) of every call.
 type slowStreamer struct {
-	step  time.Duration
-	mu    sync.Mutex
-	calls [][]netip.Addr
+	step   time.Duration
+	mu     sync.Mutex
+	calls  [][]netip.Addr
+	slices []time.Time
 }
 
 func (s *slowStreamer) Resolve(job scans.Job) (scans.Job, error) {
@@ -127,6 +128,7 @@ func (s *slowStreamer) Scan(ctx context.Context, job scans.Job, progress func(sc
 func (s *slowStreamer) ScanHosts(ctx context.Context, job scans.Job, progress func(scans.Progress), host func(scans.Host)) ([]byte, error) {
 	s.mu.Lock()
 	s.calls = append(s.calls, job.Targets)
+	s.slices = append(s.slices, job.SliceEnds)
 	s.mu.Unlock()
 	rep := scans.Report{Schema: "portcullis.scan/v1", StartedAt: time.Now(), Profile: job.Profile}
 	for _, a := range job.Targets {
@@ -147,28 +149,56 @@ func (s *slowStreamer) ScanHosts(ctx context.Context, job scans.Job, progress fu
 // slice stores the hosts it finished, yields, and the next slice scans only
 // the rest; the run ends done with one row per host and a report of all.
 func TestLongScanRunsInSlicesAndRecordsEachHostOnce(t *testing.T) {
+	// The slice is also River's timeout for every other job, and a job
+	// running past 5/4 of it is rescued as stuck: a 2 s slice leaves a slow
+	// machine room, where 700 ms could see a live slice rescued. A slice
+	// starts batches for at most slice/step = 20 hosts (each takes at least
+	// a step, whatever the load), so 24 hosts always need several slices;
+	// one host a batch keeps a slice's overrun past 2 s to about a step.
+	const (
+		slice = 2 * time.Second
+		step  = 100 * time.Millisecond
+		hosts = 24
+	)
 	w := workflowtest.SQLiteWorld(t)
 	w.App.Inventory.RefuseLoopbackAssets(false)
 	var targets []string
-	for i := 1; i <= 8; i++ {
+	for i := 1; i <= hosts; i++ {
 		a := fmt.Sprintf("10.40.1.%d", i)
 		_, err := w.App.Inventory.SaveAsset(w.Ctx, w.Adam, 0, inventory.AssetInput{Address: a, Hostname: "slice-" + a})
 		workflowtest.Must(t, err)
 		targets = append(targets, a)
 	}
-	sc := &slowStreamer{step: 200 * time.Millisecond}
-	w.App.Scans.SetScanner(sc, scans.Policy{BatchHosts: 2})
+	sc := &slowStreamer{step: step}
+	w.App.Scans.SetScanner(sc, scans.Policy{BatchHosts: 1})
 	run, err := w.App.Scans.RequestScan(w.Ctx, w.Rita, targets, "common")
 	workflowtest.Must(t, err)
-	runEngine(t, w, w.App.JobDeps(nil, nil), jobs.Options{ScanSlice: 700 * time.Millisecond})
-	eventually(t, 30*time.Second, "the sliced run is done", func() bool { return runStatus(t, w, run.ID) == "done" })
+	runEngine(t, w, w.App.JobDeps(nil, nil), jobs.Options{ScanSlice: slice})
+	eventually(t, 60*time.Second, "the sliced run is done", func() bool { return runStatus(t, w, run.ID) == "done" })
+	// Counted from what the scanner was handed, not from timing: the calls
+	// of one slice share its end, and no host is handed over twice (each
+	// slice scans only the hosts left).
 	sc.mu.Lock()
-	calls := len(sc.calls)
-	last := len(sc.calls[len(sc.calls)-1])
-	sc.mu.Unlock()
-	if calls < 2 || last >= len(targets) {
-		t.Fatalf("%d scanner calls, the last for %d hosts: want several slices, each on the hosts left", calls, last)
+	slices := map[int64]bool{}
+	for _, end := range sc.slices {
+		slices[end.UnixNano()] = true
 	}
+	handed := map[string]int{}
+	scanned := 0
+	for _, c := range sc.calls {
+		for _, a := range c {
+			handed[a.String()]++
+			scanned++
+		}
+	}
+	sc.mu.Unlock()
+	if len(slices) < 2 {
+		t.Fatalf("the scan ran in %d slice(s), want several", len(slices))
+	}
+	if scanned != len(targets) || len(handed) != len(targets) {
+		t.Fatalf("the scanner was handed %d hosts (%d distinct) over %d slices, want each of %d once", scanned, len(handed), len(slices), len(targets))
+	}
+	t.Logf("%d hosts in %d slices", len(targets), len(slices))
 	var perHost []struct {
 		Address string
 		N       int
