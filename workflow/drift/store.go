@@ -552,26 +552,36 @@ func (s *Service) Page(ctx context.Context, actor core.Actor, f Filter, req pagi
 	// The pairs give only ids (the index answers that alone); the whole
 	// items are read once, for the page that is left after merging.
 	fetch := req.Fetch()
+	var chosen []uint
+	var err error
 	if f.Address != "" {
 		// One address holds few items: one statement ranks them all, where the
 		// estate-wide list walks an index per state and severity (twenty
 		// statements, each a round trip to PostgreSQL, on an asset's page).
-		chosen, err := s.pageOneAddress(base(), states, f.Severity, req.After, fetch)
-		if err != nil {
-			return paging.Page[models.DriftItem]{}, err
-		}
-		out, err := readItemsInOrder(s.DB().WithContext(ctx), chosen)
-		if err != nil {
-			return paging.Page[models.DriftItem]{}, err
-		}
-		return paging.Cut(req, out, func(d models.DriftItem) Key { return Key{rank(d.Severity), d.ID} }), nil
+		chosen, err = pageOneAddress(base(), states, f.Severity, req.After, fetch)
+	} else {
+		chosen, err = pageByIndex(base, states, f.Severity, req.After, fetch)
 	}
+	if err != nil {
+		return paging.Page[models.DriftItem]{}, err
+	}
+	out, err := readItemsInOrder(s.DB().WithContext(ctx), chosen)
+	if err != nil {
+		return paging.Page[models.DriftItem]{}, err
+	}
+	return paging.Cut(req, out, func(d models.DriftItem) Key { return Key{rank(d.Severity), d.ID} }), nil
+}
+
+// pageByIndex is the ids of one page of the estate-wide list: for each
+// severity in order, the newest ids of each state, merged, until the page
+// is full.
+func pageByIndex(base func() *gorm.DB, states []string, severity string, after *Key, fetch int) ([]uint, error) {
 	chosen := make([]uint, 0, fetch)
 	for r, sev := range severityOrder {
-		if f.Severity != "" && sev != f.Severity {
+		if severity != "" && sev != severity {
 			continue
 		}
-		if req.After != nil && r < req.After.Rank {
+		if after != nil && r < after.Rank {
 			continue
 		}
 		need := fetch - len(chosen)
@@ -581,23 +591,19 @@ func (s *Service) Page(ctx context.Context, actor core.Actor, f Filter, req pagi
 		level := make([]uint, 0, need*len(states))
 		for _, st := range states {
 			q := base().Where("state = ? AND severity = ?", st, sev)
-			if req.After != nil && r == req.After.Rank {
-				q = q.Where("id < ?", req.After.ID)
+			if after != nil && r == after.Rank {
+				q = q.Where("id < ?", after.ID)
 			}
 			ids, err := models.ReadRows(q.Select("id").Order("id DESC").Limit(need), need, scanID)
 			if err != nil {
-				return paging.Page[models.DriftItem]{}, err
+				return nil, err
 			}
 			level = append(level, ids...)
 		}
 		slices.SortFunc(level, func(a, b uint) int { return cmp.Compare(b, a) })
 		chosen = append(chosen, level[:min(need, len(level))]...)
 	}
-	out, err := readItemsInOrder(s.DB().WithContext(ctx), chosen)
-	if err != nil {
-		return paging.Page[models.DriftItem]{}, err
-	}
-	return paging.Cut(req, out, func(d models.DriftItem) Key { return Key{rank(d.Severity), d.ID} }), nil
+	return chosen, nil
 }
 
 // severityRank is the SQL of an item's place in severityOrder.
@@ -613,7 +619,7 @@ var severityRank = func() string {
 
 // pageOneAddress is the ids of one page of an address's items, in the list's
 // order (most severe first, then newest), after the cursor when there is one.
-func (s *Service) pageOneAddress(q *gorm.DB, states []string, severity string, after *Key, fetch int) ([]uint, error) {
+func pageOneAddress(q *gorm.DB, states []string, severity string, after *Key, fetch int) ([]uint, error) {
 	q = q.Where("state IN ?", states)
 	if severity != "" {
 		q = q.Where("severity = ?", severity)
