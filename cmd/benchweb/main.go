@@ -48,6 +48,8 @@ type config struct {
 	PGAdminURL  string
 	Scenarios   string
 	Wrk         string
+	// Pages, when set, drives only the pages whose names it matches.
+	Pages *regexp.Regexp
 }
 
 func main() {
@@ -75,8 +77,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.PGAdminURL, "pg", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "PostgreSQL database to connect to when creating the throwaway bench database; empty skips PostgreSQL")
 	fs.StringVar(&cfg.Scenarios, "scenarios", "demo-sqlite,seeded-sqlite,demo-postgres,seeded-postgres", "which runs, in order")
 	fs.StringVar(&cfg.Wrk, "wrk", "wrk", "the wrk load generator")
+	pages := fs.String("pages", "", "a regular expression: drive only the pages whose names it matches (all when empty)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *pages != "" {
+		re, err := regexp.Compile(*pages)
+		if err != nil {
+			return fmt.Errorf("--pages: %w", err)
+		}
+		cfg.Pages = re
 	}
 	bin, err := filepath.Abs(cfg.Bin)
 	if err != nil {
@@ -283,6 +293,9 @@ func runScenario(ctx context.Context, cfg config, name string, stdout, stderr io
 	defer tw.Flush()
 	fmt.Fprintf(tw, "page\tas\tstatus\tbytes\talone\treq/s\tp50\tp99\trequests\tnon-2xx/3xx\t\n")
 	for _, t := range targets(alicesRequest) {
+		if cfg.Pages != nil && !cfg.Pages.MatchString(t.name) {
+			continue
+		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
