@@ -55,6 +55,9 @@ type Config struct {
 	// Now is the clock of session deadlines, rate-limit buckets and
 	// security-event windows (nil: time.Now); tests set a fake one.
 	Now func() time.Time
+	// Views is how many page views and API reads run at once, the others
+	// waiting their turn in order (0: no limit); the database's pool size.
+	Views int
 }
 
 // RiverUIPrefix is where River's UI is mounted.
@@ -220,7 +223,8 @@ func (s *Server) handle(r chi.Router, method, pattern, prefix string, a access, 
 func (s *Server) Routes() http.Handler {
 	r := chi.NewRouter()
 	s.mux = r
-	r.Use(s.withClientAddr, middleware.Recoverer, s.logRequests, securityHeaders(isHTTPS(s.cfg.PublicURL)), s.withLocale, s.validText)
+	r.Use(s.withClientAddr, middleware.Recoverer, s.logRequests, securityHeaders(isHTTPS(s.cfg.PublicURL)), s.withLocale, s.validText,
+		newViewGate(s.cfg.Views).middleware)
 
 	staticFS, _ := fs.Sub(static.Files, ".")
 	fileServer := http.StripPrefix("/static/", http.FileServer(http.FS(filesOnly{staticFS})))

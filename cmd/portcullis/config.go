@@ -36,6 +36,8 @@ type Config struct {
 	SessionLifetime time.Duration
 	TrustedOrigins  string
 	TrustedProxies  string
+	// MaxViews is how many page views and API reads run at once.
+	MaxViews int
 	// ScanSlice is how long a scan job works before it yields (see jobs.Options).
 	ScanSlice time.Duration
 	// AccessCheckEvery is how often the identity provider is asked whether

@@ -54,6 +54,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.DurationVar(&cfg.SessionLifetime, "session-lifetime", 12*time.Hour, "a session ends this long after login, active or not")
 	fs.DurationVar(&cfg.ScanSlice, "scan-slice", 5*time.Minute, "a scan job stores what it found and yields after this long (another slice, on any instance, goes on); a job left by a killed instance is taken over after two slices")
 	fs.DurationVar(&cfg.AccessCheckEvery, "access-check-interval", 15*time.Minute, "how often to ask the identity provider (by refresh token) whether each person still belongs; at most 1h")
+	fs.IntVar(&cfg.MaxViews, "max-views", models.DefaultViews(), "page views and API reads served at once, the others waiting their turn in order (default: two per core; raise it when the database is on another machine)")
 	fs.StringVar(&cfg.TrustedOrigins, "trusted-origins", "", "comma-separated origins also allowed to post forms (behind a proxy)")
 	var allowLoopbackAssets bool
 	fs.BoolVar(&allowLoopbackAssets, "allow-loopback-assets", false, "accept loopback addresses (127.0.0.0/8, ::1) as inventory assets, for test servers (always on with --demo)")
@@ -85,6 +86,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	log, err := newLogger(stderr, cfg.LogLevel)
 	if err != nil {
 		return err
+	}
+	if cfg.MaxViews < 1 || cfg.MaxViews > 1024 {
+		return usagef("--max-views %d: want from 1 to 1024", cfg.MaxViews)
 	}
 	if cfg.ScanSlice < 5*time.Second {
 		return usagef("--scan-slice %s: want at least 5s", cfg.ScanSlice)
@@ -120,6 +124,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if sqlDB, err := db.DB(); err == nil {
 		defer sqlDB.Close()
+	}
+	if err := models.WarmPostgres(ctx, db, cfg.MaxViews); err != nil {
+		return err
 	}
 	app := workflow.New(db, log)
 	app.Inventory.RefuseLoopbackAssets(!cfg.Demo && !allowLoopbackAssets)
@@ -163,6 +170,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 
 	hcfg := handlers.Config{
+		Views:     cfg.MaxViews,
 		PublicURL: cfg.PublicURL, ProviderName: cfg.OIDCProviderName,
 		DefaultLanguage: cfg.DefaultLanguage, DefaultTimeZone: cfg.DefaultTimeZone,
 		SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime,
