@@ -6,6 +6,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/portcullis/portcullis/models"
+	"github.com/portcullis/portcullis/models/modelstest"
 	"github.com/portcullis/portcullis/workflow/drift"
 	"github.com/portcullis/portcullis/workflow/requests"
 	"github.com/portcullis/portcullis/workflow/scans"
@@ -84,28 +85,35 @@ func TestDriftComparisonReadsOnlyTheScannedHosts(t *testing.T) {
 // A zone rule reaches the hosts of its zone: scanning one of them still
 // judges against it.
 func TestZoneRulesStillReachTheirHosts(t *testing.T) {
-	w := workflowtest.SQLiteWorld(t)
-	reaching, err := drift.RulesReaching(w.App.DB(), []string{"10.40.0.15"}, []string{"apps"}, nil)
-	workflowtest.Must(t, err)
-	if len(reaching) != 0 {
-		t.Fatalf("rules of no state: %+v", reaching)
-	}
-	// Rules written straight: one on the zone, one on two addresses, one elsewhere.
-	req := models.Request{Title: "t", Justification: "j", State: "active", RequesterID: w.Alice.ID}
-	workflowtest.Must(t, w.App.DB().Create(&req).Error)
-	for i, dest := range []string{"apps", "10.40.0.16,10.40.0.15", "10.50.0.10"} {
-		workflowtest.Must(t, w.App.DB().Create(&models.Rule{RequestID: req.ID, Position: i, Source: "office", Destination: dest, Protocol: "tcp", Ports: "22", Direction: "ingress"}).Error)
-	}
-	reaching, err = drift.RulesReaching(w.App.DB(), []string{"10.40.0.15"}, []string{"apps"}, []requests.State{requests.StateActive})
-	workflowtest.Must(t, err)
-	got := map[string]bool{}
-	for _, r := range reaching {
-		got[r.Rule.Destination] = true
-		if r.Request.ID != req.ID {
-			t.Fatalf("rule without its request: %+v", r)
+	modelstest.Each(t, func(t *testing.T, db *gorm.DB) {
+		w := workflowtest.NewWorld(t, db)
+		reaching, err := drift.RulesReaching(w.App.DB(), []string{"10.40.0.15"}, []string{"apps"}, nil)
+		workflowtest.Must(t, err)
+		if len(reaching) != 0 {
+			t.Fatalf("rules of no state: %+v", reaching)
 		}
-	}
-	if len(got) != 2 || !got["apps"] || !got["10.40.0.16,10.40.0.15"] {
-		t.Fatalf("rules reaching 10.40.0.15: %v", got)
-	}
+		// Rules written straight: one on the zone, one on two addresses, one
+		// elsewhere, one on two other addresses; and a request that ended
+		// with a rule on two addresses, one of them the host's.
+		req := models.Request{Title: "t", Justification: "j", State: "active", RequesterID: w.Alice.ID}
+		workflowtest.Must(t, w.App.DB().Create(&req).Error)
+		for i, dest := range []string{"apps", "10.40.0.16,10.40.0.15", "10.50.0.10", "10.40.0.20,10.40.0.21"} {
+			workflowtest.Must(t, w.App.DB().Create(&models.Rule{RequestID: req.ID, Position: i, Source: "office", Destination: dest, Protocol: "tcp", Ports: "22", Direction: "ingress"}).Error)
+		}
+		ended := models.Request{Title: "t", Justification: "j", State: "expired", RequesterID: w.Alice.ID}
+		workflowtest.Must(t, w.App.DB().Create(&ended).Error)
+		workflowtest.Must(t, w.App.DB().Create(&models.Rule{RequestID: ended.ID, Position: 0, Source: "office", Destination: "10.40.0.15,10.40.0.30", Protocol: "tcp", Ports: "23", Direction: "ingress"}).Error)
+		reaching, err = drift.RulesReaching(w.App.DB(), []string{"10.40.0.15"}, []string{"apps"}, []requests.State{requests.StateActive})
+		workflowtest.Must(t, err)
+		got := map[string]bool{}
+		for _, r := range reaching {
+			got[r.Rule.Destination] = true
+			if r.Request.ID != req.ID {
+				t.Fatalf("rule without its request, or of a request not in force: %+v", r)
+			}
+		}
+		if len(got) != 2 || !got["apps"] || !got["10.40.0.16,10.40.0.15"] {
+			t.Fatalf("rules reaching 10.40.0.15: %v", got)
+		}
+	})
 }

@@ -125,7 +125,14 @@ func setTier(tx *gorm.DB, actor core.Actor, name string, t policy.Tier, now time
 
 // Tiers are the tiers of the applications an admin tiered, by name; an
 // application not in the map is standard.
+//
+// The map is kept until something changes (see core.Summary) and shared by
+// every caller: callers never change it.
 func (s *Service) Tiers(ctx context.Context) (map[string]policy.Tier, error) {
+	return s.tiers.Get(s.Store, func() (map[string]policy.Tier, error) { return s.readTiers(ctx) })
+}
+
+func (s *Service) readTiers(ctx context.Context) (map[string]policy.Tier, error) {
 	var rows []models.Application
 	if err := s.DB().WithContext(ctx).Where("tier <> ?", policy.TierStandard).Find(&rows).Error; err != nil {
 		return nil, err

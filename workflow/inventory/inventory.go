@@ -105,6 +105,14 @@ func (s *Service) ListZones(ctx context.Context) ([]models.Zone, error) {
 	return zones, err
 }
 
+// Zones are every zone, by name, kept until something changes (see
+// core.Summary) and shared by every caller: callers never change them.
+// What decides (a scan's drift, a policy judgement) reads ListZones in its
+// own transaction instead.
+func (s *Service) Zones(ctx context.Context) ([]models.Zone, error) {
+	return s.zones.Get(s.Store, func() ([]models.Zone, error) { return s.ListZones(ctx) })
+}
+
 // GetZone returns one zone.
 func (s *Service) GetZone(ctx context.Context, id uint) (*models.Zone, error) {
 	var z models.Zone
@@ -329,7 +337,7 @@ func (s *Service) ListAssets(ctx context.Context) ([]models.Asset, error) {
 // GetAsset returns one asset.
 func (s *Service) GetAsset(ctx context.Context, id uint) (*models.Asset, error) {
 	var a models.Asset
-	if err := s.DB().WithContext(ctx).Preload("Zone").First(&a, id).Error; err != nil {
+	if err := s.DB().WithContext(ctx).Joins("Zone").First(&a, id).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return nil, core.NotFound("asset", id)
 		}

@@ -346,15 +346,11 @@ func (s *Service) HistoryOf(ctx context.Context, address string, req paging.Requ
 	if req.After != nil {
 		q = q.Where("run_id < ?", req.After.ID)
 	}
-	var ids []uint
-	if err := q.Order("run_id DESC").Limit(req.Fetch()).Pluck("run_id", &ids).Error; err != nil {
-		return paging.Page[models.ScanRun]{}, err
-	}
+	// The page's run ids, from the host rows' index, and their runs in one
+	// statement: one round trip on PostgreSQL, not two.
 	var runs []models.ScanRun
-	if len(ids) > 0 {
-		if err := db.Omit("report", "progress").Where("id IN ?", ids).Order("id DESC").Find(&runs).Error; err != nil {
-			return paging.Page[models.ScanRun]{}, err
-		}
+	if err := db.Omit("report", "progress").Where("id IN (?)", q.Select("run_id").Order("run_id DESC").Limit(req.Fetch())).Order("id DESC").Find(&runs).Error; err != nil {
+		return paging.Page[models.ScanRun]{}, err
 	}
 	return paging.Cut(req, runs, func(r models.ScanRun) RunKey { return RunKey{r.ID} }), nil
 }
