@@ -33,8 +33,9 @@ func newViewGate(size int) *viewGate {
 
 // gates reports whether r is a view the gate orders: a GET that reads the
 // database and ends quickly. Static files and health checks read no
-// database; event streams, exports and River's UI run long, and holding a
-// slot for their whole length would take it from the views.
+// database; event streams, exports and River's UI run long, and a login
+// waits on the identity provider: holding a slot for their whole length
+// would take it from the views.
 func gates(r *http.Request) bool {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return false
@@ -45,7 +46,7 @@ func gates(r *http.Request) bool {
 		strings.HasSuffix(p, "/events"),
 		strings.HasSuffix(p, "/export"), strings.HasSuffix(p, "/pdf"),
 		p == "/audit/reports", strings.HasPrefix(p, "/api/v1/reports/"),
-		strings.HasPrefix(p, RiverUIPrefix):
+		strings.HasPrefix(p, RiverUIPrefix), strings.HasPrefix(p, "/auth/"):
 		return false
 	}
 	return true

@@ -111,7 +111,8 @@ func TestViewGateBoundsViewsAtOnce(t *testing.T) {
 
 // TestViewGateLetsLongAndCheapCallsPass holds every slot, then sends what
 // must not wait for a view's slot: writes, event streams, exports, static
-// files and health checks all run at once.
+// files, health checks and the login's return from the identity provider
+// all run at once.
 func TestViewGateLetsLongAndCheapCallsPass(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newGateHarness(1)
@@ -128,6 +129,7 @@ func TestViewGateLetsLongAndCheapCallsPass(t *testing.T) {
 			{http.MethodGet, "/static/app.css"},
 			{http.MethodGet, "/healthz"},
 			{http.MethodGet, RiverUIPrefix + "/api/jobs"},
+			{http.MethodGet, "/auth/callback?code=x&state=y"},
 		} {
 			began := time.Now() // the bubble's clock: it moves only while all wait
 			if rec := h.serve(c.method, c.target); rec.Code != http.StatusOK || time.Since(began) != 0 {
