@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/url"
@@ -645,16 +646,30 @@ func (p *btPerson) requestIDFromURL() int {
 	return id
 }
 
-// text is the visible text of the first element matching sel.
+// text is the visible text of the first element matching sel, once there
+// is one. The element is found and read in one turn of the page's script:
+// read as two steps (chromedp.Text), a live page that swapped its content
+// between them gave the old, detached element's text as "".
 func (p *btPerson) text(sel string) string {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, browserStepTimeout)
 	defer cancel()
-	s, err := btRetrySwapped(ctx, func() (string, error) { return chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel))) })
-	if err != nil {
-		p.fail("read the text of %s: %v", sel, err)
+	read := `(() => { const e = document.querySelector(` + btJS(sel) + `); if (!e) return null;
+		return (e.offsetWidth || e.offsetHeight || e.getClientRects().length) ? e.innerText : ""; })()`
+	for {
+		// An error is a page being replaced (a form posted, a redirect): read again.
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[*string](read))
+		if err == nil && s != nil {
+			return strings.TrimSpace(*s)
+		}
+		if ctx.Err() != nil {
+			if err == nil {
+				err = errors.New("no such element")
+			}
+			p.fail("read the text of %s: %v", sel, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	return strings.TrimSpace(s)
 }
 
 func (p *btPerson) value(sel string) string {
