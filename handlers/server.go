@@ -56,7 +56,7 @@ type Config struct {
 	// security-event windows (nil: time.Now); tests set a fake one.
 	Now func() time.Time
 	// Views is how many page views and API reads run at once, the others
-	// waiting their turn in order (0: no limit); the database's pool size.
+	// waiting their turn in order (0: no limit); serve's --max-views.
 	Views int
 }
 

@@ -13,22 +13,21 @@ import (
 // connection once per statement, and database/sql hands a freed
 // connection to a random waiter: a view of a dozen statements could lose
 // that draw a dozen times, so under load the slowest views took three
-// times the median. Sized to the pool, the views it admits find a
+// times the median. No bigger than the pool, the views it admits find a
 // connection free, and the waiting is done once per view, first come,
 // first served.
-type viewGate struct {
-	slots chan struct{}
-	// wait bounds how long a view waits for a slot before it runs
-	// anyway: the gate orders views, it must never stop them (a long
-	// call it did not expect could otherwise hold every slot).
-	wait time.Duration
-}
+type viewGate struct{ slots chan struct{} }
+
+// viewGateWait bounds how long a view waits for a slot before it runs
+// anyway: the gate orders views, it must never stop them (a long call it
+// did not expect could otherwise hold every slot).
+const viewGateWait = 5 * time.Second
 
 func newViewGate(size int) *viewGate {
 	if size <= 0 {
 		return nil
 	}
-	return &viewGate{slots: make(chan struct{}, size), wait: 5 * time.Second}
+	return &viewGate{slots: make(chan struct{}, size)}
 }
 
 // gates reports whether r is a view the gate orders: a GET that reads the
@@ -66,7 +65,7 @@ func (g *viewGate) middleware(next http.Handler) http.Handler {
 		default:
 			// Blocked senders on a channel are served in the order they
 			// came: a freed slot goes to the view that waited longest.
-			timer := time.NewTimer(g.wait)
+			timer := time.NewTimer(viewGateWait)
 			select {
 			case g.slots <- struct{}{}:
 				timer.Stop()
