@@ -1,7 +1,9 @@
 // Keeps a page current: the server's change stream says when what the
 // page shows has changed, and the page's main content is fetched again and
 // swapped in. A reader who is typing keeps what they typed: a notice
-// offers to reload instead.
+// offers to reload instead. The flash that confirmed the reader's own step
+// is shown once by the server, so the swap keeps it: a scan that finishes a
+// second after "Marked implemented" must not take that confirmation away.
 (function () {
   var live = document.getElementById("live");
   var main = document.getElementById("main");
@@ -47,7 +49,9 @@
         var fresh = doc.getElementById("main");
         if (!fresh) { window.location.reload(); return; }
         if (editing()) { say(texts.stale, true); return; }
+        var flash = main.querySelector(":scope > .flash[data-kind]");
         main.innerHTML = fresh.innerHTML;
+        if (flash && !main.querySelector(":scope > .flash[data-kind]")) main.insertBefore(flash, main.firstChild);
         document.title = doc.title;
         if (window.htmx) window.htmx.process(main);
         // Scripts that mark the content (tables.js) mark the new content too.

@@ -24,6 +24,7 @@ func TestBrowserRequestPageUpdatesItself(t *testing.T) {
 	a.submitForm("save and submit", "#save-submit", 200)
 	id := a.requestIDFromURL()
 	a.wantState("submitted")
+	submitted := a.text(`main > .flash[data-kind="ok"]`)
 	if a.count("#live[data-src]") != 1 {
 		a.fail("the request page has no change stream (#live)")
 	}
@@ -59,6 +60,10 @@ func TestBrowserRequestPageUpdatesItself(t *testing.T) {
 	}
 	if s := a.text("#live-status"); !strings.Contains(s, "Updated") {
 		a.fail("the page does not say it was updated; #live-status reads %q", s)
+	}
+	// The confirmation of her own step is shown once; the swap keeps it.
+	if got := a.text(`main > .flash[data-kind="ok"]`); got != submitted || submitted == "" {
+		a.fail("after the live update the flash reads %q, want the submission's %q kept", got, submitted)
 	}
 	if tl := strings.Join(a.texts("#timeline > li"), "\n"); !strings.Contains(tl, btRita) {
 		a.fail("the updated timeline lacks Rita's review:\n%s", tl)
