@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/models/modelstest"
 	"github.com/portcullis/portcullis/workflow"
@@ -268,5 +270,67 @@ func TestRegisterToOneHost(t *testing.T) {
 	workflowtest.Must(t, err)
 	if got, _, _ := w.App.Requests.RegisterTo(w.Ctx, "10.50.0.10", "pci", 10); len(got) != 2 {
 		t.Errorf("after a revocation: %d, want 2", len(got))
+	}
+}
+
+// TestRegisterPagesEveryStateInForce: the register is one walk of the
+// requests in force, whatever their state, soonest expiry first, on both
+// databases; requests that are no longer (or not yet) in force are not in
+// it, and a request that comes into force during the walk does not move
+// the ones already listed.
+func TestRegisterPagesEveryStateInForce(t *testing.T) {
+	for _, db := range []struct {
+		name string
+		open func(testing.TB) *gorm.DB
+	}{{"sqlite", modelstest.SQLite}, {"postgres", modelstest.Postgres}} {
+		t.Run(db.name, func(t *testing.T) {
+			w := workflowtest.NewWorld(t, db.open(t))
+			now := time.Now().UTC()
+			// Each state twice, expiries interleaved across the states.
+			states := []requests.State{requests.StateImplemented, requests.StateVerified, requests.StateVerificationFailed,
+				requests.StateActive, requests.StateApproved, requests.StateRevoked, requests.StateExpired}
+			var inForce, out []uint
+			for i := range 2 * len(states) {
+				st := states[i%len(states)]
+				in := workflowtest.LowRisk()
+				in.ExpiresAt = now.Add(time.Duration(40+(i*7)%len(states)*2+i%2) * 24 * time.Hour)
+				id := w.Implemented(t, in)
+				// Set straight in the table: this is about the list, not the transitions.
+				workflowtest.Must(t, w.App.DB().Model(&models.Request{}).Where("id = ?", id).Update("state", string(st)).Error)
+				if slices.Contains(requests.InForceStates, st) {
+					inForce = append(inForce, id)
+				} else {
+					out = append(out, id)
+				}
+			}
+			var entries []requests.RegisterEntry
+			var added []uint
+			got := walk(t, 3, func(p paging.Request[requests.RegisterKey]) (paging.Page[requests.RegisterEntry], error) {
+				return w.App.Requests.RegisterPage(w.Ctx, w.Aude, p)
+			}, func(e requests.RegisterEntry) uint { entries = append(entries, e); return e.Request.ID }, func(page int) {
+				if page == 0 {
+					// Expires before everything listed: it sorts ahead of the cursor.
+					in := workflowtest.LowRisk()
+					in.ExpiresAt = now.Add(35 * 24 * time.Hour)
+					added = append(added, w.Implemented(t, in))
+				}
+			})
+			once(t, "register", got, inForce)
+			for _, id := range slices.Concat(out, added) {
+				if slices.Contains(got, id) {
+					t.Errorf("the register lists #%d, which is not in force or came in ahead of the cursor", id)
+				}
+			}
+			if !slices.IsSortedFunc(entries, func(a, b requests.RegisterEntry) int {
+				return cmp.Or(a.Request.ExpiresAt.Compare(b.Request.ExpiresAt), cmp.Compare(a.Request.ID, b.Request.ID))
+			}) {
+				t.Errorf("register %v: want soonest expiry first, then by id", got)
+			}
+			for _, e := range entries {
+				if len(e.Approvers) != 1 || e.Approvers[0] != "rita@example.test" {
+					t.Errorf("#%d approvers %v, want rita's", e.Request.ID, e.Approvers)
+				}
+			}
+		})
 	}
 }

@@ -575,19 +575,22 @@ func (s *Service) RuleRegister(ctx context.Context, actor core.Actor) ([]Registe
 
 // RegisterPage is one page of the rule register: the rules of up to
 // page.Limit requests in force, soonest expiry first (then by id). The
-// cursor is the last request's (expires_at, id), read from the
-// (state, expires_at, id) index one state at a time.
+// cursor is the last request's (expires_at, id), read from the partial
+// index of the requests in force, which is in that order.
 func (s *Service) RegisterPage(ctx context.Context, actor core.Actor, page paging.Request[RegisterKey]) (paging.Page[RegisterEntry], error) {
 	db := s.DB().WithContext(ctx)
-	var branches []*gorm.DB
-	for _, st := range InForceStates {
-		q := db.Model(&models.Request{}).Where("state = ?", st)
-		if page.After != nil {
-			q = q.Where("(expires_at, id) > (?, ?)", page.After.ExpiresAt.UTC(), page.After.ID)
-		}
-		branches = append(branches, q)
+	from := "requests"
+	if db.Dialector.Name() == "sqlite" {
+		// SQLite's planner, on the statistics PRAGMA optimize keeps
+		// (analysis_limit), judged each state a thousand rows and chose to
+		// sort all the requests in force; the partial index is the order.
+		from = "requests INDEXED BY idx_requests_in_force_expiry"
 	}
-	reqs, err := s.mergeBranches(db, branches, "expires_at", page.Fetch())
+	q := db.Table(from).Where(inForceClause)
+	if page.After != nil {
+		q = q.Where("(expires_at, id) > (?, ?)", page.After.ExpiresAt.UTC(), page.After.ID)
+	}
+	reqs, err := s.mergeBranches(db, []*gorm.DB{q}, "expires_at", page.Fetch())
 	if err != nil {
 		return paging.Page[RegisterEntry]{}, err
 	}
@@ -600,7 +603,11 @@ func (s *Service) RegisterPage(ctx context.Context, actor core.Actor, page pagin
 	if err != nil {
 		return paging.Page[RegisterEntry]{}, err
 	}
-	out := paging.Page[RegisterEntry]{Next: cut.Next, Items: []RegisterEntry{}}
+	n := 0
+	for _, r := range cut.Items {
+		n += len(r.Rules)
+	}
+	out := paging.Page[RegisterEntry]{Next: cut.Next, Items: make([]RegisterEntry, 0, n)}
 	for _, r := range cut.Items {
 		for _, ru := range r.Rules {
 			out.Items = append(out.Items, RegisterEntry{Rule: ru, Request: r, Approvers: approvers[r.ID]})
@@ -608,6 +615,18 @@ func (s *Service) RegisterPage(ctx context.Context, actor core.Actor, page pagin
 	}
 	return out, nil
 }
+
+// inForceClause selects the requests in force with the state list written
+// out as the partial index idx_requests_in_force_expiry has it: a planner
+// matches a query's condition with the index's by their text, which bound
+// parameters would not give. The states are the code's own, never input.
+var inForceClause = func() string {
+	quoted := make([]string, len(InForceStates))
+	for i, st := range InForceStates {
+		quoted[i] = "'" + string(st) + "'"
+	}
+	return "state IN (" + strings.Join(quoted, ", ") + ")"
+}()
 
 // approversOf are the e-mails of who approved each of the requests, in order.
 func approversOf(db *gorm.DB, ids []uint) (map[uint][]string, error) {
