@@ -550,16 +550,19 @@ func (s *Service) Page(ctx context.Context, actor core.Actor, f Filter, req pagi
 	// The pairs give only ids (the index answers that alone); the whole
 	// items are read once, for the page that is left after merging.
 	fetch := req.Fetch()
-	var chosen []uint
-	var err error
+	key := func(d models.DriftItem) Key { return Key{rank(d.Severity), d.ID} }
 	if f.Address != "" {
-		// One address holds few items: one statement ranks them all, where the
-		// estate-wide list walks an index per state and severity (twenty
-		// statements, each a round trip to PostgreSQL, on an asset's page).
-		chosen, err = pageOneAddress(base(), states, f.Severity, req.After, fetch)
-	} else {
-		chosen, err = pageByIndex(base, states, f.Severity, req.After, fetch)
+		// One address holds few items: one statement ranks them all and
+		// reads the page's items, where the estate-wide list walks an index
+		// per state and severity (twenty statements, each a round trip to
+		// PostgreSQL, on an asset's page).
+		out, err := pageOneAddress(base(), states, f.Severity, req.After, fetch)
+		if err != nil {
+			return paging.Page[models.DriftItem]{}, err
+		}
+		return paging.Cut(req, out, key), nil
 	}
+	chosen, err := pageByIndex(base, states, f.Severity, req.After, fetch)
 	if err != nil {
 		return paging.Page[models.DriftItem]{}, err
 	}
@@ -567,7 +570,7 @@ func (s *Service) Page(ctx context.Context, actor core.Actor, f Filter, req pagi
 	if err != nil {
 		return paging.Page[models.DriftItem]{}, err
 	}
-	return paging.Cut(req, out, func(d models.DriftItem) Key { return Key{rank(d.Severity), d.ID} }), nil
+	return paging.Cut(req, out, key), nil
 }
 
 // pageByIndex is the ids of one page of the estate-wide list: for each
@@ -615,9 +618,9 @@ var severityRank = func() string {
 	return b.String()
 }()
 
-// pageOneAddress is the ids of one page of an address's items, in the list's
+// pageOneAddress is one page of an address's items, in the list's
 // order (most severe first, then newest), after the cursor when there is one.
-func pageOneAddress(q *gorm.DB, states []string, severity string, after *Key, fetch int) ([]uint, error) {
+func pageOneAddress(q *gorm.DB, states []string, severity string, after *Key, fetch int) ([]models.DriftItem, error) {
 	q = q.Where("state IN ?", states)
 	if severity != "" {
 		q = q.Where("severity = ?", severity)
@@ -627,7 +630,7 @@ func pageOneAddress(q *gorm.DB, states []string, severity string, after *Key, fe
 	if after != nil {
 		q = q.Where("("+severityRank+" > ? OR ("+severityRank+" = ? AND id < ?))", after.Rank, after.Rank, after.ID)
 	}
-	return models.ReadRows(q.Select("id").Order(severityRank+", id DESC").Limit(fetch), fetch, scanID)
+	return models.ReadRows(q.Select(itemColumns).Order(severityRank+", id DESC").Limit(fetch), fetch, scanItem)
 }
 
 // Get reads one item.

@@ -2,6 +2,7 @@ package scans
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"sort"
@@ -278,17 +279,34 @@ type HostResult struct {
 
 // LatestOf returns the latest finished run that recorded address, with
 // the host's row; nil when no finished run has.
+//
+// The host row and its run (without its report) come in one statement: a
+// round trip fewer on PostgreSQL for the asset page, which reads it on
+// every view.
 func (s *Service) LatestOf(ctx context.Context, address string) (*HostResult, error) {
-	db := s.DB().WithContext(ctx)
-	host, err := latestHostRow(db, address, false)
-	if host == nil || err != nil {
+	q := s.DB().WithContext(ctx).Table("scan_results p").Select(latestColumns).Joins("JOIN scan_runs r ON r.id = p.run_id").
+		Where("p.address = ? AND p.protocol = '' AND p.port = 0 AND r.status = ?", address, "done").
+		Order("p.run_id DESC").Limit(1)
+	found, err := models.ReadRows(q, 1, scanLatest)
+	if err != nil || len(found) == 0 {
 		return nil, err
 	}
-	var run models.ScanRun
-	if err := db.Omit("report").First(&run, host.RunID).Error; err != nil {
-		return nil, err
-	}
-	return &HostResult{Run: run, Host: *host}, nil
+	return &found[0], nil
+}
+
+// latestColumns are a host row's columns and its run's but the report, in
+// the order scanLatest reads them.
+var latestColumns = []string{
+	"p.id", "p.run_id", "p.address", "p.protocol", "p.port", "p.state", "p.tarpit", "p.service", "p.product", "p.version", "p.tls", "p.banner", "p.findings",
+	"r.id", "r.kind", "r.profile", "r.targets", "r.tcp_ports", "r.udp_ports", "r.zone", "r.request_id", "r.status", "r.holder", "r.requested_by",
+	"r.progress", "r.error", "r.summary", "r.queued_at", "r.started_at", "r.finished_at",
+}
+
+func scanLatest(rows *sql.Rows, l *HostResult) error {
+	h, r := &l.Host, &l.Run
+	return rows.Scan(models.Uint(&h.ID), models.Uint(&h.RunID), &h.Address, &h.Protocol, &h.Port, &h.State, &h.Tarpit, &h.Service, &h.Product, &h.Version, &h.TLS, &h.Banner, &h.Findings,
+		models.Uint(&r.ID), &r.Kind, &r.Profile, &r.Targets, &r.TCPPorts, &r.UDPPorts, &r.Zone, &r.RequestID, &r.Status, &r.Holder, &r.RequestedBy,
+		&r.Progress, &r.Error, &r.Summary, &r.QueuedAt, &r.StartedAt, &r.FinishedAt)
 }
 
 // latestHostRow is the host row of the latest finished run that recorded

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"gorm.io/gorm"
 
 	"github.com/portcullis/portcullis/models"
@@ -111,6 +112,15 @@ func changesFromRows(t *testing.T, w *workflowtest.World) {
 	workflowtest.Must(t, err)
 	if latest == nil || latest.Run.ID != second.ID {
 		t.Fatalf("latest run of the host: %+v", latest)
+	}
+	// Read in one statement by a column reader: the same as gorm reads the
+	// run (but its report) and the host row.
+	var run models.ScanRun
+	var host models.ScanResult
+	workflowtest.Must(t, w.App.DB().Omit("report").First(&run, second.ID).Error)
+	workflowtest.Must(t, w.App.DB().Where("run_id = ? AND address = ? AND protocol = '' AND port = 0", second.ID, "10.40.0.15").First(&host).Error)
+	if diff := cmp.Diff(scans.HostResult{Run: run, Host: host}, *latest); diff != "" {
+		t.Fatalf("latest run of the host, read in one statement (-gorm +read):\n%s", diff)
 	}
 	ports, err := w.App.Scans.HostPorts(w.Ctx, second.ID, "10.40.0.15", paging.Request[scans.PortKey]{Limit: 1})
 	workflowtest.Must(t, err)
