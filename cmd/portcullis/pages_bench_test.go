@@ -134,6 +134,9 @@ func BenchmarkPages(b *testing.B) {
 					if site.postgres {
 						b.ReportMetric(float64((site.postgresCPU(b)-pg0).Microseconds())/float64(b.N), "pg-cpu-µs/op")
 					}
+					if site.postgres && os.Getenv("BENCH_PAGES_PG_PLANS") != "" {
+						site.logReplanned(b)
+					}
 					if dir := os.Getenv("BENCH_PAGES_DUMP"); dir != "" {
 						// The last view, to compare a page before and after a change.
 						rec := httptest.NewRecorder()
@@ -367,6 +370,50 @@ func (s *benchSite) postgresCPU(b *testing.B) time.Duration {
 		}
 	}
 	return total
+}
+
+// logReplanned logs the prepared statements PostgreSQL planned again on
+// their executions (custom plans) rather than once (a generic plan), over
+// every connection of the pool: planning is PostgreSQL's CPU per statement
+// that the statement's own work does not explain.
+func (s *benchSite) logReplanned(b *testing.B) {
+	ctx := context.Background()
+	n := s.db.Stats().OpenConnections
+	conns := make([]*sql.Conn, 0, n)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	type counts struct{ custom, generic int64 }
+	byStatement := map[string]counts{}
+	// Holding every open connection at once reads each one's statements.
+	for range n {
+		c, err := s.db.Conn(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		conns = append(conns, c)
+		rows, err := c.QueryContext(ctx, "SELECT statement, custom_plans, generic_plans FROM pg_prepared_statements")
+		if err != nil {
+			b.Fatal(err)
+		}
+		for rows.Next() {
+			var stmt string
+			var k counts
+			if err := rows.Scan(&stmt, &k.custom, &k.generic); err != nil {
+				b.Fatal(err)
+			}
+			sum := byStatement[stmt]
+			byStatement[stmt] = counts{sum.custom + k.custom, sum.generic + k.generic}
+		}
+		rows.Close()
+	}
+	for stmt, k := range byStatement {
+		if k.custom > k.generic && k.custom > 10 {
+			b.Logf("planned %d times (%d generic): %s", k.custom, k.generic, stmt[:min(len(stmt), 300)])
+		}
+	}
 }
 
 // processCPU is the CPU time (user and system) the process has used.
