@@ -547,8 +547,6 @@ func (s *Service) Page(ctx context.Context, actor core.Actor, f Filter, req pagi
 		}
 		return len(severityOrder)
 	}
-	// The pairs give only ids (the index answers that alone); the whole
-	// items are read once, for the page that is left after merging.
 	fetch := req.Fetch()
 	key := func(d models.DriftItem) Key { return Key{rank(d.Severity), d.ID} }
 	if f.Address != "" {
@@ -562,6 +560,8 @@ func (s *Service) Page(ctx context.Context, actor core.Actor, f Filter, req pagi
 		}
 		return paging.Cut(req, out, key), nil
 	}
+	// The pairs give only ids (the index answers that alone); the whole
+	// items are read once, for the page that is left after merging.
 	chosen, err := pageByIndex(base, states, f.Severity, req.After, fetch)
 	if err != nil {
 		return paging.Page[models.DriftItem]{}, err
