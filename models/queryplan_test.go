@@ -214,16 +214,18 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 				continue
 			}
 			var plan []string
+			read := map[string]bool{}
 			for _, r := range rows {
 				plan = append(plan, r.Detail)
 				if _, after, ok := strings.Cut(r.Detail, " INDEX "); ok {
-					used["sqlite"][strings.Fields(after)[0]] = true
+					read[strings.Fields(after)[0]] = true
 				}
 			}
+			maps.Copy(used["sqlite"], read)
 			if bad := sqliteFullScans(plan, q.stopsAtLimit); len(bad) > 0 {
 				t.Errorf("%s reads a large table whole: %v\n%s\nplan: %s", q.name, bad, q.sql, strings.Join(plan, " | "))
 			}
-			if q.index != "" && !strings.Contains(strings.Join(plan, " | "), " INDEX "+q.index+" ") && !strings.HasSuffix(strings.Join(plan, " | "), " INDEX "+q.index) {
+			if q.index != "" && !read[q.index] {
 				t.Errorf("%s does not read the index %s\n%s\nplan: %s", q.name, q.index, q.sql, strings.Join(plan, " | "))
 			}
 		}

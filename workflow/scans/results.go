@@ -284,10 +284,7 @@ type HostResult struct {
 // round trip fewer on PostgreSQL for the asset page, which reads it on
 // every view.
 func (s *Service) LatestOf(ctx context.Context, address string) (*HostResult, error) {
-	q := s.DB().WithContext(ctx).Table("scan_results p").Select(latestColumns).Joins("JOIN scan_runs r ON r.id = p.run_id").
-		Where("p.address = ? AND p.protocol = '' AND p.port = 0 AND r.status = ?", address, "done").
-		Order("p.run_id DESC").Limit(1)
-	found, err := models.ReadRows(q, 1, scanLatest)
+	found, err := models.ReadRows(latestHost(s.DB().WithContext(ctx), address, false).Select(latestColumns).Limit(1), 1, scanLatest)
 	if err != nil || len(found) == 0 {
 		return nil, err
 	}
@@ -309,17 +306,23 @@ func scanLatest(rows *sql.Rows, l *HostResult) error {
 		&r.Progress, &r.Error, &r.Summary, &r.QueuedAt, &r.StartedAt, &r.FinishedAt)
 }
 
-// latestHostRow is the host row of the latest finished run that recorded
-// address (with broadOnly, leaving out verification runs, which probe only
-// their request's ports); nil when there is none.
-func latestHostRow(db *gorm.DB, address string, broadOnly bool) (*models.ScanResult, error) {
-	q := db.Table("scan_results p").Select("p.*").Joins("JOIN scan_runs r ON r.id = p.run_id").
+// latestHost is the host rows (p) that finished runs (r) recorded of
+// address, newest run first (with broadOnly, leaving out verification
+// runs, which probe only their request's ports).
+func latestHost(db *gorm.DB, address string, broadOnly bool) *gorm.DB {
+	q := db.Table("scan_results p").Joins("JOIN scan_runs r ON r.id = p.run_id").
 		Where("p.address = ? AND p.protocol = '' AND p.port = 0 AND r.status = ?", address, "done")
 	if broadOnly {
 		q = q.Where("r.kind <> ?", "verification")
 	}
+	return q.Order("p.run_id DESC")
+}
+
+// latestHostRow is the host row of the latest finished run that recorded
+// address (see latestHost); nil when there is none.
+func latestHostRow(db *gorm.DB, address string, broadOnly bool) (*models.ScanResult, error) {
 	var host models.ScanResult
-	err := q.Order("p.run_id DESC").Take(&host).Error
+	err := latestHost(db, address, broadOnly).Select("p.*").Take(&host).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, nil
 	}
