@@ -293,7 +293,7 @@ func (s *Service) MyRecertifications(ctx context.Context, actor core.Actor, page
 		for i, it := range items {
 			reqIDs[i] = it.RequestID
 		}
-		reqs, err := requests.ReadWithRules(db, reqIDs)
+		reqs, err := s.requests.ReadWithRules(db, reqIDs)
 		if err != nil {
 			return paging.Page[models.Recertification]{}, err
 		}

@@ -195,7 +195,7 @@ func (s *Service) mergeBranches(db *gorm.DB, branches []*gorm.DB, at string, fet
 		if err != nil {
 			return nil, err
 		}
-		return rows, attach(db, rows)
+		return rows, s.attach(db, rows)
 	}
 	// Each branch gives only its sort keys (an index answers that alone),
 	// read into small structs rather than whole models; the whole rows are
@@ -254,7 +254,7 @@ func (s *Service) mergeBranches(db *gorm.DB, branches []*gorm.DB, at string, fet
 			out = append(out, rows[i])
 		}
 	}
-	return out, attach(db, out)
+	return out, s.attach(db, out)
 }
 
 // sortKey is where a request sits in a merged list: its stage time (zero
@@ -300,40 +300,70 @@ func (s *Service) LatestOwn(ctx context.Context, actor core.Actor, n int) (pagin
 }
 
 // attach loads the requester and the rules of a page of requests: two
-// queries by key, whatever the page's size. The requester is what a list
-// shows of a person (findRequesters): not their login, roles or settings.
-func attach(db *gorm.DB, rows []models.Request) error {
+// queries by key, whatever the page's size, each only for what is not kept
+// from earlier pages (listcache.go). The requester is what a list shows of
+// a person (findRequesters): not their login, roles or settings.
+func (s *Service) attach(db *gorm.DB, rows []models.Request) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	people := make([]uint, 0, len(rows))
-	for _, r := range rows {
-		people = append(people, r.RequesterID)
+	kept := !inTransaction(db)
+	var people []uint
+	var generation uint64
+	if kept {
+		people, generation = s.requesters.get(s.Store, rows)
+	} else {
+		for _, r := range rows {
+			people = append(people, r.RequesterID)
+		}
 	}
-	slices.Sort(people)
-	people = slices.Compact(people)
-	users, err := findRequesters(db.Where("id IN ?", people), len(people))
-	if err != nil {
-		return err
+	if len(people) > 0 {
+		slices.Sort(people)
+		people = slices.Compact(people)
+		users, err := findRequesters(db.Where("id IN ?", people), len(people))
+		if err != nil {
+			return err
+		}
+		byID := make(map[uint]models.User, len(users))
+		for _, u := range users {
+			byID[u.ID] = u
+		}
+		for i := range rows {
+			if u, ok := byID[rows[i].RequesterID]; ok {
+				rows[i].Requester = u
+			}
+		}
+		if kept {
+			s.requesters.keep(generation, users)
+		}
 	}
-	byID := make(map[uint]models.User, len(users))
-	for _, u := range users {
-		byID[u.ID] = u
-	}
-	for i := range rows {
-		rows[i].Requester = byID[rows[i].RequesterID]
-	}
-	return attachRules(db, rows)
+	return s.attachRules(db, rows)
 }
 
-// attachRules loads the rules of requests in one query.
-func attachRules(db *gorm.DB, rows []models.Request) error {
+// attachRules loads the rules of requests in one query, for those whose
+// rules, as of their version, are not kept from an earlier page.
+func (s *Service) attachRules(db *gorm.DB, rows []models.Request) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	ids := make([]uint, len(rows))
-	for i, r := range rows {
-		ids[i] = r.ID
+	l, listed := listingOf(db)
+	summed := listed && l.summedRules
+	// Rules read in a transaction may be ones it wrote and will not commit.
+	kept := !inTransaction(db)
+	missing := make([]int, 0, len(rows))
+	if kept {
+		missing = s.listedRules.get(rows, summed)
+	} else {
+		for i := range rows {
+			missing = append(missing, i)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	ids := make([]uint, len(missing))
+	for n, i := range missing {
+		ids[n] = rows[i].ID
 	}
 	rules, err := findRules(db.Where("request_id IN ?", ids).Order("request_id, position"), len(ids)*2)
 	if err != nil {
@@ -349,10 +379,20 @@ func attachRules(db *gorm.DB, rows []models.Request) error {
 		byRequest[rules[i].RequestID] = rules[i:j:j]
 		i = j
 	}
-	for i := range rows {
+	for _, i := range missing {
 		rows[i].Rules = byRequest[rows[i].ID]
 	}
+	if kept {
+		s.listedRules.keep(rows, missing, summed)
+	}
 	return nil
+}
+
+// inTransaction tells whether db runs in a transaction, whose reads may see
+// writes that are never committed.
+func inTransaction(db *gorm.DB) bool {
+	_, ok := db.Statement.ConnPool.(gorm.TxCommitter)
+	return ok
 }
 
 // A queue is the requests waiting at one stage, oldest first. Each state is

@@ -60,21 +60,21 @@ func findRequesters(q *gorm.DB, capacity int) ([]models.User, error) {
 // other long or detail-only columns, which made up most of what a list read.
 var listedColumns = []string{
 	"id", "title", "state", "requester_id", "team", "expires_at", "needs_second_approval", "findings",
-	"exception", "innovation", "submitted_at", "approved_at", "updated_at",
+	"exception", "innovation", "submitted_at", "approved_at", "updated_at", "version",
 }
 
 func scanListed(rows *sql.Rows, r *models.Request) error {
 	return rows.Scan(models.Uint(&r.ID), &r.Title, &r.State, models.Uint(&r.RequesterID), &r.Team, &r.ExpiresAt, &r.NeedsSecondApproval, &r.Findings,
-		&r.Exception, &r.Innovation, &r.SubmittedAt, &r.ApprovedAt, &r.UpdatedAt)
+		&r.Exception, &r.Innovation, &r.SubmittedAt, &r.ApprovedAt, &r.UpdatedAt, &r.Version)
 }
 
 // shownColumns are the listedColumns a plain list of requests shows (the
 // request lists, homes, re-certification items): not the findings, flags
 // and stage times the work queues mark and page their requests by.
-var shownColumns = []string{"id", "title", "state", "requester_id", "team", "expires_at", "needs_second_approval", "updated_at"}
+var shownColumns = []string{"id", "title", "state", "requester_id", "team", "expires_at", "needs_second_approval", "updated_at", "version"}
 
 func scanShown(rows *sql.Rows, r *models.Request) error {
-	return rows.Scan(models.Uint(&r.ID), &r.Title, &r.State, models.Uint(&r.RequesterID), &r.Team, &r.ExpiresAt, &r.NeedsSecondApproval, &r.UpdatedAt)
+	return rows.Scan(models.Uint(&r.ID), &r.Title, &r.State, models.Uint(&r.RequesterID), &r.Team, &r.ExpiresAt, &r.NeedsSecondApproval, &r.UpdatedAt, &r.Version)
 }
 
 // summaryRuleColumns are what a list that sums up each request's rules
@@ -146,7 +146,7 @@ func findRules(q *gorm.DB, capacity int) ([]models.Rule, error) {
 // ReadWithRules reads the requests of ids with their rules (not their
 // requester), by id: what a page of items that point at requests shows, in
 // two queries and without gorm's reflected Preload.
-func ReadWithRules(db *gorm.DB, ids []uint) (map[uint]models.Request, error) {
+func (s *Service) ReadWithRules(db *gorm.DB, ids []uint) (map[uint]models.Request, error) {
 	out := make(map[uint]models.Request, len(ids))
 	if len(ids) == 0 {
 		return out, nil
@@ -155,7 +155,7 @@ func ReadWithRules(db *gorm.DB, ids []uint) (map[uint]models.Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := attachRules(db, rows); err != nil {
+	if err := s.attachRules(db, rows); err != nil {
 		return nil, err
 	}
 	for _, r := range rows {

@@ -45,6 +45,10 @@ type Service struct {
 	// latestOwn is, per person, the first page of their own requests that
 	// their home shows (LatestOwn).
 	latestOwn core.Summaries[ownLatest, paging.Page[models.Request]]
+	// listedRules and requesters keep what list pages show of each
+	// request's rules and requester (listcache.go).
+	listedRules ruleCache
+	requesters  requesterCache
 }
 
 // ownLatest is whose latest requests, and how many, a home shows.
