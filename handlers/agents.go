@@ -234,7 +234,7 @@ func (s *Server) renderAgents(w http.ResponseWriter, r *http.Request, status int
 		s.fail(w, r, err)
 		return
 	}
-	zones, err := s.app.Inventory.ListZones(r.Context())
+	zones, err := s.app.Inventory.Zones(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -108,7 +108,7 @@ func (s *Server) auditExport(w http.ResponseWriter, r *http.Request)    { s.expo
 
 func (s *Server) auditView(r *http.Request) web.Audit {
 	v := web.Audit{VerifierKey: s.app.Compliance.AuditVerifierKey(), Reports: auditReports(r.Context())}
-	zones, _ := s.app.Inventory.ListZones(r.Context())
+	zones, _ := s.app.Inventory.Zones(r.Context())
 	for _, z := range zones {
 		v.Zones = append(v.Zones, web.Option{Value: z.Name, Label: z.Name})
 	}

@@ -14,7 +14,7 @@ import (
 )
 
 func (s *Server) listZones(w http.ResponseWriter, r *http.Request) {
-	zones, err := s.app.Inventory.ListZones(r.Context())
+	zones, err := s.app.Inventory.Zones(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return

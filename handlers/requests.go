@@ -116,7 +116,7 @@ func (s *Server) requestForm(r *http.Request, v web.RequestForm) (web.RequestFor
 	if v.ExpiresAt == "" && !v.Editing {
 		v.ExpiresAt = now.Add(settings.DefaultExpiry).Format(dateFmt)
 	}
-	zones, err := s.app.Inventory.ListZones(ctx)
+	zones, err := s.app.Inventory.Zones(ctx)
 	if err != nil {
 		return v, err
 	}
@@ -223,7 +223,7 @@ func (s *Server) ruleRow(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusBadRequest, "index must be a number from 0 to 99")
 		return
 	}
-	zones, err := s.app.Inventory.ListZones(r.Context())
+	zones, err := s.app.Inventory.Zones(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return

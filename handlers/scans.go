@@ -50,7 +50,7 @@ func (s *Server) renderScans(w http.ResponseWriter, r *http.Request, status int,
 	}
 	// Zones only: a list of every asset would grow with the inventory; an
 	// address is typed.
-	zones, _ := s.app.Inventory.ListZones(r.Context())
+	zones, _ := s.app.Inventory.Zones(r.Context())
 	for _, z := range zones {
 		v.Targets = append(v.Targets, web.Option{Value: z.Name, Label: z.Name})
 	}
