@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sort"
 	"time"
 
@@ -293,17 +294,45 @@ func (s *Service) LatestOf(ctx context.Context, address string) (*HostResult, er
 
 // latestColumns are a host row's columns and its run's but the report, in
 // the order scanLatest reads them.
-var latestColumns = []string{
-	"p.id", "p.run_id", "p.address", "p.protocol", "p.port", "p.state", "p.tarpit", "p.service", "p.product", "p.version", "p.tls", "p.banner", "p.findings",
-	"r.id", "r.kind", "r.profile", "r.targets", "r.tcp_ports", "r.udp_ports", "r.zone", "r.request_id", "r.status", "r.holder", "r.requested_by",
-	"r.progress", "r.error", "r.summary", "r.queued_at", "r.started_at", "r.finished_at",
-}
+var latestColumns = slices.Concat(prefixed("p.", hostColumns), prefixed("r.", runColumns))
 
 func scanLatest(rows *sql.Rows, l *HostResult) error {
-	h, r := &l.Host, &l.Run
-	return rows.Scan(models.Uint(&h.ID), models.Uint(&h.RunID), &h.Address, &h.Protocol, &h.Port, &h.State, &h.Tarpit, &h.Service, &h.Product, &h.Version, &h.TLS, &h.Banner, &h.Findings,
-		models.Uint(&r.ID), &r.Kind, &r.Profile, &r.Targets, &r.TCPPorts, &r.UDPPorts, &r.Zone, &r.RequestID, &r.Status, &r.Holder, &r.RequestedBy,
-		&r.Progress, &r.Error, &r.Summary, &r.QueuedAt, &r.StartedAt, &r.FinishedAt)
+	return rows.Scan(slices.Concat(hostFields(&l.Host), runFields(&l.Run))...)
+}
+
+// hostColumns are every column of a host row, in the order of hostFields.
+var hostColumns = []string{"id", "run_id", "address", "protocol", "port", "state", "tarpit", "service", "product", "version", "tls", "banner", "findings"}
+
+func hostFields(h *models.ScanResult) []any {
+	return []any{models.Uint(&h.ID), models.Uint(&h.RunID), &h.Address, &h.Protocol, &h.Port, &h.State, &h.Tarpit, &h.Service, &h.Product, &h.Version, &h.TLS, &h.Banner, &h.Findings}
+}
+
+// runColumns are every column of a run but its report (a whole scan's
+// findings, read only where one run is shown), in the order of runFields.
+var runColumns = []string{
+	"id", "kind", "profile", "targets", "tcp_ports", "udp_ports", "zone", "request_id", "status", "holder", "requested_by",
+	"progress", "error", "summary", "queued_at", "started_at", "finished_at",
+}
+
+func runFields(r *models.ScanRun) []any {
+	return []any{models.Uint(&r.ID), &r.Kind, &r.Profile, &r.Targets, &r.TCPPorts, &r.UDPPorts, &r.Zone, &r.RequestID, &r.Status, &r.Holder, &r.RequestedBy,
+		&r.Progress, &r.Error, &r.Summary, &r.QueuedAt, &r.StartedAt, &r.FinishedAt}
+}
+
+// findRuns reads the runs of q but their reports, through a column reader
+// rather than gorm's reflected Find: the scan lists read 50 at a time.
+func findRuns(q *gorm.DB, capacity int) ([]models.ScanRun, error) {
+	return models.ReadRows(q.Model(&models.ScanRun{}).Select(runColumns), capacity, func(rows *sql.Rows, r *models.ScanRun) error {
+		return rows.Scan(runFields(r)...)
+	})
+}
+
+func prefixed(prefix string, columns []string) []string {
+	out := make([]string, len(columns))
+	for i, c := range columns {
+		out[i] = prefix + c
+	}
+	return out
 }
 
 // latestHost is the host rows (p) that finished runs (r) recorded of
@@ -369,8 +398,8 @@ func (s *Service) HistoryOf(ctx context.Context, address string, req paging.Requ
 	}
 	// The page's run ids, from the host rows' index, and their runs in one
 	// statement: one round trip on PostgreSQL, not two.
-	var runs []models.ScanRun
-	if err := db.Omit("report", "progress").Where("id IN (?)", q.Select("run_id").Order("run_id DESC").Limit(req.Fetch())).Order("id DESC").Find(&runs).Error; err != nil {
+	runs, err := findRuns(db.Where("id IN (?)", q.Select("run_id").Order("run_id DESC").Limit(req.Fetch())).Order("id DESC"), req.Fetch())
+	if err != nil {
 		return paging.Page[models.ScanRun]{}, err
 	}
 	return paging.Cut(req, runs, func(r models.ScanRun) RunKey { return RunKey{r.ID} }), nil

@@ -122,6 +122,22 @@ func changesFromRows(t *testing.T, w *workflowtest.World) {
 	if diff := cmp.Diff(scans.HostResult{Run: run, Host: host}, *latest); diff != "" {
 		t.Fatalf("latest run of the host, read in one statement (-gorm +read):\n%s", diff)
 	}
+	// The list of runs and a host's history read by a column reader what
+	// gorm reads of each run but its report.
+	var viaFind []models.ScanRun
+	workflowtest.Must(t, w.App.DB().Omit("report").Order("id DESC").Find(&viaFind).Error)
+	listed, err := w.App.Scans.List(w.Ctx, w.Rita, paging.Request[scans.RunKey]{Limit: 100})
+	workflowtest.Must(t, err)
+	if diff := cmp.Diff(viaFind, listed.Items); diff != "" {
+		t.Fatalf("runs listed (-gorm +read):\n%s", diff)
+	}
+	history, err := w.App.Scans.HistoryOf(w.Ctx, "10.40.0.15", paging.Request[scans.RunKey]{Limit: 100})
+	workflowtest.Must(t, err)
+	var historyViaFind []models.ScanRun
+	workflowtest.Must(t, w.App.DB().Omit("report").Where("id IN ?", []uint{first.ID, verification.ID, second.ID}).Order("id DESC").Find(&historyViaFind).Error)
+	if diff := cmp.Diff(historyViaFind, history.Items); diff != "" {
+		t.Fatalf("history of 10.40.0.15 (-gorm +read):\n%s", diff)
+	}
 	ports, err := w.App.Scans.HostPorts(w.Ctx, second.ID, "10.40.0.15", paging.Request[scans.PortKey]{Limit: 1})
 	workflowtest.Must(t, err)
 	if len(ports.Items) != 1 || ports.Items[0].Port != 22 || ports.Next == "" {
@@ -142,7 +158,7 @@ func changesFromRows(t *testing.T, w *workflowtest.World) {
 	if none, err := w.App.Scans.ListeningOn(w.Ctx, "10.40.0.99"); err != nil || none != nil {
 		t.Fatalf("a host no scan recorded: %+v, %v", none, err)
 	}
-	history, err := w.App.Scans.HistoryOf(w.Ctx, "10.40.0.15", paging.First[scans.RunKey]())
+	history, err = w.App.Scans.HistoryOf(w.Ctx, "10.40.0.15", paging.First[scans.RunKey]())
 	workflowtest.Must(t, err)
 	if len(history.Items) != 4 || history.Items[0].ID != later.ID || history.Items[1].ID != second.ID || history.Items[2].ID != verification.ID || history.Items[3].ID != first.ID {
 		t.Fatalf("history %+v", history.Items)

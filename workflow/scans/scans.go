@@ -694,12 +694,12 @@ func (s *Service) List(ctx context.Context, actor core.Actor, req paging.Request
 	if !actor.SeesAllRequests() {
 		return paging.Page[models.ScanRun]{}, core.Forbidden(core.M("err.scans.results_roles", "scan results are for security, operations, auditors and admins"))
 	}
-	q := s.DB().WithContext(ctx).Omit("report")
+	q := s.DB().WithContext(ctx)
 	if req.After != nil {
 		q = q.Where("id < ?", req.After.ID)
 	}
-	var runs []models.ScanRun
-	if err := q.Order("id DESC").Limit(req.Fetch()).Find(&runs).Error; err != nil {
+	runs, err := findRuns(q.Order("id DESC").Limit(req.Fetch()), req.Fetch())
+	if err != nil {
 		return paging.Page[models.ScanRun]{}, err
 	}
 	return paging.Cut(req, runs, func(r models.ScanRun) RunKey { return RunKey{r.ID} }), nil
