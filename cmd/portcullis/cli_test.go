@@ -87,6 +87,7 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{"serve", "--no-such-flag"},
 		{"serve", "--demo", "--db", db, "--access-check-interval", "2h"},
 		{"serve", "--demo", "--db", db, "--max-views", "0"},
+		{"serve", "--demo", "--db", db, "--gc-percent", "20"},
 		{"token", "create", "--db", db, "--user", "ghost@example.test", "--ttl", "forever"},
 	} {
 		_, stderr, code := runCLI(t, noEnv, args...)

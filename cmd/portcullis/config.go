@@ -38,6 +38,8 @@ type Config struct {
 	TrustedProxies  string
 	// MaxViews is how many page views and API reads run at once.
 	MaxViews int
+	// GCPercent is the garbage collector's target heap growth (GOGC).
+	GCPercent int
 	// ScanSlice is how long a scan job works before it yields (see jobs.Options).
 	ScanSlice time.Duration
 	// AccessCheckEvery is how often the identity provider is asked whether

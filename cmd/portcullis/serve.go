@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -55,6 +56,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.DurationVar(&cfg.ScanSlice, "scan-slice", 5*time.Minute, "a scan job stores what it found and yields after this long (another slice, on any instance, goes on); a job left by a killed instance is taken over after two slices")
 	fs.DurationVar(&cfg.AccessCheckEvery, "access-check-interval", 15*time.Minute, "how often to ask the identity provider (by refresh token) whether each person still belongs; at most 1h")
 	fs.IntVar(&cfg.MaxViews, "max-views", models.DefaultViews(), "page views and API reads served at once, the others waiting their turn in order (default: two per core; raise it when the database is on another machine)")
+	fs.IntVar(&cfg.GCPercent, "gc-percent", 300, "how far the heap grows past what is live before Go's garbage collector runs, as GOGC (ignored when GOGC is set): page views allocate much and keep little, so the default trades some memory for less collecting")
 	fs.StringVar(&cfg.TrustedOrigins, "trusted-origins", "", "comma-separated origins also allowed to post forms (behind a proxy)")
 	var allowLoopbackAssets bool
 	fs.BoolVar(&allowLoopbackAssets, "allow-loopback-assets", false, "accept loopback addresses (127.0.0.0/8, ::1) as inventory assets, for test servers (always on with --demo)")
@@ -89,6 +91,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if cfg.MaxViews < 1 || cfg.MaxViews > 1024 {
 		return usagef("--max-views %d: want from 1 to 1024", cfg.MaxViews)
+	}
+	if cfg.GCPercent < 50 || cfg.GCPercent > 1000 {
+		return usagef("--gc-percent %d: want from 50 to 1000", cfg.GCPercent)
+	}
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(cfg.GCPercent)
 	}
 	if cfg.ScanSlice < 5*time.Second {
 		return usagef("--scan-slice %s: want at least 5s", cfg.ScanSlice)

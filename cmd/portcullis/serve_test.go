@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +21,7 @@ func TestServeStopsItsWorkersThenClosesTheDatabase(t *testing.T) {
 	defer cancel()
 	stdout, stderr := &btBuffer{}, &btBuffer{}
 	done := make(chan error, 1)
-	args := []string{"serve", "--demo", "--addr", "127.0.0.1:0", "--demo-idp-addr", "127.0.0.1:0", "--db", dbPath}
+	args := []string{"serve", "--demo", "--addr", "127.0.0.1:0", "--demo-idp-addr", "127.0.0.1:0", "--db", dbPath, "--gc-percent", "250"}
 	go func() { done <- run(ctx, args, func(string) string { return "" }, stdout, stderr) }()
 	deadline := time.After(30 * time.Second)
 	for !strings.Contains(stdout.String(), "Portcullis is serving on") {
@@ -34,6 +35,10 @@ func TestServeStopsItsWorkersThenClosesTheDatabase(t *testing.T) {
 	}
 	if _, err := os.Stat(dbPath + "-wal"); err != nil {
 		t.Fatalf("a serving database in WAL mode has a -wal file: %v", err)
+	}
+	// The collector's target is the process's: set back to Go's default.
+	if gc := debug.SetGCPercent(100); gc != 250 {
+		t.Errorf("serve --gc-percent 250 left the collector's target at %d", gc)
 	}
 	cancel()
 	select {
