@@ -167,7 +167,7 @@ func TestLegacyDatabaseUpgrades(t *testing.T) {
 			}
 
 			upgraded := schemaOf(t, db)
-			for _, name := range []string{"idx_requests_state_id", "idx_requests_team_id", "idx_audit_events_object", "idx_drift_items_state_severity_id"} {
+			for _, name := range []string{"idx_requests_state_id", "idx_requests_team_id_requester", "idx_audit_events_object", "idx_drift_items_state_severity_id"} {
 				if !slices.ContainsFunc(slices.Concat(upgraded["requests"], upgraded["audit_events"], upgraded["drift_items"]), func(c string) bool { return strings.Contains(c, name+" ") }) {
 					t.Errorf("index %s missing after the upgrade", name)
 				}

@@ -65,7 +65,7 @@ var hotQueries = []hotQuery{
 	{name: "requests by state a team member sees", sql: `SELECT * FROM requests WHERE (requester_id = ? OR team = ?) AND state IN ? AND id < ? ORDER BY id DESC LIMIT 50`, args: []any{someone, team, []string{"active"}, cursor}},
 	// The requests feature reads what a team member sees as a union of
 	// branches, each from its own index (workflow/requests ListPage, Counts).
-	{name: "requests of a team filed by others", sql: `SELECT * FROM requests WHERE team = ? AND requester_id <> ? AND id < ? ORDER BY id DESC LIMIT 51`, args: []any{team, someone, cursor}},
+	{name: "requests of a team filed by others", sql: `SELECT id FROM requests WHERE team = ? AND requester_id <> ? AND id < ? ORDER BY id DESC LIMIT 51`, args: []any{team, someone, cursor}, index: "idx_requests_team_id_requester"},
 	{name: "requests by one state", sql: `SELECT * FROM requests WHERE state = ? AND id < ? ORDER BY id DESC LIMIT 51`, args: []any{"submitted", cursor}},
 	{name: "request counts of a requester", sql: `SELECT state, COUNT(*) AS n FROM requests WHERE requester_id = ? GROUP BY state`, args: []any{someone}},
 	{name: "request counts of a team filed by others", sql: `SELECT state, COUNT(*) AS n FROM requests WHERE team = ? AND requester_id <> ? GROUP BY state`, args: []any{team, someone}},
@@ -414,7 +414,14 @@ func seed(t *testing.T, db *gorm.DB, postgres bool) {
 	if err != nil {
 		t.Fatalf("seed: %v", err)
 	}
-	if err := db.Exec("ANALYZE").Error; err != nil {
+	// On PostgreSQL, VACUUM too: it marks the pages whose rows every
+	// transaction sees, as autovacuum has long done on a database in use,
+	// and the planner prices a read from an index alone by their share.
+	analyse := "ANALYZE"
+	if postgres {
+		analyse = "VACUUM ANALYZE"
+	}
+	if err := db.Exec(analyse).Error; err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("seeded in %v (%s)", time.Since(start).Round(time.Millisecond), strings.Join(took, ", "))
