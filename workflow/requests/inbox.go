@@ -43,7 +43,7 @@ func (s *Service) countNotActionable(ctx context.Context, actor core.Actor) (not
 		args  []any
 	}{
 		{"requester_id = ? AND state = ?", []any{actor.ID, StateSubmitted}},
-		{"requester_id = ? AND state = ? AND NOT " + approvedBy(""), []any{actor.ID, StateInReview, false, DecisionApprove}},
+		{"requester_id = ? AND state = ? AND NOT " + approvedBy(""), []any{actor.ID, StateInReview}},
 	} {
 		var n int64
 		if err := db.Model(&models.Request{}).Where(q.where, q.args...).Count(&n).Error; err != nil {
@@ -54,7 +54,7 @@ func (s *Service) countNotActionable(ctx context.Context, actor core.Actor) (not
 	if actor.Has(core.RoleApprover) {
 		var n int64
 		if err := db.Model(&models.Request{}).
-			Where("state = ? AND needs_second_approval = ? AND "+approvedBy("review"), StateInReview, true, false, DecisionApprove).
+			Where(stateIs(StateInReview)+" AND needs_second_approval = true AND "+approvedBy("review")).
 			Where("requester_id = ? OR "+reviewedBy, actor.ID, actor.ID, false, DecisionApprove).Count(&n).Error; err != nil {
 			return ex, err
 		}
