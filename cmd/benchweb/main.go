@@ -130,6 +130,10 @@ type pageResult struct {
 	Requests   int
 	Non2xx     int
 	SocketErrs string
+	// ServerCPU is the server process's CPU time (user and system) per
+	// request while it was driven: what a view costs the server, apart from
+	// wrk's share of the same cores.
+	ServerCPU time.Duration
 }
 
 // target is one thing to drive: a page as a person, or an API call.
@@ -291,7 +295,7 @@ func runScenario(ctx context.Context, cfg config, name string, stdout, stderr io
 	// The table is printed whole at the end, aligned; progress goes to stderr.
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	defer tw.Flush()
-	fmt.Fprintf(tw, "page\tas\tstatus\tbytes\talone\treq/s\tp50\tp99\trequests\tnon-2xx/3xx\t\n")
+	fmt.Fprintf(tw, "page\tas\tstatus\tbytes\talone\treq/s\tp50\tp99\trequests\tnon-2xx/3xx\tserver CPU/req\t\n")
 	for _, t := range targets(alicesRequest) {
 		if cfg.Pages != nil && !cfg.Pages.MatchString(t.name) {
 			continue
@@ -314,15 +318,26 @@ func runScenario(ctx context.Context, cfg config, name string, stdout, stderr io
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", t.name, err)
 		}
+		cpu0, err := processCPU(srv.Process.Pid)
+		if err != nil {
+			return nil, err
+		}
 		if err := drive(ctx, cfg, base+t.path, header, &res); err != nil {
 			return nil, fmt.Errorf("%s: %w", t.name, err)
+		}
+		cpu1, err := processCPU(srv.Process.Pid)
+		if err != nil {
+			return nil, err
+		}
+		if res.Requests > 0 {
+			res.ServerCPU = (cpu1 - cpu0) / time.Duration(res.Requests)
 		}
 		results = append(results, res)
 		who := t.as
 		if t.api && who != "" {
 			who += " (token)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%.1f\t%s\t%s\t%d\t%d%s\t\n", t.name, who, res.Status, res.Bytes, fmtDur(res.First), res.RPS, fmtDur(res.P50), fmtDur(res.P99), res.Requests, res.Non2xx, res.SocketErrs)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%.1f\t%s\t%s\t%d\t%d%s\t%s\t\n", t.name, who, res.Status, res.Bytes, fmtDur(res.First), res.RPS, fmtDur(res.P50), fmtDur(res.P99), res.Requests, res.Non2xx, res.SocketErrs, fmtDur(res.ServerCPU))
 		fmt.Fprintf(stderr, "%s: %s %.1f req/s\n", name, t.name, res.RPS)
 	}
 	// Pages that failed are measured all the same (their errors counted);
@@ -617,6 +632,31 @@ func fmtDur(d time.Duration) string {
 		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
 	}
 	return fmt.Sprintf("%.2fs", d.Seconds())
+}
+
+// processCPU is the CPU time (user and system) the process has used.
+func processCPU(pid int) (time.Duration, error) {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The fields after the command's name (which may hold spaces, inside
+	// parentheses): utime and stime are the 12th and 13th, in clock ticks.
+	_, rest, ok := strings.Cut(string(stat), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		return 0, fmt.Errorf("unexpected /proc/%d/stat: %q", pid, stat)
+	}
+	var ticks int64
+	for _, v := range f[11:13] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+		}
+		ticks += n
+	}
+	// Linux reports in USER_HZ, 100 a second on every architecture Go runs on.
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
 }
 
 // vmHWM is the process's peak resident set size.
