@@ -23,7 +23,20 @@ type Summary[T any] struct {
 	ok         bool
 	generation uint64
 	builtAt    time.Time
-	recounting bool // a reader counts again an aged value of this generation
+	recounting bool // a reader counts again a value others may still be given
+	settle     time.Duration
+}
+
+// SetSettle lets a value younger than d be given after this instance's
+// commits too, and the one reader who counts it again after that be the only
+// one to wait: for a summary that costs far more to count than a view (the
+// dashboard's, a tenth of a second at a company's size), which a busy
+// instance's commits, several a second, would otherwise have every view count
+// again. Its readers see a change at most d (and one count) late.
+func (m *Summary[T]) SetSettle(d time.Duration) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.settle = d
 }
 
 // Get returns the kept value, or counts it again with build.
@@ -39,7 +52,7 @@ func (m *Summary[T]) Get(st *Store, build func() (T, error)) (T, error) {
 	}
 	m.mu.Lock()
 	gen, now := st.Generation(), time.Now()
-	m.recounting = m.ok && m.generation == gen
+	m.recounting = m.ok && (m.generation == gen || m.settle > 0)
 	m.mu.Unlock()
 	v, err := build()
 	m.mu.Lock()
@@ -53,13 +66,21 @@ func (m *Summary[T]) Get(st *Store, build func() (T, error)) (T, error) {
 	return v, nil
 }
 
-// kept is the kept value if it may be used: of this generation and young,
-// or (when orAged) of this generation while another reader counts it again.
+// kept is the kept value if it may be used: of this generation (or settling)
+// and young, or (when orAged) one another reader counts again, unless a
+// commit made it out of date and it does not settle.
 func (m *Summary[T]) kept(st *Store, orAged bool) (T, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.ok && m.generation == st.Generation() && (time.Since(m.builtAt) < SummaryMaxAge || orAged && m.recounting) {
-		return m.value, true
+	if m.ok {
+		age := time.Since(m.builtAt)
+		current := m.generation == st.Generation()
+		if (current || age < m.settle) && age < SummaryMaxAge {
+			return m.value, true
+		}
+		if orAged && m.recounting && (current || m.settle > 0) {
+			return m.value, true
+		}
 	}
 	var zero T
 	return zero, false

@@ -59,3 +59,48 @@ func TestSummaryGivesTheAgedValueWhileItIsCountedAgain(t *testing.T) {
 		t.Errorf("after the commit's count: %d and %d, want 4 for both", v, w)
 	}
 }
+
+// A settling value is given after commits until it is older than its settle
+// time; then one reader counts it again while the others still get it.
+func TestSummarySettlesAfterCommits(t *testing.T) {
+	st := NewStore(modelstest.SQLite(t), modelstest.Logger())
+	var m Summary[int]
+	m.SetSettle(time.Hour)
+	if v, _ := m.Get(st, func() (int, error) { return 1, nil }); v != 1 {
+		t.Fatalf("first count: %d", v)
+	}
+	for range 3 {
+		st.generation.Add(1)
+	}
+	if v, _ := m.Get(st, func() (int, error) { t.Error("counted again while settling"); return 0, nil }); v != 1 {
+		t.Errorf("after commits, while settling: %d, want the kept 1", v)
+	}
+	// The settle time passes: one reader counts, the others get the kept value.
+	m.mu.Lock()
+	m.builtAt = time.Now().Add(-time.Hour)
+	m.mu.Unlock()
+	started, release, done := make(chan struct{}), make(chan struct{}), make(chan int)
+	go func() {
+		v, _ := m.Get(st, func() (int, error) { close(started); <-release; return 2, nil })
+		done <- v
+	}()
+	<-started
+	if v, _ := m.Get(st, func() (int, error) { t.Error("a second count while one runs"); return 0, nil }); v != 1 {
+		t.Errorf("during the count: %d, want the kept 1", v)
+	}
+	close(release)
+	if v := <-done; v != 2 {
+		t.Errorf("the count gave %d, want 2", v)
+	}
+	if v, _ := m.Get(st, func() (int, error) { return 3, nil }); v != 2 {
+		t.Errorf("after the count: %d, want 2", v)
+	}
+	// Never past SummaryMaxAge, which bounds what another instance's changes wait.
+	m.mu.Lock()
+	m.builtAt = time.Now().Add(-SummaryMaxAge)
+	m.mu.Unlock()
+	st.generation.Add(1)
+	if v, _ := m.Get(st, func() (int, error) { return 4, nil }); v != 4 {
+		t.Errorf("a settling value as old as SummaryMaxAge after a commit: %d, want it counted again (4)", v)
+	}
+}

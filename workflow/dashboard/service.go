@@ -5,6 +5,7 @@ package dashboard
 
 import (
 	"sync"
+	"time"
 
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/drift"
@@ -29,7 +30,8 @@ type Service struct {
 		today            string
 		opened, resolved map[string]int
 	}
-	// view is shared by every reader until something changes.
+	// view is shared by every reader until something changes and Settle
+	// has passed.
 	view core.Summary[*Dashboard]
 	// inboxes, teamDrift and overdue are kept briefly, per person, per
 	// team and for everyone (see core.Summaries).
@@ -44,7 +46,16 @@ type inboxKey struct {
 	team string
 }
 
+// Settle is how late the dashboard may show this instance's changes: it is
+// counted again at most this often however many commits come meanwhile.
+const Settle = 2 * time.Second
+
 // New makes the dashboard over the features it reads.
 func New(st *core.Store, req *requests.Service, inv *inventory.Service, sc *scans.Service, dr *drift.Service, rc *recert.Service) *Service {
-	return &Service{Store: st, requests: req, inventory: inv, scans: sc, drift: dr, recert: rc}
+	s := &Service{Store: st, requests: req, inventory: inv, scans: sc, drift: dr, recert: rc}
+	s.view.SetSettle(Settle)
+	return s
 }
+
+// SetSettle replaces Settle, for tests.
+func (s *Service) SetSettle(d time.Duration) { s.view.SetSettle(d) }
