@@ -91,6 +91,9 @@ func BenchmarkPages(b *testing.B) {
 	} {
 		b.Run(org.name, func(b *testing.B) {
 			site := newBenchSite(b, org.seed)
+			if n, _ := strconv.Atoi(os.Getenv("BENCH_PAGES_COMMITS")); n > 0 {
+				site.commitInBackground(b, n)
+			}
 			for _, p := range bpPages {
 				b.Run(p.name, func(b *testing.B) {
 					req := site.request(b, p)
@@ -151,6 +154,34 @@ func BenchmarkPages(b *testing.B) {
 	}
 }
 
+// commitInBackground commits perSecond transactions a second until the
+// benchmark ends, as a busy instance's writes do: each one ends what this
+// instance keeps until its next commit (counts, requesters, homes).
+func (site *benchSite) commitInBackground(b *testing.B, perSecond int) {
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	b.Cleanup(func() { stop(); <-done })
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(time.Second / time.Duration(perSecond))
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			err := site.app.Requests.InTx(ctx, func(tx *gorm.DB) error {
+				return tx.Exec("UPDATE settings SET value = value WHERE key = 'bench-commit'").Error
+			})
+			if err != nil && ctx.Err() == nil {
+				b.Errorf("background commit: %v", err)
+				return
+			}
+		}
+	}()
+}
+
 // benchSite is a server on one database with a session per demo person.
 type benchSite struct {
 	handler http.Handler
@@ -160,6 +191,7 @@ type benchSite struct {
 	statements atomic.Int64
 	db         *sql.DB
 	postgres   bool
+	app        *workflow.App
 }
 
 var bpHiddenField = regexp.MustCompile(`<input type="hidden" name="([^"]*)" value="([^"]*)">`)
@@ -221,6 +253,7 @@ func newBenchSite(b *testing.B, seedArgs []string) *benchSite {
 		}
 	}
 	app := workflow.New(db, log)
+	site.app = app
 	if seedArgs == nil {
 		if err := demo.Seed(ctx, app, issuer); err != nil {
 			b.Fatal(err)
