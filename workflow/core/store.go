@@ -26,7 +26,9 @@ type Store struct {
 	// generation counts committed transactions of this instance, so that a
 	// summary kept in memory knows when it may be out of date.
 	generation atomic.Uint64
-	insertJob  JobInserter
+	// areaGenerations count them by the areas they wrote (see Area).
+	areaGenerations [areaCount]atomic.Uint64
+	insertJob       JobInserter
 	// committed is closed by this instance's next commit (see Committed).
 	commitMu  sync.Mutex
 	committed chan struct{}
@@ -35,6 +37,7 @@ type Store struct {
 
 // NewStore wraps an open, migrated database.
 func NewStore(db *gorm.DB, log *slog.Logger) *Store {
+	watchWrites(db)
 	return &Store{db: db, log: log, now: func() time.Time { return time.Now().UTC() }}
 }
 
@@ -138,9 +141,10 @@ func (s *Store) Audit(tx *gorm.DB, actor Actor, action, objectType string, objec
 
 // InTx runs fn in one transaction.
 func (s *Store) InTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	ctx, wrote := withWrites(ctx)
 	err := s.db.WithContext(ctx).Transaction(fn)
 	if err == nil {
-		s.generation.Add(1)
+		s.countCommit(wrote)
 		s.signalCommit()
 	}
 	return concurrentChange(err)

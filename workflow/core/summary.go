@@ -25,6 +25,15 @@ type Summary[T any] struct {
 	builtAt    time.Time
 	recounting bool // a reader counts again a value others may still be given
 	settle     time.Duration
+	areas      []Area // what it is counted from; none: everything
+}
+
+// SetAreas names the areas the value is counted from: only a commit that
+// writes one of them ends it.
+func (m *Summary[T]) SetAreas(areas ...Area) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.areas = areas
 }
 
 // SetSettle lets a value younger than d be given after this instance's
@@ -51,7 +60,7 @@ func (m *Summary[T]) Get(st *Store, build func() (T, error)) (T, error) {
 		return v, nil
 	}
 	m.mu.Lock()
-	gen, now := st.Generation(), time.Now()
+	gen, now := st.GenerationOf(m.areas), time.Now()
 	m.recounting = m.ok && (m.generation == gen || m.settle > 0)
 	m.mu.Unlock()
 	v, err := build()
@@ -74,7 +83,7 @@ func (m *Summary[T]) kept(st *Store, orAged bool) (T, bool) {
 	defer m.mu.Unlock()
 	if m.ok {
 		age := time.Since(m.builtAt)
-		current := m.generation == st.Generation()
+		current := m.generation == st.GenerationOf(m.areas)
 		if (current || age < m.settle) && age < SummaryMaxAge {
 			return m.value, true
 		}
@@ -95,6 +104,16 @@ const summariesMaxKeys = 4096
 type Summaries[K comparable, T any] struct {
 	mu    sync.Mutex
 	byKey map[K]*Summary[T]
+	areas []Area
+}
+
+// SetAreas names the areas every key's value is counted from (see
+// Summary.SetAreas).
+func (m *Summaries[K, T]) SetAreas(areas ...Area) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.areas = areas
+	m.byKey = nil
 }
 
 // Get returns key's kept value, or counts it again with build.
@@ -105,7 +124,7 @@ func (m *Summaries[K, T]) Get(st *Store, key K, build func() (T, error)) (T, err
 	}
 	s := m.byKey[key]
 	if s == nil {
-		s = &Summary[T]{}
+		s = &Summary[T]{areas: m.areas}
 		m.byKey[key] = s
 	}
 	m.mu.Unlock()

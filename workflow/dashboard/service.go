@@ -54,6 +54,9 @@ const Settle = 2 * time.Second
 func New(st *core.Store, req *requests.Service, inv *inventory.Service, sc *scans.Service, dr *drift.Service, rc *recert.Service) *Service {
 	s := &Service{Store: st, requests: req, inventory: inv, scans: sc, drift: dr, recert: rc}
 	s.view.SetSettle(Settle)
+	s.inboxes.SetAreas(core.AreaRecert, core.AreaDrift, core.AreaInventory)
+	s.teamDrift.SetAreas(core.AreaDrift, core.AreaInventory)
+	s.overdue.SetAreas(core.AreaRecert)
 	return s
 }
 

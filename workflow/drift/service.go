@@ -36,7 +36,9 @@ type teamLimit struct {
 
 // New makes the drift feature; alerts may be nil (no alerting).
 func New(st *core.Store, inv *inventory.Service, alerts AlertQueue) *Service {
-	return &Service{Store: st, inventory: inv, alerts: alerts}
+	s := &Service{Store: st, inventory: inv, alerts: alerts}
+	s.teamAssets.SetAreas(core.AreaDrift, core.AreaInventory)
+	return s
 }
 
 func (s *Service) queueAlerts(tx *gorm.DB, d models.DriftItem) error {

@@ -24,4 +24,10 @@ type Service struct {
 }
 
 // New makes the inventory over the shared store.
-func New(st *core.Store) *Service { return &Service{Store: st} }
+func New(st *core.Store) *Service {
+	s := &Service{Store: st}
+	s.zoneSizes.SetAreas(core.AreaInventory)
+	s.zones.SetAreas(core.AreaInventory)
+	s.tiers.SetAreas(core.AreaInventory)
+	return s
+}

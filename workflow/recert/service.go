@@ -41,7 +41,12 @@ type pendingScope struct {
 }
 
 // New makes the re-certification feature; reminders are off until SetMailer.
-func New(st *core.Store, req *requests.Service) *Service { return &Service{Store: st, requests: req} }
+func New(st *core.Store, req *requests.Service) *Service {
+	s := &Service{Store: st, requests: req}
+	s.progressKept.SetAreas(core.AreaRecert)
+	s.firstPending.SetAreas(core.AreaRecert, core.AreaRequests)
+	return s
+}
 
 // LapsePending lapses a request's pending re-certification, through the
 // table and by the actor who ended the opening: an opening that ended

@@ -66,11 +66,14 @@ func (c *ruleCache) keep(rows []models.Request, missing []int, summed bool) {
 	}
 }
 
+// requesterAreas are what requesterCache is read from.
+var requesterAreas = []core.Area{core.AreaPeople}
+
 // requesterCacheMax bounds the requesters kept for lists.
 const requesterCacheMax = 20000
 
 // requesterCache keeps what lists show of the people who filed requests
-// (findRequesters) until this instance commits a change or
+// (findRequesters) until this instance commits a change to people or
 // core.SummaryMaxAge passes, the same terms as the counts beside the lists:
 // a person renamed or moved to another team by another instance shows
 // under their old name for at most that long.
@@ -87,7 +90,7 @@ type requesterCache struct {
 func (c *requesterCache) get(st *core.Store, rows []models.Request) (missing []uint, generation uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	generation = st.Generation()
+	generation = st.GenerationOf(requesterAreas)
 	if c.byID == nil || c.generation != generation || time.Since(c.since) >= core.SummaryMaxAge || len(c.byID) > requesterCacheMax {
 		c.byID, c.generation, c.since = map[uint]models.User{}, generation, time.Now()
 	}

@@ -66,7 +66,17 @@ type ownScope struct {
 // New makes the requests feature; verification is set with SetVerification
 // once the scans exist.
 func New(st *core.Store, inv *inventory.Service) *Service {
-	return &Service{Store: st, inventory: inv}
+	s := &Service{Store: st, inventory: inv}
+	// Counted from requests, their reviews and rules, and who filed them.
+	areas := []core.Area{core.AreaRequests, core.AreaPeople}
+	s.allCounts.SetAreas(areas...)
+	for i := range s.queueCounts {
+		s.queueCounts[i].SetAreas(areas...)
+	}
+	s.ownCounts.SetAreas(areas...)
+	s.notActionable.SetAreas(areas...)
+	s.latestOwn.SetAreas(areas...)
+	return s
 }
 
 // SetVerification connects the scans that verify implemented requests.
