@@ -3,7 +3,10 @@
 // each demo role through the development identity provider's login form,
 // and drives every main page and API call with wrk at a fixed number of
 // connections, printing requests/s, p50, p99, response size, non-2xx
-// answers and the server's peak memory. It talks to 127.0.0.1 only.
+// answers, the server's CPU time per request and its peak memory. The
+// scenarios' servers run side by side and each page is driven on each in
+// turn, so that the machine's other load weighs on all alike. It talks to
+// 127.0.0.1 only.
 //
 //	go run ./cmd/benchweb --bin bin/portcullis
 package main
@@ -96,25 +99,84 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if _, err := exec.LookPath(cfg.Wrk); err != nil {
 		return fmt.Errorf("no wrk load generator (Debian: apt-get install wrk): %w", err)
 	}
-	results := map[string][]pageResult{}
-	var order []string
+	// Every scenario's server is started first; then each page is driven on
+	// each of them in turn, so that a busy spell of this shared machine
+	// weighs on a page's demo and seeded figures alike rather than on one
+	// whole scenario.
+	var scenarios []*scenario
+	defer func() {
+		for _, sc := range scenarios {
+			sc.stop()
+		}
+	}()
 	for _, name := range strings.Split(cfg.Scenarios, ",") {
 		name = strings.TrimSpace(name)
 		if name == "" {
 			continue
 		}
-		res, err := runScenario(ctx, cfg, name, stdout, stderr)
+		sc, err := startScenario(ctx, cfg, name, stdout)
+		if sc != nil {
+			scenarios = append(scenarios, sc)
+		}
 		if errors.Is(err, errSkipped) {
+			scenarios = scenarios[:len(scenarios)-1]
+			sc.stop()
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		results[name] = res
-		order = append(order, name)
+	}
+	// Alice's request: the seed and the demo both give her request #1.
+	const alicesRequest = 1
+	for _, t := range targets(alicesRequest) {
+		if cfg.Pages != nil && !cfg.Pages.MatchString(t.name) {
+			continue
+		}
+		for _, sc := range scenarios {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			res, err := sc.drivePage(ctx, cfg, t)
+			if err != nil {
+				return fmt.Errorf("%s: %s: %w", sc.name, t.name, err)
+			}
+			sc.results = append(sc.results, res)
+			fmt.Fprintf(stderr, "%s: %s %.1f req/s\n", sc.name, t.name, res.RPS)
+		}
+	}
+	results := map[string][]pageResult{}
+	var order []string
+	for _, sc := range scenarios {
+		if err := sc.report(stdout); err != nil {
+			return fmt.Errorf("%s: %w", sc.name, err)
+		}
+		results[sc.name] = sc.results
+		order = append(order, sc.name)
 	}
 	compare(stdout, results, order)
 	return nil
+}
+
+// scenario is one server under test: its database, its sessions and tokens.
+type scenario struct {
+	name    string
+	base    string
+	pid     int
+	logPath string
+	cookies map[string]string
+	tokens  map[string]string
+	results []pageResult
+	stops   []func() // run last first
+}
+
+func (sc *scenario) onStop(f func()) { sc.stops = append(sc.stops, f) }
+
+func (sc *scenario) stop() {
+	for i := len(sc.stops) - 1; i >= 0; i-- {
+		sc.stops[i]()
+	}
+	sc.stops = nil
 }
 
 var errSkipped = errors.New("skipped")
@@ -130,6 +192,7 @@ type pageResult struct {
 	Requests   int
 	Non2xx     int
 	SocketErrs string
+	As         string // who asked: a person, "(token)" for the API
 	// ServerCPU is the server process's CPU time (user and system) per
 	// request while it was driven: what a view costs the server, apart from
 	// wrk's share of the same cores.
@@ -185,12 +248,16 @@ var people = map[string]string{
 
 const demoPassword = "portcullis-demo"
 
-func runScenario(ctx context.Context, cfg config, name string, stdout, stderr io.Writer) ([]pageResult, error) {
+// startScenario seeds the scenario's database, starts its server and logs
+// each person in. The scenario it returns, even with an error, is to be
+// stopped.
+func startScenario(ctx context.Context, cfg config, name string, stdout io.Writer) (*scenario, error) {
+	sc := &scenario{name: name, cookies: map[string]string{}, tokens: map[string]string{}}
 	dir, err := os.MkdirTemp("", "benchweb-")
 	if err != nil {
-		return nil, err
+		return sc, err
 	}
-	defer os.RemoveAll(dir)
+	sc.onStop(func() { os.RemoveAll(dir) })
 	var dsn string
 	seeded := strings.HasPrefix(name, "seeded")
 	switch {
@@ -198,25 +265,25 @@ func runScenario(ctx context.Context, cfg config, name string, stdout, stderr io
 		dsn = filepath.Join(dir, "bench.db")
 	case strings.HasSuffix(name, "postgres"):
 		if cfg.PGAdminURL == "" {
-			return nil, errSkipped
+			return sc, errSkipped
 		}
-		drop, url, err := throwawayPG(ctx, cfg.PGAdminURL)
+		drop, url, err := throwawayPG(ctx, cfg.PGAdminURL, name)
 		if err != nil {
 			fmt.Fprintf(stdout, "\n== %s: skipped: no PostgreSQL at %s (%v)\n", name, cfg.PGAdminURL, err)
-			return nil, errSkipped
+			return sc, errSkipped
 		}
-		defer drop()
+		sc.onStop(drop)
 		dsn = url
 	default:
-		return nil, fmt.Errorf("unknown scenario %q (demo-sqlite, seeded-sqlite, demo-postgres, seeded-postgres)", name)
+		return sc, fmt.Errorf("unknown scenario %q (demo-sqlite, seeded-sqlite, demo-postgres, seeded-postgres)", name)
 	}
 	addr, err := freeLoopbackAddr()
 	if err != nil {
-		return nil, err
+		return sc, err
 	}
 	idpAddr, err := freeLoopbackAddr()
 	if err != nil {
-		return nil, err
+		return sc, err
 	}
 	fmt.Fprintf(stdout, "\n== %s\n", name)
 	if seeded {
@@ -226,7 +293,7 @@ func runScenario(ctx context.Context, cfg config, name string, stdout, stderr io
 		cmd.Env = cleanEnv()
 		out, err := cmd.CombinedOutput()
 		if err != nil {
-			return nil, fmt.Errorf("seed: %v\n%s", err, out)
+			return sc, fmt.Errorf("seed: %v\n%s", err, out)
 		}
 		fmt.Fprintf(stdout, "%s(seed took %s)\n", out, time.Since(start).Round(time.Second))
 	} else {
@@ -234,15 +301,16 @@ func runScenario(ctx context.Context, cfg config, name string, stdout, stderr io
 	}
 	srvLog, err := os.Create(filepath.Join(dir, "serve.log"))
 	if err != nil {
-		return nil, err
+		return sc, err
 	}
-	defer srvLog.Close()
+	sc.onStop(func() { srvLog.Close() })
+	sc.logPath = srvLog.Name()
 	serveArgs := []string{"serve", "--demo", "--db", dsn, "--addr", addr, "--demo-idp-addr", idpAddr, "--log-level", "warn"}
 	if strings.HasSuffix(name, "postgres") {
 		// A shared database takes its audit signing key from the operator.
 		keyFile, err := auditKeyFile(ctx, cfg.Bin, dir)
 		if err != nil {
-			return nil, err
+			return sc, err
 		}
 		serveArgs = append(serveArgs, "--audit-key-file", keyFile)
 	}
@@ -250,11 +318,12 @@ func runScenario(ctx context.Context, cfg config, name string, stdout, stderr io
 	srv.Env = cleanEnv()
 	srv.Stdout, srv.Stderr = srvLog, srvLog
 	if err := srv.Start(); err != nil {
-		return nil, err
+		return sc, err
 	}
 	exited := make(chan struct{})
 	go func() { srv.Wait(); close(exited) }()
-	defer func() {
+	sc.pid = srv.Process.Pid
+	sc.onStop(func() {
 		srv.Process.Signal(os.Interrupt)
 		select {
 		case <-exited:
@@ -262,95 +331,94 @@ func runScenario(ctx context.Context, cfg config, name string, stdout, stderr io
 			srv.Process.Kill()
 			<-exited
 		}
-	}()
+	})
 	base := "http://" + addr
+	sc.base = base
 	if err := waitHealthy(ctx, base, 2*time.Minute, exited); err != nil {
 		logTail, _ := os.ReadFile(srvLog.Name())
-		return nil, fmt.Errorf("%w\nserver log:\n%s", err, logTail)
+		return sc, fmt.Errorf("%w\nserver log:\n%s", err, logTail)
 	}
 
-	cookies := map[string]string{}
 	for short, email := range people {
 		c, err := login(ctx, base, email)
 		if err != nil {
-			return nil, fmt.Errorf("log in as %s: %w", email, err)
+			return sc, fmt.Errorf("log in as %s: %w", email, err)
 		}
-		cookies[short] = c
+		sc.cookies[short] = c
 	}
-	tokens := map[string]string{}
 	for _, short := range []string{"rita"} {
 		cmd := exec.CommandContext(ctx, cfg.Bin, "token", "create", "--db", dsn, "--user", people[short], "--name", "benchweb")
 		cmd.Env = cleanEnv()
 		out, err := cmd.Output()
 		if err != nil {
-			return nil, fmt.Errorf("token create for %s: %v", people[short], err)
+			return sc, fmt.Errorf("token create for %s: %v", people[short], err)
 		}
 		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-		tokens[short] = lines[len(lines)-1]
+		sc.tokens[short] = lines[len(lines)-1]
 	}
-	// Alice's request: the seed and the demo both give her request #1.
-	const alicesRequest = 1
+	return sc, nil
+}
 
-	var results []pageResult
-	// The table is printed whole at the end, aligned; progress goes to stderr.
+// drivePage fetches t once, then drives it with wrk.
+func (sc *scenario) drivePage(ctx context.Context, cfg config, t target) (pageResult, error) {
+	header := ""
+	switch {
+	case t.as == "":
+	case t.api:
+		header = "Authorization: Bearer " + sc.tokens[t.as]
+	default:
+		header = "Cookie: " + sc.cookies[t.as]
+	}
+	res := pageResult{Name: t.name}
+	began := time.Now()
+	var err error
+	res.Status, res.Bytes, err = fetchOnce(ctx, sc.base+t.path, header)
+	res.First = time.Since(began)
+	if err != nil {
+		return res, err
+	}
+	cpu0, err := processCPU(sc.pid)
+	if err != nil {
+		return res, err
+	}
+	if err := drive(ctx, cfg, sc.base+t.path, header, &res); err != nil {
+		return res, err
+	}
+	cpu1, err := processCPU(sc.pid)
+	if err != nil {
+		return res, err
+	}
+	if res.Requests > 0 {
+		res.ServerCPU = (cpu1 - cpu0) / time.Duration(res.Requests)
+	}
+	res.As = t.as
+	if t.api && t.as != "" {
+		res.As += " (token)"
+	}
+	return res, nil
+}
+
+// report prints the scenario's table, the errors its server logged and its
+// peak memory.
+func (sc *scenario) report(stdout io.Writer) error {
+	fmt.Fprintf(stdout, "\n== %s\n", sc.name)
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	defer tw.Flush()
 	fmt.Fprintf(tw, "page\tas\tstatus\tbytes\talone\treq/s\tp50\tp99\trequests\tnon-2xx/3xx\tserver CPU/req\t\n")
-	for _, t := range targets(alicesRequest) {
-		if cfg.Pages != nil && !cfg.Pages.MatchString(t.name) {
-			continue
-		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		header := ""
-		switch {
-		case t.as == "":
-		case t.api:
-			header = "Authorization: Bearer " + tokens[t.as]
-		default:
-			header = "Cookie: " + cookies[t.as]
-		}
-		res := pageResult{Name: t.name}
-		began := time.Now()
-		res.Status, res.Bytes, err = fetchOnce(ctx, base+t.path, header)
-		res.First = time.Since(began)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", t.name, err)
-		}
-		cpu0, err := processCPU(srv.Process.Pid)
-		if err != nil {
-			return nil, err
-		}
-		if err := drive(ctx, cfg, base+t.path, header, &res); err != nil {
-			return nil, fmt.Errorf("%s: %w", t.name, err)
-		}
-		cpu1, err := processCPU(srv.Process.Pid)
-		if err != nil {
-			return nil, err
-		}
-		if res.Requests > 0 {
-			res.ServerCPU = (cpu1 - cpu0) / time.Duration(res.Requests)
-		}
-		results = append(results, res)
-		who := t.as
-		if t.api && who != "" {
-			who += " (token)"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%.1f\t%s\t%s\t%d\t%d%s\t%s\t\n", t.name, who, res.Status, res.Bytes, fmtDur(res.First), res.RPS, fmtDur(res.P50), fmtDur(res.P99), res.Requests, res.Non2xx, res.SocketErrs, fmtDur(res.ServerCPU))
-		fmt.Fprintf(stderr, "%s: %s %.1f req/s\n", name, t.name, res.RPS)
+	for _, res := range sc.results {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%.1f\t%s\t%s\t%d\t%d%s\t%s\t\n", res.Name, res.As, res.Status, res.Bytes, fmtDur(res.First), res.RPS, fmtDur(res.P50), fmtDur(res.P99), res.Requests, res.Non2xx, res.SocketErrs, fmtDur(res.ServerCPU))
 	}
 	// Pages that failed are measured all the same (their errors counted);
 	// the server's own words say why.
-	if failed := serverErrors(srvLog.Name(), 5); failed != "" {
+	if failed := serverErrors(sc.logPath, 5); failed != "" {
 		fmt.Fprintf(tw, "server errors (first lines of its log):\n%s", failed)
 	}
-	peak, err := vmHWM(srv.Process.Pid)
+	peak, err := vmHWM(sc.pid)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	fmt.Fprintf(tw, "server peak RSS (VmHWM): %s\n", peak)
-	return results, nil
+	return nil
 }
 
 // compare prints each page's throughput on a seeded database as a share of its
@@ -677,7 +745,7 @@ func vmHWM(pid int) (string, error) {
 
 // throwawayPG creates an empty database for the bench on the server of
 // adminURL (which must be on loopback) and returns its URL and how to drop it.
-func throwawayPG(ctx context.Context, adminURL string) (drop func(), dsn string, err error) {
+func throwawayPG(ctx context.Context, adminURL, scenario string) (drop func(), dsn string, err error) {
 	u, err := url.Parse(adminURL)
 	if err != nil {
 		return nil, "", err
@@ -699,7 +767,8 @@ func throwawayPG(ctx context.Context, adminURL string) (drop func(), dsn string,
 		sqlDB.Close()
 		return nil, "", err
 	}
-	name := fmt.Sprintf("portcullis_benchweb_%d", os.Getpid())
+	// One database per scenario: their servers run side by side.
+	name := fmt.Sprintf("portcullis_benchweb_%d_%s", os.Getpid(), strings.ReplaceAll(scenario, "-", "_"))
 	if err := admin.Exec("DROP DATABASE IF EXISTS " + name).Error; err != nil {
 		sqlDB.Close()
 		return nil, "", err
