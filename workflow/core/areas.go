@@ -74,10 +74,11 @@ func noteWrites(db *gorm.DB) {
 	}
 }
 
-// noteReadWrites is noteWrites for statements that read rows, which write
-// only when they are not a SELECT (UPDATE … RETURNING run through Raw and
-// Scan or Find).
-func noteReadWrites(db *gorm.DB) {
+// noteSQLWrites is noteWrites for statements gorm runs as they were
+// written (Exec, Raw with Scan or Find), which write nothing when they are a
+// SELECT: the audit log's lock (SELECT pg_advisory_xact_lock) is taken by
+// every audited transaction.
+func noteSQLWrites(db *gorm.DB) {
 	sql := strings.TrimLeft(db.Statement.SQL.String(), " \t\n(")
 	if len(sql) >= 6 && strings.EqualFold(sql[:6], "SELECT") {
 		return
@@ -95,9 +96,9 @@ func watchWrites(db *gorm.DB) {
 	cb.Create().After("gorm:create").Register(name, noteWrites)
 	cb.Update().After("gorm:update").Register(name, noteWrites)
 	cb.Delete().After("gorm:delete").Register(name, noteWrites)
-	cb.Raw().After("gorm:raw").Register(name, noteWrites)
-	cb.Query().After("gorm:query").Register(name, noteReadWrites)
-	cb.Row().After("gorm:row").Register(name, noteReadWrites)
+	cb.Raw().After("gorm:raw").Register(name, noteSQLWrites)
+	cb.Query().After("gorm:query").Register(name, noteSQLWrites)
+	cb.Row().After("gorm:row").Register(name, noteSQLWrites)
 }
 
 // withWrites is ctx with an empty set of written areas for one transaction.
