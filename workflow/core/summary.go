@@ -41,7 +41,8 @@ func (m *Summary[T]) SetAreas(areas ...Area) {
 // one to wait: for a summary that costs far more to count than a view (the
 // dashboard's, a tenth of a second at a company's size), which a busy
 // instance's commits, several a second, would otherwise have every view count
-// again. Its readers see a change at most d (and one count) late.
+// again. Its readers see a change at most d (and one count) late, and never
+// a value older than SummaryMaxAge that a commit made out of date.
 func (m *Summary[T]) SetSettle(d time.Duration) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -87,7 +88,7 @@ func (m *Summary[T]) kept(st *Store, orAged bool) (T, bool) {
 		if (current || age < m.settle) && age < SummaryMaxAge {
 			return m.value, true
 		}
-		if orAged && m.recounting && (current || m.settle > 0) {
+		if orAged && m.recounting && (current || m.settle > 0 && age < SummaryMaxAge) {
 			return m.value, true
 		}
 	}

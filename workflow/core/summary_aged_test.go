@@ -65,7 +65,10 @@ func TestSummaryGivesTheAgedValueWhileItIsCountedAgain(t *testing.T) {
 func TestSummarySettlesAfterCommits(t *testing.T) {
 	st := NewStore(modelstest.SQLite(t), modelstest.Logger())
 	var m Summary[int]
-	m.SetSettle(time.Hour)
+	// Half of SummaryMaxAge: time enough for two views while it settles,
+	// and for a count after it, before the value is too old to give.
+	settle := SummaryMaxAge / 2
+	m.SetSettle(settle)
 	if v, _ := m.Get(st, func() (int, error) { return 1, nil }); v != 1 {
 		t.Fatalf("first count: %d", v)
 	}
@@ -77,7 +80,7 @@ func TestSummarySettlesAfterCommits(t *testing.T) {
 	}
 	// The settle time passes: one reader counts, the others get the kept value.
 	m.mu.Lock()
-	m.builtAt = time.Now().Add(-time.Hour)
+	m.builtAt = time.Now().Add(-settle)
 	m.mu.Unlock()
 	started, release, done := make(chan struct{}), make(chan struct{}), make(chan int)
 	go func() {
@@ -95,12 +98,30 @@ func TestSummarySettlesAfterCommits(t *testing.T) {
 	if v, _ := m.Get(st, func() (int, error) { return 3, nil }); v != 2 {
 		t.Errorf("after the count: %d, want 2", v)
 	}
-	// Never past SummaryMaxAge, which bounds what another instance's changes wait.
+	// Never past SummaryMaxAge, which bounds what another instance's changes
+	// wait: not even to the readers that arrive while one counts it again.
 	m.mu.Lock()
 	m.builtAt = time.Now().Add(-SummaryMaxAge)
 	m.mu.Unlock()
 	st.generation.Add(1)
-	if v, _ := m.Get(st, func() (int, error) { return 4, nil }); v != 4 {
-		t.Errorf("a settling value as old as SummaryMaxAge after a commit: %d, want it counted again (4)", v)
+	started, release = make(chan struct{}), make(chan struct{})
+	go func() {
+		v, _ := m.Get(st, func() (int, error) { close(started); <-release; return 4, nil })
+		done <- v
+	}()
+	<-started
+	waited := make(chan int)
+	go func() {
+		v, _ := m.Get(st, func() (int, error) { return 5, nil })
+		waited <- v
+	}()
+	select {
+	case v := <-waited:
+		t.Fatalf("a reader got %d, a value older than SummaryMaxAge, while it was counted again after a commit", v)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	if v, w := <-done, <-waited; v != 4 || w != 4 {
+		t.Errorf("after the count: %d and %d, want 4 for both", v, w)
 	}
 }

@@ -30,16 +30,23 @@ func ruleKeyOf(r *models.Request, summed bool) ruleKey {
 
 // ruleCache keeps the rules lists showed, so that a list page reads from
 // the database only the rules of requests changed since it was last shown.
-// Readers share the kept slices and must not change them.
+// Readers share the kept slices and must not change them. What is kept is
+// also dropped after core.SummaryMaxAge: rules rewritten other than by a
+// step (a migration another instance runs, an operator's SQL) show within
+// that.
 type ruleCache struct {
 	mu    sync.Mutex
 	byKey map[ruleKey][]models.Rule
+	since time.Time
 }
 
 // get sets the kept rules of rows and returns the indexes of rows that had none.
 func (c *ruleCache) get(rows []models.Request, summed bool) (missing []int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if time.Since(c.since) >= core.SummaryMaxAge {
+		c.byKey, c.since = nil, time.Now()
+	}
 	for i := range rows {
 		rules, ok := c.byKey[ruleKeyOf(&rows[i], summed)]
 		if !ok {
