@@ -305,7 +305,9 @@ func startScenario(ctx context.Context, cfg config, name string, stdout io.Write
 	}
 	sc.onStop(func() { srvLog.Close() })
 	sc.logPath = srvLog.Name()
-	serveArgs := []string{"serve", "--demo", "--db", dsn, "--addr", addr, "--demo-idp-addr", idpAddr, "--log-level", "warn"}
+	// Everyone logs in when the servers start, and a person's next page may
+	// come after every scenario was seeded and many pages driven on each.
+	serveArgs := []string{"serve", "--demo", "--db", dsn, "--addr", addr, "--demo-idp-addr", idpAddr, "--log-level", "warn", "--session-idle", "12h"}
 	if strings.HasSuffix(name, "postgres") {
 		// A shared database takes its audit signing key from the operator.
 		keyFile, err := auditKeyFile(ctx, cfg.Bin, dir)

@@ -95,9 +95,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if cfg.GCPercent < 50 || cfg.GCPercent > 1000 {
 		return usagef("--gc-percent %d: want from 50 to 1000", cfg.GCPercent)
 	}
-	if getenv("GOGC") == "" {
-		debug.SetGCPercent(cfg.GCPercent)
-	}
 	if cfg.ScanSlice < 5*time.Second {
 		return usagef("--scan-slice %s: want at least 5s", cfg.ScanSlice)
 	}
@@ -126,6 +123,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(cfg.GCPercent)
+	}
 	db, err := models.Open(ctx, cfg.DB, log)
 	if err != nil {
 		return err

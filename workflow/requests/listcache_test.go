@@ -2,7 +2,10 @@ package requests_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
+
+	"gorm.io/gorm"
 
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/models/modelstest"
@@ -44,6 +47,28 @@ func TestListsShowRulesAsEditedOnAnyInstance(t *testing.T) {
 			t.Fatalf("%s list before the edit: rules %+v, requester %q", l.name, got.Rules, got.Requester.Name)
 		}
 	}
+	// Shown again, the list reads its requests and nothing else; in a
+	// transaction (which may see writes never committed) it keeps nothing.
+	var statements atomic.Int64
+	count := func(*gorm.DB) { statements.Add(1) }
+	workflowtest.Must(t, db.Callback().Query().After("gorm:query").Register("test:count", count))
+	workflowtest.Must(t, db.Callback().Row().After("gorm:row").Register("test:count", count))
+	shown(lists[0].ctx)
+	if n := statements.Load(); n != 1 {
+		t.Errorf("a list shown again ran %d statements, want 1 (its requests; their rules and requester kept)", n)
+	}
+	workflowtest.Must(t, w.App.Requests.InTx(w.Ctx, func(tx *gorm.DB) error {
+		statements.Store(0)
+		ids := []uint{r.ID}
+		got, err := w.App.Requests.ReadWithRules(tx, ids)
+		if err != nil {
+			return err
+		}
+		if n := statements.Load(); n != 2 || len(got[r.ID].Rules) != 1 {
+			t.Errorf("a request read in a transaction: %d statements and rules %+v, want 2 (the rules read, not kept)", n, got[r.ID].Rules)
+		}
+		return nil
+	}))
 	edit := workflowtest.LowRisk()
 	edit.Rules = append(edit.Rules, requests.RuleInput{Source: "transit", Destination: "10.50.0.10", Protocol: "udp", Ports: "514", Service: "syslog"})
 	edit.Rules[0].Ports = "8443"
