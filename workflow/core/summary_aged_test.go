@@ -38,25 +38,34 @@ func TestSummaryGivesTheAgedValueWhileItIsCountedAgain(t *testing.T) {
 
 	// After a commit the kept value is not given: readers wait for the count.
 	st.generation.Add(1)
-	started, release = make(chan struct{}), make(chan struct{})
+	countWithAWaiter(t, st, &m, 4)
+}
+
+// countWithAWaiter has one reader count m again (to counted) and checks that
+// a reader arriving meanwhile waits for that count rather than being given
+// the kept value, and then gets the new one.
+func countWithAWaiter(t *testing.T, st *Store, m *Summary[int], counted int) {
+	t.Helper()
+	started, release, done := make(chan struct{}), make(chan struct{}), make(chan int)
 	go func() {
-		v, _ := m.Get(st, func() (int, error) { close(started); <-release; return 4, nil })
+		v, _ := m.Get(st, func() (int, error) { close(started); <-release; return counted, nil })
 		done <- v
 	}()
 	<-started
 	waited := make(chan int)
 	go func() {
-		v, _ := m.Get(st, func() (int, error) { return 5, nil })
+		v, _ := m.Get(st, func() (int, error) { return counted + 1, nil })
 		waited <- v
 	}()
 	select {
 	case v := <-waited:
-		t.Fatalf("a reader got %d during the count after a commit, want it to wait", v)
+		close(release)
+		t.Fatalf("a reader got %d while the value was counted again, want it to wait", v)
 	case <-time.After(50 * time.Millisecond):
 	}
 	close(release)
-	if v, w := <-done, <-waited; v != 4 || w != 4 {
-		t.Errorf("after the commit's count: %d and %d, want 4 for both", v, w)
+	if v, w := <-done, <-waited; v != counted || w != counted {
+		t.Errorf("after the count: %d and %d, want %d for both", v, w, counted)
 	}
 }
 
@@ -104,24 +113,5 @@ func TestSummarySettlesAfterCommits(t *testing.T) {
 	m.builtAt = time.Now().Add(-SummaryMaxAge)
 	m.mu.Unlock()
 	st.generation.Add(1)
-	started, release = make(chan struct{}), make(chan struct{})
-	go func() {
-		v, _ := m.Get(st, func() (int, error) { close(started); <-release; return 4, nil })
-		done <- v
-	}()
-	<-started
-	waited := make(chan int)
-	go func() {
-		v, _ := m.Get(st, func() (int, error) { return 5, nil })
-		waited <- v
-	}()
-	select {
-	case v := <-waited:
-		t.Fatalf("a reader got %d, a value older than SummaryMaxAge, while it was counted again after a commit", v)
-	case <-time.After(50 * time.Millisecond):
-	}
-	close(release)
-	if v, w := <-done, <-waited; v != 4 || w != 4 {
-		t.Errorf("after the count: %d and %d, want 4 for both", v, w)
-	}
+	countWithAWaiter(t, st, &m, 4)
 }
