@@ -19,26 +19,34 @@ func TestSummaryGivesTheAgedValueWhileItIsCountedAgain(t *testing.T) {
 	m.mu.Lock()
 	m.builtAt = time.Now().Add(-SummaryMaxAge)
 	m.mu.Unlock()
-	started, release, done := make(chan struct{}), make(chan struct{}), make(chan int)
-	go func() {
-		v, _ := m.Get(st, func() (int, error) { close(started); <-release; return 2, nil })
-		done <- v
-	}()
-	<-started
-	if v, err := m.Get(st, func() (int, error) { t.Error("a second count while one runs"); return 0, nil }); err != nil || v != 1 {
-		t.Errorf("during the recount: %d, %v, want the kept 1", v, err)
-	}
-	close(release)
-	if v := <-done; v != 2 {
-		t.Errorf("the recount gave %d, want 2", v)
-	}
-	if v, _ := m.Get(st, func() (int, error) { return 3, nil }); v != 2 {
-		t.Errorf("after the recount: %d, want 2", v)
-	}
+	countWhileKeptIsGiven(t, st, &m, 1, 2)
 
 	// After a commit the kept value is not given: readers wait for the count.
 	st.generation.Add(1)
 	countWithAWaiter(t, st, &m, 4)
+}
+
+// countWhileKeptIsGiven has one reader count m again (to counted) and
+// checks that a reader arriving meanwhile is given the kept value at once,
+// without a count of its own, and that the count is kept after it.
+func countWhileKeptIsGiven(t *testing.T, st *Store, m *Summary[int], kept, counted int) {
+	t.Helper()
+	started, release, done := make(chan struct{}), make(chan struct{}), make(chan int)
+	go func() {
+		v, _ := m.Get(st, func() (int, error) { close(started); <-release; return counted, nil })
+		done <- v
+	}()
+	<-started
+	if v, err := m.Get(st, func() (int, error) { t.Error("a second count while one runs"); return 0, nil }); err != nil || v != kept {
+		t.Errorf("during the count: %d, %v, want the kept %d", v, err, kept)
+	}
+	close(release)
+	if v := <-done; v != counted {
+		t.Errorf("the count gave %d, want %d", v, counted)
+	}
+	if v, _ := m.Get(st, func() (int, error) { return counted + 1, nil }); v != counted {
+		t.Errorf("after the count: %d, want %d", v, counted)
+	}
 }
 
 // countWithAWaiter has one reader count m again (to counted) and checks that
@@ -91,22 +99,7 @@ func TestSummarySettlesAfterCommits(t *testing.T) {
 	m.mu.Lock()
 	m.builtAt = time.Now().Add(-settle)
 	m.mu.Unlock()
-	started, release, done := make(chan struct{}), make(chan struct{}), make(chan int)
-	go func() {
-		v, _ := m.Get(st, func() (int, error) { close(started); <-release; return 2, nil })
-		done <- v
-	}()
-	<-started
-	if v, _ := m.Get(st, func() (int, error) { t.Error("a second count while one runs"); return 0, nil }); v != 1 {
-		t.Errorf("during the count: %d, want the kept 1", v)
-	}
-	close(release)
-	if v := <-done; v != 2 {
-		t.Errorf("the count gave %d, want 2", v)
-	}
-	if v, _ := m.Get(st, func() (int, error) { return 3, nil }); v != 2 {
-		t.Errorf("after the count: %d, want 2", v)
-	}
+	countWhileKeptIsGiven(t, st, &m, 1, 2)
 	// Never past SummaryMaxAge, which bounds what another instance's changes
 	// wait: not even to the readers that arrive while one counts it again.
 	m.mu.Lock()
