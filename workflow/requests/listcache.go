@@ -65,11 +65,10 @@ func (c *ruleCache) keep(rows []models.Request, missing []int, summed bool) {
 	if c.byKey == nil || len(c.byKey)+len(missing) > ruleCacheMax {
 		c.byKey = make(map[ruleKey][]models.Rule, len(missing))
 	}
+	// attachRules hands each request a clipped run of one slice: a reader
+	// appending to its copy gets its own array.
 	for _, i := range missing {
-		// Clipped: a reader appending to its copy of the slice gets its own array.
-		rules := rows[i].Rules[:len(rows[i].Rules):len(rows[i].Rules)]
-		rows[i].Rules = rules
-		c.byKey[ruleKeyOf(&rows[i], summed)] = rules
+		c.byKey[ruleKeyOf(&rows[i], summed)] = rows[i].Rules
 	}
 }
 

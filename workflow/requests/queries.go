@@ -415,10 +415,14 @@ func approvedBy(kind string) string {
 
 // stateIs is the condition "in state st" with the state written out. The
 // queues' conditions are the code's own, never input, and written in the
-// statement PostgreSQL plans it once: bound, it costed a plan for any state
-// from an average state's share of the table, found that dearer than the
-// plans it made knowing the state, and planned every execution anew.
-func stateIs(st State) string { return "state = '" + string(st) + "'" }
+// statement so that PostgreSQL plans it once: bound, it costed a plan for
+// any state from an average state's share of the table, found that dearer
+// than the plans it made knowing the state, and planned every execution anew.
+func stateIs(st State) string { return "state = " + quotedState(st) }
+
+// quotedState is st as an SQL string literal; states are the code's own
+// words (lower case and underscores), never input.
+func quotedState(st State) string { return "'" + string(st) + "'" }
 
 var (
 	reviewQueue = queue{id: 0, column: "submitted_at", branches: func(db *gorm.DB) []*gorm.DB {
@@ -670,7 +674,7 @@ func (s *Service) RegisterPage(ctx context.Context, actor core.Actor, page pagin
 var inForceClause = func() string {
 	quoted := make([]string, len(InForceStates))
 	for i, st := range InForceStates {
-		quoted[i] = "'" + string(st) + "'"
+		quoted[i] = quotedState(st)
 	}
 	return "state IN (" + strings.Join(quoted, ", ") + ")"
 }()
