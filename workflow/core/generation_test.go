@@ -1,0 +1,120 @@
+package core_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"gorm.io/gorm"
+
+	"github.com/portcullis/portcullis/models/modelstest"
+	"github.com/portcullis/portcullis/workflow/core"
+)
+
+// TestDataGenerationCountsEveryWriter: the database itself counts writes
+// to what request lists show, so SQL from outside this process (another
+// instance, an operator) moves it as much as a step does, a rolled-back
+// write does not, and writes elsewhere leave it alone.
+func TestDataGenerationCountsEveryWriter(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := context.Background()
+		st := core.NewStore(db, nil)
+		areas := []core.CountedArea{core.CountedRequests, core.CountedRecert, core.CountedInventory}
+		gens := func() map[core.CountedArea]int64 {
+			t.Helper()
+			out := map[core.CountedArea]int64{}
+			for _, area := range areas {
+				g, err := st.DataGeneration(ctx, area)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out[area] = g
+			}
+			return out
+		}
+		exec := func(sql string) {
+			t.Helper()
+			if err := db.Exec(sql).Error; err != nil {
+				t.Fatalf("%s: %v", sql, err)
+			}
+		}
+		exec("INSERT INTO users (issuer, subject, email, name, team, roles) VALUES ('i', 's', 'a@example.test', 'A', 'web', 'requester')")
+		exec("INSERT INTO requests (title, justification, state, requester_id, team, expires_at) SELECT 'T', 'J', 'draft', id, 'web', CURRENT_TIMESTAMP FROM users")
+		req, rec, inv := core.CountedRequests, core.CountedRecert, core.CountedInventory
+		steps := []struct {
+			name    string
+			write   func()
+			changes []core.CountedArea
+		}{
+			{"a rule added", func() {
+				exec("INSERT INTO rules (request_id, position, source, destination, protocol, ports, direction) SELECT id, 1, '10.0.0.0/8', '10.1.1.1', 'tcp', '443', 'ingress' FROM requests")
+			}, []core.CountedArea{req}},
+			{"a request's state", func() { exec("UPDATE requests SET state = 'submitted'") }, []core.CountedArea{req}},
+			{"a review", func() {
+				exec("INSERT INTO reviews (request_id, reviewer_id, kind, decision) SELECT r.id, u.id, 'security', 'approved' FROM requests r, users u")
+			}, []core.CountedArea{req}},
+			{"a requester renamed", func() { exec("UPDATE users SET name = 'B'") }, []core.CountedArea{req}},
+			{"a rule removed", func() { exec("DELETE FROM rules") }, []core.CountedArea{req}},
+			{"a zone added", func() {
+				exec("INSERT INTO zones (name, classification) VALUES ('dmz', 'dmz')")
+			}, []core.CountedArea{inv}},
+			{"an asset added", func() {
+				exec("INSERT INTO assets (address, zone_id) SELECT '127.64.0.1', id FROM zones")
+			}, []core.CountedArea{inv}},
+			{"a campaign and its item", func() {
+				exec("INSERT INTO recert_campaigns (name, due_by, created_by) VALUES ('Q4', CURRENT_TIMESTAMP, 'lee')")
+				exec("INSERT INTO recertifications (campaign_id, request_id, status) SELECT c.id, r.id, 'pending' FROM recert_campaigns c, requests r")
+			}, []core.CountedArea{rec}},
+			{"an audit event", func() {
+				exec("INSERT INTO audit_events (at, actor, action, object_type, object_id) VALUES (CURRENT_TIMESTAMP, 'x', 'x', 'x', 1)")
+			}, nil},
+			{"a rolled-back edit", func() {
+				err := st.InTx(ctx, func(tx *gorm.DB) error {
+					if err := tx.Exec("UPDATE requests SET title = 'U'").Error; err != nil {
+						return err
+					}
+					return errors.New("abandoned")
+				})
+				if err == nil {
+					t.Fatal("the abandoned transaction committed")
+				}
+			}, nil},
+		}
+		for _, s := range steps {
+			before := gens()
+			s.write()
+			after := gens()
+			for _, area := range areas {
+				want := slices.Contains(s.changes, area)
+				if changed := after[area] > before[area]; changed != want || after[area] < before[area] {
+					t.Errorf("%s: %s generation %d → %d, want a change: %v", s.name, area, before[area], after[area], want)
+				}
+			}
+			sum, err := st.DataGeneration(ctx, areas...)
+			if err != nil || sum != after[req]+after[rec]+after[inv] {
+				t.Errorf("%s: the generation of all areas is %d (%v), want the sum of each", s.name, sum, err)
+			}
+		}
+	})
+}
+
+// TestDataGenerationTakesTheAuditLockFirst: on PostgreSQL the trigger
+// takes the audit log's advisory lock before the generation's row, the lock
+// every audited step holds, so the two are always taken in one order.
+func TestDataGenerationTakesTheAuditLockFirst(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "models", "migrations", "postgres", "00022_data_generations.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	lock := strings.Index(s, "PERFORM pg_advisory_xact_lock("+strconv.Itoa(core.AuditLockKey)+");")
+	update := strings.Index(s, "UPDATE data_generations")
+	if lock < 0 || update < 0 || lock > update {
+		t.Errorf("the trigger must take pg_advisory_xact_lock(%d) before it updates data_generations", core.AuditLockKey)
+	}
+}
