@@ -303,16 +303,17 @@ func (s *Server) apiListRequests(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	reqs, err := s.app.Requests.ListPage(r.Context(), actor(r), f, page)
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	out := make([]requestJSON, len(reqs.Items))
-	for i, req := range reqs.Items {
-		out[i] = requestToJSON(r.Context(), req)
-	}
-	writeJSON(w, http.StatusOK, nextCursor(map[string]any{"requests": out}, reqs.Next))
+	s.keptJSON(w, r, "requests", requestLists, func() (any, error) {
+		reqs, err := s.app.Requests.ListPage(r.Context(), actor(r), f, page)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]requestJSON, len(reqs.Items))
+		for i, req := range reqs.Items {
+			out[i] = requestToJSON(r.Context(), req)
+		}
+		return nextCursor(map[string]any{"requests": out}, reqs.Next), nil
+	})
 }
 
 func (s *Server) apiCreateRequest(w http.ResponseWriter, r *http.Request) {
@@ -499,24 +500,25 @@ func (s *Server) apiQueue(which string) http.HandlerFunc {
 			s.apiError(w, r, err)
 			return
 		}
-		var reqs paging.Page[models.Request]
-		switch which {
-		case "review":
-			reqs, err = s.app.Requests.ReviewQueuePage(r.Context(), actor(r), page)
-		case "approval":
-			reqs, err = s.app.Requests.ApprovalQueuePage(r.Context(), actor(r), page)
-		default:
-			reqs, err = s.app.Requests.ImplementationQueuePage(r.Context(), actor(r), page)
-		}
-		if err != nil {
-			s.apiError(w, r, err)
-			return
-		}
-		out := make([]requestJSON, len(reqs.Items))
-		for i, req := range reqs.Items {
-			out[i] = requestToJSON(r.Context(), req)
-		}
-		writeJSON(w, http.StatusOK, nextCursor(map[string]any{"requests": out}, reqs.Next))
+		s.keptJSON(w, r, "queue:"+which, requestLists, func() (any, error) {
+			var reqs paging.Page[models.Request]
+			switch which {
+			case "review":
+				reqs, err = s.app.Requests.ReviewQueuePage(r.Context(), actor(r), page)
+			case "approval":
+				reqs, err = s.app.Requests.ApprovalQueuePage(r.Context(), actor(r), page)
+			default:
+				reqs, err = s.app.Requests.ImplementationQueuePage(r.Context(), actor(r), page)
+			}
+			if err != nil {
+				return nil, err
+			}
+			out := make([]requestJSON, len(reqs.Items))
+			for i, req := range reqs.Items {
+				out[i] = requestToJSON(r.Context(), req)
+			}
+			return nextCursor(map[string]any{"requests": out}, reqs.Next), nil
+		})
 	}
 }
 

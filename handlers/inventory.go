@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/a-h/templ"
+
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/web"
 	"github.com/portcullis/portcullis/web/locale"
@@ -117,26 +119,25 @@ func assetRow(a models.Asset, tiers map[string]policy.Tier) web.AssetRow {
 }
 
 func (s *Server) listAssets(w http.ResponseWriter, r *http.Request) {
-	page, err := cursorPage[inventory.AssetKey](r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	assets, err := s.app.Inventory.ListAssetsPage(r.Context(), page)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	tiers, err := s.app.Inventory.Tiers(r.Context())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	v := web.Assets{CanEdit: actor(r).Has(core.RoleAdmin), Links: pageLinks(r, "cursor", assets.Next)}
-	for _, a := range assets.Items {
-		v.Rows = append(v.Rows, assetRow(a, tiers))
-	}
-	s.render(w, r, http.StatusOK, web.AssetsPage(s.page(r, locale.T(r.Context(), "assets.title")), v))
+	s.keptList(w, r, "assets", locale.T(r.Context(), "assets.title"), inventoryLists, func() (templ.Component, error) {
+		page, err := cursorPage[inventory.AssetKey](r)
+		if err != nil {
+			return nil, err
+		}
+		assets, err := s.app.Inventory.ListAssetsPage(r.Context(), page)
+		if err != nil {
+			return nil, err
+		}
+		tiers, err := s.app.Inventory.Tiers(r.Context())
+		if err != nil {
+			return nil, err
+		}
+		v := web.Assets{CanEdit: actor(r).Has(core.RoleAdmin), Links: pageLinks(r, "cursor", assets.Next)}
+		for _, a := range assets.Items {
+			v.Rows = append(v.Rows, assetRow(a, tiers))
+		}
+		return web.AssetsContent(v), nil
+	})
 }
 
 func (s *Server) newAssetForm(w http.ResponseWriter, r *http.Request) {

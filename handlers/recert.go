@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
+
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/web"
 	"github.com/portcullis/portcullis/web/locale"
@@ -42,52 +44,61 @@ func (s *Server) recertificationPage(w http.ResponseWriter, r *http.Request) {
 // renderRecertification draws the page; refused, when set, puts a refused
 // form back with what was typed.
 func (s *Server) renderRecertification(w http.ResponseWriter, r *http.Request, status int, refused func(*web.Recertification)) {
-	a := actor(r)
-	ctx := r.Context()
-	settings, err := s.app.Inventory.GetSettings(ctx)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	now := time.Now().UTC()
-	v := web.Recertification{
-		CanStart: a.Has(core.RoleApprover, core.RoleAdmin), SeesProgress: a.SeesAllRequests(),
-		DefaultDue: now.AddDate(0, 1, 0).Format(dateFmt), MaxDate: now.Add(settings.MaxExpiry).Format(dateFmt),
-	}
-	minePage, err := pageParams[recert.MineKey](r, "limit", "cursor")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	mine, err := s.app.Recert.MyRecertifications(requests.ForRequestList(ctx), a, minePage)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	for _, it := range mine.Items {
-		v.Mine = append(v.Mine, recertItem(r.Context(), it, now.Add(settings.DefaultExpiry)))
-	}
-	v.MineLinks = pageLinks(r, "cursor", mine.Next)
-	if v.SeesProgress {
-		campPage, err := pageParams[recert.CampaignKey](r, "limit", "campaigns_cursor")
+	draw := func() (templ.Component, error) {
+		a := actor(r)
+		ctx := r.Context()
+		settings, err := s.app.Inventory.GetSettings(ctx)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
-		camps, err := s.app.Recert.Campaigns(ctx, a, campPage)
+		now := time.Now().UTC()
+		v := web.Recertification{
+			CanStart: a.Has(core.RoleApprover, core.RoleAdmin), SeesProgress: a.SeesAllRequests(),
+			DefaultDue: now.AddDate(0, 1, 0).Format(dateFmt), MaxDate: now.Add(settings.MaxExpiry).Format(dateFmt),
+		}
+		minePage, err := pageParams[recert.MineKey](r, "limit", "cursor")
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
-		for _, c := range camps.Items {
-			v.Campaigns = append(v.Campaigns, campaignRow(r.Context(), c))
+		mine, err := s.app.Recert.MyRecertifications(requests.ForRequestList(ctx), a, minePage)
+		if err != nil {
+			return nil, err
 		}
-		v.CampaignsLinks = pageLinks(r, "campaigns_cursor", camps.Next)
+		for _, it := range mine.Items {
+			v.Mine = append(v.Mine, recertItem(r.Context(), it, now.Add(settings.DefaultExpiry)))
+		}
+		v.MineLinks = pageLinks(r, "cursor", mine.Next)
+		if v.SeesProgress {
+			campPage, err := pageParams[recert.CampaignKey](r, "limit", "campaigns_cursor")
+			if err != nil {
+				return nil, err
+			}
+			camps, err := s.app.Recert.Campaigns(ctx, a, campPage)
+			if err != nil {
+				return nil, err
+			}
+			for _, c := range camps.Items {
+				v.Campaigns = append(v.Campaigns, campaignRow(r.Context(), c))
+			}
+			v.CampaignsLinks = pageLinks(r, "campaigns_cursor", camps.Next)
+		}
+		if refused != nil {
+			refused(&v)
+		}
+		return web.RecertificationContent(web.Limits(core.Limits), v), nil
 	}
-	if refused != nil {
-		refused(&v)
+	title := locale.T(r.Context(), "recert.title")
+	if refused == nil {
+		s.keptList(w, r, "recert", title, recertLists, draw)
+		return
 	}
-	s.render(w, r, status, web.RecertificationPage(s.page(r, locale.T(r.Context(), "recert.title")), v))
+	// A refused form, with what was typed, is drawn for this answer alone.
+	c, err := draw()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, status, web.PageOf(s.page(r, title), c))
 }
 
 func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {

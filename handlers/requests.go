@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
+
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/web"
 	"github.com/portcullis/portcullis/web/locale"
@@ -75,31 +77,31 @@ func rulesSummary(rules []models.Rule) string {
 }
 
 func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
-	a := actor(r)
-	q := r.URL.Query()
-	f := requests.Filter{Search: q.Get("q"), Mine: q.Get("mine") != ""}
-	selected := q.Get("state")
-	if st, ok := requests.ParseState(selected); ok {
-		f.States = []requests.State{st}
-	}
-	page, err := cursorPage[requests.ListKey](r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	reqs, err := s.app.Requests.ListPage(requests.ForRequestList(r.Context()), a, f, page)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	v := web.RequestList{Heading: locale.T(r.Context(), "requests.list_heading"), Rows: requestRows(r.Context(), reqs.Items), Query: f.Search, Mine: f.Mine, CanFile: a.Has(core.RoleRequester), Links: pageLinks(r, "cursor", reqs.Next)}
-	if !a.SeesAllRequests() {
-		v.Heading = locale.T(r.Context(), "requests.list_heading_team")
-	}
-	for _, st := range requests.AllStates {
-		v.States = append(v.States, web.Option{Value: string(st), Label: web.Term(r.Context(), web.TermState, string(st)), Selected: string(st) == selected})
-	}
-	s.render(w, r, http.StatusOK, web.RequestListPage(s.page(r, locale.T(r.Context(), "requests.list_heading")), v))
+	s.keptList(w, r, "requests", locale.T(r.Context(), "requests.list_heading"), requestLists, func() (templ.Component, error) {
+		a := actor(r)
+		q := r.URL.Query()
+		f := requests.Filter{Search: q.Get("q"), Mine: q.Get("mine") != ""}
+		selected := q.Get("state")
+		if st, ok := requests.ParseState(selected); ok {
+			f.States = []requests.State{st}
+		}
+		page, err := cursorPage[requests.ListKey](r)
+		if err != nil {
+			return nil, err
+		}
+		reqs, err := s.app.Requests.ListPage(requests.ForRequestList(r.Context()), a, f, page)
+		if err != nil {
+			return nil, err
+		}
+		v := web.RequestList{Heading: locale.T(r.Context(), "requests.list_heading"), Rows: requestRows(r.Context(), reqs.Items), Query: f.Search, SearchMax: core.Limits.Search, Mine: f.Mine, CanFile: a.Has(core.RoleRequester), Links: pageLinks(r, "cursor", reqs.Next)}
+		if !a.SeesAllRequests() {
+			v.Heading = locale.T(r.Context(), "requests.list_heading_team")
+		}
+		for _, st := range requests.AllStates {
+			v.States = append(v.States, web.Option{Value: string(st), Label: web.Term(r.Context(), web.TermState, string(st)), Selected: string(st) == selected})
+		}
+		return web.RequestListContent(v), nil
+	})
 }
 
 // requestForm prepares the form with the inventory's choices.
@@ -919,40 +921,38 @@ func (s *Server) implementRequest(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, v web.Queue, list func(context.Context, paging.Request[requests.QueueKey]) (paging.Page[models.Request], error), queue requests.QueueName) {
-	page, err := cursorPage[requests.QueueKey](r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	// Only the implementation queue shows whole rules.
-	listing := requests.ForRuleSummaries(r.Context())
-	if queue == requests.QueueImplementation {
-		listing = requests.ForListing(r.Context())
-	}
-	reqs, err := list(listing, page)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	a := actor(r)
-	if v.Total, err = s.app.Requests.CountQueue(r.Context(), a, queue); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	var firstByMe map[uint]bool
-	if queue == requests.QueueApproval {
-		ids := make([]uint, len(reqs.Items))
-		for i, rq := range reqs.Items {
-			ids[i] = rq.ID
+	s.keptList(w, r, "queue:"+string(queue), v.Heading, requestLists, func() (templ.Component, error) {
+		page, err := cursorPage[requests.QueueKey](r)
+		if err != nil {
+			return nil, err
 		}
-		if firstByMe, err = s.app.Requests.FirstApprovedBy(r.Context(), a, ids); err != nil {
-			s.fail(w, r, err)
-			return
+		// Only the implementation queue shows whole rules.
+		listing := requests.ForRuleSummaries(r.Context())
+		if queue == requests.QueueImplementation {
+			listing = requests.ForListing(r.Context())
 		}
-	}
-	v.ShowRules = queue == requests.QueueImplementation
-	v.Rows, v.Links = queueRows(r.Context(), a, reqs.Items, firstByMe, v.ShowRules), pageLinks(r, "cursor", reqs.Next)
-	s.render(w, r, http.StatusOK, web.QueuePage(s.page(r, v.Heading), v))
+		reqs, err := list(listing, page)
+		if err != nil {
+			return nil, err
+		}
+		a := actor(r)
+		if v.Total, err = s.app.Requests.CountQueue(r.Context(), a, queue); err != nil {
+			return nil, err
+		}
+		var firstByMe map[uint]bool
+		if queue == requests.QueueApproval {
+			ids := make([]uint, len(reqs.Items))
+			for i, rq := range reqs.Items {
+				ids[i] = rq.ID
+			}
+			if firstByMe, err = s.app.Requests.FirstApprovedBy(r.Context(), a, ids); err != nil {
+				return nil, err
+			}
+		}
+		v.ShowRules = queue == requests.QueueImplementation
+		v.Rows, v.Links = queueRows(r.Context(), a, reqs.Items, firstByMe, v.ShowRules), pageLinks(r, "cursor", reqs.Next)
+		return web.QueueContent(v), nil
+	})
 }
 
 // queueRows marks each request with its most severe finding, the exception
@@ -1003,29 +1003,29 @@ func (s *Server) implementationQueue(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) register(w http.ResponseWriter, r *http.Request) {
-	page, err := cursorPage[requests.RegisterKey](r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	entries, err := s.app.Requests.RegisterPage(requests.ForListing(r.Context()), actor(r), page)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	now := time.Now().UTC()
-	v := web.Register{Rows: make([]web.RegisterRow, len(entries.Items)), Links: pageLinks(r, "cursor", entries.Next)}
-	var states stateLabels
-	for i, e := range entries.Items {
-		v.Rows[i] = web.RegisterRow{
-			RequestID: e.Request.ID, Href: requestHref(e.Request.ID), Title: e.Request.Title,
-			Source: e.Rule.Source, Destination: e.Rule.Destination, Protocol: e.Rule.Protocol, Ports: e.Rule.Ports,
-			Service: e.Rule.Service, Direction: directionText(r.Context(), e.Rule.Direction), State: e.Request.State, StateLabel: states.of(r.Context(), e.Request.State),
-			Approvers: strings.Join(e.Approvers, ", "), Expires: locale.Date(r.Context(), e.Request.ExpiresAt), DaysLeft: requests.DaysLeft(now, e.Request.ExpiresAt),
-			Exception: e.Request.Exception, Innovation: e.Request.Innovation,
+	s.keptList(w, r, "register", locale.T(r.Context(), "register.title"), requestLists, func() (templ.Component, error) {
+		page, err := cursorPage[requests.RegisterKey](r)
+		if err != nil {
+			return nil, err
 		}
-	}
-	s.render(w, r, http.StatusOK, web.RegisterPage(s.page(r, locale.T(r.Context(), "register.title")), v))
+		entries, err := s.app.Requests.RegisterPage(requests.ForListing(r.Context()), actor(r), page)
+		if err != nil {
+			return nil, err
+		}
+		now := time.Now().UTC()
+		v := web.Register{Rows: make([]web.RegisterRow, len(entries.Items)), Links: pageLinks(r, "cursor", entries.Next)}
+		var states stateLabels
+		for i, e := range entries.Items {
+			v.Rows[i] = web.RegisterRow{
+				RequestID: e.Request.ID, Href: requestHref(e.Request.ID), Title: e.Request.Title,
+				Source: e.Rule.Source, Destination: e.Rule.Destination, Protocol: e.Rule.Protocol, Ports: e.Rule.Ports,
+				Service: e.Rule.Service, Direction: directionText(r.Context(), e.Rule.Direction), State: e.Request.State, StateLabel: states.of(r.Context(), e.Request.State),
+				Approvers: strings.Join(e.Approvers, ", "), Expires: locale.Date(r.Context(), e.Request.ExpiresAt), DaysLeft: requests.DaysLeft(now, e.Request.ExpiresAt),
+				Exception: e.Request.Exception, Innovation: e.Request.Innovation,
+			}
+		}
+		return web.RegisterContent(v), nil
+	})
 }
 
 // stateText is a stored state as people read it; empty stays empty.

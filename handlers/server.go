@@ -83,6 +83,8 @@ type Server struct {
 	// locale holds the message catalogs and picks each request's language and zone.
 	locale *locale.Catalog
 	icon   []byte // favicon.ico
+	// keptLists holds list pages as last drawn (see keptList).
+	keptLists *keptLists
 }
 
 // CloseStreams ends every open event stream; register it with
@@ -142,6 +144,7 @@ func New(cfg Config, app *workflow.App, log *slog.Logger) (*Server, error) {
 		cfg: cfg, app: app, log: log, sessions: sm,
 		oidc:   &oidcClient{cfg: cfg.OIDC, redirectURL: strings.TrimRight(cfg.PublicURL, "/") + "/auth/callback"},
 		access: map[string]access{}, closing: make(chan struct{}), locale: catalog, icon: drawFavicon(),
+		keptLists: newKeptLists(keptListBytes),
 	}
 	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { s.fail(w, r, err) }
 	s.security = newSecurityLog(s.writeSecurityEvent)

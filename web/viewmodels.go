@@ -123,9 +123,11 @@ type RequestList struct {
 	Rows    []RequestRow
 	States  []Option
 	Query   string
-	Mine    bool
-	CanFile bool
-	Links   ListLinks
+	// SearchMax is the longest search text the server takes.
+	SearchMax int
+	Mine      bool
+	CanFile   bool
+	Links     ListLinks
 }
 
 // RuleForm is one rule's fields in the request form.

@@ -1,0 +1,177 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"github.com/portcullis/portcullis/web"
+	"github.com/portcullis/portcullis/web/locale"
+	"github.com/portcullis/portcullis/workflow/core"
+)
+
+// keptListBytes bounds what the kept lists hold in all: a page of 50 rows
+// is 25–90 KB, so a few hundred readers' pages.
+const keptListBytes = 16 << 20
+
+// keptLists holds the rendered content of list pages, each with the
+// database's generation of the areas it shows (core.DataGeneration) when it
+// was drawn. At a company's size a
+// page of 50 requests costs several times what the layout around it does
+// (reading the rows, their rules and requesters, and drawing them), while
+// what it shows changes a few times a day; a reader who opens it again
+// before anything it shows was written gets the same bytes.
+type keptLists struct {
+	mu      sync.Mutex
+	entries map[string]keptList
+	size    int
+	max     int
+}
+
+type keptList struct {
+	generation int64
+	content    string
+}
+
+func newKeptLists(max int) *keptLists {
+	return &keptLists{entries: map[string]keptList{}, max: max}
+}
+
+// get is the content kept under key when it was drawn at generation.
+func (k *keptLists) get(key string, generation int64) (string, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	e, ok := k.entries[key]
+	if !ok || e.generation != generation {
+		return "", false
+	}
+	return e.content, true
+}
+
+// put keeps content under key, dropping others (any: a map's order) while
+// the whole is over its bound. A content larger than the bound is not kept.
+func (k *keptLists) put(key string, generation int64, content string) {
+	if len(content) > k.max {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if old, ok := k.entries[key]; ok {
+		// A later drawing may have been kept meanwhile; never go back.
+		if old.generation > generation {
+			return
+		}
+		k.size -= len(old.content)
+	}
+	for other, e := range k.entries {
+		if k.size+len(content) <= k.max {
+			break
+		}
+		if other != key {
+			delete(k.entries, other)
+			k.size -= len(e.content)
+		}
+	}
+	k.entries[key] = keptList{generation: generation, content: content}
+	k.size += len(content)
+}
+
+// keptListKey names one reader's view of one list: who reads it (their
+// roles and team decide which rows they see and what they may do), in which
+// language and time zone, on which UTC day (days left change at midnight),
+// with which filters and cursor.
+func keptListKey(ctx context.Context, list string, r *http.Request) string {
+	var b strings.Builder
+	b.WriteString(list)
+	b.WriteByte('|')
+	b.WriteString(strconv.FormatUint(uint64(actor(r).ID), 10))
+	b.WriteByte('|')
+	b.WriteString(locale.Lang(ctx))
+	b.WriteByte('|')
+	b.WriteString(locale.Zone(ctx).String())
+	b.WriteByte('|')
+	b.WriteString(time.Now().UTC().Format(time.DateOnly))
+	b.WriteByte('|')
+	b.WriteString(r.URL.RawQuery)
+	return b.String()
+}
+
+// kept is a list as this reader last had it when nothing in the areas it
+// shows has been written since (by any instance: the database counts the
+// writes), and otherwise what draw reads and draws afresh, kept for next
+// time. The generation is read before the rows, so what is kept is never
+// older than the number it is kept under.
+func (s *Server) kept(r *http.Request, list string, areas []core.CountedArea, draw func() (string, error)) (string, error) {
+	ctx := r.Context()
+	generation, err := s.app.DataGeneration(ctx, areas...)
+	if err != nil {
+		return "", err
+	}
+	key := keptListKey(ctx, list, r)
+	if content, ok := s.keptLists.get(key, generation); ok {
+		return content, nil
+	}
+	content, err := draw()
+	if err != nil {
+		return "", err
+	}
+	s.keptLists.put(key, generation, content)
+	return content, nil
+}
+
+// keptList is a list page whose content is kept (see kept):
+// only the layout around it is drawn on every view.
+func (s *Server) keptList(w http.ResponseWriter, r *http.Request, list, title string, areas []core.CountedArea, draw func() (templ.Component, error)) {
+	content, err := s.kept(r, list, areas, func() (string, error) {
+		c, err := draw()
+		if err != nil {
+			return "", err
+		}
+		var b strings.Builder
+		err = c.Render(r.Context(), &b)
+		return b.String(), err
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, web.KeptPage(s.page(r, title), content))
+}
+
+// keptJSON is an API list whose body is kept (see kept).
+func (s *Server) keptJSON(w http.ResponseWriter, r *http.Request, list string, areas []core.CountedArea, draw func() (any, error)) {
+	body, err := s.kept(r, "api:"+list, areas, func() (string, error) {
+		v, err := draw()
+		if err != nil {
+			return "", err
+		}
+		var b strings.Builder
+		err = json.NewEncoder(&b).Encode(v)
+		return b.String(), err
+	})
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	io.WriteString(w, body)
+}
+
+// requestLists is what the lists of requests (the queues, the register,
+// /requests and their API calls) show.
+var requestLists = []core.CountedArea{core.CountedRequests}
+
+// recertLists is what the re-certification page shows: each item's request,
+// the campaigns, and the settings its forms' dates come from.
+var recertLists = []core.CountedArea{core.CountedRequests, core.CountedRecert, core.CountedInventory}
+
+// inventoryLists is what the asset list shows.
+var inventoryLists = []core.CountedArea{core.CountedInventory}

@@ -1,0 +1,216 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/portcullis/portcullis/models/modelstest"
+	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/inventory"
+	"github.com/portcullis/portcullis/workflow/requests"
+)
+
+// TestListsKeptUntilAnyInstanceWrites: a list of requests shown again with
+// nothing written since is the one kept (fewer statements, the same bytes),
+// yet a request submitted through another instance on the same database, or
+// renamed by an operator's SQL, is on the very next view — that instance's
+// commits are invisible to this one, the database's count is not. What is
+// kept for one reader, language or filter is never shown for another.
+func TestListsKeptUntilAnyInstanceWrites(t *testing.T) {
+	a := newApp(t)
+	db := a.svc.DB()
+	other := workflow.New(db, modelstest.Logger())
+	ctx := context.Background()
+	rita, alice, pat := a.as("rita"), a.as("alice"), a.as("pat")
+	view := func(c *http.Client, path string, header ...string) string {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, a.url+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body := a.body(resp)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: status %d: %s", path, resp.StatusCode, body)
+		}
+		return body
+	}
+	// main is the page's content, without the layout drawn on every view.
+	main := func(page string) string {
+		_, after, _ := strings.Cut(page, "<main")
+		content, _, _ := strings.Cut(after, "</main>")
+		return content
+	}
+	apiTitles := func() string {
+		t.Helper()
+		var out struct {
+			Requests []struct{ Title string } `json:"requests"`
+		}
+		if code := a.api("rita", http.MethodGet, "/requests?state=submitted", nil, &out); code != http.StatusOK {
+			t.Fatalf("API list: status %d", code)
+		}
+		var titles []string
+		for _, r := range out.Requests {
+			titles = append(titles, r.Title)
+		}
+		return strings.Join(titles, "\n")
+	}
+	const probe, renamed = "Kept-list probe", "Renamed by an operator"
+	lists := []string{"/queue/review", "/requests?state=submitted", "/requests?mine=1"}
+	for _, p := range lists {
+		if strings.Contains(view(rita, p), probe) {
+			t.Fatalf("%s shows the probe before it was filed", p)
+		}
+	}
+	if strings.Contains(apiTitles(), probe) {
+		t.Fatal("the API list shows the probe before it was filed")
+	}
+	in := requests.Input{Title: probe, Justification: "the settlement job reads it", Rules: []requests.RuleInput{{Source: "transit", Destination: "127.50.0.10", Protocol: "tcp", Ports: "443"}}}
+	r, err := other.Requests.Create(ctx, a.actorOf("alice"), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Requests.Submit(ctx, a.actorOf("alice"), r.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range lists[:2] {
+		if !strings.Contains(view(rita, p), probe) {
+			t.Errorf("%s: a request submitted through another instance is missing", p)
+		}
+	}
+	if !strings.Contains(apiTitles(), probe) {
+		t.Error("API list: a request submitted through another instance is missing")
+	}
+	// Per reader: Alice's own requests hold it, Pat's (same address) do not.
+	if !strings.Contains(view(alice, "/requests?mine=1"), probe) {
+		t.Error("Alice's own requests lack the one she filed")
+	}
+	if strings.Contains(view(pat, "/requests?mine=1"), probe) {
+		t.Error("Pat's own requests show Alice's request: a list kept for one reader was shown to another")
+	}
+	// Per language.
+	en, zh := main(view(rita, "/queue/review")), main(view(rita, "/queue/review", "Accept-Language", "zh-CN"))
+	if !strings.Contains(en, "oldest first") || strings.Contains(zh, "oldest first") || !strings.Contains(zh, "最早的在前") {
+		t.Errorf("the review queue in English and Chinese:\n%s\n---\n%s", en, zh)
+	}
+
+	// Shown again unchanged: the kept content, without reading the queue.
+	var statements atomic.Int64
+	count := func(*gorm.DB) { statements.Add(1) }
+	for _, cb := range []interface {
+		Register(string, func(*gorm.DB)) error
+	}{db.Callback().Query().After("gorm:query"), db.Callback().Row().After("gorm:row"), db.Callback().Raw().After("gorm:raw")} {
+		if err := cb.Register("test:count", count); err != nil {
+			t.Fatal(err)
+		}
+	}
+	statements.Store(0)
+	again := main(view(rita, "/queue/review"))
+	kept := statements.Load()
+	if again != en {
+		t.Errorf("the queue shown again differs:\n%s\n---\n%s", again, en)
+	}
+	if err := db.Exec("UPDATE requests SET title = ? WHERE id = ?", renamed, r.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	statements.Store(0)
+	fresh := main(view(rita, "/queue/review"))
+	drawn := statements.Load()
+	if !strings.Contains(fresh, renamed) || strings.Contains(fresh, probe) {
+		t.Errorf("the queue after an operator renamed the request in SQL still shows the old title:\n%s", fresh)
+	}
+	if kept >= drawn {
+		t.Errorf("the queue shown again unchanged ran %d statements, drawn afresh %d: nothing was kept", kept, drawn)
+	}
+}
+
+// TestKeptListsStayWithinTheirBound: what is kept never passes its bound in
+// bytes, a drawing at an older generation never replaces a newer one, and
+// one larger than the whole bound is not kept.
+func TestKeptListsStayWithinTheirBound(t *testing.T) {
+	k := newKeptLists(100)
+	k.put("a", 1, strings.Repeat("a", 40))
+	k.put("b", 1, strings.Repeat("b", 40))
+	k.put("c", 1, strings.Repeat("c", 40))
+	if k.size > 100 || len(k.entries) != 2 {
+		t.Errorf("after three of 40 bytes within 100: %d bytes in %d entries, want at most 100 in 2", k.size, len(k.entries))
+	}
+	if _, ok := k.get("c", 1); !ok {
+		t.Error("the content just kept was dropped")
+	}
+	if _, ok := k.get("c", 2); ok {
+		t.Error("content kept at generation 1 was given for generation 2")
+	}
+	k.put("c", 3, "new")
+	k.put("c", 2, "older")
+	if got, ok := k.get("c", 3); !ok || got != "new" {
+		t.Errorf("a drawing at generation 2 replaced the one at 3: %q, %v", got, ok)
+	}
+	k.put("huge", 4, strings.Repeat("h", 101))
+	if _, ok := k.get("huge", 4); ok || k.size > 100 {
+		t.Errorf("content larger than the bound was kept (size %d)", k.size)
+	}
+	sum := 0
+	for _, e := range k.entries {
+		sum += len(e.content)
+	}
+	if sum != k.size {
+		t.Errorf("size %d, but the entries hold %d bytes", k.size, sum)
+	}
+}
+
+// TestKeptListsFollowTheirAreas: the asset list and the re-certification
+// page are kept too, and show another instance's change in what they read
+// on the next view: an asset added, a campaign started.
+func TestKeptListsFollowTheirAreas(t *testing.T) {
+	a := newApp(t)
+	other := workflow.New(a.svc.DB(), modelstest.Logger())
+	ctx := context.Background()
+	adam, alice := a.as("adam"), a.as("alice")
+	cases := []struct {
+		name   string
+		reader *http.Client
+		path   string
+		want   string
+		change func() error
+	}{
+		{"an asset added", adam, "/assets", "kept-probe-host", func() error {
+			_, err := other.Inventory.SaveAsset(ctx, a.actorOf("adam"), 0, inventory.AssetInput{Address: "127.50.9.9", Hostname: "kept-probe-host", OwnerTeam: "payments"})
+			return err
+		}},
+		{"a campaign started", alice, "/recertification", "/recertification/items/", func() error {
+			_, n, err := other.Recert.StartCampaign(ctx, a.actorOf("lee"), "Kept probe", time.Now().AddDate(0, 4, 0))
+			if err == nil && n == 0 {
+				err = errors.New("the campaign holds no item")
+			}
+			return err
+		}},
+	}
+	for _, c := range cases {
+		for range 2 { // drawn, then kept
+			if body := a.body(a.get(c.reader, c.path)); strings.Contains(body, c.want) {
+				t.Fatalf("%s: %s shows %q before the change", c.name, c.path, c.want)
+			}
+		}
+		if err := c.change(); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if body := a.body(a.get(c.reader, c.path)); !strings.Contains(body, c.want) {
+			t.Errorf("%s through another instance: %s still lacks %q", c.name, c.path, c.want)
+		}
+	}
+}
