@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/portcullis/portcullis/models"
@@ -70,12 +71,59 @@ func trendChart(ctx context.Context, days []dashboard.DayCount) web.Chart {
 }
 
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
-	d, err := s.app.Dashboard.Dashboard(r.Context(), actor(r))
+	ctx := r.Context()
+	d, err := s.app.Dashboard.Dashboard(ctx, actor(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	ctx := r.Context()
+	key := locale.Lang(ctx) + "|" + locale.Zone(ctx).String()
+	content, ok := s.keptDashboard.get(d, key)
+	if !ok {
+		var b strings.Builder
+		if err := web.DashboardContent(dashboardView(ctx, d, time.Now())).Render(ctx, &b); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		content = b.String()
+		s.keptDashboard.put(d, key, content)
+	}
+	s.render(w, r, http.StatusOK, web.KeptPage(s.page(r, locale.T(ctx, "dashboard.title")), content))
+}
+
+// keptDashboard is the dashboard's content as drawn from the counts the
+// dashboard feature keeps (counted again at most every 2 s, and at least
+// every SummaryMaxAge): drawing them costs more than the kept counts do to
+// give, and every reader of one language and time zone is shown the same.
+type keptDashboard struct {
+	mu      sync.Mutex
+	of      *dashboard.Dashboard
+	content map[string]string // by language and zone
+}
+
+// get is the content drawn from d for key; counts counted again are a
+// different d, and end everything drawn from the ones before.
+func (k *keptDashboard) get(d *dashboard.Dashboard, key string) (string, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.of != d {
+		return "", false
+	}
+	c, ok := k.content[key]
+	return c, ok
+}
+
+func (k *keptDashboard) put(d *dashboard.Dashboard, key, content string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.of != d {
+		k.of, k.content = d, map[string]string{}
+	}
+	k.content[key] = content
+}
+
+// dashboardView lays the counts out for the page.
+func dashboardView(ctx context.Context, d *dashboard.Dashboard, now time.Time) web.DashboardView {
 	v := web.DashboardView{Trend: trendChart(ctx, d.Trend)}
 	for _, sev := range severities {
 		v.Severities = append(v.Severities, web.Term(ctx, web.TermSeverity, sev))
@@ -113,8 +161,8 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		}
 		v.LastScans = append(v.LastScans, row)
 	}
-	v.Riskiest, v.Oldest = riskRows(ctx, d.Riskiest), oldDriftRows(ctx, d.Oldest, time.Now())
-	s.render(w, r, http.StatusOK, web.DashboardPage(s.page(r, locale.T(ctx, "dashboard.title")), v))
+	v.Riskiest, v.Oldest = riskRows(ctx, d.Riskiest), oldDriftRows(ctx, d.Oldest, now)
+	return v
 }
 
 // assetHref is an address's asset page, or the drift list of the address

@@ -11,8 +11,10 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/models/modelstest"
 	"github.com/portcullis/portcullis/workflow"
+	"github.com/portcullis/portcullis/workflow/drift"
 	"github.com/portcullis/portcullis/workflow/inventory"
 	"github.com/portcullis/portcullis/workflow/requests"
 )
@@ -212,5 +214,48 @@ func TestKeptListsFollowTheirAreas(t *testing.T) {
 		if body := a.body(a.get(c.reader, c.path)); !strings.Contains(body, c.want) {
 			t.Errorf("%s through another instance: %s still lacks %q", c.name, c.path, c.want)
 		}
+	}
+}
+
+// TestDashboardDrawnAgainWithItsCounts: the dashboard drawn from kept counts
+// is drawn again once they are counted again, and per language.
+func TestDashboardDrawnAgainWithItsCounts(t *testing.T) {
+	a := newApp(t)
+	a.svc.Dashboard.SetSettle(0)
+	rita := a.as("rita")
+	const zone = "kept-probe-zone"
+	main := func(lang string) string {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, a.url+"/dashboard", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Accept-Language", lang)
+		resp, err := rita.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		_, after, _ := strings.Cut(a.body(resp), "<main")
+		content, _, _ := strings.Cut(after, "</main>")
+		return content
+	}
+	for range 2 {
+		if strings.Contains(main("en"), zone) {
+			t.Fatal("the dashboard shows the probe's zone before its drift was found")
+		}
+	}
+	now := time.Now().UTC()
+	if err := a.svc.InTx(context.Background(), func(tx *gorm.DB) error {
+		return tx.Create(&models.DriftItem{Key: "probe", Kind: "unapproved_open", Severity: "critical", Address: "127.50.0.99", Zone: zone, State: drift.Open, FirstSeen: now, LastSeen: now}).Error
+	}); err != nil {
+		t.Fatal(err)
+	}
+	en, zh := main("en"), main("zh-CN")
+	if !strings.Contains(en, zone) || !strings.Contains(zh, zone) {
+		t.Error("the dashboard drawn before the drift was found is still shown")
+	}
+	if en == zh {
+		t.Error("the dashboard drawn in English was shown to a Chinese reader")
 	}
 }

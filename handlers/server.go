@@ -85,6 +85,8 @@ type Server struct {
 	icon   []byte // favicon.ico
 	// keptLists holds list pages as last drawn (see keptList).
 	keptLists *keptLists
+	// keptDashboard holds the dashboard as last drawn.
+	keptDashboard keptDashboard
 }
 
 // CloseStreams ends every open event stream; register it with
