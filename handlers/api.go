@@ -666,21 +666,21 @@ func (s *Server) apiListAssets(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	assets, err := s.app.Inventory.ListAssetsPage(r.Context(), page)
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	tiers, err := s.app.Inventory.Tiers(r.Context())
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	out := make([]assetJSON, len(assets.Items))
-	for i, a := range assets.Items {
-		out[i] = assetToJSON(a, tiers)
-	}
-	writeJSON(w, http.StatusOK, nextCursor(map[string]any{"assets": out}, assets.Next))
+	s.keptJSON(w, r, "assets", inventoryLists, func() (any, error) {
+		assets, err := s.app.Inventory.ListAssetsPage(r.Context(), page)
+		if err != nil {
+			return nil, err
+		}
+		tiers, err := s.app.Inventory.Tiers(r.Context())
+		if err != nil {
+			return nil, err
+		}
+		out := make([]assetJSON, len(assets.Items))
+		for i, a := range assets.Items {
+			out[i] = assetToJSON(a, tiers)
+		}
+		return nextCursor(map[string]any{"assets": out}, assets.Next), nil
+	})
 }
 
 func (s *Server) apiSaveAsset(w http.ResponseWriter, r *http.Request) {
@@ -829,20 +829,21 @@ func (s *Server) apiListDrift(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	page, err := s.app.Drift.Page(r.Context(), actor(r), f, req)
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	out := make([]driftJSON, len(page.Items))
-	for i, d := range page.Items {
-		out[i] = driftToJSON(d)
-	}
-	body := map[string]any{"drift": out}
-	if page.Next != "" {
-		body["next_cursor"] = page.Next
-	}
-	writeJSON(w, http.StatusOK, body)
+	s.keptJSON(w, r, "drift", driftLists, func() (any, error) {
+		page, err := s.app.Drift.Page(r.Context(), actor(r), f, req)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]driftJSON, len(page.Items))
+		for i, d := range page.Items {
+			out[i] = driftToJSON(d)
+		}
+		body := map[string]any{"drift": out}
+		if page.Next != "" {
+			body["next_cursor"] = page.Next
+		}
+		return body, nil
+	})
 }
 
 // apiListScans lists runs newest first, a page at a time, without their

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/a-h/templ"
+
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/web"
 	"github.com/portcullis/portcullis/web/locale"
@@ -49,50 +51,62 @@ func (s *Server) driftPage(w http.ResponseWriter, r *http.Request) {
 // renderDrift draws the drift list; refused, when set, puts a refused form
 // back with what was typed.
 func (s *Server) renderDrift(w http.ResponseWriter, r *http.Request, status int, refused func(*web.DriftList)) {
-	q := r.URL.Query()
-	state := q.Get("state")
-	f := drift.Filter{Kind: q.Get("kind"), Severity: q.Get("severity"), Zone: q.Get("zone"), Address: q.Get("asset")}
-	switch state {
-	case "", "live":
-		f.States = []string{drift.Open, drift.Acknowledged}
-	case "all":
-	default:
-		f.States = []string{state}
+	draw := func() (templ.Component, error) {
+		q := r.URL.Query()
+		state := q.Get("state")
+		f := drift.Filter{Kind: q.Get("kind"), Severity: q.Get("severity"), Zone: q.Get("zone"), Address: q.Get("asset")}
+		switch state {
+		case "", "live":
+			f.States = []string{drift.Open, drift.Acknowledged}
+		case "all":
+		default:
+			f.States = []string{state}
+		}
+		// A refused form keeps what was typed: that page does not swap itself.
+		src := ""
+		if refused == nil {
+			src, _ = s.liveSrc(r, "/drift/events")
+		}
+		req, err := pageParams[drift.Key](r, "limit", "cursor")
+		if err != nil {
+			return nil, err
+		}
+		page, err := s.app.Drift.Page(r.Context(), actor(r), f, req)
+		if err != nil {
+			return nil, err
+		}
+		v := web.DriftList{Live: src, MinUntil: time.Now().UTC().AddDate(0, 0, 1).Format(dateFmt), Zone: f.Zone, Asset: f.Address,
+			Pages: pageLinks(r, "cursor", page.Next)}
+		for _, o := range []string{"live", drift.Open, drift.Acknowledged, drift.Suppressed, drift.Resolved, "all"} {
+			v.States = append(v.States, web.Option{Value: o, Selected: o == state || (state == "" && o == "live")})
+		}
+		for _, k := range driftrules.Kinds() {
+			v.Kinds = append(v.Kinds, web.Option{Value: string(k), Label: string(k), Selected: string(k) == f.Kind})
+		}
+		for _, sev := range severities {
+			v.Severities = append(v.Severities, web.Option{Value: sev, Label: sev, Selected: sev == f.Severity})
+		}
+		a := actor(r)
+		for _, d := range page.Items {
+			v.Rows = append(v.Rows, driftRow(r.Context(), d, a))
+		}
+		if refused != nil {
+			refused(&v)
+		}
+		return web.DriftContent(web.Limits(core.Limits), v), nil
 	}
-	// A refused form keeps what was typed: that page does not swap itself.
-	src := ""
+	title := locale.T(r.Context(), "drift.title")
 	if refused == nil {
-		src, _ = s.liveSrc(r, "/drift/events")
+		s.keptList(w, r, "drift", title, driftLists, draw)
+		return
 	}
-	req, err := pageParams[drift.Key](r, "limit", "cursor")
+	// A refused form, with what was typed, is drawn for this answer alone.
+	c, err := draw()
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	page, err := s.app.Drift.Page(r.Context(), actor(r), f, req)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	v := web.DriftList{Live: src, MinUntil: time.Now().UTC().AddDate(0, 0, 1).Format(dateFmt), Zone: f.Zone, Asset: f.Address,
-		Pages: pageLinks(r, "cursor", page.Next)}
-	for _, o := range []string{"live", drift.Open, drift.Acknowledged, drift.Suppressed, drift.Resolved, "all"} {
-		v.States = append(v.States, web.Option{Value: o, Selected: o == state || (state == "" && o == "live")})
-	}
-	for _, k := range driftrules.Kinds() {
-		v.Kinds = append(v.Kinds, web.Option{Value: string(k), Label: string(k), Selected: string(k) == f.Kind})
-	}
-	for _, sev := range severities {
-		v.Severities = append(v.Severities, web.Option{Value: sev, Label: sev, Selected: sev == f.Severity})
-	}
-	a := actor(r)
-	for _, d := range page.Items {
-		v.Rows = append(v.Rows, driftRow(r.Context(), d, a))
-	}
-	if refused != nil {
-		refused(&v)
-	}
-	s.render(w, r, status, web.DriftPage(s.page(r, locale.T(r.Context(), "drift.title")), v))
+	s.render(w, r, status, web.PageOf(s.page(r, title), c))
 }
 
 func (s *Server) acknowledgeDrift(w http.ResponseWriter, r *http.Request) {

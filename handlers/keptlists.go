@@ -173,5 +173,12 @@ var requestLists = []core.CountedArea{core.CountedRequests}
 // the campaigns, and the settings its forms' dates come from.
 var recertLists = []core.CountedArea{core.CountedRequests, core.CountedRecert, core.CountedInventory}
 
+// scanLists is what the scan list shows: the runs, and the zones to scan.
+var scanLists = []core.CountedArea{core.CountedScans, core.CountedInventory}
+
+// driftLists is what the drift list shows: the items, the assets and zones
+// they are on, and the requests filed for them.
+var driftLists = []core.CountedArea{core.CountedDrift, core.CountedInventory, core.CountedRequests}
+
 // inventoryLists is what the asset list shows.
 var inventoryLists = []core.CountedArea{core.CountedInventory}

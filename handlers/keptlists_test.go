@@ -175,9 +175,10 @@ func TestKeptListsStayWithinTheirBound(t *testing.T) {
 	}
 }
 
-// TestKeptListsFollowTheirAreas: the asset list and the re-certification
-// page are kept too, and show another instance's change in what they read
-// on the next view: an asset added, a campaign started.
+// TestKeptListsFollowTheirAreas: the asset, scan and drift lists and the
+// re-certification page are kept too, and show another writer's change in
+// what they read on the next view: an asset added and a campaign started
+// through another instance, a scan run and a drift item written in SQL.
 func TestKeptListsFollowTheirAreas(t *testing.T) {
 	a := newApp(t)
 	other := workflow.New(a.svc.DB(), modelstest.Logger())
@@ -202,6 +203,23 @@ func TestKeptListsFollowTheirAreas(t *testing.T) {
 			return err
 		}},
 	}
+	rita := a.as("rita")
+	sql := func(stmt string) func() error { return func() error { return a.svc.DB().Exec(stmt).Error } }
+	cases = append(cases, []struct {
+		name   string
+		reader *http.Client
+		path   string
+		want   string
+		change func() error
+	}{
+		// The scanner writes its runs and findings outside any step, as
+		// another process's SQL would.
+		{"a scan queued", rita, "/scans", "127.64.7.7", sql("INSERT INTO scan_runs (kind, profile, targets, status, requested_by, queued_at) VALUES ('adhoc', 'quick', '127.64.7.7', 'queued', 'rita@demo.portcullis.test', CURRENT_TIMESTAMP)")},
+		{"a drift item found", rita, "/drift?severity=high", "127.64.8.8", func() error {
+			now := time.Now().UTC()
+			return a.svc.DB().Create(&models.DriftItem{Key: "probe", Kind: "unapproved_open", Severity: "high", Address: "127.64.8.8", State: drift.Open, FirstSeen: now, LastSeen: now}).Error
+		}},
+	}...)
 	for _, c := range cases {
 		for range 2 { // drawn, then kept
 			if body := a.body(a.get(c.reader, c.path)); strings.Contains(body, c.want) {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
+
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/web"
 	"github.com/portcullis/portcullis/web/locale"
@@ -28,33 +30,46 @@ func (s *Server) scansPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderScans(w http.ResponseWriter, r *http.Request, status int, problem string) {
-	a := actor(r)
-	req, err := pageParams[scans.RunKey](r, "limit", "cursor")
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	draw := func() (templ.Component, error) {
+		a := actor(r)
+		req, err := pageParams[scans.RunKey](r, "limit", "cursor")
+		if err != nil {
+			return nil, err
+		}
+		// A refused form keeps what was typed: that page does not swap
+		// itself. The live stamp is read before the runs: the page is never
+		// older than the stamp it asks to be told of changes since.
+		src := ""
+		if problem == "" {
+			src, _ = s.liveSrc(r, "/scans/events")
+		}
+		page, err := s.app.Scans.List(r.Context(), a, req)
+		if err != nil {
+			return nil, err
+		}
+		v := web.ScansPage{Live: src, CanStart: a.Has(core.RoleReviewer, core.RoleApprover, core.RoleAdmin), Error: problem, Pages: pageLinks(r, "cursor", page.Next)}
+		for _, run := range page.Items {
+			v.Rows = append(v.Rows, scanRow(r.Context(), run))
+		}
+		// Zones only: a list of every asset would grow with the inventory; an
+		// address is typed.
+		zones, _ := s.app.Inventory.Zones(r.Context())
+		for _, z := range zones {
+			v.Targets = append(v.Targets, web.Option{Value: z.Name, Label: z.Name})
+		}
+		return web.ScansContent(v), nil
 	}
-	page, err := s.app.Scans.List(r.Context(), a, req)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	// A refused form keeps what was typed: that page does not swap itself.
-	src := ""
+	title := locale.T(r.Context(), "scan.title")
 	if problem == "" {
-		src, _ = s.liveSrc(r, "/scans/events")
+		s.keptList(w, r, "scans", title, scanLists, draw)
+		return
 	}
-	v := web.ScansPage{Live: src, CanStart: a.Has(core.RoleReviewer, core.RoleApprover, core.RoleAdmin), Error: problem, Pages: pageLinks(r, "cursor", page.Next)}
-	for _, run := range page.Items {
-		v.Rows = append(v.Rows, scanRow(r.Context(), run))
+	c, err := draw()
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
-	// Zones only: a list of every asset would grow with the inventory; an
-	// address is typed.
-	zones, _ := s.app.Inventory.Zones(r.Context())
-	for _, z := range zones {
-		v.Targets = append(v.Targets, web.Option{Value: z.Name, Label: z.Name})
-	}
-	s.render(w, r, status, web.ScansPageView(s.page(r, locale.T(r.Context(), "scan.title")), v))
+	s.render(w, r, status, web.PageOf(s.page(r, title), c))
 }
 
 func splitTargets(s string) []string {

@@ -16,6 +16,10 @@ const (
 	CountedRecert CountedArea = "recert"
 	// CountedInventory is zones, assets, applications and settings.
 	CountedInventory CountedArea = "inventory"
+	// CountedScans is scan runs, their status and progress included.
+	CountedScans CountedArea = "scans"
+	// CountedDrift is drift items.
+	CountedDrift CountedArea = "drift"
 )
 
 // DataGeneration is the sum of the areas' generations. Each only grows, so

@@ -24,7 +24,7 @@ func TestDataGenerationCountsEveryWriter(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, db *gorm.DB) {
 		ctx := context.Background()
 		st := core.NewStore(db, nil)
-		areas := []core.CountedArea{core.CountedRequests, core.CountedRecert, core.CountedInventory}
+		areas := []core.CountedArea{core.CountedRequests, core.CountedRecert, core.CountedInventory, core.CountedScans, core.CountedDrift}
 		gens := func() map[core.CountedArea]int64 {
 			t.Helper()
 			out := map[core.CountedArea]int64{}
@@ -45,7 +45,7 @@ func TestDataGenerationCountsEveryWriter(t *testing.T) {
 		}
 		exec("INSERT INTO users (issuer, subject, email, name, team, roles) VALUES ('i', 's', 'a@example.test', 'A', 'web', 'requester')")
 		exec("INSERT INTO requests (title, justification, state, requester_id, team, expires_at) SELECT 'T', 'J', 'draft', id, 'web', CURRENT_TIMESTAMP FROM users")
-		req, rec, inv := core.CountedRequests, core.CountedRecert, core.CountedInventory
+		req, rec, inv, scn, dft := core.CountedRequests, core.CountedRecert, core.CountedInventory, core.CountedScans, core.CountedDrift
 		steps := []struct {
 			name    string
 			write   func()
@@ -70,6 +70,13 @@ func TestDataGenerationCountsEveryWriter(t *testing.T) {
 				exec("INSERT INTO recert_campaigns (name, due_by, created_by) VALUES ('Q4', CURRENT_TIMESTAMP, 'lee')")
 				exec("INSERT INTO recertifications (campaign_id, request_id, status) SELECT c.id, r.id, 'pending' FROM recert_campaigns c, requests r")
 			}, []core.CountedArea{rec}},
+			{"a scan run's progress", func() {
+				exec("INSERT INTO scan_runs (kind, profile, targets, status, requested_by) VALUES ('zone', 'quick', '127.64.0.1', 'running', 'system')")
+				exec("UPDATE scan_runs SET progress = '{\"done\":1}'")
+			}, []core.CountedArea{scn}},
+			{"a drift item found", func() {
+				exec("INSERT INTO drift_items (key, kind, severity, address, state) VALUES ('k', 'unapproved_open', 'high', '127.64.0.1', 'open')")
+			}, []core.CountedArea{dft}},
 			{"an audit event", func() {
 				exec("INSERT INTO audit_events (at, actor, action, object_type, object_id) VALUES (CURRENT_TIMESTAMP, 'x', 'x', 'x', 1)")
 			}, nil},
@@ -96,7 +103,7 @@ func TestDataGenerationCountsEveryWriter(t *testing.T) {
 				}
 			}
 			sum, err := st.DataGeneration(ctx, areas...)
-			if err != nil || sum != after[req]+after[rec]+after[inv] {
+			if err != nil || sum != after[req]+after[rec]+after[inv]+after[scn]+after[dft] {
 				t.Errorf("%s: the generation of all areas is %d (%v), want the sum of each", s.name, sum, err)
 			}
 		}
