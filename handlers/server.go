@@ -87,6 +87,8 @@ type Server struct {
 	keptLists *keptLists
 	// keptDashboard holds the dashboard as last drawn.
 	keptDashboard keptDashboard
+	// healthPing is the database ping health checks share.
+	healthPing sharedPing
 }
 
 // CloseStreams ends every open event stream; register it with
@@ -447,7 +449,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	if err := s.app.Ping(r.Context()); err != nil {
+	if err := s.healthPing.do(r.Context(), s.app.Ping); err != nil {
 		if clientGone(r) {
 			// The prober gave up first: its cancellation, not the database, ended the ping.
 			s.log.Info("health check cancelled by the client", "err", err)
