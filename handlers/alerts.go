@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/a-h/templ"
 
 	"github.com/portcullis/portcullis/web"
 	"github.com/portcullis/portcullis/web/locale"
@@ -17,19 +20,6 @@ import (
 
 func (s *Server) operationsPage(w http.ResponseWriter, r *http.Request) {
 	a := actor(r)
-	schedules, err := s.app.Scans.Schedules(r.Context())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	ctx := r.Context()
-	v := web.Operations{CanEdit: a.Has(core.RoleAdmin)}
-	if a.Has(core.RoleAdmin) {
-		v.JobsLink = "/admin/jobs"
-	}
-	for _, sc := range schedules {
-		v.Schedules = append(v.Schedules, scheduleRow(ctx, sc))
-	}
 	status2 := r.URL.Query().Get("status")
 	switch status2 {
 	case "", "failed", "pending", "delivered":
@@ -37,39 +27,52 @@ func (s *Server) operationsPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, core.Invalid("status", core.M("err.input.alert_status", "{{.Value}} is not failed, pending or delivered", "Value", strconv.Quote(status2))))
 		return
 	}
-	req, err := pageParams[alerts.DeliveryKey](r, "limit", "cursor")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	page, err := s.app.Alerts.Deliveries(r.Context(), a, status2, req)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	counts, err := s.app.Alerts.DeliveryCounts(r.Context())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	total := 0
-	for _, n := range counts {
-		total += n
-	}
-	v.DeliveryFilters = append(v.DeliveryFilters, web.Option{Value: "/admin/operations", Label: locale.T(ctx, "ops.filter_all", "N", locale.Number(ctx, total)), Selected: status2 == ""})
-	for _, st := range []string{"failed", "pending", "delivered"} {
-		label := locale.T(ctx, "ops.filter_status", "Status", web.DeliveryStatus(ctx, st), "N", locale.Number(ctx, counts[st]))
-		v.DeliveryFilters = append(v.DeliveryFilters, web.Option{Value: "/admin/operations?status=" + st, Label: label, Selected: status2 == st})
-	}
-	v.DeliveryPages = pageLinks(r, "cursor", page.Next)
-	for _, d := range page.Items {
-		row := web.DeliveryRow{DriftID: d.DriftItemID, Channel: d.Channel, Status: d.Status, Attempts: d.Attempts, LastError: d.LastError, Done: locale.TimePtr(ctx, d.DeliveredAt)}
-		if d.Status == "pending" {
-			row.Next = locale.Time(ctx, d.NextAttempt)
+	// The next scheduled runs move on the hour.
+	list := "operations@" + time.Now().UTC().Format("15")
+	s.keptList(w, r, list, locale.T(r.Context(), "ops.title"), operationsPages, func() (templ.Component, error) {
+		schedules, err := s.app.Scans.Schedules(r.Context())
+		if err != nil {
+			return nil, err
 		}
-		v.Deliveries = append(v.Deliveries, row)
-	}
-	s.render(w, r, http.StatusOK, web.OperationsPage(s.page(r, locale.T(ctx, "ops.title")), v))
+		ctx := r.Context()
+		v := web.Operations{CanEdit: a.Has(core.RoleAdmin)}
+		if a.Has(core.RoleAdmin) {
+			v.JobsLink = "/admin/jobs"
+		}
+		for _, sc := range schedules {
+			v.Schedules = append(v.Schedules, scheduleRow(ctx, sc))
+		}
+		req, err := pageParams[alerts.DeliveryKey](r, "limit", "cursor")
+		if err != nil {
+			return nil, err
+		}
+		page, err := s.app.Alerts.Deliveries(r.Context(), a, status2, req)
+		if err != nil {
+			return nil, err
+		}
+		counts, err := s.app.Alerts.DeliveryCounts(r.Context())
+		if err != nil {
+			return nil, err
+		}
+		total := 0
+		for _, n := range counts {
+			total += n
+		}
+		v.DeliveryFilters = append(v.DeliveryFilters, web.Option{Value: "/admin/operations", Label: locale.T(ctx, "ops.filter_all", "N", locale.Number(ctx, total)), Selected: status2 == ""})
+		for _, st := range []string{"failed", "pending", "delivered"} {
+			label := locale.T(ctx, "ops.filter_status", "Status", web.DeliveryStatus(ctx, st), "N", locale.Number(ctx, counts[st]))
+			v.DeliveryFilters = append(v.DeliveryFilters, web.Option{Value: "/admin/operations?status=" + st, Label: label, Selected: status2 == st})
+		}
+		v.DeliveryPages = pageLinks(r, "cursor", page.Next)
+		for _, d := range page.Items {
+			row := web.DeliveryRow{DriftID: d.DriftItemID, Channel: d.Channel, Status: d.Status, Attempts: d.Attempts, LastError: d.LastError, Done: locale.TimePtr(ctx, d.DeliveredAt)}
+			if d.Status == "pending" {
+				row.Next = locale.Time(ctx, d.NextAttempt)
+			}
+			v.Deliveries = append(v.Deliveries, row)
+		}
+		return web.OperationsContent(v), nil
+	})
 }
 
 // scheduleRow is a zone's schedule as the operations page lists it and its

@@ -180,5 +180,13 @@ var scanLists = []core.CountedArea{core.CountedScans, core.CountedInventory}
 // they are on, and the requests filed for them.
 var driftLists = []core.CountedArea{core.CountedDrift, core.CountedInventory, core.CountedRequests}
 
+// assetPages is what an asset's page shows: the asset, the rules reaching
+// it, its last scan's ports and its scan history, and its live drift.
+var assetPages = []core.CountedArea{core.CountedInventory, core.CountedRequests, core.CountedScans, core.CountedDrift}
+
+// operationsPages is what the operations page shows: each zone's schedule,
+// assets and last scheduled runs, and the alert deliveries.
+var operationsPages = []core.CountedArea{core.CountedInventory, core.CountedScans, core.CountedAlerts}
+
 // inventoryLists is what the asset list shows.
 var inventoryLists = []core.CountedArea{core.CountedInventory}

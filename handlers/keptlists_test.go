@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -175,8 +176,9 @@ func TestKeptListsStayWithinTheirBound(t *testing.T) {
 	}
 }
 
-// TestKeptListsFollowTheirAreas: the asset, scan and drift lists and the
-// re-certification page are kept too, and show another writer's change in
+// TestKeptListsFollowTheirAreas: the asset, scan and drift lists, an
+// asset's page, the operations page and the re-certification page are kept
+// too, and show another writer's change in
 // what they read on the next view: an asset added and a campaign started
 // through another instance, a scan run and a drift item written in SQL.
 func TestKeptListsFollowTheirAreas(t *testing.T) {
@@ -218,6 +220,31 @@ func TestKeptListsFollowTheirAreas(t *testing.T) {
 		{"a drift item found", rita, "/drift?severity=high", "127.64.8.8", func() error {
 			now := time.Now().UTC()
 			return a.svc.DB().Create(&models.DriftItem{Key: "probe", Kind: "unapproved_open", Severity: "high", Address: "127.64.8.8", State: drift.Open, FirstSeen: now, LastSeen: now}).Error
+		}},
+	}...)
+	adamActor := a.actorOf("adam")
+	var first models.Asset
+	if err := a.svc.DB().Order("id").First(&first).Error; err != nil {
+		t.Fatal(err)
+	}
+	assetPath := "/assets/" + strconv.FormatUint(uint64(first.ID), 10)
+	cases = append(cases, []struct {
+		name   string
+		reader *http.Client
+		path   string
+		want   string
+		change func() error
+	}{
+		{"the asset renamed", rita, assetPath, "kept-probe-renamed", func() error {
+			_, err := other.Inventory.SaveAsset(ctx, adamActor, first.ID, inventory.AssetInput{Address: first.Address, Hostname: "kept-probe-renamed", OwnerTeam: first.OwnerTeam, Application: first.Application})
+			return err
+		}},
+		{"drift found on the asset", rita, assetPath, "Detail of the kept probe", func() error {
+			now := time.Now().UTC()
+			return a.svc.DB().Create(&models.DriftItem{Key: "probe-asset", Kind: "unapproved_open", Severity: "high", Address: first.Address, Protocol: "tcp", Port: 65001, Detail: "Detail of the kept probe", State: drift.Open, FirstSeen: now, LastSeen: now}).Error
+		}},
+		{"an alert delivery failed", adam, "/admin/operations", "kept-probe-channel", func() error {
+			return a.svc.DB().Create(&models.AlertDelivery{DriftItemID: 1, Channel: "kept-probe-channel", Status: "failed", LastError: "refused", NextAttempt: time.Now(), CreatedAt: time.Now()}).Error
 		}},
 	}...)
 	for _, c := range cases {

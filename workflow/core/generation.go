@@ -14,12 +14,16 @@ const (
 	CountedRequests CountedArea = "requests"
 	// CountedRecert is re-certification campaigns and their items.
 	CountedRecert CountedArea = "recert"
-	// CountedInventory is zones, assets, applications and settings.
+	// CountedInventory is zones, assets, applications, settings and scan
+	// schedules.
 	CountedInventory CountedArea = "inventory"
-	// CountedScans is scan runs, their status and progress included.
+	// CountedScans is scan runs, their status and progress included, and
+	// their results by host and port.
 	CountedScans CountedArea = "scans"
 	// CountedDrift is drift items.
 	CountedDrift CountedArea = "drift"
+	// CountedAlerts is the deliveries of drift alerts.
+	CountedAlerts CountedArea = "alerts"
 )
 
 // DataGeneration is the sum of the areas' generations. Each only grows, so

@@ -24,7 +24,7 @@ func TestDataGenerationCountsEveryWriter(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, db *gorm.DB) {
 		ctx := context.Background()
 		st := core.NewStore(db, nil)
-		areas := []core.CountedArea{core.CountedRequests, core.CountedRecert, core.CountedInventory, core.CountedScans, core.CountedDrift}
+		areas := []core.CountedArea{core.CountedRequests, core.CountedRecert, core.CountedInventory, core.CountedScans, core.CountedDrift, core.CountedAlerts}
 		gens := func() map[core.CountedArea]int64 {
 			t.Helper()
 			out := map[core.CountedArea]int64{}
@@ -45,7 +45,7 @@ func TestDataGenerationCountsEveryWriter(t *testing.T) {
 		}
 		exec("INSERT INTO users (issuer, subject, email, name, team, roles) VALUES ('i', 's', 'a@example.test', 'A', 'web', 'requester')")
 		exec("INSERT INTO requests (title, justification, state, requester_id, team, expires_at) SELECT 'T', 'J', 'draft', id, 'web', CURRENT_TIMESTAMP FROM users")
-		req, rec, inv, scn, dft := core.CountedRequests, core.CountedRecert, core.CountedInventory, core.CountedScans, core.CountedDrift
+		req, rec, inv, scn, dft, alr := core.CountedRequests, core.CountedRecert, core.CountedInventory, core.CountedScans, core.CountedDrift, core.CountedAlerts
 		steps := []struct {
 			name    string
 			write   func()
@@ -77,6 +77,13 @@ func TestDataGenerationCountsEveryWriter(t *testing.T) {
 			{"a drift item found", func() {
 				exec("INSERT INTO drift_items (key, kind, severity, address, state) VALUES ('k', 'unapproved_open', 'high', '127.64.0.1', 'open')")
 			}, []core.CountedArea{dft}},
+			{"a scan result and a schedule", func() {
+				exec("INSERT INTO scan_results (run_id, address, protocol, port, state) SELECT id, '127.64.0.1', 'tcp', 22, 'open' FROM scan_runs")
+				exec("INSERT INTO scan_schedules (zone_id) SELECT id FROM zones")
+			}, []core.CountedArea{scn, inv}},
+			{"an alert delivered", func() {
+				exec("INSERT INTO alert_deliveries (drift_item_id, channel, status) SELECT id, 'mail', 'pending' FROM drift_items")
+			}, []core.CountedArea{alr}},
 			{"an audit event", func() {
 				exec("INSERT INTO audit_events (at, actor, action, object_type, object_id) VALUES (CURRENT_TIMESTAMP, 'x', 'x', 'x', 1)")
 			}, nil},
@@ -103,7 +110,7 @@ func TestDataGenerationCountsEveryWriter(t *testing.T) {
 				}
 			}
 			sum, err := st.DataGeneration(ctx, areas...)
-			if err != nil || sum != after[req]+after[rec]+after[inv]+after[scn]+after[dft] {
+			if err != nil || sum != after[req]+after[rec]+after[inv]+after[scn]+after[dft]+after[alr] {
 				t.Errorf("%s: the generation of all areas is %d (%v), want the sum of each", s.name, sum, err)
 			}
 		}

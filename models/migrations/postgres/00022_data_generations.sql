@@ -7,9 +7,11 @@
 --
 --   requests:  requests, rules, reviews, users (who filed and approved them)
 --   recert:    recert_campaigns, recertifications
---   inventory: zones, assets, applications, settings
---   scans:     scan_runs (their status and progress as the scanner writes them)
+--   inventory: zones, assets, applications, settings, scan_schedules
+--   scans:     scan_runs (their status and progress as the scanner writes
+--              them), scan_results
 --   drift:     drift_items
+--   alerts:    alert_deliveries
 --
 -- On PostgreSQL a statement adds one however many rows it wrote. The row
 -- of an area is locked until the writer commits; the trigger first takes
@@ -20,7 +22,7 @@
 
 -- +goose Up
 CREATE TABLE data_generations (area text PRIMARY KEY, generation bigint NOT NULL DEFAULT 0);
-INSERT INTO data_generations (area, generation) VALUES ('requests', 0), ('recert', 0), ('inventory', 0), ('scans', 0), ('drift', 0);
+INSERT INTO data_generations (area, generation) VALUES ('requests', 0), ('recert', 0), ('inventory', 0), ('scans', 0), ('drift', 0), ('alerts', 0);
 -- +goose StatementBegin
 CREATE FUNCTION data_generation_bump() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -40,8 +42,11 @@ CREATE TRIGGER zones_generation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON 
 CREATE TRIGGER assets_generation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON assets FOR EACH STATEMENT EXECUTE FUNCTION data_generation_bump('inventory');
 CREATE TRIGGER applications_generation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON applications FOR EACH STATEMENT EXECUTE FUNCTION data_generation_bump('inventory');
 CREATE TRIGGER settings_generation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON settings FOR EACH STATEMENT EXECUTE FUNCTION data_generation_bump('inventory');
+CREATE TRIGGER scan_schedules_generation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON scan_schedules FOR EACH STATEMENT EXECUTE FUNCTION data_generation_bump('inventory');
 CREATE TRIGGER scan_runs_generation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON scan_runs FOR EACH STATEMENT EXECUTE FUNCTION data_generation_bump('scans');
+CREATE TRIGGER scan_results_generation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON scan_results FOR EACH STATEMENT EXECUTE FUNCTION data_generation_bump('scans');
 CREATE TRIGGER drift_items_generation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON drift_items FOR EACH STATEMENT EXECUTE FUNCTION data_generation_bump('drift');
+CREATE TRIGGER alert_deliveries_generation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON alert_deliveries FOR EACH STATEMENT EXECUTE FUNCTION data_generation_bump('alerts');
 
 -- +goose Down
 DROP TRIGGER requests_generation ON requests;
@@ -54,7 +59,10 @@ DROP TRIGGER zones_generation ON zones;
 DROP TRIGGER assets_generation ON assets;
 DROP TRIGGER applications_generation ON applications;
 DROP TRIGGER settings_generation ON settings;
+DROP TRIGGER scan_schedules_generation ON scan_schedules;
 DROP TRIGGER scan_runs_generation ON scan_runs;
+DROP TRIGGER scan_results_generation ON scan_results;
 DROP TRIGGER drift_items_generation ON drift_items;
+DROP TRIGGER alert_deliveries_generation ON alert_deliveries;
 DROP FUNCTION data_generation_bump();
 DROP TABLE data_generations;

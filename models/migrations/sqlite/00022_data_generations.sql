@@ -7,13 +7,15 @@
 --
 --   requests:  requests, rules, reviews, users (who filed and approved them)
 --   recert:    recert_campaigns, recertifications
---   inventory: zones, assets, applications, settings
---   scans:     scan_runs (their status and progress as the scanner writes them)
+--   inventory: zones, assets, applications, settings, scan_schedules
+--   scans:     scan_runs (their status and progress as the scanner writes
+--              them), scan_results
 --   drift:     drift_items
+--   alerts:    alert_deliveries
 
 -- +goose Up
 CREATE TABLE data_generations (area text PRIMARY KEY, generation integer NOT NULL DEFAULT 0);
-INSERT INTO data_generations (area, generation) VALUES ('requests', 0), ('recert', 0), ('inventory', 0), ('scans', 0), ('drift', 0);
+INSERT INTO data_generations (area, generation) VALUES ('requests', 0), ('recert', 0), ('inventory', 0), ('scans', 0), ('drift', 0), ('alerts', 0);
 -- +goose StatementBegin
 CREATE TRIGGER requests_generation_insert AFTER INSERT ON requests BEGIN UPDATE data_generations SET generation = generation + 1 WHERE area = 'requests'; END;
 -- +goose StatementEnd
@@ -105,6 +107,15 @@ CREATE TRIGGER settings_generation_update AFTER UPDATE ON settings BEGIN UPDATE 
 CREATE TRIGGER settings_generation_delete AFTER DELETE ON settings BEGIN UPDATE data_generations SET generation = generation + 1 WHERE area = 'inventory'; END;
 -- +goose StatementEnd
 -- +goose StatementBegin
+CREATE TRIGGER scan_schedules_generation_insert AFTER INSERT ON scan_schedules BEGIN UPDATE data_generations SET generation = generation + 1 WHERE area = 'inventory'; END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER scan_schedules_generation_update AFTER UPDATE ON scan_schedules BEGIN UPDATE data_generations SET generation = generation + 1 WHERE area = 'inventory'; END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER scan_schedules_generation_delete AFTER DELETE ON scan_schedules BEGIN UPDATE data_generations SET generation = generation + 1 WHERE area = 'inventory'; END;
+-- +goose StatementEnd
+-- +goose StatementBegin
 CREATE TRIGGER scan_runs_generation_insert AFTER INSERT ON scan_runs BEGIN UPDATE data_generations SET generation = generation + 1 WHERE area = 'scans'; END;
 -- +goose StatementEnd
 -- +goose StatementBegin
@@ -114,6 +125,15 @@ CREATE TRIGGER scan_runs_generation_update AFTER UPDATE ON scan_runs BEGIN UPDAT
 CREATE TRIGGER scan_runs_generation_delete AFTER DELETE ON scan_runs BEGIN UPDATE data_generations SET generation = generation + 1 WHERE area = 'scans'; END;
 -- +goose StatementEnd
 -- +goose StatementBegin
+CREATE TRIGGER scan_results_generation_insert AFTER INSERT ON scan_results BEGIN UPDATE data_generations SET generation = generation + 1 WHERE area = 'scans'; END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER scan_results_generation_update AFTER UPDATE ON scan_results BEGIN UPDATE data_generations SET generation = generation + 1 WHERE area = 'scans'; END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER scan_results_generation_delete AFTER DELETE ON scan_results BEGIN UPDATE data_generations SET generation = generation + 1 WHERE area = 'scans'; END;
+-- +goose StatementEnd
+-- +goose StatementBegin
 CREATE TRIGGER drift_items_generation_insert AFTER INSERT ON drift_items BEGIN UPDATE data_generations SET generation = generation + 1 WHERE area = 'drift'; END;
 -- +goose StatementEnd
 -- +goose StatementBegin
@@ -121,6 +141,15 @@ CREATE TRIGGER drift_items_generation_update AFTER UPDATE ON drift_items BEGIN U
 -- +goose StatementEnd
 -- +goose StatementBegin
 CREATE TRIGGER drift_items_generation_delete AFTER DELETE ON drift_items BEGIN UPDATE data_generations SET generation = generation + 1 WHERE area = 'drift'; END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER alert_deliveries_generation_insert AFTER INSERT ON alert_deliveries BEGIN UPDATE data_generations SET generation = generation + 1 WHERE area = 'alerts'; END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER alert_deliveries_generation_update AFTER UPDATE ON alert_deliveries BEGIN UPDATE data_generations SET generation = generation + 1 WHERE area = 'alerts'; END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER alert_deliveries_generation_delete AFTER DELETE ON alert_deliveries BEGIN UPDATE data_generations SET generation = generation + 1 WHERE area = 'alerts'; END;
 -- +goose StatementEnd
 
 -- +goose Down
@@ -154,10 +183,19 @@ DROP TRIGGER applications_generation_delete;
 DROP TRIGGER settings_generation_insert;
 DROP TRIGGER settings_generation_update;
 DROP TRIGGER settings_generation_delete;
+DROP TRIGGER scan_schedules_generation_insert;
+DROP TRIGGER scan_schedules_generation_update;
+DROP TRIGGER scan_schedules_generation_delete;
 DROP TRIGGER scan_runs_generation_insert;
 DROP TRIGGER scan_runs_generation_update;
 DROP TRIGGER scan_runs_generation_delete;
+DROP TRIGGER scan_results_generation_insert;
+DROP TRIGGER scan_results_generation_update;
+DROP TRIGGER scan_results_generation_delete;
 DROP TRIGGER drift_items_generation_insert;
 DROP TRIGGER drift_items_generation_update;
 DROP TRIGGER drift_items_generation_delete;
+DROP TRIGGER alert_deliveries_generation_insert;
+DROP TRIGGER alert_deliveries_generation_update;
+DROP TRIGGER alert_deliveries_generation_delete;
 DROP TABLE data_generations;
