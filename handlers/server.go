@@ -89,6 +89,8 @@ type Server struct {
 	keptDashboard keptDashboard
 	// healthPing is the database ping health checks share.
 	healthPing sharedPing
+	// pageBuffers hold pages while render draws them.
+	pageBuffers sync.Pool
 }
 
 // CloseStreams ends every open event stream; register it with
