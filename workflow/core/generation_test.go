@@ -84,6 +84,10 @@ func TestDataGenerationCountsEveryWriter(t *testing.T) {
 			{"an alert delivered", func() {
 				exec("INSERT INTO alert_deliveries (drift_item_id, channel, status) SELECT id, 'mail', 'pending' FROM drift_items")
 			}, []core.CountedArea{alr}},
+			{"an update that matches nothing", func() { exec("UPDATE requests SET title = 'x' WHERE id < 0") }, nil},
+			{"a login's stamps", func() {
+				exec("UPDATE users SET last_login_at = CURRENT_TIMESTAMP, access_checked_at = CURRENT_TIMESTAMP")
+			}, nil},
 			{"an audit event", func() {
 				exec("INSERT INTO audit_events (at, actor, action, object_type, object_id) VALUES (CURRENT_TIMESTAMP, 'x', 'x', 'x', 1)")
 			}, nil},
@@ -98,6 +102,24 @@ func TestDataGenerationCountsEveryWriter(t *testing.T) {
 					t.Fatal("the abandoned transaction committed")
 				}
 			}, nil},
+		}
+		// On PostgreSQL a transaction counts once per area, however many
+		// rows and statements it wrote.
+		if db.Dialector.Name() == "postgres" {
+			before := gens()
+			if err := st.InTx(ctx, func(tx *gorm.DB) error {
+				for range 3 {
+					if err := tx.Exec("INSERT INTO rules (request_id, position, source, destination, protocol, ports, direction) SELECT id, 2, '10.0.0.0/8', '10.1.1.2', 'udp', '53', 'ingress' FROM requests").Error; err != nil {
+						return err
+					}
+				}
+				return tx.Exec("UPDATE requests SET title = 'Three rules'").Error
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if got := gens()[req] - before[req]; got != 1 {
+				t.Errorf("a transaction of four writes to requests added %d to its generation, want 1", got)
+			}
 		}
 		for _, s := range steps {
 			before := gens()

@@ -1,24 +1,28 @@
--- Lists are kept rendered while nothing they show has changed. "Changed"
--- has to hold for every writer: another instance, a migration, an operator's
--- SQL. So the database counts it itself: every write to a table a kept list
--- reads from adds one to the generation of the table's area, in the
--- writer's own transaction, and a reader compares the sum of its areas'
--- generations with the one its kept list was drawn at.
+-- Pages are kept rendered while nothing they show has changed. "Changed"
+-- has to hold for every writer: another instance, the scanner, an
+-- operator's SQL. So the database counts it itself: a transaction that
+-- writes a table a kept page reads from adds one to the generation of the
+-- table's area when it commits, and a reader compares the sum of its areas'
+-- generations with the one its kept page was drawn at.
 --
---   requests:  requests, rules, reviews, users (who filed and approved them)
+--   requests:  requests, rules, reviews, users (of users only what lists
+--              show: not the stamps a login or an access check writes)
 --   recert:    recert_campaigns, recertifications
 --   inventory: zones, assets, applications, settings, scan_schedules
---   scans:     scan_runs (their status and progress as the scanner writes
---              them), scan_results
+--   scans:     scan_runs, scan_results
 --   drift:     drift_items
 --   alerts:    alert_deliveries
 --
--- On PostgreSQL a statement adds one however many rows it wrote. The row
--- of an area is locked until the writer commits; the trigger first takes
--- the audit log's lock (the same key as core.AuditLockKey), which every
--- audited step holds until it commits anyway, so whoever waits for an
--- area's row holds no other area's row, and the locks are always taken in
--- one order.
+-- On PostgreSQL the count is taken at commit: the triggers are deferred,
+-- and the first one of an area in a transaction marks it done (a setting
+-- local to the transaction), so a transaction adds one to an area however
+-- many rows it wrote, and bulk writes do not pile up versions of one row.
+-- The area's row stays locked only from that moment to the commit, after
+-- the transaction's own writes and audit event: before the update the
+-- trigger takes the audit log's advisory lock (core.AuditLockKey), which an
+-- audited step takes at its audit event and holds to its commit anyway, so
+-- two transactions committing the same areas never lock their rows in two
+-- orders.
 
 -- +goose Up
 CREATE TABLE data_generations (area text PRIMARY KEY, generation bigint NOT NULL DEFAULT 0);
@@ -26,27 +30,30 @@ INSERT INTO data_generations (area, generation) VALUES ('requests', 0), ('recert
 -- +goose StatementBegin
 CREATE FUNCTION data_generation_bump() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-	PERFORM pg_advisory_xact_lock(7274022);
-	UPDATE data_generations SET generation = generation + 1 WHERE area = TG_ARGV[0];
+	IF current_setting('portcullis.counted_' || TG_ARGV[0], true) IS DISTINCT FROM 'yes' THEN
+		PERFORM set_config('portcullis.counted_' || TG_ARGV[0], 'yes', true);
+		PERFORM pg_advisory_xact_lock(7274022);
+		UPDATE data_generations SET generation = generation + 1 WHERE area = TG_ARGV[0];
+	END IF;
 	RETURN NULL;
 END;
 $$;
 -- +goose StatementEnd
-CREATE TRIGGER requests_generation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON requests FOR EACH STATEMENT EXECUTE FUNCTION data_generation_bump('requests');
-CREATE TRIGGER rules_generation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON rules FOR EACH STATEMENT EXECUTE FUNCTION data_generation_bump('requests');
-CREATE TRIGGER reviews_generation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON reviews FOR EACH STATEMENT EXECUTE FUNCTION data_generation_bump('requests');
-CREATE TRIGGER users_generation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON users FOR EACH STATEMENT EXECUTE FUNCTION data_generation_bump('requests');
-CREATE TRIGGER recert_campaigns_generation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON recert_campaigns FOR EACH STATEMENT EXECUTE FUNCTION data_generation_bump('recert');
-CREATE TRIGGER recertifications_generation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON recertifications FOR EACH STATEMENT EXECUTE FUNCTION data_generation_bump('recert');
-CREATE TRIGGER zones_generation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON zones FOR EACH STATEMENT EXECUTE FUNCTION data_generation_bump('inventory');
-CREATE TRIGGER assets_generation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON assets FOR EACH STATEMENT EXECUTE FUNCTION data_generation_bump('inventory');
-CREATE TRIGGER applications_generation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON applications FOR EACH STATEMENT EXECUTE FUNCTION data_generation_bump('inventory');
-CREATE TRIGGER settings_generation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON settings FOR EACH STATEMENT EXECUTE FUNCTION data_generation_bump('inventory');
-CREATE TRIGGER scan_schedules_generation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON scan_schedules FOR EACH STATEMENT EXECUTE FUNCTION data_generation_bump('inventory');
-CREATE TRIGGER scan_runs_generation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON scan_runs FOR EACH STATEMENT EXECUTE FUNCTION data_generation_bump('scans');
-CREATE TRIGGER scan_results_generation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON scan_results FOR EACH STATEMENT EXECUTE FUNCTION data_generation_bump('scans');
-CREATE TRIGGER drift_items_generation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON drift_items FOR EACH STATEMENT EXECUTE FUNCTION data_generation_bump('drift');
-CREATE TRIGGER alert_deliveries_generation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON alert_deliveries FOR EACH STATEMENT EXECUTE FUNCTION data_generation_bump('alerts');
+CREATE CONSTRAINT TRIGGER requests_generation AFTER INSERT OR UPDATE OR DELETE ON requests DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION data_generation_bump('requests');
+CREATE CONSTRAINT TRIGGER rules_generation AFTER INSERT OR UPDATE OR DELETE ON rules DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION data_generation_bump('requests');
+CREATE CONSTRAINT TRIGGER reviews_generation AFTER INSERT OR UPDATE OR DELETE ON reviews DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION data_generation_bump('requests');
+CREATE CONSTRAINT TRIGGER users_generation AFTER INSERT OR UPDATE OF email, name, team, roles, disabled_at OR DELETE ON users DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION data_generation_bump('requests');
+CREATE CONSTRAINT TRIGGER recert_campaigns_generation AFTER INSERT OR UPDATE OR DELETE ON recert_campaigns DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION data_generation_bump('recert');
+CREATE CONSTRAINT TRIGGER recertifications_generation AFTER INSERT OR UPDATE OR DELETE ON recertifications DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION data_generation_bump('recert');
+CREATE CONSTRAINT TRIGGER zones_generation AFTER INSERT OR UPDATE OR DELETE ON zones DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION data_generation_bump('inventory');
+CREATE CONSTRAINT TRIGGER assets_generation AFTER INSERT OR UPDATE OR DELETE ON assets DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION data_generation_bump('inventory');
+CREATE CONSTRAINT TRIGGER applications_generation AFTER INSERT OR UPDATE OR DELETE ON applications DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION data_generation_bump('inventory');
+CREATE CONSTRAINT TRIGGER settings_generation AFTER INSERT OR UPDATE OR DELETE ON settings DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION data_generation_bump('inventory');
+CREATE CONSTRAINT TRIGGER scan_schedules_generation AFTER INSERT OR UPDATE OR DELETE ON scan_schedules DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION data_generation_bump('inventory');
+CREATE CONSTRAINT TRIGGER scan_runs_generation AFTER INSERT OR UPDATE OR DELETE ON scan_runs DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION data_generation_bump('scans');
+CREATE CONSTRAINT TRIGGER scan_results_generation AFTER INSERT OR UPDATE OR DELETE ON scan_results DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION data_generation_bump('scans');
+CREATE CONSTRAINT TRIGGER drift_items_generation AFTER INSERT OR UPDATE OR DELETE ON drift_items DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION data_generation_bump('drift');
+CREATE CONSTRAINT TRIGGER alert_deliveries_generation AFTER INSERT OR UPDATE OR DELETE ON alert_deliveries DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION data_generation_bump('alerts');
 
 -- +goose Down
 DROP TRIGGER requests_generation ON requests;

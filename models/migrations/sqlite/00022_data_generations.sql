@@ -1,17 +1,20 @@
--- Lists are kept rendered while nothing they show has changed. "Changed"
--- has to hold for every writer: another instance, a migration, an operator's
--- SQL. So the database counts it itself: every write to a table a kept list
--- reads from adds one to the generation of the table's area, in the
--- writer's own transaction, and a reader compares the sum of its areas'
--- generations with the one its kept list was drawn at.
+-- Pages are kept rendered while nothing they show has changed. "Changed"
+-- has to hold for every writer: another instance, the scanner, an
+-- operator's SQL. So the database counts it itself: a transaction that
+-- writes a table a kept page reads from adds one to the generation of the
+-- table's area when it commits, and a reader compares the sum of its areas'
+-- generations with the one its kept page was drawn at.
 --
---   requests:  requests, rules, reviews, users (who filed and approved them)
+--   requests:  requests, rules, reviews, users (of users only what lists
+--              show: not the stamps a login or an access check writes)
 --   recert:    recert_campaigns, recertifications
 --   inventory: zones, assets, applications, settings, scan_schedules
---   scans:     scan_runs (their status and progress as the scanner writes
---              them), scan_results
+--   scans:     scan_runs, scan_results
 --   drift:     drift_items
 --   alerts:    alert_deliveries
+--
+-- SQLite has one writer at a time: a trigger per row written adds one in
+-- the writer's transaction.
 
 -- +goose Up
 CREATE TABLE data_generations (area text PRIMARY KEY, generation integer NOT NULL DEFAULT 0);
@@ -47,7 +50,7 @@ CREATE TRIGGER reviews_generation_delete AFTER DELETE ON reviews BEGIN UPDATE da
 CREATE TRIGGER users_generation_insert AFTER INSERT ON users BEGIN UPDATE data_generations SET generation = generation + 1 WHERE area = 'requests'; END;
 -- +goose StatementEnd
 -- +goose StatementBegin
-CREATE TRIGGER users_generation_update AFTER UPDATE ON users BEGIN UPDATE data_generations SET generation = generation + 1 WHERE area = 'requests'; END;
+CREATE TRIGGER users_generation_update AFTER UPDATE OF email, name, team, roles, disabled_at ON users BEGIN UPDATE data_generations SET generation = generation + 1 WHERE area = 'requests'; END;
 -- +goose StatementEnd
 -- +goose StatementBegin
 CREATE TRIGGER users_generation_delete AFTER DELETE ON users BEGIN UPDATE data_generations SET generation = generation + 1 WHERE area = 'requests'; END;
