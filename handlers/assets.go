@@ -33,6 +33,12 @@ func (s *Server) assetPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.keptList(w, r, "asset:"+strconv.FormatUint(uint64(id), 10), asset.Address, assetPages, func() (templ.Component, error) {
+		// Read again after the generation: the one read for the title
+		// may predate an edit the generation already counts.
+		asset, err := s.app.Inventory.GetAsset(r.Context(), id)
+		if err != nil {
+			return nil, err
+		}
 		portsReq, err := pageParams[scans.PortKey](r, "limit", "ports_cursor")
 		if err != nil {
 			return nil, err

@@ -38,18 +38,31 @@ type keptLists struct {
 type keptList struct {
 	generation int64
 	content    string
+	drawn      time.Time
 }
+
+// keptListMaxAge bounds how long a page is kept even when nothing in its
+// areas was written: what a draw reads through this instance's own kept
+// summaries (a queue's total, the zones, the tiers, requesters' names) may
+// lag another instance's commit by up to core.SummaryMaxAge, and days left
+// and the live pages' stamps move with the clock.
+const keptListMaxAge = core.SummaryMaxAge
+
+// maxKeptQuery is the longest query a kept page is kept for: the key holds
+// it, and the bound counts keys as well as pages.
+const maxKeptQuery = 1024
 
 func newKeptLists(max int) *keptLists {
 	return &keptLists{entries: map[string]keptList{}, max: max}
 }
 
-// get is the content kept under key when it was drawn at generation.
-func (k *keptLists) get(key string, generation int64) (string, bool) {
+// get is the content kept under key when it was drawn at generation, less
+// than keptListMaxAge before now.
+func (k *keptLists) get(key string, generation int64, now time.Time) (string, bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	e, ok := k.entries[key]
-	if !ok || e.generation != generation {
+	if !ok || e.generation != generation || now.Sub(e.drawn) >= keptListMaxAge {
 		return "", false
 	}
 	return e.content, true
@@ -57,8 +70,9 @@ func (k *keptLists) get(key string, generation int64) (string, bool) {
 
 // put keeps content under key, dropping others (any: a map's order) while
 // the whole is over its bound. A content larger than the bound is not kept.
-func (k *keptLists) put(key string, generation int64, content string) {
-	if len(content) > k.max {
+func (k *keptLists) put(key string, generation int64, content string, drawn time.Time) {
+	size := len(key) + len(content)
+	if size > k.max {
 		return
 	}
 	k.mu.Lock()
@@ -68,30 +82,38 @@ func (k *keptLists) put(key string, generation int64, content string) {
 		if old.generation > generation {
 			return
 		}
-		k.size -= len(old.content)
+		k.size -= len(key) + len(old.content)
 	}
 	for other, e := range k.entries {
-		if k.size+len(content) <= k.max {
+		if k.size+size <= k.max {
 			break
 		}
 		if other != key {
 			delete(k.entries, other)
-			k.size -= len(e.content)
+			k.size -= len(other) + len(e.content)
 		}
 	}
-	k.entries[key] = keptList{generation: generation, content: content}
-	k.size += len(content)
+	k.entries[key] = keptList{generation: generation, content: content, drawn: drawn}
+	k.size += size
 }
 
-// keptListKey names one reader's view of one list: who reads it (their
-// roles and team decide which rows they see and what they may do), in which
-// language and time zone, on which UTC day (days left change at midnight),
-// with which filters and cursor.
+// keptListKey names one reader's view of one list: who reads it and with
+// which roles and team (they decide which rows are seen and what may be
+// done), in which language and time zone, on which UTC day, with which
+// filters and cursor.
 func keptListKey(ctx context.Context, list string, r *http.Request) string {
+	a := actor(r)
 	var b strings.Builder
 	b.WriteString(list)
 	b.WriteByte('|')
-	b.WriteString(strconv.FormatUint(uint64(actor(r).ID), 10))
+	b.WriteString(strconv.FormatUint(uint64(a.ID), 10))
+	b.WriteByte('|')
+	for _, role := range a.Roles {
+		b.WriteString(string(role))
+		b.WriteByte(',')
+	}
+	b.WriteByte('|')
+	b.WriteString(a.Team)
 	b.WriteByte('|')
 	b.WriteString(locale.Lang(ctx))
 	b.WriteByte('|')
@@ -114,15 +136,19 @@ func (s *Server) kept(r *http.Request, list string, areas []core.CountedArea, dr
 	if err != nil {
 		return "", err
 	}
+	if len(r.URL.RawQuery) > maxKeptQuery {
+		return draw()
+	}
 	key := keptListKey(ctx, list, r)
-	if content, ok := s.keptLists.get(key, generation); ok {
+	now := time.Now()
+	if content, ok := s.keptLists.get(key, generation, now); ok {
 		return content, nil
 	}
 	content, err := draw()
 	if err != nil {
 		return "", err
 	}
-	s.keptLists.put(key, generation, content)
+	s.keptLists.put(key, generation, content, now)
 	return content, nil
 }
 

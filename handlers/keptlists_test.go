@@ -141,35 +141,40 @@ func TestListsKeptUntilAnyInstanceWrites(t *testing.T) {
 	}
 }
 
-// TestKeptListsStayWithinTheirBound: what is kept never passes its bound in
-// bytes, a drawing at an older generation never replaces a newer one, and
-// one larger than the whole bound is not kept.
+// TestKeptListsStayWithinTheirBound: what is kept, keys included, never
+// passes its bound in bytes, a drawing at an older generation never replaces
+// a newer one, one larger than the whole bound is not kept, and nothing is
+// given past its age.
 func TestKeptListsStayWithinTheirBound(t *testing.T) {
 	k := newKeptLists(100)
-	k.put("a", 1, strings.Repeat("a", 40))
-	k.put("b", 1, strings.Repeat("b", 40))
-	k.put("c", 1, strings.Repeat("c", 40))
+	now := time.Now()
+	k.put("a", 1, strings.Repeat("a", 39), now)
+	k.put("b", 1, strings.Repeat("b", 39), now)
+	k.put("c", 1, strings.Repeat("c", 39), now)
 	if k.size > 100 || len(k.entries) != 2 {
-		t.Errorf("after three of 40 bytes within 100: %d bytes in %d entries, want at most 100 in 2", k.size, len(k.entries))
+		t.Errorf("after three of 40 bytes (key and content) within 100: %d bytes in %d entries, want at most 100 in 2", k.size, len(k.entries))
 	}
-	if _, ok := k.get("c", 1); !ok {
+	if _, ok := k.get("c", 1, now); !ok {
 		t.Error("the content just kept was dropped")
 	}
-	if _, ok := k.get("c", 2); ok {
+	if _, ok := k.get("c", 2, now); ok {
 		t.Error("content kept at generation 1 was given for generation 2")
 	}
-	k.put("c", 3, "new")
-	k.put("c", 2, "older")
-	if got, ok := k.get("c", 3); !ok || got != "new" {
+	if _, ok := k.get("c", 1, now.Add(keptListMaxAge)); ok {
+		t.Errorf("content kept %v ago was given", keptListMaxAge)
+	}
+	k.put("c", 3, "new", now)
+	k.put("c", 2, "older", now)
+	if got, ok := k.get("c", 3, now); !ok || got != "new" {
 		t.Errorf("a drawing at generation 2 replaced the one at 3: %q, %v", got, ok)
 	}
-	k.put("huge", 4, strings.Repeat("h", 101))
-	if _, ok := k.get("huge", 4); ok || k.size > 100 {
-		t.Errorf("content larger than the bound was kept (size %d)", k.size)
+	k.put("huge", 4, strings.Repeat("h", 97), now)
+	if _, ok := k.get("huge", 4, now); ok || k.size > 100 {
+		t.Errorf("key and content larger than the bound were kept (size %d)", k.size)
 	}
 	sum := 0
-	for _, e := range k.entries {
-		sum += len(e.content)
+	for key, e := range k.entries {
+		sum += len(key) + len(e.content)
 	}
 	if sum != k.size {
 		t.Errorf("size %d, but the entries hold %d bytes", k.size, sum)
