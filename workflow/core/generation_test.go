@@ -3,12 +3,9 @@ package core_test
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"testing"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -139,18 +136,52 @@ func TestDataGenerationCountsEveryWriter(t *testing.T) {
 	})
 }
 
-// TestDataGenerationTakesTheAuditLockFirst: on PostgreSQL the trigger
-// takes the audit log's advisory lock before the generation's row, the lock
-// every audited step holds, so the two are always taken in one order.
-func TestDataGenerationTakesTheAuditLockFirst(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("..", "..", "models", "migrations", "postgres", "00022_data_generations.sql"))
+// TestCountingWritesWaitsForNoStep: on PostgreSQL the count is taken at
+// commit and waits for nothing a step holds. A scanner's transaction writes
+// a drift item; meanwhile an audited step appends its event (taking the
+// audit log's lock) and then writes the same item, so it waits for the
+// scanner. The scanner's commit must not wait for the step in turn: both
+// commit, and the drift area counts two.
+func TestCountingWritesWaitsForNoStep(t *testing.T) {
+	db := modelstest.Postgres(t)
+	ctx := context.Background()
+	st := core.NewStore(db, nil)
+	if err := db.Exec("INSERT INTO drift_items (key, kind, severity, address, state) VALUES ('k', 'unapproved_open', 'high', '127.64.0.1', 'open')").Error; err != nil {
+		t.Fatal(err)
+	}
+	before, err := st.DataGeneration(ctx, core.CountedDrift)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := string(b)
-	lock := strings.Index(s, "PERFORM pg_advisory_xact_lock("+strconv.Itoa(core.AuditLockKey)+");")
-	update := strings.Index(s, "UPDATE data_generations")
-	if lock < 0 || update < 0 || lock > update {
-		t.Errorf("the trigger must take pg_advisory_xact_lock(%d) before it updates data_generations", core.AuditLockKey)
+	scanner := db.Begin()
+	if err := scanner.Exec("UPDATE drift_items SET last_port = 1").Error; err != nil {
+		t.Fatal(err)
+	}
+	stepDone := make(chan error, 1)
+	audited := make(chan struct{})
+	go func() {
+		stepDone <- st.InTx(ctx, func(tx *gorm.DB) error {
+			if err := st.Audit(tx, core.SystemActor, "drift.acknowledge", "drift_item", 1, "", "", nil, ""); err != nil {
+				return err
+			}
+			close(audited)
+			return tx.Exec("UPDATE drift_items SET acknowledged_by = 'rita'").Error
+		})
+	}()
+	<-audited
+	// Let the step reach its wait for the scanner's row.
+	time.Sleep(200 * time.Millisecond)
+	if err := scanner.Commit().Error; err != nil {
+		t.Fatalf("the scanner's commit: %v", err)
+	}
+	if err := <-stepDone; err != nil {
+		t.Fatalf("the audited step: %v", err)
+	}
+	after, err := st.DataGeneration(ctx, core.CountedDrift)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after-before != 2 {
+		t.Errorf("two commits writing drift added %d to its generation, want 2", after-before)
 	}
 }

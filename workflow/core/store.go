@@ -93,10 +93,9 @@ func (s *Store) AuditNow(ctx context.Context, actor Actor, action, objectType st
 // SystemActor is who the scanner and the scheduler act as.
 var SystemActor = Actor{ID: 0, Email: "system", Name: "Portcullis"}
 
-// AuditLockKey is the PostgreSQL advisory lock that serialises appends to
-// the chain; SQLite's immediate transactions serialise writers already. The
-// trigger that counts writes to requests (migration 00022) takes it too.
-const AuditLockKey = 7_274_022
+// auditLockKey is the PostgreSQL advisory lock that serialises appends to
+// the chain; SQLite's immediate transactions serialise writers already.
+const auditLockKey = 7_274_022
 
 // Audit appends an event to the hash chain in the caller's transaction:
 // appends are serialised, each event takes the next sequence number and the
@@ -111,7 +110,7 @@ func (s *Store) Audit(tx *gorm.DB, actor Actor, action, objectType string, objec
 		d = string(b)
 	}
 	if tx.Dialector.Name() == "postgres" {
-		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", AuditLockKey).Error; err != nil {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", auditLockKey).Error; err != nil {
 			return err
 		}
 	}
