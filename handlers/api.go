@@ -269,6 +269,15 @@ func requestToJSON(ctx context.Context, r models.Request) requestJSON {
 	return out
 }
 
+// requestPageJSON is a page of requests as the API lists them.
+func requestPageJSON(ctx context.Context, reqs paging.Page[models.Request]) map[string]any {
+	out := make([]requestJSON, len(reqs.Items))
+	for i, req := range reqs.Items {
+		out[i] = requestToJSON(ctx, req)
+	}
+	return nextCursor(map[string]any{"requests": out}, reqs.Next)
+}
+
 func detailToJSON(ctx context.Context, d *requests.Detail) requestJSON {
 	out := requestToJSON(ctx, d.Request)
 	for _, rv := range d.Reviews {
@@ -308,11 +317,7 @@ func (s *Server) apiListRequests(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, err
 		}
-		out := make([]requestJSON, len(reqs.Items))
-		for i, req := range reqs.Items {
-			out[i] = requestToJSON(r.Context(), req)
-		}
-		return nextCursor(map[string]any{"requests": out}, reqs.Next), nil
+		return requestPageJSON(r.Context(), reqs), nil
 	})
 }
 
@@ -513,11 +518,7 @@ func (s *Server) apiQueue(which string) http.HandlerFunc {
 			if err != nil {
 				return nil, err
 			}
-			out := make([]requestJSON, len(reqs.Items))
-			for i, req := range reqs.Items {
-				out[i] = requestToJSON(r.Context(), req)
-			}
-			return nextCursor(map[string]any{"requests": out}, reqs.Next), nil
+			return requestPageJSON(r.Context(), reqs), nil
 		})
 	}
 }

@@ -100,13 +100,7 @@ func (s *Server) renderDrift(w http.ResponseWriter, r *http.Request, status int,
 		s.keptList(w, r, "drift", title, driftLists, draw)
 		return
 	}
-	// A refused form, with what was typed, is drawn for this answer alone.
-	c, err := draw()
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.render(w, r, status, web.PageOf(s.page(r, title), c))
+	s.drawnOnce(w, r, status, title, draw)
 }
 
 func (s *Server) acknowledgeDrift(w http.ResponseWriter, r *http.Request) {

@@ -171,6 +171,17 @@ func (s *Server) keptList(w http.ResponseWriter, r *http.Request, list, title st
 	s.render(w, r, http.StatusOK, web.KeptPage(s.page(r, title), content))
 }
 
+// drawnOnce is a page drawn for this answer alone, never kept: a refused
+// form, with what was typed and why it was refused.
+func (s *Server) drawnOnce(w http.ResponseWriter, r *http.Request, status int, title string, draw func() (templ.Component, error)) {
+	c, err := draw()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, status, web.PageOf(s.page(r, title), c))
+}
+
 // keptJSON is an API list whose body is kept (see kept).
 func (s *Server) keptJSON(w http.ResponseWriter, r *http.Request, list string, areas []core.CountedArea, draw func() (any, error)) {
 	body, err := s.kept(r, "api:"+list, areas, func() (string, error) {

@@ -181,6 +181,16 @@ func TestKeptListsStayWithinTheirBound(t *testing.T) {
 	}
 }
 
+// keptCase is a page, who reads it, what a change writes, and what the page
+// must show next.
+type keptCase struct {
+	name   string
+	reader *http.Client
+	path   string
+	want   string
+	change func() error
+}
+
 // TestKeptListsFollowTheirAreas: the asset, scan and drift lists, an
 // asset's page, the operations page and the re-certification page are kept
 // too, and show another writer's change in
@@ -191,13 +201,7 @@ func TestKeptListsFollowTheirAreas(t *testing.T) {
 	other := workflow.New(a.svc.DB(), modelstest.Logger())
 	ctx := context.Background()
 	adam, alice := a.as("adam"), a.as("alice")
-	cases := []struct {
-		name   string
-		reader *http.Client
-		path   string
-		want   string
-		change func() error
-	}{
+	cases := []keptCase{
 		{"an asset added", adam, "/assets", "kept-probe-host", func() error {
 			_, err := other.Inventory.SaveAsset(ctx, a.actorOf("adam"), 0, inventory.AssetInput{Address: "127.50.9.9", Hostname: "kept-probe-host", OwnerTeam: "payments"})
 			return err
@@ -212,13 +216,7 @@ func TestKeptListsFollowTheirAreas(t *testing.T) {
 	}
 	rita := a.as("rita")
 	sql := func(stmt string) func() error { return func() error { return a.svc.DB().Exec(stmt).Error } }
-	cases = append(cases, []struct {
-		name   string
-		reader *http.Client
-		path   string
-		want   string
-		change func() error
-	}{
+	cases = append(cases, []keptCase{
 		// The scanner writes its runs and findings outside any step, as
 		// another process's SQL would.
 		{"a scan queued", rita, "/scans", "127.64.7.7", sql("INSERT INTO scan_runs (kind, profile, targets, status, requested_by, queued_at) VALUES ('adhoc', 'quick', '127.64.7.7', 'queued', 'rita@demo.portcullis.test', CURRENT_TIMESTAMP)")},
@@ -233,13 +231,7 @@ func TestKeptListsFollowTheirAreas(t *testing.T) {
 		t.Fatal(err)
 	}
 	assetPath := "/assets/" + strconv.FormatUint(uint64(first.ID), 10)
-	cases = append(cases, []struct {
-		name   string
-		reader *http.Client
-		path   string
-		want   string
-		change func() error
-	}{
+	cases = append(cases, []keptCase{
 		{"the asset renamed", rita, assetPath, "kept-probe-renamed", func() error {
 			_, err := other.Inventory.SaveAsset(ctx, adamActor, first.ID, inventory.AssetInput{Address: first.Address, Hostname: "kept-probe-renamed", OwnerTeam: first.OwnerTeam, Application: first.Application})
 			return err

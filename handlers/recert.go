@@ -92,13 +92,7 @@ func (s *Server) renderRecertification(w http.ResponseWriter, r *http.Request, s
 		s.keptList(w, r, "recert", title, recertLists, draw)
 		return
 	}
-	// A refused form, with what was typed, is drawn for this answer alone.
-	c, err := draw()
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.render(w, r, status, web.PageOf(s.page(r, title), c))
+	s.drawnOnce(w, r, status, title, draw)
 }
 
 func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {

@@ -64,12 +64,7 @@ func (s *Server) renderScans(w http.ResponseWriter, r *http.Request, status int,
 		s.keptList(w, r, "scans", title, scanLists, draw)
 		return
 	}
-	c, err := draw()
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.render(w, r, status, web.PageOf(s.page(r, title), c))
+	s.drawnOnce(w, r, status, title, draw)
 }
 
 func splitTargets(s string) []string {
