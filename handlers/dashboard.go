@@ -10,8 +10,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/portcullis/portcullis/models"
+	"github.com/a-h/templ"
 
+	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/web"
 	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/dashboard"
@@ -88,7 +89,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		content = b.String()
 		s.keptDashboard.put(d, key, content)
 	}
-	s.render(w, r, http.StatusOK, web.KeptPage(s.page(r, locale.T(ctx, "dashboard.title")), content))
+	s.render(w, r, http.StatusOK, web.PageOf(s.page(r, locale.T(ctx, "dashboard.title")), templ.Raw(content)))
 }
 
 // keptDashboard is the dashboard's content as drawn from the counts the

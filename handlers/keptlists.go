@@ -168,7 +168,7 @@ func (s *Server) keptList(w http.ResponseWriter, r *http.Request, list, title st
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, web.KeptPage(s.page(r, title), content))
+	s.render(w, r, http.StatusOK, web.PageOf(s.page(r, title), templ.Raw(content)))
 }
 
 // drawnOnce is a page drawn for this answer alone, never kept: a refused
