@@ -668,11 +668,7 @@ func (s *Server) apiListAssets(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.keptJSON(w, r, "assets", inventoryLists, func() (any, error) {
-		assets, err := s.app.Inventory.ListAssetsPage(r.Context(), page)
-		if err != nil {
-			return nil, err
-		}
-		tiers, err := s.app.Inventory.Tiers(r.Context())
+		assets, tiers, err := s.assetsPage(r.Context(), page)
 		if err != nil {
 			return nil, err
 		}

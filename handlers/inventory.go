@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/core"
 	"github.com/portcullis/portcullis/workflow/inventory"
+	"github.com/portcullis/portcullis/workflow/paging"
 	"github.com/portcullis/portcullis/workflow/policy"
 )
 
@@ -118,17 +120,24 @@ func assetRow(a models.Asset, tiers map[string]policy.Tier) web.AssetRow {
 	return row
 }
 
+// assetsPage is a page of the asset list with the tiers of its
+// applications, as the page and the API show them.
+func (s *Server) assetsPage(ctx context.Context, page paging.Request[inventory.AssetKey]) (paging.Page[models.Asset], map[string]policy.Tier, error) {
+	assets, err := s.app.Inventory.ListAssetsPage(ctx, page)
+	if err != nil {
+		return assets, nil, err
+	}
+	tiers, err := s.app.Inventory.Tiers(ctx)
+	return assets, tiers, err
+}
+
 func (s *Server) listAssets(w http.ResponseWriter, r *http.Request) {
 	s.keptList(w, r, "assets", locale.T(r.Context(), "assets.title"), inventoryLists, func() (templ.Component, error) {
 		page, err := cursorPage[inventory.AssetKey](r)
 		if err != nil {
 			return nil, err
 		}
-		assets, err := s.app.Inventory.ListAssetsPage(r.Context(), page)
-		if err != nil {
-			return nil, err
-		}
-		tiers, err := s.app.Inventory.Tiers(r.Context())
+		assets, tiers, err := s.assetsPage(r.Context(), page)
 		if err != nil {
 			return nil, err
 		}
