@@ -131,13 +131,13 @@ func keptListKey(ctx context.Context, list string, r *http.Request) string {
 // time. The generation is read before the rows, so what is kept is never
 // older than the number it is kept under.
 func (s *Server) kept(r *http.Request, list string, areas []core.CountedArea, draw func() (string, error)) (string, error) {
+	if len(r.URL.RawQuery) > maxKeptQuery {
+		return draw()
+	}
 	ctx := r.Context()
 	generation, err := s.app.DataGeneration(ctx, areas...)
 	if err != nil {
 		return "", err
-	}
-	if len(r.URL.RawQuery) > maxKeptQuery {
-		return draw()
 	}
 	key := keptListKey(ctx, list, r)
 	now := time.Now()
