@@ -192,11 +192,11 @@ type keptCase struct {
 	change func() error
 }
 
-// TestKeptListsFollowTheirAreas: the asset, scan and drift lists, an
-// asset's page, the operations page and the re-certification page are kept
-// too, and show another writer's change in
-// what they read on the next view: an asset added and a campaign started
-// through another instance, a scan run and a drift item written in SQL.
+// TestKeptListsFollowTheirAreas: the home, the asset, scan and drift lists,
+// an asset's page, the operations page and the re-certification page are
+// kept too, and show another writer's change in what they read on the next
+// view: a request filed on this instance, an asset added and a campaign
+// started through another, a scan run and a drift item written in SQL.
 func TestKeptListsFollowTheirAreas(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, db *gorm.DB) {
 		a := newAppOn(t, db)
@@ -206,6 +206,14 @@ func TestKeptListsFollowTheirAreas(t *testing.T) {
 		cases := []keptCase{
 			{"an asset added", adam, "/assets", "kept-probe-host", func() error {
 				_, err := other.Inventory.SaveAsset(ctx, a.actorOf("adam"), 0, inventory.AssetInput{Address: "127.50.9.9", Hostname: "kept-probe-host", OwnerTeam: "payments"})
+				return err
+			}},
+			{"a request filed", alice, "/", "Kept home probe", func() error {
+				in := requests.Input{Title: "Kept home probe", Justification: "the ledger reads it", Rules: []requests.RuleInput{{Source: "transit", Destination: "127.50.0.11", Protocol: "tcp", Ports: "443"}}}
+				// On this instance: the latest requests a home lists are
+				// read through its kept summaries, which follow another
+				// instance's writes within core.SummaryMaxAge.
+				_, err := a.svc.Requests.Create(ctx, a.actorOf("alice"), in)
 				return err
 			}},
 			{"a campaign started", alice, "/recertification", "/recertification/items/", func() error {
@@ -270,7 +278,7 @@ func TestKeptListsFollowTheirAreas(t *testing.T) {
 				t.Fatalf("%s: %v", c.name, err)
 			}
 			if body := a.body(a.get(c.reader, c.path)); !strings.Contains(body, c.want) {
-				t.Errorf("%s through another instance: %s still lacks %q", c.name, c.path, c.want)
+				t.Errorf("%s: %s still lacks %q after the change", c.name, c.path, c.want)
 			}
 		}
 	})

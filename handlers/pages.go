@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
 
 	"github.com/portcullis/portcullis/static"
@@ -186,14 +187,24 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
-	a := actor(r)
+	s.keptList(w, r, "home", locale.T(r.Context(), "home.title"), homePages, func() (templ.Component, error) {
+		v, err := s.homeView(r, actor(r))
+		return web.HomeContent(v), err
+	})
+}
+
+// homePages is what a home shows: counts and latest of requests, the queues,
+// re-certifications, the team's assets with live drift and, for auditors and
+// admins, zones without a good scan and failed alert deliveries.
+var homePages = []core.CountedArea{core.CountedRequests, core.CountedRecert, core.CountedInventory, core.CountedScans, core.CountedDrift, core.CountedAlerts}
+
+func (s *Server) homeView(r *http.Request, a core.Actor) (web.Home, error) {
 	ctx := r.Context()
 	counts, err := s.app.Requests.Counts(ctx, a)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return web.Home{}, err
 	}
-	v := web.Home{CanRequest: a.Has(core.RoleRequester)}
+	v := web.Home{Name: a.Name, CanRequest: a.Has(core.RoleRequester)}
 	for _, st := range requests.AllStates {
 		if n := counts[st]; n > 0 {
 			v.Counts = append(v.Counts, web.StateCount{State: string(st), Label: st.Label(), Count: n, Href: "/requests?state=" + string(st)})
@@ -202,8 +213,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	// The queue cards count what the reader may act on, as the navigation does.
 	queues, err := s.app.Requests.MyQueues(ctx, a)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return web.Home{}, err
 	}
 	for _, q := range []struct {
 		label, href string
@@ -219,27 +229,24 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	}
 	if a.Has(core.RoleAuditor, core.RoleAdmin) {
 		if v.Needs, err = s.needs(r, a); err != nil {
-			s.fail(w, r, err)
-			return
+			return web.Home{}, err
 		}
 	}
 	if err := s.ownWork(r, a, &v); err != nil {
-		s.fail(w, r, err)
-		return
+		return web.Home{}, err
 	}
 	if a.Has(core.RoleRequester) {
 		const latest = 10
 		mine, err := s.app.Requests.LatestOwn(ctx, a, latest)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return web.Home{}, err
 		}
 		v.Mine = requestRows(ctx, mine.Items)
 		if mine.Next != "" {
 			v.MineHref = "/requests?mine=1"
 		}
 	}
-	s.render(w, r, http.StatusOK, web.HomePage(s.page(r, locale.T(ctx, "home.title")), v))
+	return v, nil
 }
 
 // homeListed is how many re-certifications and assets a home lists.

@@ -67,6 +67,8 @@ type StateCount struct {
 
 // Home is the landing page.
 type Home struct {
+	// Name is the reader's, in the welcome.
+	Name   string
 	Counts []StateCount
 	Mine   []RequestRow
 	// MineHref lists all of the actor's requests when Mine shows only the latest.
