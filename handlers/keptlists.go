@@ -43,9 +43,10 @@ type keptList struct {
 
 // keptListMaxAge bounds how long a page is kept even when nothing in its
 // areas was written: what a draw reads through this instance's own kept
-// summaries (a queue's total, the zones, the tiers, requesters' names) may
-// lag another instance's commit by up to core.SummaryMaxAge, and days left
-// and the live pages' stamps move with the clock.
+// summaries of other areas (the zones and tiers beside a list of requests)
+// may lag another instance's commit by up to core.SummaryMaxAge (those of
+// the page's own areas are counted again once its generation shows the
+// change), and days left and the live pages' stamps move with the clock.
 const keptListMaxAge = core.SummaryMaxAge
 
 // maxKeptQuery is the longest query a kept page is kept for: the key holds

@@ -26,11 +26,63 @@ const (
 	CountedAlerts CountedArea = "alerts"
 )
 
+// countedAreaSummaries are the areas of kept summaries (see Area) each
+// counted area holds.
+var countedAreaSummaries = map[CountedArea][]Area{
+	CountedRequests:  {AreaRequests, AreaPeople},
+	CountedRecert:    {AreaRecert},
+	CountedInventory: {AreaInventory},
+	CountedScans:     {AreaScans},
+	CountedDrift:     {AreaDrift},
+	CountedAlerts:    nil, // no summary is counted from deliveries but those that name no area
+}
+
 // DataGeneration is the sum of the areas' generations. Each only grows, so
 // two reads that give the same sum saw the same rows in those areas; what is
 // read after it is at least as new as it.
+//
+// An area found further on than this instance last saw it was written
+// meanwhile, by this instance or by another one: the summaries counted from
+// it are counted again when next asked for. A page drawn after this read
+// then shows another instance's change in its summaries (a queue's total,
+// the latest requests) as soon as in its rows, not up to SummaryMaxAge later.
 func (s *Store) DataGeneration(ctx context.Context, areas ...CountedArea) (int64, error) {
-	var g int64
-	err := s.db.WithContext(ctx).Raw("SELECT COALESCE(SUM(generation), 0) FROM data_generations WHERE area IN ?", areas).Row().Scan(&g)
-	return g, err
+	rows, err := s.db.WithContext(ctx).Raw("SELECT area, generation FROM data_generations WHERE area IN ?", areas).Rows()
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	var sum int64
+	for rows.Next() {
+		var area CountedArea
+		var g int64
+		if err := rows.Scan(&area, &g); err != nil {
+			return 0, err
+		}
+		sum += g
+		s.sawGeneration(area, g)
+	}
+	return sum, rows.Err()
+}
+
+// sawGeneration notes that area was at generation g, ending the summaries
+// counted from it if that is further on than last seen.
+func (s *Store) sawGeneration(area CountedArea, g int64) {
+	last, ok := s.seenGenerations[area]
+	if !ok {
+		return
+	}
+	for {
+		old := last.Load()
+		if g <= old {
+			return
+		}
+		if last.CompareAndSwap(old, g) {
+			break
+		}
+	}
+	for _, a := range countedAreaSummaries[area] {
+		s.areaGenerations[a].Add(1)
+	}
+	s.generation.Add(1)
 }

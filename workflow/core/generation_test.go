@@ -9,6 +9,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/models/modelstest"
 	"github.com/portcullis/portcullis/workflow/core"
 )
@@ -184,4 +185,66 @@ func TestCountingWritesWaitsForNoStep(t *testing.T) {
 	if after-before != 2 {
 		t.Errorf("two commits writing drift added %d to its generation, want 2", after-before)
 	}
+}
+
+// A summary kept by one instance is counted again once that instance reads a
+// generation (DataGeneration) showing another writer changed its area: the
+// next page it draws shows the change in its summaries as in its rows. A
+// generation of other areas, or one already seen, ends nothing.
+func TestSummaryCountedAgainWhenAnotherWritersChangeIsSeen(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, db *gorm.DB) {
+		ctx := context.Background()
+		this, other := core.NewStore(db, modelstest.Logger()), core.NewStore(db, modelstest.Logger())
+		var requestsKept, everything core.Summary[int]
+		requestsKept.SetAreas(core.AreaRequests, core.AreaPeople)
+		counted := map[string]int{}
+		get := func() [2]int {
+			t.Helper()
+			var got [2]int
+			for i, m := range []*core.Summary[int]{&requestsKept, &everything} {
+				name := [2]string{"requests", "everything"}[i]
+				v, err := m.Get(this, func() (int, error) { counted[name]++; return counted[name], nil })
+				if err != nil {
+					t.Fatal(err)
+				}
+				got[i] = v
+			}
+			return got
+		}
+		seen := func(areas ...core.CountedArea) {
+			t.Helper()
+			if _, err := this.DataGeneration(ctx, areas...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		all := []core.CountedArea{core.CountedRequests, core.CountedRecert, core.CountedInventory, core.CountedScans, core.CountedDrift, core.CountedAlerts}
+		seen(all...)
+		want := func(step string, w [2]int) {
+			t.Helper()
+			if got := get(); got != w {
+				t.Errorf("%s: (requests, everything) counted %v times, want %v", step, got, w)
+			}
+		}
+		want("first", [2]int{1, 1})
+		seen(all...)
+		want("nothing written", [2]int{1, 1})
+
+		u := models.User{Issuer: "https://idp.test", Subject: "other", Email: "other@example.test", Name: "O"}
+		if err := other.InTx(ctx, func(tx *gorm.DB) error { return tx.Create(&u).Error }); err != nil {
+			t.Fatal(err)
+		}
+		want("another instance's write, not yet seen", [2]int{1, 1})
+		seen(core.CountedScans, core.CountedDrift)
+		want("other areas' generations read", [2]int{1, 1})
+		seen(core.CountedRequests)
+		want("the requests' generation read", [2]int{2, 2})
+		seen(core.CountedRequests)
+		want("the same generation read again", [2]int{2, 2})
+
+		if err := db.Exec("INSERT INTO alert_deliveries (drift_item_id, channel, status, next_attempt, created_at) VALUES (1, 'c', 'failed', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)").Error; err != nil {
+			t.Fatal(err)
+		}
+		seen(all...)
+		want("an operator's alert delivery seen", [2]int{2, 3})
+	})
 }

@@ -28,6 +28,9 @@ type Store struct {
 	generation atomic.Uint64
 	// areaGenerations count them by the areas they wrote (see Area).
 	areaGenerations [areaCount]atomic.Uint64
+	// seenGenerations are the database's generations of each counted area
+	// as this instance last read them (see DataGeneration).
+	seenGenerations map[CountedArea]*atomic.Int64
 	insertJob       JobInserter
 	// committed is closed by this instance's next commit (see Committed).
 	commitMu  sync.Mutex
@@ -38,7 +41,11 @@ type Store struct {
 // NewStore wraps an open, migrated database.
 func NewStore(db *gorm.DB, log *slog.Logger) *Store {
 	watchWrites(db)
-	return &Store{db: db, log: log, now: func() time.Time { return time.Now().UTC() }}
+	seen := make(map[CountedArea]*atomic.Int64, len(countedAreaSummaries))
+	for area := range countedAreaSummaries {
+		seen[area] = new(atomic.Int64)
+	}
+	return &Store{db: db, log: log, now: func() time.Time { return time.Now().UTC() }, seenGenerations: seen}
 }
 
 // SetClock replaces the clock, for tests and the demo's history.
