@@ -44,9 +44,10 @@ type keptList struct {
 // keptListMaxAge bounds how long a page is kept even when nothing in its
 // areas was written: what a draw reads through this instance's own kept
 // summaries of other areas (the zones and tiers beside a list of requests)
-// may lag another instance's commit by up to core.SummaryMaxAge (those of
-// the page's own areas are counted again once its generation shows the
-// change), and days left and the live pages' stamps move with the clock.
+// may lag another instance's commit by up to core.SummaryMaxAge, so the page
+// kept from it by up to twice that (those of the page's own areas are
+// counted again once its generation shows the change); and days left and
+// the live pages' stamps move with the clock.
 const keptListMaxAge = core.SummaryMaxAge
 
 // maxKeptQuery is the longest query a kept page is kept for: the key holds
@@ -173,7 +174,8 @@ func (s *Server) keptList(w http.ResponseWriter, r *http.Request, list, title st
 }
 
 // drawnOnce is a page drawn for this answer alone, never kept: a refused
-// form, with what was typed and why it was refused.
+// form, with what was typed and why it was refused, or a page drawn from
+// values that may settle after a change (an auditor's home).
 func (s *Server) drawnOnce(w http.ResponseWriter, r *http.Request, status int, title string, draw func() (templ.Component, error)) {
 	c, err := draw()
 	if err != nil {

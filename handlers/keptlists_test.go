@@ -203,6 +203,10 @@ func TestKeptListsFollowTheirAreas(t *testing.T) {
 		other := workflow.New(a.svc.DB(), modelstest.Logger())
 		ctx := context.Background()
 		adam, alice := a.as("adam"), a.as("alice")
+		// An asset of Alice's team, for drift to be found on.
+		if _, err := a.svc.Inventory.SaveAsset(ctx, a.actorOf("adam"), 0, inventory.AssetInput{Address: "127.50.9.10", Hostname: "kept-home-team-host", OwnerTeam: a.actorOf("alice").Team}); err != nil {
+			t.Fatal(err)
+		}
 		cases := []keptCase{
 			{"an asset added", adam, "/assets", "kept-probe-host", func() error {
 				_, err := other.Inventory.SaveAsset(ctx, a.actorOf("adam"), 0, inventory.AssetInput{Address: "127.50.9.9", Hostname: "kept-probe-host", OwnerTeam: "payments"})
@@ -215,6 +219,10 @@ func TestKeptListsFollowTheirAreas(t *testing.T) {
 				// another instance wrote requests.
 				_, err := other.Requests.Create(ctx, a.actorOf("alice"), in)
 				return err
+			}},
+			{"drift found on the team's asset", alice, "/", "kept-home-team-host", func() error {
+				now := time.Now().UTC()
+				return a.svc.DB().Create(&models.DriftItem{Key: "probe-home", Kind: "unapproved_open", Severity: "high", Address: "127.50.9.10", Protocol: "tcp", Port: 65002, State: drift.Open, FirstSeen: now, LastSeen: now}).Error
 			}},
 			{"a campaign started", alice, "/recertification", "/recertification/items/", func() error {
 				_, n, err := other.Recert.StartCampaign(ctx, a.actorOf("lee"), "Kept probe", time.Now().AddDate(0, 4, 0))
