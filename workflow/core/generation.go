@@ -43,9 +43,10 @@ var countedAreaSummaries = map[CountedArea][]Area{
 //
 // An area found further on than this instance last saw it was written
 // meanwhile, by this instance or by another one: the summaries counted from
-// it are counted again when next asked for. A page drawn after this read
-// then shows another instance's change in its summaries (a queue's total,
-// the latest requests) as soon as in its rows, not up to SummaryMaxAge later.
+// it are counted again when next asked for (but those that settle, see
+// Summary.SetSettle). A page drawn after this read then shows another
+// instance's change in its summaries (a queue's total, the latest requests)
+// as soon as in its rows, not up to SummaryMaxAge later.
 func (s *Store) DataGeneration(ctx context.Context, areas ...CountedArea) (int64, error) {
 	rows, err := s.db.WithContext(ctx).Raw("SELECT area, generation FROM data_generations WHERE area IN ?", areas).Rows()
 	if err != nil {
@@ -69,20 +70,20 @@ func (s *Store) DataGeneration(ctx context.Context, areas ...CountedArea) (int64
 // counted from it if that is further on than last seen.
 func (s *Store) sawGeneration(area CountedArea, g int64) {
 	last, ok := s.seenGenerations[area]
-	if !ok {
+	if !ok || g <= last.Load() {
 		return
 	}
-	for {
-		old := last.Load()
-		if g <= old {
-			return
-		}
-		if last.CompareAndSwap(old, g) {
-			break
-		}
-	}
+	// Ended before g is noted as seen: a reader who finds g already seen
+	// must find the summaries ended too. Two readers may both end them; that
+	// costs one count more.
 	for _, a := range countedAreaSummaries[area] {
 		s.areaGenerations[a].Add(1)
 	}
 	s.generation.Add(1)
+	for {
+		old := last.Load()
+		if g <= old || last.CompareAndSwap(old, g) {
+			return
+		}
+	}
 }

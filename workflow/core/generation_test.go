@@ -190,20 +190,23 @@ func TestCountingWritesWaitsForNoStep(t *testing.T) {
 // A summary kept by one instance is counted again once that instance reads a
 // generation (DataGeneration) showing another writer changed its area: the
 // next page it draws shows the change in its summaries as in its rows. A
-// generation of other areas, or one already seen, ends nothing.
+// summary of another area, a generation of other areas, or one already seen,
+// ends nothing.
 func TestSummaryCountedAgainWhenAnotherWritersChangeIsSeen(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, db *gorm.DB) {
 		ctx := context.Background()
 		this, other := core.NewStore(db, modelstest.Logger()), core.NewStore(db, modelstest.Logger())
-		var requestsKept, everything core.Summary[int]
-		requestsKept.SetAreas(core.AreaRequests, core.AreaPeople)
-		counted := map[string]int{}
-		get := func() [2]int {
+		// People are counted under requests: the users a list shows.
+		var people, inventory, everything core.Summary[int]
+		people.SetAreas(core.AreaPeople)
+		inventory.SetAreas(core.AreaInventory)
+		summaries := []*core.Summary[int]{&people, &inventory, &everything}
+		counted := make([]int, len(summaries))
+		get := func() [3]int {
 			t.Helper()
-			var got [2]int
-			for i, m := range []*core.Summary[int]{&requestsKept, &everything} {
-				name := [2]string{"requests", "everything"}[i]
-				v, err := m.Get(this, func() (int, error) { counted[name]++; return counted[name], nil })
+			var got [3]int
+			for i, m := range summaries {
+				v, err := m.Get(this, func() (int, error) { counted[i]++; return counted[i], nil })
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -219,32 +222,32 @@ func TestSummaryCountedAgainWhenAnotherWritersChangeIsSeen(t *testing.T) {
 		}
 		all := []core.CountedArea{core.CountedRequests, core.CountedRecert, core.CountedInventory, core.CountedScans, core.CountedDrift, core.CountedAlerts}
 		seen(all...)
-		want := func(step string, w [2]int) {
+		want := func(step string, w [3]int) {
 			t.Helper()
 			if got := get(); got != w {
-				t.Errorf("%s: (requests, everything) counted %v times, want %v", step, got, w)
+				t.Errorf("%s: (people, inventory, everything) counted %v times, want %v", step, got, w)
 			}
 		}
-		want("first", [2]int{1, 1})
+		want("first", [3]int{1, 1, 1})
 		seen(all...)
-		want("nothing written", [2]int{1, 1})
+		want("nothing written", [3]int{1, 1, 1})
 
 		u := models.User{Issuer: "https://idp.test", Subject: "other", Email: "other@example.test", Name: "O"}
 		if err := other.InTx(ctx, func(tx *gorm.DB) error { return tx.Create(&u).Error }); err != nil {
 			t.Fatal(err)
 		}
-		want("another instance's write, not yet seen", [2]int{1, 1})
+		want("another instance's write, not yet seen", [3]int{1, 1, 1})
 		seen(core.CountedScans, core.CountedDrift)
-		want("other areas' generations read", [2]int{1, 1})
+		want("other areas' generations read", [3]int{1, 1, 1})
 		seen(core.CountedRequests)
-		want("the requests' generation read", [2]int{2, 2})
+		want("the requests' generation read", [3]int{2, 1, 2})
 		seen(core.CountedRequests)
-		want("the same generation read again", [2]int{2, 2})
+		want("the same generation read again", [3]int{2, 1, 2})
 
 		if err := db.Exec("INSERT INTO alert_deliveries (drift_item_id, channel, status, next_attempt, created_at) VALUES (1, 'c', 'failed', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)").Error; err != nil {
 			t.Fatal(err)
 		}
 		seen(all...)
-		want("an operator's alert delivery seen", [2]int{2, 3})
+		want("an operator's alert delivery seen", [3]int{2, 1, 3})
 	})
 }
