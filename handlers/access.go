@@ -53,7 +53,7 @@ func (s *Server) disableUser(w http.ResponseWriter, r *http.Request) {
 			if fe := fieldErrors(r.Context(), err)["reason"]; fe != "" {
 				msg = fe
 			}
-			s.renderUsers(w, r, http.StatusBadRequest, func(u *web.UserRow) {
+			s.refusedOnUsers(w, r, func(u *web.UserRow) {
 				if u.ID == id {
 					u.ReasonDraft, u.ReasonError = reason, msg
 				}

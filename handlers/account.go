@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
+
 	"github.com/portcullis/portcullis/web"
 	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/core"
@@ -93,21 +95,29 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
-	s.renderUsers(w, r, http.StatusOK, nil)
+	s.keptList(w, r, "users", locale.T(r.Context(), "users.title"), userLists, func() (templ.Component, error) {
+		return s.usersView(r, nil)
+	})
 }
 
-// renderUsers shows a page of users; refused, when set, marks a row whose
-// disabling was refused, keeping what was typed.
-func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, status int, refused func(*web.UserRow)) {
+// refusedOnUsers shows the page of users again, with the row whose
+// disabling was refused keeping what was typed.
+func (s *Server) refusedOnUsers(w http.ResponseWriter, r *http.Request, refused func(*web.UserRow)) {
+	s.drawnOnce(w, r, http.StatusBadRequest, locale.T(r.Context(), "users.title"), func() (templ.Component, error) {
+		return s.usersView(r, refused)
+	})
+}
+
+// usersView is a page of users; refused, when set, marks a row whose
+// disabling was refused.
+func (s *Server) usersView(r *http.Request, refused func(*web.UserRow)) (templ.Component, error) {
 	page, err := cursorPage[identity.UserKey](r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	users, err := s.app.Identity.ListUsersPage(r.Context(), page)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	v := web.Users{Rows: make([]web.UserRow, len(users.Items)), Links: pageLinks(r, "cursor", users.Next), ReasonMax: identity.MaxDisableReason}
 	for i, u := range users.Items {
@@ -117,7 +127,7 @@ func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, status int,
 			refused(&v.Rows[i])
 		}
 	}
-	s.render(w, r, status, web.UsersPage(s.page(r, locale.T(r.Context(), "users.title")), v))
+	return web.UsersContent(v), nil
 }
 
 // withMax gives a setting typed as a list its length limit.

@@ -529,25 +529,26 @@ func (s *Server) apiRuleRegister(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	entries, err := s.app.Requests.RegisterPage(r.Context(), actor(r), page)
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	type entry struct {
-		ruleJSON
-		RequestID  uint      `json:"request_id"`
-		Title      string    `json:"title"`
-		State      string    `json:"state"`
-		Approvers  []string  `json:"approvers"`
-		ExpiresAt  time.Time `json:"expires_at"`
-		Innovation bool      `json:"innovation"`
-	}
-	out := make([]entry, len(entries.Items))
-	for i, e := range entries.Items {
-		out[i] = entry{ruleToJSON(e.Rule), e.Request.ID, e.Request.Title, e.Request.State, e.Approvers, e.Request.ExpiresAt.UTC(), e.Request.Innovation}
-	}
-	writeJSON(w, http.StatusOK, nextCursor(map[string]any{"rules": out}, entries.Next))
+	s.keptJSON(w, r, "rules", requestLists, func() (any, error) {
+		entries, err := s.app.Requests.RegisterPage(r.Context(), actor(r), page)
+		if err != nil {
+			return nil, err
+		}
+		type entry struct {
+			ruleJSON
+			RequestID  uint      `json:"request_id"`
+			Title      string    `json:"title"`
+			State      string    `json:"state"`
+			Approvers  []string  `json:"approvers"`
+			ExpiresAt  time.Time `json:"expires_at"`
+			Innovation bool      `json:"innovation"`
+		}
+		out := make([]entry, len(entries.Items))
+		for i, e := range entries.Items {
+			out[i] = entry{ruleToJSON(e.Rule), e.Request.ID, e.Request.Title, e.Request.State, e.Approvers, e.Request.ExpiresAt.UTC(), e.Request.Innovation}
+		}
+		return nextCursor(map[string]any{"rules": out}, entries.Next), nil
+	})
 }
 
 type zoneJSON struct {
@@ -851,20 +852,17 @@ func (s *Server) apiListScans(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	page, err := s.app.Scans.List(r.Context(), actor(r), req)
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	out := make([]map[string]any, len(page.Items))
-	for i, run := range page.Items {
-		out[i] = scanToJSON(run)
-	}
-	body := map[string]any{"scans": out}
-	if page.Next != "" {
-		body["next_cursor"] = page.Next
-	}
-	writeJSON(w, http.StatusOK, body)
+	s.keptJSON(w, r, "scans", runLists, func() (any, error) {
+		page, err := s.app.Scans.List(r.Context(), actor(r), req)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]map[string]any, len(page.Items))
+		for i, run := range page.Items {
+			out[i] = scanToJSON(run)
+		}
+		return nextCursor(map[string]any{"scans": out}, page.Next), nil
+	})
 }
 
 func (s *Server) apiDriftAction(w http.ResponseWriter, r *http.Request) {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
+
 	"github.com/portcullis/portcullis/web"
 	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/core"
@@ -58,12 +60,10 @@ func (s *Server) applicationsView(r *http.Request, questions []web.QuestionRow) 
 }
 
 func (s *Server) applicationsPage(w http.ResponseWriter, r *http.Request) {
-	v, err := s.applicationsView(r, nil)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.render(w, r, http.StatusOK, web.ApplicationsPage(s.page(r, locale.T(r.Context(), "applications.title")), v))
+	s.keptList(w, r, "applications", locale.T(r.Context(), "applications.title"), applicationPages, func() (templ.Component, error) {
+		v, err := s.applicationsView(r, nil)
+		return web.ApplicationsContent(v), err
+	})
 }
 
 // refusedOnApplications shows the page again with the refusal next to its field.
@@ -78,7 +78,7 @@ func (s *Server) refusedOnApplications(w http.ResponseWriter, r *http.Request, e
 		return
 	}
 	mark(&v, fieldErrors(r.Context(), err))
-	s.render(w, r, http.StatusBadRequest, web.ApplicationsPage(s.page(r, locale.T(r.Context(), "applications.title")), v))
+	s.render(w, r, http.StatusBadRequest, web.PageOf(s.page(r, locale.T(r.Context(), "applications.title")), web.ApplicationsContent(v)))
 }
 
 func (s *Server) setApplicationTier(w http.ResponseWriter, r *http.Request) {

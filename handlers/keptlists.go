@@ -157,12 +157,25 @@ func (s *Server) kept(r *http.Request, list string, areas []core.CountedArea, dr
 // keptList is a list page whose content is kept (see kept):
 // only the layout around it is drawn on every view.
 func (s *Server) keptList(w http.ResponseWriter, r *http.Request, list, title string, areas []core.CountedArea, draw func() (templ.Component, error)) {
-	content, err := s.kept(r, list, areas, func() (string, error) {
+	s.keptTitled(w, r, list, areas, func() (string, templ.Component, error) {
 		c, err := draw()
+		return title, c, err
+	})
+}
+
+// keptTitled is a kept page whose title is read with its content (a
+// campaign's name): both are kept in one entry, the title first, after its
+// length.
+func (s *Server) keptTitled(w http.ResponseWriter, r *http.Request, list string, areas []core.CountedArea, draw func() (title string, c templ.Component, err error)) {
+	kept, err := s.kept(r, list, areas, func() (string, error) {
+		title, c, err := draw()
 		if err != nil {
 			return "", err
 		}
 		var b strings.Builder
+		b.WriteString(strconv.Itoa(len(title)))
+		b.WriteByte(':')
+		b.WriteString(title)
 		err = c.Render(r.Context(), &b)
 		return b.String(), err
 	})
@@ -170,7 +183,9 @@ func (s *Server) keptList(w http.ResponseWriter, r *http.Request, list, title st
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, web.PageOf(s.page(r, title), templ.Raw(content)))
+	size, rest, _ := strings.Cut(kept, ":")
+	n, _ := strconv.Atoi(size)
+	s.render(w, r, http.StatusOK, web.PageOf(s.page(r, rest[:n]), templ.Raw(rest[n:])))
 }
 
 // drawnOnce is a page drawn for this answer alone, never kept: a refused
@@ -230,3 +245,18 @@ var operationsPages = []core.CountedArea{core.CountedInventory, core.CountedScan
 
 // inventoryLists is what the asset list shows.
 var inventoryLists = []core.CountedArea{core.CountedInventory}
+
+// userLists is what the list of users shows: the people, their roles and
+// when they last logged in (counted under requests: migration 00023).
+var userLists = []core.CountedArea{core.CountedRequests}
+
+// applicationPages is what the admin's applications page shows: the
+// applications and their assets, the settings and the questionnaire.
+var applicationPages = []core.CountedArea{core.CountedInventory}
+
+// reportLists is what the reports page shows: the reports, the reader's
+// subscriptions, and the zones and owner teams to subscribe to.
+var reportLists = []core.CountedArea{core.CountedReports, core.CountedInventory}
+
+// runLists is what the API's list of scans shows: the runs alone.
+var runLists = []core.CountedArea{core.CountedScans}

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -261,6 +262,25 @@ func TestKeptListsFollowTheirAreas(t *testing.T) {
 			{"an alert delivery failed", adam, "/admin/operations", "kept-probe-channel", func() error {
 				return a.svc.DB().Create(&models.AlertDelivery{DriftItemID: 1, Channel: "kept-probe-channel", Status: "failed", LastError: "refused", NextAttempt: time.Now(), CreatedAt: time.Now()}).Error
 			}},
+			// A login stamps only the person's row; the list of users shows it.
+			{"a login", adam, "/admin/users", "2031", sql("UPDATE users SET last_login_at = '2031-05-06 07:08:09' WHERE email = 'ivan@demo.portcullis.test'")},
+			{"a question added", adam, "/admin/applications", "Kept probe question", func() error {
+				_, err := other.Inventory.SaveQuestionnaire(ctx, adamActor, []inventory.QuestionInput{{ID: "kept_probe", Text: "Kept probe question", Required: true}})
+				return err
+			}},
+			{"a report made", a.as("aude"), "/reports", "Kept probe headline", sql("INSERT INTO periodic_reports (kind, zone, team, period, window_start, window_end, nothing_new, headline, headline_facts, content, created_at) VALUES ('daily', 'dmz', '', '2031-05-06', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, false, 'Kept probe headline', '', '{}', CURRENT_TIMESTAMP)")},
+			{"a scan queued (API)", a.tokenClient("rita"), "/api/v1/scans", "127.64.7.8", sql("INSERT INTO scan_runs (kind, profile, targets, status, requested_by, queued_at) VALUES ('adhoc', 'quick', '127.64.7.8', 'queued', 'rita@demo.portcullis.test', CURRENT_TIMESTAMP)")},
+			{"a rule's request renamed (API)", a.tokenClient("rita"), "/api/v1/rules", "Kept rules probe", func() error {
+				var out struct {
+					Rules []struct {
+						RequestID uint `json:"request_id"`
+					} `json:"rules"`
+				}
+				if code := a.api("rita", http.MethodGet, "/rules", nil, &out); code != http.StatusOK || len(out.Rules) == 0 {
+					return fmt.Errorf("the register answered %d with %d rules", code, len(out.Rules))
+				}
+				return a.svc.DB().Exec("UPDATE requests SET title = 'Kept rules probe' WHERE id = ?", out.Rules[0].RequestID).Error
+			}},
 		}...)
 		// What a reader may do is theirs: an admin's kept list is not shown
 		// once they are an admin no more, though no asset changed.
@@ -276,20 +296,47 @@ func TestKeptListsFollowTheirAreas(t *testing.T) {
 		if err := a.svc.DB().Exec("UPDATE users SET roles = 'admin' WHERE email = ?", email("adam")).Error; err != nil {
 			t.Fatal(err)
 		}
-		for _, c := range cases {
-			for range 2 { // drawn, then kept
-				if body := a.body(a.get(c.reader, c.path)); strings.Contains(body, c.want) {
-					t.Fatalf("%s: %s shows %q before the change", c.name, c.path, c.want)
+		check := func(cases []keptCase) {
+			t.Helper()
+			for _, c := range cases {
+				for range 2 { // drawn, then kept
+					if body := a.body(a.get(c.reader, c.path)); strings.Contains(body, c.want) {
+						t.Fatalf("%s: %s shows %q before the change", c.name, c.path, c.want)
+					}
+				}
+				if err := c.change(); err != nil {
+					t.Fatalf("%s: %v", c.name, err)
+				}
+				if body := a.body(a.get(c.reader, c.path)); !strings.Contains(body, c.want) {
+					t.Errorf("%s: %s still lacks %q after the change", c.name, c.path, c.want)
 				}
 			}
-			if err := c.change(); err != nil {
-				t.Fatalf("%s: %v", c.name, err)
-			}
-			if body := a.body(a.get(c.reader, c.path)); !strings.Contains(body, c.want) {
-				t.Errorf("%s: %s still lacks %q after the change", c.name, c.path, c.want)
-			}
 		}
+		check(cases)
+		// The campaign started above: its page, and an item decided in SQL.
+		var campaign models.RecertCampaign
+		if err := a.svc.DB().Where("name = ?", "Kept probe").First(&campaign).Error; err != nil {
+			t.Fatal(err)
+		}
+		check([]keptCase{
+			{"an item of the campaign decided", a.as("lee"), fmt.Sprintf("/recertification/campaigns/%d", campaign.ID), "Kept campaign probe", func() error {
+				return a.svc.DB().Exec("UPDATE recertifications SET status = 'recertified', justification = 'Kept campaign probe', decided_by = 'alice@demo.portcullis.test' WHERE id = (SELECT MIN(id) FROM recertifications WHERE campaign_id = ?)", campaign.ID).Error
+			}},
+		})
 	})
+}
+
+// tokenClient calls the API as name, with their token.
+func (a *app) tokenClient(name string) *http.Client {
+	return &http.Client{Transport: bearer{a.tokens[email(name)]}}
+}
+
+type bearer struct{ token string }
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return http.DefaultTransport.RoundTrip(r)
 }
 
 // TestDashboardDrawnAgainWithItsCounts: the dashboard drawn from kept counts

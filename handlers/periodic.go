@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/a-h/templ"
+
 	"github.com/portcullis/portcullis/models"
 	"github.com/portcullis/portcullis/web"
 	"github.com/portcullis/portcullis/web/locale"
@@ -28,33 +30,43 @@ func (s *Server) reportsPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderReports(w http.ResponseWriter, r *http.Request, status int, problem string) {
+	if problem != "" {
+		s.drawnOnce(w, r, status, locale.T(r.Context(), "reports.title"), func() (templ.Component, error) {
+			return s.reportsView(r, problem)
+		})
+		return
+	}
+	s.keptList(w, r, "reports", locale.T(r.Context(), "reports.title"), reportLists, func() (templ.Component, error) {
+		return s.reportsView(r, "")
+	})
+}
+
+// reportsView is a page of the reports the reader may read, with their
+// subscriptions and what they may subscribe to; problem is why a
+// subscription was refused.
+func (s *Server) reportsView(r *http.Request, problem string) (templ.Component, error) {
 	a := actor(r)
 	req, err := cursorPage[reporting.Key](r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	q := r.URL.Query()
 	f := reporting.Filter{Kind: q.Get("kind"), Zone: q.Get("zone")}
 	page, err := s.app.Reports.List(r.Context(), a, f, req)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	subs, err := s.app.Reports.Subscriptions(r.Context(), a)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	zones, teams, err := s.app.Reports.Choices(r.Context(), a)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	headlines, err := s.app.Reports.Headlines(r.Context(), locale.From(r.Context()), page.Items)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	v := web.ReportsPage{Links: pageLinks(r, "cursor", page.Next), Error: problem}
 	for _, row := range page.Items {
@@ -76,7 +88,7 @@ func (s *Server) renderReports(w http.ResponseWriter, r *http.Request, status in
 	for _, sub := range subs {
 		v.Subscriptions = append(v.Subscriptions, web.SubscriptionRow{Zone: sub.Zone, Team: sub.Team, Default: sub.Default, Active: sub.Active})
 	}
-	s.render(w, r, status, web.ReportsPageView(s.page(r, locale.T(r.Context(), "reports.title")), v))
+	return web.ReportsContent(v), nil
 }
 
 // maxReportRowsShown bounds each list of a report's page: a zone of

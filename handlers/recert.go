@@ -106,22 +106,22 @@ func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	p, err := s.app.Recert.Campaign(r.Context(), actor(r), id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	items, err := s.app.Recert.CampaignItems(r.Context(), actor(r), id, page)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	v := web.CampaignPage{Campaign: campaignRow(r.Context(), *p)}
-	for _, it := range items.Items {
-		v.Items = append(v.Items, recertItem(r.Context(), it, time.Time{}))
-	}
-	v.Links = pageLinks(r, "cursor", items.Next)
-	s.render(w, r, http.StatusOK, web.CampaignPageView(s.page(r, locale.T(r.Context(), "recert.campaign_title", "Name", p.Campaign.Name, "ID", p.Campaign.ID)), v))
+	s.keptTitled(w, r, fmt.Sprintf("campaign/%d", id), recertLists, func() (string, templ.Component, error) {
+		p, err := s.app.Recert.Campaign(r.Context(), actor(r), id)
+		if err != nil {
+			return "", nil, err
+		}
+		items, err := s.app.Recert.CampaignItems(r.Context(), actor(r), id, page)
+		if err != nil {
+			return "", nil, err
+		}
+		v := web.CampaignPage{Campaign: campaignRow(r.Context(), *p)}
+		for _, it := range items.Items {
+			v.Items = append(v.Items, recertItem(r.Context(), it, time.Time{}))
+		}
+		v.Links = pageLinks(r, "cursor", items.Next)
+		return locale.T(r.Context(), "recert.campaign_title", "Name", p.Campaign.Name, "ID", p.Campaign.ID), web.CampaignContent(v), nil
+	})
 }
 
 // refuseRecertItem shows the page again with item id's forms holding what

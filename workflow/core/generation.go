@@ -3,19 +3,20 @@ package core
 import "context"
 
 // A CountedArea is a set of tables whose writes the database counts itself
-// (migration 00022): triggers add to the area's generation in each writer's
-// transaction, whoever the writer is — this instance, another one on the
+// (migrations 00022 and 00023): triggers add to the area's generation in
+// each writer's transaction, whoever the writer is — this instance, another one on the
 // same database, or an operator's SQL.
 type CountedArea string
 
 const (
 	// CountedRequests is what a list of requests shows: the requests, their
-	// rules and reviews, and the people who filed and approved them.
+	// rules and reviews, and the people who filed and approved them (their
+	// names, teams, roles and last logins).
 	CountedRequests CountedArea = "requests"
 	// CountedRecert is re-certification campaigns and their items.
 	CountedRecert CountedArea = "recert"
-	// CountedInventory is zones, assets, applications, settings and scan
-	// schedules.
+	// CountedInventory is zones, assets, applications, settings, scan
+	// schedules and the assessment questionnaire.
 	CountedInventory CountedArea = "inventory"
 	// CountedScans is scan runs, their status and progress included, and
 	// their results by host and port.
@@ -24,6 +25,9 @@ const (
 	CountedDrift CountedArea = "drift"
 	// CountedAlerts is the deliveries of drift alerts.
 	CountedAlerts CountedArea = "alerts"
+	// CountedReports is the periodic reports and who subscribed to them
+	// (migration 00023).
+	CountedReports CountedArea = "reports"
 )
 
 // countedAreaSummaries are the areas of kept summaries (see Area) each
@@ -35,6 +39,7 @@ var countedAreaSummaries = map[CountedArea][]Area{
 	CountedScans:     {AreaScans},
 	CountedDrift:     {AreaDrift},
 	CountedAlerts:    nil, // no summary is counted from deliveries but those that name no area
+	CountedReports:   nil,
 }
 
 // DataGeneration is the sum of the areas' generations. Each only grows, so

@@ -22,7 +22,7 @@ func TestDataGenerationCountsEveryWriter(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, db *gorm.DB) {
 		ctx := context.Background()
 		st := core.NewStore(db, nil)
-		areas := []core.CountedArea{core.CountedRequests, core.CountedRecert, core.CountedInventory, core.CountedScans, core.CountedDrift, core.CountedAlerts}
+		areas := []core.CountedArea{core.CountedRequests, core.CountedRecert, core.CountedInventory, core.CountedScans, core.CountedDrift, core.CountedAlerts, core.CountedReports}
 		gens := func() map[core.CountedArea]int64 {
 			t.Helper()
 			out := map[core.CountedArea]int64{}
@@ -43,7 +43,7 @@ func TestDataGenerationCountsEveryWriter(t *testing.T) {
 		}
 		exec("INSERT INTO users (issuer, subject, email, name, team, roles) VALUES ('i', 's', 'a@example.test', 'A', 'web', 'requester')")
 		exec("INSERT INTO requests (title, justification, state, requester_id, team, expires_at) SELECT 'T', 'J', 'draft', id, 'web', CURRENT_TIMESTAMP FROM users")
-		req, rec, inv, scn, dft, alr := core.CountedRequests, core.CountedRecert, core.CountedInventory, core.CountedScans, core.CountedDrift, core.CountedAlerts
+		req, rec, inv, scn, dft, alr, rpt := core.CountedRequests, core.CountedRecert, core.CountedInventory, core.CountedScans, core.CountedDrift, core.CountedAlerts, core.CountedReports
 		steps := []struct {
 			name    string
 			write   func()
@@ -83,9 +83,19 @@ func TestDataGenerationCountsEveryWriter(t *testing.T) {
 				exec("INSERT INTO alert_deliveries (drift_item_id, channel, status) SELECT id, 'mail', 'pending' FROM drift_items")
 			}, []core.CountedArea{alr}},
 			{"an update that matches nothing", func() { exec("UPDATE requests SET title = 'x' WHERE id < 0") }, nil},
-			{"a login's stamps", func() {
-				exec("UPDATE users SET last_login_at = CURRENT_TIMESTAMP, access_checked_at = CURRENT_TIMESTAMP")
-			}, nil},
+			// The list of users shows when each person last logged in; none
+			// shows when their access was last checked.
+			{"a login", func() { exec("UPDATE users SET last_login_at = CURRENT_TIMESTAMP") }, []core.CountedArea{req}},
+			{"an access check's stamp", func() { exec("UPDATE users SET access_checked_at = CURRENT_TIMESTAMP") }, nil},
+			{"a report made", func() {
+				exec("INSERT INTO periodic_reports (kind, zone, team, period, window_start, window_end, content) VALUES ('daily', 'dmz', '', '2026-12-01', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, '{}')")
+			}, []core.CountedArea{rpt}},
+			{"a subscription", func() {
+				exec("INSERT INTO report_subscriptions (user_id, zone, team, active) SELECT id, 'dmz', '', true FROM users")
+			}, []core.CountedArea{rpt}},
+			{"a questionnaire saved", func() {
+				exec("INSERT INTO assessment_questionnaires (version, questions, created_by) VALUES (2, '[]', 'adam')")
+			}, []core.CountedArea{inv}},
 			{"an audit event", func() {
 				exec("INSERT INTO audit_events (at, actor, action, object_type, object_id) VALUES (CURRENT_TIMESTAMP, 'x', 'x', 'x', 1)")
 			}, nil},
@@ -130,7 +140,7 @@ func TestDataGenerationCountsEveryWriter(t *testing.T) {
 				}
 			}
 			sum, err := st.DataGeneration(ctx, areas...)
-			if err != nil || sum != after[req]+after[rec]+after[inv]+after[scn]+after[dft]+after[alr] {
+			if err != nil || sum != after[req]+after[rec]+after[inv]+after[scn]+after[dft]+after[alr]+after[rpt] {
 				t.Errorf("%s: the generation of all areas is %d (%v), want the sum of each", s.name, sum, err)
 			}
 		}

@@ -1,0 +1,36 @@
+-- More pages are kept rendered (see 00022): the reports, whose rows and
+-- subscriptions count under an area of their own; the admin's applications
+-- page, which shows the assessment questionnaire beside the applications:
+-- it counts under inventory; and the list of users, which shows when each
+-- person last logged in: that stamp counts under requests now (an access
+-- check's does not).
+--
+--   reports:   periodic_reports, report_subscriptions
+--   inventory: + assessment_questionnaires
+--   requests:  + users.last_login_at
+
+-- +goose Up
+INSERT INTO data_generations (area, generation) VALUES ('reports', 0);
+CREATE TRIGGER periodic_reports_generation_mark AFTER INSERT OR UPDATE OR DELETE ON periodic_reports FOR EACH ROW EXECUTE FUNCTION data_generation_mark('reports');
+CREATE CONSTRAINT TRIGGER periodic_reports_generation_count AFTER INSERT OR UPDATE OR DELETE ON periodic_reports DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION data_generation_count();
+CREATE TRIGGER report_subscriptions_generation_mark AFTER INSERT OR UPDATE OR DELETE ON report_subscriptions FOR EACH ROW EXECUTE FUNCTION data_generation_mark('reports');
+CREATE CONSTRAINT TRIGGER report_subscriptions_generation_count AFTER INSERT OR UPDATE OR DELETE ON report_subscriptions DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION data_generation_count();
+CREATE TRIGGER assessment_questionnaires_generation_mark AFTER INSERT OR UPDATE OR DELETE ON assessment_questionnaires FOR EACH ROW EXECUTE FUNCTION data_generation_mark('inventory');
+CREATE CONSTRAINT TRIGGER assessment_questionnaires_generation_count AFTER INSERT OR UPDATE OR DELETE ON assessment_questionnaires DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION data_generation_count();
+DROP TRIGGER users_generation_mark ON users;
+DROP TRIGGER users_generation_count ON users;
+CREATE TRIGGER users_generation_mark AFTER INSERT OR UPDATE OF email, name, team, roles, disabled_at, last_login_at OR DELETE ON users FOR EACH ROW EXECUTE FUNCTION data_generation_mark('requests');
+CREATE CONSTRAINT TRIGGER users_generation_count AFTER INSERT OR UPDATE OF email, name, team, roles, disabled_at, last_login_at OR DELETE ON users DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION data_generation_count();
+
+-- +goose Down
+DROP TRIGGER users_generation_mark ON users;
+DROP TRIGGER users_generation_count ON users;
+CREATE TRIGGER users_generation_mark AFTER INSERT OR UPDATE OF email, name, team, roles, disabled_at OR DELETE ON users FOR EACH ROW EXECUTE FUNCTION data_generation_mark('requests');
+CREATE CONSTRAINT TRIGGER users_generation_count AFTER INSERT OR UPDATE OF email, name, team, roles, disabled_at OR DELETE ON users DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION data_generation_count();
+DROP TRIGGER periodic_reports_generation_mark ON periodic_reports;
+DROP TRIGGER periodic_reports_generation_count ON periodic_reports;
+DROP TRIGGER report_subscriptions_generation_mark ON report_subscriptions;
+DROP TRIGGER report_subscriptions_generation_count ON report_subscriptions;
+DROP TRIGGER assessment_questionnaires_generation_mark ON assessment_questionnaires;
+DROP TRIGGER assessment_questionnaires_generation_count ON assessment_questionnaires;
+DELETE FROM data_generations WHERE area = 'reports';
