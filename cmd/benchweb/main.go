@@ -166,8 +166,10 @@ type scenario struct {
 	logPath string
 	cookies map[string]string
 	tokens  map[string]string
-	results []pageResult
-	stops   []func() // run last first
+	// campaign is the page of an open re-certification campaign.
+	campaign string
+	results  []pageResult
+	stops    []func() // run last first
 }
 
 func (sc *scenario) onStop(f func()) { sc.stops = append(sc.stops, f) }
@@ -231,7 +233,7 @@ func targets(alicesRequest int) []target {
 		{"/admin/operations", "adam", "/admin/operations", false},
 		{"/audit/log", "aude", "/audit/log", false},
 		{"/reports", "aude", "/reports", false},
-		{"/recertification/campaigns/{id}", "lee", "/recertification/campaigns/1", false},
+		{"/recertification/campaigns/{id}", "lee", campaignPath, false},
 		{"/profile", "alice", "/profile", false},
 		{"/admin/users", "adam", "/admin/users", false},
 		{"/admin/settings", "adam", "/admin/settings", false},
@@ -252,6 +254,9 @@ func targets(alicesRequest int) []target {
 		{"GET /healthz", "", "/healthz", true},
 	}
 }
+
+// campaignPath stands for the scenario's open campaign (scenario.campaign).
+const campaignPath = "{campaign}"
 
 var people = map[string]string{
 	"alice": "alice@demo.portcullis.test",
@@ -364,6 +369,10 @@ func startScenario(ctx context.Context, cfg config, name string, stdout io.Write
 		}
 		sc.cookies[short] = c
 	}
+	if sc.campaign, err = openCampaign(ctx, base, sc.cookies["lee"]); err != nil {
+		return sc, err
+	}
+	fmt.Fprintf(stdout, "campaign driven: %s\n", sc.campaign)
 	for _, short := range []string{"rita"} {
 		cmd := exec.CommandContext(ctx, cfg.Bin, "token", "create", "--db", dsn, "--user", people[short], "--name", "benchweb")
 		cmd.Env = cleanEnv()
@@ -377,6 +386,42 @@ func startScenario(ctx context.Context, cfg config, name string, stdout io.Write
 	return sc, nil
 }
 
+var reCampaign = regexp.MustCompile(`href="(/recertification/campaigns/[0-9]+)"`)
+
+// openCampaign is the page of the newest campaign the re-certification
+// page links to, started when there is none (the demo has none), so that
+// both databases are measured on a campaign holding items.
+func openCampaign(ctx context.Context, base, cookie string) (string, error) {
+	client := &http.Client{Timeout: 2 * time.Minute, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/recertification", nil)
+	req.Header.Set("Cookie", cookie)
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return "", err
+	}
+	if m := reCampaign.FindSubmatch(body); m != nil {
+		return string(m[1]), nil
+	}
+	form := url.Values{"name": {"benchweb"}, "due_by": {time.Now().AddDate(0, 1, 0).Format(time.DateOnly)}}
+	req, _ = http.NewRequestWithContext(ctx, http.MethodPost, base+"/recertification/campaigns", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Cookie", cookie)
+	resp, err = client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	resp.Body.Close()
+	if where := resp.Header.Get("Location"); reCampaign.MatchString(`href="` + where + `"`) {
+		return where, nil
+	}
+	return "", fmt.Errorf("starting a campaign answered %d (to %q)", resp.StatusCode, resp.Header.Get("Location"))
+}
+
 // drivePage fetches t once, then drives it with wrk.
 func (sc *scenario) drivePage(ctx context.Context, cfg config, t target) (pageResult, error) {
 	header := ""
@@ -386,6 +431,9 @@ func (sc *scenario) drivePage(ctx context.Context, cfg config, t target) (pageRe
 		header = "Authorization: Bearer " + sc.tokens[t.as]
 	default:
 		header = "Cookie: " + sc.cookies[t.as]
+	}
+	if t.path == campaignPath {
+		t.path = sc.campaign
 	}
 	res := pageResult{Name: t.name}
 	began := time.Now()
