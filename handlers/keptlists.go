@@ -260,3 +260,9 @@ var reportLists = []core.CountedArea{core.CountedReports, core.CountedInventory}
 
 // runLists is what the API's list of scans shows: the runs alone.
 var runLists = []core.CountedArea{core.CountedScans}
+
+// requestPages is what a request's page shows: the request, its rules,
+// reviews, comments and timeline (its audit events, counted under requests
+// since migration 00023), the zones and assets it reaches, the settings its
+// findings were judged by, and its verification scans.
+var requestPages = []core.CountedArea{core.CountedRequests, core.CountedInventory, core.CountedScans}

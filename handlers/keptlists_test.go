@@ -318,6 +318,23 @@ func TestKeptListsFollowTheirAreas(t *testing.T) {
 		if err := a.svc.DB().Where("name = ?", "Kept probe").First(&campaign).Error; err != nil {
 			t.Fatal(err)
 		}
+		// The request filed above: its page, a comment, an event on its
+		// timeline and a verification scan.
+		var filed models.Request
+		if err := a.svc.DB().Where("title = ?", "Kept home probe").First(&filed).Error; err != nil {
+			t.Fatal(err)
+		}
+		requestPath := fmt.Sprintf("/requests/%d", filed.ID)
+		check([]keptCase{
+			{"a comment added", alice, requestPath, "Kept comment probe", func() error {
+				_, err := other.Requests.AddComment(ctx, a.actorOf("rita"), filed.ID, "Kept comment probe")
+				return err
+			}},
+			{"an event on its timeline", alice, requestPath, "Kept timeline probe", func() error {
+				return a.svc.DB().Exec("INSERT INTO audit_events (seq, at, actor, action, object_type, object_id, comment) SELECT MAX(seq) + 1, CURRENT_TIMESTAMP, 'operator', 'request.noted', 'request', ?, 'Kept timeline probe' FROM audit_events", filed.ID).Error
+			}},
+			{"a verification scan queued", alice, requestPath, "/scans/987654", sql(fmt.Sprintf("INSERT INTO scan_runs (id, kind, profile, targets, status, requested_by, queued_at, request_id) VALUES (987654, 'verification', 'quick', '127.50.0.11', 'queued', 'system', CURRENT_TIMESTAMP, %d)", filed.ID))},
+		})
 		check([]keptCase{
 			{"an item of the campaign decided", a.as("lee"), fmt.Sprintf("/recertification/campaigns/%d", campaign.ID), "Kept campaign probe", func() error {
 				return a.svc.DB().Exec("UPDATE recertifications SET status = 'recertified', justification = 'Kept campaign probe', decided_by = 'alice@demo.portcullis.test' WHERE id = (SELECT MIN(id) FROM recertifications WHERE campaign_id = ?)", campaign.ID).Error

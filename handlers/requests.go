@@ -626,16 +626,25 @@ func (s *Server) loadDetail(w http.ResponseWriter, r *http.Request) (*requests.D
 }
 
 func (s *Server) showRequest(w http.ResponseWriter, r *http.Request) {
-	src, live := s.liveSrc(r, "")
-	d, ok := s.loadDetail(w, r)
-	if !ok {
+	id, err := idParam(r)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
-	v := detailView(r.Context(), d, actor(r))
-	if live {
-		v.Live = fmt.Sprintf("/requests/%d/events%s", d.Request.ID, src)
-	}
-	s.render(w, r, http.StatusOK, web.RequestPage(s.page(r, locale.T(r.Context(), "request_form.page_title", "ID", d.Request.ID, "Title", d.Request.Title)), v))
+	s.keptTitled(w, r, fmt.Sprintf("request/%d", id), requestPages, func() (string, templ.Component, error) {
+		// The stamp is read before the rows: a change between the two makes
+		// the page's stream ask for it again.
+		src, live := s.liveSrc(r, "")
+		d, err := s.app.Requests.Get(r.Context(), actor(r), id)
+		if err != nil {
+			return "", nil, err
+		}
+		v := detailView(r.Context(), d, actor(r))
+		if live {
+			v.Live = fmt.Sprintf("/requests/%d/events%s", d.Request.ID, src)
+		}
+		return locale.T(r.Context(), "request_form.page_title", "ID", d.Request.ID, "Title", d.Request.Title), web.RequestContent(web.Limits(core.Limits), v), nil
+	})
 }
 
 func checklistItems(ctx context.Context, findings []requests.Finding, answers map[string]requests.ChecklistAnswer, errs map[string]string) []web.ChecklistItem {

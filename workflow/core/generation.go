@@ -11,7 +11,8 @@ type CountedArea string
 const (
 	// CountedRequests is what a list of requests shows: the requests, their
 	// rules and reviews, and the people who filed and approved them (their
-	// names, teams, roles and last logins).
+	// names, teams, roles and last logins); and what a request's page adds:
+	// its comments and the audit events of its timeline.
 	CountedRequests CountedArea = "requests"
 	// CountedRecert is re-certification campaigns and their items.
 	CountedRecert CountedArea = "recert"

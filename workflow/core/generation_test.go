@@ -96,6 +96,14 @@ func TestDataGenerationCountsEveryWriter(t *testing.T) {
 			{"a questionnaire saved", func() {
 				exec("INSERT INTO assessment_questionnaires (version, questions, created_by) VALUES (2, '[]', 'adam')")
 			}, []core.CountedArea{inv}},
+			{"a comment", func() {
+				exec("INSERT INTO comments (request_id, author_id, body) SELECT r.id, u.id, 'C' FROM requests r, users u")
+			}, []core.CountedArea{req}},
+			// A request's page shows its timeline; no page shows the rest of
+			// the log as kept.
+			{"an audit event about a request", func() {
+				exec("INSERT INTO audit_events (at, actor, action, object_type, object_id) VALUES (CURRENT_TIMESTAMP, 'x', 'x', 'request', 1)")
+			}, []core.CountedArea{req}},
 			{"an audit event", func() {
 				exec("INSERT INTO audit_events (at, actor, action, object_type, object_id) VALUES (CURRENT_TIMESTAMP, 'x', 'x', 'x', 1)")
 			}, nil},

@@ -1,13 +1,16 @@
--- More pages are kept rendered (see 00022): the reports, whose rows and
--- subscriptions count under an area of their own; the admin's applications
--- page, which shows the assessment questionnaire beside the applications:
--- it counts under inventory; and the list of users, which shows when each
--- person last logged in: that stamp counts under requests now (an access
--- check's does not).
+-- More pages are kept rendered (see 00022), and what they show is counted:
+--   - the reports page: the reports and subscriptions, in an area of their own;
+--   - the admin's applications page: the assessment questionnaire, under
+--     inventory;
+--   - the list of users: when each person last logged in, under requests
+--     (the stamp of an access check still counts nowhere);
+--   - a request's page: its comments, and its timeline, which is the audit
+--     events about requests, under requests (the rest of the log, most of
+--     it, counts nowhere).
 --
 --   reports:   periodic_reports, report_subscriptions
 --   inventory: + assessment_questionnaires
---   requests:  + users.last_login_at
+--   requests:  + users.last_login_at, comments, audit_events of requests
 
 -- +goose Up
 INSERT INTO data_generations (area, generation) VALUES ('reports', 0);
@@ -17,6 +20,10 @@ CREATE TRIGGER report_subscriptions_generation_mark AFTER INSERT OR UPDATE OR DE
 CREATE CONSTRAINT TRIGGER report_subscriptions_generation_count AFTER INSERT OR UPDATE OR DELETE ON report_subscriptions DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION data_generation_count();
 CREATE TRIGGER assessment_questionnaires_generation_mark AFTER INSERT OR UPDATE OR DELETE ON assessment_questionnaires FOR EACH ROW EXECUTE FUNCTION data_generation_mark('inventory');
 CREATE CONSTRAINT TRIGGER assessment_questionnaires_generation_count AFTER INSERT OR UPDATE OR DELETE ON assessment_questionnaires DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION data_generation_count();
+CREATE TRIGGER comments_generation_mark AFTER INSERT OR UPDATE OR DELETE ON comments FOR EACH ROW EXECUTE FUNCTION data_generation_mark('requests');
+CREATE CONSTRAINT TRIGGER comments_generation_count AFTER INSERT OR UPDATE OR DELETE ON comments DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION data_generation_count();
+CREATE TRIGGER audit_events_generation_mark AFTER INSERT ON audit_events FOR EACH ROW WHEN (NEW.object_type = 'request') EXECUTE FUNCTION data_generation_mark('requests');
+CREATE CONSTRAINT TRIGGER audit_events_generation_count AFTER INSERT ON audit_events DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.object_type = 'request') EXECUTE FUNCTION data_generation_count();
 DROP TRIGGER users_generation_mark ON users;
 DROP TRIGGER users_generation_count ON users;
 CREATE TRIGGER users_generation_mark AFTER INSERT OR UPDATE OF email, name, team, roles, disabled_at, last_login_at OR DELETE ON users FOR EACH ROW EXECUTE FUNCTION data_generation_mark('requests');
@@ -33,4 +40,8 @@ DROP TRIGGER report_subscriptions_generation_mark ON report_subscriptions;
 DROP TRIGGER report_subscriptions_generation_count ON report_subscriptions;
 DROP TRIGGER assessment_questionnaires_generation_mark ON assessment_questionnaires;
 DROP TRIGGER assessment_questionnaires_generation_count ON assessment_questionnaires;
+DROP TRIGGER comments_generation_mark ON comments;
+DROP TRIGGER comments_generation_count ON comments;
+DROP TRIGGER audit_events_generation_mark ON audit_events;
+DROP TRIGGER audit_events_generation_count ON audit_events;
 DELETE FROM data_generations WHERE area = 'reports';

@@ -1,13 +1,16 @@
--- More pages are kept rendered (see 00022): the reports, whose rows and
--- subscriptions count under an area of their own; the admin's applications
--- page, which shows the assessment questionnaire beside the applications:
--- it counts under inventory; and the list of users, which shows when each
--- person last logged in: that stamp counts under requests now (an access
--- check's does not).
+-- More pages are kept rendered (see 00022), and what they show is counted:
+--   - the reports page: the reports and subscriptions, in an area of their own;
+--   - the admin's applications page: the assessment questionnaire, under
+--     inventory;
+--   - the list of users: when each person last logged in, under requests
+--     (the stamp of an access check still counts nowhere);
+--   - a request's page: its comments, and its timeline, which is the audit
+--     events about requests, under requests (the rest of the log, most of
+--     it, counts nowhere).
 --
 --   reports:   periodic_reports, report_subscriptions
 --   inventory: + assessment_questionnaires
---   requests:  + users.last_login_at
+--   requests:  + users.last_login_at, comments, audit_events of requests
 
 -- +goose Up
 INSERT INTO data_generations (area, generation) VALUES ('reports', 0);
@@ -38,6 +41,18 @@ CREATE TRIGGER assessment_questionnaires_generation_update AFTER UPDATE ON asses
 -- +goose StatementBegin
 CREATE TRIGGER assessment_questionnaires_generation_delete AFTER DELETE ON assessment_questionnaires BEGIN UPDATE data_generations SET generation = generation + 1 WHERE area = 'inventory'; END;
 -- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER comments_generation_insert AFTER INSERT ON comments BEGIN UPDATE data_generations SET generation = generation + 1 WHERE area = 'requests'; END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER comments_generation_update AFTER UPDATE ON comments BEGIN UPDATE data_generations SET generation = generation + 1 WHERE area = 'requests'; END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER comments_generation_delete AFTER DELETE ON comments BEGIN UPDATE data_generations SET generation = generation + 1 WHERE area = 'requests'; END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER audit_events_generation_insert AFTER INSERT ON audit_events WHEN NEW.object_type = 'request' BEGIN UPDATE data_generations SET generation = generation + 1 WHERE area = 'requests'; END;
+-- +goose StatementEnd
 DROP TRIGGER users_generation_update;
 -- +goose StatementBegin
 CREATE TRIGGER users_generation_update AFTER UPDATE OF email, name, team, roles, disabled_at, last_login_at ON users BEGIN UPDATE data_generations SET generation = generation + 1 WHERE area = 'requests'; END;
@@ -57,4 +72,8 @@ DROP TRIGGER report_subscriptions_generation_delete;
 DROP TRIGGER assessment_questionnaires_generation_insert;
 DROP TRIGGER assessment_questionnaires_generation_update;
 DROP TRIGGER assessment_questionnaires_generation_delete;
+DROP TRIGGER comments_generation_insert;
+DROP TRIGGER comments_generation_update;
+DROP TRIGGER comments_generation_delete;
+DROP TRIGGER audit_events_generation_insert;
 DELETE FROM data_generations WHERE area = 'reports';
