@@ -30,6 +30,11 @@ type pingCall struct {
 // ping runs apart from the caller's context: the others waiting for it must
 // not lose it when the first caller hangs up.
 func (p *sharedPing) do(ctx context.Context, ping func(context.Context) error) error {
+	// A caller already gone gets no answer: the select below would pick at
+	// random between its end and a ping done meanwhile.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	p.mu.Lock()
 	c := p.pending
 	if c == nil {
