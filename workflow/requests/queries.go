@@ -86,7 +86,9 @@ func (s *Service) Get(ctx context.Context, actor core.Actor, id uint) (*Detail, 
 	if err := db.Preload("Zone").Where("address IN ?", addrs).Order("address").Find(&d.Destinations).Error; err != nil {
 		return nil, err
 	}
-	d.Verification, d.Evidence = s.verification.VerificationEvidence(db, id)
+	if d.Verification, d.Evidence, err = s.verification.VerificationEvidence(db, id); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 

@@ -20,7 +20,7 @@ type Verification interface {
 	// QueueVerification queues a verification scan of r inside tx.
 	QueueVerification(tx *gorm.DB, r *models.Request) error
 	// VerificationEvidence is the latest verification scan of a request and what it saw.
-	VerificationEvidence(tx *gorm.DB, requestID uint) (*models.ScanRun, []Evidence)
+	VerificationEvidence(tx *gorm.DB, requestID uint) (*models.ScanRun, []Evidence, error)
 }
 
 // Service runs the request use cases.

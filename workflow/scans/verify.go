@@ -2,6 +2,7 @@ package scans
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -262,15 +263,25 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// VerificationEvidence is the evidence of a request's latest verification.
-func (s *Service) VerificationEvidence(tx *gorm.DB, requestID uint) (*models.ScanRun, []requests.Evidence) {
+// VerificationEvidence is the evidence of a request's latest verification:
+// none when no verification ran. A failed read is an error, not "none": a
+// page drawn from it is kept.
+func (s *Service) VerificationEvidence(tx *gorm.DB, requestID uint) (*models.ScanRun, []requests.Evidence, error) {
 	var run models.ScanRun
 	if err := tx.Where("request_id = ? AND kind = ?", requestID, "verification").Order("id DESC").Take(&run).Error; err != nil {
-		return nil, nil
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			err = nil
+		}
+		return nil, nil, err
 	}
 	var ev models.AuditEvent
 	var evidence []requests.Evidence
-	if err := tx.Where("object_type = ? AND object_id = ? AND action IN ?", "request", requestID, []string{string(requests.EventVerify), string(requests.EventFailVerify)}).Order("seq DESC").Take(&ev).Error; err == nil {
+	err := tx.Where("object_type = ? AND object_id = ? AND action IN ?", "request", requestID, []string{string(requests.EventVerify), string(requests.EventFailVerify)}).Order("seq DESC").Take(&ev).Error
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
+	case err != nil:
+		return nil, nil, err
+	default:
 		var d struct {
 			ScanID   uint                `json:"scan_id"`
 			Evidence []requests.Evidence `json:"evidence"`
@@ -279,5 +290,5 @@ func (s *Service) VerificationEvidence(tx *gorm.DB, requestID uint) (*models.Sca
 			evidence = d.Evidence
 		}
 	}
-	return &run, evidence
+	return &run, evidence, nil
 }
