@@ -196,14 +196,26 @@ func (s *Service) revokeAccess(ctx context.Context, u models.User, reason string
 	})
 }
 
-// recordCheck keeps what the identity provider says now: roles, team, name
-// and the rotated refresh token.
+// recordCheck keeps what the identity provider says now: roles, team,
+// e-mail and the rotated refresh token. Only what changed is written: the
+// roles, team and e-mail count as a change to what lists of requests show
+// (migration 00022), which a check that found them as they were is not.
 func (s *Service) recordCheck(ctx context.Context, u models.User, id Identity) error {
 	return s.InTx(ctx, func(tx *gorm.DB) error {
+		var cur models.User
+		if err := tx.Select("roles", "team", "email").Where("id = ?", u.ID).Take(&cur).Error; err != nil {
+			return err
+		}
 		now := s.Now()
 		roles := core.JoinRoles(id.Roles)
-		updates := map[string]any{"roles": roles, "team": id.Team, "access_checked_at": &now}
-		if id.Email != "" {
+		updates := map[string]any{"access_checked_at": &now}
+		if roles != cur.Roles {
+			updates["roles"] = roles
+		}
+		if id.Team != cur.Team {
+			updates["team"] = id.Team
+		}
+		if id.Email != "" && id.Email != cur.Email {
 			updates["email"] = id.Email
 		}
 		if id.RefreshToken != "" {

@@ -352,10 +352,17 @@ func accessCheck(t *testing.T, w *workflowtest.World) {
 	// Bob's rotated refresh token is kept (sealed) for the next round.
 	p.subject["rt-bob+"] = "bob"
 	p.calls = 0
+	before, err := w.App.DataGeneration(w.Ctx, core.CountedRequests)
+	workflowtest.Must(t, err)
 	sum, err = w.App.Identity.CheckAccess(w.Ctx, "https://idp.test", p.refresh)
 	workflowtest.Must(t, err)
 	if sum.Checked != 1 || p.calls != 1 || sum.Unchanged != 1 {
 		t.Fatalf("second round: %+v, %d calls (removed users are no longer asked about)", sum, p.calls)
+	}
+	// A check that found Bob as he was changes nothing a list shows: kept
+	// pages stay kept.
+	if after, err := w.App.DataGeneration(w.Ctx, core.CountedRequests); err != nil || after != before {
+		t.Errorf("an unchanged access check moved the requests generation %d → %d (%v)", before, after, err)
 	}
 	// Logging in again after removal is refused while the provider says so.
 	_, err = w.App.Identity.Login(w.Ctx, identity.Identity{Issuer: "https://idp.test", Subject: "lee", Email: "lee@example.test"})
