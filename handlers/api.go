@@ -358,7 +358,13 @@ func (s *Server) apiGetRequest(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	s.apiWriteRequest(w, r, id, http.StatusOK)
+	s.keptJSON(w, r, fmt.Sprintf("request/%d", id), requestPages, func() (any, error) {
+		d, err := s.app.Requests.Get(r.Context(), actor(r), id)
+		if err != nil {
+			return nil, err
+		}
+		return detailToJSON(r.Context(), d), nil
+	})
 }
 
 func (s *Server) apiUpdateRequest(w http.ResponseWriter, r *http.Request) {
@@ -464,16 +470,17 @@ func (s *Server) apiListComments(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	d, err := s.app.Requests.Get(r.Context(), actor(r), id)
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	out := []commentJSON{}
-	for _, c := range d.Comments {
-		out = append(out, commentJSON{ID: c.ID, Author: c.Author.Email, Body: c.Body, At: c.CreatedAt.UTC()})
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"comments": out})
+	s.keptJSON(w, r, fmt.Sprintf("comments/%d", id), requestPages, func() (any, error) {
+		d, err := s.app.Requests.Get(r.Context(), actor(r), id)
+		if err != nil {
+			return nil, err
+		}
+		out := []commentJSON{}
+		for _, c := range d.Comments {
+			out = append(out, commentJSON{ID: c.ID, Author: c.Author.Email, Body: c.Body, At: c.CreatedAt.UTC()})
+		}
+		return map[string]any{"comments": out}, nil
+	})
 }
 
 func (s *Server) apiAddComment(w http.ResponseWriter, r *http.Request) {

@@ -72,13 +72,11 @@ func (s *Server) refusedOnApplications(w http.ResponseWriter, r *http.Request, e
 		s.fail(w, r, err)
 		return
 	}
-	v, verr := s.applicationsView(r, questions)
-	if verr != nil {
-		s.fail(w, r, verr)
-		return
-	}
-	mark(&v, fieldErrors(r.Context(), err))
-	s.render(w, r, http.StatusBadRequest, web.PageOf(s.page(r, locale.T(r.Context(), "applications.title")), web.ApplicationsContent(v)))
+	s.drawnOnce(w, r, http.StatusBadRequest, locale.T(r.Context(), "applications.title"), func() (templ.Component, error) {
+		v, verr := s.applicationsView(r, questions)
+		mark(&v, fieldErrors(r.Context(), err))
+		return web.ApplicationsContent(v), verr
+	})
 }
 
 func (s *Server) setApplicationTier(w http.ResponseWriter, r *http.Request) {

@@ -8,13 +8,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/portcullis/portcullis/models"
+	"github.com/a-h/templ"
+
 	"github.com/portcullis/portcullis/web"
 	"github.com/portcullis/portcullis/web/locale"
 	"github.com/portcullis/portcullis/workflow/auditlog"
 	"github.com/portcullis/portcullis/workflow/compliance"
 	"github.com/portcullis/portcullis/workflow/core"
-	"github.com/portcullis/portcullis/workflow/paging"
 	"github.com/portcullis/portcullis/workflow/requests"
 )
 
@@ -167,28 +167,36 @@ func objectHref(objectType string, id uint) string {
 
 // auditLogPage browses the audit log, newest first, a page at a time.
 func (s *Server) auditLogPage(w http.ResponseWriter, r *http.Request) {
+	title := locale.T(r.Context(), "audit_log.title")
+	s.keptList(w, r, "audit-log", title, auditLogs, func() (templ.Component, error) {
+		v, err := s.auditLogView(r)
+		if statusOf(err) == http.StatusBadRequest {
+			// The filters again, with why they were refused.
+			v.Error, _ = publicMessage(r.Context(), err)
+			return nil, refusedPage{err: err, title: title, content: web.AuditLogContent(v)}
+		}
+		return web.AuditLogContent(v), err
+	})
+}
+
+// auditLogView is a page of the audit log under the browser's filters.
+func (s *Server) auditLogView(r *http.Request) (web.AuditLog, error) {
 	q := r.URL.Query()
 	v := web.AuditLog{ObjectType: q.Get("object_type"), ObjectID: strings.TrimSpace(q.Get("object_id")), Before: strings.TrimSpace(q.Get("before"))}
 	for _, t := range compliance.ObjectTypes() {
 		v.ObjectTypes = append(v.ObjectTypes, web.Option{Value: t, Label: t})
 	}
-	status := http.StatusOK
 	query, err := auditEventQuery(r.Context(), v)
-	var page paging.Request[compliance.EventKey]
-	if err == nil {
-		page, err = pageParams[compliance.EventKey](r, "limit", "cursor")
-	}
-	var events paging.Page[models.AuditEvent]
-	if err == nil {
-		events, err = s.app.Compliance.Events(r.Context(), actor(r), query, page)
-	}
 	if err != nil {
-		if statusOf(err) != http.StatusBadRequest {
-			s.fail(w, r, err)
-			return
-		}
-		v.Error, _ = publicMessage(r.Context(), err)
-		status = http.StatusBadRequest
+		return v, err
+	}
+	page, err := pageParams[compliance.EventKey](r, "limit", "cursor")
+	if err != nil {
+		return v, err
+	}
+	events, err := s.app.Compliance.Events(r.Context(), actor(r), query, page)
+	if err != nil {
+		return v, err
 	}
 	for _, e := range events.Items {
 		row := web.AuditEventRow{Seq: e.Seq, At: e.At.UTC().Format("2006-01-02 15:04:05"), Actor: e.Actor, Action: e.Action,
@@ -203,7 +211,7 @@ func (s *Server) auditLogPage(w http.ResponseWriter, r *http.Request) {
 		v.Rows = append(v.Rows, row)
 	}
 	v.Links = pageLinks(r, "cursor", events.Next)
-	s.render(w, r, status, web.AuditLogPage(s.page(r, locale.T(r.Context(), "audit_log.title")), v))
+	return v, nil
 }
 
 // auditEventQuery reads the browser's filters.

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -37,9 +38,17 @@ type keptLists struct {
 
 type keptList struct {
 	generation int64
-	content    string
+	page       keptPage
 	drawn      time.Time
 }
+
+// keptPage is what is kept of a page: its title, when read with its
+// content (a campaign's name), and the content.
+type keptPage struct {
+	title, content string
+}
+
+func (p keptPage) size() int { return len(p.title) + len(p.content) }
 
 // keptListMaxAge bounds how long a page is kept even when nothing in its
 // areas was written: what a draw reads through this instance's own kept
@@ -58,22 +67,23 @@ func newKeptLists(max int) *keptLists {
 	return &keptLists{entries: map[string]keptList{}, max: max}
 }
 
-// get is the content kept under key when it was drawn at generation, less
+// get is the page kept under key when it was drawn at generation, less
 // than keptListMaxAge before now.
-func (k *keptLists) get(key string, generation int64, now time.Time) (string, bool) {
+func (k *keptLists) get(key string, generation int64, now time.Time) (keptPage, bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	e, ok := k.entries[key]
 	if !ok || e.generation != generation || now.Sub(e.drawn) >= keptListMaxAge {
-		return "", false
+		return keptPage{}, false
 	}
-	return e.content, true
+	return e.page, true
 }
 
-// put keeps content under key, dropping others (any: a map's order) while
-// the whole is over its bound. A content larger than the bound is not kept.
-func (k *keptLists) put(key string, generation int64, content string, drawn time.Time) {
-	size := len(key) + len(content)
+// put keeps page under key, dropping others while the whole is over its
+// bound: first those past their age, then any (a map's order). A page
+// larger than the bound is not kept.
+func (k *keptLists) put(key string, generation int64, page keptPage, drawn time.Time) {
+	size := len(key) + page.size()
 	if size > k.max {
 		return
 	}
@@ -84,18 +94,20 @@ func (k *keptLists) put(key string, generation int64, content string, drawn time
 		if old.generation > generation {
 			return
 		}
-		k.size -= len(key) + len(old.content)
+		k.size -= len(key) + old.page.size()
 	}
-	for other, e := range k.entries {
-		if k.size+size <= k.max {
-			break
-		}
-		if other != key {
-			delete(k.entries, other)
-			k.size -= len(other) + len(e.content)
+	for _, aged := range []bool{true, false} {
+		for other, e := range k.entries {
+			if k.size+size <= k.max {
+				break
+			}
+			if other != key && (!aged || drawn.Sub(e.drawn) >= keptListMaxAge) {
+				delete(k.entries, other)
+				k.size -= len(other) + e.page.size()
+			}
 		}
 	}
-	k.entries[key] = keptList{generation: generation, content: content, drawn: drawn}
+	k.entries[key] = keptList{generation: generation, page: page, drawn: drawn}
 	k.size += size
 }
 
@@ -132,26 +144,26 @@ func keptListKey(ctx context.Context, list string, r *http.Request) string {
 // writes), and otherwise what draw reads and draws afresh, kept for next
 // time. The generation is read before the rows, so what is kept is never
 // older than the number it is kept under.
-func (s *Server) kept(r *http.Request, list string, areas []core.CountedArea, draw func() (string, error)) (string, error) {
+func (s *Server) kept(r *http.Request, list string, areas []core.CountedArea, draw func() (keptPage, error)) (keptPage, error) {
 	if len(r.URL.RawQuery) > maxKeptQuery {
 		return draw()
 	}
 	ctx := r.Context()
 	generation, err := s.app.DataGeneration(ctx, areas...)
 	if err != nil {
-		return "", err
+		return keptPage{}, err
 	}
 	key := keptListKey(ctx, list, r)
 	now := time.Now()
-	if content, ok := s.keptLists.get(key, generation, now); ok {
-		return content, nil
+	if page, ok := s.keptLists.get(key, generation, now); ok {
+		return page, nil
 	}
-	content, err := draw()
+	page, err := draw()
 	if err != nil {
-		return "", err
+		return keptPage{}, err
 	}
-	s.keptLists.put(key, generation, content, now)
-	return content, nil
+	s.keptLists.put(key, generation, page, now)
+	return page, nil
 }
 
 // keptList is a list page whose content is kept (see kept):
@@ -164,29 +176,40 @@ func (s *Server) keptList(w http.ResponseWriter, r *http.Request, list, title st
 }
 
 // keptTitled is a kept page whose title is read with its content (a
-// campaign's name): both are kept in one entry, the title first, after its
-// length.
+// campaign's name): both are kept.
 func (s *Server) keptTitled(w http.ResponseWriter, r *http.Request, list string, areas []core.CountedArea, draw func() (title string, c templ.Component, err error)) {
-	kept, err := s.kept(r, list, areas, func() (string, error) {
+	page, err := s.kept(r, list, areas, func() (keptPage, error) {
 		title, c, err := draw()
 		if err != nil {
-			return "", err
+			return keptPage{}, err
 		}
 		var b strings.Builder
-		b.WriteString(strconv.Itoa(len(title)))
-		b.WriteByte(':')
-		b.WriteString(title)
 		err = c.Render(r.Context(), &b)
-		return b.String(), err
+		return keptPage{title: title, content: b.String()}, err
 	})
+	var refused refusedPage
+	if errors.As(err, &refused) {
+		s.render(w, r, http.StatusBadRequest, web.PageOf(s.page(r, refused.title), refused.content))
+		return
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	size, rest, _ := strings.Cut(kept, ":")
-	n, _ := strconv.Atoi(size)
-	s.render(w, r, http.StatusOK, web.PageOf(s.page(r, rest[:n]), templ.Raw(rest[n:])))
+	s.render(w, r, http.StatusOK, web.PageOf(s.page(r, page.title), templ.Raw(page.content)))
 }
+
+// refusedPage is what a kept page's draw gives instead of the page when
+// what was asked (its filters) was refused: the page with why, answered
+// with 400 and, as every error, not kept.
+type refusedPage struct {
+	err     error
+	title   string
+	content templ.Component
+}
+
+func (p refusedPage) Error() string { return p.err.Error() }
+func (p refusedPage) Unwrap() error { return p.err }
 
 // drawnOnce is a page drawn for this answer alone, never kept: a refused
 // form, with what was typed and why it was refused, or a page drawn from
@@ -202,14 +225,14 @@ func (s *Server) drawnOnce(w http.ResponseWriter, r *http.Request, status int, t
 
 // keptJSON is an API list whose body is kept (see kept).
 func (s *Server) keptJSON(w http.ResponseWriter, r *http.Request, list string, areas []core.CountedArea, draw func() (any, error)) {
-	body, err := s.kept(r, "api:"+list, areas, func() (string, error) {
+	body, err := s.kept(r, "api:"+list, areas, func() (keptPage, error) {
 		v, err := draw()
 		if err != nil {
-			return "", err
+			return keptPage{}, err
 		}
 		var b strings.Builder
 		err = json.NewEncoder(&b).Encode(v)
-		return b.String(), err
+		return keptPage{content: b.String()}, err
 	})
 	if err != nil {
 		s.apiError(w, r, err)
@@ -217,12 +240,16 @@ func (s *Server) keptJSON(w http.ResponseWriter, r *http.Request, list string, a
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
-	io.WriteString(w, body)
+	io.WriteString(w, body.content)
 }
 
 // requestLists is what the lists of requests (the queues, the register,
 // /requests and their API calls) show.
 var requestLists = []core.CountedArea{core.CountedRequests}
+
+// campaignPages is what a campaign's page shows: its items, their requests
+// and rules, and who decided them.
+var campaignPages = []core.CountedArea{core.CountedRequests, core.CountedRecert}
 
 // recertLists is what the re-certification page shows: each item's request,
 // the campaigns, and the settings its forms' dates come from.
@@ -266,3 +293,7 @@ var runLists = []core.CountedArea{core.CountedScans}
 // since migration 00023), the zones and assets it reaches, the settings its
 // findings were judged by, and its verification scans.
 var requestPages = []core.CountedArea{core.CountedRequests, core.CountedInventory, core.CountedScans}
+
+// auditLogs is what the audit log shows: its events, every one counted
+// (migration 00023).
+var auditLogs = []core.CountedArea{core.CountedAudit}

@@ -150,9 +150,9 @@ func TestListsKeptUntilAnyInstanceWrites(t *testing.T) {
 func TestKeptListsStayWithinTheirBound(t *testing.T) {
 	k := newKeptLists(100)
 	now := time.Now()
-	k.put("a", 1, strings.Repeat("a", 39), now)
-	k.put("b", 1, strings.Repeat("b", 39), now)
-	k.put("c", 1, strings.Repeat("c", 39), now)
+	k.put("a", 1, keptPage{content: strings.Repeat("a", 39)}, now)
+	k.put("b", 1, keptPage{content: strings.Repeat("b", 39)}, now)
+	k.put("c", 1, keptPage{content: strings.Repeat("c", 39)}, now)
 	if k.size > 100 || len(k.entries) != 2 {
 		t.Errorf("after three of 40 bytes (key and content) within 100: %d bytes in %d entries, want at most 100 in 2", k.size, len(k.entries))
 	}
@@ -165,21 +165,32 @@ func TestKeptListsStayWithinTheirBound(t *testing.T) {
 	if _, ok := k.get("c", 1, now.Add(keptListMaxAge)); ok {
 		t.Errorf("content kept %v ago was given", keptListMaxAge)
 	}
-	k.put("c", 3, "new", now)
-	k.put("c", 2, "older", now)
-	if got, ok := k.get("c", 3, now); !ok || got != "new" {
+	k.put("c", 3, keptPage{content: "new"}, now)
+	k.put("c", 2, keptPage{content: "older"}, now)
+	if got, ok := k.get("c", 3, now); !ok || got.content != "new" {
 		t.Errorf("a drawing at generation 2 replaced the one at 3: %q, %v", got, ok)
 	}
-	k.put("huge", 4, strings.Repeat("h", 97), now)
+	k.put("huge", 4, keptPage{content: strings.Repeat("h", 97)}, now)
 	if _, ok := k.get("huge", 4, now); ok || k.size > 100 {
 		t.Errorf("key and content larger than the bound were kept (size %d)", k.size)
 	}
 	sum := 0
 	for key, e := range k.entries {
-		sum += len(key) + len(e.content)
+		sum += len(key) + e.page.size()
 	}
 	if sum != k.size {
 		t.Errorf("size %d, but the entries hold %d bytes", k.size, sum)
+	}
+	// Those past their age go first.
+	k = newKeptLists(100)
+	k.put("old", 1, keptPage{content: strings.Repeat("o", 27)}, now.Add(-keptListMaxAge))
+	k.put("new", 1, keptPage{title: "t", content: strings.Repeat("n", 26)}, now)
+	k.put("next", 1, keptPage{content: strings.Repeat("x", 40)}, now)
+	if _, ok := k.get("new", 1, now); !ok {
+		t.Error("a page in its age was dropped while one past it was kept")
+	}
+	if _, ok := k.entries["old"]; ok || k.size != 3+1+26+4+40 {
+		t.Errorf("the page past its age is kept (size %d)", k.size)
 	}
 }
 
@@ -333,6 +344,14 @@ func TestKeptListsFollowTheirAreas(t *testing.T) {
 			{"an event on its timeline", alice, requestPath, "Kept timeline probe", func() error {
 				return a.svc.DB().Exec("INSERT INTO audit_events (seq, at, actor, action, object_type, object_id, comment) SELECT MAX(seq) + 1, CURRENT_TIMESTAMP, 'operator', 'request.noted', 'request', ?, 'Kept timeline probe' FROM audit_events", filed.ID).Error
 			}},
+			{"an event appended to the log", a.as("aude"), "/audit/log", "Kept log probe", func() error {
+				return a.svc.DB().Exec("INSERT INTO audit_events (seq, at, actor, action, object_type, object_id, comment) SELECT MAX(seq) + 1, CURRENT_TIMESTAMP, 'operator', 'zone.noted', 'zone', 1, 'Kept log probe' FROM audit_events").Error
+			}},
+			{"a comment added (API)", a.tokenClient("rita"), "/api/v1" + requestPath + "/comments", "Kept API comment probe", func() error {
+				_, err := other.Requests.AddComment(ctx, a.actorOf("rita"), filed.ID, "Kept API comment probe")
+				return err
+			}},
+			{"its title edited (API)", a.tokenClient("rita"), "/api/v1" + requestPath, "Kept API title probe", sql(fmt.Sprintf("UPDATE requests SET title = 'Kept API title probe' WHERE id = %d", filed.ID))},
 			{"a verification scan queued", alice, requestPath, "/scans/987654", sql(fmt.Sprintf("INSERT INTO scan_runs (id, kind, profile, targets, status, requested_by, queued_at, request_id) VALUES (987654, 'verification', 'quick', '127.50.0.11', 'queued', 'system', CURRENT_TIMESTAMP, %d)", filed.ID))},
 		})
 		check([]keptCase{

@@ -26,18 +26,16 @@ func reportRow(ctx context.Context, r models.PeriodicReport, headline string) we
 }
 
 func (s *Server) reportsPage(w http.ResponseWriter, r *http.Request) {
-	s.renderReports(w, r, http.StatusOK, "")
-}
-
-func (s *Server) renderReports(w http.ResponseWriter, r *http.Request, status int, problem string) {
-	if problem != "" {
-		s.drawnOnce(w, r, status, locale.T(r.Context(), "reports.title"), func() (templ.Component, error) {
-			return s.reportsView(r, problem)
-		})
-		return
-	}
 	s.keptList(w, r, "reports", locale.T(r.Context(), "reports.title"), reportLists, func() (templ.Component, error) {
 		return s.reportsView(r, "")
+	})
+}
+
+// refusedOnReports shows the reports again with why a subscription was
+// refused.
+func (s *Server) refusedOnReports(w http.ResponseWriter, r *http.Request, problem string) {
+	s.drawnOnce(w, r, http.StatusBadRequest, locale.T(r.Context(), "reports.title"), func() (templ.Component, error) {
+		return s.reportsView(r, problem)
 	})
 }
 
@@ -151,7 +149,7 @@ func (s *Server) subscribeReports(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		if core.ErrorCodeOf(err) == core.CodeInvalid {
 			msg, _ := publicMessage(r.Context(), err)
-			s.renderReports(w, r, http.StatusBadRequest, msg)
+			s.refusedOnReports(w, r, msg)
 			return
 		}
 		s.fail(w, r, err)

@@ -106,7 +106,7 @@ func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.keptTitled(w, r, fmt.Sprintf("campaign/%d", id), recertLists, func() (string, templ.Component, error) {
+	s.keptTitled(w, r, fmt.Sprintf("campaign/%d", id), campaignPages, func() (string, templ.Component, error) {
 		p, err := s.app.Recert.Campaign(r.Context(), actor(r), id)
 		if err != nil {
 			return "", nil, err

@@ -1208,5 +1208,5 @@ func (s *Server) refusedOnRequestPage(w http.ResponseWriter, r *http.Request, er
 	keep(&v)
 	p := s.page(r, locale.T(r.Context(), "request_form.page_title", "ID", d.Request.ID, "Title", d.Request.Title))
 	p.Flash, p.FlashKind = locale.T(r.Context(), "request.not_saved_reason", "Reason", humanMessage(r.Context(), err)), "error"
-	s.render(w, r, http.StatusBadRequest, web.RequestPage(p, v))
+	s.render(w, r, http.StatusBadRequest, web.PageOf(p, web.RequestContent(p.Limits, v)))
 }

@@ -11,7 +11,7 @@ import templruntime "github.com/a-h/templ/runtime"
 
 import "github.com/portcullis/portcullis/web/locale"
 
-// ReportsPageView lists the daily and weekly port reports and the reader's
+// ReportsContent lists the daily and weekly port reports and the reader's
 // subscriptions.
 func ReportsContent(v ReportsPage) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {

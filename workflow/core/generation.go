@@ -29,6 +29,8 @@ const (
 	// CountedReports is the periodic reports and who subscribed to them
 	// (migration 00023).
 	CountedReports CountedArea = "reports"
+	// CountedAudit is the audit log: every event appended (migration 00023).
+	CountedAudit CountedArea = "audit"
 )
 
 // countedAreaSummaries are the areas of kept summaries (see Area) each
@@ -41,6 +43,7 @@ var countedAreaSummaries = map[CountedArea][]Area{
 	CountedDrift:     {AreaDrift},
 	CountedAlerts:    nil, // no summary is counted from deliveries but those that name no area
 	CountedReports:   nil,
+	CountedAudit:     nil,
 }
 
 // DataGeneration is the sum of the areas' generations. Each only grows, so
