@@ -81,7 +81,6 @@ type synHost struct {
 	retryAnswered int // retransmissions answered: evidence of loss
 	maxAnswered   int // the highest attempt number answered
 	retryLost     int // retransmissions unanswered too: evidence of a filter
-	retrySent     int
 	firstSent     int
 	young         bool // counted in synEngine.young
 	open, closed  []uint16
@@ -562,18 +561,18 @@ func (e *synEngine) timedOut(p *synProbe, now time.Time) {
 	// Dropping: most first attempts unanswered, and their retransmissions too: a
 	// filter, not a congested path (which answers most first attempts).
 	h.dropping = h.responded && h.retryLost >= 8 && h.retryAnswered*16 <= h.retryLost && h.silentFirst > 4*h.answeredFirst
+	// Every silent port of a host that has not answered yet is tried again,
+	// not only the first few: behind a firewall that drops all but one port,
+	// that port's answer is the only sign the host is up, and on a lossy path
+	// its first attempt may be the one lost. A host that never answers costs
+	// at most twice DownAfter probes.
 	retry := p.try < e.retries(h) && !h.down && !h.finished
-	if retry && !h.responded {
-		// Enough retransmissions to tell a silent host from a burst of loss.
-		retry = h.retrySent < min(e.cfg.downAfter, 8) || e.cfg.downAfter < 0
-	}
 	if retry && h.dropping {
 		// A consistently silent host is a filter, not a lossy path: retry only a
 		// sample, which still notices loss if it starts.
 		retry = h.silentFirst%synRetrySample == 0
 	}
 	if retry {
-		h.retrySent++
 		e.enqueue(h, p.port, p.try+1)
 	}
 	e.maybeFinish(h, now)

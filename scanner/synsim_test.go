@@ -42,6 +42,8 @@ type simHost struct {
 	allow    map[uint16]bool // when set, every other port is dropped (a firewall)
 	dropAll  bool
 	halfOpen map[simTuple]*simRequest
+	// loseFirst: the first SYN to each of these ports is lost on the way.
+	loseFirst map[uint16]bool
 }
 
 // simTuple names a connection at the host: our address and port, its port.
@@ -113,6 +115,10 @@ func (n *simNet) send(src, dst netip.Addr, sport, dport uint16, seq uint32) erro
 	}
 	h := n.hosts[dst]
 	if h == nil || h.dropAll || h.allow != nil && !h.allow[dport] {
+		return nil
+	}
+	if h.loseFirst[dport] {
+		delete(h.loseFirst, dport)
 		return nil
 	}
 	heap.Push(&n.events, simEvent{at: arrive, fn: func(at time.Time) { n.receiveSYN(at, h, src, dst, sport, dport, seq) }})
@@ -224,6 +230,27 @@ func portSet(ports ...uint16) map[uint16]bool {
 		m[p] = true
 	}
 	return m
+}
+
+// TestSynEngineFirewalledHostsOnlyPortLostOnce: a host whose firewall drops
+// all but one port, whose first SYN to that port is lost, is found up with
+// the port open: the port is tried again however many silent ports timed out
+// before it.
+func TestSynEngineFirewalledHostsOnlyPortLostOnce(t *testing.T) {
+	t.Parallel()
+	var ports []uint16
+	for p := uint16(1000); p < 1060; p++ {
+		ports = append(ports, p)
+	}
+	for seed := uint64(1); seed <= 8; seed++ {
+		n := newSimNet(seed)
+		host := netip.MustParseAddr("192.0.2.20")
+		n.hosts[host] = &simHost{open: portSet(1059), allow: portSet(1059), loseFirst: portSet(1059)}
+		_, hosts, _ := simulate(t, n, simConfig(), []netip.Addr{host}, ports)
+		if h := hosts[host]; h == nil || h.down || fmt.Sprint(h.open) != "[1059]" {
+			t.Errorf("seed %d: the firewalled host's only port, its first SYN lost, was not found (host %v)", seed, h != nil && !h.down)
+		}
+	}
 }
 
 func TestSynEngineCleanNetwork(t *testing.T) {
