@@ -27,34 +27,28 @@ func (s *Server) assetPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := actor(r)
-	asset, err := s.app.Inventory.GetAsset(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.keptList(w, r, "asset:"+strconv.FormatUint(uint64(id), 10), asset.Address, assetPages, func() (templ.Component, error) {
-		// Read again after the generation: the one read for the title
-		// may predate an edit the generation already counts.
+	// The title (the address) is kept with the page: a kept view reads no asset.
+	s.keptTitled(w, r, "asset:"+strconv.FormatUint(uint64(id), 10), assetPages, func() (string, templ.Component, error) {
 		asset, err := s.app.Inventory.GetAsset(r.Context(), id)
 		if err != nil {
-			return nil, err
+			return "", nil, err
 		}
 		portsReq, err := pageParams[scans.PortKey](r, "limit", "ports_cursor")
 		if err != nil {
-			return nil, err
+			return "", nil, err
 		}
 		historyReq, err := pageParams[scans.RunKey](r, "limit", "history_cursor")
 		if err != nil {
-			return nil, err
+			return "", nil, err
 		}
 		tiers, err := s.app.Inventory.Tiers(r.Context())
 		if err != nil {
-			return nil, err
+			return "", nil, err
 		}
 		v := web.AssetDetail{Asset: assetRow(*asset, tiers)}
 		reaching, err := s.app.Drift.RulesOnAsset(r.Context(), asset.Address)
 		if err != nil {
-			return nil, err
+			return "", nil, err
 		}
 		for _, e := range reaching {
 			v.Rules = append(v.Rules, web.RegisterRow{RequestID: e.Request.ID, Href: fmt.Sprintf("/requests/%d", e.Request.ID), Source: e.Rule.Source,
@@ -63,13 +57,13 @@ func (s *Server) assetPage(w http.ResponseWriter, r *http.Request) {
 		if a.SeesAllRequests() {
 			latest, err := s.app.Scans.LatestOf(r.Context(), asset.Address)
 			if err != nil {
-				return nil, err
+				return "", nil, err
 			}
 			if latest != nil {
 				v.LastScan, v.ScanHref = locale.TimePtr(r.Context(), latest.Run.FinishedAt), fmt.Sprintf("/scans/%d", latest.Run.ID)
 				ports, err := s.app.Scans.HostPorts(r.Context(), latest.Run.ID, asset.Address, portsReq)
 				if err != nil {
-					return nil, err
+					return "", nil, err
 				}
 				v.LivePages = pageLinks(r, "ports_cursor", ports.Next)
 				for _, p := range ports.Items {
@@ -89,7 +83,7 @@ func (s *Server) assetPage(w http.ResponseWriter, r *http.Request) {
 			}
 			items, err := s.app.Drift.List(r.Context(), a, drift.Filter{Address: asset.Address, States: []string{drift.Open, drift.Acknowledged}, Limit: maxAssetDrift + 1})
 			if err != nil {
-				return nil, err
+				return "", nil, err
 			}
 			if len(items) > maxAssetDrift {
 				items = items[:maxAssetDrift]
@@ -100,14 +94,14 @@ func (s *Server) assetPage(w http.ResponseWriter, r *http.Request) {
 			}
 			history, err := s.app.Scans.HistoryOf(r.Context(), asset.Address, historyReq)
 			if err != nil {
-				return nil, err
+				return "", nil, err
 			}
 			v.HistoryPages = pageLinks(r, "history_cursor", history.Next)
 			for _, run := range history.Items {
 				v.History = append(v.History, scanRow(r.Context(), run))
 			}
 		}
-		return web.AssetContent(web.Limits(core.Limits), v), nil
+		return asset.Address, web.AssetContent(web.Limits(core.Limits), v), nil
 	})
 }
 
